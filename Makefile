@@ -1,0 +1,185 @@
+# libquota - plain GNU make.
+#
+#   make            libquota.a, libquota.so.X.Y.Z, libquota.pc
+#   make demo       build and run the gateway demo (examples/)
+#   make check      install test dependencies if missing, run every test
+#   make bench      benchmarks (figures, not tests)
+#   make install    PREFIX, DESTDIR, LIBDIR, INCLUDEDIR, MANDIR, PKGCONFIGDIR
+
+PREFIX       ?= /usr/local
+EXEC_PREFIX  ?= $(PREFIX)
+LIBDIR       ?= $(EXEC_PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+MANDIR       ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
+CC      ?= cc
+AR      ?= ar
+CFLAGS  ?= -O2 -g
+# Required flags live apart from the user's CFLAGS.
+WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes
+QCFLAGS  = -std=c11 $(WARN) -Iinclude -Ilib -DQUOTA_BUILDING
+LIBCFLAGS = $(QCFLAGS) -fPIC -fvisibility=hidden
+ifeq ($(WERROR),1)
+QCFLAGS += -Werror
+endif
+
+# Version from the header only; the SONAME major is the ABI number.
+VMAJOR := $(shell sed -n 's/^\#define QUOTA_VERSION_MAJOR \([0-9]*\).*/\1/p' include/quota.h)
+VMINOR := $(shell sed -n 's/^\#define QUOTA_VERSION_MINOR \([0-9]*\).*/\1/p' include/quota.h)
+VPATCH := $(shell sed -n 's/^\#define QUOTA_VERSION_PATCH \([0-9]*\).*/\1/p' include/quota.h)
+VERSION := $(VMAJOR).$(VMINOR).$(VPATCH)
+ABI      = 0
+SONAME   = libquota.so.$(ABI)
+SHLIB    = libquota.so.$(ABI).$(VMINOR).$(VPATCH)
+
+B        = build
+LIB_SRCS := $(sort $(wildcard lib/*.c))
+LIB_OBJS := $(LIB_SRCS:lib/%.c=$(B)/lib/%.o)
+HDRS     := include/quota.h $(wildcard lib/*.h)
+
+.PHONY: all lib demo check check-unit check-unit-only check-asan check-valgrind \
+	check-exports check-man check-headers check-examples check-install \
+	bench deps install uninstall clean libquota.pc
+.DEFAULT_GOAL := all
+
+all: lib libquota.pc
+lib: $(B)/libquota.a $(B)/$(SHLIB)
+
+$(B)/lib/%.o: lib/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LIBCFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/libquota.a: $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/$(SHLIB): $(LIB_OBJS)
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,$(SONAME) -o $@ $^
+	ln -sf $(SHLIB) $(B)/$(SONAME)
+	ln -sf $(SONAME) $(B)/libquota.so
+
+# Phony so that `make install PREFIX=...` writes the prefix actually used.
+libquota.pc: libquota.pc.in
+	@mkdir -p $(B)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@EXEC_PREFIX@|$(EXEC_PREFIX)|' \
+	    -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' $< > $(B)/libquota.pc
+
+# ------------------------------------------------------------------ demo
+
+EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
+
+$(B)/examples/%: examples/%.c $(B)/libquota.a include/quota.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) $(CFLAGS) -Iinclude $< $(B)/libquota.a -o $@
+
+demo: $(B)/examples/gateway_demo
+	./$(B)/examples/gateway_demo
+
+# ----------------------------------------------------------------- tests
+
+# Check and pkg-config are installed by tests/install-deps.sh when missing.
+deps:
+	@sh tests/install-deps.sh
+
+CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
+TEST_SRCS   := $(sort $(wildcard tests/check_*.c))
+TEST_SUPPORT := $(wildcard tests/support/*.c)
+TESTS       := $(TEST_SRCS:tests/%.c=$(B)/tests/%)
+
+$(B)/tests/%: tests/%.c $(TEST_SUPPORT) $(wildcard tests/support/*.h) $(B)/libquota.a
+	@mkdir -p $(dir $@)
+	$(CC) $(QCFLAGS) $(CFLAGS) $(CHECK_CFLAGS) -Itests/support $< \
+	    $(TEST_SUPPORT) $(B)/libquota.a $(CHECK_LIBS) -lm -o $@
+
+# Fragments under tests/ add their own targets to these lists.
+CHECK_EXTRA :=
+BENCH_EXTRA :=
+-include $(sort $(wildcard tests/*.mk))
+
+check: deps
+	$(MAKE) WERROR=1 check-unit check-headers check-exports check-man \
+	    check-examples check-install $(CHECK_EXTRA)
+	$(MAKE) check-asan
+	$(MAKE) check-valgrind
+	@echo "make check: all test groups passed"
+
+check-unit: lib check-unit-only
+
+# The same unit tests built with AddressSanitizer + UndefinedBehaviorSanitizer.
+check-asan:
+	$(MAKE) B=build/asan CC=clang WERROR=1 \
+	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    LDFLAGS="-fsanitize=address,undefined" build/asan/libquota.a
+	$(MAKE) B=build/asan CC=clang WERROR=1 \
+	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    check-unit-only
+
+check-unit-only: $(TESTS)
+	@set -e; for t in $(TESTS); do echo "== $$t"; CK_FORK=yes ./$$t; done
+
+# valgrind on the unit tests (no fork so valgrind sees the test bodies).
+check-valgrind: lib $(TESTS)
+	@set -e; for t in $(TESTS); do echo "== valgrind $$t"; \
+	  CK_FORK=no QUOTA_TEST_QUICK=1 valgrind -q --error-exitcode=99 \
+	    --leak-check=full --errors-for-leak-kinds=definite,indirect ./$$t; done
+
+# Exported symbols of the shared library == functions declared in quota.h.
+check-exports: $(B)/$(SHLIB)
+	sh tests/check-exports.sh $(B)/$(SHLIB) include/quota.h
+
+# Every exported function has a man page listing it in NAME.
+check-man: $(B)/$(SHLIB)
+	sh tests/check-man.sh $(B)/$(SHLIB) man
+
+# The public header compiles as C and as C++ with -pedantic -Werror.
+check-headers:
+	@mkdir -p $(B)/tests
+	printf '#include "quota.h"\nint main(void){return quota_version()==0;}\n' > $(B)/tests/hdr.c
+	$(CC) -std=c11 $(WARN) -Werror -Iinclude -c $(B)/tests/hdr.c -o $(B)/tests/hdr_c.o
+	printf '#include "quota.h"\nint main(){return quota_version()==0;}\n' > $(B)/tests/hdr.cc
+	c++ -std=c++11 -Wall -Wextra -pedantic -Werror -Iinclude -c $(B)/tests/hdr.cc -o $(B)/tests/hdr_cc.o
+
+# Examples run; the bad-input one must fail cleanly.
+check-examples: $(EXAMPLES)
+	sh tests/check-examples.sh $(B)/examples
+
+# Install into a scratch prefix, build consumers with pkg-config (shared and
+# --static), run them, uninstall.
+check-install: lib
+	sh tests/check-install.sh
+
+# ------------------------------------------------------------- benchmark
+
+$(B)/tests/bench: tests/bench.c $(B)/libquota.a
+	@mkdir -p $(dir $@)
+	$(CC) $(QCFLAGS) -O2 -g -march=native tests/bench.c $(B)/libquota.a -o $@
+
+bench: $(B)/tests/bench $(BENCH_EXTRA)
+	./$(B)/tests/bench
+
+# --------------------------------------------------------------- install
+
+install: lib libquota.pc
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(B)/libquota.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(B)/$(SHLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(SHLIB) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libquota.so
+	install -m 644 include/quota.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 $(B)/libquota.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	install -m 644 man/*.3 $(DESTDIR)$(MANDIR)/man3/
+	for f in man/*.1; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man1/ || true; done
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libquota.a $(DESTDIR)$(LIBDIR)/$(SHLIB) \
+	    $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libquota.so \
+	    $(DESTDIR)$(INCLUDEDIR)/quota.h $(DESTDIR)$(PKGCONFIGDIR)/libquota.pc
+	for f in man/*.3; do rm -f $(DESTDIR)$(MANDIR)/man3/$$(basename $$f); done
+	for f in man/*.1; do [ -e "$$f" ] && rm -f $(DESTDIR)$(MANDIR)/man1/$$(basename $$f) || true; done
+
+clean:
+	rm -rf build

@@ -1,0 +1,387 @@
+/*
+ * quota.h - libquota public interface.
+ *
+ * libquota meters and bills messaging traffic the way cloud SMS and email
+ * providers sell it: a free allowance, then prepaid packages drawn in order
+ * of soonest expiry, then pay-as-you-go at tiered unit prices (DESIGN.md
+ * R1-R22).  This header is the whole public API; anything it does not
+ * declare is private.  See libquota(3) for the overview.
+ *
+ * Conventions
+ *   - Every call that can fail returns int: QUOTA_OK (0) or a negative
+ *     QUOTA_E* code.  On failure no state has changed (all or nothing, R8)
+ *     and quota_errmsg(ctx) says what was wrong.
+ *   - Money is int64_t micro-units of the account's currency
+ *     (1 USD = 1,000,000).  Time is int64_t Unix seconds, UTC; intervals
+ *     are half-open [start, end).
+ *   - Handles are opaque.  Accounts, packages and tariffs are owned by
+ *     their context and freed with it; pointers handed out stay valid until
+ *     quota_ctx_free().  Strings passed in are copied.
+ *
+ * Thread safety
+ *   There is no global mutable state: different contexts may be used from
+ *   different threads freely.  A context and every object in it (accounts,
+ *   packages, tariffs) form one unit that must not be used from two threads
+ *   at once; a host that shares one context between threads serialises the
+ *   calls (one mutex per context).
+ */
+#ifndef QUOTA_H
+#define QUOTA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define QUOTA_VERSION_MAJOR 0
+#define QUOTA_VERSION_MINOR 1
+#define QUOTA_VERSION_PATCH 0
+#define QUOTA_VERSION_NUMBER \
+	(QUOTA_VERSION_MAJOR * 10000 + QUOTA_VERSION_MINOR * 100 + \
+	 QUOTA_VERSION_PATCH)
+
+#if defined(QUOTA_BUILDING) && defined(__GNUC__)
+#define QUOTA_API __attribute__((visibility("default")))
+#else
+#define QUOTA_API
+#endif
+
+/* ---------------------------------------------------------------- errors */
+
+/*
+ * X(name, value, message).  Values never change once released; new codes
+ * are appended.
+ */
+#define QUOTA_ERRNO_MAP(X)                                                   \
+	X(OK, 0, "success")                                                  \
+	X(EINVAL, -1, "invalid argument")                                    \
+	X(ENOMEM, -2, "out of memory")                                       \
+	X(ENOTFOUND, -3, "not found")                                        \
+	X(EEXISTS, -4, "already exists")                                     \
+	X(EOVERFLOW, -5, "arithmetic overflow or capacity exceeded")         \
+	X(EEXHAUSTED, -6, "quota exhausted and overage not allowed")         \
+	X(ECAP, -7, "send cap reached")                                      \
+	X(ESUSPENDED, -8, "account suspended")                               \
+	X(EFUNDS, -9, "insufficient funds")                                  \
+	X(ESTORE, -10, "storage callback failed")                            \
+	X(EENCODING, -11, "invalid UTF-8")                                   \
+	X(ETOOLONG, -12, "message too long")
+
+typedef enum quota_err {
+#define QUOTA_ERR_ENUM_(name, value, msg) QUOTA_##name = value,
+	QUOTA_ERRNO_MAP(QUOTA_ERR_ENUM_)
+#undef QUOTA_ERR_ENUM_
+	QUOTA_ERR_LAST_ = -13
+} quota_err;
+
+/* Fixed English text for a status code; never NULL, also for unknown codes. */
+QUOTA_API const char *quota_strerror(int rc);
+/* The code's symbolic name, e.g. "QUOTA_ECAP"; "QUOTA_E?" if unknown. */
+QUOTA_API const char *quota_err_name(int rc);
+
+/* Run-time version as "MAJOR.MINOR.PATCH". */
+QUOTA_API const char *quota_version(void);
+/* QUOTA_VERSION_NUMBER of the library actually linked. */
+QUOTA_API uint32_t quota_version_number(void);
+
+/* ------------------------------------------------------- core constants */
+
+#define QUOTA_MAX_CATEGORIES 64
+#define QUOTA_MASK(id) (UINT64_C(1) << (id))
+/* Every category, for caps (quota_account_set_cap). */
+#define QUOTA_ALL UINT32_C(0xFFFFFFFF)
+/* No expiry: expires_at of a package that never expires (R3). */
+#define QUOTA_NEVER INT64_MAX
+/* up_to of the last, open-ended tariff tier. */
+#define QUOTA_UNLIMITED INT64_MAX
+
+/* Periods: calendar days and months in the account's UTC offset. */
+enum {
+	QUOTA_PERIOD_DAY = 1,
+	QUOTA_PERIOD_MONTH = 2,
+	QUOTA_PERIOD_LIFETIME = 3
+};
+
+/* Tariff modes (R14). */
+enum { QUOTA_GRADUATED = 0, QUOTA_VOLUME = 1 };
+
+/* Overage policy per category (R7). */
+enum { QUOTA_OVERAGE_PAYG = 0, QUOTA_OVERAGE_STOP = 1 };
+
+/* Package flags. */
+#define QUOTA_PACKAGE_STOP UINT32_C(0x1) /* stop when exhausted (R7) */
+
+/* Package status (R20). */
+enum {
+	QUOTA_PACKAGE_PENDING = 0,
+	QUOTA_PACKAGE_ACTIVE = 1,
+	QUOTA_PACKAGE_EXHAUSTED = 2,
+	QUOTA_PACKAGE_EXPIRED = 3
+};
+
+/* Times the calendar handles: 0001-01-01 up to 10000-01-01 (exclusive).
+ * QUOTA_NEVER is accepted as an expiry. */
+#define QUOTA_TIME_MIN INT64_C(-62135596800)
+#define QUOTA_TIME_MAX INT64_C(253402300800)
+
+/* Largest length in bytes of an account, package or tariff id. */
+#define QUOTA_ID_MAX 128
+/* Largest length in bytes of a category name. */
+#define QUOTA_CATEGORY_NAME_MAX 63
+/* Largest length in bytes of an idempotency key (R11). */
+#define QUOTA_KEY_MAX 64
+
+/* ----------------------------------------------------------------- types */
+
+typedef struct quota_ctx quota_ctx;
+typedef struct quota_account quota_account;
+typedef struct quota_package quota_package;
+typedef struct quota_tariff quota_tariff;
+
+/*
+ * Allocator hooks.  Every allocation of a context and its objects goes
+ * through them (string copies too).  realloc_fn(ud, NULL, n) must behave as
+ * malloc; free_fn(ud, NULL) must be harmless.  Pass NULL to
+ * quota_ctx_new_with() for libc.
+ */
+#define QUOTA_ALLOCATOR_VERSION 1
+typedef struct quota_allocator {
+	unsigned version; /* QUOTA_ALLOCATOR_VERSION */
+	void *ud;
+	void *(*malloc_fn)(void *ud, size_t size);
+	void *(*realloc_fn)(void *ud, void *ptr, size_t size);
+	void (*free_fn)(void *ud, void *ptr);
+} quota_allocator;
+#define QUOTA_ALLOCATOR_INIT {QUOTA_ALLOCATOR_VERSION, NULL, NULL, NULL, NULL}
+
+/* One charge (R1).  Use designated initializers: fields may be appended. */
+typedef struct quota_usage {
+	uint32_t category; /* category id */
+	int64_t units;     /* > 0: segments, recipients, clicks */
+	int64_t at;        /* usage time, Unix seconds */
+	const char *key;   /* idempotency key (R11); NULL for none */
+} quota_usage;
+
+/* Where the units of a receipt line came from. */
+enum {
+	QUOTA_SOURCE_FREE = 1,    /* the tariff's free allowance (R15) */
+	QUOTA_SOURCE_PACKAGE = 2, /* a prepaid package (R2, R3) */
+	QUOTA_SOURCE_PAYG = 3     /* pay-as-you-go, one line per tier (R13) */
+};
+
+typedef struct quota_receipt_line {
+	int32_t source;               /* QUOTA_SOURCE_* */
+	uint32_t tier;                /* PAYG: tier index, from 0 */
+	const char *package_id;       /* PACKAGE: the package's id (borrowed) */
+	const quota_package *package; /* PACKAGE: the package (borrowed) */
+	int64_t units;
+	int64_t unit_price_micros; /* PAYG: price per unit; else 0 */
+	int64_t cost_micros;       /* PAYG: units * unit_price; else 0 */
+} quota_receipt_line;
+
+/* Lines a receipt holds; a charge that spans more sources keeps exact
+ * totals and reports the number of lines it would have had in
+ * lines_total. */
+#define QUOTA_RECEIPT_LINES 16
+
+/* The outcome of a charge or quote (R1): units = free + package + payg. */
+typedef struct quota_receipt {
+	int64_t units;
+	int64_t free_units;
+	int64_t package_units;
+	int64_t payg_units;
+	int64_t payg_cost_micros;
+	uint32_t category;
+	int64_t at;
+	uint32_t nlines;      /* lines filled in, <= QUOTA_RECEIPT_LINES */
+	uint32_t lines_total; /* lines the charge has; > nlines if truncated */
+	quota_receipt_line lines[QUOTA_RECEIPT_LINES];
+} quota_receipt;
+
+/* A package to add to an account (R2-R7). */
+typedef struct quota_package_spec {
+	const char *id;        /* unique within the account, UTF-8 */
+	uint64_t categories;   /* mask of QUOTA_MASK(category id) */
+	int64_t units;         /* > 0 */
+	int64_t effective_at;  /* usable from here ... */
+	int64_t expires_at;    /* ... until here (exclusive); QUOTA_NEVER */
+	int64_t price_micros;  /* what was paid, >= 0 (informational here) */
+	uint32_t flags;        /* QUOTA_PACKAGE_STOP */
+	int32_t priority;      /* lower burns first; default 0 (R3) */
+} quota_package_spec;
+
+/* ---------------------------------------------------------------- context */
+
+/* Create a context using libc's allocator.  *out is NULL on failure. */
+QUOTA_API int quota_ctx_new(quota_ctx **out);
+/* Create a context using the given allocator (NULL: libc). */
+QUOTA_API int quota_ctx_new_with(const quota_allocator *alloc, quota_ctx **out);
+/* Free a context and everything in it.  NULL is accepted. */
+QUOTA_API void quota_ctx_free(quota_ctx *ctx);
+/*
+ * What was wrong with the last failed call on this context (or any object
+ * in it).  Owned by the context, valid until the next call on it.  Never
+ * NULL; "" when the last call succeeded... or none failed yet.
+ */
+QUOTA_API const char *quota_errmsg(const quota_ctx *ctx);
+
+/* -------------------------------------------------------------- categories */
+
+/* Register a category by name (UTF-8, 1..63 bytes); ids count from 0. */
+QUOTA_API int quota_category_add(quota_ctx *ctx, const char *name,
+				 uint32_t *id);
+QUOTA_API int quota_category_find(const quota_ctx *ctx, const char *name,
+				  uint32_t *id);
+/* The name of a category id, or NULL if there is none. */
+QUOTA_API const char *quota_category_name(const quota_ctx *ctx, uint32_t id);
+QUOTA_API uint32_t quota_category_count(const quota_ctx *ctx);
+
+/* ---------------------------------------------------------------- tariffs */
+
+/* Create a tariff owned by ctx; names are unique per context. */
+QUOTA_API int quota_tariff_new(quota_ctx *ctx, const char *name,
+			       quota_tariff **out);
+QUOTA_API int quota_tariff_find(const quota_ctx *ctx, const char *name,
+				quota_tariff **out);
+/*
+ * Append a tier: positions (previous up_to, up_to] of the month's volume
+ * cost unit_price_micros each.  up_to strictly increases; QUOTA_UNLIMITED
+ * closes the list.  Positions beyond the last finite tier are priced at the
+ * last tier.  A tariff with no tier prices pay-as-you-go at 0.
+ */
+QUOTA_API int quota_tariff_add_tier(quota_tariff *t, int64_t up_to_units,
+				    int64_t unit_price_micros);
+/* QUOTA_GRADUATED (default) or QUOTA_VOLUME (R14). */
+QUOTA_API int quota_tariff_set_mode(quota_tariff *t, int mode);
+/* Free allowance (R15): units per QUOTA_PERIOD_DAY / MONTH / LIFETIME. */
+QUOTA_API int quota_tariff_set_free(quota_tariff *t, int64_t units, int period);
+/* Optional extra daily limit on free units (0 = none), e.g. 200 a day. */
+QUOTA_API int quota_tariff_set_free_daily_limit(quota_tariff *t,
+						int64_t units);
+QUOTA_API const char *quota_tariff_name(const quota_tariff *t);
+/*
+ * One-shot price of `units` pay-as-you-go units whose positions in the
+ * month start after `volume_before` (graduated) or reach
+ * volume_before + units (volume).
+ */
+QUOTA_API int quota_tariff_price(const quota_tariff *t, int64_t volume_before,
+				 int64_t units, int64_t *cost_micros);
+
+/* ---------------------------------------------------------------- accounts */
+
+/* Create an account owned by ctx; ids are unique per context. */
+QUOTA_API int quota_account_new(quota_ctx *ctx, const char *id,
+				quota_account **out);
+QUOTA_API int quota_account_find(const quota_ctx *ctx, const char *id,
+				 quota_account **out);
+QUOTA_API const char *quota_account_id(const quota_account *a);
+QUOTA_API quota_ctx *quota_account_ctx(const quota_account *a);
+/* Offset of the account's calendar from UTC, seconds, within +-18 h. */
+QUOTA_API int quota_account_set_utc_offset(quota_account *a, int32_t seconds);
+/* Price a category's pay-as-you-go and free tier with t (NULL: none). */
+QUOTA_API int quota_account_set_tariff(quota_account *a, uint32_t category,
+				       quota_tariff *t);
+/*
+ * Cap units per QUOTA_PERIOD_DAY or QUOTA_PERIOD_MONTH, for one category
+ * or QUOTA_ALL (R9).  units < 0 removes the cap; 0 refuses everything.
+ */
+QUOTA_API int quota_account_set_cap(quota_account *a, uint32_t category,
+				    int period, int64_t units);
+/* QUOTA_OVERAGE_PAYG (default) or QUOTA_OVERAGE_STOP (R7). */
+QUOTA_API int quota_account_set_overage(quota_account *a, uint32_t category,
+					int policy);
+/* Units left in packages usable at now that cover category (no free);
+ * a negative QUOTA_E* code for bad arguments. */
+QUOTA_API int64_t quota_account_remaining(const quota_account *a,
+					  uint32_t category, int64_t now);
+/* Units counted in the calendar period (DAY/MONTH) containing at, for
+ * category or QUOTA_ALL, whatever covered them (what caps compare). */
+QUOTA_API int64_t quota_account_used(const quota_account *a, uint32_t category,
+				     int period, int64_t at);
+/* Free units of category already used in the free period containing at. */
+QUOTA_API int64_t quota_account_free_used(const quota_account *a,
+					  uint32_t category, int64_t at);
+
+/* ---------------------------------------------------------------- packages */
+
+/* Add a package to an account (R2-R7).  *out is borrowed (owned by a). */
+QUOTA_API int quota_package_add(quota_account *a, const quota_package_spec *spec,
+				quota_package **out);
+QUOTA_API int quota_package_find(const quota_account *a, const char *id,
+				 quota_package **out);
+QUOTA_API int64_t quota_package_remaining(const quota_package *p);
+/* QUOTA_PACKAGE_* at time now (R20); -1 for NULL. */
+QUOTA_API int quota_package_status(const quota_package *p, int64_t now);
+/* The package's spec as added (id borrowed from p). */
+QUOTA_API int quota_package_get_spec(const quota_package *p,
+				     quota_package_spec *out);
+QUOTA_API uint32_t quota_account_package_count(const quota_account *a);
+/* The i-th package in the order they were added, or NULL. */
+QUOTA_API quota_package *quota_account_package_at(const quota_account *a,
+						  uint32_t i);
+
+/* ---------------------------------------------------------------- charging */
+
+/*
+ * Charge usage to the account (R1-R9, R13-R15): free allowance, then
+ * packages in R3 order, then pay-as-you-go.  All or nothing: on error the
+ * account is as before and *receipt is zeroed.  Allocates nothing except
+ * when the charge is the first of a new calendar period for the account
+ * (its period counter table may grow; amortised O(1)).
+ */
+QUOTA_API int quota_charge(quota_account *a, const quota_usage *usage,
+			   quota_receipt *receipt);
+/* What quota_charge would return and fill in, changing nothing. */
+QUOTA_API int quota_quote(const quota_account *a, const quota_usage *usage,
+			  quota_receipt *receipt);
+
+/* ------------------------------------------------------------------- SMS */
+
+enum { QUOTA_SMS_GSM7 = 0, QUOTA_SMS_UCS2 = 1 };
+
+#define QUOTA_SMS_CN UINT32_C(0x1)                /* China carrier counting */
+#define QUOTA_SMS_FORCE_UCS2 UINT32_C(0x2)        /* never GSM 7-bit */
+#define QUOTA_SMS_SPLIT_CODEPOINTS UINT32_C(0x4)  /* ignore grapheme clusters */
+#define QUOTA_SMS_SHIFT_TABLES UINT32_C(0x8)      /* 23.038 national tables */
+
+#define QUOTA_SMS_OPTS_VERSION 1
+typedef struct quota_sms_opts {
+	unsigned version;      /* QUOTA_SMS_OPTS_VERSION */
+	uint32_t flags;        /* QUOTA_SMS_* */
+	const char *signature; /* QUOTA_SMS_CN: e.g. "【华为云】", or NULL */
+	uint32_t max_segments; /* 0 = no limit, else QUOTA_ETOOLONG beyond */
+	size_t *segment_offsets;      /* optional out: byte offset of each */
+	size_t segment_offsets_cap;   /* segment's start, up to this many */
+} quota_sms_opts;
+#define QUOTA_SMS_OPTS_INIT {QUOTA_SMS_OPTS_VERSION, 0, NULL, 0, NULL, 0}
+
+typedef struct quota_sms_info {
+	int encoding;        /* QUOTA_SMS_GSM7 or QUOTA_SMS_UCS2 */
+	int64_t units;       /* septets (GSM7) or UTF-16 code units (UCS2) */
+	int64_t segments;    /* >= 1 */
+	size_t error_offset; /* QUOTA_EENCODING: offset of the bad byte */
+	uint32_t shift_locking; /* shift tables used (0 = none) */
+	uint32_t shift_single;
+} quota_sms_info;
+
+/* Count the segments of an SMS text (DESIGN.md §3).  opts may be NULL. */
+QUOTA_API int quota_sms_count(const char *utf8, size_t len,
+			      const quota_sms_opts *opts, quota_sms_info *info);
+
+/*
+ * Count a text's segments, then charge them as usage.units in one call; a
+ * text that cannot be counted charges nothing.  info may be NULL.
+ */
+QUOTA_API int quota_charge_sms(quota_account *a, uint32_t category,
+			       const char *utf8, size_t len,
+			       const quota_sms_opts *opts, int64_t at,
+			       const char *key, quota_receipt *receipt,
+			       quota_sms_info *info);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QUOTA_H */

@@ -1,0 +1,279 @@
+/*
+ * account.c - accounts: tariffs per category, caps (R9), overage policy
+ * (R7), the calendar offset, and read-only views of their counters.
+ */
+#include "ctx.h"
+
+#include <string.h>
+
+int quota_account_new(quota_ctx *ctx, const char *id, quota_account **out)
+{
+	quota_account *a;
+	uint32_t i;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!ctx || !out)
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "quota_account_new: NULL argument");
+	if ((rc = quota__check_name(ctx, "account id", id, QUOTA_ID_MAX)))
+		return rc;
+	if (quota__strmap_get(&ctx->account_ids, id))
+		return quota__err(ctx, QUOTA_EEXISTS,
+				  "account '%s' already exists", id);
+	if (quota__grow(&ctx->mem, (void **)&ctx->accounts, &ctx->cap_accounts,
+			ctx->naccounts + 1, sizeof *ctx->accounts) ||
+	    quota__strmap_reserve(&ctx->mem, &ctx->account_ids))
+		goto nomem;
+	a = quota__calloc(&ctx->mem, 1, sizeof *a);
+	if (!a)
+		goto nomem;
+	a->id = quota__strdup(&ctx->mem, id);
+	if (!a->id) {
+		quota__free(&ctx->mem, a);
+		goto nomem;
+	}
+	a->ctx = ctx;
+	a->cap_all.day = a->cap_all.month = -1;
+	for (i = 0; i < QUOTA_MAX_CATEGORIES; i++)
+		a->caps[i].day = a->caps[i].month = -1;
+	ctx->accounts[ctx->naccounts++] = a;
+	quota__strmap_put(&ctx->account_ids, a->id, a);
+	*out = a;
+	quota__ok(ctx);
+	return QUOTA_OK;
+nomem:
+	return quota__err(ctx, QUOTA_ENOMEM, "account '%s': out of memory",
+			  id);
+}
+
+int quota_account_find(const quota_ctx *cctx, const char *id,
+		       quota_account **out)
+{
+	quota_ctx *ctx = (quota_ctx *)cctx;
+
+	if (out)
+		*out = NULL;
+	if (!ctx || !id || !out)
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "quota_account_find: NULL argument");
+	*out = quota__strmap_get(&ctx->account_ids, id);
+	if (!*out)
+		return quota__err(ctx, QUOTA_ENOTFOUND, "no account '%s'", id);
+	quota__ok(ctx);
+	return QUOTA_OK;
+}
+
+void quota__account_free(quota_account *a)
+{
+	const quota__mem *mem;
+	uint32_t i;
+
+	if (!a)
+		return;
+	mem = &a->ctx->mem;
+	for (i = 0; i < a->npackages; i++)
+		quota__package_free(mem, a->packages[i]);
+	for (i = 0; i < QUOTA_MAX_CATEGORIES; i++)
+		quota__pindex_free(mem, a->pindex[i]);
+	quota__free(mem, a->packages);
+	quota__strmap_free(mem, &a->package_ids);
+	quota__cnt_free(mem, &a->counters);
+	quota__free(mem, a->id);
+	quota__free(mem, a);
+}
+
+const char *quota_account_id(const quota_account *a)
+{
+	return a ? a->id : NULL;
+}
+
+quota_ctx *quota_account_ctx(const quota_account *a)
+{
+	return a ? a->ctx : NULL;
+}
+
+int quota_account_set_utc_offset(quota_account *a, int32_t seconds)
+{
+	if (!a)
+		return QUOTA_EINVAL;
+	if (seconds < -18 * 3600 || seconds > 18 * 3600)
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "account '%s': UTC offset %d s is beyond "
+				  "+-18 h",
+				  a->id, (int)seconds);
+	a->utc_offset = seconds;
+	quota__ok(a->ctx);
+	return QUOTA_OK;
+}
+
+int quota_account_set_tariff(quota_account *a, uint32_t category,
+			     quota_tariff *t)
+{
+	int rc;
+
+	if (!a)
+		return QUOTA_EINVAL;
+	if ((rc = quota__check_category(a->ctx, category)))
+		return rc;
+	if (t && t->ctx != a->ctx)
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "tariff '%s' belongs to another context",
+				  t->name);
+	a->tariff[category] = t;
+	quota__ok(a->ctx);
+	return QUOTA_OK;
+}
+
+int quota_account_set_cap(quota_account *a, uint32_t category, int period,
+			  int64_t units)
+{
+	quota__cap *cap;
+	int rc;
+
+	if (!a)
+		return QUOTA_EINVAL;
+	if (category != QUOTA_ALL &&
+	    (rc = quota__check_category(a->ctx, category)))
+		return rc;
+	if (period != QUOTA_PERIOD_DAY && period != QUOTA_PERIOD_MONTH)
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "account '%s': caps are per day or month, "
+				  "not period %d",
+				  a->id, period);
+	if (units < 0)
+		units = -1;
+	cap = category == QUOTA_ALL ? &a->cap_all : &a->caps[category];
+	if (period == QUOTA_PERIOD_DAY)
+		cap->day = units;
+	else
+		cap->month = units;
+	if (category != QUOTA_ALL) {
+		if (cap->day >= 0 || cap->month >= 0)
+			a->cap_mask |= QUOTA_MASK(category);
+		else
+			a->cap_mask &= ~QUOTA_MASK(category);
+	}
+	quota__ok(a->ctx);
+	return QUOTA_OK;
+}
+
+int quota_account_set_overage(quota_account *a, uint32_t category,
+			      int policy)
+{
+	int rc;
+
+	if (!a)
+		return QUOTA_EINVAL;
+	if ((rc = quota__check_category(a->ctx, category)))
+		return rc;
+	if (policy != QUOTA_OVERAGE_PAYG && policy != QUOTA_OVERAGE_STOP)
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "account '%s': unknown overage policy %d",
+				  a->id, policy);
+	if (policy == QUOTA_OVERAGE_STOP)
+		a->stop_mask |= QUOTA_MASK(category);
+	else
+		a->stop_mask &= ~QUOTA_MASK(category);
+	quota__ok(a->ctx);
+	return QUOTA_OK;
+}
+
+/* Not on the hot path: a linear walk over the category's packages. */
+int64_t quota_account_remaining(const quota_account *a, uint32_t category,
+				int64_t now)
+{
+	const quota__pindex *ix;
+	int64_t sum = 0;
+	uint32_t i;
+	int rc;
+
+	if (!a)
+		return QUOTA_EINVAL;
+	if ((rc = quota__check_category(a->ctx, category)))
+		return rc;
+	ix = a->pindex[category];
+	if (!ix)
+		return 0;
+	for (i = 0; i < ix->n; i++) {
+		const quota_package *p = ix->pk[i];
+
+		if (p->effective_at <= now && now < p->expires_at)
+			sum += p->remaining; /* <= sum of units: no overflow
+						check needed beyond add */
+	}
+	return sum;
+}
+
+int64_t quota_account_used(const quota_account *a, uint32_t category,
+			   int period, int64_t at)
+{
+	int64_t day;
+	unsigned cat;
+	int rc;
+
+	if (!a)
+		return QUOTA_EINVAL;
+	if (category != QUOTA_ALL &&
+	    (rc = quota__check_category(a->ctx, category)))
+		return rc;
+	if (!quota__time_ok(at))
+		return quota__err(a->ctx, QUOTA_EINVAL, "time out of range");
+	cat = category == QUOTA_ALL ? QUOTA__CAT_ALL : category;
+	day = quota__day_of(at + a->utc_offset);
+	if (period == QUOTA_PERIOD_DAY)
+		return quota__cnt_get(&a->counters,
+				      quota__cnt_key(QUOTA__CNT_UNITS_DAY, cat,
+						     day));
+	if (period == QUOTA_PERIOD_MONTH)
+		return quota__cnt_get(
+			&a->counters,
+			quota__cnt_key(QUOTA__CNT_UNITS_MONTH, cat,
+				       quota__month_of_day(day)));
+	return quota__err(a->ctx, QUOTA_EINVAL, "unknown period %d", period);
+}
+
+int64_t quota_account_free_used(const quota_account *a, uint32_t category,
+				int64_t at)
+{
+	const quota_tariff *t;
+	int64_t day;
+	int rc;
+
+	if (!a)
+		return QUOTA_EINVAL;
+	if ((rc = quota__check_category(a->ctx, category)))
+		return rc;
+	if (!quota__time_ok(at))
+		return quota__err(a->ctx, QUOTA_EINVAL, "time out of range");
+	t = a->tariff[category];
+	if (!t)
+		return 0;
+	day = quota__day_of(at + a->utc_offset);
+	switch (t->free_period) {
+	case QUOTA_PERIOD_DAY:
+		return quota__cnt_get(&a->counters,
+				      quota__cnt_key(QUOTA__CNT_FREE_DAY,
+						     category, day));
+	case QUOTA_PERIOD_MONTH:
+		return quota__cnt_get(
+			&a->counters,
+			quota__cnt_key(QUOTA__CNT_FREE_MONTH, category,
+				       quota__month_of_day(day)));
+	default:
+		return quota__cnt_get(&a->counters,
+				      quota__cnt_key(QUOTA__CNT_FREE_LIFE,
+						     category, 0));
+	}
+}
+
+uint32_t quota_account_package_count(const quota_account *a)
+{
+	return a ? a->npackages : 0;
+}
+
+quota_package *quota_account_package_at(const quota_account *a, uint32_t i)
+{
+	return (a && i < a->npackages) ? a->packages[i] : NULL;
+}

@@ -1,0 +1,141 @@
+/*
+ * ctx.c - the context: allocator, category registry, and ownership of
+ * every tariff and account created in it.
+ */
+#include "ctx.h"
+
+#include <string.h>
+
+int quota_ctx_new(quota_ctx **out)
+{
+	return quota_ctx_new_with(NULL, out);
+}
+
+int quota_ctx_new_with(const quota_allocator *alloc, quota_ctx **out)
+{
+	quota__mem mem;
+	quota_ctx *ctx;
+
+	if (!out)
+		return QUOTA_EINVAL;
+	*out = NULL;
+	/* Versioned struct (STYLE 9): refuse what we do not know. */
+	if (alloc && (alloc->version != QUOTA_ALLOCATOR_VERSION ||
+		      !alloc->malloc_fn || !alloc->realloc_fn ||
+		      !alloc->free_fn))
+		return QUOTA_EINVAL;
+	quota__mem_init(&mem, alloc);
+	ctx = quota__calloc(&mem, 1, sizeof *ctx);
+	if (!ctx)
+		return QUOTA_ENOMEM;
+	ctx->mem = mem;
+	*out = ctx;
+	return QUOTA_OK;
+}
+
+void quota_ctx_free(quota_ctx *ctx)
+{
+	size_t i;
+
+	if (!ctx)
+		return;
+	for (i = 0; i < ctx->naccounts; i++)
+		quota__account_free(ctx->accounts[i]);
+	for (i = 0; i < ctx->ntariffs; i++)
+		quota__tariff_free(ctx->tariffs[i]);
+	for (i = 0; i < ctx->ncategories; i++)
+		quota__free(&ctx->mem, ctx->category[i]);
+	quota__free(&ctx->mem, ctx->accounts);
+	quota__free(&ctx->mem, ctx->tariffs);
+	quota__strmap_free(&ctx->mem, &ctx->account_ids);
+	quota__strmap_free(&ctx->mem, &ctx->tariff_names);
+	quota__free(&ctx->mem, ctx);
+}
+
+int quota__check_name(quota_ctx *ctx, const char *what, const char *s,
+		      size_t max)
+{
+	size_t n, bad;
+
+	if (!s)
+		return quota__err(ctx, QUOTA_EINVAL, "%s is NULL", what);
+	n = strlen(s);
+	if (n == 0 || n > max)
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "%s must be 1 to %zu bytes, not %zu", what,
+				  max, n);
+	if (!quota__utf8_valid(s, n, &bad))
+		return quota__err(ctx, QUOTA_EENCODING,
+				  "%s: invalid UTF-8 at byte %zu", what, bad);
+	return QUOTA_OK;
+}
+
+int quota__check_category(quota_ctx *ctx, uint32_t category)
+{
+	if (category >= ctx->ncategories)
+		return quota__err(ctx, QUOTA_ENOTFOUND,
+				  "unknown category id %u (%u registered)",
+				  (unsigned)category,
+				  (unsigned)ctx->ncategories);
+	return QUOTA_OK;
+}
+
+int quota_category_add(quota_ctx *ctx, const char *name, uint32_t *id)
+{
+	uint32_t i;
+	char *copy;
+	int rc;
+
+	if (!ctx)
+		return QUOTA_EINVAL;
+	if ((rc = quota__check_name(ctx, "category name", name,
+				    QUOTA_CATEGORY_NAME_MAX)))
+		return rc;
+	for (i = 0; i < ctx->ncategories; i++)
+		if (strcmp(ctx->category[i], name) == 0)
+			return quota__err(ctx, QUOTA_EEXISTS,
+					  "category '%s' already exists", name);
+	if (ctx->ncategories == QUOTA_MAX_CATEGORIES)
+		return quota__err(ctx, QUOTA_EOVERFLOW,
+				  "category '%s': a context holds at most %d",
+				  name, QUOTA_MAX_CATEGORIES);
+	copy = quota__strdup(&ctx->mem, name);
+	if (!copy)
+		return quota__err(ctx, QUOTA_ENOMEM, "category '%s': %s", name,
+				  quota_strerror(QUOTA_ENOMEM));
+	ctx->category[ctx->ncategories] = copy;
+	if (id)
+		*id = ctx->ncategories;
+	ctx->ncategories++;
+	quota__ok(ctx);
+	return QUOTA_OK;
+}
+
+int quota_category_find(const quota_ctx *cctx, const char *name, uint32_t *id)
+{
+	quota_ctx *ctx = (quota_ctx *)cctx; /* errmsg is scratch */
+	uint32_t i;
+
+	if (!ctx || !name || !id)
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "quota_category_find: NULL argument");
+	for (i = 0; i < ctx->ncategories; i++)
+		if (strcmp(ctx->category[i], name) == 0) {
+			*id = i;
+			quota__ok(ctx);
+			return QUOTA_OK;
+		}
+	return quota__err(ctx, QUOTA_ENOTFOUND, "no category '%s'", name);
+}
+
+const char *quota_category_name(const quota_ctx *ctx, uint32_t id)
+{
+	if (!ctx || id >= ctx->ncategories)
+		return NULL;
+	return ctx->category[id];
+}
+
+uint32_t quota_category_count(const quota_ctx *ctx)
+{
+	return ctx ? ctx->ncategories : 0;
+}

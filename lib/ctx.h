@@ -1,0 +1,213 @@
+/*
+ * ctx.h - the private layout of contexts, tariffs, accounts and packages,
+ * shared by the lib/ files that implement them.
+ */
+#ifndef QUOTA_CTX_H
+#define QUOTA_CTX_H
+
+#include "quota_int.h"
+
+/* --------------------------------------------------- string-keyed map */
+
+/* Open-addressing map from a borrowed string key to a pointer. */
+typedef struct quota__strmap_entry {
+	uint64_t hash;
+	const char *key; /* NULL: empty slot */
+	void *val;
+} quota__strmap_entry;
+
+typedef struct quota__strmap {
+	quota__strmap_entry *e;
+	size_t cap; /* power of two or 0 */
+	size_t n;
+} quota__strmap;
+
+uint64_t quota__strhash(const char *s);
+void *quota__strmap_get(const quota__strmap *m, const char *key);
+/* Make room for one more entry (may allocate; changes nothing visible). */
+int quota__strmap_reserve(const quota__mem *mem, quota__strmap *m);
+/* Insert after a successful reserve; cannot fail. */
+void quota__strmap_put(quota__strmap *m, const char *key, void *val);
+void quota__strmap_free(const quota__mem *mem, quota__strmap *m);
+
+/* ------------------------------------------------------ period counters */
+
+/* What a counter counts; the key also holds category and period index. */
+enum {
+	QUOTA__CNT_UNITS_DAY = 1,
+	QUOTA__CNT_UNITS_MONTH = 2,
+	QUOTA__CNT_FREE_DAY = 3,
+	QUOTA__CNT_FREE_MONTH = 4,
+	QUOTA__CNT_FREE_LIFE = 5
+};
+/* Pseudo category for account-wide (QUOTA_ALL) counters. */
+#define QUOTA__CAT_ALL 64u
+
+/* Open-addressing table of int64 counters keyed by (kind, cat, period). */
+typedef struct quota__counters {
+	uint64_t *keys; /* 0: empty */
+	int64_t *vals;
+	uint32_t cap;   /* power of two or 0 */
+	uint32_t n;
+} quota__counters;
+
+static inline uint64_t quota__cnt_key(unsigned kind, unsigned cat,
+				      int64_t period)
+{
+	/* period: days since 1970 (>= -719162) or months since year 0. */
+	return ((uint64_t)kind << 61) | ((uint64_t)cat << 54) |
+	       (uint64_t)(period + (INT64_C(1) << 40));
+}
+
+int64_t quota__cnt_get(const quota__counters *c, uint64_t key);
+/* Ensure `extra` new keys fit without allocating later. */
+int quota__cnt_reserve(const quota__mem *mem, quota__counters *c,
+		       uint32_t extra);
+/* Add delta to key's counter; capacity must have been reserved. */
+void quota__cnt_add(quota__counters *c, uint64_t key, int64_t delta);
+void quota__cnt_free(const quota__mem *mem, quota__counters *c);
+
+/* -------------------------------------------------------------- calendar */
+
+#define QUOTA__DAY 86400
+
+/* Calendar day (days since 1970-01-01) of a local time. */
+static inline int64_t quota__day_of(int64_t local)
+{
+	int64_t d = local / QUOTA__DAY;
+	return (local % QUOTA__DAY < 0) ? d - 1 : d;
+}
+/* Months since year 0 (y * 12 + m - 1) of a day number. */
+int64_t quota__month_of_day(int64_t day);
+/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
+int64_t quota__days_from_civil(int64_t y, unsigned m, unsigned d);
+void quota__civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
+
+/* -------------------------------------------------------------- objects */
+
+#define QUOTA__MAX_TIERS 32
+
+struct quota_tariff {
+	quota_ctx *ctx;
+	char *name;
+	uint32_t ntiers;
+	int mode;
+	int64_t up_to[QUOTA__MAX_TIERS];
+	int64_t price[QUOTA__MAX_TIERS];
+	int64_t free_units;
+	int free_period;
+	int64_t free_daily;
+};
+
+struct quota_package {
+	quota_account *account;
+	char *id;
+	uint64_t categories;
+	int64_t units;
+	int64_t remaining;
+	int64_t effective_at;
+	int64_t expires_at;
+	int64_t price_micros;
+	uint32_t flags;
+	int32_t priority;
+	uint32_t seq; /* order added: the last tie-break of R3 */
+};
+
+/*
+ * Per-category index of the packages covering it, sorted by the R3 key
+ * (priority, expires_at, effective_at, seq).  Within one priority group
+ * expires_at ascends, so "unexpired at t" is a suffix of the group found by
+ * binary search; a min-segment-tree over effective_at (INT64_MAX once a
+ * package is empty) then finds the first usable package of that suffix.
+ * Both are O(log P), whatever mix of pending, empty or expired packages
+ * and whatever order usage times arrive in.
+ */
+typedef struct quota__pindex {
+	quota_package **pk; /* sorted by R3 key */
+	int64_t *exp;       /* pk[i]->expires_at, for cache-friendly search */
+	int64_t *tree;      /* 2 * size: leaves at [size, 2 * size) */
+	uint32_t n, size;
+	size_t cap, exp_cap, tree_cap, group_cap, stop_cap;
+	uint32_t ngroups;
+	uint32_t *group;    /* ngroups + 1 boundaries of priority groups */
+	/* STOP-flag packages (R7): expires_at ascending, suffix min of
+	 * effective_at: "some STOP package in force at t" in O(log S). */
+	uint32_t nstop;
+	int64_t *stop_exp;
+	int64_t *stop_eff;
+	int64_t *stop_effmin;
+} quota__pindex;
+
+typedef struct quota__cap {
+	int64_t day;   /* < 0: none */
+	int64_t month; /* < 0: none */
+} quota__cap;
+
+struct quota_account {
+	quota_ctx *ctx;
+	char *id;
+	int32_t utc_offset;
+	uint64_t stop_mask; /* categories with QUOTA_OVERAGE_STOP */
+	uint64_t cap_mask;  /* categories with any cap */
+	quota__cap cap_all;
+	quota__cap caps[QUOTA_MAX_CATEGORIES];
+	quota_tariff *tariff[QUOTA_MAX_CATEGORIES];
+	quota__pindex *pindex[QUOTA_MAX_CATEGORIES];
+	quota_package **packages; /* in order added */
+	uint32_t npackages;
+	size_t cap_packages;
+	int64_t total_units; /* sum of all packages' units: sums never overflow */
+	quota__strmap package_ids;
+	quota__counters counters;
+};
+
+struct quota_ctx {
+	quota__mem mem;
+	uint32_t ncategories;
+	char *category[QUOTA_MAX_CATEGORIES];
+	quota_tariff **tariffs;
+	size_t ntariffs, cap_tariffs;
+	quota__strmap tariff_names;
+	quota_account **accounts;
+	size_t naccounts, cap_accounts;
+	quota__strmap account_ids;
+	char errmsg[QUOTA__ERRMSG_MAX];
+};
+
+/* Validate an id or name: 1..max bytes of valid UTF-8. */
+int quota__check_name(quota_ctx *ctx, const char *what, const char *s,
+		      size_t max);
+/* Validate a category id against ctx. */
+int quota__check_category(quota_ctx *ctx, uint32_t category);
+/* Validate a usage or package time. */
+static inline bool quota__time_ok(int64_t t)
+{
+	return t >= QUOTA_TIME_MIN && t < QUOTA_TIME_MAX;
+}
+
+/* Package index operations (package.c). */
+void quota__pindex_free(const quota__mem *mem, quota__pindex *ix);
+/* Position of the first package usable at t at or after position from, in
+ * R3 order; UINT32_MAX if none. */
+uint32_t quota__pindex_first(const quota__pindex *ix, uint32_t from,
+			     int64_t t);
+/* A STOP-flag package covering this index's category is in force at t. */
+bool quota__pindex_stop_at(const quota__pindex *ix, int64_t t);
+/* p's remaining went to or from 0: update every index that holds it. */
+void quota__package_refresh(quota_account *a, quota_package *p);
+/* The same, for the index where p is known to sit at pos. */
+void quota__pindex_refresh(quota__pindex *ix, uint32_t pos);
+void quota__package_free(const quota__mem *mem, quota_package *p);
+
+/* Price q pay-as-you-go units after month volume `before` (tariff.c). */
+int quota__tariff_price_lines(const quota_tariff *t, int64_t before,
+			      int64_t q,
+			      void (*line)(void *ud, uint32_t tier,
+					   int64_t units, int64_t price,
+					   int64_t cost),
+			      void *ud, int64_t *total);
+
+void quota__account_free(quota_account *a);
+void quota__tariff_free(quota_tariff *t);
+
+#endif /* QUOTA_CTX_H */

@@ -1,0 +1,431 @@
+/*
+ * package.c - prepaid packages (R2-R7, R20) and the per-category index
+ * that finds the package to burn first in O(log P) (R3).
+ */
+#include "ctx.h"
+
+#include <string.h>
+
+#define NONE UINT32_MAX
+
+/* R3: priority, then soonest expiry (QUOTA_NEVER last), then earlier
+ * effective_at, then the order packages were added. */
+static int r3_cmp(const quota_package *x, const quota_package *y)
+{
+	if (x->priority != y->priority)
+		return x->priority < y->priority ? -1 : 1;
+	if (x->expires_at != y->expires_at)
+		return x->expires_at < y->expires_at ? -1 : 1;
+	if (x->effective_at != y->effective_at)
+		return x->effective_at < y->effective_at ? -1 : 1;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return 0;
+}
+
+/* First position whose package does not sort before p. */
+static uint32_t lower_bound(const quota__pindex *ix, const quota_package *p)
+{
+	uint32_t lo = 0, hi = ix->n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (r3_cmp(ix->pk[mid], p) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* A leaf holds effective_at while the package has units, else "never". */
+static inline int64_t leaf_value(const quota_package *p)
+{
+	return p->remaining > 0 ? p->effective_at : INT64_MAX;
+}
+
+static inline int64_t min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+void quota__pindex_refresh(quota__pindex *ix, uint32_t pos)
+{
+	uint32_t i = ix->size + pos;
+
+	ix->tree[i] = leaf_value(ix->pk[pos]);
+	for (i >>= 1; i; i >>= 1)
+		ix->tree[i] = min64(ix->tree[2 * i], ix->tree[2 * i + 1]);
+}
+
+void quota__package_refresh(quota_account *a, quota_package *p)
+{
+	uint64_t m = p->categories;
+
+	while (m) {
+		unsigned c = (unsigned)__builtin_ctzll(m);
+		quota__pindex *ix = a->pindex[c];
+
+		m &= m - 1;
+		quota__pindex_refresh(ix, lower_bound(ix, p));
+	}
+}
+
+/* Rebuild the tree, the priority groups and the STOP summary after an
+ * insertion: O(P), at package-add time, never on the charge path. */
+static void rebuild(quota__pindex *ix)
+{
+	uint32_t i, g = 0;
+	int64_t run;
+
+	for (i = 0; i < ix->size; i++)
+		ix->tree[ix->size + i] =
+			i < ix->n ? leaf_value(ix->pk[i]) : INT64_MAX;
+	for (i = ix->size - 1; i >= 1; i--)
+		ix->tree[i] = min64(ix->tree[2 * i], ix->tree[2 * i + 1]);
+	for (i = 0; i < ix->n; i++) {
+		ix->exp[i] = ix->pk[i]->expires_at;
+		if (i == 0 || ix->pk[i]->priority != ix->pk[i - 1]->priority)
+			ix->group[g++] = i;
+	}
+	ix->group[g] = ix->n;
+	ix->ngroups = g;
+	run = INT64_MAX;
+	for (i = ix->nstop; i-- > 0;) {
+		run = min64(run, ix->stop_eff[i]);
+		ix->stop_effmin[i] = run;
+	}
+}
+
+/* First i in [l, r) whose leaf is <= t, below node covering [nl, nr). */
+static uint32_t first_le(const int64_t *tree, uint32_t node, uint32_t nl,
+			 uint32_t nr, uint32_t l, uint32_t r, int64_t t)
+{
+	uint32_t mid, x;
+
+	if (nr <= l || r <= nl || tree[node] > t)
+		return NONE;
+	if (nr - nl == 1)
+		return nl;
+	mid = nl + (nr - nl) / 2;
+	x = first_le(tree, 2 * node, nl, mid, l, r, t);
+	if (x != NONE)
+		return x;
+	return first_le(tree, 2 * node + 1, mid, nr, l, r, t);
+}
+
+uint32_t quota__pindex_first(const quota__pindex *ix, uint32_t from, int64_t t)
+{
+	uint32_t g;
+
+	for (g = 0; g < ix->ngroups; g++) {
+		uint32_t lo = ix->group[g], hi = ix->group[g + 1], r;
+
+		if (hi <= from)
+			continue;
+		if (lo < from)
+			lo = from;
+		/* Expiry ascends within a group: skip what expired by t. */
+		r = hi;
+		while (lo < r) {
+			uint32_t mid = lo + (r - lo) / 2;
+
+			if (ix->exp[mid] <= t)
+				lo = mid + 1;
+			else
+				r = mid;
+		}
+		if (lo >= hi)
+			continue;
+		if (ix->tree[ix->size + lo] <= t) /* the common case */
+			return lo;
+		r = first_le(ix->tree, 1, 0, ix->size, lo, hi, t);
+		if (r != NONE)
+			return r;
+	}
+	return NONE;
+}
+
+bool quota__pindex_stop_at(const quota__pindex *ix, int64_t t)
+{
+	uint32_t lo = 0, hi = ix->nstop;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (ix->stop_exp[mid] <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < ix->nstop && ix->stop_effmin[lo] <= t;
+}
+
+void quota__pindex_free(const quota__mem *mem, quota__pindex *ix)
+{
+	if (!ix)
+		return;
+	quota__free(mem, ix->pk);
+	quota__free(mem, ix->exp);
+	quota__free(mem, ix->tree);
+	quota__free(mem, ix->group);
+	quota__free(mem, ix->stop_exp);
+	quota__free(mem, ix->stop_eff);
+	quota__free(mem, ix->stop_effmin);
+	quota__free(mem, ix);
+}
+
+void quota__package_free(const quota__mem *mem, quota_package *p)
+{
+	if (!p)
+		return;
+	quota__free(mem, p->id);
+	quota__free(mem, p);
+}
+
+/* Make room in ix for one more package (and one more STOP entry). */
+static int pindex_reserve(const quota__mem *mem, quota__pindex *ix, bool stop)
+{
+	size_t need = (size_t)ix->n + 1, size = 1;
+
+	while (size < need)
+		size *= 2;
+	if (quota__grow(mem, (void **)&ix->pk, &ix->cap, need, sizeof *ix->pk) ||
+	    quota__grow(mem, (void **)&ix->exp, &ix->exp_cap, need,
+			sizeof *ix->exp))
+		return QUOTA_ENOMEM;
+	if (quota__grow(mem, (void **)&ix->tree, &ix->tree_cap, 2 * size,
+			sizeof *ix->tree) ||
+	    quota__grow(mem, (void **)&ix->group, &ix->group_cap, need + 1,
+			sizeof *ix->group))
+		return QUOTA_ENOMEM;
+	if (stop) {
+		size_t sc = ix->stop_cap, sneed = (size_t)ix->nstop + 1;
+
+		if (sneed > sc) {
+			size_t ncap = sc ? sc * 2 : 4;
+			int64_t *a = quota__realloc(mem, ix->stop_exp,
+						    ncap * sizeof *a);
+			if (!a)
+				return QUOTA_ENOMEM;
+			ix->stop_exp = a;
+			a = quota__realloc(mem, ix->stop_eff, ncap * sizeof *a);
+			if (!a)
+				return QUOTA_ENOMEM;
+			ix->stop_eff = a;
+			a = quota__realloc(mem, ix->stop_effmin,
+					   ncap * sizeof *a);
+			if (!a)
+				return QUOTA_ENOMEM;
+			ix->stop_effmin = a;
+			ix->stop_cap = ncap;
+		}
+	}
+	return QUOTA_OK;
+}
+
+/* Insert p (capacity reserved) and rebuild the summaries. */
+static void pindex_insert(quota__pindex *ix, quota_package *p)
+{
+	uint32_t pos = lower_bound(ix, p), i;
+
+	memmove(&ix->pk[pos + 1], &ix->pk[pos],
+		(ix->n - pos) * sizeof *ix->pk);
+	ix->pk[pos] = p;
+	ix->n++;
+	ix->size = 1;
+	while (ix->size < ix->n)
+		ix->size *= 2;
+	if (p->flags & QUOTA_PACKAGE_STOP) {
+		for (i = ix->nstop; i > 0 && ix->stop_exp[i - 1] > p->expires_at;
+		     i--) {
+			ix->stop_exp[i] = ix->stop_exp[i - 1];
+			ix->stop_eff[i] = ix->stop_eff[i - 1];
+		}
+		ix->stop_exp[i] = p->expires_at;
+		ix->stop_eff[i] = p->effective_at;
+		ix->nstop++;
+	}
+	rebuild(ix);
+}
+
+static int check_spec(quota_account *a, const quota_package_spec *s)
+{
+	quota_ctx *ctx = a->ctx;
+	uint64_t known;
+	int rc;
+
+	if ((rc = quota__check_name(ctx, "package id", s->id, QUOTA_ID_MAX)))
+		return rc;
+	if (quota__strmap_get(&a->package_ids, s->id))
+		return quota__err(ctx, QUOTA_EEXISTS,
+				  "package '%s' already exists in account '%s'",
+				  s->id, a->id);
+	if (!s->categories)
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "package '%s': covers no category", s->id);
+	known = ctx->ncategories == 64 ? UINT64_MAX
+					: QUOTA_MASK(ctx->ncategories) - 1;
+	if (s->categories & ~known)
+		return quota__err(ctx, QUOTA_ENOTFOUND,
+				  "package '%s': unknown category id %u",
+				  s->id,
+				  (unsigned)__builtin_ctzll(s->categories &
+							    ~known));
+	if (s->units <= 0)
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "package '%s': units must be > 0", s->id);
+	if (!quota__time_ok(s->effective_at) ||
+	    (s->expires_at != QUOTA_NEVER && !quota__time_ok(s->expires_at)))
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "package '%s': time out of range", s->id);
+	if (s->expires_at <= s->effective_at)
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "package '%s': expires_at before "
+				  "effective_at",
+				  s->id);
+	if (s->price_micros < 0)
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "package '%s': price must be >= 0", s->id);
+	if (s->flags & ~QUOTA_PACKAGE_STOP)
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "package '%s': unknown flags 0x%x", s->id,
+				  (unsigned)s->flags);
+	if (a->npackages == UINT32_MAX - 1)
+		return quota__err(ctx, QUOTA_EOVERFLOW,
+				  "account '%s': too many packages", a->id);
+	return QUOTA_OK;
+}
+
+int quota_package_add(quota_account *a, const quota_package_spec *s,
+		      quota_package **out)
+{
+	const quota__mem *mem;
+	quota__pindex *fresh[QUOTA_MAX_CATEGORIES] = {0};
+	quota_package *p = NULL;
+	int64_t total;
+	uint64_t m;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!a)
+		return QUOTA_EINVAL;
+	if (!s)
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "quota_package_add: NULL spec");
+	if ((rc = check_spec(a, s)))
+		return rc;
+	if (quota__add_ovf(a->total_units, s->units, &total))
+		return quota__err(a->ctx, QUOTA_EOVERFLOW,
+				  "package '%s': account '%s' would hold more "
+				  "than INT64_MAX units",
+				  s->id, a->id);
+	mem = &a->ctx->mem;
+
+	/* Plan: allocate everything; nothing visible changes until apply. */
+	p = quota__calloc(mem, 1, sizeof *p);
+	if (!p || !(p->id = quota__strdup(mem, s->id)))
+		goto nomem;
+	if (quota__grow(mem, (void **)&a->packages, &a->cap_packages,
+			(size_t)a->npackages + 1, sizeof *a->packages) ||
+	    quota__strmap_reserve(mem, &a->package_ids))
+		goto nomem;
+	for (m = s->categories; m; m &= m - 1) {
+		unsigned c = (unsigned)__builtin_ctzll(m);
+		quota__pindex *ix = a->pindex[c];
+
+		if (!ix) {
+			ix = fresh[c] = quota__calloc(mem, 1, sizeof *ix);
+			if (!ix)
+				goto nomem;
+		}
+		if (pindex_reserve(mem, ix, s->flags & QUOTA_PACKAGE_STOP))
+			goto nomem;
+	}
+
+	/* Apply. */
+	p->account = a;
+	p->categories = s->categories;
+	p->units = p->remaining = s->units;
+	p->effective_at = s->effective_at;
+	p->expires_at = s->expires_at;
+	p->price_micros = s->price_micros;
+	p->flags = s->flags;
+	p->priority = s->priority;
+	p->seq = a->npackages;
+	for (m = s->categories; m; m &= m - 1) {
+		unsigned c = (unsigned)__builtin_ctzll(m);
+
+		if (fresh[c])
+			a->pindex[c] = fresh[c];
+		pindex_insert(a->pindex[c], p);
+	}
+	a->packages[a->npackages++] = p;
+	a->total_units = total;
+	quota__strmap_put(&a->package_ids, p->id, p);
+	if (out)
+		*out = p;
+	quota__ok(a->ctx);
+	return QUOTA_OK;
+nomem:
+	for (m = s->categories; m; m &= m - 1)
+		quota__pindex_free(mem, fresh[__builtin_ctzll(m)]);
+	quota__package_free(mem, p);
+	return quota__err(a->ctx, QUOTA_ENOMEM, "package '%s': out of memory",
+			  s->id);
+}
+
+int quota_package_find(const quota_account *a, const char *id,
+		       quota_package **out)
+{
+	if (out)
+		*out = NULL;
+	if (!a)
+		return QUOTA_EINVAL;
+	if (!id || !out)
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "quota_package_find: NULL argument");
+	*out = quota__strmap_get(&a->package_ids, id);
+	if (!*out)
+		return quota__err(a->ctx, QUOTA_ENOTFOUND,
+				  "account '%s' has no package '%s'", a->id,
+				  id);
+	quota__ok(a->ctx);
+	return QUOTA_OK;
+}
+
+int64_t quota_package_remaining(const quota_package *p)
+{
+	return p ? p->remaining : QUOTA_EINVAL;
+}
+
+/* R20: EXHAUSTED wins over EXPIRED, so a used-up package shows as such. */
+int quota_package_status(const quota_package *p, int64_t now)
+{
+	if (!p)
+		return -1;
+	if (p->remaining == 0)
+		return QUOTA_PACKAGE_EXHAUSTED;
+	if (now < p->effective_at)
+		return QUOTA_PACKAGE_PENDING;
+	if (now >= p->expires_at)
+		return QUOTA_PACKAGE_EXPIRED;
+	return QUOTA_PACKAGE_ACTIVE;
+}
+
+int quota_package_get_spec(const quota_package *p, quota_package_spec *out)
+{
+	if (!p || !out)
+		return QUOTA_EINVAL;
+	out->id = p->id;
+	out->categories = p->categories;
+	out->units = p->units;
+	out->effective_at = p->effective_at;
+	out->expires_at = p->expires_at;
+	out->price_micros = p->price_micros;
+	out->flags = p->flags;
+	out->priority = p->priority;
+	return QUOTA_OK;
+}

@@ -1,0 +1,86 @@
+/*
+ * strmap.c - a small open-addressing map from borrowed strings to
+ * pointers, for account, tariff and package ids.  Growth is separate from
+ * insertion so callers can allocate first and mutate after (plan / apply).
+ */
+#include "ctx.h"
+
+#include <string.h>
+
+/* FNV-1a: short ids, no adversarial keys expected from a billing host. */
+uint64_t quota__strhash(const char *s)
+{
+	uint64_t h = UINT64_C(1469598103934665603);
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= UINT64_C(1099511628211);
+	}
+	return h;
+}
+
+void *quota__strmap_get(const quota__strmap *m, const char *key)
+{
+	uint64_t h;
+	size_t i, mask;
+
+	if (!m->cap)
+		return NULL;
+	h = quota__strhash(key);
+	mask = m->cap - 1;
+	for (i = h & mask;; i = (i + 1) & mask) {
+		const quota__strmap_entry *e = &m->e[i];
+
+		if (!e->key)
+			return NULL;
+		if (e->hash == h && strcmp(e->key, key) == 0)
+			return e->val;
+	}
+}
+
+static void put_entry(quota__strmap_entry *tab, size_t cap, uint64_t h,
+		      const char *key, void *val)
+{
+	size_t i, mask = cap - 1;
+
+	for (i = h & mask; tab[i].key; i = (i + 1) & mask)
+		;
+	tab[i].hash = h;
+	tab[i].key = key;
+	tab[i].val = val;
+}
+
+int quota__strmap_reserve(const quota__mem *mem, quota__strmap *m)
+{
+	quota__strmap_entry *ne;
+	size_t ncap, i;
+
+	/* Keep the load at most 1/2. */
+	if ((m->n + 1) * 2 <= m->cap)
+		return QUOTA_OK;
+	ncap = m->cap ? m->cap * 2 : 16;
+	ne = quota__calloc(mem, ncap, sizeof *ne);
+	if (!ne)
+		return QUOTA_ENOMEM;
+	for (i = 0; i < m->cap; i++)
+		if (m->e[i].key)
+			put_entry(ne, ncap, m->e[i].hash, m->e[i].key,
+				  m->e[i].val);
+	quota__free(mem, m->e);
+	m->e = ne;
+	m->cap = ncap;
+	return QUOTA_OK;
+}
+
+void quota__strmap_put(quota__strmap *m, const char *key, void *val)
+{
+	put_entry(m->e, m->cap, quota__strhash(key), key, val);
+	m->n++;
+}
+
+void quota__strmap_free(const quota__mem *mem, quota__strmap *m)
+{
+	quota__free(mem, m->e);
+	m->e = NULL;
+	m->cap = m->n = 0;
+}

@@ -1,0 +1,244 @@
+/*
+ * tariff.c - pay-as-you-go price schedules: tiers by the month's
+ * cumulative volume (R13), graduated or volume mode (R14), and the free
+ * allowance (R15).
+ */
+#include "ctx.h"
+
+#include <string.h>
+
+int quota_tariff_new(quota_ctx *ctx, const char *name, quota_tariff **out)
+{
+	quota_tariff *t;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!ctx || !out)
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "quota_tariff_new: NULL argument");
+	if ((rc = quota__check_name(ctx, "tariff name", name, QUOTA_ID_MAX)))
+		return rc;
+	if (quota__strmap_get(&ctx->tariff_names, name))
+		return quota__err(ctx, QUOTA_EEXISTS,
+				  "tariff '%s' already exists", name);
+	/* Allocate everything first, then link: all or nothing. */
+	if (quota__grow(&ctx->mem, (void **)&ctx->tariffs, &ctx->cap_tariffs,
+			ctx->ntariffs + 1, sizeof *ctx->tariffs) ||
+	    quota__strmap_reserve(&ctx->mem, &ctx->tariff_names))
+		goto nomem;
+	t = quota__calloc(&ctx->mem, 1, sizeof *t);
+	if (!t)
+		goto nomem;
+	t->name = quota__strdup(&ctx->mem, name);
+	if (!t->name) {
+		quota__free(&ctx->mem, t);
+		goto nomem;
+	}
+	t->ctx = ctx;
+	t->mode = QUOTA_GRADUATED;
+	t->free_period = QUOTA_PERIOD_MONTH;
+	ctx->tariffs[ctx->ntariffs++] = t;
+	quota__strmap_put(&ctx->tariff_names, t->name, t);
+	*out = t;
+	quota__ok(ctx);
+	return QUOTA_OK;
+nomem:
+	return quota__err(ctx, QUOTA_ENOMEM, "tariff '%s': out of memory",
+			  name);
+}
+
+int quota_tariff_find(const quota_ctx *cctx, const char *name,
+		      quota_tariff **out)
+{
+	quota_ctx *ctx = (quota_ctx *)cctx;
+
+	if (out)
+		*out = NULL;
+	if (!ctx || !name || !out)
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "quota_tariff_find: NULL argument");
+	*out = quota__strmap_get(&ctx->tariff_names, name);
+	if (!*out)
+		return quota__err(ctx, QUOTA_ENOTFOUND, "no tariff '%s'", name);
+	quota__ok(ctx);
+	return QUOTA_OK;
+}
+
+void quota__tariff_free(quota_tariff *t)
+{
+	if (!t)
+		return;
+	quota__free(&t->ctx->mem, t->name);
+	quota__free(&t->ctx->mem, t);
+}
+
+const char *quota_tariff_name(const quota_tariff *t)
+{
+	return t ? t->name : NULL;
+}
+
+int quota_tariff_add_tier(quota_tariff *t, int64_t up_to, int64_t price)
+{
+	quota_ctx *ctx;
+
+	if (!t)
+		return QUOTA_EINVAL;
+	ctx = t->ctx;
+	if (up_to <= 0 || price < 0)
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "tariff '%s': tier up_to must be > 0 and "
+				  "price >= 0",
+				  t->name);
+	if (t->ntiers && t->up_to[t->ntiers - 1] == QUOTA_UNLIMITED)
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "tariff '%s': no tier after QUOTA_UNLIMITED",
+				  t->name);
+	if (t->ntiers && up_to <= t->up_to[t->ntiers - 1])
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "tariff '%s': tier up_to %lld not above the "
+				  "previous %lld",
+				  t->name, (long long)up_to,
+				  (long long)t->up_to[t->ntiers - 1]);
+	if (t->ntiers == QUOTA__MAX_TIERS)
+		return quota__err(ctx, QUOTA_EOVERFLOW,
+				  "tariff '%s': at most %d tiers", t->name,
+				  QUOTA__MAX_TIERS);
+	t->up_to[t->ntiers] = up_to;
+	t->price[t->ntiers] = price;
+	t->ntiers++;
+	quota__ok(ctx);
+	return QUOTA_OK;
+}
+
+int quota_tariff_set_mode(quota_tariff *t, int mode)
+{
+	if (!t)
+		return QUOTA_EINVAL;
+	if (mode != QUOTA_GRADUATED && mode != QUOTA_VOLUME)
+		return quota__err(t->ctx, QUOTA_EINVAL,
+				  "tariff '%s': unknown mode %d", t->name,
+				  mode);
+	t->mode = mode;
+	quota__ok(t->ctx);
+	return QUOTA_OK;
+}
+
+int quota_tariff_set_free(quota_tariff *t, int64_t units, int period)
+{
+	if (!t)
+		return QUOTA_EINVAL;
+	if (units < 0)
+		return quota__err(t->ctx, QUOTA_EINVAL,
+				  "tariff '%s': free units must be >= 0",
+				  t->name);
+	if (period != QUOTA_PERIOD_DAY && period != QUOTA_PERIOD_MONTH &&
+	    period != QUOTA_PERIOD_LIFETIME)
+		return quota__err(t->ctx, QUOTA_EINVAL,
+				  "tariff '%s': unknown free period %d",
+				  t->name, period);
+	t->free_units = units;
+	t->free_period = period;
+	quota__ok(t->ctx);
+	return QUOTA_OK;
+}
+
+int quota_tariff_set_free_daily_limit(quota_tariff *t, int64_t units)
+{
+	if (!t)
+		return QUOTA_EINVAL;
+	if (units < 0)
+		return quota__err(t->ctx, QUOTA_EINVAL,
+				  "tariff '%s': daily free limit must be >= 0",
+				  t->name);
+	t->free_daily = units;
+	quota__ok(t->ctx);
+	return QUOTA_OK;
+}
+
+/* Index of the tier that month position pos (1-based) falls in. */
+static uint32_t tier_of(const quota_tariff *t, int64_t pos)
+{
+	uint32_t i;
+
+	for (i = 0; i + 1 < t->ntiers; i++)
+		if (pos <= t->up_to[i])
+			return i;
+	return t->ntiers - 1;
+}
+
+/*
+ * Price q pay-as-you-go units whose month positions are (before, before+q]
+ * (R13, R14).  Calls line(i, units, price, cost, ud) for each tier touched
+ * and stores the total.  Both cost and the sum are overflow-checked.
+ */
+int quota__tariff_price_lines(const quota_tariff *t, int64_t before,
+			      int64_t q,
+			      void (*line)(void *ud, uint32_t tier,
+					   int64_t units, int64_t price,
+					   int64_t cost),
+			      void *ud, int64_t *total)
+{
+	int64_t end, sum = 0, cost;
+	uint32_t i;
+
+	*total = 0;
+	if (q <= 0)
+		return QUOTA_OK;
+	if (quota__add_ovf(before, q, &end))
+		return QUOTA_EOVERFLOW;
+	if (!t || !t->ntiers) {
+		if (line)
+			line(ud, 0, q, 0, 0);
+		return QUOTA_OK;
+	}
+	if (t->mode == QUOTA_VOLUME) {
+		i = tier_of(t, end);
+		if (quota__mul_ovf(q, t->price[i], &cost))
+			return QUOTA_EOVERFLOW;
+		if (line)
+			line(ud, i, q, t->price[i], cost);
+		*total = cost;
+		return QUOTA_OK;
+	}
+	for (i = tier_of(t, before + 1); i < t->ntiers && before < end; i++) {
+		int64_t hi = (i + 1 == t->ntiers) ? end
+			     : (t->up_to[i] < end ? t->up_to[i] : end);
+		int64_t n = hi - before;
+
+		if (n <= 0)
+			continue;
+		if (quota__mul_ovf(n, t->price[i], &cost) ||
+		    quota__add_ovf(sum, cost, &sum))
+			return QUOTA_EOVERFLOW;
+		if (line)
+			line(ud, i, n, t->price[i], cost);
+		before = hi;
+	}
+	*total = sum;
+	return QUOTA_OK;
+}
+
+int quota_tariff_price(const quota_tariff *t, int64_t volume_before,
+		       int64_t units, int64_t *cost_micros)
+{
+	int rc;
+
+	if (cost_micros)
+		*cost_micros = 0;
+	if (!t || !cost_micros)
+		return QUOTA_EINVAL;
+	if (volume_before < 0 || units <= 0)
+		return quota__err(t->ctx, QUOTA_EINVAL,
+				  "tariff '%s': volume_before must be >= 0 and "
+				  "units > 0",
+				  t->name);
+	rc = quota__tariff_price_lines(t, volume_before, units, NULL, NULL,
+				       cost_micros);
+	if (rc)
+		return quota__err(t->ctx, rc,
+				  "tariff '%s': price of %lld units overflows",
+				  t->name, (long long)units);
+	quota__ok(t->ctx);
+	return QUOTA_OK;
+}

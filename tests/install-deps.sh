@@ -1,0 +1,25 @@
+#!/bin/sh
+# Install what `make check` needs, only when it is missing (Debian).
+set -e
+need=""
+pkg-config --exists check 2>/dev/null || need="$need check"
+command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
+command -v clang >/dev/null 2>&1 || need="$need clang"
+command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
+command -v c++ >/dev/null 2>&1 || need="$need g++"
+[ -d /usr/lib/llvm-14/lib/clang ] && ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.asan-x86_64.a >/dev/null 2>&1 \
+	|| need="$need libclang-rt-dev"
+for extra in $QUOTA_EXTRA_DEPS; do
+	case "$extra" in
+	cmd:*) c=${extra#cmd:}; c=${c%%=*}; p=${extra#*=}
+	       command -v "$c" >/dev/null 2>&1 || need="$need $p" ;;
+	file:*) f=${extra#file:}; f=${f%%=*}; p=${extra#*=}
+	       [ -e "$f" ] || need="$need $p" ;;
+	esac
+done
+[ -z "$need" ] && exit 0
+echo "install-deps: installing$need"
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need >/dev/null

@@ -1,0 +1,121 @@
+/*
+ * testutil.h - helpers shared by every Check test of libquota.
+ *
+ *   - a counting allocator for quota_ctx_new_with() that can fail the Nth
+ *     allocation (or every allocation from the Nth on) and counts live
+ *     blocks and bytes, for fault injection and leak checks (STYLE 19);
+ *   - UTC calendar helpers written here (civil-from-days), independent of
+ *     the library's own calendar;
+ *   - snapshots of an account's observable state, to assert "nothing
+ *     changed" after every failed call (R8).
+ */
+#ifndef QUOTA_TESTUTIL_H
+#define QUOTA_TESTUTIL_H
+
+#include "quota.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------ allocator */
+
+typedef struct tu_alloc {
+	quota_allocator a; /* hand &a to quota_ctx_new_with(); ud = this */
+	long attempts;     /* allocation attempts (malloc + realloc) so far */
+	long fail_at;      /* attempt number (1-based) that fails; 0 = none */
+	int fail_rest;     /* nonzero: every attempt >= fail_at fails */
+	long failures;     /* attempts refused so far */
+	long live_blocks;  /* blocks allocated and not yet freed */
+	size_t live_bytes;
+	size_t peak_bytes;
+	long bad_frees; /* free/realloc of a pointer we did not hand out */
+} tu_alloc;
+
+void tu_alloc_init(tu_alloc *t);
+/* Fail the attempt that comes n attempts from now (n >= 1); 0 disarms. */
+void tu_alloc_fail_in(tu_alloc *t, long n);
+/* Fail every attempt from now on (until tu_alloc_disarm). */
+void tu_alloc_fail_all(tu_alloc *t);
+void tu_alloc_disarm(tu_alloc *t);
+
+/* ------------------------------------------------------------- calendar */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+int64_t tu_days_from_civil(int64_t y, int m, int d);
+/* Inverse of tu_days_from_civil. */
+void tu_civil_from_days(int64_t z, int64_t *y, int *m, int *d);
+/* Unix seconds of y-mo-d h:mi:s UTC. */
+int64_t tu_utc(int y, int mo, int d, int h, int mi, int s);
+/* floor((at + off) / 86400): the calendar day of at in UTC offset off. */
+int64_t tu_day_index(int64_t at, int32_t off);
+/* year * 12 + (month - 1) of at in UTC offset off. */
+int64_t tu_month_index(int64_t at, int32_t off);
+
+#define TU_DAY INT64_C(86400)
+#define TU_HOUR INT64_C(3600)
+
+/* ------------------------------------------------------------ snapshots */
+
+#define TU_SNAP_MAXPK 256
+#define TU_SNAP_MAXT 4
+
+/*
+ * What can be observed of one account at a few times: for every package,
+ * remaining and status; for every category (and QUOTA_ALL for used),
+ * quota_account_remaining, quota_account_used DAY/MONTH and
+ * quota_account_free_used.  Also the context's category count.
+ */
+typedef struct tu_snap {
+	int ntimes;
+	int64_t times[TU_SNAP_MAXT];
+	uint32_t ncat;
+	uint32_t npk;
+	int64_t pk_remaining[TU_SNAP_MAXPK];
+	int pk_status[TU_SNAP_MAXPK][TU_SNAP_MAXT];
+	int64_t remaining[QUOTA_MAX_CATEGORIES][TU_SNAP_MAXT];
+	int64_t free_used[QUOTA_MAX_CATEGORIES][TU_SNAP_MAXT];
+	/* index QUOTA_MAX_CATEGORIES is QUOTA_ALL */
+	int64_t used_day[QUOTA_MAX_CATEGORIES + 1][TU_SNAP_MAXT];
+	int64_t used_month[QUOTA_MAX_CATEGORIES + 1][TU_SNAP_MAXT];
+} tu_snap;
+
+/* Capture a's state at times[0..ntimes) (ntimes <= TU_SNAP_MAXT). */
+void tu_snap_take(tu_snap *s, const quota_account *a, const int64_t *times,
+		  int ntimes);
+/* Same, at one time. */
+void tu_snap_take1(tu_snap *s, const quota_account *a, int64_t t);
+/*
+ * 1 if equal; else 0 and a description of the first difference in
+ * diff[0..n).
+ */
+int tu_snap_equal(const tu_snap *x, const tu_snap *y, char *diff, size_t n);
+
+/* Assert that two snapshots are equal (inside a Check test). */
+#define TU_ASSERT_SNAP_EQ(x, y)                                            \
+	do {                                                                \
+		char tu_diff_[256];                                         \
+		int tu_eq_ = tu_snap_equal((x), (y), tu_diff_,              \
+					   sizeof tu_diff_);                \
+		ck_assert_msg(tu_eq_, "state changed: %s", tu_diff_);       \
+	} while (0)
+
+/* Assert that a receipt is all zero (what a failed charge leaves). */
+int tu_receipt_is_zero(const quota_receipt *r);
+
+/* ------------------------------------------------------------------ misc */
+
+/* Deterministic PRNG (splitmix64 seeded xorshift64*). */
+typedef struct tu_rng {
+	uint64_t s;
+} tu_rng;
+void tu_rng_seed(tu_rng *r, uint64_t seed);
+uint64_t tu_rng_next(tu_rng *r);
+/* Uniform in [lo, hi] (inclusive); hi >= lo. */
+int64_t tu_rng_range(tu_rng *r, int64_t lo, int64_t hi);
+/* 1 with probability num/den. */
+int tu_rng_chance(tu_rng *r, unsigned num, unsigned den);
+
+/* Nonzero when QUOTA_TEST_QUICK=1 is set (valgrind runs). */
+int tu_quick(void);
+
+#endif /* QUOTA_TESTUTIL_H */
