@@ -39,7 +39,7 @@ LIB_OBJS := $(LIB_SRCS:lib/%.c=$(B)/lib/%.o)
 HDRS     := include/quota.h $(wildcard lib/*.h)
 
 .PHONY: all lib demo check check-unit check-unit-only check-asan check-valgrind \
-	check-exports check-man check-headers check-examples check-install \
+	check-exports check-man check-headers check-examples check-install check-ffi \
 	bench deps install uninstall clean libquota.pc
 .DEFAULT_GOAL := all
 
@@ -146,6 +146,10 @@ check-headers:
 check-examples: $(EXAMPLES)
 	sh tests/check-examples.sh $(B)/examples
 
+# The library through Python ctypes (FFI): struct layouts and a charge.
+check-ffi: lib
+	sh tests/check-ffi.sh $(B)/$(SONAME)
+
 # Install into a scratch prefix, build consumers with pkg-config (shared and
 # --static), run them, uninstall.
 check-install: lib
@@ -155,7 +159,7 @@ check-install: lib
 
 $(B)/tests/bench: tests/bench.c $(B)/libquota.a
 	@mkdir -p $(dir $@)
-	$(CC) $(QCFLAGS) -O2 -g -march=native tests/bench.c $(B)/libquota.a -o $@
+	$(CC) $(QCFLAGS) -O2 -g tests/bench.c $(B)/libquota.a -o $@
 
 bench: $(B)/tests/bench $(BENCH_EXTRA)
 	./$(B)/tests/bench

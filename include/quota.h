@@ -354,8 +354,10 @@ typedef struct quota_sms_opts {
 	uint32_t max_segments; /* 0 = no limit, else QUOTA_ETOOLONG beyond */
 	size_t *segment_offsets;      /* optional out: byte offset of each */
 	size_t segment_offsets_cap;   /* segment's start, up to this many */
+	uint32_t max_units;    /* 0 = no limit, else QUOTA_ETOOLONG beyond
+				  (e.g. 500 characters in QUOTA_SMS_CN) */
 } quota_sms_opts;
-#define QUOTA_SMS_OPTS_INIT {QUOTA_SMS_OPTS_VERSION, 0, NULL, 0, NULL, 0}
+#define QUOTA_SMS_OPTS_INIT {QUOTA_SMS_OPTS_VERSION, 0, NULL, 0, NULL, 0, 0}
 
 typedef struct quota_sms_info {
 	int encoding;        /* QUOTA_SMS_GSM7 or QUOTA_SMS_UCS2 */

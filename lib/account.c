@@ -36,6 +36,7 @@ int quota_account_new(quota_ctx *ctx, const char *id, quota_account **out)
 	}
 	a->ctx = ctx;
 	a->cap_all.day = a->cap_all.month = -1;
+	a->mday_lo = a->mday_hi = 0; /* empty: the first lookup fills it */
 	for (i = 0; i < QUOTA_MAX_CATEGORIES; i++)
 		a->caps[i].day = a->caps[i].month = -1;
 	ctx->accounts[ctx->naccounts++] = a;
@@ -80,6 +81,8 @@ void quota__account_free(quota_account *a)
 	quota__free(mem, a->packages);
 	quota__strmap_free(mem, &a->package_ids);
 	quota__cnt_free(mem, &a->counters);
+	for (i = 0; i <= QUOTA_MAX_CATEGORIES; i++)
+		quota__free(mem, a->cur[i]);
 	quota__free(mem, a->id);
 	quota__free(mem, a);
 }
@@ -223,14 +226,10 @@ int64_t quota_account_used(const quota_account *a, uint32_t category,
 	cat = category == QUOTA_ALL ? QUOTA__CAT_ALL : category;
 	day = quota__day_of(at + a->utc_offset);
 	if (period == QUOTA_PERIOD_DAY)
-		return quota__cnt_get(&a->counters,
-				      quota__cnt_key(QUOTA__CNT_UNITS_DAY, cat,
-						     day));
+		return quota__counter(a, QUOTA__CNT_UNITS_DAY, cat, day);
 	if (period == QUOTA_PERIOD_MONTH)
-		return quota__cnt_get(
-			&a->counters,
-			quota__cnt_key(QUOTA__CNT_UNITS_MONTH, cat,
-				       quota__month_of_day(day)));
+		return quota__counter(a, QUOTA__CNT_UNITS_MONTH, cat,
+				      quota__account_month(a, day));
 	return quota__err(a->ctx, QUOTA_EINVAL, "unknown period %d", period);
 }
 
@@ -253,18 +252,12 @@ int64_t quota_account_free_used(const quota_account *a, uint32_t category,
 	day = quota__day_of(at + a->utc_offset);
 	switch (t->free_period) {
 	case QUOTA_PERIOD_DAY:
-		return quota__cnt_get(&a->counters,
-				      quota__cnt_key(QUOTA__CNT_FREE_DAY,
-						     category, day));
+		return quota__counter(a, QUOTA__CNT_FREE_DAY, category, day);
 	case QUOTA_PERIOD_MONTH:
-		return quota__cnt_get(
-			&a->counters,
-			quota__cnt_key(QUOTA__CNT_FREE_MONTH, category,
-				       quota__month_of_day(day)));
+		return quota__counter(a, QUOTA__CNT_FREE_MONTH, category,
+				      quota__account_month(a, day));
 	default:
-		return quota__cnt_get(&a->counters,
-				      quota__cnt_key(QUOTA__CNT_FREE_LIFE,
-						     category, 0));
+		return quota__counter(a, QUOTA__CNT_FREE_LIFE, category, 0);
 	}
 }
 

@@ -5,12 +5,18 @@
  * nothing) followed by an apply that cannot fail (R8): all allocation and
  * every check happens in the plan, so an error leaves the account exactly
  * as it was.  A later storage layer writes its journal between the two.
+ *
+ * The hot path: a charge in the newest day the category has seen reads
+ * and writes its counters in two small records (quota__cur), finds its
+ * package in O(log P) (package.c) and allocates nothing.
  */
 #include "ctx.h"
 
 #include <string.h>
 
 #define NONE UINT32_MAX
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
 
 typedef struct draw {
 	quota_package *pk;
@@ -18,25 +24,33 @@ typedef struct draw {
 	int64_t units;
 } draw;
 
+/* The counters a charge reads, loaded once. */
+typedef struct counts {
+	int64_t cat_day, cat_month, all_day, all_month;
+	int64_t free_day, free_month, free_life;
+} counts;
+
 typedef struct plan {
 	int64_t units, free, pkg, payg, cost;
 	int64_t day, month;
 	uint32_t cat;
+	bool hot; /* counters of this day live in the cur records */
+	counts n;
 	uint32_t ndraws; /* packages drawn; the first few are kept */
 	draw d[QUOTA_RECEIPT_LINES];
 	quota_receipt *r; /* may be NULL */
 } plan;
 
-static void add_line(plan *pl, int32_t source, uint32_t tier,
-		     quota_package *pk, int64_t units, int64_t price,
-		     int64_t cost)
+static inline void add_line(plan *pl, int32_t source, uint32_t tier,
+			    quota_package *pk, int64_t units, int64_t price,
+			    int64_t cost)
 {
 	quota_receipt *r = pl->r;
 	quota_receipt_line *l;
 
 	if (!r)
 		return;
-	if (r->nlines < QUOTA_RECEIPT_LINES) {
+	if (likely(r->nlines < QUOTA_RECEIPT_LINES)) {
 		l = &r->lines[r->nlines++];
 		l->source = source;
 		l->tier = tier;
@@ -55,93 +69,97 @@ static void payg_line(void *ud, uint32_t tier, int64_t units, int64_t price,
 	add_line(ud, QUOTA_SOURCE_PAYG, tier, NULL, units, price, cost);
 }
 
-/* Refuse a charge that would pass a cap (R9): caps count every unit. */
-static int check_cap(const quota_account *a, const quota__cap *cap,
-		     unsigned cat, const plan *pl)
+/* Counters of the charge's day and month: straight from the current
+ * records when the charge falls in their day, else from the table. */
+static inline void load_counts(const quota_account *a, plan *pl)
 {
-	const char *name = cat == QUOTA__CAT_ALL ? "all categories"
-						 : a->ctx->category[cat];
-	int64_t used;
+	const quota__cur *c = a->cur[pl->cat], *g = a->cur[QUOTA__CAT_ALL];
+	counts *n = &pl->n;
+	unsigned cat = pl->cat;
 
-	if (cap->day >= 0) {
-		used = quota__cnt_get(&a->counters,
-				      quota__cnt_key(QUOTA__CNT_UNITS_DAY, cat,
-						     pl->day));
-		if (pl->units > cap->day - used)
-			return quota__err(a->ctx, QUOTA_ECAP,
-					  "account '%s': daily cap of %lld "
-					  "for %s reached (%lld used, %lld "
-					  "asked)",
-					  a->id, (long long)cap->day, name,
-					  (long long)used,
-					  (long long)pl->units);
+	/* Same day implies same month: a record's month follows its day. */
+	if (likely(c && g && c->day == pl->day && g->day == pl->day)) {
+		pl->hot = true;
+		n->cat_day = c->units_day;
+		n->cat_month = c->units_month;
+		n->all_day = g->units_day;
+		n->all_month = g->units_month;
+		n->free_day = c->free_day;
+		n->free_month = c->free_month;
+		n->free_life = c->free_life;
+		return;
 	}
-	if (cap->month >= 0) {
-		used = quota__cnt_get(&a->counters,
-				      quota__cnt_key(QUOTA__CNT_UNITS_MONTH,
-						     cat, pl->month));
-		if (pl->units > cap->month - used)
-			return quota__err(a->ctx, QUOTA_ECAP,
-					  "account '%s': monthly cap of %lld "
-					  "for %s reached (%lld used, %lld "
-					  "asked)",
-					  a->id, (long long)cap->month, name,
-					  (long long)used,
-					  (long long)pl->units);
-	}
+	pl->hot = false;
+	n->cat_day = quota__counter(a, QUOTA__CNT_UNITS_DAY, cat, pl->day);
+	n->cat_month = quota__counter(a, QUOTA__CNT_UNITS_MONTH, cat,
+				      pl->month);
+	n->all_day = quota__counter(a, QUOTA__CNT_UNITS_DAY, QUOTA__CAT_ALL,
+				    pl->day);
+	n->all_month = quota__counter(a, QUOTA__CNT_UNITS_MONTH,
+				      QUOTA__CAT_ALL, pl->month);
+	n->free_day = quota__counter(a, QUOTA__CNT_FREE_DAY, cat, pl->day);
+	n->free_month = quota__counter(a, QUOTA__CNT_FREE_MONTH, cat,
+				       pl->month);
+	n->free_life = quota__counter(a, QUOTA__CNT_FREE_LIFE, cat, 0);
+}
+
+/* Refuse a charge that would pass a cap (R9): caps count every unit. */
+static int cap_refused(const quota_account *a, unsigned cat, const char *per,
+		       int64_t cap, int64_t used, int64_t units)
+{
+	return quota__err(a->ctx, QUOTA_ECAP,
+			  "account '%s': %s cap of %lld for %s reached "
+			  "(%lld used, %lld asked)",
+			  a->id, per, (long long)cap,
+			  cat == QUOTA__CAT_ALL ? "all categories"
+						: a->ctx->category[cat],
+			  (long long)used, (long long)units);
+}
+
+static int check_caps(const quota_account *a, const plan *pl)
+{
+	const quota__cap *c = &a->caps[pl->cat], *g = &a->cap_all;
+	int64_t u = pl->units;
+
+	if (c->day >= 0 && u > c->day - pl->n.cat_day)
+		return cap_refused(a, pl->cat, "daily", c->day, pl->n.cat_day,
+				   u);
+	if (c->month >= 0 && u > c->month - pl->n.cat_month)
+		return cap_refused(a, pl->cat, "monthly", c->month,
+				   pl->n.cat_month, u);
+	if (g->day >= 0 && u > g->day - pl->n.all_day)
+		return cap_refused(a, QUOTA__CAT_ALL, "daily", g->day,
+				   pl->n.all_day, u);
+	if (g->month >= 0 && u > g->month - pl->n.all_month)
+		return cap_refused(a, QUOTA__CAT_ALL, "monthly", g->month,
+				   pl->n.all_month, u);
 	return QUOTA_OK;
 }
 
 /* Free units available for this charge (R15). */
-static int64_t free_available(const quota_account *a, const quota_tariff *t,
-			      const plan *pl)
+static inline int64_t free_available(const quota_tariff *t, const plan *pl)
 {
-	int64_t avail, used, key_period;
-	unsigned kind;
+	int64_t avail, used;
 
 	if (!t || t->free_units <= 0)
 		return 0;
-	switch (t->free_period) {
-	case QUOTA_PERIOD_DAY:
-		kind = QUOTA__CNT_FREE_DAY;
-		key_period = pl->day;
-		break;
-	case QUOTA_PERIOD_MONTH:
-		kind = QUOTA__CNT_FREE_MONTH;
-		key_period = pl->month;
-		break;
-	default:
-		kind = QUOTA__CNT_FREE_LIFE;
-		key_period = 0;
-		break;
-	}
-	used = quota__cnt_get(&a->counters,
-			      quota__cnt_key(kind, pl->cat, key_period));
+	used = t->free_period == QUOTA_PERIOD_DAY     ? pl->n.free_day
+	       : t->free_period == QUOTA_PERIOD_MONTH ? pl->n.free_month
+						      : pl->n.free_life;
 	avail = t->free_units - used;
-	if (t->free_daily > 0) {
-		used = quota__cnt_get(&a->counters,
-				      quota__cnt_key(QUOTA__CNT_FREE_DAY,
-						     pl->cat, pl->day));
-		if (t->free_daily - used < avail)
-			avail = t->free_daily - used;
-	}
+	if (t->free_daily > 0 && t->free_daily - pl->n.free_day < avail)
+		avail = t->free_daily - pl->n.free_day;
 	return avail > 0 ? avail : 0;
 }
 
-static int plan_charge(const quota_account *a, const quota_usage *u,
-		       plan *pl)
+static int bad_usage(const quota_account *a, const quota_usage *u)
 {
 	quota_ctx *ctx = a->ctx;
-	const quota_tariff *t;
-	const quota__pindex *ix;
-	int64_t need, volume, all_month;
-	uint32_t cat;
 	int rc;
 
 	if (!u)
 		return quota__err(ctx, QUOTA_EINVAL, "usage is NULL");
-	cat = u->category;
-	if ((rc = quota__check_category(ctx, cat)))
+	if ((rc = quota__check_category(ctx, u->category)))
 		return rc;
 	if (u->units <= 0)
 		return quota__err(ctx, QUOTA_EINVAL,
@@ -151,40 +169,47 @@ static int plan_charge(const quota_account *a, const quota_usage *u,
 		return quota__err(ctx, QUOTA_EINVAL,
 				  "account '%s': usage time %lld out of range",
 				  a->id, (long long)u->at);
-	if (u->key)
-		return quota__err(ctx, QUOTA_EINVAL,
-				  "account '%s': idempotency keys (R11) are "
-				  "not supported yet; refusing rather than "
-				  "risk a double charge",
-				  a->id);
+	return quota__err(ctx, QUOTA_EINVAL,
+			  "account '%s': idempotency keys (R11) are not "
+			  "supported yet; refusing rather than risk a double "
+			  "charge",
+			  a->id);
+}
 
-	pl->cat = cat;
+static int plan_charge(const quota_account *a, const quota_usage *u,
+		       plan *pl)
+{
+	quota_ctx *ctx = a->ctx;
+	const quota_tariff *t;
+	const quota__pindex *ix;
+	int64_t need;
+	uint32_t cat;
+	int rc;
+
+	if (unlikely(!u || u->category >= ctx->ncategories || u->units <= 0 ||
+		     !quota__time_ok(u->at) || u->key))
+		return bad_usage(a, u);
+	cat = pl->cat = u->category;
 	pl->units = u->units;
 	pl->day = quota__day_of(u->at + a->utc_offset);
-	pl->month = quota__month_of_day(pl->day);
+	pl->month = quota__account_month(a, pl->day);
+	load_counts(a, pl);
 
 	/* Counters must not overflow; the account-wide month counter bounds
 	 * every units counter this charge adds to. */
-	all_month = quota__cnt_get(&a->counters,
-				   quota__cnt_key(QUOTA__CNT_UNITS_MONTH,
-						  QUOTA__CAT_ALL, pl->month));
-	if (u->units > INT64_MAX - all_month)
+	if (unlikely(u->units > INT64_MAX - pl->n.all_month))
 		return quota__err(ctx, QUOTA_EOVERFLOW,
 				  "account '%s': monthly unit counter would "
 				  "overflow",
 				  a->id);
-
-	/* R9 caps. */
-	if ((a->cap_mask & QUOTA_MASK(cat)) &&
-	    (rc = check_cap(a, &a->caps[cat], cat, pl)))
-		return rc;
-	if ((a->cap_all.day >= 0 || a->cap_all.month >= 0) &&
-	    (rc = check_cap(a, &a->cap_all, QUOTA__CAT_ALL, pl)))
+	if (((a->cap_mask & QUOTA_MASK(cat)) || a->cap_all.day >= 0 ||
+	     a->cap_all.month >= 0) &&
+	    (rc = check_caps(a, pl)))
 		return rc;
 
 	/* R1 (a): the free allowance. */
 	t = a->tariff[cat];
-	pl->free = free_available(a, t, pl);
+	pl->free = free_available(t, pl);
 	if (pl->free > pl->units)
 		pl->free = pl->units;
 	if (pl->free)
@@ -201,7 +226,7 @@ static int plan_charge(const quota_account *a, const quota_usage *u,
 			int64_t take = pk->remaining < need ? pk->remaining
 							    : need;
 
-			if (pl->ndraws < QUOTA_RECEIPT_LINES) {
+			if (likely(pl->ndraws < QUOTA_RECEIPT_LINES)) {
 				pl->d[pl->ndraws].pk = pk;
 				pl->d[pl->ndraws].pos = pos;
 				pl->d[pl->ndraws].units = take;
@@ -227,11 +252,9 @@ static int plan_charge(const quota_account *a, const quota_usage *u,
 					  a->id, ctx->category[cat],
 					  (long long)need);
 		/* R13: free and package units count toward the volume. */
-		volume = quota__cnt_get(&a->counters,
-					quota__cnt_key(QUOTA__CNT_UNITS_MONTH,
-						       cat, pl->month));
-		rc = quota__tariff_price_lines(t, volume + pl->free + pl->pkg,
-					       need, payg_line, pl, &pl->cost);
+		rc = quota__tariff_price_lines(
+			t, pl->n.cat_month + pl->free + pl->pkg, need,
+			payg_line, pl, &pl->cost);
 		if (rc)
 			return quota__err(ctx, rc,
 					  "account '%s': cost of %lld units "
@@ -244,37 +267,25 @@ static int plan_charge(const quota_account *a, const quota_usage *u,
 static void apply_charge(quota_account *a, const quota_usage *u,
 			 const plan *pl)
 {
-	quota__counters *c = &a->counters;
 	quota__pindex *ix = a->pindex[pl->cat];
 	int64_t left = pl->pkg;
 	uint32_t i, kept;
 
-	quota__cnt_add(c, quota__cnt_key(QUOTA__CNT_UNITS_DAY, pl->cat, pl->day),
-		       pl->units);
-	quota__cnt_add(c,
-		       quota__cnt_key(QUOTA__CNT_UNITS_MONTH, pl->cat,
-				      pl->month),
-		       pl->units);
-	quota__cnt_add(c,
-		       quota__cnt_key(QUOTA__CNT_UNITS_DAY, QUOTA__CAT_ALL,
-				      pl->day),
-		       pl->units);
-	quota__cnt_add(c,
-		       quota__cnt_key(QUOTA__CNT_UNITS_MONTH, QUOTA__CAT_ALL,
-				      pl->month),
-		       pl->units);
-	if (pl->free) {
-		quota__cnt_add(c,
-			       quota__cnt_key(QUOTA__CNT_FREE_DAY, pl->cat,
-					      pl->day),
-			       pl->free);
-		quota__cnt_add(c,
-			       quota__cnt_key(QUOTA__CNT_FREE_MONTH, pl->cat,
-					      pl->month),
-			       pl->free);
-		quota__cnt_add(c,
-			       quota__cnt_key(QUOTA__CNT_FREE_LIFE, pl->cat, 0),
-			       pl->free);
+	if (likely(pl->hot)) {
+		quota__cur *c = a->cur[pl->cat], *g = a->cur[QUOTA__CAT_ALL];
+
+		c->units_day += pl->units;
+		c->units_month += pl->units;
+		g->units_day += pl->units;
+		g->units_month += pl->units;
+		if (pl->free) {
+			c->free_day += pl->free;
+			c->free_month += pl->free;
+			c->free_life += pl->free;
+		}
+	} else {
+		quota__counter_charge(a, pl->cat, pl->day, pl->month,
+				      pl->units, pl->free);
 	}
 
 	kept = pl->ndraws < QUOTA_RECEIPT_LINES ? pl->ndraws
@@ -311,7 +322,7 @@ static int run(const quota_account *a, const quota_usage *u,
 	plan pl;
 	int rc;
 
-	if (!a) {
+	if (unlikely(!a)) {
 		if (r)
 			memset(r, 0, sizeof *r);
 		return QUOTA_EINVAL;
@@ -324,13 +335,12 @@ static int run(const quota_account *a, const quota_usage *u,
 		r->lines_total = 0;
 	}
 	rc = plan_charge(a, u, &pl);
-	/* Room for up to 7 new counters, so that apply cannot fail. */
-	if (!rc && commit &&
-	    quota__cnt_reserve(&a->ctx->mem,
-			       &((quota_account *)a)->counters, 7))
+	/* Room for the counters, so that apply cannot fail. */
+	if (!rc && commit && !pl.hot &&
+	    quota__counter_prepare((quota_account *)a, pl.cat))
 		rc = quota__err(a->ctx, QUOTA_ENOMEM,
 				"account '%s': out of memory", a->id);
-	if (rc) {
+	if (unlikely(rc)) {
 		if (r)
 			memset(r, 0, sizeof *r);
 		return rc;
@@ -346,7 +356,7 @@ static int run(const quota_account *a, const quota_usage *u,
 		r->category = pl.cat;
 		r->at = u->at;
 	}
-	quota__ok(a->ctx);
+	a->ctx->errmsg[0] = '\0';
 	return QUOTA_OK;
 }
 

@@ -102,3 +102,145 @@ void quota__cnt_free(const quota__mem *mem, quota__counters *c)
 	c->vals = NULL;
 	c->cap = c->n = 0;
 }
+
+/* ------------------------------------------------- per-account counters */
+
+int64_t quota__account_month_slow(const quota_account *ca, int64_t day)
+{
+	quota_account *a = (quota_account *)ca; /* the cache is not state */
+	int64_t y, month;
+	unsigned m, d;
+
+	quota__civil_from_days(day, &y, &m, &d);
+	month = y * 12 + (m - 1);
+	a->mday_lo = day - (d - 1);
+	a->mday_hi = m == 12 ? quota__days_from_civil(y + 1, 1, 1)
+			     : quota__days_from_civil(y, m + 1, 1);
+	a->month = month;
+	return month;
+}
+
+int64_t quota__counter(const quota_account *a, unsigned kind, unsigned cat,
+		       int64_t period)
+{
+	const quota__cur *c = a->cur[cat];
+
+	if (c) {
+		switch (kind) {
+		case QUOTA__CNT_UNITS_DAY:
+			if (c->day == period)
+				return c->units_day;
+			break;
+		case QUOTA__CNT_UNITS_MONTH:
+			if (c->month == period)
+				return c->units_month;
+			break;
+		case QUOTA__CNT_FREE_DAY:
+			if (c->day == period)
+				return c->free_day;
+			break;
+		case QUOTA__CNT_FREE_MONTH:
+			if (c->month == period)
+				return c->free_month;
+			break;
+		case QUOTA__CNT_FREE_LIFE:
+			return c->free_life;
+		}
+	} else if (kind == QUOTA__CNT_FREE_LIFE) {
+		return 0;
+	}
+	return quota__cnt_get(&a->counters, quota__cnt_key(kind, cat, period));
+}
+
+static int cur_alloc(quota_account *a, unsigned cat)
+{
+	quota__cur *c;
+
+	if (a->cur[cat])
+		return QUOTA_OK;
+	c = quota__calloc(&a->ctx->mem, 1, sizeof *c);
+	if (!c)
+		return QUOTA_ENOMEM;
+	c->day = c->month = INT64_MIN;
+	a->cur[cat] = c;
+	return QUOTA_OK;
+}
+
+int quota__counter_prepare(quota_account *a, unsigned cat)
+{
+	/* At most 3 keys per record change hands when a charge moves a
+	 * record to a newer period (or counts a late one into the table). */
+	if (cur_alloc(a, cat) || cur_alloc(a, QUOTA__CAT_ALL) ||
+	    quota__cnt_reserve(&a->ctx->mem, &a->counters, 8))
+		return QUOTA_ENOMEM;
+	return QUOTA_OK;
+}
+
+/* Move one value from the record to the table and load the new period's. */
+static void roll(quota__counters *t, unsigned kind, unsigned cat,
+		 int64_t old_period, int64_t *val, int64_t new_period)
+{
+	uint64_t old_key = quota__cnt_key(kind, cat, old_period);
+	uint64_t new_key = quota__cnt_key(kind, cat, new_period);
+
+	if (old_period != INT64_MIN && *val)
+		quota__cnt_add(t, old_key,
+			       *val - quota__cnt_get(t, old_key));
+	*val = quota__cnt_get(t, new_key);
+}
+
+static void count(quota_account *a, unsigned cat, int64_t day, int64_t month,
+		  int64_t units, int64_t free)
+{
+	quota__counters *t = &a->counters;
+	quota__cur *c = a->cur[cat];
+
+	/* Newer period: the record follows it.  Older: a late report, counted
+	 * straight into the table. */
+	if (day > c->day) {
+		roll(t, QUOTA__CNT_UNITS_DAY, cat, c->day, &c->units_day, day);
+		roll(t, QUOTA__CNT_FREE_DAY, cat, c->day, &c->free_day, day);
+		c->day = day;
+	}
+	if (month > c->month) {
+		roll(t, QUOTA__CNT_UNITS_MONTH, cat, c->month, &c->units_month,
+		     month);
+		roll(t, QUOTA__CNT_FREE_MONTH, cat, c->month, &c->free_month,
+		     month);
+		c->month = month;
+	}
+	if (day == c->day) {
+		c->units_day += units;
+		c->free_day += free;
+	} else {
+		quota__cnt_add(t, quota__cnt_key(QUOTA__CNT_UNITS_DAY, cat, day),
+			       units);
+		if (free)
+			quota__cnt_add(t,
+				       quota__cnt_key(QUOTA__CNT_FREE_DAY, cat,
+						      day),
+				       free);
+	}
+	if (month == c->month) {
+		c->units_month += units;
+		c->free_month += free;
+	} else {
+		quota__cnt_add(t,
+			       quota__cnt_key(QUOTA__CNT_UNITS_MONTH, cat,
+					      month),
+			       units);
+		if (free)
+			quota__cnt_add(t,
+				       quota__cnt_key(QUOTA__CNT_FREE_MONTH,
+						      cat, month),
+				       free);
+	}
+	c->free_life += free;
+}
+
+void quota__counter_charge(quota_account *a, unsigned cat, int64_t day,
+			   int64_t month, int64_t units, int64_t free)
+{
+	count(a, cat, day, month, units, free);
+	count(a, QUOTA__CAT_ALL, day, month, units, 0);
+}

@@ -59,6 +59,20 @@ static inline uint64_t quota__cnt_key(unsigned kind, unsigned cat,
 	       (uint64_t)(period + (INT64_C(1) << 40));
 }
 
+/*
+ * The counters of the newest calendar day and month a category (or the
+ * account as a whole) has been charged in, kept out of the table so the
+ * charge path touches no hash slot.  Value of (kind, cat, period) = the
+ * field here if period is this struct's day / month, else the table's.
+ * Lifetime free units live only here.
+ */
+typedef struct quota__cur {
+	int64_t day, month; /* INT64_MIN: none yet */
+	int64_t units_day, units_month;
+	int64_t free_day, free_month;
+	int64_t free_life;
+} quota__cur;
+
 int64_t quota__cnt_get(const quota__counters *c, uint64_t key);
 /* Ensure `extra` new keys fit without allocating later. */
 int quota__cnt_reserve(const quota__mem *mem, quota__counters *c,
@@ -159,6 +173,9 @@ struct quota_account {
 	int64_t total_units; /* sum of all packages' units: sums never overflow */
 	quota__strmap package_ids;
 	quota__counters counters;
+	quota__cur *cur[QUOTA_MAX_CATEGORIES + 1]; /* + QUOTA__CAT_ALL */
+	/* The calendar month of the last day looked up: [mday_lo, mday_hi). */
+	int64_t mday_lo, mday_hi, month;
 };
 
 struct quota_ctx {
@@ -187,10 +204,68 @@ static inline bool quota__time_ok(int64_t t)
 
 /* Package index operations (package.c). */
 void quota__pindex_free(const quota__mem *mem, quota__pindex *ix);
-/* Position of the first package usable at t at or after position from, in
- * R3 order; UINT32_MAX if none. */
-uint32_t quota__pindex_first(const quota__pindex *ix, uint32_t from,
-			     int64_t t);
+/*
+ * First leaf at or after lo whose value is <= t, or UINT32_MAX.  Bottom-up:
+ * from leaf lo, step to the next subtree on the right until one holds a
+ * value <= t, then descend to its leftmost such leaf.  O(log P), and only a
+ * few steps when the answer is near lo, as it usually is.
+ */
+static inline uint32_t quota__first_le(const quota__pindex *ix, uint32_t lo,
+				       int64_t t)
+{
+	const int64_t *tree = ix->tree;
+	uint32_t i = ix->size + lo;
+
+	while (tree[i] > t) {
+		while (i & 1) {
+			if (i == 1)
+				return UINT32_MAX;
+			i >>= 1;
+		}
+		i++;
+	}
+	while (i < ix->size)
+		i = tree[2 * i] <= t ? 2 * i : 2 * i + 1;
+	return i - ix->size;
+}
+
+/*
+ * Position of the first package usable at t at or after position from, in
+ * R3 order; UINT32_MAX if none.  Per priority group: expiry ascends, so the
+ * packages unexpired at t are a suffix found by binary search; the tree
+ * then skips the pending and empty ones.
+ */
+static inline uint32_t quota__pindex_first(const quota__pindex *ix,
+					   uint32_t from, int64_t t)
+{
+	uint32_t g;
+
+	for (g = 0; g < ix->ngroups; g++) {
+		uint32_t lo = ix->group[g], hi = ix->group[g + 1], n, r;
+
+		if (hi <= from)
+			continue;
+		if (lo < from)
+			lo = from;
+		/* Branch-free lower bound of "expires_at > t" in [lo, hi). */
+		for (n = hi - lo; n > 1;) {
+			uint32_t half = n / 2;
+
+			lo = ix->exp[lo + half - 1] <= t ? lo + half : lo;
+			n -= half;
+		}
+		if (n == 1 && ix->exp[lo] <= t)
+			lo++;
+		if (lo >= hi)
+			continue;
+		r = quota__first_le(ix, lo, t);
+		if (r == UINT32_MAX)
+			return UINT32_MAX; /* nothing usable further right */
+		if (r < hi)
+			return r;
+	}
+	return UINT32_MAX;
+}
 /* A STOP-flag package covering this index's category is in force at t. */
 bool quota__pindex_stop_at(const quota__pindex *ix, int64_t t);
 /* p's remaining went to or from 0: update every index that holds it. */
@@ -198,6 +273,25 @@ void quota__package_refresh(quota_account *a, quota_package *p);
 /* The same, for the index where p is known to sit at pos. */
 void quota__pindex_refresh(quota__pindex *ix, uint32_t pos);
 void quota__package_free(const quota__mem *mem, quota_package *p);
+
+/* Counters of an account (counters.c). */
+int64_t quota__counter(const quota_account *a, unsigned kind, unsigned cat,
+		       int64_t period);
+/* Calendar month of a day number, through the account's one-entry cache. */
+int64_t quota__account_month_slow(const quota_account *a, int64_t day);
+static inline int64_t quota__account_month(const quota_account *a,
+					   int64_t day)
+{
+	if (day >= a->mday_lo && day < a->mday_hi)
+		return a->month;
+	return quota__account_month_slow(a, day);
+}
+/* Before a charge: allocate cat's and QUOTA__CAT_ALL's current-period
+ * record and table room, so that quota__counter_charge cannot fail. */
+int quota__counter_prepare(quota_account *a, unsigned cat);
+/* Count a charge: units for cat and the account, free units for cat. */
+void quota__counter_charge(quota_account *a, unsigned cat, int64_t day,
+			   int64_t month, int64_t units, int64_t free);
 
 /* Price q pay-as-you-go units after month volume `before` (tariff.c). */
 int quota__tariff_price_lines(const quota_tariff *t, int64_t before,

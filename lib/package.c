@@ -98,55 +98,6 @@ static void rebuild(quota__pindex *ix)
 	}
 }
 
-/* First i in [l, r) whose leaf is <= t, below node covering [nl, nr). */
-static uint32_t first_le(const int64_t *tree, uint32_t node, uint32_t nl,
-			 uint32_t nr, uint32_t l, uint32_t r, int64_t t)
-{
-	uint32_t mid, x;
-
-	if (nr <= l || r <= nl || tree[node] > t)
-		return NONE;
-	if (nr - nl == 1)
-		return nl;
-	mid = nl + (nr - nl) / 2;
-	x = first_le(tree, 2 * node, nl, mid, l, r, t);
-	if (x != NONE)
-		return x;
-	return first_le(tree, 2 * node + 1, mid, nr, l, r, t);
-}
-
-uint32_t quota__pindex_first(const quota__pindex *ix, uint32_t from, int64_t t)
-{
-	uint32_t g;
-
-	for (g = 0; g < ix->ngroups; g++) {
-		uint32_t lo = ix->group[g], hi = ix->group[g + 1], r;
-
-		if (hi <= from)
-			continue;
-		if (lo < from)
-			lo = from;
-		/* Expiry ascends within a group: skip what expired by t. */
-		r = hi;
-		while (lo < r) {
-			uint32_t mid = lo + (r - lo) / 2;
-
-			if (ix->exp[mid] <= t)
-				lo = mid + 1;
-			else
-				r = mid;
-		}
-		if (lo >= hi)
-			continue;
-		if (ix->tree[ix->size + lo] <= t) /* the common case */
-			return lo;
-		r = first_le(ix->tree, 1, 0, ix->size, lo, hi, t);
-		if (r != NONE)
-			return r;
-	}
-	return NONE;
-}
-
 bool quota__pindex_stop_at(const quota__pindex *ix, int64_t t)
 {
 	uint32_t lo = 0, hi = ix->nstop;

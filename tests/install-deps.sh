@@ -7,6 +7,8 @@ command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 command -v clang >/dev/null 2>&1 || need="$need clang"
 command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
 command -v c++ >/dev/null 2>&1 || need="$need g++"
+command -v mandoc >/dev/null 2>&1 || need="$need mandoc"
+command -v python3 >/dev/null 2>&1 || need="$need python3"
 [ -d /usr/lib/llvm-14/lib/clang ] && ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.asan-x86_64.a >/dev/null 2>&1 \
 	|| need="$need libclang-rt-dev"
 for extra in $QUOTA_EXTRA_DEPS; do

@@ -1,0 +1,319 @@
+/*
+ * bench.c - `make bench`: ns per quota_charge on accounts holding 1, 8, 64
+ * and 1,024 packages, against a bare reference loop measured in the same
+ * run that does the same work inlined with nothing general about it.
+ * Figures are medians of several rounds; these machines are noisy.
+ *
+ * Package mix (DESIGN §6, issue 2): a quarter expired, a quarter pending,
+ * some for other categories, some empty, and active ones in several
+ * priority groups; charges come in time order and, in a second run, in
+ * random order across the month (late reports).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "quota.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define T0 INT64_C(1730419200) /* 2024-11-01 00:00:00 UTC */
+#define MONTH (30 * INT64_C(86400))
+#define ROUNDS 7
+static int CHARGES = 1000000;
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15u;
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	return v[n / 2];
+}
+
+/* Counting allocator: the timed loop must not allocate in steady state. */
+static long n_allocs;
+static void *c_malloc(void *ud, size_t n)
+{
+	(void)ud;
+	n_allocs++;
+	return malloc(n);
+}
+static void *c_realloc(void *ud, void *p, size_t n)
+{
+	(void)ud;
+	n_allocs++;
+	return realloc(p, n);
+}
+static void c_free(void *ud, void *p)
+{
+	(void)ud;
+	free(p);
+}
+
+static int64_t *times_in_order, *times_random;
+
+static void die(const char *what, int rc)
+{
+	fprintf(stderr, "bench: %s failed: %s\n", what, quota_strerror(rc));
+	exit(1);
+}
+
+/* An account with npk packages in the mix described at the top. */
+static quota_account *make_account(quota_ctx *ctx, const char *id, int npk,
+				   uint32_t sms, uint32_t other,
+				   quota_tariff *t)
+{
+	quota_account *a;
+	int i, rc;
+	char pid[32];
+
+	if ((rc = quota_account_new(ctx, id, &a)))
+		die("account", rc);
+	quota_account_set_tariff(a, sms, t);
+	quota_account_set_cap(a, sms, QUOTA_PERIOD_MONTH, INT64_C(1) << 60);
+	for (i = 0; i < npk; i++) {
+		quota_package_spec s = {.id = pid, .units = INT64_C(1) << 40};
+		int kind = npk == 1 ? 3 : i % 8;
+
+		snprintf(pid, sizeof pid, "p%d", i);
+		s.categories = QUOTA_MASK(sms);
+		switch (kind) {
+		case 0: /* expired before the month */
+		case 1:
+			s.effective_at = T0 - 400 * 86400 + i;
+			s.expires_at = T0 - 86400 + i;
+			break;
+		case 2: /* pending: starts after the month */
+			s.effective_at = T0 + 40 * MONTH + i;
+			s.expires_at = T0 + 50 * MONTH + i;
+			break;
+		case 4: /* another category only */
+			s.categories = QUOTA_MASK(other);
+			/* fall through */
+		default: /* active all month, several priorities */
+			s.effective_at = T0 - 86400 * 10;
+			s.expires_at = T0 + 36 * MONTH + i * 60;
+			s.priority = (i / 8) % 3;
+			break;
+		case 5: /* active but tiny: drained during warm-up */
+			s.effective_at = T0 - 86400 * 10;
+			s.expires_at = T0 + 30 * MONTH + i;
+			s.units = 1;
+			break;
+		}
+		if ((rc = quota_package_add(a, &s, NULL)))
+			die("package", rc);
+	}
+	return a;
+}
+
+/* Each run meters a fresh 30-day window, so "in order" stays in order
+ * across rounds; the random run within its window is mostly late reports. */
+static int64_t window;
+
+static double run_lib(quota_account *a, uint32_t sms, const int64_t *times,
+		      int64_t *sink)
+{
+	int64_t base = window;
+
+	quota_receipt r;
+	double t0, t1;
+	int64_t acc = 0;
+	int i;
+
+	t0 = now_ns();
+	for (i = 0; i < CHARGES; i++) {
+		quota_usage u = {.category = sms, .units = 1,
+				 .at = base + times[i]};
+
+		if (quota_charge(a, &u, &r))
+			die("charge", -1);
+		acc += r.payg_cost_micros + r.package_units;
+	}
+	t1 = now_ns();
+	*sink += acc;
+	return (t1 - t0) / CHARGES;
+}
+
+/* ------------------------------------------------ the reference loop */
+
+struct ref_pkg {
+	int64_t eff, exp, remaining;
+};
+
+struct ref_receipt {
+	int64_t units, free_units, package_units, payg_units, cost;
+};
+
+struct ref_acct {
+	int64_t month_start, month_end, volume, cap, cap_used;
+	int64_t free_units, free_used;
+	int64_t tier_up_to, price1, price2;
+	struct ref_pkg pk[8]; /* usable ones, in expiry order */
+	int npk;
+};
+
+static double run_ref(struct ref_acct *ra, const int64_t *times,
+		      int64_t *sink)
+{
+	struct ref_receipt r;
+	double t0, t1;
+	int64_t acc = 0, base = window;
+	int i, k;
+
+	t0 = now_ns();
+	for (i = 0; i < CHARGES; i++) {
+		int64_t at = base + times[i], units = 1, need, f, pos, cost;
+
+		if (at < ra->month_start || at >= ra->month_end) {
+			ra->month_start = T0 + (at - T0) / MONTH * MONTH;
+			ra->month_end = ra->month_start + MONTH;
+		}
+		if (ra->cap_used + units > ra->cap)
+			continue;
+		f = ra->free_units - ra->free_used;
+		f = f < units ? f : units;
+		need = units - f;
+		r.package_units = 0;
+		for (k = 0; k < ra->npk && need; k++) {
+			struct ref_pkg *p = &ra->pk[k];
+			if (p->eff <= at && at < p->exp && p->remaining) {
+				int64_t take = p->remaining < need ? p->remaining : need;
+				p->remaining -= take;
+				need -= take;
+				r.package_units += take;
+			}
+		}
+		pos = ra->volume + units - need;
+		cost = need * (pos < ra->tier_up_to ? ra->price1 : ra->price2);
+		ra->volume += units;
+		ra->cap_used += units;
+		ra->free_used += f;
+		r.units = units;
+		r.free_units = f;
+		r.payg_units = need;
+		r.cost = cost;
+		__asm__ volatile("" : : "r"(&r) : "memory");
+		acc += r.cost + r.package_units;
+	}
+	t1 = now_ns();
+	*sink += acc;
+	return (t1 - t0) / CHARGES;
+}
+
+int main(void)
+{
+	static const int sizes[] = {1, 8, 64, 1024};
+	quota_allocator al = {QUOTA_ALLOCATOR_VERSION, NULL, c_malloc,
+			      c_realloc, c_free};
+	double ref[ROUNDS], lib[4][2][ROUNDS], med_ref, med[4][2];
+	int64_t sink = 0;
+	quota_ctx *ctx;
+	quota_tariff *t;
+	quota_account *acct[4];
+	uint32_t sms, other;
+	long allocs_timed = 0;
+	int i, s, round;
+
+	if (getenv("QUOTA_BENCH_CHARGES"))
+		CHARGES = atoi(getenv("QUOTA_BENCH_CHARGES"));
+	times_in_order = malloc((size_t)CHARGES * sizeof *times_in_order);
+	times_random = malloc((size_t)CHARGES * sizeof *times_random);
+	for (i = 0; i < CHARGES; i++) {
+		times_in_order[i] = (int64_t)i * (MONTH - 1) / CHARGES;
+		times_random[i] = (int64_t)(rnd() % (uint64_t)(MONTH - 1));
+	}
+	if (quota_ctx_new_with(&al, &ctx))
+		die("ctx", -1);
+	quota_category_add(ctx, "sms.notify", &sms);
+	quota_category_add(ctx, "email", &other);
+	quota_tariff_new(ctx, "sms", &t);
+	quota_tariff_add_tier(t, 100000, 45000);
+	quota_tariff_add_tier(t, QUOTA_UNLIMITED, 40000);
+	quota_tariff_set_free(t, 100, QUOTA_PERIOD_MONTH);
+	for (s = 0; s < 4; s++) {
+		char id[16];
+
+		snprintf(id, sizeof id, "acct%d", sizes[s]);
+		acct[s] = make_account(ctx, id, sizes[s], sms, other, t);
+		/* warm-up: open the counters, drain tiny packages */
+		window = T0;
+		run_lib(acct[s], sms, times_random, &sink);
+	}
+
+	for (round = 0; round < ROUNDS; round++) {
+		struct ref_acct ra = {.cap = INT64_C(1) << 60,
+				      .free_units = 100,
+				      .tier_up_to = 100000,
+				      .price1 = 45000,
+				      .price2 = 40000,
+				      .npk = 8};
+		for (i = 0; i < 8; i++) {
+			ra.pk[i].eff = T0 - 86400 * 10;
+			ra.pk[i].exp = i < 2 ? T0 - 86400 + i : T0 + 36 * MONTH + i;
+			ra.pk[i].remaining = i < 2 ? 0 : INT64_C(1) << 40;
+		}
+		window = T0 + (1 + 2 * round) * MONTH;
+		ref[round] = run_ref(&ra, times_in_order, &sink);
+		for (s = 0; s < 4; s++) {
+			long before = n_allocs;
+
+			window = T0 + (1 + 2 * round) * MONTH;
+			lib[s][0][round] =
+				run_lib(acct[s], sms, times_in_order, &sink);
+			window += MONTH;
+			lib[s][1][round] =
+				run_lib(acct[s], sms, times_random, &sink);
+			allocs_timed += n_allocs - before;
+		}
+	}
+	med_ref = median(ref, ROUNDS);
+	for (s = 0; s < 4; s++)
+		for (i = 0; i < 2; i++)
+			med[s][i] = median(lib[s][i], ROUNDS);
+
+	printf("libquota %s bench: quota_charge, 1 unit per charge, %d charges "
+	       "x %d rounds, medians\n",
+	       quota_version(), CHARGES, ROUNDS);
+	printf("reference loop (inlined, 8 packages in an array): %7.1f ns\n",
+	       med_ref);
+	printf("%9s %14s %10s %16s %10s\n", "packages", "in order ns",
+	       "x ref", "late/random ns", "x ref");
+	for (s = 0; s < 4; s++)
+		printf("%9d %14.1f %10.2f %16.1f %10.2f\n", sizes[s],
+		       med[s][0], med[s][0] / med_ref, med[s][1],
+		       med[s][1] / med_ref);
+	printf("1024 vs 8 packages: %.2fx in order, %.2fx random order "
+	       "(target <= 3x)\n",
+	       med[3][0] / med[1][0], med[3][1] / med[1][1]);
+	printf("8 packages vs reference: %.2fx (target <= 4x)\n",
+	       med[1][0] / med_ref);
+	printf("allocations during timed charges: %ld\n", allocs_timed);
+	printf("(checksum %" PRId64 ")\n", sink);
+	quota_ctx_free(ctx);
+	free(times_in_order);
+	free(times_random);
+	return 0;
+}
