@@ -152,11 +152,23 @@ int quota_account_set_cap(quota_account *a, uint32_t category, int period,
 		cap->day = units;
 	else
 		cap->month = units;
-	if (category != QUOTA_ALL) {
-		if (cap->day >= 0 || cap->month >= 0)
-			a->cap_mask |= QUOTA_MASK(category);
+	/* Bit c: category c has a cap; the top bit stands for QUOTA_ALL
+	 * (category 63 and QUOTA_ALL share it, which only costs a check). */
+	{
+		uint64_t bit = category == QUOTA_ALL ? QUOTA_MASK(63)
+						     : QUOTA_MASK(category);
+		bool any = cap->day >= 0 || cap->month >= 0;
+
+		if (category != QUOTA_ALL && category == 63)
+			any = any || a->cap_all.day >= 0 ||
+			      a->cap_all.month >= 0;
+		if (category == QUOTA_ALL)
+			any = any || a->caps[63].day >= 0 ||
+			      a->caps[63].month >= 0;
+		if (any)
+			a->cap_mask |= bit;
 		else
-			a->cap_mask &= ~QUOTA_MASK(category);
+			a->cap_mask &= ~bit;
 	}
 	quota__ok(a->ctx);
 	return QUOTA_OK;
@@ -196,6 +208,8 @@ int64_t quota_account_remaining(const quota_account *a, uint32_t category,
 		return QUOTA_EINVAL;
 	if ((rc = quota__check_category(a->ctx, category)))
 		return rc;
+	if (!quota__time_ok(now))
+		return quota__err(a->ctx, QUOTA_EINVAL, "time out of range");
 	ix = a->pindex[category];
 	if (!ix)
 		return 0;

@@ -202,9 +202,7 @@ static int plan_charge(const quota_account *a, const quota_usage *u,
 				  "account '%s': monthly unit counter would "
 				  "overflow",
 				  a->id);
-	if (((a->cap_mask & QUOTA_MASK(cat)) || a->cap_all.day >= 0 ||
-	     a->cap_all.month >= 0) &&
-	    (rc = check_caps(a, pl)))
+	if (a->cap_mask && (rc = check_caps(a, pl)))
 		return rc;
 
 	/* R1 (a): the free allowance. */
@@ -316,8 +314,167 @@ static void apply_charge(quota_account *a, const quota_usage *u,
 	}
 }
 
-static int run(const quota_account *a, const quota_usage *u,
-	       quota_receipt *r, bool commit)
+/*
+ * The common case in one pass, with everything in registers: a charge in
+ * the newest day its category has seen, covered by the free allowance,
+ * at most one package and at most one pay-as-you-go tier, no STOP policy
+ * in play.  Returns 1 when it applied (or quoted) the charge, 0 to let the
+ * general plan / apply path handle it.  It decides before it changes
+ * anything, so falling back is always safe.
+ */
+__attribute__((always_inline)) static inline int charge_fast(quota_account *a, const quota_usage *u,
+			      quota_receipt *r, bool commit)
+{
+	const quota_ctx *ctx = a->ctx;
+	uint32_t cat = u->category, nl = 0, pos = NONE;
+	quota__cur *c, *g;
+	const quota_tariff *t;
+	quota__pindex *ix;
+	quota_package *pk = NULL;
+	int64_t units = u->units, at = u->at, day, f = 0, take = 0, need;
+	int64_t cost = 0, price = 0;
+	uint32_t tier = 0;
+
+	if (cat >= ctx->ncategories || units <= 0 || !quota__time_ok(at) ||
+	    u->key)
+		return 0;
+	day = quota__day_of(at + a->utc_offset);
+	c = a->cur[cat];
+	g = a->cur[QUOTA__CAT_ALL];
+	if (!c || !g || c->day != day || g->day != day ||
+	    units > INT64_MAX - g->units_month)
+		return 0;
+	/* R9 caps: let the general path word the refusal. */
+	if (unlikely(a->cap_mask)) {
+		if ((a->cap_mask & QUOTA_MASK(cat)) &&
+		    ((a->caps[cat].day >= 0 &&
+		      units > a->caps[cat].day - c->units_day) ||
+		     (a->caps[cat].month >= 0 &&
+		      units > a->caps[cat].month - c->units_month)))
+			return 0;
+		if ((a->cap_all.day >= 0 &&
+		     units > a->cap_all.day - g->units_day) ||
+		    (a->cap_all.month >= 0 &&
+		     units > a->cap_all.month - g->units_month))
+			return 0;
+	}
+	t = a->tariff[cat];
+	if (t && t->free_units > 0) {
+		int64_t used = t->free_period == QUOTA_PERIOD_DAY ? c->free_day
+			       : t->free_period == QUOTA_PERIOD_MONTH
+				       ? c->free_month
+				       : c->free_life;
+
+		f = t->free_units - used;
+		if (t->free_daily > 0 && t->free_daily - c->free_day < f)
+			f = t->free_daily - c->free_day;
+		f = f < 0 ? 0 : f > units ? units : f;
+	}
+	need = units - f;
+	ix = a->pindex[cat];
+	if (need && ix) {
+		pos = quota__pindex_first(ix, 0, at);
+		if (pos != NONE) {
+			pk = ix->pk[pos];
+			take = pk->remaining < need ? pk->remaining : need;
+			need -= take;
+		}
+	}
+	if (need) {
+		int64_t end, before = c->units_month + units - need;
+
+		if ((a->stop_mask & QUOTA_MASK(cat)) || (ix && ix->nstop) ||
+		    (pk && take == pk->remaining))
+			return 0; /* STOP rules, or more packages may follow */
+		if (t && t->ntiers) {
+			end = before + need; /* <= all-month + units: no overflow */
+			for (tier = 0; tier + 1 < t->ntiers; tier++)
+				if (before + 1 <= t->up_to[tier])
+					break;
+			/* One tier only: the last unit must fall in it too. */
+			if (t->mode == QUOTA_GRADUATED && tier + 1 < t->ntiers &&
+			    end > t->up_to[tier])
+				return 0;
+			if (t->mode == QUOTA_VOLUME) {
+				while (tier + 1 < t->ntiers &&
+				       end > t->up_to[tier])
+					tier++;
+			}
+			price = t->price[tier];
+			if (quota__mul_ovf(need, price, &cost))
+				return 0;
+		}
+	}
+	if (r) {
+		if (f) {
+			quota_receipt_line *l = &r->lines[nl++];
+
+			l->source = QUOTA_SOURCE_FREE;
+			l->tier = 0;
+			l->package_id = NULL;
+			l->package = NULL;
+			l->units = f;
+			l->unit_price_micros = 0;
+			l->cost_micros = 0;
+		}
+		if (take) {
+			quota_receipt_line *l = &r->lines[nl++];
+
+			l->source = QUOTA_SOURCE_PACKAGE;
+			l->tier = 0;
+			l->package_id = pk->id;
+			l->package = pk;
+			l->units = take;
+			l->unit_price_micros = 0;
+			l->cost_micros = 0;
+		}
+		if (need) {
+			quota_receipt_line *l = &r->lines[nl++];
+
+			l->source = QUOTA_SOURCE_PAYG;
+			l->tier = tier;
+			l->package_id = NULL;
+			l->package = NULL;
+			l->units = need;
+			l->unit_price_micros = price;
+			l->cost_micros = cost;
+		}
+		r->units = units;
+		r->free_units = f;
+		r->package_units = take;
+		r->payg_units = need;
+		r->payg_cost_micros = cost;
+		r->category = cat;
+		r->at = at;
+		r->nlines = r->lines_total = nl;
+	}
+	if (commit) {
+		c->units_day += units;
+		c->units_month += units;
+		g->units_day += units;
+		g->units_month += units;
+		if (f) {
+			c->free_day += f;
+			c->free_month += f;
+			c->free_life += f;
+		}
+		if (take) {
+			pk->remaining -= take;
+			if (!pk->remaining) {
+				if (pk->categories == QUOTA_MASK(cat))
+					quota__pindex_refresh(ix, pos);
+				else
+					quota__package_refresh(a, pk);
+			}
+		}
+	}
+	a->ctx->errmsg[0] = '\0';
+	return 1;
+}
+
+__attribute__((noinline)) static int run(const quota_account *a,
+					 const quota_usage *u,
+					 quota_receipt *r, bool commit)
 {
 	plan pl;
 	int rc;
@@ -363,11 +520,16 @@ static int run(const quota_account *a, const quota_usage *u,
 int quota_charge(quota_account *a, const quota_usage *usage,
 		 quota_receipt *receipt)
 {
+	if (likely(a && usage) && charge_fast(a, usage, receipt, true))
+		return QUOTA_OK;
 	return run(a, usage, receipt, true);
 }
 
 int quota_quote(const quota_account *a, const quota_usage *usage,
 		quota_receipt *receipt)
 {
+	if (likely(a && usage) &&
+	    charge_fast((quota_account *)a, usage, receipt, false))
+		return QUOTA_OK;
 	return run(a, usage, receipt, false);
 }

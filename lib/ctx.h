@@ -88,8 +88,12 @@ void quota__cnt_free(const quota__mem *mem, quota__counters *c);
 /* Calendar day (days since 1970-01-01) of a local time. */
 static inline int64_t quota__day_of(int64_t local)
 {
-	int64_t d = local / QUOTA__DAY;
-	return (local % QUOTA__DAY < 0) ? d - 1 : d;
+	/* Floor division; local >= QUOTA_TIME_MIN - 18 h, so the shift keeps
+	 * the dividend non-negative and the bias is exact. */
+	const int64_t bias = INT64_C(800000) * QUOTA__DAY;
+
+	return (int64_t)((uint64_t)(local + bias) / QUOTA__DAY) -
+	       INT64_C(800000);
 }
 /* Months since year 0 (y * 12 + m - 1) of a day number. */
 int64_t quota__month_of_day(int64_t day);
@@ -162,7 +166,7 @@ struct quota_account {
 	char *id;
 	int32_t utc_offset;
 	uint64_t stop_mask; /* categories with QUOTA_OVERAGE_STOP */
-	uint64_t cap_mask;  /* categories with any cap */
+	uint64_t cap_mask;  /* non-zero iff any cap is set (see set_cap) */
 	quota__cap cap_all;
 	quota__cap caps[QUOTA_MAX_CATEGORIES];
 	quota_tariff *tariff[QUOTA_MAX_CATEGORIES];

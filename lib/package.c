@@ -368,8 +368,11 @@ int quota_package_status(const quota_package *p, int64_t now)
 
 int quota_package_get_spec(const quota_package *p, quota_package_spec *out)
 {
-	if (!p || !out)
+	if (!p)
 		return QUOTA_EINVAL;
+	if (!out)
+		return quota__err(p->account->ctx, QUOTA_EINVAL,
+				  "quota_package_get_spec: NULL out");
 	out->id = p->id;
 	out->categories = p->categories;
 	out->units = p->units;

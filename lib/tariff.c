@@ -226,8 +226,11 @@ int quota_tariff_price(const quota_tariff *t, int64_t volume_before,
 
 	if (cost_micros)
 		*cost_micros = 0;
-	if (!t || !cost_micros)
+	if (!t)
 		return QUOTA_EINVAL;
+	if (!cost_micros)
+		return quota__err(t->ctx, QUOTA_EINVAL,
+				  "quota_tariff_price: NULL cost_micros");
 	if (volume_before < 0 || units <= 0)
 		return quota__err(t->ctx, QUOTA_EINVAL,
 				  "tariff '%s': volume_before must be >= 0 and "
