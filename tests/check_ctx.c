@@ -1,0 +1,132 @@
+/*
+ * check_ctx.c - the context: allocator hooks (STYLE 8, 9), the category
+ * registry, and the id maps of accounts and tariffs at scale.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "quota.h"
+#include "testutil.h"
+
+START_TEST(test_ctx_allocator_version_refused)
+{
+	tu_alloc ta;
+	quota_allocator bad;
+	quota_ctx *ctx = (quota_ctx *)&ta;
+
+	tu_alloc_init(&ta);
+	bad = ta.a;
+	bad.version = 99;
+	ck_assert_int_eq(quota_ctx_new_with(&bad, &ctx), QUOTA_EINVAL);
+	ck_assert_ptr_null(ctx);
+	bad = ta.a;
+	bad.free_fn = NULL;
+	ck_assert_int_eq(quota_ctx_new_with(&bad, &ctx), QUOTA_EINVAL);
+	ck_assert_int_eq(quota_ctx_new_with(&ta.a, NULL), QUOTA_EINVAL);
+	/* Everything goes through the hooks, and all of it comes back. */
+	ck_assert_int_eq(quota_ctx_new_with(&ta.a, &ctx), 0);
+	ck_assert_int_gt(ta.live_blocks, 0);
+	quota_ctx_free(ctx);
+	ck_assert_int_eq(ta.live_blocks, 0);
+	quota_ctx_free(NULL);
+}
+END_TEST
+
+START_TEST(test_ctx_categories_registry)
+{
+	quota_ctx *ctx;
+	uint32_t id, i;
+	char name[16];
+
+	ck_assert_int_eq(quota_ctx_new(&ctx), 0);
+	for (i = 0; i < QUOTA_MAX_CATEGORIES; i++) {
+		snprintf(name, sizeof name, "cat.%u", i);
+		ck_assert_int_eq(quota_category_add(ctx, name, &id), 0);
+		ck_assert_uint_eq(id, i);
+	}
+	ck_assert_uint_eq(quota_category_count(ctx), 64);
+	ck_assert_int_eq(quota_category_add(ctx, "one.more", &id),
+			 QUOTA_EOVERFLOW);
+	ck_assert_int_eq(quota_category_find(ctx, "cat.63", &id), 0);
+	ck_assert_uint_eq(id, 63);
+	ck_assert_str_eq(quota_category_name(ctx, 7), "cat.7");
+	ck_assert_ptr_null(quota_category_name(ctx, 64));
+	ck_assert_int_eq(quota_category_find(ctx, "nope", &id),
+			 QUOTA_ENOTFOUND);
+	ck_assert_str_ne(quota_errmsg(ctx), "");
+	quota_ctx_free(ctx);
+}
+END_TEST
+
+/* Tens of thousands of accounts: find by id, no leak. */
+START_TEST(test_ctx_many_accounts_and_tariffs)
+{
+	tu_alloc ta;
+	quota_ctx *ctx;
+	quota_account *a, *b;
+	quota_tariff *t, *u;
+	int i, n = getenv("QUOTA_TEST_QUICK") ? 2000 : 20000;
+	char id[32];
+
+	tu_alloc_init(&ta);
+	ck_assert_int_eq(quota_ctx_new_with(&ta.a, &ctx), 0);
+	for (i = 0; i < n; i++) {
+		snprintf(id, sizeof id, "acct-%d", i);
+		ck_assert_int_eq(quota_account_new(ctx, id, &a), 0);
+		if (i % 10 == 0) {
+			snprintf(id, sizeof id, "tariff-%d", i);
+			ck_assert_int_eq(quota_tariff_new(ctx, id, &t), 0);
+		}
+	}
+	for (i = 0; i < n; i += 7) {
+		snprintf(id, sizeof id, "acct-%d", i);
+		ck_assert_int_eq(quota_account_find(ctx, id, &b), 0);
+		ck_assert_str_eq(quota_account_id(b), id);
+		ck_assert_ptr_eq(quota_account_ctx(b), ctx);
+	}
+	ck_assert_int_eq(quota_account_new(ctx, "acct-5", &a), QUOTA_EEXISTS);
+	ck_assert_ptr_null(a);
+	ck_assert_int_eq(quota_account_find(ctx, "acct-x", &a),
+			 QUOTA_ENOTFOUND);
+	ck_assert_int_eq(quota_tariff_find(ctx, "tariff-10", &u), 0);
+	ck_assert_str_eq(quota_tariff_name(u), "tariff-10");
+	quota_ctx_free(ctx);
+	ck_assert_int_eq(ta.live_blocks, 0);
+}
+END_TEST
+
+START_TEST(test_version_and_errors)
+{
+	char want[32];
+
+	snprintf(want, sizeof want, "%d.%d.%d", QUOTA_VERSION_MAJOR,
+		 QUOTA_VERSION_MINOR, QUOTA_VERSION_PATCH);
+	ck_assert_str_eq(quota_version(), want);
+	ck_assert_uint_eq(quota_version_number(), QUOTA_VERSION_NUMBER);
+	ck_assert_str_eq(quota_err_name(QUOTA_ECAP), "QUOTA_ECAP");
+	ck_assert_str_eq(quota_strerror(12345), "unknown error");
+	ck_assert_str_eq(quota_errmsg(NULL), "no context");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("ctx");
+	TCase *tc = tcase_create("ctx");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_ctx_allocator_version_refused);
+	tcase_add_test(tc, test_ctx_categories_registry);
+	tcase_add_test(tc, test_ctx_many_accounts_and_tariffs);
+	tcase_add_test(tc, test_version_and_errors);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
