@@ -1,0 +1,1035 @@
+/*
+ * check_badinput.c - every bad input gets its specific QUOTA_E* code, a
+ * non-empty quota_errmsg, and leaves every observable state unchanged
+ * (DESIGN.md §6, R8).  One table row per (function, bad input); the rows
+ * run against the same fixture, each in a fresh copy of it.
+ */
+#include <check.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "quota.h"
+#include "testutil.h"
+
+/* ---------------------------------------------------------------- fixture */
+
+typedef struct fx {
+	tu_alloc al;
+	quota_ctx *ctx;
+	quota_account *a;
+	quota_tariff *grad, *open, *full, *vol, *hugep, *hugeg;
+	quota_package *p1;
+	uint32_t sms, email, big, stopflag, capped, stoppol, huge;
+	uint32_t id_out;
+	int64_t t0, tx;
+} fx;
+
+static fx F;
+
+#define NPROBE 5
+static const int64_t probe_v[NPROBE] = {0, 0, 99, 1000, 5};
+static const int64_t probe_n[NPROBE] = {1, 150, 2, 7, 400};
+
+/* Everything a row could change: the account, the tariffs, the registry. */
+typedef struct world {
+	tu_snap s;
+	int rc[6][NPROBE];
+	int64_t cost[6][NPROBE];
+	uint32_t ncat;
+	quota_account *found;
+} world;
+
+static void world_take(world *w, fx *f)
+{
+	quota_tariff *ts[6] = {f->grad, f->open, f->full,
+			       f->vol,  f->hugep, f->hugeg};
+	int64_t times[4] = {f->t0, f->t0 + TU_DAY, f->tx, f->t0 + 40 * TU_DAY};
+	int i, k;
+
+	memset(w, 0, sizeof *w);
+	tu_snap_take(&w->s, f->a, times, 4);
+	for (i = 0; i < 6; i++)
+		for (k = 0; k < NPROBE; k++) {
+			w->cost[i][k] = -12345;
+			w->rc[i][k] = quota_tariff_price(ts[i], probe_v[k],
+							 probe_n[k],
+							 &w->cost[i][k]);
+		}
+	w->ncat = quota_category_count(f->ctx);
+	w->found = NULL;
+	(void)quota_account_find(f->ctx, "acme", &w->found);
+}
+
+static void world_assert_eq(const world *x, const world *y)
+{
+	int i, k;
+
+	TU_ASSERT_SNAP_EQ(&x->s, &y->s);
+	for (i = 0; i < 6; i++)
+		for (k = 0; k < NPROBE; k++) {
+			ck_assert_msg(x->rc[i][k] == y->rc[i][k] &&
+					      x->cost[i][k] == y->cost[i][k],
+				      "tariff %d price(%lld, %lld) changed", i,
+				      (long long)probe_v[k],
+				      (long long)probe_n[k]);
+		}
+	ck_assert_uint_eq(x->ncat, y->ncat);
+	ck_assert_ptr_eq(x->found, y->found);
+}
+
+static uint32_t fx_cat(fx *f, const char *name)
+{
+	uint32_t id = 999;
+
+	ck_assert_int_eq(quota_category_add(f->ctx, name, &id), QUOTA_OK);
+	return id;
+}
+
+static quota_tariff *fx_tariff(fx *f, const char *name)
+{
+	quota_tariff *t = NULL;
+
+	ck_assert_int_eq(quota_tariff_new(f->ctx, name, &t), QUOTA_OK);
+	return t;
+}
+
+static int fx_pkg(fx *f, const char *id, uint64_t mask, int64_t units,
+		  int64_t eff, int64_t exp, uint32_t flags, int32_t prio,
+		  quota_package **out)
+{
+	quota_package_spec s;
+
+	memset(&s, 0, sizeof s);
+	s.id = id;
+	s.categories = mask;
+	s.units = units;
+	s.effective_at = eff;
+	s.expires_at = exp;
+	s.price_micros = 1000;
+	s.flags = flags;
+	s.priority = prio;
+	return quota_package_add(f->a, &s, out);
+}
+
+static void fx_charge(fx *f, uint32_t cat, int64_t units, int64_t at)
+{
+	quota_usage u = {.category = cat, .units = units, .at = at};
+	quota_receipt r;
+	int rc = quota_charge(f->a, &u, &r);
+
+	ck_assert_msg(rc == QUOTA_OK, "fixture charge: %s (%s)",
+		      quota_err_name(rc), quota_errmsg(f->ctx));
+}
+
+static void fx_build(fx *f)
+{
+	quota_package *p = NULL;
+	int i;
+
+	memset(f, 0, sizeof *f);
+	tu_alloc_init(&f->al);
+	f->t0 = tu_utc(2024, 5, 15, 10, 0, 0);
+	f->tx = tu_utc(2030, 1, 15, 0, 0, 0);
+	ck_assert_int_eq(quota_ctx_new_with(&f->al.a, &f->ctx), QUOTA_OK);
+	f->sms = fx_cat(f, "sms");
+	f->email = fx_cat(f, "email");
+	f->big = fx_cat(f, "big");
+	f->stopflag = fx_cat(f, "stopflag");
+	f->capped = fx_cat(f, "capped");
+	f->stoppol = fx_cat(f, "stoppol");
+	f->huge = fx_cat(f, "huge");
+
+	f->grad = fx_tariff(f, "grad");
+	ck_assert_int_eq(quota_tariff_add_tier(f->grad, 100, 10000), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_add_tier(f->grad, QUOTA_UNLIMITED, 5000),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_set_free(f->grad, 10, QUOTA_PERIOD_DAY),
+			 QUOTA_OK);
+	f->open = fx_tariff(f, "open");
+	ck_assert_int_eq(quota_tariff_add_tier(f->open, 100, 1), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_add_tier(f->open, 200, 2), QUOTA_OK);
+	f->full = fx_tariff(f, "full");
+	for (i = 0; i < 32; i++)
+		ck_assert_int_eq(quota_tariff_add_tier(f->full, 10 * (i + 1),
+						       i),
+				 QUOTA_OK);
+	f->vol = fx_tariff(f, "vol");
+	ck_assert_int_eq(quota_tariff_add_tier(f->vol, 100, 10), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_add_tier(f->vol, QUOTA_UNLIMITED, 5),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_set_mode(f->vol, QUOTA_VOLUME), QUOTA_OK);
+	f->hugep = fx_tariff(f, "hugep");
+	ck_assert_int_eq(quota_tariff_add_tier(f->hugep, QUOTA_UNLIMITED,
+					       INT64_MAX / 2),
+			 QUOTA_OK);
+	f->hugeg = fx_tariff(f, "hugeg");
+	ck_assert_int_eq(quota_tariff_add_tier(f->hugeg, 1, INT64_MAX / 2),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_add_tier(f->hugeg, QUOTA_UNLIMITED,
+					       INT64_MAX / 2),
+			 QUOTA_OK);
+
+	ck_assert_int_eq(quota_account_new(f->ctx, "acme", &f->a), QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_utc_offset(f->a, 3600), QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_tariff(f->a, f->sms, f->grad),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_tariff(f->a, f->big, f->hugep),
+			 QUOTA_OK);
+	ck_assert_int_eq(fx_pkg(f, "P1", QUOTA_MASK(f->sms) |
+						 QUOTA_MASK(f->email),
+				100, f->t0 - 10 * TU_DAY, f->t0 + 30 * TU_DAY,
+				0, 0, &f->p1),
+			 QUOTA_OK);
+	ck_assert_int_eq(fx_pkg(f, "S", QUOTA_MASK(f->stopflag), 5,
+				f->t0 - TU_DAY, f->t0 + 10 * TU_DAY,
+				QUOTA_PACKAGE_STOP, 0, &p),
+			 QUOTA_OK);
+	ck_assert_int_eq(fx_pkg(f, "N", QUOTA_MASK(f->sms), 50, f->t0,
+				QUOTA_NEVER, 0, -1, &p),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_cap(f->a, f->capped,
+					       QUOTA_PERIOD_DAY, 10),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_overage(f->a, f->stoppol,
+						   QUOTA_OVERAGE_STOP),
+			 QUOTA_OK);
+	fx_charge(f, f->sms, 30, f->t0);
+	fx_charge(f, f->capped, 10, f->t0);
+	fx_charge(f, f->email, 20, f->t0 - TU_DAY);
+	fx_charge(f, f->huge, INT64_MAX - 5, f->tx);
+}
+
+static void fx_free(fx *f)
+{
+	quota_ctx_free(f->ctx);
+	f->ctx = NULL;
+	ck_assert_int_eq(f->al.live_blocks, 0);
+	ck_assert_int_eq((long long)f->al.live_bytes, 0);
+	ck_assert_int_eq(f->al.bad_frees, 0);
+}
+
+/* ------------------------------------------------------------ row helpers */
+
+static const char s129[] =
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	"a";
+static const char s64[] =
+	"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+
+/* *out must be NULL after a failure (STYLE 4). */
+static int new_account(fx *f, quota_ctx *c, const char *id, int with_out)
+{
+	quota_account *a = (quota_account *)&F;
+	int rc = quota_account_new(c, id, with_out ? &a : NULL);
+
+	(void)f;
+	if (rc != QUOTA_OK && with_out)
+		ck_assert_ptr_null(a);
+	return rc;
+}
+
+static int find_account(fx *f, const char *id)
+{
+	quota_account *a = (quota_account *)&F;
+	int rc = quota_account_find(f->ctx, id, &a);
+
+	if (rc != QUOTA_OK)
+		ck_assert_ptr_null(a);
+	return rc;
+}
+
+static int new_tariff(quota_ctx *c, const char *name, int with_out)
+{
+	quota_tariff *t = (quota_tariff *)&F;
+	int rc = quota_tariff_new(c, name, with_out ? &t : NULL);
+
+	if (rc != QUOTA_OK && with_out)
+		ck_assert_ptr_null(t);
+	return rc;
+}
+
+static int find_tariff(fx *f, const char *name)
+{
+	quota_tariff *t = (quota_tariff *)&F;
+	int rc = quota_tariff_find(f->ctx, name, &t);
+
+	if (rc != QUOTA_OK)
+		ck_assert_ptr_null(t);
+	return rc;
+}
+
+static int add_pkg(fx *f, quota_account *a, const char *id, uint64_t mask,
+		   int64_t units, int64_t eff, int64_t exp, int64_t price,
+		   uint32_t flags)
+{
+	quota_package_spec s;
+	quota_package *p = (quota_package *)&F;
+	int rc;
+
+	memset(&s, 0, sizeof s);
+	s.id = id;
+	s.categories = mask;
+	s.units = units;
+	s.effective_at = eff;
+	s.expires_at = exp;
+	s.price_micros = price;
+	s.flags = flags;
+	(void)f;
+	rc = quota_package_add(a, &s, &p);
+	if (rc != QUOTA_OK)
+		ck_assert_ptr_null(p);
+	return rc;
+}
+
+static int add_null_spec(fx *f)
+{
+	quota_package *p = (quota_package *)&F;
+	int rc = quota_package_add(f->a, NULL, &p);
+
+	if (rc != QUOTA_OK)
+		ck_assert_ptr_null(p);
+	return rc;
+}
+
+static int find_pkg(fx *f, const quota_account *a, const char *id)
+{
+	quota_package *p = (quota_package *)&F;
+	int rc = quota_package_find(a, id, &p);
+
+	(void)f;
+	if (rc != QUOTA_OK)
+		ck_assert_ptr_null(p);
+	return rc;
+}
+
+/* quota_charge / quota_quote; a failed call zeroes the receipt. */
+static int chg(fx *f, int quote, quota_account *a, uint32_t cat,
+	       int64_t units, int64_t at, const char *key)
+{
+	quota_usage u = {.category = cat, .units = units, .at = at,
+			 .key = key};
+	quota_receipt r;
+	int rc;
+
+	(void)f;
+	memset(&r, 0x6b, sizeof r);
+	rc = quote ? quota_quote(a, &u, &r) : quota_charge(a, &u, &r);
+	if (rc != QUOTA_OK)
+		ck_assert_msg(tu_receipt_is_zero(&r),
+			      "receipt not zeroed on error");
+	return rc;
+}
+
+static int chg_null_usage(fx *f, int quote)
+{
+	quota_receipt r;
+	int rc;
+
+	memset(&r, 0x6b, sizeof r);
+	rc = quote ? quota_quote(f->a, NULL, &r) : quota_charge(f->a, NULL, &r);
+	if (rc != QUOTA_OK)
+		ck_assert(tu_receipt_is_zero(&r));
+	return rc;
+}
+
+/* Getters returning int64_t: a negative result is the code. */
+static int as_code(int64_t v)
+{
+	return v < 0 ? (int)v : 1;
+}
+
+static int price(const quota_tariff *t, int64_t v, int64_t n, int with_out)
+{
+	int64_t cost = 0;
+
+	return quota_tariff_price(t, v, n, with_out ? &cost : NULL);
+}
+
+static int get_spec(const quota_package *p, int with_out)
+{
+	quota_package_spec s;
+
+	return quota_package_get_spec(p, with_out ? &s : NULL);
+}
+
+static int ctx_new_with_alloc(unsigned version, int null_fn)
+{
+	quota_allocator al = QUOTA_ALLOCATOR_INIT;
+	quota_ctx *c = (quota_ctx *)&F;
+	tu_alloc t;
+	int rc;
+
+	tu_alloc_init(&t);
+	al = t.a;
+	al.version = version;
+	if (null_fn)
+		al.malloc_fn = NULL;
+	rc = quota_ctx_new_with(&al, &c);
+	if (rc == QUOTA_OK)
+		quota_ctx_free(c);
+	else
+		ck_assert_ptr_null(c);
+	ck_assert_int_eq(t.live_blocks, 0);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ rows */
+
+#define BAD_UTF8 "sms\xff"
+#define OVERLONG "\xc0\xaf"
+#define SURROGATE "a\xed\xa0\x80"
+#define TRUNCATED "abc\xe2\x82"
+#define ABOVE_MAX "\xf4\x90\x80\x80"
+
+#define M_SMS QUOTA_MASK(f->sms)
+#define T0 (f->t0)
+
+/* X(name, expected code, 1 if the call can reach the ctx, expression) */
+#define ROWS(X)                                                                \
+	X(ctx_new_null_out, QUOTA_EINVAL, 0, quota_ctx_new(NULL))              \
+	X(ctx_new_with_null_out, QUOTA_EINVAL, 0,                              \
+	  quota_ctx_new_with(NULL, NULL))                                      \
+	X(ctx_new_with_bad_version, QUOTA_EINVAL, 0,                           \
+	  ctx_new_with_alloc(QUOTA_ALLOCATOR_VERSION + 41, 0))                 \
+	X(ctx_new_with_null_malloc, QUOTA_EINVAL, 0,                           \
+	  ctx_new_with_alloc(QUOTA_ALLOCATOR_VERSION, 1))                      \
+	/* categories */                                                       \
+	X(category_add_null_ctx, QUOTA_EINVAL, 0,                              \
+	  quota_category_add(NULL, "x", &f->id_out))                           \
+	X(category_add_null_name, QUOTA_EINVAL, 1,                             \
+	  quota_category_add(f->ctx, NULL, &f->id_out))                        \
+	X(category_add_empty_name, QUOTA_EINVAL, 1,                            \
+	  quota_category_add(f->ctx, "", &f->id_out))                          \
+	X(category_add_64_bytes, QUOTA_EINVAL, 1,                              \
+	  quota_category_add(f->ctx, s64, &f->id_out))                         \
+	X(category_add_bad_utf8, QUOTA_EENCODING, 1,                           \
+	  quota_category_add(f->ctx, BAD_UTF8, &f->id_out))                    \
+	X(category_add_overlong_utf8, QUOTA_EENCODING, 1,                      \
+	  quota_category_add(f->ctx, OVERLONG, &f->id_out))                    \
+	X(category_add_surrogate_utf8, QUOTA_EENCODING, 1,                     \
+	  quota_category_add(f->ctx, SURROGATE, &f->id_out))                   \
+	X(category_add_truncated_utf8, QUOTA_EENCODING, 1,                     \
+	  quota_category_add(f->ctx, TRUNCATED, &f->id_out))                   \
+	X(category_add_above_10ffff, QUOTA_EENCODING, 1,                       \
+	  quota_category_add(f->ctx, ABOVE_MAX, &f->id_out))                   \
+	X(category_add_duplicate, QUOTA_EEXISTS, 1,                            \
+	  quota_category_add(f->ctx, "email", &f->id_out))                     \
+	X(category_find_null_ctx, QUOTA_EINVAL, 0,                             \
+	  quota_category_find(NULL, "sms", &f->id_out))                        \
+	X(category_find_null_name, QUOTA_EINVAL, 1,                            \
+	  quota_category_find(f->ctx, NULL, &f->id_out))                       \
+	X(category_find_unknown, QUOTA_ENOTFOUND, 1,                           \
+	  quota_category_find(f->ctx, "sms.verify", &f->id_out))               \
+	/* tariffs */                                                          \
+	X(tariff_new_null_ctx, QUOTA_EINVAL, 0, new_tariff(NULL, "t", 1))      \
+	X(tariff_new_null_name, QUOTA_EINVAL, 1, new_tariff(f->ctx, NULL, 1))  \
+	X(tariff_new_empty_name, QUOTA_EINVAL, 1, new_tariff(f->ctx, "", 1))   \
+	X(tariff_new_129_bytes, QUOTA_EINVAL, 1, new_tariff(f->ctx, s129, 1))  \
+	X(tariff_new_bad_utf8, QUOTA_EENCODING, 1,                             \
+	  new_tariff(f->ctx, BAD_UTF8, 1))                                     \
+	X(tariff_new_overlong_utf8, QUOTA_EENCODING, 1,                        \
+	  new_tariff(f->ctx, OVERLONG, 1))                                     \
+	X(tariff_new_duplicate, QUOTA_EEXISTS, 1, new_tariff(f->ctx, "vol", 1)) \
+	X(tariff_new_null_out, QUOTA_EINVAL, 1, new_tariff(f->ctx, "t2", 0))   \
+	X(tariff_find_unknown, QUOTA_ENOTFOUND, 1, find_tariff(f, "nope"))     \
+	X(tariff_find_null_name, QUOTA_EINVAL, 1, find_tariff(f, NULL))        \
+	X(tier_null_tariff, QUOTA_EINVAL, 0, quota_tariff_add_tier(NULL, 5, 1)) \
+	X(tier_up_to_zero, QUOTA_EINVAL, 1, quota_tariff_add_tier(f->open, 0, 1)) \
+	X(tier_up_to_negative, QUOTA_EINVAL, 1,                                \
+	  quota_tariff_add_tier(f->open, -300, 1))                             \
+	X(tier_up_to_equal, QUOTA_EINVAL, 1,                                   \
+	  quota_tariff_add_tier(f->open, 200, 1))                              \
+	X(tier_up_to_decreasing, QUOTA_EINVAL, 1,                              \
+	  quota_tariff_add_tier(f->open, 150, 1))                              \
+	X(tier_negative_price, QUOTA_EINVAL, 1,                                \
+	  quota_tariff_add_tier(f->open, 300, -1))                             \
+	X(tier_after_unlimited, QUOTA_EINVAL, 1,                               \
+	  quota_tariff_add_tier(f->grad, QUOTA_UNLIMITED, 1))                  \
+	X(tier_33rd, QUOTA_EOVERFLOW, 1,                                       \
+	  quota_tariff_add_tier(f->full, 1000, 1))                             \
+	X(set_mode_null, QUOTA_EINVAL, 0, quota_tariff_set_mode(NULL, 0))      \
+	X(set_mode_2, QUOTA_EINVAL, 1, quota_tariff_set_mode(f->vol, 2))       \
+	X(set_mode_negative, QUOTA_EINVAL, 1, quota_tariff_set_mode(f->vol, -1)) \
+	X(set_free_null, QUOTA_EINVAL, 0,                                      \
+	  quota_tariff_set_free(NULL, 1, QUOTA_PERIOD_DAY))                    \
+	X(set_free_negative, QUOTA_EINVAL, 1,                                  \
+	  quota_tariff_set_free(f->grad, -1, QUOTA_PERIOD_DAY))                \
+	X(set_free_period_0, QUOTA_EINVAL, 1,                                  \
+	  quota_tariff_set_free(f->grad, 5, 0))                                \
+	X(set_free_period_4, QUOTA_EINVAL, 1,                                  \
+	  quota_tariff_set_free(f->grad, 5, 4))                                \
+	X(set_free_daily_limit_null, QUOTA_EINVAL, 0,                          \
+	  quota_tariff_set_free_daily_limit(NULL, 1))                          \
+	X(set_free_daily_limit_negative, QUOTA_EINVAL, 1,                      \
+	  quota_tariff_set_free_daily_limit(f->grad, -1))                      \
+	X(price_null_tariff, QUOTA_EINVAL, 0, price(NULL, 0, 1, 1))            \
+	X(price_null_out, QUOTA_EINVAL, 1, price(f->grad, 0, 1, 0))            \
+	X(price_negative_units, QUOTA_EINVAL, 1, price(f->grad, 0, -1, 1))     \
+	X(price_overflow_flat, QUOTA_EOVERFLOW, 1, price(f->hugep, 0, 3, 1))   \
+	X(price_overflow_graduated_sum, QUOTA_EOVERFLOW, 1,                    \
+	  price(f->hugeg, 0, 3, 1))                                            \
+	/* accounts */                                                         \
+	X(account_new_null_ctx, QUOTA_EINVAL, 0, new_account(f, NULL, "b", 1)) \
+	X(account_new_null_id, QUOTA_EINVAL, 1, new_account(f, f->ctx, NULL, 1)) \
+	X(account_new_empty_id, QUOTA_EINVAL, 1, new_account(f, f->ctx, "", 1)) \
+	X(account_new_129_bytes, QUOTA_EINVAL, 1,                              \
+	  new_account(f, f->ctx, s129, 1))                                     \
+	X(account_new_bad_utf8, QUOTA_EENCODING, 1,                            \
+	  new_account(f, f->ctx, BAD_UTF8, 1))                                 \
+	X(account_new_surrogate, QUOTA_EENCODING, 1,                           \
+	  new_account(f, f->ctx, SURROGATE, 1))                                \
+	X(account_new_duplicate, QUOTA_EEXISTS, 1,                             \
+	  new_account(f, f->ctx, "acme", 1))                                   \
+	X(account_new_null_out, QUOTA_EINVAL, 1,                               \
+	  new_account(f, f->ctx, "b", 0))                                      \
+	X(account_find_unknown, QUOTA_ENOTFOUND, 1, find_account(f, "globex")) \
+	X(account_find_null_id, QUOTA_EINVAL, 1, find_account(f, NULL))        \
+	X(utc_offset_null, QUOTA_EINVAL, 0, quota_account_set_utc_offset(NULL, 0)) \
+	X(utc_offset_too_east, QUOTA_EINVAL, 1,                                \
+	  quota_account_set_utc_offset(f->a, 64801))                           \
+	X(utc_offset_too_west, QUOTA_EINVAL, 1,                                \
+	  quota_account_set_utc_offset(f->a, -64801))                          \
+	X(set_tariff_null_account, QUOTA_EINVAL, 0,                            \
+	  quota_account_set_tariff(NULL, 0, f->grad))                          \
+	X(set_tariff_unknown_category, QUOTA_ENOTFOUND, 1,                     \
+	  quota_account_set_tariff(f->a, 7, f->grad))                          \
+	X(set_tariff_category_all, QUOTA_ENOTFOUND, 1,                         \
+	  quota_account_set_tariff(f->a, QUOTA_ALL, f->grad))                  \
+	X(set_cap_null_account, QUOTA_EINVAL, 0,                               \
+	  quota_account_set_cap(NULL, 0, QUOTA_PERIOD_DAY, 5))                 \
+	X(set_cap_unknown_category, QUOTA_ENOTFOUND, 1,                        \
+	  quota_account_set_cap(f->a, 7, QUOTA_PERIOD_DAY, 5))                 \
+	X(set_cap_category_63, QUOTA_ENOTFOUND, 1,                             \
+	  quota_account_set_cap(f->a, 63, QUOTA_PERIOD_DAY, 5))                \
+	X(set_cap_period_lifetime, QUOTA_EINVAL, 1,                            \
+	  quota_account_set_cap(f->a, f->sms, QUOTA_PERIOD_LIFETIME, 5))       \
+	X(set_cap_period_0, QUOTA_EINVAL, 1,                                   \
+	  quota_account_set_cap(f->a, QUOTA_ALL, 0, 5))                        \
+	X(set_overage_null_account, QUOTA_EINVAL, 0,                           \
+	  quota_account_set_overage(NULL, 0, QUOTA_OVERAGE_STOP))              \
+	X(set_overage_unknown_category, QUOTA_ENOTFOUND, 1,                    \
+	  quota_account_set_overage(f->a, 7, QUOTA_OVERAGE_STOP))              \
+	X(set_overage_policy_2, QUOTA_EINVAL, 1,                               \
+	  quota_account_set_overage(f->a, f->sms, 2))                          \
+	X(remaining_null_account, QUOTA_EINVAL, 0,                             \
+	  as_code(quota_account_remaining(NULL, 0, T0)))                       \
+	X(remaining_unknown_category, QUOTA_ENOTFOUND, 1,                      \
+	  as_code(quota_account_remaining(f->a, 7, T0)))                       \
+	X(remaining_category_all, QUOTA_ENOTFOUND, 1,                          \
+	  as_code(quota_account_remaining(f->a, QUOTA_ALL, T0)))               \
+	X(remaining_time_max, QUOTA_EINVAL, 1,                                 \
+	  as_code(quota_account_remaining(f->a, f->sms, QUOTA_TIME_MAX)))      \
+	X(used_null_account, QUOTA_EINVAL, 0,                                  \
+	  as_code(quota_account_used(NULL, 0, QUOTA_PERIOD_DAY, T0)))          \
+	X(used_unknown_category, QUOTA_ENOTFOUND, 1,                           \
+	  as_code(quota_account_used(f->a, 7, QUOTA_PERIOD_DAY, T0)))          \
+	X(used_period_lifetime, QUOTA_EINVAL, 1,                               \
+	  as_code(quota_account_used(f->a, f->sms, QUOTA_PERIOD_LIFETIME, T0))) \
+	X(used_period_9, QUOTA_EINVAL, 1,                                      \
+	  as_code(quota_account_used(f->a, QUOTA_ALL, 9, T0)))                 \
+	X(used_time_before_min, QUOTA_EINVAL, 1,                               \
+	  as_code(quota_account_used(f->a, f->sms, QUOTA_PERIOD_DAY,           \
+				     QUOTA_TIME_MIN - 1)))                     \
+	X(free_used_null_account, QUOTA_EINVAL, 0,                             \
+	  as_code(quota_account_free_used(NULL, 0, T0)))                       \
+	X(free_used_unknown_category, QUOTA_ENOTFOUND, 1,                      \
+	  as_code(quota_account_free_used(f->a, 7, T0)))                       \
+	X(free_used_time_max, QUOTA_EINVAL, 1,                                 \
+	  as_code(quota_account_free_used(f->a, f->sms, QUOTA_TIME_MAX)))      \
+	/* packages */                                                         \
+	X(package_add_null_account, QUOTA_EINVAL, 0,                           \
+	  add_pkg(f, NULL, "Q", M_SMS, 10, T0, T0 + 1, 0, 0))                  \
+	X(package_add_null_spec, QUOTA_EINVAL, 1,                              \
+	  add_null_spec(f))                                                    \
+	X(package_add_null_id, QUOTA_EINVAL, 1,                                \
+	  add_pkg(f, f->a, NULL, M_SMS, 10, T0, T0 + 1, 0, 0))                 \
+	X(package_add_empty_id, QUOTA_EINVAL, 1,                               \
+	  add_pkg(f, f->a, "", M_SMS, 10, T0, T0 + 1, 0, 0))                   \
+	X(package_add_129_byte_id, QUOTA_EINVAL, 1,                            \
+	  add_pkg(f, f->a, s129, M_SMS, 10, T0, T0 + 1, 0, 0))                 \
+	X(package_add_bad_utf8_id, QUOTA_EENCODING, 1,                         \
+	  add_pkg(f, f->a, BAD_UTF8, M_SMS, 10, T0, T0 + 1, 0, 0))             \
+	X(package_add_truncated_utf8_id, QUOTA_EENCODING, 1,                   \
+	  add_pkg(f, f->a, TRUNCATED, M_SMS, 10, T0, T0 + 1, 0, 0))            \
+	X(package_add_duplicate_id, QUOTA_EEXISTS, 1,                          \
+	  add_pkg(f, f->a, "N", M_SMS, 10, T0, T0 + 1, 0, 0))                  \
+	X(package_add_empty_mask, QUOTA_EINVAL, 1,                             \
+	  add_pkg(f, f->a, "Q", 0, 10, T0, T0 + 1, 0, 0))                      \
+	X(package_add_unregistered_category, QUOTA_ENOTFOUND, 1,               \
+	  add_pkg(f, f->a, "Q", M_SMS | QUOTA_MASK(40), 10, T0, T0 + 1, 0, 0)) \
+	X(package_add_category_63, QUOTA_ENOTFOUND, 1,                         \
+	  add_pkg(f, f->a, "Q", QUOTA_MASK(63), 10, T0, T0 + 1, 0, 0))         \
+	X(package_add_zero_units, QUOTA_EINVAL, 1,                             \
+	  add_pkg(f, f->a, "Q", M_SMS, 0, T0, T0 + 1, 0, 0))                   \
+	X(package_add_negative_units, QUOTA_EINVAL, 1,                         \
+	  add_pkg(f, f->a, "Q", M_SMS, -10, T0, T0 + 1, 0, 0))                 \
+	X(package_add_empty_interval, QUOTA_EINVAL, 1,                         \
+	  add_pkg(f, f->a, "Q", M_SMS, 10, T0, T0, 0, 0))                      \
+	X(package_add_inverted_interval, QUOTA_EINVAL, 1,                      \
+	  add_pkg(f, f->a, "Q", M_SMS, 10, T0, T0 - TU_DAY, 0, 0))             \
+	X(package_add_effective_before_min, QUOTA_EINVAL, 1,                   \
+	  add_pkg(f, f->a, "Q", M_SMS, 10, QUOTA_TIME_MIN - 1, T0, 0, 0))      \
+	X(package_add_effective_never, QUOTA_EINVAL, 1,                        \
+	  add_pkg(f, f->a, "Q", M_SMS, 10, QUOTA_NEVER, QUOTA_NEVER, 0, 0))    \
+	X(package_add_expiry_time_max, QUOTA_EINVAL, 1,                        \
+	  add_pkg(f, f->a, "Q", M_SMS, 10, T0, QUOTA_TIME_MAX, 0, 0))          \
+	X(package_add_expiry_past_max, QUOTA_EINVAL, 1,                        \
+	  add_pkg(f, f->a, "Q", M_SMS, 10, T0, QUOTA_NEVER - 1, 0, 0))         \
+	X(package_add_negative_price, QUOTA_EINVAL, 1,                         \
+	  add_pkg(f, f->a, "Q", M_SMS, 10, T0, T0 + 1, -1, 0))                 \
+	X(package_add_unknown_flag, QUOTA_EINVAL, 1,                           \
+	  add_pkg(f, f->a, "Q", M_SMS, 10, T0, T0 + 1, 0, 2))                  \
+	X(package_add_high_flag, QUOTA_EINVAL, 1,                              \
+	  add_pkg(f, f->a, "Q", M_SMS, 10, T0, T0 + 1, 0, 0x80000000u))        \
+	X(package_find_null_account, QUOTA_EINVAL, 0, find_pkg(f, NULL, "N"))  \
+	X(package_find_null_id, QUOTA_EINVAL, 1, find_pkg(f, f->a, NULL))      \
+	X(package_find_unknown, QUOTA_ENOTFOUND, 1, find_pkg(f, f->a, "Z"))    \
+	X(package_get_spec_null, QUOTA_EINVAL, 0, get_spec(NULL, 1))           \
+	X(package_get_spec_null_out, QUOTA_EINVAL, 1, get_spec(f->p1, 0))      \
+	CHARGE_ROWS(X, charge, 0)                                              \
+	CHARGE_ROWS(X, quote, 1)
+
+#define CHARGE_ROWS(X, fn, q)                                                  \
+	X(fn##_null_account, QUOTA_EINVAL, 0,                                  \
+	  chg(f, q, NULL, 0, 1, T0, NULL))                                     \
+	X(fn##_null_usage, QUOTA_EINVAL, 1, chg_null_usage(f, q))              \
+	X(fn##_unknown_category, QUOTA_ENOTFOUND, 1,                           \
+	  chg(f, q, f->a, 7, 1, T0, NULL))                                     \
+	X(fn##_category_all, QUOTA_ENOTFOUND, 1,                               \
+	  chg(f, q, f->a, QUOTA_ALL, 1, T0, NULL))                             \
+	X(fn##_zero_units, QUOTA_EINVAL, 1, chg(f, q, f->a, f->sms, 0, T0, NULL)) \
+	X(fn##_negative_units, QUOTA_EINVAL, 1,                                \
+	  chg(f, q, f->a, f->sms, -3, T0, NULL))                               \
+	X(fn##_int64_min_units, QUOTA_EINVAL, 1,                               \
+	  chg(f, q, f->a, f->sms, INT64_MIN, T0, NULL))                        \
+	X(fn##_time_max, QUOTA_EINVAL, 1,                                      \
+	  chg(f, q, f->a, f->sms, 1, QUOTA_TIME_MAX, NULL))                    \
+	X(fn##_time_before_min, QUOTA_EINVAL, 1,                               \
+	  chg(f, q, f->a, f->sms, 1, QUOTA_TIME_MIN - 1, NULL))                \
+	X(fn##_time_int64_min, QUOTA_EINVAL, 1,                                \
+	  chg(f, q, f->a, f->sms, 1, INT64_MIN, NULL))                         \
+	X(fn##_time_never, QUOTA_EINVAL, 1,                                    \
+	  chg(f, q, f->a, f->sms, 1, QUOTA_NEVER, NULL))                       \
+	X(fn##_key_given, QUOTA_EINVAL, 1, chg(f, q, f->a, f->sms, 1, T0, "k1")) \
+	X(fn##_empty_key_given, QUOTA_EINVAL, 1,                               \
+	  chg(f, q, f->a, f->sms, 1, T0, ""))                                  \
+	X(fn##_cap_reached, QUOTA_ECAP, 1,                                     \
+	  chg(f, q, f->a, f->capped, 1, T0 + TU_HOUR, NULL))                   \
+	X(fn##_stop_policy, QUOTA_EEXHAUSTED, 1,                               \
+	  chg(f, q, f->a, f->stoppol, 1, T0, NULL))                            \
+	X(fn##_stop_flag_package, QUOTA_EEXHAUSTED, 1,                         \
+	  chg(f, q, f->a, f->stopflag, 6, T0, NULL))                           \
+	X(fn##_cost_overflow, QUOTA_EOVERFLOW, 1,                              \
+	  chg(f, q, f->a, f->big, 3, T0, NULL))                                \
+	X(fn##_volume_counter_overflow, QUOTA_EOVERFLOW, 1,                    \
+	  chg(f, q, f->a, f->huge, 10, f->tx + TU_HOUR, NULL))                 \
+	X(fn##_all_counter_overflow, QUOTA_EOVERFLOW, 1,                       \
+	  chg(f, q, f->a, f->email, 10, f->tx + TU_HOUR, NULL))
+
+#define ROW_DEF(name, want, hasctx, expr)                                      \
+	static int row_##name(fx *f)                                           \
+	{                                                                      \
+		(void)f;                                                       \
+		return (expr);                                                 \
+	}
+ROWS(ROW_DEF)
+#undef ROW_DEF
+
+typedef struct row {
+	const char *name;
+	int want;
+	int has_ctx;
+	int (*fn)(fx *f);
+} row;
+
+#define ROW_ENT(name, want, hasctx, expr) {#name, want, hasctx, row_##name},
+static const row rows[] = {ROWS(ROW_ENT)};
+#undef ROW_ENT
+
+#define NROWS ((int)(sizeof rows / sizeof rows[0]))
+
+START_TEST(test_bad_input_table)
+{
+	const row *r = &rows[_i];
+	world before, after;
+	int rc;
+
+	fx_build(&F);
+	/* A successful call first, so the message is the row's own. */
+	ck_assert_int_eq(quota_account_set_overage(F.a, F.sms,
+						   QUOTA_OVERAGE_PAYG),
+			 QUOTA_OK);
+	ck_assert_str_eq(quota_errmsg(F.ctx), "");
+	world_take(&before, &F);
+	rc = r->fn(&F);
+	ck_assert_msg(rc == r->want, "%s: want %s, got %s (%s)", r->name,
+		      quota_err_name(r->want), quota_err_name(rc),
+		      quota_errmsg(F.ctx));
+	if (r->has_ctx)
+		ck_assert_msg(quota_errmsg(F.ctx)[0] != '\0',
+			      "%s: empty quota_errmsg", r->name);
+	world_take(&after, &F);
+	world_assert_eq(&before, &after);
+	fx_free(&F);
+}
+END_TEST
+
+/* The fixture's positive boundaries are accepted (the rows are not vacuous). */
+START_TEST(test_boundaries_accepted)
+{
+	quota_account *b = NULL;
+	quota_tariff *t = NULL;
+	uint32_t id;
+	char name63[64];
+	char id128[129];
+
+	fx_build(&F);
+	memset(name63, 'n', 63);
+	name63[63] = '\0';
+	memset(id128, 'i', 128);
+	id128[128] = '\0';
+	ck_assert_int_eq(quota_category_add(F.ctx, name63, &id), QUOTA_OK);
+	ck_assert_uint_eq(id, 7);
+	ck_assert_int_eq(quota_category_add(F.ctx, "sms.vérifier", &id),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_new(F.ctx, id128, &t), QUOTA_OK);
+	ck_assert_int_eq(quota_account_new(F.ctx, id128, &b), QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_utc_offset(b, 64800), QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_utc_offset(b, -64800), QUOTA_OK);
+	ck_assert_int_eq(add_pkg(&F, b, id128, QUOTA_MASK(F.sms), 1,
+				 QUOTA_TIME_MIN, QUOTA_NEVER, 0,
+				 QUOTA_PACKAGE_STOP),
+			 QUOTA_OK);
+	ck_assert_int_eq(add_pkg(&F, b, "last", QUOTA_MASK(F.sms), 1,
+				 QUOTA_TIME_MAX - 2, QUOTA_TIME_MAX - 1, 0, 0),
+			 QUOTA_OK);
+	ck_assert_int_eq(chg(&F, 0, b, F.sms, 1, QUOTA_TIME_MIN, NULL),
+			 QUOTA_OK);
+	/* "last" covers the latest usable second; the STOP package is used
+	 * up, so one more unit there is refused. */
+	ck_assert_int_eq(chg(&F, 0, b, F.sms, 1, QUOTA_TIME_MAX - 2, NULL),
+			 QUOTA_OK);
+	ck_assert_int_eq(chg(&F, 1, b, F.sms, 1, QUOTA_TIME_MAX - 1, NULL),
+			 QUOTA_EEXHAUSTED);
+	ck_assert_int_eq(quota_tariff_add_tier(F.open, 201, 0), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_set_free(F.open, 0, QUOTA_PERIOD_LIFETIME),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_set_free_daily_limit(F.open, 0),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_cap(F.a, QUOTA_ALL,
+					       QUOTA_PERIOD_MONTH, 0),
+			 QUOTA_OK);
+	/* The charge that overflowed nothing in the fixture: room is 5. */
+	ck_assert_int_eq(chg(&F, 1, F.a, F.huge, 5, F.tx, NULL), QUOTA_ECAP);
+	ck_assert_int_eq(quota_account_set_cap(F.a, QUOTA_ALL,
+					       QUOTA_PERIOD_MONTH, -1),
+			 QUOTA_OK);
+	ck_assert_int_eq(chg(&F, 1, F.a, F.huge, 5, F.tx, NULL), QUOTA_OK);
+	fx_free(&F);
+}
+END_TEST
+
+/* 64 categories fit; the 65th is refused with QUOTA_EOVERFLOW. */
+START_TEST(test_category_65th)
+{
+	char name[32];
+	uint32_t i, id;
+	world before, after;
+
+	fx_build(&F);
+	for (i = quota_category_count(F.ctx); i < QUOTA_MAX_CATEGORIES; i++) {
+		snprintf(name, sizeof name, "cat%u", i);
+		ck_assert_int_eq(quota_category_add(F.ctx, name, &id),
+				 QUOTA_OK);
+		ck_assert_uint_eq(id, i);
+	}
+	ck_assert_uint_eq(quota_category_count(F.ctx), 64);
+	world_take(&before, &F);
+	ck_assert_int_eq(quota_category_add(F.ctx, "one-too-many", &id),
+			 QUOTA_EOVERFLOW);
+	ck_assert_str_ne(quota_errmsg(F.ctx), "");
+	world_take(&after, &F);
+	world_assert_eq(&before, &after);
+	ck_assert_int_eq(quota_category_find(F.ctx, "one-too-many", &id),
+			 QUOTA_ENOTFOUND);
+	/* Category 63 is now known. */
+	ck_assert_int_eq(add_pkg(&F, F.a, "hi", QUOTA_MASK(63), 1, F.t0,
+				 QUOTA_NEVER, 0, 0),
+			 QUOTA_OK);
+	fx_free(&F);
+}
+END_TEST
+
+/* ------------------------------------------------------- error strings */
+
+START_TEST(test_strerror_and_names)
+{
+	static const struct {
+		int code;
+		const char *name;
+		const char *msg;
+	} codes[] = {
+#define CODE_ENT(name, value, msg) {value, "QUOTA_" #name, msg},
+		QUOTA_ERRNO_MAP(CODE_ENT)
+#undef CODE_ENT
+	};
+	static const int unknown[] = {-13, -14, -100, 1, 42, INT32_MIN,
+				      INT32_MAX};
+	size_t i, j;
+
+	ck_assert_uint_eq(sizeof codes / sizeof codes[0], 13);
+	for (i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+		const char *s = quota_strerror(codes[i].code);
+		const char *n = quota_err_name(codes[i].code);
+
+		ck_assert_ptr_nonnull(s);
+		ck_assert_ptr_nonnull(n);
+		ck_assert_str_eq(s, codes[i].msg);
+		ck_assert_str_eq(n, codes[i].name);
+		ck_assert_int_eq(codes[i].code, -(int)i);
+		for (j = 0; j < i; j++)
+			ck_assert_str_ne(s, quota_strerror(codes[j].code));
+	}
+	ck_assert_str_eq(quota_err_name(QUOTA_EENCODING), "QUOTA_EENCODING");
+	ck_assert_str_eq(quota_err_name(QUOTA_ECAP), "QUOTA_ECAP");
+	for (i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+		const char *s = quota_strerror(unknown[i]);
+
+		ck_assert_ptr_nonnull(s);
+		ck_assert_str_ne(s, "");
+		for (j = 0; j < sizeof codes / sizeof codes[0]; j++)
+			ck_assert_str_ne(s, codes[j].msg);
+		ck_assert_str_eq(quota_err_name(unknown[i]), "QUOTA_E?");
+	}
+	ck_assert_str_eq(quota_version(), "0.1.0");
+	ck_assert_uint_eq(quota_version_number(), QUOTA_VERSION_NUMBER);
+}
+END_TEST
+
+/* ------------------------------------------------------------- ENOMEM */
+
+START_TEST(test_enomem_ctx_new_with)
+{
+	tu_alloc al;
+	quota_ctx *c = (quota_ctx *)&F;
+
+	tu_alloc_init(&al);
+	tu_alloc_fail_all(&al);
+	ck_assert_int_eq(quota_ctx_new_with(&al.a, &c), QUOTA_ENOMEM);
+	ck_assert_ptr_null(c);
+	ck_assert_int_gt(al.failures, 0);
+	ck_assert_int_eq(al.live_blocks, 0);
+	/* Failing the second allocation too (if there is one). */
+	tu_alloc_init(&al);
+	tu_alloc_fail_in(&al, 2);
+	c = (quota_ctx *)&F;
+	if (quota_ctx_new_with(&al.a, &c) == QUOTA_OK) {
+		ck_assert_int_eq(al.failures, 0);
+		quota_ctx_free(c);
+	} else {
+		ck_assert_ptr_null(c);
+	}
+	ck_assert_int_eq(al.live_blocks, 0);
+}
+END_TEST
+
+/* Arm "fail everything", run the call, check ENOMEM left things alone. */
+#define ENOMEM_CALL(expr, name_after_check)                                    \
+	do {                                                                   \
+		world b_, a_;                                                  \
+		int rc_;                                                       \
+		world_take(&b_, &F);                                           \
+		tu_alloc_fail_all(&F.al);                                      \
+		rc_ = (expr);                                                  \
+		tu_alloc_disarm(&F.al);                                        \
+		ck_assert_int_eq(rc_, QUOTA_ENOMEM);                           \
+		ck_assert_int_gt(F.al.failures, 0);                            \
+		ck_assert_str_ne(quota_errmsg(F.ctx), "");                     \
+		world_take(&a_, &F);                                           \
+		world_assert_eq(&b_, &a_);                                     \
+		name_after_check;                                              \
+	} while (0)
+
+START_TEST(test_enomem_account_and_tariff_new)
+{
+	fx_build(&F);
+	ENOMEM_CALL(new_account(&F, F.ctx, "globex", 1),
+		    ck_assert_int_eq(find_account(&F, "globex"),
+				     QUOTA_ENOTFOUND));
+	ENOMEM_CALL(new_tariff(F.ctx, "newtariff", 1),
+		    ck_assert_int_eq(find_tariff(&F, "newtariff"),
+				     QUOTA_ENOTFOUND));
+	/* Once memory is back, the same calls work. */
+	ck_assert_int_eq(new_account(&F, F.ctx, "globex", 1), QUOTA_OK);
+	ck_assert_int_eq(new_tariff(F.ctx, "newtariff", 1), QUOTA_OK);
+	fx_free(&F);
+}
+END_TEST
+
+/* Adding packages must grow a table at some point: that one fails cleanly. */
+START_TEST(test_enomem_package_add)
+{
+	char id[32];
+	int i, hit = 0;
+
+	fx_build(&F);
+	for (i = 0; i < 300 && !hit; i++) {
+		world b, a;
+		long before = F.al.attempts;
+		int rc;
+
+		snprintf(id, sizeof id, "grow%d", i);
+		world_take(&b, &F);
+		tu_alloc_fail_all(&F.al);
+		rc = add_pkg(&F, F.a, id, QUOTA_MASK(F.sms), 1, F.t0,
+			     F.t0 + TU_DAY, 0, 0);
+		tu_alloc_disarm(&F.al);
+		if (rc == QUOTA_OK) {
+			ck_assert_int_eq(F.al.attempts, before);
+			continue;
+		}
+		ck_assert_int_eq(rc, QUOTA_ENOMEM);
+		ck_assert_str_ne(quota_errmsg(F.ctx), "");
+		world_take(&a, &F);
+		world_assert_eq(&b, &a);
+		ck_assert_int_eq(find_pkg(&F, F.a, id), QUOTA_ENOTFOUND);
+		ck_assert_int_eq(add_pkg(&F, F.a, id, QUOTA_MASK(F.sms), 1,
+					 F.t0, F.t0 + TU_DAY, 0, 0),
+				 QUOTA_OK);
+		hit = 1;
+	}
+	ck_assert_msg(hit, "300 packages added without allocating");
+	fx_free(&F);
+}
+END_TEST
+
+/* Charges on new days must grow the period counters at some point. */
+START_TEST(test_enomem_charge_new_period)
+{
+	int d, hit = 0;
+
+	fx_build(&F);
+	for (d = 1; d <= 400 && !hit; d++) {
+		int64_t at = F.t0 + d * TU_DAY;
+		world b, a;
+		long before = F.al.attempts;
+		int rc;
+
+		world_take(&b, &F);
+		tu_alloc_fail_all(&F.al);
+		rc = chg(&F, 0, F.a, F.email, 1, at, NULL);
+		tu_alloc_disarm(&F.al);
+		if (rc == QUOTA_OK) {
+			ck_assert_int_eq(F.al.attempts, before);
+			continue;
+		}
+		ck_assert_int_eq(rc, QUOTA_ENOMEM);
+		ck_assert_str_ne(quota_errmsg(F.ctx), "");
+		world_take(&a, &F);
+		world_assert_eq(&b, &a);
+		ck_assert_int_eq(chg(&F, 0, F.a, F.email, 1, at, NULL),
+				 QUOTA_OK);
+		hit = 1;
+	}
+	ck_assert_msg(hit, "400 new days charged without allocating");
+	fx_free(&F);
+}
+END_TEST
+
+/*
+ * Calls that may or may not allocate: with every allocation failing they
+ * either succeed without trying to allocate or fail with ENOMEM and change
+ * nothing.
+ */
+START_TEST(test_enomem_other_calls)
+{
+	int k;
+
+	fx_build(&F);
+	for (k = 0; k < 8; k++) {
+		world b, a;
+		long before = F.al.attempts;
+		int rc = QUOTA_OK;
+
+		world_take(&b, &F);
+		tu_alloc_fail_all(&F.al);
+		switch (k) {
+		case 0:
+			rc = quota_category_add(F.ctx, "newcat", &F.id_out);
+			break;
+		case 1:
+			rc = quota_tariff_add_tier(F.open, 500, 3);
+			break;
+		case 2:
+			rc = quota_account_set_cap(F.a, F.sms,
+						   QUOTA_PERIOD_MONTH, 1000000);
+			break;
+		case 3:
+			rc = quota_account_set_tariff(F.a, F.email, F.vol);
+			break;
+		case 4:
+			rc = quota_account_set_overage(F.a, F.email,
+						       QUOTA_OVERAGE_STOP);
+			break;
+		case 5:
+			rc = quota_tariff_set_free(F.vol, 3,
+						   QUOTA_PERIOD_MONTH);
+			break;
+		case 6:
+			rc = chg(&F, 1, F.a, F.sms, 5, F.t0 + 77 * TU_DAY,
+				 NULL);
+			break;
+		default:
+			rc = chg(&F, 0, F.a, F.sms, 5, F.t0, NULL);
+			break;
+		}
+		tu_alloc_disarm(&F.al);
+		if (rc == QUOTA_OK) {
+			ck_assert_msg(F.al.attempts == before,
+				      "call %d succeeded although allocation "
+				      "failed",
+				      k);
+			continue;
+		}
+		ck_assert_msg(rc == QUOTA_ENOMEM, "call %d: %s", k,
+			      quota_err_name(rc));
+		ck_assert_str_ne(quota_errmsg(F.ctx), "");
+		world_take(&a, &F);
+		world_assert_eq(&b, &a);
+	}
+	fx_free(&F);
+}
+END_TEST
+
+static Suite *badinput_suite(void)
+{
+	Suite *s = suite_create("badinput");
+	TCase *tc = tcase_create("table");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_bad_input_table, 0, NROWS);
+	tcase_add_test(tc, test_boundaries_accepted);
+	tcase_add_test(tc, test_category_65th);
+	tcase_add_test(tc, test_strerror_and_names);
+	tcase_add_test(tc, test_enomem_ctx_new_with);
+	tcase_add_test(tc, test_enomem_account_and_tariff_new);
+	tcase_add_test(tc, test_enomem_package_add);
+	tcase_add_test(tc, test_enomem_charge_new_period);
+	tcase_add_test(tc, test_enomem_other_calls);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(badinput_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,569 @@
+/*
+ * check_faults.c - allocation-failure sweep (STYLE 19).
+ *
+ * A scripted scenario (context, categories, tiered tariffs, accounts,
+ * packages, caps, charges over several days and months so the period
+ * counter tables grow, late reports, quotes) is run with allocation N
+ * failing, for N = 1, 2, ... until the scenario runs without reaching N:
+ *
+ *   - single: only the Nth allocation fails; the call that hit it must
+ *     fail with QUOTA_ENOMEM (with a message) leaving its objects'
+ *     observable state unchanged, and is then retried.  Every other call
+ *     returns what it returned in a run without faults, with the same
+ *     receipt, and the final state equals that run's.
+ *   - persistent: every allocation from the Nth on fails; the scenario
+ *     stops at the first QUOTA_ENOMEM (state unchanged).
+ *
+ * Either way quota_ctx_free() must then leave zero live blocks.
+ */
+#include <check.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "quota.h"
+#include "testutil.h"
+
+#define NCAT 5
+#define NTAR 3
+#define NACC 6
+#define MAXSTEPS 8192
+
+enum { MODE_REF = 0, MODE_SINGLE = 1, MODE_PERSISTENT = 2 };
+
+typedef struct run {
+	tu_alloc al;
+	int mode;
+	quota_ctx *ctx;
+	uint32_t cat[NCAT];
+	quota_tariff *tar[NTAR];
+	int ntar;
+	quota_account *acc[NACC];
+	int nacc;
+	int step;
+	int enomem;
+	int aborted;
+} run;
+
+/* What the reference run (no faults) did at every step. */
+static int ref_rc[MAXSTEPS];
+static quota_receipt ref_receipt[MAXSTEPS];
+/* Package ids of its receipt lines, copied: the run's packages are gone. */
+static char ref_ids[MAXSTEPS][QUOTA_RECEIPT_LINES][32];
+static int ref_nsteps;
+
+static const char *const cat_names[NCAT] = {
+	"sms.verify", "sms.notify", "sms.marketing", "email", "rich.click"};
+static const char *const tariff_names[NTAR] = {"sms", "email", "click"};
+static const char *const acct_names[NACC] = {"acme",	 "globex", "initech",
+					     "umbrella", "hooli",  "stark"};
+static const int32_t acct_offsets[NACC] = {0,	  3600,	    -18000,
+					   32400, 19800, -36000};
+
+#define T_REF tu_utc(2024, 2, 10, 12, 0, 0)
+#define T_END tu_utc(2024, 4, 1, 0, 0, 0)
+
+/* ------------------------------------------------------------- the world */
+
+#define NPROBE 4
+static const int64_t probe_v[NPROBE] = {0, 500, 999, 20000};
+static const int64_t probe_n[NPROBE] = {1, 700, 2, 10};
+
+typedef struct world {
+	uint32_t ncat;
+	int nsnap;
+	tu_snap snap[NACC];
+	int prc[NTAR][NPROBE];
+	int64_t pcost[NTAR][NPROBE];
+} world;
+
+static world w_before, w_after, w_ref_end, w_end;
+
+/* acct < 0: every account at two fixed times; else that one at `at`. */
+static void world_take(const run *r, world *w, int acct, int64_t at)
+{
+	int i, k;
+
+	w->ncat = r->ctx ? quota_category_count(r->ctx) : 0;
+	for (i = 0; i < r->ntar; i++)
+		for (k = 0; k < NPROBE; k++) {
+			w->pcost[i][k] = -1;
+			w->prc[i][k] = quota_tariff_price(
+				r->tar[i], probe_v[k], probe_n[k],
+				&w->pcost[i][k]);
+		}
+	if (acct >= 0) {
+		int64_t t[2];
+
+		t[0] = at;
+		t[1] = T_REF;
+		w->nsnap = 1;
+		tu_snap_take(&w->snap[0], r->acc[acct], t, 2);
+	} else {
+		int64_t t[3] = {T_REF, T_END, tu_utc(2024, 3, 3, 3, 3, 3)};
+
+		w->nsnap = r->nacc;
+		for (i = 0; i < r->nacc; i++)
+			tu_snap_take(&w->snap[i], r->acc[i], t, 3);
+	}
+}
+
+static void world_assert_eq(const run *r, const world *x, const world *y)
+{
+	int i, k;
+
+	ck_assert_uint_eq(x->ncat, y->ncat);
+	ck_assert_int_eq(x->nsnap, y->nsnap);
+	for (i = 0; i < x->nsnap; i++)
+		TU_ASSERT_SNAP_EQ(&x->snap[i], &y->snap[i]);
+	for (i = 0; i < r->ntar; i++)
+		for (k = 0; k < NPROBE; k++)
+			ck_assert_msg(x->prc[i][k] == y->prc[i][k] &&
+					      x->pcost[i][k] == y->pcost[i][k],
+				      "tariff %d price probe %d changed", i, k);
+}
+
+/* The same receipt as the reference run's (packages compared by id). */
+static void receipt_assert_eq(const quota_receipt *x, const quota_receipt *y,
+			      int step)
+{
+	/* y is the reference receipt: its package_id now points to ref_ids */
+	uint32_t i;
+
+	ck_assert_msg(x->units == y->units && x->free_units == y->free_units &&
+			      x->package_units == y->package_units &&
+			      x->payg_units == y->payg_units &&
+			      x->payg_cost_micros == y->payg_cost_micros &&
+			      x->category == y->category && x->at == y->at &&
+			      x->nlines == y->nlines &&
+			      x->lines_total == y->lines_total,
+		      "step %d: receipt totals differ from the fault-free run",
+		      step);
+	for (i = 0; i < x->nlines && i < QUOTA_RECEIPT_LINES; i++) {
+		const quota_receipt_line *a = &x->lines[i], *b = &y->lines[i];
+
+		ck_assert_msg(a->source == b->source && a->tier == b->tier &&
+				      a->units == b->units &&
+				      a->unit_price_micros ==
+					      b->unit_price_micros &&
+				      a->cost_micros == b->cost_micros,
+			      "step %d: receipt line %u differs", step, i);
+		if (a->source == QUOTA_SOURCE_PACKAGE) {
+			ck_assert_ptr_nonnull(a->package_id);
+			ck_assert_str_eq(a->package_id, ref_ids[step][i]);
+		}
+	}
+}
+
+/* ------------------------------------------------------------- one step */
+
+/*
+ * Run `call`; on QUOTA_ENOMEM check that an allocation failed, that a
+ * message was left, that nothing observable changed (and `failcheck`),
+ * then retry (single) or stop the scenario (persistent).  Then the result
+ * must be the reference run's.
+ */
+#define STEP(r, acct, at, is_charge, call, failcheck)                          \
+	do {                                                                   \
+		quota_receipt rcpt_;                                           \
+		int rc_;                                                       \
+		for (;;) {                                                     \
+			long f0_ = (r)->al.failures;                           \
+			int armed_ = (r)->mode != MODE_REF &&                  \
+				     ((r)->al.fail_rest ||                     \
+				      (r)->al.fail_at > (r)->al.attempts);     \
+			if (armed_ && (r)->ctx)                                \
+				world_take((r), &w_before, (acct), (at));      \
+			memset(&rcpt_, 0x33, sizeof rcpt_);                    \
+			rc_ = (call);                                          \
+			if (rc_ != QUOTA_ENOMEM)                               \
+				break;                                         \
+			ck_assert_msg((r)->al.failures > f0_,                  \
+				      "step %d: ENOMEM but no allocation "     \
+				      "failed",                                \
+				      (r)->step);                              \
+			if ((r)->ctx) {                                        \
+				ck_assert_msg(quota_errmsg((r)->ctx)[0],       \
+					      "step %d: empty errmsg",         \
+					      (r)->step);                      \
+				world_take((r), &w_after, (acct), (at));       \
+				world_assert_eq((r), &w_before, &w_after);     \
+			}                                                      \
+			if (is_charge)                                         \
+				ck_assert_msg(tu_receipt_is_zero(&rcpt_),      \
+					      "step %d: receipt not zeroed",   \
+					      (r)->step);                      \
+			failcheck;                                             \
+			(r)->enomem++;                                         \
+			if ((r)->mode == MODE_PERSISTENT) {                    \
+				(r)->aborted = 1;                              \
+				return;                                        \
+			}                                                      \
+		}                                                              \
+		ck_assert_int_lt((r)->step, MAXSTEPS);                         \
+		if ((r)->mode == MODE_REF) {                                   \
+			ref_rc[(r)->step] = rc_;                               \
+			if (is_charge)                                         \
+				ref_keep((r)->step, &rcpt_);                   \
+		} else {                                                       \
+			ck_assert_msg(rc_ == ref_rc[(r)->step],                \
+				      "step %d: %s, fault-free run gave %s",   \
+				      (r)->step, quota_err_name(rc_),          \
+				      quota_err_name(ref_rc[(r)->step]));      \
+			if (is_charge && rc_ == QUOTA_OK)                      \
+				receipt_assert_eq(&rcpt_,                      \
+						  &ref_receipt[(r)->step],     \
+						  (r)->step);                  \
+		}                                                              \
+		(r)->step++;                                                   \
+	} while (0)
+
+#define NOCHECK ((void)0)
+
+static void ref_keep(int step, const quota_receipt *rc)
+{
+	uint32_t i;
+
+	ref_receipt[step] = *rc;
+	for (i = 0; i < rc->nlines && i < QUOTA_RECEIPT_LINES; i++) {
+		ref_ids[step][i][0] = '\0';
+		if (rc->lines[i].source == QUOTA_SOURCE_PACKAGE &&
+		    rc->lines[i].package_id)
+			snprintf(ref_ids[step][i], sizeof ref_ids[step][i],
+				 "%s", rc->lines[i].package_id);
+		ref_receipt[step].lines[i].package_id = NULL;
+		ref_receipt[step].lines[i].package = NULL;
+	}
+}
+
+static int charge(quota_account *a, uint32_t cat, int64_t units, int64_t at,
+		  int quote, quota_receipt *rcpt)
+{
+	quota_usage u = {.category = cat, .units = units, .at = at};
+
+	return quote ? quota_quote(a, &u, rcpt) : quota_charge(a, &u, rcpt);
+}
+
+static int add_package(quota_account *a, const char *id, uint64_t mask,
+		       int64_t units, int64_t eff, int64_t exp, uint32_t flags,
+		       int32_t prio)
+{
+	quota_package_spec s;
+	quota_package *p = NULL;
+	int rc;
+
+	memset(&s, 0, sizeof s);
+	s.id = id;
+	s.categories = mask;
+	s.units = units;
+	s.effective_at = eff;
+	s.expires_at = exp;
+	s.price_micros = units * 5000;
+	s.flags = flags;
+	s.priority = prio;
+	rc = quota_package_add(a, &s, &p);
+	if (rc != QUOTA_OK)
+		ck_assert_ptr_null(p);
+	return rc;
+}
+
+static int notfound_category(const run *r, const char *name)
+{
+	uint32_t id;
+
+	return quota_category_find(r->ctx, name, &id) == QUOTA_ENOTFOUND;
+}
+
+static int notfound_tariff(const run *r, const char *name)
+{
+	quota_tariff *t = NULL;
+
+	return quota_tariff_find(r->ctx, name, &t) == QUOTA_ENOTFOUND;
+}
+
+static int notfound_account(const run *r, const char *name)
+{
+	quota_account *a = NULL;
+
+	return quota_account_find(r->ctx, name, &a) == QUOTA_ENOTFOUND;
+}
+
+static int notfound_package(const quota_account *a, const char *id)
+{
+	quota_package *p = NULL;
+
+	return quota_package_find(a, id, &p) == QUOTA_ENOTFOUND;
+}
+
+/* ------------------------------------------------------------ scenario */
+
+static void scenario(run *r, int days)
+{
+	int i, k, d;
+	char id[64];
+
+	STEP(r, -1, 0, 0, quota_ctx_new_with(&r->al.a, &r->ctx), {
+		ck_assert_ptr_null(r->ctx);
+		ck_assert_int_eq(r->al.live_blocks, 0);
+	});
+	for (i = 0; i < NCAT; i++)
+		STEP(r, -1, 0, 0,
+		     quota_category_add(r->ctx, cat_names[i], &r->cat[i]),
+		     ck_assert(notfound_category(r, cat_names[i])));
+	for (i = 0; i < NTAR; i++) {
+		quota_tariff *t = NULL;
+
+		STEP(r, -1, 0, 0, quota_tariff_new(r->ctx, tariff_names[i], &t),
+		     {
+			     ck_assert_ptr_null(t);
+			     ck_assert(notfound_tariff(r, tariff_names[i]));
+		     });
+		r->tar[r->ntar++] = t;
+	}
+	STEP(r, -1, 0, 0, quota_tariff_add_tier(r->tar[0], 1000, 8000), NOCHECK);
+	STEP(r, -1, 0, 0, quota_tariff_add_tier(r->tar[0], 10000, 6000),
+	     NOCHECK);
+	STEP(r, -1, 0, 0, quota_tariff_add_tier(r->tar[0], QUOTA_UNLIMITED, 4000),
+	     NOCHECK);
+	STEP(r, -1, 0, 0, quota_tariff_set_free(r->tar[0], 50, QUOTA_PERIOD_DAY),
+	     NOCHECK);
+	STEP(r, -1, 0, 0, quota_tariff_add_tier(r->tar[1], 10000, 100), NOCHECK);
+	STEP(r, -1, 0, 0, quota_tariff_add_tier(r->tar[1], QUOTA_UNLIMITED, 50),
+	     NOCHECK);
+	STEP(r, -1, 0, 0, quota_tariff_set_mode(r->tar[1], QUOTA_VOLUME),
+	     NOCHECK);
+	STEP(r, -1, 0, 0,
+	     quota_tariff_set_free(r->tar[1], 2000, QUOTA_PERIOD_LIFETIME),
+	     NOCHECK);
+	STEP(r, -1, 0, 0, quota_tariff_set_free_daily_limit(r->tar[1], 200),
+	     NOCHECK);
+	for (k = 0; k < 20; k++)
+		STEP(r, -1, 0, 0,
+		     quota_tariff_add_tier(r->tar[2], 100 * (k + 1), 1000 - 40 * k),
+		     NOCHECK);
+
+	for (i = 0; i < NACC; i++) {
+		quota_account *a = NULL;
+
+		STEP(r, -1, 0, 0, quota_account_new(r->ctx, acct_names[i], &a), {
+			ck_assert_ptr_null(a);
+			ck_assert(notfound_account(r, acct_names[i]));
+		});
+		r->acc[r->nacc++] = a;
+		STEP(r, i, T_REF, 0,
+		     quota_account_set_utc_offset(a, acct_offsets[i]), NOCHECK);
+		for (k = 0; k < 3; k++)
+			STEP(r, i, T_REF, 0,
+			     quota_account_set_tariff(a, r->cat[k], r->tar[0]),
+			     NOCHECK);
+		STEP(r, i, T_REF, 0,
+		     quota_account_set_tariff(a, r->cat[3], r->tar[1]), NOCHECK);
+		if (i % 2 == 0)
+			STEP(r, i, T_REF, 0,
+			     quota_account_set_tariff(a, r->cat[4], r->tar[2]),
+			     NOCHECK);
+		STEP(r, i, T_REF, 0,
+		     quota_account_set_cap(a, r->cat[0], QUOTA_PERIOD_DAY, 400),
+		     NOCHECK);
+		STEP(r, i, T_REF, 0,
+		     quota_account_set_cap(a, QUOTA_ALL, QUOTA_PERIOD_MONTH,
+					   6000),
+		     NOCHECK);
+		if (i % 2 == 1)
+			STEP(r, i, T_REF, 0,
+			     quota_account_set_overage(a, r->cat[2],
+						       QUOTA_OVERAGE_STOP),
+			     NOCHECK);
+		/* acme gets many packages so its table grows several times */
+		for (k = 0; k < (i == 0 ? 12 : 2 + i); k++) {
+			int64_t eff = tu_utc(2024, 1, 10, 0, 0, 0) +
+				      (k - 3) * 5 * TU_DAY;
+			int64_t exp = k % 5 == 4 ? QUOTA_NEVER
+						 : eff + (30 + 10 * k) * TU_DAY;
+			uint64_t mask = k % 3 == 0
+						? QUOTA_MASK(r->cat[0]) |
+							  QUOTA_MASK(r->cat[1])
+					: k % 3 == 1 ? QUOTA_MASK(r->cat[2])
+						     : QUOTA_MASK(r->cat[3]) |
+							       QUOTA_MASK(r->cat[4]);
+
+			snprintf(id, sizeof id, "%s-pkg-%02d", acct_names[i], k);
+			STEP(r, i, eff, 0,
+			     add_package(r->acc[i], id, mask, 100 + 37 * k, eff,
+					 exp,
+					 k == 7 ? QUOTA_PACKAGE_STOP : 0,
+					 k % 3 - 1),
+			     ck_assert(notfound_package(r->acc[i], id)));
+		}
+	}
+
+	/* ~1.5 days apart: the counters see many days and three months. */
+	for (d = 0; d < days; d++) {
+		int64_t base = tu_utc(2024, 1, 25, 6, 0, 0) + d * 37 * TU_HOUR;
+
+		for (i = 0; i < NACC; i++) {
+			quota_account *a = r->acc[i];
+			int64_t at = base + i * TU_HOUR;
+			int64_t late = at - 20 * TU_DAY;
+
+			STEP(r, i, at, 1,
+			     charge(a, r->cat[0], 10 + (d * 7 + i) % 90, at, 0,
+				    &rcpt_),
+			     NOCHECK);
+			STEP(r, i, at, 1,
+			     charge(a, r->cat[3], 150 + 10 * (d % 5), at, 0,
+				    &rcpt_),
+			     NOCHECK);
+			STEP(r, i, at, 1,
+			     charge(a, r->cat[2], 30 + d % 50, at + 60, 0,
+				    &rcpt_),
+			     NOCHECK);
+			STEP(r, i, at, 1,
+			     charge(a, r->cat[4], 40 + 13 * i, at + 120, 1,
+				    &rcpt_),
+			     NOCHECK);
+			STEP(r, i, at, 1,
+			     charge(a, r->cat[4], 40 + 13 * i, at + 120, 0,
+				    &rcpt_),
+			     NOCHECK);
+			if (d % 5 == 2)
+				STEP(r, i, late, 1,
+				     charge(a, r->cat[1], 25, late, 0, &rcpt_),
+				     NOCHECK);
+		}
+	}
+}
+
+/* Run the scenario once in the given mode; return allocations failed. */
+static long run_once(run *r, int mode, long n, int days)
+{
+	memset(r, 0, sizeof *r);
+	tu_alloc_init(&r->al);
+	r->mode = mode;
+	if (mode == MODE_SINGLE)
+		tu_alloc_fail_in(&r->al, n);
+	else if (mode == MODE_PERSISTENT) {
+		r->al.fail_at = n;
+		r->al.fail_rest = 1;
+	}
+	scenario(r, days);
+	if (mode == MODE_REF) {
+		ref_nsteps = r->step;
+		world_take(r, &w_ref_end, -1, 0);
+	} else if (!r->aborted) {
+		ck_assert_int_eq(r->step, ref_nsteps);
+		tu_alloc_disarm(&r->al);
+		world_take(r, &w_end, -1, 0);
+		world_assert_eq(r, &w_ref_end, &w_end);
+	}
+	quota_ctx_free(r->ctx);
+	ck_assert_msg(r->al.live_blocks == 0,
+		      "N=%ld: %ld blocks (%zu bytes) leaked", n,
+		      r->al.live_blocks, r->al.live_bytes);
+	ck_assert_int_eq(r->al.bad_frees, 0);
+	return r->al.failures;
+}
+
+static int scenario_days(void)
+{
+	return tu_quick() ? 8 : 40;
+}
+
+static run R;
+
+START_TEST(test_fault_sweep_single_failure)
+{
+	long n, total, surfaced = 0;
+
+	run_once(&R, MODE_REF, 0, scenario_days());
+	total = R.al.attempts;
+	ck_assert_int_gt(total, 30);
+	for (n = 1;; n++) {
+		long failed = run_once(&R, MODE_SINGLE, n, scenario_days());
+
+		if (failed == 0)
+			break;
+		ck_assert_int_eq(failed, 1);
+		ck_assert_int_le(R.enomem, 1);
+		surfaced += R.enomem;
+		ck_assert_int_le(n, total + 1);
+	}
+	ck_assert_int_eq(n, total + 1);
+	fprintf(stderr,
+		"check_faults: single: %ld allocations, %ld failures "
+		"surfaced as QUOTA_ENOMEM, %d steps\n",
+		total, surfaced, ref_nsteps);
+}
+END_TEST
+
+START_TEST(test_fault_sweep_persistent_failure)
+{
+	long n, total, stopped = 0;
+
+	run_once(&R, MODE_REF, 0, scenario_days());
+	total = R.al.attempts;
+	for (n = 1;; n++) {
+		long failed = run_once(&R, MODE_PERSISTENT, n, scenario_days());
+
+		if (failed == 0)
+			break;
+		stopped += R.aborted;
+		ck_assert_int_le(n, total + 1);
+	}
+	ck_assert_int_eq(n, total + 1);
+	fprintf(stderr,
+		"check_faults: persistent: %ld allocations, %ld runs "
+		"stopped by QUOTA_ENOMEM\n",
+		total, stopped);
+}
+END_TEST
+
+/* No ENOMEM and no leak when nothing fails, for a context used and freed
+ * repeatedly (the counting allocator itself is sane). */
+START_TEST(test_fault_free_run_no_leak)
+{
+	long count[16] = {0};
+	int i;
+
+	run_once(&R, MODE_REF, 0, scenario_days());
+	for (i = 0; i < ref_nsteps; i++)
+		if (ref_rc[i] <= 0 && ref_rc[i] > -16)
+			count[-ref_rc[i]]++;
+	fprintf(stderr,
+		"check_faults: scenario of %d steps: %ld ok, %ld ECAP, "
+		"%ld EEXHAUSTED\n",
+		ref_nsteps, count[0], count[-QUOTA_ECAP],
+		count[-QUOTA_EEXHAUSTED]);
+	ck_assert_int_eq(count[0] + count[-QUOTA_ECAP] +
+				 count[-QUOTA_EEXHAUSTED],
+			 ref_nsteps);
+	ck_assert_int_eq(R.enomem, 0);
+	ck_assert_int_eq(R.al.failures, 0);
+	ck_assert_int_gt((long)R.al.peak_bytes, 0);
+}
+END_TEST
+
+static Suite *faults_suite(void)
+{
+	Suite *s = suite_create("faults");
+	TCase *tc = tcase_create("alloc");
+
+	tcase_set_timeout(tc, 900);
+	tcase_add_test(tc, test_fault_free_run_no_leak);
+	tcase_add_test(tc, test_fault_sweep_single_failure);
+	tcase_add_test(tc, test_fault_sweep_persistent_failure);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(faults_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
