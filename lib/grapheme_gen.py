@@ -81,7 +81,7 @@ def main():
               "GraphemeBreakProperty-%s.txt,\n" % (version, version))
     out.write(" * Extended_Pictographic from emoji-data.txt (%s), "
               "as packaged by Debian\n * unicode-data.  UAX #29 rules "
-              "are applied in lib/sms_grapheme.c.\n */\n" % emo_version)
+              "are applied in lib/sms_int.h.\n */\n" % emo_version)
     out.write("#ifndef QUOTA_GRAPHEME_TABLE_H\n#define "
               "QUOTA_GRAPHEME_TABLE_H\n\n#include <stdint.h>\n\n")
     out.write('#define QUOTA__UNICODE_VERSION "%s"\n\n' % version)
@@ -90,16 +90,23 @@ def main():
     out.write("#define QUOTA__GB_EXTPICT 0x%02x\n" % EXTPICT)
     out.write("#define QUOTA__GB_BLOCK_SHIFT %d\n\n" % (BLOCK.bit_length() - 1))
     t1 = "uint8_t" if len(blocks) < 256 else "uint16_t"
-    out.write("static const %s quota__gb_stage1[%d] = {\n" % (t1, len(stage1)))
+    out.write("/* Defined once, in the file that defines "
+              "QUOTA__GB_DEFINE_TABLES. */\n")
+    out.write("extern const %s quota__gb_stage1[%d];\n" % (t1, len(stage1)))
+    out.write("extern const uint8_t quota__gb_stage2[%d];\n\n"
+              % (len(blocks) * BLOCK))
+    out.write("#ifdef QUOTA__GB_DEFINE_TABLES\n")
+    out.write("const %s quota__gb_stage1[%d] = {\n" % (t1, len(stage1)))
     for i in range(0, len(stage1), 16):
         out.write("\t" + ", ".join(str(x) for x in stage1[i:i + 16]) + ",\n")
-    out.write("};\n\nstatic const uint8_t quota__gb_stage2[%d] = {\n"
+    out.write("};\n\nconst uint8_t quota__gb_stage2[%d] = {\n"
               % (len(blocks) * BLOCK))
     for blk in blocks:
         for i in range(0, BLOCK, 16):
             out.write("\t" + ", ".join("0x%02x" % x for x in blk[i:i + 16])
                       + ",\n")
-    out.write("};\n\n#endif /* QUOTA_GRAPHEME_TABLE_H */\n")
+    out.write("};\n#endif /* QUOTA__GB_DEFINE_TABLES */\n\n"
+              "#endif /* QUOTA_GRAPHEME_TABLE_H */\n")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
  *
  * Unicode 15.0.0: Grapheme_Cluster_Break from GraphemeBreakProperty-15.0.0.txt,
  * Extended_Pictographic from emoji-data.txt (15.0), as packaged by Debian
- * unicode-data.  UAX #29 rules are applied in lib/sms_grapheme.c.
+ * unicode-data.  UAX #29 rules are applied in lib/sms_int.h.
  */
 #ifndef QUOTA_GRAPHEME_TABLE_H
 #define QUOTA_GRAPHEME_TABLE_H
@@ -29,7 +29,12 @@
 #define QUOTA__GB_EXTPICT 0x10
 #define QUOTA__GB_BLOCK_SHIFT 7
 
-static const uint8_t quota__gb_stage1[8704] = {
+/* Defined once, in the file that defines QUOTA__GB_DEFINE_TABLES. */
+extern const uint8_t quota__gb_stage1[8704];
+extern const uint8_t quota__gb_stage2[19456];
+
+#ifdef QUOTA__GB_DEFINE_TABLES
+const uint8_t quota__gb_stage1[8704] = {
 	0, 1, 2, 2, 2, 2, 3, 2, 2, 4, 2, 5, 6, 7, 8, 9,
 	10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25,
 	26, 27, 28, 29, 2, 2, 30, 2, 2, 2, 2, 2, 2, 2, 31, 32,
@@ -576,7 +581,7 @@ static const uint8_t quota__gb_stage1[8704] = {
 	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
 };
 
-static const uint8_t quota__gb_stage2[19456] = {
+const uint8_t quota__gb_stage2[19456] = {
 	0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x02, 0x03, 0x03, 0x01, 0x03, 0x03,
 	0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03,
 	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
@@ -1794,5 +1799,6 @@ static const uint8_t quota__gb_stage2[19456] = {
 	0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04,
 	0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03,
 };
+#endif /* QUOTA__GB_DEFINE_TABLES */
 
 #endif /* QUOTA_GRAPHEME_TABLE_H */

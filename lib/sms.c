@@ -143,6 +143,39 @@ static int gsm_cost_nonascii(uint32_t cp)
 	}
 }
 
+/* Septets of U+0080..U+03FF (the 2-byte UTF-8 range): Latin-1 letters
+ * and the Greek capitals of the default alphabet cost 1, the rest 0. */
+static const uint8_t gsm_2byte[0x380] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 1, 0, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+	0, 0, 0, 0, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0, 0, 1,
+	1, 0, 0, 0, 1, 1, 1, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 0, 1, 1, 0, 0, 1, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0,
+	1, 0, 0, 1, 0, 0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 /* 8 bytes, all ASCII and all 1-septet GSM? (the common case, checked a
  * word at a time so plain text runs at memory speed) */
 static inline bool gsm_basic8(const unsigned char *s)
@@ -170,12 +203,20 @@ static int count_gsm_default(const unsigned char *s, size_t len, packer *p,
 			     size_t *bad)
 {
 	size_t i = 0, run = 0;
+	/* Runs are counted in septets; with segment offsets wanted, only
+	 * 1-byte characters join a run (pk_run's offsets assume 1 byte). */
+	bool track = p->offcap > 0;
+
+	size_t word_at = 0; /* next byte where a word check is worth it */
 
 	while (i < len) {
-		if (len - i >= 8 && gsm_basic8(s + i)) {
-			i += 8;
-			run += 8;
-			continue;
+		if (i >= word_at && len - i >= 8) {
+			if (gsm_basic8(s + i)) {
+				i += 8;
+				run += 8;
+				continue;
+			}
+			word_at = i + 8; /* mixed text: go byte-wise a while */
 		}
 		unsigned c = s[i];
 		int cost;
@@ -189,6 +230,17 @@ static int count_gsm_default(const unsigned char *s, size_t len, packer *p,
 				run++;
 				continue;
 			}
+		} else if (c >= 0xC2 && c <= 0xCF && len - i >= 2 &&
+			   (s[i + 1] & 0xC0) == 0x80) {
+			/* 2-byte sequences: always valid from C2 on. */
+			cost = gsm_2byte[(((c & 0x1Fu) << 6) |
+					  (s[i + 1] & 0x3Fu)) - 0x80];
+			n = 2;
+			if (cost == 1 && !track) {
+				i += 2;
+				run++;
+				continue;
+			}
 		} else {
 			uint32_t cp;
 			n = quota__u8dec(s, len, i, &cp);
@@ -199,7 +251,7 @@ static int count_gsm_default(const unsigned char *s, size_t len, packer *p,
 			cost = gsm_cost_nonascii(cp);
 		}
 		if (run) {
-			pk_run(p, (int64_t)run, i - run);
+			pk_run(p, (int64_t)run, i - run); /* at: see track */
 			run = 0;
 		}
 		if (cost == 0)
@@ -270,8 +322,16 @@ static inline bool walk_break(walker *w, size_t i, uint32_t cp)
 {
 	bool brk;
 
-	if (w->breaks)
+	if (w->breaks) {
 		brk = w->breaks[i] != 0;
+	} else if (!w->split && cp >= 0x20 && cp < 0x7F) {
+		/* Printable ASCII is Other and not ExtPict: only GB9b (after
+		 * Prepend) joins it to what precedes. */
+		brk = w->gb.prev != QUOTA__GB_PREPEND;
+		w->gb.prev = QUOTA__GB_OTHER;
+		w->gb.emoji = 0;
+		w->gb.ri = 0;
+	}
 	else if (w->split)
 		brk = true;
 	else

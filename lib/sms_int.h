@@ -1,0 +1,183 @@
+/*
+ * sms_int.h - private interface of the SMS segment counter (DESIGN.md §3),
+ * shared by lib/sms.c, lib/sms_grapheme.c, lib/sms_shift.c and the tests
+ * (the oracle driver and check_sms.c link libquota.a and may call these).
+ */
+#ifndef QUOTA_SMS_INT_H
+#define QUOTA_SMS_INT_H
+
+#include "quota_int.h"
+#include "grapheme_table.h"
+
+/* Capacities in septets (GSM 7-bit) or UTF-16 code units (UCS-2), from
+ * the 140-octet user data of 3GPP TS 23.040 9.2.3.24: a concatenated
+ * message spends 6 octets of UDH (UDHL + 5-octet concatenation IE), each
+ * national language shift IE 3 more (23.040 9.2.3.24.15/16). */
+#define QUOTA__SMS_GSM_SINGLE 160
+#define QUOTA__SMS_GSM_CONCAT 153
+#define QUOTA__SMS_UCS2_SINGLE 70
+#define QUOTA__SMS_UCS2_CONCAT 67
+#define QUOTA__SMS_CN_SINGLE 70
+#define QUOTA__SMS_CN_CONCAT 67
+
+/* --------------------------------------------------------- UTF-8 decode */
+
+/*
+ * Decode one code point at s[i] (i < len).  Returns the sequence length
+ * (1-4), or 0 if the bytes at i are not a valid UTF-8 sequence (overlong,
+ * surrogate, > U+10FFFF, truncated, stray continuation) - the same
+ * definition as quota__utf8_valid(), so error offsets agree with it.
+ */
+static inline size_t quota__u8dec(const unsigned char *s, size_t len, size_t i,
+				  uint32_t *cp)
+{
+	unsigned c = s[i];
+	size_t n;
+	uint32_t v, min;
+
+	*cp = c;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF) {
+		n = 1;
+		v = c & 0x1F;
+		min = 0x80;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		n = 2;
+		v = c & 0x0F;
+		min = 0x800;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		n = 3;
+		v = c & 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len - i <= n)
+		return 0;
+	for (size_t k = 1; k <= n; k++) {
+		unsigned b = s[i + k];
+		if ((b & 0xC0) != 0x80)
+			return 0;
+		v = (v << 6) | (b & 0x3F);
+	}
+	if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+		return 0;
+	*cp = v;
+	return n + 1;
+}
+
+/* ------------------------------------------------- UAX #29 (sms_grapheme) */
+
+/* Grapheme cluster break state between code points. */
+typedef struct quota__gb_state {
+	uint8_t prev;  /* property of the previous code point, or 0xFF */
+	uint8_t emoji; /* GB11: 1 = ExtPict Extend*, 2 = ... ZWJ */
+	uint8_t ri;    /* GB12/13: regional indicators seen in a row */
+} quota__gb_state;
+
+#define QUOTA__GB_STATE_INIT {0xFF, 0, 0}
+
+/* Grapheme_Cluster_Break property of cp (low 4 bits) | 0x10 if
+ * Extended_Pictographic, from the generated lib/grapheme_table.h; inline
+ * because the UCS-2 path asks once per code point. */
+static inline unsigned quota__gb_prop(uint32_t cp)
+{
+	if (cp > 0x10FFFF)
+		return QUOTA__GB_OTHER;
+	return quota__gb_stage2[((unsigned)quota__gb_stage1[cp >> QUOTA__GB_BLOCK_SHIFT]
+				 << QUOTA__GB_BLOCK_SHIFT) |
+				(cp & ((1u << QUOTA__GB_BLOCK_SHIFT) - 1))];
+}
+
+/* The UAX #29 decision between the previous code point and this one;
+ * each rule reads as in the specification. */
+static inline bool quota__gb_decide(const quota__gb_state *st, unsigned p,
+				    bool pict)
+{
+	unsigned q = st->prev;
+
+	if (q == 0xFF)
+		return true; /* GB1 */
+	if (q == QUOTA__GB_CR && p == QUOTA__GB_LF)
+		return false; /* GB3 */
+	if (q == QUOTA__GB_CONTROL || q == QUOTA__GB_CR || q == QUOTA__GB_LF)
+		return true; /* GB4 */
+	if (p == QUOTA__GB_CONTROL || p == QUOTA__GB_CR || p == QUOTA__GB_LF)
+		return true; /* GB5 */
+	if (q == QUOTA__GB_L &&
+	    (p == QUOTA__GB_L || p == QUOTA__GB_V || p == QUOTA__GB_LV ||
+	     p == QUOTA__GB_LVT))
+		return false; /* GB6 */
+	if ((q == QUOTA__GB_LV || q == QUOTA__GB_V) &&
+	    (p == QUOTA__GB_V || p == QUOTA__GB_T))
+		return false; /* GB7 */
+	if ((q == QUOTA__GB_LVT || q == QUOTA__GB_T) && p == QUOTA__GB_T)
+		return false; /* GB8 */
+	if (p == QUOTA__GB_EXTEND || p == QUOTA__GB_ZWJ)
+		return false; /* GB9 */
+	if (p == QUOTA__GB_SPACINGMARK)
+		return false; /* GB9a */
+	if (q == QUOTA__GB_PREPEND)
+		return false; /* GB9b */
+	if (q == QUOTA__GB_ZWJ && pict && st->emoji == 2)
+		return false; /* GB11 */
+	if (q == QUOTA__GB_REGIONAL_INDICATOR &&
+	    p == QUOTA__GB_REGIONAL_INDICATOR && (st->ri & 1))
+		return false; /* GB12, GB13 */
+	return true; /* GB999 */
+}
+
+/* True if there is a cluster boundary before a code point whose property
+ * is prop (as returned by quota__gb_prop); updates st.  The first call on
+ * a fresh state returns true (GB1). */
+static inline bool quota__gb_break(quota__gb_state *st, unsigned prop)
+{
+	unsigned p = prop & 0x0F;
+	bool pict = (prop & QUOTA__GB_EXTPICT) != 0;
+	bool brk = quota__gb_decide(st, p, pict);
+
+	/* GB11 context: ExtPict Extend* ZWJ. */
+	if (pict)
+		st->emoji = 1;
+	else if (st->emoji == 1 && p == QUOTA__GB_EXTEND)
+		st->emoji = 1;
+	else if (st->emoji == 1 && p == QUOTA__GB_ZWJ)
+		st->emoji = 2;
+	else
+		st->emoji = 0;
+	/* GB12/13 context: regional indicators in a row. */
+	if (p == QUOTA__GB_REGIONAL_INDICATOR)
+		st->ri = (uint8_t)(brk ? 1 : st->ri + 1);
+	else
+		st->ri = 0;
+	st->prev = (uint8_t)p;
+	return brk;
+}
+
+/* The Unicode version of the tables, e.g. "15.0.0". */
+const char *quota__gb_unicode_version(void);
+
+/* ------------------------------------------- 23.038 tables (sms_shift) */
+
+#define QUOTA__SMS_TABLES 14 /* language ids 0..13 of 23.038 Annex A */
+
+/* Masks of the locking (bit t = table t holds cp as a 1-septet character)
+ * and single shift tables (2 septets: ESC + code) holding cp. */
+void quota__sms_nat_masks(uint32_t cp, uint32_t *lock, uint32_t *single);
+
+/* ------------------------------------------------------- counting core */
+
+/*
+ * Count with explicit cluster boundaries instead of the UAX #29 ones: when
+ * breaks is not NULL, breaks[i] != 0 means a cluster starts at byte i
+ * (only read at code point starts; breaks has len entries).  Used by the
+ * oracle driver to replay the reference calculator's own clusters and show
+ * that a disagreement is due to the UAX #29 version alone.
+ */
+int quota__sms_count_with_breaks(const char *utf8, size_t len,
+				 const quota_sms_opts *opts,
+				 const unsigned char *breaks,
+				 quota_sms_info *info);
+
+#endif /* QUOTA_SMS_INT_H */
