@@ -217,7 +217,7 @@ static int plan_charge(const quota_account *a, const quota_usage *u,
 	/* R1 (b), R2, R3: packages in burn order. */
 	ix = a->pindex[cat];
 	if (need && ix) {
-		uint32_t pos = quota__pindex_first(ix, 0, u->at);
+		uint32_t pos = quota__pindex_head(ix, u->at);
 
 		while (need && pos != NONE) {
 			quota_package *pk = ix->pk[pos];
@@ -373,7 +373,7 @@ __attribute__((always_inline)) static inline int charge_fast(quota_account *a, c
 	need = units - f;
 	ix = a->pindex[cat];
 	if (need && ix) {
-		pos = quota__pindex_first(ix, 0, at);
+		pos = quota__pindex_head(ix, at);
 		if (pos != NONE) {
 			pk = ix->pk[pos];
 			take = pk->remaining < need ? pk->remaining : need;
@@ -472,7 +472,7 @@ __attribute__((always_inline)) static inline int charge_fast(quota_account *a, c
 	return 1;
 }
 
-__attribute__((noinline)) static int run(const quota_account *a,
+__attribute__((noinline, cold)) static int run(const quota_account *a,
 					 const quota_usage *u,
 					 quota_receipt *r, bool commit)
 {

@@ -154,6 +154,20 @@ typedef struct quota__pindex {
 	int64_t *stop_exp;
 	int64_t *stop_eff;
 	int64_t *stop_effmin;
+	/* Every effective_at, ascending: "when does the next package start
+	 * after t" for the head hint below. */
+	int64_t *effs;
+	size_t effs_cap;
+	/*
+	 * Head hint: for t in [hint_lo, hint_hi) the first usable package is
+	 * hint_pos (or none), as long as gen == hint_gen.  Usage mostly comes
+	 * in time order, so most charges skip the search.  Valid because for
+	 * t >= hint_lo nothing expired becomes usable again, an empty package
+	 * changes gen when it refills, and hint_hi is no later than the next
+	 * effective_at after hint_lo or the head's own expiry.
+	 */
+	int64_t hint_lo, hint_hi;
+	uint32_t hint_pos, hint_gen, gen;
 } quota__pindex;
 
 typedef struct quota__cap {
@@ -194,6 +208,19 @@ struct quota_ctx {
 	quota__strmap account_ids;
 	char errmsg[QUOTA__ERRMSG_MAX];
 };
+
+/* The first package usable at t, through the head hint (cache only). */
+uint32_t quota__pindex_head_slow(const quota__pindex *ix, int64_t t)
+#ifdef __GNUC__
+	__attribute__((cold))
+#endif
+	;
+static inline uint32_t quota__pindex_head(const quota__pindex *ix, int64_t t)
+{
+	if (ix->hint_gen == ix->gen && t >= ix->hint_lo && t < ix->hint_hi)
+		return ix->hint_pos;
+	return quota__pindex_head_slow(ix, t);
+}
 
 /* Validate an id or name: 1..max bytes of valid UTF-8. */
 int quota__check_name(quota_ctx *ctx, const char *what, const char *s,

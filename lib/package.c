@@ -57,6 +57,7 @@ void quota__pindex_refresh(quota__pindex *ix, uint32_t pos)
 	ix->tree[i] = leaf_value(ix->pk[pos]);
 	for (i >>= 1; i; i >>= 1)
 		ix->tree[i] = min64(ix->tree[2 * i], ix->tree[2 * i + 1]);
+	ix->gen++; /* the head hint may be stale now */
 }
 
 void quota__package_refresh(quota_account *a, quota_package *p)
@@ -98,6 +99,30 @@ static void rebuild(quota__pindex *ix)
 	}
 }
 
+uint32_t quota__pindex_head_slow(const quota__pindex *cix, int64_t t)
+{
+	quota__pindex *ix = (quota__pindex *)cix; /* the hint is a cache */
+	uint32_t pos = quota__pindex_first(ix, 0, t), lo = 0, hi = ix->n;
+	int64_t until;
+
+	while (lo < hi) { /* first effective_at > t */
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (ix->effs[mid] <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	until = lo < ix->n ? ix->effs[lo] : INT64_MAX;
+	if (pos != NONE && ix->exp[pos] < until)
+		until = ix->exp[pos];
+	ix->hint_lo = t;
+	ix->hint_hi = until;
+	ix->hint_pos = pos;
+	ix->hint_gen = ix->gen;
+	return pos;
+}
+
 bool quota__pindex_stop_at(const quota__pindex *ix, int64_t t)
 {
 	uint32_t lo = 0, hi = ix->nstop;
@@ -124,6 +149,7 @@ void quota__pindex_free(const quota__mem *mem, quota__pindex *ix)
 	quota__free(mem, ix->stop_exp);
 	quota__free(mem, ix->stop_eff);
 	quota__free(mem, ix->stop_effmin);
+	quota__free(mem, ix->effs);
 	quota__free(mem, ix);
 }
 
@@ -144,7 +170,9 @@ static int pindex_reserve(const quota__mem *mem, quota__pindex *ix, bool stop)
 		size *= 2;
 	if (quota__grow(mem, (void **)&ix->pk, &ix->cap, need, sizeof *ix->pk) ||
 	    quota__grow(mem, (void **)&ix->exp, &ix->exp_cap, need,
-			sizeof *ix->exp))
+			sizeof *ix->exp) ||
+	    quota__grow(mem, (void **)&ix->effs, &ix->effs_cap, need,
+			sizeof *ix->effs))
 		return QUOTA_ENOMEM;
 	if (quota__grow(mem, (void **)&ix->tree, &ix->tree_cap, 2 * size,
 			sizeof *ix->tree) ||
@@ -184,7 +212,11 @@ static void pindex_insert(quota__pindex *ix, quota_package *p)
 	memmove(&ix->pk[pos + 1], &ix->pk[pos],
 		(ix->n - pos) * sizeof *ix->pk);
 	ix->pk[pos] = p;
+	for (i = ix->n; i > 0 && ix->effs[i - 1] > p->effective_at; i--)
+		ix->effs[i] = ix->effs[i - 1];
+	ix->effs[i] = p->effective_at;
 	ix->n++;
+	ix->gen++;
 	ix->size = 1;
 	while (ix->size < ix->n)
 		ix->size *= 2;
