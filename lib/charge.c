@@ -318,12 +318,16 @@ static void apply_charge(quota_account *a, const quota_usage *u,
  * The common case in one pass, with everything in registers: a charge in
  * the newest day its category has seen, covered by the free allowance,
  * at most one package and at most one pay-as-you-go tier, no STOP policy
- * in play.  Returns 1 when it applied (or quoted) the charge, 0 to let the
- * general plan / apply path handle it.  It decides before it changes
- * anything, so falling back is always safe.
+ * in play, the R3 head hint valid.  Returns 0 to let the general plan /
+ * apply path handle the charge (it decides before it changes anything, so
+ * falling back is always safe), 1 when it applied (or quoted) it, or the
+ * package the charge emptied, whose index entries the caller refreshes.
+ * It calls nothing, so it needs no stack frame to speak of.
  */
-__attribute__((always_inline)) static inline int charge_fast(quota_account *a, const quota_usage *u,
-			      quota_receipt *r, bool commit)
+__attribute__((noinline)) static intptr_t charge_fast(quota_account *a,
+						     const quota_usage *u,
+						     quota_receipt *r,
+						     bool commit)
 {
 	const quota_ctx *ctx = a->ctx;
 	uint32_t cat = u->category, nl = 0, pos = NONE;
@@ -373,7 +377,10 @@ __attribute__((always_inline)) static inline int charge_fast(quota_account *a, c
 	need = units - f;
 	ix = a->pindex[cat];
 	if (need && ix) {
-		pos = quota__pindex_head(ix, at);
+		if (ix->hint_gen != ix->gen || at < ix->hint_lo ||
+		    at >= ix->hint_hi)
+			return 0;
+		pos = ix->hint_pos;
 		if (pos != NONE) {
 			pk = ix->pk[pos];
 			take = pk->remaining < need ? pk->remaining : need;
@@ -461,10 +468,8 @@ __attribute__((always_inline)) static inline int charge_fast(quota_account *a, c
 		if (take) {
 			pk->remaining -= take;
 			if (!pk->remaining) {
-				if (pk->categories == QUOTA_MASK(cat))
-					quota__pindex_refresh(ix, pos);
-				else
-					quota__package_refresh(a, pk);
+				a->ctx->errmsg[0] = '\0';
+				return (intptr_t)pk;
 			}
 		}
 	}
@@ -520,8 +525,17 @@ __attribute__((noinline, cold)) static int run(const quota_account *a,
 int quota_charge(quota_account *a, const quota_usage *usage,
 		 quota_receipt *receipt)
 {
-	if (likely(a && usage) && charge_fast(a, usage, receipt, true))
-		return QUOTA_OK;
+	intptr_t done;
+
+	if (likely(a && usage)) {
+		done = charge_fast(a, usage, receipt, true);
+		if (likely(done == 1))
+			return QUOTA_OK;
+		if (done) {
+			quota__package_refresh(a, (quota_package *)done);
+			return QUOTA_OK;
+		}
+	}
 	return run(a, usage, receipt, true);
 }
 
