@@ -710,6 +710,67 @@ START_TEST(test_oracle_class_cluster_over_segment_23040)
 }
 END_TEST
 
+/*
+ * §3 greedy packing, differential: random GSM texts mixing plain ASCII,
+ * extension characters (2 septets) and 2-byte Latin-1/Greek letters, of
+ * every length around the 153/160 boundaries, against a one-character-at-
+ * a-time reference packer written here.  Guards the word-at-a-time and
+ * 16-byte block fast paths in lib/sms.c.
+ */
+START_TEST(test_s3_gsm_fast_paths_match_reference_packer)
+{
+	static const char *const atoms[] = {
+		"a", "Z", " ", "0", "@", "$", "_", "\n", "\r", "[", "]", "{",
+		"}", "~", "^", "|", "\\", "\f", "\xC3\xA9" /* é */,
+		"\xC3\x9F" /* ß */, "\xC3\x84" /* Ä */, "\xCE\xA9" /* Ω */,
+		"\xC2\xA3" /* £ */, "\xE2\x82\xAC" /* € */,
+		"\xC3\x87" /* Ç */};
+	static const int cost[] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2,
+				   2, 2, 2, 2, 1, 1, 1, 1, 1, 2, 1};
+	const int natoms = (int)(sizeof atoms / sizeof *atoms);
+	uint64_t r = 0x9E3779B97F4A7C15u;
+	int iter, n = getenv("QUOTA_TEST_QUICK") ? 3000 : 30000;
+
+	for (iter = 0; iter < n; iter++) {
+		char text[2048];
+		size_t len = 0;
+		int64_t fill = 0, segs = 1, total = 0;
+		int want_chars, k;
+		quota_sms_info info;
+
+		r ^= r << 13;
+		r ^= r >> 7;
+		r ^= r << 17;
+		want_chars = (int)(r % 420);
+		for (k = 0; k < want_chars; k++) {
+			int a;
+
+			r ^= r << 13;
+			r ^= r >> 7;
+			r ^= r << 17;
+			/* mostly plain letters, so the fast paths get runs */
+			a = (r >> 8) % 4 ? (int)((r >> 16) % 4)
+					 : (int)((r >> 16) % (uint64_t)natoms);
+			memcpy(text + len, atoms[a], strlen(atoms[a]));
+			len += strlen(atoms[a]);
+			total += cost[a];
+			if (fill + cost[a] > 153) {
+				segs++;
+				fill = cost[a];
+			} else {
+				fill += cost[a];
+			}
+		}
+		if (total <= 160)
+			segs = 1;
+		ck_assert_int_eq(quota_sms_count(text, len, NULL, &info), 0);
+		ck_assert_int_eq(info.encoding, QUOTA_SMS_GSM7);
+		ck_assert_int_eq(info.units, total);
+		ck_assert_int_eq(info.segments, segs);
+	}
+}
+END_TEST
+
 static Suite *sms_suite(void)
 {
 	Suite *s = suite_create("sms");
@@ -717,6 +778,7 @@ static Suite *sms_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_s3_escape_pair_never_split_153_brackets);
+	tcase_add_test(tc, test_s3_gsm_fast_paths_match_reference_packer);
 	tcase_add_test(tc, test_s3_gsm_160_single_161_concat);
 	tcase_add_test(tc, test_s3_extension_costs_two_septets);
 	tcase_add_test(tc, test_s3_escape_pair_never_split_at_153);
@@ -756,6 +818,7 @@ static Suite *sms_suite(void)
 	suite_add_tcase(s, tc);
 	return s;
 }
+
 
 int main(void)
 {
