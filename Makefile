@@ -108,13 +108,14 @@ check: deps
 
 check-unit: lib check-unit-only
 
-# The same unit tests built with AddressSanitizer + UndefinedBehaviorSanitizer.
+# The same unit tests built with AddressSanitizer + UndefinedBehaviorSanitizer,
+# and with QUOTA_NO_SIMD so the portable fallbacks are tested too.
 check-asan:
 	$(MAKE) B=build/asan CC=clang WERROR=1 \
-	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    CFLAGS="-O1 -g -DQUOTA_NO_SIMD -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    LDFLAGS="-fsanitize=address,undefined" build/asan/libquota.a
 	$(MAKE) B=build/asan CC=clang WERROR=1 \
-	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    CFLAGS="-O1 -g -DQUOTA_NO_SIMD -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    check-unit-only
 
 check-unit-only: $(TESTS)

@@ -178,7 +178,7 @@ static inline bool gsm_basic8(const unsigned char *s)
  * block.  Septets = bytes taken, less continuation bytes, plus one per
  * escape.
  */
-#if defined(__SSE2__)
+#if defined(__SSE2__) && !defined(QUOTA_NO_SIMD)
 #include <emmintrin.h>
 
 static inline __m128i in_range(__m128i v, unsigned char lo, unsigned char hi)

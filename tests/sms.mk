@@ -11,7 +11,7 @@
 export QUOTA_EXTRA_DEPS += cmd:node=nodejs cmd:npm=npm \
 	file:/usr/share/unicode/auxiliary/GraphemeBreakTest.txt=unicode-data
 
-CHECK_EXTRA += check-sms-oracle check-sms-fuzz
+CHECK_EXTRA += check-sms-oracle check-sms-fuzz fuzz-sms
 BENCH_EXTRA += bench-sms
 
 ORACLE_N     ?= 100000
