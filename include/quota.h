@@ -67,13 +67,16 @@ extern "C" {
 	X(EFUNDS, -9, "insufficient funds")                                  \
 	X(ESTORE, -10, "storage callback failed")                            \
 	X(EENCODING, -11, "invalid UTF-8")                                   \
-	X(ETOOLONG, -12, "message too long")
+	X(ETOOLONG, -12, "message too long")                                 \
+	X(ERESOLVED, -13, "hold already committed, released or expired")    \
+	X(EKEYCONFLICT, -14, "idempotency key reused with other parameters") \
+	X(EREVERSED, -15, "charge already reversed")
 
 typedef enum quota_err {
 #define QUOTA_ERR_ENUM_(name, value, msg) QUOTA_##name = value,
 	QUOTA_ERRNO_MAP(QUOTA_ERR_ENUM_)
 #undef QUOTA_ERR_ENUM_
-	QUOTA_ERR_LAST_ = -13
+	QUOTA_ERR_LAST_ = -16
 } quota_err;
 
 /* Fixed English text for a status code; never NULL, also for unknown codes. */
@@ -198,7 +201,22 @@ typedef struct quota_receipt {
 	uint32_t nlines;      /* lines filled in, <= QUOTA_RECEIPT_LINES */
 	uint32_t lines_total; /* lines the charge has; > nlines if truncated */
 	quota_receipt_line lines[QUOTA_RECEIPT_LINES];
+	/* Appended for R10-R12: */
+	int32_t kind;     /* QUOTA_RECEIPT_* */
+	int32_t replayed; /* 1: a repeated idempotency key (R11) */
+	uint64_t hold_id; /* RESERVE / COMMIT / RELEASE: the hold */
+	int64_t fee_micros;      /* RELEASE: failure fee charged */
+	int64_t forfeited_units; /* REVERSAL: units of expired packages */
 } quota_receipt;
+
+/* What a receipt describes; every quantity in it is >= 0. */
+enum {
+	QUOTA_RECEIPT_CHARGE = 0,   /* quota_charge / quota_quote: charged */
+	QUOTA_RECEIPT_RESERVE = 1,  /* quota_reserve: held */
+	QUOTA_RECEIPT_COMMIT = 2,   /* quota_commit: charged from the hold */
+	QUOTA_RECEIPT_RELEASE = 3,  /* quota_release / expiry: returned */
+	QUOTA_RECEIPT_REVERSAL = 4  /* quota_reverse: refunded */
+};
 
 /* A package to add to an account (R2-R7). */
 typedef struct quota_package_spec {
@@ -336,6 +354,108 @@ QUOTA_API int quota_charge(quota_account *a, const quota_usage *usage,
 /* What quota_charge would return and fill in, changing nothing. */
 QUOTA_API int quota_quote(const quota_account *a, const quota_usage *usage,
 			  quota_receipt *receipt);
+
+/* ------------------------------------------------- charge on success */
+
+/*
+ * Reserve usage at submit time (R10): the same plan as quota_charge (caps,
+ * free allowance, packages, pay-as-you-go, STOP), applied as a hold: the
+ * units are taken from their sources and count against caps, so other
+ * charges cannot use them.  The hold expires at usage->at + timeout_s
+ * (quota_account_tick).  usage->key makes the call idempotent (R11).
+ */
+QUOTA_API int quota_reserve(quota_account *a, const quota_usage *usage,
+			    int64_t timeout_s, quota_receipt *receipt,
+			    uint64_t *hold_id);
+/*
+ * Charge units_used (0 <= units_used <= held) of a hold; the rest goes back
+ * to where it came from (pay-as-you-go first, then packages in reverse
+ * order, then the free allowance).  key (may be NULL) makes it idempotent.
+ */
+QUOTA_API int quota_commit(quota_account *a, uint64_t hold_id,
+			   int64_t units_used, const char *key,
+			   quota_receipt *receipt);
+/* Return a hold whole; the tariff's failure fee, if any, is charged. */
+QUOTA_API int quota_release(quota_account *a, uint64_t hold_id,
+			    const char *key, quota_receipt *receipt);
+/*
+ * Advance the account's clock to now: holds whose deadline is <= now are
+ * released (no fee), package expiry and expiry-warning events fire.
+ * Returns the number of holds released, or a negative QUOTA_E* code.
+ */
+QUOTA_API int64_t quota_account_tick(quota_account *a, int64_t now);
+/* quota_account_tick for every account of the context. */
+QUOTA_API int64_t quota_ctx_tick(quota_ctx *ctx, int64_t now);
+/* Units currently held for a category (QUOTA_ALL: all). */
+QUOTA_API int64_t quota_account_held(const quota_account *a,
+				     uint32_t category);
+QUOTA_API uint32_t quota_account_hold_count(const quota_account *a);
+
+/*
+ * Idempotency window (R11): the account remembers the last max_keys keys,
+ * none older than max_age_s before the newest usage time it has seen.
+ * Defaults: 100,000 keys, 7 days.  A key that fell out of the window is
+ * new again.
+ */
+QUOTA_API int quota_account_set_key_window(quota_account *a,
+					   uint32_t max_keys,
+					   int64_t max_age_s);
+
+/*
+ * Reverse a committed charge identified by the key of its quota_charge or
+ * quota_commit (R12): its package units go back to packages still
+ * unexpired at `at` (the rest is forfeited), its pay-as-you-go cost is
+ * credited, and the counters (caps, volume, free) of its period are
+ * corrected.  Reversing twice is refused with QUOTA_EREVERSED.
+ */
+QUOTA_API int quota_reverse(quota_account *a, const char *key, int64_t at,
+			    quota_receipt *receipt);
+/* Fee per released unit charged by quota_release (0: none). */
+QUOTA_API int quota_tariff_set_failure_fee(quota_tariff *t,
+					   int64_t micros_per_unit);
+
+/* ---------------------------------------------------------------- events */
+
+enum {
+	QUOTA_EVENT_LOW_QUOTA = 1,         /* remaining at or below a level */
+	QUOTA_EVENT_PACKAGE_EXHAUSTED = 2, /* a package ran out of units */
+	QUOTA_EVENT_PACKAGE_EXPIRED = 3,   /* a package reached expires_at */
+	QUOTA_EVENT_PACKAGE_EXPIRING = 4,  /* expires within the warning */
+	QUOTA_EVENT_CAP_REACHED = 5        /* a cap's period is full */
+};
+
+/* Alert levels: a number of units, or a percentage of what was bought. */
+enum { QUOTA_ALERT_UNITS = 0, QUOTA_ALERT_PERCENT = 1 };
+
+/* One event (R21); pointers are borrowed for the duration of the call. */
+typedef struct quota_event {
+	int32_t kind;                 /* QUOTA_EVENT_* */
+	uint32_t category;            /* or QUOTA_ALL (caps) */
+	const quota_account *account;
+	const quota_package *package; /* PACKAGE_*: the package, else NULL */
+	int64_t remaining;            /* units left (package or category) */
+	int64_t threshold;            /* LOW_QUOTA: level in units; CAP: cap */
+	int64_t at;                   /* the account clock when it happened */
+	int32_t period;               /* CAP_REACHED: QUOTA_PERIOD_* */
+} quota_event;
+
+/* Return 0; any other value is counted (quota_ctx_hook_failures) and
+ * changes nothing: the state change the event reports stands. */
+typedef int (*quota_event_fn)(const quota_event *event, void *ud);
+
+/* Called synchronously after each state change, once per crossing. */
+QUOTA_API int quota_ctx_set_event_hook(quota_ctx *ctx, quota_event_fn fn,
+				       void *ud);
+QUOTA_API uint64_t quota_ctx_hook_failures(const quota_ctx *ctx);
+/* Fire LOW_QUOTA when the category's remaining quota (packages usable at
+ * the account clock) falls to level or below; re-armed when it rises
+ * above again.  Several levels per category. */
+QUOTA_API int quota_account_add_alert(quota_account *a, uint32_t category,
+				      int64_t level, int unit);
+/* Fire PACKAGE_EXPIRING this many seconds before a package with units left
+ * expires (0: never, the default). */
+QUOTA_API int quota_account_set_expiry_warning(quota_account *a,
+					       int64_t seconds);
 
 /* ------------------------------------------------------------------- SMS */
 

@@ -37,6 +37,7 @@ int quota_account_new(quota_ctx *ctx, const char *id, quota_account **out)
 	a->ctx = ctx;
 	a->cap_all.day = a->cap_all.month = -1;
 	a->mday_lo = a->mday_hi = 0; /* empty: the first lookup fills it */
+	a->clock = INT64_MIN;       /* R21: before every time */
 	for (i = 0; i < QUOTA_MAX_CATEGORIES; i++)
 		a->caps[i].day = a->caps[i].month = -1;
 	ctx->accounts[ctx->naccounts++] = a;
@@ -81,6 +82,9 @@ void quota__account_free(quota_account *a)
 	quota__free(mem, a->packages);
 	quota__strmap_free(mem, &a->package_ids);
 	quota__cnt_free(mem, &a->counters);
+	quota__holds_free(a);
+	quota__keys_free(a);
+	quota__track_free(a);
 	for (i = 0; i <= QUOTA_MAX_CATEGORIES; i++)
 		quota__free(mem, a->cur[i]);
 	quota__free(mem, a->id);

@@ -1,5 +1,6 @@
 /*
- * charge.c - quota_charge and quota_quote (R1-R9, R13-R15).
+ * charge.c - quota_charge and quota_quote (R1-R9, R13-R15), and the plan /
+ * apply machinery that reservations (hold.c) share.
  *
  * Every charge is a plan (validate and compute the whole receipt, change
  * nothing) followed by an apply that cannot fail (R8): all allocation and
@@ -8,7 +9,7 @@
  *
  * The hot path: a charge in the newest day the category has seen reads
  * and writes its counters in two small records (quota__cur), finds its
- * package in O(log P) (package.c) and allocates nothing.
+ * package through the R3 head hint and allocates nothing (charge_fast).
  */
 #include "ctx.h"
 
@@ -18,89 +19,40 @@
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
-typedef struct draw {
-	quota_package *pk;
-	uint32_t pos;
-	int64_t units;
-} draw;
-
-/* The counters a charge reads, loaded once. */
-typedef struct counts {
-	int64_t cat_day, cat_month, all_day, all_month;
-	int64_t free_day, free_month, free_life;
-} counts;
-
-typedef struct plan {
-	int64_t units, free, pkg, payg, cost;
-	int64_t day, month;
-	uint32_t cat;
-	bool hot; /* counters of this day live in the cur records */
-	counts n;
-	uint32_t ndraws; /* packages drawn; the first few are kept */
-	draw d[QUOTA_RECEIPT_LINES];
-	quota_receipt *r; /* may be NULL */
-} plan;
-
-static inline void add_line(plan *pl, int32_t source, uint32_t tier,
-			    quota_package *pk, int64_t units, int64_t price,
-			    int64_t cost)
-{
-	quota_receipt *r = pl->r;
-	quota_receipt_line *l;
-
-	if (!r)
-		return;
-	if (likely(r->nlines < QUOTA_RECEIPT_LINES)) {
-		l = &r->lines[r->nlines++];
-		l->source = source;
-		l->tier = tier;
-		l->package_id = pk ? pk->id : NULL;
-		l->package = pk;
-		l->units = units;
-		l->unit_price_micros = price;
-		l->cost_micros = cost;
-	}
-	r->lines_total++;
-}
-
-static void payg_line(void *ud, uint32_t tier, int64_t units, int64_t price,
-		      int64_t cost)
-{
-	add_line(ud, QUOTA_SOURCE_PAYG, tier, NULL, units, price, cost);
-}
+/* pl->cnt: the counters a plan reads, loaded once. */
+enum { CAT_DAY, CAT_MONTH, ALL_DAY, ALL_MONTH, FREE_DAY, FREE_MONTH,
+       FREE_LIFE };
 
 /* Counters of the charge's day and month: straight from the current
  * records when the charge falls in their day, else from the table. */
-static inline void load_counts(const quota_account *a, plan *pl)
+static void load_counts(const quota_account *a, quota__plan *pl)
 {
-	const quota__cur *c = a->cur[pl->cat], *g = a->cur[QUOTA__CAT_ALL];
-	counts *n = &pl->n;
-	unsigned cat = pl->cat;
+	const quota__cur *c = a->cur[pl->s.cat], *g = a->cur[QUOTA__CAT_ALL];
+	int64_t *n = pl->cnt, day = pl->s.day, month = pl->s.month;
+	unsigned cat = pl->s.cat;
 
 	/* Same day implies same month: a record's month follows its day. */
-	if (likely(c && g && c->day == pl->day && g->day == pl->day)) {
+	if (c && g && c->day == day && g->day == day) {
 		pl->hot = true;
-		n->cat_day = c->units_day;
-		n->cat_month = c->units_month;
-		n->all_day = g->units_day;
-		n->all_month = g->units_month;
-		n->free_day = c->free_day;
-		n->free_month = c->free_month;
-		n->free_life = c->free_life;
+		n[CAT_DAY] = c->units_day;
+		n[CAT_MONTH] = c->units_month;
+		n[ALL_DAY] = g->units_day;
+		n[ALL_MONTH] = g->units_month;
+		n[FREE_DAY] = c->free_day;
+		n[FREE_MONTH] = c->free_month;
+		n[FREE_LIFE] = c->free_life;
 		return;
 	}
 	pl->hot = false;
-	n->cat_day = quota__counter(a, QUOTA__CNT_UNITS_DAY, cat, pl->day);
-	n->cat_month = quota__counter(a, QUOTA__CNT_UNITS_MONTH, cat,
-				      pl->month);
-	n->all_day = quota__counter(a, QUOTA__CNT_UNITS_DAY, QUOTA__CAT_ALL,
-				    pl->day);
-	n->all_month = quota__counter(a, QUOTA__CNT_UNITS_MONTH,
-				      QUOTA__CAT_ALL, pl->month);
-	n->free_day = quota__counter(a, QUOTA__CNT_FREE_DAY, cat, pl->day);
-	n->free_month = quota__counter(a, QUOTA__CNT_FREE_MONTH, cat,
-				       pl->month);
-	n->free_life = quota__counter(a, QUOTA__CNT_FREE_LIFE, cat, 0);
+	n[CAT_DAY] = quota__counter(a, QUOTA__CNT_UNITS_DAY, cat, day);
+	n[CAT_MONTH] = quota__counter(a, QUOTA__CNT_UNITS_MONTH, cat, month);
+	n[ALL_DAY] = quota__counter(a, QUOTA__CNT_UNITS_DAY, QUOTA__CAT_ALL,
+				    day);
+	n[ALL_MONTH] = quota__counter(a, QUOTA__CNT_UNITS_MONTH,
+				      QUOTA__CAT_ALL, month);
+	n[FREE_DAY] = quota__counter(a, QUOTA__CNT_FREE_DAY, cat, day);
+	n[FREE_MONTH] = quota__counter(a, QUOTA__CNT_FREE_MONTH, cat, month);
+	n[FREE_LIFE] = quota__counter(a, QUOTA__CNT_FREE_LIFE, cat, 0);
 }
 
 /* Refuse a charge that would pass a cap (R9): caps count every unit. */
@@ -116,47 +68,88 @@ static int cap_refused(const quota_account *a, unsigned cat, const char *per,
 			  (long long)used, (long long)units);
 }
 
-static int check_caps(const quota_account *a, const plan *pl)
+static int check_caps(const quota_account *a, const quota__plan *pl)
 {
-	const quota__cap *c = &a->caps[pl->cat], *g = &a->cap_all;
-	int64_t u = pl->units;
+	const quota__cap *c = &a->caps[pl->s.cat], *g = &a->cap_all;
+	const int64_t *n = pl->cnt;
+	int64_t u = pl->s.units;
 
-	if (c->day >= 0 && u > c->day - pl->n.cat_day)
-		return cap_refused(a, pl->cat, "daily", c->day, pl->n.cat_day,
+	if (c->day >= 0 && u > c->day - n[CAT_DAY])
+		return cap_refused(a, pl->s.cat, "daily", c->day, n[CAT_DAY],
 				   u);
-	if (c->month >= 0 && u > c->month - pl->n.cat_month)
-		return cap_refused(a, pl->cat, "monthly", c->month,
-				   pl->n.cat_month, u);
-	if (g->day >= 0 && u > g->day - pl->n.all_day)
+	if (c->month >= 0 && u > c->month - n[CAT_MONTH])
+		return cap_refused(a, pl->s.cat, "monthly", c->month,
+				   n[CAT_MONTH], u);
+	if (g->day >= 0 && u > g->day - n[ALL_DAY])
 		return cap_refused(a, QUOTA__CAT_ALL, "daily", g->day,
-				   pl->n.all_day, u);
-	if (g->month >= 0 && u > g->month - pl->n.all_month)
+				   n[ALL_DAY], u);
+	if (g->month >= 0 && u > g->month - n[ALL_MONTH])
 		return cap_refused(a, QUOTA__CAT_ALL, "monthly", g->month,
-				   pl->n.all_month, u);
+				   n[ALL_MONTH], u);
 	return QUOTA_OK;
 }
 
 /* Free units available for this charge (R15). */
-static inline int64_t free_available(const quota_tariff *t, const plan *pl)
+static int64_t free_available(const quota_tariff *t, const quota__plan *pl)
 {
+	const int64_t *n = pl->cnt;
 	int64_t avail, used;
 
 	if (!t || t->free_units <= 0)
 		return 0;
-	used = t->free_period == QUOTA_PERIOD_DAY     ? pl->n.free_day
-	       : t->free_period == QUOTA_PERIOD_MONTH ? pl->n.free_month
-						      : pl->n.free_life;
+	used = t->free_period == QUOTA_PERIOD_DAY     ? n[FREE_DAY]
+	       : t->free_period == QUOTA_PERIOD_MONTH ? n[FREE_MONTH]
+						      : n[FREE_LIFE];
 	avail = t->free_units - used;
-	if (t->free_daily > 0 && t->free_daily - pl->n.free_day < avail)
-		avail = t->free_daily - pl->n.free_day;
+	if (t->free_daily > 0 && t->free_daily - n[FREE_DAY] < avail)
+		avail = t->free_daily - n[FREE_DAY];
 	return avail > 0 ? avail : 0;
 }
 
-static int bad_usage(const quota_account *a, const quota_usage *u)
+int quota__check_key(quota_ctx *ctx, const char *key)
+{
+	size_t n, bad;
+
+	if (!key)
+		return QUOTA_OK;
+	n = strlen(key);
+	if (n == 0 || n > QUOTA_KEY_MAX)
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "idempotency key must be 1 to %d bytes, not "
+				  "%zu",
+				  QUOTA_KEY_MAX, n);
+	if (!quota__utf8_valid(key, n, &bad))
+		return quota__err(ctx, QUOTA_EENCODING,
+				  "idempotency key: invalid UTF-8 at byte %zu",
+				  bad);
+	return QUOTA_OK;
+}
+
+static void payg_line(void *ud, uint32_t tier, int64_t units, int64_t price,
+		      int64_t cost)
+{
+	quota__plan *pl = ud;
+	quota__payg *l = &pl->paygs[pl->s.npayg++];
+
+	l->tier = tier;
+	l->units = units;
+	l->price = price;
+	l->cost = cost;
+}
+
+int quota__plan_usage(const quota_account *a, const quota_usage *u,
+		      quota__plan *pl)
 {
 	quota_ctx *ctx = a->ctx;
+	const quota_tariff *t;
+	const quota__pindex *ix;
+	quota__src *s = &pl->s;
+	int64_t need;
+	uint32_t cat;
 	int rc;
 
+	memset(s, 0, sizeof *s);
+	s->paygs = pl->paygs;
 	if (!u)
 		return quota__err(ctx, QUOTA_EINVAL, "usage is NULL");
 	if ((rc = quota__check_category(ctx, u->category)))
@@ -169,35 +162,16 @@ static int bad_usage(const quota_account *a, const quota_usage *u)
 		return quota__err(ctx, QUOTA_EINVAL,
 				  "account '%s': usage time %lld out of range",
 				  a->id, (long long)u->at);
-	return quota__err(ctx, QUOTA_EINVAL,
-			  "account '%s': idempotency keys (R11) are not "
-			  "supported yet; refusing rather than risk a double "
-			  "charge",
-			  a->id);
-}
-
-static int plan_charge(const quota_account *a, const quota_usage *u,
-		       plan *pl)
-{
-	quota_ctx *ctx = a->ctx;
-	const quota_tariff *t;
-	const quota__pindex *ix;
-	int64_t need;
-	uint32_t cat;
-	int rc;
-
-	if (unlikely(!u || u->category >= ctx->ncategories || u->units <= 0 ||
-		     !quota__time_ok(u->at) || u->key))
-		return bad_usage(a, u);
-	cat = pl->cat = u->category;
-	pl->units = u->units;
-	pl->day = quota__day_of(u->at + a->utc_offset);
-	pl->month = quota__account_month(a, pl->day);
+	cat = s->cat = u->category;
+	s->units = u->units;
+	s->at = u->at;
+	s->day = quota__day_of(u->at + a->utc_offset);
+	s->month = quota__account_month(a, s->day);
 	load_counts(a, pl);
 
 	/* Counters must not overflow; the account-wide month counter bounds
 	 * every units counter this charge adds to. */
-	if (unlikely(u->units > INT64_MAX - pl->n.all_month))
+	if (u->units > INT64_MAX - pl->cnt[ALL_MONTH])
 		return quota__err(ctx, QUOTA_EOVERFLOW,
 				  "account '%s': monthly unit counter would "
 				  "overflow",
@@ -207,31 +181,33 @@ static int plan_charge(const quota_account *a, const quota_usage *u,
 
 	/* R1 (a): the free allowance. */
 	t = a->tariff[cat];
-	pl->free = free_available(t, pl);
-	if (pl->free > pl->units)
-		pl->free = pl->units;
-	if (pl->free)
-		add_line(pl, QUOTA_SOURCE_FREE, 0, NULL, pl->free, 0, 0);
-	need = pl->units - pl->free;
+	s->free = free_available(t, pl);
+	if (s->free > s->units)
+		s->free = s->units;
+	need = s->units - s->free;
 
-	/* R1 (b), R2, R3: packages in burn order. */
+	/* R1 (b), R2, R3: packages in burn order, every draw kept. */
 	ix = a->pindex[cat];
 	if (need && ix) {
-		uint32_t pos = quota__pindex_head(ix, u->at);
+		uint32_t pos;
 
+		if (quota__grow(&ctx->mem, (void **)&ctx->scratch,
+				&ctx->cap_scratch, (size_t)a->npackages + 1,
+				sizeof *ctx->scratch))
+			return quota__err(ctx, QUOTA_ENOMEM,
+					  "account '%s': out of memory", a->id);
+		s->draws = ctx->scratch;
+		pos = quota__pindex_head(ix, u->at);
 		while (need && pos != NONE) {
 			quota_package *pk = ix->pk[pos];
 			int64_t take = pk->remaining < need ? pk->remaining
 							    : need;
+			quota__draw *d = &s->draws[s->ndraws++];
 
-			if (likely(pl->ndraws < QUOTA_RECEIPT_LINES)) {
-				pl->d[pl->ndraws].pk = pk;
-				pl->d[pl->ndraws].pos = pos;
-				pl->d[pl->ndraws].units = take;
-			}
-			pl->ndraws++;
-			add_line(pl, QUOTA_SOURCE_PACKAGE, 0, pk, take, 0, 0);
-			pl->pkg += take;
+			d->pk = pk;
+			d->pos = pos;
+			d->units = take;
+			s->pkg += take;
 			need -= take;
 			if (need)
 				pos = quota__pindex_first(ix, pos + 1, u->at);
@@ -239,7 +215,7 @@ static int plan_charge(const quota_account *a, const quota_usage *u,
 	}
 
 	/* R1 (c), R7: pay-as-you-go unless the category stops here. */
-	pl->payg = need;
+	s->payg = need;
 	if (need) {
 		if ((a->stop_mask & QUOTA_MASK(cat)) ||
 		    (ix && ix->nstop && quota__pindex_stop_at(ix, u->at)))
@@ -251,8 +227,8 @@ static int plan_charge(const quota_account *a, const quota_usage *u,
 					  (long long)need);
 		/* R13: free and package units count toward the volume. */
 		rc = quota__tariff_price_lines(
-			t, pl->n.cat_month + pl->free + pl->pkg, need,
-			payg_line, pl, &pl->cost);
+			t, pl->cnt[CAT_MONTH] + s->free + s->pkg, need,
+			payg_line, pl, &s->cost);
 		if (rc)
 			return quota__err(ctx, rc,
 					  "account '%s': cost of %lld units "
@@ -262,68 +238,130 @@ static int plan_charge(const quota_account *a, const quota_usage *u,
 	return QUOTA_OK;
 }
 
-static void apply_charge(quota_account *a, const quota_usage *u,
-			 const plan *pl)
+int quota__plan_prepare(quota_account *a, quota__plan *pl)
 {
-	quota__pindex *ix = a->pindex[pl->cat];
-	int64_t left = pl->pkg;
-	uint32_t i, kept;
+	/* Room for the counters and the events, so apply cannot fail. */
+	if ((!pl->hot && quota__counter_prepare(a, pl->s.cat)) ||
+	    quota__events_reserve(a))
+		return quota__err(a->ctx, QUOTA_ENOMEM,
+				  "account '%s': out of memory", a->id);
+	return QUOTA_OK;
+}
 
-	if (likely(pl->hot)) {
-		quota__cur *c = a->cur[pl->cat], *g = a->cur[QUOTA__CAT_ALL];
+void quota__plan_apply(quota_account *a, quota__plan *pl)
+{
+	const quota__src *s = &pl->s;
+	quota__pindex *ix = a->pindex[s->cat];
+	bool track = quota__track(a);
+	uint32_t i;
 
-		c->units_day += pl->units;
-		c->units_month += pl->units;
-		g->units_day += pl->units;
-		g->units_month += pl->units;
-		if (pl->free) {
-			c->free_day += pl->free;
-			c->free_month += pl->free;
-			c->free_life += pl->free;
-		}
+	if (track)
+		quota__clock(a, s->at);
+	else if (s->at > a->clock)
+		a->clock = s->at;
+	if (pl->hot) {
+		quota__cur *c = a->cur[s->cat], *g = a->cur[QUOTA__CAT_ALL];
+
+		c->units_day += s->units;
+		c->units_month += s->units;
+		g->units_day += s->units;
+		g->units_month += s->units;
+		c->free_day += s->free;
+		c->free_month += s->free;
+		c->free_life += s->free;
 	} else {
-		quota__counter_charge(a, pl->cat, pl->day, pl->month,
-				      pl->units, pl->free);
+		quota__counter_charge(a, s->cat, s->day, s->month, s->units,
+				      s->free);
 	}
+	for (i = 0; i < s->ndraws; i++) {
+		quota_package *pk = s->draws[i].pk;
+		int64_t before = pk->remaining;
 
-	kept = pl->ndraws < QUOTA_RECEIPT_LINES ? pl->ndraws
-						: QUOTA_RECEIPT_LINES;
-	for (i = 0; i < kept; i++) {
-		quota_package *pk = pl->d[i].pk;
-
-		pk->remaining -= pl->d[i].units;
-		left -= pl->d[i].units;
+		pk->remaining -= s->draws[i].units;
 		if (pk->remaining == 0) {
-			if (pk->categories == QUOTA_MASK(pl->cat))
-				quota__pindex_refresh(ix, pl->d[i].pos);
+			if (pk->categories == QUOTA_MASK(s->cat))
+				quota__pindex_refresh(ix, s->draws[i].pos);
 			else
 				quota__package_refresh(a, pk);
 		}
+		if (track)
+			quota__track_units(a, pk, before);
 	}
-	/* A charge that spans more packages than the plan kept: the drained
-	 * ones now read as empty, so the same search finds the rest. */
-	while (left) {
-		uint32_t pos = quota__pindex_first(ix, 0, u->at);
-		quota_package *pk = ix->pk[pos];
-		int64_t take = pk->remaining < left ? pk->remaining : left;
-
-		pk->remaining -= take;
-		left -= take;
-		if (pk->remaining == 0)
-			quota__package_refresh(a, pk);
-	}
+	if (track)
+		quota__track_caps(a, s->cat, s->day, s->month, s->units);
 }
 
-/*
- * The common case in one pass, with everything in registers: a charge in
- * the newest day its category has seen, covered by the free allowance,
- * at most one package and at most one pay-as-you-go tier, no STOP policy
- * in play, the R3 head hint valid.  Returns 0 to let the general plan /
- * apply path handle the charge (it decides before it changes anything, so
- * falling back is always safe), 1 when it applied (or quoted) it, or the
- * package the charge emptied, whose index entries the caller refreshes.
- * It calls nothing, so it needs no stack frame to speak of.
- */
+void quota__receipt_fill(quota_receipt *r, const quota__src *s, int32_t kind)
+{
+	uint32_t i;
+
+	if (!r)
+		return;
+	memset(r, 0, offsetof(quota_receipt, lines));
+	r->units = s->units;
+	r->free_units = s->free;
+	r->package_units = s->pkg;
+	r->payg_units = s->payg;
+	r->payg_cost_micros = s->cost;
+	r->category = s->cat;
+	r->at = s->at;
+	r->kind = kind;
+	r->replayed = 0;
+	r->hold_id = 0;
+	r->fee_micros = 0;
+	r->forfeited_units = 0;
+#define LINE(src_, tier_, pk_, units_, price_, cost_)                        \
+	do {                                                                 \
+		if (r->nlines < QUOTA_RECEIPT_LINES) {                       \
+			quota_receipt_line *l = &r->lines[r->nlines++];      \
+			l->source = (src_);                                  \
+			l->tier = (tier_);                                   \
+			l->package = (pk_);                                  \
+			l->package_id = (pk_) ? (pk_)->id : NULL;            \
+			l->units = (units_);                                 \
+			l->unit_price_micros = (price_);                     \
+			l->cost_micros = (cost_);                            \
+		}                                                            \
+		r->lines_total++;                                            \
+	} while (0)
+	if (s->free)
+		LINE(QUOTA_SOURCE_FREE, 0, (quota_package *)NULL, s->free, 0, 0);
+	for (i = 0; i < s->ndraws; i++)
+		if (s->draws[i].units)
+			LINE(QUOTA_SOURCE_PACKAGE, 0, s->draws[i].pk,
+			     s->draws[i].units, 0, 0);
+	for (i = 0; i < s->npayg; i++)
+		if (s->paygs[i].units)
+			LINE(QUOTA_SOURCE_PAYG, s->paygs[i].tier,
+			     (quota_package *)NULL, s->paygs[i].units,
+			     s->paygs[i].price, s->paygs[i].cost);
+#undef LINE
+}
+
+int quota__src_copy(const quota__mem *mem, const quota__src *from,
+		    quota__src *to, void **block, size_t head)
+{
+	size_t dsz = (size_t)from->ndraws * sizeof(quota__draw);
+	size_t psz = (size_t)from->npayg * sizeof(quota__payg);
+	char *b;
+
+	/* One block: the owner's struct (head bytes), draws, paygs. */
+	head = (head + 15) & ~(size_t)15;
+	b = quota__malloc(mem, head + dsz + psz);
+	if (!b)
+		return QUOTA_ENOMEM;
+	memset(b, 0, head);
+	*to = *from;
+	to->draws = (quota__draw *)(void *)(b + head);
+	to->paygs = (quota__payg *)(void *)(b + head + dsz);
+	if (dsz)
+		memcpy(to->draws, from->draws, dsz);
+	if (psz)
+		memcpy(to->paygs, from->paygs, psz);
+	*block = b;
+	return QUOTA_OK;
+}
+
 __attribute__((noinline)) static intptr_t charge_fast(quota_account *a,
 						     const quota_usage *u,
 						     quota_receipt *r,
@@ -340,7 +378,7 @@ __attribute__((noinline)) static intptr_t charge_fast(quota_account *a,
 	uint32_t tier = 0;
 
 	if (cat >= ctx->ncategories || units <= 0 || !quota__time_ok(at) ||
-	    u->key)
+	    u->key || ctx->hook)
 		return 0;
 	day = quota__day_of(at + a->utc_offset);
 	c = a->cur[cat];
@@ -454,8 +492,15 @@ __attribute__((noinline)) static intptr_t charge_fast(quota_account *a,
 		r->category = cat;
 		r->at = at;
 		r->nlines = r->lines_total = nl;
+		r->kind = QUOTA_RECEIPT_CHARGE;
+		r->replayed = 0;
+		r->hold_id = 0;
+		r->fee_micros = 0;
+		r->forfeited_units = 0;
 	}
 	if (commit) {
+		if (at > a->clock)
+			a->clock = at;
 		c->units_day += units;
 		c->units_month += units;
 		g->units_day += units;
@@ -477,11 +522,44 @@ __attribute__((noinline)) static intptr_t charge_fast(quota_account *a,
 	return 1;
 }
 
-__attribute__((noinline, cold)) static int run(const quota_account *a,
-					 const quota_usage *u,
-					 quota_receipt *r, bool commit)
+
+/* Does a stored key record match this charge?  (R11) */
+static bool same_charge(const quota__keyrec *k, const quota_usage *u)
 {
-	plan pl;
+	return k->op == QUOTA__OP_CHARGE && k->p_cat == u->category &&
+	       k->p_units == u->units && k->p_at == u->at;
+}
+
+/* Replay of a stored key, or a conflict (R11). */
+static int replay(const quota_account *a, const quota__keyrec *k, bool same,
+		  quota_receipt *r)
+{
+	if (!same) {
+		if (r)
+			memset(r, 0, sizeof *r);
+		return quota__err(a->ctx, QUOTA_EKEYCONFLICT,
+				  "account '%s': key '%s' was used for "
+				  "another operation or other parameters",
+				  a->id, k->key);
+	}
+	quota__receipt_fill(r, &k->src, k->kind);
+	if (r) {
+		r->replayed = 1;
+		r->hold_id = k->hold_id;
+		r->fee_micros = k->fee;
+		r->forfeited_units = k->forfeited;
+	}
+	a->ctx->errmsg[0] = '\0';
+	return QUOTA_OK;
+}
+
+__attribute__((noinline, cold)) static int run(const quota_account *ca,
+					       const quota_usage *u,
+					       quota_receipt *r, bool commit)
+{
+	quota_account *a = (quota_account *)ca;
+	quota__keyrec *rec = NULL;
+	quota__plan pl;
 	int rc;
 
 	if (unlikely(!a)) {
@@ -489,37 +567,48 @@ __attribute__((noinline, cold)) static int run(const quota_account *a,
 			memset(r, 0, sizeof *r);
 		return QUOTA_EINVAL;
 	}
-	pl.free = pl.pkg = pl.payg = pl.cost = 0;
-	pl.ndraws = 0;
-	pl.r = r;
-	if (r) {
-		r->nlines = 0;
-		r->lines_total = 0;
+	if (u && u->key) {
+		const quota__keyrec *k;
+
+		if ((rc = quota__check_key(a->ctx, u->key)))
+			goto fail;
+		k = quota__key_find(a, u->key);
+		if (k)
+			return replay(a, k, same_charge(k, u), r);
 	}
-	rc = plan_charge(a, u, &pl);
-	/* Room for the counters, so that apply cannot fail. */
-	if (!rc && commit && !pl.hot &&
-	    quota__counter_prepare((quota_account *)a, pl.cat))
-		rc = quota__err(a->ctx, QUOTA_ENOMEM,
-				"account '%s': out of memory", a->id);
-	if (unlikely(rc)) {
-		if (r)
-			memset(r, 0, sizeof *r);
-		return rc;
+	if ((rc = quota__plan_usage(a, u, &pl)))
+		goto fail;
+	if (commit) {
+		if ((rc = quota__plan_prepare(a, &pl)))
+			goto fail;
+		if (u->key) {
+			if (quota__key_reserve(a) ||
+			    !(rec = quota__key_new(a, u->key, &pl.s))) {
+				rc = quota__err(a->ctx, QUOTA_ENOMEM,
+						"account '%s': out of memory",
+						a->id);
+				goto fail;
+			}
+			rec->op = QUOTA__OP_CHARGE;
+			rec->kind = QUOTA_RECEIPT_CHARGE;
+			rec->p_cat = u->category;
+			rec->p_units = u->units;
+			rec->p_at = u->at;
+			rec->time = u->at;
+		}
+		quota__plan_apply(a, &pl);
+		if (rec)
+			quota__key_store(a, rec);
 	}
-	if (commit)
-		apply_charge((quota_account *)a, u, &pl);
-	if (r) {
-		r->units = pl.units;
-		r->free_units = pl.free;
-		r->package_units = pl.pkg;
-		r->payg_units = pl.payg;
-		r->payg_cost_micros = pl.cost;
-		r->category = pl.cat;
-		r->at = u->at;
-	}
+	quota__receipt_fill(r, &pl.s, QUOTA_RECEIPT_CHARGE);
 	a->ctx->errmsg[0] = '\0';
+	if (commit)
+		quota__events_flush(a, QUOTA_MASK(pl.s.cat));
 	return QUOTA_OK;
+fail:
+	if (r)
+		memset(r, 0, sizeof *r);
+	return rc;
 }
 
 int quota_charge(quota_account *a, const quota_usage *usage,

@@ -244,3 +244,50 @@ void quota__counter_charge(quota_account *a, unsigned cat, int64_t day,
 	count(a, cat, day, month, units, free);
 	count(a, QUOTA__CAT_ALL, day, month, units, 0);
 }
+
+/* Take back units counted by an earlier charge in (day, month): from the
+ * current record when it still holds that period, else from the table
+ * (where the roll left the period's value).  Callers reserve room first
+ * (quota__counter_prepare), so this cannot fail. */
+static void uncount(quota_account *a, unsigned cat, int64_t day,
+		    int64_t month, int64_t units, int64_t free)
+{
+	quota__counters *t = &a->counters;
+	quota__cur *c = a->cur[cat];
+
+	if (c && c->day == day) {
+		c->units_day -= units;
+		c->free_day -= free;
+	} else {
+		quota__cnt_add(t, quota__cnt_key(QUOTA__CNT_UNITS_DAY, cat, day),
+			       -units);
+		if (free)
+			quota__cnt_add(t,
+				       quota__cnt_key(QUOTA__CNT_FREE_DAY, cat,
+						      day),
+				       -free);
+	}
+	if (c && c->month == month) {
+		c->units_month -= units;
+		c->free_month -= free;
+	} else {
+		quota__cnt_add(t,
+			       quota__cnt_key(QUOTA__CNT_UNITS_MONTH, cat,
+					      month),
+			       -units);
+		if (free)
+			quota__cnt_add(t,
+				       quota__cnt_key(QUOTA__CNT_FREE_MONTH,
+						      cat, month),
+				       -free);
+	}
+	if (c)
+		c->free_life -= free;
+}
+
+void quota__counter_uncharge(quota_account *a, unsigned cat, int64_t day,
+			     int64_t month, int64_t units, int64_t free)
+{
+	uncount(a, cat, day, month, units, free);
+	uncount(a, QUOTA__CAT_ALL, day, month, units, 0);
+}

@@ -115,6 +115,7 @@ struct quota_tariff {
 	int64_t free_units;
 	int free_period;
 	int64_t free_daily;
+	int64_t failure_fee; /* per released unit (R10 release) */
 };
 
 struct quota_package {
@@ -129,6 +130,9 @@ struct quota_package {
 	uint32_t flags;
 	int32_t priority;
 	uint32_t seq; /* order added: the last tie-break of R3 */
+	/* Event tracking (event.c): usable at the account clock; expiry and
+	 * expiry warning already reported. */
+	bool active, expired_seen, warned;
 };
 
 /*
@@ -170,6 +174,78 @@ typedef struct quota__pindex {
 	uint32_t hint_pos, hint_gen, gen;
 } quota__pindex;
 
+/*
+ * Where the units of a charge came from (R1): what receipts are built
+ * from, and what holds (R10), key records (R11) and reversals (R12) keep.
+ */
+typedef struct quota__draw {
+	quota_package *pk;
+	uint32_t pos; /* position in the category's index at plan time */
+	int64_t units;
+} quota__draw;
+
+typedef struct quota__payg {
+	uint32_t tier;
+	int64_t units, price, cost;
+} quota__payg;
+
+typedef struct quota__src {
+	int64_t units, free, pkg, payg, cost;
+	int64_t at, day, month;
+	uint32_t cat;
+	uint32_t ndraws, npayg;
+	quota__draw *draws;
+	quota__payg *paygs;
+} quota__src;
+
+/* A reservation (R10). */
+typedef struct quota__hold {
+	uint64_t id;
+	int64_t deadline;
+	int64_t timeout;
+	uint32_t slot;  /* index in the account's open-hold array */
+	quota__src src; /* draws and paygs allocated with the hold */
+} quota__hold;
+
+/* An idempotency key record (R11). */
+enum { QUOTA__OP_CHARGE = 1, QUOTA__OP_RESERVE, QUOTA__OP_COMMIT,
+       QUOTA__OP_RELEASE };
+
+typedef struct quota__keyrec {
+	struct quota__keyrec *next; /* store order (oldest first) */
+	uint64_t hash;
+	int32_t op;
+	bool reversed;
+	int64_t time; /* for the age bound */
+	/* the parameters a repeat must match */
+	uint32_t p_cat;
+	int64_t p_units, p_at, p_timeout, p_used;
+	uint64_t p_hold;
+	/* the receipt to replay */
+	int32_t kind;
+	uint64_t hold_id;
+	int64_t fee, forfeited;
+	quota__src src;
+	char key[QUOTA_KEY_MAX + 1];
+} quota__keyrec;
+
+typedef struct quota__keys {
+	quota__keyrec **tab; /* open addressing by hash; NULL empty */
+	uint32_t cap, n;
+	quota__keyrec *head, *tail;
+	uint32_t max_keys;
+	int64_t max_age;
+	int64_t newest;
+} quota__keys;
+
+/* A low-quota alert level (R21). */
+typedef struct quota__alert {
+	uint32_t cat;
+	int unit;
+	int64_t level;
+	bool armed;
+} quota__alert;
+
 typedef struct quota__cap {
 	int64_t day;   /* < 0: none */
 	int64_t month; /* < 0: none */
@@ -194,6 +270,25 @@ struct quota_account {
 	quota__cur *cur[QUOTA_MAX_CATEGORIES + 1]; /* + QUOTA__CAT_ALL */
 	/* The calendar month of the last day looked up: [mday_lo, mday_hi). */
 	int64_t mday_lo, mday_hi, month;
+	/* R10 holds: open ones in an array, found by id through a map. */
+	quota__hold **holds;
+	size_t nholds, cap_holds;
+	quota__hold **hold_tab; /* open addressing by id */
+	uint32_t hold_tab_cap;
+	uint64_t last_hold_id;
+	int64_t held[QUOTA_MAX_CATEGORIES];
+	/* R11 keys. */
+	quota__keys keys;
+	/* R21: the account clock and what event tracking needs. */
+	int64_t clock;
+	uint64_t track_gen;      /* == ctx->hook_gen while tracking is set up */
+	int64_t rem[QUOTA_MAX_CATEGORIES], bought[QUOTA_MAX_CATEGORIES];
+	quota_package **by_eff, **by_exp; /* all packages, sorted */
+	size_t cap_by_eff, cap_by_exp;
+	uint32_t cur_eff, cur_exp, cur_warn; /* cursors: done up to clock */
+	int64_t warn_before;
+	quota__alert *alerts;
+	size_t nalerts, cap_alerts;
 };
 
 struct quota_ctx {
@@ -207,6 +302,15 @@ struct quota_ctx {
 	size_t naccounts, cap_accounts;
 	quota__strmap account_ids;
 	char errmsg[QUOTA__ERRMSG_MAX];
+	/* Scratch for a plan's package draws (>= the largest package count). */
+	quota__draw *scratch;
+	size_t cap_scratch;
+	/* R21 events: the hook, and the events of the call being applied. */
+	quota_event_fn hook;
+	void *hook_ud;
+	uint64_t hook_gen, hook_failures;
+	quota_event *evbuf;
+	size_t nev, cap_ev;
 };
 
 /* The first package usable at t, through the head hint (cache only). */
@@ -324,6 +428,66 @@ int quota__counter_prepare(quota_account *a, unsigned cat);
 void quota__counter_charge(quota_account *a, unsigned cat, int64_t day,
 			   int64_t month, int64_t units, int64_t free);
 
+/* ------------------------------------------------ charges (charge.c) */
+
+/* A planned charge: validated and computed, nothing changed yet. */
+typedef struct quota__plan {
+	quota__src s;        /* draws in ctx->scratch */
+	bool hot;            /* counters live in the cur records */
+	quota__payg paygs[QUOTA__MAX_TIERS];
+	int64_t cnt[7];      /* the counters read (see charge.c) */
+} quota__plan;
+
+/* Validate usage (key excepted) and plan it: caps, free, packages, payg. */
+int quota__plan_usage(const quota_account *a, const quota_usage *u,
+		      quota__plan *pl);
+/* Make sure apply cannot fail (counters' room); may allocate. */
+int quota__plan_prepare(quota_account *a, quota__plan *pl);
+/* Apply a prepared plan: counters, packages (and their events). */
+void quota__plan_apply(quota_account *a, quota__plan *pl);
+/* Fill a receipt from a source record. */
+void quota__receipt_fill(quota_receipt *r, const quota__src *s, int32_t kind);
+/* Copy a source record into one allocation (draws and paygs follow). */
+int quota__src_copy(const quota__mem *mem, const quota__src *from,
+		    quota__src *to, void **block, size_t head);
+/* Validate an idempotency key (NULL is fine). */
+int quota__check_key(quota_ctx *ctx, const char *key);
+
+/* Take back units of a source from the counters of its period. */
+void quota__counter_uncharge(quota_account *a, unsigned cat, int64_t day,
+			     int64_t month, int64_t units, int64_t free);
+
+/* ------------------------------------------------------ keys (keys.c) */
+
+quota__keyrec *quota__key_find(const quota_account *a, const char *key);
+/* Store a record for key (after the operation applied); may fail with
+ * ENOMEM only in quota__key_reserve, which callers run in their plan. */
+int quota__key_reserve(quota_account *a);
+void quota__key_store(quota_account *a, quota__keyrec *rec);
+quota__keyrec *quota__key_new(quota_account *a, const char *key,
+			      const quota__src *src);
+void quota__keys_free(quota_account *a);
+
+/* ---------------------------------------------------- events (event.c) */
+
+/* Is event tracking on for this account (a hook is set)?  Sets it up. */
+bool quota__track(quota_account *a);
+/* Room for the events one call can raise; run in plans. */
+int quota__events_reserve(quota_account *a);
+/* Move the clock to t (if later): expiry and warning events. */
+void quota__clock(quota_account *a, int64_t t);
+/* Package p's remaining changed by delta (negative: drawn). */
+void quota__track_units(quota_account *a, quota_package *p, int64_t before);
+/* A new package: into the sorted lists and the sums. */
+int quota__track_reserve_package(quota_account *a);
+void quota__track_package(quota_account *a, quota_package *p);
+/* Caps reached by a change of +units in (cat, day, month). */
+void quota__track_caps(quota_account *a, unsigned cat, int64_t day,
+		       int64_t month, int64_t units);
+/* Evaluate alerts of the categories in mask, then deliver queued events. */
+void quota__events_flush(quota_account *a, uint64_t mask);
+void quota__track_free(quota_account *a);
+
 /* Price q pay-as-you-go units after month volume `before` (tariff.c). */
 int quota__tariff_price_lines(const quota_tariff *t, int64_t before,
 			      int64_t q,
@@ -333,6 +497,7 @@ int quota__tariff_price_lines(const quota_tariff *t, int64_t before,
 			      void *ud, int64_t *total);
 
 void quota__account_free(quota_account *a);
+void quota__holds_free(quota_account *a);
 void quota__tariff_free(quota_tariff *t);
 
 #endif /* QUOTA_CTX_H */

@@ -315,6 +315,8 @@ int quota_package_add(quota_account *a, const quota_package_spec *s,
 			(size_t)a->npackages + 1, sizeof *a->packages) ||
 	    quota__strmap_reserve(mem, &a->package_ids))
 		goto nomem;
+	if (quota__events_reserve(a) || quota__track_reserve_package(a))
+		goto nomem;
 	for (m = s->categories; m; m &= m - 1) {
 		unsigned c = (unsigned)__builtin_ctzll(m);
 		quota__pindex *ix = a->pindex[c];
@@ -348,9 +350,12 @@ int quota_package_add(quota_account *a, const quota_package_spec *s,
 	a->packages[a->npackages++] = p;
 	a->total_units = total;
 	quota__strmap_put(&a->package_ids, p->id, p);
+	if (quota__track(a))
+		quota__track_package(a, p);
 	if (out)
 		*out = p;
 	quota__ok(a->ctx);
+	quota__events_flush(a, p->categories); /* may re-arm alerts */
 	return QUOTA_OK;
 nomem:
 	for (m = s->categories; m; m &= m - 1)

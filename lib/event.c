@@ -1,0 +1,384 @@
+/*
+ * event.c - events (R21): low-quota alerts, package exhausted / expired /
+ * expiring, cap reached, delivered to the context's hook synchronously
+ * after the state change they report, once per crossing.
+ *
+ * Nothing here runs unless a hook is set.  Then each account keeps its
+ * clock (the latest usage or tick time), which packages are usable at it,
+ * and per category the sum of their remaining and bought units, updated
+ * as units move, so an alert check is O(1) and a clock step is O(packages
+ * whose start or end it passes).  Events raised while a call applies are
+ * queued in a buffer sized in the call's plan and delivered at its end.
+ */
+#include "ctx.h"
+
+#include <string.h>
+
+bool quota__track(quota_account *a)
+{
+	return a->ctx->hook && a->track_gen == a->ctx->hook_gen;
+}
+
+static void queue(quota_account *a, int32_t kind, uint32_t cat,
+		  const quota_package *p, int64_t remaining, int64_t threshold,
+		  int32_t period)
+{
+	quota_ctx *ctx = a->ctx;
+	quota_event *e;
+
+	if (ctx->nev >= ctx->cap_ev)
+		return; /* cannot happen: plans reserve room */
+	e = &ctx->evbuf[ctx->nev++];
+	e->kind = kind;
+	e->category = cat;
+	e->account = a;
+	e->package = p;
+	e->remaining = remaining;
+	e->threshold = threshold;
+	e->at = a->clock;
+	e->period = period;
+}
+
+static void sums(quota_account *a, const quota_package *p, int sign)
+{
+	uint64_t m;
+
+	for (m = p->categories; m; m &= m - 1) {
+		unsigned c = (unsigned)__builtin_ctzll(m);
+
+		a->rem[c] += sign * p->remaining;
+		a->bought[c] += sign * p->units;
+	}
+}
+
+static int cmp_eff(const quota_package *x, const quota_package *y)
+{
+	if (x->effective_at != y->effective_at)
+		return x->effective_at < y->effective_at ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int cmp_exp(const quota_package *x, const quota_package *y)
+{
+	if (x->expires_at != y->expires_at)
+		return x->expires_at < y->expires_at ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Insert p into a sorted array of n (room reserved); returns position. */
+static uint32_t insert_sorted(quota_package **v, uint32_t n,
+			      quota_package *p,
+			      int (*cmp)(const quota_package *,
+					 const quota_package *))
+{
+	uint32_t i = n;
+
+	while (i > 0 && cmp(v[i - 1], p) > 0) {
+		v[i] = v[i - 1];
+		i--;
+	}
+	v[i] = p;
+	return i;
+}
+
+/* An alert's level in units: level % of B is floor(level * B / 100),
+ * computed without overflow as level * (B / 100) + level * (B % 100) / 100. */
+static int64_t threshold_units(const quota_account *a, const quota__alert *al)
+{
+	int64_t b = a->bought[al->cat];
+
+	if (al->unit == QUOTA_ALERT_UNITS)
+		return al->level;
+	return al->level * (b / 100) + al->level * (b % 100) / 100;
+}
+
+/* Crossed when R <= level in units (R * 100 <= level * B for percent:
+ * R is whole, so that is R <= floor(level * B / 100)). */
+static bool crossed(const quota_account *a, const quota__alert *al)
+{
+	return a->rem[al->cat] <= threshold_units(a, al);
+}
+
+/* Build the tracking state at the account's clock (no events for what is
+ * already past).  Allocates, so it runs in plans. */
+static int setup(quota_account *a)
+{
+	const quota__mem *mem = &a->ctx->mem;
+	int64_t clock = a->clock;
+	uint32_t i, n = a->npackages;
+	size_t k;
+
+	if (quota__grow(mem, (void **)&a->by_eff, &a->cap_by_eff,
+			(size_t)n + 1, sizeof *a->by_eff) ||
+	    quota__grow(mem, (void **)&a->by_exp, &a->cap_by_exp,
+			(size_t)n + 1, sizeof *a->by_exp))
+		return QUOTA_ENOMEM;
+	memset(a->rem, 0, sizeof a->rem);
+	memset(a->bought, 0, sizeof a->bought);
+	a->cur_eff = a->cur_exp = a->cur_warn = 0;
+	for (i = 0; i < n; i++) {
+		quota_package *p = a->packages[i];
+
+		insert_sorted(a->by_eff, i, p, cmp_eff);
+		insert_sorted(a->by_exp, i, p, cmp_exp);
+		p->active = p->effective_at <= clock && clock < p->expires_at;
+		p->expired_seen = p->expires_at <= clock;
+		p->warned = p->expired_seen ||
+			    (a->warn_before > 0 &&
+			     p->expires_at - a->warn_before <= clock);
+		if (p->active)
+			sums(a, p, 1);
+		if (p->effective_at <= clock)
+			a->cur_eff++;
+		if (p->expired_seen)
+			a->cur_exp++;
+	}
+	/* cur_warn counts by_exp entries due for a warning: a prefix. */
+	if (a->warn_before > 0) {
+		a->cur_warn = 0;
+		while (a->cur_warn < n &&
+		       a->by_exp[a->cur_warn]->expires_at - a->warn_before <=
+			       clock)
+			a->cur_warn++;
+	}
+	for (k = 0; k < a->nalerts; k++)
+		a->alerts[k].armed = !crossed(a, &a->alerts[k]);
+	a->track_gen = a->ctx->hook_gen;
+	return QUOTA_OK;
+}
+
+int quota__events_reserve(quota_account *a)
+{
+	quota_ctx *ctx = a->ctx;
+
+	if (!ctx->hook)
+		return QUOTA_OK;
+	if (a->track_gen != ctx->hook_gen && setup(a))
+		return QUOTA_ENOMEM;
+	/* expired + expiring + exhausted per package, 4 caps, the alerts */
+	return quota__grow(&ctx->mem, (void **)&ctx->evbuf, &ctx->cap_ev,
+			   ctx->nev + 3 * (size_t)a->npackages + a->nalerts + 8,
+			   sizeof *ctx->evbuf);
+}
+
+void quota__clock(quota_account *a, int64_t t)
+{
+	uint32_t n = a->npackages;
+
+	if (t <= a->clock)
+		return;
+	a->clock = t;
+	while (a->cur_eff < n && a->by_eff[a->cur_eff]->effective_at <= t) {
+		quota_package *p = a->by_eff[a->cur_eff++];
+
+		if (!p->active && t < p->expires_at) {
+			p->active = true;
+			sums(a, p, 1);
+		}
+	}
+	/* Expiry warnings and expiries, merged in time order. */
+	for (;;) {
+		quota_package *w = NULL, *x = NULL;
+
+		if (a->warn_before > 0 && a->cur_warn < n &&
+		    a->by_exp[a->cur_warn]->expires_at - a->warn_before <= t)
+			w = a->by_exp[a->cur_warn];
+		if (a->cur_exp < n && a->by_exp[a->cur_exp]->expires_at <= t)
+			x = a->by_exp[a->cur_exp];
+		if (!w && !x)
+			break;
+		if (w && (!x || w->expires_at - a->warn_before <=
+					x->expires_at)) {
+			a->cur_warn++;
+			if (!w->warned && !w->expired_seen && w->remaining > 0) {
+				w->warned = true;
+				queue(a, QUOTA_EVENT_PACKAGE_EXPIRING,
+				      (uint32_t)__builtin_ctzll(w->categories),
+				      w, w->remaining, 0, 0);
+			}
+			continue;
+		}
+		a->cur_exp++;
+		if (x->active) {
+			x->active = false;
+			sums(a, x, -1);
+		}
+		if (!x->expired_seen) {
+			x->expired_seen = true;
+			x->warned = true;
+			queue(a, QUOTA_EVENT_PACKAGE_EXPIRED,
+			      (uint32_t)__builtin_ctzll(x->categories), x,
+			      x->remaining, 0, 0);
+		}
+	}
+}
+
+void quota__track_units(quota_account *a, quota_package *p, int64_t before)
+{
+	uint64_t m;
+
+	if (p->active)
+		for (m = p->categories; m; m &= m - 1)
+			a->rem[__builtin_ctzll(m)] += p->remaining - before;
+	if (before > 0 && p->remaining == 0)
+		queue(a, QUOTA_EVENT_PACKAGE_EXHAUSTED,
+		      (uint32_t)__builtin_ctzll(p->categories), p, 0, 0, 0);
+}
+
+int quota__track_reserve_package(quota_account *a)
+{
+	const quota__mem *mem = &a->ctx->mem;
+
+	if (!quota__track(a))
+		return QUOTA_OK;
+	if (quota__grow(mem, (void **)&a->by_eff, &a->cap_by_eff,
+			(size_t)a->npackages + 1, sizeof *a->by_eff) ||
+	    quota__grow(mem, (void **)&a->by_exp, &a->cap_by_exp,
+			(size_t)a->npackages + 1, sizeof *a->by_exp))
+		return QUOTA_ENOMEM;
+	return QUOTA_OK;
+}
+
+void quota__track_package(quota_account *a, quota_package *p)
+{
+	int64_t clock = a->clock;
+	uint32_t n = a->npackages - 1; /* p is already counted */
+
+	if (insert_sorted(a->by_eff, n, p, cmp_eff) < a->cur_eff ||
+	    p->effective_at <= clock)
+		a->cur_eff++;
+	insert_sorted(a->by_exp, n, p, cmp_exp);
+	p->active = p->effective_at <= clock && clock < p->expires_at;
+	p->expired_seen = p->expires_at <= clock;
+	p->warned = p->expired_seen ||
+		    (a->warn_before > 0 && p->expires_at - a->warn_before <= clock);
+	if (p->expired_seen)
+		a->cur_exp++;
+	if (a->warn_before > 0 && p->expires_at - a->warn_before <= clock)
+		a->cur_warn++;
+	if (p->active)
+		sums(a, p, 1);
+}
+
+void quota__track_caps(quota_account *a, unsigned cat, int64_t day,
+		       int64_t month, int64_t units)
+{
+	static const int periods[2] = {QUOTA_PERIOD_DAY, QUOTA_PERIOD_MONTH};
+	const quota__cap *caps[2] = {&a->caps[cat], &a->cap_all};
+	unsigned cats[2] = {cat, QUOTA__CAT_ALL};
+	int i, j;
+
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 2; j++) {
+			int64_t cap = j ? caps[i]->month : caps[i]->day;
+			int64_t after;
+
+			if (cap < 0)
+				continue;
+			after = quota__counter(
+				a, j ? QUOTA__CNT_UNITS_MONTH
+				     : QUOTA__CNT_UNITS_DAY,
+				cats[i], j ? month : day);
+			if (after - units < cap && after >= cap)
+				queue(a, QUOTA_EVENT_CAP_REACHED,
+				      i ? QUOTA_ALL : cat, NULL, cap - after,
+				      cap, periods[j]);
+		}
+}
+
+void quota__events_flush(quota_account *a, uint64_t mask)
+{
+	quota_ctx *ctx = a->ctx;
+	size_t i, n;
+
+	(void)mask; /* every alert is checked: clock steps move all sums */
+	if (!quota__track(a)) {
+		ctx->nev = 0;
+		return;
+	}
+	for (i = 0; i < a->nalerts; i++) {
+		quota__alert *al = &a->alerts[i];
+		bool c = crossed(a, al);
+
+		if (al->armed && c) {
+			al->armed = false;
+			queue(a, QUOTA_EVENT_LOW_QUOTA, al->cat, NULL,
+			      a->rem[al->cat], threshold_units(a, al), 0);
+		} else if (!al->armed && !c) {
+			al->armed = true; /* lifted above the level: re-arm */
+		}
+	}
+	n = ctx->nev;
+	ctx->nev = 0;
+	for (i = 0; i < n; i++)
+		if (ctx->hook(&ctx->evbuf[i], ctx->hook_ud) != 0)
+			ctx->hook_failures++;
+}
+
+void quota__track_free(quota_account *a)
+{
+	quota__free(&a->ctx->mem, a->by_eff);
+	quota__free(&a->ctx->mem, a->by_exp);
+	quota__free(&a->ctx->mem, a->alerts);
+}
+
+int quota_ctx_set_event_hook(quota_ctx *ctx, quota_event_fn fn, void *ud)
+{
+	if (!ctx)
+		return QUOTA_EINVAL;
+	ctx->hook = fn;
+	ctx->hook_ud = ud;
+	ctx->hook_gen++; /* accounts set their tracking up again */
+	ctx->nev = 0;
+	quota__ok(ctx);
+	return QUOTA_OK;
+}
+
+uint64_t quota_ctx_hook_failures(const quota_ctx *ctx)
+{
+	return ctx ? ctx->hook_failures : 0;
+}
+
+int quota_account_add_alert(quota_account *a, uint32_t category,
+			    int64_t level, int unit)
+{
+	quota__alert *al;
+	int rc;
+
+	if (!a)
+		return QUOTA_EINVAL;
+	if ((rc = quota__check_category(a->ctx, category)))
+		return rc;
+	if ((unit != QUOTA_ALERT_UNITS && unit != QUOTA_ALERT_PERCENT) ||
+	    level < 0 || (unit == QUOTA_ALERT_PERCENT && level > 100))
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "account '%s': alert level must be >= 0 "
+				  "units or 0..100 percent",
+				  a->id);
+	if (quota__grow(&a->ctx->mem, (void **)&a->alerts, &a->cap_alerts,
+			a->nalerts + 1, sizeof *a->alerts))
+		return quota__err(a->ctx, QUOTA_ENOMEM,
+				  "account '%s': out of memory", a->id);
+	al = &a->alerts[a->nalerts++];
+	al->cat = category;
+	al->unit = unit;
+	al->level = level;
+	/* Starts armed unless already crossed (set up again with a hook). */
+	al->armed = quota__track(a) ? !crossed(a, al) : true;
+	quota__ok(a->ctx);
+	return QUOTA_OK;
+}
+
+int quota_account_set_expiry_warning(quota_account *a, int64_t seconds)
+{
+	if (!a)
+		return QUOTA_EINVAL;
+	if (seconds < 0)
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "account '%s': expiry warning must be >= 0",
+				  a->id);
+	a->warn_before = seconds;
+	a->track_gen = 0; /* set the cursors up again at the next call */
+	quota__ok(a->ctx);
+	return QUOTA_OK;
+}

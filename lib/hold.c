@@ -1,0 +1,568 @@
+/*
+ * hold.c - charge on success (R10): reserve units at submit time, commit
+ * what was delivered, release what failed, expire what was never resolved;
+ * and reversal of committed charges (R12).
+ *
+ * A reservation is a charge applied as a hold: the same plan (charge.c),
+ * the same counters and package draws, so held units count against caps
+ * and no other charge can take them.  Resolving it gives back what was not
+ * used: pay-as-you-go first, then packages in reverse draw order, then the
+ * free allowance.
+ */
+#include "ctx.h"
+
+#include <string.h>
+
+/* ------------------------------------------------------- hold id map */
+
+static inline uint32_t hslot(uint64_t id, uint32_t cap)
+{
+	return (uint32_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) &
+	       (cap - 1);
+}
+
+static quota__hold *hold_get(const quota_account *a, uint64_t id)
+{
+	uint32_t i, cap = a->hold_tab_cap;
+
+	if (!cap)
+		return NULL;
+	for (i = hslot(id, cap); a->hold_tab[i]; i = (i + 1) & (cap - 1))
+		if (a->hold_tab[i]->id == id)
+			return a->hold_tab[i];
+	return NULL;
+}
+
+/* Room for one more open hold in the array and the map. */
+static int hold_reserve(quota_account *a)
+{
+	const quota__mem *mem = &a->ctx->mem;
+	quota__hold **nt;
+	uint32_t ncap, i;
+
+	if (quota__grow(mem, (void **)&a->holds, &a->cap_holds,
+			a->nholds + 1, sizeof *a->holds))
+		return QUOTA_ENOMEM;
+	if ((a->nholds + 1) * 2 <= a->hold_tab_cap)
+		return QUOTA_OK;
+	if (a->hold_tab_cap > UINT32_MAX / 4)
+		return QUOTA_ENOMEM;
+	ncap = a->hold_tab_cap ? a->hold_tab_cap * 2 : 16;
+	nt = quota__calloc(mem, ncap, sizeof *nt);
+	if (!nt)
+		return QUOTA_ENOMEM;
+	for (i = 0; i < a->hold_tab_cap; i++) {
+		quota__hold *h = a->hold_tab[i];
+		uint32_t j;
+
+		if (!h)
+			continue;
+		for (j = hslot(h->id, ncap); nt[j]; j = (j + 1) & (ncap - 1))
+			;
+		nt[j] = h;
+	}
+	quota__free(mem, a->hold_tab);
+	a->hold_tab = nt;
+	a->hold_tab_cap = ncap;
+	return QUOTA_OK;
+}
+
+static void hold_insert(quota_account *a, quota__hold *h)
+{
+	uint32_t i, cap = a->hold_tab_cap;
+
+	for (i = hslot(h->id, cap); a->hold_tab[i]; i = (i + 1) & (cap - 1))
+		;
+	a->hold_tab[i] = h;
+	h->slot = (uint32_t)a->nholds;
+	a->holds[a->nholds++] = h;
+	a->held[h->src.cat] += h->src.units;
+}
+
+/* Close a hold: out of the map (backward shift), the array (swap), freed. */
+static void hold_remove(quota_account *a, quota__hold *h)
+{
+	uint32_t cap = a->hold_tab_cap, mask = cap - 1, i, j;
+
+	for (i = hslot(h->id, cap); a->hold_tab[i] != h; i = (i + 1) & mask)
+		;
+	a->hold_tab[i] = NULL;
+	for (j = (i + 1) & mask; a->hold_tab[j]; j = (j + 1) & mask) {
+		uint32_t k = hslot(a->hold_tab[j]->id, cap);
+
+		if ((i <= j) ? (k <= i || k > j) : (k <= i && k > j)) {
+			a->hold_tab[i] = a->hold_tab[j];
+			a->hold_tab[j] = NULL;
+			i = j;
+		}
+	}
+	a->holds[h->slot] = a->holds[--a->nholds];
+	a->holds[h->slot]->slot = h->slot;
+	a->held[h->src.cat] -= h->src.units;
+	quota__free(&a->ctx->mem, h);
+}
+
+void quota__holds_free(quota_account *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nholds; i++)
+		quota__free(&a->ctx->mem, a->holds[i]);
+	quota__free(&a->ctx->mem, a->holds);
+	quota__free(&a->ctx->mem, a->hold_tab);
+	a->holds = NULL;
+	a->hold_tab = NULL;
+	a->nholds = a->cap_holds = 0;
+	a->hold_tab_cap = 0;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+/* Package units back (a release, a partial commit, a reversal). */
+static void restore(quota_account *a, quota_package *pk, int64_t units,
+		    bool track)
+{
+	int64_t before = pk->remaining;
+
+	if (!units)
+		return;
+	pk->remaining += units;
+	if (before == 0)
+		quota__package_refresh(a, pk); /* usable again: R3 index */
+	if (track)
+		quota__track_units(a, pk, before);
+}
+
+/*
+ * Give back `ret` units of a hold's source s, in place: pay-as-you-go from
+ * the highest tier first, then packages in reverse draw order, then free.
+ * s keeps what stays charged.  The counters of s's period drop too.
+ */
+static void give_back(quota_account *a, quota__src *s, int64_t ret,
+		      bool track)
+{
+	int64_t left = ret, free_back;
+	uint32_t i;
+
+	for (i = s->npayg; i-- > 0 && left;) {
+		quota__payg *l = &s->paygs[i];
+		int64_t n = l->units < left ? l->units : left;
+
+		l->units -= n;
+		l->cost -= n * l->price; /* part of l->cost: cannot overflow */
+		s->payg -= n;
+		s->cost -= n * l->price;
+		left -= n;
+	}
+	for (i = s->ndraws; i-- > 0 && left;) {
+		quota__draw *d = &s->draws[i];
+		int64_t n = d->units < left ? d->units : left;
+
+		restore(a, d->pk, n, track);
+		d->units -= n;
+		s->pkg -= n;
+		left -= n;
+	}
+	free_back = s->free < left ? s->free : left;
+	s->free -= free_back;
+	s->units -= ret;
+	quota__counter_uncharge(a, s->cat, s->day, s->month, ret, free_back);
+}
+
+/* Copy the quantities of s into d (same draws and payg lines). */
+static void src_assign(quota__src *d, const quota__src *s)
+{
+	quota__draw *dd = d->draws;
+	quota__payg *dp = d->paygs;
+
+	*d = *s;
+	d->draws = dd;
+	d->paygs = dp;
+	if (s->ndraws)
+		memcpy(dd, s->draws, s->ndraws * sizeof *dd);
+	if (s->npayg)
+		memcpy(dp, s->paygs, s->npayg * sizeof *dp);
+}
+
+static int fail(quota_receipt *r, int rc)
+{
+	if (r)
+		memset(r, 0, sizeof *r);
+	return rc;
+}
+
+static int replay(quota_account *a, const quota__keyrec *k, bool same,
+		  quota_receipt *r)
+{
+	if (!same)
+		return fail(r, quota__err(a->ctx, QUOTA_EKEYCONFLICT,
+					  "account '%s': key '%s' was used for "
+					  "another operation or other "
+					  "parameters",
+					  a->id, k->key));
+	quota__receipt_fill(r, &k->src, k->kind);
+	if (r) {
+		r->replayed = 1;
+		r->hold_id = k->hold_id;
+		r->fee_micros = k->fee;
+		r->forfeited_units = k->forfeited;
+	}
+	quota__ok(a->ctx);
+	return QUOTA_OK;
+}
+
+/* ------------------------------------------------------------ reserve */
+
+int quota_reserve(quota_account *a, const quota_usage *u, int64_t timeout_s,
+		  quota_receipt *r, uint64_t *hold_id)
+{
+	quota__keyrec *rec = NULL;
+	quota__hold *h = NULL;
+	quota__plan pl;
+	quota__src hs;
+	void *block;
+	int64_t deadline;
+	int rc;
+
+	if (hold_id)
+		*hold_id = 0;
+	if (!a)
+		return fail(r, QUOTA_EINVAL);
+	if (!hold_id)
+		return fail(r, quota__err(a->ctx, QUOTA_EINVAL,
+					  "quota_reserve: NULL hold_id"));
+	if (timeout_s <= 0)
+		return fail(r, quota__err(a->ctx, QUOTA_EINVAL,
+					  "account '%s': hold timeout must be "
+					  "> 0",
+					  a->id));
+	if (u && u->key) {
+		const quota__keyrec *k;
+
+		if ((rc = quota__check_key(a->ctx, u->key)))
+			return fail(r, rc);
+		k = quota__key_find(a, u->key);
+		if (k) {
+			bool same = k->op == QUOTA__OP_RESERVE &&
+				    k->p_cat == u->category &&
+				    k->p_units == u->units &&
+				    k->p_at == u->at && k->p_timeout == timeout_s;
+
+			rc = replay(a, k, same, r);
+			if (!rc)
+				*hold_id = k->hold_id;
+			return rc;
+		}
+	}
+	if ((rc = quota__plan_usage(a, u, &pl)))
+		return fail(r, rc);
+	if (quota__add_ovf(u->at, timeout_s, &deadline) ||
+	    !quota__time_ok(deadline))
+		return fail(r, quota__err(a->ctx, QUOTA_EINVAL,
+					  "account '%s': hold deadline out of "
+					  "range",
+					  a->id));
+	if ((rc = quota__plan_prepare(a, &pl)))
+		return fail(r, rc);
+	if (hold_reserve(a) ||
+	    quota__src_copy(&a->ctx->mem, &pl.s, &hs, &block, sizeof *h))
+		goto nomem;
+	h = block;
+	h->src = hs;
+	if (u->key && (quota__key_reserve(a) ||
+		       !(rec = quota__key_new(a, u->key, &h->src)))) {
+		quota__free(&a->ctx->mem, h);
+		goto nomem;
+	}
+
+	/* Apply. */
+	quota__plan_apply(a, &pl);
+	h->id = ++a->last_hold_id;
+	h->deadline = deadline;
+	h->timeout = timeout_s;
+	hold_insert(a, h);
+	if (rec) {
+		rec->op = QUOTA__OP_RESERVE;
+		rec->kind = QUOTA_RECEIPT_RESERVE;
+		rec->hold_id = h->id;
+		rec->p_cat = u->category;
+		rec->p_units = u->units;
+		rec->p_at = u->at;
+		rec->p_timeout = timeout_s;
+		rec->time = u->at;
+		quota__key_store(a, rec);
+	}
+	quota__receipt_fill(r, &h->src, QUOTA_RECEIPT_RESERVE);
+	if (r)
+		r->hold_id = h->id;
+	*hold_id = h->id;
+	quota__ok(a->ctx);
+	quota__events_flush(a, QUOTA_MASK(h->src.cat));
+	return QUOTA_OK;
+nomem:
+	return fail(r, quota__err(a->ctx, QUOTA_ENOMEM,
+				  "account '%s': out of memory", a->id));
+}
+
+/* ------------------------------------------------- commit and release */
+
+/* Shared by commit (used >= 0, no fee) and release (used = 0, fee). */
+static int resolve(quota_account *a, uint64_t id, int64_t used,
+		   const char *key, quota_receipt *r, bool release)
+{
+	quota__keyrec *rec = NULL;
+	const quota_tariff *t;
+	quota__hold *h;
+	int64_t fee = 0;
+	uint64_t mask;
+	bool track;
+	int rc;
+
+	if (!a)
+		return fail(r, QUOTA_EINVAL);
+	if ((rc = quota__check_key(a->ctx, key)))
+		return fail(r, rc);
+	if (key) {
+		const quota__keyrec *k = quota__key_find(a, key);
+
+		if (k)
+			return replay(a, k,
+				      k->op == (release ? QUOTA__OP_RELEASE
+							: QUOTA__OP_COMMIT) &&
+					      k->p_hold == id &&
+					      (release || k->p_used == used),
+				      r);
+	}
+	if (id == 0 || id > a->last_hold_id)
+		return fail(r, quota__err(a->ctx, QUOTA_ENOTFOUND,
+					  "account '%s': no hold %llu", a->id,
+					  (unsigned long long)id));
+	h = hold_get(a, id);
+	if (!h)
+		return fail(r, quota__err(a->ctx, QUOTA_ERESOLVED,
+					  "account '%s': hold %llu was already "
+					  "committed, released or expired",
+					  a->id, (unsigned long long)id));
+	if (used < 0 || used > h->src.units)
+		return fail(r, quota__err(a->ctx, QUOTA_EINVAL,
+					  "account '%s': hold %llu holds %lld "
+					  "units, cannot commit %lld",
+					  a->id, (unsigned long long)id,
+					  (long long)h->src.units,
+					  (long long)used));
+	t = a->tariff[h->src.cat];
+	if (release && t && t->failure_fee &&
+	    quota__mul_ovf(t->failure_fee, h->src.units, &fee))
+		return fail(r, quota__err(a->ctx, QUOTA_EOVERFLOW,
+					  "account '%s': failure fee overflows",
+					  a->id));
+	if (quota__counter_prepare(a, h->src.cat) || quota__events_reserve(a))
+		goto nomem;
+	if (key && (quota__key_reserve(a) ||
+		    !(rec = quota__key_new(a, key, &h->src))))
+		goto nomem;
+
+	/* Apply. */
+	track = quota__track(a);
+	mask = QUOTA_MASK(h->src.cat);
+	if (release) {
+		/* The receipt says what went back: the whole hold. */
+		quota__receipt_fill(r, &h->src, QUOTA_RECEIPT_RELEASE);
+		if (r) {
+			r->hold_id = id;
+			r->fee_micros = fee;
+		}
+		give_back(a, &h->src, h->src.units, track);
+	} else {
+		give_back(a, &h->src, h->src.units - used, track);
+		quota__receipt_fill(r, &h->src, QUOTA_RECEIPT_COMMIT);
+		if (r)
+			r->hold_id = id;
+		if (rec)
+			src_assign(&rec->src, &h->src);
+	}
+	if (rec) {
+		rec->op = release ? QUOTA__OP_RELEASE : QUOTA__OP_COMMIT;
+		rec->kind = release ? QUOTA_RECEIPT_RELEASE : QUOTA_RECEIPT_COMMIT;
+		rec->hold_id = id;
+		rec->fee = fee;
+		rec->p_hold = id;
+		rec->p_used = used;
+		rec->time = a->clock;
+		quota__key_store(a, rec);
+	}
+	hold_remove(a, h);
+	quota__ok(a->ctx);
+	quota__events_flush(a, mask);
+	return QUOTA_OK;
+nomem:
+	return fail(r, quota__err(a->ctx, QUOTA_ENOMEM,
+				  "account '%s': out of memory", a->id));
+}
+
+int quota_commit(quota_account *a, uint64_t hold_id, int64_t units_used,
+		 const char *key, quota_receipt *receipt)
+{
+	return resolve(a, hold_id, units_used, key, receipt, false);
+}
+
+int quota_release(quota_account *a, uint64_t hold_id, const char *key,
+		  quota_receipt *receipt)
+{
+	return resolve(a, hold_id, 0, key, receipt, true);
+}
+
+/* ------------------------------------------------------------- expiry */
+
+int64_t quota_account_tick(quota_account *a, int64_t now)
+{
+	int64_t released = 0;
+	uint64_t mask = 0;
+	bool track;
+	size_t i;
+
+	if (!a)
+		return QUOTA_EINVAL;
+	if (!quota__time_ok(now))
+		return quota__err(a->ctx, QUOTA_EINVAL, "time out of range");
+	if (quota__events_reserve(a))
+		return quota__err(a->ctx, QUOTA_ENOMEM,
+				  "account '%s': out of memory", a->id);
+	track = quota__track(a);
+	if (track)
+		quota__clock(a, now);
+	else if (now > a->clock)
+		a->clock = now;
+	/* Unresolved holds past their deadline go back, without a fee. */
+	for (i = a->nholds; i-- > 0;) {
+		quota__hold *h = a->holds[i];
+
+		if (h->deadline > now)
+			continue;
+		mask |= QUOTA_MASK(h->src.cat);
+		give_back(a, &h->src, h->src.units, track);
+		hold_remove(a, h); /* swaps in a hold already visited */
+		released++;
+	}
+	quota__ok(a->ctx);
+	quota__events_flush(a, mask);
+	return released;
+}
+
+int64_t quota_ctx_tick(quota_ctx *ctx, int64_t now)
+{
+	int64_t total = 0, n;
+	size_t i;
+
+	if (!ctx)
+		return QUOTA_EINVAL;
+	if (!quota__time_ok(now))
+		return quota__err(ctx, QUOTA_EINVAL, "time out of range");
+	for (i = 0; i < ctx->naccounts; i++) {
+		n = quota_account_tick(ctx->accounts[i], now);
+		if (n < 0)
+			return n; /* accounts before this one are ticked */
+		total += n;
+	}
+	return total;
+}
+
+int64_t quota_account_held(const quota_account *a, uint32_t category)
+{
+	int64_t sum = 0;
+	uint32_t c;
+	int rc;
+
+	if (!a)
+		return QUOTA_EINVAL;
+	if (category != QUOTA_ALL) {
+		if ((rc = quota__check_category(a->ctx, category)))
+			return rc;
+		return a->held[category];
+	}
+	for (c = 0; c < a->ctx->ncategories; c++)
+		sum += a->held[c];
+	return sum;
+}
+
+uint32_t quota_account_hold_count(const quota_account *a)
+{
+	return a ? (uint32_t)a->nholds : 0;
+}
+
+int quota_tariff_set_failure_fee(quota_tariff *t, int64_t micros_per_unit)
+{
+	if (!t)
+		return QUOTA_EINVAL;
+	if (micros_per_unit < 0)
+		return quota__err(t->ctx, QUOTA_EINVAL,
+				  "tariff '%s': failure fee must be >= 0",
+				  t->name);
+	t->failure_fee = micros_per_unit;
+	quota__ok(t->ctx);
+	return QUOTA_OK;
+}
+
+/* ----------------------------------------------------------- reversal */
+
+int quota_reverse(quota_account *a, const char *key, int64_t at,
+		  quota_receipt *r)
+{
+	quota__keyrec *k;
+	int64_t forfeited = 0;
+	bool track;
+	uint32_t i;
+	int rc;
+
+	if (!a)
+		return fail(r, QUOTA_EINVAL);
+	if (!key)
+		return fail(r, quota__err(a->ctx, QUOTA_EINVAL,
+					  "quota_reverse: NULL key"));
+	if ((rc = quota__check_key(a->ctx, key)))
+		return fail(r, rc);
+	if (!quota__time_ok(at))
+		return fail(r, quota__err(a->ctx, QUOTA_EINVAL,
+					  "account '%s': time out of range",
+					  a->id));
+	k = quota__key_find(a, key);
+	if (!k)
+		return fail(r, quota__err(a->ctx, QUOTA_ENOTFOUND,
+					  "account '%s': no charge with key "
+					  "'%s' (or it left the key window)",
+					  a->id, key));
+	if (k->op != QUOTA__OP_CHARGE && k->op != QUOTA__OP_COMMIT)
+		return fail(r, quota__err(a->ctx, QUOTA_EINVAL,
+					  "account '%s': key '%s' is not a "
+					  "committed charge",
+					  a->id, key));
+	if (k->reversed)
+		return fail(r, quota__err(a->ctx, QUOTA_EREVERSED,
+					  "account '%s': charge '%s' was "
+					  "already reversed",
+					  a->id, key));
+	if (quota__counter_prepare(a, k->src.cat) || quota__events_reserve(a))
+		return fail(r, quota__err(a->ctx, QUOTA_ENOMEM,
+					  "account '%s': out of memory",
+					  a->id));
+
+	/* Apply: R12, expired quota is never restored. */
+	track = quota__track(a);
+	for (i = 0; i < k->src.ndraws; i++) {
+		const quota__draw *d = &k->src.draws[i];
+
+		if (at < d->pk->expires_at)
+			restore(a, d->pk, d->units, track);
+		else
+			forfeited += d->units;
+	}
+	quota__counter_uncharge(a, k->src.cat, k->src.day, k->src.month,
+				k->src.units, k->src.free);
+	k->reversed = true;
+	quota__receipt_fill(r, &k->src, QUOTA_RECEIPT_REVERSAL);
+	if (r)
+		r->forfeited_units = forfeited;
+	quota__ok(a->ctx);
+	quota__events_flush(a, QUOTA_MASK(k->src.cat));
+	return QUOTA_OK;
+}

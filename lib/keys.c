@@ -1,0 +1,185 @@
+/*
+ * keys.c - idempotency keys (R11): a bounded window of what keyed calls
+ * did, so a repeated key replays its original receipt instead of charging
+ * twice.  Records are kept in the order they were stored; the oldest goes
+ * first when the window is full (max_keys) or too old (max_age, measured
+ * from the newest key time seen).  Lookup is an open-addressing table.
+ */
+#include "ctx.h"
+
+#include <string.h>
+
+#define DEFAULT_MAX_KEYS 100000u
+#define DEFAULT_MAX_AGE (7 * INT64_C(86400))
+
+static void defaults(quota__keys *k)
+{
+	if (!k->max_keys) {
+		k->max_keys = DEFAULT_MAX_KEYS;
+		k->max_age = DEFAULT_MAX_AGE;
+		k->newest = INT64_MIN;
+	}
+}
+
+static inline uint32_t home(uint64_t h, uint32_t cap)
+{
+	return (uint32_t)(h >> 32) & (cap - 1);
+}
+
+quota__keyrec *quota__key_find(const quota_account *a, const char *key)
+{
+	const quota__keys *k = &a->keys;
+	uint64_t h;
+	uint32_t i;
+
+	if (!k->cap)
+		return NULL;
+	h = quota__strhash(key);
+	for (i = home(h, k->cap);; i = (i + 1) & (k->cap - 1)) {
+		quota__keyrec *r = k->tab[i];
+
+		if (!r)
+			return NULL;
+		if (r->hash == h && strcmp(r->key, key) == 0)
+			return r;
+	}
+}
+
+int quota__key_reserve(quota_account *a)
+{
+	quota__keys *k = &a->keys;
+	quota__keyrec **nt;
+	uint32_t ncap, i;
+
+	defaults(k);
+	if ((uint64_t)(k->n + 1) * 2 <= k->cap)
+		return QUOTA_OK;
+	if (k->cap > UINT32_MAX / 4)
+		return QUOTA_ENOMEM;
+	ncap = k->cap ? k->cap * 2 : 64;
+	nt = quota__calloc(&a->ctx->mem, ncap, sizeof *nt);
+	if (!nt)
+		return QUOTA_ENOMEM;
+	for (i = 0; i < k->cap; i++) {
+		quota__keyrec *r = k->tab[i];
+		uint32_t j;
+
+		if (!r)
+			continue;
+		for (j = home(r->hash, ncap); nt[j]; j = (j + 1) & (ncap - 1))
+			;
+		nt[j] = r;
+	}
+	quota__free(&a->ctx->mem, k->tab);
+	k->tab = nt;
+	k->cap = ncap;
+	return QUOTA_OK;
+}
+
+quota__keyrec *quota__key_new(quota_account *a, const char *key,
+			      const quota__src *src)
+{
+	quota__keyrec *r;
+	quota__src copy;
+	void *block;
+
+	if (quota__src_copy(&a->ctx->mem, src, &copy, &block, sizeof *r))
+		return NULL;
+	r = block;
+	r->src = copy;
+	r->hash = quota__strhash(key);
+	strcpy(r->key, key); /* checked: <= QUOTA_KEY_MAX bytes */
+	return r;
+}
+
+/* Take r out of the table (backward-shift deletion keeps probes short). */
+static void unlink_rec(quota__keys *k, const quota__keyrec *r)
+{
+	uint32_t mask = k->cap - 1, i, j;
+
+	for (i = home(r->hash, k->cap); k->tab[i] != r; i = (i + 1) & mask)
+		;
+	k->tab[i] = NULL;
+	for (j = (i + 1) & mask; k->tab[j]; j = (j + 1) & mask) {
+		uint32_t h = home(k->tab[j]->hash, k->cap);
+
+		/* Move tab[j] into the hole if its home is not in (i, j]. */
+		if ((i <= j) ? (h <= i || h > j) : (h <= i && h > j)) {
+			k->tab[i] = k->tab[j];
+			k->tab[j] = NULL;
+			i = j;
+		}
+	}
+	k->n--;
+}
+
+/* Forget the oldest keys while the window is over its bounds. */
+static void evict(quota_account *a)
+{
+	quota__keys *k = &a->keys;
+
+	while (k->head &&
+	       (k->n > k->max_keys ||
+		(k->newest != INT64_MIN && k->head->time < k->newest &&
+		 k->newest - k->head->time > k->max_age))) {
+		quota__keyrec *r = k->head;
+
+		k->head = r->next;
+		if (!k->head)
+			k->tail = NULL;
+		unlink_rec(k, r);
+		quota__free(&a->ctx->mem, r);
+	}
+}
+
+void quota__key_store(quota_account *a, quota__keyrec *r)
+{
+	quota__keys *k = &a->keys;
+	uint32_t i;
+
+	for (i = home(r->hash, k->cap); k->tab[i]; i = (i + 1) & (k->cap - 1))
+		;
+	k->tab[i] = r;
+	k->n++;
+	r->next = NULL;
+	if (k->tail)
+		k->tail->next = r;
+	else
+		k->head = r;
+	k->tail = r;
+	if (r->time > k->newest)
+		k->newest = r->time;
+	evict(a);
+}
+
+int quota_account_set_key_window(quota_account *a, uint32_t max_keys,
+				 int64_t max_age_s)
+{
+	if (!a)
+		return QUOTA_EINVAL;
+	if (max_keys < 1 || max_age_s < 1)
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "account '%s': key window needs max_keys >= "
+				  "1 and max_age_s >= 1",
+				  a->id);
+	defaults(&a->keys);
+	a->keys.max_keys = max_keys;
+	a->keys.max_age = max_age_s;
+	evict(a);
+	quota__ok(a->ctx);
+	return QUOTA_OK;
+}
+
+void quota__keys_free(quota_account *a)
+{
+	quota__keyrec *r = a->keys.head;
+
+	while (r) {
+		quota__keyrec *next = r->next;
+
+		quota__free(&a->ctx->mem, r);
+		r = next;
+	}
+	quota__free(&a->ctx->mem, a->keys.tab);
+	memset(&a->keys, 0, sizeof a->keys);
+}
