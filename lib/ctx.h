@@ -203,6 +203,7 @@ typedef struct quota__hold {
 	uint64_t id;
 	int64_t deadline;
 	int64_t timeout;
+	int64_t held;   /* units reserved (src.units shrinks as they go back) */
 	uint32_t slot;  /* index in the account's open-hold array */
 	quota__src src; /* draws and paygs allocated with the hold */
 } quota__hold;

@@ -76,7 +76,8 @@ static void hold_insert(quota_account *a, quota__hold *h)
 	a->hold_tab[i] = h;
 	h->slot = (uint32_t)a->nholds;
 	a->holds[a->nholds++] = h;
-	a->held[h->src.cat] += h->src.units;
+	h->held = h->src.units;
+	a->held[h->src.cat] += h->held;
 }
 
 /* Close a hold: out of the map (backward shift), the array (swap), freed. */
@@ -98,7 +99,7 @@ static void hold_remove(quota_account *a, quota__hold *h)
 	}
 	a->holds[h->slot] = a->holds[--a->nholds];
 	a->holds[h->slot]->slot = h->slot;
-	a->held[h->src.cat] -= h->src.units;
+	a->held[h->src.cat] -= h->held;
 	quota__free(&a->ctx->mem, h);
 }
 
