@@ -223,6 +223,60 @@ static double run_ref(struct ref_acct *ra, const int64_t *times,
 	return (t1 - t0) / CHARGES;
 }
 
+/* R10: a reserve + commit pair per message, in time order. */
+static double run_hold(quota_account *a, uint32_t sms, const int64_t *times,
+		       int64_t *sink)
+{
+	int64_t base = window, acc = 0;
+	quota_receipt r;
+	double t0, t1;
+	int i;
+
+	t0 = now_ns();
+	for (i = 0; i < CHARGES; i++) {
+		quota_usage u = {.category = sms, .units = 1,
+				 .at = base + times[i]};
+		uint64_t h;
+
+		if (quota_reserve(a, &u, 3600, &r, &h) ||
+		    quota_commit(a, h, 1, NULL, &r))
+			die("reserve/commit", -1);
+		acc += r.package_units;
+	}
+	t1 = now_ns();
+	*sink += acc;
+	return (t1 - t0) / CHARGES;
+}
+
+/* R11: charges with distinct keys, the window already full (1M keys), so
+ * every charge also forgets the oldest key. */
+static char (*keys)[24];
+static long key_next;
+
+static double run_keyed(quota_account *a, uint32_t sms, const int64_t *times,
+			int64_t *sink)
+{
+	int64_t base = window, acc = 0;
+	quota_receipt r;
+	double t0, t1;
+	int i;
+
+	for (i = 0; i < CHARGES; i++)
+		snprintf(keys[i], sizeof keys[i], "msg-%ld", key_next++);
+	t0 = now_ns();
+	for (i = 0; i < CHARGES; i++) {
+		quota_usage u = {.category = sms, .units = 1,
+				 .at = base + times[i], .key = keys[i]};
+
+		if (quota_charge(a, &u, &r))
+			die("keyed charge", -1);
+		acc += r.package_units;
+	}
+	t1 = now_ns();
+	*sink += acc;
+	return (t1 - t0) / CHARGES;
+}
+
 int main(void)
 {
 	static const int sizes[] = {1, 8, 64, 1024};
@@ -311,6 +365,49 @@ int main(void)
 	printf("8 packages vs reference: %.2fx (target <= 4x)\n",
 	       med[1][0] / med_ref);
 	printf("allocations during timed charges: %ld\n", allocs_timed);
+
+	/* R10 / R11 on an 8-package account like the one above. */
+	{
+		quota_account *hold_acct, *key_acct;
+		double hold_ns[ROUNDS], key_ns[ROUNDS], plain_ns[ROUNDS];
+		int64_t w0 = T0 + 20 * MONTH;
+
+		hold_acct = make_account(ctx, "holds", 8, sms, other, t);
+		key_acct = make_account(ctx, "keys", 8, sms, other, t);
+		quota_account_set_key_window(key_acct, 1000000,
+					     INT64_C(1) << 40);
+		keys = malloc((size_t)CHARGES * sizeof *keys);
+		window = w0;
+		run_hold(hold_acct, sms, times_in_order, &sink);
+		/* fill the key window: 1M distinct keys */
+		for (i = 0; i < 1000000; i += CHARGES) {
+			window = w0;
+			run_keyed(key_acct, sms, times_in_order, &sink);
+		}
+		for (round = 0; round < ROUNDS; round++) {
+			window = w0 + (1 + round) * MONTH;
+			plain_ns[round] = run_lib(acct[1], sms, times_in_order,
+						  &sink);
+			window = w0 + (1 + round) * MONTH;
+			hold_ns[round] = run_hold(hold_acct, sms,
+						  times_in_order, &sink);
+			window = w0 + (1 + round) * MONTH;
+			key_ns[round] = run_keyed(key_acct, sms,
+						  times_in_order, &sink);
+		}
+		med_ref = median(plain_ns, ROUNDS);
+		printf("plain charge, 8 packages (same rounds): %7.1f ns\n",
+		       med_ref);
+		printf("reserve + commit pair:                  %7.1f ns  "
+		       "%.2fx plain (target <= 2x)\n",
+		       median(hold_ns, ROUNDS),
+		       median(hold_ns, ROUNDS) / med_ref);
+		printf("keyed charge, 1M keys in the window:    %7.1f ns  "
+		       "%.2fx plain (target <= 2x)\n",
+		       median(key_ns, ROUNDS),
+		       median(key_ns, ROUNDS) / med_ref);
+		free(keys);
+	}
 	printf("(checksum %" PRId64 ")\n", sink);
 	quota_ctx_free(ctx);
 	free(times_in_order);
