@@ -145,6 +145,8 @@ static void give_back(quota_account *a, quota__src *s, int64_t ret,
 	int64_t left = ret, free_back;
 	uint32_t i;
 
+	if (!ret)
+		return; /* a full commit: nothing goes back */
 	for (i = s->npayg; i-- > 0 && left;) {
 		quota__payg *l = &s->paygs[i];
 		int64_t n = l->units < left ? l->units : left;
@@ -357,7 +359,8 @@ static int resolve(quota_account *a, uint64_t id, int64_t used,
 		return fail(r, quota__err(a->ctx, QUOTA_EOVERFLOW,
 					  "account '%s': failure fee overflows",
 					  a->id));
-	if (quota__counter_prepare(a, h->src.cat) || quota__events_reserve(a))
+	if ((used < h->src.units && quota__counter_prepare(a, h->src.cat)) ||
+	    quota__events_reserve(a))
 		goto nomem;
 	if (key && (quota__key_reserve(a) ||
 		    !(rec = quota__key_new(a, key, &h->src))))

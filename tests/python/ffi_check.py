@@ -62,6 +62,11 @@ class QuotaReceipt(C.Structure):
         ("nlines", C.c_uint32),
         ("lines_total", C.c_uint32),
         ("lines", QuotaReceiptLine * QUOTA_RECEIPT_LINES),
+        ("kind", C.c_int32),
+        ("replayed", C.c_int32),
+        ("hold_id", C.c_uint64),
+        ("fee_micros", C.c_int64),
+        ("forfeited_units", C.c_int64),
     ]
 
 
