@@ -9,7 +9,8 @@
  *
  * The hot path: a charge in the newest day the category has seen reads
  * and writes its counters in two small records (quota__cur), finds its
- * package through the R3 head hint and allocates nothing (charge_fast).
+ * package through the R3 head hint and allocates nothing
+ * (quota__charge_fast, which quota_reserve uses too).
  */
 #include "ctx.h"
 
@@ -362,10 +363,11 @@ int quota__src_copy(const quota__mem *mem, const quota__src *from,
 	return QUOTA_OK;
 }
 
-__attribute__((noinline)) static intptr_t charge_fast(quota_account *a,
+__attribute__((noinline)) intptr_t quota__charge_fast(quota_account *a,
 						     const quota_usage *u,
 						     quota_receipt *r,
-						     bool commit)
+						     bool commit,
+						     quota__src *out)
 {
 	const quota_ctx *ctx = a->ctx;
 	uint32_t cat = u->category, nl = 0, pos = NONE;
@@ -492,11 +494,31 @@ __attribute__((noinline)) static intptr_t charge_fast(quota_account *a,
 		r->category = cat;
 		r->at = at;
 		r->nlines = r->lines_total = nl;
-		r->kind = QUOTA_RECEIPT_CHARGE;
+		r->kind = out ? QUOTA_RECEIPT_RESERVE : QUOTA_RECEIPT_CHARGE;
 		r->replayed = 0;
 		r->hold_id = 0;
 		r->fee_micros = 0;
 		r->forfeited_units = 0;
+	}
+	if (out) { /* a reservation keeps its sources (hold.c) */
+		out->units = units;
+		out->free = f;
+		out->pkg = take;
+		out->payg = need;
+		out->cost = cost;
+		out->at = at;
+		out->day = day;
+		out->month = c->month;
+		out->cat = cat;
+		out->ndraws = take ? 1 : 0;
+		out->draws[0].pk = pk;
+		out->draws[0].pos = pos;
+		out->draws[0].units = take;
+		out->npayg = need ? 1 : 0;
+		out->paygs[0].tier = tier;
+		out->paygs[0].units = need;
+		out->paygs[0].price = price;
+		out->paygs[0].cost = cost;
 	}
 	if (commit) {
 		if (at > a->clock)
@@ -617,7 +639,7 @@ int quota_charge(quota_account *a, const quota_usage *usage,
 	intptr_t done;
 
 	if (likely(a && usage)) {
-		done = charge_fast(a, usage, receipt, true);
+		done = quota__charge_fast(a, usage, receipt, true, NULL);
 		if (likely(done == 1))
 			return QUOTA_OK;
 		if (done) {
@@ -632,7 +654,8 @@ int quota_quote(const quota_account *a, const quota_usage *usage,
 		quota_receipt *receipt)
 {
 	if (likely(a && usage) &&
-	    charge_fast((quota_account *)a, usage, receipt, false))
+	    quota__charge_fast((quota_account *)a, usage, receipt, false,
+			       NULL))
 		return QUOTA_OK;
 	return run(a, usage, receipt, false);
 }

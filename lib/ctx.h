@@ -205,6 +205,8 @@ typedef struct quota__hold {
 	int64_t timeout;
 	int64_t held;   /* units reserved (src.units shrinks as they go back) */
 	uint32_t slot;  /* index in the account's open-hold array */
+	bool small;     /* one draw and one payg line: a recycled block */
+	struct quota__hold *next_free;
 	quota__src src; /* draws and paygs allocated with the hold */
 } quota__hold;
 
@@ -276,6 +278,7 @@ struct quota_account {
 	size_t nholds, cap_holds;
 	quota__hold **hold_tab; /* open addressing by id */
 	uint32_t hold_tab_cap;
+	quota__hold *hold_free; /* recycled small hold blocks */
 	uint64_t last_hold_id;
 	int64_t held[QUOTA_MAX_CATEGORIES];
 	/* R11 keys. */
@@ -438,6 +441,16 @@ typedef struct quota__plan {
 	quota__payg paygs[QUOTA__MAX_TIERS];
 	int64_t cnt[7];      /* the counters read (see charge.c) */
 } quota__plan;
+
+/*
+ * The common case of a charge in one pass (current day, at most one
+ * package and one tier, no key, no hook): 0 when it did not apply (the
+ * caller takes the general path), 1 when it did, or the package it
+ * emptied (the caller refreshes its index entries).  out, if not NULL,
+ * receives the sources (one draw, one payg line: room given by caller).
+ */
+intptr_t quota__charge_fast(quota_account *a, const quota_usage *u,
+			    quota_receipt *r, bool commit, quota__src *out);
 
 /* Validate usage (key excepted) and plan it: caps, free, packages, payg. */
 int quota__plan_usage(const quota_account *a, const quota_usage *u,

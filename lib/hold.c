@@ -80,6 +80,8 @@ static void hold_insert(quota_account *a, quota__hold *h)
 	a->held[h->src.cat] += h->held;
 }
 
+static void hold_drop(quota_account *a, quota__hold *h);
+
 /* Close a hold: out of the map (backward shift), the array (swap), freed. */
 static void hold_remove(quota_account *a, quota__hold *h)
 {
@@ -100,15 +102,88 @@ static void hold_remove(quota_account *a, quota__hold *h)
 	a->holds[h->slot] = a->holds[--a->nholds];
 	a->holds[h->slot]->slot = h->slot;
 	a->held[h->src.cat] -= h->held;
-	quota__free(&a->ctx->mem, h);
+	hold_drop(a, h);
+}
+
+/* A small hold (one draw, one payg line: nearly every message) lives in a
+ * fixed-size block recycled through a free list, so steady-state
+ * reservations allocate nothing. */
+#define SMALL_HEAD ((sizeof(quota__hold) + 15) & ~(size_t)15)
+#define SMALL_SIZE (SMALL_HEAD + sizeof(quota__draw) + sizeof(quota__payg))
+
+static quota__hold *small_block(quota_account *a)
+{
+	quota__hold *h = a->hold_free;
+	char *b;
+
+	if (h) {
+		a->hold_free = h->next_free;
+		return h;
+	}
+	b = quota__malloc(&a->ctx->mem, SMALL_SIZE);
+	if (!b)
+		return NULL;
+	h = (quota__hold *)(void *)b;
+	memset(h, 0, sizeof *h);
+	h->small = true;
+	h->src.draws = (quota__draw *)(void *)(b + SMALL_HEAD);
+	h->src.paygs = (quota__payg *)(void *)(b + SMALL_HEAD +
+					       sizeof(quota__draw));
+	return h;
+}
+
+/* A hold block holding a copy of src. */
+static quota__hold *hold_block(quota_account *a, const quota__src *src)
+{
+	quota__hold *h;
+	quota__src copy;
+	void *block;
+
+	if (src->ndraws <= 1 && src->npayg <= 1) {
+		quota__draw *d;
+		quota__payg *p;
+
+		if (!(h = small_block(a)))
+			return NULL;
+		d = h->src.draws;
+		p = h->src.paygs;
+		h->src = *src;
+		h->src.draws = d;
+		h->src.paygs = p;
+		if (src->ndraws)
+			d[0] = src->draws[0];
+		if (src->npayg)
+			p[0] = src->paygs[0];
+		return h;
+	}
+	if (quota__src_copy(&a->ctx->mem, src, &copy, &block, sizeof *h))
+		return NULL;
+	h = block;
+	h->src = copy;
+	return h;
+}
+
+static void hold_drop(quota_account *a, quota__hold *h)
+{
+	if (h->small) {
+		h->next_free = a->hold_free;
+		a->hold_free = h;
+	} else {
+		quota__free(&a->ctx->mem, h);
+	}
 }
 
 void quota__holds_free(quota_account *a)
 {
+	quota__hold *h;
 	size_t i;
 
 	for (i = 0; i < a->nholds; i++)
 		quota__free(&a->ctx->mem, a->holds[i]);
+	while ((h = a->hold_free)) {
+		a->hold_free = h->next_free;
+		quota__free(&a->ctx->mem, h);
+	}
 	quota__free(&a->ctx->mem, a->holds);
 	quota__free(&a->ctx->mem, a->hold_tab);
 	a->holds = NULL;
@@ -222,8 +297,6 @@ int quota_reserve(quota_account *a, const quota_usage *u, int64_t timeout_s,
 	quota__keyrec *rec = NULL;
 	quota__hold *h = NULL;
 	quota__plan pl;
-	quota__src hs;
-	void *block;
 	int64_t deadline;
 	int rc;
 
@@ -257,6 +330,32 @@ int quota_reserve(quota_account *a, const quota_usage *u, int64_t timeout_s,
 			return rc;
 		}
 	}
+	/* The common case: no key, no hook, room for the hold, a recycled
+	 * block; the charge fast path plans and applies it. */
+	if (u && !u->key && !a->ctx->hook && a->hold_free &&
+	    a->nholds < a->cap_holds &&
+	    (a->nholds + 1) * 2 <= a->hold_tab_cap &&
+	    quota__time_ok(u->at) &&
+	    !quota__add_ovf(u->at, timeout_s, &deadline) &&
+	    quota__time_ok(deadline)) {
+		quota__hold *f = a->hold_free;
+		intptr_t done = quota__charge_fast(a, u, r, true, &f->src);
+
+		if (done) {
+			a->hold_free = f->next_free;
+			if (done != 1)
+				quota__package_refresh(a,
+						       (quota_package *)done);
+			f->id = ++a->last_hold_id;
+			f->deadline = deadline;
+			f->timeout = timeout_s;
+			hold_insert(a, f);
+			if (r)
+				r->hold_id = f->id;
+			*hold_id = f->id;
+			return QUOTA_OK;
+		}
+	}
 	if ((rc = quota__plan_usage(a, u, &pl)))
 		return fail(r, rc);
 	if (quota__add_ovf(u->at, timeout_s, &deadline) ||
@@ -267,14 +366,11 @@ int quota_reserve(quota_account *a, const quota_usage *u, int64_t timeout_s,
 					  a->id));
 	if ((rc = quota__plan_prepare(a, &pl)))
 		return fail(r, rc);
-	if (hold_reserve(a) ||
-	    quota__src_copy(&a->ctx->mem, &pl.s, &hs, &block, sizeof *h))
+	if (hold_reserve(a) || !(h = hold_block(a, &pl.s)))
 		goto nomem;
-	h = block;
-	h->src = hs;
 	if (u->key && (quota__key_reserve(a) ||
 		       !(rec = quota__key_new(a, u->key, &h->src)))) {
-		quota__free(&a->ctx->mem, h);
+		hold_drop(a, h);
 		goto nomem;
 	}
 
@@ -323,6 +419,16 @@ static int resolve(quota_account *a, uint64_t id, int64_t used,
 
 	if (!a)
 		return fail(r, QUOTA_EINVAL);
+	/* The common case: a full commit, no key, no hook. */
+	if (!key && !release && !a->ctx->hook && id &&
+	    (h = hold_get(a, id)) && used == h->src.units) {
+		quota__receipt_fill(r, &h->src, QUOTA_RECEIPT_COMMIT);
+		if (r)
+			r->hold_id = id;
+		hold_remove(a, h);
+		a->ctx->errmsg[0] = '\0';
+		return QUOTA_OK;
+	}
 	if ((rc = quota__check_key(a->ctx, key)))
 		return fail(r, rc);
 	if (key) {
