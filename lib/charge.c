@@ -597,6 +597,33 @@ __attribute__((noinline, cold)) static int run(const quota_account *ca,
 		k = quota__key_find(a, u->key);
 		if (k)
 			return replay(a, k, same_charge(k, u), r);
+		/* A new key in the common case: the fast path charges straight
+		 * into a recycled small record. */
+		if (commit && !a->ctx->hook && !quota__key_reserve(a) &&
+		    (rec = quota__key_small(a, u->key))) {
+			quota_usage plain = *u;
+			intptr_t done;
+
+			plain.key = NULL;
+			done = quota__charge_fast(a, &plain, r, true, &rec->src);
+			if (done) {
+				if (done != 1)
+					quota__package_refresh(
+						a, (quota_package *)done);
+				if (r)
+					r->kind = QUOTA_RECEIPT_CHARGE;
+				rec->op = QUOTA__OP_CHARGE;
+				rec->kind = QUOTA_RECEIPT_CHARGE;
+				rec->p_cat = u->category;
+				rec->p_units = u->units;
+				rec->p_at = u->at;
+				rec->time = u->at;
+				quota__key_store(a, rec);
+				return QUOTA_OK;
+			}
+			quota__key_unused(a, rec);
+			rec = NULL;
+		}
 	}
 	if ((rc = quota__plan_usage(a, u, &pl)))
 		goto fail;

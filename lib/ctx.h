@@ -215,10 +215,11 @@ enum { QUOTA__OP_CHARGE = 1, QUOTA__OP_RESERVE, QUOTA__OP_COMMIT,
        QUOTA__OP_RELEASE };
 
 typedef struct quota__keyrec {
-	struct quota__keyrec *next; /* store order (oldest first) */
+	struct quota__keyrec *next; /* store order (oldest first); free list */
 	uint64_t hash;
 	int32_t op;
 	bool reversed;
+	bool small; /* one draw, one payg line: a recycled block */
 	int64_t time; /* for the age bound */
 	/* the parameters a repeat must match */
 	uint32_t p_cat;
@@ -232,10 +233,16 @@ typedef struct quota__keyrec {
 	char key[QUOTA_KEY_MAX + 1];
 } quota__keyrec;
 
+typedef struct quota__keyslot {
+	uint64_t hash;    /* kept here so a probe reads no record */
+	quota__keyrec *r; /* NULL: empty */
+} quota__keyslot;
+
 typedef struct quota__keys {
-	quota__keyrec **tab; /* open addressing by hash; NULL empty */
+	quota__keyslot *tab; /* open addressing by hash */
 	uint32_t cap, n;
 	quota__keyrec *head, *tail;
+	quota__keyrec *free; /* recycled small records */
 	uint32_t max_keys;
 	int64_t max_age;
 	int64_t newest;
@@ -480,6 +487,10 @@ int quota__key_reserve(quota_account *a);
 void quota__key_store(quota_account *a, quota__keyrec *rec);
 quota__keyrec *quota__key_new(quota_account *a, const char *key,
 			      const quota__src *src);
+/* A recycled small record for key (sources filled in by the caller), or
+ * NULL; quota__key_unused gives back one that was not stored. */
+quota__keyrec *quota__key_small(quota_account *a, const char *key);
+void quota__key_unused(quota_account *a, quota__keyrec *r);
 void quota__keys_free(quota_account *a);
 
 /* ---------------------------------------------------- events (event.c) */

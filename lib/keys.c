@@ -36,19 +36,30 @@ quota__keyrec *quota__key_find(const quota_account *a, const char *key)
 		return NULL;
 	h = quota__strhash(key);
 	for (i = home(h, k->cap);; i = (i + 1) & (k->cap - 1)) {
-		quota__keyrec *r = k->tab[i];
+		const quota__keyslot *sl = &k->tab[i];
 
-		if (!r)
+		if (!sl->r)
 			return NULL;
-		if (r->hash == h && strcmp(r->key, key) == 0)
-			return r;
+		if (sl->hash == h && strcmp(sl->r->key, key) == 0)
+			return sl->r;
 	}
+}
+
+static void put(quota__keyslot *tab, uint32_t cap, uint64_t h,
+		quota__keyrec *r)
+{
+	uint32_t j;
+
+	for (j = home(h, cap); tab[j].r; j = (j + 1) & (cap - 1))
+		;
+	tab[j].hash = h;
+	tab[j].r = r;
 }
 
 int quota__key_reserve(quota_account *a)
 {
 	quota__keys *k = &a->keys;
-	quota__keyrec **nt;
+	quota__keyslot *nt;
 	uint32_t ncap, i;
 
 	defaults(k);
@@ -60,20 +71,55 @@ int quota__key_reserve(quota_account *a)
 	nt = quota__calloc(&a->ctx->mem, ncap, sizeof *nt);
 	if (!nt)
 		return QUOTA_ENOMEM;
-	for (i = 0; i < k->cap; i++) {
-		quota__keyrec *r = k->tab[i];
-		uint32_t j;
-
-		if (!r)
-			continue;
-		for (j = home(r->hash, ncap); nt[j]; j = (j + 1) & (ncap - 1))
-			;
-		nt[j] = r;
-	}
+	for (i = 0; i < k->cap; i++)
+		if (k->tab[i].r)
+			put(nt, ncap, k->tab[i].hash, k->tab[i].r);
 	quota__free(&a->ctx->mem, k->tab);
 	k->tab = nt;
 	k->cap = ncap;
 	return QUOTA_OK;
+}
+
+/* Small records (one draw, one payg line: nearly every message) have one
+ * size and are recycled when the window forgets them, so a full window
+ * stores a new key without allocating. */
+#define SMALL_HEAD ((sizeof(quota__keyrec) + 15) & ~(size_t)15)
+#define SMALL_SIZE (SMALL_HEAD + sizeof(quota__draw) + sizeof(quota__payg))
+
+quota__keyrec *quota__key_small(quota_account *a, const char *key)
+{
+	quota__keyrec *r = a->keys.free;
+	char *b;
+
+	if (r) {
+		a->keys.free = r->next;
+	} else {
+		b = quota__malloc(&a->ctx->mem, SMALL_SIZE);
+		if (!b)
+			return NULL;
+		r = (quota__keyrec *)(void *)b;
+		memset(r, 0, sizeof *r);
+		r->small = true;
+		r->src.draws = (quota__draw *)(void *)(b + SMALL_HEAD);
+		r->src.paygs = (quota__payg *)(void *)(b + SMALL_HEAD +
+						       sizeof(quota__draw));
+	}
+	r->reversed = false;
+	r->fee = r->forfeited = 0;
+	r->hold_id = 0;
+	r->hash = quota__strhash(key);
+	strcpy(r->key, key); /* checked: <= QUOTA_KEY_MAX bytes */
+	return r;
+}
+
+void quota__key_unused(quota_account *a, quota__keyrec *r)
+{
+	if (r->small) {
+		r->next = a->keys.free;
+		a->keys.free = r;
+	} else {
+		quota__free(&a->ctx->mem, r);
+	}
 }
 
 quota__keyrec *quota__key_new(quota_account *a, const char *key,
@@ -83,6 +129,23 @@ quota__keyrec *quota__key_new(quota_account *a, const char *key,
 	quota__src copy;
 	void *block;
 
+	if (src->ndraws <= 1 && src->npayg <= 1) {
+		quota__draw *d;
+		quota__payg *p;
+
+		if (!(r = quota__key_small(a, key)))
+			return NULL;
+		d = r->src.draws;
+		p = r->src.paygs;
+		r->src = *src;
+		r->src.draws = d;
+		r->src.paygs = p;
+		if (src->ndraws)
+			d[0] = src->draws[0];
+		if (src->npayg)
+			p[0] = src->paygs[0];
+		return r;
+	}
 	if (quota__src_copy(&a->ctx->mem, src, &copy, &block, sizeof *r))
 		return NULL;
 	r = block;
@@ -97,16 +160,16 @@ static void unlink_rec(quota__keys *k, const quota__keyrec *r)
 {
 	uint32_t mask = k->cap - 1, i, j;
 
-	for (i = home(r->hash, k->cap); k->tab[i] != r; i = (i + 1) & mask)
+	for (i = home(r->hash, k->cap); k->tab[i].r != r; i = (i + 1) & mask)
 		;
-	k->tab[i] = NULL;
-	for (j = (i + 1) & mask; k->tab[j]; j = (j + 1) & mask) {
-		uint32_t h = home(k->tab[j]->hash, k->cap);
+	k->tab[i].r = NULL;
+	for (j = (i + 1) & mask; k->tab[j].r; j = (j + 1) & mask) {
+		uint32_t h = home(k->tab[j].hash, k->cap);
 
 		/* Move tab[j] into the hole if its home is not in (i, j]. */
 		if ((i <= j) ? (h <= i || h > j) : (h <= i && h > j)) {
 			k->tab[i] = k->tab[j];
-			k->tab[j] = NULL;
+			k->tab[j].r = NULL;
 			i = j;
 		}
 	}
@@ -128,18 +191,15 @@ static void evict(quota_account *a)
 		if (!k->head)
 			k->tail = NULL;
 		unlink_rec(k, r);
-		quota__free(&a->ctx->mem, r);
+		quota__key_unused(a, r);
 	}
 }
 
 void quota__key_store(quota_account *a, quota__keyrec *r)
 {
 	quota__keys *k = &a->keys;
-	uint32_t i;
 
-	for (i = home(r->hash, k->cap); k->tab[i]; i = (i + 1) & (k->cap - 1))
-		;
-	k->tab[i] = r;
+	put(k->tab, k->cap, r->hash, r);
 	k->n++;
 	r->next = NULL;
 	if (k->tail)
@@ -172,14 +232,16 @@ int quota_account_set_key_window(quota_account *a, uint32_t max_keys,
 
 void quota__keys_free(quota_account *a)
 {
-	quota__keyrec *r = a->keys.head;
+	quota__keyrec *lists[2] = {a->keys.head, a->keys.free}, *r;
+	int i;
 
-	while (r) {
-		quota__keyrec *next = r->next;
+	for (i = 0; i < 2; i++)
+		for (r = lists[i]; r;) {
+			quota__keyrec *next = r->next;
 
-		quota__free(&a->ctx->mem, r);
-		r = next;
-	}
+			quota__free(&a->ctx->mem, r);
+			r = next;
+		}
 	quota__free(&a->ctx->mem, a->keys.tab);
 	memset(&a->keys, 0, sizeof a->keys);
 }
