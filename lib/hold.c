@@ -297,7 +297,7 @@ int quota_reserve(quota_account *a, const quota_usage *u, int64_t timeout_s,
 	quota__keyrec *rec = NULL;
 	quota__hold *h = NULL;
 	quota__plan pl;
-	int64_t deadline;
+	int64_t deadline = 0;
 	int rc;
 
 	if (hold_id)
@@ -356,14 +356,16 @@ int quota_reserve(quota_account *a, const quota_usage *u, int64_t timeout_s,
 			return QUOTA_OK;
 		}
 	}
-	if ((rc = quota__plan_usage(a, u, &pl)))
-		return fail(r, rc);
-	if (quota__add_ovf(u->at, timeout_s, &deadline) ||
-	    !quota__time_ok(deadline))
+	/* Arguments first: a bad deadline is EINVAL whatever the plan says. */
+	if (u && quota__time_ok(u->at) &&
+	    (quota__add_ovf(u->at, timeout_s, &deadline) ||
+	     !quota__time_ok(deadline)))
 		return fail(r, quota__err(a->ctx, QUOTA_EINVAL,
 					  "account '%s': hold deadline out of "
 					  "range",
 					  a->id));
+	if ((rc = quota__plan_usage(a, u, &pl)))
+		return fail(r, rc);
 	if ((rc = quota__plan_prepare(a, &pl)))
 		return fail(r, rc);
 	if (hold_reserve(a) || !(h = hold_block(a, &pl.s)))

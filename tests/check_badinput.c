@@ -24,6 +24,10 @@ typedef struct fx {
 	uint32_t sms, email, big, stopflag, capped, stoppol, huge;
 	uint32_t id_out;
 	int64_t t0, tx;
+	/* R10-R12: an open hold (key fx-r), a committed one (key fx-c), a
+	 * hold whose release fee overflows, a reversed charge (fx-rev). */
+	quota_tariff *fee;
+	uint64_t h_open, h_done, h_fee;
 } fx;
 
 static fx F;
@@ -123,6 +127,42 @@ static void fx_charge(fx *f, uint32_t cat, int64_t units, int64_t at)
 		      quota_err_name(rc), quota_errmsg(f->ctx));
 }
 
+static void fx_holds(fx *f)
+{
+	quota_usage u = {.category = f->sms, .units = 1, .at = f->t0,
+			 .key = "fx-k"};
+	quota_receipt r;
+
+	/* The clock is at tx already (2030): keep every key. */
+	ck_assert_int_eq(quota_account_set_key_window(f->a, 1000,
+						      INT64_C(400) * 366 *
+							      TU_DAY),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_charge(f->a, &u, &r), QUOTA_OK);
+	u.key = "fx-rev";
+	ck_assert_int_eq(quota_charge(f->a, &u, &r), QUOTA_OK);
+	ck_assert_int_eq(quota_reverse(f->a, "fx-rev", f->t0, &r), QUOTA_OK);
+	u.units = 2;
+	u.key = "fx-r";
+	ck_assert_int_eq(quota_reserve(f->a, &u, TU_DAY, &r, &f->h_open),
+			 QUOTA_OK);
+	u.units = 1;
+	u.key = NULL;
+	ck_assert_int_eq(quota_reserve(f->a, &u, TU_DAY, &r, &f->h_done),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_commit(f->a, f->h_done, 1, "fx-c", &r),
+			 QUOTA_OK);
+	f->fee = fx_tariff(f, "fee");
+	ck_assert_int_eq(quota_tariff_set_failure_fee(f->fee, INT64_MAX / 2),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_tariff(f->a, f->email, f->fee),
+			 QUOTA_OK);
+	u.category = f->email;
+	u.units = 3;
+	ck_assert_int_eq(quota_reserve(f->a, &u, TU_DAY, &r, &f->h_fee),
+			 QUOTA_OK);
+}
+
 static void fx_build(fx *f)
 {
 	quota_package *p = NULL;
@@ -199,6 +239,7 @@ static void fx_build(fx *f)
 	fx_charge(f, f->capped, 10, f->t0);
 	fx_charge(f, f->email, 20, f->t0 - TU_DAY);
 	fx_charge(f, f->huge, INT64_MAX - 5, f->tx);
+	fx_holds(f);
 }
 
 static void fx_free(fx *f)
@@ -335,6 +376,86 @@ static int chg_null_usage(fx *f, int quote)
 	return rc;
 }
 
+/* quota_reserve: a failed call zeroes the receipt and *hold_id. */
+static int rsv(fx *f, quota_account *a, uint32_t cat, int64_t units,
+	       int64_t at, int64_t timeout, const char *key, int with_id)
+{
+	quota_usage u = {.category = cat, .units = units, .at = at,
+			 .key = key};
+	quota_receipt r;
+	uint64_t h = 77;
+	int rc;
+
+	(void)f;
+	memset(&r, 0x6b, sizeof r);
+	rc = quota_reserve(a, &u, timeout, &r, with_id ? &h : NULL);
+	if (rc != QUOTA_OK) {
+		ck_assert_msg(tu_receipt_is_zero(&r),
+			      "receipt not zeroed on error");
+		if (with_id)
+			ck_assert_uint_eq(h, 0);
+	}
+	return rc;
+}
+
+static int rsv_null_usage(fx *f)
+{
+	quota_receipt r;
+	uint64_t h = 77;
+	int rc;
+
+	memset(&r, 0x6b, sizeof r);
+	rc = quota_reserve(f->a, NULL, 60, &r, &h);
+	if (rc != QUOTA_OK) {
+		ck_assert(tu_receipt_is_zero(&r));
+		ck_assert_uint_eq(h, 0);
+	}
+	return rc;
+}
+
+static int cmt(fx *f, quota_account *a, uint64_t h, int64_t used,
+	       const char *key)
+{
+	quota_receipt r;
+	int rc;
+
+	(void)f;
+	memset(&r, 0x6b, sizeof r);
+	rc = quota_commit(a, h, used, key, &r);
+	if (rc != QUOTA_OK)
+		ck_assert_msg(tu_receipt_is_zero(&r),
+			      "receipt not zeroed on error");
+	return rc;
+}
+
+static int rls(fx *f, quota_account *a, uint64_t h, const char *key)
+{
+	quota_receipt r;
+	int rc;
+
+	(void)f;
+	memset(&r, 0x6b, sizeof r);
+	rc = quota_release(a, h, key, &r);
+	if (rc != QUOTA_OK)
+		ck_assert_msg(tu_receipt_is_zero(&r),
+			      "receipt not zeroed on error");
+	return rc;
+}
+
+static int rev(fx *f, quota_account *a, const char *key, int64_t at)
+{
+	quota_receipt r;
+	int rc;
+
+	(void)f;
+	memset(&r, 0x6b, sizeof r);
+	rc = quota_reverse(a, key, at, &r);
+	if (rc != QUOTA_OK)
+		ck_assert_msg(tu_receipt_is_zero(&r),
+			      "receipt not zeroed on error");
+	return rc;
+}
+
 /* Getters returning int64_t: a negative result is the code. */
 static int as_code(int64_t v)
 {
@@ -384,6 +505,7 @@ static int ctx_new_with_alloc(unsigned version, int null_fn)
 #define TRUNCATED "abc\xe2\x82"
 #define ABOVE_MAX "\xf4\x90\x80\x80"
 
+#define K65 "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
 #define M_SMS QUOTA_MASK(f->sms)
 #define T0 (f->t0)
 
@@ -590,7 +712,132 @@ static int ctx_new_with_alloc(unsigned version, int null_fn)
 	X(package_get_spec_null, QUOTA_EINVAL, 0, get_spec(NULL, 1))           \
 	X(package_get_spec_null_out, QUOTA_EINVAL, 1, get_spec(f->p1, 0))      \
 	CHARGE_ROWS(X, charge, 0)                                              \
-	CHARGE_ROWS(X, quote, 1)
+	CHARGE_ROWS(X, quote, 1)                                               \
+	HOLD_ROWS(X)
+
+/* R10-R12, R21 */
+#define HOLD_ROWS(X)                                                           \
+	X(reserve_null_account, QUOTA_EINVAL, 0,                               \
+	  rsv(f, NULL, f->sms, 1, T0, 60, NULL, 1))                            \
+	X(reserve_null_usage, QUOTA_EINVAL, 1, rsv_null_usage(f))              \
+	X(reserve_null_hold_id, QUOTA_EINVAL, 1,                               \
+	  rsv(f, f->a, f->sms, 1, T0, 60, NULL, 0))                            \
+	X(reserve_timeout_zero, QUOTA_EINVAL, 1,                               \
+	  rsv(f, f->a, f->sms, 1, T0, 0, NULL, 1))                             \
+	X(reserve_timeout_negative, QUOTA_EINVAL, 1,                           \
+	  rsv(f, f->a, f->sms, 1, T0, -60, NULL, 1))                           \
+	X(reserve_deadline_overflow, QUOTA_EINVAL, 1,                          \
+	  rsv(f, f->a, f->sms, 1, T0, INT64_MAX, NULL, 1))                     \
+	X(reserve_deadline_time_max, QUOTA_EINVAL, 1,                          \
+	  rsv(f, f->a, f->sms, 1, QUOTA_TIME_MAX - 5, 5, NULL, 1))             \
+	X(reserve_deadline_overflow_under_cap, QUOTA_EINVAL, 1,                \
+	  rsv(f, f->a, f->capped, 1, T0 + TU_HOUR, INT64_MAX, NULL, 1))        \
+	X(reserve_deadline_time_max_under_stop, QUOTA_EINVAL, 1,               \
+	  rsv(f, f->a, f->stoppol, 1, T0, QUOTA_TIME_MAX - T0, NULL, 1))      \
+	X(reserve_unknown_category, QUOTA_ENOTFOUND, 1,                        \
+	  rsv(f, f->a, 7, 1, T0, 60, NULL, 1))                                 \
+	X(reserve_zero_units, QUOTA_EINVAL, 1,                                 \
+	  rsv(f, f->a, f->sms, 0, T0, 60, NULL, 1))                            \
+	X(reserve_time_before_min, QUOTA_EINVAL, 1,                            \
+	  rsv(f, f->a, f->sms, 1, QUOTA_TIME_MIN - 1, 60, NULL, 1))            \
+	X(reserve_key_65_bytes, QUOTA_EINVAL, 1,                               \
+	  rsv(f, f->a, f->sms, 1, T0, 60, K65, 1))                             \
+	X(reserve_key_empty, QUOTA_EINVAL, 1,                                  \
+	  rsv(f, f->a, f->sms, 1, T0, 60, "", 1))                              \
+	X(reserve_key_bad_utf8, QUOTA_EENCODING, 1,                            \
+	  rsv(f, f->a, f->sms, 1, T0, 60, OVERLONG, 1))                        \
+	X(reserve_key_other_timeout, QUOTA_EKEYCONFLICT, 1,                    \
+	  rsv(f, f->a, f->sms, 2, T0, 61, "fx-r", 1))                          \
+	X(reserve_key_of_a_charge, QUOTA_EKEYCONFLICT, 1,                      \
+	  rsv(f, f->a, f->sms, 1, T0, 60, "fx-k", 1))                          \
+	X(reserve_cap_reached, QUOTA_ECAP, 1,                                  \
+	  rsv(f, f->a, f->capped, 1, T0 + TU_HOUR, 60, NULL, 1))               \
+	X(reserve_stop_policy, QUOTA_EEXHAUSTED, 1,                            \
+	  rsv(f, f->a, f->stoppol, 1, T0, 60, NULL, 1))                        \
+	X(reserve_stop_flag_package, QUOTA_EEXHAUSTED, 1,                      \
+	  rsv(f, f->a, f->stopflag, 6, T0, 60, NULL, 1))                       \
+	X(reserve_cost_overflow, QUOTA_EOVERFLOW, 1,                           \
+	  rsv(f, f->a, f->big, 3, T0, 60, NULL, 1))                            \
+	X(commit_null_account, QUOTA_EINVAL, 0, cmt(f, NULL, 1, 1, NULL))      \
+	X(commit_hold_zero, QUOTA_ENOTFOUND, 1, cmt(f, f->a, 0, 1, NULL))      \
+	X(commit_hold_never_issued, QUOTA_ENOTFOUND, 1,                        \
+	  cmt(f, f->a, 99, 1, NULL))                                           \
+	X(commit_committed_hold, QUOTA_ERESOLVED, 1,                           \
+	  cmt(f, f->a, f->h_done, 1, NULL))                                    \
+	X(commit_negative_units, QUOTA_EINVAL, 1,                              \
+	  cmt(f, f->a, f->h_open, -1, NULL))                                   \
+	X(commit_more_than_held, QUOTA_EINVAL, 1,                              \
+	  cmt(f, f->a, f->h_open, 3, NULL))                                    \
+	X(commit_key_65_bytes, QUOTA_EINVAL, 1,                                \
+	  cmt(f, f->a, f->h_open, 1, K65))                                     \
+	X(commit_key_bad_utf8, QUOTA_EENCODING, 1,                             \
+	  cmt(f, f->a, f->h_open, 1, TRUNCATED))                               \
+	X(commit_key_of_a_charge, QUOTA_EKEYCONFLICT, 1,                       \
+	  cmt(f, f->a, f->h_open, 1, "fx-k"))                                  \
+	X(commit_key_other_units, QUOTA_EKEYCONFLICT, 1,                       \
+	  cmt(f, f->a, f->h_done, 0, "fx-c"))                                  \
+	X(release_null_account, QUOTA_EINVAL, 0, rls(f, NULL, 1, NULL))        \
+	X(release_hold_zero, QUOTA_ENOTFOUND, 1, rls(f, f->a, 0, NULL))        \
+	X(release_hold_never_issued, QUOTA_ENOTFOUND, 1,                       \
+	  rls(f, f->a, 1000, NULL))                                            \
+	X(release_committed_hold, QUOTA_ERESOLVED, 1,                          \
+	  rls(f, f->a, f->h_done, NULL))                                       \
+	X(release_key_empty, QUOTA_EINVAL, 1, rls(f, f->a, f->h_open, ""))     \
+	X(release_key_bad_utf8, QUOTA_EENCODING, 1,                            \
+	  rls(f, f->a, f->h_open, ABOVE_MAX))                                  \
+	X(release_key_of_a_commit, QUOTA_EKEYCONFLICT, 1,                      \
+	  rls(f, f->a, f->h_open, "fx-c"))                                     \
+	X(release_fee_overflow, QUOTA_EOVERFLOW, 1,                            \
+	  rls(f, f->a, f->h_fee, NULL))                                        \
+	X(reverse_null_account, QUOTA_EINVAL, 0, rev(f, NULL, "fx-k", T0))     \
+	X(reverse_null_key, QUOTA_EINVAL, 1, rev(f, f->a, NULL, T0))           \
+	X(reverse_empty_key, QUOTA_EINVAL, 1, rev(f, f->a, "", T0))            \
+	X(reverse_key_65_bytes, QUOTA_EINVAL, 1, rev(f, f->a, K65, T0))        \
+	X(reverse_key_bad_utf8, QUOTA_EENCODING, 1, rev(f, f->a, BAD_UTF8, T0)) \
+	X(reverse_unknown_key, QUOTA_ENOTFOUND, 1, rev(f, f->a, "nope", T0))   \
+	X(reverse_key_of_a_reserve, QUOTA_EINVAL, 1, rev(f, f->a, "fx-r", T0)) \
+	X(reverse_twice, QUOTA_EREVERSED, 1, rev(f, f->a, "fx-rev", T0))       \
+	X(reverse_time_max, QUOTA_EINVAL, 1,                                   \
+	  rev(f, f->a, "fx-k", QUOTA_TIME_MAX))                                \
+	X(reverse_time_before_min, QUOTA_EINVAL, 1,                            \
+	  rev(f, f->a, "fx-c", QUOTA_TIME_MIN - 1))                            \
+	X(tick_null_account, QUOTA_EINVAL, 0,                                  \
+	  as_code(quota_account_tick(NULL, T0)))                               \
+	X(tick_time_max, QUOTA_EINVAL, 1,                                      \
+	  as_code(quota_account_tick(f->a, QUOTA_TIME_MAX)))                   \
+	X(tick_before_min, QUOTA_EINVAL, 1,                                    \
+	  as_code(quota_account_tick(f->a, QUOTA_TIME_MIN - 1)))               \
+	X(ctx_tick_null, QUOTA_EINVAL, 0, as_code(quota_ctx_tick(NULL, T0)))   \
+	X(ctx_tick_never, QUOTA_EINVAL, 1,                                     \
+	  as_code(quota_ctx_tick(f->ctx, QUOTA_NEVER)))                        \
+	X(key_window_null, QUOTA_EINVAL, 0,                                    \
+	  quota_account_set_key_window(NULL, 5, 5))                            \
+	X(key_window_zero_keys, QUOTA_EINVAL, 1,                               \
+	  quota_account_set_key_window(f->a, 0, 5))                            \
+	X(key_window_zero_age, QUOTA_EINVAL, 1,                                \
+	  quota_account_set_key_window(f->a, 5, 0))                            \
+	X(key_window_negative_age, QUOTA_EINVAL, 1,                            \
+	  quota_account_set_key_window(f->a, 5, INT64_MIN))                    \
+	X(failure_fee_null, QUOTA_EINVAL, 0,                                   \
+	  quota_tariff_set_failure_fee(NULL, 5))                               \
+	X(failure_fee_negative, QUOTA_EINVAL, 1,                               \
+	  quota_tariff_set_failure_fee(f->grad, -1))                           \
+	X(event_hook_null_ctx, QUOTA_EINVAL, 0,                                \
+	  quota_ctx_set_event_hook(NULL, NULL, NULL))                          \
+	X(alert_null_account, QUOTA_EINVAL, 0,                                 \
+	  quota_account_add_alert(NULL, 0, 5, QUOTA_ALERT_UNITS))              \
+	X(alert_unknown_category, QUOTA_ENOTFOUND, 1,                          \
+	  quota_account_add_alert(f->a, 7, 5, QUOTA_ALERT_UNITS))              \
+	X(alert_negative_level, QUOTA_EINVAL, 1,                               \
+	  quota_account_add_alert(f->a, f->sms, -1, QUOTA_ALERT_UNITS))        \
+	X(alert_percent_over_100, QUOTA_EINVAL, 1,                             \
+	  quota_account_add_alert(f->a, f->sms, 101, QUOTA_ALERT_PERCENT))     \
+	X(alert_unit_2, QUOTA_EINVAL, 1,                                       \
+	  quota_account_add_alert(f->a, f->sms, 5, 2))                         \
+	X(expiry_warning_null, QUOTA_EINVAL, 0,                                \
+	  quota_account_set_expiry_warning(NULL, 5))                           \
+	X(expiry_warning_negative, QUOTA_EINVAL, 1,                            \
+	  quota_account_set_expiry_warning(f->a, -1))
 
 #define CHARGE_ROWS(X, fn, q)                                                  \
 	X(fn##_null_account, QUOTA_EINVAL, 0,                                  \
@@ -613,7 +860,16 @@ static int ctx_new_with_alloc(unsigned version, int null_fn)
 	  chg(f, q, f->a, f->sms, 1, INT64_MIN, NULL))                         \
 	X(fn##_time_never, QUOTA_EINVAL, 1,                                    \
 	  chg(f, q, f->a, f->sms, 1, QUOTA_NEVER, NULL))                       \
-	X(fn##_key_given, QUOTA_EINVAL, 1, chg(f, q, f->a, f->sms, 1, T0, "k1")) \
+	X(fn##_key_65_bytes, QUOTA_EINVAL, 1,                                  \
+	  chg(f, q, f->a, f->sms, 1, T0, K65))                                 \
+	X(fn##_key_bad_utf8, QUOTA_EENCODING, 1,                               \
+	  chg(f, q, f->a, f->sms, 1, T0, BAD_UTF8))                            \
+	X(fn##_key_surrogate, QUOTA_EENCODING, 1,                              \
+	  chg(f, q, f->a, f->sms, 1, T0, SURROGATE))                           \
+	X(fn##_key_other_units, QUOTA_EKEYCONFLICT, 1,                         \
+	  chg(f, q, f->a, f->sms, 2, T0, "fx-k"))                              \
+	X(fn##_key_of_a_reserve, QUOTA_EKEYCONFLICT, 1,                        \
+	  chg(f, q, f->a, f->sms, 2, T0, "fx-r"))                              \
 	X(fn##_empty_key_given, QUOTA_EINVAL, 1,                               \
 	  chg(f, q, f->a, f->sms, 1, T0, ""))                                  \
 	X(fn##_cap_reached, QUOTA_ECAP, 1,                                     \
@@ -776,11 +1032,11 @@ START_TEST(test_strerror_and_names)
 		QUOTA_ERRNO_MAP(CODE_ENT)
 #undef CODE_ENT
 	};
-	static const int unknown[] = {-13, -14, -100, 1, 42, INT32_MIN,
+	static const int unknown[] = {-16, -17, -100, 1, 42, INT32_MIN,
 				      INT32_MAX};
 	size_t i, j;
 
-	ck_assert_uint_eq(sizeof codes / sizeof codes[0], 13);
+	ck_assert_uint_eq(sizeof codes / sizeof codes[0], 16);
 	for (i = 0; i < sizeof codes / sizeof codes[0]; i++) {
 		const char *s = quota_strerror(codes[i].code);
 		const char *n = quota_err_name(codes[i].code);
@@ -795,6 +1051,10 @@ START_TEST(test_strerror_and_names)
 	}
 	ck_assert_str_eq(quota_err_name(QUOTA_EENCODING), "QUOTA_EENCODING");
 	ck_assert_str_eq(quota_err_name(QUOTA_ECAP), "QUOTA_ECAP");
+	ck_assert_str_eq(quota_err_name(QUOTA_ERESOLVED), "QUOTA_ERESOLVED");
+	ck_assert_str_eq(quota_err_name(QUOTA_EKEYCONFLICT),
+			 "QUOTA_EKEYCONFLICT");
+	ck_assert_str_eq(quota_err_name(QUOTA_EREVERSED), "QUOTA_EREVERSED");
 	for (i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
 		const char *s = quota_strerror(unknown[i]);
 

@@ -15,6 +15,14 @@
  *     stops at the first QUOTA_ENOMEM (state unchanged).
  *
  * Either way quota_ctx_free() must then leave zero live blocks.
+ *
+ * Issue 4: the scenario also makes keyed charges and their replays,
+ * reservations (keyed or not) committed in part, released (with a failure
+ * fee) or left to time out, account and context ticks, reversals, small
+ * key windows (keys forgotten), an event hook (failing every third event),
+ * low-quota alerts and expiry warnings.  A call that fails with
+ * QUOTA_ENOMEM stores no key (its retry is not a replay), takes no hold id
+ * and delivers no event: the run's events equal the fault-free run's.
  */
 #include <check.h>
 
@@ -44,6 +52,8 @@ typedef struct run {
 	int step;
 	int enomem;
 	int aborted;
+	uint64_t hold[NACC]; /* the account's last hold */
+	long events, hook_failed;
 } run;
 
 /* What the reference run (no faults) did at every step. */
@@ -52,6 +62,7 @@ static quota_receipt ref_receipt[MAXSTEPS];
 /* Package ids of its receipt lines, copied: the run's packages are gone. */
 static char ref_ids[MAXSTEPS][QUOTA_RECEIPT_LINES][32];
 static int ref_nsteps;
+static long ref_events, ref_hook_failed;
 
 static const char *const cat_names[NCAT] = {
 	"sms.verify", "sms.notify", "sms.marketing", "email", "rich.click"};
@@ -137,7 +148,11 @@ static void receipt_assert_eq(const quota_receipt *x, const quota_receipt *y,
 			      x->payg_cost_micros == y->payg_cost_micros &&
 			      x->category == y->category && x->at == y->at &&
 			      x->nlines == y->nlines &&
-			      x->lines_total == y->lines_total,
+			      x->lines_total == y->lines_total &&
+			      x->kind == y->kind && x->replayed == y->replayed &&
+			      x->hold_id == y->hold_id &&
+			      x->fee_micros == y->fee_micros &&
+			      x->forfeited_units == y->forfeited_units,
 		      "step %d: receipt totals differ from the fault-free run",
 		      step);
 	for (i = 0; i < x->nlines && i < QUOTA_RECEIPT_LINES; i++) {
@@ -245,6 +260,53 @@ static int charge(quota_account *a, uint32_t cat, int64_t units, int64_t at,
 	return quote ? quota_quote(a, &u, rcpt) : quota_charge(a, &u, rcpt);
 }
 
+static int charge_k(quota_account *a, uint32_t cat, int64_t units, int64_t at,
+		    const char *key, quota_receipt *rcpt)
+{
+	quota_usage u = {.category = cat, .units = units, .at = at,
+			 .key = key};
+
+	return quota_charge(a, &u, rcpt);
+}
+
+static int reserve_k(run *r, int i, uint32_t cat, int64_t units, int64_t at,
+		     int64_t timeout, const char *key, quota_receipt *rcpt)
+{
+	quota_usage u = {.category = cat, .units = units, .at = at,
+			 .key = key};
+	uint64_t h = 99;
+	int rc = quota_reserve(r->acc[i], &u, timeout, rcpt, &h);
+
+	if (rc == QUOTA_OK)
+		r->hold[i] = h;
+	else
+		ck_assert_uint_eq(h, 0);
+	return rc;
+}
+
+/* quota_account_tick / quota_ctx_tick as an int code or count. */
+static int tick(run *r, int i, int64_t now)
+{
+	int64_t n = i < 0 ? quota_ctx_tick(r->ctx, now)
+			  : quota_account_tick(r->acc[i], now);
+
+	ck_assert_int_lt(n, 1000);
+	return (int)n;
+}
+
+static int hook(const quota_event *e, void *ud)
+{
+	run *r = ud;
+
+	ck_assert_ptr_nonnull(e);
+	r->events++;
+	if (r->events % 3 == 0) {
+		r->hook_failed++;
+		return 1;
+	}
+	return 0;
+}
+
 static int add_package(quota_account *a, const char *id, uint64_t mask,
 		       int64_t units, int64_t eff, int64_t exp, uint32_t flags,
 		       int32_t prio)
@@ -298,6 +360,66 @@ static int notfound_package(const quota_account *a, const char *id)
 
 /* ------------------------------------------------------------ scenario */
 
+/* R10-R12 calls of account i on day d at `at`. */
+static void hold_steps(run *r, int i, int d, int64_t at)
+{
+	quota_account *a = r->acc[i];
+	char key[32], rkey[32], ckey[32];
+
+	snprintf(key, sizeof key, "ch-%d-%d", d, i);
+	snprintf(rkey, sizeof rkey, "rs-%d-%d", d, i);
+	snprintf(ckey, sizeof ckey, "cm-%d-%d", d, i);
+	/* A keyed charge and its replay (a sms.notify, and a click). */
+	STEP(r, i, at, 1,
+	     charge_k(a, r->cat[1], 5 + d % 7, at + 5, key, &rcpt_), NOCHECK);
+	STEP(r, i, at, 1,
+	     charge_k(a, r->cat[1], 5 + d % 7, at + 5, key, &rcpt_), NOCHECK);
+	STEP(r, i, at, 1,
+	     charge_k(a, r->cat[4], 2, at + 6, ckey, &rcpt_), NOCHECK);
+	/* A reservation, keyed every other day, and its replay. */
+	STEP(r, i, at, 1,
+	     reserve_k(r, i, r->cat[d % 2 ? 0 : 3], 3 + d % 4, at + 7,
+		       TU_HOUR, d % 2 ? rkey : NULL, &rcpt_),
+	     NOCHECK);
+	if (d % 2)
+		STEP(r, i, at, 1,
+		     reserve_k(r, i, r->cat[0], 3 + d % 4, at + 7, TU_HOUR,
+			       rkey, &rcpt_),
+		     NOCHECK);
+	switch (d % 4) {
+	case 0: /* delivered in part */
+		STEP(r, i, at, 1,
+		     quota_commit(a, r->hold[i], 1 + d % 3, d % 8 ? NULL : rkey,
+				  &rcpt_),
+		     NOCHECK);
+		break;
+	case 1: /* failed: the failure fee */
+		STEP(r, i, at, 1, quota_release(a, r->hold[i], NULL, &rcpt_),
+		     NOCHECK);
+		break;
+	case 2: /* delivered whole, keyed: later reversed */
+		snprintf(ckey, sizeof ckey, "cm2-%d-%d", d, i);
+		STEP(r, i, at, 1,
+		     quota_commit(a, r->hold[i], 3 + d % 4, ckey, &rcpt_),
+		     NOCHECK);
+		STEP(r, i, at, 1, quota_reverse(a, ckey, at + 60, &rcpt_),
+		     NOCHECK);
+		break;
+	default: /* no report: the tick releases it */
+		break;
+	}
+	STEP(r, i, at, 0, tick(r, i, at + 2 * TU_HOUR), NOCHECK);
+	/* A late failure report on the keyed charge, some days. */
+	if (d % 3 == 0)
+		STEP(r, i, at, 1, quota_reverse(a, key, at + 3 * TU_DAY, &rcpt_),
+		     NOCHECK);
+	if (d % 9 == 4)
+		STEP(r, i, at, 0,
+		     quota_account_set_key_window(a, 2 + (uint32_t)(d % 3),
+						  10 * TU_DAY),
+		     NOCHECK);
+}
+
 static void scenario(run *r, int days)
 {
 	int i, k, d;
@@ -307,6 +429,7 @@ static void scenario(run *r, int days)
 		ck_assert_ptr_null(r->ctx);
 		ck_assert_int_eq(r->al.live_blocks, 0);
 	});
+	STEP(r, -1, 0, 0, quota_ctx_set_event_hook(r->ctx, hook, r), NOCHECK);
 	for (i = 0; i < NCAT; i++)
 		STEP(r, -1, 0, 0,
 		     quota_category_add(r->ctx, cat_names[i], &r->cat[i]),
@@ -342,6 +465,8 @@ static void scenario(run *r, int days)
 		STEP(r, -1, 0, 0,
 		     quota_tariff_add_tier(r->tar[2], 100 * (k + 1), 1000 - 40 * k),
 		     NOCHECK);
+	STEP(r, -1, 0, 0, quota_tariff_set_failure_fee(r->tar[0], 150),
+	     NOCHECK);
 
 	for (i = 0; i < NACC; i++) {
 		quota_account *a = NULL;
@@ -374,6 +499,25 @@ static void scenario(run *r, int days)
 			STEP(r, i, T_REF, 0,
 			     quota_account_set_overage(a, r->cat[2],
 						       QUOTA_OVERAGE_STOP),
+			     NOCHECK);
+		/* R11 windows: small ones forget keys by count and age. */
+		if (i % 3 == 1)
+			STEP(r, i, T_REF, 0,
+			     quota_account_set_key_window(a, 4, 30 * TU_DAY),
+			     NOCHECK);
+		else if (i % 3 == 2)
+			STEP(r, i, T_REF, 0,
+			     quota_account_set_key_window(a, 1000, 3 * TU_DAY),
+			     NOCHECK);
+		/* R21 */
+		STEP(r, i, T_REF, 0,
+		     quota_account_set_expiry_warning(a, 2 * TU_DAY), NOCHECK);
+		for (k = 0; k < 3; k++)
+			STEP(r, i, T_REF, 0,
+			     quota_account_add_alert(a, r->cat[k % 2],
+						     k == 2 ? 50 : 10 + 10 * k,
+						     k == 1 ? QUOTA_ALERT_UNITS
+							    : QUOTA_ALERT_PERCENT),
 			     NOCHECK);
 		/* acme gets many packages so its table grows several times */
 		for (k = 0; k < (i == 0 ? 12 : 2 + i); k++) {
@@ -431,7 +575,13 @@ static void scenario(run *r, int days)
 				STEP(r, i, late, 1,
 				     charge(a, r->cat[1], 25, late, 0, &rcpt_),
 				     NOCHECK);
+			hold_steps(r, i, d, at);
+			if (r->aborted) /* STEP returned from hold_steps */
+				return;
 		}
+		if (d % 6 == 5)
+			STEP(r, -1, 0, 0, tick(r, -1, base + 30 * TU_HOUR),
+			     NOCHECK);
 	}
 }
 
@@ -450,9 +600,18 @@ static long run_once(run *r, int mode, long n, int days)
 	scenario(r, days);
 	if (mode == MODE_REF) {
 		ref_nsteps = r->step;
+		ref_events = r->events;
+		ref_hook_failed = r->hook_failed;
+		ck_assert_uint_eq(quota_ctx_hook_failures(r->ctx),
+				  (uint64_t)r->hook_failed);
 		world_take(r, &w_ref_end, -1, 0);
 	} else if (!r->aborted) {
 		ck_assert_int_eq(r->step, ref_nsteps);
+		ck_assert_msg(r->events == ref_events,
+			      "N=%ld: %ld events, fault-free run %ld", n,
+			      r->events, ref_events);
+		ck_assert_uint_eq(quota_ctx_hook_failures(r->ctx),
+				  (uint64_t)ref_hook_failed);
 		tu_alloc_disarm(&r->al);
 		world_take(r, &w_end, -1, 0);
 		world_assert_eq(r, &w_ref_end, &w_end);
@@ -530,14 +689,22 @@ START_TEST(test_fault_free_run_no_leak)
 	for (i = 0; i < ref_nsteps; i++)
 		if (ref_rc[i] <= 0 && ref_rc[i] > -16)
 			count[-ref_rc[i]]++;
+		else if (ref_rc[i] > 0) /* ticks: holds released */
+			count[0]++;
 	fprintf(stderr,
 		"check_faults: scenario of %d steps: %ld ok, %ld ECAP, "
-		"%ld EEXHAUSTED\n",
+		"%ld EEXHAUSTED, %ld ENOTFOUND, %ld ERESOLVED; %ld events "
+		"(%ld hook failures)\n",
 		ref_nsteps, count[0], count[-QUOTA_ECAP],
-		count[-QUOTA_EEXHAUSTED]);
+		count[-QUOTA_EEXHAUSTED], count[-QUOTA_ENOTFOUND],
+		count[-QUOTA_ERESOLVED], ref_events, ref_hook_failed);
 	ck_assert_int_eq(count[0] + count[-QUOTA_ECAP] +
-				 count[-QUOTA_EEXHAUSTED],
+				 count[-QUOTA_EEXHAUSTED] +
+				 count[-QUOTA_ENOTFOUND] +
+				 count[-QUOTA_ERESOLVED],
 			 ref_nsteps);
+	ck_assert_int_gt(count[0], ref_nsteps * 3 / 4);
+	ck_assert_int_gt(ref_events, 0);
 	ck_assert_int_eq(R.enomem, 0);
 	ck_assert_int_eq(R.al.failures, 0);
 	ck_assert_int_gt((long)R.al.peak_bytes, 0);

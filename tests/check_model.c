@@ -10,6 +10,25 @@
  * observable state must equal the model's; units and package quota are
  * conserved.
  *
+ * Issue 4 (/tmp/semantics4.md): reservations, commits with random
+ * units_used, releases (failure fees), reversals, ticks (hold timeouts),
+ * idempotency keys drawn from a small pool per account so that replays and
+ * conflicts (same and other parameters, across operations) are frequent,
+ * random key windows; an event hook that sometimes fails.  For every
+ * package at every step: units bought = used (charged or committed,
+ * forfeited reversals included) + held + remaining.
+ *
+ * Assumptions where the spec is silent: commit/release/reversal receipts
+ * carry the hold's (original's) category and usage time; a reversal
+ * receipt has hold_id 0 (also of a commit); the key window's "newest time
+ * seen" is the newest key time (a tick or an unkeyed charge does not age
+ * keys); errors are checked in the order argument validation, key
+ * (replay/conflict), hold (ENOTFOUND, ERESOLVED, units_used > held), plan.
+ * Runs with _i == NRUNS - 1 also store keys older than the newest key time
+ * (late reports); the window is a queue, so such a key is forgotten by age
+ * only once every key stored before it is gone (see check_holds.c
+ * test_r11_window_is_a_queue).
+ *
  *   QUOTA_TEST_SEED=n   replay a seed (printed at the start of each run)
  *   QUOTA_TEST_QUICK=1  ~10x fewer steps (valgrind)
  */
@@ -43,6 +62,7 @@ typedef struct mtariff {
 	int free_period; /* 0: set_free never called */
 	int64_t free_units;
 	int64_t daily_limit;
+	int64_t fee; /* failure fee per unit (R10) */
 } mtariff;
 
 typedef struct mpkg {
@@ -52,8 +72,47 @@ typedef struct mpkg {
 	int64_t units, remaining, eff, exp;
 	uint32_t flags;
 	int32_t prio;
-	int64_t drawn; /* units drawn, summed from the engine's receipts */
+	int64_t used; /* charged or committed (forfeited reversals too) */
+	int64_t held; /* in open holds */
 } mpkg;
+
+/* A receipt as the model expects it (packages by index). */
+#define MAXLINES (1 + MAXPK + MAXTIER)
+typedef struct mline {
+	int32_t source;
+	int pk;
+	uint32_t tier;
+	int64_t units, price;
+} mline;
+
+typedef struct mrcpt {
+	int kind;
+	uint32_t cat;
+	int64_t at, units, f, p, q, cost, fee, forfeited;
+	uint64_t hold_id;
+	int n;
+	mline l[MAXLINES];
+} mrcpt;
+
+typedef struct mhold {
+	int open;
+	int64_t deadline;
+	mrcpt r; /* what the reserve took */
+} mhold;
+
+enum { OP_CHARGE = 1, OP_RESERVE, OP_COMMIT, OP_RELEASE };
+
+typedef struct mkey {
+	char key[80]; /* <= QUOTA_KEY_MAX bytes when stored */
+	int op;
+	uint32_t cat;
+	int64_t units, at, timeout; /* charge, reserve */
+	uint64_t hold;              /* commit, release */
+	int64_t used;               /* commit */
+	int64_t time;               /* for the window */
+	int reversed;
+	mrcpt *r; /* the original receipt */
+} mkey;
 
 typedef struct mrec {
 	uint32_t cat;
@@ -72,6 +131,15 @@ typedef struct macct {
 	int64_t cap[MAXCAT + 1][2];  /* [cat | MAXCAT=ALL][DAY, MONTH]; -1 */
 	int overage[MAXCAT];
 	int pkseq;
+	/* R10-R12 */
+	int64_t clock; /* account clock; INT64_MIN: before every time */
+	mhold **holds; /* hold id i + 1 */
+	size_t nholds, capholds;
+	mkey *keys; /* in the order stored */
+	size_t nkeys, capkeys;
+	uint32_t max_keys;
+	int64_t max_age;
+	int64_t newest; /* newest key time; INT64_MIN: none */
 } macct;
 
 typedef struct model {
@@ -103,7 +171,19 @@ static uint64_t g_seed;
 static struct {
 	long rc[16];
 	long free, pkg, payg, multi_pkg, multi_tier, truncated, late;
+	long reserve, commit, partial, release, fee, tick_released, reverse,
+		forfeited, replay, conflict, forgotten, events;
 } g_stat;
+/* This run also stores late keys (see the header comment). */
+static int g_late_keys;
+static long g_key_seq;
+/* The event hook: delivered, and how many returned non-zero. */
+static struct {
+	long n, failed;
+	tu_rng r;
+	const void *accts[MAXACC];
+	int nacc;
+} g_hook;
 static int g_step;
 static char g_op[256];
 
@@ -220,13 +300,13 @@ static void m_plan(const model *M, const macct *m, uint32_t cat,
 	int i, k, stop;
 
 	memset(pl, 0, sizeof *pl);
+	(void)key; /* keys are handled by the callers (R11) */
 	/* 1. validate */
 	if (cat >= M->ncat) {
 		pl->rc = QUOTA_ENOTFOUND;
 		return;
 	}
-	if (units <= 0 || at < QUOTA_TIME_MIN || at >= QUOTA_TIME_MAX ||
-	    key) {
+	if (units <= 0 || at < QUOTA_TIME_MIN || at >= QUOTA_TIME_MAX) {
 		pl->rc = QUOTA_EINVAL;
 		return;
 	}
@@ -348,14 +428,9 @@ static void m_plan(const model *M, const macct *m, uint32_t cat,
 	}
 }
 
-/* Step 8, on the model. */
-static void m_apply(macct *m, uint32_t cat, int64_t units, int64_t at,
-		    const mplan *pl)
+static void m_record(macct *m, uint32_t cat, int64_t at, int64_t units,
+		     int64_t free_units)
 {
-	int i;
-
-	for (i = 0; i < pl->ndraw; i++)
-		m->pk[pl->draw[i]].remaining -= pl->draw_units[i];
 	if (m->nrec == m->caprec) {
 		m->caprec = m->caprec ? 2 * m->caprec : 256;
 		m->rec = realloc(m->rec, m->caprec * sizeof *m->rec);
@@ -365,51 +440,138 @@ static void m_apply(macct *m, uint32_t cat, int64_t units, int64_t at,
 	m->rec[m->nrec].day = tu_day_index(at, m->off);
 	m->rec[m->nrec].month = tu_month_index(at, m->off);
 	m->rec[m->nrec].units = units;
-	m->rec[m->nrec].free = pl->f;
+	m->rec[m->nrec].free = free_units;
 	m->nrec++;
+}
+
+/* Step 8, on the model; a hold's draws count as held. */
+static void m_apply(macct *m, uint32_t cat, int64_t units, int64_t at,
+		    const mplan *pl, int hold)
+{
+	int i;
+
+	for (i = 0; i < pl->ndraw; i++) {
+		m->pk[pl->draw[i]].remaining -= pl->draw_units[i];
+		if (hold)
+			m->pk[pl->draw[i]].held += pl->draw_units[i];
+		else
+			m->pk[pl->draw[i]].used += pl->draw_units[i];
+	}
+	m_record(m, cat, at, units, pl->f);
 }
 
 /* -------------------------------------------------------------- checks */
 
-/* The engine's receipt must be exactly the model's. */
-static void check_receipt(const macct *m, uint32_t cat, int64_t units,
-			  int64_t at, const mplan *pl, const quota_receipt *r)
+/* The receipt a charge, quote or reserve gives for plan pl. */
+static void m_rcpt_plan(const mplan *pl, int kind, uint32_t cat,
+			int64_t units, int64_t at, uint64_t hid, mrcpt *w)
 {
-	uint32_t total, n = 0, i;
-	quota_receipt_line want[1 + MAXPK + MAXTIER];
+	int i;
 
-	MCHECK(r->units == units && r->free_units == pl->f &&
-		       r->package_units == pl->p && r->payg_units == pl->q &&
-		       r->payg_cost_micros == pl->cost,
+	memset(w, 0, sizeof *w);
+	w->kind = kind;
+	w->cat = cat;
+	w->at = at;
+	w->units = units;
+	w->f = pl->f;
+	w->p = pl->p;
+	w->q = pl->q;
+	w->cost = pl->cost;
+	w->hold_id = hid;
+	if (pl->f > 0) {
+		w->l[w->n].source = QUOTA_SOURCE_FREE;
+		w->l[w->n++].units = pl->f;
+	}
+	for (i = 0; i < pl->ndraw; i++) {
+		w->l[w->n].source = QUOTA_SOURCE_PACKAGE;
+		w->l[w->n].pk = pl->draw[i];
+		w->l[w->n++].units = pl->draw_units[i];
+	}
+	for (i = 0; i < pl->npayg; i++) {
+		w->l[w->n].source = QUOTA_SOURCE_PAYG;
+		w->l[w->n].tier = pl->tier[i];
+		w->l[w->n].units = pl->payg_units[i];
+		w->l[w->n++].price = pl->payg_price[i];
+	}
+}
+
+/* Recompute the totals of a receipt from its lines (dropping empty
+ * lines). */
+static void m_rcpt_totals(mrcpt *w)
+{
+	int i, n = 0;
+
+	w->units = w->f = w->p = w->q = w->cost = 0;
+	for (i = 0; i < w->n; i++) {
+		if (w->l[i].units == 0)
+			continue;
+		w->l[n++] = w->l[i];
+		w->units += w->l[i].units;
+		if (w->l[i].source == QUOTA_SOURCE_FREE)
+			w->f += w->l[i].units;
+		else if (w->l[i].source == QUOTA_SOURCE_PACKAGE)
+			w->p += w->l[i].units;
+		else {
+			w->q += w->l[i].units;
+			w->cost += w->l[i].units * w->l[i].price;
+		}
+	}
+	w->n = n;
+}
+
+/*
+ * Split a hold for a commit of `used` units: the rest is returned from the
+ * last line back (pay-as-you-go highest tier first, packages in reverse
+ * draw order, then free).  stay / ret: what stays charged / goes back.
+ */
+static void m_split(const mrcpt *h, int64_t used, mrcpt *stay, mrcpt *ret)
+{
+	int64_t left = h->units - used;
+	int i;
+
+	*stay = *h;
+	*ret = *h;
+	for (i = h->n - 1; i >= 0; i--) {
+		int64_t take = left < h->l[i].units ? left : h->l[i].units;
+
+		ret->l[i].units = take;
+		stay->l[i].units = h->l[i].units - take;
+		left -= take;
+	}
+	m_rcpt_totals(stay);
+	m_rcpt_totals(ret);
+}
+
+/* The engine's receipt must be exactly the model's. */
+static void check_mrcpt(const macct *m, const mrcpt *w, int replayed,
+			const quota_receipt *r)
+{
+	uint32_t total = (uint32_t)w->n, i;
+
+	MCHECK(r->kind == w->kind && r->replayed == replayed &&
+		       r->hold_id == w->hold_id && r->fee_micros == w->fee &&
+		       r->forfeited_units == w->forfeited,
+	       "kind %d replayed %d hold %llu fee %lld forfeited %lld; want "
+	       "%d %d %llu %lld %lld",
+	       r->kind, r->replayed, (unsigned long long)r->hold_id,
+	       (long long)r->fee_micros, (long long)r->forfeited_units,
+	       w->kind, replayed, (unsigned long long)w->hold_id,
+	       (long long)w->fee, (long long)w->forfeited);
+	MCHECK(r->units == w->units && r->free_units == w->f &&
+		       r->package_units == w->p && r->payg_units == w->q &&
+		       r->payg_cost_micros == w->cost,
 	       "totals: got units %lld free %lld pkg %lld payg %lld cost "
 	       "%lld; want %lld %lld %lld %lld %lld",
 	       (long long)r->units, (long long)r->free_units,
 	       (long long)r->package_units, (long long)r->payg_units,
-	       (long long)r->payg_cost_micros, (long long)units,
-	       (long long)pl->f, (long long)pl->p, (long long)pl->q,
-	       (long long)pl->cost);
+	       (long long)r->payg_cost_micros, (long long)w->units,
+	       (long long)w->f, (long long)w->p, (long long)w->q,
+	       (long long)w->cost);
 	MCHECK(r->units == r->free_units + r->package_units + r->payg_units,
 	       "units not conserved in receipt");
-	MCHECK(r->category == cat && r->at == at, "receipt category/at");
-	memset(want, 0, sizeof want);
-	if (pl->f > 0) {
-		want[n].source = QUOTA_SOURCE_FREE;
-		want[n++].units = pl->f;
-	}
-	for (i = 0; i < (uint32_t)pl->ndraw; i++) {
-		want[n].source = QUOTA_SOURCE_PACKAGE;
-		want[n].package = m->pk[pl->draw[i]].p;
-		want[n].package_id = m->pk[pl->draw[i]].id;
-		want[n++].units = pl->draw_units[i];
-	}
-	for (i = 0; i < (uint32_t)pl->npayg; i++) {
-		want[n].source = QUOTA_SOURCE_PAYG;
-		want[n].tier = pl->tier[i];
-		want[n].units = pl->payg_units[i];
-		want[n].unit_price_micros = pl->payg_price[i];
-		want[n++].cost_micros = pl->payg_units[i] * pl->payg_price[i];
-	}
-	total = n;
+	MCHECK(r->category == w->cat && r->at == w->at,
+	       "receipt category %u at %lld, want %u %lld", r->category,
+	       (long long)r->at, w->cat, (long long)w->at);
 	MCHECK(r->lines_total == total, "lines_total %u, want %u",
 	       r->lines_total, total);
 	MCHECK(r->nlines == (total < QUOTA_RECEIPT_LINES ? total
@@ -417,31 +579,73 @@ static void check_receipt(const macct *m, uint32_t cat, int64_t units,
 	       "nlines %u, want min(%u, %d)", r->nlines, total,
 	       QUOTA_RECEIPT_LINES);
 	for (i = 0; i < r->nlines && i < total; i++) {
-		const quota_receipt_line *g = &r->lines[i], *w = &want[i];
+		const quota_receipt_line *g = &r->lines[i];
+		const mline *l = &w->l[i];
+		int64_t price = l->source == QUOTA_SOURCE_PAYG ? l->price : 0;
 
-		MCHECK(g->source == w->source && g->units == w->units &&
-			       g->unit_price_micros == w->unit_price_micros &&
-			       g->cost_micros == w->cost_micros,
+		MCHECK(g->source == l->source && g->units == l->units &&
+			       g->unit_price_micros == price &&
+			       g->cost_micros == l->units * price,
 		       "line %u: got source %d units %lld price %lld cost "
 		       "%lld; want %d %lld %lld %lld",
 		       i, g->source, (long long)g->units,
 		       (long long)g->unit_price_micros,
-		       (long long)g->cost_micros, w->source,
-		       (long long)w->units, (long long)w->unit_price_micros,
-		       (long long)w->cost_micros);
-		if (w->source == QUOTA_SOURCE_PAYG)
-			MCHECK(g->tier == w->tier, "line %u: tier %u, want %u",
-			       i, g->tier, w->tier);
-		if (w->source == QUOTA_SOURCE_PACKAGE)
-			MCHECK(g->package == w->package && g->package_id &&
-				       strcmp(g->package_id, w->package_id) == 0,
+		       (long long)g->cost_micros, l->source,
+		       (long long)l->units, (long long)price,
+		       (long long)(l->units * price));
+		if (l->source == QUOTA_SOURCE_PAYG)
+			MCHECK(g->tier == l->tier, "line %u: tier %u, want %u",
+			       i, g->tier, l->tier);
+		if (l->source == QUOTA_SOURCE_PACKAGE)
+			MCHECK(g->package == m->pk[l->pk].p && g->package_id &&
+				       strcmp(g->package_id, m->pk[l->pk].id) ==
+					       0,
 			       "line %u: package %s, want %s", i,
 			       g->package_id ? g->package_id : "(null)",
-			       w->package_id);
+			       m->pk[l->pk].id);
 	}
 }
 
 /* The account's observable state at time T must be the model's. */
+/* Units held per category, open holds, and the packages' held units are
+ * the sum of the open holds' package lines. */
+static void check_holds(const model *M, const macct *m)
+{
+	int64_t held[MAXCAT + 1] = {0};
+	int64_t pkheld[MAXPK] = {0};
+	uint32_t open = 0, c;
+	size_t h;
+	int i;
+
+	for (h = 0; h < m->nholds; h++) {
+		const mhold *x = m->holds[h];
+
+		if (!x->open)
+			continue;
+		open++;
+		held[x->r.cat] += x->r.units;
+		held[MAXCAT] += x->r.units;
+		for (i = 0; i < x->r.n; i++)
+			if (x->r.l[i].source == QUOTA_SOURCE_PACKAGE)
+				pkheld[x->r.l[i].pk] += x->r.l[i].units;
+	}
+	MCHECK(quota_account_hold_count(m->a) == open, "hold_count %u, want %u",
+	       quota_account_hold_count(m->a), open);
+	for (c = 0; c < M->ncat; c++)
+		MCHECK(quota_account_held(m->a, c) == held[c],
+		       "held(cat %u) %lld, want %lld", c,
+		       (long long)quota_account_held(m->a, c),
+		       (long long)held[c]);
+	MCHECK(quota_account_held(m->a, QUOTA_ALL) == held[MAXCAT],
+	       "held(ALL) %lld, want %lld",
+	       (long long)quota_account_held(m->a, QUOTA_ALL),
+	       (long long)held[MAXCAT]);
+	for (i = 0; i < m->npk; i++)
+		MCHECK(m->pk[i].held == pkheld[i], "model: %s held %lld != %lld",
+		       m->pk[i].id, (long long)m->pk[i].held,
+		       (long long)pkheld[i]);
+}
+
 static void check_account(const model *M, const macct *m, int64_t T)
 {
 	const quota_account *a = m->a;
@@ -459,11 +663,13 @@ static void check_account(const model *M, const macct *m, int64_t T)
 		rem = quota_package_remaining(p->p);
 		MCHECK(rem == p->remaining, "%s remaining %lld, want %lld",
 		       p->id, (long long)rem, (long long)p->remaining);
-		/* Conservation: bought = remaining + drawn. */
-		MCHECK(p->units == rem + p->drawn,
-		       "%s: units %lld != remaining %lld + drawn %lld", p->id,
-		       (long long)p->units, (long long)rem,
-		       (long long)p->drawn);
+		/* Conservation: bought = used + held + remaining. */
+		MCHECK(p->units == rem + p->used + p->held && p->used >= 0 &&
+			       p->held >= 0,
+		       "%s: units %lld != remaining %lld + used %lld + held "
+		       "%lld",
+		       p->id, (long long)p->units, (long long)rem,
+		       (long long)p->used, (long long)p->held);
 		MCHECK(quota_package_status(p->p, T) == m_status(p, T),
 		       "%s status at %lld: %d, want %d", p->id, (long long)T,
 		       quota_package_status(p->p, T), m_status(p, T));
@@ -500,6 +706,7 @@ static void check_account(const model *M, const macct *m, int64_t T)
 	MCHECK(quota_account_used(a, QUOTA_ALL, QUOTA_PERIOD_MONTH, T) ==
 		       m_used(m, QUOTA_ALL, QUOTA_PERIOD_MONTH, T),
 	       "used(ALL, MONTH, %lld)", (long long)T);
+	check_holds(M, m);
 }
 
 /* ------------------------------------------------------------ generators */
@@ -507,6 +714,9 @@ static void check_account(const model *M, const macct *m, int64_t T)
 typedef struct gen {
 	tu_rng r;
 	int64_t clock;
+	/* Odd seeds: the common case of a gateway (usage at the current
+	 * time, few packages), where the engine has fast paths. */
+	int simple;
 } gen;
 
 static int64_t R(gen *g, int64_t lo, int64_t hi)
@@ -525,6 +735,8 @@ static int64_t gen_time(gen *g, const macct *m)
 	int64_t at = g->clock, day, y;
 	int mo, d;
 
+	if (g->simple && P(g, 17, 20))
+		return at;
 	switch (R(g, 0, 9)) {
 	case 0:
 	case 1:
@@ -576,7 +788,7 @@ static uint64_t gen_mask(gen *g, uint32_t ncat)
 static void gen_tariff(gen *g, model *M, int i)
 {
 	mtariff *t = &M->tar[i];
-	char name[16];
+	char name[24];
 	int64_t up = 0;
 	int k, n;
 
@@ -627,6 +839,32 @@ static int64_t gen_cap(gen *g, int period)
 	return period == QUOTA_PERIOD_DAY ? R(g, 20, 1500) : R(g, 300, 20000);
 }
 
+/* The event hook: sane events; a quarter of them fail. */
+static int hook(const quota_event *e, void *ud)
+{
+	int i, known = 0;
+
+	(void)ud;
+	g_hook.n++;
+	for (i = 0; i < g_hook.nacc; i++)
+		known |= g_hook.accts[i] == (const void *)e->account;
+	MCHECK(known, "event for an unknown account");
+	MCHECK(e->kind >= QUOTA_EVENT_LOW_QUOTA &&
+		       e->kind <= QUOTA_EVENT_CAP_REACHED,
+	       "event kind %d", e->kind);
+	if (e->kind == QUOTA_EVENT_PACKAGE_EXHAUSTED ||
+	    e->kind == QUOTA_EVENT_PACKAGE_EXPIRED ||
+	    e->kind == QUOTA_EVENT_PACKAGE_EXPIRING)
+		MCHECK(e->package != NULL, "package event without package");
+	MCHECK(e->remaining >= 0, "event remaining %lld",
+	       (long long)e->remaining);
+	if (tu_rng_chance(&g_hook.r, 1, 4)) {
+		g_hook.failed++;
+		return -1;
+	}
+	return 0;
+}
+
 static void setup(model *M, gen *g)
 {
 	uint32_t c, id;
@@ -647,12 +885,41 @@ static void setup(model *M, gen *g)
 	for (i = 0; i < M->ntar; i++)
 		gen_tariff(g, M, i);
 	M->nacc = (int)R(g, 1, MAXACC);
+	memset(&g_hook, 0, sizeof g_hook);
+	g_hook.nacc = M->nacc;
+	tu_rng_seed(&g_hook.r, g_seed ^ 0x5eed);
+	if (P(g, 2, 3))
+		ck_assert_int_eq(quota_ctx_set_event_hook(M->ctx, hook, &g_hook),
+				 QUOTA_OK);
 	for (i = 0; i < M->nacc; i++) {
 		macct *m = &M->acc[i];
 
 		snprintf(m->id, sizeof m->id, "acct%d", i);
 		ck_assert_int_eq(quota_account_new(M->ctx, m->id, &m->a),
 				 QUOTA_OK);
+		m->clock = INT64_MIN;
+		m->newest = INT64_MIN;
+		m->max_keys = 100000;
+		m->max_age = 604800;
+		g_hook.accts[i] = m->a;
+		/* R21: alerts and expiry warnings (events are not modelled;
+		 * the hook checks they are sane and sometimes fails). */
+		for (k = (int)R(g, 0, 3); k > 0; k--) {
+			int unit = (int)R(g, 0, 1);
+			int64_t level = unit == QUOTA_ALERT_PERCENT
+						? R(g, 0, 100)
+						: R(g, 0, 500);
+
+			ck_assert_int_eq(quota_account_add_alert(
+						 m->a,
+						 (uint32_t)R(g, 0, M->ncat - 1),
+						 level, unit),
+					 QUOTA_OK);
+		}
+		if (P(g, 1, 2))
+			ck_assert_int_eq(quota_account_set_expiry_warning(
+						 m->a, R(g, 0, 3 * TU_DAY)),
+					 QUOTA_OK);
 		switch (R(g, 0, 2)) {
 		case 0:
 			m->off = 0;
@@ -710,11 +977,169 @@ static void setup(model *M, gen *g)
 
 static void teardown(model *M)
 {
+	size_t k;
 	int i;
 
 	quota_ctx_free(M->ctx);
-	for (i = 0; i < M->nacc; i++)
-		free(M->acc[i].rec);
+	for (i = 0; i < M->nacc; i++) {
+		macct *m = &M->acc[i];
+
+		free(m->rec);
+		for (k = 0; k < m->nholds; k++)
+			free(m->holds[k]);
+		free(m->holds);
+		for (k = 0; k < m->nkeys; k++)
+			free(m->keys[k].r);
+		free(m->keys);
+	}
+}
+
+/* ------------------------------------------------------------------ keys */
+
+#define K65 "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+
+static mkey *m_key_find(macct *m, const char *key)
+{
+	size_t i;
+
+	if (!key)
+		return NULL;
+	for (i = 0; i < m->nkeys; i++)
+		if (strcmp(m->keys[i].key, key) == 0)
+			return &m->keys[i];
+	return NULL;
+}
+
+static void m_key_drop(macct *m, size_t i)
+{
+	free(m->keys[i].r);
+	memmove(&m->keys[i], &m->keys[i + 1],
+		(m->nkeys - i - 1) * sizeof *m->keys);
+	m->nkeys--;
+	g_stat.forgotten++;
+}
+
+/* The window is a queue (R11, quota_reverse(3)): forget the oldest stored
+ * key while there are more than max_keys, or while its time is older than
+ * newest - max_age.  A late key stored after newer ones waits its turn. */
+static void m_key_purge(macct *m)
+{
+	int64_t lim;
+
+	for (;;) {
+		if (m->nkeys == 0)
+			break;
+		if (m->nkeys > m->max_keys) {
+			m_key_drop(m, 0);
+			continue;
+		}
+		if (m->newest != INT64_MIN &&
+		    !__builtin_sub_overflow(m->newest, m->max_age, &lim) &&
+		    m->keys[0].time < lim) {
+			m_key_drop(m, 0);
+			continue;
+		}
+		break;
+	}
+}
+
+/* Store a successful keyed call (e->r is a copy of its receipt). */
+static void m_key_store(macct *m, const mkey *e, const mrcpt *r)
+{
+	mkey *k;
+
+	if (m->nkeys == m->capkeys) {
+		m->capkeys = m->capkeys ? 2 * m->capkeys : 16;
+		m->keys = realloc(m->keys, m->capkeys * sizeof *m->keys);
+		ck_assert_ptr_nonnull(m->keys);
+	}
+	k = &m->keys[m->nkeys++];
+	*k = *e;
+	k->r = malloc(sizeof *k->r);
+	ck_assert_ptr_nonnull(k->r);
+	*k->r = *r;
+	k->r->fee = r->fee;
+	if (e->time > m->newest)
+		m->newest = e->time;
+	m_key_purge(m);
+}
+
+static void m_clock(macct *m, int64_t t)
+{
+	if (t > m->clock)
+		m->clock = t;
+}
+
+/* A key from the account's small pool, a fresh one, or none. */
+static const char *gen_key(gen *g, char *buf, size_t n)
+{
+	int64_t w = R(g, 0, 99);
+
+	if (w < 35)
+		return NULL;
+	if (w < 75)
+		snprintf(buf, n, "k%d", (int)R(g, 0, 7));
+	else
+		snprintf(buf, n, "fresh-%ld", ++g_key_seq);
+	return buf;
+}
+
+/* A stored key of the account, or NULL. */
+static mkey *gen_stored_key(gen *g, macct *m)
+{
+	if (m->nkeys == 0)
+		return NULL;
+	return &m->keys[R(g, 0, (int64_t)m->nkeys - 1)];
+}
+
+/*
+ * Keys stored out of time order (a late usage time) are only generated in
+ * the late-keys run: elsewhere a new key for a charge or reserve older
+ * than the newest key time is dropped (the call goes without a key).
+ */
+static const char *late_key_rule(macct *m, const char *key, int64_t at)
+{
+	if (key && !g_late_keys && !m_key_find(m, key) &&
+	    m->newest != INT64_MIN && at < m->newest)
+		return NULL;
+	return key;
+}
+
+/* A bad key: its code. */
+static const char *gen_bad_key(gen *g, int *want)
+{
+	switch (R(g, 0, 3)) {
+	case 0:
+		*want = QUOTA_EINVAL;
+		return K65;
+	case 1:
+		*want = QUOTA_EINVAL;
+		return "";
+	case 2:
+		*want = QUOTA_EENCODING;
+		return "k\xff";
+	default:
+		*want = QUOTA_EENCODING;
+		return "\xed\xa0\x80";
+	}
+}
+
+static void count_rc(int rc)
+{
+	if (rc <= 0 && rc > -16)
+		g_stat.rc[-rc]++;
+	if (rc == QUOTA_EKEYCONFLICT)
+		g_stat.conflict++;
+}
+
+/* After a failed call: a message and a zeroed receipt. */
+static void check_failed(const model *M, int rc, const quota_receipt *r)
+{
+	if (rc == QUOTA_OK)
+		return;
+	MCHECK(quota_errmsg(M->ctx)[0] != '\0', "empty errmsg");
+	if (r)
+		MCHECK(tu_receipt_is_zero(r), "receipt not zeroed");
 }
 
 /* ------------------------------------------------------------ operations */
@@ -725,12 +1150,16 @@ static void op_charge(model *M, gen *g, macct *m, int quote, int bad)
 	int64_t units = P(g, 1, 10) ? R(g, 40, 400) : R(g, 1, 40);
 	int64_t at = gen_time(g, m);
 	const char *key = NULL;
+	char kbuf[32];
 	quota_receipt r;
 	quota_usage u;
 	mplan pl;
-	int rc, null_receipt = !quote && P(g, 1, 20);
-	int i;
+	mrcpt want;
+	mkey *k = NULL;
+	int rc, wrc, replay = 0, null_receipt = !quote && P(g, 1, 20);
 
+	memset(&pl, 0, sizeof pl);
+	wrc = QUOTA_OK;
 	if (bad) {
 		switch (R(g, 0, 4)) {
 		case 0:
@@ -745,14 +1174,46 @@ static void op_charge(model *M, gen *g, macct *m, int quote, int bad)
 					: QUOTA_TIME_MIN - 1 - R(g, 0, 100);
 			break;
 		default:
-			key = "key-1";
+			key = gen_bad_key(g, &wrc);
 			break;
 		}
+	} else {
+		k = P(g, 1, 3) ? gen_stored_key(g, m) : NULL;
+		if (k) {
+			key = k->key;
+			if (k->op == OP_CHARGE && P(g, 3, 4)) {
+				cat = k->cat;
+				units = k->units;
+				at = k->at;
+			}
+		} else {
+			key = late_key_rule(m, gen_key(g, kbuf, sizeof kbuf),
+					    at);
+		}
 	}
-	snprintf(g_op, sizeof g_op, "%s %s cat %u units %lld at %lld%s",
+	snprintf(g_op, sizeof g_op, "%s %s cat %u units %lld at %lld key %s",
 		 quote ? "quote" : "charge", m->id, cat, (long long)units,
-		 (long long)at, key ? " key" : "");
+		 (long long)at, key ? key : "-");
 	m_plan(M, m, cat, units, at, key, &pl);
+	k = bad ? NULL : m_key_find(m, key);
+	if (wrc != QUOTA_OK) {
+		/* a bad key */
+	} else if (bad) {
+		wrc = pl.rc;
+	} else if (k) {
+		if (k->op == OP_CHARGE && k->cat == cat && k->units == units &&
+		    k->at == at) {
+			replay = 1;
+			want = *k->r;
+		} else {
+			wrc = QUOTA_EKEYCONFLICT;
+		}
+	} else {
+		wrc = pl.rc;
+		if (wrc == QUOTA_OK)
+			m_rcpt_plan(&pl, QUOTA_RECEIPT_CHARGE, cat, units, at, 0,
+				    &want);
+	}
 	memset(&u, 0, sizeof u);
 	u.category = cat;
 	u.units = units;
@@ -763,11 +1224,15 @@ static void op_charge(model *M, gen *g, macct *m, int quote, int bad)
 		rc = quota_quote(m->a, &u, &r);
 	else
 		rc = quota_charge(m->a, &u, null_receipt ? NULL : &r);
-	MCHECK(rc == pl.rc, "rc %s, want %s (%s)", quota_err_name(rc),
-	       quota_err_name(pl.rc), quota_errmsg(M->ctx));
-	if (rc <= 0 && rc > -16)
-		g_stat.rc[-rc]++;
-	if (rc == QUOTA_OK) {
+	MCHECK(rc == wrc, "rc %s, want %s (%s)", quota_err_name(rc),
+	       quota_err_name(wrc), quota_errmsg(M->ctx));
+	count_rc(rc);
+	check_failed(M, rc, null_receipt ? NULL : &r);
+	if (rc == QUOTA_OK && replay) {
+		g_stat.replay++;
+		if (!null_receipt)
+			check_mrcpt(m, &want, 1, &r);
+	} else if (rc == QUOTA_OK) {
 		g_stat.free += pl.f > 0;
 		g_stat.pkg += pl.p > 0;
 		g_stat.payg += pl.q > 0;
@@ -775,41 +1240,480 @@ static void op_charge(model *M, gen *g, macct *m, int quote, int bad)
 		g_stat.multi_tier += pl.npayg > 1;
 		g_stat.truncated += r.lines_total > r.nlines && !null_receipt;
 		g_stat.late += at < g->clock - TU_DAY;
-	}
-	if (rc != QUOTA_OK) {
-		MCHECK(quota_errmsg(M->ctx)[0] != '\0', "empty errmsg");
 		if (!null_receipt)
-			MCHECK(tu_receipt_is_zero(&r), "receipt not zeroed");
-	} else {
-		if (!null_receipt)
-			check_receipt(m, cat, units, at, &pl, &r);
+			check_mrcpt(m, &want, 0, &r);
 		if (!quote) {
-			/* Drawn quota, from the engine's receipt lines
-			 * (the model's plan where lines were cut off). */
-			uint32_t shown = null_receipt ? 0 : r.nlines;
-			uint32_t first_pkg = pl.f > 0 ? 1 : 0, li;
+			m_apply(m, cat, units, at, &pl, 0);
+			m_clock(m, at);
+			if (key) {
+				mkey e;
 
-			for (i = 0; i < pl.ndraw; i++) {
-				li = first_pkg + (uint32_t)i;
-				if (li < shown) {
-					int j;
-
-					for (j = 0; j < m->npk; j++)
-						if (m->pk[j].p ==
-						    r.lines[li].package)
-							m->pk[j].drawn +=
-								r.lines[li].units;
-				} else {
-					m->pk[pl.draw[i]].drawn +=
-						pl.draw_units[i];
-				}
+				memset(&e, 0, sizeof e);
+				snprintf(e.key, sizeof e.key, "%s", key);
+				e.op = OP_CHARGE;
+				e.cat = cat;
+				e.units = units;
+				e.at = at;
+				e.time = at;
+				m_key_store(m, &e, &want);
 			}
-			m_apply(m, cat, units, at, &pl);
 		}
 	}
 	if (pl.rc == QUOTA_OK || pl.rc == QUOTA_ECAP ||
 	    pl.rc == QUOTA_EEXHAUSTED || pl.rc == QUOTA_EOVERFLOW)
 		check_account(M, m, at);
+	check_account(M, m, g->clock);
+}
+
+static void op_reserve(model *M, gen *g, macct *m, int bad)
+{
+	uint32_t cat = (uint32_t)R(g, 0, M->ncat - 1);
+	int64_t units = P(g, 1, 10) ? R(g, 40, 400) : R(g, 1, 40);
+	int64_t at = gen_time(g, m);
+	int64_t timeout = P(g, 1, 3) ? R(g, 1, 600) : R(g, 600, 3 * TU_DAY);
+	const char *key = NULL;
+	char kbuf[32];
+	quota_receipt r;
+	quota_usage u;
+	uint64_t hid = 12345;
+	mplan pl;
+	mrcpt want;
+	mkey *k = NULL;
+	int rc, wrc = QUOTA_OK, replay = 0;
+
+	if (bad) {
+		switch (R(g, 0, 4)) {
+		case 0:
+			timeout = -R(g, 0, 3);
+			wrc = QUOTA_EINVAL;
+			break;
+		case 1:
+			timeout = P(g, 1, 2) ? INT64_MAX - R(g, 0, 3)
+					     : QUOTA_TIME_MAX - at + R(g, 0, 3);
+			wrc = QUOTA_EINVAL;
+			break;
+		case 2:
+			units = -R(g, 0, 3);
+			wrc = QUOTA_EINVAL;
+			break;
+		case 3:
+			cat = M->ncat + (uint32_t)R(g, 0, 3);
+			wrc = QUOTA_ENOTFOUND;
+			break;
+		default:
+			key = gen_bad_key(g, &wrc);
+			break;
+		}
+	} else {
+		k = P(g, 1, 3) ? gen_stored_key(g, m) : NULL;
+		if (k) {
+			key = k->key;
+			if (k->op == OP_RESERVE && P(g, 3, 4)) {
+				cat = k->cat;
+				units = k->units;
+				at = k->at;
+				timeout = k->timeout;
+			}
+		} else {
+			key = late_key_rule(m, gen_key(g, kbuf, sizeof kbuf),
+					    at);
+		}
+	}
+	snprintf(g_op, sizeof g_op,
+		 "reserve %s cat %u units %lld at %lld timeout %lld key %s",
+		 m->id, cat, (long long)units, (long long)at,
+		 (long long)timeout, key ? key : "-");
+	m_plan(M, m, cat, units, at, NULL, &pl);
+	k = bad ? NULL : m_key_find(m, key);
+	if (bad) {
+		/* wrc set above */
+	} else if (k) {
+		if (k->op == OP_RESERVE && k->cat == cat && k->units == units &&
+		    k->at == at && k->timeout == timeout) {
+			replay = 1;
+			want = *k->r;
+		} else {
+			wrc = QUOTA_EKEYCONFLICT;
+		}
+	} else {
+		wrc = pl.rc;
+		if (wrc == QUOTA_OK)
+			m_rcpt_plan(&pl, QUOTA_RECEIPT_RESERVE, cat, units, at,
+				    (uint64_t)m->nholds + 1, &want);
+	}
+	memset(&u, 0, sizeof u);
+	u.category = cat;
+	u.units = units;
+	u.at = at;
+	u.key = key;
+	memset(&r, 0x77, sizeof r);
+	rc = quota_reserve(m->a, &u, timeout, &r, &hid);
+	MCHECK(rc == wrc, "rc %s, want %s (%s)", quota_err_name(rc),
+	       quota_err_name(wrc), quota_errmsg(M->ctx));
+	count_rc(rc);
+	check_failed(M, rc, &r);
+	if (rc != QUOTA_OK) {
+		MCHECK(hid == 0, "*hold_id %llu after an error",
+		       (unsigned long long)hid);
+	} else if (replay) {
+		g_stat.replay++;
+		check_mrcpt(m, &want, 1, &r);
+		MCHECK(hid == want.hold_id, "replayed hold id %llu, want %llu",
+		       (unsigned long long)hid,
+		       (unsigned long long)want.hold_id);
+	} else {
+		mhold *h;
+
+		g_stat.reserve++;
+		check_mrcpt(m, &want, 0, &r);
+		MCHECK(hid == want.hold_id, "hold id %llu, want %llu",
+		       (unsigned long long)hid,
+		       (unsigned long long)want.hold_id);
+		m_apply(m, cat, units, at, &pl, 1);
+		m_clock(m, at);
+		if (m->nholds == m->capholds) {
+			m->capholds = m->capholds ? 2 * m->capholds : 64;
+			m->holds = realloc(m->holds,
+					   m->capholds * sizeof *m->holds);
+			ck_assert_ptr_nonnull(m->holds);
+		}
+		h = malloc(sizeof *h);
+		ck_assert_ptr_nonnull(h);
+		h->open = 1;
+		h->deadline = at + timeout;
+		h->r = want;
+		m->holds[m->nholds++] = h;
+		if (key) {
+			mkey e;
+
+			memset(&e, 0, sizeof e);
+			snprintf(e.key, sizeof e.key, "%s", key);
+			e.op = OP_RESERVE;
+			e.cat = cat;
+			e.units = units;
+			e.at = at;
+			e.timeout = timeout;
+			e.hold = hid;
+			e.time = at;
+			m_key_store(m, &e, &want);
+		}
+	}
+	check_account(M, m, at > QUOTA_TIME_MIN && at < QUOTA_TIME_MAX ? at
+								       : g->clock);
+	check_account(M, m, g->clock);
+}
+
+/* Resolve hold h keeping `used` units (release: 0); receipt in *out. */
+static void m_resolve(macct *m, mhold *h, int64_t used, mrcpt *stay)
+{
+	mrcpt ret;
+	int i;
+
+	m_split(&h->r, used, stay, &ret);
+	for (i = 0; i < h->r.n; i++)
+		if (h->r.l[i].source == QUOTA_SOURCE_PACKAGE)
+			m->pk[h->r.l[i].pk].held -= h->r.l[i].units;
+	for (i = 0; i < stay->n; i++)
+		if (stay->l[i].source == QUOTA_SOURCE_PACKAGE)
+			m->pk[stay->l[i].pk].used += stay->l[i].units;
+	for (i = 0; i < ret.n; i++)
+		if (ret.l[i].source == QUOTA_SOURCE_PACKAGE)
+			m->pk[ret.l[i].pk].remaining += ret.l[i].units;
+	m_record(m, h->r.cat, h->r.at, -ret.units, -ret.f);
+	h->open = 0;
+}
+
+/* quota_commit (release = 0) or quota_release (release = 1). */
+static void op_resolve(model *M, gen *g, macct *m, int release)
+{
+	uint64_t hid;
+	int64_t used = 0, held = 0;
+	const char *key = NULL;
+	char kbuf[32];
+	quota_receipt r;
+	mrcpt want;
+	mkey *k = NULL;
+	mhold *h = NULL;
+	int rc, wrc = QUOTA_OK, replay = 0, bad = 0, op;
+	int64_t w = R(g, 0, 99);
+
+	op = release ? OP_RELEASE : OP_COMMIT;
+	if (m->nholds == 0 || w >= 93) {
+		hid = P(g, 1, 2) || m->nholds == 0
+			      ? (uint64_t)m->nholds + 1 + (uint64_t)R(g, 0, 3)
+			      : 0;
+		bad = 1;
+	} else {
+		size_t i = (size_t)R(g, 0, (int64_t)m->nholds - 1), j;
+
+		if (w < 75) /* mostly an open one */
+			for (j = 0; j < m->nholds; j++) {
+				size_t x = (i + j) % m->nholds;
+
+				if (m->holds[x]->open) {
+					i = x;
+					break;
+				}
+			}
+		hid = (uint64_t)i + 1;
+		held = m->holds[i]->r.units;
+		used = P(g, 1, 5) ? held : P(g, 1, 5) ? 0 : R(g, 0, held);
+		if (!release && w >= 88 && m->holds[i]->open) {
+			used = P(g, 1, 2) ? -R(g, 1, 3) : held + R(g, 1, 3);
+			bad = 1;
+		}
+	}
+	if (!bad) {
+		k = P(g, 1, 3) ? gen_stored_key(g, m) : NULL;
+		if (k) {
+			key = k->key;
+			if (k->op == op && P(g, 3, 4)) {
+				hid = k->hold;
+				used = k->used;
+			}
+		} else {
+			key = gen_key(g, kbuf, sizeof kbuf);
+		}
+	}
+	if (hid >= 1 && hid <= m->nholds)
+		h = m->holds[hid - 1];
+	snprintf(g_op, sizeof g_op, "%s %s hold %llu units_used %lld key %s",
+		 release ? "release" : "commit", m->id,
+		 (unsigned long long)hid, (long long)used, key ? key : "-");
+	k = m_key_find(m, key);
+	if (used < 0) {
+		wrc = QUOTA_EINVAL;
+	} else if (k) {
+		if (k->op == op && k->hold == hid &&
+		    (release || k->used == used)) {
+			replay = 1;
+			want = *k->r;
+		} else {
+			wrc = QUOTA_EKEYCONFLICT;
+		}
+	} else if (!h) {
+		wrc = QUOTA_ENOTFOUND;
+	} else if (!h->open) {
+		wrc = QUOTA_ERESOLVED;
+	} else if (used > h->r.units) {
+		wrc = QUOTA_EINVAL;
+	} else if (release) {
+		const mtariff *t = m->tariff[h->r.cat] >= 0
+					   ? &M->tar[m->tariff[h->r.cat]]
+					   : NULL;
+
+		want = h->r;
+		want.kind = QUOTA_RECEIPT_RELEASE;
+		want.fee = 0;
+		if (t && mul_ovf(t->fee, h->r.units, &want.fee))
+			wrc = QUOTA_EOVERFLOW;
+	}
+	memset(&r, 0x77, sizeof r);
+	rc = release ? quota_release(m->a, hid, key, &r)
+		     : quota_commit(m->a, hid, used, key, &r);
+	MCHECK(rc == wrc, "rc %s, want %s (%s)", quota_err_name(rc),
+	       quota_err_name(wrc), quota_errmsg(M->ctx));
+	count_rc(rc);
+	check_failed(M, rc, &r);
+	if (rc == QUOTA_OK && replay) {
+		g_stat.replay++;
+		check_mrcpt(m, &want, 1, &r);
+	} else if (rc == QUOTA_OK) {
+		mrcpt stay;
+		int64_t fee = want.fee;
+
+		m_resolve(m, h, release ? 0 : used, &stay);
+		if (release) {
+			g_stat.release++;
+			g_stat.fee += fee > 0;
+		} else {
+			g_stat.commit++;
+			g_stat.partial += used < h->r.units;
+			want = stay;
+			want.kind = QUOTA_RECEIPT_COMMIT;
+			want.fee = 0;
+			want.hold_id = hid;
+		}
+		check_mrcpt(m, &want, 0, &r);
+		if (key) {
+			mkey e;
+
+			memset(&e, 0, sizeof e);
+			snprintf(e.key, sizeof e.key, "%s", key);
+			e.op = op;
+			e.hold = hid;
+			e.used = used;
+			e.time = m->clock;
+			m_key_store(m, &e, &want);
+		}
+	}
+	check_account(M, m, h ? h->r.at : g->clock);
+	check_account(M, m, g->clock);
+}
+
+static void op_reverse(model *M, gen *g, macct *m)
+{
+	const char *key = NULL;
+	char kbuf[32];
+	int64_t at = g->clock - R(g, 0, 3 * TU_DAY);
+	quota_receipt r;
+	mrcpt want;
+	mkey *k;
+	int rc, wrc = QUOTA_OK, i;
+	int64_t w = R(g, 0, 99);
+
+	if (w < 70 && m->nkeys > 0) {
+		k = gen_stored_key(g, m);
+		key = k->key;
+		/* around the expiry of a package it drew from */
+		if (P(g, 1, 3))
+			for (i = 0; i < k->r->n; i++)
+				if (k->r->l[i].source == QUOTA_SOURCE_PACKAGE &&
+				    m->pk[k->r->l[i].pk].exp != QUOTA_NEVER) {
+					at = m->pk[k->r->l[i].pk].exp +
+					     R(g, -1, 0);
+					break;
+				}
+	} else if (w < 90) {
+		snprintf(kbuf, sizeof kbuf, "k%d", (int)R(g, 0, 7));
+		key = kbuf;
+	} else if (w < 95) {
+		key = P(g, 1, 4) ? NULL : gen_bad_key(g, &wrc);
+		if (!key)
+			wrc = QUOTA_EINVAL;
+	} else {
+		snprintf(kbuf, sizeof kbuf, "k%d", (int)R(g, 0, 7));
+		key = kbuf;
+		at = P(g, 1, 2) ? QUOTA_TIME_MAX : QUOTA_TIME_MIN - 1;
+		wrc = QUOTA_EINVAL;
+	}
+	snprintf(g_op, sizeof g_op, "reverse %s key %s at %lld", m->id,
+		 key ? key : "(null)", (long long)at);
+	k = wrc == QUOTA_OK ? m_key_find(m, key) : NULL;
+	if (wrc != QUOTA_OK) {
+		/* a bad key or time */
+	} else if (!k)
+		wrc = QUOTA_ENOTFOUND;
+	else if (k->op == OP_RESERVE || k->op == OP_RELEASE)
+		wrc = QUOTA_EINVAL;
+	else if (k->reversed)
+		wrc = QUOTA_EREVERSED;
+	memset(&r, 0x77, sizeof r);
+	rc = quota_reverse(m->a, key, at, &r);
+	MCHECK(rc == wrc, "rc %s, want %s (%s)", quota_err_name(rc),
+	       quota_err_name(wrc), quota_errmsg(M->ctx));
+	count_rc(rc);
+	check_failed(M, rc, &r);
+	if (rc == QUOTA_OK) {
+		want = *k->r;
+		want.kind = QUOTA_RECEIPT_REVERSAL;
+		want.hold_id = 0; /* not a hold's receipt */
+		want.fee = 0;
+		want.forfeited = 0;
+		for (i = 0; i < want.n; i++) {
+			mpkg *p;
+
+			if (want.l[i].source != QUOTA_SOURCE_PACKAGE)
+				continue;
+			p = &m->pk[want.l[i].pk];
+			if (at < p->exp) {
+				p->remaining += want.l[i].units;
+				p->used -= want.l[i].units;
+			} else {
+				want.forfeited += want.l[i].units;
+			}
+		}
+		m_record(m, want.cat, want.at, -want.units, -want.f);
+		k->reversed = 1;
+		g_stat.reverse++;
+		g_stat.forfeited += want.forfeited > 0;
+		check_mrcpt(m, &want, 0, &r);
+		check_account(M, m, want.at);
+	}
+	check_account(M, m, g->clock);
+}
+
+/* Release the account's open holds with deadline <= now; the count. */
+static int64_t m_tick(macct *m, int64_t now)
+{
+	int64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < m->nholds; i++) {
+		mrcpt stay;
+
+		if (m->holds[i]->open && m->holds[i]->deadline <= now) {
+			m_resolve(m, m->holds[i], 0, &stay);
+			n++;
+		}
+	}
+	m_clock(m, now);
+	return n;
+}
+
+static void op_tick(model *M, gen *g, macct *m, int ctxwide)
+{
+	int64_t now = g->clock - R(g, 0, 2 * TU_HOUR), got, want = 0;
+	size_t i;
+	int k, bad = P(g, 1, 25);
+
+	if (bad) {
+		now = P(g, 1, 2) ? QUOTA_TIME_MAX + R(g, 0, 3)
+				 : QUOTA_TIME_MIN - 1 - R(g, 0, 3);
+	} else if (m->nholds > 0 && P(g, 2, 3)) {
+		i = (size_t)R(g, 0, (int64_t)m->nholds - 1);
+		now = m->holds[i]->deadline + R(g, -1, 0);
+	}
+	snprintf(g_op, sizeof g_op, "%s %s %lld",
+		 ctxwide ? "ctx_tick" : "account_tick", m->id, (long long)now);
+	got = ctxwide ? quota_ctx_tick(M->ctx, now)
+		      : quota_account_tick(m->a, now);
+	if (bad) {
+		MCHECK(got == QUOTA_EINVAL, "tick: %lld, want QUOTA_EINVAL",
+		       (long long)got);
+		MCHECK(quota_errmsg(M->ctx)[0] != '\0', "empty errmsg");
+	} else {
+		if (ctxwide)
+			for (k = 0; k < M->nacc; k++)
+				want += m_tick(&M->acc[k], now);
+		else
+			want = m_tick(m, now);
+		MCHECK(got == want, "tick released %lld, want %lld",
+		       (long long)got, (long long)want);
+		g_stat.tick_released += want;
+	}
+	for (k = 0; k < M->nacc; k++)
+		check_account(M, &M->acc[k], g->clock);
+}
+
+static void op_key_window(model *M, gen *g, macct *m)
+{
+	int64_t keys = P(g, 1, 3) ? R(g, 1, 4)
+				  : P(g, 1, 2) ? R(g, 5, 12) : 100000;
+	int64_t age = P(g, 1, 3) ? R(g, 1, 6 * TU_HOUR)
+				 : P(g, 1, 2) ? R(g, TU_DAY, 10 * TU_DAY)
+					      : 604800;
+	int rc, wrc = QUOTA_OK;
+
+	if (P(g, 1, 8)) {
+		if (P(g, 1, 2))
+			keys = 0;
+		else
+			age = -R(g, 0, 2);
+		wrc = QUOTA_EINVAL;
+	}
+	snprintf(g_op, sizeof g_op, "set_key_window %s %lld %lld", m->id,
+		 (long long)keys, (long long)age);
+	rc = quota_account_set_key_window(m->a, (uint32_t)keys, age);
+	MCHECK(rc == wrc, "rc %s, want %s", quota_err_name(rc),
+	       quota_err_name(wrc));
+	if (rc == QUOTA_OK) {
+		m->max_keys = (uint32_t)keys;
+		m->max_age = age;
+		m_key_purge(m);
+	} else {
+		MCHECK(quota_errmsg(M->ctx)[0] != '\0', "empty errmsg");
+	}
 	check_account(M, m, g->clock);
 }
 
@@ -956,7 +1860,7 @@ static void op_config(model *M, gen *g, macct *m)
 		mtariff *t = &M->tar[R(g, 0, M->ntar - 1)];
 		int64_t v;
 
-		switch (R(g, 0, 3)) {
+		switch (R(g, 0, 4)) {
 		case 0:
 			v = R(g, 0, 60);
 			k = (int)R(g, 1, 3);
@@ -981,6 +1885,16 @@ static void op_config(model *M, gen *g, macct *m)
 			rc = quota_tariff_set_mode(t->t, k);
 			MCHECK(rc == QUOTA_OK, "rc %s", quota_err_name(rc));
 			t->mode = k;
+			break;
+		case 3: /* R10 failure fee, sometimes one that overflows */
+			v = P(g, 1, 3) ? 0
+			    : P(g, 1, 8) ? R(g, INT64_MAX / 100, INT64_MAX / 3)
+					 : R(g, 1, 3000);
+			snprintf(g_op, sizeof g_op, "set_failure_fee %lld",
+				 (long long)v);
+			rc = quota_tariff_set_failure_fee(t->t, v);
+			MCHECK(rc == QUOTA_OK, "rc %s", quota_err_name(rc));
+			t->fee = v;
 			break;
 		default: {
 			int64_t last = t->ntiers ? t->up_to[t->ntiers - 1] : 0;
@@ -1077,17 +1991,19 @@ START_TEST(test_model_random_operations)
 	int i, ncharge = 0;
 
 	g_seed = g_base + (uint64_t)_i;
+	g_late_keys = _i == NRUNS - 1;
 	memset(&g_stat, 0, sizeof g_stat);
 	fprintf(stderr, "check_model run %d: QUOTA_TEST_SEED=%llu (%d steps)\n",
 		_i, (unsigned long long)g_seed, steps);
 	tu_rng_seed(&g.r, g_seed);
 	g.clock = tu_utc(2024, 1, 20, 0, 0, 0) + R(&g, 0, 300 * TU_DAY);
+	g.simple = (int)(g_seed & 1);
 	g_step = -1;
 	snprintf(g_op, sizeof g_op, "setup");
 	setup(&M, &g);
 	for (i = 0; i < steps; i++) {
 		macct *m = &M.acc[R(&g, 0, M.nacc - 1)];
-		int64_t w = R(&g, 0, 99);
+		int64_t w = R(&g, 0, 149);
 
 		g_step = i;
 		g.clock += R(&g, 0, 5 * TU_HOUR);
@@ -1099,7 +2015,8 @@ START_TEST(test_model_random_operations)
 		} else if (w < 68) {
 			op_charge(&M, &g, m, (int)R(&g, 0, 1), 1);
 		} else if (w < 80) {
-			op_package(&M, &g, m, NULL);
+			if (!g.simple || m->npk < 3 || P(&g, 1, 10))
+				op_package(&M, &g, m, NULL);
 		} else if (w < 81) {
 			/* An order of many small packages (R5). */
 			mpkg b;
@@ -1117,7 +2034,7 @@ START_TEST(test_model_random_operations)
 			op_config(&M, &g, m);
 		} else if (w < 92) {
 			op_price(&M, &g);
-		} else {
+		} else if (w < 100) {
 			/* Read everything at a random time, every account. */
 			int64_t T = P(&g, 1, 2) ? gen_time(&g, m)
 						: g.clock + R(&g, -60 * TU_DAY,
@@ -1128,8 +2045,25 @@ START_TEST(test_model_random_operations)
 				 (long long)T);
 			for (k = 0; k < M.nacc; k++)
 				check_account(&M, &M.acc[k], T);
+		} else if (w < 118) {
+			op_reserve(&M, &g, m, P(&g, 1, 15));
+		} else if (w < 128) {
+			op_resolve(&M, &g, m, 0);
+		} else if (w < 133) {
+			op_resolve(&M, &g, m, 1);
+		} else if (w < 139) {
+			op_reverse(&M, &g, m);
+		} else if (w < 146) {
+			op_tick(&M, &g, m, P(&g, 1, 3));
+		} else {
+			op_key_window(&M, &g, m);
 		}
+		MCHECK(quota_ctx_hook_failures(M.ctx) == (uint64_t)g_hook.failed,
+		       "hook failures %llu, want %ld",
+		       (unsigned long long)quota_ctx_hook_failures(M.ctx),
+		       g_hook.failed);
 	}
+	g_stat.events = g_hook.n;
 	ck_assert_int_gt(ncharge, 0);
 	fprintf(stderr,
 		"check_model run %d: ok %ld, ECAP %ld, EEXHAUSTED %ld, "
@@ -1141,6 +2075,17 @@ START_TEST(test_model_random_operations)
 		g_stat.rc[-QUOTA_EINVAL], g_stat.rc[-QUOTA_ENOTFOUND],
 		g_stat.free, g_stat.pkg, g_stat.payg, g_stat.multi_pkg,
 		g_stat.multi_tier, g_stat.truncated, g_stat.late);
+	fprintf(stderr,
+		"check_model run %d%s%s: reserve %ld, commit %ld (partial %ld), "
+		"release %ld (fee %ld), released by tick %ld, reverse %ld "
+		"(forfeit %ld), replay %ld, EKEYCONFLICT %ld, ERESOLVED %ld, "
+		"EREVERSED %ld, keys forgotten %ld, events %ld\n",
+		_i, g_late_keys ? " (late keys)" : "",
+		g.simple ? " (simple)" : "", g_stat.reserve,
+		g_stat.commit, g_stat.partial, g_stat.release, g_stat.fee,
+		g_stat.tick_released, g_stat.reverse, g_stat.forfeited,
+		g_stat.replay, g_stat.conflict, g_stat.rc[-QUOTA_ERESOLVED],
+		g_stat.rc[-QUOTA_EREVERSED], g_stat.forgotten, g_stat.events);
 	teardown(&M);
 }
 END_TEST

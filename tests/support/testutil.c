@@ -228,6 +228,10 @@ void tu_snap_take(tu_snap *s, const quota_account *a, const int64_t *times,
 				a, c, QUOTA_PERIOD_MONTH, times[k]);
 		}
 	}
+	for (c = 0; c < s->ncat && c < QUOTA_MAX_CATEGORIES; c++)
+		s->held[c] = quota_account_held(a, c);
+	s->held[QUOTA_MAX_CATEGORIES] = quota_account_held(a, QUOTA_ALL);
+	s->nholds = quota_account_hold_count(a);
 	for (k = 0; k < ntimes; k++) {
 		s->used_day[QUOTA_MAX_CATEGORIES][k] = quota_account_used(
 			a, QUOTA_ALL, QUOTA_PERIOD_DAY, times[k]);
@@ -276,6 +280,17 @@ int tu_snap_equal(const tu_snap *x, const tu_snap *y, char *diff, size_t n)
 				return 0;
 			}
 	}
+	if (x->nholds != y->nholds) {
+		snprintf(diff, n, "open holds %u -> %u", x->nholds, y->nholds);
+		return 0;
+	}
+	for (c = 0; c <= QUOTA_MAX_CATEGORIES; c++)
+		if (x->held[c] != y->held[c]) {
+			snprintf(diff, n, "held units of %s%u %lld -> %lld",
+				 c == QUOTA_MAX_CATEGORIES ? "ALL/" : "", c,
+				 (long long)x->held[c], (long long)y->held[c]);
+			return 0;
+		}
 	for (c = 0; c <= QUOTA_MAX_CATEGORIES; c++) {
 		for (k = 0; k < x->ntimes; k++) {
 			const char *what = NULL;
@@ -319,7 +334,8 @@ int tu_receipt_is_zero(const quota_receipt *r)
 
 	if (r->units || r->free_units || r->package_units || r->payg_units ||
 	    r->payg_cost_micros || r->category || r->at || r->nlines ||
-	    r->lines_total)
+	    r->lines_total || r->kind || r->replayed || r->hold_id ||
+	    r->fee_micros || r->forfeited_units)
 		return 0;
 	for (i = 0; i < QUOTA_RECEIPT_LINES; i++) {
 		const quota_receipt_line *l = &r->lines[i];

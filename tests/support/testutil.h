@@ -63,7 +63,8 @@ int64_t tu_month_index(int64_t at, int32_t off);
  * What can be observed of one account at a few times: for every package,
  * remaining and status; for every category (and QUOTA_ALL for used),
  * quota_account_remaining, quota_account_used DAY/MONTH and
- * quota_account_free_used.  Also the context's category count.
+ * quota_account_free_used.  Also the context's category count, the
+ * units held per category and QUOTA_ALL and the number of open holds (R10).
  */
 typedef struct tu_snap {
 	int ntimes;
@@ -77,6 +78,10 @@ typedef struct tu_snap {
 	/* index QUOTA_MAX_CATEGORIES is QUOTA_ALL */
 	int64_t used_day[QUOTA_MAX_CATEGORIES + 1][TU_SNAP_MAXT];
 	int64_t used_month[QUOTA_MAX_CATEGORIES + 1][TU_SNAP_MAXT];
+	/* R10: quota_account_held per category (index QUOTA_MAX_CATEGORIES:
+	 * QUOTA_ALL) and quota_account_hold_count. */
+	int64_t held[QUOTA_MAX_CATEGORIES + 1];
+	uint32_t nholds;
 } tu_snap;
 
 /* Capture a's state at times[0..ntimes) (ntimes <= TU_SNAP_MAXT). */
@@ -99,7 +104,8 @@ int tu_snap_equal(const tu_snap *x, const tu_snap *y, char *diff, size_t n);
 		ck_assert_msg(tu_eq_, "state changed: %s", tu_diff_);       \
 	} while (0)
 
-/* Assert that a receipt is all zero (what a failed charge leaves). */
+/* Assert that a receipt is all zero (what a failed charge leaves), the
+ * R10-R12 fields (kind, replayed, hold_id, fee, forfeited) included. */
 int tu_receipt_is_zero(const quota_receipt *r);
 
 /* ------------------------------------------------------------------ misc */
