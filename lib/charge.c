@@ -294,11 +294,10 @@ void quota__plan_apply(quota_account *a, quota__plan *pl)
 
 void quota__receipt_fill(quota_receipt *r, const quota__src *s, int32_t kind)
 {
-	uint32_t i;
+	uint32_t i, nl = 0, total = 0;
 
 	if (!r)
 		return;
-	memset(r, 0, offsetof(quota_receipt, lines));
 	r->units = s->units;
 	r->free_units = s->free;
 	r->package_units = s->pkg;
@@ -311,10 +310,12 @@ void quota__receipt_fill(quota_receipt *r, const quota__src *s, int32_t kind)
 	r->hold_id = 0;
 	r->fee_micros = 0;
 	r->forfeited_units = 0;
+	/* Lines: FREE, each PACKAGE in draw order, each PAYG tier; counted in
+	 * locals so the stores need no reloads. */
 #define LINE(src_, tier_, pk_, units_, price_, cost_)                        \
 	do {                                                                 \
-		if (r->nlines < QUOTA_RECEIPT_LINES) {                       \
-			quota_receipt_line *l = &r->lines[r->nlines++];      \
+		if (nl < QUOTA_RECEIPT_LINES) {                              \
+			quota_receipt_line *l = &r->lines[nl++];             \
 			l->source = (src_);                                  \
 			l->tier = (tier_);                                   \
 			l->package = (pk_);                                  \
@@ -323,7 +324,7 @@ void quota__receipt_fill(quota_receipt *r, const quota__src *s, int32_t kind)
 			l->unit_price_micros = (price_);                     \
 			l->cost_micros = (cost_);                            \
 		}                                                            \
-		r->lines_total++;                                            \
+		total++;                                                     \
 	} while (0)
 	if (s->free)
 		LINE(QUOTA_SOURCE_FREE, 0, (quota_package *)NULL, s->free, 0, 0);
@@ -337,6 +338,8 @@ void quota__receipt_fill(quota_receipt *r, const quota__src *s, int32_t kind)
 			     (quota_package *)NULL, s->paygs[i].units,
 			     s->paygs[i].price, s->paygs[i].cost);
 #undef LINE
+	r->nlines = nl;
+	r->lines_total = total;
 }
 
 int quota__src_copy(const quota__mem *mem, const quota__src *from,

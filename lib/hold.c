@@ -21,16 +21,24 @@ static inline uint32_t hslot(uint64_t id, uint32_t cap)
 	       (cap - 1);
 }
 
-static quota__hold *hold_get(const quota_account *a, uint64_t id)
+/* The map slot of hold id, or UINT32_MAX. */
+static uint32_t hold_slot(const quota_account *a, uint64_t id)
 {
 	uint32_t i, cap = a->hold_tab_cap;
 
 	if (!cap)
-		return NULL;
+		return UINT32_MAX;
 	for (i = hslot(id, cap); a->hold_tab[i]; i = (i + 1) & (cap - 1))
 		if (a->hold_tab[i]->id == id)
-			return a->hold_tab[i];
-	return NULL;
+			return i;
+	return UINT32_MAX;
+}
+
+static quota__hold *hold_get(const quota_account *a, uint64_t id)
+{
+	uint32_t i = hold_slot(a, id);
+
+	return i == UINT32_MAX ? NULL : a->hold_tab[i];
 }
 
 /* Room for one more open hold in the array and the map. */
@@ -82,13 +90,12 @@ static void hold_insert(quota_account *a, quota__hold *h)
 
 static void hold_drop(quota_account *a, quota__hold *h);
 
-/* Close a hold: out of the map (backward shift), the array (swap), freed. */
-static void hold_remove(quota_account *a, quota__hold *h)
+/* Close a hold found at map slot i: out of the map (backward shift), the
+ * array (swap), recycled or freed. */
+static void hold_remove_at(quota_account *a, quota__hold *h, uint32_t i)
 {
-	uint32_t cap = a->hold_tab_cap, mask = cap - 1, i, j;
+	uint32_t cap = a->hold_tab_cap, mask = cap - 1, j;
 
-	for (i = hslot(h->id, cap); a->hold_tab[i] != h; i = (i + 1) & mask)
-		;
 	a->hold_tab[i] = NULL;
 	for (j = (i + 1) & mask; a->hold_tab[j]; j = (j + 1) & mask) {
 		uint32_t k = hslot(a->hold_tab[j]->id, cap);
@@ -103,6 +110,11 @@ static void hold_remove(quota_account *a, quota__hold *h)
 	a->holds[h->slot]->slot = h->slot;
 	a->held[h->src.cat] -= h->held;
 	hold_drop(a, h);
+}
+
+static void hold_remove(quota_account *a, quota__hold *h)
+{
+	hold_remove_at(a, h, hold_slot(a, h->id));
 }
 
 /* A small hold (one draw, one payg line: nearly every message) lives in a
@@ -422,14 +434,18 @@ static int resolve(quota_account *a, uint64_t id, int64_t used,
 	if (!a)
 		return fail(r, QUOTA_EINVAL);
 	/* The common case: a full commit, no key, no hook. */
-	if (!key && !release && !a->ctx->hook && id &&
-	    (h = hold_get(a, id)) && used == h->src.units) {
-		quota__receipt_fill(r, &h->src, QUOTA_RECEIPT_COMMIT);
-		if (r)
-			r->hold_id = id;
-		hold_remove(a, h);
-		a->ctx->errmsg[0] = '\0';
-		return QUOTA_OK;
+	if (!key && !release && !a->ctx->hook) {
+		uint32_t slot = hold_slot(a, id);
+
+		if (slot != UINT32_MAX &&
+		    used == (h = a->hold_tab[slot])->src.units) {
+			quota__receipt_fill(r, &h->src, QUOTA_RECEIPT_COMMIT);
+			if (r)
+				r->hold_id = id;
+			hold_remove_at(a, h, slot);
+			a->ctx->errmsg[0] = '\0';
+			return QUOTA_OK;
+		}
 	}
 	if ((rc = quota__check_key(a->ctx, key)))
 		return fail(r, rc);
