@@ -1,7 +1,10 @@
 /*
  * gateway_demo.c - a small gateway loop: three accounts with packages and
  * tariffs send a day of SMS and email traffic; libquota meters every
- * message and the demo prints what each account used and owes.
+ * message and the demo prints what each account used and owes.  Email is
+ * charged at once; SMS is reserved at submit and committed or released
+ * when the delivery report comes (charge on success, R10); the operator
+ * hears of low quota, exhausted packages and caps through events (R21).
  *
  * Build and run from the top of the tree:  make demo
  */
@@ -38,8 +41,18 @@ static uint64_t next(void)
 }
 
 struct tally {
-	int64_t sent, refused, free, pkg, payg, cost;
+	int64_t sent, refused, free, pkg, payg, cost, failed, fees;
 };
+
+/* R21: the operator hears about low quota, exhausted packages and caps. */
+static long events[6];
+static int on_event(const quota_event *e, void *ud)
+{
+	(void)ud;
+	if (e->kind > 0 && e->kind < 6)
+		events[e->kind]++;
+	return 0;
+}
 
 static void money(char *buf, size_t n, int64_t micros)
 {
@@ -70,12 +83,17 @@ int main(void)
 	TRY(ctx, quota_tariff_new(ctx, "email-payg", &mail_t));
 	TRY(ctx, quota_tariff_add_tier(mail_t, QUOTA_UNLIMITED, 280));
 	TRY(ctx, quota_tariff_set_free(mail_t, 1000, QUOTA_PERIOD_MONTH));
+	/* A failed SMS costs 0.005 per segment (R10 release fee). */
+	TRY(ctx, quota_tariff_set_failure_fee(sms_t, 5000));
+	TRY(ctx, quota_ctx_set_event_hook(ctx, on_event, NULL));
 
 	for (i = 0; i < NACC; i++) {
 		TRY(ctx, quota_account_new(ctx, names[i], &acc[i]));
 		TRY(ctx, quota_account_set_utc_offset(acc[i], 8 * 3600));
 		TRY(ctx, quota_account_set_tariff(acc[i], sms, sms_t));
 		TRY(ctx, quota_account_set_tariff(acc[i], email, mail_t));
+		TRY(ctx, quota_account_add_alert(acc[i], sms, 10,
+						 QUOTA_ALERT_PERCENT));
 	}
 	/* acme: a small SMS package that runs out during the day. */
 	{
@@ -140,14 +158,30 @@ int main(void)
 		};
 		quota_receipt r;
 		struct tally *t = &tally[k][is_mail];
-		int rc = quota_charge(acc[k], &u, &r);
+		uint64_t hold;
+		int rc;
 
+		/* Email is charged at once; SMS is held at submit and settled
+		 * by the delivery report (R10): 96 % delivered, 4 % failed. */
+		if (is_mail)
+			rc = quota_charge(acc[k], &u, &r);
+		else
+			rc = quota_reserve(acc[k], &u, 3600, &r, &hold);
 		if (rc == QUOTA_ECAP || rc == QUOTA_EEXHAUSTED) {
 			t->refused += u.units;
 			continue;
 		}
 		if (rc != QUOTA_OK)
 			die(ctx, "quota_charge", rc);
+		if (!is_mail && next() % 25 == 0) {
+			TRY(ctx, quota_release(acc[k], hold, NULL, &r));
+			t->failed += r.units;
+			t->fees += r.fee_micros;
+			t->cost += r.fee_micros;
+			continue;
+		}
+		if (!is_mail)
+			TRY(ctx, quota_commit(acc[k], hold, u.units, NULL, &r));
 		t->sent += r.units;
 		t->free += r.free_units;
 		t->pkg += r.package_units;
@@ -176,8 +210,16 @@ int main(void)
 			       t->refused, t->free, t->pkg, t->payg, buf);
 		}
 		money(buf, sizeof buf, total);
+		money(buf2, sizeof buf2, tally[i][0].fees);
+		printf("%-11s %-6s %8" PRId64 " failed SMS segments, fees %s\n",
+		       "", "", tally[i][0].failed, buf2);
 		printf("%-11s %-6s %62s\n", "", "total", buf);
 	}
+	printf("\nevents: %ld low-quota alerts, %ld packages exhausted, "
+	       "%ld caps reached\n",
+	       events[QUOTA_EVENT_LOW_QUOTA],
+	       events[QUOTA_EVENT_PACKAGE_EXHAUSTED],
+	       events[QUOTA_EVENT_CAP_REACHED]);
 	printf("\npackages at end of day:\n");
 	for (i = 0; i < NACC; i++) {
 		uint32_t n = quota_account_package_count(acc[i]), j;
