@@ -328,6 +328,18 @@ void quota__receipt_fill(quota_receipt *r, const quota__src *s, int32_t kind)
 	} while (0)
 	if (s->free)
 		LINE(QUOTA_SOURCE_FREE, 0, (quota_package *)NULL, s->free, 0, 0);
+	if (s->ndraws <= 1 && s->npayg <= 1) { /* the common shape, unrolled */
+		if (s->ndraws && s->draws[0].units)
+			LINE(QUOTA_SOURCE_PACKAGE, 0, s->draws[0].pk,
+			     s->draws[0].units, 0, 0);
+		if (s->npayg && s->paygs[0].units)
+			LINE(QUOTA_SOURCE_PAYG, s->paygs[0].tier,
+			     (quota_package *)NULL, s->paygs[0].units,
+			     s->paygs[0].price, s->paygs[0].cost);
+		r->nlines = nl;
+		r->lines_total = total;
+		return;
+	}
 	for (i = 0; i < s->ndraws; i++)
 		if (s->draws[i].units)
 			LINE(QUOTA_SOURCE_PACKAGE, 0, s->draws[i].pk,

@@ -303,8 +303,9 @@ static int replay(quota_account *a, const quota__keyrec *k, bool same,
 
 /* ------------------------------------------------------------ reserve */
 
-int quota_reserve(quota_account *a, const quota_usage *u, int64_t timeout_s,
-		  quota_receipt *r, uint64_t *hold_id)
+__attribute__((noinline, cold)) static int
+reserve_slow(quota_account *a, const quota_usage *u, int64_t timeout_s,
+	     quota_receipt *r, uint64_t *hold_id)
 {
 	quota__keyrec *rec = NULL;
 	quota__hold *h = NULL;
@@ -340,32 +341,6 @@ int quota_reserve(quota_account *a, const quota_usage *u, int64_t timeout_s,
 			if (!rc)
 				*hold_id = k->hold_id;
 			return rc;
-		}
-	}
-	/* The common case: no key, no hook, room for the hold, a recycled
-	 * block; the charge fast path plans and applies it. */
-	if (u && !u->key && !a->ctx->hook && a->hold_free &&
-	    a->nholds < a->cap_holds &&
-	    (a->nholds + 1) * 2 <= a->hold_tab_cap &&
-	    quota__time_ok(u->at) &&
-	    !quota__add_ovf(u->at, timeout_s, &deadline) &&
-	    quota__time_ok(deadline)) {
-		quota__hold *f = a->hold_free;
-		intptr_t done = quota__charge_fast(a, u, r, true, &f->src);
-
-		if (done) {
-			a->hold_free = f->next_free;
-			if (done != 1)
-				quota__package_refresh(a,
-						       (quota_package *)done);
-			f->id = ++a->last_hold_id;
-			f->deadline = deadline;
-			f->timeout = timeout_s;
-			hold_insert(a, f);
-			if (r)
-				r->hold_id = f->id;
-			*hold_id = f->id;
-			return QUOTA_OK;
 		}
 	}
 	/* Arguments first: a bad deadline is EINVAL whatever the plan says. */
@@ -417,10 +392,48 @@ nomem:
 				  "account '%s': out of memory", a->id));
 }
 
+/*
+ * The common case, kept apart so it needs no big stack frame: no key, no
+ * hook, room for the hold and a recycled block; the charge fast path plans
+ * and applies it.  Anything else, errors included, goes to reserve_slow.
+ */
+int quota_reserve(quota_account *a, const quota_usage *u, int64_t timeout_s,
+		  quota_receipt *r, uint64_t *hold_id)
+{
+	int64_t deadline;
+
+	if (a && u && hold_id && timeout_s > 0 && !u->key && !a->ctx->hook &&
+	    a->hold_free && a->nholds < a->cap_holds &&
+	    (a->nholds + 1) * 2 <= a->hold_tab_cap &&
+	    quota__time_ok(u->at) &&
+	    !quota__add_ovf(u->at, timeout_s, &deadline) &&
+	    quota__time_ok(deadline)) {
+		quota__hold *f = a->hold_free;
+		intptr_t done = quota__charge_fast(a, u, r, true, &f->src);
+
+		if (done) {
+			a->hold_free = f->next_free;
+			if (done != 1)
+				quota__package_refresh(a,
+						       (quota_package *)done);
+			f->id = ++a->last_hold_id;
+			f->deadline = deadline;
+			f->timeout = timeout_s;
+			hold_insert(a, f);
+			if (r)
+				r->hold_id = f->id;
+			*hold_id = f->id;
+			return QUOTA_OK;
+		}
+	}
+	return reserve_slow(a, u, timeout_s, r, hold_id);
+}
+
 /* ------------------------------------------------- commit and release */
 
 /* Shared by commit (used >= 0, no fee) and release (used = 0, fee). */
-static int resolve(quota_account *a, uint64_t id, int64_t used,
+__attribute__((noinline, cold)) static int resolve(quota_account *a,
+						   uint64_t id, int64_t used,
 		   const char *key, quota_receipt *r, bool release)
 {
 	quota__keyrec *rec = NULL;
@@ -433,20 +446,6 @@ static int resolve(quota_account *a, uint64_t id, int64_t used,
 
 	if (!a)
 		return fail(r, QUOTA_EINVAL);
-	/* The common case: a full commit, no key, no hook. */
-	if (!key && !release && !a->ctx->hook) {
-		uint32_t slot = hold_slot(a, id);
-
-		if (slot != UINT32_MAX &&
-		    used == (h = a->hold_tab[slot])->src.units) {
-			quota__receipt_fill(r, &h->src, QUOTA_RECEIPT_COMMIT);
-			if (r)
-				r->hold_id = id;
-			hold_remove_at(a, h, slot);
-			a->ctx->errmsg[0] = '\0';
-			return QUOTA_OK;
-		}
-	}
 	if ((rc = quota__check_key(a->ctx, key)))
 		return fail(r, rc);
 	if (key) {
@@ -528,9 +527,25 @@ nomem:
 				  "account '%s': out of memory", a->id));
 }
 
+/* The common case apart: a full commit, no key, no hook. */
 int quota_commit(quota_account *a, uint64_t hold_id, int64_t units_used,
 		 const char *key, quota_receipt *receipt)
 {
+	if (a && !key && !a->ctx->hook) {
+		uint32_t slot = hold_slot(a, hold_id);
+		quota__hold *h;
+
+		if (slot != UINT32_MAX &&
+		    units_used == (h = a->hold_tab[slot])->src.units) {
+			quota__receipt_fill(receipt, &h->src,
+					    QUOTA_RECEIPT_COMMIT);
+			if (receipt)
+				receipt->hold_id = hold_id;
+			hold_remove_at(a, h, slot);
+			a->ctx->errmsg[0] = '\0';
+			return QUOTA_OK;
+		}
+	}
 	return resolve(a, hold_id, units_used, key, receipt, false);
 }
 
