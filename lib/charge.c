@@ -567,29 +567,6 @@ static bool same_charge(const quota__keyrec *k, const quota_usage *u)
 	       k->p_units == u->units && k->p_at == u->at;
 }
 
-/* Replay of a stored key, or a conflict (R11). */
-static int replay(const quota_account *a, const quota__keyrec *k, bool same,
-		  quota_receipt *r)
-{
-	if (!same) {
-		if (r)
-			memset(r, 0, sizeof *r);
-		return quota__err(a->ctx, QUOTA_EKEYCONFLICT,
-				  "account '%s': key '%s' was used for "
-				  "another operation or other parameters",
-				  a->id, k->key);
-	}
-	quota__receipt_fill(r, &k->src, k->kind);
-	if (r) {
-		r->replayed = 1;
-		r->hold_id = k->hold_id;
-		r->fee_micros = k->fee;
-		r->forfeited_units = k->forfeited;
-	}
-	a->ctx->errmsg[0] = '\0';
-	return QUOTA_OK;
-}
-
 __attribute__((noinline, cold)) static int run(const quota_account *ca,
 					       const quota_usage *u,
 					       quota_receipt *r, bool commit)
@@ -611,7 +588,7 @@ __attribute__((noinline, cold)) static int run(const quota_account *ca,
 			goto fail;
 		k = quota__key_find(a, u->key);
 		if (k)
-			return replay(a, k, same_charge(k, u), r);
+			return quota__key_replay(a, k, same_charge(k, u), r);
 		/* A new key in the common case: the fast path charges straight
 		 * into a recycled small record. */
 		if (commit && !a->ctx->hook && !quota__key_reserve(a) &&

@@ -491,6 +491,9 @@ quota__keyrec *quota__key_new(quota_account *a, const char *key,
  * NULL; quota__key_unused gives back one that was not stored. */
 quota__keyrec *quota__key_small(quota_account *a, const char *key);
 void quota__key_unused(quota_account *a, quota__keyrec *r);
+/* Answer a repeated key: replay (same) or QUOTA_EKEYCONFLICT. */
+int quota__key_replay(const quota_account *a, const quota__keyrec *k,
+		      bool same, quota_receipt *r);
 void quota__keys_free(quota_account *a);
 
 /* ---------------------------------------------------- events (event.c) */

@@ -281,26 +281,6 @@ static int fail(quota_receipt *r, int rc)
 	return rc;
 }
 
-static int replay(quota_account *a, const quota__keyrec *k, bool same,
-		  quota_receipt *r)
-{
-	if (!same)
-		return fail(r, quota__err(a->ctx, QUOTA_EKEYCONFLICT,
-					  "account '%s': key '%s' was used for "
-					  "another operation or other "
-					  "parameters",
-					  a->id, k->key));
-	quota__receipt_fill(r, &k->src, k->kind);
-	if (r) {
-		r->replayed = 1;
-		r->hold_id = k->hold_id;
-		r->fee_micros = k->fee;
-		r->forfeited_units = k->forfeited;
-	}
-	quota__ok(a->ctx);
-	return QUOTA_OK;
-}
-
 /* ------------------------------------------------------------ reserve */
 
 __attribute__((noinline, cold)) static int
@@ -337,7 +317,7 @@ reserve_slow(quota_account *a, const quota_usage *u, int64_t timeout_s,
 				    k->p_units == u->units &&
 				    k->p_at == u->at && k->p_timeout == timeout_s;
 
-			rc = replay(a, k, same, r);
+			rc = quota__key_replay(a, k, same, r);
 			if (!rc)
 				*hold_id = k->hold_id;
 			return rc;
@@ -452,7 +432,7 @@ __attribute__((noinline, cold)) static int resolve(quota_account *a,
 		const quota__keyrec *k = quota__key_find(a, key);
 
 		if (k)
-			return replay(a, k,
+			return quota__key_replay(a, k,
 				      k->op == (release ? QUOTA__OP_RELEASE
 							: QUOTA__OP_COMMIT) &&
 					      k->p_hold == id &&

@@ -245,3 +245,27 @@ void quota__keys_free(quota_account *a)
 	quota__free(&a->ctx->mem, a->keys.tab);
 	memset(&a->keys, 0, sizeof a->keys);
 }
+
+/* A repeated key (R11): the stored receipt, marked as replayed, when the
+ * call matches what the key was stored for; else a conflict. */
+int quota__key_replay(const quota_account *a, const quota__keyrec *k,
+		      bool same, quota_receipt *r)
+{
+	if (!same) {
+		if (r)
+			memset(r, 0, sizeof *r);
+		return quota__err(a->ctx, QUOTA_EKEYCONFLICT,
+				  "account '%s': key '%s' was used for "
+				  "another operation or other parameters",
+				  a->id, k->key);
+	}
+	quota__receipt_fill(r, &k->src, k->kind);
+	if (r) {
+		r->replayed = 1;
+		r->hold_id = k->hold_id;
+		r->fee_micros = k->fee;
+		r->forfeited_units = k->forfeited;
+	}
+	quota__ok(a->ctx);
+	return QUOTA_OK;
+}
