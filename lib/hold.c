@@ -581,10 +581,16 @@ int64_t quota_ctx_tick(quota_ctx *ctx, int64_t now)
 		return QUOTA_EINVAL;
 	if (!quota__time_ok(now))
 		return quota__err(ctx, QUOTA_EINVAL, "time out of range");
+	/* All or nothing: the only thing a tick can run out of is event room,
+	 * so get it for every account before any of them moves. */
+	for (i = 0; i < ctx->naccounts; i++)
+		if (quota__events_reserve(ctx->accounts[i]))
+			return quota__err(ctx, QUOTA_ENOMEM,
+					  "quota_ctx_tick: out of memory");
 	for (i = 0; i < ctx->naccounts; i++) {
 		n = quota_account_tick(ctx->accounts[i], now);
 		if (n < 0)
-			return n; /* accounts before this one are ticked */
+			return n; /* cannot happen: room was reserved above */
 		total += n;
 	}
 	return total;
