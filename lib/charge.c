@@ -29,6 +29,7 @@ enum { CAT_DAY, CAT_MONTH, ALL_DAY, ALL_MONTH, FREE_DAY, FREE_MONTH,
 static void load_counts(const quota_account *a, quota__plan *pl)
 {
 	const quota__cur *c = a->cur[pl->s.cat], *g = a->cur[QUOTA__CAT_ALL];
+	const quota_tariff *t = a->tariff[pl->s.cat];
 	int64_t *n = pl->cnt, day = pl->s.day, month = pl->s.month;
 	unsigned cat = pl->s.cat;
 
@@ -44,16 +45,29 @@ static void load_counts(const quota_account *a, quota__plan *pl)
 		n[FREE_LIFE] = c->free_life;
 		return;
 	}
+	/* Another period (a late report, a new day): look up only what the
+	 * caps, the free allowance, the volume and the overflow check read. */
 	pl->hot = false;
-	n[CAT_DAY] = quota__counter(a, QUOTA__CNT_UNITS_DAY, cat, day);
+	memset(n, 0, 7 * sizeof *n);
 	n[CAT_MONTH] = quota__counter(a, QUOTA__CNT_UNITS_MONTH, cat, month);
-	n[ALL_DAY] = quota__counter(a, QUOTA__CNT_UNITS_DAY, QUOTA__CAT_ALL,
-				    day);
 	n[ALL_MONTH] = quota__counter(a, QUOTA__CNT_UNITS_MONTH,
 				      QUOTA__CAT_ALL, month);
-	n[FREE_DAY] = quota__counter(a, QUOTA__CNT_FREE_DAY, cat, day);
-	n[FREE_MONTH] = quota__counter(a, QUOTA__CNT_FREE_MONTH, cat, month);
-	n[FREE_LIFE] = quota__counter(a, QUOTA__CNT_FREE_LIFE, cat, 0);
+	if (a->caps[cat].day >= 0)
+		n[CAT_DAY] = quota__counter(a, QUOTA__CNT_UNITS_DAY, cat, day);
+	if (a->cap_all.day >= 0)
+		n[ALL_DAY] = quota__counter(a, QUOTA__CNT_UNITS_DAY,
+					    QUOTA__CAT_ALL, day);
+	if (t && t->free_units > 0) {
+		if (t->free_period == QUOTA_PERIOD_DAY || t->free_daily > 0)
+			n[FREE_DAY] = quota__counter(a, QUOTA__CNT_FREE_DAY,
+						     cat, day);
+		if (t->free_period == QUOTA_PERIOD_MONTH)
+			n[FREE_MONTH] = quota__counter(
+				a, QUOTA__CNT_FREE_MONTH, cat, month);
+		if (t->free_period == QUOTA_PERIOD_LIFETIME)
+			n[FREE_LIFE] = quota__counter(a, QUOTA__CNT_FREE_LIFE,
+						      cat, 0);
+	}
 }
 
 /* Refuse a charge that would pass a cap (R9): caps count every unit. */
