@@ -20,64 +20,12 @@
 
 #include "quota.h"
 #include "testutil.h"
+#include "fixtures.h"
 
 /* ---------------------------------------------------------------- helpers */
 
 #define T0 tu_utc(2024, 5, 15, 10, 0, 0)
 
-static quota_ctx *new_ctx(void)
-{
-	quota_ctx *c = NULL;
-
-	ck_assert_int_eq(quota_ctx_new(&c), QUOTA_OK);
-	ck_assert_ptr_nonnull(c);
-	return c;
-}
-
-static uint32_t add_cat(quota_ctx *c, const char *name)
-{
-	uint32_t id = 999;
-
-	ck_assert_int_eq(quota_category_add(c, name, &id), QUOTA_OK);
-	return id;
-}
-
-static quota_account *add_acct(quota_ctx *c, const char *id)
-{
-	quota_account *a = NULL;
-
-	ck_assert_int_eq(quota_account_new(c, id, &a), QUOTA_OK);
-	ck_assert_ptr_nonnull(a);
-	return a;
-}
-
-static quota_tariff *add_tariff(quota_ctx *c, const char *name)
-{
-	quota_tariff *t = NULL;
-
-	ck_assert_int_eq(quota_tariff_new(c, name, &t), QUOTA_OK);
-	return t;
-}
-
-static quota_package *add_pkg(quota_account *a, const char *id, uint64_t mask,
-			      int64_t units, int64_t eff, int64_t exp,
-			      uint32_t flags, int32_t prio)
-{
-	quota_package_spec s;
-	quota_package *p = NULL;
-
-	memset(&s, 0, sizeof s);
-	s.id = id;
-	s.categories = mask;
-	s.units = units;
-	s.effective_at = eff;
-	s.expires_at = exp;
-	s.flags = flags;
-	s.priority = prio;
-	ck_assert_int_eq(quota_package_add(a, &s, &p), QUOTA_OK);
-	ck_assert_ptr_nonnull(p);
-	return p;
-}
 
 static int do_charge(quota_account *a, uint32_t cat, int64_t units,
 		     int64_t at, const char *key, quota_receipt *r)
