@@ -51,6 +51,53 @@ void quota__ok(quota_ctx *ctx);
  */
 bool quota__utf8_valid(const char *s, size_t len, size_t *bad_offset);
 
+/*
+ * Decode one code point at s[i] (i < len).  Returns the sequence length
+ * (1-4), or 0 if the bytes at i are not a valid UTF-8 sequence (overlong,
+ * surrogate, > U+10FFFF, truncated, stray continuation).  The one UTF-8
+ * decoder: quota__utf8_valid and the SMS counter both use it, so their
+ * error offsets agree.
+ */
+static inline size_t quota__u8dec(const unsigned char *s, size_t len, size_t i,
+				  uint32_t *cp)
+{
+	unsigned c = s[i];
+	size_t n;
+	uint32_t v, min;
+
+	*cp = c;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF) {
+		n = 1;
+		v = c & 0x1F;
+		min = 0x80;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		n = 2;
+		v = c & 0x0F;
+		min = 0x800;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		n = 3;
+		v = c & 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len - i <= n)
+		return 0;
+	for (size_t k = 1; k <= n; k++) {
+		unsigned b = s[i + k];
+		if ((b & 0xC0) != 0x80)
+			return 0;
+		v = (v << 6) | (b & 0x3F);
+	}
+	if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+		return 0;
+	*cp = v;
+	return n + 1;
+}
+
+
 /* Checked arithmetic: return true on overflow. */
 static inline bool quota__add_ovf(int64_t a, int64_t b, int64_t *r)
 {

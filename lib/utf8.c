@@ -7,46 +7,21 @@
 bool quota__utf8_valid(const char *str, size_t len, size_t *bad_offset)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
+	size_t i = 0, n;
+	uint32_t cp;
 
 	while (i < len) {
-		unsigned c = s[i];
-		size_t n;
-		uint32_t cp, min;
-
-		if (c < 0x80) {
+		if (s[i] < 0x80) { /* ids and keys are mostly ASCII */
 			i++;
 			continue;
 		}
-		if (c >= 0xC2 && c <= 0xDF) {
-			n = 1;
-			cp = c & 0x1F;
-			min = 0x80;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			n = 2;
-			cp = c & 0x0F;
-			min = 0x800;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			n = 3;
-			cp = c & 0x07;
-			min = 0x10000;
-		} else {
-			goto bad;
+		n = quota__u8dec(s, len, i, &cp);
+		if (!n) {
+			if (bad_offset)
+				*bad_offset = i;
+			return false;
 		}
-		if (len - i <= n)
-			goto bad;
-		for (size_t k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xC0) != 0x80)
-				goto bad;
-			cp = (cp << 6) | (s[i + k] & 0x3F);
-		}
-		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			goto bad;
-		i += n + 1;
+		i += n;
 	}
 	return true;
-bad:
-	if (bad_offset)
-		*bad_offset = i;
-	return false;
 }
