@@ -101,7 +101,7 @@ BENCH_EXTRA :=
 
 check: deps
 	$(MAKE) WERROR=1 check-unit check-headers check-exports check-man \
-	    check-examples check-install $(CHECK_EXTRA)
+	    check-examples check-install check-ffi $(CHECK_EXTRA)
 	$(MAKE) check-asan
 	$(MAKE) check-valgrind
 	@echo "make check: all test groups passed"
