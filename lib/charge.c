@@ -35,7 +35,6 @@ static void load_counts(const quota_account *a, quota__plan *pl)
 
 	/* Same day implies same month: a record's month follows its day. */
 	if (c && g && c->day == day && g->day == day) {
-		pl->hot = true;
 		n[CAT_DAY] = c->units_day;
 		n[CAT_MONTH] = c->units_month;
 		n[ALL_DAY] = g->units_day;
@@ -47,7 +46,6 @@ static void load_counts(const quota_account *a, quota__plan *pl)
 	}
 	/* Another period (a late report, a new day): look up only what the
 	 * caps, the free allowance, the volume and the overflow check read. */
-	pl->hot = false;
 	memset(n, 0, 7 * sizeof *n);
 	n[CAT_MONTH] = quota__counter(a, QUOTA__CNT_UNITS_MONTH, cat, month);
 	n[ALL_MONTH] = quota__counter(a, QUOTA__CNT_UNITS_MONTH,
@@ -104,22 +102,6 @@ static int check_caps(const quota_account *a, const quota__plan *pl)
 	return QUOTA_OK;
 }
 
-/* Free units available for this charge (R15). */
-static int64_t free_available(const quota_tariff *t, const quota__plan *pl)
-{
-	const int64_t *n = pl->cnt;
-	int64_t avail, used;
-
-	if (!t || t->free_units <= 0)
-		return 0;
-	used = t->free_period == QUOTA_PERIOD_DAY     ? n[FREE_DAY]
-	       : t->free_period == QUOTA_PERIOD_MONTH ? n[FREE_MONTH]
-						      : n[FREE_LIFE];
-	avail = t->free_units - used;
-	if (t->free_daily > 0 && t->free_daily - n[FREE_DAY] < avail)
-		avail = t->free_daily - n[FREE_DAY];
-	return avail > 0 ? avail : 0;
-}
 
 int quota__check_key(quota_ctx *ctx, const char *key)
 {
@@ -196,7 +178,8 @@ int quota__plan_usage(const quota_account *a, const quota_usage *u,
 
 	/* R1 (a): the free allowance. */
 	t = a->tariff[cat];
-	s->free = free_available(t, pl);
+	s->free = quota__free_avail(t, pl->cnt[FREE_DAY], pl->cnt[FREE_MONTH],
+				    pl->cnt[FREE_LIFE]);
 	if (s->free > s->units)
 		s->free = s->units;
 	need = s->units - s->free;
@@ -220,7 +203,6 @@ int quota__plan_usage(const quota_account *a, const quota_usage *u,
 			quota__draw *d = &s->draws[s->ndraws++];
 
 			d->pk = pk;
-			d->pos = pos;
 			d->units = take;
 			s->pkg += take;
 			need -= take;
@@ -256,8 +238,7 @@ int quota__plan_usage(const quota_account *a, const quota_usage *u,
 int quota__plan_prepare(quota_account *a, quota__plan *pl)
 {
 	/* Room for the counters and the events, so apply cannot fail. */
-	if ((!pl->hot && quota__counter_prepare(a, pl->s.cat)) ||
-	    quota__events_reserve(a))
+	if (quota__counter_prepare(a, pl->s.cat) || quota__events_reserve(a))
 		return quota__err(a->ctx, QUOTA_ENOMEM,
 				  "account '%s': out of memory", a->id);
 	return QUOTA_OK;
@@ -266,7 +247,6 @@ int quota__plan_prepare(quota_account *a, quota__plan *pl)
 void quota__plan_apply(quota_account *a, quota__plan *pl)
 {
 	const quota__src *s = &pl->s;
-	quota__pindex *ix = a->pindex[s->cat];
 	bool track = quota__track(a);
 	uint32_t i;
 
@@ -274,31 +254,14 @@ void quota__plan_apply(quota_account *a, quota__plan *pl)
 		quota__clock(a, s->at);
 	else if (s->at > a->clock)
 		a->clock = s->at;
-	if (pl->hot) {
-		quota__cur *c = a->cur[s->cat], *g = a->cur[QUOTA__CAT_ALL];
-
-		c->units_day += s->units;
-		c->units_month += s->units;
-		g->units_day += s->units;
-		g->units_month += s->units;
-		c->free_day += s->free;
-		c->free_month += s->free;
-		c->free_life += s->free;
-	} else {
-		quota__counter_charge(a, s->cat, s->day, s->month, s->units,
-				      s->free);
-	}
+	quota__counter_charge(a, s->cat, s->day, s->month, s->units, s->free);
 	for (i = 0; i < s->ndraws; i++) {
 		quota_package *pk = s->draws[i].pk;
 		int64_t before = pk->remaining;
 
 		pk->remaining -= s->draws[i].units;
-		if (pk->remaining == 0) {
-			if (pk->categories == QUOTA_MASK(s->cat))
-				quota__pindex_refresh(ix, s->draws[i].pos);
-			else
-				quota__package_refresh(a, pk);
-		}
+		if (pk->remaining == 0) /* once per package: R3 index */
+			quota__package_refresh(a, pk);
 		if (track)
 			quota__track_units(a, pk, before);
 	}
@@ -342,18 +305,6 @@ void quota__receipt_fill(quota_receipt *r, const quota__src *s, int32_t kind)
 	} while (0)
 	if (s->free)
 		LINE(QUOTA_SOURCE_FREE, 0, (quota_package *)NULL, s->free, 0, 0);
-	if (s->ndraws <= 1 && s->npayg <= 1) { /* the common shape, unrolled */
-		if (s->ndraws && s->draws[0].units)
-			LINE(QUOTA_SOURCE_PACKAGE, 0, s->draws[0].pk,
-			     s->draws[0].units, 0, 0);
-		if (s->npayg && s->paygs[0].units)
-			LINE(QUOTA_SOURCE_PAYG, s->paygs[0].tier,
-			     (quota_package *)NULL, s->paygs[0].units,
-			     s->paygs[0].price, s->paygs[0].cost);
-		r->nlines = nl;
-		r->lines_total = total;
-		return;
-	}
 	for (i = 0; i < s->ndraws; i++)
 		if (s->draws[i].units)
 			LINE(QUOTA_SOURCE_PACKAGE, 0, s->draws[i].pk,
@@ -366,30 +317,6 @@ void quota__receipt_fill(quota_receipt *r, const quota__src *s, int32_t kind)
 #undef LINE
 	r->nlines = nl;
 	r->lines_total = total;
-}
-
-int quota__src_copy(const quota__mem *mem, const quota__src *from,
-		    quota__src *to, void **block, size_t head)
-{
-	size_t dsz = (size_t)from->ndraws * sizeof(quota__draw);
-	size_t psz = (size_t)from->npayg * sizeof(quota__payg);
-	char *b;
-
-	/* One block: the owner's struct (head bytes), draws, paygs. */
-	head = (head + 15) & ~(size_t)15;
-	b = quota__malloc(mem, head + dsz + psz);
-	if (!b)
-		return QUOTA_ENOMEM;
-	memset(b, 0, head);
-	*to = *from;
-	to->draws = (quota__draw *)(void *)(b + head);
-	to->paygs = (quota__payg *)(void *)(b + head + dsz);
-	if (dsz)
-		memcpy(to->draws, from->draws, dsz);
-	if (psz)
-		memcpy(to->paygs, from->paygs, psz);
-	*block = b;
-	return QUOTA_OK;
 }
 
 __attribute__((noinline)) intptr_t quota__charge_fast(quota_account *a,
@@ -432,17 +359,9 @@ __attribute__((noinline)) intptr_t quota__charge_fast(quota_account *a,
 			return 0;
 	}
 	t = a->tariff[cat];
-	if (t && t->free_units > 0) {
-		int64_t used = t->free_period == QUOTA_PERIOD_DAY ? c->free_day
-			       : t->free_period == QUOTA_PERIOD_MONTH
-				       ? c->free_month
-				       : c->free_life;
-
-		f = t->free_units - used;
-		if (t->free_daily > 0 && t->free_daily - c->free_day < f)
-			f = t->free_daily - c->free_day;
-		f = f < 0 ? 0 : f > units ? units : f;
-	}
+	f = quota__free_avail(t, c->free_day, c->free_month, c->free_life);
+	if (f > units)
+		f = units;
 	need = units - f;
 	ix = a->pindex[cat];
 	if (need && ix) {
@@ -464,18 +383,14 @@ __attribute__((noinline)) intptr_t quota__charge_fast(quota_account *a,
 			return 0; /* STOP rules, or more packages may follow */
 		if (t && t->ntiers) {
 			end = before + need; /* <= all-month + units: no overflow */
-			for (tier = 0; tier + 1 < t->ntiers; tier++)
-				if (before + 1 <= t->up_to[tier])
-					break;
-			/* One tier only: the last unit must fall in it too. */
-			if (t->mode == QUOTA_GRADUATED && tier + 1 < t->ntiers &&
-			    end > t->up_to[tier])
+			/* R14: volume prices all at the tier the total reaches;
+			 * graduated must stay in one tier to take this path. */
+			tier = quota__tier_of(t, t->mode == QUOTA_VOLUME
+							 ? end
+							 : before + 1);
+			if (t->mode == QUOTA_GRADUATED &&
+			    quota__tier_of(t, end) != tier)
 				return 0;
-			if (t->mode == QUOTA_VOLUME) {
-				while (tier + 1 < t->ntiers &&
-				       end > t->up_to[tier])
-					tier++;
-			}
 			price = t->price[tier];
 			if (quota__mul_ovf(need, price, &cost))
 				return 0;
@@ -541,7 +456,6 @@ __attribute__((noinline)) intptr_t quota__charge_fast(quota_account *a,
 		out->cat = cat;
 		out->ndraws = take ? 1 : 0;
 		out->draws[0].pk = pk;
-		out->draws[0].pos = pos;
 		out->draws[0].units = take;
 		out->npayg = need ? 1 : 0;
 		out->paygs[0].tier = tier;
@@ -611,7 +525,7 @@ __attribute__((noinline, cold)) static int run(const quota_account *ca,
 			intptr_t done;
 
 			plain.key = NULL;
-			done = quota__charge_fast(a, &plain, r, true, &rec->src);
+			done = quota__charge_fast(a, &plain, r, true, &rec->box.src);
 			if (done) {
 				if (done != 1)
 					quota__package_refresh(

@@ -180,7 +180,6 @@ typedef struct quota__pindex {
  */
 typedef struct quota__draw {
 	quota_package *pk;
-	uint32_t pos; /* position in the category's index at plan time */
 	int64_t units;
 } quota__draw;
 
@@ -198,16 +197,39 @@ typedef struct quota__src {
 	quota__payg *paygs;
 } quota__src;
 
+/*
+ * Storage for a copy of a source record, the first member of the records
+ * that keep one (holds, key records).  Small ones (one draw, one payg
+ * line: nearly every message) have a fixed size per owner type and are
+ * recycled through a free list, so steady traffic allocates nothing.
+ */
+typedef struct quota__box {
+	struct quota__box *next_free;
+	bool small;
+	quota__src src;
+} quota__box;
+
+/* A box for an owner of `size` bytes (the box first) holding a copy of
+ * src; NULL when out of memory.  quota__box_small gives a small one with
+ * room for one draw and one payg line and leaves src to the caller. */
+quota__box *quota__box_new(const quota__mem *mem, quota__box **free_list,
+			   size_t size, const quota__src *src);
+quota__box *quota__box_small(const quota__mem *mem, quota__box **free_list,
+			     size_t size);
+void quota__box_drop(const quota__mem *mem, quota__box **free_list,
+		     quota__box *b);
+void quota__box_free_list(const quota__mem *mem, quota__box **free_list);
+/* Copy the quantities of s into d, whose arrays have room for them. */
+void quota__src_assign(quota__src *d, const quota__src *s);
+
 /* A reservation (R10). */
 typedef struct quota__hold {
+	quota__box box; /* first: its sources */
 	uint64_t id;
 	int64_t deadline;
 	int64_t timeout;
 	int64_t held;   /* units reserved (src.units shrinks as they go back) */
 	uint32_t slot;  /* index in the account's open-hold array */
-	bool small;     /* one draw and one payg line: a recycled block */
-	struct quota__hold *next_free;
-	quota__src src; /* draws and paygs allocated with the hold */
 } quota__hold;
 
 /* An idempotency key record (R11). */
@@ -215,11 +237,11 @@ enum { QUOTA__OP_CHARGE = 1, QUOTA__OP_RESERVE, QUOTA__OP_COMMIT,
        QUOTA__OP_RELEASE };
 
 typedef struct quota__keyrec {
-	struct quota__keyrec *next; /* store order (oldest first); free list */
+	quota__box box;             /* first: the receipt's sources */
+	struct quota__keyrec *next; /* store order (oldest first) */
 	uint64_t hash;
 	int32_t op;
 	bool reversed;
-	bool small; /* one draw, one payg line: a recycled block */
 	int64_t time; /* for the age bound */
 	/* the parameters a repeat must match */
 	uint32_t p_cat;
@@ -229,7 +251,6 @@ typedef struct quota__keyrec {
 	int32_t kind;
 	uint64_t hold_id;
 	int64_t fee, forfeited;
-	quota__src src;
 	char key[QUOTA_KEY_MAX + 1];
 } quota__keyrec;
 
@@ -242,7 +263,7 @@ typedef struct quota__keys {
 	quota__keyslot *tab; /* open addressing by hash */
 	uint32_t cap, n;
 	quota__keyrec *head, *tail;
-	quota__keyrec *free; /* recycled small records */
+	quota__box *free; /* recycled small records */
 	uint32_t max_keys;
 	int64_t max_age;
 	int64_t newest;
@@ -285,7 +306,7 @@ struct quota_account {
 	size_t nholds, cap_holds;
 	quota__hold **hold_tab; /* open addressing by id */
 	uint32_t hold_tab_cap;
-	quota__hold *hold_free; /* recycled small hold blocks */
+	quota__box *hold_free; /* recycled small hold boxes */
 	uint64_t last_hold_id;
 	int64_t held[QUOTA_MAX_CATEGORIES];
 	/* R11 keys. */
@@ -444,7 +465,6 @@ void quota__counter_charge(quota_account *a, unsigned cat, int64_t day,
 /* A planned charge: validated and computed, nothing changed yet. */
 typedef struct quota__plan {
 	quota__src s;        /* draws in ctx->scratch */
-	bool hot;            /* counters live in the cur records */
 	quota__payg paygs[QUOTA__MAX_TIERS];
 	int64_t cnt[7];      /* the counters read (see charge.c) */
 } quota__plan;
@@ -468,9 +488,6 @@ int quota__plan_prepare(quota_account *a, quota__plan *pl);
 void quota__plan_apply(quota_account *a, quota__plan *pl);
 /* Fill a receipt from a source record. */
 void quota__receipt_fill(quota_receipt *r, const quota__src *s, int32_t kind);
-/* Copy a source record into one allocation (draws and paygs follow). */
-int quota__src_copy(const quota__mem *mem, const quota__src *from,
-		    quota__src *to, void **block, size_t head);
 /* Validate an idempotency key (NULL is fine). */
 int quota__check_key(quota_ctx *ctx, const char *key);
 
@@ -515,6 +532,37 @@ void quota__track_caps(quota_account *a, unsigned cat, int64_t day,
 /* Evaluate alerts of the categories in mask, then deliver queued events. */
 void quota__events_flush(quota_account *a, uint64_t mask);
 void quota__track_free(quota_account *a);
+
+/* Index of the tier that month position pos (1-based) falls in (R13);
+ * positions beyond the last finite tier take the last tier. */
+static inline uint32_t quota__tier_of(const quota_tariff *t, int64_t pos)
+{
+	uint32_t i;
+
+	for (i = 0; i + 1 < t->ntiers; i++)
+		if (pos <= t->up_to[i])
+			return i;
+	return t->ntiers - 1;
+}
+
+/* Free units available (R15) given what the periods have used; the
+ * general plan and the charge fast path both ask this. */
+static inline int64_t quota__free_avail(const quota_tariff *t,
+					int64_t used_day, int64_t used_month,
+					int64_t used_life)
+{
+	int64_t avail;
+
+	if (!t || t->free_units <= 0)
+		return 0;
+	avail = t->free_units -
+		(t->free_period == QUOTA_PERIOD_DAY     ? used_day
+		 : t->free_period == QUOTA_PERIOD_MONTH ? used_month
+							: used_life);
+	if (t->free_daily > 0 && t->free_daily - used_day < avail)
+		avail = t->free_daily - used_day;
+	return avail > 0 ? avail : 0;
+}
 
 /* Price q pay-as-you-go units after month volume `before` (tariff.c). */
 int quota__tariff_price_lines(const quota_tariff *t, int64_t before,

@@ -84,8 +84,8 @@ static void hold_insert(quota_account *a, quota__hold *h)
 	a->hold_tab[i] = h;
 	h->slot = (uint32_t)a->nholds;
 	a->holds[a->nholds++] = h;
-	h->held = h->src.units;
-	a->held[h->src.cat] += h->held;
+	h->held = h->box.src.units;
+	a->held[h->box.src.cat] += h->held;
 }
 
 static void hold_drop(quota_account *a, quota__hold *h);
@@ -108,7 +108,7 @@ static void hold_remove_at(quota_account *a, quota__hold *h, uint32_t i)
 	}
 	a->holds[h->slot] = a->holds[--a->nholds];
 	a->holds[h->slot]->slot = h->slot;
-	a->held[h->src.cat] -= h->held;
+	a->held[h->box.src.cat] -= h->held;
 	hold_drop(a, h);
 }
 
@@ -117,85 +117,26 @@ static void hold_remove(quota_account *a, quota__hold *h)
 	hold_remove_at(a, h, hold_slot(a, h->id));
 }
 
-/* A small hold (one draw, one payg line: nearly every message) lives in a
- * fixed-size block recycled through a free list, so steady-state
- * reservations allocate nothing. */
-#define SMALL_HEAD ((sizeof(quota__hold) + 15) & ~(size_t)15)
-#define SMALL_SIZE (SMALL_HEAD + sizeof(quota__draw) + sizeof(quota__payg))
-
-static quota__hold *small_block(quota_account *a)
-{
-	quota__hold *h = a->hold_free;
-	char *b;
-
-	if (h) {
-		a->hold_free = h->next_free;
-		return h;
-	}
-	b = quota__malloc(&a->ctx->mem, SMALL_SIZE);
-	if (!b)
-		return NULL;
-	h = (quota__hold *)(void *)b;
-	memset(h, 0, sizeof *h);
-	h->small = true;
-	h->src.draws = (quota__draw *)(void *)(b + SMALL_HEAD);
-	h->src.paygs = (quota__payg *)(void *)(b + SMALL_HEAD +
-					       sizeof(quota__draw));
-	return h;
-}
-
-/* A hold block holding a copy of src. */
+/* Holds keep their sources in boxes (source.c); small ones are recycled. */
 static quota__hold *hold_block(quota_account *a, const quota__src *src)
 {
-	quota__hold *h;
-	quota__src copy;
-	void *block;
-
-	if (src->ndraws <= 1 && src->npayg <= 1) {
-		quota__draw *d;
-		quota__payg *p;
-
-		if (!(h = small_block(a)))
-			return NULL;
-		d = h->src.draws;
-		p = h->src.paygs;
-		h->src = *src;
-		h->src.draws = d;
-		h->src.paygs = p;
-		if (src->ndraws)
-			d[0] = src->draws[0];
-		if (src->npayg)
-			p[0] = src->paygs[0];
-		return h;
-	}
-	if (quota__src_copy(&a->ctx->mem, src, &copy, &block, sizeof *h))
-		return NULL;
-	h = block;
-	h->src = copy;
-	return h;
+	return (quota__hold *)(void *)quota__box_new(&a->ctx->mem,
+						     &a->hold_free,
+						     sizeof(quota__hold), src);
 }
 
 static void hold_drop(quota_account *a, quota__hold *h)
 {
-	if (h->small) {
-		h->next_free = a->hold_free;
-		a->hold_free = h;
-	} else {
-		quota__free(&a->ctx->mem, h);
-	}
+	quota__box_drop(&a->ctx->mem, &a->hold_free, &h->box);
 }
 
 void quota__holds_free(quota_account *a)
 {
-	quota__hold *h;
 	size_t i;
 
 	for (i = 0; i < a->nholds; i++)
 		quota__free(&a->ctx->mem, a->holds[i]);
-	while ((h = a->hold_free)) {
-		a->hold_free = h->next_free;
-		quota__free(&a->ctx->mem, h);
-	}
+	quota__box_free_list(&a->ctx->mem, &a->hold_free);
 	quota__free(&a->ctx->mem, a->holds);
 	quota__free(&a->ctx->mem, a->hold_tab);
 	a->holds = NULL;
@@ -257,21 +198,6 @@ static void give_back(quota_account *a, quota__src *s, int64_t ret,
 	s->free -= free_back;
 	s->units -= ret;
 	quota__counter_uncharge(a, s->cat, s->day, s->month, ret, free_back);
-}
-
-/* Copy the quantities of s into d (same draws and payg lines). */
-static void src_assign(quota__src *d, const quota__src *s)
-{
-	quota__draw *dd = d->draws;
-	quota__payg *dp = d->paygs;
-
-	*d = *s;
-	d->draws = dd;
-	d->paygs = dp;
-	if (s->ndraws)
-		memcpy(dd, s->draws, s->ndraws * sizeof *dd);
-	if (s->npayg)
-		memcpy(dp, s->paygs, s->npayg * sizeof *dp);
 }
 
 static int fail(quota_receipt *r, int rc)
@@ -338,7 +264,7 @@ reserve_slow(quota_account *a, const quota_usage *u, int64_t timeout_s,
 	if (hold_reserve(a) || !(h = hold_block(a, &pl.s)))
 		goto nomem;
 	if (u->key && (quota__key_reserve(a) ||
-		       !(rec = quota__key_new(a, u->key, &h->src)))) {
+		       !(rec = quota__key_new(a, u->key, &h->box.src)))) {
 		hold_drop(a, h);
 		goto nomem;
 	}
@@ -360,12 +286,12 @@ reserve_slow(quota_account *a, const quota_usage *u, int64_t timeout_s,
 		rec->time = u->at;
 		quota__key_store(a, rec);
 	}
-	quota__receipt_fill(r, &h->src, QUOTA_RECEIPT_RESERVE);
+	quota__receipt_fill(r, &h->box.src, QUOTA_RECEIPT_RESERVE);
 	if (r)
 		r->hold_id = h->id;
 	*hold_id = h->id;
 	quota__ok(a->ctx);
-	quota__events_flush(a, QUOTA_MASK(h->src.cat));
+	quota__events_flush(a, QUOTA_MASK(h->box.src.cat));
 	return QUOTA_OK;
 nomem:
 	return fail(r, quota__err(a->ctx, QUOTA_ENOMEM,
@@ -388,11 +314,11 @@ int quota_reserve(quota_account *a, const quota_usage *u, int64_t timeout_s,
 	    quota__time_ok(u->at) &&
 	    !quota__add_ovf(u->at, timeout_s, &deadline) &&
 	    quota__time_ok(deadline)) {
-		quota__hold *f = a->hold_free;
-		intptr_t done = quota__charge_fast(a, u, r, true, &f->src);
+		quota__hold *f = (quota__hold *)(void *)a->hold_free;
+		intptr_t done = quota__charge_fast(a, u, r, true, &f->box.src);
 
 		if (done) {
-			a->hold_free = f->next_free;
+			a->hold_free = f->box.next_free;
 			if (done != 1)
 				quota__package_refresh(a,
 						       (quota_package *)done);
@@ -449,44 +375,44 @@ __attribute__((noinline, cold)) static int resolve(quota_account *a,
 					  "account '%s': hold %llu was already "
 					  "committed, released or expired",
 					  a->id, (unsigned long long)id));
-	if (used < 0 || used > h->src.units)
+	if (used < 0 || used > h->box.src.units)
 		return fail(r, quota__err(a->ctx, QUOTA_EINVAL,
 					  "account '%s': hold %llu holds %lld "
 					  "units, cannot commit %lld",
 					  a->id, (unsigned long long)id,
-					  (long long)h->src.units,
+					  (long long)h->box.src.units,
 					  (long long)used));
-	t = a->tariff[h->src.cat];
+	t = a->tariff[h->box.src.cat];
 	if (release && t && t->failure_fee &&
-	    quota__mul_ovf(t->failure_fee, h->src.units, &fee))
+	    quota__mul_ovf(t->failure_fee, h->box.src.units, &fee))
 		return fail(r, quota__err(a->ctx, QUOTA_EOVERFLOW,
 					  "account '%s': failure fee overflows",
 					  a->id));
-	if ((used < h->src.units && quota__counter_prepare(a, h->src.cat)) ||
+	if ((used < h->box.src.units && quota__counter_prepare(a, h->box.src.cat)) ||
 	    quota__events_reserve(a))
 		goto nomem;
 	if (key && (quota__key_reserve(a) ||
-		    !(rec = quota__key_new(a, key, &h->src))))
+		    !(rec = quota__key_new(a, key, &h->box.src))))
 		goto nomem;
 
 	/* Apply. */
 	track = quota__track(a);
-	mask = QUOTA_MASK(h->src.cat);
+	mask = QUOTA_MASK(h->box.src.cat);
 	if (release) {
 		/* The receipt says what went back: the whole hold. */
-		quota__receipt_fill(r, &h->src, QUOTA_RECEIPT_RELEASE);
+		quota__receipt_fill(r, &h->box.src, QUOTA_RECEIPT_RELEASE);
 		if (r) {
 			r->hold_id = id;
 			r->fee_micros = fee;
 		}
-		give_back(a, &h->src, h->src.units, track);
+		give_back(a, &h->box.src, h->box.src.units, track);
 	} else {
-		give_back(a, &h->src, h->src.units - used, track);
-		quota__receipt_fill(r, &h->src, QUOTA_RECEIPT_COMMIT);
+		give_back(a, &h->box.src, h->box.src.units - used, track);
+		quota__receipt_fill(r, &h->box.src, QUOTA_RECEIPT_COMMIT);
 		if (r)
 			r->hold_id = id;
 		if (rec)
-			src_assign(&rec->src, &h->src);
+			quota__src_assign(&rec->box.src, &h->box.src);
 	}
 	if (rec) {
 		rec->op = release ? QUOTA__OP_RELEASE : QUOTA__OP_COMMIT;
@@ -516,8 +442,8 @@ int quota_commit(quota_account *a, uint64_t hold_id, int64_t units_used,
 		quota__hold *h;
 
 		if (slot != UINT32_MAX &&
-		    units_used == (h = a->hold_tab[slot])->src.units) {
-			quota__receipt_fill(receipt, &h->src,
+		    units_used == (h = a->hold_tab[slot])->box.src.units) {
+			quota__receipt_fill(receipt, &h->box.src,
 					    QUOTA_RECEIPT_COMMIT);
 			if (receipt)
 				receipt->hold_id = hold_id;
@@ -562,8 +488,8 @@ int64_t quota_account_tick(quota_account *a, int64_t now)
 
 		if (h->deadline > now)
 			continue;
-		mask |= QUOTA_MASK(h->src.cat);
-		give_back(a, &h->src, h->src.units, track);
+		mask |= QUOTA_MASK(h->box.src.cat);
+		give_back(a, &h->box.src, h->box.src.units, track);
 		hold_remove(a, h); /* swaps in a hold already visited */
 		released++;
 	}
@@ -670,28 +596,28 @@ int quota_reverse(quota_account *a, const char *key, int64_t at,
 					  "account '%s': charge '%s' was "
 					  "already reversed",
 					  a->id, key));
-	if (quota__counter_prepare(a, k->src.cat) || quota__events_reserve(a))
+	if (quota__counter_prepare(a, k->box.src.cat) || quota__events_reserve(a))
 		return fail(r, quota__err(a->ctx, QUOTA_ENOMEM,
 					  "account '%s': out of memory",
 					  a->id));
 
 	/* Apply: R12, expired quota is never restored. */
 	track = quota__track(a);
-	for (i = 0; i < k->src.ndraws; i++) {
-		const quota__draw *d = &k->src.draws[i];
+	for (i = 0; i < k->box.src.ndraws; i++) {
+		const quota__draw *d = &k->box.src.draws[i];
 
 		if (at < d->pk->expires_at)
 			restore(a, d->pk, d->units, track);
 		else
 			forfeited += d->units;
 	}
-	quota__counter_uncharge(a, k->src.cat, k->src.day, k->src.month,
-				k->src.units, k->src.free);
+	quota__counter_uncharge(a, k->box.src.cat, k->box.src.day, k->box.src.month,
+				k->box.src.units, k->box.src.free);
 	k->reversed = true;
-	quota__receipt_fill(r, &k->src, QUOTA_RECEIPT_REVERSAL);
+	quota__receipt_fill(r, &k->box.src, QUOTA_RECEIPT_REVERSAL);
 	if (r)
 		r->forfeited_units = forfeited;
 	quota__ok(a->ctx);
-	quota__events_flush(a, QUOTA_MASK(k->src.cat));
+	quota__events_flush(a, QUOTA_MASK(k->box.src.cat));
 	return QUOTA_OK;
 }

@@ -80,78 +80,41 @@ int quota__key_reserve(quota_account *a)
 	return QUOTA_OK;
 }
 
-/* Small records (one draw, one payg line: nearly every message) have one
- * size and are recycled when the window forgets them, so a full window
- * stores a new key without allocating. */
-#define SMALL_HEAD ((sizeof(quota__keyrec) + 15) & ~(size_t)15)
-#define SMALL_SIZE (SMALL_HEAD + sizeof(quota__draw) + sizeof(quota__payg))
-
-quota__keyrec *quota__key_small(quota_account *a, const char *key)
+/* Key records keep their receipt's sources in boxes (source.c): small
+ * ones are recycled when the window forgets them, so a full window stores
+ * a new key without allocating. */
+static void key_init(quota__keyrec *r, const char *key)
 {
-	quota__keyrec *r = a->keys.free;
-	char *b;
-
-	if (r) {
-		a->keys.free = r->next;
-	} else {
-		b = quota__malloc(&a->ctx->mem, SMALL_SIZE);
-		if (!b)
-			return NULL;
-		r = (quota__keyrec *)(void *)b;
-		memset(r, 0, sizeof *r);
-		r->small = true;
-		r->src.draws = (quota__draw *)(void *)(b + SMALL_HEAD);
-		r->src.paygs = (quota__payg *)(void *)(b + SMALL_HEAD +
-						       sizeof(quota__draw));
-	}
 	r->reversed = false;
 	r->fee = r->forfeited = 0;
 	r->hold_id = 0;
 	r->hash = quota__strhash(key);
 	strcpy(r->key, key); /* checked: <= QUOTA_KEY_MAX bytes */
+}
+
+quota__keyrec *quota__key_small(quota_account *a, const char *key)
+{
+	quota__keyrec *r = (quota__keyrec *)(void *)quota__box_small(
+		&a->ctx->mem, &a->keys.free, sizeof(quota__keyrec));
+
+	if (r)
+		key_init(r, key);
 	return r;
 }
 
 void quota__key_unused(quota_account *a, quota__keyrec *r)
 {
-	if (r->small) {
-		r->next = a->keys.free;
-		a->keys.free = r;
-	} else {
-		quota__free(&a->ctx->mem, r);
-	}
+	quota__box_drop(&a->ctx->mem, &a->keys.free, &r->box);
 }
 
 quota__keyrec *quota__key_new(quota_account *a, const char *key,
 			      const quota__src *src)
 {
-	quota__keyrec *r;
-	quota__src copy;
-	void *block;
+	quota__keyrec *r = (quota__keyrec *)(void *)quota__box_new(
+		&a->ctx->mem, &a->keys.free, sizeof(quota__keyrec), src);
 
-	if (src->ndraws <= 1 && src->npayg <= 1) {
-		quota__draw *d;
-		quota__payg *p;
-
-		if (!(r = quota__key_small(a, key)))
-			return NULL;
-		d = r->src.draws;
-		p = r->src.paygs;
-		r->src = *src;
-		r->src.draws = d;
-		r->src.paygs = p;
-		if (src->ndraws)
-			d[0] = src->draws[0];
-		if (src->npayg)
-			p[0] = src->paygs[0];
-		return r;
-	}
-	if (quota__src_copy(&a->ctx->mem, src, &copy, &block, sizeof *r))
-		return NULL;
-	r = block;
-	r->src = copy;
-	r->hash = quota__strhash(key);
-	strcpy(r->key, key); /* checked: <= QUOTA_KEY_MAX bytes */
+	if (r)
+		key_init(r, key);
 	return r;
 }
 
@@ -232,16 +195,15 @@ int quota_account_set_key_window(quota_account *a, uint32_t max_keys,
 
 void quota__keys_free(quota_account *a)
 {
-	quota__keyrec *lists[2] = {a->keys.head, a->keys.free}, *r;
-	int i;
+	quota__keyrec *r = a->keys.head;
 
-	for (i = 0; i < 2; i++)
-		for (r = lists[i]; r;) {
-			quota__keyrec *next = r->next;
+	while (r) {
+		quota__keyrec *next = r->next;
 
-			quota__free(&a->ctx->mem, r);
-			r = next;
-		}
+		quota__free(&a->ctx->mem, r);
+		r = next;
+	}
+	quota__box_free_list(&a->ctx->mem, &a->keys.free);
 	quota__free(&a->ctx->mem, a->keys.tab);
 	memset(&a->keys, 0, sizeof a->keys);
 }
@@ -259,7 +221,7 @@ int quota__key_replay(const quota_account *a, const quota__keyrec *k,
 				  "another operation or other parameters",
 				  a->id, k->key);
 	}
-	quota__receipt_fill(r, &k->src, k->kind);
+	quota__receipt_fill(r, &k->box.src, k->kind);
 	if (r) {
 		r->replayed = 1;
 		r->hold_id = k->hold_id;

@@ -156,16 +156,6 @@ int quota_tariff_set_free_daily_limit(quota_tariff *t, int64_t units)
 	return QUOTA_OK;
 }
 
-/* Index of the tier that month position pos (1-based) falls in. */
-static uint32_t tier_of(const quota_tariff *t, int64_t pos)
-{
-	uint32_t i;
-
-	for (i = 0; i + 1 < t->ntiers; i++)
-		if (pos <= t->up_to[i])
-			return i;
-	return t->ntiers - 1;
-}
 
 /*
  * Price q pay-as-you-go units whose month positions are (before, before+q]
@@ -193,7 +183,7 @@ int quota__tariff_price_lines(const quota_tariff *t, int64_t before,
 		return QUOTA_OK;
 	}
 	if (t->mode == QUOTA_VOLUME) {
-		i = tier_of(t, end);
+		i = quota__tier_of(t, end);
 		if (quota__mul_ovf(q, t->price[i], &cost))
 			return QUOTA_EOVERFLOW;
 		if (line)
@@ -201,7 +191,7 @@ int quota__tariff_price_lines(const quota_tariff *t, int64_t before,
 		*total = cost;
 		return QUOTA_OK;
 	}
-	for (i = tier_of(t, before + 1); i < t->ntiers && before < end; i++) {
+	for (i = quota__tier_of(t, before + 1); i < t->ntiers && before < end; i++) {
 		int64_t hi = (i + 1 == t->ntiers) ? end
 			     : (t->up_to[i] < end ? t->up_to[i] : end);
 		int64_t n = hi - before;
