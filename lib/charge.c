@@ -178,10 +178,8 @@ int quota__plan_usage(const quota_account *a, const quota_usage *u,
 
 	/* R1 (a): the free allowance. */
 	t = a->tariff[cat];
-	s->free = quota__free_avail(t, pl->cnt[FREE_DAY], pl->cnt[FREE_MONTH],
-				    pl->cnt[FREE_LIFE]);
-	if (s->free > s->units)
-		s->free = s->units;
+	s->free = quota__free_avail(t, s->units, pl->cnt[FREE_DAY],
+				    pl->cnt[FREE_MONTH], pl->cnt[FREE_LIFE]);
 	need = s->units - s->free;
 
 	/* R1 (b), R2, R3: packages in burn order, every draw kept. */
@@ -189,11 +187,7 @@ int quota__plan_usage(const quota_account *a, const quota_usage *u,
 	if (need && ix) {
 		uint32_t pos;
 
-		if (quota__grow(&ctx->mem, (void **)&ctx->scratch,
-				&ctx->cap_scratch, (size_t)a->npackages + 1,
-				sizeof *ctx->scratch))
-			return quota__err(ctx, QUOTA_ENOMEM,
-					  "account '%s': out of memory", a->id);
+		/* Room for every package was made when it was added. */
 		s->draws = ctx->scratch;
 		pos = quota__pindex_head(ix, u->at);
 		while (need && pos != NONE) {
@@ -359,9 +353,8 @@ __attribute__((noinline)) intptr_t quota__charge_fast(quota_account *a,
 			return 0;
 	}
 	t = a->tariff[cat];
-	f = quota__free_avail(t, c->free_day, c->free_month, c->free_life);
-	if (f > units)
-		f = units;
+	f = quota__free_avail(t, units, c->free_day, c->free_month,
+			      c->free_life);
 	need = units - f;
 	ix = a->pindex[cat];
 	if (need && ix) {

@@ -334,7 +334,8 @@ struct quota_ctx {
 	size_t naccounts, cap_accounts;
 	quota__strmap account_ids;
 	char errmsg[QUOTA__ERRMSG_MAX];
-	/* Scratch for a plan's package draws (>= the largest package count). */
+	/* Scratch for a plan's package draws: grown by quota_package_add to
+	 * the largest package count, so plans never allocate for it. */
 	quota__draw *scratch;
 	size_t cap_scratch;
 	/* R21 events: the hook, and the events of the call being applied. */
@@ -545,23 +546,23 @@ static inline uint32_t quota__tier_of(const quota_tariff *t, int64_t pos)
 	return t->ntiers - 1;
 }
 
-/* Free units available (R15) given what the periods have used; the
- * general plan and the charge fast path both ask this. */
-static inline int64_t quota__free_avail(const quota_tariff *t,
+/* Free units (R15) for a charge of `units`, given what the periods have
+ * used; the general plan and the charge fast path both ask this. */
+static inline int64_t quota__free_avail(const quota_tariff *t, int64_t units,
 					int64_t used_day, int64_t used_month,
 					int64_t used_life)
 {
-	int64_t avail;
+	int64_t f, used;
 
 	if (!t || t->free_units <= 0)
 		return 0;
-	avail = t->free_units -
-		(t->free_period == QUOTA_PERIOD_DAY     ? used_day
-		 : t->free_period == QUOTA_PERIOD_MONTH ? used_month
-							: used_life);
-	if (t->free_daily > 0 && t->free_daily - used_day < avail)
-		avail = t->free_daily - used_day;
-	return avail > 0 ? avail : 0;
+	used = t->free_period == QUOTA_PERIOD_DAY     ? used_day
+	       : t->free_period == QUOTA_PERIOD_MONTH ? used_month
+						      : used_life;
+	f = t->free_units - used;
+	if (t->free_daily > 0 && t->free_daily - used_day < f)
+		f = t->free_daily - used_day;
+	return f < 0 ? 0 : f > units ? units : f;
 }
 
 /* Price q pay-as-you-go units after month volume `before` (tariff.c). */

@@ -315,7 +315,11 @@ int quota_package_add(quota_account *a, const quota_package_spec *s,
 			(size_t)a->npackages + 1, sizeof *a->packages) ||
 	    quota__strmap_reserve(mem, &a->package_ids))
 		goto nomem;
-	if (quota__events_reserve(a) || quota__track_reserve_package(a))
+	/* The context's draw scratch holds one draw per package of the
+	 * largest account, so planning a charge never allocates for it. */
+	if (quota__grow(mem, (void **)&a->ctx->scratch, &a->ctx->cap_scratch,
+			(size_t)a->npackages + 1, sizeof *a->ctx->scratch) ||
+	    quota__events_reserve(a) || quota__track_reserve_package(a))
 		goto nomem;
 	for (m = s->categories; m; m &= m - 1) {
 		unsigned c = (unsigned)__builtin_ctzll(m);

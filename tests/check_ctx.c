@@ -111,6 +111,74 @@ START_TEST(test_version_and_errors)
 }
 END_TEST
 
+/*
+ * Issue 2 hot path: once a day's counters exist, charges and quotes of
+ * that day allocate nothing, in order or late, across packages and into
+ * pay-as-you-go; one-source reservations recycle their hold boxes.
+ */
+START_TEST(test_hot_path_allocates_nothing)
+{
+	tu_alloc ta;
+	quota_ctx *ctx;
+	quota_account *a;
+	quota_tariff *t;
+	quota_receipt r;
+	uint32_t sms;
+	int64_t day0 = tu_utc(2024, 11, 1, 0, 0, 0);
+	long before;
+	int i;
+
+	tu_alloc_init(&ta);
+	ck_assert_int_eq(quota_ctx_new_with(&ta.a, &ctx), 0);
+	ck_assert_int_eq(quota_category_add(ctx, "sms", &sms), 0);
+	ck_assert_int_eq(quota_tariff_new(ctx, "t", &t), 0);
+	ck_assert_int_eq(quota_tariff_add_tier(t, 1000, 50), 0);
+	ck_assert_int_eq(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 40), 0);
+	ck_assert_int_eq(quota_tariff_set_free(t, 10, QUOTA_PERIOD_MONTH), 0);
+	ck_assert_int_eq(quota_account_new(ctx, "a", &a), 0);
+	ck_assert_int_eq(quota_account_set_tariff(a, sms, t), 0);
+	for (i = 0; i < 64; i++) {
+		char id[16];
+		quota_package_spec s = {.id = id, .units = 50,
+					.effective_at = day0 - 86400 * (i % 3),
+					.expires_at = day0 + 86400 * (10 + i),
+					.priority = i % 2};
+
+		snprintf(id, sizeof id, "p%d", i);
+		s.categories = QUOTA_MASK(sms);
+		ck_assert_int_eq(quota_package_add(a, &s, NULL), 0);
+	}
+	{ /* the first charge of the day opens its counters */
+		quota_usage u = {.category = sms, .units = 1, .at = day0};
+
+		ck_assert_int_eq(quota_charge(a, &u, &r), 0);
+	}
+	/* A warm-up pass opens whatever the period needs (counter table,
+	 * hold array and map, the first hold box); then nothing more. */
+	before = -1;
+	for (i = 0; i < 6000; i++) {
+		/* same day, in order and late, across packages and into
+		 * pay-as-you-go (64 x 50 units run out) */
+		quota_usage u = {.category = sms, .units = 1 + i % 3,
+				 .at = day0 + (i * 7919) % 86400};
+		quota_usage one = u;
+		uint64_t h;
+
+		if (i == 1000)
+			before = ta.attempts;
+		ck_assert_int_eq(quota_quote(a, &u, &r), 0);
+		ck_assert_int_eq(quota_charge(a, &u, &r), 0);
+		/* one unit: one source, so the hold fits a recycled box */
+		one.units = 1;
+		ck_assert_int_eq(quota_reserve(a, &one, 60, &r, &h), 0);
+		ck_assert_int_eq(quota_commit(a, h, 1, NULL, &r), 0);
+	}
+	ck_assert_int_eq(ta.attempts, before);
+	quota_ctx_free(ctx);
+	ck_assert_int_eq(ta.live_blocks, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ctx");
@@ -123,6 +191,7 @@ int main(void)
 	tcase_add_test(tc, test_ctx_categories_registry);
 	tcase_add_test(tc, test_ctx_many_accounts_and_tariffs);
 	tcase_add_test(tc, test_version_and_errors);
+	tcase_add_test(tc, test_hot_path_allocates_nothing);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
