@@ -565,7 +565,7 @@ __attribute__((noinline, cold)) static int run(const quota_account *ca,
 	quota__receipt_fill(r, &pl.s, QUOTA_RECEIPT_CHARGE);
 	a->ctx->errmsg[0] = '\0';
 	if (commit)
-		quota__events_flush(a, QUOTA_MASK(pl.s.cat));
+		quota__events_flush(a);
 	return QUOTA_OK;
 fail:
 	if (r)

@@ -530,8 +530,8 @@ void quota__track_package(quota_account *a, quota_package *p);
 /* Caps reached by a change of +units in (cat, day, month). */
 void quota__track_caps(quota_account *a, unsigned cat, int64_t day,
 		       int64_t month, int64_t units);
-/* Evaluate alerts of the categories in mask, then deliver queued events. */
-void quota__events_flush(quota_account *a, uint64_t mask);
+/* Evaluate the alerts, then deliver the queued events. */
+void quota__events_flush(quota_account *a);
 void quota__track_free(quota_account *a);
 
 /* Index of the tier that month position pos (1-based) falls in (R13);

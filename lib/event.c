@@ -286,12 +286,12 @@ void quota__track_caps(quota_account *a, unsigned cat, int64_t day,
 		}
 }
 
-void quota__events_flush(quota_account *a, uint64_t mask)
+void quota__events_flush(quota_account *a)
 {
 	quota_ctx *ctx = a->ctx;
 	size_t i, n;
 
-	(void)mask; /* every alert is checked: clock steps move all sums */
+	/* Every alert is checked: a clock step moves every category's sums. */
 	if (!quota__track(a)) {
 		ctx->nev = 0;
 		return;

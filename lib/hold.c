@@ -291,7 +291,7 @@ reserve_slow(quota_account *a, const quota_usage *u, int64_t timeout_s,
 		r->hold_id = h->id;
 	*hold_id = h->id;
 	quota__ok(a->ctx);
-	quota__events_flush(a, QUOTA_MASK(h->box.src.cat));
+	quota__events_flush(a);
 	return QUOTA_OK;
 nomem:
 	return fail(r, quota__err(a->ctx, QUOTA_ENOMEM,
@@ -346,7 +346,6 @@ __attribute__((noinline, cold)) static int resolve(quota_account *a,
 	const quota_tariff *t;
 	quota__hold *h;
 	int64_t fee = 0;
-	uint64_t mask;
 	bool track;
 	int rc;
 
@@ -397,7 +396,6 @@ __attribute__((noinline, cold)) static int resolve(quota_account *a,
 
 	/* Apply. */
 	track = quota__track(a);
-	mask = QUOTA_MASK(h->box.src.cat);
 	if (release) {
 		/* The receipt says what went back: the whole hold. */
 		quota__receipt_fill(r, &h->box.src, QUOTA_RECEIPT_RELEASE);
@@ -426,7 +424,7 @@ __attribute__((noinline, cold)) static int resolve(quota_account *a,
 	}
 	hold_remove(a, h);
 	quota__ok(a->ctx);
-	quota__events_flush(a, mask);
+	quota__events_flush(a);
 	return QUOTA_OK;
 nomem:
 	return fail(r, quota__err(a->ctx, QUOTA_ENOMEM,
@@ -466,7 +464,6 @@ int quota_release(quota_account *a, uint64_t hold_id, const char *key,
 int64_t quota_account_tick(quota_account *a, int64_t now)
 {
 	int64_t released = 0;
-	uint64_t mask = 0;
 	bool track;
 	size_t i;
 
@@ -488,13 +485,12 @@ int64_t quota_account_tick(quota_account *a, int64_t now)
 
 		if (h->deadline > now)
 			continue;
-		mask |= QUOTA_MASK(h->box.src.cat);
 		give_back(a, &h->box.src, h->box.src.units, track);
 		hold_remove(a, h); /* swaps in a hold already visited */
 		released++;
 	}
 	quota__ok(a->ctx);
-	quota__events_flush(a, mask);
+	quota__events_flush(a);
 	return released;
 }
 
@@ -618,6 +614,6 @@ int quota_reverse(quota_account *a, const char *key, int64_t at,
 	if (r)
 		r->forfeited_units = forfeited;
 	quota__ok(a->ctx);
-	quota__events_flush(a, QUOTA_MASK(k->box.src.cat));
+	quota__events_flush(a);
 	return QUOTA_OK;
 }

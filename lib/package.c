@@ -359,7 +359,7 @@ int quota_package_add(quota_account *a, const quota_package_spec *s,
 	if (out)
 		*out = p;
 	quota__ok(a->ctx);
-	quota__events_flush(a, p->categories); /* may re-arm alerts */
+	quota__events_flush(a); /* may re-arm alerts */
 	return QUOTA_OK;
 nomem:
 	for (m = s->categories; m; m &= m - 1)
