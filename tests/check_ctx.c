@@ -179,6 +179,45 @@ START_TEST(test_hot_path_allocates_nothing)
 }
 END_TEST
 
+/* R11: once the key window is full, a new key recycles the oldest one's
+ * record: keyed charges of one source allocate nothing more. */
+START_TEST(test_full_key_window_allocates_nothing)
+{
+	tu_alloc ta;
+	quota_ctx *ctx;
+	quota_account *a;
+	quota_receipt r;
+	uint32_t sms;
+	int64_t day0 = tu_utc(2024, 11, 1, 0, 0, 0);
+	quota_package_spec s = {.id = "p", .units = INT64_C(1) << 40,
+				.effective_at = 0, .expires_at = QUOTA_NEVER};
+	long before = -1;
+	int i;
+
+	tu_alloc_init(&ta);
+	ck_assert_int_eq(quota_ctx_new_with(&ta.a, &ctx), 0);
+	ck_assert_int_eq(quota_category_add(ctx, "sms", &sms), 0);
+	ck_assert_int_eq(quota_account_new(ctx, "a", &a), 0);
+	s.categories = QUOTA_MASK(sms);
+	ck_assert_int_eq(quota_package_add(a, &s, NULL), 0);
+	ck_assert_int_eq(quota_account_set_key_window(a, 100, 86400), 0);
+	for (i = 0; i < 3000; i++) {
+		char key[32];
+		quota_usage u = {.category = sms, .units = 1,
+				 .at = day0 + i, .key = key};
+
+		snprintf(key, sizeof key, "msg-%d", i);
+		if (i == 1000)
+			before = ta.attempts;
+		ck_assert_int_eq(quota_charge(a, &u, &r), 0);
+		ck_assert_int_eq(r.replayed, 0);
+	}
+	ck_assert_int_eq(ta.attempts, before);
+	quota_ctx_free(ctx);
+	ck_assert_int_eq(ta.live_blocks, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ctx");
@@ -192,6 +231,7 @@ int main(void)
 	tcase_add_test(tc, test_ctx_many_accounts_and_tariffs);
 	tcase_add_test(tc, test_version_and_errors);
 	tcase_add_test(tc, test_hot_path_allocates_nothing);
+	tcase_add_test(tc, test_full_key_window_allocates_nothing);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
