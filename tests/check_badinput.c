@@ -1285,11 +1285,5 @@ static Suite *badinput_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(badinput_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run(badinput_suite());
 }

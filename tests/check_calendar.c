@@ -133,8 +133,6 @@ int main(void)
 {
 	Suite *s = suite_create("calendar");
 	TCase *tc = tcase_create("calendar");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_calendar_known_dates);
@@ -143,9 +141,5 @@ int main(void)
 	tcase_add_test(tc, test_calendar_account_offset_periods);
 	tcase_add_test(tc, test_calendar_month_cache_random_order);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run(s);
 }

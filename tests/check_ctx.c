@@ -222,8 +222,6 @@ int main(void)
 {
 	Suite *s = suite_create("ctx");
 	TCase *tc = tcase_create("ctx");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_ctx_allocator_version_refused);
@@ -233,9 +231,5 @@ int main(void)
 	tcase_add_test(tc, test_hot_path_allocates_nothing);
 	tcase_add_test(tc, test_full_key_window_allocates_nothing);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run(s);
 }

@@ -1786,11 +1786,5 @@ static Suite *holds_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(holds_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run(holds_suite());
 }

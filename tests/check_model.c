@@ -2103,13 +2103,7 @@ static Suite *model_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
 
 	g_base = base_seed();
-	sr = srunner_create(model_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run(model_suite());
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "quota.h"
+#include "testutil.h"
 
 #define NPK 600
 #define NCAT 3
@@ -221,17 +222,11 @@ int main(void)
 {
 	Suite *s = suite_create("package");
 	TCase *tc = tcase_create("package");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, test_r3_index_matches_brute_force, 0, 3);
 	tcase_add_test(tc, test_r20_status);
 	tcase_add_test(tc, test_package_spec_find_and_listing);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run(s);
 }

@@ -3,6 +3,7 @@
  * (DESIGN.md §3, issue 3).  Test names cite the rule they check.
  */
 #include "quota.h"
+#include "testutil.h"
 #include "sms_int.h"
 
 #include <check.h>
@@ -822,11 +823,5 @@ static Suite *sms_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(sms_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run(sms_suite());
 }

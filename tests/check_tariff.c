@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "quota.h"
+#include "testutil.h"
 
 static quota_ctx *ctx;
 static quota_tariff *t;
@@ -157,8 +158,6 @@ int main(void)
 {
 	Suite *s = suite_create("tariff");
 	TCase *tc = tcase_create("tariff");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_r14_graduated_positions);
@@ -169,9 +168,5 @@ int main(void)
 	tcase_add_test(tc, test_tariff_price_overflow);
 	tcase_add_test(tc, test_r13_graduated_matches_unit_sum);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run(s);
 }

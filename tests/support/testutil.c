@@ -1,6 +1,8 @@
 /*
  * testutil.c - shared helpers for the Check tests (see testutil.h).
  */
+#include <check.h>
+
 #include "testutil.h"
 
 #include <stddef.h>
@@ -389,4 +391,15 @@ int tu_quick(void)
 	const char *q = getenv("QUOTA_TEST_QUICK");
 
 	return q && q[0] && strcmp(q, "0") != 0;
+}
+
+int tu_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -124,4 +124,10 @@ int tu_rng_chance(tu_rng *r, unsigned num, unsigned den);
 /* Nonzero when QUOTA_TEST_QUICK=1 is set (valgrind runs). */
 int tu_quick(void);
 
+/* ---------------------------------------------------------------- main */
+
+struct Suite;
+/* Run a Check suite; EXIT_SUCCESS when every test passed (every main). */
+int tu_run(struct Suite *s);
+
 #endif /* QUOTA_TESTUTIL_H */
