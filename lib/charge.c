@@ -21,8 +21,7 @@
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
 /* pl->cnt: the counters a plan reads, loaded once. */
-enum { CAT_DAY, CAT_MONTH, ALL_DAY, ALL_MONTH, FREE_DAY, FREE_MONTH,
-       FREE_LIFE };
+enum { CAT_DAY, CAT_MONTH, ALL_DAY, ALL_MONTH };
 
 /* Counters of the charge's day and month: straight from the current
  * records when the charge falls in their day, else from the table. */
@@ -39,14 +38,13 @@ static void load_counts(const quota_account *a, quota__plan *pl)
 		n[CAT_MONTH] = c->units_month;
 		n[ALL_DAY] = g->units_day;
 		n[ALL_MONTH] = g->units_month;
-		n[FREE_DAY] = c->free_day;
-		n[FREE_MONTH] = c->free_month;
-		n[FREE_LIFE] = c->free_life;
+		pl->fu = c->free;
 		return;
 	}
 	/* Another period (a late report, a new day): look up only what the
 	 * caps, the free allowance, the volume and the overflow check read. */
-	memset(n, 0, 7 * sizeof *n);
+	memset(n, 0, 4 * sizeof *n);
+	memset(&pl->fu, 0, sizeof pl->fu);
 	n[CAT_MONTH] = quota__counter(a, QUOTA__CNT_UNITS_MONTH, cat, month);
 	n[ALL_MONTH] = quota__counter(a, QUOTA__CNT_UNITS_MONTH,
 				      QUOTA__CAT_ALL, month);
@@ -57,13 +55,13 @@ static void load_counts(const quota_account *a, quota__plan *pl)
 					    QUOTA__CAT_ALL, day);
 	if (t && t->free_units > 0) {
 		if (t->free_period == QUOTA_PERIOD_DAY || t->free_daily > 0)
-			n[FREE_DAY] = quota__counter(a, QUOTA__CNT_FREE_DAY,
+			pl->fu.day = quota__counter(a, QUOTA__CNT_FREE_DAY,
 						     cat, day);
 		if (t->free_period == QUOTA_PERIOD_MONTH)
-			n[FREE_MONTH] = quota__counter(
+			pl->fu.month = quota__counter(
 				a, QUOTA__CNT_FREE_MONTH, cat, month);
 		if (t->free_period == QUOTA_PERIOD_LIFETIME)
-			n[FREE_LIFE] = quota__counter(a, QUOTA__CNT_FREE_LIFE,
+			pl->fu.life = quota__counter(a, QUOTA__CNT_FREE_LIFE,
 						      cat, 0);
 	}
 }
@@ -178,8 +176,7 @@ int quota__plan_usage(const quota_account *a, const quota_usage *u,
 
 	/* R1 (a): the free allowance. */
 	t = a->tariff[cat];
-	s->free = quota__free_avail(t, s->units, pl->cnt[FREE_DAY],
-				    pl->cnt[FREE_MONTH], pl->cnt[FREE_LIFE]);
+	s->free = quota__free_avail(t, s->units, &pl->fu);
 	need = s->units - s->free;
 
 	/* R1 (b), R2, R3: packages in burn order, every draw kept. */
@@ -353,8 +350,7 @@ __attribute__((noinline)) intptr_t quota__charge_fast(quota_account *a,
 			return 0;
 	}
 	t = a->tariff[cat];
-	f = quota__free_avail(t, units, c->free_day, c->free_month,
-			      c->free_life);
+	f = quota__free_avail(t, units, &c->free);
 	need = units - f;
 	ix = a->pindex[cat];
 	if (need && ix) {
@@ -464,9 +460,9 @@ __attribute__((noinline)) intptr_t quota__charge_fast(quota_account *a,
 		g->units_day += units;
 		g->units_month += units;
 		if (f) {
-			c->free_day += f;
-			c->free_month += f;
-			c->free_life += f;
+			c->free.day += f;
+			c->free.month += f;
+			c->free.life += f;
 		}
 		if (take) {
 			pk->remaining -= take;

@@ -137,14 +137,14 @@ int64_t quota__counter(const quota_account *a, unsigned kind, unsigned cat,
 			break;
 		case QUOTA__CNT_FREE_DAY:
 			if (c->day == period)
-				return c->free_day;
+				return c->free.day;
 			break;
 		case QUOTA__CNT_FREE_MONTH:
 			if (c->month == period)
-				return c->free_month;
+				return c->free.month;
 			break;
 		case QUOTA__CNT_FREE_LIFE:
-			return c->free_life;
+			return c->free.life;
 		}
 	} else if (kind == QUOTA__CNT_FREE_LIFE) {
 		return 0;
@@ -199,19 +199,19 @@ static void count(quota_account *a, unsigned cat, int64_t day, int64_t month,
 	 * straight into the table. */
 	if (day > c->day) {
 		roll(t, QUOTA__CNT_UNITS_DAY, cat, c->day, &c->units_day, day);
-		roll(t, QUOTA__CNT_FREE_DAY, cat, c->day, &c->free_day, day);
+		roll(t, QUOTA__CNT_FREE_DAY, cat, c->day, &c->free.day, day);
 		c->day = day;
 	}
 	if (month > c->month) {
 		roll(t, QUOTA__CNT_UNITS_MONTH, cat, c->month, &c->units_month,
 		     month);
-		roll(t, QUOTA__CNT_FREE_MONTH, cat, c->month, &c->free_month,
+		roll(t, QUOTA__CNT_FREE_MONTH, cat, c->month, &c->free.month,
 		     month);
 		c->month = month;
 	}
 	if (day == c->day) {
 		c->units_day += units;
-		c->free_day += free;
+		c->free.day += free;
 	} else {
 		quota__cnt_add(t, quota__cnt_key(QUOTA__CNT_UNITS_DAY, cat, day),
 			       units);
@@ -223,7 +223,7 @@ static void count(quota_account *a, unsigned cat, int64_t day, int64_t month,
 	}
 	if (month == c->month) {
 		c->units_month += units;
-		c->free_month += free;
+		c->free.month += free;
 	} else {
 		quota__cnt_add(t,
 			       quota__cnt_key(QUOTA__CNT_UNITS_MONTH, cat,
@@ -235,7 +235,7 @@ static void count(quota_account *a, unsigned cat, int64_t day, int64_t month,
 						      cat, month),
 				       free);
 	}
-	c->free_life += free;
+	c->free.life += free;
 }
 
 void quota__counter_charge(quota_account *a, unsigned cat, int64_t day,
@@ -257,7 +257,7 @@ static void uncount(quota_account *a, unsigned cat, int64_t day,
 
 	if (c && c->day == day) {
 		c->units_day -= units;
-		c->free_day -= free;
+		c->free.day -= free;
 	} else {
 		quota__cnt_add(t, quota__cnt_key(QUOTA__CNT_UNITS_DAY, cat, day),
 			       -units);
@@ -269,7 +269,7 @@ static void uncount(quota_account *a, unsigned cat, int64_t day,
 	}
 	if (c && c->month == month) {
 		c->units_month -= units;
-		c->free_month -= free;
+		c->free.month -= free;
 	} else {
 		quota__cnt_add(t,
 			       quota__cnt_key(QUOTA__CNT_UNITS_MONTH, cat,
@@ -282,7 +282,7 @@ static void uncount(quota_account *a, unsigned cat, int64_t day,
 				       -free);
 	}
 	if (c)
-		c->free_life -= free;
+		c->free.life -= free;
 }
 
 void quota__counter_uncharge(quota_account *a, unsigned cat, int64_t day,

@@ -59,6 +59,11 @@ static inline uint64_t quota__cnt_key(unsigned kind, unsigned cat,
 	       (uint64_t)(period + (INT64_C(1) << 40));
 }
 
+/* Free units used in the day, month and lifetime of a charge (R15). */
+typedef struct quota__freeuse {
+	int64_t day, month, life;
+} quota__freeuse;
+
 /*
  * The counters of the newest calendar day and month a category (or the
  * account as a whole) has been charged in, kept out of the table so the
@@ -69,8 +74,7 @@ static inline uint64_t quota__cnt_key(unsigned kind, unsigned cat,
 typedef struct quota__cur {
 	int64_t day, month; /* INT64_MIN: none yet */
 	int64_t units_day, units_month;
-	int64_t free_day, free_month;
-	int64_t free_life;
+	quota__freeuse free; /* free units used (R15) */
 } quota__cur;
 
 int64_t quota__cnt_get(const quota__counters *c, uint64_t key);
@@ -467,7 +471,8 @@ void quota__counter_charge(quota_account *a, unsigned cat, int64_t day,
 typedef struct quota__plan {
 	quota__src s;        /* draws in ctx->scratch */
 	quota__payg paygs[QUOTA__MAX_TIERS];
-	int64_t cnt[7];      /* the counters read (see charge.c) */
+	int64_t cnt[4];      /* the unit counters read (see charge.c) */
+	quota__freeuse fu;   /* free units used in the charge's periods */
 } quota__plan;
 
 /*
@@ -546,22 +551,21 @@ static inline uint32_t quota__tier_of(const quota_tariff *t, int64_t pos)
 	return t->ntiers - 1;
 }
 
-/* Free units (R15) for a charge of `units`, given what the periods have
+/* Free units (R15) for a charge of `units`, given what its periods have
  * used; the general plan and the charge fast path both ask this. */
 static inline int64_t quota__free_avail(const quota_tariff *t, int64_t units,
-					int64_t used_day, int64_t used_month,
-					int64_t used_life)
+					const quota__freeuse *used)
 {
-	int64_t f, used;
+	int64_t f;
 
 	if (!t || t->free_units <= 0)
 		return 0;
-	used = t->free_period == QUOTA_PERIOD_DAY     ? used_day
-	       : t->free_period == QUOTA_PERIOD_MONTH ? used_month
-						      : used_life;
-	f = t->free_units - used;
-	if (t->free_daily > 0 && t->free_daily - used_day < f)
-		f = t->free_daily - used_day;
+	f = t->free_units - (t->free_period == QUOTA_PERIOD_DAY ? used->day
+			     : t->free_period == QUOTA_PERIOD_MONTH
+				     ? used->month
+				     : used->life);
+	if (t->free_daily > 0 && t->free_daily - used->day < f)
+		f = t->free_daily - used->day;
 	return f < 0 ? 0 : f > units ? units : f;
 }
 
