@@ -30,6 +30,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -70,13 +71,14 @@ extern "C" {
 	X(ETOOLONG, -12, "message too long")                                 \
 	X(ERESOLVED, -13, "hold already committed, released or expired")    \
 	X(EKEYCONFLICT, -14, "idempotency key reused with other parameters") \
-	X(EREVERSED, -15, "charge already reversed")
+	X(EREVERSED, -15, "charge already reversed")                         \
+	X(EVOUCHER, -16, "voucher does not apply to this purchase")
 
 typedef enum quota_err {
 #define QUOTA_ERR_ENUM_(name, value, msg) QUOTA_##name = value,
 	QUOTA_ERRNO_MAP(QUOTA_ERR_ENUM_)
 #undef QUOTA_ERR_ENUM_
-	QUOTA_ERR_LAST_ = -16
+	QUOTA_ERR_LAST_ = -17
 } quota_err;
 
 /* Fixed English text for a status code; never NULL, also for unknown codes. */
@@ -104,7 +106,8 @@ QUOTA_API uint32_t quota_version_number(void);
 enum {
 	QUOTA_PERIOD_DAY = 1,
 	QUOTA_PERIOD_MONTH = 2,
-	QUOTA_PERIOD_LIFETIME = 3
+	QUOTA_PERIOD_LIFETIME = 3,
+	QUOTA_PERIOD_HOUR = 4 /* settlement (R17) and reports (R22) only */
 };
 
 /* Tariff modes (R14). */
@@ -171,7 +174,8 @@ typedef struct quota_usage {
 enum {
 	QUOTA_SOURCE_FREE = 1,    /* the tariff's free allowance (R15) */
 	QUOTA_SOURCE_PACKAGE = 2, /* a prepaid package (R2, R3) */
-	QUOTA_SOURCE_PAYG = 3     /* pay-as-you-go, one line per tier (R13) */
+	QUOTA_SOURCE_PAYG = 3,    /* pay-as-you-go, one line per tier (R13) */
+	QUOTA_SOURCE_FEE = 4      /* failure fees of released holds (reports) */
 };
 
 typedef struct quota_receipt_line {
@@ -421,7 +425,9 @@ enum {
 	QUOTA_EVENT_PACKAGE_EXHAUSTED = 2, /* a package ran out of units */
 	QUOTA_EVENT_PACKAGE_EXPIRED = 3,   /* a package reached expires_at */
 	QUOTA_EVENT_PACKAGE_EXPIRING = 4,  /* expires within the warning */
-	QUOTA_EVENT_CAP_REACHED = 5        /* a cap's period is full */
+	QUOTA_EVENT_CAP_REACHED = 5,       /* a cap's period is full */
+	QUOTA_EVENT_SUSPENDED = 6,         /* a bill could not be paid (R18) */
+	QUOTA_EVENT_RESUMED = 7            /* a top-up paid what was owed */
 };
 
 /* Alert levels: a number of units, or a percentage of what was bought. */
@@ -437,6 +443,10 @@ typedef struct quota_event {
 	int64_t threshold;            /* LOW_QUOTA: level in units; CAP: cap */
 	int64_t at;                   /* the account clock when it happened */
 	int32_t period;               /* CAP_REACHED: QUOTA_PERIOD_* */
+	/* Appended for R18: SUSPENDED / RESUMED: what is (was) outstanding
+	 * and the balance after the change. */
+	int64_t outstanding_micros;
+	int64_t balance_micros;
 } quota_event;
 
 /* Return 0; any other value is counted (quota_ctx_hook_failures) and
@@ -456,6 +466,197 @@ QUOTA_API int quota_account_add_alert(quota_account *a, uint32_t category,
  * expires (0: never, the default). */
 QUOTA_API int quota_account_set_expiry_warning(quota_account *a,
 					       int64_t seconds);
+
+/* ----------------------------------------------------- money (R17-R19) */
+
+/*
+ * Every account has a money balance in micro-units (starts at 0) and a
+ * credit limit (default 0): bills may take the balance down to
+ * -credit_limit, no further (R18).  Package purchases are prepaid and need
+ * the balance itself (R19).
+ */
+QUOTA_API int quota_account_topup(quota_account *a, int64_t micros,
+				  int64_t at);
+QUOTA_API int64_t quota_account_balance(const quota_account *a);
+QUOTA_API int quota_account_set_credit_limit(quota_account *a, int64_t micros);
+/* 1 if suspended (R18), 0 if not, QUOTA_EINVAL for NULL. */
+QUOTA_API int quota_account_suspended(const quota_account *a);
+
+/* Everything money about an account at once. */
+typedef struct quota_money {
+	int64_t balance_micros;
+	int64_t credit_limit_micros;
+	int64_t outstanding_micros; /* unpaid bills (suspended) */
+	int64_t topped_up_micros;   /* sum of top-ups */
+	int64_t purchased_micros;   /* sum of package purchases */
+	int64_t billed_micros;      /* sum of bill totals (paid or not) */
+	int32_t suspended;
+	uint32_t outstanding_bills;
+} quota_money;
+QUOTA_API int quota_account_money(const quota_account *a, quota_money *out);
+
+/* Rounding of bill lines to the currency's minor unit (R17); the modes
+ * act on the magnitude, so a credit rounds like a debit of the same size. */
+enum {
+	QUOTA_ROUND_HALF_UP = 0,   /* half away from zero (default) */
+	QUOTA_ROUND_HALF_EVEN = 1, /* half to the even multiple */
+	QUOTA_ROUND_UP = 2,        /* away from zero */
+	QUOTA_ROUND_DOWN = 3       /* toward zero */
+};
+/* Round micros to a multiple of minor_micros (> 0) by mode. */
+QUOTA_API int quota_money_round(int64_t micros, int64_t minor_micros,
+				int mode, int64_t *out);
+
+/*
+ * Settlement (R17): period QUOTA_PERIOD_HOUR or QUOTA_PERIOD_DAY (default
+ * DAY) in the account's UTC offset; minor_micros the currency's minor unit
+ * (default 10,000: cents); rounding a QUOTA_ROUND_* mode.
+ */
+QUOTA_API int quota_account_set_settlement(quota_account *a, int period,
+					   int64_t minor_micros, int rounding);
+
+/* ------------------------------------------------------ catalog (R16, R19) */
+
+typedef struct quota_offer quota_offer;
+
+/*
+ * A catalog entry.  Fixed price: units > 0 and price_micros (quantity q
+ * buys q * units for q * price_micros, as one package).  Priced by
+ * quantity (R16): units = 0 and unit_tariff set; q units cost
+ * quota_tariff_price(unit_tariff, 0, q), q >= min_units,
+ * (q - min_units) % step_units == 0, q <= max_units (0: no maximum).
+ * Validity: valid_months calendar months plus valid_days days from the
+ * purchase (account's offset); both 0 means QUOTA_NEVER.
+ */
+typedef struct quota_offer_spec {
+	const char *id;       /* unique per context */
+	uint64_t categories;  /* the packages' categories */
+	int64_t units;        /* fixed: units per package; 0: by quantity */
+	int64_t price_micros; /* fixed: the price */
+	const quota_tariff *unit_tariff; /* by quantity: unit prices */
+	int64_t min_units, step_units, max_units;
+	int32_t valid_months, valid_days;
+	uint32_t flags;       /* copied to the packages (QUOTA_PACKAGE_STOP) */
+	int32_t priority;     /* copied to the packages (R3) */
+} quota_offer_spec;
+
+QUOTA_API int quota_offer_add(quota_ctx *ctx, const quota_offer_spec *spec,
+			      quota_offer **out);
+QUOTA_API int quota_offer_find(const quota_ctx *ctx, const char *id,
+			       quota_offer **out);
+
+/* One discount voucher per purchase. */
+enum { QUOTA_VOUCHER_AMOUNT = 1, QUOTA_VOUCHER_PERCENT = 2 };
+typedef struct quota_voucher {
+	int32_t kind;           /* QUOTA_VOUCHER_* */
+	int64_t value;          /* AMOUNT: micros; PERCENT: basis points
+				   (1 % = 100, at most 10,000) */
+	int64_t min_spend_micros; /* list price must reach this */
+} quota_voucher;
+
+/* The price of a purchase, and what it buys. */
+typedef struct quota_purchase {
+	int64_t units;
+	int64_t list_price_micros;
+	int64_t discount_micros;
+	int64_t price_micros; /* list - discount: what the balance pays */
+	int64_t effective_at, expires_at;
+	const quota_package *package; /* quota_package_buy: the new package */
+} quota_purchase;
+
+/* Price q of an offer bought at `at` with an optional voucher. */
+QUOTA_API int quota_package_quote(const quota_account *a,
+				  const quota_offer *offer, int64_t quantity,
+				  const quota_voucher *voucher, int64_t at,
+				  quota_purchase *out);
+/*
+ * Buy: debit the balance at once and add the package, effective at `at`
+ * (R5, R19).  package_id NULL: "<offer id>#<n>".  QUOTA_EFUNDS if the
+ * balance cannot pay, QUOTA_ESUSPENDED if the account is suspended;
+ * nothing is bought then.
+ */
+QUOTA_API int quota_package_buy(quota_account *a, const quota_offer *offer,
+				int64_t quantity, const quota_voucher *voucher,
+				int64_t at, const char *package_id,
+				quota_purchase *out);
+
+/* ---------------------------------------------------- settlement (R17) */
+
+enum { QUOTA_LINE_USAGE = 0, QUOTA_LINE_FEE = 1 };
+
+typedef struct quota_bill_line {
+	uint32_t category;
+	int32_t kind;              /* QUOTA_LINE_* */
+	int32_t late;              /* 1: usage of an already settled period */
+	int64_t units;             /* pay-as-you-go units (FEE: released) */
+	int64_t receipts_micros;   /* sum of the receipts' costs */
+	int64_t adjustment_micros; /* R14 volume-tier adjustment */
+	int64_t amount_micros;     /* receipts + adjustment, exact */
+	int64_t rounded_micros;    /* amount rounded to the minor unit */
+} quota_bill_line;
+
+enum { QUOTA_BILL_PAID = 0, QUOTA_BILL_OUTSTANDING = 1 };
+
+typedef struct quota_bill {
+	const quota_account *account;
+	uint64_t seq;                /* 1, 2, ... per account */
+	int64_t period_start, period_end; /* the settlement period */
+	int32_t status;              /* QUOTA_BILL_* */
+	uint32_t nlines;
+	const quota_bill_line *lines; /* borrowed for the call */
+	int64_t amount_micros;       /* sum of exact amounts */
+	int64_t total_micros;        /* sum of rounded amounts: debited */
+	int64_t balance_micros;      /* the balance after this bill */
+} quota_bill;
+
+/* Return 0; other values are counted (quota_ctx_hook_failures) and change
+ * nothing: the settlement stands. */
+typedef int (*quota_bill_fn)(const quota_bill *bill, void *ud);
+
+/*
+ * Close every complete settlement period (ending at or before now) not yet
+ * settled, in order: one bill per period with pay-as-you-go usage, fees or
+ * adjustments, a line per category; each bill is paid from the balance or,
+ * if balance + credit limit cannot pay it, left outstanding and the
+ * account suspended (R18).  on_bill (may be NULL) sees each bill.  Returns
+ * the number of bills, or a negative QUOTA_E* code (nothing settled).
+ */
+QUOTA_API int64_t quota_settle(quota_account *a, int64_t now,
+			       quota_bill_fn on_bill, void *ud);
+
+/* -------------------------------------------------------- reports (R22) */
+
+/* One report row: units of one source in one period and category. */
+typedef struct quota_report_row {
+	const quota_account *account;
+	int32_t period;          /* QUOTA_PERIOD_HOUR / DAY / MONTH */
+	int64_t start, end;      /* the period, Unix seconds */
+	uint32_t category;
+	int32_t source;          /* QUOTA_SOURCE_* */
+	const quota_package *package; /* PACKAGE: the package, else NULL */
+	int64_t units;
+	int64_t cost_micros;     /* PAYG: receipts' cost; FEE: the fees */
+} quota_report_row;
+
+typedef int (*quota_report_fn)(const quota_report_row *row, void *ud);
+/* A writer for CSV output: return 0, or non-zero to stop (QUOTA_ESTORE). */
+typedef int (*quota_write_fn)(const char *buf, size_t len, void *ud);
+
+/*
+ * Usage of the account in [from, to) by period, category and source, rows
+ * in order of period, category, source (free, packages in the order
+ * added, pay-as-you-go, fees).  Units are what was charged (commits,
+ * charges) less reversals.  A callback returning non-zero stops the
+ * report with QUOTA_ESTORE.
+ */
+QUOTA_API int quota_report(const quota_account *a, int period, int64_t from,
+			   int64_t to, quota_report_fn fn, void *ud);
+/* The same rows as CSV with a header row; columns in quota_report(3). */
+QUOTA_API int quota_report_csv(const quota_account *a, int period,
+			       int64_t from, int64_t to, quota_write_fn write,
+			       void *ud);
+QUOTA_API int quota_report_csv_file(const quota_account *a, int period,
+				    int64_t from, int64_t to, FILE *f);
 
 /* ------------------------------------------------------------------- SMS */
 

@@ -38,6 +38,10 @@ int quota_account_new(quota_ctx *ctx, const char *id, quota_account **out)
 	a->cap_all.day = a->cap_all.month = -1;
 	a->mday_lo = a->mday_hi = 0; /* empty: the first lookup fills it */
 	a->clock = INT64_MIN;       /* R21: before every time */
+	a->settle_period = QUOTA_PERIOD_DAY; /* R17 defaults: daily, */
+	a->minor_unit = 10000;               /* to the cent, */
+	a->rounding = QUOTA_ROUND_HALF_UP;   /* half up */
+	a->settled_upto = INT64_MIN;
 	for (i = 0; i < QUOTA_MAX_CATEGORIES; i++)
 		a->caps[i].day = a->caps[i].month = -1;
 	ctx->accounts[ctx->naccounts++] = a;
@@ -85,6 +89,8 @@ void quota__account_free(quota_account *a)
 	quota__holds_free(a);
 	quota__keys_free(a);
 	quota__track_free(a);
+	quota__ledger_free(a);
+	quota__money_free(a);
 	for (i = 0; i <= QUOTA_MAX_CATEGORIES; i++)
 		quota__free(mem, a->cur[i]);
 	quota__free(mem, a->id);
@@ -111,6 +117,7 @@ int quota_account_set_utc_offset(quota_account *a, int32_t seconds)
 				  "+-18 h",
 				  a->id, (int)seconds);
 	a->utc_offset = seconds;
+	quota__ledger_uncache(a); /* cached hours begin at local hours */
 	quota__ok(a->ctx);
 	return QUOTA_OK;
 }

@@ -157,6 +157,11 @@ int quota__plan_usage(const quota_account *a, const quota_usage *u,
 		return quota__err(ctx, QUOTA_EINVAL,
 				  "account '%s': usage time %lld out of range",
 				  a->id, (long long)u->at);
+	if (a->suspended) /* R18: nothing new until a top-up pays */
+		return quota__err(ctx, QUOTA_ESUSPENDED,
+				  "account '%s' is suspended: %lld micros "
+				  "outstanding",
+				  a->id, (long long)a->outstanding);
 	cat = s->cat = u->category;
 	s->units = u->units;
 	s->at = u->at;
@@ -313,9 +318,10 @@ void quota__receipt_fill(quota_receipt *r, const quota__src *s, int32_t kind)
 __attribute__((noinline)) intptr_t quota__charge_fast(quota_account *a,
 						     const quota_usage *u,
 						     quota_receipt *r,
-						     bool commit,
+						     int mode,
 						     quota__src *out)
 {
+	const bool commit = mode != QUOTA__FAST_QUOTE;
 	const quota_ctx *ctx = a->ctx;
 	uint32_t cat = u->category, nl = 0, pos = NONE;
 	quota__cur *c, *g;
@@ -327,7 +333,7 @@ __attribute__((noinline)) intptr_t quota__charge_fast(quota_account *a,
 	uint32_t tier = 0;
 
 	if (cat >= ctx->ncategories || units <= 0 || !quota__time_ok(at) ||
-	    u->key || ctx->hook)
+	    u->key || ctx->hook || a->suspended)
 		return 0;
 	day = quota__day_of(at + a->utc_offset);
 	c = a->cur[cat];
@@ -385,6 +391,9 @@ __attribute__((noinline)) intptr_t quota__charge_fast(quota_account *a,
 				return 0;
 		}
 	}
+	/* R17, R22: a charge books its sources in the ledger's cached hour. */
+	if (mode == QUOTA__FAST_CHARGE && !quota__ledger_hit(c, at, pk, take))
+		return 0;
 	if (r) {
 		if (f) {
 			quota_receipt_line *l = &r->lines[nl++];
@@ -427,7 +436,8 @@ __attribute__((noinline)) intptr_t quota__charge_fast(quota_account *a,
 		r->category = cat;
 		r->at = at;
 		r->nlines = r->lines_total = nl;
-		r->kind = out ? QUOTA_RECEIPT_RESERVE : QUOTA_RECEIPT_CHARGE;
+		r->kind = mode == QUOTA__FAST_HOLD ? QUOTA_RECEIPT_RESERVE
+						   : QUOTA_RECEIPT_CHARGE;
 		r->replayed = 0;
 		r->hold_id = 0;
 		r->fee_micros = 0;
@@ -464,6 +474,8 @@ __attribute__((noinline)) intptr_t quota__charge_fast(quota_account *a,
 			c->free.month += f;
 			c->free.life += f;
 		}
+		if (mode == QUOTA__FAST_CHARGE)
+			quota__ledger_add(c, f, take, need, cost);
 		if (take) {
 			pk->remaining -= take;
 			if (!pk->remaining) {
@@ -514,13 +526,13 @@ __attribute__((noinline, cold)) static int run(const quota_account *ca,
 			intptr_t done;
 
 			plain.key = NULL;
-			done = quota__charge_fast(a, &plain, r, true, &rec->box.src);
+			done = quota__charge_fast(a, &plain, r,
+						  QUOTA__FAST_CHARGE,
+						  &rec->box.src);
 			if (done) {
 				if (done != 1)
 					quota__package_refresh(
 						a, (quota_package *)done);
-				if (r)
-					r->kind = QUOTA_RECEIPT_CHARGE;
 				rec->op = QUOTA__OP_CHARGE;
 				rec->kind = QUOTA_RECEIPT_CHARGE;
 				rec->p_cat = u->category;
@@ -537,7 +549,8 @@ __attribute__((noinline, cold)) static int run(const quota_account *ca,
 	if ((rc = quota__plan_usage(a, u, &pl)))
 		goto fail;
 	if (commit) {
-		if ((rc = quota__plan_prepare(a, &pl)))
+		if ((rc = quota__plan_prepare(a, &pl)) ||
+		    (rc = quota__ledger_prepare(a, &pl.s, false)))
 			goto fail;
 		if (u->key) {
 			if (quota__key_reserve(a) ||
@@ -555,6 +568,7 @@ __attribute__((noinline, cold)) static int run(const quota_account *ca,
 			rec->time = u->at;
 		}
 		quota__plan_apply(a, &pl);
+		quota__ledger_apply(a, &pl.s, 1, 0, 0);
 		if (rec)
 			quota__key_store(a, rec);
 	}
@@ -575,7 +589,8 @@ int quota_charge(quota_account *a, const quota_usage *usage,
 	intptr_t done;
 
 	if (likely(a && usage)) {
-		done = quota__charge_fast(a, usage, receipt, true, NULL);
+		done = quota__charge_fast(a, usage, receipt,
+					  QUOTA__FAST_CHARGE, NULL);
 		if (likely(done == 1))
 			return QUOTA_OK;
 		if (done) {
@@ -590,8 +605,8 @@ int quota_quote(const quota_account *a, const quota_usage *usage,
 		quota_receipt *receipt)
 {
 	if (likely(a && usage) &&
-	    quota__charge_fast((quota_account *)a, usage, receipt, false,
-			       NULL))
+	    quota__charge_fast((quota_account *)a, usage, receipt,
+			       QUOTA__FAST_QUOTE, NULL))
 		return QUOTA_OK;
 	return run(a, usage, receipt, false);
 }

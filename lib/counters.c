@@ -162,6 +162,7 @@ static int cur_alloc(quota_account *a, unsigned cat)
 	if (!c)
 		return QUOTA_ENOMEM;
 	c->day = c->month = INT64_MIN;
+	c->lh_lo = INT64_MIN; /* no ledger rows cached (ledger.c) */
 	a->cur[cat] = c;
 	return QUOTA_OK;
 }

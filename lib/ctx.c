@@ -43,6 +43,7 @@ void quota_ctx_free(quota_ctx *ctx)
 		quota__account_free(ctx->accounts[i]);
 	for (i = 0; i < ctx->ntariffs; i++)
 		quota__tariff_free(ctx->tariffs[i]);
+	quota__offers_free(ctx);
 	for (i = 0; i < ctx->ncategories; i++)
 		quota__free(&ctx->mem, ctx->category[i]);
 	quota__free(&ctx->mem, ctx->accounts);

@@ -75,6 +75,15 @@ typedef struct quota__cur {
 	int64_t day, month; /* INT64_MIN: none yet */
 	int64_t units_day, units_month;
 	quota__freeuse free; /* free units used (R15) */
+	/* Ledger cache (ledger.c): the rows of one hour [lh_lo, lh_lo +
+	 * 3600) of this category, all on the dirty list, and what fast
+	 * charges added to them since (p_*), folded in before anyone reads
+	 * the rows.  So a charge in that hour writes only this record.
+	 * lh_lo INT64_MIN: none. */
+	int64_t lh_lo;
+	const quota_package *lr_pk;        /* the package of lr_pkg, or NULL */
+	int64_t p_free, p_pkg, p_payg, p_cost;
+	uint32_t lr_free, lr_payg, lr_pkg; /* row indices */
 } quota__cur;
 
 int64_t quota__cnt_get(const quota__counters *c, uint64_t key);
@@ -273,6 +282,68 @@ typedef struct quota__keys {
 	int64_t newest;
 } quota__keys;
 
+/* ------------------------------------------------- ledger (ledger.c) */
+
+/*
+ * The account's usage ledger (R17, R22): per local hour, category and
+ * source, the units charged and their pay-as-you-go cost or fees.
+ * Reports read it; settlement bills what changed since it last looked
+ * (billed_*), found through the dirty list rather than a scan.
+ */
+enum {
+	QUOTA__LSRC_FREE = 0,
+	QUOTA__LSRC_PAYG = 1,
+	QUOTA__LSRC_FEE = 2,
+	QUOTA__LSRC_PKG = 3 /* + package seq */
+};
+
+typedef struct quota__lrow {
+	int64_t hour;  /* local hours since 1970-01-01T00 (account offset) */
+	uint32_t cat;
+	uint32_t src;  /* QUOTA__LSRC_*; a package: QUOTA__LSRC_PKG + seq */
+	const quota_package *pk;
+	int64_t units, cost;
+	int64_t billed_units, billed_cost; /* taken in by settlement */
+	bool dirty;                        /* on the dirty list */
+} quota__lrow;
+
+typedef struct quota__ledger {
+	quota__lrow *rows;
+	uint32_t nrows;
+	size_t cap_rows;
+	uint32_t *tab; /* open addressing: row index + 1, 0 empty */
+	uint32_t tab_cap;
+	uint32_t *dirty; /* rows with changes settlement has not taken in */
+	uint32_t ndirty;
+	size_t cap_dirty;
+	/* The rows the last prepare found, for the apply that follows it. */
+	uint32_t prep_free, prep_payg, prep_fee;
+	uint32_t *prep_pkg;
+	size_t cap_prep;
+} quota__ledger;
+
+/* Settlement's running totals of a volume-tier month (R14). */
+typedef struct quota__vbill {
+	int64_t month;
+	uint32_t cat;
+	int64_t units;  /* units of the month taken in (every source) */
+	int64_t payg;   /* pay-as-you-go units taken in */
+	int64_t billed; /* exact amount billed for the month so far */
+} quota__vbill;
+
+/* An unpaid bill (R18): paid in order by top-ups. */
+typedef struct quota__owed {
+	uint64_t seq;
+	int64_t total;
+} quota__owed;
+
+/* A catalog entry (R16). */
+struct quota_offer {
+	quota_ctx *ctx;
+	char *id;
+	quota_offer_spec spec; /* spec.id points at id */
+};
+
 /* A low-quota alert level (R21). */
 typedef struct quota__alert {
 	uint32_t cat;
@@ -325,6 +396,21 @@ struct quota_account {
 	int64_t warn_before;
 	quota__alert *alerts;
 	size_t nalerts, cap_alerts;
+	/* R17-R19 money (money.c, settle.c). */
+	bool suspended;
+	int64_t balance, credit_limit, outstanding;
+	int64_t topped_up, purchased, billed;
+	quota__owed *owed; /* unpaid bills, oldest first */
+	size_t nowed, cap_owed;
+	int settle_period;     /* QUOTA_PERIOD_HOUR or QUOTA_PERIOD_DAY */
+	int64_t minor_unit;    /* micros, e.g. 10,000 for cents */
+	int rounding;          /* QUOTA_ROUND_* */
+	int64_t settled_upto;  /* first period not settled (INT64_MIN: none) */
+	uint64_t bill_seq;
+	quota__vbill *vbills;
+	size_t nvbills, cap_vbills;
+	/* R17, R22 usage ledger. */
+	quota__ledger ledger;
 };
 
 struct quota_ctx {
@@ -348,6 +434,10 @@ struct quota_ctx {
 	uint64_t hook_gen, hook_failures;
 	quota_event *evbuf;
 	size_t nev, cap_ev;
+	/* R16 catalog. */
+	quota_offer **offers;
+	size_t noffers, cap_offers;
+	quota__strmap offer_ids;
 };
 
 /* The first package usable at t, through the head hint (cache only). */
@@ -476,14 +566,17 @@ typedef struct quota__plan {
 } quota__plan;
 
 /*
- * The common case of a charge in one pass (current day, at most one
- * package and one tier, no key, no hook): 0 when it did not apply (the
+ * The common case of a charge in one pass (current day and ledger hour,
+ * at most one package and one tier, no key, no hook, not suspended):
+ * QUOTE changes nothing, CHARGE charges, HOLD takes the units without
+ * booking them in the ledger (a reservation).  0 when it did not apply (the
  * caller takes the general path), 1 when it did, or the package it
  * emptied (the caller refreshes its index entries).  out, if not NULL,
  * receives the sources (one draw, one payg line: room given by caller).
  */
+enum { QUOTA__FAST_QUOTE = 0, QUOTA__FAST_CHARGE = 1, QUOTA__FAST_HOLD = 2 };
 intptr_t quota__charge_fast(quota_account *a, const quota_usage *u,
-			    quota_receipt *r, bool commit, quota__src *out);
+			    quota_receipt *r, int mode, quota__src *out);
 
 /* Validate usage (key excepted) and plan it: caps, free, packages, payg. */
 int quota__plan_usage(const quota_account *a, const quota_usage *u,
@@ -538,6 +631,67 @@ void quota__track_caps(quota_account *a, unsigned cat, int64_t day,
 /* Evaluate the alerts, then deliver the queued events. */
 void quota__events_flush(quota_account *a);
 void quota__track_free(quota_account *a);
+
+/* ------------------------------------------------ ledger (ledger.c) */
+
+/* Local hour of a time in the account's offset. */
+static inline int64_t quota__hour_of(const quota_account *a, int64_t at)
+{
+	const int64_t bias = INT64_C(800000) * QUOTA__DAY;
+
+	return (int64_t)((uint64_t)(at + a->utc_offset + bias) / 3600) -
+	       bias / 3600;
+}
+/* Rows and room for s's sources (and a fee row) so that the apply below
+ * cannot fail; may allocate. */
+int quota__ledger_prepare(quota_account *a, const quota__src *s, bool fee);
+/* Add sign * s (a charge +1, a reversal -1) to the ledger, and a fee of
+ * fee micros for fee_units released units. */
+void quota__ledger_apply(quota_account *a, const quota__src *s, int sign,
+			 int64_t fee, int64_t fee_units);
+/* Forget every category's row cache (settlement takes rows in). */
+void quota__ledger_uncache(quota_account *a);
+void quota__ledger_free(quota_account *a);
+/* Find a row; UINT32_MAX if none. */
+uint32_t quota__ledger_find(const quota__ledger *l, int64_t hour, uint32_t cat,
+			    uint32_t src);
+
+/* Does the cached hour of c hold a fast charge at `at` drawing `take`
+ * units of pk?  Then quota__ledger_add books it. */
+static inline bool quota__ledger_hit(const quota__cur *c, int64_t at,
+				     const quota_package *pk, int64_t take)
+{
+	return (uint64_t)at - (uint64_t)c->lh_lo < 3600 &&
+	       (!take || pk == c->lr_pk);
+}
+static inline void quota__ledger_add(quota__cur *c, int64_t f, int64_t take,
+				     int64_t payg, int64_t cost)
+{
+	c->p_free += f;
+	c->p_pkg += take;
+	c->p_payg += payg;
+	c->p_cost += cost;
+}
+/* Fold every category's pending fast charges into the rows (before the
+ * rows are read: reports, settlement). */
+void quota__ledger_fold(const quota_account *a);
+
+/* ------------------------------------------------- money (money.c) */
+
+/* Pay or leave outstanding a bill of total micros (settle.c); returns
+ * QUOTA_BILL_PAID or QUOTA_BILL_OUTSTANDING and queues SUSPENDED. */
+int quota__money_bill(quota_account *a, uint64_t seq, int64_t total);
+/* Room for one more unpaid bill, so quota__money_bill cannot fail. */
+int quota__money_reserve(quota_account *a);
+/* Can bills summing to pos (positive totals) and neg (negative ones) be
+ * paid or owed without overflowing any money counter? */
+bool quota__money_fits(const quota_account *a, int64_t pos, int64_t neg);
+void quota__money_free(quota_account *a);
+void quota__offers_free(quota_ctx *ctx);
+/* Queue an event of the account (delivered by quota__events_flush). */
+void quota__event_queue(quota_account *a, int32_t kind, uint32_t cat,
+			const quota_package *p, int64_t remaining,
+			int64_t threshold, int32_t period);
 
 /* Index of the tier that month position pos (1-based) falls in (R13);
  * positions beyond the last finite tier take the last tier. */

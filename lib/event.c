@@ -19,9 +19,9 @@ bool quota__track(quota_account *a)
 	return a->ctx->hook && a->track_gen == a->ctx->hook_gen;
 }
 
-static void queue(quota_account *a, int32_t kind, uint32_t cat,
-		  const quota_package *p, int64_t remaining, int64_t threshold,
-		  int32_t period)
+void quota__event_queue(quota_account *a, int32_t kind, uint32_t cat,
+			const quota_package *p, int64_t remaining,
+			int64_t threshold, int32_t period)
 {
 	quota_ctx *ctx = a->ctx;
 	quota_event *e;
@@ -37,7 +37,10 @@ static void queue(quota_account *a, int32_t kind, uint32_t cat,
 	e->threshold = threshold;
 	e->at = a->clock;
 	e->period = period;
+	e->outstanding_micros = a->outstanding;
+	e->balance_micros = a->balance;
 }
+
 
 static void sums(quota_account *a, const quota_package *p, int sign)
 {
@@ -192,7 +195,7 @@ void quota__clock(quota_account *a, int64_t t)
 			a->cur_warn++;
 			if (!w->warned && !w->expired_seen && w->remaining > 0) {
 				w->warned = true;
-				queue(a, QUOTA_EVENT_PACKAGE_EXPIRING,
+				quota__event_queue(a, QUOTA_EVENT_PACKAGE_EXPIRING,
 				      (uint32_t)__builtin_ctzll(w->categories),
 				      w, w->remaining, 0, 0);
 			}
@@ -206,7 +209,7 @@ void quota__clock(quota_account *a, int64_t t)
 		if (!x->expired_seen) {
 			x->expired_seen = true;
 			x->warned = true;
-			queue(a, QUOTA_EVENT_PACKAGE_EXPIRED,
+			quota__event_queue(a, QUOTA_EVENT_PACKAGE_EXPIRED,
 			      (uint32_t)__builtin_ctzll(x->categories), x,
 			      x->remaining, 0, 0);
 		}
@@ -221,7 +224,7 @@ void quota__track_units(quota_account *a, quota_package *p, int64_t before)
 		for (m = p->categories; m; m &= m - 1)
 			a->rem[__builtin_ctzll(m)] += p->remaining - before;
 	if (before > 0 && p->remaining == 0)
-		queue(a, QUOTA_EVENT_PACKAGE_EXHAUSTED,
+		quota__event_queue(a, QUOTA_EVENT_PACKAGE_EXHAUSTED,
 		      (uint32_t)__builtin_ctzll(p->categories), p, 0, 0, 0);
 }
 
@@ -280,7 +283,7 @@ void quota__track_caps(quota_account *a, unsigned cat, int64_t day,
 				     : QUOTA__CNT_UNITS_DAY,
 				cats[i], j ? month : day);
 			if (after - units < cap && after >= cap)
-				queue(a, QUOTA_EVENT_CAP_REACHED,
+				quota__event_queue(a, QUOTA_EVENT_CAP_REACHED,
 				      i ? QUOTA_ALL : cat, NULL, cap - after,
 				      cap, periods[j]);
 		}
@@ -302,7 +305,7 @@ void quota__events_flush(quota_account *a)
 
 		if (al->armed && c) {
 			al->armed = false;
-			queue(a, QUOTA_EVENT_LOW_QUOTA, al->cat, NULL,
+			quota__event_queue(a, QUOTA_EVENT_LOW_QUOTA, al->cat, NULL,
 			      a->rem[al->cat], threshold_units(a, al), 0);
 		} else if (!al->armed && !c) {
 			al->armed = true; /* lifted above the level: re-arm */

@@ -315,7 +315,8 @@ int quota_reserve(quota_account *a, const quota_usage *u, int64_t timeout_s,
 	    !quota__add_ovf(u->at, timeout_s, &deadline) &&
 	    quota__time_ok(deadline)) {
 		quota__hold *f = (quota__hold *)(void *)a->hold_free;
-		intptr_t done = quota__charge_fast(a, u, r, true, &f->box.src);
+		intptr_t done = quota__charge_fast(a, u, r, QUOTA__FAST_HOLD,
+						   &f->box.src);
 
 		if (done) {
 			a->hold_free = f->box.next_free;
@@ -390,6 +391,10 @@ __attribute__((noinline, cold)) static int resolve(quota_account *a,
 	if ((used < h->box.src.units && quota__counter_prepare(a, h->box.src.cat)) ||
 	    quota__events_reserve(a))
 		goto nomem;
+	/* R17: a commit books what it charges, a release its fee. */
+	if ((!release || fee) &&
+	    (rc = quota__ledger_prepare(a, &h->box.src, fee != 0)))
+		return fail(r, rc);
 	if (key && (quota__key_reserve(a) ||
 		    !(rec = quota__key_new(a, key, &h->box.src))))
 		goto nomem;
@@ -403,9 +408,14 @@ __attribute__((noinline, cold)) static int resolve(quota_account *a,
 			r->hold_id = id;
 			r->fee_micros = fee;
 		}
-		give_back(a, &h->box.src, h->box.src.units, track);
+		int64_t released = h->box.src.units;
+
+		give_back(a, &h->box.src, released, track);
+		if (fee) /* give_back left the source empty: the fee alone */
+			quota__ledger_apply(a, &h->box.src, 1, fee, released);
 	} else {
 		give_back(a, &h->box.src, h->box.src.units - used, track);
+		quota__ledger_apply(a, &h->box.src, 1, 0, 0);
 		quota__receipt_fill(r, &h->box.src, QUOTA_RECEIPT_COMMIT);
 		if (r)
 			r->hold_id = id;
@@ -438,9 +448,15 @@ int quota_commit(quota_account *a, uint64_t hold_id, int64_t units_used,
 	if (a && !key && !a->ctx->hook) {
 		uint32_t slot = hold_slot(a, hold_id);
 		quota__hold *h;
+		const quota__src *s;
+		quota__cur *c;
 
 		if (slot != UINT32_MAX &&
-		    units_used == (h = a->hold_tab[slot])->box.src.units) {
+		    units_used == (s = &(h = a->hold_tab[slot])->box.src)->units &&
+		    s->ndraws <= 1 && (c = a->cur[s->cat]) &&
+		    quota__ledger_hit(c, s->at, s->ndraws ? s->draws[0].pk : NULL,
+				      s->pkg)) {
+			quota__ledger_add(c, s->free, s->pkg, s->payg, s->cost);
 			quota__receipt_fill(receipt, &h->box.src,
 					    QUOTA_RECEIPT_COMMIT);
 			if (receipt)
@@ -596,6 +612,8 @@ int quota_reverse(quota_account *a, const char *key, int64_t at,
 		return fail(r, quota__err(a->ctx, QUOTA_ENOMEM,
 					  "account '%s': out of memory",
 					  a->id));
+	if ((rc = quota__ledger_prepare(a, &k->box.src, false)))
+		return fail(r, rc);
 
 	/* Apply: R12, expired quota is never restored. */
 	track = quota__track(a);
@@ -609,6 +627,9 @@ int quota_reverse(quota_account *a, const char *key, int64_t at,
 	}
 	quota__counter_uncharge(a, k->box.src.cat, k->box.src.day, k->box.src.month,
 				k->box.src.units, k->box.src.free);
+	/* R12, R17: the charge leaves the ledger; if its period was settled,
+	 * the next bill credits it. */
+	quota__ledger_apply(a, &k->box.src, -1, 0, 0);
 	k->reversed = true;
 	quota__receipt_fill(r, &k->box.src, QUOTA_RECEIPT_REVERSAL);
 	if (r)

@@ -1,0 +1,245 @@
+/*
+ * ledger.c - the usage ledger (R17, R22): units and money per local hour,
+ * category and source, kept as charges apply.
+ *
+ * Reports (report.c) aggregate its rows; settlement (settle.c) bills the
+ * part of each row it has not taken in yet (units - billed_units, cost -
+ * billed_cost), finding those rows through the dirty list instead of
+ * scanning a year of hours.  A row is on the dirty list from its creation
+ * until a settlement takes it in, and goes back on when a late charge or
+ * a reversal changes it.
+ *
+ * The hot path: each category's current record (quota__cur) caches the
+ * rows of its newest hour, and a charge in that hour adds to counters in
+ * that record (quota__ledger_hit / quota__ledger_add in ctx.h), folded into
+ * the rows before anything reads them (quota__ledger_fold).  Rows are only
+ * created here, in a plan's prepare step, so applying never allocates.
+ */
+#include "ctx.h"
+
+#include <string.h>
+
+#define NONE UINT32_MAX
+
+static uint64_t row_hash(int64_t hour, uint32_t cat, uint32_t src)
+{
+	uint64_t h = (uint64_t)hour * UINT64_C(0x9E3779B97F4A7C15);
+
+	h ^= ((uint64_t)cat << 32 | src) * UINT64_C(0xC2B2AE3D27D4EB4F);
+	return h ^ (h >> 29);
+}
+
+uint32_t quota__ledger_find(const quota__ledger *l, int64_t hour, uint32_t cat,
+			    uint32_t src)
+{
+	uint32_t mask, i;
+
+	if (!l->tab_cap)
+		return NONE;
+	mask = l->tab_cap - 1;
+	for (i = (uint32_t)row_hash(hour, cat, src) & mask; l->tab[i];
+	     i = (i + 1) & mask) {
+		const quota__lrow *r = &l->rows[l->tab[i] - 1];
+
+		if (r->hour == hour && r->cat == cat && r->src == src)
+			return l->tab[i] - 1;
+	}
+	return NONE;
+}
+
+static void tab_put(uint32_t *tab, uint32_t cap, const quota__lrow *r,
+		    uint32_t idx)
+{
+	uint32_t mask = cap - 1, i;
+
+	for (i = (uint32_t)row_hash(r->hour, r->cat, r->src) & mask; tab[i];
+	     i = (i + 1) & mask)
+		;
+	tab[i] = idx + 1;
+}
+
+/* Room for `extra` more rows in the array, the table and the dirty list. */
+static int room(quota_account *a, uint32_t extra)
+{
+	const quota__mem *mem = &a->ctx->mem;
+	quota__ledger *l = &a->ledger;
+	uint32_t i;
+
+	if ((uint64_t)l->nrows + extra >= UINT32_MAX / 4)
+		return QUOTA_EOVERFLOW;
+	if (quota__grow(mem, (void **)&l->rows, &l->cap_rows,
+			(size_t)l->nrows + extra, sizeof *l->rows) ||
+	    quota__grow(mem, (void **)&l->dirty, &l->cap_dirty,
+			(size_t)l->ndirty + extra, sizeof *l->dirty))
+		return QUOTA_ENOMEM;
+	if (((uint64_t)l->nrows + extra) * 2 > l->tab_cap) {
+		uint32_t cap = l->tab_cap ? l->tab_cap : 64;
+		uint32_t *tab;
+
+		while (((uint64_t)l->nrows + extra) * 2 > cap)
+			cap *= 2;
+		tab = quota__calloc(mem, cap, sizeof *tab);
+		if (!tab)
+			return QUOTA_ENOMEM;
+		for (i = 0; i < l->nrows; i++)
+			tab_put(tab, cap, &l->rows[i], i);
+		quota__free(mem, l->tab);
+		l->tab = tab;
+		l->tab_cap = cap;
+	}
+	return QUOTA_OK;
+}
+
+/* The row of (hour, cat, src), created empty and dirty if there is none;
+ * room() must have made space. */
+static uint32_t row_get(quota__ledger *l, int64_t hour, uint32_t cat,
+			uint32_t src, const quota_package *pk)
+{
+	uint32_t i = quota__ledger_find(l, hour, cat, src);
+	quota__lrow *r;
+
+	if (i != NONE)
+		return i;
+	i = l->nrows++;
+	r = &l->rows[i];
+	memset(r, 0, sizeof *r);
+	r->hour = hour;
+	r->cat = cat;
+	r->src = src;
+	r->pk = pk;
+	r->dirty = true;
+	l->dirty[l->ndirty++] = i;
+	tab_put(l->tab, l->tab_cap, r, i);
+	return i;
+}
+
+int quota__ledger_prepare(quota_account *a, const quota__src *s, bool fee)
+{
+	quota__ledger *l = &a->ledger;
+	int64_t hour = quota__hour_of(a, s->at);
+	uint32_t i, need = 3 + s->ndraws;
+	int rc;
+
+	/* Every row this source touches may be new, or settled and about to
+	 * go back on the dirty list: room for both. */
+	if ((rc = room(a, need)) ||
+	    quota__grow(&a->ctx->mem, (void **)&l->dirty, &l->cap_dirty,
+			(size_t)l->ndirty + 2 * need, sizeof *l->dirty) ||
+	    quota__grow(&a->ctx->mem, (void **)&l->prep_pkg, &l->cap_prep,
+			s->ndraws ? s->ndraws : 1, sizeof *l->prep_pkg))
+		return quota__err(a->ctx, rc ? rc : QUOTA_ENOMEM,
+				  "account '%s': %s", a->id,
+				  rc == QUOTA_EOVERFLOW
+					  ? "ledger has too many rows"
+					  : "out of memory");
+	l->prep_free = row_get(l, hour, s->cat, QUOTA__LSRC_FREE, NULL);
+	l->prep_payg = row_get(l, hour, s->cat, QUOTA__LSRC_PAYG, NULL);
+	l->prep_fee = fee ? row_get(l, hour, s->cat, QUOTA__LSRC_FEE, NULL)
+			  : NONE;
+	for (i = 0; i < s->ndraws; i++)
+		l->prep_pkg[i] = row_get(l, hour, s->cat,
+					 QUOTA__LSRC_PKG + s->draws[i].pk->seq,
+					 s->draws[i].pk);
+	return QUOTA_OK;
+}
+
+/* Add to a row that prepare made; back on the dirty list if settled. */
+static quota__lrow *touch(quota__ledger *l, uint32_t i)
+{
+	quota__lrow *r = &l->rows[i];
+
+	if (!r->dirty) {
+		r->dirty = true;
+		l->dirty[l->ndirty++] = i;
+	}
+	return r;
+}
+
+/* Move what fast charges added to c's cached rows into them. */
+static void fold(quota__ledger *l, quota__cur *c)
+{
+	quota__lrow *r = l->rows;
+
+	if (c->lh_lo == INT64_MIN)
+		return;
+	r[c->lr_free].units += c->p_free;
+	r[c->lr_payg].units += c->p_payg;
+	r[c->lr_payg].cost += c->p_cost;
+	if (c->lr_pk)
+		r[c->lr_pkg].units += c->p_pkg;
+	c->p_free = c->p_pkg = c->p_payg = c->p_cost = 0;
+}
+
+void quota__ledger_fold(const quota_account *ca)
+{
+	quota_account *a = (quota_account *)ca; /* invisible: rows + pending */
+	unsigned c;
+
+	for (c = 0; c < QUOTA_MAX_CATEGORIES; c++)
+		if (a->cur[c])
+			fold(&a->ledger, a->cur[c]);
+}
+
+/* Apply right after quota__ledger_prepare(a, s, ...): its rows. */
+void quota__ledger_apply(quota_account *a, const quota__src *s, int sign,
+			 int64_t fee, int64_t fee_units)
+{
+	quota__ledger *l = &a->ledger;
+	int64_t hour = quota__hour_of(a, s->at);
+	quota__cur *c = a->cur[s->cat];
+	uint32_t i, fr = l->prep_free, pr = l->prep_payg, kr = NONE;
+	const quota_package *kpk = NULL;
+
+	touch(l, fr)->units += sign * s->free;
+	touch(l, pr)->units += sign * s->payg;
+	l->rows[pr].cost += sign * s->cost;
+	if (fee) {
+		touch(l, l->prep_fee)->cost += fee;
+		l->rows[l->prep_fee].units += fee_units;
+	}
+	for (i = 0; i < s->ndraws; i++) {
+		kr = l->prep_pkg[i];
+		touch(l, kr)->units += sign * s->draws[i].units;
+		kpk = s->draws[i].pk;
+	}
+	/* The newest hour's rows become the category's cache. */
+	if (!c || (c->lh_lo != INT64_MIN &&
+		   hour < quota__hour_of(a, c->lh_lo)))
+		return;
+	if (c->lh_lo == INT64_MIN || hour != quota__hour_of(a, c->lh_lo)) {
+		fold(l, c);
+		c->lr_pk = NULL;
+		c->lr_pkg = fr;
+	}
+	c->lh_lo = hour * 3600 - a->utc_offset;
+	c->lr_free = fr;
+	c->lr_payg = pr;
+	if (kr != NONE && kpk != c->lr_pk) {
+		fold(l, c);
+		c->lr_pkg = kr;
+		c->lr_pk = kpk;
+	}
+}
+
+void quota__ledger_uncache(quota_account *a)
+{
+	unsigned c;
+
+	for (c = 0; c < QUOTA_MAX_CATEGORIES; c++)
+		if (a->cur[c]) {
+			fold(&a->ledger, a->cur[c]);
+			a->cur[c]->lh_lo = INT64_MIN;
+		}
+}
+
+void quota__ledger_free(quota_account *a)
+{
+	const quota__mem *mem = &a->ctx->mem;
+	quota__ledger *l = &a->ledger;
+
+	quota__free(mem, l->rows);
+	quota__free(mem, l->tab);
+	quota__free(mem, l->dirty);
+	quota__free(mem, l->prep_pkg);
+	memset(l, 0, sizeof *l);
+}

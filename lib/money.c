@@ -1,0 +1,232 @@
+/*
+ * money.c - an account's money (R17-R19): balance, credit limit, top-ups,
+ * paying bills, suspension and resumption, and rounding to the minor unit.
+ *
+ * Rules chosen where DESIGN.md is silent (documented in quota_money(3)):
+ *   - bills may take the balance down to -credit_limit; a bill that would
+ *     go further is not paid at all (no partial payment): it stays
+ *     outstanding and the account is suspended (R18);
+ *   - while any bill is outstanding, later bills are outstanding too (they
+ *     are paid in order);
+ *   - a top-up, or a raised credit limit, that lets the balance pay every
+ *     outstanding bill pays them at once and resumes the account; a
+ *     smaller top-up is kept in the balance and the account stays
+ *     suspended;
+ *   - a negative bill (a credit, e.g. a reversal of a settled charge) is
+ *     paid into the balance and may resume the account the same way.
+ */
+#include "ctx.h"
+
+#include <string.h>
+
+/* balance - x >= -credit_limit, without overflow. */
+static bool can_pay(const quota_account *a, int64_t x)
+{
+	int64_t after;
+
+	return !__builtin_sub_overflow(a->balance, x, &after) &&
+	       after >= -a->credit_limit;
+}
+
+/* Pay every outstanding bill if the balance now can (R18). */
+static void try_resume(quota_account *a)
+{
+	if (!a->suspended || !can_pay(a, a->outstanding))
+		return;
+	a->balance -= a->outstanding;
+	a->outstanding = 0;
+	a->nowed = 0;
+	a->suspended = false;
+	quota__event_queue(a, QUOTA_EVENT_RESUMED, QUOTA_ALL, NULL, 0, 0, 0);
+}
+
+int quota__money_reserve(quota_account *a)
+{
+	return quota__grow(&a->ctx->mem, (void **)&a->owed, &a->cap_owed,
+			   a->nowed + 1, sizeof *a->owed)
+		       ? QUOTA_ENOMEM
+		       : QUOTA_OK;
+}
+
+int quota__money_bill(quota_account *a, uint64_t seq, int64_t total)
+{
+	/* The caller checked that balance, billed and outstanding cannot
+	 * overflow (quota__money_fits). */
+	a->billed += total;
+	if (total <= 0 || (!a->suspended && can_pay(a, total))) {
+		a->balance -= total;
+		try_resume(a);
+		return QUOTA_BILL_PAID;
+	}
+	a->owed[a->nowed].seq = seq;
+	a->owed[a->nowed].total = total;
+	a->nowed++;
+	a->outstanding += total;
+	if (!a->suspended) {
+		a->suspended = true;
+		quota__event_queue(a, QUOTA_EVENT_SUSPENDED, QUOTA_ALL, NULL, 0,
+				   0, 0);
+	}
+	return QUOTA_BILL_OUTSTANDING;
+}
+
+bool quota__money_fits(const quota_account *a, int64_t pos, int64_t neg)
+{
+	int64_t x;
+
+	/* pos: the sum of the positive bill totals, neg: of the negative ones
+	 * (<= 0).  Whatever order they are paid in, billed stays between
+	 * billed + neg and billed + pos, outstanding grows by at most pos and
+	 * the balance rises by at most -neg (it only falls when can_pay says
+	 * it may). */
+	return !__builtin_add_overflow(a->billed, pos, &x) &&
+	       !__builtin_add_overflow(a->billed, neg, &x) &&
+	       !__builtin_add_overflow(a->outstanding, pos, &x) &&
+	       !__builtin_sub_overflow(a->balance, neg, &x);
+}
+
+void quota__money_free(quota_account *a)
+{
+	quota__free(&a->ctx->mem, a->owed);
+	quota__free(&a->ctx->mem, a->vbills);
+	a->owed = NULL;
+	a->vbills = NULL;
+	a->nowed = a->cap_owed = a->nvbills = a->cap_vbills = 0;
+}
+
+int quota_account_topup(quota_account *a, int64_t micros, int64_t at)
+{
+	int64_t b, t;
+
+	if (!a)
+		return QUOTA_EINVAL;
+	if (micros <= 0)
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "account '%s': top-up must be > 0, not %lld",
+				  a->id, (long long)micros);
+	if (!quota__time_ok(at))
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "account '%s': top-up time out of range",
+				  a->id);
+	if (quota__add_ovf(a->balance, micros, &b) ||
+	    quota__add_ovf(a->topped_up, micros, &t))
+		return quota__err(a->ctx, QUOTA_EOVERFLOW,
+				  "account '%s': balance would overflow",
+				  a->id);
+	if (quota__events_reserve(a))
+		return quota__err(a->ctx, QUOTA_ENOMEM,
+				  "account '%s': out of memory", a->id);
+	a->balance = b;
+	a->topped_up = t;
+	try_resume(a);
+	quota__ok(a->ctx);
+	quota__events_flush(a);
+	return QUOTA_OK;
+}
+
+int64_t quota_account_balance(const quota_account *a)
+{
+	return a ? a->balance : 0;
+}
+
+int quota_account_set_credit_limit(quota_account *a, int64_t micros)
+{
+	if (!a)
+		return QUOTA_EINVAL;
+	if (micros < 0)
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "account '%s': credit limit must be >= 0",
+				  a->id);
+	if (quota__events_reserve(a))
+		return quota__err(a->ctx, QUOTA_ENOMEM,
+				  "account '%s': out of memory", a->id);
+	a->credit_limit = micros;
+	try_resume(a);
+	quota__ok(a->ctx);
+	quota__events_flush(a);
+	return QUOTA_OK;
+}
+
+int quota_account_suspended(const quota_account *a)
+{
+	return a ? (int)a->suspended : QUOTA_EINVAL;
+}
+
+int quota_account_money(const quota_account *a, quota_money *out)
+{
+	if (!a || !out)
+		return a ? quota__err(a->ctx, QUOTA_EINVAL,
+				      "quota_account_money: NULL out")
+			 : QUOTA_EINVAL;
+	memset(out, 0, sizeof *out);
+	out->balance_micros = a->balance;
+	out->credit_limit_micros = a->credit_limit;
+	out->outstanding_micros = a->outstanding;
+	out->topped_up_micros = a->topped_up;
+	out->purchased_micros = a->purchased;
+	out->billed_micros = a->billed;
+	out->suspended = a->suspended;
+	out->outstanding_bills = (uint32_t)a->nowed;
+	quota__ok(a->ctx);
+	return QUOTA_OK;
+}
+
+int quota_money_round(int64_t micros, int64_t minor, int mode, int64_t *out)
+{
+	uint64_t m, q, r, v;
+	bool neg = micros < 0, up;
+
+	if (!out || minor <= 0 || mode < QUOTA_ROUND_HALF_UP ||
+	    mode > QUOTA_ROUND_DOWN)
+		return QUOTA_EINVAL;
+	/* On the magnitude, in unsigned arithmetic (|INT64_MIN| fits). */
+	m = neg ? (uint64_t)0 - (uint64_t)micros : (uint64_t)micros;
+	q = m / (uint64_t)minor;
+	r = m % (uint64_t)minor;
+	switch (mode) {
+	case QUOTA_ROUND_HALF_UP:
+		up = r * 2 >= (uint64_t)minor;
+		break;
+	case QUOTA_ROUND_HALF_EVEN:
+		up = r * 2 > (uint64_t)minor ||
+		     (r * 2 == (uint64_t)minor && (q & 1));
+		break;
+	case QUOTA_ROUND_UP:
+		up = r != 0;
+		break;
+	default:
+		up = false;
+		break;
+	}
+	q += up;
+	if (q > (uint64_t)INT64_MAX / (uint64_t)minor)
+		return QUOTA_EOVERFLOW;
+	v = q * (uint64_t)minor;
+	*out = neg ? -(int64_t)v : (int64_t)v;
+	return QUOTA_OK;
+}
+
+int quota_account_set_settlement(quota_account *a, int period, int64_t minor,
+				 int rounding)
+{
+	if (!a)
+		return QUOTA_EINVAL;
+	if (period != QUOTA_PERIOD_HOUR && period != QUOTA_PERIOD_DAY)
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "account '%s': settlement period must be "
+				  "QUOTA_PERIOD_HOUR or QUOTA_PERIOD_DAY",
+				  a->id);
+	if (minor <= 0)
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "account '%s': minor unit must be > 0",
+				  a->id);
+	if (rounding < QUOTA_ROUND_HALF_UP || rounding > QUOTA_ROUND_DOWN)
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "account '%s': unknown rounding mode %d",
+				  a->id, rounding);
+	a->settle_period = period;
+	a->minor_unit = minor;
+	a->rounding = rounding;
+	quota__ok(a->ctx);
+	return QUOTA_OK;
+}
