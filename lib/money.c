@@ -199,10 +199,12 @@ int quota_money_round(int64_t micros, int64_t minor, int mode, int64_t *out)
 		break;
 	}
 	q += up;
-	if (q > (uint64_t)INT64_MAX / (uint64_t)minor)
+	/* A negative result may reach INT64_MIN, one further than a
+	 * positive one may go. */
+	if (q > ((uint64_t)INT64_MAX + neg) / (uint64_t)minor)
 		return QUOTA_EOVERFLOW;
 	v = q * (uint64_t)minor;
-	*out = neg ? -(int64_t)v : (int64_t)v;
+	*out = neg && v ? -(int64_t)(v - 1) - 1 : (int64_t)v;
 	return QUOTA_OK;
 }
 

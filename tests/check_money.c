@@ -1,0 +1,1526 @@
+/*
+ * check_money.c - the catalog and purchases (R5, R16, R19) and an
+ * account's money (R17-R19): offers, quotes, vouchers, buying from the
+ * balance, top-ups, the credit limit and rounding to the minor unit.  Each
+ * test name cites the rule it shows.
+ *
+ * Prices are the providers' own (their purchase guides):
+ *   - UCloud USMS domestic SMS, bought by quantity in hundreds (minimum
+ *     100): 10 hundred = 1,000 messages cost 44 CNY, 100 cost 4.40 CNY,
+ *     so 0.044 CNY = 44,000 micros a message at that volume.  The page
+ *     refers to a quantity table we do not have; the cheaper tiers above
+ *     100,000 messages below are illustrative, to exercise the volume
+ *     table.
+ *   - Tencent Cloud SES email packages: 600,000 emails for 144 USD,
+ *     1 million for 230 USD, 5 million for 1,100 USD, valid 6 months.
+ *
+ * Suspension (R18) is reached both through quota_settle and, to pin the
+ * purchase rule alone, by setting the flag through the private layout
+ * (lib/ctx.h), as check_calendar.c reads it.
+ */
+#include <check.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "quota.h"
+#include "ctx.h"
+#include "testutil.h"
+#include "fixtures.h"
+
+/* ---------------------------------------------------------------- helpers */
+
+#define USD(x) ((int64_t)(x) * INT64_C(1000000))
+#define T0 tu_utc(2024, 8, 31, 15, 30, 0)
+
+typedef struct world {
+	tu_alloc al;
+	quota_ctx *ctx;
+	quota_account *a;
+	uint32_t verify, notify, email;
+	quota_tariff *sms_qty; /* USMS quantity table, volume mode */
+	quota_offer *usms;     /* by quantity: min 100, step 100 */
+	quota_offer *ses600k, *ses1m, *ses5m;
+} world;
+
+static quota_offer *add_offer(quota_ctx *c, const quota_offer_spec *s)
+{
+	quota_offer *o = NULL;
+	int rc = quota_offer_add(c, s, &o);
+
+	ck_assert_msg(rc == QUOTA_OK, "offer '%s': %s (%s)", s->id,
+		      quota_err_name(rc), quota_errmsg(c));
+	ck_assert_ptr_nonnull(o);
+	return o;
+}
+
+static quota_offer *ses_offer(quota_ctx *c, uint32_t email, const char *id,
+			      int64_t units, int64_t price)
+{
+	quota_offer_spec s = {.id = id,
+			      .categories = QUOTA_MASK(email),
+			      .units = units,
+			      .price_micros = price,
+			      .valid_months = 6};
+
+	return add_offer(c, &s);
+}
+
+/* Build the world; with_alloc: through the counting allocator. */
+static void w_build(world *w, int with_alloc)
+{
+	quota_offer_spec s;
+
+	memset(w, 0, sizeof *w);
+	tu_alloc_init(&w->al);
+	if (with_alloc)
+		ck_assert_int_eq(quota_ctx_new_with(&w->al.a, &w->ctx),
+				 QUOTA_OK);
+	else
+		w->ctx = new_ctx();
+	w->verify = add_cat(w->ctx, "sms.verify");
+	w->notify = add_cat(w->ctx, "sms.notify");
+	w->email = add_cat(w->ctx, "email");
+	w->a = add_acct(w->ctx, "acme");
+	w->sms_qty = add_tariff(w->ctx, "usms-qty");
+	ck_assert_int_eq(quota_tariff_set_mode(w->sms_qty, QUOTA_VOLUME),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_add_tier(w->sms_qty, 100000, 44000),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_add_tier(w->sms_qty, 1000000, 40000),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_add_tier(w->sms_qty, QUOTA_UNLIMITED,
+					       36000),
+			 QUOTA_OK);
+	memset(&s, 0, sizeof s);
+	s.id = "usms";
+	s.categories = QUOTA_MASK(w->verify) | QUOTA_MASK(w->notify);
+	s.unit_tariff = w->sms_qty;
+	s.min_units = 100;
+	s.step_units = 100;
+	s.valid_months = 12; /* "购买时长 12个月" */
+	w->usms = add_offer(w->ctx, &s);
+	w->ses600k = ses_offer(w->ctx, w->email, "ses-600k", 600000, USD(144));
+	w->ses1m = ses_offer(w->ctx, w->email, "ses-1m", 1000000, USD(230));
+	w->ses5m = ses_offer(w->ctx, w->email, "ses-5m", 5000000, USD(1100));
+}
+
+static void w_free(world *w)
+{
+	quota_ctx_free(w->ctx);
+	w->ctx = NULL;
+	ck_assert_int_eq(w->al.live_blocks, 0);
+	ck_assert_int_eq(w->al.bad_frees, 0);
+}
+
+#define OK(c, expr)                                                            \
+	do {                                                                   \
+		int rc_ = (expr);                                              \
+		ck_assert_msg(rc_ == QUOTA_OK, "%s: %s (%s)", #expr,           \
+			      quota_err_name(rc_), quota_errmsg(c));           \
+	} while (0)
+
+/* What a refused call must leave alone: money, packages, usage state. */
+typedef struct msnap {
+	quota_money m;
+	uint32_t npk;
+	tu_snap s;
+} msnap;
+
+static void msnap_take(msnap *x, const quota_account *a)
+{
+	memset(x, 0, sizeof *x);
+	ck_assert_int_eq(quota_account_money(a, &x->m), QUOTA_OK);
+	x->npk = quota_account_package_count(a);
+	tu_snap_take1(&x->s, a, T0);
+}
+
+static void msnap_eq(const msnap *x, const msnap *y)
+{
+	ck_assert_int_eq(x->m.balance_micros, y->m.balance_micros);
+	ck_assert_int_eq(x->m.credit_limit_micros, y->m.credit_limit_micros);
+	ck_assert_int_eq(x->m.outstanding_micros, y->m.outstanding_micros);
+	ck_assert_int_eq(x->m.topped_up_micros, y->m.topped_up_micros);
+	ck_assert_int_eq(x->m.purchased_micros, y->m.purchased_micros);
+	ck_assert_int_eq(x->m.billed_micros, y->m.billed_micros);
+	ck_assert_int_eq(x->m.suspended, y->m.suspended);
+	ck_assert_uint_eq(x->npk, y->npk);
+	TU_ASSERT_SNAP_EQ(&x->s, &y->s);
+}
+
+/* The message of the last REFUSED call (reading the state clears it). */
+static char last_err[QUOTA__ERRMSG_MAX];
+
+/* A refused call on account a: its code, a message, nothing changed. */
+#define REFUSED(a, want, expr)                                                 \
+	do {                                                                   \
+		msnap b_, a_;                                                  \
+		int rc_;                                                       \
+		msnap_take(&b_, (a));                                          \
+		rc_ = (expr);                                                  \
+		ck_assert_msg(rc_ == (want), "%s: want %s, got %s (%s)",       \
+			      #expr, quota_err_name(want),                     \
+			      quota_err_name(rc_),                             \
+			      quota_errmsg(quota_account_ctx(a)));             \
+		ck_assert_str_ne(quota_errmsg(quota_account_ctx(a)), "");      \
+		snprintf(last_err, sizeof last_err, "%s",                      \
+			 quota_errmsg(quota_account_ctx(a)));                  \
+		msnap_take(&a_, (a));                                          \
+		msnap_eq(&b_, &a_);                                            \
+	} while (0)
+
+static int purchase_is_zero(const quota_purchase *p)
+{
+	quota_purchase z;
+
+	memset(&z, 0, sizeof z);
+	return memcmp(p, &z, sizeof z) == 0;
+}
+
+static int quote(const quota_account *a, const quota_offer *o, int64_t q,
+		 const quota_voucher *v, int64_t at, quota_purchase *p)
+{
+	memset(p, 0x5a, sizeof *p);
+	return quota_package_quote(a, o, q, v, at, p);
+}
+
+static int buy(quota_account *a, const quota_offer *o, int64_t q,
+	       const quota_voucher *v, int64_t at, const char *id,
+	       quota_purchase *p)
+{
+	if (p)
+		memset(p, 0x5a, sizeof *p);
+	return quota_package_buy(a, o, q, v, at, id, p);
+}
+
+/* ------------------------------------------------------------ R16 */
+
+START_TEST(test_r16_quantity_pricing)
+{
+	/* quantity -> list price in micros (CNY) */
+	static const struct {
+		int64_t q, price;
+	} rows[] = {
+		{100, INT64_C(4400000)},         /* 4.40 CNY (payment page) */
+		{200, INT64_C(8800000)},
+		{1000, INT64_C(44000000)},       /* 10 hundred: 44 CNY */
+		{10000, INT64_C(440000000)},
+		{100000, INT64_C(4400000000)},   /* last at 0.044 */
+		{100100, INT64_C(4004000000)},   /* volume: all at 0.040 */
+		{1000000, INT64_C(40000000000)},
+		{1000100, INT64_C(36003600000)}, /* all at 0.036 */
+	};
+	static const int64_t bad[] = {150, 50, 99, 101, 1050, 0, -100};
+	world w;
+	quota_purchase p;
+	size_t i;
+
+	w_build(&w, 0);
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		OK(w.ctx, quote(w.a, w.usms, rows[i].q, NULL, T0, &p));
+		ck_assert_int_eq(p.units, rows[i].q);
+		ck_assert_msg(p.list_price_micros == rows[i].price,
+			      "q %lld: %lld, want %lld", (long long)rows[i].q,
+			      (long long)p.list_price_micros,
+			      (long long)rows[i].price);
+		ck_assert_int_eq(p.discount_micros, 0);
+		ck_assert_int_eq(p.price_micros, rows[i].price);
+		ck_assert_int_eq(p.effective_at, T0);
+		ck_assert_int_eq(p.expires_at, tu_utc(2025, 8, 31, 15, 30, 0));
+		ck_assert_ptr_null(p.package);
+	}
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_int_eq(quote(w.a, w.usms, bad[i], NULL, T0, &p),
+				 QUOTA_EINVAL);
+		ck_assert(purchase_is_zero(&p));
+		ck_assert_str_ne(quota_errmsg(w.ctx), "");
+	}
+	/* The message names the minimum and the step. */
+	ck_assert_int_eq(quote(w.a, w.usms, 150, NULL, T0, &p), QUOTA_EINVAL);
+	ck_assert_ptr_nonnull(strstr(quota_errmsg(w.ctx), "100"));
+	ck_assert_ptr_nonnull(strstr(quota_errmsg(w.ctx), "min"));
+	ck_assert_ptr_nonnull(strstr(quota_errmsg(w.ctx), "step"));
+	w_free(&w);
+}
+END_TEST
+
+/* R16 with a maximum, a graduated table and a step that is not the
+ * minimum. */
+START_TEST(test_r16_quantity_max_step_and_graduated)
+{
+	world w;
+	quota_offer_spec s;
+	quota_offer *o;
+	quota_tariff *g;
+	quota_purchase p;
+
+	w_build(&w, 0);
+	g = add_tariff(w.ctx, "graduated");
+	OK(w.ctx, quota_tariff_add_tier(g, 1000, 50000));
+	OK(w.ctx, quota_tariff_add_tier(g, QUOTA_UNLIMITED, 40000));
+	memset(&s, 0, sizeof s);
+	s.id = "grad";
+	s.categories = QUOTA_MASK(w.notify);
+	s.unit_tariff = g;
+	s.min_units = 500;
+	s.step_units = 250;
+	s.max_units = 2000;
+	o = add_offer(w.ctx, &s);
+	OK(w.ctx, quote(w.a, o, 500, NULL, T0, &p));
+	ck_assert_int_eq(p.list_price_micros, 500 * INT64_C(50000));
+	OK(w.ctx, quote(w.a, o, 1500, NULL, T0, &p));
+	ck_assert_int_eq(p.list_price_micros,
+			 1000 * INT64_C(50000) + 500 * INT64_C(40000));
+	OK(w.ctx, quote(w.a, o, 2000, NULL, T0, &p));
+	ck_assert_int_eq(p.list_price_micros,
+			 1000 * INT64_C(50000) + 1000 * INT64_C(40000));
+	ck_assert_int_eq(quote(w.a, o, 2250, NULL, T0, &p), QUOTA_EINVAL);
+	ck_assert_ptr_nonnull(strstr(quota_errmsg(w.ctx), "2000"));
+	ck_assert_int_eq(quote(w.a, o, 600, NULL, T0, &p), QUOTA_EINVAL);
+	ck_assert_int_eq(quote(w.a, o, 250, NULL, T0, &p), QUOTA_EINVAL);
+
+	/* The offer borrows its tariff: a changed table reprices it.  With
+	 * no tier yet the quantity is free. */
+	g = add_tariff(w.ctx, "later");
+	s.id = "later";
+	s.unit_tariff = g;
+	s.min_units = 1;
+	s.step_units = 1;
+	s.max_units = 0;
+	o = add_offer(w.ctx, &s);
+	OK(w.ctx, quote(w.a, o, 7, NULL, T0, &p));
+	ck_assert_int_eq(p.list_price_micros, 0);
+	OK(w.ctx, quota_tariff_add_tier(g, QUOTA_UNLIMITED, 30000));
+	OK(w.ctx, quote(w.a, o, 7, NULL, T0, &p));
+	ck_assert_int_eq(p.list_price_micros, 7 * INT64_C(30000));
+	w_free(&w);
+}
+END_TEST
+
+START_TEST(test_r16_offer_find)
+{
+	world w;
+	quota_offer *o = (quota_offer *)&w;
+
+	w_build(&w, 0);
+	OK(w.ctx, quota_offer_find(w.ctx, "ses-1m", &o));
+	ck_assert_ptr_eq(o, w.ses1m);
+	OK(w.ctx, quota_offer_find(w.ctx, "usms", &o));
+	ck_assert_ptr_eq(o, w.usms);
+	ck_assert_int_eq(quota_offer_find(w.ctx, "ses-2m", &o),
+			 QUOTA_ENOTFOUND);
+	ck_assert_ptr_null(o);
+	ck_assert_str_ne(quota_errmsg(w.ctx), "");
+	o = (quota_offer *)&w;
+	ck_assert_int_eq(quota_offer_find(w.ctx, NULL, &o), QUOTA_EINVAL);
+	ck_assert_ptr_null(o);
+	ck_assert_int_eq(quota_offer_find(w.ctx, "usms", NULL), QUOTA_EINVAL);
+	o = (quota_offer *)&w;
+	ck_assert_int_eq(quota_offer_find(NULL, "usms", &o), QUOTA_EINVAL);
+	ck_assert_ptr_null(o);
+	w_free(&w);
+}
+END_TEST
+
+/* ------------------------------------------------------------ R19 */
+
+START_TEST(test_r19_buy_debits_balance)
+{
+	world w;
+	quota_purchase p;
+	quota_package *pk;
+	quota_package_spec ps;
+	quota_money m;
+	const int64_t exp = tu_utc(2025, 2, 28, 15, 30, 0);
+
+	w_build(&w, 0);
+	OK(w.ctx, quota_account_topup(w.a, USD(500), T0 - TU_DAY));
+	ck_assert_int_eq(quota_account_balance(w.a), USD(500));
+	OK(w.ctx, buy(w.a, w.ses600k, 1, NULL, T0, NULL, &p));
+	ck_assert_int_eq(quota_account_balance(w.a), USD(500) - 144000000);
+	ck_assert_int_eq(p.units, 600000);
+	ck_assert_int_eq(p.list_price_micros, USD(144));
+	ck_assert_int_eq(p.discount_micros, 0);
+	ck_assert_int_eq(p.price_micros, USD(144));
+	ck_assert_int_eq(p.effective_at, T0);
+	/* 2024-08-31 + 6 calendar months: 2025-02-28, same time of day. */
+	ck_assert_int_eq(p.expires_at, exp);
+	ck_assert_ptr_nonnull(p.package);
+
+	ck_assert_uint_eq(quota_account_package_count(w.a), 1);
+	OK(w.ctx, quota_package_find(w.a, "ses-600k#1", &pk));
+	ck_assert_ptr_eq(pk, p.package);
+	OK(w.ctx, quota_package_get_spec(pk, &ps));
+	ck_assert_str_eq(ps.id, "ses-600k#1");
+	ck_assert_uint_eq(ps.categories, QUOTA_MASK(w.email));
+	ck_assert_int_eq(ps.units, 600000);
+	ck_assert_int_eq(ps.effective_at, T0);
+	ck_assert_int_eq(ps.expires_at, exp);
+	ck_assert_int_eq(ps.price_micros, USD(144));
+	ck_assert_uint_eq(ps.flags, 0);
+	ck_assert_int_eq(quota_package_remaining(pk), 600000);
+	ck_assert_int_eq(quota_package_status(pk, T0 - 1),
+			 QUOTA_PACKAGE_PENDING);
+	ck_assert_int_eq(quota_package_status(pk, T0), QUOTA_PACKAGE_ACTIVE);
+	ck_assert_int_eq(quota_package_status(pk, exp - 1),
+			 QUOTA_PACKAGE_ACTIVE);
+	ck_assert_int_eq(quota_package_status(pk, exp),
+			 QUOTA_PACKAGE_EXPIRED);
+	ck_assert_int_eq(quota_account_remaining(w.a, w.email, T0), 600000);
+
+	/* Two of the fixed offer: one package of twice the units. */
+	OK(w.ctx, buy(w.a, w.ses600k, 2, NULL, T0 + 60, NULL, &p));
+	ck_assert_int_eq(p.units, 1200000);
+	ck_assert_int_eq(p.price_micros, USD(288));
+	OK(w.ctx, quota_package_get_spec(p.package, &ps));
+	ck_assert_str_eq(ps.id, "ses-600k#2");
+	ck_assert_int_eq(quota_account_balance(w.a), USD(500 - 144 - 288));
+
+	OK(w.ctx, quota_account_money(w.a, &m));
+	ck_assert_int_eq(m.balance_micros, USD(68));
+	ck_assert_int_eq(m.topped_up_micros, USD(500));
+	ck_assert_int_eq(m.purchased_micros, USD(432));
+	ck_assert_int_eq(m.billed_micros, 0);
+	ck_assert_int_eq(m.outstanding_micros, 0);
+	ck_assert_int_eq(m.suspended, 0);
+	ck_assert_uint_eq(m.outstanding_bills, 0);
+	/* Conservation: topped up = balance + purchased (nothing billed). */
+	ck_assert_int_eq(m.topped_up_micros,
+			 m.balance_micros + m.purchased_micros);
+
+	/* R3 across bought packages: the sooner expiry burns first. */
+	{
+		quota_usage u = {.category = w.email, .units = 700000,
+				 .at = T0 + 120};
+		quota_receipt r;
+
+		OK(w.ctx, quota_charge(w.a, &u, &r));
+		ck_assert_int_eq(r.package_units, 700000);
+		ck_assert_int_eq(r.payg_units, 0);
+		ck_assert_str_eq(r.lines[0].package_id, "ses-600k#1");
+		ck_assert_int_eq(r.lines[0].units, 600000);
+	}
+	w_free(&w);
+}
+END_TEST
+
+/* Validity on the account's calendar, R5's shared expiry, QUOTA_NEVER. */
+START_TEST(test_r5_r19_validity_calendar)
+{
+	world w;
+	quota_offer_spec s;
+	quota_offer *o;
+	quota_purchase p, p2;
+	int64_t at;
+
+	w_build(&w, 0);
+	/* UTC+8: 2024-08-31 16:30 UTC is 2024-09-01 00:30 local; six months
+	 * later is 2025-03-01 00:30 local = 2025-02-28 16:30 UTC. */
+	OK(w.ctx, quota_account_set_utc_offset(w.a, 8 * 3600));
+	at = tu_utc(2024, 8, 31, 16, 30, 0);
+	OK(w.ctx, quote(w.a, w.ses600k, 1, NULL, at, &p));
+	ck_assert_int_eq(p.expires_at, tu_utc(2025, 2, 28, 16, 30, 0));
+	/* 2024-08-31 15:30 local = 07:30 UTC: local Feb 28, 2025. */
+	at = tu_utc(2024, 8, 31, 7, 30, 0);
+	OK(w.ctx, quote(w.a, w.ses600k, 1, NULL, at, &p));
+	ck_assert_int_eq(p.expires_at, tu_utc(2025, 2, 28, 7, 30, 0));
+	OK(w.ctx, quota_account_set_utc_offset(w.a, 0));
+
+	/* Leap year, month ends, months plus days. */
+	memset(&s, 0, sizeof s);
+	s.id = "m1d15";
+	s.categories = QUOTA_MASK(w.email);
+	s.units = 10;
+	s.valid_months = 1;
+	s.valid_days = 15;
+	o = add_offer(w.ctx, &s);
+	OK(w.ctx, quote(w.a, o, 1, NULL, tu_utc(2024, 1, 31, 23, 59, 59), &p));
+	ck_assert_int_eq(p.expires_at, tu_utc(2024, 3, 15, 23, 59, 59));
+	OK(w.ctx, quote(w.a, o, 1, NULL, tu_utc(2023, 1, 31, 0, 0, 0), &p));
+	ck_assert_int_eq(p.expires_at, tu_utc(2023, 3, 15, 0, 0, 0));
+	OK(w.ctx, quote(w.a, o, 1, NULL, tu_utc(2024, 12, 31, 12, 0, 0), &p));
+	ck_assert_int_eq(p.expires_at, tu_utc(2025, 2, 15, 12, 0, 0));
+	OK(w.ctx, quote(w.a, w.ses600k, 1, NULL,
+			tu_utc(2024, 12, 31, 12, 0, 0), &p));
+	ck_assert_int_eq(p.expires_at, tu_utc(2025, 6, 30, 12, 0, 0));
+	OK(w.ctx, quote(w.a, w.usms, 100, NULL, tu_utc(2024, 2, 29, 1, 0, 0),
+			&p));
+	ck_assert_int_eq(p.expires_at, tu_utc(2025, 2, 28, 1, 0, 0));
+
+	/* Days only. */
+	s.id = "d30";
+	s.valid_months = 0;
+	s.valid_days = 30;
+	o = add_offer(w.ctx, &s);
+	OK(w.ctx, quote(w.a, o, 1, NULL, T0, &p));
+	ck_assert_int_eq(p.expires_at, T0 + 30 * TU_DAY);
+
+	/* Neither: no expiry. */
+	s.id = "forever";
+	s.valid_days = 0;
+	o = add_offer(w.ctx, &s);
+	OK(w.ctx, quote(w.a, o, 1, NULL, T0, &p));
+	ck_assert_int_eq(p.expires_at, QUOTA_NEVER);
+	OK(w.ctx, quota_account_topup(w.a, USD(1), T0));
+	OK(w.ctx, buy(w.a, o, 1, NULL, T0, NULL, &p));
+	ck_assert_int_eq(quota_package_status(p.package, QUOTA_TIME_MAX - 1),
+			 QUOTA_PACKAGE_ACTIVE);
+
+	/* An expiry past year 9999 is refused. */
+	ck_assert_int_eq(quote(w.a, w.ses600k, 1, NULL,
+			       tu_utc(9999, 7, 1, 0, 0, 0), &p),
+			 QUOTA_EINVAL);
+	ck_assert(purchase_is_zero(&p));
+	OK(w.ctx, quote(w.a, w.ses600k, 1, NULL, tu_utc(9999, 6, 30, 0, 0, 0),
+			&p));
+	ck_assert_int_eq(p.expires_at, tu_utc(9999, 12, 30, 0, 0, 0));
+	ck_assert_int_eq(quote(w.a, w.ses600k, 1, NULL, QUOTA_TIME_MAX, &p),
+			 QUOTA_EINVAL);
+
+	/* R5: two buys of one order at one time share their validity. */
+	OK(w.ctx, quota_account_topup(w.a, USD(2000), T0));
+	OK(w.ctx, buy(w.a, w.ses600k, 1, NULL, T0, NULL, &p));
+	OK(w.ctx, buy(w.a, w.ses5m, 1, NULL, T0, NULL, &p2));
+	ck_assert_int_eq(p.effective_at, p2.effective_at);
+	ck_assert_int_eq(p.expires_at, p2.expires_at);
+	w_free(&w);
+}
+END_TEST
+
+START_TEST(test_r19_insufficient_funds_buys_nothing)
+{
+	world w;
+	quota_purchase p;
+	quota_package *pk;
+
+	w_build(&w, 0);
+	/* No money at all. */
+	REFUSED(w.a, QUOTA_EFUNDS, buy(w.a, w.ses600k, 1, NULL, T0, NULL, &p));
+	ck_assert(purchase_is_zero(&p));
+	OK(w.ctx, quota_account_topup(w.a, USD(100), T0));
+	REFUSED(w.a, QUOTA_EFUNDS, buy(w.a, w.ses600k, 1, NULL, T0, NULL, &p));
+	ck_assert_ptr_nonnull(strstr(last_err, "acme"));
+	/* Prepaid: the credit limit does not pay for packages. */
+	OK(w.ctx, quota_account_set_credit_limit(w.a, USD(10000)));
+	REFUSED(w.a, QUOTA_EFUNDS, buy(w.a, w.ses600k, 1, NULL, T0, NULL, &p));
+	REFUSED(w.a, QUOTA_EFUNDS, buy(w.a, w.usms, 10000, NULL, T0, NULL, &p));
+	ck_assert_int_eq(quota_package_find(w.a, "ses-600k#1", &pk),
+			 QUOTA_ENOTFOUND);
+	/* One micro short, then exactly enough: the balance ends at 0. */
+	OK(w.ctx, quota_account_topup(w.a, USD(44) - 1, T0));
+	REFUSED(w.a, QUOTA_EFUNDS, buy(w.a, w.ses600k, 1, NULL, T0, NULL, &p));
+	OK(w.ctx, quota_account_topup(w.a, 1, T0));
+	OK(w.ctx, buy(w.a, w.ses600k, 1, NULL, T0, NULL, &p));
+	ck_assert_int_eq(quota_account_balance(w.a), 0);
+	/* Nothing left: the next one is refused. */
+	REFUSED(w.a, QUOTA_EFUNDS, buy(w.a, w.usms, 100, NULL, T0, NULL, &p));
+	/* A purchase that costs nothing needs no funds. */
+	{
+		quota_voucher v = {.kind = QUOTA_VOUCHER_PERCENT,
+				   .value = 10000};
+
+		OK(w.ctx, buy(w.a, w.usms, 100, &v, T0, NULL, &p));
+		ck_assert_int_eq(p.price_micros, 0);
+		ck_assert_int_eq(p.discount_micros, INT64_C(4400000));
+		ck_assert_int_eq(quota_account_balance(w.a), 0);
+	}
+	w_free(&w);
+}
+END_TEST
+
+/* R18: a suspended account buys nothing. */
+START_TEST(test_r18_suspended_account_cannot_buy)
+{
+	world w;
+	quota_purchase p;
+
+	w_build(&w, 0);
+	OK(w.ctx, quota_account_topup(w.a, USD(1000), T0));
+	/* What settlement does when a bill cannot be paid (settle.c). */
+	w.a->suspended = true;
+	w.a->outstanding = USD(5);
+	w.a->nowed = 0;
+	ck_assert_int_eq(quota_account_suspended(w.a), 1);
+	REFUSED(w.a, QUOTA_ESUSPENDED,
+		buy(w.a, w.ses600k, 1, NULL, T0, NULL, &p));
+	ck_assert(purchase_is_zero(&p));
+	ck_assert_ptr_nonnull(strstr(last_err, "suspended"));
+	/* A quote is still answered: it changes nothing. */
+	OK(w.ctx, quote(w.a, w.ses600k, 1, NULL, T0, &p));
+	ck_assert_int_eq(p.price_micros, USD(144));
+	w.a->suspended = false;
+	w.a->outstanding = 0;
+	OK(w.ctx, buy(w.a, w.ses600k, 1, NULL, T0, NULL, &p));
+	w_free(&w);
+}
+END_TEST
+
+/* R18 end to end: a daily bill the balance cannot pay suspends the
+ * account (quota_settle), purchases are refused until a top-up pays it. */
+START_TEST(test_r18_unpaid_bill_blocks_purchases_until_topup)
+{
+	world w;
+	quota_tariff *t;
+	quota_purchase p;
+	quota_money m;
+	quota_usage u;
+	quota_receipt r;
+
+	w_build(&w, 0);
+	t = add_tariff(w.ctx, "ses-payg");
+	/* 0.00028 USD an email (SES pay-as-you-go). */
+	OK(w.ctx, quota_tariff_add_tier(t, QUOTA_UNLIMITED, 280));
+	OK(w.ctx, quota_account_set_tariff(w.a, w.email, t));
+	u = (quota_usage){.category = w.email, .units = 100000, .at = T0};
+	OK(w.ctx, quota_charge(w.a, &u, &r));
+	ck_assert_int_eq(r.payg_cost_micros, USD(28));
+	ck_assert_int_eq(quota_settle(w.a, T0 + 2 * TU_DAY, NULL, NULL), 1);
+	ck_assert_int_eq(quota_account_suspended(w.a), 1);
+	OK(w.ctx, quota_account_money(w.a, &m));
+	ck_assert_int_eq(m.outstanding_micros, USD(28));
+	REFUSED(w.a, QUOTA_ESUSPENDED,
+		buy(w.a, w.ses600k, 1, NULL, T0 + 2 * TU_DAY, NULL, &p));
+	/* A top-up too small to pay stays in the balance, but a purchase
+	 * is still refused: the bill comes first. */
+	OK(w.ctx, quota_account_topup(w.a, USD(20), T0 + 2 * TU_DAY));
+	REFUSED(w.a, QUOTA_ESUSPENDED,
+		buy(w.a, w.usms, 100, NULL, T0 + 2 * TU_DAY, NULL, &p));
+	OK(w.ctx, quota_account_topup(w.a, USD(180), T0 + 2 * TU_DAY));
+	ck_assert_int_eq(quota_account_suspended(w.a), 0);
+	ck_assert_int_eq(quota_account_balance(w.a), USD(172));
+	OK(w.ctx, buy(w.a, w.ses600k, 1, NULL, T0 + 2 * TU_DAY, NULL, &p));
+	OK(w.ctx, quota_account_money(w.a, &m));
+	ck_assert_int_eq(m.balance_micros, USD(28));
+	ck_assert_int_eq(m.billed_micros, USD(28));
+	ck_assert_int_eq(m.purchased_micros, USD(144));
+	ck_assert_int_eq(m.topped_up_micros, m.balance_micros +
+						     m.purchased_micros +
+						     m.billed_micros);
+	w_free(&w);
+}
+END_TEST
+
+START_TEST(test_r19_vouchers)
+{
+	world w;
+	quota_offer_spec s;
+	quota_offer *odd, *big;
+	quota_purchase p;
+	quota_voucher v;
+	quota_money m;
+
+	w_build(&w, 0);
+	OK(w.ctx, quota_account_topup(w.a, USD(1000), T0));
+
+	/* Amount: 20 USD off 144. */
+	v = (quota_voucher){.kind = QUOTA_VOUCHER_AMOUNT, .value = USD(20)};
+	OK(w.ctx, quote(w.a, w.ses600k, 1, &v, T0, &p));
+	ck_assert_int_eq(p.list_price_micros, USD(144));
+	ck_assert_int_eq(p.discount_micros, USD(20));
+	ck_assert_int_eq(p.price_micros, USD(124));
+
+	/* Percent in basis points: 15 % off 230 USD = 34.50. */
+	v = (quota_voucher){.kind = QUOTA_VOUCHER_PERCENT, .value = 1500};
+	OK(w.ctx, quote(w.a, w.ses1m, 1, &v, T0, &p));
+	ck_assert_int_eq(p.discount_micros, INT64_C(34500000));
+	ck_assert_int_eq(p.price_micros, INT64_C(195500000));
+
+	/* Percent rounds the discount down to the micro. */
+	memset(&s, 0, sizeof s);
+	s.id = "odd";
+	s.categories = QUOTA_MASK(w.email);
+	s.units = 1;
+	s.price_micros = 12345;
+	odd = add_offer(w.ctx, &s);
+	{
+		static const struct {
+			int64_t bp, disc;
+		} rows[] = {
+			{1, 1},        /* 1.2345 */
+			{5000, 6172},  /* 6172.5 */
+			{3333, 4114},  /* 4114.5885 */
+			{9999, 12343}, /* 12343.7655 */
+			{10000, 12345},
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+			v = (quota_voucher){.kind = QUOTA_VOUCHER_PERCENT,
+					    .value = rows[i].bp};
+			OK(w.ctx, quote(w.a, odd, 1, &v, T0, &p));
+			ck_assert_int_eq(p.discount_micros, rows[i].disc);
+			ck_assert_int_eq(p.price_micros,
+					 12345 - rows[i].disc);
+		}
+	}
+	/* ... also where list * value would overflow 64 bits. */
+	s.id = "big";
+	s.price_micros = INT64_MAX;
+	big = add_offer(w.ctx, &s);
+	v = (quota_voucher){.kind = QUOTA_VOUCHER_PERCENT, .value = 9999};
+	OK(w.ctx, quote(w.a, big, 1, &v, T0, &p));
+	ck_assert_int_eq(p.discount_micros, INT64_C(9222449699651090329));
+	ck_assert_int_eq(p.price_micros, INT64_C(922337203685478));
+	ck_assert_int_eq(quote(w.a, big, 2, NULL, T0, &p), QUOTA_EOVERFLOW);
+
+	/* Minimum spend: met exactly, then not. */
+	v = (quota_voucher){.kind = QUOTA_VOUCHER_AMOUNT, .value = USD(10),
+			    .min_spend_micros = USD(144)};
+	OK(w.ctx, quote(w.a, w.ses600k, 1, &v, T0, &p));
+	ck_assert_int_eq(p.price_micros, USD(134));
+	v.min_spend_micros = USD(144) + 1;
+	ck_assert_int_eq(quote(w.a, w.ses600k, 1, &v, T0, &p),
+			 QUOTA_EVOUCHER);
+	ck_assert(purchase_is_zero(&p));
+	REFUSED(w.a, QUOTA_EVOUCHER, buy(w.a, w.ses600k, 1, &v, T0, NULL, &p));
+	/* By quantity: min spend 44 CNY needs 1,000 messages. */
+	v = (quota_voucher){.kind = QUOTA_VOUCHER_PERCENT, .value = 1000,
+			    .min_spend_micros = INT64_C(44000000)};
+	REFUSED(w.a, QUOTA_EVOUCHER, buy(w.a, w.usms, 900, &v, T0, NULL, &p));
+	OK(w.ctx, quote(w.a, w.usms, 1000, &v, T0, &p));
+	ck_assert_int_eq(p.price_micros, INT64_C(39600000));
+
+	/* A discount above the price makes it free, never negative. */
+	v = (quota_voucher){.kind = QUOTA_VOUCHER_AMOUNT, .value = USD(500)};
+	OK(w.ctx, quote(w.a, w.ses600k, 1, &v, T0, &p));
+	ck_assert_int_eq(p.discount_micros, USD(144));
+	ck_assert_int_eq(p.price_micros, 0);
+
+	/* Buying with a voucher debits the discounted price; the package
+	 * records what was paid. */
+	v = (quota_voucher){.kind = QUOTA_VOUCHER_AMOUNT, .value = USD(20)};
+	OK(w.ctx, buy(w.a, w.ses600k, 1, &v, T0, "promo", &p));
+	ck_assert_int_eq(quota_account_balance(w.a), USD(1000 - 124));
+	{
+		quota_package_spec ps;
+
+		OK(w.ctx, quota_package_get_spec(p.package, &ps));
+		ck_assert_int_eq(ps.price_micros, USD(124));
+		ck_assert_str_eq(ps.id, "promo");
+	}
+	OK(w.ctx, quota_account_money(w.a, &m));
+	ck_assert_int_eq(m.purchased_micros, USD(124));
+
+	/* Bad vouchers. */
+	{
+		static const quota_voucher bad[] = {
+			{0, 100, 0},
+			{3, 100, 0},
+			{-1, 100, 0},
+			{QUOTA_VOUCHER_AMOUNT, 0, 0},
+			{QUOTA_VOUCHER_AMOUNT, -5, 0},
+			{QUOTA_VOUCHER_PERCENT, 0, 0},
+			{QUOTA_VOUCHER_PERCENT, 10001, 0},
+			{QUOTA_VOUCHER_PERCENT, -100, 0},
+			{QUOTA_VOUCHER_AMOUNT, 5, -1},
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			ck_assert_int_eq(quote(w.a, w.ses600k, 1, &bad[i], T0,
+					       &p),
+					 QUOTA_EINVAL);
+			ck_assert(purchase_is_zero(&p));
+			REFUSED(w.a, QUOTA_EINVAL,
+				buy(w.a, w.ses600k, 1, &bad[i], T0, NULL, &p));
+		}
+	}
+	w_free(&w);
+}
+END_TEST
+
+/* Generated package ids, explicit ones, flags and priority copied. */
+START_TEST(test_r19_package_ids_flags_priority)
+{
+	world w;
+	quota_offer_spec s;
+	quota_offer *o, *longo;
+	quota_purchase p;
+	quota_package_spec ps;
+	char longid[QUOTA_ID_MAX + 1];
+
+	w_build(&w, 0);
+	OK(w.ctx, quota_account_topup(w.a, USD(10000), T0));
+	/* "<offer id>#<n>", n = package count + 1, skipping ids in use. */
+	add_pkg(w.a, "ses-1m#2", QUOTA_MASK(w.email), 5, T0, T0 + TU_DAY, 0,
+		0);
+	OK(w.ctx, buy(w.a, w.ses1m, 1, NULL, T0, NULL, &p));
+	OK(w.ctx, quota_package_get_spec(p.package, &ps));
+	ck_assert_str_eq(ps.id, "ses-1m#3");
+	OK(w.ctx, buy(w.a, w.ses1m, 1, NULL, T0, NULL, &p));
+	OK(w.ctx, quota_package_get_spec(p.package, &ps));
+	ck_assert_str_eq(ps.id, "ses-1m#4");
+	/* An explicit id in use: EEXISTS, nothing debited. */
+	REFUSED(w.a, QUOTA_EEXISTS,
+		buy(w.a, w.ses1m, 1, NULL, T0, "ses-1m#2", &p));
+	ck_assert(purchase_is_zero(&p));
+	/* An explicit id that is not UTF-8: EENCODING, nothing debited. */
+	REFUSED(w.a, QUOTA_EENCODING,
+		buy(w.a, w.ses1m, 1, NULL, T0, "bad\xff", &p));
+	REFUSED(w.a, QUOTA_EINVAL, buy(w.a, w.ses1m, 1, NULL, T0, "", &p));
+	/* out may be NULL. */
+	OK(w.ctx, buy(w.a, w.ses1m, 1, NULL, T0, "no-out", NULL));
+	ck_assert_int_eq(quota_account_balance(w.a), USD(10000 - 3 * 230));
+
+	/* Flags and priority go to the package. */
+	memset(&s, 0, sizeof s);
+	s.id = "grant";
+	s.categories = QUOTA_MASK(w.verify) | QUOTA_MASK(w.notify);
+	s.units = 500;
+	s.price_micros = 0;
+	s.valid_months = 1;
+	s.flags = QUOTA_PACKAGE_STOP;
+	s.priority = -1;
+	o = add_offer(w.ctx, &s);
+	OK(w.ctx, buy(w.a, o, 1, NULL, T0, NULL, &p));
+	OK(w.ctx, quota_package_get_spec(p.package, &ps));
+	ck_assert_uint_eq(ps.flags, QUOTA_PACKAGE_STOP);
+	ck_assert_int_eq(ps.priority, -1);
+	ck_assert_uint_eq(ps.categories,
+			  QUOTA_MASK(w.verify) | QUOTA_MASK(w.notify));
+	ck_assert_int_eq(ps.price_micros, 0);
+
+	/* An offer id too long to take a suffix needs an explicit id. */
+	memset(longid, 'x', QUOTA_ID_MAX);
+	longid[QUOTA_ID_MAX] = '\0';
+	s.id = longid;
+	s.flags = 0;
+	longo = add_offer(w.ctx, &s);
+	REFUSED(w.a, QUOTA_EINVAL, buy(w.a, longo, 1, NULL, T0, NULL, &p));
+	OK(w.ctx, buy(w.a, longo, 1, NULL, T0, "long-1", &p));
+	w_free(&w);
+}
+END_TEST
+
+/* What quota_package_add refuses is refused by a purchase, unpaid. */
+START_TEST(test_r19_package_add_failure_debits_nothing)
+{
+	world w;
+	quota_offer_spec s;
+	quota_offer *huge;
+	quota_purchase p;
+
+	w_build(&w, 0);
+	OK(w.ctx, quota_account_topup(w.a, USD(10), T0));
+	memset(&s, 0, sizeof s);
+	s.id = "huge";
+	s.categories = QUOTA_MASK(w.email);
+	s.units = INT64_MAX / 2;
+	s.price_micros = 1;
+	huge = add_offer(w.ctx, &s);
+	OK(w.ctx, buy(w.a, huge, 1, NULL, T0, NULL, &p));
+	OK(w.ctx, buy(w.a, huge, 1, NULL, T0, NULL, &p));
+	/* The account would hold more than INT64_MAX units. */
+	REFUSED(w.a, QUOTA_EOVERFLOW, buy(w.a, huge, 1, NULL, T0, NULL, &p));
+	ck_assert(purchase_is_zero(&p));
+	/* Units of q packages overflow in the quote. */
+	REFUSED(w.a, QUOTA_EOVERFLOW, buy(w.a, huge, 3, NULL, T0, NULL, &p));
+	ck_assert_int_eq(quota_account_balance(w.a), USD(10) - 2);
+	w_free(&w);
+}
+END_TEST
+
+/* A quote is the purchase a buy would make, and changes nothing. */
+START_TEST(test_r19_quote_matches_buy_and_changes_nothing)
+{
+	world w;
+	quota_purchase q, b;
+	quota_voucher v = {.kind = QUOTA_VOUCHER_PERCENT, .value = 250};
+	msnap x, y;
+
+	w_build(&w, 0);
+	OK(w.ctx, quota_account_topup(w.a, USD(100), T0));
+	msnap_take(&x, w.a);
+	OK(w.ctx, quote(w.a, w.usms, 2000, &v, T0, &q));
+	/* Quoting more than the balance pays is fine. */
+	OK(w.ctx, quote(w.a, w.ses5m, 1, NULL, T0, &b));
+	msnap_take(&y, w.a);
+	msnap_eq(&x, &y);
+	OK(w.ctx, buy(w.a, w.usms, 2000, &v, T0, NULL, &b));
+	ck_assert_int_eq(b.units, q.units);
+	ck_assert_int_eq(b.list_price_micros, q.list_price_micros);
+	ck_assert_int_eq(b.discount_micros, q.discount_micros);
+	ck_assert_int_eq(b.price_micros, q.price_micros);
+	ck_assert_int_eq(b.effective_at, q.effective_at);
+	ck_assert_int_eq(b.expires_at, q.expires_at);
+	ck_assert_ptr_null(q.package);
+	ck_assert_ptr_nonnull(b.package);
+	/* 2,000 SMS = 88 CNY, 2.5 % off = 85.80. */
+	ck_assert_int_eq(b.price_micros, INT64_C(85800000));
+	ck_assert_int_eq(quota_account_balance(w.a),
+			 USD(100) - INT64_C(85800000));
+	w_free(&w);
+}
+END_TEST
+
+/* An event hook, so that purchases run the event tracking paths. */
+static int hook_calls;
+static int count_hook(const quota_event *e, void *ud)
+{
+	(void)e;
+	(void)ud;
+	hook_calls++;
+	return 0;
+}
+
+/* ------------------------------------------------------ R17, R18 money */
+
+START_TEST(test_r18_topup_and_credit_limit)
+{
+	world w;
+	quota_money m;
+
+	w_build(&w, 0);
+	ck_assert_int_eq(quota_account_balance(w.a), 0);
+	ck_assert_int_eq(quota_account_suspended(w.a), 0);
+	OK(w.ctx, quota_account_money(w.a, &m));
+	ck_assert_int_eq(m.balance_micros, 0);
+	ck_assert_int_eq(m.credit_limit_micros, 0);
+
+	/* Top-ups add exactly. */
+	OK(w.ctx, quota_account_topup(w.a, 1, T0));
+	OK(w.ctx, quota_account_topup(w.a, USD(18) + 700000, T0));
+	OK(w.ctx, quota_account_topup(w.a, 999999, T0));
+	ck_assert_int_eq(quota_account_balance(w.a), USD(19) + 700000);
+
+	/* Bad top-ups change nothing. */
+	REFUSED(w.a, QUOTA_EINVAL, quota_account_topup(w.a, 0, T0));
+	REFUSED(w.a, QUOTA_EINVAL, quota_account_topup(w.a, -1, T0));
+	REFUSED(w.a, QUOTA_EINVAL, quota_account_topup(w.a, INT64_MIN, T0));
+	REFUSED(w.a, QUOTA_EINVAL,
+		quota_account_topup(w.a, 5, QUOTA_TIME_MAX));
+	REFUSED(w.a, QUOTA_EINVAL,
+		quota_account_topup(w.a, 5, QUOTA_TIME_MIN - 1));
+	ck_assert_int_eq(quota_account_topup(NULL, 5, T0), QUOTA_EINVAL);
+	REFUSED(w.a, QUOTA_EOVERFLOW,
+		quota_account_topup(w.a, INT64_MAX, T0));
+	OK(w.ctx, quota_account_topup(w.a, INT64_MAX - quota_account_balance(
+							       w.a),
+				      T0));
+	ck_assert_int_eq(quota_account_balance(w.a), INT64_MAX);
+	REFUSED(w.a, QUOTA_EOVERFLOW, quota_account_topup(w.a, 1, T0));
+	OK(w.ctx, quota_account_money(w.a, &m));
+	ck_assert_int_eq(m.topped_up_micros, INT64_MAX);
+
+	/* Credit limit. */
+	OK(w.ctx, quota_account_set_credit_limit(w.a, USD(50)));
+	OK(w.ctx, quota_account_money(w.a, &m));
+	ck_assert_int_eq(m.credit_limit_micros, USD(50));
+	REFUSED(w.a, QUOTA_EINVAL, quota_account_set_credit_limit(w.a, -1));
+	OK(w.ctx, quota_account_set_credit_limit(w.a, 0));
+	OK(w.ctx, quota_account_set_credit_limit(w.a, INT64_MAX));
+	ck_assert_int_eq(quota_account_set_credit_limit(NULL, 1),
+			 QUOTA_EINVAL);
+
+	/* NULL handling of the readers. */
+	ck_assert_int_eq(quota_account_balance(NULL), 0);
+	ck_assert_int_eq(quota_account_suspended(NULL), QUOTA_EINVAL);
+	ck_assert_int_eq(quota_account_money(NULL, &m), QUOTA_EINVAL);
+	ck_assert_int_eq(quota_account_money(w.a, NULL), QUOTA_EINVAL);
+	ck_assert_str_ne(quota_errmsg(w.ctx), "");
+	w_free(&w);
+}
+END_TEST
+
+/* A top-up that covers what is outstanding resumes the account (R18);
+ * a smaller one stays in the balance. */
+START_TEST(test_r18_topup_resumes)
+{
+	world w;
+	quota_money m;
+
+	w_build(&w, 0);
+	/* What settlement leaves after a 30 USD bill it could not pay. */
+	w.a->suspended = true;
+	w.a->outstanding = USD(30);
+	ck_assert_int_eq(quota__money_reserve(w.a), QUOTA_OK);
+	w.a->owed[0].seq = 1;
+	w.a->owed[0].total = USD(30);
+	w.a->nowed = 1;
+	w.a->billed = USD(30);
+	OK(w.ctx, quota_account_topup(w.a, USD(20), T0));
+	ck_assert_int_eq(quota_account_suspended(w.a), 1);
+	ck_assert_int_eq(quota_account_balance(w.a), USD(20));
+	/* A credit limit of 10 makes 20 enough. */
+	OK(w.ctx, quota_account_set_credit_limit(w.a, USD(10)));
+	ck_assert_int_eq(quota_account_suspended(w.a), 0);
+	OK(w.ctx, quota_account_money(w.a, &m));
+	ck_assert_int_eq(m.balance_micros, -USD(10));
+	ck_assert_int_eq(m.outstanding_micros, 0);
+	ck_assert_uint_eq(m.outstanding_bills, 0);
+	ck_assert_int_eq(m.billed_micros, USD(30));
+	/* In credit, a purchase still needs the balance (R19). */
+	{
+		quota_purchase p;
+
+		REFUSED(w.a, QUOTA_EFUNDS,
+			buy(w.a, w.usms, 100, NULL, T0, NULL, &p));
+		OK(w.ctx, quota_account_topup(w.a, USD(10), T0));
+		REFUSED(w.a, QUOTA_EFUNDS,
+			buy(w.a, w.usms, 100, NULL, T0, NULL, &p));
+		OK(w.ctx, quota_account_topup(w.a, INT64_C(4400000), T0));
+		OK(w.ctx, buy(w.a, w.usms, 100, NULL, T0, NULL, &p));
+		ck_assert_int_eq(quota_account_balance(w.a), 0);
+	}
+	w_free(&w);
+}
+END_TEST
+
+START_TEST(test_r17_set_settlement)
+{
+	world w;
+
+	w_build(&w, 0);
+	OK(w.ctx, quota_account_set_settlement(w.a, QUOTA_PERIOD_HOUR, 10000,
+					       QUOTA_ROUND_HALF_UP));
+	OK(w.ctx, quota_account_set_settlement(w.a, QUOTA_PERIOD_DAY, 1,
+					       QUOTA_ROUND_DOWN));
+	OK(w.ctx, quota_account_set_settlement(w.a, QUOTA_PERIOD_DAY, 1000000,
+					       QUOTA_ROUND_HALF_EVEN));
+	REFUSED(w.a, QUOTA_EINVAL,
+		quota_account_set_settlement(w.a, QUOTA_PERIOD_MONTH, 10000,
+					     QUOTA_ROUND_HALF_UP));
+	REFUSED(w.a, QUOTA_EINVAL,
+		quota_account_set_settlement(w.a, QUOTA_PERIOD_LIFETIME,
+					     10000, QUOTA_ROUND_HALF_UP));
+	REFUSED(w.a, QUOTA_EINVAL,
+		quota_account_set_settlement(w.a, 0, 10000,
+					     QUOTA_ROUND_HALF_UP));
+	REFUSED(w.a, QUOTA_EINVAL,
+		quota_account_set_settlement(w.a, QUOTA_PERIOD_DAY, 0,
+					     QUOTA_ROUND_HALF_UP));
+	REFUSED(w.a, QUOTA_EINVAL,
+		quota_account_set_settlement(w.a, QUOTA_PERIOD_DAY, -10000,
+					     QUOTA_ROUND_HALF_UP));
+	REFUSED(w.a, QUOTA_EINVAL,
+		quota_account_set_settlement(w.a, QUOTA_PERIOD_DAY, 10000, 4));
+	REFUSED(w.a, QUOTA_EINVAL,
+		quota_account_set_settlement(w.a, QUOTA_PERIOD_DAY, 10000,
+					     -1));
+	ck_assert_int_eq(quota_account_set_settlement(NULL, QUOTA_PERIOD_DAY,
+						      10000,
+						      QUOTA_ROUND_HALF_UP),
+			 QUOTA_EINVAL);
+	w_free(&w);
+}
+END_TEST
+
+/* Marks an expected QUOTA_EOVERFLOW (no row expects this value). */
+#define OVF (INT64_MIN + 7)
+
+/* One row: micros, minor unit, then the result per mode (HALF_UP,
+ * HALF_EVEN, UP, DOWN). */
+static const struct round_row {
+	int64_t v, minor, want[4];
+} round_rows[] = {
+	/* cents */
+	{0, 10000, {0, 0, 0, 0}},
+	{1, 10000, {0, 0, 10000, 0}},
+	{4999, 10000, {0, 0, 10000, 0}},
+	{5000, 10000, {10000, 0, 10000, 0}},
+	{5001, 10000, {10000, 10000, 10000, 0}},
+	{10000, 10000, {10000, 10000, 10000, 10000}},
+	{15000, 10000, {20000, 20000, 20000, 10000}},
+	{25000, 10000, {30000, 20000, 30000, 20000}},
+	{35000, 10000, {40000, 40000, 40000, 30000}},
+	{-1, 10000, {0, 0, -10000, 0}},
+	{-4999, 10000, {0, 0, -10000, 0}},
+	{-5000, 10000, {-10000, 0, -10000, 0}},
+	{-5001, 10000, {-10000, -10000, -10000, 0}},
+	{-15000, 10000, {-20000, -20000, -20000, -10000}},
+	{-25000, 10000, {-30000, -20000, -30000, -20000}},
+	/* 0.044 CNY a message, 3 messages: 0.132 -> 0.13 */
+	{132000, 10000, {130000, 130000, 140000, 130000}},
+	{INT64_MAX, 10000,
+	 {OVF, OVF, OVF, INT64_C(9223372036854770000)}},
+	{INT64_C(9223372036854770000), 10000,
+	 {INT64_C(9223372036854770000), INT64_C(9223372036854770000),
+	  INT64_C(9223372036854770000), INT64_C(9223372036854770000)}},
+	{INT64_C(9223372036854774999), 10000,
+	 {INT64_C(9223372036854770000), INT64_C(9223372036854770000), OVF,
+	  INT64_C(9223372036854770000)}},
+	{-INT64_MAX, 10000,
+	 {OVF, OVF, OVF, -INT64_C(9223372036854770000)}},
+	{INT64_MIN, 10000,
+	 {OVF, OVF, OVF, -INT64_C(9223372036854770000)}},
+	/* minor unit 1: every value is exact */
+	{0, 1, {0, 0, 0, 0}},
+	{4999, 1, {4999, 4999, 4999, 4999}},
+	{-15000, 1, {-15000, -15000, -15000, -15000}},
+	{INT64_MAX, 1, {INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX}},
+	{INT64_MIN, 1, {INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN}},
+	{INT64_MIN, 2, {INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN}},
+	/* whole currency units */
+	{499999, 1000000, {0, 0, 1000000, 0}},
+	{500000, 1000000, {1000000, 0, 1000000, 0}},
+	{1500000, 1000000, {2000000, 2000000, 2000000, 1000000}},
+	{2500000, 1000000, {3000000, 2000000, 3000000, 2000000}},
+	{2500001, 1000000, {3000000, 3000000, 3000000, 2000000}},
+	{-2500000, 1000000, {-3000000, -2000000, -3000000, -2000000}},
+	{144000000, 1000000, {144000000, 144000000, 144000000, 144000000}},
+	/* the largest minor unit */
+	{INT64_MAX / 2, INT64_MAX, {0, 0, INT64_MAX, 0}},
+	{INT64_MAX / 2 + 1, INT64_MAX, {INT64_MAX, INT64_MAX, INT64_MAX, 0}},
+	{INT64_MAX, INT64_MAX, {INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX}},
+	{INT64_MIN, INT64_MAX, {-INT64_MAX, -INT64_MAX, OVF, -INT64_MAX}},
+};
+
+static void round_mode(int mode)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof round_rows / sizeof round_rows[0]; i++) {
+		const struct round_row *r = &round_rows[i];
+		int64_t out = 0x5a5a5a5a;
+		int rc = quota_money_round(r->v, r->minor, mode, &out);
+
+		if (r->want[mode] == OVF) {
+			ck_assert_msg(rc == QUOTA_EOVERFLOW,
+				      "mode %d row %zu (%lld / %lld): %s", mode,
+				      i, (long long)r->v, (long long)r->minor,
+				      quota_err_name(rc));
+			ck_assert_int_eq(out, 0x5a5a5a5a);
+			continue;
+		}
+		ck_assert_msg(rc == QUOTA_OK && out == r->want[mode],
+			      "mode %d row %zu: round(%lld, %lld) = %s %lld, "
+			      "want %lld",
+			      mode, i, (long long)r->v, (long long)r->minor,
+			      quota_err_name(rc), (long long)out,
+			      (long long)r->want[mode]);
+	}
+}
+
+START_TEST(test_r17_round_half_up_table)
+{
+	round_mode(QUOTA_ROUND_HALF_UP);
+}
+END_TEST
+
+START_TEST(test_r17_round_half_even_table)
+{
+	round_mode(QUOTA_ROUND_HALF_EVEN);
+}
+END_TEST
+
+START_TEST(test_r17_round_up_table)
+{
+	round_mode(QUOTA_ROUND_UP);
+}
+END_TEST
+
+START_TEST(test_r17_round_down_table)
+{
+	round_mode(QUOTA_ROUND_DOWN);
+}
+END_TEST
+
+START_TEST(test_r17_round_bad_arguments)
+{
+	int64_t out = 7;
+
+	ck_assert_int_eq(quota_money_round(5000, 0, QUOTA_ROUND_HALF_UP, &out),
+			 QUOTA_EINVAL);
+	ck_assert_int_eq(quota_money_round(5000, -10000, QUOTA_ROUND_HALF_UP,
+					   &out),
+			 QUOTA_EINVAL);
+	ck_assert_int_eq(quota_money_round(5000, INT64_MIN, QUOTA_ROUND_DOWN,
+					   &out),
+			 QUOTA_EINVAL);
+	ck_assert_int_eq(quota_money_round(5000, 10000, -1, &out),
+			 QUOTA_EINVAL);
+	ck_assert_int_eq(quota_money_round(5000, 10000, 4, &out),
+			 QUOTA_EINVAL);
+	ck_assert_int_eq(quota_money_round(5000, 10000, QUOTA_ROUND_UP, NULL),
+			 QUOTA_EINVAL);
+	ck_assert_int_eq(out, 7);
+}
+END_TEST
+
+/* ------------------------------------------------------------ bad input */
+
+START_TEST(test_r16_offer_add_bad_input)
+{
+	world w, w2;
+	quota_offer *o;
+	quota_offer_spec base, s;
+	char longid[QUOTA_ID_MAX + 2];
+	quota_tariff *foreign;
+
+	w_build(&w, 0);
+	w_build(&w2, 0);
+	foreign = w2.sms_qty;
+	memset(longid, 'y', QUOTA_ID_MAX + 1);
+	longid[QUOTA_ID_MAX + 1] = '\0';
+
+	memset(&base, 0, sizeof base);
+	base.id = "new";
+	base.categories = QUOTA_MASK(w.email);
+	base.units = 1000;
+	base.price_micros = USD(1);
+	base.valid_months = 6;
+
+	/* Rows: a base spec with one thing wrong; each refused with its
+	 * code and nothing added. */
+#define ROW(want_, stmt_)                                                      \
+	do {                                                                   \
+		s = base;                                                      \
+		stmt_;                                                         \
+		o = (quota_offer *)&w;                                         \
+		ck_assert_msg(quota_offer_add(w.ctx, &s, &o) == (want_),       \
+			      "%s: want %s (%s)", #stmt_,                      \
+			      quota_err_name(want_), quota_errmsg(w.ctx));     \
+		ck_assert_ptr_null(o);                                         \
+		ck_assert_str_ne(quota_errmsg(w.ctx), "");                     \
+		ck_assert_int_eq(quota_offer_find(w.ctx, "new", &o),           \
+				 QUOTA_ENOTFOUND);                             \
+	} while (0)
+
+	ROW(QUOTA_EINVAL, s.id = NULL);
+	ROW(QUOTA_EINVAL, s.id = "");
+	ROW(QUOTA_EINVAL, s.id = longid);
+	ROW(QUOTA_EENCODING, s.id = "bad\xff");
+	ROW(QUOTA_EENCODING, s.id = "\xc0\xafovl");
+	ROW(QUOTA_EENCODING, s.id = "\xed\xa0\x80sur");
+	ROW(QUOTA_EEXISTS, s.id = "ses-600k");
+	ROW(QUOTA_EINVAL, s.categories = 0);
+	ROW(QUOTA_EINVAL, s.categories = QUOTA_MASK(3));
+	ROW(QUOTA_EINVAL, s.categories = QUOTA_MASK(w.email) | QUOTA_MASK(63));
+	ROW(QUOTA_EINVAL, s.units = -1);
+	ROW(QUOTA_EINVAL, s.price_micros = -1);
+	ROW(QUOTA_EINVAL, s.unit_tariff = w.sms_qty);
+	ROW(QUOTA_EINVAL, s.min_units = 100);
+	ROW(QUOTA_EINVAL, s.step_units = 100);
+	ROW(QUOTA_EINVAL, s.max_units = 100);
+	ROW(QUOTA_EINVAL, s.valid_months = -1);
+	ROW(QUOTA_EINVAL, s.valid_months = 1201);
+	ROW(QUOTA_EINVAL, s.valid_days = -1);
+	ROW(QUOTA_EINVAL, s.valid_days = 36601);
+	ROW(QUOTA_EINVAL, s.flags = 2);
+	ROW(QUOTA_EINVAL, s.flags = QUOTA_PACKAGE_STOP | 0x80000000u);
+	/* By quantity. */
+	base.units = 0;
+	base.price_micros = 0;
+	base.unit_tariff = w.sms_qty;
+	base.min_units = 100;
+	base.step_units = 100;
+	ROW(QUOTA_EINVAL, s.unit_tariff = NULL);
+	ROW(QUOTA_EINVAL, s.unit_tariff = foreign);
+	ROW(QUOTA_EINVAL, s.min_units = 0);
+	ROW(QUOTA_EINVAL, s.min_units = -100);
+	ROW(QUOTA_EINVAL, s.step_units = 0);
+	ROW(QUOTA_EINVAL, s.step_units = -1);
+	ROW(QUOTA_EINVAL, s.max_units = 99);
+	ROW(QUOTA_EINVAL, s.max_units = -1);
+	ROW(QUOTA_EINVAL, s.price_micros = 1);
+	ROW(QUOTA_EINVAL, s.price_micros = -1);
+#undef ROW
+	/* NULL arguments. */
+	s = base;
+	o = (quota_offer *)&w;
+	ck_assert_int_eq(quota_offer_add(NULL, &s, &o), QUOTA_EINVAL);
+	ck_assert_ptr_null(o);
+	o = (quota_offer *)&w;
+	ck_assert_int_eq(quota_offer_add(w.ctx, NULL, &o), QUOTA_EINVAL);
+	ck_assert_ptr_null(o);
+	ck_assert_int_eq(quota_offer_add(w.ctx, &s, NULL), QUOTA_EINVAL);
+	ck_assert_int_eq(quota_offer_find(w.ctx, "new", &o), QUOTA_ENOTFOUND);
+	/* The edges that are fine. */
+	s.max_units = 100; /* max == min */
+	s.valid_months = 1200;
+	s.valid_days = 36600;
+	OK(w.ctx, quota_offer_add(w.ctx, &s, &o));
+	s = base;
+	s.id = "新しい";
+	s.categories = QUOTA_MASK(w.verify) | QUOTA_MASK(w.notify) |
+		       QUOTA_MASK(w.email);
+	OK(w.ctx, quota_offer_add(w.ctx, &s, &o));
+	OK(w.ctx, quota_offer_find(w.ctx, "新しい", &o));
+	/* A spec's strings are copied. */
+	{
+		char id[16];
+		quota_offer *f;
+
+		strcpy(id, "copied");
+		s.id = id;
+		OK(w.ctx, quota_offer_add(w.ctx, &s, &o));
+		memset(id, 'z', sizeof id - 1);
+		OK(w.ctx, quota_offer_find(w.ctx, "copied", &f));
+		ck_assert_ptr_eq(f, o);
+	}
+	w_free(&w);
+	w_free(&w2);
+}
+END_TEST
+
+START_TEST(test_r19_quote_and_buy_bad_input)
+{
+	world w, w2;
+	quota_purchase p;
+
+	w_build(&w, 0);
+	w_build(&w2, 0);
+	OK(w.ctx, quota_account_topup(w.a, USD(1000), T0));
+
+	/* NULL account: no context to report on. */
+	memset(&p, 0x5a, sizeof p);
+	ck_assert_int_eq(quota_package_quote(NULL, w.usms, 100, NULL, T0, &p),
+			 QUOTA_EINVAL);
+	ck_assert(purchase_is_zero(&p));
+	memset(&p, 0x5a, sizeof p);
+	ck_assert_int_eq(quota_package_buy(NULL, w.usms, 100, NULL, T0, NULL,
+					   &p),
+			 QUOTA_EINVAL);
+	ck_assert(purchase_is_zero(&p));
+
+	/* quote: every refusal zeroes the purchase and changes nothing. */
+#define QBAD(want_, o_, q_, at_)                                               \
+	do {                                                                   \
+		msnap qb_, qa_;                                                  \
+		msnap_take(&qb_, w.a);                                          \
+		ck_assert_int_eq(quote(w.a, (o_), (q_), NULL, (at_), &p),      \
+				 (want_));                                     \
+		ck_assert(purchase_is_zero(&p));                               \
+		ck_assert_str_ne(quota_errmsg(w.ctx), "");                     \
+		msnap_take(&qa_, w.a);                                          \
+		msnap_eq(&qb_, &qa_);                                            \
+		REFUSED(w.a, (want_),                                          \
+			buy(w.a, (o_), (q_), NULL, (at_), NULL, &p));          \
+		ck_assert(purchase_is_zero(&p));                               \
+	} while (0)
+
+	QBAD(QUOTA_EINVAL, NULL, 1, T0);
+	QBAD(QUOTA_EINVAL, w2.ses600k, 1, T0); /* another context's offer */
+	QBAD(QUOTA_EINVAL, w2.usms, 100, T0);
+	QBAD(QUOTA_EINVAL, w.ses600k, 0, T0);
+	QBAD(QUOTA_EINVAL, w.ses600k, -1, T0);
+	QBAD(QUOTA_EINVAL, w.ses600k, INT64_MIN, T0);
+	QBAD(QUOTA_EINVAL, w.usms, 0, T0);
+	QBAD(QUOTA_EINVAL, w.usms, -100, T0);
+	QBAD(QUOTA_EINVAL, w.usms, 150, T0);
+	QBAD(QUOTA_EINVAL, w.usms, 50, T0);
+	QBAD(QUOTA_EINVAL, w.ses600k, 1, QUOTA_TIME_MAX);
+	QBAD(QUOTA_EINVAL, w.ses600k, 1, QUOTA_TIME_MIN - 1);
+	QBAD(QUOTA_EINVAL, w.ses600k, 1, INT64_MAX);
+	QBAD(QUOTA_EOVERFLOW, w.ses600k, INT64_MAX / 600000 + 1, T0);
+	QBAD(QUOTA_EOVERFLOW, w.ses5m, INT64_MAX / USD(1100) + 1, T0);
+	QBAD(QUOTA_EOVERFLOW, w.usms, INT64_C(9223372036854775800), T0);
+#undef QBAD
+	/* quote's out is required; buy's is not. */
+	ck_assert_int_eq(quota_package_quote(w.a, w.usms, 100, NULL, T0, NULL),
+			 QUOTA_EINVAL);
+	ck_assert_str_ne(quota_errmsg(w.ctx), "");
+	/* Nothing was bought through all of this. */
+	ck_assert_uint_eq(quota_account_package_count(w.a), 0);
+	ck_assert_int_eq(quota_account_balance(w.a), USD(1000));
+	/* And a good call clears the message. */
+	OK(w.ctx, quote(w.a, w.usms, 100, NULL, T0, &p));
+	ck_assert_str_eq(quota_errmsg(w.ctx), "");
+	w_free(&w);
+	w_free(&w2);
+}
+END_TEST
+
+/* ------------------------------------------------------------- ENOMEM */
+
+/* Fail allocation N of quota_offer_add for every N until it succeeds:
+ * each failure is ENOMEM, adds nothing and leaks nothing. */
+START_TEST(test_enomem_offer_add_sweep)
+{
+	world w;
+	quota_offer_spec s;
+	quota_offer *o;
+	char id[32];
+	int k;
+	long n, total_failures = 0;
+
+	w_build(&w, 1);
+	memset(&s, 0, sizeof s);
+	s.categories = QUOTA_MASK(w.email);
+	s.units = 100;
+	s.price_micros = 1;
+	s.id = id;
+	/* Enough offers to grow the array and the id map a few times. */
+	for (k = 0; k < 70; k++) {
+		snprintf(id, sizeof id, "offer-%d", k);
+		for (n = 1;; n++) {
+			long live = w.al.live_blocks;
+			int rc;
+
+			tu_alloc_fail_in(&w.al, n);
+			o = (quota_offer *)&w;
+			rc = quota_offer_add(w.ctx, &s, &o);
+			tu_alloc_disarm(&w.al);
+			if (rc == QUOTA_OK)
+				break;
+			total_failures++;
+			ck_assert_msg(rc == QUOTA_ENOMEM, "offer %d, n %ld: %s",
+				      k, n, quota_err_name(rc));
+			ck_assert_ptr_null(o);
+			ck_assert_str_ne(quota_errmsg(w.ctx), "");
+			ck_assert_int_eq(w.al.live_blocks, live);
+			ck_assert_int_eq(quota_offer_find(w.ctx, id, &o),
+					 QUOTA_ENOTFOUND);
+			ck_assert(n < 100);
+		}
+		ck_assert_ptr_nonnull(o);
+		OK(w.ctx, quota_offer_find(w.ctx, id, &o));
+	}
+	ck_assert_int_ge(total_failures, 70 * 2); /* id copy, offer */
+	for (k = 0; k < 70; k++) {
+		snprintf(id, sizeof id, "offer-%d", k);
+		OK(w.ctx, quota_offer_find(w.ctx, id, &o));
+	}
+	w_free(&w);
+}
+END_TEST
+
+/* One sweep of quota_package_buy: fail allocation N for every N until the
+ * purchase succeeds; each failure debits nothing and adds no package. */
+static void buy_sweep(world *w, const quota_offer *o, int64_t q,
+		      const char *id, long *failures)
+{
+	long n;
+	quota_purchase p;
+	quota_package *pk;
+
+	for (n = 1;; n++) {
+		msnap b, a;
+		int rc;
+
+		msnap_take(&b, w->a);
+		tu_alloc_fail_in(&w->al, n);
+		rc = buy(w->a, o, q, NULL, T0, id, &p);
+		tu_alloc_disarm(&w->al);
+		if (rc == QUOTA_OK)
+			break;
+		(*failures)++;
+		ck_assert_msg(rc == QUOTA_ENOMEM, "%s, n %ld: %s (%s)", id, n,
+			      quota_err_name(rc), quota_errmsg(w->ctx));
+		ck_assert(purchase_is_zero(&p));
+		ck_assert_str_ne(quota_errmsg(w->ctx), "");
+		msnap_take(&a, w->a);
+		msnap_eq(&b, &a);
+		ck_assert_int_eq(quota_package_find(w->a, id, &pk),
+				 QUOTA_ENOTFOUND);
+		ck_assert(n < 200);
+	}
+	ck_assert_ptr_nonnull(p.package);
+	ck_assert_int_eq(quota_package_find(w->a, id, &pk), QUOTA_OK);
+	ck_assert_ptr_eq(pk, p.package);
+}
+
+START_TEST(test_enomem_package_buy_sweep)
+{
+	world w;
+	quota_account *b;
+	long failures = 0;
+	char id[32];
+	int k;
+	quota_money m;
+
+	w_build(&w, 1);
+	OK(w.ctx, quota_account_topup(w.a, USD(100000), T0));
+	/* The first purchase of an account allocates its package tables. */
+	buy_sweep(&w, w.ses600k, 1, "p-1", &failures);
+	ck_assert_int_gt(failures, 0);
+	/* New categories: fresh package indexes. */
+	buy_sweep(&w, w.usms, 1000, "p-2", &failures);
+	/* Many more, so every table grows at least once more. */
+	for (k = 3; k < 40; k++) {
+		snprintf(id, sizeof id, "p-%d", k);
+		if (k % 2)
+			buy_sweep(&w, w.ses1m, 1, id, &failures);
+		else
+			buy_sweep(&w, w.usms, 100, id, &failures);
+	}
+	OK(w.ctx, quota_account_money(w.a, &m));
+	ck_assert_int_eq(m.topped_up_micros,
+			 m.balance_micros + m.purchased_micros);
+	ck_assert_uint_eq(quota_account_package_count(w.a), 39);
+
+	/* With an event hook, purchases also reserve event room. */
+	b = add_acct(w.ctx, "hooked");
+	OK(w.ctx, quota_ctx_set_event_hook(w.ctx, count_hook, NULL));
+	OK(w.ctx, quota_account_add_alert(b, w.email, 10, QUOTA_ALERT_UNITS));
+	OK(w.ctx, quota_account_topup(b, USD(1000), T0));
+	{
+		quota_account *saved = w.a;
+
+		w.a = b;
+		buy_sweep(&w, w.ses600k, 1, "h-1", &failures);
+		buy_sweep(&w, w.usms, 100, "h-2", &failures);
+		w.a = saved;
+	}
+	/* Generated ids too. */
+	{
+		quota_purchase p;
+		long n;
+
+		for (n = 1;; n++) {
+			msnap x, y;
+			int rc;
+
+			msnap_take(&x, w.a);
+			tu_alloc_fail_in(&w.al, n);
+			rc = buy(w.a, w.ses5m, 1, NULL, T0, NULL, &p);
+			tu_alloc_disarm(&w.al);
+			if (rc == QUOTA_OK)
+				break;
+			ck_assert_int_eq(rc, QUOTA_ENOMEM);
+			msnap_take(&y, w.a);
+			msnap_eq(&x, &y);
+		}
+	}
+	w_free(&w);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ main */
+
+static Suite *money_suite(void)
+{
+	Suite *s = suite_create("money");
+	TCase *r16 = tcase_create("r16");
+	TCase *r19 = tcase_create("r19");
+	TCase *money = tcase_create("r17_r18");
+	TCase *bad = tcase_create("bad_input");
+	TCase *nomem = tcase_create("enomem");
+
+	tcase_add_test(r16, test_r16_quantity_pricing);
+	tcase_add_test(r16, test_r16_quantity_max_step_and_graduated);
+	tcase_add_test(r16, test_r16_offer_find);
+	tcase_add_test(r19, test_r19_buy_debits_balance);
+	tcase_add_test(r19, test_r5_r19_validity_calendar);
+	tcase_add_test(r19, test_r19_insufficient_funds_buys_nothing);
+	tcase_add_test(r19, test_r18_suspended_account_cannot_buy);
+	tcase_add_test(r19, test_r18_unpaid_bill_blocks_purchases_until_topup);
+	tcase_add_test(r19, test_r19_vouchers);
+	tcase_add_test(r19, test_r19_package_ids_flags_priority);
+	tcase_add_test(r19, test_r19_package_add_failure_debits_nothing);
+	tcase_add_test(r19, test_r19_quote_matches_buy_and_changes_nothing);
+	tcase_add_test(money, test_r18_topup_and_credit_limit);
+	tcase_add_test(money, test_r18_topup_resumes);
+	tcase_add_test(money, test_r17_set_settlement);
+	tcase_add_test(money, test_r17_round_half_up_table);
+	tcase_add_test(money, test_r17_round_half_even_table);
+	tcase_add_test(money, test_r17_round_up_table);
+	tcase_add_test(money, test_r17_round_down_table);
+	tcase_add_test(money, test_r17_round_bad_arguments);
+	tcase_add_test(bad, test_r16_offer_add_bad_input);
+	tcase_add_test(bad, test_r19_quote_and_buy_bad_input);
+	tcase_add_test(nomem, test_enomem_offer_add_sweep);
+	tcase_add_test(nomem, test_enomem_package_buy_sweep);
+	suite_add_tcase(s, r16);
+	suite_add_tcase(s, r19);
+	suite_add_tcase(s, money);
+	suite_add_tcase(s, bad);
+	suite_add_tcase(s, nomem);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(money_suite());
+}
