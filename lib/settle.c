@@ -1,0 +1,493 @@
+/*
+ * settle.c - settlement (R17): close complete periods into bills, price
+ * volume tiers for the month (R14), pay each bill from the balance or
+ * leave it outstanding and suspend the account (R18).
+ *
+ * The ledger (ledger.c) keeps, per local hour, category and source, what
+ * was charged and what settlement has taken in (billed_*); every row that
+ * differs is on its dirty list.  A settlement takes the dirty rows of
+ * complete periods, bills the difference, and marks them taken.  Rows of
+ * periods an earlier call already closed are "late" (a late delivery
+ * report, a reversal): they are billed as late lines of the first bill of
+ * this call rather than reopening a bill that was already paid.
+ *
+ * Volume tiers (R14) price all of a month's pay-as-you-go units at the
+ * tier the month's whole volume reaches, which is not known until the
+ * month ends.  Receipts carry the tier reached so far; settlement keeps
+ * per (month, category) what it has billed (quota__vbill) and bills, after
+ * each period, the difference between the month's price so far and that.
+ * So the bills of a month always add up to the month's exact price.
+ *
+ * All or nothing (R8): everything is planned first in temporary buffers,
+ * every sum overflow-checked and every allocation made; only then does
+ * anything change.  Bills are handed to the caller after the state change,
+ * like events.
+ */
+#include "ctx.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE UINT32_MAX
+
+/* A dirty row of a complete period, in the order settlement takes it. */
+typedef struct take {
+	int64_t hour;
+	uint32_t row, cat, src;
+	uint32_t vb; /* its volume month in plan.vw, or NONE */
+	int late;    /* of a period an earlier settlement closed */
+} take;
+
+/* A volume month as this settlement leaves it, and the last group that
+ * changed it (so each group prices a month once). */
+typedef struct vwork {
+	quota__vbill v;
+	uint32_t stamp;
+} vwork;
+
+typedef struct plan {
+	quota_account *a;
+	int64_t P;   /* period length, hours */
+	int64_t cut; /* hours before this are in complete periods */
+	take *tk;
+	uint32_t ntk;
+	vwork *vw;
+	uint32_t nvw;
+	uint32_t *touched; /* volume months the open group changed */
+	uint32_t ntouched, group; /* group: rows priced together */
+	quota_bill_line *lines; /* room for ntk: every line has a row */
+	uint32_t nlines;
+	quota_bill *bills; /* room for ntk: every bill has a group */
+	uint32_t nbills;
+	/* The open bill: its first line, whether it has a period yet, and
+	 * its line of each (category, kind, late). */
+	bool open, has_period;
+	uint32_t first;
+	uint32_t slot[QUOTA_MAX_CATEGORIES][2][2];
+	uint32_t vcache[QUOTA_MAX_CATEGORIES]; /* last volume month found */
+	int64_t pos, neg; /* sums of positive and negative bill totals */
+} plan;
+
+/* Floor division: local hours before 1970 are negative. */
+static int64_t fdiv(int64_t x, int64_t d)
+{
+	int64_t q = x / d;
+
+	return (x % d && x < 0) ? q - 1 : q;
+}
+
+static bool is_volume(const quota_tariff *t)
+{
+	return t && t->mode == QUOTA_VOLUME && t->ntiers > 0;
+}
+
+/* Late rows first, then by hour; category and source make it stable. */
+static int cmp_take(const void *x, const void *y)
+{
+	const take *p = x, *q = y;
+
+	if (p->late != q->late)
+		return q->late - p->late;
+	if (p->hour != q->hour)
+		return p->hour < q->hour ? -1 : 1;
+	if (p->cat != q->cat)
+		return p->cat < q->cat ? -1 : 1;
+	return p->src < q->src ? -1 : p->src > q->src;
+}
+
+/* Lines of a bill: category order, usage before fees, late after. */
+static int cmp_line(const void *x, const void *y)
+{
+	const quota_bill_line *p = x, *q = y;
+
+	if (p->category != q->category)
+		return p->category < q->category ? -1 : 1;
+	if (p->kind != q->kind)
+		return p->kind - q->kind;
+	return p->late - q->late;
+}
+
+static void plan_free(plan *pl)
+{
+	const quota__mem *mem = &pl->a->ctx->mem;
+
+	quota__free(mem, pl->tk);
+	quota__free(mem, pl->vw);
+	quota__free(mem, pl->touched);
+	quota__free(mem, pl->lines);
+	quota__free(mem, pl->bills);
+}
+
+/* The dirty rows of complete periods, sorted into processing order. */
+static int collect(plan *pl)
+{
+	const quota_account *a = pl->a;
+	const quota__ledger *l = &a->ledger;
+	uint32_t i, n = 0;
+
+	for (i = 0; i < l->ndirty; i++)
+		n += l->rows[l->dirty[i]].hour < pl->cut;
+	if (!n)
+		return QUOTA_OK;
+	pl->tk = quota__malloc(&a->ctx->mem, (size_t)n * sizeof *pl->tk);
+	if (!pl->tk)
+		return QUOTA_ENOMEM;
+	for (i = 0; i < l->ndirty; i++) {
+		const quota__lrow *r = &l->rows[l->dirty[i]];
+		take *k;
+
+		if (r->hour >= pl->cut)
+			continue;
+		k = &pl->tk[pl->ntk++];
+		k->hour = r->hour;
+		k->row = l->dirty[i];
+		k->cat = r->cat;
+		k->src = r->src;
+		k->vb = NONE;
+		k->late = r->hour < a->settled_upto;
+	}
+	qsort(pl->tk, pl->ntk, sizeof *pl->tk, cmp_take);
+	return QUOTA_OK;
+}
+
+/* The working entry of (month, cat), added if new; room was made. */
+static uint32_t vbill_of(plan *pl, uint32_t cat, int64_t month)
+{
+	uint32_t i = pl->vcache[cat];
+	vwork *w;
+
+	if (i != NONE && pl->vw[i].v.month == month)
+		return i;
+	for (i = pl->nvw; i-- > 0;)
+		if (pl->vw[i].v.cat == cat && pl->vw[i].v.month == month)
+			return pl->vcache[cat] = i;
+	w = &pl->vw[pl->nvw];
+	memset(w, 0, sizeof *w);
+	w->v.month = month;
+	w->v.cat = cat;
+	w->stamp = NONE;
+	return pl->vcache[cat] = pl->nvw++;
+}
+
+/*
+ * R14: a working copy of the account's volume months, with room for one
+ * new month per row, and each volume row's month.  Fees are not usage:
+ * they add nothing to the volume.
+ */
+static int volume_months(plan *pl)
+{
+	const quota__mem *mem = &pl->a->ctx->mem;
+	const quota_account *a = pl->a;
+	size_t cap = a->nvbills + (size_t)pl->ntk;
+	uint32_t i;
+
+	pl->vw = quota__malloc(mem, cap * sizeof *pl->vw);
+	pl->touched = quota__malloc(mem, cap * sizeof *pl->touched);
+	if (!pl->vw || !pl->touched)
+		return QUOTA_ENOMEM;
+	for (i = 0; i < a->nvbills; i++) {
+		pl->vw[i].v = a->vbills[i];
+		pl->vw[i].stamp = NONE;
+	}
+	pl->nvw = (uint32_t)a->nvbills;
+	for (i = 0; i < QUOTA_MAX_CATEGORIES; i++)
+		pl->vcache[i] = NONE;
+	for (i = 0; i < pl->ntk; i++) {
+		take *k = &pl->tk[i];
+
+		if (k->src != QUOTA__LSRC_FEE && is_volume(a->tariff[k->cat]))
+			k->vb = vbill_of(pl, k->cat,
+					 quota__month_of_day(fdiv(k->hour, 24)));
+	}
+	return QUOTA_OK;
+}
+
+/* The open bill's line of (cat, kind, late), created empty. */
+static quota_bill_line *line_of(plan *pl, uint32_t cat, int32_t kind,
+				int late)
+{
+	uint32_t *s = &pl->slot[cat][kind][late];
+	quota_bill_line *ln;
+
+	if (*s != NONE)
+		return &pl->lines[*s];
+	*s = pl->nlines++;
+	ln = &pl->lines[*s];
+	memset(ln, 0, sizeof *ln);
+	ln->category = cat;
+	ln->kind = kind;
+	ln->late = late;
+	return ln;
+}
+
+/* Bill what a row changed since it was last taken in. */
+static int add_row(plan *pl, const take *k)
+{
+	const quota__lrow *r = &pl->a->ledger.rows[k->row];
+	bool payg = k->src == QUOTA__LSRC_PAYG;
+	quota_bill_line *ln;
+	int64_t du, dc;
+
+	if (__builtin_sub_overflow(r->units, r->billed_units, &du) ||
+	    __builtin_sub_overflow(r->cost, r->billed_cost, &dc))
+		return QUOTA_EOVERFLOW;
+	if (k->vb != NONE) {
+		vwork *w = &pl->vw[k->vb];
+
+		if (quota__add_ovf(w->v.units, du, &w->v.units) ||
+		    (payg && quota__add_ovf(w->v.payg, du, &w->v.payg)))
+			return QUOTA_EOVERFLOW;
+		if (w->stamp != pl->group) {
+			w->stamp = pl->group;
+			pl->touched[pl->ntouched++] = k->vb;
+		}
+	}
+	if (!payg && k->src != QUOTA__LSRC_FEE)
+		return QUOTA_OK; /* free and package units cost nothing */
+	ln = line_of(pl, k->cat, payg ? QUOTA_LINE_USAGE : QUOTA_LINE_FEE,
+		     k->late);
+	if (quota__add_ovf(ln->units, du, &ln->units) ||
+	    quota__add_ovf(ln->receipts_micros, dc, &ln->receipts_micros))
+		return QUOTA_EOVERFLOW;
+	/* A volume month's usage is billed by its price (close_group). */
+	if (k->vb == NONE &&
+	    quota__add_ovf(ln->amount_micros, dc, &ln->amount_micros))
+		return QUOTA_EOVERFLOW;
+	return QUOTA_OK;
+}
+
+/*
+ * R14: after a group of rows, price each volume month it changed: its
+ * pay-as-you-go units all at the tier its volume reaches.  The difference
+ * from what the month was billed so far goes on this group's usage line.
+ */
+static int close_group(plan *pl, int late)
+{
+	uint32_t i;
+
+	for (i = 0; i < pl->ntouched; i++) {
+		quota__vbill *v = &pl->vw[pl->touched[i]].v;
+		int64_t before, target, delta;
+		quota_bill_line *ln;
+
+		if (__builtin_sub_overflow(v->units, v->payg, &before) ||
+		    quota__tariff_price_lines(pl->a->tariff[v->cat], before,
+					      v->payg, NULL, NULL, &target) ||
+		    __builtin_sub_overflow(target, v->billed, &delta))
+			return QUOTA_EOVERFLOW;
+		v->billed = target;
+		ln = line_of(pl, v->cat, QUOTA_LINE_USAGE, late);
+		if (quota__add_ovf(ln->amount_micros, delta, &ln->amount_micros))
+			return QUOTA_EOVERFLOW;
+	}
+	pl->ntouched = 0;
+	pl->group++;
+	return QUOTA_OK;
+}
+
+/* The UTC bounds of period index k. */
+static void set_period(plan *pl, quota_bill *b, int64_t k)
+{
+	b->period_start = k * pl->P * 3600 - pl->a->utc_offset;
+	b->period_end = (k + 1) * pl->P * 3600 - pl->a->utc_offset;
+	pl->has_period = true;
+}
+
+static void open_bill(plan *pl)
+{
+	quota_bill *b = &pl->bills[pl->nbills++];
+
+	memset(b, 0, sizeof *b);
+	b->account = pl->a;
+	pl->open = true;
+	pl->has_period = false;
+	pl->first = pl->nlines;
+	memset(pl->slot, 0xff, sizeof pl->slot);
+}
+
+/*
+ * Finish the open bill: lines in order, adjustments and rounding (R17),
+ * empty lines dropped, and the bill too if none is left.  Late lines
+ * alone make a bill of the last complete period.
+ */
+static int close_bill(plan *pl)
+{
+	quota_bill *b = &pl->bills[pl->nbills - 1];
+	quota_bill_line *ln = pl->lines + pl->first;
+	uint32_t i, n = pl->nlines - pl->first, m = 0;
+
+	pl->open = false;
+	qsort(ln, n, sizeof *ln, cmp_line);
+	for (i = 0; i < n; i++) {
+		quota_bill_line *x = &ln[i];
+
+		if (!x->units && !x->receipts_micros && !x->amount_micros)
+			continue;
+		if (__builtin_sub_overflow(x->amount_micros, x->receipts_micros,
+					   &x->adjustment_micros) ||
+		    quota_money_round(x->amount_micros, pl->a->minor_unit,
+				      pl->a->rounding, &x->rounded_micros) ||
+		    quota__add_ovf(b->amount_micros, x->amount_micros,
+				   &b->amount_micros) ||
+		    quota__add_ovf(b->total_micros, x->rounded_micros,
+				   &b->total_micros))
+			return QUOTA_EOVERFLOW;
+		ln[m++] = *x;
+	}
+	pl->nlines = pl->first + m;
+	if (!m) {
+		pl->nbills--;
+		return QUOTA_OK;
+	}
+	b->lines = ln;
+	b->nlines = m;
+	if (!pl->has_period)
+		set_period(pl, b, fdiv(pl->cut, pl->P) - 1);
+	if (b->total_micros > 0
+		    ? quota__add_ovf(pl->pos, b->total_micros, &pl->pos)
+		    : quota__add_ovf(pl->neg, b->total_micros, &pl->neg))
+		return QUOTA_EOVERFLOW;
+	return QUOTA_OK;
+}
+
+/*
+ * The bills, in period order.  A group is the late rows, or the rows of
+ * one period; the late group comes first and shares the first period's
+ * bill.
+ */
+static int build(plan *pl)
+{
+	const quota__mem *mem = &pl->a->ctx->mem;
+	uint32_t i = 0, j;
+	int rc;
+
+	pl->lines = quota__malloc(mem, (size_t)pl->ntk * sizeof *pl->lines);
+	pl->bills = quota__malloc(mem, (size_t)pl->ntk * sizeof *pl->bills);
+	if (!pl->lines || !pl->bills)
+		return QUOTA_ENOMEM;
+	while (i < pl->ntk) {
+		int late = pl->tk[i].late;
+		int64_t per = fdiv(pl->tk[i].hour, pl->P);
+
+		for (j = i; j < pl->ntk && pl->tk[j].late == late &&
+			    (late || fdiv(pl->tk[j].hour, pl->P) == per);
+		     j++)
+			;
+		/* A new bill, unless this is the first period and the late
+		 * rows opened its bill. */
+		if (late || !pl->open || pl->has_period) {
+			if (pl->open && (rc = close_bill(pl)))
+				return rc;
+			open_bill(pl);
+		}
+		if (!late)
+			set_period(pl, &pl->bills[pl->nbills - 1], per);
+		for (; i < j; i++)
+			if ((rc = add_row(pl, &pl->tk[i])))
+				return rc;
+		if ((rc = close_group(pl, late)))
+			return rc;
+	}
+	return pl->open ? close_bill(pl) : QUOTA_OK;
+}
+
+/* Room for everything apply does, so it cannot fail. */
+static int make_room(plan *pl)
+{
+	quota_account *a = pl->a;
+	quota_ctx *ctx = a->ctx;
+
+	if (!quota__money_fits(a, pl->pos, pl->neg))
+		return QUOTA_EOVERFLOW;
+	/* Each bill may be owed, and may suspend or resume the account. */
+	if (quota__grow(&ctx->mem, (void **)&a->owed, &a->cap_owed,
+			a->nowed + pl->nbills, sizeof *a->owed) ||
+	    quota__grow(&ctx->mem, (void **)&a->vbills, &a->cap_vbills,
+			pl->nvw, sizeof *a->vbills) ||
+	    quota__events_reserve(a) ||
+	    (ctx->hook &&
+	     quota__grow(&ctx->mem, (void **)&ctx->evbuf, &ctx->cap_ev,
+			 ctx->nev + a->nalerts + 8 + pl->nbills,
+			 sizeof *ctx->evbuf)))
+		return QUOTA_ENOMEM;
+	return QUOTA_OK;
+}
+
+static void apply(plan *pl)
+{
+	quota_account *a = pl->a;
+	quota__ledger *l = &a->ledger;
+	uint32_t i, n = 0;
+
+	for (i = 0; i < pl->ntk; i++) {
+		quota__lrow *r = &l->rows[pl->tk[i].row];
+
+		r->billed_units = r->units;
+		r->billed_cost = r->cost;
+		r->dirty = false;
+	}
+	for (i = 0; i < l->ndirty; i++) /* keep the open periods' rows */
+		if (l->rows[l->dirty[i]].dirty)
+			l->dirty[n++] = l->dirty[i];
+	l->ndirty = n;
+	for (i = 0; i < pl->nvw; i++)
+		a->vbills[i] = pl->vw[i].v;
+	a->nvbills = pl->nvw;
+	if (pl->cut > a->settled_upto)
+		a->settled_upto = pl->cut;
+	for (i = 0; i < pl->nbills; i++) {
+		quota_bill *b = &pl->bills[i];
+
+		b->seq = ++a->bill_seq;
+		b->status = quota__money_bill(a, b->seq, b->total_micros);
+		b->balance_micros = a->balance;
+	}
+	/* Rows a category caches may have been taken in: a charge must put
+	 * them back on the dirty list, which the cache would skip. */
+	quota__ledger_uncache(a);
+}
+
+int64_t quota_settle(quota_account *a, int64_t now, quota_bill_fn on_bill,
+		     void *ud)
+{
+	plan pl;
+	uint32_t i;
+	int rc;
+
+	if (!a)
+		return QUOTA_EINVAL;
+	if (!quota__time_ok(now))
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "account '%s': settlement time out of range",
+				  a->id);
+	memset(&pl, 0, sizeof pl);
+	pl.a = a;
+	pl.P = a->settle_period == QUOTA_PERIOD_HOUR ? 1 : 24;
+	pl.cut = fdiv(quota__hour_of(a, now), pl.P) * pl.P;
+	quota__ledger_fold(a); /* invisible: the rows get the pending sums */
+	if ((rc = collect(&pl)) ||
+	    (pl.ntk && ((rc = volume_months(&pl)) || (rc = build(&pl)) ||
+			(rc = make_room(&pl))))) {
+		plan_free(&pl);
+		return quota__err(a->ctx, rc, "account '%s': %s", a->id,
+				  rc == QUOTA_ENOMEM
+					  ? "out of memory"
+					  : "settlement amounts overflow");
+	}
+	if (!pl.ntk) {
+		/* Nothing to take in; the periods are closed all the same,
+		 * so usage reported for them later is late. */
+		if (pl.cut > a->settled_upto)
+			a->settled_upto = pl.cut;
+		quota__ok(a->ctx);
+		return 0;
+	}
+	apply(&pl);
+	quota__ok(a->ctx);
+	for (i = 0; i < pl.nbills; i++)
+		if (on_bill && on_bill(&pl.bills[i], ud) != 0)
+			a->ctx->hook_failures++;
+	quota__events_flush(a);
+	plan_free(&pl);
+	return pl.nbills;
+}

@@ -1,0 +1,1134 @@
+/*
+ * check_settle.c - settlement (R17): bills per closed period, late usage
+ * and reversals, volume-tier adjustments (R14), failure fees, payment and
+ * suspension (R18), all or nothing under allocation failure (R8).  Each
+ * test name cites the rule it shows; amounts are worked out by hand in the
+ * comments.
+ */
+#include <check.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "quota.h"
+#include "testutil.h"
+#include "fixtures.h"
+
+#define USD(x) ((int64_t)(x) * INT64_C(1000000))
+#define D(y, m, d) tu_utc((y), (m), (d), 0, 0, 0)
+
+/* ---------------------------------------------------------------- helpers */
+
+#define MAXB 32
+#define MAXL 8
+
+/* Copies of the bills quota_settle hands out (their lines are borrowed). */
+typedef struct billrec {
+	int n;
+	int rc; /* what the callback returns */
+	quota_bill b[MAXB];
+	quota_bill_line l[MAXB][MAXL];
+} billrec;
+
+static int keep_bill(const quota_bill *b, void *ud)
+{
+	billrec *r = ud;
+
+	ck_assert_int_lt(r->n, MAXB);
+	ck_assert_uint_le(b->nlines, MAXL);
+	r->b[r->n] = *b;
+	memcpy(r->l[r->n], b->lines, b->nlines * sizeof *b->lines);
+	r->b[r->n].lines = r->l[r->n];
+	r->n++;
+	return r->rc;
+}
+
+typedef struct evrec {
+	int n;
+	quota_event e[64];
+} evrec;
+
+static int keep_event(const quota_event *e, void *ud)
+{
+	evrec *r = ud;
+
+	if (r->n < 64)
+		r->e[r->n++] = *e;
+	return 0;
+}
+
+static int count_kind(const evrec *r, int32_t kind)
+{
+	int i, n = 0;
+
+	for (i = 0; i < r->n; i++)
+		n += r->e[i].kind == kind;
+	return n;
+}
+
+static int64_t charge(quota_account *a, uint32_t cat, int64_t units,
+		      int64_t at, const char *key)
+{
+	quota_usage u = {.category = cat, .units = units, .at = at,
+			 .key = key};
+	quota_receipt r;
+
+	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_OK);
+	return r.payg_cost_micros;
+}
+
+static int64_t settle(quota_account *a, int64_t now, billrec *br)
+{
+	memset(br, 0, sizeof *br);
+	return quota_settle(a, now, keep_bill, br);
+}
+
+/* A line and its invariants: adjustment = amount - receipts. */
+static void check_line(const quota_bill_line *l, uint32_t cat, int32_t kind,
+		       int32_t late, int64_t units, int64_t receipts,
+		       int64_t amount, int64_t rounded)
+{
+	ck_assert_uint_eq(l->category, cat);
+	ck_assert_int_eq(l->kind, kind);
+	ck_assert_int_eq(l->late, late);
+	ck_assert_int_eq(l->units, units);
+	ck_assert_int_eq(l->receipts_micros, receipts);
+	ck_assert_int_eq(l->amount_micros, amount);
+	ck_assert_int_eq(l->adjustment_micros, amount - receipts);
+	ck_assert_int_eq(l->rounded_micros, rounded);
+}
+
+/* A bill's sums are its lines' sums. */
+static void check_sums(const quota_bill *b)
+{
+	int64_t amount = 0, total = 0;
+	uint32_t i;
+
+	for (i = 0; i < b->nlines; i++) {
+		amount += b->lines[i].amount_micros;
+		total += b->lines[i].rounded_micros;
+	}
+	ck_assert_int_eq(b->amount_micros, amount);
+	ck_assert_int_eq(b->total_micros, total);
+}
+
+static int64_t billed(const quota_account *a)
+{
+	quota_money m;
+
+	ck_assert_int_eq(quota_account_money(a, &m), QUOTA_OK);
+	return m.billed_micros;
+}
+
+/* An email tariff: 0.00028 USD an email, one graduated tier. */
+static quota_tariff *email_tariff(quota_ctx *c)
+{
+	quota_tariff *t = add_tariff(c, "email");
+
+	ck_assert_int_eq(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 280),
+			 QUOTA_OK);
+	return t;
+}
+
+/* R14 volume: up to 1,000 a month at 0.05 USD, beyond at 0.03 USD. */
+static quota_tariff *volume_tariff(quota_ctx *c, const char *name)
+{
+	quota_tariff *t = add_tariff(c, name);
+
+	ck_assert_int_eq(quota_tariff_set_mode(t, QUOTA_VOLUME), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_add_tier(t, 1000, 50000), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 30000),
+			 QUOTA_OK);
+	return t;
+}
+
+/* ------------------------------------------------------------------- R17 */
+
+/*
+ * Daily settlement of an email service: one bill a day, amounts exact,
+ * rounded to the cent half up, debited from the balance.
+ *   day 1: 100 emails       =  28,000 micros -> 0.03 USD
+ *   day 2: 3 x 125 emails   = 105,000 micros -> 0.11 USD (half up)
+ *   day 3: 18 emails        =   5,040 micros -> 0.01 USD
+ */
+START_TEST(test_r17_daily_email_one_bill_per_day)
+{
+	quota_ctx *c = new_ctx();
+	uint32_t email = add_cat(c, "email");
+	quota_account *a = add_acct(c, "shop");
+	int64_t d1 = D(2024, 5, 1), bal = USD(100);
+	static const int64_t units[3] = {100, 375, 18};
+	static const int64_t exact[3] = {28000, 105000, 5040};
+	static const int64_t cents[3] = {30000, 110000, 10000};
+	quota_money m;
+	billrec br;
+	int i;
+
+	ck_assert_int_eq(quota_account_set_tariff(a, email, email_tariff(c)),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_topup(a, USD(100), d1), QUOTA_OK);
+	charge(a, email, 100, d1 + 10 * TU_HOUR, NULL);
+	/* Same hour twice: the second goes through the ledger's cache. */
+	charge(a, email, 125, d1 + TU_DAY + 9 * TU_HOUR, NULL);
+	charge(a, email, 125, d1 + TU_DAY + 9 * TU_HOUR + 1800, NULL);
+	charge(a, email, 125, d1 + TU_DAY + 15 * TU_HOUR, NULL);
+	charge(a, email, 18, d1 + 2 * TU_DAY + 23 * TU_HOUR + 3599, NULL);
+
+	/* Nothing complete yet: nothing billed. */
+	ck_assert_int_eq(settle(a, d1 + TU_DAY - 1, &br), 0);
+	ck_assert_int_eq(br.n, 0);
+	ck_assert_int_eq(billed(a), 0);
+	ck_assert_int_eq(quota_account_balance(a), USD(100));
+
+	ck_assert_int_eq(settle(a, d1 + 3 * TU_DAY, &br), 3);
+	ck_assert_int_eq(br.n, 3);
+	for (i = 0; i < 3; i++) {
+		const quota_bill *b = &br.b[i];
+
+		bal -= cents[i];
+		ck_assert_ptr_eq(b->account, a);
+		ck_assert_uint_eq(b->seq, (uint64_t)i + 1);
+		ck_assert_int_eq(b->period_start, d1 + i * TU_DAY);
+		ck_assert_int_eq(b->period_end, d1 + (i + 1) * TU_DAY);
+		ck_assert_int_eq(b->status, QUOTA_BILL_PAID);
+		ck_assert_uint_eq(b->nlines, 1);
+		check_line(&b->lines[0], email, QUOTA_LINE_USAGE, 0, units[i],
+			   exact[i], exact[i], cents[i]);
+		check_sums(b);
+		ck_assert_int_eq(b->balance_micros, bal);
+	}
+	ck_assert_int_eq(quota_account_money(a, &m), QUOTA_OK);
+	ck_assert_int_eq(m.balance_micros, USD(100) - 150000);
+	ck_assert_int_eq(m.billed_micros, 30000 + 110000 + 10000);
+	ck_assert_int_eq(m.outstanding_micros, 0);
+	ck_assert_int_eq(m.suspended, 0);
+
+	/* The same now again, or a now inside day 4: nothing new. */
+	ck_assert_int_eq(settle(a, d1 + 3 * TU_DAY, &br), 0);
+	ck_assert_int_eq(settle(a, d1 + 3 * TU_DAY + 12 * TU_HOUR, &br), 0);
+	ck_assert_int_eq(billed(a), 150000);
+
+	/* Day 4's usage is the next bill, numbered on. */
+	charge(a, email, 1, d1 + 3 * TU_DAY + TU_HOUR, NULL);
+	ck_assert_int_eq(settle(a, d1 + 5 * TU_DAY, &br), 1);
+	ck_assert_uint_eq(br.b[0].seq, 4);
+	ck_assert_int_eq(br.b[0].period_start, d1 + 3 * TU_DAY);
+	check_line(&br.b[0].lines[0], email, QUOTA_LINE_USAGE, 0, 1, 280, 280,
+		   0);
+	ck_assert_int_eq(br.b[0].total_micros, 0);
+	quota_ctx_free(c);
+}
+END_TEST
+
+START_TEST(test_r17_rounding_mode_and_minor_unit)
+{
+	quota_ctx *c = new_ctx();
+	uint32_t email = add_cat(c, "email");
+	quota_tariff *t = email_tariff(c);
+	quota_account *a = add_acct(c, "even"), *b = add_acct(c, "down");
+	int64_t d1 = D(2024, 5, 1);
+	billrec br;
+
+	ck_assert_int_eq(quota_account_set_tariff(a, email, t), QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_tariff(b, email, t), QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_settlement(a, QUOTA_PERIOD_DAY,
+						      10000,
+						      QUOTA_ROUND_HALF_EVEN),
+			 QUOTA_OK);
+	/* Whole dollars, toward zero. */
+	ck_assert_int_eq(quota_account_set_settlement(b, QUOTA_PERIOD_DAY,
+						      USD(1),
+						      QUOTA_ROUND_DOWN),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_topup(a, USD(10), d1), QUOTA_OK);
+	ck_assert_int_eq(quota_account_topup(b, USD(10), d1), QUOTA_OK);
+	charge(a, email, 375, d1 + TU_HOUR, NULL); /* 105,000 */
+	charge(b, email, 7000, d1 + TU_HOUR, NULL); /* 1,960,000 */
+
+	ck_assert_int_eq(settle(a, d1 + TU_DAY, &br), 1);
+	check_line(&br.b[0].lines[0], email, QUOTA_LINE_USAGE, 0, 375, 105000,
+		   105000, 100000);
+	ck_assert_int_eq(quota_account_balance(a), USD(10) - 100000);
+	ck_assert_int_eq(settle(b, d1 + TU_DAY, &br), 1);
+	check_line(&br.b[0].lines[0], email, QUOTA_LINE_USAGE, 0, 7000,
+		   1960000, 1960000, USD(1));
+	ck_assert_int_eq(quota_account_balance(b), USD(9));
+	quota_ctx_free(c);
+}
+END_TEST
+
+/*
+ * Hourly settlement of SMS in UTC+8: bills per local hour, periods in
+ * UTC.  0.05 USD a segment.  Local 09:15 3, 09:40 2, 10:05 1, 12:59 4;
+ * settled at local 13:00 (05:00 UTC): hours 9, 10 and 12.
+ */
+START_TEST(test_r17_hourly_sms_utc_offset)
+{
+	quota_ctx *c = new_ctx();
+	uint32_t sms = add_cat(c, "sms");
+	quota_tariff *t = add_tariff(c, "sms");
+	quota_account *a = add_acct(c, "cn");
+	const int32_t off = 8 * 3600;
+	/* Local 2024-05-01 00:00 in UTC+8 is 2024-04-30 16:00 UTC. */
+	int64_t l0 = D(2024, 5, 1) - off;
+	static const int64_t hours[3] = {9, 10, 12}, units[3] = {5, 1, 4};
+	billrec br;
+	int i;
+
+	ck_assert_int_eq(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 50000),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_tariff(a, sms, t), QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_utc_offset(a, off), QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_settlement(a, QUOTA_PERIOD_HOUR,
+						      10000,
+						      QUOTA_ROUND_HALF_UP),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_topup(a, USD(5), l0), QUOTA_OK);
+	charge(a, sms, 3, l0 + 9 * TU_HOUR + 15 * 60, NULL);
+	charge(a, sms, 2, l0 + 9 * TU_HOUR + 40 * 60, NULL);
+	charge(a, sms, 1, l0 + 10 * TU_HOUR + 5 * 60, NULL);
+	charge(a, sms, 4, l0 + 12 * TU_HOUR + 59 * 60, NULL);
+	charge(a, sms, 7, l0 + 13 * TU_HOUR + 10 * 60, NULL);
+
+	ck_assert_int_eq(l0 + 13 * TU_HOUR, tu_utc(2024, 5, 1, 5, 0, 0));
+	ck_assert_int_eq(settle(a, l0 + 13 * TU_HOUR, &br), 3);
+	for (i = 0; i < 3; i++) {
+		const quota_bill *b = &br.b[i];
+
+		ck_assert_int_eq(b->period_start, l0 + hours[i] * TU_HOUR);
+		ck_assert_int_eq(b->period_end, l0 + (hours[i] + 1) * TU_HOUR);
+		ck_assert_uint_eq(b->nlines, 1);
+		check_line(&b->lines[0], sms, QUOTA_LINE_USAGE, 0, units[i],
+			   units[i] * 50000, units[i] * 50000,
+			   units[i] * 50000);
+		check_sums(b);
+	}
+	ck_assert_int_eq(br.b[0].period_start, tu_utc(2024, 5, 1, 1, 0, 0));
+	ck_assert_int_eq(quota_account_balance(a), USD(5) - 10 * 50000);
+
+	/* Hour 13 is open until 14:00 local. */
+	ck_assert_int_eq(settle(a, l0 + 14 * TU_HOUR - 1, &br), 0);
+	ck_assert_int_eq(settle(a, l0 + 14 * TU_HOUR, &br), 1);
+	ck_assert_int_eq(br.b[0].period_start, l0 + 13 * TU_HOUR);
+	check_line(&br.b[0].lines[0], sms, QUOTA_LINE_USAGE, 0, 7, 350000,
+		   350000, 350000);
+	quota_ctx_free(c);
+}
+END_TEST
+
+/*
+ * Late usage: a charge timestamped in a settled period is billed as a
+ * late line of the next bill, and a reversal of a settled charge as a
+ * negative late line (a credit).  Email at 280 micros.
+ */
+START_TEST(test_r17_late_usage_and_reversal_credit)
+{
+	quota_ctx *c = new_ctx();
+	uint32_t email = add_cat(c, "email");
+	quota_account *a = add_acct(c, "shop");
+	int64_t d1 = D(2024, 5, 1), bal = USD(10);
+	quota_receipt r;
+	billrec br;
+
+	ck_assert_int_eq(quota_account_set_tariff(a, email, email_tariff(c)),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_topup(a, USD(10), d1), QUOTA_OK);
+	charge(a, email, 1000, d1 + 10 * TU_HOUR, "m1"); /* 280,000 */
+	ck_assert_int_eq(settle(a, d1 + TU_DAY, &br), 1);
+	check_line(&br.b[0].lines[0], email, QUOTA_LINE_USAGE, 0, 1000,
+		   280000, 280000, 280000);
+	bal -= 280000;
+
+	/* A late report for day 1, and day 2's own usage. */
+	charge(a, email, 500, d1 + 12 * TU_HOUR, NULL); /* 140,000 */
+	charge(a, email, 100, d1 + TU_DAY + 10 * TU_HOUR, NULL); /* 28,000 */
+	ck_assert_int_eq(settle(a, d1 + 2 * TU_DAY, &br), 1);
+	ck_assert_int_eq(br.b[0].period_start, d1 + TU_DAY);
+	ck_assert_int_eq(br.b[0].period_end, d1 + 2 * TU_DAY);
+	ck_assert_uint_eq(br.b[0].nlines, 2);
+	check_line(&br.b[0].lines[0], email, QUOTA_LINE_USAGE, 0, 100, 28000,
+		   28000, 30000);
+	check_line(&br.b[0].lines[1], email, QUOTA_LINE_USAGE, 1, 500, 140000,
+		   140000, 140000);
+	check_sums(&br.b[0]);
+	bal -= 170000;
+	ck_assert_int_eq(br.b[0].balance_micros, bal);
+
+	/* Day 1's first charge fails late: credited in the next bill, which
+	 * has nothing else, so it covers the last complete period (day 3). */
+	ck_assert_int_eq(quota_reverse(a, "m1", d1 + 2 * TU_DAY + 8 * TU_HOUR,
+				       &r),
+			 QUOTA_OK);
+	ck_assert_int_eq(settle(a, d1 + 4 * TU_DAY, &br), 1);
+	ck_assert_int_eq(br.b[0].period_start, d1 + 3 * TU_DAY);
+	ck_assert_int_eq(br.b[0].period_end, d1 + 4 * TU_DAY);
+	ck_assert_uint_eq(br.b[0].nlines, 1);
+	check_line(&br.b[0].lines[0], email, QUOTA_LINE_USAGE, 1, -1000,
+		   -280000, -280000, -280000);
+	ck_assert_int_eq(br.b[0].total_micros, -280000);
+	ck_assert_int_eq(br.b[0].status, QUOTA_BILL_PAID);
+	bal += 280000;
+	ck_assert_int_eq(br.b[0].balance_micros, bal);
+	ck_assert_int_eq(quota_account_balance(a), bal);
+	ck_assert_int_eq(billed(a), 280000 + 170000 - 280000);
+	ck_assert_int_eq(settle(a, d1 + 4 * TU_DAY, &br), 0);
+	quota_ctx_free(c);
+}
+END_TEST
+
+/*
+ * The ledger's hot-path cache must not hide a late charge in an hour that
+ * settlement has taken in (hourly periods, no hook: the fast path).
+ */
+START_TEST(test_r17_late_charge_in_cached_hour_is_billed)
+{
+	quota_ctx *c = new_ctx();
+	uint32_t email = add_cat(c, "email");
+	quota_account *a = add_acct(c, "shop");
+	int64_t h10 = tu_utc(2024, 5, 1, 10, 0, 0);
+	billrec br;
+
+	ck_assert_int_eq(quota_account_set_tariff(a, email, email_tariff(c)),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_settlement(a, QUOTA_PERIOD_HOUR,
+						      1, QUOTA_ROUND_HALF_UP),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_topup(a, USD(1), h10), QUOTA_OK);
+	charge(a, email, 10, h10 + 600, NULL);
+	charge(a, email, 20, h10 + 1200, NULL); /* cached hour */
+	ck_assert_int_eq(settle(a, h10 + TU_HOUR, &br), 1);
+	check_line(&br.b[0].lines[0], email, QUOTA_LINE_USAGE, 0, 30, 8400,
+		   8400, 8400);
+	charge(a, email, 5, h10 + 1800, NULL); /* late, same hour */
+	charge(a, email, 1, h10 + TU_HOUR + 60, NULL);
+	ck_assert_int_eq(settle(a, h10 + 2 * TU_HOUR, &br), 1);
+	ck_assert_uint_eq(br.b[0].nlines, 2);
+	check_line(&br.b[0].lines[0], email, QUOTA_LINE_USAGE, 0, 1, 280, 280,
+		   280);
+	check_line(&br.b[0].lines[1], email, QUOTA_LINE_USAGE, 1, 5, 1400,
+		   1400, 1400);
+	ck_assert_int_eq(billed(a), 36 * 280);
+	quota_ctx_free(c);
+}
+END_TEST
+
+/* A released hold's failure fee is billed on a fee line; a partial
+ * commit bills what was used. */
+START_TEST(test_r17_failure_fee_line)
+{
+	quota_ctx *c = new_ctx();
+	uint32_t email = add_cat(c, "email");
+	quota_tariff *t = email_tariff(c);
+	quota_account *a = add_acct(c, "shop");
+	int64_t d1 = D(2024, 5, 1);
+	quota_usage u = {.category = email, .units = 10,
+			 .at = d1 + 10 * TU_HOUR};
+	quota_receipt r;
+	uint64_t h1, h2;
+	billrec br;
+
+	ck_assert_int_eq(quota_tariff_set_failure_fee(t, 1000), QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_tariff(a, email, t), QUOTA_OK);
+	ck_assert_int_eq(quota_account_topup(a, USD(1), d1), QUOTA_OK);
+	ck_assert_int_eq(quota_reserve(a, &u, 3600, &r, &h1), QUOTA_OK);
+	ck_assert_int_eq(quota_release(a, h1, NULL, &r), QUOTA_OK);
+	ck_assert_int_eq(r.fee_micros, 10000);
+	u.units = 20;
+	ck_assert_int_eq(quota_reserve(a, &u, 3600, &r, &h2), QUOTA_OK);
+	ck_assert_int_eq(quota_commit(a, h2, 15, NULL, &r), QUOTA_OK);
+	charge(a, email, 100, d1 + 11 * TU_HOUR, NULL);
+
+	/* 115 emails = 32,200 -> 0.03 USD; fee 10 x 1,000 = 0.01 USD. */
+	ck_assert_int_eq(settle(a, d1 + TU_DAY, &br), 1);
+	ck_assert_uint_eq(br.b[0].nlines, 2);
+	check_line(&br.b[0].lines[0], email, QUOTA_LINE_USAGE, 0, 115, 32200,
+		   32200, 30000);
+	check_line(&br.b[0].lines[1], email, QUOTA_LINE_FEE, 0, 10, 10000,
+		   10000, 10000);
+	check_sums(&br.b[0]);
+	ck_assert_int_eq(br.b[0].total_micros, 40000);
+	ck_assert_int_eq(quota_account_balance(a), USD(1) - 40000);
+	quota_ctx_free(c);
+}
+END_TEST
+
+/* Categories of a bill come in category order, one line each. */
+START_TEST(test_r17_one_line_per_category_in_order)
+{
+	quota_ctx *c = new_ctx();
+	uint32_t sms = add_cat(c, "sms"), email = add_cat(c, "email");
+	quota_tariff *t = add_tariff(c, "sms");
+	quota_account *a = add_acct(c, "shop");
+	int64_t d1 = D(2024, 5, 1);
+	billrec br;
+
+	ck_assert_int_eq(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 50000),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_tariff(a, sms, t), QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_tariff(a, email, email_tariff(c)),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_topup(a, USD(1), d1), QUOTA_OK);
+	charge(a, email, 10, d1 + TU_HOUR, NULL);
+	charge(a, sms, 2, d1 + 2 * TU_HOUR, NULL);
+	charge(a, email, 10, d1 + 3 * TU_HOUR, NULL);
+	ck_assert_int_eq(settle(a, d1 + TU_DAY, &br), 1);
+	ck_assert_uint_eq(br.b[0].nlines, 2);
+	check_line(&br.b[0].lines[0], sms, QUOTA_LINE_USAGE, 0, 2, 100000,
+		   100000, 100000);
+	check_line(&br.b[0].lines[1], email, QUOTA_LINE_USAGE, 0, 20, 5600,
+		   5600, 10000);
+	quota_ctx_free(c);
+}
+END_TEST
+
+/* ------------------------------------------------------------------- R14 */
+
+/*
+ * Volume tiers: the month's pay-as-you-go units are all priced at the
+ * tier the month's volume reaches; each bill carries the difference.
+ *   day 1: 300 + 500 units, receipts 15 + 25 = 40 USD (tier 1); bill 40.
+ *   day 2: 500 units, receipt 500 x 0.03 = 15 USD (volume 1,300: tier 2);
+ *          month price 1,300 x 0.03 = 39 USD, billed 40 so far: -1 USD,
+ *          an adjustment of -16 USD.
+ *   day 3: 100 units, receipt 3 USD; month 1,400 x 0.03 = 42: bill 3.
+ * June starts again at tier 1.
+ */
+START_TEST(test_r14_volume_month_adjustment)
+{
+	quota_ctx *c = new_ctx();
+	uint32_t sms = add_cat(c, "sms");
+	quota_account *a = add_acct(c, "vol");
+	int64_t d1 = D(2024, 5, 1), sum = 0;
+	billrec br;
+
+	ck_assert_int_eq(quota_account_set_tariff(a, sms,
+						  volume_tariff(c, "vol")),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_topup(a, USD(100), d1), QUOTA_OK);
+	ck_assert_int_eq(charge(a, sms, 300, d1 + TU_HOUR, NULL), USD(15));
+	ck_assert_int_eq(charge(a, sms, 500, d1 + 2 * TU_HOUR, NULL), USD(25));
+	ck_assert_int_eq(settle(a, d1 + TU_DAY, &br), 1);
+	check_line(&br.b[0].lines[0], sms, QUOTA_LINE_USAGE, 0, 800, USD(40),
+		   USD(40), USD(40));
+	sum += br.b[0].amount_micros;
+
+	ck_assert_int_eq(charge(a, sms, 500, d1 + TU_DAY + TU_HOUR, NULL),
+			 USD(15));
+	ck_assert_int_eq(settle(a, d1 + 2 * TU_DAY, &br), 1);
+	check_line(&br.b[0].lines[0], sms, QUOTA_LINE_USAGE, 0, 500, USD(15),
+		   -USD(1), -USD(1));
+	ck_assert_int_eq(br.b[0].lines[0].adjustment_micros, -USD(16));
+	ck_assert_int_eq(br.b[0].total_micros, -USD(1));
+	sum += br.b[0].amount_micros;
+	ck_assert_int_eq(sum, 1300 * 30000);
+
+	ck_assert_int_eq(charge(a, sms, 100, d1 + 2 * TU_DAY + TU_HOUR, NULL),
+			 USD(3));
+	ck_assert_int_eq(settle(a, d1 + 3 * TU_DAY, &br), 1);
+	check_line(&br.b[0].lines[0], sms, QUOTA_LINE_USAGE, 0, 100, USD(3),
+		   USD(3), USD(3));
+	sum += br.b[0].amount_micros;
+	ck_assert_int_eq(sum, 1400 * 30000);
+	ck_assert_int_eq(quota_account_balance(a), USD(100) - USD(42));
+
+	/* A new month: its own volume. */
+	ck_assert_int_eq(charge(a, sms, 100, D(2024, 6, 1) + TU_HOUR, NULL),
+			 USD(5));
+	ck_assert_int_eq(settle(a, D(2024, 6, 2), &br), 1);
+	check_line(&br.b[0].lines[0], sms, QUOTA_LINE_USAGE, 0, 100, USD(5),
+		   USD(5), USD(5));
+	ck_assert_int_eq(billed(a), USD(47));
+	quota_ctx_free(c);
+}
+END_TEST
+
+/*
+ * R13 with R14: package units raise the month's volume, so they can move
+ * the pay-as-you-go units already billed to a cheaper tier: a line with
+ * no units or receipts, only the adjustment.  Several days settled at
+ * once price the month after each day, so each bill still carries its
+ * own day's difference.
+ */
+START_TEST(test_r14_package_units_move_the_tier)
+{
+	quota_ctx *c = new_ctx();
+	uint32_t sms = add_cat(c, "sms");
+	quota_account *a = add_acct(c, "vol");
+	int64_t d1 = D(2024, 5, 1);
+	billrec br;
+
+	ck_assert_int_eq(quota_account_set_tariff(a, sms,
+						  volume_tariff(c, "vol")),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_topup(a, USD(100), d1), QUOTA_OK);
+	ck_assert_int_eq(charge(a, sms, 800, d1 + TU_HOUR, NULL), USD(40));
+	add_pkg(a, "P", QUOTA_MASK(sms), 500, d1 + TU_DAY, QUOTA_NEVER, 0, 0);
+	ck_assert_int_eq(charge(a, sms, 500, d1 + TU_DAY + TU_HOUR, NULL), 0);
+	ck_assert_int_eq(settle(a, d1 + 2 * TU_DAY, &br), 2);
+	check_line(&br.b[0].lines[0], sms, QUOTA_LINE_USAGE, 0, 800, USD(40),
+		   USD(40), USD(40));
+	/* 800 x 0.03 = 24 USD for the month: 16 back. */
+	ck_assert_uint_eq(br.b[1].nlines, 1);
+	check_line(&br.b[1].lines[0], sms, QUOTA_LINE_USAGE, 0, 0, 0, -USD(16),
+		   -USD(16));
+	ck_assert_int_eq(quota_account_balance(a), USD(100) - USD(24));
+	quota_ctx_free(c);
+}
+END_TEST
+
+/*
+ * Failure fees are not usage: released units add nothing to the month's
+ * volume.  900 units at 0.05 = 45 USD stay in tier 1 although 200 more
+ * were reserved and released (fee 200 x 100 micros); the release alone
+ * on day 2 leaves empty usage rows, which make no line.
+ */
+START_TEST(test_r14_fees_do_not_count_toward_volume)
+{
+	quota_ctx *c = new_ctx();
+	uint32_t sms = add_cat(c, "sms");
+	quota_tariff *t = volume_tariff(c, "vol");
+	quota_account *a = add_acct(c, "vol");
+	int64_t d1 = D(2024, 5, 1);
+	quota_usage u = {.category = sms, .units = 200,
+			 .at = d1 + TU_DAY + TU_HOUR};
+	quota_receipt r;
+	uint64_t hid;
+	billrec br;
+
+	ck_assert_int_eq(quota_tariff_set_failure_fee(t, 100), QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_tariff(a, sms, t), QUOTA_OK);
+	ck_assert_int_eq(quota_account_topup(a, USD(100), d1), QUOTA_OK);
+	ck_assert_int_eq(charge(a, sms, 900, d1 + TU_HOUR, NULL), USD(45));
+	ck_assert_int_eq(quota_reserve(a, &u, 60, &r, &hid), QUOTA_OK);
+	ck_assert_int_eq(quota_release(a, hid, NULL, &r), QUOTA_OK);
+	ck_assert_int_eq(settle(a, d1 + 2 * TU_DAY, &br), 2);
+	ck_assert_uint_eq(br.b[0].nlines, 1);
+	check_line(&br.b[0].lines[0], sms, QUOTA_LINE_USAGE, 0, 900, USD(45),
+		   USD(45), USD(45));
+	ck_assert_uint_eq(br.b[1].nlines, 1);
+	check_line(&br.b[1].lines[0], sms, QUOTA_LINE_FEE, 0, 200, 20000,
+		   20000, 20000);
+	quota_ctx_free(c);
+}
+END_TEST
+
+/* ------------------------------------------------------------------- R18 */
+
+/*
+ * A bill the balance cannot pay stays outstanding and suspends the
+ * account; a top-up that covers it pays it and resumes.  A credit limit
+ * lets bills take the balance below zero, down to the limit.
+ */
+START_TEST(test_r18_unpaid_bill_suspends_topup_resumes)
+{
+	quota_ctx *c = new_ctx();
+	uint32_t email = add_cat(c, "email");
+	quota_account *a = add_acct(c, "shop");
+	int64_t d1 = D(2024, 5, 1);
+	quota_usage u = {.category = email, .units = 1, .at = d1 + TU_DAY};
+	quota_receipt r;
+	quota_money m;
+	uint64_t hid;
+	billrec br;
+	evrec ev;
+
+	memset(&ev, 0, sizeof ev);
+	ck_assert_int_eq(quota_ctx_set_event_hook(c, keep_event, &ev),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_tariff(a, email, email_tariff(c)),
+			 QUOTA_OK);
+	charge(a, email, 1000, d1 + 10 * TU_HOUR, NULL); /* 280,000 */
+	ck_assert_int_eq(settle(a, d1 + TU_DAY, &br), 1);
+	ck_assert_int_eq(br.b[0].status, QUOTA_BILL_OUTSTANDING);
+	ck_assert_int_eq(br.b[0].balance_micros, 0);
+	ck_assert_int_eq(quota_account_suspended(a), 1);
+	ck_assert_int_eq(quota_account_money(a, &m), QUOTA_OK);
+	ck_assert_int_eq(m.outstanding_micros, 280000);
+	ck_assert_uint_eq(m.outstanding_bills, 1);
+	ck_assert_int_eq(m.billed_micros, 280000);
+	ck_assert_int_eq(count_kind(&ev, QUOTA_EVENT_SUSPENDED), 1);
+	ck_assert_int_eq(ev.e[ev.n - 1].kind, QUOTA_EVENT_SUSPENDED);
+	ck_assert_ptr_eq(ev.e[ev.n - 1].account, a);
+	ck_assert_int_eq(ev.e[ev.n - 1].outstanding_micros, 280000);
+	ck_assert_int_eq(ev.e[ev.n - 1].balance_micros, 0);
+
+	/* Nothing new while suspended. */
+	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_ESUSPENDED);
+	ck_assert_int_eq(quota_reserve(a, &u, 60, &r, &hid), QUOTA_ESUSPENDED);
+
+	/* Too small a top-up stays in the balance. */
+	ck_assert_int_eq(quota_account_topup(a, 100000, d1 + TU_DAY), QUOTA_OK);
+	ck_assert_int_eq(quota_account_suspended(a), 1);
+	ck_assert_int_eq(quota_account_balance(a), 100000);
+	ck_assert_int_eq(count_kind(&ev, QUOTA_EVENT_RESUMED), 0);
+	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_ESUSPENDED);
+
+	/* Enough: the bill is paid, the account resumes. */
+	ck_assert_int_eq(quota_account_topup(a, 200000, d1 + TU_DAY), QUOTA_OK);
+	ck_assert_int_eq(quota_account_suspended(a), 0);
+	ck_assert_int_eq(quota_account_balance(a), 20000);
+	ck_assert_int_eq(count_kind(&ev, QUOTA_EVENT_RESUMED), 1);
+	ck_assert_int_eq(ev.e[ev.n - 1].kind, QUOTA_EVENT_RESUMED);
+	ck_assert_int_eq(ev.e[ev.n - 1].outstanding_micros, 0);
+	ck_assert_int_eq(ev.e[ev.n - 1].balance_micros, 20000);
+	ck_assert_int_eq(quota_account_money(a, &m), QUOTA_OK);
+	ck_assert_int_eq(m.outstanding_micros, 0);
+	ck_assert_uint_eq(m.outstanding_bills, 0);
+	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_OK);
+
+	/* Credit limit 0.50 USD: a bill may take 0.02 down to -0.40 ... */
+	ck_assert_int_eq(quota_account_set_credit_limit(a, 500000), QUOTA_OK);
+	charge(a, email, 1499, d1 + TU_DAY + TU_HOUR, NULL); /* + the 1 */
+	ck_assert_int_eq(settle(a, d1 + 2 * TU_DAY, &br), 1);
+	ck_assert_int_eq(br.b[0].total_micros, 420000);
+	ck_assert_int_eq(br.b[0].status, QUOTA_BILL_PAID);
+	ck_assert_int_eq(quota_account_balance(a), -400000);
+	ck_assert_int_eq(quota_account_suspended(a), 0);
+	/* ... but not to -0.54. */
+	charge(a, email, 500, d1 + 2 * TU_DAY + TU_HOUR, NULL);
+	ck_assert_int_eq(settle(a, d1 + 3 * TU_DAY, &br), 1);
+	ck_assert_int_eq(br.b[0].status, QUOTA_BILL_OUTSTANDING);
+	ck_assert_int_eq(br.b[0].balance_micros, -400000);
+	ck_assert_int_eq(quota_account_suspended(a), 1);
+	ck_assert_int_eq(count_kind(&ev, QUOTA_EVENT_SUSPENDED), 2);
+	/* A higher limit pays it too. */
+	ck_assert_int_eq(quota_account_set_credit_limit(a, 600000), QUOTA_OK);
+	ck_assert_int_eq(quota_account_suspended(a), 0);
+	ck_assert_int_eq(quota_account_balance(a), -540000);
+	ck_assert_int_eq(count_kind(&ev, QUOTA_EVENT_RESUMED), 2);
+	ck_assert_int_eq(billed(a), 280000 + 420000 + 140000);
+	quota_ctx_free(c);
+}
+END_TEST
+
+/* While a bill is outstanding the later ones are too (paid in order); a
+ * credit bill can resume the account. */
+START_TEST(test_r18_later_bills_outstanding_credit_resumes)
+{
+	quota_ctx *c = new_ctx();
+	uint32_t email = add_cat(c, "email");
+	quota_account *a = add_acct(c, "shop");
+	int64_t d1 = D(2024, 5, 1);
+	quota_money m;
+	quota_receipt r;
+	billrec br;
+
+	ck_assert_int_eq(quota_account_set_tariff(a, email, email_tariff(c)),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_topup(a, 100000, d1), QUOTA_OK);
+	charge(a, email, 1000, d1 + TU_HOUR, "big"); /* 280,000 */
+	charge(a, email, 100, d1 + TU_DAY + TU_HOUR, NULL); /* 28,000 */
+	ck_assert_int_eq(settle(a, d1 + 2 * TU_DAY, &br), 2);
+	ck_assert_int_eq(br.b[0].status, QUOTA_BILL_OUTSTANDING);
+	/* 0.03 would fit in the balance, but bills are paid in order. */
+	ck_assert_int_eq(br.b[1].status, QUOTA_BILL_OUTSTANDING);
+	ck_assert_int_eq(quota_account_money(a, &m), QUOTA_OK);
+	ck_assert_uint_eq(m.outstanding_bills, 2);
+	ck_assert_int_eq(m.outstanding_micros, 310000);
+	/* Reversing the big charge credits it in the next bill. */
+	ck_assert_int_eq(quota_reverse(a, "big", d1 + 2 * TU_DAY, &r),
+			 QUOTA_OK);
+	ck_assert_int_eq(settle(a, d1 + 3 * TU_DAY, &br), 1);
+	ck_assert_int_eq(br.b[0].total_micros, -280000);
+	ck_assert_int_eq(br.b[0].status, QUOTA_BILL_PAID);
+	ck_assert_int_eq(quota_account_suspended(a), 0);
+	ck_assert_int_eq(quota_account_balance(a), 100000 + 280000 - 310000);
+	quota_ctx_free(c);
+}
+END_TEST
+
+/*
+ * One settlement may suspend and resume the account at every bill, and
+ * each change is an event.  Volume tariff: 0.05 USD up to 1,000,000 a
+ * month, 0.000001 USD beyond; one free unit a day (free units count
+ * toward the volume, R13).  Each month, day 1: 1,000,000 units (999,999
+ * pay-as-you-go, 49,999.95 USD): unpaid with a 10 USD credit limit, so
+ * suspended.  Day 2: 1 free unit lifts the month to tier 2, 999,999 x 1
+ * micro: a credit of 49,998.95 USD (rounded down from ...950,001), which
+ * pays day 1 and resumes, 1 USD net.
+ */
+START_TEST(test_r18_every_bill_may_suspend_or_resume)
+{
+	quota_ctx *c = new_ctx();
+	uint32_t sms = add_cat(c, "sms");
+	quota_tariff *t = add_tariff(c, "big");
+	quota_account *a = add_acct(c, "swing");
+	const int64_t x = INT64_C(999999) * 50000, credit = 49998950000;
+	quota_money m;
+	billrec br;
+	evrec ev;
+	int i;
+
+	memset(&ev, 0, sizeof ev);
+	ck_assert_int_eq(quota_tariff_set_mode(t, QUOTA_VOLUME), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_add_tier(t, 1000000, 50000), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 1),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_set_free(t, 1, QUOTA_PERIOD_DAY),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_tariff(a, sms, t), QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_credit_limit(a, USD(10)), QUOTA_OK);
+	ck_assert_int_eq(quota_ctx_set_event_hook(c, keep_event, &ev),
+			 QUOTA_OK);
+	for (i = 1; i <= 6; i++) {
+		ck_assert_int_eq(charge(a, sms, 1000000,
+					D(2024, i, 1) + TU_HOUR, NULL),
+				 x);
+		ck_assert_int_eq(charge(a, sms, 1, D(2024, i, 2) + TU_HOUR,
+					NULL),
+				 0);
+	}
+	ck_assert_int_eq(settle(a, D(2024, 7, 1), &br), 12);
+	ck_assert_int_eq(ev.n, 12);
+	for (i = 0; i < 12; i++) {
+		ck_assert_int_eq(ev.e[i].kind, i % 2 ? QUOTA_EVENT_RESUMED
+						      : QUOTA_EVENT_SUSPENDED);
+		ck_assert_int_eq(br.b[i].status, i % 2 ? QUOTA_BILL_PAID
+						       : QUOTA_BILL_OUTSTANDING);
+		ck_assert_int_eq(br.b[i].total_micros, i % 2 ? -credit : x);
+	}
+	ck_assert_int_eq(quota_account_money(a, &m), QUOTA_OK);
+	ck_assert_int_eq(m.balance_micros, -USD(6));
+	ck_assert_int_eq(m.suspended, 0);
+	ck_assert_int_eq(m.billed_micros, USD(6));
+	quota_ctx_free(c);
+}
+END_TEST
+
+/* --------------------------------------------------------------- R8 (R17) */
+
+/*
+ * A context with two accounts' worth of history: a first settlement,
+ * then late usage, a reversal and two more days, so the settlement under
+ * test has late lines, volume adjustments, an unpaid bill and events.
+ *   email (280 micros), sms (volume: 0.05 up to 1,000, then 0.03).
+ */
+static quota_ctx *fault_scene(tu_alloc *al, evrec *ev, quota_account **out)
+{
+	quota_ctx *c = NULL;
+	quota_account *a;
+	quota_tariff *vt;
+	uint32_t email, sms;
+	int64_t d1 = D(2024, 5, 1);
+	quota_receipt r;
+
+	ck_assert_int_eq(quota_ctx_new_with(&al->a, &c), QUOTA_OK);
+	email = add_cat(c, "email");
+	sms = add_cat(c, "sms");
+	vt = volume_tariff(c, "vol");
+	a = add_acct(c, "shop");
+	ck_assert_int_eq(quota_account_set_tariff(a, email, email_tariff(c)),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_tariff(a, sms, vt), QUOTA_OK);
+	ck_assert_int_eq(quota_ctx_set_event_hook(c, keep_event, ev),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_topup(a, USD(16), d1), QUOTA_OK);
+	charge(a, email, 1000, d1 + TU_HOUR, NULL);
+	charge(a, sms, 300, d1 + 2 * TU_HOUR, "s1");
+	ck_assert_int_eq(quota_settle(a, d1 + TU_DAY, NULL, NULL), 1);
+	charge(a, email, 100, d1 + 3 * TU_HOUR, NULL);  /* late */
+	charge(a, sms, 200, d1 + 4 * TU_HOUR, NULL);    /* late */
+	charge(a, email, 50, d1 + TU_DAY + TU_HOUR, NULL);
+	charge(a, sms, 600, d1 + TU_DAY + 2 * TU_HOUR, NULL);
+	charge(a, email, 10, d1 + 2 * TU_DAY + TU_HOUR, "e3");
+	charge(a, sms, 100, d1 + 2 * TU_DAY + 2 * TU_HOUR, NULL);
+	charge(a, email, 7, d1 + 2 * TU_DAY + 3 * TU_HOUR, NULL);
+	ck_assert_int_eq(quota_reverse(a, "e3", d1 + 2 * TU_DAY + 5 * TU_HOUR,
+				       &r),
+			 QUOTA_OK);
+	charge(a, email, 3, d1 + 3 * TU_DAY + TU_HOUR, NULL); /* still open */
+	*out = a;
+	return c;
+}
+
+static void check_same_bills(const billrec *x, const billrec *y)
+{
+	int i;
+	uint32_t k;
+
+	ck_assert_int_eq(x->n, y->n);
+	for (i = 0; i < x->n; i++) {
+		const quota_bill *p = &x->b[i], *q = &y->b[i];
+
+		ck_assert_uint_eq(p->seq, q->seq);
+		ck_assert_int_eq(p->period_start, q->period_start);
+		ck_assert_int_eq(p->period_end, q->period_end);
+		ck_assert_int_eq(p->status, q->status);
+		ck_assert_int_eq(p->amount_micros, q->amount_micros);
+		ck_assert_int_eq(p->total_micros, q->total_micros);
+		ck_assert_int_eq(p->balance_micros, q->balance_micros);
+		ck_assert_uint_eq(p->nlines, q->nlines);
+		for (k = 0; k < p->nlines; k++)
+			ck_assert_int_eq(memcmp(&p->lines[k], &q->lines[k],
+						sizeof p->lines[k]),
+					 0);
+	}
+}
+
+/* The first settlement of an account: it grows the unpaid-bill list, the
+ * volume months and the event buffer for the first time. */
+static quota_ctx *first_scene(tu_alloc *al, evrec *ev, quota_account **out)
+{
+	quota_ctx *c = NULL;
+	quota_account *a;
+	uint32_t email, sms;
+	int64_t d1 = D(2024, 5, 1);
+
+	ck_assert_int_eq(quota_ctx_new_with(&al->a, &c), QUOTA_OK);
+	email = add_cat(c, "email");
+	sms = add_cat(c, "sms");
+	a = add_acct(c, "shop");
+	ck_assert_int_eq(quota_account_set_tariff(a, email, email_tariff(c)),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_tariff(a, sms,
+						  volume_tariff(c, "vol")),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_ctx_set_event_hook(c, keep_event, ev),
+			 QUOTA_OK);
+	charge(a, email, 1000, d1 + TU_HOUR, NULL);
+	charge(a, sms, 900, d1 + 2 * TU_HOUR, NULL);
+	charge(a, sms, 200, d1 + TU_DAY + TU_HOUR, NULL);
+	*out = a;
+	return c;
+}
+
+typedef quota_ctx *(*scene_fn)(tu_alloc *, evrec *, quota_account **);
+
+/*
+ * STYLE 19: build the scene, fail allocation k of quota_settle for k = 1,
+ * 2, ... until it succeeds.  Each failure is QUOTA_ENOMEM with no bill, no
+ * event and the money as it was, and a settlement after it gives the
+ * reference bills (ref, settled with no failure); nothing leaks.  Returns
+ * the number of failures.
+ */
+static long fault_loop(scene_fn scene, int64_t now, int64_t nbills,
+		       billrec *ref)
+{
+	quota_money m0, m1, mref;
+	quota_account *a;
+	quota_ctx *c;
+	billrec br;
+	tu_alloc al;
+	evrec ev;
+	int64_t n;
+	long k, failed = 0;
+	int nev, refev;
+
+	tu_alloc_init(&al);
+	memset(&ev, 0, sizeof ev);
+	c = scene(&al, &ev, &a);
+	nev = ev.n;
+	ck_assert_int_eq(settle(a, now, ref), nbills);
+	ck_assert_int_eq(quota_account_money(a, &mref), QUOTA_OK);
+	refev = ev.n - nev;
+	quota_ctx_free(c);
+	ck_assert_int_eq(al.live_blocks, 0);
+
+	for (k = 1; k < 1000; k++) {
+		tu_alloc_init(&al);
+		memset(&ev, 0, sizeof ev);
+		c = scene(&al, &ev, &a);
+		nev = ev.n;
+		ck_assert_int_eq(quota_account_money(a, &m0), QUOTA_OK);
+		tu_alloc_fail_in(&al, k);
+		n = settle(a, now, &br);
+		tu_alloc_disarm(&al);
+		if (n == QUOTA_ENOMEM) {
+			failed++;
+			ck_assert_int_eq(br.n, 0);
+			ck_assert_int_eq(ev.n, nev);
+			ck_assert_str_ne(quota_errmsg(c), "");
+			ck_assert_int_eq(quota_account_money(a, &m1), QUOTA_OK);
+			ck_assert_int_eq(memcmp(&m0, &m1, sizeof m0), 0);
+			n = settle(a, now, &br);
+		}
+		ck_assert_int_eq(n, nbills);
+		check_same_bills(ref, &br);
+		ck_assert_int_eq(ev.n - nev, refev);
+		ck_assert_int_eq(quota_account_money(a, &m1), QUOTA_OK);
+		ck_assert_int_eq(memcmp(&mref, &m1, sizeof m1), 0);
+		ck_assert_int_eq(settle(a, now, &br), 0);
+		quota_ctx_free(c);
+		ck_assert_int_eq(al.live_blocks, 0);
+		ck_assert_int_eq(al.bad_frees, 0);
+		if (failed < k)
+			break; /* the k-th allocation was past the call */
+	}
+	return failed;
+}
+
+START_TEST(test_r8_settle_all_or_nothing_under_allocation_failure)
+{
+	billrec ref;
+
+	/* Late lines, volume adjustments, an unpaid bill: 5 allocations. */
+	ck_assert_int_ge(fault_loop(fault_scene, D(2024, 5, 4) + 2 * TU_HOUR,
+				    2, &ref),
+			 5);
+	/* Worked out: day 2 has the late lines and goes unpaid. */
+	ck_assert_int_eq(ref.b[0].period_start, D(2024, 5, 2));
+	ck_assert_uint_eq(ref.b[0].nlines, 4);
+	check_line(&ref.l[0][0], 0, QUOTA_LINE_USAGE, 0, 50, 14000, 14000,
+		   10000);
+	check_line(&ref.l[0][1], 0, QUOTA_LINE_USAGE, 1, 100, 28000, 28000,
+		   30000);
+	/* sms late: volume 500 -> 25 USD, 15 billed: 10 (its receipt);
+	 * then 1,100 -> 33 USD: 8 more. */
+	check_line(&ref.l[0][2], 1, QUOTA_LINE_USAGE, 0, 600, USD(18), USD(8),
+		   USD(8));
+	check_line(&ref.l[0][3], 1, QUOTA_LINE_USAGE, 1, 200, USD(10),
+		   USD(10), USD(10));
+	ck_assert_int_eq(ref.b[0].status, QUOTA_BILL_OUTSTANDING);
+	/* Day 3: email 10 - 10 + 7 = 7 (1,960 -> 0), sms 100 -> 3 USD. */
+	ck_assert_int_eq(ref.b[1].period_start, D(2024, 5, 3));
+	ck_assert_uint_eq(ref.b[1].nlines, 2);
+	check_line(&ref.l[1][0], 0, QUOTA_LINE_USAGE, 0, 7, 1960, 1960, 0);
+	check_line(&ref.l[1][1], 1, QUOTA_LINE_USAGE, 0, 100, USD(3), USD(3),
+		   USD(3));
+	ck_assert_int_eq(ref.b[1].status, QUOTA_BILL_OUTSTANDING);
+
+	/* A first settlement also makes room: 8 allocations. */
+	ck_assert_int_ge(fault_loop(first_scene, D(2024, 5, 3), 2, &ref), 8);
+	check_line(&ref.l[0][1], 1, QUOTA_LINE_USAGE, 0, 900, USD(45),
+		   USD(45), USD(45));
+	/* 1,100 x 0.03 = 33 USD for the month: 12 back. */
+	check_line(&ref.l[1][0], 1, QUOTA_LINE_USAGE, 0, 200, USD(6),
+		   -USD(12), -USD(12));
+}
+END_TEST
+
+/* A period whose usage was all reversed before settlement has no bill;
+ * its rows are taken in all the same. */
+START_TEST(test_r17_period_netting_to_zero_has_no_bill)
+{
+	quota_ctx *c = new_ctx();
+	uint32_t email = add_cat(c, "email");
+	quota_account *a = add_acct(c, "shop");
+	int64_t d1 = D(2024, 5, 1);
+	quota_receipt r;
+	billrec br;
+
+	ck_assert_int_eq(quota_account_set_tariff(a, email, email_tariff(c)),
+			 QUOTA_OK);
+	charge(a, email, 100, d1 + TU_HOUR, "k");
+	ck_assert_int_eq(quota_reverse(a, "k", d1 + 2 * TU_HOUR, &r),
+			 QUOTA_OK);
+	charge(a, email, 100, d1 + TU_DAY + TU_HOUR, NULL);
+	ck_assert_int_eq(settle(a, d1 + 2 * TU_DAY, &br), 1);
+	ck_assert_int_eq(br.b[0].period_start, d1 + TU_DAY);
+	ck_assert_uint_eq(br.b[0].seq, 1);
+	ck_assert_int_eq(settle(a, d1 + 3 * TU_DAY, &br), 0);
+	ck_assert_int_eq(billed(a), 30000);
+	quota_ctx_free(c);
+}
+END_TEST
+
+/* ------------------------------------------------------------- callbacks */
+
+/* A failing on_bill is counted; the settlement stands. */
+START_TEST(test_r17_failing_on_bill_counted_settlement_stands)
+{
+	quota_ctx *c = new_ctx();
+	uint32_t email = add_cat(c, "email");
+	quota_account *a = add_acct(c, "shop");
+	int64_t d1 = D(2024, 5, 1);
+	billrec br;
+
+	ck_assert_int_eq(quota_account_set_tariff(a, email, email_tariff(c)),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_topup(a, USD(1), d1), QUOTA_OK);
+	charge(a, email, 1000, d1 + TU_HOUR, NULL);
+	charge(a, email, 1000, d1 + TU_DAY + TU_HOUR, NULL);
+	memset(&br, 0, sizeof br);
+	br.rc = -1;
+	ck_assert_int_eq(quota_settle(a, d1 + 2 * TU_DAY, keep_bill, &br), 2);
+	ck_assert_int_eq(br.n, 2);
+	ck_assert_uint_eq(quota_ctx_hook_failures(c), 2);
+	ck_assert_int_eq(quota_account_balance(a), USD(1) - 560000);
+	ck_assert_int_eq(billed(a), 560000);
+	ck_assert_int_eq(settle(a, d1 + 2 * TU_DAY, &br), 0);
+	/* NULL on_bill: bills are made all the same. */
+	charge(a, email, 10, d1 + 2 * TU_DAY + TU_HOUR, NULL);
+	ck_assert_int_eq(quota_settle(a, d1 + 3 * TU_DAY, NULL, NULL), 1);
+	ck_assert_int_eq(billed(a), 560000 + 0);
+	ck_assert_uint_eq(quota_ctx_hook_failures(c), 2);
+	quota_ctx_free(c);
+}
+END_TEST
+
+/* ------------------------------------------------------------- bad input */
+
+START_TEST(test_r17_bad_input)
+{
+	quota_ctx *c = new_ctx();
+	uint32_t email = add_cat(c, "email");
+	quota_account *a = add_acct(c, "shop");
+	int64_t d1 = D(2024, 5, 1);
+	static const int64_t bad[] = {QUOTA_TIME_MAX, QUOTA_TIME_MIN - 1,
+				      INT64_MIN, INT64_MAX};
+	quota_money m0, m1;
+	billrec br;
+	size_t i;
+
+	ck_assert_int_eq(quota_account_set_tariff(a, email, email_tariff(c)),
+			 QUOTA_OK);
+	charge(a, email, 1000, d1 + TU_HOUR, NULL);
+	ck_assert_int_eq(quota_account_money(a, &m0), QUOTA_OK);
+	ck_assert_int_eq(quota_settle(NULL, d1 + TU_DAY, keep_bill, &br),
+			 QUOTA_EINVAL);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_int_eq(settle(a, bad[i], &br), QUOTA_EINVAL);
+		ck_assert_int_eq(br.n, 0);
+		ck_assert_str_ne(quota_errmsg(c), "");
+	}
+	ck_assert_int_eq(quota_account_money(a, &m1), QUOTA_OK);
+	ck_assert_int_eq(memcmp(&m0, &m1, sizeof m0), 0);
+	/* Nothing was taken in: the bill is still there. */
+	ck_assert_int_eq(settle(a, d1 + TU_DAY, &br), 1);
+	ck_assert_str_eq(quota_errmsg(c), "");
+	/* An account with no usage at all: no bill. */
+	ck_assert_int_eq(settle(add_acct(c, "idle"), d1 + TU_DAY, &br), 0);
+	quota_ctx_free(c);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ main */
+
+static Suite *settle_suite(void)
+{
+	Suite *s = suite_create("settle");
+	TCase *r17 = tcase_create("r17");
+	TCase *r14 = tcase_create("r14");
+	TCase *r18 = tcase_create("r18");
+	TCase *r8 = tcase_create("r8");
+
+	tcase_add_test(r17, test_r17_daily_email_one_bill_per_day);
+	tcase_add_test(r17, test_r17_rounding_mode_and_minor_unit);
+	tcase_add_test(r17, test_r17_hourly_sms_utc_offset);
+	tcase_add_test(r17, test_r17_late_usage_and_reversal_credit);
+	tcase_add_test(r17, test_r17_late_charge_in_cached_hour_is_billed);
+	tcase_add_test(r17, test_r17_failure_fee_line);
+	tcase_add_test(r17, test_r17_one_line_per_category_in_order);
+	tcase_add_test(r17, test_r17_failing_on_bill_counted_settlement_stands);
+	tcase_add_test(r17, test_r17_bad_input);
+	tcase_add_test(r17, test_r17_period_netting_to_zero_has_no_bill);
+	tcase_add_test(r14, test_r14_volume_month_adjustment);
+	tcase_add_test(r14, test_r14_package_units_move_the_tier);
+	tcase_add_test(r14, test_r14_fees_do_not_count_toward_volume);
+	tcase_add_test(r18, test_r18_unpaid_bill_suspends_topup_resumes);
+	tcase_add_test(r18, test_r18_later_bills_outstanding_credit_resumes);
+	tcase_add_test(r18, test_r18_every_bill_may_suspend_or_resume);
+	tcase_add_test(r8, test_r8_settle_all_or_nothing_under_allocation_failure);
+	tcase_set_timeout(r8, 60);
+	suite_add_tcase(s, r17);
+	suite_add_tcase(s, r14);
+	suite_add_tcase(s, r18);
+	suite_add_tcase(s, r8);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(settle_suite());
+}
