@@ -23,6 +23,11 @@
  * low-quota alerts and expiry warnings.  A call that fails with
  * QUOTA_ENOMEM stores no key (its retry is not a replay), takes no hold id
  * and delivers no event: the run's events equal the fault-free run's.
+ *
+ * Issue 5: a catalog offer, top-ups and credit limits, package purchases,
+ * hourly and daily settlements (some accounts get suspended and resumed),
+ * and CSV reports.  The bills a run delivers and the CSV bytes it writes
+ * equal the fault-free run's; snapshots include the account's money.
  */
 #include <check.h>
 
@@ -54,6 +59,10 @@ typedef struct run {
 	int aborted;
 	uint64_t hold[NACC]; /* the account's last hold */
 	long events, hook_failed;
+	quota_offer *offer;  /* issue 5: a catalog entry */
+	long bills;          /* bills delivered by quota_settle */
+	int64_t billed;      /* their totals */
+	long report_bytes;   /* CSV written by quota_report_csv */
 } run;
 
 /* What the reference run (no faults) did at every step. */
@@ -62,7 +71,8 @@ static quota_receipt ref_receipt[MAXSTEPS];
 /* Package ids of its receipt lines, copied: the run's packages are gone. */
 static char ref_ids[MAXSTEPS][QUOTA_RECEIPT_LINES][32];
 static int ref_nsteps;
-static long ref_events, ref_hook_failed;
+static long ref_events, ref_hook_failed, ref_bills, ref_report_bytes;
+static int64_t ref_billed;
 
 static const char *const cat_names[NCAT] = {
 	"sms.verify", "sms.notify", "sms.marketing", "email", "rich.click"};
@@ -330,6 +340,50 @@ static int add_package(quota_account *a, const char *id, uint64_t mask,
 	return rc;
 }
 
+static int on_bill(const quota_bill *b, void *ud)
+{
+	run *r = ud;
+
+	r->bills++;
+	r->billed += b->total_micros;
+	return 0;
+}
+
+static int settle(run *r, int i, int64_t now)
+{
+	int64_t n = quota_settle(r->acc[i], now, on_bill, r);
+
+	ck_assert_int_lt(n, 100000);
+	return (int)n;
+}
+
+static int count_bytes(const char *buf, size_t len, void *ud)
+{
+	run *r = ud;
+
+	(void)buf;
+	r->report_bytes += (long)len;
+	return 0;
+}
+
+static int buy(run *r, int i, int64_t at)
+{
+	quota_purchase pu;
+	int rc = quota_package_buy(r->acc[i], r->offer, 1 + i % 2, NULL, at,
+				   NULL, &pu);
+
+	if (rc == QUOTA_OK)
+		ck_assert_ptr_nonnull(pu.package);
+	return rc;
+}
+
+static int notfound_offer(const run *r, const char *id)
+{
+	quota_offer *o = NULL;
+
+	return quota_offer_find(r->ctx, id, &o) == QUOTA_ENOTFOUND;
+}
+
 static int notfound_category(const run *r, const char *name)
 {
 	uint32_t id;
@@ -467,6 +521,21 @@ static void scenario(run *r, int days)
 		     NOCHECK);
 	STEP(r, -1, 0, 0, quota_tariff_set_failure_fee(r->tar[0], 150),
 	     NOCHECK);
+	{
+		quota_offer_spec os;
+
+		memset(&os, 0, sizeof os);
+		os.id = "promo-200";
+		os.categories = QUOTA_MASK(r->cat[0]) | QUOTA_MASK(r->cat[3]);
+		os.units = 200;
+		os.price_micros = 900000;
+		os.valid_days = 9;
+		os.valid_months = 1;
+		STEP(r, -1, 0, 0, quota_offer_add(r->ctx, &os, &r->offer), {
+			ck_assert_ptr_null(r->offer);
+			ck_assert(notfound_offer(r, "promo-200"));
+		});
+	}
 
 	for (i = 0; i < NACC; i++) {
 		quota_account *a = NULL;
@@ -512,6 +581,19 @@ static void scenario(run *r, int days)
 		/* R21 */
 		STEP(r, i, T_REF, 0,
 		     quota_account_set_expiry_warning(a, 2 * TU_DAY), NOCHECK);
+		/* R17-R19: hourly or daily settlement, some credit, a first
+		 * top-up small enough that some accounts get suspended. */
+		STEP(r, i, T_REF, 0,
+		     quota_account_set_settlement(
+			     a, i % 2 ? QUOTA_PERIOD_HOUR : QUOTA_PERIOD_DAY,
+			     i % 3 ? 10000 : 1000000, i % 4),
+		     NOCHECK);
+		if (i % 3 == 0)
+			STEP(r, i, T_REF, 0,
+			     quota_account_set_credit_limit(a, 3000000),
+			     NOCHECK);
+		STEP(r, i, T_REF, 0,
+		     quota_account_topup(a, 400000 * (i + 1), T_REF), NOCHECK);
 		for (k = 0; k < 3; k++)
 			STEP(r, i, T_REF, 0,
 			     quota_account_add_alert(a, r->cat[k % 2],
@@ -578,6 +660,23 @@ static void scenario(run *r, int days)
 			hold_steps(r, i, d, at);
 			if (r->aborted) /* STEP returned from hold_steps */
 				return;
+			if (d % 4 == 1)
+				STEP(r, i, at, 0, buy(r, i, at + 300), NOCHECK);
+			if (d % 3 == 2)
+				STEP(r, i, at, 0, settle(r, i, at + 400),
+				     NOCHECK);
+			if (d % 5 == 4)
+				STEP(r, i, at, 0,
+				     quota_account_topup(a, 1500000, at),
+				     NOCHECK);
+			if (d % 7 == 3)
+				STEP(r, i, at, 0,
+				     quota_report_csv(a,
+						      d % 2 ? QUOTA_PERIOD_HOUR
+							    : QUOTA_PERIOD_DAY,
+						      at - 10 * TU_DAY, at,
+						      count_bytes, r),
+				     NOCHECK);
 		}
 		if (d % 6 == 5)
 			STEP(r, -1, 0, 0, tick(r, -1, base + 30 * TU_HOUR),
@@ -602,6 +701,9 @@ static long run_once(run *r, int mode, long n, int days)
 		ref_nsteps = r->step;
 		ref_events = r->events;
 		ref_hook_failed = r->hook_failed;
+		ref_bills = r->bills;
+		ref_billed = r->billed;
+		ref_report_bytes = r->report_bytes;
 		ck_assert_uint_eq(quota_ctx_hook_failures(r->ctx),
 				  (uint64_t)r->hook_failed);
 		world_take(r, &w_ref_end, -1, 0);
@@ -612,6 +714,9 @@ static long run_once(run *r, int mode, long n, int days)
 			      r->events, ref_events);
 		ck_assert_uint_eq(quota_ctx_hook_failures(r->ctx),
 				  (uint64_t)ref_hook_failed);
+		ck_assert_int_eq(r->bills, ref_bills);
+		ck_assert_int_eq(r->billed, ref_billed);
+		ck_assert_int_eq(r->report_bytes, ref_report_bytes);
 		tu_alloc_disarm(&r->al);
 		world_take(r, &w_end, -1, 0);
 		world_assert_eq(r, &w_ref_end, &w_end);
@@ -682,27 +787,34 @@ END_TEST
  * repeatedly (the counting allocator itself is sane). */
 START_TEST(test_fault_free_run_no_leak)
 {
-	long count[16] = {0};
+	long count[32] = {0};
 	int i;
 
 	run_once(&R, MODE_REF, 0, scenario_days());
 	for (i = 0; i < ref_nsteps; i++)
-		if (ref_rc[i] <= 0 && ref_rc[i] > -16)
+		if (ref_rc[i] <= 0 && ref_rc[i] > -32)
 			count[-ref_rc[i]]++;
 		else if (ref_rc[i] > 0) /* ticks: holds released */
 			count[0]++;
 	fprintf(stderr,
 		"check_faults: scenario of %d steps: %ld ok, %ld ECAP, "
-		"%ld EEXHAUSTED, %ld ENOTFOUND, %ld ERESOLVED; %ld events "
-		"(%ld hook failures)\n",
+		"%ld EEXHAUSTED, %ld ENOTFOUND, %ld ERESOLVED, %ld ESUSPENDED, "
+		"%ld EFUNDS; %ld events (%ld hook failures); %ld bills, %ld "
+		"CSV bytes\n",
 		ref_nsteps, count[0], count[-QUOTA_ECAP],
 		count[-QUOTA_EEXHAUSTED], count[-QUOTA_ENOTFOUND],
-		count[-QUOTA_ERESOLVED], ref_events, ref_hook_failed);
+		count[-QUOTA_ERESOLVED], count[-QUOTA_ESUSPENDED],
+		count[-QUOTA_EFUNDS], ref_events, ref_hook_failed, ref_bills,
+		ref_report_bytes);
 	ck_assert_int_eq(count[0] + count[-QUOTA_ECAP] +
 				 count[-QUOTA_EEXHAUSTED] +
 				 count[-QUOTA_ENOTFOUND] +
-				 count[-QUOTA_ERESOLVED],
+				 count[-QUOTA_ERESOLVED] +
+				 count[-QUOTA_ESUSPENDED] +
+				 count[-QUOTA_EFUNDS],
 			 ref_nsteps);
+	ck_assert_int_gt(ref_bills, 0);
+	ck_assert_int_gt(count[-QUOTA_ESUSPENDED], 0);
 	ck_assert_int_gt(count[0], ref_nsteps * 3 / 4);
 	ck_assert_int_gt(ref_events, 0);
 	ck_assert_int_eq(R.enomem, 0);

@@ -83,11 +83,114 @@ class QuotaPackageSpec(C.Structure):
     ]
 
 
+# Issue 5: money, catalog, settlement and reports (R16-R19, R22).
+class QuotaMoney(C.Structure):
+    _fields_ = [
+        ("balance_micros", C.c_int64),
+        ("credit_limit_micros", C.c_int64),
+        ("outstanding_micros", C.c_int64),
+        ("topped_up_micros", C.c_int64),
+        ("purchased_micros", C.c_int64),
+        ("billed_micros", C.c_int64),
+        ("suspended", C.c_int32),
+        ("outstanding_bills", C.c_uint32),
+    ]
+
+
+class QuotaOfferSpec(C.Structure):
+    _fields_ = [
+        ("id", C.c_char_p),
+        ("categories", C.c_uint64),
+        ("units", C.c_int64),
+        ("price_micros", C.c_int64),
+        ("unit_tariff", C.c_void_p),
+        ("min_units", C.c_int64),
+        ("step_units", C.c_int64),
+        ("max_units", C.c_int64),
+        ("valid_months", C.c_int32),
+        ("valid_days", C.c_int32),
+        ("flags", C.c_uint32),
+        ("priority", C.c_int32),
+    ]
+
+
+class QuotaVoucher(C.Structure):
+    _fields_ = [
+        ("kind", C.c_int32),
+        ("value", C.c_int64),
+        ("min_spend_micros", C.c_int64),
+    ]
+
+
+class QuotaPurchase(C.Structure):
+    _fields_ = [
+        ("units", C.c_int64),
+        ("list_price_micros", C.c_int64),
+        ("discount_micros", C.c_int64),
+        ("price_micros", C.c_int64),
+        ("effective_at", C.c_int64),
+        ("expires_at", C.c_int64),
+        ("package", C.c_void_p),
+    ]
+
+
+class QuotaBillLine(C.Structure):
+    _fields_ = [
+        ("category", C.c_uint32),
+        ("kind", C.c_int32),
+        ("late", C.c_int32),
+        ("units", C.c_int64),
+        ("receipts_micros", C.c_int64),
+        ("adjustment_micros", C.c_int64),
+        ("amount_micros", C.c_int64),
+        ("rounded_micros", C.c_int64),
+    ]
+
+
+class QuotaBill(C.Structure):
+    _fields_ = [
+        ("account", C.c_void_p),
+        ("seq", C.c_uint64),
+        ("period_start", C.c_int64),
+        ("period_end", C.c_int64),
+        ("status", C.c_int32),
+        ("nlines", C.c_uint32),
+        ("lines", C.POINTER(QuotaBillLine)),
+        ("amount_micros", C.c_int64),
+        ("total_micros", C.c_int64),
+        ("balance_micros", C.c_int64),
+    ]
+
+
+class QuotaReportRow(C.Structure):
+    _fields_ = [
+        ("account", C.c_void_p),
+        ("period", C.c_int32),
+        ("start", C.c_int64),
+        ("end", C.c_int64),
+        ("category", C.c_uint32),
+        ("source", C.c_int32),
+        ("package", C.c_void_p),
+        ("units", C.c_int64),
+        ("cost_micros", C.c_int64),
+    ]
+
+
+BILL_FN = C.CFUNCTYPE(C.c_int, C.POINTER(QuotaBill), C.c_void_p)
+WRITE_FN = C.CFUNCTYPE(C.c_int, C.POINTER(C.c_char), C.c_size_t, C.c_void_p)
+
 STRUCTS = {
     "quota_usage": QuotaUsage,
     "quota_receipt_line": QuotaReceiptLine,
     "quota_receipt": QuotaReceipt,
     "quota_package_spec": QuotaPackageSpec,
+    "quota_money": QuotaMoney,
+    "quota_offer_spec": QuotaOfferSpec,
+    "quota_voucher": QuotaVoucher,
+    "quota_purchase": QuotaPurchase,
+    "quota_bill_line": QuotaBillLine,
+    "quota_bill": QuotaBill,
+    "quota_report_row": QuotaReportRow,
 }
 
 failures = 0
@@ -163,6 +266,14 @@ def declare(lib):
         "quota_package_get_spec": (C.c_int, [P, C.POINTER(QuotaPackageSpec)]),
         "quota_charge": (C.c_int, [P, C.POINTER(QuotaUsage), C.POINTER(QuotaReceipt)]),
         "quota_quote": (C.c_int, [P, C.POINTER(QuotaUsage), C.POINTER(QuotaReceipt)]),
+        "quota_account_topup": (C.c_int, [P, C.c_int64, C.c_int64]),
+        "quota_account_money": (C.c_int, [P, C.POINTER(QuotaMoney)]),
+        "quota_offer_add": (C.c_int, [P, C.POINTER(QuotaOfferSpec), C.POINTER(P)]),
+        "quota_package_buy": (C.c_int, [P, P, C.c_int64, C.POINTER(QuotaVoucher),
+                                        C.c_int64, C.c_char_p, C.POINTER(QuotaPurchase)]),
+        "quota_settle": (C.c_int64, [P, C.c_int64, BILL_FN, C.c_void_p]),
+        "quota_report_csv": (C.c_int, [P, C.c_int, C.c_int64, C.c_int64, WRITE_FN,
+                                       C.c_void_p]),
     }
     for name, (res, args) in sigs.items():
         fn = getattr(lib, name)
@@ -237,8 +348,58 @@ def run(lib):
         msg = lib.quota_errmsg(ctx)
         check(rc == QUOTA_EINVAL and r.units == 0 and msg,
               "units 0 -> QUOTA_EINVAL, receipt zeroed, errmsg %r" % msg)
+        money(lib, ctx, a, sms.value, now)
     finally:
         lib.quota_ctx_free(ctx)
+
+
+def money(lib, ctx, a, sms, now):
+    """Top up, buy from the catalog with a voucher, settle a day with a
+    Python callback, and read the CSV report through a Python writer."""
+    P = C.c_void_p
+    check(lib.quota_account_topup(a, 5000000, now) == QUOTA_OK, "quota_account_topup 5.00")
+    offer = P()
+    spec = QuotaOfferSpec(id=b"sms-100", categories=1 << sms, units=100,
+                          price_micros=4400000, valid_months=12)
+    check(lib.quota_offer_add(ctx, C.byref(spec), C.byref(offer)) == QUOTA_OK,
+          "quota_offer_add")
+    v = QuotaVoucher(kind=1, value=400000, min_spend_micros=0)
+    pu = QuotaPurchase()
+    rc = lib.quota_package_buy(a, offer, 1, C.byref(v), now, b"bought", C.byref(pu))
+    check(rc == QUOTA_OK and pu.price_micros == 4000000 and pu.package,
+          "quota_package_buy: 4.40 less a 0.40 voucher")
+    m = QuotaMoney()
+    check(lib.quota_account_money(a, C.byref(m)) == QUOTA_OK
+          and m.balance_micros == 1000000 and m.purchased_micros == 4000000,
+          "quota_account_money: balance 1.00, purchased 4.00")
+    bills = []
+
+    def on_bill(bill, ud):
+        b = bill.contents
+        bills.append((b.status, b.total_micros,
+                      [(b.lines[i].units, b.lines[i].rounded_micros)
+                       for i in range(b.nlines)]))
+        return 0
+
+    cb = BILL_FN(on_bill)
+    day_end = (now // 86400 + 1) * 86400
+    n = lib.quota_settle(a, day_end, cb, None)
+    # The charge of the main run: 2 units pay-as-you-go at 0.05.
+    check(n == 1 and bills == [(0, 100000, [(2, 100000)])],
+          "quota_settle through a Python callback: %r" % bills)
+    out = []
+
+    def write(buf, n, ud):
+        out.append(C.string_at(buf, n))
+        return 0
+
+    wcb = WRITE_FN(write)
+    rc = lib.quota_report_csv(a, 1, day_end - 86400, day_end, wcb, None)  # DAY
+    text = b"".join(out).decode()
+    rows = text.splitlines()
+    check(rc == QUOTA_OK and rows[0] == "account,period,start,end,category,"
+          "source,package,units,cost_micros" and len(rows) == 3,
+          "quota_report_csv through a Python writer: %d rows" % (len(rows) - 1))
 
 
 def main(argv):

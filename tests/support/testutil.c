@@ -234,6 +234,7 @@ void tu_snap_take(tu_snap *s, const quota_account *a, const int64_t *times,
 		s->held[c] = quota_account_held(a, c);
 	s->held[QUOTA_MAX_CATEGORIES] = quota_account_held(a, QUOTA_ALL);
 	s->nholds = quota_account_hold_count(a);
+	quota_account_money(a, &s->money);
 	for (k = 0; k < ntimes; k++) {
 		s->used_day[QUOTA_MAX_CATEGORIES][k] = quota_account_used(
 			a, QUOTA_ALL, QUOTA_PERIOD_DAY, times[k]);
@@ -263,6 +264,17 @@ int tu_snap_equal(const tu_snap *x, const tu_snap *y, char *diff, size_t n)
 	}
 	if (x->npk != y->npk) {
 		snprintf(diff, n, "package count %u -> %u", x->npk, y->npk);
+		return 0;
+	}
+	if (memcmp(&x->money, &y->money, sizeof x->money) != 0) {
+		snprintf(diff, n,
+			 "money: balance %lld -> %lld, outstanding %lld -> "
+			 "%lld, suspended %d -> %d",
+			 (long long)x->money.balance_micros,
+			 (long long)y->money.balance_micros,
+			 (long long)x->money.outstanding_micros,
+			 (long long)y->money.outstanding_micros,
+			 (int)x->money.suspended, (int)y->money.suspended);
 		return 0;
 	}
 	for (i = 0; i < x->npk && i < TU_SNAP_MAXPK; i++) {

@@ -64,7 +64,8 @@ int64_t tu_month_index(int64_t at, int32_t off);
  * remaining and status; for every category (and QUOTA_ALL for used),
  * quota_account_remaining, quota_account_used DAY/MONTH and
  * quota_account_free_used.  Also the context's category count, the
- * units held per category and QUOTA_ALL and the number of open holds (R10).
+ * units held per category and QUOTA_ALL and the number of open holds (R10),
+ * and the account's money (R17-R19).
  */
 typedef struct tu_snap {
 	int ntimes;
@@ -82,6 +83,8 @@ typedef struct tu_snap {
 	 * QUOTA_ALL) and quota_account_hold_count. */
 	int64_t held[QUOTA_MAX_CATEGORIES + 1];
 	uint32_t nholds;
+	/* R17-R19: quota_account_money. */
+	quota_money money;
 } tu_snap;
 
 /* Capture a's state at times[0..ntimes) (ntimes <= TU_SNAP_MAXT). */
