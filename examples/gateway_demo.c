@@ -5,6 +5,10 @@
  * charged at once; SMS is reserved at submit and committed or released
  * when the delivery report comes (charge on success, R10); the operator
  * hears of low quota, exhausted packages and caps through events (R21).
+ * Money (R16-R19, R22): accounts top up a balance, one buys its package
+ * from the catalog, pay-as-you-go is settled hourly or daily from the
+ * balance (an account that cannot pay is suspended until it tops up), and
+ * the day ends with a CSV usage report.
  *
  * Build and run from the top of the tree:  make demo
  */
@@ -44,12 +48,25 @@ struct tally {
 	int64_t sent, refused, free, pkg, payg, cost, failed, fees;
 };
 
-/* R21: the operator hears about low quota, exhausted packages and caps. */
-static long events[6];
+/* R17: what settlement billed each account. */
+static long nbills[3];
+static int64_t billed[3];
+static int on_bill(const quota_bill *b, void *ud)
+{
+	int k = (int)(intptr_t)ud;
+
+	nbills[k]++;
+	billed[k] += b->total_micros;
+	return 0;
+}
+
+/* R21: the operator hears about low quota, exhausted packages, caps,
+ * suspension and resumption. */
+static long events[8];
 static int on_event(const quota_event *e, void *ud)
 {
 	(void)ud;
-	if (e->kind > 0 && e->kind < 6)
+	if (e->kind > 0 && e->kind < 8)
 		events[e->kind]++;
 	return 0;
 }
@@ -134,17 +151,30 @@ int main(void)
 		TRY(ctx, quota_account_set_cap(acc[1], sms, QUOTA_PERIOD_DAY,
 					       4000));
 	}
-	/* civic: email only, stop when its package is gone (R7). */
+	/* civic: email only, bought from the catalog yesterday with a
+	 * voucher (R16, R19), and stop when its package is gone (R7). */
 	{
-		quota_package_spec s = {.id = "civic-mail-600k",
-					.categories = QUOTA_MASK(email),
-					.units = 6000,
-					.effective_at = DAY0 - 86400,
-					.expires_at = DAY0 + 86400 * 180,
-					.price_micros = 144000000,
-					.flags = QUOTA_PACKAGE_STOP};
-		TRY(ctx, quota_package_add(acc[2], &s, NULL));
+		quota_offer_spec o = {.id = "mail-6k",
+				      .categories = QUOTA_MASK(email),
+				      .units = 6000,
+				      .price_micros = 1440000,
+				      .valid_months = 6,
+				      .flags = QUOTA_PACKAGE_STOP};
+		quota_voucher v = {QUOTA_VOUCHER_PERCENT, 1000, 1000000};
+		quota_offer *offer;
+		quota_purchase pu;
+
+		TRY(ctx, quota_offer_add(ctx, &o, &offer));
+		TRY(ctx, quota_account_topup(acc[2], 10000000, DAY0 - 86400));
+		TRY(ctx, quota_package_buy(acc[2], offer, 1, &v, DAY0 - 86400,
+					   "civic-mail-6k", &pu));
 	}
+	/* Balances (R17, R18): acme is settled hourly, the others daily;
+	 * bolt's balance is too small for its first bill. */
+	TRY(ctx, quota_account_topup(acc[0], 400000000, DAY0));
+	TRY(ctx, quota_account_set_settlement(acc[0], QUOTA_PERIOD_HOUR, 10000,
+					      QUOTA_ROUND_HALF_UP));
+	TRY(ctx, quota_account_topup(acc[1], 500000, DAY0));
 
 	/* A day of traffic: 20,000 messages at increasing times. */
 	for (i = 0; i < 20000; i++) {
@@ -161,13 +191,27 @@ int main(void)
 		uint64_t hold;
 		int rc;
 
+		/* Every hour on the hour, settle what is complete (R17); bolt
+		 * tops up at 20:00 (local 04:00 next day) and resumes (R18). */
+		if (i % (20000 / 24) == 0) {
+			uint32_t j;
+
+			for (j = 0; j < NACC; j++)
+				if (quota_settle(acc[j], u.at, on_bill,
+						 (void *)(intptr_t)j) < 0)
+					die(ctx, "quota_settle", -1);
+			if (i == 20 * (20000 / 24))
+				TRY(ctx, quota_account_topup(acc[1], 30000000,
+							     u.at));
+		}
 		/* Email is charged at once; SMS is held at submit and settled
 		 * by the delivery report (R10): 96 % delivered, 4 % failed. */
 		if (is_mail)
 			rc = quota_charge(acc[k], &u, &r);
 		else
 			rc = quota_reserve(acc[k], &u, 3600, &r, &hold);
-		if (rc == QUOTA_ECAP || rc == QUOTA_EEXHAUSTED) {
+		if (rc == QUOTA_ECAP || rc == QUOTA_EEXHAUSTED ||
+		    rc == QUOTA_ESUSPENDED) {
 			t->refused += u.units;
 			continue;
 		}
@@ -215,11 +259,28 @@ int main(void)
 		       "", "", tally[i][0].failed, buf2);
 		printf("%-11s %-6s %62s\n", "", "total", buf);
 	}
+	/* Close the day (R17): the last period of each account. */
+	for (i = 0; i < NACC; i++)
+		if (quota_settle(acc[i], DAY0 + 86400, on_bill,
+				 (void *)(intptr_t)i) < 0)
+			die(ctx, "quota_settle", -1);
+	printf("\nsettlement (pay-as-you-go and fees, rounded to the cent):\n");
+	for (i = 0; i < NACC; i++) {
+		quota_money m;
+
+		TRY(ctx, quota_account_money(acc[i], &m));
+		money(buf, sizeof buf, billed[i]);
+		money(buf2, sizeof buf2, m.balance_micros);
+		printf("  %-11s %3ld bills %14s   balance %12s%s\n", names[i],
+		       nbills[i], buf, buf2,
+		       m.suspended ? "   SUSPENDED" : "");
+	}
 	printf("\nevents: %ld low-quota alerts, %ld packages exhausted, "
-	       "%ld caps reached\n",
+	       "%ld caps reached, %ld suspensions, %ld resumptions\n",
 	       events[QUOTA_EVENT_LOW_QUOTA],
 	       events[QUOTA_EVENT_PACKAGE_EXHAUSTED],
-	       events[QUOTA_EVENT_CAP_REACHED]);
+	       events[QUOTA_EVENT_CAP_REACHED], events[QUOTA_EVENT_SUSPENDED],
+	       events[QUOTA_EVENT_RESUMED]);
 	printf("\npackages at end of day:\n");
 	for (i = 0; i < NACC; i++) {
 		uint32_t n = quota_account_package_count(acc[i]), j;
@@ -240,6 +301,11 @@ int main(void)
 			       buf2);
 		}
 	}
+	/* R22: the day's usage by source, as the CSV a billing system
+	 * imports (days in the account's UTC+8). */
+	printf("\nusage report, %s, by local day (CSV):\n", names[1]);
+	TRY(ctx, quota_report_csv_file(acc[1], QUOTA_PERIOD_DAY, DAY0 - 86400,
+				       DAY0 + 86400, stdout));
 	quota_ctx_free(ctx);
 	return 0;
 }
