@@ -405,7 +405,7 @@ struct quota_account {
 	int settle_period;     /* QUOTA_PERIOD_HOUR or QUOTA_PERIOD_DAY */
 	int64_t minor_unit;    /* micros, e.g. 10,000 for cents */
 	int rounding;          /* QUOTA_ROUND_* */
-	int64_t settled_upto;  /* first period not settled (INT64_MIN: none) */
+	int64_t settled_upto;  /* first local hour not settled (INT64_MIN: none) */
 	uint64_t bill_seq;
 	quota__vbill *vbills;
 	size_t nvbills, cap_vbills;
