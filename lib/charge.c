@@ -9,10 +9,10 @@
  *
  * The hot path: a charge in the newest day the category has seen reads
  * and writes its counters in two small records (quota__cur), finds its
- * package through the R3 head hint and allocates nothing
- * (quota__charge_fast, which quota_reserve uses too).
+ * package through the R3 head hint and allocates nothing (quota__fast in
+ * charge_fast.h, which quota_reserve expands too).
  */
-#include "ctx.h"
+#include "charge_fast.h"
 
 #include <string.h>
 
@@ -101,23 +101,45 @@ static int check_caps(const quota_account *a, const quota__plan *pl)
 }
 
 
-int quota__check_key(quota_ctx *ctx, const char *key)
+/* Does s[0, n) hold only ASCII bytes?  8 at a time: keys are mostly
+ * ASCII, and a keyed charge should not pay a byte loop for them. */
+static bool ascii(const char *s, size_t n)
 {
-	size_t n, bad;
+	const uint64_t high = UINT64_C(0x8080808080808080);
+	uint64_t w, acc = 0;
 
-	if (!key)
-		return QUOTA_OK;
-	n = strlen(key);
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, sizeof w);
+		acc |= w;
+	}
+	for (; n; n--)
+		acc |= (unsigned char)*s++;
+	return !(acc & high);
+}
+
+/* Validate a key (not NULL) and give its length. */
+static int check_key_len(quota_ctx *ctx, const char *key, size_t *len)
+{
+	size_t n = strlen(key), bad;
+
+	*len = n;
 	if (n == 0 || n > QUOTA_KEY_MAX)
 		return quota__err(ctx, QUOTA_EINVAL,
 				  "idempotency key must be 1 to %d bytes, not "
 				  "%zu",
 				  QUOTA_KEY_MAX, n);
-	if (!quota__utf8_valid(key, n, &bad))
+	if (!ascii(key, n) && !quota__utf8_valid(key, n, &bad))
 		return quota__err(ctx, QUOTA_EENCODING,
 				  "idempotency key: invalid UTF-8 at byte %zu",
 				  bad);
 	return QUOTA_OK;
+}
+
+int quota__check_key(quota_ctx *ctx, const char *key)
+{
+	size_t n;
+
+	return key ? check_key_len(ctx, key, &n) : QUOTA_OK;
 }
 
 static void payg_line(void *ud, uint32_t tier, int64_t units, int64_t price,
@@ -315,180 +337,6 @@ void quota__receipt_fill(quota_receipt *r, const quota__src *s, int32_t kind)
 	r->lines_total = total;
 }
 
-__attribute__((noinline)) intptr_t quota__charge_fast(quota_account *a,
-						     const quota_usage *u,
-						     quota_receipt *r,
-						     int mode,
-						     quota__src *out)
-{
-	const bool commit = mode != QUOTA__FAST_QUOTE;
-	const quota_ctx *ctx = a->ctx;
-	uint32_t cat = u->category, nl = 0, pos = NONE;
-	quota__cur *c, *g;
-	const quota_tariff *t;
-	quota__pindex *ix;
-	quota_package *pk = NULL;
-	int64_t units = u->units, at = u->at, day, f = 0, take = 0, need;
-	int64_t cost = 0, price = 0;
-	uint32_t tier = 0;
-
-	if (cat >= ctx->ncategories || units <= 0 || !quota__time_ok(at) ||
-	    u->key || ctx->hook || a->suspended)
-		return 0;
-	day = quota__day_of(at + a->utc_offset);
-	c = a->cur[cat];
-	g = a->cur[QUOTA__CAT_ALL];
-	if (!c || !g || c->day != day || g->day != day ||
-	    units > INT64_MAX - g->units_month)
-		return 0;
-	/* R9 caps: let the general path word the refusal. */
-	if (unlikely(a->cap_mask)) {
-		if ((a->cap_mask & QUOTA_MASK(cat)) &&
-		    ((a->caps[cat].day >= 0 &&
-		      units > a->caps[cat].day - c->units_day) ||
-		     (a->caps[cat].month >= 0 &&
-		      units > a->caps[cat].month - c->units_month)))
-			return 0;
-		if ((a->cap_all.day >= 0 &&
-		     units > a->cap_all.day - g->units_day) ||
-		    (a->cap_all.month >= 0 &&
-		     units > a->cap_all.month - g->units_month))
-			return 0;
-	}
-	t = a->tariff[cat];
-	f = quota__free_avail(t, units, &c->free);
-	need = units - f;
-	ix = a->pindex[cat];
-	if (need && ix) {
-		if (ix->hint_gen != ix->gen || at < ix->hint_lo ||
-		    at >= ix->hint_hi)
-			return 0;
-		pos = ix->hint_pos;
-		if (pos != NONE) {
-			pk = ix->pk[pos];
-			take = pk->remaining < need ? pk->remaining : need;
-			need -= take;
-		}
-	}
-	if (need) {
-		int64_t end, before = c->units_month + units - need;
-
-		if ((a->stop_mask & QUOTA_MASK(cat)) || (ix && ix->nstop) ||
-		    (pk && take == pk->remaining))
-			return 0; /* STOP rules, or more packages may follow */
-		if (t && t->ntiers) {
-			end = before + need; /* <= all-month + units: no overflow */
-			/* R14: volume prices all at the tier the total reaches;
-			 * graduated must stay in one tier to take this path. */
-			tier = quota__tier_of(t, t->mode == QUOTA_VOLUME
-							 ? end
-							 : before + 1);
-			if (t->mode == QUOTA_GRADUATED &&
-			    quota__tier_of(t, end) != tier)
-				return 0;
-			price = t->price[tier];
-			if (quota__mul_ovf(need, price, &cost))
-				return 0;
-		}
-	}
-	/* R17, R22: a charge books its sources in the ledger's cached hour. */
-	if (mode == QUOTA__FAST_CHARGE && !quota__ledger_hit(c, at, pk, take))
-		return 0;
-	if (r) {
-		if (f) {
-			quota_receipt_line *l = &r->lines[nl++];
-
-			l->source = QUOTA_SOURCE_FREE;
-			l->tier = 0;
-			l->package_id = NULL;
-			l->package = NULL;
-			l->units = f;
-			l->unit_price_micros = 0;
-			l->cost_micros = 0;
-		}
-		if (take) {
-			quota_receipt_line *l = &r->lines[nl++];
-
-			l->source = QUOTA_SOURCE_PACKAGE;
-			l->tier = 0;
-			l->package_id = pk->id;
-			l->package = pk;
-			l->units = take;
-			l->unit_price_micros = 0;
-			l->cost_micros = 0;
-		}
-		if (need) {
-			quota_receipt_line *l = &r->lines[nl++];
-
-			l->source = QUOTA_SOURCE_PAYG;
-			l->tier = tier;
-			l->package_id = NULL;
-			l->package = NULL;
-			l->units = need;
-			l->unit_price_micros = price;
-			l->cost_micros = cost;
-		}
-		r->units = units;
-		r->free_units = f;
-		r->package_units = take;
-		r->payg_units = need;
-		r->payg_cost_micros = cost;
-		r->category = cat;
-		r->at = at;
-		r->nlines = r->lines_total = nl;
-		r->kind = mode == QUOTA__FAST_HOLD ? QUOTA_RECEIPT_RESERVE
-						   : QUOTA_RECEIPT_CHARGE;
-		r->replayed = 0;
-		r->hold_id = 0;
-		r->fee_micros = 0;
-		r->forfeited_units = 0;
-	}
-	if (out) { /* a reservation keeps its sources (hold.c) */
-		out->units = units;
-		out->free = f;
-		out->pkg = take;
-		out->payg = need;
-		out->cost = cost;
-		out->at = at;
-		out->day = day;
-		out->month = c->month;
-		out->cat = cat;
-		out->ndraws = take ? 1 : 0;
-		out->draws[0].pk = pk;
-		out->draws[0].units = take;
-		out->npayg = need ? 1 : 0;
-		out->paygs[0].tier = tier;
-		out->paygs[0].units = need;
-		out->paygs[0].price = price;
-		out->paygs[0].cost = cost;
-	}
-	if (commit) {
-		if (at > a->clock)
-			a->clock = at;
-		c->units_day += units;
-		c->units_month += units;
-		g->units_day += units;
-		g->units_month += units;
-		if (f) {
-			c->free.day += f;
-			c->free.month += f;
-			c->free.life += f;
-		}
-		if (mode == QUOTA__FAST_CHARGE)
-			quota__ledger_add(c, f, take, need, cost);
-		if (take) {
-			pk->remaining -= take;
-			if (!pk->remaining) {
-				a->ctx->errmsg[0] = '\0';
-				return (intptr_t)pk;
-			}
-		}
-	}
-	a->ctx->errmsg[0] = '\0';
-	return 1;
-}
-
-
 /* Does a stored key record match this charge?  (R11) */
 static bool same_charge(const quota__keyrec *k, const quota_usage *u)
 {
@@ -496,70 +344,36 @@ static bool same_charge(const quota__keyrec *k, const quota_usage *u)
 	       k->p_units == u->units && k->p_at == u->at;
 }
 
-__attribute__((noinline, cold)) static int run(const quota_account *ca,
-					       const quota_usage *u,
-					       quota_receipt *r, bool commit)
+static int fail(quota_receipt *r, int rc)
 {
-	quota_account *a = (quota_account *)ca;
+	if (r)
+		memset(r, 0, sizeof *r);
+	return rc;
+}
+
+/* The general path: plan, prepare, apply; its key, if any, is new. */
+__attribute__((noinline, cold)) static int general(quota_account *a,
+						   const quota_usage *u,
+						   quota_receipt *r,
+						   bool commit)
+{
 	quota__keyrec *rec = NULL;
 	quota__plan pl;
 	int rc;
 
-	if (unlikely(!a)) {
-		if (r)
-			memset(r, 0, sizeof *r);
-		return QUOTA_EINVAL;
-	}
-	if (u && u->key) {
-		const quota__keyrec *k;
-
-		if ((rc = quota__check_key(a->ctx, u->key)))
-			goto fail;
-		k = quota__key_find(a, u->key);
-		if (k)
-			return quota__key_replay(a, k, same_charge(k, u), r);
-		/* A new key in the common case: the fast path charges straight
-		 * into a recycled small record. */
-		if (commit && !a->ctx->hook && !quota__key_reserve(a) &&
-		    (rec = quota__key_small(a, u->key))) {
-			quota_usage plain = *u;
-			intptr_t done;
-
-			plain.key = NULL;
-			done = quota__charge_fast(a, &plain, r,
-						  QUOTA__FAST_CHARGE,
-						  &rec->box.src);
-			if (done) {
-				if (done != 1)
-					quota__package_refresh(
-						a, (quota_package *)done);
-				rec->op = QUOTA__OP_CHARGE;
-				rec->kind = QUOTA_RECEIPT_CHARGE;
-				rec->p_cat = u->category;
-				rec->p_units = u->units;
-				rec->p_at = u->at;
-				rec->time = u->at;
-				quota__key_store(a, rec);
-				return QUOTA_OK;
-			}
-			quota__key_unused(a, rec);
-			rec = NULL;
-		}
-	}
 	if ((rc = quota__plan_usage(a, u, &pl)))
-		goto fail;
+		return fail(r, rc);
 	if (commit) {
 		if ((rc = quota__plan_prepare(a, &pl)) ||
-		    (rc = quota__ledger_prepare(a, &pl.s, false)))
-			goto fail;
+		    (rc = quota__ledger_prepare(a, &pl.s, 1, 0)))
+			return fail(r, rc);
 		if (u->key) {
 			if (quota__key_reserve(a) ||
-			    !(rec = quota__key_new(a, u->key, &pl.s))) {
-				rc = quota__err(a->ctx, QUOTA_ENOMEM,
-						"account '%s': out of memory",
-						a->id);
-				goto fail;
-			}
+			    !(rec = quota__key_new(a, u->key, &pl.s)))
+				return fail(r, quota__err(a->ctx, QUOTA_ENOMEM,
+							  "account '%s': out "
+							  "of memory",
+							  a->id));
 			rec->op = QUOTA__OP_CHARGE;
 			rec->kind = QUOTA_RECEIPT_CHARGE;
 			rec->p_cat = u->category;
@@ -577,10 +391,72 @@ __attribute__((noinline, cold)) static int run(const quota_account *ca,
 	if (commit)
 		quota__events_flush(a);
 	return QUOTA_OK;
-fail:
-	if (r)
-		memset(r, 0, sizeof *r);
-	return rc;
+}
+
+/* Everything but the fast path: a repeated key replays, else the general
+ * path. */
+__attribute__((noinline, cold)) static int run(const quota_account *ca,
+					       const quota_usage *u,
+					       quota_receipt *r, bool commit)
+{
+	quota_account *a = (quota_account *)ca;
+	int rc;
+
+	if (unlikely(!a))
+		return fail(r, QUOTA_EINVAL);
+	if (u && u->key) {
+		const quota__keyrec *k;
+
+		if ((rc = quota__check_key(a->ctx, u->key)))
+			return fail(r, rc);
+		if ((k = quota__key_find(a, u->key)))
+			return quota__key_replay(a, k, same_charge(k, u), r);
+	}
+	return general(a, u, r, commit);
+}
+
+/*
+ * A keyed charge (R11), apart from the keyless path and without the
+ * general path's stack frame: the key is hashed once, and a new one is
+ * charged by the fast path straight into a recycled small record.
+ */
+static __attribute__((noinline)) int charge_keyed(quota_account *a,
+						  const quota_usage *u,
+						  quota_receipt *r)
+{
+	const quota__keyrec *k;
+	quota__keyrec *rec;
+	quota__keyprobe kp;
+	int rc;
+
+	if ((rc = check_key_len(a->ctx, u->key, &kp.len)))
+		return fail(r, rc);
+	if ((k = quota__key_lookup(a, u->key, &kp)))
+		return quota__key_replay(a, k, same_charge(k, u), r);
+	if (!a->ctx->hook && !quota__key_reserve(a) &&
+	    (rec = quota__key_small(a, u->key, &kp))) {
+		quota_usage plain = *u;
+		intptr_t done;
+
+		plain.key = NULL;
+		done = quota__fast(a, &plain, r, QUOTA__FAST_CHARGE,
+				   &rec->box.src);
+		if (done) {
+			if (done != 1)
+				quota__package_refresh(a,
+						       (quota_package *)done);
+			rec->op = QUOTA__OP_CHARGE;
+			rec->kind = QUOTA_RECEIPT_CHARGE;
+			rec->p_cat = u->category;
+			rec->p_units = u->units;
+			rec->p_at = u->at;
+			rec->time = u->at;
+			quota__key_store_at(a, rec, &kp);
+			return QUOTA_OK;
+		}
+		quota__key_unused(a, rec);
+	}
+	return general(a, u, r, true);
 }
 
 int quota_charge(quota_account *a, const quota_usage *usage,
@@ -589,8 +465,10 @@ int quota_charge(quota_account *a, const quota_usage *usage,
 	intptr_t done;
 
 	if (likely(a && usage)) {
-		done = quota__charge_fast(a, usage, receipt,
-					  QUOTA__FAST_CHARGE, NULL);
+		if (usage->key)
+			return charge_keyed(a, usage, receipt);
+		done = quota__fast(a, usage, receipt, QUOTA__FAST_CHARGE,
+				   NULL);
 		if (likely(done == 1))
 			return QUOTA_OK;
 		if (done) {
@@ -605,8 +483,8 @@ int quota_quote(const quota_account *a, const quota_usage *usage,
 		quota_receipt *receipt)
 {
 	if (likely(a && usage) &&
-	    quota__charge_fast((quota_account *)a, usage, receipt,
-			       QUOTA__FAST_QUOTE, NULL))
+	    quota__fast((quota_account *)a, usage, receipt, QUOTA__FAST_QUOTE,
+			NULL))
 		return QUOTA_OK;
 	return run(a, usage, receipt, false);
 }

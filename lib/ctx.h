@@ -83,6 +83,7 @@ typedef struct quota__cur {
 	int64_t lh_lo;
 	const quota_package *lr_pk;        /* the package of lr_pkg, or NULL */
 	int64_t p_free, p_pkg, p_payg, p_cost;
+	int64_t p_room; /* p_cost may grow to this: the payg row's headroom */
 	uint32_t lr_free, lr_payg, lr_pkg; /* row indices */
 } quota__cur;
 
@@ -240,7 +241,6 @@ typedef struct quota__hold {
 	quota__box box; /* first: its sources */
 	uint64_t id;
 	int64_t deadline;
-	int64_t timeout;
 	int64_t held;   /* units reserved (src.units shrinks as they go back) */
 	uint32_t slot;  /* index in the account's open-hold array */
 } quota__hold;
@@ -251,11 +251,14 @@ enum { QUOTA__OP_CHARGE = 1, QUOTA__OP_RESERVE, QUOTA__OP_COMMIT,
 
 typedef struct quota__keyrec {
 	quota__box box;             /* first: the receipt's sources */
+	/* What forgetting the oldest key reads, side by side: the next
+	 * record's hash and time are copied here so that the oldest key's
+	 * successor can be prefetched without reading it (keys.c). */
 	struct quota__keyrec *next; /* store order (oldest first) */
-	uint64_t hash;
+	uint64_t hash, next_hash;
+	int64_t time, next_time; /* for the age bound */
 	int32_t op;
 	bool reversed;
-	int64_t time; /* for the age bound */
 	/* the parameters a repeat must match */
 	uint32_t p_cat;
 	int64_t p_units, p_at, p_timeout, p_used;
@@ -274,8 +277,11 @@ typedef struct quota__keyslot {
 
 typedef struct quota__keys {
 	quota__keyslot *tab; /* open addressing by hash */
+	uint8_t *ctrl;       /* per slot: 0 empty, else 0x80 | 7 hash bits */
 	uint32_t cap, n;
 	quota__keyrec *head, *tail;
+	uint64_t head_hash; /* head->hash and head->time, without reading */
+	int64_t head_time;  /* the head (see quota__keyrec) */
 	quota__box *free; /* recycled small records */
 	uint32_t max_keys;
 	int64_t max_age;
@@ -565,18 +571,7 @@ typedef struct quota__plan {
 	quota__freeuse fu;   /* free units used in the charge's periods */
 } quota__plan;
 
-/*
- * The common case of a charge in one pass (current day and ledger hour,
- * at most one package and one tier, no key, no hook, not suspended):
- * QUOTE changes nothing, CHARGE charges, HOLD takes the units without
- * booking them in the ledger (a reservation).  0 when it did not apply (the
- * caller takes the general path), 1 when it did, or the package it
- * emptied (the caller refreshes its index entries).  out, if not NULL,
- * receives the sources (one draw, one payg line: room given by caller).
- */
-enum { QUOTA__FAST_QUOTE = 0, QUOTA__FAST_CHARGE = 1, QUOTA__FAST_HOLD = 2 };
-intptr_t quota__charge_fast(quota_account *a, const quota_usage *u,
-			    quota_receipt *r, int mode, quota__src *out);
+/* The common case of a charge in one pass: quota__fast (charge_fast.h). */
 
 /* Validate usage (key excepted) and plan it: caps, free, packages, payg. */
 int quota__plan_usage(const quota_account *a, const quota_usage *u,
@@ -596,16 +591,33 @@ void quota__counter_uncharge(quota_account *a, unsigned cat, int64_t day,
 
 /* ------------------------------------------------------ keys (keys.c) */
 
+/* A key's length (set by the caller of quota__key_lookup), hash and, if
+ * it is new, the slot it goes in while the table keeps capacity cap (set
+ * by it), so that storing a record for the key does not probe again. */
+typedef struct quota__keyprobe {
+	uint64_t hash;
+	size_t len;
+	uint32_t slot, cap;
+} quota__keyprobe;
+
 quota__keyrec *quota__key_find(const quota_account *a, const char *key);
+quota__keyrec *quota__key_lookup(const quota_account *a, const char *key,
+				 quota__keyprobe *p);
 /* Store a record for key (after the operation applied); may fail with
  * ENOMEM only in quota__key_reserve, which callers run in their plan. */
 int quota__key_reserve(quota_account *a);
 void quota__key_store(quota_account *a, quota__keyrec *rec);
+/* The same, for the key of p, looked up just before (no table change
+ * since but a quota__key_reserve). */
+void quota__key_store_at(quota_account *a, quota__keyrec *rec,
+			 const quota__keyprobe *p);
 quota__keyrec *quota__key_new(quota_account *a, const char *key,
 			      const quota__src *src);
-/* A recycled small record for key (sources filled in by the caller), or
- * NULL; quota__key_unused gives back one that was not stored. */
-quota__keyrec *quota__key_small(quota_account *a, const char *key);
+/* A recycled small record for the key of p (sources filled in by the
+ * caller), or NULL; quota__key_unused gives back one that was not
+ * stored. */
+quota__keyrec *quota__key_small(quota_account *a, const char *key,
+				const quota__keyprobe *p);
 void quota__key_unused(quota_account *a, quota__keyrec *r);
 /* Answer a repeated key: replay (same) or QUOTA_EKEYCONFLICT. */
 int quota__key_replay(const quota_account *a, const quota__keyrec *k,
@@ -642,9 +654,12 @@ static inline int64_t quota__hour_of(const quota_account *a, int64_t at)
 	return (int64_t)((uint64_t)(at + a->utc_offset + bias) / 3600) -
 	       bias / 3600;
 }
-/* Rows and room for s's sources (and a fee row) so that the apply below
- * cannot fail; may allocate. */
-int quota__ledger_prepare(quota_account *a, const quota__src *s, bool fee);
+/* Rows and room for s's sources (and a fee row if fee > 0) so that the
+ * apply below cannot fail; may allocate.  sign: +1 s's cost will be
+ * added (checked for overflow), 0 it will not, -1 it will be taken back
+ * (a reversal: cannot overflow). */
+int quota__ledger_prepare(quota_account *a, const quota__src *s, int sign,
+			  int64_t fee);
 /* Add sign * s (a charge +1, a reversal -1) to the ledger, and a fee of
  * fee micros for fee_units released units. */
 void quota__ledger_apply(quota_account *a, const quota__src *s, int sign,
@@ -659,10 +674,14 @@ uint32_t quota__ledger_find(const quota__ledger *l, int64_t hour, uint32_t cat,
 /* Does the cached hour of c hold a fast charge at `at` drawing `take`
  * units of pk?  Then quota__ledger_add books it. */
 static inline bool quota__ledger_hit(const quota__cur *c, int64_t at,
-				     const quota_package *pk, int64_t take)
+				     const quota_package *pk, int64_t take,
+				     int64_t cost)
 {
+	/* p_cost <= p_room always, so the subtraction cannot overflow; a
+	 * cost that would overflow the hour's total takes the slow path,
+	 * which refuses it (QUOTA_EOVERFLOW). */
 	return (uint64_t)at - (uint64_t)c->lh_lo < 3600 &&
-	       (!take || pk == c->lr_pk);
+	       (!take || pk == c->lr_pk) && cost <= c->p_room - c->p_cost;
 }
 static inline void quota__ledger_add(quota__cur *c, int64_t f, int64_t take,
 				     int64_t payg, int64_t cost)

@@ -8,8 +8,13 @@
  * and no other charge can take them.  Resolving it gives back what was not
  * used: pay-as-you-go first, then packages in reverse draw order, then the
  * free allowance.
+ *
+ * The common pair allocates nothing: quota_reserve expands the charge fast
+ * path (charge_fast.h) straight into a recycled hold, and quota_commit of
+ * a whole hold of one draw and one payg line books it in the ledger's
+ * cached hour and writes its receipt without the general loops.
  */
-#include "ctx.h"
+#include "charge_fast.h"
 
 #include <string.h>
 
@@ -75,7 +80,7 @@ static int hold_reserve(quota_account *a)
 	return QUOTA_OK;
 }
 
-static void hold_insert(quota_account *a, quota__hold *h)
+static inline void hold_insert(quota_account *a, quota__hold *h)
 {
 	uint32_t i, cap = a->hold_tab_cap;
 
@@ -88,11 +93,12 @@ static void hold_insert(quota_account *a, quota__hold *h)
 	a->held[h->box.src.cat] += h->held;
 }
 
-static void hold_drop(quota_account *a, quota__hold *h);
+static inline void hold_drop(quota_account *a, quota__hold *h);
 
 /* Close a hold found at map slot i: out of the map (backward shift), the
  * array (swap), recycled or freed. */
-static void hold_remove_at(quota_account *a, quota__hold *h, uint32_t i)
+static inline void hold_remove_at(quota_account *a, quota__hold *h,
+				  uint32_t i)
 {
 	uint32_t cap = a->hold_tab_cap, mask = cap - 1, j;
 
@@ -125,9 +131,14 @@ static quota__hold *hold_block(quota_account *a, const quota__src *src)
 						     sizeof(quota__hold), src);
 }
 
-static void hold_drop(quota_account *a, quota__hold *h)
+static inline void hold_drop(quota_account *a, quota__hold *h)
 {
-	quota__box_drop(&a->ctx->mem, &a->hold_free, &h->box);
+	if (h->box.small) { /* quota__box_drop, without the call */
+		h->box.next_free = a->hold_free;
+		a->hold_free = &h->box;
+	} else {
+		quota__box_drop(&a->ctx->mem, &a->hold_free, &h->box);
+	}
 }
 
 void quota__holds_free(quota_account *a)
@@ -209,6 +220,40 @@ static int fail(quota_receipt *r, int rc)
 
 /* ------------------------------------------------------------ reserve */
 
+/* quota__receipt_fill for a source in a small box (at most one draw and
+ * one payg line), without the loops: the commit fast path's receipt.
+ * Every value is read from s when stored, which keeps few registers live. */
+static inline void small_receipt(quota_receipt *r, const quota__src *s,
+				 int32_t kind, uint64_t id)
+{
+	uint32_t nl = 0;
+
+	if (s->free)
+		quota__fast_line(&r->lines[nl++], QUOTA_SOURCE_FREE, 0, NULL,
+				 NULL, s->free, 0, 0);
+	if (s->pkg) /* one draw of s->pkg units */
+		quota__fast_line(&r->lines[nl++], QUOTA_SOURCE_PACKAGE, 0,
+				 s->draws[0].pk, s->draws[0].pk->id, s->pkg, 0,
+				 0);
+	if (s->payg) /* one payg line of s->payg units */
+		quota__fast_line(&r->lines[nl++], QUOTA_SOURCE_PAYG,
+				 s->paygs[0].tier, NULL, NULL, s->payg,
+				 s->paygs[0].price, s->cost);
+	r->units = s->units;
+	r->free_units = s->free;
+	r->package_units = s->pkg;
+	r->payg_units = s->payg;
+	r->payg_cost_micros = s->cost;
+	r->category = s->cat;
+	r->at = s->at;
+	r->nlines = r->lines_total = nl;
+	r->kind = kind;
+	r->replayed = 0;
+	r->hold_id = id;
+	r->fee_micros = 0;
+	r->forfeited_units = 0;
+}
+
 __attribute__((noinline, cold)) static int
 reserve_slow(quota_account *a, const quota_usage *u, int64_t timeout_s,
 	     quota_receipt *r, uint64_t *hold_id)
@@ -273,7 +318,6 @@ reserve_slow(quota_account *a, const quota_usage *u, int64_t timeout_s,
 	quota__plan_apply(a, &pl);
 	h->id = ++a->last_hold_id;
 	h->deadline = deadline;
-	h->timeout = timeout_s;
 	hold_insert(a, h);
 	if (rec) {
 		rec->op = QUOTA__OP_RESERVE;
@@ -308,15 +352,16 @@ int quota_reserve(quota_account *a, const quota_usage *u, int64_t timeout_s,
 {
 	int64_t deadline;
 
-	if (a && u && hold_id && timeout_s > 0 && !u->key && !a->ctx->hook &&
-	    a->hold_free && a->nholds < a->cap_holds &&
+	/* Room for the hold and a recycled block; the charge fast path checks
+	 * the key, the hook and the time. */
+	if (a && u && hold_id && timeout_s > 0 && a->hold_free &&
+	    a->nholds < a->cap_holds &&
 	    (a->nholds + 1) * 2 <= a->hold_tab_cap &&
-	    quota__time_ok(u->at) &&
 	    !quota__add_ovf(u->at, timeout_s, &deadline) &&
 	    quota__time_ok(deadline)) {
 		quota__hold *f = (quota__hold *)(void *)a->hold_free;
-		intptr_t done = quota__charge_fast(a, u, r, QUOTA__FAST_HOLD,
-						   &f->box.src);
+		intptr_t done = quota__fast(a, u, r, QUOTA__FAST_HOLD,
+					    &f->box.src);
 
 		if (done) {
 			a->hold_free = f->box.next_free;
@@ -325,7 +370,6 @@ int quota_reserve(quota_account *a, const quota_usage *u, int64_t timeout_s,
 						       (quota_package *)done);
 			f->id = ++a->last_hold_id;
 			f->deadline = deadline;
-			f->timeout = timeout_s;
 			hold_insert(a, f);
 			if (r)
 				r->hold_id = f->id;
@@ -393,7 +437,8 @@ __attribute__((noinline, cold)) static int resolve(quota_account *a,
 		goto nomem;
 	/* R17: a commit books what it charges, a release its fee. */
 	if ((!release || fee) &&
-	    (rc = quota__ledger_prepare(a, &h->box.src, fee != 0)))
+	    (rc = quota__ledger_prepare(a, &h->box.src, release ? 0 : 1,
+					fee)))
 		return fail(r, rc);
 	if (key && (quota__key_reserve(a) ||
 		    !(rec = quota__key_new(a, key, &h->box.src))))
@@ -441,31 +486,36 @@ nomem:
 				  "account '%s': out of memory", a->id));
 }
 
-/* The common case apart: a full commit, no key, no hook. */
+/*
+ * The common case apart: a full commit, no key, no hook, of a hold in a
+ * small box (at most one draw and one payg line: see source.c) whose
+ * charge falls in its category's cached ledger hour.
+ */
 int quota_commit(quota_account *a, uint64_t hold_id, int64_t units_used,
 		 const char *key, quota_receipt *receipt)
 {
-	if (a && !key && !a->ctx->hook) {
-		uint32_t slot = hold_slot(a, hold_id);
-		quota__hold *h;
-		const quota__src *s;
-		quota__cur *c;
+	const quota__src *s;
+	quota__hold *h;
+	quota__cur *c;
+	uint32_t slot;
 
-		if (slot != UINT32_MAX &&
-		    units_used == (s = &(h = a->hold_tab[slot])->box.src)->units &&
-		    s->ndraws <= 1 && (c = a->cur[s->cat]) &&
-		    quota__ledger_hit(c, s->at, s->ndraws ? s->draws[0].pk : NULL,
-				      s->pkg)) {
-			quota__ledger_add(c, s->free, s->pkg, s->payg, s->cost);
-			quota__receipt_fill(receipt, &h->box.src,
-					    QUOTA_RECEIPT_COMMIT);
-			if (receipt)
-				receipt->hold_id = hold_id;
-			hold_remove_at(a, h, slot);
-			a->ctx->errmsg[0] = '\0';
-			return QUOTA_OK;
-		}
-	}
+	if (!a || key || a->ctx->hook ||
+	    (slot = hold_slot(a, hold_id)) == UINT32_MAX)
+		goto slow;
+	h = a->hold_tab[slot];
+	s = &h->box.src;
+	if (units_used != s->units || !h->box.small ||
+	    !(c = a->cur[s->cat]) ||
+	    !quota__ledger_hit(c, s->at, s->pkg ? s->draws[0].pk : NULL,
+			       s->pkg, s->cost))
+		goto slow;
+	if (receipt)
+		small_receipt(receipt, s, QUOTA_RECEIPT_COMMIT, hold_id);
+	quota__ledger_add(c, s->free, s->pkg, s->payg, s->cost);
+	hold_remove_at(a, h, slot);
+	a->ctx->errmsg[0] = '\0';
+	return QUOTA_OK;
+slow:
 	return resolve(a, hold_id, units_used, key, receipt, false);
 }
 
@@ -612,7 +662,7 @@ int quota_reverse(quota_account *a, const char *key, int64_t at,
 		return fail(r, quota__err(a->ctx, QUOTA_ENOMEM,
 					  "account '%s': out of memory",
 					  a->id));
-	if ((rc = quota__ledger_prepare(a, &k->box.src, false)))
+	if ((rc = quota__ledger_prepare(a, &k->box.src, -1, 0)))
 		return fail(r, rc);
 
 	/* Apply: R12, expired quota is never restored. */

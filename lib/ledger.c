@@ -113,7 +113,8 @@ static uint32_t row_get(quota__ledger *l, int64_t hour, uint32_t cat,
 	return i;
 }
 
-int quota__ledger_prepare(quota_account *a, const quota__src *s, bool fee)
+int quota__ledger_prepare(quota_account *a, const quota__src *s, int sign,
+			  int64_t fee)
 {
 	quota__ledger *l = &a->ledger;
 	int64_t hour = quota__hour_of(a, s->at);
@@ -136,6 +137,24 @@ int quota__ledger_prepare(quota_account *a, const quota__src *s, bool fee)
 	l->prep_payg = row_get(l, hour, s->cat, QUOTA__LSRC_PAYG, NULL);
 	l->prep_fee = fee ? row_get(l, hour, s->cat, QUOTA__LSRC_FEE, NULL)
 			  : NONE;
+	/* Money is overflow-checked: the hour's pay-as-you-go total (with
+	 * what fast charges added since the last fold) must still fit.
+	 * The empty rows made above are invisible, so nothing changed. */
+	{
+		const quota__cur *c = a->cur[s->cat];
+		int64_t tot = l->rows[l->prep_payg].cost, x;
+
+		if (c && c->lh_lo != INT64_MIN && c->lr_payg == l->prep_payg)
+			tot += c->p_cost; /* <= the row's headroom */
+		if ((sign > 0 && quota__add_ovf(tot, s->cost, &x)) ||
+		    (fee && quota__add_ovf(l->rows[l->prep_fee].cost, fee,
+					   &x)))
+			return quota__err(a->ctx, QUOTA_EOVERFLOW,
+					  "account '%s': the hour's "
+					  "pay-as-you-go or fee total would "
+					  "overflow",
+					  a->id);
+	}
 	for (i = 0; i < s->ndraws; i++)
 		l->prep_pkg[i] = row_get(l, hour, s->cat,
 					 QUOTA__LSRC_PKG + s->draws[i].pk->seq,
@@ -155,6 +174,15 @@ static quota__lrow *touch(quota__ledger *l, uint32_t i)
 	return r;
 }
 
+/* How far fast charges may take p_cost before the cached pay-as-you-go
+ * row's total could overflow (costs are >= 0; checked in prepare). */
+static void set_room(const quota__ledger *l, quota__cur *c)
+{
+	int64_t cost = l->rows[c->lr_payg].cost;
+
+	c->p_room = INT64_MAX - (cost > 0 ? cost : 0);
+}
+
 /* Move what fast charges added to c's cached rows into them. */
 static void fold(quota__ledger *l, quota__cur *c)
 {
@@ -168,6 +196,7 @@ static void fold(quota__ledger *l, quota__cur *c)
 	if (c->lr_pk)
 		r[c->lr_pkg].units += c->p_pkg;
 	c->p_free = c->p_pkg = c->p_payg = c->p_cost = 0;
+	set_room(l, c);
 }
 
 void quota__ledger_fold(const quota_account *ca)
@@ -219,6 +248,7 @@ void quota__ledger_apply(quota_account *a, const quota__src *s, int sign,
 		c->lr_pkg = kr;
 		c->lr_pk = kpk;
 	}
+	set_room(l, c);
 }
 
 void quota__ledger_uncache(quota_account *a)

@@ -424,6 +424,42 @@ START_TEST(test_r16_usms_price_by_quantity_and_voucher)
 }
 END_TEST
 
+/* Money is overflow-checked (R8): an hour whose pay-as-you-go total would
+ * not fit in int64_t refuses the charge that would overflow it, whole,
+ * on the fast path as on the general one; the next hour takes it. */
+START_TEST(test_r8_ledger_hour_total_overflow_refused)
+{
+	quota_ctx *ctx;
+	quota_tariff *t;
+	quota_account *a;
+	quota_receipt r;
+	tu_snap before, after;
+	uint32_t c;
+	int64_t t0 = tu_utc(2024, 7, 1, 10, 0, 0);
+	int k;
+
+	ck_assert_int_eq(quota_ctx_new(&ctx), QUOTA_OK);
+	ck_assert_int_eq(quota_category_add(ctx, "x", &c), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_new(ctx, "dear", &t), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_add_tier(t, QUOTA_UNLIMITED,
+					       INT64_MAX / 3),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_new(ctx, "a", &a), QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_tariff(a, c, t), QUOTA_OK);
+	for (k = 0; k < 3; k++)
+		ck_assert_int_eq(charge(a, c, 1, t0 + k, &r), QUOTA_OK);
+	tu_snap_take1(&before, a, t0);
+	ck_assert_int_eq(charge(a, c, 1, t0 + 5, &r), QUOTA_EOVERFLOW);
+	ck_assert(tu_receipt_is_zero(&r));
+	ck_assert_str_ne(quota_errmsg(ctx), "");
+	tu_snap_take1(&after, a, t0);
+	TU_ASSERT_SNAP_EQ(&before, &after);
+	/* The next hour is a new total. */
+	ck_assert_int_eq(charge(a, c, 1, t0 + TU_HOUR, &r), QUOTA_OK);
+	quota_ctx_free(ctx);
+}
+END_TEST
+
 /* ------------------------------------------------------------ property */
 
 /*
@@ -737,6 +773,7 @@ static Suite *billing_suite(void)
 	tcase_add_test(tc, test_r17_r18_ses_email_daily_settlement_suspend_resume);
 	tcase_add_test(tc, test_r17_sms_settled_hourly_in_local_time);
 	tcase_add_test(tc, test_r16_usms_price_by_quantity_and_voucher);
+	tcase_add_test(tc, test_r8_ledger_hour_total_overflow_refused);
 	tcase_add_test(tc, test_property_bills_equal_receipts_money_conserved);
 	suite_add_tcase(s, tc);
 	return s;

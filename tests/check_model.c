@@ -119,7 +119,18 @@ typedef struct mrec {
 	int64_t day, month, units, free;
 } mrec;
 
+/* Money booked per (category, local hour): pay-as-you-go cost of charges
+ * and commits less reversals (fee = 0), and release fees (fee = 1).  The
+ * library refuses what would overflow an hour's total (R8, ledger.c). */
+typedef struct mcost {
+	uint32_t cat;
+	int fee;
+	int64_t hour, cost;
+} mcost;
+
 typedef struct macct {
+	mcost *cost;
+	size_t ncost, capcost;
 	quota_account *a;
 	char id[16];
 	int32_t off;
@@ -426,6 +437,44 @@ static void m_plan(const model *M, const macct *m, uint32_t cat,
 			return;
 		}
 	}
+}
+
+static int64_t m_hour(const macct *m, int64_t at)
+{
+	int64_t x = at + m->off;
+
+	return x >= 0 ? x / 3600 : -((-x + 3599) / 3600);
+}
+
+/* The hour's booked total, or its slot. */
+static mcost *m_cost_slot(macct *m, uint32_t cat, int64_t at, int fee)
+{
+	int64_t h = m_hour(m, at);
+	size_t i;
+
+	for (i = 0; i < m->ncost; i++)
+		if (m->cost[i].cat == cat && m->cost[i].hour == h &&
+		    m->cost[i].fee == fee)
+			return &m->cost[i];
+	if (m->ncost == m->capcost) {
+		m->capcost = m->capcost ? 2 * m->capcost : 64;
+		m->cost = realloc(m->cost, m->capcost * sizeof *m->cost);
+		ck_assert_ptr_nonnull(m->cost);
+	}
+	m->cost[m->ncost].cat = cat;
+	m->cost[m->ncost].fee = fee;
+	m->cost[m->ncost].hour = h;
+	m->cost[m->ncost].cost = 0;
+	return &m->cost[m->ncost++];
+}
+
+/* Would booking `add` overflow the hour's total? */
+static int m_cost_ovf(macct *m, uint32_t cat, int64_t at, int fee,
+		      int64_t add)
+{
+	int64_t x;
+
+	return add_ovf(m_cost_slot(m, cat, at, fee)->cost, add, &x);
 }
 
 static void m_record(macct *m, uint32_t cat, int64_t at, int64_t units,
@@ -985,6 +1034,7 @@ static void teardown(model *M)
 		macct *m = &M->acc[i];
 
 		free(m->rec);
+		free(m->cost);
 		for (k = 0; k < m->nholds; k++)
 			free(m->holds[k]);
 		free(m->holds);
@@ -1210,6 +1260,9 @@ static void op_charge(model *M, gen *g, macct *m, int quote, int bad)
 		}
 	} else {
 		wrc = pl.rc;
+		if (wrc == QUOTA_OK && !quote &&
+		    m_cost_ovf(m, cat, at, 0, pl.cost))
+			wrc = QUOTA_EOVERFLOW;
 		if (wrc == QUOTA_OK)
 			m_rcpt_plan(&pl, QUOTA_RECEIPT_CHARGE, cat, units, at, 0,
 				    &want);
@@ -1243,6 +1296,7 @@ static void op_charge(model *M, gen *g, macct *m, int quote, int bad)
 		if (!null_receipt)
 			check_mrcpt(m, &want, 0, &r);
 		if (!quote) {
+			m_cost_slot(m, cat, at, 0)->cost += pl.cost;
 			m_apply(m, cat, units, at, &pl, 0);
 			m_clock(m, at);
 			if (key) {
@@ -1505,8 +1559,12 @@ static void op_resolve(model *M, gen *g, macct *m, int release)
 		want = h->r;
 		want.kind = QUOTA_RECEIPT_RELEASE;
 		want.fee = 0;
-		if (t && mul_ovf(t->fee, h->r.units, &want.fee))
+		if ((t && mul_ovf(t->fee, h->r.units, &want.fee)) ||
+		    m_cost_ovf(m, h->r.cat, h->r.at, 1, want.fee))
 			wrc = QUOTA_EOVERFLOW;
+	} else if (m_cost_ovf(m, h->r.cat, h->r.at, 0, h->r.cost)) {
+		/* A commit is checked against the hold's whole cost. */
+		wrc = QUOTA_EOVERFLOW;
 	}
 	memset(&r, 0x77, sizeof r);
 	rc = release ? quota_release(m->a, hid, key, &r)
@@ -1523,6 +1581,10 @@ static void op_resolve(model *M, gen *g, macct *m, int release)
 		int64_t fee = want.fee;
 
 		m_resolve(m, h, release ? 0 : used, &stay);
+		if (release)
+			m_cost_slot(m, h->r.cat, h->r.at, 1)->cost += fee;
+		else
+			m_cost_slot(m, h->r.cat, h->r.at, 0)->cost += stay.cost;
 		if (release) {
 			g_stat.release++;
 			g_stat.fee += fee > 0;
@@ -1624,6 +1686,7 @@ static void op_reverse(model *M, gen *g, macct *m)
 			}
 		}
 		m_record(m, want.cat, want.at, -want.units, -want.f);
+		m_cost_slot(m, want.cat, want.at, 0)->cost -= want.cost;
 		k->reversed = 1;
 		g_stat.reverse++;
 		g_stat.forfeited += want.forfeited > 0;

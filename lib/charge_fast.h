@@ -1,0 +1,199 @@
+/*
+ * charge_fast.h - the charge fast path, expanded in place where it runs:
+ * quota_charge, quota_quote and keyed charges (charge.c) and quota_reserve
+ * (hold.c), each with its mode as a constant.  A call, its second
+ * prologue and the tests of the other modes cost a tenth of a charge, so
+ * the body is here rather than behind a function.
+ */
+#ifndef QUOTA_CHARGE_FAST_H
+#define QUOTA_CHARGE_FAST_H
+
+#include "ctx.h"
+
+enum { QUOTA__FAST_QUOTE = 0, QUOTA__FAST_CHARGE = 1, QUOTA__FAST_HOLD = 2 };
+
+/* R9 caps on the fast path: would this charge pass one?  Then the general
+ * path words the refusal. */
+static inline __attribute__((always_inline)) bool
+quota__fast_capped(const quota_account *a, const quota__cur *c,
+		   const quota__cur *g, uint32_t cat, int64_t units)
+{
+	const quota__cap *k = &a->caps[cat], *all = &a->cap_all;
+
+	if ((a->cap_mask & QUOTA_MASK(cat)) &&
+	    ((k->day >= 0 && units > k->day - c->units_day) ||
+	     (k->month >= 0 && units > k->month - c->units_month)))
+		return true;
+	return (all->day >= 0 && units > all->day - g->units_day) ||
+	       (all->month >= 0 && units > all->month - g->units_month);
+}
+
+/* One receipt line of the fast path. */
+static inline void quota__fast_line(quota_receipt_line *l, int32_t source,
+				    uint32_t tier, const quota_package *pk,
+				    const char *pk_id, int64_t units,
+				    int64_t price, int64_t cost)
+{
+	l->source = source;
+	l->tier = tier;
+	l->package_id = pk_id;
+	l->package = pk;
+	l->units = units;
+	l->unit_price_micros = price;
+	l->cost_micros = cost;
+}
+
+/*
+ * The common case of a charge in one pass (current day and ledger hour,
+ * at most one package and one tier, no key, no hook, not suspended):
+ * QUOTE changes nothing, CHARGE charges, HOLD takes the units without
+ * booking them in the ledger (a reservation).  0 when it did not apply (the
+ * caller takes the general path), 1 when it did, or the package it
+ * emptied (the caller refreshes its index entries).  r, if not NULL,
+ * receives the receipt; out, if not NULL, the sources (one draw, one payg
+ * line: room given by the caller).
+ *
+ * Every caller passes mode, r or out as constants where it can, so each
+ * gets its own straight-line copy with the other modes' tests gone.
+ *
+ * A charge (mode CHARGE) must fall in its category's cached ledger hour
+ * and, if it draws a package, the cached package (quota__ledger_hit), so
+ * that booking it is four additions to the category's record.
+ */
+static inline __attribute__((always_inline)) intptr_t
+quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
+	    const int mode, quota__src *out)
+{
+	quota_ctx *ctx = a->ctx;
+	const uint32_t cat = u->category;
+	const int64_t units = u->units, at = u->at;
+	int64_t day, f, take = 0, need, cost = 0, price = 0;
+	uint32_t tier = 0;
+	quota__cur *c, *g;
+	const quota_tariff *t;
+	const quota__pindex *ix;
+	quota_package *pk = NULL;
+
+	/* Categories are never removed, so one charged before (c != NULL
+	 * below) is valid; the general path words every refusal. */
+	if (cat >= QUOTA_MAX_CATEGORIES || units <= 0 || !quota__time_ok(at) ||
+	    u->key || ctx->hook || a->suspended)
+		return 0;
+	day = quota__day_of(at + a->utc_offset);
+	c = a->cur[cat];
+	g = a->cur[QUOTA__CAT_ALL];
+	if (!c || !g || c->day != day || g->day != day ||
+	    units > INT64_MAX - g->units_month)
+		return 0;
+	if (__builtin_expect(a->cap_mask != 0, 0) &&
+	    quota__fast_capped(a, c, g, cat, units))
+		return 0;
+	t = a->tariff[cat];
+	f = quota__free_avail(t, units, &c->free);
+	need = units - f;
+	ix = a->pindex[cat];
+	if (need && ix) {
+		if (ix->hint_gen != ix->gen || at < ix->hint_lo ||
+		    at >= ix->hint_hi)
+			return 0;
+		if (ix->hint_pos != UINT32_MAX) {
+			pk = ix->pk[ix->hint_pos];
+			take = pk->remaining < need ? pk->remaining : need;
+			need -= take;
+		}
+	}
+	if (need) {
+		int64_t end, before = c->units_month + units - need;
+
+		if ((a->stop_mask & QUOTA_MASK(cat)) || (ix && ix->nstop) ||
+		    (pk && take == pk->remaining))
+			return 0; /* STOP rules, or more packages may follow */
+		if (t && t->ntiers) {
+			/* <= all-month + units: no overflow */
+			end = before + need;
+			/* R14: volume prices all at the tier the total reaches;
+			 * graduated must stay in one tier to take this path. */
+			tier = quota__tier_of(t, t->mode == QUOTA_VOLUME
+							 ? end
+							 : before + 1);
+			if (t->mode == QUOTA_GRADUATED &&
+			    quota__tier_of(t, end) != tier)
+				return 0;
+			price = t->price[tier];
+			if (quota__mul_ovf(need, price, &cost))
+				return 0;
+		}
+	}
+	/* R17, R22: a charge books its sources in the ledger's cached hour. */
+	if (mode == QUOTA__FAST_CHARGE && !quota__ledger_hit(c, at, pk, take, cost))
+		return 0;
+
+	if (r) {
+		uint32_t nl = 0;
+
+		if (f)
+			quota__fast_line(&r->lines[nl++], QUOTA_SOURCE_FREE, 0,
+					 NULL, NULL, f, 0, 0);
+		if (take)
+			quota__fast_line(&r->lines[nl++], QUOTA_SOURCE_PACKAGE,
+					 0, pk, pk->id, take, 0, 0);
+		if (need)
+			quota__fast_line(&r->lines[nl++], QUOTA_SOURCE_PAYG,
+					 tier, NULL, NULL, need, price, cost);
+		r->units = units;
+		r->free_units = f;
+		r->package_units = take;
+		r->payg_units = need;
+		r->payg_cost_micros = cost;
+		r->category = cat;
+		r->at = at;
+		r->nlines = r->lines_total = nl;
+		r->kind = mode == QUOTA__FAST_HOLD ? QUOTA_RECEIPT_RESERVE
+						   : QUOTA_RECEIPT_CHARGE;
+		r->replayed = 0;
+		if (mode != QUOTA__FAST_HOLD) /* a reservation sets its id */
+			r->hold_id = 0;
+		r->fee_micros = 0;
+		r->forfeited_units = 0;
+	}
+	if (out) { /* a reservation or key record keeps its sources */
+		out->units = units;
+		out->free = f;
+		out->pkg = take;
+		out->payg = need;
+		out->cost = cost;
+		out->at = at;
+		out->day = c->day; /* == day */
+		out->month = c->month;
+		out->cat = cat;
+		out->ndraws = take ? 1 : 0;
+		out->draws[0].pk = pk;
+		out->draws[0].units = take;
+		out->npayg = need ? 1 : 0;
+		out->paygs[0].tier = tier;
+		out->paygs[0].units = need;
+		out->paygs[0].price = price;
+		out->paygs[0].cost = cost;
+	}
+	ctx->errmsg[0] = '\0';
+	if (mode == QUOTA__FAST_QUOTE)
+		return 1;
+	if (at > a->clock)
+		a->clock = at;
+	c->units_day += units;
+	c->units_month += units;
+	g->units_day += units;
+	g->units_month += units;
+	if (f) {
+		c->free.day += f;
+		c->free.month += f;
+		c->free.life += f;
+	}
+	if (mode == QUOTA__FAST_CHARGE)
+		quota__ledger_add(c, f, take, need, cost);
+	if (take && !(pk->remaining -= take))
+		return (intptr_t)pk;
+	return 1;
+}
+
+#endif /* QUOTA_CHARGE_FAST_H */
