@@ -814,7 +814,8 @@ START_TEST(test_fault_free_run_no_leak)
 				 count[-QUOTA_EFUNDS],
 			 ref_nsteps);
 	ck_assert_int_gt(ref_bills, 0);
-	ck_assert_int_gt(count[-QUOTA_ESUSPENDED], 0);
+	if (!tu_quick()) /* the 8-day quick run ends before any suspension */
+		ck_assert_int_gt(count[-QUOTA_ESUSPENDED], 0);
 	ck_assert_int_gt(count[0], ref_nsteps * 3 / 4);
 	ck_assert_int_gt(ref_events, 0);
 	ck_assert_int_eq(R.enomem, 0);
