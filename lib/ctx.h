@@ -337,12 +337,6 @@ typedef struct quota__vbill {
 	int64_t billed; /* exact amount billed for the month so far */
 } quota__vbill;
 
-/* An unpaid bill (R18): paid in order by top-ups. */
-typedef struct quota__owed {
-	uint64_t seq;
-	int64_t total;
-} quota__owed;
-
 /* A catalog entry (R16). */
 struct quota_offer {
 	quota_ctx *ctx;
@@ -406,8 +400,7 @@ struct quota_account {
 	bool suspended;
 	int64_t balance, credit_limit, outstanding;
 	int64_t topped_up, purchased, billed;
-	quota__owed *owed; /* unpaid bills, oldest first */
-	size_t nowed, cap_owed;
+	size_t nowed;          /* unpaid bills; outstanding is their sum */
 	int settle_period;     /* QUOTA_PERIOD_HOUR or QUOTA_PERIOD_DAY */
 	int64_t minor_unit;    /* micros, e.g. 10,000 for cents */
 	int rounding;          /* QUOTA_ROUND_* */
@@ -628,8 +621,10 @@ void quota__keys_free(quota_account *a);
 
 /* Is event tracking on for this account (a hook is set)?  Sets it up. */
 bool quota__track(quota_account *a);
-/* Room for the events one call can raise; run in plans. */
+/* Room for the events one call can raise; run in plans.  _room: and
+ * `extra` more (settlement: one SUSPENDED or RESUMED per bill). */
 int quota__events_reserve(quota_account *a);
+int quota__events_room(quota_account *a, size_t extra);
 /* Move the clock to t (if later): expiry and warning events. */
 void quota__clock(quota_account *a, int64_t t);
 /* Package p's remaining changed by delta (negative: drawn). */
@@ -698,10 +693,9 @@ void quota__ledger_fold(const quota_account *a);
 /* ------------------------------------------------- money (money.c) */
 
 /* Pay or leave outstanding a bill of total micros (settle.c); returns
- * QUOTA_BILL_PAID or QUOTA_BILL_OUTSTANDING and queues SUSPENDED. */
-int quota__money_bill(quota_account *a, uint64_t seq, int64_t total);
-/* Room for one more unpaid bill, so quota__money_bill cannot fail. */
-int quota__money_reserve(quota_account *a);
+ * QUOTA_BILL_PAID or QUOTA_BILL_OUTSTANDING and queues SUSPENDED or
+ * RESUMED (room: quota__events_room).  Cannot fail. */
+int quota__money_bill(quota_account *a, int64_t total);
 /* Can bills summing to pos (positive totals) and neg (negative ones) be
  * paid or owed without overflowing any money counter? */
 bool quota__money_fits(const quota_account *a, int64_t pos, int64_t neg);

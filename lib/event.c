@@ -150,7 +150,7 @@ static int setup(quota_account *a)
 	return QUOTA_OK;
 }
 
-int quota__events_reserve(quota_account *a)
+int quota__events_room(quota_account *a, size_t extra)
 {
 	quota_ctx *ctx = a->ctx;
 
@@ -160,8 +160,13 @@ int quota__events_reserve(quota_account *a)
 		return QUOTA_ENOMEM;
 	/* expired + expiring + exhausted per package, 4 caps, the alerts */
 	return quota__grow(&ctx->mem, (void **)&ctx->evbuf, &ctx->cap_ev,
-			   ctx->nev + 3 * (size_t)a->npackages + a->nalerts + 8,
+			   ctx->nev + 3 * (size_t)a->npackages + a->nalerts + 8 + extra,
 			   sizeof *ctx->evbuf);
+}
+
+int quota__events_reserve(quota_account *a)
+{
+	return quota__events_room(a, 0);
 }
 
 void quota__clock(quota_account *a, int64_t t)

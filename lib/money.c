@@ -40,15 +40,7 @@ static void try_resume(quota_account *a)
 	quota__event_queue(a, QUOTA_EVENT_RESUMED, QUOTA_ALL, NULL, 0, 0, 0);
 }
 
-int quota__money_reserve(quota_account *a)
-{
-	return quota__grow(&a->ctx->mem, (void **)&a->owed, &a->cap_owed,
-			   a->nowed + 1, sizeof *a->owed)
-		       ? QUOTA_ENOMEM
-		       : QUOTA_OK;
-}
-
-int quota__money_bill(quota_account *a, uint64_t seq, int64_t total)
+int quota__money_bill(quota_account *a, int64_t total)
 {
 	/* The caller checked that balance, billed and outstanding cannot
 	 * overflow (quota__money_fits). */
@@ -58,8 +50,6 @@ int quota__money_bill(quota_account *a, uint64_t seq, int64_t total)
 		try_resume(a);
 		return QUOTA_BILL_PAID;
 	}
-	a->owed[a->nowed].seq = seq;
-	a->owed[a->nowed].total = total;
 	a->nowed++;
 	a->outstanding += total;
 	if (!a->suspended) {
@@ -87,11 +77,9 @@ bool quota__money_fits(const quota_account *a, int64_t pos, int64_t neg)
 
 void quota__money_free(quota_account *a)
 {
-	quota__free(&a->ctx->mem, a->owed);
 	quota__free(&a->ctx->mem, a->vbills);
-	a->owed = NULL;
 	a->vbills = NULL;
-	a->nowed = a->cap_owed = a->nvbills = a->cap_vbills = 0;
+	a->nowed = a->nvbills = a->cap_vbills = 0;
 }
 
 int quota_account_topup(quota_account *a, int64_t micros, int64_t at)

@@ -399,16 +399,10 @@ static int make_room(plan *pl)
 
 	if (!quota__money_fits(a, pl->pos, pl->neg))
 		return QUOTA_EOVERFLOW;
-	/* Each bill may be owed, and may suspend or resume the account. */
-	if (quota__grow(&ctx->mem, (void **)&a->owed, &a->cap_owed,
-			a->nowed + pl->nbills, sizeof *a->owed) ||
-	    quota__grow(&ctx->mem, (void **)&a->vbills, &a->cap_vbills,
+	/* Each bill may suspend or resume the account: an event each. */
+	if (quota__grow(&ctx->mem, (void **)&a->vbills, &a->cap_vbills,
 			pl->nvw, sizeof *a->vbills) ||
-	    quota__events_reserve(a) ||
-	    (ctx->hook &&
-	     quota__grow(&ctx->mem, (void **)&ctx->evbuf, &ctx->cap_ev,
-			 ctx->nev + a->nalerts + 8 + pl->nbills,
-			 sizeof *ctx->evbuf)))
+	    quota__events_room(a, pl->nbills))
 		return QUOTA_ENOMEM;
 	return QUOTA_OK;
 }
@@ -439,7 +433,7 @@ static void apply(plan *pl)
 		quota_bill *b = &pl->bills[i];
 
 		b->seq = ++a->bill_seq;
-		b->status = quota__money_bill(a, b->seq, b->total_micros);
+		b->status = quota__money_bill(a, b->total_micros);
 		b->balance_micros = a->balance;
 	}
 	/* Rows a category caches may have been taken in: a charge must put
