@@ -293,32 +293,15 @@ void quota__receipt_fill(quota_receipt *r, const quota__src *s, int32_t kind)
 
 	if (!r)
 		return;
-	r->units = s->units;
-	r->free_units = s->free;
-	r->package_units = s->pkg;
-	r->payg_units = s->payg;
-	r->payg_cost_micros = s->cost;
-	r->category = s->cat;
-	r->at = s->at;
-	r->kind = kind;
-	r->replayed = 0;
-	r->hold_id = 0;
-	r->fee_micros = 0;
-	r->forfeited_units = 0;
+	quota__receipt_head(r, s, kind, 0);
 	/* Lines: FREE, each PACKAGE in draw order, each PAYG tier; counted in
 	 * locals so the stores need no reloads. */
 #define LINE(src_, tier_, pk_, units_, price_, cost_)                        \
 	do {                                                                 \
-		if (nl < QUOTA_RECEIPT_LINES) {                              \
-			quota_receipt_line *l = &r->lines[nl++];             \
-			l->source = (src_);                                  \
-			l->tier = (tier_);                                   \
-			l->package = (pk_);                                  \
-			l->package_id = (pk_) ? (pk_)->id : NULL;            \
-			l->units = (units_);                                 \
-			l->unit_price_micros = (price_);                     \
-			l->cost_micros = (cost_);                            \
-		}                                                            \
+		if (nl < QUOTA_RECEIPT_LINES)                                \
+			quota__fast_line(&r->lines[nl++], (src_), (tier_),   \
+					 (pk_), (pk_) ? (pk_)->id : NULL,    \
+					 (units_), (price_), (cost_));       \
 		total++;                                                     \
 	} while (0)
 	if (s->free)

@@ -43,6 +43,25 @@ static inline void quota__fast_line(quota_receipt_line *l, int32_t source,
 	l->cost_micros = cost;
 }
 
+/* A receipt's totals from its sources: every receipt writer (the general
+ * fill, the one-draw commit) goes through this. */
+static inline void quota__receipt_head(quota_receipt *r, const quota__src *s,
+				       int32_t kind, uint64_t hold_id)
+{
+	r->units = s->units;
+	r->free_units = s->free;
+	r->package_units = s->pkg;
+	r->payg_units = s->payg;
+	r->payg_cost_micros = s->cost;
+	r->category = s->cat;
+	r->at = s->at;
+	r->kind = kind;
+	r->replayed = 0;
+	r->hold_id = hold_id;
+	r->fee_micros = 0;
+	r->forfeited_units = 0;
+}
+
 /*
  * The common case of a charge in one pass (current day and ledger hour,
  * at most one package and one tier, no key, no hook, not suspended):

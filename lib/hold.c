@@ -239,19 +239,8 @@ static inline void small_receipt(quota_receipt *r, const quota__src *s,
 		quota__fast_line(&r->lines[nl++], QUOTA_SOURCE_PAYG,
 				 s->paygs[0].tier, NULL, NULL, s->payg,
 				 s->paygs[0].price, s->cost);
-	r->units = s->units;
-	r->free_units = s->free;
-	r->package_units = s->pkg;
-	r->payg_units = s->payg;
-	r->payg_cost_micros = s->cost;
-	r->category = s->cat;
-	r->at = s->at;
 	r->nlines = r->lines_total = nl;
-	r->kind = kind;
-	r->replayed = 0;
-	r->hold_id = id;
-	r->fee_micros = 0;
-	r->forfeited_units = 0;
+	quota__receipt_head(r, s, kind, id);
 }
 
 __attribute__((noinline, cold)) static int
