@@ -14,6 +14,7 @@
  */
 #include <check.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -967,6 +968,59 @@ START_TEST(test_r11_window_is_a_queue)
 }
 END_TEST
 
+/*
+ * R11: the key table against a model queue.  Keys come from a small pool,
+ * so many repeat, and every charge is checked: a key in the window
+ * replays, any other charges again.  Small windows churn the table:
+ * deleted slots, their reuse, in-place rebuilds and growth (keys.c).
+ */
+START_TEST(test_r11_key_table_matches_model_queue)
+{
+	static const uint32_t windows[] = {1, 2, 7, 31, 64, 200, 1000};
+	const int steps = tu_quick() ? 3000 : 40000;
+	size_t w;
+
+	for (w = 0; w < sizeof windows / sizeof windows[0]; w++) {
+		quota_ctx *c = new_ctx();
+		uint32_t sms = add_cat(c, "sms");
+		quota_account *a = add_acct(c, "a");
+		uint32_t max = windows[w], pool = 3 * max + 5;
+		uint32_t *queue = calloc(max, sizeof *queue), head = 0, n = 0;
+		quota_receipt r;
+		tu_rng rng;
+		int i;
+
+		tu_rng_seed(&rng, 0x5EED0000u + max); /* fixed: replayable */
+		ck_assert_ptr_nonnull(queue);
+		ck_assert_int_eq(quota_account_set_key_window(a, max, 1 << 30),
+				 QUOTA_OK);
+		for (i = 0; i < steps; i++) {
+			uint32_t key = (uint32_t)(tu_rng_next(&rng) % pool), j;
+			bool held = false;
+			char k[32];
+
+			for (j = 0; j < n && !held; j++)
+				held = queue[(head + j) % max] == key;
+			snprintf(k, sizeof k, "key-%u", key);
+			OK(a, do_charge(a, sms, 1, T0 + key, k, &r));
+			ck_assert_msg(r.replayed == (held ? 1 : 0),
+				      "window %u step %d key %u: replayed %d",
+				      max, i, key, r.replayed);
+			if (held)
+				continue;
+			if (n == max) { /* the oldest is forgotten */
+				head = (head + 1) % max;
+				n--;
+			}
+			queue[(head + n) % max] = key;
+			n++;
+		}
+		free(queue);
+		quota_ctx_free(c);
+	}
+}
+END_TEST
+
 /* ---------------------------------------------------------------- R12 */
 
 /* Units go back to packages unexpired at `at`; the rest is forfeited;
@@ -1760,6 +1814,7 @@ static Suite *holds_suite(void)
 	tcase_add_test(r11, test_r11_key_format);
 	tcase_add_test(r11, test_r11_key_window_by_count);
 	tcase_add_test(r11, test_r11_key_window_by_age);
+	tcase_add_test(r11, test_r11_key_table_matches_model_queue);
 	tcase_add_test(r11, test_r11_window_is_a_queue);
 	tcase_add_test(r12, test_r12_reversal_restores_unexpired_packages_only);
 	tcase_add_test(r12, test_r12_reversal_free_units_and_commit_key);
