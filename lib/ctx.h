@@ -242,7 +242,6 @@ typedef struct quota__hold {
 	uint64_t id;
 	int64_t deadline;
 	int64_t held;   /* units reserved (src.units shrinks as they go back) */
-	uint32_t slot;  /* index in the account's open-hold array */
 } quota__hold;
 
 /* An idempotency key record (R11). */
@@ -376,9 +375,8 @@ struct quota_account {
 	quota__cur *cur[QUOTA_MAX_CATEGORIES + 1]; /* + QUOTA__CAT_ALL */
 	/* The calendar month of the last day looked up: [mday_lo, mday_hi). */
 	int64_t mday_lo, mday_hi, month;
-	/* R10 holds: open ones in an array, found by id through a map. */
-	quota__hold **holds;
-	size_t nholds, cap_holds;
+	/* R10 holds: the open ones, found by id through a map. */
+	size_t nholds;
 	quota__hold **hold_tab; /* open addressing by id */
 	uint32_t hold_tab_cap;
 	quota__box *hold_free; /* recycled small hold boxes */

@@ -20,6 +20,8 @@
 
 /* ------------------------------------------------------- hold id map */
 
+/* Scattered: ids come in sequence, and in consecutive slots open holds
+ * would make one run that every removal scans to its end. */
 static inline uint32_t hslot(uint64_t id, uint32_t cap)
 {
 	return (uint32_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) &
@@ -46,16 +48,13 @@ static quota__hold *hold_get(const quota_account *a, uint64_t id)
 	return i == UINT32_MAX ? NULL : a->hold_tab[i];
 }
 
-/* Room for one more open hold in the array and the map. */
+/* Room for one more open hold in the map. */
 static int hold_reserve(quota_account *a)
 {
 	const quota__mem *mem = &a->ctx->mem;
 	quota__hold **nt;
 	uint32_t ncap, i;
 
-	if (quota__grow(mem, (void **)&a->holds, &a->cap_holds,
-			a->nholds + 1, sizeof *a->holds))
-		return QUOTA_ENOMEM;
 	if ((a->nholds + 1) * 2 <= a->hold_tab_cap)
 		return QUOTA_OK;
 	if (a->hold_tab_cap > UINT32_MAX / 4)
@@ -87,16 +86,15 @@ static inline void hold_insert(quota_account *a, quota__hold *h)
 	for (i = hslot(h->id, cap); a->hold_tab[i]; i = (i + 1) & (cap - 1))
 		;
 	a->hold_tab[i] = h;
-	h->slot = (uint32_t)a->nholds;
-	a->holds[a->nholds++] = h;
+	a->nholds++;
 	h->held = h->box.src.units;
 	a->held[h->box.src.cat] += h->held;
 }
 
 static inline void hold_drop(quota_account *a, quota__hold *h);
 
-/* Close a hold found at map slot i: out of the map (backward shift), the
- * array (swap), recycled or freed. */
+/* Close a hold found at map slot i: out of the map (backward shift),
+ * recycled or freed. */
 static inline void hold_remove_at(quota_account *a, quota__hold *h,
 				  uint32_t i)
 {
@@ -112,8 +110,7 @@ static inline void hold_remove_at(quota_account *a, quota__hold *h,
 			i = j;
 		}
 	}
-	a->holds[h->slot] = a->holds[--a->nholds];
-	a->holds[h->slot]->slot = h->slot;
+	a->nholds--;
 	a->held[h->box.src.cat] -= h->held;
 	hold_drop(a, h);
 }
@@ -143,16 +140,14 @@ static inline void hold_drop(quota_account *a, quota__hold *h)
 
 void quota__holds_free(quota_account *a)
 {
-	size_t i;
+	uint32_t i;
 
-	for (i = 0; i < a->nholds; i++)
-		quota__free(&a->ctx->mem, a->holds[i]);
+	for (i = 0; i < a->hold_tab_cap; i++)
+		quota__free(&a->ctx->mem, a->hold_tab[i]);
 	quota__box_free_list(&a->ctx->mem, &a->hold_free);
-	quota__free(&a->ctx->mem, a->holds);
 	quota__free(&a->ctx->mem, a->hold_tab);
-	a->holds = NULL;
 	a->hold_tab = NULL;
-	a->nholds = a->cap_holds = 0;
+	a->nholds = 0;
 	a->hold_tab_cap = 0;
 }
 
@@ -344,7 +339,6 @@ int quota_reserve(quota_account *a, const quota_usage *u, int64_t timeout_s,
 	/* Room for the hold and a recycled block; the charge fast path checks
 	 * the key, the hook and the time. */
 	if (a && u && hold_id && timeout_s > 0 && a->hold_free &&
-	    a->nholds < a->cap_holds &&
 	    (a->nholds + 1) * 2 <= a->hold_tab_cap &&
 	    !quota__add_ovf(u->at, timeout_s, &deadline) &&
 	    quota__time_ok(deadline)) {
@@ -520,7 +514,7 @@ int64_t quota_account_tick(quota_account *a, int64_t now)
 {
 	int64_t released = 0;
 	bool track;
-	size_t i;
+	uint32_t i;
 
 	if (!a)
 		return QUOTA_EINVAL;
@@ -534,15 +528,20 @@ int64_t quota_account_tick(quota_account *a, int64_t now)
 		quota__clock(a, now);
 	else if (now > a->clock)
 		a->clock = now;
-	/* Unresolved holds past their deadline go back, without a fee. */
-	for (i = a->nholds; i-- > 0;) {
-		quota__hold *h = a->holds[i];
+	/*
+	 * Unresolved holds past their deadline go back, without a fee, in
+	 * map order.  Removing one shifts later holds of its run back into
+	 * its slot, so the slot is looked at again; only a run that wraps
+	 * round the end brings back holds already kept, which stay kept.
+	 */
+	for (i = 0; i < a->hold_tab_cap; i++) {
+		quota__hold *h;
 
-		if (h->deadline > now)
-			continue;
-		give_back(a, &h->box.src, h->box.src.units, track);
-		hold_remove(a, h); /* swaps in a hold already visited */
-		released++;
+		while ((h = a->hold_tab[i]) && h->deadline <= now) {
+			give_back(a, &h->box.src, h->box.src.units, track);
+			hold_remove_at(a, h, i);
+			released++;
+		}
 	}
 	quota__ok(a->ctx);
 	quota__events_flush(a);

@@ -578,6 +578,75 @@ START_TEST(test_r10_hold_timeout_releases_at_deadline)
 }
 END_TEST
 
+/*
+ * R10: a tick releases every hold past its deadline and no other, however
+ * the open holds lie in the id map (runs that wrap round its end, holds
+ * shifted back into a slot a release emptied).  Holds open and close at
+ * random; a model of deadlines says which must go at each tick.
+ */
+START_TEST(test_r10_tick_releases_exactly_the_expired_holds)
+{
+	enum { N = 3000 };
+	quota_ctx *c = new_ctx();
+	uint32_t sms = add_cat(c, "sms");
+	quota_account *a = add_acct(c, "a");
+	static uint64_t id[N];
+	static int64_t deadline[N];
+	static bool open[N];
+	int64_t now = T0, held = 0;
+	quota_receipt r;
+	tu_rng rng;
+	int i, j, nopen = 0;
+
+	tu_rng_seed(&rng, 0x71C4);
+	for (i = 0; i < N; i++) {
+		/* Some stay open long: their ids share map runs with
+		 * later ones. */
+		int64_t timeout = tu_rng_chance(&rng, 1, 3)
+					  ? tu_rng_range(&rng, 1000, 5000)
+					  : tu_rng_range(&rng, 1, 400);
+
+		OK(a, do_reserve(a, sms, 1 + i % 3, now, timeout, NULL, &r,
+				 &id[i]));
+		deadline[i] = now + timeout;
+		open[i] = true;
+		held += 1 + i % 3;
+		nopen++;
+		if (tu_rng_chance(&rng, 1, 4)) { /* commit an open one */
+			j = (int)tu_rng_range(&rng, 0, i);
+			if (open[j] && deadline[j] > now) {
+				OK(a, do_commit(a, id[j], 1 + j % 3, NULL, &r));
+				open[j] = false;
+				held -= 1 + j % 3;
+				nopen--;
+			}
+		}
+		if (i % 50 == 49) { /* a tick: exactly the expired go */
+			int64_t due = 0, units = 0;
+
+			now += tu_rng_range(&rng, 0, 120);
+			for (j = 0; j <= i; j++)
+				if (open[j] && deadline[j] <= now) {
+					open[j] = false;
+					due++;
+					units += 1 + j % 3;
+				}
+			ck_assert_int_eq(quota_account_tick(a, now), due);
+			nopen -= (int)due;
+			held -= units;
+			ck_assert_uint_eq(quota_account_hold_count(a),
+					  (uint32_t)nopen);
+			ck_assert_int_eq(quota_account_held(a, sms), held);
+		}
+	}
+	for (j = 0; j < N; j++) /* open ones still commit; the rest not */
+		ck_assert_int_eq(do_commit(a, id[j], 1 + j % 3, NULL, &r),
+				 open[j] ? QUOTA_OK : QUOTA_ERESOLVED);
+	ck_assert_uint_eq(quota_account_hold_count(a), 0);
+	quota_ctx_free(c);
+}
+END_TEST
+
 /* A hold resolves once; an id never issued is not found. */
 START_TEST(test_r10_second_commit_or_release_resolved_unknown_notfound)
 {
@@ -1806,6 +1875,7 @@ static Suite *holds_suite(void)
 		       test_r10_partial_commit_payg_highest_tier_first_and_zero);
 	tcase_add_test(r10, test_r10_release_with_failure_fee);
 	tcase_add_test(r10, test_r10_hold_timeout_releases_at_deadline);
+	tcase_add_test(r10, test_r10_tick_releases_exactly_the_expired_holds);
 	tcase_add_test(r10,
 		       test_r10_second_commit_or_release_resolved_unknown_notfound);
 	tcase_add_test(r10, test_r10_reserve_bad_arguments);
