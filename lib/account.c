@@ -206,6 +206,23 @@ int quota_account_set_overage(quota_account *a, uint32_t category,
 	return QUOTA_OK;
 }
 
+/* The arguments of the queries below: an account, a category (or
+ * QUOTA_ALL where all_ok) and a time in range. */
+static int check_query(const quota_account *a, uint32_t category,
+		       bool all_ok, int64_t at)
+{
+	int rc;
+
+	if (!a)
+		return QUOTA_EINVAL;
+	if (!(all_ok && category == QUOTA_ALL) &&
+	    (rc = quota__check_category(a->ctx, category)))
+		return rc;
+	if (!quota__time_ok(at))
+		return quota__err(a->ctx, QUOTA_EINVAL, "time out of range");
+	return QUOTA_OK;
+}
+
 /* Not on the hot path: a linear walk over the category's packages. */
 int64_t quota_account_remaining(const quota_account *a, uint32_t category,
 				int64_t now)
@@ -215,12 +232,8 @@ int64_t quota_account_remaining(const quota_account *a, uint32_t category,
 	uint32_t i;
 	int rc;
 
-	if (!a)
-		return QUOTA_EINVAL;
-	if ((rc = quota__check_category(a->ctx, category)))
+	if ((rc = check_query(a, category, false, now)))
 		return rc;
-	if (!quota__time_ok(now))
-		return quota__err(a->ctx, QUOTA_EINVAL, "time out of range");
 	ix = a->pindex[category];
 	if (!ix)
 		return 0;
@@ -241,13 +254,8 @@ int64_t quota_account_used(const quota_account *a, uint32_t category,
 	unsigned cat;
 	int rc;
 
-	if (!a)
-		return QUOTA_EINVAL;
-	if (category != QUOTA_ALL &&
-	    (rc = quota__check_category(a->ctx, category)))
+	if ((rc = check_query(a, category, true, at)))
 		return rc;
-	if (!quota__time_ok(at))
-		return quota__err(a->ctx, QUOTA_EINVAL, "time out of range");
 	cat = category == QUOTA_ALL ? QUOTA__CAT_ALL : category;
 	day = quota__day_of(at + a->utc_offset);
 	if (period == QUOTA_PERIOD_DAY)
@@ -265,12 +273,8 @@ int64_t quota_account_free_used(const quota_account *a, uint32_t category,
 	int64_t day;
 	int rc;
 
-	if (!a)
-		return QUOTA_EINVAL;
-	if ((rc = quota__check_category(a->ctx, category)))
+	if ((rc = check_query(a, category, false, at)))
 		return rc;
-	if (!quota__time_ok(at))
-		return quota__err(a->ctx, QUOTA_EINVAL, "time out of range");
 	t = a->tariff[category];
 	if (!t)
 		return 0;

@@ -109,6 +109,14 @@ static inline int64_t quota__day_of(int64_t local)
 	return (int64_t)((uint64_t)(local + bias) / QUOTA__DAY) -
 	       INT64_C(800000);
 }
+/* Floor division by d > 0 (local hours and days before 1970 are
+ * negative). */
+static inline int64_t quota__floor_div(int64_t x, int64_t d)
+{
+	int64_t q = x / d;
+
+	return (x % d && x < 0) ? q - 1 : q;
+}
 /* Months since year 0 (y * 12 + m - 1) of a day number. */
 int64_t quota__month_of_day(int64_t day);
 /* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
@@ -646,6 +654,11 @@ static inline int64_t quota__hour_of(const quota_account *a, int64_t at)
 
 	return (int64_t)((uint64_t)(at + a->utc_offset + bias) / 3600) -
 	       bias / 3600;
+}
+/* The UTC time local hour `hour` begins at: the inverse of the above. */
+static inline int64_t quota__hour_start(const quota_account *a, int64_t hour)
+{
+	return hour * 3600 - a->utc_offset;
 }
 /* Rows and room for s's sources (and a fee row if fee > 0) so that the
  * apply below cannot fail; may allocate.  sign: +1 s's cost will be

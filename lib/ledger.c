@@ -240,7 +240,7 @@ void quota__ledger_apply(quota_account *a, const quota__src *s, int sign,
 		c->lr_pk = NULL;
 		c->lr_pkg = fr;
 	}
-	c->lh_lo = hour * 3600 - a->utc_offset;
+	c->lh_lo = quota__hour_start(a, hour);
 	c->lr_free = fr;
 	c->lr_payg = pr;
 	if (kr != NONE && kpk != c->lr_pk) {

@@ -88,7 +88,7 @@ static void period_of(const quota_account *a, int period, int64_t h,
 	unsigned m, d;
 
 	if (period == QUOTA_PERIOD_HOUR) {
-		*start = h * 3600 - a->utc_offset;
+		*start = quota__hour_start(a, h);
 		*end = *start + 3600;
 		return;
 	}
@@ -156,7 +156,7 @@ static int collect(const quota_account *a, int period, int64_t from,
 	/* Count first: one allocation of the right size. */
 	for (k = 0; k < l->nrows; k++) {
 		const quota__lrow *r = &l->rows[k];
-		int64_t s = r->hour * 3600 - a->utc_offset;
+		int64_t s = quota__hour_start(a, r->hour);
 
 		if (s >= from && s < to && (r->units || r->cost))
 			cnt++;
@@ -169,7 +169,7 @@ static int collect(const quota_account *a, int period, int64_t from,
 				  "account '%s': out of memory", a->id);
 	for (k = 0, i = 0; k < l->nrows; k++) {
 		const quota__lrow *r = &l->rows[k];
-		int64_t s = r->hour * 3600 - a->utc_offset;
+		int64_t s = quota__hour_start(a, r->hour);
 
 		if (s < from || s >= to || (!r->units && !r->cost))
 			continue;

@@ -68,14 +68,6 @@ typedef struct plan {
 	int64_t pos, neg; /* sums of positive and negative bill totals */
 } plan;
 
-/* Floor division: local hours before 1970 are negative. */
-static int64_t fdiv(int64_t x, int64_t d)
-{
-	int64_t q = x / d;
-
-	return (x % d && x < 0) ? q - 1 : q;
-}
-
 static bool is_volume(const quota_tariff *t)
 {
 	return t && t->mode == QUOTA_VOLUME && t->ntiers > 0;
@@ -195,9 +187,12 @@ static int volume_months(plan *pl)
 	for (i = 0; i < pl->ntk; i++) {
 		take *k = &pl->tk[i];
 
-		if (k->src != QUOTA__LSRC_FEE && is_volume(a->tariff[k->cat]))
-			k->vb = vbill_of(pl, k->cat,
-					 quota__month_of_day(fdiv(k->hour, 24)));
+		if (k->src != QUOTA__LSRC_FEE &&
+		    is_volume(a->tariff[k->cat])) {
+			int64_t day = quota__floor_div(k->hour, 24);
+
+			k->vb = vbill_of(pl, k->cat, quota__month_of_day(day));
+		}
 	}
 	return QUOTA_OK;
 }
@@ -288,8 +283,8 @@ static int close_group(plan *pl, int late)
 /* The UTC bounds of period index k. */
 static void set_period(plan *pl, quota_bill *b, int64_t k)
 {
-	b->period_start = k * pl->P * 3600 - pl->a->utc_offset;
-	b->period_end = (k + 1) * pl->P * 3600 - pl->a->utc_offset;
+	b->period_start = quota__hour_start(pl->a, k * pl->P);
+	b->period_end = quota__hour_start(pl->a, (k + 1) * pl->P);
 	pl->has_period = true;
 }
 
@@ -342,7 +337,7 @@ static int close_bill(plan *pl)
 	b->lines = ln;
 	b->nlines = m;
 	if (!pl->has_period)
-		set_period(pl, b, fdiv(pl->cut, pl->P) - 1);
+		set_period(pl, b, quota__floor_div(pl->cut, pl->P) - 1);
 	if (b->total_micros > 0
 		    ? quota__add_ovf(pl->pos, b->total_micros, &pl->pos)
 		    : quota__add_ovf(pl->neg, b->total_micros, &pl->neg))
@@ -367,10 +362,11 @@ static int build(plan *pl)
 		return QUOTA_ENOMEM;
 	while (i < pl->ntk) {
 		int late = pl->tk[i].late;
-		int64_t per = fdiv(pl->tk[i].hour, pl->P);
+		int64_t per = quota__floor_div(pl->tk[i].hour, pl->P);
 
 		for (j = i; j < pl->ntk && pl->tk[j].late == late &&
-			    (late || fdiv(pl->tk[j].hour, pl->P) == per);
+			    (late ||
+			     quota__floor_div(pl->tk[j].hour, pl->P) == per);
 		     j++)
 			;
 		/* A new bill, unless this is the first period and the late
@@ -457,7 +453,7 @@ int64_t quota_settle(quota_account *a, int64_t now, quota_bill_fn on_bill,
 	memset(&pl, 0, sizeof pl);
 	pl.a = a;
 	pl.P = a->settle_period == QUOTA_PERIOD_HOUR ? 1 : 24;
-	pl.cut = fdiv(quota__hour_of(a, now), pl.P) * pl.P;
+	pl.cut = quota__floor_div(quota__hour_of(a, now), pl.P) * pl.P;
 	quota__ledger_fold(a); /* invisible: the rows get the pending sums */
 	if ((rc = collect(&pl)) ||
 	    (pl.ntk && ((rc = volume_months(&pl)) || (rc = build(&pl)) ||
