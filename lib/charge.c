@@ -357,12 +357,7 @@ __attribute__((noinline, cold)) static int general(quota_account *a,
 							  "account '%s': out "
 							  "of memory",
 							  a->id));
-			rec->op = QUOTA__OP_CHARGE;
-			rec->kind = QUOTA_RECEIPT_CHARGE;
-			rec->p_cat = u->category;
-			rec->p_units = u->units;
-			rec->p_at = u->at;
-			rec->time = u->at;
+			quota__key_usage(rec, QUOTA__OP_CHARGE, u);
 		}
 		quota__plan_apply(a, &pl);
 		quota__ledger_apply(a, &pl.s, 1, 0, 0);
@@ -428,12 +423,7 @@ static __attribute__((noinline)) int charge_keyed(quota_account *a,
 			if (done != 1)
 				quota__package_refresh(a,
 						       (quota_package *)done);
-			rec->op = QUOTA__OP_CHARGE;
-			rec->kind = QUOTA_RECEIPT_CHARGE;
-			rec->p_cat = u->category;
-			rec->p_units = u->units;
-			rec->p_at = u->at;
-			rec->time = u->at;
+			quota__key_usage(rec, QUOTA__OP_CHARGE, u);
 			quota__key_store_at(a, rec, &kp);
 			return QUOTA_OK;
 		}

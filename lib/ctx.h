@@ -618,6 +618,19 @@ quota__keyrec *quota__key_new(quota_account *a, const char *key,
 quota__keyrec *quota__key_small(quota_account *a, const char *key,
 				const quota__keyprobe *p);
 void quota__key_unused(quota_account *a, quota__keyrec *r);
+/* What a charge or reservation (op) with usage u stores for its key: the
+ * parameters a repeat must match, the receipt kind, the key's time. */
+static inline void quota__key_usage(quota__keyrec *rec, int32_t op,
+				    const quota_usage *u)
+{
+	rec->op = op;
+	rec->kind = op == QUOTA__OP_RESERVE ? QUOTA_RECEIPT_RESERVE
+					    : QUOTA_RECEIPT_CHARGE;
+	rec->p_cat = u->category;
+	rec->p_units = u->units;
+	rec->p_at = u->at;
+	rec->time = u->at;
+}
 /* Answer a repeated key: replay (same) or QUOTA_EKEYCONFLICT. */
 int quota__key_replay(const quota_account *a, const quota__keyrec *k,
 		      bool same, quota_receipt *r);

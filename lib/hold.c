@@ -304,14 +304,9 @@ reserve_slow(quota_account *a, const quota_usage *u, int64_t timeout_s,
 	h->deadline = deadline;
 	hold_insert(a, h);
 	if (rec) {
-		rec->op = QUOTA__OP_RESERVE;
-		rec->kind = QUOTA_RECEIPT_RESERVE;
+		quota__key_usage(rec, QUOTA__OP_RESERVE, u);
 		rec->hold_id = h->id;
-		rec->p_cat = u->category;
-		rec->p_units = u->units;
-		rec->p_at = u->at;
 		rec->p_timeout = timeout_s;
-		rec->time = u->at;
 		quota__key_store(a, rec);
 	}
 	quota__receipt_fill(r, &h->box.src, QUOTA_RECEIPT_RESERVE);
