@@ -116,6 +116,13 @@ int quota_account_set_utc_offset(quota_account *a, int32_t seconds)
 				  "account '%s': UTC offset %d s is beyond "
 				  "+-18 h",
 				  a->id, (int)seconds);
+	/* Usage already booked by local hour and day (ledger rows, the
+	 * counters of open holds) would move to other hours and days. */
+	if (seconds != a->utc_offset && (a->ledger.nrows || a->nholds))
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "account '%s': has usage; set the UTC "
+				  "offset before charging",
+				  a->id);
 	a->utc_offset = seconds;
 	quota__ledger_uncache(a); /* cached hours begin at local hours */
 	quota__ok(a->ctx);

@@ -768,6 +768,8 @@ static int ctx_new_with_alloc(unsigned version, int null_fn)
 	  quota_account_set_utc_offset(f->a, 64801))                           \
 	X(utc_offset_too_west, QUOTA_EINVAL, 1,                                \
 	  quota_account_set_utc_offset(f->a, -64801))                          \
+	X(utc_offset_after_usage, QUOTA_EINVAL, 1,                             \
+	  quota_account_set_utc_offset(f->a, 0))                               \
 	X(set_tariff_null_account, QUOTA_EINVAL, 0,                            \
 	  quota_account_set_tariff(NULL, 0, f->grad))                          \
 	X(set_tariff_unknown_category, QUOTA_ENOTFOUND, 1,                     \

@@ -6,6 +6,7 @@
  */
 #include <check.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ctx.h"
 #include "testutil.h"
@@ -102,6 +103,47 @@ START_TEST(test_calendar_account_offset_periods)
 }
 END_TEST
 
+/* The offset is set before usage: afterwards a different one would move
+ * counted usage to other local hours and days, and is refused (R9, R17);
+ * the same one again is a no-op.  Holds count as usage. */
+START_TEST(test_calendar_offset_fixed_once_used)
+{
+	quota_ctx *ctx;
+	quota_account *a, *b;
+	uint32_t cat;
+	quota_usage u = {0};
+	quota_receipt r;
+	uint64_t hold;
+	int64_t at = tu_utc(2024, 5, 31, 20, 0, 0);
+
+	ck_assert_int_eq(quota_ctx_new(&ctx), 0);
+	ck_assert_int_eq(quota_category_add(ctx, "sms", &cat), 0);
+	ck_assert_int_eq(quota_account_new(ctx, "a", &a), 0);
+	ck_assert_int_eq(quota_account_new(ctx, "b", &b), 0);
+	/* Before usage: any number of changes. */
+	ck_assert_int_eq(quota_account_set_utc_offset(a, 8 * 3600), 0);
+	ck_assert_int_eq(quota_account_set_utc_offset(a, -5 * 3600), 0);
+	u.category = cat;
+	u.units = 1;
+	u.at = at;
+	ck_assert_int_eq(quota_charge(a, &u, &r), 0);
+	ck_assert_int_eq(quota_account_set_utc_offset(a, 8 * 3600),
+			 QUOTA_EINVAL);
+	ck_assert_ptr_nonnull(strstr(quota_errmsg(ctx), "before charging"));
+	ck_assert_int_eq(quota_account_set_utc_offset(a, -5 * 3600), 0);
+	ck_assert_int_eq(quota_account_used(a, cat, QUOTA_PERIOD_DAY,
+					    tu_utc(2024, 5, 31, 12, 0, 0)),
+			 1);
+	/* An open hold is usage too; once it is released (no ledger row
+	 * was booked) the offset is free again. */
+	ck_assert_int_eq(quota_reserve(b, &u, 60, &r, &hold), 0);
+	ck_assert_int_eq(quota_account_set_utc_offset(b, 3600), QUOTA_EINVAL);
+	ck_assert_int_eq(quota_release(b, hold, NULL, &r), 0);
+	ck_assert_int_eq(quota_account_set_utc_offset(b, 3600), 0);
+	quota_ctx_free(ctx);
+}
+END_TEST
+
 /* The one-entry month cache gives the same answer as a fresh computation
  * for days visited in any order. */
 START_TEST(test_calendar_month_cache_random_order)
@@ -139,6 +181,7 @@ int main(void)
 	tcase_add_test(tc, test_calendar_round_trip_whole_range);
 	tcase_add_test(tc, test_calendar_day_of_floor);
 	tcase_add_test(tc, test_calendar_account_offset_periods);
+	tcase_add_test(tc, test_calendar_offset_fixed_once_used);
 	tcase_add_test(tc, test_calendar_month_cache_random_order);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
