@@ -285,6 +285,43 @@ static double run_keyed(quota_account *a, uint32_t sms, const int64_t *times,
 	return (t1 - t0) / CHARGES;
 }
 
+/*
+ * What one dependent load from a random place costs on this machine, in a
+ * block of `bytes` (a random cyclic walk over its cache lines): the least
+ * that finding out a key is new can cost once the structure that says so
+ * is that big.
+ */
+static double random_load_ns(size_t bytes, long steps)
+{
+	size_t n = bytes / 64, i, x, *perm = malloc(n * sizeof *perm);
+	uint64_t *p = malloc(n * 64);
+	double t0, t1;
+	long k;
+
+	if (!p || !perm)
+		die("malloc", -1);
+	for (i = 0; i < n; i++)
+		perm[i] = i;
+	for (i = n - 1; i > 0; i--) { /* Fisher-Yates */
+		size_t j = (size_t)(rnd() % (i + 1)), t = perm[i];
+
+		perm[i] = perm[j];
+		perm[j] = t;
+	}
+	for (i = 0; i < n; i++) /* one word a line: line i -> next line */
+		p[perm[i] * 8] = (uint64_t)perm[(i + 1) % n] * 8;
+	x = perm[0] * 8;
+	t0 = now_ns();
+	for (k = 0; k < steps; k++)
+		x = (size_t)p[x];
+	t1 = now_ns();
+	free(perm);
+	free(p);
+	if (x == (size_t)-1) /* keeps the walk */
+		printf("?");
+	return (t1 - t0) / (double)steps;
+}
+
 /* Peak resident memory (KiB on Linux): how much a key window takes. */
 static long max_rss_kib(void)
 {
@@ -473,9 +510,22 @@ int main(void)
 		       "forgetting the oldest one.  Once the window\noutgrows "
 		       "the caches, finding out that a key is new costs a "
 		       "cache miss at a\nrandom place (prefetching hides the "
-		       "rest), and one miss to DRAM costs more\nthan several "
-		       "plain charges: 2x plain is out of reach there on any "
-		       "layout.\n");
+		       "rest).\n");
+		/* The floor under any layout: a new key must be looked for
+		 * somewhere in a structure of at least a byte or two per key
+		 * in the window (this one's control bytes: 2 MB for 1M). */
+		printf("\none dependent load from a random place on this "
+		       "machine, by block size:\n");
+		printf("  2 MB %.1f ns, 8 MB %.1f ns, 32 MB %.1f ns, 512 MB "
+		       "%.1f ns\n",
+		       random_load_ns((size_t)2 << 20, 4000000),
+		       random_load_ns((size_t)8 << 20, 2000000),
+		       random_load_ns((size_t)32 << 20, 1000000),
+		       random_load_ns((size_t)512 << 20, 1000000));
+		printf("2x plain leaves %.1f ns for all of a keyed charge's "
+		       "own work; with 1M keys the\nlook-up alone is one such "
+		       "load in at least 2 MB.\n",
+		       med_ref);
 		free(keys);
 	}
 	printf("(checksum %" PRId64 ")\n", sink);
