@@ -68,8 +68,8 @@ void *quota__realloc(const quota__mem *m, void *p, size_t size)
  * Geometric growth keeps appends amortised O(1); on failure *p and *cap are
  * untouched, so callers can grow before changing anything (plan / apply).
  */
-int quota__grow(const quota__mem *m, void **p, size_t *cap, size_t need,
-		size_t size)
+int quota__grow_to(const quota__mem *m, void **p, size_t *cap, size_t need,
+		   size_t size)
 {
 	size_t ncap, bytes;
 	void *np;

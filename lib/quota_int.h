@@ -23,9 +23,15 @@ void quota__mem_init(quota__mem *m, const quota_allocator *a);
 void *quota__malloc(const quota__mem *m, size_t size);
 void *quota__calloc(const quota__mem *m, size_t n, size_t size);
 void *quota__realloc(const quota__mem *m, void *p, size_t size);
-/* Grow *p to hold at least need elements of size; doubles. */
-int quota__grow(const quota__mem *m, void **p, size_t *cap, size_t need,
-		size_t size);
+/* Grow *p to hold at least need elements of size; doubles.  Inline for
+ * the common case, room already there: plans check several arrays. */
+int quota__grow_to(const quota__mem *m, void **p, size_t *cap, size_t need,
+		   size_t size);
+static inline int quota__grow(const quota__mem *m, void **p, size_t *cap,
+			      size_t need, size_t size)
+{
+	return need <= *cap ? 0 : quota__grow_to(m, p, cap, need, size);
+}
 void quota__free(const quota__mem *m, void *p);
 char *quota__strdup(const quota__mem *m, const char *s);
 
