@@ -98,7 +98,6 @@ static int check_pricing(quota_ctx *ctx, const quota_offer_spec *s)
 
 static int check_offer(quota_ctx *ctx, const quota_offer_spec *s)
 {
-	uint64_t known;
 	int rc;
 
 	if ((rc = quota__check_name(ctx, "offer id", s->id, QUOTA_ID_MAX)))
@@ -106,16 +105,8 @@ static int check_offer(quota_ctx *ctx, const quota_offer_spec *s)
 	if (quota__strmap_get(&ctx->offer_ids, s->id))
 		return quota__err(ctx, QUOTA_EEXISTS,
 				  "offer '%s' already exists", s->id);
-	known = ctx->ncategories == 64 ? UINT64_MAX
-					: QUOTA_MASK(ctx->ncategories) - 1;
-	if (!s->categories)
-		return quota__err(ctx, QUOTA_EINVAL,
-				  "offer '%s': covers no category", s->id);
-	if (s->categories & ~known)
-		return quota__err(ctx, QUOTA_EINVAL,
-				  "offer '%s': unknown category id %u", s->id,
-				  (unsigned)__builtin_ctzll(s->categories &
-							    ~known));
+	if ((rc = quota__check_mask(ctx, "offer", s->id, s->categories)))
+		return rc;
 	if ((rc = check_pricing(ctx, s)))
 		return rc;
 	if (s->valid_months < 0 || s->valid_months > 1200 ||

@@ -83,6 +83,23 @@ int quota__check_category(quota_ctx *ctx, uint32_t category)
 	return QUOTA_OK;
 }
 
+int quota__check_mask(quota_ctx *ctx, const char *what, const char *id,
+		      uint64_t mask)
+{
+	const uint64_t known = ctx->ncategories == 64
+				       ? UINT64_MAX
+				       : QUOTA_MASK(ctx->ncategories) - 1;
+
+	if (!mask)
+		return quota__err(ctx, QUOTA_EINVAL, "%s '%s': covers no category",
+				  what, id);
+	if (mask & ~known)
+		return quota__err(ctx, QUOTA_ENOTFOUND,
+				  "%s '%s': unknown category id %u", what, id,
+				  (unsigned)__builtin_ctzll(mask & ~known));
+	return QUOTA_OK;
+}
+
 int quota_category_add(quota_ctx *ctx, const char *name, uint32_t *id)
 {
 	uint32_t i;

@@ -463,6 +463,10 @@ int quota__check_name(quota_ctx *ctx, const char *what, const char *s,
 		      size_t max);
 /* Validate a category id against ctx. */
 int quota__check_category(quota_ctx *ctx, uint32_t category);
+/* A category mask of a package or offer (what, id: for the message):
+ * EINVAL if empty, ENOTFOUND if it names a category not registered. */
+int quota__check_mask(quota_ctx *ctx, const char *what, const char *id,
+		      uint64_t mask);
 /* Validate a usage or package time. */
 static inline bool quota__time_ok(int64_t t)
 {

@@ -236,7 +236,6 @@ static void pindex_insert(quota__pindex *ix, quota_package *p)
 static int check_spec(quota_account *a, const quota_package_spec *s)
 {
 	quota_ctx *ctx = a->ctx;
-	uint64_t known;
 	int rc;
 
 	if ((rc = quota__check_name(ctx, "package id", s->id, QUOTA_ID_MAX)))
@@ -245,17 +244,8 @@ static int check_spec(quota_account *a, const quota_package_spec *s)
 		return quota__err(ctx, QUOTA_EEXISTS,
 				  "package '%s' already exists in account '%s'",
 				  s->id, a->id);
-	if (!s->categories)
-		return quota__err(ctx, QUOTA_EINVAL,
-				  "package '%s': covers no category", s->id);
-	known = ctx->ncategories == 64 ? UINT64_MAX
-					: QUOTA_MASK(ctx->ncategories) - 1;
-	if (s->categories & ~known)
-		return quota__err(ctx, QUOTA_ENOTFOUND,
-				  "package '%s': unknown category id %u",
-				  s->id,
-				  (unsigned)__builtin_ctzll(s->categories &
-							    ~known));
+	if ((rc = quota__check_mask(ctx, "package", s->id, s->categories)))
+		return rc;
 	if (s->units <= 0)
 		return quota__err(ctx, QUOTA_EINVAL,
 				  "package '%s': units must be > 0", s->id);

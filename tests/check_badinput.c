@@ -909,7 +909,7 @@ static int ctx_new_with_alloc(unsigned version, int null_fn)
 	X(offer_add_bad_utf8, QUOTA_EENCODING, 1, bad_offer(f, OB_BAD_UTF8))   \
 	X(offer_add_duplicate, QUOTA_EEXISTS, 1, bad_offer(f, OB_DUP))         \
 	X(offer_add_no_categories, QUOTA_EINVAL, 1, bad_offer(f, OB_NO_CATS))  \
-	X(offer_add_unknown_category, QUOTA_EINVAL, 1,                         \
+	X(offer_add_unknown_category, QUOTA_ENOTFOUND, 1,                      \
 	  bad_offer(f, OB_UNKNOWN_CAT))                                        \
 	X(offer_add_no_units_no_tariff, QUOTA_EINVAL, 1,                       \
 	  bad_offer(f, OB_NOTHING))                                            \

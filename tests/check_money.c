@@ -1182,8 +1182,8 @@ START_TEST(test_r16_offer_add_bad_input)
 	ROW(QUOTA_EENCODING, s.id = "\xed\xa0\x80sur");
 	ROW(QUOTA_EEXISTS, s.id = "ses-600k");
 	ROW(QUOTA_EINVAL, s.categories = 0);
-	ROW(QUOTA_EINVAL, s.categories = QUOTA_MASK(3));
-	ROW(QUOTA_EINVAL, s.categories = QUOTA_MASK(w.email) | QUOTA_MASK(63));
+	ROW(QUOTA_ENOTFOUND, s.categories = QUOTA_MASK(3));
+	ROW(QUOTA_ENOTFOUND, s.categories = QUOTA_MASK(w.email) | QUOTA_MASK(63));
 	ROW(QUOTA_EINVAL, s.units = -1);
 	ROW(QUOTA_EINVAL, s.price_micros = -1);
 	ROW(QUOTA_EINVAL, s.unit_tariff = w.sms_qty);
