@@ -414,15 +414,10 @@ static __attribute__((noinline)) int charge_keyed(quota_account *a,
 	if (!a->ctx->hook && !quota__key_reserve(a) &&
 	    (rec = quota__key_small(a, u->key, &kp))) {
 		quota_usage plain = *u;
-		intptr_t done;
 
 		plain.key = NULL;
-		done = quota__fast(a, &plain, r, QUOTA__FAST_CHARGE,
-				   &rec->box.src);
-		if (done) {
-			if (done != 1)
-				quota__package_refresh(a,
-						       (quota_package *)done);
+		if (quota__fast(a, &plain, r, QUOTA__FAST_CHARGE,
+				&rec->box.src)) {
 			quota__key_usage(rec, QUOTA__OP_CHARGE, u);
 			quota__key_store_at(a, rec, &kp);
 			return QUOTA_OK;
@@ -435,19 +430,12 @@ static __attribute__((noinline)) int charge_keyed(quota_account *a,
 int quota_charge(quota_account *a, const quota_usage *usage,
 		 quota_receipt *receipt)
 {
-	intptr_t done;
-
 	if (likely(a && usage)) {
 		if (usage->key)
 			return charge_keyed(a, usage, receipt);
-		done = quota__fast(a, usage, receipt, QUOTA__FAST_CHARGE,
-				   NULL);
-		if (likely(done == 1))
+		if (likely(quota__fast(a, usage, receipt, QUOTA__FAST_CHARGE,
+				       NULL)))
 			return QUOTA_OK;
-		if (done) {
-			quota__package_refresh(a, (quota_package *)done);
-			return QUOTA_OK;
-		}
 	}
 	return run(a, usage, receipt, true);
 }

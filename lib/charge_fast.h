@@ -43,18 +43,21 @@ static inline void quota__fast_line(quota_receipt_line *l, int32_t source,
 	l->cost_micros = cost;
 }
 
-/* A receipt's totals from its sources: every receipt writer (the general
+/* A receipt's totals: every receipt writer (the fast path, the general
  * fill, the one-draw commit) goes through this. */
-static inline void quota__receipt_head(quota_receipt *r, const quota__src *s,
-				       int32_t kind, uint64_t hold_id)
+static inline void quota__receipt_totals(quota_receipt *r, uint32_t cat,
+					 int64_t at, int64_t units,
+					 int64_t free, int64_t pkg,
+					 int64_t payg, int64_t cost,
+					 int32_t kind, uint64_t hold_id)
 {
-	r->units = s->units;
-	r->free_units = s->free;
-	r->package_units = s->pkg;
-	r->payg_units = s->payg;
-	r->payg_cost_micros = s->cost;
-	r->category = s->cat;
-	r->at = s->at;
+	r->units = units;
+	r->free_units = free;
+	r->package_units = pkg;
+	r->payg_units = payg;
+	r->payg_cost_micros = cost;
+	r->category = cat;
+	r->at = at;
 	r->kind = kind;
 	r->replayed = 0;
 	r->hold_id = hold_id;
@@ -62,15 +65,22 @@ static inline void quota__receipt_head(quota_receipt *r, const quota__src *s,
 	r->forfeited_units = 0;
 }
 
+/* The same, from sources. */
+static inline void quota__receipt_head(quota_receipt *r, const quota__src *s,
+				       int32_t kind, uint64_t hold_id)
+{
+	quota__receipt_totals(r, s->cat, s->at, s->units, s->free, s->pkg,
+			      s->payg, s->cost, kind, hold_id);
+}
+
 /*
  * The common case of a charge in one pass (current day and ledger hour,
  * at most one package and one tier, no key, no hook, not suspended):
  * QUOTE changes nothing, CHARGE charges, HOLD takes the units without
- * booking them in the ledger (a reservation).  0 when it did not apply (the
- * caller takes the general path), 1 when it did, or the package it
- * emptied (the caller refreshes its index entries).  r, if not NULL,
- * receives the receipt; out, if not NULL, the sources (one draw, one payg
- * line: room given by the caller).
+ * booking them in the ledger (a reservation).  false when it did not apply
+ * (the caller takes the general path), true when it did.  r, if not NULL,
+ * receives the receipt (a reservation's without its hold id); out, if not
+ * NULL, the sources (one draw, one payg line: room given by the caller).
  *
  * Every caller passes mode, r or out as constants where it can, so each
  * gets its own straight-line copy with the other modes' tests gone.
@@ -79,7 +89,7 @@ static inline void quota__receipt_head(quota_receipt *r, const quota__src *s,
  * and, if it draws a package, the cached package (quota__ledger_hit), so
  * that booking it is four additions to the category's record.
  */
-static inline __attribute__((always_inline)) intptr_t
+static inline __attribute__((always_inline)) bool
 quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	    const int mode, quota__src *out)
 {
@@ -97,16 +107,16 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	 * below) is valid; the general path words every refusal. */
 	if (cat >= QUOTA_MAX_CATEGORIES || units <= 0 || !quota__time_ok(at) ||
 	    u->key || ctx->hook || a->suspended)
-		return 0;
+		return false;
 	day = quota__day_of(at + a->utc_offset);
 	c = a->cur[cat];
 	g = a->cur[QUOTA__CAT_ALL];
 	if (!c || !g || c->day != day || g->day != day ||
 	    units > INT64_MAX - g->units_month)
-		return 0;
+		return false;
 	if (__builtin_expect(a->cap_mask != 0, 0) &&
 	    quota__fast_capped(a, c, g, cat, units))
-		return 0;
+		return false;
 	t = a->tariff[cat];
 	f = quota__free_avail(t, units, &c->free);
 	need = units - f;
@@ -114,7 +124,7 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	if (need && ix) {
 		if (ix->hint_gen != ix->gen || at < ix->hint_lo ||
 		    at >= ix->hint_hi)
-			return 0;
+			return false;
 		if (ix->hint_pos != UINT32_MAX) {
 			pk = ix->pk[ix->hint_pos];
 			take = pk->remaining < need ? pk->remaining : need;
@@ -126,7 +136,7 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 
 		if ((a->stop_mask & QUOTA_MASK(cat)) || (ix && ix->nstop) ||
 		    (pk && take == pk->remaining))
-			return 0; /* STOP rules, or more packages may follow */
+			return false; /* STOP rules, or more packages may follow */
 		if (t && t->ntiers) {
 			/* <= all-month + units: no overflow */
 			end = before + need;
@@ -137,15 +147,15 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 							 : before + 1);
 			if (t->mode == QUOTA_GRADUATED &&
 			    quota__tier_of(t, end) != tier)
-				return 0;
+				return false;
 			price = t->price[tier];
 			if (quota__mul_ovf(need, price, &cost))
-				return 0;
+				return false;
 		}
 	}
 	/* R17, R22: a charge books its sources in the ledger's cached hour. */
 	if (mode == QUOTA__FAST_CHARGE && !quota__ledger_hit(c, at, pk, take, cost))
-		return 0;
+		return false;
 
 	if (r) {
 		uint32_t nl = 0;
@@ -159,21 +169,12 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 		if (need)
 			quota__fast_line(&r->lines[nl++], QUOTA_SOURCE_PAYG,
 					 tier, NULL, NULL, need, price, cost);
-		r->units = units;
-		r->free_units = f;
-		r->package_units = take;
-		r->payg_units = need;
-		r->payg_cost_micros = cost;
-		r->category = cat;
-		r->at = at;
 		r->nlines = r->lines_total = nl;
-		r->kind = mode == QUOTA__FAST_HOLD ? QUOTA_RECEIPT_RESERVE
-						   : QUOTA_RECEIPT_CHARGE;
-		r->replayed = 0;
-		if (mode != QUOTA__FAST_HOLD) /* a reservation sets its id */
-			r->hold_id = 0;
-		r->fee_micros = 0;
-		r->forfeited_units = 0;
+		quota__receipt_totals(r, cat, at, units, f, take, need, cost,
+				      mode == QUOTA__FAST_HOLD
+					      ? QUOTA_RECEIPT_RESERVE
+					      : QUOTA_RECEIPT_CHARGE,
+				      0);
 	}
 	if (out) { /* a reservation or key record keeps its sources */
 		out->units = units;
@@ -196,7 +197,7 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	}
 	ctx->errmsg[0] = '\0';
 	if (mode == QUOTA__FAST_QUOTE)
-		return 1;
+		return true;
 	if (at > a->clock)
 		a->clock = at;
 	c->units_day += units;
@@ -210,9 +211,10 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	}
 	if (mode == QUOTA__FAST_CHARGE)
 		quota__ledger_add(c, f, take, need, cost);
+	/* An emptied package moves in the R3 index: rare, so after the rest. */
 	if (take && !(pk->remaining -= take))
-		return (intptr_t)pk;
-	return 1;
+		quota__package_refresh(a, pk);
+	return true;
 }
 
 #endif /* QUOTA_CHARGE_FAST_H */

@@ -338,14 +338,9 @@ int quota_reserve(quota_account *a, const quota_usage *u, int64_t timeout_s,
 	    !quota__add_ovf(u->at, timeout_s, &deadline) &&
 	    quota__time_ok(deadline)) {
 		quota__hold *f = (quota__hold *)(void *)a->hold_free;
-		intptr_t done = quota__fast(a, u, r, QUOTA__FAST_HOLD,
-					    &f->box.src);
 
-		if (done) {
+		if (quota__fast(a, u, r, QUOTA__FAST_HOLD, &f->box.src)) {
 			a->hold_free = f->box.next_free;
-			if (done != 1)
-				quota__package_refresh(a,
-						       (quota_package *)done);
 			f->id = ++a->last_hold_id;
 			f->deadline = deadline;
 			hold_insert(a, f);
