@@ -327,13 +327,6 @@ static bool same_charge(const quota__keyrec *k, const quota_usage *u)
 	       k->p_units == u->units && k->p_at == u->at;
 }
 
-static int fail(quota_receipt *r, int rc)
-{
-	if (r)
-		memset(r, 0, sizeof *r);
-	return rc;
-}
-
 /* The general path: plan, prepare, apply; its key, if any, is new. */
 __attribute__((noinline, cold)) static int general(quota_account *a,
 						   const quota_usage *u,
@@ -345,15 +338,15 @@ __attribute__((noinline, cold)) static int general(quota_account *a,
 	int rc;
 
 	if ((rc = quota__plan_usage(a, u, &pl)))
-		return fail(r, rc);
+		return quota__fail(r, rc);
 	if (commit) {
 		if ((rc = quota__plan_prepare(a, &pl)) ||
 		    (rc = quota__ledger_prepare(a, &pl.s, 1, 0)))
-			return fail(r, rc);
+			return quota__fail(r, rc);
 		if (u->key) {
 			if (quota__key_reserve(a) ||
 			    !(rec = quota__key_new(a, u->key, &pl.s)))
-				return fail(r, quota__err(a->ctx, QUOTA_ENOMEM,
+				return quota__fail(r, quota__err(a->ctx, QUOTA_ENOMEM,
 							  "account '%s': out "
 							  "of memory",
 							  a->id));
@@ -381,12 +374,12 @@ __attribute__((noinline, cold)) static int run(const quota_account *ca,
 	int rc;
 
 	if (unlikely(!a))
-		return fail(r, QUOTA_EINVAL);
+		return quota__fail(r, QUOTA_EINVAL);
 	if (u && u->key) {
 		const quota__keyrec *k;
 
 		if ((rc = quota__check_key(a->ctx, u->key)))
-			return fail(r, rc);
+			return quota__fail(r, rc);
 		if ((k = quota__key_find(a, u->key)))
 			return quota__key_replay(a, k, same_charge(k, u), r);
 	}
@@ -408,7 +401,7 @@ static __attribute__((noinline)) int charge_keyed(quota_account *a,
 	int rc;
 
 	if ((rc = check_key_len(a->ctx, u->key, &kp.len)))
-		return fail(r, rc);
+		return quota__fail(r, rc);
 	if ((k = quota__key_lookup(a, u->key, &kp)))
 		return quota__key_replay(a, k, same_charge(k, u), r);
 	if (!a->ctx->hook && !quota__key_reserve(a) &&

@@ -7,6 +7,8 @@
 
 #include "quota_int.h"
 
+#include <string.h>
+
 /* --------------------------------------------------- string-keyed map */
 
 /* Open-addressing map from a borrowed string key to a pointer. */
@@ -238,8 +240,18 @@ quota__box *quota__box_new(const quota__mem *mem, quota__box **free_list,
 			   size_t size, const quota__src *src);
 quota__box *quota__box_small(const quota__mem *mem, quota__box **free_list,
 			     size_t size);
-void quota__box_drop(const quota__mem *mem, quota__box **free_list,
-		     quota__box *b);
+/* Give b back: a small one to the free list (inline: every resolved hold
+ * and forgotten key passes here), a big one to the allocator. */
+static inline void quota__box_drop(const quota__mem *mem,
+				   quota__box **free_list, quota__box *b)
+{
+	if (b->small) {
+		b->next_free = *free_list;
+		*free_list = b;
+	} else {
+		quota__free(mem, b);
+	}
+}
 void quota__box_free_list(const quota__mem *mem, quota__box **free_list);
 /* Copy the quantities of s into d, whose arrays have room for them. */
 void quota__src_assign(quota__src *d, const quota__src *s);
@@ -585,6 +597,13 @@ int quota__plan_prepare(quota_account *a, quota__plan *pl);
 void quota__plan_apply(quota_account *a, quota__plan *pl);
 /* Fill a receipt from a source record. */
 void quota__receipt_fill(quota_receipt *r, const quota__src *s, int32_t kind);
+/* A refused call: its receipt (if any) zeroed, and its code. */
+static inline int quota__fail(quota_receipt *r, int rc)
+{
+	if (r)
+		memset(r, 0, sizeof *r);
+	return rc;
+}
 /* Validate an idempotency key (NULL is fine). */
 int quota__check_key(quota_ctx *ctx, const char *key);
 

@@ -91,8 +91,6 @@ static inline void hold_insert(quota_account *a, quota__hold *h)
 	a->held[h->box.src.cat] += h->held;
 }
 
-static inline void hold_drop(quota_account *a, quota__hold *h);
-
 /* Close a hold found at map slot i: out of the map (backward shift),
  * recycled or freed. */
 static inline void hold_remove_at(quota_account *a, quota__hold *h,
@@ -112,7 +110,7 @@ static inline void hold_remove_at(quota_account *a, quota__hold *h,
 	}
 	a->nholds--;
 	a->held[h->box.src.cat] -= h->held;
-	hold_drop(a, h);
+	quota__box_drop(&a->ctx->mem, &a->hold_free, &h->box);
 }
 
 static void hold_remove(quota_account *a, quota__hold *h)
@@ -126,16 +124,6 @@ static quota__hold *hold_block(quota_account *a, const quota__src *src)
 	return (quota__hold *)(void *)quota__box_new(&a->ctx->mem,
 						     &a->hold_free,
 						     sizeof(quota__hold), src);
-}
-
-static inline void hold_drop(quota_account *a, quota__hold *h)
-{
-	if (h->box.small) { /* quota__box_drop, without the call */
-		h->box.next_free = a->hold_free;
-		a->hold_free = &h->box;
-	} else {
-		quota__box_drop(&a->ctx->mem, &a->hold_free, &h->box);
-	}
 }
 
 void quota__holds_free(quota_account *a)
@@ -206,13 +194,6 @@ static void give_back(quota_account *a, quota__src *s, int64_t ret,
 	quota__counter_uncharge(a, s->cat, s->day, s->month, ret, free_back);
 }
 
-static int fail(quota_receipt *r, int rc)
-{
-	if (r)
-		memset(r, 0, sizeof *r);
-	return rc;
-}
-
 /* ------------------------------------------------------------ reserve */
 
 /* quota__receipt_fill for a source in a small box (at most one draw and
@@ -251,12 +232,12 @@ reserve_slow(quota_account *a, const quota_usage *u, int64_t timeout_s,
 	if (hold_id)
 		*hold_id = 0;
 	if (!a)
-		return fail(r, QUOTA_EINVAL);
+		return quota__fail(r, QUOTA_EINVAL);
 	if (!hold_id)
-		return fail(r, quota__err(a->ctx, QUOTA_EINVAL,
+		return quota__fail(r, quota__err(a->ctx, QUOTA_EINVAL,
 					  "quota_reserve: NULL hold_id"));
 	if (timeout_s <= 0)
-		return fail(r, quota__err(a->ctx, QUOTA_EINVAL,
+		return quota__fail(r, quota__err(a->ctx, QUOTA_EINVAL,
 					  "account '%s': hold timeout must be "
 					  "> 0",
 					  a->id));
@@ -264,7 +245,7 @@ reserve_slow(quota_account *a, const quota_usage *u, int64_t timeout_s,
 		const quota__keyrec *k;
 
 		if ((rc = quota__check_key(a->ctx, u->key)))
-			return fail(r, rc);
+			return quota__fail(r, rc);
 		k = quota__key_find(a, u->key);
 		if (k) {
 			bool same = k->op == QUOTA__OP_RESERVE &&
@@ -282,19 +263,19 @@ reserve_slow(quota_account *a, const quota_usage *u, int64_t timeout_s,
 	if (u && quota__time_ok(u->at) &&
 	    (quota__add_ovf(u->at, timeout_s, &deadline) ||
 	     !quota__time_ok(deadline)))
-		return fail(r, quota__err(a->ctx, QUOTA_EINVAL,
+		return quota__fail(r, quota__err(a->ctx, QUOTA_EINVAL,
 					  "account '%s': hold deadline out of "
 					  "range",
 					  a->id));
 	if ((rc = quota__plan_usage(a, u, &pl)))
-		return fail(r, rc);
+		return quota__fail(r, rc);
 	if ((rc = quota__plan_prepare(a, &pl)))
-		return fail(r, rc);
+		return quota__fail(r, rc);
 	if (hold_reserve(a) || !(h = hold_block(a, &pl.s)))
 		goto nomem;
 	if (u->key && (quota__key_reserve(a) ||
 		       !(rec = quota__key_new(a, u->key, &h->box.src)))) {
-		hold_drop(a, h);
+		quota__box_drop(&a->ctx->mem, &a->hold_free, &h->box);
 		goto nomem;
 	}
 
@@ -317,7 +298,7 @@ reserve_slow(quota_account *a, const quota_usage *u, int64_t timeout_s,
 	quota__events_flush(a);
 	return QUOTA_OK;
 nomem:
-	return fail(r, quota__err(a->ctx, QUOTA_ENOMEM,
+	return quota__fail(r, quota__err(a->ctx, QUOTA_ENOMEM,
 				  "account '%s': out of memory", a->id));
 }
 
@@ -368,9 +349,9 @@ __attribute__((noinline, cold)) static int resolve(quota_account *a,
 	int rc;
 
 	if (!a)
-		return fail(r, QUOTA_EINVAL);
+		return quota__fail(r, QUOTA_EINVAL);
 	if ((rc = quota__check_key(a->ctx, key)))
-		return fail(r, rc);
+		return quota__fail(r, rc);
 	if (key) {
 		const quota__keyrec *k = quota__key_find(a, key);
 
@@ -383,17 +364,17 @@ __attribute__((noinline, cold)) static int resolve(quota_account *a,
 				      r);
 	}
 	if (id == 0 || id > a->last_hold_id)
-		return fail(r, quota__err(a->ctx, QUOTA_ENOTFOUND,
+		return quota__fail(r, quota__err(a->ctx, QUOTA_ENOTFOUND,
 					  "account '%s': no hold %llu", a->id,
 					  (unsigned long long)id));
 	h = hold_get(a, id);
 	if (!h)
-		return fail(r, quota__err(a->ctx, QUOTA_ERESOLVED,
+		return quota__fail(r, quota__err(a->ctx, QUOTA_ERESOLVED,
 					  "account '%s': hold %llu was already "
 					  "committed, released or expired",
 					  a->id, (unsigned long long)id));
 	if (used < 0 || used > h->box.src.units)
-		return fail(r, quota__err(a->ctx, QUOTA_EINVAL,
+		return quota__fail(r, quota__err(a->ctx, QUOTA_EINVAL,
 					  "account '%s': hold %llu holds %lld "
 					  "units, cannot commit %lld",
 					  a->id, (unsigned long long)id,
@@ -402,7 +383,7 @@ __attribute__((noinline, cold)) static int resolve(quota_account *a,
 	t = a->tariff[h->box.src.cat];
 	if (release && t && t->failure_fee &&
 	    quota__mul_ovf(t->failure_fee, h->box.src.units, &fee))
-		return fail(r, quota__err(a->ctx, QUOTA_EOVERFLOW,
+		return quota__fail(r, quota__err(a->ctx, QUOTA_EOVERFLOW,
 					  "account '%s': failure fee overflows",
 					  a->id));
 	if ((used < h->box.src.units && quota__counter_prepare(a, h->box.src.cat)) ||
@@ -412,7 +393,7 @@ __attribute__((noinline, cold)) static int resolve(quota_account *a,
 	if ((!release || fee) &&
 	    (rc = quota__ledger_prepare(a, &h->box.src, release ? 0 : 1,
 					fee)))
-		return fail(r, rc);
+		return quota__fail(r, rc);
 	if (key && (quota__key_reserve(a) ||
 		    !(rec = quota__key_new(a, key, &h->box.src))))
 		goto nomem;
@@ -455,7 +436,7 @@ __attribute__((noinline, cold)) static int resolve(quota_account *a,
 	quota__events_flush(a);
 	return QUOTA_OK;
 nomem:
-	return fail(r, quota__err(a->ctx, QUOTA_ENOMEM,
+	return quota__fail(r, quota__err(a->ctx, QUOTA_ENOMEM,
 				  "account '%s': out of memory", a->id));
 }
 
@@ -610,38 +591,38 @@ int quota_reverse(quota_account *a, const char *key, int64_t at,
 	int rc;
 
 	if (!a)
-		return fail(r, QUOTA_EINVAL);
+		return quota__fail(r, QUOTA_EINVAL);
 	if (!key)
-		return fail(r, quota__err(a->ctx, QUOTA_EINVAL,
+		return quota__fail(r, quota__err(a->ctx, QUOTA_EINVAL,
 					  "quota_reverse: NULL key"));
 	if ((rc = quota__check_key(a->ctx, key)))
-		return fail(r, rc);
+		return quota__fail(r, rc);
 	if (!quota__time_ok(at))
-		return fail(r, quota__err(a->ctx, QUOTA_EINVAL,
+		return quota__fail(r, quota__err(a->ctx, QUOTA_EINVAL,
 					  "account '%s': time out of range",
 					  a->id));
 	k = quota__key_find(a, key);
 	if (!k)
-		return fail(r, quota__err(a->ctx, QUOTA_ENOTFOUND,
+		return quota__fail(r, quota__err(a->ctx, QUOTA_ENOTFOUND,
 					  "account '%s': no charge with key "
 					  "'%s' (or it left the key window)",
 					  a->id, key));
 	if (k->op != QUOTA__OP_CHARGE && k->op != QUOTA__OP_COMMIT)
-		return fail(r, quota__err(a->ctx, QUOTA_EINVAL,
+		return quota__fail(r, quota__err(a->ctx, QUOTA_EINVAL,
 					  "account '%s': key '%s' is not a "
 					  "committed charge",
 					  a->id, key));
 	if (k->reversed)
-		return fail(r, quota__err(a->ctx, QUOTA_EREVERSED,
+		return quota__fail(r, quota__err(a->ctx, QUOTA_EREVERSED,
 					  "account '%s': charge '%s' was "
 					  "already reversed",
 					  a->id, key));
 	if (quota__counter_prepare(a, k->box.src.cat) || quota__events_reserve(a))
-		return fail(r, quota__err(a->ctx, QUOTA_ENOMEM,
+		return quota__fail(r, quota__err(a->ctx, QUOTA_ENOMEM,
 					  "account '%s': out of memory",
 					  a->id));
 	if ((rc = quota__ledger_prepare(a, &k->box.src, -1, 0)))
-		return fail(r, rc);
+		return quota__fail(r, rc);
 
 	/* Apply: R12, expired quota is never restored. */
 	track = quota__track(a);

@@ -420,14 +420,12 @@ void quota__keys_free(quota_account *a)
 int quota__key_replay(const quota_account *a, const quota__keyrec *k,
 		      bool same, quota_receipt *r)
 {
-	if (!same) {
-		if (r)
-			memset(r, 0, sizeof *r);
-		return quota__err(a->ctx, QUOTA_EKEYCONFLICT,
-				  "account '%s': key '%s' was used for "
-				  "another operation or other parameters",
-				  a->id, k->key);
-	}
+	if (!same)
+		return quota__fail(r, quota__err(a->ctx, QUOTA_EKEYCONFLICT,
+						 "account '%s': key '%s' was "
+						 "used for another operation "
+						 "or other parameters",
+						 a->id, k->key));
 	quota__receipt_fill(r, &k->box.src, k->kind);
 	if (r) {
 		r->replayed = 1;

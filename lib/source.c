@@ -77,17 +77,6 @@ quota__box *quota__box_new(const quota__mem *mem, quota__box **free_list,
 	return box;
 }
 
-void quota__box_drop(const quota__mem *mem, quota__box **free_list,
-		     quota__box *b)
-{
-	if (b->small) {
-		b->next_free = *free_list;
-		*free_list = b;
-	} else {
-		quota__free(mem, b);
-	}
-}
-
 void quota__box_free_list(const quota__mem *mem, quota__box **free_list)
 {
 	quota__box *b;
