@@ -101,22 +101,6 @@ static int check_caps(const quota_account *a, const quota__plan *pl)
 }
 
 
-/* Does s[0, n) hold only ASCII bytes?  8 at a time: keys are mostly
- * ASCII, and a keyed charge should not pay a byte loop for them. */
-static bool ascii(const char *s, size_t n)
-{
-	const uint64_t high = UINT64_C(0x8080808080808080);
-	uint64_t w, acc = 0;
-
-	for (; n >= 8; s += 8, n -= 8) {
-		memcpy(&w, s, sizeof w);
-		acc |= w;
-	}
-	for (; n; n--)
-		acc |= (unsigned char)*s++;
-	return !(acc & high);
-}
-
 /* Validate a key (not NULL) and give its length. */
 static int check_key_len(quota_ctx *ctx, const char *key, size_t *len)
 {
@@ -128,7 +112,7 @@ static int check_key_len(quota_ctx *ctx, const char *key, size_t *len)
 				  "idempotency key must be 1 to %d bytes, not "
 				  "%zu",
 				  QUOTA_KEY_MAX, n);
-	if (!ascii(key, n) && !quota__utf8_valid(key, n, &bad))
+	if (!quota__utf8_valid(key, n, &bad))
 		return quota__err(ctx, QUOTA_EENCODING,
 				  "idempotency key: invalid UTF-8 at byte %zu",
 				  bad);
