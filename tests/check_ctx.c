@@ -116,6 +116,92 @@ END_TEST
  * that day allocate nothing, in order or late, across packages and into
  * pay-as-you-go; one-source reservations recycle their hold boxes.
  */
+/* A strict UTF-8 check (RFC 3629), byte by byte: the first bad byte's
+ * offset, or -1 if s is valid. */
+static long ref_utf8_bad(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = s[i], need, k;
+		uint32_t cp, min;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			need = 1, cp = c & 0x1F, min = 0x80;
+		else if (c >= 0xE0 && c <= 0xEF)
+			need = 2, cp = c & 0x0F, min = 0x800;
+		else if (c >= 0xF0 && c <= 0xF4)
+			need = 3, cp = c & 0x07, min = 0x10000;
+		else
+			return (long)i;
+		if (i + need >= n) /* truncated */
+			return (long)i;
+		for (k = 1; k <= need; k++) {
+			if ((s[i + k] & 0xC0) != 0x80)
+				return (long)i;
+			cp = cp << 6 | (s[i + k] & 0x3F);
+		}
+		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return (long)i;
+		i += need + 1;
+	}
+	return -1;
+}
+
+/* Ids are validated as strict UTF-8 with the offset of the first bad byte,
+ * whatever mix of ASCII runs (read 8 bytes at a time) and other bytes
+ * they hold. */
+START_TEST(test_utf8_ids_against_reference)
+{
+	static const unsigned char pieces[][4] = {
+		"a", "Z", "-", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+		"\x80", "\xc0", "\xed\xa0", "\xf4\x90", "\xff", "\xe2\x82"};
+	quota_ctx *ctx;
+	quota_account *a;
+	tu_rng rng;
+	int i;
+
+	tu_rng_seed(&rng, 0x07F8);
+	ck_assert_int_eq(quota_ctx_new(&ctx), QUOTA_OK);
+	for (i = 0; i < 20000; i++) {
+		unsigned char id[130];
+		size_t n = 0;
+		long bad;
+		char want[64];
+		int rc;
+
+		/* Mostly ASCII: long runs cross the 8-byte reads. */
+		while (n < 100 && !tu_rng_chance(&rng, 1, 12)) {
+			const unsigned char *p =
+				tu_rng_chance(&rng, 4, 5)
+					? pieces[tu_rng_range(&rng, 0, 2)]
+					: pieces[tu_rng_range(&rng, 3, 11)];
+
+			memcpy(id + n, p, strlen((const char *)p));
+			n += strlen((const char *)p);
+		}
+		if (!n)
+			id[n++] = 'x';
+		id[n] = '\0';
+		bad = ref_utf8_bad(id, n);
+		rc = quota_account_new(ctx, (const char *)id, &a);
+		if (bad < 0) {
+			ck_assert_msg(rc != QUOTA_EENCODING, "valid id refused");
+			continue;
+		}
+		ck_assert_int_eq(rc, QUOTA_EENCODING);
+		snprintf(want, sizeof want, "at byte %ld", bad);
+		ck_assert_msg(strstr(quota_errmsg(ctx), want),
+			      "%s: want %s", quota_errmsg(ctx), want);
+	}
+	quota_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(test_hot_path_allocates_nothing)
 {
 	tu_alloc ta;
@@ -228,6 +314,7 @@ int main(void)
 	tcase_add_test(tc, test_ctx_categories_registry);
 	tcase_add_test(tc, test_ctx_many_accounts_and_tariffs);
 	tcase_add_test(tc, test_version_and_errors);
+	tcase_add_test(tc, test_utf8_ids_against_reference);
 	tcase_add_test(tc, test_hot_path_allocates_nothing);
 	tcase_add_test(tc, test_full_key_window_allocates_nothing);
 	suite_add_tcase(s, tc);
