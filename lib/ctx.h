@@ -291,7 +291,7 @@ typedef struct quota__keyrec {
 
 typedef struct quota__keyslot {
 	uint64_t hash;    /* kept here so a probe reads no record */
-	quota__keyrec *r; /* NULL: empty */
+	quota__keyrec *r; /* valid where the control byte is not 0 */
 } quota__keyslot;
 
 typedef struct quota__keys {

@@ -174,23 +174,23 @@ quota__keyrec *quota__key_find(const quota_account *a, const char *key)
 }
 
 /* Put r in slot i (empty) of the table. */
-static inline void place(quota__keys *k, uint32_t i, quota__keyrec *r)
+static inline void place(quota__keyslot *tab, uint8_t *ctrl, uint32_t i,
+			 quota__keyrec *r)
 {
-	k->ctrl[i] = tag_of(r->hash);
-	k->tab[i].hash = r->hash;
-	k->tab[i].r = r;
+	ctrl[i] = tag_of(r->hash);
+	tab[i].hash = r->hash;
+	tab[i].r = r;
 }
 
+/* Put r in the first empty slot of its probe. */
 static void put(quota__keyslot *tab, uint8_t *ctrl, uint32_t cap,
-		uint64_t h, quota__keyrec *r)
+		quota__keyrec *r)
 {
 	uint32_t j;
 
-	for (j = home(h, cap); ctrl[j]; j = (j + 1) & (cap - 1))
+	for (j = home(r->hash, cap); ctrl[j]; j = (j + 1) & (cap - 1))
 		;
-	ctrl[j] = tag_of(h);
-	tab[j].hash = h;
-	tab[j].r = r;
+	place(tab, ctrl, j, r);
 }
 
 int quota__key_reserve(quota_account *a)
@@ -207,15 +207,16 @@ int quota__key_reserve(quota_account *a)
 	if (k->cap > UINT32_MAX / 4)
 		return QUOTA_ENOMEM;
 	ncap = k->cap ? k->cap * 2 : 64;
-	nt = quota__calloc(mem, ncap, sizeof *nt);
+	/* The control bytes say which slots are full; slots need no zeroing. */
+	nt = quota__malloc(mem, (size_t)ncap * sizeof *nt);
 	nc = nt ? quota__calloc(mem, ncap, 1) : NULL;
 	if (!nc) {
 		quota__free(mem, nt);
 		return QUOTA_ENOMEM;
 	}
 	for (i = 0; i < k->cap; i++)
-		if (k->tab[i].r)
-			put(nt, nc, ncap, k->tab[i].hash, k->tab[i].r);
+		if (k->ctrl[i])
+			put(nt, nc, ncap, k->tab[i].r);
 	quota__free(mem, k->tab);
 	quota__free(mem, k->ctrl);
 	k->tab = nt;
@@ -272,7 +273,6 @@ static void unlink_rec(quota__keys *k, const quota__keyrec *r)
 
 	for (i = home(r->hash, k->cap); k->tab[i].r != r; i = (i + 1) & mask)
 		;
-	k->tab[i].r = NULL;
 	k->ctrl[i] = 0;
 	for (j = (i + 1) & mask; k->ctrl[j]; j = (j + 1) & mask) {
 		uint32_t h = home(k->tab[j].hash, k->cap);
@@ -281,7 +281,6 @@ static void unlink_rec(quota__keys *k, const quota__keyrec *r)
 		if ((i <= j) ? (h <= i || h > j) : (h <= i && h > j)) {
 			k->tab[i] = k->tab[j];
 			k->ctrl[i] = k->ctrl[j];
-			k->tab[j].r = NULL;
 			k->ctrl[j] = 0;
 			i = j;
 		}
@@ -363,7 +362,7 @@ void quota__key_store(quota_account *a, quota__keyrec *r)
 {
 	quota__keys *k = &a->keys;
 
-	put(k->tab, k->ctrl, k->cap, r->hash, r);
+	put(k->tab, k->ctrl, k->cap, r);
 	append(a, r);
 }
 
@@ -375,9 +374,9 @@ void quota__key_store_at(quota_account *a, quota__keyrec *r,
 	/* The lookup's slot stays the first empty one of the key's probe
 	 * unless quota__key_reserve grew the table since. */
 	if (p->cap == k->cap && p->hash == r->hash && !k->ctrl[p->slot])
-		place(k, p->slot, r);
+		place(k->tab, k->ctrl, p->slot, r);
 	else
-		put(k->tab, k->ctrl, k->cap, r->hash, r);
+		put(k->tab, k->ctrl, k->cap, r);
 	append(a, r);
 }
 
