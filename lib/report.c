@@ -92,7 +92,7 @@ static void period_of(const quota_account *a, int period, int64_t h,
 		*end = *start + 3600;
 		return;
 	}
-	day = quota__day_of(h * 3600);
+	day = quota__floor_div(h, 24); /* the local day of local hour h */
 	if (period == QUOTA_PERIOD_DAY) {
 		*start = day * QUOTA__DAY - a->utc_offset;
 		*end = *start + QUOTA__DAY;
