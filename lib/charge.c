@@ -241,8 +241,7 @@ int quota__plan_prepare(quota_account *a, quota__plan *pl)
 {
 	/* Room for the counters and the events, so apply cannot fail. */
 	if (quota__counter_prepare(a, pl->s.cat) || quota__events_reserve(a))
-		return quota__err(a->ctx, QUOTA_ENOMEM,
-				  "account '%s': out of memory", a->id);
+		return quota__nomem(a);
 	return QUOTA_OK;
 }
 
@@ -330,10 +329,7 @@ __attribute__((noinline, cold)) static int general(quota_account *a,
 		if (u->key) {
 			if (quota__key_reserve(a) ||
 			    !(rec = quota__key_new(a, u->key, &pl.s)))
-				return quota__fail(r, quota__err(a->ctx, QUOTA_ENOMEM,
-							  "account '%s': out "
-							  "of memory",
-							  a->id));
+				return quota__fail(r, quota__nomem(a));
 			quota__key_usage(rec, QUOTA__OP_CHARGE, u);
 		}
 		quota__plan_apply(a, &pl);

@@ -136,7 +136,7 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 
 		if ((a->stop_mask & QUOTA_MASK(cat)) || (ix && ix->nstop) ||
 		    (pk && take == pk->remaining))
-			return false; /* STOP rules, or more packages may follow */
+			return false; /* STOP rules, or more packages next */
 		if (t && t->ntiers) {
 			/* <= all-month + units: no overflow */
 			end = before + need;
@@ -154,7 +154,8 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 		}
 	}
 	/* R17, R22: a charge books its sources in the ledger's cached hour. */
-	if (mode == QUOTA__FAST_CHARGE && !quota__ledger_hit(c, at, pk, take, cost))
+	if (mode == QUOTA__FAST_CHARGE &&
+	    !quota__ledger_hit(c, at, pk, take, cost))
 		return false;
 
 	if (r) {

@@ -91,8 +91,8 @@ int quota__check_mask(quota_ctx *ctx, const char *what, const char *id,
 				       : QUOTA_MASK(ctx->ncategories) - 1;
 
 	if (!mask)
-		return quota__err(ctx, QUOTA_EINVAL, "%s '%s': covers no category",
-				  what, id);
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "%s '%s': covers no category", what, id);
 	if (mask & ~known)
 		return quota__err(ctx, QUOTA_ENOTFOUND,
 				  "%s '%s': unknown category id %u", what, id,

@@ -422,7 +422,7 @@ struct quota_account {
 	int settle_period;     /* QUOTA_PERIOD_HOUR or QUOTA_PERIOD_DAY */
 	int64_t minor_unit;    /* micros, e.g. 10,000 for cents */
 	int rounding;          /* QUOTA_ROUND_* */
-	int64_t settled_upto;  /* first local hour not settled (INT64_MIN: none) */
+	int64_t settled_upto;  /* first local hour not settled (or INT64_MIN) */
 	uint64_t bill_seq;
 	quota__vbill *vbills;
 	size_t nvbills, cap_vbills;
@@ -597,6 +597,12 @@ int quota__plan_prepare(quota_account *a, quota__plan *pl);
 void quota__plan_apply(quota_account *a, quota__plan *pl);
 /* Fill a receipt from a source record. */
 void quota__receipt_fill(quota_receipt *r, const quota__src *s, int32_t kind);
+/* QUOTA_ENOMEM with the account's message. */
+static inline int quota__nomem(const quota_account *a)
+{
+	return quota__err(a->ctx, QUOTA_ENOMEM, "account '%s': out of memory",
+			  a->id);
+}
 /* A refused call: its receipt (if any) zeroed, and its code. */
 static inline int quota__fail(quota_receipt *r, int rc)
 {

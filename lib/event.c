@@ -160,7 +160,8 @@ int quota__events_room(quota_account *a, size_t extra)
 		return QUOTA_ENOMEM;
 	/* expired + expiring + exhausted per package, 4 caps, the alerts */
 	return quota__grow(&ctx->mem, (void **)&ctx->evbuf, &ctx->cap_ev,
-			   ctx->nev + 3 * (size_t)a->npackages + a->nalerts + 8 + extra,
+			   ctx->nev + 3 * (size_t)a->npackages + a->nalerts +
+				   8 + extra,
 			   sizeof *ctx->evbuf);
 }
 
@@ -365,8 +366,7 @@ int quota_account_add_alert(quota_account *a, uint32_t category,
 				  a->id);
 	if (quota__grow(&a->ctx->mem, (void **)&a->alerts, &a->cap_alerts,
 			a->nalerts + 1, sizeof *a->alerts))
-		return quota__err(a->ctx, QUOTA_ENOMEM,
-				  "account '%s': out of memory", a->id);
+		return quota__nomem(a);
 	al = &a->alerts[a->nalerts++];
 	al->cat = category;
 	al->unit = unit;

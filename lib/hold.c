@@ -235,12 +235,12 @@ reserve_slow(quota_account *a, const quota_usage *u, int64_t timeout_s,
 		return quota__fail(r, QUOTA_EINVAL);
 	if (!hold_id)
 		return quota__fail(r, quota__err(a->ctx, QUOTA_EINVAL,
-					  "quota_reserve: NULL hold_id"));
+						 "quota_reserve: NULL "
+						 "hold_id"));
 	if (timeout_s <= 0)
 		return quota__fail(r, quota__err(a->ctx, QUOTA_EINVAL,
-					  "account '%s': hold timeout must be "
-					  "> 0",
-					  a->id));
+						 "account '%s': hold timeout "
+						 "must be > 0", a->id));
 	if (u && u->key) {
 		const quota__keyrec *k;
 
@@ -264,9 +264,8 @@ reserve_slow(quota_account *a, const quota_usage *u, int64_t timeout_s,
 	    (quota__add_ovf(u->at, timeout_s, &deadline) ||
 	     !quota__time_ok(deadline)))
 		return quota__fail(r, quota__err(a->ctx, QUOTA_EINVAL,
-					  "account '%s': hold deadline out of "
-					  "range",
-					  a->id));
+						 "account '%s': hold deadline "
+						 "out of range", a->id));
 	if ((rc = quota__plan_usage(a, u, &pl)))
 		return quota__fail(r, rc);
 	if ((rc = quota__plan_prepare(a, &pl)))
@@ -298,8 +297,7 @@ reserve_slow(quota_account *a, const quota_usage *u, int64_t timeout_s,
 	quota__events_flush(a);
 	return QUOTA_OK;
 nomem:
-	return quota__fail(r, quota__err(a->ctx, QUOTA_ENOMEM,
-				  "account '%s': out of memory", a->id));
+	return quota__fail(r, quota__nomem(a));
 }
 
 /*
@@ -365,27 +363,30 @@ __attribute__((noinline, cold)) static int resolve(quota_account *a,
 	}
 	if (id == 0 || id > a->last_hold_id)
 		return quota__fail(r, quota__err(a->ctx, QUOTA_ENOTFOUND,
-					  "account '%s': no hold %llu", a->id,
-					  (unsigned long long)id));
+						 "account '%s': no hold %llu",
+						 a->id,
+						 (unsigned long long)id));
 	h = hold_get(a, id);
 	if (!h)
 		return quota__fail(r, quota__err(a->ctx, QUOTA_ERESOLVED,
-					  "account '%s': hold %llu was already "
-					  "committed, released or expired",
-					  a->id, (unsigned long long)id));
+						 "account '%s': hold %llu was "
+						 "already committed, released "
+						 "or expired", a->id,
+						 (unsigned long long)id));
 	if (used < 0 || used > h->box.src.units)
 		return quota__fail(r, quota__err(a->ctx, QUOTA_EINVAL,
-					  "account '%s': hold %llu holds %lld "
-					  "units, cannot commit %lld",
-					  a->id, (unsigned long long)id,
-					  (long long)h->box.src.units,
-					  (long long)used));
+						 "account '%s': hold %llu "
+						 "holds %lld units, cannot "
+						 "commit %lld", a->id,
+						 (unsigned long long)id,
+						 (long long)h->box.src.units,
+						 (long long)used));
 	t = a->tariff[h->box.src.cat];
 	if (release && t && t->failure_fee &&
 	    quota__mul_ovf(t->failure_fee, h->box.src.units, &fee))
 		return quota__fail(r, quota__err(a->ctx, QUOTA_EOVERFLOW,
-					  "account '%s': failure fee overflows",
-					  a->id));
+						 "account '%s': failure fee "
+						 "overflows", a->id));
 	if ((used < h->box.src.units && quota__counter_prepare(a, h->box.src.cat)) ||
 	    quota__events_reserve(a))
 		goto nomem;
@@ -436,8 +437,7 @@ __attribute__((noinline, cold)) static int resolve(quota_account *a,
 	quota__events_flush(a);
 	return QUOTA_OK;
 nomem:
-	return quota__fail(r, quota__err(a->ctx, QUOTA_ENOMEM,
-				  "account '%s': out of memory", a->id));
+	return quota__fail(r, quota__nomem(a));
 }
 
 /*
@@ -492,8 +492,7 @@ int64_t quota_account_tick(quota_account *a, int64_t now)
 	if (!quota__time_ok(now))
 		return quota__err(a->ctx, QUOTA_EINVAL, "time out of range");
 	if (quota__events_reserve(a))
-		return quota__err(a->ctx, QUOTA_ENOMEM,
-				  "account '%s': out of memory", a->id);
+		return quota__nomem(a);
 	track = quota__track(a);
 	if (track)
 		quota__clock(a, now);
@@ -594,33 +593,31 @@ int quota_reverse(quota_account *a, const char *key, int64_t at,
 		return quota__fail(r, QUOTA_EINVAL);
 	if (!key)
 		return quota__fail(r, quota__err(a->ctx, QUOTA_EINVAL,
-					  "quota_reverse: NULL key"));
+						 "quota_reverse: NULL key"));
 	if ((rc = quota__check_key(a->ctx, key)))
 		return quota__fail(r, rc);
 	if (!quota__time_ok(at))
 		return quota__fail(r, quota__err(a->ctx, QUOTA_EINVAL,
-					  "account '%s': time out of range",
-					  a->id));
+						 "account '%s': time out of "
+						 "range", a->id));
 	k = quota__key_find(a, key);
 	if (!k)
 		return quota__fail(r, quota__err(a->ctx, QUOTA_ENOTFOUND,
-					  "account '%s': no charge with key "
-					  "'%s' (or it left the key window)",
-					  a->id, key));
+						 "account '%s': no charge with "
+						 "key '%s' (or it left the key "
+						 "window)", a->id, key));
 	if (k->op != QUOTA__OP_CHARGE && k->op != QUOTA__OP_COMMIT)
 		return quota__fail(r, quota__err(a->ctx, QUOTA_EINVAL,
-					  "account '%s': key '%s' is not a "
-					  "committed charge",
-					  a->id, key));
+						 "account '%s': key '%s' is "
+						 "not a committed charge",
+						 a->id, key));
 	if (k->reversed)
 		return quota__fail(r, quota__err(a->ctx, QUOTA_EREVERSED,
-					  "account '%s': charge '%s' was "
-					  "already reversed",
-					  a->id, key));
+						 "account '%s': charge '%s' "
+						 "was already reversed", a->id,
+						 key));
 	if (quota__counter_prepare(a, k->box.src.cat) || quota__events_reserve(a))
-		return quota__fail(r, quota__err(a->ctx, QUOTA_ENOMEM,
-					  "account '%s': out of memory",
-					  a->id));
+		return quota__fail(r, quota__nomem(a));
 	if ((rc = quota__ledger_prepare(a, &k->box.src, -1, 0)))
 		return quota__fail(r, rc);
 

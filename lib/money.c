@@ -102,8 +102,7 @@ int quota_account_topup(quota_account *a, int64_t micros, int64_t at)
 				  "account '%s': balance would overflow",
 				  a->id);
 	if (quota__events_reserve(a))
-		return quota__err(a->ctx, QUOTA_ENOMEM,
-				  "account '%s': out of memory", a->id);
+		return quota__nomem(a);
 	a->balance = b;
 	a->topped_up = t;
 	try_resume(a);
@@ -126,8 +125,7 @@ int quota_account_set_credit_limit(quota_account *a, int64_t micros)
 				  "account '%s': credit limit must be >= 0",
 				  a->id);
 	if (quota__events_reserve(a))
-		return quota__err(a->ctx, QUOTA_ENOMEM,
-				  "account '%s': out of memory", a->id);
+		return quota__nomem(a);
 	a->credit_limit = micros;
 	try_resume(a);
 	quota__ok(a->ctx);

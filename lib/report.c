@@ -165,8 +165,7 @@ static int collect(const quota_account *a, int period, int64_t from,
 		return QUOTA_OK;
 	if (cnt > SIZE_MAX / sizeof *v ||
 	    !(v = quota__malloc(&a->ctx->mem, cnt * sizeof *v)))
-		return quota__err(a->ctx, QUOTA_ENOMEM,
-				  "account '%s': out of memory", a->id);
+		return quota__nomem(a);
 	for (k = 0, i = 0; k < l->nrows; k++) {
 		const quota__lrow *r = &l->rows[k];
 		int64_t s = quota__hour_start(a, r->hour);
