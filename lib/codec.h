@@ -1,0 +1,201 @@
+/*
+ * codec.h - the byte layer of every libquota format (quota_journal(5)):
+ * little-endian fixed-width integers, LEB128 varints (zigzag for signed
+ * values), length-prefixed strings and CRC-32C (Castagnoli).  Journal
+ * records and snapshots are written and read only through these, so
+ * both formats share one set of rules and one set of bounds checks.
+ *
+ * Writers append to a growable buffer; a writer whose allocation failed
+ * remembers it (fail) and ignores later puts, so an encoder checks once
+ * at the end.  Readers never read past their end: a read past it sets
+ * bad and yields zero, and the decoder checks bad once (QUOTA_ECORRUPT).
+ */
+#ifndef QUOTA_CODEC_H
+#define QUOTA_CODEC_H
+
+#include "quota_int.h"
+
+#include <string.h>
+
+/* CRC-32C of n bytes, continuing from crc (0 to start). */
+uint32_t quota__crc32c(uint32_t crc, const void *p, size_t n);
+
+/* ------------------------------------------------------------- writer */
+
+typedef struct quota__wbuf {
+	const quota__mem *mem; /* NULL: fixed buffer, never grown */
+	uint8_t *p;
+	size_t n, cap;
+	bool fail; /* an allocation failed or a fixed buffer overflowed */
+} quota__wbuf;
+
+/* Make room for need more bytes (grows by doubling). */
+bool quota__wbuf_room_slow(quota__wbuf *w, size_t need);
+static inline bool quota__wbuf_room(quota__wbuf *w, size_t need)
+{
+	if (w->fail)
+		return false;
+	return need <= w->cap - w->n || quota__wbuf_room_slow(w, need);
+}
+void quota__wbuf_free(quota__wbuf *w);
+
+static inline void quota__put_u8(quota__wbuf *w, uint8_t v)
+{
+	if (quota__wbuf_room(w, 1))
+		w->p[w->n++] = v;
+}
+static inline void quota__put_u32(quota__wbuf *w, uint32_t v)
+{
+	if (quota__wbuf_room(w, 4)) {
+		for (int i = 0; i < 4; i++)
+			w->p[w->n++] = (uint8_t)(v >> (8 * i));
+	}
+}
+static inline void quota__put_u64(quota__wbuf *w, uint64_t v)
+{
+	if (quota__wbuf_room(w, 8)) {
+		for (int i = 0; i < 8; i++)
+			w->p[w->n++] = (uint8_t)(v >> (8 * i));
+	}
+}
+/* Unsigned LEB128: 7 bits a byte, low first, high bit = more. */
+static inline void quota__put_uv(quota__wbuf *w, uint64_t v)
+{
+	if (!quota__wbuf_room(w, 10))
+		return;
+	while (v >= 0x80) {
+		w->p[w->n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	w->p[w->n++] = (uint8_t)v;
+}
+/* Signed: zigzag (0, -1, 1, -2 ... as 0, 1, 2, 3 ...), then LEB128. */
+static inline void quota__put_sv(quota__wbuf *w, int64_t v)
+{
+	quota__put_uv(w, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+static inline void quota__put_bytes(quota__wbuf *w, const void *s, size_t n)
+{
+	if (n && quota__wbuf_room(w, n)) {
+		memcpy(w->p + w->n, s, n);
+		w->n += n;
+	}
+}
+/* A string: varint length, then the bytes; NULL is written as length 0. */
+static inline void quota__put_str(quota__wbuf *w, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	quota__put_uv(w, n);
+	quota__put_bytes(w, s, n);
+}
+
+/* ------------------------------------------------------------- reader */
+
+typedef struct quota__rbuf {
+	const uint8_t *p;
+	size_t n, off;
+	bool bad; /* read past the end, or a malformed value */
+} quota__rbuf;
+
+static inline uint8_t quota__get_u8(quota__rbuf *r)
+{
+	if (r->bad || r->n - r->off < 1) {
+		r->bad = true;
+		return 0;
+	}
+	return r->p[r->off++];
+}
+static inline uint32_t quota__get_u32(quota__rbuf *r)
+{
+	uint32_t v = 0;
+
+	if (r->bad || r->n - r->off < 4) {
+		r->bad = true;
+		return 0;
+	}
+	for (int i = 0; i < 4; i++)
+		v |= (uint32_t)r->p[r->off++] << (8 * i);
+	return v;
+}
+static inline uint64_t quota__get_u64(quota__rbuf *r)
+{
+	uint64_t v = 0;
+
+	if (r->bad || r->n - r->off < 8) {
+		r->bad = true;
+		return 0;
+	}
+	for (int i = 0; i < 8; i++)
+		v |= (uint64_t)r->p[r->off++] << (8 * i);
+	return v;
+}
+/* LEB128 of at most 10 bytes; an overlong or unterminated one is bad. */
+static inline uint64_t quota__get_uv(quota__rbuf *r)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+
+	while (!r->bad) {
+		uint8_t b;
+
+		if (r->off >= r->n || shift > 63) {
+			r->bad = true;
+			break;
+		}
+		b = r->p[r->off++];
+		if (shift == 63 && b > 1) {
+			r->bad = true;
+			break;
+		}
+		v |= (uint64_t)(b & 0x7F) << shift;
+		if (!(b & 0x80)) {
+			/* canonical only: no trailing zero byte */
+			if (!b && shift)
+				r->bad = true;
+			return r->bad ? 0 : v;
+		}
+		shift += 7;
+	}
+	return 0;
+}
+static inline int64_t quota__get_sv(quota__rbuf *r)
+{
+	uint64_t u = quota__get_uv(r);
+
+	return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
+/* A varint no larger than max (else bad). */
+static inline uint64_t quota__get_uv_max(quota__rbuf *r, uint64_t max)
+{
+	uint64_t v = quota__get_uv(r);
+
+	if (v > max) {
+		r->bad = true;
+		return 0;
+	}
+	return v;
+}
+/* A string of at most max bytes, copied NUL-terminated into out (room:
+ * max + 1).  Returns its length. */
+static inline size_t quota__get_str(quota__rbuf *r, char *out, size_t max)
+{
+	size_t n = (size_t)quota__get_uv_max(r, max);
+
+	if (r->bad || r->n - r->off < n) {
+		r->bad = true;
+		out[0] = '\0';
+		return 0;
+	}
+	if (memchr(r->p + r->off, 0, n)) { /* ids and keys hold no NUL */
+		r->bad = true;
+		out[0] = '\0';
+		return 0;
+	}
+	memcpy(out, r->p + r->off, n);
+	out[n] = '\0';
+	r->off += n;
+	return n;
+}
+
+#endif /* QUOTA_CODEC_H */
