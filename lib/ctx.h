@@ -428,6 +428,11 @@ struct quota_account {
 	size_t nvbills, cap_vbills;
 	/* R17, R22 usage ledger. */
 	quota__ledger ledger;
+	/* §5 journal (journal.c): records applied so far (the account's
+	 * version), and whether a store outcome is unknown, so the account
+	 * takes no change until it is re-synchronised. */
+	uint64_t seq;
+	bool unsynced;
 };
 
 struct quota_ctx {
