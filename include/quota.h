@@ -72,7 +72,13 @@ extern "C" {
 	X(ERESOLVED, -13, "hold already committed, released or expired")    \
 	X(EKEYCONFLICT, -14, "idempotency key reused with other parameters") \
 	X(EREVERSED, -15, "charge already reversed")                         \
-	X(EVOUCHER, -16, "voucher does not apply to this purchase")
+	X(EVOUCHER, -16, "voucher does not apply to this purchase")          \
+	X(ECONFLICT, -17, "store conflict: another writer holds this sequence number") \
+	X(ECORRUPT, -18, "corrupt or truncated record or snapshot")          \
+	X(EVERSION, -19, "format version newer than this library")           \
+	X(EUNKNOWN, -20, "store outcome unknown")                            \
+	X(EUNSYNCED, -21, "account must be re-synchronised from the store")  \
+	X(ESEQUENCE, -22, "record out of sequence")
 
 typedef enum quota_err {
 #define QUOTA_ERR_ENUM_(name, value, msg) QUOTA_##name = value,
