@@ -36,7 +36,7 @@ SHLIB    = libquota.so.$(ABI).$(VMINOR).$(VPATCH)
 B        = build
 LIB_SRCS := $(sort $(wildcard lib/*.c))
 LIB_OBJS := $(LIB_SRCS:lib/%.c=$(B)/lib/%.o)
-HDRS     := include/quota.h $(wildcard lib/*.h)
+HDRS     := include/quota.h include/quota_store.h $(wildcard lib/*.h)
 
 .PHONY: all lib demo check check-unit check-unit-only check-asan check-valgrind \
 	check-exports check-man check-headers check-examples check-install check-ffi \

@@ -2,12 +2,13 @@
  * account.c - accounts: tariffs per category, caps (R9), overage policy
  * (R7), the calendar offset, and read-only views of their counters.
  */
-#include "ctx.h"
+#include "journal.h"
 
 #include <string.h>
 
 int quota_account_new(quota_ctx *ctx, const char *id, quota_account **out)
 {
+	quota__wbuf *w;
 	quota_account *a;
 	uint32_t i;
 	int rc;
@@ -44,6 +45,14 @@ int quota_account_new(quota_ctx *ctx, const char *id, quota_account **out)
 	a->settled_upto = INT64_MIN;
 	for (i = 0; i < QUOTA_MAX_CATEGORIES; i++)
 		a->caps[i].day = a->caps[i].month = -1;
+	/* Its first record (§5): replay creates the account from it. */
+	if (!(rc = quota__rec_begin(ctx, a, QUOTA__R_ACCOUNT_NEW, &w)) && w)
+		rc = quota__rec_commit(ctx, a, w);
+	if (rc) {
+		quota__free(&ctx->mem, a->id);
+		quota__free(&ctx->mem, a);
+		return rc;
+	}
 	ctx->accounts[ctx->naccounts++] = a;
 	quota__strmap_put(&ctx->account_ids, a->id, a);
 	*out = a;
@@ -123,6 +132,8 @@ int quota_account_set_utc_offset(quota_account *a, int32_t seconds)
 				  "account '%s': has usage; set the UTC "
 				  "offset before charging",
 				  a->id);
+	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_UTC_OFFSET,
+		       quota__put_sv(jw, seconds));
 	a->utc_offset = seconds;
 	quota__ledger_uncache(a); /* cached hours begin at local hours */
 	quota__ok(a->ctx);
@@ -142,7 +153,12 @@ int quota_account_set_tariff(quota_account *a, uint32_t category,
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "tariff '%s' belongs to another context",
 				  t->name);
+	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_TARIFF,
+		       quota__put_uv(jw, category);
+		       quota__put_str(jw, t ? t->name : NULL));
 	a->tariff[category] = t;
+	if (t)
+		t->used = true; /* never changed in place from now on */
 	quota__ok(a->ctx);
 	return QUOTA_OK;
 }
@@ -165,6 +181,9 @@ int quota_account_set_cap(quota_account *a, uint32_t category, int period,
 				  a->id, period);
 	if (units < 0)
 		units = -1;
+	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_CAP,
+		       quota__put_uv(jw, category); quota__put_sv(jw, period);
+		       quota__put_sv(jw, units));
 	cap = category == QUOTA_ALL ? &a->cap_all : &a->caps[category];
 	if (period == QUOTA_PERIOD_DAY)
 		cap->day = units;
@@ -205,6 +224,8 @@ int quota_account_set_overage(quota_account *a, uint32_t category,
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "account '%s': unknown overage policy %d",
 				  a->id, policy);
+	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_OVERAGE,
+		       quota__put_uv(jw, category); quota__put_sv(jw, policy));
 	if (policy == QUOTA_OVERAGE_STOP)
 		a->stop_mask |= QUOTA_MASK(category);
 	else

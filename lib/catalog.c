@@ -20,7 +20,7 @@
  *   - a percentage voucher's discount is rounded down to the micro, so the
  *     buyer never pays less than the exact percentage allows.
  */
-#include "ctx.h"
+#include "journal.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -125,6 +125,7 @@ static int check_offer(quota_ctx *ctx, const quota_offer_spec *s)
 int quota_offer_add(quota_ctx *ctx, const quota_offer_spec *spec,
 		    quota_offer **out)
 {
+	quota__wbuf *w;
 	quota_offer *o;
 	int rc;
 
@@ -150,6 +151,29 @@ int quota_offer_add(quota_ctx *ctx, const quota_offer_spec *spec,
 		quota__free(&ctx->mem, o);
 		goto nomem;
 	}
+	if (!(rc = quota__rec_begin(ctx, NULL, QUOTA__R_OFFER_ADD, &w)) && w) {
+		quota__put_str(w, spec->id);
+		quota__put_u64(w, spec->categories);
+		quota__put_sv(w, spec->units);
+		quota__put_sv(w, spec->price_micros);
+		quota__put_str(w, spec->unit_tariff ? spec->unit_tariff->name
+						    : NULL);
+		quota__put_sv(w, spec->min_units);
+		quota__put_sv(w, spec->step_units);
+		quota__put_sv(w, spec->max_units);
+		quota__put_sv(w, spec->valid_months);
+		quota__put_sv(w, spec->valid_days);
+		quota__put_uv(w, spec->flags);
+		quota__put_sv(w, spec->priority);
+		rc = quota__rec_commit(ctx, NULL, w);
+	}
+	if (rc) {
+		quota__free(&ctx->mem, o->id);
+		quota__free(&ctx->mem, o);
+		return rc;
+	}
+	if (spec->unit_tariff) /* its prices are fixed from now on (§5) */
+		((quota_tariff *)spec->unit_tariff)->used = true;
 	o->ctx = ctx;
 	o->spec = *spec;
 	o->spec.id = o->id;
@@ -387,7 +411,8 @@ int quota_package_buy(quota_account *a, const quota_offer *offer,
 	quota_package_spec ps;
 	quota_package *pk = NULL;
 	quota_purchase pu;
-	int64_t purchased, old_purchased, old_balance;
+	quota__buy buy;
+	int64_t purchased;
 	int rc;
 
 	if (out)
@@ -427,18 +452,15 @@ int quota_package_buy(quota_account *a, const quota_offer *offer,
 	ps.price_micros = pu.price_micros;
 	ps.flags = offer->spec.flags;
 	ps.priority = offer->spec.priority;
-	/* Debit first so that the events quota_package_add delivers see the
-	 * balance after the purchase; put it back if the add fails.  No
-	 * overflow: balance >= price, or the price is 0. */
-	old_balance = a->balance;
-	old_purchased = a->purchased;
-	a->balance -= pu.price_micros;
-	a->purchased = purchased;
-	if ((rc = quota_package_add(a, &ps, &pk))) {
-		a->balance = old_balance;
-		a->purchased = old_purchased;
+	/* One write: the package and its payment (balance >= price, or the
+	 * price is 0, and purchased + price fits: checked above). */
+	buy.offer = offer->id;
+	buy.quantity = quantity;
+	buy.at = at;
+	buy.list_price = pu.list_price_micros;
+	buy.discount = pu.discount_micros;
+	if ((rc = quota__package_add(a, &ps, &buy, &pk)))
 		return rc;
-	}
 	pu.package = pk;
 	if (out)
 		*out = pu;

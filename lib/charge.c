@@ -13,6 +13,7 @@
  * charge_fast.h, which quota_reserve expands too).
  */
 #include "charge_fast.h"
+#include "journal.h"
 
 #include <string.h>
 
@@ -310,37 +311,64 @@ static bool same_charge(const quota__keyrec *k, const quota_usage *u)
 	       k->p_units == u->units && k->p_at == u->at;
 }
 
-/* The general path: plan, prepare, apply; its key, if any, is new. */
+/*
+ * A planned charge from prepare on: room for everything apply needs, the
+ * record (§5), apply, events.  The general path and replay (the plan
+ * decoded from a record) both come here.
+ */
+int quota__charge_planned(quota_account *a, const quota_usage *u,
+			  quota__plan *pl, quota_receipt *r)
+{
+	quota__keyrec *rec = NULL;
+	quota__wbuf *w;
+	int rc;
+
+	if ((rc = quota__plan_prepare(a, pl)) ||
+	    (rc = quota__ledger_prepare(a, &pl->s, 1, 0)))
+		return quota__fail(r, rc);
+	if (u->key) {
+		if (quota__key_reserve(a) ||
+		    !(rec = quota__key_new(a, u->key, &pl->s)))
+			return quota__fail(r, quota__nomem(a));
+		quota__key_usage(rec, QUOTA__OP_CHARGE, u);
+	}
+	if ((rc = quota__rec_begin(a->ctx, a, QUOTA__R_CHARGE, &w)))
+		goto refused;
+	if (w) {
+		quota__rec_usage(w, u);
+		quota__rec_src(w, &pl->s);
+		if ((rc = quota__rec_commit(a->ctx, a, w)))
+			goto refused;
+	}
+	quota__plan_apply(a, pl);
+	quota__ledger_apply(a, &pl->s, 1, 0, 0);
+	if (rec)
+		quota__key_store(a, rec);
+	quota__receipt_fill(r, &pl->s, QUOTA_RECEIPT_CHARGE);
+	a->ctx->errmsg[0] = '\0';
+	quota__events_flush(a);
+	return QUOTA_OK;
+refused:
+	if (rec)
+		quota__key_unused(a, rec);
+	return quota__fail(r, rc);
+}
+
+/* The general path: plan, then the rest; its key, if any, is new. */
 __attribute__((noinline, cold)) static int general(quota_account *a,
 						   const quota_usage *u,
 						   quota_receipt *r,
 						   bool commit)
 {
-	quota__keyrec *rec = NULL;
 	quota__plan pl;
 	int rc;
 
 	if ((rc = quota__plan_usage(a, u, &pl)))
 		return quota__fail(r, rc);
-	if (commit) {
-		if ((rc = quota__plan_prepare(a, &pl)) ||
-		    (rc = quota__ledger_prepare(a, &pl.s, 1, 0)))
-			return quota__fail(r, rc);
-		if (u->key) {
-			if (quota__key_reserve(a) ||
-			    !(rec = quota__key_new(a, u->key, &pl.s)))
-				return quota__fail(r, quota__nomem(a));
-			quota__key_usage(rec, QUOTA__OP_CHARGE, u);
-		}
-		quota__plan_apply(a, &pl);
-		quota__ledger_apply(a, &pl.s, 1, 0, 0);
-		if (rec)
-			quota__key_store(a, rec);
-	}
+	if (commit)
+		return quota__charge_planned(a, u, &pl, r);
 	quota__receipt_fill(r, &pl.s, QUOTA_RECEIPT_CHARGE);
 	a->ctx->errmsg[0] = '\0';
-	if (commit)
-		quota__events_flush(a);
 	return QUOTA_OK;
 }
 
@@ -384,7 +412,7 @@ static __attribute__((noinline)) int charge_keyed(quota_account *a,
 		return quota__fail(r, rc);
 	if ((k = quota__key_lookup(a, u->key, &kp)))
 		return quota__key_replay(a, k, same_charge(k, u), r);
-	if (!a->ctx->hook && !quota__key_reserve(a) &&
+	if (!a->ctx->hook && !a->ctx->store_on && !quota__key_reserve(a) &&
 	    (rec = quota__key_small(a, u->key, &kp))) {
 		quota_usage plain = *u;
 

@@ -2,7 +2,7 @@
  * ctx.c - the context: allocator, category registry, and ownership of
  * every tariff and account created in it.
  */
-#include "ctx.h"
+#include "journal.h"
 
 #include <string.h>
 
@@ -52,6 +52,7 @@ void quota_ctx_free(quota_ctx *ctx)
 	quota__strmap_free(&ctx->mem, &ctx->tariff_names);
 	quota__free(&ctx->mem, ctx->scratch);
 	quota__free(&ctx->mem, ctx->evbuf);
+	quota__wbuf_free(&ctx->jbuf);
 	quota__free(&ctx->mem, ctx);
 }
 
@@ -102,6 +103,7 @@ int quota__check_mask(quota_ctx *ctx, const char *what, const char *id,
 
 int quota_category_add(quota_ctx *ctx, const char *name, uint32_t *id)
 {
+	quota__wbuf *w;
 	uint32_t i;
 	char *copy;
 	int rc;
@@ -123,6 +125,15 @@ int quota_category_add(quota_ctx *ctx, const char *name, uint32_t *id)
 	if (!copy)
 		return quota__err(ctx, QUOTA_ENOMEM, "category '%s': %s", name,
 				  quota_strerror(QUOTA_ENOMEM));
+	if (!(rc = quota__rec_begin(ctx, NULL, QUOTA__R_CATEGORY_ADD, &w)) &&
+	    w) {
+		quota__put_str(w, name);
+		rc = quota__rec_commit(ctx, NULL, w);
+	}
+	if (rc) {
+		quota__free(&ctx->mem, copy);
+		return rc;
+	}
 	ctx->category[ctx->ncategories] = copy;
 	if (id)
 		*id = ctx->ncategories;

@@ -6,6 +6,8 @@
 #define QUOTA_CTX_H
 
 #include "quota_int.h"
+#include "quota_store.h"
+#include "codec.h"
 
 #include <string.h>
 
@@ -140,6 +142,7 @@ struct quota_tariff {
 	int free_period;
 	int64_t free_daily;
 	int64_t failure_fee; /* per released unit (R10 release) */
+	bool used; /* set on an account or an offer: fixed (§5) */
 };
 
 struct quota_package {
@@ -460,6 +463,14 @@ struct quota_ctx {
 	quota_offer **offers;
 	size_t noffers, cap_offers;
 	quota__strmap offer_ids;
+	/* §5 journal (journal.c, its only writer): the store, the record
+	 * being written, the configuration stream's sequence number, and
+	 * whether records are being applied (then nothing is journaled and
+	 * no event is delivered). */
+	quota_store store;
+	bool store_on, replaying;
+	quota__wbuf jbuf;
+	uint64_t config_seq;
 };
 
 /* The first package usable at t, through the head hint (cache only). */
@@ -554,6 +565,14 @@ static inline uint32_t quota__pindex_first(const quota__pindex *ix,
 	}
 	return UINT32_MAX;
 }
+/* A purchase (R16, R19) that a package comes from: what its record
+ * carries besides the package (catalog.c fills it in). */
+typedef struct quota__buy {
+	const char *offer;
+	int64_t quantity, at, list_price, discount;
+} quota__buy;
+int quota__package_add(quota_account *a, const quota_package_spec *s,
+		       const quota__buy *buy, quota_package **out);
 /* A STOP-flag package covering this index's category is in force at t. */
 bool quota__pindex_stop_at(const quota__pindex *ix, int64_t t);
 /* p's remaining went to or from 0: update every index that holds it. */
@@ -763,6 +782,9 @@ void quota__offers_free(quota_ctx *ctx);
 void quota__event_queue(quota_account *a, int32_t kind, uint32_t cat,
 			const quota_package *p, int64_t remaining,
 			int64_t threshold, int32_t period);
+
+/* QUOTA_OK, or QUOTA_EINVAL if t is in use and so cannot change. */
+int quota__tariff_unused(const quota_tariff *t);
 
 /* Index of the tier that month position pos (1-based) falls in (R13);
  * positions beyond the last finite tier take the last tier. */

@@ -10,7 +10,7 @@
  * whose start or end it passes).  Events raised while a call applies are
  * queued in a buffer sized in the call's plan and delivered at its end.
  */
-#include "ctx.h"
+#include "journal.h"
 
 #include <string.h>
 
@@ -319,6 +319,8 @@ void quota__events_flush(quota_account *a)
 	}
 	n = ctx->nev;
 	ctx->nev = 0;
+	if (ctx->replaying) /* §5: replay fires no events */
+		return;
 	for (i = 0; i < n; i++)
 		if (ctx->hook(&ctx->evbuf[i], ctx->hook_ud) != 0)
 			ctx->hook_failures++;
@@ -367,6 +369,8 @@ int quota_account_add_alert(quota_account *a, uint32_t category,
 	if (quota__grow(&a->ctx->mem, (void **)&a->alerts, &a->cap_alerts,
 			a->nalerts + 1, sizeof *a->alerts))
 		return quota__nomem(a);
+	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_ALERT, quota__put_uv(jw, category);
+		       quota__put_sv(jw, level); quota__put_sv(jw, unit));
 	al = &a->alerts[a->nalerts++];
 	al->cat = category;
 	al->unit = unit;
@@ -385,6 +389,8 @@ int quota_account_set_expiry_warning(quota_account *a, int64_t seconds)
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "account '%s': expiry warning must be >= 0",
 				  a->id);
+	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_EXPIRY_WARNING,
+		       quota__put_sv(jw, seconds));
 	a->warn_before = seconds;
 	a->track_gen = 0; /* set the cursors up again at the next call */
 	quota__ok(a->ctx);

@@ -15,6 +15,7 @@
  * cached hour and writes its receipt without the general loops.
  */
 #include "charge_fast.h"
+#include "journal.h"
 
 #include <string.h>
 
@@ -223,8 +224,6 @@ __attribute__((noinline, cold)) static int
 reserve_slow(quota_account *a, const quota_usage *u, int64_t timeout_s,
 	     quota_receipt *r, uint64_t *hold_id)
 {
-	quota__keyrec *rec = NULL;
-	quota__hold *h = NULL;
 	quota__plan pl;
 	int64_t deadline = 0;
 	int rc;
@@ -268,20 +267,43 @@ reserve_slow(quota_account *a, const quota_usage *u, int64_t timeout_s,
 						 "out of range", a->id));
 	if ((rc = quota__plan_usage(a, u, &pl)))
 		return quota__fail(r, rc);
-	if ((rc = quota__plan_prepare(a, &pl)))
+	return quota__reserve_planned(a, u, timeout_s, &pl, r, hold_id);
+}
+
+/* A planned reservation from prepare on: room, the record (§5), apply,
+ * events.  reserve_slow and replay (the plan from a record) come here. */
+int quota__reserve_planned(quota_account *a, const quota_usage *u,
+			   int64_t timeout_s, quota__plan *pl,
+			   quota_receipt *r, uint64_t *hold_id)
+{
+	quota__keyrec *rec = NULL;
+	quota__hold *h = NULL;
+	quota__wbuf *w;
+	int rc;
+
+	if ((rc = quota__plan_prepare(a, pl)))
 		return quota__fail(r, rc);
-	if (hold_reserve(a) || !(h = hold_block(a, &pl.s)))
-		goto nomem;
+	if (hold_reserve(a) || !(h = hold_block(a, &pl->s)))
+		return quota__fail(r, quota__nomem(a));
 	if (u->key && (quota__key_reserve(a) ||
 		       !(rec = quota__key_new(a, u->key, &h->box.src)))) {
-		quota__box_drop(&a->ctx->mem, &a->hold_free, &h->box);
-		goto nomem;
+		rc = quota__nomem(a);
+		goto refused;
+	}
+	if ((rc = quota__rec_begin(a->ctx, a, QUOTA__R_RESERVE, &w)))
+		goto refused;
+	if (w) {
+		quota__rec_usage(w, u);
+		quota__put_sv(w, timeout_s);
+		quota__rec_src(w, &pl->s);
+		if ((rc = quota__rec_commit(a->ctx, a, w)))
+			goto refused;
 	}
 
 	/* Apply. */
-	quota__plan_apply(a, &pl);
+	quota__plan_apply(a, pl);
 	h->id = ++a->last_hold_id;
-	h->deadline = deadline;
+	h->deadline = u->at + timeout_s; /* checked by the caller */
 	hold_insert(a, h);
 	if (rec) {
 		quota__key_usage(rec, QUOTA__OP_RESERVE, u);
@@ -296,8 +318,11 @@ reserve_slow(quota_account *a, const quota_usage *u, int64_t timeout_s,
 	quota__ok(a->ctx);
 	quota__events_flush(a);
 	return QUOTA_OK;
-nomem:
-	return quota__fail(r, quota__nomem(a));
+refused:
+	if (rec)
+		quota__key_unused(a, rec);
+	quota__box_drop(&a->ctx->mem, &a->hold_free, &h->box);
+	return quota__fail(r, rc);
 }
 
 /*
@@ -334,14 +359,17 @@ int quota_reserve(quota_account *a, const quota_usage *u, int64_t timeout_s,
 
 /* ------------------------------------------------- commit and release */
 
-/* Shared by commit (used >= 0, no fee) and release (used = 0, fee). */
-__attribute__((noinline, cold)) static int resolve(quota_account *a,
-						   uint64_t id, int64_t used,
-		   const char *key, quota_receipt *r, bool release)
+/* Shared by commit (used >= 0, no fee) and release (used = 0, fee).
+ * fee_in: replay's recorded fee (§5: a record is not priced again), or
+ * NULL to price it from the tariff. */
+int quota__resolve(quota_account *a, uint64_t id, int64_t used,
+		   const char *key, quota_receipt *r, bool release,
+		   const int64_t *fee_in)
 {
 	quota__keyrec *rec = NULL;
 	const quota_tariff *t;
 	quota__hold *h;
+	quota__wbuf *w;
 	int64_t fee = 0;
 	bool track;
 	int rc;
@@ -382,8 +410,10 @@ __attribute__((noinline, cold)) static int resolve(quota_account *a,
 						 (long long)h->box.src.units,
 						 (long long)used));
 	t = a->tariff[h->box.src.cat];
-	if (release && t && t->failure_fee &&
-	    quota__mul_ovf(t->failure_fee, h->box.src.units, &fee))
+	if (fee_in)
+		fee = release ? *fee_in : 0;
+	else if (release && t && t->failure_fee &&
+		 quota__mul_ovf(t->failure_fee, h->box.src.units, &fee))
 		return quota__fail(r, quota__err(a->ctx, QUOTA_EOVERFLOW,
 						 "account '%s': failure fee "
 						 "overflows", a->id));
@@ -398,6 +428,18 @@ __attribute__((noinline, cold)) static int resolve(quota_account *a,
 	if (key && (quota__key_reserve(a) ||
 		    !(rec = quota__key_new(a, key, &h->box.src))))
 		goto nomem;
+	if ((rc = quota__rec_begin(a->ctx, a,
+				   release ? QUOTA__R_RELEASE
+					   : QUOTA__R_COMMIT, &w)))
+		goto refused;
+	if (w) {
+		quota__put_uv(w, id);
+		quota__put_sv(w, used);
+		quota__put_str(w, key);
+		quota__put_sv(w, fee);
+		if ((rc = quota__rec_commit(a->ctx, a, w)))
+			goto refused;
+	}
 
 	/* Apply. */
 	track = quota__track(a);
@@ -438,6 +480,10 @@ __attribute__((noinline, cold)) static int resolve(quota_account *a,
 	return QUOTA_OK;
 nomem:
 	return quota__fail(r, quota__nomem(a));
+refused:
+	if (rec)
+		quota__key_unused(a, rec);
+	return quota__fail(r, rc);
 }
 
 /*
@@ -453,7 +499,7 @@ int quota_commit(quota_account *a, uint64_t hold_id, int64_t units_used,
 	quota__cur *c;
 	uint32_t slot;
 
-	if (!a || key || a->ctx->hook ||
+	if (!a || key || a->ctx->hook || a->ctx->store_on ||
 	    (slot = hold_slot(a, hold_id)) == UINT32_MAX)
 		goto slow;
 	h = a->hold_tab[slot];
@@ -470,22 +516,84 @@ int quota_commit(quota_account *a, uint64_t hold_id, int64_t units_used,
 	a->ctx->errmsg[0] = '\0';
 	return QUOTA_OK;
 slow:
-	return resolve(a, hold_id, units_used, key, receipt, false);
+	return quota__resolve(a, hold_id, units_used, key, receipt, false,
+			     NULL);
 }
 
 int quota_release(quota_account *a, uint64_t hold_id, const char *key,
 		  quota_receipt *receipt)
 {
-	return resolve(a, hold_id, 0, key, receipt, true);
+	return quota__resolve(a, hold_id, 0, key, receipt, true, NULL);
 }
 
 /* ------------------------------------------------------------- expiry */
+
+/* The holds a tick at now releases: those past their deadline. */
+static uint32_t holds_due(const quota_account *a, int64_t now,
+			  quota__wbuf *w)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < a->hold_tab_cap; i++) {
+		const quota__hold *h = a->hold_tab[i];
+
+		if (h && h->deadline <= now) {
+			n++;
+			if (w)
+				quota__put_uv(w, h->id);
+		}
+	}
+	return n;
+}
+
+/*
+ * A tick's record (§5): the time and the ids of the holds it releases, in
+ * id order of the map walk.  A tick that changes nothing (no hold due, the
+ * clock already there) writes none.
+ */
+static int tick_journal(quota_account *a, int64_t now)
+{
+	quota__wbuf *w;
+	uint32_t n;
+	int rc;
+
+	if (!a->ctx->store_on || a->ctx->replaying)
+		return QUOTA_OK;
+	n = holds_due(a, now, NULL);
+	if (!n && now <= a->clock)
+		return QUOTA_OK;
+	if ((rc = quota__rec_begin(a->ctx, a, QUOTA__R_TICK, &w)) || !w)
+		return rc;
+	quota__put_sv(w, now);
+	quota__put_uv(w, n);
+	holds_due(a, now, w);
+	return quota__rec_commit(a->ctx, a, w);
+}
+
+/* Replay's check of a tick record: the holds it names are exactly the
+ * holds due at now (ids read from r). */
+int quota__tick_check(const quota_account *a, int64_t now, uint32_t n,
+		      quota__rbuf *r)
+{
+	uint32_t i;
+
+	if (holds_due(a, now, NULL) != n)
+		return QUOTA_ECORRUPT;
+	for (i = 0; i < n; i++) {
+		const quota__hold *h = hold_get(a, quota__get_uv(r));
+
+		if (r->bad || !h || h->deadline > now)
+			return QUOTA_ECORRUPT;
+	}
+	return QUOTA_OK;
+}
 
 int64_t quota_account_tick(quota_account *a, int64_t now)
 {
 	int64_t released = 0;
 	bool track;
 	uint32_t i;
+	int rc;
 
 	if (!a)
 		return QUOTA_EINVAL;
@@ -493,6 +601,8 @@ int64_t quota_account_tick(quota_account *a, int64_t now)
 		return quota__err(a->ctx, QUOTA_EINVAL, "time out of range");
 	if (quota__events_reserve(a))
 		return quota__nomem(a);
+	if ((rc = tick_journal(a, now)))
+		return rc;
 	track = quota__track(a);
 	if (track)
 		quota__clock(a, now);
@@ -535,8 +645,11 @@ int64_t quota_ctx_tick(quota_ctx *ctx, int64_t now)
 					  "quota_ctx_tick: out of memory");
 	for (i = 0; i < ctx->naccounts; i++) {
 		n = quota_account_tick(ctx->accounts[i], now);
+		/* Without a store this cannot fail (room was reserved
+		 * above); with one, each account's tick is its own record
+		 * and the first the store refuses stops the walk. */
 		if (n < 0)
-			return n; /* cannot happen: room was reserved above */
+			return n;
 		total += n;
 	}
 	return total;
@@ -567,12 +680,19 @@ uint32_t quota_account_hold_count(const quota_account *a)
 
 int quota_tariff_set_failure_fee(quota_tariff *t, int64_t micros_per_unit)
 {
+	int rc;
+
 	if (!t)
 		return QUOTA_EINVAL;
+	if ((rc = quota__tariff_unused(t)))
+		return rc;
 	if (micros_per_unit < 0)
 		return quota__err(t->ctx, QUOTA_EINVAL,
 				  "tariff '%s': failure fee must be >= 0",
 				  t->name);
+	QUOTA__JOURNAL(t->ctx, NULL, QUOTA__R_TARIFF_FAILURE_FEE,
+		       quota__put_str(jw, t->name);
+		       quota__put_sv(jw, micros_per_unit));
 	t->failure_fee = micros_per_unit;
 	quota__ok(t->ctx);
 	return QUOTA_OK;
@@ -584,6 +704,7 @@ int quota_reverse(quota_account *a, const char *key, int64_t at,
 		  quota_receipt *r)
 {
 	quota__keyrec *k;
+	quota__wbuf *w;
 	int64_t forfeited = 0;
 	bool track;
 	uint32_t i;
@@ -620,6 +741,14 @@ int quota_reverse(quota_account *a, const char *key, int64_t at,
 		return quota__fail(r, quota__nomem(a));
 	if ((rc = quota__ledger_prepare(a, &k->box.src, -1, 0)))
 		return quota__fail(r, rc);
+	if ((rc = quota__rec_begin(a->ctx, a, QUOTA__R_REVERSE, &w)))
+		return quota__fail(r, rc);
+	if (w) {
+		quota__put_str(w, key);
+		quota__put_sv(w, at);
+		if ((rc = quota__rec_commit(a->ctx, a, w)))
+			return quota__fail(r, rc);
+	}
 
 	/* Apply: R12, expired quota is never restored. */
 	track = quota__track(a);

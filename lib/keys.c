@@ -22,7 +22,7 @@
  * Only a slot whose 7 bits match is looked at (1 in 128 of the others).
  * The slot a new key goes in is prefetched while the bytes are read.
  */
-#include "ctx.h"
+#include "journal.h"
 
 #include <string.h>
 
@@ -390,6 +390,8 @@ int quota_account_set_key_window(quota_account *a, uint32_t max_keys,
 				  "account '%s': key window needs max_keys >= "
 				  "1 and max_age_s >= 1",
 				  a->id);
+	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_KEY_WINDOW,
+		       quota__put_uv(jw, max_keys); quota__put_sv(jw, max_age_s));
 	defaults(&a->keys);
 	a->keys.max_keys = max_keys;
 	a->keys.max_age = max_age_s;

@@ -15,7 +15,7 @@
  *   - a negative bill (a credit, e.g. a reversal of a settled charge) is
  *     paid into the balance and may resume the account the same way.
  */
-#include "ctx.h"
+#include "journal.h"
 
 #include <string.h>
 
@@ -103,6 +103,8 @@ int quota_account_topup(quota_account *a, int64_t micros, int64_t at)
 				  a->id);
 	if (quota__events_reserve(a))
 		return quota__nomem(a);
+	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_TOPUP, quota__put_sv(jw, micros);
+		       quota__put_sv(jw, at));
 	a->balance = b;
 	a->topped_up = t;
 	try_resume(a);
@@ -126,6 +128,8 @@ int quota_account_set_credit_limit(quota_account *a, int64_t micros)
 				  a->id);
 	if (quota__events_reserve(a))
 		return quota__nomem(a);
+	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_CREDIT_LIMIT,
+		       quota__put_sv(jw, micros));
 	a->credit_limit = micros;
 	try_resume(a);
 	quota__ok(a->ctx);
@@ -212,6 +216,9 @@ int quota_account_set_settlement(quota_account *a, int period, int64_t minor,
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "account '%s': unknown rounding mode %d",
 				  a->id, rounding);
+	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_SETTLEMENT,
+		       quota__put_sv(jw, period); quota__put_sv(jw, minor);
+		       quota__put_sv(jw, rounding));
 	a->settle_period = period;
 	a->minor_unit = minor;
 	a->rounding = rounding;

@@ -2,7 +2,7 @@
  * package.c - prepaid packages (R2-R7, R20) and the per-category index
  * that finds the package to burn first in O(log P) (R3).
  */
-#include "ctx.h"
+#include "journal.h"
 
 #include <string.h>
 
@@ -274,9 +274,21 @@ static int check_spec(quota_account *a, const quota_package_spec *s)
 int quota_package_add(quota_account *a, const quota_package_spec *s,
 		      quota_package **out)
 {
+	return quota__package_add(a, s, NULL, out);
+}
+
+/*
+ * Add a package; buy, if not NULL, is the purchase it comes from (R19):
+ * its price is debited in the same apply, and the record is a purchase.
+ * The caller has checked that the balance pays it and nothing overflows.
+ */
+int quota__package_add(quota_account *a, const quota_package_spec *s,
+		       const quota__buy *buy, quota_package **out)
+{
 	const quota__mem *mem;
 	quota__pindex *fresh[QUOTA_MAX_CATEGORIES] = {0};
 	quota_package *p = NULL;
+	quota__wbuf *w;
 	int64_t total;
 	uint64_t m;
 	int rc;
@@ -324,7 +336,36 @@ int quota_package_add(quota_account *a, const quota_package_spec *s,
 			goto nomem;
 	}
 
-	/* Apply. */
+	if ((rc = quota__rec_begin(a->ctx, a,
+				   buy ? QUOTA__R_PACKAGE_BUY
+				       : QUOTA__R_PACKAGE_ADD, &w)))
+		goto refused;
+	if (w) {
+		quota__put_str(w, s->id);
+		quota__put_u64(w, s->categories);
+		quota__put_sv(w, s->units);
+		quota__put_sv(w, s->effective_at);
+		quota__put_sv(w, s->expires_at);
+		quota__put_sv(w, s->price_micros);
+		quota__put_uv(w, s->flags);
+		quota__put_sv(w, s->priority);
+		if (buy) {
+			quota__put_str(w, buy->offer);
+			quota__put_sv(w, buy->quantity);
+			quota__put_sv(w, buy->at);
+			quota__put_sv(w, buy->list_price);
+			quota__put_sv(w, buy->discount);
+		}
+		if ((rc = quota__rec_commit(a->ctx, a, w)))
+			goto refused;
+	}
+
+	/* Apply.  R19: a purchase is paid first, so that the events below
+	 * see the balance after it; no overflow (checked by the caller). */
+	if (buy) {
+		a->balance -= s->price_micros;
+		a->purchased += s->price_micros;
+	}
 	p->account = a;
 	p->categories = s->categories;
 	p->units = p->remaining = s->units;
@@ -352,11 +393,13 @@ int quota_package_add(quota_account *a, const quota_package_spec *s,
 	quota__events_flush(a); /* may re-arm alerts */
 	return QUOTA_OK;
 nomem:
+	rc = quota__err(a->ctx, QUOTA_ENOMEM, "package '%s': out of memory",
+			s->id);
+refused:
 	for (m = s->categories; m; m &= m - 1)
 		quota__pindex_free(mem, fresh[__builtin_ctzll(m)]);
 	quota__package_free(mem, p);
-	return quota__err(a->ctx, QUOTA_ENOMEM, "package '%s': out of memory",
-			  s->id);
+	return rc;
 }
 
 int quota_package_find(const quota_account *a, const char *id,

@@ -23,7 +23,7 @@
  * anything change.  Bills are handed to the caller after the state change,
  * like events.
  */
-#include "ctx.h"
+#include "journal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -437,8 +437,50 @@ static void apply(plan *pl)
 	quota__ledger_uncache(a);
 }
 
+/*
+ * The journal step of a settlement (§5): the time, the cut-off and each
+ * bill's total.  Replay (expect: the rest of the record) checks that the
+ * bills it would make are the recorded ones before anything applies.
+ */
+static int settle_journal(plan *pl, int64_t now, quota__rbuf *expect)
+{
+	quota_account *a = pl->a;
+	quota__wbuf *w;
+	uint32_t i;
+	int rc;
+
+	if (expect) {
+		bool same = quota__get_sv(expect) == pl->cut &&
+			    quota__get_uv(expect) == pl->nbills;
+
+		for (i = 0; same && i < pl->nbills; i++)
+			same = quota__get_sv(expect) ==
+			       pl->bills[i].total_micros;
+		if (!same || expect->bad)
+			return quota__err(a->ctx, QUOTA_ECORRUPT,
+					  "account '%s': settlement record "
+					  "does not match its bills",
+					  a->id);
+		return QUOTA_OK;
+	}
+	if ((rc = quota__rec_begin(a->ctx, a, QUOTA__R_SETTLE, &w)) || !w)
+		return rc;
+	quota__put_sv(w, now);
+	quota__put_sv(w, pl->cut);
+	quota__put_uv(w, pl->nbills);
+	for (i = 0; i < pl->nbills; i++)
+		quota__put_sv(w, pl->bills[i].total_micros);
+	return quota__rec_commit(a->ctx, a, w);
+}
+
 int64_t quota_settle(quota_account *a, int64_t now, quota_bill_fn on_bill,
 		     void *ud)
+{
+	return quota__settle(a, now, on_bill, ud, NULL);
+}
+
+int64_t quota__settle(quota_account *a, int64_t now, quota_bill_fn on_bill,
+		      void *ud, quota__rbuf *expect)
 {
 	plan pl;
 	uint32_t i;
@@ -463,6 +505,12 @@ int64_t quota_settle(quota_account *a, int64_t now, quota_bill_fn on_bill,
 				  rc == QUOTA_ENOMEM
 					  ? "out of memory"
 					  : "settlement amounts overflow");
+	}
+	/* A settlement that changes nothing writes no record. */
+	if ((pl.ntk || pl.cut > a->settled_upto) &&
+	    (rc = settle_journal(&pl, now, expect))) {
+		plan_free(&pl);
+		return rc;
 	}
 	if (!pl.ntk) {
 		/* Nothing to take in; the periods are closed all the same,

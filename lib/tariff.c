@@ -3,12 +3,13 @@
  * cumulative volume (R13), graduated or volume mode (R14), and the free
  * allowance (R15).
  */
-#include "ctx.h"
+#include "journal.h"
 
 #include <string.h>
 
 int quota_tariff_new(quota_ctx *ctx, const char *name, quota_tariff **out)
 {
+	quota__wbuf *w;
 	quota_tariff *t;
 	int rc;
 
@@ -36,6 +37,15 @@ int quota_tariff_new(quota_ctx *ctx, const char *name, quota_tariff **out)
 		goto nomem;
 	}
 	t->ctx = ctx;
+	if (!(rc = quota__rec_begin(ctx, NULL, QUOTA__R_TARIFF_NEW, &w)) &&
+	    w) {
+		quota__put_str(w, name);
+		rc = quota__rec_commit(ctx, NULL, w);
+	}
+	if (rc) {
+		quota__tariff_free(t);
+		return rc;
+	}
 	t->mode = QUOTA_GRADUATED;
 	t->free_period = QUOTA_PERIOD_MONTH;
 	ctx->tariffs[ctx->ntariffs++] = t;
@@ -78,13 +88,31 @@ const char *quota_tariff_name(const quota_tariff *t)
 	return t ? t->name : NULL;
 }
 
+/*
+ * A tariff an account or an offer uses is never changed in place (§5): a
+ * journal replays configuration first, so a later change would reprice
+ * what was charged before it.  A new price is a new tariff.
+ */
+int quota__tariff_unused(const quota_tariff *t)
+{
+	if (t->used)
+		return quota__err(t->ctx, QUOTA_EINVAL,
+				  "tariff '%s' is in use by an account or an "
+				  "offer; create a new tariff instead",
+				  t->name);
+	return QUOTA_OK;
+}
+
 int quota_tariff_add_tier(quota_tariff *t, int64_t up_to, int64_t price)
 {
 	quota_ctx *ctx;
+	int rc;
 
 	if (!t)
 		return QUOTA_EINVAL;
 	ctx = t->ctx;
+	if ((rc = quota__tariff_unused(t)))
+		return rc;
 	if (up_to <= 0 || price < 0)
 		return quota__err(ctx, QUOTA_EINVAL,
 				  "tariff '%s': tier up_to must be > 0 and "
@@ -104,6 +132,9 @@ int quota_tariff_add_tier(quota_tariff *t, int64_t up_to, int64_t price)
 		return quota__err(ctx, QUOTA_EOVERFLOW,
 				  "tariff '%s': at most %d tiers", t->name,
 				  QUOTA__MAX_TIERS);
+	QUOTA__JOURNAL(ctx, NULL, QUOTA__R_TARIFF_TIER,
+		       quota__put_str(jw, t->name); quota__put_sv(jw, up_to);
+		       quota__put_sv(jw, price));
 	t->up_to[t->ntiers] = up_to;
 	t->price[t->ntiers] = price;
 	t->ntiers++;
@@ -113,12 +144,18 @@ int quota_tariff_add_tier(quota_tariff *t, int64_t up_to, int64_t price)
 
 int quota_tariff_set_mode(quota_tariff *t, int mode)
 {
+	int rc;
+
 	if (!t)
 		return QUOTA_EINVAL;
+	if ((rc = quota__tariff_unused(t)))
+		return rc;
 	if (mode != QUOTA_GRADUATED && mode != QUOTA_VOLUME)
 		return quota__err(t->ctx, QUOTA_EINVAL,
 				  "tariff '%s': unknown mode %d", t->name,
 				  mode);
+	QUOTA__JOURNAL(t->ctx, NULL, QUOTA__R_TARIFF_MODE,
+		       quota__put_str(jw, t->name); quota__put_sv(jw, mode));
 	t->mode = mode;
 	quota__ok(t->ctx);
 	return QUOTA_OK;
@@ -126,8 +163,12 @@ int quota_tariff_set_mode(quota_tariff *t, int mode)
 
 int quota_tariff_set_free(quota_tariff *t, int64_t units, int period)
 {
+	int rc;
+
 	if (!t)
 		return QUOTA_EINVAL;
+	if ((rc = quota__tariff_unused(t)))
+		return rc;
 	if (units < 0)
 		return quota__err(t->ctx, QUOTA_EINVAL,
 				  "tariff '%s': free units must be >= 0",
@@ -137,6 +178,9 @@ int quota_tariff_set_free(quota_tariff *t, int64_t units, int period)
 		return quota__err(t->ctx, QUOTA_EINVAL,
 				  "tariff '%s': unknown free period %d",
 				  t->name, period);
+	QUOTA__JOURNAL(t->ctx, NULL, QUOTA__R_TARIFF_FREE,
+		       quota__put_str(jw, t->name); quota__put_sv(jw, units);
+		       quota__put_sv(jw, period));
 	t->free_units = units;
 	t->free_period = period;
 	quota__ok(t->ctx);
@@ -145,12 +189,18 @@ int quota_tariff_set_free(quota_tariff *t, int64_t units, int period)
 
 int quota_tariff_set_free_daily_limit(quota_tariff *t, int64_t units)
 {
+	int rc;
+
 	if (!t)
 		return QUOTA_EINVAL;
+	if ((rc = quota__tariff_unused(t)))
+		return rc;
 	if (units < 0)
 		return quota__err(t->ctx, QUOTA_EINVAL,
 				  "tariff '%s': daily free limit must be >= 0",
 				  t->name);
+	QUOTA__JOURNAL(t->ctx, NULL, QUOTA__R_TARIFF_FREE_DAILY,
+		       quota__put_str(jw, t->name); quota__put_sv(jw, units));
 	t->free_daily = units;
 	quota__ok(t->ctx);
 	return QUOTA_OK;

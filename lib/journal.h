@@ -1,0 +1,139 @@
+/*
+ * journal.h - the journal step of the one write path (DESIGN §5):
+ * prepare -> journal -> apply -> events.
+ *
+ * Every call that changes state, after it has validated, planned and
+ * allocated (changing nothing), writes one record here and hands it to the
+ * store; only if the store accepted it does the call apply (which cannot
+ * fail) and fire its events.  journal.c is the only writer of the
+ * context's store fields and of the sequence numbers (a->seq,
+ * ctx->config_seq); replay (quota_journal_apply) is its other half.
+ *
+ * The record format is quota_journal(5).
+ */
+#ifndef QUOTA_JOURNAL_H
+#define QUOTA_JOURNAL_H
+
+#include "ctx.h"
+
+#define QUOTA__JOURNAL_MAJOR 1
+#define QUOTA__JOURNAL_MINOR 0
+/* Frame: u32 body length, u32 CRC-32C of the body. */
+#define QUOTA__FRAME 8
+
+/* Record operations (quota_journal(5) lists their fields). */
+enum {
+	/* an account's stream */
+	QUOTA__R_ACCOUNT_NEW = 1,
+	QUOTA__R_CHARGE = 2,
+	QUOTA__R_RESERVE = 3,
+	QUOTA__R_COMMIT = 4,
+	QUOTA__R_RELEASE = 5,
+	QUOTA__R_TICK = 6,
+	QUOTA__R_REVERSE = 7,
+	QUOTA__R_PACKAGE_ADD = 8,
+	QUOTA__R_PACKAGE_BUY = 9,
+	QUOTA__R_TOPUP = 10,
+	QUOTA__R_CREDIT_LIMIT = 11,
+	QUOTA__R_SETTLE = 12,
+	QUOTA__R_UTC_OFFSET = 13,
+	QUOTA__R_TARIFF = 14,
+	QUOTA__R_CAP = 15,
+	QUOTA__R_OVERAGE = 16,
+	QUOTA__R_KEY_WINDOW = 17,
+	QUOTA__R_ALERT = 18,
+	QUOTA__R_EXPIRY_WARNING = 19,
+	QUOTA__R_SETTLEMENT = 20,
+	QUOTA__R_ACCOUNT_LAST = 20,
+	/* the context's configuration stream */
+	QUOTA__R_CATEGORY_ADD = 64,
+	QUOTA__R_TARIFF_NEW = 65,
+	QUOTA__R_TARIFF_TIER = 66,
+	QUOTA__R_TARIFF_MODE = 67,
+	QUOTA__R_TARIFF_FREE = 68,
+	QUOTA__R_TARIFF_FREE_DAILY = 69,
+	QUOTA__R_TARIFF_FAILURE_FEE = 70,
+	QUOTA__R_OFFER_ADD = 71,
+	QUOTA__R_CONFIG_LAST = 71
+};
+
+/*
+ * Start the record of op for account a (NULL: the configuration stream).
+ * *w is NULL when there is nothing to write (no store, or records are
+ * being applied): the caller goes straight to apply.  QUOTA_EUNSYNCED if
+ * a waits to be re-synchronised.
+ */
+int quota__rec_begin_slow(quota_ctx *ctx, quota_account *a, unsigned op,
+			  quota__wbuf **w);
+static inline int quota__rec_begin(quota_ctx *ctx, quota_account *a,
+				   unsigned op, quota__wbuf **w)
+{
+	*w = NULL;
+	if (__builtin_expect(!ctx->store_on, 1))
+		return QUOTA_OK;
+	return quota__rec_begin_slow(ctx, a, op, w);
+}
+
+/*
+ * Close the record and hand it to the store.  QUOTA_OK: stored, the
+ * stream's sequence number moved on, the caller applies.  Else the code
+ * the call returns, with nothing changed: QUOTA_ENOMEM (the record could
+ * not be encoded), QUOTA_ESTORE, QUOTA_ECONFLICT, or QUOTA_EUNKNOWN (and
+ * a is now unsynced).  w == NULL: QUOTA_OK.
+ */
+int quota__rec_commit(quota_ctx *ctx, quota_account *a, quota__wbuf *w);
+
+/*
+ * The journal step of a call whose record is its inputs (setters, top-ups,
+ * configuration): between its checks and its apply,
+ *     QUOTA__JOURNAL(ctx, a, QUOTA__R_X, quota__put_sv(jw, v); ...);
+ * writes the fields through jw and returns the call's error on refusal.
+ */
+#define QUOTA__JOURNAL(ctx_, a_, op_, ...)                                   \
+	do {                                                                 \
+		quota__wbuf *jw;                                             \
+		int jrc_ = quota__rec_begin((ctx_), (a_), (op_), &jw);       \
+		if (!jrc_ && jw) {                                           \
+			__VA_ARGS__;                                         \
+			jrc_ = quota__rec_commit((ctx_), (a_), jw);          \
+		}                                                            \
+		if (jrc_)                                                    \
+			return jrc_;                                         \
+	} while (0)
+
+/* A charge's or reservation's sources: free units, the draws (package
+ * numbers in order added) and the pay-as-you-go lines. */
+void quota__rec_src(quota__wbuf *w, const quota__src *s);
+
+/* The usage of a charge or reservation: category, units, time, key. */
+static inline void quota__rec_usage(quota__wbuf *w, const quota_usage *u)
+{
+	quota__put_uv(w, u->category);
+	quota__put_sv(w, u->units);
+	quota__put_sv(w, u->at);
+	quota__put_str(w, u->key);
+}
+
+/* ------------------------------------------------------------ replay */
+
+/*
+ * The operations' own steps from prepare on, for a plan that was computed
+ * (live) or decoded from a record (replay, replay.c): the same code
+ * applies both, so a replayed record changes state exactly as the call.
+ */
+int quota__charge_planned(quota_account *a, const quota_usage *u,
+			  quota__plan *pl, quota_receipt *r);
+int quota__reserve_planned(quota_account *a, const quota_usage *u,
+			   int64_t timeout_s, quota__plan *pl,
+			   quota_receipt *r, uint64_t *hold_id);
+int quota__resolve(quota_account *a, uint64_t id, int64_t used,
+		   const char *key, quota_receipt *r, bool release,
+		   const int64_t *fee_in);
+/* quota_settle; expect: replay's record, whose bills must match. */
+int64_t quota__settle(quota_account *a, int64_t now, quota_bill_fn on_bill,
+		      void *ud, quota__rbuf *expect);
+/* A tick record names exactly the holds due at now (ids read from r). */
+int quota__tick_check(const quota_account *a, int64_t now, uint32_t n,
+		      quota__rbuf *r);
+
+#endif /* QUOTA_JOURNAL_H */
