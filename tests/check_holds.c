@@ -484,12 +484,13 @@ START_TEST(test_r10_release_with_failure_fee)
 
 	ck_assert_int_eq(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 1000),
 			 QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_set_failure_fee(t, 300), QUOTA_OK);
 	ck_assert_int_eq(quota_account_set_tariff(a, sms, t), QUOTA_OK);
 	p = add_pkg(a, "P", QUOTA_MASK(sms), 3, T0 - TU_DAY, T0 + TU_DAY, 0, 0);
 	OK(a, do_reserve(a, sms, 7, T0, 600, NULL, &held, &hid));
 	expect_totals(&held, 7, 0, 3, 4, 4000);
-	/* The fee is the tariff's at release time. */
-	ck_assert_int_eq(quota_tariff_set_failure_fee(t, 300), QUOTA_OK);
+	/* §5: a tariff in use is never changed in place, its fee included. */
+	ck_assert_int_eq(quota_tariff_set_failure_fee(t, 500), QUOTA_EINVAL);
 	OK(a, do_release(a, hid, NULL, &r));
 	expect_kind(&r, QUOTA_RECEIPT_RELEASE, hid, 0);
 	expect_totals(&r, 7, 0, 3, 4, 4000);
@@ -518,7 +519,8 @@ START_TEST(test_r10_release_with_failure_fee)
 	ck_assert_uint_eq(quota_account_hold_count(a), 1);
 	ck_assert_int_eq(quota_account_held(a, mail), 3);
 	OK(a, do_commit(a, h3, 3, NULL, &r));
-	/* Bad fees. */
+	/* Bad fees, on a tariff nobody uses yet. */
+	t = add_tariff(c, "fresh");
 	ck_assert_int_eq(quota_tariff_set_failure_fee(t, -1), QUOTA_EINVAL);
 	ck_assert_int_eq(quota_tariff_set_failure_fee(NULL, 1), QUOTA_EINVAL);
 	ck_assert_int_eq(quota_tariff_set_failure_fee(t, 0), QUOTA_OK);

@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,6 +64,7 @@ typedef struct mtariff {
 	int64_t free_units;
 	int64_t daily_limit;
 	int64_t fee; /* failure fee per unit (R10) */
+	bool used;   /* set on an account: never changed in place (§5) */
 } mtariff;
 
 typedef struct mpkg {
@@ -995,6 +997,7 @@ static void setup(model *M, gen *g)
 					quota_account_set_tariff(
 						m->a, c, M->tar[m->tariff[c]].t),
 					QUOTA_OK);
+				M->tar[m->tariff[c]].used = true;
 			}
 			if (P(g, 1, 8)) {
 				m->overage[c] = QUOTA_OVERAGE_STOP;
@@ -1918,11 +1921,22 @@ static void op_config(model *M, gen *g, macct *m)
 					      k < 0 ? NULL : M->tar[k].t);
 		MCHECK(rc == QUOTA_OK, "rc %s", quota_err_name(rc));
 		m->tariff[c] = k;
+		if (k >= 0)
+			M->tar[k].used = true;
 		break;
 	default: { /* change a tariff */
 		mtariff *t = &M->tar[R(g, 0, M->ntar - 1)];
 		int64_t v;
 
+		/* §5: a tariff in use is never changed in place. */
+		if (t->used) {
+			snprintf(g_op, sizeof g_op, "change used tariff");
+			rc = R(g, 0, 1) ? quota_tariff_set_mode(t->t, QUOTA_VOLUME)
+					: quota_tariff_add_tier(t->t, QUOTA_UNLIMITED,
+								1);
+			MCHECK(rc == QUOTA_EINVAL, "rc %s", quota_err_name(rc));
+			break;
+		}
 		switch (R(g, 0, 4)) {
 		case 0:
 			v = R(g, 0, 60);
