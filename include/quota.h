@@ -305,6 +305,11 @@ QUOTA_API int quota_account_new(quota_ctx *ctx, const char *id,
 QUOTA_API int quota_account_find(const quota_ctx *ctx, const char *id,
 				 quota_account **out);
 QUOTA_API const char *quota_account_id(const quota_account *a);
+/* The context's accounts in the order they were made (§7): count, and the
+ * i-th (NULL past the end). */
+QUOTA_API uint32_t quota_ctx_account_count(const quota_ctx *ctx);
+QUOTA_API quota_account *quota_ctx_account_at(const quota_ctx *ctx,
+					      uint32_t i);
 QUOTA_API quota_ctx *quota_account_ctx(const quota_account *a);
 /* Offset of the account's calendar from UTC, seconds, within +-18 h. */
 QUOTA_API int quota_account_set_utc_offset(quota_account *a, int32_t seconds);
@@ -708,6 +713,25 @@ QUOTA_API int quota_charge_sms(quota_account *a, uint32_t category,
 			       const quota_sms_opts *opts, int64_t at,
 			       const char *key, quota_receipt *receipt,
 			       quota_sms_info *info);
+
+/* ------------------------------------------------ journal (§5) */
+
+/*
+ * Records (quota_journal(5)) are what a context hands its store
+ * (quota_store.h): one per state change.  quota_journal_apply applies one
+ * to ctx, creating the account on its first record; a record out of its
+ * stream's sequence gets QUOTA_ESEQUENCE, a corrupt one QUOTA_ECORRUPT, a
+ * newer format QUOTA_EVERSION.  QUOTA_JOURNAL_CHECK also plans the call
+ * again from its inputs and refuses (QUOTA_ECORRUPT) a record whose
+ * effects differ.  Replay fires no events and writes no records.
+ */
+#define QUOTA_JOURNAL_CHECK 1u
+#define QUOTA_JOURNAL_RECORD_MAX (UINT32_C(1) << 30)
+QUOTA_API int quota_journal_apply(quota_ctx *ctx, const void *rec, size_t len,
+				  uint32_t flags);
+/* The whole size of the record that starts at rec (its frame says it),
+ * given avail bytes there: QUOTA_ECORRUPT if they do not hold all of it. */
+QUOTA_API int quota_journal_size(const void *rec, size_t avail, size_t *size);
 
 #ifdef __cplusplus
 }

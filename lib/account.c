@@ -80,6 +80,16 @@ int quota_account_find(const quota_ctx *cctx, const char *id,
 	return QUOTA_OK;
 }
 
+uint32_t quota_ctx_account_count(const quota_ctx *ctx)
+{
+	return ctx ? (uint32_t)ctx->naccounts : 0;
+}
+
+quota_account *quota_ctx_account_at(const quota_ctx *ctx, uint32_t i)
+{
+	return ctx && i < ctx->naccounts ? ctx->accounts[i] : NULL;
+}
+
 void quota__account_free(quota_account *a)
 {
 	const quota__mem *mem;
@@ -182,7 +192,7 @@ int quota_account_set_cap(quota_account *a, uint32_t category, int period,
 	if (units < 0)
 		units = -1;
 	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_CAP,
-		       quota__put_uv(jw, category); quota__put_sv(jw, period);
+		       quota__put_sv(jw, category); quota__put_sv(jw, period);
 		       quota__put_sv(jw, units));
 	cap = category == QUOTA_ALL ? &a->cap_all : &a->caps[category];
 	if (period == QUOTA_PERIOD_DAY)
@@ -225,7 +235,7 @@ int quota_account_set_overage(quota_account *a, uint32_t category,
 				  "account '%s': unknown overage policy %d",
 				  a->id, policy);
 	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_OVERAGE,
-		       quota__put_uv(jw, category); quota__put_sv(jw, policy));
+		       quota__put_sv(jw, category); quota__put_sv(jw, policy));
 	if (policy == QUOTA_OVERAGE_STOP)
 		a->stop_mask |= QUOTA_MASK(category);
 	else

@@ -459,6 +459,7 @@ int quota_package_buy(quota_account *a, const quota_offer *offer,
 	buy.at = at;
 	buy.list_price = pu.list_price_micros;
 	buy.discount = pu.discount_micros;
+	buy.voucher = voucher;
 	if ((rc = quota__package_add(a, &ps, &buy, &pk)))
 		return rc;
 	pu.package = pk;

@@ -570,6 +570,7 @@ static inline uint32_t quota__pindex_first(const quota__pindex *ix,
 typedef struct quota__buy {
 	const char *offer;
 	int64_t quantity, at, list_price, discount;
+	const quota_voucher *voucher; /* or NULL */
 } quota__buy;
 int quota__package_add(quota_account *a, const quota_package_spec *s,
 		       const quota__buy *buy, quota_package **out);

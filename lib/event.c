@@ -369,7 +369,7 @@ int quota_account_add_alert(quota_account *a, uint32_t category,
 	if (quota__grow(&a->ctx->mem, (void **)&a->alerts, &a->cap_alerts,
 			a->nalerts + 1, sizeof *a->alerts))
 		return quota__nomem(a);
-	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_ALERT, quota__put_uv(jw, category);
+	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_ALERT, quota__put_sv(jw, category);
 		       quota__put_sv(jw, level); quota__put_sv(jw, unit));
 	al = &a->alerts[a->nalerts++];
 	al->cat = category;

@@ -359,6 +359,23 @@ int quota_reserve(quota_account *a, const quota_usage *u, int64_t timeout_s,
 
 /* ------------------------------------------------- commit and release */
 
+/* What releasing hold id would cost in failure fees now (replay's check
+ * of a release record). */
+int quota__release_fee(const quota_account *a, uint64_t id, int64_t *fee)
+{
+	const quota__hold *h = hold_get(a, id);
+	const quota_tariff *t;
+
+	*fee = 0;
+	if (!h)
+		return QUOTA_ENOTFOUND;
+	t = a->tariff[h->box.src.cat];
+	if (t && t->failure_fee &&
+	    quota__mul_ovf(t->failure_fee, h->box.src.units, fee))
+		return QUOTA_EOVERFLOW;
+	return QUOTA_OK;
+}
+
 /* Shared by commit (used >= 0, no fee) and release (used = 0, fee).
  * fee_in: replay's recorded fee (§5: a record is not priced again), or
  * NULL to price it from the tariff. */

@@ -129,6 +129,7 @@ int quota__reserve_planned(quota_account *a, const quota_usage *u,
 int quota__resolve(quota_account *a, uint64_t id, int64_t used,
 		   const char *key, quota_receipt *r, bool release,
 		   const int64_t *fee_in);
+int quota__release_fee(const quota_account *a, uint64_t id, int64_t *fee);
 /* quota_settle; expect: replay's record, whose bills must match. */
 int64_t quota__settle(quota_account *a, int64_t now, quota_bill_fn on_bill,
 		      void *ud, quota__rbuf *expect);

@@ -391,7 +391,7 @@ int quota_account_set_key_window(quota_account *a, uint32_t max_keys,
 				  "1 and max_age_s >= 1",
 				  a->id);
 	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_KEY_WINDOW,
-		       quota__put_uv(jw, max_keys); quota__put_sv(jw, max_age_s));
+		       quota__put_sv(jw, max_keys); quota__put_sv(jw, max_age_s));
 	defaults(&a->keys);
 	a->keys.max_keys = max_keys;
 	a->keys.max_age = max_age_s;

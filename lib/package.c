@@ -355,6 +355,11 @@ int quota__package_add(quota_account *a, const quota_package_spec *s,
 			quota__put_sv(w, buy->at);
 			quota__put_sv(w, buy->list_price);
 			quota__put_sv(w, buy->discount);
+			quota__put_sv(w, buy->voucher ? buy->voucher->kind : 0);
+			quota__put_sv(w, buy->voucher ? buy->voucher->value : 0);
+			quota__put_sv(w, buy->voucher
+						 ? buy->voucher->min_spend_micros
+						 : 0);
 		}
 		if ((rc = quota__rec_commit(a->ctx, a, w)))
 			goto refused;

@@ -1,0 +1,274 @@
+/*
+ * journal_wrap.c - every Check test again with a recording store (§5).
+ *
+ * The test binaries are linked with --wrap for quota_ctx_new,
+ * quota_ctx_new_with, quota_ctx_free, quota_ctx_set_store,
+ * quota_account_load and quota_account_reset.  With QUOTA_TEST_JOURNAL=1 in
+ * the environment, every context a test makes gets a store that keeps its
+ * records in memory; when the test frees the context, the records are
+ * applied to a fresh context in check mode (every record planned again
+ * and compared with its effects), and every account's snapshot must equal
+ * the live one byte for byte.  A mismatch aborts the test.
+ *
+ * A test that sets a store of its own keeps it (its context is not
+ * replayed).  Snapshots loaded by a test are recorded as such and loaded
+ * again at the same place in the replay.
+ */
+#include "quota.h"
+#include "quota_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int __real_quota_ctx_new(quota_ctx **out);
+int __real_quota_ctx_new_with(const quota_allocator *alloc, quota_ctx **out);
+void __real_quota_ctx_free(quota_ctx *ctx);
+int __real_quota_ctx_set_store(quota_ctx *ctx, const quota_store *store);
+int __real_quota_account_load(quota_ctx *ctx, const void *snap, size_t len,
+			      quota_account **out);
+int __real_quota_account_reset(quota_account *a, const void *snap,
+			       size_t len);
+
+int __wrap_quota_ctx_new(quota_ctx **out);
+int __wrap_quota_ctx_new_with(const quota_allocator *alloc, quota_ctx **out);
+void __wrap_quota_ctx_free(quota_ctx *ctx);
+int __wrap_quota_ctx_set_store(quota_ctx *ctx, const quota_store *store);
+int __wrap_quota_account_load(quota_ctx *ctx, const void *snap, size_t len,
+			      quota_account **out);
+int __wrap_quota_account_reset(quota_account *a, const void *snap,
+			       size_t len);
+
+enum { ENT_RECORD, ENT_LOAD, ENT_RESET };
+
+typedef struct entry {
+	int kind;
+	char *account; /* ENT_RESET: the account's id */
+	unsigned char *p;
+	size_t n;
+} entry;
+
+typedef struct recorder {
+	quota_ctx *ctx;
+	entry *e;
+	size_t n, cap;
+	int own_store; /* the test set a store of its own: no replay */
+	struct recorder *next;
+} recorder;
+
+static recorder *recorders;
+static int enabled = -1;
+
+static int on(void)
+{
+	if (enabled < 0) {
+		const char *v = getenv("QUOTA_TEST_JOURNAL");
+
+		enabled = v && strcmp(v, "1") == 0;
+	}
+	return enabled;
+}
+
+static recorder *find(const quota_ctx *ctx)
+{
+	recorder *r;
+
+	for (r = recorders; r; r = r->next)
+		if (r->ctx == ctx)
+			return r;
+	return NULL;
+}
+
+static void die(const char *what, const char *detail)
+{
+	fprintf(stderr, "journal_wrap: %s: %s\n", what, detail);
+	abort();
+}
+
+static void add(recorder *r, int kind, const char *account, const void *p,
+		size_t n)
+{
+	entry *e;
+
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 64;
+		r->e = realloc(r->e, r->cap * sizeof *r->e);
+		if (!r->e)
+			die("recorder", "out of memory");
+	}
+	e = &r->e[r->n++];
+	e->kind = kind;
+	e->account = account ? strdup(account) : NULL;
+	e->p = malloc(n ? n : 1);
+	if (!e->p || (account && !e->account))
+		die("recorder", "out of memory");
+	memcpy(e->p, p, n);
+	e->n = n;
+}
+
+static int rec_append(void *ud, const char *account, uint64_t seq,
+		      const void *rec, size_t len)
+{
+	(void)account;
+	(void)seq;
+	add(ud, ENT_RECORD, NULL, rec, len);
+	return QUOTA_OK;
+}
+
+static void attach(quota_ctx *ctx)
+{
+	quota_store st = QUOTA_STORE_INIT;
+	recorder *r;
+
+	if (!on() || !ctx)
+		return;
+	r = calloc(1, sizeof *r);
+	if (!r)
+		die("recorder", "out of memory");
+	r->ctx = ctx;
+	r->next = recorders;
+	recorders = r;
+	st.ud = r;
+	st.append = rec_append;
+	if (__real_quota_ctx_set_store(ctx, &st) != QUOTA_OK)
+		die("recorder", "quota_ctx_set_store refused");
+}
+
+int __wrap_quota_ctx_new(quota_ctx **out)
+{
+	int rc = __real_quota_ctx_new(out);
+
+	if (rc == QUOTA_OK)
+		attach(*out);
+	return rc;
+}
+
+int __wrap_quota_ctx_new_with(const quota_allocator *alloc, quota_ctx **out)
+{
+	int rc = __real_quota_ctx_new_with(alloc, out);
+
+	if (rc == QUOTA_OK)
+		attach(*out);
+	return rc;
+}
+
+int __wrap_quota_ctx_set_store(quota_ctx *ctx, const quota_store *store)
+{
+	recorder *r = find(ctx);
+
+	if (r)
+		r->own_store = 1;
+	return __real_quota_ctx_set_store(ctx, store);
+}
+
+int __wrap_quota_account_load(quota_ctx *ctx, const void *snap, size_t len,
+			      quota_account **out)
+{
+	int rc = __real_quota_account_load(ctx, snap, len, out);
+	recorder *r = find(ctx);
+
+	if (rc == QUOTA_OK && r)
+		add(r, ENT_LOAD, NULL, snap, len);
+	return rc;
+}
+
+int __wrap_quota_account_reset(quota_account *a, const void *snap,
+			       size_t len)
+{
+	int rc = __real_quota_account_reset(a, snap, len);
+	recorder *r = a ? find(quota_account_ctx(a)) : NULL;
+
+	if (rc == QUOTA_OK && r)
+		add(r, ENT_RESET, quota_account_id(a), snap, len);
+	return rc;
+}
+
+/* Snapshots of a and b must be equal byte for byte. */
+static void same_account(quota_account *a, quota_account *b)
+{
+	void *sa = NULL, *sb = NULL;
+	size_t na = 0, nb = 0;
+	char msg[300];
+
+	if (quota_account_snapshot(a, &sa, &na) != QUOTA_OK ||
+	    quota_account_snapshot(b, &sb, &nb) != QUOTA_OK)
+		die("snapshot", quota_errmsg(quota_account_ctx(a)));
+	if (na != nb || memcmp(sa, sb, na) != 0) {
+		size_t i = 0;
+
+		while (i < na && i < nb &&
+		       ((unsigned char *)sa)[i] == ((unsigned char *)sb)[i])
+			i++;
+		snprintf(msg, sizeof msg,
+			 "account '%s': replayed snapshot differs (%zu and "
+			 "%zu bytes, first difference at byte %zu)",
+			 quota_account_id(a), na, nb, i);
+		die("replay", msg);
+	}
+	quota_free(quota_account_ctx(a), sa);
+	quota_free(quota_account_ctx(b), sb);
+}
+
+static void replay(recorder *r)
+{
+	quota_ctx *fresh;
+	quota_account *a, *b;
+	uint32_t i;
+	size_t k;
+	char msg[400];
+
+	if (__real_quota_ctx_new(&fresh) != QUOTA_OK)
+		die("replay", "quota_ctx_new");
+	for (k = 0; k < r->n; k++) {
+		const entry *e = &r->e[k];
+		int rc;
+
+		if (e->kind == ENT_RECORD) {
+			rc = quota_journal_apply(fresh, e->p, e->n,
+						 QUOTA_JOURNAL_CHECK);
+		} else if (e->kind == ENT_LOAD) {
+			rc = __real_quota_account_load(fresh, e->p, e->n, &a);
+		} else {
+			rc = quota_account_find(fresh, e->account, &a);
+			if (!rc)
+				rc = __real_quota_account_reset(a, e->p, e->n);
+		}
+		if (rc != QUOTA_OK) {
+			snprintf(msg, sizeof msg, "entry %zu of %zu: %s: %s",
+				 k, r->n, quota_err_name(rc),
+				 quota_errmsg(fresh));
+			die("replay", msg);
+		}
+	}
+	for (i = 0; (a = quota_ctx_account_at(r->ctx, i)); i++) {
+		if (quota_account_find(fresh, quota_account_id(a), &b))
+			die("replay", quota_errmsg(fresh));
+		same_account(a, b);
+	}
+	__real_quota_ctx_free(fresh);
+}
+
+void __wrap_quota_ctx_free(quota_ctx *ctx)
+{
+	recorder **pp, *r = NULL;
+	size_t k;
+
+	for (pp = &recorders; *pp; pp = &(*pp)->next) {
+		if ((*pp)->ctx == ctx) {
+			r = *pp;
+			*pp = r->next;
+			break;
+		}
+	}
+	if (r) {
+		if (!r->own_store)
+			replay(r);
+		for (k = 0; k < r->n; k++) {
+			free(r->e[k].account);
+			free(r->e[k].p);
+		}
+		free(r->e);
+		free(r);
+	}
+	__real_quota_ctx_free(ctx);
+}
