@@ -669,6 +669,39 @@ QUOTA_API int quota_report_csv(const quota_account *a, int period,
 QUOTA_API int quota_report_csv_file(const quota_account *a, int period,
 				    int64_t from, int64_t to, FILE *f);
 
+/* ------------------------------------------------------ Snapshots (§5) */
+
+/*
+ * Encode the whole state of an account (packages, counters, ledger, open
+ * holds, key window, money, bills outstanding, alerts, clock, sequence
+ * number) into one blob, the format of quota_account_snapshot(3).  The
+ * bytes depend only on that state, so two accounts in the same state
+ * give equal snapshots.  *out is allocated through the context's
+ * allocator and freed with quota_free(); on failure *out is NULL and
+ * *len 0.  The account is not changed.
+ */
+QUOTA_API int quota_account_snapshot(const quota_account *a, void **out,
+				     size_t *len);
+/* Free memory the library handed out (a snapshot).  NULL is accepted. */
+QUOTA_API void quota_free(quota_ctx *ctx, void *p);
+/*
+ * Create an account in ctx from a snapshot.  The categories and tariffs
+ * it names must exist in ctx (QUOTA_ENOTFOUND); QUOTA_EEXISTS if ctx has
+ * an account of its id; QUOTA_ECORRUPT for a malformed, truncated or
+ * inconsistent snapshot; QUOTA_EVERSION for a newer major format.  *out
+ * is borrowed (owned by ctx), NULL on failure, when ctx is unchanged.
+ */
+QUOTA_API int quota_account_load(quota_ctx *ctx, const void *snap, size_t len,
+				 quota_account **out);
+/*
+ * Replace the state of a with a snapshot of the same account id
+ * (QUOTA_EINVAL otherwise), in place: the handle a stays valid, handles
+ * of its packages do not.  Clears the unsynchronised mark.  All or
+ * nothing: on failure a is unchanged.
+ */
+QUOTA_API int quota_account_reset(quota_account *a, const void *snap,
+				  size_t len);
+
 /* ------------------------------------------------------------------- SMS */
 
 enum { QUOTA_SMS_GSM7 = 0, QUOTA_SMS_UCS2 = 1 };

@@ -6,11 +6,37 @@
 
 #include <string.h>
 
+/* A new account in its initial state, not registered in ctx (snapshots
+ * decode into one of these before it replaces or joins anything). */
+quota_account *quota__account_alloc(quota_ctx *ctx, const char *id)
+{
+	quota_account *a = quota__calloc(&ctx->mem, 1, sizeof *a);
+	uint32_t i;
+
+	if (!a)
+		return NULL;
+	a->id = quota__strdup(&ctx->mem, id);
+	if (!a->id) {
+		quota__free(&ctx->mem, a);
+		return NULL;
+	}
+	a->ctx = ctx;
+	a->cap_all.day = a->cap_all.month = -1;
+	a->mday_lo = a->mday_hi = 0; /* empty: the first lookup fills it */
+	a->clock = INT64_MIN;       /* R21: before every time */
+	a->settle_period = QUOTA_PERIOD_DAY; /* R17 defaults: daily, */
+	a->minor_unit = 10000;               /* to the cent, */
+	a->rounding = QUOTA_ROUND_HALF_UP;   /* half up */
+	a->settled_upto = INT64_MIN;
+	for (i = 0; i < QUOTA_MAX_CATEGORIES; i++)
+		a->caps[i].day = a->caps[i].month = -1;
+	return a;
+}
+
 int quota_account_new(quota_ctx *ctx, const char *id, quota_account **out)
 {
 	quota__wbuf *w;
 	quota_account *a;
-	uint32_t i;
 	int rc;
 
 	if (out)
@@ -27,24 +53,9 @@ int quota_account_new(quota_ctx *ctx, const char *id, quota_account **out)
 			ctx->naccounts + 1, sizeof *ctx->accounts) ||
 	    quota__strmap_reserve(&ctx->mem, &ctx->account_ids))
 		goto nomem;
-	a = quota__calloc(&ctx->mem, 1, sizeof *a);
+	a = quota__account_alloc(ctx, id);
 	if (!a)
 		goto nomem;
-	a->id = quota__strdup(&ctx->mem, id);
-	if (!a->id) {
-		quota__free(&ctx->mem, a);
-		goto nomem;
-	}
-	a->ctx = ctx;
-	a->cap_all.day = a->cap_all.month = -1;
-	a->mday_lo = a->mday_hi = 0; /* empty: the first lookup fills it */
-	a->clock = INT64_MIN;       /* R21: before every time */
-	a->settle_period = QUOTA_PERIOD_DAY; /* R17 defaults: daily, */
-	a->minor_unit = 10000;               /* to the cent, */
-	a->rounding = QUOTA_ROUND_HALF_UP;   /* half up */
-	a->settled_upto = INT64_MIN;
-	for (i = 0; i < QUOTA_MAX_CATEGORIES; i++)
-		a->caps[i].day = a->caps[i].month = -1;
 	/* Its first record (§5): replay creates the account from it. */
 	if (!(rc = quota__rec_begin(ctx, a, QUOTA__R_ACCOUNT_NEW, &w)) && w)
 		rc = quota__rec_commit(ctx, a, w);

@@ -292,3 +292,73 @@ void quota__counter_uncharge(quota_account *a, unsigned cat, int64_t day,
 	uncount(a, cat, day, month, units, free);
 	uncount(a, QUOTA__CAT_ALL, day, month, units, 0);
 }
+
+/*
+ * Snapshots (snapshot.c): fill a fresh account's counters from n (key,
+ * value) pairs, keys strictly ascending, values > 0.  Each category's
+ * newest day (and that day's month) goes to its current record, the rest
+ * to the table, as counting leaves them: the table never holds the
+ * record's own period, so a later roll cannot leave a stale value there.
+ * QUOTA_ECORRUPT for a set that counting cannot produce.
+ */
+int quota__counters_restore(quota_account *a, const uint64_t *keys,
+			    const int64_t *vals, uint32_t n)
+{
+	int64_t maxday[QUOTA__CAT_ALL + 1];
+	uint32_t i, c;
+
+	for (c = 0; c <= QUOTA__CAT_ALL; c++)
+		maxday[c] = INT64_MIN;
+	for (i = 0; i < n; i++) {
+		unsigned kind = (unsigned)(keys[i] >> 61);
+		unsigned cat = (unsigned)(keys[i] >> 54) & 0x7F;
+		int64_t per = (int64_t)(keys[i] & ((UINT64_C(1) << 54) - 1)) -
+			      (INT64_C(1) << 40);
+
+		if ((kind == QUOTA__CNT_UNITS_DAY ||
+		     kind == QUOTA__CNT_FREE_DAY) && per > maxday[cat])
+			maxday[cat] = per;
+	}
+	if (quota__cnt_reserve(&a->ctx->mem, &a->counters, n))
+		return QUOTA_ENOMEM;
+	for (i = 0; i < n; i++) {
+		unsigned kind = (unsigned)(keys[i] >> 61);
+		unsigned cat = (unsigned)(keys[i] >> 54) & 0x7F;
+		int64_t per = (int64_t)(keys[i] & ((UINT64_C(1) << 54) - 1)) -
+			      (INT64_C(1) << 40);
+		quota__cur *r;
+
+		if (cur_alloc(a, cat))
+			return QUOTA_ENOMEM;
+		r = a->cur[cat];
+		if (maxday[cat] != INT64_MIN && r->day == INT64_MIN) {
+			r->day = maxday[cat];
+			r->month = quota__month_of_day(r->day);
+		}
+		switch (kind) {
+		case QUOTA__CNT_UNITS_DAY:
+		case QUOTA__CNT_FREE_DAY:
+			if (per != r->day)
+				break;
+			*(kind == QUOTA__CNT_UNITS_DAY ? &r->units_day
+						       : &r->free.day) = vals[i];
+			continue;
+		case QUOTA__CNT_UNITS_MONTH:
+		case QUOTA__CNT_FREE_MONTH:
+			/* A month's count sums its days' (all >= 0). */
+			if (r->day == INT64_MIN || per > r->month)
+				return QUOTA_ECORRUPT;
+			if (per != r->month)
+				break;
+			*(kind == QUOTA__CNT_UNITS_MONTH ? &r->units_month
+							 : &r->free.month) =
+				vals[i];
+			continue;
+		default: /* QUOTA__CNT_FREE_LIFE */
+			r->free.life = vals[i];
+			continue;
+		}
+		quota__cnt_add(&a->counters, keys[i], vals[i]);
+	}
+	return QUOTA_OK;
+}

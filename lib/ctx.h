@@ -829,4 +829,32 @@ void quota__account_free(quota_account *a);
 void quota__holds_free(quota_account *a);
 void quota__tariff_free(quota_tariff *t);
 
+/* ------------------------------------------- snapshots (snapshot.c) */
+
+/* A new account in its initial state, not registered in ctx (account.c);
+ * NULL when out of memory. */
+quota_account *quota__account_alloc(quota_ctx *ctx, const char *id);
+/*
+ * Decode a snapshot into a new account *fresh of ctx, detached: not in
+ * ctx->accounts or ctx->account_ids (free it with quota__account_free).
+ * QUOTA_ECORRUPT, QUOTA_EVERSION, QUOTA_ENOTFOUND or QUOTA_ENOMEM with
+ * *fresh NULL and nothing in ctx changed but its error message.
+ */
+int quota__account_decode(quota_ctx *ctx, const void *snap, size_t len,
+			  quota_account **fresh);
+/*
+ * Give live the state of fresh (an account of the same context and id,
+ * detached), keeping live's address, id string and place in ctx; the
+ * packages point back at live.  Then frees fresh with live's old state.
+ * Cannot fail.
+ */
+void quota__account_swap(quota_account *live, quota_account *fresh);
+/* The restore steps of the decoder, each in the file that owns the state:
+ * counters (counters.c), ledger rows (ledger.c), open holds (hold.c). */
+int quota__counters_restore(quota_account *a, const uint64_t *keys,
+			    const int64_t *vals, uint32_t n);
+int quota__ledger_restore(quota_account *a, const quota__lrow *r);
+int quota__hold_restore(quota_account *a, uint64_t id, int64_t deadline,
+			const quota__src *src);
+
 #endif /* QUOTA_CTX_H */

@@ -790,3 +790,23 @@ int quota_reverse(quota_account *a, const char *key, int64_t at,
 	quota__events_flush(a);
 	return QUOTA_OK;
 }
+
+/* ---------------------------------------------------------- snapshots */
+
+/* Open hold id with deadline and sources src in a fresh account
+ * (snapshot.c); its units count as held.  QUOTA_ECORRUPT for an id in
+ * use or beyond the last one given out. */
+int quota__hold_restore(quota_account *a, uint64_t id, int64_t deadline,
+			const quota__src *src)
+{
+	quota__hold *h;
+
+	if (id == 0 || id > a->last_hold_id || hold_get(a, id))
+		return QUOTA_ECORRUPT;
+	if (hold_reserve(a) || !(h = hold_block(a, src)))
+		return QUOTA_ENOMEM;
+	h->id = id;
+	h->deadline = deadline;
+	hold_insert(a, h);
+	return QUOTA_OK;
+}

@@ -273,3 +273,26 @@ void quota__ledger_free(quota_account *a)
 	quota__free(mem, l->prep_pkg);
 	memset(l, 0, sizeof *l);
 }
+
+/*
+ * Snapshots (snapshot.c): append row r (its hour, category, source,
+ * package and sums) to a fresh account's ledger, on the dirty list if it
+ * is dirty.  QUOTA_ECORRUPT if the row exists already.
+ */
+int quota__ledger_restore(quota_account *a, const quota__lrow *r)
+{
+	quota__ledger *l = &a->ledger;
+	uint32_t i;
+	int rc;
+
+	if (quota__ledger_find(l, r->hour, r->cat, r->src) != NONE)
+		return QUOTA_ECORRUPT;
+	if ((rc = room(a, 1)))
+		return rc == QUOTA_EOVERFLOW ? QUOTA_ECORRUPT : rc;
+	i = l->nrows++;
+	l->rows[i] = *r;
+	if (r->dirty)
+		l->dirty[l->ndirty++] = i;
+	tab_put(l->tab, l->tab_cap, &l->rows[i], i);
+	return QUOTA_OK;
+}

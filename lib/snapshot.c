@@ -1,0 +1,423 @@
+/*
+ * snapshot.c - an account's whole state as one blob (DESIGN §5), the
+ * format of quota_account_snapshot(3): recovery is a snapshot plus the
+ * journal records after it, and recovered state must equal live state
+ * byte for byte, so the encoding is canonical.  It depends only on what
+ * the account's calls can observe or will act on, never on hash-table
+ * layout, capacities, free lists, caches (the current-period counter
+ * records, the ledger's cached hour, the package index's head hint, the
+ * event-tracking sums) or pointers: counters are one sorted list, open
+ * holds go by id, keys in window order, packages in the order added,
+ * ledger rows in index order after folding.
+ *
+ * Decoding is in snapshot_load.c.
+ */
+#include "snapshot.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ----------------------------------------------------------- encoding */
+
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t p = *(const uint64_t *)x, q = *(const uint64_t *)y;
+
+	return p < q ? -1 : p > q;
+}
+
+static int cmp_hold(const void *x, const void *y)
+{
+	const quota__hold *p = *(quota__hold *const *)x;
+	const quota__hold *q = *(quota__hold *const *)y;
+
+	return p->id < q->id ? -1 : p->id > q->id;
+}
+
+/*
+ * Every counter key that may hold a value: the table's and the current
+ * records' (their value is what quota__counter reads), sorted, without
+ * duplicates.  The caller frees *out.
+ */
+static int counter_keys(const quota_account *a, uint64_t **out, size_t *n)
+{
+	const quota__counters *t = &a->counters;
+	size_t cap = (size_t)t->n + 5 * (QUOTA__CAT_ALL + 1), k = 0, i, m;
+	uint64_t *v = quota__malloc(&a->ctx->mem, cap * sizeof *v);
+	unsigned c;
+
+	*out = NULL;
+	*n = 0;
+	if (!v)
+		return QUOTA_ENOMEM;
+	for (i = 0; i < t->cap; i++)
+		if (t->keys[i])
+			v[k++] = t->keys[i];
+	for (c = 0; c <= QUOTA__CAT_ALL; c++) {
+		const quota__cur *r = a->cur[c];
+
+		if (!r)
+			continue;
+		if (r->day != INT64_MIN) {
+			v[k++] = quota__cnt_key(QUOTA__CNT_UNITS_DAY, c, r->day);
+			v[k++] = quota__cnt_key(QUOTA__CNT_FREE_DAY, c, r->day);
+		}
+		if (r->month != INT64_MIN) {
+			v[k++] = quota__cnt_key(QUOTA__CNT_UNITS_MONTH, c,
+						r->month);
+			v[k++] = quota__cnt_key(QUOTA__CNT_FREE_MONTH, c,
+						r->month);
+		}
+		v[k++] = quota__cnt_key(QUOTA__CNT_FREE_LIFE, c, 0);
+	}
+	qsort(v, k, sizeof *v, cmp_u64);
+	for (i = m = 0; i < k; i++)
+		if (!m || v[m - 1] != v[i])
+			v[m++] = v[i];
+	*out = v;
+	*n = m;
+	return QUOTA_OK;
+}
+
+static int64_t counter_value(const quota_account *a, uint64_t k)
+{
+	return quota__counter(a, key_kind(k), key_cat(k), key_period(k));
+}
+
+/* The categories the account refers to, for the snapshot's table. */
+static uint64_t used_categories(const quota_account *a, const uint64_t *keys,
+				size_t nkeys)
+{
+	const quota__ledger *l = &a->ledger;
+	const quota__keyrec *k;
+	uint64_t m = a->stop_mask;
+	size_t i;
+
+	for (i = 0; i < QUOTA_MAX_CATEGORIES; i++)
+		if (a->tariff[i] || a->caps[i].day >= 0 ||
+		    a->caps[i].month >= 0)
+			m |= QUOTA_MASK(i);
+	for (i = 0; i < a->npackages; i++)
+		m |= a->packages[i]->categories;
+	for (i = 0; i < a->nalerts; i++)
+		m |= QUOTA_MASK(a->alerts[i].cat);
+	for (i = 0; i < a->nvbills; i++)
+		m |= QUOTA_MASK(a->vbills[i].cat);
+	for (i = 0; i < nkeys; i++)
+		if (key_cat(keys[i]) < QUOTA_MAX_CATEGORIES &&
+		    counter_value(a, keys[i]))
+			m |= QUOTA_MASK(key_cat(keys[i]));
+	for (i = 0; i < l->nrows; i++)
+		m |= QUOTA_MASK(l->rows[i].cat);
+	for (i = 0; i < a->hold_tab_cap; i++)
+		if (a->hold_tab[i])
+			m |= QUOTA_MASK(a->hold_tab[i]->box.src.cat);
+	for (k = a->keys.head; k; k = k->next) {
+		m |= QUOTA_MASK(k->box.src.cat);
+		if (k->op == QUOTA__OP_CHARGE || k->op == QUOTA__OP_RESERVE)
+			m |= QUOTA_MASK(k->p_cat);
+	}
+	return m;
+}
+
+/* A source record: its category, time, totals, draws and payg lines. */
+static void put_src(quota__wbuf *w, const quota__src *s)
+{
+	uint32_t i;
+
+	quota__put_uv(w, s->cat);
+	quota__put_sv(w, s->at);
+	quota__put_sv(w, s->units);
+	quota__put_sv(w, s->free);
+	quota__put_sv(w, s->pkg);
+	quota__put_sv(w, s->payg);
+	quota__put_sv(w, s->cost);
+	quota__put_uv(w, s->ndraws);
+	for (i = 0; i < s->ndraws; i++) {
+		quota__put_uv(w, s->draws[i].pk->seq);
+		quota__put_sv(w, s->draws[i].units);
+	}
+	quota__put_uv(w, s->npayg);
+	for (i = 0; i < s->npayg; i++) {
+		quota__put_uv(w, s->paygs[i].tier);
+		quota__put_sv(w, s->paygs[i].units);
+		quota__put_sv(w, s->paygs[i].price);
+		quota__put_sv(w, s->paygs[i].cost);
+	}
+}
+
+static void put_settings(quota__wbuf *w, const quota_account *a, uint64_t used)
+{
+	const quota_ctx *ctx = a->ctx;
+	uint32_t c, n;
+
+	/* Categories: (id, name) of each one the account refers to. */
+	quota__put_uv(w, (uint64_t)__builtin_popcountll(used));
+	for (c = 0; c < QUOTA_MAX_CATEGORIES; c++)
+		if (used & QUOTA_MASK(c)) {
+			quota__put_uv(w, c);
+			quota__put_str(w, ctx->category[c]);
+		}
+	quota__put_sv(w, a->utc_offset);
+	quota__put_uv(w, a->stop_mask);
+	quota__put_sv(w, a->cap_all.day);
+	quota__put_sv(w, a->cap_all.month);
+	for (c = n = 0; c < QUOTA_MAX_CATEGORIES; c++)
+		n += a->caps[c].day >= 0 || a->caps[c].month >= 0;
+	quota__put_uv(w, n);
+	for (c = 0; c < QUOTA_MAX_CATEGORIES; c++)
+		if (a->caps[c].day >= 0 || a->caps[c].month >= 0) {
+			quota__put_uv(w, c);
+			quota__put_sv(w, a->caps[c].day);
+			quota__put_sv(w, a->caps[c].month);
+		}
+	for (c = n = 0; c < QUOTA_MAX_CATEGORIES; c++)
+		n += a->tariff[c] != NULL;
+	quota__put_uv(w, n);
+	for (c = 0; c < QUOTA_MAX_CATEGORIES; c++)
+		if (a->tariff[c]) {
+			quota__put_uv(w, c);
+			quota__put_str(w, a->tariff[c]->name);
+		}
+	quota__put_sv(w, a->clock);
+	quota__put_sv(w, a->warn_before);
+}
+
+static void put_money(quota__wbuf *w, const quota_account *a)
+{
+	quota__put_u8(w, a->suspended);
+	quota__put_sv(w, a->balance);
+	quota__put_sv(w, a->credit_limit);
+	quota__put_sv(w, a->outstanding);
+	quota__put_sv(w, a->topped_up);
+	quota__put_sv(w, a->purchased);
+	quota__put_sv(w, a->billed);
+	quota__put_uv(w, a->nowed);
+	quota__put_uv(w, (uint64_t)a->settle_period);
+	quota__put_sv(w, a->minor_unit);
+	quota__put_uv(w, (uint64_t)a->rounding);
+	quota__put_sv(w, a->settled_upto);
+	quota__put_uv(w, a->bill_seq);
+}
+
+static int cmp_vbill(const void *x, const void *y)
+{
+	const quota__vbill *p = *(quota__vbill *const *)x;
+	const quota__vbill *q = *(quota__vbill *const *)y;
+
+	if (p->cat != q->cat)
+		return p->cat < q->cat ? -1 : 1;
+	return p->month < q->month ? -1 : p->month > q->month;
+}
+
+static void put_packages(quota__wbuf *w, const quota_account *a)
+{
+	uint32_t i;
+
+	quota__put_uv(w, a->npackages);
+	for (i = 0; i < a->npackages; i++) {
+		const quota_package *p = a->packages[i];
+
+		quota__put_str(w, p->id);
+		quota__put_uv(w, p->categories);
+		quota__put_sv(w, p->units);
+		quota__put_sv(w, p->remaining);
+		quota__put_sv(w, p->effective_at);
+		quota__put_sv(w, p->expires_at);
+		quota__put_sv(w, p->price_micros);
+		quota__put_uv(w, p->flags);
+		quota__put_sv(w, p->priority);
+	}
+	quota__put_uv(w, a->nalerts);
+	for (i = 0; i < a->nalerts; i++) {
+		const quota__alert *al = &a->alerts[i];
+
+		quota__put_uv(w, al->cat);
+		quota__put_uv(w, (uint64_t)al->unit);
+		quota__put_sv(w, al->level);
+		quota__put_u8(w, al->armed);
+	}
+}
+
+static void put_ledger(quota__wbuf *w, const quota_account *a)
+{
+	const quota__ledger *l = &a->ledger;
+	uint32_t i;
+
+	quota__put_uv(w, l->nrows);
+	for (i = 0; i < l->nrows; i++) {
+		const quota__lrow *r = &l->rows[i];
+
+		quota__put_sv(w, r->hour);
+		quota__put_uv(w, r->cat);
+		quota__put_uv(w, r->src);
+		quota__put_sv(w, r->units);
+		quota__put_sv(w, r->cost);
+		quota__put_sv(w, r->billed_units);
+		quota__put_sv(w, r->billed_cost);
+		quota__put_u8(w, r->dirty);
+	}
+}
+
+/* Key records in window order, each with the fields its operation
+ * sets (the others are left over from a recycled record: not state). */
+static void put_keys(quota__wbuf *w, const quota_account *a)
+{
+	const quota__keys *k = &a->keys;
+	const quota__keyrec *r;
+
+	quota__put_uv(w, k->max_keys);
+	quota__put_sv(w, k->max_age);
+	quota__put_sv(w, k->newest);
+	quota__put_uv(w, k->n);
+	for (r = k->head; r; r = r->next) {
+		quota__put_str(w, r->key);
+		quota__put_uv(w, (uint64_t)r->op);
+		quota__put_sv(w, r->time);
+		switch (r->op) {
+		case QUOTA__OP_CHARGE:
+		case QUOTA__OP_RESERVE:
+			quota__put_uv(w, r->p_cat);
+			quota__put_sv(w, r->p_units);
+			quota__put_sv(w, r->p_at);
+			if (r->op == QUOTA__OP_CHARGE) {
+				quota__put_u8(w, r->reversed);
+			} else {
+				quota__put_sv(w, r->p_timeout);
+				quota__put_uv(w, r->hold_id);
+			}
+			break;
+		case QUOTA__OP_COMMIT:
+			quota__put_uv(w, r->p_hold);
+			quota__put_sv(w, r->p_used);
+			quota__put_u8(w, r->reversed);
+			break;
+		default: /* QUOTA__OP_RELEASE */
+			quota__put_uv(w, r->p_hold);
+			quota__put_sv(w, r->fee);
+			break;
+		}
+		put_src(w, &r->box.src);
+	}
+}
+
+int quota_account_snapshot(const quota_account *a, void **out, size_t *len)
+{
+	quota__wbuf w;
+	quota__hold **holds = NULL;
+	const quota__vbill **vb = NULL;
+	uint64_t *keys = NULL, used, prev = 0;
+	size_t nkeys, nz = 0, i, n;
+	quota_ctx *ctx;
+	uint32_t crc;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (len)
+		*len = 0;
+	if (!a)
+		return QUOTA_EINVAL;
+	ctx = a->ctx;
+	if (!out || !len)
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "quota_account_snapshot: NULL argument");
+	memset(&w, 0, sizeof w);
+	w.mem = &ctx->mem;
+	/* Pending fast charges into the ledger rows: invisible. */
+	quota__ledger_fold(a);
+	if ((rc = counter_keys(a, &keys, &nkeys)))
+		goto fail;
+	rc = QUOTA_ENOMEM;
+	if (a->nholds &&
+	    !(holds = quota__malloc(&ctx->mem, a->nholds * sizeof *holds)))
+		goto fail;
+	if (a->nvbills &&
+	    !(vb = quota__malloc(&ctx->mem, a->nvbills * sizeof *vb)))
+		goto fail;
+	used = used_categories(a, keys, nkeys);
+
+	quota__put_bytes(&w, "QSNP", 4);
+	quota__put_u8(&w, SNAP_MAJOR);
+	quota__put_u8(&w, SNAP_MINOR);
+	quota__put_u32(&w, 0); /* body length and CRC: filled in below */
+	quota__put_u32(&w, 0);
+	quota__put_str(&w, a->id);
+	quota__put_uv(&w, a->seq);
+	put_settings(&w, a, used);
+	put_money(&w, a);
+	put_packages(&w, a);
+	/* Counters: (key - previous key, value), keys ascending, no 0. */
+	for (i = 0; i < nkeys; i++)
+		nz += counter_value(a, keys[i]) != 0;
+	quota__put_uv(&w, nz);
+	for (i = 0; i < nkeys; i++) {
+		int64_t v = counter_value(a, keys[i]);
+
+		if (!v)
+			continue;
+		quota__put_uv(&w, keys[i] - prev);
+		quota__put_sv(&w, v);
+		prev = keys[i];
+	}
+	put_ledger(&w, a);
+	/* Open holds by id. */
+	for (i = n = 0; i < a->hold_tab_cap; i++)
+		if (a->hold_tab[i])
+			holds[n++] = a->hold_tab[i];
+	if (n)
+		qsort(holds, n, sizeof *holds, cmp_hold);
+	quota__put_uv(&w, a->last_hold_id);
+	quota__put_uv(&w, n);
+	for (i = 0; i < n; i++) {
+		quota__put_uv(&w, holds[i]->id);
+		quota__put_sv(&w, holds[i]->deadline);
+		put_src(&w, &holds[i]->box.src);
+	}
+	put_keys(&w, a);
+	/* The volume months last, sorted: a list of their own. */
+	for (i = 0; i < a->nvbills; i++)
+		vb[i] = &a->vbills[i];
+	if (a->nvbills)
+		qsort(vb, a->nvbills, sizeof *vb, cmp_vbill);
+	quota__put_uv(&w, a->nvbills);
+	for (i = 0; i < a->nvbills; i++) {
+		quota__put_uv(&w, vb[i]->cat);
+		quota__put_sv(&w, vb[i]->month);
+		quota__put_sv(&w, vb[i]->units);
+		quota__put_sv(&w, vb[i]->payg);
+		quota__put_sv(&w, vb[i]->billed);
+	}
+	if (w.fail)
+		goto fail;
+	if (w.n - SNAP_HEAD > UINT32_MAX) {
+		rc = QUOTA_EOVERFLOW;
+		goto fail;
+	}
+	crc = quota__crc32c(0, w.p + SNAP_HEAD, w.n - SNAP_HEAD);
+	for (i = 0; i < 4; i++) {
+		w.p[6 + i] = (uint8_t)((w.n - SNAP_HEAD) >> (8 * i));
+		w.p[10 + i] = (uint8_t)(crc >> (8 * i));
+	}
+	quota__free(&ctx->mem, keys);
+	quota__free(&ctx->mem, holds);
+	quota__free(&ctx->mem, vb);
+	*out = w.p;
+	*len = w.n;
+	quota__ok(ctx);
+	return QUOTA_OK;
+fail:
+	quota__free(&ctx->mem, keys);
+	quota__free(&ctx->mem, holds);
+	quota__free(&ctx->mem, vb);
+	quota__wbuf_free(&w);
+	return quota__err(ctx, rc, "account '%s': snapshot: %s", a->id,
+			  rc == QUOTA_ENOMEM ? "out of memory"
+					     : "state too large to encode");
+}
+
+void quota_free(quota_ctx *ctx, void *p)
+{
+	if (ctx && p)
+		quota__free(&ctx->mem, p);
+}

@@ -1,0 +1,37 @@
+/*
+ * snapshot.h - what the snapshot encoder (snapshot.c) and decoder
+ * (snapshot_load.c) share: the header's layout and the ranges and key
+ * layout of the values they check.  quota_account_snapshot(3) documents
+ * the format.
+ */
+#ifndef QUOTA_SNAPSHOT_H
+#define QUOTA_SNAPSHOT_H
+
+#include "codec.h"
+#include "ctx.h"
+
+#define SNAP_MAJOR 1
+#define SNAP_MINOR 0
+#define SNAP_HEAD 14 /* "QSNP", major, minor, u32 length, u32 CRC-32C */
+
+/* Ranges of the periods any valid time falls in, in any UTC offset. */
+#define OFF_MAX (18 * 3600)
+#define DAY_MIN quota__floor_div(QUOTA_TIME_MIN - OFF_MAX, QUOTA__DAY)
+#define DAY_MAX quota__floor_div(QUOTA_TIME_MAX + OFF_MAX, QUOTA__DAY)
+#define HOUR_MIN quota__floor_div(QUOTA_TIME_MIN - OFF_MAX, 3600)
+#define HOUR_MAX quota__floor_div(QUOTA_TIME_MAX + OFF_MAX, 3600)
+
+static inline unsigned key_kind(uint64_t k)
+{
+	return (unsigned)(k >> 61);
+}
+static inline unsigned key_cat(uint64_t k)
+{
+	return (unsigned)(k >> 54) & 0x7F;
+}
+static inline int64_t key_period(uint64_t k)
+{
+	return (int64_t)(k & ((UINT64_C(1) << 54) - 1)) - (INT64_C(1) << 40);
+}
+
+#endif /* QUOTA_SNAPSHOT_H */
