@@ -89,10 +89,16 @@ TEST_SRCS   := $(sort $(wildcard tests/check_*.c))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 TESTS       := $(TEST_SRCS:tests/%.c=$(B)/tests/%)
 
+# Every test binary can also run with a recording store that replays and
+# compares each context it frees (tests/support/journal_wrap.c, §5).
+WRAP_FNS = quota_ctx_new quota_ctx_new_with quota_ctx_free quota_ctx_set_store \
+	   quota_account_load quota_account_reset
+WRAP_LDFLAGS = $(foreach f,$(WRAP_FNS),-Wl,--wrap=$(f))
+
 $(B)/tests/%: tests/%.c $(TEST_SUPPORT) $(wildcard tests/support/*.h) $(B)/libquota.a
 	@mkdir -p $(dir $@)
 	$(CC) $(QCFLAGS) $(CFLAGS) $(CHECK_CFLAGS) -Itests/support $< \
-	    $(TEST_SUPPORT) $(B)/libquota.a $(CHECK_LIBS) -lm -o $@
+	    $(TEST_SUPPORT) $(B)/libquota.a $(CHECK_LIBS) -lm $(WRAP_LDFLAGS) -o $@
 
 # Fragments under tests/ add their own targets to these lists.
 CHECK_EXTRA :=
@@ -118,8 +124,11 @@ check-asan:
 	    CFLAGS="-O1 -g -DQUOTA_NO_SIMD -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    check-unit-only
 
+# Each test twice: as it is, and journaled (every context it frees is
+# replayed from its records in check mode and compared snapshot by snapshot).
 check-unit-only: $(TESTS)
-	@set -e; for t in $(TESTS); do echo "== $$t"; CK_FORK=yes ./$$t; done
+	@set -e; for t in $(TESTS); do echo "== $$t"; CK_FORK=yes ./$$t; \
+	  echo "== $$t (journaled)"; CK_FORK=yes QUOTA_TEST_JOURNAL=1 ./$$t; done
 
 # valgrind on the unit tests (no fork so valgrind sees the test bodies).
 check-valgrind: lib $(TESTS)

@@ -85,6 +85,16 @@ static void die(const char *what, const char *detail)
 	abort();
 }
 
+static char *dup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = malloc(n);
+
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
 static void add(recorder *r, int kind, const char *account, const void *p,
 		size_t n)
 {
@@ -98,7 +108,7 @@ static void add(recorder *r, int kind, const char *account, const void *p,
 	}
 	e = &r->e[r->n++];
 	e->kind = kind;
-	e->account = account ? strdup(account) : NULL;
+	e->account = account ? dup(account) : NULL;
 	e->p = malloc(n ? n : 1);
 	if (!e->p || (account && !e->account))
 		die("recorder", "out of memory");
@@ -194,7 +204,24 @@ static void same_account(quota_account *a, quota_account *b)
 	    quota_account_snapshot(b, &sb, &nb) != QUOTA_OK)
 		die("snapshot", quota_errmsg(quota_account_ctx(a)));
 	if (na != nb || memcmp(sa, sb, na) != 0) {
-		size_t i = 0;
+		size_t i = 14; /* the header's checksum differs too */
+		const char *dump = getenv("QUOTA_TEST_JOURNAL_DUMP");
+
+		if (dump) { /* a directory: live.snap and replayed.snap */
+			char path[512];
+			FILE *f;
+
+			snprintf(path, sizeof path, "%s/live.snap", dump);
+			if ((f = fopen(path, "wb"))) {
+				fwrite(sa, 1, na, f);
+				fclose(f);
+			}
+			snprintf(path, sizeof path, "%s/replayed.snap", dump);
+			if ((f = fopen(path, "wb"))) {
+				fwrite(sb, 1, nb, f);
+				fclose(f);
+			}
+		}
 
 		while (i < na && i < nb &&
 		       ((unsigned char *)sa)[i] == ((unsigned char *)sb)[i])
