@@ -324,7 +324,7 @@ __attribute__((noinline, cold)) static int general(quota_account *a,
 		return quota__fail(r, rc);
 	if (commit) {
 		if ((rc = quota__plan_prepare(a, &pl)) ||
-		    (rc = quota__ledger_prepare(a, &pl.s, 1, 0)))
+		    (rc = quota__ledger_prepare(a, &pl.s, pl.s.cost, 0)))
 			return quota__fail(r, rc);
 		if (u->key) {
 			if (quota__key_reserve(a) ||

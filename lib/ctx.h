@@ -707,14 +707,16 @@ static inline int64_t quota__hour_start(const quota_account *a, int64_t hour)
 {
 	return hour * 3600 - a->utc_offset;
 }
-/* Rows and room for s's sources (and a fee row if fee > 0) so that the
- * apply below cannot fail; may allocate.  sign: +1 s's cost will be
- * added (checked for overflow), 0 it will not, -1 it will be taken back
- * (a reversal: cannot overflow). */
-int quota__ledger_prepare(quota_account *a, const quota__src *s, int sign,
-			  int64_t fee);
+/* Room for the rows of s's sources (and a fee row if fee > 0) so that
+ * the apply below cannot fail; may allocate, creates no row.  cost: what
+ * the apply adds to the hour's pay-as-you-go total, checked for overflow
+ * with fee (0 when it adds nothing; a reversal takes back, which cannot
+ * overflow). */
+int quota__ledger_prepare(quota_account *a, const quota__src *s,
+			  int64_t cost, int64_t fee);
 /* Add sign * s (a charge +1, a reversal -1) to the ledger, and a fee of
- * fee micros for fee_units released units. */
+ * fee micros for fee_units released units, creating the rows prepare
+ * found missing; cannot fail. */
 void quota__ledger_apply(quota_account *a, const quota__src *s, int sign,
 			 int64_t fee, int64_t fee_units);
 /* Forget every category's row cache (settlement takes rows in). */

@@ -392,8 +392,8 @@ __attribute__((noinline, cold)) static int resolve(quota_account *a,
 		goto nomem;
 	/* R17: a commit books what it charges, a release its fee. */
 	if ((!release || fee) &&
-	    (rc = quota__ledger_prepare(a, &h->box.src, release ? 0 : 1,
-					fee)))
+	    (rc = quota__ledger_prepare(a, &h->box.src,
+					release ? 0 : h->box.src.cost, fee)))
 		return quota__fail(r, rc);
 	if (key && (quota__key_reserve(a) ||
 		    !(rec = quota__key_new(a, key, &h->box.src))))
@@ -618,7 +618,7 @@ int quota_reverse(quota_account *a, const char *key, int64_t at,
 						 key));
 	if (quota__counter_prepare(a, k->box.src.cat) || quota__events_reserve(a))
 		return quota__fail(r, quota__nomem(a));
-	if ((rc = quota__ledger_prepare(a, &k->box.src, -1, 0)))
+	if ((rc = quota__ledger_prepare(a, &k->box.src, 0, 0)))
 		return quota__fail(r, rc);
 
 	/* Apply: R12, expired quota is never restored. */
