@@ -336,6 +336,8 @@ __attribute__((noinline, cold)) static int general(quota_account *a,
 		quota__ledger_apply(a, &pl.s, 1, 0, 0);
 		if (rec)
 			quota__key_store(a, rec);
+	} else if ((rc = quota__ledger_check(a, &pl.s, pl.s.cost))) {
+		return quota__fail(r, rc); /* a quote: what the charge says */
 	}
 	quota__receipt_fill(r, &pl.s, QUOTA_RECEIPT_CHARGE);
 	a->ctx->errmsg[0] = '\0';

@@ -714,6 +714,10 @@ static inline int64_t quota__hour_start(const quota_account *a, int64_t hour)
  * overflow). */
 int quota__ledger_prepare(quota_account *a, const quota__src *s,
 			  int64_t cost, int64_t fee);
+/* The overflow check of quota__ledger_prepare(a, s, cost, 0), reading
+ * only: what a quote asks so it refuses what the charge would. */
+int quota__ledger_check(const quota_account *a, const quota__src *s,
+			int64_t cost);
 /* Add sign * s (a charge +1, a reversal -1) to the ledger, and a fee of
  * fee micros for fee_units released units, creating the rows prepare
  * found missing; cannot fail. */
@@ -726,6 +730,15 @@ void quota__ledger_free(quota_account *a);
 uint32_t quota__ledger_find(const quota__ledger *l, int64_t hour, uint32_t cat,
 			    uint32_t src);
 
+/* Can the cached hour of c take a cost of `cost` more at `at` without
+ * its pay-as-you-go total overflowing?  false also when `at` is outside
+ * it (the general path then checks the hour's row). */
+static inline bool quota__ledger_fits(const quota__cur *c, int64_t at,
+				      int64_t cost)
+{
+	return (uint64_t)at - (uint64_t)c->lh_lo < 3600 &&
+	       cost <= c->p_room - c->p_cost;
+}
 /* Does the cached hour of c hold a fast charge at `at` drawing `take`
  * units of pk?  Then quota__ledger_add books it. */
 static inline bool quota__ledger_hit(const quota__cur *c, int64_t at,

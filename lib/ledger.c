@@ -140,6 +140,19 @@ static int check_totals(const quota_account *a, const quota__src *s,
 	return QUOTA_OK;
 }
 
+int quota__ledger_check(const quota_account *a, const quota__src *s,
+			int64_t cost)
+{
+	const quota__ledger *l = &a->ledger;
+
+	if (cost <= 0)
+		return QUOTA_OK;
+	return check_totals(a, s,
+			    quota__ledger_find(l, quota__hour_of(a, s->at),
+					       s->cat, QUOTA__LSRC_PAYG),
+			    NONE, cost, 0);
+}
+
 int quota__ledger_prepare(quota_account *a, const quota__src *s,
 			  int64_t cost, int64_t fee)
 {
