@@ -194,6 +194,23 @@ static void give_back(quota_account *a, quota__src *s, int64_t ret,
 	quota__counter_uncharge(a, s->cat, s->day, s->month, ret, free_back);
 }
 
+/* The pay-as-you-go cost of s that stays charged once give_back returns
+ * `ret` units: what a commit books, so what its overflow check is on. */
+static int64_t kept_cost(const quota__src *s, int64_t ret)
+{
+	int64_t cost = s->cost;
+	uint32_t i;
+
+	for (i = s->npayg; i-- > 0 && ret;) {
+		const quota__payg *l = &s->paygs[i];
+		int64_t n = l->units < ret ? l->units : ret;
+
+		cost -= n * l->price; /* part of l->cost: cannot overflow */
+		ret -= n;
+	}
+	return cost;
+}
+
 /* ------------------------------------------------------------ reserve */
 
 /* quota__receipt_fill for a source in a small box (at most one draw and
@@ -390,10 +407,14 @@ __attribute__((noinline, cold)) static int resolve(quota_account *a,
 	if ((used < h->box.src.units && quota__counter_prepare(a, h->box.src.cat)) ||
 	    quota__events_reserve(a))
 		goto nomem;
-	/* R17: a commit books what it charges, a release its fee. */
+	/* R17: a commit books what it charges, a release its fee; the
+	 * hour's total is checked on that (a commit of 0 units books 0). */
 	if ((!release || fee) &&
-	    (rc = quota__ledger_prepare(a, &h->box.src,
-					release ? 0 : h->box.src.cost, fee)))
+	    (rc = quota__ledger_prepare(
+		     a, &h->box.src,
+		     release ? 0
+			     : kept_cost(&h->box.src, h->box.src.units - used),
+		     fee)))
 		return quota__fail(r, rc);
 	if (key && (quota__key_reserve(a) ||
 		    !(rec = quota__key_new(a, key, &h->box.src))))
