@@ -157,6 +157,10 @@ struct quota_package {
 	/* Event tracking (event.c): usable at the account clock; expiry and
 	 * expiry warning already reported. */
 	bool active, expired_seen, warned;
+	/* During a tick (hold.c): units that holds timed out by then give
+	 * back to it before its expiry warning / its expiry, which the
+	 * events of that clock step count (R21); 0 outside a tick. */
+	int64_t back_warn, back_exp;
 };
 
 /*

@@ -502,6 +502,37 @@ int quota_release(quota_account *a, uint64_t hold_id, const char *key,
 
 /* ------------------------------------------------------------- expiry */
 
+/*
+ * A hold that timed out gave its units back at its deadline, which the
+ * tick only gets to after moving the clock.  So that the clock step's
+ * events report what each package held when they happened (R21), note on
+ * each package the units timed-out holds give back to it before its
+ * expiry warning and before its expiry; quota__clock adds them to those
+ * events.  A deadline at or after the expiry gives them back to an
+ * expired package: they do not count.
+ */
+static void mark_back(quota_account *a, int64_t now)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < a->hold_tab_cap; i++) {
+		const quota__hold *h = a->hold_tab[i];
+
+		if (!h || h->deadline > now)
+			continue;
+		for (j = 0; j < h->box.src.ndraws; j++) {
+			quota_package *pk = h->box.src.draws[j].pk;
+			int64_t n = h->box.src.draws[j].units;
+
+			if (h->deadline < pk->expires_at)
+				pk->back_exp += n;
+			if (a->warn_before > 0 &&
+			    h->deadline < pk->expires_at - a->warn_before)
+				pk->back_warn += n;
+		}
+	}
+}
+
 int64_t quota_account_tick(quota_account *a, int64_t now)
 {
 	int64_t released = 0;
@@ -515,10 +546,12 @@ int64_t quota_account_tick(quota_account *a, int64_t now)
 	if (quota__events_reserve(a))
 		return quota__nomem(a);
 	track = quota__track(a);
-	if (track)
+	if (track) {
+		mark_back(a, now);
 		quota__clock(a, now);
-	else if (now > a->clock)
+	} else if (now > a->clock) {
 		a->clock = now;
+	}
 	/*
 	 * Unresolved holds past their deadline go back, without a fee, in
 	 * map order.  Removing one shifts later holds of its run back into
@@ -529,6 +562,11 @@ int64_t quota_account_tick(quota_account *a, int64_t now)
 		quota__hold *h;
 
 		while ((h = a->hold_tab[i]) && h->deadline <= now) {
+			uint32_t j;
+
+			for (j = 0; j < h->box.src.ndraws; j++) /* mark_back */
+				h->box.src.draws[j].pk->back_warn =
+					h->box.src.draws[j].pk->back_exp = 0;
 			give_back(a, &h->box.src, h->box.src.units, track);
 			hold_remove_at(a, h, i);
 			released++;

@@ -1716,6 +1716,77 @@ START_TEST(test_r21_package_exhausted_expired_expiring)
 }
 END_TEST
 
+/* One tick past a 3-unit hold's deadline and its 10-unit package's
+ * expiry (and expiry warning); the events the tick delivers. */
+static void tick_past_hold_and_expiry(evlog *l, int64_t deadline,
+				      int64_t warn)
+{
+	quota_ctx *c = new_ctx();
+	uint32_t sms = add_cat(c, "sms");
+	quota_account *a = add_acct(c, "a");
+	int64_t exp = T0 + 10 * TU_HOUR;
+	quota_package *p;
+	quota_receipt r;
+	uint64_t h;
+
+	memset(l, 0, sizeof *l);
+	l->cat = sms;
+	ck_assert_int_eq(quota_ctx_set_event_hook(c, hook, l), QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_expiry_warning(a, warn), QUOTA_OK);
+	p = add_pkg(a, "P", QUOTA_MASK(sms), 10, T0 - TU_DAY, exp, 0, 0);
+	OK(a, do_reserve(a, sms, 3, T0, deadline - T0, NULL, &r, &h));
+	ck_assert_int_eq(quota_package_remaining(p), 7);
+	ck_assert_int_eq(l->n, 0);
+	ck_assert_int_eq(quota_account_tick(a, exp + TU_DAY), 1);
+	/* All ten units are forfeited with the package. */
+	ck_assert_int_eq(quota_package_remaining(p), 10);
+	ck_assert_int_eq(quota_account_remaining(a, sms, exp + TU_DAY), 0);
+	quota_ctx_free(c);
+}
+
+/*
+ * R21: PACKAGE_EXPIRED reports the units the package held when it
+ * expired.  A hold that timed out before the package expired had given
+ * its units back by then, even when one tick passes both: 10, not 7.  A
+ * hold whose deadline is at or after the expiry gives them back to an
+ * expired package: 7, as when a tick at the expiry comes first.  An
+ * expiry warning counts the units back before its own time.
+ */
+START_TEST(test_r21_package_expired_counts_units_of_holds_timed_out_before)
+{
+	int64_t exp = T0 + 10 * TU_HOUR;
+	evlog l;
+
+	tick_past_hold_and_expiry(&l, T0 + 60, 0);
+	ck_assert_int_eq(l.n, 1);
+	ck_assert_msg(l.ev[0].kind == QUOTA_EVENT_PACKAGE_EXPIRED &&
+			      l.ev[0].remaining == 10,
+		      "event kind %d remaining %lld: want PACKAGE_EXPIRED "
+		      "with the 10 units the package held",
+		      l.ev[0].kind, (long long)l.ev[0].remaining);
+
+	tick_past_hold_and_expiry(&l, exp, 0);
+	ck_assert_int_eq(l.n, 1);
+	ck_assert_int_eq(l.ev[0].kind, QUOTA_EVENT_PACKAGE_EXPIRED);
+	ck_assert_int_eq(l.ev[0].remaining, 7);
+
+	/* Warning at exp - 2 h: a hold back before it counts in both
+	 * events, one back between them only in the expiry. */
+	tick_past_hold_and_expiry(&l, exp - 3 * TU_HOUR, 2 * TU_HOUR);
+	ck_assert_int_eq(l.n, 2);
+	ck_assert_int_eq(l.ev[0].kind, QUOTA_EVENT_PACKAGE_EXPIRING);
+	ck_assert_int_eq(l.ev[0].remaining, 10);
+	ck_assert_int_eq(l.ev[1].kind, QUOTA_EVENT_PACKAGE_EXPIRED);
+	ck_assert_int_eq(l.ev[1].remaining, 10);
+	tick_past_hold_and_expiry(&l, exp - TU_HOUR, 2 * TU_HOUR);
+	ck_assert_int_eq(l.n, 2);
+	ck_assert_int_eq(l.ev[0].kind, QUOTA_EVENT_PACKAGE_EXPIRING);
+	ck_assert_int_eq(l.ev[0].remaining, 7);
+	ck_assert_int_eq(l.ev[1].kind, QUOTA_EVENT_PACKAGE_EXPIRED);
+	ck_assert_int_eq(l.ev[1].remaining, 10);
+}
+END_TEST
+
 /* An exhausted package does not warn; with warning 0 nothing warns. */
 START_TEST(test_r21_expiring_needs_units_and_warning)
 {
@@ -1966,6 +2037,8 @@ static Suite *holds_suite(void)
 	tcase_add_test(r21, test_r21_cap_reached_in_the_charge_period);
 	tcase_add_test(r21, test_r21_package_exhausted_expired_expiring);
 	tcase_add_test(r21, test_r21_expiring_needs_units_and_warning);
+	tcase_add_test(r21,
+		       test_r21_package_expired_counts_units_of_holds_timed_out_before);
 	tcase_add_test(r21, test_r21_cap_reached);
 	tcase_add_test(r21, test_r21_order_of_events_within_a_call);
 	tcase_add_test(r21, test_r21_failing_hook_changes_no_state);
