@@ -324,7 +324,7 @@ int quota__charge_planned(quota_account *a, const quota_usage *u,
 	int rc;
 
 	if ((rc = quota__plan_prepare(a, pl)) ||
-	    (rc = quota__ledger_prepare(a, &pl->s, 1, 0)))
+	    (rc = quota__ledger_prepare(a, &pl->s, pl->s.cost, 0)))
 		return quota__fail(r, rc);
 	if (u->key) {
 		if (quota__key_reserve(a) ||
@@ -367,6 +367,8 @@ __attribute__((noinline, cold)) static int general(quota_account *a,
 		return quota__fail(r, rc);
 	if (commit)
 		return quota__charge_planned(a, u, &pl, r);
+	if ((rc = quota__ledger_check(a, &pl.s, pl.s.cost)))
+		return quota__fail(r, rc); /* a quote: what the charge says */
 	quota__receipt_fill(r, &pl.s, QUOTA_RECEIPT_CHARGE);
 	a->ctx->errmsg[0] = '\0';
 	return QUOTA_OK;

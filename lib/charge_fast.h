@@ -154,9 +154,14 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 				return false;
 		}
 	}
-	/* R17, R22: a charge books its sources in the ledger's cached hour. */
+	/* R17, R22: a charge books its sources in the ledger's cached hour.
+	 * A quote must refuse what the charge would: a cost the hour's total
+	 * cannot take (R8), which it can tell only for the cached hour. */
 	if (mode == QUOTA__FAST_CHARGE &&
 	    !quota__ledger_hit(c, at, pk, take, cost))
+		return false;
+	if (mode == QUOTA__FAST_QUOTE && cost &&
+	    !quota__ledger_fits(c, at, cost))
 		return false;
 
 	if (r) {

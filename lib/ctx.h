@@ -160,6 +160,10 @@ struct quota_package {
 	/* Event tracking (event.c): usable at the account clock; expiry and
 	 * expiry warning already reported. */
 	bool active, expired_seen, warned;
+	/* During a tick (hold.c): units that holds timed out by then give
+	 * back to it before its expiry warning / its expiry, which the
+	 * events of that clock step count (R21); 0 outside a tick. */
+	int64_t back_warn, back_exp;
 };
 
 /*
@@ -727,14 +731,20 @@ static inline int64_t quota__hour_start(const quota_account *a, int64_t hour)
 {
 	return hour * 3600 - a->utc_offset;
 }
-/* Rows and room for s's sources (and a fee row if fee > 0) so that the
- * apply below cannot fail; may allocate.  sign: +1 s's cost will be
- * added (checked for overflow), 0 it will not, -1 it will be taken back
- * (a reversal: cannot overflow). */
-int quota__ledger_prepare(quota_account *a, const quota__src *s, int sign,
-			  int64_t fee);
+/* Room for the rows of s's sources (and a fee row if fee > 0) so that
+ * the apply below cannot fail; may allocate, creates no row.  cost: what
+ * the apply adds to the hour's pay-as-you-go total, checked for overflow
+ * with fee (0 when it adds nothing; a reversal takes back, which cannot
+ * overflow). */
+int quota__ledger_prepare(quota_account *a, const quota__src *s,
+			  int64_t cost, int64_t fee);
+/* The overflow check of quota__ledger_prepare(a, s, cost, 0), reading
+ * only: what a quote asks so it refuses what the charge would. */
+int quota__ledger_check(const quota_account *a, const quota__src *s,
+			int64_t cost);
 /* Add sign * s (a charge +1, a reversal -1) to the ledger, and a fee of
- * fee micros for fee_units released units. */
+ * fee micros for fee_units released units, creating the rows prepare
+ * found missing; cannot fail. */
 void quota__ledger_apply(quota_account *a, const quota__src *s, int sign,
 			 int64_t fee, int64_t fee_units);
 /* Forget every category's row cache (settlement takes rows in). */
@@ -744,6 +754,15 @@ void quota__ledger_free(quota_account *a);
 uint32_t quota__ledger_find(const quota__ledger *l, int64_t hour, uint32_t cat,
 			    uint32_t src);
 
+/* Can the cached hour of c take a cost of `cost` more at `at` without
+ * its pay-as-you-go total overflowing?  false also when `at` is outside
+ * it (the general path then checks the hour's row). */
+static inline bool quota__ledger_fits(const quota__cur *c, int64_t at,
+				      int64_t cost)
+{
+	return (uint64_t)at - (uint64_t)c->lh_lo < 3600 &&
+	       cost <= c->p_room - c->p_cost;
+}
 /* Does the cached hour of c hold a fast charge at `at` drawing `take`
  * units of pk?  Then quota__ledger_add books it. */
 static inline bool quota__ledger_hit(const quota__cur *c, int64_t at,

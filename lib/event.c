@@ -199,11 +199,14 @@ void quota__clock(quota_account *a, int64_t t)
 		if (w && (!x || w->expires_at - a->warn_before <=
 					x->expires_at)) {
 			a->cur_warn++;
-			if (!w->warned && !w->expired_seen && w->remaining > 0) {
+			/* back_*: units a tick gives back, at deadlines before
+			 * this point, after the step (hold.c). */
+			if (!w->warned && !w->expired_seen &&
+			    w->remaining + w->back_warn > 0) {
 				w->warned = true;
 				quota__event_queue(a, QUOTA_EVENT_PACKAGE_EXPIRING,
 				      (uint32_t)__builtin_ctzll(w->categories),
-				      w, w->remaining, 0, 0);
+				      w, w->remaining + w->back_warn, 0, 0);
 			}
 			continue;
 		}
@@ -217,7 +220,7 @@ void quota__clock(quota_account *a, int64_t t)
 			x->warned = true;
 			quota__event_queue(a, QUOTA_EVENT_PACKAGE_EXPIRED,
 			      (uint32_t)__builtin_ctzll(x->categories), x,
-			      x->remaining, 0, 0);
+			      x->remaining + x->back_exp, 0, 0);
 		}
 	}
 }

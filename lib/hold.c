@@ -195,6 +195,23 @@ static void give_back(quota_account *a, quota__src *s, int64_t ret,
 	quota__counter_uncharge(a, s->cat, s->day, s->month, ret, free_back);
 }
 
+/* The pay-as-you-go cost of s that stays charged once give_back returns
+ * `ret` units: what a commit books, so what its overflow check is on. */
+static int64_t kept_cost(const quota__src *s, int64_t ret)
+{
+	int64_t cost = s->cost;
+	uint32_t i;
+
+	for (i = s->npayg; i-- > 0 && ret;) {
+		const quota__payg *l = &s->paygs[i];
+		int64_t n = l->units < ret ? l->units : ret;
+
+		cost -= n * l->price; /* part of l->cost: cannot overflow */
+		ret -= n;
+	}
+	return cost;
+}
+
 /* ------------------------------------------------------------ reserve */
 
 /* quota__receipt_fill for a source in a small box (at most one draw and
@@ -437,10 +454,14 @@ int quota__resolve(quota_account *a, uint64_t id, int64_t used,
 	if ((used < h->box.src.units && quota__counter_prepare(a, h->box.src.cat)) ||
 	    quota__events_reserve(a))
 		goto nomem;
-	/* R17: a commit books what it charges, a release its fee. */
+	/* R17: a commit books what it charges, a release its fee; the
+	 * hour's total is checked on that (a commit of 0 units books 0). */
 	if ((!release || fee) &&
-	    (rc = quota__ledger_prepare(a, &h->box.src, release ? 0 : 1,
-					fee)))
+	    (rc = quota__ledger_prepare(
+		     a, &h->box.src,
+		     release ? 0
+			     : kept_cost(&h->box.src, h->box.src.units - used),
+		     fee)))
 		return quota__fail(r, rc);
 	if (key && (quota__key_reserve(a) ||
 		    !(rec = quota__key_new(a, key, &h->box.src))))
@@ -605,6 +626,37 @@ int quota__tick_check(const quota_account *a, int64_t now, uint32_t n,
 	return QUOTA_OK;
 }
 
+/*
+ * A hold that timed out gave its units back at its deadline, which the
+ * tick only gets to after moving the clock.  So that the clock step's
+ * events report what each package held when they happened (R21), note on
+ * each package the units timed-out holds give back to it before its
+ * expiry warning and before its expiry; quota__clock adds them to those
+ * events.  A deadline at or after the expiry gives them back to an
+ * expired package: they do not count.
+ */
+static void mark_back(quota_account *a, int64_t now)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < a->hold_tab_cap; i++) {
+		const quota__hold *h = a->hold_tab[i];
+
+		if (!h || h->deadline > now)
+			continue;
+		for (j = 0; j < h->box.src.ndraws; j++) {
+			quota_package *pk = h->box.src.draws[j].pk;
+			int64_t n = h->box.src.draws[j].units;
+
+			if (h->deadline < pk->expires_at)
+				pk->back_exp += n;
+			if (a->warn_before > 0 &&
+			    h->deadline < pk->expires_at - a->warn_before)
+				pk->back_warn += n;
+		}
+	}
+}
+
 int64_t quota_account_tick(quota_account *a, int64_t now)
 {
 	int64_t released = 0;
@@ -621,10 +673,12 @@ int64_t quota_account_tick(quota_account *a, int64_t now)
 	if ((rc = tick_journal(a, now)))
 		return rc;
 	track = quota__track(a);
-	if (track)
+	if (track) {
+		mark_back(a, now);
 		quota__clock(a, now);
-	else if (now > a->clock)
+	} else if (now > a->clock) {
 		a->clock = now;
+	}
 	/*
 	 * Unresolved holds past their deadline go back, without a fee, in
 	 * map order.  Removing one shifts later holds of its run back into
@@ -635,6 +689,11 @@ int64_t quota_account_tick(quota_account *a, int64_t now)
 		quota__hold *h;
 
 		while ((h = a->hold_tab[i]) && h->deadline <= now) {
+			uint32_t j;
+
+			for (j = 0; j < h->box.src.ndraws; j++) /* mark_back */
+				h->box.src.draws[j].pk->back_warn =
+					h->box.src.draws[j].pk->back_exp = 0;
 			give_back(a, &h->box.src, h->box.src.units, track);
 			hold_remove_at(a, h, i);
 			released++;
@@ -756,7 +815,7 @@ int quota_reverse(quota_account *a, const char *key, int64_t at,
 						 key));
 	if (quota__counter_prepare(a, k->box.src.cat) || quota__events_reserve(a))
 		return quota__fail(r, quota__nomem(a));
-	if ((rc = quota__ledger_prepare(a, &k->box.src, -1, 0)))
+	if ((rc = quota__ledger_prepare(a, &k->box.src, 0, 0)))
 		return quota__fail(r, rc);
 	if ((rc = quota__rec_begin(a->ctx, a, QUOTA__R_REVERSE, &w)))
 		return quota__fail(r, rc);

@@ -12,8 +12,12 @@
  * The hot path: each category's current record (quota__cur) caches the
  * rows of its newest hour, and a charge in that hour adds to counters in
  * that record (quota__ledger_hit / quota__ledger_add in ctx.h), folded into
- * the rows before anything reads them (quota__ledger_fold).  Rows are only
- * created here, in a plan's prepare step, so applying never allocates.
+ * the rows before anything reads them (quota__ledger_fold).
+ *
+ * A plan's prepare step only makes room (rows, table, dirty list) and
+ * finds the rows that exist; the apply that follows creates the missing
+ * ones in that room, so it never allocates, and a call refused after its
+ * prepare (a key record it could not allocate) leaves no row behind.
  */
 #include "ctx.h"
 
@@ -90,12 +94,11 @@ static int room(quota_account *a, uint32_t extra)
 	return QUOTA_OK;
 }
 
-/* The row of (hour, cat, src), created empty and dirty if there is none;
- * room() must have made space. */
-static uint32_t row_get(quota__ledger *l, int64_t hour, uint32_t cat,
-			uint32_t src, const quota_package *pk)
+/* The row of (hour, cat, src) that prepare found (i), or a new one,
+ * empty and dirty; prepare's room() made space for it. */
+static uint32_t row_get(quota__ledger *l, uint32_t i, int64_t hour,
+			uint32_t cat, uint32_t src, const quota_package *pk)
 {
-	uint32_t i = quota__ledger_find(l, hour, cat, src);
 	quota__lrow *r;
 
 	if (i != NONE)
@@ -113,8 +116,45 @@ static uint32_t row_get(quota__ledger *l, int64_t hour, uint32_t cat,
 	return i;
 }
 
-int quota__ledger_prepare(quota_account *a, const quota__src *s, int sign,
-			  int64_t fee)
+/* Money is overflow-checked: would adding cost to the hour's
+ * pay-as-you-go total of s's category (with what fast charges added since
+ * the last fold), or fee to its fee total, overflow?  Reads only: quotes
+ * ask it too.  payg, fee: the rows, or NONE where there is none yet. */
+static int check_totals(const quota_account *a, const quota__src *s,
+			uint32_t payg, uint32_t fee_row, int64_t cost,
+			int64_t fee)
+{
+	const quota__ledger *l = &a->ledger;
+	const quota__cur *c = a->cur[s->cat];
+	int64_t tot = payg != NONE ? l->rows[payg].cost : 0, x;
+
+	if (payg != NONE && c && c->lh_lo != INT64_MIN && c->lr_payg == payg)
+		tot += c->p_cost; /* <= the row's headroom */
+	if ((cost > 0 && quota__add_ovf(tot, cost, &x)) ||
+	    (fee && fee_row != NONE &&
+	     quota__add_ovf(l->rows[fee_row].cost, fee, &x)))
+		return quota__err(a->ctx, QUOTA_EOVERFLOW,
+				  "account '%s': the hour's pay-as-you-go or "
+				  "fee total would overflow",
+				  a->id);
+	return QUOTA_OK;
+}
+
+int quota__ledger_check(const quota_account *a, const quota__src *s,
+			int64_t cost)
+{
+	const quota__ledger *l = &a->ledger;
+
+	if (cost <= 0)
+		return QUOTA_OK;
+	return check_totals(a, s,
+			    quota__ledger_find(l, quota__hour_of(a, s->at),
+					       s->cat, QUOTA__LSRC_PAYG),
+			    NONE, cost, 0);
+}
+
+int quota__ledger_prepare(quota_account *a, const quota__src *s,
+			  int64_t cost, int64_t fee)
 {
 	quota__ledger *l = &a->ledger;
 	int64_t hour = quota__hour_of(a, s->at);
@@ -133,36 +173,21 @@ int quota__ledger_prepare(quota_account *a, const quota__src *s, int sign,
 				  rc == QUOTA_EOVERFLOW
 					  ? "ledger has too many rows"
 					  : "out of memory");
-	l->prep_free = row_get(l, hour, s->cat, QUOTA__LSRC_FREE, NULL);
-	l->prep_payg = row_get(l, hour, s->cat, QUOTA__LSRC_PAYG, NULL);
-	l->prep_fee = fee ? row_get(l, hour, s->cat, QUOTA__LSRC_FEE, NULL)
+	/* The rows that exist; apply creates the others (NONE here). */
+	l->prep_free = quota__ledger_find(l, hour, s->cat, QUOTA__LSRC_FREE);
+	l->prep_payg = quota__ledger_find(l, hour, s->cat, QUOTA__LSRC_PAYG);
+	l->prep_fee = fee ? quota__ledger_find(l, hour, s->cat,
+					       QUOTA__LSRC_FEE)
 			  : NONE;
-	/* Money is overflow-checked: the hour's pay-as-you-go total (with
-	 * what fast charges added since the last fold) must still fit.
-	 * The empty rows made above are invisible, so nothing changed. */
-	{
-		const quota__cur *c = a->cur[s->cat];
-		int64_t tot = l->rows[l->prep_payg].cost, x;
-
-		if (c && c->lh_lo != INT64_MIN && c->lr_payg == l->prep_payg)
-			tot += c->p_cost; /* <= the row's headroom */
-		if ((sign > 0 && quota__add_ovf(tot, s->cost, &x)) ||
-		    (fee && quota__add_ovf(l->rows[l->prep_fee].cost, fee,
-					   &x)))
-			return quota__err(a->ctx, QUOTA_EOVERFLOW,
-					  "account '%s': the hour's "
-					  "pay-as-you-go or fee total would "
-					  "overflow",
-					  a->id);
-	}
+	if ((rc = check_totals(a, s, l->prep_payg, l->prep_fee, cost, fee)))
+		return rc;
 	for (i = 0; i < s->ndraws; i++)
-		l->prep_pkg[i] = row_get(l, hour, s->cat,
-					 QUOTA__LSRC_PKG + s->draws[i].pk->seq,
-					 s->draws[i].pk);
+		l->prep_pkg[i] = quota__ledger_find(
+			l, hour, s->cat, QUOTA__LSRC_PKG + s->draws[i].pk->seq);
 	return QUOTA_OK;
 }
 
-/* Add to a row that prepare made; back on the dirty list if settled. */
+/* Add to a row of this apply; back on the dirty list if settled. */
 static quota__lrow *touch(quota__ledger *l, uint32_t i)
 {
 	quota__lrow *r = &l->rows[i];
@@ -216,20 +241,27 @@ void quota__ledger_apply(quota_account *a, const quota__src *s, int sign,
 	quota__ledger *l = &a->ledger;
 	int64_t hour = quota__hour_of(a, s->at);
 	quota__cur *c = a->cur[s->cat];
-	uint32_t i, fr = l->prep_free, pr = l->prep_payg, kr = NONE;
+	uint32_t i, fr, pr, kr = NONE;
 	const quota_package *kpk = NULL;
 
+	/* The rows prepare found, or new ones in the room it made. */
+	fr = row_get(l, l->prep_free, hour, s->cat, QUOTA__LSRC_FREE, NULL);
+	pr = row_get(l, l->prep_payg, hour, s->cat, QUOTA__LSRC_PAYG, NULL);
 	touch(l, fr)->units += sign * s->free;
 	touch(l, pr)->units += sign * s->payg;
 	l->rows[pr].cost += sign * s->cost;
 	if (fee) {
-		touch(l, l->prep_fee)->cost += fee;
-		l->rows[l->prep_fee].units += fee_units;
+		uint32_t er = row_get(l, l->prep_fee, hour, s->cat,
+				      QUOTA__LSRC_FEE, NULL);
+
+		touch(l, er)->cost += fee;
+		l->rows[er].units += fee_units;
 	}
 	for (i = 0; i < s->ndraws; i++) {
-		kr = l->prep_pkg[i];
-		touch(l, kr)->units += sign * s->draws[i].units;
 		kpk = s->draws[i].pk;
+		kr = row_get(l, l->prep_pkg[i], hour, s->cat,
+			     QUOTA__LSRC_PKG + kpk->seq, kpk);
+		touch(l, kr)->units += sign * s->draws[i].units;
 	}
 	/* The newest hour's rows become the category's cache. */
 	if (!c || (c->lh_lo != INT64_MIN &&

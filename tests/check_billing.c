@@ -460,6 +460,95 @@ START_TEST(test_r8_ledger_hour_total_overflow_refused)
 }
 END_TEST
 
+static int quote(const quota_account *a, uint32_t cat, int64_t units,
+		 int64_t at, const char *key, quota_receipt *r)
+{
+	quota_usage u = {.category = cat, .units = units, .at = at,
+			 .key = key};
+
+	return quota_quote(a, &u, r);
+}
+
+static int count_row(const quota_report_row *row, void *ud)
+{
+	(void)row;
+	++*(int *)ud;
+	return 0;
+}
+
+static int report_rows(const quota_account *a)
+{
+	int n = 0;
+
+	ck_assert_int_eq(quota_report(a, QUOTA_PERIOD_HOUR, QUOTA_TIME_MIN,
+				      QUOTA_TIME_MAX, count_row, &n),
+			 QUOTA_OK);
+	return n;
+}
+
+/* A quote says what the charge would do (R8, quota_charge(3)): where the
+ * hour's pay-as-you-go total would overflow, the quote is refused with
+ * QUOTA_EOVERFLOW as the charge is, in the cached hour (fast path), in an
+ * earlier hour (general path) and with a key, and it writes nothing. */
+START_TEST(test_r8_quote_refuses_ledger_hour_overflow_like_charge)
+{
+	quota_ctx *ctx;
+	quota_tariff *t;
+	quota_account *a;
+	quota_receipt r;
+	tu_snap before, after;
+	uint32_t c;
+	int64_t t0 = tu_utc(2024, 7, 1, 10, 0, 0), t1 = t0 + TU_HOUR;
+	int rc, rows;
+
+	ck_assert_int_eq(quota_ctx_new(&ctx), QUOTA_OK);
+	ck_assert_int_eq(quota_category_add(ctx, "x", &c), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_new(ctx, "dear", &t), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_add_tier(t, QUOTA_UNLIMITED,
+					       INT64_MAX / 2),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_new(ctx, "a", &a), QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_tariff(a, c, t), QUOTA_OK);
+	ck_assert_int_eq(charge(a, c, 1, t0, &r), QUOTA_OK);
+	ck_assert_int_eq(charge(a, c, 1, t0 + 1, &r), QUOTA_OK);
+	rows = report_rows(a);
+	tu_snap_take1(&before, a, t0);
+
+	/* The cached hour: the charge fast path's hour. */
+	memset(&r, 0x5a, sizeof r);
+	rc = quote(a, c, 1, t0 + 2, NULL, &r);
+	ck_assert_msg(rc == QUOTA_EOVERFLOW,
+		      "quote in the cached hour: %s, the charge refuses",
+		      quota_err_name(rc));
+	ck_assert(tu_receipt_is_zero(&r));
+	ck_assert_str_ne(quota_errmsg(ctx), "");
+	rc = quote(a, c, 1, t0 + 2, "q-key", &r);
+	ck_assert_msg(rc == QUOTA_EOVERFLOW, "keyed quote: %s",
+		      quota_err_name(rc));
+	ck_assert_int_eq(charge(a, c, 1, t0 + 2, &r), QUOTA_EOVERFLOW);
+	tu_snap_take1(&after, a, t0);
+	TU_ASSERT_SNAP_EQ(&before, &after);
+	ck_assert_int_eq(report_rows(a), rows);
+
+	/* Another hour has room for it. */
+	ck_assert_int_eq(quote(a, c, 1, t1, NULL, &r), QUOTA_OK);
+	ck_assert_int_eq(r.payg_cost_micros, INT64_MAX / 2);
+
+	/* An earlier hour once the cache has moved on: the general path. */
+	ck_assert_int_eq(charge(a, c, 1, t1, &r), QUOTA_OK);
+	rc = quote(a, c, 1, t0 + 3, NULL, &r);
+	ck_assert_msg(rc == QUOTA_EOVERFLOW,
+		      "late quote for the full hour: %s, the charge refuses",
+		      quota_err_name(rc));
+	ck_assert_int_eq(charge(a, c, 1, t0 + 3, &r), QUOTA_EOVERFLOW);
+	ck_assert_int_eq(quote(a, c, 1, t1 + 5, NULL, &r), QUOTA_OK);
+	ck_assert_int_eq(charge(a, c, 1, t1 + 5, &r), QUOTA_OK);
+	ck_assert_int_eq(quote(a, c, 1, t1 + 6, NULL, &r), QUOTA_EOVERFLOW);
+	ck_assert_int_eq(charge(a, c, 1, t1 + 6, &r), QUOTA_EOVERFLOW);
+	quota_ctx_free(ctx);
+}
+END_TEST
+
 /* ------------------------------------------------------------ property */
 
 /*
@@ -774,6 +863,7 @@ static Suite *billing_suite(void)
 	tcase_add_test(tc, test_r17_sms_settled_hourly_in_local_time);
 	tcase_add_test(tc, test_r16_usms_price_by_quantity_and_voucher);
 	tcase_add_test(tc, test_r8_ledger_hour_total_overflow_refused);
+	tcase_add_test(tc, test_r8_quote_refuses_ledger_hour_overflow_like_charge);
 	tcase_add_test(tc, test_property_bills_equal_receipts_money_conserved);
 	suite_add_tcase(s, tc);
 	return s;

@@ -468,6 +468,72 @@ START_TEST(test_r10_partial_commit_payg_highest_tier_first_and_zero)
 }
 END_TEST
 
+/* An account whose pay-as-you-go costs `price` a unit, with two 1-unit
+ * charges in T0's hour. */
+static quota_account *dear_account(quota_ctx *c, uint32_t *sms,
+				   int64_t price)
+{
+	quota_tariff *t;
+	quota_account *a;
+	quota_receipt r;
+
+	*sms = add_cat(c, "sms");
+	t = add_tariff(c, "dear");
+	ck_assert_int_eq(quota_tariff_add_tier(t, QUOTA_UNLIMITED, price),
+			 QUOTA_OK);
+	a = add_acct(c, "a");
+	ck_assert_int_eq(quota_account_set_tariff(a, *sms, t), QUOTA_OK);
+	OK(a, do_charge(a, *sms, 1, T0, NULL, &r));
+	OK(a, do_charge(a, *sms, 1, T0 + 1, NULL, &r));
+	return a;
+}
+
+/*
+ * A commit checks the hour's pay-as-you-go total (R8, R17) on what it
+ * books, not on the whole hold: with the hour at INT64_MAX - 1, a hold of
+ * one unit at INT64_MAX / 2 commits 0 units (cost 0), and committing its
+ * unit is refused with QUOTA_EOVERFLOW, leaving the hold open.  At
+ * INT64_MAX / 4 a unit, a 3-unit hold cannot commit 3 but commits 2.
+ */
+START_TEST(test_r10_commit_checks_overflow_on_what_it_books)
+{
+	quota_ctx *c = new_ctx();
+	quota_receipt r;
+	uint32_t sms;
+	quota_account *a = dear_account(c, &sms, INT64_MAX / 2);
+	uint64_t h, h2;
+	int rc;
+
+	OK(a, do_reserve(a, sms, 1, T0 + 2, 60, NULL, &r, &h));
+	rc = do_commit(a, h, 0, NULL, &r);
+	ck_assert_msg(rc == QUOTA_OK, "commit of 0 units: %s (%s)",
+		      quota_err_name(rc), quota_errmsg(c));
+	expect_kind(&r, QUOTA_RECEIPT_COMMIT, h, 0);
+	expect_totals(&r, 0, 0, 0, 0, 0);
+	ck_assert_uint_eq(quota_account_hold_count(a), 0);
+	ck_assert_int_eq(used_day(a, sms, T0), 2);
+
+	/* Committing the unit would overflow the hour: refused, the hold
+	 * stays open and can still be committed in part or released. */
+	OK(a, do_reserve(a, sms, 1, T0 + 3, 60, NULL, &r, &h2));
+	REFUSED(a, T0, QUOTA_EOVERFLOW, &r, do_commit(a, h2, 1, NULL, &r));
+	REFUSED(a, T0, QUOTA_EOVERFLOW, &r, do_commit(a, h2, 1, "ck", &r));
+	ck_assert_uint_eq(quota_account_hold_count(a), 1);
+	OK(a, do_release(a, h2, NULL, &r));
+	ck_assert_int_eq(used_day(a, sms, T0), 2);
+	quota_ctx_free(c);
+
+	c = new_ctx();
+	a = dear_account(c, &sms, INT64_MAX / 4);
+	OK(a, do_reserve(a, sms, 3, T0 + 2, 60, NULL, &r, &h));
+	REFUSED(a, T0, QUOTA_EOVERFLOW, &r, do_commit(a, h, 3, NULL, &r));
+	OK(a, do_commit(a, h, 2, NULL, &r));
+	expect_totals(&r, 2, 0, 0, 2, 2 * (INT64_MAX / 4));
+	ck_assert_int_eq(used_day(a, sms, T0), 4);
+	quota_ctx_free(c);
+}
+END_TEST
+
 /* Release: everything goes back; the tariff's failure fee (at release
  * time) times the held units is charged. */
 START_TEST(test_r10_release_with_failure_fee)
@@ -1652,6 +1718,77 @@ START_TEST(test_r21_package_exhausted_expired_expiring)
 }
 END_TEST
 
+/* One tick past a 3-unit hold's deadline and its 10-unit package's
+ * expiry (and expiry warning); the events the tick delivers. */
+static void tick_past_hold_and_expiry(evlog *l, int64_t deadline,
+				      int64_t warn)
+{
+	quota_ctx *c = new_ctx();
+	uint32_t sms = add_cat(c, "sms");
+	quota_account *a = add_acct(c, "a");
+	int64_t exp = T0 + 10 * TU_HOUR;
+	quota_package *p;
+	quota_receipt r;
+	uint64_t h;
+
+	memset(l, 0, sizeof *l);
+	l->cat = sms;
+	ck_assert_int_eq(quota_ctx_set_event_hook(c, hook, l), QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_expiry_warning(a, warn), QUOTA_OK);
+	p = add_pkg(a, "P", QUOTA_MASK(sms), 10, T0 - TU_DAY, exp, 0, 0);
+	OK(a, do_reserve(a, sms, 3, T0, deadline - T0, NULL, &r, &h));
+	ck_assert_int_eq(quota_package_remaining(p), 7);
+	ck_assert_int_eq(l->n, 0);
+	ck_assert_int_eq(quota_account_tick(a, exp + TU_DAY), 1);
+	/* All ten units are forfeited with the package. */
+	ck_assert_int_eq(quota_package_remaining(p), 10);
+	ck_assert_int_eq(quota_account_remaining(a, sms, exp + TU_DAY), 0);
+	quota_ctx_free(c);
+}
+
+/*
+ * R21: PACKAGE_EXPIRED reports the units the package held when it
+ * expired.  A hold that timed out before the package expired had given
+ * its units back by then, even when one tick passes both: 10, not 7.  A
+ * hold whose deadline is at or after the expiry gives them back to an
+ * expired package: 7, as when a tick at the expiry comes first.  An
+ * expiry warning counts the units back before its own time.
+ */
+START_TEST(test_r21_package_expired_counts_units_of_holds_timed_out_before)
+{
+	int64_t exp = T0 + 10 * TU_HOUR;
+	evlog l;
+
+	tick_past_hold_and_expiry(&l, T0 + 60, 0);
+	ck_assert_int_eq(l.n, 1);
+	ck_assert_msg(l.ev[0].kind == QUOTA_EVENT_PACKAGE_EXPIRED &&
+			      l.ev[0].remaining == 10,
+		      "event kind %d remaining %lld: want PACKAGE_EXPIRED "
+		      "with the 10 units the package held",
+		      l.ev[0].kind, (long long)l.ev[0].remaining);
+
+	tick_past_hold_and_expiry(&l, exp, 0);
+	ck_assert_int_eq(l.n, 1);
+	ck_assert_int_eq(l.ev[0].kind, QUOTA_EVENT_PACKAGE_EXPIRED);
+	ck_assert_int_eq(l.ev[0].remaining, 7);
+
+	/* Warning at exp - 2 h: a hold back before it counts in both
+	 * events, one back between them only in the expiry. */
+	tick_past_hold_and_expiry(&l, exp - 3 * TU_HOUR, 2 * TU_HOUR);
+	ck_assert_int_eq(l.n, 2);
+	ck_assert_int_eq(l.ev[0].kind, QUOTA_EVENT_PACKAGE_EXPIRING);
+	ck_assert_int_eq(l.ev[0].remaining, 10);
+	ck_assert_int_eq(l.ev[1].kind, QUOTA_EVENT_PACKAGE_EXPIRED);
+	ck_assert_int_eq(l.ev[1].remaining, 10);
+	tick_past_hold_and_expiry(&l, exp - TU_HOUR, 2 * TU_HOUR);
+	ck_assert_int_eq(l.n, 2);
+	ck_assert_int_eq(l.ev[0].kind, QUOTA_EVENT_PACKAGE_EXPIRING);
+	ck_assert_int_eq(l.ev[0].remaining, 7);
+	ck_assert_int_eq(l.ev[1].kind, QUOTA_EVENT_PACKAGE_EXPIRED);
+	ck_assert_int_eq(l.ev[1].remaining, 10);
+}
+END_TEST
+
 /* An exhausted package does not warn; with warning 0 nothing warns. */
 START_TEST(test_r21_expiring_needs_units_and_warning)
 {
@@ -1875,6 +2012,7 @@ static Suite *holds_suite(void)
 		       test_r10_partial_commit_returns_packages_reverse_then_free);
 	tcase_add_test(r10,
 		       test_r10_partial_commit_payg_highest_tier_first_and_zero);
+	tcase_add_test(r10, test_r10_commit_checks_overflow_on_what_it_books);
 	tcase_add_test(r10, test_r10_release_with_failure_fee);
 	tcase_add_test(r10, test_r10_hold_timeout_releases_at_deadline);
 	tcase_add_test(r10, test_r10_tick_releases_exactly_the_expired_holds);
@@ -1901,6 +2039,8 @@ static Suite *holds_suite(void)
 	tcase_add_test(r21, test_r21_cap_reached_in_the_charge_period);
 	tcase_add_test(r21, test_r21_package_exhausted_expired_expiring);
 	tcase_add_test(r21, test_r21_expiring_needs_units_and_warning);
+	tcase_add_test(r21,
+		       test_r21_package_expired_counts_units_of_holds_timed_out_before);
 	tcase_add_test(r21, test_r21_cap_reached);
 	tcase_add_test(r21, test_r21_order_of_events_within_a_call);
 	tcase_add_test(r21, test_r21_failing_hook_changes_no_state);
