@@ -30,6 +30,7 @@ quota_account *quota__account_alloc(quota_ctx *ctx, const char *id)
 	a->settled_upto = INT64_MIN;
 	for (i = 0; i < QUOTA_MAX_CATEGORIES; i++)
 		a->caps[i].day = a->caps[i].month = -1;
+	quota__keys_init(&a->keys);
 	return a;
 }
 

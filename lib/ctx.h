@@ -693,6 +693,7 @@ static inline void quota__key_usage(quota__keyrec *rec, int32_t op,
 int quota__key_replay(const quota_account *a, const quota__keyrec *k,
 		      bool same, quota_receipt *r);
 void quota__keys_free(quota_account *a);
+void quota__keys_init(quota__keys *k);
 
 /* ---------------------------------------------------- events (event.c) */
 

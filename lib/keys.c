@@ -35,6 +35,15 @@
 #define prefetch(p) ((void)(p))
 #endif
 
+/* An account's window from its creation (account.c): set up front, so that
+ * no call, refused or not, changes it in passing (§5). */
+void quota__keys_init(quota__keys *k)
+{
+	k->max_keys = DEFAULT_MAX_KEYS;
+	k->max_age = DEFAULT_MAX_AGE;
+	k->newest = INT64_MIN;
+}
+
 static void defaults(quota__keys *k)
 {
 	if (!k->max_keys) {

@@ -3,7 +3,7 @@
  *
  * The test binaries are linked with --wrap for quota_ctx_new,
  * quota_ctx_new_with, quota_ctx_free, quota_ctx_set_store,
- * quota_account_load and quota_account_reset.  With QUOTA_TEST_JOURNAL=1 in
+ * quota_account_load, quota_account_reset and quota_ctx_set_event_hook.  With QUOTA_TEST_JOURNAL=1 in
  * the environment, every context a test makes gets a store that keeps its
  * records in memory; when the test frees the context, the records are
  * applied to a fresh context in check mode (every record planned again
@@ -16,6 +16,7 @@
  */
 #include "quota.h"
 #include "quota_store.h"
+#include "testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,10 @@ int __real_quota_account_load(quota_ctx *ctx, const void *snap, size_t len,
 			      quota_account **out);
 int __real_quota_account_reset(quota_account *a, const void *snap,
 			       size_t len);
+int __real_quota_ctx_set_event_hook(quota_ctx *ctx, quota_event_fn fn,
+				    void *ud);
+int __wrap_quota_ctx_set_event_hook(quota_ctx *ctx, quota_event_fn fn,
+				    void *ud);
 
 int __wrap_quota_ctx_new(quota_ctx **out);
 int __wrap_quota_ctx_new_with(const quota_allocator *alloc, quota_ctx **out);
@@ -39,7 +44,9 @@ int __wrap_quota_account_load(quota_ctx *ctx, const void *snap, size_t len,
 int __wrap_quota_account_reset(quota_account *a, const void *snap,
 			       size_t len);
 
-enum { ENT_RECORD, ENT_LOAD, ENT_RESET };
+/* ENT_HOOK: the test set (n = 1) or removed (n = 0) its event hook, which
+ * decides whether alerts and package events are tracked (R21). */
+enum { ENT_RECORD, ENT_LOAD, ENT_RESET, ENT_HOOK };
 
 typedef struct entry {
 	int kind;
@@ -53,6 +60,7 @@ typedef struct recorder {
 	entry *e;
 	size_t n, cap;
 	int own_store; /* the test set a store of its own: no replay */
+	tu_alloc *tu;  /* the test's counting allocator, if it used one */
 	struct recorder *next;
 } recorder;
 
@@ -112,7 +120,7 @@ static void add(recorder *r, int kind, const char *account, const void *p,
 	e->p = malloc(n ? n : 1);
 	if (!e->p || (account && !e->account))
 		die("recorder", "out of memory");
-	memcpy(e->p, p, n);
+	memcpy(e->p, p, kind == ENT_HOOK ? 0 : n);
 	e->n = n;
 }
 
@@ -125,13 +133,13 @@ static int rec_append(void *ud, const char *account, uint64_t seq,
 	return QUOTA_OK;
 }
 
-static void attach(quota_ctx *ctx)
+static recorder *attach(quota_ctx *ctx)
 {
 	quota_store st = QUOTA_STORE_INIT;
 	recorder *r;
 
 	if (!on() || !ctx)
-		return;
+		return NULL;
 	r = calloc(1, sizeof *r);
 	if (!r)
 		die("recorder", "out of memory");
@@ -142,6 +150,7 @@ static void attach(quota_ctx *ctx)
 	st.append = rec_append;
 	if (__real_quota_ctx_set_store(ctx, &st) != QUOTA_OK)
 		die("recorder", "quota_ctx_set_store refused");
+	return r;
 }
 
 int __wrap_quota_ctx_new(quota_ctx **out)
@@ -156,9 +165,10 @@ int __wrap_quota_ctx_new(quota_ctx **out)
 int __wrap_quota_ctx_new_with(const quota_allocator *alloc, quota_ctx **out)
 {
 	int rc = __real_quota_ctx_new_with(alloc, out);
+	recorder *r;
 
-	if (rc == QUOTA_OK)
-		attach(*out);
+	if (rc == QUOTA_OK && (r = attach(*out)))
+		r->tu = tu_alloc_of(alloc);
 	return rc;
 }
 
@@ -193,38 +203,81 @@ int __wrap_quota_account_reset(quota_account *a, const void *snap,
 	return rc;
 }
 
-/* Snapshots of a and b must be equal byte for byte. */
-static void same_account(quota_account *a, quota_account *b)
+static int noop_hook(const quota_event *e, void *ud)
 {
-	void *sa = NULL, *sb = NULL;
-	size_t na = 0, nb = 0;
+	(void)e;
+	(void)ud;
+	return 0;
+}
+
+int __wrap_quota_ctx_set_event_hook(quota_ctx *ctx, quota_event_fn fn,
+				    void *ud)
+{
+	int rc = __real_quota_ctx_set_event_hook(ctx, fn, ud);
+	recorder *r = find(ctx);
+
+	if (rc == QUOTA_OK && r)
+		add(r, ENT_HOOK, NULL, "", fn ? 1 : 0);
+	return rc;
+}
+
+/* An account's snapshot in memory of our own.  The live context's
+ * allocator may be the test's, set to fail and counting what the test
+ * does: it is disarmed for the call and its counters put back after. */
+static void *snap(recorder *r, quota_account *a, size_t *n)
+{
+	quota_ctx *ctx = quota_account_ctx(a);
+	tu_alloc saved = {0};
+	void *s = NULL, *copy;
+	int rc;
+
+	if (r && r->tu) {
+		saved = *r->tu;
+		tu_alloc_disarm(r->tu);
+	}
+	rc = quota_account_snapshot(a, &s, n);
+	copy = rc == QUOTA_OK ? malloc(*n ? *n : 1) : NULL;
+	if (copy)
+		memcpy(copy, s, *n);
+	quota_free(ctx, s);
+	if (r && r->tu) {
+		r->tu->attempts = saved.attempts;
+		r->tu->fail_at = saved.fail_at;
+		r->tu->fail_rest = saved.fail_rest;
+		r->tu->failures = saved.failures;
+		r->tu->peak_bytes = saved.peak_bytes;
+	}
+	if (!copy)
+		die("snapshot", rc ? quota_errmsg(ctx) : "out of memory");
+	return copy;
+}
+
+static void dump(const char *dir, const char *name, const void *p, size_t n)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if ((f = fopen(path, "wb"))) {
+		fwrite(p, 1, n, f);
+		fclose(f);
+	}
+}
+
+/* Snapshots of a (live) and b (replayed) must be equal byte for byte. */
+static void same_account(recorder *r, quota_account *a, quota_account *b)
+{
+	size_t na, nb, i = 14; /* the header's checksum differs too */
+	unsigned char *sa = snap(r, a, &na), *sb = snap(NULL, b, &nb);
+	const char *dir = getenv("QUOTA_TEST_JOURNAL_DUMP");
 	char msg[300];
 
-	if (quota_account_snapshot(a, &sa, &na) != QUOTA_OK ||
-	    quota_account_snapshot(b, &sb, &nb) != QUOTA_OK)
-		die("snapshot", quota_errmsg(quota_account_ctx(a)));
 	if (na != nb || memcmp(sa, sb, na) != 0) {
-		size_t i = 14; /* the header's checksum differs too */
-		const char *dump = getenv("QUOTA_TEST_JOURNAL_DUMP");
-
-		if (dump) { /* a directory: live.snap and replayed.snap */
-			char path[512];
-			FILE *f;
-
-			snprintf(path, sizeof path, "%s/live.snap", dump);
-			if ((f = fopen(path, "wb"))) {
-				fwrite(sa, 1, na, f);
-				fclose(f);
-			}
-			snprintf(path, sizeof path, "%s/replayed.snap", dump);
-			if ((f = fopen(path, "wb"))) {
-				fwrite(sb, 1, nb, f);
-				fclose(f);
-			}
+		if (dir) {
+			dump(dir, "live.snap", sa, na);
+			dump(dir, "replayed.snap", sb, nb);
 		}
-
-		while (i < na && i < nb &&
-		       ((unsigned char *)sa)[i] == ((unsigned char *)sb)[i])
+		while (i < na && i < nb && sa[i] == sb[i])
 			i++;
 		snprintf(msg, sizeof msg,
 			 "account '%s': replayed snapshot differs (%zu and "
@@ -232,8 +285,8 @@ static void same_account(quota_account *a, quota_account *b)
 			 quota_account_id(a), na, nb, i);
 		die("replay", msg);
 	}
-	quota_free(quota_account_ctx(a), sa);
-	quota_free(quota_account_ctx(b), sb);
+	free(sa);
+	free(sb);
 }
 
 static void replay(recorder *r)
@@ -253,6 +306,9 @@ static void replay(recorder *r)
 		if (e->kind == ENT_RECORD) {
 			rc = quota_journal_apply(fresh, e->p, e->n,
 						 QUOTA_JOURNAL_CHECK);
+		} else if (e->kind == ENT_HOOK) {
+			rc = __real_quota_ctx_set_event_hook(
+				fresh, e->n ? noop_hook : NULL, NULL);
 		} else if (e->kind == ENT_LOAD) {
 			rc = __real_quota_account_load(fresh, e->p, e->n, &a);
 		} else {
@@ -270,7 +326,7 @@ static void replay(recorder *r)
 	for (i = 0; (a = quota_ctx_account_at(r->ctx, i)); i++) {
 		if (quota_account_find(fresh, quota_account_id(a), &b))
 			die("replay", quota_errmsg(fresh));
-		same_account(a, b);
+		same_account(r, a, b);
 	}
 	__real_quota_ctx_free(fresh);
 }

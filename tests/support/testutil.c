@@ -113,6 +113,11 @@ void tu_alloc_init(tu_alloc *t)
 	t->a.free_fn = tu_free;
 }
 
+tu_alloc *tu_alloc_of(const quota_allocator *a)
+{
+	return a && a->malloc_fn == tu_malloc ? a->ud : NULL;
+}
+
 void tu_alloc_fail_in(tu_alloc *t, long n)
 {
 	t->fail_rest = 0;

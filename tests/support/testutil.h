@@ -37,6 +37,8 @@ void tu_alloc_fail_in(tu_alloc *t, long n);
 /* Fail every attempt from now on (until tu_alloc_disarm). */
 void tu_alloc_fail_all(tu_alloc *t);
 void tu_alloc_disarm(tu_alloc *t);
+/* The counting allocator behind a, or NULL if a is not one. */
+tu_alloc *tu_alloc_of(const quota_allocator *a);
 
 /* ------------------------------------------------------------- calendar */
 
