@@ -117,11 +117,13 @@ int quota_account_set_utc_offset(quota_account *a, int32_t seconds)
 				  "+-18 h",
 				  a->id, (int)seconds);
 	/* Usage already booked by local hour and day (ledger rows, the
-	 * counters of open holds) would move to other hours and days. */
-	if (seconds != a->utc_offset && (a->ledger.nrows || a->nholds))
+	 * counters of holds) would move to other hours and days.  Any
+	 * reservation counts, even one released or timed out since (a hold
+	 * id was issued): quota_account_new(3). */
+	if (seconds != a->utc_offset && (a->ledger.nrows || a->last_hold_id))
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "account '%s': has usage; set the UTC "
-				  "offset before charging",
+				  "offset before charging or reserving",
 				  a->id);
 	a->utc_offset = seconds;
 	quota__ledger_uncache(a); /* cached hours begin at local hours */
