@@ -57,13 +57,17 @@ nomem:
 int quota_account_find(const quota_ctx *cctx, const char *id,
 		       quota_account **out)
 {
-	quota_ctx *ctx = (quota_ctx *)cctx;
+	quota_ctx *ctx = (quota_ctx *)cctx; /* errmsg is scratch */
+	int rc;
 
 	if (out)
 		*out = NULL;
 	if (!ctx || !id || !out)
 		return quota__err(ctx, QUOTA_EINVAL,
 				  "quota_account_find: NULL argument");
+	/* An id quota_account_new would refuse is refused the same way. */
+	if ((rc = quota__check_name(ctx, "account id", id, QUOTA_ID_MAX)))
+		return rc;
 	*out = quota__strmap_get(&ctx->account_ids, id);
 	if (!*out)
 		return quota__err(ctx, QUOTA_ENOTFOUND, "no account '%s'", id);
