@@ -78,13 +78,17 @@ nomem:
 int quota_account_find(const quota_ctx *cctx, const char *id,
 		       quota_account **out)
 {
-	quota_ctx *ctx = (quota_ctx *)cctx;
+	quota_ctx *ctx = (quota_ctx *)cctx; /* errmsg is scratch */
+	int rc;
 
 	if (out)
 		*out = NULL;
 	if (!ctx || !id || !out)
 		return quota__err(ctx, QUOTA_EINVAL,
 				  "quota_account_find: NULL argument");
+	/* An id quota_account_new would refuse is refused the same way. */
+	if ((rc = quota__check_name(ctx, "account id", id, QUOTA_ID_MAX)))
+		return rc;
 	*out = quota__strmap_get(&ctx->account_ids, id);
 	if (!*out)
 		return quota__err(ctx, QUOTA_ENOTFOUND, "no account '%s'", id);
@@ -148,11 +152,13 @@ int quota_account_set_utc_offset(quota_account *a, int32_t seconds)
 				  "+-18 h",
 				  a->id, (int)seconds);
 	/* Usage already booked by local hour and day (ledger rows, the
-	 * counters of open holds) would move to other hours and days. */
-	if (seconds != a->utc_offset && (a->ledger.nrows || a->nholds))
+	 * counters of holds) would move to other hours and days.  Any
+	 * reservation counts, even one released or timed out since (a hold
+	 * id was issued): quota_account_new(3). */
+	if (seconds != a->utc_offset && (a->ledger.nrows || a->last_hold_id))
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "account '%s': has usage; set the UTC "
-				  "offset before charging",
+				  "offset before charging or reserving",
 				  a->id);
 	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_UTC_OFFSET,
 		       quota__put_sv(jw, seconds));

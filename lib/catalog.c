@@ -190,6 +190,7 @@ nomem:
 int quota_offer_find(const quota_ctx *cctx, const char *id, quota_offer **out)
 {
 	quota_ctx *ctx = (quota_ctx *)cctx; /* errmsg is scratch */
+	int rc;
 
 	if (out)
 		*out = NULL;
@@ -198,6 +199,9 @@ int quota_offer_find(const quota_ctx *cctx, const char *id, quota_offer **out)
 	if (!id || !out)
 		return quota__err(ctx, QUOTA_EINVAL,
 				  "quota_offer_find: NULL argument");
+	/* An id quota_offer_add would refuse is refused the same way. */
+	if ((rc = quota__check_name(ctx, "offer id", id, QUOTA_ID_MAX)))
+		return rc;
 	*out = quota__strmap_get(&ctx->offer_ids, id);
 	if (!*out)
 		return quota__err(ctx, QUOTA_ENOTFOUND, "no offer '%s'", id);

@@ -110,6 +110,9 @@ int quota_category_add(quota_ctx *ctx, const char *name, uint32_t *id)
 
 	if (!ctx)
 		return QUOTA_EINVAL;
+	if (!id) /* the id is the only handle on the category */
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "quota_category_add: NULL id");
 	if ((rc = quota__check_name(ctx, "category name", name,
 				    QUOTA_CATEGORY_NAME_MAX)))
 		return rc;
@@ -135,8 +138,7 @@ int quota_category_add(quota_ctx *ctx, const char *name, uint32_t *id)
 		return rc;
 	}
 	ctx->category[ctx->ncategories] = copy;
-	if (id)
-		*id = ctx->ncategories;
+	*id = ctx->ncategories;
 	ctx->ncategories++;
 	quota__ok(ctx);
 	return QUOTA_OK;
@@ -146,10 +148,15 @@ int quota_category_find(const quota_ctx *cctx, const char *name, uint32_t *id)
 {
 	quota_ctx *ctx = (quota_ctx *)cctx; /* errmsg is scratch */
 	uint32_t i;
+	int rc;
 
 	if (!ctx || !name || !id)
 		return quota__err(ctx, QUOTA_EINVAL,
 				  "quota_category_find: NULL argument");
+	/* A name quota_category_add would refuse is refused the same way. */
+	if ((rc = quota__check_name(ctx, "category name", name,
+				    QUOTA_CATEGORY_NAME_MAX)))
+		return rc;
 	for (i = 0; i < ctx->ncategories; i++)
 		if (strcmp(ctx->category[i], name) == 0) {
 			*id = i;

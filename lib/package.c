@@ -410,6 +410,8 @@ refused:
 int quota_package_find(const quota_account *a, const char *id,
 		       quota_package **out)
 {
+	int rc;
+
 	if (out)
 		*out = NULL;
 	if (!a)
@@ -417,6 +419,9 @@ int quota_package_find(const quota_account *a, const char *id,
 	if (!id || !out)
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "quota_package_find: NULL argument");
+	/* An id quota_package_add would refuse is refused the same way. */
+	if ((rc = quota__check_name(a->ctx, "package id", id, QUOTA_ID_MAX)))
+		return rc;
 	*out = quota__strmap_get(&a->package_ids, id);
 	if (!*out)
 		return quota__err(a->ctx, QUOTA_ENOTFOUND,

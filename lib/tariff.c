@@ -61,13 +61,17 @@ nomem:
 int quota_tariff_find(const quota_ctx *cctx, const char *name,
 		      quota_tariff **out)
 {
-	quota_ctx *ctx = (quota_ctx *)cctx;
+	quota_ctx *ctx = (quota_ctx *)cctx; /* errmsg is scratch */
+	int rc;
 
 	if (out)
 		*out = NULL;
 	if (!ctx || !name || !out)
 		return quota__err(ctx, QUOTA_EINVAL,
 				  "quota_tariff_find: NULL argument");
+	/* A name quota_tariff_new would refuse is refused the same way. */
+	if ((rc = quota__check_name(ctx, "tariff name", name, QUOTA_ID_MAX)))
+		return rc;
 	*out = quota__strmap_get(&ctx->tariff_names, name);
 	if (!*out)
 		return quota__err(ctx, QUOTA_ENOTFOUND, "no tariff '%s'", name);

@@ -693,12 +693,20 @@ static int ctx_new_with_alloc(unsigned version, int null_fn)
 	  quota_category_add(f->ctx, ABOVE_MAX, &f->id_out))                   \
 	X(category_add_duplicate, QUOTA_EEXISTS, 1,                            \
 	  quota_category_add(f->ctx, "email", &f->id_out))                     \
+	X(category_add_null_id, QUOTA_EINVAL, 1,                               \
+	  quota_category_add(f->ctx, "sms.new", NULL))                         \
 	X(category_find_null_ctx, QUOTA_EINVAL, 0,                             \
 	  quota_category_find(NULL, "sms", &f->id_out))                        \
 	X(category_find_null_name, QUOTA_EINVAL, 1,                            \
 	  quota_category_find(f->ctx, NULL, &f->id_out))                       \
 	X(category_find_unknown, QUOTA_ENOTFOUND, 1,                           \
 	  quota_category_find(f->ctx, "sms.verify", &f->id_out))               \
+	X(category_find_empty_name, QUOTA_EINVAL, 1,                           \
+	  quota_category_find(f->ctx, "", &f->id_out))                         \
+	X(category_find_64_bytes, QUOTA_EINVAL, 1,                             \
+	  quota_category_find(f->ctx, s64, &f->id_out))                        \
+	X(category_find_bad_utf8, QUOTA_EENCODING, 1,                          \
+	  quota_category_find(f->ctx, BAD_UTF8, &f->id_out))                   \
 	/* tariffs */                                                          \
 	X(tariff_new_null_ctx, QUOTA_EINVAL, 0, new_tariff(NULL, "t", 1))      \
 	X(tariff_new_null_name, QUOTA_EINVAL, 1, new_tariff(f->ctx, NULL, 1))  \
@@ -712,6 +720,9 @@ static int ctx_new_with_alloc(unsigned version, int null_fn)
 	X(tariff_new_null_out, QUOTA_EINVAL, 1, new_tariff(f->ctx, "t2", 0))   \
 	X(tariff_find_unknown, QUOTA_ENOTFOUND, 1, find_tariff(f, "nope"))     \
 	X(tariff_find_null_name, QUOTA_EINVAL, 1, find_tariff(f, NULL))        \
+	X(tariff_find_empty_name, QUOTA_EINVAL, 1, find_tariff(f, ""))         \
+	X(tariff_find_129_bytes, QUOTA_EINVAL, 1, find_tariff(f, s129))        \
+	X(tariff_find_bad_utf8, QUOTA_EENCODING, 1, find_tariff(f, BAD_UTF8))  \
 	X(tier_null_tariff, QUOTA_EINVAL, 0, quota_tariff_add_tier(NULL, 5, 1)) \
 	X(tier_up_to_zero, QUOTA_EINVAL, 1, quota_tariff_add_tier(f->open, 0, 1)) \
 	X(tier_up_to_negative, QUOTA_EINVAL, 1,                                \
@@ -763,6 +774,9 @@ static int ctx_new_with_alloc(unsigned version, int null_fn)
 	  new_account(f, f->ctx, "b", 0))                                      \
 	X(account_find_unknown, QUOTA_ENOTFOUND, 1, find_account(f, "globex")) \
 	X(account_find_null_id, QUOTA_EINVAL, 1, find_account(f, NULL))        \
+	X(account_find_empty_id, QUOTA_EINVAL, 1, find_account(f, ""))         \
+	X(account_find_129_bytes, QUOTA_EINVAL, 1, find_account(f, s129))      \
+	X(account_find_bad_utf8, QUOTA_EENCODING, 1, find_account(f, BAD_UTF8)) \
 	X(utc_offset_null, QUOTA_EINVAL, 0, quota_account_set_utc_offset(NULL, 0)) \
 	X(utc_offset_too_east, QUOTA_EINVAL, 1,                                \
 	  quota_account_set_utc_offset(f->a, 64801))                           \
@@ -862,9 +876,15 @@ static int ctx_new_with_alloc(unsigned version, int null_fn)
 	  add_pkg(f, f->a, "Q", M_SMS, 10, T0, T0 + 1, 0, 2))                  \
 	X(package_add_high_flag, QUOTA_EINVAL, 1,                              \
 	  add_pkg(f, f->a, "Q", M_SMS, 10, T0, T0 + 1, 0, 0x80000000u))        \
+	X(package_add_total_units_overflow, QUOTA_EOVERFLOW, 1,                \
+	  add_pkg(f, f->a, "Q", M_SMS, INT64_MAX, T0, T0 + 1, 0, 0))           \
 	X(package_find_null_account, QUOTA_EINVAL, 0, find_pkg(f, NULL, "N"))  \
 	X(package_find_null_id, QUOTA_EINVAL, 1, find_pkg(f, f->a, NULL))      \
 	X(package_find_unknown, QUOTA_ENOTFOUND, 1, find_pkg(f, f->a, "Z"))    \
+	X(package_find_empty_id, QUOTA_EINVAL, 1, find_pkg(f, f->a, ""))       \
+	X(package_find_129_bytes, QUOTA_EINVAL, 1, find_pkg(f, f->a, s129))    \
+	X(package_find_bad_utf8, QUOTA_EENCODING, 1,                           \
+	  find_pkg(f, f->a, BAD_UTF8))                                         \
 	X(package_get_spec_null, QUOTA_EINVAL, 0, get_spec(NULL, 1))           \
 	X(package_get_spec_null_out, QUOTA_EINVAL, 1, get_spec(f->p1, 0))      \
 	CHARGE_ROWS(X, charge, 0)                                              \
@@ -927,6 +947,9 @@ static int ctx_new_with_alloc(unsigned version, int null_fn)
 	X(offer_add_foreign_tariff, QUOTA_EINVAL, 1, bad_offer(f, OB_FOREIGN)) \
 	X(offer_find_unknown, QUOTA_ENOTFOUND, 1, find_offer(f, "nope"))       \
 	X(offer_find_null_id, QUOTA_EINVAL, 1, find_offer(f, NULL))            \
+	X(offer_find_empty_id, QUOTA_EINVAL, 1, find_offer(f, ""))             \
+	X(offer_find_129_bytes, QUOTA_EINVAL, 1, find_offer(f, s129))          \
+	X(offer_find_bad_utf8, QUOTA_EENCODING, 1, find_offer(f, BAD_UTF8))    \
 	X(pkg_quote_null_account, QUOTA_EINVAL, 0,                                 \
 	  purchase(f, 0, NULL, f->ofix, 1, 0, 0, 0, T0, NULL))                 \
 	X(pkg_quote_null_offer, QUOTA_EINVAL, 1,                                   \
@@ -1209,6 +1232,66 @@ START_TEST(test_bad_input_table)
 			      "%s: empty quota_errmsg", r->name);
 	world_take(&after, &F);
 	world_assert_eq(&before, &after);
+	fx_free(&F);
+}
+END_TEST
+
+/*
+ * §9, the pages' ERRORS: quota_category_add with a NULL id is QUOTA_EINVAL
+ * and registers nothing; the five *_find functions check the name as the
+ * matching *_add / *_new does (empty or too long: QUOTA_EINVAL, bad UTF-8:
+ * QUOTA_EENCODING) rather than answering QUOTA_ENOTFOUND;
+ * quota_package_add takes a NULL out (as README.md calls it) and says
+ * QUOTA_EOVERFLOW when the account's units would pass INT64_MAX.
+ */
+START_TEST(test_s9_names_checked_by_find_and_add_as_documented)
+{
+	const char *bad[3] = {"", NULL, BAD_UTF8};
+	const int want[3] = {QUOTA_EINVAL, QUOTA_EINVAL, QUOTA_EENCODING};
+	quota_package_spec ps;
+	quota_package *p = (quota_package *)&F;
+	uint32_t id = 77;
+	int i, rc;
+
+	fx_build(&F);
+	rc = quota_category_add(F.ctx, "sms.new", NULL);
+	ck_assert_msg(rc == QUOTA_EINVAL, "category_add(NULL id): %s",
+		      quota_err_name(rc));
+	ck_assert_int_eq(quota_category_find(F.ctx, "sms.new", &id),
+			 QUOTA_ENOTFOUND);
+	ck_assert_uint_eq(id, 77);
+	bad[1] = s129;
+	for (i = 0; i < 3; i++) {
+		const char *cname = i == 1 ? s64 : bad[i];
+
+		rc = quota_category_find(F.ctx, cname, &id);
+		ck_assert_msg(rc == want[i], "category_find(bad %d): %s", i,
+			      quota_err_name(rc));
+		ck_assert_msg((rc = find_tariff(&F, bad[i])) == want[i],
+			      "tariff_find(bad %d): %s", i, quota_err_name(rc));
+		ck_assert_msg((rc = find_account(&F, bad[i])) == want[i],
+			      "account_find(bad %d): %s", i,
+			      quota_err_name(rc));
+		ck_assert_msg((rc = find_pkg(&F, F.a, bad[i])) == want[i],
+			      "package_find(bad %d): %s", i,
+			      quota_err_name(rc));
+		ck_assert_msg((rc = find_offer(&F, bad[i])) == want[i],
+			      "offer_find(bad %d): %s", i, quota_err_name(rc));
+		ck_assert_str_ne(quota_errmsg(F.ctx), "");
+	}
+	memset(&ps, 0, sizeof ps);
+	ps.id = "no-out";
+	ps.categories = QUOTA_MASK(F.sms);
+	ps.units = 5;
+	ps.effective_at = F.t0;
+	ps.expires_at = QUOTA_NEVER;
+	ck_assert_int_eq(quota_package_add(F.a, &ps, NULL), QUOTA_OK);
+	ck_assert_int_eq(find_pkg(&F, F.a, "no-out"), QUOTA_OK);
+	ps.id = "too-many";
+	ps.units = INT64_MAX;
+	ck_assert_int_eq(quota_package_add(F.a, &ps, &p), QUOTA_EOVERFLOW);
+	ck_assert_ptr_null(p);
+	ck_assert_int_eq(quota_package_add(F.a, &ps, NULL), QUOTA_EOVERFLOW);
 	fx_free(&F);
 }
 END_TEST
@@ -1552,6 +1635,7 @@ static Suite *badinput_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_bad_input_table, 0, NROWS);
 	tcase_add_test(tc, test_boundaries_accepted);
+	tcase_add_test(tc, test_s9_names_checked_by_find_and_add_as_documented);
 	tcase_add_test(tc, test_category_65th);
 	tcase_add_test(tc, test_strerror_and_names);
 	tcase_add_test(tc, test_enomem_ctx_new_with);

@@ -134,12 +134,13 @@ START_TEST(test_calendar_offset_fixed_once_used)
 	ck_assert_int_eq(quota_account_used(a, cat, QUOTA_PERIOD_DAY,
 					    tu_utc(2024, 5, 31, 12, 0, 0)),
 			 1);
-	/* An open hold is usage too; once it is released (no ledger row
-	 * was booked) the offset is free again. */
+	/* A hold is usage too, and stays so once released, although no
+	 * ledger row was booked (quota_account_new(3)). */
 	ck_assert_int_eq(quota_reserve(b, &u, 60, &r, &hold), 0);
 	ck_assert_int_eq(quota_account_set_utc_offset(b, 3600), QUOTA_EINVAL);
 	ck_assert_int_eq(quota_release(b, hold, NULL, &r), 0);
-	ck_assert_int_eq(quota_account_set_utc_offset(b, 3600), 0);
+	ck_assert_int_eq(quota_account_set_utc_offset(b, 3600), QUOTA_EINVAL);
+	ck_assert_int_eq(quota_account_set_utc_offset(b, 0), 0);
 	quota_ctx_free(ctx);
 }
 END_TEST

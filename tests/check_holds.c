@@ -534,6 +534,48 @@ START_TEST(test_r10_commit_checks_overflow_on_what_it_books)
 }
 END_TEST
 
+/*
+ * A reservation is usage for the calendar (quota_account_new(3)): once
+ * the account has had one, a different UTC offset is refused with
+ * QUOTA_EINVAL, even after the hold was released (no fee, so no ledger
+ * row) or timed out.  The same offset is still accepted.
+ */
+START_TEST(test_r10_utc_offset_refused_after_released_or_expired_hold)
+{
+	int expire;
+
+	for (expire = 0; expire < 2; expire++) {
+		quota_ctx *c = new_ctx();
+		uint32_t sms = add_cat(c, "sms");
+		quota_account *a = add_acct(c, "a");
+		quota_receipt r;
+		uint64_t h;
+		int rc;
+
+		ck_assert_int_eq(quota_account_set_utc_offset(a, 7200),
+				 QUOTA_OK);
+		OK(a, do_reserve(a, sms, 2, T0, 60, NULL, &r, &h));
+		ck_assert_int_eq(quota_account_set_utc_offset(a, 3600),
+				 QUOTA_EINVAL);
+		if (expire)
+			ck_assert_int_eq(quota_account_tick(a, T0 + 60), 1);
+		else
+			OK(a, do_release(a, h, NULL, &r));
+		ck_assert_uint_eq(quota_account_hold_count(a), 0);
+		ck_assert_int_eq(used_day(a, sms, T0), 0);
+		rc = quota_account_set_utc_offset(a, 3600);
+		ck_assert_msg(rc == QUOTA_EINVAL,
+			      "offset changed after a %s hold: %s",
+			      expire ? "timed-out" : "released",
+			      quota_err_name(rc));
+		ck_assert_str_ne(quota_errmsg(c), "");
+		ck_assert_int_eq(quota_account_set_utc_offset(a, 7200),
+				 QUOTA_OK);
+		quota_ctx_free(c);
+	}
+}
+END_TEST
+
 /* Release: everything goes back; the tariff's failure fee (at release
  * time) times the held units is charged. */
 START_TEST(test_r10_release_with_failure_fee)
@@ -2013,6 +2055,8 @@ static Suite *holds_suite(void)
 	tcase_add_test(r10,
 		       test_r10_partial_commit_payg_highest_tier_first_and_zero);
 	tcase_add_test(r10, test_r10_commit_checks_overflow_on_what_it_books);
+	tcase_add_test(r10,
+		       test_r10_utc_offset_refused_after_released_or_expired_hold);
 	tcase_add_test(r10, test_r10_release_with_failure_fee);
 	tcase_add_test(r10, test_r10_hold_timeout_releases_at_deadline);
 	tcase_add_test(r10, test_r10_tick_releases_exactly_the_expired_holds);
