@@ -497,8 +497,11 @@ static int replay_config(quota_ctx *ctx, rec *x)
 		v2 = quota__get_sv(r);
 	if (r->bad || r->off != r->n)
 		return corrupt(ctx, x, "bad fields");
-	if (x->op == QUOTA__R_CATEGORY_ADD)
-		return refused(ctx, x, quota_category_add(ctx, name, NULL));
+	if (x->op == QUOTA__R_CATEGORY_ADD) {
+		uint32_t id;
+
+		return refused(ctx, x, quota_category_add(ctx, name, &id));
+	}
 	if (x->op == QUOTA__R_TARIFF_NEW)
 		return refused(ctx, x, quota_tariff_new(ctx, name, &t));
 	if ((rc = quota_tariff_find(ctx, name, &t)))

@@ -37,6 +37,9 @@ void tu_alloc_fail_in(tu_alloc *t, long n);
 /* Fail every attempt from now on (until tu_alloc_disarm). */
 void tu_alloc_fail_all(tu_alloc *t);
 void tu_alloc_disarm(tu_alloc *t);
+/* A test that writes an account's private state directly (no record says
+ * so): its context is not replayed when journaled (journal_wrap.c). */
+void tu_journal_skip(quota_ctx *ctx);
 /* The counting allocator behind a, or NULL if a is not one. */
 tu_alloc *tu_alloc_of(const quota_allocator *a);
 
