@@ -645,6 +645,7 @@ static int decode_body(quota_ctx *ctx, quota__rbuf *body, const char *id,
 		       uint8_t minor, quota_account **fresh)
 {
 	quota_event_fn hook = ctx->hook;
+	bool replaying = ctx->replaying;
 	dec d;
 
 	*fresh = NULL;
@@ -656,8 +657,10 @@ static int decode_body(quota_ctx *ctx, quota__rbuf *body, const char *id,
 		return quota__err(ctx, QUOTA_ENOMEM,
 				  "snapshot of account '%s': out of memory",
 				  id);
-	/* Rebuilding calls the setters: no event tracking, no events. */
+	/* Rebuilding calls the setters: no event tracking, no events, and
+	 * no records (§5: a snapshot is not a change). */
 	ctx->hook = NULL;
+	ctx->replaying = true;
 	d.a->seq = quota__get_uv(&d.r);
 	if (get_settings(&d) && get_money(&d) && get_packages(&d) &&
 	    get_counters(&d) && get_ledger(&d) && get_holds(&d) &&
@@ -665,6 +668,7 @@ static int decode_body(quota_ctx *ctx, quota__rbuf *body, const char *id,
 	    d.r.off != d.r.n && minor <= SNAP_MINOR)
 		d.r.bad = true; /* trailing bytes: only a newer minor adds */
 	ctx->hook = hook;
+	ctx->replaying = replaying;
 	ctx->nev = 0;
 	quota__free(&ctx->mem, d.draws);
 	if (d.r.bad) {
