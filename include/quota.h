@@ -697,7 +697,9 @@ QUOTA_API int quota_account_load(quota_ctx *ctx, const void *snap, size_t len,
  * Replace the state of a with a snapshot of the same account id
  * (QUOTA_EINVAL otherwise), in place: the handle a stays valid, handles
  * of its packages do not.  Clears the unsynchronised mark.  All or
- * nothing: on failure a is unchanged.
+ * nothing: on failure a is unchanged.  snap NULL with len 0: back to the
+ * state before the account's first record (sequence number 0), for a
+ * store that keeps no snapshot of it; its records are applied from 1.
  */
 QUOTA_API int quota_account_reset(quota_account *a, const void *snap,
 				  size_t len);

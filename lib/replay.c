@@ -582,7 +582,11 @@ int quota_journal_apply(quota_ctx *ctx, const void *p, size_t len,
 	}
 	was = ctx->replaying;
 	ctx->replaying = true;
-	if (!a && x.id[0]) {
+	if (a && x.op == QUOTA__R_ACCOUNT_NEW) {
+		/* an account reset to before its first record (seq 0) */
+		rc = x.r.off != x.r.n ? corrupt(ctx, &x, "trailing bytes")
+				      : QUOTA_OK;
+	} else if (!a && x.id[0]) {
 		if (x.r.off != x.r.n)
 			rc = corrupt(ctx, &x, "trailing bytes");
 		else

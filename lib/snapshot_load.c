@@ -768,6 +768,17 @@ int quota_account_reset(quota_account *a, const void *snap, size_t len)
 
 	if (!a)
 		return QUOTA_EINVAL;
+	if (!snap && len == 0) {
+		/* Back to before its first record (§5): a store that holds no
+		 * snapshot of the account re-synchronises it from record 1. */
+		if (!(fresh = quota__account_alloc(a->ctx, a->id)))
+			return quota__err(a->ctx, QUOTA_ENOMEM,
+					  "account '%s': out of memory", a->id);
+		quota__account_swap(a, fresh);
+		a->unsynced = false;
+		quota__ok(a->ctx);
+		return QUOTA_OK;
+	}
 	if (!snap)
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "quota_account_reset: NULL snapshot");
