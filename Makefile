@@ -138,7 +138,9 @@ check-valgrind: lib $(TESTS)
 
 # Exported symbols of the shared library == functions declared in quota.h.
 check-exports: $(B)/$(SHLIB)
-	sh tests/check-exports.sh $(B)/$(SHLIB) include/quota.h
+	@mkdir -p $(B)/tests
+	cat include/quota.h include/quota_store.h > $(B)/tests/public.h
+	sh tests/check-exports.sh $(B)/$(SHLIB) $(B)/tests/public.h
 
 # Every exported function has a man page listing it in NAME.
 check-man: $(B)/$(SHLIB)
@@ -147,9 +149,9 @@ check-man: $(B)/$(SHLIB)
 # The public header compiles as C and as C++ with -pedantic -Werror.
 check-headers:
 	@mkdir -p $(B)/tests
-	printf '#include "quota.h"\nint main(void){return quota_version()==0;}\n' > $(B)/tests/hdr.c
+	printf '#include "quota.h"\n#include "quota_store.h"\nint main(void){return quota_version()==0;}\n' > $(B)/tests/hdr.c
 	$(CC) -std=c11 $(WARN) -Werror -Iinclude -c $(B)/tests/hdr.c -o $(B)/tests/hdr_c.o
-	printf '#include "quota.h"\nint main(){return quota_version()==0;}\n' > $(B)/tests/hdr.cc
+	printf '#include "quota.h"\n#include "quota_store.h"\nint main(){return quota_version()==0;}\n' > $(B)/tests/hdr.cc
 	c++ -std=c++11 -Wall -Wextra -pedantic -Werror -Iinclude -c $(B)/tests/hdr.cc -o $(B)/tests/hdr_cc.o
 
 # Examples run; the bad-input one must fail cleanly.
@@ -183,7 +185,7 @@ install: lib libquota.pc
 	install -m 755 $(B)/$(SHLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(SHLIB) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libquota.so
-	install -m 644 include/quota.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 include/quota.h include/quota_store.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 $(B)/libquota.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	install -m 644 man/*.3 $(DESTDIR)$(MANDIR)/man3/
 	for f in man/*.1; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man1/ || true; done
@@ -191,7 +193,8 @@ install: lib libquota.pc
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libquota.a $(DESTDIR)$(LIBDIR)/$(SHLIB) \
 	    $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libquota.so \
-	    $(DESTDIR)$(INCLUDEDIR)/quota.h $(DESTDIR)$(PKGCONFIGDIR)/libquota.pc
+	    $(DESTDIR)$(INCLUDEDIR)/quota.h $(DESTDIR)$(INCLUDEDIR)/quota_store.h \
+	    $(DESTDIR)$(PKGCONFIGDIR)/libquota.pc
 	for f in man/*.3; do rm -f $(DESTDIR)$(MANDIR)/man3/$$(basename $$f); done
 	for f in man/*.1; do [ -e "$$f" ] && rm -f $(DESTDIR)$(MANDIR)/man1/$$(basename $$f) || true; done
 

@@ -768,6 +768,49 @@ QUOTA_API int quota_journal_apply(quota_ctx *ctx, const void *rec, size_t len,
  * given avail bytes there: QUOTA_ECORRUPT if they do not hold all of it. */
 QUOTA_API int quota_journal_size(const void *rec, size_t avail, size_t *size);
 
+/* ------------------------------------------------- batches (§5) */
+
+/* What one operation of a batch is. */
+enum {
+	QUOTA_OP_CHARGE = 1,     /* quota_charge(account, &usage) */
+	QUOTA_OP_CHARGE_SMS = 2, /* quota_charge_sms: usage.category, .at,
+				    .key; text, text_len, sms_opts */
+	QUOTA_OP_RESERVE = 3,    /* quota_reserve(account, &usage, timeout_s):
+				    hold_id is set */
+	QUOTA_OP_COMMIT = 4,     /* quota_commit(account, hold_id, units_used,
+				    key) */
+	QUOTA_OP_RELEASE = 5     /* quota_release(account, hold_id, key) */
+};
+
+typedef struct quota_op {
+	int32_t kind;           /* QUOTA_OP_* */
+	quota_account *account; /* of the batch's context */
+	quota_usage usage;      /* CHARGE, CHARGE_SMS, RESERVE */
+	int64_t timeout_s;      /* RESERVE */
+	uint64_t hold_id;       /* COMMIT, RELEASE; RESERVE: out */
+	int64_t units_used;     /* COMMIT */
+	const char *key;        /* COMMIT, RELEASE */
+	const char *text;       /* CHARGE_SMS: UTF-8 text */
+	size_t text_len;
+	const quota_sms_opts *sms_opts; /* CHARGE_SMS, or NULL */
+	int32_t rc;             /* out: the operation's result */
+	quota_receipt receipt;  /* out: its receipt */
+} quota_op;
+
+/*
+ * Run n operations in order, each with its own result (ops[i].rc) and
+ * receipt, in one store transaction when the store has begin and commit
+ * (quota_store.h): their records are committed together, and their
+ * events fire after the commit.  QUOTA_OK: every operation whose rc is
+ * QUOTA_OK stands.  If the commit fails, none does: those rc become
+ * QUOTA_ESTORE (the accounts are as before the batch) or QUOTA_EUNKNOWN
+ * (the accounts are unsynced: re-synchronise them), and so does the
+ * return value.  QUOTA_EINVAL (nothing run) for an operation without an
+ * account of ctx or of an unknown kind; QUOTA_ENOMEM before anything ran.
+ * Without such a store the operations simply run one after another.
+ */
+QUOTA_API int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

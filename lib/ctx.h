@@ -440,6 +440,7 @@ struct quota_account {
 	 * takes no change until it is re-synchronised. */
 	uint64_t seq;
 	bool unsynced;
+	bool in_batch; /* batch.c: already among the batch's accounts */
 };
 
 struct quota_ctx {
@@ -473,6 +474,7 @@ struct quota_ctx {
 	 * no event is delivered). */
 	quota_store store;
 	bool store_on, replaying;
+	bool batching; /* in a store transaction: events wait (batch.c) */
 	quota__wbuf jbuf;
 	uint64_t config_seq;
 };

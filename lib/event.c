@@ -305,7 +305,8 @@ void quota__events_flush(quota_account *a)
 
 	/* Every alert is checked: a clock step moves every category's sums. */
 	if (!quota__track(a)) {
-		ctx->nev = 0;
+		if (!ctx->batching)
+			ctx->nev = 0;
 		return;
 	}
 	for (i = 0; i < a->nalerts; i++) {
@@ -320,6 +321,8 @@ void quota__events_flush(quota_account *a)
 			al->armed = true; /* lifted above the level: re-arm */
 		}
 	}
+	if (ctx->batching) /* §5: delivered once the batch is stored */
+		return;
 	n = ctx->nev;
 	ctx->nev = 0;
 	if (ctx->replaying) /* §5: replay fires no events */

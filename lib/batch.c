@@ -1,0 +1,169 @@
+/*
+ * batch.c - quota_batch: many charges and holds in one store transaction
+ * (DESIGN §5, group commit).  Durable throughput is bounded by the
+ * store's commit (an fsync, a round trip); a batch pays it once.
+ *
+ * Each operation runs as its own call, through the one write path, and
+ * gets its own result and receipt; the store stages their records between
+ * begin and commit.  Events wait until the commit succeeds.  If the
+ * commit fails, every account the batch touched goes back to its state
+ * before the batch (from an in-memory snapshot taken first), or, where
+ * that is not possible or the outcome is unknown, is left unsynced so
+ * that the host re-synchronises it from the store: never half of a batch.
+ */
+#include "journal.h"
+
+#include <string.h>
+
+/* One operation, through its own public call. */
+static int run_op(quota_op *op)
+{
+	quota_usage u = op->usage;
+
+	switch (op->kind) {
+	case QUOTA_OP_CHARGE:
+		return quota_charge(op->account, &u, &op->receipt);
+	case QUOTA_OP_CHARGE_SMS:
+		return quota_charge_sms(op->account, u.category, op->text,
+					op->text_len, op->sms_opts, u.at,
+					u.key, &op->receipt, NULL);
+	case QUOTA_OP_RESERVE:
+		return quota_reserve(op->account, &u, op->timeout_s,
+				     &op->receipt, &op->hold_id);
+	case QUOTA_OP_COMMIT:
+		return quota_commit(op->account, op->hold_id, op->units_used,
+				    op->key, &op->receipt);
+	case QUOTA_OP_RELEASE:
+		return quota_release(op->account, op->hold_id, op->key,
+				     &op->receipt);
+	default:
+		memset(&op->receipt, 0, sizeof op->receipt);
+		return QUOTA_EINVAL;
+	}
+}
+
+typedef struct touched {
+	quota_account *a;
+	void *snap;
+	size_t len;
+} touched;
+
+static void drop(quota_ctx *ctx, touched *t, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		t[i].a->in_batch = false;
+		quota_free(ctx, t[i].snap);
+	}
+	quota__free(&ctx->mem, t);
+}
+
+/* The commit failed: back to before the batch, or unsynced. */
+static void undo(touched *t, size_t n, int rc)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		quota_account *a = t[i].a;
+
+		if (rc == QUOTA_EUNKNOWN ||
+		    quota_account_reset(a, t[i].snap, t[i].len) != QUOTA_OK)
+			a->unsynced = true;
+		a->in_batch = true; /* reset swapped the struct: drop() reads it */
+	}
+}
+
+int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
+{
+	touched *t = NULL;
+	size_t i, nt = 0;
+	bool txn;
+	int rc;
+
+	if (!ctx || (!ops && n))
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "quota_batch: NULL argument");
+	for (i = 0; i < n; i++) {
+		if (!ops[i].account || ops[i].account->ctx != ctx ||
+		    ops[i].kind < QUOTA_OP_CHARGE ||
+		    ops[i].kind > QUOTA_OP_RELEASE)
+			return quota__err(ctx, QUOTA_EINVAL,
+					  "quota_batch: operation %zu has no "
+					  "account of this context or an "
+					  "unknown kind",
+					  i);
+	}
+	txn = ctx->store_on && ctx->store.begin && !ctx->replaying &&
+	      !ctx->batching;
+	if (txn) {
+		/* Prepare: the accounts and their state before the batch. */
+		t = quota__calloc(&ctx->mem, n ? n : 1, sizeof *t);
+		if (!t)
+			return quota__err(ctx, QUOTA_ENOMEM,
+					  "quota_batch: out of memory");
+		for (i = 0; i < n; i++) {
+			quota_account *a = ops[i].account;
+
+			if (a->in_batch)
+				continue;
+			a->in_batch = true;
+			t[nt].a = a;
+			if ((rc = quota_account_snapshot(a, &t[nt].snap,
+							 &t[nt].len))) {
+				a->in_batch = false;
+				drop(ctx, t, nt);
+				return rc;
+			}
+			nt++;
+		}
+		if ((rc = ctx->store.begin(ctx->store.ud))) {
+			drop(ctx, t, nt);
+			return quota__err(ctx, QUOTA_ESTORE,
+					  "quota_batch: the store could not "
+					  "begin a transaction (%s)",
+					  quota_err_name(rc));
+		}
+		ctx->batching = true;
+	}
+	for (i = 0; i < n; i++)
+		ops[i].rc = run_op(&ops[i]);
+	if (!txn) {
+		quota__ok(ctx);
+		return QUOTA_OK;
+	}
+	ctx->batching = false;
+	rc = ctx->store.commit(ctx->store.ud);
+	if (rc) {
+		ctx->nev = 0; /* nothing happened: no event */
+		undo(t, nt, rc);
+		drop(ctx, t, nt);
+		if (rc != QUOTA_EUNKNOWN)
+			rc = QUOTA_ESTORE;
+		for (i = 0; i < n; i++)
+			if (ops[i].rc == QUOTA_OK)
+				ops[i].rc = rc;
+		return quota__err(ctx, rc,
+				  rc == QUOTA_EUNKNOWN
+					  ? "quota_batch: the store could not "
+					    "tell whether the batch was stored; "
+					    "its accounts must be "
+					    "re-synchronised"
+					  : "quota_batch: the store refused "
+					    "the batch; its accounts are as "
+					    "before it");
+	}
+	drop(ctx, t, nt);
+	/* Stored: the events of every operation, in order. */
+	if (ctx->hook) {
+		size_t k, m = ctx->nev;
+
+		ctx->nev = 0;
+		for (k = 0; k < m; k++)
+			if (ctx->hook(&ctx->evbuf[k], ctx->hook_ud) != 0)
+				ctx->hook_failures++;
+	}
+	ctx->nev = 0;
+	quota__ok(ctx);
+	return QUOTA_OK;
+}
