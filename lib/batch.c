@@ -94,7 +94,7 @@ int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
 					  "unknown kind",
 					  i);
 	}
-	txn = ctx->store_on && ctx->store.begin && !ctx->replaying &&
+	txn = n && ctx->store_on && ctx->store.begin && !ctx->replaying &&
 	      !ctx->batching;
 	if (txn) {
 		/* Prepare: the accounts and their state before the batch. */

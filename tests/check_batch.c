@@ -1,0 +1,484 @@
+/*
+ * check_batch.c - quota_batch (§5, group commit): one store transaction
+ * for many charges and holds, each with its own result; events after the
+ * commit; a failed commit leaves every account as before the batch, or
+ * unsynced when the outcome is unknown.
+ */
+#include <check.h>
+
+#include "quota.h"
+#include "quota_store.h"
+#include "testutil.h"
+#include "fixtures.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define T0 INT64_C(1767225600) /* 2026-01-01 */
+
+/* A transactional store in memory: records staged between begin and
+ * commit, kept on commit, dropped on a refused commit; commit_result
+ * decides what commit says (QUOTA_EUNKNOWN: kept, but "unknown"). */
+typedef struct rec {
+	char account[QUOTA_ID_MAX + 1];
+	unsigned char *p;
+	size_t n;
+} rec;
+
+typedef struct txstore {
+	rec *r;
+	size_t n, cap;
+	size_t staged_from; /* n at begin */
+	int in_txn;
+	int commit_result;
+	int commits, begins;
+	size_t committed; /* records durable when the last event fired */
+} txstore;
+
+static int tx_append(void *ud, const char *account, uint64_t seq,
+		     const void *p, size_t n)
+{
+	txstore *s = ud;
+	rec *r;
+
+	(void)seq;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 64;
+		s->r = realloc(s->r, s->cap * sizeof *s->r);
+		ck_assert_ptr_nonnull(s->r);
+	}
+	r = &s->r[s->n++];
+	snprintf(r->account, sizeof r->account, "%s", account ? account : "");
+	r->p = malloc(n);
+	ck_assert_ptr_nonnull(r->p);
+	memcpy(r->p, p, n);
+	r->n = n;
+	if (!s->in_txn)
+		s->staged_from = s->n;
+	return QUOTA_OK;
+}
+
+static int tx_begin(void *ud)
+{
+	txstore *s = ud;
+
+	ck_assert_int_eq(s->in_txn, 0);
+	s->in_txn = 1;
+	s->staged_from = s->n;
+	s->begins++;
+	return QUOTA_OK;
+}
+
+static int tx_commit(void *ud)
+{
+	txstore *s = ud;
+	int rc = s->commit_result;
+
+	ck_assert_int_eq(s->in_txn, 1);
+	s->in_txn = 0;
+	s->commits++;
+	if (rc != QUOTA_OK && rc != QUOTA_EUNKNOWN) {
+		while (s->n > s->staged_from)
+			free(s->r[--s->n].p);
+	}
+	s->staged_from = s->n;
+	return rc;
+}
+
+static void tx_free(txstore *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->r[i].p);
+	free(s->r);
+}
+
+static void tx_attach(quota_ctx *c, txstore *s, int with_txn)
+{
+	quota_store st = QUOTA_STORE_INIT;
+
+	memset(s, 0, sizeof *s);
+	st.ud = s;
+	st.append = tx_append;
+	if (with_txn) {
+		st.begin = tx_begin;
+		st.commit = tx_commit;
+	}
+	ck_assert_int_eq(quota_ctx_set_store(c, &st), QUOTA_OK);
+}
+
+/* A world: two accounts with a package each and a tariff. */
+typedef struct world {
+	quota_ctx *c;
+	quota_account *a, *b;
+	uint32_t sms;
+	txstore st;
+} world;
+
+static int events_seen;
+static txstore *events_store;
+
+static int count_event(const quota_event *e, void *ud)
+{
+	(void)e;
+	(void)ud;
+	events_seen++;
+	/* §5: an event fires only after its record is stored. */
+	ck_assert_int_eq(events_store->in_txn, 0);
+	return 0;
+}
+
+static void build(world *w, int with_txn)
+{
+	quota_tariff *t;
+
+	w->c = new_ctx();
+	tx_attach(w->c, &w->st, with_txn);
+	events_store = &w->st;
+	events_seen = 0;
+	ck_assert_int_eq(quota_ctx_set_event_hook(w->c, count_event, NULL),
+			 QUOTA_OK);
+	w->sms = add_cat(w->c, "sms");
+	t = add_tariff(w->c, "t");
+	ck_assert_int_eq(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 50000),
+			 QUOTA_OK);
+	w->a = add_acct(w->c, "a");
+	w->b = add_acct(w->c, "b");
+	ck_assert_int_eq(quota_account_set_tariff(w->a, w->sms, t), QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_tariff(w->b, w->sms, t), QUOTA_OK);
+	add_pkg(w->a, "pa", QUOTA_MASK(w->sms), 10, T0 - 86400, T0 + 86400, 0,
+		0);
+	add_pkg(w->b, "pb", QUOTA_MASK(w->sms), 3, T0 - 86400, T0 + 86400, 0,
+		0);
+	ck_assert_int_eq(quota_account_add_alert(w->a, w->sms, 2,
+						 QUOTA_ALERT_UNITS),
+			 QUOTA_OK);
+}
+
+static void world_free(world *w)
+{
+	quota_ctx_free(w->c);
+	tx_free(&w->st);
+}
+
+static void *snap(const quota_account *a, size_t *n)
+{
+	void *p = NULL;
+
+	ck_assert_int_eq(quota_account_snapshot(a, &p, n), QUOTA_OK);
+	return p;
+}
+
+static void assert_snap(const quota_account *a, const void *p, size_t n)
+{
+	size_t m;
+	void *q = snap(a, &m);
+
+	ck_assert_uint_eq(n, m);
+	ck_assert_msg(memcmp(p, q, n) == 0, "account '%s' changed",
+		      quota_account_id(a));
+	quota_free(quota_account_ctx(a), q);
+}
+
+/* The batch every test runs: charges, an SMS, a reservation committed
+ * later, a keyed charge, a bad one, across both accounts. */
+static size_t fill(world *w, quota_op *ops)
+{
+	size_t n = 0;
+
+	memset(ops, 0, 8 * sizeof *ops);
+	ops[n].kind = QUOTA_OP_CHARGE;
+	ops[n].account = w->a;
+	ops[n++].usage = (quota_usage){.category = w->sms, .units = 6,
+				       .at = T0};
+	ops[n].kind = QUOTA_OP_CHARGE;
+	ops[n].account = w->b;
+	ops[n++].usage = (quota_usage){.category = w->sms, .units = 5,
+				       .at = T0 + 1, .key = "k-b-1"};
+	ops[n].kind = QUOTA_OP_CHARGE_SMS;
+	ops[n].account = w->a;
+	ops[n].usage = (quota_usage){.category = w->sms, .at = T0 + 2,
+				     .key = "sms-1"};
+	ops[n].text = "hello";
+	ops[n++].text_len = 5;
+	ops[n].kind = QUOTA_OP_RESERVE;
+	ops[n].account = w->a;
+	ops[n].timeout_s = 600;
+	ops[n++].usage = (quota_usage){.category = w->sms, .units = 3,
+				       .at = T0 + 3};
+	ops[n].kind = QUOTA_OP_CHARGE; /* refused: 0 units */
+	ops[n].account = w->b;
+	ops[n++].usage = (quota_usage){.category = w->sms, .units = 0,
+				       .at = T0 + 4};
+	return n;
+}
+
+START_TEST(test_batch_commits_every_operation_with_its_own_result)
+{
+	world w, ref;
+	quota_op ops[8];
+	quota_receipt r;
+	size_t n, i, na, nb;
+	void *sa, *sb;
+	int ev;
+
+	build(&w, 1);
+	build(&ref, 1);
+	n = fill(&w, ops);
+	ck_assert_int_eq(quota_batch(w.c, ops, n), QUOTA_OK);
+	ev = events_seen;
+	ck_assert_int_gt(ev, 0); /* the alert at 2 units left, after commit */
+	ck_assert_int_eq(w.st.begins, 1);
+	ck_assert_int_eq(w.st.commits, 1);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(ops[i].rc, i == 4 ? QUOTA_EINVAL : QUOTA_OK);
+	ck_assert_int_eq(ops[0].receipt.package_units, 6);
+	ck_assert_int_eq(ops[1].receipt.package_units, 3);
+	ck_assert_int_eq(ops[1].receipt.payg_units, 2);
+	ck_assert_uint_ne(ops[3].hold_id, 0);
+	/* The same operations one by one give the same state. */
+	{
+		quota_op one[8];
+		size_t m = fill(&ref, one);
+
+		for (i = 0; i < m; i++) {
+			ck_assert_int_eq(quota_batch(ref.c, &one[i], 1),
+					 QUOTA_OK);
+			ck_assert_int_eq(one[i].rc, ops[i].rc);
+			ck_assert_int_eq(one[i].receipt.payg_cost_micros,
+					 ops[i].receipt.payg_cost_micros);
+		}
+	}
+	sa = snap(ref.a, &na);
+	sb = snap(ref.b, &nb);
+	assert_snap(w.a, sa, na);
+	assert_snap(w.b, sb, nb);
+	quota_free(ref.c, sa);
+	quota_free(ref.c, sb);
+	/* A retried key replays across batches. */
+	{
+		quota_usage u = {.category = w.sms, .units = 5, .at = T0 + 1,
+				 .key = "k-b-1"};
+
+		ck_assert_int_eq(quota_charge(w.b, &u, &r), QUOTA_OK);
+		ck_assert_int_eq(r.replayed, 1);
+	}
+	/* Commit the hold in a second batch. */
+	memset(ops, 0, sizeof ops);
+	ops[0].kind = QUOTA_OP_COMMIT;
+	ops[0].account = w.a;
+	ops[0].hold_id = ref.a ? 1 : 0;
+	ops[0].units_used = 2;
+	ck_assert_int_eq(quota_batch(w.c, ops, 1), QUOTA_OK);
+	ck_assert_int_eq(ops[0].rc, QUOTA_OK);
+	ck_assert_int_eq(ops[0].receipt.units, 2);
+	world_free(&w);
+	world_free(&ref);
+}
+END_TEST
+
+START_TEST(test_batch_refused_commit_leaves_accounts_as_before)
+{
+	world w;
+	quota_op ops[8];
+	size_t n, i, na, nb, records;
+	void *sa, *sb;
+	quota_usage u;
+	quota_receipt r;
+
+	build(&w, 1);
+	sa = snap(w.a, &na);
+	sb = snap(w.b, &nb);
+	records = w.st.n;
+	events_seen = 0;
+	w.st.commit_result = QUOTA_ESTORE;
+	n = fill(&w, ops);
+	ck_assert_int_eq(quota_batch(w.c, ops, n), QUOTA_ESTORE);
+	ck_assert_int_eq(events_seen, 0);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(ops[i].rc,
+				 i == 4 ? QUOTA_EINVAL : QUOTA_ESTORE);
+	assert_snap(w.a, sa, na);
+	assert_snap(w.b, sb, nb);
+	ck_assert_uint_eq(w.st.n, records);
+	/* The work goes on once the store takes it. */
+	w.st.commit_result = QUOTA_OK;
+	n = fill(&w, ops);
+	ck_assert_int_eq(quota_batch(w.c, ops, n), QUOTA_OK);
+	ck_assert_int_eq(ops[0].rc, QUOTA_OK);
+	u = (quota_usage){.category = w.sms, .units = 1, .at = T0 + 9};
+	ck_assert_int_eq(quota_charge(w.a, &u, &r), QUOTA_OK);
+	quota_free(w.c, sa);
+	quota_free(w.c, sb);
+	world_free(&w);
+}
+END_TEST
+
+/* Unknown outcome: the accounts are unsynced until the host reads them
+ * back from the store, which here did keep the batch. */
+START_TEST(test_batch_unknown_commit_unsyncs_until_resync)
+{
+	world w, back;
+	quota_op ops[8];
+	quota_usage u = {.category = 0, .units = 1, .at = T0 + 9};
+	quota_receipt r;
+	quota_account *acc[2];
+	size_t n, i, k, na;
+	void *sa;
+
+	build(&w, 1);
+	w.st.commit_result = QUOTA_EUNKNOWN;
+	n = fill(&w, ops);
+	events_seen = 0;
+	ck_assert_int_eq(quota_batch(w.c, ops, n), QUOTA_EUNKNOWN);
+	ck_assert_int_eq(events_seen, 0);
+	ck_assert_int_eq(ops[0].rc, QUOTA_EUNKNOWN);
+	u.category = w.sms;
+	ck_assert_int_eq(quota_charge(w.a, &u, &r), QUOTA_EUNSYNCED);
+	ck_assert_int_eq(quota_charge(w.b, &u, &r), QUOTA_EUNSYNCED);
+	/* Re-synchronise each account from the store's records. */
+	acc[0] = w.a;
+	acc[1] = w.b;
+	for (k = 0; k < 2; k++) {
+		const char *id = quota_account_id(acc[k]);
+
+		ck_assert_int_eq(quota_account_reset(acc[k], NULL, 0),
+				 QUOTA_OK);
+		for (i = 0; i < w.st.n; i++)
+			if (strcmp(w.st.r[i].account, id) == 0)
+				ck_assert_msg(quota_journal_apply(
+						      w.c, w.st.r[i].p,
+						      w.st.r[i].n,
+						      QUOTA_JOURNAL_CHECK) ==
+						      QUOTA_OK,
+					      "%s", quota_errmsg(w.c));
+	}
+	w.st.commit_result = QUOTA_OK;
+	ck_assert_int_eq(quota_charge(w.a, &u, &r), QUOTA_OK);
+	/* The store and memory agree: replay the store elsewhere. */
+	back.c = new_ctx();
+	tu_journal_skip(back.c);
+	/* the same hook: alerts are armed only where events are heard */
+	ck_assert_int_eq(quota_ctx_set_event_hook(back.c, count_event, NULL),
+			 QUOTA_OK);
+	for (i = 0; i < w.st.n; i++)
+		ck_assert_int_eq(quota_journal_apply(back.c, w.st.r[i].p,
+						     w.st.r[i].n,
+						     QUOTA_JOURNAL_CHECK),
+				 QUOTA_OK);
+	ck_assert_int_eq(quota_account_find(back.c, "a", &back.a), QUOTA_OK);
+	sa = snap(back.a, &na);
+	assert_snap(w.a, sa, na);
+	quota_free(back.c, sa);
+	quota_ctx_free(back.c);
+	world_free(&w);
+}
+END_TEST
+
+START_TEST(test_batch_without_transactions_runs_one_by_one)
+{
+	world w;
+	quota_op ops[8];
+	size_t n;
+
+	build(&w, 0);
+	n = fill(&w, ops);
+	ck_assert_int_eq(quota_batch(w.c, ops, n), QUOTA_OK);
+	ck_assert_int_eq(w.st.begins, 0);
+	ck_assert_int_eq(ops[0].rc, QUOTA_OK);
+	ck_assert_int_eq(ops[4].rc, QUOTA_EINVAL);
+	world_free(&w);
+}
+END_TEST
+
+START_TEST(test_batch_bad_arguments)
+{
+	world w;
+	quota_op ops[8];
+	size_t n;
+	quota_ctx *other = new_ctx();
+	quota_account *x = add_acct(other, "x");
+
+	build(&w, 1);
+	ck_assert_int_eq(quota_batch(NULL, ops, 1), QUOTA_EINVAL);
+	ck_assert_int_eq(quota_batch(w.c, NULL, 1), QUOTA_EINVAL);
+	ck_assert_int_eq(quota_batch(w.c, NULL, 0), QUOTA_OK);
+	n = fill(&w, ops);
+	ops[2].kind = 99;
+	ck_assert_int_eq(quota_batch(w.c, ops, n), QUOTA_EINVAL);
+	ck_assert_int_eq(w.st.begins, 0);
+	n = fill(&w, ops);
+	ops[1].account = x;
+	ck_assert_int_eq(quota_batch(w.c, ops, n), QUOTA_EINVAL);
+	ck_assert_int_eq(w.st.begins, 0);
+	quota_ctx_free(other);
+	world_free(&w);
+}
+END_TEST
+
+/* Allocation N of a batch fails: QUOTA_ENOMEM before anything ran, or
+ * the batch runs (an operation may then report its own ENOMEM). */
+START_TEST(test_batch_allocation_failures)
+{
+	long k;
+
+	for (k = 1; k < 400; k++) {
+		tu_alloc al;
+		quota_ctx *c;
+		world w;
+		quota_op ops[8];
+		size_t n, na, nb;
+		void *sa, *sb;
+		int rc;
+
+		tu_alloc_init(&al);
+		ck_assert_int_eq(quota_ctx_new_with(&al.a, &c), QUOTA_OK);
+		quota_ctx_free(c);
+		/* the world on the counting allocator */
+		memset(&w, 0, sizeof w);
+		ck_assert_int_eq(quota_ctx_new_with(&al.a, &w.c), QUOTA_OK);
+		tx_attach(w.c, &w.st, 1);
+		w.sms = add_cat(w.c, "sms");
+		w.a = add_acct(w.c, "a");
+		w.b = add_acct(w.c, "b");
+		add_pkg(w.a, "pa", QUOTA_MASK(w.sms), 10, T0 - 86400,
+			T0 + 86400, 0, 0);
+		sa = snap(w.a, &na);
+		sb = snap(w.b, &nb);
+		n = fill(&w, ops);
+		tu_alloc_fail_in(&al, k);
+		rc = quota_batch(w.c, ops, n);
+		tu_alloc_disarm(&al);
+		if (rc == QUOTA_ENOMEM) {
+			assert_snap(w.a, sa, na);
+			assert_snap(w.b, sb, nb);
+		} else {
+			ck_assert_int_eq(rc, QUOTA_OK);
+		}
+		quota_free(w.c, sa);
+		quota_free(w.c, sb);
+		world_free(&w);
+		ck_assert_int_eq(al.live_blocks, 0);
+		if (al.failures == 0)
+			break;
+	}
+	ck_assert_int_lt(k, 400);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("batch");
+	TCase *tc = tcase_create("batch");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_batch_commits_every_operation_with_its_own_result);
+	tcase_add_test(tc, test_batch_refused_commit_leaves_accounts_as_before);
+	tcase_add_test(tc, test_batch_unknown_commit_unsyncs_until_resync);
+	tcase_add_test(tc, test_batch_without_transactions_runs_one_by_one);
+	tcase_add_test(tc, test_batch_bad_arguments);
+	tcase_add_test(tc, test_batch_allocation_failures);
+	suite_add_tcase(s, tc);
+	return tu_run(s);
+}
