@@ -180,7 +180,8 @@ bench: $(B)/tests/bench $(BENCH_EXTRA)
 
 install: lib libquota.pc
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
-	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man1
+	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5
 	install -m 644 $(B)/libquota.a $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(B)/$(SHLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(SHLIB) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -188,6 +189,7 @@ install: lib libquota.pc
 	install -m 644 include/quota.h include/quota_store.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 $(B)/libquota.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	install -m 644 man/*.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	for f in man/*.1; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man1/ || true; done
 
 uninstall:
@@ -196,6 +198,7 @@ uninstall:
 	    $(DESTDIR)$(INCLUDEDIR)/quota.h $(DESTDIR)$(INCLUDEDIR)/quota_store.h \
 	    $(DESTDIR)$(PKGCONFIGDIR)/libquota.pc
 	for f in man/*.3; do rm -f $(DESTDIR)$(MANDIR)/man3/$$(basename $$f); done
+	for f in man/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$$(basename $$f); done
 	for f in man/*.1; do [ -e "$$f" ] && rm -f $(DESTDIR)$(MANDIR)/man1/$$(basename $$f) || true; done
 
 clean:

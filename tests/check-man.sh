@@ -123,6 +123,8 @@ done <"$tmp/stale"
 # mandoc's linter, when it is installed.
 if command -v mandoc >/dev/null 2>&1; then
 	level=${QUOTA_MANLINT:-warning}
+	# File formats (section 5) are linted too.
+	set -- "$@" $(ls "$mandir"/*.5 2>/dev/null)
 	mandoc -Tlint -W "$level" "$@" >"$tmp/lint" 2>&1
 	st=$?
 	if [ $st -ne 0 ]; then
