@@ -434,11 +434,16 @@ int quota_charge(quota_account *a, const quota_usage *usage,
 		 quota_receipt *receipt)
 {
 	if (likely(a && usage)) {
+		int rc;
+
 		if (usage->key)
 			return charge_keyed(a, usage, receipt);
-		if (likely(quota__fast(a, usage, receipt, QUOTA__FAST_CHARGE,
-				       NULL)))
+		rc = quota__fast(a, usage, receipt, QUOTA__FAST_CHARGE, NULL);
+
+		if (likely(rc > 0))
 			return QUOTA_OK;
+		if (rc < 0)
+			return quota__fail(receipt, rc);
 	}
 	return run(a, usage, receipt, true);
 }

@@ -8,7 +8,7 @@
 #ifndef QUOTA_CHARGE_FAST_H
 #define QUOTA_CHARGE_FAST_H
 
-#include "ctx.h"
+#include "journal.h"
 
 enum { QUOTA__FAST_QUOTE = 0, QUOTA__FAST_CHARGE = 1, QUOTA__FAST_HOLD = 2 };
 
@@ -77,8 +77,9 @@ static inline void quota__receipt_head(quota_receipt *r, const quota__src *s,
  * The common case of a charge in one pass (current day and ledger hour,
  * at most one package and one tier, no key, no hook, not suspended):
  * QUOTE changes nothing, CHARGE charges, HOLD takes the units without
- * booking them in the ledger (a reservation).  false when it did not apply
- * (the caller takes the general path), true when it did.  r, if not NULL,
+ * booking them in the ledger (a reservation).  0 when it did not apply
+ * (the caller takes the general path), 1 when it did, and a negative code
+ * when the store refused a charge's record (nothing changed).  r, if not NULL,
  * receives the receipt (a reservation's without its hold id); out, if not
  * NULL, the sources (one draw, one payg line: room given by the caller).
  *
@@ -89,7 +90,7 @@ static inline void quota__receipt_head(quota_receipt *r, const quota__src *s,
  * and, if it draws a package, the cached package (quota__ledger_hit), so
  * that booking it is four additions to the category's record.
  */
-static inline __attribute__((always_inline)) bool
+static inline __attribute__((always_inline)) int
 quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	    const int mode, quota__src *out)
 {
@@ -107,17 +108,17 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	 * below) is valid; the general path words every refusal. */
 	if (cat >= QUOTA_MAX_CATEGORIES || units <= 0 || !quota__time_ok(at) ||
 	    u->key || ctx->hook || a->suspended ||
-	    (mode != QUOTA__FAST_QUOTE && ctx->store_on))
-		return false;
+	    (mode == QUOTA__FAST_HOLD && ctx->store_on))
+		return 0;
 	day = quota__day_of(at + a->utc_offset);
 	c = a->cur[cat];
 	g = a->cur[QUOTA__CAT_ALL];
 	if (!c || !g || c->day != day || g->day != day ||
 	    units > INT64_MAX - g->units_month)
-		return false;
+		return 0;
 	if (__builtin_expect(a->cap_mask != 0, 0) &&
 	    quota__fast_capped(a, c, g, cat, units))
-		return false;
+		return 0;
 	t = a->tariff[cat];
 	f = quota__free_avail(t, units, &c->free);
 	need = units - f;
@@ -125,7 +126,7 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	if (need && ix) {
 		if (ix->hint_gen != ix->gen || at < ix->hint_lo ||
 		    at >= ix->hint_hi)
-			return false;
+			return 0;
 		if (ix->hint_pos != UINT32_MAX) {
 			pk = ix->pk[ix->hint_pos];
 			take = pk->remaining < need ? pk->remaining : need;
@@ -137,7 +138,7 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 
 		if ((a->stop_mask & QUOTA_MASK(cat)) || (ix && ix->nstop) ||
 		    (pk && take == pk->remaining))
-			return false; /* STOP rules, or more packages next */
+			return 0; /* STOP rules, or more packages next */
 		if (t && t->ntiers) {
 			/* <= all-month + units: no overflow */
 			end = before + need;
@@ -148,10 +149,10 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 							 : before + 1);
 			if (t->mode == QUOTA_GRADUATED &&
 			    quota__tier_of(t, end) != tier)
-				return false;
+				return 0;
 			price = t->price[tier];
 			if (quota__mul_ovf(need, price, &cost))
-				return false;
+				return 0;
 		}
 	}
 	/* R17, R22: a charge books its sources in the ledger's cached hour.
@@ -159,10 +160,19 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	 * cannot take (R8), which it can tell only for the cached hour. */
 	if (mode == QUOTA__FAST_CHARGE &&
 	    !quota__ledger_hit(c, at, pk, take, cost))
-		return false;
+		return 0;
 	if (mode == QUOTA__FAST_QUOTE && cost &&
 	    !quota__ledger_fits(c, at, cost))
-		return false;
+		return 0;
+	/* §5: the same record as the general path, before anything moves;
+	 * the store's refusal is the call's. */
+	if (mode == QUOTA__FAST_CHARGE && __builtin_expect(ctx->store_on, 0)) {
+		int rc = quota__fast_journal(a, u, f, pk, take, need, tier,
+					     price, cost);
+
+		if (rc)
+			return rc;
+	}
 
 	if (r) {
 		uint32_t nl = 0;
@@ -204,7 +214,7 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	}
 	ctx->errmsg[0] = '\0';
 	if (mode == QUOTA__FAST_QUOTE)
-		return true;
+		return 1;
 	if (at > a->clock)
 		a->clock = at;
 	c->units_day += units;
@@ -221,7 +231,7 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	/* An emptied package moves in the R3 index: rare, so after the rest. */
 	if (take && !(pk->remaining -= take))
 		quota__package_refresh(a, pk);
-	return true;
+	return 1;
 }
 
 #endif /* QUOTA_CHARGE_FAST_H */

@@ -125,6 +125,29 @@ int quota__rec_commit(quota_ctx *ctx, quota_account *a, quota__wbuf *w)
 	}
 }
 
+int quota__fast_journal(quota_account *a, const quota_usage *u, int64_t free,
+			quota_package *pk, int64_t take, int64_t need,
+			uint32_t tier, int64_t price, int64_t cost)
+{
+	quota__draw d = {pk, take};
+	quota__payg l = {tier, need, price, cost};
+	quota__src s;
+	quota__wbuf *w;
+	int rc;
+
+	memset(&s, 0, sizeof s);
+	s.free = free;
+	s.ndraws = take ? 1 : 0;
+	s.draws = &d;
+	s.npayg = need ? 1 : 0;
+	s.paygs = &l;
+	if ((rc = quota__rec_begin(a->ctx, a, QUOTA__R_CHARGE, &w)) || !w)
+		return rc;
+	quota__rec_usage(w, u);
+	quota__rec_src(w, &s);
+	return quota__rec_commit(a->ctx, a, w);
+}
+
 void quota__rec_src(quota__wbuf *w, const quota__src *s)
 {
 	uint32_t i;

@@ -114,6 +114,17 @@ static inline void quota__rec_usage(quota__wbuf *w, const quota_usage *u)
 	quota__put_str(w, u->key);
 }
 
+/* The record of a charge the fast path (charge_fast.h) takes: one draw
+ * at most (take units of pk) and one pay-as-you-go line, encoded by the
+ * same code as the general path's.  Then the store. */
+int quota__fast_journal(quota_account *a, const quota_usage *u, int64_t free,
+			quota_package *pk, int64_t take, int64_t need,
+			uint32_t tier, int64_t price, int64_t cost)
+#ifdef __GNUC__
+	__attribute__((noinline))
+#endif
+	;
+
 /* ------------------------------------------------------------ replay */
 
 /*
