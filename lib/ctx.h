@@ -129,6 +129,31 @@ void quota__civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 
 /* -------------------------------------------------------------- objects */
 
+/*
+ * Who writes what (§5: one writer per piece of state).  Every change runs
+ * prepare -> journal (journal.c) -> apply -> events; the apply steps are
+ * the only writers, each of its own state:
+ *
+ *   account settings: tariff, caps, overage, offset   account.c
+ *   packages and their R3 indexes (remaining units)   package.c, and the
+ *       draws of a plan's apply (charge.c) and give-backs (hold.c)
+ *   period counters and current records (cur)         counters.c
+ *   the usage ledger and its row cache                ledger.c
+ *   open holds, last_hold_id, held units              hold.c
+ *   the key window                                    keys.c
+ *   clock, event tracking, alerts armed, event buffer event.c
+ *   balance, credit, outstanding bills, suspension    money.c, settle.c
+ *   volume-month bills, settled_upto, bill_seq        settle.c
+ *   categories; tariffs; offers                       ctx.c; tariff.c;
+ *                                                     catalog.c
+ *   store, record buffer, seq, config_seq, unsynced   journal.c (replay.c
+ *                                                     sets seq on apply)
+ *   a whole account replaced from a snapshot          snapshot_load.c
+ *
+ * Fast paths (charge_fast.h, the commit in hold.c) write the same state
+ * as the general path and produce the same record.
+ */
+
 #define QUOTA__MAX_TIERS 32
 
 struct quota_tariff {
