@@ -12,9 +12,13 @@
  * Then, on 8-package accounts, a reserve + commit pair (R10) and keyed
  * charges (R11) against full key windows of 1,000 to 1,000,000 keys, each
  * against a plain charge measured in the same rounds.
+ *
+ * Then the store (DESIGN §5): the same calls with no store, a no-op store,
+ * a buffered file and a memory buffer (ratios to no store, same rounds).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "quota.h"
+#include "quota_store.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -330,6 +334,234 @@ static long max_rss_kib(void)
 	return getrusage(RUSAGE_SELF, &ru) ? 0 : (long)ru.ru_maxrss;
 }
 
+/* ------------------------------------------------------- the store (§5) */
+
+/*
+ * What journaling costs a call (DESIGN §5): the same charges with no store,
+ * with a store whose append does nothing (the cost of encoding a record and
+ * of the write path that hands it over), with a buffered file (stdio, no
+ * fsync: what a host's own log costs before durability) and with an
+ * in-memory buffer.  Each store has a context of its own, configured and
+ * warmed up alike; the rounds alternate between them.
+ */
+enum { ST_NONE, ST_NOOP, ST_FILE, ST_MEM, NSTORES };
+#define STORE_TARGET 1.5 /* no-op store vs none (the target) */
+#define JOURNAL_FILE "build/tests/bench-journal.tmp"
+
+static const quota_allocator counting_al = {QUOTA_ALLOCATOR_VERSION, NULL,
+					    c_malloc, c_realloc, c_free};
+
+struct mem_store {
+	unsigned char *p;
+	size_t n, cap;
+	uint64_t nrec;
+};
+
+static int noop_append(void *ud, const char *account, uint64_t seq,
+		       const void *rec, size_t len)
+{
+	(void)ud;
+	(void)account;
+	(void)seq;
+	(void)rec;
+	(void)len;
+	return QUOTA_OK;
+}
+
+static int mem_append(void *ud, const char *account, uint64_t seq,
+		      const void *rec, size_t len)
+{
+	struct mem_store *m = ud;
+
+	(void)account;
+	(void)seq;
+	if (len > m->cap - m->n) {
+		size_t cap = m->cap ? m->cap : 1 << 20;
+		unsigned char *p;
+
+		while (len > cap - m->n)
+			cap *= 2;
+		if (!(p = realloc(m->p, cap)))
+			return QUOTA_ESTORE;
+		m->p = p;
+		m->cap = cap;
+	}
+	memcpy(m->p + m->n, rec, len);
+	m->n += len;
+	m->nrec++;
+	return QUOTA_OK;
+}
+
+static int file_append(void *ud, const char *account, uint64_t seq,
+		       const void *rec, size_t len)
+{
+	(void)account;
+	(void)seq;
+	return fwrite(rec, 1, len, (FILE *)ud) == len ? QUOTA_OK : QUOTA_ESTORE;
+}
+
+static struct mem_store mem_st; /* the memory store of the timed runs */
+static FILE *file_st;
+
+static void check(const char *what, quota_ctx *ctx, int rc)
+{
+	if (rc) {
+		fprintf(stderr, "bench: %s failed: %s: %s\n", what,
+			quota_strerror(rc), ctx ? quota_errmsg(ctx) : "");
+		exit(1);
+	}
+}
+
+/* The configuration of main()'s context (a store, if any, is set first so
+ * that the configuration records reach it too). */
+struct bconf {
+	quota_ctx *ctx;
+	uint32_t sms, other, mkt;
+	quota_tariff *t;
+};
+
+static void bconf_new(struct bconf *b, int mode, struct mem_store *ms)
+{
+	quota_store st = QUOTA_STORE_INIT;
+
+	memset(b, 0, sizeof *b);
+	check("ctx", NULL, quota_ctx_new_with(&counting_al, &b->ctx));
+	if (mode != ST_NONE) {
+		st.append = mode == ST_NOOP ? noop_append :
+			    mode == ST_FILE ? file_append : mem_append;
+		st.ud = mode == ST_FILE ? (void *)file_st : (void *)ms;
+		check("set_store", b->ctx, quota_ctx_set_store(b->ctx, &st));
+	}
+	check("category", b->ctx, quota_category_add(b->ctx, "sms.notify",
+						     &b->sms));
+	check("category", b->ctx, quota_category_add(b->ctx, "email",
+						     &b->other));
+	check("tariff", b->ctx, quota_tariff_new(b->ctx, "sms", &b->t));
+	check("tier", b->ctx, quota_tariff_add_tier(b->t, 100000, 45000));
+	check("tier", b->ctx,
+	      quota_tariff_add_tier(b->t, QUOTA_UNLIMITED, 40000));
+	check("free", b->ctx,
+	      quota_tariff_set_free(b->t, 100, QUOTA_PERIOD_MONTH));
+}
+
+static void store_reset(int mode)
+{
+	if (mode == ST_MEM)
+		mem_st.n = 0;
+	else if (mode == ST_FILE)
+		rewind(file_st);
+}
+
+/* A file store's run ends with its buffer written out (counted). */
+static double store_flush_ns(int mode)
+{
+	double t0;
+
+	if (mode != ST_FILE)
+		return 0;
+	t0 = now_ns();
+	if (fflush(file_st))
+		die("fflush", QUOTA_ESTORE);
+	return (now_ns() - t0) / CHARGES;
+}
+
+static void print_target(double ratio, double target)
+{
+	printf("%.2fx (target <= %.1fx: %s)", ratio, target,
+	       ratio <= target ? "met" : "NOT met");
+}
+
+/* 1. A plain charge drawn from one package, in main()'s package mix and
+ * both orders, under each store. */
+static void bench_store_charges(int64_t *sink)
+{
+	static const int sizes[] = {8, 1024};
+	enum { NS = sizeof sizes / sizeof sizes[0] };
+	struct bconf b[NSTORES];
+	quota_account *acct[NSTORES][NS];
+	double ns[NS][2][NSTORES][ROUNDS], med[NS][2][NSTORES];
+	long allocs = 0;
+	int m, s, o, round;
+
+	if (!(file_st = fopen(JOURNAL_FILE, "w+b")))
+		die("fopen " JOURNAL_FILE, QUOTA_ESTORE);
+	for (m = 0; m < NSTORES; m++) {
+		bconf_new(&b[m], m, &mem_st);
+		for (s = 0; s < NS; s++) {
+			char id[16];
+
+			snprintf(id, sizeof id, "acct%d", sizes[s]);
+			acct[m][s] = make_account(b[m].ctx, id, sizes[s],
+						  b[m].sms, b[m].other, b[m].t);
+			window = T0;
+			store_reset(m);
+			run_lib(acct[m][s], b[m].sms, times_random, sink);
+			store_flush_ns(m);
+		}
+	}
+	for (round = 0; round < ROUNDS; round++)
+		for (s = 0; s < NS; s++)
+			for (o = 0; o < 2; o++)
+				for (m = 0; m < NSTORES; m++) {
+					long before = n_allocs;
+
+					window = T0 + (1 + 2 * round + o) * MONTH;
+					store_reset(m);
+					ns[s][o][m][round] = run_lib(
+						acct[m][s], b[m].sms,
+						o ? times_random : times_in_order,
+						sink);
+					ns[s][o][m][round] += store_flush_ns(m);
+					if (m != ST_NONE)
+						allocs += n_allocs - before;
+				}
+	for (s = 0; s < NS; s++)
+		for (o = 0; o < 2; o++)
+			for (m = 0; m < NSTORES; m++)
+				med[s][o][m] = median(ns[s][o][m], ROUNDS);
+
+	printf("\nstore cost (§5): quota_charge, 1 unit drawn from one "
+	       "package, main's package mix,\n%d charges x %d rounds, "
+	       "medians; one context per store, same rounds\n",
+	       CHARGES, ROUNDS);
+	printf("  stores: none; no-op (append returns QUOTA_OK); file "
+	       "(fwrite to " JOURNAL_FILE ",\n  stdio-buffered, no fsync, "
+	       "flush counted); memory (memcpy to a growing buffer)\n");
+	printf("%9s %-9s %8s %8s %7s %8s %7s %8s %7s\n", "packages", "order",
+	       "none ns", "no-op", "x none", "file", "x none", "memory",
+	       "x none");
+	for (s = 0; s < NS; s++)
+		for (o = 0; o < 2; o++) {
+			double *v = med[s][o];
+
+			printf("%9d %-9s %8.1f %8.1f %7.2f %8.1f %7.2f %8.1f "
+			       "%7.2f\n",
+			       sizes[s], o ? "random" : "in order", v[ST_NONE],
+			       v[ST_NOOP], v[ST_NOOP] / v[ST_NONE], v[ST_FILE],
+			       v[ST_FILE] / v[ST_NONE], v[ST_MEM],
+			       v[ST_MEM] / v[ST_NONE]);
+		}
+	for (s = 0; s < NS; s++)
+		for (o = 0; o < 2; o++) {
+			printf("no-op store vs none, %d packages, %s: "
+			       "+%.1f ns, ",
+			       sizes[s], o ? "random order" : "in order",
+			       med[s][o][ST_NOOP] - med[s][o][ST_NONE]);
+			print_target(med[s][o][ST_NOOP] / med[s][o][ST_NONE],
+				     STORE_TARGET);
+			printf("\n");
+		}
+	printf("allocations during timed charges with a store: %ld\n",
+	       allocs);
+
+	for (m = 0; m < NSTORES; m++)
+		quota_ctx_free(b[m].ctx);
+	fclose(file_st);
+	remove(JOURNAL_FILE);
+	free(mem_st.p);
+	memset(&mem_st, 0, sizeof mem_st);
+}
+
 int main(void)
 {
 	static const int sizes[] = {1, 8, 64, 1024};
@@ -528,6 +760,8 @@ int main(void)
 		       med_ref);
 		free(keys);
 	}
+	/* The store (§5): what it costs a call, on contexts of its own. */
+	bench_store_charges(&sink);
 	printf("(checksum %" PRId64 ")\n", sink);
 	quota_ctx_free(ctx);
 	free(times_in_order);
