@@ -562,6 +562,85 @@ static void bench_store_charges(int64_t *sink)
 	memset(&mem_st, 0, sizeof mem_st);
 }
 
+/* 2. Reserve + commit pairs and keyed charges on 8-package accounts like
+ * main()'s R10 / R11 ones, every key new; no-op store vs none. */
+static const uint32_t store_key_windows[] = {1000, 100000};
+#define NKW (int)(sizeof store_key_windows / sizeof store_key_windows[0])
+
+static void bench_store_holds_keys(int64_t *sink)
+{
+	struct bconf b[2]; /* [0] no store, [1] no-op store */
+	quota_account *hold[2], *kacct[2][NKW];
+	double hold_ns[2][ROUNDS], key_ns[2][NKW][ROUNDS], h[2], k[2][NKW];
+	int64_t w0 = T0 + 20 * MONTH;
+	int m, w, i, round;
+
+	keys = malloc((size_t)CHARGES * sizeof *keys);
+	if (!keys)
+		die("malloc", -1);
+	memset(keys, 'k', (size_t)CHARGES * sizeof *keys);
+	for (m = 0; m < 2; m++) {
+		bconf_new(&b[m], m ? ST_NOOP : ST_NONE, NULL);
+		hold[m] = make_account(b[m].ctx, "holds", 8, b[m].sms,
+				       b[m].other, b[m].t);
+		window = w0;
+		run_hold(hold[m], b[m].sms, times_in_order, sink);
+		for (w = 0; w < NKW; w++) {
+			char id[24];
+
+			snprintf(id, sizeof id, "keys%u", store_key_windows[w]);
+			kacct[m][w] = make_account(b[m].ctx, id, 8, b[m].sms,
+						   b[m].other, b[m].t);
+			check("key window", b[m].ctx,
+			      quota_account_set_key_window(
+				      kacct[m][w], store_key_windows[w],
+				      INT64_C(1) << 40));
+			for (i = 0; i < (int)store_key_windows[w] || i == 0;
+			     i += CHARGES) {
+				window = w0;
+				run_keyed(kacct[m][w], b[m].sms,
+					  times_in_order, sink);
+			}
+		}
+	}
+	for (round = 0; round < ROUNDS; round++)
+		for (m = 0; m < 2; m++) {
+			window = w0 + (1 + round) * MONTH;
+			hold_ns[m][round] = run_hold(hold[m], b[m].sms,
+						     times_in_order, sink);
+			for (w = 0; w < NKW; w++) {
+				window = w0 + (1 + round) * MONTH;
+				key_ns[m][w][round] =
+					run_keyed(kacct[m][w], b[m].sms,
+						  times_in_order, sink);
+			}
+		}
+	for (m = 0; m < 2; m++) {
+		h[m] = median(hold_ns[m], ROUNDS);
+		for (w = 0; w < NKW; w++)
+			k[m][w] = median(key_ns[m][w], ROUNDS);
+	}
+	printf("\nstore cost, 8 packages, in order, every key new (same "
+	       "rounds):\n");
+	printf("%-34s %8s %8s\n", "", "none ns", "no-op");
+	printf("%-34s %8.1f %8.1f  ", "reserve + commit pair", h[0], h[1]);
+	print_target(h[1] / h[0], STORE_TARGET);
+	printf("\n");
+	for (w = 0; w < NKW; w++) {
+		char what[48];
+
+		snprintf(what, sizeof what, "keyed charge, %u-key window",
+			 store_key_windows[w]);
+		printf("%-34s %8.1f %8.1f  ", what, k[0][w], k[1][w]);
+		print_target(k[1][w] / k[0][w], STORE_TARGET);
+		printf("\n");
+	}
+	for (m = 0; m < 2; m++)
+		quota_ctx_free(b[m].ctx);
+	free(keys);
+	keys = NULL;
+}
+
 int main(void)
 {
 	static const int sizes[] = {1, 8, 64, 1024};
@@ -762,6 +841,7 @@ int main(void)
 	}
 	/* The store (§5): what it costs a call, on contexts of its own. */
 	bench_store_charges(&sink);
+	bench_store_holds_keys(&sink);
 	printf("(checksum %" PRId64 ")\n", sink);
 	quota_ctx_free(ctx);
 	free(times_in_order);
