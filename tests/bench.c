@@ -15,7 +15,7 @@
  *
  * Then the store (DESIGN §5): the same calls with no store, a no-op store,
  * a buffered file and a memory buffer (ratios to no store, same rounds);
- * the bytes of a record.
+ * the bytes of a record; replay of a recorded stream into a fresh context.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "quota.h"
@@ -850,6 +850,119 @@ static void bench_store_holds_keys(int64_t *sink)
 	keys = NULL;
 }
 
+/* Two accounts in the same state: their snapshots are equal (§5). */
+static int same_state(quota_account *x, quota_account *y)
+{
+	void *p, *q;
+	size_t n, m;
+	int same;
+
+	check("snapshot", quota_account_ctx(x),
+	      quota_account_snapshot(x, &p, &n));
+	check("snapshot", quota_account_ctx(y),
+	      quota_account_snapshot(y, &q, &m));
+	same = n == m && !memcmp(p, q, n);
+	quota_free(quota_account_ctx(x), p);
+	quota_free(quota_account_ctx(y), q);
+	return same;
+}
+
+/*
+ * 4. Replay: the records of CHARGES plain charges on accounts of 1, 8, 64
+ * and 1,024 packages in main()'s mix (turn about; the first half in time
+ * order, the second half late reports at random across the next month),
+ * with the configuration and account records before them in the same
+ * stream, applied to a fresh context.
+ */
+#define REPLAY_TARGET 5e6 /* records per second */
+
+static void bench_replay(int64_t *sink)
+{
+	static const int sizes[] = {1, 8, 64, 1024};
+	struct mem_store rec = {0};
+	struct bconf b;
+	quota_account *acct[4];
+	size_t *off, nrec = 0, len, i;
+	double ns[2][ROUNDS], rate[2];
+	int s, f, round, same = 1;
+
+	bconf_new(&b, ST_MEM, &rec);
+	for (s = 0; s < 4; s++) {
+		char id[16];
+
+		snprintf(id, sizeof id, "acct%d", sizes[s]);
+		acct[s] = make_account(b.ctx, id, sizes[s], b.sms, b.other,
+				       b.t);
+	}
+	for (i = 0; i < (size_t)CHARGES; i++) {
+		quota_usage u = {.category = b.sms, .units = 1};
+		quota_receipt r;
+
+		u.at = i < (size_t)CHARGES / 2 ?
+			       T0 + MONTH + times_in_order[i] :
+			       T0 + 2 * MONTH + times_random[i];
+		check("charge", b.ctx, quota_charge(acct[i % 4], &u, &r));
+		*sink += r.package_units;
+	}
+	off = malloc((rec.nrec + 1) * sizeof *off);
+	if (!off)
+		die("malloc", -1);
+	for (off[0] = 0; off[nrec] < rec.n; nrec++) {
+		check("journal_size", NULL,
+		      quota_journal_size(rec.p + off[nrec],
+					 rec.n - off[nrec], &len));
+		off[nrec + 1] = off[nrec] + len;
+	}
+	for (round = 0; round < ROUNDS; round++)
+		for (f = 0; f < 2; f++) {
+			uint32_t flags = f ? QUOTA_JOURNAL_CHECK : 0;
+			quota_ctx *c;
+			double t0;
+
+			check("ctx", NULL, quota_ctx_new_with(&counting_al, &c));
+			t0 = now_ns();
+			for (i = 0; i < nrec; i++) {
+				int rc = quota_journal_apply(
+					c, rec.p + off[i], off[i + 1] - off[i],
+					flags);
+
+				if (rc)
+					check("journal_apply", c, rc);
+			}
+			ns[f][round] = now_ns() - t0;
+			if (round == 0)
+				for (s = 0; s < 4; s++) {
+					quota_account *ra;
+
+					check("account_find", c,
+					      quota_account_find(
+						      c, quota_account_id(acct[s]),
+						      &ra));
+					same &= same_state(acct[s], ra);
+				}
+			quota_ctx_free(c);
+		}
+	for (f = 0; f < 2; f++)
+		rate[f] = (double)nrec / median(ns[f], ROUNDS) * 1e9;
+	printf("\nreplay: quota_journal_apply of %zu records (%.1f MB: the "
+	       "configuration, 4 accounts\nof 1, 8, 64 and 1,024 packages, "
+	       "%d plain charges in main's mix) into a fresh\ncontext, %d "
+	       "rounds, medians\n",
+	       nrec, (double)rec.n / 1e6, CHARGES, ROUNDS);
+	for (f = 0; f < 2; f++)
+		printf("  %-24s %6.1f ms  %10.0f records/s  (target >= "
+		       "%.0f: %s)\n",
+		       f ? "QUOTA_JOURNAL_CHECK" : "no check",
+		       median(ns[f], ROUNDS) / 1e6, rate[f], REPLAY_TARGET,
+		       rate[f] >= REPLAY_TARGET ? "met" : "NOT met");
+	printf("replayed state equals live state (snapshots byte for "
+	       "byte): %s\n",
+	       same ? "yes" : "NO");
+	free(off);
+	free(rec.p);
+	quota_ctx_free(b.ctx);
+}
+
 int main(void)
 {
 	static const int sizes[] = {1, 8, 64, 1024};
@@ -1048,10 +1161,11 @@ int main(void)
 		       med_ref);
 		free(keys);
 	}
-	/* The store (§5): what it costs a call and record sizes, on
-	 * contexts of its own. */
+	/* The store (§5): what it costs a call, record sizes and replay,
+	 * each section on contexts of its own. */
 	bench_store_charges(&sink);
 	bench_store_holds_keys(&sink);
+	bench_replay(&sink);
 	printf("(checksum %" PRId64 ")\n", sink);
 	quota_ctx_free(ctx);
 	free(times_in_order);
