@@ -15,7 +15,8 @@
  *
  * Then the store (DESIGN §5): the same calls with no store, a no-op store,
  * a buffered file and a memory buffer (ratios to no store, same rounds);
- * the bytes of a record; replay of a recorded stream into a fresh context.
+ * the bytes of a record; replay of a recorded stream into a fresh context;
+ * snapshot and load of an account in a realistic state.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "quota.h"
@@ -963,6 +964,143 @@ static void bench_replay(int64_t *sink)
 	quota_ctx_free(b.ctx);
 }
 
+/*
+ * 5. Snapshot and load of an account in a realistic state: 256 packages in
+ * main()'s mix, three categories (packages, free then pay-as-you-go, and
+ * packages only), 120 days of charges every hour (1 to 3 units, keyed,
+ * reserve + commit pairs too), daily settlement with bills, alerts, a full
+ * 100,000-key window and 10,000 open holds.
+ */
+#define SNAP_DAYS 120
+#define SNAP_PER_HOUR 40
+#define SNAP_PAIRS_PER_HOUR 4
+#define SNAP_HOLDS 10000
+#define SNAP_KEYS 100000
+
+static void snap_conf(struct bconf *b)
+{
+	bconf_new(b, ST_NONE, NULL);
+	check("category", b->ctx,
+	      quota_category_add(b->ctx, "sms.marketing", &b->mkt));
+	check("failure fee", b->ctx, quota_tariff_set_failure_fee(b->t, 1000));
+}
+
+static void bench_snapshot(int64_t *sink)
+{
+	struct bconf b;
+	quota_account *a;
+	quota_receipt r;
+	void *snap;
+	size_t len;
+	double sns[ROUNDS], lns[ROUNDS], ms;
+	long nkeyed = 0, npairs = 0, nbills = 0;
+	int hour, j, round, same = 1;
+	char key[32];
+
+	snap_conf(&b);
+	a = make_account(b.ctx, "acct-snapshot", 256, b.sms, b.other, b.t);
+	check("tariff", b.ctx, quota_account_set_tariff(a, b.mkt, b.t));
+	check("utc offset", b.ctx, quota_account_set_utc_offset(a, 3 * 3600));
+	check("key window", b.ctx,
+	      quota_account_set_key_window(a, SNAP_KEYS, 365 * 86400));
+	check("alert", b.ctx,
+	      quota_account_add_alert(a, b.sms, 1000, QUOTA_ALERT_UNITS));
+	check("alert", b.ctx,
+	      quota_account_add_alert(a, b.other, 10, QUOTA_ALERT_PERCENT));
+	check("expiry warning", b.ctx,
+	      quota_account_set_expiry_warning(a, 7 * 86400));
+	check("credit limit", b.ctx,
+	      quota_account_set_credit_limit(a, INT64_C(1000000000)));
+	check("topup", b.ctx,
+	      quota_account_topup(a, INT64_C(1000000000000), T0));
+	for (hour = 0; hour < SNAP_DAYS * 24; hour++) {
+		int64_t h0 = T0 + (int64_t)hour * 3600;
+
+		for (j = 0; j < SNAP_PER_HOUR; j++) {
+			uint64_t x = rnd();
+			uint32_t cats[] = {b.sms, b.sms, b.sms, b.mkt, b.other};
+			quota_usage u = {.category = cats[x % 5],
+					 .units = 1 + (int64_t)(x >> 8) % 3,
+					 .at = h0 + j * (3600 / SNAP_PER_HOUR),
+					 .key = key};
+
+			snprintf(key, sizeof key, "snap-%ld", nkeyed++);
+			check("charge", b.ctx, quota_charge(a, &u, &r));
+			*sink += r.units;
+		}
+		for (j = 0; j < SNAP_PAIRS_PER_HOUR; j++) {
+			quota_usage u = {.category = b.sms, .units = 2,
+					 .at = h0 + j * 900 + 7};
+			uint64_t id;
+
+			check("reserve", b.ctx,
+			      quota_reserve(a, &u, 3600, &r, &id));
+			check("commit", b.ctx, quota_commit(a, id, 1, NULL, &r));
+			npairs++;
+		}
+		if (hour % 24 == 23) {
+			int64_t n = quota_settle(a, h0 + 3600, NULL, NULL);
+
+			if (n < 0)
+				check("settle", b.ctx, (int)n);
+			nbills += (long)n;
+		}
+	}
+	for (j = 0; j < SNAP_HOLDS; j++) {
+		quota_usage u = {.category = j % 4 ? b.sms : b.mkt, .units = 1,
+				 .at = T0 + SNAP_DAYS * 86400 - 3600 +
+				       j * 3600 / SNAP_HOLDS};
+		uint64_t id;
+
+		check("reserve", b.ctx,
+		      quota_reserve(a, &u, 2 * 86400, &r, &id));
+	}
+	check("snapshot", b.ctx, quota_account_snapshot(a, &snap, &len));
+	for (round = 0; round < ROUNDS; round++) {
+		void *p;
+		size_t n;
+		double t0 = now_ns();
+
+		check("snapshot", b.ctx, quota_account_snapshot(a, &p, &n));
+		sns[round] = now_ns() - t0;
+		if (n != len || memcmp(p, snap, n))
+			same = 0;
+		quota_free(b.ctx, p);
+	}
+	for (round = 0; round < ROUNDS; round++) {
+		struct bconf c;
+		quota_account *la;
+		double t0;
+
+		snap_conf(&c);
+		t0 = now_ns();
+		check("load", c.ctx, quota_account_load(c.ctx, snap, len, &la));
+		lns[round] = now_ns() - t0;
+		if (round == 0)
+			same &= same_state(a, la);
+		quota_ctx_free(c.ctx);
+	}
+	printf("\nsnapshot of a realistic account: %u packages, %d days of "
+	       "hourly charges in 3 categories\n(%ld keyed charges, %ld "
+	       "reserve + commit pairs, %ld bills), %u open holds,\n"
+	       "%d keys in the window: %.2f MB; %d rounds, medians\n",
+	       quota_account_package_count(a), SNAP_DAYS, nkeyed, npairs,
+	       nbills, quota_account_hold_count(a), SNAP_KEYS,
+	       (double)len / 1e6, ROUNDS);
+	ms = median(sns, ROUNDS) / 1e6;
+	printf("  quota_account_snapshot: %7.2f ms %8.0f MB/s\n", ms,
+	       (double)len / 1e3 / ms);
+	ms = median(lns, ROUNDS) / 1e6;
+	printf("  quota_account_load:     %7.2f ms %8.0f MB/s  (into a fresh "
+	       "context, same configuration)\n",
+	       ms, (double)len / 1e3 / ms);
+	printf("snapshots repeat, and the loaded account's equals the "
+	       "original: %s\n",
+	       same ? "yes" : "NO");
+	quota_free(b.ctx, snap);
+	quota_ctx_free(b.ctx);
+}
+
 int main(void)
 {
 	static const int sizes[] = {1, 8, 64, 1024};
@@ -1161,11 +1299,12 @@ int main(void)
 		       med_ref);
 		free(keys);
 	}
-	/* The store (§5): what it costs a call, record sizes and replay,
-	 * each section on contexts of its own. */
+	/* The store (§5): what it costs a call, record sizes, replay and
+	 * snapshots, each section on contexts of its own. */
 	bench_store_charges(&sink);
 	bench_store_holds_keys(&sink);
 	bench_replay(&sink);
+	bench_snapshot(&sink);
 	printf("(checksum %" PRId64 ")\n", sink);
 	quota_ctx_free(ctx);
 	free(times_in_order);
