@@ -885,7 +885,7 @@ static void bench_replay(int64_t *sink)
 	quota_account *acct[4];
 	size_t *off, nrec = 0, len, i;
 	double ns[2][ROUNDS], rate[2];
-	int s, f, round, same = 1;
+	int s, f, k, round, same = 1;
 
 	bconf_new(&b, ST_MEM, &rec);
 	for (s = 0; s < 4; s++) {
@@ -915,11 +915,13 @@ static void bench_replay(int64_t *sink)
 		off[nrec + 1] = off[nrec] + len;
 	}
 	for (round = 0; round < ROUNDS; round++)
-		for (f = 0; f < 2; f++) {
-			uint32_t flags = f ? QUOTA_JOURNAL_CHECK : 0;
+		for (k = 0; k < 2; k++) { /* which goes first alternates */
+			uint32_t flags;
 			quota_ctx *c;
 			double t0;
 
+			f = (k + round) & 1;
+			flags = f ? QUOTA_JOURNAL_CHECK : 0;
 			check("ctx", NULL, quota_ctx_new_with(&counting_al, &c));
 			t0 = now_ns();
 			for (i = 0; i < nrec; i++) {
