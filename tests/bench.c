@@ -12,9 +12,15 @@
  * Then, on 8-package accounts, a reserve + commit pair (R10) and keyed
  * charges (R11) against full key windows of 1,000 to 1,000,000 keys, each
  * against a plain charge measured in the same rounds.
+ *
+ * Then the store (DESIGN §5): the same calls with no store, a no-op store,
+ * a buffered file and a memory buffer (ratios to no store, same rounds);
+ * the bytes of a record; replay of a recorded stream into a fresh context;
+ * snapshot and load of an account in a realistic state.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "quota.h"
+#include "quota_store.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -330,6 +336,773 @@ static long max_rss_kib(void)
 	return getrusage(RUSAGE_SELF, &ru) ? 0 : (long)ru.ru_maxrss;
 }
 
+/*
+ * 3. Record sizes, read from records a memory store kept.  The layout is
+ * quota_journal(5)'s (lib/journal.c writes it): frame (u32 length, u32
+ * CRC-32C), version (2 bytes), op, seq, account id (varint length +
+ * bytes), clock; a charge then has its usage (category, units, time, key)
+ * and sources (free units, draws: package number + units, pay-as-you-go
+ * lines); a reserve, its usage, timeout and sources; a commit, hold id,
+ * units used, key and fee.  Varints are LEB128, zigzag when signed.
+ */
+enum { REC_PLAIN, REC_KEYED, REC_RESERVE, REC_COMMIT, NREC };
+static const char *const rec_names[NREC] = {
+	"plain charge, one package", "keyed charge, one package",
+	"reserve, one package", "commit"};
+
+struct rec_stat {
+	uint64_t n, bytes, noid;
+	size_t min, max, max_noid, idlen, keylen;
+};
+static struct rec_stat rec_stats[NREC];
+
+struct rd {
+	const unsigned char *p;
+	size_t n, off;
+	int bad;
+};
+
+static uint64_t rd_uv(struct rd *r)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+
+	while (r->off < r->n && shift < 64) {
+		unsigned char c = r->p[r->off++];
+
+		v |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80))
+			return v;
+		shift += 7;
+	}
+	r->bad = 1;
+	return 0;
+}
+
+static int64_t rd_sv(struct rd *r)
+{
+	uint64_t u = rd_uv(r);
+
+	return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
+
+static size_t rd_str(struct rd *r)
+{
+	uint64_t n = rd_uv(r);
+
+	if (n > r->n - r->off) {
+		r->bad = 1;
+		return 0;
+	}
+	r->off += n;
+	return (size_t)n;
+}
+
+static size_t uv_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+/* Usage and sources: is it drawn from exactly one package (no free units,
+ * no pay-as-you-go)?  *keylen: the key's length. */
+static int one_package(struct rd *r, int reserve, size_t *keylen)
+{
+	int64_t fr;
+	uint64_t nd, i;
+
+	rd_uv(r); /* category */
+	rd_sv(r); /* units */
+	rd_sv(r); /* time */
+	*keylen = rd_str(r);
+	if (reserve)
+		rd_sv(r); /* timeout */
+	fr = rd_sv(r);
+	nd = rd_uv(r);
+	for (i = 0; i < nd && !r->bad; i++) {
+		rd_uv(r);
+		rd_sv(r);
+	}
+	return !r->bad && fr == 0 && nd == 1 && rd_uv(r) == 0 && !r->bad;
+}
+
+static void record_sizes_add(const unsigned char *p, size_t n)
+{
+	size_t off = 0, len;
+
+	while (off < n && !quota_journal_size(p + off, n - off, &len)) {
+		struct rd r = {p + off, len, 8 + 2, 0};
+		unsigned op = r.p[r.off++];
+		size_t idlen, keylen = 0, noid;
+		int k = -1;
+
+		rd_uv(&r); /* seq */
+		idlen = rd_str(&r);
+		rd_sv(&r); /* clock */
+		if (op == 2 && one_package(&r, 0, &keylen))
+			k = keylen ? REC_KEYED : REC_PLAIN;
+		else if (op == 3 && one_package(&r, 1, &keylen))
+			k = REC_RESERVE;
+		else if (op == 4)
+			k = REC_COMMIT;
+		noid = len - idlen - uv_len(idlen);
+		if (k >= 0 && !r.bad) {
+			struct rec_stat *st = &rec_stats[k];
+
+			if (!st->n || len < st->min)
+				st->min = len;
+			if (len > st->max)
+				st->max = len;
+			if (noid > st->max_noid)
+				st->max_noid = noid;
+			if (idlen > st->idlen)
+				st->idlen = idlen;
+			if (keylen > st->keylen)
+				st->keylen = keylen;
+			st->n++;
+			st->bytes += len;
+			st->noid += noid;
+		}
+		off += len;
+	}
+	if (off != n)
+		die("record sizes: a record", QUOTA_ECORRUPT);
+}
+
+#define RECORD_TARGET 64 /* bytes of a plain charge without the id */
+
+static void record_sizes_print(void)
+{
+	const struct rec_stat *pl = &rec_stats[REC_PLAIN];
+	int k;
+
+	printf("\njournal record bytes (whole record: frame, header, inputs, "
+	       "effects; \"w/o id\": less\nthe account id and its length "
+	       "varint; keyed charges' keys up to %zu bytes):\n",
+	       rec_stats[REC_KEYED].keylen);
+	printf("%-27s %9s %4s %7s %5s %5s %11s %10s\n", "record", "records",
+	       "id B", "mean", "min", "max", "mean w/o id", "max w/o id");
+	for (k = 0; k < NREC; k++) {
+		const struct rec_stat *st = &rec_stats[k];
+
+		if (!st->n) {
+			printf("%-27s %9s\n", rec_names[k], "none seen");
+			continue;
+		}
+		printf("%-27s %9" PRIu64 " %4zu %7.1f %5zu %5zu %11.1f %10zu\n",
+		       rec_names[k], st->n, st->idlen,
+		       (double)st->bytes / (double)st->n,
+		       st->min, st->max, (double)st->noid / (double)st->n,
+		       st->max_noid);
+	}
+	if (pl->n)
+		printf("plain charge from one package without the id: "
+		       "mean %.1f B, max %zu B (target <= %d B: %s)\n",
+		       (double)pl->noid / (double)pl->n, pl->max_noid,
+		       RECORD_TARGET,
+		       pl->max_noid <= RECORD_TARGET ? "met" : "NOT met");
+}
+
+/* ------------------------------------------------------- the store (§5) */
+
+/*
+ * What journaling costs a call (DESIGN §5): the same charges with no store,
+ * with a store whose append does nothing (the cost of encoding a record and
+ * of the write path that hands it over), with a buffered file (stdio, no
+ * fsync: what a host's own log costs before durability) and with an
+ * in-memory buffer.  Each store has a context of its own, configured and
+ * warmed up alike; the rounds alternate between them.
+ */
+enum { ST_NONE, ST_NOOP, ST_FILE, ST_MEM, NSTORES };
+#define STORE_TARGET 1.5 /* no-op store vs none (the target) */
+#define JOURNAL_FILE "build/tests/bench-journal.tmp"
+
+static const quota_allocator counting_al = {QUOTA_ALLOCATOR_VERSION, NULL,
+					    c_malloc, c_realloc, c_free};
+
+struct mem_store {
+	unsigned char *p;
+	size_t n, cap;
+	uint64_t nrec;
+};
+
+static int noop_append(void *ud, const char *account, uint64_t seq,
+		       const void *rec, size_t len)
+{
+	(void)ud;
+	(void)account;
+	(void)seq;
+	(void)rec;
+	(void)len;
+	return QUOTA_OK;
+}
+
+static int mem_append(void *ud, const char *account, uint64_t seq,
+		      const void *rec, size_t len)
+{
+	struct mem_store *m = ud;
+
+	(void)account;
+	(void)seq;
+	if (len > m->cap - m->n) {
+		size_t cap = m->cap ? m->cap : 1 << 20;
+		unsigned char *p;
+
+		while (len > cap - m->n)
+			cap *= 2;
+		if (!(p = realloc(m->p, cap)))
+			return QUOTA_ESTORE;
+		m->p = p;
+		m->cap = cap;
+	}
+	memcpy(m->p + m->n, rec, len);
+	m->n += len;
+	m->nrec++;
+	return QUOTA_OK;
+}
+
+static int file_append(void *ud, const char *account, uint64_t seq,
+		       const void *rec, size_t len)
+{
+	(void)account;
+	(void)seq;
+	return fwrite(rec, 1, len, (FILE *)ud) == len ? QUOTA_OK : QUOTA_ESTORE;
+}
+
+static struct mem_store mem_st; /* the memory store of the timed runs */
+static FILE *file_st;
+
+static void check(const char *what, quota_ctx *ctx, int rc)
+{
+	if (rc) {
+		fprintf(stderr, "bench: %s failed: %s: %s\n", what,
+			quota_strerror(rc), ctx ? quota_errmsg(ctx) : "");
+		exit(1);
+	}
+}
+
+/* The configuration of main()'s context (a store, if any, is set first so
+ * that the configuration records reach it too). */
+struct bconf {
+	quota_ctx *ctx;
+	uint32_t sms, other, mkt;
+	quota_tariff *t;
+};
+
+static void bconf_new(struct bconf *b, int mode, struct mem_store *ms)
+{
+	quota_store st = QUOTA_STORE_INIT;
+
+	memset(b, 0, sizeof *b);
+	check("ctx", NULL, quota_ctx_new_with(&counting_al, &b->ctx));
+	if (mode != ST_NONE) {
+		st.append = mode == ST_NOOP ? noop_append :
+			    mode == ST_FILE ? file_append : mem_append;
+		st.ud = mode == ST_FILE ? (void *)file_st : (void *)ms;
+		check("set_store", b->ctx, quota_ctx_set_store(b->ctx, &st));
+	}
+	check("category", b->ctx, quota_category_add(b->ctx, "sms.notify",
+						     &b->sms));
+	check("category", b->ctx, quota_category_add(b->ctx, "email",
+						     &b->other));
+	check("tariff", b->ctx, quota_tariff_new(b->ctx, "sms", &b->t));
+	check("tier", b->ctx, quota_tariff_add_tier(b->t, 100000, 45000));
+	check("tier", b->ctx,
+	      quota_tariff_add_tier(b->t, QUOTA_UNLIMITED, 40000));
+	check("free", b->ctx,
+	      quota_tariff_set_free(b->t, 100, QUOTA_PERIOD_MONTH));
+}
+
+static void store_reset(int mode)
+{
+	if (mode == ST_MEM)
+		mem_st.n = 0;
+	else if (mode == ST_FILE)
+		rewind(file_st);
+}
+
+/* A file store's run ends with its buffer written out (counted). */
+static double store_flush_ns(int mode)
+{
+	double t0;
+
+	if (mode != ST_FILE)
+		return 0;
+	t0 = now_ns();
+	if (fflush(file_st))
+		die("fflush", QUOTA_ESTORE);
+	return (now_ns() - t0) / CHARGES;
+}
+
+static void print_target(double ratio, double target)
+{
+	printf("%.2fx (target <= %.1fx: %s)", ratio, target,
+	       ratio <= target ? "met" : "NOT met");
+}
+
+/* 1. A plain charge drawn from one package, in main()'s package mix and
+ * both orders, under each store. */
+static void bench_store_charges(int64_t *sink)
+{
+	static const int sizes[] = {8, 1024};
+	enum { NS = sizeof sizes / sizeof sizes[0] };
+	struct bconf b[NSTORES];
+	quota_account *acct[NSTORES][NS];
+	double ns[NS][2][NSTORES][ROUNDS], med[NS][2][NSTORES];
+	long allocs = 0;
+	int m, s, o, round;
+
+	if (!(file_st = fopen(JOURNAL_FILE, "w+b")))
+		die("fopen " JOURNAL_FILE, QUOTA_ESTORE);
+	for (m = 0; m < NSTORES; m++) {
+		bconf_new(&b[m], m, &mem_st);
+		for (s = 0; s < NS; s++) {
+			char id[16];
+
+			snprintf(id, sizeof id, "acct%d", sizes[s]);
+			acct[m][s] = make_account(b[m].ctx, id, sizes[s],
+						  b[m].sms, b[m].other, b[m].t);
+			window = T0;
+			store_reset(m);
+			run_lib(acct[m][s], b[m].sms, times_random, sink);
+			store_flush_ns(m);
+		}
+	}
+	for (round = 0; round < ROUNDS; round++)
+		for (s = 0; s < NS; s++)
+			for (o = 0; o < 2; o++)
+				for (m = 0; m < NSTORES; m++) {
+					long before = n_allocs;
+
+					window = T0 + (1 + 2 * round + o) * MONTH;
+					store_reset(m);
+					ns[s][o][m][round] = run_lib(
+						acct[m][s], b[m].sms,
+						o ? times_random : times_in_order,
+						sink);
+					ns[s][o][m][round] += store_flush_ns(m);
+					if (m != ST_NONE)
+						allocs += n_allocs - before;
+				}
+	for (s = 0; s < NS; s++)
+		for (o = 0; o < 2; o++)
+			for (m = 0; m < NSTORES; m++)
+				med[s][o][m] = median(ns[s][o][m], ROUNDS);
+
+	printf("\nstore cost (§5): quota_charge, 1 unit drawn from one "
+	       "package, main's package mix,\n%d charges x %d rounds, "
+	       "medians; one context per store, same rounds\n",
+	       CHARGES, ROUNDS);
+	printf("  stores: none; no-op (append returns QUOTA_OK); file "
+	       "(fwrite to " JOURNAL_FILE ",\n  stdio-buffered, no fsync, "
+	       "flush counted); memory (memcpy to a growing buffer)\n");
+	printf("%9s %-9s %8s %8s %7s %8s %7s %8s %7s\n", "packages", "order",
+	       "none ns", "no-op", "x none", "file", "x none", "memory",
+	       "x none");
+	for (s = 0; s < NS; s++)
+		for (o = 0; o < 2; o++) {
+			double *v = med[s][o];
+
+			printf("%9d %-9s %8.1f %8.1f %7.2f %8.1f %7.2f %8.1f "
+			       "%7.2f\n",
+			       sizes[s], o ? "random" : "in order", v[ST_NONE],
+			       v[ST_NOOP], v[ST_NOOP] / v[ST_NONE], v[ST_FILE],
+			       v[ST_FILE] / v[ST_NONE], v[ST_MEM],
+			       v[ST_MEM] / v[ST_NONE]);
+		}
+	for (s = 0; s < NS; s++)
+		for (o = 0; o < 2; o++) {
+			printf("no-op store vs none, %d packages, %s: "
+			       "+%.1f ns, ",
+			       sizes[s], o ? "random order" : "in order",
+			       med[s][o][ST_NOOP] - med[s][o][ST_NONE]);
+			print_target(med[s][o][ST_NOOP] / med[s][o][ST_NONE],
+				     STORE_TARGET);
+			printf("\n");
+		}
+	printf("allocations during timed charges with a store: %ld\n",
+	       allocs);
+
+	/* 3. Record sizes: one more run of each order on the memory store's
+	 * 8-package account, every record kept. */
+	{
+		struct mem_store keep = {0};
+		quota_store st = QUOTA_STORE_INIT;
+
+		st.append = mem_append;
+		st.ud = &keep;
+		check("set_store", b[ST_MEM].ctx,
+		      quota_ctx_set_store(b[ST_MEM].ctx, &st));
+		for (o = 0; o < 2; o++) {
+			window = T0 + (1 + 2 * ROUNDS + o) * MONTH;
+			run_lib(acct[ST_MEM][0], b[ST_MEM].sms,
+				o ? times_random : times_in_order, sink);
+		}
+		record_sizes_add(keep.p, keep.n);
+		free(keep.p);
+	}
+	for (m = 0; m < NSTORES; m++)
+		quota_ctx_free(b[m].ctx);
+	fclose(file_st);
+	remove(JOURNAL_FILE);
+	free(mem_st.p);
+	memset(&mem_st, 0, sizeof mem_st);
+}
+
+/* 2. Reserve + commit pairs and keyed charges on 8-package accounts like
+ * main()'s R10 / R11 ones, every key new; no-op store vs none. */
+static const uint32_t store_key_windows[] = {1000, 100000};
+#define NKW (int)(sizeof store_key_windows / sizeof store_key_windows[0])
+
+static void bench_store_holds_keys(int64_t *sink)
+{
+	struct bconf b[2]; /* [0] no store, [1] no-op store */
+	quota_account *hold[2], *kacct[2][NKW];
+	double hold_ns[2][ROUNDS], key_ns[2][NKW][ROUNDS], h[2], k[2][NKW];
+	int64_t w0 = T0 + 20 * MONTH;
+	int m, w, i, round;
+
+	keys = malloc((size_t)CHARGES * sizeof *keys);
+	if (!keys)
+		die("malloc", -1);
+	memset(keys, 'k', (size_t)CHARGES * sizeof *keys);
+	for (m = 0; m < 2; m++) {
+		bconf_new(&b[m], m ? ST_NOOP : ST_NONE, NULL);
+		hold[m] = make_account(b[m].ctx, "holds", 8, b[m].sms,
+				       b[m].other, b[m].t);
+		window = w0;
+		run_hold(hold[m], b[m].sms, times_in_order, sink);
+		for (w = 0; w < NKW; w++) {
+			char id[24];
+
+			snprintf(id, sizeof id, "keys%u", store_key_windows[w]);
+			kacct[m][w] = make_account(b[m].ctx, id, 8, b[m].sms,
+						   b[m].other, b[m].t);
+			check("key window", b[m].ctx,
+			      quota_account_set_key_window(
+				      kacct[m][w], store_key_windows[w],
+				      INT64_C(1) << 40));
+			for (i = 0; i < (int)store_key_windows[w] || i == 0;
+			     i += CHARGES) {
+				window = w0;
+				run_keyed(kacct[m][w], b[m].sms,
+					  times_in_order, sink);
+			}
+		}
+	}
+	for (round = 0; round < ROUNDS; round++)
+		for (m = 0; m < 2; m++) {
+			window = w0 + (1 + round) * MONTH;
+			hold_ns[m][round] = run_hold(hold[m], b[m].sms,
+						     times_in_order, sink);
+			for (w = 0; w < NKW; w++) {
+				window = w0 + (1 + round) * MONTH;
+				key_ns[m][w][round] =
+					run_keyed(kacct[m][w], b[m].sms,
+						  times_in_order, sink);
+			}
+		}
+	for (m = 0; m < 2; m++) {
+		h[m] = median(hold_ns[m], ROUNDS);
+		for (w = 0; w < NKW; w++)
+			k[m][w] = median(key_ns[m][w], ROUNDS);
+	}
+	printf("\nstore cost, 8 packages, in order, every key new (same "
+	       "rounds):\n");
+	printf("%-34s %8s %8s\n", "", "none ns", "no-op");
+	printf("%-34s %8.1f %8.1f  ", "reserve + commit pair", h[0], h[1]);
+	print_target(h[1] / h[0], STORE_TARGET);
+	printf("\n");
+	for (w = 0; w < NKW; w++) {
+		char what[48];
+
+		snprintf(what, sizeof what, "keyed charge, %u-key window",
+			 store_key_windows[w]);
+		printf("%-34s %8.1f %8.1f  ", what, k[0][w], k[1][w]);
+		print_target(k[1][w] / k[0][w], STORE_TARGET);
+		printf("\n");
+	}
+
+	/* 3. Record sizes of keyed charges, reserves and commits: one more
+	 * run of each on the no-op store's accounts, every record kept. */
+	{
+		struct mem_store keep = {0};
+		quota_store st = QUOTA_STORE_INIT;
+
+		st.append = mem_append;
+		st.ud = &keep;
+		check("set_store", b[1].ctx, quota_ctx_set_store(b[1].ctx, &st));
+		window = w0 + (1 + ROUNDS) * MONTH;
+		run_keyed(kacct[1][NKW - 1], b[1].sms, times_in_order, sink);
+		window = w0 + (1 + ROUNDS) * MONTH;
+		run_hold(hold[1], b[1].sms, times_in_order, sink);
+		record_sizes_add(keep.p, keep.n);
+		free(keep.p);
+	}
+	record_sizes_print();
+	for (m = 0; m < 2; m++)
+		quota_ctx_free(b[m].ctx);
+	free(keys);
+	keys = NULL;
+}
+
+/* Two accounts in the same state: their snapshots are equal (§5). */
+static int same_state(quota_account *x, quota_account *y)
+{
+	void *p, *q;
+	size_t n, m;
+	int same;
+
+	check("snapshot", quota_account_ctx(x),
+	      quota_account_snapshot(x, &p, &n));
+	check("snapshot", quota_account_ctx(y),
+	      quota_account_snapshot(y, &q, &m));
+	same = n == m && !memcmp(p, q, n);
+	quota_free(quota_account_ctx(x), p);
+	quota_free(quota_account_ctx(y), q);
+	return same;
+}
+
+/*
+ * 4. Replay: the records of CHARGES plain charges on accounts of 1, 8, 64
+ * and 1,024 packages in main()'s mix (turn about; the first half in time
+ * order, the second half late reports at random across the next month),
+ * with the configuration and account records before them in the same
+ * stream, applied to a fresh context.
+ */
+#define REPLAY_TARGET 5e6 /* records per second */
+
+static void bench_replay(int64_t *sink)
+{
+	static const int sizes[] = {1, 8, 64, 1024};
+	struct mem_store rec = {0};
+	struct bconf b;
+	quota_account *acct[4];
+	size_t *off, nrec = 0, len, i;
+	double ns[2][ROUNDS], rate[2];
+	int s, f, k, round, same = 1;
+
+	bconf_new(&b, ST_MEM, &rec);
+	for (s = 0; s < 4; s++) {
+		char id[16];
+
+		snprintf(id, sizeof id, "acct%d", sizes[s]);
+		acct[s] = make_account(b.ctx, id, sizes[s], b.sms, b.other,
+				       b.t);
+	}
+	for (i = 0; i < (size_t)CHARGES; i++) {
+		quota_usage u = {.category = b.sms, .units = 1};
+		quota_receipt r;
+
+		u.at = i < (size_t)CHARGES / 2 ?
+			       T0 + MONTH + times_in_order[i] :
+			       T0 + 2 * MONTH + times_random[i];
+		check("charge", b.ctx, quota_charge(acct[i % 4], &u, &r));
+		*sink += r.package_units;
+	}
+	off = malloc((rec.nrec + 1) * sizeof *off);
+	if (!off)
+		die("malloc", -1);
+	for (off[0] = 0; off[nrec] < rec.n; nrec++) {
+		check("journal_size", NULL,
+		      quota_journal_size(rec.p + off[nrec],
+					 rec.n - off[nrec], &len));
+		off[nrec + 1] = off[nrec] + len;
+	}
+	for (round = 0; round < ROUNDS; round++)
+		for (k = 0; k < 2; k++) { /* which goes first alternates */
+			uint32_t flags;
+			quota_ctx *c;
+			double t0;
+
+			f = (k + round) & 1;
+			flags = f ? QUOTA_JOURNAL_CHECK : 0;
+			check("ctx", NULL, quota_ctx_new_with(&counting_al, &c));
+			t0 = now_ns();
+			for (i = 0; i < nrec; i++) {
+				int rc = quota_journal_apply(
+					c, rec.p + off[i], off[i + 1] - off[i],
+					flags);
+
+				if (rc)
+					check("journal_apply", c, rc);
+			}
+			ns[f][round] = now_ns() - t0;
+			if (round == 0)
+				for (s = 0; s < 4; s++) {
+					quota_account *ra;
+
+					check("account_find", c,
+					      quota_account_find(
+						      c, quota_account_id(acct[s]),
+						      &ra));
+					same &= same_state(acct[s], ra);
+				}
+			quota_ctx_free(c);
+		}
+	for (f = 0; f < 2; f++)
+		rate[f] = (double)nrec / median(ns[f], ROUNDS) * 1e9;
+	printf("\nreplay: quota_journal_apply of %zu records (%.1f MB: the "
+	       "configuration, 4 accounts\nof 1, 8, 64 and 1,024 packages, "
+	       "%d plain charges in main's mix) into a fresh\ncontext, %d "
+	       "rounds, medians\n",
+	       nrec, (double)rec.n / 1e6, CHARGES, ROUNDS);
+	for (f = 0; f < 2; f++)
+		printf("  %-24s %6.1f ms  %10.0f records/s  (target >= "
+		       "%.0f: %s)\n",
+		       f ? "QUOTA_JOURNAL_CHECK" : "no check",
+		       median(ns[f], ROUNDS) / 1e6, rate[f], REPLAY_TARGET,
+		       rate[f] >= REPLAY_TARGET ? "met" : "NOT met");
+	printf("replayed state equals live state (snapshots byte for "
+	       "byte): %s\n",
+	       same ? "yes" : "NO");
+	free(off);
+	free(rec.p);
+	quota_ctx_free(b.ctx);
+}
+
+/*
+ * 5. Snapshot and load of an account in a realistic state: 256 packages in
+ * main()'s mix, three categories (packages, free then pay-as-you-go, and
+ * packages only), 120 days of charges every hour (1 to 3 units, keyed,
+ * reserve + commit pairs too), daily settlement with bills, alerts, a full
+ * 100,000-key window and 10,000 open holds.
+ */
+#define SNAP_DAYS 120
+#define SNAP_PER_HOUR 40
+#define SNAP_PAIRS_PER_HOUR 4
+#define SNAP_HOLDS 10000
+#define SNAP_KEYS 100000
+
+static void snap_conf(struct bconf *b)
+{
+	bconf_new(b, ST_NONE, NULL);
+	check("category", b->ctx,
+	      quota_category_add(b->ctx, "sms.marketing", &b->mkt));
+	check("failure fee", b->ctx, quota_tariff_set_failure_fee(b->t, 1000));
+}
+
+static void bench_snapshot(int64_t *sink)
+{
+	struct bconf b;
+	quota_account *a;
+	quota_receipt r;
+	void *snap;
+	size_t len;
+	double sns[ROUNDS], lns[ROUNDS], ms;
+	long nkeyed = 0, npairs = 0, nbills = 0;
+	int hour, j, round, same = 1;
+	char key[32];
+
+	snap_conf(&b);
+	a = make_account(b.ctx, "acct-snapshot", 256, b.sms, b.other, b.t);
+	check("tariff", b.ctx, quota_account_set_tariff(a, b.mkt, b.t));
+	check("utc offset", b.ctx, quota_account_set_utc_offset(a, 3 * 3600));
+	check("key window", b.ctx,
+	      quota_account_set_key_window(a, SNAP_KEYS, 365 * 86400));
+	check("alert", b.ctx,
+	      quota_account_add_alert(a, b.sms, 1000, QUOTA_ALERT_UNITS));
+	check("alert", b.ctx,
+	      quota_account_add_alert(a, b.other, 10, QUOTA_ALERT_PERCENT));
+	check("expiry warning", b.ctx,
+	      quota_account_set_expiry_warning(a, 7 * 86400));
+	check("credit limit", b.ctx,
+	      quota_account_set_credit_limit(a, INT64_C(1000000000)));
+	check("topup", b.ctx,
+	      quota_account_topup(a, INT64_C(1000000000000), T0));
+	for (hour = 0; hour < SNAP_DAYS * 24; hour++) {
+		int64_t h0 = T0 + (int64_t)hour * 3600;
+
+		for (j = 0; j < SNAP_PER_HOUR; j++) {
+			uint64_t x = rnd();
+			uint32_t cats[] = {b.sms, b.sms, b.sms, b.mkt, b.other};
+			quota_usage u = {.category = cats[x % 5],
+					 .units = 1 + (int64_t)(x >> 8) % 3,
+					 .at = h0 + j * (3600 / SNAP_PER_HOUR),
+					 .key = key};
+
+			snprintf(key, sizeof key, "snap-%ld", nkeyed++);
+			check("charge", b.ctx, quota_charge(a, &u, &r));
+			*sink += r.units;
+		}
+		for (j = 0; j < SNAP_PAIRS_PER_HOUR; j++) {
+			quota_usage u = {.category = b.sms, .units = 2,
+					 .at = h0 + j * 900 + 7};
+			uint64_t id;
+
+			check("reserve", b.ctx,
+			      quota_reserve(a, &u, 3600, &r, &id));
+			check("commit", b.ctx, quota_commit(a, id, 1, NULL, &r));
+			npairs++;
+		}
+		if (hour % 24 == 23) {
+			int64_t n = quota_settle(a, h0 + 3600, NULL, NULL);
+
+			if (n < 0)
+				check("settle", b.ctx, (int)n);
+			nbills += (long)n;
+		}
+	}
+	for (j = 0; j < SNAP_HOLDS; j++) {
+		quota_usage u = {.category = j % 4 ? b.sms : b.mkt, .units = 1,
+				 .at = T0 + SNAP_DAYS * 86400 - 3600 +
+				       j * 3600 / SNAP_HOLDS};
+		uint64_t id;
+
+		check("reserve", b.ctx,
+		      quota_reserve(a, &u, 2 * 86400, &r, &id));
+	}
+	check("snapshot", b.ctx, quota_account_snapshot(a, &snap, &len));
+	for (round = 0; round < ROUNDS; round++) {
+		void *p;
+		size_t n;
+		double t0 = now_ns();
+
+		check("snapshot", b.ctx, quota_account_snapshot(a, &p, &n));
+		sns[round] = now_ns() - t0;
+		if (n != len || memcmp(p, snap, n))
+			same = 0;
+		quota_free(b.ctx, p);
+	}
+	for (round = 0; round < ROUNDS; round++) {
+		struct bconf c;
+		quota_account *la;
+		double t0;
+
+		snap_conf(&c);
+		t0 = now_ns();
+		check("load", c.ctx, quota_account_load(c.ctx, snap, len, &la));
+		lns[round] = now_ns() - t0;
+		if (round == 0)
+			same &= same_state(a, la);
+		quota_ctx_free(c.ctx);
+	}
+	printf("\nsnapshot of a realistic account: %u packages, %d days of "
+	       "hourly charges in 3 categories\n(%ld keyed charges, %ld "
+	       "reserve + commit pairs, %ld bills), %u open holds,\n"
+	       "%d keys in the window: %.2f MB; %d rounds, medians\n",
+	       quota_account_package_count(a), SNAP_DAYS, nkeyed, npairs,
+	       nbills, quota_account_hold_count(a), SNAP_KEYS,
+	       (double)len / 1e6, ROUNDS);
+	ms = median(sns, ROUNDS) / 1e6;
+	printf("  quota_account_snapshot: %7.2f ms %8.0f MB/s\n", ms,
+	       (double)len / 1e3 / ms);
+	ms = median(lns, ROUNDS) / 1e6;
+	printf("  quota_account_load:     %7.2f ms %8.0f MB/s  (into a fresh "
+	       "context, same configuration)\n",
+	       ms, (double)len / 1e3 / ms);
+	printf("snapshots repeat, and the loaded account's equals the "
+	       "original: %s\n",
+	       same ? "yes" : "NO");
+	quota_free(b.ctx, snap);
+	quota_ctx_free(b.ctx);
+}
+
 int main(void)
 {
 	static const int sizes[] = {1, 8, 64, 1024};
@@ -528,6 +1301,12 @@ int main(void)
 		       med_ref);
 		free(keys);
 	}
+	/* The store (§5): what it costs a call, record sizes, replay and
+	 * snapshots, each section on contexts of its own. */
+	bench_store_charges(&sink);
+	bench_store_holds_keys(&sink);
+	bench_replay(&sink);
+	bench_snapshot(&sink);
 	printf("(checksum %" PRId64 ")\n", sink);
 	quota_ctx_free(ctx);
 	free(times_in_order);
