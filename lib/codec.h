@@ -39,6 +39,9 @@ static inline bool quota__wbuf_room(quota__wbuf *w, size_t need)
 }
 void quota__wbuf_free(quota__wbuf *w);
 
+/* Each put loads the end once into a local and stores it back once: a
+ * byte store may alias the buffer struct, which would otherwise be read
+ * again after every byte. */
 static inline void quota__put_u8(quota__wbuf *w, uint8_t v)
 {
 	if (quota__wbuf_room(w, 1))
@@ -47,27 +50,40 @@ static inline void quota__put_u8(quota__wbuf *w, uint8_t v)
 static inline void quota__put_u32(quota__wbuf *w, uint32_t v)
 {
 	if (quota__wbuf_room(w, 4)) {
+		uint8_t *p = w->p + w->n;
+
 		for (int i = 0; i < 4; i++)
-			w->p[w->n++] = (uint8_t)(v >> (8 * i));
+			p[i] = (uint8_t)(v >> (8 * i));
+		w->n += 4;
 	}
 }
 static inline void quota__put_u64(quota__wbuf *w, uint64_t v)
 {
 	if (quota__wbuf_room(w, 8)) {
+		uint8_t *p = w->p + w->n;
+
 		for (int i = 0; i < 8; i++)
-			w->p[w->n++] = (uint8_t)(v >> (8 * i));
+			p[i] = (uint8_t)(v >> (8 * i));
+		w->n += 8;
 	}
 }
 /* Unsigned LEB128: 7 bits a byte, low first, high bit = more. */
-static inline void quota__put_uv(quota__wbuf *w, uint64_t v)
+static inline uint8_t *quota__uv_at(uint8_t *p, uint64_t v)
 {
-	if (!quota__wbuf_room(w, 10))
-		return;
 	while (v >= 0x80) {
-		w->p[w->n++] = (uint8_t)(v | 0x80);
+		*p++ = (uint8_t)(v | 0x80);
 		v >>= 7;
 	}
-	w->p[w->n++] = (uint8_t)v;
+	*p++ = (uint8_t)v;
+	return p;
+}
+static inline void quota__put_uv(quota__wbuf *w, uint64_t v)
+{
+	if (quota__wbuf_room(w, 10)) {
+		uint8_t *b = w->p, *p = quota__uv_at(b + w->n, v);
+
+		w->n = (size_t)(p - b);
+	}
 }
 /* Signed: zigzag (0, -1, 1, -2 ... as 0, 1, 2, 3 ...), then LEB128. */
 static inline void quota__put_sv(quota__wbuf *w, int64_t v)
@@ -81,13 +97,21 @@ static inline void quota__put_bytes(quota__wbuf *w, const void *s, size_t n)
 		w->n += n;
 	}
 }
-/* A string: varint length, then the bytes; NULL is written as length 0. */
+/* A string of n bytes: varint length, then the bytes. */
+static inline void quota__put_strn(quota__wbuf *w, const char *s, size_t n)
+{
+	if (quota__wbuf_room(w, 10 + n)) {
+		uint8_t *b = w->p, *p = quota__uv_at(b + w->n, n);
+
+		if (n)
+			memcpy(p, s, n);
+		w->n = (size_t)(p + n - b);
+	}
+}
+/* A string; NULL is written as length 0. */
 static inline void quota__put_str(quota__wbuf *w, const char *s)
 {
-	size_t n = s ? strlen(s) : 0;
-
-	quota__put_uv(w, n);
-	quota__put_bytes(w, s, n);
+	quota__put_strn(w, s, s ? strlen(s) : 0);
 }
 
 /* ------------------------------------------------------------- reader */
