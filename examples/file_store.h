@@ -599,7 +599,8 @@ static int fs_read_snaps(file_store *fs, fs_image *im)
 	closedir(d);
 	if (rc)
 		return rc;
-	qsort(im->sn, im->nsn, sizeof *im->sn, fs_cmp_snap);
+	if (im->nsn > 1)
+		qsort(im->sn, im->nsn, sizeof *im->sn, fs_cmp_snap);
 	for (size_t i = 0; i < im->nsn; i++) {
 		char name[32];
 
