@@ -603,6 +603,11 @@ static int64_t unknown_outcome(quota_ctx *ctx, file_store *fs,
 		die(ctx, "another account while the store is broken", rc);
 	if ((rc = fs_reopen(fs)) == QUOTA_OK) {
 		cut = fs->torn;
+		/* The record reached the disk: the account lags the journal
+		 * and must not be snapshotted as if it held it. */
+		if (fault == FS_FAULT_FSYNC &&
+		    fs_snapshot(fs, ctx) != QUOTA_EUNSYNCED)
+			die(ctx, "snapshot of an unsynced account", rc);
 		/* The configuration first (nothing to do here), then the
 		 * account. */
 		if (!(rc = fs_resync_config(fs, ctx)))

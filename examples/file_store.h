@@ -415,6 +415,20 @@ static bool fs_uv(const uint8_t *b, size_t n, size_t *pos, uint64_t *v)
 	return false;
 }
 
+/* The sequence number a snapshot holds (quota_account_snapshot(3):
+ * a 14-byte header "QSNP", then the id and the sequence number). */
+static bool fs_snap_seq(const uint8_t *p, size_t n, uint64_t *seq)
+{
+	size_t pos = 14;
+	uint64_t k;
+
+	if (n < 14 || memcmp(p, "QSNP", 4) || !fs_uv(p, n, &pos, &k) ||
+	    k > n - pos)
+		return false;
+	pos += (size_t)k;
+	return fs_uv(p, n, &pos, seq);
+}
+
 /* The stream and sequence number of a record (quota_journal(5) header:
  * major, minor, op, varint seq, varint-length account id). */
 static int fs_rec_header(file_store *fs, const uint8_t *body, size_t n,
@@ -506,7 +520,7 @@ static int fs_read_snap(file_store *fs, fs_image *im, fs_snapfile *sf,
 			const char *name)
 {
 	char path[4096], id[QUOTA_ID_MAX + 1];
-	uint64_t off, seq, n;
+	uint64_t off, seq, n, inner;
 	uint32_t k, s;
 	size_t len;
 	fs_stream *t;
@@ -541,6 +555,10 @@ static int fs_read_snap(file_store *fs, fs_image *im, fs_snapfile *sf,
 	id[k] = '\0';
 	sf->snap = sf->buf + FS_SNAP_HEAD + k;
 	sf->len = (size_t)n;
+	if (!fs_snap_seq(sf->snap, sf->len, &inner) || inner != seq)
+		return fs_err(fs, QUOTA_ECORRUPT,
+			      "%s: the snapshot is not of record %llu", path,
+			      (unsigned long long)seq);
 	s = fs_stream_find(fs, id);
 	if (s == FS_NONE || s == 0)
 		return fs_err(fs, QUOTA_ECORRUPT,
@@ -1103,6 +1121,7 @@ static int fs_snapshot(file_store *fs, quota_ctx *ctx)
 		quota_account *a = quota_ctx_account_at(ctx, i);
 		const char *id = quota_account_id(a);
 		uint32_t s = fs_stream_find(fs, id);
+		uint64_t seq = 0;
 		void *p;
 		size_t len;
 
@@ -1112,7 +1131,17 @@ static int fs_snapshot(file_store *fs, quota_ctx *ctx)
 		if ((rc = quota_account_snapshot(a, &p, &len)))
 			return fs_err(fs, rc, "quota_account_snapshot: %s",
 				      quota_errmsg(ctx));
-		rc = fs_write_snap(fs, i, id, p, len, fs->st[s].seq);
+		/* An account behind its records on disk (an unknown outcome
+		 * not yet re-synchronised) would claim records it lacks. */
+		if (!fs_snap_seq(p, len, &seq) || seq != fs->st[s].seq) {
+			quota_free(ctx, p);
+			return fs_err(fs, QUOTA_EUNSYNCED,
+				      "account '%s' is at record %llu, the "
+				      "journal at %llu: re-synchronise it",
+				      id, (unsigned long long)seq,
+				      (unsigned long long)fs->st[s].seq);
+		}
+		rc = fs_write_snap(fs, i, id, p, len, seq);
 		quota_free(ctx, p);
 		if (rc)
 			return rc;
