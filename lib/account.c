@@ -21,6 +21,7 @@ quota_account *quota__account_alloc(quota_ctx *ctx, const char *id)
 		return NULL;
 	}
 	a->ctx = ctx;
+	a->id_len = (uint32_t)strlen(id); /* <= QUOTA_ID_MAX */
 	a->cap_all.day = a->cap_all.month = -1;
 	a->mday_lo = a->mday_hi = 0; /* empty: the first lookup fills it */
 	a->clock = INT64_MIN;       /* R21: before every time */

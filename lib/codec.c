@@ -100,8 +100,24 @@ crc_hw(uint32_t crc, const uint8_t *p, size_t n)
 		n -= 8;
 	}
 	crc = (uint32_t)c;
-	while (n--)
-		crc = _mm_crc32_u8(crc, *p++);
+	if (n >= 4) {
+		uint32_t v;
+
+		memcpy(&v, p, 4);
+		crc = _mm_crc32_u32(crc, v);
+		p += 4;
+		n -= 4;
+	}
+	if (n >= 2) {
+		uint16_t v;
+
+		memcpy(&v, p, 2);
+		crc = _mm_crc32_u16(crc, v);
+		p += 2;
+		n -= 2;
+	}
+	if (n)
+		crc = _mm_crc32_u8(crc, *p);
 	return crc;
 }
 #endif

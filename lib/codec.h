@@ -97,6 +97,34 @@ static inline void quota__put_bytes(quota__wbuf *w, const void *s, size_t n)
 		w->n += n;
 	}
 }
+/*
+ * Cursor writing, for an encoder that asks for room once for several
+ * values (quota__wbuf_at) and writes them through a local pointer, then
+ * hands the end back (quota__wbuf_end): the same bytes as the puts.
+ */
+static inline uint8_t *quota__sv_at(uint8_t *p, int64_t v)
+{
+	return quota__uv_at(p, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+static inline uint8_t *quota__strn_at(uint8_t *p, const char *s, size_t n)
+{
+	p = quota__uv_at(p, n);
+	if (n)
+		memcpy(p, s, n);
+	return p + n;
+}
+/* Room for need more bytes: the cursor there, or NULL (w->fail). */
+static inline uint8_t *quota__wbuf_at(quota__wbuf *w, size_t need)
+{
+	return quota__wbuf_room(w, need) ? w->p + w->n : NULL;
+}
+static inline void quota__wbuf_end(quota__wbuf *w, uint8_t *p)
+{
+	w->n = (size_t)(p - w->p);
+}
+/* At most the bytes of a varint. */
+#define QUOTA__UV_MAX 10
+
 /* A string of n bytes: varint length, then the bytes. */
 static inline void quota__put_strn(quota__wbuf *w, const char *s, size_t n)
 {

@@ -464,6 +464,7 @@ struct quota_account {
 	 * version), and whether a store outcome is unknown, so the account
 	 * takes no change until it is re-synchronised. */
 	uint64_t seq;
+	uint32_t id_len; /* strlen(id), for every record's header */
 	bool unsynced;
 	bool in_batch; /* batch.c: already among the batch's accounts */
 };

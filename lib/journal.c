@@ -42,6 +42,7 @@ int quota__rec_begin_slow(quota_ctx *ctx, quota_account *a, unsigned op,
 			  quota__wbuf **w)
 {
 	quota__wbuf *b = &ctx->jbuf;
+	uint8_t *p;
 
 	*w = NULL;
 	if (ctx->replaying)
@@ -55,14 +56,20 @@ int quota__rec_begin_slow(quota_ctx *ctx, quota_account *a, unsigned op,
 	b->n = 0;
 	b->fail = false;
 	/* Frame first (filled in by quota__rec_commit), then the header. */
-	quota__put_u32(b, 0);
-	quota__put_u32(b, 0);
-	quota__put_u8(b, QUOTA__JOURNAL_MAJOR);
-	quota__put_u8(b, QUOTA__JOURNAL_MINOR);
-	quota__put_u8(b, (uint8_t)op);
-	quota__put_uv(b, a ? a->seq + 1 : ctx->config_seq + 1);
-	quota__put_str(b, a ? a->id : NULL);
-	quota__put_sv(b, a ? a->clock : 0);
+	p = quota__wbuf_at(b, QUOTA__FRAME + 3 + 3 * QUOTA__UV_MAX +
+				      QUOTA_ID_MAX);
+	if (p) {
+		memset(p, 0, QUOTA__FRAME);
+		p += QUOTA__FRAME;
+		*p++ = QUOTA__JOURNAL_MAJOR;
+		*p++ = QUOTA__JOURNAL_MINOR;
+		*p++ = (uint8_t)op;
+		p = quota__uv_at(p, a ? a->seq + 1 : ctx->config_seq + 1);
+		p = a ? quota__strn_at(p, a->id, a->id_len)
+		      : quota__strn_at(p, NULL, 0);
+		p = quota__sv_at(p, a ? a->clock : 0);
+		quota__wbuf_end(b, p);
+	}
 	*w = b;
 	return QUOTA_OK;
 }
@@ -131,11 +138,10 @@ int quota__fast_journal(quota_account *a, const quota_usage *u, int64_t free,
 {
 	quota__draw d = {pk, take};
 	quota__payg l = {tier, need, price, cost};
-	quota__src s;
+	quota__src s; /* what quota__rec_src reads of it */
 	quota__wbuf *w;
 	int rc;
 
-	memset(&s, 0, sizeof s);
 	s.free = free;
 	s.ndraws = take ? 1 : 0;
 	s.draws = &d;
@@ -150,19 +156,25 @@ int quota__fast_journal(quota_account *a, const quota_usage *u, int64_t free,
 
 void quota__rec_src(quota__wbuf *w, const quota__src *s)
 {
+	uint8_t *p = quota__wbuf_at(w, QUOTA__UV_MAX *
+					       (3 + 2 * (size_t)s->ndraws +
+						4 * (size_t)s->npayg));
 	uint32_t i;
 
-	quota__put_sv(w, s->free);
-	quota__put_uv(w, s->ndraws);
+	if (!p)
+		return;
+	p = quota__sv_at(p, s->free);
+	p = quota__uv_at(p, s->ndraws);
 	for (i = 0; i < s->ndraws; i++) {
-		quota__put_uv(w, s->draws[i].pk->seq);
-		quota__put_sv(w, s->draws[i].units);
+		p = quota__uv_at(p, s->draws[i].pk->seq);
+		p = quota__sv_at(p, s->draws[i].units);
 	}
-	quota__put_uv(w, s->npayg);
+	p = quota__uv_at(p, s->npayg);
 	for (i = 0; i < s->npayg; i++) {
-		quota__put_uv(w, s->paygs[i].tier);
-		quota__put_sv(w, s->paygs[i].units);
-		quota__put_sv(w, s->paygs[i].price);
-		quota__put_sv(w, s->paygs[i].cost);
+		p = quota__uv_at(p, s->paygs[i].tier);
+		p = quota__sv_at(p, s->paygs[i].units);
+		p = quota__sv_at(p, s->paygs[i].price);
+		p = quota__sv_at(p, s->paygs[i].cost);
 	}
+	quota__wbuf_end(w, p);
 }

@@ -108,10 +108,16 @@ void quota__rec_src(quota__wbuf *w, const quota__src *s);
 /* The usage of a charge or reservation: category, units, time, key. */
 static inline void quota__rec_usage(quota__wbuf *w, const quota_usage *u)
 {
-	quota__put_uv(w, u->category);
-	quota__put_sv(w, u->units);
-	quota__put_sv(w, u->at);
-	quota__put_str(w, u->key);
+	size_t k = u->key ? strlen(u->key) : 0; /* checked: <= 64 bytes */
+	uint8_t *p = quota__wbuf_at(w, 4 * QUOTA__UV_MAX + k);
+
+	if (!p)
+		return;
+	p = quota__uv_at(p, u->category);
+	p = quota__sv_at(p, u->units);
+	p = quota__sv_at(p, u->at);
+	p = quota__strn_at(p, u->key, k);
+	quota__wbuf_end(w, p);
 }
 
 /* The record of a charge the fast path (charge_fast.h) takes: one draw
