@@ -303,6 +303,46 @@ START_TEST(test_s5_configuration_stream)
 }
 END_TEST
 
+/* The example of quota_journal(5), byte for byte: a plain charge of 1
+ * unit from the account's first package, record 7 of "acme". */
+START_TEST(test_s5_journal_page_example)
+{
+	static const unsigned char body[] = {
+		0x01, 0x00, 0x02, 0x07, 0x04, 'a', 'c', 'm', 'e',
+		0x80, 0xe4, 0xad, 0x95, 0x0d,
+		0x00, 0x02, 0x80, 0xe4, 0xad, 0x95, 0x0d, 0x00,
+		0x00, 0x01, 0x00, 0x02, 0x00};
+	quota_ctx *c = new_ctx();
+	quota_account *a;
+	quota_receipt r;
+	quota_usage u;
+	uint32_t sms;
+	mstore m;
+
+	set_store(c, &m);
+	sms = add_cat(c, "sms");
+	a = add_acct(c, "acme");                       /* 1 */
+	add_pkg(a, "p", QUOTA_MASK(sms), 10, T0 - 86400, T0 + 86400, 0,
+		0);                                     /* 2 */
+	ck_assert_int_eq(quota_account_set_cap(a, sms, QUOTA_PERIOD_DAY, 9),
+			 QUOTA_OK);                     /* 3 */
+	ck_assert_int_eq(quota_account_set_overage(a, sms,
+						   QUOTA_OVERAGE_PAYG),
+			 QUOTA_OK);                     /* 4 */
+	ck_assert_int_eq(quota_account_set_credit_limit(a, 5), QUOTA_OK);
+	ck_assert_int_eq(quota_account_tick(a, T0), 0); /* 6: clock T0 */
+	u = (quota_usage){.category = sms, .units = 1, .at = T0};
+	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_OK); /* 7 */
+	ck_assert_uint_eq(m.seq[m.n - 1], 7);
+	ck_assert_uint_eq(m.len[m.n - 1], 8 + sizeof body);
+	ck_assert_int_eq(m.rec[m.n - 1][0], (int)sizeof body);
+	ck_assert_msg(memcmp(m.rec[m.n - 1] + 8, body, sizeof body) == 0,
+		      "the record differs from quota_journal(5)'s example");
+	quota_ctx_free(c);
+	m_free(&m);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("store");
@@ -313,6 +353,7 @@ int main(void)
 	tcase_add_test(tc, test_s5_unknown_outcome_stops_the_account_until_resync);
 	tcase_add_test(tc, test_s5_conflict_catch_up_and_retry);
 	tcase_add_test(tc, test_s5_configuration_stream);
+	tcase_add_test(tc, test_s5_journal_page_example);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
