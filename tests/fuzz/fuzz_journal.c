@@ -4,10 +4,12 @@
  *
  * Every input starts from the same state: the fixed world of
  * tests/support/journal_world.h (configuration, three accounts with
- * packages, keys, holds), recorded once and applied as records to each
- * new context, so it is a state that records reach.  The input's first
- * byte is flags; the rest is split into records with quota_journal_size
- * (a remainder it refuses is tried as one last record).  The CRC is
+ * packages, keys, holds), recorded once and applied as records, so it
+ * is a state that records reach; each new context gets the
+ * configuration records and the accounts' snapshots of that state.  The
+ * input's first byte is flags; the rest is split into records with
+ * quota_journal_size (a remainder it refuses is tried as one last
+ * record).  The CRC is
  * checked before anything else, so an odd first byte reseals each
  * record's CRC-32C first: then the decoder's own checks are what is
  * fuzzed.  The seeds (tests/fuzz/corpus/journal, `make journal-seeds`)
@@ -76,13 +78,18 @@ static int no_event(const quota_event *e, void *ud)
 	abort(); /* replay fires no events */
 }
 
-/* The fixed world's records, made once. */
+/* The fixed world's records, made once, and the snapshots of its
+ * accounts once they are applied. */
 static jw_log seed;
+static void *snaps[JW_NACCT];
+static size_t nsnaps[JW_NACCT];
 
 static void init(void)
 {
 	jw_world w;
-	quota_ctx *c;
+	quota_ctx *c, *base;
+	quota_account *a;
+	size_t i;
 
 	if (seed.n)
 		return;
@@ -91,23 +98,41 @@ static void init(void)
 	jw_setup(&w, c, 1);
 	quota_ctx_free(c);
 	CHECK(seed.n > 0);
+	CHECK(quota_ctx_new(&base) == 0);
+	for (i = 0; i < seed.n; i++)
+		CHECK(quota_journal_apply(base, seed.r[i].p, seed.r[i].n,
+					  QUOTA_JOURNAL_CHECK) == 0);
+	for (i = 0; i < JW_NACCT; i++) {
+		void *s;
+
+		CHECK((a = quota_ctx_account_at(base, (uint32_t)i)) != NULL);
+		CHECK(quota_account_snapshot(a, &s, &nsnaps[i]) == 0);
+		CHECK((snaps[i] = malloc(nsnaps[i])) != NULL);
+		memcpy(snaps[i], s, nsnaps[i]);
+		quota_free(base, s);
+	}
+	quota_ctx_free(base);
 }
 
-/* A context in the fixed world's state (accounts too, or only the
- * configuration). */
+/* A context in the fixed world's state: its configuration records
+ * applied, then (accounts) its accounts loaded from their snapshots,
+ * which is quicker than applying their records again. */
 static quota_ctx *fresh(int accounts)
 {
 	quota_allocator al = {QUOTA_ALLOCATOR_VERSION, NULL, f_malloc,
 			      f_realloc, f_free};
+	quota_account *a;
 	quota_ctx *c;
 	size_t i;
 
 	CHECK(quota_ctx_new_with(&al, &c) == 0);
 	CHECK(quota_ctx_set_event_hook(c, no_event, NULL) == 0);
 	for (i = 0; i < seed.n; i++)
-		if (accounts || !seed.r[i].account)
+		if (!seed.r[i].account)
 			CHECK(quota_journal_apply(c, seed.r[i].p, seed.r[i].n,
-						  QUOTA_JOURNAL_CHECK) == 0);
+						  0) == 0);
+	for (i = 0; accounts && i < JW_NACCT; i++)
+		CHECK(quota_account_load(c, snaps[i], nsnaps[i], &a) == 0);
 	return c;
 }
 
