@@ -334,34 +334,46 @@ enum {
 	JW_SETTER, JW_CONFIG, JW_NKINDS
 };
 
+/* Uniform in [lo, hi] from the pre-drawn v[i_]. */
+#define JW_R(i_, lo, hi) \
+	((int64_t)(lo) + (int64_t)(v[i_] % (uint64_t)((hi) - (lo) + 1)))
+
 /* One call of the given kind on account i; returns its result. */
 static inline int jw_step_kind(jw_world *w, int i, int kind)
 {
 	quota_account *a = w->a[i];
 	uint32_t cats[3] = {w->sms, w->email, w->push};
-	uint32_t cat = cats[jw_range(w, 0, 2)];
-	int64_t at = w->t - (jw_range(w, 0, 9) == 0 ? jw_range(w, 0, 2 * JW_DAY)
-						     : jw_range(w, 0, 600));
+	uint32_t cat;
+	int64_t at;
 	char key[16], id[24];
 	quota_receipt r;
 	int rc = QUOTA_OK;
+	uint64_t v[56];
+	int k;
 
+	/* Every random number drawn first, in order: what follows does not
+	 * depend on the order a compiler evaluates arguments in. */
+	for (k = 0; k < 56; k++)
+		v[k] = jw_next(w);
+	cat = cats[JW_R(0, 0, 2)];
+	at = w->t - (JW_R(1, 0, 9) == 0 ? JW_R(2, 0, 2 * JW_DAY)
+				      : JW_R(3, 0, 600));
 	snprintf(key, sizeof key, "k%u", ++w->serial);
 	switch (kind) {
 	case JW_CHARGE:
-		return jw_charge(w, i, cat, jw_range(w, 1, 120), at, NULL);
+		return jw_charge(w, i, cat, JW_R(4, 1, 120), at, NULL);
 	case JW_CHARGE_KEYED:
 		/* Now and then a key again: the receipt is replayed. */
-		if (w->nkeys[i] && jw_range(w, 0, 5) == 0)
-			return jw_charge(w, i, cat, jw_range(w, 1, 120), at,
-					 w->keys[i][jw_range(w, 0,
+		if (w->nkeys[i] && JW_R(5, 0, 5) == 0)
+			return jw_charge(w, i, cat, JW_R(6, 1, 120), at,
+					 w->keys[i][JW_R(7, 0,
 							     w->nkeys[i] - 1)]);
-		return jw_charge(w, i, cat, jw_range(w, 1, 120), at, key);
+		return jw_charge(w, i, cat, JW_R(8, 1, 120), at, key);
 	case JW_RESERVE:
-		return jw_reserve(w, i, cat, jw_range(w, 1, 90), at,
-				  jw_range(w, 0, 1) ? jw_range(w, 60, 4 * JW_HOUR)
+		return jw_reserve(w, i, cat, JW_R(9, 1, 90), at,
+				  JW_R(10, 0, 1) ? JW_R(11, 60, 4 * JW_HOUR)
 						    : 3 * JW_DAY,
-				  jw_range(w, 0, 1) ? key : NULL);
+				  JW_R(12, 0, 1) ? key : NULL);
 	case JW_COMMIT:
 	case JW_RELEASE: {
 		uint64_t h;
@@ -369,26 +381,26 @@ static inline int jw_step_kind(jw_world *w, int i, int kind)
 
 		if (!w->nholds[i])
 			return jw_reserve(w, i, cat, 10, at, JW_DAY, NULL);
-		j = (int)jw_range(w, 0, w->nholds[i] - 1);
+		j = (int)JW_R(13, 0, w->nholds[i] - 1);
 		h = w->holds[i][j];
 		w->holds[i][j] = w->holds[i][--w->nholds[i]];
 		if (kind == JW_RELEASE)
-			return quota_release(a, h, jw_range(w, 0, 1) ? key : NULL,
+			return quota_release(a, h, JW_R(14, 0, 1) ? key : NULL,
 					     &r);
-		rc = quota_commit(a, h, jw_range(w, 0, 40),
-				  jw_range(w, 0, 1) ? key : NULL, &r);
+		rc = quota_commit(a, h, JW_R(15, 0, 40),
+				  JW_R(16, 0, 1) ? key : NULL, &r);
 		if (rc == QUOTA_OK && w->nkeys[i] < JW_MAXKEYS && !r.replayed)
 			snprintf(w->keys[i][w->nkeys[i]++], 16, "%s", key);
 		return rc;
 	}
 	case JW_TICK:
-		w->t += jw_range(w, 0, 6 * JW_HOUR);
+		w->t += JW_R(17, 0, 6 * JW_HOUR);
 		return (int)(quota_account_tick(a, w->t) < 0);
 	case JW_REVERSE:
 		if (!w->nkeys[i])
 			return QUOTA_ENOTFOUND;
 		return quota_reverse(a,
-				     w->keys[i][jw_range(w, 0, w->nkeys[i] - 1)],
+				     w->keys[i][JW_R(18, 0, w->nkeys[i] - 1)],
 				     w->t, &r);
 	case JW_PACKAGE_ADD: {
 		quota_package_spec s;
@@ -396,76 +408,76 @@ static inline int jw_step_kind(jw_world *w, int i, int kind)
 		snprintf(id, sizeof id, "pk%u", w->serial);
 		memset(&s, 0, sizeof s);
 		s.id = id;
-		s.categories = jw_range(w, 0, 2) ? QUOTA_MASK(cat)
+		s.categories = JW_R(19, 0, 2) ? QUOTA_MASK(cat)
 						 : QUOTA_MASK(w->sms) |
 							   QUOTA_MASK(w->email);
-		s.units = jw_range(w, 1, 400);
-		s.effective_at = w->t + jw_range(w, -JW_DAY, JW_DAY);
-		s.expires_at = jw_range(w, 0, 3) ? s.effective_at +
-						      jw_range(w, JW_HOUR,
+		s.units = JW_R(20, 1, 400);
+		s.effective_at = w->t + JW_R(21, -JW_DAY, JW_DAY);
+		s.expires_at = JW_R(22, 0, 3) ? s.effective_at +
+						      JW_R(23, JW_HOUR,
 							       30 * JW_DAY)
 						: QUOTA_NEVER;
-		s.price_micros = jw_range(w, 0, 100000);
-		s.flags = jw_range(w, 0, 4) ? 0 : QUOTA_PACKAGE_STOP;
-		s.priority = (int32_t)jw_range(w, -1, 2);
+		s.price_micros = JW_R(24, 0, 100000);
+		s.flags = JW_R(25, 0, 4) ? 0 : QUOTA_PACKAGE_STOP;
+		s.priority = (int32_t)JW_R(26, -1, 2);
 		return quota_package_add(a, &s, NULL);
 	}
 	case JW_BUY: {
-		quota_voucher v = {QUOTA_VOUCHER_AMOUNT, 250000, 1000000};
-		int q = jw_range(w, 0, 1);
+		quota_voucher vo = {QUOTA_VOUCHER_AMOUNT, 250000, 1000000};
+		int q = JW_R(27, 0, 1);
 
 		return quota_package_buy(a, q ? w->qty : w->fixed,
-					 q ? 100 + 50 * jw_range(w, 0, 6)
-					   : jw_range(w, 1, 2),
-					 jw_range(w, 0, 2) ? NULL : &v, w->t,
+					 q ? 100 + 50 * JW_R(28, 0, 6)
+					   : JW_R(29, 1, 2),
+					 JW_R(30, 0, 2) ? NULL : &vo, w->t,
 					 NULL, NULL);
 	}
 	case JW_TOPUP:
-		return quota_account_topup(a, jw_range(w, 1, 5000000), w->t);
+		return quota_account_topup(a, JW_R(31, 1, 5000000), w->t);
 	case JW_SETTLE:
 		return (int)(quota_settle(a, w->t, NULL, NULL) < 0);
 	case JW_SETTER:
-		switch (jw_range(w, 0, 8)) {
+		switch (JW_R(32, 0, 8)) {
 		case 0:
 			return quota_account_set_credit_limit(
-				a, jw_range(w, 0, 2000000));
+				a, JW_R(33, 0, 2000000));
 		case 1:
 			return quota_account_set_cap(
-				a, jw_range(w, 0, 3) ? cat : QUOTA_ALL,
-				jw_range(w, 0, 1) ? QUOTA_PERIOD_DAY
+				a, JW_R(34, 0, 3) ? cat : QUOTA_ALL,
+				JW_R(35, 0, 1) ? QUOTA_PERIOD_DAY
 						  : QUOTA_PERIOD_MONTH,
-				jw_range(w, -1, 8000));
+				JW_R(36, -1, 8000));
 		case 2:
 			return quota_account_set_overage(
-				a, cat, (int)jw_range(w, 0, 1));
+				a, cat, (int)JW_R(37, 0, 1));
 		case 3:
 			return quota_account_add_alert(
-				a, cat, jw_range(w, 1, 300),
-				(int)jw_range(w, 0, 1));
+				a, cat, JW_R(38, 1, 300),
+				(int)JW_R(39, 0, 1));
 		case 4:
 			return quota_account_set_expiry_warning(
-				a, jw_range(w, 0, 3 * JW_DAY));
+				a, JW_R(40, 0, 3 * JW_DAY));
 		case 5:
 			return quota_account_set_key_window(
-				a, (uint32_t)jw_range(w, 50, 400),
-				jw_range(w, JW_DAY, 30 * JW_DAY));
+				a, (uint32_t)JW_R(41, 50, 400),
+				JW_R(42, JW_DAY, 30 * JW_DAY));
 		case 6:
 			return quota_account_set_settlement(
 				a,
-				jw_range(w, 0, 1) ? QUOTA_PERIOD_DAY
+				JW_R(43, 0, 1) ? QUOTA_PERIOD_DAY
 						  : QUOTA_PERIOD_HOUR,
-				jw_range(w, 0, 1) ? 10000 : 1,
-				(int)jw_range(w, 0, 3));
+				JW_R(44, 0, 1) ? 10000 : 1,
+				(int)JW_R(45, 0, 3));
 		case 7:
 			/* Refused once the account has had a hold. */
 			return quota_account_set_utc_offset(
-				a, (int32_t)jw_range(w, -4, 4) * 3600);
+				a, (int32_t)JW_R(46, -4, 4) * 3600);
 		default:
 			return quota_account_set_tariff(
 				a, cat,
-				w->ntariffs && jw_range(w, 0, 1)
+				w->ntariffs && JW_R(47, 0, 1)
 					? NULL
-					: jw_range(w, 0, 1) ? w->grad : w->life);
+					: JW_R(48, 0, 1) ? w->grad : w->life);
 		}
 	case JW_CONFIG: {
 		quota_tariff *t;
@@ -475,16 +487,16 @@ static inline int jw_step_kind(jw_world *w, int i, int kind)
 		if ((rc = quota_tariff_new(w->ctx, id, &t)))
 			return rc;
 		w->ntariffs++;
-		if ((rc = quota_tariff_add_tier(t, jw_range(w, 10, 500),
-						jw_range(w, 100, 30000))) ||
+		if ((rc = quota_tariff_add_tier(t, JW_R(49, 10, 500),
+						JW_R(50, 100, 30000))) ||
 		    (rc = quota_tariff_add_tier(t, QUOTA_UNLIMITED,
-						jw_range(w, 50, 9000))) ||
-		    (rc = quota_tariff_set_mode(t, (int)jw_range(w, 0, 1))) ||
-		    (rc = quota_tariff_set_free(t, jw_range(w, 0, 40),
+						JW_R(51, 50, 9000))) ||
+		    (rc = quota_tariff_set_mode(t, (int)JW_R(52, 0, 1))) ||
+		    (rc = quota_tariff_set_free(t, JW_R(53, 0, 40),
 						QUOTA_PERIOD_DAY)) ||
-		    (rc = quota_tariff_set_failure_fee(t, jw_range(w, 0, 900))))
+		    (rc = quota_tariff_set_failure_fee(t, JW_R(54, 0, 900))))
 			return rc;
-		if (jw_range(w, 0, 1)) {
+		if (JW_R(55, 0, 1)) {
 			snprintf(id, sizeof id, "cat%u", w->serial);
 			if (quota_category_count(w->ctx) < 16 &&
 			    (rc = quota_category_add(w->ctx, id, NULL)))
