@@ -4,7 +4,7 @@
  * ordinary compiler, ASan and valgrind (STYLE 20; after libgit2's
  * fuzzers/standalone_driver.c).
  *
- *   fuzz_sms_replay FILE|DIR...
+ *   fuzz_<target>_replay FILE|DIR...
  */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
@@ -68,6 +68,11 @@ int main(int argc, char **argv)
 		}
 		closedir(d);
 	}
-	printf("fuzz_sms replay: %d inputs, %s\n", files, rc ? "FAILED" : "ok");
+	{
+		const char *name = strrchr(argv[0], '/');
+
+		printf("%s: %d inputs, %s\n", name ? name + 1 : argv[0],
+		       files, rc ? "FAILED" : "ok");
+	}
 	return rc;
 }

@@ -1,0 +1,245 @@
+/*
+ * check_journal_fuzz.c - reproductions of what tests/fuzz/fuzz_journal.c
+ * found in the record decoder (quota_journal_apply), as small tests on
+ * the recorded workload of tests/support/journal_world.h.
+ *
+ * They fail until the library is fixed, so they run only with
+ * QUOTA_TEST_KNOWN_BUGS=1 (make check-unit passes meanwhile and prints
+ * that they were skipped):
+ *
+ *   QUOTA_TEST_KNOWN_BUGS=1 CK_FORK=yes ./build/tests/check_journal_fuzz
+ *
+ * 1. A settle record with a trailing byte is refused (QUOTA_ECORRUPT)
+ *    after quota__settle has already settled: the account changed, its
+ *    sequence number did not (replay.c, case QUOTA__R_SETTLE: the
+ *    trailing-bytes check comes after the apply).
+ * 2. A charge (or reserve, commit, release) record whose idempotency key
+ *    is not valid UTF-8 is accepted, in check mode too, though every
+ *    live call refuses such a key (QUOTA_EENCODING, charge.c
+ *    check_key_len); the account's snapshot is then refused by
+ *    quota_account_load and quota_account_reset (QUOTA_ECORRUPT,
+ *    snapshot_load.c get_keys -> get_name), so the account can no longer
+ *    be recovered from a snapshot.  replay.c read_usage and
+ *    replay_resolve read the key without that check.
+ */
+#include <check.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "quota.h"
+#include "quota_store.h"
+#include "codec.h"
+#include "testutil.h"
+#include "journal_world.h"
+
+#define FRAME 8
+
+static jw_log wl;
+
+static void workload(void)
+{
+	jw_world w;
+	quota_ctx *c;
+	int steps = 0;
+
+	jw_log_free(&wl); /* a failed test (no fork) may have left one */
+	ck_assert_int_eq(quota_ctx_new(&c), QUOTA_OK);
+	jw_record(c, &wl);
+	jw_setup(&w, c, 7);
+	while (wl.n < 400 && steps++ < 2000)
+		(void)jw_step(&w);
+	quota_ctx_free(c);
+}
+
+static int known_bugs(void)
+{
+	const char *v = getenv("QUOTA_TEST_KNOWN_BUGS");
+
+	if (v && strcmp(v, "1") == 0)
+		return 1;
+	printf("journal_fuzz: known library bug, skipped (set "
+	       "QUOTA_TEST_KNOWN_BUGS=1 to run)\n");
+	return 0;
+}
+
+/* A context with records [0, n) of the workload applied. */
+static quota_ctx *ctx_at(size_t n)
+{
+	quota_ctx *c;
+
+	ck_assert_int_eq(quota_ctx_new(&c), QUOTA_OK);
+	tu_journal_skip(c);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(quota_journal_apply(c, wl.r[i].p, wl.r[i].n,
+						     QUOTA_JOURNAL_CHECK), 0);
+	return c;
+}
+
+static void seal(unsigned char *p, size_t n)
+{
+	uint32_t body = (uint32_t)(n - FRAME);
+	uint32_t crc = quota__crc32c(0, p + FRAME, body);
+
+	for (int k = 0; k < 4; k++) {
+		p[k] = (unsigned char)(body >> (8 * k));
+		p[4 + k] = (unsigned char)(crc >> (8 * k));
+	}
+}
+
+static void *snap(quota_ctx *c, const char *id, size_t *n)
+{
+	quota_account *a;
+	void *s, *copy;
+
+	ck_assert_int_eq(quota_account_find(c, id, &a), 0);
+	ck_assert_int_eq(quota_account_snapshot(a, &s, n), 0);
+	copy = malloc(*n);
+	ck_assert_ptr_nonnull(copy);
+	memcpy(copy, s, *n);
+	quota_free(c, s);
+	return copy;
+}
+
+/* 1: refused, yet settled. */
+START_TEST(test_settle_trailing_byte)
+{
+	size_t i, n0, n1;
+	unsigned char *p;
+	void *s0, *s1;
+	quota_ctx *c;
+	int rc, tried = 0;
+
+	if (!known_bugs())
+		return;
+	workload();
+	for (i = 0; i < wl.n && tried < 3; i++) {
+		const jw_rec *r = &wl.r[i];
+
+		if (!r->account || r->p[FRAME + 2] != 12) /* QUOTA__R_SETTLE */
+			continue;
+		tried++;
+		c = ctx_at(i);
+		p = malloc(r->n + 1);
+		ck_assert_ptr_nonnull(p);
+		memcpy(p, r->p, r->n);
+		p[r->n] = 0; /* one byte more, CRC resealed */
+		seal(p, r->n + 1);
+		s0 = snap(c, r->account, &n0);
+		rc = quota_journal_apply(c, p, r->n + 1, 0);
+		ck_assert_int_eq(rc, QUOTA_ECORRUPT);
+		s1 = snap(c, r->account, &n1);
+		ck_assert_msg(n0 == n1 && memcmp(s0, s1, n0) == 0,
+			      "record %zu (settle of '%s') refused with a "
+			      "trailing byte, but the account changed: %s",
+			      i, r->account, quota_errmsg(c));
+		free(s0);
+		free(s1);
+		free(p);
+		quota_ctx_free(c);
+	}
+	ck_assert_int_gt(tried, 0);
+	jw_log_free(&wl);
+}
+END_TEST
+
+/* 2: a key no call accepts, accepted by replay; the snapshot is then
+ * refused. */
+START_TEST(test_key_not_utf8)
+{
+	size_t i;
+	int tried = 0;
+
+	if (!known_bugs())
+		return;
+	workload();
+	for (i = 0; i < wl.n && !tried; i++) {
+		const jw_rec *r = &wl.r[i];
+		quota__rbuf x = {r->p, r->n, FRAME + 3, false};
+		char id[QUOTA_ID_MAX + 1], key[QUOTA_KEY_MAX + 1];
+		quota_account *a, *b;
+		quota_ctx *c, *other;
+		unsigned char *p;
+		size_t n, koff;
+		void *s;
+		int rc;
+
+		if (!r->account || r->p[FRAME + 2] != 2) /* QUOTA__R_CHARGE */
+			continue;
+		(void)quota__get_uv(&x);                   /* seq */
+		quota__get_str(&x, id, QUOTA_ID_MAX);     /* account */
+		(void)quota__get_sv(&x);                   /* clock */
+		(void)quota__get_uv(&x);                   /* category */
+		(void)quota__get_sv(&x);                   /* units */
+		(void)quota__get_sv(&x);                   /* at */
+		koff = x.off + 1;                          /* key's first byte */
+		if (!quota__get_str(&x, key, QUOTA_KEY_MAX))
+			continue; /* no key */
+		tried = 1;
+		p = malloc(r->n);
+		ck_assert_ptr_nonnull(p);
+		memcpy(p, r->p, r->n);
+		p[koff] = 0x89; /* a lone continuation byte */
+		seal(p, r->n);
+		/* What a live call says of such a key. */
+		c = ctx_at(i);
+		key[0] = (char)0x89;
+		{
+			quota_usage u = {.category = 0, .units = 1, .at = JW_T0,
+					 .key = key};
+			quota_receipt rr;
+
+			ck_assert_int_eq(quota_account_find(c, r->account, &a), 0);
+			ck_assert_int_eq(quota_charge(a, &u, &rr),
+					 QUOTA_EENCODING);
+		}
+		rc = quota_journal_apply(c, p, r->n, QUOTA_JOURNAL_CHECK);
+		if (rc == QUOTA_OK) {
+			/* Accepted: then its snapshot must at least load. */
+			ck_assert_int_eq(quota_ctx_new(&other), QUOTA_OK);
+			tu_journal_skip(other);
+			for (size_t j = 0; j < i; j++)
+				if (!wl.r[j].account)
+					ck_assert_int_eq(quota_journal_apply(
+						other, wl.r[j].p, wl.r[j].n, 0), 0);
+			s = snap(c, r->account, &n);
+			rc = quota_account_load(other, s, n, &b);
+			ck_assert_msg(rc == QUOTA_OK,
+				      "record %zu: a charge keyed with invalid "
+				      "UTF-8 was applied in check mode; the "
+				      "account's snapshot then does not load: "
+				      "%s: %s",
+				      i, quota_err_name(rc), quota_errmsg(other));
+			free(s);
+			quota_ctx_free(other);
+			ck_abort_msg("record %zu: a charge keyed with invalid "
+				     "UTF-8 was applied in check mode; live "
+				     "calls refuse the key (QUOTA_EENCODING)",
+				     i);
+		}
+		ck_assert_int_eq(rc, QUOTA_ECORRUPT);
+		free(p);
+		quota_ctx_free(c);
+	}
+	ck_assert_int_eq(tried, 1);
+	jw_log_free(&wl);
+}
+END_TEST
+
+static Suite *journal_fuzz_suite(void)
+{
+	Suite *s = suite_create("journal_fuzz");
+	TCase *tc = tcase_create("found");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_settle_trailing_byte);
+	tcase_add_test(tc, test_key_not_utf8);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(journal_fuzz_suite());
+}
