@@ -230,6 +230,8 @@ static int replay_usage(quota_account *a, rec *x)
 	}
 	if (x->r.bad)
 		return corrupt(a->ctx, x, "truncated");
+	if (quota__check_key(a->ctx, u.key))
+		return corrupt(a->ctx, x, "its key is not 1 to 64 bytes of UTF-8");
 	if (u.key && quota__key_find(a, u.key))
 		return corrupt(a->ctx, x, "its key is already stored");
 	if (x->check) {
@@ -263,6 +265,8 @@ static int replay_resolve(quota_account *a, rec *x)
 	if (x->r.bad || x->r.off != x->r.n || fee < 0 ||
 	    (release ? used != 0 : fee != 0))
 		return corrupt(a->ctx, x, "bad fields");
+	if (quota__check_key(a->ctx, k))
+		return corrupt(a->ctx, x, "its key is not 1 to 64 bytes of UTF-8");
 	if (k && quota__key_find(a, k))
 		return corrupt(a->ctx, x, "its key is already stored");
 	if (x->check && release) {

@@ -456,7 +456,8 @@ static int settle_journal(plan *pl, int64_t now, quota__rbuf *expect)
 		for (i = 0; same && i < pl->nbills; i++)
 			same = quota__get_sv(expect) ==
 			       pl->bills[i].total_micros;
-		if (!same || expect->bad)
+		/* the whole record read before anything applies */
+		if (!same || expect->bad || expect->off != expect->n)
 			return quota__err(a->ctx, QUOTA_ECORRUPT,
 					  "account '%s': settlement record "
 					  "does not match its bills",

@@ -3,24 +3,9 @@
  * found in the record decoder (quota_journal_apply), as small tests on
  * the recorded workload of tests/support/journal_world.h.
  *
- * They fail until the library is fixed, so they run only with
- * QUOTA_TEST_KNOWN_BUGS=1 (make check-unit passes meanwhile and prints
- * that they were skipped):
+ * They failed before the library was fixed and guard against the defects
+ * coming back:
  *
- *   QUOTA_TEST_KNOWN_BUGS=1 CK_FORK=yes ./build/tests/check_journal_fuzz
- *
- * 1. A settle record with a trailing byte is refused (QUOTA_ECORRUPT)
- *    after quota__settle has already settled: the account changed, its
- *    sequence number did not (replay.c, case QUOTA__R_SETTLE: the
- *    trailing-bytes check comes after the apply).
- * 2. A charge (or reserve, commit, release) record whose idempotency key
- *    is not valid UTF-8 is accepted, in check mode too, though every
- *    live call refuses such a key (QUOTA_EENCODING, charge.c
- *    check_key_len); the account's snapshot is then refused by
- *    quota_account_load and quota_account_reset (QUOTA_ECORRUPT,
- *    snapshot_load.c get_keys -> get_name), so the account can no longer
- *    be recovered from a snapshot.  replay.c read_usage and
- *    replay_resolve read the key without that check.
  */
 #include <check.h>
 
@@ -51,17 +36,6 @@ static void workload(void)
 	while (wl.n < 400 && steps++ < 2000)
 		(void)jw_step(&w);
 	quota_ctx_free(c);
-}
-
-static int known_bugs(void)
-{
-	const char *v = getenv("QUOTA_TEST_KNOWN_BUGS");
-
-	if (v && strcmp(v, "1") == 0)
-		return 1;
-	printf("journal_fuzz: known library bug, skipped (set "
-	       "QUOTA_TEST_KNOWN_BUGS=1 to run)\n");
-	return 0;
 }
 
 /* A context with records [0, n) of the workload applied. */
@@ -111,8 +85,6 @@ START_TEST(test_settle_trailing_byte)
 	quota_ctx *c;
 	int rc, tried = 0;
 
-	if (!known_bugs())
-		return;
 	workload();
 	for (i = 0; i < wl.n && tried < 3; i++) {
 		const jw_rec *r = &wl.r[i];
@@ -151,8 +123,6 @@ START_TEST(test_key_not_utf8)
 	size_t i;
 	int tried = 0;
 
-	if (!known_bugs())
-		return;
 	workload();
 	for (i = 0; i < wl.n && !tried; i++) {
 		const jw_rec *r = &wl.r[i];
