@@ -132,6 +132,35 @@ uint32_t quota__crc32c(uint32_t crc, const void *p, size_t n)
 	return ~crc_sw(crc, p, n);
 }
 
+uint64_t quota__get_uv_slow(quota__rbuf *r)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+
+	while (!r->bad) {
+		uint8_t b;
+
+		if (r->off >= r->n || shift > 63) {
+			r->bad = true;
+			break;
+		}
+		b = r->p[r->off++];
+		if (shift == 63 && b > 1) {
+			r->bad = true;
+			break;
+		}
+		v |= (uint64_t)(b & 0x7F) << shift;
+		if (!(b & 0x80)) {
+			/* canonical only: no trailing zero byte */
+			if (!b && shift)
+				r->bad = true;
+			return r->bad ? 0 : v;
+		}
+		shift += 7;
+	}
+	return 0;
+}
+
 bool quota__wbuf_room_slow(quota__wbuf *w, size_t need)
 {
 	size_t cap;

@@ -183,33 +183,19 @@ static inline uint64_t quota__get_u64(quota__rbuf *r)
 	return v;
 }
 /* LEB128 of at most 10 bytes; an overlong or unterminated one is bad. */
+uint64_t quota__get_uv_slow(quota__rbuf *r);
 static inline uint64_t quota__get_uv(quota__rbuf *r)
 {
-	uint64_t v = 0;
-	unsigned shift = 0;
+	/* Most values are one byte; replay reads millions of them. */
+	if (__builtin_expect(r->off < r->n && !r->bad, 1)) {
+		uint8_t b = r->p[r->off];
 
-	while (!r->bad) {
-		uint8_t b;
-
-		if (r->off >= r->n || shift > 63) {
-			r->bad = true;
-			break;
+		if (b < 0x80) {
+			r->off++;
+			return b;
 		}
-		b = r->p[r->off++];
-		if (shift == 63 && b > 1) {
-			r->bad = true;
-			break;
-		}
-		v |= (uint64_t)(b & 0x7F) << shift;
-		if (!(b & 0x80)) {
-			/* canonical only: no trailing zero byte */
-			if (!b && shift)
-				r->bad = true;
-			return r->bad ? 0 : v;
-		}
-		shift += 7;
 	}
-	return 0;
+	return quota__get_uv_slow(r);
 }
 static inline int64_t quota__get_sv(quota__rbuf *r)
 {

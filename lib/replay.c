@@ -81,7 +81,11 @@ static int open_rec(quota_ctx *ctx, const void *p, size_t len, rec *x)
 	uint32_t crc;
 	uint8_t major;
 
-	memset(x, 0, sizeof *x);
+	x->op = 0;
+	x->seq = 0;
+	x->id[0] = '\0';
+	x->check = false;
+	memset(&x->r, 0, sizeof x->r);
 	if (quota_journal_size(p, len, &size) || size != len)
 		return quota__err(ctx, QUOTA_ECORRUPT,
 				  "journal record: bad length (%zu bytes)",
@@ -135,7 +139,7 @@ static int read_plan(quota_account *a, const quota_usage *u, rec *x,
 	uint64_t n;
 	uint32_t i, j;
 
-	memset(pl, 0, sizeof *pl);
+	memset(s, 0, sizeof *s); /* the rest of the plan is apply's scratch */
 	s->paygs = pl->paygs;
 	s->draws = a->ctx->scratch;
 	s->cat = u->category;
