@@ -335,8 +335,7 @@ int quota__charge_planned(quota_account *a, const quota_usage *u,
 	if ((rc = quota__rec_begin(a->ctx, a, QUOTA__R_CHARGE, &w)))
 		goto refused;
 	if (w) {
-		quota__rec_usage(w, u);
-		quota__rec_src(w, &pl->s);
+		quota__rec_planned(w, QUOTA__R_CHARGE, u, 0, &pl->s);
 		if ((rc = quota__rec_commit(a->ctx, a, w)))
 			goto refused;
 	}
@@ -420,7 +419,7 @@ static __attribute__((noinline)) int charge_keyed(quota_account *a,
 
 		plain.key = NULL;
 		if (quota__fast(a, &plain, r, QUOTA__FAST_CHARGE,
-				&rec->box.src)) {
+				&rec->box.src, 0)) {
 			quota__key_usage(rec, QUOTA__OP_CHARGE, u);
 			quota__key_store_at(a, rec, &kp);
 			return QUOTA_OK;
@@ -438,7 +437,8 @@ int quota_charge(quota_account *a, const quota_usage *usage,
 
 		if (usage->key)
 			return charge_keyed(a, usage, receipt);
-		rc = quota__fast(a, usage, receipt, QUOTA__FAST_CHARGE, NULL);
+		rc = quota__fast(a, usage, receipt, QUOTA__FAST_CHARGE, NULL,
+				 0);
 
 		if (likely(rc > 0))
 			return QUOTA_OK;
@@ -453,7 +453,7 @@ int quota_quote(const quota_account *a, const quota_usage *usage,
 {
 	if (likely(a && usage) &&
 	    quota__fast((quota_account *)a, usage, receipt, QUOTA__FAST_QUOTE,
-			NULL))
+			NULL, 0))
 		return QUOTA_OK;
 	return run(a, usage, receipt, false);
 }

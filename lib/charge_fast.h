@@ -92,7 +92,7 @@ static inline void quota__receipt_head(quota_receipt *r, const quota__src *s,
  */
 static inline __attribute__((always_inline)) int
 quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
-	    const int mode, quota__src *out)
+	    const int mode, quota__src *out, int64_t timeout)
 {
 	quota_ctx *ctx = a->ctx;
 	const uint32_t cat = u->category;
@@ -107,8 +107,7 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	/* Categories are never removed, so one charged before (c != NULL
 	 * below) is valid; the general path words every refusal. */
 	if (cat >= QUOTA_MAX_CATEGORIES || units <= 0 || !quota__time_ok(at) ||
-	    u->key || ctx->hook || a->suspended ||
-	    (mode == QUOTA__FAST_HOLD && ctx->store_on))
+	    u->key || ctx->hook || a->suspended)
 		return 0;
 	day = quota__day_of(at + a->utc_offset);
 	c = a->cur[cat];
@@ -166,8 +165,11 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 		return 0;
 	/* §5: the same record as the general path, before anything moves;
 	 * the store's refusal is the call's. */
-	if (mode == QUOTA__FAST_CHARGE && __builtin_expect(ctx->store_on, 0)) {
-		int rc = quota__fast_journal(a, u, f, pk, take, need, tier,
+	if (mode != QUOTA__FAST_QUOTE && __builtin_expect(ctx->store_on, 0)) {
+		int rc = quota__fast_journal(a, u, mode == QUOTA__FAST_HOLD
+							   ? QUOTA__R_RESERVE
+							   : QUOTA__R_CHARGE,
+					     timeout, f, pk, take, need, tier,
 					     price, cost);
 
 		if (rc)

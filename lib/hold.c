@@ -310,9 +310,7 @@ int quota__reserve_planned(quota_account *a, const quota_usage *u,
 	if ((rc = quota__rec_begin(a->ctx, a, QUOTA__R_RESERVE, &w)))
 		goto refused;
 	if (w) {
-		quota__rec_usage(w, u);
-		quota__put_sv(w, timeout_s);
-		quota__rec_src(w, &pl->s);
+		quota__rec_planned(w, QUOTA__R_RESERVE, u, timeout_s, &pl->s);
 		if ((rc = quota__rec_commit(a->ctx, a, w)))
 			goto refused;
 	}
@@ -360,7 +358,12 @@ int quota_reserve(quota_account *a, const quota_usage *u, int64_t timeout_s,
 	    quota__time_ok(deadline)) {
 		quota__hold *f = (quota__hold *)(void *)a->hold_free;
 
-		if (quota__fast(a, u, r, QUOTA__FAST_HOLD, &f->box.src)) {
+		int rc = quota__fast(a, u, r, QUOTA__FAST_HOLD, &f->box.src,
+				     timeout_s);
+
+		if (rc < 0)
+			return quota__fail(r, rc);
+		if (rc) {
 			a->hold_free = f->box.next_free;
 			f->id = ++a->last_hold_id;
 			f->deadline = deadline;
@@ -403,7 +406,6 @@ int quota__resolve(quota_account *a, uint64_t id, int64_t used,
 	quota__keyrec *rec = NULL;
 	const quota_tariff *t;
 	quota__hold *h;
-	quota__wbuf *w;
 	int64_t fee = 0;
 	bool track;
 	int rc;
@@ -466,18 +468,10 @@ int quota__resolve(quota_account *a, uint64_t id, int64_t used,
 	if (key && (quota__key_reserve(a) ||
 		    !(rec = quota__key_new(a, key, &h->box.src))))
 		goto nomem;
-	if ((rc = quota__rec_begin(a->ctx, a,
-				   release ? QUOTA__R_RELEASE
-					   : QUOTA__R_COMMIT, &w)))
+	if ((rc = quota__rec_resolve(a, release ? QUOTA__R_RELEASE
+					       : QUOTA__R_COMMIT,
+				     id, used, key, fee)))
 		goto refused;
-	if (w) {
-		quota__put_uv(w, id);
-		quota__put_sv(w, used);
-		quota__put_str(w, key);
-		quota__put_sv(w, fee);
-		if ((rc = quota__rec_commit(a->ctx, a, w)))
-			goto refused;
-	}
 
 	/* Apply. */
 	track = quota__track(a);
@@ -537,7 +531,7 @@ int quota_commit(quota_account *a, uint64_t hold_id, int64_t units_used,
 	quota__cur *c;
 	uint32_t slot;
 
-	if (!a || key || a->ctx->hook || a->ctx->store_on ||
+	if (!a || key || a->ctx->hook ||
 	    (slot = hold_slot(a, hold_id)) == UINT32_MAX)
 		goto slow;
 	h = a->hold_tab[slot];
@@ -547,6 +541,14 @@ int quota_commit(quota_account *a, uint64_t hold_id, int64_t units_used,
 	    !quota__ledger_hit(c, s->at, s->pkg ? s->draws[0].pk : NULL,
 			       s->pkg, s->cost))
 		goto slow;
+	/* §5: the general commit's record, before anything moves. */
+	if (__builtin_expect(a->ctx->store_on, 0)) {
+		int rc = quota__rec_resolve(a, QUOTA__R_COMMIT, hold_id,
+					    units_used, NULL, 0);
+
+		if (rc)
+			return quota__fail(receipt, rc);
+	}
 	if (receipt)
 		small_receipt(receipt, s, QUOTA_RECEIPT_COMMIT, hold_id);
 	quota__ledger_add(c, s->free, s->pkg, s->payg, s->cost);

@@ -132,9 +132,34 @@ int quota__rec_commit(quota_ctx *ctx, quota_account *a, quota__wbuf *w)
 	}
 }
 
-int quota__fast_journal(quota_account *a, const quota_usage *u, int64_t free,
-			quota_package *pk, int64_t take, int64_t need,
-			uint32_t tier, int64_t price, int64_t cost)
+void quota__rec_planned(quota__wbuf *w, unsigned op, const quota_usage *u,
+			int64_t timeout, const quota__src *s)
+{
+	quota__rec_usage(w, u);
+	if (op == QUOTA__R_RESERVE)
+		quota__put_sv(w, timeout);
+	quota__rec_src(w, s);
+}
+
+int quota__rec_resolve(quota_account *a, unsigned op, uint64_t id,
+		       int64_t used, const char *key, int64_t fee)
+{
+	quota__wbuf *w;
+	int rc;
+
+	if ((rc = quota__rec_begin(a->ctx, a, op, &w)) || !w)
+		return rc;
+	quota__put_uv(w, id);
+	quota__put_sv(w, used);
+	quota__put_str(w, key);
+	quota__put_sv(w, fee);
+	return quota__rec_commit(a->ctx, a, w);
+}
+
+int quota__fast_journal(quota_account *a, const quota_usage *u, unsigned op,
+			int64_t timeout, int64_t free, quota_package *pk,
+			int64_t take, int64_t need, uint32_t tier,
+			int64_t price, int64_t cost)
 {
 	quota__draw d = {pk, take};
 	quota__payg l = {tier, need, price, cost};
@@ -147,10 +172,9 @@ int quota__fast_journal(quota_account *a, const quota_usage *u, int64_t free,
 	s.draws = &d;
 	s.npayg = need ? 1 : 0;
 	s.paygs = &l;
-	if ((rc = quota__rec_begin(a->ctx, a, QUOTA__R_CHARGE, &w)) || !w)
+	if ((rc = quota__rec_begin(a->ctx, a, op, &w)) || !w)
 		return rc;
-	quota__rec_usage(w, u);
-	quota__rec_src(w, &s);
+	quota__rec_planned(w, op, u, timeout, &s);
 	return quota__rec_commit(a->ctx, a, w);
 }
 

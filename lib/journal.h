@@ -101,6 +101,15 @@ int quota__rec_commit(quota_ctx *ctx, quota_account *a, quota__wbuf *w);
 			return jrc_;                                         \
 	} while (0)
 
+/* The fields of a charge (op QUOTA__R_CHARGE) or a reservation
+ * (QUOTA__R_RESERVE, with its timeout): usage, then sources. */
+void quota__rec_planned(quota__wbuf *w, unsigned op, const quota_usage *u,
+			int64_t timeout, const quota__src *s);
+/* The fields of a commit or release; the fast commit and the general
+ * one both write through this. */
+int quota__rec_resolve(quota_account *a, unsigned op, uint64_t id,
+		       int64_t used, const char *key, int64_t fee);
+
 /* A charge's or reservation's sources: free units, the draws (package
  * numbers in order added) and the pay-as-you-go lines. */
 void quota__rec_src(quota__wbuf *w, const quota__src *s);
@@ -120,12 +129,14 @@ static inline void quota__rec_usage(quota__wbuf *w, const quota_usage *u)
 	quota__wbuf_end(w, p);
 }
 
-/* The record of a charge the fast path (charge_fast.h) takes: one draw
- * at most (take units of pk) and one pay-as-you-go line, encoded by the
- * same code as the general path's.  Then the store. */
-int quota__fast_journal(quota_account *a, const quota_usage *u, int64_t free,
-			quota_package *pk, int64_t take, int64_t need,
-			uint32_t tier, int64_t price, int64_t cost)
+/* The record of a charge or reservation (op; timeout: a reservation's)
+ * the fast path (charge_fast.h) takes: one draw at most (take units of
+ * pk) and one pay-as-you-go line, encoded by the same code as the general
+ * path's (quota__rec_planned).  Then the store. */
+int quota__fast_journal(quota_account *a, const quota_usage *u, unsigned op,
+			int64_t timeout, int64_t free, quota_package *pk,
+			int64_t take, int64_t need, uint32_t tier,
+			int64_t price, int64_t cost)
 #ifdef __GNUC__
 	__attribute__((noinline))
 #endif
