@@ -27,8 +27,9 @@
  * before the operation that made call N from the reference records
  * (configuration records, account snapshots taken at a checkpoint, the
  * records after it; every 64th run's verification applies every record
- * from the first), attaches the failing store and runs K operations from
- * that one.  Then:
+ * from the first, in check mode), attaches the failing store and runs K
+ * operations from that one (from-then-on: every 2nd N, to keep the time;
+ * QUOTA_TEST_QUICK: every 37th N).  Then:
  *   - memory equals the store: the records the wrapper kept, applied to a
  *     fresh context, give every account's snapshot byte for byte, and the
  *     same categories, tariffs and offers;
@@ -1137,7 +1138,7 @@ static quota_ctx *ctx_fresh(quota_event_fn fn, void *ud)
 }
 
 static void apply_kept(quota_ctx *ctx, const fstore *s, long from, long to,
-		       int config_only)
+		       int config_only, uint32_t flags)
 {
 	long k;
 
@@ -1148,7 +1149,7 @@ static void apply_kept(quota_ctx *ctx, const fstore *s, long from, long to,
 
 		if (config_only && r->stream != 0)
 			continue;
-		rc = quota_journal_apply(ctx, p, r->len, 0);
+		rc = quota_journal_apply(ctx, p, r->len, flags);
 		CHECK_MSG(rc == QUOTA_OK,
 			      "applying kept record %ld (stream %d, seq %llu, "
 			      "operation %ld): %s: %s",
@@ -1175,11 +1176,13 @@ static void rebuild(quota_ctx *ctx, const fstore *s, long to,
 	int i;
 
 	if (!c || c->calls == 0) {
-		apply_kept(ctx, s, 0, to, 0);
+		/* From the first record: in check mode (every record
+		 * planned again and compared with its effects). */
+		apply_kept(ctx, s, 0, to, 0, QUOTA_JOURNAL_CHECK);
 		return;
 	}
 	CHECK_OP_LE(c->calls, to);
-	apply_kept(ctx, s, 0, c->calls, 1);
+	apply_kept(ctx, s, 0, c->calls, 1, 0);
 	for (i = 0; i < NACC; i++)
 		if (c->snap[i]) {
 			quota_account *a;
@@ -1189,7 +1192,7 @@ static void rebuild(quota_ctx *ctx, const fstore *s, long to,
 			CHECK_MSG(rc == QUOTA_OK, "checkpoint load: %s: %s",
 				      quota_err_name(rc), quota_errmsg(ctx));
 		}
-	apply_kept(ctx, s, c->calls, to, 0);
+	apply_kept(ctx, s, c->calls, to, 0, 0);
 }
 
 /*
@@ -2047,7 +2050,7 @@ START_TEST(test_bug_refused_call_sets_up_event_tracking)
 
 	/* What the store holds, applied to a fresh context. */
 	v = ctx_fresh(noop_hook, NULL);
-	apply_kept(v, &st, 0, fs_count(&st), 0);
+	apply_kept(v, &st, 0, fs_count(&st), 0, 0);
 	ck_assert_int_eq(quota_account_find(v, "acme", &b), QUOTA_OK);
 	snap_one(b, &s3, &n3);
 	/* Everything freed before the verdict (no leak when it fails). */
