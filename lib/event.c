@@ -14,9 +14,24 @@
 
 #include <string.h>
 
+static void setup(quota_account *a);
+
+/*
+ * Tracking is set up lazily, in the apply of the first change after a hook
+ * was set (§5: a call refused by the store changes nothing, so its prepare
+ * only makes room: quota__events_room).  Without that room (a caller that
+ * did not prepare: cannot happen) the call is not tracked.
+ */
 bool quota__track(quota_account *a)
 {
-	return a->ctx->hook && a->track_gen == a->ctx->hook_gen;
+	if (!a->ctx->hook)
+		return false;
+	if (a->track_gen != a->ctx->hook_gen) {
+		if (a->cap_by_eff < a->npackages || a->cap_by_exp < a->npackages)
+			return false;
+		setup(a);
+	}
+	return true;
 }
 
 void quota__event_queue(quota_account *a, int32_t kind, uint32_t cat,
@@ -102,20 +117,28 @@ static bool crossed(const quota_account *a, const quota__alert *al)
 	return a->rem[al->cat] <= threshold_units(a, al);
 }
 
-/* Build the tracking state at the account's clock (no events for what is
- * already past).  Allocates, so it runs in plans. */
-static int setup(quota_account *a)
+/* Room for the tracking state of the packages and one more (plans). */
+static int setup_room(quota_account *a)
 {
 	const quota__mem *mem = &a->ctx->mem;
+	size_t n = (size_t)a->npackages + 1;
+
+	if (quota__grow(mem, (void **)&a->by_eff, &a->cap_by_eff, n,
+			sizeof *a->by_eff) ||
+	    quota__grow(mem, (void **)&a->by_exp, &a->cap_by_exp, n,
+			sizeof *a->by_exp))
+		return QUOTA_ENOMEM;
+	return QUOTA_OK;
+}
+
+/* Build the tracking state at the account's clock (no events for what is
+ * already past), in the room setup_room made. */
+static void setup(quota_account *a)
+{
 	int64_t clock = a->clock;
 	uint32_t i, n = a->npackages;
 	size_t k;
 
-	if (quota__grow(mem, (void **)&a->by_eff, &a->cap_by_eff,
-			(size_t)n + 1, sizeof *a->by_eff) ||
-	    quota__grow(mem, (void **)&a->by_exp, &a->cap_by_exp,
-			(size_t)n + 1, sizeof *a->by_exp))
-		return QUOTA_ENOMEM;
 	memset(a->rem, 0, sizeof a->rem);
 	memset(a->bought, 0, sizeof a->bought);
 	a->cur_eff = a->cur_exp = a->cur_warn = 0;
@@ -147,7 +170,6 @@ static int setup(quota_account *a)
 	for (k = 0; k < a->nalerts; k++)
 		a->alerts[k].armed = !crossed(a, &a->alerts[k]);
 	a->track_gen = a->ctx->hook_gen;
-	return QUOTA_OK;
 }
 
 int quota__events_room(quota_account *a, size_t extra)
@@ -156,7 +178,7 @@ int quota__events_room(quota_account *a, size_t extra)
 
 	if (!ctx->hook)
 		return QUOTA_OK;
-	if (a->track_gen != ctx->hook_gen && setup(a))
+	if (a->track_gen != ctx->hook_gen && setup_room(a))
 		return QUOTA_ENOMEM;
 	/* expired + expiring + exhausted per package, 4 caps, the alerts */
 	return quota__grow(&ctx->mem, (void **)&ctx->evbuf, &ctx->cap_ev,
@@ -239,16 +261,8 @@ void quota__track_units(quota_account *a, quota_package *p, int64_t before)
 
 int quota__track_reserve_package(quota_account *a)
 {
-	const quota__mem *mem = &a->ctx->mem;
-
-	if (!quota__track(a))
-		return QUOTA_OK;
-	if (quota__grow(mem, (void **)&a->by_eff, &a->cap_by_eff,
-			(size_t)a->npackages + 1, sizeof *a->by_eff) ||
-	    quota__grow(mem, (void **)&a->by_exp, &a->cap_by_exp,
-			(size_t)a->npackages + 1, sizeof *a->by_exp))
-		return QUOTA_ENOMEM;
-	return QUOTA_OK;
+	/* room only: tracking is set up in apply */
+	return a->ctx->hook ? setup_room(a) : QUOTA_OK;
 }
 
 void quota__track_package(quota_account *a, quota_package *p)

@@ -291,6 +291,7 @@ int quota__package_add(quota_account *a, const quota_package_spec *s,
 	quota__wbuf *w;
 	int64_t total;
 	uint64_t m;
+	bool track;
 	int rc;
 
 	if (out)
@@ -365,8 +366,11 @@ int quota__package_add(quota_account *a, const quota_package_spec *s,
 			goto refused;
 	}
 
-	/* Apply.  R19: a purchase is paid first, so that the events below
-	 * see the balance after it; no overflow (checked by the caller). */
+	/* Apply.  Event tracking, if it is set up now, is set up without
+	 * the new package, which track_package then adds.  R19: a purchase
+	 * is paid first, so that the events below see the balance after it;
+	 * no overflow (checked by the caller). */
+	track = quota__track(a);
 	if (buy) {
 		a->balance -= s->price_micros;
 		a->purchased += s->price_micros;
@@ -390,7 +394,7 @@ int quota__package_add(quota_account *a, const quota_package_spec *s,
 	a->packages[a->npackages++] = p;
 	a->total_units = total;
 	quota__strmap_put(&a->package_ids, p->id, p);
-	if (quota__track(a))
+	if (track)
 		quota__track_package(a, p);
 	if (out)
 		*out = p;
