@@ -399,7 +399,10 @@ QUOTA_API int quota_release(quota_account *a, uint64_t hold_id,
  * Returns the number of holds released, or a negative QUOTA_E* code.
  */
 QUOTA_API int64_t quota_account_tick(quota_account *a, int64_t now);
-/* quota_account_tick for every account of the context. */
+/* quota_account_tick for every account of the context.  Without a store
+ * all or nothing; with one, each account's tick is its own record, and
+ * the first the store refuses stops the walk (accounts before it have
+ * ticked; tick again). */
 QUOTA_API int64_t quota_ctx_tick(quota_ctx *ctx, int64_t now);
 /* Units currently held for a category (QUOTA_ALL: all). */
 QUOTA_API int64_t quota_account_held(const quota_account *a,

@@ -46,6 +46,7 @@ typedef struct touched {
 	quota_account *a;
 	void *snap;
 	size_t len;
+	bool unsynced; /* before the batch: a reset does not clear it */
 } touched;
 
 static void drop(quota_ctx *ctx, touched *t, size_t n)
@@ -67,7 +68,7 @@ static void undo(touched *t, size_t n, int rc)
 	for (i = 0; i < n; i++) {
 		quota_account *a = t[i].a;
 
-		if (rc == QUOTA_EUNKNOWN ||
+		if (rc == QUOTA_EUNKNOWN || t[i].unsynced ||
 		    quota_account_reset(a, t[i].snap, t[i].len) != QUOTA_OK)
 			a->unsynced = true;
 		a->in_batch = true; /* reset swapped the struct: drop() reads it */
@@ -109,6 +110,7 @@ int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
 				continue;
 			a->in_batch = true;
 			t[nt].a = a;
+			t[nt].unsynced = a->unsynced;
 			if ((rc = quota_account_snapshot(a, &t[nt].snap,
 							 &t[nt].len))) {
 				a->in_batch = false;
@@ -142,7 +144,7 @@ int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
 			rc = QUOTA_ESTORE;
 		for (i = 0; i < n; i++)
 			if (ops[i].rc == QUOTA_OK)
-				ops[i].rc = rc;
+				ops[i].rc = quota__fail(&ops[i].receipt, rc);
 		return quota__err(ctx, rc,
 				  rc == QUOTA_EUNKNOWN
 					  ? "quota_batch: the store could not "

@@ -361,8 +361,10 @@ int quota_reserve(quota_account *a, const quota_usage *u, int64_t timeout_s,
 		int rc = quota__fast(a, u, r, QUOTA__FAST_HOLD, &f->box.src,
 				     timeout_s);
 
-		if (rc < 0)
+		if (rc < 0) {
+			*hold_id = 0;
 			return quota__fail(r, rc);
+		}
 		if (rc) {
 			a->hold_free = f->box.next_free;
 			f->id = ++a->last_hold_id;

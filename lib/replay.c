@@ -26,6 +26,17 @@ typedef struct rec {
 	bool check;
 } rec;
 
+/* A decoded value that a call takes as uint32_t or int: in range, or the
+ * record is corrupt (never narrowed into another valid value). */
+static bool u32_ok(int64_t v)
+{
+	return v >= 0 && v <= UINT32_MAX;
+}
+static bool int_ok(int64_t v)
+{
+	return v >= INT32_MIN && v <= INT32_MAX;
+}
+
 static int corrupt(quota_ctx *ctx, const rec *x, const char *what)
 {
 	return quota__err(ctx, QUOTA_ECORRUPT,
@@ -420,6 +431,14 @@ static int replay_account(quota_ctx *ctx, quota_account *a, rec *x)
 		v3 = quota__get_sv(r);
 	if (r->bad || r->off != r->n)
 		return corrupt(ctx, x, "bad fields");
+	if (((x->op == QUOTA__R_CAP || x->op == QUOTA__R_OVERAGE ||
+	      x->op == QUOTA__R_ALERT) && !u32_ok(v1)) ||
+	    (x->op == QUOTA__R_SETTLEMENT && !int_ok(v1)) ||
+	    ((x->op == QUOTA__R_CAP || x->op == QUOTA__R_OVERAGE) &&
+	     !int_ok(v2)) ||
+	    ((x->op == QUOTA__R_ALERT || x->op == QUOTA__R_SETTLEMENT) &&
+	     !int_ok(v3)))
+		return corrupt(ctx, x, "a field out of range");
 	switch (x->op) {
 	case QUOTA__R_REVERSE:
 		rc = quota_reverse(a, name, v1, NULL);
@@ -505,6 +524,9 @@ static int replay_config(quota_ctx *ctx, rec *x)
 		v2 = quota__get_sv(r);
 	if (r->bad || r->off != r->n)
 		return corrupt(ctx, x, "bad fields");
+	if ((x->op == QUOTA__R_TARIFF_MODE && !int_ok(v1)) ||
+	    (x->op == QUOTA__R_TARIFF_FREE && !int_ok(v2)))
+		return corrupt(ctx, x, "a field out of range");
 	if (x->op == QUOTA__R_CATEGORY_ADD) {
 		uint32_t id;
 

@@ -222,6 +222,7 @@ static bool get_settings(dec *d)
 			return bad(d);
 		}
 		a->tariff[c] = t;
+		t->used = true; /* §5: fixed from now on, as set_tariff does */
 	}
 	a->clock = quota__get_sv(&d->r);
 	a->warn_before = quota__get_sv(&d->r);

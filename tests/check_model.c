@@ -1262,9 +1262,10 @@ static void op_charge(model *M, gen *g, macct *m, int quote, int bad)
 			wrc = QUOTA_EKEYCONFLICT;
 		}
 	} else {
+		/* R8: a quote refuses what the charge would, the hour's
+		 * total cost included. */
 		wrc = pl.rc;
-		if (wrc == QUOTA_OK && !quote &&
-		    m_cost_ovf(m, cat, at, 0, pl.cost))
+		if (wrc == QUOTA_OK && m_cost_ovf(m, cat, at, 0, pl.cost))
 			wrc = QUOTA_EOVERFLOW;
 		if (wrc == QUOTA_OK)
 			m_rcpt_plan(&pl, QUOTA_RECEIPT_CHARGE, cat, units, at, 0,
@@ -1565,9 +1566,24 @@ static void op_resolve(model *M, gen *g, macct *m, int release)
 		if ((t && mul_ovf(t->fee, h->r.units, &want.fee)) ||
 		    m_cost_ovf(m, h->r.cat, h->r.at, 1, want.fee))
 			wrc = QUOTA_EOVERFLOW;
-	} else if (m_cost_ovf(m, h->r.cat, h->r.at, 0, h->r.cost)) {
-		/* A commit is checked against the hold's whole cost. */
-		wrc = QUOTA_EOVERFLOW;
+	} else {
+		/* A commit is checked on the cost it books: the hold's, less
+		 * the units given back, pay-as-you-go from the last line. */
+		int64_t ret = h->r.units - used, kept = h->r.cost;
+		int i;
+
+		for (i = h->r.n; i-- > 0 && ret;) {
+			const mline *l = &h->r.l[i];
+			int64_t n;
+
+			if (l->source != QUOTA_SOURCE_PAYG)
+				continue;
+			n = l->units < ret ? l->units : ret;
+			kept -= n * l->price;
+			ret -= n;
+		}
+		if (m_cost_ovf(m, h->r.cat, h->r.at, 0, kept))
+			wrc = QUOTA_EOVERFLOW;
 	}
 	memset(&r, 0x77, sizeof r);
 	rc = release ? quota_release(m->a, hid, key, &r)
