@@ -120,7 +120,8 @@ static void add(recorder *r, int kind, const char *account, const void *p,
 	e->p = malloc(n ? n : 1);
 	if (!e->p || (account && !e->account))
 		die("recorder", "out of memory");
-	memcpy(e->p, p, kind == ENT_HOOK ? 0 : n);
+	if (p && n && kind != ENT_HOOK)
+		memcpy(e->p, p, n);
 	e->n = n;
 }
 
@@ -322,7 +323,9 @@ static void replay(recorder *r)
 		} else {
 			rc = quota_account_find(fresh, e->account, &a);
 			if (!rc)
-				rc = __real_quota_account_reset(a, e->p, e->n);
+				/* n 0: back to before the first record */
+				rc = __real_quota_account_reset(
+					a, e->n ? e->p : NULL, e->n);
 		}
 		if (rc != QUOTA_OK) {
 			snprintf(msg, sizeof msg, "entry %zu of %zu: %s: %s",
