@@ -70,8 +70,12 @@ expected() {
 	echo lib/libquota.so
 	echo lib/pkgconfig/libquota.pc
 	echo include/quota.h
+	echo include/quota_store.h
 	for m in "$root"/man/*.3; do
 		[ -e "$m" ] && echo "share/man/man3/${m##*/}"
+	done
+	for m in "$root"/man/*.5; do
+		[ -e "$m" ] && echo "share/man/man5/${m##*/}"
 	done
 }
 
