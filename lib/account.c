@@ -35,6 +35,25 @@ quota_account *quota__account_alloc(quota_ctx *ctx, const char *id)
 	return a;
 }
 
+int quota__account_room(quota_ctx *ctx, const char *id)
+{
+	if (quota__strmap_get(&ctx->account_ids, id))
+		return quota__err(ctx, QUOTA_EEXISTS,
+				  "account '%s' already exists", id);
+	if (quota__grow(&ctx->mem, (void **)&ctx->accounts, &ctx->cap_accounts,
+			ctx->naccounts + 1, sizeof *ctx->accounts) ||
+	    quota__strmap_reserve(&ctx->mem, &ctx->account_ids))
+		return quota__err(ctx, QUOTA_ENOMEM,
+				  "account '%s': out of memory", id);
+	return QUOTA_OK;
+}
+
+void quota__account_register(quota_ctx *ctx, quota_account *a)
+{
+	ctx->accounts[ctx->naccounts++] = a;
+	quota__strmap_put(&ctx->account_ids, a->id, a);
+}
+
 int quota_account_new(quota_ctx *ctx, const char *id, quota_account **out)
 {
 	quota__wbuf *w;
@@ -48,16 +67,12 @@ int quota_account_new(quota_ctx *ctx, const char *id, quota_account **out)
 				  "quota_account_new: NULL argument");
 	if ((rc = quota__check_name(ctx, "account id", id, QUOTA_ID_MAX)))
 		return rc;
-	if (quota__strmap_get(&ctx->account_ids, id))
-		return quota__err(ctx, QUOTA_EEXISTS,
-				  "account '%s' already exists", id);
-	if (quota__grow(&ctx->mem, (void **)&ctx->accounts, &ctx->cap_accounts,
-			ctx->naccounts + 1, sizeof *ctx->accounts) ||
-	    quota__strmap_reserve(&ctx->mem, &ctx->account_ids))
-		goto nomem;
+	if ((rc = quota__account_room(ctx, id)))
+		return rc;
 	a = quota__account_alloc(ctx, id);
 	if (!a)
-		goto nomem;
+		return quota__err(ctx, QUOTA_ENOMEM,
+				  "account '%s': out of memory", id);
 	/* Its first record (§5): replay creates the account from it. */
 	if (!(rc = quota__rec_begin(ctx, a, QUOTA__R_ACCOUNT_NEW, &w)) && w)
 		rc = quota__rec_commit(ctx, a, w);
@@ -66,14 +81,10 @@ int quota_account_new(quota_ctx *ctx, const char *id, quota_account **out)
 		quota__free(&ctx->mem, a);
 		return rc;
 	}
-	ctx->accounts[ctx->naccounts++] = a;
-	quota__strmap_put(&ctx->account_ids, a->id, a);
+	quota__account_register(ctx, a);
 	*out = a;
 	quota__ok(ctx);
 	return QUOTA_OK;
-nomem:
-	return quota__err(ctx, QUOTA_ENOMEM, "account '%s': out of memory",
-			  id);
 }
 
 int quota_account_find(const quota_ctx *cctx, const char *id,

@@ -897,6 +897,10 @@ int quota__account_decode(quota_ctx *ctx, const void *snap, size_t len,
  * Cannot fail.
  */
 void quota__account_swap(quota_account *live, quota_account *fresh);
+/* Room in ctx for one more account of id (QUOTA_EEXISTS if it has one),
+ * then its registration, which cannot fail (account.c). */
+int quota__account_room(quota_ctx *ctx, const char *id);
+void quota__account_register(quota_ctx *ctx, quota_account *a);
 /* The restore steps of the decoder, each in the file that owns the state:
  * counters (counters.c), ledger rows (ledger.c), open holds (hold.c). */
 int quota__counters_restore(quota_account *a, const uint64_t *keys,

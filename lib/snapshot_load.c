@@ -724,18 +724,10 @@ int quota_account_load(quota_ctx *ctx, const void *snap, size_t len,
 				  "quota_account_load: NULL argument");
 	if ((rc = open_snap(ctx, snap, len, &body, id, &minor)))
 		return rc;
-	if (quota__strmap_get(&ctx->account_ids, id))
-		return quota__err(ctx, QUOTA_EEXISTS,
-				  "account '%s' already exists", id);
-	if (quota__grow(&ctx->mem, (void **)&ctx->accounts, &ctx->cap_accounts,
-			ctx->naccounts + 1, sizeof *ctx->accounts) ||
-	    quota__strmap_reserve(&ctx->mem, &ctx->account_ids))
-		return quota__err(ctx, QUOTA_ENOMEM,
-				  "account '%s': out of memory", id);
-	if ((rc = decode_body(ctx, &body, id, minor, &a)))
+	if ((rc = quota__account_room(ctx, id)) ||
+	    (rc = decode_body(ctx, &body, id, minor, &a)))
 		return rc;
-	ctx->accounts[ctx->naccounts++] = a;
-	quota__strmap_put(&ctx->account_ids, a->id, a);
+	quota__account_register(ctx, a);
 	*out = a;
 	quota__ok(ctx);
 	return QUOTA_OK;
