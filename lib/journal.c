@@ -78,7 +78,7 @@ int quota__rec_commit(quota_ctx *ctx, quota_account *a, quota__wbuf *w)
 {
 	uint64_t seq;
 	uint32_t body, crc;
-	int rc;
+	int rc, code;
 
 	if (!w)
 		return QUOTA_OK;
@@ -97,39 +97,28 @@ int quota__rec_commit(quota_ctx *ctx, quota_account *a, quota__wbuf *w)
 	seq = a ? a->seq + 1 : ctx->config_seq + 1;
 	rc = ctx->store.append(ctx->store.ud, a ? a->id : NULL, seq, w->p,
 			       w->n);
-	switch (rc) {
-	case QUOTA_OK:
+	if (rc == QUOTA_OK) {
 		if (a)
 			a->seq = seq;
 		else
 			ctx->config_seq = seq;
 		return QUOTA_OK;
-	case QUOTA_ECONFLICT:
-		return quota__err(ctx, QUOTA_ECONFLICT,
-				  "%s%s%s: the store already holds record "
-				  "%llu; load the newer records and retry",
-				  a ? "account '" : "configuration",
-				  a ? a->id : "", a ? "'" : "",
-				  (unsigned long long)seq);
-	case QUOTA_EUNKNOWN:
-		/* Never guess (STYLE 28): stop until re-synchronised. */
-		if (a)
-			a->unsynced = true;
-		return quota__err(ctx, QUOTA_EUNKNOWN,
-				  "%s%s%s: the store could not tell whether "
-				  "record %llu was stored",
-				  a ? "account '" : "configuration",
-				  a ? a->id : "", a ? "'" : "",
-				  (unsigned long long)seq);
-	default:
-		return quota__err(ctx, QUOTA_ESTORE,
-				  "%s%s%s: the store refused record %llu "
-				  "(%s)",
-				  a ? "account '" : "configuration",
-				  a ? a->id : "", a ? "'" : "",
-				  (unsigned long long)seq,
-				  quota_err_name(rc));
 	}
+	/* Refused, taken by another writer, or unknown: nothing changed. */
+	code = rc == QUOTA_ECONFLICT || rc == QUOTA_EUNKNOWN ? rc
+							    : QUOTA_ESTORE;
+	if (code == QUOTA_EUNKNOWN && a)
+		a->unsynced = true; /* never guess (STYLE 28) */
+	return quota__err(ctx, code, "%s%s%s: record %llu: the store %s (%s)",
+			  a ? "account '" : "configuration", a ? a->id : "",
+			  a ? "'" : "", (unsigned long long)seq,
+			  code == QUOTA_ECONFLICT
+				  ? "already holds it; load the newer records "
+				    "and retry"
+			  : code == QUOTA_EUNKNOWN
+				  ? "could not tell whether it was stored"
+				  : "refused it",
+			  quota_err_name(rc));
 }
 
 void quota__rec_planned(quota__wbuf *w, unsigned op, const quota_usage *u,
