@@ -373,13 +373,32 @@ static int replay_buy(quota_account *a, rec *x, quota_package_spec *s)
 	return refused(a->ctx, x, quota__package_add(a, s, &buy, NULL));
 }
 
+/*
+ * The signed fields of the records that are a call's inputs, in order,
+ * and the range its call takes each in: A any int64_t, U uint32_t, I int
+ * (QUOTA_ALL is a uint32_t).  Out of range is corrupt, never narrowed.
+ */
+static const char *const setter_fields[QUOTA__R_ACCOUNT_LAST + 1] = {
+	[QUOTA__R_REVERSE] = "A",        /* after the key: time */
+	[QUOTA__R_TOPUP] = "AA",         /* amount, time */
+	[QUOTA__R_CREDIT_LIMIT] = "A",   /* amount */
+	[QUOTA__R_UTC_OFFSET] = "I",     /* seconds */
+	[QUOTA__R_CAP] = "UIA",          /* category, period, units */
+	[QUOTA__R_OVERAGE] = "UI",       /* category, policy */
+	[QUOTA__R_KEY_WINDOW] = "UA",    /* keys, age */
+	[QUOTA__R_ALERT] = "UAI",        /* category, level, unit */
+	[QUOTA__R_EXPIRY_WARNING] = "A", /* seconds */
+	[QUOTA__R_SETTLEMENT] = "IAI",   /* period, minor unit, rounding */
+};
+
 static int replay_account(quota_ctx *ctx, quota_account *a, rec *x)
 {
 	quota__rbuf *r = &x->r;
 	char name[QUOTA_ID_MAX + 1];
 	quota_package_spec spec;
-	int64_t v1 = 0, v2 = 0, v3 = 0;
+	int64_t v[3] = {0, 0, 0};
 	uint64_t u1 = 0;
+	uint32_t k;
 	quota_tariff *t = NULL;
 	int rc;
 
@@ -403,10 +422,10 @@ static int replay_account(quota_ctx *ctx, quota_account *a, rec *x)
 	case QUOTA__R_SETTLE: {
 		int64_t n;
 
-		v1 = quota__get_sv(r);
-		if (r->bad || !quota__time_ok(v1))
+		v[0] = quota__get_sv(r);
+		if (r->bad || !quota__time_ok(v[0]))
 			return corrupt(ctx, x, "bad fields");
-		n = quota__settle(a, v1, NULL, NULL, r);
+		n = quota__settle(a, v[0], NULL, NULL, r);
 		if (n >= 0 && r->off != r->n)
 			return corrupt(ctx, x, "trailing bytes");
 		return refused(ctx, x, n < 0 ? (int)n : QUOTA_OK);
@@ -414,46 +433,33 @@ static int replay_account(quota_ctx *ctx, quota_account *a, rec *x)
 	default:
 		break;
 	}
-	/* The rest: the record is the call's inputs. */
-	if (x->op == QUOTA__R_REVERSE || x->op == QUOTA__R_TARIFF) {
-		if (x->op == QUOTA__R_TARIFF)
-			u1 = quota__get_uv_max(r, QUOTA_MAX_CATEGORIES);
+	/* The rest: the record is the call's inputs (a key or a tariff
+	 * name first, for two of them), then signed fields. */
+	if (x->op == QUOTA__R_TARIFF)
+		u1 = quota__get_uv_max(r, QUOTA_MAX_CATEGORIES);
+	if (x->op == QUOTA__R_TARIFF || x->op == QUOTA__R_REVERSE)
 		quota__get_str(r, name, QUOTA_ID_MAX);
+	for (k = 0; setter_fields[x->op] && setter_fields[x->op][k]; k++) {
+		char f = setter_fields[x->op][k];
+
+		v[k] = quota__get_sv(r);
+		if ((f == 'U' && !u32_ok(v[k])) || (f == 'I' && !int_ok(v[k])))
+			return corrupt(ctx, x, "a field out of range");
 	}
-	if (x->op != QUOTA__R_TARIFF)
-		v1 = quota__get_sv(r);
-	if (x->op == QUOTA__R_CAP || x->op == QUOTA__R_OVERAGE ||
-	    x->op == QUOTA__R_KEY_WINDOW || x->op == QUOTA__R_ALERT ||
-	    x->op == QUOTA__R_TOPUP || x->op == QUOTA__R_SETTLEMENT)
-		v2 = quota__get_sv(r);
-	if (x->op == QUOTA__R_CAP || x->op == QUOTA__R_ALERT ||
-	    x->op == QUOTA__R_SETTLEMENT)
-		v3 = quota__get_sv(r);
 	if (r->bad || r->off != r->n)
 		return corrupt(ctx, x, "bad fields");
-	if (((x->op == QUOTA__R_CAP || x->op == QUOTA__R_OVERAGE ||
-	      x->op == QUOTA__R_ALERT) && !u32_ok(v1)) ||
-	    (x->op == QUOTA__R_SETTLEMENT && !int_ok(v1)) ||
-	    ((x->op == QUOTA__R_CAP || x->op == QUOTA__R_OVERAGE) &&
-	     !int_ok(v2)) ||
-	    ((x->op == QUOTA__R_ALERT || x->op == QUOTA__R_SETTLEMENT) &&
-	     !int_ok(v3)))
-		return corrupt(ctx, x, "a field out of range");
 	switch (x->op) {
 	case QUOTA__R_REVERSE:
-		rc = quota_reverse(a, name, v1, NULL);
+		rc = quota_reverse(a, name, v[0], NULL);
 		break;
 	case QUOTA__R_TOPUP:
-		rc = quota_account_topup(a, v1, v2);
+		rc = quota_account_topup(a, v[0], v[1]);
 		break;
 	case QUOTA__R_CREDIT_LIMIT:
-		rc = quota_account_set_credit_limit(a, v1);
+		rc = quota_account_set_credit_limit(a, v[0]);
 		break;
 	case QUOTA__R_UTC_OFFSET:
-		rc = v1 < INT32_MIN || v1 > INT32_MAX
-			     ? QUOTA_EINVAL
-			     : quota_account_set_utc_offset(a, (int32_t)v1);
-		break;
+		rc = quota_account_set_utc_offset(a, (int32_t)v[0]);
 		break;
 	case QUOTA__R_TARIFF:
 		rc = name[0] ? quota_tariff_find(ctx, name, &t) : QUOTA_OK;
@@ -461,24 +467,22 @@ static int replay_account(quota_ctx *ctx, quota_account *a, rec *x)
 			rc = quota_account_set_tariff(a, (uint32_t)u1, t);
 		break;
 	case QUOTA__R_CAP: /* (category or QUOTA_ALL, period, units) */
-		rc = quota_account_set_cap(a, (uint32_t)v1, (int)v2, v3);
+		rc = quota_account_set_cap(a, (uint32_t)v[0], (int)v[1], v[2]);
 		break;
 	case QUOTA__R_OVERAGE:
-		rc = quota_account_set_overage(a, (uint32_t)v1, (int)v2);
+		rc = quota_account_set_overage(a, (uint32_t)v[0], (int)v[1]);
 		break;
 	case QUOTA__R_KEY_WINDOW:
-		rc = v1 < 0 || v1 > UINT32_MAX
-			     ? QUOTA_EINVAL
-			     : quota_account_set_key_window(a, (uint32_t)v1, v2);
+		rc = quota_account_set_key_window(a, (uint32_t)v[0], v[1]);
 		break;
 	case QUOTA__R_ALERT:
-		rc = quota_account_add_alert(a, (uint32_t)v1, v2, (int)v3);
+		rc = quota_account_add_alert(a, (uint32_t)v[0], v[1], (int)v[2]);
 		break;
 	case QUOTA__R_EXPIRY_WARNING:
-		rc = quota_account_set_expiry_warning(a, v1);
+		rc = quota_account_set_expiry_warning(a, v[0]);
 		break;
 	case QUOTA__R_SETTLEMENT:
-		rc = quota_account_set_settlement(a, (int)v1, v2, (int)v3);
+		rc = quota_account_set_settlement(a, (int)v[0], v[1], (int)v[2]);
 		break;
 	default:
 		return corrupt(ctx, x, "unknown operation");
