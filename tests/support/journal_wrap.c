@@ -44,7 +44,7 @@ int __wrap_quota_account_load(quota_ctx *ctx, const void *snap, size_t len,
 int __wrap_quota_account_reset(quota_account *a, const void *snap,
 			       size_t len);
 
-/* ENT_HOOK: the test set (n = 1) or removed (n = 0) its event hook, which
+/* ENT_HOOK: the test set (byte 1) or removed (byte 0) its event hook, which
  * decides whether alerts and package events are tracked (R21). */
 enum { ENT_RECORD, ENT_LOAD, ENT_RESET, ENT_HOOK };
 
@@ -120,7 +120,7 @@ static void add(recorder *r, int kind, const char *account, const void *p,
 	e->p = malloc(n ? n : 1);
 	if (!e->p || (account && !e->account))
 		die("recorder", "out of memory");
-	if (p && n && kind != ENT_HOOK)
+	if (n)
 		memcpy(e->p, p, n);
 	e->n = n;
 }
@@ -224,9 +224,10 @@ int __wrap_quota_ctx_set_event_hook(quota_ctx *ctx, quota_event_fn fn,
 {
 	int rc = __real_quota_ctx_set_event_hook(ctx, fn, ud);
 	recorder *r = find(ctx);
+	unsigned char set = fn != NULL;
 
 	if (rc == QUOTA_OK && r)
-		add(r, ENT_HOOK, NULL, "", fn ? 1 : 0);
+		add(r, ENT_HOOK, NULL, &set, 1);
 	return rc;
 }
 
@@ -317,7 +318,7 @@ static void replay(recorder *r)
 						 QUOTA_JOURNAL_CHECK);
 		} else if (e->kind == ENT_HOOK) {
 			rc = __real_quota_ctx_set_event_hook(
-				fresh, e->n ? noop_hook : NULL, NULL);
+				fresh, e->p[0] ? noop_hook : NULL, NULL);
 		} else if (e->kind == ENT_LOAD) {
 			rc = __real_quota_account_load(fresh, e->p, e->n, &a);
 		} else {
