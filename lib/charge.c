@@ -419,7 +419,7 @@ static __attribute__((noinline)) int charge_keyed(quota_account *a,
 
 		plain.key = NULL;
 		if (quota__fast(a, &plain, r, QUOTA__FAST_CHARGE,
-				&rec->box.src, 0)) {
+				&rec->box.src, 0, false)) {
 			quota__key_usage(rec, QUOTA__OP_CHARGE, u);
 			quota__key_store_at(a, rec, &kp);
 			return QUOTA_OK;
@@ -429,21 +429,31 @@ static __attribute__((noinline)) int charge_keyed(quota_account *a,
 	return general(a, u, r, true);
 }
 
+/* A keyless charge with a store (§5): the fast path writes its record. */
+static __attribute__((noinline)) int charge_journaled(quota_account *a,
+						      const quota_usage *u,
+						      quota_receipt *r)
+{
+	int rc = quota__fast(a, u, r, QUOTA__FAST_CHARGE, NULL, 0, true);
+
+	if (rc > 0)
+		return QUOTA_OK;
+	if (rc < 0)
+		return quota__fail(r, rc);
+	return run(a, u, r, true);
+}
+
 int quota_charge(quota_account *a, const quota_usage *usage,
 		 quota_receipt *receipt)
 {
 	if (likely(a && usage)) {
-		int rc;
-
 		if (usage->key)
 			return charge_keyed(a, usage, receipt);
-		rc = quota__fast(a, usage, receipt, QUOTA__FAST_CHARGE, NULL,
-				 0);
-
-		if (likely(rc > 0))
+		if (unlikely(a->ctx->store_on))
+			return charge_journaled(a, usage, receipt);
+		if (likely(quota__fast(a, usage, receipt, QUOTA__FAST_CHARGE,
+				       NULL, 0, false)))
 			return QUOTA_OK;
-		if (rc < 0)
-			return quota__fail(receipt, rc);
 	}
 	return run(a, usage, receipt, true);
 }
@@ -453,7 +463,7 @@ int quota_quote(const quota_account *a, const quota_usage *usage,
 {
 	if (likely(a && usage) &&
 	    quota__fast((quota_account *)a, usage, receipt, QUOTA__FAST_QUOTE,
-			NULL, 0))
+			NULL, 0, false))
 		return QUOTA_OK;
 	return run(a, usage, receipt, false);
 }

@@ -85,6 +85,8 @@ static inline void quota__receipt_head(quota_receipt *r, const quota__src *s,
  *
  * Every caller passes mode, r or out as constants where it can, so each
  * gets its own straight-line copy with the other modes' tests gone.
+ * journal (a constant too) is ctx->store_on, tested by the caller: the
+ * copy without a store has no call in it, and so no stack frame.
  *
  * A charge (mode CHARGE) must fall in its category's cached ledger hour
  * and, if it draws a package, the cached package (quota__ledger_hit), so
@@ -92,7 +94,7 @@ static inline void quota__receipt_head(quota_receipt *r, const quota__src *s,
  */
 static inline __attribute__((always_inline)) int
 quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
-	    const int mode, quota__src *out, int64_t timeout)
+	    const int mode, quota__src *out, int64_t timeout, const bool journal)
 {
 	quota_ctx *ctx = a->ctx;
 	const uint32_t cat = u->category;
@@ -165,7 +167,7 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 		return 0;
 	/* §5: the same record as the general path, before anything moves;
 	 * the store's refusal is the call's. */
-	if (mode != QUOTA__FAST_QUOTE && __builtin_expect(ctx->store_on, 0)) {
+	if (journal) {
 		int rc = quota__fast_journal(a, u, mode == QUOTA__FAST_HOLD
 							   ? QUOTA__R_RESERVE
 							   : QUOTA__R_CHARGE,

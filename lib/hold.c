@@ -343,39 +343,64 @@ refused:
 /*
  * The common case, kept apart so it needs no big stack frame: no key, no
  * hook, room for the hold and a recycled block; the charge fast path plans
- * and applies it.  Anything else, errors included, goes to reserve_slow.
+ * and applies it.  1: done, 0: take reserve_slow, < 0: the store refused
+ * its record.  journal (a constant) is ctx->store_on: the copy without a
+ * store has no call in it (quota_reserve), the one with a store is out of
+ * line (reserve_journaled).
  */
-int quota_reserve(quota_account *a, const quota_usage *u, int64_t timeout_s,
-		  quota_receipt *r, uint64_t *hold_id)
+static inline __attribute__((always_inline)) int
+reserve_fast(quota_account *a, const quota_usage *u, int64_t timeout_s,
+	     quota_receipt *r, uint64_t *hold_id, const bool journal)
 {
 	int64_t deadline;
+	quota__hold *f;
+	int rc;
 
 	/* Room for the hold and a recycled block; the charge fast path checks
 	 * the key, the hook and the time. */
-	if (a && u && hold_id && timeout_s > 0 && a->hold_free &&
-	    (a->nholds + 1) * 2 <= a->hold_tab_cap &&
-	    !quota__add_ovf(u->at, timeout_s, &deadline) &&
-	    quota__time_ok(deadline)) {
-		quota__hold *f = (quota__hold *)(void *)a->hold_free;
+	if (!a || !u || !hold_id || timeout_s <= 0 || !a->hold_free ||
+	    (a->nholds + 1) * 2 > a->hold_tab_cap ||
+	    quota__add_ovf(u->at, timeout_s, &deadline) ||
+	    !quota__time_ok(deadline))
+		return 0;
+	f = (quota__hold *)(void *)a->hold_free;
+	rc = quota__fast(a, u, r, QUOTA__FAST_HOLD, &f->box.src, timeout_s,
+			 journal);
+	if (rc <= 0)
+		return rc;
+	a->hold_free = f->box.next_free;
+	f->id = ++a->last_hold_id;
+	f->deadline = deadline;
+	hold_insert(a, f);
+	if (r)
+		r->hold_id = f->id;
+	*hold_id = f->id;
+	return 1;
+}
 
-		int rc = quota__fast(a, u, r, QUOTA__FAST_HOLD, &f->box.src,
-				     timeout_s);
+/* A reservation with a store (§5). */
+static __attribute__((noinline)) int
+reserve_journaled(quota_account *a, const quota_usage *u, int64_t timeout_s,
+		  quota_receipt *r, uint64_t *hold_id)
+{
+	int rc = reserve_fast(a, u, timeout_s, r, hold_id, true);
 
-		if (rc < 0) {
-			*hold_id = 0;
-			return quota__fail(r, rc);
-		}
-		if (rc) {
-			a->hold_free = f->box.next_free;
-			f->id = ++a->last_hold_id;
-			f->deadline = deadline;
-			hold_insert(a, f);
-			if (r)
-				r->hold_id = f->id;
-			*hold_id = f->id;
-			return QUOTA_OK;
-		}
+	if (rc > 0)
+		return QUOTA_OK;
+	if (rc < 0) {
+		*hold_id = 0;
+		return quota__fail(r, rc);
 	}
+	return reserve_slow(a, u, timeout_s, r, hold_id);
+}
+
+int quota_reserve(quota_account *a, const quota_usage *u, int64_t timeout_s,
+		  quota_receipt *r, uint64_t *hold_id)
+{
+	if (a && a->ctx->store_on)
+		return reserve_journaled(a, u, timeout_s, r, hold_id);
+	if (reserve_fast(a, u, timeout_s, r, hold_id, false))
+		return QUOTA_OK;
 	return reserve_slow(a, u, timeout_s, r, hold_id);
 }
 
@@ -523,43 +548,68 @@ refused:
 /*
  * The common case apart: a full commit, no key, no hook, of a hold in a
  * small box (at most one draw and one payg line: see source.c) whose
- * charge falls in its category's cached ledger hour.
+ * charge falls in its category's cached ledger hour.  1: done, 0: take
+ * the general path, < 0: the store refused its record.  journal as in
+ * reserve_fast.
  */
-int quota_commit(quota_account *a, uint64_t hold_id, int64_t units_used,
-		 const char *key, quota_receipt *receipt)
+static inline __attribute__((always_inline)) int
+commit_fast(quota_account *a, uint64_t hold_id, int64_t units_used,
+	    quota_receipt *receipt, const bool journal)
 {
 	const quota__src *s;
 	quota__hold *h;
 	quota__cur *c;
 	uint32_t slot;
 
-	if (!a || key || a->ctx->hook ||
-	    (slot = hold_slot(a, hold_id)) == UINT32_MAX)
-		goto slow;
+	if (a->ctx->hook || (slot = hold_slot(a, hold_id)) == UINT32_MAX)
+		return 0;
 	h = a->hold_tab[slot];
 	s = &h->box.src;
 	if (units_used != s->units || !h->box.small ||
 	    !(c = a->cur[s->cat]) ||
 	    !quota__ledger_hit(c, s->at, s->pkg ? s->draws[0].pk : NULL,
 			       s->pkg, s->cost))
-		goto slow;
+		return 0;
 	/* §5: the general commit's record, before anything moves. */
-	if (__builtin_expect(a->ctx->store_on, 0)) {
+	if (journal) {
 		int rc = quota__rec_resolve(a, QUOTA__R_COMMIT, hold_id,
 					    units_used, NULL, 0);
 
 		if (rc)
-			return quota__fail(receipt, rc);
+			return rc;
 	}
 	if (receipt)
 		small_receipt(receipt, s, QUOTA_RECEIPT_COMMIT, hold_id);
 	quota__ledger_add(c, s->free, s->pkg, s->payg, s->cost);
 	hold_remove_at(a, h, slot);
 	a->ctx->errmsg[0] = '\0';
-	return QUOTA_OK;
-slow:
+	return 1;
+}
+
+/* A commit with a store (§5). */
+static __attribute__((noinline)) int
+commit_journaled(quota_account *a, uint64_t hold_id, int64_t units_used,
+		 const char *key, quota_receipt *receipt)
+{
+	int rc = key ? 0 : commit_fast(a, hold_id, units_used, receipt, true);
+
+	if (rc > 0)
+		return QUOTA_OK;
+	if (rc < 0)
+		return quota__fail(receipt, rc);
 	return quota__resolve(a, hold_id, units_used, key, receipt, false,
-			     NULL);
+			      NULL);
+}
+
+int quota_commit(quota_account *a, uint64_t hold_id, int64_t units_used,
+		 const char *key, quota_receipt *receipt)
+{
+	if (a && a->ctx->store_on)
+		return commit_journaled(a, hold_id, units_used, key, receipt);
+	if (a && !key && commit_fast(a, hold_id, units_used, receipt, false))
+		return QUOTA_OK;
+	return quota__resolve(a, hold_id, units_used, key, receipt, false,
+			      NULL);
 }
 
 int quota_release(quota_account *a, uint64_t hold_id, const char *key,
