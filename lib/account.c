@@ -154,30 +154,59 @@ quota_ctx *quota_account_ctx(const quota_account *a)
 	return a ? a->ctx : NULL;
 }
 
-int quota_account_set_utc_offset(quota_account *a, int32_t seconds)
+/* quota_account_set_utc_offset through the write path (§5). */
+struct utc_offset_op {
+	quota_account *a;
+	int32_t seconds;
+};
+
+static int utc_offset_prepare(void *v)
 {
-	if (!a)
-		return QUOTA_EINVAL;
-	if (seconds < -18 * 3600 || seconds > 18 * 3600)
+	const struct utc_offset_op *op = v;
+	const quota_account *a = op->a;
+
+	if (op->seconds < -18 * 3600 || op->seconds > 18 * 3600)
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "account '%s': UTC offset %d s is beyond "
 				  "+-18 h",
-				  a->id, (int)seconds);
+				  a->id, (int)op->seconds);
 	/* Usage already booked by local hour and day (ledger rows, the
 	 * counters of holds) would move to other hours and days.  Any
 	 * reservation counts, even one released or timed out since (a hold
 	 * id was issued): quota_account_new(3). */
-	if (seconds != a->utc_offset && (a->ledger.nrows || a->last_hold_id))
+	if (op->seconds != a->utc_offset &&
+	    (a->ledger.nrows || a->last_hold_id))
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "account '%s': has usage; set the UTC "
 				  "offset before charging or reserving",
 				  a->id);
-	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_UTC_OFFSET,
-		       quota__put_sv(jw, seconds));
-	a->utc_offset = seconds;
-	quota__ledger_uncache(a); /* cached hours begin at local hours */
-	quota__ok(a->ctx);
 	return QUOTA_OK;
+}
+
+static void utc_offset_encode(quota__wbuf *w, const void *v)
+{
+	quota__put_sv(w, ((const struct utc_offset_op *)v)->seconds);
+}
+
+static void utc_offset_apply(void *v)
+{
+	struct utc_offset_op *op = v;
+
+	op->a->utc_offset = op->seconds;
+	quota__ledger_uncache(op->a); /* cached hours begin at local hours */
+}
+
+static const quota__step utc_offset_steps = {
+	QUOTA__R_UTC_OFFSET, utc_offset_prepare, utc_offset_encode,
+	utc_offset_apply, NULL, NULL};
+
+int quota_account_set_utc_offset(quota_account *a, int32_t seconds)
+{
+	struct utc_offset_op op = {a, seconds};
+
+	if (!a)
+		return QUOTA_EINVAL;
+	return quota__write(a->ctx, a, &utc_offset_steps, &op);
 }
 
 int quota_account_set_tariff(quota_account *a, uint32_t category,

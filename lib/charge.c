@@ -312,45 +312,79 @@ static bool same_charge(const quota__keyrec *k, const quota_usage *u)
 }
 
 /*
- * A planned charge from prepare on: room for everything apply needs, the
- * record (§5), apply, events.  The general path and replay (the plan
- * decoded from a record) both come here.
+ * A planned charge from prepare on, through the write path (§5): room for
+ * everything apply needs, the record, apply, events.  The general path
+ * and replay (the plan decoded from a record) both come here.
  */
+struct charge_op {
+	quota_account *a;
+	const quota_usage *u;
+	quota__plan *pl;
+	quota_receipt *r;
+	quota__keyrec *rec; /* the key's record, if the charge has a key */
+};
+
+static int charge_prepare(void *v)
+{
+	struct charge_op *op = v;
+	quota_account *a = op->a;
+	int rc;
+
+	if ((rc = quota__plan_prepare(a, op->pl)) ||
+	    (rc = quota__ledger_prepare(a, &op->pl->s, op->pl->s.cost, 0)))
+		return rc;
+	if (op->u->key) {
+		if (quota__key_reserve(a) ||
+		    !(op->rec = quota__key_new(a, op->u->key, &op->pl->s)))
+			return quota__nomem(a);
+		quota__key_usage(op->rec, QUOTA__OP_CHARGE, op->u);
+	}
+	return QUOTA_OK;
+}
+
+static void charge_encode(quota__wbuf *w, const void *v)
+{
+	const struct charge_op *op = v;
+
+	quota__rec_planned(w, QUOTA__R_CHARGE, op->u, 0, &op->pl->s);
+}
+
+static void charge_apply(void *v)
+{
+	struct charge_op *op = v;
+	quota_account *a = op->a;
+
+	quota__plan_apply(a, op->pl);
+	quota__ledger_apply(a, &op->pl->s, 1, 0, 0);
+	if (op->rec)
+		quota__key_store(a, op->rec);
+	quota__receipt_fill(op->r, &op->pl->s, QUOTA_RECEIPT_CHARGE);
+}
+
+static void charge_undo(void *v)
+{
+	struct charge_op *op = v;
+
+	if (op->rec)
+		quota__key_unused(op->a, op->rec);
+}
+
+static void charge_events(void *v)
+{
+	quota__events_flush(((struct charge_op *)v)->a);
+}
+
+static const quota__step charge_steps = {QUOTA__R_CHARGE, charge_prepare,
+					 charge_encode,   charge_apply,
+					 charge_undo,     charge_events};
+
 int quota__charge_planned(quota_account *a, const quota_usage *u,
 			  quota__plan *pl, quota_receipt *r)
 {
-	quota__keyrec *rec = NULL;
-	quota__wbuf *w;
-	int rc;
+	struct charge_op op = {a, u, pl, r, NULL};
+	int rc = quota__write(a->ctx, a, &charge_steps, &op);
 
-	if ((rc = quota__plan_prepare(a, pl)) ||
-	    (rc = quota__ledger_prepare(a, &pl->s, pl->s.cost, 0)))
-		return quota__fail(r, rc);
-	if (u->key) {
-		if (quota__key_reserve(a) ||
-		    !(rec = quota__key_new(a, u->key, &pl->s)))
-			return quota__fail(r, quota__nomem(a));
-		quota__key_usage(rec, QUOTA__OP_CHARGE, u);
-	}
-	if ((rc = quota__rec_begin(a->ctx, a, QUOTA__R_CHARGE, &w)))
-		goto refused;
-	if (w) {
-		quota__rec_planned(w, QUOTA__R_CHARGE, u, 0, &pl->s);
-		if ((rc = quota__rec_commit(a->ctx, a, w)))
-			goto refused;
-	}
-	quota__plan_apply(a, pl);
-	quota__ledger_apply(a, &pl->s, 1, 0, 0);
-	if (rec)
-		quota__key_store(a, rec);
-	quota__receipt_fill(r, &pl->s, QUOTA_RECEIPT_CHARGE);
-	a->ctx->errmsg[0] = '\0';
-	quota__events_flush(a);
-	return QUOTA_OK;
-refused:
-	if (rec)
-		quota__key_unused(a, rec);
-	return quota__fail(r, rc);
+	return rc ? quota__fail(r, rc) : QUOTA_OK;
 }
 
 /* The general path: plan, then the rest; its key, if any, is new. */

@@ -121,6 +121,31 @@ int quota__rec_commit(quota_ctx *ctx, quota_account *a, quota__wbuf *w)
 			  quota_err_name(rc));
 }
 
+int quota__write(quota_ctx *ctx, quota_account *a, const quota__step *st,
+		 void *op)
+{
+	quota__wbuf *w;
+	int rc;
+
+	if (st->prepare && (rc = st->prepare(op)))
+		return rc;
+	if (!(rc = quota__rec_begin(ctx, a, st->rec, &w)) && w) {
+		if (st->encode)
+			st->encode(w, op);
+		rc = quota__rec_commit(ctx, a, w);
+	}
+	if (rc) {
+		if (st->undo)
+			st->undo(op);
+		return rc;
+	}
+	st->apply(op);
+	quota__ok(ctx);
+	if (st->events)
+		st->events(op);
+	return QUOTA_OK;
+}
+
 void quota__rec_planned(quota__wbuf *w, unsigned op, const quota_usage *u,
 			int64_t timeout, const quota__src *s)
 {

@@ -84,6 +84,41 @@ static inline int quota__rec_begin(quota_ctx *ctx, quota_account *a,
 int quota__rec_commit(quota_ctx *ctx, quota_account *a, quota__wbuf *w);
 
 /*
+ * The one write path (DESIGN §5).  Every call that changes state hands its
+ * operation (op: the call's arguments, plan and what prepare allocated) to
+ * quota__write with the table of its steps:
+ *
+ *   prepare  validate, plan, allocate; changes nothing (NULL: nothing to
+ *            do).  Its error is the call's.
+ *   encode   the record's fields after the header (NULL: none), written
+ *            through the cursor or puts of codec.h.
+ *   apply    the state change itself; cannot fail.
+ *   undo     when the store refused the record: give back what prepare
+ *            allocated (NULL: nothing was).
+ *   events   after apply: fire what the change caused (NULL: none).
+ *
+ * quota__write runs them in that order: prepare, journal (the record to
+ * the store, quota__rec_begin/commit), apply, events.  A refusal at any
+ * step before apply leaves memory, store and journal as they were.
+ * Replay (ctx->replaying) runs the same steps with no record written.
+ * The fast paths (charge_fast.h, hold.c's commit) keep their own
+ * straight-line copy of these steps and write the same record through
+ * the same encoders.
+ */
+typedef struct quota__step {
+	unsigned rec; /* QUOTA__R_* */
+	int (*prepare)(void *op);
+	void (*encode)(quota__wbuf *w, const void *op);
+	void (*apply)(void *op);
+	void (*undo)(void *op);
+	void (*events)(void *op);
+} quota__step;
+
+/* Run op's steps for account a (NULL: the configuration stream). */
+int quota__write(quota_ctx *ctx, quota_account *a, const quota__step *st,
+		 void *op);
+
+/*
  * The journal step of a call whose record is its inputs (setters, top-ups,
  * configuration): between its checks and its apply,
  *     QUOTA__JOURNAL(ctx, a, QUOTA__R_X, quota__put_sv(jw, v); ...);
