@@ -55,48 +55,28 @@ int quota__rec_begin_slow(quota_ctx *ctx, quota_account *a, unsigned op,
 	b->mem = &ctx->mem;
 	b->n = 0;
 	b->fail = false;
-	/* Frame first (filled in by quota__rec_commit), then the header. */
-	p = quota__wbuf_at(b, QUOTA__FRAME + 3 + 3 * QUOTA__UV_MAX +
-				      QUOTA_ID_MAX);
-	if (p) {
-		memset(p, 0, QUOTA__FRAME);
-		p += QUOTA__FRAME;
-		*p++ = QUOTA__JOURNAL_MAJOR;
-		*p++ = QUOTA__JOURNAL_MINOR;
-		*p++ = (uint8_t)op;
-		p = quota__uv_at(p, a ? a->seq + 1 : ctx->config_seq + 1);
-		p = a ? quota__strn_at(p, a->id, a->id_len)
-		      : quota__strn_at(p, NULL, 0);
-		p = quota__sv_at(p, a ? a->clock : 0);
-		quota__wbuf_end(b, p);
-	}
+	p = quota__wbuf_at(b, QUOTA__HEAD_MAX);
+	if (p)
+		quota__wbuf_end(b, a ? quota__rec_head_at(p, op, a->seq + 1,
+							  a->id, a->id_len,
+							  a->clock)
+				     : quota__rec_head_at(p, op,
+							  ctx->config_seq + 1,
+							  NULL, 0, 0));
 	*w = b;
 	return QUOTA_OK;
 }
 
-int quota__rec_commit(quota_ctx *ctx, quota_account *a, quota__wbuf *w)
+/* Hand a sealed record to the store; its answer is the call's (see
+ * quota__rec_commit). */
+static int rec_store(quota_ctx *ctx, quota_account *a, const uint8_t *rec,
+		     size_t n)
 {
-	uint64_t seq;
-	uint32_t body, crc;
-	int rc, code;
+	uint64_t seq = a ? a->seq + 1 : ctx->config_seq + 1;
+	int rc = ctx->store.append(ctx->store.ud, a ? a->id : NULL, seq, rec,
+				   n),
+	    code;
 
-	if (!w)
-		return QUOTA_OK;
-	if (w->fail) {
-		if (a)
-			return quota__nomem(a);
-		return quota__err(ctx, QUOTA_ENOMEM,
-				  "journal: out of memory for a record");
-	}
-	body = (uint32_t)(w->n - QUOTA__FRAME);
-	crc = quota__crc32c(0, w->p + QUOTA__FRAME, body);
-	for (int i = 0; i < 4; i++) {
-		w->p[i] = (uint8_t)(body >> (8 * i));
-		w->p[4 + i] = (uint8_t)(crc >> (8 * i));
-	}
-	seq = a ? a->seq + 1 : ctx->config_seq + 1;
-	rc = ctx->store.append(ctx->store.ud, a ? a->id : NULL, seq, w->p,
-			       w->n);
 	if (rc == QUOTA_OK) {
 		if (a)
 			a->seq = seq;
@@ -119,6 +99,20 @@ int quota__rec_commit(quota_ctx *ctx, quota_account *a, quota__wbuf *w)
 				  ? "could not tell whether it was stored"
 				  : "refused it",
 			  quota_err_name(rc));
+}
+
+int quota__rec_commit(quota_ctx *ctx, quota_account *a, quota__wbuf *w)
+{
+	if (!w)
+		return QUOTA_OK;
+	if (w->fail) {
+		if (a)
+			return quota__nomem(a);
+		return quota__err(ctx, QUOTA_ENOMEM,
+				  "journal: out of memory for a record");
+	}
+	quota__rec_seal(w->p, w->n);
+	return rec_store(ctx, a, w->p, w->n);
 }
 
 int quota__write(quota_ctx *ctx, quota_account *a, const quota__step *st,
@@ -170,26 +164,60 @@ int quota__rec_resolve(quota_account *a, unsigned op, uint64_t id,
 	return quota__rec_commit(a->ctx, a, w);
 }
 
+/* At most the bytes of a fast path's record. */
+#define FAST_REC_MAX                                                         \
+	(QUOTA__HEAD_MAX + 5 * QUOTA__UV_MAX + 2 * QUOTA__UV_MAX +           \
+	 4 * QUOTA__UV_MAX + 3)
+
 int quota__fast_journal(quota_account *a, const quota_usage *u, unsigned op,
 			int64_t timeout, int64_t free, quota_package *pk,
 			int64_t take, int64_t need, uint32_t tier,
 			int64_t price, int64_t cost)
 {
-	quota__draw d = {pk, take};
-	quota__payg l = {tier, need, price, cost};
-	quota__src s; /* what quota__rec_src reads of it */
-	quota__wbuf *w;
-	int rc;
+	quota_ctx *ctx = a->ctx;
+	quota__wbuf *b = &ctx->jbuf;
+	uint8_t *p;
 
-	s.free = free;
-	s.ndraws = take ? 1 : 0;
-	s.draws = &d;
-	s.npayg = need ? 1 : 0;
-	s.paygs = &l;
-	if ((rc = quota__rec_begin(a->ctx, a, op, &w)) || !w)
-		return rc;
-	quota__rec_planned(w, op, u, timeout, &s);
-	return quota__rec_commit(a->ctx, a, w);
+	if (__builtin_expect(ctx->replaying || a->unsynced ||
+				     b->cap < FAST_REC_MAX,
+			     0)) {
+		/* The general writers word the refusals and grow the
+		 * buffer (once: it is the context's). */
+		quota__draw d = {pk, take};
+		quota__payg l = {tier, need, price, cost};
+		quota__src s; /* what quota__rec_src reads of it */
+		quota__wbuf *w;
+		int rc;
+
+		s.free = free;
+		s.ndraws = take ? 1 : 0;
+		s.draws = &d;
+		s.npayg = need ? 1 : 0;
+		s.paygs = &l;
+		if ((rc = quota__rec_begin(ctx, a, op, &w)) || !w)
+			return rc;
+		if (!w->fail && w->cap < FAST_REC_MAX)
+			quota__wbuf_room(w, FAST_REC_MAX);
+		quota__rec_planned(w, op, u, timeout, &s);
+		return quota__rec_commit(ctx, a, w);
+	}
+	/* The fields of quota__rec_planned with one draw and one line at
+	 * most; no key (the fast path takes none). */
+	p = quota__rec_head_at(b->p, op, a->seq + 1, a->id, a->id_len,
+			       a->clock);
+	p = quota__rec_usage_at(p, u, 0);
+	if (op == QUOTA__R_RESERVE)
+		p = quota__sv_at(p, timeout);
+	p = quota__sv_at(p, free);
+	*p++ = take ? 1 : 0;
+	if (take)
+		p = quota__rec_draw_at(p, pk->seq, take);
+	*p++ = need ? 1 : 0;
+	if (need)
+		p = quota__rec_payg_at(p, tier, need, price, cost);
+	b->n = (size_t)(p - b->p);
+	quota__rec_seal(b->p, b->n);
+	return rec_store(ctx, a, b->p, b->n);
 }
 
 void quota__rec_src(quota__wbuf *w, const quota__src *s)
@@ -203,16 +231,12 @@ void quota__rec_src(quota__wbuf *w, const quota__src *s)
 		return;
 	p = quota__sv_at(p, s->free);
 	p = quota__uv_at(p, s->ndraws);
-	for (i = 0; i < s->ndraws; i++) {
-		p = quota__uv_at(p, s->draws[i].pk->seq);
-		p = quota__sv_at(p, s->draws[i].units);
-	}
+	for (i = 0; i < s->ndraws; i++)
+		p = quota__rec_draw_at(p, s->draws[i].pk->seq,
+				       s->draws[i].units);
 	p = quota__uv_at(p, s->npayg);
-	for (i = 0; i < s->npayg; i++) {
-		p = quota__uv_at(p, s->paygs[i].tier);
-		p = quota__sv_at(p, s->paygs[i].units);
-		p = quota__sv_at(p, s->paygs[i].price);
-		p = quota__sv_at(p, s->paygs[i].cost);
-	}
+	for (i = 0; i < s->npayg; i++)
+		p = quota__rec_payg_at(p, s->paygs[i].tier, s->paygs[i].units,
+				       s->paygs[i].price, s->paygs[i].cost);
 	quota__wbuf_end(w, p);
 }

@@ -58,6 +58,65 @@ enum {
 };
 
 /*
+ * The parts of a record as cursor encoders (codec.h): the general path's
+ * writers and the fast path's straight-line record are both made of
+ * these, so the two write the same bytes.
+ *
+ * Header (after the frame, which quota__rec_seal fills in): format
+ * version, operation, sequence number, account id, account clock.
+ */
+#define QUOTA__HEAD_MAX (QUOTA__FRAME + 3 + 3 * QUOTA__UV_MAX + QUOTA_ID_MAX)
+static inline uint8_t *quota__rec_head_at(uint8_t *p, unsigned op,
+					  uint64_t seq, const char *id,
+					  size_t id_len, int64_t clock)
+{
+	p += QUOTA__FRAME;
+	p[0] = QUOTA__JOURNAL_MAJOR;
+	p[1] = QUOTA__JOURNAL_MINOR;
+	p[2] = (uint8_t)op;
+	p = quota__uv_at(p + 3, seq);
+	p = quota__strn_at(p, id, id_len);
+	return quota__sv_at(p, clock);
+}
+/* A draw of a charge's sources: the package's number, the units. */
+static inline uint8_t *quota__rec_draw_at(uint8_t *p, uint64_t pk_seq,
+					  int64_t units)
+{
+	return quota__sv_at(quota__uv_at(p, pk_seq), units);
+}
+/* A pay-as-you-go line: tier, units, unit price, cost. */
+static inline uint8_t *quota__rec_payg_at(uint8_t *p, uint32_t tier,
+					  int64_t units, int64_t price,
+					  int64_t cost)
+{
+	p = quota__uv_at(p, tier);
+	p = quota__sv_at(p, units);
+	p = quota__sv_at(p, price);
+	return quota__sv_at(p, cost);
+}
+/* The usage of a charge or reservation: category, units, time, key (k
+ * bytes). */
+static inline uint8_t *quota__rec_usage_at(uint8_t *p, const quota_usage *u,
+					   size_t k)
+{
+	p = quota__uv_at(p, u->category);
+	p = quota__sv_at(p, u->units);
+	p = quota__sv_at(p, u->at);
+	return quota__strn_at(p, u->key, k);
+}
+/* The frame of a whole record of n bytes at rec: body length, CRC-32C. */
+static inline void quota__rec_seal(uint8_t *rec, size_t n)
+{
+	uint32_t body = (uint32_t)(n - QUOTA__FRAME),
+		 crc = quota__crc32c(0, rec + QUOTA__FRAME, body);
+
+	for (int i = 0; i < 4; i++) {
+		rec[i] = (uint8_t)(body >> (8 * i));
+		rec[4 + i] = (uint8_t)(crc >> (8 * i));
+	}
+}
+
+/*
  * Start the record of op for account a (NULL: the configuration stream).
  * *w is NULL when there is nothing to write (no store, or records are
  * being applied): the caller goes straight to apply.  QUOTA_EUNSYNCED if
@@ -149,25 +208,23 @@ int quota__rec_resolve(quota_account *a, unsigned op, uint64_t id,
  * numbers in order added) and the pay-as-you-go lines. */
 void quota__rec_src(quota__wbuf *w, const quota__src *s);
 
-/* The usage of a charge or reservation: category, units, time, key. */
+/* The usage of a charge or reservation, through a writer. */
 static inline void quota__rec_usage(quota__wbuf *w, const quota_usage *u)
 {
 	size_t k = u->key ? strlen(u->key) : 0; /* checked: <= 64 bytes */
 	uint8_t *p = quota__wbuf_at(w, 4 * QUOTA__UV_MAX + k);
 
-	if (!p)
-		return;
-	p = quota__uv_at(p, u->category);
-	p = quota__sv_at(p, u->units);
-	p = quota__sv_at(p, u->at);
-	p = quota__strn_at(p, u->key, k);
-	quota__wbuf_end(w, p);
+	if (p)
+		quota__wbuf_end(w, quota__rec_usage_at(p, u, k));
 }
 
-/* The record of a charge or reservation (op; timeout: a reservation's)
- * the fast path (charge_fast.h) takes: one draw at most (take units of
- * pk) and one pay-as-you-go line, encoded by the same code as the general
- * path's (quota__rec_planned).  Then the store. */
+/*
+ * The record of a keyless charge or reservation (op; timeout: a
+ * reservation's) the fast path (charge_fast.h) takes: one draw at most
+ * (take units of pk) and one pay-as-you-go line, in the fields and order
+ * of quota__rec_planned, written straight into the record buffer.  Then
+ * the store.
+ */
 int quota__fast_journal(quota_account *a, const quota_usage *u, unsigned op,
 			int64_t timeout, int64_t free, quota_package *pk,
 			int64_t take, int64_t need, uint32_t tier,
