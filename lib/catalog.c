@@ -122,18 +122,23 @@ static int check_offer(quota_ctx *ctx, const quota_offer_spec *s)
 	return QUOTA_OK;
 }
 
-int quota_offer_add(quota_ctx *ctx, const quota_offer_spec *spec,
-		    quota_offer **out)
+/* quota_offer_add through the write path (§5). */
+struct offer_add_op {
+	quota_ctx *ctx;
+	const quota_offer_spec *spec;
+	quota_offer **out;
+	quota_offer *o; /* prepare's offer, not yet linked */
+};
+
+static int offer_add_prepare(void *v)
 {
-	quota__wbuf *w;
+	struct offer_add_op *op = v;
+	quota_ctx *ctx = op->ctx;
+	const quota_offer_spec *spec = op->spec;
 	quota_offer *o;
 	int rc;
 
-	if (out)
-		*out = NULL;
-	if (!ctx)
-		return QUOTA_EINVAL;
-	if (!spec || !out)
+	if (!spec || !op->out)
 		return quota__err(ctx, QUOTA_EINVAL,
 				  "quota_offer_add: NULL argument");
 	if ((rc = check_offer(ctx, spec)))
@@ -151,27 +156,38 @@ int quota_offer_add(quota_ctx *ctx, const quota_offer_spec *spec,
 		quota__free(&ctx->mem, o);
 		goto nomem;
 	}
-	if (!(rc = quota__rec_begin(ctx, NULL, QUOTA__R_OFFER_ADD, &w)) && w) {
-		quota__put_str(w, spec->id);
-		quota__put_u64(w, spec->categories);
-		quota__put_sv(w, spec->units);
-		quota__put_sv(w, spec->price_micros);
-		quota__put_str(w, spec->unit_tariff ? spec->unit_tariff->name
-						    : NULL);
-		quota__put_sv(w, spec->min_units);
-		quota__put_sv(w, spec->step_units);
-		quota__put_sv(w, spec->max_units);
-		quota__put_sv(w, spec->valid_months);
-		quota__put_sv(w, spec->valid_days);
-		quota__put_uv(w, spec->flags);
-		quota__put_sv(w, spec->priority);
-		rc = quota__rec_commit(ctx, NULL, w);
-	}
-	if (rc) {
-		quota__free(&ctx->mem, o->id);
-		quota__free(&ctx->mem, o);
-		return rc;
-	}
+	op->o = o;
+	return QUOTA_OK;
+nomem:
+	return quota__err(ctx, QUOTA_ENOMEM, "offer '%s': out of memory",
+			  spec->id);
+}
+
+static void offer_add_encode(quota__wbuf *w, const void *v)
+{
+	const quota_offer_spec *spec = ((const struct offer_add_op *)v)->spec;
+
+	quota__put_str(w, spec->id);
+	quota__put_u64(w, spec->categories);
+	quota__put_sv(w, spec->units);
+	quota__put_sv(w, spec->price_micros);
+	quota__put_str(w, spec->unit_tariff ? spec->unit_tariff->name : NULL);
+	quota__put_sv(w, spec->min_units);
+	quota__put_sv(w, spec->step_units);
+	quota__put_sv(w, spec->max_units);
+	quota__put_sv(w, spec->valid_months);
+	quota__put_sv(w, spec->valid_days);
+	quota__put_uv(w, spec->flags);
+	quota__put_sv(w, spec->priority);
+}
+
+static void offer_add_apply(void *v)
+{
+	struct offer_add_op *op = v;
+	quota_ctx *ctx = op->ctx;
+	const quota_offer_spec *spec = op->spec;
+	quota_offer *o = op->o;
+
 	if (spec->unit_tariff) /* its prices are fixed from now on (§5) */
 		((quota_tariff *)spec->unit_tariff)->used = true;
 	o->ctx = ctx;
@@ -179,12 +195,31 @@ int quota_offer_add(quota_ctx *ctx, const quota_offer_spec *spec,
 	o->spec.id = o->id;
 	ctx->offers[ctx->noffers++] = o;
 	quota__strmap_put(&ctx->offer_ids, o->id, o);
-	*out = o;
-	quota__ok(ctx);
-	return QUOTA_OK;
-nomem:
-	return quota__err(ctx, QUOTA_ENOMEM, "offer '%s': out of memory",
-			  spec->id);
+	*op->out = o;
+}
+
+static void offer_add_undo(void *v)
+{
+	struct offer_add_op *op = v;
+
+	quota__free(&op->ctx->mem, op->o->id);
+	quota__free(&op->ctx->mem, op->o);
+}
+
+static const quota__step offer_add_steps = {
+	QUOTA__R_OFFER_ADD, offer_add_prepare, offer_add_encode,
+	offer_add_apply, offer_add_undo, NULL};
+
+int quota_offer_add(quota_ctx *ctx, const quota_offer_spec *spec,
+		    quota_offer **out)
+{
+	struct offer_add_op op = {ctx, spec, out, NULL};
+
+	if (out)
+		*out = NULL;
+	if (!ctx)
+		return QUOTA_EINVAL;
+	return quota__write(ctx, NULL, &offer_add_steps, &op);
 }
 
 int quota_offer_find(const quota_ctx *cctx, const char *id, quota_offer **out)

@@ -101,16 +101,23 @@ int quota__check_mask(quota_ctx *ctx, const char *what, const char *id,
 	return QUOTA_OK;
 }
 
-int quota_category_add(quota_ctx *ctx, const char *name, uint32_t *id)
+/* quota_category_add through the write path (§5). */
+struct category_add_op {
+	quota_ctx *ctx;
+	const char *name;
+	uint32_t *id;
+	char *copy; /* prepare's copy of the name */
+};
+
+static int category_add_prepare(void *v)
 {
-	quota__wbuf *w;
+	struct category_add_op *op = v;
+	quota_ctx *ctx = op->ctx;
+	const char *name = op->name;
 	uint32_t i;
-	char *copy;
 	int rc;
 
-	if (!ctx)
-		return QUOTA_EINVAL;
-	if (!id) /* the id is the only handle on the category */
+	if (!op->id) /* the id is the only handle on the category */
 		return quota__err(ctx, QUOTA_EINVAL,
 				  "quota_category_add: NULL id");
 	if ((rc = quota__check_name(ctx, "category name", name,
@@ -124,24 +131,46 @@ int quota_category_add(quota_ctx *ctx, const char *name, uint32_t *id)
 		return quota__err(ctx, QUOTA_EOVERFLOW,
 				  "category '%s': a context holds at most %d",
 				  name, QUOTA_MAX_CATEGORIES);
-	copy = quota__strdup(&ctx->mem, name);
-	if (!copy)
+	op->copy = quota__strdup(&ctx->mem, name);
+	if (!op->copy)
 		return quota__err(ctx, QUOTA_ENOMEM, "category '%s': %s", name,
 				  quota_strerror(QUOTA_ENOMEM));
-	if (!(rc = quota__rec_begin(ctx, NULL, QUOTA__R_CATEGORY_ADD, &w)) &&
-	    w) {
-		quota__put_str(w, name);
-		rc = quota__rec_commit(ctx, NULL, w);
-	}
-	if (rc) {
-		quota__free(&ctx->mem, copy);
-		return rc;
-	}
-	ctx->category[ctx->ncategories] = copy;
-	*id = ctx->ncategories;
-	ctx->ncategories++;
-	quota__ok(ctx);
 	return QUOTA_OK;
+}
+
+static void category_add_encode(quota__wbuf *w, const void *v)
+{
+	quota__put_str(w, ((const struct category_add_op *)v)->name);
+}
+
+static void category_add_apply(void *v)
+{
+	struct category_add_op *op = v;
+	quota_ctx *ctx = op->ctx;
+
+	ctx->category[ctx->ncategories] = op->copy;
+	*op->id = ctx->ncategories;
+	ctx->ncategories++;
+}
+
+static void category_add_undo(void *v)
+{
+	struct category_add_op *op = v;
+
+	quota__free(&op->ctx->mem, op->copy);
+}
+
+static const quota__step category_add_steps = {
+	QUOTA__R_CATEGORY_ADD, category_add_prepare, category_add_encode,
+	category_add_apply, category_add_undo, NULL};
+
+int quota_category_add(quota_ctx *ctx, const char *name, uint32_t *id)
+{
+	struct category_add_op op = {ctx, name, id, NULL};
+
+	if (!ctx)
+		return QUOTA_EINVAL;
+	return quota__write(ctx, NULL, &category_add_steps, &op);
 }
 
 int quota_category_find(const quota_ctx *cctx, const char *name, uint32_t *id)

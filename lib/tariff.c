@@ -7,15 +7,23 @@
 
 #include <string.h>
 
-int quota_tariff_new(quota_ctx *ctx, const char *name, quota_tariff **out)
+/* quota_tariff_new through the write path (§5). */
+struct tariff_new_op {
+	quota_ctx *ctx;
+	const char *name;
+	quota_tariff **out;
+	quota_tariff *t; /* prepare's tariff, not yet linked */
+};
+
+static int tariff_new_prepare(void *v)
 {
-	quota__wbuf *w;
+	struct tariff_new_op *op = v;
+	quota_ctx *ctx = op->ctx;
+	const char *name = op->name;
 	quota_tariff *t;
 	int rc;
 
-	if (out)
-		*out = NULL;
-	if (!ctx || !out)
+	if (!op->out)
 		return quota__err(ctx, QUOTA_EINVAL,
 				  "quota_tariff_new: NULL argument");
 	if ((rc = quota__check_name(ctx, "tariff name", name, QUOTA_ID_MAX)))
@@ -37,25 +45,49 @@ int quota_tariff_new(quota_ctx *ctx, const char *name, quota_tariff **out)
 		goto nomem;
 	}
 	t->ctx = ctx;
-	if (!(rc = quota__rec_begin(ctx, NULL, QUOTA__R_TARIFF_NEW, &w)) &&
-	    w) {
-		quota__put_str(w, name);
-		rc = quota__rec_commit(ctx, NULL, w);
-	}
-	if (rc) {
-		quota__tariff_free(t);
-		return rc;
-	}
-	t->mode = QUOTA_GRADUATED;
-	t->free_period = QUOTA_PERIOD_MONTH;
-	ctx->tariffs[ctx->ntariffs++] = t;
-	quota__strmap_put(&ctx->tariff_names, t->name, t);
-	*out = t;
-	quota__ok(ctx);
+	op->t = t;
 	return QUOTA_OK;
 nomem:
 	return quota__err(ctx, QUOTA_ENOMEM, "tariff '%s': out of memory",
 			  name);
+}
+
+static void tariff_new_encode(quota__wbuf *w, const void *v)
+{
+	quota__put_str(w, ((const struct tariff_new_op *)v)->name);
+}
+
+static void tariff_new_apply(void *v)
+{
+	struct tariff_new_op *op = v;
+	quota_ctx *ctx = op->ctx;
+	quota_tariff *t = op->t;
+
+	t->mode = QUOTA_GRADUATED;
+	t->free_period = QUOTA_PERIOD_MONTH;
+	ctx->tariffs[ctx->ntariffs++] = t;
+	quota__strmap_put(&ctx->tariff_names, t->name, t);
+	*op->out = t;
+}
+
+static void tariff_new_undo(void *v)
+{
+	quota__tariff_free(((struct tariff_new_op *)v)->t);
+}
+
+static const quota__step tariff_new_steps = {
+	QUOTA__R_TARIFF_NEW, tariff_new_prepare, tariff_new_encode,
+	tariff_new_apply, tariff_new_undo, NULL};
+
+int quota_tariff_new(quota_ctx *ctx, const char *name, quota_tariff **out)
+{
+	struct tariff_new_op op = {ctx, name, out, NULL};
+
+	if (out)
+		*out = NULL;
+	if (!ctx)
+		return QUOTA_EINVAL;
+	return quota__write(ctx, NULL, &tariff_new_steps, &op);
 }
 
 int quota_tariff_find(const quota_ctx *cctx, const char *name,
@@ -107,107 +139,225 @@ int quota__tariff_unused(const quota_tariff *t)
 	return QUOTA_OK;
 }
 
-int quota_tariff_add_tier(quota_tariff *t, int64_t up_to, int64_t price)
+/* quota_tariff_add_tier through the write path (§5). */
+struct tier_op {
+	quota_tariff *t;
+	int64_t up_to;
+	int64_t price;
+};
+
+static int tier_prepare(void *v)
 {
-	quota_ctx *ctx;
+	const struct tier_op *op = v;
+	const quota_tariff *t = op->t;
+	int64_t up_to = op->up_to;
 	int rc;
 
-	if (!t)
-		return QUOTA_EINVAL;
-	ctx = t->ctx;
 	if ((rc = quota__tariff_unused(t)))
 		return rc;
-	if (up_to <= 0 || price < 0)
-		return quota__err(ctx, QUOTA_EINVAL,
+	if (up_to <= 0 || op->price < 0)
+		return quota__err(t->ctx, QUOTA_EINVAL,
 				  "tariff '%s': tier up_to must be > 0 and "
 				  "price >= 0",
 				  t->name);
 	if (t->ntiers && t->up_to[t->ntiers - 1] == QUOTA_UNLIMITED)
-		return quota__err(ctx, QUOTA_EINVAL,
+		return quota__err(t->ctx, QUOTA_EINVAL,
 				  "tariff '%s': no tier after QUOTA_UNLIMITED",
 				  t->name);
 	if (t->ntiers && up_to <= t->up_to[t->ntiers - 1])
-		return quota__err(ctx, QUOTA_EINVAL,
+		return quota__err(t->ctx, QUOTA_EINVAL,
 				  "tariff '%s': tier up_to %lld not above the "
 				  "previous %lld",
 				  t->name, (long long)up_to,
 				  (long long)t->up_to[t->ntiers - 1]);
 	if (t->ntiers == QUOTA__MAX_TIERS)
-		return quota__err(ctx, QUOTA_EOVERFLOW,
+		return quota__err(t->ctx, QUOTA_EOVERFLOW,
 				  "tariff '%s': at most %d tiers", t->name,
 				  QUOTA__MAX_TIERS);
-	QUOTA__JOURNAL(ctx, NULL, QUOTA__R_TARIFF_TIER,
-		       quota__put_str(jw, t->name); quota__put_sv(jw, up_to);
-		       quota__put_sv(jw, price));
-	t->up_to[t->ntiers] = up_to;
-	t->price[t->ntiers] = price;
-	t->ntiers++;
-	quota__ok(ctx);
 	return QUOTA_OK;
 }
+
+static void tier_encode(quota__wbuf *w, const void *v)
+{
+	const struct tier_op *op = v;
+
+	quota__put_str(w, op->t->name);
+	quota__put_sv(w, op->up_to);
+	quota__put_sv(w, op->price);
+}
+
+static void tier_apply(void *v)
+{
+	struct tier_op *op = v;
+	quota_tariff *t = op->t;
+
+	t->up_to[t->ntiers] = op->up_to;
+	t->price[t->ntiers] = op->price;
+	t->ntiers++;
+}
+
+static const quota__step tier_steps = {QUOTA__R_TARIFF_TIER, tier_prepare,
+				       tier_encode, tier_apply, NULL, NULL};
+
+int quota_tariff_add_tier(quota_tariff *t, int64_t up_to, int64_t price)
+{
+	struct tier_op op = {t, up_to, price};
+
+	if (!t)
+		return QUOTA_EINVAL;
+	return quota__write(t->ctx, NULL, &tier_steps, &op);
+}
+
+/* quota_tariff_set_mode through the write path (§5). */
+struct mode_op {
+	quota_tariff *t;
+	int mode;
+};
+
+static int mode_prepare(void *v)
+{
+	const struct mode_op *op = v;
+	int rc;
+
+	if ((rc = quota__tariff_unused(op->t)))
+		return rc;
+	if (op->mode != QUOTA_GRADUATED && op->mode != QUOTA_VOLUME)
+		return quota__err(op->t->ctx, QUOTA_EINVAL,
+				  "tariff '%s': unknown mode %d", op->t->name,
+				  op->mode);
+	return QUOTA_OK;
+}
+
+static void mode_encode(quota__wbuf *w, const void *v)
+{
+	const struct mode_op *op = v;
+
+	quota__put_str(w, op->t->name);
+	quota__put_sv(w, op->mode);
+}
+
+static void mode_apply(void *v)
+{
+	struct mode_op *op = v;
+
+	op->t->mode = op->mode;
+}
+
+static const quota__step mode_steps = {QUOTA__R_TARIFF_MODE, mode_prepare,
+				       mode_encode, mode_apply, NULL, NULL};
 
 int quota_tariff_set_mode(quota_tariff *t, int mode)
 {
-	int rc;
+	struct mode_op op = {t, mode};
 
 	if (!t)
 		return QUOTA_EINVAL;
-	if ((rc = quota__tariff_unused(t)))
-		return rc;
-	if (mode != QUOTA_GRADUATED && mode != QUOTA_VOLUME)
-		return quota__err(t->ctx, QUOTA_EINVAL,
-				  "tariff '%s': unknown mode %d", t->name,
-				  mode);
-	QUOTA__JOURNAL(t->ctx, NULL, QUOTA__R_TARIFF_MODE,
-		       quota__put_str(jw, t->name); quota__put_sv(jw, mode));
-	t->mode = mode;
-	quota__ok(t->ctx);
-	return QUOTA_OK;
+	return quota__write(t->ctx, NULL, &mode_steps, &op);
 }
 
-int quota_tariff_set_free(quota_tariff *t, int64_t units, int period)
+/* quota_tariff_set_free through the write path (§5). */
+struct free_op {
+	quota_tariff *t;
+	int64_t units;
+	int period;
+};
+
+static int free_prepare(void *v)
 {
+	const struct free_op *op = v;
+	const quota_tariff *t = op->t;
 	int rc;
 
-	if (!t)
-		return QUOTA_EINVAL;
 	if ((rc = quota__tariff_unused(t)))
 		return rc;
-	if (units < 0)
+	if (op->units < 0)
 		return quota__err(t->ctx, QUOTA_EINVAL,
 				  "tariff '%s': free units must be >= 0",
 				  t->name);
-	if (period != QUOTA_PERIOD_DAY && period != QUOTA_PERIOD_MONTH &&
-	    period != QUOTA_PERIOD_LIFETIME)
+	if (op->period != QUOTA_PERIOD_DAY &&
+	    op->period != QUOTA_PERIOD_MONTH &&
+	    op->period != QUOTA_PERIOD_LIFETIME)
 		return quota__err(t->ctx, QUOTA_EINVAL,
 				  "tariff '%s': unknown free period %d",
-				  t->name, period);
-	QUOTA__JOURNAL(t->ctx, NULL, QUOTA__R_TARIFF_FREE,
-		       quota__put_str(jw, t->name); quota__put_sv(jw, units);
-		       quota__put_sv(jw, period));
-	t->free_units = units;
-	t->free_period = period;
-	quota__ok(t->ctx);
+				  t->name, op->period);
 	return QUOTA_OK;
 }
 
-int quota_tariff_set_free_daily_limit(quota_tariff *t, int64_t units)
+static void free_encode(quota__wbuf *w, const void *v)
 {
-	int rc;
+	const struct free_op *op = v;
+
+	quota__put_str(w, op->t->name);
+	quota__put_sv(w, op->units);
+	quota__put_sv(w, op->period);
+}
+
+static void free_apply(void *v)
+{
+	struct free_op *op = v;
+
+	op->t->free_units = op->units;
+	op->t->free_period = op->period;
+}
+
+static const quota__step free_steps = {QUOTA__R_TARIFF_FREE, free_prepare,
+				       free_encode, free_apply, NULL, NULL};
+
+int quota_tariff_set_free(quota_tariff *t, int64_t units, int period)
+{
+	struct free_op op = {t, units, period};
 
 	if (!t)
 		return QUOTA_EINVAL;
-	if ((rc = quota__tariff_unused(t)))
+	return quota__write(t->ctx, NULL, &free_steps, &op);
+}
+
+/* quota_tariff_set_free_daily_limit through the write path (§5). */
+struct free_daily_op {
+	quota_tariff *t;
+	int64_t units;
+};
+
+static int free_daily_prepare(void *v)
+{
+	const struct free_daily_op *op = v;
+	int rc;
+
+	if ((rc = quota__tariff_unused(op->t)))
 		return rc;
-	if (units < 0)
-		return quota__err(t->ctx, QUOTA_EINVAL,
+	if (op->units < 0)
+		return quota__err(op->t->ctx, QUOTA_EINVAL,
 				  "tariff '%s': daily free limit must be >= 0",
-				  t->name);
-	QUOTA__JOURNAL(t->ctx, NULL, QUOTA__R_TARIFF_FREE_DAILY,
-		       quota__put_str(jw, t->name); quota__put_sv(jw, units));
-	t->free_daily = units;
-	quota__ok(t->ctx);
+				  op->t->name);
 	return QUOTA_OK;
+}
+
+static void free_daily_encode(quota__wbuf *w, const void *v)
+{
+	const struct free_daily_op *op = v;
+
+	quota__put_str(w, op->t->name);
+	quota__put_sv(w, op->units);
+}
+
+static void free_daily_apply(void *v)
+{
+	struct free_daily_op *op = v;
+
+	op->t->free_daily = op->units;
+}
+
+static const quota__step free_daily_steps = {
+	QUOTA__R_TARIFF_FREE_DAILY, free_daily_prepare, free_daily_encode,
+	free_daily_apply, NULL, NULL};
+
+int quota_tariff_set_free_daily_limit(quota_tariff *t, int64_t units)
+{
+	struct free_daily_op op = {t, units};
+
+	if (!t)
+		return QUOTA_EINVAL;
+	return quota__write(t->ctx, NULL, &free_daily_steps, &op);
 }
 
 
