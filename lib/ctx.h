@@ -131,8 +131,9 @@ void quota__civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 
 /*
  * Who writes what (§5: one writer per piece of state).  Every change runs
- * prepare -> journal (journal.c) -> apply -> events; the apply steps are
- * the only writers, each of its own state:
+ * through quota__write (journal.h): prepare -> journal -> apply -> events,
+ * each call's steps in a quota__step table next to its public function;
+ * the apply steps are the only writers, each of its own state:
  *
  *   account settings: tariff, caps, overage, offset   account.c
  *   packages and their R3 indexes (remaining units)   package.c, and the
@@ -150,8 +151,9 @@ void quota__civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
  *                                                     sets seq on apply)
  *   a whole account replaced from a snapshot          snapshot_load.c
  *
- * Fast paths (charge_fast.h, the commit in hold.c) write the same state
- * as the general path and produce the same record.
+ * Fast paths (charge_fast.h, the commit in hold.c) keep a straight-line
+ * copy of these steps: they write the same state as the general path and
+ * the same record, through the same encoders (journal.h).
  */
 
 #define QUOTA__MAX_TIERS 32
