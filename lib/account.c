@@ -54,10 +54,59 @@ void quota__account_register(quota_ctx *ctx, quota_account *a)
 	quota__strmap_put(&ctx->account_ids, a->id, a);
 }
 
+/*
+ * quota_account_new through the write path (§5).  Its record goes to the
+ * stream of the account prepare allocates, so the call runs prepare itself
+ * and hands the account to quota__write with the remaining steps.
+ */
+struct account_new_op {
+	quota_ctx *ctx;
+	const char *id;
+	quota_account **out;
+	quota_account *a; /* prepare's, registered by apply */
+};
+
+static int account_new_prepare(void *v)
+{
+	struct account_new_op *op = v;
+	int rc;
+
+	if ((rc = quota__check_name(op->ctx, "account id", op->id,
+				    QUOTA_ID_MAX)))
+		return rc;
+	if ((rc = quota__account_room(op->ctx, op->id)))
+		return rc;
+	op->a = quota__account_alloc(op->ctx, op->id);
+	if (!op->a)
+		return quota__err(op->ctx, QUOTA_ENOMEM,
+				  "account '%s': out of memory", op->id);
+	return QUOTA_OK;
+}
+
+static void account_new_apply(void *v)
+{
+	struct account_new_op *op = v;
+
+	quota__account_register(op->ctx, op->a);
+	*op->out = op->a;
+}
+
+static void account_new_undo(void *v)
+{
+	struct account_new_op *op = v;
+
+	quota__free(&op->ctx->mem, op->a->id);
+	quota__free(&op->ctx->mem, op->a);
+}
+
+/* Its first record (no fields): replay creates the account from it. */
+static const quota__step account_new_steps = {
+	QUOTA__R_ACCOUNT_NEW, NULL, NULL, account_new_apply, account_new_undo,
+	NULL};
+
 int quota_account_new(quota_ctx *ctx, const char *id, quota_account **out)
 {
-	quota__wbuf *w;
-	quota_account *a;
+	struct account_new_op op = {ctx, id, out, NULL};
 	int rc;
 
 	if (out)
@@ -65,26 +114,9 @@ int quota_account_new(quota_ctx *ctx, const char *id, quota_account **out)
 	if (!ctx || !out)
 		return quota__err(ctx, QUOTA_EINVAL,
 				  "quota_account_new: NULL argument");
-	if ((rc = quota__check_name(ctx, "account id", id, QUOTA_ID_MAX)))
+	if ((rc = account_new_prepare(&op)))
 		return rc;
-	if ((rc = quota__account_room(ctx, id)))
-		return rc;
-	a = quota__account_alloc(ctx, id);
-	if (!a)
-		return quota__err(ctx, QUOTA_ENOMEM,
-				  "account '%s': out of memory", id);
-	/* Its first record (§5): replay creates the account from it. */
-	if (!(rc = quota__rec_begin(ctx, a, QUOTA__R_ACCOUNT_NEW, &w)) && w)
-		rc = quota__rec_commit(ctx, a, w);
-	if (rc) {
-		quota__free(&ctx->mem, a->id);
-		quota__free(&ctx->mem, a);
-		return rc;
-	}
-	quota__account_register(ctx, a);
-	*out = a;
-	quota__ok(ctx);
-	return QUOTA_OK;
+	return quota__write(ctx, op.a, &account_new_steps, &op);
 }
 
 int quota_account_find(const quota_ctx *cctx, const char *id,
@@ -209,55 +241,107 @@ int quota_account_set_utc_offset(quota_account *a, int32_t seconds)
 	return quota__write(a->ctx, a, &utc_offset_steps, &op);
 }
 
-int quota_account_set_tariff(quota_account *a, uint32_t category,
-			     quota_tariff *t)
+/* quota_account_set_tariff through the write path (§5). */
+struct tariff_op {
+	quota_account *a;
+	uint32_t category;
+	quota_tariff *t;
+};
+
+static int tariff_prepare(void *v)
 {
+	const struct tariff_op *op = v;
+	const quota_account *a = op->a;
 	int rc;
 
-	if (!a)
-		return QUOTA_EINVAL;
-	if ((rc = quota__check_category(a->ctx, category)))
+	if ((rc = quota__check_category(a->ctx, op->category)))
 		return rc;
-	if (t && t->ctx != a->ctx)
+	if (op->t && op->t->ctx != a->ctx)
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "tariff '%s' belongs to another context",
-				  t->name);
-	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_TARIFF,
-		       quota__put_uv(jw, category);
-		       quota__put_str(jw, t ? t->name : NULL));
-	a->tariff[category] = t;
-	if (t)
-		t->used = true; /* never changed in place from now on */
-	quota__ok(a->ctx);
+				  op->t->name);
 	return QUOTA_OK;
 }
 
-int quota_account_set_cap(quota_account *a, uint32_t category, int period,
-			  int64_t units)
+static void tariff_encode(quota__wbuf *w, const void *v)
 {
-	quota__cap *cap;
-	int rc;
+	const struct tariff_op *op = v;
+
+	quota__put_uv(w, op->category);
+	quota__put_str(w, op->t ? op->t->name : NULL);
+}
+
+static void tariff_apply(void *v)
+{
+	struct tariff_op *op = v;
+
+	op->a->tariff[op->category] = op->t;
+	if (op->t)
+		op->t->used = true; /* never changed in place from now on */
+}
+
+static const quota__step tariff_steps = {
+	QUOTA__R_TARIFF, tariff_prepare, tariff_encode, tariff_apply, NULL,
+	NULL};
+
+int quota_account_set_tariff(quota_account *a, uint32_t category,
+			     quota_tariff *t)
+{
+	struct tariff_op op = {a, category, t};
 
 	if (!a)
 		return QUOTA_EINVAL;
-	if (category != QUOTA_ALL &&
-	    (rc = quota__check_category(a->ctx, category)))
+	return quota__write(a->ctx, a, &tariff_steps, &op);
+}
+
+/* quota_account_set_cap through the write path (§5). */
+struct cap_op {
+	quota_account *a;
+	uint32_t category;
+	int period;
+	int64_t units; /* < 0: no cap, recorded as -1 */
+};
+
+static int cap_prepare(void *v)
+{
+	struct cap_op *op = v;
+	const quota_account *a = op->a;
+	int rc;
+
+	if (op->category != QUOTA_ALL &&
+	    (rc = quota__check_category(a->ctx, op->category)))
 		return rc;
-	if (period != QUOTA_PERIOD_DAY && period != QUOTA_PERIOD_MONTH)
+	if (op->period != QUOTA_PERIOD_DAY && op->period != QUOTA_PERIOD_MONTH)
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "account '%s': caps are per day or month, "
 				  "not period %d",
-				  a->id, period);
-	if (units < 0)
-		units = -1;
-	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_CAP,
-		       quota__put_sv(jw, category); quota__put_sv(jw, period);
-		       quota__put_sv(jw, units));
+				  a->id, op->period);
+	if (op->units < 0)
+		op->units = -1;
+	return QUOTA_OK;
+}
+
+static void cap_encode(quota__wbuf *w, const void *v)
+{
+	const struct cap_op *op = v;
+
+	quota__put_sv(w, op->category);
+	quota__put_sv(w, op->period);
+	quota__put_sv(w, op->units);
+}
+
+static void cap_apply(void *v)
+{
+	struct cap_op *op = v;
+	quota_account *a = op->a;
+	uint32_t category = op->category;
+	quota__cap *cap;
+
 	cap = category == QUOTA_ALL ? &a->cap_all : &a->caps[category];
-	if (period == QUOTA_PERIOD_DAY)
-		cap->day = units;
+	if (op->period == QUOTA_PERIOD_DAY)
+		cap->day = op->units;
 	else
-		cap->month = units;
+		cap->month = op->units;
 	/* Bit c: category c has a cap; the top bit stands for QUOTA_ALL
 	 * (category 63 and QUOTA_ALL share it, which only costs a check). */
 	{
@@ -276,31 +360,74 @@ int quota_account_set_cap(quota_account *a, uint32_t category, int period,
 		else
 			a->cap_mask &= ~bit;
 	}
-	quota__ok(a->ctx);
+}
+
+static const quota__step cap_steps = {
+	QUOTA__R_CAP, cap_prepare, cap_encode, cap_apply, NULL, NULL};
+
+int quota_account_set_cap(quota_account *a, uint32_t category, int period,
+			  int64_t units)
+{
+	struct cap_op op = {a, category, period, units};
+
+	if (!a)
+		return QUOTA_EINVAL;
+	return quota__write(a->ctx, a, &cap_steps, &op);
+}
+
+/* quota_account_set_overage through the write path (§5). */
+struct overage_op {
+	quota_account *a;
+	uint32_t category;
+	int policy;
+};
+
+static int overage_prepare(void *v)
+{
+	const struct overage_op *op = v;
+	const quota_account *a = op->a;
+	int rc;
+
+	if ((rc = quota__check_category(a->ctx, op->category)))
+		return rc;
+	if (op->policy != QUOTA_OVERAGE_PAYG &&
+	    op->policy != QUOTA_OVERAGE_STOP)
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "account '%s': unknown overage policy %d",
+				  a->id, op->policy);
 	return QUOTA_OK;
 }
+
+static void overage_encode(quota__wbuf *w, const void *v)
+{
+	const struct overage_op *op = v;
+
+	quota__put_sv(w, op->category);
+	quota__put_sv(w, op->policy);
+}
+
+static void overage_apply(void *v)
+{
+	struct overage_op *op = v;
+
+	if (op->policy == QUOTA_OVERAGE_STOP)
+		op->a->stop_mask |= QUOTA_MASK(op->category);
+	else
+		op->a->stop_mask &= ~QUOTA_MASK(op->category);
+}
+
+static const quota__step overage_steps = {
+	QUOTA__R_OVERAGE, overage_prepare, overage_encode, overage_apply, NULL,
+	NULL};
 
 int quota_account_set_overage(quota_account *a, uint32_t category,
 			      int policy)
 {
-	int rc;
+	struct overage_op op = {a, category, policy};
 
 	if (!a)
 		return QUOTA_EINVAL;
-	if ((rc = quota__check_category(a->ctx, category)))
-		return rc;
-	if (policy != QUOTA_OVERAGE_PAYG && policy != QUOTA_OVERAGE_STOP)
-		return quota__err(a->ctx, QUOTA_EINVAL,
-				  "account '%s': unknown overage policy %d",
-				  a->id, policy);
-	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_OVERAGE,
-		       quota__put_sv(jw, category); quota__put_sv(jw, policy));
-	if (policy == QUOTA_OVERAGE_STOP)
-		a->stop_mask |= QUOTA_MASK(category);
-	else
-		a->stop_mask &= ~QUOTA_MASK(category);
-	quota__ok(a->ctx);
-	return QUOTA_OK;
+	return quota__write(a->ctx, a, &overage_steps, &op);
 }
 
 /* The arguments of the queries below: an account, a category (or

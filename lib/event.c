@@ -370,18 +370,26 @@ uint64_t quota_ctx_hook_failures(const quota_ctx *ctx)
 	return ctx ? ctx->hook_failures : 0;
 }
 
-int quota_account_add_alert(quota_account *a, uint32_t category,
-			    int64_t level, int unit)
+/* quota_account_add_alert through the write path (§5). */
+struct alert_op {
+	quota_account *a;
+	uint32_t category;
+	int64_t level;
+	int unit;
+};
+
+static int alert_prepare(void *v)
 {
-	quota__alert *al;
+	const struct alert_op *op = v;
+	quota_account *a = op->a;
 	int rc;
 
-	if (!a)
-		return QUOTA_EINVAL;
-	if ((rc = quota__check_category(a->ctx, category)))
+	if ((rc = quota__check_category(a->ctx, op->category)))
 		return rc;
-	if ((unit != QUOTA_ALERT_UNITS && unit != QUOTA_ALERT_PERCENT) ||
-	    level < 0 || (unit == QUOTA_ALERT_PERCENT && level > 100))
+	if ((op->unit != QUOTA_ALERT_UNITS &&
+	     op->unit != QUOTA_ALERT_PERCENT) ||
+	    op->level < 0 ||
+	    (op->unit == QUOTA_ALERT_PERCENT && op->level > 100))
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "account '%s': alert level must be >= 0 "
 				  "units or 0..100 percent",
@@ -389,30 +397,83 @@ int quota_account_add_alert(quota_account *a, uint32_t category,
 	if (quota__grow(&a->ctx->mem, (void **)&a->alerts, &a->cap_alerts,
 			a->nalerts + 1, sizeof *a->alerts))
 		return quota__nomem(a);
-	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_ALERT, quota__put_sv(jw, category);
-		       quota__put_sv(jw, level); quota__put_sv(jw, unit));
-	al = &a->alerts[a->nalerts++];
-	al->cat = category;
-	al->unit = unit;
-	al->level = level;
-	/* Starts armed unless already crossed (set up again with a hook). */
-	al->armed = quota__track(a) ? !crossed(a, al) : true;
-	quota__ok(a->ctx);
 	return QUOTA_OK;
 }
 
-int quota_account_set_expiry_warning(quota_account *a, int64_t seconds)
+static void alert_encode(quota__wbuf *w, const void *v)
 {
+	const struct alert_op *op = v;
+
+	quota__put_sv(w, op->category);
+	quota__put_sv(w, op->level);
+	quota__put_sv(w, op->unit);
+}
+
+static void alert_apply(void *v)
+{
+	struct alert_op *op = v;
+	quota_account *a = op->a;
+	quota__alert *al = &a->alerts[a->nalerts++];
+
+	al->cat = op->category;
+	al->unit = op->unit;
+	al->level = op->level;
+	/* Starts armed unless already crossed (set up again with a hook). */
+	al->armed = quota__track(a) ? !crossed(a, al) : true;
+}
+
+static const quota__step alert_steps = {
+	QUOTA__R_ALERT, alert_prepare, alert_encode, alert_apply, NULL, NULL};
+
+int quota_account_add_alert(quota_account *a, uint32_t category,
+			    int64_t level, int unit)
+{
+	struct alert_op op = {a, category, level, unit};
+
 	if (!a)
 		return QUOTA_EINVAL;
-	if (seconds < 0)
-		return quota__err(a->ctx, QUOTA_EINVAL,
+	return quota__write(a->ctx, a, &alert_steps, &op);
+}
+
+/* quota_account_set_expiry_warning through the write path (§5). */
+struct expiry_warning_op {
+	quota_account *a;
+	int64_t seconds;
+};
+
+static int expiry_warning_prepare(void *v)
+{
+	const struct expiry_warning_op *op = v;
+
+	if (op->seconds < 0)
+		return quota__err(op->a->ctx, QUOTA_EINVAL,
 				  "account '%s': expiry warning must be >= 0",
-				  a->id);
-	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_EXPIRY_WARNING,
-		       quota__put_sv(jw, seconds));
-	a->warn_before = seconds;
-	a->track_gen = 0; /* set the cursors up again at the next call */
-	quota__ok(a->ctx);
+				  op->a->id);
 	return QUOTA_OK;
+}
+
+static void expiry_warning_encode(quota__wbuf *w, const void *v)
+{
+	quota__put_sv(w, ((const struct expiry_warning_op *)v)->seconds);
+}
+
+static void expiry_warning_apply(void *v)
+{
+	struct expiry_warning_op *op = v;
+
+	op->a->warn_before = op->seconds;
+	op->a->track_gen = 0; /* set the cursors up again at the next call */
+}
+
+static const quota__step expiry_warning_steps = {
+	QUOTA__R_EXPIRY_WARNING, expiry_warning_prepare, expiry_warning_encode,
+	expiry_warning_apply, NULL, NULL};
+
+int quota_account_set_expiry_warning(quota_account *a, int64_t seconds)
+{
+	struct expiry_warning_op op = {a, seconds};
+
+	if (!a)
+		return QUOTA_EINVAL;
+	return quota__write(a->ctx, a, &expiry_warning_steps, &op);
 }

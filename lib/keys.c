@@ -389,24 +389,56 @@ void quota__key_store_at(quota_account *a, quota__keyrec *r,
 	append(a, r);
 }
 
+/* quota_account_set_key_window through the write path (§5). */
+struct key_window_op {
+	quota_account *a;
+	uint32_t max_keys;
+	int64_t max_age_s;
+};
+
+static int key_window_prepare(void *v)
+{
+	const struct key_window_op *op = v;
+
+	if (op->max_keys < 1 || op->max_age_s < 1)
+		return quota__err(op->a->ctx, QUOTA_EINVAL,
+				  "account '%s': key window needs max_keys >= "
+				  "1 and max_age_s >= 1",
+				  op->a->id);
+	return QUOTA_OK;
+}
+
+static void key_window_encode(quota__wbuf *w, const void *v)
+{
+	const struct key_window_op *op = v;
+
+	quota__put_sv(w, op->max_keys);
+	quota__put_sv(w, op->max_age_s);
+}
+
+static void key_window_apply(void *v)
+{
+	struct key_window_op *op = v;
+	quota_account *a = op->a;
+
+	defaults(&a->keys);
+	a->keys.max_keys = op->max_keys;
+	a->keys.max_age = op->max_age_s;
+	evict(a);
+}
+
+static const quota__step key_window_steps = {
+	QUOTA__R_KEY_WINDOW, key_window_prepare, key_window_encode,
+	key_window_apply, NULL, NULL};
+
 int quota_account_set_key_window(quota_account *a, uint32_t max_keys,
 				 int64_t max_age_s)
 {
+	struct key_window_op op = {a, max_keys, max_age_s};
+
 	if (!a)
 		return QUOTA_EINVAL;
-	if (max_keys < 1 || max_age_s < 1)
-		return quota__err(a->ctx, QUOTA_EINVAL,
-				  "account '%s': key window needs max_keys >= "
-				  "1 and max_age_s >= 1",
-				  a->id);
-	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_KEY_WINDOW,
-		       quota__put_sv(jw, max_keys); quota__put_sv(jw, max_age_s));
-	defaults(&a->keys);
-	a->keys.max_keys = max_keys;
-	a->keys.max_age = max_age_s;
-	evict(a);
-	quota__ok(a->ctx);
-	return QUOTA_OK;
+	return quota__write(a->ctx, a, &key_window_steps, &op);
 }
 
 void quota__keys_free(quota_account *a)

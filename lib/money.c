@@ -82,35 +82,69 @@ void quota__money_free(quota_account *a)
 	a->nowed = a->nvbills = a->cap_vbills = 0;
 }
 
-int quota_account_topup(quota_account *a, int64_t micros, int64_t at)
-{
-	int64_t b, t;
+/* quota_account_topup through the write path (§5). */
+struct topup_op {
+	quota_account *a;
+	int64_t micros, at;
+	int64_t balance, topped_up; /* after the top-up (prepare's sums) */
+};
 
-	if (!a)
-		return QUOTA_EINVAL;
-	if (micros <= 0)
+static int topup_prepare(void *v)
+{
+	struct topup_op *op = v;
+	quota_account *a = op->a;
+
+	if (op->micros <= 0)
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "account '%s': top-up must be > 0, not %lld",
-				  a->id, (long long)micros);
-	if (!quota__time_ok(at))
+				  a->id, (long long)op->micros);
+	if (!quota__time_ok(op->at))
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "account '%s': top-up time out of range",
 				  a->id);
-	if (quota__add_ovf(a->balance, micros, &b) ||
-	    quota__add_ovf(a->topped_up, micros, &t))
+	if (quota__add_ovf(a->balance, op->micros, &op->balance) ||
+	    quota__add_ovf(a->topped_up, op->micros, &op->topped_up))
 		return quota__err(a->ctx, QUOTA_EOVERFLOW,
 				  "account '%s': balance would overflow",
 				  a->id);
 	if (quota__events_reserve(a))
 		return quota__nomem(a);
-	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_TOPUP, quota__put_sv(jw, micros);
-		       quota__put_sv(jw, at));
-	a->balance = b;
-	a->topped_up = t;
-	try_resume(a);
-	quota__ok(a->ctx);
-	quota__events_flush(a);
 	return QUOTA_OK;
+}
+
+static void topup_encode(quota__wbuf *w, const void *v)
+{
+	const struct topup_op *op = v;
+
+	quota__put_sv(w, op->micros);
+	quota__put_sv(w, op->at);
+}
+
+static void topup_apply(void *v)
+{
+	struct topup_op *op = v;
+
+	op->a->balance = op->balance;
+	op->a->topped_up = op->topped_up;
+	try_resume(op->a);
+}
+
+static void topup_events(void *v)
+{
+	quota__events_flush(((struct topup_op *)v)->a);
+}
+
+static const quota__step topup_steps = {
+	QUOTA__R_TOPUP, topup_prepare, topup_encode, topup_apply, NULL,
+	topup_events};
+
+int quota_account_topup(quota_account *a, int64_t micros, int64_t at)
+{
+	struct topup_op op = {a, micros, at, 0, 0};
+
+	if (!a)
+		return QUOTA_EINVAL;
+	return quota__write(a->ctx, a, &topup_steps, &op);
 }
 
 int64_t quota_account_balance(const quota_account *a)
@@ -118,23 +152,54 @@ int64_t quota_account_balance(const quota_account *a)
 	return a ? a->balance : 0;
 }
 
+/* quota_account_set_credit_limit through the write path (§5). */
+struct credit_limit_op {
+	quota_account *a;
+	int64_t micros;
+};
+
+static int credit_limit_prepare(void *v)
+{
+	const struct credit_limit_op *op = v;
+
+	if (op->micros < 0)
+		return quota__err(op->a->ctx, QUOTA_EINVAL,
+				  "account '%s': credit limit must be >= 0",
+				  op->a->id);
+	if (quota__events_reserve(op->a))
+		return quota__nomem(op->a);
+	return QUOTA_OK;
+}
+
+static void credit_limit_encode(quota__wbuf *w, const void *v)
+{
+	quota__put_sv(w, ((const struct credit_limit_op *)v)->micros);
+}
+
+static void credit_limit_apply(void *v)
+{
+	struct credit_limit_op *op = v;
+
+	op->a->credit_limit = op->micros;
+	try_resume(op->a);
+}
+
+static void credit_limit_events(void *v)
+{
+	quota__events_flush(((struct credit_limit_op *)v)->a);
+}
+
+static const quota__step credit_limit_steps = {
+	QUOTA__R_CREDIT_LIMIT, credit_limit_prepare, credit_limit_encode,
+	credit_limit_apply, NULL, credit_limit_events};
+
 int quota_account_set_credit_limit(quota_account *a, int64_t micros)
 {
+	struct credit_limit_op op = {a, micros};
+
 	if (!a)
 		return QUOTA_EINVAL;
-	if (micros < 0)
-		return quota__err(a->ctx, QUOTA_EINVAL,
-				  "account '%s': credit limit must be >= 0",
-				  a->id);
-	if (quota__events_reserve(a))
-		return quota__nomem(a);
-	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_CREDIT_LIMIT,
-		       quota__put_sv(jw, micros));
-	a->credit_limit = micros;
-	try_resume(a);
-	quota__ok(a->ctx);
-	quota__events_flush(a);
-	return QUOTA_OK;
+	return quota__write(a->ctx, a, &credit_limit_steps, &op);
 }
 
 int quota_account_suspended(const quota_account *a)
@@ -198,30 +263,64 @@ int quota_money_round(int64_t micros, int64_t minor, int mode, int64_t *out)
 	return QUOTA_OK;
 }
 
-int quota_account_set_settlement(quota_account *a, int period, int64_t minor,
-				 int rounding)
+/* quota_account_set_settlement through the write path (§5). */
+struct settlement_op {
+	quota_account *a;
+	int period;
+	int64_t minor;
+	int rounding;
+};
+
+static int settlement_prepare(void *v)
 {
-	if (!a)
-		return QUOTA_EINVAL;
-	if (period != QUOTA_PERIOD_HOUR && period != QUOTA_PERIOD_DAY)
+	const struct settlement_op *op = v;
+	const quota_account *a = op->a;
+
+	if (op->period != QUOTA_PERIOD_HOUR && op->period != QUOTA_PERIOD_DAY)
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "account '%s': settlement period must be "
 				  "QUOTA_PERIOD_HOUR or QUOTA_PERIOD_DAY",
 				  a->id);
-	if (minor <= 0)
+	if (op->minor <= 0)
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "account '%s': minor unit must be > 0",
 				  a->id);
-	if (rounding < QUOTA_ROUND_HALF_UP || rounding > QUOTA_ROUND_DOWN)
+	if (op->rounding < QUOTA_ROUND_HALF_UP ||
+	    op->rounding > QUOTA_ROUND_DOWN)
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "account '%s': unknown rounding mode %d",
-				  a->id, rounding);
-	QUOTA__JOURNAL(a->ctx, a, QUOTA__R_SETTLEMENT,
-		       quota__put_sv(jw, period); quota__put_sv(jw, minor);
-		       quota__put_sv(jw, rounding));
-	a->settle_period = period;
-	a->minor_unit = minor;
-	a->rounding = rounding;
-	quota__ok(a->ctx);
+				  a->id, op->rounding);
 	return QUOTA_OK;
+}
+
+static void settlement_encode(quota__wbuf *w, const void *v)
+{
+	const struct settlement_op *op = v;
+
+	quota__put_sv(w, op->period);
+	quota__put_sv(w, op->minor);
+	quota__put_sv(w, op->rounding);
+}
+
+static void settlement_apply(void *v)
+{
+	struct settlement_op *op = v;
+
+	op->a->settle_period = op->period;
+	op->a->minor_unit = op->minor;
+	op->a->rounding = op->rounding;
+}
+
+static const quota__step settlement_steps = {
+	QUOTA__R_SETTLEMENT, settlement_prepare, settlement_encode,
+	settlement_apply, NULL, NULL};
+
+int quota_account_set_settlement(quota_account *a, int period, int64_t minor,
+				 int rounding)
+{
+	struct settlement_op op = {a, period, minor, rounding};
+
+	if (!a)
+		return QUOTA_EINVAL;
+	return quota__write(a->ctx, a, &settlement_steps, &op);
 }
