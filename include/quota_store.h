@@ -34,10 +34,10 @@
 extern "C" {
 #endif
 
-#define QUOTA_STORE_VERSION 1
+#define QUOTA_STORE_VERSION 2
 
 typedef struct quota_store {
-	unsigned version; /* QUOTA_STORE_VERSION (1) */
+	unsigned version; /* QUOTA_STORE_VERSION (2) */
 	size_t size;      /* sizeof(quota_store) as the host compiled it */
 	void *ud;         /* handed to every callback */
 	/*
@@ -58,15 +58,23 @@ typedef struct quota_store {
 	 */
 	int (*begin)(void *ud);
 	int (*commit)(void *ud);
+	/*
+	 * Version 2.  Optional: the store's own words for its last failure
+	 * (a database's message), read right after a callback returned
+	 * anything but QUOTA_OK and added to quota_errmsg.  NULL or "" adds
+	 * nothing.
+	 */
+	const char *(*errmsg)(void *ud);
 } quota_store;
 
 #define QUOTA_STORE_INIT {QUOTA_STORE_VERSION, sizeof(quota_store), NULL, \
-			  NULL, NULL, NULL}
+			  NULL, NULL, NULL, NULL}
 
 /*
  * Set (or, with NULL, remove) the context's store.  The struct is copied.
- * QUOTA_EINVAL for an unknown version, a size smaller than version 1's,
- * a missing append, or begin without commit.
+ * QUOTA_EINVAL for an unknown version, a size smaller than its version's
+ * struct, a missing append, or begin without commit.  Version 1 (no
+ * errmsg) is still taken.
  */
 QUOTA_API int quota_ctx_set_store(quota_ctx *ctx, const quota_store *store);
 

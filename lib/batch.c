@@ -121,10 +121,13 @@ int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
 		}
 		if ((rc = ctx->store.begin(ctx->store.ud))) {
 			drop(ctx, t, nt);
+			const char *says = quota__store_says(ctx);
+
 			return quota__err(ctx, QUOTA_ESTORE,
 					  "quota_batch: the store could not "
-					  "begin a transaction (%s)",
-					  quota_err_name(rc));
+					  "begin a transaction (%s)%s%s",
+					  quota_err_name(rc), *says ? ": " : "",
+					  says);
 		}
 		ctx->batching = true;
 	}
@@ -137,6 +140,8 @@ int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
 	ctx->batching = false;
 	rc = ctx->store.commit(ctx->store.ud);
 	if (rc) {
+		const char *says = quota__store_says(ctx);
+
 		ctx->nev = 0; /* nothing happened: no event */
 		undo(t, nt, rc);
 		drop(ctx, t, nt);
@@ -145,15 +150,14 @@ int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
 		for (i = 0; i < n; i++)
 			if (ops[i].rc == QUOTA_OK)
 				ops[i].rc = quota__fail(&ops[i].receipt, rc);
-		return quota__err(ctx, rc,
+		return quota__err(ctx, rc, "quota_batch: %s%s%s",
 				  rc == QUOTA_EUNKNOWN
-					  ? "quota_batch: the store could not "
-					    "tell whether the batch was stored; "
-					    "its accounts must be "
-					    "re-synchronised"
-					  : "quota_batch: the store refused "
-					    "the batch; its accounts are as "
-					    "before it");
+					  ? "the store could not tell whether "
+					    "the batch was stored; its "
+					    "accounts must be re-synchronised"
+					  : "the store refused the batch; its "
+					    "accounts are as before it",
+				  *says ? ": " : "", says);
 	}
 	drop(ctx, t, nt);
 	/* Stored: the events of every operation, in order. */

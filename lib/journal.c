@@ -9,6 +9,7 @@
  */
 #include "journal.h"
 
+#include <stddef.h>
 #include <string.h>
 
 int quota_ctx_set_store(quota_ctx *ctx, const quota_store *st)
@@ -21,9 +22,11 @@ int quota_ctx_set_store(quota_ctx *ctx, const quota_store *st)
 		quota__ok(ctx);
 		return QUOTA_OK;
 	}
-	/* Versioned struct (STYLE 9): refuse what we do not know. */
-	if (st->version != QUOTA_STORE_VERSION ||
-	    st->size < sizeof(quota_store))
+	/* Versioned struct (STYLE 9): refuse what we do not know; take
+	 * version 1 (no errmsg) as it was. */
+	if ((st->version != 1 && st->version != QUOTA_STORE_VERSION) ||
+	    st->size < (st->version == 1 ? offsetof(quota_store, errmsg)
+					 : sizeof(quota_store)))
 		return quota__err(ctx, QUOTA_EINVAL,
 				  "quota_ctx_set_store: unknown store version "
 				  "%u (size %zu)",
@@ -32,10 +35,21 @@ int quota_ctx_set_store(quota_ctx *ctx, const quota_store *st)
 		return quota__err(ctx, QUOTA_EINVAL,
 				  "quota_ctx_set_store: append is required, "
 				  "begin and commit go together");
-	ctx->store = *st;
+	memset(&ctx->store, 0, sizeof ctx->store);
+	memcpy(&ctx->store, st, st->version == 1
+					? offsetof(quota_store, errmsg)
+					: sizeof(quota_store));
 	ctx->store_on = true;
 	quota__ok(ctx);
 	return QUOTA_OK;
+}
+
+const char *quota__store_says(const quota_ctx *ctx)
+{
+	const char *m = ctx->store.errmsg ? ctx->store.errmsg(ctx->store.ud)
+					  : NULL;
+
+	return m ? m : "";
 }
 
 int quota__rec_begin_slow(quota_ctx *ctx, quota_account *a, unsigned op,
@@ -76,6 +90,7 @@ static int rec_store(quota_ctx *ctx, quota_account *a, const uint8_t *rec,
 	int rc = ctx->store.append(ctx->store.ud, a ? a->id : NULL, seq, rec,
 				   n),
 	    code;
+	const char *says;
 
 	if (rc == QUOTA_OK) {
 		if (a)
@@ -89,7 +104,9 @@ static int rec_store(quota_ctx *ctx, quota_account *a, const uint8_t *rec,
 							    : QUOTA_ESTORE;
 	if (code == QUOTA_EUNKNOWN && a)
 		a->unsynced = true; /* never guess (STYLE 28) */
-	return quota__err(ctx, code, "%s%s%s: record %llu: the store %s (%s)",
+	says = quota__store_says(ctx);
+	return quota__err(ctx, code,
+			  "%s%s%s: record %llu: the store %s (%s)%s%s",
 			  a ? "account '" : "configuration", a ? a->id : "",
 			  a ? "'" : "", (unsigned long long)seq,
 			  code == QUOTA_ECONFLICT
@@ -98,7 +115,7 @@ static int rec_store(quota_ctx *ctx, quota_account *a, const uint8_t *rec,
 			  : code == QUOTA_EUNKNOWN
 				  ? "could not tell whether it was stored"
 				  : "refused it",
-			  quota_err_name(rc));
+			  quota_err_name(rc), *says ? ": " : "", says);
 }
 
 int quota__rec_commit(quota_ctx *ctx, quota_account *a, quota__wbuf *w)

@@ -142,6 +142,9 @@ static inline int quota__rec_begin(quota_ctx *ctx, quota_account *a,
  */
 int quota__rec_commit(quota_ctx *ctx, quota_account *a, quota__wbuf *w);
 
+/* The store's words for its last failure (quota_store's errmsg), or "". */
+const char *quota__store_says(const quota_ctx *ctx);
+
 /*
  * The one write path (DESIGN §5).  Every call that changes state hands its
  * operation (op: the call's arguments, plan and what prepare allocated) to
