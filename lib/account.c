@@ -56,8 +56,7 @@ void quota__account_register(quota_ctx *ctx, quota_account *a)
 
 /*
  * quota_account_new through the write path (§5).  Its record goes to the
- * stream of the account prepare allocates, so the call runs prepare itself
- * and hands the account to quota__write with the remaining steps.
+ * stream of the account prepare allocates (the created step names it).
  */
 struct account_new_op {
 	quota_ctx *ctx;
@@ -99,24 +98,30 @@ static void account_new_undo(void *v)
 	quota__free(&op->ctx->mem, op->a);
 }
 
+static quota_account *account_new_created(void *v)
+{
+	return ((struct account_new_op *)v)->a;
+}
+
 /* Its first record (no fields): replay creates the account from it. */
 static const quota__step account_new_steps = {
-	QUOTA__R_ACCOUNT_NEW, NULL, NULL, account_new_apply, account_new_undo,
-	NULL};
+	.rec = QUOTA__R_ACCOUNT_NEW,
+	.prepare = account_new_prepare,
+	.apply = account_new_apply,
+	.undo = account_new_undo,
+	.created = account_new_created,
+};
 
 int quota_account_new(quota_ctx *ctx, const char *id, quota_account **out)
 {
 	struct account_new_op op = {ctx, id, out, NULL};
-	int rc;
 
 	if (out)
 		*out = NULL;
 	if (!ctx || !out)
 		return quota__err(ctx, QUOTA_EINVAL,
 				  "quota_account_new: NULL argument");
-	if ((rc = account_new_prepare(&op)))
-		return rc;
-	return quota__write(ctx, op.a, &account_new_steps, &op);
+	return quota__write(ctx, NULL, &account_new_steps, &op);
 }
 
 int quota_account_find(const quota_ctx *cctx, const char *id,
@@ -229,8 +234,11 @@ static void utc_offset_apply(void *v)
 }
 
 static const quota__step utc_offset_steps = {
-	QUOTA__R_UTC_OFFSET, utc_offset_prepare, utc_offset_encode,
-	utc_offset_apply, NULL, NULL};
+	.rec = QUOTA__R_UTC_OFFSET,
+	.prepare = utc_offset_prepare,
+	.encode = utc_offset_encode,
+	.apply = utc_offset_apply,
+};
 
 int quota_account_set_utc_offset(quota_account *a, int32_t seconds)
 {
@@ -281,8 +289,11 @@ static void tariff_apply(void *v)
 }
 
 static const quota__step tariff_steps = {
-	QUOTA__R_TARIFF, tariff_prepare, tariff_encode, tariff_apply, NULL,
-	NULL};
+	.rec = QUOTA__R_TARIFF,
+	.prepare = tariff_prepare,
+	.encode = tariff_encode,
+	.apply = tariff_apply,
+};
 
 int quota_account_set_tariff(quota_account *a, uint32_t category,
 			     quota_tariff *t)
@@ -363,7 +374,11 @@ static void cap_apply(void *v)
 }
 
 static const quota__step cap_steps = {
-	QUOTA__R_CAP, cap_prepare, cap_encode, cap_apply, NULL, NULL};
+	.rec = QUOTA__R_CAP,
+	.prepare = cap_prepare,
+	.encode = cap_encode,
+	.apply = cap_apply,
+};
 
 int quota_account_set_cap(quota_account *a, uint32_t category, int period,
 			  int64_t units)
@@ -417,8 +432,11 @@ static void overage_apply(void *v)
 }
 
 static const quota__step overage_steps = {
-	QUOTA__R_OVERAGE, overage_prepare, overage_encode, overage_apply, NULL,
-	NULL};
+	.rec = QUOTA__R_OVERAGE,
+	.prepare = overage_prepare,
+	.encode = overage_encode,
+	.apply = overage_apply,
+};
 
 int quota_account_set_overage(quota_account *a, uint32_t category,
 			      int policy)

@@ -207,8 +207,12 @@ static void offer_add_undo(void *v)
 }
 
 static const quota__step offer_add_steps = {
-	QUOTA__R_OFFER_ADD, offer_add_prepare, offer_add_encode,
-	offer_add_apply, offer_add_undo, NULL};
+	.rec = QUOTA__R_OFFER_ADD,
+	.prepare = offer_add_prepare,
+	.encode = offer_add_encode,
+	.apply = offer_add_apply,
+	.undo = offer_add_undo,
+};
 
 int quota_offer_add(quota_ctx *ctx, const quota_offer_spec *spec,
 		    quota_offer **out)

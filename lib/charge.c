@@ -374,9 +374,14 @@ static void charge_events(void *v)
 	quota__events_flush(((struct charge_op *)v)->a);
 }
 
-static const quota__step charge_steps = {QUOTA__R_CHARGE, charge_prepare,
-					 charge_encode,   charge_apply,
-					 charge_undo,     charge_events};
+static const quota__step charge_steps = {
+	.rec = QUOTA__R_CHARGE,
+	.prepare = charge_prepare,
+	.encode = charge_encode,
+	.apply = charge_apply,
+	.undo = charge_undo,
+	.events = charge_events,
+};
 
 int quota__charge_planned(quota_account *a, const quota_usage *u,
 			  quota__plan *pl, quota_receipt *r)

@@ -161,8 +161,12 @@ static void category_add_undo(void *v)
 }
 
 static const quota__step category_add_steps = {
-	QUOTA__R_CATEGORY_ADD, category_add_prepare, category_add_encode,
-	category_add_apply, category_add_undo, NULL};
+	.rec = QUOTA__R_CATEGORY_ADD,
+	.prepare = category_add_prepare,
+	.encode = category_add_encode,
+	.apply = category_add_apply,
+	.undo = category_add_undo,
+};
 
 int quota_category_add(quota_ctx *ctx, const char *name, uint32_t *id)
 {

@@ -423,7 +423,11 @@ static void alert_apply(void *v)
 }
 
 static const quota__step alert_steps = {
-	QUOTA__R_ALERT, alert_prepare, alert_encode, alert_apply, NULL, NULL};
+	.rec = QUOTA__R_ALERT,
+	.prepare = alert_prepare,
+	.encode = alert_encode,
+	.apply = alert_apply,
+};
 
 int quota_account_add_alert(quota_account *a, uint32_t category,
 			    int64_t level, int unit)
@@ -466,8 +470,11 @@ static void expiry_warning_apply(void *v)
 }
 
 static const quota__step expiry_warning_steps = {
-	QUOTA__R_EXPIRY_WARNING, expiry_warning_prepare, expiry_warning_encode,
-	expiry_warning_apply, NULL, NULL};
+	.rec = QUOTA__R_EXPIRY_WARNING,
+	.prepare = expiry_warning_prepare,
+	.encode = expiry_warning_encode,
+	.apply = expiry_warning_apply,
+};
 
 int quota_account_set_expiry_warning(quota_account *a, int64_t seconds)
 {

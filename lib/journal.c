@@ -140,6 +140,8 @@ int quota__write(quota_ctx *ctx, quota_account *a, const quota__step *st,
 
 	if (st->prepare && (rc = st->prepare(op)))
 		return rc;
+	if (st->created)
+		a = st->created(op);
 	if (!(rc = quota__rec_begin(ctx, a, st->rec, &w)) && w) {
 		if (st->encode)
 			st->encode(w, op);

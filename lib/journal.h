@@ -158,6 +158,9 @@ const char *quota__store_says(const quota_ctx *ctx);
  *   undo     when the store refused the record: give back what prepare
  *            allocated (NULL: nothing was).
  *   events   after apply: fire what the change caused (NULL: none).
+ *   created  only for a call whose prepare creates the account the record
+ *            belongs to (quota_account_new): that account, read after
+ *            prepare (a is NULL until then).
  *
  * quota__write runs them in that order: prepare, journal (the record to
  * the store, quota__rec_begin/commit), apply, events.  A refusal at any
@@ -174,6 +177,7 @@ typedef struct quota__step {
 	void (*apply)(void *op);
 	void (*undo)(void *op);
 	void (*events)(void *op);
+	quota_account *(*created)(void *op);
 } quota__step;
 
 /* Run op's steps for account a (NULL: the configuration stream). */

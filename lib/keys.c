@@ -428,8 +428,11 @@ static void key_window_apply(void *v)
 }
 
 static const quota__step key_window_steps = {
-	QUOTA__R_KEY_WINDOW, key_window_prepare, key_window_encode,
-	key_window_apply, NULL, NULL};
+	.rec = QUOTA__R_KEY_WINDOW,
+	.prepare = key_window_prepare,
+	.encode = key_window_encode,
+	.apply = key_window_apply,
+};
 
 int quota_account_set_key_window(quota_account *a, uint32_t max_keys,
 				 int64_t max_age_s)

@@ -135,8 +135,12 @@ static void topup_events(void *v)
 }
 
 static const quota__step topup_steps = {
-	QUOTA__R_TOPUP, topup_prepare, topup_encode, topup_apply, NULL,
-	topup_events};
+	.rec = QUOTA__R_TOPUP,
+	.prepare = topup_prepare,
+	.encode = topup_encode,
+	.apply = topup_apply,
+	.events = topup_events,
+};
 
 int quota_account_topup(quota_account *a, int64_t micros, int64_t at)
 {
@@ -190,8 +194,12 @@ static void credit_limit_events(void *v)
 }
 
 static const quota__step credit_limit_steps = {
-	QUOTA__R_CREDIT_LIMIT, credit_limit_prepare, credit_limit_encode,
-	credit_limit_apply, NULL, credit_limit_events};
+	.rec = QUOTA__R_CREDIT_LIMIT,
+	.prepare = credit_limit_prepare,
+	.encode = credit_limit_encode,
+	.apply = credit_limit_apply,
+	.events = credit_limit_events,
+};
 
 int quota_account_set_credit_limit(quota_account *a, int64_t micros)
 {
@@ -312,8 +320,11 @@ static void settlement_apply(void *v)
 }
 
 static const quota__step settlement_steps = {
-	QUOTA__R_SETTLEMENT, settlement_prepare, settlement_encode,
-	settlement_apply, NULL, NULL};
+	.rec = QUOTA__R_SETTLEMENT,
+	.prepare = settlement_prepare,
+	.encode = settlement_encode,
+	.apply = settlement_apply,
+};
 
 int quota_account_set_settlement(quota_account *a, int period, int64_t minor,
 				 int rounding)

@@ -76,8 +76,12 @@ static void tariff_new_undo(void *v)
 }
 
 static const quota__step tariff_new_steps = {
-	QUOTA__R_TARIFF_NEW, tariff_new_prepare, tariff_new_encode,
-	tariff_new_apply, tariff_new_undo, NULL};
+	.rec = QUOTA__R_TARIFF_NEW,
+	.prepare = tariff_new_prepare,
+	.encode = tariff_new_encode,
+	.apply = tariff_new_apply,
+	.undo = tariff_new_undo,
+};
 
 int quota_tariff_new(quota_ctx *ctx, const char *name, quota_tariff **out)
 {
@@ -196,8 +200,12 @@ static void tier_apply(void *v)
 	t->ntiers++;
 }
 
-static const quota__step tier_steps = {QUOTA__R_TARIFF_TIER, tier_prepare,
-				       tier_encode, tier_apply, NULL, NULL};
+static const quota__step tier_steps = {
+	.rec = QUOTA__R_TARIFF_TIER,
+	.prepare = tier_prepare,
+	.encode = tier_encode,
+	.apply = tier_apply,
+};
 
 int quota_tariff_add_tier(quota_tariff *t, int64_t up_to, int64_t price)
 {
@@ -243,8 +251,12 @@ static void mode_apply(void *v)
 	op->t->mode = op->mode;
 }
 
-static const quota__step mode_steps = {QUOTA__R_TARIFF_MODE, mode_prepare,
-				       mode_encode, mode_apply, NULL, NULL};
+static const quota__step mode_steps = {
+	.rec = QUOTA__R_TARIFF_MODE,
+	.prepare = mode_prepare,
+	.encode = mode_encode,
+	.apply = mode_apply,
+};
 
 int quota_tariff_set_mode(quota_tariff *t, int mode)
 {
@@ -300,8 +312,12 @@ static void free_apply(void *v)
 	op->t->free_period = op->period;
 }
 
-static const quota__step free_steps = {QUOTA__R_TARIFF_FREE, free_prepare,
-				       free_encode, free_apply, NULL, NULL};
+static const quota__step free_steps = {
+	.rec = QUOTA__R_TARIFF_FREE,
+	.prepare = free_prepare,
+	.encode = free_encode,
+	.apply = free_apply,
+};
 
 int quota_tariff_set_free(quota_tariff *t, int64_t units, int period)
 {
@@ -348,8 +364,11 @@ static void free_daily_apply(void *v)
 }
 
 static const quota__step free_daily_steps = {
-	QUOTA__R_TARIFF_FREE_DAILY, free_daily_prepare, free_daily_encode,
-	free_daily_apply, NULL, NULL};
+	.rec = QUOTA__R_TARIFF_FREE_DAILY,
+	.prepare = free_daily_prepare,
+	.encode = free_daily_encode,
+	.apply = free_daily_apply,
+};
 
 int quota_tariff_set_free_daily_limit(quota_tariff *t, int64_t units)
 {

@@ -9,6 +9,7 @@
 #include "testutil.h"
 #include "fixtures.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,59 @@ static void set_store(quota_ctx *c, mstore *m)
 	ck_assert_int_eq(quota_ctx_set_store(c, &st), QUOTA_OK);
 }
 
+/* Version 2's errmsg: a database's own words reach quota_errmsg. */
+static const char *m_says(void *ud)
+{
+	(void)ud;
+	return "disk I/O error (from the store)";
+}
+
+static int m_commit_fails(void *ud)
+{
+	(void)ud;
+	return QUOTA_ESTORE;
+}
+
+START_TEST(test_s5_store_words_reach_errmsg)
+{
+	quota_ctx *c = new_ctx();
+	quota_store st = QUOTA_STORE_INIT;
+	quota_account *a;
+	quota_op op;
+	mstore m;
+	uint32_t sms;
+
+	memset(&m, 0, sizeof m);
+	st.ud = &m;
+	st.append = m_append;
+	st.errmsg = m_says;
+	ck_assert_int_eq(quota_ctx_set_store(c, &st), QUOTA_OK);
+	sms = add_cat(c, "sms");
+	ck_assert_int_eq(quota_account_new(c, "acme", &a), QUOTA_OK);
+	m.answer = QUOTA_ESTORE;
+	ck_assert_int_eq(quota_account_topup(a, 1000, T0), QUOTA_ESTORE);
+	ck_assert_ptr_nonnull(strstr(quota_errmsg(c), "refused it"));
+	ck_assert_ptr_nonnull(strstr(quota_errmsg(c), "QUOTA_ESTORE"));
+	ck_assert_ptr_nonnull(
+		strstr(quota_errmsg(c), ": disk I/O error (from the store)"));
+	/* A batch whose commit fails says so too. */
+	st.begin = m_begin;
+	st.commit = m_commit_fails;
+	ck_assert_int_eq(quota_ctx_set_store(c, &st), QUOTA_OK);
+	memset(&op, 0, sizeof op);
+	op.kind = QUOTA_OP_CHARGE;
+	op.account = a;
+	op.usage.category = sms;
+	op.usage.units = 1;
+	op.usage.at = T0;
+	ck_assert_int_eq(quota_batch(c, &op, 1), QUOTA_ESTORE);
+	ck_assert_ptr_nonnull(strstr(quota_errmsg(c), "refused the batch"));
+	ck_assert_ptr_nonnull(strstr(quota_errmsg(c), "from the store"));
+	m_free(&m);
+	quota_ctx_free(c);
+}
+END_TEST
+
 START_TEST(test_s5_store_struct_is_versioned)
 {
 	quota_ctx *c = new_ctx();
@@ -91,11 +145,20 @@ START_TEST(test_s5_store_struct_is_versioned)
 	/* no append */
 	ck_assert_int_eq(quota_ctx_set_store(c, &st), QUOTA_EINVAL);
 	st.append = m_append;
-	st.version = 2;
+	st.version = QUOTA_STORE_VERSION + 1;
 	ck_assert_int_eq(quota_ctx_set_store(c, &st), QUOTA_EINVAL);
 	st.version = QUOTA_STORE_VERSION;
 	st.size = sizeof st - 1;
 	ck_assert_int_eq(quota_ctx_set_store(c, &st), QUOTA_EINVAL);
+	/* A host built against version 1 (no errmsg member) is taken; its
+	 * struct ends before errmsg, which is never read. */
+	st.version = 1;
+	st.size = offsetof(quota_store, errmsg);
+	st.errmsg = NULL;
+	ck_assert_int_eq(quota_ctx_set_store(c, &st), QUOTA_OK);
+	st.size = offsetof(quota_store, errmsg) - 1;
+	ck_assert_int_eq(quota_ctx_set_store(c, &st), QUOTA_EINVAL);
+	st.version = QUOTA_STORE_VERSION;
 	st.size = sizeof st;
 	st.begin = m_begin; /* begin without commit */
 	ck_assert_int_eq(quota_ctx_set_store(c, &st), QUOTA_EINVAL);
@@ -349,6 +412,7 @@ int main(void)
 	TCase *tc = tcase_create("s5");
 
 	tcase_add_test(tc, test_s5_store_struct_is_versioned);
+	tcase_add_test(tc, test_s5_store_words_reach_errmsg);
 	tcase_add_test(tc, test_s5_store_answers);
 	tcase_add_test(tc, test_s5_unknown_outcome_stops_the_account_until_resync);
 	tcase_add_test(tc, test_s5_conflict_catch_up_and_retry);
