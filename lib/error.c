@@ -3,6 +3,7 @@
  * per-context last error message (STYLE 6).
  */
 #include "quota_int.h"
+#include "quota_store.h"
 #include "ctx.h"
 
 #include <stdio.h>
@@ -57,6 +58,18 @@ int quota__err(quota_ctx *ctx, int rc, const char *fmt, ...)
 		va_end(ap);
 	}
 	return rc;
+}
+
+int quota_ctx_set_error(quota_ctx *ctx, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ctx && fmt) {
+		va_start(ap, fmt);
+		vsnprintf(ctx->errmsg, sizeof ctx->errmsg, fmt, ap);
+		va_end(ap);
+	}
+	return code;
 }
 
 void quota__ok(quota_ctx *ctx)
