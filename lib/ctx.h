@@ -187,7 +187,7 @@ struct quota_package {
 	/* Event tracking (event.c): usable at the account clock; expiry and
 	 * expiry warning already reported. */
 	bool active, expired_seen, warned;
-	/* During a tick (hold.c): units that holds timed out by then give
+	/* During a tick (hold_expiry.c): units that holds timed out by then give
 	 * back to it before its expiry warning / its expiry, which the
 	 * events of that clock step count (R21); 0 outside a tick. */
 	int64_t back_warn, back_exp;
@@ -877,6 +877,11 @@ int quota__tariff_price_lines(const quota_tariff *t, int64_t before,
 
 void quota__account_free(quota_account *a);
 void quota__holds_free(quota_account *a);
+/* The tick (hold_expiry.c) and the hold map it walks (hold.c): open hold
+ * id, or NULL; the hold at map slot i timed out, its units go back and it
+ * closes (another hold may shift into slot i). */
+const quota__hold *quota__hold_find(const quota_account *a, uint64_t id);
+void quota__hold_expire(quota_account *a, uint32_t i, bool track);
 void quota__tariff_free(quota_tariff *t);
 
 /* ------------------------------------------- snapshots (snapshot.c) */

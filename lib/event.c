@@ -222,7 +222,7 @@ void quota__clock(quota_account *a, int64_t t)
 					x->expires_at)) {
 			a->cur_warn++;
 			/* back_*: units a tick gives back, at deadlines before
-			 * this point, after the step (hold.c). */
+			 * this point, after the step (hold_expiry.c). */
 			if (!w->warned && !w->expired_seen &&
 			    w->remaining + w->back_warn > 0) {
 				w->warned = true;

@@ -1,6 +1,7 @@
 /*
  * hold.c - charge on success (R10): reserve units at submit time, commit
- * what was delivered, release what failed, expire what was never resolved;
+ * what was delivered, release what failed; the hold map and the give-back
+ * that the tick (hold_expiry.c) expires what was never resolved through;
  * and reversal of committed charges (R12).
  *
  * A reservation is a charge applied as a hold: the same plan (charge.c),
@@ -287,57 +288,100 @@ reserve_slow(quota_account *a, const quota_usage *u, int64_t timeout_s,
 	return quota__reserve_planned(a, u, timeout_s, &pl, r, hold_id);
 }
 
-/* A planned reservation from prepare on: room, the record (§5), apply,
- * events.  reserve_slow and replay (the plan from a record) come here. */
+/*
+ * A planned reservation from prepare on, through the write path (§5):
+ * room for the hold and its key, the record, apply, events.  reserve_slow
+ * and replay (the plan from a record) come here.
+ */
+struct reserve_op {
+	quota_account *a;
+	const quota_usage *u;
+	int64_t timeout_s;
+	quota__plan *pl;
+	quota_receipt *r;
+	uint64_t *hold_id;
+	quota__hold *h;     /* the hold's block, filled in by apply */
+	quota__keyrec *rec; /* the key's record, if the reservation has one */
+};
+
+static int reserve_prepare(void *v)
+{
+	struct reserve_op *op = v;
+	quota_account *a = op->a;
+	int rc;
+
+	if ((rc = quota__plan_prepare(a, op->pl)))
+		return rc;
+	if (hold_reserve(a) || !(op->h = hold_block(a, &op->pl->s)))
+		return quota__nomem(a);
+	if (op->u->key &&
+	    (quota__key_reserve(a) ||
+	     !(op->rec = quota__key_new(a, op->u->key, &op->h->box.src)))) {
+		rc = quota__nomem(a);
+		quota__box_drop(&a->ctx->mem, &a->hold_free, &op->h->box);
+		return rc;
+	}
+	return QUOTA_OK;
+}
+
+static void reserve_encode(quota__wbuf *w, const void *v)
+{
+	const struct reserve_op *op = v;
+
+	quota__rec_planned(w, QUOTA__R_RESERVE, op->u, op->timeout_s,
+			   &op->pl->s);
+}
+
+static void reserve_apply(void *v)
+{
+	struct reserve_op *op = v;
+	quota_account *a = op->a;
+	quota__hold *h = op->h;
+
+	quota__plan_apply(a, op->pl);
+	h->id = ++a->last_hold_id;
+	h->deadline = op->u->at + op->timeout_s; /* checked by the caller */
+	hold_insert(a, h);
+	if (op->rec) {
+		quota__key_usage(op->rec, QUOTA__OP_RESERVE, op->u);
+		op->rec->hold_id = h->id;
+		op->rec->p_timeout = op->timeout_s;
+		quota__key_store(a, op->rec);
+	}
+	quota__receipt_fill(op->r, &h->box.src, QUOTA_RECEIPT_RESERVE);
+	if (op->r)
+		op->r->hold_id = h->id;
+	*op->hold_id = h->id;
+}
+
+static void reserve_undo(void *v)
+{
+	struct reserve_op *op = v;
+
+	if (op->rec)
+		quota__key_unused(op->a, op->rec);
+	quota__box_drop(&op->a->ctx->mem, &op->a->hold_free, &op->h->box);
+}
+
+/* The events step of every operation here (each op struct begins with
+ * its account): what apply caused goes to the handlers. */
+static void hold_events(void *v)
+{
+	quota__events_flush(*(quota_account **)v);
+}
+
+static const quota__step reserve_steps = {
+	QUOTA__R_RESERVE, reserve_prepare, reserve_encode,
+	reserve_apply, reserve_undo, hold_events};
+
 int quota__reserve_planned(quota_account *a, const quota_usage *u,
 			   int64_t timeout_s, quota__plan *pl,
 			   quota_receipt *r, uint64_t *hold_id)
 {
-	quota__keyrec *rec = NULL;
-	quota__hold *h = NULL;
-	quota__wbuf *w;
-	int rc;
+	struct reserve_op op = {a, u, timeout_s, pl, r, hold_id, NULL, NULL};
+	int rc = quota__write(a->ctx, a, &reserve_steps, &op);
 
-	if ((rc = quota__plan_prepare(a, pl)))
-		return quota__fail(r, rc);
-	if (hold_reserve(a) || !(h = hold_block(a, &pl->s)))
-		return quota__fail(r, quota__nomem(a));
-	if (u->key && (quota__key_reserve(a) ||
-		       !(rec = quota__key_new(a, u->key, &h->box.src)))) {
-		rc = quota__nomem(a);
-		goto refused;
-	}
-	if ((rc = quota__rec_begin(a->ctx, a, QUOTA__R_RESERVE, &w)))
-		goto refused;
-	if (w) {
-		quota__rec_planned(w, QUOTA__R_RESERVE, u, timeout_s, &pl->s);
-		if ((rc = quota__rec_commit(a->ctx, a, w)))
-			goto refused;
-	}
-
-	/* Apply. */
-	quota__plan_apply(a, pl);
-	h->id = ++a->last_hold_id;
-	h->deadline = u->at + timeout_s; /* checked by the caller */
-	hold_insert(a, h);
-	if (rec) {
-		quota__key_usage(rec, QUOTA__OP_RESERVE, u);
-		rec->hold_id = h->id;
-		rec->p_timeout = timeout_s;
-		quota__key_store(a, rec);
-	}
-	quota__receipt_fill(r, &h->box.src, QUOTA_RECEIPT_RESERVE);
-	if (r)
-		r->hold_id = h->id;
-	*hold_id = h->id;
-	quota__ok(a->ctx);
-	quota__events_flush(a);
-	return QUOTA_OK;
-refused:
-	if (rec)
-		quota__key_unused(a, rec);
-	quota__box_drop(&a->ctx->mem, &a->hold_free, &h->box);
-	return quota__fail(r, rc);
+	return rc ? quota__fail(r, rc) : QUOTA_OK;
 }
 
 /*
@@ -423,18 +467,155 @@ int quota__release_fee(const quota_account *a, uint64_t id, int64_t *fee)
 	return QUOTA_OK;
 }
 
-/* Shared by commit (used >= 0, no fee) and release (used = 0, fee).
- * fee_in: replay's recorded fee (§5: a record is not priced again), or
- * NULL to price it from the tariff. */
+/*
+ * A commit (used >= 0, no fee) or a release (used = 0, fee) through the
+ * write path (§5).  fee_in: replay's recorded fee (a record is not priced
+ * again), or NULL to price it from the tariff.
+ */
+struct resolve_op {
+	quota_account *a;
+	uint64_t id;
+	int64_t used;
+	const char *key;
+	quota_receipt *r;
+	bool release;
+	const int64_t *fee_in;
+	quota__hold *h;     /* the hold it resolves */
+	int64_t fee;        /* a release's failure fee */
+	quota__keyrec *rec; /* the key's record, if the call has a key */
+};
+
+static int resolve_prepare(void *v)
+{
+	struct resolve_op *op = v;
+	quota_account *a = op->a;
+	const quota_tariff *t;
+	quota__hold *h;
+	int64_t used = op->used;
+	int rc;
+
+	if (op->id == 0 || op->id > a->last_hold_id)
+		return quota__err(a->ctx, QUOTA_ENOTFOUND,
+				  "account '%s': no hold %llu", a->id,
+				  (unsigned long long)op->id);
+	h = op->h = hold_get(a, op->id);
+	if (!h)
+		return quota__err(a->ctx, QUOTA_ERESOLVED,
+				  "account '%s': hold %llu was already "
+				  "committed, released or expired",
+				  a->id, (unsigned long long)op->id);
+	if (used < 0 || used > h->box.src.units)
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "account '%s': hold %llu holds %lld units, "
+				  "cannot commit %lld",
+				  a->id, (unsigned long long)op->id,
+				  (long long)h->box.src.units, (long long)used);
+	t = a->tariff[h->box.src.cat];
+	if (op->fee_in)
+		op->fee = op->release ? *op->fee_in : 0;
+	else if (op->release && t && t->failure_fee &&
+		 quota__mul_ovf(t->failure_fee, h->box.src.units, &op->fee))
+		return quota__err(a->ctx, QUOTA_EOVERFLOW,
+				  "account '%s': failure fee overflows",
+				  a->id);
+	if ((used < h->box.src.units &&
+	     quota__counter_prepare(a, h->box.src.cat)) ||
+	    quota__events_reserve(a))
+		return quota__nomem(a);
+	/* R17: a commit books what it charges, a release its fee; the
+	 * hour's total is checked on that (a commit of 0 units books 0). */
+	if ((!op->release || op->fee) &&
+	    (rc = quota__ledger_prepare(
+		     a, &h->box.src,
+		     op->release ? 0
+				 : kept_cost(&h->box.src,
+					     h->box.src.units - used),
+		     op->fee)))
+		return rc;
+	if (op->key && (quota__key_reserve(a) ||
+			!(op->rec = quota__key_new(a, op->key, &h->box.src))))
+		return quota__nomem(a);
+	return QUOTA_OK;
+}
+
+/* The fields quota__rec_resolve writes (the fast commit's encoder). */
+static void resolve_encode(quota__wbuf *w, const void *v)
+{
+	const struct resolve_op *op = v;
+
+	quota__put_uv(w, op->id);
+	quota__put_sv(w, op->used);
+	quota__put_str(w, op->key);
+	quota__put_sv(w, op->fee);
+}
+
+static void resolve_apply(void *v)
+{
+	struct resolve_op *op = v;
+	quota_account *a = op->a;
+	quota__hold *h = op->h;
+	quota__keyrec *rec = op->rec;
+	int64_t fee = op->fee;
+	bool track = quota__track(a);
+
+	if (op->release) {
+		int64_t released = h->box.src.units;
+
+		/* The receipt says what went back: the whole hold. */
+		quota__receipt_fill(op->r, &h->box.src, QUOTA_RECEIPT_RELEASE);
+		if (op->r) {
+			op->r->hold_id = op->id;
+			op->r->fee_micros = fee;
+		}
+		give_back(a, &h->box.src, released, track);
+		if (fee) /* give_back left the source empty: the fee alone */
+			quota__ledger_apply(a, &h->box.src, 1, fee, released);
+	} else {
+		give_back(a, &h->box.src, h->box.src.units - op->used, track);
+		quota__ledger_apply(a, &h->box.src, 1, 0, 0);
+		quota__receipt_fill(op->r, &h->box.src, QUOTA_RECEIPT_COMMIT);
+		if (op->r)
+			op->r->hold_id = op->id;
+		if (rec)
+			quota__src_assign(&rec->box.src, &h->box.src);
+	}
+	if (rec) {
+		rec->op = op->release ? QUOTA__OP_RELEASE : QUOTA__OP_COMMIT;
+		rec->kind = op->release ? QUOTA_RECEIPT_RELEASE
+					: QUOTA_RECEIPT_COMMIT;
+		rec->hold_id = op->id;
+		rec->fee = fee;
+		rec->p_hold = op->id;
+		rec->p_used = op->used;
+		rec->time = a->clock;
+		quota__key_store(a, rec);
+	}
+	hold_remove(a, h);
+}
+
+static void resolve_undo(void *v)
+{
+	struct resolve_op *op = v;
+
+	if (op->rec)
+		quota__key_unused(op->a, op->rec);
+}
+
+static const quota__step commit_steps = {
+	QUOTA__R_COMMIT, resolve_prepare, resolve_encode,
+	resolve_apply, resolve_undo, hold_events};
+static const quota__step release_steps = {
+	QUOTA__R_RELEASE, resolve_prepare, resolve_encode,
+	resolve_apply, resolve_undo, hold_events};
+
+/* A call whose key was used before answers as it did then (R11), with
+ * nothing to write; any other goes through the write path. */
 int quota__resolve(quota_account *a, uint64_t id, int64_t used,
 		   const char *key, quota_receipt *r, bool release,
 		   const int64_t *fee_in)
 {
-	quota__keyrec *rec = NULL;
-	const quota_tariff *t;
-	quota__hold *h;
-	int64_t fee = 0;
-	bool track;
+	struct resolve_op op = {a, id, used, key, r, release, fee_in,
+				NULL, 0, NULL};
 	int rc;
 
 	if (!a)
@@ -452,97 +633,9 @@ int quota__resolve(quota_account *a, uint64_t id, int64_t used,
 					      (release || k->p_used == used),
 				      r);
 	}
-	if (id == 0 || id > a->last_hold_id)
-		return quota__fail(r, quota__err(a->ctx, QUOTA_ENOTFOUND,
-						 "account '%s': no hold %llu",
-						 a->id,
-						 (unsigned long long)id));
-	h = hold_get(a, id);
-	if (!h)
-		return quota__fail(r, quota__err(a->ctx, QUOTA_ERESOLVED,
-						 "account '%s': hold %llu was "
-						 "already committed, released "
-						 "or expired", a->id,
-						 (unsigned long long)id));
-	if (used < 0 || used > h->box.src.units)
-		return quota__fail(r, quota__err(a->ctx, QUOTA_EINVAL,
-						 "account '%s': hold %llu "
-						 "holds %lld units, cannot "
-						 "commit %lld", a->id,
-						 (unsigned long long)id,
-						 (long long)h->box.src.units,
-						 (long long)used));
-	t = a->tariff[h->box.src.cat];
-	if (fee_in)
-		fee = release ? *fee_in : 0;
-	else if (release && t && t->failure_fee &&
-		 quota__mul_ovf(t->failure_fee, h->box.src.units, &fee))
-		return quota__fail(r, quota__err(a->ctx, QUOTA_EOVERFLOW,
-						 "account '%s': failure fee "
-						 "overflows", a->id));
-	if ((used < h->box.src.units && quota__counter_prepare(a, h->box.src.cat)) ||
-	    quota__events_reserve(a))
-		goto nomem;
-	/* R17: a commit books what it charges, a release its fee; the
-	 * hour's total is checked on that (a commit of 0 units books 0). */
-	if ((!release || fee) &&
-	    (rc = quota__ledger_prepare(
-		     a, &h->box.src,
-		     release ? 0
-			     : kept_cost(&h->box.src, h->box.src.units - used),
-		     fee)))
-		return quota__fail(r, rc);
-	if (key && (quota__key_reserve(a) ||
-		    !(rec = quota__key_new(a, key, &h->box.src))))
-		goto nomem;
-	if ((rc = quota__rec_resolve(a, release ? QUOTA__R_RELEASE
-					       : QUOTA__R_COMMIT,
-				     id, used, key, fee)))
-		goto refused;
-
-	/* Apply. */
-	track = quota__track(a);
-	if (release) {
-		/* The receipt says what went back: the whole hold. */
-		quota__receipt_fill(r, &h->box.src, QUOTA_RECEIPT_RELEASE);
-		if (r) {
-			r->hold_id = id;
-			r->fee_micros = fee;
-		}
-		int64_t released = h->box.src.units;
-
-		give_back(a, &h->box.src, released, track);
-		if (fee) /* give_back left the source empty: the fee alone */
-			quota__ledger_apply(a, &h->box.src, 1, fee, released);
-	} else {
-		give_back(a, &h->box.src, h->box.src.units - used, track);
-		quota__ledger_apply(a, &h->box.src, 1, 0, 0);
-		quota__receipt_fill(r, &h->box.src, QUOTA_RECEIPT_COMMIT);
-		if (r)
-			r->hold_id = id;
-		if (rec)
-			quota__src_assign(&rec->box.src, &h->box.src);
-	}
-	if (rec) {
-		rec->op = release ? QUOTA__OP_RELEASE : QUOTA__OP_COMMIT;
-		rec->kind = release ? QUOTA_RECEIPT_RELEASE : QUOTA_RECEIPT_COMMIT;
-		rec->hold_id = id;
-		rec->fee = fee;
-		rec->p_hold = id;
-		rec->p_used = used;
-		rec->time = a->clock;
-		quota__key_store(a, rec);
-	}
-	hold_remove(a, h);
-	quota__ok(a->ctx);
-	quota__events_flush(a);
-	return QUOTA_OK;
-nomem:
-	return quota__fail(r, quota__nomem(a));
-refused:
-	if (rec)
-		quota__key_unused(a, rec);
-	return quota__fail(r, rc);
+	rc = quota__write(a->ctx, a, release ? &release_steps : &commit_steps,
+			  &op);
+	return rc ? quota__fail(r, rc) : QUOTA_OK;
 }
 
 /*
@@ -620,169 +713,21 @@ int quota_release(quota_account *a, uint64_t hold_id, const char *key,
 
 /* ------------------------------------------------------------- expiry */
 
-/* The holds a tick at now releases: those past their deadline. */
-static uint32_t holds_due(const quota_account *a, int64_t now,
-			  quota__wbuf *w)
+/* The tick (hold_expiry.c) reads the map through these two and leaves
+ * every change of it to this file. */
+const quota__hold *quota__hold_find(const quota_account *a, uint64_t id)
 {
-	uint32_t i, n = 0;
-
-	for (i = 0; i < a->hold_tab_cap; i++) {
-		const quota__hold *h = a->hold_tab[i];
-
-		if (h && h->deadline <= now) {
-			n++;
-			if (w)
-				quota__put_uv(w, h->id);
-		}
-	}
-	return n;
+	return hold_get(a, id);
 }
 
-/*
- * A tick's record (§5): the time and the ids of the holds it releases, in
- * id order of the map walk.  A tick that changes nothing (no hold due, the
- * clock already there) writes none.
- */
-static int tick_journal(quota_account *a, int64_t now)
+/* The hold at map slot i timed out: all its units go back, without a
+ * fee, and it closes (a later hold of its run may shift into slot i). */
+void quota__hold_expire(quota_account *a, uint32_t i, bool track)
 {
-	quota__wbuf *w;
-	uint32_t n;
-	int rc;
+	quota__hold *h = a->hold_tab[i];
 
-	if (!a->ctx->store_on || a->ctx->replaying)
-		return QUOTA_OK;
-	n = holds_due(a, now, NULL);
-	if (!n && now <= a->clock)
-		return QUOTA_OK;
-	if ((rc = quota__rec_begin(a->ctx, a, QUOTA__R_TICK, &w)) || !w)
-		return rc;
-	quota__put_sv(w, now);
-	quota__put_uv(w, n);
-	holds_due(a, now, w);
-	return quota__rec_commit(a->ctx, a, w);
-}
-
-/* Replay's check of a tick record: the holds it names are exactly the
- * holds due at now (ids read from r). */
-int quota__tick_check(const quota_account *a, int64_t now, uint32_t n,
-		      quota__rbuf *r)
-{
-	uint32_t i;
-
-	if (holds_due(a, now, NULL) != n)
-		return QUOTA_ECORRUPT;
-	for (i = 0; i < n; i++) {
-		const quota__hold *h = hold_get(a, quota__get_uv(r));
-
-		if (r->bad || !h || h->deadline > now)
-			return QUOTA_ECORRUPT;
-	}
-	return QUOTA_OK;
-}
-
-/*
- * A hold that timed out gave its units back at its deadline, which the
- * tick only gets to after moving the clock.  So that the clock step's
- * events report what each package held when they happened (R21), note on
- * each package the units timed-out holds give back to it before its
- * expiry warning and before its expiry; quota__clock adds them to those
- * events.  A deadline at or after the expiry gives them back to an
- * expired package: they do not count.
- */
-static void mark_back(quota_account *a, int64_t now)
-{
-	uint32_t i, j;
-
-	for (i = 0; i < a->hold_tab_cap; i++) {
-		const quota__hold *h = a->hold_tab[i];
-
-		if (!h || h->deadline > now)
-			continue;
-		for (j = 0; j < h->box.src.ndraws; j++) {
-			quota_package *pk = h->box.src.draws[j].pk;
-			int64_t n = h->box.src.draws[j].units;
-
-			if (h->deadline < pk->expires_at)
-				pk->back_exp += n;
-			if (a->warn_before > 0 &&
-			    h->deadline < pk->expires_at - a->warn_before)
-				pk->back_warn += n;
-		}
-	}
-}
-
-int64_t quota_account_tick(quota_account *a, int64_t now)
-{
-	int64_t released = 0;
-	bool track;
-	uint32_t i;
-	int rc;
-
-	if (!a)
-		return QUOTA_EINVAL;
-	if (!quota__time_ok(now))
-		return quota__err(a->ctx, QUOTA_EINVAL, "time out of range");
-	if (quota__events_reserve(a))
-		return quota__nomem(a);
-	if ((rc = tick_journal(a, now)))
-		return rc;
-	track = quota__track(a);
-	if (track) {
-		mark_back(a, now);
-		quota__clock(a, now);
-	} else if (now > a->clock) {
-		a->clock = now;
-	}
-	/*
-	 * Unresolved holds past their deadline go back, without a fee, in
-	 * map order.  Removing one shifts later holds of its run back into
-	 * its slot, so the slot is looked at again; only a run that wraps
-	 * round the end brings back holds already kept, which stay kept.
-	 */
-	for (i = 0; i < a->hold_tab_cap; i++) {
-		quota__hold *h;
-
-		while ((h = a->hold_tab[i]) && h->deadline <= now) {
-			uint32_t j;
-
-			for (j = 0; j < h->box.src.ndraws; j++) /* mark_back */
-				h->box.src.draws[j].pk->back_warn =
-					h->box.src.draws[j].pk->back_exp = 0;
-			give_back(a, &h->box.src, h->box.src.units, track);
-			hold_remove_at(a, h, i);
-			released++;
-		}
-	}
-	quota__ok(a->ctx);
-	quota__events_flush(a);
-	return released;
-}
-
-int64_t quota_ctx_tick(quota_ctx *ctx, int64_t now)
-{
-	int64_t total = 0, n;
-	size_t i;
-
-	if (!ctx)
-		return QUOTA_EINVAL;
-	if (!quota__time_ok(now))
-		return quota__err(ctx, QUOTA_EINVAL, "time out of range");
-	/* All or nothing: the only thing a tick can run out of is event room,
-	 * so get it for every account before any of them moves. */
-	for (i = 0; i < ctx->naccounts; i++)
-		if (quota__events_reserve(ctx->accounts[i]))
-			return quota__err(ctx, QUOTA_ENOMEM,
-					  "quota_ctx_tick: out of memory");
-	for (i = 0; i < ctx->naccounts; i++) {
-		n = quota_account_tick(ctx->accounts[i], now);
-		/* Without a store this cannot fail (room was reserved
-		 * above); with one, each account's tick is its own record
-		 * and the first the store refuses stops the walk. */
-		if (n < 0)
-			return n;
-		total += n;
-	}
-	return total;
+	give_back(a, &h->box.src, h->box.src.units, track);
+	hold_remove_at(a, h, i);
 }
 
 int64_t quota_account_held(const quota_account *a, uint32_t category)
@@ -808,100 +753,155 @@ uint32_t quota_account_hold_count(const quota_account *a)
 	return a ? (uint32_t)a->nholds : 0;
 }
 
+/* quota_tariff_set_failure_fee through the write path (§5), on the
+ * configuration stream. */
+struct failure_fee_op {
+	quota_tariff *t;
+	int64_t micros;
+};
+
+static int failure_fee_prepare(void *v)
+{
+	const struct failure_fee_op *op = v;
+	int rc;
+
+	if ((rc = quota__tariff_unused(op->t)))
+		return rc;
+	if (op->micros < 0)
+		return quota__err(op->t->ctx, QUOTA_EINVAL,
+				  "tariff '%s': failure fee must be >= 0",
+				  op->t->name);
+	return QUOTA_OK;
+}
+
+static void failure_fee_encode(quota__wbuf *w, const void *v)
+{
+	const struct failure_fee_op *op = v;
+
+	quota__put_str(w, op->t->name);
+	quota__put_sv(w, op->micros);
+}
+
+static void failure_fee_apply(void *v)
+{
+	struct failure_fee_op *op = v;
+
+	op->t->failure_fee = op->micros;
+}
+
+static const quota__step failure_fee_steps = {
+	QUOTA__R_TARIFF_FAILURE_FEE, failure_fee_prepare, failure_fee_encode,
+	failure_fee_apply, NULL, NULL};
+
 int quota_tariff_set_failure_fee(quota_tariff *t, int64_t micros_per_unit)
 {
-	int rc;
+	struct failure_fee_op op = {t, micros_per_unit};
 
 	if (!t)
 		return QUOTA_EINVAL;
-	if ((rc = quota__tariff_unused(t)))
-		return rc;
-	if (micros_per_unit < 0)
-		return quota__err(t->ctx, QUOTA_EINVAL,
-				  "tariff '%s': failure fee must be >= 0",
-				  t->name);
-	QUOTA__JOURNAL(t->ctx, NULL, QUOTA__R_TARIFF_FAILURE_FEE,
-		       quota__put_str(jw, t->name);
-		       quota__put_sv(jw, micros_per_unit));
-	t->failure_fee = micros_per_unit;
-	quota__ok(t->ctx);
-	return QUOTA_OK;
+	return quota__write(t->ctx, NULL, &failure_fee_steps, &op);
 }
 
 /* ----------------------------------------------------------- reversal */
 
-int quota_reverse(quota_account *a, const char *key, int64_t at,
-		  quota_receipt *r)
+/* quota_reverse through the write path (§5). */
+struct reverse_op {
+	quota_account *a;
+	const char *key;
+	int64_t at;
+	quota_receipt *r;
+	quota__keyrec *k; /* the charge it reverses */
+};
+
+static int reverse_prepare(void *v)
 {
+	struct reverse_op *op = v;
+	quota_account *a = op->a;
+	const char *key = op->key;
 	quota__keyrec *k;
-	quota__wbuf *w;
-	int64_t forfeited = 0;
-	bool track;
-	uint32_t i;
 	int rc;
 
-	if (!a)
-		return quota__fail(r, QUOTA_EINVAL);
 	if (!key)
-		return quota__fail(r, quota__err(a->ctx, QUOTA_EINVAL,
-						 "quota_reverse: NULL key"));
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "quota_reverse: NULL key");
 	if ((rc = quota__check_key(a->ctx, key)))
-		return quota__fail(r, rc);
-	if (!quota__time_ok(at))
-		return quota__fail(r, quota__err(a->ctx, QUOTA_EINVAL,
-						 "account '%s': time out of "
-						 "range", a->id));
-	k = quota__key_find(a, key);
+		return rc;
+	if (!quota__time_ok(op->at))
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "account '%s': time out of range", a->id);
+	k = op->k = quota__key_find(a, key);
 	if (!k)
-		return quota__fail(r, quota__err(a->ctx, QUOTA_ENOTFOUND,
-						 "account '%s': no charge with "
-						 "key '%s' (or it left the key "
-						 "window)", a->id, key));
+		return quota__err(a->ctx, QUOTA_ENOTFOUND,
+				  "account '%s': no charge with key '%s' (or "
+				  "it left the key window)",
+				  a->id, key);
 	if (k->op != QUOTA__OP_CHARGE && k->op != QUOTA__OP_COMMIT)
-		return quota__fail(r, quota__err(a->ctx, QUOTA_EINVAL,
-						 "account '%s': key '%s' is "
-						 "not a committed charge",
-						 a->id, key));
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "account '%s': key '%s' is not a committed "
+				  "charge",
+				  a->id, key);
 	if (k->reversed)
-		return quota__fail(r, quota__err(a->ctx, QUOTA_EREVERSED,
-						 "account '%s': charge '%s' "
-						 "was already reversed", a->id,
-						 key));
-	if (quota__counter_prepare(a, k->box.src.cat) || quota__events_reserve(a))
-		return quota__fail(r, quota__nomem(a));
-	if ((rc = quota__ledger_prepare(a, &k->box.src, 0, 0)))
-		return quota__fail(r, rc);
-	if ((rc = quota__rec_begin(a->ctx, a, QUOTA__R_REVERSE, &w)))
-		return quota__fail(r, rc);
-	if (w) {
-		quota__put_str(w, key);
-		quota__put_sv(w, at);
-		if ((rc = quota__rec_commit(a->ctx, a, w)))
-			return quota__fail(r, rc);
-	}
+		return quota__err(a->ctx, QUOTA_EREVERSED,
+				  "account '%s': charge '%s' was already "
+				  "reversed",
+				  a->id, key);
+	if (quota__counter_prepare(a, k->box.src.cat) ||
+	    quota__events_reserve(a))
+		return quota__nomem(a);
+	return quota__ledger_prepare(a, &k->box.src, 0, 0);
+}
 
-	/* Apply: R12, expired quota is never restored. */
-	track = quota__track(a);
-	for (i = 0; i < k->box.src.ndraws; i++) {
-		const quota__draw *d = &k->box.src.draws[i];
+static void reverse_encode(quota__wbuf *w, const void *v)
+{
+	const struct reverse_op *op = v;
 
-		if (at < d->pk->expires_at)
+	quota__put_str(w, op->key);
+	quota__put_sv(w, op->at);
+}
+
+/* R12: expired quota is never restored. */
+static void reverse_apply(void *v)
+{
+	struct reverse_op *op = v;
+	quota_account *a = op->a;
+	quota__src *s = &op->k->box.src;
+	int64_t forfeited = 0;
+	bool track = quota__track(a);
+	uint32_t i;
+
+	for (i = 0; i < s->ndraws; i++) {
+		const quota__draw *d = &s->draws[i];
+
+		if (op->at < d->pk->expires_at)
 			restore(a, d->pk, d->units, track);
 		else
 			forfeited += d->units;
 	}
-	quota__counter_uncharge(a, k->box.src.cat, k->box.src.day, k->box.src.month,
-				k->box.src.units, k->box.src.free);
+	quota__counter_uncharge(a, s->cat, s->day, s->month, s->units,
+				s->free);
 	/* R12, R17: the charge leaves the ledger; if its period was settled,
 	 * the next bill credits it. */
-	quota__ledger_apply(a, &k->box.src, -1, 0, 0);
-	k->reversed = true;
-	quota__receipt_fill(r, &k->box.src, QUOTA_RECEIPT_REVERSAL);
-	if (r)
-		r->forfeited_units = forfeited;
-	quota__ok(a->ctx);
-	quota__events_flush(a);
-	return QUOTA_OK;
+	quota__ledger_apply(a, s, -1, 0, 0);
+	op->k->reversed = true;
+	quota__receipt_fill(op->r, s, QUOTA_RECEIPT_REVERSAL);
+	if (op->r)
+		op->r->forfeited_units = forfeited;
+}
+
+static const quota__step reverse_steps = {
+	QUOTA__R_REVERSE, reverse_prepare, reverse_encode,
+	reverse_apply, NULL, hold_events};
+
+int quota_reverse(quota_account *a, const char *key, int64_t at,
+		  quota_receipt *r)
+{
+	struct reverse_op op = {a, key, at, r, NULL};
+	int rc;
+
+	if (!a)
+		return quota__fail(r, QUOTA_EINVAL);
+	rc = quota__write(a->ctx, a, &reverse_steps, &op);
+	return rc ? quota__fail(r, rc) : QUOTA_OK;
 }
 
 /* ---------------------------------------------------------- snapshots */

@@ -281,29 +281,47 @@ int quota_package_add(quota_account *a, const quota_package_spec *s,
  * Add a package; buy, if not NULL, is the purchase it comes from (R19):
  * its price is debited in the same apply, and the record is a purchase.
  * The caller has checked that the balance pays it and nothing overflows.
+ * Through the write path (§5): prepare allocates the package and the room
+ * for it, undo frees what the account did not take.
  */
-int quota__package_add(quota_account *a, const quota_package_spec *s,
-		       const quota__buy *buy, quota_package **out)
+struct package_op {
+	quota_account *a;
+	const quota_package_spec *s;
+	const quota__buy *buy;
+	quota_package **out;
+	quota_package *p; /* the new package */
+	int64_t total;    /* the account's units with it */
+	quota__pindex *fresh[QUOTA_MAX_CATEGORIES]; /* first of a category */
+};
+
+/* What prepare allocated that only apply hands to the account. */
+static void package_undo(void *v)
 {
-	const quota__mem *mem;
-	quota__pindex *fresh[QUOTA_MAX_CATEGORIES] = {0};
-	quota_package *p = NULL;
-	quota__wbuf *w;
-	int64_t total;
+	struct package_op *op = v;
+	const quota__mem *mem = &op->a->ctx->mem;
 	uint64_t m;
-	bool track;
+
+	for (m = op->s->categories; m; m &= m - 1)
+		quota__pindex_free(mem, op->fresh[__builtin_ctzll(m)]);
+	quota__package_free(mem, op->p);
+}
+
+static int package_prepare(void *v)
+{
+	struct package_op *op = v;
+	quota_account *a = op->a;
+	const quota_package_spec *s = op->s;
+	const quota__mem *mem;
+	quota_package *p;
+	uint64_t m;
 	int rc;
 
-	if (out)
-		*out = NULL;
-	if (!a)
-		return QUOTA_EINVAL;
 	if (!s)
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "quota_package_add: NULL spec");
 	if ((rc = check_spec(a, s)))
 		return rc;
-	if (quota__add_ovf(a->total_units, s->units, &total))
+	if (quota__add_ovf(a->total_units, s->units, &op->total))
 		return quota__err(a->ctx, QUOTA_EOVERFLOW,
 				  "package '%s': account '%s' would hold more "
 				  "than INT64_MAX units",
@@ -311,7 +329,7 @@ int quota__package_add(quota_account *a, const quota_package_spec *s,
 	mem = &a->ctx->mem;
 
 	/* Plan: allocate everything; nothing visible changes until apply. */
-	p = quota__calloc(mem, 1, sizeof *p);
+	p = op->p = quota__calloc(mem, 1, sizeof *p);
 	if (!p || !(p->id = quota__strdup(mem, s->id)))
 		goto nomem;
 	if (quota__grow(mem, (void **)&a->packages, &a->cap_packages,
@@ -329,49 +347,62 @@ int quota__package_add(quota_account *a, const quota_package_spec *s,
 		quota__pindex *ix = a->pindex[c];
 
 		if (!ix) {
-			ix = fresh[c] = quota__calloc(mem, 1, sizeof *ix);
+			ix = op->fresh[c] = quota__calloc(mem, 1, sizeof *ix);
 			if (!ix)
 				goto nomem;
 		}
 		if (pindex_reserve(mem, ix, s->flags & QUOTA_PACKAGE_STOP))
 			goto nomem;
 	}
+	return QUOTA_OK;
+nomem:
+	rc = quota__err(a->ctx, QUOTA_ENOMEM, "package '%s': out of memory",
+			s->id);
+	package_undo(op);
+	return rc;
+}
 
-	if ((rc = quota__rec_begin(a->ctx, a,
-				   buy ? QUOTA__R_PACKAGE_BUY
-				       : QUOTA__R_PACKAGE_ADD, &w)))
-		goto refused;
-	if (w) {
-		quota__put_str(w, s->id);
-		quota__put_u64(w, s->categories);
-		quota__put_sv(w, s->units);
-		quota__put_sv(w, s->effective_at);
-		quota__put_sv(w, s->expires_at);
-		quota__put_sv(w, s->price_micros);
-		quota__put_uv(w, s->flags);
-		quota__put_sv(w, s->priority);
-		if (buy) {
-			quota__put_str(w, buy->offer);
-			quota__put_sv(w, buy->quantity);
-			quota__put_sv(w, buy->at);
-			quota__put_sv(w, buy->list_price);
-			quota__put_sv(w, buy->discount);
-			quota__put_sv(w, buy->voucher ? buy->voucher->kind : 0);
-			quota__put_sv(w, buy->voucher ? buy->voucher->value : 0);
-			quota__put_sv(w, buy->voucher
-						 ? buy->voucher->min_spend_micros
-						 : 0);
-		}
-		if ((rc = quota__rec_commit(a->ctx, a, w)))
-			goto refused;
-	}
+static void package_encode(quota__wbuf *w, const void *v)
+{
+	const struct package_op *op = v;
+	const quota_package_spec *s = op->s;
+	const quota__buy *buy = op->buy;
 
-	/* Apply.  Event tracking, if it is set up now, is set up without
-	 * the new package, which track_package then adds.  R19: a purchase
-	 * is paid first, so that the events below see the balance after it;
-	 * no overflow (checked by the caller). */
-	track = quota__track(a);
+	quota__put_str(w, s->id);
+	quota__put_u64(w, s->categories);
+	quota__put_sv(w, s->units);
+	quota__put_sv(w, s->effective_at);
+	quota__put_sv(w, s->expires_at);
+	quota__put_sv(w, s->price_micros);
+	quota__put_uv(w, s->flags);
+	quota__put_sv(w, s->priority);
 	if (buy) {
+		quota__put_str(w, buy->offer);
+		quota__put_sv(w, buy->quantity);
+		quota__put_sv(w, buy->at);
+		quota__put_sv(w, buy->list_price);
+		quota__put_sv(w, buy->discount);
+		quota__put_sv(w, buy->voucher ? buy->voucher->kind : 0);
+		quota__put_sv(w, buy->voucher ? buy->voucher->value : 0);
+		quota__put_sv(w, buy->voucher ? buy->voucher->min_spend_micros
+					      : 0);
+	}
+}
+
+/* Event tracking, if it is set up now, is set up without the new
+ * package, which track_package then adds.  R19: a purchase is paid
+ * first, so that the events see the balance after it; no overflow
+ * (checked by the caller). */
+static void package_apply(void *v)
+{
+	struct package_op *op = v;
+	quota_account *a = op->a;
+	const quota_package_spec *s = op->s;
+	quota_package *p = op->p;
+	bool track = quota__track(a);
+	uint64_t m;
+
+	if (op->buy) {
 		a->balance -= s->price_micros;
 		a->purchased += s->price_micros;
 	}
@@ -387,28 +418,43 @@ int quota__package_add(quota_account *a, const quota_package_spec *s,
 	for (m = s->categories; m; m &= m - 1) {
 		unsigned c = (unsigned)__builtin_ctzll(m);
 
-		if (fresh[c])
-			a->pindex[c] = fresh[c];
+		if (op->fresh[c])
+			a->pindex[c] = op->fresh[c];
 		pindex_insert(a->pindex[c], p);
 	}
 	a->packages[a->npackages++] = p;
-	a->total_units = total;
+	a->total_units = op->total;
 	quota__strmap_put(&a->package_ids, p->id, p);
 	if (track)
 		quota__track_package(a, p);
+	if (op->out)
+		*op->out = p;
+}
+
+/* The events may re-arm alerts. */
+static void package_events(void *v)
+{
+	quota__events_flush(((struct package_op *)v)->a);
+}
+
+static const quota__step package_add_steps = {
+	QUOTA__R_PACKAGE_ADD, package_prepare, package_encode,
+	package_apply, package_undo, package_events};
+static const quota__step package_buy_steps = {
+	QUOTA__R_PACKAGE_BUY, package_prepare, package_encode,
+	package_apply, package_undo, package_events};
+
+int quota__package_add(quota_account *a, const quota_package_spec *s,
+		       const quota__buy *buy, quota_package **out)
+{
+	struct package_op op = {a, s, buy, out, NULL, 0, {0}};
+
 	if (out)
-		*out = p;
-	quota__ok(a->ctx);
-	quota__events_flush(a); /* may re-arm alerts */
-	return QUOTA_OK;
-nomem:
-	rc = quota__err(a->ctx, QUOTA_ENOMEM, "package '%s': out of memory",
-			s->id);
-refused:
-	for (m = s->categories; m; m &= m - 1)
-		quota__pindex_free(mem, fresh[__builtin_ctzll(m)]);
-	quota__package_free(mem, p);
-	return rc;
+		*out = NULL;
+	if (!a)
+		return QUOTA_EINVAL;
+	return quota__write(a->ctx, a,
+			    buy ? &package_buy_steps : &package_add_steps, &op);
 }
 
 int quota_package_find(const quota_account *a, const char *id,

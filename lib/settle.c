@@ -438,17 +438,50 @@ static void apply(plan *pl)
 }
 
 /*
- * The journal step of a settlement (§5): the time, the cut-off and each
- * bill's total.  Replay (expect: the rest of the record) checks that the
- * bills it would make are the recorded ones before anything applies.
+ * A settlement through the write path (§5).  Prepare plans the bills;
+ * replay (expect: the rest of the record) checks there that they are the
+ * recorded ones, so a mismatch is refused before anything applies.  The
+ * plan's buffers are the call's: quota__settle frees them whatever the
+ * outcome, so there is nothing to undo.
  */
-static int settle_journal(plan *pl, int64_t now, quota__rbuf *expect)
+struct settle_op {
+	plan pl;
+	int64_t now;
+	quota_bill_fn on_bill;
+	void *ud;
+	quota__rbuf *expect;
+};
+
+/* prepare's answer for a settlement that changes nothing (no row to take
+ * in, no period to close): quota__write hands it back before the journal
+ * step, so no record is written. */
+#define SETTLE_NOTHING 1
+
+static int settle_prepare(void *v)
 {
+	struct settle_op *op = v;
+	plan *pl = &op->pl;
 	quota_account *a = pl->a;
-	quota__wbuf *w;
+	quota__rbuf *expect = op->expect;
 	uint32_t i;
 	int rc;
 
+	if (!quota__time_ok(op->now))
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "account '%s': settlement time out of range",
+				  a->id);
+	pl->P = a->settle_period == QUOTA_PERIOD_HOUR ? 1 : 24;
+	pl->cut = quota__floor_div(quota__hour_of(a, op->now), pl->P) * pl->P;
+	quota__ledger_fold(a); /* invisible: the rows get the pending sums */
+	if ((rc = collect(pl)) ||
+	    (pl->ntk && ((rc = volume_months(pl)) || (rc = build(pl)) ||
+			 (rc = make_room(pl)))))
+		return quota__err(a->ctx, rc, "account '%s': %s", a->id,
+				  rc == QUOTA_ENOMEM
+					  ? "out of memory"
+					  : "settlement amounts overflow");
+	if (!pl->ntk && pl->cut <= a->settled_upto)
+		return SETTLE_NOTHING;
 	if (expect) {
 		bool same = quota__get_sv(expect) == pl->cut &&
 			    quota__get_uv(expect) == pl->nbills;
@@ -462,17 +495,54 @@ static int settle_journal(plan *pl, int64_t now, quota__rbuf *expect)
 					  "account '%s': settlement record "
 					  "does not match its bills",
 					  a->id);
-		return QUOTA_OK;
 	}
-	if ((rc = quota__rec_begin(a->ctx, a, QUOTA__R_SETTLE, &w)) || !w)
-		return rc;
-	quota__put_sv(w, now);
-	quota__put_sv(w, pl->cut);
-	quota__put_uv(w, pl->nbills);
-	for (i = 0; i < pl->nbills; i++)
-		quota__put_sv(w, pl->bills[i].total_micros);
-	return quota__rec_commit(a->ctx, a, w);
+	return QUOTA_OK;
 }
+
+/* The record: the time, the cut-off and each bill's total. */
+static void settle_encode(quota__wbuf *w, const void *v)
+{
+	const struct settle_op *op = v;
+	uint32_t i;
+
+	quota__put_sv(w, op->now);
+	quota__put_sv(w, op->pl.cut);
+	quota__put_uv(w, op->pl.nbills);
+	for (i = 0; i < op->pl.nbills; i++)
+		quota__put_sv(w, op->pl.bills[i].total_micros);
+}
+
+static void settle_apply(void *v)
+{
+	plan *pl = &((struct settle_op *)v)->pl;
+
+	if (pl->ntk) {
+		apply(pl);
+		return;
+	}
+	/* Nothing to take in; the periods are closed all the same, so usage
+	 * reported for them later is late. */
+	pl->a->settled_upto = pl->cut;
+}
+
+/* The bills go to the caller after the state change, like events. */
+static void settle_events(void *v)
+{
+	struct settle_op *op = v;
+	quota_account *a = op->pl.a;
+	uint32_t i;
+
+	if (!op->pl.ntk)
+		return;
+	for (i = 0; i < op->pl.nbills; i++)
+		if (op->on_bill && op->on_bill(&op->pl.bills[i], op->ud) != 0)
+			a->ctx->hook_failures++;
+	quota__events_flush(a);
+}
+
+static const quota__step settle_steps = {
+	QUOTA__R_SETTLE, settle_prepare, settle_encode,
+	settle_apply, NULL, settle_events};
 
 int64_t quota_settle(quota_account *a, int64_t now, quota_bill_fn on_bill,
 		     void *ud)
@@ -483,50 +553,24 @@ int64_t quota_settle(quota_account *a, int64_t now, quota_bill_fn on_bill,
 int64_t quota__settle(quota_account *a, int64_t now, quota_bill_fn on_bill,
 		      void *ud, quota__rbuf *expect)
 {
-	plan pl;
-	uint32_t i;
+	struct settle_op op;
 	int rc;
 
 	if (!a)
 		return QUOTA_EINVAL;
-	if (!quota__time_ok(now))
-		return quota__err(a->ctx, QUOTA_EINVAL,
-				  "account '%s': settlement time out of range",
-				  a->id);
-	memset(&pl, 0, sizeof pl);
-	pl.a = a;
-	pl.P = a->settle_period == QUOTA_PERIOD_HOUR ? 1 : 24;
-	pl.cut = quota__floor_div(quota__hour_of(a, now), pl.P) * pl.P;
-	quota__ledger_fold(a); /* invisible: the rows get the pending sums */
-	if ((rc = collect(&pl)) ||
-	    (pl.ntk && ((rc = volume_months(&pl)) || (rc = build(&pl)) ||
-			(rc = make_room(&pl))))) {
-		plan_free(&pl);
-		return quota__err(a->ctx, rc, "account '%s': %s", a->id,
-				  rc == QUOTA_ENOMEM
-					  ? "out of memory"
-					  : "settlement amounts overflow");
-	}
-	/* A settlement that changes nothing writes no record. */
-	if ((pl.ntk || pl.cut > a->settled_upto) &&
-	    (rc = settle_journal(&pl, now, expect))) {
-		plan_free(&pl);
-		return rc;
-	}
-	if (!pl.ntk) {
-		/* Nothing to take in; the periods are closed all the same,
-		 * so usage reported for them later is late. */
-		if (pl.cut > a->settled_upto)
-			a->settled_upto = pl.cut;
+	memset(&op, 0, sizeof op);
+	op.pl.a = a;
+	op.now = now;
+	op.on_bill = on_bill;
+	op.ud = ud;
+	op.expect = expect;
+	rc = quota__write(a->ctx, a, &settle_steps, &op);
+	plan_free(&op.pl);
+	if (rc == SETTLE_NOTHING) {
 		quota__ok(a->ctx);
 		return 0;
 	}
-	apply(&pl);
-	quota__ok(a->ctx);
-	for (i = 0; i < pl.nbills; i++)
-		if (on_bill && on_bill(&pl.bills[i], ud) != 0)
-			a->ctx->hook_failures++;
-	quota__events_flush(a);
-	plan_free(&pl);
-	return pl.nbills;
+	if (rc)
+		return rc;
+	return op.pl.nbills;
 }
