@@ -371,8 +371,13 @@ static void hold_events(void *v)
 }
 
 static const quota__step reserve_steps = {
-	QUOTA__R_RESERVE, reserve_prepare, reserve_encode,
-	reserve_apply, reserve_undo, hold_events};
+	.rec = QUOTA__R_RESERVE,
+	.prepare = reserve_prepare,
+	.encode = reserve_encode,
+	.apply = reserve_apply,
+	.undo = reserve_undo,
+	.events = hold_events,
+};
 
 int quota__reserve_planned(quota_account *a, const quota_usage *u,
 			   int64_t timeout_s, quota__plan *pl,
@@ -538,15 +543,12 @@ static int resolve_prepare(void *v)
 	return QUOTA_OK;
 }
 
-/* The fields quota__rec_resolve writes (the fast commit's encoder). */
+/* The fields the fast commit's record has too. */
 static void resolve_encode(quota__wbuf *w, const void *v)
 {
 	const struct resolve_op *op = v;
 
-	quota__put_uv(w, op->id);
-	quota__put_sv(w, op->used);
-	quota__put_str(w, op->key);
-	quota__put_sv(w, op->fee);
+	quota__rec_resolve_fields(w, op->id, op->used, op->key, op->fee);
 }
 
 static void resolve_apply(void *v)
@@ -602,11 +604,21 @@ static void resolve_undo(void *v)
 }
 
 static const quota__step commit_steps = {
-	QUOTA__R_COMMIT, resolve_prepare, resolve_encode,
-	resolve_apply, resolve_undo, hold_events};
+	.rec = QUOTA__R_COMMIT,
+	.prepare = resolve_prepare,
+	.encode = resolve_encode,
+	.apply = resolve_apply,
+	.undo = resolve_undo,
+	.events = hold_events,
+};
 static const quota__step release_steps = {
-	QUOTA__R_RELEASE, resolve_prepare, resolve_encode,
-	resolve_apply, resolve_undo, hold_events};
+	.rec = QUOTA__R_RELEASE,
+	.prepare = resolve_prepare,
+	.encode = resolve_encode,
+	.apply = resolve_apply,
+	.undo = resolve_undo,
+	.events = hold_events,
+};
 
 /* A call whose key was used before answers as it did then (R11), with
  * nothing to write; any other goes through the write path. */
@@ -790,8 +802,11 @@ static void failure_fee_apply(void *v)
 }
 
 static const quota__step failure_fee_steps = {
-	QUOTA__R_TARIFF_FAILURE_FEE, failure_fee_prepare, failure_fee_encode,
-	failure_fee_apply, NULL, NULL};
+	.rec = QUOTA__R_TARIFF_FAILURE_FEE,
+	.prepare = failure_fee_prepare,
+	.encode = failure_fee_encode,
+	.apply = failure_fee_apply,
+};
 
 int quota_tariff_set_failure_fee(quota_tariff *t, int64_t micros_per_unit)
 {
@@ -889,8 +904,12 @@ static void reverse_apply(void *v)
 }
 
 static const quota__step reverse_steps = {
-	QUOTA__R_REVERSE, reverse_prepare, reverse_encode,
-	reverse_apply, NULL, hold_events};
+	.rec = QUOTA__R_REVERSE,
+	.prepare = reverse_prepare,
+	.encode = reverse_encode,
+	.apply = reverse_apply,
+	.events = hold_events,
+};
 
 int quota_reverse(quota_account *a, const char *key, int64_t at,
 		  quota_receipt *r)

@@ -89,11 +89,6 @@ struct tick_op {
 	uint32_t released; /* by apply: due, once it is done */
 };
 
-/* prepare's answer for a tick that changes nothing (no hold due, the
- * clock already there): quota__write hands it back before the journal
- * step, so no record is written. */
-#define TICK_NOTHING 1
-
 static int tick_prepare(void *v)
 {
 	struct tick_op *op = v;
@@ -105,7 +100,7 @@ static int tick_prepare(void *v)
 		return quota__nomem(a);
 	op->due = holds_due(a, op->now, NULL);
 	if (!op->due && op->now <= a->clock)
-		return TICK_NOTHING;
+		return QUOTA__NOTHING;
 	return QUOTA_OK;
 }
 
@@ -160,8 +155,12 @@ static void tick_events(void *v)
 }
 
 static const quota__step tick_steps = {
-	QUOTA__R_TICK, tick_prepare, tick_encode,
-	tick_apply, NULL, tick_events};
+	.rec = QUOTA__R_TICK,
+	.prepare = tick_prepare,
+	.encode = tick_encode,
+	.apply = tick_apply,
+	.events = tick_events,
+};
 
 int64_t quota_account_tick(quota_account *a, int64_t now)
 {
@@ -171,7 +170,7 @@ int64_t quota_account_tick(quota_account *a, int64_t now)
 	if (!a)
 		return QUOTA_EINVAL;
 	rc = quota__write(a->ctx, a, &tick_steps, &op);
-	if (rc == TICK_NOTHING) {
+	if (rc == QUOTA__NOTHING) {
 		quota__ok(a->ctx);
 		quota__events_flush(a);
 		return 0;

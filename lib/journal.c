@@ -176,10 +176,7 @@ int quota__rec_resolve(quota_account *a, unsigned op, uint64_t id,
 
 	if ((rc = quota__rec_begin(a->ctx, a, op, &w)) || !w)
 		return rc;
-	quota__put_uv(w, id);
-	quota__put_sv(w, used);
-	quota__put_str(w, key);
-	quota__put_sv(w, fee);
+	quota__rec_resolve_fields(w, id, used, key, fee);
 	return quota__rec_commit(a->ctx, a, w);
 }
 

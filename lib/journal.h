@@ -165,11 +165,17 @@ const char *quota__store_says(const quota_ctx *ctx);
  * quota__write runs them in that order: prepare, journal (the record to
  * the store, quota__rec_begin/commit), apply, events.  A refusal at any
  * step before apply leaves memory, store and journal as they were.
+ * prepare may also answer QUOTA__NOTHING (> 0): the call changes nothing
+ * (a tick with no hold due, a settlement with nothing to bill), so there
+ * is no record and no apply; quota__write returns QUOTA__NOTHING and the
+ * caller answers its own success.
  * Replay (ctx->replaying) runs the same steps with no record written.
  * The fast paths (charge_fast.h, hold.c's commit) keep their own
  * straight-line copy of these steps and write the same record through
  * the same encoders.
  */
+#define QUOTA__NOTHING 1
+
 typedef struct quota__step {
 	unsigned rec; /* QUOTA__R_* */
 	int (*prepare)(void *op);
@@ -184,30 +190,22 @@ typedef struct quota__step {
 int quota__write(quota_ctx *ctx, quota_account *a, const quota__step *st,
 		 void *op);
 
-/*
- * The journal step of a call whose record is its inputs (setters, top-ups,
- * configuration): between its checks and its apply,
- *     QUOTA__JOURNAL(ctx, a, QUOTA__R_X, quota__put_sv(jw, v); ...);
- * writes the fields through jw and returns the call's error on refusal.
- */
-#define QUOTA__JOURNAL(ctx_, a_, op_, ...)                                   \
-	do {                                                                 \
-		quota__wbuf *jw;                                             \
-		int jrc_ = quota__rec_begin((ctx_), (a_), (op_), &jw);       \
-		if (!jrc_ && jw) {                                           \
-			__VA_ARGS__;                                         \
-			jrc_ = quota__rec_commit((ctx_), (a_), jw);          \
-		}                                                            \
-		if (jrc_)                                                    \
-			return jrc_;                                         \
-	} while (0)
-
 /* The fields of a charge (op QUOTA__R_CHARGE) or a reservation
  * (QUOTA__R_RESERVE, with its timeout): usage, then sources. */
 void quota__rec_planned(quota__wbuf *w, unsigned op, const quota_usage *u,
 			int64_t timeout, const quota__src *s);
-/* The fields of a commit or release; the fast commit and the general
- * one both write through this. */
+/* The fields of a commit or release (the general path's encode step and
+ * the fast commit's record both write these). */
+static inline void quota__rec_resolve_fields(quota__wbuf *w, uint64_t id,
+					     int64_t used, const char *key,
+					     int64_t fee)
+{
+	quota__put_uv(w, id);
+	quota__put_sv(w, used);
+	quota__put_str(w, key);
+	quota__put_sv(w, fee);
+}
+/* The whole record of the fast commit, then the store. */
 int quota__rec_resolve(quota_account *a, unsigned op, uint64_t id,
 		       int64_t used, const char *key, int64_t fee);
 

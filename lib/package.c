@@ -438,11 +438,21 @@ static void package_events(void *v)
 }
 
 static const quota__step package_add_steps = {
-	QUOTA__R_PACKAGE_ADD, package_prepare, package_encode,
-	package_apply, package_undo, package_events};
+	.rec = QUOTA__R_PACKAGE_ADD,
+	.prepare = package_prepare,
+	.encode = package_encode,
+	.apply = package_apply,
+	.undo = package_undo,
+	.events = package_events,
+};
 static const quota__step package_buy_steps = {
-	QUOTA__R_PACKAGE_BUY, package_prepare, package_encode,
-	package_apply, package_undo, package_events};
+	.rec = QUOTA__R_PACKAGE_BUY,
+	.prepare = package_prepare,
+	.encode = package_encode,
+	.apply = package_apply,
+	.undo = package_undo,
+	.events = package_events,
+};
 
 int quota__package_add(quota_account *a, const quota_package_spec *s,
 		       const quota__buy *buy, quota_package **out)

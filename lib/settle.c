@@ -452,11 +452,6 @@ struct settle_op {
 	quota__rbuf *expect;
 };
 
-/* prepare's answer for a settlement that changes nothing (no row to take
- * in, no period to close): quota__write hands it back before the journal
- * step, so no record is written. */
-#define SETTLE_NOTHING 1
-
 static int settle_prepare(void *v)
 {
 	struct settle_op *op = v;
@@ -481,7 +476,7 @@ static int settle_prepare(void *v)
 					  ? "out of memory"
 					  : "settlement amounts overflow");
 	if (!pl->ntk && pl->cut <= a->settled_upto)
-		return SETTLE_NOTHING;
+		return QUOTA__NOTHING;
 	if (expect) {
 		bool same = quota__get_sv(expect) == pl->cut &&
 			    quota__get_uv(expect) == pl->nbills;
@@ -541,8 +536,12 @@ static void settle_events(void *v)
 }
 
 static const quota__step settle_steps = {
-	QUOTA__R_SETTLE, settle_prepare, settle_encode,
-	settle_apply, NULL, settle_events};
+	.rec = QUOTA__R_SETTLE,
+	.prepare = settle_prepare,
+	.encode = settle_encode,
+	.apply = settle_apply,
+	.events = settle_events,
+};
 
 int64_t quota_settle(quota_account *a, int64_t now, quota_bill_fn on_bill,
 		     void *ud)
@@ -566,7 +565,7 @@ int64_t quota__settle(quota_account *a, int64_t now, quota_bill_fn on_bill,
 	op.expect = expect;
 	rc = quota__write(a->ctx, a, &settle_steps, &op);
 	plan_free(&op.pl);
-	if (rc == SETTLE_NOTHING) {
+	if (rc == QUOTA__NOTHING) {
 		quota__ok(a->ctx);
 		return 0;
 	}
