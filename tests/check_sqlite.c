@@ -1,0 +1,425 @@
+/*
+ * check_sqlite.c - libquota-sqlite (lib/sqlite/, quota_sqlite(3)) against
+ * the real engine: recovery equals the state before close, byte for byte;
+ * two writers; files that are not ours; SQLITE_FULL; idempotency across
+ * restarts; and a store-fault sweep of journal_world's workload.
+ *
+ * Every test works in a fresh directory under build/ (or $TMPDIR), removed
+ * after it.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "quota.h"
+#include "quota_sqlite.h"
+#include "quota_sqlite_int.h"
+#include "quota_store.h"
+#include "journal_world.h"
+#include "testutil.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------ helpers */
+
+static char dir[512];
+
+static void tmp_setup(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	snprintf(dir, sizeof dir, "build/check_sqlite.XXXXXX");
+	if (!mkdtemp(dir)) {
+		snprintf(dir, sizeof dir, "%s/check_sqlite.XXXXXX",
+			 t ? t : "/tmp");
+		if (!mkdtemp(dir)) {
+			perror("mkdtemp");
+			abort();
+		}
+	}
+}
+
+static void tmp_teardown(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char p[1024];
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+			unlink(p);
+		}
+	closedir(d);
+	rmdir(dir);
+}
+
+static const char *path_of(const char *name)
+{
+	static char p[4][1024];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
+	return p[k];
+}
+
+static __attribute__((unused)) double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+#define OK(call)                                                           \
+	do {                                                               \
+		int rc_ = (call);                                          \
+		ck_assert_msg(rc_ == QUOTA_OK, "%s: %s (%s)", #call,       \
+			      quota_err_name(rc_), "see quota_errmsg");    \
+	} while (0)
+
+/* Open (or create) path into a new context; sync NORMAL unless full. */
+static quota_ctx *open_db(const char *path, bool full, quota_sqlite **db)
+{
+	quota_sqlite_options o = QUOTA_SQLITE_OPTIONS_INIT;
+	quota_ctx *ctx;
+	int rc;
+
+	OK(quota_ctx_new(&ctx));
+	o.synchronous = full ? QUOTA_SQLITE_SYNC_FULL : QUOTA_SQLITE_SYNC_NORMAL;
+	rc = quota_sqlite_open_with(ctx, path, &o, db);
+	ck_assert_msg(rc == QUOTA_OK, "open %s: %s: %s", path,
+		      quota_err_name(rc), quota_errmsg(ctx));
+	return ctx;
+}
+
+static void close_db(quota_ctx *ctx, quota_sqlite *db)
+{
+	quota_sqlite_close(db);
+	quota_ctx_free(ctx);
+}
+
+/* Every account's snapshot, in the context's order. */
+typedef struct snapset {
+	uint32_t n;
+	char **id;
+	unsigned char **p;
+	size_t *len;
+	uint32_t ncat;
+} snapset;
+
+static void snaps_take(quota_ctx *ctx, snapset *s)
+{
+	s->n = quota_ctx_account_count(ctx);
+	s->ncat = quota_category_count(ctx);
+	s->id = calloc(s->n + 1, sizeof *s->id);
+	s->p = calloc(s->n + 1, sizeof *s->p);
+	s->len = calloc(s->n + 1, sizeof *s->len);
+	ck_assert(s->id && s->p && s->len);
+	for (uint32_t i = 0; i < s->n; i++) {
+		quota_account *a = quota_ctx_account_at(ctx, i);
+		void *p;
+
+		OK(quota_account_snapshot(a, &p, &s->len[i]));
+		s->p[i] = malloc(s->len[i]);
+		s->id[i] = strdup(quota_account_id(a));
+		ck_assert(s->p[i] && s->id[i]);
+		memcpy(s->p[i], p, s->len[i]);
+		quota_free(ctx, p);
+	}
+}
+
+static void snaps_free(snapset *s)
+{
+	for (uint32_t i = 0; i < s->n; i++) {
+		free(s->id[i]);
+		free(s->p[i]);
+	}
+	free(s->id);
+	free(s->p);
+	free(s->len);
+	memset(s, 0, sizeof *s);
+}
+
+/* NULL if equal, else what differs first (static buffer). */
+static const char *snaps_diff(const snapset *x, const snapset *y)
+{
+	static char why[256];
+
+	if (x->n != y->n || x->ncat != y->ncat) {
+		snprintf(why, sizeof why, "%u accounts, %u categories; "
+			 "expected %u, %u", y->n, y->ncat, x->n, x->ncat);
+		return why;
+	}
+	for (uint32_t i = 0; i < x->n; i++)
+		if (strcmp(x->id[i], y->id[i]) || x->len[i] != y->len[i] ||
+		    memcmp(x->p[i], y->p[i], x->len[i])) {
+			snprintf(why, sizeof why,
+				 "account %u ('%s', %zu bytes) differs from "
+				 "'%s' (%zu bytes)", i, y->id[i], y->len[i],
+				 x->id[i], x->len[i]);
+			return why;
+		}
+	return NULL;
+}
+
+/* ctx's state equals what the file holds (recovered into a new context). */
+static const char *same_as_file(quota_ctx *ctx, const char *path)
+{
+	static char why[300];
+	snapset live, back;
+	quota_sqlite *db2;
+	quota_ctx *c2 = open_db(path, false, &db2);
+	const char *d;
+
+	snaps_take(ctx, &live);
+	snaps_take(c2, &back);
+	d = snaps_diff(&live, &back);
+	if (d)
+		snprintf(why, sizeof why, "%s", d);
+	snaps_free(&live);
+	snaps_free(&back);
+	close_db(c2, db2);
+	return d ? why : NULL;
+}
+
+static __attribute__((unused)) unsigned char *read_file(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *p = NULL;
+	long len;
+
+	*n = 0;
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 &&
+	    fseek(f, 0, SEEK_SET) == 0 && (p = malloc((size_t)len + 1)) &&
+	    fread(p, 1, (size_t)len, f) == (size_t)len)
+		*n = (size_t)len;
+	fclose(f);
+	return p;
+}
+
+static __attribute__((unused)) void write_file(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+
+	ck_assert_msg(f != NULL, "%s", path);
+	ck_assert(fwrite(p, 1, n, f) == n);
+	ck_assert(fclose(f) == 0);
+}
+
+/* --------------------------------------------------- open and recover */
+
+/*
+ * The journal world (configuration, three accounts in every kind of
+ * state, then random calls of every kind, configuration among them) kept
+ * in a file; reopened, every account's snapshot equals the one before
+ * close.  v: 0 no checkpoint, 1 a checkpoint half way, 2 one at the end,
+ * 3 checkpoints at both and calls after.
+ */
+static void world_roundtrip(int v, int steps)
+{
+	const char *path = path_of("world.db");
+	snapset before, after;
+	quota_sqlite *db;
+	quota_ctx *ctx = open_db(path, false, &db);
+	jw_world w;
+	const char *d;
+
+	jw_setup(&w, ctx, 42 + (uint64_t)v);
+	for (int i = 0; i < steps; i++) {
+		(void)jw_step(&w);
+		if (i == steps / 2 && (v == 1 || v == 3))
+			OK(quota_sqlite_checkpoint(db));
+	}
+	if (v >= 2)
+		OK(quota_sqlite_checkpoint(db));
+	for (int i = 0; v == 3 && i < 20; i++)
+		(void)jw_step(&w);
+	snaps_take(ctx, &before);
+	close_db(ctx, db);
+
+	ctx = open_db(path, false, &db);
+	snaps_take(ctx, &after);
+	d = snaps_diff(&before, &after);
+	ck_assert_msg(d == NULL, "variant %d: %s", v, d ? d : "");
+	/* It goes on: a charge, recovered again. */
+	{
+		quota_account *a;
+		quota_receipt r;
+		uint32_t sms;
+		quota_usage u = {0, 1, JW_T0 + 400 * JW_DAY, NULL};
+
+		OK(quota_category_find(ctx, "sms", &sms));
+		OK(quota_account_find(ctx, "acme", &a));
+		u.category = sms;
+		(void)quota_charge(a, &u, &r);
+		d = same_as_file(ctx, path);
+		ck_assert_msg(d == NULL, "variant %d, after: %s", v, d ? d : "");
+	}
+	snaps_free(&before);
+	snaps_free(&after);
+	close_db(ctx, db);
+}
+
+START_TEST(test_recover_after_close)
+{
+	world_roundtrip(_i, tu_quick() ? 60 : 300);
+}
+END_TEST
+
+/* A new file: the pragmas we promise, an empty context stays empty. */
+START_TEST(test_open_create)
+{
+	const char *path = path_of("new.db");
+	quota_sqlite *db;
+	quota_ctx *ctx = open_db(path, true, &db);
+	sqlite3 *h = quota_sqlite__handle(db);
+	sqlite3_stmt *s;
+	const char *q[] = {"PRAGMA application_id", "PRAGMA user_version",
+			   "PRAGMA journal_mode", "PRAGMA synchronous"};
+	const char *want[] = {"1364545364", "1", "wal", "2"};
+
+	ck_assert_uint_eq(quota_ctx_account_count(ctx), 0);
+	ck_assert_uint_eq(quota_category_count(ctx), 0);
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_eq(sqlite3_prepare_v2(h, q[i], -1, &s, NULL),
+				 SQLITE_OK);
+		ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+		ck_assert_str_eq((const char *)sqlite3_column_text(s, 0),
+				 want[i]);
+		sqlite3_finalize(s);
+	}
+	close_db(ctx, db);
+	/* And again: nothing in it, nothing recovered. */
+	ctx = open_db(path, false, &db);
+	ck_assert_uint_eq(quota_ctx_account_count(ctx), 0);
+	close_db(ctx, db);
+}
+END_TEST
+
+/* Configuration first: categories and tariffs made after accounts were
+ * busy are there before the accounts that use them. */
+START_TEST(test_config_first)
+{
+	const char *path = path_of("cfg.db");
+	quota_sqlite *db;
+	quota_ctx *ctx = open_db(path, true, &db);
+	quota_tariff *t, *t2;
+	quota_account *a;
+	quota_receipt r;
+	uint32_t sms, push;
+	snapset before, after;
+
+	OK(quota_category_add(ctx, "sms", &sms));
+	OK(quota_tariff_new(ctx, "std", &t));
+	OK(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 45000));
+	OK(quota_account_new(ctx, "acme", &a));
+	OK(quota_account_set_tariff(a, sms, t));
+	{
+		quota_usage u = {sms, 3, JW_T0, "m1"};
+
+		OK(quota_charge(a, &u, &r));
+	}
+	OK(quota_category_add(ctx, "push", &push));
+	OK(quota_tariff_new(ctx, "push-payg", &t2));
+	OK(quota_tariff_add_tier(t2, QUOTA_UNLIMITED, 100));
+	OK(quota_account_set_tariff(a, push, t2));
+	{
+		quota_usage u = {push, 7, JW_T0 + 60, "p1"};
+
+		OK(quota_charge(a, &u, &r));
+	}
+	OK(quota_sqlite_checkpoint(db));
+	snaps_take(ctx, &before);
+	close_db(ctx, db);
+	ctx = open_db(path, false, &db);
+	snaps_take(ctx, &after);
+	ck_assert_msg(!snaps_diff(&before, &after), "%s",
+		      snaps_diff(&before, &after));
+	ck_assert_int_eq(quota_category_find(ctx, "push", &push), QUOTA_OK);
+	ck_assert_int_eq(push, 1);
+	ck_assert_int_eq(quota_tariff_find(ctx, "push-payg", &t2), QUOTA_OK);
+	snaps_free(&before);
+	snaps_free(&after);
+	close_db(ctx, db);
+}
+END_TEST
+
+/* A keyed charge retried after a restart replays its receipt and charges
+ * nothing twice: the key window lives in snapshots and records. */
+START_TEST(test_key_across_restart)
+{
+	const char *path = path_of("keys.db");
+	quota_sqlite *db;
+	quota_ctx *ctx;
+	quota_tariff *t;
+	quota_account *a;
+	quota_receipt r1, r2;
+	uint32_t sms;
+	snapset before, after;
+
+	for (int ck = 0; ck < 2; ck++) {
+		quota_usage u = {0, 4, JW_T0 + 10, "msg-1"};
+
+		unlink(path);
+		ctx = open_db(path, false, &db);
+		OK(quota_category_add(ctx, "sms", &sms));
+		OK(quota_tariff_new(ctx, "std", &t));
+		OK(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 45000));
+		OK(quota_account_new(ctx, "acme", &a));
+		OK(quota_account_set_tariff(a, sms, t));
+		OK(quota_account_set_key_window(a, 100, 30 * JW_DAY));
+		u.category = sms;
+		OK(quota_charge(a, &u, &r1));
+		ck_assert_int_eq(r1.replayed, 0);
+		if (ck)
+			OK(quota_sqlite_checkpoint(db));
+		close_db(ctx, db);
+
+		ctx = open_db(path, false, &db);
+		OK(quota_account_find(ctx, "acme", &a));
+		snaps_take(ctx, &before);
+		OK(quota_charge(a, &u, &r2));
+		ck_assert_int_eq(r2.replayed, 1);
+		ck_assert_int_eq(r2.payg_cost_micros, r1.payg_cost_micros);
+		snaps_take(ctx, &after);
+		ck_assert_msg(!snaps_diff(&before, &after), "charged twice");
+		ck_assert_ptr_null(same_as_file(ctx, path));
+		snaps_free(&before);
+		snaps_free(&after);
+		close_db(ctx, db);
+	}
+}
+END_TEST
+
+/* ---------------------------------------------------------------- main */
+
+static Suite *sqlite_suite(void)
+{
+	Suite *s = suite_create("sqlite");
+	TCase *tc = tcase_create("recover");
+
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_open_create);
+	tcase_add_loop_test(tc, test_recover_after_close, 0, 4);
+	tcase_add_test(tc, test_config_first);
+	tcase_add_test(tc, test_key_across_restart);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(sqlite_suite());
+}
