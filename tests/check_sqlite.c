@@ -71,7 +71,7 @@ static const char *path_of(const char *name)
 	return p[k];
 }
 
-static __attribute__((unused)) double now_s(void)
+static double now_s(void)
 {
 	struct timespec t;
 
@@ -191,7 +191,7 @@ static const char *same_as_file(quota_ctx *ctx, const char *path)
 	return d ? why : NULL;
 }
 
-static __attribute__((unused)) unsigned char *read_file(const char *path, size_t *n)
+static unsigned char *read_file(const char *path, size_t *n)
 {
 	FILE *f = fopen(path, "rb");
 	unsigned char *p = NULL;
@@ -208,7 +208,7 @@ static __attribute__((unused)) unsigned char *read_file(const char *path, size_t
 	return p;
 }
 
-static __attribute__((unused)) void write_file(const char *path, const void *p, size_t n)
+static void write_file(const char *path, const void *p, size_t n)
 {
 	FILE *f = fopen(path, "wb");
 
@@ -402,6 +402,366 @@ START_TEST(test_key_across_restart)
 }
 END_TEST
 
+
+/* A small world of one category, one tariff and one account. */
+static quota_account *small_world(quota_ctx *ctx, uint32_t *sms)
+{
+	quota_tariff *t;
+	quota_account *a;
+
+	OK(quota_category_add(ctx, "sms", sms));
+	OK(quota_tariff_new(ctx, "std", &t));
+	OK(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 45000));
+	OK(quota_account_new(ctx, "acme", &a));
+	OK(quota_account_set_tariff(a, *sms, t));
+	OK(quota_account_set_key_window(a, 1000, 30 * JW_DAY));
+	OK(quota_account_topup(a, 100000000, JW_T0));
+	return a;
+}
+
+static int charge(quota_account *a, uint32_t cat, int64_t units, int64_t at,
+		  const char *key)
+{
+	quota_usage u = {cat, units, at, key};
+	quota_receipt r;
+
+	return quota_charge(a, &u, &r);
+}
+
+/* ---------------------------------------------------------- conflicts */
+
+/* Two contexts on one file: the second writer of a sequence number gets
+ * QUOTA_ECONFLICT and nothing changes; after resync its retry works. */
+START_TEST(test_conflict)
+{
+	const char *path = path_of("two.db");
+	quota_sqlite *da, *db;
+	quota_ctx *ca = open_db(path, false, &da), *cb;
+	quota_account *a, *b;
+	uint32_t sms;
+	snapset before, after, fa, fb;
+
+	a = small_world(ca, &sms);
+	OK(charge(a, sms, 2, JW_T0 + 10, "k1"));
+	cb = open_db(path, false, &db);
+	OK(quota_account_find(cb, "acme", &b));
+
+	OK(charge(a, sms, 3, JW_T0 + 20, "k2")); /* A takes the next seq */
+	snaps_take(cb, &before);
+	ck_assert_int_eq(charge(b, sms, 5, JW_T0 + 30, "k3"), QUOTA_ECONFLICT);
+	ck_assert_msg(strstr(quota_errmsg(cb), "UNIQUE") != NULL, "%s",
+		      quota_errmsg(cb));
+	snaps_take(cb, &after);
+	ck_assert_msg(!snaps_diff(&before, &after), "B changed");
+	ck_assert_ptr_null(same_as_file(ca, path)); /* the file is A's */
+
+	OK(quota_sqlite_resync(db, b));
+	ck_assert_ptr_null(same_as_file(cb, path));
+	OK(charge(b, sms, 5, JW_T0 + 30, "k3"));
+	/* Now A is behind: its write conflicts, resync, retry. */
+	ck_assert_int_eq(charge(a, sms, 1, JW_T0 + 40, "k4"), QUOTA_ECONFLICT);
+	OK(quota_sqlite_resync(da, a));
+	OK(charge(a, sms, 1, JW_T0 + 40, "k4"));
+	OK(quota_sqlite_resync(db, b));
+	snaps_take(ca, &fa);
+	snaps_take(cb, &fb);
+	ck_assert_msg(!snaps_diff(&fa, &fb), "%s", snaps_diff(&fa, &fb));
+	ck_assert_ptr_null(same_as_file(ca, path));
+	/* A checkpoint of the one behind keeps the newer snapshot. */
+	OK(charge(a, sms, 1, JW_T0 + 50, "k5"));
+	OK(quota_sqlite_checkpoint(da));
+	OK(quota_sqlite_checkpoint(db)); /* B is one record behind */
+	ck_assert_ptr_null(same_as_file(ca, path));
+	snaps_free(&before);
+	snaps_free(&after);
+	snaps_free(&fa);
+	snaps_free(&fb);
+	close_db(cb, db);
+	close_db(ca, da);
+}
+END_TEST
+
+/* Open refuses a context that already holds something. */
+START_TEST(test_open_einval)
+{
+	quota_sqlite *db = (quota_sqlite *)1;
+	quota_ctx *ctx;
+	uint32_t c;
+	quota_sqlite_options o = QUOTA_SQLITE_OPTIONS_INIT;
+
+	OK(quota_ctx_new(&ctx));
+	o.synchronous = 7;
+	ck_assert_int_eq(quota_sqlite_open_with(ctx, path_of("x.db"), &o, &db),
+			 QUOTA_EINVAL);
+	ck_assert_ptr_null(db);
+	OK(quota_category_add(ctx, "sms", &c));
+	ck_assert_int_eq(quota_sqlite_open(ctx, path_of("x.db"), &db),
+			 QUOTA_EINVAL);
+	ck_assert_ptr_null(db);
+	ck_assert_int_eq(quota_sqlite_open(NULL, path_of("x.db"), &db),
+			 QUOTA_EINVAL);
+	ck_assert_int_eq(access(path_of("x.db"), F_OK), -1);
+	quota_sqlite_close(NULL);
+	quota_ctx_free(ctx);
+}
+END_TEST
+
+/* ------------------------------------------------------ files refused */
+
+/* A file that is not a libquota database of this version. */
+enum { BAD_RANDOM, BAD_TRUNCATED, BAD_OTHER_TABLES, BAD_OTHER_APPID,
+       BAD_NEWER, BAD_NO_SCHEMA, BAD_NKINDS };
+
+static void make_bad(int kind, const char *path)
+{
+	sqlite3 *h;
+
+	if (kind == BAD_RANDOM) {
+		unsigned char buf[8192];
+		tu_rng r;
+
+		tu_rng_seed(&r, 7);
+		for (size_t i = 0; i < sizeof buf; i++)
+			buf[i] = (unsigned char)tu_rng_next(&r);
+		write_file(path, buf, sizeof buf);
+		return;
+	}
+	if (kind == BAD_TRUNCATED || kind == BAD_NEWER) {
+		quota_sqlite *db;
+		quota_ctx *ctx = open_db(path, false, &db);
+		jw_world w;
+
+		jw_setup(&w, ctx, 3);
+		for (int i = 0; i < 50; i++)
+			(void)jw_step(&w);
+		close_db(ctx, db);
+		if (kind == BAD_TRUNCATED) {
+			size_t n;
+			unsigned char *p = read_file(path, &n);
+
+			ck_assert(p && n > 8192);
+			write_file(path, p, n / 2);
+			free(p);
+			return;
+		}
+	}
+	ck_assert_int_eq(sqlite3_open(path, &h), SQLITE_OK);
+	ck_assert_int_eq(
+		sqlite3_exec(h,
+			     kind == BAD_OTHER_TABLES
+				     ? "CREATE TABLE customers(id, name);"
+				       "INSERT INTO customers VALUES (1, 'x');"
+			     : kind == BAD_OTHER_APPID
+				     ? "PRAGMA application_id = 1234;"
+				       "CREATE TABLE journal(a, b);"
+			     : kind == BAD_NEWER ? "PRAGMA user_version = 2;"
+						 : "PRAGMA application_id = "
+						   "1364545364;",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	ck_assert_int_eq(sqlite3_close(h), SQLITE_OK);
+}
+
+START_TEST(test_open_bad_file)
+{
+	static const int want[BAD_NKINDS] = {
+		QUOTA_ECORRUPT, QUOTA_ECORRUPT, QUOTA_ECORRUPT,
+		QUOTA_ECORRUPT, QUOTA_EVERSION, QUOTA_ECORRUPT};
+	static const char *const name[BAD_NKINDS] = {
+		"random bytes", "truncated", "another application's tables",
+		"another application_id", "a newer user_version",
+		"our application_id, no schema"};
+	const char *path = path_of("bad.db");
+	unsigned char *p0, *p1;
+	size_t n0, n1;
+	quota_sqlite *db = (quota_sqlite *)1;
+	quota_ctx *ctx;
+	int rc;
+
+	make_bad(_i, path);
+	p0 = read_file(path, &n0);
+	ck_assert(p0 != NULL);
+	OK(quota_ctx_new(&ctx));
+	rc = quota_sqlite_open(ctx, path, &db);
+	ck_assert_msg(rc == want[_i], "%s: %s, expected %s (%s)", name[_i],
+		      quota_err_name(rc), quota_err_name(want[_i]),
+		      quota_errmsg(ctx));
+	ck_assert_ptr_null(db);
+	ck_assert_msg(strstr(quota_errmsg(ctx), path) != NULL, "%s",
+		      quota_errmsg(ctx));
+	fprintf(stderr, "check_sqlite: %s: %s: %s\n", name[_i],
+		quota_err_name(rc), quota_errmsg(ctx));
+	/* Nothing changed: the file, byte for byte, and the context, which
+	 * still opens a good file. */
+	p1 = read_file(path, &n1);
+	ck_assert_msg(p1 && n0 == n1 && memcmp(p0, p1, n0) == 0,
+		      "%s: the file changed", name[_i]);
+	ck_assert_uint_eq(quota_category_count(ctx), 0);
+	ck_assert_uint_eq(quota_ctx_account_count(ctx), 0);
+	OK(quota_sqlite_open(ctx, path_of("good.db"), &db));
+	close_db(ctx, db);
+	free(p0);
+	free(p1);
+}
+END_TEST
+
+/* A damaged record is refused before anything is applied. */
+START_TEST(test_open_bad_record)
+{
+	const char *path = path_of("rec.db");
+	quota_sqlite *db;
+	quota_ctx *ctx = open_db(path, false, &db);
+	sqlite3 *h;
+	uint32_t sms;
+	quota_account *a = small_world(ctx, &sms);
+	int rc;
+
+	for (int i = 0; i < 10; i++)
+		OK(charge(a, sms, 1, JW_T0 + i, NULL));
+	close_db(ctx, db);
+	ck_assert_int_eq(sqlite3_open(path, &h), SQLITE_OK);
+	ck_assert_int_eq(
+		sqlite3_exec(h,
+			     _i == 0 ? "UPDATE journal SET rec = "
+				       "substr(rec, 1, 20) || x'00' || "
+				       "substr(rec, 22) WHERE seq = 7"
+				     : "DELETE FROM journal WHERE seq = 5",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	ck_assert_int_eq(sqlite3_close(h), SQLITE_OK);
+	OK(quota_ctx_new(&ctx));
+	rc = quota_sqlite_open(ctx, path, &db);
+	ck_assert_msg(rc == QUOTA_ECORRUPT, "%s: %s", quota_err_name(rc),
+		      quota_errmsg(ctx));
+	ck_assert_uint_eq(quota_category_count(ctx), 0);
+	ck_assert_uint_eq(quota_ctx_account_count(ctx), 0);
+	quota_ctx_free(ctx);
+}
+END_TEST
+
+/* ------------------------------------------------------- SQLITE_FULL */
+
+static int64_t pragma_int(sqlite3 *h, const char *sql)
+{
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* A full database refuses charges (QUOTA_ESTORE, SQLite's message) and
+ * changes nothing; with room again, work goes on.  _i 1: in batches. */
+START_TEST(test_full)
+{
+	const char *path = path_of("full.db");
+	quota_sqlite *db;
+	quota_ctx *ctx = open_db(path, false, &db);
+	sqlite3 *h = quota_sqlite__handle(db);
+	uint32_t sms;
+	quota_account *a = small_world(ctx, &sms);
+	snapset before, after;
+	char sql[64], key[32];
+	int rc = QUOTA_OK, i;
+
+	snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld",
+		 (long long)pragma_int(h, "PRAGMA page_count"));
+	pragma_int(h, sql);
+	for (i = 0; i < 5000 && rc == QUOTA_OK; i++) {
+		snaps_take(ctx, &before);
+		snprintf(key, sizeof key, "full-%d", i);
+		if (_i == 0) {
+			rc = charge(a, sms, 1, JW_T0 + i, key);
+		} else {
+			quota_op ops[4];
+
+			memset(ops, 0, sizeof ops);
+			for (int k = 0; k < 4; k++) {
+				ops[k].kind = QUOTA_OP_CHARGE;
+				ops[k].account = a;
+				ops[k].usage.category = sms;
+				ops[k].usage.units = 1;
+				ops[k].usage.at = JW_T0 + i;
+			}
+			ops[0].usage.key = key;
+			rc = quota_batch(ctx, ops, 4);
+			for (int k = 0; rc == QUOTA_OK && k < 4; k++)
+				if (ops[k].rc != QUOTA_OK)
+					rc = ops[k].rc;
+		}
+		if (rc != QUOTA_OK)
+			break;
+		snaps_free(&before);
+	}
+	ck_assert_msg(rc == QUOTA_ESTORE, "after %d: %s: %s", i,
+		      quota_err_name(rc), quota_errmsg(ctx));
+	ck_assert_msg(strstr(quota_errmsg(ctx), "full") != NULL, "%s",
+		      quota_errmsg(ctx));
+	snaps_take(ctx, &after);
+	ck_assert_msg(!snaps_diff(&before, &after), "a refused charge changed "
+		      "the account: %s", snaps_diff(&before, &after));
+	/* The file holds what memory holds (read it with a limit too). */
+	ck_assert_ptr_null(same_as_file(ctx, path));
+	pragma_int(h, "PRAGMA max_page_count = 1000000");
+	OK(charge(a, sms, 1, JW_T0 + i, key));
+	OK(charge(a, sms, 1, JW_T0 + i + 1, "after"));
+	ck_assert_ptr_null(same_as_file(ctx, path));
+	snaps_free(&before);
+	snaps_free(&after);
+	close_db(ctx, db);
+}
+END_TEST
+
+/* ------------------------------------------------------ batches */
+
+START_TEST(test_batch_recover)
+{
+	const char *path = path_of("batch.db");
+	quota_sqlite *db;
+	quota_ctx *ctx = open_db(path, true, &db);
+	uint32_t sms;
+	quota_account *a = small_world(ctx, &sms);
+	quota_op ops[1000];
+	char keys[1000][16];
+	snapset before, after;
+	double t0, t1;
+
+	memset(ops, 0, sizeof ops);
+	for (int k = 0; k < 1000; k++) {
+		snprintf(keys[k], sizeof keys[k], "b%d", k);
+		ops[k].kind = QUOTA_OP_CHARGE;
+		ops[k].account = a;
+		ops[k].usage.category = sms;
+		ops[k].usage.units = 1 + k % 3;
+		ops[k].usage.at = JW_T0 + k;
+		ops[k].usage.key = keys[k];
+	}
+	t0 = now_s();
+	OK(quota_batch(ctx, ops, 1000));
+	t1 = now_s();
+	for (int k = 0; k < 1000; k++)
+		ck_assert_int_eq(ops[k].rc, QUOTA_OK);
+	fprintf(stderr, "check_sqlite: a batch of 1000 charges, synchronous "
+		"FULL: %.1f ms\n", (t1 - t0) * 1e3);
+	snaps_take(ctx, &before);
+	close_db(ctx, db);
+	t0 = now_s();
+	ctx = open_db(path, false, &db);
+	t1 = now_s();
+	fprintf(stderr, "check_sqlite: recovery of 1000 records: %.1f ms\n",
+		(t1 - t0) * 1e3);
+	snaps_take(ctx, &after);
+	ck_assert_msg(!snaps_diff(&before, &after), "%s",
+		      snaps_diff(&before, &after));
+	snaps_free(&before);
+	snaps_free(&after);
+	close_db(ctx, db);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- main */
 
 static Suite *sqlite_suite(void)
@@ -415,6 +775,17 @@ static Suite *sqlite_suite(void)
 	tcase_add_loop_test(tc, test_recover_after_close, 0, 4);
 	tcase_add_test(tc, test_config_first);
 	tcase_add_test(tc, test_key_across_restart);
+	tcase_add_test(tc, test_batch_recover);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_conflict);
+	tcase_add_test(tc, test_open_einval);
+	tcase_add_loop_test(tc, test_open_bad_file, 0, BAD_NKINDS);
+	tcase_add_loop_test(tc, test_open_bad_record, 0, 2);
+	tcase_add_loop_test(tc, test_full, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

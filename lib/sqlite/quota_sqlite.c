@@ -95,6 +95,7 @@ struct quota_sqlite {
 	bool broken;     /* an I/O error: refuse writes until resync */
 	uint64_t cfg_seq; /* the configuration stream's last stored record */
 	char msg[512];    /* the last failure, for the errmsg callback */
+	char lost[512];   /* why the batch's transaction was rolled back */
 	uint32_t crc[8][256];
 };
 
@@ -693,8 +694,11 @@ static int write_code(quota_sqlite *db, int rc, bool at_commit)
  * transaction back (SQLITE_FULL, IOERR, NOMEM may)? */
 static void batch_check(quota_sqlite *db)
 {
-	if (db->in_batch && sqlite3_get_autocommit(db->db))
+	if (db->in_batch && !db->batch_lost &&
+	    sqlite3_get_autocommit(db->db)) {
 		db->batch_lost = true;
+		memcpy(db->lost, db->msg, sizeof db->lost);
+	}
 }
 
 /* The configuration stream must follow what the file holds: a context
@@ -767,7 +771,8 @@ static int cb_append(void *ud, const char *account, uint64_t seq,
 	}
 	if (db->batch_lost) {
 		snprintf(db->msg, sizeof db->msg,
-			 "the batch's transaction was rolled back");
+			 "the batch's transaction was rolled back: %.400s",
+			 db->lost);
 		return QUOTA_ESTORE;
 	}
 	if (len > INT32_MAX || seq > INT64_MAX) {
@@ -827,7 +832,9 @@ static int cb_commit(void *ud)
 	if (lost || db->broken) {
 		if (lost)
 			snprintf(db->msg, sizeof db->msg,
-				 "the batch's transaction was rolled back");
+				 "the batch's transaction was rolled back: "
+				 "%.400s",
+				 db->lost);
 		rollback_quietly(db);
 		return QUOTA_ESTORE;
 	}
@@ -843,6 +850,18 @@ static int cb_commit(void *ud)
 static const char *cb_errmsg(void *ud)
 {
 	return ((quota_sqlite *)ud)->msg;
+}
+
+void quota_sqlite__store(quota_sqlite *db, quota_store *out)
+{
+	quota_store st = QUOTA_STORE_INIT;
+
+	st.ud = db;
+	st.append = cb_append;
+	st.begin = cb_begin;
+	st.commit = cb_commit;
+	st.errmsg = cb_errmsg;
+	*out = st;
 }
 
 /* ------------------------------------------------------------ the API */
@@ -892,11 +911,7 @@ QUOTA_API int quota_sqlite_open_with(quota_ctx *ctx, const char *path,
 		goto failed;
 	if ((rc = recover(db, ctx)))
 		goto failed;
-	st.ud = db;
-	st.append = cb_append;
-	st.begin = cb_begin;
-	st.commit = cb_commit;
-	st.errmsg = cb_errmsg;
+	quota_sqlite__store(db, &st);
 	if ((rc = quota_ctx_set_store(ctx, &st)))
 		goto failed;
 	*out = db;

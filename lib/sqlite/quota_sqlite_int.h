@@ -8,6 +8,7 @@
 #define QUOTA_SQLITE_INT_H
 
 #include "quota_sqlite.h"
+#include "quota_store.h"
 
 #include <sqlite3.h>
 
@@ -19,5 +20,8 @@
 /* The connection of db, for tests that need to reach under the store
  * (PRAGMA max_page_count to provoke SQLITE_FULL). */
 sqlite3 *quota_sqlite__handle(quota_sqlite *db);
+/* The store db set on its context, for tests that wrap it (a store that
+ * fails its N-th call with SQLite underneath). */
+void quota_sqlite__store(quota_sqlite *db, quota_store *out);
 
 #endif /* QUOTA_SQLITE_INT_H */
