@@ -762,6 +762,199 @@ START_TEST(test_batch_recover)
 }
 END_TEST
 
+
+/* ------------------------------------------------- store-fault sweep */
+
+/*
+ * The SQLite store under a wrapper that fails its N-th call (append,
+ * begin or commit, counted from 0 after the world's setup): once, from
+ * then on, or "stored but reported failed" (SQLite's append or commit
+ * runs, then the wrapper says QUOTA_EUNKNOWN).  A failed commit rolls
+ * SQLite's transaction back, as a refused commit leaves nothing.
+ */
+enum { F_ONCE, F_FROM, F_STORED, F_NMODES };
+
+typedef struct fwrap {
+	quota_store in;
+	sqlite3 *h;
+	long calls, fail_at;
+	int mode;
+	int cfg_unknown; /* a configuration record's outcome was unknown */
+} fwrap;
+
+static int fw_hit(fwrap *f)
+{
+	long c = f->calls++;
+
+	return f->fail_at >= 0 &&
+	       (c == f->fail_at || (f->mode == F_FROM && c > f->fail_at));
+}
+
+static int fw_append(void *ud, const char *account, uint64_t seq,
+		     const void *rec, size_t len)
+{
+	fwrap *f = ud;
+	int rc;
+
+	if (!fw_hit(f))
+		return f->in.append(f->in.ud, account, seq, rec, len);
+	if (f->mode != F_STORED)
+		return QUOTA_ESTORE;
+	rc = f->in.append(f->in.ud, account, seq, rec, len);
+	if (rc == QUOTA_OK && !account)
+		f->cfg_unknown = 1;
+	return rc == QUOTA_OK ? QUOTA_EUNKNOWN : rc;
+}
+
+static int fw_begin(void *ud)
+{
+	fwrap *f = ud;
+
+	return fw_hit(f) ? QUOTA_ESTORE : f->in.begin(f->in.ud);
+}
+
+static int fw_commit(void *ud)
+{
+	fwrap *f = ud;
+	int rc;
+
+	if (!fw_hit(f))
+		return f->in.commit(f->in.ud);
+	if (f->mode == F_STORED) {
+		rc = f->in.commit(f->in.ud);
+		return rc == QUOTA_OK ? QUOTA_EUNKNOWN : rc;
+	}
+	sqlite3_exec(f->h, "ROLLBACK", NULL, NULL, NULL);
+	(void)f->in.commit(f->in.ud); /* no transaction: resets the store */
+	return QUOTA_ESTORE;
+}
+
+static const char *fw_errmsg(void *ud)
+{
+	fwrap *f = ud;
+
+	return f->in.errmsg(f->in.ud);
+}
+
+/* One call of the workload: a step of the world, or every 5th a batch of
+ * charges (begin and commit too). */
+static void sweep_op(jw_world *w, int i)
+{
+	quota_op ops[3];
+	char keys[3][16];
+
+	if (i % 5 != 4) {
+		(void)jw_step(w);
+		return;
+	}
+	memset(ops, 0, sizeof ops);
+	for (int k = 0; k < 3; k++) {
+		snprintf(keys[k], sizeof keys[k], "bt%d-%d", i, k);
+		ops[k].kind = QUOTA_OP_CHARGE;
+		ops[k].account = w->a[(i + k) % JW_NACCT];
+		ops[k].usage.category = k == 1 ? w->email : w->sms;
+		ops[k].usage.units = 1 + k;
+		ops[k].usage.at = w->t;
+		ops[k].usage.key = k == 2 ? NULL : keys[k];
+	}
+	(void)quota_batch(w->ctx, ops, 3);
+}
+
+/* Money and units of every account, summed (conservation). */
+static void totals(quota_ctx *ctx, int64_t *units, int64_t *money)
+{
+	quota_account *a;
+
+	*units = *money = 0;
+	for (uint32_t i = 0; (a = quota_ctx_account_at(ctx, i)); i++) {
+		quota_money m;
+
+		OK(quota_account_money(a, &m));
+		*units += quota_account_used(a, QUOTA_ALL, QUOTA_PERIOD_MONTH,
+					     JW_T0 + 40 * JW_DAY);
+		*money += m.balance_micros;
+	}
+}
+
+/* One run: fail call fail_at (-1: none) in mode; returns the calls made.
+ * After it, memory equals the file (every account re-synchronised from
+ * it first when an outcome was unknown). */
+static long sweep_run(int mode, long fail_at, int nops)
+{
+	const char *path = path_of("sweep.db");
+	quota_sqlite *db;
+	quota_ctx *ctx;
+	quota_store st = QUOTA_STORE_INIT;
+	fwrap f;
+	jw_world w;
+	snapset live, back;
+	quota_sqlite *db2;
+	quota_ctx *c2;
+	quota_account *a;
+	const char *d;
+	int64_t u1, m1, u2, m2;
+
+	unlink(path);
+	ctx = open_db(path, false, &db);
+	jw_setup(&w, ctx, 1234);
+	memset(&f, 0, sizeof f);
+	quota_sqlite__store(db, &f.in);
+	f.h = quota_sqlite__handle(db);
+	f.fail_at = fail_at;
+	f.mode = mode;
+	st.ud = &f;
+	st.append = fw_append;
+	st.begin = fw_begin;
+	st.commit = fw_commit;
+	st.errmsg = fw_errmsg;
+	OK(quota_ctx_set_store(ctx, &st));
+	for (int i = 0; i < nops; i++)
+		sweep_op(&w, i);
+	/* Unknown outcomes: every account back to what the file holds. */
+	if (mode == F_STORED)
+		for (uint32_t i = 0; (a = quota_ctx_account_at(ctx, i)); i++) {
+			int rc = quota_sqlite_resync(db, a);
+
+			ck_assert_msg(rc == QUOTA_OK, "resync: %s: %s",
+				      quota_err_name(rc), quota_errmsg(ctx));
+		}
+	c2 = open_db(path, false, &db2);
+	snaps_take(ctx, &live);
+	snaps_take(c2, &back);
+	if (f.cfg_unknown) /* memory lacks that configuration record */
+		live.ncat = back.ncat;
+	d = snaps_diff(&live, &back);
+	ck_assert_msg(d == NULL, "mode %d, call %ld of the run failed: %s",
+		      mode, fail_at, d ? d : "");
+	totals(ctx, &u1, &m1);
+	totals(c2, &u2, &m2);
+	ck_assert_msg(u1 == u2 && m1 == m2, "units %lld/%lld, money %lld/%lld",
+		      (long long)u1, (long long)u2, (long long)m1,
+		      (long long)m2);
+	snaps_free(&live);
+	snaps_free(&back);
+	close_db(c2, db2);
+	close_db(ctx, db);
+	return f.calls;
+}
+
+START_TEST(test_store_fault_sweep)
+{
+	int nops = tu_quick() ? 12 : 120;
+	long ncalls = sweep_run(F_ONCE, -1, nops), runs = 0;
+	double t0 = now_s();
+
+	ck_assert_int_gt(ncalls, nops / 2);
+	for (int mode = 0; mode < F_NMODES; mode++)
+		for (long n = 0; n < ncalls; n++, runs++)
+			sweep_run(mode, n, nops);
+	printf("check_sqlite: store-fault sweep: %d operations, %ld store "
+	       "calls, %ld runs (once, from then on, stored but reported "
+	       "failed), %.1f s\n",
+	       nops, ncalls, runs, now_s() - t0);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- main */
 
 static Suite *sqlite_suite(void)
@@ -786,6 +979,12 @@ static Suite *sqlite_suite(void)
 	tcase_add_loop_test(tc, test_open_bad_file, 0, BAD_NKINDS);
 	tcase_add_loop_test(tc, test_open_bad_record, 0, 2);
 	tcase_add_loop_test(tc, test_full, 0, 2);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("sweep");
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, test_store_fault_sweep);
 	suite_add_tcase(s, tc);
 	return s;
 }
