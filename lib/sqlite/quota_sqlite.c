@@ -201,7 +201,7 @@ static int step_done(quota_sqlite *db, int which)
 
 static void rollback_quietly(quota_sqlite *db)
 {
-	if (!sqlite3_get_autocommit(db->db)) {
+	if (db->db && !sqlite3_get_autocommit(db->db)) {
 		sqlite3_step(db->st[ST_ROLLBACK]);
 		sqlite3_reset(db->st[ST_ROLLBACK]);
 	}
