@@ -1,7 +1,8 @@
 #!/bin/sh
 # check-man.sh SHLIB MANDIR
 #
-# Every function the shared library exports is listed in the NAME section
+# Every function the shared library (and each library named in the
+# environment variable QUOTA_MAN_SHLIBS) exports is listed in the NAME section
 # (the .Nm lines before .Nd) of exactly one page in MANDIR (STYLE 22), and:
 #   - every quota_* name listed in a NAME section is an exported function
 #     (no page for a function that does not exist);
@@ -46,12 +47,17 @@ if [ ! -e "$1" ]; then
 	exit 1
 fi
 
-# Exported functions (T, W, i), as in check-exports.sh.
-if ! nm -D --defined-only "$shlib" >"$tmp/nm.out" 2>"$tmp/nm.err"; then
-	echo "check-man: nm -D $shlib failed:" >&2
-	cat "$tmp/nm.err" >&2
-	exit 2
-fi
+# Exported functions (T, W, i), as in check-exports.sh, of SHLIB and of
+# the libraries in $QUOTA_MAN_SHLIBS (separate ones documented in the same
+# MANDIR: libquota-sqlite, tests/sqlite.mk).
+: >"$tmp/nm.out"
+for lib in "$shlib" ${QUOTA_MAN_SHLIBS:-}; do
+	if ! nm -D --defined-only "$lib" >>"$tmp/nm.out" 2>"$tmp/nm.err"; then
+		echo "check-man: nm -D $lib failed:" >&2
+		cat "$tmp/nm.err" >&2
+		exit 2
+	fi
+done
 awk 'NF >= 3 && ($2 == "T" || $2 == "W" || $2 == "i") { print $3 }' \
 	"$tmp/nm.out" | sed 's/@.*//' |
 	grep -v -x -E '_init|_fini' | sort -u >"$tmp/exported"

@@ -3,6 +3,7 @@
 set -e
 need=""
 pkg-config --exists check 2>/dev/null || need="$need check"
+pkg-config --exists sqlite3 2>/dev/null || need="$need libsqlite3-dev"
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 command -v clang >/dev/null 2>&1 || need="$need clang"
 command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
