@@ -1182,7 +1182,7 @@ static long sweep_run(int mode, long fail_at, int nops)
 
 START_TEST(test_store_fault_sweep)
 {
-	int nops = tu_quick() ? 12 : 120;
+	int nops = tu_quick() ? 12 : 100;
 	long ncalls = sweep_run(F_ONCE, -1, nops), runs = 0;
 	double t0 = now_s();
 
