@@ -23,6 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Upserts need SQLite 3.24; older ones set extended codes by a call. */
+#ifndef SQLITE_OPEN_EXRESCODE
+#define SQLITE_OPEN_EXRESCODE 0
+#endif
+
 
 enum {
 	ST_INS_REC,
