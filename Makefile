@@ -1,7 +1,8 @@
 # libquota - plain GNU make.
 #
 #   make            libquota.a, libquota.so.X.Y.Z, libquota.pc
-#   make demo       build and run the gateway demo (examples/)
+#   make demo       build and run the gateway demo (examples/): the next day
+#   make demo-reset the next `make demo` starts over at day 1
 #   make check      install test dependencies if missing, run every test
 #   make bench      benchmarks (figures, not tests)
 #   make install    PREFIX, DESTDIR, LIBDIR, INCLUDEDIR, MANDIR, PKGCONFIGDIR
@@ -38,7 +39,7 @@ LIB_SRCS := $(sort $(wildcard lib/*.c))
 LIB_OBJS := $(LIB_SRCS:lib/%.c=$(B)/lib/%.o)
 HDRS     := include/quota.h include/quota_store.h $(wildcard lib/*.h)
 
-.PHONY: all lib demo check check-unit check-unit-only check-asan check-valgrind \
+.PHONY: all lib demo demo-run demo-reset check check-unit check-unit-only check-asan check-valgrind \
 	check-exports check-man check-headers check-examples check-install check-ffi \
 	bench deps install uninstall clean libquota.pc
 .DEFAULT_GOAL := all
@@ -74,8 +75,29 @@ $(B)/examples/%: examples/%.c $(B)/libquota.a include/quota.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(WARN) $(CFLAGS) -Iinclude $< $(B)/libquota.a -o $@
 
-demo: $(B)/examples/gateway_demo
-	./$(B)/examples/gateway_demo
+# The examples that keep their state in SQLite link libquota-sqlite
+# (tests/sqlite.mk).
+SQL_EXAMPLES := $(B)/examples/gateway_demo $(B)/examples/sms_gateway
+$(SQL_EXAMPLES): $(B)/examples/%: examples/%.c $(B)/libquota-sqlite.a \
+		$(B)/libquota.a include/quota.h include/quota_sqlite.h | sqlite-have
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) $(CFLAGS) -Iinclude $(SQL_CFLAGS) $< \
+	    $(B)/libquota-sqlite.a $(B)/libquota.a $(SQL_LIBS) -o $@
+
+# The demo keeps its state in $(B)/demo.db: each run meters the next day.
+# SQLite's development files and pkg-config are installed first when
+# missing (tests/install-deps.sh demo); make runs again to see them.
+DEMO_DB = $(B)/demo.db
+demo:
+	@sh tests/install-deps.sh demo
+	@$(MAKE) --no-print-directory demo-run
+
+demo-run: $(B)/examples/gateway_demo
+	./$(B)/examples/gateway_demo $(DEMO_DB)
+
+# The next `make demo` starts over at day 1.
+demo-reset:
+	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 
 # ----------------------------------------------------------------- tests
 

@@ -1,25 +1,30 @@
 #!/bin/sh
 # Install what `make check` needs, only when it is missing (Debian).
+#   install-deps.sh        everything `make check` uses
+#   install-deps.sh demo   what `make demo` needs besides gcc and make:
+#                          SQLite's development files and pkg-config
 set -e
 need=""
-pkg-config --exists check 2>/dev/null || need="$need check"
 pkg-config --exists sqlite3 2>/dev/null || need="$need libsqlite3-dev"
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
-command -v clang >/dev/null 2>&1 || need="$need clang"
-command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
-command -v c++ >/dev/null 2>&1 || need="$need g++"
-command -v mandoc >/dev/null 2>&1 || need="$need mandoc"
-command -v python3 >/dev/null 2>&1 || need="$need python3"
-[ -d /usr/lib/llvm-14/lib/clang ] && ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.asan-x86_64.a >/dev/null 2>&1 \
-	|| need="$need libclang-rt-dev"
-for extra in $QUOTA_EXTRA_DEPS; do
-	case "$extra" in
-	cmd:*) c=${extra#cmd:}; c=${c%%=*}; p=${extra#*=}
-	       command -v "$c" >/dev/null 2>&1 || need="$need $p" ;;
-	file:*) f=${extra#file:}; f=${f%%=*}; p=${extra#*=}
-	       [ -e "$f" ] || need="$need $p" ;;
-	esac
-done
+if [ "${1:-}" != demo ]; then
+	pkg-config --exists check 2>/dev/null || need="$need check"
+	command -v clang >/dev/null 2>&1 || need="$need clang"
+	command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
+	command -v c++ >/dev/null 2>&1 || need="$need g++"
+	command -v mandoc >/dev/null 2>&1 || need="$need mandoc"
+	command -v python3 >/dev/null 2>&1 || need="$need python3"
+	[ -d /usr/lib/llvm-14/lib/clang ] && ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.asan-x86_64.a >/dev/null 2>&1 \
+		|| need="$need libclang-rt-dev"
+	for extra in $QUOTA_EXTRA_DEPS; do
+		case "$extra" in
+		cmd:*) c=${extra#cmd:}; c=${c%%=*}; p=${extra#*=}
+		       command -v "$c" >/dev/null 2>&1 || need="$need $p" ;;
+		file:*) f=${extra#file:}; f=${f%%=*}; p=${extra#*=}
+		       [ -e "$f" ] || need="$need $p" ;;
+		esac
+	done
+fi
 [ -z "$need" ] && exit 0
 echo "install-deps: installing$need"
 SUDO=""
