@@ -120,9 +120,9 @@ int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
 			nt++;
 		}
 		if ((rc = ctx->store.begin(ctx->store.ud))) {
-			drop(ctx, t, nt);
 			const char *says = quota__store_says(ctx);
 
+			drop(ctx, t, nt);
 			return quota__err(ctx, QUOTA_ESTORE,
 					  "quota_batch: the store could not "
 					  "begin a transaction (%s)%s%s",

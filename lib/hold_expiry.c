@@ -170,11 +170,8 @@ int64_t quota_account_tick(quota_account *a, int64_t now)
 	if (!a)
 		return QUOTA_EINVAL;
 	rc = quota__write(a->ctx, a, &tick_steps, &op);
-	if (rc == QUOTA__NOTHING) {
-		quota__ok(a->ctx);
-		quota__events_flush(a);
+	if (rc == QUOTA__NOTHING)
 		return 0;
-	}
 	if (rc)
 		return rc;
 	return op.released;

@@ -138,8 +138,14 @@ int quota__write(quota_ctx *ctx, quota_account *a, const quota__step *st,
 	quota__wbuf *w;
 	int rc;
 
-	if (st->prepare && (rc = st->prepare(op)))
+	if (st->prepare && (rc = st->prepare(op))) {
+		if (rc == QUOTA__NOTHING) { /* no record, no apply */
+			quota__ok(ctx);
+			if (st->events)
+				st->events(op);
+		}
 		return rc;
+	}
 	if (st->created)
 		a = st->created(op);
 	if (!(rc = quota__rec_begin(ctx, a, st->rec, &w)) && w) {
@@ -180,7 +186,10 @@ int quota__rec_resolve(quota_account *a, unsigned op, uint64_t id,
 	return quota__rec_commit(a->ctx, a, w);
 }
 
-/* At most the bytes of a fast path's record. */
+/* At most the bytes of a fast path's record: the header; five varints
+ * (category, units, time, a reservation's timeout, free units), a draw's
+ * two and a pay-as-you-go line's four; three single bytes (key length 0,
+ * the number of draws and of lines, each 0 or 1). */
 #define FAST_REC_MAX                                                         \
 	(QUOTA__HEAD_MAX + 5 * QUOTA__UV_MAX + 2 * QUOTA__UV_MAX +           \
 	 4 * QUOTA__UV_MAX + 3)

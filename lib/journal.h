@@ -167,8 +167,10 @@ const char *quota__store_says(const quota_ctx *ctx);
  * step before apply leaves memory, store and journal as they were.
  * prepare may also answer QUOTA__NOTHING (> 0): the call changes nothing
  * (a tick with no hold due, a settlement with nothing to bill), so there
- * is no record and no apply; quota__write returns QUOTA__NOTHING and the
- * caller answers its own success.
+ * is no record and no apply, but the call succeeds: quota__write clears
+ * the error message, runs events (which find nothing new to fire but
+ * what a tick's clock step may cause) and returns QUOTA__NOTHING, for
+ * the caller to answer its own success.
  * Replay (ctx->replaying) runs the same steps with no record written.
  * The fast paths (charge_fast.h, hold.c's commit) keep their own
  * straight-line copy of these steps and write the same record through

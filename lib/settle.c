@@ -565,10 +565,8 @@ int64_t quota__settle(quota_account *a, int64_t now, quota_bill_fn on_bill,
 	op.expect = expect;
 	rc = quota__write(a->ctx, a, &settle_steps, &op);
 	plan_free(&op.pl);
-	if (rc == QUOTA__NOTHING) {
-		quota__ok(a->ctx);
+	if (rc == QUOTA__NOTHING)
 		return 0;
-	}
 	if (rc)
 		return rc;
 	return op.pl.nbills;

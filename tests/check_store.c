@@ -9,6 +9,7 @@
 #include "testutil.h"
 #include "fixtures.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,6 +292,82 @@ START_TEST(test_s5_unknown_outcome_stops_the_account_until_resync)
 }
 END_TEST
 
+/*
+ * §5: a fast path writes the same record as the general path.  The same
+ * calls on two contexts, one with an event hook (which sends every charge
+ * and commit down the general path) and one without (charges in a cached
+ * hour and the one-draw commit take the fast paths); the account's id is
+ * QUOTA_ID_MAX bytes, so its length takes two bytes.  Both account
+ * streams must be equal byte for byte.
+ */
+static int quiet_hook(const quota_event *e, void *ud)
+{
+	(void)e;
+	(void)ud;
+	return 0;
+}
+
+static void fast_and_general_run(quota_ctx *c, mstore *m, bool hook)
+{
+	char id[QUOTA_ID_MAX + 1];
+	quota_tariff *t;
+	quota_account *a;
+	quota_receipt r;
+	quota_usage u;
+	uint64_t hold;
+	uint32_t sms;
+	int i;
+
+	set_store(c, m);
+	if (hook)
+		ck_assert_int_eq(quota_ctx_set_event_hook(c, quiet_hook, NULL),
+				 QUOTA_OK);
+	sms = add_cat(c, "sms");
+	t = add_tariff(c, "sms");
+	ck_assert_int_eq(quota_tariff_add_tier(t, 1000, 45000), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 40000),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_set_free(t, 3, QUOTA_PERIOD_MONTH),
+			 QUOTA_OK);
+	memset(id, 'x', QUOTA_ID_MAX);
+	id[QUOTA_ID_MAX] = '\0';
+	a = add_acct(c, id);
+	ck_assert_int_eq(quota_account_set_tariff(a, sms, t), QUOTA_OK);
+	add_pkg(a, "p", QUOTA_MASK(sms), 5, T0 - 86400, T0 + 86400, 0, 0);
+	/* Free units, then the package, then pay-as-you-go at large
+	 * times and units (several-byte varints), all in one hour. */
+	for (i = 0; i < 12; i++) {
+		u = (quota_usage){.category = sms, .units = 1 + (i % 3),
+				  .at = T0 + 60 + i};
+		ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_OK);
+	}
+	u = (quota_usage){.category = sms, .units = 1, .at = T0 + 120};
+	ck_assert_int_eq(quota_reserve(a, &u, 3600, &r, &hold), QUOTA_OK);
+	ck_assert_int_eq(quota_commit(a, hold, 1, NULL, &r), QUOTA_OK);
+	u.units = 200000;
+	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_OK);
+}
+
+START_TEST(test_s5_fast_path_writes_the_general_record)
+{
+	quota_ctx *c1 = new_ctx(), *c2 = new_ctx();
+	mstore m1, m2;
+	size_t i;
+
+	fast_and_general_run(c1, &m1, false);
+	fast_and_general_run(c2, &m2, true);
+	ck_assert_uint_eq(m1.n, m2.n);
+	for (i = 0; i < m1.n; i++) {
+		ck_assert_uint_eq(m1.len[i], m2.len[i]);
+		ck_assert_int_eq(memcmp(m1.rec[i], m2.rec[i], m1.len[i]), 0);
+	}
+	quota_ctx_free(c1);
+	quota_ctx_free(c2);
+	m_free(&m1);
+	m_free(&m2);
+}
+END_TEST
+
 /* Conflict: another writer appended the account's next record.  The
  * host applies it, and the retry goes through with the next number. */
 START_TEST(test_s5_conflict_catch_up_and_retry)
@@ -421,6 +498,7 @@ int main(void)
 
 	tcase_add_test(tc, test_s5_store_struct_is_versioned);
 	tcase_add_test(tc, test_s5_store_words_reach_errmsg);
+	tcase_add_test(tc, test_s5_fast_path_writes_the_general_record);
 	tcase_add_test(tc, test_s5_store_answers);
 	tcase_add_test(tc, test_s5_unknown_outcome_stops_the_account_until_resync);
 	tcase_add_test(tc, test_s5_conflict_catch_up_and_retry);
