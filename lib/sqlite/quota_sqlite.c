@@ -8,10 +8,9 @@
  * one INSERT of a prepared statement (autocommit: one durable transaction
  * per call), or staged inside BEGIN IMMEDIATE ... COMMIT for a batch.
  *
- * Recovery reads everything in one read transaction, twice: a first pass
- * checks what SQLite can read and what the frames say (sequence numbers
- * without gaps, checksums, headers naming the right stream), so that a
- * damaged file is refused before ctx is touched; the second pass applies.
+ * This file opens the file (schema, pragmas, prepared statements), writes
+ * through the store callbacks, checkpoints and holds the API.  Reading a
+ * file back, at open and on resync, is recover.c's.
  */
 #include "quota_sqlite_int.h"
 #include "quota_store.h"
@@ -28,24 +27,6 @@
 #define SQLITE_OPEN_EXRESCODE 0
 #endif
 
-
-enum {
-	ST_INS_REC,
-	ST_INS_CFG,
-	ST_INS_ACCT,
-	ST_BEGIN,
-	ST_BEGIN_READ,
-	ST_COMMIT,
-	ST_ROLLBACK,
-	ST_CFG_ALL,
-	ST_CFG_MAX,
-	ST_ACCTS,
-	ST_SNAP_GET,
-	ST_RECS,
-	ST_SNAP_PUT,
-	ST_DEL,
-	ST_COUNT
-};
 
 static const char *const sql_text[ST_COUNT] = {
 	[ST_INS_REC] = "INSERT INTO journal(account, seq, rec) VALUES (?1, ?2, ?3)",
@@ -89,83 +70,7 @@ static const char schema_sql[] =
 static const char *const our_tables[] = {"accounts", "config", "journal",
 					 "snapshots"};
 
-struct quota_sqlite {
-	sqlite3 *db;
-	quota_ctx *ctx;
-	char *path;
-	quota_sqlite_options opt;
-	sqlite3_stmt *st[ST_COUNT];
-	bool in_batch;   /* between begin and commit */
-	bool batch_lost; /* SQLite rolled the batch's transaction back */
-	bool broken;     /* an I/O error: refuse writes until resync */
-	uint64_t cfg_seq; /* the configuration stream's last stored record */
-	char msg[512];    /* the last failure, for the errmsg callback */
-	char lost[512];   /* why the batch's transaction was rolled back */
-	uint32_t crc[8][256];
-};
-
 /* ------------------------------------------------------------ helpers */
-
-static void crc_init(quota_sqlite *db)
-{
-	for (uint32_t i = 0; i < 256; i++) {
-		uint32_t c = i;
-
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-		db->crc[0][i] = c;
-	}
-	for (uint32_t i = 0; i < 256; i++)
-		for (int t = 1; t < 8; t++)
-			db->crc[t][i] = (db->crc[t - 1][i] >> 8) ^
-					db->crc[0][db->crc[t - 1][i] & 0xff];
-}
-
-/* CRC-32C (Castagnoli), slicing by 8: the checksum of records and
- * snapshots, checked before anything is applied. */
-static uint32_t crc32c(const quota_sqlite *db, const uint8_t *p, size_t n)
-{
-	uint32_t c = 0xFFFFFFFFu;
-
-	while (n >= 8) {
-		uint32_t lo = c ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
-				   (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
-		c = db->crc[7][lo & 0xff] ^ db->crc[6][(lo >> 8) & 0xff] ^
-		    db->crc[5][(lo >> 16) & 0xff] ^ db->crc[4][lo >> 24] ^
-		    db->crc[3][p[4]] ^ db->crc[2][p[5]] ^ db->crc[1][p[6]] ^
-		    db->crc[0][p[7]];
-		p += 8;
-		n -= 8;
-	}
-	while (n--)
-		c = db->crc[0][(c ^ *p++) & 0xff] ^ (c >> 8);
-	return c ^ 0xFFFFFFFFu;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-/* An unsigned LEB128 varint (quota_journal(5)). */
-static bool get_uv(const uint8_t *p, size_t n, size_t *pos, uint64_t *v)
-{
-	uint64_t x = 0;
-
-	for (int shift = 0; shift < 70 && *pos < n; shift += 7) {
-		uint8_t b = p[(*pos)++];
-
-		if (shift == 63 && b > 1)
-			return false;
-		x |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			*v = x;
-			return true;
-		}
-	}
-	return false;
-}
 
 /* Word a failure of ours on the context and keep it for errmsg. */
 static int fail(quota_sqlite *db, quota_ctx *ctx, int code, const char *fmt,
@@ -183,7 +88,7 @@ static int fail(quota_sqlite *db, quota_ctx *ctx, int code, const char *fmt,
 }
 
 /* SQLite's words for the connection's last error, with its code. */
-static void sqlite_words(quota_sqlite *db, int rc, const char *what)
+void quota_sqlite__sqlite_words(quota_sqlite *db, int rc, const char *what)
 {
 	snprintf(db->msg, sizeof db->msg, "%s: %s (SQLite %d: %s)", what,
 		 db->db ? sqlite3_errmsg(db->db) : sqlite3_errstr(rc), rc,
@@ -191,7 +96,7 @@ static void sqlite_words(quota_sqlite *db, int rc, const char *what)
 }
 
 /* Step a statement that returns no row, then reset it. */
-static int step_done(quota_sqlite *db, int which)
+int quota_sqlite__step_done(quota_sqlite *db, int which)
 {
 	sqlite3_stmt *s = db->st[which];
 	int rc = sqlite3_step(s);
@@ -199,12 +104,12 @@ static int step_done(quota_sqlite *db, int which)
 	if (rc == SQLITE_ROW)
 		rc = SQLITE_DONE;
 	if (rc != SQLITE_DONE)
-		sqlite_words(db, rc, sql_text[which]);
+		quota_sqlite__sqlite_words(db, rc, sql_text[which]);
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-static void rollback_quietly(quota_sqlite *db)
+void quota_sqlite__rollback_quietly(quota_sqlite *db)
 {
 	if (db->db && !sqlite3_get_autocommit(db->db)) {
 		sqlite3_step(db->st[ST_ROLLBACK]);
@@ -219,7 +124,7 @@ static int exec(quota_sqlite *db, const char *sql)
 	int rc = sqlite3_exec(db->db, sql, NULL, NULL, NULL);
 
 	if (rc != SQLITE_OK)
-		sqlite_words(db, rc, sql);
+		quota_sqlite__sqlite_words(db, rc, sql);
 	return rc;
 }
 
@@ -240,14 +145,14 @@ static int query_int(quota_sqlite *db, const char *sql, int64_t *v)
 		}
 	}
 	if (rc != SQLITE_OK)
-		sqlite_words(db, rc, sql);
+		quota_sqlite__sqlite_words(db, rc, sql);
 	sqlite3_finalize(s);
 	return rc;
 }
 
 /* Not a database, damaged, truncated: QUOTA_ECORRUPT; anything else that
  * SQLite refuses (cannot open, locked, I/O): QUOTA_ESTORE. */
-static int open_code(int rc)
+int quota_sqlite__open_code(int rc)
 {
 	switch (rc & 0xff) {
 	case SQLITE_NOTADB:
@@ -290,7 +195,7 @@ static int list_tables(quota_sqlite *db, unsigned *ours, int *others)
 	if (rc == SQLITE_DONE)
 		rc = SQLITE_OK;
 	if (rc != SQLITE_OK)
-		sqlite_words(db, rc, "reading the schema");
+		quota_sqlite__sqlite_words(db, rc, "reading the schema");
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -309,22 +214,22 @@ static int check_schema(quota_sqlite *db, quota_ctx *ctx)
 	if ((rc = query_int(db, "PRAGMA application_id", &app)) ||
 	    (rc = query_int(db, "PRAGMA user_version", &ver)) ||
 	    (rc = list_tables(db, &ours, &others)))
-		return quota_ctx_set_error(ctx, open_code(rc), "%s: %s",
-					   db->path, db->msg);
+		return quota_ctx_set_error(ctx, quota_sqlite__open_code(rc),
+					   "%s: %s", db->path, db->msg);
 	if (app == 0 && ver == 0 && ours == 0 && others == 0) {
 		/* A new file: WAL first (not inside a transaction), then the
 		 * schema in one transaction that checks again. */
 		if ((rc = exec(db, "PRAGMA journal_mode = WAL")) ||
 		    (rc = exec(db, "BEGIN IMMEDIATE")))
-			return quota_ctx_set_error(ctx, open_code(rc),
-						   "%s: %s", db->path,
-						   db->msg);
+			return quota_ctx_set_error(
+				ctx, quota_sqlite__open_code(rc), "%s: %s",
+				db->path, db->msg);
 		if ((rc = query_int(db, "PRAGMA application_id", &app)) ||
 		    (rc = list_tables(db, &ours, &others))) {
 			exec(db, "ROLLBACK");
-			return quota_ctx_set_error(ctx, open_code(rc),
-						   "%s: %s", db->path,
-						   db->msg);
+			return quota_ctx_set_error(
+				ctx, quota_sqlite__open_code(rc), "%s: %s",
+				db->path, db->msg);
 		}
 		if (app == 0 && ours == 0 && others == 0) {
 			char sql[sizeof schema_sql + 128];
@@ -337,16 +242,16 @@ static int check_schema(quota_sqlite *db, quota_ctx *ctx)
 			if ((rc = exec(db, sql))) {
 				exec(db, "ROLLBACK");
 				return quota_ctx_set_error(
-					ctx, open_code(rc),
+					ctx, quota_sqlite__open_code(rc),
 					"%s: creating the schema: %s",
 					db->path, db->msg);
 			}
 		}
 		if ((rc = exec(db, "COMMIT"))) {
 			exec(db, "ROLLBACK");
-			return quota_ctx_set_error(ctx, open_code(rc),
-						   "%s: %s", db->path,
-						   db->msg);
+			return quota_ctx_set_error(
+				ctx, quota_sqlite__open_code(rc), "%s: %s",
+				db->path, db->msg);
 		}
 		/* Made by another opener meanwhile: check it as any file. */
 		return app == 0 ? QUOTA_OK : check_schema(db, ctx);
@@ -399,9 +304,9 @@ static int connect(quota_sqlite *db, quota_ctx *ctx)
 				 NULL);
 
 	if (rc != SQLITE_OK) {
-		sqlite_words(db, rc, "open");
-		rc = quota_ctx_set_error(ctx, open_code(rc), "%s: %s",
-					 db->path, db->msg);
+		quota_sqlite__sqlite_words(db, rc, "open");
+		rc = quota_ctx_set_error(ctx, quota_sqlite__open_code(rc),
+					 "%s: %s", db->path, db->msg);
 		disconnect(db);
 		return rc;
 	}
@@ -421,262 +326,14 @@ static int connect(quota_sqlite *db, quota_ctx *ctx)
 		if ((rc = sqlite3_prepare_v3(db->db, sql_text[i], -1,
 					     SQLITE_PREPARE_PERSISTENT,
 					     &db->st[i], NULL))) {
-			sqlite_words(db, rc, sql_text[i]);
+			quota_sqlite__sqlite_words(db, rc, sql_text[i]);
 			goto refused;
 		}
 	return QUOTA_OK;
 refused:
-	rc = quota_ctx_set_error(ctx, open_code(rc), "%s: %s", db->path,
-				 db->msg);
+	rc = quota_ctx_set_error(ctx, quota_sqlite__open_code(rc), "%s: %s",
+				 db->path, db->msg);
 	disconnect(db);
-	return rc;
-}
-
-/* ----------------------------------------------------------- recovery */
-
-/* A record's frame, checksum and header: stream id (NULL: the
- * configuration) and sequence number as its row says. */
-static int check_record(quota_sqlite *db, quota_ctx *ctx, const char *id,
-			uint64_t seq, const uint8_t *p, size_t n)
-{
-	size_t size = 0, pos = 3;
-	uint64_t rseq = 0, k = 0;
-	const char *what = "record";
-
-	if (!p || quota_journal_size(p, n, &size) != QUOTA_OK || size != n ||
-	    n < 8 + 5)
-		what = "record: bad frame";
-	else if (crc32c(db, p + 8, n - 8) != get32(p + 4))
-		what = "record: checksum mismatch";
-	else if (p[8] > 1)
-		return quota_ctx_set_error(
-			ctx, QUOTA_EVERSION,
-			"%s: record %llu of %s%s%s: format %u is newer than "
-			"this library's",
-			db->path, (unsigned long long)seq,
-			id ? "account '" : "the configuration", id ? id : "",
-			id ? "'" : "", p[8]);
-	else if (!get_uv(p + 8, n - 8, &pos, &rseq) ||
-		 !get_uv(p + 8, n - 8, &pos, &k) || k > n - 8 - pos ||
-		 rseq != seq || k != (id ? strlen(id) : 0) ||
-		 (k && memcmp(p + 8 + pos, id, (size_t)k)))
-		what = "record: its header names another stream or number";
-	else
-		return QUOTA_OK;
-	return quota_ctx_set_error(ctx, QUOTA_ECORRUPT,
-				   "%s: %s %llu of %s%s%s", db->path, what,
-				   (unsigned long long)seq,
-				   id ? "account '" : "the configuration",
-				   id ? id : "", id ? "'" : "");
-}
-
-/* A snapshot's header, checksum, account id and sequence number. */
-static int check_snapshot(quota_sqlite *db, quota_ctx *ctx, const char *id,
-			  uint64_t seq, const uint8_t *p, size_t n)
-{
-	size_t pos = 0;
-	uint64_t k = 0, sseq = 0;
-	const char *what = NULL;
-
-	if (!p || n < 14 || memcmp(p, "QSNP", 4) || get32(p + 6) != n - 14)
-		what = "bad header";
-	else if (p[4] > 1)
-		return quota_ctx_set_error(
-			ctx, QUOTA_EVERSION,
-			"%s: snapshot of account '%s': format %u is newer "
-			"than this library's",
-			db->path, id, p[4]);
-	else if (crc32c(db, p + 14, n - 14) != get32(p + 10))
-		what = "checksum mismatch";
-	else if (!get_uv(p + 14, n - 14, &pos, &k) || k > n - 14 - pos ||
-		 k != strlen(id) || memcmp(p + 14 + pos, id, (size_t)k) ||
-		 (pos += (size_t)k, !get_uv(p + 14, n - 14, &pos, &sseq)) ||
-		 sseq != seq)
-		what = "it is of another account or sequence number";
-	if (!what)
-		return QUOTA_OK;
-	return quota_ctx_set_error(ctx, QUOTA_ECORRUPT,
-				   "%s: snapshot of account '%s' at %llu: %s",
-				   db->path, id, (unsigned long long)seq,
-				   what);
-}
-
-/* The failure of a SQLite read during recovery or resync. */
-static int read_failed(quota_sqlite *db, quota_ctx *ctx, int rc,
-		       const char *what)
-{
-	sqlite_words(db, rc, what);
-	return quota_ctx_set_error(ctx, open_code(rc), "%s: %s", db->path,
-				   db->msg);
-}
-
-static int apply_failed(quota_sqlite *db, quota_ctx *ctx, int rc,
-			const char *id, uint64_t seq)
-{
-	char why[256];
-
-	snprintf(why, sizeof why, "%s", quota_errmsg(ctx));
-	return quota_ctx_set_error(
-		ctx,
-		rc == QUOTA_ENOMEM || rc == QUOTA_EVERSION ? rc
-							   : QUOTA_ECORRUPT,
-		"%s: record %llu of %s%s%s refused: %s: %s", db->path,
-		(unsigned long long)seq,
-		id ? "account '" : "the configuration", id ? id : "",
-		id ? "'" : "", quota_err_name(rc), why);
-}
-
-/*
- * One account's stream: its snapshot (if any), then its records after it,
- * in order.  apply 0 checks them (gaps, frames, checksums); apply 1 loads
- * the snapshot into ctx (a NULL: reset a to it) and applies the records.
- */
-static int account_stream(quota_sqlite *db, quota_ctx *ctx, const char *id,
-			  quota_account *a, bool apply)
-{
-	sqlite3_stmt *s = db->st[ST_SNAP_GET], *r = db->st[ST_RECS];
-	uint64_t from = 0, want;
-	int rc;
-
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		const uint8_t *p = sqlite3_column_blob(s, 1);
-		size_t n = (size_t)sqlite3_column_bytes(s, 1);
-		quota_account *got;
-
-		from = (uint64_t)sqlite3_column_int64(s, 0);
-		if (!apply)
-			rc = check_snapshot(db, ctx, id, from, p, n);
-		else if (a)
-			rc = quota_account_reset(a, p, n);
-		else
-			rc = quota_account_load(ctx, p, n, &got);
-		if (rc && apply) {
-			char why[256];
-
-			snprintf(why, sizeof why, "%s", quota_errmsg(ctx));
-			rc = quota_ctx_set_error(
-				ctx,
-				rc == QUOTA_ENOMEM || rc == QUOTA_EVERSION
-					? rc
-					: QUOTA_ECORRUPT,
-				"%s: snapshot of account '%s': %s: %s",
-				db->path, id, quota_err_name(rc), why);
-		}
-	} else if (rc == SQLITE_DONE) {
-		rc = apply && a ? quota_account_reset(a, NULL, 0) : QUOTA_OK;
-	} else {
-		rc = read_failed(db, ctx, rc, "reading snapshots");
-	}
-	sqlite3_reset(s);
-	if (rc)
-		return rc;
-	want = from + 1;
-	sqlite3_bind_text(r, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(r, 2, (sqlite3_int64)from);
-	while ((rc = sqlite3_step(r)) == SQLITE_ROW) {
-		uint64_t seq = (uint64_t)sqlite3_column_int64(r, 0);
-		const uint8_t *p = sqlite3_column_blob(r, 1);
-		size_t n = (size_t)sqlite3_column_bytes(r, 1);
-
-		if (apply) {
-			if ((rc = quota_journal_apply(ctx, p, n, 0)))
-				rc = apply_failed(db, ctx, rc, id, seq);
-		} else if (seq != want) {
-			rc = quota_ctx_set_error(
-				ctx, QUOTA_ECORRUPT,
-				"%s: account '%s': record %llu follows %llu",
-				db->path, id, (unsigned long long)seq,
-				(unsigned long long)(want - 1));
-		} else {
-			rc = check_record(db, ctx, id, seq, p, n);
-		}
-		if (rc)
-			break;
-		want++;
-	}
-	if (rc == SQLITE_DONE)
-		rc = QUOTA_OK;
-	else if (rc > 0)
-		rc = read_failed(db, ctx, rc, "reading journal records");
-	sqlite3_reset(r);
-	if (!rc && !apply && want == 1)
-		rc = quota_ctx_set_error(ctx, QUOTA_ECORRUPT,
-					 "%s: account '%s' has neither a "
-					 "snapshot nor records",
-					 db->path, id);
-	return rc;
-}
-
-/* The configuration stream, then every account in the order they were
- * made: checked (apply 0) or applied (apply 1). */
-static int recover_pass(quota_sqlite *db, quota_ctx *ctx, bool apply)
-{
-	sqlite3_stmt *c = db->st[ST_CFG_ALL], *acc = db->st[ST_ACCTS];
-	uint64_t want = 1;
-	int rc;
-
-	while ((rc = sqlite3_step(c)) == SQLITE_ROW) {
-		uint64_t seq = (uint64_t)sqlite3_column_int64(c, 0);
-		const uint8_t *p = sqlite3_column_blob(c, 1);
-		size_t n = (size_t)sqlite3_column_bytes(c, 1);
-
-		if (apply) {
-			if ((rc = quota_journal_apply(ctx, p, n, 0)))
-				rc = apply_failed(db, ctx, rc, NULL, seq);
-		} else if (seq != want) {
-			rc = quota_ctx_set_error(
-				ctx, QUOTA_ECORRUPT,
-				"%s: configuration record %llu follows %llu",
-				db->path, (unsigned long long)seq,
-				(unsigned long long)(want - 1));
-		} else {
-			rc = check_record(db, ctx, NULL, seq, p, n);
-		}
-		if (rc)
-			break;
-		want++;
-	}
-	if (rc == SQLITE_DONE)
-		rc = QUOTA_OK;
-	else if (rc > 0)
-		rc = read_failed(db, ctx, rc, "reading the configuration");
-	sqlite3_reset(c);
-	if (rc)
-		return rc;
-	db->cfg_seq = want - 1;
-	while ((rc = sqlite3_step(acc)) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(acc, 0);
-
-		if (!id) {
-			rc = read_failed(db, ctx, sqlite3_errcode(db->db),
-					 "reading accounts");
-			break;
-		}
-		if ((rc = account_stream(db, ctx, id, NULL, apply)))
-			break;
-	}
-	if (rc == SQLITE_DONE)
-		rc = QUOTA_OK;
-	else if (rc > 0)
-		rc = read_failed(db, ctx, rc, "reading accounts");
-	sqlite3_reset(acc);
-	return rc;
-}
-
-/* Both passes in one read transaction: one consistent view. */
-static int recover(quota_sqlite *db, quota_ctx *ctx)
-{
-	int rc = step_done(db, ST_BEGIN_READ);
-
-	if (rc)
-		return quota_ctx_set_error(ctx, open_code(rc), "%s: %s",
-					   db->path, db->msg);
-	rc = recover_pass(db, ctx, false);
-	if (!rc)
-		rc = recover_pass(db, ctx, true);
-	rollback_quietly(db);
 	return rc;
 }
 
@@ -720,7 +377,7 @@ static int cfg_follows(quota_sqlite *db, uint64_t seq)
 	if (rc == SQLITE_ROW)
 		db->cfg_seq = (uint64_t)sqlite3_column_int64(s, 0);
 	else
-		sqlite_words(db, rc, sql_text[ST_CFG_MAX]);
+		quota_sqlite__sqlite_words(db, rc, sql_text[ST_CFG_MAX]);
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW)
 		return QUOTA_ESTORE;
@@ -739,24 +396,24 @@ static int insert_first(quota_sqlite *db, const char *account)
 	bool own = !db->in_batch;
 	int rc, code;
 
-	if (own && (rc = step_done(db, ST_BEGIN)))
+	if (own && (rc = quota_sqlite__step_done(db, ST_BEGIN)))
 		return write_code(db, rc, false);
-	if ((rc = step_done(db, ST_INS_REC)) == SQLITE_OK) {
+	if ((rc = quota_sqlite__step_done(db, ST_INS_REC)) == SQLITE_OK) {
 		sqlite3_bind_text(db->st[ST_INS_ACCT], 1, account, -1,
 				  SQLITE_STATIC);
-		rc = step_done(db, ST_INS_ACCT);
+		rc = quota_sqlite__step_done(db, ST_INS_ACCT);
 	}
 	if (rc) {
 		code = write_code(db, rc, false);
 		if (own)
-			rollback_quietly(db);
+			quota_sqlite__rollback_quietly(db);
 		else
 			batch_check(db);
 		return code;
 	}
-	if (own && (rc = step_done(db, ST_COMMIT))) {
+	if (own && (rc = quota_sqlite__step_done(db, ST_COMMIT))) {
 		code = write_code(db, rc, true);
-		rollback_quietly(db);
+		quota_sqlite__rollback_quietly(db);
 		return code;
 	}
 	return QUOTA_OK;
@@ -798,7 +455,7 @@ static int cb_append(void *ud, const char *account, uint64_t seq,
 		if (seq == 1)
 			return insert_first(db, account);
 	}
-	rc = step_done(db, account ? ST_INS_REC : ST_INS_CFG);
+	rc = quota_sqlite__step_done(db, account ? ST_INS_REC : ST_INS_CFG);
 	if (rc == SQLITE_OK) {
 		if (!account && seq > db->cfg_seq)
 			db->cfg_seq = seq;
@@ -819,7 +476,7 @@ static int cb_begin(void *ud)
 			 "an earlier I/O error: quota_sqlite_resync first");
 		return QUOTA_ESTORE;
 	}
-	if ((rc = step_done(db, ST_BEGIN)))
+	if ((rc = quota_sqlite__step_done(db, ST_BEGIN)))
 		return write_code(db, rc, false);
 	db->in_batch = true;
 	db->batch_lost = false;
@@ -840,14 +497,14 @@ static int cb_commit(void *ud)
 				 "the batch's transaction was rolled back: "
 				 "%.400s",
 				 db->lost);
-		rollback_quietly(db);
+		quota_sqlite__rollback_quietly(db);
 		return QUOTA_ESTORE;
 	}
-	if ((rc = step_done(db, ST_COMMIT))) {
+	if ((rc = quota_sqlite__step_done(db, ST_COMMIT))) {
 		code = write_code(db, rc, true);
 		if (code == QUOTA_ECONFLICT)
 			code = QUOTA_ESTORE;
-		rollback_quietly(db);
+		quota_sqlite__rollback_quietly(db);
 	}
 	return code;
 }
@@ -911,10 +568,10 @@ QUOTA_API int quota_sqlite_open_with(quota_ctx *ctx, const char *path,
 	db->opt = opts ? *opts : def;
 	db->opt.size = sizeof db->opt;
 	db->ctx = ctx;
-	crc_init(db);
+	quota_sqlite__crc_init(db);
 	if ((rc = connect(db, ctx)))
 		goto failed;
-	if ((rc = recover(db, ctx)))
+	if ((rc = quota_sqlite__recover(db, ctx)))
 		goto failed;
 	quota_sqlite__store(db, &st);
 	if ((rc = quota_ctx_set_store(ctx, &st)))
@@ -939,7 +596,7 @@ QUOTA_API void quota_sqlite_close(quota_sqlite *db)
 	if (!db)
 		return;
 	quota_ctx_set_store(db->ctx, NULL);
-	rollback_quietly(db);
+	quota_sqlite__rollback_quietly(db);
 	disconnect(db);
 	free(db->path);
 	free(db);
@@ -960,9 +617,11 @@ static int checkpoint_one(quota_sqlite *db, quota_account *a)
 		return fail(db, db->ctx, rc, "snapshot of account '%s': %s",
 			    id, quota_errmsg(db->ctx));
 	p = snap;
-	if (n < 14 || n > INT32_MAX || !get_uv(p + 14, n - 14, &pos, &k) ||
+	if (n < 14 || n > INT32_MAX ||
+	    !quota_sqlite__get_uv(p + 14, n - 14, &pos, &k) ||
 	    k > n - 14 - pos ||
-	    (pos += (size_t)k, !get_uv(p + 14, n - 14, &pos, &seq)) ||
+	    (pos += (size_t)k,
+	     !quota_sqlite__get_uv(p + 14, n - 14, &pos, &seq)) ||
 	    seq > INT64_MAX) {
 		quota_free(db->ctx, snap);
 		return fail(db, db->ctx, QUOTA_ECORRUPT,
@@ -976,12 +635,12 @@ static int checkpoint_one(quota_sqlite *db, quota_account *a)
 	sqlite3_bind_int64(db->st[ST_SNAP_PUT], 2, (sqlite3_int64)seq);
 	sqlite3_bind_blob(db->st[ST_SNAP_PUT], 3, snap, (int)n,
 			  SQLITE_STATIC);
-	rc = step_done(db, ST_SNAP_PUT);
+	rc = quota_sqlite__step_done(db, ST_SNAP_PUT);
 	quota_free(db->ctx, snap);
 	if (!rc) {
 		sqlite3_bind_text(db->st[ST_DEL], 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(db->st[ST_DEL], 2, (sqlite3_int64)seq);
-		rc = step_done(db, ST_DEL);
+		rc = quota_sqlite__step_done(db, ST_DEL);
 	}
 	if (rc) {
 		write_code(db, rc, false);
@@ -1005,19 +664,19 @@ QUOTA_API int quota_sqlite_checkpoint(quota_sqlite *db)
 		return fail(db, db->ctx, QUOTA_ESTORE,
 			    "quota_sqlite_checkpoint: an earlier I/O error: "
 			    "quota_sqlite_resync first");
-	if ((rc = step_done(db, ST_BEGIN))) {
+	if ((rc = quota_sqlite__step_done(db, ST_BEGIN))) {
 		write_code(db, rc, false);
 		return quota_ctx_set_error(db->ctx, QUOTA_ESTORE,
 					   "checkpoint: %s", db->msg);
 	}
 	for (uint32_t i = 0; (a = quota_ctx_account_at(db->ctx, i)); i++)
 		if ((rc = checkpoint_one(db, a))) {
-			rollback_quietly(db);
+			quota_sqlite__rollback_quietly(db);
 			return rc;
 		}
-	if ((rc = step_done(db, ST_COMMIT))) {
+	if ((rc = quota_sqlite__step_done(db, ST_COMMIT))) {
 		write_code(db, rc, true);
-		rollback_quietly(db);
+		quota_sqlite__rollback_quietly(db);
 		return quota_ctx_set_error(db->ctx, QUOTA_ESTORE,
 					   "checkpoint: %s", db->msg);
 	}
@@ -1042,7 +701,6 @@ static int reconnect(quota_sqlite *db)
 
 QUOTA_API int quota_sqlite_resync(quota_sqlite *db, quota_account *a)
 {
-	const char *id;
 	int rc;
 
 	if (!db || !a || quota_account_ctx(a) != db->ctx)
@@ -1055,15 +713,7 @@ QUOTA_API int quota_sqlite_resync(quota_sqlite *db, quota_account *a)
 			    "quota_sqlite_resync: inside a batch");
 	if (db->broken && (rc = reconnect(db)))
 		return rc;
-	id = quota_account_id(a);
-	if ((rc = step_done(db, ST_BEGIN_READ)))
-		return quota_ctx_set_error(db->ctx, QUOTA_ESTORE, "%s: %s",
-					   db->path, db->msg);
-	rc = account_stream(db, db->ctx, id, NULL, false);
-	if (!rc)
-		rc = account_stream(db, db->ctx, id, a, true);
-	rollback_quietly(db);
-	return rc;
+	return quota_sqlite__recover_account(db, a);
 }
 
 /* Not exported: for tests (quota_sqlite_int.h). */

@@ -2,7 +2,9 @@
  * quota_sqlite_int.h - private to libquota-sqlite and its tests.
  *
  * Nothing here is exported from libquota-sqlite.so (built with
- * -fvisibility=hidden); tests link libquota-sqlite.a.
+ * -fvisibility=hidden); tests link libquota-sqlite.a.  The library's two
+ * files share the handle and a few helpers: quota_sqlite.c opens, writes
+ * and checkpoints; recover.c reads a file back (DESIGN §5).
  */
 #ifndef QUOTA_SQLITE_INT_H
 #define QUOTA_SQLITE_INT_H
@@ -11,11 +13,67 @@
 #include "quota_store.h"
 
 #include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 /* PRAGMA application_id of our files: "QUOT" as a big-endian u32. */
 #define QUOTA_SQLITE_APP_ID 0x51554F54
 /* PRAGMA user_version: the schema this library writes and reads. */
 #define QUOTA_SQLITE_SCHEMA 1
+
+/* The prepared statements, by index (their SQL: quota_sqlite.c). */
+enum {
+	ST_INS_REC,
+	ST_INS_CFG,
+	ST_INS_ACCT,
+	ST_BEGIN,
+	ST_BEGIN_READ,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_CFG_ALL,
+	ST_CFG_MAX,
+	ST_ACCTS,
+	ST_SNAP_GET,
+	ST_RECS,
+	ST_SNAP_PUT,
+	ST_DEL,
+	ST_COUNT
+};
+
+struct quota_sqlite {
+	sqlite3 *db;
+	quota_ctx *ctx;
+	char *path;
+	quota_sqlite_options opt;
+	sqlite3_stmt *st[ST_COUNT];
+	bool in_batch;   /* between begin and commit */
+	bool batch_lost; /* SQLite rolled the batch's transaction back */
+	bool broken;     /* an I/O error: refuse writes until resync */
+	uint64_t cfg_seq; /* the configuration stream's last stored record */
+	char msg[512];    /* the last failure, for the errmsg callback */
+	char lost[512];   /* why the batch's transaction was rolled back */
+	uint32_t crc[8][256];
+};
+
+/* quota_sqlite.c: SQLite's words for the connection's last error into
+ * db->msg; a statement that returns no row, stepped and reset; the open
+ * transaction, if any, rolled back; SQLite's code as the library's when
+ * a file is opened or read. */
+void quota_sqlite__sqlite_words(quota_sqlite *db, int rc, const char *what);
+int quota_sqlite__step_done(quota_sqlite *db, int which);
+void quota_sqlite__rollback_quietly(quota_sqlite *db);
+int quota_sqlite__open_code(int rc);
+
+/* recover.c: the CRC-32C tables of db; an unsigned LEB128 varint
+ * (quota_journal(5)). */
+void quota_sqlite__crc_init(quota_sqlite *db);
+bool quota_sqlite__get_uv(const uint8_t *p, size_t n, size_t *pos,
+			  uint64_t *v);
+/* recover.c: read the whole file into ctx (open); read one account's
+ * stream into a (resync).  Each checks everything first, then applies. */
+int quota_sqlite__recover(quota_sqlite *db, quota_ctx *ctx);
+int quota_sqlite__recover_account(quota_sqlite *db, quota_account *a);
 
 /* The connection of db, for tests that need to reach under the store
  * (PRAGMA max_page_count to provoke SQLITE_FULL). */
