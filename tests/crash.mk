@@ -2,7 +2,8 @@
 # a charger killed with SIGKILL at random points and started again, each
 # start checking that every acknowledged charge is stored exactly once and
 # that units and money add up.  Included by the top-level Makefile
-# (-include tests/*.mk), after sqlite.mk, whose variables it uses.
+# (-include tests/*.mk); uses sqlite.mk's variables in recipes only (this
+# file is read first).
 #
 #   make check-crash          QUOTA_CRASH_KILLS kills (default 200),
 #                             QUOTA_CRASH_SEED (default 1)
@@ -15,8 +16,10 @@ CHECK_EXTRA += check-crash
 .PHONY: check-crash
 
 CRASH_LIBS = $(B)/libquota-sqlite.a $(B)/libquota.a
+CRASH_HDRS = include/quota.h include/quota_store.h include/quota_sqlite.h \
+	     lib/sqlite/quota_sqlite_int.h
 
-$(B)/crash/charger: tests/crash/charger.c $(CRASH_LIBS) $(SQL_HDRS) | sqlite-have
+$(B)/crash/charger: tests/crash/charger.c $(CRASH_LIBS) $(CRASH_HDRS) | sqlite-have
 	@mkdir -p $(dir $@)
 	$(CC) $(QCFLAGS) $(CFLAGS) $(SQL_CFLAGS) -Ilib/sqlite $< \
 	    $(CRASH_LIBS) $(SQL_LIBS) -o $@
