@@ -5,7 +5,7 @@
 # (-include tests/*.mk); uses sqlite.mk's variables in recipes only (this
 # file is read first).
 #
-#   make check-crash          QUOTA_CRASH_KILLS kills (default 200),
+#   make check-crash          QUOTA_CRASH_KILLS kills (default 500, about 15 s),
 #                             QUOTA_CRASH_SEED (default 1)
 #
 # See tests/crash/charger.c (what is checked, what "acknowledged" means)

@@ -7,7 +7,7 @@
  *
  *   driver CHARGER WORKDIR
  *
- * QUOTA_CRASH_KILLS (default 200) kills; QUOTA_CRASH_SEED (default 1)
+ * QUOTA_CRASH_KILLS (default 500) kills; QUOTA_CRASH_SEED (default 1)
  * seeds the operations the charger runs and every choice here.  Kills
  * come two ways, turn about at random:
  *   - from outside, SIGKILL after a random delay: mostly 0-25 ms after the
@@ -198,7 +198,7 @@ static void summary(int kills, int outside, int inside, double secs)
 int main(int argc, char **argv)
 {
 	const char *e;
-	int kills = 200, outside = 0, inside = 0, done = 0;
+	int kills = 500, outside = 0, inside = 0, done = 0;
 	unsigned long long seed = 1;
 	char seedstr[32], offs[16], ats[16];
 	double t0 = now_s();
