@@ -80,16 +80,12 @@ QUOTA_API int quota_ctx_set_store(quota_ctx *ctx, const quota_store *store);
 
 /*
  * For store libraries (libquota-sqlite and others): word a failure of
- * their own calls on ctx (what quota_errmsg then returns, printf-style)
- * and return code, so that `return quota_ctx_set_error(ctx, rc, ...)`
- * reads like the library's own errors.  ctx NULL: only returns code.
+ * their own calls on ctx (what quota_errmsg then returns: msg, cut to the
+ * message's room) and return code, so that
+ * `return quota_ctx_set_error(ctx, rc, msg)` reads like the library's own
+ * errors.  ctx NULL: only returns code; msg NULL: an empty message.
  */
-QUOTA_API int quota_ctx_set_error(quota_ctx *ctx, int code, const char *fmt,
-				  ...)
-#ifdef __GNUC__
-	__attribute__((format(printf, 3, 4)))
-#endif
-	;
+QUOTA_API int quota_ctx_set_error(quota_ctx *ctx, int code, const char *msg);
 
 #ifdef __cplusplus
 }

@@ -60,15 +60,10 @@ int quota__err(quota_ctx *ctx, int rc, const char *fmt, ...)
 	return rc;
 }
 
-int quota_ctx_set_error(quota_ctx *ctx, int code, const char *fmt, ...)
+int quota_ctx_set_error(quota_ctx *ctx, int code, const char *msg)
 {
-	va_list ap;
-
-	if (ctx && fmt) {
-		va_start(ap, fmt);
-		vsnprintf(ctx->errmsg, sizeof ctx->errmsg, fmt, ap);
-		va_end(ap);
-	}
+	if (ctx)
+		snprintf(ctx->errmsg, sizeof ctx->errmsg, "%s", msg ? msg : "");
 	return code;
 }
 

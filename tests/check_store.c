@@ -132,12 +132,14 @@ START_TEST(test_s5_store_words_reach_errmsg)
 	ck_assert_ptr_nonnull(strstr(quota_errmsg(c), "from the store"));
 	/* A store library words its own failures the same way. */
 	ck_assert_int_eq(quota_ctx_set_error(c, QUOTA_ECORRUPT,
-					     "db '%s': not a libquota file",
-					     "x.db"),
+					     "db 'x.db': not a libquota file"),
 			 QUOTA_ECORRUPT);
 	ck_assert_str_eq(quota_errmsg(c), "db 'x.db': not a libquota file");
 	ck_assert_int_eq(quota_ctx_set_error(NULL, QUOTA_ESTORE, "x"),
 			 QUOTA_ESTORE);
+	ck_assert_int_eq(quota_ctx_set_error(c, QUOTA_ESTORE, NULL),
+			 QUOTA_ESTORE);
+	ck_assert_str_eq(quota_errmsg(c), "");
 	m_free(&m);
 	quota_ctx_free(c);
 }

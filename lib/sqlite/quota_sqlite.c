@@ -84,7 +84,18 @@ static int fail(quota_sqlite *db, quota_ctx *ctx, int code, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(db->msg, sizeof db->msg, fmt, ap);
 	va_end(ap);
-	return quota_ctx_set_error(ctx, code, "%s", db->msg);
+	return quota_ctx_set_error(ctx, code, db->msg);
+}
+
+int quota_sqlite__say(quota_ctx *ctx, int code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return quota_ctx_set_error(ctx, code, msg);
 }
 
 /* SQLite's words for the connection's last error, with its code. */
@@ -214,20 +225,20 @@ static int check_schema(quota_sqlite *db, quota_ctx *ctx)
 	if ((rc = query_int(db, "PRAGMA application_id", &app)) ||
 	    (rc = query_int(db, "PRAGMA user_version", &ver)) ||
 	    (rc = list_tables(db, &ours, &others)))
-		return quota_ctx_set_error(ctx, quota_sqlite__open_code(rc),
+		return quota_sqlite__say(ctx, quota_sqlite__open_code(rc),
 					   "%s: %s", db->path, db->msg);
 	if (app == 0 && ver == 0 && ours == 0 && others == 0) {
 		/* A new file: WAL first (not inside a transaction), then the
 		 * schema in one transaction that checks again. */
 		if ((rc = exec(db, "PRAGMA journal_mode = WAL")) ||
 		    (rc = exec(db, "BEGIN IMMEDIATE")))
-			return quota_ctx_set_error(
+			return quota_sqlite__say(
 				ctx, quota_sqlite__open_code(rc), "%s: %s",
 				db->path, db->msg);
 		if ((rc = query_int(db, "PRAGMA application_id", &app)) ||
 		    (rc = list_tables(db, &ours, &others))) {
 			exec(db, "ROLLBACK");
-			return quota_ctx_set_error(
+			return quota_sqlite__say(
 				ctx, quota_sqlite__open_code(rc), "%s: %s",
 				db->path, db->msg);
 		}
@@ -241,7 +252,7 @@ static int check_schema(quota_sqlite *db, quota_ctx *ctx)
 				 QUOTA_SQLITE_SCHEMA);
 			if ((rc = exec(db, sql))) {
 				exec(db, "ROLLBACK");
-				return quota_ctx_set_error(
+				return quota_sqlite__say(
 					ctx, quota_sqlite__open_code(rc),
 					"%s: creating the schema: %s",
 					db->path, db->msg);
@@ -249,7 +260,7 @@ static int check_schema(quota_sqlite *db, quota_ctx *ctx)
 		}
 		if ((rc = exec(db, "COMMIT"))) {
 			exec(db, "ROLLBACK");
-			return quota_ctx_set_error(
+			return quota_sqlite__say(
 				ctx, quota_sqlite__open_code(rc), "%s: %s",
 				db->path, db->msg);
 		}
@@ -257,19 +268,19 @@ static int check_schema(quota_sqlite *db, quota_ctx *ctx)
 		return app == 0 ? QUOTA_OK : check_schema(db, ctx);
 	}
 	if (app != QUOTA_SQLITE_APP_ID)
-		return quota_ctx_set_error(
+		return quota_sqlite__say(
 			ctx, QUOTA_ECORRUPT,
 			"%s: a SQLite database of another application "
 			"(application_id %lld, not %d: libquota's)",
 			db->path, (long long)app, QUOTA_SQLITE_APP_ID);
 	if (ver > QUOTA_SQLITE_SCHEMA)
-		return quota_ctx_set_error(
+		return quota_sqlite__say(
 			ctx, QUOTA_EVERSION,
 			"%s: schema version %lld is newer than this "
 			"library's (%d)",
 			db->path, (long long)ver, QUOTA_SQLITE_SCHEMA);
 	if (ver < 1 || ours != 0xf)
-		return quota_ctx_set_error(
+		return quota_sqlite__say(
 			ctx, QUOTA_ECORRUPT,
 			"%s: a libquota database without its schema "
 			"(user_version %lld, tables missing)",
@@ -305,7 +316,7 @@ static int connect(quota_sqlite *db, quota_ctx *ctx)
 
 	if (rc != SQLITE_OK) {
 		quota_sqlite__sqlite_words(db, rc, "open");
-		rc = quota_ctx_set_error(ctx, quota_sqlite__open_code(rc),
+		rc = quota_sqlite__say(ctx, quota_sqlite__open_code(rc),
 					 "%s: %s", db->path, db->msg);
 		disconnect(db);
 		return rc;
@@ -331,7 +342,7 @@ static int connect(quota_sqlite *db, quota_ctx *ctx)
 		}
 	return QUOTA_OK;
 refused:
-	rc = quota_ctx_set_error(ctx, quota_sqlite__open_code(rc), "%s: %s",
+	rc = quota_sqlite__say(ctx, quota_sqlite__open_code(rc), "%s: %s",
 				 db->path, db->msg);
 	disconnect(db);
 	return rc;
@@ -541,7 +552,7 @@ QUOTA_API int quota_sqlite_open_with(quota_ctx *ctx, const char *path,
 	if (out)
 		*out = NULL;
 	if (!ctx || !path || !out)
-		return quota_ctx_set_error(ctx, QUOTA_EINVAL,
+		return quota_sqlite__say(ctx, QUOTA_EINVAL,
 					   "quota_sqlite_open: ctx, path and "
 					   "out must not be NULL");
 	if (opts && (opts->version != QUOTA_SQLITE_OPTIONS_VERSION ||
@@ -549,19 +560,19 @@ QUOTA_API int quota_sqlite_open_with(quota_ctx *ctx, const char *path,
 		     (opts->synchronous != QUOTA_SQLITE_SYNC_FULL &&
 		      opts->synchronous != QUOTA_SQLITE_SYNC_NORMAL) ||
 		     opts->busy_timeout_ms < 0))
-		return quota_ctx_set_error(ctx, QUOTA_EINVAL,
+		return quota_sqlite__say(ctx, QUOTA_EINVAL,
 					   "quota_sqlite_open: bad options "
 					   "(version, size, synchronous or "
 					   "busy_timeout_ms)");
 	if (quota_category_count(ctx) || quota_ctx_account_count(ctx))
-		return quota_ctx_set_error(ctx, QUOTA_EINVAL,
+		return quota_sqlite__say(ctx, QUOTA_EINVAL,
 					   "quota_sqlite_open: the context "
 					   "already holds categories or "
 					   "accounts");
 	k = strlen(path) + 1;
 	if (!(db = calloc(1, sizeof *db)) || !(db->path = malloc(k))) {
 		free(db);
-		return quota_ctx_set_error(ctx, QUOTA_ENOMEM,
+		return quota_sqlite__say(ctx, QUOTA_ENOMEM,
 					   "quota_sqlite_open: out of memory");
 	}
 	memcpy(db->path, path, k);
@@ -644,7 +655,7 @@ static int checkpoint_one(quota_sqlite *db, quota_account *a)
 	}
 	if (rc) {
 		write_code(db, rc, false);
-		return quota_ctx_set_error(db->ctx, QUOTA_ESTORE,
+		return quota_sqlite__say(db->ctx, QUOTA_ESTORE,
 					   "checkpoint: %s", db->msg);
 	}
 	return QUOTA_OK;
@@ -666,7 +677,7 @@ QUOTA_API int quota_sqlite_checkpoint(quota_sqlite *db)
 			    "quota_sqlite_resync first");
 	if ((rc = quota_sqlite__step_done(db, ST_BEGIN))) {
 		write_code(db, rc, false);
-		return quota_ctx_set_error(db->ctx, QUOTA_ESTORE,
+		return quota_sqlite__say(db->ctx, QUOTA_ESTORE,
 					   "checkpoint: %s", db->msg);
 	}
 	for (uint32_t i = 0; (a = quota_ctx_account_at(db->ctx, i)); i++)
@@ -677,7 +688,7 @@ QUOTA_API int quota_sqlite_checkpoint(quota_sqlite *db)
 	if ((rc = quota_sqlite__step_done(db, ST_COMMIT))) {
 		write_code(db, rc, true);
 		quota_sqlite__rollback_quietly(db);
-		return quota_ctx_set_error(db->ctx, QUOTA_ESTORE,
+		return quota_sqlite__say(db->ctx, QUOTA_ESTORE,
 					   "checkpoint: %s", db->msg);
 	}
 	return QUOTA_OK;

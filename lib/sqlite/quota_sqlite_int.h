@@ -75,6 +75,11 @@ bool quota_sqlite__get_uv(const uint8_t *p, size_t n, size_t *pos,
 int quota_sqlite__recover(quota_sqlite *db, quota_ctx *ctx);
 int quota_sqlite__recover_account(quota_sqlite *db, quota_account *a);
 
+/* Word a failure on ctx, printf-style (quota_ctx_set_error takes a
+ * plain string: the public API has no varargs), and return code. */
+int quota_sqlite__say(quota_ctx *ctx, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* The connection of db, for tests that need to reach under the store
  * (PRAGMA max_page_count to provoke SQLITE_FULL). */
 sqlite3 *quota_sqlite__handle(quota_sqlite *db);

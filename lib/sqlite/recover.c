@@ -102,7 +102,7 @@ static int check_record(quota_sqlite *db, quota_ctx *ctx, const char *id,
 	else if (crc32c(db, p + 8, n - 8) != get32(p + 4))
 		what = "record: checksum mismatch";
 	else if (p[8] > 1)
-		return quota_ctx_set_error(
+		return quota_sqlite__say(
 			ctx, QUOTA_EVERSION,
 			"%s: record %llu of %s%s%s: format %u is newer than "
 			"this library's",
@@ -117,7 +117,7 @@ static int check_record(quota_sqlite *db, quota_ctx *ctx, const char *id,
 		what = "record: its header names another stream or number";
 	else
 		return QUOTA_OK;
-	return quota_ctx_set_error(ctx, QUOTA_ECORRUPT,
+	return quota_sqlite__say(ctx, QUOTA_ECORRUPT,
 				   "%s: %s %llu of %s%s%s", db->path, what,
 				   (unsigned long long)seq,
 				   id ? "account '" : "the configuration",
@@ -135,7 +135,7 @@ static int check_snapshot(quota_sqlite *db, quota_ctx *ctx, const char *id,
 	if (!p || n < 14 || memcmp(p, "QSNP", 4) || get32(p + 6) != n - 14)
 		what = "bad header";
 	else if (p[4] > 1)
-		return quota_ctx_set_error(
+		return quota_sqlite__say(
 			ctx, QUOTA_EVERSION,
 			"%s: snapshot of account '%s': format %u is newer "
 			"than this library's",
@@ -151,7 +151,7 @@ static int check_snapshot(quota_sqlite *db, quota_ctx *ctx, const char *id,
 		what = "it is of another account or sequence number";
 	if (!what)
 		return QUOTA_OK;
-	return quota_ctx_set_error(ctx, QUOTA_ECORRUPT,
+	return quota_sqlite__say(ctx, QUOTA_ECORRUPT,
 				   "%s: snapshot of account '%s' at %llu: %s",
 				   db->path, id, (unsigned long long)seq,
 				   what);
@@ -162,7 +162,7 @@ static int read_failed(quota_sqlite *db, quota_ctx *ctx, int rc,
 		       const char *what)
 {
 	quota_sqlite__sqlite_words(db, rc, what);
-	return quota_ctx_set_error(ctx, quota_sqlite__open_code(rc), "%s: %s",
+	return quota_sqlite__say(ctx, quota_sqlite__open_code(rc), "%s: %s",
 				   db->path, db->msg);
 }
 
@@ -172,7 +172,7 @@ static int apply_failed(quota_sqlite *db, quota_ctx *ctx, int rc,
 	char why[256];
 
 	snprintf(why, sizeof why, "%s", quota_errmsg(ctx));
-	return quota_ctx_set_error(
+	return quota_sqlite__say(
 		ctx,
 		rc == QUOTA_ENOMEM || rc == QUOTA_EVERSION ? rc
 							   : QUOTA_ECORRUPT,
@@ -212,7 +212,7 @@ static int account_stream(quota_sqlite *db, quota_ctx *ctx, const char *id,
 			char why[256];
 
 			snprintf(why, sizeof why, "%s", quota_errmsg(ctx));
-			rc = quota_ctx_set_error(
+			rc = quota_sqlite__say(
 				ctx,
 				rc == QUOTA_ENOMEM || rc == QUOTA_EVERSION
 					? rc
@@ -240,7 +240,7 @@ static int account_stream(quota_sqlite *db, quota_ctx *ctx, const char *id,
 			if ((rc = quota_journal_apply(ctx, p, n, 0)))
 				rc = apply_failed(db, ctx, rc, id, seq);
 		} else if (seq != want) {
-			rc = quota_ctx_set_error(
+			rc = quota_sqlite__say(
 				ctx, QUOTA_ECORRUPT,
 				"%s: account '%s': record %llu follows %llu",
 				db->path, id, (unsigned long long)seq,
@@ -258,7 +258,7 @@ static int account_stream(quota_sqlite *db, quota_ctx *ctx, const char *id,
 		rc = read_failed(db, ctx, rc, "reading journal records");
 	sqlite3_reset(r);
 	if (!rc && !apply && want == 1)
-		rc = quota_ctx_set_error(ctx, QUOTA_ECORRUPT,
+		rc = quota_sqlite__say(ctx, QUOTA_ECORRUPT,
 					 "%s: account '%s' has neither a "
 					 "snapshot nor records",
 					 db->path, id);
@@ -282,7 +282,7 @@ static int recover_pass(quota_sqlite *db, quota_ctx *ctx, bool apply)
 			if ((rc = quota_journal_apply(ctx, p, n, 0)))
 				rc = apply_failed(db, ctx, rc, NULL, seq);
 		} else if (seq != want) {
-			rc = quota_ctx_set_error(
+			rc = quota_sqlite__say(
 				ctx, QUOTA_ECORRUPT,
 				"%s: configuration record %llu follows %llu",
 				db->path, (unsigned long long)seq,
@@ -327,7 +327,7 @@ int quota_sqlite__recover(quota_sqlite *db, quota_ctx *ctx)
 	int rc = quota_sqlite__step_done(db, ST_BEGIN_READ);
 
 	if (rc)
-		return quota_ctx_set_error(ctx, quota_sqlite__open_code(rc),
+		return quota_sqlite__say(ctx, quota_sqlite__open_code(rc),
 					   "%s: %s", db->path, db->msg);
 	rc = recover_pass(db, ctx, false);
 	if (!rc)
@@ -343,7 +343,7 @@ int quota_sqlite__recover_account(quota_sqlite *db, quota_account *a)
 	int rc;
 
 	if ((rc = quota_sqlite__step_done(db, ST_BEGIN_READ)))
-		return quota_ctx_set_error(db->ctx, QUOTA_ESTORE, "%s: %s",
+		return quota_sqlite__say(db->ctx, QUOTA_ESTORE, "%s: %s",
 					   db->path, db->msg);
 	rc = account_stream(db, db->ctx, id, NULL, false);
 	if (!rc)
