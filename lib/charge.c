@@ -369,18 +369,13 @@ static void charge_undo(void *v)
 		quota__key_unused(op->a, op->rec);
 }
 
-static void charge_events(void *v)
-{
-	quota__events_flush(((struct charge_op *)v)->a);
-}
-
 static const quota__step charge_steps = {
 	.rec = QUOTA__R_CHARGE,
 	.prepare = charge_prepare,
 	.encode = charge_encode,
 	.apply = charge_apply,
 	.undo = charge_undo,
-	.events = charge_events,
+	.flush = true,
 };
 
 int quota__charge_planned(quota_account *a, const quota_usage *u,

@@ -363,20 +363,13 @@ static void reserve_undo(void *v)
 	quota__box_drop(&op->a->ctx->mem, &op->a->hold_free, &op->h->box);
 }
 
-/* The events step of every operation here (each op struct begins with
- * its account): what apply caused goes to the handlers. */
-static void hold_events(void *v)
-{
-	quota__events_flush(*(quota_account **)v);
-}
-
 static const quota__step reserve_steps = {
 	.rec = QUOTA__R_RESERVE,
 	.prepare = reserve_prepare,
 	.encode = reserve_encode,
 	.apply = reserve_apply,
 	.undo = reserve_undo,
-	.events = hold_events,
+	.flush = true,
 };
 
 int quota__reserve_planned(quota_account *a, const quota_usage *u,
@@ -609,7 +602,7 @@ static const quota__step commit_steps = {
 	.encode = resolve_encode,
 	.apply = resolve_apply,
 	.undo = resolve_undo,
-	.events = hold_events,
+	.flush = true,
 };
 static const quota__step release_steps = {
 	.rec = QUOTA__R_RELEASE,
@@ -617,7 +610,7 @@ static const quota__step release_steps = {
 	.encode = resolve_encode,
 	.apply = resolve_apply,
 	.undo = resolve_undo,
-	.events = hold_events,
+	.flush = true,
 };
 
 /* A call whose key was used before answers as it did then (R11), with
@@ -908,7 +901,7 @@ static const quota__step reverse_steps = {
 	.prepare = reverse_prepare,
 	.encode = reverse_encode,
 	.apply = reverse_apply,
-	.events = hold_events,
+	.flush = true,
 };
 
 int quota_reverse(quota_account *a, const char *key, int64_t at,

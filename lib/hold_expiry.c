@@ -149,17 +149,12 @@ static void tick_apply(void *v)
 	}
 }
 
-static void tick_events(void *v)
-{
-	quota__events_flush(((struct tick_op *)v)->a);
-}
-
 static const quota__step tick_steps = {
 	.rec = QUOTA__R_TICK,
 	.prepare = tick_prepare,
 	.encode = tick_encode,
 	.apply = tick_apply,
-	.events = tick_events,
+	.flush = true,
 };
 
 int64_t quota_account_tick(quota_account *a, int64_t now)

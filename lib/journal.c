@@ -132,6 +132,15 @@ int quota__rec_commit(quota_ctx *ctx, quota_account *a, quota__wbuf *w)
 	return rec_store(ctx, a, w->p, w->n);
 }
 
+/* The events step of quota__write. */
+static void write_events(quota_account *a, const quota__step *st, void *op)
+{
+	if (st->events)
+		st->events(op);
+	if (st->flush && a)
+		quota__events_flush(a);
+}
+
 int quota__write(quota_ctx *ctx, quota_account *a, const quota__step *st,
 		 void *op)
 {
@@ -141,8 +150,7 @@ int quota__write(quota_ctx *ctx, quota_account *a, const quota__step *st,
 	if (st->prepare && (rc = st->prepare(op))) {
 		if (rc == QUOTA__NOTHING) { /* no record, no apply */
 			quota__ok(ctx);
-			if (st->events)
-				st->events(op);
+			write_events(a, st, op);
 		}
 		return rc;
 	}
@@ -160,8 +168,7 @@ int quota__write(quota_ctx *ctx, quota_account *a, const quota__step *st,
 	}
 	st->apply(op);
 	quota__ok(ctx);
-	if (st->events)
-		st->events(op);
+	write_events(a, st, op);
 	return QUOTA_OK;
 }
 

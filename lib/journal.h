@@ -157,7 +157,10 @@ const char *quota__store_says(const quota_ctx *ctx);
  *   apply    the state change itself; cannot fail.
  *   undo     when the store refused the record: give back what prepare
  *            allocated (NULL: nothing was).
- *   events   after apply: fire what the change caused (NULL: none).
+ *   events   after apply: what the change hands the host besides events
+ *            (settlement's bills; NULL: nothing).
+ *   flush    after that, deliver the events the change queued on the
+ *            account (quota__events_flush).
  *   created  only for a call whose prepare creates the account the record
  *            belongs to (quota_account_new): that account, read after
  *            prepare (a is NULL until then).
@@ -168,9 +171,9 @@ const char *quota__store_says(const quota_ctx *ctx);
  * prepare may also answer QUOTA__NOTHING (> 0): the call changes nothing
  * (a tick with no hold due, a settlement with nothing to bill), so there
  * is no record and no apply, but the call succeeds: quota__write clears
- * the error message, runs events (which find nothing new to fire but
- * what a tick's clock step may cause) and returns QUOTA__NOTHING, for
- * the caller to answer its own success.
+ * the error message, runs events and flush (which find nothing new to
+ * fire but what a tick's clock step may cause) and returns
+ * QUOTA__NOTHING, for the caller to answer its own success.
  * Replay (ctx->replaying) runs the same steps with no record written.
  * The fast paths (charge_fast.h, hold.c's commit) keep their own
  * straight-line copy of these steps and write the same record through
@@ -186,6 +189,7 @@ typedef struct quota__step {
 	void (*undo)(void *op);
 	void (*events)(void *op);
 	quota_account *(*created)(void *op);
+	bool flush;
 } quota__step;
 
 /* Run op's steps for account a (NULL: the configuration stream). */

@@ -129,17 +129,12 @@ static void topup_apply(void *v)
 	try_resume(op->a);
 }
 
-static void topup_events(void *v)
-{
-	quota__events_flush(((struct topup_op *)v)->a);
-}
-
 static const quota__step topup_steps = {
 	.rec = QUOTA__R_TOPUP,
 	.prepare = topup_prepare,
 	.encode = topup_encode,
 	.apply = topup_apply,
-	.events = topup_events,
+	.flush = true,
 };
 
 int quota_account_topup(quota_account *a, int64_t micros, int64_t at)
@@ -188,17 +183,12 @@ static void credit_limit_apply(void *v)
 	try_resume(op->a);
 }
 
-static void credit_limit_events(void *v)
-{
-	quota__events_flush(((struct credit_limit_op *)v)->a);
-}
-
 static const quota__step credit_limit_steps = {
 	.rec = QUOTA__R_CREDIT_LIMIT,
 	.prepare = credit_limit_prepare,
 	.encode = credit_limit_encode,
 	.apply = credit_limit_apply,
-	.events = credit_limit_events,
+	.flush = true,
 };
 
 int quota_account_set_credit_limit(quota_account *a, int64_t micros)

@@ -431,19 +431,13 @@ static void package_apply(void *v)
 		*op->out = p;
 }
 
-/* The events may re-arm alerts. */
-static void package_events(void *v)
-{
-	quota__events_flush(((struct package_op *)v)->a);
-}
-
 static const quota__step package_add_steps = {
 	.rec = QUOTA__R_PACKAGE_ADD,
 	.prepare = package_prepare,
 	.encode = package_encode,
 	.apply = package_apply,
 	.undo = package_undo,
-	.events = package_events,
+	.flush = true,
 };
 static const quota__step package_buy_steps = {
 	.rec = QUOTA__R_PACKAGE_BUY,
@@ -451,7 +445,7 @@ static const quota__step package_buy_steps = {
 	.encode = package_encode,
 	.apply = package_apply,
 	.undo = package_undo,
-	.events = package_events,
+	.flush = true,
 };
 
 int quota__package_add(quota_account *a, const quota_package_spec *s,
