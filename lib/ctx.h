@@ -142,7 +142,11 @@ void quota__civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
  *   the usage ledger and its row cache                ledger.c
  *   open holds, last_hold_id, held units              hold.c
  *   the key window                                    keys.c
- *   clock, event tracking, alerts armed, event buffer event.c
+ *   event tracking, alerts armed, event buffer       event.c
+ *   the account clock                                 event.c (quota__clock,
+ *       with tracking); without it the applies that move it: a plan's
+ *       (charge.c), the fast path's (charge_fast.h), a tick's
+ *       (hold_expiry.c)
  *   balance, credit, outstanding bills, suspension    money.c, settle.c
  *   volume-month bills, settled_upto, bill_seq        settle.c
  *   categories; tariffs; offers                       ctx.c; tariff.c;
