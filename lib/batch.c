@@ -12,6 +12,7 @@
  * that the host re-synchronises it from the store: never half of a batch.
  */
 #include "journal.h"
+#include "snapshot.h"
 
 #include <string.h>
 
@@ -111,8 +112,8 @@ int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
 			a->in_batch = true;
 			t[nt].a = a;
 			t[nt].unsynced = a->unsynced;
-			if ((rc = quota_account_snapshot(a, &t[nt].snap,
-							 &t[nt].len))) {
+			if ((rc = quota__snapshot(a, &t[nt].snap,
+						  &t[nt].len))) {
 				a->in_batch = false;
 				drop(ctx, t, nt);
 				return rc;

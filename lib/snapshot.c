@@ -303,6 +303,24 @@ static void put_keys(quota__wbuf *w, const quota_account *a)
 
 int quota_account_snapshot(const quota_account *a, void **out, size_t *len)
 {
+	if (out)
+		*out = NULL;
+	if (len)
+		*len = 0;
+	/* §5, never guess: after an unknown store outcome memory may hold
+	 * what the store does not (a batch's changes), and a snapshot of
+	 * it stored as the truth would make it so. */
+	if (a && a->unsynced)
+		return quota__err(a->ctx, QUOTA_EUNSYNCED,
+				  "account '%s': a store outcome is unknown; "
+				  "re-synchronise it before taking its "
+				  "snapshot",
+				  a->id);
+	return quota__snapshot(a, out, len);
+}
+
+int quota__snapshot(const quota_account *a, void **out, size_t *len)
+{
 	quota__wbuf w;
 	quota__hold **holds = NULL;
 	const quota__vbill **vb = NULL;

@@ -34,4 +34,9 @@ static inline int64_t key_period(uint64_t k)
 	return (int64_t)(k & ((UINT64_C(1) << 54) - 1)) - (INT64_C(1) << 40);
 }
 
+/* quota_account_snapshot without its refusal of an unsynced account:
+ * a batch's own undo copy (batch.c) and tests that look at an account
+ * while it waits to be re-synchronised. */
+int quota__snapshot(const quota_account *a, void **out, size_t *len);
+
 #endif /* QUOTA_SNAPSHOT_H */

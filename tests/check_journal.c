@@ -998,7 +998,7 @@ typedef struct snapset {
 static void snap_one(const quota_account *a, void **p, size_t *len)
 {
 	void *s = NULL;
-	int rc = quota_account_snapshot(a, &s, len);
+	int rc = quota__snapshot(a, &s, len);
 
 	CHECK_MSG(rc == QUOTA_OK, "snapshot: %s", quota_err_name(rc));
 	*p = malloc(*len);

@@ -271,6 +271,18 @@ START_TEST(test_s5_unknown_outcome_stops_the_account_until_resync)
 	ck_assert_int_eq(quota_account_set_cap(a, sms, QUOTA_PERIOD_DAY, 9),
 			 QUOTA_EUNSYNCED);
 	ck_assert_int_eq(quota_account_remaining(a, sms, T0), 10);
+	/* Never guess: no snapshot of what may not be the truth. */
+	{
+		void *snap = (void *)1;
+		size_t len = 1;
+
+		ck_assert_int_eq(quota_account_snapshot(a, &snap, &len),
+				 QUOTA_EUNSYNCED);
+		ck_assert_ptr_null(snap);
+		ck_assert_uint_eq(len, 0);
+		ck_assert_ptr_nonnull(strstr(quota_errmsg(c),
+					     "re-synchronise"));
+	}
 	/* Another account is not affected. */
 	u.key = NULL;
 	ck_assert_int_eq(quota_charge(b, &u, &r), QUOTA_OK);
@@ -285,6 +297,14 @@ START_TEST(test_s5_unknown_outcome_stops_the_account_until_resync)
 				      "%s", quota_errmsg(c));
 	ck_assert_int_eq(quota_package_find(a, "p", &p), QUOTA_OK);
 	ck_assert_int_eq(quota_package_remaining(p), 6);
+	{ /* re-synchronised: its snapshot can be taken again */
+		void *snap = NULL;
+		size_t len = 0;
+
+		ck_assert_int_eq(quota_account_snapshot(a, &snap, &len),
+				 QUOTA_OK);
+		quota_free(c, snap);
+	}
 	u.key = "m1";
 	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_OK);
 	ck_assert_int_eq(r.replayed, 1);

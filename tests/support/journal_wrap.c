@@ -245,7 +245,7 @@ static void *snap(recorder *r, quota_account *a, size_t *n)
 		saved = *r->tu;
 		tu_alloc_disarm(r->tu);
 	}
-	rc = quota_account_snapshot(a, &s, n);
+	rc = quota__snapshot(a, &s, n);
 	copy = rc == QUOTA_OK ? malloc(*n ? *n : 1) : NULL;
 	if (copy)
 		memcpy(copy, s, *n);
