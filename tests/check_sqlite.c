@@ -481,6 +481,48 @@ START_TEST(test_conflict)
 }
 END_TEST
 
+/* A checkpoint deletes the records its snapshot covers; a stale writer
+ * of one of those sequence numbers is still refused, not stored under
+ * the snapshot where recovery would never read it. */
+START_TEST(test_conflict_after_checkpoint)
+{
+	const char *path = path_of("ckpt.db");
+	quota_sqlite *da, *db;
+	quota_ctx *ca = open_db(path, false, &da), *cb;
+	quota_account *a, *b;
+	uint32_t sms;
+	snapset before, after;
+
+	a = small_world(ca, &sms);
+	cb = open_db(path, false, &db);
+	OK(quota_account_find(cb, "acme", &b));
+
+	OK(charge(a, sms, 3, JW_T0 + 10, "ka")); /* A takes the next seq */
+	OK(quota_sqlite_checkpoint(da));         /* ... and deletes it */
+	snaps_take(cb, &before);
+	ck_assert_int_eq(charge(b, sms, 5, JW_T0 + 20, "kb"), QUOTA_ECONFLICT);
+	snaps_take(cb, &after);
+	ck_assert_msg(!snaps_diff(&before, &after), "B changed");
+	ck_assert_ptr_null(same_as_file(ca, path)); /* the file is A's */
+
+	OK(quota_sqlite_resync(db, b));
+	ck_assert_int_eq(quota_account_used(b, sms, QUOTA_PERIOD_MONTH,
+					    JW_T0 + 100), 3);
+	OK(charge(b, sms, 5, JW_T0 + 20, "kb"));
+	ck_assert_ptr_null(same_as_file(cb, path));
+	snaps_free(&before);
+	snaps_free(&after);
+	close_db(cb, db);
+	close_db(ca, da);
+
+	ca = open_db(path, false, &da);
+	OK(quota_account_find(ca, "acme", &a));
+	ck_assert_int_eq(quota_account_used(a, sms, QUOTA_PERIOD_MONTH,
+					    JW_T0 + 100), 8);
+	close_db(ca, da);
+}
+END_TEST
+
 /* Open refuses a context that already holds something. */
 START_TEST(test_open_einval)
 {
@@ -1217,6 +1259,7 @@ static Suite *sqlite_suite(void)
 	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_conflict);
+	tcase_add_test(tc, test_conflict_after_checkpoint);
 	tcase_add_test(tc, test_open_einval);
 	tcase_add_loop_test(tc, test_open_bad_file, 0, BAD_NKINDS);
 	tcase_add_loop_test(tc, test_open_bad_record, 0, 2);

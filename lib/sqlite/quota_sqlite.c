@@ -4,7 +4,9 @@
  * One file holds the configuration stream, every account's journal
  * records keyed by (account, seq) and every account's latest snapshot.
  * The key is the conflict detector: a second writer of a sequence number
- * fails the PRIMARY KEY, which is QUOTA_ECONFLICT.  A record is stored by
+ * fails the PRIMARY KEY, which is QUOTA_ECONFLICT; so does a number at or
+ * below the account's stored snapshot (the INSERT then adds no row),
+ * because a checkpoint deleted the records that held those numbers.  A record is stored by
  * one INSERT of a prepared statement (autocommit: one durable transaction
  * per call), or staged inside BEGIN IMMEDIATE ... COMMIT for a batch.
  *
@@ -29,7 +31,11 @@
 
 
 static const char *const sql_text[ST_COUNT] = {
-	[ST_INS_REC] = "INSERT INTO journal(account, seq, rec) VALUES (?1, ?2, ?3)",
+	/* Not under a stored snapshot: a checkpoint deleted the records it
+	 * covers, so the key alone no longer sees those numbers taken. */
+	[ST_INS_REC] = "INSERT INTO journal(account, seq, rec) "
+		       "SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM "
+		       "snapshots WHERE account = ?1 AND seq >= ?2)",
 	[ST_INS_CFG] = "INSERT INTO config(seq, rec) VALUES (?1, ?2)",
 	[ST_INS_ACCT] = "INSERT INTO accounts(id) VALUES (?1)",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -114,8 +120,13 @@ int quota_sqlite__step_done(quota_sqlite *db, int which)
 
 	if (rc == SQLITE_ROW)
 		rc = SQLITE_DONE;
+	/* The journal INSERT's text is long: its words would crowd out
+	 * SQLite's message. */
 	if (rc != SQLITE_DONE)
-		quota_sqlite__sqlite_words(db, rc, sql_text[which]);
+		quota_sqlite__sqlite_words(db, rc,
+					   which == ST_INS_REC
+						   ? "INSERT INTO journal"
+						   : sql_text[which]);
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
@@ -363,8 +374,31 @@ static int write_code(quota_sqlite *db, int rc, bool at_commit)
 	return QUOTA_ESTORE;
 }
 
+/* The journal INSERT stored nothing: the sequence number is at or below
+ * the account's stored snapshot, another writer's (QUOTA_ECONFLICT). */
+static int covered(quota_sqlite *db, const char *account, uint64_t seq)
+{
+	snprintf(db->msg, sizeof db->msg,
+		 "record %llu of account '%.200s' is covered by a stored "
+		 "snapshot: another writer",
+		 (unsigned long long)seq, account);
+	return QUOTA_ECONFLICT;
+}
+
+static void batch_check(quota_sqlite *db);
+
 /* After a failed statement inside a batch: did SQLite roll the whole
- * transaction back (SQLITE_FULL, IOERR, NOMEM may)? */
+ * transaction back (SQLITE_FULL, IOERR, NOMEM may)?  The journal INSERT
+ * is an INSERT ... SELECT, after which SQLite rolls back the statement
+ * alone; a batch is all or nothing, so any failure but a conflict (which
+ * wrote nothing) rolls the whole transaction back here too. */
+static void batch_fail(quota_sqlite *db, int code)
+{
+	if (db->in_batch && code != QUOTA_ECONFLICT)
+		quota_sqlite__rollback_quietly(db);
+	batch_check(db);
+}
+
 static void batch_check(quota_sqlite *db)
 {
 	if (db->in_batch && !db->batch_lost &&
@@ -409,7 +443,13 @@ static int insert_first(quota_sqlite *db, const char *account)
 
 	if (own && (rc = quota_sqlite__step_done(db, ST_BEGIN)))
 		return write_code(db, rc, false);
-	if ((rc = quota_sqlite__step_done(db, ST_INS_REC)) == SQLITE_OK) {
+	if ((rc = quota_sqlite__step_done(db, ST_INS_REC)) == SQLITE_OK &&
+	    sqlite3_changes(db->db) == 0) {
+		if (own)
+			quota_sqlite__rollback_quietly(db);
+		return covered(db, account, 1);
+	}
+	if (rc == SQLITE_OK) {
 		sqlite3_bind_text(db->st[ST_INS_ACCT], 1, account, -1,
 				  SQLITE_STATIC);
 		rc = quota_sqlite__step_done(db, ST_INS_ACCT);
@@ -419,7 +459,7 @@ static int insert_first(quota_sqlite *db, const char *account)
 		if (own)
 			quota_sqlite__rollback_quietly(db);
 		else
-			batch_check(db);
+			batch_fail(db, code);
 		return code;
 	}
 	if (own && (rc = quota_sqlite__step_done(db, ST_COMMIT))) {
@@ -467,13 +507,15 @@ static int cb_append(void *ud, const char *account, uint64_t seq,
 			return insert_first(db, account);
 	}
 	rc = quota_sqlite__step_done(db, account ? ST_INS_REC : ST_INS_CFG);
+	if (rc == SQLITE_OK && account && sqlite3_changes(db->db) == 0)
+		return covered(db, account, seq);
 	if (rc == SQLITE_OK) {
 		if (!account && seq > db->cfg_seq)
 			db->cfg_seq = seq;
 		return QUOTA_OK;
 	}
 	code = write_code(db, rc, !db->in_batch);
-	batch_check(db);
+	batch_fail(db, code);
 	return code;
 }
 
