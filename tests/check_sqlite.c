@@ -523,6 +523,65 @@ START_TEST(test_conflict_after_checkpoint)
 }
 END_TEST
 
+/* An account quota_account_load brings into a store-backed context has
+ * numbers that do not start at 1: its first write lists it all the same,
+ * so recovery reads it back.  A file whose records or snapshot name an
+ * account it does not list is refused, not read without them. */
+START_TEST(test_loaded_account)
+{
+	const char *path = path_of("loaded.db");
+	quota_sqlite *db;
+	quota_ctx *o, *ctx;
+	quota_account *x, *m;
+	quota_tariff *t;
+	uint32_t sms;
+	void *snap;
+	size_t n;
+	int rc;
+
+	/* The account elsewhere, with no store. */
+	OK(quota_ctx_new(&o));
+	x = small_world(o, &sms);
+	OK(charge(x, sms, 2, JW_T0 + 1, "k1"));
+	OK(quota_account_snapshot(x, &snap, &n));
+
+	ctx = open_db(path, false, &db);
+	OK(quota_category_add(ctx, "sms", &sms));
+	OK(quota_tariff_new(ctx, "std", &t));
+	OK(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 45000));
+	OK(quota_account_load(ctx, snap, n, &m));
+	quota_free(o, snap);
+	quota_ctx_free(o);
+	OK(charge(m, sms, 5, JW_T0 + 2, "k2"));
+	OK(charge(m, sms, 1, JW_T0 + 3, "k3"));
+	close_db(ctx, db);
+
+	ctx = open_db(path, false, &db);
+	ck_assert_uint_eq(quota_ctx_account_count(ctx), 1);
+	OK(quota_account_find(ctx, "acme", &m));
+	ck_assert_int_eq(quota_account_used(m, sms, QUOTA_PERIOD_MONTH,
+					    JW_T0 + 10), 8);
+	OK(charge(m, sms, 1, JW_T0 + 4, "k4"));
+	OK(quota_sqlite_checkpoint(db));
+	ck_assert_ptr_null(same_as_file(ctx, path));
+
+	/* Take the account off the list: the file is refused. */
+	ck_assert_int_eq(sqlite3_exec(quota_sqlite__handle(db),
+				      "DELETE FROM accounts", NULL, NULL,
+				      NULL),
+			 SQLITE_OK);
+	close_db(ctx, db);
+	OK(quota_ctx_new(&ctx));
+	rc = quota_sqlite_open(ctx, path, &db);
+	ck_assert_msg(rc == QUOTA_ECORRUPT, "%s: %s", quota_err_name(rc),
+		      quota_errmsg(ctx));
+	ck_assert_msg(strstr(quota_errmsg(ctx), "acme") != NULL, "%s",
+		      quota_errmsg(ctx));
+	ck_assert_uint_eq(quota_ctx_account_count(ctx), 0);
+	quota_ctx_free(ctx);
+}
+END_TEST
+
 /* Open refuses a context that already holds something. */
 START_TEST(test_open_einval)
 {
@@ -1260,6 +1319,7 @@ static Suite *sqlite_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_conflict);
 	tcase_add_test(tc, test_conflict_after_checkpoint);
+	tcase_add_test(tc, test_loaded_account);
 	tcase_add_test(tc, test_open_einval);
 	tcase_add_loop_test(tc, test_open_bad_file, 0, BAD_NKINDS);
 	tcase_add_loop_test(tc, test_open_bad_record, 0, 2);

@@ -37,7 +37,7 @@ static const char *const sql_text[ST_COUNT] = {
 		       "SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM "
 		       "snapshots WHERE account = ?1 AND seq >= ?2)",
 	[ST_INS_CFG] = "INSERT INTO config(seq, rec) VALUES (?1, ?2)",
-	[ST_INS_ACCT] = "INSERT INTO accounts(id) VALUES (?1)",
+	[ST_INS_ACCT] = "INSERT OR IGNORE INTO accounts(id) VALUES (?1)",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_BEGIN_READ] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
@@ -53,6 +53,10 @@ static const char *const sql_text[ST_COUNT] = {
 			"SET seq = excluded.seq, snap = excluded.snap "
 			"WHERE excluded.seq > snapshots.seq",
 	[ST_DEL] = "DELETE FROM journal WHERE account = ?1 AND seq <= ?2",
+	[ST_ORPHAN] = "SELECT account FROM journal WHERE account NOT IN "
+		      "(SELECT id FROM accounts) UNION ALL SELECT account "
+		      "FROM snapshots WHERE account NOT IN (SELECT id FROM "
+		      "accounts) LIMIT 1",
 };
 
 /* The schema, version QUOTA_SQLITE_SCHEMA (quota_sqlite(3)). */
@@ -435,8 +439,189 @@ static int cfg_follows(quota_sqlite *db, uint64_t seq)
 	return QUOTA_ESTORE;
 }
 
-/* An account's first record also lists the account (recovery order). */
-static int insert_first(quota_sqlite *db, const char *account)
+/* The sequence number a snapshot's header says (quota_account_snapshot's
+ * format); false if it cannot be read. */
+static bool snap_seq(const void *snap, size_t n, uint64_t *seq)
+{
+	const uint8_t *p = snap;
+	size_t pos = 0;
+	uint64_t k = 0;
+
+	*seq = 0;
+	return n >= 14 && n <= INT32_MAX &&
+	       quota_sqlite__get_uv(p + 14, n - 14, &pos, &k) &&
+	       k <= n - 14 - pos &&
+	       (pos += (size_t)k,
+		quota_sqlite__get_uv(p + 14, n - 14, &pos, seq)) &&
+	       *seq <= INT64_MAX;
+}
+
+/* An account the file does not list whose first record here is not its
+ * creation (quota_account_load brought it in; the context holds it
+ * already): store its state before the record, as a snapshot, so that
+ * recovery has what the record follows.  Called before the record
+ * applies, so the account is at seq - 1 (0 if it came from a context
+ * without a store). */
+static int store_base(quota_sqlite *db, const char *account, uint64_t seq)
+{
+	quota_account *a;
+	void *snap = NULL;
+	size_t n = 0;
+	uint64_t at;
+	int rc;
+
+	if (quota_account_find(db->ctx, account, &a) != QUOTA_OK)
+		return QUOTA_OK; /* its creation: nothing before it */
+	if (quota_account_snapshot(a, &snap, &n)) {
+		snprintf(db->msg, sizeof db->msg,
+			 "account '%.200s': no snapshot to list it with: "
+			 "%.200s",
+			 account, quota_errmsg(db->ctx));
+		return QUOTA_ESTORE;
+	}
+	if (!snap_seq(snap, n, &at) || at != seq - 1) {
+		quota_free(db->ctx, snap);
+		snprintf(db->msg, sizeof db->msg,
+			 "account '%.200s': its snapshot is at %llu, not "
+			 "before record %llu",
+			 account, (unsigned long long)at,
+			 (unsigned long long)seq);
+		return QUOTA_ESTORE;
+	}
+	sqlite3_bind_text(db->st[ST_SNAP_PUT], 1, account, -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_int64(db->st[ST_SNAP_PUT], 2, (sqlite3_int64)at);
+	sqlite3_bind_blob(db->st[ST_SNAP_PUT], 3, snap, (int)n,
+			  SQLITE_STATIC);
+	rc = quota_sqlite__step_done(db, ST_SNAP_PUT);
+	quota_free(db->ctx, snap);
+	return rc ? write_code(db, rc, false) : QUOTA_OK;
+}
+
+/* ------------------------------------------------- known accounts */
+
+static size_t id_hash(const char *s)
+{
+	size_t h = 14695981039346656037u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211u;
+	return h;
+}
+
+static bool known_has(const quota_sqlite *db, const char *id)
+{
+	if (!db->capknown)
+		return false;
+	for (size_t i = id_hash(id) & (db->capknown - 1); db->known[i];
+	     i = (i + 1) & (db->capknown - 1))
+		if (strcmp(db->known[i], id) == 0)
+			return true;
+	return false;
+}
+
+/* Take ownership of id (malloc'd); false: out of memory (id freed). */
+static bool known_add(quota_sqlite *db, char *id)
+{
+	if (known_has(db, id)) {
+		free(id);
+		return true;
+	}
+	if ((db->nknown + 1) * 2 > db->capknown) {
+		size_t cap = db->capknown ? db->capknown * 2 : 64;
+		char **t = calloc(cap, sizeof *t);
+
+		if (!t) {
+			free(id);
+			return false;
+		}
+		for (size_t k = 0; k < db->capknown; k++) {
+			size_t i;
+
+			if (!db->known[k])
+				continue;
+			for (i = id_hash(db->known[k]) & (cap - 1); t[i];
+			     i = (i + 1) & (cap - 1))
+				;
+			t[i] = db->known[k];
+		}
+		free(db->known);
+		db->known = t;
+		db->capknown = cap;
+	}
+	size_t i = id_hash(id) & (db->capknown - 1);
+
+	while (db->known[i])
+		i = (i + 1) & (db->capknown - 1);
+	db->known[i] = id;
+	db->nknown++;
+	return true;
+}
+
+static char *dup_id(const char *id)
+{
+	size_t n = strlen(id) + 1;
+	char *p = malloc(n);
+
+	return p ? memcpy(p, id, n) : NULL;
+}
+
+/* The accounts a batch listed: known once it commits, else forgotten.
+ * A failure to remember only costs a statement again later. */
+static void pending_end(quota_sqlite *db, bool committed)
+{
+	for (size_t k = 0; k < db->npending; k++)
+		if (committed)
+			known_add(db, db->pending[k]);
+		else
+			free(db->pending[k]);
+	db->npending = 0;
+}
+
+void quota_sqlite__remember(quota_sqlite *db, const char *account)
+{
+	char *id = dup_id(account);
+
+	if (!id)
+		return;
+	if (!db->in_batch) {
+		known_add(db, id);
+		return;
+	}
+	if (db->npending == db->cappending) {
+		size_t cap = db->cappending ? db->cappending * 2 : 16;
+		char **t = realloc(db->pending, cap * sizeof *t);
+
+		if (!t) {
+			free(id);
+			return;
+		}
+		db->pending = t;
+		db->cappending = cap;
+	}
+	db->pending[db->npending++] = id;
+}
+
+static void known_free(quota_sqlite *db)
+{
+	pending_end(db, false);
+	for (size_t k = 0; k < db->capknown; k++)
+		free(db->known[k]);
+	free(db->known);
+	free(db->pending);
+	db->known = db->pending = NULL;
+	db->nknown = db->capknown = db->cappending = 0;
+}
+
+/*
+ * The first record of an account this handle writes also lists the
+ * account (recovery reads the accounts it lists, in their order), if it
+ * is not listed yet: its first record ever, or the first of an account
+ * quota_account_load brought in, whose numbers do not start at 1.  The
+ * journal row first: a conflict then lists nothing.
+ */
+static int insert_first(quota_sqlite *db, const char *account,
+			uint64_t seq)
 {
 	bool own = !db->in_batch;
 	int rc, code;
@@ -447,15 +632,17 @@ static int insert_first(quota_sqlite *db, const char *account)
 	    sqlite3_changes(db->db) == 0) {
 		if (own)
 			quota_sqlite__rollback_quietly(db);
-		return covered(db, account, 1);
+		return covered(db, account, seq);
 	}
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_text(db->st[ST_INS_ACCT], 1, account, -1,
 				  SQLITE_STATIC);
 		rc = quota_sqlite__step_done(db, ST_INS_ACCT);
 	}
-	if (rc) {
-		code = write_code(db, rc, false);
+	code = rc ? write_code(db, rc, false) : QUOTA_OK;
+	if (!code && sqlite3_changes(db->db) == 1)
+		code = store_base(db, account, seq);
+	if (code) {
 		if (own)
 			quota_sqlite__rollback_quietly(db);
 		else
@@ -467,6 +654,7 @@ static int insert_first(quota_sqlite *db, const char *account)
 		quota_sqlite__rollback_quietly(db);
 		return code;
 	}
+	quota_sqlite__remember(db, account);
 	return QUOTA_OK;
 }
 
@@ -503,8 +691,8 @@ static int cb_append(void *ud, const char *account, uint64_t seq,
 		sqlite3_bind_text(s, 1, account, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
 		sqlite3_bind_blob(s, 3, rec, (int)len, SQLITE_STATIC);
-		if (seq == 1)
-			return insert_first(db, account);
+		if (!known_has(db, account))
+			return insert_first(db, account, seq);
 	}
 	rc = quota_sqlite__step_done(db, account ? ST_INS_REC : ST_INS_CFG);
 	if (rc == SQLITE_OK && account && sqlite3_changes(db->db) == 0)
@@ -533,6 +721,7 @@ static int cb_begin(void *ud)
 		return write_code(db, rc, false);
 	db->in_batch = true;
 	db->batch_lost = false;
+	pending_end(db, false);
 	return QUOTA_OK;
 }
 
@@ -551,6 +740,7 @@ static int cb_commit(void *ud)
 				 "%.400s",
 				 db->lost);
 		quota_sqlite__rollback_quietly(db);
+		pending_end(db, false);
 		return QUOTA_ESTORE;
 	}
 	if ((rc = quota_sqlite__step_done(db, ST_COMMIT))) {
@@ -559,6 +749,7 @@ static int cb_commit(void *ud)
 			code = QUOTA_ESTORE;
 		quota_sqlite__rollback_quietly(db);
 	}
+	pending_end(db, code == QUOTA_OK);
 	return code;
 }
 
@@ -633,6 +824,7 @@ QUOTA_API int quota_sqlite_open_with(quota_ctx *ctx, const char *path,
 	return QUOTA_OK;
 failed:
 	disconnect(db);
+	known_free(db);
 	free(db->path);
 	free(db);
 	return rc;
@@ -651,6 +843,7 @@ QUOTA_API void quota_sqlite_close(quota_sqlite *db)
 	quota_ctx_set_store(db->ctx, NULL);
 	quota_sqlite__rollback_quietly(db);
 	disconnect(db);
+	known_free(db);
 	free(db->path);
 	free(db);
 }
