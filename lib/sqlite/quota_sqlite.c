@@ -365,16 +365,53 @@ refused:
 
 /* ----------------------------------------------------------- the store */
 
+/*
+ * Did a statement that commits fail before anything of its transaction
+ * reached the WAL?  Only errors known to come first: a lock not had
+ * (BUSY, LOCKED), a database that cannot be written (READONLY), a
+ * constraint (checked before the commit writes), and SQLITE_FULL when
+ * the commit frame is the last thing written: without powersafe
+ * overwrite, SQLite pads the WAL to a sector after the commit frame, and
+ * a full disk there leaves the commit frame written.  Anything else
+ * (SQLITE_NOMEM, SQLITE_IOERR, ...) may come after the commit frame.
+ */
+static bool refused_before_write(quota_sqlite *db, int rc)
+{
+	sqlite3_file *wal = NULL;
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_READONLY:
+	case SQLITE_CONSTRAINT:
+		return true;
+	case SQLITE_FULL:
+		if (sqlite3_file_control(db->db, "main",
+					 SQLITE_FCNTL_JOURNAL_POINTER,
+					 &wal) != SQLITE_OK ||
+		    !wal || !wal->pMethods)
+			return false;
+		return (wal->pMethods->xDeviceCharacteristics(wal) &
+			SQLITE_IOCAP_POWERSAFE_OVERWRITE) != 0;
+	default:
+		return false;
+	}
+}
+
 /* What an SQLite error on a write means for the library (quota_sqlite(3),
- * "Outcomes").  at_commit: the statement committed a transaction. */
+ * "Outcomes").  at_commit: the statement committed a transaction; then
+ * any error not known to come before the commit wrote is
+ * QUOTA_EUNKNOWN. */
 static int write_code(quota_sqlite *db, int rc, bool at_commit)
 {
 	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
 		return QUOTA_ECONFLICT;
-	if ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_CORRUPT) {
+	if (at_commit && !refused_before_write(db, rc)) {
 		db->broken = true; /* STYLE 28: stop */
-		return at_commit ? QUOTA_EUNKNOWN : QUOTA_ESTORE;
+		return QUOTA_EUNKNOWN;
 	}
+	if ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_CORRUPT)
+		db->broken = true;
 	return QUOTA_ESTORE;
 }
 
