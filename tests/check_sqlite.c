@@ -582,6 +582,46 @@ START_TEST(test_loaded_account)
 }
 END_TEST
 
+/* The store runs in WAL mode or not at all: SQLite keeps an in-memory
+ * database in its own mode without an error, and the open is refused.
+ * A resync after an I/O error reopens the file but never makes a new one
+ * where it was removed. */
+START_TEST(test_no_wal_no_create)
+{
+	const char *path = path_of("gone.db");
+	char side[1100];
+	quota_sqlite *db;
+	quota_ctx *ctx;
+	quota_account *a;
+	uint32_t sms;
+	struct stat sb;
+	int rc;
+
+	OK(quota_ctx_new(&ctx));
+	rc = quota_sqlite_open(ctx, ":memory:", &db);
+	ck_assert_msg(rc == QUOTA_ESTORE, "%s: %s", quota_err_name(rc),
+		      quota_errmsg(ctx));
+	ck_assert_msg(strstr(quota_errmsg(ctx), "WAL") != NULL, "%s",
+		      quota_errmsg(ctx));
+	ck_assert_ptr_null(db);
+	quota_ctx_free(ctx);
+
+	ctx = open_db(path, false, &db);
+	a = small_world(ctx, &sms);
+	OK(charge(a, sms, 1, JW_T0 + 1, "k1"));
+	ck_assert_int_eq(unlink(path), 0);
+	snprintf(side, sizeof side, "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof side, "%s-shm", path);
+	unlink(side);
+	db->broken = true; /* as after an I/O error */
+	ck_assert_int_eq(quota_sqlite_resync(db, a), QUOTA_ESTORE);
+	ck_assert_int_ne(stat(path, &sb), 0);
+	close_db(ctx, db);
+	ck_assert_int_ne(stat(path, &sb), 0);
+}
+END_TEST
+
 /* Open refuses a context that already holds something. */
 START_TEST(test_open_einval)
 {
@@ -1320,6 +1360,7 @@ static Suite *sqlite_suite(void)
 	tcase_add_test(tc, test_conflict);
 	tcase_add_test(tc, test_conflict_after_checkpoint);
 	tcase_add_test(tc, test_loaded_account);
+	tcase_add_test(tc, test_no_wal_no_create);
 	tcase_add_test(tc, test_open_einval);
 	tcase_add_loop_test(tc, test_open_bad_file, 0, BAD_NKINDS);
 	tcase_add_loop_test(tc, test_open_bad_record, 0, 2);

@@ -318,13 +318,47 @@ static void disconnect(quota_sqlite *db)
 	db->db = NULL;
 }
 
-/* Open the connection, check or make the schema, set the pragmas and
- * prepare every statement. */
-static int connect(quota_sqlite *db, quota_ctx *ctx)
+/* Switch to WAL mode and make sure SQLite did: it answers with the mode
+ * it is in, and keeps another (an in-memory database's, say) without an
+ * error. */
+static int wal_mode(quota_sqlite *db, quota_ctx *ctx)
+{
+	static const char sql[] = "PRAGMA journal_mode = WAL";
+	sqlite3_stmt *s;
+	char mode[16] = "";
+	int rc = sqlite3_prepare_v2(db->db, sql, -1, &s, NULL);
+
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *m = (const char *)sqlite3_column_text(s, 0);
+
+		snprintf(mode, sizeof mode, "%s", m ? m : "");
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_OK)
+		quota_sqlite__sqlite_words(db, rc, sql);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_OK)
+		return quota_sqlite__say(ctx, quota_sqlite__open_code(rc),
+					 "%s: %s", db->path, db->msg);
+	if (strcmp(mode, "wal") != 0) {
+		snprintf(db->msg, sizeof db->msg,
+			 "SQLite cannot run it in WAL mode (journal_mode "
+			 "stays '%s')",
+			 mode);
+		return quota_sqlite__say(ctx, QUOTA_ESTORE, "%s: %s",
+					 db->path, db->msg);
+	}
+	return QUOTA_OK;
+}
+
+/* Open the connection (creating the file only if create), check or make
+ * the schema, set the pragmas and prepare every statement. */
+static int connect(quota_sqlite *db, quota_ctx *ctx, bool create)
 {
 	char sql[96];
 	int rc = sqlite3_open_v2(db->path, &db->db,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				 SQLITE_OPEN_READWRITE |
+					 (create ? SQLITE_OPEN_CREATE : 0) |
 					 SQLITE_OPEN_NOMUTEX |
 					 SQLITE_OPEN_EXRESCODE,
 				 NULL);
@@ -338,12 +372,11 @@ static int connect(quota_sqlite *db, quota_ctx *ctx)
 	}
 	sqlite3_extended_result_codes(db->db, 1);
 	sqlite3_busy_timeout(db->db, db->opt.busy_timeout_ms);
-	if ((rc = check_schema(db, ctx))) {
+	if ((rc = check_schema(db, ctx)) || (rc = wal_mode(db, ctx))) {
 		disconnect(db);
 		return rc;
 	}
-	snprintf(sql, sizeof sql,
-		 "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s;",
+	snprintf(sql, sizeof sql, "PRAGMA synchronous = %s;",
 		 db->opt.synchronous == QUOTA_SQLITE_SYNC_NORMAL ? "NORMAL"
 								 : "FULL");
 	if ((rc = exec(db, sql)))
@@ -850,7 +883,7 @@ QUOTA_API int quota_sqlite_open_with(quota_ctx *ctx, const char *path,
 	db->opt.size = sizeof db->opt;
 	db->ctx = ctx;
 	quota_sqlite__crc_init(db);
-	if ((rc = connect(db, ctx)))
+	if ((rc = connect(db, ctx, true)))
 		goto failed;
 	if ((rc = quota_sqlite__recover(db, ctx)))
 		goto failed;
@@ -967,14 +1000,15 @@ QUOTA_API int quota_sqlite_checkpoint(quota_sqlite *db)
 }
 
 /* After an I/O error: a new connection, so nothing SQLite kept from the
- * failed one (pages, locks, its error state) is trusted. */
+ * failed one (pages, locks, its error state) is trusted.  It never
+ * creates the file: a file gone is an error, not a new empty store. */
 static int reconnect(quota_sqlite *db)
 {
 	quota_ctx *ctx = db->ctx;
 	int rc;
 
 	disconnect(db);
-	if ((rc = connect(db, ctx)))
+	if ((rc = connect(db, ctx, false)))
 		return rc;
 	db->broken = false;
 	db->in_batch = false;
