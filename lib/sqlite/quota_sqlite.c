@@ -929,7 +929,12 @@ static int checkpoint_one(quota_sqlite *db, quota_account *a)
 	const uint8_t *p;
 	int rc;
 
-	if ((rc = quota_account_snapshot(a, &snap, &n)))
+	/* An account waiting for a resync (a write of it ended
+	 * QUOTA_EUNKNOWN) holds state the file may not: it is skipped, its
+	 * records stay, and the others are checkpointed. */
+	if ((rc = quota_account_snapshot(a, &snap, &n)) == QUOTA_EUNSYNCED)
+		return QUOTA_OK;
+	if (rc)
 		return fail(db, db->ctx, rc, "snapshot of account '%s': %s",
 			    id, quota_errmsg(db->ctx));
 	p = snap;
