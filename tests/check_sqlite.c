@@ -983,6 +983,7 @@ static sqlite3_vfs *ff_orig;
 static sqlite3_vfs ff_vfs;
 static sqlite3_io_methods ff_io;
 static int ff_fail_sync;
+static int ff_sync_rc = SQLITE_IOERR_FSYNC; /* what a failed sync says */
 
 #define FF_REAL(f) (((ff_file *)(f))->real)
 #define FF_CALL(f, m, ...) FF_REAL(f)->pMethods->m(FF_REAL(f), __VA_ARGS__)
@@ -1006,7 +1007,7 @@ static int ff_truncate(sqlite3_file *f, sqlite3_int64 n)
 static int ff_sync(sqlite3_file *f, int flags)
 {
 	if (ff_fail_sync && ((ff_file *)f)->wal)
-		return SQLITE_IOERR_FSYNC;
+		return ff_sync_rc;
 	return FF_CALL(f, xSync, flags);
 }
 static int ff_size(sqlite3_file *f, sqlite3_int64 *n)
@@ -1097,7 +1098,8 @@ static void ff_remove(void)
 
 /* A failed fsync at commit: QUOTA_EUNKNOWN, the store refuses writes
  * until resync reopens the connection; then memory equals the file.
- * _i 1: the failing commit is a batch's. */
+ * _i odd: the failing commit is a batch's; _i 2, 3: the sync fails with
+ * SQLITE_NOMEM, after the commit frame is written. */
 START_TEST(test_ioerr_unknown)
 {
 	const char *path = path_of("ioerr.db");
@@ -1112,8 +1114,11 @@ START_TEST(test_ioerr_unknown)
 	a = small_world(ctx, &sms);
 	OK(quota_account_new(ctx, "bolt", &b));
 	OK(charge(a, sms, 1, JW_T0, "k0"));
+	/* _i 2, 3: the commit frame is written and its sync says out of
+	 * memory: not an I/O error, yet not a refusal either. */
+	ff_sync_rc = _i >= 2 ? SQLITE_NOMEM : SQLITE_IOERR_FSYNC;
 	ff_fail_sync = 1;
-	if (_i == 0) {
+	if ((_i & 1) == 0) {
 		rc = charge(a, sms, 2, JW_T0 + 1, "k1");
 	} else {
 		quota_op ops[2];
@@ -1132,8 +1137,9 @@ START_TEST(test_ioerr_unknown)
 	ff_fail_sync = 0;
 	ck_assert_msg(rc == QUOTA_EUNKNOWN, "%s: %s", quota_err_name(rc),
 		      quota_errmsg(ctx));
-	ck_assert_msg(strstr(quota_errmsg(ctx), "I/O") != NULL, "%s",
-		      quota_errmsg(ctx));
+	ck_assert_msg(strstr(quota_errmsg(ctx), _i >= 2 ? "out of memory"
+							: "I/O") != NULL,
+		      "%s", quota_errmsg(ctx));
 	ck_assert_int_eq(charge(a, sms, 1, JW_T0 + 2, NULL), QUOTA_EUNSYNCED);
 	rc = quota_account_topup(b, 100, JW_T0 + 2);
 	ck_assert_msg(rc == QUOTA_ESTORE, "%s", quota_err_name(rc));
@@ -1365,7 +1371,7 @@ static Suite *sqlite_suite(void)
 	tcase_add_loop_test(tc, test_open_bad_file, 0, BAD_NKINDS);
 	tcase_add_loop_test(tc, test_open_bad_record, 0, 2);
 	tcase_add_loop_test(tc, test_full, 0, 2);
-	tcase_add_loop_test(tc, test_ioerr_unknown, 0, 2);
+	tcase_add_loop_test(tc, test_ioerr_unknown, 0, 4);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sweep");
