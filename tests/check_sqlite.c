@@ -501,6 +501,25 @@ START_TEST(test_conflict_after_checkpoint)
 	OK(quota_sqlite_checkpoint(da));         /* ... and deletes it */
 	snaps_take(cb, &before);
 	ck_assert_int_eq(charge(b, sms, 5, JW_T0 + 20, "kb"), QUOTA_ECONFLICT);
+	/* So is a batch of two (its first record is the one checked). */
+	{
+		quota_op ops[2];
+		int brc;
+
+		memset(ops, 0, sizeof ops);
+		for (int k = 0; k < 2; k++) {
+			ops[k].kind = QUOTA_OP_CHARGE;
+			ops[k].account = b;
+			ops[k].usage.category = sms;
+			ops[k].usage.units = 5;
+			ops[k].usage.at = JW_T0 + 20;
+		}
+		brc = quota_batch(cb, ops, 2);
+		ck_assert_msg(brc == QUOTA_ECONFLICT ||
+				      ops[0].rc == QUOTA_ECONFLICT,
+			      "batch %s, first op %s", quota_err_name(brc),
+			      quota_err_name(ops[0].rc));
+	}
 	snaps_take(cb, &after);
 	ck_assert_msg(!snaps_diff(&before, &after), "B changed");
 	ck_assert_ptr_null(same_as_file(ca, path)); /* the file is A's */

@@ -39,6 +39,7 @@ enum {
 	ST_SNAP_PUT,
 	ST_DEL,
 	ST_ORPHAN,
+	ST_INS_PLAIN,
 	ST_COUNT
 };
 
@@ -59,6 +60,14 @@ struct quota_sqlite {
 	size_t nknown, capknown;
 	char **pending;
 	size_t npending, cappending;
+	/* In a batch: the account whose record chk_seq passed the check
+	 * against its snapshot (chk_valid), so that its later ones need
+	 * not: nobody else can store a snapshot while the batch holds the
+	 * write lock. */
+	char *chk_id;
+	size_t chk_cap;
+	uint64_t chk_seq;
+	bool chk_valid;
 	char msg[512];    /* the last failure, for the errmsg callback */
 	char lost[512];   /* why the batch's transaction was rolled back */
 	uint32_t crc[8][256];
