@@ -50,8 +50,12 @@ typedef struct quota_sqlite_options {
  * ctx - the configuration first, then each account from its latest
  * snapshot and the records after it - and set the database as ctx's
  * store.  ctx must hold no categories, tariffs, offers or accounts yet
- * (QUOTA_EINVAL).  On failure nothing is left set on ctx, *out is NULL,
- * and quota_errmsg(ctx) says why (with SQLite's own message).
+ * (QUOTA_EINVAL).  On failure no store is set on ctx, *out is NULL, and
+ * quota_errmsg(ctx) says why (with SQLite's own message).  A damaged file
+ * is refused before ctx is touched; but a record that passes every check
+ * and still does not apply fails the open with ctx holding part of the
+ * recovered state (the configuration and accounts applied so far): free
+ * ctx then (quota_sqlite(3), ERRORS).
  */
 QUOTA_API int quota_sqlite_open(quota_ctx *ctx, const char *path,
 				quota_sqlite **out);
@@ -67,7 +71,9 @@ QUOTA_API void quota_sqlite_close(quota_sqlite *db);
 /*
  * Write a snapshot of every account of the context and delete the journal
  * records the snapshots cover, in one transaction, so that the next
- * recovery reads a snapshot and few records.
+ * recovery reads a snapshot and few records.  An account waiting for a
+ * resync (quota_account_snapshot says QUOTA_EUNSYNCED) is skipped and its
+ * records stay.
  */
 QUOTA_API int quota_sqlite_checkpoint(quota_sqlite *db);
 

@@ -481,6 +481,166 @@ START_TEST(test_conflict)
 }
 END_TEST
 
+/* A checkpoint deletes the records its snapshot covers; a stale writer
+ * of one of those sequence numbers is still refused, not stored under
+ * the snapshot where recovery would never read it. */
+START_TEST(test_conflict_after_checkpoint)
+{
+	const char *path = path_of("ckpt.db");
+	quota_sqlite *da, *db;
+	quota_ctx *ca = open_db(path, false, &da), *cb;
+	quota_account *a, *b;
+	uint32_t sms;
+	snapset before, after;
+
+	a = small_world(ca, &sms);
+	cb = open_db(path, false, &db);
+	OK(quota_account_find(cb, "acme", &b));
+
+	OK(charge(a, sms, 3, JW_T0 + 10, "ka")); /* A takes the next seq */
+	OK(quota_sqlite_checkpoint(da));         /* ... and deletes it */
+	snaps_take(cb, &before);
+	ck_assert_int_eq(charge(b, sms, 5, JW_T0 + 20, "kb"), QUOTA_ECONFLICT);
+	/* So is a batch of two (its first record is the one checked). */
+	{
+		quota_op ops[2];
+		int brc;
+
+		memset(ops, 0, sizeof ops);
+		for (int k = 0; k < 2; k++) {
+			ops[k].kind = QUOTA_OP_CHARGE;
+			ops[k].account = b;
+			ops[k].usage.category = sms;
+			ops[k].usage.units = 5;
+			ops[k].usage.at = JW_T0 + 20;
+		}
+		brc = quota_batch(cb, ops, 2);
+		ck_assert_msg(brc == QUOTA_ECONFLICT ||
+				      ops[0].rc == QUOTA_ECONFLICT,
+			      "batch %s, first op %s", quota_err_name(brc),
+			      quota_err_name(ops[0].rc));
+	}
+	snaps_take(cb, &after);
+	ck_assert_msg(!snaps_diff(&before, &after), "B changed");
+	ck_assert_ptr_null(same_as_file(ca, path)); /* the file is A's */
+
+	OK(quota_sqlite_resync(db, b));
+	ck_assert_int_eq(quota_account_used(b, sms, QUOTA_PERIOD_MONTH,
+					    JW_T0 + 100), 3);
+	OK(charge(b, sms, 5, JW_T0 + 20, "kb"));
+	ck_assert_ptr_null(same_as_file(cb, path));
+	snaps_free(&before);
+	snaps_free(&after);
+	close_db(cb, db);
+	close_db(ca, da);
+
+	ca = open_db(path, false, &da);
+	OK(quota_account_find(ca, "acme", &a));
+	ck_assert_int_eq(quota_account_used(a, sms, QUOTA_PERIOD_MONTH,
+					    JW_T0 + 100), 8);
+	close_db(ca, da);
+}
+END_TEST
+
+/* An account quota_account_load brings into a store-backed context has
+ * numbers that do not start at 1: its first write lists it all the same,
+ * so recovery reads it back.  A file whose records or snapshot name an
+ * account it does not list is refused, not read without them. */
+START_TEST(test_loaded_account)
+{
+	const char *path = path_of("loaded.db");
+	quota_sqlite *db;
+	quota_ctx *o, *ctx;
+	quota_account *x, *m;
+	quota_tariff *t;
+	uint32_t sms;
+	void *snap;
+	size_t n;
+	int rc;
+
+	/* The account elsewhere, with no store. */
+	OK(quota_ctx_new(&o));
+	x = small_world(o, &sms);
+	OK(charge(x, sms, 2, JW_T0 + 1, "k1"));
+	OK(quota_account_snapshot(x, &snap, &n));
+
+	ctx = open_db(path, false, &db);
+	OK(quota_category_add(ctx, "sms", &sms));
+	OK(quota_tariff_new(ctx, "std", &t));
+	OK(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 45000));
+	OK(quota_account_load(ctx, snap, n, &m));
+	quota_free(o, snap);
+	quota_ctx_free(o);
+	OK(charge(m, sms, 5, JW_T0 + 2, "k2"));
+	OK(charge(m, sms, 1, JW_T0 + 3, "k3"));
+	close_db(ctx, db);
+
+	ctx = open_db(path, false, &db);
+	ck_assert_uint_eq(quota_ctx_account_count(ctx), 1);
+	OK(quota_account_find(ctx, "acme", &m));
+	ck_assert_int_eq(quota_account_used(m, sms, QUOTA_PERIOD_MONTH,
+					    JW_T0 + 10), 8);
+	OK(charge(m, sms, 1, JW_T0 + 4, "k4"));
+	OK(quota_sqlite_checkpoint(db));
+	ck_assert_ptr_null(same_as_file(ctx, path));
+
+	/* Take the account off the list: the file is refused. */
+	ck_assert_int_eq(sqlite3_exec(quota_sqlite__handle(db),
+				      "DELETE FROM accounts", NULL, NULL,
+				      NULL),
+			 SQLITE_OK);
+	close_db(ctx, db);
+	OK(quota_ctx_new(&ctx));
+	rc = quota_sqlite_open(ctx, path, &db);
+	ck_assert_msg(rc == QUOTA_ECORRUPT, "%s: %s", quota_err_name(rc),
+		      quota_errmsg(ctx));
+	ck_assert_msg(strstr(quota_errmsg(ctx), "acme") != NULL, "%s",
+		      quota_errmsg(ctx));
+	ck_assert_uint_eq(quota_ctx_account_count(ctx), 0);
+	quota_ctx_free(ctx);
+}
+END_TEST
+
+/* The store runs in WAL mode or not at all: SQLite keeps an in-memory
+ * database in its own mode without an error, and the open is refused.
+ * A resync after an I/O error reopens the file but never makes a new one
+ * where it was removed. */
+START_TEST(test_no_wal_no_create)
+{
+	const char *path = path_of("gone.db");
+	char side[1100];
+	quota_sqlite *db;
+	quota_ctx *ctx;
+	quota_account *a;
+	uint32_t sms;
+	struct stat sb;
+	int rc;
+
+	OK(quota_ctx_new(&ctx));
+	rc = quota_sqlite_open(ctx, ":memory:", &db);
+	ck_assert_msg(rc == QUOTA_ESTORE, "%s: %s", quota_err_name(rc),
+		      quota_errmsg(ctx));
+	ck_assert_msg(strstr(quota_errmsg(ctx), "WAL") != NULL, "%s",
+		      quota_errmsg(ctx));
+	ck_assert_ptr_null(db);
+	quota_ctx_free(ctx);
+
+	ctx = open_db(path, false, &db);
+	a = small_world(ctx, &sms);
+	OK(charge(a, sms, 1, JW_T0 + 1, "k1"));
+	ck_assert_int_eq(unlink(path), 0);
+	snprintf(side, sizeof side, "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof side, "%s-shm", path);
+	unlink(side);
+	db->broken = true; /* as after an I/O error */
+	ck_assert_int_eq(quota_sqlite_resync(db, a), QUOTA_ESTORE);
+	ck_assert_int_ne(stat(path, &sb), 0);
+	close_db(ctx, db);
+	ck_assert_int_ne(stat(path, &sb), 0);
+}
+END_TEST
+
 /* Open refuses a context that already holds something. */
 START_TEST(test_open_einval)
 {
@@ -842,6 +1002,7 @@ static sqlite3_vfs *ff_orig;
 static sqlite3_vfs ff_vfs;
 static sqlite3_io_methods ff_io;
 static int ff_fail_sync;
+static int ff_sync_rc = SQLITE_IOERR_FSYNC; /* what a failed sync says */
 
 #define FF_REAL(f) (((ff_file *)(f))->real)
 #define FF_CALL(f, m, ...) FF_REAL(f)->pMethods->m(FF_REAL(f), __VA_ARGS__)
@@ -865,7 +1026,7 @@ static int ff_truncate(sqlite3_file *f, sqlite3_int64 n)
 static int ff_sync(sqlite3_file *f, int flags)
 {
 	if (ff_fail_sync && ((ff_file *)f)->wal)
-		return SQLITE_IOERR_FSYNC;
+		return ff_sync_rc;
 	return FF_CALL(f, xSync, flags);
 }
 static int ff_size(sqlite3_file *f, sqlite3_int64 *n)
@@ -956,7 +1117,8 @@ static void ff_remove(void)
 
 /* A failed fsync at commit: QUOTA_EUNKNOWN, the store refuses writes
  * until resync reopens the connection; then memory equals the file.
- * _i 1: the failing commit is a batch's. */
+ * _i odd: the failing commit is a batch's; _i 2, 3: the sync fails with
+ * SQLITE_NOMEM, after the commit frame is written. */
 START_TEST(test_ioerr_unknown)
 {
 	const char *path = path_of("ioerr.db");
@@ -971,8 +1133,11 @@ START_TEST(test_ioerr_unknown)
 	a = small_world(ctx, &sms);
 	OK(quota_account_new(ctx, "bolt", &b));
 	OK(charge(a, sms, 1, JW_T0, "k0"));
+	/* _i 2, 3: the commit frame is written and its sync says out of
+	 * memory: not an I/O error, yet not a refusal either. */
+	ff_sync_rc = _i >= 2 ? SQLITE_NOMEM : SQLITE_IOERR_FSYNC;
 	ff_fail_sync = 1;
-	if (_i == 0) {
+	if ((_i & 1) == 0) {
 		rc = charge(a, sms, 2, JW_T0 + 1, "k1");
 	} else {
 		quota_op ops[2];
@@ -991,8 +1156,9 @@ START_TEST(test_ioerr_unknown)
 	ff_fail_sync = 0;
 	ck_assert_msg(rc == QUOTA_EUNKNOWN, "%s: %s", quota_err_name(rc),
 		      quota_errmsg(ctx));
-	ck_assert_msg(strstr(quota_errmsg(ctx), "I/O") != NULL, "%s",
-		      quota_errmsg(ctx));
+	ck_assert_msg(strstr(quota_errmsg(ctx), _i >= 2 ? "out of memory"
+							: "I/O") != NULL,
+		      "%s", quota_errmsg(ctx));
 	ck_assert_int_eq(charge(a, sms, 1, JW_T0 + 2, NULL), QUOTA_EUNSYNCED);
 	rc = quota_account_topup(b, 100, JW_T0 + 2);
 	ck_assert_msg(rc == QUOTA_ESTORE, "%s", quota_err_name(rc));
@@ -1217,11 +1383,14 @@ static Suite *sqlite_suite(void)
 	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_conflict);
+	tcase_add_test(tc, test_conflict_after_checkpoint);
+	tcase_add_test(tc, test_loaded_account);
+	tcase_add_test(tc, test_no_wal_no_create);
 	tcase_add_test(tc, test_open_einval);
 	tcase_add_loop_test(tc, test_open_bad_file, 0, BAD_NKINDS);
 	tcase_add_loop_test(tc, test_open_bad_record, 0, 2);
 	tcase_add_loop_test(tc, test_full, 0, 2);
-	tcase_add_loop_test(tc, test_ioerr_unknown, 0, 2);
+	tcase_add_loop_test(tc, test_ioerr_unknown, 0, 4);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sweep");

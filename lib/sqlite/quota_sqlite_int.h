@@ -38,6 +38,8 @@ enum {
 	ST_RECS,
 	ST_SNAP_PUT,
 	ST_DEL,
+	ST_ORPHAN,
+	ST_INS_PLAIN,
 	ST_COUNT
 };
 
@@ -51,6 +53,21 @@ struct quota_sqlite {
 	bool batch_lost; /* SQLite rolled the batch's transaction back */
 	bool broken;     /* an I/O error: refuse writes until resync */
 	uint64_t cfg_seq; /* the configuration stream's last stored record */
+	/* Accounts this handle knows have their accounts row (a set of
+	 * ids, open addressing), and those a batch listed, known once it
+	 * commits. */
+	char **known;
+	size_t nknown, capknown;
+	char **pending;
+	size_t npending, cappending;
+	/* In a batch: the account whose record chk_seq passed the check
+	 * against its snapshot (chk_valid), so that its later ones need
+	 * not: nobody else can store a snapshot while the batch holds the
+	 * write lock. */
+	char *chk_id;
+	size_t chk_cap;
+	uint64_t chk_seq;
+	bool chk_valid;
 	char msg[512];    /* the last failure, for the errmsg callback */
 	char lost[512];   /* why the batch's transaction was rolled back */
 	uint32_t crc[8][256];
@@ -64,6 +81,9 @@ void quota_sqlite__sqlite_words(quota_sqlite *db, int rc, const char *what);
 int quota_sqlite__step_done(quota_sqlite *db, int which);
 void quota_sqlite__rollback_quietly(quota_sqlite *db);
 int quota_sqlite__open_code(int rc);
+/* quota_sqlite.c: account is listed in the file's accounts table (known
+ * at once outside a batch, at its commit inside one). */
+void quota_sqlite__remember(quota_sqlite *db, const char *account);
 
 /* recover.c: the CRC-32C tables of db; an unsigned LEB128 varint
  * (quota_journal(5)). */

@@ -312,12 +312,38 @@ static int recover_pass(quota_sqlite *db, quota_ctx *ctx, bool apply)
 		}
 		if ((rc = account_stream(db, ctx, id, NULL, apply)))
 			break;
+		if (apply)
+			quota_sqlite__remember(db, id);
 	}
 	if (rc == SQLITE_DONE)
 		rc = QUOTA_OK;
 	else if (rc > 0)
 		rc = read_failed(db, ctx, rc, "reading accounts");
 	sqlite3_reset(acc);
+	return rc;
+}
+
+/* Records or a snapshot of an account the accounts table does not list
+ * would never be read: the file is refused instead. */
+static int orphans(quota_sqlite *db, quota_ctx *ctx)
+{
+	sqlite3_stmt *s = db->st[ST_ORPHAN];
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(s, 0);
+
+		rc = quota_sqlite__say(ctx, QUOTA_ECORRUPT,
+				       "%s: account '%.200s' has records or a "
+				       "snapshot but is not listed in "
+				       "accounts",
+				       db->path, id ? id : "");
+	} else if (rc == SQLITE_DONE) {
+		rc = QUOTA_OK;
+	} else {
+		rc = read_failed(db, ctx, rc, "reading accounts");
+	}
+	sqlite3_reset(s);
 	return rc;
 }
 
@@ -329,7 +355,9 @@ int quota_sqlite__recover(quota_sqlite *db, quota_ctx *ctx)
 	if (rc)
 		return quota_sqlite__say(ctx, quota_sqlite__open_code(rc),
 					   "%s: %s", db->path, db->msg);
-	rc = recover_pass(db, ctx, false);
+	rc = orphans(db, ctx);
+	if (!rc)
+		rc = recover_pass(db, ctx, false);
 	if (!rc)
 		rc = recover_pass(db, ctx, true);
 	quota_sqlite__rollback_quietly(db);
