@@ -1171,6 +1171,60 @@ START_TEST(test_ioerr_unknown)
 }
 END_TEST
 
+/*
+ * §5, never guess: a batch over two accounts whose commit outcome is
+ * unknown leaves both holding its changes, unsynced.  After only one is
+ * re-read, a checkpoint must not store the other's unconfirmed state as
+ * its snapshot (quota_account_snapshot refuses it; the checkpoint skips
+ * it); re-read later, that account holds what the file holds.
+ */
+START_TEST(test_checkpoint_skips_unsynced)
+{
+	const char *path = path_of("unsynced.db");
+	quota_sqlite *db;
+	quota_ctx *ctx;
+	quota_account *a, *b;
+	quota_tariff *t;
+	quota_op ops[2];
+	uint32_t sms;
+	int64_t truth;
+	int k;
+
+	ff_install();
+	ctx = open_db(path, true, &db);
+	a = small_world(ctx, &sms);
+	OK(quota_tariff_find(ctx, "std", &t));
+	OK(quota_account_new(ctx, "bolt", &b));
+	OK(quota_account_set_tariff(b, sms, t));
+	OK(charge(a, sms, 1, JW_T0, "k0"));
+	OK(charge(b, sms, 1, JW_T0, "k0"));
+	memset(ops, 0, sizeof ops);
+	for (k = 0; k < 2; k++) {
+		ops[k].kind = QUOTA_OP_CHARGE;
+		ops[k].account = k ? b : a;
+		ops[k].usage.category = sms;
+		ops[k].usage.units = 7;
+		ops[k].usage.at = JW_T0 + 1;
+	}
+	ff_sync_rc = SQLITE_IOERR_FSYNC;
+	ff_fail_sync = 1;
+	ck_assert_int_eq(quota_batch(ctx, ops, 2), QUOTA_EUNKNOWN);
+	ff_fail_sync = 0;
+	OK(quota_sqlite_resync(db, a));
+	ck_assert_int_eq(charge(b, sms, 1, JW_T0 + 2, NULL), QUOTA_EUNSYNCED);
+	/* What the file holds of the batch is what a now holds. */
+	truth = quota_account_used(a, sms, QUOTA_PERIOD_MONTH, JW_T0 + 2);
+	OK(quota_sqlite_checkpoint(db));
+	OK(quota_sqlite_resync(db, b));
+	ck_assert_int_eq(quota_account_used(b, sms, QUOTA_PERIOD_MONTH,
+					    JW_T0 + 2),
+			 truth);
+	ck_assert_ptr_null(same_as_file(ctx, path));
+	close_db(ctx, db);
+	ff_remove();
+}
+END_TEST
+
 /* ------------------------------------------------- store-fault sweep */
 
 /*
@@ -1390,6 +1444,7 @@ static Suite *sqlite_suite(void)
 	tcase_add_loop_test(tc, test_open_bad_file, 0, BAD_NKINDS);
 	tcase_add_loop_test(tc, test_open_bad_record, 0, 2);
 	tcase_add_loop_test(tc, test_full, 0, 2);
+	tcase_add_test(tc, test_checkpoint_skips_unsynced);
 	tcase_add_loop_test(tc, test_ioerr_unknown, 0, 4);
 	suite_add_tcase(s, tc);
 
