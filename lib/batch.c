@@ -7,12 +7,18 @@
  * gets its own result and receipt; the store stages their records between
  * begin and commit.  Events wait until the commit succeeds.  If the
  * commit fails, every account the batch touched goes back to its state
- * before the batch (from an in-memory snapshot taken first), or, where
- * that is not possible or the outcome is unknown, is left unsynced so
- * that the host re-synchronises it from the store: never half of a batch.
+ * before the batch, or, where that is not possible or the outcome is
+ * unknown, is left unsynced so that the host re-synchronises it from the
+ * store: never half of a batch.
+ *
+ * Going back takes an in-memory snapshot of each account first, but not
+ * of its key window, which can be far larger than a batch (100,000 keys:
+ * megabytes): the window is only appended to and forgotten from the head
+ * meanwhile, so the records the batch forgets are kept aside instead
+ * (keys.c), and a refused batch drops the records it stored and puts
+ * them back.
  */
 #include "journal.h"
-#include "snapshot.h"
 
 #include <string.h>
 
@@ -45,17 +51,21 @@ static int run_op(quota_op *op)
 
 typedef struct touched {
 	quota_account *a;
-	void *snap;
+	void *snap; /* without the key window */
 	size_t len;
+	quota__keymark mark; /* the window */
 	bool unsynced; /* before the batch: a reset does not clear it */
 } touched;
 
+/* The end of the batch: what was kept for an undo goes. */
 static void drop(quota_ctx *ctx, touched *t, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		t[i].a->in_batch = false;
+		if (t[i].a->keys.keep)
+			quota__keys_release(t[i].a);
 		quota_free(ctx, t[i].snap);
 	}
 	quota__free(&ctx->mem, t);
@@ -70,7 +80,8 @@ static void undo(touched *t, size_t n, int rc)
 		quota_account *a = t[i].a;
 
 		if (rc == QUOTA_EUNKNOWN || t[i].unsynced ||
-		    quota_account_reset(a, t[i].snap, t[i].len) != QUOTA_OK)
+		    quota__account_reset_state(a, t[i].snap, t[i].len,
+					       &t[i].mark) != QUOTA_OK)
 			a->unsynced = true;
 		a->in_batch = true; /* reset swapped the struct: drop() reads it */
 	}
@@ -112,12 +123,13 @@ int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
 			a->in_batch = true;
 			t[nt].a = a;
 			t[nt].unsynced = a->unsynced;
-			if ((rc = quota__snapshot(a, &t[nt].snap,
-						  &t[nt].len))) {
+			if ((rc = quota__account_snapshot_state(
+				     a, &t[nt].snap, &t[nt].len))) {
 				a->in_batch = false;
 				drop(ctx, t, nt);
 				return rc;
 			}
+			quota__keys_mark(a, &t[nt].mark);
 			nt++;
 		}
 		if ((rc = ctx->store.begin(ctx->store.ud))) {

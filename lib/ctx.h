@@ -343,7 +343,20 @@ typedef struct quota__keys {
 	uint32_t max_keys;
 	int64_t max_age;
 	int64_t newest;
+	/* In a batch (batch.c): the records it forgets, oldest first, linked
+	 * by next and out of the table, kept so that a refused batch can put
+	 * them back (quota__keys_undo). */
+	bool keep;
+	uint32_t ngone;
+	quota__keyrec *gone, *gone_tail;
 } quota__keys;
+
+/* The window as a batch found it (quota__keys_mark). */
+typedef struct quota__keymark {
+	quota__keyrec *head, *tail;
+	uint32_t n;
+	int64_t newest;
+} quota__keymark;
 
 /* ------------------------------------------------- ledger (ledger.c) */
 
@@ -728,6 +741,22 @@ int quota__key_replay(const quota_account *a, const quota__keyrec *k,
 		      bool same, quota_receipt *r);
 void quota__keys_free(quota_account *a);
 void quota__keys_init(quota__keys *k);
+/*
+ * A batch's hold on the window (batch.c).  Within a batch, key records
+ * are only appended at the tail and forgotten at the head; from
+ * quota__keys_mark on, forgotten ones are kept aside.  Then either
+ * quota__keys_release (the batch stands: they are recycled) or
+ * quota__keys_undo (it does not: the records it stored go, the forgotten
+ * ones come back, and the window is as m found it; cannot fail).
+ */
+void quota__keys_mark(quota_account *a, quota__keymark *m);
+void quota__keys_release(quota_account *a);
+void quota__keys_undo(quota_account *a, const quota__keymark *m);
+/* Swap the key structures of from (nothing kept aside) and to, and make
+ * the draws of the records to now has point at the packages of to, which
+ * must be those of from, in the same order (to: a state of from decoded
+ * from its snapshot).  Cannot fail. */
+void quota__keys_move(quota_account *from, quota_account *to);
 
 /* ---------------------------------------------------- events (event.c) */
 
@@ -908,6 +937,17 @@ int quota__account_decode(quota_ctx *ctx, const void *snap, size_t len,
  * Cannot fail.
  */
 void quota__account_swap(quota_account *live, quota_account *fresh);
+/*
+ * For a refused batch (batch.c): quota_account_reset from a snapshot of a
+ * taken by quota__account_snapshot_state (no key window), keeping the
+ * window of a, put back as m found it.  On failure a is unchanged.
+ */
+int quota__account_reset_state(quota_account *a, const void *snap,
+			       size_t len, const quota__keymark *m);
+/* quota_account_snapshot without the key window (an empty one in its
+ * place): only for quota__account_reset_state. */
+int quota__account_snapshot_state(const quota_account *a, void **out,
+				  size_t *len);
 /* Room in ctx for one more account of id (QUOTA_EEXISTS if it has one),
  * then its registration, which cannot fail (account.c). */
 int quota__account_room(quota_ctx *ctx, const char *id);

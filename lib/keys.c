@@ -328,6 +328,17 @@ static void evict(quota_account *a)
 		if (!k->head)
 			k->tail = NULL;
 		unlink_rec(k, r);
+		if (k->keep) {
+			/* In a batch: aside, in order (linked again in case
+			 * the window was empty in between). */
+			if (k->gone_tail)
+				k->gone_tail->next = r;
+			else
+				k->gone = r;
+			k->gone_tail = r;
+			k->ngone++;
+			continue;
+		}
 		if (r->box.small)
 			prefetch_record(r);
 		quota__key_unused(a, r);
@@ -454,10 +465,113 @@ void quota__keys_free(quota_account *a)
 		quota__free(&a->ctx->mem, r);
 		r = next;
 	}
+	for (r = a->keys.gone; a->keys.ngone; a->keys.ngone--) {
+		quota__keyrec *next = r->next;
+
+		quota__free(&a->ctx->mem, r);
+		r = next;
+	}
 	quota__box_free_list(&a->ctx->mem, &a->keys.free);
 	quota__free(&a->ctx->mem, a->keys.tab);
 	quota__free(&a->ctx->mem, a->keys.ctrl);
 	memset(&a->keys, 0, sizeof a->keys);
+}
+
+/*
+ * Undoing a batch (batch.c).  A batch's operations (charges, reservations,
+ * commits, releases) change the window only by appending records at the
+ * tail and forgetting the oldest at the head (evict: by count or age), and
+ * never change a stored record; so the window before the batch is the
+ * records it forgot, in order, then what is left of the old ones.
+ */
+void quota__keys_mark(quota_account *a, quota__keymark *m)
+{
+	quota__keys *k = &a->keys;
+
+	m->head = k->head;
+	m->tail = k->tail;
+	m->n = k->n;
+	m->newest = k->newest;
+	k->keep = true;
+	k->gone = k->gone_tail = NULL;
+	k->ngone = 0;
+}
+
+/* Recycle the first n records of the list from r. */
+static void recycle(quota_account *a, quota__keyrec *r, uint32_t n)
+{
+	for (; n; n--) {
+		quota__keyrec *next = r->next;
+
+		quota__key_unused(a, r);
+		r = next;
+	}
+}
+
+void quota__keys_release(quota_account *a)
+{
+	quota__keys *k = &a->keys;
+
+	recycle(a, k->gone, k->ngone);
+	k->keep = false;
+	k->gone = k->gone_tail = NULL;
+	k->ngone = 0;
+}
+
+void quota__keys_undo(quota_account *a, const quota__keymark *m)
+{
+	quota__keys *k = &a->keys;
+	/* Forgotten ones: the first `old` were there before the batch (the
+	 * oldest go first), the others are its own. */
+	uint32_t old = k->ngone < m->n ? k->ngone : m->n, i;
+	quota__keyrec *r, *next, *last = NULL;
+
+	/* The batch's records still in the window: after the old tail if it
+	 * is still there, else all of it.  Out first, so that a key the
+	 * batch forgot and stored again is in the table once. */
+	for (r = old < m->n ? m->tail->next : k->head; r; r = next) {
+		next = r->next;
+		unlink_rec(k, r);
+		quota__key_unused(a, r);
+	}
+	/* The old ones it forgot back in the table (the table held them and
+	 * has not shrunk: there is room). */
+	for (r = k->gone, i = 0; i < old; i++, r = r->next) {
+		put(k->tab, k->ctrl, k->cap, r);
+		k->n++;
+		last = r;
+	}
+	recycle(a, r, k->ngone - old); /* its own it forgot */
+	if (last)
+		last->next = old < m->n ? k->head : NULL;
+	k->head = m->head;
+	k->tail = m->tail;
+	if (k->tail)
+		k->tail->next = NULL;
+	if (k->head) {
+		k->head_hash = k->head->hash;
+		k->head_time = k->head->time;
+	}
+	k->newest = m->newest;
+	k->keep = false;
+	k->gone = k->gone_tail = NULL;
+	k->ngone = 0;
+}
+
+void quota__keys_move(quota_account *from, quota_account *to)
+{
+	quota__keys tmp = to->keys;
+	quota__keyrec *r;
+	uint32_t i;
+
+	for (r = from->keys.head; r; r = r->next)
+		for (i = 0; i < r->box.src.ndraws; i++) {
+			quota__draw *d = &r->box.src.draws[i];
+
+			d->pk = to->packages[d->pk->seq];
+		}
+	to->keys = from->keys;
+	from->keys = tmp;
 }
 
 /* A repeated key (R11): the stored receipt, marked as replayed, when the

@@ -86,7 +86,7 @@ static int64_t counter_value(const quota_account *a, uint64_t k)
 
 /* The categories the account refers to, for the snapshot's table. */
 static uint64_t used_categories(const quota_account *a, const uint64_t *keys,
-				size_t nkeys)
+				size_t nkeys, bool window)
 {
 	const quota__ledger *l = &a->ledger;
 	const quota__keyrec *k;
@@ -112,7 +112,7 @@ static uint64_t used_categories(const quota_account *a, const uint64_t *keys,
 	for (i = 0; i < a->hold_tab_cap; i++)
 		if (a->hold_tab[i])
 			m |= QUOTA_MASK(a->hold_tab[i]->box.src.cat);
-	for (k = a->keys.head; k; k = k->next) {
+	for (k = window ? a->keys.head : NULL; k; k = k->next) {
 		m |= QUOTA_MASK(k->box.src.cat);
 		if (k->op == QUOTA__OP_CHARGE || k->op == QUOTA__OP_RESERVE)
 			m |= QUOTA_MASK(k->p_cat);
@@ -301,25 +301,10 @@ static void put_keys(quota__wbuf *w, const quota_account *a)
 	}
 }
 
-int quota_account_snapshot(const quota_account *a, void **out, size_t *len)
-{
-	if (out)
-		*out = NULL;
-	if (len)
-		*len = 0;
-	/* §5, never guess: after an unknown store outcome memory may hold
-	 * what the store does not (a batch's changes), and a snapshot of
-	 * it stored as the truth would make it so. */
-	if (a && a->unsynced)
-		return quota__err(a->ctx, QUOTA_EUNSYNCED,
-				  "account '%s': a store outcome is unknown; "
-				  "re-synchronise it before taking its "
-				  "snapshot",
-				  a->id);
-	return quota__snapshot(a, out, len);
-}
-
-int quota__snapshot(const quota_account *a, void **out, size_t *len)
+/* The snapshot of a; without its key window (window false), the one of
+ * an account whose window was never used. */
+static int encode(const quota_account *a, bool window, void **out,
+		  size_t *len)
 {
 	quota__wbuf w;
 	quota__hold **holds = NULL;
@@ -353,7 +338,7 @@ int quota__snapshot(const quota_account *a, void **out, size_t *len)
 	if (a->nvbills &&
 	    !(vb = quota__malloc(&ctx->mem, a->nvbills * sizeof *vb)))
 		goto fail;
-	used = used_categories(a, keys, nkeys);
+	used = used_categories(a, keys, nkeys, window);
 
 	quota__put_bytes(&w, "QSNP", 4);
 	quota__put_u8(&w, SNAP_MAJOR);
@@ -392,7 +377,14 @@ int quota__snapshot(const quota_account *a, void **out, size_t *len)
 		quota__put_sv(&w, holds[i]->deadline);
 		put_src(&w, &holds[i]->box.src);
 	}
-	put_keys(&w, a);
+	if (window) {
+		put_keys(&w, a);
+	} else {
+		quota__put_uv(&w, 0); /* max_keys 0: never used */
+		quota__put_sv(&w, 0);
+		quota__put_sv(&w, 0);
+		quota__put_uv(&w, 0);
+	}
 	/* The volume months last, sorted: a list of their own. */
 	for (i = 0; i < a->nvbills; i++)
 		vb[i] = &a->vbills[i];
@@ -432,6 +424,35 @@ fail:
 	return quota__err(ctx, rc, "account '%s': snapshot: %s", a->id,
 			  rc == QUOTA_ENOMEM ? "out of memory"
 					     : "state too large to encode");
+}
+
+int quota_account_snapshot(const quota_account *a, void **out, size_t *len)
+{
+	if (out)
+		*out = NULL;
+	if (len)
+		*len = 0;
+	/* §5, never guess: after an unknown store outcome memory may hold
+	 * what the store does not (a batch's changes), and a snapshot of
+	 * it stored as the truth would make it so. */
+	if (a && a->unsynced)
+		return quota__err(a->ctx, QUOTA_EUNSYNCED,
+				  "account '%s': a store outcome is unknown; "
+				  "re-synchronise it before taking its "
+				  "snapshot",
+				  a->id);
+	return encode(a, true, out, len);
+}
+
+int quota__snapshot(const quota_account *a, void **out, size_t *len)
+{
+	return encode(a, true, out, len);
+}
+
+int quota__account_snapshot_state(const quota_account *a, void **out,
+				  size_t *len)
+{
+	return encode(a, false, out, len);
 }
 
 void quota_free(quota_ctx *ctx, void *p)

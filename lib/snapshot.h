@@ -35,8 +35,9 @@ static inline int64_t key_period(uint64_t k)
 }
 
 /* quota_account_snapshot without its refusal of an unsynced account:
- * a batch's own undo copy (batch.c) and tests that look at an account
- * while it waits to be re-synchronised. */
+ * for tests that look at an account while it waits to be
+ * re-synchronised.  (A batch's undo copy is quota__account_snapshot_state,
+ * ctx.h, which does not refuse either.) */
 int quota__snapshot(const quota_account *a, void **out, size_t *len);
 
 #endif /* QUOTA_SNAPSHOT_H */

@@ -751,12 +751,28 @@ void quota__account_swap(quota_account *live, quota_account *fresh)
 	quota__account_free(fresh);
 }
 
-int quota_account_reset(quota_account *a, const void *snap, size_t len)
+/* A snapshot of a (by its id) decoded into a new account *fresh. */
+static int decode_of(quota_account *a, const void *snap, size_t len,
+		     quota_account **fresh)
 {
 	char id[QUOTA_ID_MAX + 1];
-	quota_account *fresh;
 	quota__rbuf body;
 	uint8_t minor;
+	int rc;
+
+	*fresh = NULL;
+	if ((rc = open_snap(a->ctx, snap, len, &body, id, &minor)))
+		return rc;
+	if (strcmp(id, a->id) != 0)
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "account '%s': snapshot is of account '%s'",
+				  a->id, id);
+	return decode_body(a->ctx, &body, id, minor, fresh);
+}
+
+int quota_account_reset(quota_account *a, const void *snap, size_t len)
+{
+	quota_account *fresh;
 	int rc;
 
 	if (!a)
@@ -775,14 +791,25 @@ int quota_account_reset(quota_account *a, const void *snap, size_t len)
 	if (!snap)
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "quota_account_reset: NULL snapshot");
-	if ((rc = open_snap(a->ctx, snap, len, &body, id, &minor)))
+	if ((rc = decode_of(a, snap, len, &fresh)))
 		return rc;
-	if (strcmp(id, a->id) != 0)
-		return quota__err(a->ctx, QUOTA_EINVAL,
-				  "account '%s': snapshot is of account '%s'",
-				  a->id, id);
-	if ((rc = decode_body(a->ctx, &body, id, minor, &fresh)))
+	quota__account_swap(a, fresh);
+	a->unsynced = false;
+	quota__ok(a->ctx);
+	return QUOTA_OK;
+}
+
+int quota__account_reset_state(quota_account *a, const void *snap,
+			       size_t len, const quota__keymark *m)
+{
+	quota_account *fresh;
+	int rc;
+
+	if ((rc = decode_of(a, snap, len, &fresh)))
 		return rc;
+	/* The window back as m found it, into the new state. */
+	quota__keys_undo(a, m);
+	quota__keys_move(a, fresh);
 	quota__account_swap(a, fresh);
 	a->unsynced = false;
 	quota__ok(a->ctx);

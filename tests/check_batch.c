@@ -467,6 +467,298 @@ START_TEST(test_batch_allocation_failures)
 }
 END_TEST
 
+/* ------------------------------------------------ keyed, full windows */
+
+/* w with a key window of max_keys keys and max_age seconds on both
+ * accounts, filled by nfill keyed 1-unit charges each ("w<i>" at
+ * T0 + i * step; the first ones draw on the package). */
+static void keyed_world(world *w, uint32_t max_keys, int64_t max_age,
+			int nfill, int64_t step)
+{
+	quota_account *acc[2];
+	int i, k;
+
+	build(w, 1);
+	acc[0] = w->a;
+	acc[1] = w->b;
+	for (k = 0; k < 2; k++) {
+		ck_assert_int_eq(quota_account_set_key_window(acc[k], max_keys,
+							      max_age),
+				 QUOTA_OK);
+		for (i = 0; i < nfill; i++) {
+			char key[16];
+			quota_usage u = {.category = w->sms, .units = 1,
+					 .at = T0 + i * step, .key = key};
+			quota_receipt r;
+
+			snprintf(key, sizeof key, "w%d", i);
+			ck_assert_int_eq(quota_charge(acc[k], &u, &r),
+					 QUOTA_OK);
+		}
+	}
+}
+
+static void keyed(quota_op *op, quota_account *a, uint32_t cat,
+		  const char *key, int64_t at)
+{
+	memset(op, 0, sizeof *op);
+	op->kind = QUOTA_OP_CHARGE;
+	op->account = a;
+	op->usage = (quota_usage){.category = cat, .units = 1, .at = at,
+				  .key = key};
+}
+
+/*
+ * ops (on w) refused: w's accounts are as ref's (the same world without
+ * the batch), byte for byte.  Then the same ops stand in both, with the
+ * same results and states, and so do repeats of keys (every one of them
+ * replays or is new in both): the window works as if nothing happened.
+ */
+static void refuse_then_redo(world *w, world *ref, quota_op *ops,
+			     quota_op *rops, size_t n, const char **keys,
+			     size_t nkeys)
+{
+	size_t i, na, nb;
+	void *sa = snap(ref->a, &na), *sb = snap(ref->b, &nb);
+
+	assert_snap(w->a, sa, na);
+	assert_snap(w->b, sb, nb);
+	w->st.commit_result = QUOTA_ESTORE;
+	ck_assert_int_eq(quota_batch(w->c, ops, n), QUOTA_ESTORE);
+	assert_snap(w->a, sa, na);
+	assert_snap(w->b, sb, nb);
+	quota_free(ref->c, sa);
+	quota_free(ref->c, sb);
+	w->st.commit_result = QUOTA_OK;
+	for (i = 0; i < n; i++)
+		if (ops[i].kind == QUOTA_OP_RESERVE)
+			ops[i].hold_id = 0;
+	ck_assert_int_eq(quota_batch(w->c, ops, n), QUOTA_OK);
+	ck_assert_int_eq(quota_batch(ref->c, rops, n), QUOTA_OK);
+	for (i = 0; i < n; i++) {
+		ck_assert_msg(ops[i].rc == QUOTA_OK, "operation %zu: %s", i,
+			      quota_err_name(ops[i].rc));
+		ck_assert_int_eq(rops[i].rc, QUOTA_OK);
+		ck_assert_int_eq(ops[i].receipt.replayed,
+				 rops[i].receipt.replayed);
+	}
+	for (i = 0; i < nkeys; i++) {
+		quota_usage u = {.category = w->sms, .units = 1,
+				 .at = T0 + 1000, .key = keys[i]};
+		quota_receipt r, rr;
+		int rc = quota_charge(w->a, &u, &r);
+
+		ck_assert_int_eq(quota_charge(ref->a, &u, &rr), rc);
+		if (rc == QUOTA_OK)
+			ck_assert_int_eq(r.replayed, rr.replayed);
+		u.at = T0 + 1001;
+		rc = quota_charge(w->b, &u, &r);
+		ck_assert_int_eq(quota_charge(ref->b, &u, &rr), rc);
+		if (rc == QUOTA_OK)
+			ck_assert_int_eq(r.replayed, rr.replayed);
+	}
+	sa = snap(ref->a, &na);
+	sb = snap(ref->b, &nb);
+	assert_snap(w->a, sa, na);
+	assert_snap(w->b, sb, nb);
+	quota_free(ref->c, sa);
+	quota_free(ref->c, sb);
+}
+
+static const char *const probe_keys[] = {"w0", "w1", "w2", "w3", "w4",
+					 "w5", "n0", "n1", "n5", "r1",
+					 "c1", "y", "z", "b0"};
+#define NPROBE (sizeof probe_keys / sizeof *probe_keys)
+
+/* A full window of 6 keys: the batch forgets them all by count, and some
+ * of its own records too; a key it forgets is stored again. */
+static size_t fill_by_count(world *w, quota_op *ops)
+{
+	static const char *const nk[] = {"n1", "n2", "n3", "n4", "n5"};
+	size_t n = 0, i;
+
+	keyed(&ops[n++], w->a, w->sms, "n0", T0 + 10); /* forgets w0 */
+	keyed(&ops[n++], w->a, w->sms, "w3", T0 + 3);  /* replays */
+	keyed(&ops[n++], w->a, w->sms, "w0", T0 + 11); /* new again */
+	keyed(&ops[n], w->a, w->sms, "r1", T0 + 12);
+	ops[n].kind = QUOTA_OP_RESERVE;
+	ops[n++].timeout_s = 600;
+	memset(&ops[n], 0, sizeof ops[n]);
+	ops[n].kind = QUOTA_OP_COMMIT;
+	ops[n].account = w->a;
+	ops[n].hold_id = 1; /* the reservation's */
+	ops[n].units_used = 1;
+	ops[n++].key = "c1";
+	for (i = 0; i < 5; i++)
+		keyed(&ops[n++], w->a, w->sms, nk[i], T0 + 13 + (int64_t)i);
+	keyed(&ops[n++], w->b, w->sms, "b0", T0 + 10);
+	keyed(&ops[n++], w->b, w->sms, "w1", T0 + 1); /* replays */
+	keyed(&ops[n++], w->b, w->sms, NULL, T0 + 11);
+	return n;
+}
+
+START_TEST(test_batch_refused_keyed_full_window_by_count)
+{
+	world w, ref;
+	quota_op ops[16], rops[16];
+	size_t n;
+
+	keyed_world(&w, 6, 30 * 86400, 6, 1);
+	keyed_world(&ref, 6, 30 * 86400, 6, 1);
+	n = fill_by_count(&w, ops);
+	ck_assert_uint_eq(fill_by_count(&ref, rops), n);
+	refuse_then_redo(&w, &ref, ops, rops, n, (const char **)probe_keys,
+			 NPROBE);
+	world_free(&w);
+	world_free(&ref);
+}
+END_TEST
+
+/* Keys over 60 seconds old are forgotten: the batch's newer keys forget
+ * the old ones by age, then one of its own. */
+static size_t fill_by_age(world *w, quota_op *ops)
+{
+	size_t n = 0;
+
+	keyed(&ops[n++], w->a, w->sms, "n0", T0 + 85); /* w0-w2 go */
+	keyed(&ops[n++], w->a, w->sms, "w4", T0 + 40); /* replays */
+	keyed(&ops[n++], w->b, w->sms, "b0", T0 + 75);
+	keyed(&ops[n++], w->a, w->sms, "n1", T0 + 200); /* all go */
+	keyed(&ops[n++], w->a, w->sms, "w1", T0 + 201); /* new again */
+	return n;
+}
+
+START_TEST(test_batch_refused_keyed_full_window_by_age)
+{
+	world w, ref;
+	quota_op ops[16], rops[16];
+	size_t n;
+
+	keyed_world(&w, 100, 60, 6, 10);
+	keyed_world(&ref, 100, 60, 6, 10);
+	n = fill_by_age(&w, ops);
+	ck_assert_uint_eq(fill_by_age(&ref, rops), n);
+	refuse_then_redo(&w, &ref, ops, rops, n, (const char **)probe_keys,
+			 NPROBE);
+	world_free(&w);
+	world_free(&ref);
+}
+END_TEST
+
+/* A window of one key: a key older than the window allows empties it,
+ * and the batch fills it again. */
+static size_t fill_emptied(world *w, quota_op *ops)
+{
+	size_t n = 0;
+
+	keyed(&ops[n++], w->a, w->sms, "y", T0 + 2);   /* w9, then y go */
+	keyed(&ops[n++], w->a, w->sms, "z", T0 + 60);  /* alone */
+	keyed(&ops[n++], w->a, w->sms, "w0", T0 + 61); /* z goes */
+	return n;
+}
+
+START_TEST(test_batch_refused_keyed_window_emptied)
+{
+	world w, ref;
+	quota_op ops[16], rops[16];
+	size_t n;
+
+	keyed_world(&w, 1, 10, 1, 50);
+	keyed_world(&ref, 1, 10, 1, 50);
+	/* w0 at T0 first: move it to T0 + 50 */
+	{
+		quota_usage u = {.category = w.sms, .units = 1, .at = T0 + 50,
+				 .key = "w9"};
+		quota_receipt r;
+
+		ck_assert_int_eq(quota_charge(w.a, &u, &r), QUOTA_OK);
+		ck_assert_int_eq(quota_charge(ref.a, &u, &r), QUOTA_OK);
+	}
+	n = fill_emptied(&w, ops);
+	ck_assert_uint_eq(fill_emptied(&ref, rops), n);
+	refuse_then_redo(&w, &ref, ops, rops, n, (const char **)probe_keys,
+			 NPROBE);
+	world_free(&w);
+	world_free(&ref);
+}
+END_TEST
+
+/* Allocation N of a refused keyed batch on a full window fails: the
+ * accounts are as before, or unsynced where one could not be put back;
+ * nothing leaks. */
+START_TEST(test_batch_refused_keyed_allocation_failures)
+{
+	long k;
+
+	for (k = 1; k < 1000; k++) {
+		tu_alloc al;
+		world w;
+		quota_op ops[16];
+		quota_account *acc[2];
+		size_t n, len[2], j;
+		void *s[2];
+		int i, rc;
+
+		tu_alloc_init(&al);
+		memset(&w, 0, sizeof w);
+		ck_assert_int_eq(quota_ctx_new_with(&al.a, &w.c), QUOTA_OK);
+		tx_attach(w.c, &w.st, 1);
+		w.sms = add_cat(w.c, "sms");
+		acc[0] = w.a = add_acct(w.c, "a");
+		acc[1] = w.b = add_acct(w.c, "b");
+		add_pkg(w.a, "pa", QUOTA_MASK(w.sms), 10, T0 - 86400,
+			T0 + 86400, 0, 0);
+		for (j = 0; j < 2; j++) {
+			ck_assert_int_eq(quota_account_set_key_window(
+						 acc[j], 6, 30 * 86400),
+					 QUOTA_OK);
+			for (i = 0; i < 6; i++) {
+				char key[16];
+				quota_usage u = {.category = w.sms,
+						 .units = 1, .at = T0 + i,
+						 .key = key};
+				quota_receipt r;
+
+				snprintf(key, sizeof key, "w%d", i);
+				ck_assert_int_eq(quota_charge(acc[j], &u, &r),
+						 QUOTA_OK);
+			}
+			s[j] = snap(acc[j], &len[j]);
+		}
+		n = fill_by_count(&w, ops);
+		w.st.commit_result = QUOTA_ESTORE;
+		tu_alloc_fail_in(&al, k);
+		rc = quota_batch(w.c, ops, n);
+		tu_alloc_disarm(&al);
+		ck_assert(rc == QUOTA_ENOMEM || rc == QUOTA_ESTORE);
+		for (j = 0; j < 2; j++) {
+			quota_usage u = {.category = w.sms, .units = 1,
+					 .at = T0 + 100};
+			quota_receipt r;
+			void *q;
+			size_t m;
+
+			ck_assert_int_eq(quota_account_snapshot(acc[j], &q,
+								&m),
+					 QUOTA_OK);
+			if (m != len[j] || memcmp(q, s[j], m) != 0) {
+				/* not put back: then unsynced */
+				ck_assert_int_eq(rc, QUOTA_ESTORE);
+				ck_assert_int_eq(quota_charge(acc[j], &u, &r),
+						 QUOTA_EUNSYNCED);
+			}
+			quota_free(w.c, q);
+			quota_free(w.c, s[j]);
+		}
+		world_free(&w);
+		ck_assert_int_eq(al.live_blocks, 0);
+		if (al.failures == 0)
+			break;
+	}
+	ck_assert_int_lt(k, 1000);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("batch");
@@ -479,6 +771,10 @@ int main(void)
 	tcase_add_test(tc, test_batch_without_transactions_runs_one_by_one);
 	tcase_add_test(tc, test_batch_bad_arguments);
 	tcase_add_test(tc, test_batch_allocation_failures);
+	tcase_add_test(tc, test_batch_refused_keyed_full_window_by_count);
+	tcase_add_test(tc, test_batch_refused_keyed_full_window_by_age);
+	tcase_add_test(tc, test_batch_refused_keyed_window_emptied);
+	tcase_add_test(tc, test_batch_refused_keyed_allocation_failures);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
