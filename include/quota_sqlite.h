@@ -49,8 +49,10 @@ typedef struct quota_sqlite_options {
  * Open (or create) the database at path, recover everything it holds into
  * ctx - the configuration first, then each account from its latest
  * snapshot and the records after it - and set the database as ctx's
- * store.  ctx must hold no categories, tariffs, offers or accounts yet
- * (QUOTA_EINVAL).  On failure no store is set on ctx, *out is NULL, and
+ * store.  ctx must hold no categories or accounts yet (QUOTA_EINVAL);
+ * tariffs and offers cannot be seen from outside the core, so a context
+ * holding only those is taken and its first configuration record is then
+ * refused (quota_sqlite(3)).  On failure no store is set on ctx, *out is NULL, and
  * quota_errmsg(ctx) says why (with SQLite's own message).  A damaged file
  * is refused before ctx is touched; but a record that passes every check
  * and still does not apply fails the open with ctx holding part of the
