@@ -133,14 +133,11 @@ int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
 			nt++;
 		}
 		if ((rc = ctx->store.begin(ctx->store.ud))) {
-			const char *says = quota__store_says(ctx);
-
 			drop(ctx, t, nt);
-			return quota__err(ctx, QUOTA_ESTORE,
-					  "quota_batch: the store could not "
-					  "begin a transaction (%s)%s%s",
-					  quota_err_name(rc), *says ? ": " : "",
-					  says);
+			return quota__store_err(ctx, QUOTA_ESTORE,
+						"quota_batch: the store could "
+						"not begin a transaction (%s)",
+						quota_err_name(rc));
 		}
 		ctx->batching = true;
 	}
@@ -153,8 +150,6 @@ int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
 	ctx->batching = false;
 	rc = ctx->store.commit(ctx->store.ud);
 	if (rc) {
-		const char *says = quota__store_says(ctx);
-
 		ctx->nev = 0; /* nothing happened: no event */
 		undo(t, nt, rc);
 		drop(ctx, t, nt);
@@ -163,14 +158,15 @@ int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
 		for (i = 0; i < n; i++)
 			if (ops[i].rc == QUOTA_OK)
 				ops[i].rc = quota__fail(&ops[i].receipt, rc);
-		return quota__err(ctx, rc, "quota_batch: %s%s%s",
-				  rc == QUOTA_EUNKNOWN
-					  ? "the store could not tell whether "
-					    "the batch was stored; its "
-					    "accounts must be re-synchronised"
-					  : "the store refused the batch; its "
-					    "accounts are as before it",
-				  *says ? ": " : "", says);
+		return quota__store_err(ctx, rc, "quota_batch: %s",
+					rc == QUOTA_EUNKNOWN
+						? "the store could not tell "
+						  "whether the batch was "
+						  "stored; its accounts must "
+						  "be re-synchronised"
+						: "the store refused the "
+						  "batch; its accounts are as "
+						  "before it");
 	}
 	drop(ctx, t, nt);
 	/* Stored: the events of every operation, in order. */

@@ -9,7 +9,9 @@
  */
 #include "journal.h"
 
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 int quota_ctx_set_store(quota_ctx *ctx, const quota_store *st)
@@ -44,12 +46,20 @@ int quota_ctx_set_store(quota_ctx *ctx, const quota_store *st)
 	return QUOTA_OK;
 }
 
-const char *quota__store_says(const quota_ctx *ctx)
+int quota__store_err(quota_ctx *ctx, int code, const char *fmt, ...)
 {
-	const char *m = ctx->store.errmsg ? ctx->store.errmsg(ctx->store.ud)
-					  : NULL;
+	const char *says = ctx->store.errmsg ? ctx->store.errmsg(ctx->store.ud)
+					     : NULL;
+	size_t n;
+	va_list ap;
 
-	return m ? m : "";
+	va_start(ap, fmt);
+	vsnprintf(ctx->errmsg, sizeof ctx->errmsg, fmt, ap);
+	va_end(ap);
+	n = strlen(ctx->errmsg);
+	if (says && *says)
+		snprintf(ctx->errmsg + n, sizeof ctx->errmsg - n, ": %s", says);
+	return code;
 }
 
 int quota__rec_begin_slow(quota_ctx *ctx, quota_account *a, unsigned op,
@@ -90,7 +100,6 @@ static int rec_store(quota_ctx *ctx, quota_account *a, const uint8_t *rec,
 	int rc = ctx->store.append(ctx->store.ud, a ? a->id : NULL, seq, rec,
 				   n),
 	    code;
-	const char *says;
 
 	if (rc == QUOTA_OK) {
 		if (a)
@@ -104,9 +113,8 @@ static int rec_store(quota_ctx *ctx, quota_account *a, const uint8_t *rec,
 							    : QUOTA_ESTORE;
 	if (code == QUOTA_EUNKNOWN && a)
 		a->unsynced = true; /* never guess (STYLE 28) */
-	says = quota__store_says(ctx);
-	return quota__err(ctx, code,
-			  "%s%s%s: record %llu: the store %s (%s)%s%s",
+	return quota__store_err(ctx, code,
+			  "%s%s%s: record %llu: the store %s (%s)",
 			  a ? "account '" : "configuration", a ? a->id : "",
 			  a ? "'" : "", (unsigned long long)seq,
 			  code == QUOTA_ECONFLICT
@@ -115,7 +123,7 @@ static int rec_store(quota_ctx *ctx, quota_account *a, const uint8_t *rec,
 			  : code == QUOTA_EUNKNOWN
 				  ? "could not tell whether it was stored"
 				  : "refused it",
-			  quota_err_name(rc), *says ? ": " : "", says);
+			  quota_err_name(rc));
 }
 
 int quota__rec_commit(quota_ctx *ctx, quota_account *a, quota__wbuf *w)

@@ -142,8 +142,10 @@ static inline int quota__rec_begin(quota_ctx *ctx, quota_account *a,
  */
 int quota__rec_commit(quota_ctx *ctx, quota_account *a, quota__wbuf *w);
 
-/* The store's words for its last failure (quota_store's errmsg), or "". */
-const char *quota__store_says(const quota_ctx *ctx);
+/* quota__err for a failed store call: the message, then the store's own
+ * words for its last failure (quota_store's errmsg), if it has any. */
+int quota__store_err(quota_ctx *ctx, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /*
  * The one write path (DESIGN §5).  Every call that changes state hands its
