@@ -183,6 +183,52 @@ static int apply_failed(quota_sqlite *db, quota_ctx *ctx, int rc,
 }
 
 /*
+ * The records r yields (ordered by sequence number), of account id or of
+ * the configuration (id NULL), after number from: checked (apply 0: no
+ * gap, frame, checksum, header) or applied (apply 1).  *last: the number
+ * of the last one (from if none).  r is reset.
+ */
+static int stream(quota_sqlite *db, quota_ctx *ctx, sqlite3_stmt *r,
+		  const char *id, uint64_t from, bool apply, uint64_t *last)
+{
+	uint64_t want = from + 1;
+	int rc;
+
+	while ((rc = sqlite3_step(r)) == SQLITE_ROW) {
+		uint64_t seq = (uint64_t)sqlite3_column_int64(r, 0);
+		const uint8_t *p = sqlite3_column_blob(r, 1);
+		size_t n = (size_t)sqlite3_column_bytes(r, 1);
+
+		if (apply) {
+			if ((rc = quota_journal_apply(ctx, p, n, 0)))
+				rc = apply_failed(db, ctx, rc, id, seq);
+		} else if (seq != want) {
+			rc = quota_sqlite__say(
+				ctx, QUOTA_ECORRUPT,
+				"%s: %s%s%s record %llu follows %llu",
+				db->path, id ? "account '" : "configuration",
+				id ? id : "", id ? "':" : "",
+				(unsigned long long)seq,
+				(unsigned long long)(want - 1));
+		} else {
+			rc = check_record(db, ctx, id, seq, p, n);
+		}
+		if (rc)
+			break;
+		want++;
+	}
+	if (rc == SQLITE_DONE)
+		rc = QUOTA_OK;
+	else if (rc > 0)
+		rc = read_failed(db, ctx, rc,
+				 id ? "reading journal records"
+				    : "reading the configuration");
+	sqlite3_reset(r);
+	*last = want - 1;
+	return rc;
+}
+
+/*
  * One account's stream: its snapshot (if any), then its records after it,
  * in order.  apply 0 checks them (gaps, frames, checksums); apply 1 loads
  * the snapshot into ctx (a NULL: reset a to it) and applies the records.
@@ -191,7 +237,7 @@ static int account_stream(quota_sqlite *db, quota_ctx *ctx, const char *id,
 			  quota_account *a, bool apply)
 {
 	sqlite3_stmt *s = db->st[ST_SNAP_GET], *r = db->st[ST_RECS];
-	uint64_t from = 0, want;
+	uint64_t from = 0, last;
 	int rc;
 
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -228,36 +274,11 @@ static int account_stream(quota_sqlite *db, quota_ctx *ctx, const char *id,
 	sqlite3_reset(s);
 	if (rc)
 		return rc;
-	want = from + 1;
 	sqlite3_bind_text(r, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(r, 2, (sqlite3_int64)from);
-	while ((rc = sqlite3_step(r)) == SQLITE_ROW) {
-		uint64_t seq = (uint64_t)sqlite3_column_int64(r, 0);
-		const uint8_t *p = sqlite3_column_blob(r, 1);
-		size_t n = (size_t)sqlite3_column_bytes(r, 1);
-
-		if (apply) {
-			if ((rc = quota_journal_apply(ctx, p, n, 0)))
-				rc = apply_failed(db, ctx, rc, id, seq);
-		} else if (seq != want) {
-			rc = quota_sqlite__say(
-				ctx, QUOTA_ECORRUPT,
-				"%s: account '%s': record %llu follows %llu",
-				db->path, id, (unsigned long long)seq,
-				(unsigned long long)(want - 1));
-		} else {
-			rc = check_record(db, ctx, id, seq, p, n);
-		}
-		if (rc)
-			break;
-		want++;
-	}
-	if (rc == SQLITE_DONE)
-		rc = QUOTA_OK;
-	else if (rc > 0)
-		rc = read_failed(db, ctx, rc, "reading journal records");
-	sqlite3_reset(r);
-	if (!rc && !apply && want == 1)
+	if ((rc = stream(db, ctx, r, id, from, apply, &last)))
+		return rc;
+	if (!apply && last == 0)
 		rc = quota_sqlite__say(ctx, QUOTA_ECORRUPT,
 					 "%s: account '%s' has neither a "
 					 "snapshot nor records",
@@ -269,39 +290,12 @@ static int account_stream(quota_sqlite *db, quota_ctx *ctx, const char *id,
  * made: checked (apply 0) or applied (apply 1). */
 static int recover_pass(quota_sqlite *db, quota_ctx *ctx, bool apply)
 {
-	sqlite3_stmt *c = db->st[ST_CFG_ALL], *acc = db->st[ST_ACCTS];
-	uint64_t want = 1;
+	sqlite3_stmt *acc = db->st[ST_ACCTS];
 	int rc;
 
-	while ((rc = sqlite3_step(c)) == SQLITE_ROW) {
-		uint64_t seq = (uint64_t)sqlite3_column_int64(c, 0);
-		const uint8_t *p = sqlite3_column_blob(c, 1);
-		size_t n = (size_t)sqlite3_column_bytes(c, 1);
-
-		if (apply) {
-			if ((rc = quota_journal_apply(ctx, p, n, 0)))
-				rc = apply_failed(db, ctx, rc, NULL, seq);
-		} else if (seq != want) {
-			rc = quota_sqlite__say(
-				ctx, QUOTA_ECORRUPT,
-				"%s: configuration record %llu follows %llu",
-				db->path, (unsigned long long)seq,
-				(unsigned long long)(want - 1));
-		} else {
-			rc = check_record(db, ctx, NULL, seq, p, n);
-		}
-		if (rc)
-			break;
-		want++;
-	}
-	if (rc == SQLITE_DONE)
-		rc = QUOTA_OK;
-	else if (rc > 0)
-		rc = read_failed(db, ctx, rc, "reading the configuration");
-	sqlite3_reset(c);
-	if (rc)
+	if ((rc = stream(db, ctx, db->st[ST_CFG_ALL], NULL, 0, apply,
+			 &db->cfg_seq)))
 		return rc;
-	db->cfg_seq = want - 1;
 	while ((rc = sqlite3_step(acc)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(acc, 0);
 
