@@ -887,7 +887,6 @@ START_TEST(test_batch_recover)
 	quota_op ops[1000];
 	char keys[1000][16];
 	snapset before, after;
-	double t0, t1;
 
 	memset(ops, 0, sizeof ops);
 	for (int k = 0; k < 1000; k++) {
@@ -899,20 +898,12 @@ START_TEST(test_batch_recover)
 		ops[k].usage.at = JW_T0 + k;
 		ops[k].usage.key = keys[k];
 	}
-	t0 = now_s();
 	OK(quota_batch(ctx, ops, 1000));
-	t1 = now_s();
 	for (int k = 0; k < 1000; k++)
 		ck_assert_int_eq(ops[k].rc, QUOTA_OK);
-	fprintf(stderr, "check_sqlite: a batch of 1000 charges, synchronous "
-		"FULL: %.1f ms\n", (t1 - t0) * 1e3);
 	snaps_take(ctx, &before);
 	close_db(ctx, db);
-	t0 = now_s();
 	ctx = open_db(path, false, &db);
-	t1 = now_s();
-	fprintf(stderr, "check_sqlite: recovery of 1000 records: %.1f ms\n",
-		(t1 - t0) * 1e3);
 	snaps_take(ctx, &after);
 	ck_assert_msg(!snaps_diff(&before, &after), "%s",
 		      snaps_diff(&before, &after));
@@ -921,69 +912,6 @@ START_TEST(test_batch_recover)
 	close_db(ctx, db);
 }
 END_TEST
-
-
-
-/* Figures (printed, not asserted: the machine is shared): durable
- * charges per second in batches of 1,000, and recovery of a snapshot
- * and 100,000 records.  Skipped under valgrind (QUOTA_TEST_QUICK). */
-START_TEST(test_figures)
-{
-	const char *path = path_of("figures.db");
-	quota_sqlite *db;
-	quota_ctx *ctx;
-	uint32_t sms;
-	quota_account *a;
-	static quota_op ops[1000];
-	snapset before, after;
-	double t0, t1, best = 1e9;
-	int nb = 100;
-
-	if (tu_quick())
-		return;
-	ctx = open_db(path, true, &db);
-	a = small_world(ctx, &sms);
-	for (int i = 0; i < 20; i++)
-		OK(charge(a, sms, 1, JW_T0 + i, NULL));
-	OK(quota_sqlite_checkpoint(db));
-	t0 = now_s();
-	for (int b = 0; b < nb; b++) {
-		memset(ops, 0, sizeof ops);
-		for (int k = 0; k < 1000; k++) {
-			ops[k].kind = QUOTA_OP_CHARGE;
-			ops[k].account = a;
-			ops[k].usage.category = sms;
-			ops[k].usage.units = 1;
-			ops[k].usage.at = JW_T0 + 100 + b;
-		}
-		OK(quota_batch(ctx, ops, 1000));
-		ck_assert_int_eq(ops[999].rc, QUOTA_OK);
-	}
-	t1 = now_s();
-	fprintf(stderr, "check_sqlite: %d batches of 1,000 charges, "
-		"synchronous FULL: %.0f charges/s\n", nb, nb * 1000 / (t1 - t0));
-	snaps_take(ctx, &before);
-	close_db(ctx, db);
-	for (int k = 0; k < 3; k++) {
-		t0 = now_s();
-		ctx = open_db(path, false, &db);
-		t1 = now_s();
-		if (t1 - t0 < best)
-			best = t1 - t0;
-		if (k < 2)
-			close_db(ctx, db);
-	}
-	fprintf(stderr, "check_sqlite: recovery of a snapshot and %d "
-		"records: %.1f ms (best of 3)\n", nb * 1000, best * 1e3);
-	snaps_take(ctx, &after);
-	ck_assert_msg(!snaps_diff(&before, &after), "%s",
-		      snaps_diff(&before, &after));
-	snaps_free(&before);
-	snaps_free(&after);
-	close_db(ctx, db);
-}
-END_TEST
-
 
 /* ------------------------------------------- I/O errors (a shim VFS) */
 
@@ -1383,8 +1311,10 @@ static long sweep_run(int mode, long fail_at, int nops)
 	c2 = open_db(path, false, &db2);
 	snaps_take(ctx, &live);
 	snaps_take(c2, &back);
-	if (f.cfg_unknown) /* memory lacks that configuration record */
+	if (f.cfg_unknown) { /* memory lacks that one category record */
+		ck_assert_uint_le(back.ncat, live.ncat + 1);
 		live.ncat = back.ncat;
+	}
 	d = snaps_diff(&live, &back);
 	ck_assert_msg(d == NULL, "mode %d, call %ld of the run failed: %s",
 		      mode, fail_at, d ? d : "");
@@ -1455,7 +1385,6 @@ static Suite *sqlite_suite(void)
 	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, test_store_fault_sweep);
-	tcase_add_test(tc, test_figures);
 	suite_add_tcase(s, tc);
 	return s;
 }
