@@ -776,23 +776,39 @@ START_TEST(test_open_bad_record)
 	quota_account *a = small_world(ctx, &sms);
 	int rc;
 
+	/* _i: a byte of record 7 changed; record 5 gone; a byte of the
+	 * snapshot's body changed; the snapshot's major format 2; row 7
+	 * holding record 6 (sound, but of another number). */
+	static const char *const damage[] = {
+		"UPDATE journal SET rec = substr(rec, 1, 20) || x'00' || "
+		"substr(rec, 22) WHERE seq = 7",
+		"DELETE FROM journal WHERE seq = 5",
+		"UPDATE snapshots SET snap = substr(snap, 1, 29) || CASE WHEN "
+		"substr(snap, 30, 1) = x'00' THEN x'01' ELSE x'00' END || "
+		"substr(snap, 31)",
+		"UPDATE snapshots SET snap = substr(snap, 1, 4) || x'02' || "
+		"substr(snap, 6)",
+		"UPDATE journal SET rec = (SELECT rec FROM journal j WHERE "
+		"j.account = journal.account AND j.seq = 6) WHERE seq = 7"};
+
 	for (int i = 0; i < 10; i++)
 		OK(charge(a, sms, 1, JW_T0 + i, NULL));
+	if (_i == 2 || _i == 3) {
+		OK(quota_sqlite_checkpoint(db));
+		OK(charge(a, sms, 1, JW_T0 + 10, NULL));
+	}
 	close_db(ctx, db);
 	ck_assert_int_eq(sqlite3_open(path, &h), SQLITE_OK);
-	ck_assert_int_eq(
-		sqlite3_exec(h,
-			     _i == 0 ? "UPDATE journal SET rec = "
-				       "substr(rec, 1, 20) || x'00' || "
-				       "substr(rec, 22) WHERE seq = 7"
-				     : "DELETE FROM journal WHERE seq = 5",
-			     NULL, NULL, NULL),
-		SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(h, damage[_i], NULL, NULL, NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_changes(h), 1);
 	ck_assert_int_eq(sqlite3_close(h), SQLITE_OK);
 	OK(quota_ctx_new(&ctx));
 	rc = quota_sqlite_open(ctx, path, &db);
-	ck_assert_msg(rc == QUOTA_ECORRUPT, "%s: %s", quota_err_name(rc),
+	ck_assert_msg(rc == (_i == 3 ? QUOTA_EVERSION : QUOTA_ECORRUPT),
+		      "damage %d: %s: %s", _i, quota_err_name(rc),
 		      quota_errmsg(ctx));
+	ck_assert_ptr_null(db);
 	ck_assert_uint_eq(quota_category_count(ctx), 0);
 	ck_assert_uint_eq(quota_ctx_account_count(ctx), 0);
 	quota_ctx_free(ctx);
@@ -1375,7 +1391,7 @@ static Suite *sqlite_suite(void)
 	tcase_add_test(tc, test_no_wal_no_create);
 	tcase_add_test(tc, test_open_einval);
 	tcase_add_loop_test(tc, test_open_bad_file, 0, BAD_NKINDS);
-	tcase_add_loop_test(tc, test_open_bad_record, 0, 2);
+	tcase_add_loop_test(tc, test_open_bad_record, 0, 5);
 	tcase_add_loop_test(tc, test_full, 0, 2);
 	tcase_add_test(tc, test_checkpoint_skips_unsynced);
 	tcase_add_loop_test(tc, test_ioerr_unknown, 0, 4);
