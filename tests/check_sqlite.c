@@ -815,6 +815,49 @@ START_TEST(test_open_bad_record)
 }
 END_TEST
 
+/* Another connection holds the write lock past the busy timeout: the
+ * charge is refused (QUOTA_ESTORE, SQLite's words), nothing changes, and
+ * once the lock is gone the same charge goes through. */
+START_TEST(test_busy_refused)
+{
+	const char *path = path_of("busy.db");
+	quota_sqlite_options o = QUOTA_SQLITE_OPTIONS_INIT;
+	quota_sqlite *db;
+	quota_ctx *ctx;
+	quota_account *a;
+	snapset before, after;
+	sqlite3 *h;
+	uint32_t sms;
+	int rc;
+
+	o.busy_timeout_ms = 0;
+	OK(quota_ctx_new(&ctx));
+	OK(quota_sqlite_open_with(ctx, path, &o, &db));
+	a = small_world(ctx, &sms);
+	OK(charge(a, sms, 1, JW_T0, NULL));
+	ck_assert_int_eq(sqlite3_open(path, &h), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+			 SQLITE_OK);
+	snaps_take(ctx, &before);
+	rc = charge(a, sms, 1, JW_T0 + 1, NULL);
+	ck_assert_msg(rc == QUOTA_ESTORE, "%s: %s", quota_err_name(rc),
+		      quota_errmsg(ctx));
+	ck_assert_msg(strstr(quota_errmsg(ctx), "locked") != NULL, "%s",
+		      quota_errmsg(ctx));
+	snaps_take(ctx, &after);
+	ck_assert_msg(!snaps_diff(&before, &after), "%s",
+		      snaps_diff(&before, &after));
+	snaps_free(&before);
+	snaps_free(&after);
+	ck_assert_int_eq(sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_close(h), SQLITE_OK);
+	OK(charge(a, sms, 1, JW_T0 + 1, NULL));
+	ck_assert_ptr_null(same_as_file(ctx, path));
+	close_db(ctx, db);
+}
+END_TEST
+
 /* ------------------------------------------------------- SQLITE_FULL */
 
 static int64_t pragma_int(sqlite3 *h, const char *sql)
@@ -1392,6 +1435,7 @@ static Suite *sqlite_suite(void)
 	tcase_add_test(tc, test_open_einval);
 	tcase_add_loop_test(tc, test_open_bad_file, 0, BAD_NKINDS);
 	tcase_add_loop_test(tc, test_open_bad_record, 0, 5);
+	tcase_add_test(tc, test_busy_refused);
 	tcase_add_loop_test(tc, test_full, 0, 2);
 	tcase_add_test(tc, test_checkpoint_skips_unsynced);
 	tcase_add_loop_test(tc, test_ioerr_unknown, 0, 4);
