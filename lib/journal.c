@@ -16,6 +16,8 @@
 
 int quota_ctx_set_store(quota_ctx *ctx, const quota_store *st)
 {
+	size_t known; /* the bytes of st's version this library reads */
+
 	if (!ctx)
 		return QUOTA_EINVAL;
 	if (!st) {
@@ -26,9 +28,10 @@ int quota_ctx_set_store(quota_ctx *ctx, const quota_store *st)
 	}
 	/* Versioned struct (STYLE 9): refuse what we do not know; take
 	 * version 1 (no errmsg) as it was. */
+	known = st->version == 1 ? offsetof(quota_store, errmsg)
+				 : sizeof(quota_store);
 	if ((st->version != 1 && st->version != QUOTA_STORE_VERSION) ||
-	    st->size < (st->version == 1 ? offsetof(quota_store, errmsg)
-					 : sizeof(quota_store)))
+	    st->size < known)
 		return quota__err(ctx, QUOTA_EINVAL,
 				  "quota_ctx_set_store: unknown store version "
 				  "%u (size %zu)",
@@ -38,9 +41,7 @@ int quota_ctx_set_store(quota_ctx *ctx, const quota_store *st)
 				  "quota_ctx_set_store: append is required, "
 				  "begin and commit go together");
 	memset(&ctx->store, 0, sizeof ctx->store);
-	memcpy(&ctx->store, st, st->version == 1
-					? offsetof(quota_store, errmsg)
-					: sizeof(quota_store));
+	memcpy(&ctx->store, st, known);
 	ctx->store_on = true;
 	quota__ok(ctx);
 	return QUOTA_OK;
@@ -221,25 +222,15 @@ int quota__fast_journal(quota_account *a, const quota_usage *u, unsigned op,
 	if (__builtin_expect(ctx->replaying || a->unsynced ||
 				     b->cap < FAST_REC_MAX,
 			     0)) {
-		/* The general writers word the refusals and grow the
-		 * buffer (once: it is the context's). */
-		quota__draw d = {pk, take};
-		quota__payg l = {tier, need, price, cost};
-		quota__src s; /* what quota__rec_src reads of it */
+		/* The general start words a refusal, writes nothing when
+		 * replaying, and the buffer grows once (the context's). */
 		quota__wbuf *w;
 		int rc;
 
-		s.free = free;
-		s.ndraws = take ? 1 : 0;
-		s.draws = &d;
-		s.npayg = need ? 1 : 0;
-		s.paygs = &l;
-		if ((rc = quota__rec_begin(ctx, a, op, &w)) || !w)
+		if ((rc = quota__rec_begin_slow(ctx, a, op, &w)) || !w)
 			return rc;
-		if (!w->fail && w->cap < FAST_REC_MAX)
-			quota__wbuf_room(w, FAST_REC_MAX);
-		quota__rec_planned(w, op, u, timeout, &s);
-		return quota__rec_commit(ctx, a, w);
+		if (!quota__wbuf_room(w, FAST_REC_MAX))
+			return quota__rec_commit(ctx, a, w); /* ENOMEM */
 	}
 	/* The fields of quota__rec_planned with one draw and one line at
 	 * most; no key (the fast path takes none). */
