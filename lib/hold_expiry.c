@@ -78,15 +78,15 @@ static void mark_back(quota_account *a, int64_t now)
 
 /*
  * A tick through the write path (§5).  Its plan: the holds due at now
- * (deadline <= now), counted by prepare, named by the record, released by
- * apply.  Prepare allocates nothing but event room, the one thing a tick
+ * (deadline <= now), named by the record, released by apply; prepare
+ * walks the holds only to tell that a tick at the account's clock changes
+ * nothing, the record's encoder counts them (with a store only).  Prepare allocates nothing but event room, the one thing a tick
  * can run out of (quota_ctx_tick counts on that).
  */
 struct tick_op {
 	quota_account *a;
 	int64_t now;
-	uint32_t due;      /* holds past their deadline at now */
-	uint32_t released; /* by apply: due, once it is done */
+	uint32_t released; /* by apply */
 };
 
 static int tick_prepare(void *v)
@@ -98,8 +98,7 @@ static int tick_prepare(void *v)
 		return quota__err(a->ctx, QUOTA_EINVAL, "time out of range");
 	if (quota__events_reserve(a))
 		return quota__nomem(a);
-	op->due = holds_due(a, op->now, NULL);
-	if (!op->due && op->now <= a->clock)
+	if (op->now <= a->clock && !holds_due(a, op->now, NULL))
 		return QUOTA__NOTHING;
 	return QUOTA_OK;
 }
@@ -110,7 +109,7 @@ static void tick_encode(quota__wbuf *w, const void *v)
 	const struct tick_op *op = v;
 
 	quota__put_sv(w, op->now);
-	quota__put_uv(w, op->due);
+	quota__put_uv(w, holds_due(op->a, op->now, NULL));
 	holds_due(op->a, op->now, w);
 }
 
@@ -134,7 +133,7 @@ static void tick_apply(void *v)
 	 * again; only a run that wraps round the end brings back holds
 	 * already kept, which stay kept.  So one walk finds all of them.
 	 */
-	for (i = 0; i < a->hold_tab_cap && op->released < op->due; i++) {
+	for (i = 0; i < a->hold_tab_cap; i++) {
 		quota__hold *h;
 
 		while ((h = a->hold_tab[i]) && h->deadline <= now) {
@@ -159,7 +158,7 @@ static const quota__step tick_steps = {
 
 int64_t quota_account_tick(quota_account *a, int64_t now)
 {
-	struct tick_op op = {a, now, 0, 0};
+	struct tick_op op = {a, now, 0};
 	int rc;
 
 	if (!a)
