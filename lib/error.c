@@ -62,9 +62,7 @@ int quota__err(quota_ctx *ctx, int rc, const char *fmt, ...)
 
 int quota_ctx_set_error(quota_ctx *ctx, int code, const char *msg)
 {
-	if (ctx)
-		snprintf(ctx->errmsg, sizeof ctx->errmsg, "%s", msg ? msg : "");
-	return code;
+	return quota__err(ctx, code, "%s", msg ? msg : "");
 }
 
 void quota__ok(quota_ctx *ctx)
