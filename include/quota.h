@@ -767,6 +767,16 @@ QUOTA_API int quota_charge_sms(quota_account *a, uint32_t category,
 #define QUOTA_JOURNAL_RECORD_MAX (UINT32_C(1) << 30)
 QUOTA_API int quota_journal_apply(quota_ctx *ctx, const void *rec, size_t len,
 				  uint32_t flags);
+/*
+ * Where the streams stand (§6): the sequence number of the last record
+ * account a wrote or applied (0 before its first), and of the context's
+ * configuration stream.  A store that catches up applies the records
+ * after it.  quota_account_unsynced is 1 while a waits to be
+ * re-synchronised (its changes are refused with QUOTA_EUNSYNCED), else 0.
+ */
+QUOTA_API uint64_t quota_account_seq(const quota_account *a);
+QUOTA_API int quota_account_unsynced(const quota_account *a);
+QUOTA_API uint64_t quota_ctx_config_seq(const quota_ctx *ctx);
 /* The whole size of the record that starts at rec (its frame says it),
  * given avail bytes there: QUOTA_ECORRUPT if they do not hold all of it. */
 QUOTA_API int quota_journal_size(const void *rec, size_t avail, size_t *size);

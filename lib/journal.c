@@ -271,3 +271,20 @@ void quota__rec_src(quota__wbuf *w, const quota__src *s)
 				       s->paygs[i].price, s->paygs[i].cost);
 	quota__wbuf_end(w, p);
 }
+
+/* §5, §6: where an account's and the configuration's streams stand, for a
+ * store that catches up with records other writers appended. */
+uint64_t quota_account_seq(const quota_account *a)
+{
+	return a ? a->seq : 0;
+}
+
+int quota_account_unsynced(const quota_account *a)
+{
+	return a && a->unsynced ? 1 : 0;
+}
+
+uint64_t quota_ctx_config_seq(const quota_ctx *ctx)
+{
+	return ctx ? ctx->config_seq : 0;
+}
