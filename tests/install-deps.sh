@@ -14,6 +14,11 @@ if [ "${1:-}" != demo ]; then
 	command -v c++ >/dev/null 2>&1 || need="$need g++"
 	command -v mandoc >/dev/null 2>&1 || need="$need mandoc"
 	command -v python3 >/dev/null 2>&1 || need="$need python3"
+	# libquota-pg and its tests (tests/pg.mk): libpq's development files
+	# and a server the tests start themselves (tests/pg/with-pg.sh).
+	pkg-config --exists libpq 2>/dev/null || need="$need libpq-dev"
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+		|| need="$need postgresql"
 	[ -d /usr/lib/llvm-14/lib/clang ] && ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.asan-x86_64.a >/dev/null 2>&1 \
 		|| need="$need libclang-rt-dev"
 	for extra in $QUOTA_EXTRA_DEPS; do
