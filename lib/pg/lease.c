@@ -103,8 +103,13 @@ static int reserve(quota_pg_lease *l, int64_t units, int64_t at,
 		}
 		if (op.rc != QUOTA_EEXHAUSTED)
 			return op.rc;
-		/* Fewer units than asked: hold what there is (it may have
-		 * moved since; try again with the new figure). */
+		/* Fewer units than asked: hold what there is, as the
+		 * server has it now (another node may have given some
+		 * back), and try again with that figure. */
+		if ((rc = quota_pg_sync(l->pg, l->a)) != QUOTA_OK) {
+			*store_rc = rc;
+			return rc;
+		}
 		units = quota_account_remaining(l->a, l->category, at);
 	}
 	return QUOTA_EEXHAUSTED;
