@@ -310,7 +310,7 @@ static int apply_rows(quota_pg *pg, uint32_t k, const PGresult *res,
 
 /* One read, checked, then applied. */
 static int read_apply(quota_pg *pg, const char *id, quota_account *a,
-		      bool *none)
+		      bool *none, bool *applying)
 {
 	uint32_t k = quota_pg__shard_of(pg, id);
 	bool reset = a && quota_account_unsynced(a);
@@ -332,41 +332,51 @@ static int read_apply(quota_pg *pg, const char *id, quota_account *a,
 	if ((rc = fetch(pg, k, id, from, &res)))
 		return rc;
 	*none = PQntuples(res) == 0;
-	if (!(rc = check_rows(pg, k, res, id, from)))
+	*applying = false;
+	if (!(rc = check_rows(pg, k, res, id, from))) {
 		rc = apply_rows(pg, k, res, id, a, reset);
+		*applying = rc != QUOTA_OK;
+	}
 	PQclear(res);
 	return rc;
 }
 
 /*
- * A record or snapshot that names a category or tariff the context does
- * not know yet: the configuration is behind (another node added to it).
- * Caught up, the read is tried once more.
+ * A record or snapshot that passed the checks and still does not apply
+ * may name a category or tariff the context does not know yet: the
+ * configuration is behind (another node added to it).  If catching the
+ * configuration up brings anything, the read is tried once more (the
+ * account, if its first records applied, from where it stopped).
  */
-static bool config_advanced(quota_pg *pg)
+static bool config_advanced(quota_pg *pg, int rc)
 {
 	uint64_t before = quota_ctx_config_seq(pg->ctx);
-	bool none;
+	char why[512];
+	bool none, applying, more;
 
-	return read_apply(pg, NULL, NULL, &none) == QUOTA_OK &&
+	snprintf(why, sizeof why, "%s", quota_errmsg(pg->ctx));
+	more = read_apply(pg, NULL, NULL, &none, &applying) == QUOTA_OK &&
 	       quota_ctx_config_seq(pg->ctx) > before;
+	if (!more) /* the first failure is the one to tell */
+		quota_ctx_set_error(pg->ctx, rc, why);
+	return more;
 }
 
 int quota_pg__load(quota_pg *pg, const char *id, quota_account **out)
 {
-	bool none = false;
-	int rc = read_apply(pg, id, NULL, &none);
+	bool none = false, applying = false;
+	int rc = read_apply(pg, id, NULL, &none, &applying);
 
 	if (rc == QUOTA_OK && none)
 		return quota_pg__say(pg->ctx, QUOTA_ENOTFOUND,
 				     "quota_pg_account: the server holds no "
 				     "account '%s'",
 				     id);
-	if (rc == QUOTA_ENOTFOUND && config_advanced(pg)) {
+	if (applying && config_advanced(pg, rc)) {
 		if (quota_account_find(pg->ctx, id, out) == QUOTA_OK)
-			rc = read_apply(pg, id, *out, &none);
+			rc = read_apply(pg, id, *out, &none, &applying);
 		else
-			rc = read_apply(pg, id, NULL, &none);
+			rc = read_apply(pg, id, NULL, &none, &applying);
 	}
 	if (rc)
 		return rc;
@@ -381,10 +391,10 @@ int quota_pg__load(quota_pg *pg, const char *id, quota_account **out)
 int quota_pg__catch_up(quota_pg *pg, quota_account *a)
 {
 	const char *id = a ? quota_account_id(a) : NULL;
-	bool none;
-	int rc = read_apply(pg, id, a, &none);
+	bool none, applying = false;
+	int rc = read_apply(pg, id, a, &none, &applying);
 
-	if (rc == QUOTA_ENOTFOUND && a && config_advanced(pg))
-		rc = read_apply(pg, id, a, &none);
+	if (applying && a && config_advanced(pg, rc))
+		rc = read_apply(pg, id, a, &none, &applying);
 	return rc;
 }

@@ -300,6 +300,14 @@ int quota_pg__ready(quota_pg *pg, uint32_t k)
 	return sh->prepared ? QUOTA_OK : prepare(pg, k);
 }
 
+/* The server's notices (CREATE TABLE IF NOT EXISTS says it skipped) are
+ * not the host's business: a library prints nothing. */
+static void no_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 /* Connect shard k and make sure the schema is there. */
 static int connect_shard(quota_pg *pg, uint32_t k)
 {
@@ -311,6 +319,7 @@ static int connect_shard(quota_pg *pg, uint32_t k)
 		note(pg, "shard %u: out of memory", (unsigned)k);
 		return QUOTA_ENOMEM;
 	}
+	PQsetNoticeProcessor(sh->conn, no_notice, NULL);
 	if (PQstatus(sh->conn) != CONNECTION_OK) {
 		quota_pg__words(pg, k, NULL, "connecting");
 		return QUOTA_ESTORE;
