@@ -4,8 +4,9 @@
  * Nothing here is exported from libquota-pg.so (built with
  * -fvisibility=hidden); tests link libquota-pg.a.  The library's files
  * share the handle and a few helpers: quota_pg.c connects, writes through
- * the store callbacks and holds the API; load.c reads streams back
- * (account loads, catching up); lease.c holds the leases (DESIGN §6).
+ * the store callbacks and holds the API; run.c is quota_pg_run; load.c
+ * reads streams back (account loads, catching up); lease.c holds the
+ * leases (DESIGN §6).
  */
 #ifndef QUOTA_PG_INT_H
 #define QUOTA_PG_INT_H
