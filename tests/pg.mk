@@ -77,11 +77,17 @@ libquota-pg.pc: lib/pg/libquota-pg.pc.in
 # The unit test, linked with the static libraries (it reaches the
 # library's internals through lib/pg/quota_pg_int.h).
 $(PG_TESTS:%=$(B)/tests/%): $(B)/tests/check_pg%: tests/check_pg%.c \
-		$(B)/libquota-pg.a $(B)/libquota.a $(PG_HDRS) | pg-have
+		$(B)/libquota-pg.a $(B)/libquota.a $(PG_HDRS) \
+		$(wildcard tests/support/*.h) | pg-have
 	@mkdir -p $(dir $@)
 	$(CC) $(QCFLAGS) $(CFLAGS) $(CHECK_CFLAGS) $(PG_CFLAGS) -Ilib/pg \
-	    $< $(B)/libquota-pg.a $(B)/libquota.a $(PG_LIBS) $(CHECK_LIBS) \
-	    -lm -lpthread $(LDFLAGS) -o $@
+	    -Itests/support $< $(B)/libquota-pg.a $(B)/libquota.a \
+	    $(PG_LIBS) $(CHECK_LIBS) -lm -lpthread $(LDFLAGS) \
+	    $(PG_WRAP_$(notdir $@)) -o $@
+
+# The store-fault sweep fails libpq's calls themselves.
+PG_WRAP_check_pg_faults = $(foreach f,PQexec PQexecPrepared PQexecParams \
+	PQstatus PQreset,-Wl,--wrap=$(f))
 
 check-pg: pg check-exports-pg check-headers-pg check-install-pg \
 	check-pg-unit check-pg-asan
