@@ -376,6 +376,130 @@ static int batch_fail(quota_pg *pg, int code)
 	return code;
 }
 
+/* ------------------------------------------------ a batch's records */
+
+static struct quota_pg_bacct *bacct_find(quota_pg *pg, const char *id)
+{
+	for (size_t i = pg->nbacct; i-- > 0;)
+		if (strcmp(pg->bacct[i].id, id) == 0)
+			return &pg->bacct[i];
+	return NULL;
+}
+
+/* Grow *p (of *cap elements of size sz) to hold need; false: no memory. */
+static bool grow(void *p, size_t *cap, size_t need, size_t sz)
+{
+	void **pp = p;
+	size_t c = *cap ? *cap : 16;
+	void *q;
+
+	if (need <= *cap)
+		return true;
+	while (c < need)
+		c *= 2;
+	if (c > SIZE_MAX / sz || !(q = realloc(*pp, c * sz)))
+		return false;
+	*pp = q;
+	*cap = c;
+	return true;
+}
+
+static bool bacct_add(quota_pg *pg, const char *id, uint64_t head,
+		      bool conflicted)
+{
+	if (!grow(&pg->bacct, &pg->cbacct, pg->nbacct + 1, sizeof *pg->bacct))
+		return false;
+	pg->bacct[pg->nbacct++] =
+		(struct quota_pg_bacct){id, head, conflicted};
+	return true;
+}
+
+static bool brec_add(quota_pg *pg, const char *id, uint64_t seq,
+		     const void *rec, size_t len)
+{
+	if (!grow(&pg->brec, &pg->cbrec, pg->nbrec + 1, sizeof *pg->brec) ||
+	    len > SIZE_MAX - pg->nbbuf ||
+	    !grow(&pg->bbuf, &pg->cbbuf, pg->nbbuf + len, 1))
+		return false;
+	memcpy(pg->bbuf + pg->nbbuf, rec, len);
+	pg->brec[pg->nbrec++] = (struct quota_pg_brec){id, seq, pg->nbbuf, len};
+	pg->nbbuf += len;
+	return true;
+}
+
+/* Rows per statement of the commit's insert (3 parameters each). */
+#define FLUSH_ROWS 1000
+
+/*
+ * Send the records kept back, FLUSH_ROWS to a statement: each inserts
+ * its rows and moves their accounts' heads to the last number, heads the
+ * batch already holds locked.  false: the server refused (pg->msg says
+ * why); the caller rolls back.
+ */
+static bool flush_recs(quota_pg *pg, uint32_t k)
+{
+	static const char head[] = "WITH v(account, seq, rec) AS (VALUES ";
+	static const char tail[] =
+		"), i AS (INSERT INTO quota_journal(account, seq, rec) "
+		"SELECT account, seq, rec FROM v) UPDATE quota_head h SET "
+		"seq = m.seq FROM (SELECT account, max(seq) AS seq FROM v "
+		"GROUP BY account) m WHERE h.account = m.account";
+	size_t rows = pg->nbrec < FLUSH_ROWS ? pg->nbrec : FLUSH_ROWS;
+	size_t sqlcap = sizeof head + sizeof tail + rows * 40;
+	char *sql = malloc(sqlcap), (*seqs)[24] = malloc(rows * sizeof *seqs);
+	const char **vals = malloc(rows * 3 * sizeof *vals);
+	int *lens = malloc(rows * 3 * sizeof *lens);
+	int *fmts = malloc(rows * 3 * sizeof *fmts);
+	Oid *types = malloc(rows * 3 * sizeof *types);
+	bool ok = sql && seqs && vals && lens && fmts && types;
+
+	if (!ok)
+		note(pg, "out of memory sending a batch's records");
+	for (size_t at = 0; ok && at < pg->nbrec; at += rows) {
+		size_t m = pg->nbrec - at < rows ? pg->nbrec - at : rows, n;
+		PGresult *res;
+
+		n = (size_t)snprintf(sql, sqlcap, "%s", head);
+		for (size_t r = 0; r < m; r++) {
+			const struct quota_pg_brec *b = &pg->brec[at + r];
+			size_t p = 3 * r;
+
+			n += (size_t)snprintf(sql + n, sqlcap - n,
+					      "%s($%zu, $%zu, $%zu)",
+					      r ? ", " : "", p + 1, p + 2,
+					      p + 3);
+			snprintf(seqs[r], sizeof seqs[r], "%llu",
+				 (unsigned long long)b->seq);
+			vals[p] = b->id;
+			vals[p + 1] = seqs[r];
+			vals[p + 2] = (const char *)pg->bbuf + b->off;
+			lens[p] = lens[p + 1] = 0;
+			lens[p + 2] = (int)b->len;
+			fmts[p] = fmts[p + 1] = 0;
+			fmts[p + 2] = 1;
+			types[p] = 25; /* text, int8, bytea */
+			types[p + 1] = 20;
+			types[p + 2] = 17;
+		}
+		snprintf(sql + n, sqlcap - n, "%s", tail);
+		res = PQexecParams(pg->shard[k].conn, sql, (int)(3 * m), types,
+				   vals, lens, fmts, 0);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			quota_pg__words(pg, k, res,
+					"sending a batch's records");
+			ok = false;
+		}
+		PQclear(res);
+	}
+	free(sql);
+	free(seqs);
+	free(vals);
+	free(lens);
+	free(fmts);
+	free(types);
+	return ok;
+}
+
 static int cb_append(void *ud, const char *account, uint64_t seq,
 		     const void *rec, size_t len)
 {
@@ -422,6 +546,35 @@ static int cb_append(void *ud, const char *account, uint64_t seq,
 				return batch_fail(pg, QUOTA_ESTORE);
 			pg->batch_shard = k;
 		}
+		/* An account this batch already wrote: its head is locked
+		 * by the batch (or another writer was first). */
+		struct quota_pg_bacct *e = bacct_find(pg, account ? account
+								  : "");
+
+		if (e && e->conflicted) {
+			note(pg, "record %llu of %s%.200s%s: another writer "
+				 "stored an earlier one first",
+			     (unsigned long long)seq,
+			     account ? "account '" : "the configuration",
+			     account ? account : "", account ? "'" : "");
+			return QUOTA_ECONFLICT;
+		}
+		if (e) {
+			if (seq != e->head + 1) {
+				note(pg, "record %llu does not follow %llu in "
+					 "the batch",
+				     (unsigned long long)seq,
+				     (unsigned long long)e->head);
+				return batch_fail(pg, QUOTA_ESTORE);
+			}
+			if (!brec_add(pg, e->id, seq, rec, len)) {
+				note(pg, "out of memory keeping a batch's "
+					 "record");
+				return batch_fail(pg, QUOTA_ESTORE);
+			}
+			e->head = seq;
+			return QUOTA_OK;
+		}
 	} else if ((rc = quota_pg__ready(pg, k))) {
 		return rc;
 	}
@@ -439,7 +592,13 @@ static int cb_append(void *ud, const char *account, uint64_t seq,
 		bool taken = strcmp(PQcmdTuples(res), "1") == 0;
 
 		PQclear(res);
-		return taken ? QUOTA_OK : not_taken(pg, k, account, seq);
+		rc = taken ? QUOTA_OK : not_taken(pg, k, account, seq);
+		if (pg->in_batch && (rc == QUOTA_OK || rc == QUOTA_ECONFLICT) &&
+		    !bacct_add(pg, vals[0], seq, rc == QUOTA_ECONFLICT)) {
+			note(pg, "out of memory in a batch");
+			return batch_fail(pg, QUOTA_ESTORE);
+		}
+		return rc;
 	}
 	quota_pg__words(pg, k, res, "INSERT INTO quota_journal");
 	if (PQstatus(c) != CONNECTION_OK) {
@@ -466,6 +625,7 @@ static int cb_begin(void *ud)
 	pg->in_batch = true;
 	pg->batch_shard = -1;
 	pg->batch_failed = false;
+	pg->nbacct = pg->nbrec = pg->nbbuf = 0;
 	return QUOTA_OK;
 }
 
@@ -491,6 +651,12 @@ static int cb_commit(void *ud)
 	k = (uint32_t)pg->batch_shard;
 	c = pg->shard[k].conn;
 	pg->batch_shard = -1;
+	/* The records kept back; the server never saw a COMMIT if this
+	 * fails, so nothing of the batch is stored. */
+	if (pg->nbrec && !flush_recs(pg, k)) {
+		rollback_quietly(pg, k);
+		return QUOTA_ESTORE;
+	}
 	res = PQexec(c, "COMMIT");
 	if (PQresultStatus(res) == PGRES_COMMAND_OK &&
 	    strcmp(PQcmdStatus(res), "COMMIT") == 0) {
@@ -518,6 +684,9 @@ static void pg_free(quota_pg *pg)
 		free(pg->shard[k].conninfo);
 	}
 	free(pg->shard);
+	free(pg->bacct);
+	free(pg->brec);
+	free(pg->bbuf);
 	free(pg);
 }
 

@@ -47,6 +47,27 @@ struct quota_pg {
 	bool in_batch;
 	int64_t batch_shard;
 	bool batch_failed;
+	/*
+	 * A batch's accounts: the first record of each goes to the server
+	 * at once (it locks the account's head row until the commit, or
+	 * conflicts), the records after it are kept here (brec, bbuf) and
+	 * sent at the commit in one statement: a batch of n records on one
+	 * account is a few round trips, not n (§5, group commit).
+	 */
+	struct quota_pg_bacct {
+		const char *id;  /* the account's (borrowed for the batch) */
+		uint64_t head;   /* the last number this batch holds */
+		bool conflicted; /* another writer was first */
+	} *bacct;
+	size_t nbacct, cbacct;
+	struct quota_pg_brec {
+		const char *id;
+		uint64_t seq;
+		size_t off, len; /* in bbuf */
+	} *brec;
+	size_t nbrec, cbrec;
+	unsigned char *bbuf;
+	size_t nbbuf, cbbuf;
 	char msg[768];  /* the last failure, for the errmsg callback */
 	char lost[512]; /* why the batch will be rolled back */
 	/* Test hook: called before the statement of an append is sent. */

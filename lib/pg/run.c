@@ -91,13 +91,44 @@ static int pick_again(quota_pg *pg, quota_op *ops, size_t *idx,
 }
 
 /*
+ * Order pick[0..g) by account id, keeping each account's operations in
+ * their order (a stable merge sort; scr has room for g).  Every batch
+ * then locks its accounts' heads in the same order, so two nodes' batches
+ * wait for each other instead of deadlocking.
+ */
+static void by_account(const quota_op *ops, size_t *pick, size_t *scr,
+		       size_t g)
+{
+	for (size_t w = 1; w < g; w *= 2) {
+		for (size_t lo = 0; lo < g; lo += 2 * w) {
+			size_t mid = lo + w < g ? lo + w : g;
+			size_t hi = lo + 2 * w < g ? lo + 2 * w : g;
+			size_t a = lo, b = mid, o = lo;
+
+			while (a < mid && b < hi)
+				scr[o++] = strcmp(quota_account_id(
+							  ops[pick[b]].account),
+						  quota_account_id(
+							  ops[pick[a]].account)) < 0
+						   ? pick[b++]
+						   : pick[a++];
+			while (a < mid)
+				scr[o++] = pick[a++];
+			while (b < hi)
+				scr[o++] = pick[b++];
+		}
+		memcpy(pick, scr, g * sizeof *pick);
+	}
+}
+
+/*
  * Run the operations idx[0..m) (in order) of ops, one batch per shard;
  * tmp has room for m copies.  Returns the first failure of a batch call
  * (QUOTA_EINVAL, QUOTA_ENOMEM) or store failure of an operation.
  */
 static int run_round(quota_pg *pg, quota_op *ops, const size_t *idx,
 		     const uint32_t *shard, size_t m, quota_op *tmp,
-		     size_t *pick)
+		     size_t *pick, size_t *scr)
 {
 	int first = QUOTA_OK;
 
@@ -116,6 +147,7 @@ static int run_round(quota_pg *pg, quota_op *ops, const size_t *idx,
 				first = ops[pick[0]].rc;
 			continue;
 		}
+		by_account(ops, pick, scr, g);
 		for (i = 0; i < g; i++)
 			tmp[i] = ops[pick[i]];
 		rc = quota_batch(pg->ctx, tmp, g);
@@ -160,7 +192,8 @@ static int sync_accounts(quota_pg *pg, quota_op *ops, const size_t *idx,
 
 QUOTA_API int quota_pg_run(quota_pg *pg, quota_op *ops, size_t n)
 {
-	size_t s_idx[RUN_STACK], s_pick[RUN_STACK], *idx, *pick, m, i;
+	size_t s_idx[RUN_STACK], s_pick[RUN_STACK], s_scr[RUN_STACK], *idx,
+		*pick, *scr, m, i;
 	uint32_t s_shard[RUN_STACK], *shard;
 	uint64_t s_pre[RUN_STACK], *pre;
 	quota_op s_tmp[RUN_STACK], *tmp;
@@ -191,7 +224,8 @@ QUOTA_API int quota_pg_run(quota_pg *pg, quota_op *ops, size_t n)
 	shard = heap ? calloc(n, sizeof *shard) : s_shard;
 	tmp = heap ? calloc(n, sizeof *tmp) : s_tmp;
 	pre = heap ? calloc(n, sizeof *pre) : s_pre;
-	if (!idx || !pick || !shard || !tmp || !pre) {
+	scr = heap ? calloc(n, sizeof *scr) : s_scr;
+	if (!idx || !pick || !shard || !tmp || !pre || !scr) {
 		rc = quota_pg__say(pg->ctx, QUOTA_ENOMEM,
 				   "quota_pg_run: out of memory");
 		goto done;
@@ -216,7 +250,7 @@ QUOTA_API int quota_pg_run(quota_pg *pg, quota_op *ops, size_t n)
 
 		for (i = 0; i < m; i++)
 			pre[idx[i]] = quota_account_seq(ops[idx[i]].account);
-		if ((rc = run_round(pg, ops, idx, shard, m, tmp, pick)))
+		if ((rc = run_round(pg, ops, idx, shard, m, tmp, pick, scr)))
 			break;
 		if (round >= pg->opt.attempts)
 			break;
@@ -237,6 +271,7 @@ done:
 		free(shard);
 		free(tmp);
 		free(pre);
+		free(scr);
 	}
 	return rc;
 }
