@@ -163,9 +163,9 @@ QUOTA_API int quota_pg_lease_charge(quota_pg_lease *l, int64_t units);
  * (or what the account has left), at now, with the same timeout.  Flush
  * before the hold's deadline.  QUOTA_EEXHAUSTED when the used part is
  * committed but no new hold could be taken: the lease is then spent
- * (left 0) and only quota_pg_lease_end remains.  QUOTA_ERESOLVED: the
+ * (left 0); a later flush tries for a new hold.  QUOTA_ERESOLVED: the
  * hold had expired, the counts since the last flush are not charged, and
- * only quota_pg_lease_end remains.  A store failure changes nothing
+ * the lease goes on with the new hold.  A store failure changes nothing
  * known: flush again (the same commit and hold, under the same keys).
  */
 QUOTA_API int quota_pg_lease_flush(quota_pg_lease *l, int64_t now);

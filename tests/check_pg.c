@@ -597,6 +597,92 @@ START_TEST(test_shards)
 }
 END_TEST
 
+/*
+ * quota_pg_run and refusals (§6): a refusal decided on a stale copy is
+ * run again once the account caught up (another node gave units back),
+ * but one the batch's own operations decided stands, in its order (a
+ * charge refused before a release in the same batch stays refused).
+ */
+START_TEST(test_refusals_and_order)
+{
+	char ci[512];
+	quota_ctx *a, *b;
+	quota_pg *pa, *pb;
+	quota_account *x, *y;
+	quota_receipt r;
+	quota_usage u = {.units = 95, .at = T0 + 60};
+	quota_op ops[2];
+	uint64_t hold;
+	uint32_t sms;
+
+	fresh(1, ci, sizeof ci);
+	a = node(ci, &pa);
+	sms = configure(a);
+	x = customer(pa, a, "acme");
+	OKC(a, quota_account_set_overage(x, sms, QUOTA_OVERAGE_STOP));
+	b = node(ci, &pb);
+	OKC(b, quota_pg_account(pb, "acme", 0, &y));
+	/* a holds 95 of the 100: b's copy sees 100 left still. */
+	u.category = sms;
+	OKC(a, quota_reserve(x, &u, 3600, &r, &hold));
+	/* In one batch of a's: a charge of 10 (5 left), then the
+	 * release: the charge is refused, in its order. */
+	ops[0] = charge_op(x, 10, "c10");
+	memset(&ops[1], 0, sizeof ops[1]);
+	ops[1].kind = QUOTA_OP_RELEASE;
+	ops[1].account = x;
+	ops[1].hold_id = hold;
+	OKC(a, quota_pg_run(pa, ops, 2));
+	ck_assert_int_eq(ops[0].rc, QUOTA_EEXHAUSTED);
+	OKC(a, ops[1].rc);
+	ck_assert_int_eq(left(x), 100);
+	/* a holds 95 again; b (behind: it saw the release) charges 10:
+	 * conflict, catch-up, refused on the server's state. */
+	OKC(a, quota_reserve(x, &u, 3600, &r, &hold));
+	ops[0] = charge_op(y, 10, "b10");
+	OKC(b, quota_pg_run(pb, ops, 1));
+	ck_assert_int_eq(ops[0].rc, QUOTA_EEXHAUSTED);
+	/* a releases; b's copy is stale and refuses a charge of 10 on its
+	 * own - quota_pg_run catches it up and charges it. */
+	OKC(a, quota_release(x, hold, NULL, &r));
+	ck_assert_int_eq(charge(y, 10, NULL, NULL), QUOTA_EEXHAUSTED);
+	ops[0] = charge_op(y, 10, "b10-again");
+	OKC(b, quota_pg_run(pb, ops, 1));
+	OKC(b, ops[0].rc);
+	ck_assert_int_eq(left(y), 90);
+	same_as_server(y, ci);
+	node_free(a, pa);
+	node_free(b, pb);
+}
+END_TEST
+
+/* quota_pg_run that cannot run an operation says so in its rc (a host
+ * reading ops[i].rc never sees a QUOTA_OK of an operation that did not
+ * run). */
+START_TEST(test_run_rc_when_nothing_ran)
+{
+	char ci[512];
+	quota_ctx *a;
+	quota_pg *pa;
+	quota_account *x;
+	quota_op ops[2];
+
+	fresh(1, ci, sizeof ci);
+	a = node(ci, &pa);
+	configure(a);
+	x = customer(pa, a, "acme");
+	ops[0] = charge_op(x, 1, "k1");
+	ops[1] = charge_op(x, 1, "k2");
+	ops[1].kind = 99;
+	ops[0].rc = QUOTA_OK;
+	ck_assert_int_eq(quota_pg_run(pa, ops, 2), QUOTA_EINVAL);
+	ck_assert_int_eq(ops[0].rc, QUOTA_EINVAL);
+	ck_assert_int_eq(ops[1].rc, QUOTA_EINVAL);
+	ck_assert_int_eq(used(x), 0);
+	node_free(a, pa);
+}
+END_TEST
+
 static Suite *pg_suite(void)
 {
 	Suite *s = suite_create("pg");
@@ -611,6 +697,8 @@ static Suite *pg_suite(void)
 	tcase_add_test(tc, test_snapshot);
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_shards);
+	tcase_add_test(tc, test_refusals_and_order);
+	tcase_add_test(tc, test_run_rc_when_nothing_ran);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -292,6 +292,38 @@ START_TEST(test_lease_end_after_expiry)
 }
 END_TEST
 
+/* A flush after the hold expired (another node ticked past it): the
+ * counts since the last flush are not charged (QUOTA_ERESOLVED), no
+ * stray hold is left behind, and the lease goes on with a new one. */
+START_TEST(test_lease_flush_after_expiry)
+{
+	node a, b;
+	quota_pg_lease *l;
+	int64_t rem, used, held;
+
+	fresh_db();
+	first_node(&a, 1000);
+	OK(quota_pg_lease_take(a.pg, a.a, a.sms, 100, T0 + 10, 60, &l));
+	OK(quota_pg_lease_charge(l, 5));
+	other_node(&b);
+	ck_assert_int_eq(quota_account_tick(b.a, T0 + 71), 1);
+	node_free(&b);
+	ck_assert_int_eq(quota_pg_lease_flush(l, T0 + 72), QUOTA_ERESOLVED);
+	ck_assert_int_eq(quota_pg_lease_pending(l), 0);
+	ck_assert_int_eq(quota_pg_lease_size(l), 100);
+	server_view(&rem, &used, &held);
+	ck_assert_int_eq(held, 100);
+	ck_assert_int_eq(used, 0);
+	OK(quota_pg_lease_charge(l, 3));
+	OK(quota_pg_lease_end(l, T0 + 80));
+	server_view(&rem, &used, &held);
+	ck_assert_int_eq(held, 0);
+	ck_assert_int_eq(used, 3);
+	ck_assert_int_eq(rem, 997);
+	node_free(&a);
+}
+END_TEST
+
 START_TEST(test_lease_bad_arguments)
 {
 	node n;
@@ -331,6 +363,7 @@ int main(void)
 	tcase_add_test(tc, test_lease_counts_against_caps);
 	tcase_add_test(tc, test_lease_crash_loses_only_unacknowledged);
 	tcase_add_test(tc, test_lease_end_after_expiry);
+	tcase_add_test(tc, test_lease_flush_after_expiry);
 	tcase_add_test(tc, test_lease_bad_arguments);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -44,25 +44,25 @@ struct quota_pg_lease {
 	int inflight;      /* a flush or end whose outcome is not known */
 	int64_t in_units;  /* what that flush commits */
 	int64_t in_at;     /* and when: a retry repeats the same inputs */
+	uint64_t draws;    /* keys drawn (draw_key) */
 	char commit_key[48];
 	char hold_key[48];
 };
 
-/* A key no other node draws: the process, the clock and a counter.  Used
- * for the new hold of a flush, kept until the flush is known. */
-static void draw_key(char *buf, size_t n)
+/* A key no other node draws: the process, the clock, the lease and its
+ * own count (no state shared between leases: threads may each have
+ * theirs).  Used for the new hold of a flush, kept until it is known. */
+static void draw_key(quota_pg_lease *l, char *buf, size_t n)
 {
-	static uint64_t counter;
 	struct timespec ts;
 	uint64_t x;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	x = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	x ^= (uint64_t)getpid() << 40;
-	x ^= (uint64_t)(uintptr_t)buf;
-	counter++;
+	x ^= (uint64_t)(uintptr_t)l;
 	snprintf(buf, n, "lease-%016llx-%llu", (unsigned long long)x,
-		 (unsigned long long)counter);
+		 (unsigned long long)++l->draws);
 }
 
 static void commit_key(quota_pg_lease *l)
@@ -138,14 +138,14 @@ int quota_pg_lease_take(quota_pg *pg, quota_account *a, uint32_t category,
 	l->category = category;
 	l->want = units;
 	l->timeout_s = timeout_s;
-	draw_key(l->hold_key, sizeof l->hold_key);
+	draw_key(l, l->hold_key, sizeof l->hold_key);
 	rc = reserve(l, units, at, l->hold_key, &src);
 	if (rc != QUOTA_OK) {
 		free(l);
 		return rc;
 	}
 	commit_key(l);
-	draw_key(l->hold_key, sizeof l->hold_key); /* the next flush's */
+	draw_key(l, l->hold_key, sizeof l->hold_key); /* the next flush's */
 	*out = l;
 	return QUOTA_OK;
 }
@@ -174,15 +174,42 @@ static int commit_used(quota_pg_lease *l, quota_op *op)
 	return quota_pg_run(l->pg, op, 1);
 }
 
+/* After the hold went (committed or expired): the next one, of the size
+ * asked at take or what the account has left, under a new key.  The
+ * store's own failure counts as none taken: a later flush tries again. */
+static int refill(quota_pg_lease *l, int64_t now)
+{
+	int rc, src;
+
+	l->hold_id = 0;
+	l->size = 0;
+	draw_key(l, l->hold_key, sizeof l->hold_key);
+	rc = reserve(l, l->want, now, l->hold_key, &src);
+	draw_key(l, l->hold_key, sizeof l->hold_key);
+	if (rc != QUOTA_OK)
+		return QUOTA_EEXHAUSTED;
+	commit_key(l);
+	return QUOTA_OK;
+}
+
+/* The new hold of a flush went through: the lease's hold from now on. */
+static void adopt(quota_pg_lease *l, const quota_op *op)
+{
+	l->hold_id = op->hold_id;
+	l->size = op->receipt.units;
+	commit_key(l);
+	draw_key(l, l->hold_key, sizeof l->hold_key);
+}
+
 int quota_pg_lease_flush(quota_pg_lease *l, int64_t now)
 {
 	quota_op ops[2];
-	int rc, src;
+	int rc;
 
 	if (!l)
 		return QUOTA_EINVAL;
-	if (!l->hold_id)
-		return l->pending ? QUOTA_EINVAL : QUOTA_EEXHAUSTED;
+	if (!l->hold_id) /* spent: nothing counted, try for a new hold */
+		return l->pending ? QUOTA_EINVAL : refill(l, now);
 	if (!l->inflight) {
 		l->inflight = 1;
 		l->in_units = l->pending;
@@ -205,34 +232,22 @@ int quota_pg_lease_flush(quota_pg_lease *l, int64_t now)
 	ops[1].timeout_s = l->timeout_s;
 	if ((rc = quota_pg_run(l->pg, ops, 2)) != QUOTA_OK)
 		return rc; /* nothing known stored: retry the same flush */
-	if (ops[0].rc != QUOTA_OK)
-		return ops[0].rc; /* e.g. QUOTA_ERESOLVED: the hold expired */
-	/* The used part is durable: those charges are acknowledged. */
+	if (ops[0].rc != QUOTA_OK && ops[0].rc != QUOTA_ERESOLVED)
+		return ops[0].rc; /* refused as it stood: nothing changed */
+	/* Committed (those charges are acknowledged), or the hold had
+	 * expired (QUOTA_ERESOLVED: those counts are not charged).  Either
+	 * way they are done, and the lease goes on with the new hold. */
+	rc = ops[0].rc;
 	l->pending -= l->in_units;
 	l->inflight = 0;
 	l->in_units = 0;
-	l->hold_id = 0;
-	l->size = 0;
 	if (ops[1].rc == QUOTA_OK) {
-		l->hold_id = ops[1].hold_id;
-		l->size = ops[1].receipt.units;
-	} else if (ops[1].rc == QUOTA_EEXHAUSTED) {
-		/* Fewer units left than the lease's size: hold what there
-		 * is, under a new key (the refused one stored nothing). */
-		draw_key(l->hold_key, sizeof l->hold_key);
-		rc = reserve(l, quota_account_remaining(l->a, l->category, now),
-			     now, l->hold_key, &src);
-		if (rc != QUOTA_OK && src != QUOTA_OK)
-			return rc; /* spent for now; flush again later */
-	} else {
-		rc = ops[1].rc;
+		adopt(l, &ops[1]);
+		return rc;
 	}
-	draw_key(l->hold_key, sizeof l->hold_key);
-	if (l->hold_id)
-		commit_key(l);
-	if (!l->hold_id)
-		return rc != QUOTA_OK ? rc : QUOTA_EEXHAUSTED;
-	return QUOTA_OK;
+	if (refill(l, now) != QUOTA_OK && rc == QUOTA_OK)
+		rc = QUOTA_EEXHAUSTED;
+	return rc;
 }
 
 int quota_pg_lease_end(quota_pg_lease *l, int64_t now)
@@ -240,7 +255,7 @@ int quota_pg_lease_end(quota_pg_lease *l, int64_t now)
 	quota_op op;
 	int rc;
 
-	(void)now;
+	(void)now; /* the commit is dated at the hold's time (R10) */
 	if (!l)
 		return QUOTA_OK;
 	if (!l->hold_id) {
@@ -251,10 +266,11 @@ int quota_pg_lease_end(quota_pg_lease *l, int64_t now)
 		l->inflight = 1;
 		l->in_units = l->pending;
 	}
-	if ((rc = commit_used(l, &op)) != QUOTA_OK)
-		return rc; /* the store failed: l stays; end it again */
-	if (op.rc != QUOTA_OK && op.rc != QUOTA_ERESOLVED)
-		return op.rc;
+	if ((rc = commit_used(l, &op)) != QUOTA_OK ||
+	    op.rc == QUOTA_ECONFLICT)
+		return rc ? rc : op.rc; /* the store failed: l stays */
+	/* Not for the store to decide again (expired: QUOTA_ERESOLVED, or
+	 * any refusal): the lease is over either way. */
 	free(l);
 	return op.rc;
 }

@@ -657,6 +657,11 @@ static int cb_commit(void *ud)
 		rollback_quietly(pg, k);
 		return QUOTA_ESTORE;
 	}
+	if (PQstatus(c) != CONNECTION_OK) { /* lost before COMMIT was sent */
+		quota_pg__words(pg, k, NULL, "the connection was lost in a "
+					     "batch");
+		return QUOTA_ESTORE;
+	}
 	res = PQexec(c, "COMMIT");
 	if (PQresultStatus(res) == PGRES_COMMAND_OK &&
 	    strcmp(PQcmdStatus(res), "COMMIT") == 0) {

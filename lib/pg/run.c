@@ -6,7 +6,12 @@
  * (QUOTA_EUNSYNCED) is run again after its account caught up - optimistic
  * concurrency on the account's version.  A conflicted record in a batch
  * stores nothing and raises no error on the server, so the operations
- * around it stand.
+ * around it stand.  A batch holds its accounts' head rows locked until
+ * its commit; it takes them in account-id order, so two nodes' batches
+ * wait for each other instead of deadlocking (a host's own quota_batch
+ * in another order can deadlock: the server aborts one, QUOTA_ESTORE).
+ * Whenever it returns before an operation ran, that operation's rc is
+ * the code returned.
  */
 #include "quota_pg_int.h"
 
@@ -59,35 +64,54 @@ static bool state_refusal(int rc)
  * Which of the ops idx[0..m) run again, moved to the front of idx (*again
  * of them): those whose account was behind (QUOTA_ECONFLICT) or waits for
  * a resync (QUOTA_EUNSYNCED), caught up by the caller; and those refused
- * by the account's state whose account, caught up here, has moved since
- * the round began (pre[k]: its sequence number then): a refusal is never
- * based on a stale copy.  One catch-up per account.
+ * by the account's state when catching their account up here brought
+ * records from the server (a refusal is never based on a stale copy; one
+ * the batch's own operations decided stands, in its order).  One
+ * catch-up per account; adv (room for every op index) keeps its answer.
  */
 static int pick_again(quota_pg *pg, quota_op *ops, size_t *idx,
-		      const uint64_t *pre, size_t m, size_t *again)
+		      uint64_t *adv, size_t m, size_t *again)
 {
 	size_t i, j, k = 0;
 	int rc;
 
+	/* Decide first (idx is compacted only after). */
 	for (i = 0; i < m; i++) {
 		quota_op *op = &ops[idx[i]];
-		bool redo = op->rc == QUOTA_ECONFLICT ||
-			    op->rc == QUOTA_EUNSYNCED;
 
-		if (!redo && state_refusal(op->rc)) {
-			for (j = 0; j < i; j++)
-				if (ops[idx[j]].account == op->account &&
-				    state_refusal(ops[idx[j]].rc))
-					break;
-			if (j == i && (rc = quota_pg__catch_up(pg, op->account)))
+		adv[idx[i]] = op->rc == QUOTA_ECONFLICT ||
+			      op->rc == QUOTA_EUNSYNCED;
+		if (adv[idx[i]] || !state_refusal(op->rc))
+			continue;
+		for (j = 0; j < i; j++)
+			if (ops[idx[j]].account == op->account &&
+			    state_refusal(ops[idx[j]].rc))
+				break;
+		if (j < i) {
+			adv[idx[i]] = adv[idx[j]];
+		} else {
+			uint64_t seq = quota_account_seq(op->account);
+
+			if ((rc = quota_pg__catch_up(pg, op->account)))
 				return rc;
-			redo = quota_account_seq(op->account) != pre[idx[i]];
+			adv[idx[i]] = quota_account_seq(op->account) != seq;
 		}
-		if (redo)
-			idx[k++] = idx[i];
 	}
+	for (i = 0; i < m; i++)
+		if (adv[idx[i]])
+			idx[k++] = idx[i];
 	*again = k;
 	return QUOTA_OK;
+}
+
+/* Every op of ops[0..n) ends with code (nothing of them ran). */
+static int fail_all(quota_op *ops, size_t n, int code)
+{
+	for (size_t i = 0; i < n; i++) {
+		ops[i].rc = code;
+		memset(&ops[i].receipt, 0, sizeof ops[i].receipt);
+	}
+	return code;
 }
 
 /*
@@ -195,7 +219,7 @@ QUOTA_API int quota_pg_run(quota_pg *pg, quota_op *ops, size_t n)
 	size_t s_idx[RUN_STACK], s_pick[RUN_STACK], s_scr[RUN_STACK], *idx,
 		*pick, *scr, m, i;
 	uint32_t s_shard[RUN_STACK], *shard;
-	uint64_t s_pre[RUN_STACK], *pre;
+	uint64_t s_adv[RUN_STACK], *adv;
 	quota_op s_tmp[RUN_STACK], *tmp;
 	bool heap = n > RUN_STACK;
 	int rc = QUOTA_OK;
@@ -205,29 +229,33 @@ QUOTA_API int quota_pg_run(quota_pg *pg, quota_op *ops, size_t n)
 					  "quota_pg_run: NULL argument")
 			  : QUOTA_EINVAL;
 	if (pg->in_batch)
-		return quota_pg__say(pg->ctx, QUOTA_EINVAL,
-				     "quota_pg_run: inside a batch");
+		return fail_all(ops, n,
+				quota_pg__say(pg->ctx, QUOTA_EINVAL,
+					      "quota_pg_run: inside a batch"));
 	for (i = 0; i < n; i++)
 		if (!ops[i].account || quota_account_ctx(ops[i].account) !=
 					       pg->ctx ||
 		    ops[i].kind < QUOTA_OP_CHARGE ||
 		    ops[i].kind > QUOTA_OP_RELEASE)
-			return quota_pg__say(pg->ctx, QUOTA_EINVAL,
-					     "quota_pg_run: operation %zu has "
-					     "no account of the store's "
-					     "context or an unknown kind",
-					     i);
+			return fail_all(ops, n,
+					quota_pg__say(pg->ctx, QUOTA_EINVAL,
+						      "quota_pg_run: operation "
+						      "%zu has no account of "
+						      "the store's context or "
+						      "an unknown kind",
+						      i));
 	if (n == 0)
 		return QUOTA_OK;
 	idx = heap ? calloc(n, sizeof *idx) : s_idx;
 	pick = heap ? calloc(n, sizeof *pick) : s_pick;
 	shard = heap ? calloc(n, sizeof *shard) : s_shard;
 	tmp = heap ? calloc(n, sizeof *tmp) : s_tmp;
-	pre = heap ? calloc(n, sizeof *pre) : s_pre;
+	adv = heap ? calloc(n, sizeof *adv) : s_adv;
 	scr = heap ? calloc(n, sizeof *scr) : s_scr;
-	if (!idx || !pick || !shard || !tmp || !pre || !scr) {
-		rc = quota_pg__say(pg->ctx, QUOTA_ENOMEM,
-				   "quota_pg_run: out of memory");
+	if (!idx || !pick || !shard || !tmp || !adv || !scr) {
+		rc = fail_all(ops, n, quota_pg__say(pg->ctx, QUOTA_ENOMEM,
+						    "quota_pg_run: out of "
+						    "memory"));
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
@@ -235,21 +263,24 @@ QUOTA_API int quota_pg_run(quota_pg *pg, quota_op *ops, size_t n)
 		shard[i] = quota_pg__shard_of(pg,
 					      quota_account_id(ops[i].account));
 		if (shard[i] == UINT32_MAX) {
-			rc = quota_pg__say(pg->ctx, QUOTA_EINVAL,
-					   "quota_pg_run: the shard rule "
-					   "names no shard for account '%s'",
-					   quota_account_id(ops[i].account));
+			rc = fail_all(ops, n,
+				      quota_pg__say(pg->ctx, QUOTA_EINVAL,
+						    "quota_pg_run: the shard "
+						    "rule names no shard for "
+						    "account '%s'",
+						    quota_account_id(
+							    ops[i].account)));
 			goto done;
 		}
 	}
 	m = n;
-	if ((rc = sync_accounts(pg, ops, idx, m, true)))
+	if ((rc = sync_accounts(pg, ops, idx, m, true))) {
+		fail_all(ops, n, rc);
 		goto done;
+	}
 	for (int round = 0;; round++) {
 		size_t again = 0;
 
-		for (i = 0; i < m; i++)
-			pre[idx[i]] = quota_account_seq(ops[idx[i]].account);
 		if ((rc = run_round(pg, ops, idx, shard, m, tmp, pick, scr)))
 			break;
 		if (round >= pg->opt.attempts)
@@ -257,7 +288,7 @@ QUOTA_API int quota_pg_run(quota_pg *pg, quota_op *ops, size_t n)
 		/* Conflicted ops: their accounts catch up below; refused
 		 * ones: caught up here, run again if the server had newer
 		 * records. */
-		if ((rc = pick_again(pg, ops, idx, pre, m, &again)))
+		if ((rc = pick_again(pg, ops, idx, adv, m, &again)))
 			break;
 		if (!(m = again))
 			break;
@@ -270,7 +301,7 @@ done:
 		free(pick);
 		free(shard);
 		free(tmp);
-		free(pre);
+		free(adv);
 		free(scr);
 	}
 	return rc;
