@@ -70,14 +70,16 @@ typedef struct quota_pg_options {
  */
 QUOTA_API int quota_pg_open(quota_ctx *ctx, const char *conninfo,
 			    quota_pg **out);
-/* The same with options (NULL: the defaults; conninfo may be NULL when
- * opts names shards). */
+/* The same with options (NULL: the defaults).  With opts->shards,
+ * conninfo must be NULL (QUOTA_EINVAL otherwise); every shard is
+ * connected and gets the schema. */
 QUOTA_API int quota_pg_open_with(quota_ctx *ctx, const char *conninfo,
 				 const quota_pg_options *opts, quota_pg **out);
 
 /* Remove the store from its context and close the connections.  NULL is
- * accepted.  Leases still open are not ended (quota_pg_lease_end first):
- * their holds expire on the server. */
+ * accepted.  End every lease first (quota_pg_lease_end): a lease of a
+ * closed handle can no longer be used or ended, and its hold stays on the
+ * server until a tick (quota_account_tick) passes its deadline. */
 QUOTA_API void quota_pg_close(quota_pg *pg);
 
 /*
@@ -92,21 +94,31 @@ QUOTA_API int quota_pg_account(quota_pg *pg, const char *id, int create,
 
 /*
  * Catch up: apply to a the records other nodes appended after
- * quota_account_seq(a); an unsynced account (quota_account_unsynced) is
- * first reset to its latest stored snapshot and re-read.  a NULL: the
- * configuration stream.
+ * quota_account_seq(a).  An unsynced account (quota_account_unsynced), or
+ * one whose next records a snapshot of another node has replaced, is
+ * reset to the latest stored snapshot and re-read.  a NULL: the
+ * configuration stream (which the accounts' records may name: sync it
+ * first when another node changed the configuration).
  */
 QUOTA_API int quota_pg_sync(quota_pg *pg, quota_account *a);
 
 /*
  * Run ops as quota_batch(3) does, one transaction per shard the ops
- * touch; an operation refused with QUOTA_ECONFLICT (its account was
- * behind), or on an unsynced account, is retried after quota_pg_sync of
- * its account, up to the options' attempts.  Each op's rc and receipt say
- * how it ended; a keyed op retried after an unknown outcome replays its
- * receipt if it was stored.  Returns QUOTA_OK when every op ran (each
- * with its own rc), else the first store failure (QUOTA_ESTORE,
- * QUOTA_EUNKNOWN) or QUOTA_EINVAL.  n == 1 writes without BEGIN/COMMIT.
+ * touch (a shard's ops in their order); n == 1 writes without
+ * BEGIN/COMMIT.  An operation refused with QUOTA_ECONFLICT (its account
+ * was behind) or QUOTA_EUNSYNCED (its account waits for a resync), or
+ * refused by the account's state (QUOTA_EEXHAUSTED, QUOTA_ECAP,
+ * QUOTA_EFUNDS, QUOTA_ERESOLVED, QUOTA_ENOTFOUND) when the server holds
+ * newer records of it, is run again, in a later transaction and in its
+ * order, after quota_pg_sync of its account, up to the options'
+ * attempts: a refusal is never based on a stale copy.  An operation whose
+ * own outcome was unknown (QUOTA_EUNKNOWN) is not run again: its account
+ * is unsynced, and the host decides - run it again with the same
+ * idempotency key (R11) and it replays its receipt if it was stored.
+ * Each op's rc and receipt say how it ended (QUOTA_ECONFLICT when the
+ * attempts ran out).  Returns QUOTA_OK when every op has its own rc, the
+ * first store failure (QUOTA_ESTORE, QUOTA_EUNKNOWN) otherwise, or
+ * QUOTA_EINVAL (nothing run).
  */
 QUOTA_API int quota_pg_run(quota_pg *pg, quota_op *ops, size_t n);
 
@@ -120,12 +132,16 @@ QUOTA_API int quota_pg_snapshot(quota_pg *pg, quota_account *a);
 /* ------------------------------------------------------ leases (§6) */
 
 /*
- * Take a lease: a hold (quota_reserve) of units of category on a,
+ * Take a lease: a hold (quota_reserve, R10) of units of category on a,
  * written to the shared journal (caught up and retried on conflict),
- * expiring at at + timeout_s.  Charges that fit are then counted by the
- * node alone (quota_pg_lease_charge).  If the account has fewer units
- * than asked, the lease holds what there is (quota_pg_lease_size), and
- * QUOTA_EEXHAUSTED if none.  *out is freed by quota_pg_lease_end.
+ * expiring at at + timeout_s (released by the first quota_account_tick
+ * past it, on any node).  Charges that fit are then counted by the node
+ * alone (quota_pg_lease_charge).  If the account's packages have fewer
+ * units than asked (overage STOP), the lease holds what there is
+ * (quota_pg_lease_size), and QUOTA_EEXHAUSTED if none; with pay-as-you-go
+ * overage the hold prices what the packages lack, like any reservation.
+ * A cap the hold would pass refuses it whole (QUOTA_ECAP).  *out is freed
+ * by quota_pg_lease_end.
  */
 QUOTA_API int quota_pg_lease_take(quota_pg *pg, quota_account *a,
 				  uint32_t category, int64_t units, int64_t at,
@@ -142,10 +158,15 @@ QUOTA_API int quota_pg_lease_take(quota_pg *pg, quota_account *a,
 QUOTA_API int quota_pg_lease_charge(quota_pg_lease *l, int64_t units);
 /*
  * Make the charges counted so far durable: in one transaction, commit the
- * used part of the hold (quota_commit) and take a new hold of the lease's
- * size (or what the account has left) at now.  QUOTA_EEXHAUSTED when the
- * used part is committed but no new hold could be taken: the lease is
- * then spent (left 0) and only quota_pg_lease_end remains.
+ * used part of the hold (quota_commit; the usage is dated at the hold's
+ * time, not at each count) and take a new hold of the size asked at take
+ * (or what the account has left), at now, with the same timeout.  Flush
+ * before the hold's deadline.  QUOTA_EEXHAUSTED when the used part is
+ * committed but no new hold could be taken: the lease is then spent
+ * (left 0) and only quota_pg_lease_end remains.  QUOTA_ERESOLVED: the
+ * hold had expired, the counts since the last flush are not charged, and
+ * only quota_pg_lease_end remains.  A store failure changes nothing
+ * known: flush again (the same commit and hold, under the same keys).
  */
 QUOTA_API int quota_pg_lease_flush(quota_pg_lease *l, int64_t now);
 /*
@@ -156,7 +177,7 @@ QUOTA_API int quota_pg_lease_flush(quota_pg_lease *l, int64_t now);
  */
 QUOTA_API int quota_pg_lease_end(quota_pg_lease *l, int64_t now);
 /* Units the lease holds now (its hold), counted but not yet flushed, and
- * left to count. */
+ * left to count; 0 for NULL. */
 QUOTA_API int64_t quota_pg_lease_size(const quota_pg_lease *l);
 QUOTA_API int64_t quota_pg_lease_pending(const quota_pg_lease *l);
 QUOTA_API int64_t quota_pg_lease_left(const quota_pg_lease *l);
