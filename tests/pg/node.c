@@ -190,15 +190,24 @@ static void run_ops(world *w, quota_op *ops, size_t n, counts *c)
 			for (size_t k = 0; k < n; k++)
 				if (retryable(ops[k].rc))
 					again = 1;
-				else if (ops[k].rc)
+				else if (ops[k].rc) {
+					fprintf(stderr, "%s: op %s on %s\n",
+						prog, ops[k].kind ==
+						QUOTA_OP_COMMIT ? ops[k].key
+						: ops[k].usage.key,
+						quota_account_id(
+							ops[k].account));
 					die(w->ctx, "operation", ops[k].rc);
+				}
 			if (!again)
 				return;
 			if (c)
 				c->op_retries++;
 		} else if (rc == QUOTA_ESTORE || rc == QUOTA_EUNKNOWN) {
-			if (c)
-				c->store_retries++;
+			if (c && c->store_retries++ < 3)
+				fprintf(stderr, "%s: %s (retried): %s\n", prog,
+					quota_err_name(rc),
+					quota_errmsg(w->ctx));
 		} else {
 			die(w->ctx, "quota_pg_run", rc);
 		}
@@ -398,8 +407,7 @@ static int cmd_run(const char *conninfo, const char *dir, int p, long nops,
 		}
 		for (size_t k = 0; k < n; k++)
 			if (s[k].g.kind == 'r') {
-				snprintf(res_key, sizeof res_key, "%s",
-					 s[k].key);
+				memcpy(res_key, s[k].key, sizeof res_key);
 				res_hold = holds[k];
 			}
 		atomic_store(&prog_map[p], (long long)end);
@@ -444,6 +452,8 @@ static int cmd_mkdb(const char *conninfo, const char *name)
 
 	if (PQstatus(c) != CONNECTION_OK)
 		fail("connect: %s", PQerrorMessage(c), NULL);
+	r = PQexec(c, "SET client_min_messages = warning");
+	PQclear(r);
 	snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", name);
 	r = PQexec(c, sql);
 	PQclear(r);
@@ -460,6 +470,7 @@ static void config(world *w)
 {
 	quota_offer_spec pre = {0}, small = {0};
 	quota_tariff *t;
+	quota_offer *o;
 	int rc;
 
 	if ((rc = quota_category_add(w->ctx, "sms", &w->cat)))
@@ -475,8 +486,8 @@ static void config(world *w)
 	small.id = "small";
 	small.units = SMALL_UNITS;
 	small.price_micros = SMALL_PRICE;
-	if ((rc = quota_offer_add(w->ctx, &pre, NULL)) ||
-	    (rc = quota_offer_add(w->ctx, &small, NULL)))
+	if ((rc = quota_offer_add(w->ctx, &pre, &o)) ||
+	    (rc = quota_offer_add(w->ctx, &small, &o)))
 		die(w->ctx, "quota_offer_add", rc);
 }
 
@@ -490,6 +501,7 @@ static int cmd_setup(const char *conninfo, const char *dir)
 	config(&w);
 	for (int k = 0; k < NACC; k++) {
 		quota_account *a = account(&w, acct_id(k), 1);
+		quota_purchase pur;
 		quota_tariff *t;
 		quota_offer *o;
 
@@ -503,7 +515,7 @@ static int cmd_setup(const char *conninfo, const char *dir)
 		if (rc || (rc = quota_account_topup(a, prepaid(k) ? PRE_TOPUP
 							: PAYG_TOPUP, BUY_AT)) ||
 		    (rc = quota_package_buy(a, o, 1, NULL, BUY_AT, "p0",
-					    NULL)))
+					    &pur)))
 			die(w.ctx, acct_id(k), rc);
 	}
 	world_close(&w);
@@ -521,7 +533,7 @@ typedef struct entry {
 	int acct, p;
 	long i;
 	int64_t units;
-	char ref[32];
+	char ref[64];
 	int acked;
 	uint64_t hold;
 	int64_t r_units, r_pkg, r_payg, r_cost;
@@ -656,6 +668,11 @@ static void op_of(world *w, quota_op *op, const entry *e, uint64_t hold)
 	s.g.units = e->units;
 	op->hold_id = hold;
 	op_fill(w, op, &s);
+	/* The key is e's: s is gone once this returns. */
+	if (e->kind == 'm')
+		op->key = e->key;
+	else
+		op->usage.key = e->key;
 }
 
 /* The hold of reservation key rk as the server has it: the reservation
@@ -691,6 +708,7 @@ static int cmd_verify(const char *conninfo, const char *dir, int nproc,
 	quota_op ops[100];
 	entry *batch[100];
 	size_t n = 0;
+	long replay_batch = env_long("QUOTA_PG_REPLAY_BATCH", 100);
 	world w;
 
 	for (int p = 0; p < nproc; p++)
@@ -763,7 +781,7 @@ static int cmd_verify(const char *conninfo, const char *dir, int nproc,
 			op_of(&w, &ops[n], e, e->hold);
 			batch[n++] = e;
 		}
-		if (n == 100 || (!e && n)) {
+		if ((long)n == replay_batch || (!e && n)) {
 			run_ops(&w, ops, n, NULL);
 			for (size_t k = 0; k < n; k++) {
 				const quota_receipt *r = &ops[k].receipt;
@@ -877,6 +895,7 @@ static int cmd_verify(const char *conninfo, const char *dir, int nproc,
 static int cmd_lease_setup(const char *conninfo)
 {
 	quota_package_spec ps = {0};
+	quota_package *pk;
 	quota_account *a;
 	world w;
 	int rc;
@@ -891,7 +910,7 @@ static int cmd_lease_setup(const char *conninfo)
 	ps.effective_at = BUY_AT;
 	ps.expires_at = QUOTA_NEVER;
 	if ((rc = quota_account_set_overage(a, w.cat, QUOTA_OVERAGE_STOP)) ||
-	    (rc = quota_package_add(a, &ps, NULL)))
+	    (rc = quota_package_add(a, &ps, &pk)))
 		die(w.ctx, "hot", rc);
 	world_close(&w);
 	return 0;
@@ -921,9 +940,12 @@ static void lease_check(world *w, quota_pg_lease *l, quota_account *a,
 		(long long)held, (long long)quota_pg_lease_size(l));
 	fflush(log);
 	if (rem < 0 || held < quota_pg_lease_size(l)) {
-		fprintf(stderr, "%s: remaining %lld, held %lld < lease %lld\n",
+		fprintf(stderr, "%s: remaining %lld, held %lld < lease %lld "
+			"(%u holds, %lld in all categories)\n",
 			prog, (long long)rem, (long long)held,
-			(long long)quota_pg_lease_size(l));
+			(long long)quota_pg_lease_size(l),
+			quota_account_hold_count(a),
+			(long long)quota_account_held(a, QUOTA_ALL));
 		exit(1);
 	}
 }
@@ -1058,6 +1080,7 @@ static void bench_account(world *w, const char *id)
 {
 	quota_package_spec ps = {0};
 	quota_account *a = account(w, id, 1);
+	quota_package *pk;
 	int rc;
 
 	ps.id = "p0";
@@ -1066,7 +1089,7 @@ static void bench_account(world *w, const char *id)
 	ps.effective_at = BUY_AT;
 	ps.expires_at = QUOTA_NEVER;
 	if ((rc = quota_account_set_overage(a, w->cat, QUOTA_OVERAGE_STOP)) ||
-	    (rc = quota_package_add(a, &ps, NULL)))
+	    (rc = quota_package_add(a, &ps, &pk)))
 		die(w->ctx, id, rc);
 }
 
