@@ -1,0 +1,400 @@
+/*
+ * load.c - reading streams back from PostgreSQL (DESIGN §5, §6;
+ * quota_pg(3)): an account on its first use, catching an account or the
+ * configuration up with what other nodes wrote.
+ *
+ * One statement reads what a load or catch-up needs - the stream's
+ * snapshot if it is newer than what the context holds, and the records
+ * after - so it sees one consistent state of the server.  Everything it
+ * returned is checked first (frames, CRC-32C checksums, headers naming
+ * the right stream and number, no gaps) and only then applied, so a
+ * corrupt record or snapshot leaves the context as it was: an account
+ * not loaded is not there.  Writing is quota_pg.c's.
+ */
+#include "quota_pg_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ------------------------------------------------------------- frames */
+
+void quota_pg__crc_init(quota_pg *pg)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+		pg->crc[0][i] = c;
+	}
+	for (uint32_t i = 0; i < 256; i++)
+		for (int t = 1; t < 8; t++)
+			pg->crc[t][i] = (pg->crc[t - 1][i] >> 8) ^
+					pg->crc[0][pg->crc[t - 1][i] & 0xff];
+}
+
+/* CRC-32C (Castagnoli), slicing by 8: the checksum of records and
+ * snapshots (quota_journal(5)). */
+static uint32_t crc32c(const quota_pg *pg, const uint8_t *p, size_t n)
+{
+	uint32_t c = 0xFFFFFFFFu;
+
+	while (n >= 8) {
+		uint32_t lo = c ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
+				   (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+		c = pg->crc[7][lo & 0xff] ^ pg->crc[6][(lo >> 8) & 0xff] ^
+		    pg->crc[5][(lo >> 16) & 0xff] ^ pg->crc[4][lo >> 24] ^
+		    pg->crc[3][p[4]] ^ pg->crc[2][p[5]] ^ pg->crc[1][p[6]] ^
+		    pg->crc[0][p[7]];
+		p += 8;
+		n -= 8;
+	}
+	while (n--)
+		c = pg->crc[0][(c ^ *p++) & 0xff] ^ (c >> 8);
+	return c ^ 0xFFFFFFFFu;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/* Big-endian integers: PostgreSQL's binary format. */
+static uint64_t get_be(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* An unsigned LEB128 varint (quota_journal(5)). */
+static bool get_uv(const uint8_t *p, size_t n, size_t *pos, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	for (int shift = 0; shift < 70 && *pos < n; shift += 7) {
+		uint8_t b = p[(*pos)++];
+
+		if (shift == 63 && b > 1)
+			return false;
+		x |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*v = x;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------ checks */
+
+/* "account 'x'" or "the configuration", for messages. */
+static const char *stream_name(const char *id, char *buf, size_t n)
+{
+	if (id)
+		snprintf(buf, n, "account '%.200s'", id);
+	else
+		snprintf(buf, n, "the configuration");
+	return buf;
+}
+
+/* A record's frame, checksum and header: its stream (id NULL: the
+ * configuration) and sequence number as its row says. */
+static int check_record(quota_pg *pg, uint32_t k, const char *id,
+			uint64_t seq, const uint8_t *p, size_t n)
+{
+	size_t size = 0, pos = 3;
+	uint64_t rseq = 0, len = 0;
+	const char *what;
+	char name[256], sn[256];
+
+	if (!p || quota_journal_size(p, n, &size) != QUOTA_OK || size != n ||
+	    n < 8 + 5)
+		what = "bad frame";
+	else if (crc32c(pg, p + 8, n - 8) != get32(p + 4))
+		what = "checksum mismatch";
+	else if (p[8] > 1)
+		return quota_pg__say(
+			pg->ctx, QUOTA_EVERSION,
+			"%s: record %llu of %s: format %u is newer than this "
+			"library's",
+			quota_pg__name(pg, k, name, sizeof name),
+			(unsigned long long)seq,
+			stream_name(id, sn, sizeof sn), p[8]);
+	else if (!get_uv(p + 8, n - 8, &pos, &rseq) ||
+		 !get_uv(p + 8, n - 8, &pos, &len) || len > n - 8 - pos ||
+		 rseq != seq || len != (id ? strlen(id) : 0) ||
+		 (len && memcmp(p + 8 + pos, id, (size_t)len)))
+		what = "its header names another stream or number";
+	else
+		return QUOTA_OK;
+	return quota_pg__say(pg->ctx, QUOTA_ECORRUPT,
+			     "%s: record %llu of %s: %s",
+			     quota_pg__name(pg, k, name, sizeof name),
+			     (unsigned long long)seq,
+			     stream_name(id, sn, sizeof sn), what);
+}
+
+/* A snapshot's header, checksum, account id and sequence number. */
+static int check_snapshot(quota_pg *pg, uint32_t k, const char *id,
+			  uint64_t seq, const uint8_t *p, size_t n)
+{
+	size_t pos = 0;
+	uint64_t len = 0, sseq = 0;
+	const char *what = NULL;
+	char name[256];
+
+	if (!p || n < 14 || memcmp(p, "QSNP", 4) || get32(p + 6) != n - 14)
+		what = "bad header";
+	else if (p[4] > 1)
+		return quota_pg__say(
+			pg->ctx, QUOTA_EVERSION,
+			"%s: snapshot of account '%s': format %u is newer "
+			"than this library's",
+			quota_pg__name(pg, k, name, sizeof name), id, p[4]);
+	else if (crc32c(pg, p + 14, n - 14) != get32(p + 10))
+		what = "checksum mismatch";
+	else if (!get_uv(p + 14, n - 14, &pos, &len) ||
+		 len > n - 14 - pos || len != strlen(id) ||
+		 memcmp(p + 14 + pos, id, (size_t)len) ||
+		 (pos += (size_t)len, !get_uv(p + 14, n - 14, &pos, &sseq)) ||
+		 sseq != seq)
+		what = "it is of another account or sequence number";
+	if (!what)
+		return QUOTA_OK;
+	return quota_pg__say(pg->ctx, QUOTA_ECORRUPT,
+			     "%s: snapshot of account '%s' at %llu: %s",
+			     quota_pg__name(pg, k, name, sizeof name), id,
+			     (unsigned long long)seq, what);
+}
+
+/* ------------------------------------------------------------ reading */
+
+/* Row i of a read: 0 (snapshot) or 1 (record), its number, its bytes. */
+static void row(const PGresult *res, int i, int *kind, uint64_t *seq,
+		const uint8_t **p, size_t *n)
+{
+	*kind = (int)get_be((const uint8_t *)PQgetvalue(res, i, 0), 4);
+	*seq = get_be((const uint8_t *)PQgetvalue(res, i, 1), 8);
+	*p = (const uint8_t *)PQgetvalue(res, i, 2);
+	*n = (size_t)PQgetlength(res, i, 2);
+}
+
+/* The stream of id ('' for the configuration) on shard k after from:
+ * the snapshot newer than from, then the records after (binary). */
+static int fetch(quota_pg *pg, uint32_t k, const char *id, uint64_t from,
+		 PGresult **out)
+{
+	char frombuf[24];
+	const char *vals[2] = {id ? id : "", frombuf};
+	int rc;
+
+	*out = NULL;
+	if ((rc = quota_pg__ready(pg, k)))
+		return quota_pg__say(pg->ctx, rc, "%s", pg->msg);
+	snprintf(frombuf, sizeof frombuf, "%llu", (unsigned long long)from);
+	*out = PQexecPrepared(quota_pg__conn(pg, k), "quota_read", 2, vals,
+			      NULL, NULL, 1);
+	if (PQresultStatus(*out) != PGRES_TUPLES_OK || PQnfields(*out) != 3 ||
+	    PQfformat(*out, 0) != 1) {
+		quota_pg__words(pg, k, *out, "reading a stream");
+		PQclear(*out);
+		*out = NULL;
+		return quota_pg__say(pg->ctx, QUOTA_ESTORE, "%s", pg->msg);
+	}
+	for (int i = 0; i < PQntuples(*out); i++)
+		if (PQgetlength(*out, i, 0) != 4 ||
+		    PQgetlength(*out, i, 1) != 8) {
+			PQclear(*out);
+			*out = NULL;
+			return quota_pg__say(pg->ctx, QUOTA_ESTORE,
+					     "shard %u: a stream read returned "
+					     "rows of another shape",
+					     (unsigned)k);
+		}
+	return QUOTA_OK;
+}
+
+/* Everything a read returned, checked: no gap after from, frames,
+ * checksums, headers. */
+static int check_rows(quota_pg *pg, uint32_t k, const PGresult *res,
+		      const char *id, uint64_t from)
+{
+	uint64_t want = from + 1;
+	char name[256], sn[256];
+
+	for (int i = 0; i < PQntuples(res); i++) {
+		const uint8_t *p;
+		uint64_t seq;
+		size_t n;
+		int kind, rc;
+
+		row(res, i, &kind, &seq, &p, &n);
+		if (kind == 0 && i == 0 && id) {
+			if ((rc = check_snapshot(pg, k, id, seq, p, n)))
+				return rc;
+			want = seq + 1;
+			continue;
+		}
+		if (kind != 1 || seq != want)
+			return quota_pg__say(
+				pg->ctx, QUOTA_ECORRUPT,
+				"%s: %s: record %llu follows %llu",
+				quota_pg__name(pg, k, name, sizeof name),
+				stream_name(id, sn, sizeof sn),
+				(unsigned long long)seq,
+				(unsigned long long)(want - 1));
+		if ((rc = check_record(pg, k, id, seq, p, n)))
+			return rc;
+		want++;
+	}
+	return QUOTA_OK;
+}
+
+/* A snapshot or record the core refused: worded like a corrupt one
+ * (ENOMEM, EVERSION and ENOTFOUND - a category or tariff the context's
+ * configuration lacks - kept). */
+static int apply_failed(quota_pg *pg, uint32_t k, int rc, const char *id,
+			int kind, uint64_t seq)
+{
+	char why[256], name[256], sn[256];
+
+	snprintf(why, sizeof why, "%s", quota_errmsg(pg->ctx));
+	return quota_pg__say(
+		pg->ctx,
+		rc == QUOTA_ENOMEM || rc == QUOTA_EVERSION ||
+				rc == QUOTA_ENOTFOUND
+			? rc
+			: QUOTA_ECORRUPT,
+		"%s: %s %llu of %s refused: %s: %s",
+		quota_pg__name(pg, k, name, sizeof name),
+		kind ? "record" : "snapshot", (unsigned long long)seq,
+		stream_name(id, sn, sizeof sn), quota_err_name(rc), why);
+}
+
+/*
+ * Apply what a read returned (checked): the snapshot loads the account
+ * (a NULL) or replaces a's state; without one, reset says a starts over
+ * from nothing (it waited for a resync); then the records, in order.
+ */
+static int apply_rows(quota_pg *pg, uint32_t k, const PGresult *res,
+		      const char *id, quota_account *a, bool reset)
+{
+	int rc, i = 0;
+
+	if (a && reset &&
+	    (PQntuples(res) == 0 ||
+	     get_be((const uint8_t *)PQgetvalue(res, 0, 0), 4) != 0) &&
+	    (rc = quota_account_reset(a, NULL, 0)))
+		return apply_failed(pg, k, rc, id, 0, 0);
+	for (; i < PQntuples(res); i++) {
+		const uint8_t *p;
+		uint64_t seq;
+		size_t n;
+		int kind;
+
+		row(res, i, &kind, &seq, &p, &n);
+		if (kind == 0)
+			rc = a ? quota_account_reset(a, p, n)
+			       : quota_account_load(pg->ctx, p, n, &a);
+		else
+			rc = quota_journal_apply(pg->ctx, p, n, 0);
+		if (rc)
+			return apply_failed(pg, k, rc, id, kind, seq);
+	}
+	return QUOTA_OK;
+}
+
+/* One read, checked, then applied. */
+static int read_apply(quota_pg *pg, const char *id, quota_account *a,
+		      bool *none, bool *applying)
+{
+	uint32_t k = quota_pg__shard_of(pg, id);
+	bool reset = a && quota_account_unsynced(a);
+	uint64_t from;
+	PGresult *res;
+	int rc;
+
+	if (k == UINT32_MAX)
+		return quota_pg__say(pg->ctx, QUOTA_EINVAL,
+				     "account '%s': the shard rule names no "
+				     "shard",
+				     id);
+	if (!id)
+		from = quota_ctx_config_seq(pg->ctx);
+	else if (a && !reset)
+		from = quota_account_seq(a);
+	else
+		from = 0;
+	if ((rc = fetch(pg, k, id, from, &res)))
+		return rc;
+	*none = PQntuples(res) == 0;
+	*applying = false;
+	if (!(rc = check_rows(pg, k, res, id, from))) {
+		rc = apply_rows(pg, k, res, id, a, reset);
+		*applying = rc != QUOTA_OK;
+	}
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * A record or snapshot that passed the checks and still does not apply
+ * may name a category or tariff the context does not know yet: the
+ * configuration is behind (another node added to it).  If catching the
+ * configuration up brings anything, the read is tried once more (the
+ * account, if its first records applied, from where it stopped).
+ */
+static bool config_advanced(quota_pg *pg, int rc)
+{
+	uint64_t before = quota_ctx_config_seq(pg->ctx);
+	char why[512];
+	bool none, applying, more;
+
+	snprintf(why, sizeof why, "%s", quota_errmsg(pg->ctx));
+	more = read_apply(pg, NULL, NULL, &none, &applying) == QUOTA_OK &&
+	       quota_ctx_config_seq(pg->ctx) > before;
+	if (!more) /* the first failure is the one to tell */
+		quota_ctx_set_error(pg->ctx, rc, why);
+	return more;
+}
+
+int quota_pg__load(quota_pg *pg, const char *id, quota_account **out)
+{
+	bool none = false, applying = false;
+	int rc = read_apply(pg, id, NULL, &none, &applying);
+
+	if (rc == QUOTA_OK && none)
+		return quota_pg__say(pg->ctx, QUOTA_ENOTFOUND,
+				     "quota_pg_account: the server holds no "
+				     "account '%s'",
+				     id);
+	if (applying && config_advanced(pg, rc)) {
+		if (quota_account_find(pg->ctx, id, out) == QUOTA_OK)
+			rc = read_apply(pg, id, *out, &none, &applying);
+		else
+			rc = read_apply(pg, id, NULL, &none, &applying);
+	}
+	if (rc)
+		return rc;
+	if (quota_account_find(pg->ctx, id, out) != QUOTA_OK)
+		return quota_pg__say(pg->ctx, QUOTA_ECORRUPT,
+				     "quota_pg_account: account '%s' was read "
+				     "but its records named another",
+				     id);
+	return QUOTA_OK;
+}
+
+int quota_pg__catch_up(quota_pg *pg, quota_account *a)
+{
+	const char *id = a ? quota_account_id(a) : NULL;
+	bool none, applying = false;
+	int rc = read_apply(pg, id, a, &none, &applying);
+
+	if (applying && a && config_advanced(pg, rc))
+		rc = read_apply(pg, id, a, &none, &applying);
+	return rc;
+}
