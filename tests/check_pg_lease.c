@@ -105,8 +105,11 @@ static void server_view(int64_t *remaining, int64_t *used, int64_t *held)
 
 	other_node(&v);
 	*remaining = quota_account_remaining(v.a, v.sms, T0 + 100);
-	*used = quota_account_used(v.a, v.sms, QUOTA_PERIOD_MONTH, T0 + 100);
 	*held = quota_account_held(v.a, v.sms);
+	/* quota_account_used counts held units too (what caps compare):
+	 * the units charged are the rest. */
+	*used = quota_account_used(v.a, v.sms, QUOTA_PERIOD_MONTH, T0 + 100) -
+		*held;
 	node_free(&v);
 }
 

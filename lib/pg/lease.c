@@ -146,6 +146,7 @@ int quota_pg_lease_take(quota_pg *pg, quota_account *a, uint32_t category,
 	}
 	draw_key(l->hold_key, sizeof l->hold_key); /* the first flush's */
 	commit_key(l);
+	draw_key(l->hold_key, sizeof l->hold_key); /* the next flush's */
 	*out = l;
 	return QUOTA_OK;
 }

@@ -45,6 +45,51 @@ static bool store_failure(int rc)
 	return rc == QUOTA_ESTORE || rc == QUOTA_EUNKNOWN;
 }
 
+/* A refusal the account's state decided: on a copy that is behind, the
+ * server's state may decide otherwise (another node gave units back,
+ * topped up, or wrote the hold). */
+static bool state_refusal(int rc)
+{
+	return rc == QUOTA_EEXHAUSTED || rc == QUOTA_ECAP ||
+	       rc == QUOTA_EFUNDS || rc == QUOTA_ERESOLVED ||
+	       rc == QUOTA_ENOTFOUND;
+}
+
+/*
+ * Which of the ops idx[0..m) run again, moved to the front of idx (*again
+ * of them): those whose account was behind (QUOTA_ECONFLICT) or waits for
+ * a resync (QUOTA_EUNSYNCED), caught up by the caller; and those refused
+ * by the account's state whose account, caught up here, has moved since
+ * the round began (pre[k]: its sequence number then): a refusal is never
+ * based on a stale copy.  One catch-up per account.
+ */
+static int pick_again(quota_pg *pg, quota_op *ops, size_t *idx,
+		      const uint64_t *pre, size_t m, size_t *again)
+{
+	size_t i, j, k = 0;
+	int rc;
+
+	for (i = 0; i < m; i++) {
+		quota_op *op = &ops[idx[i]];
+		bool redo = op->rc == QUOTA_ECONFLICT ||
+			    op->rc == QUOTA_EUNSYNCED;
+
+		if (!redo && state_refusal(op->rc)) {
+			for (j = 0; j < i; j++)
+				if (ops[idx[j]].account == op->account &&
+				    state_refusal(ops[idx[j]].rc))
+					break;
+			if (j == i && (rc = quota_pg__catch_up(pg, op->account)))
+				return rc;
+			redo = quota_account_seq(op->account) != pre[idx[i]];
+		}
+		if (redo)
+			idx[k++] = idx[i];
+	}
+	*again = k;
+	return QUOTA_OK;
+}
+
 /*
  * Run the operations idx[0..m) (in order) of ops, one batch per shard;
  * tmp has room for m copies.  Returns the first failure of a batch call
@@ -109,11 +154,17 @@ static int sync_accounts(quota_pg *pg, quota_op *ops, const size_t *idx,
 	return QUOTA_OK;
 }
 
+/* Up to this many operations, quota_pg_run's work arrays live on the
+ * stack: one operation (a gateway's usual call) allocates nothing. */
+#define RUN_STACK 8
+
 QUOTA_API int quota_pg_run(quota_pg *pg, quota_op *ops, size_t n)
 {
-	size_t *idx, *pick, m, i;
-	uint32_t *shard;
-	quota_op *tmp;
+	size_t s_idx[RUN_STACK], s_pick[RUN_STACK], *idx, *pick, m, i;
+	uint32_t s_shard[RUN_STACK], *shard;
+	uint64_t s_pre[RUN_STACK], *pre;
+	quota_op s_tmp[RUN_STACK], *tmp;
+	bool heap = n > RUN_STACK;
 	int rc = QUOTA_OK;
 
 	if (!pg || (!ops && n))
@@ -135,11 +186,12 @@ QUOTA_API int quota_pg_run(quota_pg *pg, quota_op *ops, size_t n)
 					     i);
 	if (n == 0)
 		return QUOTA_OK;
-	idx = calloc(n, sizeof *idx);
-	pick = calloc(n, sizeof *pick);
-	shard = calloc(n, sizeof *shard);
-	tmp = calloc(n, sizeof *tmp);
-	if (!idx || !pick || !shard || !tmp) {
+	idx = heap ? calloc(n, sizeof *idx) : s_idx;
+	pick = heap ? calloc(n, sizeof *pick) : s_pick;
+	shard = heap ? calloc(n, sizeof *shard) : s_shard;
+	tmp = heap ? calloc(n, sizeof *tmp) : s_tmp;
+	pre = heap ? calloc(n, sizeof *pre) : s_pre;
+	if (!idx || !pick || !shard || !tmp || !pre) {
 		rc = quota_pg__say(pg->ctx, QUOTA_ENOMEM,
 				   "quota_pg_run: out of memory");
 		goto done;
@@ -162,24 +214,30 @@ QUOTA_API int quota_pg_run(quota_pg *pg, quota_op *ops, size_t n)
 	for (int round = 0;; round++) {
 		size_t again = 0;
 
+		for (i = 0; i < m; i++)
+			pre[idx[i]] = quota_account_seq(ops[idx[i]].account);
 		if ((rc = run_round(pg, ops, idx, shard, m, tmp, pick)))
 			break;
 		if (round >= pg->opt.attempts)
 			break;
-		for (i = 0; i < m; i++)
-			if (ops[idx[i]].rc == QUOTA_ECONFLICT ||
-			    ops[idx[i]].rc == QUOTA_EUNSYNCED)
-				idx[again++] = idx[i];
+		/* Conflicted ops: their accounts catch up below; refused
+		 * ones: caught up here, run again if the server had newer
+		 * records. */
+		if ((rc = pick_again(pg, ops, idx, pre, m, &again)))
+			break;
 		if (!(m = again))
 			break;
 		if ((rc = sync_accounts(pg, ops, idx, m, false)))
 			break;
 	}
 done:
-	free(idx);
-	free(pick);
-	free(shard);
-	free(tmp);
+	if (heap) {
+		free(idx);
+		free(pick);
+		free(shard);
+		free(tmp);
+		free(pre);
+	}
 	return rc;
 }
 
