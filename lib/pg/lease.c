@@ -144,7 +144,6 @@ int quota_pg_lease_take(quota_pg *pg, quota_account *a, uint32_t category,
 		free(l);
 		return rc;
 	}
-	draw_key(l->hold_key, sizeof l->hold_key); /* the first flush's */
 	commit_key(l);
 	draw_key(l->hold_key, sizeof l->hold_key); /* the next flush's */
 	*out = l;
