@@ -114,7 +114,8 @@ TESTS       := $(TEST_SRCS:tests/%.c=$(B)/tests/%)
 # Every test binary can also run with a recording store that replays and
 # compares each context it frees (tests/support/journal_wrap.c, §5).
 WRAP_FNS = quota_ctx_new quota_ctx_new_with quota_ctx_free quota_ctx_set_store \
-	   quota_account_load quota_account_reset quota_ctx_set_event_hook
+	   quota_account_load quota_account_reset quota_ctx_set_event_hook \
+	   quota_account_remove
 WRAP_LDFLAGS = $(foreach f,$(WRAP_FNS),-Wl,--wrap=$(f))
 
 $(B)/tests/%: tests/%.c $(TEST_SUPPORT) $(wildcard tests/support/*.h) $(B)/libquota.a

@@ -16,7 +16,8 @@
  *     are half-open [start, end).
  *   - Handles are opaque.  Accounts, packages and tariffs are owned by
  *     their context and freed with it; pointers handed out stay valid until
- *     quota_ctx_free().  Strings passed in are copied.
+ *     quota_ctx_free(), or for an account and its packages until
+ *     quota_account_remove().  Strings passed in are copied.
  *
  * Thread safety
  *   There is no global mutable state: different contexts may be used from
@@ -305,11 +306,23 @@ QUOTA_API int quota_account_new(quota_ctx *ctx, const char *id,
 QUOTA_API int quota_account_find(const quota_ctx *ctx, const char *id,
 				 quota_account **out);
 QUOTA_API const char *quota_account_id(const quota_account *a);
-/* The context's accounts in the order they were made (§7): count, and the
- * i-th (NULL past the end). */
+/* The context's accounts in the order they were made (§7), less those
+ * removed: count, and the i-th (NULL past the end); both O(1).  A removal
+ * moves the accounts after it down one index. */
 QUOTA_API uint32_t quota_ctx_account_count(const quota_ctx *ctx);
 QUOTA_API quota_account *quota_ctx_account_at(const quota_ctx *ctx,
 					      uint32_t i);
+/*
+ * Remove an account from its context (§7): its memory (packages, holds,
+ * keys, ledger, everything) goes back through the context's allocator and
+ * the handle and its packages' handles become invalid.  No record is
+ * written and no state changes: with a store set, the store keeps the
+ * account and the host loads it back on its next use (quota_account_load
+ * of its snapshot, or the adapter's loader); without one, take a snapshot
+ * first to keep it.  QUOTA_EINVAL for NULL, or inside quota_batch or
+ * quota_journal_apply (nothing is removed); O(accounts) for the list.
+ */
+QUOTA_API int quota_account_remove(quota_account *a);
 QUOTA_API quota_ctx *quota_account_ctx(const quota_account *a);
 /* Offset of the account's calendar from UTC, seconds, within +-18 h. */
 QUOTA_API int quota_account_set_utc_offset(quota_account *a, int32_t seconds);
@@ -408,6 +421,17 @@ QUOTA_API int64_t quota_ctx_tick(quota_ctx *ctx, int64_t now);
 QUOTA_API int64_t quota_account_held(const quota_account *a,
 				     uint32_t category);
 QUOTA_API uint32_t quota_account_hold_count(const quota_account *a);
+/*
+ * The open hold quota_reserve made with usage->key == key (§7), through
+ * the key window, in O(1): *hold_id is its id.  QUOTA_ENOTFOUND if no
+ * reservation or commit/release used the key (a key that left the
+ * window included; a charge's key is not a reservation's);
+ * QUOTA_ERESOLVED if the key's hold was committed, released or expired,
+ * or the key is a commit's or release's; QUOTA_EINVAL for a NULL or
+ * invalid key.  *hold_id is 0 on failure.
+ */
+QUOTA_API int quota_hold_find(const quota_account *a, const char *key,
+			      uint64_t *hold_id);
 
 /*
  * Idempotency window (R11): the account remembers the last max_keys keys,
@@ -441,7 +465,8 @@ enum {
 	QUOTA_EVENT_PACKAGE_EXPIRING = 4,  /* expires within the warning */
 	QUOTA_EVENT_CAP_REACHED = 5,       /* a cap's period is full */
 	QUOTA_EVENT_SUSPENDED = 6,         /* a bill could not be paid (R18) */
-	QUOTA_EVENT_RESUMED = 7            /* a top-up paid what was owed */
+	QUOTA_EVENT_RESUMED = 7,           /* a top-up paid what was owed */
+	QUOTA_EVENT_HOLD_EXPIRED = 8       /* a tick released a hold (R10) */
 };
 
 /* Alert levels: a number of units, or a percentage of what was bought. */
@@ -461,6 +486,10 @@ typedef struct quota_event {
 	 * and the balance after the change. */
 	int64_t outstanding_micros;
 	int64_t balance_micros;
+	/* Appended for §7: HOLD_EXPIRED: the release's receipt (kind
+	 * QUOTA_RECEIPT_RELEASE, hold_id, the units given back per source,
+	 * no fee), borrowed like the event; else NULL. */
+	const quota_receipt *receipt;
 } quota_event;
 
 /* Return 0; any other value is counted (quota_ctx_hook_failures) and
@@ -637,6 +666,18 @@ typedef int (*quota_bill_fn)(const quota_bill *bill, void *ud);
  */
 QUOTA_API int64_t quota_settle(quota_account *a, int64_t now,
 			       quota_bill_fn on_bill, void *ud);
+/*
+ * quota_settle for every account of the context, in quota_ctx_account_at
+ * order (§7).  Returns the total number of bills, or a negative QUOTA_E*
+ * code.  Without a store all or nothing: every account's settlement is
+ * planned before any applies, and a refusal settles nothing.  With one,
+ * each account's settlement is its own record, and the first the store
+ * refuses stops the walk (accounts before it have settled; settle again:
+ * they have nothing left to bill).  on_bill (may be NULL) sees every
+ * bill; neither it nor the event hook may change the context.
+ */
+QUOTA_API int64_t quota_ctx_settle(quota_ctx *ctx, int64_t now,
+				   quota_bill_fn on_bill, void *ud);
 
 /* -------------------------------------------------------- reports (R22) */
 

@@ -155,6 +155,50 @@ quota_account *quota_ctx_account_at(const quota_ctx *ctx, uint32_t i)
 	return ctx && i < ctx->naccounts ? ctx->accounts[i] : NULL;
 }
 
+/*
+ * §7 (long-running hosts): an account leaves the context's memory.  It
+ * changes no account state, so it writes no record and takes no step of
+ * the write path (§5): with a store set, the store keeps the account
+ * whole and a host brings it back on its next use (quota_account_load of
+ * a snapshot, or an adapter's loader, which also applies the records
+ * after it); without one the state is gone.  The context's list keeps
+ * the order accounts were made in, so the pointers after it move up one:
+ * O(accounts), where quota_ctx_account_at stays O(1).
+ *
+ * Nothing else in the context keeps an account pointer between calls:
+ * events and bills (quota_event.account, quota_bill.account) are
+ * delivered before their call returns, except in a batch, whose accounts
+ * are marked (in_batch) and whose events wait in ctx->evbuf: so a batch,
+ * and replay, refuse the call.
+ */
+int quota_account_remove(quota_account *a)
+{
+	quota_ctx *ctx;
+	size_t i;
+
+	if (!a)
+		return QUOTA_EINVAL;
+	ctx = a->ctx;
+	if (a->in_batch || ctx->batching || ctx->replaying)
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "account '%s': cannot be removed inside a "
+				  "batch or while records are applied",
+				  a->id);
+	for (i = ctx->naccounts; i-- > 0 && ctx->accounts[i] != a;)
+		;
+	if (i == (size_t)-1) /* cannot happen for a live handle */
+		return quota__err(ctx, QUOTA_ENOTFOUND,
+				  "account '%s' is not in its context",
+				  a->id);
+	memmove(&ctx->accounts[i], &ctx->accounts[i + 1],
+		(ctx->naccounts - i - 1) * sizeof *ctx->accounts);
+	ctx->naccounts--;
+	quota__strmap_del(&ctx->account_ids, a->id);
+	quota__account_free(a);
+	quota__ok(ctx);
+	return QUOTA_OK;
+}
+
 void quota__account_free(quota_account *a)
 {
 	const quota__mem *mem;

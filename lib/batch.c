@@ -150,7 +150,7 @@ int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
 	ctx->batching = false;
 	rc = ctx->store.commit(ctx->store.ud);
 	if (rc) {
-		ctx->nev = 0; /* nothing happened: no event */
+		ctx->nev = ctx->nrcpt = 0; /* nothing happened: no event */
 		undo(t, nt, rc);
 		drop(ctx, t, nt);
 		if (rc != QUOTA_EUNKNOWN)
@@ -178,7 +178,7 @@ int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
 			if (ctx->hook(&ctx->evbuf[k], ctx->hook_ud) != 0)
 				ctx->hook_failures++;
 	}
-	ctx->nev = 0;
+	ctx->nev = ctx->nrcpt = 0;
 	quota__ok(ctx);
 	return QUOTA_OK;
 }

@@ -32,6 +32,8 @@ void *quota__strmap_get(const quota__strmap *m, const char *key);
 int quota__strmap_reserve(const quota__mem *mem, quota__strmap *m);
 /* Insert after a successful reserve; cannot fail. */
 void quota__strmap_put(quota__strmap *m, const char *key, void *val);
+/* Remove key (§7: a removed account's id); cannot fail. */
+void quota__strmap_del(quota__strmap *m, const char *key);
 void quota__strmap_free(const quota__mem *mem, quota__strmap *m);
 
 /* ------------------------------------------------------ period counters */
@@ -509,6 +511,11 @@ struct quota_ctx {
 	uint64_t hook_gen, hook_failures;
 	quota_event *evbuf;
 	size_t nev, cap_ev;
+	/* §7: the receipts HOLD_EXPIRED events point at, beside evbuf and
+	 * emptied with it; grown only in a tick's prepare, so a queued
+	 * event's pointer stays valid until it is delivered. */
+	quota_receipt *evrcpt;
+	size_t nrcpt, cap_rcpt;
 	/* R16 catalog. */
 	quota_offer **offers;
 	size_t noffers, cap_offers;
@@ -776,6 +783,12 @@ void quota__track_package(quota_account *a, quota_package *p);
 /* Caps reached by a change of +units in (cat, day, month). */
 void quota__track_caps(quota_account *a, unsigned cat, int64_t day,
 		       int64_t month, int64_t units);
+/* Room for n HOLD_EXPIRED events' receipts (a tick's prepare; nothing
+ * without a hook or when replaying), and such an event for the hold of
+ * id whose sources s are about to go back (the tick's apply). */
+int quota__events_receipts(quota_account *a, size_t n);
+void quota__event_hold_expired(quota_account *a, const quota__src *s,
+			       uint64_t id);
 /* Evaluate the alerts, then deliver the queued events. */
 void quota__events_flush(quota_account *a);
 void quota__track_free(quota_account *a);

@@ -54,6 +54,36 @@ void quota__event_queue(quota_account *a, int32_t kind, uint32_t cat,
 	e->period = period;
 	e->outstanding_micros = a->outstanding;
 	e->balance_micros = a->balance;
+	e->receipt = NULL;
+}
+
+int quota__events_receipts(quota_account *a, size_t n)
+{
+	quota_ctx *ctx = a->ctx;
+
+	if (!ctx->hook || ctx->replaying || !n)
+		return QUOTA_OK;
+	return quota__grow(&ctx->mem, (void **)&ctx->evrcpt, &ctx->cap_rcpt,
+			   ctx->nrcpt + n, sizeof *ctx->evrcpt);
+}
+
+/* §7: the host hears of a hold released by timeout, with what went back,
+ * as quota_release's receipt says it (without a fee: R10 expiry). */
+void quota__event_hold_expired(quota_account *a, const quota__src *s,
+			       uint64_t id)
+{
+	quota_ctx *ctx = a->ctx;
+	quota_receipt *r;
+
+	if (ctx->replaying || ctx->nrcpt >= ctx->cap_rcpt ||
+	    ctx->nev >= ctx->cap_ev)
+		return; /* replay fires no events; else room was made */
+	r = &ctx->evrcpt[ctx->nrcpt++];
+	memset(r, 0, sizeof *r);
+	quota__receipt_fill(r, s, QUOTA_RECEIPT_RELEASE);
+	r->hold_id = id;
+	quota__event_queue(a, QUOTA_EVENT_HOLD_EXPIRED, s->cat, NULL, 0, 0, 0);
+	ctx->evbuf[ctx->nev - 1].receipt = r;
 }
 
 
@@ -320,7 +350,7 @@ void quota__events_flush(quota_account *a)
 	/* Every alert is checked: a clock step moves every category's sums. */
 	if (!quota__track(a)) {
 		if (!ctx->batching)
-			ctx->nev = 0;
+			ctx->nev = ctx->nrcpt = 0;
 		return;
 	}
 	for (i = 0; i < a->nalerts; i++) {
@@ -339,11 +369,14 @@ void quota__events_flush(quota_account *a)
 		return;
 	n = ctx->nev;
 	ctx->nev = 0;
-	if (ctx->replaying) /* §5: replay fires no events */
+	if (ctx->replaying) { /* §5: replay fires no events */
+		ctx->nrcpt = 0;
 		return;
+	}
 	for (i = 0; i < n; i++)
 		if (ctx->hook(&ctx->evbuf[i], ctx->hook_ud) != 0)
 			ctx->hook_failures++;
+	ctx->nrcpt = 0; /* delivered: the receipts' room is free again */
 }
 
 void quota__track_free(quota_account *a)
@@ -360,7 +393,7 @@ int quota_ctx_set_event_hook(quota_ctx *ctx, quota_event_fn fn, void *ud)
 	ctx->hook = fn;
 	ctx->hook_ud = ud;
 	ctx->hook_gen++; /* accounts set their tracking up again */
-	ctx->nev = 0;
+	ctx->nev = ctx->nrcpt = 0;
 	quota__ok(ctx);
 	return QUOTA_OK;
 }

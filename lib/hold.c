@@ -731,6 +731,8 @@ void quota__hold_expire(quota_account *a, uint32_t i, bool track)
 {
 	quota__hold *h = a->hold_tab[i];
 
+	if (track) /* §7: its receipt, before the units go back */
+		quota__event_hold_expired(a, &h->box.src, h->id);
 	give_back(a, &h->box.src, h->box.src.units, track);
 	hold_remove_at(a, h, i);
 }
@@ -751,6 +753,46 @@ int64_t quota_account_held(const quota_account *a, uint32_t category)
 	for (c = 0; c < a->ctx->ncategories; c++)
 		sum += a->held[c];
 	return sum;
+}
+
+/*
+ * §7: a gateway that lost a hold id (a restart between reserve and its
+ * reply) finds the hold again by the reservation's key.  The key window
+ * (keys.c) already maps the key to its record, which names the hold, so
+ * this is one look-up there and one in the hold map: O(1), no scan.
+ * What the window no longer holds cannot be told apart from a key never
+ * used (QUOTA_ENOTFOUND).
+ */
+int quota_hold_find(const quota_account *a, const char *key,
+		    uint64_t *hold_id)
+{
+	const quota__keyrec *k;
+	int rc;
+
+	if (hold_id)
+		*hold_id = 0;
+	if (!a)
+		return QUOTA_EINVAL;
+	if (!key || !hold_id)
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "quota_hold_find: NULL argument");
+	if ((rc = quota__check_key(a->ctx, key)))
+		return rc;
+	k = quota__key_find(a, key);
+	if (!k || (k->op != QUOTA__OP_RESERVE && k->op != QUOTA__OP_COMMIT &&
+		   k->op != QUOTA__OP_RELEASE))
+		return quota__err(a->ctx, QUOTA_ENOTFOUND,
+				  "account '%s': no reservation with key "
+				  "'%s' (or it left the key window)",
+				  a->id, key);
+	if (k->op != QUOTA__OP_RESERVE || !hold_get(a, k->hold_id))
+		return quota__err(a->ctx, QUOTA_ERESOLVED,
+				  "account '%s': hold %llu of key '%s' was "
+				  "already committed, released or expired",
+				  a->id, (unsigned long long)k->hold_id, key);
+	*hold_id = k->hold_id;
+	quota__ok(a->ctx);
+	return QUOTA_OK;
 }
 
 uint32_t quota_account_hold_count(const quota_account *a)

@@ -80,14 +80,27 @@ static void mark_back(quota_account *a, int64_t now)
  * A tick through the write path (§5).  Its plan: the holds due at now
  * (deadline <= now), named by the record, released by apply; prepare
  * walks the holds only to tell that a tick at the account's clock changes
- * nothing, the record's encoder counts them (with a store only).  Prepare allocates nothing but event room, the one thing a tick
- * can run out of (quota_ctx_tick counts on that).
+ * nothing, the record's encoder counts them (with a store only).
+ * Prepare allocates nothing but event room (with a hook, a HOLD_EXPIRED
+ * event and its receipt per hold due, §7), the one thing a tick can run
+ * out of (quota_ctx_tick counts on that).
  */
 struct tick_op {
 	quota_account *a;
 	int64_t now;
 	uint32_t released; /* by apply */
 };
+
+/* Room for the events of a tick at now: the clock step's and, with a
+ * hook, a HOLD_EXPIRED event and its receipt per hold due (§7). */
+static int tick_room(quota_account *a, int64_t now)
+{
+	size_t due = a->ctx->hook ? holds_due(a, now, NULL) : 0;
+
+	if (quota__events_room(a, due) || quota__events_receipts(a, due))
+		return QUOTA_ENOMEM;
+	return QUOTA_OK;
+}
 
 static int tick_prepare(void *v)
 {
@@ -96,7 +109,7 @@ static int tick_prepare(void *v)
 
 	if (!quota__time_ok(op->now))
 		return quota__err(a->ctx, QUOTA_EINVAL, "time out of range");
-	if (quota__events_reserve(a))
+	if (tick_room(a, op->now))
 		return quota__nomem(a);
 	if (op->now <= a->clock && !holds_due(a, op->now, NULL))
 		return QUOTA__NOTHING;
@@ -180,10 +193,11 @@ int64_t quota_ctx_tick(quota_ctx *ctx, int64_t now)
 		return QUOTA_EINVAL;
 	if (!quota__time_ok(now))
 		return quota__err(ctx, QUOTA_EINVAL, "time out of range");
-	/* All or nothing: the only thing a tick can run out of is event room,
-	 * so get it for every account before any of them moves. */
+	/* All or nothing: the only thing a tick can run out of is event room
+	 * (and the receipts of HOLD_EXPIRED events, §7), so get it for every
+	 * account before any of them moves. */
 	for (i = 0; i < ctx->naccounts; i++)
-		if (quota__events_reserve(ctx->accounts[i]))
+		if (tick_room(ctx->accounts[i], now))
 			return quota__err(ctx, QUOTA_ENOMEM,
 					  "quota_ctx_tick: out of memory");
 	for (i = 0; i < ctx->naccounts; i++) {

@@ -153,10 +153,16 @@ static void write_events(quota_account *a, const quota__step *st, void *op)
 int quota__write(quota_ctx *ctx, quota_account *a, const quota__step *st,
 		 void *op)
 {
-	quota__wbuf *w;
-	int rc;
+	return quota__write_from(ctx, a, st, op,
+				 st->prepare ? st->prepare(op) : QUOTA_OK);
+}
 
-	if (st->prepare && (rc = st->prepare(op))) {
+int quota__write_from(quota_ctx *ctx, quota_account *a,
+		      const quota__step *st, void *op, int rc)
+{
+	quota__wbuf *w;
+
+	if (rc) {
 		if (rc == QUOTA__NOTHING) { /* no record, no apply */
 			quota__ok(ctx);
 			write_events(a, st, op);

@@ -197,6 +197,12 @@ typedef struct quota__step {
 /* Run op's steps for account a (NULL: the configuration stream). */
 int quota__write(quota_ctx *ctx, quota_account *a, const quota__step *st,
 		 void *op);
+/* The same from after prepare, whose answer (0, QUOTA__NOTHING or an
+ * error) is rc: for a context-wide call that prepares every account
+ * before any of them applies (quota_ctx_settle), so that without a store
+ * it is all or nothing. */
+int quota__write_from(quota_ctx *ctx, quota_account *a,
+		      const quota__step *st, void *op, int rc);
 
 /* The fields of a charge (op QUOTA__R_CHARGE) or a reservation
  * (QUOTA__R_RESERVE, with its timeout): usage, then sources. */

@@ -63,10 +63,18 @@ typedef struct plan {
 	 * its line of each (category, kind, late). */
 	bool open, has_period;
 	uint32_t first;
-	uint32_t slot[QUOTA_MAX_CATEGORIES][2][2];
-	uint32_t vcache[QUOTA_MAX_CATEGORIES]; /* last volume month found */
+	/* In a scratch (below) that plans made one after another share:
+	 * only building a plan reads them, so a context-wide settlement
+	 * keeps every account's plan without these 1.3 KB each. */
+	uint32_t (*slot)[2][2];
+	uint32_t *vcache; /* last volume month found */
 	int64_t pos, neg; /* sums of positive and negative bill totals */
 } plan;
+
+typedef struct plan_scratch {
+	uint32_t slot[QUOTA_MAX_CATEGORIES][2][2];
+	uint32_t vcache[QUOTA_MAX_CATEGORIES];
+} plan_scratch;
 
 static bool is_volume(const quota_tariff *t)
 {
@@ -297,7 +305,7 @@ static void open_bill(plan *pl)
 	pl->open = true;
 	pl->has_period = false;
 	pl->first = pl->nlines;
-	memset(pl->slot, 0xff, sizeof pl->slot);
+	memset(pl->slot, 0xff, sizeof(uint32_t[QUOTA_MAX_CATEGORIES][2][2]));
 }
 
 /*
@@ -553,12 +561,15 @@ int64_t quota__settle(quota_account *a, int64_t now, quota_bill_fn on_bill,
 		      void *ud, quota__rbuf *expect)
 {
 	struct settle_op op;
+	plan_scratch sc;
 	int rc;
 
 	if (!a)
 		return QUOTA_EINVAL;
 	memset(&op, 0, sizeof op);
 	op.pl.a = a;
+	op.pl.slot = sc.slot;
+	op.pl.vcache = sc.vcache;
 	op.now = now;
 	op.on_bill = on_bill;
 	op.ud = ud;
@@ -570,4 +581,79 @@ int64_t quota__settle(quota_account *a, int64_t now, quota_bill_fn on_bill,
 	if (rc)
 		return rc;
 	return op.pl.nbills;
+}
+
+/*
+ * quota_settle for every account of the context (§7), like
+ * quota_ctx_tick.  With a store, each account's settlement is its own
+ * record: the walk stops at the first refusal, the accounts before it
+ * stand, and settling again bills only what is left.  Without one, all
+ * or nothing: every account's settlement is prepared (planned, checked
+ * and allocated) before any applies, and then none can fail; only the
+ * plans of accounts with something to settle are kept meanwhile.  Each
+ * account then runs the rest of its own write path (quota__write_from):
+ * apply, its bills, its events.
+ */
+int64_t quota_ctx_settle(quota_ctx *ctx, int64_t now, quota_bill_fn on_bill,
+			 void *ud)
+{
+	struct settle_op *ops = NULL, op;
+	plan_scratch sc;
+	size_t i, n = 0, cap = 0;
+	int64_t total = 0, k;
+	int rc = QUOTA_OK;
+
+	if (!ctx)
+		return QUOTA_EINVAL;
+	if (!quota__time_ok(now))
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "quota_ctx_settle: time out of range");
+	if (ctx->store_on) {
+		for (i = 0; i < ctx->naccounts; i++) {
+			if ((k = quota_settle(ctx->accounts[i], now, on_bill,
+					      ud)) < 0)
+				return k;
+			total += k;
+		}
+		quota__ok(ctx);
+		return total;
+	}
+	for (i = 0; i < ctx->naccounts; i++) {
+		memset(&op, 0, sizeof op);
+		op.pl.a = ctx->accounts[i];
+		op.pl.slot = sc.slot;
+		op.pl.vcache = sc.vcache;
+		op.now = now;
+		op.on_bill = on_bill;
+		op.ud = ud;
+		rc = settle_prepare(&op);
+		if (rc == QUOTA__NOTHING) {
+			plan_free(&op.pl);
+			rc = QUOTA_OK;
+			continue;
+		}
+		if (!rc && quota__grow(&ctx->mem, (void **)&ops, &cap, n + 1,
+				       sizeof *ops))
+			rc = quota__err(ctx, QUOTA_ENOMEM,
+					"quota_ctx_settle: out of memory");
+		if (rc) {
+			plan_free(&op.pl);
+			break;
+		}
+		ops[n++] = op;
+	}
+	for (i = 0; i < n; i++) {
+		if (!rc) {
+			/* No store: nothing after prepare can fail. */
+			quota__write_from(ctx, ops[i].pl.a, &settle_steps,
+					  &ops[i], QUOTA_OK);
+			total += ops[i].pl.nbills;
+		}
+		plan_free(&ops[i].pl);
+	}
+	quota__free(&ctx->mem, ops);
+	if (rc)
+		return rc;
+	quota__ok(ctx);
+	return total;
 }

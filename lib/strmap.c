@@ -78,6 +78,40 @@ void quota__strmap_put(quota__strmap *m, const char *key, void *val)
 	m->n++;
 }
 
+/* Take key out (it must be in m), by backward shift: the entries after
+ * it in its run move up to where a probe from their home still finds
+ * them, so no tombstone is left and lookups stay as short as before.
+ * Cannot fail; the key's memory is the caller's to free afterwards. */
+void quota__strmap_del(quota__strmap *m, const char *key)
+{
+	uint64_t h;
+	size_t i, j, mask;
+
+	if (!m->cap)
+		return;
+	h = quota__strhash(key);
+	mask = m->cap - 1;
+	for (i = h & mask;; i = (i + 1) & mask) {
+		if (!m->e[i].key)
+			return; /* not there */
+		if (m->e[i].hash == h && strcmp(m->e[i].key, key) == 0)
+			break;
+	}
+	for (j = (i + 1) & mask; m->e[j].key; j = (j + 1) & mask) {
+		size_t k = m->e[j].hash & mask;
+
+		/* j's home k lies cyclically in (i, j]: it stays. */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		m->e[i] = m->e[j];
+		i = j;
+	}
+	m->e[i].key = NULL;
+	m->e[i].val = NULL;
+	m->e[i].hash = 0;
+	m->n--;
+}
+
 void quota__strmap_free(const quota__mem *mem, quota__strmap *m)
 {
 	quota__free(mem, m->e);

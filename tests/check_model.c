@@ -900,9 +900,28 @@ static int hook(const quota_event *e, void *ud)
 	for (i = 0; i < g_hook.nacc; i++)
 		known |= g_hook.accts[i] == (const void *)e->account;
 	MCHECK(known, "event for an unknown account");
-	MCHECK(e->kind >= QUOTA_EVENT_LOW_QUOTA &&
-		       e->kind <= QUOTA_EVENT_CAP_REACHED,
+	MCHECK((e->kind >= QUOTA_EVENT_LOW_QUOTA &&
+		e->kind <= QUOTA_EVENT_CAP_REACHED) ||
+		       e->kind == QUOTA_EVENT_HOLD_EXPIRED,
 	       "event kind %d", e->kind);
+	/* §7: a tick's released hold, with the release's receipt. */
+	MCHECK((e->kind == QUOTA_EVENT_HOLD_EXPIRED) ==
+		       (e->receipt != NULL),
+	       "event kind %d with%s a receipt", e->kind,
+	       e->receipt ? "" : "out");
+	if (e->receipt)
+		MCHECK(e->receipt->kind == QUOTA_RECEIPT_RELEASE &&
+			       e->receipt->hold_id > 0 &&
+			       e->receipt->units > 0 &&
+			       e->receipt->fee_micros == 0 &&
+			       e->receipt->units ==
+				       e->receipt->free_units +
+					       e->receipt->package_units +
+					       e->receipt->payg_units,
+		       "HOLD_EXPIRED receipt: kind %d hold %llu units %lld",
+		       e->receipt->kind,
+		       (unsigned long long)e->receipt->hold_id,
+		       (long long)e->receipt->units);
 	if (e->kind == QUOTA_EVENT_PACKAGE_EXHAUSTED ||
 	    e->kind == QUOTA_EVENT_PACKAGE_EXPIRED ||
 	    e->kind == QUOTA_EVENT_PACKAGE_EXPIRING)

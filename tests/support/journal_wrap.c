@@ -32,6 +32,8 @@ int __real_quota_account_reset(quota_account *a, const void *snap,
 			       size_t len);
 int __real_quota_ctx_set_event_hook(quota_ctx *ctx, quota_event_fn fn,
 				    void *ud);
+int __real_quota_account_remove(quota_account *a);
+int __wrap_quota_account_remove(quota_account *a);
 int __wrap_quota_ctx_set_event_hook(quota_ctx *ctx, quota_event_fn fn,
 				    void *ud);
 
@@ -46,7 +48,9 @@ int __wrap_quota_account_reset(quota_account *a, const void *snap,
 
 /* ENT_HOOK: the test set (byte 1) or removed (byte 0) its event hook, which
  * decides whether alerts and package events are tracked (R21). */
-enum { ENT_RECORD, ENT_LOAD, ENT_RESET, ENT_HOOK };
+/* ENT_REMOVE: the test removed an account (§7: no record; the store
+ * keeps it), so the replayed context drops it at the same place. */
+enum { ENT_RECORD, ENT_LOAD, ENT_RESET, ENT_HOOK, ENT_REMOVE };
 
 typedef struct entry {
 	int kind;
@@ -204,6 +208,21 @@ int __wrap_quota_account_reset(quota_account *a, const void *snap,
 	return rc;
 }
 
+int __wrap_quota_account_remove(quota_account *a)
+{
+	recorder *r = a ? find(quota_account_ctx(a)) : NULL;
+	char *id = r ? dup(quota_account_id(a)) : NULL;
+	int rc;
+
+	if (r && !id)
+		die("recorder", "out of memory");
+	rc = __real_quota_account_remove(a);
+	if (rc == QUOTA_OK && r)
+		add(r, ENT_REMOVE, id, "", 0);
+	free(id);
+	return rc;
+}
+
 void tu_journal_skip(quota_ctx *ctx)
 {
 	recorder *r = find(ctx);
@@ -321,6 +340,10 @@ static void replay(recorder *r)
 				fresh, e->p[0] ? noop_hook : NULL, NULL);
 		} else if (e->kind == ENT_LOAD) {
 			rc = __real_quota_account_load(fresh, e->p, e->n, &a);
+		} else if (e->kind == ENT_REMOVE) {
+			rc = quota_account_find(fresh, e->account, &a);
+			if (!rc)
+				rc = __real_quota_account_remove(a);
 		} else {
 			rc = quota_account_find(fresh, e->account, &a);
 			if (!rc)
