@@ -378,8 +378,20 @@ int quota_pg__load(quota_pg *pg, const char *id, quota_account **out)
 		else
 			rc = read_apply(pg, id, NULL, &none, &applying);
 	}
-	if (rc)
+	if (rc) {
+		/* Not loaded is not there: the part that applied goes
+		 * (§7, quota_account_remove writes nothing). */
+		quota_account *part;
+		char why[768];
+
+		if (quota_account_find(pg->ctx, id, &part) == QUOTA_OK) {
+			snprintf(why, sizeof why, "%s", quota_errmsg(pg->ctx));
+			(void)quota_account_remove(part);
+			quota_ctx_set_error(pg->ctx, rc, why);
+		}
+		*out = NULL;
 		return rc;
+	}
 	if (quota_account_find(pg->ctx, id, out) != QUOTA_OK)
 		return quota_pg__say(pg->ctx, QUOTA_ECORRUPT,
 				     "quota_pg_account: account '%s' was read "
