@@ -384,11 +384,10 @@ int quota_pg__load(quota_pg *pg, const char *id, quota_account **out)
 		quota_account *part;
 		char why[768];
 
-		if (quota_account_find(pg->ctx, id, &part) == QUOTA_OK) {
-			snprintf(why, sizeof why, "%s", quota_errmsg(pg->ctx));
+		snprintf(why, sizeof why, "%s", quota_errmsg(pg->ctx));
+		if (quota_account_find(pg->ctx, id, &part) == QUOTA_OK)
 			(void)quota_account_remove(part);
-			quota_ctx_set_error(pg->ctx, rc, why);
-		}
+		quota_ctx_set_error(pg->ctx, rc, why);
 		*out = NULL;
 		return rc;
 	}
