@@ -427,6 +427,29 @@ static bool brec_add(quota_pg *pg, const char *id, uint64_t seq,
 	return true;
 }
 
+/* Whether the batch's transaction holds anything (a record stored). */
+static bool holds_any(const quota_pg *pg)
+{
+	for (size_t i = 0; i < pg->nbacct; i++)
+		if (!pg->bacct[i].conflicted)
+			return true;
+	return false;
+}
+
+/*
+ * A conflict in a batch that has stored nothing yet: end its transaction
+ * now.  The conflicting statement locked the account's head row (as
+ * ON CONFLICT DO UPDATE does even when its WHERE fails), and holding it
+ * to the commit would make every other writer of a hot account wait for
+ * this batch, which can store nothing of that account.  The next record
+ * of another account begins a new transaction.
+ */
+static void drop_txn(quota_pg *pg, uint32_t k)
+{
+	rollback_quietly(pg, k);
+	pg->batch_shard = -1;
+}
+
 /* Rows per statement of the commit's insert (3 parameters each). */
 #define FLUSH_ROWS 1000
 
@@ -598,6 +621,8 @@ static int cb_append(void *ud, const char *account, uint64_t seq,
 			note(pg, "out of memory in a batch");
 			return batch_fail(pg, QUOTA_ESTORE);
 		}
+		if (pg->in_batch && rc == QUOTA_ECONFLICT && !holds_any(pg))
+			drop_txn(pg, k);
 		return rc;
 	}
 	quota_pg__words(pg, k, res, "INSERT INTO quota_journal");
