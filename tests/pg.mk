@@ -35,7 +35,8 @@ CHECK_EXTRA += check-pg
 PG_TESTS  := $(patsubst tests/%.c,%,$(wildcard tests/check_pg*.c))
 TESTS := $(filter-out $(PG_TESTS:%=$(B)/tests/%),$(TESTS))
 
-.PHONY: pg pg-have check-pg check-pg-unit check-pg-asan check-exports-pg \
+.PHONY: pg pg-have check-pg check-pg-unit check-pg-asan check-pg-valgrind \
+	check-exports-pg \
 	check-headers-pg check-install-pg install-pg uninstall-pg \
 	libquota-pg.pc
 
@@ -90,7 +91,7 @@ PG_WRAP_check_pg_faults = $(foreach f,PQexec PQexecPrepared PQexecParams \
 	PQstatus PQreset,-Wl,--wrap=$(f))
 
 check-pg: pg check-exports-pg check-headers-pg check-install-pg \
-	check-pg-unit check-pg-asan
+	check-pg-unit check-pg-asan check-pg-valgrind
 
 check-pg-unit: $(PG_TESTS:%=$(B)/tests/%)
 	CK_FORK=yes $(PG_RUN) sh -c 'for t in $(PG_TESTS); do \
@@ -103,6 +104,14 @@ check-pg-asan:
 	    $(PG_TESTS:%=build/asan/tests/%)
 	CK_FORK=yes $(PG_RUN) sh -c 'for t in $(PG_TESTS); do \
 	    ./build/asan/tests/$$t || exit 1; done'
+
+# valgrind on the adapter's tests but the sweep (hundreds of runs: ASan
+# covers it), without fork so valgrind sees the test bodies.
+check-pg-valgrind: $(PG_TESTS:%=$(B)/tests/%)
+	$(PG_RUN) sh -c 'for t in $(filter-out check_pg_faults,$(PG_TESTS)); do \
+	    echo "== valgrind $$t"; CK_FORK=no valgrind -q --error-exitcode=99 \
+	    --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	    ./$(B)/tests/$$t || exit 1; done'
 
 # The core's checks take the PostgreSQL library in too.
 check-exports: check-exports-pg
