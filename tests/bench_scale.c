@@ -1,0 +1,576 @@
+/*
+ * bench_scale.c - `make bench-scale` (part of `make bench`): a million
+ * accounts in one context, and what an account, a package and an
+ * idempotency key cost in memory (issue 13).  It measures the library as
+ * it is; the targets are the issue's.
+ *
+ *   1. QUOTA_SCALE_ACCOUNTS accounts (default 1,000,000), each with a
+ *      tariff and 2 packages: creation time; bytes and allocations per
+ *      account and per package, counted through the context's allocator
+ *      hooks (bytes the library asked for; also what glibc's malloc makes
+ *      of them: 16-byte rounding and an 8-byte header per block).
+ *   2. Charges with an id look-up (quota_account_find, then quota_charge)
+ *      in random account order, against a raw reference in the same
+ *      rounds: an open-addressing table of the same ids (FNV-1a, as the
+ *      library), look-up + an add to a counter in a struct.  Medians of
+ *      ROUNDS rounds.  Every account is charged once first, so the timed
+ *      charges (all in that same hour) find their counters and ledger rows.
+ *   3. Bytes per idempotency key: an account whose key window holds N
+ *      keys, each a charge of 1 unit from one package; bytes added per key.
+ *   4. A simulated year of one charge a minute on one account, settled
+ *      daily: bytes in use at the end, without and with keys.
+ *
+ * Figures, not tests: targets are printed "met" / "NOT met".
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "quota.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#define T0 INT64_C(1730419200) /* 2024-11-01 00:00:00 UTC */
+#define DAY INT64_C(86400)
+#define YEAR (365 * DAY)
+#define ROUNDS 5
+#define ID_FMT "acct-%07u" /* 12 bytes: "acct-0000042" */
+#define ID_SIZE 16
+
+#define ACCOUNT_TARGET 256 /* bytes per account, plus its id */
+#define PACKAGE_TARGET 96  /* bytes per package, plus its id */
+#define KEY_TARGET 96      /* bytes per idempotency key */
+#define CREATE_TARGET 2.0  /* seconds for the accounts and packages */
+#define CHARGE_TARGET 3.0  /* look-up + charge vs the reference */
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15u;
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* CPU seconds of the process so far: user and system. */
+static void cpu_s(double *user, double *sys)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	*user = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6;
+	*sys = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	return v[n / 2];
+}
+
+static void die(const char *what, int rc)
+{
+	fprintf(stderr, "bench_scale: %s failed: %s\n", what,
+		quota_strerror(rc));
+	exit(1);
+}
+
+static const char *met(int ok)
+{
+	return ok ? "met" : "NOT met";
+}
+
+/* ------------------------------------------------ a counting allocator */
+
+/*
+ * Each block carries its size in a 16-byte header of ours (not counted),
+ * so that free can take it off.  bytes: what the library asked for and
+ * has not freed; chunk: the same rounded as glibc's malloc rounds it
+ * (8-byte header, 16-byte multiple, 32 bytes at least).
+ */
+typedef struct meter {
+	int64_t bytes, chunk, live, total;
+} meter;
+
+#define HDR 16
+
+static int64_t chunk_of(size_t n)
+{
+	size_t c = (n + 8 + 15) & ~(size_t)15;
+
+	return (int64_t)(c < 32 ? 32 : c);
+}
+
+static void *m_malloc(void *ud, size_t n)
+{
+	meter *m = ud;
+	unsigned char *p = malloc(n + HDR);
+
+	if (!p)
+		return NULL;
+	memcpy(p, &n, sizeof n);
+	m->bytes += (int64_t)n;
+	m->chunk += chunk_of(n);
+	m->live++;
+	m->total++;
+	return p + HDR;
+}
+
+static void m_free(void *ud, void *q)
+{
+	meter *m = ud;
+	unsigned char *p;
+	size_t n;
+
+	if (!q)
+		return;
+	p = (unsigned char *)q - HDR;
+	memcpy(&n, p, sizeof n);
+	m->bytes -= (int64_t)n;
+	m->chunk -= chunk_of(n);
+	m->live--;
+	free(p);
+}
+
+static void *m_realloc(void *ud, void *q, size_t n)
+{
+	meter *m = ud;
+	unsigned char *p;
+	size_t old;
+
+	if (!q)
+		return m_malloc(ud, n);
+	p = (unsigned char *)q - HDR;
+	memcpy(&old, p, sizeof old);
+	p = realloc(p, n + HDR);
+	if (!p)
+		return NULL;
+	memcpy(p, &n, sizeof n);
+	m->bytes += (int64_t)n - (int64_t)old;
+	m->chunk += chunk_of(n) - chunk_of(old);
+	m->total++;
+	return p + HDR;
+}
+
+static quota_ctx *metered_ctx(meter *m, uint32_t *sms, quota_tariff **t)
+{
+	quota_allocator al = {QUOTA_ALLOCATOR_VERSION, m, m_malloc, m_realloc,
+			      m_free};
+	quota_ctx *ctx;
+	int rc;
+
+	memset(m, 0, sizeof *m);
+	if ((rc = quota_ctx_new_with(&al, &ctx)))
+		die("quota_ctx_new_with", rc);
+	if ((rc = quota_category_add(ctx, "sms", sms)))
+		die("quota_category_add", rc);
+	if ((rc = quota_tariff_new(ctx, "std", t)))
+		die("quota_tariff_new", rc);
+	quota_tariff_add_tier(*t, 100000, 45000);
+	quota_tariff_add_tier(*t, QUOTA_UNLIMITED, 40000);
+	return ctx;
+}
+
+/* ------------------------------------------------- the raw reference */
+
+/* What a host without the library would do at the least: find the
+ * customer by id in a hash table, add to a counter. */
+struct ref_acct {
+	int64_t units, charges;
+};
+
+struct ref_slot {
+	uint64_t hash;
+	const char *id; /* NULL: empty */
+	struct ref_acct *acct;
+};
+
+struct ref_table {
+	struct ref_slot *s;
+	size_t mask;
+};
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = UINT64_C(1469598103934665603);
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= UINT64_C(1099511628211);
+	}
+	return h;
+}
+
+static void ref_put(struct ref_table *t, const char *id, struct ref_acct *a)
+{
+	uint64_t h = fnv1a(id);
+	size_t i;
+
+	for (i = h & t->mask; t->s[i].id; i = (i + 1) & t->mask)
+		;
+	t->s[i].hash = h;
+	t->s[i].id = id;
+	t->s[i].acct = a;
+}
+
+static struct ref_acct *ref_get(const struct ref_table *t, const char *id)
+{
+	uint64_t h = fnv1a(id);
+	size_t i;
+
+	for (i = h & t->mask; t->s[i].id; i = (i + 1) & t->mask)
+		if (t->s[i].hash == h && strcmp(t->s[i].id, id) == 0)
+			return t->s[i].acct;
+	return NULL;
+}
+
+/* ---------------------------------- 1 and 2: a million accounts, charges */
+
+static void bench_accounts(uint32_t n)
+{
+	meter m;
+	uint32_t sms, i;
+	quota_tariff *t;
+	quota_ctx *ctx = metered_ctx(&m, &sms, &t);
+	char *ids = malloc((size_t)n * ID_SIZE);
+	quota_account **acct = malloc((size_t)n * sizeof *acct);
+	const char **seq;
+	struct ref_acct *racct;
+	struct ref_table rt;
+	size_t nseq = n < 500000 ? n : 500000, k, cap;
+	double u0, s0, u1, s1;
+	double t0, t_new, t_tariff, t_pkg, t_first, lib[ROUNDS], ref[ROUNDS];
+	double ml, mr;
+	int64_t b0, c0, l0, b_acct, c_acct, l_acct, b_tar, b_pkg, c_pkg, l_pkg;
+	int64_t b_first, l_first, allocs_timed = 0, sink = 0;
+	size_t id_len;
+	double per_acct, per_pkg;
+	int rc, round;
+
+	if (!ids || !acct)
+		die("malloc", QUOTA_ENOMEM);
+	for (i = 0; i < n; i++)
+		snprintf(ids + (size_t)i * ID_SIZE, ID_SIZE, ID_FMT, i);
+	id_len = strlen(ids);
+
+	b0 = m.bytes, c0 = m.chunk, l0 = m.live;
+	cpu_s(&u0, &s0);
+	t0 = now_s();
+	for (i = 0; i < n; i++)
+		if ((rc = quota_account_new(ctx, ids + (size_t)i * ID_SIZE,
+					    &acct[i])))
+			die("quota_account_new", rc);
+	t_new = now_s() - t0;
+	b_acct = m.bytes - b0, c_acct = m.chunk - c0, l_acct = m.live - l0;
+
+	b0 = m.bytes;
+	t0 = now_s();
+	for (i = 0; i < n; i++)
+		if ((rc = quota_account_set_tariff(acct[i], sms, t)))
+			die("quota_account_set_tariff", rc);
+	t_tariff = now_s() - t0;
+	b_tar = m.bytes - b0;
+
+	/* Two packages each: one drawn first (earlier expiry), one after. */
+	b0 = m.bytes, c0 = m.chunk, l0 = m.live;
+	t0 = now_s();
+	for (i = 0; i < n; i++) {
+		quota_package_spec s = {.categories = QUOTA_MASK(sms),
+					.units = 1000000,
+					.effective_at = T0 - 10 * DAY,
+					.price_micros = 5000000};
+
+		s.id = "p0";
+		s.expires_at = T0 + 30 * DAY;
+		if ((rc = quota_package_add(acct[i], &s, NULL)))
+			die("quota_package_add", rc);
+		s.id = "p1";
+		s.expires_at = T0 + YEAR;
+		if ((rc = quota_package_add(acct[i], &s, NULL)))
+			die("quota_package_add", rc);
+	}
+	t_pkg = now_s() - t0;
+	cpu_s(&u1, &s1);
+	b_pkg = m.bytes - b0, c_pkg = m.chunk - c0, l_pkg = m.live - l0;
+
+	per_acct = (double)b_acct / n;
+	per_pkg = (double)b_pkg / (2.0 * n);
+	printf("libquota bench_scale: %u accounts (QUOTA_SCALE_ACCOUNTS), "
+	       "ids of %zu bytes, 1 tariff, 2 packages each\n", n, id_len);
+	printf("creation: accounts %.2f s, tariffs %.2f s, packages %.2f s; "
+	       "total %.2f s (target < %.0f s: %s)\n", t_new, t_tariff, t_pkg,
+	       t_new + t_tariff + t_pkg, CREATE_TARGET,
+	       met(t_new + t_tariff + t_pkg < CREATE_TARGET));
+	printf("  CPU in that: %.2f s user, %.2f s system; the rest of the "
+	       "wall time is waiting (in a VM, most likely on the host "
+	       "backing fresh pages)\n", u1 - u0, s1 - s0);
+	printf("per account (no package): %.0f bytes in %.2f allocations "
+	       "(%.0f with malloc's rounding); target <= %d + id (%zu + 1): "
+	       "%s\n", per_acct, (double)l_acct / n, (double)c_acct / n,
+	       ACCOUNT_TARGET, id_len,
+	       met(per_acct <= ACCOUNT_TARGET + (double)id_len + 1));
+	printf("setting the tariff: %.1f bytes per account\n",
+	       (double)b_tar / n);
+	printf("per package: %.0f bytes in %.2f allocations (%.0f with "
+	       "malloc's rounding); target <= %d + id (3): %s\n", per_pkg,
+	       (double)l_pkg / (2.0 * n), (double)c_pkg / (2.0 * n),
+	       PACKAGE_TARGET, met(per_pkg <= PACKAGE_TARGET + 3));
+
+	/* The first charge of each account, in order: what it allocates. */
+	b0 = m.bytes, l0 = m.live;
+	t0 = now_s();
+	for (i = 0; i < n; i++) {
+		quota_usage u = {.category = sms, .units = 1, .at = T0};
+		quota_receipt r;
+
+		if ((rc = quota_charge(acct[i], &u, &r)))
+			die("quota_charge", rc);
+	}
+	t_first = now_s() - t0;
+	b_first = m.bytes - b0, l_first = m.live - l0;
+	printf("first charge of each account: %.0f ns each, adds %.0f bytes "
+	       "in %.2f allocations per account\n", t_first * 1e9 / n,
+	       (double)b_first / n, (double)l_first / n);
+	printf("in use after that: %.2f GB in %" PRId64 " allocations "
+	       "(%.0f bytes per account with its packages)\n",
+	       (double)m.bytes / 1e9, m.live, (double)m.bytes / n);
+
+	/* The reference: the same ids, an open-addressing table at most
+	 * half full (as the library's), counters in an array of structs. */
+	for (cap = 1; cap < 2 * (size_t)n; cap <<= 1)
+		;
+	rt.s = calloc(cap, sizeof *rt.s);
+	rt.mask = cap - 1;
+	racct = calloc(n, sizeof *racct);
+	seq = malloc(nseq * sizeof *seq);
+	if (!rt.s || !racct || !seq)
+		die("malloc", QUOTA_ENOMEM);
+	for (i = 0; i < n; i++)
+		ref_put(&rt, ids + (size_t)i * ID_SIZE, &racct[i]);
+	for (k = 0; k < nseq; k++)
+		seq[k] = ids + (size_t)(rnd() % n) * ID_SIZE;
+
+	for (round = 0; round < ROUNDS; round++) {
+		int64_t acc = 0, a0 = m.total;
+
+		t0 = now_s();
+		for (k = 0; k < nseq; k++) {
+			struct ref_acct *ra = ref_get(&rt, seq[k]);
+
+			ra->units += 1;
+			ra->charges++;
+		}
+		ref[round] = (now_s() - t0) * 1e9 / (double)nseq;
+
+		t0 = now_s();
+		for (k = 0; k < nseq; k++) {
+			/* Within the hour of the first charges, in order. */
+			quota_usage u = {.category = sms, .units = 1,
+					 .at = T0 + 60 + (int64_t)round * 600 +
+					       (int64_t)(k * 599 / nseq)};
+			quota_account *a;
+			quota_receipt r;
+
+			if ((rc = quota_account_find(ctx, seq[k], &a)))
+				die("quota_account_find", rc);
+			if ((rc = quota_charge(a, &u, &r)))
+				die("quota_charge", rc);
+			acc += r.package_units;
+		}
+		lib[round] = (now_s() - t0) * 1e9 / (double)nseq;
+		allocs_timed += m.total - a0;
+		sink += acc;
+	}
+	for (i = 0; i < n; i++)
+		sink -= racct[i].units;
+	mr = median(ref, ROUNDS);
+	ml = median(lib, ROUNDS);
+	printf("charge with id look-up, random account order, %zu charges a "
+	       "round, median of %d:\n", nseq, ROUNDS);
+	printf("  reference (hash look-up + add):       %7.1f ns\n", mr);
+	printf("  quota_account_find + quota_charge:    %7.1f ns  %.2fx "
+	       "(target <= %.0fx: %s)\n", ml, ml / mr, CHARGE_TARGET,
+	       met(ml / mr <= CHARGE_TARGET));
+	printf("  allocations during timed charges: %" PRId64 "%s\n",
+	       allocs_timed, sink == 0 ? "" : " (units do not add up!)");
+	printf("  cache misses per charge: not measured (no hardware "
+	       "counters in this VM; perf stat -e cache-misses where there "
+	       "are)\n");
+
+	t0 = now_s();
+	quota_ctx_free(ctx);
+	printf("quota_ctx_free: %.2f s; left in use: %" PRId64 " bytes\n",
+	       now_s() - t0, m.bytes);
+	free(rt.s);
+	free(racct);
+	free(seq);
+	free(acct);
+	free(ids);
+}
+
+/* ------------------------------------------- 3: bytes per idempotency key */
+
+/* An account with one package for every charge; its window holds nkeys. */
+static quota_account *one_account(quota_ctx *ctx, uint32_t sms,
+				  quota_tariff *t, uint32_t nkeys)
+{
+	quota_package_spec s = {.id = "p0", .categories = QUOTA_MASK(sms),
+				.units = INT64_C(1) << 40,
+				.effective_at = T0 - DAY,
+				.expires_at = T0 + 2 * YEAR};
+	quota_account *a;
+	int rc;
+
+	if ((rc = quota_account_new(ctx, "acct-0000001", &a)))
+		die("quota_account_new", rc);
+	if ((rc = quota_account_set_tariff(a, sms, t)))
+		die("quota_account_set_tariff", rc);
+	if ((rc = quota_package_add(a, &s, NULL)))
+		die("quota_package_add", rc);
+	if (nkeys && (rc = quota_account_set_key_window(a, nkeys, 30 * DAY)))
+		die("quota_account_set_key_window", rc);
+	return a;
+}
+
+static void bench_keys(void)
+{
+	static const uint32_t windows[] = {10000, 100000, 1000000};
+	size_t w;
+
+	printf("\nidempotency keys: keyed charges of 1 unit from one package "
+	       "(keys \"msg-%%08u\", 12 bytes), all in one hour, window of N "
+	       "keys\n");
+	printf("%10s %12s %12s %10s\n", "N", "bytes/key", "allocs/key",
+	       "target");
+	for (w = 0; w < sizeof windows / sizeof *windows; w++) {
+		uint32_t n = windows[w], sms, i;
+		quota_tariff *t;
+		meter m;
+		quota_ctx *ctx = metered_ctx(&m, &sms, &t);
+		quota_account *a = one_account(ctx, sms, t, n);
+		int64_t b1 = 0, l1 = 0;
+		double per;
+		int rc;
+
+		for (i = 0; i < n; i++) {
+			char key[16];
+			quota_usage u = {.category = sms, .units = 1,
+					 .at = T0 + (int64_t)i * 3599 / n,
+					 .key = key};
+			quota_receipt r;
+
+			snprintf(key, sizeof key, "msg-%08u", i);
+			if ((rc = quota_charge(a, &u, &r)))
+				die("quota_charge (keyed)", rc);
+			if (i == 0)
+				b1 = m.bytes, l1 = m.live;
+		}
+		per = (double)(m.bytes - b1) / (n - 1);
+		printf("%10u %12.0f %12.2f %10s\n", n, per,
+		       (double)(m.live - l1) / (n - 1),
+		       met(per <= KEY_TARGET));
+		quota_ctx_free(ctx);
+	}
+	printf("(target <= %d bytes per key; the key table's share depends "
+	       "on how full its power-of-two table is at N)\n", KEY_TARGET);
+}
+
+/* ------------------------------------------ 4: a year, a charge a minute */
+
+static int64_t nbills;
+static int on_bill(const quota_bill *b, void *ud)
+{
+	(void)b;
+	(void)ud;
+	nbills++;
+	return 0;
+}
+
+static void bench_year(int keyed)
+{
+	uint32_t sms;
+	quota_tariff *t;
+	meter m;
+	quota_ctx *ctx = metered_ctx(&m, &sms, &t);
+	quota_account *a;
+	quota_package_spec s = {.id = "p0", .categories = QUOTA_MASK(sms),
+				.units = 100000, .effective_at = T0,
+				.expires_at = T0 + YEAR};
+	int64_t i, b_month = 0, base;
+	double t0 = now_s();
+	int rc;
+
+	quota_tariff_set_free(t, 100, QUOTA_PERIOD_MONTH);
+	if ((rc = quota_account_new(ctx, "acct-0000001", &a)))
+		die("quota_account_new", rc);
+	quota_account_set_tariff(a, sms, t);
+	quota_account_topup(a, INT64_C(1) << 50, T0);
+	if ((rc = quota_package_add(a, &s, NULL)))
+		die("quota_package_add", rc);
+	nbills = 0;
+	base = m.bytes;
+	for (i = 0; i < YEAR / 60; i++) {
+		char key[24];
+		quota_usage u = {.category = sms, .units = 1,
+				 .at = T0 + i * 60, .key = keyed ? key : NULL};
+		quota_receipt r;
+
+		snprintf(key, sizeof key, "y-%" PRId64, i);
+		if ((rc = quota_charge(a, &u, &r)))
+			die("quota_charge", rc);
+		if ((i + 1) % (DAY / 60) == 0) {
+			int64_t nb = quota_settle(a, T0 + (i + 1) * 60,
+						  on_bill, NULL);
+
+			if (nb < 0)
+				die("quota_settle", (int)nb);
+			if ((i + 1) == 30 * DAY / 60)
+				b_month = m.bytes - base;
+		}
+	}
+	printf("  %-33s %8.2f MB after 30 days, %6.2f MB after a year, "
+	       "%6" PRId64 " allocations live, %" PRId64 " bills (%.1f s)\n",
+	       keyed ? "with keys (window 100,000 / 7 d):" : "without keys:",
+	       (double)b_month / 1e6, (double)(m.bytes - base) / 1e6, m.live,
+	       nbills, now_s() - t0);
+	quota_ctx_free(ctx);
+}
+
+int main(void)
+{
+	uint32_t n = 1000000;
+	struct rusage ru;
+	const char *e = getenv("QUOTA_SCALE_ACCOUNTS");
+
+	if (e && atol(e) > 0)
+		n = (uint32_t)atol(e);
+	bench_accounts(n);
+	bench_keys();
+	printf("\na year of one charge a minute on one account, settled "
+	       "daily (100 free units a month, one 100,000-unit package, "
+	       "then pay-as-you-go); bytes in use beyond the new account:\n");
+	bench_year(0);
+	bench_year(1);
+	printf("  no retention yet: nothing bounds the ledger, counters or "
+	       "bills (compare these figures once it exists)\n");
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		printf("peak resident set: %.2f GB\n",
+		       (double)ru.ru_maxrss / (1024.0 * 1024.0));
+	return 0;
+}
