@@ -23,6 +23,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "quota_pg.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,10 +50,14 @@ struct quota_pg_lease {
 };
 
 /* A key no other node draws: the process, the clock and a counter.  Used
- * for the new hold of a flush, kept until the flush is known. */
+ * for the new hold of a flush, kept until the flush is known.  The counter
+ * is the adapter's only process-wide state; atomic, since leases of
+ * different contexts may flush on different threads at once. */
 static void draw_key(char *buf, size_t n)
 {
-	static uint64_t counter;
+	static atomic_uint_fast64_t next;
+	uint64_t counter = (uint64_t)atomic_fetch_add_explicit(
+		&next, 1, memory_order_relaxed) + 1;
 	struct timespec ts;
 	uint64_t x;
 
@@ -60,7 +65,6 @@ static void draw_key(char *buf, size_t n)
 	x = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	x ^= (uint64_t)getpid() << 40;
 	x ^= (uint64_t)(uintptr_t)buf;
-	counter++;
 	snprintf(buf, n, "lease-%016llx-%llu", (unsigned long long)x,
 		 (unsigned long long)counter);
 }
