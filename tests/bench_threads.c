@@ -14,8 +14,8 @@
  * (what a router hands a worker) in random account order, in time order
  * through a day (a month would make most charges the first of their hour
  * for their account: a ledger row allocated each time, and the page
- * faults of a growing heap serialise threads in the kernel).  Charges per second = all charges / (last end - first
- * start).  Each thread's CPU time in its loop is measured too: if a
+ * faults of a growing heap serialise threads in the kernel).  Charges
+ * per second = all charges / (last end - first start).  Each thread's CPU time in its loop is measured too: if a
  * charge costs the same CPU time with 2 threads as with 1, nothing is
  * shared, and a low speedup means the threads did not get the cores
  * ("cores got": CPU time / wall time).  The 1, 2 and 4 thread runs
