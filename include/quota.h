@@ -24,7 +24,10 @@
  *   different threads freely.  A context and every object in it (accounts,
  *   packages, tariffs) form one unit that must not be used from two threads
  *   at once; a host that shares one context between threads serialises the
- *   calls (one mutex per context).
+ *   calls (one mutex per context).  Many threads: one context per thread,
+ *   each holding a partition of the accounts (by a hash of the account id),
+ *   sharing nothing; each context has its own store connection (README
+ *   "Threads", libquota(3)).
  */
 #ifndef QUOTA_H
 #define QUOTA_H

@@ -392,6 +392,48 @@ START_TEST(test_batch_without_transactions_runs_one_by_one)
 }
 END_TEST
 
+/* A hold reserved in one batch and released in the next: its units go
+ * back to the package, the receipt says RELEASE, and the release is one
+ * transaction of its own. */
+START_TEST(test_batch_release_returns_the_hold)
+{
+	world w;
+	quota_op op;
+	quota_package *pa;
+	int begins;
+
+	build(&w, 1);
+	ck_assert_int_eq(quota_package_find(w.a, "pa", &pa), QUOTA_OK);
+	memset(&op, 0, sizeof op);
+	op.kind = QUOTA_OP_RESERVE;
+	op.account = w.a;
+	op.timeout_s = 600;
+	op.usage = (quota_usage){.category = w.sms, .units = 4, .at = T0};
+	ck_assert_int_eq(quota_batch(w.c, &op, 1), QUOTA_OK);
+	ck_assert_int_eq(op.rc, QUOTA_OK);
+	ck_assert_int_eq(quota_package_remaining(pa), 6);
+	ck_assert_int_eq(quota_account_held(w.a, w.sms), 4);
+
+	begins = w.st.begins;
+	op.kind = QUOTA_OP_RELEASE;
+	op.key = "rel-1";
+	ck_assert_int_eq(quota_batch(w.c, &op, 1), QUOTA_OK);
+	ck_assert_int_eq(op.rc, QUOTA_OK);
+	ck_assert_int_eq(op.receipt.kind, QUOTA_RECEIPT_RELEASE);
+	ck_assert_int_eq(op.receipt.package_units, 4);
+	ck_assert_int_eq(w.st.begins, begins + 1);
+	ck_assert_int_eq(quota_package_remaining(pa), 10);
+	ck_assert_int_eq(quota_account_held(w.a, w.sms), 0);
+	ck_assert_uint_eq(quota_account_hold_count(w.a), 0);
+	/* a hold released is resolved: releasing it again is refused */
+	op.key = "rel-2";
+	ck_assert_int_eq(quota_batch(w.c, &op, 1), QUOTA_OK);
+	ck_assert_int_eq(op.rc, QUOTA_ERESOLVED);
+	ck_assert_int_eq(quota_package_remaining(pa), 10);
+	world_free(&w);
+}
+END_TEST
+
 START_TEST(test_batch_bad_arguments)
 {
 	world w;
@@ -769,6 +811,7 @@ int main(void)
 	tcase_add_test(tc, test_batch_refused_commit_leaves_accounts_as_before);
 	tcase_add_test(tc, test_batch_unknown_commit_unsyncs_until_resync);
 	tcase_add_test(tc, test_batch_without_transactions_runs_one_by_one);
+	tcase_add_test(tc, test_batch_release_returns_the_hold);
 	tcase_add_test(tc, test_batch_bad_arguments);
 	tcase_add_test(tc, test_batch_allocation_failures);
 	tcase_add_test(tc, test_batch_refused_keyed_full_window_by_count);

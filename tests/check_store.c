@@ -265,6 +265,9 @@ START_TEST(test_s5_unknown_outcome_stops_the_account_until_resync)
 	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_EUNKNOWN);
 	ck_assert_int_eq(quota_package_find(a, "p", &p), QUOTA_OK);
 	ck_assert_int_eq(quota_package_remaining(p), 10); /* memory: not yet */
+	ck_assert_int_eq(quota_account_unsynced(a), 1);
+	ck_assert_int_eq(quota_account_unsynced(b), 0);
+	ck_assert_int_eq(quota_account_unsynced(NULL), 0);
 	/* Every change refused, reads still work. */
 	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_EUNSYNCED);
 	ck_assert_int_eq(quota_account_topup(a, 5, T0), QUOTA_EUNSYNCED);
@@ -297,6 +300,13 @@ START_TEST(test_s5_unknown_outcome_stops_the_account_until_resync)
 				      "%s", quota_errmsg(c));
 	ck_assert_int_eq(quota_package_find(a, "p", &p), QUOTA_OK);
 	ck_assert_int_eq(quota_package_remaining(p), 6);
+	ck_assert_int_eq(quota_account_unsynced(a), 0);
+	for (i = m.n; i-- > 0;) /* where a's stream stands: its last record */
+		if (strcmp(m.acct[i], "a") == 0)
+			break;
+	ck_assert_uint_lt(i, m.n);
+	ck_assert_uint_eq(quota_account_seq(a), m.seq[i]);
+	ck_assert_uint_eq(quota_account_seq(NULL), 0);
 	{ /* re-synchronised: its snapshot can be taken again */
 		void *snap = NULL;
 		size_t len = 0;
@@ -468,6 +478,8 @@ START_TEST(test_s5_configuration_stream)
 	ck_assert_uint_eq(m.n, 3);
 	ck_assert_uint_eq(m.seq[2], 3);
 	ck_assert_str_eq(m.acct[2], "");
+	ck_assert_uint_eq(quota_ctx_config_seq(c), 3); /* refusals count not */
+	ck_assert_uint_eq(quota_ctx_config_seq(NULL), 0);
 	quota_ctx_free(c);
 	m_free(&m);
 }
