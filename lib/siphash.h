@@ -18,6 +18,10 @@ typedef struct quota__hkey {
 /* The key of 16 bytes, read little-endian as the reference does. */
 void quota__hkey_set(quota__hkey *k, const uint8_t bytes[16]);
 
+/* A fresh random key from the system (getrandom(2) where there is one),
+ * else one mixed from the time, the clock and addresses: never fails. */
+void quota__hkey_random(quota__hkey *k, const void *addr);
+
 /* SipHash-c-d of n bytes at p, 64-bit output (for the test vectors). */
 uint64_t quota__siphash(const quota__hkey *k, int c, int d, const void *p,
 			size_t n);
