@@ -12,7 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-#if defined(__has_include)
+/* getrandom(2): Linux (glibc 2.25, musl 1.1.20) and FreeBSD 12. */
+#if (defined(__linux__) || defined(__FreeBSD__)) && defined(__has_include)
 #if __has_include(<sys/random.h>) && __has_include(<unistd.h>)
 #include <sys/random.h>
 #include <unistd.h>
