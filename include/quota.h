@@ -253,6 +253,16 @@ QUOTA_API int quota_ctx_new_with(const quota_allocator *alloc, quota_ctx **out);
 /* Free a context and everything in it.  NULL is accepted. */
 QUOTA_API void quota_ctx_free(quota_ctx *ctx);
 /*
+ * Set the 16-byte key of the hash behind the tables of account, package,
+ * tariff and offer ids and idempotency keys (SipHash-1-3).  Each context
+ * draws a random one from the system when created, so that clients cannot
+ * choose ids or keys that collide; set one to make a simulation lay its
+ * tables out the same on every run.  Only on a context without accounts,
+ * tariffs or offers yet: QUOTA_EINVAL otherwise.  Nothing that is journaled,
+ * snapshotted or returned depends on the key.  The seed is copied.
+ */
+QUOTA_API int quota_ctx_set_hash_seed(quota_ctx *ctx, const uint8_t seed[16]);
+/*
  * What was wrong with the last failed call on this context (or any object
  * in it).  Owned by the context, valid until the next call on it.  Never
  * NULL; "" when the last call succeeded... or none failed yet.

@@ -37,7 +37,7 @@ quota_account *quota__account_alloc(quota_ctx *ctx, const char *id)
 
 int quota__account_room(quota_ctx *ctx, const char *id)
 {
-	if (quota__strmap_get(&ctx->account_ids, id))
+	if (quota__strmap_get(&ctx->account_ids, &ctx->hkey, id))
 		return quota__err(ctx, QUOTA_EEXISTS,
 				  "account '%s' already exists", id);
 	if (quota__grow(&ctx->mem, (void **)&ctx->accounts, &ctx->cap_accounts,
@@ -51,7 +51,7 @@ int quota__account_room(quota_ctx *ctx, const char *id)
 void quota__account_register(quota_ctx *ctx, quota_account *a)
 {
 	ctx->accounts[ctx->naccounts++] = a;
-	quota__strmap_put(&ctx->account_ids, a->id, a);
+	quota__strmap_put(&ctx->account_ids, &ctx->hkey, a->id, a);
 }
 
 /*
@@ -138,7 +138,7 @@ int quota_account_find(const quota_ctx *cctx, const char *id,
 	/* An id quota_account_new would refuse is refused the same way. */
 	if ((rc = quota__check_name(ctx, "account id", id, QUOTA_ID_MAX)))
 		return rc;
-	*out = quota__strmap_get(&ctx->account_ids, id);
+	*out = quota__strmap_get(&ctx->account_ids, &ctx->hkey, id);
 	if (!*out)
 		return quota__err(ctx, QUOTA_ENOTFOUND, "no account '%s'", id);
 	quota__ok(ctx);
@@ -193,7 +193,7 @@ int quota_account_remove(quota_account *a)
 	memmove(&ctx->accounts[i], &ctx->accounts[i + 1],
 		(ctx->naccounts - i - 1) * sizeof *ctx->accounts);
 	ctx->naccounts--;
-	quota__strmap_del(&ctx->account_ids, a->id);
+	quota__strmap_del(&ctx->account_ids, &ctx->hkey, a->id);
 	quota__account_free(a);
 	quota__ok(ctx);
 	return QUOTA_OK;

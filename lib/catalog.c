@@ -102,7 +102,7 @@ static int check_offer(quota_ctx *ctx, const quota_offer_spec *s)
 
 	if ((rc = quota__check_name(ctx, "offer id", s->id, QUOTA_ID_MAX)))
 		return rc;
-	if (quota__strmap_get(&ctx->offer_ids, s->id))
+	if (quota__strmap_get(&ctx->offer_ids, &ctx->hkey, s->id))
 		return quota__err(ctx, QUOTA_EEXISTS,
 				  "offer '%s' already exists", s->id);
 	if ((rc = quota__check_mask(ctx, "offer", s->id, s->categories)))
@@ -194,7 +194,7 @@ static void offer_add_apply(void *v)
 	o->spec = *spec;
 	o->spec.id = o->id;
 	ctx->offers[ctx->noffers++] = o;
-	quota__strmap_put(&ctx->offer_ids, o->id, o);
+	quota__strmap_put(&ctx->offer_ids, &ctx->hkey, o->id, o);
 	*op->out = o;
 }
 
@@ -241,7 +241,7 @@ int quota_offer_find(const quota_ctx *cctx, const char *id, quota_offer **out)
 	/* An id quota_offer_add would refuse is refused the same way. */
 	if ((rc = quota__check_name(ctx, "offer id", id, QUOTA_ID_MAX)))
 		return rc;
-	*out = quota__strmap_get(&ctx->offer_ids, id);
+	*out = quota__strmap_get(&ctx->offer_ids, &ctx->hkey, id);
 	if (!*out)
 		return quota__err(ctx, QUOTA_ENOTFOUND, "no offer '%s'", id);
 	quota__ok(ctx);
@@ -441,7 +441,7 @@ static int generate_id(const quota_account *a, const quota_offer *o,
 					  "offer '%s': id too long to name its "
 					  "packages; pass a package_id",
 					  o->id);
-		if (!quota__strmap_get(&a->package_ids, buf))
+		if (!quota__strmap_get(&a->package_ids, &a->ctx->hkey, buf))
 			return QUOTA_OK;
 	}
 }

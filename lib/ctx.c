@@ -29,7 +29,31 @@ int quota_ctx_new_with(const quota_allocator *alloc, quota_ctx **out)
 	if (!ctx)
 		return QUOTA_ENOMEM;
 	ctx->mem = mem;
+	quota__hkey_random(&ctx->hkey, ctx);
 	*out = ctx;
+	return QUOTA_OK;
+}
+
+/*
+ * A host-given key for the string tables' hash, so that a simulation lays
+ * its tables out the same on every run.  Only while no table keyed by a
+ * string holds anything (no account, tariff or offer; categories are not
+ * hashed): rehashing them would be a second, rarely run path for nothing.
+ */
+int quota_ctx_set_hash_seed(quota_ctx *ctx, const uint8_t seed[16])
+{
+	if (!ctx)
+		return QUOTA_EINVAL;
+	if (!seed)
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "quota_ctx_set_hash_seed: NULL seed");
+	if (ctx->naccounts || ctx->ntariffs || ctx->noffers ||
+	    ctx->account_ids.n || ctx->tariff_names.n || ctx->offer_ids.n)
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "quota_ctx_set_hash_seed: the context "
+				  "already holds accounts, tariffs or offers");
+	quota__hkey_set(&ctx->hkey, seed);
+	quota__ok(ctx);
 	return QUOTA_OK;
 }
 

@@ -8,12 +8,14 @@
 #include "quota_int.h"
 #include "quota_store.h"
 #include "codec.h"
+#include "siphash.h"
 
 #include <string.h>
 
 /* --------------------------------------------------- string-keyed map */
 
-/* Open-addressing map from a borrowed string key to a pointer. */
+/* Open-addressing map from a borrowed string key to a pointer, hashed
+ * with the context's secret key (DESIGN §7): ids are the caller's. */
 typedef struct quota__strmap_entry {
 	uint64_t hash;
 	const char *key; /* NULL: empty slot */
@@ -26,14 +28,20 @@ typedef struct quota__strmap {
 	size_t n;
 } quota__strmap;
 
-uint64_t quota__strhash(const char *s);
-void *quota__strmap_get(const quota__strmap *m, const char *key);
+uint64_t quota__strhash(const quota__hkey *hk, const char *s);
+void *quota__strmap_get(const quota__strmap *m, const quota__hkey *hk,
+			const char *key);
 /* Make room for one more entry (may allocate; changes nothing visible). */
 int quota__strmap_reserve(const quota__mem *mem, quota__strmap *m);
 /* Insert after a successful reserve; cannot fail. */
-void quota__strmap_put(quota__strmap *m, const char *key, void *val);
+void quota__strmap_put(quota__strmap *m, const quota__hkey *hk,
+		       const char *key, void *val);
 /* Remove key (§7: a removed account's id); cannot fail. */
-void quota__strmap_del(quota__strmap *m, const char *key);
+void quota__strmap_del(quota__strmap *m, const quota__hkey *hk,
+		       const char *key);
+/* Test only: the probes finding every entry takes, in total (1 for an
+ * entry in its home slot). */
+uint64_t quota__strmap_probes(const quota__strmap *m);
 void quota__strmap_free(const quota__mem *mem, quota__strmap *m);
 
 /* ------------------------------------------------------ period counters */
@@ -492,6 +500,11 @@ struct quota_account {
 
 struct quota_ctx {
 	quota__mem mem;
+	/* The key of every string-keyed table's hash (§7): random, or the
+	 * host's (quota_ctx_set_hash_seed) while no such table holds a
+	 * thing.  Never journaled nor in a snapshot: nothing encoded
+	 * depends on it. */
+	quota__hkey hkey;
 	uint32_t ncategories;
 	char *category[QUOTA_MAX_CATEGORIES];
 	quota_tariff **tariffs;
@@ -763,6 +776,9 @@ void quota__keys_undo(quota_account *a, const quota__keymark *m);
  * the draws of the records to now has point at the packages of to, which
  * must be those of from, in the same order (to: a state of from decoded
  * from its snapshot).  Cannot fail. */
+/* Test only: the probes finding every key in the window takes, in total
+ * (1 for a key in its home slot; a probe reads up to 8 control bytes). */
+uint64_t quota__keys_probes(const quota__keys *k);
 void quota__keys_move(quota_account *from, quota_account *to);
 
 /* ---------------------------------------------------- events (event.c) */

@@ -54,35 +54,16 @@ static void defaults(quota__keys *k)
 }
 
 /*
- * Keys are short and often numbered (msg-1, msg-2, ...): hashed 8 bytes
- * at a time, then mixed so that every bit of the slot depends on every
- * byte (FNV-1a, the id maps' hash, clusters such keys in its high bits).
- * The hash never leaves memory, so byte order does not matter.
+ * Keys are chosen by the gateway's clients, so the hash is keyed with the
+ * context's secret (DESIGN §7, siphash.c): with an unkeyed one, keys made
+ * to share a home slot would pile up in one run of slots, and every look-up
+ * and deletion would walk it.  SipHash-1-3 of a short key is 2 compression
+ * and 3 finalization rounds; the hash never leaves memory.
  */
-static uint64_t key_hash(const char *key, size_t n)
+static inline uint64_t key_hash(const quota_account *a, const char *key,
+				size_t n)
 {
-	const unsigned char *s = (const unsigned char *)key;
-	uint64_t h = UINT64_C(0x9E3779B97F4A7C15) ^ n, w;
-
-	if (n >= 8) {
-		/* Whole words, the last one ending at the last byte (it may
-		 * overlap the one before: the length is in h already). */
-		const unsigned char *last = s + n - 8;
-
-		for (; s < last; s += 8) {
-			memcpy(&w, s, sizeof w);
-			h = (h ^ w) * UINT64_C(0xBF58476D1CE4E5B9);
-			h ^= h >> 31;
-		}
-		memcpy(&w, last, sizeof w);
-	} else {
-		for (w = 0; n; n--)
-			w = w << 8 | s[n - 1];
-	}
-	h = (h ^ w) * UINT64_C(0xBF58476D1CE4E5B9);
-	h ^= h >> 32;
-	h *= UINT64_C(0x94D049BB133111EB);
-	return h ^ (h >> 29);
+	return quota__siphash13(&a->ctx->hkey, key, n);
 }
 
 static inline uint32_t home(uint64_t h, uint32_t cap)
@@ -163,7 +144,7 @@ quota__keyrec *quota__key_lookup(const quota_account *a, const char *key,
 {
 	const quota__keyslot *sl;
 
-	p->hash = key_hash(key, p->len);
+	p->hash = key_hash(a, key, p->len);
 	p->cap = a->keys.cap;
 	if (!p->cap)
 		return NULL;
@@ -271,8 +252,20 @@ quota__keyrec *quota__key_new(quota_account *a, const char *key,
 	size_t len = strlen(key);
 
 	if (r)
-		key_init(r, key, key_hash(key, len), len);
+		key_init(r, key, key_hash(a, key, len), len);
 	return r;
+}
+
+uint64_t quota__keys_probes(const quota__keys *k)
+{
+	uint64_t total = 0;
+	uint32_t i;
+
+	for (i = 0; i < k->cap; i++)
+		if (k->ctrl[i])
+			total += ((i - home(k->tab[i].hash, k->cap)) &
+				  (k->cap - 1)) + 1;
+	return total;
 }
 
 /* Take r out of the table (backward-shift deletion keeps probes short). */

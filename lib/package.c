@@ -240,7 +240,7 @@ static int check_spec(quota_account *a, const quota_package_spec *s)
 
 	if ((rc = quota__check_name(ctx, "package id", s->id, QUOTA_ID_MAX)))
 		return rc;
-	if (quota__strmap_get(&a->package_ids, s->id))
+	if (quota__strmap_get(&a->package_ids, &a->ctx->hkey, s->id))
 		return quota__err(ctx, QUOTA_EEXISTS,
 				  "package '%s' already exists in account '%s'",
 				  s->id, a->id);
@@ -424,7 +424,7 @@ static void package_apply(void *v)
 	}
 	a->packages[a->npackages++] = p;
 	a->total_units = op->total;
-	quota__strmap_put(&a->package_ids, p->id, p);
+	quota__strmap_put(&a->package_ids, &a->ctx->hkey, p->id, p);
 	if (track)
 		quota__track_package(a, p);
 	if (op->out)
@@ -476,7 +476,7 @@ int quota_package_find(const quota_account *a, const char *id,
 	/* An id quota_package_add would refuse is refused the same way. */
 	if ((rc = quota__check_name(a->ctx, "package id", id, QUOTA_ID_MAX)))
 		return rc;
-	*out = quota__strmap_get(&a->package_ids, id);
+	*out = quota__strmap_get(&a->package_ids, &a->ctx->hkey, id);
 	if (!*out)
 		return quota__err(a->ctx, QUOTA_ENOTFOUND,
 				  "account '%s' has no package '%s'", a->id,

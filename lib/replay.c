@@ -583,7 +583,7 @@ int quota_journal_apply(quota_ctx *ctx, const void *p, size_t len,
 		return rc;
 	x.check = flags & QUOTA_JOURNAL_CHECK;
 	if (x.id[0]) {
-		a = quota__strmap_get(&ctx->account_ids, x.id);
+		a = quota__strmap_get(&ctx->account_ids, &ctx->hkey, x.id);
 		if (!a && x.op != QUOTA__R_ACCOUNT_NEW)
 			return quota__err(ctx, QUOTA_ENOTFOUND,
 					  "journal record %llu: no account "

@@ -7,26 +7,23 @@
 
 #include <string.h>
 
-/* FNV-1a: short ids, no adversarial keys expected from a billing host. */
-uint64_t quota__strhash(const char *s)
+/* Ids come from the host's customers (account ids, package ids), so a
+ * keyed hash: with an unkeyed one (FNV-1a until 0.1) anyone could pick
+ * ids that all land in one slot and make every look-up walk them all. */
+uint64_t quota__strhash(const quota__hkey *hk, const char *s)
 {
-	uint64_t h = UINT64_C(1469598103934665603);
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= UINT64_C(1099511628211);
-	}
-	return h;
+	return quota__siphash13(hk, s, strlen(s));
 }
 
-void *quota__strmap_get(const quota__strmap *m, const char *key)
+void *quota__strmap_get(const quota__strmap *m, const quota__hkey *hk,
+			const char *key)
 {
 	uint64_t h;
 	size_t i, mask;
 
 	if (!m->cap)
 		return NULL;
-	h = quota__strhash(key);
+	h = quota__strhash(hk, key);
 	mask = m->cap - 1;
 	for (i = h & mask;; i = (i + 1) & mask) {
 		const quota__strmap_entry *e = &m->e[i];
@@ -72,9 +69,10 @@ int quota__strmap_reserve(const quota__mem *mem, quota__strmap *m)
 	return QUOTA_OK;
 }
 
-void quota__strmap_put(quota__strmap *m, const char *key, void *val)
+void quota__strmap_put(quota__strmap *m, const quota__hkey *hk,
+		       const char *key, void *val)
 {
-	put_entry(m->e, m->cap, quota__strhash(key), key, val);
+	put_entry(m->e, m->cap, quota__strhash(hk, key), key, val);
 	m->n++;
 }
 
@@ -82,14 +80,15 @@ void quota__strmap_put(quota__strmap *m, const char *key, void *val)
  * it in its run move up to where a probe from their home still finds
  * them, so no tombstone is left and lookups stay as short as before.
  * Cannot fail; the key's memory is the caller's to free afterwards. */
-void quota__strmap_del(quota__strmap *m, const char *key)
+void quota__strmap_del(quota__strmap *m, const quota__hkey *hk,
+		       const char *key)
 {
 	uint64_t h;
 	size_t i, j, mask;
 
 	if (!m->cap)
 		return;
-	h = quota__strhash(key);
+	h = quota__strhash(hk, key);
 	mask = m->cap - 1;
 	for (i = h & mask;; i = (i + 1) & mask) {
 		if (!m->e[i].key)
@@ -110,6 +109,17 @@ void quota__strmap_del(quota__strmap *m, const char *key)
 	m->e[i].val = NULL;
 	m->e[i].hash = 0;
 	m->n--;
+}
+
+uint64_t quota__strmap_probes(const quota__strmap *m)
+{
+	uint64_t total = 0;
+	size_t i, mask = m->cap - 1;
+
+	for (i = 0; i < m->cap; i++)
+		if (m->e[i].key)
+			total += ((i - (size_t)m->e[i].hash) & mask) + 1;
+	return total;
 }
 
 void quota__strmap_free(const quota__mem *mem, quota__strmap *m)

@@ -28,7 +28,7 @@ static int tariff_new_prepare(void *v)
 				  "quota_tariff_new: NULL argument");
 	if ((rc = quota__check_name(ctx, "tariff name", name, QUOTA_ID_MAX)))
 		return rc;
-	if (quota__strmap_get(&ctx->tariff_names, name))
+	if (quota__strmap_get(&ctx->tariff_names, &ctx->hkey, name))
 		return quota__err(ctx, QUOTA_EEXISTS,
 				  "tariff '%s' already exists", name);
 	/* Allocate everything first, then link: all or nothing. */
@@ -66,7 +66,7 @@ static void tariff_new_apply(void *v)
 	t->mode = QUOTA_GRADUATED;
 	t->free_period = QUOTA_PERIOD_MONTH;
 	ctx->tariffs[ctx->ntariffs++] = t;
-	quota__strmap_put(&ctx->tariff_names, t->name, t);
+	quota__strmap_put(&ctx->tariff_names, &ctx->hkey, t->name, t);
 	*op->out = t;
 }
 
@@ -108,7 +108,7 @@ int quota_tariff_find(const quota_ctx *cctx, const char *name,
 	/* A name quota_tariff_new would refuse is refused the same way. */
 	if ((rc = quota__check_name(ctx, "tariff name", name, QUOTA_ID_MAX)))
 		return rc;
-	*out = quota__strmap_get(&ctx->tariff_names, name);
+	*out = quota__strmap_get(&ctx->tariff_names, &ctx->hkey, name);
 	if (!*out)
 		return quota__err(ctx, QUOTA_ENOTFOUND, "no tariff '%s'", name);
 	quota__ok(ctx);

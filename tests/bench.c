@@ -1103,6 +1103,50 @@ static void bench_snapshot(int64_t *sink)
 	quota_ctx_free(b.ctx);
 }
 
+/*
+ * Account id look-up (quota_account_find), the call a gateway makes before
+ * every charge: ids in random order, so the map's slots miss as they would
+ * with many customers; the hash of a 16-byte id is part of it (DESIGN §7).
+ */
+#define NIDS 20000
+static void bench_id_lookup(int64_t *sink)
+{
+	static char ids[NIDS][20];
+	uint32_t *order = malloc((size_t)CHARGES * sizeof *order);
+	double ns[ROUNDS];
+	quota_ctx *ctx;
+	int i, round;
+
+	if (!order || quota_ctx_new(&ctx))
+		die("id look-up", -1);
+	for (i = 0; i < NIDS; i++) {
+		quota_account *a;
+
+		snprintf(ids[i], sizeof ids[i], "customer-%07d", i);
+		if (quota_account_new(ctx, ids[i], &a))
+			die("id look-up: account", -1);
+	}
+	for (i = 0; i < CHARGES; i++)
+		order[i] = (uint32_t)(rnd() % NIDS);
+	for (round = 0; round < ROUNDS; round++) {
+		double t0 = now_ns();
+
+		for (i = 0; i < CHARGES; i++) {
+			quota_account *a;
+
+			if (quota_account_find(ctx, ids[order[i]], &a))
+				die("id look-up: find", -1);
+			*sink += (int64_t)(uintptr_t)a & 1;
+		}
+		ns[round] = (now_ns() - t0) / CHARGES;
+	}
+	printf("\naccount id look-up (quota_account_find), %d accounts, "
+	       "16-byte ids, random order: %.1f ns\n",
+	       NIDS, median(ns, ROUNDS));
+	quota_ctx_free(ctx);
+	free(order);
+}
+
 int main(void)
 {
 	static const int sizes[] = {1, 8, 64, 1024};
@@ -1301,6 +1345,7 @@ int main(void)
 		       med_ref);
 		free(keys);
 	}
+	bench_id_lookup(&sink);
 	/* The store (§5): what it costs a call, record sizes, replay and
 	 * snapshots, each section on contexts of its own. */
 	bench_store_charges(&sink);

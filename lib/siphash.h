@@ -1,0 +1,127 @@
+/*
+ * siphash.h - SipHash (Aumasson and Bernstein, 2012), the keyed hash of
+ * every table keyed by strings a caller chooses (ids, idempotency keys):
+ * with a secret per-context key, nobody who does not know it can pick
+ * strings that fall in the same slots (DESIGN §7).
+ */
+#ifndef QUOTA_SIPHASH_H
+#define QUOTA_SIPHASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* A 128-bit SipHash key, as two little-endian 64-bit words. */
+typedef struct quota__hkey {
+	uint64_t k0, k1;
+} quota__hkey;
+
+/* The key of 16 bytes, read little-endian as the reference does. */
+void quota__hkey_set(quota__hkey *k, const uint8_t bytes[16]);
+
+/* A fresh random key from the system (getrandom(2) where there is one),
+ * else one mixed from the time, the clock and addresses: never fails. */
+void quota__hkey_random(quota__hkey *k, const void *addr);
+
+/* SipHash-c-d of n bytes at p, 64-bit output (for the test vectors). */
+uint64_t quota__siphash(const quota__hkey *k, int c, int d, const void *p,
+			size_t n);
+
+/* ------------------------------------------------------------------ */
+/* SipHash-1-3 is inline: a keyed charge hashes its key before it can
+ * fetch the key's slot, and a call costs about 2 ns of that (make bench). */
+
+#define QUOTA__ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+
+#define QUOTA__SIPROUND(v0, v1, v2, v3)                                       \
+	do {                                                                   \
+		v0 += v1;                                                      \
+		v1 = QUOTA__ROTL(v1, 13);                                      \
+		v1 ^= v0;                                                      \
+		v0 = QUOTA__ROTL(v0, 32);                                      \
+		v2 += v3;                                                      \
+		v3 = QUOTA__ROTL(v3, 16);                                      \
+		v3 ^= v2;                                                      \
+		v0 += v3;                                                      \
+		v3 = QUOTA__ROTL(v3, 21);                                      \
+		v3 ^= v0;                                                      \
+		v2 += v1;                                                      \
+		v1 = QUOTA__ROTL(v1, 17);                                      \
+		v1 ^= v2;                                                      \
+		v2 = QUOTA__ROTL(v2, 32);                                      \
+	} while (0)
+
+/* The words are little-endian whatever the host's byte order, so a
+ * given key and string hash alike everywhere (the test vectors hold). */
+static inline uint64_t quota__le64(const unsigned char *p)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t w;
+
+	memcpy(&w, p, sizeof w);
+	return w;
+#else
+	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+	       (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 |
+	       (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
+	       (uint64_t)p[7] << 56;
+#endif
+}
+
+/* The last word: the 0..7 bytes left over, and the length's low byte in
+ * the top byte. */
+static inline uint64_t quota__sip_last(const unsigned char *p, size_t n)
+{
+	uint64_t b = (uint64_t)n << 56;
+
+	switch (n & 7) {
+	case 7:
+		b |= (uint64_t)p[6] << 48; /* fall through */
+	case 6:
+		b |= (uint64_t)p[5] << 40; /* fall through */
+	case 5:
+		b |= (uint64_t)p[4] << 32; /* fall through */
+	case 4:
+		b |= (uint64_t)p[3] << 24; /* fall through */
+	case 3:
+		b |= (uint64_t)p[2] << 16; /* fall through */
+	case 2:
+		b |= (uint64_t)p[1] << 8; /* fall through */
+	case 1:
+		b |= (uint64_t)p[0];
+		break;
+	default:
+		break;
+	}
+	return b;
+}
+
+/* SipHash-1-3, what the tables use: fast enough for the charge path. */
+static inline uint64_t quota__siphash13(const quota__hkey *k, const void *p,
+					size_t n)
+{
+	const unsigned char *s = p, *end = s + (n & ~(size_t)7);
+	uint64_t v0 = UINT64_C(0x736f6d6570736575) ^ k->k0;
+	uint64_t v1 = UINT64_C(0x646f72616e646f6d) ^ k->k1;
+	uint64_t v2 = UINT64_C(0x6c7967656e657261) ^ k->k0;
+	uint64_t v3 = UINT64_C(0x7465646279746573) ^ k->k1;
+	uint64_t m;
+
+	for (; s != end; s += 8) {
+		m = quota__le64(s);
+		v3 ^= m;
+		QUOTA__SIPROUND(v0, v1, v2, v3);
+		v0 ^= m;
+	}
+	m = quota__sip_last(s, n);
+	v3 ^= m;
+	QUOTA__SIPROUND(v0, v1, v2, v3);
+	v0 ^= m;
+	v2 ^= 0xff;
+	QUOTA__SIPROUND(v0, v1, v2, v3);
+	QUOTA__SIPROUND(v0, v1, v2, v3);
+	QUOTA__SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+#endif
