@@ -1395,7 +1395,7 @@ START_TEST(test_strerror_and_names)
 		QUOTA_ERRNO_MAP(CODE_ENT)
 #undef CODE_ENT
 	};
-	static const int unknown[] = {-23, -24, -100, 1, 42, INT32_MIN,
+	static const int unknown[] = {-24, -25, -100, 1, 42, INT32_MIN,
 				      INT32_MAX};
 	size_t i, j;
 
