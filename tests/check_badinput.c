@@ -1399,7 +1399,7 @@ START_TEST(test_strerror_and_names)
 				      INT32_MAX};
 	size_t i, j;
 
-	ck_assert_uint_eq(sizeof codes / sizeof codes[0], 23);
+	ck_assert_uint_eq(sizeof codes / sizeof codes[0], 24);
 	for (i = 0; i < sizeof codes / sizeof codes[0]; i++) {
 		const char *s = quota_strerror(codes[i].code);
 		const char *n = quota_err_name(codes[i].code);
