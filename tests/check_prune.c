@@ -142,6 +142,8 @@ static int csv_null(const char *buf, size_t len, void *ud)
 	return 0;
 }
 
+static void snap_eq(const quota_account *x, const quota_account *y);
+
 /* ------------------------------------------------------------- memory */
 
 START_TEST(test_prune_year_of_hourly_rows_frees_memory)
@@ -389,6 +391,39 @@ START_TEST(test_open_hold_keeps_its_period_late_usage_refused)
 	ck_assert_int_eq(quota_reverse(a, "early", T0 + 26 * TU_DAY, &r),
 			 QUOTA_EPRUNED);
 	OK(charge(a, w.sms, 1, T0 + 26 * TU_DAY, NULL));
+	pw_free(&w);
+}
+END_TEST
+
+/* A category whose newest day was reversed to 0 keeps, after pruning,
+ * the days of its month: the snapshot still loads (and replays). */
+START_TEST(test_reversed_current_day_snapshot_loads)
+{
+	pw w, w2;
+	quota_account *a, *b;
+	quota_receipt r;
+	int64_t mar = T0 + 60 * TU_DAY; /* 2024-03-01 */
+	void *p;
+	size_t n;
+
+	pw_init(&w);
+	a = acct(&w, "a");
+	OK(charge(a, w.email, 30, mar + 2 * TU_DAY, NULL));
+	OK(charge(a, w.email, 40, mar + 4 * TU_DAY, "k"));
+	OK(quota_reverse(a, "k", mar + 4 * TU_DAY + 60, &r));
+	OK(charge(a, w.sms, 1, mar + 11 * TU_DAY, NULL));
+	ck_assert_int_ge(quota_settle(a, mar + 11 * TU_DAY, NULL, NULL), 0);
+	OK(quota_account_prune(a, mar + 9 * TU_DAY, QUOTA_PRUNE_ALL));
+	ck_assert_int_eq(quota_account_pruned_before(a), mar + 9 * TU_DAY);
+	ck_assert_int_eq(quota_account_used(a, w.email, QUOTA_PERIOD_MONTH,
+					    mar + 11 * TU_DAY),
+			 30);
+	OK(quota_account_snapshot(a, &p, &n));
+	pw_init(&w2);
+	OK(quota_account_load(w2.ctx, p, n, &b));
+	snap_eq(a, b);
+	quota_free(w.ctx, p);
+	pw_free(&w2);
 	pw_free(&w);
 }
 END_TEST
@@ -672,6 +707,7 @@ static Suite *prune_suite(void)
 	tcase_add_test(tc, test_never_settled_prunes_nothing);
 	tcase_add_test(tc, test_settlement_after_pruning_bills_the_same);
 	tcase_add_test(tc, test_open_hold_keeps_its_period_late_usage_refused);
+	tcase_add_test(tc, test_reversed_current_day_snapshot_loads);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_replay_reproduces_snapshot_bytes);
 	tcase_add_test(tc, test_prune_alloc_failure_sweep);
