@@ -82,7 +82,8 @@ extern "C" {
 	X(EVERSION, -19, "format version newer than this library")           \
 	X(EUNKNOWN, -20, "store outcome unknown")                            \
 	X(EUNSYNCED, -21, "account must be re-synchronised from the store")  \
-	X(ESEQUENCE, -22, "record out of sequence")
+	X(ESEQUENCE, -22, "record out of sequence")                          \
+	X(EPRUNED, -23, "span reaches data pruned from the account")
 
 typedef enum quota_err {
 #define QUOTA_ERR_ENUM_(name, value, msg) QUOTA_##name = value,
@@ -691,6 +692,49 @@ QUOTA_API int64_t quota_settle(quota_account *a, int64_t now,
  */
 QUOTA_API int64_t quota_ctx_settle(quota_ctx *ctx, int64_t now,
 				   quota_bill_fn on_bill, void *ud);
+
+/* ------------------------------------------------ pruning (DESIGN 7) */
+
+/* What quota_account_prune drops: ledger rows (the hourly usage reports
+ * read), period counters (daily and monthly units and free units), and
+ * volume-tier month totals of settled months (R14's running bills). */
+#define QUOTA_PRUNE_LEDGER UINT32_C(1)
+#define QUOTA_PRUNE_COUNTERS UINT32_C(2)
+#define QUOTA_PRUNE_BILLS UINT32_C(4)
+#define QUOTA_PRUNE_ALL UINT32_C(7)
+
+/*
+ * Drop the parts (what, QUOTA_PRUNE_*) of a's history that lie before
+ * `before`: ledger rows of hours ending at or before it, counters of days
+ * and months ending at or before it, volume months ending at or before
+ * it.  The cut actually used is the account's horizon: `before`, moved
+ * back to the start of the first unsettled period, the earliest hour
+ * with usage settlement has not taken in, the earliest open hold's usage
+ * time and the account clock, whichever is earliest, so what settlement,
+ * caps, free allowances and tiers still need is never dropped.  The
+ * account remembers the latest horizon (quota_account_pruned_before);
+ * reports and look-ups reaching before it, and charges, reservations and
+ * reversals of usage before it, fail with QUOTA_EPRUNED.  With a store
+ * set, pruning is a journaled operation like any other (take a snapshot
+ * first if the dropped history must be kept); without one the call is
+ * the host's explicit request.  QUOTA_OK also when nothing was left to
+ * drop; QUOTA_EINVAL for a bad time or flags.
+ */
+QUOTA_API int quota_account_prune(quota_account *a, int64_t before,
+				  uint32_t what);
+/* The account's horizon: data before it has been pruned (INT64_MIN:
+ * nothing was). */
+QUOTA_API int64_t quota_account_pruned_before(const quota_account *a);
+/*
+ * Retention: after each settlement that closes periods (quota_settle,
+ * quota_ctx_settle), prune what (QUOTA_PRUNE_*) older than the end of the
+ * settled periods less `seconds`, as quota_account_prune does, in its own
+ * record.  seconds 0 turns it off (the default); what 0 with seconds > 0
+ * is QUOTA_EINVAL.  A prune the store or memory refuses leaves the
+ * settlement standing and the data for the next settlement to prune.
+ */
+QUOTA_API int quota_account_set_retention(quota_account *a, int64_t seconds,
+					  uint32_t what);
 
 /* -------------------------------------------------------- reports (R22) */
 

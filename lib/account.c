@@ -29,6 +29,7 @@ quota_account *quota__account_alloc(quota_ctx *ctx, const char *id)
 	a->minor_unit = 10000;               /* to the cent, */
 	a->rounding = QUOTA_ROUND_HALF_UP;   /* half up */
 	a->settled_upto = INT64_MIN;
+	a->pruned_before = INT64_MIN; /* §7: nothing pruned */
 	for (i = 0; i < QUOTA_MAX_CATEGORIES; i++)
 		a->caps[i].day = a->caps[i].month = -1;
 	quota__keys_init(&a->keys);
@@ -509,6 +510,24 @@ static int check_query(const quota_account *a, uint32_t category,
 	return QUOTA_OK;
 }
 
+/* §7: was the period (QUOTA_PERIOD_DAY / MONTH) holding local day `day`
+ * ended by the pruning horizon, so its counters may be gone? */
+static int pruned_period(const quota_account *a, int period, int64_t day)
+{
+	int64_t h;
+
+	if (a->pruned_before == INT64_MIN || period == QUOTA_PERIOD_LIFETIME)
+		return QUOTA_OK;
+	h = quota__day_of(a->pruned_before + a->utc_offset);
+	if (period == QUOTA_PERIOD_DAY ? day < h
+				       : quota__month_of_day(day) <
+						 quota__month_of_day(h))
+		return quota__err(a->ctx, QUOTA_EPRUNED,
+				  "account '%s': the period was pruned",
+				  a->id);
+	return QUOTA_OK;
+}
+
 /* Not on the hot path: a linear walk over the category's packages. */
 int64_t quota_account_remaining(const quota_account *a, uint32_t category,
 				int64_t now)
@@ -544,6 +563,9 @@ int64_t quota_account_used(const quota_account *a, uint32_t category,
 		return rc;
 	cat = category == QUOTA_ALL ? QUOTA__CAT_ALL : category;
 	day = quota__day_of(at + a->utc_offset);
+	if ((period == QUOTA_PERIOD_DAY || period == QUOTA_PERIOD_MONTH) &&
+	    (rc = pruned_period(a, period, day)))
+		return rc;
 	if (period == QUOTA_PERIOD_DAY)
 		return quota__counter(a, QUOTA__CNT_UNITS_DAY, cat, day);
 	if (period == QUOTA_PERIOD_MONTH)
@@ -565,6 +587,8 @@ int64_t quota_account_free_used(const quota_account *a, uint32_t category,
 	if (!t)
 		return 0;
 	day = quota__day_of(at + a->utc_offset);
+	if ((rc = pruned_period(a, t->free_period, day)))
+		return rc;
 	switch (t->free_period) {
 	case QUOTA_PERIOD_DAY:
 		return quota__counter(a, QUOTA__CNT_FREE_DAY, category, day);

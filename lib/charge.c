@@ -164,6 +164,12 @@ int quota__plan_usage(const quota_account *a, const quota_usage *u,
 		return quota__err(ctx, QUOTA_EINVAL,
 				  "account '%s': usage time %lld out of range",
 				  a->id, (long long)u->at);
+	if (u->at < a->pruned_before) /* §7: its periods may be gone */
+		return quota__err(ctx, QUOTA_EPRUNED,
+				  "account '%s': usage time %lld is before "
+				  "the pruned history (%lld)",
+				  a->id, (long long)u->at,
+				  (long long)a->pruned_before);
 	if (a->suspended) /* R18: nothing new until a top-up pays */
 		return quota__err(ctx, QUOTA_ESUSPENDED,
 				  "account '%s' is suspended: %lld micros "

@@ -109,7 +109,7 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	/* Categories are never removed, so one charged before (c != NULL
 	 * below) is valid; the general path words every refusal. */
 	if (cat >= QUOTA_MAX_CATEGORIES || units <= 0 || !quota__time_ok(at) ||
-	    u->key || ctx->hook || a->suspended)
+	    u->key || ctx->hook || a->suspended || at < a->pruned_before)
 		return 0;
 	day = quota__day_of(at + a->utc_offset);
 	c = a->cur[cat];

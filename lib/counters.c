@@ -362,3 +362,83 @@ int quota__counters_restore(quota_account *a, const uint64_t *keys,
 	}
 	return QUOTA_OK;
 }
+
+/*
+ * §7 pruning (prune.c): the table's counters of days before day and
+ * months before month go, and the rest move to a table sized for them.
+ * The current records are left alone: they hold the newest periods (and
+ * the lifetime), which caps, free allowances and tiers read.
+ */
+static bool pruned(const quota_account *a, uint64_t k, int64_t day,
+		   int64_t month)
+{
+	unsigned kind = (unsigned)(k >> 61);
+	unsigned cat = (unsigned)(k >> 54) & 0x7F;
+	int64_t per = (int64_t)(k & ((UINT64_C(1) << 54) - 1)) -
+		      (INT64_C(1) << 40);
+
+	/* The days of a category's current month stay: they are what a
+	 * snapshot's reader places that month by (quota__counters_restore),
+	 * even when the current day's counts were reversed to 0. */
+	if (kind == QUOTA__CNT_UNITS_DAY || kind == QUOTA__CNT_FREE_DAY)
+		return per < day &&
+		       !(cat <= QUOTA__CAT_ALL && a->cur[cat] &&
+			 quota__month_of_day(per) == a->cur[cat]->month);
+	if (kind == QUOTA__CNT_UNITS_MONTH || kind == QUOTA__CNT_FREE_MONTH)
+		return per < month;
+	return false;
+}
+
+static uint32_t table_cap(uint32_t n)
+{
+	uint32_t cap = 32;
+
+	while ((uint64_t)n * 2 > cap)
+		cap *= 2;
+	return cap;
+}
+
+int quota__counters_prune_count(quota_account *a, int64_t day, int64_t month,
+				quota__shrink *s)
+{
+	const quota__counters *c = &a->counters;
+	const quota__mem *mem = &a->ctx->mem;
+	uint32_t i, cap;
+
+	memset(s, 0, sizeof *s);
+	for (i = 0; i < c->cap; i++)
+		s->drop += c->keys[i] && pruned(a, c->keys[i], day, month);
+	s->keep = c->n - s->drop;
+	if (!s->drop || !s->keep)
+		return QUOTA_OK;
+	cap = table_cap(s->keep);
+	s->p[0] = quota__calloc(mem, cap, sizeof(uint64_t));
+	s->p[1] = quota__calloc(mem, cap, sizeof(int64_t));
+	return s->p[0] && s->p[1] ? QUOTA_OK : QUOTA_ENOMEM;
+}
+
+void quota__counters_prune_apply(quota_account *a, int64_t day,
+				 int64_t month, quota__shrink *s)
+{
+	quota__counters *c = &a->counters;
+	const quota__mem *mem = &a->ctx->mem;
+	uint32_t i, cap;
+
+	if (!s->drop)
+		return;
+	if (!s->keep) {
+		quota__cnt_free(mem, c);
+		return;
+	}
+	cap = table_cap(s->keep);
+	for (i = 0; i < c->cap; i++)
+		if (c->keys[i] && !pruned(a, c->keys[i], day, month))
+			put(s->p[0], s->p[1], cap, c->keys[i], c->vals[i]);
+	quota__free(mem, c->keys);
+	quota__free(mem, c->vals);
+	c->keys = s->p[0];
+	c->vals = s->p[1];
+	c->cap = cap;
+	c->n = s->keep;
+	memset(s, 0, sizeof *s);
+}

@@ -159,6 +159,9 @@ void quota__civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
  *       (hold_expiry.c)
  *   balance, credit, outstanding bills, suspension    money.c, settle.c
  *   volume-month bills, settled_upto, bill_seq        settle.c
+ *   pruned_before, retention                          prune.c (the rows,
+ *       counters and volume months it drops: ledger.c, counters.c,
+ *       settle.c)
  *   categories; tariffs; offers                       ctx.c; tariff.c;
  *                                                     catalog.c
  *   store, record buffer, seq, config_seq, unsynced   journal.c (replay.c
@@ -477,6 +480,11 @@ struct quota_account {
 	size_t nalerts, cap_alerts;
 	/* R17-R19 money (money.c, settle.c). */
 	bool suspended;
+	/* §7 pruning (prune.c): data before this is gone (INT64_MIN: none
+	 * pruned); here beside suspended, which a charge reads too. */
+	int64_t pruned_before;
+	int64_t retain_s;    /* retention (0: off) and what it prunes */
+	uint32_t retain_what;
 	int64_t balance, credit_limit, outstanding;
 	int64_t topped_up, purchased, billed;
 	size_t nowed;          /* unpaid bills; outstanding is their sum */
@@ -988,5 +996,36 @@ int quota__counters_restore(quota_account *a, const uint64_t *keys,
 int quota__ledger_restore(quota_account *a, const quota__lrow *r);
 int quota__hold_restore(quota_account *a, uint64_t id, int64_t deadline,
 			const quota__src *src);
+
+/* ----------------------------------------------- pruning (prune.c, §7) */
+
+/*
+ * Each owner's part of a prune: _count says how many of its entries a cut
+ * drops and allocates the smaller storage the rest will move to (*mem,
+ * NULL when nothing is dropped or nothing is kept); _apply moves them
+ * (cannot fail; frees the old storage); _undo frees what _count took.
+ * The ledger drops rows of local hours before hour; the counters, days
+ * before day and months before month; settle.c, volume months before
+ * month.
+ */
+typedef struct quota__shrink {
+	uint32_t drop, keep;
+	void *p[3];
+} quota__shrink;
+int quota__ledger_prune_count(quota_account *a, int64_t hour,
+			      quota__shrink *s);
+void quota__ledger_prune_apply(quota_account *a, int64_t hour,
+			       quota__shrink *s);
+int quota__counters_prune_count(quota_account *a, int64_t day, int64_t month,
+				quota__shrink *s);
+void quota__counters_prune_apply(quota_account *a, int64_t day,
+				 int64_t month, quota__shrink *s);
+int quota__vbills_prune_count(quota_account *a, int64_t month,
+			      quota__shrink *s);
+void quota__vbills_prune_apply(quota_account *a, int64_t month,
+			       quota__shrink *s);
+void quota__shrink_undo(quota_account *a, quota__shrink *s);
+/* Retention after a settlement that closed periods (settle.c). */
+void quota__retain(quota_account *a);
 
 #endif /* QUOTA_CTX_H */

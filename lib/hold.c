@@ -895,6 +895,11 @@ static int reverse_prepare(void *v)
 				  "account '%s': charge '%s' was already "
 				  "reversed",
 				  a->id, key);
+	if (k->box.src.at < a->pruned_before) /* §7 */
+		return quota__err(a->ctx, QUOTA_EPRUNED,
+				  "account '%s': charge '%s' is before the "
+				  "pruned history",
+				  a->id, key);
 	if (quota__counter_prepare(a, k->box.src.cat) ||
 	    quota__events_reserve(a))
 		return quota__nomem(a);

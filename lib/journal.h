@@ -44,7 +44,9 @@ enum {
 	QUOTA__R_ALERT = 18,
 	QUOTA__R_EXPIRY_WARNING = 19,
 	QUOTA__R_SETTLEMENT = 20,
-	QUOTA__R_ACCOUNT_LAST = 20,
+	QUOTA__R_PRUNE = 21,
+	QUOTA__R_RETENTION = 22,
+	QUOTA__R_ACCOUNT_LAST = 22,
 	/* the context's configuration stream */
 	QUOTA__R_CATEGORY_ADD = 64,
 	QUOTA__R_TARIFF_NEW = 65,
@@ -272,6 +274,10 @@ int quota__release_fee(const quota_account *a, uint64_t id, int64_t *fee);
 /* quota_settle; expect: replay's record, whose bills must match. */
 int64_t quota__settle(quota_account *a, int64_t now, quota_bill_fn on_bill,
 		      void *ud, quota__rbuf *expect);
+/* quota_account_prune; expect: replay's record, whose horizon and
+ * counts must match (prune.c). */
+int quota__prune(quota_account *a, int64_t before, uint32_t what,
+		 quota__rbuf *expect);
 /* A tick record names exactly the holds due at now (ids read from r). */
 int quota__tick_check(const quota_account *a, int64_t now, uint32_t n,
 		      quota__rbuf *r);

@@ -328,3 +328,80 @@ int quota__ledger_restore(quota_account *a, const quota__lrow *r)
 	tab_put(l->tab, l->tab_cap, &l->rows[i], i);
 	return QUOTA_OK;
 }
+
+/*
+ * §7 pruning (prune.c): the rows of hours before `hour` go.  The rows
+ * left move to storage of their own size, so memory goes down; settled
+ * rows only (prune.c's horizon keeps every dirty row), so the dirty list
+ * is rebuilt from the flags in row order (settlement sorts what it takes,
+ * snapshots list rows, not the dirty list).
+ */
+int quota__ledger_prune_count(quota_account *a, int64_t hour,
+			      quota__shrink *s)
+{
+	const quota__mem *mem = &a->ctx->mem;
+	const quota__ledger *l = &a->ledger;
+	uint32_t i, cap = 64;
+
+	memset(s, 0, sizeof *s);
+	for (i = 0; i < l->nrows; i++)
+		s->drop += l->rows[i].hour < hour;
+	s->keep = l->nrows - s->drop;
+	if (!s->drop || !s->keep)
+		return QUOTA_OK;
+	while ((uint64_t)s->keep * 2 > cap)
+		cap *= 2;
+	s->p[0] = quota__malloc(mem, (size_t)s->keep * sizeof *l->rows);
+	s->p[1] = quota__calloc(mem, cap, sizeof *l->tab);
+	s->p[2] = l->ndirty ? quota__malloc(mem, (size_t)l->ndirty *
+							 sizeof *l->dirty)
+			    : NULL;
+	if (!s->p[0] || !s->p[1] || (l->ndirty && !s->p[2]))
+		return QUOTA_ENOMEM;
+	return QUOTA_OK;
+}
+
+void quota__ledger_prune_apply(quota_account *a, int64_t hour,
+			       quota__shrink *s)
+{
+	const quota__mem *mem = &a->ctx->mem;
+	quota__ledger *l = &a->ledger;
+	quota__lrow *rows = s->p[0];
+	uint32_t i, n = 0, cap = 64;
+
+	if (!s->drop)
+		return;
+	quota__ledger_uncache(a); /* row indices change */
+	if (!s->keep) {
+		quota__free(mem, l->rows);
+		quota__free(mem, l->tab);
+		quota__free(mem, l->dirty);
+		l->rows = NULL;
+		l->tab = NULL;
+		l->dirty = NULL;
+		l->nrows = l->ndirty = l->tab_cap = 0;
+		l->cap_rows = l->cap_dirty = 0;
+		return;
+	}
+	while ((uint64_t)s->keep * 2 > cap)
+		cap *= 2;
+	for (i = 0; i < l->nrows; i++)
+		if (l->rows[i].hour >= hour)
+			rows[n++] = l->rows[i];
+	quota__free(mem, l->rows);
+	quota__free(mem, l->tab);
+	quota__free(mem, l->dirty);
+	l->rows = rows;
+	l->nrows = l->cap_rows = n;
+	l->tab = s->p[1];
+	l->tab_cap = cap;
+	l->dirty = s->p[2];
+	l->cap_dirty = l->ndirty;
+	l->ndirty = 0;
+	for (i = 0; i < n; i++) {
+		tab_put(l->tab, cap, &rows[i], i);
+		if (rows[i].dirty)
+			l->dirty[l->ndirty++] = i;
+	}
+	memset(s, 0, sizeof *s);
+}

@@ -389,6 +389,7 @@ static const char *const setter_fields[QUOTA__R_ACCOUNT_LAST + 1] = {
 	[QUOTA__R_ALERT] = "UAI",        /* category, level, unit */
 	[QUOTA__R_EXPIRY_WARNING] = "A", /* seconds */
 	[QUOTA__R_SETTLEMENT] = "IAI",   /* period, minor unit, rounding */
+	[QUOTA__R_RETENTION] = "AU",     /* seconds, what */
 };
 
 static int replay_account(quota_ctx *ctx, quota_account *a, rec *x)
@@ -429,6 +430,15 @@ static int replay_account(quota_ctx *ctx, quota_account *a, rec *x)
 		if (n >= 0 && r->off != r->n)
 			return corrupt(ctx, x, "trailing bytes");
 		return refused(ctx, x, n < 0 ? (int)n : QUOTA_OK);
+	}
+	case QUOTA__R_PRUNE: {
+		int64_t before = quota__get_sv(r);
+		uint64_t what = quota__get_uv(r);
+
+		if (r->bad || what > UINT32_MAX)
+			return corrupt(ctx, x, "bad fields");
+		return refused(ctx, x,
+			       quota__prune(a, before, (uint32_t)what, r));
 	}
 	default:
 		break;
@@ -483,6 +493,9 @@ static int replay_account(quota_ctx *ctx, quota_account *a, rec *x)
 		break;
 	case QUOTA__R_SETTLEMENT:
 		rc = quota_account_set_settlement(a, (int)v[0], v[1], (int)v[2]);
+		break;
+	case QUOTA__R_RETENTION:
+		rc = quota_account_set_retention(a, v[0], (uint32_t)v[1]);
 		break;
 	default:
 		return corrupt(ctx, x, "unknown operation");

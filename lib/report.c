@@ -16,7 +16,9 @@
  *     (not of the reversal); a FEE row's units are the units released;
  *   - rows whose units and cost are both 0 are left out;
  *   - everything is summed before the first row goes out, so running out
- *     of memory (or an overflowing sum) emits nothing.
+ *     of memory (or an overflowing sum) emits nothing;
+ *   - a span starting before the account's pruning horizon (prune.c) is
+ *     refused with QUOTA_EPRUNED, even if some of its rows are left.
  */
 #include "ctx.h"
 
@@ -133,6 +135,11 @@ static int check(const quota_account *a, int period, int64_t from,
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "%s: from (%lld) must be before to (%lld)",
 				  who, (long long)from, (long long)to);
+	/* §7: rows before the horizon may be gone; never a partial answer. */
+	if (from < a->pruned_before)
+		return quota__err(a->ctx, QUOTA_EPRUNED,
+				  "%s: account '%s' is pruned before %lld",
+				  who, a->id, (long long)a->pruned_before);
 	return QUOTA_OK;
 }
 

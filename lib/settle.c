@@ -554,7 +554,15 @@ static const quota__step settle_steps = {
 int64_t quota_settle(quota_account *a, int64_t now, quota_bill_fn on_bill,
 		     void *ud)
 {
-	return quota__settle(a, now, on_bill, ud, NULL);
+	int64_t n = quota__settle(a, now, on_bill, ud, NULL);
+
+	/* §7 retention: its own record after the settlement's (replay
+	 * applies that record, so quota__settle does not prune). */
+	if (n >= 0 && a->retain_s) {
+		quota__retain(a);
+		quota__ok(a->ctx);
+	}
+	return n;
 }
 
 int64_t quota__settle(quota_account *a, int64_t now, quota_bill_fn on_bill,
@@ -648,6 +656,8 @@ int64_t quota_ctx_settle(quota_ctx *ctx, int64_t now, quota_bill_fn on_bill,
 			quota__write_from(ctx, ops[i].pl.a, &settle_steps,
 					  &ops[i], QUOTA_OK);
 			total += ops[i].pl.nbills;
+			if (ops[i].pl.a->retain_s)
+				quota__retain(ops[i].pl.a);
 		}
 		plan_free(&ops[i].pl);
 	}
@@ -656,4 +666,40 @@ int64_t quota_ctx_settle(quota_ctx *ctx, int64_t now, quota_bill_fn on_bill,
 		return rc;
 	quota__ok(ctx);
 	return total;
+}
+
+/* §7 pruning (prune.c): the volume months before month, all settled (the
+ * horizon is never after the first unsettled period), go; the rest move
+ * to an array of their size. */
+int quota__vbills_prune_count(quota_account *a, int64_t month,
+			      quota__shrink *s)
+{
+	size_t i;
+
+	memset(s, 0, sizeof *s);
+	for (i = 0; i < a->nvbills; i++)
+		s->drop += a->vbills[i].month < month;
+	s->keep = (uint32_t)a->nvbills - s->drop;
+	if (!s->drop || !s->keep)
+		return QUOTA_OK;
+	s->p[0] = quota__malloc(&a->ctx->mem,
+				(size_t)s->keep * sizeof *a->vbills);
+	return s->p[0] ? QUOTA_OK : QUOTA_ENOMEM;
+}
+
+void quota__vbills_prune_apply(quota_account *a, int64_t month,
+			       quota__shrink *s)
+{
+	quota__vbill *v = s->p[0];
+	size_t i, n = 0;
+
+	if (!s->drop)
+		return;
+	for (i = 0; v && i < a->nvbills; i++)
+		if (a->vbills[i].month >= month)
+			v[n++] = a->vbills[i];
+	quota__free(&a->ctx->mem, a->vbills);
+	a->vbills = v;
+	a->nvbills = a->cap_vbills = n;
+	memset(s, 0, sizeof *s);
 }

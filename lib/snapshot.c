@@ -398,6 +398,10 @@ static int encode(const quota_account *a, bool window, void **out,
 		quota__put_sv(&w, vb[i]->payg);
 		quota__put_sv(&w, vb[i]->billed);
 	}
+	/* Minor 1, §7 pruning: the horizon and the retention setting. */
+	quota__put_sv(&w, a->pruned_before);
+	quota__put_sv(&w, a->retain_s);
+	quota__put_uv(&w, a->retain_what);
 	if (w.fail)
 		goto fail;
 	if (w.n - SNAP_HEAD > UINT32_MAX) {

@@ -11,7 +11,7 @@
 #include "ctx.h"
 
 #define SNAP_MAJOR 1
-#define SNAP_MINOR 0
+#define SNAP_MINOR 1 /* 1: pruning (horizon, retention) */
 #define SNAP_HEAD 14 /* "QSNP", major, minor, u32 length, u32 CRC-32C */
 
 /* Ranges of the periods any valid time falls in, in any UTC offset. */

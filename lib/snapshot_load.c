@@ -595,6 +595,26 @@ static bool get_vbills(dec *d)
 	return true;
 }
 
+/* Minor 1 (§7): the horizon (INT64_MIN or a valid time) and the
+ * retention setting, as quota_account_set_retention leaves them. */
+static bool get_pruning(dec *d)
+{
+	quota_account *a = d->a;
+	uint64_t what;
+
+	a->pruned_before = quota__get_sv(&d->r);
+	a->retain_s = quota__get_sv(&d->r);
+	what = quota__get_uv(&d->r);
+	if (d->r.bad ||
+	    (a->pruned_before != INT64_MIN &&
+	     !quota__time_ok(a->pruned_before)) ||
+	    a->retain_s < 0 || a->retain_s > QUOTA_TIME_MAX - QUOTA_TIME_MIN ||
+	    what > QUOTA_PRUNE_ALL || (!a->retain_s) != (!what))
+		return bad(d);
+	a->retain_what = (uint32_t)what;
+	return true;
+}
+
 /*
  * Check the header and checksum of a snapshot and read the account id
  * (the body's first field) into id; body is left after it.
@@ -665,7 +685,7 @@ static int decode_body(quota_ctx *ctx, quota__rbuf *body, const char *id,
 	d.a->seq = quota__get_uv(&d.r);
 	if (get_settings(&d) && get_money(&d) && get_packages(&d) &&
 	    get_counters(&d) && get_ledger(&d) && get_holds(&d) &&
-	    get_keys(&d) && get_vbills(&d) &&
+	    get_keys(&d) && get_vbills(&d) && (minor < 1 || get_pruning(&d)) &&
 	    d.r.off != d.r.n && minor <= SNAP_MINOR)
 		d.r.bad = true; /* trailing bytes: only a newer minor adds */
 	ctx->hook = hook;

@@ -28,6 +28,9 @@
  * hourly and daily settlements (some accounts get suspended and resumed),
  * and CSV reports.  The bills a run delivers and the CSV bytes it writes
  * equal the fault-free run's; snapshots include the account's money.
+ *
+ * Issue 13: pruning (quota_account_prune) now and then, after which late
+ * charges and reports reaching before the horizon are refused alike.
  */
 #include <check.h>
 
@@ -669,6 +672,15 @@ static void scenario(run *r, int days)
 				STEP(r, i, at, 0,
 				     quota_account_topup(a, 1500000, at),
 				     NOCHECK);
+			/* §7: pruning (a failed one drops nothing); later
+			 * late charges and reports before it: QUOTA_EPRUNED. */
+			if (d % 9 == 8)
+				STEP(r, i, at, 0,
+				     quota_account_prune(
+					     a, at - 12 * TU_DAY,
+					     i % 2 ? QUOTA_PRUNE_ALL
+						   : QUOTA_PRUNE_LEDGER),
+				     NOCHECK);
 			if (d % 7 == 3)
 				STEP(r, i, at, 0,
 				     quota_report_csv(a,
@@ -799,19 +811,19 @@ START_TEST(test_fault_free_run_no_leak)
 	fprintf(stderr,
 		"check_faults: scenario of %d steps: %ld ok, %ld ECAP, "
 		"%ld EEXHAUSTED, %ld ENOTFOUND, %ld ERESOLVED, %ld ESUSPENDED, "
-		"%ld EFUNDS; %ld events (%ld hook failures); %ld bills, %ld "
-		"CSV bytes\n",
+		"%ld EFUNDS, %ld EPRUNED; %ld events (%ld hook failures); "
+		"%ld bills, %ld CSV bytes\n",
 		ref_nsteps, count[0], count[-QUOTA_ECAP],
 		count[-QUOTA_EEXHAUSTED], count[-QUOTA_ENOTFOUND],
 		count[-QUOTA_ERESOLVED], count[-QUOTA_ESUSPENDED],
-		count[-QUOTA_EFUNDS], ref_events, ref_hook_failed, ref_bills,
+		count[-QUOTA_EFUNDS], count[-QUOTA_EPRUNED], ref_events, ref_hook_failed, ref_bills,
 		ref_report_bytes);
 	ck_assert_int_eq(count[0] + count[-QUOTA_ECAP] +
 				 count[-QUOTA_EEXHAUSTED] +
 				 count[-QUOTA_ENOTFOUND] +
 				 count[-QUOTA_ERESOLVED] +
 				 count[-QUOTA_ESUSPENDED] +
-				 count[-QUOTA_EFUNDS],
+				 count[-QUOTA_EFUNDS] + count[-QUOTA_EPRUNED],
 			 ref_nsteps);
 	ck_assert_int_gt(ref_bills, 0);
 	if (!tu_quick()) /* the 8-day quick run ends before any suspension */
