@@ -584,12 +584,12 @@ static void evict(quota_account *a)
 
 /* The ring slot for a new record (room made by quota__key_reserve),
  * filled in from x; x goes back unless the record keeps it. */
-static uint32_t fill(quota_account *a, quota__keyext *x, uint32_t h)
+static uint32_t fill(quota_account *a, quota__keyext *x, uint32_t h,
+		     size_t len)
 {
 	quota__keys *k = &a->keys;
 	uint32_t i = ring_idx(k, k->head, k->n);
 	quota__keyrec *r = &k->ring[i];
-	size_t len = strlen(x->key);
 
 	r->hash = h;
 	r->cat = (uint8_t)x->box.src.cat;
@@ -623,8 +623,9 @@ void quota__key_store(quota_account *a, quota__keyext *x)
 {
 	quota__keys *k = &a->keys;
 	int64_t time = x->time;
-	uint32_t h = key_hash(a, x->key, strlen(x->key));
-	uint32_t i = fill(a, x, h);
+	size_t len = strlen(x->key);
+	uint32_t h = key_hash(a, x->key, len);
+	uint32_t i = fill(a, x, h, len);
 
 	put(k->tab, k->ctrl, k->cap, h, i);
 	append(a, time);
@@ -636,7 +637,7 @@ void quota__key_store_at(quota_account *a, quota__keyext *x,
 	quota__keys *k = &a->keys;
 	int64_t time = x->time;
 	uint32_t h = (uint32_t)p->hash;
-	uint32_t i = fill(a, x, h);
+	uint32_t i = fill(a, x, h, p->len);
 
 	/* The lookup's slot stays the first empty one of the key's probe
 	 * unless quota__key_reserve grew the table since. */
