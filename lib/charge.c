@@ -311,10 +311,21 @@ void quota__receipt_fill(quota_receipt *r, const quota__src *s, int32_t kind)
 }
 
 /* Does a stored key record match this charge?  (R11) */
-static bool same_charge(const quota__keyrec *k, const quota_usage *u)
+static bool same_charge(const quota__keyview *k, const quota_usage *u)
 {
-	return k->op == QUOTA__OP_CHARGE && k->p_cat == u->category &&
-	       k->p_units == u->units && k->p_at == u->at;
+	return k->e.op == QUOTA__OP_CHARGE && k->e.p_cat == u->category &&
+	       k->e.p_units == u->units && k->e.p_at == u->at;
+}
+
+/* A repeated key of a charge: its receipt again, or a conflict. */
+__attribute__((noinline, cold)) static int
+charge_replay(quota_account *a, const quota__keyrec *k, const quota_usage *u,
+	      quota_receipt *r)
+{
+	quota__keyview v;
+
+	quota__key_view(a, k, &v);
+	return quota__key_replay(a, &v, same_charge(&v, u), r);
 }
 
 /*
@@ -327,7 +338,7 @@ struct charge_op {
 	const quota_usage *u;
 	quota__plan *pl;
 	quota_receipt *r;
-	quota__keyrec *rec; /* the key's record, if the charge has a key */
+	quota__keyext *rec; /* the key's record, if the charge has a key */
 };
 
 static int charge_prepare(void *v)
@@ -430,7 +441,7 @@ __attribute__((noinline, cold)) static int run(const quota_account *ca,
 		if ((rc = quota__check_key(a->ctx, u->key)))
 			return quota__fail(r, rc);
 		if ((k = quota__key_find(a, u->key)))
-			return quota__key_replay(a, k, same_charge(k, u), r);
+			return charge_replay(a, k, u, r);
 	}
 	return general(a, u, r, commit);
 }
@@ -445,14 +456,14 @@ static __attribute__((noinline)) int charge_keyed(quota_account *a,
 						  quota_receipt *r)
 {
 	const quota__keyrec *k;
-	quota__keyrec *rec;
+	quota__keyext *rec;
 	quota__keyprobe kp;
 	int rc;
 
 	if ((rc = check_key_len(a->ctx, u->key, &kp.len)))
 		return quota__fail(r, rc);
 	if ((k = quota__key_lookup(a, u->key, &kp)))
-		return quota__key_replay(a, k, same_charge(k, u), r);
+		return charge_replay(a, k, u, r);
 	if (!a->ctx->hook && !a->ctx->store_on && !quota__key_reserve(a) &&
 	    (rec = quota__key_small(a, u->key, &kp))) {
 		quota_usage plain = *u;

@@ -319,57 +319,102 @@ typedef struct quota__hold {
 enum { QUOTA__OP_CHARGE = 1, QUOTA__OP_RESERVE, QUOTA__OP_COMMIT,
        QUOTA__OP_RELEASE };
 
-typedef struct quota__keyrec {
-	quota__box box;             /* first: the receipt's sources */
-	/* What forgetting the oldest key reads, side by side: the next
-	 * record's hash and time are copied here so that the oldest key's
-	 * successor can be prefetched without reading it (keys.c). */
-	struct quota__keyrec *next; /* store order (oldest first) */
-	uint64_t hash, next_hash;
-	int64_t time, next_time; /* for the age bound */
+/*
+ * A key record in full: what a keyed call fills in before its record is
+ * stored (keys.c), and what a stored record that does not fit the compact
+ * form (quota__keyrec) keeps.
+ */
+typedef struct quota__keyext {
+	quota__box box; /* first: the receipt's sources */
 	int32_t op;
 	bool reversed;
+	int64_t time; /* for the age bound */
 	/* the parameters a repeat must match */
 	uint32_t p_cat;
 	int64_t p_units, p_at, p_timeout, p_used;
 	uint64_t p_hold;
-	/* the receipt to replay */
-	int32_t kind;
+	/* the receipt to replay (besides the sources) */
 	uint64_t hold_id;
-	int64_t fee, forfeited;
+	int64_t fee;
 	char key[QUOTA_KEY_MAX + 1];
+} quota__keyext;
+
+/*
+ * A stored key record: 64 bytes in the window's ring, in store order.
+ * The receipt is rebuilt from it on replay (quota__key_view): the kind
+ * follows from op, the sources of a call drawn from one source (the free
+ * allowance, one package by its seq, one pay-as-you-go tier and price)
+ * from units and w[0], and day and month from the time and the account's
+ * UTC offset.  A call's parameters are those of its sources (charge,
+ * reserve) or kept in the words after w[0]; the key's bytes follow them.
+ * Anything else (several sources, a long key, parameters that differ)
+ * keeps a quota__keyext, pointed to by w[0].
+ */
+enum {
+	QUOTA__KR_OP = 0x07,   /* QUOTA__OP_* */
+	QUOTA__KR_SRC = 0x18,  /* QUOTA__KS_* << 3 */
+	QUOTA__KR_REVERSED = 0x20,
+	QUOTA__KR_EXT = 0x40   /* w[0] points at a quota__keyext */
+};
+enum { QUOTA__KS_NONE = 0, QUOTA__KS_FREE, QUOTA__KS_PKG, QUOTA__KS_PAYG };
+
+typedef struct quota__keyrec {
+	uint32_t hash; /* the key's hash, low 32 bits (home and tag) */
+	uint8_t flags; /* QUOTA__KR_* */
+	uint8_t cat;   /* the sources' category */
+	uint8_t klen;  /* the key's length */
+	uint8_t tier;  /* QUOTA__KS_PAYG: the tier */
+	int64_t time;  /* charge, reserve: also the usage time */
+	int64_t units; /* the sources' units */
+	union {
+		int64_t w[5];
+		char b[40];
+		quota__keyext *x; /* QUOTA__KR_EXT */
+	} u;
 } quota__keyrec;
 
 typedef struct quota__keyslot {
-	uint64_t hash;    /* kept here so a probe reads no record */
-	quota__keyrec *r; /* valid where the control byte is not 0 */
+	uint32_t hash; /* the record's, so a probe reads no record */
+	uint32_t rec;  /* its index in the ring; where ctrl is not 0 */
 } quota__keyslot;
 
 typedef struct quota__keys {
 	quota__keyslot *tab; /* open addressing by hash */
 	uint8_t *ctrl;       /* per slot: 0 empty, else 0x80 | 7 hash bits */
 	uint32_t cap, n;
-	quota__keyrec *head, *tail;
-	uint64_t head_hash; /* head->hash and head->time, without reading */
-	int64_t head_time;  /* the head (see quota__keyrec) */
-	quota__box *free; /* recycled small records */
+	/* The records, oldest first, in a ring of rcap from head (64-byte
+	 * aligned in ring_mem). */
+	quota__keyrec *ring;
+	void *ring_mem;
+	uint32_t rcap, head;
+	quota__box *free; /* recycled small quota__keyext blocks */
 	uint32_t max_keys;
 	int64_t max_age;
 	int64_t newest;
-	/* In a batch (batch.c): the records it forgets, oldest first, linked
-	 * by next and out of the table, kept so that a refused batch can put
+	/* In a batch (batch.c): the ngone records it forgot stay in the ring
+	 * before head, out of the table, so that a refused batch can put
 	 * them back (quota__keys_undo). */
 	bool keep;
 	uint32_t ngone;
-	quota__keyrec *gone, *gone_tail;
 } quota__keys;
 
-/* The window as a batch found it (quota__keys_mark). */
+/* The window as a batch found it (quota__keys_mark): its records are the
+ * first n from the oldest one kept. */
 typedef struct quota__keymark {
-	quota__keyrec *head, *tail;
 	uint32_t n;
 	int64_t newest;
 } quota__keymark;
+
+/* A stored record in full (quota__key_view): the parameters, the
+ * receipt's sources (src.draws and src.paygs point into d and p, or into
+ * the record's quota__keyext) and the key. */
+typedef struct quota__keyview {
+	quota__keyext e; /* but e.box.src: see src */
+	quota__src src;
+	quota__draw d;
+	quota__payg p;
+	int32_t kind;    /* QUOTA_RECEIPT_* */
+} quota__keyview;
 
 /* ------------------------------------------------- ledger (ledger.c) */
 
@@ -732,40 +777,54 @@ typedef struct quota__keyprobe {
 	uint32_t slot, cap;
 } quota__keyprobe;
 
+/* The stored record of key, or NULL.  Valid until the next
+ * quota__key_reserve or change of the window. */
 quota__keyrec *quota__key_find(const quota_account *a, const char *key);
 quota__keyrec *quota__key_lookup(const quota_account *a, const char *key,
 				 quota__keyprobe *p);
-/* Store a record for key (after the operation applied); may fail with
- * ENOMEM only in quota__key_reserve, which callers run in their plan. */
+/* A stored record in full. */
+void quota__key_view(const quota_account *a, const quota__keyrec *k,
+		     quota__keyview *v);
+/* Room for one more record, table and ring: may fail with ENOMEM, so
+ * callers run it in their plan, before quota__key_new / _small. */
 int quota__key_reserve(quota_account *a);
-void quota__key_store(quota_account *a, quota__keyrec *rec);
+/* Store a filled-in record for its key (after the operation applied; it
+ * is compacted into the ring, and rec goes back); cannot fail. */
+void quota__key_store(quota_account *a, quota__keyext *rec);
 /* The same, for the key of p, looked up just before (no table change
  * since but a quota__key_reserve). */
-void quota__key_store_at(quota_account *a, quota__keyrec *rec,
+void quota__key_store_at(quota_account *a, quota__keyext *rec,
 			 const quota__keyprobe *p);
-quota__keyrec *quota__key_new(quota_account *a, const char *key,
+/* A record to fill in for key with a copy of src, or NULL. */
+quota__keyext *quota__key_new(quota_account *a, const char *key,
 			      const quota__src *src);
 /* A recycled small record for the key of p (sources filled in by the
  * caller), or NULL; quota__key_unused gives back one that was not
  * stored. */
-quota__keyrec *quota__key_small(quota_account *a, const char *key,
+quota__keyext *quota__key_small(quota_account *a, const char *key,
 				const quota__keyprobe *p);
-void quota__key_unused(quota_account *a, quota__keyrec *r);
+void quota__key_unused(quota_account *a, quota__keyext *r);
 /* What a charge or reservation (op) with usage u stores for its key: the
- * parameters a repeat must match, the receipt kind, the key's time. */
-static inline void quota__key_usage(quota__keyrec *rec, int32_t op,
+ * parameters a repeat must match, the key's time. */
+static inline void quota__key_usage(quota__keyext *rec, int32_t op,
 				    const quota_usage *u)
 {
 	rec->op = op;
-	rec->kind = op == QUOTA__OP_RESERVE ? QUOTA_RECEIPT_RESERVE
-					    : QUOTA_RECEIPT_CHARGE;
 	rec->p_cat = u->category;
 	rec->p_units = u->units;
 	rec->p_at = u->at;
 	rec->time = u->at;
 }
+static inline int32_t quota__key_op(const quota__keyrec *k)
+{
+	return k->flags & QUOTA__KR_OP;
+}
+static inline void quota__key_reversed(quota__keyrec *k)
+{
+	k->flags |= QUOTA__KR_REVERSED;
+}
 /* Answer a repeated key: replay (same) or QUOTA_EKEYCONFLICT. */
-int quota__key_replay(const quota_account *a, const quota__keyrec *k,
+int quota__key_replay(const quota_account *a, const quota__keyview *v,
 		      bool same, quota_receipt *r);
 void quota__keys_free(quota_account *a);
 void quota__keys_init(quota__keys *k);
@@ -780,13 +839,13 @@ void quota__keys_init(quota__keys *k);
 void quota__keys_mark(quota_account *a, quota__keymark *m);
 void quota__keys_release(quota_account *a);
 void quota__keys_undo(quota_account *a, const quota__keymark *m);
+/* Test only: the probes finding every key in the window takes, in total
+ * (1 for a key in its home slot; a probe reads up to 8 control bytes). */
+uint64_t quota__keys_probes(const quota__keys *k);
 /* Swap the key structures of from (nothing kept aside) and to, and make
  * the draws of the records to now has point at the packages of to, which
  * must be those of from, in the same order (to: a state of from decoded
  * from its snapshot).  Cannot fail. */
-/* Test only: the probes finding every key in the window takes, in total
- * (1 for a key in its home slot; a probe reads up to 8 control bytes). */
-uint64_t quota__keys_probes(const quota__keys *k);
 void quota__keys_move(quota_account *from, quota_account *to);
 
 /* ---------------------------------------------------- events (event.c) */

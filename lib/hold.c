@@ -265,14 +265,17 @@ reserve_slow(quota_account *a, const quota_usage *u, int64_t timeout_s,
 			return quota__fail(r, rc);
 		k = quota__key_find(a, u->key);
 		if (k) {
-			bool same = k->op == QUOTA__OP_RESERVE &&
-				    k->p_cat == u->category &&
-				    k->p_units == u->units &&
-				    k->p_at == u->at && k->p_timeout == timeout_s;
+			quota__keyview v;
+			bool same;
 
-			rc = quota__key_replay(a, k, same, r);
+			quota__key_view(a, k, &v);
+			same = v.e.op == QUOTA__OP_RESERVE &&
+			       v.e.p_cat == u->category &&
+			       v.e.p_units == u->units && v.e.p_at == u->at &&
+			       v.e.p_timeout == timeout_s;
+			rc = quota__key_replay(a, &v, same, r);
 			if (!rc)
-				*hold_id = k->hold_id;
+				*hold_id = v.e.hold_id;
 			return rc;
 		}
 	}
@@ -301,7 +304,7 @@ struct reserve_op {
 	quota_receipt *r;
 	uint64_t *hold_id;
 	quota__hold *h;     /* the hold's block, filled in by apply */
-	quota__keyrec *rec; /* the key's record, if the reservation has one */
+	quota__keyext *rec; /* the key's record, if the reservation has one */
 };
 
 static int reserve_prepare(void *v)
@@ -480,7 +483,7 @@ struct resolve_op {
 	const int64_t *fee_in;
 	quota__hold *h;     /* the hold it resolves */
 	int64_t fee;        /* a release's failure fee */
-	quota__keyrec *rec; /* the key's record, if the call has a key */
+	quota__keyext *rec; /* the key's record, if the call has a key */
 };
 
 static int resolve_prepare(void *v)
@@ -549,7 +552,7 @@ static void resolve_apply(void *v)
 	struct resolve_op *op = v;
 	quota_account *a = op->a;
 	quota__hold *h = op->h;
-	quota__keyrec *rec = op->rec;
+	quota__keyext *rec = op->rec;
 	int64_t fee = op->fee;
 	bool track = quota__track(a);
 
@@ -576,8 +579,6 @@ static void resolve_apply(void *v)
 	}
 	if (rec) {
 		rec->op = op->release ? QUOTA__OP_RELEASE : QUOTA__OP_COMMIT;
-		rec->kind = op->release ? QUOTA_RECEIPT_RELEASE
-					: QUOTA_RECEIPT_COMMIT;
 		rec->hold_id = op->id;
 		rec->fee = fee;
 		rec->p_hold = op->id;
@@ -629,14 +630,18 @@ int quota__resolve(quota_account *a, uint64_t id, int64_t used,
 		return quota__fail(r, rc);
 	if (key) {
 		const quota__keyrec *k = quota__key_find(a, key);
+		quota__keyview v;
 
-		if (k)
-			return quota__key_replay(a, k,
-				      k->op == (release ? QUOTA__OP_RELEASE
-							: QUOTA__OP_COMMIT) &&
-					      k->p_hold == id &&
-					      (release || k->p_used == used),
-				      r);
+		if (k) {
+			quota__key_view(a, k, &v);
+			return quota__key_replay(
+				a, &v,
+				v.e.op == (release ? QUOTA__OP_RELEASE
+						   : QUOTA__OP_COMMIT) &&
+					v.e.p_hold == id &&
+					(release || v.e.p_used == used),
+				r);
+		}
 	}
 	rc = quota__write(a->ctx, a, release ? &release_steps : &commit_steps,
 			  &op);
@@ -767,6 +772,7 @@ int quota_hold_find(const quota_account *a, const char *key,
 		    uint64_t *hold_id)
 {
 	const quota__keyrec *k;
+	quota__keyview v;
 	int rc;
 
 	if (hold_id)
@@ -779,18 +785,20 @@ int quota_hold_find(const quota_account *a, const char *key,
 	if ((rc = quota__check_key(a->ctx, key)))
 		return rc;
 	k = quota__key_find(a, key);
-	if (!k || (k->op != QUOTA__OP_RESERVE && k->op != QUOTA__OP_COMMIT &&
-		   k->op != QUOTA__OP_RELEASE))
+	if (k)
+		quota__key_view(a, k, &v);
+	if (!k || (v.e.op != QUOTA__OP_RESERVE && v.e.op != QUOTA__OP_COMMIT &&
+		   v.e.op != QUOTA__OP_RELEASE))
 		return quota__err(a->ctx, QUOTA_ENOTFOUND,
 				  "account '%s': no reservation with key "
 				  "'%s' (or it left the key window)",
 				  a->id, key);
-	if (k->op != QUOTA__OP_RESERVE || !hold_get(a, k->hold_id))
+	if (v.e.op != QUOTA__OP_RESERVE || !hold_get(a, v.e.hold_id))
 		return quota__err(a->ctx, QUOTA_ERESOLVED,
 				  "account '%s': hold %llu of key '%s' was "
 				  "already committed, released or expired",
-				  a->id, (unsigned long long)k->hold_id, key);
-	*hold_id = k->hold_id;
+				  a->id, (unsigned long long)v.e.hold_id, key);
+	*hold_id = v.e.hold_id;
 	quota__ok(a->ctx);
 	return QUOTA_OK;
 }
@@ -860,7 +868,8 @@ struct reverse_op {
 	const char *key;
 	int64_t at;
 	quota_receipt *r;
-	quota__keyrec *k; /* the charge it reverses */
+	quota__keyrec *k;  /* the charge it reverses */
+	quota__keyview v; /* in full */
 };
 
 static int reverse_prepare(void *v)
@@ -885,25 +894,26 @@ static int reverse_prepare(void *v)
 				  "account '%s': no charge with key '%s' (or "
 				  "it left the key window)",
 				  a->id, key);
-	if (k->op != QUOTA__OP_CHARGE && k->op != QUOTA__OP_COMMIT)
+	quota__key_view(a, k, &op->v);
+	if (op->v.e.op != QUOTA__OP_CHARGE && op->v.e.op != QUOTA__OP_COMMIT)
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "account '%s': key '%s' is not a committed "
 				  "charge",
 				  a->id, key);
-	if (k->reversed)
+	if (op->v.e.reversed)
 		return quota__err(a->ctx, QUOTA_EREVERSED,
 				  "account '%s': charge '%s' was already "
 				  "reversed",
 				  a->id, key);
-	if (k->box.src.at < a->pruned_before) /* §7 */
+	if (op->v.src.at < a->pruned_before) /* §7 */
 		return quota__err(a->ctx, QUOTA_EPRUNED,
 				  "account '%s': charge '%s' is before the "
 				  "pruned history",
 				  a->id, key);
-	if (quota__counter_prepare(a, k->box.src.cat) ||
+	if (quota__counter_prepare(a, op->v.src.cat) ||
 	    quota__events_reserve(a))
 		return quota__nomem(a);
-	return quota__ledger_prepare(a, &k->box.src, 0, 0);
+	return quota__ledger_prepare(a, &op->v.src, 0, 0);
 }
 
 static void reverse_encode(quota__wbuf *w, const void *v)
@@ -919,7 +929,7 @@ static void reverse_apply(void *v)
 {
 	struct reverse_op *op = v;
 	quota_account *a = op->a;
-	quota__src *s = &op->k->box.src;
+	quota__src *s = &op->v.src;
 	int64_t forfeited = 0;
 	bool track = quota__track(a);
 	uint32_t i;
@@ -937,7 +947,7 @@ static void reverse_apply(void *v)
 	/* R12, R17: the charge leaves the ledger; if its period was settled,
 	 * the next bill credits it. */
 	quota__ledger_apply(a, s, -1, 0, 0);
-	op->k->reversed = true;
+	quota__key_reversed(op->k);
 	quota__receipt_fill(op->r, s, QUOTA_RECEIPT_REVERSAL);
 	if (op->r)
 		op->r->forfeited_units = forfeited;
@@ -954,7 +964,7 @@ static const quota__step reverse_steps = {
 int quota_reverse(quota_account *a, const char *key, int64_t at,
 		  quota_receipt *r)
 {
-	struct reverse_op op = {a, key, at, r, NULL};
+	struct reverse_op op = {.a = a, .key = key, .at = at, .r = r};
 	int rc;
 
 	if (!a)

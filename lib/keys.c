@@ -5,22 +5,27 @@
  * first when the window is full (max_keys) or too old (max_age, measured
  * from the newest key time seen).  Lookup is an open-addressing table.
  *
- * A full window of a million keys does not fit in any cache: checking
- * that a key is new costs a miss in the table, and forgetting the oldest
- * key would cost misses in its record and its table slot.  Those two are
- * known a call ahead: each record carries its successor's hash and time,
- * so once a key is forgotten the next oldest one's slot and record are
- * prefetched without reading it, and the next call finds them in cache.
- * The forgotten record is the next one stored (the free list is LIFO), so
- * it is prefetched too.
+ * A window of a million keys is held for months (DESIGN §7), so a record
+ * keeps only what replay needs: 64 bytes in a ring of records in store
+ * order (no pointers, no per-record allocation), from which the receipt
+ * is rebuilt (quota__key_view); a call with several sources or a long
+ * key keeps its record in full beside it (quota__keyext).  The ring is
+ * sized to the window (max_keys + 1 records once full), so a full window
+ * stores a new key in the slot the oldest one just left.
+ *
+ * A full window does not fit in any cache: checking that a key is new
+ * costs a miss in the table, and forgetting the oldest key would cost
+ * misses in its record and its table slot.  The records are forgotten in
+ * ring order, so the next oldest one is fetched a call ahead, and with it
+ * its table slot.
  *
  * What is left is finding out that a new key is new.  Beside the table of
- * (hash, record) slots, 16 bytes each, a control byte per slot holds 7
+ * (hash, record) slots, 8 bytes each, a control byte per slot holds 7
  * bits of the hash (0: empty), and lookup reads those, eight at a time:
- * a sixteenth of the memory (2 MB for a million keys, where the slots
- * take 32 MB), so far more often in cache and within reach of the TLB.
- * Only a slot whose 7 bits match is looked at (1 in 128 of the others).
- * The slot a new key goes in is prefetched while the bytes are read.
+ * a ninth of the memory, so far more often in cache and within reach of
+ * the TLB.  Only a slot whose 7 bits match is looked at (1 in 128 of the
+ * others).  The slot a new key goes in is prefetched while the bytes are
+ * read.
  */
 #include "journal.h"
 
@@ -58,23 +63,25 @@ static void defaults(quota__keys *k)
  * context's secret (DESIGN §7, siphash.c): with an unkeyed one, keys made
  * to share a home slot would pile up in one run of slots, and every look-up
  * and deletion would walk it.  SipHash-1-3 of a short key is 2 compression
- * and 3 finalization rounds; the hash never leaves memory.
+ * and 3 finalization rounds; the hash never leaves memory.  Its low 32
+ * bits are kept (slots, records): the home slot and the tag come from them.
  */
-static inline uint64_t key_hash(const quota_account *a, const char *key,
+static inline uint32_t key_hash(const quota_account *a, const char *key,
 				size_t n)
 {
-	return quota__siphash13(&a->ctx->hkey, key, n);
+	return (uint32_t)quota__siphash13(&a->ctx->hkey, key, n);
 }
 
-static inline uint32_t home(uint64_t h, uint32_t cap)
+static inline uint32_t home(uint32_t h, uint32_t cap)
 {
-	return (uint32_t)h & (cap - 1);
+	return h & (cap - 1);
 }
 
-/* The control byte of a full slot: 7 bits the home does not use. */
-static inline uint8_t tag_of(uint64_t h)
+/* The control byte of a full slot: 7 bits the home does not use (in a
+ * table of up to 2^25 slots). */
+static inline uint8_t tag_of(uint32_t h)
 {
-	return (uint8_t)(0x80 | h >> 57);
+	return (uint8_t)(0x80 | h >> 25);
 }
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
@@ -88,14 +95,52 @@ static inline uint64_t zero_bytes(uint64_t w)
 }
 #endif
 
+/* Where a compact record's key bytes begin in u.b, per operation: after
+ * w[0] (the source) and the operation's own words. */
+static const uint8_t key_off[] = {40, 8, 24, 24, 32};
+
+/* A stored record's receipt kind. */
+static inline int32_t kind_of(int32_t op)
+{
+	return op == QUOTA__OP_RESERVE	 ? QUOTA_RECEIPT_RESERVE
+	       : op == QUOTA__OP_COMMIT	 ? QUOTA_RECEIPT_COMMIT
+	       : op == QUOTA__OP_RELEASE ? QUOTA_RECEIPT_RELEASE
+					 : QUOTA_RECEIPT_CHARGE;
+}
+
+static inline bool key_eq(const quota__keyrec *r, const char *key, size_t n)
+{
+	if (r->klen != n)
+		return false;
+	if (r->flags & QUOTA__KR_EXT)
+		return memcmp(r->u.x->key, key, n) == 0;
+	return memcmp(r->u.b + key_off[r->flags & QUOTA__KR_OP], key, n) == 0;
+}
+
+/* The i-th record from the ring's start (i < rcap). */
+static inline uint32_t ring_idx(const quota__keys *k, uint32_t start,
+				uint32_t i)
+{
+	uint32_t j = start + i;
+
+	return j >= k->rcap ? j - k->rcap : j;
+}
+
+/* The oldest record kept: the first a batch forgot, else the head. */
+static inline uint32_t ring_base(const quota__keys *k)
+{
+	return k->head >= k->ngone ? k->head - k->ngone
+				   : k->head + k->rcap - k->ngone;
+}
+
 /*
- * The slot of key (hash h) in the table, or NULL if it is not there.
- * Eight control bytes at a time where the table allows: the probe ends at
- * the first empty byte, and only bytes equal to the tag before it are
- * looked at.
+ * The slot of key (hash h, n bytes) in the table, or NULL if it is not
+ * there.  Eight control bytes at a time where the table allows: the probe
+ * ends at the first empty byte, and only bytes equal to the tag before it
+ * are looked at.
  */
-static const quota__keyslot *find(const quota__keys *k, uint64_t h,
-				  const char *key, uint32_t *slot)
+static const quota__keyslot *find(const quota__keys *k, uint32_t h,
+				  const char *key, size_t n, uint32_t *slot)
 {
 	const uint32_t mask = k->cap - 1;
 	const uint8_t tag = tag_of(h);
@@ -117,7 +162,7 @@ static const quota__keyslot *find(const quota__keys *k, uint64_t h,
 				uint32_t j = i + (__builtin_ctzll(match) >> 3);
 
 				if (k->tab[j].hash == h &&
-				    strcmp(k->tab[j].r->key, key) == 0)
+				    key_eq(&k->ring[k->tab[j].rec], key, n))
 					return &k->tab[j];
 			}
 			if (empty) { /* a new key goes here */
@@ -133,7 +178,7 @@ static const quota__keyslot *find(const quota__keys *k, uint64_t h,
 			return NULL;
 		}
 		if (k->ctrl[i] == tag && k->tab[i].hash == h &&
-		    strcmp(k->tab[i].r->key, key) == 0)
+		    key_eq(&k->ring[k->tab[i].rec], key, n))
 			return &k->tab[i];
 		i = (i + 1) & mask;
 	}
@@ -150,9 +195,9 @@ quota__keyrec *quota__key_lookup(const quota_account *a, const char *key,
 		return NULL;
 	/* A new key is stored at or just after its home slot: fetch it
 	 * while the control bytes are read. */
-	prefetch(&a->keys.tab[home(p->hash, p->cap)]);
-	sl = find(&a->keys, p->hash, key, &p->slot);
-	return sl ? sl->r : NULL;
+	prefetch(&a->keys.tab[home((uint32_t)p->hash, p->cap)]);
+	sl = find(&a->keys, (uint32_t)p->hash, key, p->len, &p->slot);
+	return sl ? &a->keys.ring[sl->rec] : NULL;
 }
 
 quota__keyrec *quota__key_find(const quota_account *a, const char *key)
@@ -163,35 +208,33 @@ quota__keyrec *quota__key_find(const quota_account *a, const char *key)
 	return quota__key_lookup(a, key, &p);
 }
 
-/* Put r in slot i (empty) of the table. */
-static inline void place(quota__keyslot *tab, uint8_t *ctrl, uint32_t i,
-			 quota__keyrec *r)
+/* Put record i (hash h) in slot j (empty) of the table. */
+static inline void place(quota__keyslot *tab, uint8_t *ctrl, uint32_t j,
+			 uint32_t h, uint32_t i)
 {
-	ctrl[i] = tag_of(r->hash);
-	tab[i].hash = r->hash;
-	tab[i].r = r;
+	ctrl[j] = tag_of(h);
+	tab[j].hash = h;
+	tab[j].rec = i;
 }
 
-/* Put r in the first empty slot of its probe. */
-static void put(quota__keyslot *tab, uint8_t *ctrl, uint32_t cap,
-		quota__keyrec *r)
+/* Put record i (hash h) in the first empty slot of its probe. */
+static void put(quota__keyslot *tab, uint8_t *ctrl, uint32_t cap, uint32_t h,
+		uint32_t i)
 {
 	uint32_t j;
 
-	for (j = home(r->hash, cap); ctrl[j]; j = (j + 1) & (cap - 1))
+	for (j = home(h, cap); ctrl[j]; j = (j + 1) & (cap - 1))
 		;
-	place(tab, ctrl, j, r);
+	place(tab, ctrl, j, h, i);
 }
 
-int quota__key_reserve(quota_account *a)
+/* Room in the table for one more key (at most half full). */
+static int table_reserve(const quota__mem *mem, quota__keys *k)
 {
-	const quota__mem *mem = &a->ctx->mem;
-	quota__keys *k = &a->keys;
 	quota__keyslot *nt;
 	uint8_t *nc;
 	uint32_t ncap, i;
 
-	defaults(k);
 	if ((uint64_t)(k->n + 1) * 2 <= k->cap)
 		return QUOTA_OK;
 	if (k->cap > UINT32_MAX / 4)
@@ -206,7 +249,7 @@ int quota__key_reserve(quota_account *a)
 	}
 	for (i = 0; i < k->cap; i++)
 		if (k->ctrl[i])
-			put(nt, nc, ncap, k->tab[i].r);
+			put(nt, nc, ncap, k->tab[i].hash, k->tab[i].rec);
 	quota__free(mem, k->tab);
 	quota__free(mem, k->ctrl);
 	k->tab = nt;
@@ -215,44 +258,106 @@ int quota__key_reserve(quota_account *a)
 	return QUOTA_OK;
 }
 
-/* Key records keep their receipt's sources in boxes (source.c): small
- * ones are recycled when the window forgets them, so a full window stores
- * a new key without allocating. */
-static void key_init(quota__keyrec *r, const char *key, uint64_t hash,
-		     size_t len)
+/*
+ * Room in the ring for one more record after those kept (a batch's
+ * forgotten ones too).  It doubles up to the window's max_keys + 1, the
+ * most a window holds between storing a key and forgetting the oldest,
+ * so a full window wastes no slot; beyond that (a batch keeping what it
+ * forgot) it grows by half.  The records move to the start of the new
+ * ring, in order, and the table's indexes with them.
+ */
+static int ring_reserve(const quota__mem *mem, quota__keys *k)
+{
+	uint64_t need = (uint64_t)k->ngone + k->n + 1, lim, ncap;
+	uint32_t base, i, used;
+	quota__keyrec *nr;
+	void *nm;
+
+	if (need <= k->rcap)
+		return QUOTA_OK;
+	lim = (uint64_t)k->max_keys + 1;
+	if (k->rcap < lim) {
+		ncap = k->rcap ? (uint64_t)k->rcap * 2 : 16;
+		if (ncap > lim)
+			ncap = lim;
+	} else {
+		ncap = (uint64_t)k->rcap + k->rcap / 2;
+	}
+	if (ncap < need)
+		ncap = need;
+	if (ncap > UINT32_MAX / 2 ||
+	    ncap > (SIZE_MAX - 63) / sizeof(quota__keyrec))
+		return QUOTA_ENOMEM;
+	nm = quota__malloc(mem, (size_t)ncap * sizeof *nr + 63);
+	if (!nm)
+		return QUOTA_ENOMEM;
+	nr = (quota__keyrec *)(void *)((char *)nm +
+				       ((64 - ((uintptr_t)nm & 63)) & 63));
+	base = ring_base(k);
+	used = k->ngone + k->n;
+	for (i = 0; i < used; i++)
+		nr[i] = k->ring[ring_idx(k, base, i)];
+	for (i = 0; i < k->cap; i++)
+		if (k->ctrl[i])
+			k->tab[i].rec = k->tab[i].rec >= base
+						? k->tab[i].rec - base
+						: k->tab[i].rec + k->rcap - base;
+	quota__free(mem, k->ring_mem);
+	k->ring_mem = nm;
+	k->ring = nr;
+	k->rcap = (uint32_t)ncap;
+	k->head = k->ngone;
+	return QUOTA_OK;
+}
+
+int quota__key_reserve(quota_account *a)
+{
+	const quota__mem *mem = &a->ctx->mem;
+	quota__keys *k = &a->keys;
+
+	defaults(k);
+	if (table_reserve(mem, k) || ring_reserve(mem, k))
+		return QUOTA_ENOMEM;
+	return QUOTA_OK;
+}
+
+/* A record to fill in lives in a box (source.c): small ones are recycled
+ * when the call's record is stored, so steady traffic allocates
+ * nothing. */
+static void key_init(quota__keyext *r, const char *key, size_t len)
 {
 	r->reversed = false;
-	r->fee = r->forfeited = 0;
-	r->hold_id = 0;
-	r->hash = hash;
+	r->p_cat = 0;
+	r->p_units = r->p_at = r->p_timeout = r->p_used = 0;
+	r->p_hold = r->hold_id = 0;
+	r->fee = 0;
 	memcpy(r->key, key, len + 1); /* checked: <= QUOTA_KEY_MAX bytes */
 }
 
-quota__keyrec *quota__key_small(quota_account *a, const char *key,
+quota__keyext *quota__key_small(quota_account *a, const char *key,
 				const quota__keyprobe *p)
 {
-	quota__keyrec *r = (quota__keyrec *)(void *)quota__box_small(
-		&a->ctx->mem, &a->keys.free, sizeof(quota__keyrec));
+	quota__keyext *r = (quota__keyext *)(void *)quota__box_small(
+		&a->ctx->mem, &a->keys.free, sizeof(quota__keyext));
 
 	if (r)
-		key_init(r, key, p->hash, p->len);
+		key_init(r, key, p->len);
 	return r;
 }
 
-void quota__key_unused(quota_account *a, quota__keyrec *r)
+void quota__key_unused(quota_account *a, quota__keyext *r)
 {
 	quota__box_drop(&a->ctx->mem, &a->keys.free, &r->box);
 }
 
-quota__keyrec *quota__key_new(quota_account *a, const char *key,
+quota__keyext *quota__key_new(quota_account *a, const char *key,
 			      const quota__src *src)
 {
-	quota__keyrec *r = (quota__keyrec *)(void *)quota__box_new(
-		&a->ctx->mem, &a->keys.free, sizeof(quota__keyrec), src);
-	size_t len = strlen(key);
+	quota__keyext *r = (quota__keyext *)(void *)quota__box_new(
+		&a->ctx->mem, &a->keys.free, sizeof(quota__keyext), src);
 
 	if (r)
-		key_init(r, key, key_hash(a, key, len), len);
+		key_init(r, key, strlen(key));
 	return r;
 }
 
@@ -268,19 +373,176 @@ uint64_t quota__keys_probes(const quota__keys *k)
 	return total;
 }
 
-/* Take r out of the table (backward-shift deletion keeps probes short). */
-static void unlink_rec(quota__keys *k, const quota__keyrec *r)
+/*
+ * Write x into r compactly if the record can be rebuilt from that exactly
+ * (see quota__keyrec): one source or none, the parameters those of the
+ * sources or in the operation's words, the key in the room left.
+ */
+static bool compact(quota__keyrec *r, const quota__keyext *x, size_t len)
+{
+	const quota__src *s = &x->box.src;
+	const int32_t op = x->op;
+	int64_t w0 = 0, c;
+	unsigned ks;
+
+	if (len > sizeof r->u - key_off[op])
+		return false;
+	if (!s->ndraws && !s->npayg) {
+		if (s->free != s->units || s->pkg || s->payg || s->cost)
+			return false;
+		ks = QUOTA__KS_FREE;
+	} else if (s->ndraws == 1 && !s->npayg) {
+		if (s->free || s->payg || s->cost || s->pkg != s->units ||
+		    s->draws[0].units != s->units)
+			return false;
+		ks = QUOTA__KS_PKG;
+		w0 = s->draws[0].pk->seq;
+	} else if (!s->ndraws && s->npayg == 1) {
+		const quota__payg *l = s->paygs;
+
+		if (s->free || s->pkg || s->payg != s->units ||
+		    l->units != s->units || l->cost != s->cost ||
+		    l->tier > UINT8_MAX ||
+		    quota__mul_ovf(l->units, l->price, &c) || c != l->cost)
+			return false;
+		ks = QUOTA__KS_PAYG;
+		w0 = l->price;
+		r->tier = (uint8_t)l->tier;
+	} else {
+		return false;
+	}
+	switch (op) {
+	case QUOTA__OP_CHARGE:
+	case QUOTA__OP_RESERVE:
+		if (x->p_cat != s->cat || x->p_units != s->units ||
+		    x->p_at != s->at || x->time != s->at || x->fee)
+			return false;
+		if (op == QUOTA__OP_RESERVE) {
+			r->u.w[1] = x->p_timeout;
+			r->u.w[2] = (int64_t)x->hold_id;
+		} else if (x->hold_id) {
+			return false;
+		}
+		break;
+	case QUOTA__OP_COMMIT:
+		if (x->p_hold != x->hold_id || x->p_used != s->units || x->fee)
+			return false;
+		r->u.w[1] = (int64_t)x->hold_id;
+		r->u.w[2] = s->at;
+		break;
+	default: /* QUOTA__OP_RELEASE */
+		if (x->p_hold != x->hold_id)
+			return false;
+		r->u.w[1] = (int64_t)x->hold_id;
+		r->u.w[2] = s->at;
+		r->u.w[3] = x->fee;
+		break;
+	}
+	r->u.w[0] = w0;
+	r->flags = (uint8_t)(op | ks << 3 |
+			     (x->reversed ? QUOTA__KR_REVERSED : 0));
+	memcpy(r->u.b + key_off[op], x->key, len);
+	return true;
+}
+
+void quota__key_view(const quota_account *a, const quota__keyrec *r,
+		     quota__keyview *v)
+{
+	quota__keyext *e = &v->e;
+	quota__src *s = &v->src;
+	const int32_t op = r->flags & QUOTA__KR_OP;
+
+	e->op = op;
+	e->reversed = (r->flags & QUOTA__KR_REVERSED) != 0;
+	e->time = r->time;
+	v->kind = kind_of(op);
+	if (r->flags & QUOTA__KR_EXT) {
+		const quota__keyext *x = r->u.x;
+
+		e->p_cat = x->p_cat;
+		e->p_units = x->p_units;
+		e->p_at = x->p_at;
+		e->p_timeout = x->p_timeout;
+		e->p_used = x->p_used;
+		e->p_hold = x->p_hold;
+		e->hold_id = x->hold_id;
+		e->fee = x->fee;
+		memcpy(e->key, x->key, r->klen + 1);
+		*s = x->box.src;
+		return;
+	}
+	memset(s, 0, sizeof *s);
+	s->draws = &v->d;
+	s->paygs = &v->p;
+	s->cat = r->cat;
+	s->units = r->units;
+	s->at = op <= QUOTA__OP_RESERVE ? r->time : r->u.w[2];
+	s->day = quota__day_of(s->at + a->utc_offset);
+	s->month = quota__month_of_day(s->day);
+	switch ((r->flags & QUOTA__KR_SRC) >> 3) {
+	case QUOTA__KS_FREE:
+		s->free = r->units;
+		break;
+	case QUOTA__KS_PKG:
+		s->pkg = r->units;
+		s->ndraws = 1;
+		v->d.pk = a->packages[r->u.w[0]];
+		v->d.units = r->units;
+		break;
+	default: /* QUOTA__KS_PAYG: the cost was checked when stored */
+		s->payg = r->units;
+		s->cost = r->units * r->u.w[0];
+		s->npayg = 1;
+		v->p.tier = r->tier;
+		v->p.units = r->units;
+		v->p.price = r->u.w[0];
+		v->p.cost = s->cost;
+		break;
+	}
+	e->p_timeout = e->p_used = e->fee = 0;
+	e->p_hold = e->hold_id = 0;
+	if (op <= QUOTA__OP_RESERVE) {
+		e->p_cat = s->cat;
+		e->p_units = s->units;
+		e->p_at = s->at;
+		if (op == QUOTA__OP_RESERVE) {
+			e->p_timeout = r->u.w[1];
+			e->hold_id = (uint64_t)r->u.w[2];
+		}
+	} else {
+		e->p_cat = 0;
+		e->p_units = e->p_at = 0;
+		e->p_hold = e->hold_id = (uint64_t)r->u.w[1];
+		if (op == QUOTA__OP_COMMIT)
+			e->p_used = s->units;
+		else
+			e->fee = r->u.w[3];
+	}
+	memcpy(e->key, r->u.b + key_off[op], r->klen);
+	e->key[r->klen] = '\0';
+}
+
+/* A record the window no longer holds: its full form goes back. */
+static inline void rec_drop(quota_account *a, const quota__keyrec *r)
+{
+	if (r->flags & QUOTA__KR_EXT)
+		quota__key_unused(a, r->u.x);
+}
+
+/* Take record i (hash h) out of the table (backward-shift deletion keeps
+ * probes short). */
+static void unlink_rec(quota__keys *k, uint32_t i_rec, uint32_t h)
 {
 	uint32_t mask = k->cap - 1, i, j;
 
-	for (i = home(r->hash, k->cap); k->tab[i].r != r; i = (i + 1) & mask)
+	for (i = home(h, k->cap); k->tab[i].rec != i_rec; i = (i + 1) & mask)
 		;
 	k->ctrl[i] = 0;
 	for (j = (i + 1) & mask; k->ctrl[j]; j = (j + 1) & mask) {
-		uint32_t h = home(k->tab[j].hash, k->cap);
+		uint32_t hj = home(k->tab[j].hash, k->cap);
 
 		/* Move tab[j] into the hole if its home is not in (i, j]. */
-		if ((i <= j) ? (h <= i || h > j) : (h <= i && h > j)) {
+		if ((i <= j) ? (hj <= i || hj > j) : (hj <= i && hj > j)) {
 			k->tab[i] = k->tab[j];
 			k->ctrl[i] = k->ctrl[j];
 			k->ctrl[j] = 0;
@@ -290,107 +552,100 @@ static void unlink_rec(quota__keys *k, const quota__keyrec *r)
 	k->n--;
 }
 
-/* A forgotten small record is the next one stored (the free list is
- * LIFO): fetch all of it, its draw and payg line after it too, for the
- * stores that will fill it (one store that misses holds up all the later
- * ones). */
-static void prefetch_record(const quota__keyrec *r)
-{
-	const char *p = (const char *)r;
-	const char *end = (const char *)(r->box.src.paygs + 1);
-
-	for (p += 64; p < end; p += 64)
-		prefetch(p);
-	prefetch(end - 1);
-}
-
 /* Forget the oldest keys while the window is over its bounds. */
 static void evict(quota_account *a)
 {
 	quota__keys *k = &a->keys;
 
-	while (k->head &&
+	while (k->n &&
 	       (k->n > k->max_keys ||
-		(k->newest != INT64_MIN && k->head_time < k->newest &&
-		 k->newest - k->head_time > k->max_age))) {
-		quota__keyrec *r = k->head;
+		(k->newest != INT64_MIN && k->ring[k->head].time < k->newest &&
+		 k->newest - k->ring[k->head].time > k->max_age))) {
+		const quota__keyrec *r = &k->ring[k->head];
 
-		k->head = r->next;
-		k->head_hash = r->next_hash;
-		k->head_time = r->next_time;
-		if (!k->head)
-			k->tail = NULL;
-		unlink_rec(k, r);
-		if (k->keep) {
-			/* In a batch: aside, in order (linked again in case
-			 * the window was empty in between). */
-			if (k->gone_tail)
-				k->gone_tail->next = r;
-			else
-				k->gone = r;
-			k->gone_tail = r;
+		unlink_rec(k, k->head, r->hash);
+		k->head = ring_idx(k, k->head, 1);
+		if (k->keep) /* in a batch: kept, in order, before head */
 			k->ngone++;
-			continue;
-		}
-		if (r->box.small)
-			prefetch_record(r);
-		quota__key_unused(a, r);
+		else
+			rec_drop(a, r);
 	}
 	/* A full window forgets the new oldest key on the next store: fetch
-	 * its record and table slot now, a call ahead. */
-	if (k->head && k->n >= k->max_keys) {
-		uint32_t i = home(k->head_hash, k->cap);
+	 * the one after it, and its own table slot now, a call ahead. */
+	if (k->n && k->n >= k->max_keys) {
+		uint32_t i = home(k->ring[k->head].hash, k->cap);
 
-		prefetch(k->head);       /* its box: free-list link, size */
-		prefetch(&k->head->next); /* next, hashes, times */
+		prefetch(&k->ring[ring_idx(k, k->head, 1)]);
 		prefetch(&k->ctrl[i]);
 		prefetch(&k->tab[i]); /* and the slots a deletion shifts */
-		prefetch(&k->tab[(i + 4) & (k->cap - 1)]);
+		prefetch(&k->tab[(i + 8) & (k->cap - 1)]);
 	}
 }
 
-/* Link r in store order and forget what the window no longer holds. */
-static void append(quota_account *a, quota__keyrec *r)
+/* The ring slot for a new record (room made by quota__key_reserve),
+ * filled in from x; x goes back unless the record keeps it. */
+static uint32_t fill(quota_account *a, quota__keyext *x, uint32_t h,
+		     size_t len)
+{
+	quota__keys *k = &a->keys;
+	uint32_t i = ring_idx(k, k->head, k->n);
+	quota__keyrec *r = &k->ring[i];
+
+	r->hash = h;
+	r->cat = (uint8_t)x->box.src.cat;
+	r->klen = (uint8_t)len;
+	r->time = x->time;
+	r->units = x->box.src.units;
+	if (compact(r, x, len)) {
+		quota__key_unused(a, x);
+	} else {
+		r->flags = (uint8_t)(x->op | QUOTA__KR_EXT |
+				     (x->reversed ? QUOTA__KR_REVERSED : 0));
+		r->tier = 0;
+		r->u.x = x;
+	}
+	return i;
+}
+
+/* Count the new record (in the ring after the others) and forget what
+ * the window no longer holds. */
+static void append(quota_account *a, int64_t time)
 {
 	quota__keys *k = &a->keys;
 
 	k->n++;
-	r->next = NULL;
-	if (k->tail) {
-		k->tail->next = r;
-		k->tail->next_hash = r->hash;
-		k->tail->next_time = r->time;
-	} else {
-		k->head = r;
-		k->head_hash = r->hash;
-		k->head_time = r->time;
-	}
-	k->tail = r;
-	if (r->time > k->newest)
-		k->newest = r->time;
+	if (time > k->newest)
+		k->newest = time;
 	evict(a);
 }
 
-void quota__key_store(quota_account *a, quota__keyrec *r)
+void quota__key_store(quota_account *a, quota__keyext *x)
 {
 	quota__keys *k = &a->keys;
+	int64_t time = x->time;
+	size_t len = strlen(x->key);
+	uint32_t h = key_hash(a, x->key, len);
+	uint32_t i = fill(a, x, h, len);
 
-	put(k->tab, k->ctrl, k->cap, r);
-	append(a, r);
+	put(k->tab, k->ctrl, k->cap, h, i);
+	append(a, time);
 }
 
-void quota__key_store_at(quota_account *a, quota__keyrec *r,
+void quota__key_store_at(quota_account *a, quota__keyext *x,
 			 const quota__keyprobe *p)
 {
 	quota__keys *k = &a->keys;
+	int64_t time = x->time;
+	uint32_t h = (uint32_t)p->hash;
+	uint32_t i = fill(a, x, h, p->len);
 
 	/* The lookup's slot stays the first empty one of the key's probe
 	 * unless quota__key_reserve grew the table since. */
-	if (p->cap == k->cap && p->hash == r->hash && !k->ctrl[p->slot])
-		place(k->tab, k->ctrl, p->slot, r);
+	if (p->cap == k->cap && !k->ctrl[p->slot])
+		place(k->tab, k->ctrl, p->slot, h, i);
 	else
-		put(k->tab, k->ctrl, k->cap, r);
-	append(a, r);
+		put(k->tab, k->ctrl, k->cap, h, i);
+	append(a, time);
 }
 
 /* quota_account_set_key_window through the write path (§5). */
@@ -450,24 +705,20 @@ int quota_account_set_key_window(quota_account *a, uint32_t max_keys,
 
 void quota__keys_free(quota_account *a)
 {
-	quota__keyrec *r = a->keys.head;
+	quota__keys *k = &a->keys;
+	uint32_t base = ring_base(k), i;
 
-	while (r) {
-		quota__keyrec *next = r->next;
+	for (i = 0; i < k->ngone + k->n; i++) {
+		const quota__keyrec *r = &k->ring[ring_idx(k, base, i)];
 
-		quota__free(&a->ctx->mem, r);
-		r = next;
+		if (r->flags & QUOTA__KR_EXT)
+			quota__free(&a->ctx->mem, r->u.x);
 	}
-	for (r = a->keys.gone; a->keys.ngone; a->keys.ngone--) {
-		quota__keyrec *next = r->next;
-
-		quota__free(&a->ctx->mem, r);
-		r = next;
-	}
-	quota__box_free_list(&a->ctx->mem, &a->keys.free);
-	quota__free(&a->ctx->mem, a->keys.tab);
-	quota__free(&a->ctx->mem, a->keys.ctrl);
-	memset(&a->keys, 0, sizeof a->keys);
+	quota__box_free_list(&a->ctx->mem, &k->free);
+	quota__free(&a->ctx->mem, k->ring_mem);
+	quota__free(&a->ctx->mem, k->tab);
+	quota__free(&a->ctx->mem, k->ctrl);
+	memset(k, 0, sizeof *k);
 }
 
 /*
@@ -475,101 +726,84 @@ void quota__keys_free(quota_account *a)
  * commits, releases) change the window only by appending records at the
  * tail and forgetting the oldest at the head (evict: by count or age), and
  * never change a stored record; so the window before the batch is the
- * records it forgot, in order, then what is left of the old ones.
+ * first m->n records from the oldest one kept, the forgotten ones in the
+ * ring before head.
  */
 void quota__keys_mark(quota_account *a, quota__keymark *m)
 {
 	quota__keys *k = &a->keys;
 
-	m->head = k->head;
-	m->tail = k->tail;
 	m->n = k->n;
 	m->newest = k->newest;
 	k->keep = true;
-	k->gone = k->gone_tail = NULL;
 	k->ngone = 0;
-}
-
-/* Recycle the first n records of the list from r. */
-static void recycle(quota_account *a, quota__keyrec *r, uint32_t n)
-{
-	for (; n; n--) {
-		quota__keyrec *next = r->next;
-
-		quota__key_unused(a, r);
-		r = next;
-	}
 }
 
 void quota__keys_release(quota_account *a)
 {
 	quota__keys *k = &a->keys;
+	uint32_t base = ring_base(k), i;
 
-	recycle(a, k->gone, k->ngone);
+	for (i = 0; i < k->ngone; i++)
+		rec_drop(a, &k->ring[ring_idx(k, base, i)]);
 	k->keep = false;
-	k->gone = k->gone_tail = NULL;
 	k->ngone = 0;
 }
 
 void quota__keys_undo(quota_account *a, const quota__keymark *m)
 {
 	quota__keys *k = &a->keys;
-	/* Forgotten ones: the first `old` were there before the batch (the
-	 * oldest go first), the others are its own. */
-	uint32_t old = k->ngone < m->n ? k->ngone : m->n, i;
-	quota__keyrec *r, *next, *last = NULL;
+	uint32_t base = ring_base(k), used = k->ngone + k->n, i;
 
-	/* The batch's records still in the window: after the old tail if it
-	 * is still there, else all of it.  Out first, so that a key the
-	 * batch forgot and stored again is in the table once. */
-	for (r = old < m->n ? m->tail->next : k->head; r; r = next) {
-		next = r->next;
-		unlink_rec(k, r);
-		quota__key_unused(a, r);
+	/* The batch's records still in the window go: out first, so that a
+	 * key the batch forgot and stored again is in the table once. */
+	for (i = k->ngone; i < used; i++) {
+		uint32_t j = ring_idx(k, base, i);
+
+		if (i >= m->n) {
+			unlink_rec(k, j, k->ring[j].hash);
+			rec_drop(a, &k->ring[j]);
+		}
 	}
 	/* The old ones it forgot back in the table (the table held them and
-	 * has not shrunk: there is room). */
-	for (r = k->gone, i = 0; i < old; i++, r = r->next) {
-		put(k->tab, k->ctrl, k->cap, r);
-		k->n++;
-		last = r;
+	 * has not shrunk: there is room); its own it forgot go. */
+	for (i = 0; i < k->ngone; i++) {
+		uint32_t j = ring_idx(k, base, i);
+
+		if (i < m->n)
+			put(k->tab, k->ctrl, k->cap, k->ring[j].hash, j);
+		else
+			rec_drop(a, &k->ring[j]);
 	}
-	recycle(a, r, k->ngone - old); /* its own it forgot */
-	if (last)
-		last->next = old < m->n ? k->head : NULL;
-	k->head = m->head;
-	k->tail = m->tail;
-	if (k->tail)
-		k->tail->next = NULL;
-	if (k->head) {
-		k->head_hash = k->head->hash;
-		k->head_time = k->head->time;
-	}
+	k->head = base;
+	k->n = m->n;
 	k->newest = m->newest;
 	k->keep = false;
-	k->gone = k->gone_tail = NULL;
 	k->ngone = 0;
 }
 
 void quota__keys_move(quota_account *from, quota_account *to)
 {
-	quota__keys tmp = to->keys;
-	quota__keyrec *r;
-	uint32_t i;
+	quota__keys tmp = to->keys, *k = &from->keys;
+	uint32_t i, j;
 
-	for (r = from->keys.head; r; r = r->next)
-		for (i = 0; i < r->box.src.ndraws; i++) {
-			quota__draw *d = &r->box.src.draws[i];
+	for (i = 0; i < k->n; i++) {
+		const quota__keyrec *r = &k->ring[ring_idx(k, k->head, i)];
 
-			d->pk = to->packages[d->pk->seq];
-		}
+		if (r->flags & QUOTA__KR_EXT)
+			for (j = 0; j < r->u.x->box.src.ndraws; j++) {
+				quota__draw *d = &r->u.x->box.src.draws[j];
+
+				d->pk = to->packages[d->pk->seq];
+			}
+	}
 	to->keys = from->keys;
 	from->keys = tmp;
 }
 
 /* A repeated key (R11): the stored receipt, marked as replayed, when the
  * call matches what the key was stored for; else a conflict. */
-int quota__key_replay(const quota_account *a, const quota__keyrec *k,
+int quota__key_replay(const quota_account *a, const quota__keyview *v,
 		      bool same, quota_receipt *r)
 {
 	if (!same)
@@ -577,13 +811,13 @@ int quota__key_replay(const quota_account *a, const quota__keyrec *k,
 						 "account '%s': key '%s' was "
 						 "used for another operation "
 						 "or other parameters",
-						 a->id, k->key));
-	quota__receipt_fill(r, &k->box.src, k->kind);
+						 a->id, v->e.key));
+	quota__receipt_fill(r, &v->src, v->kind);
 	if (r) {
 		r->replayed = 1;
-		r->hold_id = k->hold_id;
-		r->fee_micros = k->fee;
-		r->forfeited_units = k->forfeited;
+		r->hold_id = v->e.hold_id;
+		r->fee_micros = v->e.fee;
+		r->forfeited_units = 0;
 	}
 	quota__ok(a->ctx);
 	return QUOTA_OK;

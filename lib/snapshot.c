@@ -89,7 +89,7 @@ static uint64_t used_categories(const quota_account *a, const uint64_t *keys,
 				size_t nkeys, bool window)
 {
 	const quota__ledger *l = &a->ledger;
-	const quota__keyrec *k;
+	const quota__keys *w = &a->keys;
 	uint64_t m = a->stop_mask;
 	size_t i;
 
@@ -112,10 +112,15 @@ static uint64_t used_categories(const quota_account *a, const uint64_t *keys,
 	for (i = 0; i < a->hold_tab_cap; i++)
 		if (a->hold_tab[i])
 			m |= QUOTA_MASK(a->hold_tab[i]->box.src.cat);
-	for (k = window ? a->keys.head : NULL; k; k = k->next) {
-		m |= QUOTA_MASK(k->box.src.cat);
-		if (k->op == QUOTA__OP_CHARGE || k->op == QUOTA__OP_RESERVE)
-			m |= QUOTA_MASK(k->p_cat);
+	for (i = 0; window && i < w->n; i++) {
+		uint32_t j = w->head + (uint32_t)i;
+		quota__keyview v;
+
+		quota__key_view(a, &w->ring[j >= w->rcap ? j - w->rcap : j],
+				&v);
+		m |= QUOTA_MASK(v.src.cat);
+		if (v.e.op == QUOTA__OP_CHARGE || v.e.op == QUOTA__OP_RESERVE)
+			m |= QUOTA_MASK(v.e.p_cat);
 	}
 	return m;
 }
@@ -264,13 +269,19 @@ static void put_ledger(quota__wbuf *w, const quota_account *a)
 static void put_keys(quota__wbuf *w, const quota_account *a)
 {
 	const quota__keys *k = &a->keys;
-	const quota__keyrec *r;
+	quota__keyview v;
+	const quota__keyext *r = &v.e;
+	uint32_t i;
 
 	quota__put_uv(w, k->max_keys);
 	quota__put_sv(w, k->max_age);
 	quota__put_sv(w, k->newest);
 	quota__put_uv(w, k->n);
-	for (r = k->head; r; r = r->next) {
+	for (i = 0; i < k->n; i++) {
+		uint32_t j = k->head + i;
+
+		quota__key_view(a, &k->ring[j >= k->rcap ? j - k->rcap : j],
+				&v);
 		quota__put_str(w, r->key);
 		quota__put_uv(w, (uint64_t)r->op);
 		quota__put_sv(w, r->time);
@@ -297,7 +308,7 @@ static void put_keys(quota__wbuf *w, const quota_account *a)
 			quota__put_sv(w, r->fee);
 			break;
 		}
-		put_src(w, &r->box.src);
+		put_src(w, &v.src);
 	}
 }
 

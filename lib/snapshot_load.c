@@ -487,7 +487,7 @@ static bool get_keys(dec *d)
 		return bad(d);
 	a->keys.newest = newest;
 	for (i = 0; i < n; i++) {
-		quota__keyrec *rec;
+		quota__keyext *rec;
 		uint64_t op, p_cat = 0, p_hold = 0, hold_id = 0;
 		int64_t time, p_units = 0, p_at = 0, p_timeout = 0, p_used = 0;
 		int64_t fee = 0;
@@ -539,10 +539,6 @@ static bool get_keys(dec *d)
 			return bad(d);
 		}
 		rec->op = (int32_t)op;
-		rec->kind = op == QUOTA__OP_CHARGE    ? QUOTA_RECEIPT_CHARGE
-			    : op == QUOTA__OP_RESERVE ? QUOTA_RECEIPT_RESERVE
-			    : op == QUOTA__OP_COMMIT  ? QUOTA_RECEIPT_COMMIT
-						      : QUOTA_RECEIPT_RELEASE;
 		rec->time = time;
 		rec->reversed = reversed;
 		rec->p_cat = (uint32_t)p_cat;
@@ -553,7 +549,6 @@ static bool get_keys(dec *d)
 		rec->p_hold = p_hold;
 		rec->hold_id = hold_id;
 		rec->fee = fee;
-		rec->forfeited = 0;
 		quota__key_store(a, rec);
 	}
 	/* Nothing fell out of the window and the newest time is the one

@@ -515,7 +515,8 @@ static int same_window_layout(const quota__keys *x, const quota__keys *y)
 	if (x->cap != y->cap || memcmp(x->ctrl, y->ctrl, x->cap))
 		return 0;
 	for (i = 0; i < x->cap; i++)
-		if (x->ctrl[i] && strcmp(x->tab[i].r->key, y->tab[i].r->key))
+		if (x->ctrl[i] && (x->tab[i].hash != y->tab[i].hash ||
+				   x->tab[i].rec != y->tab[i].rec))
 			return 0;
 	return 1;
 }
