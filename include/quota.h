@@ -921,6 +921,13 @@ typedef struct quota_op {
  * Without such a store the operations simply run one after another.
  */
 QUOTA_API int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n);
+/*
+ * Run one operation through its own call (quota_charge, quota_reserve,
+ * ...) with its receipt and hold id in op, as quota_batch runs each of
+ * its operations, without a transaction: returns its result (QUOTA_EINVAL
+ * for an unknown kind).  op->account must not be NULL.
+ */
+QUOTA_API int quota_op_run(quota_op *op);
 
 #ifdef __cplusplus
 }

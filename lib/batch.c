@@ -22,8 +22,9 @@
 
 #include <string.h>
 
-/* One operation, through its own public call. */
-static int run_op(quota_op *op)
+/* One operation, through its own public call (what quota_batch runs for
+ * each of its operations; store libraries run one alone with it). */
+QUOTA_API int quota_op_run(quota_op *op)
 {
 	quota_usage u = op->usage;
 
@@ -142,7 +143,7 @@ int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
 		ctx->batching = true;
 	}
 	for (i = 0; i < n; i++)
-		ops[i].rc = run_op(&ops[i]);
+		ops[i].rc = quota_op_run(&ops[i]);
 	if (!txn) {
 		quota__ok(ctx);
 		return QUOTA_OK;

@@ -18,33 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One operation, through its own public call (no BEGIN/COMMIT). */
-static int run_op(quota_op *op)
-{
-	quota_usage u = op->usage;
-
-	switch (op->kind) {
-	case QUOTA_OP_CHARGE:
-		return quota_charge(op->account, &u, &op->receipt);
-	case QUOTA_OP_CHARGE_SMS:
-		return quota_charge_sms(op->account, u.category, op->text,
-					op->text_len, op->sms_opts, u.at,
-					u.key, &op->receipt, NULL);
-	case QUOTA_OP_RESERVE:
-		return quota_reserve(op->account, &u, op->timeout_s,
-				     &op->receipt, &op->hold_id);
-	case QUOTA_OP_COMMIT:
-		return quota_commit(op->account, op->hold_id, op->units_used,
-				    op->key, &op->receipt);
-	case QUOTA_OP_RELEASE:
-		return quota_release(op->account, op->hold_id, op->key,
-				     &op->receipt);
-	default:
-		memset(&op->receipt, 0, sizeof op->receipt);
-		return QUOTA_EINVAL;
-	}
-}
-
 static bool store_failure(int rc)
 {
 	return rc == QUOTA_ESTORE || rc == QUOTA_EUNKNOWN;
@@ -166,7 +139,7 @@ static int run_round(quota_pg *pg, quota_op *ops, const size_t *idx,
 		if (g == 0)
 			continue;
 		if (g == 1) {
-			ops[pick[0]].rc = run_op(&ops[pick[0]]);
+			ops[pick[0]].rc = quota_op_run(&ops[pick[0]]);
 			if (!first && store_failure(ops[pick[0]].rc))
 				first = ops[pick[0]].rc;
 			continue;
