@@ -71,31 +71,47 @@ static void commit_key(quota_pg_lease *l)
 		 (unsigned long long)l->hold_id);
 }
 
+/* The operations of a lease: a new hold, and the commit of the part of
+ * the hold used (a retry after an unknown outcome sends the same figure
+ * under the same key). */
+static void hold_op(const quota_pg_lease *l, quota_op *op, int64_t units,
+		    int64_t at, const char *key)
+{
+	memset(op, 0, sizeof *op);
+	op->kind = QUOTA_OP_RESERVE;
+	op->account = l->a;
+	op->usage.category = l->category;
+	op->usage.units = units;
+	op->usage.at = at;
+	op->usage.key = key;
+	op->timeout_s = l->timeout_s;
+}
+
+static void commit_op(const quota_pg_lease *l, quota_op *op)
+{
+	memset(op, 0, sizeof *op);
+	op->kind = QUOTA_OP_COMMIT;
+	op->account = l->a;
+	op->hold_id = l->hold_id;
+	op->units_used = l->in_units;
+	op->key = l->commit_key;
+}
+
 /*
  * Reserve up to units at `at` under key: what the account has left if it
  * has fewer (prepaid, overage STOP: QUOTA_EEXHAUSTED for the whole).
- * *held is what the hold holds, 0 with QUOTA_EEXHAUSTED if nothing.
+ * On success the hold is the lease's (hold_id, size).
  */
 static int reserve(quota_pg_lease *l, int64_t units, int64_t at,
-		   const char *key, int *store_rc)
+		   const char *key)
 {
 	quota_op op;
 	int rc, tries;
 
-	*store_rc = QUOTA_OK;
 	for (tries = 0; tries < 4 && units > 0; tries++) {
-		memset(&op, 0, sizeof op);
-		op.kind = QUOTA_OP_RESERVE;
-		op.account = l->a;
-		op.usage.category = l->category;
-		op.usage.units = units;
-		op.usage.at = at;
-		op.usage.key = key;
-		op.timeout_s = l->timeout_s;
-		if ((rc = quota_pg_run(l->pg, &op, 1)) != QUOTA_OK) {
-			*store_rc = rc;
+		hold_op(l, &op, units, at, key);
+		if ((rc = quota_pg_run(l->pg, &op, 1)) != QUOTA_OK)
 			return rc;
-		}
 		if (op.rc == QUOTA_OK) {
 			l->hold_id = op.hold_id;
 			l->size = op.receipt.units;
@@ -106,10 +122,8 @@ static int reserve(quota_pg_lease *l, int64_t units, int64_t at,
 		/* Fewer units than asked: hold what there is, as the
 		 * server has it now (another node may have given some
 		 * back), and try again with that figure. */
-		if ((rc = quota_pg_sync(l->pg, l->a)) != QUOTA_OK) {
-			*store_rc = rc;
+		if ((rc = quota_pg_sync(l->pg, l->a)) != QUOTA_OK)
 			return rc;
-		}
 		units = quota_account_remaining(l->a, l->category, at);
 	}
 	return QUOTA_EEXHAUSTED;
@@ -120,7 +134,7 @@ int quota_pg_lease_take(quota_pg *pg, quota_account *a, uint32_t category,
 			quota_pg_lease **out)
 {
 	quota_pg_lease *l;
-	int rc, src;
+	int rc;
 
 	if (out)
 		*out = NULL;
@@ -139,7 +153,7 @@ int quota_pg_lease_take(quota_pg *pg, quota_account *a, uint32_t category,
 	l->want = units;
 	l->timeout_s = timeout_s;
 	draw_key(l, l->hold_key, sizeof l->hold_key);
-	rc = reserve(l, units, at, l->hold_key, &src);
+	rc = reserve(l, units, at, l->hold_key);
 	if (rc != QUOTA_OK) {
 		free(l);
 		return rc;
@@ -161,30 +175,17 @@ int quota_pg_lease_charge(quota_pg_lease *l, int64_t units)
 	return QUOTA_OK;
 }
 
-/* Commit what the lease counted (the part of the hold used).  A retry
- * after an unknown outcome commits the same figure under the same key. */
-static int commit_used(quota_pg_lease *l, quota_op *op)
-{
-	memset(op, 0, sizeof *op);
-	op->kind = QUOTA_OP_COMMIT;
-	op->account = l->a;
-	op->hold_id = l->hold_id;
-	op->units_used = l->in_units;
-	op->key = l->commit_key;
-	return quota_pg_run(l->pg, op, 1);
-}
-
 /* After the hold went (committed or expired): the next one, of the size
  * asked at take or what the account has left, under a new key.  The
  * store's own failure counts as none taken: a later flush tries again. */
 static int refill(quota_pg_lease *l, int64_t now)
 {
-	int rc, src;
+	int rc;
 
 	l->hold_id = 0;
 	l->size = 0;
 	draw_key(l, l->hold_key, sizeof l->hold_key);
-	rc = reserve(l, l->want, now, l->hold_key, &src);
+	rc = reserve(l, l->want, now, l->hold_key);
 	draw_key(l, l->hold_key, sizeof l->hold_key);
 	if (rc != QUOTA_OK)
 		return QUOTA_EEXHAUSTED;
@@ -217,19 +218,8 @@ int quota_pg_lease_flush(quota_pg_lease *l, int64_t now)
 	}
 	/* One transaction: the used part and the next hold (§5 group
 	 * commit: two records, one round trip of the server's fsync). */
-	memset(ops, 0, sizeof ops);
-	ops[0].kind = QUOTA_OP_COMMIT;
-	ops[0].account = l->a;
-	ops[0].hold_id = l->hold_id;
-	ops[0].units_used = l->in_units;
-	ops[0].key = l->commit_key;
-	ops[1].kind = QUOTA_OP_RESERVE;
-	ops[1].account = l->a;
-	ops[1].usage.category = l->category;
-	ops[1].usage.units = l->want;
-	ops[1].usage.at = l->in_at;
-	ops[1].usage.key = l->hold_key;
-	ops[1].timeout_s = l->timeout_s;
+	commit_op(l, &ops[0]);
+	hold_op(l, &ops[1], l->want, l->in_at, l->hold_key);
 	if ((rc = quota_pg_run(l->pg, ops, 2)) != QUOTA_OK)
 		return rc; /* nothing known stored: retry the same flush */
 	if (ops[0].rc != QUOTA_OK && ops[0].rc != QUOTA_ERESOLVED)
@@ -266,7 +256,8 @@ int quota_pg_lease_end(quota_pg_lease *l, int64_t now)
 		l->inflight = 1;
 		l->in_units = l->pending;
 	}
-	if ((rc = commit_used(l, &op)) != QUOTA_OK ||
+	commit_op(l, &op);
+	if ((rc = quota_pg_run(l->pg, &op, 1)) != QUOTA_OK ||
 	    op.rc == QUOTA_ECONFLICT)
 		return rc ? rc : op.rc; /* the store failed: l stays */
 	/* Not for the store to decide again (expired: QUOTA_ERESOLVED, or
