@@ -878,6 +878,19 @@ QUOTA_API uint64_t quota_ctx_config_seq(const quota_ctx *ctx);
 /* The whole size of the record that starts at rec (its frame says it),
  * given avail bytes there: QUOTA_ECORRUPT if they do not hold all of it. */
 QUOTA_API int quota_journal_size(const void *rec, size_t avail, size_t *size);
+/*
+ * For stores reading back what they hold: check a record (or a snapshot)
+ * as quota_journal_apply (quota_account_load) checks it first - frame,
+ * CRC-32C, format version, header - without applying it.  On QUOTA_OK,
+ * id (room for QUOTA_ID_MAX + 1 bytes) holds its stream's account id (""
+ * for the configuration stream) and *seq its sequence number.
+ * QUOTA_ECORRUPT, QUOTA_EVERSION (newer format) or QUOTA_EINVAL (a NULL
+ * argument), worded on ctx if it is not NULL.
+ */
+QUOTA_API int quota_journal_peek(quota_ctx *ctx, const void *rec, size_t len,
+				 char *id, uint64_t *seq);
+QUOTA_API int quota_snapshot_peek(quota_ctx *ctx, const void *snap,
+				  size_t len, char *id, uint64_t *seq);
 
 /* ------------------------------------------------- batches (§5) */
 

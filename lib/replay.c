@@ -129,6 +129,27 @@ static int open_rec(quota_ctx *ctx, const void *p, size_t len, rec *x)
 	return QUOTA_OK;
 }
 
+/* For stores: a record checked as apply checks it first, not applied. */
+int quota_journal_peek(quota_ctx *ctx, const void *p, size_t len, char *id,
+		       uint64_t *seq)
+{
+	rec x;
+	int rc;
+
+	if (seq)
+		*seq = 0;
+	if (id)
+		*id = '\0';
+	if (!p || !id || !seq)
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "quota_journal_peek: NULL argument");
+	if ((rc = open_rec(ctx, p, len, &x)))
+		return rc;
+	memcpy(id, x.id, strlen(x.id) + 1);
+	*seq = x.seq;
+	return QUOTA_OK;
+}
+
 /* ----------------------------------------------- charges and holds */
 
 static void read_usage(quota__rbuf *r, quota_usage *u, char *key)

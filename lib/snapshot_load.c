@@ -656,6 +656,36 @@ static int open_snap(quota_ctx *ctx, const void *snap, size_t len,
 	return QUOTA_OK;
 }
 
+/* For stores: a snapshot checked as a load checks it first, not
+ * loaded: its account id and sequence number (the body's first two
+ * fields). */
+int quota_snapshot_peek(quota_ctx *ctx, const void *snap, size_t len,
+			char *id, uint64_t *seq)
+{
+	quota__rbuf body;
+	uint8_t minor;
+	int rc;
+
+	if (seq)
+		*seq = 0;
+	if (id)
+		*id = '\0';
+	if (!snap || !id || !seq)
+		return quota__err(ctx, QUOTA_EINVAL,
+				  "quota_snapshot_peek: NULL argument");
+	if ((rc = open_snap(ctx, snap, len, &body, id, &minor)))
+		return rc;
+	*seq = quota__get_uv(&body); /* 0: before the account's first record */
+	if (body.bad) {
+		*seq = 0;
+		return quota__err(ctx, QUOTA_ECORRUPT,
+				  "snapshot of account '%s': bad sequence "
+				  "number",
+				  id);
+	}
+	return QUOTA_OK;
+}
+
 /* Decode the body after the id into a fresh account. */
 static int decode_body(quota_ctx *ctx, quota__rbuf *body, const char *id,
 		       uint8_t minor, quota_account **fresh)

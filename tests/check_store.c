@@ -485,6 +485,67 @@ START_TEST(test_s5_configuration_stream)
 }
 END_TEST
 
+/* §5, for stores reading back what they hold: quota_journal_peek and
+ * quota_snapshot_peek check a record or snapshot as apply and load do
+ * (frame, CRC-32C, format, header) and say its stream and number,
+ * changing nothing; a flipped byte, a newer format or a cut record is
+ * refused. */
+START_TEST(test_s5_peek_records_and_snapshots)
+{
+	quota_ctx *c = new_ctx();
+	char id[QUOTA_ID_MAX + 1];
+	quota_account *a;
+	uint64_t seq;
+	unsigned char *p;
+	void *snap;
+	size_t n;
+	uint32_t sms;
+	mstore m;
+
+	set_store(c, &m);
+	ck_assert_int_eq(quota_category_add(c, "sms", &sms), QUOTA_OK);
+	ck_assert_int_eq(quota_account_new(c, "acme", &a), QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_cap(a, sms, QUOTA_PERIOD_DAY, 9),
+			 QUOTA_OK);
+	ck_assert_uint_eq(m.n, 3);
+	ck_assert_int_eq(quota_journal_peek(c, m.rec[0], m.len[0], id, &seq),
+			 QUOTA_OK);
+	ck_assert_str_eq(id, "");
+	ck_assert_uint_eq(seq, 1);
+	ck_assert_int_eq(quota_journal_peek(c, m.rec[2], m.len[2], id, &seq),
+			 QUOTA_OK);
+	ck_assert_str_eq(id, "acme");
+	ck_assert_uint_eq(seq, 2);
+	/* A flipped byte of the body, a cut record, a newer format. */
+	p = m.rec[2];
+	p[m.len[2] - 1] ^= 1;
+	ck_assert_int_eq(quota_journal_peek(c, p, m.len[2], id, &seq),
+			 QUOTA_ECORRUPT);
+	ck_assert_str_eq(id, "");
+	ck_assert_uint_eq(seq, 0);
+	p[m.len[2] - 1] ^= 1;
+	ck_assert_int_eq(quota_journal_peek(NULL, p, m.len[2] - 1, id, &seq),
+			 QUOTA_ECORRUPT);
+	ck_assert_int_eq(quota_journal_peek(c, p, m.len[2], NULL, &seq),
+			 QUOTA_EINVAL);
+	ck_assert_int_eq(quota_account_snapshot(a, &snap, &n), QUOTA_OK);
+	ck_assert_int_eq(quota_snapshot_peek(c, snap, n, id, &seq), QUOTA_OK);
+	ck_assert_str_eq(id, "acme");
+	ck_assert_uint_eq(seq, quota_account_seq(a));
+	p = snap;
+	p[4]++; /* the snapshot's major format */
+	ck_assert_int_eq(quota_snapshot_peek(c, snap, n, id, &seq),
+			 QUOTA_EVERSION);
+	p[4]--;
+	p[n - 1] ^= 1;
+	ck_assert_int_eq(quota_snapshot_peek(c, snap, n, id, &seq),
+			 QUOTA_ECORRUPT);
+	quota_free(c, snap);
+	quota_ctx_free(c);
+	m_free(&m);
+}
+END_TEST
+
 /* The example of quota_journal(5), byte for byte: a plain charge of 1
  * unit from the account's first package, record 7 of "acme". */
 START_TEST(test_s5_journal_page_example)
@@ -538,6 +599,7 @@ int main(void)
 	tcase_add_test(tc, test_s5_conflict_catch_up_and_retry);
 	tcase_add_test(tc, test_s5_configuration_stream);
 	tcase_add_test(tc, test_s5_journal_page_example);
+	tcase_add_test(tc, test_s5_peek_records_and_snapshots);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

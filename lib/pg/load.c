@@ -6,8 +6,9 @@
  * One statement reads what a load or catch-up needs - the stream's
  * snapshot if it is newer than what the context holds, and the records
  * after - so it sees one consistent state of the server.  Everything it
- * returned is checked first (frames, CRC-32C checksums, headers naming
- * the right stream and number, no gaps) and only then applied, so a
+ * returned is checked first (by the core: quota_journal_peek,
+ * quota_snapshot_peek - frames, CRC-32C checksums, headers - naming the
+ * right stream and number, no gaps) and only then applied, so a
  * corrupt record or snapshot leaves the context as it was: an account
  * not loaded is not there.  Writing is quota_pg.c's.
  */
@@ -18,48 +19,6 @@
 
 /* ------------------------------------------------------------- frames */
 
-void quota_pg__crc_init(quota_pg *pg)
-{
-	for (uint32_t i = 0; i < 256; i++) {
-		uint32_t c = i;
-
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-		pg->crc[0][i] = c;
-	}
-	for (uint32_t i = 0; i < 256; i++)
-		for (int t = 1; t < 8; t++)
-			pg->crc[t][i] = (pg->crc[t - 1][i] >> 8) ^
-					pg->crc[0][pg->crc[t - 1][i] & 0xff];
-}
-
-/* CRC-32C (Castagnoli), slicing by 8: the checksum of records and
- * snapshots (quota_journal(5)). */
-static uint32_t crc32c(const quota_pg *pg, const uint8_t *p, size_t n)
-{
-	uint32_t c = 0xFFFFFFFFu;
-
-	while (n >= 8) {
-		uint32_t lo = c ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
-				   (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
-		c = pg->crc[7][lo & 0xff] ^ pg->crc[6][(lo >> 8) & 0xff] ^
-		    pg->crc[5][(lo >> 16) & 0xff] ^ pg->crc[4][lo >> 24] ^
-		    pg->crc[3][p[4]] ^ pg->crc[2][p[5]] ^ pg->crc[1][p[6]] ^
-		    pg->crc[0][p[7]];
-		p += 8;
-		n -= 8;
-	}
-	while (n--)
-		c = pg->crc[0][(c ^ *p++) & 0xff] ^ (c >> 8);
-	return c ^ 0xFFFFFFFFu;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
 /* Big-endian integers: PostgreSQL's binary format. */
 static uint64_t get_be(const uint8_t *p, int n)
 {
@@ -68,25 +27,6 @@ static uint64_t get_be(const uint8_t *p, int n)
 	for (int i = 0; i < n; i++)
 		v = v << 8 | p[i];
 	return v;
-}
-
-/* An unsigned LEB128 varint (quota_journal(5)). */
-static bool get_uv(const uint8_t *p, size_t n, size_t *pos, uint64_t *v)
-{
-	uint64_t x = 0;
-
-	for (int shift = 0; shift < 70 && *pos < n; shift += 7) {
-		uint8_t b = p[(*pos)++];
-
-		if (shift == 63 && b > 1)
-			return false;
-		x |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			*v = x;
-			return true;
-		}
-	}
-	return false;
 }
 
 /* ------------------------------------------------------------ checks */
@@ -101,74 +41,35 @@ static const char *stream_name(const char *id, char *buf, size_t n)
 	return buf;
 }
 
-/* A record's frame, checksum and header: its stream (id NULL: the
- * configuration) and sequence number as its row says. */
-static int check_record(quota_pg *pg, uint32_t k, const char *id,
-			uint64_t seq, const uint8_t *p, size_t n)
+/*
+ * A record (kind 1) or snapshot (kind 0) checked by the core as it checks
+ * them before applying (quota_journal_peek, quota_snapshot_peek: frame,
+ * checksum, format, header), and naming the stream (id NULL: the
+ * configuration) and number its row says.
+ */
+static int check_row(quota_pg *pg, uint32_t k, const char *id, int kind,
+		     uint64_t seq, const uint8_t *p, size_t n)
 {
-	size_t size = 0, pos = 3;
-	uint64_t rseq = 0, len = 0;
-	const char *what;
-	char name[256], sn[256];
+	char rid[QUOTA_ID_MAX + 1], name[256], sn[256], why[512];
+	uint64_t rseq = 0;
+	int rc = !p ? QUOTA_ECORRUPT
+	       : kind ? quota_journal_peek(pg->ctx, p, n, rid, &rseq)
+		      : quota_snapshot_peek(pg->ctx, p, n, rid, &rseq);
 
-	if (!p || quota_journal_size(p, n, &size) != QUOTA_OK || size != n ||
-	    n < 8 + 5)
-		what = "bad frame";
-	else if (crc32c(pg, p + 8, n - 8) != get32(p + 4))
-		what = "checksum mismatch";
-	else if (p[8] > 1)
-		return quota_pg__say(
-			pg->ctx, QUOTA_EVERSION,
-			"%s: record %llu of %s: format %u is newer than this "
-			"library's",
-			quota_pg__name(pg, k, name, sizeof name),
-			(unsigned long long)seq,
-			stream_name(id, sn, sizeof sn), p[8]);
-	else if (!get_uv(p + 8, n - 8, &pos, &rseq) ||
-		 !get_uv(p + 8, n - 8, &pos, &len) || len > n - 8 - pos ||
-		 rseq != seq || len != (id ? strlen(id) : 0) ||
-		 (len && memcmp(p + 8 + pos, id, (size_t)len)))
-		what = "its header names another stream or number";
-	else
+	if (rc == QUOTA_OK && rseq == seq && strcmp(rid, id ? id : "") == 0)
 		return QUOTA_OK;
-	return quota_pg__say(pg->ctx, QUOTA_ECORRUPT,
-			     "%s: record %llu of %s: %s",
+	if (rc == QUOTA_OK || !p) {
+		rc = QUOTA_ECORRUPT;
+		snprintf(why, sizeof why, "%s",
+			 p ? "it names another stream or number" : "empty");
+	} else {
+		snprintf(why, sizeof why, "%s", quota_errmsg(pg->ctx));
+	}
+	return quota_pg__say(pg->ctx, rc, "%s: %s %llu of %s: %s",
 			     quota_pg__name(pg, k, name, sizeof name),
+			     kind ? "record" : "snapshot",
 			     (unsigned long long)seq,
-			     stream_name(id, sn, sizeof sn), what);
-}
-
-/* A snapshot's header, checksum, account id and sequence number. */
-static int check_snapshot(quota_pg *pg, uint32_t k, const char *id,
-			  uint64_t seq, const uint8_t *p, size_t n)
-{
-	size_t pos = 0;
-	uint64_t len = 0, sseq = 0;
-	const char *what = NULL;
-	char name[256];
-
-	if (!p || n < 14 || memcmp(p, "QSNP", 4) || get32(p + 6) != n - 14)
-		what = "bad header";
-	else if (p[4] > 1)
-		return quota_pg__say(
-			pg->ctx, QUOTA_EVERSION,
-			"%s: snapshot of account '%s': format %u is newer "
-			"than this library's",
-			quota_pg__name(pg, k, name, sizeof name), id, p[4]);
-	else if (crc32c(pg, p + 14, n - 14) != get32(p + 10))
-		what = "checksum mismatch";
-	else if (!get_uv(p + 14, n - 14, &pos, &len) ||
-		 len > n - 14 - pos || len != strlen(id) ||
-		 memcmp(p + 14 + pos, id, (size_t)len) ||
-		 (pos += (size_t)len, !get_uv(p + 14, n - 14, &pos, &sseq)) ||
-		 sseq != seq)
-		what = "it is of another account or sequence number";
-	if (!what)
-		return QUOTA_OK;
-	return quota_pg__say(pg->ctx, QUOTA_ECORRUPT,
-			     "%s: snapshot of account '%s' at %llu: %s",
-			     quota_pg__name(pg, k, name, sizeof name), id,
-			     (unsigned long long)seq, what);
+			     stream_name(id, sn, sizeof sn), why);
 }
 
 /* ------------------------------------------------------------ reading */
@@ -234,7 +135,7 @@ static int check_rows(quota_pg *pg, uint32_t k, const PGresult *res,
 
 		row(res, i, &kind, &seq, &p, &n);
 		if (kind == 0 && i == 0 && id) {
-			if ((rc = check_snapshot(pg, k, id, seq, p, n)))
+			if ((rc = check_row(pg, k, id, 0, seq, p, n)))
 				return rc;
 			want = seq + 1;
 			continue;
@@ -247,7 +148,7 @@ static int check_rows(quota_pg *pg, uint32_t k, const PGresult *res,
 				stream_name(id, sn, sizeof sn),
 				(unsigned long long)seq,
 				(unsigned long long)(want - 1));
-		if ((rc = check_record(pg, k, id, seq, p, n)))
+		if ((rc = check_row(pg, k, id, 1, seq, p, n)))
 			return rc;
 		want++;
 	}

@@ -773,7 +773,6 @@ QUOTA_API int quota_pg_open_with(quota_ctx *ctx, const char *conninfo,
 	pg->opt = *opts;
 	pg->opt.size = sizeof pg->opt;
 	pg->batch_shard = -1;
-	quota_pg__crc_init(pg);
 	for (k = 0; k < n; k++)
 		if (!(pg->shard[k].conninfo = dup_str(
 			      opts->nshards ? opts->shards[k] : conninfo))) {

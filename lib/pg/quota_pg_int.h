@@ -73,7 +73,6 @@ struct quota_pg {
 	/* Test hook: called before the statement of an append is sent. */
 	void (*send_hook)(quota_pg *pg, uint32_t shard, void *ud);
 	void *send_hook_ud;
-	uint32_t crc[8][256];
 };
 
 /* quota_pg.c: word a failure on ctx, printf-style (quota_ctx_set_error
@@ -92,8 +91,6 @@ void quota_pg__words(quota_pg *pg, uint32_t k, const PGresult *res,
 const char *quota_pg__name(const quota_pg *pg, uint32_t k, char *buf,
 			   size_t n);
 
-/* load.c: the CRC-32C tables of pg. */
-void quota_pg__crc_init(quota_pg *pg);
 /* load.c: load account id from its shard into ctx (QUOTA_ENOTFOUND if
  * the server holds nothing of it). */
 int quota_pg__load(quota_pg *pg, const char *id, quota_account **out);

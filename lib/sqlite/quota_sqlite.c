@@ -512,20 +512,14 @@ static int cfg_follows(quota_sqlite *db, uint64_t seq)
 	return QUOTA_ESTORE;
 }
 
-/* The sequence number a snapshot's header says (quota_account_snapshot's
- * format); false if it cannot be read. */
+/* The sequence number a snapshot says (quota_snapshot_peek); false if
+ * it cannot be read or does not fit the database's integers. */
 static bool snap_seq(const void *snap, size_t n, uint64_t *seq)
 {
-	const uint8_t *p = snap;
-	size_t pos = 0;
-	uint64_t k = 0;
+	char id[QUOTA_ID_MAX + 1];
 
-	*seq = 0;
-	return n >= 14 && n <= INT32_MAX &&
-	       quota_sqlite__get_uv(p + 14, n - 14, &pos, &k) &&
-	       k <= n - 14 - pos &&
-	       (pos += (size_t)k,
-		quota_sqlite__get_uv(p + 14, n - 14, &pos, seq)) &&
+	return n <= INT32_MAX &&
+	       quota_snapshot_peek(NULL, snap, n, id, seq) == QUOTA_OK &&
 	       *seq <= INT64_MAX;
 }
 
@@ -921,7 +915,6 @@ QUOTA_API int quota_sqlite_open_with(quota_ctx *ctx, const char *path,
 	db->opt = opts ? *opts : def;
 	db->opt.size = sizeof db->opt;
 	db->ctx = ctx;
-	quota_sqlite__crc_init(db);
 	if ((rc = connect(db, ctx, true)))
 		goto failed;
 	if ((rc = quota_sqlite__recover(db, ctx)))
@@ -963,9 +956,8 @@ static int checkpoint_one(quota_sqlite *db, quota_account *a)
 {
 	const char *id = quota_account_id(a);
 	void *snap = NULL;
-	size_t n = 0, pos = 0;
-	uint64_t k = 0, seq = 0;
-	const uint8_t *p;
+	size_t n = 0;
+	uint64_t seq = 0;
 	int rc;
 
 	/* An account waiting for a resync (a write of it ended
@@ -976,13 +968,7 @@ static int checkpoint_one(quota_sqlite *db, quota_account *a)
 	if (rc)
 		return fail(db, db->ctx, rc, "snapshot of account '%s': %s",
 			    id, quota_errmsg(db->ctx));
-	p = snap;
-	if (n < 14 || n > INT32_MAX ||
-	    !quota_sqlite__get_uv(p + 14, n - 14, &pos, &k) ||
-	    k > n - 14 - pos ||
-	    (pos += (size_t)k,
-	     !quota_sqlite__get_uv(p + 14, n - 14, &pos, &seq)) ||
-	    seq > INT64_MAX) {
+	if (!snap_seq(snap, n, &seq)) {
 		quota_free(db->ctx, snap);
 		return fail(db, db->ctx, QUOTA_ECORRUPT,
 			    "snapshot of account '%s': unreadable header", id);

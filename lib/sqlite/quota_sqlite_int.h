@@ -70,7 +70,6 @@ struct quota_sqlite {
 	bool chk_valid;
 	char msg[512];    /* the last failure, for the errmsg callback */
 	char lost[512];   /* why the batch's transaction was rolled back */
-	uint32_t crc[8][256];
 };
 
 /* quota_sqlite.c: SQLite's words for the connection's last error into
@@ -85,11 +84,6 @@ int quota_sqlite__open_code(int rc);
  * at once outside a batch, at its commit inside one). */
 void quota_sqlite__remember(quota_sqlite *db, const char *account);
 
-/* recover.c: the CRC-32C tables of db; an unsigned LEB128 varint
- * (quota_journal(5)). */
-void quota_sqlite__crc_init(quota_sqlite *db);
-bool quota_sqlite__get_uv(const uint8_t *p, size_t n, size_t *pos,
-			  uint64_t *v);
 /* recover.c: read the whole file into ctx (open); read one account's
  * stream into a (resync).  Each checks everything first, then applies. */
 int quota_sqlite__recover(quota_sqlite *db, quota_ctx *ctx);

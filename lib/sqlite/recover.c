@@ -2,8 +2,9 @@
  * recover.c - reading a libquota SQLite file back (DESIGN §5;
  * quota_sqlite(3)): recovery at open and an account's resync.
  *
- * This file owns the checks of what the file holds (frames, CRC-32C
- * checksums, headers naming the right stream, sequence numbers without
+ * This file owns the checks of what the file holds (each row checked by
+ * the core - quota_journal_peek, quota_snapshot_peek: frame, CRC-32C,
+ * format, header - and naming the right stream; sequence numbers without
  * gaps) and the order streams are applied in: the configuration, then
  * each account's snapshot and the records after it.  Writing, opening
  * and checkpoints are quota_sqlite.c's.
@@ -20,141 +21,37 @@
 #include <stdio.h>
 #include <string.h>
 
-/* ------------------------------------------------------------- frames */
-
-/* The tables of crc32c, made once per handle (at open). */
-void quota_sqlite__crc_init(quota_sqlite *db)
-{
-	for (uint32_t i = 0; i < 256; i++) {
-		uint32_t c = i;
-
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-		db->crc[0][i] = c;
-	}
-	for (uint32_t i = 0; i < 256; i++)
-		for (int t = 1; t < 8; t++)
-			db->crc[t][i] = (db->crc[t - 1][i] >> 8) ^
-					db->crc[0][db->crc[t - 1][i] & 0xff];
-}
-
-/* CRC-32C (Castagnoli), slicing by 8: the checksum of records and
- * snapshots, checked before anything is applied. */
-static uint32_t crc32c(const quota_sqlite *db, const uint8_t *p, size_t n)
-{
-	uint32_t c = 0xFFFFFFFFu;
-
-	while (n >= 8) {
-		uint32_t lo = c ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
-				   (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
-		c = db->crc[7][lo & 0xff] ^ db->crc[6][(lo >> 8) & 0xff] ^
-		    db->crc[5][(lo >> 16) & 0xff] ^ db->crc[4][lo >> 24] ^
-		    db->crc[3][p[4]] ^ db->crc[2][p[5]] ^ db->crc[1][p[6]] ^
-		    db->crc[0][p[7]];
-		p += 8;
-		n -= 8;
-	}
-	while (n--)
-		c = db->crc[0][(c ^ *p++) & 0xff] ^ (c >> 8);
-	return c ^ 0xFFFFFFFFu;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-/* An unsigned LEB128 varint (quota_journal(5)). */
-bool quota_sqlite__get_uv(const uint8_t *p, size_t n, size_t *pos,
-			  uint64_t *v)
-{
-	uint64_t x = 0;
-
-	for (int shift = 0; shift < 70 && *pos < n; shift += 7) {
-		uint8_t b = p[(*pos)++];
-
-		if (shift == 63 && b > 1)
-			return false;
-		x |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			*v = x;
-			return true;
-		}
-	}
-	return false;
-}
-
 /* ------------------------------------------------------------ streams */
 
-/* A record's frame, checksum and header: stream id (NULL: the
- * configuration) and sequence number as its row says. */
-static int check_record(quota_sqlite *db, quota_ctx *ctx, const char *id,
-			uint64_t seq, const uint8_t *p, size_t n)
+/*
+ * A record (kind 1) or snapshot (kind 0) checked by the core as it checks
+ * them before applying (quota_journal_peek, quota_snapshot_peek: frame,
+ * checksum, format, header), and naming the stream (id NULL: the
+ * configuration) and number its row says.
+ */
+static int check_row(quota_sqlite *db, quota_ctx *ctx, const char *id,
+		     int kind, uint64_t seq, const uint8_t *p, size_t n)
 {
-	size_t size = 0, pos = 3;
-	uint64_t rseq = 0, k = 0;
-	const char *what = "record";
+	char rid[QUOTA_ID_MAX + 1], why[512];
+	uint64_t rseq = 0;
+	int rc = !p ? QUOTA_ECORRUPT
+	       : kind ? quota_journal_peek(ctx, p, n, rid, &rseq)
+		      : quota_snapshot_peek(ctx, p, n, rid, &rseq);
 
-	if (!p || quota_journal_size(p, n, &size) != QUOTA_OK || size != n ||
-	    n < 8 + 5)
-		what = "record: bad frame";
-	else if (crc32c(db, p + 8, n - 8) != get32(p + 4))
-		what = "record: checksum mismatch";
-	else if (p[8] > 1)
-		return quota_sqlite__say(
-			ctx, QUOTA_EVERSION,
-			"%s: record %llu of %s%s%s: format %u is newer than "
-			"this library's",
-			db->path, (unsigned long long)seq,
-			id ? "account '" : "the configuration", id ? id : "",
-			id ? "'" : "", p[8]);
-	else if (!quota_sqlite__get_uv(p + 8, n - 8, &pos, &rseq) ||
-		 !quota_sqlite__get_uv(p + 8, n - 8, &pos, &k) ||
-		 k > n - 8 - pos || rseq != seq ||
-		 k != (id ? strlen(id) : 0) ||
-		 (k && memcmp(p + 8 + pos, id, (size_t)k)))
-		what = "record: its header names another stream or number";
-	else
+	if (rc == QUOTA_OK && rseq == seq && strcmp(rid, id ? id : "") == 0)
 		return QUOTA_OK;
-	return quota_sqlite__say(ctx, QUOTA_ECORRUPT,
-				   "%s: %s %llu of %s%s%s", db->path, what,
+	if (rc == QUOTA_OK || !p) {
+		rc = QUOTA_ECORRUPT;
+		snprintf(why, sizeof why, "%s",
+			 p ? "it names another stream or number" : "empty");
+	} else {
+		snprintf(why, sizeof why, "%s", quota_errmsg(ctx));
+	}
+	return quota_sqlite__say(ctx, rc, "%s: %s %llu of %s%s%s: %s",
+				   db->path, kind ? "record" : "snapshot",
 				   (unsigned long long)seq,
 				   id ? "account '" : "the configuration",
-				   id ? id : "", id ? "'" : "");
-}
-
-/* A snapshot's header, checksum, account id and sequence number. */
-static int check_snapshot(quota_sqlite *db, quota_ctx *ctx, const char *id,
-			  uint64_t seq, const uint8_t *p, size_t n)
-{
-	size_t pos = 0;
-	uint64_t k = 0, sseq = 0;
-	const char *what = NULL;
-
-	if (!p || n < 14 || memcmp(p, "QSNP", 4) || get32(p + 6) != n - 14)
-		what = "bad header";
-	else if (p[4] > 1)
-		return quota_sqlite__say(
-			ctx, QUOTA_EVERSION,
-			"%s: snapshot of account '%s': format %u is newer "
-			"than this library's",
-			db->path, id, p[4]);
-	else if (crc32c(db, p + 14, n - 14) != get32(p + 10))
-		what = "checksum mismatch";
-	else if (!quota_sqlite__get_uv(p + 14, n - 14, &pos, &k) ||
-		 k > n - 14 - pos || k != strlen(id) ||
-		 memcmp(p + 14 + pos, id, (size_t)k) ||
-		 (pos += (size_t)k,
-		  !quota_sqlite__get_uv(p + 14, n - 14, &pos, &sseq)) ||
-		 sseq != seq)
-		what = "it is of another account or sequence number";
-	if (!what)
-		return QUOTA_OK;
-	return quota_sqlite__say(ctx, QUOTA_ECORRUPT,
-				   "%s: snapshot of account '%s' at %llu: %s",
-				   db->path, id, (unsigned long long)seq,
-				   what);
+				   id ? id : "", id ? "'" : "", why);
 }
 
 /* The failure of a SQLite read during recovery or resync. */
@@ -211,7 +108,7 @@ static int stream(quota_sqlite *db, quota_ctx *ctx, sqlite3_stmt *r,
 				(unsigned long long)seq,
 				(unsigned long long)(want - 1));
 		} else {
-			rc = check_record(db, ctx, id, seq, p, n);
+			rc = check_row(db, ctx, id, 1, seq, p, n);
 		}
 		if (rc)
 			break;
@@ -249,7 +146,7 @@ static int account_stream(quota_sqlite *db, quota_ctx *ctx, const char *id,
 
 		from = (uint64_t)sqlite3_column_int64(s, 0);
 		if (!apply)
-			rc = check_snapshot(db, ctx, id, from, p, n);
+			rc = check_row(db, ctx, id, 0, from, p, n);
 		else if (a)
 			rc = quota_account_reset(a, p, n);
 		else
