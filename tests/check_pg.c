@@ -14,6 +14,7 @@
 #include "quota_pg.h"
 #include "quota_pg_int.h"
 #include "quota_store.h"
+#include "pgtest.h"
 
 #include <check.h>
 #include <libpq-fe.h>
@@ -25,63 +26,7 @@
 
 #define T0 INT64_C(1715000000)
 
-#define OK(call)                                                           \
-	do {                                                               \
-		int rc_ = (call);                                          \
-		ck_assert_msg(rc_ == QUOTA_OK, "%s: %s", #call,            \
-			      quota_err_name(rc_));                        \
-	} while (0)
-#define OKC(ctx, call)                                                     \
-	do {                                                               \
-		int rc_ = (call);                                          \
-		ck_assert_msg(rc_ == QUOTA_OK, "%s: %s: %s", #call,        \
-			      quota_err_name(rc_), quota_errmsg(ctx));     \
-	} while (0)
-
 /* ------------------------------------------------------------ helpers */
-
-static const char *server(int i)
-{
-	char name[32];
-	const char *s;
-
-	snprintf(name, sizeof name, "QUOTA_PG_CONNINFO%d", i);
-	s = getenv(name);
-	ck_assert_msg(s != NULL, "%s is not set: run under tests/pg/with-pg.sh",
-		      name);
-	return s;
-}
-
-/* Run sql on conninfo; the first value of its result (static), or "". */
-static const char *sql(const char *conninfo, const char *q)
-{
-	static char v[256];
-	PGconn *c = PQconnectdb(conninfo);
-	PGresult *r;
-
-	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
-	r = PQexec(c, q);
-	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK ||
-			      PQresultStatus(r) == PGRES_TUPLES_OK,
-		      "%s: %s", q, PQresultErrorMessage(r));
-	snprintf(v, sizeof v, "%s",
-		 PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "");
-	PQclear(r);
-	PQfinish(c);
-	return v;
-}
-
-/* A new database on server i; its connection string into out. */
-static void fresh(int i, char *out, size_t n)
-{
-	static int k;
-	char q[128], db[64];
-
-	snprintf(db, sizeof db, "t_%d_%d", (int)getpid(), ++k);
-	snprintf(q, sizeof q, "CREATE DATABASE %s", db);
-	sql(server(i), q);
-	snprintf(out, n, "%s dbname=%s", server(i), db);
-}
 
 static quota_ctx *node(const char *conninfo, quota_pg **pg)
 {

@@ -38,13 +38,7 @@
 #include "quota_store.h"
 #include "journal_world.h"
 #include "snapset.h"
-
-#define OK(x)                                                                \
-	do {                                                                 \
-		int rc_ = (x);                                               \
-		ck_assert_msg(rc_ == QUOTA_OK, "%s: %s", #x,                 \
-			      quota_err_name(rc_));                          \
-	} while (0)
+#include "pgtest.h"
 
 /* ------------------------------------------------------- libpq, wrapped */
 
@@ -153,59 +147,28 @@ void __wrap_PQreset(PGconn *c)
 
 static char conninfo[512];
 
-/* One database for the sweep, emptied before each run.  Commits need not
+/* One database for the sweep, emptied before each run (the test's own
+ * statements pass the wrapper: it is not armed then).  Commits need not
  * reach the disk here (synchronous_commit off for this database only):
  * the sweep checks outcomes, not fsync. */
 static void sweep_db(void)
 {
-	const char *base = getenv("QUOTA_PG_CONNINFO");
-	char name[64], sql[192];
-	PGconn *c;
-	PGresult *r;
+	char q[600];
+	const char *db;
 
-	ck_assert_msg(base != NULL, "QUOTA_PG_CONNINFO is not set "
-				    "(run under tests/pg/with-pg.sh)");
 	if (conninfo[0])
 		return;
-	snprintf(name, sizeof name, "sweep_%ld", (long)getpid());
-	c = PQconnectdb(base);
-	ck_assert_msg(__real_PQstatus(c) == CONNECTION_OK, "%s",
-		      PQerrorMessage(c));
-	snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
-	r = __real_PQexec(c, sql);
-	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s",
-		      PQerrorMessage(c));
-	PQclear(r);
-	snprintf(sql, sizeof sql,
-		 "ALTER DATABASE %s SET synchronous_commit = off", name);
-	r = __real_PQexec(c, sql);
-	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s",
-		      PQerrorMessage(c));
-	PQclear(r);
-	PQfinish(c);
-	snprintf(conninfo, sizeof conninfo, "%s dbname=%s", base, name);
-}
-
-static void quiet(void *arg, const char *message)
-{
-	(void)arg;
-	(void)message;
+	fresh(1, conninfo, sizeof conninfo);
+	db = strrchr(conninfo, '='); /* fresh's dbname= comes last */
+	snprintf(q, sizeof q, "ALTER DATABASE %s SET synchronous_commit = off",
+		 db + 1);
+	sql(server(1), q);
 }
 
 static void empty_db(void)
 {
-	PGconn *c = PQconnectdb(conninfo);
-	PGresult *r;
-
-	ck_assert_msg(__real_PQstatus(c) == CONNECTION_OK, "%s",
-		      PQerrorMessage(c));
-	PQsetNoticeProcessor(c, quiet, NULL);
-	r = __real_PQexec(c, "DROP TABLE IF EXISTS quota_head, "
-			     "quota_journal, quota_snapshot, quota_meta");
-	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s",
-		      PQerrorMessage(c));
-	PQclear(r);
-	PQfinish(c);
+	sql(conninfo, "DROP TABLE IF EXISTS quota_head, quota_journal, "
+		      "quota_snapshot, quota_meta");
 }
 
 static quota_ctx *open_pg(quota_pg **pg)

@@ -21,39 +21,16 @@
 
 #include "quota.h"
 #include "quota_pg.h"
-
-#define OK(x)                                                                \
-	do {                                                                 \
-		int rc_ = (x);                                               \
-		ck_assert_msg(rc_ == QUOTA_OK, "%s: %s", #x,                 \
-			      quota_err_name(rc_));                          \
-	} while (0)
+#include "pgtest.h"
 
 #define T0 1767225600 /* 2026-01-01 00:00:00 UTC */
 
 static char conninfo[512];
 
-/* A fresh database for the test: its name from the pid and a counter. */
+/* A fresh database for the test (pgtest.h). */
 static void fresh_db(void)
 {
-	static int n;
-	const char *base = getenv("QUOTA_PG_CONNINFO");
-	char name[64], sql[128];
-	PGconn *c;
-	PGresult *r;
-
-	ck_assert_msg(base != NULL, "QUOTA_PG_CONNINFO is not set "
-				    "(run under tests/pg/with-pg.sh)");
-	snprintf(name, sizeof name, "lease_%ld_%d", (long)getpid(), n++);
-	c = PQconnectdb(base);
-	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
-	snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
-	r = PQexec(c, sql);
-	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s",
-		      PQerrorMessage(c));
-	PQclear(r);
-	PQfinish(c);
-	snprintf(conninfo, sizeof conninfo, "%s dbname=%s", base, name);
+	fresh(1, conninfo, sizeof conninfo);
 }
 
 typedef struct node {
