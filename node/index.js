@@ -1,0 +1,1063 @@
+'use strict';
+// libquota for Node: the C library through koffi (lib/ffi.js).
+//
+// A Context owns the C context and everything in it; close() frees it at
+// once, and a FinalizationRegistry frees one that was dropped unclosed.
+// Tariffs, accounts, packages and offers are views into their context:
+// they keep it alive, and using any of them after close() throws.
+// Failures throw a QuotaError subclass carrying the QUOTA_E* name
+// (err.code) and quota_errmsg (err.errmsg).  See README.md "Node".
+
+const { koffi, C, sqlite, libc, STRUCTS, BillFn, ReportFn, WriteFn, EventFn,
+  AppendFn, TxFn, ErrmsgFn } = require('./lib/ffi');
+const K = require('./lib/constants');
+const E = require('./lib/errors');
+const V = require('./lib/convert');
+
+const { makeError } = E;
+
+// ------------------------------------------------------------ lifetime
+
+// What a dropped context needs freed.  Holds no reference to the Context
+// (a held value that did would keep it alive forever).
+class Core {
+  constructor(ptr) {
+    this.ptr = ptr;
+    this.closed = false;
+    this.hook = null;       // the registered event callback
+    this.storeRegs = [];    // the registered store callbacks
+    this.storeMsg = null;   // koffi.alloc'd buffer for the store's errmsg
+    this.sqlites = new Set(); // open quota_sqlite pointers
+  }
+
+  release() {
+    if (this.closed) return;
+    this.closed = true;
+    // A SQLite store removes itself from the context: before the context.
+    for (const db of this.sqlites) sqlite().sqlite_close(db);
+    this.sqlites.clear();
+    C.ctx_free(this.ptr);
+    this.ptr = null;
+    this.unregisterHook();
+    this.unregisterStore();
+  }
+
+  unregisterHook() {
+    if (this.hook) koffi.unregister(this.hook);
+    this.hook = null;
+  }
+
+  unregisterStore() {
+    for (const r of this.storeRegs) koffi.unregister(r);
+    this.storeRegs = [];
+    if (this.storeMsg) koffi.free(this.storeMsg);
+    this.storeMsg = null;
+  }
+}
+
+const finalizer = new FinalizationRegistry((core) => core.release());
+
+function closedError(what) {
+  return makeError(K.EINVAL, `${what} used after its context was closed`);
+}
+
+// A user callback called from C: an exception is kept on the context and
+// rethrown when the C call returns; C gets `rc`.
+function guard(ctx, fn, rc) {
+  return (...args) => {
+    try {
+      fn(...args);
+      return 0;
+    } catch (e) {
+      if (!ctx._pending) ctx._pending = e;
+      return rc;
+    }
+  };
+}
+
+// ------------------------------------------------------------- context
+
+class Context {
+  constructor(opts = {}) {
+    const out = [null];
+    const rc = C.ctx_new(out);
+    if (rc < 0) throw makeError(rc, '');
+    this._core = new Core(out[0]);
+    this._pending = null;
+    this._onEvent = null;
+    this._store = null;
+    this._accounts = new Map(); // id -> Account
+    this._tariffs = new Map();  // name -> Tariff
+    this._offers = new Map();   // id -> Offer
+    finalizer.register(this, this._core, this._core);
+    if (opts.hashSeed !== undefined) this.setHashSeed(opts.hashSeed);
+  }
+
+  // The C pointer, or a throw if closed.
+  _p() {
+    if (this._core.closed) throw closedError('context');
+    return this._core.ptr;
+  }
+
+  // After every C call on this context: a callback's exception first,
+  // then the call's own failure with quota_errmsg.
+  _check(rc) {
+    if (this._pending) {
+      const e = this._pending;
+      this._pending = null;
+      throw e;
+    }
+    if (rc < 0) throw makeError(Number(rc), C.errmsg(this._core.ptr));
+    return rc;
+  }
+
+  get closed() { return this._core.closed; }
+
+  // quota_ctx_free; a second close does nothing.
+  close() {
+    if (this._core.closed) return;
+    finalizer.unregister(this._core);
+    this._core.release();
+    this._accounts.clear();
+    this._tariffs.clear();
+    this._offers.clear();
+    this._onEvent = null;
+    this._store = null;
+  }
+
+  get errmsg() { return C.errmsg(this._p()); }
+
+  setHashSeed(seed) {
+    const b = V.bytes(seed, 'seed');
+    if (b.length !== 16) throw new RangeError('seed: 16 bytes');
+    this._check(C.ctx_set_hash_seed(this._p(), b));
+    return this;
+  }
+
+  // ---- categories
+  addCategory(name) {
+    const id = [0];
+    this._check(C.category_add(this._p(), V.str(name, 'name'), id));
+    return id[0];
+  }
+
+  findCategory(name) {
+    const id = [0];
+    this._check(C.category_find(this._p(), V.str(name, 'name'), id));
+    return id[0];
+  }
+
+  categoryName(id) { return C.category_name(this._p(), V.u32(id, 'id')); }
+
+  get categoryCount() { return C.category_count(this._p()); }
+
+  // [{id, name}] of every category.
+  categories() {
+    const n = this.categoryCount;
+    const out = [];
+    for (let i = 0; i < n; i++) out.push({ id: i, name: this.categoryName(i) });
+    return out;
+  }
+
+  // ---- tariffs
+  newTariff(name) {
+    const out = [null];
+    this._check(C.tariff_new(this._p(), V.str(name, 'name'), out));
+    return this._tariff(out[0]);
+  }
+
+  findTariff(name) {
+    const out = [null];
+    this._check(C.tariff_find(this._p(), V.str(name, 'name'), out));
+    return this._tariff(out[0]);
+  }
+
+  _tariff(ptr) {
+    const name = C.tariff_name(ptr);
+    let t = this._tariffs.get(name);
+    if (!t) {
+      t = new Tariff(this, ptr, name);
+      this._tariffs.set(name, t);
+    }
+    return t;
+  }
+
+  // ---- accounts
+  newAccount(id) {
+    const out = [null];
+    this._check(C.account_new(this._p(), V.str(id, 'id'), out));
+    return this._account(out[0]);
+  }
+
+  findAccount(id) {
+    const out = [null];
+    this._check(C.account_find(this._p(), V.str(id, 'id'), out));
+    return this._account(out[0]);
+  }
+
+  // The Account of a C pointer (one object per account).
+  _account(ptr) {
+    const id = C.account_id(ptr);
+    let a = this._accounts.get(id);
+    if (!a || a._ptr === null) {
+      a = new Account(this, ptr, id);
+      this._accounts.set(id, a);
+    }
+    return a;
+  }
+
+  get accountCount() { return C.ctx_account_count(this._p()); }
+
+  accountAt(i) {
+    const p = C.ctx_account_at(this._p(), V.u32(i, 'i'));
+    return p ? this._account(p) : null;
+  }
+
+  accounts() {
+    const n = this.accountCount;
+    const out = [];
+    for (let i = 0; i < n; i++) out.push(this.accountAt(i));
+    return out;
+  }
+
+  // quota_account_load: a new account from a snapshot.
+  loadAccount(snapshot) {
+    const b = V.bytes(snapshot, 'snapshot');
+    const out = [null];
+    this._check(C.account_load(this._p(), b, b.length, out));
+    return this._account(out[0]);
+  }
+
+  // ---- ticks and settlement of every account
+  tick(now) {
+    return Number(this._check(C.ctx_tick(this._p(), V.i64(now, 'now'))));
+  }
+
+  // quota_ctx_settle; returns the bills, and onBill (optional) sees each.
+  settle(now, onBill) {
+    const bills = [];
+    const cb = guard(this, (p) => {
+      const b = this._bill(p);
+      bills.push(b);
+      if (onBill) onBill(b);
+    }, K.ESTORE);
+    this._check(C.ctx_settle(this._p(), V.i64(now, 'now'), cb, null));
+    return bills;
+  }
+
+  _bill(p) {
+    const b = koffi.decode(p, STRUCTS.quota_bill);
+    const lines = b.nlines ? koffi.decode(b.lines, STRUCTS.quota_bill_line, b.nlines) : [];
+    return {
+      account: this._account(b.account),
+      seq: V.big(b.seq),
+      periodStart: V.time(b.period_start),
+      periodEnd: V.time(b.period_end),
+      status: b.status,
+      lines: lines.map(V.billLine),
+      amountMicros: V.big(b.amount_micros),
+      totalMicros: V.big(b.total_micros),
+      balanceMicros: V.big(b.balance_micros),
+    };
+  }
+
+  // ---- events
+  // One function per context, fn(event) for each event; null removes it.
+  // An exception thrown by fn is counted as a hook failure and rethrown
+  // when the call that fired the event returns (its change stands).
+  onEvent(fn) {
+    if (fn !== null && typeof fn !== 'function') throw new TypeError('onEvent: a function or null');
+    const p = this._p();
+    if (fn === null) {
+      this._check(C.ctx_set_event_hook(p, null, null));
+      this._core.unregisterHook();
+      this._onEvent = null;
+      return this;
+    }
+    if (!this._core.hook) {
+      // The registered function reaches the context through a WeakRef,
+      // so that a hook closing over its context does not keep it alive.
+      const ref = new WeakRef(this);
+      const reg = koffi.register((evp) => {
+        const ctx = ref.deref();
+        if (!ctx || !ctx._onEvent) return 0;
+        return guard(ctx, (q) => ctx._onEvent(ctx._event(q)), K.ESTORE)(evp);
+      }, koffi.pointer(EventFn));
+      const rc = C.ctx_set_event_hook(p, reg, null);
+      if (rc < 0) {
+        koffi.unregister(reg);
+        this._check(rc);
+      }
+      this._core.hook = reg;
+    }
+    this._onEvent = fn;
+    return this;
+  }
+
+  _event(p) {
+    const e = koffi.decode(p, STRUCTS.quota_event);
+    const account = e.account ? this._account(e.account) : null;
+    return {
+      kind: e.kind,
+      category: e.category,
+      account,
+      package: e.package && account ? account._package(e.package) : null,
+      remaining: V.big(e.remaining),
+      threshold: V.big(e.threshold),
+      at: V.time(e.at),
+      period: e.period,
+      outstandingMicros: V.big(e.outstanding_micros),
+      balanceMicros: V.big(e.balance_micros),
+      receipt: e.receipt ? V.receipt(koffi.decode(e.receipt, STRUCTS.quota_receipt)) : null,
+    };
+  }
+
+  get hookFailures() { return V.big(C.ctx_hook_failures(this._p())); }
+
+  // ---- catalog
+  addOffer(spec) {
+    const s = {
+      id: V.str(spec.id, 'spec.id'),
+      categories: V.mask(spec.categories, 'spec.categories'),
+      units: V.i64(spec.units ?? 0, 'spec.units'),
+      price_micros: V.i64(spec.priceMicros ?? 0, 'spec.priceMicros'),
+      unit_tariff: spec.unitTariff ? this._own(spec.unitTariff, Tariff)._p() : null,
+      min_units: V.i64(spec.minUnits ?? 0, 'spec.minUnits'),
+      step_units: V.i64(spec.stepUnits ?? 0, 'spec.stepUnits'),
+      max_units: V.i64(spec.maxUnits ?? 0, 'spec.maxUnits'),
+      valid_months: V.i32(spec.validMonths ?? 0, 'spec.validMonths'),
+      valid_days: V.i32(spec.validDays ?? 0, 'spec.validDays'),
+      flags: V.u32(spec.flags ?? 0, 'spec.flags'),
+      priority: V.i32(spec.priority ?? 0, 'spec.priority'),
+    };
+    const out = [null];
+    this._check(C.offer_add(this._p(), s, out));
+    const o = new Offer(this, out[0], s.id);
+    this._offers.set(s.id, o);
+    return o;
+  }
+
+  findOffer(id) {
+    const out = [null];
+    this._check(C.offer_find(this._p(), V.str(id, 'id'), out));
+    let o = this._offers.get(id);
+    if (!o) {
+      o = new Offer(this, out[0], id);
+      this._offers.set(id, o);
+    }
+    return o;
+  }
+
+  // An object of this context, of class cls.
+  _own(obj, cls) {
+    if (!(obj instanceof cls)) throw new TypeError(`expected a ${cls.name}`);
+    if (obj.context !== this) throw makeError(K.EINVAL, `${cls.name} of another context`);
+    return obj;
+  }
+
+  // ---- journal and store (quota_store.h)
+  get configSeq() { return V.big(C.ctx_config_seq(this._p())); }
+
+  // quota_journal_apply; opts.check: QUOTA_JOURNAL_CHECK.
+  journalApply(record, opts = {}) {
+    const b = V.bytes(record, 'record');
+    this._check(C.journal_apply(this._p(), b, b.length, opts.check ? K.JOURNAL_CHECK : 0));
+    return this;
+  }
+
+  journalPeek(record) { return peek(C.journal_peek, this, record); }
+
+  snapshotPeek(snapshot) { return peek(C.snapshot_peek, this, snapshot); }
+
+  // A store written in JS: {append(accountId|null, seq, record),
+  // begin?(), commit?(), errmsg?()}.  append and commit return nothing
+  // (QUOTA_OK) or a QUOTA_E* code (ECONFLICT, EUNKNOWN, ...); an exception
+  // is QUOTA_ESTORE to the library and rethrown when the call returns.
+  // The record is a Buffer of its own.  null removes the store.
+  setStore(store) {
+    const p = this._p();
+    if (store === null) {
+      this._check(C.ctx_set_store(p, null));
+      this._core.unregisterStore();
+      this._store = null;
+      return this;
+    }
+    if (typeof store?.append !== 'function') throw new TypeError('store.append: a function');
+    if ((typeof store.begin === 'function') !== (typeof store.commit === 'function')) {
+      throw new TypeError('store: begin and commit, both or neither');
+    }
+    const ref = new WeakRef(this);
+    const call = (name, args) => {
+      const ctx = ref.deref();
+      if (!ctx || !ctx._store) return K.ESTORE;
+      try {
+        const rc = ctx._store[name](...args);
+        return typeof rc === 'number' ? rc : 0;
+      } catch (e) {
+        if (!ctx._pending) ctx._pending = e;
+        return K.ESTORE;
+      }
+    };
+    const regs = [];
+    regs.push(koffi.register((ud, account, seq, rec, len) => {
+      const copy = Buffer.from(new Uint8Array(koffi.view(rec, Number(len))));
+      return call('append', [account, V.big(seq), copy]);
+    }, koffi.pointer(AppendFn)));
+    if (store.begin) {
+      regs.push(koffi.register(() => call('begin', []), koffi.pointer(TxFn)));
+      regs.push(koffi.register(() => call('commit', []), koffi.pointer(TxFn)));
+    }
+    const msg = koffi.alloc('uint8_t', 256);
+    regs.push(koffi.register(() => {
+      const ctx = ref.deref();
+      let s = '';
+      try { s = String(ctx?._store?.errmsg?.() ?? ''); } catch (e) { s = String(e); }
+      const b = Buffer.from(s, 'utf8').subarray(0, 255);
+      koffi.encode(msg, 'uint8_t', [...b, 0], b.length + 1);
+      return msg;
+    }, koffi.pointer(ErrmsgFn)));
+    const s = {
+      version: 2, size: koffi.sizeof(STRUCTS.quota_store), ud: null,
+      append: regs[0],
+      begin: store.begin ? regs[1] : null,
+      commit: store.begin ? regs[2] : null,
+      errmsg: regs[regs.length - 1],
+    };
+    const rc = C.ctx_set_store(p, s);
+    if (rc < 0) {
+      for (const r of regs) koffi.unregister(r);
+      koffi.free(msg);
+      this._check(rc);
+    }
+    this._core.unregisterStore();
+    this._core.storeRegs = regs;
+    this._core.storeMsg = msg;
+    this._store = store;
+    return this;
+  }
+
+  // ---- batches
+  // quota_batch.  ops: {op: 'charge'|'chargeSms'|'reserve'|'commit'|
+  // 'release', account, ...}; returns one result per op:
+  // {ok, error (a QuotaError or null), receipt, holdId}.
+  batch(ops) {
+    if (!Array.isArray(ops)) throw new TypeError('batch: an array of operations');
+    const c = ops.map((o) => this._op(o));
+    if (c.length) this._check(C.batch(this._p(), c, c.length));
+    return c.map((o) => ({
+      ok: o.rc === 0,
+      error: o.rc === 0 ? null : makeError(o.rc, ''),
+      receipt: o.rc === 0 ? V.receipt(o.receipt) : null,
+      holdId: V.big(o.hold_id),
+    }));
+  }
+
+  // quota_op_run: one operation as a batch runs it; returns its receipt
+  // (with holdId for a reservation).
+  run(op) {
+    const o = this._op(op);
+    this._check(C.op_run(o));
+    return V.receipt(o.receipt);
+  }
+
+  _op(o) {
+    const kinds = { charge: K.OP_CHARGE, chargeSms: K.OP_CHARGE_SMS,
+      reserve: K.OP_RESERVE, commit: K.OP_COMMIT, release: K.OP_RELEASE };
+    const kind = kinds[o?.op];
+    if (!kind) throw new TypeError(`op: one of ${Object.keys(kinds).join(', ')}`);
+    const a = this._own(o.account, Account);
+    const sms = kind === K.OP_CHARGE_SMS;
+    const text = sms ? V.textBytes(o.text) : null;
+    const hasUsage = kind <= K.OP_RESERVE;
+    return {
+      kind,
+      account: a._p(),
+      usage: hasUsage
+        ? { category: V.u32(o.category, 'op.category'),
+            units: sms ? 0 : V.i64(o.units, 'op.units'),
+            at: V.i64(o.at, 'op.at'), key: V.str(o.key, 'op.key', true) }
+        : { category: 0, units: 0, at: 0, key: null },
+      timeout_s: kind === K.OP_RESERVE ? V.i64(o.timeout, 'op.timeout') : 0,
+      hold_id: kind >= K.OP_COMMIT ? V.u64(o.holdId, 'op.holdId') : 0,
+      units_used: kind === K.OP_COMMIT ? V.i64(o.unitsUsed, 'op.unitsUsed') : 0,
+      key: kind >= K.OP_COMMIT ? V.str(o.key, 'op.key', true) : null,
+      text,
+      text_len: text ? text.length : 0,
+      sms_opts: sms ? V.smsOpts(o.sms) : null,
+      rc: 0,
+      receipt: {},
+    };
+  }
+}
+
+if (typeof Symbol.dispose === 'symbol') {
+  Context.prototype[Symbol.dispose] = Context.prototype.close;
+}
+
+function peek(fn, ctx, buf) {
+  const b = V.bytes(buf, 'record');
+  const id = Buffer.alloc(K.ID_MAX + 1);
+  const seq = [0];
+  const rc = fn(ctx ? ctx._p() : null, b, b.length, id, seq);
+  if (ctx) ctx._check(rc);
+  else if (rc < 0) throw makeError(rc, '');
+  return { accountId: id.subarray(0, id.indexOf(0)).toString('utf8'), seq: V.big(seq[0]) };
+}
+
+// ------------------------------------------------------------- tariff
+
+class Tariff {
+  constructor(ctx, ptr, name) {
+    this.context = ctx;
+    this._ptr = ptr;
+    this.name = name;
+  }
+
+  _p() {
+    if (this.context._core.closed) throw closedError('tariff');
+    return this._ptr;
+  }
+
+  _do(rc) { this.context._check(rc); return this; }
+
+  // Positions (previous upTo, upTo] cost unitPriceMicros each; UNLIMITED last.
+  addTier(upTo, unitPriceMicros) {
+    return this._do(C.tariff_add_tier(this._p(), V.i64(upTo, 'upTo'),
+      V.i64(unitPriceMicros, 'unitPriceMicros')));
+  }
+
+  setMode(mode) { return this._do(C.tariff_set_mode(this._p(), V.i32(mode, 'mode'))); }
+
+  setFree(units, period) {
+    return this._do(C.tariff_set_free(this._p(), V.i64(units, 'units'), V.i32(period, 'period')));
+  }
+
+  setFreeDailyLimit(units) {
+    return this._do(C.tariff_set_free_daily_limit(this._p(), V.i64(units, 'units')));
+  }
+
+  setFailureFee(microsPerUnit) {
+    return this._do(C.tariff_set_failure_fee(this._p(), V.i64(microsPerUnit, 'microsPerUnit')));
+  }
+
+  // The one-shot price of `units` after volumeBefore units of the month.
+  price(volumeBefore, units) {
+    const out = [0];
+    this.context._check(C.tariff_price(this._p(), V.i64(volumeBefore, 'volumeBefore'),
+      V.i64(units, 'units'), out));
+    return V.big(out[0]);
+  }
+}
+
+// ------------------------------------------------------------- offer
+
+class Offer {
+  constructor(ctx, ptr, id) {
+    this.context = ctx;
+    this._ptr = ptr;
+    this.id = id;
+  }
+
+  _p() {
+    if (this.context._core.closed) throw closedError('offer');
+    return this._ptr;
+  }
+}
+
+// ------------------------------------------------------------ package
+
+// A package, named by its account and id: looked up on each use, so a
+// reset or resync of the account (which makes C package handles stale)
+// cannot leave it dangling.
+class Package {
+  constructor(account, id) {
+    this.account = account;
+    this.id = id;
+  }
+
+  _p() {
+    const out = [null];
+    this.account.context._check(C.package_find(this.account._p(), this.id, out));
+    return out[0];
+  }
+
+  remaining() { return V.big(C.package_remaining(this._p())); }
+
+  status(now) { return C.package_status(this._p(), V.i64(now, 'now')); }
+
+  spec() {
+    const out = {};
+    this.account.context._check(C.package_get_spec(this._p(), out));
+    return V.packageSpecOut(out);
+  }
+}
+
+// ------------------------------------------------------------ account
+
+class Account {
+  constructor(ctx, ptr, id) {
+    this.context = ctx;
+    this._ptr = ptr;
+    this.id = id;
+  }
+
+  _p() {
+    if (this.context._core.closed) throw closedError('account');
+    if (this._ptr === null) throw makeError(K.EINVAL, `account '${this.id}' was removed`);
+    return this._ptr;
+  }
+
+  _check(rc) { return this.context._check(rc); }
+
+  _do(rc) { this._check(rc); return this; }
+
+  // A Package from a C package pointer of this account.
+  _package(ptr) {
+    const s = {};
+    this._check(C.package_get_spec(ptr, s));
+    return new Package(this, s.id);
+  }
+
+  // quota_account_remove: the handle and its packages become invalid.
+  remove() {
+    this._check(C.account_remove(this._p()));
+    this._ptr = null;
+    this.context._accounts.delete(this.id);
+  }
+
+  get removed() { return this._ptr === null; }
+
+  // ---- configuration
+  setUtcOffset(seconds) { return this._do(C.account_set_utc_offset(this._p(), V.i32(seconds, 'seconds'))); }
+
+  setTariff(category, tariff) {
+    const t = tariff === null ? null : this.context._own(tariff, Tariff)._p();
+    return this._do(C.account_set_tariff(this._p(), V.u32(category, 'category'), t));
+  }
+
+  setCap(category, period, units) {
+    return this._do(C.account_set_cap(this._p(), V.u32(category, 'category'),
+      V.i32(period, 'period'), V.i64(units, 'units')));
+  }
+
+  setOverage(category, policy) {
+    return this._do(C.account_set_overage(this._p(), V.u32(category, 'category'), V.i32(policy, 'policy')));
+  }
+
+  setKeyWindow(maxKeys, maxAgeSeconds) {
+    return this._do(C.account_set_key_window(this._p(), V.u32(maxKeys, 'maxKeys'),
+      V.i64(maxAgeSeconds, 'maxAgeSeconds')));
+  }
+
+  addAlert(category, level, unit = K.ALERT_UNITS) {
+    return this._do(C.account_add_alert(this._p(), V.u32(category, 'category'),
+      V.i64(level, 'level'), V.i32(unit, 'unit')));
+  }
+
+  setExpiryWarning(seconds) {
+    return this._do(C.account_set_expiry_warning(this._p(), V.i64(seconds, 'seconds')));
+  }
+
+  setCreditLimit(micros) {
+    return this._do(C.account_set_credit_limit(this._p(), V.i64(micros, 'micros')));
+  }
+
+  setSettlement(period, minorMicros = 10000, rounding = K.ROUND_HALF_UP) {
+    return this._do(C.account_set_settlement(this._p(), V.i32(period, 'period'),
+      V.i64(minorMicros, 'minorMicros'), V.i32(rounding, 'rounding')));
+  }
+
+  setRetention(seconds, what) {
+    return this._do(C.account_set_retention(this._p(), V.i64(seconds, 'seconds'), V.u32(what, 'what')));
+  }
+
+  // ---- counters
+  remaining(category, now) {
+    return V.big(this._check(C.account_remaining(this._p(), V.u32(category, 'category'), V.i64(now, 'now'))));
+  }
+
+  used(category, period, at) {
+    return V.big(this._check(C.account_used(this._p(), V.u32(category, 'category'),
+      V.i32(period, 'period'), V.i64(at, 'at'))));
+  }
+
+  freeUsed(category, at) {
+    return V.big(this._check(C.account_free_used(this._p(), V.u32(category, 'category'), V.i64(at, 'at'))));
+  }
+
+  held(category = K.ALL) {
+    return V.big(this._check(C.account_held(this._p(), V.u32(category, 'category'))));
+  }
+
+  get holdCount() { return C.account_hold_count(this._p()); }
+
+  // ---- packages
+  addPackage(spec) {
+    const out = [null];
+    this._check(C.package_add(this._p(), V.packageSpec(spec), out));
+    return new Package(this, spec.id);
+  }
+
+  findPackage(id) {
+    const out = [null];
+    this._check(C.package_find(this._p(), V.str(id, 'id'), out));
+    return new Package(this, id);
+  }
+
+  get packageCount() { return C.account_package_count(this._p()); }
+
+  packageAt(i) {
+    const p = C.account_package_at(this._p(), V.u32(i, 'i'));
+    return p ? this._package(p) : null;
+  }
+
+  packages() {
+    const n = this.packageCount;
+    const out = [];
+    for (let i = 0; i < n; i++) out.push(this.packageAt(i));
+    return out;
+  }
+
+  // ---- charging: each returns a receipt (a plain object)
+  charge(usage) {
+    const r = {};
+    this._check(C.charge(this._p(), V.usage(usage), r));
+    return V.receipt(r);
+  }
+
+  quote(usage) {
+    const r = {};
+    this._check(C.quote(this._p(), V.usage(usage), r));
+    return V.receipt(r);
+  }
+
+  // The receipt's holdId names the hold.
+  reserve(usage, timeoutSeconds) {
+    const r = {};
+    const id = [0];
+    this._check(C.reserve(this._p(), V.usage(usage), V.i64(timeoutSeconds, 'timeoutSeconds'), r, id));
+    return V.receipt(r);
+  }
+
+  commit(holdId, unitsUsed, key = null) {
+    const r = {};
+    this._check(C.commit(this._p(), V.u64(holdId, 'holdId'), V.i64(unitsUsed, 'unitsUsed'),
+      V.str(key, 'key', true), r));
+    return V.receipt(r);
+  }
+
+  release(holdId, key = null) {
+    const r = {};
+    this._check(C.release(this._p(), V.u64(holdId, 'holdId'), V.str(key, 'key', true), r));
+    return V.receipt(r);
+  }
+
+  reverse(key, at) {
+    const r = {};
+    this._check(C.reverse(this._p(), V.str(key, 'key'), V.i64(at, 'at'), r));
+    return V.receipt(r);
+  }
+
+  // The hold a reservation with this key made (quota_hold_find).
+  findHold(key) {
+    const id = [0];
+    this._check(C.hold_find(this._p(), V.str(key, 'key'), id));
+    return V.big(id[0]);
+  }
+
+  // Holds released by the clock moving to now.
+  tick(now) { return Number(this._check(C.account_tick(this._p(), V.i64(now, 'now')))); }
+
+  // Count a text's segments and charge them: the receipt, with the
+  // count in receipt.sms.  opts: {at, key, sms: smsCount options}.
+  chargeSms(category, text, opts = {}) {
+    const b = V.textBytes(text);
+    const r = {};
+    const info = {};
+    this._check(C.charge_sms(this._p(), V.u32(category, 'category'), b, b.length,
+      V.smsOpts(opts.sms), V.i64(opts.at, 'at'), V.str(opts.key, 'key', true), r, info));
+    const out = V.receipt(r);
+    out.sms = smsInfo(info);
+    return out;
+  }
+
+  // ---- money
+  topup(micros, at) { return this._do(C.account_topup(this._p(), V.i64(micros, 'micros'), V.i64(at, 'at'))); }
+
+  get balance() { return V.big(C.account_balance(this._p())); }
+
+  get suspended() { return this._check(C.account_suspended(this._p())) === 1; }
+
+  money() {
+    const m = {};
+    this._check(C.account_money(this._p(), m));
+    return V.money(m);
+  }
+
+  // What `quantity` of an offer costs at `at`: {voucher}.
+  quotePackage(offer, quantity, at, opts = {}) {
+    const o = this.context._own(offer, Offer)._p();
+    const out = {};
+    this._check(C.package_quote(this._p(), o, V.i64(quantity, 'quantity'),
+      V.voucher(opts.voucher), V.i64(at, 'at'), out));
+    return purchase(out, null);
+  }
+
+  // Buy: {voucher, packageId}; the purchase, with its Package.
+  buyPackage(offer, quantity, at, opts = {}) {
+    const o = this.context._own(offer, Offer)._p();
+    const out = {};
+    this._check(C.package_buy(this._p(), o, V.i64(quantity, 'quantity'),
+      V.voucher(opts.voucher), V.i64(at, 'at'), V.str(opts.packageId, 'packageId', true), out));
+    return purchase(out, this._package(out.package));
+  }
+
+  // quota_settle: the bills; onBill (optional) sees each.
+  settle(now, onBill) {
+    const ctx = this.context;
+    const bills = [];
+    const cb = guard(ctx, (p) => {
+      const b = ctx._bill(p);
+      bills.push(b);
+      if (onBill) onBill(b);
+    }, K.ESTORE);
+    this._check(C.settle(this._p(), V.i64(now, 'now'), cb, null));
+    return bills;
+  }
+
+  // ---- pruning
+  prune(before, what = K.PRUNE_ALL) {
+    return this._do(C.account_prune(this._p(), V.i64(before, 'before'), V.u32(what, 'what')));
+  }
+
+  // The horizon: null if nothing was pruned.
+  get prunedBefore() {
+    const t = BigInt(C.account_pruned_before(this._p()));
+    return t === -(1n << 63n) ? null : Number(t);
+  }
+
+  // ---- reports
+  // The rows of quota_report as plain objects; onRow (optional) sees each.
+  report(period, from, to, onRow) {
+    const ctx = this.context;
+    const rows = [];
+    const cb = guard(ctx, (p) => {
+      const r = koffi.decode(p, STRUCTS.quota_report_row);
+      const row = {
+        account: this,
+        period: r.period,
+        start: V.time(r.start),
+        end: V.time(r.end),
+        category: r.category,
+        source: r.source,
+        package: r.package ? this._package(r.package) : null,
+        units: V.big(r.units),
+        costMicros: V.big(r.cost_micros),
+      };
+      rows.push(row);
+      if (onRow) onRow(row);
+    }, 1);
+    this._check(C.report(this._p(), V.i32(period, 'period'), V.i64(from, 'from'), V.i64(to, 'to'), cb, null));
+    return rows;
+  }
+
+  // The report as CSV text (quota_report_csv).
+  reportCsv(period, from, to) {
+    const chunks = [];
+    const cb = guard(this.context, (buf, len) => {
+      chunks.push(Buffer.from(new Uint8Array(koffi.view(buf, Number(len)))));
+    }, 1);
+    this._check(C.report_csv(this._p(), V.i32(period, 'period'), V.i64(from, 'from'), V.i64(to, 'to'), cb, null));
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  // The report as CSV into a file (quota_report_csv_file), created or
+  // truncated.
+  reportCsvFile(period, from, to, path) {
+    const p = this._p();
+    const args = [V.i32(period, 'period'), V.i64(from, 'from'), V.i64(to, 'to')];
+    const f = libc().fopen(V.str(path, 'path'), 'w');
+    if (!f) throw new Error(`libquota: cannot open ${path} for writing`);
+    let rc;
+    try {
+      rc = C.report_csv_file(p, ...args, f);
+    } finally {
+      if (libc().fclose(f) !== 0 && rc === 0) rc = K.ESTORE;
+    }
+    this._check(rc);
+  }
+
+  // ---- snapshots and the journal
+  snapshot() {
+    const out = [null];
+    const len = [0];
+    this._check(C.account_snapshot(this._p(), out, len));
+    try {
+      return Buffer.from(new Uint8Array(koffi.view(out[0], Number(len[0]))));
+    } finally {
+      C.free(this.context._p(), out[0]);
+    }
+  }
+
+  // Back to a snapshot of this account, or with null to before its first
+  // record.
+  reset(snapshot) {
+    const b = snapshot === null ? null : V.bytes(snapshot, 'snapshot');
+    return this._do(C.account_reset(this._p(), b, b ? b.length : 0));
+  }
+
+  get seq() { return V.big(C.account_seq(this._p())); }
+
+  get unsynced() { return C.account_unsynced(this._p()) === 1; }
+}
+
+function purchase(p, pkg) {
+  return {
+    units: V.big(p.units),
+    listPriceMicros: V.big(p.list_price_micros),
+    discountMicros: V.big(p.discount_micros),
+    priceMicros: V.big(p.price_micros),
+    effectiveAt: V.time(p.effective_at),
+    expiresAt: V.time(p.expires_at),
+    package: pkg,
+  };
+}
+
+function smsInfo(i) {
+  return {
+    encoding: i.encoding,
+    units: Number(i.units),
+    segments: Number(i.segments),
+    shiftLocking: i.shift_locking,
+    shiftSingle: i.shift_single,
+  };
+}
+
+// ---------------------------------------------------------- functions
+
+// quota_sms_count.  opts: {flags, signature, maxSegments, maxUnits,
+// offsets: true for where each segment starts (string indices for a
+// string, byte offsets for bytes)}.  EncodingError carries err.offset.
+function smsCount(text, opts = {}) {
+  const b = V.textBytes(text);
+  const o = V.smsOpts(opts) || V.smsOpts({});
+  let mem = null;
+  const info = {};
+  try {
+    if (opts.offsets) {
+      o.segment_offsets_cap = b.length + 1;
+      mem = koffi.alloc('size_t', o.segment_offsets_cap);
+      o.segment_offsets = mem;
+    }
+    const rc = C.sms_count(b, b.length, o, info);
+    if (rc < 0) {
+      const off = Number(info.error_offset);
+      const e = makeError(rc, rc === K.EENCODING ? `invalid UTF-8 at byte ${off}` : '');
+      if (rc === K.EENCODING) e.offset = off;
+      throw e;
+    }
+    const out = smsInfo(info);
+    if (mem) {
+      const n = Math.min(out.segments, o.segment_offsets_cap);
+      const raw = Array.from(koffi.decode(mem, 'size_t', n), Number);
+      out.offsets = typeof text === 'string'
+        ? raw.map((x) => b.subarray(0, x).toString('utf8').length) : raw;
+    }
+    return out;
+  } finally {
+    if (mem) koffi.free(mem);
+  }
+}
+
+function moneyRound(micros, minorMicros, mode = K.ROUND_HALF_UP) {
+  const out = [0];
+  const rc = C.money_round(V.i64(micros, 'micros'), V.i64(minorMicros, 'minorMicros'), V.i32(mode, 'mode'), out);
+  if (rc < 0) throw makeError(rc, '');
+  return V.big(out[0]);
+}
+
+// The size of the record at the start of buf (quota_journal_size).
+function journalSize(buf) {
+  const b = V.bytes(buf, 'record');
+  const out = [0];
+  const rc = C.journal_size(b, b.length, out);
+  if (rc < 0) throw makeError(rc, '');
+  return Number(out[0]);
+}
+
+// ------------------------------------------------------------- SQLite
+
+// libquota-sqlite (quota_sqlite.h): SqliteStore.open(ctx, path, opts)
+// recovers the database into ctx and makes it ctx's store.  close()
+// removes it; closing the context closes it too.
+class SqliteStore {
+  constructor(ctx, ptr, path) {
+    this.context = ctx;
+    this._ptr = ptr;
+    this.path = path;
+  }
+
+  // opts: {synchronous: SQLITE_SYNC_FULL | SQLITE_SYNC_NORMAL, busyTimeoutMs}.
+  static open(ctx, path, opts = {}) {
+    if (!(ctx instanceof Context)) throw new TypeError('SqliteStore.open: a Context');
+    const S = sqlite();
+    const o = {
+      version: 1,
+      size: koffi.sizeof(STRUCTS.quota_sqlite_options),
+      synchronous: V.i32(opts.synchronous ?? K.SQLITE_SYNC_FULL, 'synchronous'),
+      busy_timeout_ms: V.i32(opts.busyTimeoutMs ?? 5000, 'busyTimeoutMs'),
+    };
+    const out = [null];
+    ctx._check(S.sqlite_open_with(ctx._p(), V.str(path, 'path'), o, out));
+    ctx._core.sqlites.add(out[0]);
+    return new SqliteStore(ctx, out[0], path);
+  }
+
+  _p() {
+    if (this.context._core.closed || this._ptr === null) throw closedError('SQLite store');
+    return this._ptr;
+  }
+
+  get closed() { return this._ptr === null || this.context._core.closed; }
+
+  close() {
+    if (this._ptr === null) return;
+    if (!this.context._core.closed) {
+      this.context._core.sqlites.delete(this._ptr);
+      sqlite().sqlite_close(this._ptr);
+    }
+    this._ptr = null;
+  }
+
+  checkpoint() {
+    this.context._check(sqlite().sqlite_checkpoint(this._p()));
+    return this;
+  }
+
+  resync(account) {
+    const a = this.context._own(account, Account);
+    this.context._check(sqlite().sqlite_resync(this._p(), a._p()));
+    return this;
+  }
+}
+
+if (typeof Symbol.dispose === 'symbol') {
+  SqliteStore.prototype[Symbol.dispose] = SqliteStore.prototype.close;
+}
+
+// A category mask from ids: mask(0, 2) === 5n.
+function mask(...ids) { return V.mask(ids, 'mask'); }
+
+module.exports = {
+  ...K,
+  constants: Object.fromEntries(Object.entries(K).map(([k, v]) => [`QUOTA_${k}`, v])),
+  ...E,
+  Context, Tariff, Account, Package, Offer, SqliteStore,
+  version: () => C.version(),
+  versionNumber: () => C.version_number(),
+  strerror: (rc) => C.strerror(V.i32(rc, 'rc')),
+  errName: (rc) => C.err_name(V.i32(rc, 'rc')),
+  smsCount, moneyRound, journalSize, mask,
+  journalPeek: (record) => peek(C.journal_peek, null, record),
+  snapshotPeek: (snapshot) => peek(C.snapshot_peek, null, snapshot),
+};
