@@ -407,7 +407,7 @@ class Context {
       regs.push(koffi.register(() => call('begin', []), koffi.pointer(TxFn)));
       regs.push(koffi.register(() => call('commit', []), koffi.pointer(TxFn)));
     }
-    const msg = koffi.alloc('uint8_t', 256);
+    const msg = koffi.alloc('char', 256);
     regs.push(koffi.register(() => {
       const ctx = ref.deref();
       let s = '';

@@ -1,0 +1,457 @@
+'use strict';
+// The whole API through the module: each group of quota.h in a test.
+
+const test = require('node:test');
+const assert = require('node:assert');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const q = require('..');
+
+const MAY1 = 1714521600;  // 2024-05-01T00:00Z
+const NOW = 1715000000;   // 2024-05-06T12:53:20Z
+const DAY = 86400;
+
+// A context with category 'sms', tariff 'std' (100 at 0.05, then 0.04)
+// and account 'acme' on it.
+function setup() {
+  const ctx = new q.Context({ hashSeed: Buffer.alloc(16, 7) });
+  const sms = ctx.addCategory('sms');
+  const t = ctx.newTariff('std').addTier(100, 50000).addTier(q.UNLIMITED, 40000);
+  const a = ctx.newAccount('acme').setTariff(sms, t);
+  return { ctx, sms, t, a };
+}
+
+test('version, error names and the error hierarchy', () => {
+  assert.strictEqual(q.version(), '0.1.0');
+  assert.strictEqual(q.versionNumber(), q.VERSION_NUMBER);
+  assert.strictEqual(q.errName(-7), 'QUOTA_ECAP');
+  assert.strictEqual(q.strerror(-7), 'send cap reached');
+  for (const [name, errno] of q.ERROR_TABLE) {
+    const e = q.makeError(errno, '');
+    assert.ok(e instanceof q[name] && e instanceof q.QuotaError && e instanceof Error);
+    assert.strictEqual(e.code, q.errName(errno));
+    assert.strictEqual(e.errno, errno);
+    assert.strictEqual(e.name, name);
+  }
+  assert.strictEqual(q.makeError(-99, '').code, 'QUOTA_E?');
+  assert.strictEqual(q.constants.QUOTA_NEVER, 0x7fffffffffffffffn);
+  assert.strictEqual(q.mask(0, 2), 5n);
+});
+
+test('context: categories, errmsg, close, use after close', () => {
+  const ctx = new q.Context();
+  assert.strictEqual(ctx.addCategory('sms'), 0);
+  assert.strictEqual(ctx.addCategory('email'), 1);
+  assert.strictEqual(ctx.findCategory('email'), 1);
+  assert.strictEqual(ctx.categoryName(1), 'email');
+  assert.strictEqual(ctx.categoryName(9), null);
+  assert.strictEqual(ctx.categoryCount, 2);
+  assert.deepStrictEqual(ctx.categories(), [{ id: 0, name: 'sms' }, { id: 1, name: 'email' }]);
+  assert.throws(() => ctx.addCategory('sms'), (e) => e instanceof q.ExistsError
+    && e.code === 'QUOTA_EEXISTS' && e.errmsg.length > 0 && e.errmsg === ctx.errmsg);
+  assert.throws(() => ctx.findCategory('fax'), q.NotFoundError);
+  assert.throws(() => ctx.setHashSeed(Buffer.alloc(3)), RangeError);
+  const a = ctx.newAccount('x');
+  ctx.close();
+  ctx.close();
+  assert.strictEqual(ctx.closed, true);
+  assert.throws(() => ctx.addCategory('y'), /closed/);
+  assert.throws(() => a.balance, (e) => e instanceof q.InvalidError && /closed/.test(e.message));
+});
+
+test('arguments are checked before C sees them', () => {
+  const { ctx, sms, a } = setup();
+  assert.throws(() => a.charge({ category: sms, units: 1.5, at: NOW }), TypeError);
+  assert.throws(() => a.charge({ category: sms, units: 2 ** 60, at: NOW }), TypeError);
+  assert.throws(() => a.charge({ category: sms, units: 1n << 63n, at: NOW }), RangeError);
+  assert.throws(() => a.charge({ category: -1, units: 1, at: NOW }), RangeError);
+  assert.throws(() => a.charge({ category: sms, units: '1', at: NOW }), TypeError);
+  const other = new q.Context();
+  assert.throws(() => a.setTariff(sms, other.newTariff('t')), q.InvalidError);
+  other.close();
+  ctx.close();
+});
+
+test('tariffs: tiers, modes, free allowance, price', () => {
+  const { ctx, t } = setup();
+  assert.strictEqual(ctx.findTariff('std'), t);
+  assert.strictEqual(t.name, 'std');
+  assert.strictEqual(t.price(0, 10), 500000n);
+  assert.strictEqual(t.price(95, 10), 5n * 50000n + 5n * 40000n);
+  const v = ctx.newTariff('vol').addTier(100, 50000).addTier(q.UNLIMITED, 40000).setMode(q.VOLUME);
+  assert.strictEqual(v.price(95, 10), 10n * 40000n);
+  v.setFree(100, q.PERIOD_MONTH).setFreeDailyLimit(10).setFailureFee(1000);
+  assert.throws(() => t.addTier(50, 1), q.InvalidError);
+  assert.throws(() => ctx.findTariff('none'), q.NotFoundError);
+  ctx.close();
+});
+
+test('accounts and packages', () => {
+  const { ctx, sms, a } = setup();
+  assert.strictEqual(ctx.findAccount('acme'), a);
+  assert.strictEqual(ctx.accountCount, 1);
+  assert.strictEqual(ctx.accountAt(0), a);
+  assert.strictEqual(ctx.accountAt(5), null);
+  assert.deepStrictEqual(ctx.accounts(), [a]);
+  a.setUtcOffset(8 * 3600).setOverage(sms, q.OVERAGE_PAYG).setCap(sms, q.PERIOD_DAY, -1);
+  const p = a.addPackage({ id: 'P1', categories: [sms], units: 10, effectiveAt: MAY1,
+    expiresAt: MAY1 + 30 * DAY, priceMicros: 400000, priority: 1 });
+  a.addPackage({ id: 'forever', categories: q.mask(sms), units: 5n, effectiveAt: MAY1 });
+  assert.deepStrictEqual(p.spec(), { id: 'P1', categories: 1n, units: 10n, effectiveAt: MAY1,
+    expiresAt: MAY1 + 30 * DAY, priceMicros: 400000n, flags: 0, priority: 1 });
+  assert.strictEqual(a.findPackage('forever').spec().expiresAt, q.NEVER);
+  assert.strictEqual(a.packageCount, 2);
+  assert.deepStrictEqual(a.packages().map((x) => x.id), ['P1', 'forever']);
+  assert.strictEqual(a.packageAt(2), null);
+  assert.strictEqual(p.status(NOW), q.PACKAGE_ACTIVE);
+  assert.strictEqual(p.status(MAY1 - 1), q.PACKAGE_PENDING);
+  assert.strictEqual(a.remaining(sms, NOW), 15n);
+  assert.throws(() => a.addPackage({ id: 'P1', categories: [sms], units: 1 }), q.ExistsError);
+  assert.throws(() => a.findPackage('none'), q.NotFoundError);
+  assert.throws(() => ctx.newAccount('acme'), q.ExistsError);
+  const b = ctx.newAccount('gone');
+  b.remove();
+  assert.strictEqual(b.removed, true);
+  assert.throws(() => b.balance, /removed/);
+  assert.throws(() => ctx.findAccount('gone'), q.NotFoundError);
+  ctx.close();
+});
+
+test('charge, quote, idempotency, caps and counters', () => {
+  const { ctx, sms, a } = setup();
+  const p = a.addPackage({ id: 'P1', categories: [sms], units: 10, effectiveAt: MAY1 });
+  const u = { category: sms, units: 12, at: NOW, key: 'k1' };
+  const quoted = a.quote(u);
+  assert.strictEqual(p.remaining(), 10n);
+  const r = a.charge(u);
+  assert.deepStrictEqual(r, quoted);
+  assert.strictEqual(r.kind, q.RECEIPT_CHARGE);
+  assert.deepStrictEqual([r.units, r.freeUnits, r.packageUnits, r.paygUnits, r.paygCostMicros],
+    [12n, 0n, 10n, 2n, 100000n]);
+  assert.deepStrictEqual(r.lines, [
+    { source: q.SOURCE_PACKAGE, tier: 0, packageId: 'P1', units: 10n, unitPriceMicros: 0n, costMicros: 0n },
+    { source: q.SOURCE_PAYG, tier: 0, packageId: null, units: 2n, unitPriceMicros: 50000n, costMicros: 100000n },
+  ]);
+  assert.strictEqual(r.linesTotal, 2);
+  assert.strictEqual(p.status(NOW), q.PACKAGE_EXHAUSTED);
+  const again = a.charge(u);
+  assert.strictEqual(again.replayed, true);
+  assert.throws(() => a.charge({ ...u, units: 3 }), q.KeyConflictError);
+  assert.strictEqual(a.used(sms, q.PERIOD_DAY, NOW), 12n);
+  assert.strictEqual(a.used(q.ALL, q.PERIOD_MONTH, NOW), 12n);
+  assert.strictEqual(a.freeUsed(sms, NOW), 0n);
+  a.setCap(sms, q.PERIOD_DAY, 13);
+  a.charge({ category: sms, units: 1, at: NOW });
+  assert.throws(() => a.charge({ category: sms, units: 1, at: NOW }),
+    (e) => e instanceof q.CapError && e.code === 'QUOTA_ECAP' && e.errmsg !== '');
+  a.setKeyWindow(10, DAY);
+  ctx.close();
+});
+
+test('reserve, commit, release, tick, reverse', () => {
+  const { ctx, sms, a } = setup();
+  a.setTariff(sms, ctx.newTariff('fees').setFailureFee(1000));
+  a.addPackage({ id: 'P1', categories: [sms], units: 100, effectiveAt: MAY1 });
+  const h = a.reserve({ category: sms, units: 5, at: NOW, key: 'r1' }, 60);
+  assert.strictEqual(h.kind, q.RECEIPT_RESERVE);
+  assert.ok(h.holdId > 0n);
+  assert.strictEqual(a.findHold('r1'), h.holdId);
+  assert.strictEqual(a.held(sms), 5n);
+  assert.strictEqual(a.held(), 5n);
+  assert.strictEqual(a.holdCount, 1);
+  const c = a.commit(h.holdId, 3, 'c1');
+  assert.strictEqual(c.kind, q.RECEIPT_COMMIT);
+  assert.strictEqual(c.units, 3n);
+  assert.throws(() => a.commit(h.holdId, 1), q.ResolvedError);
+  assert.throws(() => a.findHold('r1'), q.ResolvedError);
+  const h2 = a.reserve({ category: sms, units: 4, at: NOW }, 60);
+  const rel = a.release(h2.holdId);
+  assert.strictEqual(rel.kind, q.RECEIPT_RELEASE);
+  const h3 = a.reserve({ category: sms, units: 2, at: NOW }, 60);
+  assert.strictEqual(a.tick(NOW + 30), 0);
+  assert.strictEqual(a.tick(NOW + 60), 1);
+  assert.strictEqual(a.holdCount, 0);
+  assert.throws(() => a.release(h3.holdId), q.ResolvedError);
+  assert.strictEqual(ctx.tick(NOW + 61), 0);
+  a.charge({ category: sms, units: 7, at: NOW, key: 'ch' });
+  const before = a.remaining(sms, NOW);
+  const rv = a.reverse('ch', NOW + 1);
+  assert.strictEqual(rv.kind, q.RECEIPT_REVERSAL);
+  assert.strictEqual(a.remaining(sms, NOW), before + 7n);
+  assert.throws(() => a.reverse('ch', NOW + 2), q.ReversedError);
+  ctx.close();
+});
+
+test('SMS counting and charging', () => {
+  assert.deepStrictEqual(q.smsCount('hello'), { encoding: q.SMS_GSM7, units: 5, segments: 1, shiftLocking: 0, shiftSingle: 0 });
+  const long = q.smsCount('a'.repeat(161), { offsets: true });
+  assert.strictEqual(long.segments, 2);
+  assert.deepStrictEqual(long.offsets, [0, 153]);
+  const emoji = q.smsCount('😀'.repeat(40), { offsets: true });
+  assert.strictEqual(emoji.encoding, q.SMS_UCS2);
+  assert.strictEqual(emoji.units, 80);
+  assert.deepStrictEqual(emoji.offsets, [0, 66]); // string indices: 33 emoji
+  assert.strictEqual(q.smsCount('hello', { flags: q.SMS_FORCE_UCS2 }).encoding, q.SMS_UCS2);
+  assert.throws(() => q.smsCount('a'.repeat(400), { maxSegments: 2 }), q.TooLongError);
+  assert.throws(() => q.smsCount(Buffer.from([0x61, 0xff])),
+    (e) => e instanceof q.EncodingError && e.offset === 1);
+  const cn = q.smsCount('验证码123456', { flags: q.SMS_CN, signature: '【华为云】' });
+  assert.strictEqual(cn.segments, 1);
+  const { ctx, sms, a } = setup();
+  const r = a.chargeSms(sms, 'x'.repeat(200), { at: NOW, key: 's1' });
+  assert.strictEqual(r.units, 2n);
+  assert.strictEqual(r.sms.segments, 2);
+  ctx.close();
+});
+
+test('money, catalog, vouchers, settlement with a bill callback', () => {
+  const { ctx, sms, a, t } = setup();
+  assert.strictEqual(q.moneyRound(12345, 10000), 10000n);
+  assert.strictEqual(q.moneyRound(15000, 10000, q.ROUND_HALF_EVEN), 20000n);
+  assert.throws(() => q.moneyRound(1, 0), q.InvalidError);
+  a.topup(5000000, NOW);
+  assert.strictEqual(a.balance, 5000000n);
+  const offer = ctx.addOffer({ id: 'sms-100', categories: [sms], units: 100, priceMicros: 4400000, validMonths: 12 });
+  assert.strictEqual(ctx.findOffer('sms-100'), offer);
+  const byQty = ctx.addOffer({ id: 'any', categories: [sms], unitTariff: t, minUnits: 10, stepUnits: 10 });
+  assert.strictEqual(a.quotePackage(byQty, 20, NOW).priceMicros, 1000000n);
+  const v = { kind: q.VOUCHER_AMOUNT, value: 400000 };
+  const quoted = a.quotePackage(offer, 1, NOW, { voucher: v });
+  assert.strictEqual(quoted.package, null);
+  const bought = a.buyPackage(offer, 1, NOW, { voucher: v, packageId: 'bought' });
+  assert.strictEqual(bought.priceMicros, 4000000n);
+  assert.strictEqual(bought.discountMicros, 400000n);
+  assert.strictEqual(bought.package.id, 'bought');
+  assert.strictEqual(bought.package.remaining(), 100n);
+  assert.throws(() => a.buyPackage(offer, 1, NOW), q.FundsError);
+  assert.throws(() => a.buyPackage(offer, 1, NOW, { voucher: { kind: q.VOUCHER_AMOUNT, value: 1, minSpendMicros: 10 ** 9 } }), q.VoucherError);
+  const m = a.money();
+  assert.deepStrictEqual([m.balanceMicros, m.purchasedMicros, m.toppedUpMicros, m.suspended],
+    [1000000n, 4000000n, 5000000n, false]);
+  a.charge({ category: sms, units: 130, at: NOW }); // 100 package, 30 payg at 0.04: 1.20
+  a.setSettlement(q.PERIOD_DAY, 10000, q.ROUND_HALF_UP).setCreditLimit(0);
+  const seen = [];
+  const dayEnd = (Math.floor(NOW / DAY) + 1) * DAY;
+  const bills = a.settle(dayEnd, (b) => seen.push(b));
+  assert.strictEqual(bills.length, 1);
+  assert.strictEqual(seen[0], bills[0]);
+  const b = bills[0];
+  assert.strictEqual(b.account, a);
+  assert.strictEqual(b.totalMicros, 1200000n);
+  assert.strictEqual(b.status, q.BILL_OUTSTANDING);
+  assert.strictEqual(b.periodEnd, dayEnd);
+  assert.deepStrictEqual(b.lines.map((l) => [l.category, l.kind, l.units, l.roundedMicros]),
+    [[sms, q.LINE_USAGE, 30n, 1200000n]]);
+  assert.strictEqual(a.suspended, true);
+  assert.throws(() => a.charge({ category: sms, units: 1, at: dayEnd }), q.SuspendedError);
+  a.topup(1000000, dayEnd);
+  assert.strictEqual(a.suspended, false);
+  assert.deepStrictEqual(ctx.settle(dayEnd + DAY), []);
+  ctx.close();
+});
+
+test('reports: rows, CSV, CSV file; a throwing callback stops the report', () => {
+  const { ctx, sms, a } = setup();
+  a.addPackage({ id: 'P1', categories: [sms], units: 10, effectiveAt: MAY1 });
+  a.charge({ category: sms, units: 12, at: NOW });
+  const from = Math.floor(NOW / DAY) * DAY;
+  const rows = a.report(q.PERIOD_DAY, from, from + DAY);
+  assert.deepStrictEqual(rows.map((r) => [r.source, r.package && r.package.id, r.units, r.costMicros]),
+    [[q.SOURCE_PACKAGE, 'P1', 10n, 0n], [q.SOURCE_PAYG, null, 2n, 100000n]]);
+  assert.strictEqual(rows[0].account, a);
+  assert.strictEqual(rows[0].start, from);
+  const csv = a.reportCsv(q.PERIOD_DAY, from, from + DAY);
+  const lines = csv.trim().split('\n');
+  assert.strictEqual(lines[0], 'account,period,start,end,category,source,package,units,cost_micros');
+  assert.strictEqual(lines.length, 3);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'quota-node.')), 'r.csv');
+  a.reportCsvFile(q.PERIOD_DAY, from, from + DAY, file);
+  assert.strictEqual(fs.readFileSync(file, 'utf8'), csv);
+  fs.rmSync(path.dirname(file), { recursive: true });
+  let calls = 0;
+  const boom = new Error('boom');
+  assert.throws(() => a.report(q.PERIOD_DAY, from, from + DAY, () => { calls++; throw boom; }), (e) => e === boom);
+  assert.strictEqual(calls, 1);
+  // The context works on after a callback threw.
+  assert.strictEqual(a.report(q.PERIOD_DAY, from, from + DAY).length, 2);
+  assert.throws(() => a.report(q.PERIOD_DAY, from + DAY, from), q.InvalidError);
+  ctx.close();
+});
+
+test('events: alerts, exhaustion, caps, hold expiry; a throwing hook is counted and rethrown', () => {
+  const { ctx, sms, a } = setup();
+  const events = [];
+  ctx.onEvent((e) => events.push(e));
+  const p = a.addPackage({ id: 'P1', categories: [sms], units: 10, effectiveAt: MAY1 });
+  a.tick(NOW); // alerts look at packages usable at the account clock
+  a.addAlert(sms, 5, q.ALERT_UNITS).setCap(sms, q.PERIOD_DAY, 20).setExpiryWarning(DAY);
+  a.charge({ category: sms, units: 6, at: NOW });
+  assert.deepStrictEqual(events.map((e) => e.kind), [q.EVENT_LOW_QUOTA]);
+  assert.strictEqual(events[0].account, a);
+  assert.strictEqual(events[0].remaining, 4n);
+  assert.strictEqual(events[0].threshold, 5n);
+  a.charge({ category: sms, units: 4, at: NOW });
+  const ex = events.find((e) => e.kind === q.EVENT_PACKAGE_EXHAUSTED);
+  assert.ok(ex && ex.package.id === p.id);
+  a.charge({ category: sms, units: 10, at: NOW });
+  assert.ok(events.some((e) => e.kind === q.EVENT_CAP_REACHED && e.period === q.PERIOD_DAY));
+  a.setCap(sms, q.PERIOD_DAY, -1);
+  const h = a.reserve({ category: sms, units: 1, at: NOW }, 10);
+  a.tick(NOW + 10);
+  const he = events.find((e) => e.kind === q.EVENT_HOLD_EXPIRED);
+  assert.strictEqual(he.receipt.holdId, h.holdId);
+  assert.strictEqual(he.receipt.kind, q.RECEIPT_RELEASE);
+  // A hook that throws: the charge stands, the error comes out of the call.
+  const boom = new Error('hook');
+  ctx.onEvent(() => { throw boom; });
+  a.addPackage({ id: 'P2', categories: [sms], units: 5, effectiveAt: MAY1 });
+  const used = a.used(sms, q.PERIOD_DAY, NOW);
+  const failures = ctx.hookFailures;
+  assert.throws(() => a.charge({ category: sms, units: 5, at: NOW + 20 }), (e) => e === boom);
+  assert.strictEqual(a.used(sms, q.PERIOD_DAY, NOW), used + 5n);
+  assert.ok(ctx.hookFailures > failures);
+  ctx.onEvent(null);
+  a.charge({ category: sms, units: 1, at: NOW + 20 });
+  assert.throws(() => ctx.onEvent(42), TypeError);
+  ctx.close();
+});
+
+test('snapshots: take, peek, load into another context, reset', () => {
+  const { ctx, sms, a } = setup();
+  a.addPackage({ id: 'P1', categories: [sms], units: 10, effectiveAt: MAY1 });
+  a.charge({ category: sms, units: 3, at: NOW });
+  const snap = a.snapshot();
+  assert.deepStrictEqual(q.snapshotPeek(snap), { accountId: 'acme', seq: 0n });
+  const other = new q.Context();
+  other.addCategory('sms');
+  other.newTariff('std');
+  const b = other.loadAccount(snap);
+  assert.strictEqual(b.id, 'acme');
+  assert.strictEqual(b.remaining(sms, NOW), 7n);
+  assert.deepStrictEqual(b.snapshot(), snap);
+  assert.throws(() => other.loadAccount(snap), q.ExistsError);
+  const bad = Buffer.from(snap);
+  bad[bad.length - 1] ^= 0xff;
+  assert.throws(() => other.snapshotPeek(bad), q.CorruptError);
+  a.charge({ category: sms, units: 2, at: NOW });
+  const p = a.findPackage('P1');
+  a.reset(snap);
+  assert.strictEqual(a.remaining(sms, NOW), 7n);
+  assert.strictEqual(p.remaining(), 7n); // found again after the reset
+  a.reset(null);
+  assert.strictEqual(a.packageCount, 0);
+  assert.throws(() => p.remaining(), q.NotFoundError);
+  other.close();
+  ctx.close();
+});
+
+test('journal: a JS store records, another context replays and checks', () => {
+  const records = [];
+  let fail = null;
+  const ctx = new q.Context();
+  ctx.setStore({
+    append(account, seq, rec) {
+      if (fail) throw fail;
+      records.push({ account, seq, rec });
+    },
+    errmsg: () => 'disk on fire',
+  });
+  const sms = ctx.addCategory('sms');
+  ctx.newTariff('std').addTier(q.UNLIMITED, 10000);
+  const a = ctx.newAccount('acme').setTariff(sms, ctx.findTariff('std'));
+  a.charge({ category: sms, units: 4, at: NOW, key: 'j1' });
+  a.charge({ category: sms, units: 1, at: NOW });
+  assert.ok(records.length >= 5);
+  assert.ok(records.every((r) => typeof r.seq === 'bigint' && Buffer.isBuffer(r.rec)));
+  assert.strictEqual(a.seq, BigInt(records.filter((r) => r.account === 'acme').length));
+  assert.strictEqual(ctx.configSeq, BigInt(records.filter((r) => r.account === null).length));
+  const last = records[records.length - 1];
+  assert.strictEqual(q.journalSize(Buffer.concat([last.rec, Buffer.alloc(9)])), last.rec.length);
+  assert.deepStrictEqual(q.journalPeek(last.rec), { accountId: 'acme', seq: last.seq });
+  assert.throws(() => q.journalSize(last.rec.subarray(0, 3)), q.CorruptError);
+  // A failing store: the call fails with the store's exception, nothing changed.
+  fail = new Error('store down');
+  const before = a.remaining(sms, NOW);
+  assert.throws(() => a.charge({ category: sms, units: 1, at: NOW }), (e) => e === fail);
+  assert.strictEqual(a.seq, BigInt(records.filter((r) => r.account === 'acme').length));
+  assert.strictEqual(a.remaining(sms, NOW), before);
+  fail = null;
+  // Replay.
+  const replica = new q.Context();
+  for (const r of records) replica.journalApply(r.rec, { check: true });
+  const b = replica.findAccount('acme');
+  assert.deepStrictEqual(b.snapshot(), a.snapshot());
+  assert.throws(() => replica.journalApply(records[0].rec), q.SequenceError);
+  assert.strictEqual(a.unsynced, false);
+  ctx.setStore(null);
+  a.charge({ category: sms, units: 1, at: NOW });
+  replica.close();
+  ctx.close();
+});
+
+test('a store with begin/commit: batches and single operations', () => {
+  const log = [];
+  const ctx = new q.Context();
+  ctx.setStore({ append: () => { log.push('append'); }, begin: () => { log.push('begin'); },
+    commit: () => { log.push('commit'); } });
+  const sms = ctx.addCategory('sms');
+  const a = ctx.newAccount('acme');
+  a.addPackage({ id: 'P1', categories: [sms], units: 100, effectiveAt: MAY1 });
+  log.length = 0;
+  const res = ctx.batch([
+    { op: 'charge', account: a, category: sms, units: 2, at: NOW },
+    { op: 'chargeSms', account: a, category: sms, text: 'a'.repeat(200), at: NOW, key: 's' },
+    { op: 'reserve', account: a, category: sms, units: 3, at: NOW, timeout: 60, key: 'r' },
+    { op: 'charge', account: a, category: sms, units: 0, at: NOW },
+  ]);
+  assert.deepStrictEqual(res.map((r) => r.ok), [true, true, true, false]);
+  assert.ok(res[3].error instanceof q.InvalidError);
+  assert.strictEqual(res[1].receipt.units, 2n);
+  const hold = res[2].holdId;
+  assert.ok(hold > 0n);
+  assert.strictEqual(log[0], 'begin');
+  assert.strictEqual(log[log.length - 1], 'commit');
+  const res2 = ctx.batch([{ op: 'commit', account: a, holdId: hold, unitsUsed: 1, key: 'c' }]);
+  assert.strictEqual(res2[0].receipt.kind, q.RECEIPT_COMMIT);
+  const r = ctx.run({ op: 'reserve', account: a, category: sms, units: 1, at: NOW, timeout: 5 });
+  assert.strictEqual(ctx.run({ op: 'release', account: a, holdId: r.holdId }).kind, q.RECEIPT_RELEASE);
+  assert.throws(() => ctx.run({ op: 'fly', account: a }), TypeError);
+  assert.throws(() => ctx.setStore({ append() {}, begin() {} }), TypeError);
+  ctx.close();
+});
+
+test('pruning and retention', () => {
+  const { ctx, sms, a } = setup();
+  assert.strictEqual(a.prunedBefore, null);
+  a.charge({ category: sms, units: 1, at: MAY1 + 3600 });
+  a.settle(MAY1 + 10 * DAY);
+  a.prune(MAY1 + 5 * DAY, q.PRUNE_ALL);
+  assert.ok(a.prunedBefore > MAY1);
+  assert.throws(() => a.report(q.PERIOD_DAY, MAY1, MAY1 + DAY), q.PrunedError);
+  a.setRetention(30 * DAY, q.PRUNE_LEDGER);
+  assert.throws(() => a.setRetention(DAY, 0), q.InvalidError);
+  ctx.close();
+});
+
+test('a dropped context is freed by the finalizer', async (t) => {
+  if (typeof global.gc !== 'function') {
+    t.skip('needs node --expose-gc');
+    return;
+  }
+  let freed = 0;
+  const watch = new FinalizationRegistry(() => { freed++; });
+  (() => {
+    for (let i = 0; i < 20; i++) {
+      const ctx = new q.Context();
+      ctx.onEvent((e) => ctx.errmsg + e); // a hook closing over its context
+      ctx.addCategory('sms');
+      watch.register(ctx, i);
+    }
+  })();
+  for (let i = 0; i < 20 && freed < 20; i++) {
+    global.gc();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.strictEqual(freed, 20);
+});
