@@ -289,9 +289,12 @@ class Context:
     def __init__(self, allocator=None, hash_seed=None):
         self._ptr = None
         self._lib = lib = _ffi.core()
-        self._objs = {}
+        # Handles by address, held weakly: a handle holds its context, not
+        # the other way round, so a context nobody uses is freed at once.
+        self._objs = weakref.WeakValueDictionary()
         self._pending = []
         self._keep = {}
+        # Open SQLite stores, as [address, close function] (SqliteStore).
         self._stores = []
         out = P()
         if allocator is None:
@@ -373,9 +376,11 @@ class Context:
         if self._ptr is None:
             return
         for s in list(self._stores):
-            s.close()
+            s[1](s[0])
+            s[0] = None
+        del self._stores[:]
         ptr, self._ptr = self._ptr, None
-        for o in self._objs.values():
+        for o in list(self._objs.values()):
             o._ptr = None
         self._objs.clear()
         self._lib.quota_ctx_free(ptr)
@@ -613,7 +618,9 @@ class Context:
         ref = weakref.ref(self)
 
         def call(ep, ud):
-            fn(self._event(ep.contents))
+            ctx = ref()
+            if ctx is not None:
+                fn(ctx._event(ep.contents))
         cb = _ffi.EVENT_FN(_guard(ref, call, K.QUOTA_EINVAL))
         self._done(self._lib.quota_ctx_set_event_hook(self._p, cb, None))
         self._keep["event"] = cb
@@ -899,7 +906,7 @@ class Account(_Child):
 
     def __init__(self, ctx, ptr):
         self._ctx, self._ptr = ctx, ptr
-        self._pkgs = {}
+        self._pkgs = weakref.WeakValueDictionary()
         self._gen = 0
 
     def __repr__(self):

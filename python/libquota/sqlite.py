@@ -27,7 +27,6 @@ class SqliteStore:
         self._lib = _ffi.sqlite()
         self.ctx = ctx
         self.path = path
-        self._ptr = None
         out = C.c_void_p()
         if synchronous is None and busy_timeout_ms is None:
             rc = self._lib.quota_sqlite_open(ctx._p, _b(str(path)), C.byref(out))
@@ -43,8 +42,18 @@ class SqliteStore:
             rc = self._lib.quota_sqlite_open_with(ctx._p, _b(str(path)),
                                                   C.byref(o), C.byref(out))
         ctx._done(rc)
-        self._ptr = out.value
-        ctx._stores.append(self)
+        # Shared with the context, which closes the database before it
+        # frees itself even when this object is gone.
+        self._handle = [out.value, self._lib.quota_sqlite_close]
+        ctx._stores.append(self._handle)
+
+    @property
+    def _ptr(self):
+        return self._handle[0] if hasattr(self, "_handle") else None
+
+    @property
+    def closed(self):
+        return self._ptr is None
 
     @property
     def _p(self):
@@ -56,12 +65,13 @@ class SqliteStore:
     def close(self):
         """quota_sqlite_close: remove the store from its context and close
         the database.  Calling it again does nothing."""
-        if self._ptr is None:
+        ptr = self._ptr
+        if ptr is None:
             return
-        ptr, self._ptr = self._ptr, None
+        self._handle[0] = None
         self._lib.quota_sqlite_close(ptr)
-        if self in self.ctx._stores:
-            self.ctx._stores.remove(self)
+        if self._handle in self.ctx._stores:
+            self.ctx._stores.remove(self._handle)
 
     def __enter__(self):
         return self

@@ -100,7 +100,14 @@ class Lifetime(unittest.TestCase):
         world(ctx)
         self.assertGreater(alloc.live, 0)
         ref = weakref.ref(ctx)
-        ctx.set_event_hook(lambda ev: None)  # a callback refers back
+        ctx.set_event_hook(lambda ev: None)
+        ctx.accounts()[0].packages()
+        del ctx  # no cycle: freed at once, before any collection
+        self.assertIsNone(ref())
+        self.assertEqual(alloc.live, 0)
+        ctx = q.Context(allocator=alloc)
+        ctx.set_event_hook(lambda ev: ctx)  # a cycle through the hook
+        ref = weakref.ref(ctx)
         del ctx
         gc.collect()
         self.assertIsNone(ref())
@@ -684,7 +691,7 @@ class Sqlite(unittest.TestCase):
                 db.checkpoint()
                 a.charge(sms, 1, NOW)
                 want = a.snapshot()
-            self.assertIsNone(db._ptr)  # closing the context closed it
+            self.assertTrue(db.closed)  # closing the context closed it
             with q.Context() as ctx:
                 with q.SqliteStore(ctx, path, synchronous=q.QUOTA_SQLITE_SYNC_NORMAL,
                                    busy_timeout_ms=100) as db:
@@ -698,6 +705,14 @@ class Sqlite(unittest.TestCase):
                     self.assertEqual(a.snapshot(), want)
                 with self.assertRaises(q.ClosedError):
                     db.checkpoint()
+            with q.Context() as ctx:
+                ctx.open_sqlite(path)  # not kept: its context keeps it open
+                gc.collect()
+                ctx.account_find("acme").charge("sms", 1, NOW)
+            with q.Context() as ctx:
+                ctx.open_sqlite(path)
+                a = ctx.account_find("acme")
+                self.assertEqual(a.used("sms", q.QUOTA_PERIOD_DAY, NOW), 14)
 
     def test_refused(self):
         with tempfile.TemporaryDirectory() as d:
