@@ -31,3 +31,12 @@ from .core import (Account, Allocator, Context, Offer, Op, Package, Store,
 from .sqlite import SqliteStore
 
 __version__ = "0.1.0"
+
+from . import constants as _constants, errors as _errors  # noqa: E402
+
+__all__ = (_constants.__all__ + _errors.__all__ + [
+    "mask", "Bill", "BillLine", "Event", "Money", "PackageSpec", "Purchase",
+    "Receipt", "ReceiptLine", "ReportRow", "SmsInfo", "Voucher", "Account",
+    "Allocator", "Context", "Offer", "Op", "Package", "Store", "Tariff",
+    "err_name", "journal_peek", "journal_size", "money_round", "sms_count",
+    "snapshot_peek", "strerror", "version", "version_number", "SqliteStore"])

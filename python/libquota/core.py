@@ -26,7 +26,7 @@ from . import _ffi
 from . import constants as K
 from .errors import ClosedError, QuotaError, error
 from .types import (Bill, BillLine, Event, Money, PackageSpec, Purchase,
-                    Receipt, ReceiptLine, ReportRow, SmsInfo, Voucher)
+                    Receipt, ReceiptLine, ReportRow, SmsInfo)
 
 P = C.c_void_p
 

@@ -2,7 +2,6 @@
 (tests/check-python.sh runs it with the module as pip installed it)."""
 
 import gc
-import io
 import os
 import tempfile
 import unittest
@@ -106,7 +105,7 @@ class Lifetime(unittest.TestCase):
         self.assertIsNone(ref())
         self.assertEqual(alloc.live, 0)
         ctx = q.Context(allocator=alloc)
-        ctx.set_event_hook(lambda ev: ctx)  # a cycle through the hook
+        ctx.set_event_hook(lambda ev, c=ctx: c)  # a cycle through the hook
         ref = weakref.ref(ctx)
         del ctx
         gc.collect()
