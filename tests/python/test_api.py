@@ -633,6 +633,32 @@ class Journal(unittest.TestCase):
             with self.assertRaises(q.InvalidArgument):
                 q.Op.charge(a, sms, -1, NOW).run()
 
+    def test_batch_commit_fails(self):
+        class Tx(q.Store):
+            fail = None
+
+            def begin(self):
+                pass
+
+            def commit(self):
+                if self.fail:
+                    raise self.fail
+
+        s = Tx()
+        with q.Context() as ctx:
+            sms, _, a = world(ctx)
+            ctx.set_store(s)
+            s.fail = IOError("lost the disk")
+            ops = [q.Op.charge(a, sms, 2, NOW), q.Op.charge(a, sms, 3, NOW)]
+            with self.assertRaises(IOError):
+                ctx.batch(ops)
+            self.assertEqual([o.rc for o in ops], [q.QUOTA_ESTORE] * 2)
+            self.assertEqual(a.used(sms, q.QUOTA_PERIOD_DAY, NOW), 0)
+            s.fail = q.OutcomeUnknown()
+            with self.assertRaises(q.OutcomeUnknown):
+                ctx.batch([q.Op.charge(a, sms, 2, NOW)])
+            self.assertTrue(a.unsynced)
+
     def test_prune(self):
         with q.Context() as ctx:
             sms, _, a = world(ctx)
