@@ -25,9 +25,10 @@ from .errors import *  # noqa: F401,F403
 from .errors import QuotaError, ClosedError, ERRORS, error
 from .types import (Bill, BillLine, Event, Money, PackageSpec, Purchase,
                     Receipt, ReceiptLine, ReportRow, SmsInfo, Voucher)
-from .core import (Account, Allocator, Context, Offer, Op, Package, Store,
-                   Tariff, err_name, journal_peek, journal_size, money_round,
+from .util import (err_name, journal_peek, journal_size, money_round,
                    sms_count, snapshot_peek, strerror, version, version_number)
+from .account import Account, Offer, Op, Package, Tariff
+from .context import Allocator, Context, Store
 from .sqlite import SqliteStore
 
 __version__ = "0.1.0"

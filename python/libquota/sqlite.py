@@ -5,7 +5,7 @@ import ctypes as C
 
 from . import _ffi
 from . import constants as K
-from .core import _b
+from .util import _b
 from .errors import ClosedError
 
 
