@@ -14,6 +14,14 @@ if [ "${1:-}" != demo ]; then
 	command -v c++ >/dev/null 2>&1 || need="$need g++"
 	command -v mandoc >/dev/null 2>&1 || need="$need mandoc"
 	command -v python3 >/dev/null 2>&1 || need="$need python3"
+	# The Python module (tests/python.mk): pip installs it offline with
+	# the system interpreter's setuptools (and wheel, which setuptools
+	# before 70.1 builds wheels with).
+	py=/usr/bin/python3
+	[ -x "$py" ] || py=python3
+	"$py" -m pip --version >/dev/null 2>&1 || need="$need python3-pip"
+	"$py" -c 'import setuptools' >/dev/null 2>&1 || need="$need python3-setuptools"
+	"$py" -c 'import wheel' >/dev/null 2>&1 || need="$need python3-wheel"
 	# libquota-pg and its tests (tests/pg.mk): libpq's development files
 	# and a server the tests start themselves (tests/pg/with-pg.sh).
 	pkg-config --exists libpq 2>/dev/null || need="$need libpq-dev"

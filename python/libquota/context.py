@@ -1,0 +1,566 @@
+"""Contexts: categories, tariffs, accounts and offers made and found,
+whole-context ticks and settlement, events, the journal, batches, Python
+stores and allocators (include/quota.h, quota_store.h).
+
+Ownership follows the C library (quota.h, "Conventions"): a Context owns
+its accounts, tariffs and offers, an Account its packages.  The Python
+objects keep a reference to their context, and every use checks that the
+context is still open (ClosedError otherwise): closing a context - with
+close(), a ``with`` block, or garbage collection - invalidates everything
+in it.  Account.remove() invalidates the account and its packages;
+Account.reset() (and SqliteStore.resync()) its packages (quota_account_reset).
+
+Python callbacks (event hook, bill callback, report and CSV writers,
+store, allocator) are kept alive as long as they are registered, and an
+exception raised in one never crosses into C: the callback returns a
+QUOTA_E* code (QUOTA_ESTORE for stores and writers, which stops the call;
+a failure count for hooks, where the state change stands, R21) and the
+exception is raised again when the call returns.
+"""
+
+import ctypes as C
+import weakref
+
+from . import _ffi
+from . import constants as K
+from .errors import ClosedError, QuotaError, error
+from .types import Bill, BillLine, Event
+from .util import P, _b, _guard, _s, _t, journal_peek, snapshot_peek
+from .account import Account, Offer, Tariff, _receipt
+
+
+class Allocator:
+    """Base of Python allocators for Context(allocator=...)
+    (quota_ctx_new_with, quota_allocator; STYLE 8).
+
+    Subclasses implement malloc(size), realloc(ptr, size) and free(ptr)
+    with addresses as ints (None or 0 for failure); realloc(None, n) must
+    behave as malloc and free(None) must be harmless.  This one uses libc's
+    and counts: ``allocations`` (calls that returned memory), ``live``
+    (blocks not freed yet); ``fail_at=N`` makes the N-th allocation (from
+    1) fail, as the C tests' counting allocator does (STYLE 19)."""
+
+    def __init__(self, fail_at=None):
+        libc = C.CDLL(None)
+        self._malloc, self._realloc, self._free = libc.malloc, libc.realloc, libc.free
+        self._malloc.restype = P
+        self._malloc.argtypes = [C.c_size_t]
+        self._realloc.restype = P
+        self._realloc.argtypes = [P, C.c_size_t]
+        self._free.restype = None
+        self._free.argtypes = [P]
+        self.fail_at = fail_at
+        self.allocations = 0
+        self.calls = 0
+        self.live = 0
+
+    def _fail(self):
+        self.calls += 1
+        return self.fail_at is not None and self.calls == self.fail_at
+
+    def malloc(self, size):
+        if self._fail():
+            return None
+        p = self._malloc(size or 1)
+        if p:
+            self.allocations += 1
+            self.live += 1
+        return p
+
+    def realloc(self, ptr, size):
+        if not ptr:
+            return self.malloc(size)
+        if self._fail():
+            return None
+        p = self._realloc(ptr, size or 1)
+        if p:
+            self.allocations += 1
+        return p
+
+    def free(self, ptr):
+        if ptr:
+            self.live -= 1
+            self._free(ptr)
+
+
+class Store:
+    """Base of Python stores for Context.set_store (quota_store.h,
+    quota_store(3)).
+
+    append(account, seq, rec) stores one record (account: the account id,
+    None for the configuration stream; rec: bytes).  Return None (or 0)
+    when stored; raise Conflict or OutcomeUnknown to answer
+    QUOTA_ECONFLICT or QUOTA_EUNKNOWN (the call returns that code); any
+    other exception means nothing was stored: the call fails with
+    QUOTA_ESTORE and the exception is raised again when it returns.
+    begin() and commit() (both or neither) frame a batch (quota_batch);
+    errmsg() may say what went wrong.  This base keeps records in memory
+    in ``records`` (a list of (account, seq, rec)) and has no batches."""
+
+    def __init__(self):
+        self.records = []
+
+    def append(self, account, seq, rec):
+        self.records.append((account, seq, rec))
+
+
+def _storefn(obj, name):
+    fn = getattr(obj, name, None)
+    return fn if callable(fn) else None
+
+
+class Context:
+    """A libquota context (quota_ctx; quota_ctx_new(3)): categories,
+    tariffs, offers and accounts, and the hooks and store that go with them.
+
+    ``Context()`` uses libc's allocator, ``Context(allocator=Allocator())``
+    a Python one; ``hash_seed`` (16 bytes) sets the id hash key
+    (quota_ctx_set_hash_seed).  A context manager: the ``with`` block
+    closes it; it is also freed when garbage collected.  After close()
+    every object from it raises ClosedError.  A context and its objects
+    must not be used from two threads at once (quota.h, "Thread safety").
+    """
+
+    def __init__(self, allocator=None, hash_seed=None):
+        self._ptr = None
+        self._lib = lib = _ffi.core()
+        # Handles by address, held weakly: a handle holds its context, not
+        # the other way round, so a context nobody uses is freed at once.
+        self._objs = weakref.WeakValueDictionary()
+        self._pending = []
+        self._keep = {}
+        # Open SQLite stores, as [address, close function] (SqliteStore).
+        self._stores = []
+        out = P()
+        if allocator is None:
+            rc = lib.quota_ctx_new(C.byref(out))
+        else:
+            ref = weakref.ref(self)
+            a = _ffi.Allocator(version=K.QUOTA_ALLOCATOR_VERSION)
+            a.malloc_fn = _ffi.MALLOC_FN(self._alloc_guard(ref, allocator.malloc))
+            a.realloc_fn = _ffi.REALLOC_FN(
+                self._alloc_guard(ref, lambda p, n: allocator.realloc(p, n)))
+            a.free_fn = _ffi.FREE_FN(self._alloc_guard(ref, allocator.free, True))
+            self._keep["allocator"] = (allocator, a)
+            rc = lib.quota_ctx_new_with(C.byref(a), C.byref(out))
+        if rc < 0:
+            self._raise_pending()
+            raise error(rc)
+        self._ptr = out.value
+        if hash_seed is not None:
+            self.set_hash_seed(hash_seed)
+
+    @staticmethod
+    def _alloc_guard(ref, fn, is_free=False):
+        def tramp(ud, *args):
+            try:
+                r = fn(*args)
+                return None if is_free else (r or None)
+            except BaseException as e:  # noqa: B902 - must not reach C
+                ctx = ref()
+                if ctx is not None:
+                    ctx._pending.append(e)
+                return None
+        return tramp
+
+    # -- plumbing ---------------------------------------------------------
+
+    @property
+    def _p(self):
+        if self._ptr is None:
+            raise ClosedError("libquota: the context is closed")
+        return self._ptr
+
+    def _raise_pending(self, rc=0):
+        if self._pending:
+            exc = self._pending[0]
+            del self._pending[:]
+            if rc < 0:
+                exc.__context__ = error(rc, self.errmsg)
+            raise exc
+
+    def _done(self, rc):
+        """After a call: a callback's exception first, then rc < 0 as its
+        QUOTA_E* exception with quota_errmsg; else rc."""
+        self._raise_pending(rc)
+        if rc < 0:
+            raise error(rc, self.errmsg)
+        return rc
+
+    def _account(self, ptr):
+        if not ptr:
+            return None
+        a = self._objs.get(ptr)
+        if a is None:
+            a = self._objs[ptr] = Account(self, ptr)
+        return a
+
+    def _tariff(self, ptr):
+        if not ptr:
+            return None
+        t = self._objs.get(ptr)
+        if t is None:
+            t = self._objs[ptr] = Tariff(self, ptr)
+        return t
+
+    # -- lifetime ---------------------------------------------------------
+
+    def close(self):
+        """Free the context and everything in it (quota_ctx_free); open
+        SQLite stores are closed first.  Calling it again does nothing."""
+        if self._ptr is None:
+            return
+        for s in list(self._stores):
+            s[1](s[0])
+            s[0] = None
+        del self._stores[:]
+        ptr, self._ptr = self._ptr, None
+        for o in list(self._objs.values()):
+            o._ptr = None
+        self._objs.clear()
+        self._lib.quota_ctx_free(ptr)
+        self._keep.clear()
+        del self._pending[:]
+
+    @property
+    def closed(self):
+        return self._ptr is None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __repr__(self):
+        if self._ptr is None:
+            return "<libquota.Context closed>"
+        return "<libquota.Context %d accounts>" % self.account_count()
+
+    def set_hash_seed(self, seed):
+        """quota_ctx_set_hash_seed: 16 bytes; only before any account,
+        tariff or offer exists (InvalidArgument otherwise)."""
+        seed = bytes(seed)
+        if len(seed) != 16:
+            raise ValueError("libquota: a hash seed is 16 bytes")
+        arr = (C.c_uint8 * 16).from_buffer_copy(seed)
+        self._done(self._lib.quota_ctx_set_hash_seed(self._p, C.byref(arr)))
+
+    @property
+    def errmsg(self):
+        """quota_errmsg: what was wrong with the last failed call."""
+        if self._ptr is None:
+            return ""
+        return self._lib.quota_errmsg(self._ptr).decode("utf-8", "replace")
+
+    def set_error(self, code, msg):
+        """quota_ctx_set_error (quota_store.h): word a failure of a store's
+        own call on this context; returns code."""
+        return self._lib.quota_ctx_set_error(self._p, code, _b(msg))
+
+    # -- categories -------------------------------------------------------
+
+    def _cat(self, c):
+        if isinstance(c, str):
+            return self.category_find(c)
+        return int(c)
+
+    def _mask(self, cats):
+        if isinstance(cats, int):
+            return cats
+        if isinstance(cats, str):
+            cats = [cats]
+        m = 0
+        for c in cats:
+            m |= 1 << self._cat(c)
+        return m
+
+    def category_add(self, name):
+        """quota_category_add: register a category; returns its id (from 0).
+
+        Wherever a method takes a category, its name may stand for its id."""
+        out = C.c_uint32()
+        self._done(self._lib.quota_category_add(self._p, _b(name), C.byref(out)))
+        return out.value
+
+    def category_find(self, name):
+        """quota_category_find: a category's id by name (NotFound)."""
+        out = C.c_uint32()
+        self._done(self._lib.quota_category_find(self._p, _b(name), C.byref(out)))
+        return out.value
+
+    def category_name(self, cid):
+        """quota_category_name: the name of an id, or None."""
+        return _s(self._lib.quota_category_name(self._p, cid))
+
+    def category_count(self):
+        """quota_category_count."""
+        return self._lib.quota_category_count(self._p)
+
+    def categories(self):
+        """Every category name, by id."""
+        return [self.category_name(i) for i in range(self.category_count())]
+
+    def mask(self, *categories):
+        """QUOTA_MASK of categories given by id or name."""
+        return self._mask(categories)
+
+    # -- tariffs ----------------------------------------------------------
+
+    def tariff_new(self, name, tiers=(), mode=None, free=None,
+                   free_daily_limit=None, failure_fee_micros=None):
+        """quota_tariff_new: a tariff (names unique per context).
+
+        Optional set-up in one call: tiers [(up_to_units, unit_price_micros),
+        ...], mode (QUOTA_GRADUATED / QUOTA_VOLUME), free (units, period),
+        free_daily_limit, failure_fee_micros.  Returns a Tariff."""
+        out = P()
+        self._done(self._lib.quota_tariff_new(self._p, _b(name), C.byref(out)))
+        t = self._tariff(out.value)
+        for up_to, price in tiers:
+            t.add_tier(up_to, price)
+        if mode is not None:
+            t.set_mode(mode)
+        if free is not None:
+            t.set_free(*free)
+        if free_daily_limit is not None:
+            t.set_free_daily_limit(free_daily_limit)
+        if failure_fee_micros is not None:
+            t.set_failure_fee(failure_fee_micros)
+        return t
+
+    def tariff_find(self, name):
+        """quota_tariff_find (NotFound)."""
+        out = P()
+        self._done(self._lib.quota_tariff_find(self._p, _b(name), C.byref(out)))
+        return self._tariff(out.value)
+
+    # -- accounts ---------------------------------------------------------
+
+    def account_new(self, aid):
+        """quota_account_new: an account (ids unique per context)."""
+        out = P()
+        self._done(self._lib.quota_account_new(self._p, _b(aid), C.byref(out)))
+        return self._account(out.value)
+
+    def account_find(self, aid):
+        """quota_account_find (NotFound)."""
+        out = P()
+        self._done(self._lib.quota_account_find(self._p, _b(aid), C.byref(out)))
+        return self._account(out.value)
+
+    def account_count(self):
+        """quota_ctx_account_count."""
+        return self._lib.quota_ctx_account_count(self._p)
+
+    def account_at(self, i):
+        """quota_ctx_account_at: the i-th account in the order made, or None."""
+        return self._account(self._lib.quota_ctx_account_at(self._p, i))
+
+    def accounts(self):
+        """Every account, in the order they were made (§7)."""
+        return [self.account_at(i) for i in range(self.account_count())]
+
+    def account_load(self, snap):
+        """quota_account_load: create an account from a snapshot (bytes
+        from Account.snapshot)."""
+        snap = bytes(snap)
+        out = P()
+        self._done(self._lib.quota_account_load(self._p, snap, len(snap),
+                                                C.byref(out)))
+        return self._account(out.value)
+
+    # -- catalog ----------------------------------------------------------
+
+    def offer_add(self, id, categories, units=0, price_micros=0,
+                  unit_tariff=None, min_units=0, step_units=0, max_units=0,
+                  valid_months=0, valid_days=0, flags=0, priority=0):
+        """quota_offer_add: a catalog entry (R16, R19), fixed price (units,
+        price_micros) or priced by quantity (units=0, unit_tariff).
+        categories: a mask, or a list of category ids or names."""
+        spec = _ffi.OfferSpec(
+            id=_b(id), categories=self._mask(categories), units=units,
+            price_micros=price_micros,
+            unit_tariff=unit_tariff._p if unit_tariff is not None else None,
+            min_units=min_units, step_units=step_units, max_units=max_units,
+            valid_months=valid_months, valid_days=valid_days, flags=flags,
+            priority=priority)
+        out = P()
+        self._done(self._lib.quota_offer_add(self._p, C.byref(spec), C.byref(out)))
+        return self._offer(out.value, id)
+
+    def offer_find(self, id):
+        """quota_offer_find (NotFound)."""
+        out = P()
+        self._done(self._lib.quota_offer_find(self._p, _b(id), C.byref(out)))
+        return self._offer(out.value, id)
+
+    def _offer(self, ptr, id):
+        o = self._objs.get(ptr)
+        if o is None:
+            o = self._objs[ptr] = Offer(self, ptr, _s(_b(id)))
+        return o
+
+    # -- whole context ----------------------------------------------------
+
+    def tick(self, now):
+        """quota_ctx_tick: quota_account_tick for every account; returns
+        the number of holds released."""
+        return self._done(self._lib.quota_ctx_tick(self._p, _t(now)))
+
+    def settle(self, now, on_bill=None):
+        """quota_ctx_settle: settle every account (R17); on_bill(Bill) sees
+        each bill.  Returns the number of bills."""
+        return self._settle(self._lib.quota_ctx_settle, self._p, now, on_bill)
+
+    def _settle(self, fn, p, now, on_bill):
+        if on_bill is None:
+            return self._done(fn(p, _t(now), _ffi.BILL_FN(), None))
+        ref = weakref.ref(self)
+
+        def call(bp, ud):
+            on_bill(self._bill(bp.contents))
+        cb = _ffi.BILL_FN(_guard(ref, call, K.QUOTA_EINVAL))
+        return self._done(fn(p, _t(now), cb, None))
+
+    def _bill(self, b):
+        lines = [BillLine(l.category, l.kind, bool(l.late), l.units,
+                          l.receipts_micros, l.adjustment_micros,
+                          l.amount_micros, l.rounded_micros)
+                 for l in (b.lines[i] for i in range(b.nlines))]
+        return Bill(self._account(b.account), b.seq, b.period_start,
+                    b.period_end, b.status, lines, b.amount_micros,
+                    b.total_micros, b.balance_micros)
+
+    # -- events -----------------------------------------------------------
+
+    def set_event_hook(self, fn):
+        """quota_ctx_set_event_hook: fn(Event) is called synchronously after
+        each state change (R21); None removes it.  An exception in fn is
+        counted (hook_failures), the state change stands, and the exception
+        is raised when the call that fired the event returns."""
+        if fn is None:
+            self._done(self._lib.quota_ctx_set_event_hook(self._p, _ffi.EVENT_FN(),
+                                                          None))
+            self._keep.pop("event", None)
+            return
+        ref = weakref.ref(self)
+
+        def call(ep, ud):
+            ctx = ref()
+            if ctx is not None:
+                fn(ctx._event(ep.contents))
+        cb = _ffi.EVENT_FN(_guard(ref, call, K.QUOTA_EINVAL))
+        self._done(self._lib.quota_ctx_set_event_hook(self._p, cb, None))
+        self._keep["event"] = cb
+
+    def _event(self, e):
+        a = self._account(e.account)
+        pkg = a._package(e.package) if (a is not None and e.package) else None
+        rcpt = _receipt(a, e.receipt.contents) if e.receipt else None
+        return Event(e.kind, e.category, a, pkg, e.remaining, e.threshold,
+                     e.at, e.period, e.outstanding_micros, e.balance_micros,
+                     rcpt)
+
+    @property
+    def hook_failures(self):
+        """quota_ctx_hook_failures: hook and bill callbacks that did not
+        return 0."""
+        return self._lib.quota_ctx_hook_failures(self._p)
+
+    # -- journal and batches ----------------------------------------------
+
+    @property
+    def config_seq(self):
+        """quota_ctx_config_seq: the configuration stream's last record."""
+        return self._lib.quota_ctx_config_seq(self._p)
+
+    def journal_apply(self, rec, check=False):
+        """quota_journal_apply: apply one record (quota_journal(5));
+        check=True plans it again and refuses a record whose effects
+        differ (QUOTA_JOURNAL_CHECK)."""
+        rec = bytes(rec)
+        flags = K.QUOTA_JOURNAL_CHECK if check else 0
+        self._done(self._lib.quota_journal_apply(self._p, rec, len(rec), flags))
+
+    def journal_peek(self, rec):
+        """quota_journal_peek with errors worded on this context."""
+        return journal_peek(rec, self)
+
+    def snapshot_peek(self, snap):
+        """quota_snapshot_peek with errors worded on this context."""
+        return snapshot_peek(snap, self)
+
+    def batch(self, ops):
+        """quota_batch: run Op objects in order, in one store transaction
+        when the store has begin and commit.  Each op gets its rc, receipt
+        and (RESERVE) hold_id; op.error is its exception or None.  Raises
+        when the batch itself fails (the commit: StoreError or
+        OutcomeUnknown; then no op stands)."""
+        ops = list(ops)
+        arr = (_ffi.Op * max(1, len(ops)))()
+        keep = [op._fill(self, arr[i]) for i, op in enumerate(ops)]
+        rc = self._lib.quota_batch(self._p, arr, len(ops))
+        for i, op in enumerate(ops):
+            op._read(arr[i])
+        del keep
+        self._done(rc)
+        return ops
+
+    # -- stores -----------------------------------------------------------
+
+    def set_store(self, store):
+        """quota_ctx_set_store: records go to a Python store object (see
+        Store) before they apply; None removes the store."""
+        if store is None:
+            self._done(self._lib.quota_ctx_set_store(self._p, None))
+            self._keep.pop("store", None)
+            return
+        ref = weakref.ref(self)
+        s = _ffi.Store(version=K.QUOTA_STORE_VERSION, size=C.sizeof(_ffi.Store))
+        last = {"msg": None}
+
+        def append(ud, account, seq, rec, n):
+            try:
+                return store.append(_s(account), seq, C.string_at(rec, n))
+            except QuotaError:
+                raise
+            except BaseException as e:
+                last["msg"] = "%s: %s" % (type(e).__name__, e)
+                raise
+
+        s.append = _ffi.APPEND_FN(_guard(ref, append, K.QUOTA_ESTORE, True))
+        begin, commit = _storefn(store, "begin"), _storefn(store, "commit")
+        if begin and commit:
+            s.begin = _ffi.BEGIN_FN(_guard(ref, lambda ud: begin(),
+                                           K.QUOTA_ESTORE, True))
+            s.commit = _ffi.COMMIT_FN(_guard(ref, lambda ud: commit(),
+                                             K.QUOTA_ESTORE, True))
+        own = _storefn(store, "errmsg")
+
+        def errmsg(ud):
+            try:
+                msg = last["msg"] or (own() if own else None)
+            except BaseException:
+                msg = None
+            last["msg"] = None
+            if not msg:
+                return None
+            buf = C.create_string_buffer(_b(msg))
+            last["buf"] = buf
+            return C.addressof(buf)
+        s.errmsg = _ffi.ERRMSG_FN(errmsg)
+        self._done(self._lib.quota_ctx_set_store(self._p, C.byref(s)))
+        self._keep["store"] = (store, s, last)
+
+    def open_sqlite(self, path, synchronous=None, busy_timeout_ms=None):
+        """Open (or create) a SQLite database as this context's store,
+        recovering what it holds: SqliteStore(self, path, ...)."""
+        from .sqlite import SqliteStore
+        return SqliteStore(self, path, synchronous, busy_timeout_ms)

@@ -1,0 +1,176 @@
+"""Helpers shared by the modules of the package, and the functions of the
+API that need no context: versions, error names, money rounding, SMS
+counting, journal and snapshot peeks."""
+
+import ctypes as C
+import datetime as _dt
+
+from . import _ffi
+from . import constants as K
+from .errors import QuotaError, error
+from .types import SmsInfo
+
+P = C.c_void_p
+
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+
+
+def _t(x):
+    """A time: Unix seconds as they are, or a datetime (naive means UTC)
+    or date (midnight UTC)."""
+    if isinstance(x, _dt.datetime):
+        if x.tzinfo is None:
+            x = x.replace(tzinfo=_dt.timezone.utc)
+        return (x - _EPOCH) // _dt.timedelta(seconds=1)
+    if isinstance(x, _dt.date):
+        return _t(_dt.datetime(x.year, x.month, x.day))
+    return int(x)
+
+
+def _b(s):
+    """A string argument as UTF-8 bytes (None stays None)."""
+    if s is None or isinstance(s, bytes):
+        return s
+    return str(s).encode("utf-8")
+
+
+def _s(b):
+    return None if b is None else b.decode("utf-8", "replace")
+
+
+def strerror(rc):
+    """quota_strerror: the fixed English text of a status code."""
+    return _ffi.core().quota_strerror(rc).decode()
+
+
+def err_name(rc):
+    """quota_err_name: the code's symbolic name, e.g. "QUOTA_ECAP"."""
+    return _ffi.core().quota_err_name(rc).decode()
+
+
+def version():
+    """quota_version: the loaded library's "MAJOR.MINOR.PATCH"."""
+    return _ffi.core().quota_version().decode()
+
+
+def version_number():
+    """quota_version_number: QUOTA_VERSION_NUMBER of the loaded library."""
+    return _ffi.core().quota_version_number()
+
+
+def _raise(rc, msg=""):
+    if rc < 0:
+        raise error(rc, msg)
+    return rc
+
+
+def money_round(micros, minor_micros=10000, mode=K.QUOTA_ROUND_HALF_UP):
+    """quota_money_round: micros rounded to a multiple of minor_micros by a
+    QUOTA_ROUND_* mode (R17)."""
+    out = C.c_int64()
+    _raise(_ffi.core().quota_money_round(micros, minor_micros, mode,
+                                         C.byref(out)))
+    return out.value
+
+
+def _sms_opts(flags=0, signature=None, max_segments=0, max_units=0,
+              offsets_cap=0):
+    o = _ffi.SmsOpts(version=K.QUOTA_SMS_OPTS_VERSION, flags=flags,
+                     signature=_b(signature), max_segments=max_segments,
+                     max_units=max_units)
+    buf = None
+    if offsets_cap:
+        buf = (C.c_size_t * offsets_cap)()
+        o.segment_offsets = buf
+        o.segment_offsets_cap = offsets_cap
+    return o, buf
+
+
+def _sms_info(info, buf):
+    offs = None
+    if buf is not None:
+        offs = [buf[i] for i in range(min(info.segments, len(buf)))]
+    return SmsInfo(info.encoding, info.units, info.segments,
+                   info.shift_locking, info.shift_single, offs)
+
+
+def _encoding_error(rc, info, msg=""):
+    e = error(rc, msg)
+    if rc == K.QUOTA_EENCODING:
+        e.offset = info.error_offset
+    return e
+
+
+def sms_count(text, flags=0, signature=None, max_segments=0, max_units=0,
+              offsets=False):
+    """quota_sms_count: the segments of an SMS text (DESIGN §3).
+
+    text is a str or UTF-8 bytes; flags QUOTA_SMS_*; offsets=True also
+    returns each segment's starting byte offset.  Raises EncodingError
+    (with ``offset``, the bad byte) or TooLong."""
+    data = _b(text)
+    o, buf = _sms_opts(flags, signature, max_segments, max_units,
+                       len(data) + 1 if offsets else 0)
+    info = _ffi.SmsInfo()
+    rc = _ffi.core().quota_sms_count(data, len(data), C.byref(o), C.byref(info))
+    if rc < 0:
+        raise _encoding_error(rc, info)
+    return _sms_info(info, buf)
+
+
+def journal_size(rec):
+    """quota_journal_size: the whole size of the record that starts rec
+    (Corrupt if rec does not hold all of it)."""
+    rec = bytes(rec)
+    out = C.c_size_t()
+    _raise(_ffi.core().quota_journal_size(rec, len(rec), C.byref(out)))
+    return out.value
+
+
+def _peek(fn, ctx, data):
+    data = bytes(data)
+    idbuf = C.create_string_buffer(K.QUOTA_ID_MAX + 1)
+    seq = C.c_uint64()
+    p = ctx._p if ctx is not None else None
+    rc = fn(p, data, len(data), idbuf, C.byref(seq))
+    if ctx is not None:
+        ctx._done(rc)
+    else:
+        _raise(rc)
+    return idbuf.value.decode(), seq.value
+
+
+def journal_peek(rec, ctx=None):
+    """quota_journal_peek: check a record without applying it; returns
+    (account id, "" for the configuration stream; sequence number)."""
+    return _peek(_ffi.core().quota_journal_peek, ctx, rec)
+
+
+def snapshot_peek(snap, ctx=None):
+    """quota_snapshot_peek: check a snapshot without loading it; returns
+    (account id, sequence number)."""
+    return _peek(_ffi.core().quota_snapshot_peek, ctx, snap)
+
+
+def _guard(ctxref, fn, failcode, signals=False):
+    """Wrap a Python callback for C: its exception is kept on the context
+    (raised again when the call returns) and failcode returned instead.
+    With signals, a QuotaError raised on purpose returns its code and is
+    not raised again (a store saying QUOTA_ECONFLICT, say)."""
+    def tramp(*args):
+        try:
+            r = fn(*args)
+            return 0 if r is None else int(r)
+        except QuotaError as e:
+            if signals:
+                return e.code
+            ctx = ctxref()
+            if ctx is not None:
+                ctx._pending.append(e)
+            return failcode
+        except BaseException as e:  # noqa: B902 - must not reach C
+            ctx = ctxref()
+            if ctx is not None:
+                ctx._pending.append(e)
+            return failcode
+    return tramp

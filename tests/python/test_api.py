@@ -1,0 +1,759 @@
+"""The libquota module against the built library: every area of the API
+(tests/check-python.sh runs it with the module as pip installed it)."""
+
+import gc
+import os
+import tempfile
+import unittest
+import weakref
+
+import libquota as q
+
+DAY = 86400
+T0 = 1714521600          # 2024-05-01T00:00:00Z
+NOW = T0 + 5 * DAY + 3600  # 2024-05-06T01:00:00Z
+
+
+def world(ctx):
+    """One category, a two-tier tariff and an account using it."""
+    sms = ctx.category_add("sms")
+    std = ctx.tariff_new("std", tiers=[(100, 50000), (q.QUOTA_UNLIMITED, 40000)])
+    a = ctx.account_new("acme")
+    a.set_tariff(sms, std)
+    return sms, std, a
+
+
+class Installed(unittest.TestCase):
+    def test_imported_from_the_install(self):
+        site = os.environ.get("LIBQUOTA_TEST_SITE")
+        if not site:
+            self.skipTest("LIBQUOTA_TEST_SITE not set (not run by check-python.sh)")
+        self.assertTrue(os.path.realpath(q.__file__).startswith(
+            os.path.realpath(site)), q.__file__)
+
+
+class Errors(unittest.TestCase):
+    def test_hierarchy(self):
+        self.assertEqual(len(q.ERRORS), 23)
+        for code, cls in q.ERRORS.items():
+            self.assertTrue(issubclass(cls, q.QuotaError))
+            self.assertEqual(cls.code, code)
+            self.assertEqual(cls.name, q.err_name(code))
+            self.assertEqual(getattr(q, cls.name), code)
+        self.assertTrue(issubclass(q.InvalidArgument, ValueError))
+        self.assertTrue(issubclass(q.NotFound, LookupError))
+        self.assertTrue(issubclass(q.OutOfMemory, MemoryError))
+
+    def test_instance_carries_name_and_errmsg(self):
+        with q.Context() as ctx:
+            sms, _, a = world(ctx)
+            with self.assertRaises(q.InvalidArgument) as cm:
+                a.charge(sms, 0, NOW)
+            e = cm.exception
+            self.assertEqual((e.code, e.name), (q.QUOTA_EINVAL, "QUOTA_EINVAL"))
+            self.assertEqual(e.strerror, "invalid argument")
+            self.assertIn("units", e.errmsg)
+            self.assertEqual(e.errmsg, ctx.errmsg)
+            self.assertTrue(str(e).startswith("QUOTA_EINVAL: "))
+            with self.assertRaises(q.NotFound):
+                ctx.account_find("nobody")
+            with self.assertRaises(q.AlreadyExists):
+                ctx.account_new("acme")
+
+    def test_unknown_code(self):
+        e = q.error(-999)
+        self.assertIs(type(e), q.QuotaError)
+        self.assertEqual(e.name, "QUOTA_E?")
+        self.assertEqual(q.strerror(-999), e.strerror)
+
+    def test_version(self):
+        self.assertEqual(q.version(), "%d.%d.%d" % (
+            q.QUOTA_VERSION_MAJOR, q.QUOTA_VERSION_MINOR, q.QUOTA_VERSION_PATCH))
+        self.assertEqual(q.version_number(), q.QUOTA_VERSION_NUMBER)
+
+
+class Lifetime(unittest.TestCase):
+    def test_close_invalidates_children(self):
+        ctx = q.Context()
+        sms, std, a = world(ctx)
+        p = a.package_add("P1", [sms], 10, T0)
+        o = ctx.offer_add("o", [sms], units=5, price_micros=1)
+        ctx.close()
+        ctx.close()  # twice is fine
+        self.assertTrue(ctx.closed)
+        for use in (lambda: a.charge(sms, 1, NOW), lambda: p.remaining,
+                    lambda: std.add_tier(5, 5), lambda: a.package_buy(o, at=NOW),
+                    lambda: ctx.account_new("x")):
+            with self.assertRaises(q.ClosedError):
+                use()
+
+    def test_with_block(self):
+        with q.Context() as ctx:
+            _, _, a = world(ctx)
+        with self.assertRaises(q.ClosedError):
+            a.balance
+
+    def test_freed_when_collected(self):
+        alloc = q.Allocator()
+        ctx = q.Context(allocator=alloc)
+        world(ctx)
+        self.assertGreater(alloc.live, 0)
+        ref = weakref.ref(ctx)
+        ctx.set_event_hook(lambda ev: None)
+        ctx.accounts()[0].packages()
+        del ctx  # no cycle: freed at once, before any collection
+        self.assertIsNone(ref())
+        self.assertEqual(alloc.live, 0)
+        ctx = q.Context(allocator=alloc)
+        ctx.set_event_hook(lambda ev, c=ctx: c)  # a cycle through the hook
+        ref = weakref.ref(ctx)
+        del ctx
+        gc.collect()
+        self.assertIsNone(ref())
+        self.assertEqual(alloc.live, 0)
+
+    def test_children_keep_context_alive(self):
+        alloc = q.Allocator()
+        a = world(q.Context(allocator=alloc))[2]
+        gc.collect()
+        self.assertEqual(a.id, "acme")
+        self.assertIs(a.context(), a.ctx)
+        del a
+        gc.collect()
+        self.assertEqual(alloc.live, 0)
+
+    def test_remove_account(self):
+        with q.Context() as ctx:
+            sms, _, a = world(ctx)
+            b = ctx.account_new("bolt")
+            p = a.package_add("P1", [sms], 10, T0)
+            self.assertEqual([x.id for x in ctx.accounts()], ["acme", "bolt"])
+            a.remove()
+            with self.assertRaises(q.ClosedError):
+                a.charge(sms, 1, NOW)
+            with self.assertRaises(q.ClosedError):
+                p.remaining
+            self.assertEqual(ctx.account_count(), 1)
+            self.assertIs(ctx.account_at(0), b)
+            self.assertIsNone(ctx.account_at(1))
+
+    def test_hash_seed(self):
+        with q.Context(hash_seed=bytes(range(16))) as ctx:
+            world(ctx)
+            with self.assertRaises(q.InvalidArgument):
+                ctx.set_hash_seed(bytes(16))
+
+    def test_set_error(self):
+        with q.Context() as ctx:
+            self.assertEqual(ctx.set_error(q.QUOTA_ESTORE, "disk on fire"),
+                             q.QUOTA_ESTORE)
+            self.assertEqual(ctx.errmsg, "disk on fire")
+
+
+class Catalogue(unittest.TestCase):
+    def test_categories(self):
+        with q.Context() as ctx:
+            self.assertEqual(ctx.category_add("sms"), 0)
+            self.assertEqual(ctx.category_add("email"), 1)
+            self.assertEqual(ctx.category_find("email"), 1)
+            self.assertEqual(ctx.category_name(1), "email")
+            self.assertIsNone(ctx.category_name(7))
+            self.assertEqual(ctx.categories(), ["sms", "email"])
+            self.assertEqual(ctx.mask("sms", 1), 3)
+            self.assertEqual(q.mask(0, 1), 3)
+            with self.assertRaises(q.NotFound):
+                ctx.category_find("fax")
+
+    def test_tariff(self):
+        with q.Context() as ctx:
+            t = ctx.tariff_new("t").add_tier(100, 50000).add_tier(
+                q.QUOTA_UNLIMITED, 40000)
+            self.assertEqual(t.name, "t")
+            self.assertIs(ctx.tariff_find("t"), t)
+            self.assertEqual(t.price(120), 100 * 50000 + 20 * 40000)
+            self.assertEqual(t.price(10, volume_before=95), 5 * 50000 + 5 * 40000)
+            t.set_mode(q.QUOTA_VOLUME)
+            self.assertEqual(t.price(120), 120 * 40000)
+            with self.assertRaises(q.InvalidArgument):
+                t.add_tier(50, 1)  # up_to must increase
+            with self.assertRaises(q.InvalidArgument):
+                t.set_mode(7)
+
+    def test_free_allowance(self):
+        with q.Context() as ctx:
+            sms = ctx.category_add("sms")
+            t = ctx.tariff_new("free", tiers=[(q.QUOTA_UNLIMITED, 10)],
+                               free=(100, q.QUOTA_PERIOD_MONTH),
+                               free_daily_limit=30)
+            a = ctx.account_new("a")
+            a.set_tariff("sms", t)
+            r = a.charge("sms", 50, NOW)
+            self.assertEqual((r.free_units, r.payg_units), (30, 20))
+            self.assertEqual(r.lines[0].source, q.QUOTA_SOURCE_FREE)
+            self.assertEqual(a.free_used(sms, NOW), 30)
+            self.assertEqual(a.used(sms, q.QUOTA_PERIOD_DAY, NOW), 50)
+            self.assertEqual(a.used(q.QUOTA_ALL, q.QUOTA_PERIOD_MONTH, NOW), 50)
+
+
+class Charging(unittest.TestCase):
+    def setUp(self):
+        self.ctx = q.Context()
+        self.sms, self.std, self.a = world(self.ctx)
+
+    def tearDown(self):
+        self.ctx.close()
+
+    def test_charge_and_receipt(self):
+        a, sms = self.a, self.sms
+        p = a.package_add("P1", [sms], 10, T0, T0 + 365 * DAY, price_micros=7)
+        self.assertEqual(p.spec(), q.PackageSpec("P1", 1, 10, T0, T0 + 365 * DAY,
+                                                 7, 0, 0))
+        self.assertEqual(a.remaining(sms, NOW), 10)
+        quote = a.quote("sms", 12, NOW)
+        self.assertEqual(p.remaining, 10)
+        r = a.charge("sms", 12, NOW)
+        self.assertEqual(quote, r)
+        self.assertIsInstance(r, q.Receipt)
+        self.assertEqual((r.units, r.free_units, r.package_units, r.payg_units,
+                          r.payg_cost_micros), (12, 0, 10, 2, 100000))
+        self.assertEqual(r.kind, q.QUOTA_RECEIPT_CHARGE)
+        self.assertEqual(len(r.lines), 2)
+        self.assertEqual(r.lines[0], q.ReceiptLine(q.QUOTA_SOURCE_PACKAGE, 0, "P1",
+                                                   p, 10, 0, 0))
+        self.assertIs(r.lines[0].package, p)
+        self.assertEqual(r.lines[1], q.ReceiptLine(q.QUOTA_SOURCE_PAYG, 0, None,
+                                                   None, 2, 50000, 100000))
+        self.assertEqual(p.status(NOW), q.QUOTA_PACKAGE_EXHAUSTED)
+        later = a.package_add("P2", [sms], 5, NOW + DAY, NOW + 2 * DAY)
+        self.assertEqual([later.status(t) for t in (NOW, NOW + DAY, NOW + 2 * DAY)],
+                         [q.QUOTA_PACKAGE_PENDING, q.QUOTA_PACKAGE_ACTIVE,
+                          q.QUOTA_PACKAGE_EXPIRED])
+        self.assertIs(a.package_find("P1"), p)
+        self.assertEqual(a.packages(), [p, later])
+
+    def test_datetime_times(self):
+        import datetime as dt
+        r = self.a.charge(self.sms, 1, dt.datetime(2024, 5, 6, 1, 0))
+        self.assertEqual(r.at, NOW)
+        r = self.a.charge(self.sms, 1, dt.date(2024, 5, 6))
+        self.assertEqual(r.at, T0 + 5 * DAY)
+
+    def test_caps_and_overage(self):
+        a, sms = self.a, self.sms
+        a.set_cap(sms, q.QUOTA_PERIOD_DAY, 5)
+        a.charge(sms, 5, NOW)
+        with self.assertRaises(q.CapReached):
+            a.charge(sms, 1, NOW)
+        a.set_cap(sms, q.QUOTA_PERIOD_DAY, -1)
+        a.set_overage(sms, q.QUOTA_OVERAGE_STOP)
+        with self.assertRaises(q.Exhausted):
+            a.charge(sms, 1, NOW)
+
+    def test_idempotency_and_reverse(self):
+        a, sms = self.a, self.sms
+        a.set_key_window(1000, 7 * DAY)
+        r1 = a.charge(sms, 3, NOW, key="m-1")
+        r2 = a.charge(sms, 3, NOW, key="m-1")
+        self.assertFalse(r1.replayed)
+        self.assertTrue(r2.replayed)
+        with self.assertRaises(q.KeyConflict):
+            a.charge(sms, 4, NOW, key="m-1")
+        rev = a.reverse("m-1", NOW + 10)
+        self.assertEqual((rev.kind, rev.units, rev.payg_cost_micros),
+                         (q.QUOTA_RECEIPT_REVERSAL, 3, 150000))
+        with self.assertRaises(q.AlreadyReversed):
+            a.reverse("m-1", NOW + 20)
+
+    def test_holds(self):
+        a, sms = self.a, self.sms
+        fee = self.ctx.tariff_new("fee", tiers=[(q.QUOTA_UNLIMITED, 50000)],
+                                  failure_fee_micros=1000)
+        a.set_tariff(sms, fee)
+        with self.assertRaises(q.InvalidArgument):  # in use: create a new one
+            fee.set_failure_fee(2000)
+        r = a.reserve(sms, 4, NOW, 60, key="h-1")
+        self.assertEqual(r.kind, q.QUOTA_RECEIPT_RESERVE)
+        self.assertGreater(r.hold_id, 0)
+        self.assertEqual(a.hold_find("h-1"), r.hold_id)
+        self.assertEqual((a.held(sms), a.held(), a.hold_count), (4, 4, 1))
+        c = a.commit(r.hold_id, 3)
+        self.assertEqual((c.kind, c.units), (q.QUOTA_RECEIPT_COMMIT, 3))
+        with self.assertRaises(q.Resolved):
+            a.commit(r.hold_id, 1)
+        with self.assertRaises(q.Resolved):
+            a.hold_find("h-1")
+        r2 = a.reserve(sms, 2, NOW, 60)
+        rel = a.release(r2.hold_id)
+        self.assertEqual((rel.kind, rel.fee_micros), (q.QUOTA_RECEIPT_RELEASE, 2000))
+        r3 = a.reserve(sms, 2, NOW, 60)
+        self.assertEqual(a.tick(NOW + 59), 0)
+        self.assertEqual(a.tick(NOW + 60), 1)
+        self.assertEqual(a.hold_count, 0)
+        a.reserve(sms, 1, NOW + 100, 10)
+        self.assertEqual(self.ctx.tick(NOW + 200), 1)
+        del r3
+
+    def test_sms(self):
+        info = q.sms_count("hello")
+        self.assertEqual((info.encoding, info.units, info.segments),
+                         (q.QUOTA_SMS_GSM7, 5, 1))
+        info = q.sms_count("x" * 161, offsets=True)
+        self.assertEqual((info.segments, info.segment_offsets), (2, [0, 153]))
+        info = q.sms_count("привет")
+        self.assertEqual((info.encoding, info.units), (q.QUOTA_SMS_UCS2, 6))
+        with self.assertRaises(q.EncodingError) as cm:
+            q.sms_count(b"ab\xffcd")
+        self.assertEqual(cm.exception.offset, 2)
+        with self.assertRaises(q.TooLong):
+            q.sms_count("x" * 400, max_segments=2)
+        cn = q.sms_count("验证码123456", flags=q.QUOTA_SMS_CN, signature="【华为云】")
+        self.assertEqual(cn.segments, 1)
+        r = self.a.charge_sms(self.sms, "y" * 200, NOW, key="s-1")
+        self.assertEqual((r.units, r.sms.segments), (2, 2))
+        with self.assertRaises(q.EncodingError) as cm:
+            self.a.charge_sms(self.sms, b"\xc3", NOW)
+        self.assertEqual(cm.exception.offset, 0)
+
+    def test_utc_offset(self):
+        a, sms = self.a, self.sms
+        a.set_utc_offset(8 * 3600)
+        a.charge(sms, 1, T0 + 5 * DAY - 3600)   # 07:00 the 5th, local
+        a.charge(sms, 1, T0 + 5 * DAY - 8 * 3600)  # 00:00 the 5th, local
+        self.assertEqual(a.used(sms, q.QUOTA_PERIOD_DAY, T0 + 5 * DAY - 3600), 2)
+        with self.assertRaises(q.InvalidArgument):
+            a.set_utc_offset(19 * 3600)
+
+
+class MoneyCatalogSettlement(unittest.TestCase):
+    def setUp(self):
+        self.ctx = q.Context()
+        self.sms, self.std, self.a = world(self.ctx)
+
+    def tearDown(self):
+        self.ctx.close()
+
+    def test_money(self):
+        a = self.a
+        self.assertEqual(a.balance, 0)
+        a.topup(5000000, NOW)
+        a.set_credit_limit(1000000)
+        m = a.money()
+        self.assertEqual(m, q.Money(5000000, 1000000, 0, 5000000, 0, 0, False, 0))
+        self.assertFalse(a.suspended)
+        self.assertEqual(q.money_round(12345, 10000), 10000)
+        self.assertEqual(q.money_round(15000, 10000, q.QUOTA_ROUND_HALF_EVEN), 20000)
+        self.assertEqual(q.money_round(25000, 10000, q.QUOTA_ROUND_HALF_EVEN), 20000)
+        self.assertEqual(q.money_round(10001, 10000, q.QUOTA_ROUND_UP), 20000)
+        with self.assertRaises(q.InvalidArgument):
+            q.money_round(1, 0)
+
+    def test_catalog(self):
+        a, sms, ctx = self.a, self.sms, self.ctx
+        o = ctx.offer_add("sms-100", [sms], units=100, price_micros=4400000,
+                          valid_months=12)
+        self.assertIs(ctx.offer_find("sms-100"), o)
+        with self.assertRaises(q.InsufficientFunds):
+            a.package_buy(o, at=NOW)
+        a.topup(5000000, NOW)
+        v = q.Voucher.amount(400000)
+        pq = a.package_quote(o, 1, v, NOW)
+        self.assertIsNone(pq.package)
+        pu = a.package_buy(o, 1, v, NOW, package_id="bought")
+        self.assertEqual((pq.price_micros, pu.price_micros), (4000000, 4000000))
+        self.assertEqual(pu.package.id, "bought")
+        self.assertEqual(pu.package.remaining, 100)
+        self.assertEqual(a.balance, 1000000)
+        with self.assertRaises(q.VoucherError):
+            a.package_quote(o, 1, q.Voucher.percent(1000, min_spend_micros=10**9), NOW)
+        unit = ctx.tariff_new("unit", tiers=[(q.QUOTA_UNLIMITED, 30000)])
+        byq = ctx.offer_add("by-qty", ["sms"], unit_tariff=unit, min_units=10,
+                            step_units=10, valid_days=30)
+        self.assertEqual(a.package_quote(byq, 20, at=NOW).list_price_micros, 600000)
+        with self.assertRaises(q.InvalidArgument):
+            a.package_quote(byq, 15, at=NOW)
+
+    def test_settle_with_python_callback(self):
+        a, sms = self.a, self.sms
+        a.topup(1000000, NOW)
+        a.charge(sms, 2, NOW)
+        bills = []
+        day_end = (NOW // DAY + 1) * DAY
+        self.assertEqual(a.settle(day_end, bills.append), 1)
+        b = bills[0]
+        self.assertIsInstance(b, q.Bill)
+        self.assertIs(b.account, a)
+        self.assertEqual((b.status, b.total_micros, b.balance_micros, b.seq),
+                         (q.QUOTA_BILL_PAID, 100000, 900000, 1))
+        self.assertEqual(b.lines, [q.BillLine(sms, q.QUOTA_LINE_USAGE, False, 2,
+                                              100000, 0, 100000, 100000)])
+        self.assertEqual(a.settle(day_end), 0)
+        self.assertEqual(a.money().billed_micros, 100000)
+
+    def test_suspension_and_ctx_settle(self):
+        a, sms, ctx = self.a, self.sms, self.ctx
+        events = []
+        ctx.set_event_hook(events.append)
+        a.set_settlement(q.QUOTA_PERIOD_HOUR, 10000, q.QUOTA_ROUND_UP)
+        a.charge(sms, 3, NOW)
+        self.assertEqual(ctx.settle(NOW + 3600), 1)
+        self.assertTrue(a.suspended)
+        self.assertEqual(a.money().outstanding_micros, 150000)
+        self.assertIn(q.QUOTA_EVENT_SUSPENDED, [e.kind for e in events])
+        with self.assertRaises(q.Suspended):
+            a.charge(sms, 1, NOW + 3600)
+        a.topup(1000000, NOW + 3600)
+        self.assertFalse(a.suspended)
+        self.assertEqual(events[-1].kind, q.QUOTA_EVENT_RESUMED)
+
+    def test_bill_callback_exception(self):
+        a, sms, ctx = self.a, self.sms, self.ctx
+        a.topup(1000000, NOW)
+        a.charge(sms, 2, NOW)
+
+        def boom(bill):
+            raise KeyError("from the bill callback")
+        with self.assertRaises(KeyError):
+            a.settle(NOW + DAY, boom)
+        # the settlement stands (quota_settle(3)); the failure is counted
+        self.assertEqual(a.money().billed_micros, 100000)
+        self.assertEqual(ctx.hook_failures, 1)
+        self.assertEqual(a.settle(NOW + DAY), 0)
+
+
+class ReportsAndEvents(unittest.TestCase):
+    def setUp(self):
+        self.ctx = q.Context()
+        self.sms, self.std, self.a = world(self.ctx)
+        self.p = self.a.package_add("P1", [self.sms], 10, T0)
+        self.a.charge(self.sms, 12, NOW)
+
+    def tearDown(self):
+        self.ctx.close()
+
+    def test_report(self):
+        rows = self.a.report(q.QUOTA_PERIOD_DAY, T0, T0 + 31 * DAY)
+        self.assertEqual([(r.source, r.package, r.units, r.cost_micros)
+                          for r in rows],
+                         [(q.QUOTA_SOURCE_PACKAGE, self.p, 10, 0),
+                          (q.QUOTA_SOURCE_PAYG, None, 2, 100000)])
+        self.assertEqual(rows[0].start, T0 + 5 * DAY)
+        self.assertIs(rows[0].account, self.a)
+
+    def test_report_csv(self):
+        text = self.a.report_csv(q.QUOTA_PERIOD_MONTH, T0, T0 + 31 * DAY)
+        lines = text.splitlines()
+        self.assertEqual(lines[0], "account,period,start,end,category,source,"
+                         "package,units,cost_micros")
+        self.assertEqual(len(lines), 3)
+        pieces = []
+        self.assertIsNone(self.a.report_csv(q.QUOTA_PERIOD_MONTH, T0,
+                                            T0 + 31 * DAY, pieces.append))
+        self.assertEqual("".join(pieces), text)
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "r.csv")
+            with open(path, "w") as f:
+                f.write("# report\n")
+                self.a.report_csv_file(q.QUOTA_PERIOD_MONTH, T0, T0 + 31 * DAY, f)
+                f.write("# end\n")
+            with open(path) as f:
+                self.assertEqual(f.read(), "# report\n" + text + "# end\n")
+            self.a.report_csv_file(q.QUOTA_PERIOD_MONTH, T0, T0 + 31 * DAY, path)
+            with open(path) as f:
+                self.assertEqual(f.read(), text)
+
+    def test_writer_exception_stops_the_report(self):
+        def bad(piece):
+            raise RuntimeError("disk full")
+        with self.assertRaises(RuntimeError) as cm:
+            self.a.report_csv(q.QUOTA_PERIOD_DAY, T0, T0 + 31 * DAY, bad)
+        self.assertIsInstance(cm.exception.__context__, q.StoreError)
+
+    def test_events(self):
+        ctx, a, sms = self.ctx, self.a, self.sms
+        seen = []
+        ctx.set_event_hook(seen.append)
+        p2 = a.package_add("P2", [sms], 10, T0, NOW + 2 * DAY)
+        a.add_alert(sms, 5)
+        a.set_expiry_warning(DAY)
+        a.charge(sms, 6, NOW)
+        kinds = [e.kind for e in seen]
+        self.assertEqual(kinds, [q.QUOTA_EVENT_LOW_QUOTA])
+        e = seen[0]
+        self.assertIsInstance(e, q.Event)
+        self.assertEqual((e.account, e.category, e.remaining, e.threshold),
+                         (a, sms, 4, 5))
+        a.tick(NOW + DAY + 1)
+        self.assertEqual(seen[-1].kind, q.QUOTA_EVENT_PACKAGE_EXPIRING)
+        self.assertIs(seen[-1].package, p2)
+        r = a.reserve(sms, 1, NOW + DAY + 1, 10)
+        a.tick(NOW + DAY + 20)
+        self.assertEqual(seen[-1].kind, q.QUOTA_EVENT_HOLD_EXPIRED)
+        self.assertEqual(seen[-1].receipt.hold_id, r.hold_id)
+        ctx.set_event_hook(None)
+        n = len(seen)
+        a.charge(sms, 3, NOW + 2 * DAY + 1)
+        self.assertEqual(len(seen), n)
+
+    def test_hook_exception(self):
+        ctx, a, sms = self.ctx, self.a, self.sms
+        a.package_add("P2", [sms], 10, T0)
+
+        def hook(ev):
+            raise ZeroDivisionError("in the hook")
+        ctx.set_event_hook(hook)
+        with self.assertRaises(ZeroDivisionError):
+            a.charge(sms, 10, NOW)   # P2 runs out: PACKAGE_EXHAUSTED
+        # the charge stands (R21), the failure is counted
+        self.assertEqual(a.remaining(sms, NOW), 0)
+        self.assertEqual(ctx.hook_failures, 1)
+
+    def test_callbacks_stay_alive(self):
+        seen = []
+        self.ctx.set_event_hook(lambda ev: seen.append(ev.kind))
+        gc.collect()
+        self.a.package_add("P2", [self.sms], 1, T0)
+        self.a.charge(self.sms, 1, NOW)
+        self.assertEqual(seen, [q.QUOTA_EVENT_PACKAGE_EXHAUSTED])
+
+
+class Journal(unittest.TestCase):
+    def test_snapshot_load_reset(self):
+        with q.Context() as ctx, q.Context() as other:
+            sms, _, a = world(ctx)
+            p = a.package_add("P1", [sms], 10, T0)
+            a.charge(sms, 4, NOW)
+            snap = a.snapshot()
+            self.assertEqual(q.snapshot_peek(snap), ("acme", a.seq))
+            with self.assertRaises(q.NotFound):   # no category there
+                other.account_load(snap)
+            world(other)[2].remove()
+            b = other.account_load(snap)
+            self.assertEqual(b.snapshot(), snap)
+            self.assertEqual(b.package_find("P1").remaining, 6)
+            a.charge(sms, 4, NOW)
+            a.reset(snap)
+            with self.assertRaises(q.ClosedError):
+                p.remaining
+            self.assertEqual(a.package_find("P1").remaining, 6)
+            with self.assertRaises(q.Corrupt):
+                other.account_load(snap[:-3])
+
+    def test_store_and_replay(self):
+        store = q.Store()
+        with q.Context() as ctx:
+            ctx.set_store(store)
+            sms, std, a = world(ctx)
+            a.package_add("P1", [sms], 10, T0)
+            a.charge(sms, 12, NOW, key="k1")
+            self.assertGreater(ctx.config_seq, 0)
+            snap = a.snapshot()
+            self.assertEqual(a.seq, sum(r[0] == "acme" for r in store.records))
+        accounts = [r[0] for r in store.records]
+        self.assertIn(None, accounts)
+        self.assertIn("acme", accounts)
+        with q.Context() as replay:
+            for account, seq, rec in store.records:
+                self.assertEqual(q.journal_size(rec + b"junk"), len(rec))
+                self.assertEqual(replay.journal_peek(rec), (account or "", seq))
+                replay.journal_apply(rec, check=True)
+            self.assertEqual(replay.account_find("acme").snapshot(), snap)
+            with self.assertRaises(q.SequenceError):
+                replay.journal_apply(store.records[-1][2])
+        with self.assertRaises(q.Corrupt):
+            q.journal_size(store.records[0][2][:3])
+
+    def test_store_failures(self):
+        class Flaky(q.Store):
+            mode = None
+
+            def append(self, account, seq, rec):
+                if self.mode == "conflict":
+                    raise q.Conflict()
+                if self.mode == "boom":
+                    raise IOError("the disk said no")
+                if self.mode == "unknown":
+                    raise q.OutcomeUnknown()
+                super().append(account, seq, rec)
+
+        s = Flaky()
+        with q.Context() as ctx:
+            ctx.set_store(s)
+            sms, _, a = world(ctx)
+            s.mode = "conflict"
+            with self.assertRaises(q.Conflict):
+                a.charge(sms, 1, NOW)
+            s.mode = "boom"
+            with self.assertRaises(IOError) as cm:
+                a.charge(sms, 1, NOW)
+            self.assertIsInstance(cm.exception.__context__, q.StoreError)
+            self.assertIn("the disk said no", cm.exception.__context__.errmsg)
+            self.assertEqual(a.used(sms, q.QUOTA_PERIOD_DAY, NOW), 0)
+            s.mode = "unknown"
+            with self.assertRaises(q.OutcomeUnknown):
+                a.charge(sms, 1, NOW)
+            self.assertTrue(a.unsynced)
+            with self.assertRaises(q.Unsynced):
+                a.charge(sms, 1, NOW)
+            s.mode = None
+            a.reset(None)
+            self.assertFalse(a.unsynced)
+            ctx.set_store(None)
+
+    def test_batch(self):
+        class Tx(q.Store):
+            def __init__(self):
+                super().__init__()
+                self.log = []
+
+            def begin(self):
+                self.log.append("begin")
+
+            def commit(self):
+                self.log.append("commit")
+
+        s = Tx()
+        with q.Context() as ctx:
+            sms, _, a = world(ctx)
+            ctx.set_store(s)
+            ops = ctx.batch([q.Op.charge(a, sms, 2, NOW, key="b1"),
+                             q.Op.charge(a, sms, 0, NOW),
+                             q.Op.charge_sms(a, "sms", "hello", NOW),
+                             q.Op.reserve(a, sms, 3, NOW, 60)])
+            self.assertEqual([o.rc for o in ops], [0, q.QUOTA_EINVAL, 0, 0])
+            self.assertIsInstance(ops[1].error, q.InvalidArgument)
+            self.assertEqual(ops[0].receipt.payg_cost_micros, 100000)
+            hold = ops[3].hold_id
+            self.assertGreater(hold, 0)
+            self.assertEqual(s.log, ["begin", "commit"])
+            ops = ctx.batch([q.Op.commit(a, hold, 2, key="c1"),
+                             q.Op.release(a, 12345)])
+            self.assertEqual([o.rc for o in ops], [0, q.QUOTA_ENOTFOUND])
+            r = q.Op.charge(a, sms, 1, NOW).run()
+            self.assertEqual(r.units, 1)
+            with self.assertRaises(q.InvalidArgument):
+                q.Op.charge(a, sms, -1, NOW).run()
+
+    def test_batch_commit_fails(self):
+        class Tx(q.Store):
+            fail = None
+
+            def begin(self):
+                pass
+
+            def commit(self):
+                if self.fail:
+                    raise self.fail
+
+        s = Tx()
+        with q.Context() as ctx:
+            sms, _, a = world(ctx)
+            ctx.set_store(s)
+            s.fail = IOError("lost the disk")
+            ops = [q.Op.charge(a, sms, 2, NOW), q.Op.charge(a, sms, 3, NOW)]
+            with self.assertRaises(IOError):
+                ctx.batch(ops)
+            self.assertEqual([o.rc for o in ops], [q.QUOTA_ESTORE] * 2)
+            self.assertEqual(a.used(sms, q.QUOTA_PERIOD_DAY, NOW), 0)
+            s.fail = q.OutcomeUnknown()
+            with self.assertRaises(q.OutcomeUnknown):
+                ctx.batch([q.Op.charge(a, sms, 2, NOW)])
+            self.assertTrue(a.unsynced)
+
+    def test_prune(self):
+        with q.Context() as ctx:
+            sms, _, a = world(ctx)
+            self.assertIsNone(a.pruned_before)
+            a.charge(sms, 1, T0 + 3600)
+            a.settle(T0 + 2 * DAY)
+            a.prune(T0 + DAY)
+            self.assertIsNotNone(a.pruned_before)
+            with self.assertRaises(q.Pruned):
+                a.report(q.QUOTA_PERIOD_DAY, T0, T0 + DAY)
+            a.set_retention(7 * DAY, q.QUOTA_PRUNE_LEDGER)
+            with self.assertRaises(q.InvalidArgument):
+                a.set_retention(DAY, 0)
+
+
+class Allocators(unittest.TestCase):
+    def test_counting_allocator_failures(self):
+        # every allocation failing in turn: OutOfMemory, nothing changed
+        n = 1
+        while True:
+            alloc = q.Allocator(fail_at=n)
+            try:
+                ctx = q.Context(allocator=alloc)
+            except q.OutOfMemory:
+                n += 1
+                continue
+            with ctx:
+                try:
+                    sms, _, a = world(ctx)
+                    a.charge(sms, 3, NOW)
+                except q.OutOfMemory:
+                    n += 1
+                    continue
+            self.assertEqual(alloc.live, 0)
+            break
+        self.assertGreater(n, 3)
+
+    def test_allocator_exception(self):
+        class Bad(q.Allocator):
+            def malloc(self, size):
+                raise RuntimeError("allocator bug")
+        with self.assertRaises(RuntimeError):
+            q.Context(allocator=Bad())
+
+
+class Sqlite(unittest.TestCase):
+    def test_recovery(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "q.db")
+            with q.Context() as ctx:
+                db = ctx.open_sqlite(path)
+                sms, _, a = world(ctx)
+                a.package_add("P1", [sms], 10, T0)
+                a.charge(sms, 12, NOW, key="k1")
+                db.checkpoint()
+                a.charge(sms, 1, NOW)
+                want = a.snapshot()
+            self.assertTrue(db.closed)  # closing the context closed it
+            with q.Context() as ctx:
+                with q.SqliteStore(ctx, path, synchronous=q.QUOTA_SQLITE_SYNC_NORMAL,
+                                   busy_timeout_ms=100) as db:
+                    a = ctx.account_find("acme")
+                    self.assertEqual(a.snapshot(), want)
+                    self.assertTrue(a.charge("sms", 12, NOW, key="k1").replayed)
+                    p = a.package_find("P1")
+                    db.resync(a)
+                    with self.assertRaises(q.ClosedError):
+                        p.remaining
+                    self.assertEqual(a.snapshot(), want)
+                with self.assertRaises(q.ClosedError):
+                    db.checkpoint()
+            with q.Context() as ctx:
+                ctx.open_sqlite(path)  # not kept: its context keeps it open
+                gc.collect()
+                ctx.account_find("acme").charge("sms", 1, NOW)
+            with q.Context() as ctx:
+                ctx.open_sqlite(path)
+                a = ctx.account_find("acme")
+                self.assertEqual(a.used("sms", q.QUOTA_PERIOD_DAY, NOW), 14)
+
+    def test_refused(self):
+        with tempfile.TemporaryDirectory() as d:
+            with q.Context() as ctx:
+                ctx.category_add("sms")
+                with self.assertRaises(q.InvalidArgument) as cm:
+                    ctx.open_sqlite(os.path.join(d, "q.db"))
+                self.assertTrue(cm.exception.errmsg)
+            bad = os.path.join(d, "bad.db")
+            with open(bad, "wb") as f:
+                f.write(b"not a database" * 100)
+            with q.Context() as ctx:
+                with self.assertRaises(q.Corrupt) as cm:
+                    ctx.open_sqlite(bad)
+                self.assertIn("not a database", cm.exception.errmsg)
+
+
+if __name__ == "__main__":
+    unittest.main()
