@@ -77,6 +77,9 @@ expected() {
 	for m in "$root"/man/*.5; do
 		[ -e "$m" ] && echo "share/man/man5/${m##*/}"
 	done
+	for m in "$root"/man/*.7; do
+		[ -e "$m" ] && echo "share/man/man7/${m##*/}"
+	done
 }
 
 # A consumer: uses the API end to end and checks what it gets.
