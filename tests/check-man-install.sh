@@ -240,7 +240,7 @@ while read -r f; do
 		[ -e "$root/include/$h" ] ||
 			echo "check-man-install: $base: .In $h is not a public header (include/)"
 	done >>"$tmp/errs"
-	grep -o -E '(^\.|[ \t])Pa[ \t]+[^ \t]+' "$tmp/src" | awk '{ print $2 }' |
+	grep -o -E '(^\.|[[:space:]])Pa[[:space:]]+[^[:space:]]+' "$tmp/src" | awk '{ print $2 }' |
 		while read -r pa; do
 			case $pa in
 			/*) ;;

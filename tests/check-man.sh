@@ -45,7 +45,7 @@ err() {
 # ".Pq Xr libquota-rules 7 .") resolve to a page file in MANDIR.
 check_xr() {
 	sed -n '/^\./p' "$1" |
-		grep -o -E '(^\.|[ \t])Xr[ \t]+[A-Za-z0-9_.-]+[ \t]+[0-9]' |
+		grep -o -E '(^\.|[[:space:]])Xr[[:space:]]+[A-Za-z0-9_.-]+[[:space:]]+[0-9]' |
 		awk '{ print $2, $3 }' | sort -u >"$tmp/page.xr"
 	while read -r xname xsec; do
 		case $xname in
