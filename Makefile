@@ -6,6 +6,7 @@
 #   make check      install test dependencies if missing, run every test
 #   make bench      benchmarks (figures, not tests)
 #   make install    PREFIX, DESTDIR, LIBDIR, INCLUDEDIR, MANDIR, PKGCONFIGDIR
+#   make install-man  the manual only (PREFIX, DESTDIR, MANDIR)
 
 PREFIX       ?= /usr/local
 EXEC_PREFIX  ?= $(PREFIX)
@@ -41,7 +42,8 @@ HDRS     := include/quota.h include/quota_store.h $(wildcard lib/*.h)
 
 .PHONY: all lib demo demo-run demo-reset check check-unit check-unit-only check-asan check-valgrind \
 	check-exports check-man check-headers check-examples check-install check-ffi \
-	bench deps install uninstall clean libquota.pc
+	bench deps install install-man uninstall uninstall-man clean libquota.pc \
+	check-man-install
 .DEFAULT_GOAL := all
 
 all: lib libquota.pc
@@ -165,9 +167,16 @@ check-exports: $(B)/$(SHLIB)
 	cat include/quota.h include/quota_store.h > $(B)/tests/public.h
 	sh tests/check-exports.sh $(B)/$(SHLIB) $(B)/tests/public.h
 
-# Every exported function has a man page listing it in NAME.
+# Every exported function has a man page listing it in NAME; installed
+# under a scratch prefix, `man NAME` finds it, and `man SECTION NAME` finds
+# each page of MAN_PAGES (add a program's page, quota-sim.1, when it lands).
+MAN_PAGES = libquota.3 libquota-rules.7 quota_journal.5
 check-man: $(B)/$(SHLIB)
 	sh tests/check-man.sh $(B)/$(SHLIB) man
+	QUOTA_MAN_PAGES="$(MAN_PAGES)" sh tests/check-man-install.sh $(B)/$(SHLIB)
+
+check-man-install: $(B)/$(SHLIB)
+	QUOTA_MAN_PAGES="$(MAN_PAGES)" sh tests/check-man-install.sh $(B)/$(SHLIB)
 
 # The public header compiles as C and as C++ with -pedantic -Werror.
 check-headers:
@@ -201,28 +210,41 @@ bench: $(B)/tests/bench $(BENCH_EXTRA)
 
 # --------------------------------------------------------------- install
 
-install: lib libquota.pc
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
-	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man1 \
-	    $(DESTDIR)$(MANDIR)/man5
+install: lib libquota.pc install-man
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 644 $(B)/libquota.a $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(B)/$(SHLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(SHLIB) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libquota.so
 	install -m 644 include/quota.h include/quota_store.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 $(B)/libquota.pc $(DESTDIR)$(PKGCONFIGDIR)/
+
+# The manual: the pages of every section, and a link page for each other
+# name a page lists in NAME, a one-line ".so man3/PAGE.3", so that
+# `man quota_account_find` works (man/links.sh derives them from the pages
+# and says why .so pages).
+install-man:
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
 	install -m 644 man/*.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
 	for f in man/*.1; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man1/ || true; done
+	sh man/links.sh -w $(DESTDIR)$(MANDIR) man
 
-uninstall:
+uninstall: uninstall-man
 	rm -f $(DESTDIR)$(LIBDIR)/libquota.a $(DESTDIR)$(LIBDIR)/$(SHLIB) \
 	    $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libquota.so \
 	    $(DESTDIR)$(INCLUDEDIR)/quota.h $(DESTDIR)$(INCLUDEDIR)/quota_store.h \
 	    $(DESTDIR)$(PKGCONFIGDIR)/libquota.pc
+
+uninstall-man:
 	for f in man/*.3; do rm -f $(DESTDIR)$(MANDIR)/man3/$$(basename $$f); done
 	for f in man/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$$(basename $$f); done
+	for f in man/*.7; do rm -f $(DESTDIR)$(MANDIR)/man7/$$(basename $$f); done
 	for f in man/*.1; do [ -e "$$f" ] && rm -f $(DESTDIR)$(MANDIR)/man1/$$(basename $$f) || true; done
+	sh man/links.sh man | while read -r sec name page; do \
+	    rm -f $(DESTDIR)$(MANDIR)/man$$sec/$$name.$$sec; done
 
 clean:
 	rm -rf build

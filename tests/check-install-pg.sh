@@ -73,6 +73,9 @@ expected() {
 	echo lib/pkgconfig/libquota-pg.pc
 	echo include/quota_pg.h
 	[ -e "$root/man/quota_pg.3" ] && echo share/man/man3/quota_pg.3
+	# Its link pages (man/links.sh): quota_pg_open.3 and the others.
+	sh "$root/man/links.sh" "$root/man" |
+		awk '$3 == "quota_pg" { print "share/man/man" $1 "/" $2 "." $1 }'
 }
 
 cat >"$tmp/app.c" <<'EOF'

@@ -66,6 +66,9 @@ expected() {
 	echo lib/pkgconfig/libquota-sqlite.pc
 	echo include/quota_sqlite.h
 	echo share/man/man3/quota_sqlite.3
+	# Its link pages (man/links.sh): quota_sqlite_open.3 and the others.
+	sh "$root/man/links.sh" "$root/man" |
+		awk '$3 == "quota_sqlite" { print "share/man/man" $1 "/" $2 "." $1 }'
 }
 
 cat >"$tmp/app.c" <<'EOF'

@@ -77,6 +77,13 @@ expected() {
 	for m in "$root"/man/*.5; do
 		[ -e "$m" ] && echo "share/man/man5/${m##*/}"
 	done
+	for m in "$root"/man/*.7; do
+		[ -e "$m" ] && echo "share/man/man7/${m##*/}"
+	done
+	# The link pages (man/links.sh): one per other name in a NAME section.
+	sh "$root/man/links.sh" "$root/man" | while read -r sec name page; do
+		echo "share/man/man$sec/$name.$sec"
+	done
 }
 
 # A consumer: uses the API end to end and checks what it gets.

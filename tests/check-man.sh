@@ -9,8 +9,8 @@
 #   - each such name appears in its page's SYNOPSIS as .Fn;
 #   - each page has the sections NAME, LIBRARY, SYNOPSIS, DESCRIPTION,
 #     RETURN VALUES, ERRORS, EXAMPLES and SEE ALSO;
-#   - every .Xr to a libquota page (libquota, quota_*) names a page file
-#     that exists in MANDIR;
+#   - every .Xr to a libquota page (libquota, libquota-*, quota_*, quota-*),
+#     in a page of any section, names a page file that exists in MANDIR;
 #   - mandoc -Tlint reports no warning or error (skipped, with a message,
 #     if mandoc is not installed; QUOTA_MANLINT=error only fails on errors).
 # Prints what is wrong, naming the symbol or page; exits 1 if anything is.
@@ -39,6 +39,22 @@ fail=0
 err() {
 	echo "check-man: $*"
 	fail=1
+}
+
+# Cross-references to our own pages (.Xr anywhere on a macro line, as in
+# ".Pq Xr libquota-rules 7 .") resolve to a page file in MANDIR.
+check_xr() {
+	sed -n '/^\./p' "$1" |
+		grep -o -E '(^\.|[[:space:]])Xr[[:space:]]+[A-Za-z0-9_.-]+[[:space:]]+[0-9]' |
+		awk '{ print $2, $3 }' | sort -u >"$tmp/page.xr"
+	while read -r xname xsec; do
+		case $xname in
+		libquota | libquota-* | quota_* | quota-*)
+			[ -e "$mandir/$xname.$xsec" ] ||
+				err "${1##*/}: .Xr $xname $xsec: no page $mandir/$xname.$xsec (refer to the page that lists it in NAME)"
+			;;
+		esac
+	done <"$tmp/page.xr"
 }
 
 set -- "$mandir"/*.3
@@ -95,17 +111,13 @@ for page in "$@"; do
 		err "$base: $fn is in NAME but has no .Fn in SYNOPSIS"
 	done <"$tmp/page.nosyn"
 
-	# Cross-references to our own pages resolve to a page file.
-	sed -n 's/^\.Xr[ \t][ \t]*\([A-Za-z0-9_]*\)[ \t][ \t]*\([0-9]\).*/\1 \2/p' \
-		"$page" | sort -u >"$tmp/page.xr"
-	while read -r xname xsec; do
-		case $xname in
-		libquota | quota_*)
-			[ -e "$mandir/$xname.$xsec" ] ||
-				err "$base: .Xr $xname $xsec: no page $mandir/$xname.$xsec (refer to the page that lists it in NAME)"
-			;;
-		esac
-	done <"$tmp/page.xr"
+	check_xr "$page"
+done
+
+# Pages of the other sections (programs, formats, topics): their
+# cross-references too.
+for page in "$mandir"/*.1 "$mandir"/*.5 "$mandir"/*.7; do
+	[ -e "$page" ] && check_xr "$page"
 done
 
 # Each exported function is listed in exactly one NAME section.
@@ -129,8 +141,8 @@ done <"$tmp/stale"
 # mandoc's linter, when it is installed.
 if command -v mandoc >/dev/null 2>&1; then
 	level=${QUOTA_MANLINT:-warning}
-	# File formats (section 5) are linted too.
-	set -- "$@" $(ls "$mandir"/*.5 2>/dev/null)
+	# Programs (1), file formats (5) and topics (7) are linted too.
+	set -- "$@" $(ls "$mandir"/*.1 "$mandir"/*.5 "$mandir"/*.7 2>/dev/null)
 	mandoc -Tlint -W "$level" "$@" >"$tmp/lint" 2>&1
 	st=$?
 	if [ $st -ne 0 ]; then

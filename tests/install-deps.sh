@@ -13,6 +13,8 @@ if [ "${1:-}" != demo ]; then
 	command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
 	command -v c++ >/dev/null 2>&1 || need="$need g++"
 	command -v mandoc >/dev/null 2>&1 || need="$need mandoc"
+	# check-man reads the installed manual with man-db's man (-w, .so).
+	man --version 2>/dev/null | grep -q '^man ' || need="$need man-db"
 	command -v python3 >/dev/null 2>&1 || need="$need python3"
 	# The Python module (tests/python.mk): pip installs it offline with
 	# the system interpreter's setuptools (and wheel, which setuptools

@@ -119,6 +119,8 @@ check-headers: check-headers-pg
 check-install: check-install-pg
 check-man: $(B)/$(PG_SHLIB)
 check-man: export QUOTA_MAN_SHLIBS += $(B)/$(PG_SHLIB)
+check-man-install: $(B)/$(PG_SHLIB)
+check-man-install: export QUOTA_MAN_SHLIBS += $(B)/$(PG_SHLIB)
 
 # Its exports == the QUOTA_API functions of quota_pg.h.
 check-exports-pg: $(B)/$(PG_SHLIB)

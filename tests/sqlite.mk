@@ -83,6 +83,7 @@ check-exports: check-exports-sqlite
 check-headers: check-headers-sqlite
 check-install: check-install-sqlite
 check-man: $(B)/$(SQL_SHLIB)
+check-man-install: $(B)/$(SQL_SHLIB)
 export QUOTA_MAN_SHLIBS = $(B)/$(SQL_SHLIB)
 
 # Its exports == the QUOTA_API functions of quota_sqlite.h.
