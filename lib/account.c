@@ -11,7 +11,6 @@
 quota_account *quota__account_alloc(quota_ctx *ctx, const char *id)
 {
 	quota_account *a = quota__calloc(&ctx->mem, 1, sizeof *a);
-	uint32_t i;
 
 	if (!a)
 		return NULL;
@@ -30,10 +29,39 @@ quota_account *quota__account_alloc(quota_ctx *ctx, const char *id)
 	a->rounding = QUOTA_ROUND_HALF_UP;   /* half up */
 	a->settled_upto = INT64_MIN;
 	a->pruned_before = INT64_MIN; /* §7: nothing pruned */
-	for (i = 0; i < QUOTA_MAX_CATEGORIES; i++)
-		a->caps[i].day = a->caps[i].month = -1;
 	quota__keys_init(&a->keys);
 	return a;
+}
+
+int quota__cat_need(quota_account *a, uint64_t mask)
+{
+	uint64_t all = a->cat_mask | mask, m;
+	unsigned n, old;
+	quota__cat *v;
+
+	if (all == a->cat_mask)
+		return QUOTA_OK;
+	n = quota__popcount64(all);
+	old = quota__popcount64(a->cat_mask);
+	v = quota__realloc(&a->ctx->mem, a->cats, n * sizeof *v);
+	if (!v)
+		return QUOTA_ENOMEM;
+	/* From the top down, each old entry to its new place (never below
+	 * where it was) and the defaults in the gaps. */
+	for (m = all; m; m &= ~QUOTA_MASK(63u - (unsigned)__builtin_clzll(m))) {
+		unsigned c = 63u - (unsigned)__builtin_clzll(m);
+
+		n--;
+		if (a->cat_mask & QUOTA_MASK(c)) {
+			v[n] = v[--old];
+		} else {
+			memset(&v[n], 0, sizeof v[n]);
+			v[n].cap.day = v[n].cap.month = -1;
+		}
+	}
+	a->cats = v;
+	a->cat_mask = all;
+	return QUOTA_OK;
 }
 
 int quota__account_room(quota_ctx *ctx, const char *id)
@@ -210,8 +238,12 @@ void quota__account_free(quota_account *a)
 	mem = &a->ctx->mem;
 	for (i = 0; i < a->npackages; i++)
 		quota__package_free(mem, a->packages[i]);
-	for (i = 0; i < QUOTA_MAX_CATEGORIES; i++)
-		quota__pindex_free(mem, a->pindex[i]);
+	for (i = quota__popcount64(a->cat_mask); i--;) {
+		quota__pindex_free(mem, a->cats[i].pindex);
+		quota__free(mem, a->cats[i].cur);
+	}
+	quota__free(mem, a->cats);
+	quota__free(mem, a->cur_all);
 	quota__free(mem, a->packages);
 	quota__strmap_free(mem, &a->package_ids);
 	quota__cnt_free(mem, &a->counters);
@@ -220,8 +252,6 @@ void quota__account_free(quota_account *a)
 	quota__track_free(a);
 	quota__ledger_free(a);
 	quota__money_free(a);
-	for (i = 0; i <= QUOTA_MAX_CATEGORIES; i++)
-		quota__free(mem, a->cur[i]);
 	quota__free(mem, a->id);
 	quota__free(mem, a);
 }
@@ -303,7 +333,7 @@ struct tariff_op {
 
 static int tariff_prepare(void *v)
 {
-	const struct tariff_op *op = v;
+	struct tariff_op *op = v;
 	const quota_account *a = op->a;
 	int rc;
 
@@ -313,6 +343,8 @@ static int tariff_prepare(void *v)
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "tariff '%s' belongs to another context",
 				  op->t->name);
+	if (op->t && quota__cat_need(op->a, QUOTA_MASK(op->category)))
+		return quota__nomem(a);
 	return QUOTA_OK;
 }
 
@@ -327,8 +359,10 @@ static void tariff_encode(quota__wbuf *w, const void *v)
 static void tariff_apply(void *v)
 {
 	struct tariff_op *op = v;
+	quota__cat *k = quota__cat_of(op->a, op->category);
 
-	op->a->tariff[op->category] = op->t;
+	if (k) /* none: op->t is NULL, and so is the category's tariff */
+		k->tariff = op->t;
 	if (op->t)
 		op->t->used = true; /* never changed in place from now on */
 }
@@ -374,6 +408,9 @@ static int cap_prepare(void *v)
 				  a->id, op->period);
 	if (op->units < 0)
 		op->units = -1;
+	if (op->category != QUOTA_ALL && op->units >= 0 &&
+	    quota__cat_need(op->a, QUOTA_MASK(op->category)))
+		return quota__nomem(a);
 	return QUOTA_OK;
 }
 
@@ -392,8 +429,11 @@ static void cap_apply(void *v)
 	quota_account *a = op->a;
 	uint32_t category = op->category;
 	quota__cap *cap;
+	quota__cat *k = NULL;
 
-	cap = category == QUOTA_ALL ? &a->cap_all : &a->caps[category];
+	if (category != QUOTA_ALL && !(k = quota__cat_of(a, category)))
+		return; /* no entry: no cap, and units < 0 sets none */
+	cap = k ? &k->cap : &a->cap_all;
 	if (op->period == QUOTA_PERIOD_DAY)
 		cap->day = op->units;
 	else
@@ -409,8 +449,8 @@ static void cap_apply(void *v)
 			any = any || a->cap_all.day >= 0 ||
 			      a->cap_all.month >= 0;
 		if (category == QUOTA_ALL)
-			any = any || a->caps[63].day >= 0 ||
-			      a->caps[63].month >= 0;
+			any = any || quota__cap_of(a, 63)->day >= 0 ||
+			      quota__cap_of(a, 63)->month >= 0;
 		if (any)
 			a->cap_mask |= bit;
 		else
@@ -539,7 +579,7 @@ int64_t quota_account_remaining(const quota_account *a, uint32_t category,
 
 	if ((rc = check_query(a, category, false, now)))
 		return rc;
-	ix = a->pindex[category];
+	ix = quota__pindex_of(a, category);
 	if (!ix)
 		return 0;
 	for (i = 0; i < ix->n; i++) {
@@ -583,7 +623,7 @@ int64_t quota_account_free_used(const quota_account *a, uint32_t category,
 
 	if ((rc = check_query(a, category, false, at)))
 		return rc;
-	t = a->tariff[category];
+	t = quota__tariff_of(a, category);
 	if (!t)
 		return 0;
 	day = quota__day_of(at + a->utc_offset);

@@ -485,38 +485,66 @@ typedef struct quota__cap {
 	int64_t month; /* < 0: none */
 } quota__cap;
 
+/*
+ * Per-category state of an account (§7): only the categories it uses
+ * have one, in cats[] by ascending category id, bit c of cat_mask set for
+ * each (quota__cat_of).  An absent category reads as the defaults: no
+ * current record, tariff, packages or cap, nothing held, no alert sums.
+ * Prepare steps add a category's entry (quota__cat_need), never apply;
+ * an entry added by a call that then fails holds those defaults, which
+ * read and encode as no entry.  64 bytes: one cache line per charge.
+ */
+typedef struct quota__cat {
+	quota__cur *cur;       /* current-period record, or NULL */
+	quota_tariff *tariff;  /* or NULL */
+	quota__pindex *pindex; /* the packages covering it (R3), or NULL */
+	quota__cap cap;        /* R9; < 0: none */
+	int64_t held;          /* units of the open holds (R10) */
+	int64_t rem, bought;   /* R21: active packages' remaining, units */
+} quota__cat;
+
 struct quota_account {
+	/* What a charge reads, together at the start (§7). */
 	quota_ctx *ctx;
-	char *id;
-	int32_t utc_offset;
+	uint64_t cat_mask;  /* categories with an entry in cats */
+	quota__cat *cats;   /* popcount(cat_mask) entries, by category id */
+	quota__cur *cur_all; /* QUOTA__CAT_ALL's current record, or NULL */
 	uint64_t stop_mask; /* categories with QUOTA_OVERAGE_STOP */
 	uint64_t cap_mask;  /* non-zero iff any cap is set (see set_cap) */
 	quota__cap cap_all;
-	quota__cap caps[QUOTA_MAX_CATEGORIES];
-	quota_tariff *tariff[QUOTA_MAX_CATEGORIES];
-	quota__pindex *pindex[QUOTA_MAX_CATEGORIES];
+	/* R21: the account clock. */
+	int64_t clock;
+	/* §5 journal (journal.c): records applied so far (the account's
+	 * version), and whether a store outcome is unknown, so the account
+	 * takes no change until it is re-synchronised. */
+	uint64_t seq;
+	int32_t utc_offset;
+	uint32_t id_len; /* strlen(id), for every record's header */
+	bool suspended;  /* R18 (money.c, settle.c) */
+	bool unsynced;
+	bool in_batch; /* batch.c: already among the batch's accounts */
+	/* §7 pruning (prune.c): data before this is gone (INT64_MIN: none
+	 * pruned); here beside suspended, which a charge reads too. */
+	int64_t pruned_before;
+	char *id;
+	/* The calendar month of the last day looked up: [mday_lo, mday_hi). */
+	int64_t mday_lo, mday_hi, month;
 	quota_package **packages; /* in order added */
 	uint32_t npackages;
 	size_t cap_packages;
 	int64_t total_units; /* sum of all packages' units: sums never overflow */
 	quota__strmap package_ids;
 	quota__counters counters;
-	quota__cur *cur[QUOTA_MAX_CATEGORIES + 1]; /* + QUOTA__CAT_ALL */
-	/* The calendar month of the last day looked up: [mday_lo, mday_hi). */
-	int64_t mday_lo, mday_hi, month;
 	/* R10 holds: the open ones, found by id through a map. */
 	size_t nholds;
 	quota__hold **hold_tab; /* open addressing by id */
 	uint32_t hold_tab_cap;
 	quota__box *hold_free; /* recycled small hold boxes */
 	uint64_t last_hold_id;
-	int64_t held[QUOTA_MAX_CATEGORIES];
 	/* R11 keys. */
 	quota__keys keys;
-	/* R21: the account clock and what event tracking needs. */
-	int64_t clock;
+	/* R21: what event tracking needs. */
 	uint64_t track_gen;      /* == ctx->hook_gen while tracking is set up */
-	int64_t rem[QUOTA_MAX_CATEGORIES], bought[QUOTA_MAX_CATEGORIES];
 	quota_package **by_eff, **by_exp; /* all packages, sorted */
 	size_t cap_by_eff, cap_by_exp;
 	uint32_t cur_eff, cur_exp, cur_warn; /* cursors: done up to clock */
@@ -524,11 +552,7 @@ struct quota_account {
 	quota__alert *alerts;
 	size_t nalerts, cap_alerts;
 	/* R17-R19 money (money.c, settle.c). */
-	bool suspended;
-	/* §7 pruning (prune.c): data before this is gone (INT64_MIN: none
-	 * pruned); here beside suspended, which a charge reads too. */
-	int64_t pruned_before;
-	int64_t retain_s;    /* retention (0: off) and what it prunes */
+	int64_t retain_s;    /* §7 retention (0: off) and what it prunes */
 	uint32_t retain_what;
 	int64_t balance, credit_limit, outstanding;
 	int64_t topped_up, purchased, billed;
@@ -542,14 +566,76 @@ struct quota_account {
 	size_t nvbills, cap_vbills;
 	/* R17, R22 usage ledger. */
 	quota__ledger ledger;
-	/* §5 journal (journal.c): records applied so far (the account's
-	 * version), and whether a store outcome is unknown, so the account
-	 * takes no change until it is re-synchronised. */
-	uint64_t seq;
-	uint32_t id_len; /* strlen(id), for every record's header */
-	bool unsynced;
-	bool in_batch; /* batch.c: already among the batch's accounts */
 };
+
+/* Bits set in x (no popcnt instruction assumed). */
+static inline unsigned quota__popcount64(uint64_t x)
+{
+#ifdef __POPCNT__
+	return (unsigned)__builtin_popcountll(x);
+#else
+	x -= (x >> 1) & UINT64_C(0x5555555555555555);
+	x = (x & UINT64_C(0x3333333333333333)) +
+	    ((x >> 2) & UINT64_C(0x3333333333333333));
+	x = (x + (x >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+	return (unsigned)((x * UINT64_C(0x0101010101010101)) >> 56);
+#endif
+}
+
+/* Category cat's entry (cat < QUOTA_MAX_CATEGORIES), or NULL if the
+ * account has none: its state is the defaults.  Valid until the next
+ * quota__cat_need. */
+static inline quota__cat *quota__cat_of(const quota_account *a, unsigned cat)
+{
+	uint64_t bit = QUOTA_MASK(cat);
+
+	if (!(a->cat_mask & bit))
+		return NULL;
+	return &a->cats[quota__popcount64(a->cat_mask & (bit - 1))];
+}
+/* An entry for each category of mask, the new ones holding the defaults
+ * (changes nothing visible); for prepare steps.  QUOTA_ENOMEM with
+ * nothing changed.  Moves the entries (account.c). */
+int quota__cat_need(quota_account *a, uint64_t mask);
+
+/* Reads of one category's state; the defaults when it has no entry. */
+static inline quota__cur *quota__cur_of(const quota_account *a, unsigned cat)
+{
+	const quota__cat *k;
+
+	if (cat == QUOTA__CAT_ALL)
+		return a->cur_all;
+	k = quota__cat_of(a, cat);
+	return k ? k->cur : NULL;
+}
+static inline quota_tariff *quota__tariff_of(const quota_account *a,
+					     unsigned cat)
+{
+	const quota__cat *k = quota__cat_of(a, cat);
+
+	return k ? k->tariff : NULL;
+}
+static inline quota__pindex *quota__pindex_of(const quota_account *a,
+					      unsigned cat)
+{
+	const quota__cat *k = quota__cat_of(a, cat);
+
+	return k ? k->pindex : NULL;
+}
+static inline const quota__cap *quota__cap_of(const quota_account *a,
+					      unsigned cat)
+{
+	static const quota__cap none = {-1, -1};
+	const quota__cat *k = quota__cat_of(a, cat);
+
+	return k ? &k->cap : &none;
+}
+static inline int64_t quota__held_of(const quota_account *a, unsigned cat)
+{
+	const quota__cat *k = quota__cat_of(a, cat);
+
+	return k ? k->held : 0;
+}
 
 struct quota_ctx {
 	quota__mem mem;

@@ -94,8 +94,10 @@ static void sums(quota_account *a, const quota_package *p, int sign)
 	for (m = p->categories; m; m &= m - 1) {
 		unsigned c = (unsigned)__builtin_ctzll(m);
 
-		a->rem[c] += sign * p->remaining;
-		a->bought[c] += sign * p->units;
+		quota__cat *k = quota__cat_of(a, c); /* p's: it has one */
+
+		k->rem += sign * p->remaining;
+		k->bought += sign * p->units;
 	}
 }
 
@@ -133,18 +135,27 @@ static uint32_t insert_sorted(quota_package **v, uint32_t n,
  * computed without overflow as level * (B / 100) + level * (B % 100) / 100. */
 static int64_t threshold_units(const quota_account *a, const quota__alert *al)
 {
-	int64_t b = a->bought[al->cat];
+	const quota__cat *k = quota__cat_of(a, al->cat);
+	int64_t b = k ? k->bought : 0;
 
 	if (al->unit == QUOTA_ALERT_UNITS)
 		return al->level;
 	return al->level * (b / 100) + al->level * (b % 100) / 100;
 }
 
+/* R21: the remaining units of cat's active packages. */
+static int64_t rem_of(const quota_account *a, uint32_t cat)
+{
+	const quota__cat *k = quota__cat_of(a, cat);
+
+	return k ? k->rem : 0;
+}
+
 /* Crossed when R <= level in units (R * 100 <= level * B for percent:
  * R is whole, so that is R <= floor(level * B / 100)). */
 static bool crossed(const quota_account *a, const quota__alert *al)
 {
-	return a->rem[al->cat] <= threshold_units(a, al);
+	return rem_of(a, al->cat) <= threshold_units(a, al);
 }
 
 /* Room for the tracking state of the packages and one more (plans). */
@@ -169,8 +180,8 @@ static void setup(quota_account *a)
 	uint32_t i, n = a->npackages;
 	size_t k;
 
-	memset(a->rem, 0, sizeof a->rem);
-	memset(a->bought, 0, sizeof a->bought);
+	for (k = quota__popcount64(a->cat_mask); k--;)
+		a->cats[k].rem = a->cats[k].bought = 0;
 	a->cur_eff = a->cur_exp = a->cur_warn = 0;
 	for (i = 0; i < n; i++) {
 		quota_package *p = a->packages[i];
@@ -283,7 +294,8 @@ void quota__track_units(quota_account *a, quota_package *p, int64_t before)
 
 	if (p->active)
 		for (m = p->categories; m; m &= m - 1)
-			a->rem[__builtin_ctzll(m)] += p->remaining - before;
+			quota__cat_of(a, (unsigned)__builtin_ctzll(m))->rem +=
+				p->remaining - before;
 	if (before > 0 && p->remaining == 0)
 		quota__event_queue(a, QUOTA_EVENT_PACKAGE_EXHAUSTED,
 		      (uint32_t)__builtin_ctzll(p->categories), p, 0, 0, 0);
@@ -320,7 +332,7 @@ void quota__track_caps(quota_account *a, unsigned cat, int64_t day,
 		       int64_t month, int64_t units)
 {
 	static const int periods[2] = {QUOTA_PERIOD_DAY, QUOTA_PERIOD_MONTH};
-	const quota__cap *caps[2] = {&a->caps[cat], &a->cap_all};
+	const quota__cap *caps[2] = {quota__cap_of(a, cat), &a->cap_all};
 	unsigned cats[2] = {cat, QUOTA__CAT_ALL};
 	int i, j;
 
@@ -360,7 +372,7 @@ void quota__events_flush(quota_account *a)
 		if (al->armed && c) {
 			al->armed = false;
 			quota__event_queue(a, QUOTA_EVENT_LOW_QUOTA, al->cat, NULL,
-			      a->rem[al->cat], threshold_units(a, al), 0);
+			      rem_of(a, al->cat), threshold_units(a, al), 0);
 		} else if (!al->armed && !c) {
 			al->armed = true; /* lifted above the level: re-arm */
 		}

@@ -90,7 +90,7 @@ static inline void hold_insert(quota_account *a, quota__hold *h)
 	a->hold_tab[i] = h;
 	a->nholds++;
 	h->held = h->box.src.units;
-	a->held[h->box.src.cat] += h->held;
+	quota__cat_of(a, h->box.src.cat)->held += h->held;
 }
 
 /* Close a hold found at map slot i: out of the map (backward shift),
@@ -111,7 +111,7 @@ static inline void hold_remove_at(quota_account *a, quota__hold *h,
 		}
 	}
 	a->nholds--;
-	a->held[h->box.src.cat] -= h->held;
+	quota__cat_of(a, h->box.src.cat)->held -= h->held;
 	quota__box_drop(&a->ctx->mem, &a->hold_free, &h->box);
 }
 
@@ -461,7 +461,7 @@ int quota__release_fee(const quota_account *a, uint64_t id, int64_t *fee)
 	*fee = 0;
 	if (!h)
 		return QUOTA_ENOTFOUND;
-	t = a->tariff[h->box.src.cat];
+	t = quota__tariff_of(a, h->box.src.cat);
 	if (t && t->failure_fee &&
 	    quota__mul_ovf(t->failure_fee, h->box.src.units, fee))
 		return QUOTA_EOVERFLOW;
@@ -511,7 +511,7 @@ static int resolve_prepare(void *v)
 				  "cannot commit %lld",
 				  a->id, (unsigned long long)op->id,
 				  (long long)h->box.src.units, (long long)used);
-	t = a->tariff[h->box.src.cat];
+	t = quota__tariff_of(a, h->box.src.cat);
 	if (op->fee_in)
 		op->fee = op->release ? *op->fee_in : 0;
 	else if (op->release && t && t->failure_fee &&
@@ -669,7 +669,7 @@ commit_fast(quota_account *a, uint64_t hold_id, int64_t units_used,
 	h = a->hold_tab[slot];
 	s = &h->box.src;
 	if (units_used != s->units || !h->box.small ||
-	    !(c = a->cur[s->cat]) ||
+	    !(c = quota__cur_of(a, s->cat)) ||
 	    !quota__ledger_hit(c, s->at, s->pkg ? s->draws[0].pk : NULL,
 			       s->pkg, s->cost))
 		return 0;
@@ -753,10 +753,10 @@ int64_t quota_account_held(const quota_account *a, uint32_t category)
 	if (category != QUOTA_ALL) {
 		if ((rc = quota__check_category(a->ctx, category)))
 			return rc;
-		return a->held[category];
+		return quota__held_of(a, category);
 	}
-	for (c = 0; c < a->ctx->ncategories; c++)
-		sum += a->held[c];
+	for (c = quota__popcount64(a->cat_mask); c--;)
+		sum += a->cats[c].held;
 	return sum;
 }
 
@@ -985,7 +985,8 @@ int quota__hold_restore(quota_account *a, uint64_t id, int64_t deadline,
 
 	if (id == 0 || id > a->last_hold_id || hold_get(a, id))
 		return QUOTA_ECORRUPT;
-	if (hold_reserve(a) || !(h = hold_block(a, src)))
+	if (quota__cat_need(a, QUOTA_MASK(src->cat)) || hold_reserve(a) ||
+	    !(h = hold_block(a, src)))
 		return QUOTA_ENOMEM;
 	h->id = id;
 	h->deadline = deadline;

@@ -125,7 +125,7 @@ static int check_totals(const quota_account *a, const quota__src *s,
 			int64_t fee)
 {
 	const quota__ledger *l = &a->ledger;
-	const quota__cur *c = a->cur[s->cat];
+	const quota__cur *c = quota__cur_of(a, s->cat);
 	int64_t tot = payg != NONE ? l->rows[payg].cost : 0, x;
 
 	if (payg != NONE && c && c->lh_lo != INT64_MIN && c->lr_payg == payg)
@@ -229,9 +229,9 @@ void quota__ledger_fold(const quota_account *ca)
 	quota_account *a = (quota_account *)ca; /* invisible: rows + pending */
 	unsigned c;
 
-	for (c = 0; c < QUOTA_MAX_CATEGORIES; c++)
-		if (a->cur[c])
-			fold(&a->ledger, a->cur[c]);
+	for (c = quota__popcount64(a->cat_mask); c--;)
+		if (a->cats[c].cur)
+			fold(&a->ledger, a->cats[c].cur);
 }
 
 /* Apply right after quota__ledger_prepare(a, s, ...): its rows. */
@@ -240,7 +240,7 @@ void quota__ledger_apply(quota_account *a, const quota__src *s, int sign,
 {
 	quota__ledger *l = &a->ledger;
 	int64_t hour = quota__hour_of(a, s->at);
-	quota__cur *c = a->cur[s->cat];
+	quota__cur *c = quota__cur_of(a, s->cat);
 	uint32_t i, fr, pr, kr = NONE;
 	const quota_package *kpk = NULL;
 
@@ -287,10 +287,10 @@ void quota__ledger_uncache(quota_account *a)
 {
 	unsigned c;
 
-	for (c = 0; c < QUOTA_MAX_CATEGORIES; c++)
-		if (a->cur[c]) {
-			fold(&a->ledger, a->cur[c]);
-			a->cur[c]->lh_lo = INT64_MIN;
+	for (c = quota__popcount64(a->cat_mask); c--;)
+		if (a->cats[c].cur) {
+			fold(&a->ledger, a->cats[c].cur);
+			a->cats[c].cur->lh_lo = INT64_MIN;
 		}
 }
 

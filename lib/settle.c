@@ -196,7 +196,7 @@ static int volume_months(plan *pl)
 		take *k = &pl->tk[i];
 
 		if (k->src != QUOTA__LSRC_FEE &&
-		    is_volume(a->tariff[k->cat])) {
+		    is_volume(quota__tariff_of(a, k->cat))) {
 			int64_t day = quota__floor_div(k->hour, 24);
 
 			k->vb = vbill_of(pl, k->cat, quota__month_of_day(day));
@@ -274,7 +274,7 @@ static int close_group(plan *pl, int late)
 		quota_bill_line *ln;
 
 		if (__builtin_sub_overflow(v->units, v->payg, &before) ||
-		    quota__tariff_price_lines(pl->a->tariff[v->cat], before,
+		    quota__tariff_price_lines(quota__tariff_of(pl->a, v->cat), before,
 					      v->payg, NULL, NULL, &target) ||
 		    __builtin_sub_overflow(target, v->billed, &delta))
 			return QUOTA_EOVERFLOW;

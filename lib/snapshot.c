@@ -54,7 +54,7 @@ static int counter_keys(const quota_account *a, uint64_t **out, size_t *n)
 		if (t->keys[i])
 			v[k++] = t->keys[i];
 	for (c = 0; c <= QUOTA__CAT_ALL; c++) {
-		const quota__cur *r = a->cur[c];
+		const quota__cur *r = quota__cur_of(a, c);
 
 		if (!r)
 			continue;
@@ -94,8 +94,9 @@ static uint64_t used_categories(const quota_account *a, const uint64_t *keys,
 	size_t i;
 
 	for (i = 0; i < QUOTA_MAX_CATEGORIES; i++)
-		if (a->tariff[i] || a->caps[i].day >= 0 ||
-		    a->caps[i].month >= 0)
+		if (quota__tariff_of(a, (unsigned)i) ||
+		    quota__cap_of(a, (unsigned)i)->day >= 0 ||
+		    quota__cap_of(a, (unsigned)i)->month >= 0)
 			m |= QUOTA_MASK(i);
 	for (i = 0; i < a->npackages; i++)
 		m |= a->packages[i]->categories;
@@ -168,21 +169,23 @@ static void put_settings(quota__wbuf *w, const quota_account *a, uint64_t used)
 	quota__put_sv(w, a->cap_all.day);
 	quota__put_sv(w, a->cap_all.month);
 	for (c = n = 0; c < QUOTA_MAX_CATEGORIES; c++)
-		n += a->caps[c].day >= 0 || a->caps[c].month >= 0;
+		n += quota__cap_of(a, c)->day >= 0 ||
+		     quota__cap_of(a, c)->month >= 0;
 	quota__put_uv(w, n);
 	for (c = 0; c < QUOTA_MAX_CATEGORIES; c++)
-		if (a->caps[c].day >= 0 || a->caps[c].month >= 0) {
+		if (quota__cap_of(a, c)->day >= 0 ||
+		    quota__cap_of(a, c)->month >= 0) {
 			quota__put_uv(w, c);
-			quota__put_sv(w, a->caps[c].day);
-			quota__put_sv(w, a->caps[c].month);
+			quota__put_sv(w, quota__cap_of(a, c)->day);
+			quota__put_sv(w, quota__cap_of(a, c)->month);
 		}
 	for (c = n = 0; c < QUOTA_MAX_CATEGORIES; c++)
-		n += a->tariff[c] != NULL;
+		n += quota__tariff_of(a, c) != NULL;
 	quota__put_uv(w, n);
 	for (c = 0; c < QUOTA_MAX_CATEGORIES; c++)
-		if (a->tariff[c]) {
+		if (quota__tariff_of(a, c)) {
 			quota__put_uv(w, c);
-			quota__put_str(w, a->tariff[c]->name);
+			quota__put_str(w, quota__tariff_of(a, c)->name);
 		}
 	quota__put_sv(w, a->clock);
 	quota__put_sv(w, a->warn_before);

@@ -221,7 +221,9 @@ static bool get_settings(dec *d)
 					   a->id, name);
 			return bad(d);
 		}
-		a->tariff[c] = t;
+		if (failed(d, quota__cat_need(a, QUOTA_MASK(c))))
+			return false;
+		quota__cat_of(a, c)->tariff = t;
 		t->used = true; /* §5: fixed from now on, as set_tariff does */
 	}
 	a->clock = quota__get_sv(&d->r);
@@ -456,7 +458,7 @@ static bool get_holds(dec *d)
 		if (!get_src(d, &s))
 			return false;
 		if (id <= prev || !quota__time_ok(deadline) ||
-		    quota__add_ovf(a->held[s.cat], s.units, &x) ||
+		    quota__add_ovf(quota__held_of(a, s.cat), s.units, &x) ||
 		    failed(d, quota__hold_restore(a, id, deadline, &s)))
 			return bad(d);
 		prev = id;
