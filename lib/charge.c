@@ -52,7 +52,7 @@ static void load_counts(const quota_account *a, quota__plan *pl)
 				      QUOTA__CAT_ALL, month);
 	if (k && k->cap.day >= 0)
 		n[CAT_DAY] = quota__counter(a, QUOTA__CNT_UNITS_DAY, cat, day);
-	if (a->cap_all.day >= 0)
+	if (a->x->cap_all.day >= 0)
 		n[ALL_DAY] = quota__counter(a, QUOTA__CNT_UNITS_DAY,
 					    QUOTA__CAT_ALL, day);
 	if (t && t->free_units > 0) {
@@ -83,7 +83,7 @@ static int cap_refused(const quota_account *a, unsigned cat, const char *per,
 
 static int check_caps(const quota_account *a, const quota__plan *pl)
 {
-	const quota__cap *c = quota__cap_of(a, pl->s.cat), *g = &a->cap_all;
+	const quota__cap *c = quota__cap_of(a, pl->s.cat), *g = &a->x->cap_all;
 	const int64_t *n = pl->cnt;
 	int64_t u = pl->s.units;
 
@@ -175,7 +175,7 @@ int quota__plan_usage(const quota_account *a, const quota_usage *u,
 		return quota__err(ctx, QUOTA_ESUSPENDED,
 				  "account '%s' is suspended: %lld micros "
 				  "outstanding",
-				  a->id, (long long)a->outstanding);
+				  a->id, (long long)a->x->outstanding);
 	cat = s->cat = u->category;
 	s->units = u->units;
 	s->at = u->at;

@@ -19,7 +19,7 @@ quota__fast_capped(const quota_account *a, const quota__cap *k,
 		   const quota__cur *c, const quota__cur *g, uint32_t cat,
 		   int64_t units)
 {
-	const quota__cap *all = &a->cap_all;
+	const quota__cap *all = &a->x->cap_all;
 
 	if ((a->cap_mask & QUOTA_MASK(cat)) &&
 	    ((k->day >= 0 && units > k->day - c->units_day) ||

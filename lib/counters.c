@@ -107,16 +107,16 @@ void quota__cnt_free(const quota__mem *mem, quota__counters *c)
 
 int64_t quota__account_month_slow(const quota_account *ca, int64_t day)
 {
-	quota_account *a = (quota_account *)ca; /* the cache is not state */
+	quota_ctx *ctx = ca->ctx; /* the cache is not state */
 	int64_t y, month;
 	unsigned m, d;
 
 	quota__civil_from_days(day, &y, &m, &d);
 	month = y * 12 + (m - 1);
-	a->mday_lo = day - (d - 1);
-	a->mday_hi = m == 12 ? quota__days_from_civil(y + 1, 1, 1)
-			     : quota__days_from_civil(y, m + 1, 1);
-	a->month = month;
+	ctx->mday_lo = day - (d - 1);
+	ctx->mday_hi = m == 12 ? quota__days_from_civil(y + 1, 1, 1)
+			       : quota__days_from_civil(y, m + 1, 1);
+	ctx->month = month;
 	return month;
 }
 
@@ -387,8 +387,9 @@ static bool pruned(const quota_account *a, uint64_t k, int64_t day,
 	 * even when the current day's counts were reversed to 0. */
 	if (kind == QUOTA__CNT_UNITS_DAY || kind == QUOTA__CNT_FREE_DAY)
 		return per < day &&
-		       !(cat <= QUOTA__CAT_ALL && a->cur[cat] &&
-			 quota__month_of_day(per) == a->cur[cat]->month);
+		       !(cat <= QUOTA__CAT_ALL && quota__cur_of(a, cat) &&
+			 quota__month_of_day(per) ==
+				 quota__cur_of(a, cat)->month);
 	if (kind == QUOTA__CNT_UNITS_MONTH || kind == QUOTA__CNT_FREE_MONTH)
 		return per < month;
 	return false;

@@ -443,17 +443,10 @@ typedef struct quota__lrow {
 
 typedef struct quota__ledger {
 	quota__lrow *rows;
-	uint32_t nrows;
-	size_t cap_rows;
-	uint32_t *tab; /* open addressing: row index + 1, 0 empty */
-	uint32_t tab_cap;
+	uint32_t *tab;   /* open addressing: row index + 1, 0 empty */
 	uint32_t *dirty; /* rows with changes settlement has not taken in */
-	uint32_t ndirty;
-	size_t cap_dirty;
-	/* The rows the last prepare found, for the apply that follows it. */
-	uint32_t prep_free, prep_payg, prep_fee;
-	uint32_t *prep_pkg;
-	size_t cap_prep;
+	size_t cap_rows, cap_dirty;
+	uint32_t nrows, tab_cap, ndirty;
 } quota__ledger;
 
 /* Settlement's running totals of a volume-tier month (R14). */
@@ -503,38 +496,17 @@ typedef struct quota__cat {
 	int64_t rem, bought;   /* R21: active packages' remaining, units */
 } quota__cat;
 
-struct quota_account {
-	/* What a charge reads, together at the start (§7). */
-	quota_ctx *ctx;
-	uint64_t cat_mask;  /* categories with an entry in cats */
-	quota__cat *cats;   /* popcount(cat_mask) entries, by category id */
-	quota__cur *cur_all; /* QUOTA__CAT_ALL's current record, or NULL */
-	uint64_t stop_mask; /* categories with QUOTA_OVERAGE_STOP */
-	uint64_t cap_mask;  /* non-zero iff any cap is set (see set_cap) */
-	quota__cap cap_all;
-	/* R21: the account clock. */
-	int64_t clock;
-	/* §5 journal (journal.c): records applied so far (the account's
-	 * version), and whether a store outcome is unknown, so the account
-	 * takes no change until it is re-synchronised. */
-	uint64_t seq;
-	int32_t utc_offset;
-	uint32_t id_len; /* strlen(id), for every record's header */
-	bool suspended;  /* R18 (money.c, settle.c) */
-	bool unsynced;
-	bool in_batch; /* batch.c: already among the batch's accounts */
-	/* §7 pruning (prune.c): data before this is gone (INT64_MIN: none
-	 * pruned); here beside suspended, which a charge reads too. */
-	int64_t pruned_before;
-	char *id;
-	/* The calendar month of the last day looked up: [mday_lo, mday_hi). */
-	int64_t mday_lo, mday_hi, month;
-	quota_package **packages; /* in order added */
-	uint32_t npackages;
-	size_t cap_packages;
-	int64_t total_units; /* sum of all packages' units: sums never overflow */
-	quota__strmap package_ids;
-	quota__counters counters;
+/*
+ * The state of an account that a plain charge never reads (§7): holds,
+ * keys, event tracking and alerts, money and settlement, retention, the
+ * account-wide cap.  An account points at quota__ext_none (read-only, the
+ * defaults) until a call first writes one of these: quota__ext_need, from
+ * the prepare step (quota__write does it for steps with .ext set), never
+ * from apply.  An ext allocated by a call that then fails holds those
+ * defaults, which read and encode as none.  Reads go through a->x always.
+ */
+typedef struct quota__acct_ext {
+	quota__cap cap_all; /* R9 the account-wide cap; < 0: none */
 	/* R10 holds: the open ones, found by id through a map. */
 	size_t nholds;
 	quota__hold **hold_tab; /* open addressing by id */
@@ -551,9 +523,9 @@ struct quota_account {
 	int64_t warn_before;
 	quota__alert *alerts;
 	size_t nalerts, cap_alerts;
-	/* R17-R19 money (money.c, settle.c). */
 	int64_t retain_s;    /* §7 retention (0: off) and what it prunes */
 	uint32_t retain_what;
+	/* R17-R19 money (money.c, settle.c). */
 	int64_t balance, credit_limit, outstanding;
 	int64_t topped_up, purchased, billed;
 	size_t nowed;          /* unpaid bills; outstanding is their sum */
@@ -564,9 +536,52 @@ struct quota_account {
 	uint64_t bill_seq;
 	quota__vbill *vbills;
 	size_t nvbills, cap_vbills;
+} quota__acct_ext;
+
+/* The defaults every account reads until it has an ext (account.c). */
+extern const quota__acct_ext quota__ext_none;
+
+struct quota_account {
+	/* What a charge reads, together at the start (§7). */
+	quota_ctx *ctx;
+	uint64_t cat_mask;  /* categories with an entry in cats */
+	quota__cat *cats;   /* popcount(cat_mask) entries, by category id */
+	quota__cur *cur_all; /* QUOTA__CAT_ALL's current record, or NULL */
+	uint64_t stop_mask; /* categories with QUOTA_OVERAGE_STOP */
+	uint64_t cap_mask;  /* non-zero iff any cap is set (see set_cap) */
+	/* R21: the account clock. */
+	int64_t clock;
+	/* §5 journal (journal.c): records applied so far (the account's
+	 * version), and whether a store outcome is unknown, so the account
+	 * takes no change until it is re-synchronised. */
+	uint64_t seq;
+	/* §7 pruning (prune.c): data before this is gone (INT64_MIN: none
+	 * pruned); in the charge's lines, which read it. */
+	int64_t pruned_before;
+	int32_t utc_offset;
+	uint32_t id_len; /* strlen(id), for every record's header */
+	bool suspended;  /* R18 (money.c, settle.c) */
+	bool unsynced;
+	bool in_batch; /* batch.c: already among the batch's accounts */
+	uint32_t npackages; /* in packages (here in the flags' padding) */
+	quota__acct_ext *x; /* the rest; &quota__ext_none until written */
+	quota_package **packages; /* in order added */
+	size_t cap_packages;
+	int64_t total_units; /* sum of all packages' units: sums never overflow */
+	quota__strmap package_ids;
+	quota__counters counters;
 	/* R17, R22 usage ledger. */
 	quota__ledger ledger;
+	char id[]; /* in the same allocation (§7): id_len bytes and a NUL */
 };
+
+/* a's ext, allocated (holding the defaults) if it has none; QUOTA_ENOMEM
+ * with nothing changed.  For prepare steps (account.c). */
+int quota__ext_need(quota_account *a);
+/* Back to quota__ext_none if a's ext holds just the defaults (after a
+ * snapshot is decoded, which writes it whole). */
+void quota__ext_trim(quota_account *a);
+
 
 /* Bits set in x (no popcnt instruction assumed). */
 static inline unsigned quota__popcount64(uint64_t x)
@@ -651,7 +666,10 @@ struct quota_ctx {
 	quota__strmap tariff_names;
 	quota_account **accounts;
 	size_t naccounts, cap_accounts;
-	quota__strmap account_ids;
+	/* §7 the accounts by id (account.c): slots of an id hash's top 32
+	 * bits << 32 | index in accounts + 1 (0: empty). */
+	uint64_t *acct_tab;
+	size_t acct_cap;
 	char errmsg[QUOTA__ERRMSG_MAX];
 	/* Scratch for a plan's package draws: grown by quota_package_add to
 	 * the largest package count, so plans never allocate for it. */
@@ -681,6 +699,14 @@ struct quota_ctx {
 	bool batching; /* in a store transaction: events wait (batch.c) */
 	quota__wbuf jbuf;
 	uint64_t config_seq;
+	/* The ledger rows the last quota__ledger_prepare found, for the
+	 * apply that follows it (ledger.c): a call's scratch, like scratch. */
+	uint32_t lp_free, lp_payg, lp_fee;
+	uint32_t *lp_pkg;
+	size_t cap_lp;
+	/* The calendar month of the last day looked up: [mday_lo, mday_hi)
+	 * (counters.c; a cache, not state: empty at first). */
+	int64_t mday_lo, mday_hi, month;
 };
 
 /* The first package usable at t, through the head hint (cache only). */
@@ -795,13 +821,16 @@ void quota__package_free(const quota__mem *mem, quota_package *p);
 /* Counters of an account (counters.c). */
 int64_t quota__counter(const quota_account *a, unsigned kind, unsigned cat,
 		       int64_t period);
-/* Calendar month of a day number, through the account's one-entry cache. */
+/* Calendar month of a day number, through the context's one-entry cache
+ * (day numbers are local days already: one cache serves every account). */
 int64_t quota__account_month_slow(const quota_account *a, int64_t day);
 static inline int64_t quota__account_month(const quota_account *a,
 					   int64_t day)
 {
-	if (day >= a->mday_lo && day < a->mday_hi)
-		return a->month;
+	const quota_ctx *ctx = a->ctx;
+
+	if (day >= ctx->mday_lo && day < ctx->mday_hi)
+		return ctx->month;
 	return quota__account_month_slow(a, day);
 }
 /* Before a charge: allocate cat's and QUOTA__CAT_ALL's current-period
@@ -914,6 +943,11 @@ int quota__key_replay(const quota_account *a, const quota__keyview *v,
 		      bool same, quota_receipt *r);
 void quota__keys_free(quota_account *a);
 void quota__keys_init(quota__keys *k);
+/* The window's defaults, as quota__keys_init sets them: 100,000 keys,
+ * 7 days (R11). */
+#define QUOTA__KEYS_INIT                                                     \
+	{ .max_keys = 100000u, .max_age = 7 * INT64_C(86400),                 \
+	  .newest = INT64_MIN }
 /*
  * A batch's hold on the window (batch.c).  Within a batch, key records
  * are only appended at the tail and forgotten at the head; from
@@ -1106,7 +1140,7 @@ void quota__tariff_free(quota_tariff *t);
 quota_account *quota__account_alloc(quota_ctx *ctx, const char *id);
 /*
  * Decode a snapshot into a new account *fresh of ctx, detached: not in
- * ctx->accounts or ctx->account_ids (free it with quota__account_free).
+ * ctx->accounts or ctx->acct_tab (free it with quota__account_free).
  * QUOTA_ECORRUPT, QUOTA_EVERSION, QUOTA_ENOTFOUND or QUOTA_ENOMEM with
  * *fresh NULL and nothing in ctx changed but its error message.
  */
@@ -1133,6 +1167,8 @@ int quota__account_snapshot_state(const quota_account *a, void **out,
 /* Room in ctx for one more account of id (QUOTA_EEXISTS if it has one),
  * then its registration, which cannot fail (account.c). */
 int quota__account_room(quota_ctx *ctx, const char *id);
+/* The account of this id in ctx, or NULL (account.c). */
+quota_account *quota__account_get(const quota_ctx *ctx, const char *id);
 void quota__account_register(quota_ctx *ctx, quota_account *a);
 /* The restore steps of the decoder, each in the file that owns the state:
  * counters (counters.c), ledger rows (ledger.c), open holds (hold.c). */

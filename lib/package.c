@@ -404,8 +404,8 @@ static void package_apply(void *v)
 	uint64_t m;
 
 	if (op->buy) {
-		a->balance -= s->price_micros;
-		a->purchased += s->price_micros;
+		a->x->balance -= s->price_micros;
+		a->x->purchased += s->price_micros;
 	}
 	p->account = a;
 	p->categories = s->categories;
@@ -435,6 +435,7 @@ static void package_apply(void *v)
 }
 
 static const quota__step package_add_steps = {
+	.ext = true,
 	.rec = QUOTA__R_PACKAGE_ADD,
 	.prepare = package_prepare,
 	.encode = package_encode,
@@ -443,6 +444,7 @@ static const quota__step package_add_steps = {
 	.flush = true,
 };
 static const quota__step package_buy_steps = {
+	.ext = true,
 	.rec = QUOTA__R_PACKAGE_BUY,
 	.prepare = package_prepare,
 	.encode = package_encode,
