@@ -527,6 +527,10 @@ static int cap_prepare(void *v)
 	if (op->category != QUOTA_ALL && op->units >= 0 &&
 	    quota__cat_need(op->a, QUOTA_MASK(op->category)))
 		return quota__nomem(a);
+	/* The account-wide cap is in the ext (none: no cap, which units < 0
+	 * sets: apply leaves it). */
+	if (op->category == QUOTA_ALL && op->units >= 0)
+		return quota__ext_need(op->a);
 	return QUOTA_OK;
 }
 
@@ -549,6 +553,8 @@ static void cap_apply(void *v)
 
 	if (category != QUOTA_ALL && !(k = quota__cat_of(a, category)))
 		return; /* no entry: no cap, and units < 0 sets none */
+	if (!k && a->x == &quota__ext_none)
+		return; /* the same for the account-wide cap */
 	cap = k ? &k->cap : &a->x->cap_all;
 	if (op->period == QUOTA_PERIOD_DAY)
 		cap->day = op->units;
@@ -575,7 +581,6 @@ static void cap_apply(void *v)
 }
 
 static const quota__step cap_steps = {
-	.ext = true,
 	.rec = QUOTA__R_CAP,
 	.prepare = cap_prepare,
 	.encode = cap_encode,

@@ -18,11 +18,13 @@
 #include "testutil.h"
 
 /*
- * Bytes of an account with no package beyond its id.  The issue's target
- * is 256; the per-category arrays (4,104 bytes) are gone, the rest of the
- * struct (keys, ledger, holds, money, event tracking) is still inline.
+ * Bytes of an account with no package beyond its id: the issue's target.
+ * The per-category arrays are gone, and what a plain charge never reads
+ * (keys, holds, money, event tracking, the account-wide cap) waits in an
+ * ext allocated once, by the first call that writes it.
  */
-#define ACCOUNT_BOUND 768
+#define ACCOUNT_BOUND 256
+#define EXT_BOUND 400
 /* Bytes one used category adds (its entry: cap, tariff, packages index,
  * current record pointer, held and alert sums). */
 #define CATEGORY_BOUND 64
@@ -174,8 +176,14 @@ START_TEST(test_account_bytes)
 	ck_assert_int_eq(b, 0);
 	GROW(&w, b, quota_account_set_cap(a, w.cat[3], QUOTA_PERIOD_DAY, -1));
 	ck_assert_int_eq(b, 0);
+	GROW(&w, b, quota_account_set_cap(a, QUOTA_ALL, QUOTA_PERIOD_DAY, -1));
+	ck_assert_int_eq(b, 0);
+	/* The account-wide cap is in the ext: it comes once. */
 	GROW(&w, b, quota_account_set_cap(a, QUOTA_ALL, QUOTA_PERIOD_MONTH,
 					  1000));
+	ck_assert_int_gt(b, 0);
+	ck_assert_int_le(b, EXT_BOUND);
+	GROW(&w, b, quota_account_topup(a, 1000000, T0));
 	ck_assert_int_eq(b, 0);
 	GROW(&w, b, quota_account_set_overage(a, w.cat[3],
 					      QUOTA_OVERAGE_STOP));
