@@ -10,49 +10,192 @@
  * decode into one of these before it replaces or joins anything). */
 quota_account *quota__account_alloc(quota_ctx *ctx, const char *id)
 {
-	quota_account *a = quota__calloc(&ctx->mem, 1, sizeof *a);
-	uint32_t i;
+	size_t len = strlen(id); /* <= QUOTA_ID_MAX */
+	quota_account *a = quota__calloc(&ctx->mem, 1, sizeof *a + len + 1);
 
 	if (!a)
 		return NULL;
-	a->id = quota__strdup(&ctx->mem, id);
-	if (!a->id) {
-		quota__free(&ctx->mem, a);
-		return NULL;
-	}
+	memcpy(a->id, id, len + 1);
 	a->ctx = ctx;
-	a->id_len = (uint32_t)strlen(id); /* <= QUOTA_ID_MAX */
-	a->cap_all.day = a->cap_all.month = -1;
-	a->mday_lo = a->mday_hi = 0; /* empty: the first lookup fills it */
+	a->id_len = (uint32_t)len;
+	a->x = (quota__acct_ext *)&quota__ext_none; /* read-only */
 	a->clock = INT64_MIN;       /* R21: before every time */
-	a->settle_period = QUOTA_PERIOD_DAY; /* R17 defaults: daily, */
-	a->minor_unit = 10000;               /* to the cent, */
-	a->rounding = QUOTA_ROUND_HALF_UP;   /* half up */
-	a->settled_upto = INT64_MIN;
 	a->pruned_before = INT64_MIN; /* §7: nothing pruned */
-	for (i = 0; i < QUOTA_MAX_CATEGORIES; i++)
-		a->caps[i].day = a->caps[i].month = -1;
-	quota__keys_init(&a->keys);
 	return a;
+}
+
+/* The defaults of an account's ext (quota__acct_ext): no account-wide cap
+ * (R9), R17 settlement daily, to the cent, half up, nothing settled; the
+ * R11 key window's defaults (keys.c); the rest 0. */
+const quota__acct_ext quota__ext_none = {
+	.cap_all = {-1, -1},
+	.keys = QUOTA__KEYS_INIT,
+	.settle_period = QUOTA_PERIOD_DAY,
+	.minor_unit = 10000,
+	.rounding = QUOTA_ROUND_HALF_UP,
+	.settled_upto = INT64_MIN,
+};
+
+int quota__ext_need(quota_account *a)
+{
+	quota__acct_ext *x;
+
+	if (a->x != &quota__ext_none)
+		return QUOTA_OK;
+	x = quota__malloc(&a->ctx->mem, sizeof *x);
+	if (!x)
+		return quota__nomem(a);
+	memcpy(x, &quota__ext_none, sizeof *x); /* padding too: see trim */
+	a->x = x;
+	return QUOTA_OK;
+}
+
+void quota__ext_trim(quota_account *a)
+{
+	if (a->x != &quota__ext_none &&
+	    memcmp(a->x, &quota__ext_none, sizeof *a->x) == 0) {
+		quota__free(&a->ctx->mem, a->x);
+		a->x = (quota__acct_ext *)&quota__ext_none;
+	}
+}
+
+int quota__cat_need(quota_account *a, uint64_t mask)
+{
+	uint64_t all = a->cat_mask | mask, m;
+	unsigned n, old;
+	quota__cat *v;
+
+	if (all == a->cat_mask)
+		return QUOTA_OK;
+	n = quota__popcount64(all);
+	old = quota__popcount64(a->cat_mask);
+	v = quota__realloc(&a->ctx->mem, a->cats, n * sizeof *v);
+	if (!v)
+		return QUOTA_ENOMEM;
+	/* From the top down, each old entry to its new place (never below
+	 * where it was) and the defaults in the gaps. */
+	for (m = all; m; m &= ~QUOTA_MASK(63u - (unsigned)__builtin_clzll(m))) {
+		unsigned c = 63u - (unsigned)__builtin_clzll(m);
+
+		n--;
+		if (a->cat_mask & QUOTA_MASK(c)) {
+			v[n] = v[--old];
+		} else {
+			memset(&v[n], 0, sizeof v[n]);
+			v[n].cap.day = v[n].cap.month = -1;
+		}
+	}
+	a->cats = v;
+	a->cat_mask = all;
+	return QUOTA_OK;
+}
+
+/*
+ * §7 the context's accounts by id: open addressing over acct_tab, each
+ * slot the top 32 bits of the id's keyed hash (its tag, which also places
+ * it) << 32 | its index in ctx->accounts + 1; 0 is empty.  Load at most
+ * 1/2.  8 bytes a slot where a string map's entry takes 24: at a million
+ * accounts 17 bytes an account instead of 50.
+ */
+#define TAG(s) ((uint32_t)((s) >> 32))
+
+static void tab_put(uint64_t *tab, size_t cap, uint64_t slot)
+{
+	size_t i, mask = cap - 1;
+
+	for (i = TAG(slot) & mask; tab[i]; i = (i + 1) & mask)
+		;
+	tab[i] = slot;
+}
+
+/* The slot of the account with this id, or (size_t)-1. */
+static size_t tab_find(const quota_ctx *ctx, const char *id)
+{
+	uint32_t tag;
+	size_t i, mask;
+
+	if (!ctx->acct_cap)
+		return (size_t)-1;
+	tag = (uint32_t)(quota__strhash(&ctx->hkey, id) >> 32);
+	mask = ctx->acct_cap - 1;
+	for (i = tag & mask; ctx->acct_tab[i]; i = (i + 1) & mask) {
+		uint64_t s = ctx->acct_tab[i];
+
+		if (TAG(s) == tag &&
+		    strcmp(ctx->accounts[(uint32_t)s - 1]->id, id) == 0)
+			return i;
+	}
+	return (size_t)-1;
+}
+
+quota_account *quota__account_get(const quota_ctx *ctx, const char *id)
+{
+	size_t i = tab_find(ctx, id);
+
+	return i == (size_t)-1
+		       ? NULL
+		       : ctx->accounts[(uint32_t)ctx->acct_tab[i] - 1];
 }
 
 int quota__account_room(quota_ctx *ctx, const char *id)
 {
-	if (quota__strmap_get(&ctx->account_ids, &ctx->hkey, id))
+	uint64_t *nt;
+	size_t i, ncap;
+
+	if (quota__account_get(ctx, id))
 		return quota__err(ctx, QUOTA_EEXISTS,
 				  "account '%s' already exists", id);
-	if (quota__grow(&ctx->mem, (void **)&ctx->accounts, &ctx->cap_accounts,
-			ctx->naccounts + 1, sizeof *ctx->accounts) ||
-	    quota__strmap_reserve(&ctx->mem, &ctx->account_ids))
+	if (ctx->naccounts >= UINT32_MAX - 1 ||
+	    quota__grow(&ctx->mem, (void **)&ctx->accounts, &ctx->cap_accounts,
+			ctx->naccounts + 1, sizeof *ctx->accounts))
 		return quota__err(ctx, QUOTA_ENOMEM,
 				  "account '%s': out of memory", id);
+	if ((ctx->naccounts + 1) * 2 <= ctx->acct_cap)
+		return QUOTA_OK;
+	ncap = ctx->acct_cap ? ctx->acct_cap * 2 : 16;
+	if (!(nt = quota__calloc(&ctx->mem, ncap, sizeof *nt)))
+		return quota__err(ctx, QUOTA_ENOMEM,
+				  "account '%s': out of memory", id);
+	for (i = 0; i < ctx->acct_cap; i++)
+		if (ctx->acct_tab[i])
+			tab_put(nt, ncap, ctx->acct_tab[i]);
+	quota__free(&ctx->mem, ctx->acct_tab);
+	ctx->acct_tab = nt;
+	ctx->acct_cap = ncap;
 	return QUOTA_OK;
 }
 
 void quota__account_register(quota_ctx *ctx, quota_account *a)
 {
+	uint64_t tag = quota__strhash(&ctx->hkey, a->id) >> 32;
+
 	ctx->accounts[ctx->naccounts++] = a;
-	quota__strmap_put(&ctx->account_ids, &ctx->hkey, a->id, a);
+	tab_put(ctx->acct_tab, ctx->acct_cap,
+		tag << 32 | (uint64_t)ctx->naccounts);
+}
+
+/* Account index r leaves: its slot goes (linear probing's backward
+ * shift, so no tombstones) and every index above it moves down one. */
+static void tab_remove(quota_ctx *ctx, size_t r)
+{
+	uint64_t *tab = ctx->acct_tab;
+	size_t i = tab_find(ctx, ctx->accounts[r]->id), j, k,
+	       mask = ctx->acct_cap - 1;
+
+	for (j = i;;) {
+		j = (j + 1) & mask;
+		if (!tab[j])
+			break;
+		k = TAG(tab[j]) & mask; /* where it would rather be */
+		if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) {
+			tab[i] = tab[j];
+			i = j;
+		}
+	}
+	tab[i] = 0;
+	for (i = 0; i < ctx->acct_cap; i++)
+		if (tab[i] && (uint32_t)tab[i] > r + 1)
+			tab[i]--;
 }
 
 /*
@@ -95,7 +238,6 @@ static void account_new_undo(void *v)
 {
 	struct account_new_op *op = v;
 
-	quota__free(&op->ctx->mem, op->a->id);
 	quota__free(&op->ctx->mem, op->a);
 }
 
@@ -139,7 +281,7 @@ int quota_account_find(const quota_ctx *cctx, const char *id,
 	/* An id quota_account_new would refuse is refused the same way. */
 	if ((rc = quota__check_name(ctx, "account id", id, QUOTA_ID_MAX)))
 		return rc;
-	*out = quota__strmap_get(&ctx->account_ids, &ctx->hkey, id);
+	*out = quota__account_get(ctx, id);
 	if (!*out)
 		return quota__err(ctx, QUOTA_ENOTFOUND, "no account '%s'", id);
 	quota__ok(ctx);
@@ -191,10 +333,10 @@ int quota_account_remove(quota_account *a)
 		return quota__err(ctx, QUOTA_ENOTFOUND,
 				  "account '%s' is not in its context",
 				  a->id);
+	tab_remove(ctx, i);
 	memmove(&ctx->accounts[i], &ctx->accounts[i + 1],
 		(ctx->naccounts - i - 1) * sizeof *ctx->accounts);
 	ctx->naccounts--;
-	quota__strmap_del(&ctx->account_ids, &ctx->hkey, a->id);
 	quota__account_free(a);
 	quota__ok(ctx);
 	return QUOTA_OK;
@@ -210,19 +352,23 @@ void quota__account_free(quota_account *a)
 	mem = &a->ctx->mem;
 	for (i = 0; i < a->npackages; i++)
 		quota__package_free(mem, a->packages[i]);
-	for (i = 0; i < QUOTA_MAX_CATEGORIES; i++)
-		quota__pindex_free(mem, a->pindex[i]);
+	for (i = quota__popcount64(a->cat_mask); i--;) {
+		quota__pindex_free(mem, a->cats[i].pindex);
+		quota__free(mem, a->cats[i].cur);
+	}
+	quota__free(mem, a->cats);
+	quota__free(mem, a->cur_all);
 	quota__free(mem, a->packages);
 	quota__strmap_free(mem, &a->package_ids);
 	quota__cnt_free(mem, &a->counters);
-	quota__holds_free(a);
-	quota__keys_free(a);
-	quota__track_free(a);
+	if (a->x != &quota__ext_none) {
+		quota__holds_free(a);
+		quota__keys_free(a);
+		quota__track_free(a);
+		quota__money_free(a);
+		quota__free(mem, a->x);
+	}
 	quota__ledger_free(a);
-	quota__money_free(a);
-	for (i = 0; i <= QUOTA_MAX_CATEGORIES; i++)
-		quota__free(mem, a->cur[i]);
-	quota__free(mem, a->id);
 	quota__free(mem, a);
 }
 
@@ -257,7 +403,7 @@ static int utc_offset_prepare(void *v)
 	 * reservation counts, even one released or timed out since (a hold
 	 * id was issued): quota_account_new(3). */
 	if (op->seconds != a->utc_offset &&
-	    (a->ledger.nrows || a->last_hold_id))
+	    (a->ledger.nrows || a->x->last_hold_id))
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "account '%s': has usage; set the UTC "
 				  "offset before charging or reserving",
@@ -303,7 +449,7 @@ struct tariff_op {
 
 static int tariff_prepare(void *v)
 {
-	const struct tariff_op *op = v;
+	struct tariff_op *op = v;
 	const quota_account *a = op->a;
 	int rc;
 
@@ -313,6 +459,8 @@ static int tariff_prepare(void *v)
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "tariff '%s' belongs to another context",
 				  op->t->name);
+	if (op->t && quota__cat_need(op->a, QUOTA_MASK(op->category)))
+		return quota__nomem(a);
 	return QUOTA_OK;
 }
 
@@ -327,8 +475,10 @@ static void tariff_encode(quota__wbuf *w, const void *v)
 static void tariff_apply(void *v)
 {
 	struct tariff_op *op = v;
+	quota__cat *k = quota__cat_of(op->a, op->category);
 
-	op->a->tariff[op->category] = op->t;
+	if (k) /* none: op->t is NULL, and so is the category's tariff */
+		k->tariff = op->t;
 	if (op->t)
 		op->t->used = true; /* never changed in place from now on */
 }
@@ -374,6 +524,13 @@ static int cap_prepare(void *v)
 				  a->id, op->period);
 	if (op->units < 0)
 		op->units = -1;
+	if (op->category != QUOTA_ALL && op->units >= 0 &&
+	    quota__cat_need(op->a, QUOTA_MASK(op->category)))
+		return quota__nomem(a);
+	/* The account-wide cap is in the ext (none: no cap, which units < 0
+	 * sets: apply leaves it). */
+	if (op->category == QUOTA_ALL && op->units >= 0)
+		return quota__ext_need(op->a);
 	return QUOTA_OK;
 }
 
@@ -392,8 +549,13 @@ static void cap_apply(void *v)
 	quota_account *a = op->a;
 	uint32_t category = op->category;
 	quota__cap *cap;
+	quota__cat *k = NULL;
 
-	cap = category == QUOTA_ALL ? &a->cap_all : &a->caps[category];
+	if (category != QUOTA_ALL && !(k = quota__cat_of(a, category)))
+		return; /* no entry: no cap, and units < 0 sets none */
+	if (!k && a->x == &quota__ext_none)
+		return; /* the same for the account-wide cap */
+	cap = k ? &k->cap : &a->x->cap_all;
 	if (op->period == QUOTA_PERIOD_DAY)
 		cap->day = op->units;
 	else
@@ -406,11 +568,11 @@ static void cap_apply(void *v)
 		bool any = cap->day >= 0 || cap->month >= 0;
 
 		if (category != QUOTA_ALL && category == 63)
-			any = any || a->cap_all.day >= 0 ||
-			      a->cap_all.month >= 0;
+			any = any || a->x->cap_all.day >= 0 ||
+			      a->x->cap_all.month >= 0;
 		if (category == QUOTA_ALL)
-			any = any || a->caps[63].day >= 0 ||
-			      a->caps[63].month >= 0;
+			any = any || quota__cap_of(a, 63)->day >= 0 ||
+			      quota__cap_of(a, 63)->month >= 0;
 		if (any)
 			a->cap_mask |= bit;
 		else
@@ -539,7 +701,7 @@ int64_t quota_account_remaining(const quota_account *a, uint32_t category,
 
 	if ((rc = check_query(a, category, false, now)))
 		return rc;
-	ix = a->pindex[category];
+	ix = quota__pindex_of(a, category);
 	if (!ix)
 		return 0;
 	for (i = 0; i < ix->n; i++) {
@@ -583,7 +745,7 @@ int64_t quota_account_free_used(const quota_account *a, uint32_t category,
 
 	if ((rc = check_query(a, category, false, at)))
 		return rc;
-	t = a->tariff[category];
+	t = quota__tariff_of(a, category);
 	if (!t)
 		return 0;
 	day = quota__day_of(at + a->utc_offset);

@@ -65,7 +65,7 @@ static void drop(quota_ctx *ctx, touched *t, size_t n)
 
 	for (i = 0; i < n; i++) {
 		t[i].a->in_batch = false;
-		if (t[i].a->keys.keep)
+		if (t[i].a->x->keys.keep)
 			quota__keys_release(t[i].a);
 		quota_free(ctx, t[i].snap);
 	}
@@ -124,7 +124,9 @@ int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
 			a->in_batch = true;
 			t[nt].a = a;
 			t[nt].unsynced = a->unsynced;
-			if ((rc = quota__account_snapshot_state(
+			/* The key window's mark writes the ext. */
+			if ((rc = quota__ext_need(a)) ||
+			    (rc = quota__account_snapshot_state(
 				     a, &t[nt].snap, &t[nt].len))) {
 				a->in_batch = false;
 				drop(ctx, t, nt);

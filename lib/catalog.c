@@ -466,18 +466,18 @@ int quota_package_buy(quota_account *a, const quota_offer *offer,
 		return quota__err(a->ctx, QUOTA_ESUSPENDED,
 				  "account '%s' is suspended: %lld micros "
 				  "outstanding",
-				  a->id, (long long)a->outstanding);
+				  a->id, (long long)a->x->outstanding);
 	memset(&pu, 0, sizeof pu);
 	if ((rc = quote(a, offer, quantity, voucher, at, &pu)))
 		return rc;
 	/* R19: prepaid from the balance itself, never on credit. */
-	if (pu.price_micros > 0 && a->balance < pu.price_micros)
+	if (pu.price_micros > 0 && a->x->balance < pu.price_micros)
 		return quota__err(a->ctx, QUOTA_EFUNDS,
 				  "account '%s': balance %lld cannot pay %lld "
 				  "for offer '%s'",
-				  a->id, (long long)a->balance,
+				  a->id, (long long)a->x->balance,
 				  (long long)pu.price_micros, offer->id);
-	if (quota__add_ovf(a->purchased, pu.price_micros, &purchased))
+	if (quota__add_ovf(a->x->purchased, pu.price_micros, &purchased))
 		return quota__err(a->ctx, QUOTA_EOVERFLOW,
 				  "account '%s': purchase total would overflow",
 				  a->id);

@@ -28,8 +28,9 @@ enum { CAT_DAY, CAT_MONTH, ALL_DAY, ALL_MONTH };
  * records when the charge falls in their day, else from the table. */
 static void load_counts(const quota_account *a, quota__plan *pl)
 {
-	const quota__cur *c = a->cur[pl->s.cat], *g = a->cur[QUOTA__CAT_ALL];
-	const quota_tariff *t = a->tariff[pl->s.cat];
+	const quota__cat *k = quota__cat_of(a, pl->s.cat);
+	const quota__cur *c = k ? k->cur : NULL, *g = a->cur_all;
+	const quota_tariff *t = k ? k->tariff : NULL;
 	int64_t *n = pl->cnt, day = pl->s.day, month = pl->s.month;
 	unsigned cat = pl->s.cat;
 
@@ -49,9 +50,9 @@ static void load_counts(const quota_account *a, quota__plan *pl)
 	n[CAT_MONTH] = quota__counter(a, QUOTA__CNT_UNITS_MONTH, cat, month);
 	n[ALL_MONTH] = quota__counter(a, QUOTA__CNT_UNITS_MONTH,
 				      QUOTA__CAT_ALL, month);
-	if (a->caps[cat].day >= 0)
+	if (k && k->cap.day >= 0)
 		n[CAT_DAY] = quota__counter(a, QUOTA__CNT_UNITS_DAY, cat, day);
-	if (a->cap_all.day >= 0)
+	if (a->x->cap_all.day >= 0)
 		n[ALL_DAY] = quota__counter(a, QUOTA__CNT_UNITS_DAY,
 					    QUOTA__CAT_ALL, day);
 	if (t && t->free_units > 0) {
@@ -82,7 +83,7 @@ static int cap_refused(const quota_account *a, unsigned cat, const char *per,
 
 static int check_caps(const quota_account *a, const quota__plan *pl)
 {
-	const quota__cap *c = &a->caps[pl->s.cat], *g = &a->cap_all;
+	const quota__cap *c = quota__cap_of(a, pl->s.cat), *g = &a->x->cap_all;
 	const int64_t *n = pl->cnt;
 	int64_t u = pl->s.units;
 
@@ -174,7 +175,7 @@ int quota__plan_usage(const quota_account *a, const quota_usage *u,
 		return quota__err(ctx, QUOTA_ESUSPENDED,
 				  "account '%s' is suspended: %lld micros "
 				  "outstanding",
-				  a->id, (long long)a->outstanding);
+				  a->id, (long long)a->x->outstanding);
 	cat = s->cat = u->category;
 	s->units = u->units;
 	s->at = u->at;
@@ -193,12 +194,12 @@ int quota__plan_usage(const quota_account *a, const quota_usage *u,
 		return rc;
 
 	/* R1 (a): the free allowance. */
-	t = a->tariff[cat];
+	t = quota__tariff_of(a, cat);
 	s->free = quota__free_avail(t, s->units, &pl->fu);
 	need = s->units - s->free;
 
 	/* R1 (b), R2, R3: packages in burn order, every draw kept. */
-	ix = a->pindex[cat];
+	ix = quota__pindex_of(a, cat);
 	if (need && ix) {
 		uint32_t pos;
 

@@ -15,10 +15,11 @@ enum { QUOTA__FAST_QUOTE = 0, QUOTA__FAST_CHARGE = 1, QUOTA__FAST_HOLD = 2 };
 /* R9 caps on the fast path: would this charge pass one?  Then the general
  * path words the refusal. */
 static inline __attribute__((always_inline)) bool
-quota__fast_capped(const quota_account *a, const quota__cur *c,
-		   const quota__cur *g, uint32_t cat, int64_t units)
+quota__fast_capped(const quota_account *a, const quota__cap *k,
+		   const quota__cur *c, const quota__cur *g, uint32_t cat,
+		   int64_t units)
 {
-	const quota__cap *k = &a->caps[cat], *all = &a->cap_all;
+	const quota__cap *all = &a->x->cap_all;
 
 	if ((a->cap_mask & QUOTA_MASK(cat)) &&
 	    ((k->day >= 0 && units > k->day - c->units_day) ||
@@ -101,6 +102,7 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	const int64_t units = u->units, at = u->at;
 	int64_t day, f, take = 0, need, cost = 0, price = 0;
 	uint32_t tier = 0;
+	const quota__cat *k;
 	quota__cur *c, *g;
 	const quota_tariff *t;
 	const quota__pindex *ix;
@@ -112,18 +114,18 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	    u->key || ctx->hook || a->suspended || at < a->pruned_before)
 		return 0;
 	day = quota__day_of(at + a->utc_offset);
-	c = a->cur[cat];
-	g = a->cur[QUOTA__CAT_ALL];
-	if (!c || !g || c->day != day || g->day != day ||
+	k = quota__cat_of(a, cat);
+	g = a->cur_all;
+	if (!k || !(c = k->cur) || !g || c->day != day || g->day != day ||
 	    units > INT64_MAX - g->units_month)
 		return 0;
 	if (__builtin_expect(a->cap_mask != 0, 0) &&
-	    quota__fast_capped(a, c, g, cat, units))
+	    quota__fast_capped(a, &k->cap, c, g, cat, units))
 		return 0;
-	t = a->tariff[cat];
+	t = k->tariff;
 	f = quota__free_avail(t, units, &c->free);
 	need = units - f;
-	ix = a->pindex[cat];
+	ix = k->pindex;
 	if (need && ix) {
 		if (ix->hint_gen != ix->gen || at < ix->hint_lo ||
 		    at >= ix->hint_hi)

@@ -107,23 +107,23 @@ void quota__cnt_free(const quota__mem *mem, quota__counters *c)
 
 int64_t quota__account_month_slow(const quota_account *ca, int64_t day)
 {
-	quota_account *a = (quota_account *)ca; /* the cache is not state */
+	quota_ctx *ctx = ca->ctx; /* the cache is not state */
 	int64_t y, month;
 	unsigned m, d;
 
 	quota__civil_from_days(day, &y, &m, &d);
 	month = y * 12 + (m - 1);
-	a->mday_lo = day - (d - 1);
-	a->mday_hi = m == 12 ? quota__days_from_civil(y + 1, 1, 1)
-			     : quota__days_from_civil(y, m + 1, 1);
-	a->month = month;
+	ctx->mday_lo = day - (d - 1);
+	ctx->mday_hi = m == 12 ? quota__days_from_civil(y + 1, 1, 1)
+			       : quota__days_from_civil(y, m + 1, 1);
+	ctx->month = month;
 	return month;
 }
 
 int64_t quota__counter(const quota_account *a, unsigned kind, unsigned cat,
 		       int64_t period)
 {
-	const quota__cur *c = a->cur[cat];
+	const quota__cur *c = quota__cur_of(a, cat);
 
 	if (c) {
 		switch (kind) {
@@ -152,18 +152,23 @@ int64_t quota__counter(const quota_account *a, unsigned kind, unsigned cat,
 	return quota__cnt_get(&a->counters, quota__cnt_key(kind, cat, period));
 }
 
+/* The current record of cat (with its category's entry), allocated if
+ * it has none: changes nothing visible. */
 static int cur_alloc(quota_account *a, unsigned cat)
 {
-	quota__cur *c;
+	quota__cur *c, **slot;
 
-	if (a->cur[cat])
+	if (quota__cur_of(a, cat))
 		return QUOTA_OK;
+	if (cat != QUOTA__CAT_ALL && quota__cat_need(a, QUOTA_MASK(cat)))
+		return QUOTA_ENOMEM;
 	c = quota__calloc(&a->ctx->mem, 1, sizeof *c);
 	if (!c)
 		return QUOTA_ENOMEM;
 	c->day = c->month = INT64_MIN;
 	c->lh_lo = INT64_MIN; /* no ledger rows cached (ledger.c) */
-	a->cur[cat] = c;
+	slot = cat == QUOTA__CAT_ALL ? &a->cur_all : &quota__cat_of(a, cat)->cur;
+	*slot = c;
 	return QUOTA_OK;
 }
 
@@ -194,7 +199,7 @@ static void count(quota_account *a, unsigned cat, int64_t day, int64_t month,
 		  int64_t units, int64_t free)
 {
 	quota__counters *t = &a->counters;
-	quota__cur *c = a->cur[cat];
+	quota__cur *c = quota__cur_of(a, cat);
 
 	/* Newer period: the record follows it.  Older: a late report, counted
 	 * straight into the table. */
@@ -254,7 +259,7 @@ static void uncount(quota_account *a, unsigned cat, int64_t day,
 		    int64_t month, int64_t units, int64_t free)
 {
 	quota__counters *t = &a->counters;
-	quota__cur *c = a->cur[cat];
+	quota__cur *c = quota__cur_of(a, cat);
 
 	if (c && c->day == day) {
 		c->units_day -= units;
@@ -330,7 +335,7 @@ int quota__counters_restore(quota_account *a, const uint64_t *keys,
 
 		if (cur_alloc(a, cat))
 			return QUOTA_ENOMEM;
-		r = a->cur[cat];
+		r = quota__cur_of(a, cat);
 		if (maxday[cat] != INT64_MIN && r->day == INT64_MIN) {
 			r->day = maxday[cat];
 			r->month = quota__month_of_day(r->day);
@@ -382,8 +387,9 @@ static bool pruned(const quota_account *a, uint64_t k, int64_t day,
 	 * even when the current day's counts were reversed to 0. */
 	if (kind == QUOTA__CNT_UNITS_DAY || kind == QUOTA__CNT_FREE_DAY)
 		return per < day &&
-		       !(cat <= QUOTA__CAT_ALL && a->cur[cat] &&
-			 quota__month_of_day(per) == a->cur[cat]->month);
+		       !(cat <= QUOTA__CAT_ALL && quota__cur_of(a, cat) &&
+			 quota__month_of_day(per) ==
+				 quota__cur_of(a, cat)->month);
 	if (kind == QUOTA__CNT_UNITS_MONTH || kind == QUOTA__CNT_FREE_MONTH)
 		return per < month;
 	return false;

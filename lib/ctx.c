@@ -48,7 +48,7 @@ int quota_ctx_set_hash_seed(quota_ctx *ctx, const uint8_t seed[16])
 		return quota__err(ctx, QUOTA_EINVAL,
 				  "quota_ctx_set_hash_seed: NULL seed");
 	if (ctx->naccounts || ctx->ntariffs || ctx->noffers ||
-	    ctx->account_ids.n || ctx->tariff_names.n || ctx->offer_ids.n)
+	    ctx->tariff_names.n || ctx->offer_ids.n)
 		return quota__err(ctx, QUOTA_EINVAL,
 				  "quota_ctx_set_hash_seed: the context "
 				  "already holds accounts, tariffs or offers");
@@ -72,9 +72,10 @@ void quota_ctx_free(quota_ctx *ctx)
 		quota__free(&ctx->mem, ctx->category[i]);
 	quota__free(&ctx->mem, ctx->accounts);
 	quota__free(&ctx->mem, ctx->tariffs);
-	quota__strmap_free(&ctx->mem, &ctx->account_ids);
+	quota__free(&ctx->mem, ctx->acct_tab);
 	quota__strmap_free(&ctx->mem, &ctx->tariff_names);
 	quota__free(&ctx->mem, ctx->scratch);
+	quota__free(&ctx->mem, ctx->lp_pkg);
 	quota__free(&ctx->mem, ctx->evbuf);
 	quota__free(&ctx->mem, ctx->evrcpt);
 	quota__wbuf_free(&ctx->jbuf);

@@ -443,17 +443,10 @@ typedef struct quota__lrow {
 
 typedef struct quota__ledger {
 	quota__lrow *rows;
-	uint32_t nrows;
-	size_t cap_rows;
-	uint32_t *tab; /* open addressing: row index + 1, 0 empty */
-	uint32_t tab_cap;
+	uint32_t *tab;   /* open addressing: row index + 1, 0 empty */
 	uint32_t *dirty; /* rows with changes settlement has not taken in */
-	uint32_t ndirty;
-	size_t cap_dirty;
-	/* The rows the last prepare found, for the apply that follows it. */
-	uint32_t prep_free, prep_payg, prep_fee;
-	uint32_t *prep_pkg;
-	size_t cap_prep;
+	size_t cap_rows, cap_dirty;
+	uint32_t nrows, tab_cap, ndirty;
 } quota__ledger;
 
 /* Settlement's running totals of a volume-tier month (R14). */
@@ -485,51 +478,54 @@ typedef struct quota__cap {
 	int64_t month; /* < 0: none */
 } quota__cap;
 
-struct quota_account {
-	quota_ctx *ctx;
-	char *id;
-	int32_t utc_offset;
-	uint64_t stop_mask; /* categories with QUOTA_OVERAGE_STOP */
-	uint64_t cap_mask;  /* non-zero iff any cap is set (see set_cap) */
-	quota__cap cap_all;
-	quota__cap caps[QUOTA_MAX_CATEGORIES];
-	quota_tariff *tariff[QUOTA_MAX_CATEGORIES];
-	quota__pindex *pindex[QUOTA_MAX_CATEGORIES];
-	quota_package **packages; /* in order added */
-	uint32_t npackages;
-	size_t cap_packages;
-	int64_t total_units; /* sum of all packages' units: sums never overflow */
-	quota__strmap package_ids;
-	quota__counters counters;
-	quota__cur *cur[QUOTA_MAX_CATEGORIES + 1]; /* + QUOTA__CAT_ALL */
-	/* The calendar month of the last day looked up: [mday_lo, mday_hi). */
-	int64_t mday_lo, mday_hi, month;
+/*
+ * Per-category state of an account (§7): only the categories it uses
+ * have one, in cats[] by ascending category id, bit c of cat_mask set for
+ * each (quota__cat_of).  An absent category reads as the defaults: no
+ * current record, tariff, packages or cap, nothing held, no alert sums.
+ * Prepare steps add a category's entry (quota__cat_need), never apply;
+ * an entry added by a call that then fails holds those defaults, which
+ * read and encode as no entry.  64 bytes: one cache line per charge.
+ */
+typedef struct quota__cat {
+	quota__cur *cur;       /* current-period record, or NULL */
+	quota_tariff *tariff;  /* or NULL */
+	quota__pindex *pindex; /* the packages covering it (R3), or NULL */
+	quota__cap cap;        /* R9; < 0: none */
+	int64_t held;          /* units of the open holds (R10) */
+	int64_t rem, bought;   /* R21: active packages' remaining, units */
+} quota__cat;
+
+/*
+ * The state of an account that a plain charge never reads (§7): holds,
+ * keys, event tracking and alerts, money and settlement, retention, the
+ * account-wide cap.  An account points at quota__ext_none (read-only, the
+ * defaults) until a call first writes one of these: quota__ext_need, from
+ * the prepare step (quota__write does it for steps with .ext set), never
+ * from apply.  An ext allocated by a call that then fails holds those
+ * defaults, which read and encode as none.  Reads go through a->x always.
+ */
+typedef struct quota__acct_ext {
+	quota__cap cap_all; /* R9 the account-wide cap; < 0: none */
 	/* R10 holds: the open ones, found by id through a map. */
 	size_t nholds;
 	quota__hold **hold_tab; /* open addressing by id */
 	uint32_t hold_tab_cap;
 	quota__box *hold_free; /* recycled small hold boxes */
 	uint64_t last_hold_id;
-	int64_t held[QUOTA_MAX_CATEGORIES];
 	/* R11 keys. */
 	quota__keys keys;
-	/* R21: the account clock and what event tracking needs. */
-	int64_t clock;
+	/* R21: what event tracking needs. */
 	uint64_t track_gen;      /* == ctx->hook_gen while tracking is set up */
-	int64_t rem[QUOTA_MAX_CATEGORIES], bought[QUOTA_MAX_CATEGORIES];
 	quota_package **by_eff, **by_exp; /* all packages, sorted */
 	size_t cap_by_eff, cap_by_exp;
 	uint32_t cur_eff, cur_exp, cur_warn; /* cursors: done up to clock */
 	int64_t warn_before;
 	quota__alert *alerts;
 	size_t nalerts, cap_alerts;
-	/* R17-R19 money (money.c, settle.c). */
-	bool suspended;
-	/* §7 pruning (prune.c): data before this is gone (INT64_MIN: none
-	 * pruned); here beside suspended, which a charge reads too. */
-	int64_t pruned_before;
-	int64_t retain_s;    /* retention (0: off) and what it prunes */
+	int64_t retain_s;    /* §7 retention (0: off) and what it prunes */
 	uint32_t retain_what;
+	/* R17-R19 money (money.c, settle.c). */
 	int64_t balance, credit_limit, outstanding;
 	int64_t topped_up, purchased, billed;
 	size_t nowed;          /* unpaid bills; outstanding is their sum */
@@ -540,16 +536,121 @@ struct quota_account {
 	uint64_t bill_seq;
 	quota__vbill *vbills;
 	size_t nvbills, cap_vbills;
-	/* R17, R22 usage ledger. */
-	quota__ledger ledger;
+} quota__acct_ext;
+
+/* The defaults every account reads until it has an ext (account.c). */
+extern const quota__acct_ext quota__ext_none;
+
+struct quota_account {
+	/* What a charge reads, together at the start (§7). */
+	quota_ctx *ctx;
+	uint64_t cat_mask;  /* categories with an entry in cats */
+	quota__cat *cats;   /* popcount(cat_mask) entries, by category id */
+	quota__cur *cur_all; /* QUOTA__CAT_ALL's current record, or NULL */
+	uint64_t stop_mask; /* categories with QUOTA_OVERAGE_STOP */
+	uint64_t cap_mask;  /* non-zero iff any cap is set (see set_cap) */
+	/* R21: the account clock. */
+	int64_t clock;
 	/* §5 journal (journal.c): records applied so far (the account's
 	 * version), and whether a store outcome is unknown, so the account
 	 * takes no change until it is re-synchronised. */
 	uint64_t seq;
+	/* §7 pruning (prune.c): data before this is gone (INT64_MIN: none
+	 * pruned); in the charge's lines, which read it. */
+	int64_t pruned_before;
+	int32_t utc_offset;
 	uint32_t id_len; /* strlen(id), for every record's header */
+	bool suspended;  /* R18 (money.c, settle.c) */
 	bool unsynced;
 	bool in_batch; /* batch.c: already among the batch's accounts */
+	uint32_t npackages; /* in packages (here in the flags' padding) */
+	quota__acct_ext *x; /* the rest; &quota__ext_none until written */
+	quota_package **packages; /* in order added */
+	size_t cap_packages;
+	int64_t total_units; /* sum of all packages' units: sums never overflow */
+	quota__strmap package_ids;
+	quota__counters counters;
+	/* R17, R22 usage ledger. */
+	quota__ledger ledger;
+	char id[]; /* in the same allocation (§7): id_len bytes and a NUL */
 };
+
+/* a's ext, allocated (holding the defaults) if it has none; QUOTA_ENOMEM
+ * with nothing changed.  For prepare steps (account.c). */
+int quota__ext_need(quota_account *a);
+/* Back to quota__ext_none if a's ext holds just the defaults (after a
+ * snapshot is decoded, which writes it whole). */
+void quota__ext_trim(quota_account *a);
+
+
+/* Bits set in x (no popcnt instruction assumed). */
+static inline unsigned quota__popcount64(uint64_t x)
+{
+#ifdef __POPCNT__
+	return (unsigned)__builtin_popcountll(x);
+#else
+	x -= (x >> 1) & UINT64_C(0x5555555555555555);
+	x = (x & UINT64_C(0x3333333333333333)) +
+	    ((x >> 2) & UINT64_C(0x3333333333333333));
+	x = (x + (x >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+	return (unsigned)((x * UINT64_C(0x0101010101010101)) >> 56);
+#endif
+}
+
+/* Category cat's entry (cat < QUOTA_MAX_CATEGORIES), or NULL if the
+ * account has none: its state is the defaults.  Valid until the next
+ * quota__cat_need. */
+static inline quota__cat *quota__cat_of(const quota_account *a, unsigned cat)
+{
+	uint64_t bit = QUOTA_MASK(cat);
+
+	if (!(a->cat_mask & bit))
+		return NULL;
+	return &a->cats[quota__popcount64(a->cat_mask & (bit - 1))];
+}
+/* An entry for each category of mask, the new ones holding the defaults
+ * (changes nothing visible); for prepare steps.  QUOTA_ENOMEM with
+ * nothing changed.  Moves the entries (account.c). */
+int quota__cat_need(quota_account *a, uint64_t mask);
+
+/* Reads of one category's state; the defaults when it has no entry. */
+static inline quota__cur *quota__cur_of(const quota_account *a, unsigned cat)
+{
+	const quota__cat *k;
+
+	if (cat == QUOTA__CAT_ALL)
+		return a->cur_all;
+	k = quota__cat_of(a, cat);
+	return k ? k->cur : NULL;
+}
+static inline quota_tariff *quota__tariff_of(const quota_account *a,
+					     unsigned cat)
+{
+	const quota__cat *k = quota__cat_of(a, cat);
+
+	return k ? k->tariff : NULL;
+}
+static inline quota__pindex *quota__pindex_of(const quota_account *a,
+					      unsigned cat)
+{
+	const quota__cat *k = quota__cat_of(a, cat);
+
+	return k ? k->pindex : NULL;
+}
+static inline const quota__cap *quota__cap_of(const quota_account *a,
+					      unsigned cat)
+{
+	static const quota__cap none = {-1, -1};
+	const quota__cat *k = quota__cat_of(a, cat);
+
+	return k ? &k->cap : &none;
+}
+static inline int64_t quota__held_of(const quota_account *a, unsigned cat)
+{
+	const quota__cat *k = quota__cat_of(a, cat);
+
+	return k ? k->held : 0;
+}
 
 struct quota_ctx {
 	quota__mem mem;
@@ -565,7 +666,10 @@ struct quota_ctx {
 	quota__strmap tariff_names;
 	quota_account **accounts;
 	size_t naccounts, cap_accounts;
-	quota__strmap account_ids;
+	/* §7 the accounts by id (account.c): slots of an id hash's top 32
+	 * bits << 32 | index in accounts + 1 (0: empty). */
+	uint64_t *acct_tab;
+	size_t acct_cap;
 	char errmsg[QUOTA__ERRMSG_MAX];
 	/* Scratch for a plan's package draws: grown by quota_package_add to
 	 * the largest package count, so plans never allocate for it. */
@@ -595,6 +699,14 @@ struct quota_ctx {
 	bool batching; /* in a store transaction: events wait (batch.c) */
 	quota__wbuf jbuf;
 	uint64_t config_seq;
+	/* The ledger rows the last quota__ledger_prepare found, for the
+	 * apply that follows it (ledger.c): a call's scratch, like scratch. */
+	uint32_t lp_free, lp_payg, lp_fee;
+	uint32_t *lp_pkg;
+	size_t cap_lp;
+	/* The calendar month of the last day looked up: [mday_lo, mday_hi)
+	 * (counters.c; a cache, not state: empty at first). */
+	int64_t mday_lo, mday_hi, month;
 };
 
 /* The first package usable at t, through the head hint (cache only). */
@@ -709,13 +821,16 @@ void quota__package_free(const quota__mem *mem, quota_package *p);
 /* Counters of an account (counters.c). */
 int64_t quota__counter(const quota_account *a, unsigned kind, unsigned cat,
 		       int64_t period);
-/* Calendar month of a day number, through the account's one-entry cache. */
+/* Calendar month of a day number, through the context's one-entry cache
+ * (day numbers are local days already: one cache serves every account). */
 int64_t quota__account_month_slow(const quota_account *a, int64_t day);
 static inline int64_t quota__account_month(const quota_account *a,
 					   int64_t day)
 {
-	if (day >= a->mday_lo && day < a->mday_hi)
-		return a->month;
+	const quota_ctx *ctx = a->ctx;
+
+	if (day >= ctx->mday_lo && day < ctx->mday_hi)
+		return ctx->month;
 	return quota__account_month_slow(a, day);
 }
 /* Before a charge: allocate cat's and QUOTA__CAT_ALL's current-period
@@ -828,6 +943,11 @@ int quota__key_replay(const quota_account *a, const quota__keyview *v,
 		      bool same, quota_receipt *r);
 void quota__keys_free(quota_account *a);
 void quota__keys_init(quota__keys *k);
+/* The window's defaults, as quota__keys_init sets them: 100,000 keys,
+ * 7 days (R11). */
+#define QUOTA__KEYS_INIT                                                     \
+	{ .max_keys = 100000u, .max_age = 7 * INT64_C(86400),                 \
+	  .newest = INT64_MIN }
 /*
  * A batch's hold on the window (batch.c).  Within a batch, key records
  * are only appended at the tail and forgotten at the head; from
@@ -1020,7 +1140,7 @@ void quota__tariff_free(quota_tariff *t);
 quota_account *quota__account_alloc(quota_ctx *ctx, const char *id);
 /*
  * Decode a snapshot into a new account *fresh of ctx, detached: not in
- * ctx->accounts or ctx->account_ids (free it with quota__account_free).
+ * ctx->accounts or ctx->acct_tab (free it with quota__account_free).
  * QUOTA_ECORRUPT, QUOTA_EVERSION, QUOTA_ENOTFOUND or QUOTA_ENOMEM with
  * *fresh NULL and nothing in ctx changed but its error message.
  */
@@ -1047,6 +1167,8 @@ int quota__account_snapshot_state(const quota_account *a, void **out,
 /* Room in ctx for one more account of id (QUOTA_EEXISTS if it has one),
  * then its registration, which cannot fail (account.c). */
 int quota__account_room(quota_ctx *ctx, const char *id);
+/* The account of this id in ctx, or NULL (account.c). */
+quota_account *quota__account_get(const quota_ctx *ctx, const char *id);
 void quota__account_register(quota_ctx *ctx, quota_account *a);
 /* The restore steps of the decoder, each in the file that owns the state:
  * counters (counters.c), ledger rows (ledger.c), open holds (hold.c). */

@@ -24,10 +24,10 @@ static void setup(quota_account *a);
  */
 bool quota__track(quota_account *a)
 {
-	if (!a->ctx->hook)
+	if (!a->ctx->hook || a->x == &quota__ext_none)
 		return false;
-	if (a->track_gen != a->ctx->hook_gen) {
-		if (a->cap_by_eff < a->npackages || a->cap_by_exp < a->npackages)
+	if (a->x->track_gen != a->ctx->hook_gen) {
+		if (a->x->cap_by_eff < a->npackages || a->x->cap_by_exp < a->npackages)
 			return false;
 		setup(a);
 	}
@@ -52,8 +52,8 @@ void quota__event_queue(quota_account *a, int32_t kind, uint32_t cat,
 	e->threshold = threshold;
 	e->at = a->clock;
 	e->period = period;
-	e->outstanding_micros = a->outstanding;
-	e->balance_micros = a->balance;
+	e->outstanding_micros = a->x->outstanding;
+	e->balance_micros = a->x->balance;
 	e->receipt = NULL;
 }
 
@@ -94,8 +94,10 @@ static void sums(quota_account *a, const quota_package *p, int sign)
 	for (m = p->categories; m; m &= m - 1) {
 		unsigned c = (unsigned)__builtin_ctzll(m);
 
-		a->rem[c] += sign * p->remaining;
-		a->bought[c] += sign * p->units;
+		quota__cat *k = quota__cat_of(a, c); /* p's: it has one */
+
+		k->rem += sign * p->remaining;
+		k->bought += sign * p->units;
 	}
 }
 
@@ -133,18 +135,27 @@ static uint32_t insert_sorted(quota_package **v, uint32_t n,
  * computed without overflow as level * (B / 100) + level * (B % 100) / 100. */
 static int64_t threshold_units(const quota_account *a, const quota__alert *al)
 {
-	int64_t b = a->bought[al->cat];
+	const quota__cat *k = quota__cat_of(a, al->cat);
+	int64_t b = k ? k->bought : 0;
 
 	if (al->unit == QUOTA_ALERT_UNITS)
 		return al->level;
 	return al->level * (b / 100) + al->level * (b % 100) / 100;
 }
 
+/* R21: the remaining units of cat's active packages. */
+static int64_t rem_of(const quota_account *a, uint32_t cat)
+{
+	const quota__cat *k = quota__cat_of(a, cat);
+
+	return k ? k->rem : 0;
+}
+
 /* Crossed when R <= level in units (R * 100 <= level * B for percent:
  * R is whole, so that is R <= floor(level * B / 100)). */
 static bool crossed(const quota_account *a, const quota__alert *al)
 {
-	return a->rem[al->cat] <= threshold_units(a, al);
+	return rem_of(a, al->cat) <= threshold_units(a, al);
 }
 
 /* Room for the tracking state of the packages and one more (plans). */
@@ -153,10 +164,12 @@ static int setup_room(quota_account *a)
 	const quota__mem *mem = &a->ctx->mem;
 	size_t n = (size_t)a->npackages + 1;
 
-	if (quota__grow(mem, (void **)&a->by_eff, &a->cap_by_eff, n,
-			sizeof *a->by_eff) ||
-	    quota__grow(mem, (void **)&a->by_exp, &a->cap_by_exp, n,
-			sizeof *a->by_exp))
+	if (quota__ext_need(a))
+		return QUOTA_ENOMEM;
+	if (quota__grow(mem, (void **)&a->x->by_eff, &a->x->cap_by_eff, n,
+			sizeof *a->x->by_eff) ||
+	    quota__grow(mem, (void **)&a->x->by_exp, &a->x->cap_by_exp, n,
+			sizeof *a->x->by_exp))
 		return QUOTA_ENOMEM;
 	return QUOTA_OK;
 }
@@ -169,37 +182,37 @@ static void setup(quota_account *a)
 	uint32_t i, n = a->npackages;
 	size_t k;
 
-	memset(a->rem, 0, sizeof a->rem);
-	memset(a->bought, 0, sizeof a->bought);
-	a->cur_eff = a->cur_exp = a->cur_warn = 0;
+	for (k = quota__popcount64(a->cat_mask); k--;)
+		a->cats[k].rem = a->cats[k].bought = 0;
+	a->x->cur_eff = a->x->cur_exp = a->x->cur_warn = 0;
 	for (i = 0; i < n; i++) {
 		quota_package *p = a->packages[i];
 
-		insert_sorted(a->by_eff, i, p, cmp_eff);
-		insert_sorted(a->by_exp, i, p, cmp_exp);
+		insert_sorted(a->x->by_eff, i, p, cmp_eff);
+		insert_sorted(a->x->by_exp, i, p, cmp_exp);
 		p->active = p->effective_at <= clock && clock < p->expires_at;
 		p->expired_seen = p->expires_at <= clock;
 		p->warned = p->expired_seen ||
-			    (a->warn_before > 0 &&
-			     p->expires_at - a->warn_before <= clock);
+			    (a->x->warn_before > 0 &&
+			     p->expires_at - a->x->warn_before <= clock);
 		if (p->active)
 			sums(a, p, 1);
 		if (p->effective_at <= clock)
-			a->cur_eff++;
+			a->x->cur_eff++;
 		if (p->expired_seen)
-			a->cur_exp++;
+			a->x->cur_exp++;
 	}
 	/* cur_warn counts by_exp entries due for a warning: a prefix. */
-	if (a->warn_before > 0) {
-		a->cur_warn = 0;
-		while (a->cur_warn < n &&
-		       a->by_exp[a->cur_warn]->expires_at - a->warn_before <=
+	if (a->x->warn_before > 0) {
+		a->x->cur_warn = 0;
+		while (a->x->cur_warn < n &&
+		       a->x->by_exp[a->x->cur_warn]->expires_at - a->x->warn_before <=
 			       clock)
-			a->cur_warn++;
+			a->x->cur_warn++;
 	}
-	for (k = 0; k < a->nalerts; k++)
-		a->alerts[k].armed = !crossed(a, &a->alerts[k]);
-	a->track_gen = a->ctx->hook_gen;
+	for (k = 0; k < a->x->nalerts; k++)
+		a->x->alerts[k].armed = !crossed(a, &a->x->alerts[k]);
+	a->x->track_gen = a->ctx->hook_gen;
 }
 
 int quota__events_room(quota_account *a, size_t extra)
@@ -208,11 +221,11 @@ int quota__events_room(quota_account *a, size_t extra)
 
 	if (!ctx->hook)
 		return QUOTA_OK;
-	if (a->track_gen != ctx->hook_gen && setup_room(a))
+	if (a->x->track_gen != ctx->hook_gen && setup_room(a))
 		return QUOTA_ENOMEM;
 	/* expired + expiring + exhausted per package, 4 caps, the alerts */
 	return quota__grow(&ctx->mem, (void **)&ctx->evbuf, &ctx->cap_ev,
-			   ctx->nev + 3 * (size_t)a->npackages + a->nalerts +
+			   ctx->nev + 3 * (size_t)a->npackages + a->x->nalerts +
 				   8 + extra,
 			   sizeof *ctx->evbuf);
 }
@@ -229,8 +242,8 @@ void quota__clock(quota_account *a, int64_t t)
 	if (t <= a->clock)
 		return;
 	a->clock = t;
-	while (a->cur_eff < n && a->by_eff[a->cur_eff]->effective_at <= t) {
-		quota_package *p = a->by_eff[a->cur_eff++];
+	while (a->x->cur_eff < n && a->x->by_eff[a->x->cur_eff]->effective_at <= t) {
+		quota_package *p = a->x->by_eff[a->x->cur_eff++];
 
 		if (!p->active && t < p->expires_at) {
 			p->active = true;
@@ -241,16 +254,16 @@ void quota__clock(quota_account *a, int64_t t)
 	for (;;) {
 		quota_package *w = NULL, *x = NULL;
 
-		if (a->warn_before > 0 && a->cur_warn < n &&
-		    a->by_exp[a->cur_warn]->expires_at - a->warn_before <= t)
-			w = a->by_exp[a->cur_warn];
-		if (a->cur_exp < n && a->by_exp[a->cur_exp]->expires_at <= t)
-			x = a->by_exp[a->cur_exp];
+		if (a->x->warn_before > 0 && a->x->cur_warn < n &&
+		    a->x->by_exp[a->x->cur_warn]->expires_at - a->x->warn_before <= t)
+			w = a->x->by_exp[a->x->cur_warn];
+		if (a->x->cur_exp < n && a->x->by_exp[a->x->cur_exp]->expires_at <= t)
+			x = a->x->by_exp[a->x->cur_exp];
 		if (!w && !x)
 			break;
-		if (w && (!x || w->expires_at - a->warn_before <=
+		if (w && (!x || w->expires_at - a->x->warn_before <=
 					x->expires_at)) {
-			a->cur_warn++;
+			a->x->cur_warn++;
 			/* back_*: units a tick gives back, at deadlines before
 			 * this point, after the step (hold_expiry.c). */
 			if (!w->warned && !w->expired_seen &&
@@ -262,7 +275,7 @@ void quota__clock(quota_account *a, int64_t t)
 			}
 			continue;
 		}
-		a->cur_exp++;
+		a->x->cur_exp++;
 		if (x->active) {
 			x->active = false;
 			sums(a, x, -1);
@@ -283,7 +296,8 @@ void quota__track_units(quota_account *a, quota_package *p, int64_t before)
 
 	if (p->active)
 		for (m = p->categories; m; m &= m - 1)
-			a->rem[__builtin_ctzll(m)] += p->remaining - before;
+			quota__cat_of(a, (unsigned)__builtin_ctzll(m))->rem +=
+				p->remaining - before;
 	if (before > 0 && p->remaining == 0)
 		quota__event_queue(a, QUOTA_EVENT_PACKAGE_EXHAUSTED,
 		      (uint32_t)__builtin_ctzll(p->categories), p, 0, 0, 0);
@@ -300,18 +314,18 @@ void quota__track_package(quota_account *a, quota_package *p)
 	int64_t clock = a->clock;
 	uint32_t n = a->npackages - 1; /* p is already counted */
 
-	if (insert_sorted(a->by_eff, n, p, cmp_eff) < a->cur_eff ||
+	if (insert_sorted(a->x->by_eff, n, p, cmp_eff) < a->x->cur_eff ||
 	    p->effective_at <= clock)
-		a->cur_eff++;
-	insert_sorted(a->by_exp, n, p, cmp_exp);
+		a->x->cur_eff++;
+	insert_sorted(a->x->by_exp, n, p, cmp_exp);
 	p->active = p->effective_at <= clock && clock < p->expires_at;
 	p->expired_seen = p->expires_at <= clock;
 	p->warned = p->expired_seen ||
-		    (a->warn_before > 0 && p->expires_at - a->warn_before <= clock);
+		    (a->x->warn_before > 0 && p->expires_at - a->x->warn_before <= clock);
 	if (p->expired_seen)
-		a->cur_exp++;
-	if (a->warn_before > 0 && p->expires_at - a->warn_before <= clock)
-		a->cur_warn++;
+		a->x->cur_exp++;
+	if (a->x->warn_before > 0 && p->expires_at - a->x->warn_before <= clock)
+		a->x->cur_warn++;
 	if (p->active)
 		sums(a, p, 1);
 }
@@ -320,7 +334,7 @@ void quota__track_caps(quota_account *a, unsigned cat, int64_t day,
 		       int64_t month, int64_t units)
 {
 	static const int periods[2] = {QUOTA_PERIOD_DAY, QUOTA_PERIOD_MONTH};
-	const quota__cap *caps[2] = {&a->caps[cat], &a->cap_all};
+	const quota__cap *caps[2] = {quota__cap_of(a, cat), &a->x->cap_all};
 	unsigned cats[2] = {cat, QUOTA__CAT_ALL};
 	int i, j;
 
@@ -353,14 +367,14 @@ void quota__events_flush(quota_account *a)
 			ctx->nev = ctx->nrcpt = 0;
 		return;
 	}
-	for (i = 0; i < a->nalerts; i++) {
-		quota__alert *al = &a->alerts[i];
+	for (i = 0; i < a->x->nalerts; i++) {
+		quota__alert *al = &a->x->alerts[i];
 		bool c = crossed(a, al);
 
 		if (al->armed && c) {
 			al->armed = false;
 			quota__event_queue(a, QUOTA_EVENT_LOW_QUOTA, al->cat, NULL,
-			      a->rem[al->cat], threshold_units(a, al), 0);
+			      rem_of(a, al->cat), threshold_units(a, al), 0);
 		} else if (!al->armed && !c) {
 			al->armed = true; /* lifted above the level: re-arm */
 		}
@@ -381,9 +395,9 @@ void quota__events_flush(quota_account *a)
 
 void quota__track_free(quota_account *a)
 {
-	quota__free(&a->ctx->mem, a->by_eff);
-	quota__free(&a->ctx->mem, a->by_exp);
-	quota__free(&a->ctx->mem, a->alerts);
+	quota__free(&a->ctx->mem, a->x->by_eff);
+	quota__free(&a->ctx->mem, a->x->by_exp);
+	quota__free(&a->ctx->mem, a->x->alerts);
 }
 
 int quota_ctx_set_event_hook(quota_ctx *ctx, quota_event_fn fn, void *ud)
@@ -427,8 +441,8 @@ static int alert_prepare(void *v)
 				  "account '%s': alert level must be >= 0 "
 				  "units or 0..100 percent",
 				  a->id);
-	if (quota__grow(&a->ctx->mem, (void **)&a->alerts, &a->cap_alerts,
-			a->nalerts + 1, sizeof *a->alerts))
+	if (quota__grow(&a->ctx->mem, (void **)&a->x->alerts, &a->x->cap_alerts,
+			a->x->nalerts + 1, sizeof *a->x->alerts))
 		return quota__nomem(a);
 	return QUOTA_OK;
 }
@@ -446,7 +460,7 @@ static void alert_apply(void *v)
 {
 	struct alert_op *op = v;
 	quota_account *a = op->a;
-	quota__alert *al = &a->alerts[a->nalerts++];
+	quota__alert *al = &a->x->alerts[a->x->nalerts++];
 
 	al->cat = op->category;
 	al->unit = op->unit;
@@ -456,6 +470,7 @@ static void alert_apply(void *v)
 }
 
 static const quota__step alert_steps = {
+	.ext = true,
 	.rec = QUOTA__R_ALERT,
 	.prepare = alert_prepare,
 	.encode = alert_encode,
@@ -498,11 +513,12 @@ static void expiry_warning_apply(void *v)
 {
 	struct expiry_warning_op *op = v;
 
-	op->a->warn_before = op->seconds;
-	op->a->track_gen = 0; /* set the cursors up again at the next call */
+	op->a->x->warn_before = op->seconds;
+	op->a->x->track_gen = 0; /* set the cursors up again at the next call */
 }
 
 static const quota__step expiry_warning_steps = {
+	.ext = true,
 	.rec = QUOTA__R_EXPIRY_WARNING,
 	.prepare = expiry_warning_prepare,
 	.encode = expiry_warning_encode,

@@ -33,12 +33,12 @@ static inline uint32_t hslot(uint64_t id, uint32_t cap)
 /* The map slot of hold id, or UINT32_MAX. */
 static uint32_t hold_slot(const quota_account *a, uint64_t id)
 {
-	uint32_t i, cap = a->hold_tab_cap;
+	uint32_t i, cap = a->x->hold_tab_cap;
 
 	if (!cap)
 		return UINT32_MAX;
-	for (i = hslot(id, cap); a->hold_tab[i]; i = (i + 1) & (cap - 1))
-		if (a->hold_tab[i]->id == id)
+	for (i = hslot(id, cap); a->x->hold_tab[i]; i = (i + 1) & (cap - 1))
+		if (a->x->hold_tab[i]->id == id)
 			return i;
 	return UINT32_MAX;
 }
@@ -47,7 +47,7 @@ static quota__hold *hold_get(const quota_account *a, uint64_t id)
 {
 	uint32_t i = hold_slot(a, id);
 
-	return i == UINT32_MAX ? NULL : a->hold_tab[i];
+	return i == UINT32_MAX ? NULL : a->x->hold_tab[i];
 }
 
 /* Room for one more open hold in the map. */
@@ -57,16 +57,16 @@ static int hold_reserve(quota_account *a)
 	quota__hold **nt;
 	uint32_t ncap, i;
 
-	if ((a->nholds + 1) * 2 <= a->hold_tab_cap)
+	if ((a->x->nholds + 1) * 2 <= a->x->hold_tab_cap)
 		return QUOTA_OK;
-	if (a->hold_tab_cap > UINT32_MAX / 4)
+	if (a->x->hold_tab_cap > UINT32_MAX / 4)
 		return QUOTA_ENOMEM;
-	ncap = a->hold_tab_cap ? a->hold_tab_cap * 2 : 16;
+	ncap = a->x->hold_tab_cap ? a->x->hold_tab_cap * 2 : 16;
 	nt = quota__calloc(mem, ncap, sizeof *nt);
 	if (!nt)
 		return QUOTA_ENOMEM;
-	for (i = 0; i < a->hold_tab_cap; i++) {
-		quota__hold *h = a->hold_tab[i];
+	for (i = 0; i < a->x->hold_tab_cap; i++) {
+		quota__hold *h = a->x->hold_tab[i];
 		uint32_t j;
 
 		if (!h)
@@ -75,22 +75,22 @@ static int hold_reserve(quota_account *a)
 			;
 		nt[j] = h;
 	}
-	quota__free(mem, a->hold_tab);
-	a->hold_tab = nt;
-	a->hold_tab_cap = ncap;
+	quota__free(mem, a->x->hold_tab);
+	a->x->hold_tab = nt;
+	a->x->hold_tab_cap = ncap;
 	return QUOTA_OK;
 }
 
 static inline void hold_insert(quota_account *a, quota__hold *h)
 {
-	uint32_t i, cap = a->hold_tab_cap;
+	uint32_t i, cap = a->x->hold_tab_cap;
 
-	for (i = hslot(h->id, cap); a->hold_tab[i]; i = (i + 1) & (cap - 1))
+	for (i = hslot(h->id, cap); a->x->hold_tab[i]; i = (i + 1) & (cap - 1))
 		;
-	a->hold_tab[i] = h;
-	a->nholds++;
+	a->x->hold_tab[i] = h;
+	a->x->nholds++;
 	h->held = h->box.src.units;
-	a->held[h->box.src.cat] += h->held;
+	quota__cat_of(a, h->box.src.cat)->held += h->held;
 }
 
 /* Close a hold found at map slot i: out of the map (backward shift),
@@ -98,21 +98,21 @@ static inline void hold_insert(quota_account *a, quota__hold *h)
 static inline void hold_remove_at(quota_account *a, quota__hold *h,
 				  uint32_t i)
 {
-	uint32_t cap = a->hold_tab_cap, mask = cap - 1, j;
+	uint32_t cap = a->x->hold_tab_cap, mask = cap - 1, j;
 
-	a->hold_tab[i] = NULL;
-	for (j = (i + 1) & mask; a->hold_tab[j]; j = (j + 1) & mask) {
-		uint32_t k = hslot(a->hold_tab[j]->id, cap);
+	a->x->hold_tab[i] = NULL;
+	for (j = (i + 1) & mask; a->x->hold_tab[j]; j = (j + 1) & mask) {
+		uint32_t k = hslot(a->x->hold_tab[j]->id, cap);
 
 		if ((i <= j) ? (k <= i || k > j) : (k <= i && k > j)) {
-			a->hold_tab[i] = a->hold_tab[j];
-			a->hold_tab[j] = NULL;
+			a->x->hold_tab[i] = a->x->hold_tab[j];
+			a->x->hold_tab[j] = NULL;
 			i = j;
 		}
 	}
-	a->nholds--;
-	a->held[h->box.src.cat] -= h->held;
-	quota__box_drop(&a->ctx->mem, &a->hold_free, &h->box);
+	a->x->nholds--;
+	quota__cat_of(a, h->box.src.cat)->held -= h->held;
+	quota__box_drop(&a->ctx->mem, &a->x->hold_free, &h->box);
 }
 
 static void hold_remove(quota_account *a, quota__hold *h)
@@ -124,7 +124,7 @@ static void hold_remove(quota_account *a, quota__hold *h)
 static quota__hold *hold_block(quota_account *a, const quota__src *src)
 {
 	return (quota__hold *)(void *)quota__box_new(&a->ctx->mem,
-						     &a->hold_free,
+						     &a->x->hold_free,
 						     sizeof(quota__hold), src);
 }
 
@@ -132,13 +132,13 @@ void quota__holds_free(quota_account *a)
 {
 	uint32_t i;
 
-	for (i = 0; i < a->hold_tab_cap; i++)
-		quota__free(&a->ctx->mem, a->hold_tab[i]);
-	quota__box_free_list(&a->ctx->mem, &a->hold_free);
-	quota__free(&a->ctx->mem, a->hold_tab);
-	a->hold_tab = NULL;
-	a->nholds = 0;
-	a->hold_tab_cap = 0;
+	for (i = 0; i < a->x->hold_tab_cap; i++)
+		quota__free(&a->ctx->mem, a->x->hold_tab[i]);
+	quota__box_free_list(&a->ctx->mem, &a->x->hold_free);
+	quota__free(&a->ctx->mem, a->x->hold_tab);
+	a->x->hold_tab = NULL;
+	a->x->nholds = 0;
+	a->x->hold_tab_cap = 0;
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -321,7 +321,7 @@ static int reserve_prepare(void *v)
 	    (quota__key_reserve(a) ||
 	     !(op->rec = quota__key_new(a, op->u->key, &op->h->box.src)))) {
 		rc = quota__nomem(a);
-		quota__box_drop(&a->ctx->mem, &a->hold_free, &op->h->box);
+		quota__box_drop(&a->ctx->mem, &a->x->hold_free, &op->h->box);
 		return rc;
 	}
 	return QUOTA_OK;
@@ -342,7 +342,7 @@ static void reserve_apply(void *v)
 	quota__hold *h = op->h;
 
 	quota__plan_apply(a, op->pl);
-	h->id = ++a->last_hold_id;
+	h->id = ++a->x->last_hold_id;
 	h->deadline = op->u->at + op->timeout_s; /* checked by the caller */
 	hold_insert(a, h);
 	if (op->rec) {
@@ -363,10 +363,11 @@ static void reserve_undo(void *v)
 
 	if (op->rec)
 		quota__key_unused(op->a, op->rec);
-	quota__box_drop(&op->a->ctx->mem, &op->a->hold_free, &op->h->box);
+	quota__box_drop(&op->a->ctx->mem, &op->a->x->hold_free, &op->h->box);
 }
 
 static const quota__step reserve_steps = {
+	.ext = true,
 	.rec = QUOTA__R_RESERVE,
 	.prepare = reserve_prepare,
 	.encode = reserve_encode,
@@ -403,18 +404,18 @@ reserve_fast(quota_account *a, const quota_usage *u, int64_t timeout_s,
 
 	/* Room for the hold and a recycled block; the charge fast path checks
 	 * the key, the hook and the time. */
-	if (!a || !u || !hold_id || timeout_s <= 0 || !a->hold_free ||
-	    (a->nholds + 1) * 2 > a->hold_tab_cap ||
+	if (!a || !u || !hold_id || timeout_s <= 0 || !a->x->hold_free ||
+	    (a->x->nholds + 1) * 2 > a->x->hold_tab_cap ||
 	    quota__add_ovf(u->at, timeout_s, &deadline) ||
 	    !quota__time_ok(deadline))
 		return 0;
-	f = (quota__hold *)(void *)a->hold_free;
+	f = (quota__hold *)(void *)a->x->hold_free;
 	rc = quota__fast(a, u, r, QUOTA__FAST_HOLD, &f->box.src, timeout_s,
 			 journal);
 	if (rc <= 0)
 		return rc;
-	a->hold_free = f->box.next_free;
-	f->id = ++a->last_hold_id;
+	a->x->hold_free = f->box.next_free;
+	f->id = ++a->x->last_hold_id;
 	f->deadline = deadline;
 	hold_insert(a, f);
 	if (r)
@@ -461,7 +462,7 @@ int quota__release_fee(const quota_account *a, uint64_t id, int64_t *fee)
 	*fee = 0;
 	if (!h)
 		return QUOTA_ENOTFOUND;
-	t = a->tariff[h->box.src.cat];
+	t = quota__tariff_of(a, h->box.src.cat);
 	if (t && t->failure_fee &&
 	    quota__mul_ovf(t->failure_fee, h->box.src.units, fee))
 		return QUOTA_EOVERFLOW;
@@ -495,7 +496,7 @@ static int resolve_prepare(void *v)
 	int64_t used = op->used;
 	int rc;
 
-	if (op->id == 0 || op->id > a->last_hold_id)
+	if (op->id == 0 || op->id > a->x->last_hold_id)
 		return quota__err(a->ctx, QUOTA_ENOTFOUND,
 				  "account '%s': no hold %llu", a->id,
 				  (unsigned long long)op->id);
@@ -511,7 +512,7 @@ static int resolve_prepare(void *v)
 				  "cannot commit %lld",
 				  a->id, (unsigned long long)op->id,
 				  (long long)h->box.src.units, (long long)used);
-	t = a->tariff[h->box.src.cat];
+	t = quota__tariff_of(a, h->box.src.cat);
 	if (op->fee_in)
 		op->fee = op->release ? *op->fee_in : 0;
 	else if (op->release && t && t->failure_fee &&
@@ -598,6 +599,7 @@ static void resolve_undo(void *v)
 }
 
 static const quota__step commit_steps = {
+	.ext = true,
 	.rec = QUOTA__R_COMMIT,
 	.prepare = resolve_prepare,
 	.encode = resolve_encode,
@@ -606,6 +608,7 @@ static const quota__step commit_steps = {
 	.flush = true,
 };
 static const quota__step release_steps = {
+	.ext = true,
 	.rec = QUOTA__R_RELEASE,
 	.prepare = resolve_prepare,
 	.encode = resolve_encode,
@@ -666,10 +669,10 @@ commit_fast(quota_account *a, uint64_t hold_id, int64_t units_used,
 
 	if (a->ctx->hook || (slot = hold_slot(a, hold_id)) == UINT32_MAX)
 		return 0;
-	h = a->hold_tab[slot];
+	h = a->x->hold_tab[slot];
 	s = &h->box.src;
 	if (units_used != s->units || !h->box.small ||
-	    !(c = a->cur[s->cat]) ||
+	    !(c = quota__cur_of(a, s->cat)) ||
 	    !quota__ledger_hit(c, s->at, s->pkg ? s->draws[0].pk : NULL,
 			       s->pkg, s->cost))
 		return 0;
@@ -734,7 +737,7 @@ const quota__hold *quota__hold_find(const quota_account *a, uint64_t id)
  * fee, and it closes (a later hold of its run may shift into slot i). */
 void quota__hold_expire(quota_account *a, uint32_t i, bool track)
 {
-	quota__hold *h = a->hold_tab[i];
+	quota__hold *h = a->x->hold_tab[i];
 
 	if (track) /* §7: its receipt, before the units go back */
 		quota__event_hold_expired(a, &h->box.src, h->id);
@@ -753,10 +756,10 @@ int64_t quota_account_held(const quota_account *a, uint32_t category)
 	if (category != QUOTA_ALL) {
 		if ((rc = quota__check_category(a->ctx, category)))
 			return rc;
-		return a->held[category];
+		return quota__held_of(a, category);
 	}
-	for (c = 0; c < a->ctx->ncategories; c++)
-		sum += a->held[c];
+	for (c = quota__popcount64(a->cat_mask); c--;)
+		sum += a->cats[c].held;
 	return sum;
 }
 
@@ -805,7 +808,7 @@ int quota_hold_find(const quota_account *a, const char *key,
 
 uint32_t quota_account_hold_count(const quota_account *a)
 {
-	return a ? (uint32_t)a->nholds : 0;
+	return a ? (uint32_t)a->x->nholds : 0;
 }
 
 /* quota_tariff_set_failure_fee through the write path (§5), on the
@@ -845,6 +848,7 @@ static void failure_fee_apply(void *v)
 }
 
 static const quota__step failure_fee_steps = {
+	.ext = true,
 	.rec = QUOTA__R_TARIFF_FAILURE_FEE,
 	.prepare = failure_fee_prepare,
 	.encode = failure_fee_encode,
@@ -954,6 +958,7 @@ static void reverse_apply(void *v)
 }
 
 static const quota__step reverse_steps = {
+	.ext = true,
 	.rec = QUOTA__R_REVERSE,
 	.prepare = reverse_prepare,
 	.encode = reverse_encode,
@@ -983,9 +988,10 @@ int quota__hold_restore(quota_account *a, uint64_t id, int64_t deadline,
 {
 	quota__hold *h;
 
-	if (id == 0 || id > a->last_hold_id || hold_get(a, id))
+	if (id == 0 || id > a->x->last_hold_id || hold_get(a, id))
 		return QUOTA_ECORRUPT;
-	if (hold_reserve(a) || !(h = hold_block(a, src)))
+	if (quota__cat_need(a, QUOTA_MASK(src->cat)) || hold_reserve(a) ||
+	    !(h = hold_block(a, src)))
 		return QUOTA_ENOMEM;
 	h->id = id;
 	h->deadline = deadline;

@@ -15,8 +15,8 @@ static uint32_t holds_due(const quota_account *a, int64_t now,
 {
 	uint32_t i, n = 0;
 
-	for (i = 0; i < a->hold_tab_cap; i++) {
-		const quota__hold *h = a->hold_tab[i];
+	for (i = 0; i < a->x->hold_tab_cap; i++) {
+		const quota__hold *h = a->x->hold_tab[i];
 
 		if (h && h->deadline <= now) {
 			n++;
@@ -58,8 +58,8 @@ static void mark_back(quota_account *a, int64_t now)
 {
 	uint32_t i, j;
 
-	for (i = 0; i < a->hold_tab_cap; i++) {
-		const quota__hold *h = a->hold_tab[i];
+	for (i = 0; i < a->x->hold_tab_cap; i++) {
+		const quota__hold *h = a->x->hold_tab[i];
 
 		if (!h || h->deadline > now)
 			continue;
@@ -69,8 +69,8 @@ static void mark_back(quota_account *a, int64_t now)
 
 			if (h->deadline < pk->expires_at)
 				pk->back_exp += n;
-			if (a->warn_before > 0 &&
-			    h->deadline < pk->expires_at - a->warn_before)
+			if (a->x->warn_before > 0 &&
+			    h->deadline < pk->expires_at - a->x->warn_before)
 				pk->back_warn += n;
 		}
 	}
@@ -146,10 +146,10 @@ static void tick_apply(void *v)
 	 * again; only a run that wraps round the end brings back holds
 	 * already kept, which stay kept.  So one walk finds all of them.
 	 */
-	for (i = 0; i < a->hold_tab_cap; i++) {
+	for (i = 0; i < a->x->hold_tab_cap; i++) {
 		quota__hold *h;
 
-		while ((h = a->hold_tab[i]) && h->deadline <= now) {
+		while ((h = a->x->hold_tab[i]) && h->deadline <= now) {
 			uint32_t j;
 
 			for (j = 0; j < h->box.src.ndraws; j++) /* mark_back */
@@ -162,6 +162,7 @@ static void tick_apply(void *v)
 }
 
 static const quota__step tick_steps = {
+	.ext = true,
 	.rec = QUOTA__R_TICK,
 	.prepare = tick_prepare,
 	.encode = tick_encode,

@@ -153,6 +153,10 @@ static void write_events(quota_account *a, const quota__step *st, void *op)
 int quota__write(quota_ctx *ctx, quota_account *a, const quota__step *st,
 		 void *op)
 {
+	int rc;
+
+	if (a && st->ext && (rc = quota__ext_need(a)))
+		return rc;
 	return quota__write_from(ctx, a, st, op,
 				 st->prepare ? st->prepare(op) : QUOTA_OK);
 }

@@ -194,6 +194,7 @@ typedef struct quota__step {
 	void (*events)(void *op);
 	quota_account *(*created)(void *op);
 	bool flush;
+	bool ext; /* writes the account's ext: quota__write makes it first */
 } quota__step;
 
 /* Run op's steps for account a (NULL: the configuration stream). */

@@ -190,14 +190,14 @@ quota__keyrec *quota__key_lookup(const quota_account *a, const char *key,
 	const quota__keyslot *sl;
 
 	p->hash = key_hash(a, key, p->len);
-	p->cap = a->keys.cap;
+	p->cap = a->x->keys.cap;
 	if (!p->cap)
 		return NULL;
 	/* A new key is stored at or just after its home slot: fetch it
 	 * while the control bytes are read. */
-	prefetch(&a->keys.tab[home((uint32_t)p->hash, p->cap)]);
-	sl = find(&a->keys, (uint32_t)p->hash, key, p->len, &p->slot);
-	return sl ? &a->keys.ring[sl->rec] : NULL;
+	prefetch(&a->x->keys.tab[home((uint32_t)p->hash, p->cap)]);
+	sl = find(&a->x->keys, (uint32_t)p->hash, key, p->len, &p->slot);
+	return sl ? &a->x->keys.ring[sl->rec] : NULL;
 }
 
 quota__keyrec *quota__key_find(const quota_account *a, const char *key)
@@ -313,8 +313,11 @@ static int ring_reserve(const quota__mem *mem, quota__keys *k)
 int quota__key_reserve(quota_account *a)
 {
 	const quota__mem *mem = &a->ctx->mem;
-	quota__keys *k = &a->keys;
+	quota__keys *k;
 
+	if (quota__ext_need(a))
+		return QUOTA_ENOMEM;
+	k = &a->x->keys;
 	defaults(k);
 	if (table_reserve(mem, k) || ring_reserve(mem, k))
 		return QUOTA_ENOMEM;
@@ -338,7 +341,7 @@ quota__keyext *quota__key_small(quota_account *a, const char *key,
 				const quota__keyprobe *p)
 {
 	quota__keyext *r = (quota__keyext *)(void *)quota__box_small(
-		&a->ctx->mem, &a->keys.free, sizeof(quota__keyext));
+		&a->ctx->mem, &a->x->keys.free, sizeof(quota__keyext));
 
 	if (r)
 		key_init(r, key, p->len);
@@ -347,14 +350,14 @@ quota__keyext *quota__key_small(quota_account *a, const char *key,
 
 void quota__key_unused(quota_account *a, quota__keyext *r)
 {
-	quota__box_drop(&a->ctx->mem, &a->keys.free, &r->box);
+	quota__box_drop(&a->ctx->mem, &a->x->keys.free, &r->box);
 }
 
 quota__keyext *quota__key_new(quota_account *a, const char *key,
 			      const quota__src *src)
 {
 	quota__keyext *r = (quota__keyext *)(void *)quota__box_new(
-		&a->ctx->mem, &a->keys.free, sizeof(quota__keyext), src);
+		&a->ctx->mem, &a->x->keys.free, sizeof(quota__keyext), src);
 
 	if (r)
 		key_init(r, key, strlen(key));
@@ -555,7 +558,7 @@ static void unlink_rec(quota__keys *k, uint32_t i_rec, uint32_t h)
 /* Forget the oldest keys while the window is over its bounds. */
 static void evict(quota_account *a)
 {
-	quota__keys *k = &a->keys;
+	quota__keys *k = &a->x->keys;
 
 	while (k->n &&
 	       (k->n > k->max_keys ||
@@ -587,7 +590,7 @@ static void evict(quota_account *a)
 static uint32_t fill(quota_account *a, quota__keyext *x, uint32_t h,
 		     size_t len)
 {
-	quota__keys *k = &a->keys;
+	quota__keys *k = &a->x->keys;
 	uint32_t i = ring_idx(k, k->head, k->n);
 	quota__keyrec *r = &k->ring[i];
 
@@ -611,7 +614,7 @@ static uint32_t fill(quota_account *a, quota__keyext *x, uint32_t h,
  * the window no longer holds. */
 static void append(quota_account *a, int64_t time)
 {
-	quota__keys *k = &a->keys;
+	quota__keys *k = &a->x->keys;
 
 	k->n++;
 	if (time > k->newest)
@@ -621,7 +624,7 @@ static void append(quota_account *a, int64_t time)
 
 void quota__key_store(quota_account *a, quota__keyext *x)
 {
-	quota__keys *k = &a->keys;
+	quota__keys *k = &a->x->keys;
 	int64_t time = x->time;
 	size_t len = strlen(x->key);
 	uint32_t h = key_hash(a, x->key, len);
@@ -634,7 +637,7 @@ void quota__key_store(quota_account *a, quota__keyext *x)
 void quota__key_store_at(quota_account *a, quota__keyext *x,
 			 const quota__keyprobe *p)
 {
-	quota__keys *k = &a->keys;
+	quota__keys *k = &a->x->keys;
 	int64_t time = x->time;
 	uint32_t h = (uint32_t)p->hash;
 	uint32_t i = fill(a, x, h, p->len);
@@ -680,13 +683,14 @@ static void key_window_apply(void *v)
 	struct key_window_op *op = v;
 	quota_account *a = op->a;
 
-	defaults(&a->keys);
-	a->keys.max_keys = op->max_keys;
-	a->keys.max_age = op->max_age_s;
+	defaults(&a->x->keys);
+	a->x->keys.max_keys = op->max_keys;
+	a->x->keys.max_age = op->max_age_s;
 	evict(a);
 }
 
 static const quota__step key_window_steps = {
+	.ext = true,
 	.rec = QUOTA__R_KEY_WINDOW,
 	.prepare = key_window_prepare,
 	.encode = key_window_encode,
@@ -705,7 +709,7 @@ int quota_account_set_key_window(quota_account *a, uint32_t max_keys,
 
 void quota__keys_free(quota_account *a)
 {
-	quota__keys *k = &a->keys;
+	quota__keys *k = &a->x->keys;
 	uint32_t base = ring_base(k), i;
 
 	for (i = 0; i < k->ngone + k->n; i++) {
@@ -731,7 +735,7 @@ void quota__keys_free(quota_account *a)
  */
 void quota__keys_mark(quota_account *a, quota__keymark *m)
 {
-	quota__keys *k = &a->keys;
+	quota__keys *k = &a->x->keys;
 
 	m->n = k->n;
 	m->newest = k->newest;
@@ -741,7 +745,7 @@ void quota__keys_mark(quota_account *a, quota__keymark *m)
 
 void quota__keys_release(quota_account *a)
 {
-	quota__keys *k = &a->keys;
+	quota__keys *k = &a->x->keys;
 	uint32_t base = ring_base(k), i;
 
 	for (i = 0; i < k->ngone; i++)
@@ -752,7 +756,7 @@ void quota__keys_release(quota_account *a)
 
 void quota__keys_undo(quota_account *a, const quota__keymark *m)
 {
-	quota__keys *k = &a->keys;
+	quota__keys *k = &a->x->keys;
 	uint32_t base = ring_base(k), used = k->ngone + k->n, i;
 
 	/* The batch's records still in the window go: out first, so that a
@@ -784,7 +788,7 @@ void quota__keys_undo(quota_account *a, const quota__keymark *m)
 
 void quota__keys_move(quota_account *from, quota_account *to)
 {
-	quota__keys tmp = to->keys, *k = &from->keys;
+	quota__keys tmp = to->x->keys, *k = &from->x->keys;
 	uint32_t i, j;
 
 	for (i = 0; i < k->n; i++) {
@@ -797,8 +801,8 @@ void quota__keys_move(quota_account *from, quota_account *to)
 				d->pk = to->packages[d->pk->seq];
 			}
 	}
-	to->keys = from->keys;
-	from->keys = tmp;
+	to->x->keys = from->x->keys;
+	from->x->keys = tmp;
 }
 
 /* A repeated key (R11): the stored receipt, marked as replayed, when the

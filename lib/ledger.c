@@ -125,7 +125,7 @@ static int check_totals(const quota_account *a, const quota__src *s,
 			int64_t fee)
 {
 	const quota__ledger *l = &a->ledger;
-	const quota__cur *c = a->cur[s->cat];
+	const quota__cur *c = quota__cur_of(a, s->cat);
 	int64_t tot = payg != NONE ? l->rows[payg].cost : 0, x;
 
 	if (payg != NONE && c && c->lh_lo != INT64_MIN && c->lr_payg == payg)
@@ -166,23 +166,23 @@ int quota__ledger_prepare(quota_account *a, const quota__src *s,
 	if ((rc = room(a, need)) ||
 	    quota__grow(&a->ctx->mem, (void **)&l->dirty, &l->cap_dirty,
 			(size_t)l->ndirty + 2 * need, sizeof *l->dirty) ||
-	    quota__grow(&a->ctx->mem, (void **)&l->prep_pkg, &l->cap_prep,
-			s->ndraws ? s->ndraws : 1, sizeof *l->prep_pkg))
+	    quota__grow(&a->ctx->mem, (void **)&a->ctx->lp_pkg, &a->ctx->cap_lp,
+			s->ndraws ? s->ndraws : 1, sizeof *a->ctx->lp_pkg))
 		return quota__err(a->ctx, rc ? rc : QUOTA_ENOMEM,
 				  "account '%s': %s", a->id,
 				  rc == QUOTA_EOVERFLOW
 					  ? "ledger has too many rows"
 					  : "out of memory");
 	/* The rows that exist; apply creates the others (NONE here). */
-	l->prep_free = quota__ledger_find(l, hour, s->cat, QUOTA__LSRC_FREE);
-	l->prep_payg = quota__ledger_find(l, hour, s->cat, QUOTA__LSRC_PAYG);
-	l->prep_fee = fee ? quota__ledger_find(l, hour, s->cat,
+	a->ctx->lp_free = quota__ledger_find(l, hour, s->cat, QUOTA__LSRC_FREE);
+	a->ctx->lp_payg = quota__ledger_find(l, hour, s->cat, QUOTA__LSRC_PAYG);
+	a->ctx->lp_fee = fee ? quota__ledger_find(l, hour, s->cat,
 					       QUOTA__LSRC_FEE)
 			  : NONE;
-	if ((rc = check_totals(a, s, l->prep_payg, l->prep_fee, cost, fee)))
+	if ((rc = check_totals(a, s, a->ctx->lp_payg, a->ctx->lp_fee, cost, fee)))
 		return rc;
 	for (i = 0; i < s->ndraws; i++)
-		l->prep_pkg[i] = quota__ledger_find(
+		a->ctx->lp_pkg[i] = quota__ledger_find(
 			l, hour, s->cat, QUOTA__LSRC_PKG + s->draws[i].pk->seq);
 	return QUOTA_OK;
 }
@@ -229,9 +229,9 @@ void quota__ledger_fold(const quota_account *ca)
 	quota_account *a = (quota_account *)ca; /* invisible: rows + pending */
 	unsigned c;
 
-	for (c = 0; c < QUOTA_MAX_CATEGORIES; c++)
-		if (a->cur[c])
-			fold(&a->ledger, a->cur[c]);
+	for (c = quota__popcount64(a->cat_mask); c--;)
+		if (a->cats[c].cur)
+			fold(&a->ledger, a->cats[c].cur);
 }
 
 /* Apply right after quota__ledger_prepare(a, s, ...): its rows. */
@@ -240,18 +240,18 @@ void quota__ledger_apply(quota_account *a, const quota__src *s, int sign,
 {
 	quota__ledger *l = &a->ledger;
 	int64_t hour = quota__hour_of(a, s->at);
-	quota__cur *c = a->cur[s->cat];
+	quota__cur *c = quota__cur_of(a, s->cat);
 	uint32_t i, fr, pr, kr = NONE;
 	const quota_package *kpk = NULL;
 
 	/* The rows prepare found, or new ones in the room it made. */
-	fr = row_get(l, l->prep_free, hour, s->cat, QUOTA__LSRC_FREE, NULL);
-	pr = row_get(l, l->prep_payg, hour, s->cat, QUOTA__LSRC_PAYG, NULL);
+	fr = row_get(l, a->ctx->lp_free, hour, s->cat, QUOTA__LSRC_FREE, NULL);
+	pr = row_get(l, a->ctx->lp_payg, hour, s->cat, QUOTA__LSRC_PAYG, NULL);
 	touch(l, fr)->units += sign * s->free;
 	touch(l, pr)->units += sign * s->payg;
 	l->rows[pr].cost += sign * s->cost;
 	if (fee) {
-		uint32_t er = row_get(l, l->prep_fee, hour, s->cat,
+		uint32_t er = row_get(l, a->ctx->lp_fee, hour, s->cat,
 				      QUOTA__LSRC_FEE, NULL);
 
 		touch(l, er)->cost += fee;
@@ -259,7 +259,7 @@ void quota__ledger_apply(quota_account *a, const quota__src *s, int sign,
 	}
 	for (i = 0; i < s->ndraws; i++) {
 		kpk = s->draws[i].pk;
-		kr = row_get(l, l->prep_pkg[i], hour, s->cat,
+		kr = row_get(l, a->ctx->lp_pkg[i], hour, s->cat,
 			     QUOTA__LSRC_PKG + kpk->seq, kpk);
 		touch(l, kr)->units += sign * s->draws[i].units;
 	}
@@ -287,10 +287,10 @@ void quota__ledger_uncache(quota_account *a)
 {
 	unsigned c;
 
-	for (c = 0; c < QUOTA_MAX_CATEGORIES; c++)
-		if (a->cur[c]) {
-			fold(&a->ledger, a->cur[c]);
-			a->cur[c]->lh_lo = INT64_MIN;
+	for (c = quota__popcount64(a->cat_mask); c--;)
+		if (a->cats[c].cur) {
+			fold(&a->ledger, a->cats[c].cur);
+			a->cats[c].cur->lh_lo = INT64_MIN;
 		}
 }
 
@@ -302,7 +302,6 @@ void quota__ledger_free(quota_account *a)
 	quota__free(mem, l->rows);
 	quota__free(mem, l->tab);
 	quota__free(mem, l->dirty);
-	quota__free(mem, l->prep_pkg);
 	memset(l, 0, sizeof *l);
 }
 

@@ -24,18 +24,18 @@ static bool can_pay(const quota_account *a, int64_t x)
 {
 	int64_t after;
 
-	return !__builtin_sub_overflow(a->balance, x, &after) &&
-	       after >= -a->credit_limit;
+	return !__builtin_sub_overflow(a->x->balance, x, &after) &&
+	       after >= -a->x->credit_limit;
 }
 
 /* Pay every outstanding bill if the balance now can (R18). */
 static void try_resume(quota_account *a)
 {
-	if (!a->suspended || !can_pay(a, a->outstanding))
+	if (!a->suspended || !can_pay(a, a->x->outstanding))
 		return;
-	a->balance -= a->outstanding;
-	a->outstanding = 0;
-	a->nowed = 0;
+	a->x->balance -= a->x->outstanding;
+	a->x->outstanding = 0;
+	a->x->nowed = 0;
 	a->suspended = false;
 	quota__event_queue(a, QUOTA_EVENT_RESUMED, QUOTA_ALL, NULL, 0, 0, 0);
 }
@@ -44,14 +44,14 @@ int quota__money_bill(quota_account *a, int64_t total)
 {
 	/* The caller checked that balance, billed and outstanding cannot
 	 * overflow (quota__money_fits). */
-	a->billed += total;
+	a->x->billed += total;
 	if (total <= 0 || (!a->suspended && can_pay(a, total))) {
-		a->balance -= total;
+		a->x->balance -= total;
 		try_resume(a);
 		return QUOTA_BILL_PAID;
 	}
-	a->nowed++;
-	a->outstanding += total;
+	a->x->nowed++;
+	a->x->outstanding += total;
 	if (!a->suspended) {
 		a->suspended = true;
 		quota__event_queue(a, QUOTA_EVENT_SUSPENDED, QUOTA_ALL, NULL, 0,
@@ -69,17 +69,17 @@ bool quota__money_fits(const quota_account *a, int64_t pos, int64_t neg)
 	 * billed + neg and billed + pos, outstanding grows by at most pos and
 	 * the balance rises by at most -neg (it only falls when can_pay says
 	 * it may). */
-	return !__builtin_add_overflow(a->billed, pos, &x) &&
-	       !__builtin_add_overflow(a->billed, neg, &x) &&
-	       !__builtin_add_overflow(a->outstanding, pos, &x) &&
-	       !__builtin_sub_overflow(a->balance, neg, &x);
+	return !__builtin_add_overflow(a->x->billed, pos, &x) &&
+	       !__builtin_add_overflow(a->x->billed, neg, &x) &&
+	       !__builtin_add_overflow(a->x->outstanding, pos, &x) &&
+	       !__builtin_sub_overflow(a->x->balance, neg, &x);
 }
 
 void quota__money_free(quota_account *a)
 {
-	quota__free(&a->ctx->mem, a->vbills);
-	a->vbills = NULL;
-	a->nowed = a->nvbills = a->cap_vbills = 0;
+	quota__free(&a->ctx->mem, a->x->vbills);
+	a->x->vbills = NULL;
+	a->x->nowed = a->x->nvbills = a->x->cap_vbills = 0;
 }
 
 /* quota_account_topup through the write path (§5). */
@@ -102,8 +102,8 @@ static int topup_prepare(void *v)
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "account '%s': top-up time out of range",
 				  a->id);
-	if (quota__add_ovf(a->balance, op->micros, &op->balance) ||
-	    quota__add_ovf(a->topped_up, op->micros, &op->topped_up))
+	if (quota__add_ovf(a->x->balance, op->micros, &op->balance) ||
+	    quota__add_ovf(a->x->topped_up, op->micros, &op->topped_up))
 		return quota__err(a->ctx, QUOTA_EOVERFLOW,
 				  "account '%s': balance would overflow",
 				  a->id);
@@ -124,12 +124,13 @@ static void topup_apply(void *v)
 {
 	struct topup_op *op = v;
 
-	op->a->balance = op->balance;
-	op->a->topped_up = op->topped_up;
+	op->a->x->balance = op->balance;
+	op->a->x->topped_up = op->topped_up;
 	try_resume(op->a);
 }
 
 static const quota__step topup_steps = {
+	.ext = true,
 	.rec = QUOTA__R_TOPUP,
 	.prepare = topup_prepare,
 	.encode = topup_encode,
@@ -148,7 +149,7 @@ int quota_account_topup(quota_account *a, int64_t micros, int64_t at)
 
 int64_t quota_account_balance(const quota_account *a)
 {
-	return a ? a->balance : 0;
+	return a ? a->x->balance : 0;
 }
 
 /* quota_account_set_credit_limit through the write path (§5). */
@@ -179,11 +180,12 @@ static void credit_limit_apply(void *v)
 {
 	struct credit_limit_op *op = v;
 
-	op->a->credit_limit = op->micros;
+	op->a->x->credit_limit = op->micros;
 	try_resume(op->a);
 }
 
 static const quota__step credit_limit_steps = {
+	.ext = true,
 	.rec = QUOTA__R_CREDIT_LIMIT,
 	.prepare = credit_limit_prepare,
 	.encode = credit_limit_encode,
@@ -212,14 +214,14 @@ int quota_account_money(const quota_account *a, quota_money *out)
 				      "quota_account_money: NULL out")
 			 : QUOTA_EINVAL;
 	memset(out, 0, sizeof *out);
-	out->balance_micros = a->balance;
-	out->credit_limit_micros = a->credit_limit;
-	out->outstanding_micros = a->outstanding;
-	out->topped_up_micros = a->topped_up;
-	out->purchased_micros = a->purchased;
-	out->billed_micros = a->billed;
+	out->balance_micros = a->x->balance;
+	out->credit_limit_micros = a->x->credit_limit;
+	out->outstanding_micros = a->x->outstanding;
+	out->topped_up_micros = a->x->topped_up;
+	out->purchased_micros = a->x->purchased;
+	out->billed_micros = a->x->billed;
 	out->suspended = a->suspended;
-	out->outstanding_bills = (uint32_t)a->nowed;
+	out->outstanding_bills = (uint32_t)a->x->nowed;
 	quota__ok(a->ctx);
 	return QUOTA_OK;
 }
@@ -304,12 +306,13 @@ static void settlement_apply(void *v)
 {
 	struct settlement_op *op = v;
 
-	op->a->settle_period = op->period;
-	op->a->minor_unit = op->minor;
-	op->a->rounding = op->rounding;
+	op->a->x->settle_period = op->period;
+	op->a->x->minor_unit = op->minor;
+	op->a->x->rounding = op->rounding;
 }
 
 static const quota__step settlement_steps = {
+	.ext = true,
 	.rec = QUOTA__R_SETTLEMENT,
 	.prepare = settlement_prepare,
 	.encode = settlement_encode,

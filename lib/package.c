@@ -66,7 +66,7 @@ void quota__package_refresh(quota_account *a, quota_package *p)
 
 	while (m) {
 		unsigned c = (unsigned)__builtin_ctzll(m);
-		quota__pindex *ix = a->pindex[c];
+		quota__pindex *ix = quota__pindex_of(a, c);
 
 		m &= m - 1;
 		quota__pindex_refresh(ix, lower_bound(ix, p));
@@ -340,11 +340,12 @@ static int package_prepare(void *v)
 	 * largest account, so planning a charge never allocates for it. */
 	if (quota__grow(mem, (void **)&a->ctx->scratch, &a->ctx->cap_scratch,
 			(size_t)a->npackages + 1, sizeof *a->ctx->scratch) ||
-	    quota__events_reserve(a) || quota__track_reserve_package(a))
+	    quota__events_reserve(a) || quota__track_reserve_package(a) ||
+	    quota__cat_need(a, s->categories))
 		goto nomem;
 	for (m = s->categories; m; m &= m - 1) {
 		unsigned c = (unsigned)__builtin_ctzll(m);
-		quota__pindex *ix = a->pindex[c];
+		quota__pindex *ix = quota__pindex_of(a, c);
 
 		if (!ix) {
 			ix = op->fresh[c] = quota__calloc(mem, 1, sizeof *ix);
@@ -403,8 +404,8 @@ static void package_apply(void *v)
 	uint64_t m;
 
 	if (op->buy) {
-		a->balance -= s->price_micros;
-		a->purchased += s->price_micros;
+		a->x->balance -= s->price_micros;
+		a->x->purchased += s->price_micros;
 	}
 	p->account = a;
 	p->categories = s->categories;
@@ -418,9 +419,11 @@ static void package_apply(void *v)
 	for (m = s->categories; m; m &= m - 1) {
 		unsigned c = (unsigned)__builtin_ctzll(m);
 
+		quota__cat *k = quota__cat_of(a, c);
+
 		if (op->fresh[c])
-			a->pindex[c] = op->fresh[c];
-		pindex_insert(a->pindex[c], p);
+			k->pindex = op->fresh[c];
+		pindex_insert(k->pindex, p);
 	}
 	a->packages[a->npackages++] = p;
 	a->total_units = op->total;
@@ -432,6 +435,7 @@ static void package_apply(void *v)
 }
 
 static const quota__step package_add_steps = {
+	.ext = true,
 	.rec = QUOTA__R_PACKAGE_ADD,
 	.prepare = package_prepare,
 	.encode = package_encode,
@@ -440,6 +444,7 @@ static const quota__step package_add_steps = {
 	.flush = true,
 };
 static const quota__step package_buy_steps = {
+	.ext = true,
 	.rec = QUOTA__R_PACKAGE_BUY,
 	.prepare = package_prepare,
 	.encode = package_encode,

@@ -50,15 +50,15 @@ static int64_t horizon(const quota_account *a, int64_t t)
 	const quota__ledger *l = &a->ledger;
 	uint32_t i;
 
-	if (a->settled_upto == INT64_MIN || a->clock == INT64_MIN)
+	if (a->x->settled_upto == INT64_MIN || a->clock == INT64_MIN)
 		return INT64_MIN; /* nothing settled, or nothing happened */
-	t = min64(t, quota__hour_start(a, a->settled_upto));
+	t = min64(t, quota__hour_start(a, a->x->settled_upto));
 	t = min64(t, a->clock);
 	for (i = 0; i < l->ndirty; i++)
 		t = min64(t, quota__hour_start(a, l->rows[l->dirty[i]].hour));
-	for (i = 0; i < a->hold_tab_cap; i++)
-		if (a->hold_tab[i])
-			t = min64(t, a->hold_tab[i]->box.src.at);
+	for (i = 0; i < a->x->hold_tab_cap; i++)
+		if (a->x->hold_tab[i])
+			t = min64(t, a->x->hold_tab[i]->box.src.at);
 	return t;
 }
 
@@ -137,6 +137,7 @@ static void prune_apply(void *v)
 }
 
 static const quota__step prune_steps = {
+	.ext = true,
 	.rec = QUOTA__R_PRUNE,
 	.prepare = prune_prepare,
 	.encode = prune_encode,
@@ -186,13 +187,13 @@ void quota__retain(quota_account *a)
 {
 	int64_t before;
 
-	if (!a->retain_s || a->settled_upto == INT64_MIN ||
-	    __builtin_sub_overflow(quota__hour_start(a, a->settled_upto),
-				   a->retain_s, &before) ||
+	if (!a->x->retain_s || a->x->settled_upto == INT64_MIN ||
+	    __builtin_sub_overflow(quota__hour_start(a, a->x->settled_upto),
+				   a->x->retain_s, &before) ||
 	    !quota__time_ok(before))
 		return;
 	/* A refusal leaves the data for the next settlement to prune. */
-	(void)quota__prune(a, before, a->retain_what, NULL);
+	(void)quota__prune(a, before, a->x->retain_what, NULL);
 }
 
 /* quota_account_set_retention through the write path (§5). */
@@ -227,11 +228,12 @@ static void retention_apply(void *v)
 {
 	struct retention_op *op = v;
 
-	op->a->retain_s = op->seconds;
-	op->a->retain_what = op->seconds ? op->what : 0;
+	op->a->x->retain_s = op->seconds;
+	op->a->x->retain_what = op->seconds ? op->what : 0;
 }
 
 static const quota__step retention_steps = {
+	.ext = true,
 	.rec = QUOTA__R_RETENTION,
 	.prepare = retention_prepare,
 	.encode = retention_encode,

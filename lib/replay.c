@@ -373,8 +373,8 @@ static int replay_buy(quota_account *a, rec *x, quota_package_spec *s)
 	v.min_spend_micros = quota__get_sv(&x->r);
 	buy.voucher = v.kind ? &v : NULL;
 	if (x->r.bad || x->r.off != x->r.n || s->price_micros < 0 ||
-	    (s->price_micros > 0 && a->balance < s->price_micros) ||
-	    quota__add_ovf(a->purchased, s->price_micros, &purchased))
+	    (s->price_micros > 0 && a->x->balance < s->price_micros) ||
+	    quota__add_ovf(a->x->purchased, s->price_micros, &purchased))
 		return corrupt(a->ctx, x, "bad purchase");
 	if (x->check) {
 		quota_purchase pu;
@@ -617,7 +617,7 @@ int quota_journal_apply(quota_ctx *ctx, const void *p, size_t len,
 		return rc;
 	x.check = flags & QUOTA_JOURNAL_CHECK;
 	if (x.id[0]) {
-		a = quota__strmap_get(&ctx->account_ids, &ctx->hkey, x.id);
+		a = quota__account_get(ctx, x.id);
 		if (!a && x.op != QUOTA__R_ACCOUNT_NEW)
 			return quota__err(ctx, QUOTA_ENOTFOUND,
 					  "journal record %llu: no account "

@@ -144,7 +144,7 @@ static int collect(plan *pl)
 		k->cat = r->cat;
 		k->src = r->src;
 		k->vb = NONE;
-		k->late = r->hour < a->settled_upto;
+		k->late = r->hour < a->x->settled_upto;
 	}
 	qsort(pl->tk, pl->ntk, sizeof *pl->tk, cmp_take);
 	return QUOTA_OK;
@@ -178,25 +178,25 @@ static int volume_months(plan *pl)
 {
 	const quota__mem *mem = &pl->a->ctx->mem;
 	const quota_account *a = pl->a;
-	size_t cap = a->nvbills + (size_t)pl->ntk;
+	size_t cap = a->x->nvbills + (size_t)pl->ntk;
 	uint32_t i;
 
 	pl->vw = quota__malloc(mem, cap * sizeof *pl->vw);
 	pl->touched = quota__malloc(mem, cap * sizeof *pl->touched);
 	if (!pl->vw || !pl->touched)
 		return QUOTA_ENOMEM;
-	for (i = 0; i < a->nvbills; i++) {
-		pl->vw[i].v = a->vbills[i];
+	for (i = 0; i < a->x->nvbills; i++) {
+		pl->vw[i].v = a->x->vbills[i];
 		pl->vw[i].stamp = NONE;
 	}
-	pl->nvw = (uint32_t)a->nvbills;
+	pl->nvw = (uint32_t)a->x->nvbills;
 	for (i = 0; i < QUOTA_MAX_CATEGORIES; i++)
 		pl->vcache[i] = NONE;
 	for (i = 0; i < pl->ntk; i++) {
 		take *k = &pl->tk[i];
 
 		if (k->src != QUOTA__LSRC_FEE &&
-		    is_volume(a->tariff[k->cat])) {
+		    is_volume(quota__tariff_of(a, k->cat))) {
 			int64_t day = quota__floor_div(k->hour, 24);
 
 			k->vb = vbill_of(pl, k->cat, quota__month_of_day(day));
@@ -274,7 +274,7 @@ static int close_group(plan *pl, int late)
 		quota_bill_line *ln;
 
 		if (__builtin_sub_overflow(v->units, v->payg, &before) ||
-		    quota__tariff_price_lines(pl->a->tariff[v->cat], before,
+		    quota__tariff_price_lines(quota__tariff_of(pl->a, v->cat), before,
 					      v->payg, NULL, NULL, &target) ||
 		    __builtin_sub_overflow(target, v->billed, &delta))
 			return QUOTA_EOVERFLOW;
@@ -328,8 +328,8 @@ static int close_bill(plan *pl)
 			continue;
 		if (__builtin_sub_overflow(x->amount_micros, x->receipts_micros,
 					   &x->adjustment_micros) ||
-		    quota_money_round(x->amount_micros, pl->a->minor_unit,
-				      pl->a->rounding, &x->rounded_micros) ||
+		    quota_money_round(x->amount_micros, pl->a->x->minor_unit,
+				      pl->a->x->rounding, &x->rounded_micros) ||
 		    quota__add_ovf(b->amount_micros, x->amount_micros,
 				   &b->amount_micros) ||
 		    quota__add_ovf(b->total_micros, x->rounded_micros,
@@ -404,8 +404,8 @@ static int make_room(plan *pl)
 	if (!quota__money_fits(a, pl->pos, pl->neg))
 		return QUOTA_EOVERFLOW;
 	/* Each bill may suspend or resume the account: an event each. */
-	if (quota__grow(&ctx->mem, (void **)&a->vbills, &a->cap_vbills,
-			pl->nvw, sizeof *a->vbills) ||
+	if (quota__grow(&ctx->mem, (void **)&a->x->vbills, &a->x->cap_vbills,
+			pl->nvw, sizeof *a->x->vbills) ||
 	    quota__events_room(a, pl->nbills))
 		return QUOTA_ENOMEM;
 	return QUOTA_OK;
@@ -429,16 +429,16 @@ static void apply(plan *pl)
 			l->dirty[n++] = l->dirty[i];
 	l->ndirty = n;
 	for (i = 0; i < pl->nvw; i++)
-		a->vbills[i] = pl->vw[i].v;
-	a->nvbills = pl->nvw;
-	if (pl->cut > a->settled_upto)
-		a->settled_upto = pl->cut;
+		a->x->vbills[i] = pl->vw[i].v;
+	a->x->nvbills = pl->nvw;
+	if (pl->cut > a->x->settled_upto)
+		a->x->settled_upto = pl->cut;
 	for (i = 0; i < pl->nbills; i++) {
 		quota_bill *b = &pl->bills[i];
 
-		b->seq = ++a->bill_seq;
+		b->seq = ++a->x->bill_seq;
 		b->status = quota__money_bill(a, b->total_micros);
-		b->balance_micros = a->balance;
+		b->balance_micros = a->x->balance;
 	}
 	/* Rows a category caches may have been taken in: a charge must put
 	 * them back on the dirty list, which the cache would skip. */
@@ -473,7 +473,7 @@ static int settle_prepare(void *v)
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "account '%s': settlement time out of range",
 				  a->id);
-	pl->P = a->settle_period == QUOTA_PERIOD_HOUR ? 1 : 24;
+	pl->P = a->x->settle_period == QUOTA_PERIOD_HOUR ? 1 : 24;
 	pl->cut = quota__floor_div(quota__hour_of(a, op->now), pl->P) * pl->P;
 	quota__ledger_fold(a); /* invisible: the rows get the pending sums */
 	if ((rc = collect(pl)) ||
@@ -483,7 +483,7 @@ static int settle_prepare(void *v)
 				  rc == QUOTA_ENOMEM
 					  ? "out of memory"
 					  : "settlement amounts overflow");
-	if (!pl->ntk && pl->cut <= a->settled_upto)
+	if (!pl->ntk && pl->cut <= a->x->settled_upto)
 		return QUOTA__NOTHING;
 	if (expect) {
 		bool same = quota__get_sv(expect) == pl->cut &&
@@ -499,7 +499,9 @@ static int settle_prepare(void *v)
 					  "does not match its bills",
 					  a->id);
 	}
-	return QUOTA_OK;
+	/* Something to settle: apply writes the ext (an idle account
+	 * settled daily keeps none). */
+	return quota__ext_need(a);
 }
 
 /* The record: the time, the cut-off and each bill's total. */
@@ -525,7 +527,7 @@ static void settle_apply(void *v)
 	}
 	/* Nothing to take in; the periods are closed all the same, so usage
 	 * reported for them later is late. */
-	pl->a->settled_upto = pl->cut;
+	pl->a->x->settled_upto = pl->cut;
 }
 
 /* The bills go to the caller after the state change, like events. */
@@ -558,7 +560,7 @@ int64_t quota_settle(quota_account *a, int64_t now, quota_bill_fn on_bill,
 
 	/* §7 retention: its own record after the settlement's (replay
 	 * applies that record, so quota__settle does not prune). */
-	if (n >= 0 && a->retain_s) {
+	if (n >= 0 && a->x->retain_s) {
 		quota__retain(a);
 		quota__ok(a->ctx);
 	}
@@ -656,7 +658,7 @@ int64_t quota_ctx_settle(quota_ctx *ctx, int64_t now, quota_bill_fn on_bill,
 			quota__write_from(ctx, ops[i].pl.a, &settle_steps,
 					  &ops[i], QUOTA_OK);
 			total += ops[i].pl.nbills;
-			if (ops[i].pl.a->retain_s)
+			if (ops[i].pl.a->x->retain_s)
 				quota__retain(ops[i].pl.a);
 		}
 		plan_free(&ops[i].pl);
@@ -677,13 +679,13 @@ int quota__vbills_prune_count(quota_account *a, int64_t month,
 	size_t i;
 
 	memset(s, 0, sizeof *s);
-	for (i = 0; i < a->nvbills; i++)
-		s->drop += a->vbills[i].month < month;
-	s->keep = (uint32_t)a->nvbills - s->drop;
+	for (i = 0; i < a->x->nvbills; i++)
+		s->drop += a->x->vbills[i].month < month;
+	s->keep = (uint32_t)a->x->nvbills - s->drop;
 	if (!s->drop || !s->keep)
 		return QUOTA_OK;
 	s->p[0] = quota__malloc(&a->ctx->mem,
-				(size_t)s->keep * sizeof *a->vbills);
+				(size_t)s->keep * sizeof *a->x->vbills);
 	return s->p[0] ? QUOTA_OK : QUOTA_ENOMEM;
 }
 
@@ -695,11 +697,11 @@ void quota__vbills_prune_apply(quota_account *a, int64_t month,
 
 	if (!s->drop)
 		return;
-	for (i = 0; v && i < a->nvbills; i++)
-		if (a->vbills[i].month >= month)
-			v[n++] = a->vbills[i];
-	quota__free(&a->ctx->mem, a->vbills);
-	a->vbills = v;
-	a->nvbills = a->cap_vbills = n;
+	for (i = 0; v && i < a->x->nvbills; i++)
+		if (a->x->vbills[i].month >= month)
+			v[n++] = a->x->vbills[i];
+	quota__free(&a->ctx->mem, a->x->vbills);
+	a->x->vbills = v;
+	a->x->nvbills = a->x->cap_vbills = n;
 	memset(s, 0, sizeof *s);
 }

@@ -54,7 +54,7 @@ static int counter_keys(const quota_account *a, uint64_t **out, size_t *n)
 		if (t->keys[i])
 			v[k++] = t->keys[i];
 	for (c = 0; c <= QUOTA__CAT_ALL; c++) {
-		const quota__cur *r = a->cur[c];
+		const quota__cur *r = quota__cur_of(a, c);
 
 		if (!r)
 			continue;
@@ -89,29 +89,30 @@ static uint64_t used_categories(const quota_account *a, const uint64_t *keys,
 				size_t nkeys, bool window)
 {
 	const quota__ledger *l = &a->ledger;
-	const quota__keys *w = &a->keys;
+	const quota__keys *w = &a->x->keys;
 	uint64_t m = a->stop_mask;
 	size_t i;
 
 	for (i = 0; i < QUOTA_MAX_CATEGORIES; i++)
-		if (a->tariff[i] || a->caps[i].day >= 0 ||
-		    a->caps[i].month >= 0)
+		if (quota__tariff_of(a, (unsigned)i) ||
+		    quota__cap_of(a, (unsigned)i)->day >= 0 ||
+		    quota__cap_of(a, (unsigned)i)->month >= 0)
 			m |= QUOTA_MASK(i);
 	for (i = 0; i < a->npackages; i++)
 		m |= a->packages[i]->categories;
-	for (i = 0; i < a->nalerts; i++)
-		m |= QUOTA_MASK(a->alerts[i].cat);
-	for (i = 0; i < a->nvbills; i++)
-		m |= QUOTA_MASK(a->vbills[i].cat);
+	for (i = 0; i < a->x->nalerts; i++)
+		m |= QUOTA_MASK(a->x->alerts[i].cat);
+	for (i = 0; i < a->x->nvbills; i++)
+		m |= QUOTA_MASK(a->x->vbills[i].cat);
 	for (i = 0; i < nkeys; i++)
 		if (key_cat(keys[i]) < QUOTA_MAX_CATEGORIES &&
 		    counter_value(a, keys[i]))
 			m |= QUOTA_MASK(key_cat(keys[i]));
 	for (i = 0; i < l->nrows; i++)
 		m |= QUOTA_MASK(l->rows[i].cat);
-	for (i = 0; i < a->hold_tab_cap; i++)
-		if (a->hold_tab[i])
-			m |= QUOTA_MASK(a->hold_tab[i]->box.src.cat);
+	for (i = 0; i < a->x->hold_tab_cap; i++)
+		if (a->x->hold_tab[i])
+			m |= QUOTA_MASK(a->x->hold_tab[i]->box.src.cat);
 	for (i = 0; window && i < w->n; i++) {
 		uint32_t j = w->head + (uint32_t)i;
 		quota__keyview v;
@@ -165,44 +166,46 @@ static void put_settings(quota__wbuf *w, const quota_account *a, uint64_t used)
 		}
 	quota__put_sv(w, a->utc_offset);
 	quota__put_uv(w, a->stop_mask);
-	quota__put_sv(w, a->cap_all.day);
-	quota__put_sv(w, a->cap_all.month);
+	quota__put_sv(w, a->x->cap_all.day);
+	quota__put_sv(w, a->x->cap_all.month);
 	for (c = n = 0; c < QUOTA_MAX_CATEGORIES; c++)
-		n += a->caps[c].day >= 0 || a->caps[c].month >= 0;
+		n += quota__cap_of(a, c)->day >= 0 ||
+		     quota__cap_of(a, c)->month >= 0;
 	quota__put_uv(w, n);
 	for (c = 0; c < QUOTA_MAX_CATEGORIES; c++)
-		if (a->caps[c].day >= 0 || a->caps[c].month >= 0) {
+		if (quota__cap_of(a, c)->day >= 0 ||
+		    quota__cap_of(a, c)->month >= 0) {
 			quota__put_uv(w, c);
-			quota__put_sv(w, a->caps[c].day);
-			quota__put_sv(w, a->caps[c].month);
+			quota__put_sv(w, quota__cap_of(a, c)->day);
+			quota__put_sv(w, quota__cap_of(a, c)->month);
 		}
 	for (c = n = 0; c < QUOTA_MAX_CATEGORIES; c++)
-		n += a->tariff[c] != NULL;
+		n += quota__tariff_of(a, c) != NULL;
 	quota__put_uv(w, n);
 	for (c = 0; c < QUOTA_MAX_CATEGORIES; c++)
-		if (a->tariff[c]) {
+		if (quota__tariff_of(a, c)) {
 			quota__put_uv(w, c);
-			quota__put_str(w, a->tariff[c]->name);
+			quota__put_str(w, quota__tariff_of(a, c)->name);
 		}
 	quota__put_sv(w, a->clock);
-	quota__put_sv(w, a->warn_before);
+	quota__put_sv(w, a->x->warn_before);
 }
 
 static void put_money(quota__wbuf *w, const quota_account *a)
 {
 	quota__put_u8(w, a->suspended);
-	quota__put_sv(w, a->balance);
-	quota__put_sv(w, a->credit_limit);
-	quota__put_sv(w, a->outstanding);
-	quota__put_sv(w, a->topped_up);
-	quota__put_sv(w, a->purchased);
-	quota__put_sv(w, a->billed);
-	quota__put_uv(w, a->nowed);
-	quota__put_uv(w, (uint64_t)a->settle_period);
-	quota__put_sv(w, a->minor_unit);
-	quota__put_uv(w, (uint64_t)a->rounding);
-	quota__put_sv(w, a->settled_upto);
-	quota__put_uv(w, a->bill_seq);
+	quota__put_sv(w, a->x->balance);
+	quota__put_sv(w, a->x->credit_limit);
+	quota__put_sv(w, a->x->outstanding);
+	quota__put_sv(w, a->x->topped_up);
+	quota__put_sv(w, a->x->purchased);
+	quota__put_sv(w, a->x->billed);
+	quota__put_uv(w, a->x->nowed);
+	quota__put_uv(w, (uint64_t)a->x->settle_period);
+	quota__put_sv(w, a->x->minor_unit);
+	quota__put_uv(w, (uint64_t)a->x->rounding);
+	quota__put_sv(w, a->x->settled_upto);
+	quota__put_uv(w, a->x->bill_seq);
 }
 
 static int cmp_vbill(const void *x, const void *y)
@@ -233,9 +236,9 @@ static void put_packages(quota__wbuf *w, const quota_account *a)
 		quota__put_uv(w, p->flags);
 		quota__put_sv(w, p->priority);
 	}
-	quota__put_uv(w, a->nalerts);
-	for (i = 0; i < a->nalerts; i++) {
-		const quota__alert *al = &a->alerts[i];
+	quota__put_uv(w, a->x->nalerts);
+	for (i = 0; i < a->x->nalerts; i++) {
+		const quota__alert *al = &a->x->alerts[i];
 
 		quota__put_uv(w, al->cat);
 		quota__put_uv(w, (uint64_t)al->unit);
@@ -268,7 +271,7 @@ static void put_ledger(quota__wbuf *w, const quota_account *a)
  * sets (the others are left over from a recycled record: not state). */
 static void put_keys(quota__wbuf *w, const quota_account *a)
 {
-	const quota__keys *k = &a->keys;
+	const quota__keys *k = &a->x->keys;
 	quota__keyview v;
 	const quota__keyext *r = &v.e;
 	uint32_t i;
@@ -343,11 +346,11 @@ static int encode(const quota_account *a, bool window, void **out,
 	if ((rc = counter_keys(a, &keys, &nkeys)))
 		goto fail;
 	rc = QUOTA_ENOMEM;
-	if (a->nholds &&
-	    !(holds = quota__malloc(&ctx->mem, a->nholds * sizeof *holds)))
+	if (a->x->nholds &&
+	    !(holds = quota__malloc(&ctx->mem, a->x->nholds * sizeof *holds)))
 		goto fail;
-	if (a->nvbills &&
-	    !(vb = quota__malloc(&ctx->mem, a->nvbills * sizeof *vb)))
+	if (a->x->nvbills &&
+	    !(vb = quota__malloc(&ctx->mem, a->x->nvbills * sizeof *vb)))
 		goto fail;
 	used = used_categories(a, keys, nkeys, window);
 
@@ -376,12 +379,12 @@ static int encode(const quota_account *a, bool window, void **out,
 	}
 	put_ledger(&w, a);
 	/* Open holds by id. */
-	for (i = n = 0; i < a->hold_tab_cap; i++)
-		if (a->hold_tab[i])
-			holds[n++] = a->hold_tab[i];
+	for (i = n = 0; i < a->x->hold_tab_cap; i++)
+		if (a->x->hold_tab[i])
+			holds[n++] = a->x->hold_tab[i];
 	if (n)
 		qsort(holds, n, sizeof *holds, cmp_hold);
-	quota__put_uv(&w, a->last_hold_id);
+	quota__put_uv(&w, a->x->last_hold_id);
 	quota__put_uv(&w, n);
 	for (i = 0; i < n; i++) {
 		quota__put_uv(&w, holds[i]->id);
@@ -397,12 +400,12 @@ static int encode(const quota_account *a, bool window, void **out,
 		quota__put_uv(&w, 0);
 	}
 	/* The volume months last, sorted: a list of their own. */
-	for (i = 0; i < a->nvbills; i++)
-		vb[i] = &a->vbills[i];
-	if (a->nvbills)
-		qsort(vb, a->nvbills, sizeof *vb, cmp_vbill);
-	quota__put_uv(&w, a->nvbills);
-	for (i = 0; i < a->nvbills; i++) {
+	for (i = 0; i < a->x->nvbills; i++)
+		vb[i] = &a->x->vbills[i];
+	if (a->x->nvbills)
+		qsort(vb, a->x->nvbills, sizeof *vb, cmp_vbill);
+	quota__put_uv(&w, a->x->nvbills);
+	for (i = 0; i < a->x->nvbills; i++) {
 		quota__put_uv(&w, vb[i]->cat);
 		quota__put_sv(&w, vb[i]->month);
 		quota__put_sv(&w, vb[i]->units);
@@ -411,8 +414,8 @@ static int encode(const quota_account *a, bool window, void **out,
 	}
 	/* Minor 1, §7 pruning: the horizon and the retention setting. */
 	quota__put_sv(&w, a->pruned_before);
-	quota__put_sv(&w, a->retain_s);
-	quota__put_uv(&w, a->retain_what);
+	quota__put_sv(&w, a->x->retain_s);
+	quota__put_uv(&w, a->x->retain_what);
 	if (w.fail)
 		goto fail;
 	if (w.n - SNAP_HEAD > UINT32_MAX) {

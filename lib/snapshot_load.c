@@ -221,13 +221,15 @@ static bool get_settings(dec *d)
 					   a->id, name);
 			return bad(d);
 		}
-		a->tariff[c] = t;
+		if (failed(d, quota__cat_need(a, QUOTA_MASK(c))))
+			return false;
+		quota__cat_of(a, c)->tariff = t;
 		t->used = true; /* §5: fixed from now on, as set_tariff does */
 	}
 	a->clock = quota__get_sv(&d->r);
-	a->warn_before = quota__get_sv(&d->r);
+	a->x->warn_before = quota__get_sv(&d->r);
 	if (d->r.bad || (a->clock != INT64_MIN && !quota__time_ok(a->clock)) ||
-	    a->warn_before < 0)
+	    a->x->warn_before < 0)
 		return bad(d);
 	return true;
 }
@@ -241,31 +243,31 @@ static bool get_money(dec *d)
 	if (!u8_bool(d, &susp))
 		return false;
 	a->suspended = susp;
-	a->balance = quota__get_sv(&d->r);
-	a->credit_limit = quota__get_sv(&d->r);
-	a->outstanding = quota__get_sv(&d->r);
-	a->topped_up = quota__get_sv(&d->r);
-	a->purchased = quota__get_sv(&d->r);
-	a->billed = quota__get_sv(&d->r);
-	a->nowed = (size_t)quota__get_uv_max(&d->r, UINT32_MAX);
+	a->x->balance = quota__get_sv(&d->r);
+	a->x->credit_limit = quota__get_sv(&d->r);
+	a->x->outstanding = quota__get_sv(&d->r);
+	a->x->topped_up = quota__get_sv(&d->r);
+	a->x->purchased = quota__get_sv(&d->r);
+	a->x->billed = quota__get_sv(&d->r);
+	a->x->nowed = (size_t)quota__get_uv_max(&d->r, UINT32_MAX);
 	period = quota__get_uv(&d->r);
-	a->minor_unit = quota__get_sv(&d->r);
+	a->x->minor_unit = quota__get_sv(&d->r);
 	rounding = quota__get_uv(&d->r);
-	a->settled_upto = quota__get_sv(&d->r);
-	a->bill_seq = quota__get_uv(&d->r);
+	a->x->settled_upto = quota__get_sv(&d->r);
+	a->x->bill_seq = quota__get_uv(&d->r);
 	/* money.c: suspended while bills are owed; what is owed is > 0. */
-	if (d->r.bad || a->credit_limit < 0 || a->outstanding < 0 ||
-	    a->topped_up < 0 || a->purchased < 0 ||
-	    a->suspended != (a->nowed > 0) ||
-	    (a->nowed == 0) != (a->outstanding == 0) ||
+	if (d->r.bad || a->x->credit_limit < 0 || a->x->outstanding < 0 ||
+	    a->x->topped_up < 0 || a->x->purchased < 0 ||
+	    a->suspended != (a->x->nowed > 0) ||
+	    (a->x->nowed == 0) != (a->x->outstanding == 0) ||
 	    (period != QUOTA_PERIOD_HOUR && period != QUOTA_PERIOD_DAY) ||
-	    a->minor_unit <= 0 || rounding > QUOTA_ROUND_DOWN ||
-	    (a->settled_upto != INT64_MIN &&
-	     (a->settled_upto < HOUR_MIN - 48 ||
-	      a->settled_upto > HOUR_MAX + 48)))
+	    a->x->minor_unit <= 0 || rounding > QUOTA_ROUND_DOWN ||
+	    (a->x->settled_upto != INT64_MIN &&
+	     (a->x->settled_upto < HOUR_MIN - 48 ||
+	      a->x->settled_upto > HOUR_MAX + 48)))
 		return bad(d);
-	a->settle_period = (int)period;
-	a->rounding = (int)rounding;
+	a->x->settle_period = (int)period;
+	a->x->rounding = (int)rounding;
 	return true;
 }
 
@@ -328,7 +330,7 @@ static bool get_packages(dec *d)
 		    failed(d, quota_account_add_alert(a, (uint32_t)c, level,
 						      (int)unit)))
 			return bad(d);
-		a->alerts[a->nalerts - 1].armed = armed;
+		a->x->alerts[a->x->nalerts - 1].armed = armed;
 	}
 	return true;
 }
@@ -444,7 +446,7 @@ static bool get_holds(dec *d)
 	quota_account *a = d->a;
 	uint64_t n, i, prev = 0;
 
-	a->last_hold_id = quota__get_uv(&d->r);
+	a->x->last_hold_id = quota__get_uv(&d->r);
 	n = quota__get_uv(&d->r);
 	if (!fits(d, n, 12))
 		return false;
@@ -456,7 +458,7 @@ static bool get_holds(dec *d)
 		if (!get_src(d, &s))
 			return false;
 		if (id <= prev || !quota__time_ok(deadline) ||
-		    quota__add_ovf(a->held[s.cat], s.units, &x) ||
+		    quota__add_ovf(quota__held_of(a, s.cat), s.units, &x) ||
 		    failed(d, quota__hold_restore(a, id, deadline, &s)))
 			return bad(d);
 		prev = id;
@@ -485,7 +487,7 @@ static bool get_keys(dec *d)
 	    failed(d, quota_account_set_key_window(a, (uint32_t)max_keys,
 						   max_age)))
 		return bad(d);
-	a->keys.newest = newest;
+	a->x->keys.newest = newest;
 	for (i = 0; i < n; i++) {
 		quota__keyext *rec;
 		uint64_t op, p_cat = 0, p_hold = 0, hold_id = 0;
@@ -508,7 +510,7 @@ static bool get_keys(dec *d)
 			} else {
 				p_timeout = quota__get_sv(&d->r);
 				hold_id = quota__get_uv(&d->r);
-				if (!hold_id || hold_id > a->last_hold_id)
+				if (!hold_id || hold_id > a->x->last_hold_id)
 					return bad(d);
 			}
 			if (!cat_ok(d, p_cat))
@@ -522,7 +524,7 @@ static bool get_keys(dec *d)
 			} else {
 				fee = quota__get_sv(&d->r);
 			}
-			if (!p_hold || p_hold > a->last_hold_id || p_used < 0 ||
+			if (!p_hold || p_hold > a->x->last_hold_id || p_used < 0 ||
 			    fee < 0)
 				return bad(d);
 		} else {
@@ -553,7 +555,7 @@ static bool get_keys(dec *d)
 	}
 	/* Nothing fell out of the window and the newest time is the one
 	 * recorded: else the window was not one the calls could leave. */
-	return (a->keys.n == n && a->keys.newest == newest) || bad(d);
+	return (a->x->keys.n == n && a->x->keys.newest == newest) || bad(d);
 }
 
 /* Volume months, strictly ascending by (category, month). */
@@ -565,13 +567,13 @@ static bool get_vbills(dec *d)
 	n = quota__get_uv(&d->r);
 	if (!fits(d, n, 5))
 		return false;
-	if (n && quota__grow(&d->ctx->mem, (void **)&a->vbills,
-			     &a->cap_vbills, (size_t)n, sizeof *a->vbills)) {
+	if (n && quota__grow(&d->ctx->mem, (void **)&a->x->vbills,
+			     &a->x->cap_vbills, (size_t)n, sizeof *a->x->vbills)) {
 		d->rc = QUOTA_ENOMEM;
 		return bad(d);
 	}
 	for (i = 0; i < n; i++) {
-		quota__vbill *v = &a->vbills[i];
+		quota__vbill *v = &a->x->vbills[i];
 		uint64_t cat = quota__get_uv(&d->r);
 
 		v->month = quota__get_sv(&d->r);
@@ -585,7 +587,7 @@ static bool get_vbills(dec *d)
 			   (cat == v[-1].cat && v->month <= v[-1].month))))
 			return bad(d);
 		v->cat = (uint32_t)cat;
-		a->nvbills = (size_t)i + 1;
+		a->x->nvbills = (size_t)i + 1;
 	}
 	return true;
 }
@@ -598,15 +600,15 @@ static bool get_pruning(dec *d)
 	uint64_t what;
 
 	a->pruned_before = quota__get_sv(&d->r);
-	a->retain_s = quota__get_sv(&d->r);
+	a->x->retain_s = quota__get_sv(&d->r);
 	what = quota__get_uv(&d->r);
 	if (d->r.bad ||
 	    (a->pruned_before != INT64_MIN &&
 	     !quota__time_ok(a->pruned_before)) ||
-	    a->retain_s < 0 || a->retain_s > QUOTA_TIME_MAX - QUOTA_TIME_MIN ||
-	    what > QUOTA_PRUNE_ALL || (!a->retain_s) != (!what))
+	    a->x->retain_s < 0 || a->x->retain_s > QUOTA_TIME_MAX - QUOTA_TIME_MIN ||
+	    what > QUOTA_PRUNE_ALL || (!a->x->retain_s) != (!what))
 		return bad(d);
-	a->retain_what = (uint32_t)what;
+	a->x->retain_what = (uint32_t)what;
 	return true;
 }
 
@@ -699,6 +701,10 @@ static int decode_body(quota_ctx *ctx, quota__rbuf *body, const char *id,
 	d.r = *body;
 	d.ctx = ctx;
 	d.a = quota__account_alloc(ctx, id);
+	if (d.a && quota__ext_need(d.a)) { /* decoding writes it; trimmed */
+		quota__account_free(d.a);
+		d.a = NULL;
+	}
 	if (!d.a)
 		return quota__err(ctx, QUOTA_ENOMEM,
 				  "snapshot of account '%s': out of memory",
@@ -731,8 +737,9 @@ static int decode_body(quota_ctx *ctx, quota__rbuf *body, const char *id,
 				  "%zu of the body",
 				  id, d.r.off);
 	}
-	d.a->track_gen = 0; /* event tracking is set up at the next call */
+	d.a->x->track_gen = 0; /* event tracking is set up at the next call */
 	d.a->unsynced = false;
+	quota__ext_trim(d.a);
 	*fresh = d.a;
 	return QUOTA_OK;
 }
@@ -781,14 +788,12 @@ int quota_account_load(quota_ctx *ctx, const void *snap, size_t len,
 void quota__account_swap(quota_account *live, quota_account *fresh)
 {
 	quota_account tmp = *live;
-	char *id = live->id;
 	uint32_t i;
 
+	/* The ids (the same) stay where they are: a struct's copy leaves its
+	 * flexible array alone. */
 	*live = *fresh;
 	*fresh = tmp;
-	/* live keeps its id string: ctx->account_ids borrows it. */
-	fresh->id = live->id;
-	live->id = id;
 	for (i = 0; i < live->npackages; i++)
 		live->packages[i]->account = live;
 	for (i = 0; i < fresh->npackages; i++)
@@ -852,6 +857,10 @@ int quota__account_reset_state(quota_account *a, const void *snap,
 
 	if ((rc = decode_of(a, snap, len, &fresh)))
 		return rc;
+	if ((rc = quota__ext_need(fresh))) { /* the window moves into it */
+		quota__account_free(fresh);
+		return rc;
+	}
 	/* The window back as m found it, into the new state. */
 	quota__keys_undo(a, m);
 	quota__keys_move(a, fresh);

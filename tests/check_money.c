@@ -543,8 +543,9 @@ START_TEST(test_r18_suspended_account_cannot_buy)
 	 * written in directly: no record says so. */
 	tu_journal_skip(w.ctx);
 	w.a->suspended = true;
-	w.a->outstanding = USD(5);
-	w.a->nowed = 0;
+	ck_assert_int_eq(quota__ext_need(w.a), 0);
+	w.a->x->outstanding = USD(5);
+	w.a->x->nowed = 0;
 	ck_assert_int_eq(quota_account_suspended(w.a), 1);
 	REFUSED(w.a, QUOTA_ESUSPENDED,
 		buy(w.a, w.ses600k, 1, NULL, T0, NULL, &p));
@@ -554,7 +555,7 @@ START_TEST(test_r18_suspended_account_cannot_buy)
 	OK(w.ctx, quote(w.a, w.ses600k, 1, NULL, T0, &p));
 	ck_assert_int_eq(p.price_micros, USD(144));
 	w.a->suspended = false;
-	w.a->outstanding = 0;
+	w.a->x->outstanding = 0;
 	OK(w.ctx, buy(w.a, w.ses600k, 1, NULL, T0, NULL, &p));
 	w_free(&w);
 }
@@ -939,9 +940,10 @@ START_TEST(test_r18_topup_resumes)
 	 * written in directly: no record says so. */
 	tu_journal_skip(w.ctx);
 	w.a->suspended = true;
-	w.a->outstanding = USD(30);
-	w.a->nowed = 1;
-	w.a->billed = USD(30);
+	ck_assert_int_eq(quota__ext_need(w.a), 0);
+	w.a->x->outstanding = USD(30);
+	w.a->x->nowed = 1;
+	w.a->x->billed = USD(30);
 	OK(w.ctx, quota_account_topup(w.a, USD(20), T0));
 	ck_assert_int_eq(quota_account_suspended(w.a), 1);
 	ck_assert_int_eq(quota_account_balance(w.a), USD(20));
