@@ -374,7 +374,46 @@ int quota__counters_restore(quota_account *a, const uint64_t *keys,
  * The current records are left alone: they hold the newest periods (and
  * the lifetime), which caps, free allowances and tiers read.
  */
-static bool pruned(const quota_account *a, uint64_t k, int64_t day,
+/*
+ * Per category, the month of its newest day with units (the table's and
+ * the current record's; INT64_MIN: none): where a snapshot's reader puts
+ * the current record (quota__counters_restore).  Counting may leave the
+ * current record on a newer day whose counts went back to 0, and zeros in
+ * the table, which a snapshot does not hold: pruning decides by what the
+ * snapshot holds, so an account loaded from one prunes the same (§5).
+ */
+static void newest_months(const quota_account *a, int64_t *m)
+{
+	const quota__counters *c = &a->counters;
+	uint32_t i;
+
+	for (i = 0; i <= QUOTA__CAT_ALL; i++) {
+		const quota__cur *r = quota__cur_of(a, i);
+
+		m[i] = r && r->day != INT64_MIN &&
+				       (r->units_day > 0 || r->free.day > 0)
+			       ? r->day
+			       : INT64_MIN;
+	}
+	for (i = 0; i < c->cap; i++) {
+		uint64_t k = c->keys[i];
+		unsigned kind = (unsigned)(k >> 61);
+		unsigned cat = (unsigned)(k >> 54) & 0x7F;
+		int64_t per = (int64_t)(k & ((UINT64_C(1) << 54) - 1)) -
+			      (INT64_C(1) << 40);
+
+		if (k && c->vals[i] > 0 && cat <= QUOTA__CAT_ALL &&
+		    (kind == QUOTA__CNT_UNITS_DAY ||
+		     kind == QUOTA__CNT_FREE_DAY) &&
+		    per > m[cat])
+			m[cat] = per;
+	}
+	for (i = 0; i <= QUOTA__CAT_ALL; i++)
+		if (m[i] != INT64_MIN)
+			m[i] = quota__month_of_day(m[i]);
+}
+
+static bool pruned(const int64_t *newest, uint64_t k, int64_t day,
 		   int64_t month)
 {
 	unsigned kind = (unsigned)(k >> 61);
@@ -382,16 +421,19 @@ static bool pruned(const quota_account *a, uint64_t k, int64_t day,
 	int64_t per = (int64_t)(k & ((UINT64_C(1) << 54) - 1)) -
 		      (INT64_C(1) << 40);
 
-	/* The days of a category's current month stay: they are what a
-	 * snapshot's reader places that month by (quota__counters_restore),
-	 * even when the current day's counts were reversed to 0. */
+	/* The days of a month whose counter stays (the horizon's month and
+	 * later) and of the month of a category's newest day with units
+	 * stay too: they are what a snapshot's reader places a month by
+	 * (quota__counters_restore), even when the current day's counts
+	 * were reversed to 0.  That month's counters stay as well: the
+	 * reader makes them the current record's, which pruning keeps. */
 	if (kind == QUOTA__CNT_UNITS_DAY || kind == QUOTA__CNT_FREE_DAY)
-		return per < day &&
-		       !(cat <= QUOTA__CAT_ALL && quota__cur_of(a, cat) &&
-			 quota__month_of_day(per) ==
-				 quota__cur_of(a, cat)->month);
+		return per < day && quota__month_of_day(per) < month &&
+		       !(cat <= QUOTA__CAT_ALL &&
+			 quota__month_of_day(per) == newest[cat]);
 	if (kind == QUOTA__CNT_UNITS_MONTH || kind == QUOTA__CNT_FREE_MONTH)
-		return per < month;
+		return per < month &&
+		       !(cat <= QUOTA__CAT_ALL && per == newest[cat]);
 	return false;
 }
 
@@ -411,10 +453,20 @@ int quota__counters_prune_count(quota_account *a, int64_t day, int64_t month,
 	const quota__mem *mem = &a->ctx->mem;
 	uint32_t i, cap;
 
+	int64_t newest[QUOTA__CAT_ALL + 1];
+
 	memset(s, 0, sizeof *s);
-	for (i = 0; i < c->cap; i++)
-		s->drop += c->keys[i] && pruned(a, c->keys[i], day, month);
-	s->keep = c->n - s->drop;
+	newest_months(a, newest);
+	/* drop counts what a snapshot holds (values not 0), as the record
+	 * says; zeros go with them, and keep is what stays. */
+	for (i = 0; i < c->cap; i++) {
+		if (!c->keys[i])
+			continue;
+		if (pruned(newest, c->keys[i], day, month))
+			s->drop += c->vals[i] != 0;
+		else
+			s->keep += c->vals[i] != 0;
+	}
 	if (!s->drop || !s->keep)
 		return QUOTA_OK;
 	cap = table_cap(s->keep);
@@ -430,15 +482,19 @@ void quota__counters_prune_apply(quota_account *a, int64_t day,
 	const quota__mem *mem = &a->ctx->mem;
 	uint32_t i, cap;
 
+	int64_t newest[QUOTA__CAT_ALL + 1];
+
 	if (!s->drop)
 		return;
 	if (!s->keep) {
 		quota__cnt_free(mem, c);
 		return;
 	}
+	newest_months(a, newest);
 	cap = table_cap(s->keep);
 	for (i = 0; i < c->cap; i++)
-		if (c->keys[i] && !pruned(a, c->keys[i], day, month))
+		if (c->keys[i] && c->vals[i] &&
+		    !pruned(newest, c->keys[i], day, month))
 			put(s->p[0], s->p[1], cap, c->keys[i], c->vals[i]);
 	quota__free(mem, c->keys);
 	quota__free(mem, c->vals);

@@ -537,6 +537,97 @@ START_TEST(test_replay_reproduces_snapshot_bytes)
 }
 END_TEST
 
+/* A hold of a new month reserved and released leaves the current record
+ * on a day and month with nothing in them; pruning into the month before,
+ * whose counter stays, keeps that month's days, so the snapshot loads. */
+START_TEST(test_current_record_moved_on_snapshot_loads)
+{
+	pw w, w2;
+	quota_account *a, *a2;
+	quota_usage u = {.units = 3, .at = T0 + 32 * TU_DAY};
+	quota_receipt r;
+	uint64_t id;
+	void *p;
+	size_t n;
+
+	pw_init(&w);
+	a = acct(&w, "a");
+	OK(charge(a, w.sms, 5, T0 + 9 * TU_DAY, NULL));
+	u.category = w.sms;
+	OK(quota_reserve(a, &u, 600, &r, &id));
+	OK(quota_release(a, id, NULL, &r));
+	ck_assert_int_ge(quota_settle(a, T0 + 33 * TU_DAY, NULL, NULL), 0);
+	OK(quota_account_prune(a, T0 + 28 * TU_DAY, QUOTA_PRUNE_ALL));
+	ck_assert_int_eq(quota_account_pruned_before(a), T0 + 28 * TU_DAY);
+	ck_assert_int_eq(quota_account_used(a, w.sms, QUOTA_PERIOD_MONTH,
+					    T0 + 9 * TU_DAY),
+			 5);
+	OK(quota_account_snapshot(a, &p, &n));
+	pw_init(&w2);
+	OK(quota_account_load(w2.ctx, p, n, &a2));
+	snap_eq(a, a2);
+	quota_free(w.ctx, p);
+	pw_free(&w2);
+	pw_free(&w);
+}
+END_TEST
+
+/* §5: an account loaded from a snapshot prunes what the live one did, so
+ * the prune record after the snapshot replays (check mode compares what
+ * is dropped): the live account's current record sits on an empty month
+ * and its table holds zeros, the loaded one's does not. */
+START_TEST(test_loaded_account_replays_prune_record)
+{
+	pw w, w2;
+	jw_log log;
+	quota_account *a, *a2;
+	quota_usage u = {.units = 3, .at = T0 + 61 * TU_DAY};
+	quota_receipt r;
+	uint64_t id, seq, rs;
+	char rid[QUOTA_ID_MAX + 1];
+	void *p;
+	size_t n, i;
+
+	memset(&log, 0, sizeof log);
+	pw_init_log(&w, &log);
+	a = acct(&w, "a");
+	OK(charge(a, w.sms, 5, T0 + 9 * TU_DAY, "k"));
+	OK(charge(a, w.sms, 2, T0 + 12 * TU_DAY, NULL));
+	u.category = w.sms;
+	OK(quota_reserve(a, &u, 600, &r, &id));
+	OK(quota_release(a, id, NULL, &r));
+	ck_assert_int_ge(quota_settle(a, T0 + 62 * TU_DAY, NULL, NULL), 0);
+	OK(quota_reverse(a, "k", T0 + 62 * TU_DAY, &r)); /* a zero stays */
+	ck_assert_int_ge(quota_settle(a, T0 + 62 * TU_DAY, NULL, NULL), 0);
+	OK(quota_account_snapshot(a, &p, &n));
+	seq = quota_account_seq(a);
+	OK(quota_account_prune(a, T0 + 45 * TU_DAY, QUOTA_PRUNE_ALL));
+	ck_assert_int_eq(quota_account_pruned_before(a), T0 + 45 * TU_DAY);
+	pw_init(&w2);
+	tu_journal_skip(w2.ctx); /* records applied here are not its own */
+	OK(quota_account_load(w2.ctx, p, n, &a2));
+	quota_free(w.ctx, p);
+	for (i = 0; i < log.n; i++) {
+		if (!log.r[i].account || strcmp(log.r[i].account, "a") != 0)
+			continue;
+		OK(quota_journal_peek(w2.ctx, log.r[i].p, log.r[i].n, rid,
+				      &rs));
+		if (rs <= seq)
+			continue;
+		ck_assert_msg(quota_journal_apply(w2.ctx, log.r[i].p,
+						  log.r[i].n,
+						  QUOTA_JOURNAL_CHECK) ==
+				      QUOTA_OK,
+			      "record %llu: %s", (unsigned long long)rs,
+			      quota_errmsg(w2.ctx));
+	}
+	snap_eq(a, a2);
+	pw_free(&w2);
+	pw_free(&w);
+	jw_log_free(&log);
+}
+END_TEST
+
 /* ----------------------------------------------------- fault injection */
 
 START_TEST(test_prune_alloc_failure_sweep)
@@ -708,6 +799,8 @@ static Suite *prune_suite(void)
 	tcase_add_test(tc, test_settlement_after_pruning_bills_the_same);
 	tcase_add_test(tc, test_open_hold_keeps_its_period_late_usage_refused);
 	tcase_add_test(tc, test_reversed_current_day_snapshot_loads);
+	tcase_add_test(tc, test_current_record_moved_on_snapshot_loads);
+	tcase_add_test(tc, test_loaded_account_replays_prune_record);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_replay_reproduces_snapshot_bytes);
 	tcase_add_test(tc, test_prune_alloc_failure_sweep);
