@@ -726,10 +726,10 @@ QUOTA_API int quota_account_prune(quota_account *a, int64_t before,
  * nothing was). */
 QUOTA_API int64_t quota_account_pruned_before(const quota_account *a);
 /*
- * Retention: after each settlement that closes periods (quota_settle,
- * quota_ctx_settle), prune what (QUOTA_PRUNE_*) older than the end of the
- * settled periods less `seconds`, as quota_account_prune does, in its own
- * record.  seconds 0 turns it off (the default); what 0 with seconds > 0
+ * Retention: after each settlement (quota_settle, and quota_ctx_settle
+ * for every account, whether or not it had periods to close), prune what
+ * (QUOTA_PRUNE_*) older than the end of the settled periods less
+ * `seconds`, as quota_account_prune does, in its own record.  seconds 0 turns it off (the default); what 0 with seconds > 0
  * is QUOTA_EINVAL.  A prune the store or memory refuses leaves the
  * settlement standing and the data for the next settlement to prune.
  */

@@ -658,12 +658,16 @@ int64_t quota_ctx_settle(quota_ctx *ctx, int64_t now, quota_bill_fn on_bill,
 			quota__write_from(ctx, ops[i].pl.a, &settle_steps,
 					  &ops[i], QUOTA_OK);
 			total += ops[i].pl.nbills;
-			if (ops[i].pl.a->x->retain_s)
-				quota__retain(ops[i].pl.a);
 		}
 		plan_free(&ops[i].pl);
 	}
 	quota__free(&ctx->mem, ops);
+	/* §7 retention after every account's settlement, as quota_settle
+	 * (and so the walk with a store) does, whether or not it closed
+	 * anything: the state does not depend on having a store. */
+	for (i = 0; !rc && i < ctx->naccounts; i++)
+		if (ctx->accounts[i]->x->retain_s)
+			quota__retain(ctx->accounts[i]);
 	if (rc)
 		return rc;
 	quota__ok(ctx);

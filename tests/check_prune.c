@@ -628,6 +628,46 @@ START_TEST(test_loaded_account_replays_prune_record)
 }
 END_TEST
 
+/* Retention runs after every account's settlement in quota_ctx_settle,
+ * with a store (one quota_settle per account) or without (all or
+ * nothing): the same horizon either way, also when nothing was left to
+ * settle but the clock moved on. */
+START_TEST(test_ctx_settle_retention_same_with_and_without_store)
+{
+	pw w[2];
+	jw_log log;
+	quota_account *a[2];
+	int k;
+
+	memset(&log, 0, sizeof log);
+	pw_init(&w[0]);
+	OK(quota_ctx_set_store(w[0].ctx, NULL)); /* none, also journaled */
+	pw_init_log(&w[1], &log);
+	for (k = 0; k < 2; k++) {
+		a[k] = acct(&w[k], "a");
+		OK(quota_account_set_retention(a[k], 2 * TU_DAY,
+					       QUOTA_PRUNE_ALL));
+		OK(charge(a[k], w[k].sms, 30, T0 + TU_HOUR, NULL));
+		ck_assert_int_ge(quota_ctx_settle(w[k].ctx, T0 + 5 * TU_DAY,
+						  NULL, NULL),
+				 0);
+		ck_assert_int_eq(quota_account_pruned_before(a[k]),
+				 T0 + TU_HOUR);
+		OK(charge(a[k], w[k].sms, 30, T0 + 5 * TU_DAY + TU_HOUR,
+			  NULL));
+		ck_assert_int_eq(quota_ctx_settle(w[k].ctx,
+						  T0 + 5 * TU_DAY + 2 * TU_HOUR,
+						  NULL, NULL),
+				 0);
+		ck_assert_int_eq(quota_account_pruned_before(a[k]),
+				 T0 + 3 * TU_DAY);
+	}
+	pw_free(&w[0]);
+	pw_free(&w[1]);
+	jw_log_free(&log);
+}
+END_TEST
+
 /* ----------------------------------------------------- fault injection */
 
 START_TEST(test_prune_alloc_failure_sweep)
@@ -801,6 +841,7 @@ static Suite *prune_suite(void)
 	tcase_add_test(tc, test_reversed_current_day_snapshot_loads);
 	tcase_add_test(tc, test_current_record_moved_on_snapshot_loads);
 	tcase_add_test(tc, test_loaded_account_replays_prune_record);
+	tcase_add_test(tc, test_ctx_settle_retention_same_with_and_without_store);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_replay_reproduces_snapshot_bytes);
 	tcase_add_test(tc, test_prune_alloc_failure_sweep);
