@@ -83,7 +83,8 @@ extern "C" {
 	X(EUNKNOWN, -20, "store outcome unknown")                            \
 	X(EUNSYNCED, -21, "account must be re-synchronised from the store")  \
 	X(ESEQUENCE, -22, "record out of sequence")                          \
-	X(EPRUNED, -23, "span reaches data pruned from the account")
+	X(EPRUNED, -23, "span reaches data pruned from the account")     \
+	X(EBLOCKED, -24, "account blocked")
 
 typedef enum quota_err {
 #define QUOTA_ERR_ENUM_(name, value, msg) QUOTA_##name = value,
@@ -222,6 +223,11 @@ typedef struct quota_receipt {
 	uint64_t hold_id; /* RESERVE / COMMIT / RELEASE: the hold */
 	int64_t fee_micros;      /* RELEASE: failure fee charged */
 	int64_t forfeited_units; /* REVERSAL: units of expired packages */
+	/* Appended for R27: */
+	uint64_t receipt_id;     /* CHARGE / COMMIT: what quota_reverse_receipt
+				    takes (0: not kept, see
+				    quota_account_keep_receipts) */
+	int32_t failure_reason;  /* RELEASE: QUOTA_FAIL_* it was given */
 } quota_receipt;
 
 /* What a receipt describes; every quantity in it is >= 0. */
@@ -470,6 +476,80 @@ QUOTA_API int quota_reverse(quota_account *a, const char *key, int64_t at,
 QUOTA_API int quota_tariff_set_failure_fee(quota_tariff *t,
 					   int64_t micros_per_unit);
 
+/* ------------------------------------------------ reconciliation (R27) */
+
+/*
+ * Why a message failed, for quota_release_reason.  0 is no reason (what
+ * quota_release passes); 1..QUOTA_FAIL_REASON_MAX are valid, the values
+ * after QUOTA_FAIL_OTHER free for the host's own.
+ */
+enum {
+	QUOTA_FAIL_NONE = 0,
+	QUOTA_FAIL_REJECTED = 1,       /* the carrier rejected it */
+	QUOTA_FAIL_INVALID_NUMBER = 2, /* no such number, or unreachable */
+	QUOTA_FAIL_EXPIRED = 3,        /* validity ran out, undelivered */
+	QUOTA_FAIL_FILTERED = 4,       /* spam filter, blacklist */
+	QUOTA_FAIL_OTHER = 5
+};
+#define QUOTA_FAIL_REASON_MAX 15
+/*
+ * quota_release with a failure reason (QUOTA_FAIL_*): the fee per
+ * released unit is the tariff's fee for that reason if one is set
+ * (quota_tariff_set_failure_fee_reason), else its failure fee.  The
+ * receipt carries the reason.  reason 0 is quota_release.
+ */
+QUOTA_API int quota_release_reason(quota_account *a, uint64_t hold_id,
+				   int32_t reason, const char *key,
+				   quota_receipt *receipt);
+/* Fee per released unit for one reason (1..QUOTA_FAIL_REASON_MAX), >= 0
+ * (0: that reason is free); micros_per_unit -1 drops it, so the reason
+ * pays the failure fee again.  Not on a tariff in use (QUOTA_EINVAL). */
+QUOTA_API int quota_tariff_set_failure_fee_reason(quota_tariff *t,
+						  int32_t reason,
+						  int64_t micros_per_unit);
+/*
+ * Keep the receipts of keyless charges and commits (on = 1) so that they
+ * can be reversed by receipt id: each gets one (receipt.receipt_id), and
+ * the key window (quota_account_set_key_window) keeps it like a key, as
+ * long and as many.  Off (0, the default) the fast paths stay as they
+ * are and receipt_id is 0.  A commit's receipt id is its hold id; a
+ * charge's comes from the same sequence.
+ */
+QUOTA_API int quota_account_keep_receipts(quota_account *a, int on);
+/*
+ * Reverse a charge or commit by its receipt id (R27), as quota_reverse
+ * reverses one by its key: the receipt id of a keyless call made while
+ * the account kept receipts, or the hold id of a commit.  A keyed call
+ * is found by its key instead (QUOTA_ENOTFOUND here).
+ */
+QUOTA_API int quota_reverse_receipt(quota_account *a, uint64_t receipt_id,
+				    int64_t at, quota_receipt *receipt);
+
+/* ------------------------------------------------------- blocking (R25) */
+
+/* Largest length in bytes of a blocking reason. */
+#define QUOTA_REASON_MAX 255
+/*
+ * Block an account (R25: a host that found non-compliant content, a
+ * frozen service account): from now on charges, reservations, quotes
+ * and purchases (quota_package_buy, quota_package_quote) are refused
+ * with QUOTA_EBLOCKED; commits and releases of holds made before, the
+ * tick, settlement, top-ups, reversals and the host's own
+ * quota_package_add go on.  Nothing is refunded.  reason (may be NULL:
+ * none; UTF-8, at most QUOTA_REASON_MAX bytes) is copied; at is the
+ * time it took effect.  Fires QUOTA_EVENT_ACCOUNT_BLOCKED.  Blocking a
+ * blocked account changes nothing (the first reason stays).
+ */
+QUOTA_API int quota_account_block(quota_account *a, const char *reason,
+				  int64_t at);
+/* Lift the block: QUOTA_EVENT_ACCOUNT_UNBLOCKED; nothing if not blocked. */
+QUOTA_API int quota_account_unblock(quota_account *a, int64_t at);
+/* 1 if blocked (then *reason, borrowed until the next change of a, and
+ * *since, if not NULL, say why and from when), 0 if not (NULL and 0),
+ * QUOTA_EINVAL for NULL. */
+QUOTA_API int quota_account_blocked(const quota_account *a,
+				    const char **reason, int64_t *since);
+
 /* ---------------------------------------------------------------- events */
 
 enum {
@@ -480,7 +560,9 @@ enum {
 	QUOTA_EVENT_CAP_REACHED = 5,       /* a cap's period is full */
 	QUOTA_EVENT_SUSPENDED = 6,         /* a bill could not be paid (R18) */
 	QUOTA_EVENT_RESUMED = 7,           /* a top-up paid what was owed */
-	QUOTA_EVENT_HOLD_EXPIRED = 8       /* a tick released a hold (R10) */
+	QUOTA_EVENT_HOLD_EXPIRED = 8,      /* a tick released a hold (R10) */
+	QUOTA_EVENT_ACCOUNT_BLOCKED = 9,   /* quota_account_block (R25) */
+	QUOTA_EVENT_ACCOUNT_UNBLOCKED = 10 /* quota_account_unblock (R25) */
 };
 
 /* Alert levels: a number of units, or a percentage of what was bought. */
@@ -504,6 +586,9 @@ typedef struct quota_event {
 	 * QUOTA_RECEIPT_RELEASE, hold_id, the units given back per source,
 	 * no fee), borrowed like the event; else NULL. */
 	const quota_receipt *receipt;
+	/* Appended for R25: ACCOUNT_BLOCKED: the reason (borrowed like the
+	 * event; NULL: none); else NULL. */
+	const char *reason;
 } quota_event;
 
 /* Return 0; any other value is counted (quota_ctx_hook_failures) and

@@ -414,6 +414,8 @@ int quota_package_quote(const quota_account *a, const quota_offer *offer,
 		memset(out, 0, sizeof *out);
 	if (!a)
 		return QUOTA_EINVAL;
+	if (a->gate & QUOTA__GATE_BLOCKED) /* R25: no purchase to price */
+		return quota__blocked_err(a);
 	if ((rc = quote(a, offer, quantity, voucher, at, out))) {
 		if (out)
 			memset(out, 0, sizeof *out);
@@ -462,6 +464,8 @@ int quota_package_buy(quota_account *a, const quota_offer *offer,
 		memset(out, 0, sizeof *out);
 	if (!a)
 		return QUOTA_EINVAL;
+	if (a->gate & QUOTA__GATE_BLOCKED) /* R25: no purchase */
+		return quota__blocked_err(a);
 	if (a->suspended) /* R18: nothing new until a top-up pays */
 		return quota__err(a->ctx, QUOTA_ESUSPENDED,
 				  "account '%s' is suspended: %lld micros "

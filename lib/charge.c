@@ -171,6 +171,8 @@ int quota__plan_usage(const quota_account *a, const quota_usage *u,
 				  "the pruned history (%lld)",
 				  a->id, (long long)u->at,
 				  (long long)a->pruned_before);
+	if (a->gate & QUOTA__GATE_BLOCKED) /* R25: nothing new */
+		return quota__blocked_err(a);
 	if (a->suspended) /* R18: nothing new until a top-up pays */
 		return quota__err(ctx, QUOTA_ESUSPENDED,
 				  "account '%s' is suspended: %lld micros "
@@ -340,6 +342,7 @@ struct charge_op {
 	quota__plan *pl;
 	quota_receipt *r;
 	quota__keyext *rec; /* the key's record, if the charge has a key */
+	uint64_t rid;       /* R27: the receipt id its key keeps, or 0 */
 };
 
 static int charge_prepare(void *v)
@@ -351,6 +354,15 @@ static int charge_prepare(void *v)
 	if ((rc = quota__plan_prepare(a, op->pl)) ||
 	    (rc = quota__ledger_prepare(a, &op->pl->s, op->pl->s.cost, 0)))
 		return rc;
+	/* R27: a kept receipt's id is the next of the hold sequence. */
+	if (op->rid && (rc = quota__ext_need(a)))
+		return rc;
+	if (op->rid && op->rid != a->x->last_hold_id + 1)
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "account '%s': receipt %llu is not the "
+				  "next (%llu)",
+				  a->id, (unsigned long long)op->rid,
+				  (unsigned long long)(a->x->last_hold_id + 1));
 	if (op->u->key) {
 		if (quota__key_reserve(a) ||
 		    !(op->rec = quota__key_new(a, op->u->key, &op->pl->s)))
@@ -376,7 +388,11 @@ static void charge_apply(void *v)
 	quota__ledger_apply(a, &op->pl->s, 1, 0, 0);
 	if (op->rec)
 		quota__key_store(a, op->rec);
+	if (op->rid)
+		a->x->last_hold_id = op->rid;
 	quota__receipt_fill(op->r, &op->pl->s, QUOTA_RECEIPT_CHARGE);
+	if (op->r)
+		op->r->receipt_id = op->rid;
 }
 
 static void charge_undo(void *v)
@@ -399,7 +415,7 @@ static const quota__step charge_steps = {
 int quota__charge_planned(quota_account *a, const quota_usage *u,
 			  quota__plan *pl, quota_receipt *r)
 {
-	struct charge_op op = {a, u, pl, r, NULL};
+	struct charge_op op = {a, u, pl, r, NULL, quota__receipt_key_id(u->key)};
 	int rc = quota__write(a->ctx, a, &charge_steps, &op);
 
 	return rc ? quota__fail(r, rc) : QUOTA_OK;
@@ -416,6 +432,15 @@ __attribute__((noinline, cold)) static int general(quota_account *a,
 
 	if ((rc = quota__plan_usage(a, u, &pl)))
 		return quota__fail(r, rc);
+	if (commit && !u->key && (a->gate & QUOTA__GATE_RECEIPTS)) {
+		/* R27: kept under the next id of the hold sequence. */
+		char rkey[QUOTA__RKEY_MAX];
+		quota_usage ku = *u;
+
+		quota__receipt_key(rkey, a->x->last_hold_id + 1);
+		ku.key = rkey;
+		return quota__charge_planned(a, &ku, &pl, r);
+	}
 	if (commit)
 		return quota__charge_planned(a, u, &pl, r);
 	if ((rc = quota__ledger_check(a, &pl.s, pl.s.cost)))

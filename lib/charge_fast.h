@@ -76,7 +76,8 @@ static inline void quota__receipt_head(quota_receipt *r, const quota__src *s,
 
 /*
  * The common case of a charge in one pass (current day and ledger hour,
- * at most one package and one tier, no key, no hook, not suspended):
+ * at most one package and one tier, no key, no hook, not suspended, no
+ * gate bit: not blocked (R25), not keeping receipts (R27)):
  * QUOTE changes nothing, CHARGE charges, HOLD takes the units without
  * booking them in the ledger (a reservation).  0 when it did not apply
  * (the caller takes the general path), 1 when it did, and a negative code
@@ -111,7 +112,8 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	/* Categories are never removed, so one charged before (c != NULL
 	 * below) is valid; the general path words every refusal. */
 	if (cat >= QUOTA_MAX_CATEGORIES || units <= 0 || !quota__time_ok(at) ||
-	    u->key || ctx->hook || a->suspended || at < a->pruned_before)
+	    u->key || ctx->hook || a->suspended || a->gate ||
+	    at < a->pruned_before)
 		return 0;
 	day = quota__day_of(at + a->utc_offset);
 	k = quota__cat_of(a, cat);

@@ -186,6 +186,9 @@ struct quota_tariff {
 	int free_period;
 	int64_t free_daily;
 	int64_t failure_fee; /* per released unit (R10 release) */
+	/* R27: per failure reason (index 1..QUOTA_FAIL_REASON_MAX), or -1:
+	 * the reason pays failure_fee. */
+	int64_t fee_reason[QUOTA_FAIL_REASON_MAX + 1];
 	bool used; /* set on an account or an offer: fixed (§5) */
 };
 
@@ -536,7 +539,13 @@ typedef struct quota__acct_ext {
 	uint64_t bill_seq;
 	quota__vbill *vbills;
 	size_t nvbills, cap_vbills;
+	/* R25 blocking (block.c): why (NULL: no reason given) and since
+	 * when; meaningful while gate has QUOTA__GATE_BLOCKED. */
+	char *block_reason;
+	int64_t blocked_at;
 } quota__acct_ext;
+
+enum { QUOTA__GATE_BLOCKED = 1, QUOTA__GATE_RECEIPTS = 2 };
 
 /* The defaults every account reads until it has an ext (account.c). */
 extern const quota__acct_ext quota__ext_none;
@@ -563,6 +572,12 @@ struct quota_account {
 	bool suspended;  /* R18 (money.c, settle.c) */
 	bool unsynced;
 	bool in_batch; /* batch.c: already among the batch's accounts */
+	/* R25 (block.c): charges, reservations, quotes and purchases are
+	 * refused; here in the padding, in the line the fast path reads
+	 * for suspended.  R27 (block.c): keyless charges and commits keep
+	 * their receipts, so they take the general paths.  Bits
+	 * QUOTA__GATE_*, 0 on nearly every account. */
+	uint8_t gate;
 	uint32_t npackages; /* in packages (here in the flags' padding) */
 	quota__acct_ext *x; /* the rest; &quota__ext_none until written */
 	quota_package **packages; /* in order added */
@@ -874,6 +889,17 @@ static inline int quota__fail(quota_receipt *r, int rc)
 		memset(r, 0, sizeof *r);
 	return rc;
 }
+/* R25 (block.c): QUOTA_EBLOCKED, worded; the reason's storage. */
+int quota__blocked_err(const quota_account *a);
+void quota__block_free(quota_account *a);
+/* R27 (block.c): the key a kept receipt of id is stored under in the key
+ * window; the id of such a key (0: a caller's key, or none); and
+ * quota__check_key that also takes one (what records and snapshots
+ * carry). */
+#define QUOTA__RKEY_MAX 22
+void quota__receipt_key(char *buf, uint64_t id);
+uint64_t quota__receipt_key_id(const char *key);
+int quota__check_key_rec(quota_ctx *ctx, const char *key);
 /* Validate an idempotency key (NULL is fine). */
 int quota__check_key(quota_ctx *ctx, const char *key);
 

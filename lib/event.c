@@ -55,6 +55,7 @@ void quota__event_queue(quota_account *a, int32_t kind, uint32_t cat,
 	e->outstanding_micros = a->x->outstanding;
 	e->balance_micros = a->x->balance;
 	e->receipt = NULL;
+	e->reason = NULL;
 }
 
 int quota__events_receipts(quota_account *a, size_t n)

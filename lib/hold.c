@@ -452,19 +452,30 @@ int quota_reserve(quota_account *a, const quota_usage *u, int64_t timeout_s,
 
 /* ------------------------------------------------- commit and release */
 
-/* What releasing hold id would cost in failure fees now (replay's check
- * of a release record). */
-int quota__release_fee(const quota_account *a, uint64_t id, int64_t *fee)
+/* The failure fee per unit a release for reason pays under t (R27: the
+ * reason's own fee if the tariff sets one, else its failure fee). */
+static int64_t fee_per_unit(const quota_tariff *t, int32_t reason)
+{
+	if (!t)
+		return 0;
+	if (reason > 0 && t->fee_reason[reason] >= 0)
+		return t->fee_reason[reason];
+	return t->failure_fee;
+}
+
+/* What releasing hold id for reason would cost in failure fees now
+ * (replay's check of a release record). */
+int quota__release_fee(const quota_account *a, uint64_t id, int32_t reason,
+		       int64_t *fee)
 {
 	const quota__hold *h = hold_get(a, id);
-	const quota_tariff *t;
+	int64_t per;
 
 	*fee = 0;
 	if (!h)
 		return QUOTA_ENOTFOUND;
-	t = quota__tariff_of(a, h->box.src.cat);
-	if (t && t->failure_fee &&
-	    quota__mul_ovf(t->failure_fee, h->box.src.units, fee))
+	per = fee_per_unit(quota__tariff_of(a, h->box.src.cat), reason);
+	if (per && quota__mul_ovf(per, h->box.src.units, fee))
 		return QUOTA_EOVERFLOW;
 	return QUOTA_OK;
 }
@@ -481,6 +492,7 @@ struct resolve_op {
 	const char *key;
 	quota_receipt *r;
 	bool release;
+	int32_t reason;     /* a release's QUOTA_FAIL_* (R27) */
 	const int64_t *fee_in;
 	quota__hold *h;     /* the hold it resolves */
 	int64_t fee;        /* a release's failure fee */
@@ -491,9 +503,9 @@ static int resolve_prepare(void *v)
 {
 	struct resolve_op *op = v;
 	quota_account *a = op->a;
-	const quota_tariff *t;
 	quota__hold *h;
-	int64_t used = op->used;
+	int64_t used = op->used, per;
+	uint64_t rid = quota__receipt_key_id(op->key);
 	int rc;
 
 	if (op->id == 0 || op->id > a->x->last_hold_id)
@@ -512,11 +524,16 @@ static int resolve_prepare(void *v)
 				  "cannot commit %lld",
 				  a->id, (unsigned long long)op->id,
 				  (long long)h->box.src.units, (long long)used);
-	t = quota__tariff_of(a, h->box.src.cat);
+	/* R27: a commit's kept receipt is stored under its hold id. */
+	if (rid && (op->release || rid != op->id))
+		return quota__err(a->ctx, QUOTA_EINVAL,
+				  "account '%s': receipt key of hold %llu",
+				  a->id, (unsigned long long)op->id);
+	per = fee_per_unit(quota__tariff_of(a, h->box.src.cat), op->reason);
 	if (op->fee_in)
 		op->fee = op->release ? *op->fee_in : 0;
-	else if (op->release && t && t->failure_fee &&
-		 quota__mul_ovf(t->failure_fee, h->box.src.units, &op->fee))
+	else if (op->release && per &&
+		 quota__mul_ovf(per, h->box.src.units, &op->fee))
 		return quota__err(a->ctx, QUOTA_EOVERFLOW,
 				  "account '%s': failure fee overflows",
 				  a->id);
@@ -548,6 +565,15 @@ static void resolve_encode(quota__wbuf *w, const void *v)
 	quota__rec_resolve_fields(w, op->id, op->used, op->key, op->fee);
 }
 
+/* A release with a failure reason (R27): the same fields, then it. */
+static void release_reason_encode(quota__wbuf *w, const void *v)
+{
+	const struct resolve_op *op = v;
+
+	resolve_encode(w, v);
+	quota__put_sv(w, op->reason);
+}
+
 static void resolve_apply(void *v)
 {
 	struct resolve_op *op = v;
@@ -565,6 +591,7 @@ static void resolve_apply(void *v)
 		if (op->r) {
 			op->r->hold_id = op->id;
 			op->r->fee_micros = fee;
+			op->r->failure_reason = op->reason;
 		}
 		give_back(a, &h->box.src, released, track);
 		if (fee) /* give_back left the source empty: the fee alone */
@@ -573,8 +600,11 @@ static void resolve_apply(void *v)
 		give_back(a, &h->box.src, h->box.src.units - op->used, track);
 		quota__ledger_apply(a, &h->box.src, 1, 0, 0);
 		quota__receipt_fill(op->r, &h->box.src, QUOTA_RECEIPT_COMMIT);
-		if (op->r)
+		if (op->r) {
 			op->r->hold_id = op->id;
+			if (quota__receipt_key_id(op->key)) /* R27: kept */
+				op->r->receipt_id = op->id;
+		}
 		if (rec)
 			quota__src_assign(&rec->box.src, &h->box.src);
 	}
@@ -616,21 +646,36 @@ static const quota__step release_steps = {
 	.undo = resolve_undo,
 	.flush = true,
 };
+static const quota__step release_reason_steps = {
+	.ext = true,
+	.rec = QUOTA__R_RELEASE_REASON,
+	.prepare = resolve_prepare,
+	.encode = release_reason_encode,
+	.apply = resolve_apply,
+	.undo = resolve_undo,
+	.flush = true,
+};
 
 /* A call whose key was used before answers as it did then (R11), with
  * nothing to write; any other goes through the write path. */
 int quota__resolve(quota_account *a, uint64_t id, int64_t used,
 		   const char *key, quota_receipt *r, bool release,
-		   const int64_t *fee_in)
+		   int32_t reason, const int64_t *fee_in)
 {
-	struct resolve_op op = {a, id, used, key, r, release, fee_in,
+	struct resolve_op op = {a, id, used, key, r, release, reason, fee_in,
 				NULL, 0, NULL};
 	int rc;
 
 	if (!a)
 		return quota__fail(r, QUOTA_EINVAL);
-	if ((rc = quota__check_key(a->ctx, key)))
+	if ((rc = quota__check_key_rec(a->ctx, key)))
 		return quota__fail(r, rc);
+	if (reason < 0 || reason > QUOTA_FAIL_REASON_MAX || (reason && !release))
+		return quota__fail(r, quota__err(a->ctx, QUOTA_EINVAL,
+						 "account '%s': failure reason "
+						 "%d is not 0 to %d",
+						 a->id, (int)reason,
+						 QUOTA_FAIL_REASON_MAX));
 	if (key) {
 		const quota__keyrec *k = quota__key_find(a, key);
 		quota__keyview v;
@@ -646,7 +691,10 @@ int quota__resolve(quota_account *a, uint64_t id, int64_t used,
 				r);
 		}
 	}
-	rc = quota__write(a->ctx, a, release ? &release_steps : &commit_steps,
+	rc = quota__write(a->ctx, a,
+			  !release ? &commit_steps
+			  : reason ? &release_reason_steps
+				   : &release_steps,
 			  &op);
 	return rc ? quota__fail(r, rc) : QUOTA_OK;
 }
@@ -667,7 +715,8 @@ commit_fast(quota_account *a, uint64_t hold_id, int64_t units_used,
 	quota__cur *c;
 	uint32_t slot;
 
-	if (a->ctx->hook || (slot = hold_slot(a, hold_id)) == UINT32_MAX)
+	if (a->ctx->hook || a->gate ||
+	    (slot = hold_slot(a, hold_id)) == UINT32_MAX)
 		return 0;
 	h = a->x->hold_tab[slot];
 	s = &h->box.src;
@@ -703,25 +752,58 @@ commit_journaled(quota_account *a, uint64_t hold_id, int64_t units_used,
 		return QUOTA_OK;
 	if (rc < 0)
 		return quota__fail(receipt, rc);
-	return quota__resolve(a, hold_id, units_used, key, receipt, false,
+	return quota__resolve(a, hold_id, units_used, key, receipt, false, 0,
 			      NULL);
+}
+
+/* R27: a keyless commit of an account that keeps receipts is kept
+ * under its hold id (the general path; commit_fast leaves it). */
+static __attribute__((noinline)) int commit_kept(quota_account *a,
+						 uint64_t hold_id,
+						 int64_t units_used,
+						 quota_receipt *receipt)
+{
+	char rkey[QUOTA__RKEY_MAX];
+
+	quota__receipt_key(rkey, hold_id);
+	return quota__resolve(a, hold_id, units_used,
+			      hold_id && hold_get(a, hold_id) ? rkey : NULL,
+			      receipt, false, 0, NULL);
 }
 
 int quota_commit(quota_account *a, uint64_t hold_id, int64_t units_used,
 		 const char *key, quota_receipt *receipt)
 {
+	int rc;
+
+	if (a && key && (rc = quota__check_key(a->ctx, key)))
+		return quota__fail(receipt, rc);
+	if (a && !key && (a->gate & QUOTA__GATE_RECEIPTS))
+		return commit_kept(a, hold_id, units_used, receipt);
 	if (a && a->ctx->store_on)
 		return commit_journaled(a, hold_id, units_used, key, receipt);
 	if (a && !key && commit_fast(a, hold_id, units_used, receipt, false))
 		return QUOTA_OK;
-	return quota__resolve(a, hold_id, units_used, key, receipt, false,
+	return quota__resolve(a, hold_id, units_used, key, receipt, false, 0,
 			      NULL);
 }
 
 int quota_release(quota_account *a, uint64_t hold_id, const char *key,
 		  quota_receipt *receipt)
 {
-	return quota__resolve(a, hold_id, 0, key, receipt, true, NULL);
+	return quota_release_reason(a, hold_id, QUOTA_FAIL_NONE, key,
+				    receipt);
+}
+
+int quota_release_reason(quota_account *a, uint64_t hold_id, int32_t reason,
+			 const char *key, quota_receipt *receipt)
+{
+	int rc;
+
+	if (a && key && (rc = quota__check_key(a->ctx, key)))
+		return quota__fail(receipt, rc);
+	return quota__resolve(a, hold_id, 0, key, receipt, true, reason,
+			      NULL);
 }
 
 /* ------------------------------------------------------------- expiry */
@@ -811,59 +893,6 @@ uint32_t quota_account_hold_count(const quota_account *a)
 	return a ? (uint32_t)a->x->nholds : 0;
 }
 
-/* quota_tariff_set_failure_fee through the write path (§5), on the
- * configuration stream. */
-struct failure_fee_op {
-	quota_tariff *t;
-	int64_t micros;
-};
-
-static int failure_fee_prepare(void *v)
-{
-	const struct failure_fee_op *op = v;
-	int rc;
-
-	if ((rc = quota__tariff_unused(op->t)))
-		return rc;
-	if (op->micros < 0)
-		return quota__err(op->t->ctx, QUOTA_EINVAL,
-				  "tariff '%s': failure fee must be >= 0",
-				  op->t->name);
-	return QUOTA_OK;
-}
-
-static void failure_fee_encode(quota__wbuf *w, const void *v)
-{
-	const struct failure_fee_op *op = v;
-
-	quota__put_str(w, op->t->name);
-	quota__put_sv(w, op->micros);
-}
-
-static void failure_fee_apply(void *v)
-{
-	struct failure_fee_op *op = v;
-
-	op->t->failure_fee = op->micros;
-}
-
-static const quota__step failure_fee_steps = {
-	.ext = true,
-	.rec = QUOTA__R_TARIFF_FAILURE_FEE,
-	.prepare = failure_fee_prepare,
-	.encode = failure_fee_encode,
-	.apply = failure_fee_apply,
-};
-
-int quota_tariff_set_failure_fee(quota_tariff *t, int64_t micros_per_unit)
-{
-	struct failure_fee_op op = {t, micros_per_unit};
-
-	if (!t)
-		return QUOTA_EINVAL;
-	return quota__write(t->ctx, NULL, &failure_fee_steps, &op);
-}
-
 /* ----------------------------------------------------------- reversal */
 
 /* quota_reverse through the write path (§5). */
@@ -887,12 +916,18 @@ static int reverse_prepare(void *v)
 	if (!key)
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "quota_reverse: NULL key");
-	if ((rc = quota__check_key(a->ctx, key)))
+	if ((rc = quota__check_key_rec(a->ctx, key)))
 		return rc;
 	if (!quota__time_ok(op->at))
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "account '%s': time out of range", a->id);
 	k = op->k = quota__key_find(a, key);
+	if (!k && quota__receipt_key_id(key))
+		return quota__err(a->ctx, QUOTA_ENOTFOUND,
+				  "account '%s': no kept receipt %llu (or it "
+				  "left the key window)",
+				  a->id,
+				  (unsigned long long)quota__receipt_key_id(key));
 	if (!k)
 		return quota__err(a->ctx, QUOTA_ENOTFOUND,
 				  "account '%s': no charge with key '%s' (or "
@@ -966,8 +1001,10 @@ static const quota__step reverse_steps = {
 	.flush = true,
 };
 
-int quota_reverse(quota_account *a, const char *key, int64_t at,
-		  quota_receipt *r)
+/* A reversal by key, or by a kept receipt's key (R27; replay takes
+ * both from the record). */
+int quota__reverse(quota_account *a, const char *key, int64_t at,
+		   quota_receipt *r)
 {
 	struct reverse_op op = {.a = a, .key = key, .at = at, .r = r};
 	int rc;
@@ -975,7 +1012,40 @@ int quota_reverse(quota_account *a, const char *key, int64_t at,
 	if (!a)
 		return quota__fail(r, QUOTA_EINVAL);
 	rc = quota__write(a->ctx, a, &reverse_steps, &op);
+	if (!rc && r)
+		r->receipt_id = quota__receipt_key_id(key);
 	return rc ? quota__fail(r, rc) : QUOTA_OK;
+}
+
+int quota_reverse(quota_account *a, const char *key, int64_t at,
+		  quota_receipt *r)
+{
+	int rc;
+
+	if (a && key && (rc = quota__check_key(a->ctx, key)))
+		return quota__fail(r, rc);
+	return quota__reverse(a, key, at, r);
+}
+
+/*
+ * R27: reverse by receipt, without a key.  The receipt id of a keyless
+ * charge or commit of an account that keeps receipts names the key its
+ * record is kept under (block.c); a commit's is its hold id, so a late
+ * failure report that carries the hold id finds the commit.
+ */
+int quota_reverse_receipt(quota_account *a, uint64_t receipt_id, int64_t at,
+			  quota_receipt *r)
+{
+	char rkey[QUOTA__RKEY_MAX];
+
+	if (!a)
+		return quota__fail(r, QUOTA_EINVAL);
+	if (!receipt_id)
+		return quota__fail(r, quota__err(a->ctx, QUOTA_EINVAL,
+						 "quota_reverse_receipt: "
+						 "receipt id 0"));
+	quota__receipt_key(rkey, receipt_id);
+	return quota__reverse(a, rkey, at, r);
 }
 
 /* ---------------------------------------------------------- snapshots */

@@ -46,7 +46,12 @@ enum {
 	QUOTA__R_SETTLEMENT = 20,
 	QUOTA__R_PRUNE = 21,
 	QUOTA__R_RETENTION = 22,
-	QUOTA__R_ACCOUNT_LAST = 22,
+	/* Issue 15 (R25, R27): */
+	QUOTA__R_BLOCK = 23,
+	QUOTA__R_UNBLOCK = 24,
+	QUOTA__R_RELEASE_REASON = 25,
+	QUOTA__R_RECEIPTS = 26,
+	QUOTA__R_ACCOUNT_LAST = 26,
 	/* the context's configuration stream */
 	QUOTA__R_CATEGORY_ADD = 64,
 	QUOTA__R_TARIFF_NEW = 65,
@@ -56,7 +61,8 @@ enum {
 	QUOTA__R_TARIFF_FREE_DAILY = 69,
 	QUOTA__R_TARIFF_FAILURE_FEE = 70,
 	QUOTA__R_OFFER_ADD = 71,
-	QUOTA__R_CONFIG_LAST = 71
+	QUOTA__R_TARIFF_FAILURE_FEE_REASON = 72, /* R27 */
+	QUOTA__R_CONFIG_LAST = 72
 };
 
 /*
@@ -270,8 +276,13 @@ int quota__reserve_planned(quota_account *a, const quota_usage *u,
 			   quota_receipt *r, uint64_t *hold_id);
 int quota__resolve(quota_account *a, uint64_t id, int64_t used,
 		   const char *key, quota_receipt *r, bool release,
-		   const int64_t *fee_in);
-int quota__release_fee(const quota_account *a, uint64_t id, int64_t *fee);
+		   int32_t reason, const int64_t *fee_in);
+int quota__release_fee(const quota_account *a, uint64_t id, int32_t reason,
+		       int64_t *fee);
+/* quota_reverse without the check of a caller's key: also by a kept
+ * receipt's key (R27). */
+int quota__reverse(quota_account *a, const char *key, int64_t at,
+		   quota_receipt *r);
 /* quota_settle; expect: replay's record, whose bills must match. */
 int64_t quota__settle(quota_account *a, int64_t now, quota_bill_fn on_bill,
 		      void *ud, quota__rbuf *expect);

@@ -266,7 +266,7 @@ static int replay_usage(quota_account *a, rec *x)
 	}
 	if (x->r.bad)
 		return corrupt(a->ctx, x, "truncated");
-	if (quota__check_key(a->ctx, u.key))
+	if (quota__check_key_rec(a->ctx, u.key))
 		return corrupt(a->ctx, x, "its key is not 1 to 64 bytes of UTF-8");
 	if (u.key && quota__key_find(a, u.key))
 		return corrupt(a->ctx, x, "its key is already stored");
@@ -294,27 +294,34 @@ static int replay_resolve(quota_account *a, rec *x)
 	int64_t used = quota__get_sv(&x->r), fee;
 	const char *k = quota__get_str(&x->r, key, QUOTA_KEY_MAX) ? key
 								  : NULL;
-	bool release = x->op == QUOTA__R_RELEASE;
+	bool release = x->op != QUOTA__R_COMMIT;
+	int64_t reason = 0;
 	int rc;
 
 	fee = quota__get_sv(&x->r);
+	if (x->op == QUOTA__R_RELEASE_REASON) { /* R27 */
+		reason = quota__get_sv(&x->r);
+		if (reason < 1 || reason > QUOTA_FAIL_REASON_MAX)
+			return corrupt(a->ctx, x, "bad failure reason");
+	}
 	if (x->r.bad || x->r.off != x->r.n || fee < 0 ||
 	    (release ? used != 0 : fee != 0))
 		return corrupt(a->ctx, x, "bad fields");
-	if (quota__check_key(a->ctx, k))
+	if (quota__check_key_rec(a->ctx, k))
 		return corrupt(a->ctx, x, "its key is not 1 to 64 bytes of UTF-8");
 	if (k && quota__key_find(a, k))
 		return corrupt(a->ctx, x, "its key is already stored");
 	if (x->check && release) {
 		int64_t want;
 
-		if ((rc = quota__release_fee(a, id, &want)))
+		if ((rc = quota__release_fee(a, id, (int32_t)reason, &want)))
 			return refused(a->ctx, x, rc);
 		if (want != fee)
 			return corrupt(a->ctx, x,
 				       "the recorded fee is not the tariff's");
 	}
-	rc = quota__resolve(a, id, used, k, NULL, release, &fee);
+	rc = quota__resolve(a, id, used, k, NULL, release, (int32_t)reason,
+			    &fee);
 	return refused(a->ctx, x, rc);
 }
 
@@ -411,12 +418,15 @@ static const char *const setter_fields[QUOTA__R_ACCOUNT_LAST + 1] = {
 	[QUOTA__R_EXPIRY_WARNING] = "A", /* seconds */
 	[QUOTA__R_SETTLEMENT] = "IAI",   /* period, minor unit, rounding */
 	[QUOTA__R_RETENTION] = "AU",     /* seconds, what */
+	[QUOTA__R_BLOCK] = "A",          /* after the reason: time */
+	[QUOTA__R_UNBLOCK] = "A",        /* time */
+	[QUOTA__R_RECEIPTS] = "I",       /* on */
 };
 
 static int replay_account(quota_ctx *ctx, quota_account *a, rec *x)
 {
 	quota__rbuf *r = &x->r;
-	char name[QUOTA_ID_MAX + 1];
+	char name[QUOTA_ID_MAX + 1], why[QUOTA_REASON_MAX + 1];
 	quota_package_spec spec;
 	int64_t v[3] = {0, 0, 0};
 	uint64_t u1 = 0;
@@ -430,6 +440,7 @@ static int replay_account(quota_ctx *ctx, quota_account *a, rec *x)
 		return replay_usage(a, x);
 	case QUOTA__R_COMMIT:
 	case QUOTA__R_RELEASE:
+	case QUOTA__R_RELEASE_REASON:
 		return replay_resolve(a, x);
 	case QUOTA__R_TICK:
 		return replay_tick(a, x);
@@ -470,6 +481,8 @@ static int replay_account(quota_ctx *ctx, quota_account *a, rec *x)
 		u1 = quota__get_uv_max(r, QUOTA_MAX_CATEGORIES);
 	if (x->op == QUOTA__R_TARIFF || x->op == QUOTA__R_REVERSE)
 		quota__get_str(r, name, QUOTA_ID_MAX);
+	if (x->op == QUOTA__R_BLOCK)
+		quota__get_str(r, why, QUOTA_REASON_MAX);
 	for (k = 0; setter_fields[x->op] && setter_fields[x->op][k]; k++) {
 		char f = setter_fields[x->op][k];
 
@@ -481,7 +494,16 @@ static int replay_account(quota_ctx *ctx, quota_account *a, rec *x)
 		return corrupt(ctx, x, "bad fields");
 	switch (x->op) {
 	case QUOTA__R_REVERSE:
-		rc = quota_reverse(a, name, v[0], NULL);
+		rc = quota__reverse(a, name, v[0], NULL);
+		break;
+	case QUOTA__R_BLOCK: /* R25; an empty reason is none */
+		rc = quota_account_block(a, why[0] ? why : NULL, v[0]);
+		break;
+	case QUOTA__R_UNBLOCK:
+		rc = quota_account_unblock(a, v[0]);
+		break;
+	case QUOTA__R_RECEIPTS: /* R27 */
+		rc = quota_account_keep_receipts(a, (int)v[0]);
 		break;
 	case QUOTA__R_TOPUP:
 		rc = quota_account_topup(a, v[0], v[1]);
@@ -558,11 +580,13 @@ static int replay_config(quota_ctx *ctx, rec *x)
 	}
 	if (x->op != QUOTA__R_CATEGORY_ADD && x->op != QUOTA__R_TARIFF_NEW)
 		v1 = quota__get_sv(r);
-	if (x->op == QUOTA__R_TARIFF_TIER || x->op == QUOTA__R_TARIFF_FREE)
+	if (x->op == QUOTA__R_TARIFF_TIER || x->op == QUOTA__R_TARIFF_FREE ||
+	    x->op == QUOTA__R_TARIFF_FAILURE_FEE_REASON)
 		v2 = quota__get_sv(r);
 	if (r->bad || r->off != r->n)
 		return corrupt(ctx, x, "bad fields");
 	if ((x->op == QUOTA__R_TARIFF_MODE && !int_ok(v1)) ||
+	    (x->op == QUOTA__R_TARIFF_FAILURE_FEE_REASON && !int_ok(v1)) ||
 	    (x->op == QUOTA__R_TARIFF_FREE && !int_ok(v2)))
 		return corrupt(ctx, x, "a field out of range");
 	if (x->op == QUOTA__R_CATEGORY_ADD) {
@@ -589,6 +613,9 @@ static int replay_config(quota_ctx *ctx, rec *x)
 		break;
 	case QUOTA__R_TARIFF_FAILURE_FEE:
 		rc = quota_tariff_set_failure_fee(t, v1);
+		break;
+	case QUOTA__R_TARIFF_FAILURE_FEE_REASON: /* R27: reason, fee */
+		rc = quota_tariff_set_failure_fee_reason(t, (int32_t)v1, v2);
 		break;
 	default:
 		return corrupt(ctx, x, "unknown operation");

@@ -416,6 +416,12 @@ static int encode(const quota_account *a, bool window, void **out,
 	quota__put_sv(&w, a->pruned_before);
 	quota__put_sv(&w, a->x->retain_s);
 	quota__put_uv(&w, a->x->retain_what);
+	/* Minor 2, issue 15 (its own section, last): the gate bits (R25
+	 * blocked, R27 receipts kept), the blocking reason ("" for none)
+	 * and time (0 unless blocked). */
+	quota__put_uv(&w, a->gate);
+	quota__put_str(&w, a->x->block_reason);
+	quota__put_sv(&w, a->x->blocked_at);
 	if (w.fail)
 		goto fail;
 	if (w.n - SNAP_HEAD > UINT32_MAX) {

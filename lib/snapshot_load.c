@@ -82,6 +82,20 @@ static bool get_name(dec *d, char *out, size_t max)
 	return true;
 }
 
+/* A key of the window: a caller's (1 to 64 bytes of UTF-8) or a kept
+ * receipt's (R27). */
+static bool get_key(dec *d, char *out)
+{
+	size_t off, n = quota__get_str(&d->r, out, QUOTA_KEY_MAX);
+
+	if (d->r.bad)
+		return false;
+	if (!n || (!quota__receipt_key_id(out) &&
+		   !quota__utf8_valid(out, n, &off)))
+		return bad(d);
+	return true;
+}
+
 /* A source record into s (draws and paygs in d's scratch), checked to
  * add up: units = free + packages + payg, the lines sum to the totals. */
 static bool get_src(dec *d, quota__src *s)
@@ -496,7 +510,7 @@ static bool get_keys(dec *d)
 		bool reversed = false;
 		quota__src s;
 
-		if (!get_name(d, key, QUOTA_KEY_MAX))
+		if (!get_key(d, key))
 			return false;
 		op = quota__get_uv(&d->r);
 		time = quota__get_sv(&d->r);
@@ -612,6 +626,33 @@ static bool get_pruning(dec *d)
 	return true;
 }
 
+/* Minor 2 (R25, R27): the gate bits, the blocking reason and time, as
+ * quota_account_block and quota_account_keep_receipts leave them; a
+ * snapshot of minor < 2 is of an account neither blocked nor keeping
+ * receipts. */
+static bool get_block(dec *d)
+{
+	quota_account *a = d->a;
+	char why[QUOTA_REASON_MAX + 1];
+	uint64_t gate = quota__get_uv(&d->r);
+	size_t n = quota__get_str(&d->r, why, QUOTA_REASON_MAX), off;
+	int64_t at = quota__get_sv(&d->r);
+	bool blocked = gate & QUOTA__GATE_BLOCKED;
+
+	if (d->r.bad ||
+	    gate > (QUOTA__GATE_BLOCKED | QUOTA__GATE_RECEIPTS) ||
+	    (blocked ? !quota__time_ok(at) : (n || at)) ||
+	    (n && !quota__utf8_valid(why, n, &off)))
+		return bad(d);
+	if (n && !(a->x->block_reason = quota__strdup(&d->ctx->mem, why))) {
+		d->rc = QUOTA_ENOMEM;
+		return bad(d);
+	}
+	a->gate = (uint8_t)gate;
+	a->x->blocked_at = at;
+	return true;
+}
+
 /*
  * Check the header and checksum of a snapshot and read the account id
  * (the body's first field) into id; body is left after it.
@@ -717,7 +758,8 @@ static int decode_body(quota_ctx *ctx, quota__rbuf *body, const char *id,
 	if (get_settings(&d) && get_money(&d) && get_packages(&d) &&
 	    get_counters(&d) && get_ledger(&d) && get_holds(&d) &&
 	    get_keys(&d) && get_vbills(&d) && (minor < 1 || get_pruning(&d)) &&
-	    d.r.off != d.r.n && minor <= SNAP_MINOR)
+	    (minor < 2 || get_block(&d)) && d.r.off != d.r.n &&
+	    minor <= SNAP_MINOR)
 		d.r.bad = true; /* trailing bytes: only a newer minor adds */
 	ctx->hook = hook;
 	ctx->replaying = replaying;

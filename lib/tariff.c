@@ -45,6 +45,8 @@ static int tariff_new_prepare(void *v)
 		goto nomem;
 	}
 	t->ctx = ctx;
+	for (size_t i = 0; i <= QUOTA_FAIL_REASON_MAX; i++)
+		t->fee_reason[i] = -1; /* R27: every reason pays failure_fee */
 	op->t = t;
 	return QUOTA_OK;
 nomem:
@@ -457,4 +459,96 @@ int quota_tariff_price(const quota_tariff *t, int64_t volume_before,
 				  t->name, (long long)units);
 	quota__ok(t->ctx);
 	return QUOTA_OK;
+}
+
+/* quota_tariff_set_failure_fee through the write path (§5), on the
+ * configuration stream. */
+struct failure_fee_op {
+	quota_tariff *t;
+	int64_t micros;
+	int32_t reason; /* R27: 0 for the failure fee itself */
+};
+
+static int failure_fee_prepare(void *v)
+{
+	const struct failure_fee_op *op = v;
+	int rc;
+
+	if ((rc = quota__tariff_unused(op->t)))
+		return rc;
+	if (op->reason &&
+	    (op->reason < 1 || op->reason > QUOTA_FAIL_REASON_MAX))
+		return quota__err(op->t->ctx, QUOTA_EINVAL,
+				  "tariff '%s': failure reason %d is not 1 "
+				  "to %d",
+				  op->t->name, (int)op->reason,
+				  QUOTA_FAIL_REASON_MAX);
+	if (op->reason && op->micros == -1)
+		return QUOTA_OK; /* drop the reason's own fee */
+	if (op->micros < 0)
+		return quota__err(op->t->ctx, QUOTA_EINVAL,
+				  "tariff '%s': failure fee must be >= 0",
+				  op->t->name);
+	return QUOTA_OK;
+}
+
+static void failure_fee_encode(quota__wbuf *w, const void *v)
+{
+	const struct failure_fee_op *op = v;
+
+	quota__put_str(w, op->t->name);
+	if (op->reason)
+		quota__put_sv(w, op->reason);
+	quota__put_sv(w, op->micros);
+}
+
+static void failure_fee_apply(void *v)
+{
+	struct failure_fee_op *op = v;
+
+	if (op->reason)
+		op->t->fee_reason[op->reason] = op->micros;
+	else
+		op->t->failure_fee = op->micros;
+}
+
+static const quota__step failure_fee_steps = {
+	.ext = true,
+	.rec = QUOTA__R_TARIFF_FAILURE_FEE,
+	.prepare = failure_fee_prepare,
+	.encode = failure_fee_encode,
+	.apply = failure_fee_apply,
+};
+
+static const quota__step failure_fee_reason_steps = {
+	.rec = QUOTA__R_TARIFF_FAILURE_FEE_REASON,
+	.prepare = failure_fee_prepare,
+	.encode = failure_fee_encode,
+	.apply = failure_fee_apply,
+};
+
+int quota_tariff_set_failure_fee(quota_tariff *t, int64_t micros_per_unit)
+{
+	struct failure_fee_op op = {t, micros_per_unit, 0};
+
+	if (!t)
+		return QUOTA_EINVAL;
+	return quota__write(t->ctx, NULL, &failure_fee_steps, &op);
+}
+
+/* R27: a fee per failure reason (a carrier rejection charged, an invalid
+ * number not), on the configuration stream in its own record. */
+int quota_tariff_set_failure_fee_reason(quota_tariff *t, int32_t reason,
+					int64_t micros_per_unit)
+{
+	struct failure_fee_op op = {t, micros_per_unit, reason};
+
+	if (!t)
+		return QUOTA_EINVAL;
+	if (!reason)
+		return quota__err(t->ctx, QUOTA_EINVAL,
+				  "tariff '%s': failure reason 0 is the "
+				  "failure fee (quota_tariff_set_failure_fee)",
+				  t->name);
+	return quota__write(t->ctx, NULL, &failure_fee_reason_steps, &op);
 }

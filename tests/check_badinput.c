@@ -481,6 +481,45 @@ static int rev(fx *f, quota_account *a, const char *key, int64_t at)
 	return rc;
 }
 
+/* R27: reversal by receipt id, release with a reason. */
+static int rvr(fx *f, quota_account *a, uint64_t id, int64_t at)
+{
+	quota_receipt r;
+	int rc;
+
+	(void)f;
+	memset(&r, 0x6b, sizeof r);
+	rc = quota_reverse_receipt(a, id, at, &r);
+	if (rc != QUOTA_OK)
+		ck_assert_msg(tu_receipt_is_zero(&r),
+			      "receipt not zeroed on error");
+	return rc;
+}
+
+static int rlsr(fx *f, quota_account *a, uint64_t h, int32_t reason)
+{
+	quota_receipt r;
+	int rc;
+
+	(void)f;
+	memset(&r, 0x6b, sizeof r);
+	rc = quota_release_reason(a, h, reason, NULL, &r);
+	if (rc != QUOTA_OK)
+		ck_assert_msg(tu_receipt_is_zero(&r),
+			      "receipt not zeroed on error");
+	return rc;
+}
+
+/* R25: a reason one byte over QUOTA_REASON_MAX. */
+static const char *reason_256(void)
+{
+	static char buf[QUOTA_REASON_MAX + 2];
+
+	memset(buf, 'r', QUOTA_REASON_MAX + 1);
+	buf[QUOTA_REASON_MAX + 1] = '\0';
+	return buf;
+}
+
 /* Getters returning int64_t: a negative result is the code. */
 /* ------------------------------------------------ issue 5 row helpers */
 
@@ -890,7 +929,51 @@ static int ctx_new_with_alloc(unsigned version, int null_fn)
 	CHARGE_ROWS(X, charge, 0)                                              \
 	CHARGE_ROWS(X, quote, 1)                                               \
 	HOLD_ROWS(X)                                                           \
-	MONEY_ROWS(X)
+	MONEY_ROWS(X)                                                          \
+	ISSUE15_ROWS(X)
+
+/* Issue 15: blocking (R25) and reconciliation (R27). */
+#define ISSUE15_ROWS(X)                                                        \
+	X(block_null_account, QUOTA_EINVAL, 0,                                 \
+	  quota_account_block(NULL, "x", T0))                                  \
+	X(block_time_max, QUOTA_EINVAL, 1,                                     \
+	  quota_account_block(f->a, "x", QUOTA_TIME_MAX))                      \
+	X(block_empty_reason, QUOTA_EINVAL, 1, quota_account_block(f->a, "", T0)) \
+	X(block_reason_bad_utf8, QUOTA_EENCODING, 1,                           \
+	  quota_account_block(f->a, BAD_UTF8, T0))                             \
+	X(block_reason_256_bytes, QUOTA_EINVAL, 1,                             \
+	  quota_account_block(f->a, reason_256(), T0))                         \
+	X(unblock_null_account, QUOTA_EINVAL, 0, quota_account_unblock(NULL, T0)) \
+	X(unblock_time_before_min, QUOTA_EINVAL, 1,                            \
+	  quota_account_unblock(f->a, QUOTA_TIME_MIN - 1))                     \
+	X(blocked_null_account, QUOTA_EINVAL, 0,                               \
+	  quota_account_blocked(NULL, NULL, NULL))                             \
+	X(keep_receipts_null_account, QUOTA_EINVAL, 0,                         \
+	  quota_account_keep_receipts(NULL, 1))                                \
+	X(keep_receipts_2, QUOTA_EINVAL, 1, quota_account_keep_receipts(f->a, 2)) \
+	X(keep_receipts_negative, QUOTA_EINVAL, 1,                             \
+	  quota_account_keep_receipts(f->a, -1))                               \
+	X(reverse_receipt_null_account, QUOTA_EINVAL, 0, rvr(f, NULL, 1, T0))  \
+	X(reverse_receipt_zero, QUOTA_EINVAL, 1, rvr(f, f->a, 0, T0))          \
+	X(reverse_receipt_unknown, QUOTA_ENOTFOUND, 1,                         \
+	  rvr(f, f->a, UINT64_MAX, T0))                                        \
+	X(reverse_receipt_of_an_open_hold, QUOTA_ENOTFOUND, 1,                 \
+	  rvr(f, f->a, f->h_open, T0))                                         \
+	X(release_reason_null_account, QUOTA_EINVAL, 0,                        \
+	  rlsr(f, NULL, 1, QUOTA_FAIL_REJECTED))                               \
+	X(release_reason_negative, QUOTA_EINVAL, 1, rlsr(f, f->a, f->h_open, -1)) \
+	X(release_reason_past_max, QUOTA_EINVAL, 1,                            \
+	  rlsr(f, f->a, f->h_open, QUOTA_FAIL_REASON_MAX + 1))                 \
+	X(release_reason_hold_zero, QUOTA_ENOTFOUND, 1,                        \
+	  rlsr(f, f->a, 0, QUOTA_FAIL_EXPIRED))                                \
+	X(fee_reason_null_tariff, QUOTA_EINVAL, 0,                             \
+	  quota_tariff_set_failure_fee_reason(NULL, 1, 1))                     \
+	X(fee_reason_zero, QUOTA_EINVAL, 1,                                    \
+	  quota_tariff_set_failure_fee_reason(f->grad, 0, 1))                  \
+	X(fee_reason_past_max, QUOTA_EINVAL, 1,                                \
+	  quota_tariff_set_failure_fee_reason(f->grad, 16, 1))                 \
+	X(fee_reason_fee_minus_2, QUOTA_EINVAL, 1,                             \
+	  quota_tariff_set_failure_fee_reason(f->grad, 1, -2))
 
 /* Issue 5: money, catalog, settlement, reports (R16-R19, R22). */
 #define MONEY_ROWS(X)                                                          \
@@ -1395,11 +1478,12 @@ START_TEST(test_strerror_and_names)
 		QUOTA_ERRNO_MAP(CODE_ENT)
 #undef CODE_ENT
 	};
-	static const int unknown[] = {-24, -25, -100, 1, 42, INT32_MIN,
+	static const int unknown[] = {-25, -26, -100, 1, 42, INT32_MIN,
 				      INT32_MAX};
 	size_t i, j;
 
-	ck_assert_uint_eq(sizeof codes / sizeof codes[0], 24);
+	/* R25 appended QUOTA_EBLOCKED (-24). */
+	ck_assert_uint_eq(sizeof codes / sizeof codes[0], 25);
 	for (i = 0; i < sizeof codes / sizeof codes[0]; i++) {
 		const char *s = quota_strerror(codes[i].code);
 		const char *n = quota_err_name(codes[i].code);

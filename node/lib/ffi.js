@@ -61,6 +61,8 @@ struct('quota_receipt', {
   hold_id: 'uint64_t',
   fee_micros: 'int64_t',
   forfeited_units: 'int64_t',
+  receipt_id: 'uint64_t',
+  failure_reason: 'int32_t',
 });
 
 struct('quota_package_spec', {
@@ -86,6 +88,7 @@ struct('quota_event', {
   outstanding_micros: 'int64_t',
   balance_micros: 'int64_t',
   receipt: 'const quota_receipt *',
+  reason: 'const char *',
 });
 
 struct('quota_money', {
@@ -289,6 +292,13 @@ const DECLS = [
   'int quota_hold_find(const quota_account *a, const char *key, _Out_ uint64_t *hold_id)',
   'int quota_account_set_key_window(quota_account *a, uint32_t max_keys, int64_t max_age_s)',
   'int quota_reverse(quota_account *a, const char *key, int64_t at, _Out_ quota_receipt *receipt)',
+  'int quota_reverse_receipt(quota_account *a, uint64_t receipt_id, int64_t at, _Out_ quota_receipt *receipt)',
+  'int quota_release_reason(quota_account *a, uint64_t hold_id, int32_t reason, const char *key, _Out_ quota_receipt *receipt)',
+  'int quota_account_keep_receipts(quota_account *a, int on)',
+  'int quota_account_block(quota_account *a, const char *reason, int64_t at)',
+  'int quota_account_unblock(quota_account *a, int64_t at)',
+  'int quota_account_blocked(const quota_account *a, _Out_ const char **reason, _Out_ int64_t *since)',
+  'int quota_tariff_set_failure_fee_reason(quota_tariff *t, int32_t reason, int64_t micros_per_unit)',
 
   'int quota_ctx_set_event_hook(quota_ctx *ctx, quota_event_fn *fn, void *ud)',
   'uint64_t quota_ctx_hook_failures(const quota_ctx *ctx)',

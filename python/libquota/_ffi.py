@@ -66,6 +66,8 @@ class Receipt(C.Structure):
         ("hold_id", u64),
         ("fee_micros", i64),
         ("forfeited_units", i64),
+        ("receipt_id", u64),
+        ("failure_reason", i32),
     ]
 
 
@@ -95,6 +97,7 @@ class Event(C.Structure):
         ("outstanding_micros", i64),
         ("balance_micros", i64),
         ("receipt", C.POINTER(Receipt)),
+        ("reason", C.c_char_p),
     ]
 
 
@@ -343,6 +346,14 @@ CORE = {
     "quota_account_set_key_window": (C.c_int, [P, u32, i64]),
     "quota_reverse": (C.c_int, [P, cstr, i64, prc]),
     "quota_tariff_set_failure_fee": (C.c_int, [P, i64]),
+    "quota_tariff_set_failure_fee_reason": (C.c_int, [P, i32, i64]),
+    "quota_release_reason": (C.c_int, [P, u64, i32, cstr, prc]),
+    "quota_account_keep_receipts": (C.c_int, [P, C.c_int]),
+    "quota_reverse_receipt": (C.c_int, [P, u64, i64, prc]),
+    "quota_account_block": (C.c_int, [P, cstr, i64]),
+    "quota_account_unblock": (C.c_int, [P, i64]),
+    "quota_account_blocked": (C.c_int, [P, C.POINTER(C.c_char_p),
+                                        C.POINTER(i64)]),
     "quota_ctx_set_event_hook": (C.c_int, [P, EVENT_FN, P]),
     "quota_ctx_hook_failures": (u64, [P]),
     "quota_account_add_alert": (C.c_int, [P, u32, i64, C.c_int]),

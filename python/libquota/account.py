@@ -82,6 +82,12 @@ class Tariff(_Child):
             self._p, micros_per_unit))
         return self
 
+    def set_failure_fee_reason(self, reason, micros_per_unit):
+        """quota_tariff_set_failure_fee_reason (R27): fee for one reason."""
+        self._ctx._done(self._ctx._lib.quota_tariff_set_failure_fee_reason(
+            self._p, reason, micros_per_unit))
+        return self
+
     def price(self, units, volume_before=0):
         """quota_tariff_price: the pay-as-you-go price of units whose
         positions in the month start after volume_before."""
@@ -389,6 +395,43 @@ class Account(_Child):
         r = _ffi.Receipt()
         self._do(self._lib.quota_release(self._p, hold_id, _b(key), C.byref(r)))
         return _receipt(self, r)
+
+    def release_reason(self, hold_id, reason, key=None):
+        """quota_release_reason (R27): release with a QUOTA_FAIL_* reason."""
+        r = _ffi.Receipt()
+        self._do(self._lib.quota_release_reason(self._p, hold_id, reason,
+                                                _b(key), C.byref(r)))
+        return _receipt(self, r)
+
+    def reverse_receipt(self, receipt_id, at):
+        """quota_reverse_receipt (R27): refund by receipt id or hold id."""
+        r = _ffi.Receipt()
+        self._do(self._lib.quota_reverse_receipt(self._p, receipt_id, _t(at),
+                                                 C.byref(r)))
+        return _receipt(self, r)
+
+    def keep_receipts(self, on=True):
+        """quota_account_keep_receipts (R27)."""
+        self._do(self._lib.quota_account_keep_receipts(self._p, 1 if on else 0))
+
+    def block(self, reason=None, at=0):
+        """quota_account_block (R25)."""
+        self._do(self._lib.quota_account_block(self._p, _b(reason), _t(at)))
+
+    def unblock(self, at=0):
+        """quota_account_unblock (R25)."""
+        self._do(self._lib.quota_account_unblock(self._p, _t(at)))
+
+    @property
+    def blocked(self):
+        """quota_account_blocked (R25): None, or (reason, since)."""
+        why = C.c_char_p()
+        since = _ffi.i64()
+        rc = self._lib.quota_account_blocked(self._p, C.byref(why),
+                                             C.byref(since))
+        if rc <= 0:
+            return None
+        return (why.value.decode() if why.value else None, since.value)
 
     def reverse(self, key, at):
         """quota_reverse (R12): refund the charge or commit made with key."""
