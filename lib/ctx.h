@@ -542,7 +542,18 @@ typedef struct quota__acct_ext {
 extern const quota__acct_ext quota__ext_none;
 
 struct quota_account {
-	/* What a charge reads, together at the start (§7). */
+	/* What a plain charge never reads first, so that what it does read
+	 * ends the struct beside the id, which finding the account compares
+	 * (§7): two cache lines from hash to charge. */
+	quota__acct_ext *x; /* the rest; &quota__ext_none until written */
+	quota_package **packages; /* in order added */
+	size_t cap_packages;
+	int64_t total_units; /* sum of all packages' units: sums never overflow */
+	quota__strmap package_ids;
+	quota__counters counters;
+	/* R17, R22 usage ledger. */
+	quota__ledger ledger;
+	/* What a charge reads. */
 	quota_ctx *ctx;
 	uint64_t cat_mask;  /* categories with an entry in cats */
 	quota__cat *cats;   /* popcount(cat_mask) entries, by category id */
@@ -556,23 +567,16 @@ struct quota_account {
 	 * takes no change until it is re-synchronised. */
 	uint64_t seq;
 	/* §7 pruning (prune.c): data before this is gone (INT64_MIN: none
-	 * pruned); in the charge's lines, which read it. */
+	 * pruned); a charge reads it. */
 	int64_t pruned_before;
 	int32_t utc_offset;
-	uint32_t id_len; /* strlen(id), for every record's header */
+	uint32_t npackages; /* in packages */
+	uint32_t hash;      /* the id's keyed hash, top 32 bits (account.c) */
+	uint8_t id_len;     /* strlen(id) <= QUOTA_ID_MAX, for record headers */
 	bool suspended;  /* R18 (money.c, settle.c) */
 	bool unsynced;
 	bool in_batch; /* batch.c: already among the batch's accounts */
-	uint32_t npackages; /* in packages (here in the flags' padding) */
-	quota__acct_ext *x; /* the rest; &quota__ext_none until written */
-	quota_package **packages; /* in order added */
-	size_t cap_packages;
-	int64_t total_units; /* sum of all packages' units: sums never overflow */
-	quota__strmap package_ids;
-	quota__counters counters;
-	/* R17, R22 usage ledger. */
-	quota__ledger ledger;
-	char id[]; /* in the same allocation (§7): id_len bytes and a NUL */
+	char id[]; /* in the same allocation: id_len bytes and a NUL */
 };
 
 /* a's ext, allocated (holding the defaults) if it has none; QUOTA_ENOMEM
@@ -666,9 +670,9 @@ struct quota_ctx {
 	quota__strmap tariff_names;
 	quota_account **accounts;
 	size_t naccounts, cap_accounts;
-	/* §7 the accounts by id (account.c): slots of an id hash's top 32
-	 * bits << 32 | index in accounts + 1 (0: empty). */
-	uint64_t *acct_tab;
+	/* §7 the accounts by id (account.c): open addressing, the
+	 * accounts themselves (NULL: empty). */
+	quota_account **acct_tab;
 	size_t acct_cap;
 	char errmsg[QUOTA__ERRMSG_MAX];
 	/* Scratch for a plan's package draws: grown by quota_package_add to
