@@ -71,15 +71,23 @@ int quota__cat_need(quota_account *a, uint64_t mask)
 {
 	uint64_t all = a->cat_mask | mask, m;
 	unsigned n, old;
+	quota__catblock *b;
 	quota__cat *v;
 
-	if (all == a->cat_mask)
+	if (all == a->cat_mask && a->cats)
 		return QUOTA_OK;
 	n = quota__popcount64(all);
 	old = quota__popcount64(a->cat_mask);
-	v = quota__realloc(&a->ctx->mem, a->cats, n * sizeof *v);
-	if (!v)
+	b = quota__realloc(&a->ctx->mem, quota__catblock_of(a),
+			   sizeof *b + n * sizeof *v);
+	if (!b)
 		return QUOTA_ENOMEM;
+	if (!a->cats) { /* a new block: no account-wide record yet */
+		memset(&b->all, 0, sizeof b->all);
+		b->has_all = false;
+	}
+	a->cur_all = b->has_all ? &b->all : NULL;
+	v = b->e;
 	/* From the top down, each old entry to its new place (never below
 	 * where it was) and the defaults in the gaps. */
 	for (m = all; m; m &= ~QUOTA_MASK(63u - (unsigned)__builtin_clzll(m))) {
@@ -351,10 +359,8 @@ void quota__account_free(quota_account *a)
 		quota__package_free(mem, a->packages[i]);
 	for (i = quota__popcount64(a->cat_mask); i--;) {
 		quota__pindex_free(mem, a->cats[i].pindex);
-		quota__free(mem, a->cats[i].cur);
 	}
-	quota__free(mem, a->cats);
-	quota__free(mem, a->cur_all);
+	quota__free(mem, quota__catblock_of(a));
 	quota__free(mem, a->packages);
 	quota__strmap_free(mem, &a->package_ids);
 	quota__cnt_free(mem, &a->counters);

@@ -10,6 +10,7 @@
 #include "codec.h"
 #include "siphash.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* --------------------------------------------------- string-keyed map */
@@ -485,16 +486,28 @@ typedef struct quota__cap {
  * current record, tariff, packages or cap, nothing held, no alert sums.
  * Prepare steps add a category's entry (quota__cat_need), never apply;
  * an entry added by a call that then fails holds those defaults, which
- * read and encode as no entry.  64 bytes: one cache line per charge.
+ * read and encode as no entry.  The current-period record is inside the
+ * entry (has_cur: it exists), so a charge reads one allocation for its
+ * category; like the entry it moves when quota__cat_need adds another.
  */
 typedef struct quota__cat {
-	quota__cur *cur;       /* current-period record, or NULL */
 	quota_tariff *tariff;  /* or NULL */
 	quota__pindex *pindex; /* the packages covering it (R3), or NULL */
 	quota__cap cap;        /* R9; < 0: none */
+	bool has_cur;          /* cur is the current-period record */
 	int64_t held;          /* units of the open holds (R10) */
 	int64_t rem, bought;   /* R21: active packages' remaining, units */
+	quota__cur cur;
 } quota__cat;
+
+/* The allocation that holds an account's category entries, behind the
+ * account-wide current record (QUOTA__CAT_ALL's, when has_all), so that
+ * a charge reads one block for both (account.c, counters.c). */
+typedef struct quota__catblock {
+	quota__cur all;
+	bool has_all;
+	quota__cat e[];
+} quota__catblock;
 
 /*
  * The state of an account that a plain charge never reads (§7): holds,
@@ -556,8 +569,10 @@ struct quota_account {
 	/* What a charge reads. */
 	quota_ctx *ctx;
 	uint64_t cat_mask;  /* categories with an entry in cats */
-	quota__cat *cats;   /* popcount(cat_mask) entries, by category id */
-	quota__cur *cur_all; /* QUOTA__CAT_ALL's current record, or NULL */
+	quota__cat *cats;   /* popcount(cat_mask) entries, by category id,
+			     * the e[] of a quota__catblock (or NULL) */
+	quota__cur *cur_all; /* QUOTA__CAT_ALL's current record (in the
+			      * block of cats), or NULL */
 	uint64_t stop_mask; /* categories with QUOTA_OVERAGE_STOP */
 	uint64_t cap_mask;  /* non-zero iff any cap is set (see set_cap) */
 	/* R21: the account clock. */
@@ -614,8 +629,17 @@ static inline quota__cat *quota__cat_of(const quota_account *a, unsigned cat)
 }
 /* An entry for each category of mask, the new ones holding the defaults
  * (changes nothing visible); for prepare steps.  QUOTA_ENOMEM with
- * nothing changed.  Moves the entries (account.c). */
+ * nothing changed.  Moves the entries and cur_all (account.c).  Mask 0
+ * makes the block (for cur_all) if the account has none. */
 int quota__cat_need(quota_account *a, uint64_t mask);
+/* The block of a's category entries, or NULL. */
+static inline quota__catblock *quota__catblock_of(const quota_account *a)
+{
+	return a->cats ? (quota__catblock *)(void *)((char *)a->cats -
+						     offsetof(quota__catblock,
+							      e))
+		       : NULL;
+}
 
 /* Reads of one category's state; the defaults when it has no entry. */
 static inline quota__cur *quota__cur_of(const quota_account *a, unsigned cat)
@@ -625,7 +649,7 @@ static inline quota__cur *quota__cur_of(const quota_account *a, unsigned cat)
 	if (cat == QUOTA__CAT_ALL)
 		return a->cur_all;
 	k = quota__cat_of(a, cat);
-	return k ? k->cur : NULL;
+	return k && k->has_cur ? (quota__cur *)&k->cur : NULL;
 }
 static inline quota_tariff *quota__tariff_of(const quota_account *a,
 					     unsigned cat)
