@@ -1,0 +1,55 @@
+# tests/quota_sim.mk - quota-sim, the plan and trace simulator (issue 14;
+# examples/quota-sim/, quota-sim(1), quota-plan(5)).  Included by the
+# top-level Makefile (-include tests/*.mk).
+#
+#   make quota-sim          build $(B)/quota-sim
+#   make check-quota-sim    the samples' expected outputs, bad input,
+#                           recommend against brute force (part of
+#                           `make check`)
+#   make bench-quota-sim    a generated 10,000,000-line trace replayed
+#                           (part of `make bench`); QSIM_BENCH_LINES
+#   make install / uninstall  also install the program and its pages
+
+CHECK_EXTRA += check-quota-sim
+BENCH_EXTRA += bench-quota-sim
+
+QSIM_SRCS := $(sort $(wildcard examples/quota-sim/*.c))
+QSIM_HDRS := $(wildcard examples/quota-sim/*.h)
+QSIM      := $(B)/quota-sim
+QSIM_BENCH_LINES ?= 10000000
+
+.PHONY: quota-sim check-quota-sim bench-quota-sim install-quota-sim \
+	uninstall-quota-sim
+
+quota-sim: $(QSIM)
+
+$(QSIM): $(QSIM_SRCS) $(QSIM_HDRS) $(B)/libquota.a include/quota.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) $(if $(filter 1,$(WERROR)),-Werror) $(CFLAGS) \
+	    -Iinclude $(QSIM_SRCS) $(B)/libquota.a -o $@
+
+$(B)/quota-sim-gen: tests/quota_sim_gen.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) -O2 $< -o $@
+
+check-quota-sim: $(QSIM)
+	sh tests/check-quota-sim.sh $(QSIM)
+
+bench-quota-sim: $(QSIM) $(B)/quota-sim-gen
+	sh tests/bench-quota-sim.sh $(QSIM) $(B)/quota-sim-gen \
+	    $(QSIM_BENCH_LINES) $(B)/bench_qsim
+
+install: install-quota-sim
+uninstall: uninstall-quota-sim
+
+install-quota-sim: $(QSIM)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5
+	install -m 755 $(QSIM) $(DESTDIR)$(PREFIX)/bin/quota-sim
+	install -m 644 man/quota-sim.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/quota-plan.5 $(DESTDIR)$(MANDIR)/man5/
+
+uninstall-quota-sim:
+	rm -f $(DESTDIR)$(PREFIX)/bin/quota-sim \
+	    $(DESTDIR)$(MANDIR)/man1/quota-sim.1 \
+	    $(DESTDIR)$(MANDIR)/man5/quota-plan.5
