@@ -14,7 +14,7 @@ static const char usage[] =
 	"usage: quota-sim run [--csv | --json] [--svg FILE] [--scale F] PLAN "
 	"TRACE\n"
 	"       quota-sim compare [--csv | --json] [--scale F] PLAN... TRACE\n"
-	"       quota-sim recommend [--json] PLAN TRACE\n"
+	"       quota-sim recommend [--json] [--max-evals N] PLAN TRACE\n"
 	"       quota-sim --version\n"
 	"TRACE is a CSV file, or - for standard input; see quota-sim(1) and "
 	"quota-plan(5).\n";
@@ -300,7 +300,14 @@ static int cmd_recommend(int argc, char **argv)
 	for (i = 2; i < argc; i++)
 		if (strcmp(argv[i], "--exhaustive") == 0)
 			exhaustive = true;
-		else
+		else if (strcmp(argv[i], "--max-evals") == 0) {
+			if (++i == argc ||
+			    !qs_int_parse(argv[i], strlen(argv[i]), INT64_MAX,
+					  &ro.max_evals) || !ro.max_evals)
+				return bad_usage("--max-evals needs a number "
+						 "above 0, not '%s'",
+						 i < argc ? argv[i] : "");
+		} else
 			argv[2 + k++] = argv[i];
 	argc = 2 + k;
 	if ((rc = parse_opts(argc, argv, &o, false, false)))

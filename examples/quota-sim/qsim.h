@@ -291,9 +291,16 @@ typedef struct qs_sim {
 	int64_t rows;
 	int64_t first_at, last_at;
 	bool any_at;
+	/* Optional: told of every charge that stood (failed: released). */
+	void (*on_use)(void *ud, const qs_acct *a, int cat, int64_t at,
+		       int64_t units, bool failed);
+	void *use_ud;
 } qs_sim;
 
 int qs_sim_init(qs_sim *s, const qs_plan *plan, qs_err *err);
+/* The account of that id, made from the plan (or its "account *") on
+ * first use; NULL with err set if the plan has neither. */
+qs_acct *qs_sim_account(qs_sim *s, const char *id, size_t n, qs_err *err);
 /* One trace row; a bad row (unknown account or category, bad text)
  * returns -1 with err set. */
 int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err);

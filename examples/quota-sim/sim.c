@@ -400,6 +400,8 @@ int qs_sim_init(qs_sim *s, const qs_plan *plan, qs_err *err)
 			sp.unit_tariff = s->tariffs[o->tariff];
 		if (o->tariff >= 0 && !sp.step_units)
 			sp.step_units = 1;
+		if (o->tariff >= 0 && !sp.min_units)
+			sp.min_units = sp.step_units;
 		for (c = 0; c < plan->ncats; c++)
 			if (o->cats >> c & 1)
 				sp.categories |= QUOTA_MASK(s->catid[c]);
@@ -443,6 +445,25 @@ static bool scaled(int64_t raw, int64_t sc, int64_t *out)
 	return true;
 }
 
+qs_acct *qs_sim_account(qs_sim *s, const char *id, size_t n, qs_err *err)
+{
+	qs_acct *a = lookup(s, id, n);
+
+	if (a)
+		return a;
+	if (s->plan->any < 0) {
+		qs_errf(err, 0, 0,
+			"account '%.*s' is not in plan %s (add an 'account "
+			"%.*s' or an 'account *' block)", (int)n, id,
+			s->plan->name, (int)n, id);
+		return NULL;
+	}
+	a = acct_new(s, id, n, &s->plan->accounts[s->plan->any], err);
+	if (a)
+		s->last = a;
+	return a;
+}
+
 int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err)
 {
 	qs_acct *a = lookup(s, row->account, row->account_len);
@@ -456,20 +477,14 @@ int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err)
 	int64_t units = row->units;
 
 	if (!a) {
-		if (s->plan->any < 0) {
-			qs_errf(err, row->line, row->col_account,
-				"account '%.*s' is not in plan %s (add an "
-				"'account %.*s' or an 'account *' block)",
-				(int)row->account_len, row->account,
-				s->plan->name, (int)row->account_len,
-				row->account);
+		if (!(a = qs_sim_account(s, row->account, row->account_len,
+					 err))) {
+			if (!err->line) {
+				err->line = row->line;
+				err->col = row->col_account;
+			}
 			return -1;
 		}
-		a = acct_new(s, row->account, row->account_len,
-			     &s->plan->accounts[s->plan->any], err);
-		if (!a)
-			return -1;
-		s->last = a;
 	}
 	d = a->def;
 	c = qs_plan_cat(s->plan, row->category, row->category_len);
@@ -561,6 +576,8 @@ int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err)
 			st->failed += units;
 			st->fees += r.fee_micros;
 			a->cum += r.fee_micros;
+			if (s->on_use)
+				s->on_use(s->use_ud, a, c, row->at, units, true);
 			return 0;
 		}
 	} else {
@@ -576,6 +593,9 @@ int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err)
 			st->payg += r.payg_units;
 			st->cost += r.payg_cost_micros;
 			a->cum += r.payg_cost_micros;
+			if (s->on_use)
+				s->on_use(s->use_ud, a, c, row->at, r.units,
+					  false);
 			return 0;
 		}
 	}
