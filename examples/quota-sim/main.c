@@ -110,43 +110,23 @@ static bool parse_scale(const char *s, int64_t *out)
 	return qs_money_parse(s, strlen(s), out, &why) && *out > 0;
 }
 
-/* Replay one trace through n simulations, row by row.  Nothing is
- * printed here: a bad row stops everything before any output. */
+/* Replay one trace through n simulations.  Nothing is printed here: a
+ * bad row stops everything before any output. */
 static int replay(qs_sim *sims, size_t n, const char *trace, bool quiet)
 {
 	qs_err err;
-	qs_trace *t = qs_trace_open(trace, &err);
 	progress pr;
-	qs_row row;
 	size_t i;
 	int rc;
 
-	if (!t) {
-		print_err(&err);
-		return QS_EXIT_BAD;
-	}
+	memset(&err, 0, sizeof err);
 	progress_init(&pr, "quota-sim", quiet);
-	qs_trace_progress(t, progress_fn, &pr);
-	err.file = qs_trace_file(t);
-	while ((rc = qs_trace_next(t, &row, &err)) > 0)
-		for (i = 0; i < n; i++) {
-			if (qs_sim_row(&sims[i], &row, &err) == 0)
-				continue;
-			progress_end(&pr);
-			if (!err.file)
-				err.file = qs_trace_file(t);
-			print_err(&err);
-			qs_trace_close(t);
-			return QS_EXIT_BAD;
-		}
+	rc = qs_feed(sims, n, trace, progress_fn, &pr, &err);
 	progress_end(&pr);
-	if (rc < 0) {
-		err.file = qs_trace_file(t);
+	if (rc) {
 		print_err(&err);
-		qs_trace_close(t);
 		return QS_EXIT_BAD;
 	}
-	qs_trace_close(t);
 	for (i = 0; i < n; i++)
 		if (qs_sim_finish(&sims[i], &err)) {
 			print_err(&err);

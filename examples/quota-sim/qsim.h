@@ -210,6 +210,14 @@ void qs_trace_progress(qs_trace *t, qs_progress_fn fn, void *ud);
 void qs_trace_close(qs_trace *t);
 const char *qs_trace_file(const qs_trace *t);
 
+/* ------------------------------------------------------------- feed.c */
+
+typedef struct qs_sim qs_sim;
+/* Replay a trace ("-": stdin) through n simulations; -1 with err set on
+ * bad input (nothing is printed). */
+int qs_feed(qs_sim *sims, size_t n, const char *trace,
+	    qs_progress_fn progress, void *ud, qs_err *err);
+
 /* -------------------------------------------------------------- sim.c */
 
 enum {
@@ -258,6 +266,8 @@ typedef struct qs_acct {
 	quota_account *a;
 	const qs_account_def *def;
 	char *id;
+	size_t idlen;
+	int64_t mstart, mend;  /* the month `cur`, [mstart, mend) */
 	size_t nact;           /* actions done */
 	int64_t settled_to;    /* settlement done up to here */
 	int32_t base;          /* month number of months[0] */
@@ -275,7 +285,7 @@ typedef struct qs_acct {
 	struct qs_acct *hnext;
 } qs_acct;
 
-typedef struct qs_sim {
+struct qs_sim {
 	const qs_plan *plan;
 	quota_ctx *ctx;
 	quota_tariff **tariffs;
@@ -287,6 +297,7 @@ typedef struct qs_sim {
 	size_t hcap;
 	qs_acct *last;
 	int64_t scale_micros;  /* 1,000,000 = 1x */
+	int64_t retention;     /* seconds of settled ledger kept (0: all) */
 	bool samples;          /* keep chart samples */
 	int64_t rows;
 	int64_t first_at, last_at;
@@ -295,7 +306,7 @@ typedef struct qs_sim {
 	void (*on_use)(void *ud, const qs_acct *a, int cat, int64_t at,
 		       int64_t units, bool failed);
 	void *use_ud;
-} qs_sim;
+};
 
 int qs_sim_init(qs_sim *s, const qs_plan *plan, qs_err *err);
 /* The account of that id, made from the plan (or its "account *") on

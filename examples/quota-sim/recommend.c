@@ -713,11 +713,9 @@ int qs_recommend(FILE *out, const qs_plan *plan, const char *trace,
 	qs_plan pp = *plan;
 	qs_sim base, ev;
 	rctx rc = {0};
-	qs_trace *t;
-	qs_row row;
 	result *res;
 	size_t i, j;
-	int r = 0, n;
+	int r = 0;
 	int64_t tp = 0, tb = 0;
 
 	/* the plan without its own purchases and top-ups, balance unlimited */
@@ -734,23 +732,8 @@ int qs_recommend(FILE *out, const qs_plan *plan, const char *trace,
 	}
 	base.on_use = on_use;
 	base.use_ud = &rc;
-	if (!(t = qs_trace_open(trace, err))) {
-		r = QS_EXIT_BAD;
-		goto out;
-	}
-	qs_trace_progress(t, o->progress, o->progress_ud);
-	err->file = qs_trace_file(t);
-	while ((n = qs_trace_next(t, &row, err)) > 0)
-		if (qs_sim_row(&base, &row, err)) {
-			n = -1;
-			break;
-		}
-	if (n < 0 && err->file == qs_trace_file(t))
-		err->file = strcmp(trace, "-") ? trace : "(stdin)";
-	else if (n >= 0)
-		err->file = NULL;
-	qs_trace_close(t);
-	if (n < 0 || qs_sim_finish(&base, err)) {
+	if (qs_feed(&base, 1, trace, o->progress, o->progress_ud, err) ||
+	    qs_sim_finish(&base, err)) {
 		r = QS_EXIT_BAD;
 		goto out;
 	}

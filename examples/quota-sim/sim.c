@@ -44,12 +44,12 @@ static qs_acct *lookup(qs_sim *s, const char *id, size_t n)
 {
 	qs_acct *a;
 
-	if (s->last && strlen(s->last->id) == n && !memcmp(s->last->id, id, n))
+	if (s->last && s->last->idlen == n && !memcmp(s->last->id, id, n))
 		return s->last;
 	if (!s->hcap)
 		return NULL;
 	for (a = s->htab[hash(id, n) & (s->hcap - 1)]; a; a = a->hnext)
-		if (strlen(a->id) == n && !memcmp(a->id, id, n))
+		if (a->idlen == n && !memcmp(a->id, id, n))
 			return s->last = a;
 	return NULL;
 }
@@ -268,6 +268,7 @@ static qs_acct *acct_new(qs_sim *s, const char *id, size_t n,
 	size_t i;
 
 	a->id = qs_strndup(id, n);
+	a->idlen = n;
 	a->def = d;
 	a->settled_to = INT64_MIN;
 	if ((rc = quota_account_new(s->ctx, a->id, &qa)))
@@ -277,6 +278,14 @@ static qs_acct *acct_new(qs_sim *s, const char *id, size_t n,
 	    (rc = quota_account_set_settlement(qa, d->settle_period, d->minor,
 					       d->rounding)) ||
 	    (rc = quota_account_set_credit_limit(qa, d->credit)))
+		goto bad;
+	/* The simulation reads no report from the library: settled hours
+	 * of the usage ledger older than the retention go, which keeps a
+	 * long trace's accounts small (late rows up to it are still
+	 * charged; older ones are refused with QUOTA_EPRUNED). */
+	if (s->retention &&
+	    (rc = quota_account_set_retention(qa, s->retention,
+					      QUOTA_PRUNE_LEDGER)))
 		goto bad;
 	for (i = 0; i < s->plan->ncats; i++) {
 		if (d->tariff[i] >= 0 &&
@@ -344,6 +353,7 @@ int qs_sim_init(qs_sim *s, const qs_plan *plan, qs_err *err)
 	memset(s, 0, sizeof *s);
 	s->plan = plan;
 	s->scale_micros = 1000000;
+	s->retention = 0;
 	if ((rc = quota_ctx_new(&s->ctx))) {
 		qs_errf(err, 0, 0, "cannot make a context: %s",
 			quota_strerror(rc));
@@ -507,10 +517,16 @@ int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err)
 	}
 	if (row->at >= a->settled_to && settle(s, a, row->at, err))
 		return -1;
-	mo = qs_month_of(row->at, d->utc_offset);
-	if (a->nmonths == 0 || mo > a->cur)
-		advance(s, a, mo);
-	st = &month(s, a, mo)->cat[c];
+	if (a->nmonths && row->at >= a->mstart && row->at < a->mend)
+		st = &a->months[a->cur - a->base].cat[c];
+	else {
+		mo = qs_month_of(row->at, d->utc_offset);
+		if (a->nmonths == 0 || mo > a->cur)
+			advance(s, a, mo);
+		st = &month(s, a, mo)->cat[c];
+		a->mstart = qs_month_start(a->cur, d->utc_offset);
+		a->mend = qs_month_start(a->cur + 1, d->utc_offset);
+	}
 	if (s->samples) {
 		int64_t day = (row->at + d->utc_offset) / 86400;
 
