@@ -4,8 +4,8 @@
 #
 #   make quota-sim          build $(B)/quota-sim
 #   make check-quota-sim    the samples' expected outputs, bad input,
-#                           recommend against brute force (part of
-#                           `make check`)
+#                           recommend against brute force, again under
+#                           ASan+UBSan (part of `make check`)
 #   make bench-quota-sim    a generated 10,000,000-line trace replayed
 #                           (part of `make bench`); QSIM_BENCH_LINES
 #   make install / uninstall  also install the program and its pages
@@ -32,8 +32,19 @@ $(B)/quota-sim-gen: tests/quota_sim_gen.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(WARN) -O2 $< -o $@
 
-check-quota-sim: $(QSIM)
+# The same checks again with the program and the library built with
+# clang's AddressSanitizer (leaks included) and UndefinedBehaviorSanitizer.
+QSIM_ASAN := $(B)/quota-sim-asan
+$(QSIM_ASAN): $(QSIM_SRCS) $(QSIM_HDRS) $(LIB_SRCS) $(HDRS)
+	@mkdir -p $(dir $@)
+	clang -std=c11 $(WARN) $(if $(filter 1,$(WERROR)),-Werror) -O1 -g \
+	    -fsanitize=address,undefined -fno-sanitize-recover=all \
+	    -fno-omit-frame-pointer -Iinclude -Ilib -DQUOTA_BUILDING \
+	    $(QSIM_SRCS) $(LIB_SRCS) -o $@
+
+check-quota-sim: $(QSIM) $(QSIM_ASAN)
 	sh tests/check-quota-sim.sh $(QSIM)
+	QUOTA_SIM_BRUTE=0 sh tests/check-quota-sim.sh $(QSIM_ASAN)
 
 bench-quota-sim: $(QSIM) $(B)/quota-sim-gen
 	sh tests/bench-quota-sim.sh $(QSIM) $(B)/quota-sim-gen \

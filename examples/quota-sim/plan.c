@@ -35,6 +35,15 @@ const tok *pl_need(parser *ps, size_t i, const char *what)
 	return NULL;
 }
 
+const char *pl_tokstr(parser *ps, const tok *t)
+{
+	size_t n = t->n < sizeof ps->msg - 1 ? t->n : sizeof ps->msg - 1;
+
+	memcpy(ps->msg, t->s, n);
+	ps->msg[n] = 0;
+	return ps->msg;
+}
+
 char *pl_dup_tok(const tok *t)
 {
 	return qs_strndup(t->s, t->n);
@@ -246,7 +255,7 @@ bool pl_no_more(parser *ps, size_t i)
 {
 	if (i < ps->nt)
 		return pl_fail(ps, ps->t[i].col, "unexpected '%s'",
-			    pl_dup_tok(&ps->t[i]));
+			    pl_tokstr(ps, &ps->t[i]));
 	return true;
 }
 
@@ -312,7 +321,7 @@ static bool tariff_attr(parser *ps)
 		       pl_no_more(ps, 2);
 	return pl_fail(ps, k->col,
 		    "unknown tariff attribute '%s' (tier, mode, free, "
-		    "failure-fee)", pl_dup_tok(k));
+		    "failure-fee)", pl_tokstr(ps, k));
 }
 
 /* ----------------------------------------------------------- offer */
@@ -350,7 +359,7 @@ static bool offer_attr(parser *ps)
 				    "priced by quantity, not both%s", "");
 		if ((o->tariff = pl_find_tariff(ps->p, t)) < 0)
 			return pl_fail(ps, t->col, "unknown tariff '%s'",
-				    pl_dup_tok(t));
+				    pl_tokstr(ps, t));
 		for (i = 2; i < ps->nt; i += 2) {
 			int64_t *v = pl_is(&ps->t[i], "min")    ? &o->min_units
 				     : pl_is(&ps->t[i], "step") ? &o->step_units
@@ -359,7 +368,7 @@ static bool offer_attr(parser *ps)
 			if (!v)
 				return pl_fail(ps, ps->t[i].col,
 					    "expected min, step or max, not "
-					    "'%s'", pl_dup_tok(&ps->t[i]));
+					    "'%s'", pl_tokstr(ps, &ps->t[i]));
 			if (!pl_get_int(ps, i + 1, "quantity bound", INT64_MAX, v))
 				return false;
 		}
@@ -406,7 +415,7 @@ static bool offer_attr(parser *ps)
 	}
 	return pl_fail(ps, k->col,
 		    "unknown offer attribute '%s' (covers, units, priced-by, "
-		    "valid, stop-when-exhausted, priority)", pl_dup_tok(k));
+		    "valid, stop-when-exhausted, priority)", pl_tokstr(ps, k));
 }
 
 /* ------------------------------------------------------- statements */
@@ -459,7 +468,7 @@ static bool statement(parser *ps)
 			if (qs_plan_cat(p, t->s, t->n) >= 0)
 				return pl_fail(ps, t->col,
 					    "category '%s' declared twice",
-					    pl_dup_tok(t));
+					    pl_tokstr(ps, t));
 			if (p->ncats == QUOTA_MAX_CATEGORIES)
 				return pl_fail(ps, t->col, "more than 64 "
 					    "categories%s", "");
@@ -477,7 +486,7 @@ static bool statement(parser *ps)
 			return false;
 		if (pl_find_tariff(p, t) >= 0)
 			return pl_fail(ps, t->col, "tariff '%s' defined twice",
-				    pl_dup_tok(t));
+				    pl_tokstr(ps, t));
 		p->tariffs = qs_grow(p->tariffs, &p->ctariffs, p->ntariffs + 1,
 				     sizeof *p->tariffs);
 		d = &p->tariffs[p->ntariffs++];
@@ -496,7 +505,7 @@ static bool statement(parser *ps)
 			return false;
 		if (pl_find_offer(p, t) >= 0)
 			return pl_fail(ps, t->col, "offer '%s' defined twice",
-				    pl_dup_tok(t));
+				    pl_tokstr(ps, t));
 		p->offers = qs_grow(p->offers, &p->coffers, p->noffers + 1,
 				    sizeof *p->offers);
 		d = &p->offers[p->noffers++];
@@ -519,7 +528,7 @@ static bool statement(parser *ps)
 			    !memcmp(p->accounts[i].id, t->s, t->n))
 				return pl_fail(ps, t->col,
 					    "account '%s' defined twice",
-					    pl_dup_tok(t));
+					    pl_tokstr(ps, t));
 		p->accounts = qs_grow(p->accounts, &p->caccounts,
 				      p->naccounts + 1, sizeof *p->accounts);
 		d = &p->accounts[p->naccounts++];
@@ -538,7 +547,7 @@ static bool statement(parser *ps)
 	return pl_fail(ps, k->col,
 		    "unknown statement '%s' (currency, category, tariff, offer, "
 		    "account; attributes are indented under their block)",
-		    pl_dup_tok(k));
+		    pl_tokstr(ps, k));
 }
 
 /* Checks that need the whole block: a finished offer, a tariff. */
@@ -622,7 +631,7 @@ qs_plan *qs_plan_load(const char *file, qs_err *err)
 			if (!pl_is(&ps.t[0], "quota-plan"))
 				ok = pl_fail(&ps, ps.t[0].col,
 					  "a plan starts with 'quota-plan 1', "
-					  "not '%s'", pl_dup_tok(&ps.t[0]));
+					  "not '%s'", pl_tokstr(&ps, &ps.t[0]));
 			else if (!pl_get_int(&ps, 1, "plan format version", 1000000,
 					  &v))
 				ok = false;
@@ -647,7 +656,7 @@ qs_plan *qs_plan_load(const char *file, qs_err *err)
 				ok = pl_fail(&ps, ps.t[0].col,
 					  "indented line '%s' outside a tariff, "
 					  "offer or account block",
-					  pl_dup_tok(&ps.t[0]));
+					  pl_tokstr(&ps, &ps.t[0]));
 			}
 		} else
 			ok = close_block(&ps) && statement(&ps);
@@ -674,8 +683,9 @@ qs_plan *qs_plan_load(const char *file, qs_err *err)
 		return NULL;
 	}
 	for (i = 0; i < p->naccounts; i++)
-		qsort(p->accounts[i].acts, p->accounts[i].nacts,
-		      sizeof(qs_action), act_cmp);
+		if (p->accounts[i].nacts)
+			qsort(p->accounts[i].acts, p->accounts[i].nacts,
+			      sizeof(qs_action), act_cmp);
 	return p;
 }
 

@@ -33,7 +33,7 @@ static bool package_attr(parser *ps, qs_account_def *a)
 		if (strlen(a->pkgs[j].id) == idt->n &&
 		    !memcmp(a->pkgs[j].id, idt->s, idt->n))
 			return pl_fail(ps, idt->col, "duplicate package id '%s'",
-				    pl_dup_tok(idt));
+				    pl_tokstr(ps, idt));
 	for (i = 2; i < ps->nt;) {
 		const tok *k = &ps->t[i];
 
@@ -80,7 +80,7 @@ static bool package_attr(parser *ps, qs_account_def *a)
 			return pl_fail(ps, k->col,
 				    "unknown package attribute '%s' (covers, "
 				    "units, from, until, price, priority, "
-				    "stop-when-exhausted)", pl_dup_tok(k));
+				    "stop-when-exhausted)", pl_tokstr(ps, k));
 	}
 	if (!have_cats || !have_units || !have_from)
 		return pl_fail(ps, ps->eol, "a package needs %s",
@@ -110,7 +110,7 @@ static bool buy_attr(parser *ps, qs_account_def *a)
 	x.quantity = 1;
 	if ((x.offer = pl_find_offer(ps->p, o)) < 0)
 		return pl_fail(ps, o->col, "unknown offer '%s' (offers come "
-			    "before the accounts that buy them)", pl_dup_tok(o));
+			    "before the accounts that buy them)", pl_tokstr(ps, o));
 	for (i = 2; i < ps->nt;) {
 		const tok *k = &ps->t[i];
 
@@ -158,7 +158,7 @@ static bool buy_attr(parser *ps, qs_account_def *a)
 			} else
 				return pl_fail(ps, kind->col,
 					    "voucher kind '%s' is not amount or "
-					    "percent", pl_dup_tok(kind));
+					    "percent", pl_tokstr(ps, kind));
 			i += 3;
 			if (i < ps->nt && pl_is(&ps->t[i], "min-spend")) {
 				if (!pl_get_money(ps, i + 1, "min-spend",
@@ -169,7 +169,7 @@ static bool buy_attr(parser *ps, qs_account_def *a)
 		} else
 			return pl_fail(ps, k->col,
 				    "unknown buy attribute '%s' (at, quantity, "
-				    "id, voucher)", pl_dup_tok(k));
+				    "id, voucher)", pl_tokstr(ps, k));
 	}
 	if (!have_at)
 		return pl_fail(ps, ps->eol, "a purchase needs 'at TIME'%s", "");
@@ -197,7 +197,7 @@ bool pl_account_attr(parser *ps)
 		    !qs_int_parse(t->s + 4, 2, 59, &m))
 			return pl_fail(ps, t->col, "UTC offset '%s' is not "
 				    "+hh:mm or -hh:mm within 18 hours",
-				    pl_dup_tok(t));
+				    pl_tokstr(ps, t));
 		a->utc_offset = (int32_t)((t->s[0] == '-' ? -1 : 1) *
 					  (h * 3600 + m * 60));
 		return pl_no_more(ps, 2);
@@ -211,7 +211,7 @@ bool pl_account_attr(parser *ps)
 			return false;
 		if ((ti = pl_find_tariff(ps->p, t)) < 0)
 			return pl_fail(ps, t->col, "unknown tariff '%s'",
-				    pl_dup_tok(t));
+				    pl_tokstr(ps, t));
 		for (v = 0; v < QUOTA_MAX_CATEGORIES; v++)
 			if (c < 0 || v == c)
 				a->tariff[v] = ti;
@@ -269,7 +269,7 @@ bool pl_account_attr(parser *ps)
 			} else
 				return pl_fail(ps, ps->t[i].col,
 					    "expected minor or rounding, not "
-					    "'%s'", pl_dup_tok(&ps->t[i]));
+					    "'%s'", pl_tokstr(ps, &ps->t[i]));
 		}
 		return true;
 	}
@@ -354,7 +354,7 @@ bool pl_account_attr(parser *ps)
 					    "unknown sms option '%s' "
 					    "(signature, max-segments, "
 					    "max-length, split-codepoints, "
-					    "shift-tables)", pl_dup_tok(&ps->t[i]));
+					    "shift-tables)", pl_tokstr(ps, &ps->t[i]));
 		}
 		return true;
 	}
@@ -382,6 +382,6 @@ bool pl_account_attr(parser *ps)
 	return pl_fail(ps, k->col,
 		    "unknown account attribute '%s' (utc-offset, tariff, cap, "
 		    "overage, settle, balance, credit-limit, alert, charge-on, "
-		    "sms, package, buy, topup)", pl_dup_tok(k));
+		    "sms, package, buy, topup)", pl_tokstr(ps, k));
 }
 

@@ -25,6 +25,7 @@ typedef struct parser {
 	int64_t eol; /* column just past the line's last token */
 	int block;   /* 0 none, 1 tariff, 2 offer, 3 account */
 	char unq[MAXTOK][256];
+	char msg[256];
 } parser;
 
 enum { B_NONE, B_TARIFF, B_OFFER, B_ACCOUNT };
@@ -33,6 +34,8 @@ bool pl_is(const tok *t, const char *w);
 bool pl_fail(parser *ps, int64_t col, const char *fmt, const char *a);
 const tok *pl_need(parser *ps, size_t i, const char *what);
 char *pl_dup_tok(const tok *t);
+/* The token as a string for a message, in the parser (no allocation). */
+const char *pl_tokstr(parser *ps, const tok *t);
 int pl_find_tariff(const qs_plan *p, const tok *t);
 int pl_find_offer(const qs_plan *p, const tok *t);
 bool pl_get_int(parser *ps, size_t i, const char *what, int64_t max,
