@@ -77,6 +77,10 @@ expected() {
 	for m in "$root"/man/*.5; do
 		[ -e "$m" ] && echo "share/man/man5/${m##*/}"
 	done
+	for m in "$root"/man/*.1; do
+		[ -e "$m" ] && echo "share/man/man1/${m##*/}"
+	done
+	echo bin/quota-sim # tests/quota_sim.mk
 }
 
 # A consumer: uses the API end to end and checks what it gets.

@@ -17,6 +17,7 @@ QSIM_SRCS := $(sort $(wildcard examples/quota-sim/*.c))
 QSIM_HDRS := $(wildcard examples/quota-sim/*.h)
 QSIM      := $(B)/quota-sim
 QSIM_BENCH_LINES ?= 10000000
+BINDIR ?= $(EXEC_PREFIX)/bin
 
 .PHONY: quota-sim check-quota-sim bench-quota-sim install-quota-sim \
 	uninstall-quota-sim
@@ -54,13 +55,13 @@ install: install-quota-sim
 uninstall: uninstall-quota-sim
 
 install-quota-sim: $(QSIM)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 \
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5
-	install -m 755 $(QSIM) $(DESTDIR)$(PREFIX)/bin/quota-sim
+	install -m 755 $(QSIM) $(DESTDIR)$(BINDIR)/quota-sim
 	install -m 644 man/quota-sim.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 man/quota-plan.5 $(DESTDIR)$(MANDIR)/man5/
 
 uninstall-quota-sim:
-	rm -f $(DESTDIR)$(PREFIX)/bin/quota-sim \
+	rm -f $(DESTDIR)$(BINDIR)/quota-sim \
 	    $(DESTDIR)$(MANDIR)/man1/quota-sim.1 \
 	    $(DESTDIR)$(MANDIR)/man5/quota-plan.5
