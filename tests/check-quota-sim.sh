@@ -121,6 +121,18 @@ n=$((n + 1))
 n=$((n + 1))
 [ "$a15" = $((a1 * 3 / 2)) ] || bad "--scale 1.5: $a15 units, want $((a1 * 3 / 2))"
 
+# the JSON of compare and recommend parses
+if command -v python3 >/dev/null 2>&1; then
+	n=$((n + 1))
+	"$q" compare --json huawei-sms.plan compare/huawei-sms-1y.plan huawei-sms.csv |
+		python3 -c 'import json,sys; d = json.load(sys.stdin); assert d["total"]["by_plan"][1]["diff"] == "357.70"' ||
+		bad "compare --json: no JSON, or not the expected difference"
+	n=$((n + 1))
+	"$q" recommend --json recommend/small.plan recommend/small.csv |
+		python3 -c 'import json,sys; d = json.load(sys.stdin); assert d["total"]["cheapest"] == "2.28"' ||
+		bad "recommend --json: no JSON, or not the expected cost"
+fi
+
 # recommend: its expected output, and a brute-force check
 if [ -f "$exp/recommend.txt" ] || [ "$update" = 1 ]; then
 	"$q" recommend recommend/small.plan recommend/small.csv \

@@ -294,6 +294,9 @@ static int cmd_recommend(int argc, char **argv)
 		return rc;
 	if (o.nargs != 2)
 		return bad_usage("recommend takes a plan and a trace%s", "");
+	if (o.format == QS_OUT_CSV)
+		return bad_usage("recommend prints text or --json, not "
+				 "--csv%s", "");
 	if (!(plan = qs_plan_load(o.args[0], &err))) {
 		print_err(&err);
 		return QS_EXIT_BAD;
