@@ -115,6 +115,8 @@ typedef struct search {
 	int64_t *slack;    /* rounding slack from slot s on */
 	int64_t evals, max_evals;
 	bool exhaustive;
+	bool no_bound;     /* refusals may cost less than any unit price */
+	bool no_dominance; /* stop-when-exhausted packages: see below */
 	int64_t best;
 	const qs_rec_opts *o;
 } search;
@@ -336,7 +338,8 @@ static int expand(search *S, int32_t s, state *in, size_t nin, state **out,
 			classes(a, end, &x.cl, &x.ncl);
 			for (j = 0; j < x.ncl; j++)
 				left += x.cl[j].left;
-			if (!S->exhaustive && S->best != INT64_MAX &&
+			if (!S->exhaustive && !S->no_bound &&
+			    S->best != INT64_MAX &&
 			    x.cost + bound(S, s + 1, left) >= S->best) {
 				free(x.cl);
 				goto next;
@@ -345,7 +348,7 @@ static int expand(search *S, int32_t s, state *in, size_t nin, state **out,
 				S->best = x.cost;
 			/* dominance over the first states only: checking
 			 * fewer prunes less, never wrongly */
-			if (!S->exhaustive && n <= 1024) {
+			if (!S->exhaustive && !S->no_dominance && n <= 1024) {
 				for (j = 0; j < n; j++)
 					if (!o[j].dead && dominates(&o[j], &x))
 						break;
@@ -502,6 +505,20 @@ static int search_account(const qs_plan *pp, qs_sim *ev, const qs_acct *b,
 		if (m < S.cmin)
 			S.cmin = m;
 	}
+	/* A package that stops its categories when exhausted (R7) makes
+	 * refusals, which cost nothing: a state with fewer units may then
+	 * cost less later, and the bound's unit price does not hold.  An
+	 * account that stops at the end of its packages refuses instead of
+	 * paying too.  Without them the search stays exact, only slower. */
+	for (k = 0; k < S.noff; k++)
+		if (pp->offers[S.offers[k]].flags & QUOTA_PACKAGE_STOP)
+			S.no_dominance = S.no_bound = true;
+	for (k = 0; k < b->def->npkgs; k++)
+		if (b->def->pkgs[k].flags & QUOTA_PACKAGE_STOP)
+			S.no_dominance = S.no_bound = true;
+	for (k = 0; k < pp->ncats; k++)
+		if ((used >> k & 1) && b->def->overage[k] == QUOTA_OVERAGE_STOP)
+			S.no_bound = true;
 	/* the most of each offer that the demand in its validity can use */
 	S.qmax = qs_alloc(((size_t)S.nslots * S.noff + 1) * sizeof *S.qmax);
 	for (s = 0; s < S.nslots; s++)
