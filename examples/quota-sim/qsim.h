@@ -297,7 +297,6 @@ struct qs_sim {
 	size_t hcap;
 	qs_acct *last;
 	int64_t scale_micros;  /* 1,000,000 = 1x */
-	int64_t retention;     /* seconds of settled ledger kept (0: all) */
 	bool samples;          /* keep chart samples */
 	int64_t rows;
 	int64_t first_at, last_at;

@@ -279,14 +279,6 @@ static qs_acct *acct_new(qs_sim *s, const char *id, size_t n,
 					       d->rounding)) ||
 	    (rc = quota_account_set_credit_limit(qa, d->credit)))
 		goto bad;
-	/* The simulation reads no report from the library: settled hours
-	 * of the usage ledger older than the retention go, which keeps a
-	 * long trace's accounts small (late rows up to it are still
-	 * charged; older ones are refused with QUOTA_EPRUNED). */
-	if (s->retention &&
-	    (rc = quota_account_set_retention(qa, s->retention,
-					      QUOTA_PRUNE_LEDGER)))
-		goto bad;
 	for (i = 0; i < s->plan->ncats; i++) {
 		if (d->tariff[i] >= 0 &&
 		    (rc = quota_account_set_tariff(qa, s->catid[i],
@@ -353,7 +345,6 @@ int qs_sim_init(qs_sim *s, const qs_plan *plan, qs_err *err)
 	memset(s, 0, sizeof *s);
 	s->plan = plan;
 	s->scale_micros = 1000000;
-	s->retention = 0;
 	if ((rc = quota_ctx_new(&s->ctx))) {
 		qs_errf(err, 0, 0, "cannot make a context: %s",
 			quota_strerror(rc));
