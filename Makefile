@@ -170,7 +170,7 @@ check-exports: $(B)/$(SHLIB)
 # Every exported function has a man page listing it in NAME; installed
 # under a scratch prefix, `man NAME` finds it, and `man SECTION NAME` finds
 # each page of MAN_PAGES (add a program's page, quota-sim.1, when it lands).
-MAN_PAGES = libquota.3 libquota-rules.7 quota_journal.5
+MAN_PAGES = libquota.3 libquota-rules.7 quota_journal.5 quota-sim.1 quota-plan.5
 check-man: $(B)/$(SHLIB)
 	sh tests/check-man.sh $(B)/$(SHLIB) man
 	QUOTA_MAN_PAGES="$(MAN_PAGES)" sh tests/check-man-install.sh $(B)/$(SHLIB)

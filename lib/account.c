@@ -6,18 +6,30 @@
 
 #include <string.h>
 
+/* The top 32 bits of an id's keyed hash: what places an account in the
+ * context's table (below). */
+static uint32_t id_hash(const quota_ctx *ctx, const char *id)
+{
+	return (uint32_t)(quota__strhash(&ctx->hkey, id) >> 32);
+}
+
 /* A new account in its initial state, not registered in ctx (snapshots
  * decode into one of these before it replaces or joins anything). */
 quota_account *quota__account_alloc(quota_ctx *ctx, const char *id)
 {
 	size_t len = strlen(id); /* <= QUOTA_ID_MAX */
-	quota_account *a = quota__calloc(&ctx->mem, 1, sizeof *a + len + 1);
+	/* The id from its offset, not after the struct's tail padding; but
+	 * never less than the struct, which quota__account_swap copies. */
+	size_t size = offsetof(quota_account, id) + len + 1;
+	quota_account *a = quota__calloc(&ctx->mem, 1,
+					 size > sizeof *a ? size : sizeof *a);
 
 	if (!a)
 		return NULL;
 	memcpy(a->id, id, len + 1);
 	a->ctx = ctx;
-	a->id_len = (uint32_t)len;
+	a->id_len = (uint8_t)len;
+	a->hash = id_hash(ctx, id);
 	a->x = (quota__acct_ext *)&quota__ext_none; /* read-only */
 	a->clock = INT64_MIN;       /* R21: before every time */
 	a->pruned_before = INT64_MIN; /* §7: nothing pruned */
@@ -63,15 +75,23 @@ int quota__cat_need(quota_account *a, uint64_t mask)
 {
 	uint64_t all = a->cat_mask | mask, m;
 	unsigned n, old;
+	quota__catblock *b;
 	quota__cat *v;
 
-	if (all == a->cat_mask)
+	if (all == a->cat_mask && a->cats)
 		return QUOTA_OK;
 	n = quota__popcount64(all);
 	old = quota__popcount64(a->cat_mask);
-	v = quota__realloc(&a->ctx->mem, a->cats, n * sizeof *v);
-	if (!v)
+	b = quota__realloc(&a->ctx->mem, quota__catblock_of(a),
+			   sizeof *b + n * sizeof *v);
+	if (!b)
 		return QUOTA_ENOMEM;
+	if (!a->cats) { /* a new block: no account-wide record yet */
+		memset(&b->all, 0, sizeof b->all);
+		b->has_all = false;
+	}
+	a->cur_all = b->has_all ? &b->all : NULL;
+	v = b->e;
 	/* From the top down, each old entry to its new place (never below
 	 * where it was) and the defaults in the gaps. */
 	for (m = all; m; m &= ~QUOTA_MASK(63u - (unsigned)__builtin_clzll(m))) {
@@ -91,38 +111,36 @@ int quota__cat_need(quota_account *a, uint64_t mask)
 }
 
 /*
- * §7 the context's accounts by id: open addressing over acct_tab, each
- * slot the top 32 bits of the id's keyed hash (its tag, which also places
- * it) << 32 | its index in ctx->accounts + 1; 0 is empty.  Load at most
- * 1/2.  8 bytes a slot where a string map's entry takes 24: at a million
- * accounts 17 bytes an account instead of 50.
+ * §7 the context's accounts by id: open addressing over acct_tab, whose
+ * slots are the accounts (NULL: empty), placed by the top 32 bits of the
+ * id's keyed hash, which each account keeps (a->hash) and a probe
+ * compares before the id, both in the account's last cache line, which
+ * the charge that follows reads anyway.  Load at most 1/2: 8 bytes a slot
+ * (a string map's entry takes 24), 17 bytes an account at a million.
  */
-#define TAG(s) ((uint32_t)((s) >> 32))
-
-static void tab_put(uint64_t *tab, size_t cap, uint64_t slot)
+static void tab_put(quota_account **tab, size_t cap, quota_account *a)
 {
 	size_t i, mask = cap - 1;
 
-	for (i = TAG(slot) & mask; tab[i]; i = (i + 1) & mask)
+	for (i = a->hash & mask; tab[i]; i = (i + 1) & mask)
 		;
-	tab[i] = slot;
+	tab[i] = a;
 }
 
 /* The slot of the account with this id, or (size_t)-1. */
 static size_t tab_find(const quota_ctx *ctx, const char *id)
 {
-	uint32_t tag;
+	uint32_t h;
 	size_t i, mask;
 
 	if (!ctx->acct_cap)
 		return (size_t)-1;
-	tag = (uint32_t)(quota__strhash(&ctx->hkey, id) >> 32);
+	h = id_hash(ctx, id);
 	mask = ctx->acct_cap - 1;
-	for (i = tag & mask; ctx->acct_tab[i]; i = (i + 1) & mask) {
-		uint64_t s = ctx->acct_tab[i];
+	for (i = h & mask; ctx->acct_tab[i]; i = (i + 1) & mask) {
+		const quota_account *a = ctx->acct_tab[i];
 
-		if (TAG(s) == tag &&
-		    strcmp(ctx->accounts[(uint32_t)s - 1]->id, id) == 0)
+		if (a->hash == h && strcmp(a->id, id) == 0)
 			return i;
 	}
 	return (size_t)-1;
@@ -132,14 +150,12 @@ quota_account *quota__account_get(const quota_ctx *ctx, const char *id)
 {
 	size_t i = tab_find(ctx, id);
 
-	return i == (size_t)-1
-		       ? NULL
-		       : ctx->accounts[(uint32_t)ctx->acct_tab[i] - 1];
+	return i == (size_t)-1 ? NULL : ctx->acct_tab[i];
 }
 
 int quota__account_room(quota_ctx *ctx, const char *id)
 {
-	uint64_t *nt;
+	quota_account **nt;
 	size_t i, ncap;
 
 	if (quota__account_get(ctx, id))
@@ -167,35 +183,28 @@ int quota__account_room(quota_ctx *ctx, const char *id)
 
 void quota__account_register(quota_ctx *ctx, quota_account *a)
 {
-	uint64_t tag = quota__strhash(&ctx->hkey, a->id) >> 32;
-
 	ctx->accounts[ctx->naccounts++] = a;
-	tab_put(ctx->acct_tab, ctx->acct_cap,
-		tag << 32 | (uint64_t)ctx->naccounts);
+	tab_put(ctx->acct_tab, ctx->acct_cap, a);
 }
 
-/* Account index r leaves: its slot goes (linear probing's backward
- * shift, so no tombstones) and every index above it moves down one. */
-static void tab_remove(quota_ctx *ctx, size_t r)
+/* Account a leaves: its slot goes (linear probing's backward shift, so
+ * no tombstones). */
+static void tab_remove(quota_ctx *ctx, const quota_account *a)
 {
-	uint64_t *tab = ctx->acct_tab;
-	size_t i = tab_find(ctx, ctx->accounts[r]->id), j, k,
-	       mask = ctx->acct_cap - 1;
+	quota_account **tab = ctx->acct_tab;
+	size_t i = tab_find(ctx, a->id), j, k, mask = ctx->acct_cap - 1;
 
 	for (j = i;;) {
 		j = (j + 1) & mask;
 		if (!tab[j])
 			break;
-		k = TAG(tab[j]) & mask; /* where it would rather be */
+		k = tab[j]->hash & mask; /* where it would rather be */
 		if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) {
 			tab[i] = tab[j];
 			i = j;
 		}
 	}
-	tab[i] = 0;
-	for (i = 0; i < ctx->acct_cap; i++)
-		if (tab[i] && (uint32_t)tab[i] > r + 1)
-			tab[i]--;
+	tab[i] = NULL;
 }
 
 /*
@@ -333,7 +342,7 @@ int quota_account_remove(quota_account *a)
 		return quota__err(ctx, QUOTA_ENOTFOUND,
 				  "account '%s' is not in its context",
 				  a->id);
-	tab_remove(ctx, i);
+	tab_remove(ctx, a);
 	memmove(&ctx->accounts[i], &ctx->accounts[i + 1],
 		(ctx->naccounts - i - 1) * sizeof *ctx->accounts);
 	ctx->naccounts--;
@@ -354,10 +363,8 @@ void quota__account_free(quota_account *a)
 		quota__package_free(mem, a->packages[i]);
 	for (i = quota__popcount64(a->cat_mask); i--;) {
 		quota__pindex_free(mem, a->cats[i].pindex);
-		quota__free(mem, a->cats[i].cur);
 	}
-	quota__free(mem, a->cats);
-	quota__free(mem, a->cur_all);
+	quota__free(mem, quota__catblock_of(a));
 	quota__free(mem, a->packages);
 	quota__strmap_free(mem, &a->package_ids);
 	quota__cnt_free(mem, &a->counters);

@@ -29,7 +29,8 @@ enum { CAT_DAY, CAT_MONTH, ALL_DAY, ALL_MONTH };
 static void load_counts(const quota_account *a, quota__plan *pl)
 {
 	const quota__cat *k = quota__cat_of(a, pl->s.cat);
-	const quota__cur *c = k ? k->cur : NULL, *g = a->cur_all;
+	const quota__cur *c = k && k->has_cur ? &k->cur : NULL;
+	const quota__cur *g = a->cur_all;
 	const quota_tariff *t = k ? k->tariff : NULL;
 	int64_t *n = pl->cnt, day = pl->s.day, month = pl->s.month;
 	unsigned cat = pl->s.cat;

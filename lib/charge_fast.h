@@ -103,7 +103,7 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	const int64_t units = u->units, at = u->at;
 	int64_t day, f, take = 0, need, cost = 0, price = 0;
 	uint32_t tier = 0;
-	const quota__cat *k;
+	quota__cat *k;
 	quota__cur *c, *g;
 	const quota_tariff *t;
 	const quota__pindex *ix;
@@ -118,7 +118,8 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	day = quota__day_of(at + a->utc_offset);
 	k = quota__cat_of(a, cat);
 	g = a->cur_all;
-	if (!k || !(c = k->cur) || !g || c->day != day || g->day != day ||
+	if (!k || !k->has_cur || !g || (c = &k->cur)->day != day ||
+	    g->day != day ||
 	    units > INT64_MAX - g->units_month)
 		return 0;
 	if (__builtin_expect(a->cap_mask != 0, 0) &&

@@ -9,6 +9,8 @@
  */
 #include "ctx.h"
 
+#include <string.h>
+
 static inline uint32_t slot_of(uint64_t key, uint32_t cap)
 {
 	return (uint32_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 32) &
@@ -156,19 +158,30 @@ int64_t quota__counter(const quota_account *a, unsigned kind, unsigned cat,
  * it has none: changes nothing visible. */
 static int cur_alloc(quota_account *a, unsigned cat)
 {
-	quota__cur *c, **slot;
+	quota__cur *c;
 
 	if (quota__cur_of(a, cat))
 		return QUOTA_OK;
-	if (cat != QUOTA__CAT_ALL && quota__cat_need(a, QUOTA_MASK(cat)))
-		return QUOTA_ENOMEM;
-	c = quota__calloc(&a->ctx->mem, 1, sizeof *c);
-	if (!c)
-		return QUOTA_ENOMEM;
+	if (cat != QUOTA__CAT_ALL) {
+		quota__cat *k;
+
+		if (quota__cat_need(a, QUOTA_MASK(cat)))
+			return QUOTA_ENOMEM;
+		k = quota__cat_of(a, cat);
+		c = &k->cur;
+		k->has_cur = true;
+	} else {
+		quota__catblock *b;
+
+		if (quota__cat_need(a, 0))
+			return QUOTA_ENOMEM;
+		b = quota__catblock_of(a);
+		b->has_all = true;
+		c = a->cur_all = &b->all;
+	}
+	memset(c, 0, sizeof *c);
 	c->day = c->month = INT64_MIN;
 	c->lh_lo = INT64_MIN; /* no ledger rows cached (ledger.c) */
-	slot = cat == QUOTA__CAT_ALL ? &a->cur_all : &quota__cat_of(a, cat)->cur;
-	*slot = c;
 	return QUOTA_OK;
 }
 

@@ -10,6 +10,7 @@
 #include "codec.h"
 #include "siphash.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* --------------------------------------------------- string-keyed map */
@@ -488,16 +489,28 @@ typedef struct quota__cap {
  * current record, tariff, packages or cap, nothing held, no alert sums.
  * Prepare steps add a category's entry (quota__cat_need), never apply;
  * an entry added by a call that then fails holds those defaults, which
- * read and encode as no entry.  64 bytes: one cache line per charge.
+ * read and encode as no entry.  The current-period record is inside the
+ * entry (has_cur: it exists), so a charge reads one allocation for its
+ * category; like the entry it moves when quota__cat_need adds another.
  */
 typedef struct quota__cat {
-	quota__cur *cur;       /* current-period record, or NULL */
 	quota_tariff *tariff;  /* or NULL */
 	quota__pindex *pindex; /* the packages covering it (R3), or NULL */
 	quota__cap cap;        /* R9; < 0: none */
+	bool has_cur;          /* cur is the current-period record */
 	int64_t held;          /* units of the open holds (R10) */
 	int64_t rem, bought;   /* R21: active packages' remaining, units */
+	quota__cur cur;
 } quota__cat;
+
+/* The allocation that holds an account's category entries, behind the
+ * account-wide current record (QUOTA__CAT_ALL's, when has_all), so that
+ * a charge reads one block for both (account.c, counters.c). */
+typedef struct quota__catblock {
+	quota__cur all;
+	bool has_all;
+	quota__cat e[];
+} quota__catblock;
 
 /*
  * The state of an account that a plain charge never reads (§7): holds,
@@ -551,11 +564,24 @@ enum { QUOTA__GATE_BLOCKED = 1, QUOTA__GATE_RECEIPTS = 2 };
 extern const quota__acct_ext quota__ext_none;
 
 struct quota_account {
-	/* What a charge reads, together at the start (§7). */
+	/* What a plain charge never reads first, so that what it does read
+	 * ends the struct beside the id, which finding the account compares
+	 * (§7): two cache lines from hash to charge. */
+	quota__acct_ext *x; /* the rest; &quota__ext_none until written */
+	quota_package **packages; /* in order added */
+	size_t cap_packages;
+	int64_t total_units; /* sum of all packages' units: sums never overflow */
+	quota__strmap package_ids;
+	quota__counters counters;
+	/* R17, R22 usage ledger. */
+	quota__ledger ledger;
+	/* What a charge reads. */
 	quota_ctx *ctx;
 	uint64_t cat_mask;  /* categories with an entry in cats */
-	quota__cat *cats;   /* popcount(cat_mask) entries, by category id */
-	quota__cur *cur_all; /* QUOTA__CAT_ALL's current record, or NULL */
+	quota__cat *cats;   /* popcount(cat_mask) entries, by category id,
+			     * the e[] of a quota__catblock (or NULL) */
+	quota__cur *cur_all; /* QUOTA__CAT_ALL's current record (in the
+			      * block of cats), or NULL */
 	uint64_t stop_mask; /* categories with QUOTA_OVERAGE_STOP */
 	uint64_t cap_mask;  /* non-zero iff any cap is set (see set_cap) */
 	/* R21: the account clock. */
@@ -565,10 +591,12 @@ struct quota_account {
 	 * takes no change until it is re-synchronised. */
 	uint64_t seq;
 	/* §7 pruning (prune.c): data before this is gone (INT64_MIN: none
-	 * pruned); in the charge's lines, which read it. */
+	 * pruned); a charge reads it. */
 	int64_t pruned_before;
 	int32_t utc_offset;
-	uint32_t id_len; /* strlen(id), for every record's header */
+	uint32_t npackages; /* in packages */
+	uint32_t hash;      /* the id's keyed hash, top 32 bits (account.c) */
+	uint8_t id_len;     /* strlen(id) <= QUOTA_ID_MAX, for record headers */
 	bool suspended;  /* R18 (money.c, settle.c) */
 	bool unsynced;
 	bool in_batch; /* batch.c: already among the batch's accounts */
@@ -578,16 +606,7 @@ struct quota_account {
 	 * their receipts, so they take the general paths.  Bits
 	 * QUOTA__GATE_*, 0 on nearly every account. */
 	uint8_t gate;
-	uint32_t npackages; /* in packages (here in the flags' padding) */
-	quota__acct_ext *x; /* the rest; &quota__ext_none until written */
-	quota_package **packages; /* in order added */
-	size_t cap_packages;
-	int64_t total_units; /* sum of all packages' units: sums never overflow */
-	quota__strmap package_ids;
-	quota__counters counters;
-	/* R17, R22 usage ledger. */
-	quota__ledger ledger;
-	char id[]; /* in the same allocation (§7): id_len bytes and a NUL */
+	char id[]; /* in the same allocation: id_len bytes and a NUL */
 };
 
 /* a's ext, allocated (holding the defaults) if it has none; QUOTA_ENOMEM
@@ -625,8 +644,17 @@ static inline quota__cat *quota__cat_of(const quota_account *a, unsigned cat)
 }
 /* An entry for each category of mask, the new ones holding the defaults
  * (changes nothing visible); for prepare steps.  QUOTA_ENOMEM with
- * nothing changed.  Moves the entries (account.c). */
+ * nothing changed.  Moves the entries and cur_all (account.c).  Mask 0
+ * makes the block (for cur_all) if the account has none. */
 int quota__cat_need(quota_account *a, uint64_t mask);
+/* The block of a's category entries, or NULL. */
+static inline quota__catblock *quota__catblock_of(const quota_account *a)
+{
+	return a->cats ? (quota__catblock *)(void *)((char *)a->cats -
+						     offsetof(quota__catblock,
+							      e))
+		       : NULL;
+}
 
 /* Reads of one category's state; the defaults when it has no entry. */
 static inline quota__cur *quota__cur_of(const quota_account *a, unsigned cat)
@@ -636,7 +664,7 @@ static inline quota__cur *quota__cur_of(const quota_account *a, unsigned cat)
 	if (cat == QUOTA__CAT_ALL)
 		return a->cur_all;
 	k = quota__cat_of(a, cat);
-	return k ? k->cur : NULL;
+	return k && k->has_cur ? (quota__cur *)&k->cur : NULL;
 }
 static inline quota_tariff *quota__tariff_of(const quota_account *a,
 					     unsigned cat)
@@ -681,9 +709,9 @@ struct quota_ctx {
 	quota__strmap tariff_names;
 	quota_account **accounts;
 	size_t naccounts, cap_accounts;
-	/* §7 the accounts by id (account.c): slots of an id hash's top 32
-	 * bits << 32 | index in accounts + 1 (0: empty). */
-	uint64_t *acct_tab;
+	/* §7 the accounts by id (account.c): open addressing, the
+	 * accounts themselves (NULL: empty). */
+	quota_account **acct_tab;
 	size_t acct_cap;
 	char errmsg[QUOTA__ERRMSG_MAX];
 	/* Scratch for a plan's package draws: grown by quota_package_add to

@@ -230,8 +230,8 @@ void quota__ledger_fold(const quota_account *ca)
 	unsigned c;
 
 	for (c = quota__popcount64(a->cat_mask); c--;)
-		if (a->cats[c].cur)
-			fold(&a->ledger, a->cats[c].cur);
+		if (a->cats[c].has_cur)
+			fold(&a->ledger, &a->cats[c].cur);
 }
 
 /* Apply right after quota__ledger_prepare(a, s, ...): its rows. */
@@ -288,9 +288,9 @@ void quota__ledger_uncache(quota_account *a)
 	unsigned c;
 
 	for (c = quota__popcount64(a->cat_mask); c--;)
-		if (a->cats[c].cur) {
-			fold(&a->ledger, a->cats[c].cur);
-			a->cats[c].cur->lh_lo = INT64_MIN;
+		if (a->cats[c].has_cur) {
+			fold(&a->ledger, &a->cats[c].cur);
+			a->cats[c].cur.lh_lo = INT64_MIN;
 		}
 }
 

@@ -84,6 +84,10 @@ expected() {
 	sh "$root/man/links.sh" "$root/man" | while read -r sec name page; do
 		echo "share/man/man$sec/$name.$sec"
 	done
+	for m in "$root"/man/*.1; do
+		[ -e "$m" ] && echo "share/man/man1/${m##*/}"
+	done
+	echo bin/quota-sim # tests/quota_sim.mk
 }
 
 # A consumer: uses the API end to end and checks what it gets.

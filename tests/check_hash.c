@@ -511,12 +511,19 @@ static int same_map_layout(const quota__strmap *x, const quota__strmap *y)
 	return 1;
 }
 
-/* The accounts' id index: the same slots (tag and account index). */
+/* The accounts' id index: the same ids in the same slots. */
 static int same_acct_layout(const quota_ctx *x, const quota_ctx *y)
 {
-	return x->acct_cap == y->acct_cap &&
-	       memcmp(x->acct_tab, y->acct_tab,
-		      x->acct_cap * sizeof *x->acct_tab) == 0;
+	size_t i;
+
+	if (x->acct_cap != y->acct_cap)
+		return 0;
+	for (i = 0; i < x->acct_cap; i++)
+		if ((x->acct_tab[i] == NULL) != (y->acct_tab[i] == NULL) ||
+		    (x->acct_tab[i] &&
+		     strcmp(x->acct_tab[i]->id, y->acct_tab[i]->id)))
+			return 0;
+	return 1;
 }
 
 static int same_window_layout(const quota__keys *x, const quota__keys *y)

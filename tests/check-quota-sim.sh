@@ -1,0 +1,195 @@
+#!/bin/sh
+# check-quota-sim.sh QUOTA_SIM
+#
+# quota-sim against what it must print (issue 14):
+#   - every sample plan of examples/plans/ with its trace: `run` as text,
+#     --csv and --json equal examples/plans/expected/NAME.run.{txt,csv,json}
+#     byte for byte; the trace read from standard input gives the same CSV;
+#     the JSON parses (python3, when installed);
+#   - `compare` of the samples' plans equals its expected output, and
+#     --scale 1 changes nothing while --scale 2 doubles the units;
+#   - `recommend` equals its expected output, and its cost equals the
+#     cheapest of every schedule tried one by one with `run`
+#     (tests/check-quota-sim-brute.sh);
+#   - bad input (tests/quota_sim_bad.txt): exit status 2, the exact
+#     message with file, line and column on stderr, nothing on stdout;
+#   - --svg writes a well-formed SVG.
+# QUOTA_SIM_UPDATE=1 rewrites the expected outputs instead (review the
+# diff before committing it); QUOTA_SIM_BRUTE=0 leaves the brute-force
+# check out (the sanitizer pass of tests/quota_sim.mk does).
+set -u
+LC_ALL=C
+export LC_ALL
+
+if [ $# -ne 1 ]; then
+	echo "usage: $0 QUOTA_SIM" >&2
+	exit 2
+fi
+q=$1
+case $q in /*) ;; *) q=$(pwd)/$q ;; esac
+here=$(cd "$(dirname "$0")" && pwd) || exit 2
+plans=$here/../examples/plans
+exp=$plans/expected
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-quota-sim.XXXXXX") || exit 2
+trap 'rm -rf "$tmp"' EXIT INT TERM
+update=${QUOTA_SIM_UPDATE:-0}
+fail=0
+n=0
+
+bad() {
+	echo "check-quota-sim: FAIL $*"
+	fail=$((fail + 1))
+}
+
+# same NAME GOT WANT: GOT must equal WANT (or replaces it when updating).
+same() {
+	n=$((n + 1))
+	if [ "$update" = 1 ]; then
+		cp "$2" "$3"
+		return
+	fi
+	if [ ! -f "$3" ]; then
+		bad "$1: no expected output $3"
+	elif ! cmp -s "$2" "$3"; then
+		bad "$1: output differs from ${3#$here/../}:"
+		diff -u "$3" "$2" | head -n 30
+	fi
+}
+
+cd "$plans" || exit 2
+for plan in *.plan; do
+	name=${plan%.plan}
+	[ -f "$name.csv" ] || continue
+	"$q" run "$plan" "$name.csv" >"$tmp/out.txt" 2>"$tmp/err" ||
+		bad "$name: run exited $?: $(cat "$tmp/err")"
+	same "$name run" "$tmp/out.txt" "$exp/$name.run.txt"
+	"$q" run --csv "$plan" "$name.csv" >"$tmp/out.csv" 2>"$tmp/err" ||
+		bad "$name: run --csv exited $?: $(cat "$tmp/err")"
+	same "$name run --csv" "$tmp/out.csv" "$exp/$name.run.csv"
+	"$q" run --json "$plan" "$name.csv" >"$tmp/out.json" 2>"$tmp/err" ||
+		bad "$name: run --json exited $?: $(cat "$tmp/err")"
+	same "$name run --json" "$tmp/out.json" "$exp/$name.run.json"
+	if command -v python3 >/dev/null 2>&1; then
+		python3 -c 'import json,sys; json.load(open(sys.argv[1]))' \
+			"$tmp/out.json" 2>"$tmp/err" ||
+			bad "$name: --json output does not parse: $(cat "$tmp/err")"
+	fi
+	# stdin, streamed: the same figures
+	"$q" run --csv "$plan" - <"$name.csv" >"$tmp/stdin.csv" 2>"$tmp/err" ||
+		bad "$name: run from stdin exited $?: $(cat "$tmp/err")"
+	n=$((n + 1))
+	cmp -s "$tmp/out.csv" "$tmp/stdin.csv" ||
+		bad "$name: the trace on stdin gives other figures than the file"
+	# the chart
+	"$q" run --svg "$tmp/$name.svg" "$plan" "$name.csv" >/dev/null 2>"$tmp/err" ||
+		bad "$name: run --svg exited $?: $(cat "$tmp/err")"
+	n=$((n + 1))
+	if command -v python3 >/dev/null 2>&1; then
+		python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); assert d.documentElement.tagName == "svg"' \
+			"$tmp/$name.svg" 2>"$tmp/err" ||
+			bad "$name: --svg wrote no well-formed SVG: $(tail -n 1 "$tmp/err")"
+	fi
+done
+
+# compare: the SMS plans side by side on one trace; scaling
+"$q" compare huawei-sms.plan compare/huawei-sms-1y.plan huawei-sms.csv \
+	>"$tmp/cmp.txt" 2>"$tmp/err" || bad "compare exited $?: $(cat "$tmp/err")"
+same "compare" "$tmp/cmp.txt" "$exp/compare.txt"
+"$q" compare --csv huawei-sms.plan compare/huawei-sms-1y.plan huawei-sms.csv \
+	>"$tmp/cmp.csv" 2>"$tmp/err" || bad "compare --csv exited $?: $(cat "$tmp/err")"
+same "compare --csv" "$tmp/cmp.csv" "$exp/compare.csv"
+"$q" compare --csv --scale 1 huawei-sms.plan compare/huawei-sms-1y.plan huawei-sms.csv \
+	>"$tmp/cmp1.csv" 2>/dev/null
+n=$((n + 1))
+cmp -s "$tmp/cmp.csv" "$tmp/cmp1.csv" || bad "compare --scale 1 changed the figures"
+# with an unlimited balance nothing is refused: units double exactly
+cat >"$tmp/unl.plan" <<'EOF'
+quota-plan 1
+category email
+tariff t
+  tier rest 0.00028
+account shop
+  tariff email t
+account newsletter
+  tariff email t
+EOF
+a1=$("$q" run --csv "$tmp/unl.plan" tencent-ses.csv | awk -F, '$3 == "*" { u += $5 } END { print u }')
+a2=$("$q" run --csv --scale 2 "$tmp/unl.plan" tencent-ses.csv | awk -F, '$3 == "*" { u += $5 } END { print u }')
+a15=$("$q" run --csv --scale 1.5 "$tmp/unl.plan" tencent-ses.csv | awk -F, '$3 == "*" { u += $5 } END { print u }')
+n=$((n + 1))
+[ "$a2" = $((a1 * 2)) ] || bad "--scale 2: $a2 units, want twice $a1"
+n=$((n + 1))
+[ "$a15" = $((a1 * 3 / 2)) ] || bad "--scale 1.5: $a15 units, want $((a1 * 3 / 2))"
+
+# the JSON of compare and recommend parses
+if command -v python3 >/dev/null 2>&1; then
+	n=$((n + 1))
+	"$q" compare --json huawei-sms.plan compare/huawei-sms-1y.plan huawei-sms.csv |
+		python3 -c 'import json,sys; d = json.load(sys.stdin); assert d["total"]["by_plan"][1]["diff"] == "357.70"' ||
+		bad "compare --json: no JSON, or not the expected difference"
+	n=$((n + 1))
+	"$q" recommend --json recommend/small.plan recommend/small.csv |
+		python3 -c 'import json,sys; d = json.load(sys.stdin); assert d["total"]["cheapest"] == "2.28"' ||
+		bad "recommend --json: no JSON, or not the expected cost"
+fi
+
+# recommend: its expected output, and a brute-force check
+if [ -f "$exp/recommend.txt" ] || [ "$update" = 1 ]; then
+	"$q" recommend recommend/small.plan recommend/small.csv \
+		>"$tmp/rec.txt" 2>"$tmp/err" ||
+		bad "recommend exited $?: $(cat "$tmp/err")"
+	same "recommend" "$tmp/rec.txt" "$exp/recommend.txt"
+fi
+if [ "${QUOTA_SIM_BRUTE:-1}" = 1 ]; then
+	n=$((n + 1))
+	sh "$here/check-quota-sim-brute.sh" "$q" "$tmp/brute" ||
+		bad "recommend disagrees with brute force"
+fi
+
+# bad input: "---- case NAME" blocks of a plan, a trace and the message
+awk -v dir="$tmp/bad" '
+	BEGIN { system("mkdir -p " dir) }
+	/^---- case / { name = $3; print name > (dir "/list"); part = ""; next }
+	/^-- plan$/ { part = dir "/" name ".plan"; printf "" > part; next }
+	/^-- trace$/ { part = dir "/" name ".csv"; printf "" > part; next }
+	/^-- error$/ { part = dir "/" name ".want"; printf "" > part; next }
+	/^#/ && part == "" { next }
+	part != "" { print > part }
+' "$here/quota_sim_bad.txt"
+nb=0
+while read -r c; do
+	nb=$((nb + 1))
+	n=$((n + 1))
+	(cd "$tmp/bad" && "$q" run "$c.plan" "$c.csv" >"$c.out" 2>"$c.err")
+	st=$?
+	want=$(cat "$tmp/bad/$c.want")
+	got=$(cat "$tmp/bad/$c.err")
+	if [ $st -ne 2 ]; then
+		bad "bad input $c: exit $st, want 2 ($got)"
+	elif [ "$got" != "$want" ]; then
+		bad "bad input $c: stderr"
+		echo "  got:  $got"
+		echo "  want: $want"
+	elif [ -s "$tmp/bad/$c.out" ]; then
+		bad "bad input $c: printed a result on stdout"
+	fi
+done <"$tmp/bad/list"
+
+# invalid UTF-8 in a text (a byte the cases file cannot hold)
+printf 'quota-plan 1\ncategory sms\naccount a\n' >"$tmp/bad/utf8.plan"
+printf 'time,account,category,text\n2024-05-01T00:00:00Z,a,sms,"ok"\n2024-05-01T00:00:00Z,a,sms,"ab\377"\n' >"$tmp/bad/utf8.csv"
+n=$((n + 1))
+nb=$((nb + 1))
+got=$(cd "$tmp/bad" && "$q" run utf8.plan utf8.csv 2>&1 >"$tmp/bad/utf8.out")
+st=$?
+[ $st -eq 2 ] && [ ! -s "$tmp/bad/utf8.out" ] &&
+	[ "$got" = "quota-sim: utf8.csv:3:31: text: invalid UTF-8 at byte 2 of the field" ] ||
+	bad "bad input utf8: exit $st: $got"
+
+if [ $fail -ne 0 ]; then
+	echo "check-quota-sim: FAIL ($fail of $n checks)"
+	exit 1
+fi
+[ "$update" = 1 ] && echo "check-quota-sim: expected outputs rewritten"
+echo "check-quota-sim: PASS ($n checks, $nb bad inputs)"
+exit 0
