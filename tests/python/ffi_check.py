@@ -67,6 +67,9 @@ class QuotaReceipt(C.Structure):
         ("hold_id", C.c_uint64),
         ("fee_micros", C.c_int64),
         ("forfeited_units", C.c_int64),
+        # Appended for R27.
+        ("receipt_id", C.c_uint64),
+        ("failure_reason", C.c_int32),
     ]
 
 
