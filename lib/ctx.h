@@ -160,8 +160,10 @@ void quota__civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
  *   balance, credit, outstanding bills, suspension    money.c, settle.c
  *   volume-month bills, settled_upto, bill_seq        settle.c
  *   pruned_before, retention                          prune.c (the rows,
- *       counters and volume months it drops: ledger.c, counters.c,
- *       settle.c)
+ *       counters, volume months and packages it drops: ledger.c,
+ *       counters.c, settle.c, package.c, which renumbers the packages
+ *       in the key window, keys.c, the ledger rows, ledger.c, and event
+ *       tracking, event.c)
  *   categories; tariffs; offers                       ctx.c; tariff.c;
  *                                                     catalog.c
  *   store, record buffer, seq, config_seq, unsynced   journal.c (replay.c
@@ -705,6 +707,15 @@ void quota__package_refresh(quota_account *a, quota_package *p);
 /* The same, for the index where p is known to sit at pos. */
 void quota__pindex_refresh(quota__pindex *ix, uint32_t pos);
 void quota__package_free(const quota__mem *mem, quota_package *p);
+/*
+ * A package pruned (§7) while a key record in the window still names it:
+ * the record's draw points here instead, so that a repeat of the key still
+ * returns the stored receipt (its line has no package).  Read only; its
+ * seq is QUOTA__SEQ_GONE, the number snapshots give it.
+ */
+#define QUOTA__SEQ_GONE UINT32_MAX
+extern const quota_package quota__package_gone;
+#define QUOTA__GONE ((quota_package *)&quota__package_gone)
 
 /* Counters of an account (counters.c). */
 int64_t quota__counter(const quota_account *a, unsigned kind, unsigned cat,
@@ -1083,6 +1094,21 @@ int quota__vbills_prune_count(quota_account *a, int64_t month,
 			      quota__shrink *s);
 void quota__vbills_prune_apply(quota_account *a, int64_t month,
 			       quota__shrink *s);
+/*
+ * Packages (§7): _count picks the packages a cut at horizon drops (ledger:
+ * whether the ledger's rows before hour go in the same prune) and fills
+ * s->p[0] with a map from each package's number to its number after the
+ * prune (QUOTA__SEQ_GONE: dropped); _apply drops them and renumbers the
+ * rest, through the owners of what refers to packages: event tracking
+ * (quota__track_prune), the key window (quota__keys_renumber) and the
+ * ledger rows (quota__ledger_renumber).  Cannot fail.
+ */
+int quota__packages_prune_count(quota_account *a, int64_t horizon,
+				bool ledger, int64_t hour, quota__shrink *s);
+void quota__packages_prune_apply(quota_account *a, quota__shrink *s);
+void quota__track_prune(quota_account *a, const uint32_t *map);
+void quota__keys_renumber(quota_account *a, const uint32_t *map);
+void quota__ledger_renumber(quota_account *a);
 void quota__shrink_undo(quota_account *a, quota__shrink *s);
 /* Retention after a settlement that closed periods (settle.c). */
 void quota__retain(quota_account *a);

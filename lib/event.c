@@ -316,6 +316,45 @@ void quota__track_package(quota_account *a, quota_package *p)
 		sums(a, p, 1);
 }
 
+/* Take the packages map drops out of a sorted list of n, moving each
+ * cursor back by those before it. */
+static void drop_sorted(quota_package **v, uint32_t n, const uint32_t *map,
+			uint32_t *cur1, uint32_t *cur2)
+{
+	uint32_t i, k = 0, c1 = *cur1, c2 = cur2 ? *cur2 : 0;
+
+	for (i = 0; i < n; i++) {
+		if (map[v[i]->seq] != QUOTA__SEQ_GONE) {
+			v[k++] = v[i];
+			continue;
+		}
+		*cur1 -= i < c1;
+		if (cur2)
+			*cur2 -= i < c2;
+	}
+}
+
+/* §7: packages pruned (numbers in map, before renumbering) leave the
+ * sorted lists and the sums; nothing to do while tracking is not set up
+ * (setup builds it from the packages there are then). */
+void quota__track_prune(quota_account *a, const uint32_t *map)
+{
+	uint32_t i, n = a->npackages;
+
+	if (!a->ctx->hook || a->track_gen != a->ctx->hook_gen)
+		return;
+	for (i = 0; i < n; i++) {
+		quota_package *p = a->packages[i];
+
+		if (map[i] == QUOTA__SEQ_GONE && p->active) {
+			p->active = false;
+			sums(a, p, -1);
+		}
+	}
+	drop_sorted(a->by_eff, n, map, &a->cur_eff, NULL);
+	drop_sorted(a->by_exp, n, map, &a->cur_exp, &a->cur_warn);
+}
+
 void quota__track_caps(quota_account *a, unsigned cat, int64_t day,
 		       int64_t month, int64_t units)
 {

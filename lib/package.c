@@ -521,3 +521,143 @@ int quota_package_get_spec(const quota_package *p, quota_package_spec *out)
 	out->priority = p->priority;
 	return QUOTA_OK;
 }
+
+/* ------------------------------------------------- pruning (§7, prune.c) */
+
+const quota_package quota__package_gone = {.seq = QUOTA__SEQ_GONE};
+
+int quota__packages_prune_count(quota_account *a, int64_t horizon,
+				bool ledger, int64_t hour, quota__shrink *s)
+{
+	const quota__ledger *l = &a->ledger;
+	uint32_t *map, i, j, n = a->npackages, next = 0;
+
+	memset(s, 0, sizeof *s);
+	if (!n)
+		return QUOTA_OK;
+	if (!(map = quota__malloc(&a->ctx->mem, (size_t)n * sizeof *map)))
+		return QUOTA_ENOMEM;
+	s->p[0] = map;
+	/* Candidates: expired at the horizon, or exhausted (a STOP package
+	 * stops its categories until it expires, R7). */
+	for (i = 0; i < n; i++) {
+		const quota_package *p = a->packages[i];
+
+		map[i] = p->expires_at <= horizon ||
+				 (p->remaining == 0 &&
+				  !(p->flags & QUOTA_PACKAGE_STOP))
+			 ? QUOTA__SEQ_GONE
+			 : 0;
+	}
+	/* Kept: what a row left after this prune or an open hold names. */
+	for (i = 0; i < l->nrows; i++)
+		if (l->rows[i].src >= QUOTA__LSRC_PKG &&
+		    !(ledger && l->rows[i].hour < hour))
+			map[l->rows[i].src - QUOTA__LSRC_PKG] = 0;
+	for (i = 0; i < a->hold_tab_cap; i++)
+		if (a->hold_tab[i])
+			for (j = 0; j < a->hold_tab[i]->box.src.ndraws; j++)
+				map[a->hold_tab[i]->box.src.draws[j].pk->seq] = 0;
+	for (i = 0; i < n; i++) {
+		if (map[i] == QUOTA__SEQ_GONE)
+			s->drop++;
+		else
+			map[i] = next++;
+	}
+	s->keep = next;
+	if (!s->drop) {
+		quota__shrink_undo(a, s);
+		return QUOTA_OK;
+	}
+	/* The packages left move to an array of their size. */
+	if (next && !(s->p[1] = quota__malloc(&a->ctx->mem,
+					      (size_t)next * sizeof *a->packages)))
+		return QUOTA_ENOMEM;
+	return QUOTA_OK;
+}
+
+/* Take the packages map drops out of ix (in place: it only shrinks). */
+static void pindex_drop(quota__pindex *ix, const uint32_t *map)
+{
+	uint32_t i, k = 0, e, st, ne = ix->n;
+
+	for (i = 0; i < ix->n; i++) {
+		quota_package *p = ix->pk[i];
+
+		if (map[p->seq] != QUOTA__SEQ_GONE) {
+			ix->pk[k++] = p;
+			continue;
+		}
+		/* One of its effective_at and (if STOP) of its STOP entries. */
+		for (e = 0; ix->effs[e] != p->effective_at; e++)
+			;
+		memmove(&ix->effs[e], &ix->effs[e + 1],
+			(ne - 1 - e) * sizeof *ix->effs);
+		ne--;
+		if (p->flags & QUOTA_PACKAGE_STOP) {
+			for (st = 0; ix->stop_exp[st] != p->expires_at ||
+				     ix->stop_eff[st] != p->effective_at;
+			     st++)
+				;
+			memmove(&ix->stop_exp[st], &ix->stop_exp[st + 1],
+				(ix->nstop - 1 - st) * sizeof *ix->stop_exp);
+			memmove(&ix->stop_eff[st], &ix->stop_eff[st + 1],
+				(ix->nstop - 1 - st) * sizeof *ix->stop_eff);
+			ix->nstop--;
+		}
+	}
+	ix->n = k;
+	ix->gen++;
+	ix->size = 1;
+	while (ix->size < ix->n)
+		ix->size *= 2;
+	rebuild(ix);
+}
+
+/*
+ * Drop the packages s's map names and renumber the rest in their order
+ * (seq stays the order added among the account's packages, so R3 and
+ * every sorted list keep their order).  Whoever refers to packages by
+ * number or pointer is told first, while the old numbers still hold.
+ */
+void quota__packages_prune_apply(quota_account *a, quota__shrink *s)
+{
+	const quota__mem *mem = &a->ctx->mem;
+	const uint32_t *map = s->p[0];
+	quota_package **kept = s->p[1];
+	uint32_t i, k = 0, c;
+
+	if (!s->drop)
+		return;
+	quota__track_prune(a, map);
+	quota__keys_renumber(a, map);
+	for (c = 0; c < QUOTA_MAX_CATEGORIES; c++) {
+		quota__pindex *ix = a->pindex[c];
+
+		if (!ix)
+			continue;
+		pindex_drop(ix, map);
+		if (!ix->n) {
+			quota__pindex_free(mem, ix);
+			a->pindex[c] = NULL;
+		}
+	}
+	for (i = 0; i < a->npackages; i++) {
+		quota_package *p = a->packages[i];
+
+		if (map[i] == QUOTA__SEQ_GONE) {
+			quota__strmap_del(&a->package_ids, &a->ctx->hkey, p->id);
+			a->total_units -= p->units;
+			quota__package_free(mem, p);
+			continue;
+		}
+		p->seq = k;
+		kept[k++] = p;
+	}
+	quota__free(mem, a->packages);
+	a->packages = kept;
+	a->npackages = a->cap_packages = k;
+	s->p[1] = NULL; /* the account's now */
+	quota__ledger_renumber(a);
+	quota__shrink_undo(a, s);
+}
