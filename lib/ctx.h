@@ -191,25 +191,25 @@ struct quota_tariff {
 	bool used; /* set on an account or an offer: fixed (§5) */
 };
 
+/*
+ * A package: 60 bytes and its id in one allocation (§7: an account of
+ * millions holds a few each).  The id is the last member; package.c
+ * allocates offsetof(quota_package, id) + its length + 1.
+ */
 struct quota_package {
-	quota_account *account;
-	char *id;
 	uint64_t categories;
 	int64_t units;
 	int64_t remaining;
 	int64_t effective_at;
 	int64_t expires_at;
 	int64_t price_micros;
-	uint32_t flags;
 	int32_t priority;
-	uint32_t seq; /* order added: the last tie-break of R3 */
+	uint32_t seq; /* place in the order added: the last tie-break of R3 */
+	uint8_t flags; /* QUOTA_PACKAGE_STOP is the only one */
 	/* Event tracking (event.c): usable at the account clock; expiry and
 	 * expiry warning already reported. */
 	bool active, expired_seen, warned;
-	/* During a tick (hold_expiry.c): units that holds timed out by then give
-	 * back to it before its expiry warning / its expiry, which the
-	 * events of that clock step count (R21); 0 outside a tick. */
-	int64_t back_warn, back_exp;
+	char id[];
 };
 
 /*
@@ -573,6 +573,13 @@ struct quota_ctx {
 	 * the largest package count, so plans never allocate for it. */
 	quota__draw *scratch;
 	size_t cap_scratch;
+	/* During a tick's apply (hold_expiry.c): per package number of the
+	 * account ticked, the units timed-out holds give back to it before
+	 * its expiry warning and before its expiry, which the events of the
+	 * clock step count (R21); nback 0 outside a tick.  Grown by the
+	 * tick's prepare, so packages carry none of it. */
+	int64_t (*back)[2];
+	size_t cap_back, nback;
 	/* R21 events: the hook, and the events of the call being applied. */
 	quota_event_fn hook;
 	void *hook_ud;

@@ -222,6 +222,14 @@ int quota__events_reserve(quota_account *a)
 	return quota__events_room(a, 0);
 }
 
+/* Units a tick gives back to p before its expiry warning (0) or its
+ * expiry (1), at deadlines the clock step passes (hold_expiry.c). */
+static inline int64_t back(const quota_account *a, const quota_package *p,
+			   int i)
+{
+	return p->seq < a->ctx->nback ? a->ctx->back[p->seq][i] : 0;
+}
+
 void quota__clock(quota_account *a, int64_t t)
 {
 	uint32_t n = a->npackages;
@@ -251,14 +259,14 @@ void quota__clock(quota_account *a, int64_t t)
 		if (w && (!x || w->expires_at - a->warn_before <=
 					x->expires_at)) {
 			a->cur_warn++;
-			/* back_*: units a tick gives back, at deadlines before
+			/* back(): units a tick gives back, at deadlines before
 			 * this point, after the step (hold_expiry.c). */
 			if (!w->warned && !w->expired_seen &&
-			    w->remaining + w->back_warn > 0) {
+			    w->remaining + back(a, w, 0) > 0) {
 				w->warned = true;
 				quota__event_queue(a, QUOTA_EVENT_PACKAGE_EXPIRING,
 				      (uint32_t)__builtin_ctzll(w->categories),
-				      w, w->remaining + w->back_warn, 0, 0);
+				      w, w->remaining + back(a, w, 0), 0, 0);
 			}
 			continue;
 		}
@@ -272,7 +280,7 @@ void quota__clock(quota_account *a, int64_t t)
 			x->warned = true;
 			quota__event_queue(a, QUOTA_EVENT_PACKAGE_EXPIRED,
 			      (uint32_t)__builtin_ctzll(x->categories), x,
-			      x->remaining + x->back_exp, 0, 0);
+			      x->remaining + back(a, x, 1), 0, 0);
 		}
 	}
 }

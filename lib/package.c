@@ -4,6 +4,7 @@
  */
 #include "journal.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define NONE UINT32_MAX
@@ -155,9 +156,6 @@ void quota__pindex_free(const quota__mem *mem, quota__pindex *ix)
 
 void quota__package_free(const quota__mem *mem, quota_package *p)
 {
-	if (!p)
-		return;
-	quota__free(mem, p->id);
 	quota__free(mem, p);
 }
 
@@ -314,6 +312,7 @@ static int package_prepare(void *v)
 	const quota__mem *mem;
 	quota_package *p;
 	uint64_t m;
+	size_t len;
 	int rc;
 
 	if (!s)
@@ -329,9 +328,12 @@ static int package_prepare(void *v)
 	mem = &a->ctx->mem;
 
 	/* Plan: allocate everything; nothing visible changes until apply. */
-	p = op->p = quota__calloc(mem, 1, sizeof *p);
-	if (!p || !(p->id = quota__strdup(mem, s->id)))
+	/* The id in the same allocation (§7: a package is small). */
+	len = strlen(s->id);
+	p = op->p = quota__calloc(mem, 1, offsetof(quota_package, id) + len + 1);
+	if (!p)
 		goto nomem;
+	memcpy(p->id, s->id, len + 1);
 	if (quota__grow(mem, (void **)&a->packages, &a->cap_packages,
 			(size_t)a->npackages + 1, sizeof *a->packages) ||
 	    quota__strmap_reserve(mem, &a->package_ids))
@@ -406,13 +408,12 @@ static void package_apply(void *v)
 		a->balance -= s->price_micros;
 		a->purchased += s->price_micros;
 	}
-	p->account = a;
 	p->categories = s->categories;
 	p->units = p->remaining = s->units;
 	p->effective_at = s->effective_at;
 	p->expires_at = s->expires_at;
 	p->price_micros = s->price_micros;
-	p->flags = s->flags;
+	p->flags = (uint8_t)s->flags; /* checked: QUOTA_PACKAGE_STOP or 0 */
 	p->priority = s->priority;
 	p->seq = a->npackages;
 	for (m = s->categories; m; m &= m - 1) {
@@ -506,11 +507,8 @@ int quota_package_status(const quota_package *p, int64_t now)
 
 int quota_package_get_spec(const quota_package *p, quota_package_spec *out)
 {
-	if (!p)
+	if (!p || !out) /* no context to say so: a package is small (§7) */
 		return QUOTA_EINVAL;
-	if (!out)
-		return quota__err(p->account->ctx, QUOTA_EINVAL,
-				  "quota_package_get_spec: NULL out");
 	out->id = p->id;
 	out->categories = p->categories;
 	out->units = p->units;

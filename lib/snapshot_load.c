@@ -793,17 +793,12 @@ void quota__account_swap(quota_account *live, quota_account *fresh)
 {
 	quota_account tmp = *live;
 	char *id = live->id;
-	uint32_t i;
 
 	*live = *fresh;
 	*fresh = tmp;
 	/* live keeps its id string: ctx->account_ids borrows it. */
 	fresh->id = live->id;
 	live->id = id;
-	for (i = 0; i < live->npackages; i++)
-		live->packages[i]->account = live;
-	for (i = 0; i < fresh->npackages; i++)
-		fresh->packages[i]->account = fresh;
 	quota__account_free(fresh);
 }
 
