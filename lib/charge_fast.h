@@ -125,11 +125,18 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	need = units - f;
 	ix = a->pindex[cat];
 	if (need && ix) {
-		if (ix->hint_gen != ix->gen || at < ix->hint_lo ||
-		    at >= ix->hint_hi)
-			return 0;
-		if (ix->hint_pos != UINT32_MAX) {
-			pk = ix->pk[ix->hint_pos];
+		uint32_t pos;
+
+		if (ix->small) {
+			pos = quota__psmall_first(ix, 0, at);
+		} else {
+			if (ix->hint_gen != ix->gen || at < ix->hint_lo ||
+			    at >= ix->hint_hi)
+				return 0;
+			pos = ix->hint_pos;
+		}
+		if (pos != UINT32_MAX) {
+			pk = ix->pk[pos];
 			take = pk->remaining < need ? pk->remaining : need;
 			need -= take;
 		}

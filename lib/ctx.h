@@ -10,6 +10,7 @@
 #include "codec.h"
 #include "siphash.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* --------------------------------------------------- string-keyed map */
@@ -223,15 +224,24 @@ struct quota_package {
  */
 typedef struct quota__pindex {
 	quota_package **pk; /* sorted by R3 key */
+	uint32_t n;
+	uint32_t nstop;     /* STOP-flag packages among them (R7) */
+	/*
+	 * The small form (§7: most categories of an account hold one or two
+	 * packages): at most QUOTA__PSMALL packages, room for `small` of them
+	 * right after these four members (pk points there) and none of the
+	 * members after them; the first usable package is found by looking
+	 * at those few in R3 order.  0: the full form, below.
+	 */
+	uint32_t small;
+	uint32_t size;
 	int64_t *exp;       /* pk[i]->expires_at, for cache-friendly search */
 	int64_t *tree;      /* 2 * size: leaves at [size, 2 * size) */
-	uint32_t n, size;
 	size_t cap, exp_cap, tree_cap, group_cap, stop_cap;
 	uint32_t ngroups;
 	uint32_t *group;    /* ngroups + 1 boundaries of priority groups */
 	/* STOP-flag packages (R7): expires_at ascending, suffix min of
 	 * effective_at: "some STOP package in force at t" in O(log S). */
-	uint32_t nstop;
 	int64_t *stop_exp;
 	int64_t *stop_eff;
 	int64_t *stop_effmin;
@@ -250,6 +260,11 @@ typedef struct quota__pindex {
 	int64_t hint_lo, hint_hi;
 	uint32_t hint_pos, hint_gen, gen;
 } quota__pindex;
+
+#define QUOTA__PSMALL 4
+/* Bytes of a small index with room for n packages. */
+#define QUOTA__PSMALL_SIZE(n)                                                 \
+	(offsetof(quota__pindex, exp) + (size_t)(n) * sizeof(quota_package *))
 
 /*
  * Where the units of a charge came from (R1): what receipts are built
@@ -612,8 +627,26 @@ uint32_t quota__pindex_head_slow(const quota__pindex *ix, int64_t t)
 	__attribute__((cold))
 #endif
 	;
+/* The small form's search: the first package usable at t from position
+ * from on, looking at each (at most QUOTA__PSMALL), or UINT32_MAX. */
+static inline uint32_t quota__psmall_first(const quota__pindex *ix,
+					   uint32_t from, int64_t t)
+{
+	uint32_t i;
+
+	for (i = from; i < ix->n; i++) {
+		const quota_package *p = ix->pk[i];
+
+		if (p->remaining > 0 && p->effective_at <= t &&
+		    t < p->expires_at)
+			return i;
+	}
+	return UINT32_MAX;
+}
 static inline uint32_t quota__pindex_head(const quota__pindex *ix, int64_t t)
 {
+	if (ix->small)
+		return quota__psmall_first(ix, 0, t);
 	if (ix->hint_gen == ix->gen && t >= ix->hint_lo && t < ix->hint_hi)
 		return ix->hint_pos;
 	return quota__pindex_head_slow(ix, t);
@@ -672,6 +705,8 @@ static inline uint32_t quota__pindex_first(const quota__pindex *ix,
 {
 	uint32_t g;
 
+	if (ix->small)
+		return quota__psmall_first(ix, from, t);
 	for (g = 0; g < ix->ngroups; g++) {
 		uint32_t lo = ix->group[g], hi = ix->group[g + 1], n, r;
 
@@ -707,6 +742,8 @@ typedef struct quota__buy {
 } quota__buy;
 int quota__package_add(quota_account *a, const quota_package_spec *s,
 		       const quota__buy *buy, quota_package **out);
+/* The package of id in a, or NULL (package.c). */
+quota_package *quota__package_by_id(const quota_account *a, const char *id);
 /* A STOP-flag package covering this index's category is in force at t. */
 bool quota__pindex_stop_at(const quota__pindex *ix, int64_t t);
 /* p's remaining went to or from 0: update every index that holds it. */

@@ -55,6 +55,8 @@ void quota__pindex_refresh(quota__pindex *ix, uint32_t pos)
 {
 	uint32_t i = ix->size + pos;
 
+	if (ix->small)
+		return; /* nothing cached: it looks at the packages */
 	ix->tree[i] = leaf_value(ix->pk[pos]);
 	for (i >>= 1; i; i >>= 1)
 		ix->tree[i] = min64(ix->tree[2 * i], ix->tree[2 * i + 1]);
@@ -70,7 +72,8 @@ void quota__package_refresh(quota_account *a, quota_package *p)
 		quota__pindex *ix = a->pindex[c];
 
 		m &= m - 1;
-		quota__pindex_refresh(ix, lower_bound(ix, p));
+		if (!ix->small)
+			quota__pindex_refresh(ix, lower_bound(ix, p));
 	}
 }
 
@@ -128,6 +131,16 @@ bool quota__pindex_stop_at(const quota__pindex *ix, int64_t t)
 {
 	uint32_t lo = 0, hi = ix->nstop;
 
+	if (ix->small) {
+		for (lo = 0; lo < ix->n; lo++) {
+			const quota_package *p = ix->pk[lo];
+
+			if ((p->flags & QUOTA_PACKAGE_STOP) &&
+			    p->effective_at <= t && t < p->expires_at)
+				return true;
+		}
+		return false;
+	}
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
@@ -143,6 +156,10 @@ void quota__pindex_free(const quota__mem *mem, quota__pindex *ix)
 {
 	if (!ix)
 		return;
+	if (ix->small) { /* one allocation */
+		quota__free(mem, ix);
+		return;
+	}
 	quota__free(mem, ix->pk);
 	quota__free(mem, ix->exp);
 	quota__free(mem, ix->tree);
@@ -159,10 +176,87 @@ void quota__package_free(const quota__mem *mem, quota_package *p)
 	quota__free(mem, p);
 }
 
-/* Make room in ix for one more package (and one more STOP entry). */
-static int pindex_reserve(const quota__mem *mem, quota__pindex *ix, bool stop)
+/*
+ * Package ids (§7): while an account has at most PKG_SCAN packages they
+ * are found by a scan of its packages, and cost no map; the map is built,
+ * with every package in it, when the account gets more (in the add's
+ * prepare, whole or not at all).
+ */
+#define PKG_SCAN 8
+
+quota_package *quota__package_by_id(const quota_account *a, const char *id)
 {
-	size_t need = (size_t)ix->n + 1, size = 1;
+	uint32_t i;
+
+	if (a->package_ids.cap)
+		return quota__strmap_get(&a->package_ids, &a->ctx->hkey, id);
+	for (i = 0; i < a->npackages; i++)
+		if (!strcmp(a->packages[i]->id, id))
+			return a->packages[i];
+	return NULL;
+}
+
+/* Room for one more id: nothing while the scan serves, else the map,
+ * built now if there is none (invisible: it finds what the scan did). */
+static int ids_reserve(quota_account *a)
+{
+	const quota__mem *mem = &a->ctx->mem;
+	uint32_t i;
+
+	if (!a->package_ids.cap && a->npackages < PKG_SCAN)
+		return QUOTA_OK;
+	if (!a->package_ids.cap) {
+		quota__strmap m = {NULL, 0, 0};
+
+		for (i = 0; i < a->npackages; i++) {
+			if (quota__strmap_reserve(mem, &m)) {
+				quota__strmap_free(mem, &m);
+				return QUOTA_ENOMEM;
+			}
+			quota__strmap_put(&m, &a->ctx->hkey, a->packages[i]->id,
+					  a->packages[i]);
+		}
+		a->package_ids = m;
+	}
+	return quota__strmap_reserve(mem, &a->package_ids);
+}
+
+/* quota__grow, but exactly need while the array is small (at most 4: most
+ * accounts hold a package or two per category, §7), doubling beyond. */
+static int grow_small(const quota__mem *mem, void **p, size_t *cap,
+		      size_t need, size_t size)
+{
+	void *np;
+
+	if (need <= *cap)
+		return QUOTA_OK;
+	if (need > 4)
+		return quota__grow_to(mem, p, cap, need, size);
+	if (!(np = quota__realloc(mem, *p, need * size)))
+		return QUOTA_ENOMEM;
+	*p = np;
+	*cap = need;
+	return QUOTA_OK;
+}
+
+/* A small index with room for n packages, empty; NULL: no memory. */
+static quota__pindex *psmall_new(const quota__mem *mem, uint32_t n)
+{
+	quota__pindex *ix = quota__calloc(mem, 1, QUOTA__PSMALL_SIZE(n));
+
+	if (ix) {
+		ix->pk = (quota_package **)((char *)ix + QUOTA__PSMALL_SIZE(0));
+		ix->small = n;
+	}
+	return ix;
+}
+
+/* Make room in full index ix for `more` more packages (and as many STOP
+ * entries, if stop). */
+static int pindex_reserve(const quota__mem *mem, quota__pindex *ix,
+			  uint32_t more, bool stop)
+{
+	size_t need = (size_t)ix->n + more, size = 1;
 
 	while (size < need)
 		size *= 2;
@@ -178,12 +272,15 @@ static int pindex_reserve(const quota__mem *mem, quota__pindex *ix, bool stop)
 			sizeof *ix->group))
 		return QUOTA_ENOMEM;
 	if (stop) {
-		size_t sc = ix->stop_cap, sneed = (size_t)ix->nstop + 1;
+		size_t sc = ix->stop_cap, sneed = (size_t)ix->nstop + more;
 
 		if (sneed > sc) {
 			size_t ncap = sc ? sc * 2 : 4;
-			int64_t *a = quota__realloc(mem, ix->stop_exp,
-						    ncap * sizeof *a);
+			int64_t *a;
+
+			while (ncap < sneed)
+				ncap *= 2;
+			a = quota__realloc(mem, ix->stop_exp, ncap * sizeof *a);
 			if (!a)
 				return QUOTA_ENOMEM;
 			ix->stop_exp = a;
@@ -210,6 +307,11 @@ static void pindex_insert(quota__pindex *ix, quota_package *p)
 	memmove(&ix->pk[pos + 1], &ix->pk[pos],
 		(ix->n - pos) * sizeof *ix->pk);
 	ix->pk[pos] = p;
+	if (ix->small) {
+		ix->n++;
+		ix->nstop += (p->flags & QUOTA_PACKAGE_STOP) != 0;
+		return;
+	}
 	for (i = ix->n; i > 0 && ix->effs[i - 1] > p->effective_at; i--)
 		ix->effs[i] = ix->effs[i - 1];
 	ix->effs[i] = p->effective_at;
@@ -238,7 +340,7 @@ static int check_spec(quota_account *a, const quota_package_spec *s)
 
 	if ((rc = quota__check_name(ctx, "package id", s->id, QUOTA_ID_MAX)))
 		return rc;
-	if (quota__strmap_get(&a->package_ids, &a->ctx->hkey, s->id))
+	if (quota__package_by_id(a, s->id))
 		return quota__err(ctx, QUOTA_EEXISTS,
 				  "package '%s' already exists in account '%s'",
 				  s->id, a->id);
@@ -334,9 +436,9 @@ static int package_prepare(void *v)
 	if (!p)
 		goto nomem;
 	memcpy(p->id, s->id, len + 1);
-	if (quota__grow(mem, (void **)&a->packages, &a->cap_packages,
-			(size_t)a->npackages + 1, sizeof *a->packages) ||
-	    quota__strmap_reserve(mem, &a->package_ids))
+	if (grow_small(mem, (void **)&a->packages, &a->cap_packages,
+		       (size_t)a->npackages + 1, sizeof *a->packages) ||
+	    ids_reserve(a))
 		goto nomem;
 	/* The context's draw scratch holds one draw per package of the
 	 * largest account, so planning a charge never allocates for it. */
@@ -346,15 +448,33 @@ static int package_prepare(void *v)
 		goto nomem;
 	for (m = s->categories; m; m &= m - 1) {
 		unsigned c = (unsigned)__builtin_ctzll(m);
-		quota__pindex *ix = a->pindex[c];
+		quota__pindex *ix = a->pindex[c], *nx;
+		bool stop = s->flags & QUOTA_PACKAGE_STOP;
 
-		if (!ix) {
-			ix = op->fresh[c] = quota__calloc(mem, 1, sizeof *ix);
-			if (!ix)
+		if (!ix) { /* a category's first package: the small form */
+			if (!(op->fresh[c] = psmall_new(mem, 1)))
+				goto nomem;
+		} else if (!ix->small) {
+			if (pindex_reserve(mem, ix, 1, stop))
+				goto nomem;
+		} else if (ix->n < ix->small) {
+			continue;
+		} else if (ix->n < QUOTA__PSMALL) {
+			/* Room for one more, exactly (invisible: the same
+			 * index at another address). */
+			nx = quota__realloc(mem, ix, QUOTA__PSMALL_SIZE(ix->n + 1));
+			if (!nx)
+				goto nomem;
+			nx->pk = (quota_package **)((char *)nx +
+						    QUOTA__PSMALL_SIZE(0));
+			nx->small = nx->n + 1;
+			a->pindex[c] = nx;
+		} else { /* outgrown: the full form, filled in by apply */
+			nx = op->fresh[c] = quota__calloc(mem, 1, sizeof *nx);
+			if (!nx || pindex_reserve(mem, nx, ix->n + 1,
+						  stop || ix->nstop))
 				goto nomem;
 		}
-		if (pindex_reserve(mem, ix, s->flags & QUOTA_PACKAGE_STOP))
-			goto nomem;
 	}
 	return QUOTA_OK;
 nomem:
@@ -419,13 +539,21 @@ static void package_apply(void *v)
 	for (m = s->categories; m; m &= m - 1) {
 		unsigned c = (unsigned)__builtin_ctzll(m);
 
-		if (op->fresh[c])
-			a->pindex[c] = op->fresh[c];
+		quota__pindex *old = a->pindex[c], *nx = op->fresh[c];
+		uint32_t i;
+
+		if (nx) { /* a new index, or the full form of a small one */
+			for (i = 0; old && i < old->n; i++)
+				pindex_insert(nx, old->pk[i]);
+			quota__pindex_free(&a->ctx->mem, old);
+			a->pindex[c] = nx;
+		}
 		pindex_insert(a->pindex[c], p);
 	}
 	a->packages[a->npackages++] = p;
 	a->total_units = op->total;
-	quota__strmap_put(&a->package_ids, &a->ctx->hkey, p->id, p);
+	if (a->package_ids.cap)
+		quota__strmap_put(&a->package_ids, &a->ctx->hkey, p->id, p);
 	if (track)
 		quota__track_package(a, p);
 	if (op->out)
@@ -477,7 +605,7 @@ int quota_package_find(const quota_account *a, const char *id,
 	/* An id quota_package_add would refuse is refused the same way. */
 	if ((rc = quota__check_name(a->ctx, "package id", id, QUOTA_ID_MAX)))
 		return rc;
-	*out = quota__strmap_get(&a->package_ids, &a->ctx->hkey, id);
+	*out = quota__package_by_id(a, id);
 	if (!*out)
 		return quota__err(a->ctx, QUOTA_ENOTFOUND,
 				  "account '%s' has no package '%s'", a->id,
@@ -586,6 +714,10 @@ static void pindex_drop(quota__pindex *ix, const uint32_t *map)
 			ix->pk[k++] = p;
 			continue;
 		}
+		if (ix->small) {
+			ix->nstop -= (p->flags & QUOTA_PACKAGE_STOP) != 0;
+			continue;
+		}
 		/* One of its effective_at and (if STOP) of its STOP entries. */
 		for (e = 0; ix->effs[e] != p->effective_at; e++)
 			;
@@ -605,6 +737,8 @@ static void pindex_drop(quota__pindex *ix, const uint32_t *map)
 		}
 	}
 	ix->n = k;
+	if (ix->small)
+		return;
 	ix->gen++;
 	ix->size = 1;
 	while (ix->size < ix->n)
@@ -644,7 +778,9 @@ void quota__packages_prune_apply(quota_account *a, quota__shrink *s)
 		quota_package *p = a->packages[i];
 
 		if (map[i] == QUOTA__SEQ_GONE) {
-			quota__strmap_del(&a->package_ids, &a->ctx->hkey, p->id);
+			if (a->package_ids.cap)
+				quota__strmap_del(&a->package_ids,
+						  &a->ctx->hkey, p->id);
 			a->total_units -= p->units;
 			quota__package_free(mem, p);
 			continue;
