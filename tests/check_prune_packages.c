@@ -222,6 +222,76 @@ START_TEST(test_expired_and_exhausted_go_keys_replay)
 }
 END_TEST
 
+/* A category past the small index (more than 4 packages, two priority
+ * groups, STOP ones): what is left burns in R3 order after the prune,
+ * and the state round-trips through a snapshot. */
+START_TEST(test_full_index_prune_keeps_r3)
+{
+	pw w, w2;
+	quota_account *a, *b;
+	quota_receipt r;
+	void *p;
+	size_t n;
+	int i, d;
+
+	pw_init(&w);
+	OK(quota_account_new(w.ctx, "f", &a));
+	OK(quota_account_set_tariff(a, w.sms, w.t));
+	for (i = 0; i < 8; i++) {
+		char id[8];
+		quota_package_spec s = {.id = id,
+					.categories = QUOTA_MASK(w.sms),
+					.units = 10,
+					.effective_at = T0,
+					.expires_at = T0 + (10 + 5 * i) * TU_DAY,
+					.priority = i % 2,
+					.flags = i == 5 ? QUOTA_PACKAGE_STOP
+							: 0};
+
+		snprintf(id, sizeof id, "f%d", i);
+		OK(quota_package_add(a, &s, NULL));
+	}
+	/* priority 0 first: f0, f2 used up on day 1 */
+	OK(charge(a, w.sms, 20, T0 + TU_HOUR, "x"));
+	for (d = 2; d < 30; d++)
+		ck_assert_int_ge(quota_account_tick(a, T0 + d * TU_DAY), 0);
+	ck_assert_int_ge(quota_settle(a, T0 + 30 * TU_DAY, NULL, NULL), 0);
+	/* f0, f2 exhausted, f1 (day 15), f3 (day 25) expired */
+	OK(quota_account_prune(a, T0 + 29 * TU_DAY, PKGS));
+	ck_assert_uint_eq(quota_account_package_count(a), 4);
+	{
+		quota_package_spec sp;
+
+		OK(quota_package_get_spec(quota_account_package_at(a, 0), &sp));
+		ck_assert_str_eq(sp.id, "f4");
+		OK(quota_package_get_spec(quota_account_package_at(a, 3), &sp));
+		ck_assert_str_eq(sp.id, "f7");
+	}
+	/* f4 (prio 0, day 30) then f6 (prio 0, day 40), then f5 (prio 1) */
+	OK(charge_r(a, w.sms, 25, T0 + 29 * TU_DAY + 60, NULL, &r));
+	ck_assert_uint_eq(r.nlines, 3);
+	ck_assert_str_eq(r.lines[0].package_id, "f4");
+	ck_assert_str_eq(r.lines[1].package_id, "f6");
+	ck_assert_str_eq(r.lines[2].package_id, "f5");
+	OK(charge_r(a, w.sms, 20, T0 + TU_HOUR, "x", &r));
+	ck_assert_int_eq(r.replayed, 1);
+	ck_assert_ptr_null(r.lines[0].package);
+	OK(quota_account_snapshot(a, &p, &n));
+	pw_init(&w2);
+	OK(quota_account_load(w2.ctx, p, n, &b));
+	snap_eq(a, b);
+	/* f5 is a STOP package: exhausted after 5 + 10 more, stops */
+	OK(charge(a, w.sms, 15, T0 + 29 * TU_DAY + 120, NULL));
+	ck_assert_int_eq(charge(a, w.sms, 1, T0 + 29 * TU_DAY + 180, NULL),
+			 QUOTA_EEXHAUSTED);
+	OK(charge(b, w2.sms, 15, T0 + 29 * TU_DAY + 120, NULL));
+	snap_eq(a, b);
+	quota_free(w.ctx, p);
+	pw_free(&w2);
+	pw_free(&w);
+}
+END_TEST
+
 START_TEST(test_packages_named_by_rows_or_holds_stay)
 {
 	pw w;
@@ -609,6 +679,7 @@ static Suite *prune_packages_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_expired_and_exhausted_go_keys_replay);
+	tcase_add_test(tc, test_full_index_prune_keeps_r3);
 	tcase_add_test(tc, test_packages_named_by_rows_or_holds_stay);
 	tcase_add_test(tc, test_exhausted_stop_package_stays_until_expiry);
 	tcase_add_test(tc, test_events_after_pruning);
