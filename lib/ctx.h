@@ -193,11 +193,12 @@ struct quota_tariff {
 };
 
 /*
- * A package: 60 bytes and its id in one allocation (§7: an account of
+ * A package: 65 bytes and its id in one allocation (§7: an account of
  * millions holds a few each).  The id is the last member; package.c
  * allocates offsetof(quota_package, id) + its length + 1.
  */
 struct quota_package {
+	quota_account *account;
 	uint64_t categories;
 	int64_t units;
 	int64_t remaining;
@@ -206,12 +207,25 @@ struct quota_package {
 	int64_t price_micros;
 	int32_t priority;
 	uint32_t seq; /* place in the order added: the last tie-break of R3 */
-	uint8_t flags; /* QUOTA_PACKAGE_STOP is the only one */
-	/* Event tracking (event.c): usable at the account clock; expiry and
-	 * expiry warning already reported. */
-	bool active, expired_seen, warned;
+	/* QUOTA_PACKAGE_STOP (the only public flag) and event tracking's
+	 * QUOTA__PK_* (event.c) */
+	uint8_t flags;
 	char id[];
 };
+
+/* Event tracking (event.c): usable at the account clock; expiry and
+ * expiry warning already reported.  Bits of flags beside the public
+ * ones (§7: a package is small). */
+enum { QUOTA__PK_ACTIVE = 0x10, QUOTA__PK_EXPIRED_SEEN = 0x20,
+       QUOTA__PK_WARNED = 0x40 };
+static inline bool quota__pk_is(const quota_package *p, unsigned bit)
+{
+	return (p->flags & bit) != 0;
+}
+static inline void quota__pk_set(quota_package *p, unsigned bit, bool on)
+{
+	p->flags = (uint8_t)(on ? p->flags | bit : p->flags & ~bit);
+}
 
 /*
  * Per-category index of the packages covering it, sorted by the R3 key

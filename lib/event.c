@@ -16,6 +16,10 @@
 
 static void setup(quota_account *a);
 
+/* A package's tracking bits (QUOTA__PK_*). */
+#define IS(p, bit) quota__pk_is((p), QUOTA__PK_##bit)
+#define SET(p, bit, on) quota__pk_set((p), QUOTA__PK_##bit, (on))
+
 /*
  * Tracking is set up lazily, in the apply of the first change after a hook
  * was set (§5: a call refused by the store changes nothing, so its prepare
@@ -177,16 +181,17 @@ static void setup(quota_account *a)
 
 		insert_sorted(a->by_eff, i, p, cmp_eff);
 		insert_sorted(a->by_exp, i, p, cmp_exp);
-		p->active = p->effective_at <= clock && clock < p->expires_at;
-		p->expired_seen = p->expires_at <= clock;
-		p->warned = p->expired_seen ||
+		SET(p, ACTIVE,
+		    p->effective_at <= clock && clock < p->expires_at);
+		SET(p, EXPIRED_SEEN, p->expires_at <= clock);
+		SET(p, WARNED, IS(p, EXPIRED_SEEN) ||
 			    (a->warn_before > 0 &&
-			     p->expires_at - a->warn_before <= clock);
-		if (p->active)
+			     p->expires_at - a->warn_before <= clock));
+		if (IS(p, ACTIVE))
 			sums(a, p, 1);
 		if (p->effective_at <= clock)
 			a->cur_eff++;
-		if (p->expired_seen)
+		if (IS(p, EXPIRED_SEEN))
 			a->cur_exp++;
 	}
 	/* cur_warn counts by_exp entries due for a warning: a prefix. */
@@ -240,8 +245,8 @@ void quota__clock(quota_account *a, int64_t t)
 	while (a->cur_eff < n && a->by_eff[a->cur_eff]->effective_at <= t) {
 		quota_package *p = a->by_eff[a->cur_eff++];
 
-		if (!p->active && t < p->expires_at) {
-			p->active = true;
+		if (!IS(p, ACTIVE) && t < p->expires_at) {
+			SET(p, ACTIVE, true);
 			sums(a, p, 1);
 		}
 	}
@@ -261,9 +266,9 @@ void quota__clock(quota_account *a, int64_t t)
 			a->cur_warn++;
 			/* back(): units a tick gives back, at deadlines before
 			 * this point, after the step (hold_expiry.c). */
-			if (!w->warned && !w->expired_seen &&
+			if (!IS(w, WARNED) && !IS(w, EXPIRED_SEEN) &&
 			    w->remaining + back(a, w, 0) > 0) {
-				w->warned = true;
+				SET(w, WARNED, true);
 				quota__event_queue(a, QUOTA_EVENT_PACKAGE_EXPIRING,
 				      (uint32_t)__builtin_ctzll(w->categories),
 				      w, w->remaining + back(a, w, 0), 0, 0);
@@ -271,13 +276,13 @@ void quota__clock(quota_account *a, int64_t t)
 			continue;
 		}
 		a->cur_exp++;
-		if (x->active) {
-			x->active = false;
+		if (IS(x, ACTIVE)) {
+			SET(x, ACTIVE, false);
 			sums(a, x, -1);
 		}
-		if (!x->expired_seen) {
-			x->expired_seen = true;
-			x->warned = true;
+		if (!IS(x, EXPIRED_SEEN)) {
+			SET(x, EXPIRED_SEEN, true);
+			SET(x, WARNED, true);
 			quota__event_queue(a, QUOTA_EVENT_PACKAGE_EXPIRED,
 			      (uint32_t)__builtin_ctzll(x->categories), x,
 			      x->remaining + back(a, x, 1), 0, 0);
@@ -289,7 +294,7 @@ void quota__track_units(quota_account *a, quota_package *p, int64_t before)
 {
 	uint64_t m;
 
-	if (p->active)
+	if (IS(p, ACTIVE))
 		for (m = p->categories; m; m &= m - 1)
 			a->rem[__builtin_ctzll(m)] += p->remaining - before;
 	if (before > 0 && p->remaining == 0)
@@ -312,15 +317,16 @@ void quota__track_package(quota_account *a, quota_package *p)
 	    p->effective_at <= clock)
 		a->cur_eff++;
 	insert_sorted(a->by_exp, n, p, cmp_exp);
-	p->active = p->effective_at <= clock && clock < p->expires_at;
-	p->expired_seen = p->expires_at <= clock;
-	p->warned = p->expired_seen ||
-		    (a->warn_before > 0 && p->expires_at - a->warn_before <= clock);
-	if (p->expired_seen)
+	SET(p, ACTIVE, p->effective_at <= clock && clock < p->expires_at);
+	SET(p, EXPIRED_SEEN, p->expires_at <= clock);
+	SET(p, WARNED, IS(p, EXPIRED_SEEN) ||
+			       (a->warn_before > 0 &&
+				p->expires_at - a->warn_before <= clock));
+	if (IS(p, EXPIRED_SEEN))
 		a->cur_exp++;
 	if (a->warn_before > 0 && p->expires_at - a->warn_before <= clock)
 		a->cur_warn++;
-	if (p->active)
+	if (IS(p, ACTIVE))
 		sums(a, p, 1);
 }
 
@@ -354,8 +360,8 @@ void quota__track_prune(quota_account *a, const uint32_t *map)
 	for (i = 0; i < n; i++) {
 		quota_package *p = a->packages[i];
 
-		if (map[i] == QUOTA__SEQ_GONE && p->active) {
-			p->active = false;
+		if (map[i] == QUOTA__SEQ_GONE && IS(p, ACTIVE)) {
+			SET(p, ACTIVE, false);
 			sums(a, p, -1);
 		}
 	}

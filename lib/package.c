@@ -432,7 +432,8 @@ static int package_prepare(void *v)
 	/* Plan: allocate everything; nothing visible changes until apply. */
 	/* The id in the same allocation (§7: a package is small). */
 	len = strlen(s->id);
-	p = op->p = quota__calloc(mem, 1, offsetof(quota_package, id) + len + 1);
+	p = op->p = quota__calloc(mem, 1,
+				  offsetof(quota_package, id) + len + 1);
 	if (!p)
 		goto nomem;
 	memcpy(p->id, s->id, len + 1);
@@ -462,7 +463,8 @@ static int package_prepare(void *v)
 		} else if (ix->n < QUOTA__PSMALL) {
 			/* Room for one more, exactly (invisible: the same
 			 * index at another address). */
-			nx = quota__realloc(mem, ix, QUOTA__PSMALL_SIZE(ix->n + 1));
+			nx = quota__realloc(mem, ix,
+					   QUOTA__PSMALL_SIZE(ix->n + 1));
 			if (!nx)
 				goto nomem;
 			nx->pk = (quota_package **)((char *)nx +
@@ -528,6 +530,7 @@ static void package_apply(void *v)
 		a->balance -= s->price_micros;
 		a->purchased += s->price_micros;
 	}
+	p->account = a;
 	p->categories = s->categories;
 	p->units = p->remaining = s->units;
 	p->effective_at = s->effective_at;
@@ -635,15 +638,18 @@ int quota_package_status(const quota_package *p, int64_t now)
 
 int quota_package_get_spec(const quota_package *p, quota_package_spec *out)
 {
-	if (!p || !out) /* no context to say so: a package is small (§7) */
+	if (!p)
 		return QUOTA_EINVAL;
+	if (!out)
+		return quota__err(p->account->ctx, QUOTA_EINVAL,
+				  "quota_package_get_spec: NULL out");
 	out->id = p->id;
 	out->categories = p->categories;
 	out->units = p->units;
 	out->effective_at = p->effective_at;
 	out->expires_at = p->expires_at;
 	out->price_micros = p->price_micros;
-	out->flags = p->flags;
+	out->flags = p->flags & QUOTA_PACKAGE_STOP;
 	out->priority = p->priority;
 	return QUOTA_OK;
 }
@@ -682,8 +688,12 @@ int quota__packages_prune_count(quota_account *a, int64_t horizon,
 			map[l->rows[i].src - QUOTA__LSRC_PKG] = 0;
 	for (i = 0; i < a->hold_tab_cap; i++)
 		if (a->hold_tab[i])
-			for (j = 0; j < a->hold_tab[i]->box.src.ndraws; j++)
-				map[a->hold_tab[i]->box.src.draws[j].pk->seq] = 0;
+			for (j = 0; j < a->hold_tab[i]->box.src.ndraws; j++) {
+				const quota__draw *d =
+					&a->hold_tab[i]->box.src.draws[j];
+
+				map[d->pk->seq] = 0;
+			}
 	for (i = 0; i < n; i++) {
 		if (map[i] == QUOTA__SEQ_GONE)
 			s->drop++;
@@ -696,9 +706,12 @@ int quota__packages_prune_count(quota_account *a, int64_t horizon,
 		return QUOTA_OK;
 	}
 	/* The packages left move to an array of their size. */
-	if (next && !(s->p[1] = quota__malloc(&a->ctx->mem,
-					      (size_t)next * sizeof *a->packages)))
-		return QUOTA_ENOMEM;
+	if (next) {
+		s->p[1] = quota__malloc(&a->ctx->mem,
+					(size_t)next * sizeof *a->packages);
+		if (!s->p[1])
+			return QUOTA_ENOMEM;
+	}
 	return QUOTA_OK;
 }
 

@@ -615,7 +615,8 @@ static bool get_pruning(dec *d)
 	    (a->pruned_before != INT64_MIN &&
 	     !quota__time_ok(a->pruned_before)) ||
 	    a->retain_s < 0 || a->retain_s > QUOTA_TIME_MAX - QUOTA_TIME_MIN ||
-	    what > (QUOTA_PRUNE_ALL | QUOTA_PRUNE_PACKAGES) || (!a->retain_s) != (!what))
+	    what > (QUOTA_PRUNE_ALL | QUOTA_PRUNE_PACKAGES) ||
+	    (!a->retain_s) != (!what))
 		return bad(d);
 	a->retain_what = (uint32_t)what;
 	return true;
@@ -793,12 +794,17 @@ void quota__account_swap(quota_account *live, quota_account *fresh)
 {
 	quota_account tmp = *live;
 	char *id = live->id;
+	uint32_t i;
 
 	*live = *fresh;
 	*fresh = tmp;
 	/* live keeps its id string: ctx->account_ids borrows it. */
 	fresh->id = live->id;
 	live->id = id;
+	for (i = 0; i < live->npackages; i++)
+		live->packages[i]->account = live;
+	for (i = 0; i < fresh->npackages; i++)
+		fresh->packages[i]->account = fresh;
 	quota__account_free(fresh);
 }
 

@@ -58,7 +58,8 @@ static double bytes_per_package(int npk, double *allocs)
 						.categories = QUOTA_MASK(sms),
 						.units = 1000000,
 						.effective_at = T0,
-						.expires_at = T0 + (j + 1) * 86400,
+						.expires_at =
+							T0 + (j + 1) * 86400,
 						.price_micros = 5000000};
 
 			snprintf(id, sizeof id, "p%d", j);
@@ -129,7 +130,8 @@ START_TEST(test_small_to_full_under_faults)
 					.units = 10,
 					.effective_at = T0 - 3600,
 					.expires_at = T0 + (40 - i) * 86400,
-					.flags = i == 6 ? QUOTA_PACKAGE_STOP : 0};
+					.flags = i == 6 ? QUOTA_PACKAGE_STOP
+							: 0};
 		long n;
 
 		snprintf(id, sizeof id, "pk-%d", i);

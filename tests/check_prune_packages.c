@@ -243,7 +243,8 @@ START_TEST(test_full_index_prune_keeps_r3)
 					.categories = QUOTA_MASK(w.sms),
 					.units = 10,
 					.effective_at = T0,
-					.expires_at = T0 + (10 + 5 * i) * TU_DAY,
+					.expires_at =
+						T0 + (10 + 5 * i) * TU_DAY,
 					.priority = i % 2,
 					.flags = i == 5 ? QUOTA_PACKAGE_STOP
 							: 0};
