@@ -127,12 +127,13 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	if (need && ix) {
 		uint32_t pos;
 
-		if (ix->small) {
+		/* The small form fails the first test (quota__pindex). */
+		if (ix->hint_gen != ix->gen || at < ix->hint_lo ||
+		    at >= ix->hint_hi) {
+			if (!quota__pindex_small(ix))
+				return 0;
 			pos = quota__psmall_first(ix, 0, at);
 		} else {
-			if (ix->hint_gen != ix->gen || at < ix->hint_lo ||
-			    at >= ix->hint_hi)
-				return 0;
 			pos = ix->hint_pos;
 		}
 		if (pos != UINT32_MAX) {

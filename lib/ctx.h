@@ -237,17 +237,20 @@ static inline void quota__pk_set(quota_package *p, unsigned bit, bool on)
  * and whatever order usage times arrive in.
  */
 typedef struct quota__pindex {
+	/* The head hint's generations (below), first: the small form has
+	 * them too, so a charge asks the hint first whatever the form. */
+	uint32_t hint_gen, gen;
 	quota_package **pk; /* sorted by R3 key */
 	uint32_t n;
 	uint32_t nstop;     /* STOP-flag packages among them (R7) */
 	/*
 	 * The small form (§7: most categories of an account hold one or two
-	 * packages): at most QUOTA__PSMALL packages, room for `small` of them
-	 * right after these four members (pk points there) and none of the
-	 * members after them; the first usable package is found by looking
-	 * at those few in R3 order.  0: the full form, below.
+	 * packages): gen is QUOTA__PSMALL_GEN (which the full form skips) and
+	 * hint_gen 0, so its hint never holds; at most QUOTA__PSMALL
+	 * packages, right after these members (pk points there), and none of
+	 * the members below; the first usable package is found by looking at
+	 * those few in R3 order.
 	 */
-	uint32_t small;
 	uint32_t size;
 	int64_t *exp;       /* pk[i]->expires_at, for cache-friendly search */
 	int64_t *tree;      /* 2 * size: leaves at [size, 2 * size) */
@@ -272,14 +275,24 @@ typedef struct quota__pindex {
 	 * effective_at after hint_lo or the head's own expiry.
 	 */
 	int64_t hint_lo, hint_hi;
-	uint32_t hint_pos, hint_gen, gen;
+	uint32_t hint_pos;
 } quota__pindex;
 
 #define QUOTA__PSMALL 4
+#define QUOTA__PSMALL_GEN UINT32_MAX
 /* Bytes of a small index with room for n packages. */
 #define QUOTA__PSMALL_SIZE(n)                                                 \
-	(offsetof(quota__pindex, exp) + (size_t)(n) * sizeof(quota_package *))
-
+	(offsetof(quota__pindex, size) + (size_t)(n) * sizeof(quota_package *))
+static inline bool quota__pindex_small(const quota__pindex *ix)
+{
+	return ix->gen == QUOTA__PSMALL_GEN;
+}
+/* The full form's generation moves on, skipping the small form's. */
+static inline void quota__pindex_bump(quota__pindex *ix)
+{
+	if (++ix->gen == QUOTA__PSMALL_GEN)
+		ix->gen = 0;
+}
 /*
  * Where the units of a charge came from (R1): what receipts are built
  * from, and what holds (R10), key records (R11) and reversals (R12) keep.
@@ -659,10 +672,10 @@ static inline uint32_t quota__psmall_first(const quota__pindex *ix,
 }
 static inline uint32_t quota__pindex_head(const quota__pindex *ix, int64_t t)
 {
-	if (ix->small)
-		return quota__psmall_first(ix, 0, t);
 	if (ix->hint_gen == ix->gen && t >= ix->hint_lo && t < ix->hint_hi)
 		return ix->hint_pos;
+	if (quota__pindex_small(ix))
+		return quota__psmall_first(ix, 0, t);
 	return quota__pindex_head_slow(ix, t);
 }
 
@@ -719,7 +732,7 @@ static inline uint32_t quota__pindex_first(const quota__pindex *ix,
 {
 	uint32_t g;
 
-	if (ix->small)
+	if (quota__pindex_small(ix))
 		return quota__psmall_first(ix, from, t);
 	for (g = 0; g < ix->ngroups; g++) {
 		uint32_t lo = ix->group[g], hi = ix->group[g + 1], n, r;

@@ -55,12 +55,12 @@ void quota__pindex_refresh(quota__pindex *ix, uint32_t pos)
 {
 	uint32_t i = ix->size + pos;
 
-	if (ix->small)
+	if (quota__pindex_small(ix))
 		return; /* nothing cached: it looks at the packages */
 	ix->tree[i] = leaf_value(ix->pk[pos]);
 	for (i >>= 1; i; i >>= 1)
 		ix->tree[i] = min64(ix->tree[2 * i], ix->tree[2 * i + 1]);
-	ix->gen++; /* the head hint may be stale now */
+	quota__pindex_bump(ix); /* the head hint may be stale now */
 }
 
 void quota__package_refresh(quota_account *a, quota_package *p)
@@ -72,7 +72,7 @@ void quota__package_refresh(quota_account *a, quota_package *p)
 		quota__pindex *ix = a->pindex[c];
 
 		m &= m - 1;
-		if (!ix->small)
+		if (!quota__pindex_small(ix))
 			quota__pindex_refresh(ix, lower_bound(ix, p));
 	}
 }
@@ -131,7 +131,7 @@ bool quota__pindex_stop_at(const quota__pindex *ix, int64_t t)
 {
 	uint32_t lo = 0, hi = ix->nstop;
 
-	if (ix->small) {
+	if (quota__pindex_small(ix)) {
 		for (lo = 0; lo < ix->n; lo++) {
 			const quota_package *p = ix->pk[lo];
 
@@ -156,7 +156,7 @@ void quota__pindex_free(const quota__mem *mem, quota__pindex *ix)
 {
 	if (!ix)
 		return;
-	if (ix->small) { /* one allocation */
+	if (quota__pindex_small(ix)) { /* one allocation */
 		quota__free(mem, ix);
 		return;
 	}
@@ -246,7 +246,7 @@ static quota__pindex *psmall_new(const quota__mem *mem, uint32_t n)
 
 	if (ix) {
 		ix->pk = (quota_package **)((char *)ix + QUOTA__PSMALL_SIZE(0));
-		ix->small = n;
+		ix->gen = QUOTA__PSMALL_GEN;
 	}
 	return ix;
 }
@@ -307,7 +307,7 @@ static void pindex_insert(quota__pindex *ix, quota_package *p)
 	memmove(&ix->pk[pos + 1], &ix->pk[pos],
 		(ix->n - pos) * sizeof *ix->pk);
 	ix->pk[pos] = p;
-	if (ix->small) {
+	if (quota__pindex_small(ix)) {
 		ix->n++;
 		ix->nstop += (p->flags & QUOTA_PACKAGE_STOP) != 0;
 		return;
@@ -316,7 +316,7 @@ static void pindex_insert(quota__pindex *ix, quota_package *p)
 		ix->effs[i] = ix->effs[i - 1];
 	ix->effs[i] = p->effective_at;
 	ix->n++;
-	ix->gen++;
+	quota__pindex_bump(ix);
 	ix->size = 1;
 	while (ix->size < ix->n)
 		ix->size *= 2;
@@ -455,11 +455,9 @@ static int package_prepare(void *v)
 		if (!ix) { /* a category's first package: the small form */
 			if (!(op->fresh[c] = psmall_new(mem, 1)))
 				goto nomem;
-		} else if (!ix->small) {
+		} else if (!quota__pindex_small(ix)) {
 			if (pindex_reserve(mem, ix, 1, stop))
 				goto nomem;
-		} else if (ix->n < ix->small) {
-			continue;
 		} else if (ix->n < QUOTA__PSMALL) {
 			/* Room for one more, exactly (invisible: the same
 			 * index at another address). */
@@ -469,7 +467,6 @@ static int package_prepare(void *v)
 				goto nomem;
 			nx->pk = (quota_package **)((char *)nx +
 						    QUOTA__PSMALL_SIZE(0));
-			nx->small = nx->n + 1;
 			a->pindex[c] = nx;
 		} else { /* outgrown: the full form, filled in by apply */
 			nx = op->fresh[c] = quota__calloc(mem, 1, sizeof *nx);
@@ -727,7 +724,7 @@ static void pindex_drop(quota__pindex *ix, const uint32_t *map)
 			ix->pk[k++] = p;
 			continue;
 		}
-		if (ix->small) {
+		if (quota__pindex_small(ix)) {
 			ix->nstop -= (p->flags & QUOTA_PACKAGE_STOP) != 0;
 			continue;
 		}
@@ -750,9 +747,9 @@ static void pindex_drop(quota__pindex *ix, const uint32_t *map)
 		}
 	}
 	ix->n = k;
-	if (ix->small)
+	if (quota__pindex_small(ix))
 		return;
-	ix->gen++;
+	quota__pindex_bump(ix);
 	ix->size = 1;
 	while (ix->size < ix->n)
 		ix->size *= 2;
