@@ -782,11 +782,15 @@ QUOTA_API int64_t quota_ctx_settle(quota_ctx *ctx, int64_t now,
 
 /* What quota_account_prune drops: ledger rows (the hourly usage reports
  * read), period counters (daily and monthly units and free units), and
- * volume-tier month totals of settled months (R14's running bills). */
+ * volume-tier month totals of settled months (R14's running bills); ALL
+ * is these three.  PACKAGES, asked for by name since it ends the life of
+ * package handles: packages expired or exhausted before the horizon that
+ * no remaining ledger row or open hold refers to. */
 #define QUOTA_PRUNE_LEDGER UINT32_C(1)
 #define QUOTA_PRUNE_COUNTERS UINT32_C(2)
 #define QUOTA_PRUNE_BILLS UINT32_C(4)
 #define QUOTA_PRUNE_ALL UINT32_C(7)
+#define QUOTA_PRUNE_PACKAGES UINT32_C(8)
 
 /*
  * Drop the parts (what, QUOTA_PRUNE_*) of a's history that lie before
@@ -803,7 +807,9 @@ QUOTA_API int64_t quota_ctx_settle(quota_ctx *ctx, int64_t now,
  * set, pruning is a journaled operation like any other (take a snapshot
  * first if the dropped history must be kept); without one the call is
  * the host's explicit request.  QUOTA_OK also when nothing was left to
- * drop; QUOTA_EINVAL for a bad time or flags.
+ * drop; QUOTA_EINVAL for a bad time or flags.  With QUOTA_PRUNE_PACKAGES
+ * the packages dropped are freed and the rest renumbered
+ * (quota_account_package_at); quota_account_prune(3) has the rules.
  */
 QUOTA_API int quota_account_prune(quota_account *a, int64_t before,
 				  uint32_t what);

@@ -443,7 +443,7 @@ static int generate_id(const quota_account *a, const quota_offer *o,
 					  "offer '%s': id too long to name its "
 					  "packages; pass a package_id",
 					  o->id);
-		if (!quota__strmap_get(&a->package_ids, &a->ctx->hkey, buf))
+		if (!quota__package_by_id(a, buf))
 			return QUOTA_OK;
 	}
 }

@@ -281,6 +281,17 @@ void quota__plan_apply(quota_account *a, quota__plan *pl)
 		quota__track_caps(a, s->cat, s->day, s->month, s->units);
 }
 
+/* A receipt line's package and id: none for a package pruned since the
+ * key record that names it was stored (§7). */
+static inline const quota_package *quota__pk_line(const quota_package *pk)
+{
+	return pk == QUOTA__GONE ? NULL : pk;
+}
+static inline const char *quota__pk_line_id(const quota_package *pk)
+{
+	return pk && pk != QUOTA__GONE ? pk->id : NULL;
+}
+
 void quota__receipt_fill(quota_receipt *r, const quota__src *s, int32_t kind)
 {
 	uint32_t i, nl = 0, total = 0;
@@ -294,7 +305,8 @@ void quota__receipt_fill(quota_receipt *r, const quota__src *s, int32_t kind)
 	do {                                                                 \
 		if (nl < QUOTA_RECEIPT_LINES)                                \
 			quota__fast_line(&r->lines[nl++], (src_), (tier_),   \
-					 (pk_), (pk_) ? (pk_)->id : NULL,    \
+					 quota__pk_line(pk_),                \
+					 quota__pk_line_id(pk_),             \
 					 (units_), (price_), (cost_));       \
 		total++;                                                     \
 	} while (0)

@@ -130,11 +130,19 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	need = units - f;
 	ix = k->pindex;
 	if (need && ix) {
+		uint32_t pos;
+
+		/* The small form fails the first test (quota__pindex). */
 		if (ix->hint_gen != ix->gen || at < ix->hint_lo ||
-		    at >= ix->hint_hi)
-			return 0;
-		if (ix->hint_pos != UINT32_MAX) {
-			pk = ix->pk[ix->hint_pos];
+		    at >= ix->hint_hi) {
+			if (!quota__pindex_small(ix))
+				return 0;
+			pos = quota__psmall_first(ix, 0, at);
+		} else {
+			pos = ix->hint_pos;
+		}
+		if (pos != UINT32_MAX) {
+			pk = ix->pk[pos];
 			take = pk->remaining < need ? pk->remaining : need;
 			need -= take;
 		}

@@ -76,6 +76,7 @@ void quota_ctx_free(quota_ctx *ctx)
 	quota__strmap_free(&ctx->mem, &ctx->tariff_names);
 	quota__free(&ctx->mem, ctx->scratch);
 	quota__free(&ctx->mem, ctx->lp_pkg);
+	quota__free(&ctx->mem, ctx->back);
 	quota__free(&ctx->mem, ctx->evbuf);
 	quota__free(&ctx->mem, ctx->evrcpt);
 	quota__wbuf_free(&ctx->jbuf);

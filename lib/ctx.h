@@ -161,8 +161,10 @@ void quota__civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
  *   balance, credit, outstanding bills, suspension    money.c, settle.c
  *   volume-month bills, settled_upto, bill_seq        settle.c
  *   pruned_before, retention                          prune.c (the rows,
- *       counters and volume months it drops: ledger.c, counters.c,
- *       settle.c)
+ *       counters, volume months and packages it drops: ledger.c,
+ *       counters.c, settle.c, package.c, which renumbers the packages
+ *       in the key window, keys.c, the ledger rows, ledger.c, and event
+ *       tracking, event.c)
  *   categories; tariffs; offers                       ctx.c; tariff.c;
  *                                                     catalog.c
  *   store, record buffer, seq, config_seq, unsynced   journal.c (replay.c
@@ -193,26 +195,40 @@ struct quota_tariff {
 	bool used; /* set on an account or an offer: fixed (§5) */
 };
 
+/*
+ * A package: 65 bytes and its id in one allocation (§7: an account of
+ * millions holds a few each).  The id is the last member; package.c
+ * allocates offsetof(quota_package, id) + its length + 1.
+ */
 struct quota_package {
 	quota_account *account;
-	char *id;
 	uint64_t categories;
 	int64_t units;
 	int64_t remaining;
 	int64_t effective_at;
 	int64_t expires_at;
 	int64_t price_micros;
-	uint32_t flags;
 	int32_t priority;
-	uint32_t seq; /* order added: the last tie-break of R3 */
-	/* Event tracking (event.c): usable at the account clock; expiry and
-	 * expiry warning already reported. */
-	bool active, expired_seen, warned;
-	/* During a tick (hold_expiry.c): units that holds timed out by then give
-	 * back to it before its expiry warning / its expiry, which the
-	 * events of that clock step count (R21); 0 outside a tick. */
-	int64_t back_warn, back_exp;
+	uint32_t seq; /* place in the order added: the last tie-break of R3 */
+	/* QUOTA_PACKAGE_STOP (the only public flag) and event tracking's
+	 * QUOTA__PK_* (event.c) */
+	uint8_t flags;
+	char id[];
 };
+
+/* Event tracking (event.c): usable at the account clock; expiry and
+ * expiry warning already reported.  Bits of flags beside the public
+ * ones (§7: a package is small). */
+enum { QUOTA__PK_ACTIVE = 0x10, QUOTA__PK_EXPIRED_SEEN = 0x20,
+       QUOTA__PK_WARNED = 0x40 };
+static inline bool quota__pk_is(const quota_package *p, unsigned bit)
+{
+	return (p->flags & bit) != 0;
+}
+static inline void quota__pk_set(quota_package *p, unsigned bit, bool on)
+{
+	p->flags = (uint8_t)(on ? p->flags | bit : p->flags & ~bit);
+}
 
 /*
  * Per-category index of the packages covering it, sorted by the R3 key
@@ -224,16 +240,28 @@ struct quota_package {
  * and whatever order usage times arrive in.
  */
 typedef struct quota__pindex {
+	/* The head hint's generations (below), first: the small form has
+	 * them too, so a charge asks the hint first whatever the form. */
+	uint32_t hint_gen, gen;
 	quota_package **pk; /* sorted by R3 key */
+	uint32_t n;
+	uint32_t nstop;     /* STOP-flag packages among them (R7) */
+	/*
+	 * The small form (§7: most categories of an account hold one or two
+	 * packages): gen is QUOTA__PSMALL_GEN (which the full form skips) and
+	 * hint_gen 0, so its hint never holds; at most QUOTA__PSMALL
+	 * packages, right after these members (pk points there), and none of
+	 * the members below; the first usable package is found by looking at
+	 * those few in R3 order.
+	 */
+	uint32_t size;
 	int64_t *exp;       /* pk[i]->expires_at, for cache-friendly search */
 	int64_t *tree;      /* 2 * size: leaves at [size, 2 * size) */
-	uint32_t n, size;
 	size_t cap, exp_cap, tree_cap, group_cap, stop_cap;
 	uint32_t ngroups;
 	uint32_t *group;    /* ngroups + 1 boundaries of priority groups */
 	/* STOP-flag packages (R7): expires_at ascending, suffix min of
 	 * effective_at: "some STOP package in force at t" in O(log S). */
-	uint32_t nstop;
 	int64_t *stop_exp;
 	int64_t *stop_eff;
 	int64_t *stop_effmin;
@@ -250,9 +278,24 @@ typedef struct quota__pindex {
 	 * effective_at after hint_lo or the head's own expiry.
 	 */
 	int64_t hint_lo, hint_hi;
-	uint32_t hint_pos, hint_gen, gen;
+	uint32_t hint_pos;
 } quota__pindex;
 
+#define QUOTA__PSMALL 4
+#define QUOTA__PSMALL_GEN UINT32_MAX
+/* Bytes of a small index with room for n packages. */
+#define QUOTA__PSMALL_SIZE(n)                                                 \
+	(offsetof(quota__pindex, size) + (size_t)(n) * sizeof(quota_package *))
+static inline bool quota__pindex_small(const quota__pindex *ix)
+{
+	return ix->gen == QUOTA__PSMALL_GEN;
+}
+/* The full form's generation moves on, skipping the small form's. */
+static inline void quota__pindex_bump(quota__pindex *ix)
+{
+	if (++ix->gen == QUOTA__PSMALL_GEN)
+		ix->gen = 0;
+}
 /*
  * Where the units of a charge came from (R1): what receipts are built
  * from, and what holds (R10), key records (R11) and reversals (R12) keep.
@@ -718,6 +761,13 @@ struct quota_ctx {
 	 * the largest package count, so plans never allocate for it. */
 	quota__draw *scratch;
 	size_t cap_scratch;
+	/* During a tick's apply (hold_expiry.c): per package number of the
+	 * account ticked, the units timed-out holds give back to it before
+	 * its expiry warning and before its expiry, which the events of the
+	 * clock step count (R21); nback 0 outside a tick.  Grown by the
+	 * tick's prepare, so packages carry none of it. */
+	int64_t (*back)[2];
+	size_t cap_back, nback;
 	/* R21 events: the hook, and the events of the call being applied. */
 	quota_event_fn hook;
 	void *hook_ud;
@@ -758,10 +808,28 @@ uint32_t quota__pindex_head_slow(const quota__pindex *ix, int64_t t)
 	__attribute__((cold))
 #endif
 	;
+/* The small form's search: the first package usable at t from position
+ * from on, looking at each (at most QUOTA__PSMALL), or UINT32_MAX. */
+static inline uint32_t quota__psmall_first(const quota__pindex *ix,
+					   uint32_t from, int64_t t)
+{
+	uint32_t i;
+
+	for (i = from; i < ix->n; i++) {
+		const quota_package *p = ix->pk[i];
+
+		if (p->remaining > 0 && p->effective_at <= t &&
+		    t < p->expires_at)
+			return i;
+	}
+	return UINT32_MAX;
+}
 static inline uint32_t quota__pindex_head(const quota__pindex *ix, int64_t t)
 {
 	if (ix->hint_gen == ix->gen && t >= ix->hint_lo && t < ix->hint_hi)
 		return ix->hint_pos;
+	if (quota__pindex_small(ix))
+		return quota__psmall_first(ix, 0, t);
 	return quota__pindex_head_slow(ix, t);
 }
 
@@ -818,6 +886,8 @@ static inline uint32_t quota__pindex_first(const quota__pindex *ix,
 {
 	uint32_t g;
 
+	if (quota__pindex_small(ix))
+		return quota__psmall_first(ix, from, t);
 	for (g = 0; g < ix->ngroups; g++) {
 		uint32_t lo = ix->group[g], hi = ix->group[g + 1], n, r;
 
@@ -853,6 +923,8 @@ typedef struct quota__buy {
 } quota__buy;
 int quota__package_add(quota_account *a, const quota_package_spec *s,
 		       const quota__buy *buy, quota_package **out);
+/* The package of id in a, or NULL (package.c). */
+quota_package *quota__package_by_id(const quota_account *a, const char *id);
 /* A STOP-flag package covering this index's category is in force at t. */
 bool quota__pindex_stop_at(const quota__pindex *ix, int64_t t);
 /* p's remaining went to or from 0: update every index that holds it. */
@@ -860,6 +932,15 @@ void quota__package_refresh(quota_account *a, quota_package *p);
 /* The same, for the index where p is known to sit at pos. */
 void quota__pindex_refresh(quota__pindex *ix, uint32_t pos);
 void quota__package_free(const quota__mem *mem, quota_package *p);
+/*
+ * A package pruned (§7) while a key record in the window still names it:
+ * the record's draw points here instead, so that a repeat of the key still
+ * returns the stored receipt (its line has no package).  Read only; its
+ * seq is QUOTA__SEQ_GONE, the number snapshots give it.
+ */
+#define QUOTA__SEQ_GONE UINT32_MAX
+extern const quota_package quota__package_gone;
+#define QUOTA__GONE ((quota_package *)&quota__package_gone)
 
 /* Counters of an account (counters.c). */
 int64_t quota__counter(const quota_account *a, unsigned kind, unsigned cat,
@@ -1259,6 +1340,21 @@ int quota__vbills_prune_count(quota_account *a, int64_t month,
 			      quota__shrink *s);
 void quota__vbills_prune_apply(quota_account *a, int64_t month,
 			       quota__shrink *s);
+/*
+ * Packages (§7): _count picks the packages a cut at horizon drops (ledger:
+ * whether the ledger's rows before hour go in the same prune) and fills
+ * s->p[0] with a map from each package's number to its number after the
+ * prune (QUOTA__SEQ_GONE: dropped); _apply drops them and renumbers the
+ * rest, through the owners of what refers to packages: event tracking
+ * (quota__track_prune), the key window (quota__keys_renumber) and the
+ * ledger rows (quota__ledger_renumber).  Cannot fail.
+ */
+int quota__packages_prune_count(quota_account *a, int64_t horizon,
+				bool ledger, int64_t hour, quota__shrink *s);
+void quota__packages_prune_apply(quota_account *a, quota__shrink *s);
+void quota__track_prune(quota_account *a, const uint32_t *map);
+void quota__keys_renumber(quota_account *a, const uint32_t *map);
+void quota__ledger_renumber(quota_account *a);
 void quota__shrink_undo(quota_account *a, quota__shrink *s);
 /* Retention after a settlement that closed periods (settle.c). */
 void quota__retain(quota_account *a);

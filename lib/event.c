@@ -16,6 +16,10 @@
 
 static void setup(quota_account *a);
 
+/* A package's tracking bits (QUOTA__PK_*). */
+#define IS(p, bit) quota__pk_is((p), QUOTA__PK_##bit)
+#define SET(p, bit, on) quota__pk_set((p), QUOTA__PK_##bit, (on))
+
 /*
  * Tracking is set up lazily, in the apply of the first change after a hook
  * was set (§5: a call refused by the store changes nothing, so its prepare
@@ -191,16 +195,17 @@ static void setup(quota_account *a)
 
 		insert_sorted(a->x->by_eff, i, p, cmp_eff);
 		insert_sorted(a->x->by_exp, i, p, cmp_exp);
-		p->active = p->effective_at <= clock && clock < p->expires_at;
-		p->expired_seen = p->expires_at <= clock;
-		p->warned = p->expired_seen ||
+		SET(p, ACTIVE,
+		    p->effective_at <= clock && clock < p->expires_at);
+		SET(p, EXPIRED_SEEN, p->expires_at <= clock);
+		SET(p, WARNED, IS(p, EXPIRED_SEEN) ||
 			    (a->x->warn_before > 0 &&
-			     p->expires_at - a->x->warn_before <= clock);
-		if (p->active)
+			     p->expires_at - a->x->warn_before <= clock));
+		if (IS(p, ACTIVE))
 			sums(a, p, 1);
 		if (p->effective_at <= clock)
 			a->x->cur_eff++;
-		if (p->expired_seen)
+		if (IS(p, EXPIRED_SEEN))
 			a->x->cur_exp++;
 	}
 	/* cur_warn counts by_exp entries due for a warning: a prefix. */
@@ -236,6 +241,14 @@ int quota__events_reserve(quota_account *a)
 	return quota__events_room(a, 0);
 }
 
+/* Units a tick gives back to p before its expiry warning (0) or its
+ * expiry (1), at deadlines the clock step passes (hold_expiry.c). */
+static inline int64_t back(const quota_account *a, const quota_package *p,
+			   int i)
+{
+	return p->seq < a->ctx->nback ? a->ctx->back[p->seq][i] : 0;
+}
+
 void quota__clock(quota_account *a, int64_t t)
 {
 	uint32_t n = a->npackages;
@@ -246,8 +259,8 @@ void quota__clock(quota_account *a, int64_t t)
 	while (a->x->cur_eff < n && a->x->by_eff[a->x->cur_eff]->effective_at <= t) {
 		quota_package *p = a->x->by_eff[a->x->cur_eff++];
 
-		if (!p->active && t < p->expires_at) {
-			p->active = true;
+		if (!IS(p, ACTIVE) && t < p->expires_at) {
+			SET(p, ACTIVE, true);
 			sums(a, p, 1);
 		}
 	}
@@ -265,28 +278,28 @@ void quota__clock(quota_account *a, int64_t t)
 		if (w && (!x || w->expires_at - a->x->warn_before <=
 					x->expires_at)) {
 			a->x->cur_warn++;
-			/* back_*: units a tick gives back, at deadlines before
+			/* back(): units a tick gives back, at deadlines before
 			 * this point, after the step (hold_expiry.c). */
-			if (!w->warned && !w->expired_seen &&
-			    w->remaining + w->back_warn > 0) {
-				w->warned = true;
+			if (!IS(w, WARNED) && !IS(w, EXPIRED_SEEN) &&
+			    w->remaining + back(a, w, 0) > 0) {
+				SET(w, WARNED, true);
 				quota__event_queue(a, QUOTA_EVENT_PACKAGE_EXPIRING,
 				      (uint32_t)__builtin_ctzll(w->categories),
-				      w, w->remaining + w->back_warn, 0, 0);
+				      w, w->remaining + back(a, w, 0), 0, 0);
 			}
 			continue;
 		}
 		a->x->cur_exp++;
-		if (x->active) {
-			x->active = false;
+		if (IS(x, ACTIVE)) {
+			SET(x, ACTIVE, false);
 			sums(a, x, -1);
 		}
-		if (!x->expired_seen) {
-			x->expired_seen = true;
-			x->warned = true;
+		if (!IS(x, EXPIRED_SEEN)) {
+			SET(x, EXPIRED_SEEN, true);
+			SET(x, WARNED, true);
 			quota__event_queue(a, QUOTA_EVENT_PACKAGE_EXPIRED,
 			      (uint32_t)__builtin_ctzll(x->categories), x,
-			      x->remaining + x->back_exp, 0, 0);
+			      x->remaining + back(a, x, 1), 0, 0);
 		}
 	}
 }
@@ -295,7 +308,7 @@ void quota__track_units(quota_account *a, quota_package *p, int64_t before)
 {
 	uint64_t m;
 
-	if (p->active)
+	if (IS(p, ACTIVE))
 		for (m = p->categories; m; m &= m - 1)
 			quota__cat_of(a, (unsigned)__builtin_ctzll(m))->rem +=
 				p->remaining - before;
@@ -319,16 +332,56 @@ void quota__track_package(quota_account *a, quota_package *p)
 	    p->effective_at <= clock)
 		a->x->cur_eff++;
 	insert_sorted(a->x->by_exp, n, p, cmp_exp);
-	p->active = p->effective_at <= clock && clock < p->expires_at;
-	p->expired_seen = p->expires_at <= clock;
-	p->warned = p->expired_seen ||
-		    (a->x->warn_before > 0 && p->expires_at - a->x->warn_before <= clock);
-	if (p->expired_seen)
+	SET(p, ACTIVE, p->effective_at <= clock && clock < p->expires_at);
+	SET(p, EXPIRED_SEEN, p->expires_at <= clock);
+	SET(p, WARNED, IS(p, EXPIRED_SEEN) ||
+			       (a->x->warn_before > 0 &&
+				p->expires_at - a->x->warn_before <= clock));
+	if (IS(p, EXPIRED_SEEN))
 		a->x->cur_exp++;
 	if (a->x->warn_before > 0 && p->expires_at - a->x->warn_before <= clock)
 		a->x->cur_warn++;
-	if (p->active)
+	if (IS(p, ACTIVE))
 		sums(a, p, 1);
+}
+
+/* Take the packages map drops out of a sorted list of n, moving each
+ * cursor back by those before it. */
+static void drop_sorted(quota_package **v, uint32_t n, const uint32_t *map,
+			uint32_t *cur1, uint32_t *cur2)
+{
+	uint32_t i, k = 0, c1 = *cur1, c2 = cur2 ? *cur2 : 0;
+
+	for (i = 0; i < n; i++) {
+		if (map[v[i]->seq] != QUOTA__SEQ_GONE) {
+			v[k++] = v[i];
+			continue;
+		}
+		*cur1 -= i < c1;
+		if (cur2)
+			*cur2 -= i < c2;
+	}
+}
+
+/* §7: packages pruned (numbers in map, before renumbering) leave the
+ * sorted lists and the sums; nothing to do while tracking is not set up
+ * (setup builds it from the packages there are then). */
+void quota__track_prune(quota_account *a, const uint32_t *map)
+{
+	uint32_t i, n = a->npackages;
+
+	if (!a->ctx->hook || a->x->track_gen != a->ctx->hook_gen)
+		return;
+	for (i = 0; i < n; i++) {
+		quota_package *p = a->packages[i];
+
+		if (map[i] == QUOTA__SEQ_GONE && IS(p, ACTIVE)) {
+			SET(p, ACTIVE, false);
+			sums(a, p, -1);
+		}
+	}
+	drop_sorted(a->x->by_eff, n, map, &a->x->cur_eff, NULL);
+	drop_sorted(a->x->by_exp, n, map, &a->x->cur_exp, &a->x->cur_warn);
 }
 
 void quota__track_caps(quota_account *a, unsigned cat, int64_t day,

@@ -905,6 +905,18 @@ struct reverse_op {
 	quota__keyview v; /* in full */
 };
 
+/* Does s draw from a package pruned since (§7)?  Its usage is before the
+ * horizon then, so this only guards the give-back. */
+static bool gone_draw(const quota__src *s)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->ndraws; i++)
+		if (s->draws[i].pk == QUOTA__GONE)
+			return true;
+	return false;
+}
+
 static int reverse_prepare(void *v)
 {
 	struct reverse_op *op = v;
@@ -944,7 +956,7 @@ static int reverse_prepare(void *v)
 				  "account '%s': charge '%s' was already "
 				  "reversed",
 				  a->id, key);
-	if (op->v.src.at < a->pruned_before) /* §7 */
+	if (op->v.src.at < a->pruned_before || gone_draw(&op->v.src)) /* §7 */
 		return quota__err(a->ctx, QUOTA_EPRUNED,
 				  "account '%s': charge '%s' is before the "
 				  "pruned history",

@@ -56,7 +56,11 @@ int quota__tick_check(const quota_account *a, int64_t now, uint32_t n,
  */
 static void mark_back(quota_account *a, int64_t now)
 {
+	int64_t (*back)[2] = a->ctx->back;
 	uint32_t i, j;
+
+	memset(back, 0, a->npackages * sizeof *back);
+	a->ctx->nback = a->npackages;
 
 	for (i = 0; i < a->x->hold_tab_cap; i++) {
 		const quota__hold *h = a->x->hold_tab[i];
@@ -68,10 +72,10 @@ static void mark_back(quota_account *a, int64_t now)
 			int64_t n = h->box.src.draws[j].units;
 
 			if (h->deadline < pk->expires_at)
-				pk->back_exp += n;
+				back[pk->seq][1] += n;
 			if (a->x->warn_before > 0 &&
 			    h->deadline < pk->expires_at - a->x->warn_before)
-				pk->back_warn += n;
+				back[pk->seq][0] += n;
 		}
 	}
 }
@@ -98,6 +102,10 @@ static int tick_room(quota_account *a, int64_t now)
 	size_t due = a->ctx->hook ? holds_due(a, now, NULL) : 0;
 
 	if (quota__events_room(a, due) || quota__events_receipts(a, due))
+		return QUOTA_ENOMEM;
+	if (a->ctx->hook && a->npackages &&
+	    quota__grow(&a->ctx->mem, (void **)&a->ctx->back,
+			&a->ctx->cap_back, a->npackages, sizeof *a->ctx->back))
 		return QUOTA_ENOMEM;
 	return QUOTA_OK;
 }
@@ -135,8 +143,10 @@ static void tick_apply(void *v)
 	uint32_t i;
 
 	if (track) {
-		mark_back(a, now);
+		if (a->ctx->cap_back >= a->npackages && a->npackages)
+			mark_back(a, now); /* the room: tick_room */
 		quota__clock(a, now);
+		a->ctx->nback = 0;
 	} else if (now > a->clock) {
 		a->clock = now;
 	}
@@ -150,11 +160,6 @@ static void tick_apply(void *v)
 		quota__hold *h;
 
 		while ((h = a->x->hold_tab[i]) && h->deadline <= now) {
-			uint32_t j;
-
-			for (j = 0; j < h->box.src.ndraws; j++) /* mark_back */
-				h->box.src.draws[j].pk->back_warn =
-					h->box.src.draws[j].pk->back_exp = 0;
 			quota__hold_expire(a, i, track);
 			op->released++;
 		}

@@ -489,7 +489,9 @@ void quota__key_view(const quota_account *a, const quota__keyrec *r,
 	case QUOTA__KS_PKG:
 		s->pkg = r->units;
 		s->ndraws = 1;
-		v->d.pk = a->packages[r->u.w[0]];
+		v->d.pk = r->u.w[0] == QUOTA__SEQ_GONE
+				  ? QUOTA__GONE
+				  : a->packages[r->u.w[0]];
 		v->d.units = r->units;
 		break;
 	default: /* QUOTA__KS_PAYG: the cost was checked when stored */
@@ -798,11 +800,36 @@ void quota__keys_move(quota_account *from, quota_account *to)
 			for (j = 0; j < r->u.x->box.src.ndraws; j++) {
 				quota__draw *d = &r->u.x->box.src.draws[j];
 
-				d->pk = to->packages[d->pk->seq];
+				if (d->pk != QUOTA__GONE)
+					d->pk = to->packages[d->pk->seq];
 			}
 	}
 	to->x->keys = from->x->keys;
 	from->x->keys = tmp;
+}
+
+/* §7: packages pruned (map: old number -> new, or QUOTA__SEQ_GONE) are
+ * renumbered in the records that name them, or named as gone. */
+void quota__keys_renumber(quota_account *a, const uint32_t *map)
+{
+	quota__keys *k = &a->x->keys;
+	uint32_t i, j;
+
+	for (i = 0; i < k->n; i++) {
+		quota__keyrec *r = &k->ring[ring_idx(k, k->head, i)];
+
+		if (r->flags & QUOTA__KR_EXT) {
+			quota__src *s = &r->u.x->box.src;
+
+			for (j = 0; j < s->ndraws; j++)
+				if (s->draws[j].pk != QUOTA__GONE &&
+				    map[s->draws[j].pk->seq] == QUOTA__SEQ_GONE)
+					s->draws[j].pk = QUOTA__GONE;
+		} else if (((r->flags & QUOTA__KR_SRC) >> 3) == QUOTA__KS_PKG &&
+			   r->u.w[0] != QUOTA__SEQ_GONE) {
+			r->u.w[0] = map[r->u.w[0]];
+		}
+	}
 }
 
 /* A repeated key (R11): the stored receipt, marked as replayed, when the

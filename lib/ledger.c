@@ -404,3 +404,21 @@ void quota__ledger_prune_apply(quota_account *a, int64_t hour,
 	}
 	memset(s, 0, sizeof *s);
 }
+
+/* §7: after packages were pruned and renumbered (package.c), the rows of
+ * the rest name them by their new numbers; the table is rebuilt in place
+ * (same capacity, same rows). */
+void quota__ledger_renumber(quota_account *a)
+{
+	quota__ledger *l = &a->ledger;
+	uint32_t i;
+
+	if (!l->nrows)
+		return;
+	for (i = 0; i < l->nrows; i++)
+		if (l->rows[i].src >= QUOTA__LSRC_PKG)
+			l->rows[i].src = QUOTA__LSRC_PKG + l->rows[i].pk->seq;
+	memset(l->tab, 0, (size_t)l->tab_cap * sizeof *l->tab);
+	for (i = 0; i < l->nrows; i++)
+		tab_put(l->tab, l->tab_cap, &l->rows[i], i);
+}

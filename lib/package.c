@@ -4,6 +4,7 @@
  */
 #include "journal.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define NONE UINT32_MAX
@@ -54,10 +55,12 @@ void quota__pindex_refresh(quota__pindex *ix, uint32_t pos)
 {
 	uint32_t i = ix->size + pos;
 
+	if (quota__pindex_small(ix))
+		return; /* nothing cached: it looks at the packages */
 	ix->tree[i] = leaf_value(ix->pk[pos]);
 	for (i >>= 1; i; i >>= 1)
 		ix->tree[i] = min64(ix->tree[2 * i], ix->tree[2 * i + 1]);
-	ix->gen++; /* the head hint may be stale now */
+	quota__pindex_bump(ix); /* the head hint may be stale now */
 }
 
 void quota__package_refresh(quota_account *a, quota_package *p)
@@ -69,7 +72,8 @@ void quota__package_refresh(quota_account *a, quota_package *p)
 		quota__pindex *ix = quota__pindex_of(a, c);
 
 		m &= m - 1;
-		quota__pindex_refresh(ix, lower_bound(ix, p));
+		if (!quota__pindex_small(ix))
+			quota__pindex_refresh(ix, lower_bound(ix, p));
 	}
 }
 
@@ -127,6 +131,16 @@ bool quota__pindex_stop_at(const quota__pindex *ix, int64_t t)
 {
 	uint32_t lo = 0, hi = ix->nstop;
 
+	if (quota__pindex_small(ix)) {
+		for (lo = 0; lo < ix->n; lo++) {
+			const quota_package *p = ix->pk[lo];
+
+			if ((p->flags & QUOTA_PACKAGE_STOP) &&
+			    p->effective_at <= t && t < p->expires_at)
+				return true;
+		}
+		return false;
+	}
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
@@ -142,6 +156,10 @@ void quota__pindex_free(const quota__mem *mem, quota__pindex *ix)
 {
 	if (!ix)
 		return;
+	if (quota__pindex_small(ix)) { /* one allocation */
+		quota__free(mem, ix);
+		return;
+	}
 	quota__free(mem, ix->pk);
 	quota__free(mem, ix->exp);
 	quota__free(mem, ix->tree);
@@ -155,16 +173,90 @@ void quota__pindex_free(const quota__mem *mem, quota__pindex *ix)
 
 void quota__package_free(const quota__mem *mem, quota_package *p)
 {
-	if (!p)
-		return;
-	quota__free(mem, p->id);
 	quota__free(mem, p);
 }
 
-/* Make room in ix for one more package (and one more STOP entry). */
-static int pindex_reserve(const quota__mem *mem, quota__pindex *ix, bool stop)
+/*
+ * Package ids (§7): while an account has at most PKG_SCAN packages they
+ * are found by a scan of its packages, and cost no map; the map is built,
+ * with every package in it, when the account gets more (in the add's
+ * prepare, whole or not at all).
+ */
+#define PKG_SCAN 8
+
+quota_package *quota__package_by_id(const quota_account *a, const char *id)
 {
-	size_t need = (size_t)ix->n + 1, size = 1;
+	uint32_t i;
+
+	if (a->package_ids.cap)
+		return quota__strmap_get(&a->package_ids, &a->ctx->hkey, id);
+	for (i = 0; i < a->npackages; i++)
+		if (!strcmp(a->packages[i]->id, id))
+			return a->packages[i];
+	return NULL;
+}
+
+/* Room for one more id: nothing while the scan serves, else the map,
+ * built now if there is none (invisible: it finds what the scan did). */
+static int ids_reserve(quota_account *a)
+{
+	const quota__mem *mem = &a->ctx->mem;
+	uint32_t i;
+
+	if (!a->package_ids.cap && a->npackages < PKG_SCAN)
+		return QUOTA_OK;
+	if (!a->package_ids.cap) {
+		quota__strmap m = {NULL, 0, 0};
+
+		for (i = 0; i < a->npackages; i++) {
+			if (quota__strmap_reserve(mem, &m)) {
+				quota__strmap_free(mem, &m);
+				return QUOTA_ENOMEM;
+			}
+			quota__strmap_put(&m, &a->ctx->hkey, a->packages[i]->id,
+					  a->packages[i]);
+		}
+		a->package_ids = m;
+	}
+	return quota__strmap_reserve(mem, &a->package_ids);
+}
+
+/* quota__grow, but exactly need while the array is small (at most 4: most
+ * accounts hold a package or two per category, §7), doubling beyond. */
+static int grow_small(const quota__mem *mem, void **p, size_t *cap,
+		      size_t need, size_t size)
+{
+	void *np;
+
+	if (need <= *cap)
+		return QUOTA_OK;
+	if (need > 4)
+		return quota__grow_to(mem, p, cap, need, size);
+	if (!(np = quota__realloc(mem, *p, need * size)))
+		return QUOTA_ENOMEM;
+	*p = np;
+	*cap = need;
+	return QUOTA_OK;
+}
+
+/* A small index with room for n packages, empty; NULL: no memory. */
+static quota__pindex *psmall_new(const quota__mem *mem, uint32_t n)
+{
+	quota__pindex *ix = quota__calloc(mem, 1, QUOTA__PSMALL_SIZE(n));
+
+	if (ix) {
+		ix->pk = (quota_package **)((char *)ix + QUOTA__PSMALL_SIZE(0));
+		ix->gen = QUOTA__PSMALL_GEN;
+	}
+	return ix;
+}
+
+/* Make room in full index ix for `more` more packages (and as many STOP
+ * entries, if stop). */
+static int pindex_reserve(const quota__mem *mem, quota__pindex *ix,
+			  uint32_t more, bool stop)
+{
+	size_t need = (size_t)ix->n + more, size = 1;
 
 	while (size < need)
 		size *= 2;
@@ -180,12 +272,15 @@ static int pindex_reserve(const quota__mem *mem, quota__pindex *ix, bool stop)
 			sizeof *ix->group))
 		return QUOTA_ENOMEM;
 	if (stop) {
-		size_t sc = ix->stop_cap, sneed = (size_t)ix->nstop + 1;
+		size_t sc = ix->stop_cap, sneed = (size_t)ix->nstop + more;
 
 		if (sneed > sc) {
 			size_t ncap = sc ? sc * 2 : 4;
-			int64_t *a = quota__realloc(mem, ix->stop_exp,
-						    ncap * sizeof *a);
+			int64_t *a;
+
+			while (ncap < sneed)
+				ncap *= 2;
+			a = quota__realloc(mem, ix->stop_exp, ncap * sizeof *a);
 			if (!a)
 				return QUOTA_ENOMEM;
 			ix->stop_exp = a;
@@ -212,11 +307,16 @@ static void pindex_insert(quota__pindex *ix, quota_package *p)
 	memmove(&ix->pk[pos + 1], &ix->pk[pos],
 		(ix->n - pos) * sizeof *ix->pk);
 	ix->pk[pos] = p;
+	if (quota__pindex_small(ix)) {
+		ix->n++;
+		ix->nstop += (p->flags & QUOTA_PACKAGE_STOP) != 0;
+		return;
+	}
 	for (i = ix->n; i > 0 && ix->effs[i - 1] > p->effective_at; i--)
 		ix->effs[i] = ix->effs[i - 1];
 	ix->effs[i] = p->effective_at;
 	ix->n++;
-	ix->gen++;
+	quota__pindex_bump(ix);
 	ix->size = 1;
 	while (ix->size < ix->n)
 		ix->size *= 2;
@@ -240,7 +340,7 @@ static int check_spec(quota_account *a, const quota_package_spec *s)
 
 	if ((rc = quota__check_name(ctx, "package id", s->id, QUOTA_ID_MAX)))
 		return rc;
-	if (quota__strmap_get(&a->package_ids, &a->ctx->hkey, s->id))
+	if (quota__package_by_id(a, s->id))
 		return quota__err(ctx, QUOTA_EEXISTS,
 				  "package '%s' already exists in account '%s'",
 				  s->id, a->id);
@@ -314,6 +414,7 @@ static int package_prepare(void *v)
 	const quota__mem *mem;
 	quota_package *p;
 	uint64_t m;
+	size_t len;
 	int rc;
 
 	if (!s)
@@ -329,12 +430,16 @@ static int package_prepare(void *v)
 	mem = &a->ctx->mem;
 
 	/* Plan: allocate everything; nothing visible changes until apply. */
-	p = op->p = quota__calloc(mem, 1, sizeof *p);
-	if (!p || !(p->id = quota__strdup(mem, s->id)))
+	/* The id in the same allocation (§7: a package is small). */
+	len = strlen(s->id);
+	p = op->p = quota__calloc(mem, 1,
+				  offsetof(quota_package, id) + len + 1);
+	if (!p)
 		goto nomem;
-	if (quota__grow(mem, (void **)&a->packages, &a->cap_packages,
-			(size_t)a->npackages + 1, sizeof *a->packages) ||
-	    quota__strmap_reserve(mem, &a->package_ids))
+	memcpy(p->id, s->id, len + 1);
+	if (grow_small(mem, (void **)&a->packages, &a->cap_packages,
+		       (size_t)a->npackages + 1, sizeof *a->packages) ||
+	    ids_reserve(a))
 		goto nomem;
 	/* The context's draw scratch holds one draw per package of the
 	 * largest account, so planning a charge never allocates for it. */
@@ -345,15 +450,31 @@ static int package_prepare(void *v)
 		goto nomem;
 	for (m = s->categories; m; m &= m - 1) {
 		unsigned c = (unsigned)__builtin_ctzll(m);
-		quota__pindex *ix = quota__pindex_of(a, c);
+		quota__pindex *ix = quota__cat_of(a, c)->pindex, *nx;
+		bool stop = s->flags & QUOTA_PACKAGE_STOP;
 
-		if (!ix) {
-			ix = op->fresh[c] = quota__calloc(mem, 1, sizeof *ix);
-			if (!ix)
+		if (!ix) { /* a category's first package: the small form */
+			if (!(op->fresh[c] = psmall_new(mem, 1)))
+				goto nomem;
+		} else if (!quota__pindex_small(ix)) {
+			if (pindex_reserve(mem, ix, 1, stop))
+				goto nomem;
+		} else if (ix->n < QUOTA__PSMALL) {
+			/* Room for one more, exactly (invisible: the same
+			 * index at another address). */
+			nx = quota__realloc(mem, ix,
+					   QUOTA__PSMALL_SIZE(ix->n + 1));
+			if (!nx)
+				goto nomem;
+			nx->pk = (quota_package **)((char *)nx +
+						    QUOTA__PSMALL_SIZE(0));
+			quota__cat_of(a, c)->pindex = nx;
+		} else { /* outgrown: the full form, filled in by apply */
+			nx = op->fresh[c] = quota__calloc(mem, 1, sizeof *nx);
+			if (!nx || pindex_reserve(mem, nx, ix->n + 1,
+						  stop || ix->nstop))
 				goto nomem;
 		}
-		if (pindex_reserve(mem, ix, s->flags & QUOTA_PACKAGE_STOP))
-			goto nomem;
 	}
 	return QUOTA_OK;
 nomem:
@@ -413,21 +534,27 @@ static void package_apply(void *v)
 	p->effective_at = s->effective_at;
 	p->expires_at = s->expires_at;
 	p->price_micros = s->price_micros;
-	p->flags = s->flags;
+	p->flags = (uint8_t)s->flags; /* checked: QUOTA_PACKAGE_STOP or 0 */
 	p->priority = s->priority;
 	p->seq = a->npackages;
 	for (m = s->categories; m; m &= m - 1) {
 		unsigned c = (unsigned)__builtin_ctzll(m);
 
-		quota__cat *k = quota__cat_of(a, c);
+		quota__pindex *old = quota__cat_of(a, c)->pindex, *nx = op->fresh[c];
+		uint32_t i;
 
-		if (op->fresh[c])
-			k->pindex = op->fresh[c];
-		pindex_insert(k->pindex, p);
+		if (nx) { /* a new index, or the full form of a small one */
+			for (i = 0; old && i < old->n; i++)
+				pindex_insert(nx, old->pk[i]);
+			quota__pindex_free(&a->ctx->mem, old);
+			quota__cat_of(a, c)->pindex = nx;
+		}
+		pindex_insert(quota__cat_of(a, c)->pindex, p);
 	}
 	a->packages[a->npackages++] = p;
 	a->total_units = op->total;
-	quota__strmap_put(&a->package_ids, &a->ctx->hkey, p->id, p);
+	if (a->package_ids.cap)
+		quota__strmap_put(&a->package_ids, &a->ctx->hkey, p->id, p);
 	if (track)
 		quota__track_package(a, p);
 	if (op->out)
@@ -481,7 +608,7 @@ int quota_package_find(const quota_account *a, const char *id,
 	/* An id quota_package_add would refuse is refused the same way. */
 	if ((rc = quota__check_name(a->ctx, "package id", id, QUOTA_ID_MAX)))
 		return rc;
-	*out = quota__strmap_get(&a->package_ids, &a->ctx->hkey, id);
+	*out = quota__package_by_id(a, id);
 	if (!*out)
 		return quota__err(a->ctx, QUOTA_ENOTFOUND,
 				  "account '%s' has no package '%s'", a->id,
@@ -522,7 +649,162 @@ int quota_package_get_spec(const quota_package *p, quota_package_spec *out)
 	out->effective_at = p->effective_at;
 	out->expires_at = p->expires_at;
 	out->price_micros = p->price_micros;
-	out->flags = p->flags;
+	out->flags = p->flags & QUOTA_PACKAGE_STOP;
 	out->priority = p->priority;
 	return QUOTA_OK;
+}
+
+/* ------------------------------------------------- pruning (§7, prune.c) */
+
+const quota_package quota__package_gone = {.seq = QUOTA__SEQ_GONE};
+
+int quota__packages_prune_count(quota_account *a, int64_t horizon,
+				bool ledger, int64_t hour, quota__shrink *s)
+{
+	const quota__ledger *l = &a->ledger;
+	uint32_t *map, i, j, n = a->npackages, next = 0;
+
+	memset(s, 0, sizeof *s);
+	if (!n)
+		return QUOTA_OK;
+	if (!(map = quota__malloc(&a->ctx->mem, (size_t)n * sizeof *map)))
+		return QUOTA_ENOMEM;
+	s->p[0] = map;
+	/* Candidates: expired at the horizon, or exhausted (a STOP package
+	 * stops its categories until it expires, R7). */
+	for (i = 0; i < n; i++) {
+		const quota_package *p = a->packages[i];
+
+		map[i] = p->expires_at <= horizon ||
+				 (p->remaining == 0 &&
+				  !(p->flags & QUOTA_PACKAGE_STOP))
+			 ? QUOTA__SEQ_GONE
+			 : 0;
+	}
+	/* Kept: what a row left after this prune or an open hold names. */
+	for (i = 0; i < l->nrows; i++)
+		if (l->rows[i].src >= QUOTA__LSRC_PKG &&
+		    !(ledger && l->rows[i].hour < hour))
+			map[l->rows[i].src - QUOTA__LSRC_PKG] = 0;
+	for (i = 0; i < a->x->hold_tab_cap; i++)
+		if (a->x->hold_tab[i])
+			for (j = 0; j < a->x->hold_tab[i]->box.src.ndraws; j++) {
+				const quota__draw *d =
+					&a->x->hold_tab[i]->box.src.draws[j];
+
+				map[d->pk->seq] = 0;
+			}
+	for (i = 0; i < n; i++) {
+		if (map[i] == QUOTA__SEQ_GONE)
+			s->drop++;
+		else
+			map[i] = next++;
+	}
+	s->keep = next;
+	if (!s->drop) {
+		quota__shrink_undo(a, s);
+		return QUOTA_OK;
+	}
+	/* The packages left move to an array of their size. */
+	if (next) {
+		s->p[1] = quota__malloc(&a->ctx->mem,
+					(size_t)next * sizeof *a->packages);
+		if (!s->p[1])
+			return QUOTA_ENOMEM;
+	}
+	return QUOTA_OK;
+}
+
+/* Take the packages map drops out of ix (in place: it only shrinks). */
+static void pindex_drop(quota__pindex *ix, const uint32_t *map)
+{
+	uint32_t i, k = 0, e, st, ne = ix->n;
+
+	for (i = 0; i < ix->n; i++) {
+		quota_package *p = ix->pk[i];
+
+		if (map[p->seq] != QUOTA__SEQ_GONE) {
+			ix->pk[k++] = p;
+			continue;
+		}
+		if (quota__pindex_small(ix)) {
+			ix->nstop -= (p->flags & QUOTA_PACKAGE_STOP) != 0;
+			continue;
+		}
+		/* One of its effective_at and (if STOP) of its STOP entries. */
+		for (e = 0; ix->effs[e] != p->effective_at; e++)
+			;
+		memmove(&ix->effs[e], &ix->effs[e + 1],
+			(ne - 1 - e) * sizeof *ix->effs);
+		ne--;
+		if (p->flags & QUOTA_PACKAGE_STOP) {
+			for (st = 0; ix->stop_exp[st] != p->expires_at ||
+				     ix->stop_eff[st] != p->effective_at;
+			     st++)
+				;
+			memmove(&ix->stop_exp[st], &ix->stop_exp[st + 1],
+				(ix->nstop - 1 - st) * sizeof *ix->stop_exp);
+			memmove(&ix->stop_eff[st], &ix->stop_eff[st + 1],
+				(ix->nstop - 1 - st) * sizeof *ix->stop_eff);
+			ix->nstop--;
+		}
+	}
+	ix->n = k;
+	if (quota__pindex_small(ix))
+		return;
+	quota__pindex_bump(ix);
+	ix->size = 1;
+	while (ix->size < ix->n)
+		ix->size *= 2;
+	rebuild(ix);
+}
+
+/*
+ * Drop the packages s's map names and renumber the rest in their order
+ * (seq stays the order added among the account's packages, so R3 and
+ * every sorted list keep their order).  Whoever refers to packages by
+ * number or pointer is told first, while the old numbers still hold.
+ */
+void quota__packages_prune_apply(quota_account *a, quota__shrink *s)
+{
+	const quota__mem *mem = &a->ctx->mem;
+	const uint32_t *map = s->p[0];
+	quota_package **kept = s->p[1];
+	uint32_t i, k = 0, c;
+
+	if (!s->drop)
+		return;
+	quota__track_prune(a, map);
+	quota__keys_renumber(a, map);
+	for (c = 0; c < QUOTA_MAX_CATEGORIES; c++) {
+		quota__pindex *ix = quota__cat_of(a, c)->pindex;
+
+		if (!ix)
+			continue;
+		pindex_drop(ix, map);
+		if (!ix->n) {
+			quota__pindex_free(mem, ix);
+			quota__cat_of(a, c)->pindex = NULL;
+		}
+	}
+	for (i = 0; i < a->npackages; i++) {
+		quota_package *p = a->packages[i];
+
+		if (map[i] == QUOTA__SEQ_GONE) {
+			if (a->package_ids.cap)
+				quota__strmap_del(&a->package_ids,
+						  &a->ctx->hkey, p->id);
+			a->total_units -= p->units;
+			quota__package_free(mem, p);
+			continue;
+		}
+		p->seq = k;
+		kept[k++] = p;
+	}
+	quota__free(mem, a->packages);
+	a->packages = kept;
+	a->npackages = a->cap_packages = k;
+	s->p[1] = NULL; /* the account's now */
+	quota__ledger_renumber(a);
+	quota__shrink_undo(a, s);
 }

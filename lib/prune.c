@@ -18,12 +18,20 @@
  *   - with a store, a prune is one record (its inputs, the horizon and
  *     how much it dropped of each part), and replay drops the same,
  *     refusing a record whose horizon or counts differ;
- *   - packages are not pruned (key records and holds point at them, and
- *     ledger rows and records number them by the order added).
+ *   - packages (QUOTA_PRUNE_PACKAGES, asked for by name: it frees package
+ *     handles) go when expired at the horizon or exhausted, unless a
+ *     ledger row left after the prune or an open hold refers to them, or
+ *     an exhausted STOP package still stops its categories (R7).  So
+ *     their usage is all before the horizon, where no report, reversal
+ *     or late charge reaches.  Records, rows and key records number
+ *     packages by their place among the account's packages in the order
+ *     added; a prune renumbers the rest in that order, and replay does
+ *     the same.  A key record naming a dropped package keeps its receipt
+ *     (the line's package is gone).
  *
  * This file is the only writer of pruned_before and the retention
  * setting; each part is dropped by its owner (ledger.c, counters.c,
- * settle.c).
+ * settle.c, package.c).
  */
 #include "journal.h"
 
@@ -36,8 +44,11 @@ struct prune_op {
 	quota__rbuf *expect; /* replay: the rest of the record */
 	int64_t horizon;
 	int64_t hour, day, month; /* the cut of each part */
-	quota__shrink led, cnt, vb;
+	quota__shrink led, cnt, vb, pkg;
 };
+
+/* The flags a prune or retention may name. */
+#define PRUNE_KNOWN (QUOTA_PRUNE_ALL | QUOTA_PRUNE_PACKAGES)
 
 static int64_t min64(int64_t x, int64_t y)
 {
@@ -73,7 +84,7 @@ static int prune_prepare(void *v)
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "account '%s': prune time out of range",
 				  a->id);
-	if (!op->what || (op->what & ~QUOTA_PRUNE_ALL))
+	if (!op->what || (op->what & ~PRUNE_KNOWN))
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "account '%s': prune flags 0x%x unknown or "
 				  "none",
@@ -90,14 +101,20 @@ static int prune_prepare(void *v)
 		     (rc = quota__counters_prune_count(a, op->day, op->month,
 						       &op->cnt))) ||
 		    ((op->what & QUOTA_PRUNE_BILLS) &&
-		     (rc = quota__vbills_prune_count(a, op->month, &op->vb))))
+		     (rc = quota__vbills_prune_count(a, op->month, &op->vb))) ||
+		    ((op->what & QUOTA_PRUNE_PACKAGES) &&
+		     (rc = quota__packages_prune_count(
+			      a, op->horizon, op->what & QUOTA_PRUNE_LEDGER,
+			      op->hour, &op->pkg))))
 			return quota__nomem(a);
 	}
 	if (x) {
 		bool same = quota__get_sv(x) == op->horizon &&
 			    quota__get_uv(x) == op->led.drop &&
 			    quota__get_uv(x) == op->cnt.drop &&
-			    quota__get_uv(x) == op->vb.drop;
+			    quota__get_uv(x) == op->vb.drop &&
+			    (!(op->what & QUOTA_PRUNE_PACKAGES) ||
+			     quota__get_uv(x) == op->pkg.drop);
 
 		if (!same || x->bad || x->off != x->n)
 			return quota__err(a->ctx, QUOTA_ECORRUPT,
@@ -106,7 +123,7 @@ static int prune_prepare(void *v)
 					  a->id);
 	}
 	if (op->horizon <= a->pruned_before && !op->led.drop &&
-	    !op->cnt.drop && !op->vb.drop)
+	    !op->cnt.drop && !op->vb.drop && !op->pkg.drop)
 		return QUOTA__NOTHING;
 	return QUOTA_OK;
 }
@@ -122,6 +139,8 @@ static void prune_encode(quota__wbuf *w, const void *v)
 	quota__put_uv(w, op->led.drop);
 	quota__put_uv(w, op->cnt.drop);
 	quota__put_uv(w, op->vb.drop);
+	if (op->what & QUOTA_PRUNE_PACKAGES) /* only then: older records */
+		quota__put_uv(w, op->pkg.drop);
 }
 
 static void prune_apply(void *v)
@@ -132,6 +151,7 @@ static void prune_apply(void *v)
 	quota__ledger_prune_apply(a, op->hour, &op->led);
 	quota__counters_prune_apply(a, op->day, op->month, &op->cnt);
 	quota__vbills_prune_apply(a, op->month, &op->vb);
+	quota__packages_prune_apply(a, &op->pkg);
 	if (op->horizon > a->pruned_before)
 		a->pruned_before = op->horizon;
 }
@@ -170,6 +190,7 @@ int quota__prune(quota_account *a, int64_t before, uint32_t what,
 	quota__shrink_undo(a, &op.led);
 	quota__shrink_undo(a, &op.cnt);
 	quota__shrink_undo(a, &op.vb);
+	quota__shrink_undo(a, &op.pkg);
 	return rc == QUOTA__NOTHING ? QUOTA_OK : rc;
 }
 
@@ -208,7 +229,7 @@ static int retention_prepare(void *v)
 	const struct retention_op *op = v;
 
 	if (op->seconds < 0 || op->seconds > QUOTA_TIME_MAX - QUOTA_TIME_MIN ||
-	    (op->what & ~QUOTA_PRUNE_ALL) || (op->seconds && !op->what))
+	    (op->what & ~PRUNE_KNOWN) || (op->seconds && !op->what))
 		return quota__err(op->a->ctx, QUOTA_EINVAL,
 				  "account '%s': retention needs seconds >= 0 "
 				  "and known prune flags (some, unless 0)",

@@ -233,7 +233,7 @@ static void put_packages(quota__wbuf *w, const quota_account *a)
 		quota__put_sv(w, p->effective_at);
 		quota__put_sv(w, p->expires_at);
 		quota__put_sv(w, p->price_micros);
-		quota__put_uv(w, p->flags);
+		quota__put_uv(w, p->flags & QUOTA_PACKAGE_STOP);
 		quota__put_sv(w, p->priority);
 	}
 	quota__put_uv(w, a->x->nalerts);

@@ -22,7 +22,8 @@ typedef struct dec {
 	quota_ctx *ctx;
 	quota_account *a;
 	uint64_t known;     /* the categories of the snapshot's table */
-	quota__draw *draws; /* room for one draw per package */
+	quota__draw *draws; /* room for cap_draws draws */
+	size_t cap_draws;
 	quota__payg paygs[QUOTA__MAX_TIERS];
 	int rc;             /* the first error other than ECORRUPT */
 } dec;
@@ -98,7 +99,7 @@ static bool get_key(dec *d, char *out)
 
 /* A source record into s (draws and paygs in d's scratch), checked to
  * add up: units = free + packages + payg, the lines sum to the totals. */
-static bool get_src(dec *d, quota__src *s)
+static bool get_src(dec *d, quota__src *s, bool gone_ok)
 {
 	quota_account *a = d->a;
 	int64_t sum = 0, cost = 0, u;
@@ -120,19 +121,33 @@ static bool get_src(dec *d, quota__src *s)
 	s->day = quota__day_of(s->at + a->utc_offset);
 	s->month = quota__month_of_day(s->day);
 	n = quota__get_uv(&d->r);
-	if (n > a->npackages || !fits(d, n, 2))
+	if ((!gone_ok && n > a->npackages) || !fits(d, n, 2))
 		return bad(d);
+	/* A key record may also name packages pruned since (§7). */
+	if (quota__grow(&d->ctx->mem, (void **)&d->draws, &d->cap_draws, n,
+			sizeof *d->draws)) {
+		d->rc = QUOTA_ENOMEM;
+		return bad(d);
+	}
 	s->ndraws = (uint32_t)n;
 	s->draws = d->draws;
 	for (i = 0; i < n; i++) {
 		uint64_t seq = quota__get_uv(&d->r);
 		int64_t units = quota__get_sv(&d->r);
+		quota_package *pk;
 
-		if (d->r.bad || seq >= a->npackages || units < 0 ||
-		    !(a->packages[seq]->categories & QUOTA_MASK(s->cat)) ||
-		    quota__add_ovf(sum, units, &sum))
+		if (d->r.bad || units < 0 || quota__add_ovf(sum, units, &sum))
 			return bad(d);
-		d->draws[i].pk = a->packages[seq];
+		if (gone_ok && seq == QUOTA__SEQ_GONE) {
+			pk = QUOTA__GONE;
+		} else {
+			if (seq >= a->npackages ||
+			    !(a->packages[seq]->categories &
+			      QUOTA_MASK(s->cat)))
+				return bad(d);
+			pk = a->packages[seq];
+		}
+		d->draws[i].pk = pk;
 		d->draws[i].units = units;
 	}
 	if (sum != s->pkg)
@@ -296,11 +311,7 @@ static bool get_packages(dec *d)
 	n = quota__get_uv(&d->r);
 	if (!fits(d, n, 9) || n >= UINT32_MAX - 1)
 		return bad(d);
-	if (n && !(d->draws = quota__malloc(&d->ctx->mem,
-					    (size_t)n * sizeof *d->draws))) {
-		d->rc = QUOTA_ENOMEM;
-		return bad(d);
-	}
+
 	for (i = 0; i < n; i++) {
 		quota_package_spec s;
 		quota_package *p;
@@ -469,7 +480,7 @@ static bool get_holds(dec *d)
 		int64_t deadline = quota__get_sv(&d->r), x;
 		quota__src s;
 
-		if (!get_src(d, &s))
+		if (!get_src(d, &s, false))
 			return false;
 		if (id <= prev || !quota__time_ok(deadline) ||
 		    quota__add_ovf(quota__held_of(a, s.cat), s.units, &x) ||
@@ -544,7 +555,7 @@ static bool get_keys(dec *d)
 		} else {
 			return bad(d);
 		}
-		if (!get_src(d, &s))
+		if (!get_src(d, &s, true))
 			return false;
 		if (!quota__time_ok(time) || quota__key_find(a, key))
 			return bad(d);
@@ -620,7 +631,8 @@ static bool get_pruning(dec *d)
 	    (a->pruned_before != INT64_MIN &&
 	     !quota__time_ok(a->pruned_before)) ||
 	    a->x->retain_s < 0 || a->x->retain_s > QUOTA_TIME_MAX - QUOTA_TIME_MIN ||
-	    what > QUOTA_PRUNE_ALL || (!a->x->retain_s) != (!what))
+	    what > (QUOTA_PRUNE_ALL | QUOTA_PRUNE_PACKAGES) ||
+	    (!a->x->retain_s) != (!what))
 		return bad(d);
 	a->x->retain_what = (uint32_t)what;
 	return true;

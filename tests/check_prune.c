@@ -438,7 +438,7 @@ START_TEST(test_bad_input)
 	ck_assert_int_eq(quota_account_prune(NULL, T0, QUOTA_PRUNE_ALL),
 			 QUOTA_EINVAL);
 	ck_assert_int_eq(quota_account_prune(a, T0, 0), QUOTA_EINVAL);
-	ck_assert_int_eq(quota_account_prune(a, T0, 8), QUOTA_EINVAL);
+	ck_assert_int_eq(quota_account_prune(a, T0, 16), QUOTA_EINVAL);
 	ck_assert_int_eq(quota_account_prune(a, QUOTA_TIME_MAX, 1),
 			 QUOTA_EINVAL);
 	ck_assert_int_eq(quota_account_set_retention(NULL, 1, 1),
