@@ -540,7 +540,8 @@ static void package_apply(void *v)
 	for (m = s->categories; m; m &= m - 1) {
 		unsigned c = (unsigned)__builtin_ctzll(m);
 
-		quota__pindex *old = quota__cat_of(a, c)->pindex, *nx = op->fresh[c];
+		quota__pindex *old = quota__cat_of(a, c)->pindex;
+		quota__pindex *nx = op->fresh[c];
 		uint32_t i;
 
 		if (nx) { /* a new index, or the full form of a small one */
@@ -562,7 +563,6 @@ static void package_apply(void *v)
 }
 
 static const quota__step package_add_steps = {
-	.ext = true,
 	.rec = QUOTA__R_PACKAGE_ADD,
 	.prepare = package_prepare,
 	.encode = package_encode,
@@ -777,14 +777,15 @@ void quota__packages_prune_apply(quota_account *a, quota__shrink *s)
 	quota__track_prune(a, map);
 	quota__keys_renumber(a, map);
 	for (c = 0; c < QUOTA_MAX_CATEGORIES; c++) {
-		quota__pindex *ix = quota__cat_of(a, c)->pindex;
+		quota__cat *e = quota__cat_of(a, c);
+		quota__pindex *ix = e ? e->pindex : NULL;
 
 		if (!ix)
 			continue;
 		pindex_drop(ix, map);
 		if (!ix->n) {
 			quota__pindex_free(mem, ix);
-			quota__cat_of(a, c)->pindex = NULL;
+			e->pindex = NULL;
 		}
 	}
 	for (i = 0; i < a->npackages; i++) {

@@ -35,6 +35,7 @@ static double bytes_per_package(int npk, double *allocs)
 	tu_alloc al;
 	quota_ctx *ctx;
 	quota_account *a[NACCT];
+	quota_tariff *t;
 	uint32_t sms;
 	size_t b0;
 	long l0;
@@ -43,11 +44,15 @@ static double bytes_per_package(int npk, double *allocs)
 	tu_alloc_init(&al);
 	OK(quota_ctx_new_with(&al.a, &ctx));
 	OK(quota_category_add(ctx, "sms", &sms));
+	OK(quota_tariff_new(ctx, "std", &t));
 	for (i = 0; i < NACCT; i++) {
 		char id[16];
 
 		snprintf(id, sizeof id, "acct-%04d", i);
 		OK(quota_account_new(ctx, id, &a[i]));
+		/* The category's entry comes with its tariff (check_memory
+		 * counts it): what follows is the packages' own. */
+		OK(quota_account_set_tariff(a[i], sms, t));
 	}
 	b0 = al.live_bytes;
 	l0 = al.live_blocks;
