@@ -1080,9 +1080,8 @@ static inline void quota__key_reversed(quota__keyrec *k)
 int quota__key_replay(const quota_account *a, const quota__keyview *v,
 		      bool same, quota_receipt *r);
 void quota__keys_free(quota_account *a);
-void quota__keys_init(quota__keys *k);
-/* The window's defaults, as quota__keys_init sets them: 100,000 keys,
- * 7 days (R11). */
+/* The window's defaults (R11): 100,000 keys, 7 days; an account's ext
+ * starts with them (account.c). */
 #define QUOTA__KEYS_INIT                                                     \
 	{ .max_keys = 100000u, .max_age = 7 * INT64_C(86400),                 \
 	  .newest = INT64_MIN }

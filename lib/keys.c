@@ -31,30 +31,22 @@
 
 #include <string.h>
 
-#define DEFAULT_MAX_KEYS 100000u
-#define DEFAULT_MAX_AGE (7 * INT64_C(86400))
-
 #ifdef __GNUC__
 #define prefetch(p) __builtin_prefetch((p), 1)
 #else
 #define prefetch(p) ((void)(p))
 #endif
 
-/* An account's window from its creation (account.c): set up front, so that
- * no call, refused or not, changes it in passing (§5). */
-void quota__keys_init(quota__keys *k)
-{
-	k->max_keys = DEFAULT_MAX_KEYS;
-	k->max_age = DEFAULT_MAX_AGE;
-	k->newest = INT64_MIN;
-}
-
+/* A window with no limits set gets the defaults (QUOTA__KEYS_INIT, what
+ * an account's ext starts with). */
 static void defaults(quota__keys *k)
 {
+	static const quota__keys init = QUOTA__KEYS_INIT;
+
 	if (!k->max_keys) {
-		k->max_keys = DEFAULT_MAX_KEYS;
-		k->max_age = DEFAULT_MAX_AGE;
-		k->newest = INT64_MIN;
+		k->max_keys = init.max_keys;
+		k->max_age = init.max_age;
+		k->newest = init.newest;
 	}
 }
 
