@@ -4,9 +4,9 @@
  * per-category state allocated only for the categories an account uses,
  * all or nothing.
  *
- * Counting: the bytes the library asks for (not malloc's rounding), for
- * the account alone: its struct and its id.  Its share of the context's
- * account table and id map is left out (the test adds the account where
+ * Counting (tu_alloc, testutil.c): the bytes the library asks for (not
+ * malloc's rounding), for the account alone: its struct and its id.  Its
+ * share of the context's id table is left out (the test adds the account where
  * neither grows); `make bench-scale` reports the figure with that share.
  */
 #include <check.h>
@@ -31,87 +31,13 @@
 #define CATEGORY_BOUND 192
 #define FIRST_CATEGORY_BOUND 352
 
-/* ------------------------------------------- a byte-counting allocator */
-
-typedef struct mem {
-	quota_allocator a;
-	long long bytes; /* asked for and not freed */
-	long live;       /* blocks */
-	long attempts;
-	long fail_at; /* attempt number that fails; 0: none */
-} mem;
-
-#define HDR 16 /* size header, keeps 16-byte alignment */
-
-static int refuse(mem *m)
-{
-	return ++m->attempts == m->fail_at;
-}
-
-static void *m_malloc(void *ud, size_t n)
-{
-	mem *m = ud;
-	unsigned char *p;
-
-	if (refuse(m) || !(p = malloc(n + HDR)))
-		return NULL;
-	memcpy(p, &n, sizeof n);
-	m->bytes += (long long)n;
-	m->live++;
-	return p + HDR;
-}
-
-static void m_free(void *ud, void *q)
-{
-	mem *m = ud;
-	unsigned char *p;
-	size_t n;
-
-	if (!q)
-		return;
-	p = (unsigned char *)q - HDR;
-	memcpy(&n, p, sizeof n);
-	m->bytes -= (long long)n;
-	m->live--;
-	free(p);
-}
-
-static void *m_realloc(void *ud, void *q, size_t n)
-{
-	mem *m = ud;
-	unsigned char *p;
-	size_t old;
-
-	if (!q)
-		return m_malloc(ud, n);
-	if (refuse(m))
-		return NULL;
-	p = (unsigned char *)q - HDR;
-	memcpy(&old, p, sizeof old);
-	if (!(p = realloc(p, n + HDR)))
-		return NULL;
-	memcpy(p, &n, sizeof n);
-	m->bytes += (long long)n - (long long)old;
-	return p + HDR;
-}
-
-static void mem_init(mem *m)
-{
-	memset(m, 0, sizeof *m);
-	m->a.version = QUOTA_ALLOCATOR_VERSION;
-	m->a.ud = m;
-	m->a.malloc_fn = m_malloc;
-	m->a.realloc_fn = m_realloc;
-	m->a.free_fn = m_free;
-}
-
 /* ------------------------------------------------------------- fixture */
 
 #define NCAT 6
 #define T0 INT64_C(1718000000) /* 2024-06-10 */
 
 typedef struct world {
-	mem m;
+	tu_alloc m; /* counts live bytes (testutil.c) */
 	quota_ctx *ctx;
 	uint32_t cat[NCAT];
 	quota_tariff *t;
@@ -123,7 +49,7 @@ static void world_new(world *w)
 						"push", "voice", "click"};
 	int i;
 
-	mem_init(&w->m);
+	tu_alloc_init(&w->m);
 	ck_assert_int_eq(quota_ctx_new_with(&w->m.a, &w->ctx), 0);
 	for (i = 0; i < NCAT; i++)
 		ck_assert_int_eq(quota_category_add(w->ctx, names[i],
@@ -138,16 +64,16 @@ static void world_new(world *w)
 static void world_free(world *w)
 {
 	quota_ctx_free(w->ctx);
-	ck_assert_int_eq(w->m.live, 0);
-	ck_assert_int_eq(w->m.bytes, 0);
+	ck_assert_int_eq(w->m.live_blocks, 0);
+	ck_assert_uint_eq(w->m.live_bytes, 0);
 }
 
 /* b = the bytes a successful call adds. */
 #define GROW(w, b, call)                                                    \
 	do {                                                                \
-		long long b0_ = (w)->m.bytes;                               \
+		long long b0_ = (long long)(w)->m.live_bytes;               \
 		ck_assert_int_eq((call), 0);                                \
-		(b) = (w)->m.bytes - b0_;                                   \
+		(b) = (long long)(w)->m.live_bytes - b0_;                   \
 	} while (0)
 
 /* ---------------------------------------------------------------- tests */
@@ -242,7 +168,7 @@ static void *snap(world *w, const quota_account *a, size_t *len)
 {
 	void *p;
 
-	w->m.fail_at = 0;
+	tu_alloc_disarm(&w->m);
 	ck_assert_int_eq(quota_account_snapshot(a, &p, len), 0);
 	return p;
 }
@@ -299,9 +225,9 @@ START_TEST(test_category_state_all_or_nothing)
 			size_t len0, len1;
 			void *s0 = snap(&w, a, &len0), *s1;
 
-			w.m.fail_at = w.m.attempts + n;
+			tu_alloc_fail_in(&w.m, n);
 			rc = op_run(&w, a, op);
-			w.m.fail_at = 0;
+			tu_alloc_disarm(&w.m);
 			if (rc == 0) {
 				quota_free(w.ctx, s0);
 				break;
