@@ -18,6 +18,7 @@
 #define MT 50
 #define MB 52
 #define LEGROW 18
+#define EDGE 36 /* a month label keeps this far from the corners (px) */
 
 static const char *const colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c",
 				     "#d62728", "#9467bd", "#8c564b",
@@ -135,8 +136,12 @@ static void panel(FILE *f, const qs_sim *s, const qs_acct *a, int y0,
 		if ((m - mfirst) % every)
 			continue;
 		fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
-			"class=\"grid\"/>\n<text x=\"%.1f\" y=\"%d\" "
-			"class=\"xl\">%s</text>\n", X(t), y0, X(t), y0 + PH + 5,
+			"class=\"grid\"/>\n", X(t), y0, X(t), y0 + PH + 5);
+		/* No month label where it would run into the start or end
+		 * date written under the frame's corners (or out of it). */
+		if (X(t) - ML < EDGE || (W - MR) - X(t) < EDGE)
+			continue;
+		fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"xl\">%s</text>\n",
 			X(t), y0 + PH + 18, qs_month_fmt(ob, m));
 	}
 	fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"yr\">%.10s</text>\n",
@@ -200,10 +205,12 @@ static void panel(FILE *f, const qs_sim *s, const qs_acct *a, int y0,
 		units_label(b, sizeof b, sp.units);
 		fprintf(f, " (%s units)</text>\n", b);
 	}
+	/* Beside the legend's first entry, not in the plot, where the cost
+	 * line may run. */
 	if (np == 0)
 		fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"leg\">no "
 			"packages: everything is free allowance or "
-			"pay-as-you-go</text>\n", ML + 10, y0 + 20);
+			"pay-as-you-go</text>\n", ML + 300, y0 + PH + MB + 4);
 #undef X
 #undef YU
 #undef YC
