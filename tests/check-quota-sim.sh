@@ -13,7 +13,8 @@
 #     (tests/check-quota-sim-brute.sh);
 #   - bad input (tests/quota_sim_bad.txt): exit status 2, the exact
 #     message with file, line and column on stderr, nothing on stdout;
-#   - --svg writes a well-formed SVG.
+#   - --svg writes a well-formed SVG whose labels do not collide
+#     (check-svg-layout.py).
 # QUOTA_SIM_UPDATE=1 rewrites the expected outputs instead (review the
 # diff before committing it); QUOTA_SIM_BRUTE=0 leaves the brute-force
 # check out (the sanitizer pass of tests/quota_sim.mk does).
@@ -88,6 +89,10 @@ for plan in *.plan; do
 		python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); assert d.documentElement.tagName == "svg"' \
 			"$tmp/$name.svg" 2>"$tmp/err" ||
 			bad "$name: --svg wrote no well-formed SVG: $(tail -n 1 "$tmp/err")"
+		n=$((n + 1))
+		python3 "$here/check-svg-layout.py" "$tmp/$name.svg" \
+			>"$tmp/err" 2>&1 ||
+			bad "$name: --svg labels collide: $(head -n 3 "$tmp/err")"
 	fi
 done
 
