@@ -381,16 +381,16 @@ static const struct {
 	int kind;
 	int w;
 } op_mix[] = {
-	{OP_CHARGE, 420},	 {OP_CHARGE_SMS, 50},	 {OP_RESERVE, 100},
+	{OP_CHARGE, 450},	 {OP_CHARGE_SMS, 50},	 {OP_RESERVE, 100},
 	{OP_COMMIT, 70},	 {OP_RELEASE, 30},	 {OP_TICK, 30},
 	{OP_CTX_TICK, 10},	 {OP_REVERSE, 40},	 {OP_SETTLE, 50},
-	{OP_TOPUP, 20},		 {OP_PACKAGE_ADD, 15},	 {OP_PACKAGE_BUY, 15},
+	{OP_TOPUP, 12},		 {OP_PACKAGE_ADD, 15},	 {OP_PACKAGE_BUY, 15},
 	{OP_SET_CAP, 20},	 {OP_SET_OVERAGE, 15},	 {OP_ADD_ALERT, 15},
 	{OP_EXPIRY_WARNING, 10}, {OP_KEY_WINDOW, 10},	 {OP_SETTLEMENT, 10},
 	{OP_CREDIT_LIMIT, 15},	 {OP_SET_TARIFF, 15},
-	/* issue 15: an account is blocked about a fifth of the time */
-	{OP_BLOCK, 4},		 {OP_UNBLOCK, 16},	 {OP_KEEP_RECEIPTS, 3},
-	{OP_RELEASE_REASON, 12}, {OP_REVERSE_RECEIPT, 5},
+	/* issue 15: an account is blocked about a sixth of the time */
+	{OP_BLOCK, 2},		 {OP_UNBLOCK, 10},	 {OP_KEEP_RECEIPTS, 1},
+	{OP_RELEASE_REASON, 3},	 {OP_REVERSE_RECEIPT, 2},
 };
 
 static const char *const sms_texts[] = {
