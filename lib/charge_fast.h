@@ -64,6 +64,11 @@ static inline void quota__receipt_totals(quota_receipt *r, uint32_t cat,
 	r->hold_id = hold_id;
 	r->fee_micros = 0;
 	r->forfeited_units = 0;
+	/* R27's fields: 0 unless the caller sets them after (a kept
+	 * receipt's id, a release's reason); a commit or reservation left
+	 * the caller's bytes in them. */
+	r->receipt_id = 0;
+	r->failure_reason = 0;
 }
 
 /* The same, from sources. */

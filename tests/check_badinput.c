@@ -510,6 +510,22 @@ static int rlsr(fx *f, quota_account *a, uint64_t h, int32_t reason)
 	return rc;
 }
 
+/* quota_release_reason with a key. */
+static int rlsrk(fx *f, quota_account *a, uint64_t h, int32_t reason,
+		 const char *key)
+{
+	quota_receipt r;
+	int rc;
+
+	(void)f;
+	memset(&r, 0x6b, sizeof r);
+	rc = quota_release_reason(a, h, reason, key, &r);
+	if (rc != QUOTA_OK)
+		ck_assert_msg(tu_receipt_is_zero(&r),
+			      "receipt not zeroed on error");
+	return rc;
+}
+
 /* R25: a reason one byte over QUOTA_REASON_MAX. */
 static const char *reason_256(void)
 {
@@ -969,11 +985,71 @@ static int ctx_new_with_alloc(unsigned version, int null_fn)
 	X(fee_reason_null_tariff, QUOTA_EINVAL, 0,                             \
 	  quota_tariff_set_failure_fee_reason(NULL, 1, 1))                     \
 	X(fee_reason_zero, QUOTA_EINVAL, 1,                                    \
-	  quota_tariff_set_failure_fee_reason(f->grad, 0, 1))                  \
+	  quota_tariff_set_failure_fee_reason(f->open, 0, 1))                  \
 	X(fee_reason_past_max, QUOTA_EINVAL, 1,                                \
-	  quota_tariff_set_failure_fee_reason(f->grad, 16, 1))                 \
+	  quota_tariff_set_failure_fee_reason(f->open, 16, 1))                 \
 	X(fee_reason_fee_minus_2, QUOTA_EINVAL, 1,                             \
-	  quota_tariff_set_failure_fee_reason(f->grad, 1, -2))
+	  quota_tariff_set_failure_fee_reason(f->open, 1, -2))                 \
+	ISSUE15_MORE_ROWS(X)
+
+/* Issue 15, more: every bad argument of every R25 / R27 call (the rows
+ * above on a tariff in use moved to an unused one, so that the reason
+ * or fee is what is refused). */
+#define ISSUE15_MORE_ROWS(X)                                                   \
+	X(block_time_before_min, QUOTA_EINVAL, 1,                              \
+	  quota_account_block(f->a, "x", QUOTA_TIME_MIN - 1))                  \
+	X(block_time_int64_min, QUOTA_EINVAL, 1,                               \
+	  quota_account_block(f->a, NULL, INT64_MIN))                          \
+	X(block_time_never, QUOTA_EINVAL, 1,                                   \
+	  quota_account_block(f->a, NULL, QUOTA_NEVER))                        \
+	X(block_reason_surrogate, QUOTA_EENCODING, 1,                          \
+	  quota_account_block(f->a, SURROGATE, T0))                            \
+	X(unblock_time_max, QUOTA_EINVAL, 1,                                   \
+	  quota_account_unblock(f->a, QUOTA_TIME_MAX))                         \
+	X(unblock_time_int64_max, QUOTA_EINVAL, 1,                             \
+	  quota_account_unblock(f->a, INT64_MAX))                              \
+	X(keep_receipts_int_max, QUOTA_EINVAL, 1,                              \
+	  quota_account_keep_receipts(f->a, INT32_MAX))                        \
+	X(reverse_receipt_null_account_id_0, QUOTA_EINVAL, 0,                  \
+	  rvr(f, NULL, 0, T0))                                                 \
+	X(reverse_receipt_time_max, QUOTA_EINVAL, 1,                           \
+	  rvr(f, f->a, f->h_done, QUOTA_TIME_MAX))                             \
+	X(reverse_receipt_time_before_min, QUOTA_EINVAL, 1,                    \
+	  rvr(f, f->a, f->h_done, QUOTA_TIME_MIN - 1))                         \
+	X(reverse_receipt_of_a_keyed_commit, QUOTA_ENOTFOUND, 1,               \
+	  rvr(f, f->a, f->h_done, T0))                                         \
+	X(release_reason_null_account_keyed, QUOTA_EINVAL, 0,                  \
+	  rlsrk(f, NULL, 1, QUOTA_FAIL_REJECTED, "k"))                         \
+	X(release_reason_int32_min, QUOTA_EINVAL, 1,                           \
+	  rlsr(f, f->a, f->h_open, INT32_MIN))                                 \
+	X(release_reason_int32_max, QUOTA_EINVAL, 1,                           \
+	  rlsr(f, f->a, f->h_open, INT32_MAX))                                 \
+	X(release_reason_hold_never_issued, QUOTA_ENOTFOUND, 1,                \
+	  rlsr(f, f->a, UINT64_MAX, QUOTA_FAIL_REJECTED))                      \
+	X(release_reason_hold_resolved, QUOTA_ERESOLVED, 1,                    \
+	  rlsr(f, f->a, f->h_done, QUOTA_FAIL_REJECTED))                       \
+	X(release_reason_fee_overflow, QUOTA_EOVERFLOW, 1,                     \
+	  rlsr(f, f->a, f->h_fee, QUOTA_FAIL_OTHER))                           \
+	X(release_reason_key_65_bytes, QUOTA_EINVAL, 1,                        \
+	  rlsrk(f, f->a, f->h_open, QUOTA_FAIL_REJECTED, K65))                 \
+	X(release_reason_empty_key, QUOTA_EINVAL, 1,                           \
+	  rlsrk(f, f->a, f->h_open, QUOTA_FAIL_REJECTED, ""))                  \
+	X(release_reason_key_bad_utf8, QUOTA_EENCODING, 1,                     \
+	  rlsrk(f, f->a, f->h_open, QUOTA_FAIL_REJECTED, BAD_UTF8))            \
+	X(release_reason_key_surrogate, QUOTA_EENCODING, 1,                    \
+	  rlsrk(f, f->a, f->h_open, QUOTA_FAIL_REJECTED, SURROGATE))           \
+	X(release_reason_key_of_a_charge, QUOTA_EKEYCONFLICT, 1,               \
+	  rlsrk(f, f->a, f->h_open, QUOTA_FAIL_REJECTED, "fx-k"))              \
+	X(fee_reason_negative, QUOTA_EINVAL, 1,                                \
+	  quota_tariff_set_failure_fee_reason(f->open, -1, 1))                 \
+	X(fee_reason_int32_max, QUOTA_EINVAL, 1,                               \
+	  quota_tariff_set_failure_fee_reason(f->open, INT32_MAX, 1))          \
+	X(fee_reason_fee_int64_min, QUOTA_EINVAL, 1,                           \
+	  quota_tariff_set_failure_fee_reason(f->open, 1, INT64_MIN))          \
+	X(fee_reason_null_tariff_reason_0, QUOTA_EINVAL, 0,                    \
+	  quota_tariff_set_failure_fee_reason(NULL, 0, 1))                     \
+	X(fee_reason_tariff_in_use, QUOTA_EINVAL, 1,                           \
+	  quota_tariff_set_failure_fee_reason(f->grad, QUOTA_FAIL_REJECTED, 5))
 
 /* Issue 5: money, catalog, settlement, reports (R16-R19, R22). */
 #define MONEY_ROWS(X)                                                          \
@@ -1711,6 +1787,90 @@ START_TEST(test_enomem_other_calls)
 }
 END_TEST
 
+/* ------------------------------------ issue 15: a blocked account (R25) */
+
+/* quota_charge_sms on account a. */
+static int sms15(fx *f, quota_account *a, const char *key)
+{
+	quota_sms_opts o = QUOTA_SMS_OPTS_INIT;
+	quota_receipt r;
+	int rc;
+
+	memset(&r, 0x6b, sizeof r);
+	rc = quota_charge_sms(a, f->sms, "hello", 5, &o, f->t0, key, &r,
+			      NULL);
+	if (rc != QUOTA_OK)
+		ck_assert_msg(tu_receipt_is_zero(&r),
+			      "receipt not zeroed on error");
+	return rc;
+}
+
+/* Every new-business call of a blocked account is refused with
+ * QUOTA_EBLOCKED (quota_account_block(3)), before any other check of the
+ * call's state: a cap reached, a stop policy, an offer the balance
+ * cannot pay.  Bad arguments are still QUOTA_EINVAL. */
+#define BLOCKED_ROWS(X)                                                        \
+	X(charge, QUOTA_EBLOCKED, chg(f, 0, f->a, f->sms, 1, T0, NULL))        \
+	X(charge_keyed, QUOTA_EBLOCKED, chg(f, 0, f->a, f->sms, 1, T0, "new")) \
+	X(charge_cap_reached, QUOTA_EBLOCKED,                                  \
+	  chg(f, 0, f->a, f->capped, 1, T0 + TU_HOUR, NULL))                   \
+	X(charge_stop_policy, QUOTA_EBLOCKED,                                  \
+	  chg(f, 0, f->a, f->stoppol, 1, T0, NULL))                            \
+	X(quote, QUOTA_EBLOCKED, chg(f, 1, f->a, f->sms, 1, T0, NULL))         \
+	X(charge_sms, QUOTA_EBLOCKED, sms15(f, f->a, NULL))                    \
+	X(reserve, QUOTA_EBLOCKED,                                             \
+	  rsv(f, f->a, f->sms, 1, T0, TU_HOUR, NULL, 1))                       \
+	X(reserve_keyed, QUOTA_EBLOCKED,                                       \
+	  rsv(f, f->a, f->sms, 1, T0, TU_HOUR, "new-r", 1))                    \
+	X(package_buy, QUOTA_EBLOCKED,                                         \
+	  purchase(f, 1, f->a, f->oqty, 100, 0, 0, 0, T0, NULL))               \
+	X(package_buy_unaffordable, QUOTA_EBLOCKED,                            \
+	  purchase(f, 1, f->a, f->ofix, 1, 0, 0, 0, T0, NULL))                 \
+	X(package_quote, QUOTA_EBLOCKED,                                       \
+	  purchase(f, 0, f->a, f->oqty, 100, 0, 0, 0, T0, NULL))               \
+	X(charge_bad_time_still_einval, QUOTA_EINVAL,                          \
+	  chg(f, 0, f->a, f->sms, 1, QUOTA_TIME_MAX, NULL))
+
+#define BROW_DEF(name, want, expr)                                             \
+	static int brow_##name(fx *f)                                          \
+	{                                                                      \
+		return (expr);                                                 \
+	}
+BLOCKED_ROWS(BROW_DEF)
+#undef BROW_DEF
+
+#define BROW_ENT(name, want, expr) {#name, want, 1, brow_##name},
+static const row blocked_rows[] = {BLOCKED_ROWS(BROW_ENT)};
+#undef BROW_ENT
+
+#define NBROWS ((int)(sizeof blocked_rows / sizeof blocked_rows[0]))
+
+START_TEST(test_r25_blocked_account_table)
+{
+	const row *r = &blocked_rows[_i];
+	world before, after;
+	int rc;
+
+	fx_build(&F);
+	ck_assert_int_eq(quota_account_block(F.a, "non-compliant content",
+					     F.t0),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_overage(F.a, F.sms,
+						   QUOTA_OVERAGE_PAYG),
+			 QUOTA_OK);
+	world_take(&before, &F);
+	rc = r->fn(&F);
+	ck_assert_msg(rc == r->want, "blocked %s: want %s, got %s (%s)",
+		      r->name, quota_err_name(r->want), quota_err_name(rc),
+		      quota_errmsg(F.ctx));
+	ck_assert_msg(quota_errmsg(F.ctx)[0] != '\0',
+		      "blocked %s: empty quota_errmsg", r->name);
+	world_take(&after, &F);
+	world_assert_eq(&before, &after);
+	fx_free(&F);
+}
+END_TEST
+
 static Suite *badinput_suite(void)
 {
 	Suite *s = suite_create("badinput");
@@ -1718,6 +1878,7 @@ static Suite *badinput_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_bad_input_table, 0, NROWS);
+	tcase_add_loop_test(tc, test_r25_blocked_account_table, 0, NBROWS);
 	tcase_add_test(tc, test_boundaries_accepted);
 	tcase_add_test(tc, test_s9_names_checked_by_find_and_add_as_documented);
 	tcase_add_test(tc, test_category_65th);

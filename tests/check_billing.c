@@ -564,6 +564,11 @@ END_TEST
  *   - once everything is settled: the lines' receipts sum to the
  *     receipts' costs (charges and commits, plus fees, less reversals),
  *     and the volume category's amounts sum to each month's volume price.
+ * Issue 15: the account is blocked and unblocked now and then (R25: new
+ * charges, reservations and purchases refused with QUOTA_EBLOCKED, the
+ * rest goes on), releases give a failure reason with its own fee, and
+ * with receipts kept keyless charges and commits are reversed by receipt
+ * id (R27).
  */
 #define PKEYS 512
 
@@ -600,7 +605,64 @@ typedef struct pstate {
 	int64_t key_at[PKEYS];
 	int key_cat[PKEYS];
 	int nkeys;
+	/* issue 15 */
+	int blocked, keep;
+	uint64_t rids[PKEYS];
+	int rid_cat[PKEYS];
+	int nrids;
+	long nblocked, nreason, nrreversed;
 } pstate;
+
+static void book(pstate *ps, int c, const quota_receipt *r, int sign,
+		 int32_t off);
+
+/* R27: remember a kept receipt id of category c. */
+static void keep_rid(pstate *ps, uint64_t id, int c)
+{
+	if (!id || ps->nrids >= PKEYS)
+		return;
+	ps->rids[ps->nrids] = id;
+	ps->rid_cat[ps->nrids++] = c;
+}
+
+/* Issue 15: block or unblock (R25), keep receipts on or off, reverse a
+ * kept receipt (R27). */
+static void property_issue15(pstate *ps, tu_rng *g, quota_account *a,
+			     int64_t now, int32_t off)
+{
+	quota_receipt r;
+	int w = (int)tu_rng_range(g, 0, 9), rc;
+
+	if (w < 3) { /* blocked a fifth of the time or so */
+		if (ps->blocked)
+			ck_assert_int_eq(quota_account_unblock(a, now),
+					 QUOTA_OK);
+		else if (tu_rng_chance(g, 1, 4))
+			ck_assert_int_eq(quota_account_block(a, "spam", now),
+					 QUOTA_OK);
+		else
+			return;
+		ps->blocked = !ps->blocked;
+		ck_assert_int_eq(quota_account_blocked(a, NULL, NULL),
+				 ps->blocked);
+	} else if (w < 4) {
+		ps->keep = !ps->keep;
+		ck_assert_int_eq(quota_account_keep_receipts(a, ps->keep),
+				 QUOTA_OK);
+	} else if (ps->nrids) {
+		int i = (int)tu_rng_range(g, 0, ps->nrids - 1);
+
+		/* Receipts older than the 7-day window are forgotten. */
+		rc = quota_reverse_receipt(a, ps->rids[i], now, &r);
+		ck_assert(rc == QUOTA_OK || rc == QUOTA_EREVERSED ||
+			  rc == QUOTA_ENOTFOUND);
+		if (rc == QUOTA_OK) {
+			ck_assert_uint_eq(r.receipt_id, ps->rids[i]);
+			book(ps, ps->rid_cat[i], &r, -1, off);
+			ps->nrreversed++;
+		}
+	}
+}
 
 static void book(pstate *ps, int c, const quota_receipt *r, int sign,
 		 int32_t off)
@@ -659,6 +721,8 @@ static void check_money(const quota_account *a)
 	ck_assert_int_eq(m.suspended, m.outstanding_bills > 0);
 }
 
+static long g_issue15[3]; /* EBLOCKED, reasons, receipts reversed */
+
 static void property_run(uint64_t seed, int steps)
 {
 	static pstate ps;
@@ -686,12 +750,22 @@ static void property_run(uint64_t seed, int steps)
 	ck_assert_int_eq(quota_tariff_set_free(ps.grad, 20, QUOTA_PERIOD_DAY),
 			 QUOTA_OK);
 	ck_assert_int_eq(quota_tariff_set_failure_fee(ps.grad, 333), QUOTA_OK);
+	/* R27: a carrier rejection dearer, an invalid number free */
+	ck_assert_int_eq(quota_tariff_set_failure_fee_reason(
+				 ps.grad, QUOTA_FAIL_REJECTED, 777),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_set_failure_fee_reason(
+				 ps.grad, QUOTA_FAIL_INVALID_NUMBER, 0),
+			 QUOTA_OK);
 	ck_assert_int_eq(quota_tariff_new(ctx, "vol", &ps.vol), QUOTA_OK);
 	ck_assert_int_eq(quota_tariff_add_tier(ps.vol, 500, 2803), QUOTA_OK);
 	ck_assert_int_eq(quota_tariff_add_tier(ps.vol, 3000, 2111), QUOTA_OK);
 	ck_assert_int_eq(quota_tariff_add_tier(ps.vol, QUOTA_UNLIMITED, 1507),
 			 QUOTA_OK);
 	ck_assert_int_eq(quota_tariff_set_mode(ps.vol, QUOTA_VOLUME), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_set_failure_fee_reason(
+				 ps.vol, QUOTA_FAIL_EXPIRED, 41),
+			 QUOTA_OK);
 	os.id = "bundle";
 	os.categories = QUOTA_MASK(ps.cat[0]) | QUOTA_MASK(ps.cat[1]);
 	os.units = 150;
@@ -718,7 +792,7 @@ static void property_run(uint64_t seed, int steps)
 			 QUOTA_OK);
 
 	for (k = 0; k < steps; k++) {
-		int op = (int)tu_rng_range(&g, 0, 99), c = (int)(k & 1), rc;
+		int op = (int)tu_rng_range(&g, 0, 109), c = (int)(k & 1), rc;
 		quota_receipt r;
 		int64_t at = now - (tu_rng_chance(&g, 1, 8)
 					    ? tu_rng_range(&g, 0, 3 * TU_DAY)
@@ -736,9 +810,12 @@ static void property_run(uint64_t seed, int steps)
 				u.key = key;
 			}
 			rc = quota_charge(a, &u, &r);
-			ck_assert(rc == QUOTA_OK || rc == QUOTA_ESUSPENDED);
+			ck_assert(rc == QUOTA_OK || rc == QUOTA_ESUSPENDED ||
+				  (ps.blocked && rc == QUOTA_EBLOCKED));
+			ps.nblocked += rc == QUOTA_EBLOCKED;
 			if (rc == QUOTA_OK) {
 				book(&ps, c, &r, 1, off);
+				keep_rid(&ps, r.receipt_id, c);
 				if (u.key) {
 					snprintf(ps.keys[ps.nkeys], 16, "%s",
 						 key);
@@ -750,7 +827,9 @@ static void property_run(uint64_t seed, int steps)
 			quota_receipt rr;
 
 			rc = quota_reserve(a, &u, 3600, &r, &hold);
-			ck_assert(rc == QUOTA_OK || rc == QUOTA_ESUSPENDED);
+			ck_assert(rc == QUOTA_OK || rc == QUOTA_ESUSPENDED ||
+				  (ps.blocked && rc == QUOTA_EBLOCKED));
+			ps.nblocked += rc == QUOTA_EBLOCKED;
 			if (rc != QUOTA_OK)
 				continue;
 			if (tu_rng_chance(&g, 2, 3)) {
@@ -761,10 +840,20 @@ static void property_run(uint64_t seed, int steps)
 						     NULL, &rr),
 					QUOTA_OK);
 				book(&ps, c, &rr, 1, off);
+				keep_rid(&ps, rr.receipt_id, c);
 			} else {
-				ck_assert_int_eq(quota_release(a, hold, NULL,
-							       &rr),
+				/* R27: half of them with a reason */
+				int32_t why = tu_rng_chance(&g, 1, 2)
+						      ? (int32_t)tu_rng_range(
+								&g, 1, 5)
+						      : 0;
+
+				ck_assert_int_eq(quota_release_reason(
+							 a, hold, why, NULL,
+							 &rr),
 						 QUOTA_OK);
+				ck_assert_int_eq(rr.failure_reason, why);
+				ps.nreason += why != 0;
 				ps.receipts += rr.fee_micros;
 			}
 		} else if (op < 68 && ps.nkeys) {
@@ -786,7 +875,10 @@ static void property_run(uint64_t seed, int steps)
 			rc = quota_package_buy(a, offer, 1, NULL, now, NULL,
 					       NULL);
 			ck_assert(rc == QUOTA_OK || rc == QUOTA_EFUNDS ||
-				  rc == QUOTA_ESUSPENDED);
+				  rc == QUOTA_ESUSPENDED ||
+				  (ps.blocked && rc == QUOTA_EBLOCKED));
+		} else if (op >= 100) {
+			property_issue15(&ps, &g, a, now, off);
 		} else {
 			nbills = (int)quota_settle(a, now, keep_bill, &ps.bk);
 			ck_assert_int_ge(nbills, 0);
@@ -810,7 +902,10 @@ static void property_run(uint64_t seed, int steps)
 					&ps.bk.bill[b].lines[i];
 
 				lines += l->receipts_micros;
-				if (l->category == ps.cat[1])
+				/* R27: the fees of its failure reason are
+				 * lines of their own */
+				if (l->category == ps.cat[1] &&
+				    l->kind != QUOTA_LINE_FEE)
 					vol_amount += l->amount_micros;
 			}
 		ck_assert_msg(lines == ps.receipts,
@@ -837,6 +932,9 @@ static void property_run(uint64_t seed, int steps)
 			      (unsigned long long)seed, (long long)vol_amount,
 			      (long long)vol_target);
 	}
+	g_issue15[0] += ps.nblocked;
+	g_issue15[1] += ps.nreason;
+	g_issue15[2] += ps.nrreversed;
 	quota_ctx_free(ctx);
 }
 
@@ -850,6 +948,12 @@ START_TEST(test_property_bills_equal_receipts_money_conserved)
 	       (unsigned long long)seed);
 	for (i = 0; i < runs; i++)
 		property_run(seed + (uint64_t)i, tu_quick() ? 300 : 1500);
+	printf("check_billing: property: issue 15: %ld EBLOCKED, %ld releases "
+	       "with a reason, %ld reversals by receipt\n",
+	       g_issue15[0], g_issue15[1], g_issue15[2]);
+	ck_assert_int_gt(g_issue15[0], 0);
+	ck_assert_int_gt(g_issue15[1], 0);
+	ck_assert_int_gt(g_issue15[2], 0);
 }
 END_TEST
 

@@ -31,6 +31,13 @@
  *
  * Issue 13: pruning (quota_account_prune) now and then, after which late
  * charges and reports reaching before the horizon are refused alike.
+ *
+ * Issue 15 (r25_r27_steps): per-reason failure fees on a tariff, kept
+ * receipts, reversals by receipt id (of a charge and of a commit),
+ * releases with a reason, and blocking: a blocked account refuses
+ * charges, quotes, reservations and purchases (QUOTA_EBLOCKED) while a
+ * hold taken before is committed, top-ups and settlement go on; then it
+ * is unblocked.
  */
 #include <check.h>
 
@@ -66,6 +73,9 @@ typedef struct run {
 	long bills;          /* bills delivered by quota_settle */
 	int64_t billed;      /* their totals */
 	long report_bytes;   /* CSV written by quota_report_csv */
+	/* Issue 15 (R25, R27): the last kept receipt id of a keyless charge
+	 * and the last keyless hold of each account. */
+	uint64_t rid[NACC], rhold[NACC];
 } run;
 
 /* What the reference run (no faults) did at every step. */
@@ -477,6 +487,134 @@ static void hold_steps(run *r, int i, int d, int64_t at)
 		     NOCHECK);
 }
 
+/* ------------------------------------------- issue 15: R25 and R27 calls */
+
+/* R27: fees per failure reason on the sms tariff (before it is in use):
+ * a carrier rejection dearer than the failure fee, an invalid number
+ * free, the expired reason set and dropped again. */
+static void r27_config_steps(run *r)
+{
+	STEP(r, -1, 0, 0,
+	     quota_tariff_set_failure_fee_reason(r->tar[0],
+						 QUOTA_FAIL_REJECTED, 400),
+	     NOCHECK);
+	STEP(r, -1, 0, 0,
+	     quota_tariff_set_failure_fee_reason(
+		     r->tar[0], QUOTA_FAIL_INVALID_NUMBER, 0),
+	     NOCHECK);
+	STEP(r, -1, 0, 0,
+	     quota_tariff_set_failure_fee_reason(r->tar[0], QUOTA_FAIL_EXPIRED,
+						 90),
+	     NOCHECK);
+	STEP(r, -1, 0, 0,
+	     quota_tariff_set_failure_fee_reason(r->tar[0], QUOTA_FAIL_EXPIRED,
+						 -1),
+	     NOCHECK);
+}
+
+/* R27: a keyless charge; its kept receipt id (0 if not kept). */
+static int charge_rid(run *r, int i, uint32_t cat, int64_t units, int64_t at,
+		      quota_receipt *rcpt)
+{
+	int rc = charge(r->acc[i], cat, units, at, 0, rcpt);
+
+	if (rc == QUOTA_OK)
+		r->rid[i] = rcpt->receipt_id;
+	return rc;
+}
+
+/* A keyless reservation remembered as the account's R27 hold. */
+static int reserve_r(run *r, int i, uint32_t cat, int64_t units, int64_t at,
+		     quota_receipt *rcpt)
+{
+	int rc = reserve_k(r, i, cat, units, at, TU_DAY, NULL, rcpt);
+
+	r->rhold[i] = rc == QUOTA_OK ? r->hold[i] : 0;
+	return rc;
+}
+
+/* 1 if blocked, 0 if not (the reason and time read too). */
+static int blocked(const quota_account *a)
+{
+	const char *why = NULL;
+	int64_t since = 0;
+	int rc = quota_account_blocked(a, &why, &since);
+
+	ck_assert(rc == 1 ? since != 0 : why == NULL && since == 0);
+	return rc;
+}
+
+/* R25 and R27 calls of account i on day d at `at`. */
+static void r25_r27_steps(run *r, int i, int d, int64_t at)
+{
+	quota_account *a = r->acc[i];
+	int64_t t = at + 1000;
+
+	/* R27: even accounts keep receipts from day 0; odd ones from day
+	 * 3, and every account turns it off and on again now and then. */
+	if ((d == 0 && i % 2 == 0) || (d == 3 && i % 2))
+		STEP(r, i, t, 0, quota_account_keep_receipts(a, 1), NOCHECK);
+	if (d % 11 == 7)
+		STEP(r, i, t, 0, quota_account_keep_receipts(a, 0), NOCHECK);
+	if (d % 11 == 8)
+		STEP(r, i, t, 0, quota_account_keep_receipts(a, 1), NOCHECK);
+	/* The rest on every third day of an account, to keep the sweep's
+	 * time. */
+	if ((d + i) % 3)
+		return;
+	/* A keyless charge, reversed by its receipt id some days (0 when
+	 * receipts are not kept: QUOTA_EINVAL). */
+	STEP(r, i, t, 1, charge_rid(r, i, r->cat[d % 2], 4 + d % 5, t, &rcpt_),
+	     NOCHECK);
+	if (d % 3 != 2)
+		STEP(r, i, t, 1, quota_reverse_receipt(a, r->rid[i], t + 5, &rcpt_),
+		     NOCHECK);
+	/* A keyless hold: released with a reason (0..5 and a host's own 9),
+	 * or committed and then reversed by its hold id. */
+	STEP(r, i, t, 1, reserve_r(r, i, r->cat[0], 2 + d % 3, t + 10, &rcpt_),
+	     NOCHECK);
+	if (d % 2)
+		STEP(r, i, t, 1,
+		     quota_release_reason(a, r->rhold[i],
+					  d % 7 == 6 ? 9 : d % 6, NULL, &rcpt_),
+		     NOCHECK);
+	else {
+		STEP(r, i, t, 1,
+		     quota_commit(a, r->rhold[i], 1 + d % 2, NULL, &rcpt_),
+		     NOCHECK);
+		STEP(r, i, t, 1,
+		     quota_reverse_receipt(a, r->rhold[i], t + 20, &rcpt_),
+		     NOCHECK);
+	}
+	/* R25: some of those days a block with a hold open; new business
+	 * is refused, earlier business and money go on; unblocked again. */
+	if (d % 4 != i % 4)
+		return;
+	STEP(r, i, t, 1, reserve_r(r, i, r->cat[3], 5, t + 30, &rcpt_),
+	     NOCHECK);
+	STEP(r, i, t, 0,
+	     quota_account_block(a, i % 2 ? "non-compliant content" : NULL,
+				 t + 40),
+	     NOCHECK);
+	STEP(r, i, t, 0, quota_account_block(a, "again", t + 41), NOCHECK);
+	STEP(r, i, t, 0, blocked(a), NOCHECK);
+	STEP(r, i, t, 1, charge(a, r->cat[0], 3, t + 50, 0, &rcpt_), NOCHECK);
+	STEP(r, i, t, 1, charge(a, r->cat[4], 3, t + 50, 1, &rcpt_), NOCHECK);
+	STEP(r, i, t, 1,
+	     reserve_k(r, i, r->cat[0], 3, t + 50, TU_HOUR, NULL, &rcpt_),
+	     NOCHECK);
+	STEP(r, i, t, 0, buy(r, i, t + 60), NOCHECK);
+	STEP(r, i, t, 1, quota_commit(a, r->rhold[i], 4, NULL, &rcpt_),
+	     NOCHECK);
+	STEP(r, i, t, 0, quota_account_topup(a, 1000, t + 70), NOCHECK);
+	if (i % 2) /* the hourly ones (daily ones settle at a day's end) */
+		STEP(r, i, t, 0, settle(r, i, t + 80), NOCHECK);
+	STEP(r, i, t, 0, tick(r, i, t + 90), NOCHECK);
+	STEP(r, i, t, 0, quota_account_unblock(a, t + 100), NOCHECK);
+	STEP(r, i, t, 0, quota_account_unblock(a, t + 101), NOCHECK);
+	STEP(r, i, t, 0, blocked(a), NOCHECK);
+}
+
 static void scenario(run *r, int days)
 {
 	int i, k, d;
@@ -524,6 +662,7 @@ static void scenario(run *r, int days)
 		     NOCHECK);
 	STEP(r, -1, 0, 0, quota_tariff_set_failure_fee(r->tar[0], 150),
 	     NOCHECK);
+	r27_config_steps(r);
 	{
 		quota_offer_spec os;
 
@@ -662,6 +801,9 @@ static void scenario(run *r, int days)
 				     NOCHECK);
 			hold_steps(r, i, d, at);
 			if (r->aborted) /* STEP returned from hold_steps */
+				return;
+			r25_r27_steps(r, i, d, at);
+			if (r->aborted)
 				return;
 			if (d % 4 == 1)
 				STEP(r, i, at, 0, buy(r, i, at + 300), NOCHECK);
@@ -811,20 +953,27 @@ START_TEST(test_fault_free_run_no_leak)
 	fprintf(stderr,
 		"check_faults: scenario of %d steps: %ld ok, %ld ECAP, "
 		"%ld EEXHAUSTED, %ld ENOTFOUND, %ld ERESOLVED, %ld ESUSPENDED, "
-		"%ld EFUNDS, %ld EPRUNED; %ld events (%ld hook failures); "
+		"%ld EFUNDS, %ld EPRUNED, %ld EBLOCKED, %ld EREVERSED, "
+		"%ld EINVAL; %ld events (%ld hook failures); "
 		"%ld bills, %ld CSV bytes\n",
 		ref_nsteps, count[0], count[-QUOTA_ECAP],
 		count[-QUOTA_EEXHAUSTED], count[-QUOTA_ENOTFOUND],
 		count[-QUOTA_ERESOLVED], count[-QUOTA_ESUSPENDED],
-		count[-QUOTA_EFUNDS], count[-QUOTA_EPRUNED], ref_events, ref_hook_failed, ref_bills,
+		count[-QUOTA_EFUNDS], count[-QUOTA_EPRUNED],
+		count[-QUOTA_EBLOCKED], count[-QUOTA_EREVERSED],
+		count[-QUOTA_EINVAL], ref_events, ref_hook_failed, ref_bills,
 		ref_report_bytes);
 	ck_assert_int_eq(count[0] + count[-QUOTA_ECAP] +
 				 count[-QUOTA_EEXHAUSTED] +
 				 count[-QUOTA_ENOTFOUND] +
 				 count[-QUOTA_ERESOLVED] +
 				 count[-QUOTA_ESUSPENDED] +
-				 count[-QUOTA_EFUNDS] + count[-QUOTA_EPRUNED],
+				 count[-QUOTA_EFUNDS] + count[-QUOTA_EPRUNED] +
+				 count[-QUOTA_EBLOCKED] +
+				 count[-QUOTA_EREVERSED] + count[-QUOTA_EINVAL],
 			 ref_nsteps);
+	/* Issue 15: the blocked accounts refused new business (R25). */
+	ck_assert_int_gt(count[-QUOTA_EBLOCKED], 0);
 	ck_assert_int_gt(ref_bills, 0);
 	if (!tu_quick()) /* the 8-day quick run ends before any suspension */
 		ck_assert_int_gt(count[-QUOTA_ESUSPENDED], 0);

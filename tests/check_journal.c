@@ -6,7 +6,9 @@
  * (categories, tariffs, offers), then the accounts' set-up, then a long
  * mix of charges (keyed and not, SMS, late ones), reservations, commits,
  * releases, ticks, reversals, settlements, top-ups, package additions and
- * purchases and every setter.  Operation i is a pure function of i
+ * purchases and every setter; issue 15 added per-reason failure fees,
+ * blocking and unblocking (R25), kept receipts, releases with a reason
+ * and reversals by receipt id (R27).  Operation i is a pure function of i
  * (describe()): a run can start at any operation.  The only thing an
  * operation takes from earlier results is the hold id of the reservation
  * it commits or releases; runs take the ids of operations before their
@@ -176,6 +178,13 @@ enum {
 	OP_CTX_TICK,
 	OP_REVERSE,
 	OP_SETTLE,
+	/* Issue 15: R25 blocking, R27 reconciliation. */
+	OP_TARIFF_FEE_REASON, /* configuration stream */
+	OP_BLOCK,
+	OP_UNBLOCK,
+	OP_KEEP_RECEIPTS,
+	OP_RELEASE_REASON,
+	OP_REVERSE_RECEIPT,
 	OP_LAST
 };
 
@@ -187,7 +196,10 @@ static const char *const op_names[OP_LAST] = {
 	"add_alert", "set_expiry_warning", "set_key_window",
 	"set_settlement", "set_credit_limit", "topup", "package_add",
 	"package_buy", "charge", "charge_sms", "reserve", "commit",
-	"release", "account_tick", "ctx_tick", "reverse", "settle"};
+	"release", "account_tick", "ctx_tick", "reverse", "settle",
+	/* issue 15 */
+	"tariff_set_failure_fee_reason", "account_block", "account_unblock",
+	"account_keep_receipts", "release_reason", "reverse_receipt"};
 
 typedef struct opdesc {
 	int kind;
@@ -245,6 +257,12 @@ static const struct cfgop {
 	{OP_TARIFF_TIER, 2, 1000, 700},
 	{OP_TARIFF_TIER, 2, QUOTA_UNLIMITED, 400},
 	{OP_TARIFF_FEE, 2, 20, 0},
+	/* R27: tariff, reason, fee per unit (-1 drops it again) */
+	{OP_TARIFF_FEE_REASON, 0, QUOTA_FAIL_REJECTED, 400},
+	{OP_TARIFF_FEE_REASON, 0, QUOTA_FAIL_INVALID_NUMBER, 0},
+	{OP_TARIFF_FEE_REASON, 0, QUOTA_FAIL_EXPIRED, 90},
+	{OP_TARIFF_FEE_REASON, 0, QUOTA_FAIL_EXPIRED, -1},
+	{OP_TARIFF_FEE_REASON, 2, 12, 35},
 	{OP_TARIFF_NEW, 3, 0, 0},
 	{OP_TARIFF_TIER, 3, 1000, 3000},
 	{OP_TARIFF_TIER, 3, QUOTA_UNLIMITED, 2000},
@@ -253,7 +271,7 @@ static const struct cfgop {
 	{OP_OFFER_ADD, 1, 0, 0},
 };
 #define NCFG ((long)(sizeof cfg_ops / sizeof cfg_ops[0]))
-#define NACCSETUP 19
+#define NACCSETUP 20
 #define NSETUP (NCFG + NACC * NACCSETUP)
 
 static void setup_desc(long i, opdesc *d)
@@ -344,6 +362,10 @@ static void setup_desc(long i, opdesc *d)
 		d->v3 = T0 - TU_DAY;
 		d->v4 = T0 + 20 * TU_DAY;
 		break;
+	case 19: /* R27: two of the accounts keep receipts from the start */
+		d->kind = OP_KEEP_RECEIPTS;
+		d->v1 = a % 2 == 0;
+		break;
 	default:
 		d->kind = OP_PACKAGE_ADD;
 		d->v1 = 0x18; /* email | rich.click */
@@ -359,13 +381,16 @@ static const struct {
 	int kind;
 	int w;
 } op_mix[] = {
-	{OP_CHARGE, 460},	 {OP_CHARGE_SMS, 50},	 {OP_RESERVE, 100},
+	{OP_CHARGE, 450},	 {OP_CHARGE_SMS, 50},	 {OP_RESERVE, 100},
 	{OP_COMMIT, 70},	 {OP_RELEASE, 30},	 {OP_TICK, 30},
 	{OP_CTX_TICK, 10},	 {OP_REVERSE, 40},	 {OP_SETTLE, 50},
-	{OP_TOPUP, 20},		 {OP_PACKAGE_ADD, 15},	 {OP_PACKAGE_BUY, 15},
+	{OP_TOPUP, 12},		 {OP_PACKAGE_ADD, 15},	 {OP_PACKAGE_BUY, 15},
 	{OP_SET_CAP, 20},	 {OP_SET_OVERAGE, 15},	 {OP_ADD_ALERT, 15},
 	{OP_EXPIRY_WARNING, 10}, {OP_KEY_WINDOW, 10},	 {OP_SETTLEMENT, 10},
 	{OP_CREDIT_LIMIT, 15},	 {OP_SET_TARIFF, 15},
+	/* issue 15: an account is blocked about a sixth of the time */
+	{OP_BLOCK, 2},		 {OP_UNBLOCK, 10},	 {OP_KEEP_RECEIPTS, 1},
+	{OP_RELEASE_REASON, 3},	 {OP_REVERSE_RECEIPT, 2},
 };
 
 static const char *const sms_texts[] = {
@@ -381,6 +406,32 @@ static const char *const sms_texts[] = {
 	"5\xe5\x88\x86\xe9\x92\x9f\xe5\x86\x85\xe6\x9c\x89\xe6\x95\x88",
 };
 #define NTEXTS ((int)(sizeof sms_texts / sizeof sms_texts[0]))
+
+/* Issue 15: the R25 and R27 operations' own parameters. */
+static void issue15_base_desc(long i, opdesc *d)
+{
+	static const int64_t reasons[] = {
+		QUOTA_FAIL_REJECTED, QUOTA_FAIL_INVALID_NUMBER,
+		QUOTA_FAIL_EXPIRED,  QUOTA_FAIL_FILTERED,
+		QUOTA_FAIL_OTHER,    12, /* a host's own, with a fee */
+		QUOTA_FAIL_NONE};
+
+	switch (d->kind) {
+	case OP_BLOCK: /* 0: no reason, 1: ASCII, 2: UTF-8 */
+		d->v1 = (int64_t)(H(i, 5) % 3);
+		break;
+	case OP_KEEP_RECEIPTS:
+		d->v1 = (int64_t)(H(i, 5) % 2);
+		break;
+	case OP_RELEASE_REASON:
+		d->v1 = reasons[H(i, 5) % (sizeof reasons / sizeof reasons[0])];
+		if (H(i, 8) % 100 < 30)
+			snprintf(d->key, sizeof d->key, "l%ld", i);
+		break;
+	default: /* OP_UNBLOCK, OP_REVERSE_RECEIPT */
+		break;
+	}
+}
 
 /* Everything about operation i that does not look at other operations. */
 static void base_desc(long i, opdesc *d)
@@ -491,6 +542,7 @@ static void base_desc(long i, opdesc *d)
 		d->v1 = H(i, 5) % 20 == 0 ? -1 : cat_tariff[d->cat];
 		break;
 	default:
+		issue15_base_desc(i, d);
 		break;
 	}
 }
@@ -526,6 +578,7 @@ static void describe(long i, opdesc *d)
 		break;
 	case OP_COMMIT:
 	case OP_RELEASE:
+	case OP_RELEASE_REASON:
 		for (j = i - 1; j >= NSETUP && j > i - 40; j--) {
 			base_desc(j, &b);
 			if (b.kind == OP_RESERVE && b.acct == d->acct) {
@@ -548,6 +601,19 @@ static void describe(long i, opdesc *d)
 			}
 		}
 		break;
+	case OP_REVERSE_RECEIPT:
+		/* R27: a recent keyless charge (its kept receipt id) or
+		 * keyless commit (its hold id) of the account. */
+		for (j = i - 1; j >= NSETUP && j > i - 60; j--) {
+			base_desc(j, &b);
+			if ((b.kind == OP_CHARGE || b.kind == OP_COMMIT) &&
+			    !b.key[0] && b.acct == d->acct) {
+				d->ref = j;
+				d->v1 = b.kind == OP_COMMIT;
+				break;
+			}
+		}
+		break;
 	default:
 		break;
 	}
@@ -558,7 +624,7 @@ static int op_keyed_retryable(const opdesc *d)
 	return d->key[0] &&
 	       (d->kind == OP_CHARGE || d->kind == OP_CHARGE_SMS ||
 		d->kind == OP_RESERVE || d->kind == OP_COMMIT ||
-		d->kind == OP_RELEASE);
+		d->kind == OP_RELEASE || d->kind == OP_RELEASE_REASON);
 }
 
 /* ------------------------------------------------------- the store */
@@ -729,6 +795,7 @@ typedef struct wl {
 	fstore *st;
 	long start;           /* first operation of the run */
 	uint64_t *hold;       /* hold ids of the run's reservations */
+	uint64_t *rid;        /* R27: kept receipt ids of its charges */
 	int64_t forf[NACC];   /* units forfeited by reversals */
 	long events;
 	int in_op;
@@ -739,6 +806,14 @@ static uint64_t hold_of(const wl *w, long j)
 	if (j < 0)
 		return 0;
 	return j >= w->start ? w->hold[j] : ref_hold[j];
+}
+
+/* R27: the receipt id operation j's charge kept (0: none). */
+static uint64_t rid_of(const wl *w, long j)
+{
+	if (j < 0)
+		return 0;
+	return j >= w->start ? w->rid[j] : ref_rcpt[j].receipt_id;
 }
 
 static int hook(const quota_event *e, void *ud)
@@ -804,6 +879,51 @@ static int64_t as_rc(int64_t n)
 	return n < 0 ? n : QUOTA_OK;
 }
 
+/* Issue 15: an R25 or R27 operation on account a (tariff t). */
+static int issue15_exec(wl *w, const opdesc *d, quota_account *a,
+			quota_tariff *t, quota_receipt *r, int retry)
+{
+	static const char *const why[3] = {
+		NULL, "non-compliant content",
+		"\xe5\x86\x85\xe5\xae\xb9\xe8\xbf\x9d\xe8\xa7\x84"};
+	uint64_t id;
+	opdesc b;
+	int rc;
+
+	switch (d->kind) {
+	case OP_TARIFF_FEE_REASON:
+		return quota_tariff_set_failure_fee_reason(t, (int32_t)d->v2,
+							   d->v3);
+	case OP_BLOCK:
+		return quota_account_block(a, why[d->v1], d->at);
+	case OP_UNBLOCK:
+		return quota_account_unblock(a, d->at);
+	case OP_KEEP_RECEIPTS:
+		return quota_account_keep_receipts(a, (int)d->v1);
+	case OP_RELEASE_REASON:
+		return quota_release_reason(a, hold_of(w, d->ref),
+					    (int32_t)d->v1,
+					    d->key[0] ? d->key : NULL, r);
+	case OP_REVERSE_RECEIPT:
+		if (d->ref < 0)
+			return QUOTA_ENOTFOUND;
+		if (d->v1) { /* a commit: its reservation's hold id */
+			describe(d->ref, &b);
+			id = hold_of(w, b.ref);
+		} else {
+			id = rid_of(w, d->ref);
+		}
+		if (!id) /* the charge kept no receipt, the hold failed */
+			return QUOTA_ENOTFOUND;
+		rc = quota_reverse_receipt(a, id, d->at, r);
+		if (rc == QUOTA_OK && !retry)
+			w->forf[d->acct] += r->forfeited_units;
+		return rc;
+	default:
+		return QUOTA_EINVAL;
+	}
+}
+
 /* Run operation i (described by d); its receipt in *r.  retry: a keyed
  * call made again after the run (no bookkeeping). */
 static int exec(wl *w, long i, const opdesc *d, quota_receipt *r, int retry)
@@ -818,7 +938,8 @@ static int exec(wl *w, long i, const opdesc *d, quota_receipt *r, int retry)
 	if (d->acct >= 0 && d->kind != OP_ACCOUNT_NEW &&
 	    quota_account_find(ctx, acct_names[d->acct], &a))
 		return QUOTA_ENOTFOUND;
-	if (d->kind >= OP_TARIFF_TIER && d->kind <= OP_TARIFF_FEE &&
+	if (((d->kind >= OP_TARIFF_TIER && d->kind <= OP_TARIFF_FEE) ||
+	     d->kind == OP_TARIFF_FEE_REASON) &&
 	    !(t = tariff_of(w, (int)d->v1)))
 		return QUOTA_ENOTFOUND;
 	switch (d->kind) {
@@ -935,7 +1056,10 @@ static int exec(wl *w, long i, const opdesc *d, quota_receipt *r, int retry)
 				 .at = d->at,
 				 .key = d->key[0] ? d->key : NULL};
 
-		return quota_charge(a, &u, r);
+		rc = quota_charge(a, &u, r);
+		if (!retry) /* R27 */
+			w->rid[i] = rc == QUOTA_OK ? r->receipt_id : 0;
+		return rc;
 	}
 	case OP_CHARGE_SMS: {
 		quota_sms_opts o = QUOTA_SMS_OPTS_INIT;
@@ -980,6 +1104,13 @@ static int exec(wl *w, long i, const opdesc *d, quota_receipt *r, int retry)
 		return rc;
 	case OP_SETTLE:
 		return (int)as_rc(quota_settle(a, d->at, NULL, NULL));
+	case OP_TARIFF_FEE_REASON:
+	case OP_BLOCK:
+	case OP_UNBLOCK:
+	case OP_KEEP_RECEIPTS:
+	case OP_RELEASE_REASON:
+	case OP_REVERSE_RECEIPT:
+		return issue15_exec(w, d, a, t, r, retry);
 	default:
 		ck_abort_msg("operation %ld: kind %d", i, d->kind);
 		return QUOTA_EINVAL;
@@ -1284,7 +1415,7 @@ static void units_assert(quota_ctx *ctx, const int64_t *forf,
 static void ref_build(void)
 {
 	static wl w;
-	static uint64_t holds[NOPS];
+	static uint64_t holds[NOPS], rids[NOPS];
 	quota_ctx *chk;
 	snapset live, replayed;
 	long i, k;
@@ -1300,6 +1431,7 @@ static void ref_build(void)
 	ref_store.fail_at = -1;
 	w.st = &ref_store;
 	w.hold = holds;
+	w.rid = rids;
 	w.ctx = ctx_fresh(hook, &w);
 	fs_attach(w.ctx, &ref_store);
 	ncps = 1; /* cps[0]: no checkpoint */
@@ -1432,7 +1564,7 @@ typedef struct opres {
 } opres;
 
 static wl W;
-static uint64_t run_holds[NOPS];
+static uint64_t run_holds[NOPS], run_rids[NOPS];
 static long sweep_runs[4], sweep_fullverify;
 
 /* Re-synchronise account idx from the store, as a host would: reset to a
@@ -1508,7 +1640,11 @@ static void receipt_assert_ref(const quota_receipt *r, long op, long n,
 			      r->payg_cost_micros == x->payg_cost_micros &&
 			      r->kind == x->kind && r->hold_id == x->hold_id &&
 			      r->fee_micros == x->fee_micros &&
-			      r->forfeited_units == x->forfeited_units,
+			      r->forfeited_units == x->forfeited_units &&
+			      r->receipt_id == x->receipt_id &&
+			      /* a replayed release's reason is 0 (R27) */
+			      (r->replayed != x->replayed ||
+			       r->failure_reason == x->failure_reason),
 		      "N=%ld %s: operation %ld: %s: receipt differs from the "
 		      "reference run's (units %lld/%lld, cost %lld/%lld)",
 		      n, mode_names[mode], op, what, (long long)r->units,
@@ -1539,10 +1675,11 @@ static void fault_run(long n, int mode, int K)
 	memset(&frozen, 0, sizeof frozen);
 	w->start = s;
 	w->hold = run_holds;
+	w->rid = run_rids;
 	w->st = &st;
 	end = s + K < NOPS ? s + K : NOPS;
 	for (i = s; i < end; i++)
-		run_holds[i] = 0;
+		run_holds[i] = run_rids[i] = 0;
 	memcpy(w->forf, ref_forf[s], sizeof w->forf);
 
 	/* The state just before operation s, from the reference records. */
@@ -1732,6 +1869,7 @@ static void fault_run(long n, int mode, int K)
 				rc = quota_charge(a, &u, &r2);
 				CHECK_MSG(rc == QUOTA_EUNSYNCED ||
 						      rc == QUOTA_ESUSPENDED ||
+						      rc == QUOTA_EBLOCKED ||
 						      rc == QUOTA_ECAP ||
 						      rc == QUOTA_EEXHAUSTED,
 					      "N=%ld: charge while unsynced: %s",
@@ -1740,6 +1878,7 @@ static void fault_run(long n, int mode, int K)
 				rc = quota_reserve(a, &u, 60, &r2, &h);
 				CHECK_MSG(rc == QUOTA_EUNSYNCED ||
 						      rc == QUOTA_ESUSPENDED ||
+						      rc == QUOTA_EBLOCKED ||
 						      rc == QUOTA_ECAP ||
 						      rc == QUOTA_EEXHAUSTED,
 					      "N=%ld: reserve while unsynced: %s",
@@ -1765,7 +1904,9 @@ static void fault_run(long n, int mode, int K)
 				res[0].rc = ref_rc[s];
 				res[0].replayed = ref_rcpt[s].replayed;
 				run_holds[s] = ref_hold[s];
-				if (d.kind == OP_REVERSE)
+				run_rids[s] = ref_rcpt[s].receipt_id;
+				if (d.kind == OP_REVERSE ||
+				    d.kind == OP_REVERSE_RECEIPT)
 					w->forf[d.acct] +=
 						ref_rcpt[s].forfeited_units;
 			} else {
@@ -1883,6 +2024,12 @@ START_TEST(test_reference_run)
 	}
 	CHECK_OP_EQ(missing, 0);
 	CHECK_OP_GT(ref_events, 0);
+	/* Issue 15: how often the R25 and R27 calls were made. */
+	fprintf(stderr, "check_journal: issue 15 calls (ok/made):");
+	for (k = OP_TARIFF_FEE_REASON; k < OP_LAST; k++)
+		fprintf(stderr, " %s %ld/%ld", op_names[k], ref_kind_ok[k],
+			ref_kind_n[k]);
+	fprintf(stderr, "\n");
 	for (k = 0; k < NACC; k++)
 		fprintf(stderr, "check_journal: last checkpoint: '%s' %zu "
 			"bytes\n", acct_names[k], cps[ncps - 1].len[k]);
@@ -1890,14 +2037,15 @@ START_TEST(test_reference_run)
 		"check_journal: reference: %d operations, %ld store calls, "
 		"%d checkpoints, %ld events; ok %d, ECAP %d, EEXHAUSTED %d, "
 		"ESUSPENDED %d, EFUNDS %d, ENOTFOUND %d, ERESOLVED %d, "
-		"EKEYCONFLICT %d, EREVERSED %d, EINVAL %d, EEXISTS %d\n",
+		"EKEYCONFLICT %d, EREVERSED %d, EINVAL %d, EEXISTS %d, "
+		"EBLOCKED %d\n",
 		NOPS, ref_ncalls, ncps - 1, ref_events, ref_rc_hist[0],
 		ref_rc_hist[-QUOTA_ECAP], ref_rc_hist[-QUOTA_EEXHAUSTED],
 		ref_rc_hist[-QUOTA_ESUSPENDED], ref_rc_hist[-QUOTA_EFUNDS],
 		ref_rc_hist[-QUOTA_ENOTFOUND], ref_rc_hist[-QUOTA_ERESOLVED],
 		ref_rc_hist[-QUOTA_EKEYCONFLICT],
 		ref_rc_hist[-QUOTA_EREVERSED], ref_rc_hist[-QUOTA_EINVAL],
-		ref_rc_hist[-QUOTA_EEXISTS]);
+		ref_rc_hist[-QUOTA_EEXISTS], ref_rc_hist[-QUOTA_EBLOCKED]);
 }
 END_TEST
 

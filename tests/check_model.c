@@ -29,6 +29,14 @@
  * only once every key stored before it is gone (see check_holds.c
  * test_r11_window_is_a_queue).
  *
+ * Issue 15: blocking (R25: charges, quotes and reservations refused
+ * with QUOTA_EBLOCKED after argument checks and key replays, commits,
+ * releases, reversals, ticks and package adds going on), releases with
+ * a failure reason charging the tariff's fee for that reason (R27), kept
+ * receipts (keyless charges and commits take a receipt id, a charge's
+ * from the hold id sequence, and sit in the key window like keys) and
+ * reversal by receipt id.
+ *
  *   QUOTA_TEST_SEED=n   replay a seed (printed at the start of each run)
  *   QUOTA_TEST_QUICK=1  ~10x fewer steps (valgrind)
  */
@@ -64,6 +72,7 @@ typedef struct mtariff {
 	int64_t free_units;
 	int64_t daily_limit;
 	int64_t fee; /* failure fee per unit (R10) */
+	int64_t rfee[QUOTA_FAIL_REASON_MAX + 1]; /* R27 per reason; -1 none */
 	bool used;   /* set on an account: never changed in place (§5) */
 } mtariff;
 
@@ -98,6 +107,7 @@ typedef struct mrcpt {
 
 typedef struct mhold {
 	int open;
+	int receipt; /* R27: a kept charge receipt's id, not a hold */
 	int64_t deadline;
 	mrcpt r; /* what the reserve took */
 } mhold;
@@ -153,6 +163,11 @@ typedef struct macct {
 	uint32_t max_keys;
 	int64_t max_age;
 	int64_t newest; /* newest key time; INT64_MIN: none */
+	/* Issue 15 */
+	int blocked, has_reason; /* R25 */
+	char reason[32];
+	int keep; /* R27: quota_account_keep_receipts */
+	int64_t since;
 } macct;
 
 typedef struct model {
@@ -186,6 +201,9 @@ static struct {
 	long free, pkg, payg, multi_pkg, multi_tier, truncated, late;
 	long reserve, commit, partial, release, fee, tick_released, reverse,
 		forfeited, replay, conflict, forgotten, events;
+	/* issue 15 */
+	long blocked, block, unblock, reason_release, reason_fee, keep,
+		receipts, reverse_receipt;
 } g_stat;
 /* This run also stores late keys (see the header comment). */
 static int g_late_keys;
@@ -705,6 +723,9 @@ static void check_account(const model *M, const macct *m, int64_t T)
 
 	MCHECK(quota_account_package_count(a) == (uint32_t)m->npk,
 	       "package count");
+	MCHECK(quota_account_blocked(a, NULL, NULL) == m->blocked,
+	       "blocked %d, want %d", quota_account_blocked(a, NULL, NULL),
+	       m->blocked); /* R25 */
 	for (i = 0; i < m->npk; i++) {
 		const mpkg *p = &m->pk[i];
 		int64_t rem;
@@ -836,6 +857,33 @@ static uint64_t gen_mask(gen *g, uint32_t ncat)
 	return mask ? mask : QUOTA_MASK(0);
 }
 
+/* R27: a failure fee and fees for some reasons (0: that reason free),
+ * on a tariff not in use. */
+static void gen_tariff_fees(gen *g, mtariff *t)
+{
+	int32_t k;
+
+	if (P(g, 1, 2)) {
+		t->fee = R(g, 1, 3000);
+		ck_assert_int_eq(quota_tariff_set_failure_fee(t->t, t->fee),
+				 QUOTA_OK);
+	}
+	for (k = 1; k <= QUOTA_FAIL_REASON_MAX; k++) {
+		if (!P(g, 1, 4))
+			continue;
+		t->rfee[k] = P(g, 1, 3) ? 0 : R(g, 1, 5000);
+		ck_assert_int_eq(quota_tariff_set_failure_fee_reason(t->t, k,
+								     t->rfee[k]),
+				 QUOTA_OK);
+		if (P(g, 1, 5)) { /* dropped again: the failure fee's */
+			t->rfee[k] = -1;
+			ck_assert_int_eq(quota_tariff_set_failure_fee_reason(
+						 t->t, k, -1),
+					 QUOTA_OK);
+		}
+	}
+}
+
 static void gen_tariff(gen *g, model *M, int i)
 {
 	mtariff *t = &M->tar[i];
@@ -844,6 +892,8 @@ static void gen_tariff(gen *g, model *M, int i)
 	int k, n;
 
 	memset(t, 0, sizeof *t);
+	for (k = 0; k <= QUOTA_FAIL_REASON_MAX; k++)
+		t->rfee[k] = -1;
 	snprintf(name, sizeof name, "tariff%d", i);
 	ck_assert_int_eq(quota_tariff_new(M->ctx, name, &t->t), QUOTA_OK);
 	n = (int)R(g, 0, 5);
@@ -861,6 +911,7 @@ static void gen_tariff(gen *g, model *M, int i)
 		t->price[k] = price;
 	}
 	t->ntiers = n;
+	gen_tariff_fees(g, t);
 	if (P(g, 3, 10)) {
 		t->mode = QUOTA_VOLUME;
 		ck_assert_int_eq(quota_tariff_set_mode(t->t, QUOTA_VOLUME),
@@ -902,7 +953,9 @@ static int hook(const quota_event *e, void *ud)
 	MCHECK(known, "event for an unknown account");
 	MCHECK((e->kind >= QUOTA_EVENT_LOW_QUOTA &&
 		e->kind <= QUOTA_EVENT_CAP_REACHED) ||
-		       e->kind == QUOTA_EVENT_HOLD_EXPIRED,
+		       e->kind == QUOTA_EVENT_HOLD_EXPIRED ||
+		       e->kind == QUOTA_EVENT_ACCOUNT_BLOCKED || /* R25 */
+		       e->kind == QUOTA_EVENT_ACCOUNT_UNBLOCKED,
 	       "event kind %d", e->kind);
 	/* §7: a tick's released hold, with the release's receipt. */
 	MCHECK((e->kind == QUOTA_EVENT_HOLD_EXPIRED) ==
@@ -1159,9 +1212,15 @@ static const char *gen_key(gen *g, char *buf, size_t n)
 /* A stored key of the account, or NULL. */
 static mkey *gen_stored_key(gen *g, macct *m)
 {
+	size_t i, j;
+
 	if (m->nkeys == 0)
 		return NULL;
-	return &m->keys[R(g, 0, (int64_t)m->nkeys - 1)];
+	i = (size_t)R(g, 0, (int64_t)m->nkeys - 1);
+	for (j = 0; j < m->nkeys; j++) /* R27: not a kept receipt's */
+		if (m->keys[(i + j) % m->nkeys].key[0] != '\xff')
+			return &m->keys[(i + j) % m->nkeys];
+	return NULL;
 }
 
 /*
@@ -1212,6 +1271,62 @@ static void check_failed(const model *M, int rc, const quota_receipt *r)
 	MCHECK(quota_errmsg(M->ctx)[0] != '\0', "empty errmsg");
 	if (r)
 		MCHECK(tu_receipt_is_zero(r), "receipt not zeroed");
+}
+
+/* ------------------------------------------ issue 15: kept receipts (R27) */
+
+/* The key a kept receipt sits under in the window: 0xFF (never in a
+ * caller's UTF-8 key) and the id in decimal, as quota_reverse(3) keeps
+ * it "like a key". */
+static void m_rkey(char *buf, size_t n, uint64_t id)
+{
+	snprintf(buf, n, "\xff%llu", (unsigned long long)id);
+}
+
+static void m_keep_receipt(macct *m, uint64_t id, int op, int64_t time,
+			   const mrcpt *want)
+{
+	mkey e;
+
+	memset(&e, 0, sizeof e);
+	m_rkey(e.key, sizeof e.key, id);
+	e.op = op;
+	e.hold = op == OP_COMMIT ? id : 0;
+	e.time = time;
+	m_key_store(m, &e, want);
+	g_stat.receipts++;
+}
+
+/* A keyless charge went through: with receipts kept it takes the next id
+ * of the hold sequence (a closed placeholder in the model's holds). */
+static void m_keep_charge(macct *m, uint32_t cat, int64_t units, int64_t at,
+			  const mrcpt *want, const quota_receipt *r)
+{
+	mhold *h;
+
+	(void)cat;
+	(void)units;
+	if (!m->keep) {
+		if (r)
+			MCHECK(r->receipt_id == 0, "receipt_id %llu, not kept",
+			       (unsigned long long)r->receipt_id);
+		return;
+	}
+	if (m->nholds == m->capholds) {
+		m->capholds = m->capholds ? 2 * m->capholds : 64;
+		m->holds = realloc(m->holds, m->capholds * sizeof *m->holds);
+		ck_assert_ptr_nonnull(m->holds);
+	}
+	h = calloc(1, sizeof *h);
+	ck_assert_ptr_nonnull(h);
+	h->receipt = 1;
+	h->r = *want;
+	m->holds[m->nholds++] = h;
+	if (r)
+		MCHECK(r->receipt_id == (uint64_t)m->nholds,
+		       "charge receipt_id %llu, want %zu",
+		       (unsigned long long)r->receipt_id, m->nholds);
+	m_keep_receipt(m, m->nholds, OP_CHARGE, at, want);
 }
 
 /* ------------------------------------------------------------ operations */
@@ -1282,8 +1397,13 @@ static void op_charge(model *M, gen *g, macct *m, int quote, int bad)
 		}
 	} else {
 		/* R8: a quote refuses what the charge would, the hour's
-		 * total cost included. */
-		wrc = pl.rc;
+		 * total cost included; R25: a blocked account nothing, once
+		 * the arguments are right. */
+		wrc = m->blocked && (pl.rc == QUOTA_OK || pl.rc == QUOTA_ECAP ||
+				     pl.rc == QUOTA_EEXHAUSTED ||
+				     pl.rc == QUOTA_EOVERFLOW)
+			      ? QUOTA_EBLOCKED
+			      : pl.rc;
 		if (wrc == QUOTA_OK && m_cost_ovf(m, cat, at, 0, pl.cost))
 			wrc = QUOTA_EOVERFLOW;
 		if (wrc == QUOTA_OK)
@@ -1303,6 +1423,7 @@ static void op_charge(model *M, gen *g, macct *m, int quote, int bad)
 	MCHECK(rc == wrc, "rc %s, want %s (%s)", quota_err_name(rc),
 	       quota_err_name(wrc), quota_errmsg(M->ctx));
 	count_rc(rc);
+	g_stat.blocked += rc == QUOTA_EBLOCKED;
 	check_failed(M, rc, null_receipt ? NULL : &r);
 	if (rc == QUOTA_OK && replay) {
 		g_stat.replay++;
@@ -1322,6 +1443,9 @@ static void op_charge(model *M, gen *g, macct *m, int quote, int bad)
 			m_cost_slot(m, cat, at, 0)->cost += pl.cost;
 			m_apply(m, cat, units, at, &pl, 0);
 			m_clock(m, at);
+			if (!key) /* R27 */
+				m_keep_charge(m, cat, units, at, &want,
+					      null_receipt ? NULL : &r);
 			if (key) {
 				mkey e;
 
@@ -1413,7 +1537,7 @@ static void op_reserve(model *M, gen *g, macct *m, int bad)
 			wrc = QUOTA_EKEYCONFLICT;
 		}
 	} else {
-		wrc = pl.rc;
+		wrc = m->blocked ? QUOTA_EBLOCKED : pl.rc; /* R25 */
 		if (wrc == QUOTA_OK)
 			m_rcpt_plan(&pl, QUOTA_RECEIPT_RESERVE, cat, units, at,
 				    (uint64_t)m->nholds + 1, &want);
@@ -1428,6 +1552,7 @@ static void op_reserve(model *M, gen *g, macct *m, int bad)
 	MCHECK(rc == wrc, "rc %s, want %s (%s)", quota_err_name(rc),
 	       quota_err_name(wrc), quota_errmsg(M->ctx));
 	count_rc(rc);
+	g_stat.blocked += rc == QUOTA_EBLOCKED;
 	check_failed(M, rc, &r);
 	if (rc != QUOTA_OK) {
 		MCHECK(hid == 0, "*hold_id %llu after an error",
@@ -1454,7 +1579,7 @@ static void op_reserve(model *M, gen *g, macct *m, int bad)
 					   m->capholds * sizeof *m->holds);
 			ck_assert_ptr_nonnull(m->holds);
 		}
-		h = malloc(sizeof *h);
+		h = calloc(1, sizeof *h);
 		ck_assert_ptr_nonnull(h);
 		h->open = 1;
 		h->deadline = at + timeout;
@@ -1500,9 +1625,12 @@ static void m_resolve(macct *m, mhold *h, int64_t used, mrcpt *stay)
 	h->open = 0;
 }
 
-/* quota_commit (release = 0) or quota_release (release = 1). */
+/* quota_commit (release = 0), quota_release (release = 1) or
+ * quota_release_reason (release = 2, R27). */
 static void op_resolve(model *M, gen *g, macct *m, int release)
 {
+	int32_t reason = 0;
+	int bad_reason = 0;
 	uint64_t hid;
 	int64_t used = 0, held = 0;
 	const char *key = NULL;
@@ -1552,14 +1680,27 @@ static void op_resolve(model *M, gen *g, macct *m, int release)
 			key = gen_key(g, kbuf, sizeof kbuf);
 		}
 	}
+	if (release == 2) { /* R27: a reason, now and then a bad one */
+		reason = (int32_t)R(g, 0, QUOTA_FAIL_REASON_MAX);
+		if (P(g, 1, 12)) {
+			reason = P(g, 1, 2) ? -(int32_t)R(g, 1, 3)
+					    : QUOTA_FAIL_REASON_MAX +
+						      (int32_t)R(g, 1, 3);
+			bad_reason = 1;
+		}
+	}
 	if (hid >= 1 && hid <= m->nholds)
 		h = m->holds[hid - 1];
-	snprintf(g_op, sizeof g_op, "%s %s hold %llu units_used %lld key %s",
+	snprintf(g_op, sizeof g_op,
+		 "%s %s hold %llu units_used %lld key %s reason %d",
 		 release ? "release" : "commit", m->id,
-		 (unsigned long long)hid, (long long)used, key ? key : "-");
+		 (unsigned long long)hid, (long long)used, key ? key : "-",
+		 (int)reason);
 	k = m_key_find(m, key);
 	if (used < 0) {
 		wrc = QUOTA_EINVAL;
+	} else if (bad_reason) {
+		wrc = QUOTA_EINVAL; /* before the key (quota_reserve(3)) */
 	} else if (k) {
 		if (k->op == op && k->hold == hid &&
 		    (release || k->used == used)) {
@@ -1579,10 +1720,15 @@ static void op_resolve(model *M, gen *g, macct *m, int release)
 					   ? &M->tar[m->tariff[h->r.cat]]
 					   : NULL;
 
+		/* R27: the reason's own fee if the tariff has one */
+		int64_t per = !t ? 0
+			      : reason && t->rfee[reason] >= 0 ? t->rfee[reason]
+							       : t->fee;
+
 		want = h->r;
 		want.kind = QUOTA_RECEIPT_RELEASE;
 		want.fee = 0;
-		if ((t && mul_ovf(t->fee, h->r.units, &want.fee)) ||
+		if ((t && mul_ovf(per, h->r.units, &want.fee)) ||
 		    m_cost_ovf(m, h->r.cat, h->r.at, 1, want.fee))
 			wrc = QUOTA_EOVERFLOW;
 	} else {
@@ -1605,12 +1751,27 @@ static void op_resolve(model *M, gen *g, macct *m, int release)
 			wrc = QUOTA_EOVERFLOW;
 	}
 	memset(&r, 0x77, sizeof r);
-	rc = release ? quota_release(m->a, hid, key, &r)
-		     : quota_commit(m->a, hid, used, key, &r);
+	rc = release == 2 ? quota_release_reason(m->a, hid, reason, key, &r)
+	     : release    ? quota_release(m->a, hid, key, &r)
+			  : quota_commit(m->a, hid, used, key, &r);
 	MCHECK(rc == wrc, "rc %s, want %s (%s)", quota_err_name(rc),
 	       quota_err_name(wrc), quota_errmsg(M->ctx));
 	count_rc(rc);
 	check_failed(M, rc, &r);
+	/* R27: a release's receipt carries its reason (a replay's 0); a
+	 * keyless commit of an account that keeps receipts its hold id. */
+	if (rc == QUOTA_OK && release)
+		MCHECK(r.failure_reason == (replay ? 0 : reason),
+		       "failure_reason %d, want %d", (int)r.failure_reason,
+		       replay ? 0 : (int)reason);
+	if (rc == QUOTA_OK && !release)
+		MCHECK(r.receipt_id == (!replay && !key && m->keep ? hid : 0),
+		       "commit receipt_id %llu (keep %d)",
+		       (unsigned long long)r.receipt_id, m->keep);
+	if (rc == QUOTA_OK && release == 2 && !replay) {
+		g_stat.reason_release++;
+		g_stat.reason_fee += want.fee > 0;
+	}
 	if (rc == QUOTA_OK && replay) {
 		g_stat.replay++;
 		check_mrcpt(m, &want, 1, &r);
@@ -1635,6 +1796,8 @@ static void op_resolve(model *M, gen *g, macct *m, int release)
 			want.hold_id = hid;
 		}
 		check_mrcpt(m, &want, 0, &r);
+		if (!release && !key && m->keep) /* R27 */
+			m_keep_receipt(m, hid, OP_COMMIT, m->clock, &want);
 		if (key) {
 			mkey e;
 
@@ -1662,8 +1825,7 @@ static void op_reverse(model *M, gen *g, macct *m)
 	int rc, wrc = QUOTA_OK, i;
 	int64_t w = R(g, 0, 99);
 
-	if (w < 70 && m->nkeys > 0) {
-		k = gen_stored_key(g, m);
+	if (w < 70 && (k = gen_stored_key(g, m)) != NULL) {
 		key = k->key;
 		/* around the expiry of a package it drew from */
 		if (P(g, 1, 3))
@@ -1732,6 +1894,172 @@ static void op_reverse(model *M, gen *g, macct *m)
 		check_account(M, m, want.at);
 	}
 	check_account(M, m, g->clock);
+}
+
+/* ------------------------------------ issue 15: R25 and R27 operations */
+
+/* R25: block (a blocked account: nothing happens), unblock, a bad time. */
+static void op_block(model *M, gen *g, macct *m)
+{
+	static const char *const why[3] = {
+		NULL, "non-compliant content",
+		"\xe8\xbf\x9d\xe8\xa7\x84\xe5\x86\x85\xe5\xae\xb9"};
+	int64_t at = g->clock, since = -1;
+	/* blocked a sixth of the time or so */
+	int unblock = m->blocked ? P(g, 3, 4) : !P(g, 1, 6);
+	int rc, wrc = QUOTA_OK;
+	const char *reason = why[R(g, 0, 2)], *got = "x";
+
+	if (P(g, 1, 15)) {
+		at = P(g, 1, 2) ? QUOTA_TIME_MAX : QUOTA_TIME_MIN - 1;
+		wrc = QUOTA_EINVAL;
+	}
+	snprintf(g_op, sizeof g_op, "%s %s at %lld reason %s",
+		 unblock ? "unblock" : "block", m->id, (long long)at,
+		 reason && !unblock ? reason : "-");
+	rc = unblock ? quota_account_unblock(m->a, at)
+		     : quota_account_block(m->a, reason, at);
+	MCHECK(rc == wrc, "rc %s, want %s (%s)", quota_err_name(rc),
+	       quota_err_name(wrc), quota_errmsg(M->ctx));
+	check_failed(M, rc, NULL);
+	if (rc == QUOTA_OK && unblock && m->blocked) {
+		m->blocked = 0;
+		g_stat.unblock++;
+	} else if (rc == QUOTA_OK && !unblock && !m->blocked) {
+		/* blocking a blocked account keeps the first reason */
+		m->blocked = 1;
+		m->has_reason = reason != NULL;
+		snprintf(m->reason, sizeof m->reason, "%s", reason ? reason : "");
+		m->since = at;
+		g_stat.block++;
+	}
+	rc = quota_account_blocked(m->a, &got, &since);
+	MCHECK(rc == m->blocked, "blocked %d, want %d", rc, m->blocked);
+	if (m->blocked) {
+		MCHECK(since == m->since, "since %lld, want %lld",
+		       (long long)since, (long long)m->since);
+		MCHECK(m->has_reason ? got && strcmp(got, m->reason) == 0
+				     : got == NULL,
+		       "reason '%s', want '%s'", got ? got : "(null)",
+		       m->has_reason ? m->reason : "(null)");
+	} else {
+		MCHECK(got == NULL && since == 0, "not blocked: a reason");
+	}
+	check_account(M, m, g->clock);
+}
+
+/* R27: keep receipts on or off (now and then a bad value). */
+static void op_keep(model *M, gen *g, macct *m)
+{
+	int on = P(g, 2, 3), wrc = QUOTA_OK, rc;
+
+	if (P(g, 1, 10)) {
+		on = P(g, 1, 2) ? -1 : 2;
+		wrc = QUOTA_EINVAL;
+	}
+	snprintf(g_op, sizeof g_op, "keep_receipts %s %d", m->id, on);
+	rc = quota_account_keep_receipts(m->a, on);
+	MCHECK(rc == wrc, "rc %s, want %s (%s)", quota_err_name(rc),
+	       quota_err_name(wrc), quota_errmsg(M->ctx));
+	check_failed(M, rc, NULL);
+	if (rc == QUOTA_OK) {
+		m->keep = on;
+		g_stat.keep++;
+	}
+	check_account(M, m, g->clock);
+}
+
+/* R27: reverse a charge or commit by its receipt id, as by its key. */
+static void op_reverse_receipt(model *M, gen *g, macct *m)
+{
+	int64_t at = g->clock - R(g, 0, 3 * TU_DAY);
+	int64_t w = R(g, 0, 99);
+	uint64_t id = (uint64_t)R(g, 1, (int64_t)m->nholds + 2);
+	char rkey[32];
+	quota_receipt r;
+	mrcpt want;
+	mkey *k = NULL;
+	size_t j, n = 0;
+	int rc, wrc = QUOTA_OK, i;
+
+	for (j = 0; j < m->nkeys; j++)
+		n += m->keys[j].key[0] == '\xff';
+	if (w < 65 && n) { /* a kept one */
+		size_t pick = (size_t)R(g, 0, (int64_t)n - 1);
+
+		for (j = 0; j < m->nkeys; j++)
+			if (m->keys[j].key[0] == '\xff' && pick-- == 0) {
+				id = strtoull(m->keys[j].key + 1, NULL, 10);
+				break;
+			}
+	} else if (w >= 80 && w < 88) {
+		id = 0;
+		wrc = QUOTA_EINVAL;
+	} else if (w >= 88) {
+		at = P(g, 1, 2) ? QUOTA_TIME_MAX : QUOTA_TIME_MIN - 1;
+		wrc = QUOTA_EINVAL;
+	}
+	snprintf(g_op, sizeof g_op, "reverse_receipt %s id %llu at %lld",
+		 m->id, (unsigned long long)id, (long long)at);
+	m_rkey(rkey, sizeof rkey, id);
+	k = wrc == QUOTA_OK ? m_key_find(m, rkey) : NULL;
+	if (wrc != QUOTA_OK) {
+		/* id 0 or a bad time */
+	} else if (!k) {
+		wrc = QUOTA_ENOTFOUND;
+	} else if (k->reversed) {
+		wrc = QUOTA_EREVERSED;
+	}
+	memset(&r, 0x77, sizeof r);
+	rc = quota_reverse_receipt(m->a, id, at, &r);
+	MCHECK(rc == wrc, "rc %s, want %s (%s)", quota_err_name(rc),
+	       quota_err_name(wrc), quota_errmsg(M->ctx));
+	count_rc(rc);
+	check_failed(M, rc, &r);
+	if (rc == QUOTA_OK) {
+		want = *k->r;
+		want.kind = QUOTA_RECEIPT_REVERSAL;
+		want.hold_id = 0;
+		want.fee = 0;
+		want.forfeited = 0;
+		for (i = 0; i < want.n; i++) {
+			mpkg *p;
+
+			if (want.l[i].source != QUOTA_SOURCE_PACKAGE)
+				continue;
+			p = &m->pk[want.l[i].pk];
+			if (at < p->exp) {
+				p->remaining += want.l[i].units;
+				p->used -= want.l[i].units;
+			} else {
+				want.forfeited += want.l[i].units;
+			}
+		}
+		m_record(m, want.cat, want.at, -want.units, -want.f);
+		m_cost_slot(m, want.cat, want.at, 0)->cost -= want.cost;
+		k->reversed = 1;
+		g_stat.reverse_receipt++;
+		g_stat.forfeited += want.forfeited > 0;
+		check_mrcpt(m, &want, 0, &r);
+		MCHECK(r.receipt_id == id, "reversal receipt_id %llu, want %llu",
+		       (unsigned long long)r.receipt_id,
+		       (unsigned long long)id);
+		check_account(M, m, want.at);
+	}
+	check_account(M, m, g->clock);
+}
+
+/* One of the issue 15 operations (w in 0..9). */
+static void op_issue15(model *M, gen *g, macct *m, int64_t w)
+{
+	if (w < 2)
+		op_block(M, g, m);
+	else if (w < 3)
+		op_keep(M, g, m);
+	else if (w < 7)
+		op_resolve(M, g, m, 2);
+	else
+		op_reverse_receipt(M, g, m);
 }
 
 /* Release the account's open holds with deadline <= now; the count. */
@@ -1966,13 +2294,21 @@ static void op_config(model *M, gen *g, macct *m)
 		/* §5: a tariff in use is never changed in place. */
 		if (t->used) {
 			snprintf(g_op, sizeof g_op, "change used tariff");
-			rc = R(g, 0, 1) ? quota_tariff_set_mode(t->t, QUOTA_VOLUME)
-					: quota_tariff_add_tier(t->t, QUOTA_UNLIMITED,
-								1);
+			rc = R(g, 0, 2) == 2
+				     ? quota_tariff_set_failure_fee_reason(
+					       t->t, QUOTA_FAIL_REJECTED, 9)
+				: R(g, 0, 1)
+				     ? quota_tariff_set_mode(t->t, QUOTA_VOLUME)
+				     : quota_tariff_add_tier(t->t, QUOTA_UNLIMITED,
+							     1);
 			MCHECK(rc == QUOTA_EINVAL, "rc %s", quota_err_name(rc));
 			break;
 		}
-		switch (R(g, 0, 4)) {
+		switch (R(g, 0, 5)) {
+		case 5: /* R27 fees per reason */
+			snprintf(g_op, sizeof g_op, "failure fees per reason");
+			gen_tariff_fees(g, t);
+			break;
 		case 0:
 			v = R(g, 0, 60);
 			k = (int)R(g, 1, 3);
@@ -2115,7 +2451,7 @@ START_TEST(test_model_random_operations)
 	setup(&M, &g);
 	for (i = 0; i < steps; i++) {
 		macct *m = &M.acc[R(&g, 0, M.nacc - 1)];
-		int64_t w = R(&g, 0, 149);
+		int64_t w = R(&g, 0, 159); /* 150..159: issue 15 */
 
 		g_step = i;
 		g.clock += R(&g, 0, 5 * TU_HOUR);
@@ -2167,8 +2503,10 @@ START_TEST(test_model_random_operations)
 			op_reverse(&M, &g, m);
 		} else if (w < 146) {
 			op_tick(&M, &g, m, P(&g, 1, 3));
-		} else {
+		} else if (w < 150) {
 			op_key_window(&M, &g, m);
+		} else {
+			op_issue15(&M, &g, m, w - 150);
 		}
 		MCHECK(quota_ctx_hook_failures(M.ctx) == (uint64_t)g_hook.failed,
 		       "hook failures %llu, want %ld",
@@ -2198,6 +2536,14 @@ START_TEST(test_model_random_operations)
 		g_stat.tick_released, g_stat.reverse, g_stat.forfeited,
 		g_stat.replay, g_stat.conflict, g_stat.rc[-QUOTA_ERESOLVED],
 		g_stat.rc[-QUOTA_EREVERSED], g_stat.forgotten, g_stat.events);
+	fprintf(stderr,
+		"check_model run %d: issue 15: block %ld, unblock %ld, "
+		"EBLOCKED %ld, release with a reason %ld (fee %ld), "
+		"keep_receipts %ld, receipts kept %ld, reverse_receipt %ld\n",
+		_i, g_stat.block, g_stat.unblock, g_stat.blocked,
+		g_stat.reason_release, g_stat.reason_fee, g_stat.keep,
+		g_stat.receipts, g_stat.reverse_receipt);
+	ck_assert_int_gt(g_stat.block + g_stat.reason_release, 0);
 	teardown(&M);
 }
 END_TEST

@@ -7,7 +7,9 @@
  * one file per kind of call (charges, keyed charges, reservations,
  * commits, releases, ticks, reversals, package adds and purchases,
  * top-ups, settlement, setters, configuration), and random runs of
- * several calls over the three accounts.  Each is written with a first
+ * several calls over the three accounts; issue 15 added the R25 and R27
+ * kinds (kind-block, kind-release-reason, kind-receipts, kind-fee-reason)
+ * and runs mixing them in (run15-*).  Each is written with a first
  * byte of 0 (CRCs kept) and 1 (resealed after mutation).
  *
  *   journal_seeds DIR
@@ -22,6 +24,9 @@ static const char *const kinds[JW_NKINDS] = {
 	"charge", "charge-keyed", "reserve", "commit", "release", "tick",
 	"reverse", "package-add", "buy", "topup", "settle", "setter",
 	"config"};
+/* Issue 15 (R25, R27): records 23-26 and configuration record 72. */
+static const char *const kinds15[JW_NALLKINDS - JW_NKINDS] = {
+	"block", "release-reason", "receipts", "fee-reason"};
 
 static void write_seed(const char *dir, const char *name, const jw_log *l,
 		       size_t from)
@@ -93,6 +98,39 @@ int main(int argc, char **argv)
 		while (steps--)
 			(void)jw_step(&w);
 		snprintf(name, sizeof name, "run-%02d", s);
+		write_seed(argv[1], name, &l, from);
+		files += 2;
+		quota_ctx_free(w.ctx);
+		jw_log_free(&l);
+	}
+	/* Issue 15: one file per R25 / R27 kind, and random runs mixing
+	 * them with every other kind. */
+	for (k = JW_NKINDS; k < JW_NALLKINDS; k++) {
+		jw_world w;
+		jw_log l = {0};
+		size_t from = world(&w, &l, 200 + (uint64_t)k);
+
+		for (s = 0; s < 6; s++)
+			(void)jw_step_issue15(&w, s % JW_NACCT, k);
+		if (l.n == from)
+			jw_die(kinds15[k - JW_NKINDS]);
+		snprintf(name, sizeof name, "kind-%s", kinds15[k - JW_NKINDS]);
+		write_seed(argv[1], name, &l, from);
+		files += 2;
+		quota_ctx_free(w.ctx);
+		jw_log_free(&l);
+	}
+	for (s = 0; s < 4; s++) {
+		jw_world w;
+		jw_log l = {0};
+		size_t from = world(&w, &l, 3000 + (uint64_t)s);
+		int steps = 10 + s * 8;
+
+		while (steps--)
+			(void)jw_step_issue15(
+				&w, (int)jw_range(&w, 0, JW_NACCT - 1),
+				(int)jw_range(&w, 0, JW_NALLKINDS - 1));
+		snprintf(name, sizeof name, "run15-%02d", s);
 		write_seed(argv[1], name, &l, from);
 		files += 2;
 		quota_ctx_free(w.ctx);

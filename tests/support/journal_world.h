@@ -526,4 +526,96 @@ static inline int jw_step(jw_world *w)
 	return jw_step_kind(w, (int)jw_range(w, 0, JW_NACCT - 1), kind);
 }
 
+/* ------------------------------------------ issue 15: R25 and R27 calls */
+
+/* Kinds of call after JW_NKINDS, made by jw_step_issue15 only (jw_step's
+ * mix, and with it the older random-run seeds, stay as they were):
+ * blocking (records 23, 24), releases with a reason (25), kept receipts
+ * and reversals by receipt (26, and the reversal record with a receipt's
+ * key), per-reason failure fees (configuration record 72). */
+enum {
+	JW_BLOCK = JW_NKINDS, JW_RELEASE_REASON, JW_RECEIPTS, JW_FEE_REASON,
+	JW_NALLKINDS
+};
+
+static inline int jw_step_issue15(jw_world *w, int i, int kind)
+{
+	static const char *const why[3] = {
+		NULL, "non-compliant content",
+		"\xe5\x86\x85\xe5\xae\xb9\xe8\xbf\x9d\xe8\xa7\x84"};
+	quota_account *a = w->a[i];
+	uint32_t cats[3] = {w->sms, w->email, w->push};
+	uint32_t cat;
+	char key[16], id[24];
+	quota_receipt r;
+	quota_tariff *t;
+	uint64_t v[12], h;
+	int rc, k;
+
+	for (k = 0; k < 12; k++)
+		v[k] = jw_next(w);
+	cat = cats[JW_R(0, 0, 2)];
+	snprintf(key, sizeof key, "k%u", ++w->serial);
+	w->t += JW_R(1, 0, 600);
+	switch (kind) {
+	case JW_BLOCK:
+		if (quota_account_blocked(a, NULL, NULL) == 1)
+			return quota_account_unblock(a, w->t);
+		rc = quota_account_block(a, why[JW_R(2, 0, 2)], w->t);
+		if (rc == QUOTA_OK) /* refused: no record */
+			(void)jw_charge(w, i, cat, 1, w->t, NULL);
+		return rc;
+	case JW_RELEASE_REASON:
+		if (!w->nholds[i])
+			return jw_reserve(w, i, cat, JW_R(3, 1, 40), w->t,
+					  JW_DAY, NULL);
+		k = (int)JW_R(4, 0, w->nholds[i] - 1);
+		h = w->holds[i][k];
+		w->holds[i][k] = w->holds[i][--w->nholds[i]];
+		return quota_release_reason(a, h,
+					    (int32_t)JW_R(5, 0,
+							  QUOTA_FAIL_REASON_MAX),
+					    JW_R(6, 0, 1) ? key : NULL, &r);
+	case JW_RECEIPTS:
+		/* Kept receipts: a keyless charge reversed by its receipt
+		 * id, a keyless commit by its hold id; now and then off. */
+		if ((rc = quota_account_keep_receipts(a, 1)))
+			return rc;
+		if (jw_charge(w, i, cat, JW_R(7, 1, 60), w->t, NULL) ==
+			    QUOTA_OK &&
+		    quota_charge(a, &(quota_usage){.category = cat,
+						   .units = JW_R(8, 1, 9),
+						   .at = w->t},
+				 &r) == QUOTA_OK &&
+		    r.receipt_id)
+			(void)quota_reverse_receipt(a, r.receipt_id, w->t, &r);
+		if (jw_reserve(w, i, cat, 6, w->t, JW_DAY, NULL) == QUOTA_OK) {
+			h = w->holds[i][--w->nholds[i]];
+			if (quota_commit(a, h, JW_R(9, 0, 6), NULL, &r) ==
+			    QUOTA_OK)
+				(void)quota_reverse_receipt(a, h, w->t, &r);
+		}
+		return JW_R(10, 0, 2) ? QUOTA_OK
+				      : quota_account_keep_receipts(a, 0);
+	case JW_FEE_REASON:
+		/* A new tariff with fees per reason, set on the account. */
+		snprintf(id, sizeof id, "t%d", w->ntariffs);
+		if ((rc = quota_tariff_new(w->ctx, id, &t)))
+			return rc;
+		w->ntariffs++;
+		if ((rc = quota_tariff_add_tier(t, QUOTA_UNLIMITED, 3000)) ||
+		    (rc = quota_tariff_set_failure_fee(t, 500)) ||
+		    (rc = quota_tariff_set_failure_fee_reason(
+			     t, QUOTA_FAIL_REJECTED, JW_R(11, 0, 2000))) ||
+		    (rc = quota_tariff_set_failure_fee_reason(
+			     t, QUOTA_FAIL_INVALID_NUMBER, 0)) ||
+		    (rc = quota_tariff_set_failure_fee_reason(t, 15, 70)) ||
+		    (rc = quota_tariff_set_failure_fee_reason(t, 15, -1)))
+			return rc;
+		return quota_account_set_tariff(a, cat, t);
+	default:
+		return jw_step_kind(w, i, kind);
+	}
+}
+
 #endif /* QUOTA_JOURNAL_WORLD_H */
