@@ -113,7 +113,7 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	if (cat >= QUOTA_MAX_CATEGORIES || units <= 0 || !quota__time_ok(at) ||
 	    u->key || ctx->hook || a->suspended || at < a->pruned_before)
 		return 0;
-	day = quota__day_of(at + a->utc_offset);
+	day = quota__day_of(quota__local(a, at));
 	k = quota__cat_of(a, cat);
 	g = a->cur_all;
 	if (!k || !(c = k->cur) || !g || c->day != day || g->day != day ||

@@ -46,7 +46,9 @@ enum {
 	QUOTA__R_SETTLEMENT = 20,
 	QUOTA__R_PRUNE = 21,
 	QUOTA__R_RETENTION = 22,
-	QUOTA__R_ACCOUNT_LAST = 22,
+	/* ---------------------------------------- R26 time zones */
+	QUOTA__R_ZONE_SET = 23,
+	QUOTA__R_ACCOUNT_LAST = 23,
 	/* the context's configuration stream */
 	QUOTA__R_CATEGORY_ADD = 64,
 	QUOTA__R_TARIFF_NEW = 65,
@@ -56,7 +58,9 @@ enum {
 	QUOTA__R_TARIFF_FREE_DAILY = 69,
 	QUOTA__R_TARIFF_FAILURE_FEE = 70,
 	QUOTA__R_OFFER_ADD = 71,
-	QUOTA__R_CONFIG_LAST = 71
+	/* ---------------------------------------- R26 time zones */
+	QUOTA__R_ZONE = 72,
+	QUOTA__R_CONFIG_LAST = 72
 };
 
 /*
