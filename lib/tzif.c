@@ -276,11 +276,20 @@ typedef struct ev {
 	int32_t off; /* after it */
 } ev;
 
-/* The rule's offset at t and the interval around t where it holds. */
+/*
+ * The rule's offset at t and the interval around t where it holds.  A
+ * rule's changes fall within a week of their year (times up to 167 h), so
+ * each year has one within any 367 days: the changes of the five years
+ * around t hold both the last one at or before t and the first one after
+ * it, and so the answer does not depend on which year t is taken in,
+ * also for rules whose periods overlap.  The last change wins; at equal
+ * instants, a later year's, and in a year the end after the start (a
+ * DST period of no length is none; all-year DST stays DST).
+ */
 static int32_t rule_offset(const quota__tzrule *r, int64_t t, int64_t *lo,
 			   int64_t *hi)
 {
-	ev e[6];
+	ev e[10];
 	int64_t y, yy;
 	unsigned m, d, i, j, n = 0;
 	int32_t off;
@@ -291,9 +300,8 @@ static int32_t rule_offset(const quota__tzrule *r, int64_t t, int64_t *lo,
 		return r->std_off;
 	}
 	quota__civil_from_days(quota__day_of(t + r->std_off), &y, &m, &d);
-	for (yy = y - 1; yy <= y + 1; yy++) {
-		/* Start in standard time, end in DST; ties: a later
-		 * year's, then the end, win (all-year DST stays DST). */
+	for (yy = y - 2; yy <= y + 2; yy++) {
+		/* Start in standard time, end in DST. */
 		e[n++] = (ev){date_local(yy, &r->start) - r->std_off,
 			      r->dst_off};
 		e[n++] = (ev){date_local(yy, &r->end) - r->dst_off,
@@ -306,20 +314,13 @@ static int32_t rule_offset(const quota__tzrule *r, int64_t t, int64_t *lo,
 			e[j] = e[j - 1];
 			e[j - 1] = tmp;
 		}
-	off = e[0].off == r->dst_off ? r->std_off : r->dst_off;
-	*lo = INT64_MIN;
-	*hi = INT64_MAX;
+	off = r->std_off; /* not used: e[0] is a year before t */
+	*lo = t;
 	for (i = 0; i < n && e[i].at <= t; i++) {
 		off = e[i].off;
 		*lo = e[i].at;
 	}
-	if (i < n) {
-		*hi = e[i].at;
-	} else {
-		*hi = t + 1; /* beyond the years looked at: ask again */
-	}
-	if (*lo == INT64_MIN)
-		*lo = t; /* before them: just t is known */
+	*hi = i < n ? e[i].at : t + 1;
 	return off;
 }
 

@@ -77,6 +77,7 @@ static int zone_prepare(void *v)
 	struct zone_op *op = v;
 	quota_ctx *ctx = op->ctx;
 	quota_zone *z, *old;
+	quota__tz tz;
 	char msg[128];
 	int rc;
 
@@ -99,21 +100,21 @@ static int zone_prepare(void *v)
 		*op->out = old; /* the same zone again: nothing to do */
 		return QUOTA__NOTHING;
 	}
+	/* The bytes first: a refused file leaves nothing allocated. */
+	if ((rc = quota__tzif_parse(&ctx->mem, op->bytes, op->len, &tz,
+				    msg)))
+		return quota__err(ctx, rc, "zone '%s': %s", op->name, msg);
 	if (quota__grow(&ctx->mem, (void **)&ctx->zones, &ctx->cap_zones,
-			ctx->nzones + 1, sizeof *ctx->zones))
+			ctx->nzones + 1, sizeof *ctx->zones) ||
+	    !(z = quota__calloc(&ctx->mem, 1, sizeof *z))) {
+		quota__tz_free(&ctx->mem, &tz);
 		goto nomem;
-	z = quota__calloc(&ctx->mem, 1, sizeof *z);
-	if (!z)
-		goto nomem;
+	}
+	z->tz = tz;
 	z->name = quota__strdup(&ctx->mem, op->name);
 	if (!z->name) {
 		zone_free(&ctx->mem, z);
 		goto nomem;
-	}
-	if ((rc = quota__tzif_parse(&ctx->mem, op->bytes, op->len, &z->tz,
-				    msg))) {
-		zone_free(&ctx->mem, z);
-		return quota__err(ctx, rc, "zone '%s': %s", op->name, msg);
 	}
 	z->ctx = ctx;
 	z->hash = tzif_hash(op->bytes, op->len);
