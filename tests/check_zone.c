@@ -6,7 +6,7 @@
  * file against the embedded rules; names, refusals, journal and snapshots.
  *
  * The scenarios use Berlin's rules embedded as TZif bytes (a version 2
- * file holding only the footer "CET-1CEST,M3.5.0,M10.5.0/3"), so they do
+ * file holding only the footer TU_BERLIN_RULE), so they do
  * not depend on the tz database the machine has; one test compares them
  * with /usr/share/zoneinfo/Europe/Berlin (tests/install-deps.sh installs
  * tzdata).
@@ -32,45 +32,6 @@ uint32_t quota__crc32c(uint32_t crc, const void *p, size_t n);
 #define OCT_START INT64_C(1727733600)    /* 2024-09-30T22:00Z, +02:00 */
 #define NOV_START INT64_C(1730415600)    /* 2024-10-31T23:00Z, +01:00 */
 
-static size_t put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-	return 4;
-}
-
-/* A TZif version 2 file with one local time type (utoff, "CET") and no
- * transitions: its footer is the rule.  Returns its length. */
-static size_t tzif_rule(uint8_t *b, int32_t utoff, const char *footer)
-{
-	size_t n = 0;
-	int blk;
-
-	for (blk = 0; blk < 2; blk++) {
-		memcpy(b + n, "TZif2", 5);
-		memset(b + n + 5, 0, 15);
-		n += 20;
-		n += put32(b + n, 0); /* isutcnt */
-		n += put32(b + n, 0); /* isstdcnt */
-		n += put32(b + n, 0); /* leapcnt */
-		n += put32(b + n, 0); /* timecnt */
-		n += put32(b + n, 1); /* typecnt */
-		n += put32(b + n, 4); /* charcnt */
-		n += put32(b + n, (uint32_t)utoff);
-		b[n++] = 0;
-		b[n++] = 0;
-		memcpy(b + n, "CET", 4);
-		n += 4;
-	}
-	b[n++] = '\n';
-	memcpy(b + n, footer, strlen(footer));
-	n += strlen(footer);
-	b[n++] = '\n';
-	return n;
-}
-
 static uint8_t berlin[256];
 static size_t berlin_len;
 
@@ -78,7 +39,7 @@ static quota_zone *berlin_zone(quota_ctx *ctx)
 {
 	quota_zone *z;
 
-	berlin_len = tzif_rule(berlin, 3600, "CET-1CEST,M3.5.0,M10.5.0/3");
+	berlin_len = tu_tzif_rule(berlin, 3600, TU_BERLIN_RULE);
 	ck_assert_int_eq(quota_zone_from_tzif(ctx, "Europe/Berlin", berlin,
 					      berlin_len, &z),
 			 QUOTA_OK);
@@ -372,7 +333,7 @@ START_TEST(test_r26_system_zone)
 	ck_assert_ptr_eq(sys, again);
 	ck_assert_int_eq(quota_zone_find(ctx, "Europe/Berlin", &again), 0);
 	ck_assert_ptr_eq(sys, again);
-	berlin_len = tzif_rule(berlin, 3600, "CET-1CEST,M3.5.0,M10.5.0/3");
+	berlin_len = tu_tzif_rule(berlin, 3600, TU_BERLIN_RULE);
 	/* Other bytes under a name the context has. */
 	ck_assert_int_eq(quota_zone_from_tzif(ctx, "Europe/Berlin", berlin,
 					      berlin_len, &emb),
@@ -439,14 +400,14 @@ START_TEST(test_r26_zone_fixed_once_used)
 	ck_assert_int_eq(quota_account_set_zone(other.a, other.z),
 			 QUOTA_EINVAL);
 	/* Bad bytes. */
-	n = tzif_rule(bad, 3600, "CET-1CEST,M3.5.0,M13.5.0/3");
+	n = tu_tzif_rule(bad, 3600, "CET-1CEST,M3.5.0,M13.5.0/3");
 	ck_assert_int_eq(quota_zone_from_tzif(w.ctx, "bad", bad, n, &z),
 			 QUOTA_ECORRUPT);
 	ck_assert_ptr_null(z);
-	n = tzif_rule(bad, 3600, "CET-1");
+	n = tu_tzif_rule(bad, 3600, "CET-1");
 	ck_assert_int_eq(quota_zone_from_tzif(w.ctx, "bad", bad, n - 1, &z),
 			 QUOTA_ECORRUPT); /* the footer's newline cut */
-	n = tzif_rule(bad, 20 * 3600, "");
+	n = tu_tzif_rule(bad, 20 * 3600, "");
 	ck_assert_int_eq(quota_zone_from_tzif(w.ctx, "far", bad, n, &z),
 			 QUOTA_EINVAL); /* beyond +-18 h */
 	ck_assert_int_eq(quota_zone_find(w.ctx, "bad", &z), QUOTA_ENOTFOUND);
@@ -490,7 +451,7 @@ START_TEST(test_r26_snapshot_zone)
 	ck_assert_int_eq(quota_tariff_add_tier(w.t, QUOTA_UNLIMITED, 1000000),
 			 0);
 	ck_assert_int_eq(quota_account_load(c2, p, n, &b), QUOTA_ENOTFOUND);
-	on = tzif_rule(other, 3600, "CET-1CEST,M3.5.0,M10.4.0/3");
+	on = tu_tzif_rule(other, 3600, "CET-1CEST,M3.5.0,M10.4.0/3");
 	ck_assert_int_eq(quota_zone_from_tzif(c2, "Europe/Berlin", other, on,
 					      &z2),
 			 0);
