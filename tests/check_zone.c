@@ -11,11 +11,13 @@
  * with /usr/share/zoneinfo/Europe/Berlin (tests/install-deps.sh installs
  * tzdata).
  */
+#define _DEFAULT_SOURCE /* localtime_r, setenv, tzset, tm_gmtoff */
 #include <check.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "quota.h"
 #include "testutil.h"
@@ -528,6 +530,59 @@ START_TEST(test_r26_old_snapshot_loads)
 }
 END_TEST
 
+/* Property: for real zones of the system's tz database (old LMT offsets,
+ * southern DST, half-hour and 45-minute offsets, a day skipped (Apia),
+ * negative DST (Dublin), a two-hour change (Troll)), the offset
+ * quota_zone_offset reads equals the C library's (localtime_r with TZ set
+ * to the same file), at random instants from 1900 to 2100 and every
+ * half day from 2020 on. */
+START_TEST(test_r26_system_zones_agree_with_libc)
+{
+	static const char *const names[] = {
+		"Europe/Berlin", "America/New_York", "America/Santiago",
+		"Australia/Lord_Howe", "Asia/Kolkata", "Asia/Kathmandu",
+		"Pacific/Apia", "Pacific/Chatham", "Europe/Dublin",
+		"Antarctica/Troll", "Africa/Casablanca", "America/St_Johns"};
+	quota_ctx *ctx;
+	tu_rng g;
+	size_t i;
+	int k;
+
+	ck_assert_int_eq(quota_ctx_new(&ctx), 0);
+	tu_rng_seed(&g, 2615);
+	for (i = 0; i < sizeof names / sizeof *names; i++) {
+		char tz[64];
+		quota_zone *z;
+		int64_t t;
+
+		ck_assert_int_eq(quota_zone_load(ctx, names[i], &z), 0);
+		snprintf(tz, sizeof tz, ":%s", names[i]);
+		ck_assert_int_eq(setenv("TZ", tz, 1), 0);
+		tzset();
+		for (k = 0; k < 3000; k++) {
+			struct tm tm;
+			time_t tt;
+			int32_t off;
+
+			t = tu_rng_range(&g, INT64_C(-2208988800),
+					 INT64_C(4102444800));
+			if (k & 1) /* walk on by up to a day: finds changes */
+				t = INT64_C(1600000000) + k * INT64_C(43201);
+			tt = (time_t)t;
+			ck_assert_ptr_nonnull(localtime_r(&tt, &tm));
+			ck_assert_int_eq(quota_zone_offset(z, t, &off), 0);
+			ck_assert_msg(off == tm.tm_gmtoff,
+				      "%s at %lld: %d, libc %ld", names[i],
+				      (long long)t, (int)off,
+				      (long)tm.tm_gmtoff);
+		}
+	}
+	unsetenv("TZ");
+	tzset();
+	quota_ctx_free(ctx);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("zone");
@@ -542,6 +597,7 @@ int main(void)
 	tcase_add_test(tc, test_r26_zone_fixed_once_used);
 	tcase_add_test(tc, test_r26_snapshot_zone);
 	tcase_add_test(tc, test_r26_old_snapshot_loads);
+	tcase_add_test(tc, test_r26_system_zones_agree_with_libc);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
