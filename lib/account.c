@@ -22,7 +22,7 @@ quota_account *quota__account_alloc(quota_ctx *ctx, const char *id)
 	a->clock = INT64_MIN;       /* R21: before every time */
 	a->pruned_before = INT64_MIN; /* §7: nothing pruned */
 	a->off_lo = INT64_MIN;  /* R26: offset 0 for all time */
-	a->off_hi = INT64_MAX;
+	a->off_span = UINT64_MAX;
 	return a;
 }
 
@@ -425,7 +425,7 @@ static void utc_offset_apply(void *v)
 		op->a->x->zone = NULL;
 		op->a->zoned = false;
 		op->a->off_lo = INT64_MIN;
-		op->a->off_hi = INT64_MAX;
+		op->a->off_span = UINT64_MAX;
 	}
 	quota__ledger_uncache(op->a); /* cached hours begin at local hours */
 }

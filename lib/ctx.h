@@ -562,10 +562,12 @@ struct quota_account {
 	 * pruned); in the charge's lines, which read it. */
 	int64_t pruned_before;
 	/* R26 the calendar (account.c; zone.c): the UTC offset in force
-	 * over [off_lo, off_hi): a fixed offset's over all time, a zone's
-	 * over the interval of its rules last looked up (a cache, which any
-	 * read may move: quota__local).  zoned: the account follows x->zone. */
-	int64_t off_lo, off_hi;
+	 * over [off_lo, off_lo + off_span): a fixed offset's over all time,
+	 * a zone's over the interval of its rules last looked up (a cache,
+	 * which any read may move: quota__local; span 0: none yet).  zoned:
+	 * the account follows x->zone. */
+	int64_t off_lo;
+	uint64_t off_span;
 	int32_t utc_offset;
 	uint32_t id_len; /* strlen(id), for every record's header */
 	bool suspended;  /* R18 (money.c, settle.c) */
@@ -757,7 +759,8 @@ quota_zone *quota__zone_get(const quota_ctx *ctx, const char *name);
 int64_t quota__local_slow(const quota_account *a, int64_t at);
 static inline int64_t quota__local(const quota_account *a, int64_t at)
 {
-	if (__builtin_expect(at >= a->off_lo && at < a->off_hi, 1))
+	if (__builtin_expect((uint64_t)at - (uint64_t)a->off_lo < a->off_span,
+			     1))
 		return at + a->utc_offset;
 	return quota__local_slow(a, at);
 }

@@ -344,8 +344,8 @@ void quota__zone_attach(quota_account *a, const quota_zone *z)
 	a->zoned = z != NULL;
 	a->utc_offset = 0;
 	/* A zone's cache starts empty; an offset holds for all time. */
-	a->off_lo = z ? INT64_MAX : INT64_MIN;
-	a->off_hi = z ? INT64_MIN : INT64_MAX;
+	a->off_lo = INT64_MIN;
+	a->off_span = z ? 0 : UINT64_MAX;
 	quota__ledger_uncache(a); /* cached hours begin at local hours */
 }
 
@@ -414,7 +414,7 @@ int64_t quota__local_slow(const quota_account *ca, int64_t at)
 	off = quota__tz_offset(&a->x->zone->tz, at, &lo, &hi);
 	a->utc_offset = off;
 	a->off_lo = lo;
-	a->off_hi = hi;
+	a->off_span = (uint64_t)hi - (uint64_t)lo; /* lo < hi */
 	return at + off;
 }
 
