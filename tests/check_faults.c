@@ -31,6 +31,9 @@
  *
  * Issue 13: pruning (quota_account_prune) now and then, after which late
  * charges and reports reaching before the horizon are refused alike.
+ *
+ * R26: the context loads Europe/Berlin from the system's tz database and
+ * two accounts follow it, across its spring-forward day.
  */
 #include <check.h>
 
@@ -66,6 +69,7 @@ typedef struct run {
 	long bills;          /* bills delivered by quota_settle */
 	int64_t billed;      /* their totals */
 	long report_bytes;   /* CSV written by quota_report_csv */
+	quota_zone *zone;    /* R26: Europe/Berlin, for two accounts */
 } run;
 
 /* What the reference run (no faults) did at every step. */
@@ -540,6 +544,16 @@ static void scenario(run *r, int days)
 		});
 	}
 
+	/* R26: the system's Berlin (the scenario crosses 2024-03-31, a day
+	 * of 23 hours there), read and decoded under the faults. */
+	STEP(r, -1, 0, 0, quota_zone_load(r->ctx, "Europe/Berlin", &r->zone), {
+		quota_zone *z_;
+
+		ck_assert_ptr_null(r->zone);
+		ck_assert_int_eq(quota_zone_find(r->ctx, "Europe/Berlin", &z_),
+				 QUOTA_ENOTFOUND);
+	});
+
 	for (i = 0; i < NACC; i++) {
 		quota_account *a = NULL;
 
@@ -550,6 +564,9 @@ static void scenario(run *r, int days)
 		r->acc[r->nacc++] = a;
 		STEP(r, i, T_REF, 0,
 		     quota_account_set_utc_offset(a, acct_offsets[i]), NOCHECK);
+		if (i == 1 || i == 4) /* R26: these follow Berlin's rules */
+			STEP(r, i, T_REF, 0, quota_account_set_zone(a, r->zone),
+			     NOCHECK);
 		for (k = 0; k < 3; k++)
 			STEP(r, i, T_REF, 0,
 			     quota_account_set_tariff(a, r->cat[k], r->tar[0]),

@@ -176,6 +176,9 @@ enum {
 	OP_CTX_TICK,
 	OP_REVERSE,
 	OP_SETTLE,
+	/* R26 time zones */
+	OP_ZONE_ADD,
+	OP_SET_ZONE,
 	OP_LAST
 };
 
@@ -187,7 +190,8 @@ static const char *const op_names[OP_LAST] = {
 	"add_alert", "set_expiry_warning", "set_key_window",
 	"set_settlement", "set_credit_limit", "topup", "package_add",
 	"package_buy", "charge", "charge_sms", "reserve", "commit",
-	"release", "account_tick", "ctx_tick", "reverse", "settle"};
+	"release", "account_tick", "ctx_tick", "reverse", "settle",
+	"zone_from_tzif", "set_zone"};
 
 typedef struct opdesc {
 	int kind;
@@ -251,6 +255,7 @@ static const struct cfgop {
 	{OP_TARIFF_MODE, 3, QUOTA_VOLUME, 0},
 	{OP_OFFER_ADD, 0, 0, 0},
 	{OP_OFFER_ADD, 1, 0, 0},
+	{OP_ZONE_ADD, 0, 0, 0},
 };
 #define NCFG ((long)(sizeof cfg_ops / sizeof cfg_ops[0]))
 #define NACCSETUP 19
@@ -276,8 +281,8 @@ static void setup_desc(long i, opdesc *d)
 	case 0:
 		d->kind = OP_ACCOUNT_NEW;
 		break;
-	case 1:
-		d->kind = OP_UTC_OFFSET;
+	case 1: /* R26: globex (offset 3600) follows Berlin's rules */
+		d->kind = a == 1 ? OP_SET_ZONE : OP_UTC_OFFSET;
 		d->v1 = acct_offsets[a];
 		break;
 	case 2: case 3: case 4: case 5: case 6:
@@ -866,6 +871,19 @@ static int exec(wl *w, long i, const opdesc *d, quota_receipt *r, int retry)
 		return quota_account_new(ctx, acct_names[d->acct], &a);
 	case OP_UTC_OFFSET:
 		return quota_account_set_utc_offset(a, (int32_t)d->v1);
+	case OP_ZONE_ADD: {
+		uint8_t b[160];
+		size_t n = tu_tzif_rule(b, 3600, TU_BERLIN_RULE);
+		quota_zone *z;
+
+		return quota_zone_from_tzif(ctx, "Europe/Berlin", b, n, &z);
+	}
+	case OP_SET_ZONE: {
+		quota_zone *z;
+		int zrc = quota_zone_find(ctx, "Europe/Berlin", &z);
+
+		return zrc ? zrc : quota_account_set_zone(a, z);
+	}
 	case OP_SET_TARIFF:
 		if (d->v1 >= 0 && !(t = tariff_of(w, (int)d->v1)))
 			return QUOTA_ENOTFOUND;
