@@ -2037,6 +2037,102 @@ START_TEST(test_bug_refused_call_sets_up_event_tracking)
 }
 END_TEST
 
+/*
+ * Found by the sweep after R26 added a record (N = 3276, unknown outcome
+ * of a charge of globex; acme differed), a bug of R21 alerts older than
+ * R26: an alert added to an account whose event tracking is not set up
+ * (just loaded from a snapshot, as a re-synchronisation after
+ * QUOTA_EUNKNOWN does from its checkpoint) started armed whatever the
+ * units left, while the same record applied to an account that had been
+ * tracking all along started disarmed when the level was already
+ * crossed.  The alert's prepare made no room for the tracking state, so
+ * its apply could not set tracking up (quota__track answered false) and
+ * took the untracked default.  So the armed flag, which the snapshot
+ * carries, depended on what memory had done before, not on the records:
+ * memory and the store's records disagreed byte for byte, and the
+ * re-synchronised account fired a second QUOTA_EVENT_LOW_QUOTA for a
+ * crossing already reported.  §5, R21: the records alone give the state.
+ */
+static int low_quota_count(const quota_event *e, void *ud)
+{
+	if (e->kind == QUOTA_EVENT_LOW_QUOTA)
+		++*(int *)ud;
+	return 0;
+}
+
+START_TEST(test_bug_r21_alert_armed_after_resync)
+{
+	const int64_t T = 1706659200; /* 2024-01-31T00:00Z */
+	quota_store qs = QUOTA_STORE_INIT;
+	quota_package_spec ps = {.id = "p", .units = 100, .effective_at = T,
+				 .expires_at = QUOTA_NEVER};
+	quota_usage u = {.units = 95, .at = T + 10};
+	quota_receipt r;
+	fstore st;
+	quota_ctx *ctx, *v;
+	quota_account *a, *b;
+	uint32_t c, cv;
+	void *s0, *s1, *s2;
+	size_t n0, n1, n2;
+	long mark, d;
+	int live_low = 0, resync_low = 0;
+
+	memset(&st, 0, sizeof st);
+	st.fail_at = -1;
+	qs.ud = &st;
+	qs.append = bug_append;
+	bug_failing = 0;
+	ctx = ctx_fresh(low_quota_count, &live_low);
+	ck_assert_int_eq(quota_ctx_set_store(ctx, &qs), QUOTA_OK);
+	ck_assert_int_eq(quota_category_add(ctx, "sms.verify", &c), QUOTA_OK);
+	ck_assert_int_eq(quota_account_new(ctx, "acme", &a), QUOTA_OK);
+	ps.categories = QUOTA_MASK(c);
+	ck_assert_int_eq(quota_package_add(a, &ps, NULL), QUOTA_OK);
+	u.category = c;
+	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_OK); /* 5 left */
+	/* The checkpoint: a snapshot, and the records after it. */
+	snap_one(a, &s0, &n0);
+	mark = fs_count(&st);
+	/* 5 units left <= 10: already crossed, so the alert starts
+	 * disarmed (tracking is set up: the charge above was tracked). */
+	ck_assert_int_eq(quota_account_add_alert(a, c, 10, QUOTA_ALERT_UNITS),
+			 QUOTA_OK);
+	snap_one(a, &s1, &n1);
+
+	/* Re-synchronised as after QUOTA_EUNKNOWN: a context with a hook,
+	 * the checkpoint's snapshot, then the records after it. */
+	v = ctx_fresh(low_quota_count, &resync_low);
+	ck_assert_int_eq(quota_category_add(v, "sms.verify", &cv), QUOTA_OK);
+	ck_assert_int_eq(quota_account_load(v, s0, n0, &b), QUOTA_OK);
+	apply_kept(v, &st, mark, fs_count(&st), 0, 0);
+	snap_one(b, &s2, &n2);
+	d = snap_diff(s1, n1, s2, n2);
+
+	/* One more unit each: still below the level, no new crossing. */
+	u.units = 1;
+	u.at = T + 20;
+	bug_failing = 0;
+	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_OK);
+	ck_assert_int_eq(quota_charge(b, &u, &r), QUOTA_OK);
+	free(s0);
+	free(s1);
+	free(s2);
+	quota_ctx_free(v);
+	quota_ctx_free(ctx);
+	fs_free(&st);
+	ck_assert_msg(d < 0,
+		      "LIBRARY BUG: R21 alert added after a snapshot load: "
+		      "the re-synchronised account differs from memory "
+		      "(byte %ld): its armed flag",
+		      d);
+	ck_assert_int_eq(live_low, 0);
+	ck_assert_msg(resync_low == 0,
+		      "LIBRARY BUG: the re-synchronised account fired %d "
+		      "low-quota alerts for a crossing already past",
+		      resync_low);
+}
+END_TEST
+
 static Suite *journal_suite(void)
 {
 	Suite *s = suite_create("journal");
@@ -2049,6 +2145,7 @@ static Suite *journal_suite(void)
 	/* Library bugs the sweep found: each fails until lib/ is fixed. */
 	tc = tcase_create("regressions");
 	tcase_add_test(tc, test_bug_refused_call_sets_up_event_tracking);
+	tcase_add_test(tc, test_bug_r21_alert_armed_after_resync);
 	suite_add_tcase(s, tc);
 	return s;
 }
