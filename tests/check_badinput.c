@@ -1580,6 +1580,22 @@ START_TEST(test_boundaries_accepted)
 END_TEST
 
 /* 64 categories fit; the 65th is refused with QUOTA_EOVERFLOW. */
+/* R26: the zone calls that answer a pointer, not a code (so not in the
+ * table): NULL for NULL, as quota_zone(3) says; an account on a fixed
+ * offset has no zone. */
+START_TEST(test_r26_zone_getters_null)
+{
+	fx f;
+
+	fx_build(&f);
+	ck_assert_ptr_null(quota_zone_name(NULL));
+	ck_assert_ptr_null(quota_account_zone(NULL));
+	ck_assert_ptr_null(quota_account_zone(f.a));
+	ck_assert_str_eq(quota_zone_name(f.zone), "Test/Berlin");
+	fx_free(&f);
+}
+END_TEST
+
 START_TEST(test_category_65th)
 {
 	char name[32];
@@ -1865,6 +1881,7 @@ static Suite *badinput_suite(void)
 	tcase_add_loop_test(tc, test_bad_input_table, 0, NROWS);
 	tcase_add_test(tc, test_boundaries_accepted);
 	tcase_add_test(tc, test_s9_names_checked_by_find_and_add_as_documented);
+	tcase_add_test(tc, test_r26_zone_getters_null);
 	tcase_add_test(tc, test_category_65th);
 	tcase_add_test(tc, test_strerror_and_names);
 	tcase_add_test(tc, test_enomem_ctx_new_with);
