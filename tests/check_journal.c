@@ -2133,6 +2133,99 @@ START_TEST(test_bug_r21_alert_armed_after_resync)
 }
 END_TEST
 
+/*
+ * The same family (R21, §7): pruning an exhausted package lowers a
+ * percent alert's level (the units bought), so an alert crossed before
+ * may be above it after; the prune fires nothing and, before the fix,
+ * left the alert disarmed until the next flush.  Tracking set up again
+ * after a snapshot load arms it (the units left are above the level), so
+ * an alert added next gave memory one flag and the store's records,
+ * re-applied to the loaded snapshot, another.
+ */
+START_TEST(test_bug_r21_alert_rearmed_by_prune)
+{
+	const int64_t T = 1706659200; /* 2024-01-31T00:00Z */
+	quota_store qs = QUOTA_STORE_INIT;
+	quota_package_spec ps = {.units = 100, .effective_at = T,
+				 .expires_at = QUOTA_NEVER};
+	quota_usage u = {.units = 100, .at = T + 10};
+	quota_receipt r;
+	fstore st;
+	quota_ctx *ctx, *v;
+	quota_account *a, *b;
+	uint32_t c, cv;
+	void *s0, *s1, *s2;
+	size_t n0, n1, n2;
+	long mark, d;
+	int live_low = 0, resync_low = 0;
+
+	memset(&st, 0, sizeof st);
+	st.fail_at = -1;
+	qs.ud = &st;
+	qs.append = bug_append;
+	bug_failing = 0;
+	ctx = ctx_fresh(low_quota_count, &live_low);
+	ck_assert_int_eq(quota_ctx_set_store(ctx, &qs), QUOTA_OK);
+	ck_assert_int_eq(quota_category_add(ctx, "sms.verify", &c), QUOTA_OK);
+	ck_assert_int_eq(quota_account_new(ctx, "acme", &a), QUOTA_OK);
+	ps.categories = QUOTA_MASK(c);
+	ps.id = "a100";
+	ck_assert_int_eq(quota_package_add(a, &ps, NULL), QUOTA_OK);
+	ps.id = "b10";
+	ps.units = 10;
+	ps.priority = 1;
+	ck_assert_int_eq(quota_package_add(a, &ps, NULL), QUOTA_OK);
+	ck_assert_int_eq(quota_account_tick(a, T), 0); /* both usable */
+	/* 50 %: the level is 55 of the 110 units bought. */
+	ck_assert_int_eq(quota_account_add_alert(a, c, 50,
+						 QUOTA_ALERT_PERCENT),
+			 QUOTA_OK);
+	u.category = c;
+	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_OK); /* a100 empty */
+	ck_assert_int_eq(live_low, 1);
+	/* Two days on, settled; the exhausted package pruned: 10 bought,
+	 * level 5, 10 left, so the alert is no longer crossed. */
+	ck_assert_int_eq(quota_account_tick(a, T + 2 * 86400), 0);
+	ck_assert_int_ge(quota_settle(a, T + 2 * 86400, NULL, NULL), 0);
+	ck_assert_int_eq(quota_account_prune(a, T + 2 * 86400,
+					     QUOTA_PRUNE_ALL |
+						     QUOTA_PRUNE_PACKAGES),
+			 QUOTA_OK);
+	ck_assert_uint_eq(quota_account_package_count(a), 1);
+	snap_one(a, &s0, &n0);
+	mark = fs_count(&st);
+	ck_assert_int_eq(quota_account_add_alert(a, c, 1, QUOTA_ALERT_UNITS),
+			 QUOTA_OK);
+	snap_one(a, &s1, &n1);
+
+	v = ctx_fresh(low_quota_count, &resync_low);
+	ck_assert_int_eq(quota_category_add(v, "sms.verify", &cv), QUOTA_OK);
+	ck_assert_int_eq(quota_account_load(v, s0, n0, &b), QUOTA_OK);
+	apply_kept(v, &st, mark, fs_count(&st), 0, 0);
+	snap_one(b, &s2, &n2);
+	d = snap_diff(s1, n1, s2, n2);
+
+	/* 6 more units: 4 left, below the level of 5: one alert each. */
+	u.units = 6;
+	u.at = T + 2 * 86400 + 10;
+	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_OK);
+	ck_assert_int_eq(quota_charge(b, &u, &r), QUOTA_OK);
+	free(s0);
+	free(s1);
+	free(s2);
+	quota_ctx_free(v);
+	quota_ctx_free(ctx);
+	fs_free(&st);
+	ck_assert_msg(d < 0,
+		      "LIBRARY BUG: R21 alert after a prune of packages: the "
+		      "re-synchronised account differs from memory (byte "
+		      "%ld): its armed flag",
+		      d);
+	ck_assert_int_eq(live_low, 2);
+	ck_assert_int_eq(resync_low, 1);
+}
+END_TEST
+
 static Suite *journal_suite(void)
 {
 	Suite *s = suite_create("journal");
@@ -2146,6 +2239,7 @@ static Suite *journal_suite(void)
 	tc = tcase_create("regressions");
 	tcase_add_test(tc, test_bug_refused_call_sets_up_event_tracking);
 	tcase_add_test(tc, test_bug_r21_alert_armed_after_resync);
+	tcase_add_test(tc, test_bug_r21_alert_rearmed_by_prune);
 	suite_add_tcase(s, tc);
 	return s;
 }
