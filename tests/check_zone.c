@@ -489,6 +489,53 @@ START_TEST(test_r26_snapshot_zone)
 }
 END_TEST
 
+/* R26, §5: a keyed charge's record in a snapshot keeps its local day.
+ * 2024-07-01T22:30Z is 00:30 on the 2nd in Berlin; after a snapshot
+ * load, reversing it by key takes the units back from the 2nd, as in
+ * the account that was never saved. */
+START_TEST(test_r26_key_record_local_day_after_load)
+{
+	const int64_t at = INT64_C(1719873000); /* 2024-07-01T22:30Z */
+	world w;
+	quota_ctx *c2;
+	quota_account *b;
+	quota_zone *z2;
+	quota_usage u;
+	quota_receipt r;
+	void *p, *q;
+	size_t n, m;
+	uint32_t sms2;
+	quota_tariff *t2;
+
+	world_init(&w, true);
+	u = (quota_usage){.category = w.sms, .units = 4, .at = at,
+			  .key = "k1"};
+	ck_assert_int_eq(quota_charge(w.a, &u, &r), 0);
+	ck_assert_int_eq(quota_account_snapshot(w.a, &p, &n), 0);
+	ck_assert_int_eq(quota_ctx_new(&c2), 0);
+	ck_assert_int_eq(quota_category_add(c2, "sms", &sms2), 0);
+	ck_assert_int_eq(quota_tariff_new(c2, "flat", &t2), 0);
+	ck_assert_int_eq(quota_tariff_add_tier(t2, QUOTA_UNLIMITED, 1000000),
+			 0);
+	ck_assert_int_eq(quota_zone_from_tzif(c2, "Europe/Berlin", berlin,
+					      berlin_len, &z2),
+			 0);
+	ck_assert_int_eq(quota_account_load(c2, p, n, &b), 0);
+	quota_free(w.ctx, p);
+	ck_assert_int_eq(quota_reverse(w.a, "k1", at + 3600, &r), 0);
+	ck_assert_int_eq(quota_reverse(b, "k1", at + 3600, &r), 0);
+	ck_assert_int_eq(quota_account_used(b, sms2, QUOTA_PERIOD_DAY, at), 0);
+	ck_assert_int_eq(quota_account_snapshot(w.a, &p, &n), 0);
+	ck_assert_int_eq(quota_account_snapshot(b, &q, &m), 0);
+	ck_assert_uint_eq(m, n);
+	ck_assert(memcmp(p, q, n) == 0);
+	quota_free(w.ctx, p);
+	quota_free(c2, q);
+	quota_ctx_free(c2);
+	quota_ctx_free(w.ctx);
+}
+END_TEST
+
 /* Fixed offsets keep working, and a minor-2 snapshot (R25/R27's
  * section, no zone section: the snapshots main wrote before R26) still
  * loads, its blocking intact. */
@@ -609,6 +656,7 @@ int main(void)
 	tcase_add_test(tc, test_r26_system_zone);
 	tcase_add_test(tc, test_r26_zone_fixed_once_used);
 	tcase_add_test(tc, test_r26_snapshot_zone);
+	tcase_add_test(tc, test_r26_key_record_local_day_after_load);
 	tcase_add_test(tc, test_r26_old_snapshot_loads);
 	tcase_add_test(tc, test_r26_system_zones_agree_with_libc);
 	suite_add_tcase(s, tc);
