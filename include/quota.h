@@ -344,8 +344,45 @@ QUOTA_API quota_account *quota_ctx_account_at(const quota_ctx *ctx,
  */
 QUOTA_API int quota_account_remove(quota_account *a);
 QUOTA_API quota_ctx *quota_account_ctx(const quota_account *a);
-/* Offset of the account's calendar from UTC, seconds, within +-18 h. */
+/* Offset of the account's calendar from UTC, seconds, within +-18 h
+ * (a zone the account had goes: the offset is its calendar). */
 QUOTA_API int quota_account_set_utc_offset(quota_account *a, int32_t seconds);
+
+/*
+ * Time zones (R26, quota_zone(3)).  A zone is a context's object, shared
+ * by its accounts and freed with the context: the rules of an IANA time
+ * zone, from the system's tz database (quota_zone_load reads the TZif
+ * file QUOTA_ZONEINFO_DIR/<name>, /usr/share/zoneinfo unless built
+ * otherwise; name: letters, digits and . _ + - in '/'-separated parts,
+ * no "." or ".." part) or from TZif bytes the host passes (RFC 8536,
+ * versions 1 to 4; leap-second zones and offsets beyond +-18 h are
+ * refused).  Creating a zone is configuration: journaled with its bytes,
+ * so replay elsewhere has the same rules.  Loading a name the context
+ * already has returns that zone; other bytes under the same name are
+ * QUOTA_EEXISTS.  Bad bytes: QUOTA_ECORRUPT; no such file: QUOTA_ENOTFOUND.
+ */
+typedef struct quota_zone quota_zone;
+QUOTA_API int quota_zone_load(quota_ctx *ctx, const char *name,
+			      quota_zone **out);
+QUOTA_API int quota_zone_from_tzif(quota_ctx *ctx, const char *name,
+				   const void *tzif, size_t len,
+				   quota_zone **out);
+QUOTA_API int quota_zone_find(const quota_ctx *ctx, const char *name,
+			      quota_zone **out);
+QUOTA_API const char *quota_zone_name(const quota_zone *z);
+/* The UTC offset (seconds east) zone z has at UTC instant at. */
+QUOTA_API int quota_zone_offset(const quota_zone *z, int64_t at,
+				int32_t *offset);
+/*
+ * Follow zone z (NULL: back to the fixed offset, 0 unless set again) for
+ * the account's days, hours and months: caps, free allowances, tiers,
+ * settlement and reports by local day, hour and month, days of 23 and
+ * 25 hours at the DST changes.  Like the offset, it cannot change once
+ * the account has usage (QUOTA_EINVAL).  z must be of a's context.
+ */
+QUOTA_API int quota_account_set_zone(quota_account *a, quota_zone *z);
+/* The account's zone, or NULL when it keeps a fixed offset. */
+QUOTA_API quota_zone *quota_account_zone(const quota_account *a);
 /* Price a category's pay-as-you-go and free tier with t (NULL: none). */
 QUOTA_API int quota_account_set_tariff(quota_account *a, uint32_t category,
 				       quota_tariff *t);

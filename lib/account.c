@@ -33,6 +33,8 @@ quota_account *quota__account_alloc(quota_ctx *ctx, const char *id)
 	a->x = (quota__acct_ext *)&quota__ext_none; /* read-only */
 	a->clock = INT64_MIN;       /* R21: before every time */
 	a->pruned_before = INT64_MIN; /* §7: nothing pruned */
+	a->off_lo = INT64_MIN;  /* R26: offset 0 for all time */
+	a->off_span = UINT64_MAX;
 	return a;
 }
 
@@ -407,11 +409,9 @@ static int utc_offset_prepare(void *v)
 				  "+-18 h",
 				  a->id, (int)op->seconds);
 	/* Usage already booked by local hour and day (ledger rows, the
-	 * counters of holds) would move to other hours and days.  Any
-	 * reservation counts, even one released or timed out since (a hold
-	 * id was issued): quota_account_new(3). */
-	if (op->seconds != a->utc_offset &&
-	    (a->ledger.nrows || a->x->last_hold_id))
+	 * counters of holds) would move to other hours and days
+	 * (quota_account_new(3)); so would leaving a zone (R26). */
+	if ((op->seconds != a->utc_offset || a->zoned) && quota__has_usage(a))
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "account '%s': has usage; set the UTC "
 				  "offset before charging or reserving",
@@ -429,6 +429,12 @@ static void utc_offset_apply(void *v)
 	struct utc_offset_op *op = v;
 
 	op->a->utc_offset = op->seconds;
+	if (op->a->zoned) { /* R26: the offset replaces the zone */
+		op->a->x->zone = NULL;
+		op->a->zoned = false;
+		op->a->off_lo = INT64_MIN;
+		op->a->off_span = UINT64_MAX;
+	}
 	quota__ledger_uncache(op->a); /* cached hours begin at local hours */
 }
 
@@ -688,7 +694,7 @@ static int pruned_period(const quota_account *a, int period, int64_t day)
 
 	if (a->pruned_before == INT64_MIN || period == QUOTA_PERIOD_LIFETIME)
 		return QUOTA_OK;
-	h = quota__day_of(a->pruned_before + a->utc_offset);
+	h = quota__day_of(quota__local(a, a->pruned_before));
 	if (period == QUOTA_PERIOD_DAY ? day < h
 				       : quota__month_of_day(day) <
 						 quota__month_of_day(h))
@@ -732,7 +738,7 @@ int64_t quota_account_used(const quota_account *a, uint32_t category,
 	if ((rc = check_query(a, category, true, at)))
 		return rc;
 	cat = category == QUOTA_ALL ? QUOTA__CAT_ALL : category;
-	day = quota__day_of(at + a->utc_offset);
+	day = quota__day_of(quota__local(a, at));
 	if ((period == QUOTA_PERIOD_DAY || period == QUOTA_PERIOD_MONTH) &&
 	    (rc = pruned_period(a, period, day)))
 		return rc;
@@ -756,7 +762,7 @@ int64_t quota_account_free_used(const quota_account *a, uint32_t category,
 	t = quota__tariff_of(a, category);
 	if (!t)
 		return 0;
-	day = quota__day_of(at + a->utc_offset);
+	day = quota__day_of(quota__local(a, at));
 	if ((rc = pruned_period(a, t->free_period, day)))
 		return rc;
 	switch (t->free_period) {

@@ -259,7 +259,7 @@ int quota_offer_find(const quota_ctx *cctx, const char *id, quota_offer **out)
 static int64_t add_validity(const quota_account *a, int64_t at,
 			    int32_t months, int32_t days)
 {
-	int64_t local = at + a->utc_offset, day = quota__day_of(local);
+	int64_t local = quota__local(a, at), day = quota__day_of(local);
 	int64_t tod = local - day * QUOTA__DAY, y, mi, last;
 	unsigned m, d;
 
@@ -273,7 +273,8 @@ static int64_t add_validity(const quota_account *a, int64_t at,
 	if (d > (unsigned)last)
 		d = (unsigned)last;
 	day = quota__days_from_civil(y, m, d) + days;
-	return day * QUOTA__DAY + tod - a->utc_offset;
+	/* R26: a time a DST change skips becomes the change's instant. */
+	return quota__utc_of_local(a, day * QUOTA__DAY + tod);
 }
 
 static int check_voucher(quota_ctx *ctx, const quota_voucher *v)

@@ -182,7 +182,7 @@ int quota__plan_usage(const quota_account *a, const quota_usage *u,
 	cat = s->cat = u->category;
 	s->units = u->units;
 	s->at = u->at;
-	s->day = quota__day_of(u->at + a->utc_offset);
+	s->day = quota__day_of(quota__local(a, u->at));
 	s->month = quota__account_month(a, s->day);
 	load_counts(a, pl);
 

@@ -120,6 +120,12 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	    u->key || ctx->hook || a->suspended || a->gate ||
 	    at < a->pruned_before)
 		return 0;
+	/* R26: the offset in force at `at` is the cached one (always, with a
+	 * fixed offset); outside its interval the general path looks the
+	 * zone up, so no call here (and no stack frame). */
+	if (__builtin_expect((uint64_t)at - (uint64_t)a->off_lo >= a->off_span,
+			     0))
+		return 0;
 	day = quota__day_of(at + a->utc_offset);
 	k = quota__cat_of(a, cat);
 	g = a->cur_all;

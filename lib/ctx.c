@@ -68,6 +68,7 @@ void quota_ctx_free(quota_ctx *ctx)
 	for (i = 0; i < ctx->ntariffs; i++)
 		quota__tariff_free(ctx->tariffs[i]);
 	quota__offers_free(ctx);
+	quota__zones_free(ctx); /* after the accounts that point at them */
 	for (i = 0; i < ctx->ncategories; i++)
 		quota__free(&ctx->mem, ctx->category[i]);
 	quota__free(&ctx->mem, ctx->accounts);

@@ -9,6 +9,7 @@
 #include "quota_store.h"
 #include "codec.h"
 #include "siphash.h"
+#include "tzif.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -599,6 +600,8 @@ typedef struct quota__acct_ext {
 	 * when; meaningful while gate has QUOTA__GATE_BLOCKED. */
 	char *block_reason;
 	int64_t blocked_at;
+	/* ------------------------------------------------ R26 time zones */
+	const quota_zone *zone; /* the account's calendar, or NULL: offset */
 } quota__acct_ext;
 
 enum { QUOTA__GATE_BLOCKED = 1, QUOTA__GATE_RECEIPTS = 2 };
@@ -636,6 +639,13 @@ struct quota_account {
 	/* §7 pruning (prune.c): data before this is gone (INT64_MIN: none
 	 * pruned); a charge reads it. */
 	int64_t pruned_before;
+	/* R26 the calendar (account.c; zone.c): the UTC offset in force
+	 * over [off_lo, off_lo + off_span): a fixed offset's over all time,
+	 * a zone's over the interval of its rules last looked up (a cache,
+	 * which any read may move: quota__local; span 0: none yet).  zoned:
+	 * the account follows x->zone. */
+	int64_t off_lo;
+	uint64_t off_span;
 	int32_t utc_offset;
 	uint32_t npackages; /* in packages */
 	uint32_t hash;      /* the id's keyed hash, top 32 bits (account.c) */
@@ -649,6 +659,7 @@ struct quota_account {
 	 * their receipts, so they take the general paths.  Bits
 	 * QUOTA__GATE_*, 0 on nearly every account. */
 	uint8_t gate;
+	bool zoned; /* R26: the account follows x->zone */
 	char id[]; /* in the same allocation: id_len bytes and a NUL */
 };
 
@@ -803,7 +814,79 @@ struct quota_ctx {
 	/* The calendar month of the last day looked up: [mday_lo, mday_hi)
 	 * (counters.c; a cache, not state: empty at first). */
 	int64_t mday_lo, mday_hi, month;
+	/* ------------------------------------------------ R26 time zones */
+	quota_zone **zones; /* zone.c, their only writer; freed with ctx */
+	size_t nzones, cap_zones;
 };
+
+/* A time zone (R26), shared by the accounts of its context. */
+struct quota_zone {
+	quota_ctx *ctx;
+	char *name;
+	uint64_t hash; /* of its TZif bytes: records and snapshots name both */
+	quota__tz tz;
+};
+void quota__zones_free(quota_ctx *ctx);
+/* Replay and snapshots: the zone named name whose TZif bytes hash to
+ * hash (QUOTA_ENOTFOUND, QUOTA_ECORRUPT otherwise, with *out the one of
+ * that name or NULL). */
+int quota__zone_named(quota_ctx *ctx, const char *name, uint64_t hash,
+		      quota_zone **out);
+/* Make z (NULL: none, offset 0) a's calendar: the apply of
+ * quota_account_set_zone, and the snapshot decoder's (a's ext exists). */
+void quota__zone_attach(quota_account *a, const quota_zone *z);
+/* R26 snapshots: the open holds' days and months again, from their times
+ * in a's calendar, which was decoded after them (hold.c). */
+void quota__holds_recalendar(quota_account *a);
+/* Usage is booked by local hour and day: then the calendar (offset or
+ * zone) is fixed.  Any reservation counts, even one released or timed
+ * out since (a hold id was issued). */
+static inline bool quota__has_usage(const quota_account *a)
+{
+	return a->ledger.nrows || a->x->last_hold_id;
+}
+/* The zone of ctx named name, or NULL. */
+quota_zone *quota__zone_get(const quota_ctx *ctx, const char *name);
+
+/* ------------------------------------------ local time (zone.c, R26) */
+
+/* Local time of UTC instant at in a's calendar: the cached offset's
+ * interval first (a compare and an add), the zone's rules outside it. */
+int64_t quota__local_slow(const quota_account *a, int64_t at);
+static inline int64_t quota__local(const quota_account *a, int64_t at)
+{
+	if (__builtin_expect((uint64_t)at - (uint64_t)a->off_lo < a->off_span,
+			     1))
+		return at + a->utc_offset;
+	return quota__local_slow(a, at);
+}
+/* The first UTC instant whose local time is at or after `local` (a
+ * local day's start when it is a midnight). */
+int64_t quota__utc_of_local(const quota_account *a, int64_t local);
+static inline int64_t quota__day_start(const quota_account *a, int64_t day)
+{
+	return quota__utc_of_local(a, day * QUOTA__DAY);
+}
+/*
+ * Ledger hours (R17, R22).  With a fixed offset, local hours since
+ * 1970-01-01T00.  In a zone a local day is not 24 hours: its hours are
+ * the successive spans of 3600 s from the day's start (23 of them on a
+ * spring-forward day, 25 on a fall-back day, the last one shorter when a
+ * day is not whole hours), numbered day * 64 + n; so the repeated local
+ * hour of a fall-back day is two rows, never one.
+ */
+#define QUOTA__ZONE_HOURS 64
+int64_t quota__zone_hour_of(const quota_account *a, int64_t at);
+int64_t quota__zone_hour_start(const quota_account *a, int64_t hour);
+/* The local day of ledger hour `hour`, and the first hour of a day. */
+static inline int64_t quota__hour_day(const quota_account *a, int64_t hour)
+{
+	return quota__floor_div(hour, a->zoned ? QUOTA__ZONE_HOURS : 24);
+}
+static inline int64_t quota__day_hour(const quota_account *a, int64_t day)
+{
+	return day * (a->zoned ? QUOTA__ZONE_HOURS : 24);
+}
 
 /* The first package usable at t, through the head hint (cache only). */
 uint32_t quota__pindex_head_slow(const quota__pindex *ix, int64_t t)
@@ -1135,17 +1218,22 @@ void quota__track_free(quota_account *a);
 
 /* ------------------------------------------------ ledger (ledger.c) */
 
-/* Local hour of a time in the account's offset. */
+/* The ledger hour of a time (see QUOTA__ZONE_HOURS). */
 static inline int64_t quota__hour_of(const quota_account *a, int64_t at)
 {
 	const int64_t bias = INT64_C(800000) * QUOTA__DAY;
 
+	if (__builtin_expect(a->zoned, 0))
+		return quota__zone_hour_of(a, at);
 	return (int64_t)((uint64_t)(at + a->utc_offset + bias) / 3600) -
 	       bias / 3600;
 }
-/* The UTC time local hour `hour` begins at: the inverse of the above. */
+/* The UTC time ledger hour `hour` begins at: the inverse of the above;
+ * hour + 1's start is hour's end. */
 static inline int64_t quota__hour_start(const quota_account *a, int64_t hour)
 {
+	if (__builtin_expect(a->zoned, 0))
+		return quota__zone_hour_start(a, hour);
 	return hour * 3600 - a->utc_offset;
 }
 /* Room for the rows of s's sources (and a fee row if fee > 0) so that

@@ -382,6 +382,15 @@ void quota__track_prune(quota_account *a, const uint32_t *map)
 	}
 	drop_sorted(a->x->by_eff, n, map, &a->x->cur_eff, NULL);
 	drop_sorted(a->x->by_exp, n, map, &a->x->cur_exp, &a->x->cur_warn);
+	/* R21: an exhausted package pruned lowers a percent alert's level
+	 * (the units bought); an alert lifted above it re-arms now (no
+	 * event), as the next flush would.  So with tracking set up an
+	 * alert is armed exactly when not crossed after every change, which
+	 * is what setup() computes after a load: the state does not depend
+	 * on when tracking was set up. */
+	for (i = 0; i < a->x->nalerts; i++)
+		if (!a->x->alerts[i].armed && !crossed(a, &a->x->alerts[i]))
+			a->x->alerts[i].armed = true;
 }
 
 void quota__track_caps(quota_account *a, unsigned cat, int64_t day,
@@ -497,6 +506,14 @@ static int alert_prepare(void *v)
 				  a->id);
 	if (quota__grow(&a->ctx->mem, (void **)&a->x->alerts, &a->x->cap_alerts,
 			a->x->nalerts + 1, sizeof *a->x->alerts))
+		return quota__nomem(a);
+	/* R21, §5: room for the tracking state, so that the apply sets it
+	 * up (a hook set) and the alert starts armed by the units left
+	 * whether or not tracking was set up before: the same record gives
+	 * the same flag live, re-synchronised after a snapshot load, and
+	 * replayed (without the room it started armed even when already
+	 * crossed, after a load only). */
+	if (quota__track_reserve_package(a))
 		return quota__nomem(a);
 	return QUOTA_OK;
 }

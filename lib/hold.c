@@ -1062,6 +1062,21 @@ int quota_reverse_receipt(quota_account *a, uint64_t receipt_id, int64_t at,
 
 /* ---------------------------------------------------------- snapshots */
 
+void quota__holds_recalendar(quota_account *a)
+{
+	uint32_t i;
+
+	for (i = 0; i < a->x->hold_tab_cap; i++) {
+		quota__hold *h = a->x->hold_tab[i];
+
+		if (h) {
+			h->box.src.day =
+				quota__day_of(quota__local(a, h->box.src.at));
+			h->box.src.month = quota__month_of_day(h->box.src.day);
+		}
+	}
+}
+
 /* Open hold id with deadline and sources src in a fresh account
  * (snapshot.c); its units count as held.  QUOTA_ECORRUPT for an id in
  * use or beyond the last one given out. */

@@ -51,7 +51,10 @@ enum {
 	QUOTA__R_UNBLOCK = 24,
 	QUOTA__R_RELEASE_REASON = 25,
 	QUOTA__R_RECEIPTS = 26,
-	QUOTA__R_ACCOUNT_LAST = 26,
+	/* ---------------------------------------- R26 time zones */
+	QUOTA__R_ZONE_SET = 27,
+	/* 28-31 R24 gift money, 32-35 R23 auto-renewal (issue 15) */
+	QUOTA__R_ACCOUNT_LAST = 27,
 	/* the context's configuration stream */
 	QUOTA__R_CATEGORY_ADD = 64,
 	QUOTA__R_TARIFF_NEW = 65,
@@ -62,7 +65,10 @@ enum {
 	QUOTA__R_TARIFF_FAILURE_FEE = 70,
 	QUOTA__R_OFFER_ADD = 71,
 	QUOTA__R_TARIFF_FAILURE_FEE_REASON = 72, /* R27 */
-	QUOTA__R_CONFIG_LAST = 72
+	/* ---------------------------------------- R26 time zones */
+	QUOTA__R_ZONE = 73,
+	/* 74-75 R24 gift money, 76-77 R23 auto-renewal (issue 15) */
+	QUOTA__R_CONFIG_LAST = 73
 };
 
 /*

@@ -472,7 +472,7 @@ void quota__key_view(const quota_account *a, const quota__keyrec *r,
 	s->cat = r->cat;
 	s->units = r->units;
 	s->at = op <= QUOTA__OP_RESERVE ? r->time : r->u.w[2];
-	s->day = quota__day_of(s->at + a->utc_offset);
+	s->day = quota__day_of(quota__local(a, s->at));
 	s->month = quota__month_of_day(s->day);
 	switch ((r->flags & QUOTA__KR_SRC) >> 3) {
 	case QUOTA__KS_FREE:

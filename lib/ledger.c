@@ -267,6 +267,15 @@ void quota__ledger_apply(quota_account *a, const quota__src *s, int sign,
 	if (!c || (c->lh_lo != INT64_MIN &&
 		   hour < quota__hour_of(a, c->lh_lo)))
 		return;
+	/* R26: the fast path books within 3600 s of the cached hour's
+	 * start; a zone's last hour of a day that is not whole hours is
+	 * shorter, so it is never the cache. */
+	if (a->zoned && quota__hour_start(a, hour + 1) -
+				quota__hour_start(a, hour) != 3600) {
+		fold(l, c);
+		c->lh_lo = INT64_MIN;
+		return;
+	}
 	if (c->lh_lo == INT64_MIN || hour != quota__hour_of(a, c->lh_lo)) {
 		fold(l, c);
 		c->lr_pk = NULL;

@@ -93,7 +93,7 @@ static int prune_prepare(void *v)
 	op->horizon = horizon(a, op->before);
 	if (op->horizon != INT64_MIN) {
 		op->hour = quota__hour_of(a, op->horizon);
-		op->day = quota__day_of(op->horizon + a->utc_offset);
+		op->day = quota__day_of(quota__local(a, op->horizon));
 		op->month = quota__month_of_day(op->day);
 		if (((op->what & QUOTA_PRUNE_LEDGER) &&
 		     (rc = quota__ledger_prune_count(a, op->hour, &op->led))) ||

@@ -180,7 +180,7 @@ static int read_plan(quota_account *a, const quota_usage *u, rec *x,
 	if (s->cat >= a->ctx->ncategories || s->units <= 0 ||
 	    !quota__time_ok(s->at))
 		return corrupt(a->ctx, x, "bad usage");
-	s->day = quota__day_of(s->at + a->utc_offset);
+	s->day = quota__day_of(quota__local(a, s->at));
 	s->month = quota__account_month(a, s->day);
 	s->free = quota__get_sv(r);
 	n = quota__get_uv_max(r, a->npackages);
@@ -463,6 +463,17 @@ static int replay_account(quota_ctx *ctx, quota_account *a, rec *x)
 			return corrupt(ctx, x, "trailing bytes");
 		return refused(ctx, x, n < 0 ? (int)n : QUOTA_OK);
 	}
+	case QUOTA__R_ZONE_SET: { /* R26: the zone's name, its bytes' hash */
+		quota_zone *z = NULL;
+		size_t n = quota__get_str(r, name, QUOTA_ID_MAX);
+
+		u1 = quota__get_u64(r);
+		if (r->bad || r->off != r->n || (!n && u1))
+			return corrupt(ctx, x, "bad fields");
+		if (n && (rc = quota__zone_named(ctx, name, u1, &z)))
+			return refused(ctx, x, rc);
+		return refused(ctx, x, quota_account_set_zone(a, z));
+	}
 	case QUOTA__R_PRUNE: {
 		int64_t before = quota__get_sv(r);
 		uint64_t what = quota__get_uv(r);
@@ -557,6 +568,16 @@ static int replay_config(quota_ctx *ctx, rec *x)
 	int rc;
 
 	quota__get_str(r, name, QUOTA_ID_MAX);
+	if (x->op == QUOTA__R_ZONE) { /* R26: name, then the TZif bytes */
+		quota_zone *z;
+		uint64_t n = quota__get_uv(r);
+
+		if (r->bad || n != r->n - r->off)
+			return corrupt(ctx, x, "bad fields");
+		return refused(ctx, x,
+			       quota_zone_from_tzif(ctx, name, r->p + r->off,
+						    (size_t)n, &z));
+	}
 	if (x->op == QUOTA__R_OFFER_ADD) {
 		memset(&os, 0, sizeof os);
 		os.id = name;

@@ -91,13 +91,13 @@ static void period_of(const quota_account *a, int period, int64_t h,
 
 	if (period == QUOTA_PERIOD_HOUR) {
 		*start = quota__hour_start(a, h);
-		*end = *start + 3600;
+		*end = quota__hour_start(a, h + 1); /* R26: may be short */
 		return;
 	}
-	day = quota__floor_div(h, 24); /* the local day of local hour h */
+	day = quota__hour_day(a, h); /* the local day of ledger hour h */
 	if (period == QUOTA_PERIOD_DAY) {
-		*start = day * QUOTA__DAY - a->utc_offset;
-		*end = *start + QUOTA__DAY;
+		*start = quota__day_start(a, day); /* R26: 23 or 25 h long */
+		*end = quota__day_start(a, day + 1);
 		return;
 	}
 	if (day < mc->lo || day >= mc->hi) {
@@ -106,8 +106,8 @@ static void period_of(const quota_account *a, int period, int64_t h,
 		mc->hi = m == 12 ? quota__days_from_civil(y + 1, 1, 1)
 				 : quota__days_from_civil(y, m + 1, 1);
 	}
-	*start = mc->lo * QUOTA__DAY - a->utc_offset;
-	*end = mc->hi * QUOTA__DAY - a->utc_offset;
+	*start = quota__day_start(a, mc->lo);
+	*end = quota__day_start(a, mc->hi);
 }
 
 /* The arguments every report call shares; fn_ok: the callback or writer
@@ -405,9 +405,9 @@ static void csv_row(csv *c, const quota_account *a, const quota_report_row *r)
 	csv_put(c, ",", 1);
 	csv_puts(c, period_name[r->period]);
 	csv_put(c, ",", 1);
-	csv_time(c, r->start, a->utc_offset);
+	csv_time(c, r->start, (int32_t)(quota__local(a, r->start) - r->start));
 	csv_put(c, ",", 1);
-	csv_time(c, r->end, a->utc_offset);
+	csv_time(c, r->end, (int32_t)(quota__local(a, r->end) - r->end));
 	csv_put(c, ",", 1);
 	csv_field(c, a->ctx->category[r->category]);
 	csv_put(c, ",", 1);

@@ -197,7 +197,7 @@ static int volume_months(plan *pl)
 
 		if (k->src != QUOTA__LSRC_FEE &&
 		    is_volume(quota__tariff_of(a, k->cat))) {
-			int64_t day = quota__floor_div(k->hour, 24);
+			int64_t day = quota__hour_day(pl->a, k->hour);
 
 			k->vb = vbill_of(pl, k->cat, quota__month_of_day(day));
 		}
@@ -473,7 +473,11 @@ static int settle_prepare(void *v)
 		return quota__err(a->ctx, QUOTA_EINVAL,
 				  "account '%s': settlement time out of range",
 				  a->id);
-	pl->P = a->x->settle_period == QUOTA_PERIOD_HOUR ? 1 : 24;
+	/* A day's hours: 24 with an offset; a zone's hour numbers leave
+	 * room for 64 (ctx.h, R26), so its days are the same arithmetic. */
+	pl->P = a->x->settle_period == QUOTA_PERIOD_HOUR ? 1
+		: a->zoned				 ? QUOTA__ZONE_HOURS
+							 : 24;
 	pl->cut = quota__floor_div(quota__hour_of(a, op->now), pl->P) * pl->P;
 	quota__ledger_fold(a); /* invisible: the rows get the pending sums */
 	if ((rc = collect(pl)) ||

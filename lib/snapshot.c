@@ -164,7 +164,9 @@ static void put_settings(quota__wbuf *w, const quota_account *a, uint64_t used)
 			quota__put_uv(w, c);
 			quota__put_str(w, ctx->category[c]);
 		}
-	quota__put_sv(w, a->utc_offset);
+	/* R26: a zone's offset is a cache; its calendar is the last
+	 * section. */
+	quota__put_sv(w, a->zoned ? 0 : a->utc_offset);
 	quota__put_uv(w, a->stop_mask);
 	quota__put_sv(w, a->x->cap_all.day);
 	quota__put_sv(w, a->x->cap_all.month);
@@ -416,12 +418,19 @@ static int encode(const quota_account *a, bool window, void **out,
 	quota__put_sv(&w, a->pruned_before);
 	quota__put_sv(&w, a->x->retain_s);
 	quota__put_uv(&w, a->x->retain_what);
-	/* Minor 2, issue 15 (its own section, last): the gate bits (R25
+	/* Minor 2, issue 15 (its own section): the gate bits (R25
 	 * blocked, R27 receipts kept), the blocking reason ("" for none)
 	 * and time (0 unless blocked). */
 	quota__put_uv(&w, a->gate);
 	quota__put_str(&w, a->x->block_reason);
 	quota__put_sv(&w, a->x->blocked_at);
+	/* ------------------------------------------------ R26 time zones */
+	/* Minor 3 (its own section, after minor 2's): the zone (name and
+	 * the hash of its TZif bytes), or an empty name for a fixed
+	 * offset.  A minor-2 snapshot ends before it. */
+	quota__put_str(&w, a->x->zone ? a->x->zone->name : NULL);
+	quota__put_u64(&w, a->x->zone ? a->x->zone->hash : 0);
+	/* ------------------------------------------ end of R26 time zones */
 	if (w.fail)
 		goto fail;
 	if (w.n - SNAP_HEAD > UINT32_MAX) {

@@ -11,16 +11,18 @@
 #include "ctx.h"
 
 #define SNAP_MAJOR 1
-#define SNAP_MINOR 2 /* 1: pruning (horizon, retention); 2: blocking
-			and kept receipts (R25, R27) */
+#define SNAP_MINOR 3 /* 1: pruning (horizon, retention); 2: blocking
+			and kept receipts (R25, R27); 3: R26 zone */
 #define SNAP_HEAD 14 /* "QSNP", major, minor, u32 length, u32 CRC-32C */
 
 /* Ranges of the periods any valid time falls in, in any UTC offset. */
 #define OFF_MAX (18 * 3600)
 #define DAY_MIN quota__floor_div(QUOTA_TIME_MIN - OFF_MAX, QUOTA__DAY)
 #define DAY_MAX quota__floor_div(QUOTA_TIME_MAX + OFF_MAX, QUOTA__DAY)
-#define HOUR_MIN quota__floor_div(QUOTA_TIME_MIN - OFF_MAX, 3600)
-#define HOUR_MAX quota__floor_div(QUOTA_TIME_MAX + OFF_MAX, 3600)
+/* Ledger hours: a zone's (day * 64 + n, ctx.h) reach further than an
+ * offset's local hours; the calendar comes last, so both are taken. */
+#define HOUR_MIN (DAY_MIN * QUOTA__ZONE_HOURS)
+#define HOUR_MAX (DAY_MAX * QUOTA__ZONE_HOURS + QUOTA__ZONE_HOURS - 1)
 
 static inline unsigned key_kind(uint64_t k)
 {

@@ -118,7 +118,7 @@ static bool get_src(dec *d, quota__src *s, bool gone_ok)
 	    quota__add_ovf(s->free, s->pkg, &u) ||
 	    quota__add_ovf(u, s->payg, &u) || u != s->units)
 		return bad(d);
-	s->day = quota__day_of(s->at + a->utc_offset);
+	s->day = quota__day_of(quota__local(a, s->at));
 	s->month = quota__month_of_day(s->day);
 	n = quota__get_uv(&d->r);
 	if ((!gone_ok && n > a->npackages) || !fits(d, n, 2))
@@ -665,6 +665,31 @@ static bool get_block(dec *d)
 	return true;
 }
 
+/* ------------------------------------------------ R26 time zones */
+
+/* Minor 3 (after minor 2's section; a minor-2 snapshot is of an
+ * account on a fixed offset): the account's zone, by name and the hash
+ * of its bytes, which the context must have (its configuration records
+ * create it).  The holds, decoded before, take their days from it. */
+static bool get_zone(dec *d)
+{
+	char name[QUOTA_ID_MAX + 1];
+	uint64_t hash;
+	quota_zone *z;
+	size_t n = quota__get_str(&d->r, name, QUOTA_ID_MAX);
+
+	hash = quota__get_u64(&d->r);
+	if (d->r.bad || (!n && hash) || (n && d->a->utc_offset))
+		return bad(d);
+	if (!n)
+		return true;
+	if (failed(d, quota__zone_named(d->ctx, name, hash, &z)))
+		return false;
+	quota__zone_attach(d->a, z); /* usage decoded already: no setter */
+	quota__holds_recalendar(d->a);
+	return true;
+}
+
 /*
  * Check the header and checksum of a snapshot and read the account id
  * (the body's first field) into id; body is left after it.
@@ -770,7 +795,8 @@ static int decode_body(quota_ctx *ctx, quota__rbuf *body, const char *id,
 	if (get_settings(&d) && get_money(&d) && get_packages(&d) &&
 	    get_counters(&d) && get_ledger(&d) && get_holds(&d) &&
 	    get_keys(&d) && get_vbills(&d) && (minor < 1 || get_pruning(&d)) &&
-	    (minor < 2 || get_block(&d)) && d.r.off != d.r.n &&
+	    (minor < 2 || get_block(&d)) &&
+	    (minor < 3 || get_zone(&d)) && d.r.off != d.r.n &&
 	    minor <= SNAP_MINOR)
 		d.r.bad = true; /* trailing bytes: only a newer minor adds */
 	ctx->hook = hook;

@@ -31,9 +31,15 @@ typedef struct fx {
 	/* Issue 5: a fixed-price offer (10 units of money more than the
 	 * balance) and one priced by quantity (min 100, step 100). */
 	quota_offer *ofix, *oqty;
+	/* R26: a zone of the context, "Test/Berlin" (bytes: tzif_berlin). */
+	quota_zone *zone;
 } fx;
 
 static fx F;
+
+static int zone_tzif(quota_ctx *c, const char *name, int32_t utoff,
+		     const char *footer, size_t cut, int with_out);
+#define BERLIN_RULE TU_BERLIN_RULE
 
 #define NPROBE 5
 static const int64_t probe_v[NPROBE] = {0, 0, 99, 1000, 5};
@@ -214,6 +220,11 @@ static void fx_build(fx *f)
 					       INT64_MAX / 2),
 			 QUOTA_OK);
 
+	ck_assert_int_eq(zone_tzif(f->ctx, "Test/Berlin", 3600, BERLIN_RULE, 0,
+				   1),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_zone_find(f->ctx, "Test/Berlin", &f->zone),
+			 QUOTA_OK);
 	ck_assert_int_eq(quota_account_new(f->ctx, "acme", &f->a), QUOTA_OK);
 	ck_assert_int_eq(quota_account_set_utc_offset(f->a, 3600), QUOTA_OK);
 	ck_assert_int_eq(quota_account_set_tariff(f->a, f->sms, f->grad),
@@ -284,6 +295,74 @@ static const char s129[] =
 	"a";
 static const char s64[] =
 	"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+
+/* ------------------------------------------------------- R26 time zones */
+
+/* quota_zone_load; *out must be NULL after a failure. */
+static int zone_load(quota_ctx *c, const char *name, int with_out)
+{
+	quota_zone *z = (quota_zone *)&F;
+	int rc = quota_zone_load(c, name, with_out ? &z : NULL);
+
+	if (rc != QUOTA_OK && with_out)
+		ck_assert_ptr_null(z);
+	return rc;
+}
+
+/* quota_zone_from_tzif of a rule (footer), or of the Berlin file cut to
+ * len bytes (footer NULL), or of NULL bytes (len 0, footer NULL). */
+static int zone_tzif(quota_ctx *c, const char *name, int32_t utoff,
+		     const char *footer, size_t cut, int with_out)
+{
+	uint8_t b[256];
+	size_t n = tu_tzif_rule(b, utoff, footer ? footer : BERLIN_RULE);
+	quota_zone *z = (quota_zone *)&F;
+	int rc;
+
+	if (cut)
+		n = cut;
+	rc = quota_zone_from_tzif(c, name, footer || cut ? b : NULL, n,
+				  with_out ? &z : NULL);
+	if (rc != QUOTA_OK && with_out)
+		ck_assert_ptr_null(z);
+	return rc;
+}
+
+static int zone_find(quota_ctx *c, const char *name, int with_out)
+{
+	quota_zone *z = (quota_zone *)&F;
+	int rc = quota_zone_find(c, name, with_out ? &z : NULL);
+
+	if (rc != QUOTA_OK && with_out)
+		ck_assert_ptr_null(z);
+	return rc;
+}
+
+static int zone_offset(const quota_zone *z, int64_t at, int with_out)
+{
+	int32_t off = 7;
+	int rc = quota_zone_offset(z, at, with_out ? &off : NULL);
+
+	if (rc != QUOTA_OK)
+		ck_assert_int_eq(off, with_out ? 0 : 7);
+	return rc;
+}
+
+/* A zone of another context. */
+static int zone_of_other_ctx(fx *f)
+{
+	quota_ctx *c;
+	quota_zone *z;
+	int rc;
+
+	ck_assert_int_eq(quota_ctx_new(&c), QUOTA_OK);
+	ck_assert_int_eq(zone_tzif(c, "Test/Berlin", 3600, BERLIN_RULE, 0, 1),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_zone_find(c, "Test/Berlin", &z), QUOTA_OK);
+	rc = quota_account_set_zone(f->a, z);
+	quota_ctx_free(c);
+	return rc;
+}
 
 /* *out must be NULL after a failure (STYLE 4). */
 static int new_account(fx *f, quota_ctx *c, const char *id, int with_out)
@@ -839,6 +918,72 @@ static int ctx_new_with_alloc(unsigned version, int null_fn)
 	  quota_account_set_utc_offset(f->a, -64801))                          \
 	X(utc_offset_after_usage, QUOTA_EINVAL, 1,                             \
 	  quota_account_set_utc_offset(f->a, 0))                               \
+	/* R26 time zones */                                                   \
+	X(zone_load_null_ctx, QUOTA_EINVAL, 0,                                 \
+	  zone_load(NULL, "Europe/Berlin", 1))                                 \
+	X(zone_load_null_name, QUOTA_EINVAL, 1, zone_load(f->ctx, NULL, 1))    \
+	X(zone_load_null_out, QUOTA_EINVAL, 1,                                 \
+	  zone_load(f->ctx, "Europe/Berlin", 0))                               \
+	X(zone_load_empty_name, QUOTA_EINVAL, 1, zone_load(f->ctx, "", 1))     \
+	X(zone_load_parent, QUOTA_EINVAL, 1,                                   \
+	  zone_load(f->ctx, "../../etc/passwd", 1))                            \
+	X(zone_load_absolute, QUOTA_EINVAL, 1,                                 \
+	  zone_load(f->ctx, "/etc/passwd", 1))                                 \
+	X(zone_load_dotdot_part, QUOTA_EINVAL, 1,                              \
+	  zone_load(f->ctx, "Europe/../Berlin", 1))                            \
+	X(zone_load_empty_part, QUOTA_EINVAL, 1,                               \
+	  zone_load(f->ctx, "Europe//Berlin", 1))                              \
+	X(zone_load_space, QUOTA_EINVAL, 1, zone_load(f->ctx, "Europe/ Berlin", 1)) \
+	X(zone_load_129_bytes, QUOTA_EINVAL, 1, zone_load(f->ctx, s129, 1))    \
+	X(zone_load_missing, QUOTA_ENOTFOUND, 1,                               \
+	  zone_load(f->ctx, "Mars/Olympus_Mons", 1))                           \
+	X(zone_load_not_tzif, QUOTA_ECORRUPT, 1,                               \
+	  zone_load(f->ctx, "zone.tab", 1))                                    \
+	X(zone_tzif_null_ctx, QUOTA_EINVAL, 0,                                 \
+	  zone_tzif(NULL, "z", 3600, BERLIN_RULE, 0, 1))                       \
+	X(zone_tzif_null_name, QUOTA_EINVAL, 1,                                \
+	  zone_tzif(f->ctx, NULL, 3600, BERLIN_RULE, 0, 1))                    \
+	X(zone_tzif_null_bytes, QUOTA_EINVAL, 1,                               \
+	  zone_tzif(f->ctx, "z", 3600, NULL, 0, 1))                            \
+	X(zone_tzif_null_out, QUOTA_EINVAL, 1,                                 \
+	  zone_tzif(f->ctx, "z", 3600, BERLIN_RULE, 0, 0))                     \
+	X(zone_tzif_empty_name, QUOTA_EINVAL, 1,                               \
+	  zone_tzif(f->ctx, "", 3600, BERLIN_RULE, 0, 1))                      \
+	X(zone_tzif_bad_utf8_name, QUOTA_EENCODING, 1,                         \
+	  zone_tzif(f->ctx, BAD_UTF8, 3600, BERLIN_RULE, 0, 1))                \
+	X(zone_tzif_truncated, QUOTA_ECORRUPT, 1,                              \
+	  zone_tzif(f->ctx, "z", 3600, NULL, 60, 1))                           \
+	X(zone_tzif_no_magic, QUOTA_ECORRUPT, 1,                               \
+	  zone_tzif(f->ctx, "z", 3600, NULL, 3, 1))                            \
+	X(zone_tzif_bad_rule, QUOTA_ECORRUPT, 1,                               \
+	  zone_tzif(f->ctx, "z", 3600, "CET-1CEST,M13.5.0,M10.5.0", 0, 1))     \
+	X(zone_tzif_bad_offset, QUOTA_ECORRUPT, 1,                             \
+	  zone_tzif(f->ctx, "z", INT32_MIN, BERLIN_RULE, 0, 1))                \
+	X(zone_tzif_beyond_18h, QUOTA_EINVAL, 1,                               \
+	  zone_tzif(f->ctx, "z", 18 * 3600 + 1, "", 0, 1))                     \
+	X(zone_tzif_rule_beyond_18h, QUOTA_ECORRUPT, 1,                        \
+	  zone_tzif(f->ctx, "z", 3600, "XXX-19", 0, 1))                        \
+	X(zone_tzif_other_bytes, QUOTA_EEXISTS, 1,                             \
+	  zone_tzif(f->ctx, "Test/Berlin", 3600, "CET-1", 0, 1))               \
+	X(zone_find_null_ctx, QUOTA_EINVAL, 0, zone_find(NULL, "z", 1))        \
+	X(zone_find_null_name, QUOTA_EINVAL, 1, zone_find(f->ctx, NULL, 1))    \
+	X(zone_find_null_out, QUOTA_EINVAL, 1,                                 \
+	  zone_find(f->ctx, "Test/Berlin", 0))                                 \
+	X(zone_find_unknown, QUOTA_ENOTFOUND, 1,                               \
+	  zone_find(f->ctx, "Asia/Tokyo", 1))                                  \
+	X(zone_offset_null_zone, QUOTA_EINVAL, 0, zone_offset(NULL, T0, 1))    \
+	X(zone_offset_null_out, QUOTA_EINVAL, 0, zone_offset(f->zone, T0, 0))  \
+	X(zone_offset_before_min, QUOTA_EINVAL, 1,                             \
+	  zone_offset(f->zone, QUOTA_TIME_MIN - 1, 1))                         \
+	X(zone_offset_at_max, QUOTA_EINVAL, 1,                                 \
+	  zone_offset(f->zone, QUOTA_TIME_MAX, 1))                             \
+	X(set_zone_null_account, QUOTA_EINVAL, 0,                              \
+	  quota_account_set_zone(NULL, f->zone))                               \
+	X(set_zone_after_usage, QUOTA_EINVAL, 1,                               \
+	  quota_account_set_zone(f->a, f->zone))                               \
+	X(set_zone_none_after_usage, QUOTA_EINVAL, 1,                          \
+	  quota_account_set_zone(f->a, NULL))                                  \
+	X(set_zone_other_ctx, QUOTA_EINVAL, 1, zone_of_other_ctx(f))           \
 	X(set_tariff_null_account, QUOTA_EINVAL, 0,                            \
 	  quota_account_set_tariff(NULL, 0, f->grad))                          \
 	X(set_tariff_unknown_category, QUOTA_ENOTFOUND, 1,                     \
@@ -1511,6 +1656,22 @@ START_TEST(test_boundaries_accepted)
 END_TEST
 
 /* 64 categories fit; the 65th is refused with QUOTA_EOVERFLOW. */
+/* R26: the zone calls that answer a pointer, not a code (so not in the
+ * table): NULL for NULL, as quota_zone(3) says; an account on a fixed
+ * offset has no zone. */
+START_TEST(test_r26_zone_getters_null)
+{
+	fx f;
+
+	fx_build(&f);
+	ck_assert_ptr_null(quota_zone_name(NULL));
+	ck_assert_ptr_null(quota_account_zone(NULL));
+	ck_assert_ptr_null(quota_account_zone(f.a));
+	ck_assert_str_eq(quota_zone_name(f.zone), "Test/Berlin");
+	fx_free(&f);
+}
+END_TEST
+
 START_TEST(test_category_65th)
 {
 	char name[32];
@@ -1881,6 +2042,7 @@ static Suite *badinput_suite(void)
 	tcase_add_loop_test(tc, test_r25_blocked_account_table, 0, NBROWS);
 	tcase_add_test(tc, test_boundaries_accepted);
 	tcase_add_test(tc, test_s9_names_checked_by_find_and_add_as_documented);
+	tcase_add_test(tc, test_r26_zone_getters_null);
 	tcase_add_test(tc, test_category_65th);
 	tcase_add_test(tc, test_strerror_and_names);
 	tcase_add_test(tc, test_enomem_ctx_new_with);

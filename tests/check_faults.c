@@ -38,6 +38,9 @@
  * charges, quotes, reservations and purchases (QUOTA_EBLOCKED) while a
  * hold taken before is committed, top-ups and settlement go on; then it
  * is unblocked.
+ *
+ * R26: the context loads Europe/Berlin from the system's tz database and
+ * two accounts follow it, across its spring-forward day.
  */
 #include <check.h>
 
@@ -76,6 +79,7 @@ typedef struct run {
 	/* Issue 15 (R25, R27): the last kept receipt id of a keyless charge
 	 * and the last keyless hold of each account. */
 	uint64_t rid[NACC], rhold[NACC];
+	quota_zone *zone;    /* R26: Europe/Berlin, for two accounts */
 } run;
 
 /* What the reference run (no faults) did at every step. */
@@ -679,6 +683,16 @@ static void scenario(run *r, int days)
 		});
 	}
 
+	/* R26: the system's Berlin (the scenario crosses 2024-03-31, a day
+	 * of 23 hours there), read and decoded under the faults. */
+	STEP(r, -1, 0, 0, quota_zone_load(r->ctx, "Europe/Berlin", &r->zone), {
+		quota_zone *z_;
+
+		ck_assert_ptr_null(r->zone);
+		ck_assert_int_eq(quota_zone_find(r->ctx, "Europe/Berlin", &z_),
+				 QUOTA_ENOTFOUND);
+	});
+
 	for (i = 0; i < NACC; i++) {
 		quota_account *a = NULL;
 
@@ -689,6 +703,9 @@ static void scenario(run *r, int days)
 		r->acc[r->nacc++] = a;
 		STEP(r, i, T_REF, 0,
 		     quota_account_set_utc_offset(a, acct_offsets[i]), NOCHECK);
+		if (i == 1 || i == 4) /* R26: these follow Berlin's rules */
+			STEP(r, i, T_REF, 0, quota_account_set_zone(a, r->zone),
+			     NOCHECK);
 		for (k = 0; k < 3; k++)
 			STEP(r, i, T_REF, 0,
 			     quota_account_set_tariff(a, r->cat[k], r->tar[0]),

@@ -185,6 +185,9 @@ enum {
 	OP_KEEP_RECEIPTS,
 	OP_RELEASE_REASON,
 	OP_REVERSE_RECEIPT,
+	/* R26 time zones */
+	OP_ZONE_ADD,
+	OP_SET_ZONE,
 	OP_LAST
 };
 
@@ -199,7 +202,8 @@ static const char *const op_names[OP_LAST] = {
 	"release", "account_tick", "ctx_tick", "reverse", "settle",
 	/* issue 15 */
 	"tariff_set_failure_fee_reason", "account_block", "account_unblock",
-	"account_keep_receipts", "release_reason", "reverse_receipt"};
+	"account_keep_receipts", "release_reason", "reverse_receipt",
+	"zone_from_tzif", "set_zone"};
 
 typedef struct opdesc {
 	int kind;
@@ -269,6 +273,7 @@ static const struct cfgop {
 	{OP_TARIFF_MODE, 3, QUOTA_VOLUME, 0},
 	{OP_OFFER_ADD, 0, 0, 0},
 	{OP_OFFER_ADD, 1, 0, 0},
+	{OP_ZONE_ADD, 0, 0, 0},
 };
 #define NCFG ((long)(sizeof cfg_ops / sizeof cfg_ops[0]))
 #define NACCSETUP 20
@@ -294,8 +299,8 @@ static void setup_desc(long i, opdesc *d)
 	case 0:
 		d->kind = OP_ACCOUNT_NEW;
 		break;
-	case 1:
-		d->kind = OP_UTC_OFFSET;
+	case 1: /* R26: globex (offset 3600) follows Berlin's rules */
+		d->kind = a == 1 ? OP_SET_ZONE : OP_UTC_OFFSET;
 		d->v1 = acct_offsets[a];
 		break;
 	case 2: case 3: case 4: case 5: case 6:
@@ -987,6 +992,19 @@ static int exec(wl *w, long i, const opdesc *d, quota_receipt *r, int retry)
 		return quota_account_new(ctx, acct_names[d->acct], &a);
 	case OP_UTC_OFFSET:
 		return quota_account_set_utc_offset(a, (int32_t)d->v1);
+	case OP_ZONE_ADD: {
+		uint8_t b[160];
+		size_t n = tu_tzif_rule(b, 3600, TU_BERLIN_RULE);
+		quota_zone *z;
+
+		return quota_zone_from_tzif(ctx, "Europe/Berlin", b, n, &z);
+	}
+	case OP_SET_ZONE: {
+		quota_zone *z;
+		int zrc = quota_zone_find(ctx, "Europe/Berlin", &z);
+
+		return zrc ? zrc : quota_account_set_zone(a, z);
+	}
 	case OP_SET_TARIFF:
 		if (d->v1 >= 0 && !(t = tariff_of(w, (int)d->v1)))
 			return QUOTA_ENOTFOUND;
@@ -2167,6 +2185,195 @@ START_TEST(test_bug_refused_call_sets_up_event_tracking)
 }
 END_TEST
 
+/*
+ * Found by the sweep after R26 added a record (N = 3276, unknown outcome
+ * of a charge of globex; acme differed), a bug of R21 alerts older than
+ * R26: an alert added to an account whose event tracking is not set up
+ * (just loaded from a snapshot, as a re-synchronisation after
+ * QUOTA_EUNKNOWN does from its checkpoint) started armed whatever the
+ * units left, while the same record applied to an account that had been
+ * tracking all along started disarmed when the level was already
+ * crossed.  The alert's prepare made no room for the tracking state, so
+ * its apply could not set tracking up (quota__track answered false) and
+ * took the untracked default.  So the armed flag, which the snapshot
+ * carries, depended on what memory had done before, not on the records:
+ * memory and the store's records disagreed byte for byte, and the
+ * re-synchronised account fired a second QUOTA_EVENT_LOW_QUOTA for a
+ * crossing already reported.  §5, R21: the records alone give the state.
+ */
+static int low_quota_count(const quota_event *e, void *ud)
+{
+	if (e->kind == QUOTA_EVENT_LOW_QUOTA)
+		++*(int *)ud;
+	return 0;
+}
+
+START_TEST(test_bug_r21_alert_armed_after_resync)
+{
+	const int64_t T = 1706659200; /* 2024-01-31T00:00Z */
+	quota_store qs = QUOTA_STORE_INIT;
+	quota_package_spec ps = {.id = "p", .units = 100, .effective_at = T,
+				 .expires_at = QUOTA_NEVER};
+	quota_usage u = {.units = 95, .at = T + 10};
+	quota_receipt r;
+	fstore st;
+	quota_ctx *ctx, *v;
+	quota_account *a, *b;
+	uint32_t c, cv;
+	void *s0, *s1, *s2;
+	size_t n0, n1, n2;
+	long mark, d;
+	int live_low = 0, resync_low = 0;
+
+	memset(&st, 0, sizeof st);
+	st.fail_at = -1;
+	qs.ud = &st;
+	qs.append = bug_append;
+	bug_failing = 0;
+	ctx = ctx_fresh(low_quota_count, &live_low);
+	ck_assert_int_eq(quota_ctx_set_store(ctx, &qs), QUOTA_OK);
+	ck_assert_int_eq(quota_category_add(ctx, "sms.verify", &c), QUOTA_OK);
+	ck_assert_int_eq(quota_account_new(ctx, "acme", &a), QUOTA_OK);
+	ps.categories = QUOTA_MASK(c);
+	ck_assert_int_eq(quota_package_add(a, &ps, NULL), QUOTA_OK);
+	u.category = c;
+	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_OK); /* 5 left */
+	/* The checkpoint: a snapshot, and the records after it. */
+	snap_one(a, &s0, &n0);
+	mark = fs_count(&st);
+	/* 5 units left <= 10: already crossed, so the alert starts
+	 * disarmed (tracking is set up: the charge above was tracked). */
+	ck_assert_int_eq(quota_account_add_alert(a, c, 10, QUOTA_ALERT_UNITS),
+			 QUOTA_OK);
+	snap_one(a, &s1, &n1);
+
+	/* Re-synchronised as after QUOTA_EUNKNOWN: a context with a hook,
+	 * the checkpoint's snapshot, then the records after it. */
+	v = ctx_fresh(low_quota_count, &resync_low);
+	ck_assert_int_eq(quota_category_add(v, "sms.verify", &cv), QUOTA_OK);
+	ck_assert_int_eq(quota_account_load(v, s0, n0, &b), QUOTA_OK);
+	apply_kept(v, &st, mark, fs_count(&st), 0, 0);
+	snap_one(b, &s2, &n2);
+	d = snap_diff(s1, n1, s2, n2);
+
+	/* One more unit each: still below the level, no new crossing. */
+	u.units = 1;
+	u.at = T + 20;
+	bug_failing = 0;
+	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_OK);
+	ck_assert_int_eq(quota_charge(b, &u, &r), QUOTA_OK);
+	free(s0);
+	free(s1);
+	free(s2);
+	quota_ctx_free(v);
+	quota_ctx_free(ctx);
+	fs_free(&st);
+	ck_assert_msg(d < 0,
+		      "LIBRARY BUG: R21 alert added after a snapshot load: "
+		      "the re-synchronised account differs from memory "
+		      "(byte %ld): its armed flag",
+		      d);
+	ck_assert_int_eq(live_low, 0);
+	ck_assert_msg(resync_low == 0,
+		      "LIBRARY BUG: the re-synchronised account fired %d "
+		      "low-quota alerts for a crossing already past",
+		      resync_low);
+}
+END_TEST
+
+/*
+ * The same family (R21, §7): pruning an exhausted package lowers a
+ * percent alert's level (the units bought), so an alert crossed before
+ * may be above it after; the prune fires nothing and, before the fix,
+ * left the alert disarmed until the next flush.  Tracking set up again
+ * after a snapshot load arms it (the units left are above the level), so
+ * an alert added next gave memory one flag and the store's records,
+ * re-applied to the loaded snapshot, another.
+ */
+START_TEST(test_bug_r21_alert_rearmed_by_prune)
+{
+	const int64_t T = 1706659200; /* 2024-01-31T00:00Z */
+	quota_store qs = QUOTA_STORE_INIT;
+	quota_package_spec ps = {.units = 100, .effective_at = T,
+				 .expires_at = QUOTA_NEVER};
+	quota_usage u = {.units = 100, .at = T + 10};
+	quota_receipt r;
+	fstore st;
+	quota_ctx *ctx, *v;
+	quota_account *a, *b;
+	uint32_t c, cv;
+	void *s0, *s1, *s2;
+	size_t n0, n1, n2;
+	long mark, d;
+	int live_low = 0, resync_low = 0;
+
+	memset(&st, 0, sizeof st);
+	st.fail_at = -1;
+	qs.ud = &st;
+	qs.append = bug_append;
+	bug_failing = 0;
+	ctx = ctx_fresh(low_quota_count, &live_low);
+	ck_assert_int_eq(quota_ctx_set_store(ctx, &qs), QUOTA_OK);
+	ck_assert_int_eq(quota_category_add(ctx, "sms.verify", &c), QUOTA_OK);
+	ck_assert_int_eq(quota_account_new(ctx, "acme", &a), QUOTA_OK);
+	ps.categories = QUOTA_MASK(c);
+	ps.id = "a100";
+	ck_assert_int_eq(quota_package_add(a, &ps, NULL), QUOTA_OK);
+	ps.id = "b10";
+	ps.units = 10;
+	ps.priority = 1;
+	ck_assert_int_eq(quota_package_add(a, &ps, NULL), QUOTA_OK);
+	ck_assert_int_eq(quota_account_tick(a, T), 0); /* both usable */
+	/* 50 %: the level is 55 of the 110 units bought. */
+	ck_assert_int_eq(quota_account_add_alert(a, c, 50,
+						 QUOTA_ALERT_PERCENT),
+			 QUOTA_OK);
+	u.category = c;
+	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_OK); /* a100 empty */
+	ck_assert_int_eq(live_low, 1);
+	/* Two days on, settled; the exhausted package pruned: 10 bought,
+	 * level 5, 10 left, so the alert is no longer crossed. */
+	ck_assert_int_eq(quota_account_tick(a, T + 2 * 86400), 0);
+	ck_assert_int_ge(quota_settle(a, T + 2 * 86400, NULL, NULL), 0);
+	ck_assert_int_eq(quota_account_prune(a, T + 2 * 86400,
+					     QUOTA_PRUNE_ALL |
+						     QUOTA_PRUNE_PACKAGES),
+			 QUOTA_OK);
+	ck_assert_uint_eq(quota_account_package_count(a), 1);
+	snap_one(a, &s0, &n0);
+	mark = fs_count(&st);
+	ck_assert_int_eq(quota_account_add_alert(a, c, 1, QUOTA_ALERT_UNITS),
+			 QUOTA_OK);
+	snap_one(a, &s1, &n1);
+
+	v = ctx_fresh(low_quota_count, &resync_low);
+	ck_assert_int_eq(quota_category_add(v, "sms.verify", &cv), QUOTA_OK);
+	ck_assert_int_eq(quota_account_load(v, s0, n0, &b), QUOTA_OK);
+	apply_kept(v, &st, mark, fs_count(&st), 0, 0);
+	snap_one(b, &s2, &n2);
+	d = snap_diff(s1, n1, s2, n2);
+
+	/* 6 more units: 4 left, below the level of 5: one alert each. */
+	u.units = 6;
+	u.at = T + 2 * 86400 + 10;
+	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_OK);
+	ck_assert_int_eq(quota_charge(b, &u, &r), QUOTA_OK);
+	free(s0);
+	free(s1);
+	free(s2);
+	quota_ctx_free(v);
+	quota_ctx_free(ctx);
+	fs_free(&st);
+	ck_assert_msg(d < 0,
+		      "LIBRARY BUG: R21 alert after a prune of packages: the "
+		      "re-synchronised account differs from memory (byte "
+		      "%ld): its armed flag",
+		      d);
+	ck_assert_int_eq(live_low, 2);
+	ck_assert_int_eq(resync_low, 1);
+}
+END_TEST
+
 static Suite *journal_suite(void)
 {
 	Suite *s = suite_create("journal");
@@ -2179,6 +2386,8 @@ static Suite *journal_suite(void)
 	/* Library bugs the sweep found: each fails until lib/ is fixed. */
 	tc = tcase_create("regressions");
 	tcase_add_test(tc, test_bug_refused_call_sets_up_event_tracking);
+	tcase_add_test(tc, test_bug_r21_alert_armed_after_resync);
+	tcase_add_test(tc, test_bug_r21_alert_rearmed_by_prune);
 	suite_add_tcase(s, tc);
 	return s;
 }

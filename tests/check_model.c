@@ -36,10 +36,17 @@
  * receipts (keyless charges and commits take a receipt id, a charge's
  * from the hold id sequence, and sit in the key window like keys) and
  * reversal by receipt id.
+ * R26: an account may follow a time zone instead of a fixed offset: the
+ * library decodes the rule from TZif bytes (a footer-only file), the model
+ * asks the C library (TZ set to the same POSIX rule, localtime_r's
+ * tm_gmtoff), so days, months and ledger hours are checked against an
+ * independent reading of the rules, Lord Howe's half-hour changes (days of
+ * 23.5 and 24.5 hours) among them.
  *
  *   QUOTA_TEST_SEED=n   replay a seed (printed at the start of each run)
  *   QUOTA_TEST_QUICK=1  ~10x fewer steps (valgrind)
  */
+#define _DEFAULT_SOURCE /* localtime_r, setenv, tzset, tm_gmtoff (R26) */
 #include <check.h>
 
 #include <stdio.h>
@@ -48,6 +55,7 @@
 #include <stdbool.h>
 #include <time.h>
 #include <unistd.h>
+#include <stdint.h>
 
 #include "quota.h"
 #include "testutil.h"
@@ -146,6 +154,7 @@ typedef struct macct {
 	quota_account *a;
 	char id[16];
 	int32_t off;
+	int zone; /* R26: 0, or 1 + index in zone_rules */
 	int npk;
 	mpkg pk[MAXPK];
 	mrec *rec;
@@ -170,8 +179,18 @@ typedef struct macct {
 	int64_t since;
 } macct;
 
+/* R26: the zones an account may follow, as POSIX TZ rules. */
+static const char *const zone_rules[] = {
+	"CET-1CEST,M3.5.0,M10.5.0/3",            /* Europe/Berlin */
+	"AEST-10AEDT,M10.1.0,M4.1.0/3",          /* Australia/Sydney */
+	"<+1030>-10:30<+11>-11,M10.1.0,M4.1.0",  /* Australia/Lord_Howe */
+	"<-03>3<-02>,M3.2.0/-2,M11.1.0/-1",      /* a v3 rule: negative times */
+};
+#define NZONES ((int)(sizeof zone_rules / sizeof *zone_rules))
+
 typedef struct model {
 	quota_ctx *ctx;
+	quota_zone *zones[NZONES];
 	uint32_t ncat;
 	int ntar;
 	mtariff tar[MAXTAR];
@@ -229,12 +248,61 @@ static char g_op[256];
 		}                                                              \
 	} while (0)
 
+/* ------------------------------------------------------- model calendar */
+
+/* The offset in force at `at`: the account's fixed one, or the C
+ * library's reading of its zone's rule (independent of lib/tzif.c). */
+static int32_t m_off(const macct *m, int64_t at)
+{
+	static int cur = -1;
+	struct tm tm;
+	time_t t = (time_t)at;
+
+	if (!m->zone)
+		return m->off;
+	if (cur != m->zone) {
+		ck_assert_int_eq(setenv("TZ", zone_rules[m->zone - 1], 1), 0);
+		tzset();
+		cur = m->zone;
+	}
+	ck_assert_ptr_nonnull(localtime_r(&t, &tm));
+	return (int32_t)tm.tm_gmtoff;
+}
+
+static int64_t m_day(const macct *m, int64_t at)
+{
+	return tu_day_index(at, m_off(m, at));
+}
+
+static int64_t m_month(const macct *m, int64_t at)
+{
+	return tu_month_index(at, m_off(m, at));
+}
+
+/* The first instant of local day `day` (R26): local time only moves
+ * back in these rules' overlaps, none of which holds a midnight, so
+ * "local time has reached midnight" is monotone and a bisection finds it. */
+static int64_t m_day_start(const macct *m, int64_t day)
+{
+	int64_t l = day * TU_DAY, lo = l - 64801, hi = l + 64800;
+
+	while (hi - lo > 1) {
+		int64_t mid = lo + (hi - lo) / 2;
+
+		if (mid + m_off(m, mid) >= l)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return hi;
+}
+
 /* ------------------------------------------------------- model queries */
 
 static int64_t m_used(const macct *m, uint32_t cat, int period, int64_t at)
 {
-	int64_t day = tu_day_index(at, m->off);
-	int64_t mon = tu_month_index(at, m->off);
+	int64_t day = m_day(m, at);
+	int64_t mon = m_month(m, at);
 	int64_t sum = 0;
 	size_t i;
 
@@ -253,8 +321,8 @@ static int64_t m_used(const macct *m, uint32_t cat, int period, int64_t at)
 static int64_t m_free_used(const macct *m, uint32_t cat, int period,
 			   int64_t at)
 {
-	int64_t day = tu_day_index(at, m->off);
-	int64_t mon = tu_month_index(at, m->off);
+	int64_t day = m_day(m, at);
+	int64_t mon = m_month(m, at);
 	int64_t sum = 0;
 	size_t i;
 
@@ -463,6 +531,12 @@ static int64_t m_hour(const macct *m, int64_t at)
 {
 	int64_t x = at + m->off;
 
+	if (m->zone) { /* R26: 3600 s spans from the local day's start */
+		int64_t d = m_day(m, at);
+
+		return d * 64 + (at - m_day_start(m, d)) / 3600;
+	}
+
 	return x >= 0 ? x / 3600 : -((-x + 3599) / 3600);
 }
 
@@ -506,8 +580,8 @@ static void m_record(macct *m, uint32_t cat, int64_t at, int64_t units,
 		ck_assert_ptr_nonnull(m->rec);
 	}
 	m->rec[m->nrec].cat = cat;
-	m->rec[m->nrec].day = tu_day_index(at, m->off);
-	m->rec[m->nrec].month = tu_month_index(at, m->off);
+	m->rec[m->nrec].day = m_day(m, at);
+	m->rec[m->nrec].month = m_month(m, at);
 	m->rec[m->nrec].units = units;
 	m->rec[m->nrec].free = free_units;
 	m->nrec++;
@@ -818,13 +892,15 @@ static int64_t gen_time(gen *g, const macct *m)
 		at -= R(g, 0, 45 * TU_DAY);
 		break;
 	case 3: /* around the local midnight */
-		day = tu_day_index(at - R(g, 0, 2 * TU_DAY), m->off);
-		at = day * TU_DAY - m->off + R(g, -2, 2);
+		day = m_day(m, at - R(g, 0, 2 * TU_DAY));
+		at = (m->zone ? m_day_start(m, day) : day * TU_DAY - m->off) +
+		     R(g, -2, 2);
 		break;
 	case 4: /* around the local first of a month */
-		day = tu_day_index(at - R(g, 0, 40 * TU_DAY), m->off);
+		day = m_day(m, at - R(g, 0, 40 * TU_DAY));
 		tu_civil_from_days(day, &y, &mo, &d);
-		at = tu_days_from_civil(y, mo, 1) * TU_DAY - m->off +
+		day = tu_days_from_civil(y, mo, 1);
+		at = (m->zone ? m_day_start(m, day) : day * TU_DAY - m->off) +
 		     R(g, -2, 2);
 		break;
 	case 5: /* on a package's effective_at or expires_at */
@@ -1007,6 +1083,16 @@ static void setup(model *M, gen *g)
 	M->ntar = (int)R(g, 1, MAXTAR);
 	for (i = 0; i < M->ntar; i++)
 		gen_tariff(g, M, i);
+	for (i = 0; i < NZONES; i++) { /* R26 */
+		uint8_t b[200];
+		char name[16];
+		size_t n = tu_tzif_rule(b, 0, zone_rules[i]);
+
+		snprintf(name, sizeof name, "zone.%d", i);
+		ck_assert_int_eq(quota_zone_from_tzif(M->ctx, name, b, n,
+						      &M->zones[i]),
+				 QUOTA_OK);
+	}
 	M->nacc = (int)R(g, 1, MAXACC);
 	memset(&g_hook, 0, sizeof g_hook);
 	g_hook.nacc = M->nacc;
@@ -1056,6 +1142,14 @@ static void setup(model *M, gen *g)
 		}
 		ck_assert_int_eq(quota_account_set_utc_offset(m->a, m->off),
 				 QUOTA_OK);
+		m->zone = 0;
+		if (P(g, 1, 3)) { /* R26: a zone instead */
+			m->zone = 1 + (int)R(g, 0, NZONES - 1);
+			m->off = 0;
+			ck_assert_int_eq(quota_account_set_zone(
+						 m->a, M->zones[m->zone - 1]),
+					 QUOTA_OK);
+		}
 		for (c = 0; c < MAXCAT; c++) {
 			m->tariff[c] = -1;
 			m->overage[c] = QUOTA_OVERAGE_PAYG;
@@ -2161,7 +2255,8 @@ static void op_package(model *M, gen *g, macct *m, const mpkg *batch)
 	np.units = P(g, 1, 8) ? R(g, 1, 3) : R(g, 1, 150);
 	np.eff = g->clock + R(g, -20 * TU_DAY, 3 * TU_DAY);
 	if (P(g, 1, 4))
-		np.eff = tu_day_index(np.eff, m->off) * TU_DAY - m->off;
+		np.eff = m->zone ? m_day_start(m, m_day(m, np.eff))
+				 : tu_day_index(np.eff, m->off) * TU_DAY - m->off;
 	np.exp = P(g, 3, 20) ? QUOTA_NEVER
 			     : np.eff + (P(g, 1, 5) ? R(g, 1, 2 * TU_DAY)
 						    : R(g, TU_DAY, 120 * TU_DAY));

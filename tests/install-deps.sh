@@ -13,6 +13,9 @@ if [ "${1:-}" != demo ]; then
 	command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
 	command -v c++ >/dev/null 2>&1 || need="$need g++"
 	command -v mandoc >/dev/null 2>&1 || need="$need mandoc"
+	# R26 time zones: tests/check_zone.c and the TZif fuzz seeds read the
+	# system's tz database.
+	[ -e /usr/share/zoneinfo/Europe/Berlin ] || need="$need tzdata"
 	# check-man reads the installed manual with man-db's man (-w, .so).
 	man --version 2>/dev/null | grep -q '^man ' || need="$need man-db"
 	command -v python3 >/dev/null 2>&1 || need="$need python3"

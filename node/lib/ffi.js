@@ -19,6 +19,7 @@ T.account = koffi.opaque('quota_account');
 T.package = koffi.opaque('quota_package');
 T.tariff = koffi.opaque('quota_tariff');
 T.offer = koffi.opaque('quota_offer');
+T.zone = koffi.opaque('quota_zone');
 T.sqlite = koffi.opaque('quota_sqlite');
 
 // One entry per public struct; the layout test walks this list.
@@ -265,6 +266,14 @@ const DECLS = [
   'int quota_account_remove(quota_account *a)',
   'quota_ctx *quota_account_ctx(const quota_account *a)',
   'int quota_account_set_utc_offset(quota_account *a, int32_t seconds)',
+  // R26 time zones
+  'int quota_zone_load(quota_ctx *ctx, const char *name, _Out_ quota_zone **out)',
+  'int quota_zone_from_tzif(quota_ctx *ctx, const char *name, const uint8_t *tzif, size_t len, _Out_ quota_zone **out)',
+  'int quota_zone_find(const quota_ctx *ctx, const char *name, _Out_ quota_zone **out)',
+  'const char *quota_zone_name(const quota_zone *z)',
+  'int quota_zone_offset(const quota_zone *z, int64_t at, _Out_ int32_t *offset)',
+  'int quota_account_set_zone(quota_account *a, quota_zone *z)',
+  'quota_zone *quota_account_zone(const quota_account *a)',
   'int quota_account_set_tariff(quota_account *a, uint32_t category, quota_tariff *t)',
   'int quota_account_set_cap(quota_account *a, uint32_t category, int period, int64_t units)',
   'int quota_account_set_overage(quota_account *a, uint32_t category, int policy)',

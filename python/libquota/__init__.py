@@ -27,7 +27,7 @@ from .types import (Bill, BillLine, Event, Money, PackageSpec, Purchase,
                     Receipt, ReceiptLine, ReportRow, SmsInfo, Voucher)
 from .util import (err_name, journal_peek, journal_size, money_round,
                    sms_count, snapshot_peek, strerror, version, version_number)
-from .account import Account, Offer, Op, Package, Tariff
+from .account import Account, Offer, Op, Package, Tariff, Zone
 from .context import Allocator, Context, Store
 from .sqlite import SqliteStore
 
@@ -39,5 +39,5 @@ __all__ = (_constants.__all__ + _errors.__all__ + [
     "mask", "Bill", "BillLine", "Event", "Money", "PackageSpec", "Purchase",
     "Receipt", "ReceiptLine", "ReportRow", "SmsInfo", "Voucher", "Account",
     "Allocator", "Context", "Offer", "Op", "Package", "Store", "Tariff",
-    "err_name", "journal_peek", "journal_size", "money_round", "sms_count",
+    "Zone", "err_name", "journal_peek", "journal_size", "money_round", "sms_count",
     "snapshot_peek", "strerror", "version", "version_number", "SqliteStore"])

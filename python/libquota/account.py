@@ -32,6 +32,33 @@ class _Child:
         return self._ctx
 
 
+class Zone(_Child):
+    """A time zone (quota_zone; quota_zone(3), R26): the rules of an IANA
+    zone, from the system's tz database or from TZif bytes.  Owned by its
+    context; accounts follow it with Account.set_zone."""
+
+    _what = "zone"
+
+    def __init__(self, ctx, ptr):
+        self._ctx, self._ptr = ctx, ptr
+
+    def __repr__(self):
+        return "<libquota.Zone %r>" % (self.name if self._ptr and
+                                        self._ctx._ptr else None)
+
+    @property
+    def name(self):
+        """quota_zone_name."""
+        return _s(self._ctx._lib.quota_zone_name(self._p))
+
+    def offset(self, at):
+        """quota_zone_offset: seconds east of UTC in force at UTC time at."""
+        off = _ffi.i32()
+        self._ctx._done(self._ctx._lib.quota_zone_offset(self._p, _t(at),
+                                                         C.byref(off)))
+        return off.value
+
+
 class Tariff(_Child):
     """A tariff (quota_tariff; quota_tariff_new(3)): tiered unit prices for
     pay-as-you-go (R13, R14), a free allowance (R15) and a failure fee.
@@ -248,6 +275,17 @@ class Account(_Child):
     def set_utc_offset(self, seconds):
         """quota_account_set_utc_offset: calendar offset, within +-18 h."""
         self._do(self._lib.quota_account_set_utc_offset(self._p, seconds))
+
+    def set_zone(self, zone):
+        """quota_account_set_zone (R26): follow zone's local days, hours
+        and months (None: back to the fixed offset); before usage."""
+        self._do(self._lib.quota_account_set_zone(
+            self._p, zone._p if zone is not None else None))
+
+    @property
+    def zone(self):
+        """quota_account_zone: the Zone followed, or None (fixed offset)."""
+        return self._ctx._zone(self._lib.quota_account_zone(self._p))
 
     def set_tariff(self, category, tariff):
         """quota_account_set_tariff (tariff None: none)."""

@@ -26,7 +26,7 @@ from . import constants as K
 from .errors import ClosedError, QuotaError, error
 from .types import Bill, BillLine, Event
 from .util import P, _b, _guard, _s, _t, journal_peek, snapshot_peek
-from .account import Account, Offer, Tariff, _receipt
+from .account import Account, Offer, Tariff, Zone, _receipt
 
 
 class Allocator:
@@ -195,6 +195,14 @@ class Context:
             a = self._objs[ptr] = Account(self, ptr)
         return a
 
+    def _zone(self, ptr):
+        if not ptr:
+            return None
+        z = self._objs.get(ptr)
+        if z is None:
+            z = self._objs[ptr] = Zone(self, ptr)
+        return z
+
     def _tariff(self, ptr):
         if not ptr:
             return None
@@ -340,6 +348,30 @@ class Context:
         out = P()
         self._done(self._lib.quota_tariff_find(self._p, _b(name), C.byref(out)))
         return self._tariff(out.value)
+
+    # -- time zones (R26) -------------------------------------------------
+
+    def zone_load(self, name):
+        """quota_zone_load: the IANA zone name from the system's tz
+        database (NotFound without the file); the same Zone again for a
+        name the context has."""
+        out = P()
+        self._done(self._lib.quota_zone_load(self._p, _b(name), C.byref(out)))
+        return self._zone(out.value)
+
+    def zone_from_tzif(self, name, tzif):
+        """quota_zone_from_tzif: a zone from TZif bytes (RFC 8536)."""
+        b = bytes(tzif)
+        out = P()
+        self._done(self._lib.quota_zone_from_tzif(self._p, _b(name), b,
+                                                  len(b), C.byref(out)))
+        return self._zone(out.value)
+
+    def zone_find(self, name):
+        """quota_zone_find (NotFound)."""
+        out = P()
+        self._done(self._lib.quota_zone_find(self._p, _b(name), C.byref(out)))
+        return self._zone(out.value)
 
     # -- accounts ---------------------------------------------------------
 

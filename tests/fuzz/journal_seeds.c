@@ -8,9 +8,9 @@
  * commits, releases, ticks, reversals, package adds and purchases,
  * top-ups, settlement, setters, configuration), and random runs of
  * several calls over the three accounts; issue 15 added the R25 and R27
- * kinds (kind-block, kind-release-reason, kind-receipts, kind-fee-reason)
- * and runs mixing them in (run15-*).  Each is written with a first
- * byte of 0 (CRCs kept) and 1 (resealed after mutation).
+ * kinds (kind-block, kind-release-reason, kind-receipts, kind-fee-reason),
+ * runs mixing them in (run15-*) and an account in a time zone (R26:
+ * records 73 and 27).  Each is written with a first byte of 0 (CRCs kept) and 1 (resealed after mutation).
  *
  *   journal_seeds DIR
  */
@@ -132,6 +132,41 @@ int main(int argc, char **argv)
 				(int)jw_range(&w, 0, JW_NALLKINDS - 1));
 		snprintf(name, sizeof name, "run15-%02d", s);
 		write_seed(argv[1], name, &l, from);
+		files += 2;
+		quota_ctx_free(w.ctx);
+		jw_log_free(&l);
+	}
+	/* R26: a zone (configuration record 73, with the TZif bytes of the
+	 * system's Europe/Berlin), an account following it (record 27),
+	 * and usage on both sides of the 2024 spring-forward change (a day
+	 * of 23 hours) settled by local hour. */
+	{
+		jw_world w;
+		jw_log l = {0};
+		size_t from = world(&w, &l, 7);
+		const int64_t change = INT64_C(1711846800); /* 2024-03-31T01Z */
+		quota_zone *z;
+		quota_account *a;
+		quota_usage u = {0};
+		quota_receipt r;
+
+		if (quota_zone_load(w.ctx, "Europe/Berlin", &z) ||
+		    quota_account_new(w.ctx, "zoned", &a) ||
+		    quota_account_set_zone(a, z) ||
+		    quota_account_set_tariff(a, w.sms, w.grad) ||
+		    quota_account_set_settlement(a, QUOTA_PERIOD_HOUR, 10000,
+						 QUOTA_ROUND_HALF_UP))
+			jw_die("zone");
+		u.category = w.sms;
+		u.units = 3;
+		for (s = -2; s < 3; s++) {
+			u.at = change + s * 3600;
+			if (quota_charge(a, &u, &r))
+				jw_die("zone charge");
+		}
+		if (quota_settle(a, change + 5 * 3600, NULL, NULL) < 0)
+			jw_die("zone settle");
+		write_seed(argv[1], "zone", &l, from);
 		files += 2;
 		quota_ctx_free(w.ctx);
 		jw_log_free(&l);

@@ -323,6 +323,29 @@ class Charging(unittest.TestCase):
         with self.assertRaises(q.InvalidArgument):
             a.set_utc_offset(19 * 3600)
 
+    def test_zone(self):
+        # R26: Europe/Berlin from the system's tz database (tzdata), and
+        # the same bytes passed by the host under another name.
+        ctx, a, sms = self.ctx, self.a, self.sms
+        berlin = ctx.zone_load("Europe/Berlin")
+        self.assertEqual(berlin.name, "Europe/Berlin")
+        self.assertIs(ctx.zone_find("Europe/Berlin"), berlin)
+        self.assertEqual(berlin.offset(1719921600), 7200)   # July: CEST
+        self.assertEqual(berlin.offset(1704067200), 3600)   # January: CET
+        with open("/usr/share/zoneinfo/Europe/Berlin", "rb") as f:
+            copy = ctx.zone_from_tzif("Test/Berlin", f.read())
+        self.assertEqual(copy.offset(1719921600), 7200)
+        with self.assertRaises(q.NotFound):
+            ctx.zone_load("Mars/Olympus_Mons")
+        self.assertIsNone(a.zone)
+        a.set_zone(berlin)
+        self.assertIs(a.zone, berlin)
+        a.charge(sms, 1, 1719876600)   # 2024-07-01T23:30Z: 01:30 the 2nd
+        a.charge(sms, 1, 1719921600)   # 2024-07-02T12:00Z
+        self.assertEqual(a.used(sms, q.QUOTA_PERIOD_DAY, 1719921600), 2)
+        with self.assertRaises(q.InvalidArgument):
+            a.set_zone(None)           # usage: the calendar stays
+
 
 class MoneyCatalogSettlement(unittest.TestCase):
     def setUp(self):

@@ -169,6 +169,33 @@ void tu_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 	*y = yy + (mm <= 2);
 }
 
+size_t tu_tzif_rule(uint8_t *b, int32_t utoff, const char *footer)
+{
+	size_t n = 0, k, len = strlen(footer);
+	int blk;
+
+	for (blk = 0; blk < 2; blk++) { /* the version 1 and 2 blocks */
+		memcpy(b + n, "TZif2", 5);
+		memset(b + n + 5, 0, 15);
+		n += 20;
+		memset(b + n, 0, 24); /* isut, isstd, leap, time: 0 */
+		b[n + 19] = 1;        /* typecnt */
+		b[n + 23] = 4;        /* charcnt */
+		n += 24;
+		for (k = 0; k < 4; k++)
+			b[n++] = (uint8_t)((uint32_t)utoff >> (24 - 8 * k));
+		b[n++] = 0; /* isdst */
+		b[n++] = 0; /* desigidx */
+		memcpy(b + n, "CET", 4);
+		n += 4;
+	}
+	b[n++] = '\n';
+	memcpy(b + n, footer, len);
+	n += len;
+	b[n++] = '\n';
+	return n;
+}
+
 int64_t tu_utc(int y, int mo, int d, int h, int mi, int s)
 {
 	return tu_days_from_civil(y, mo, d) * TU_DAY + (int64_t)h * 3600 +

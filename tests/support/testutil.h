@@ -51,6 +51,12 @@ int64_t tu_days_from_civil(int64_t y, int m, int d);
 void tu_civil_from_days(int64_t z, int64_t *y, int *m, int *d);
 /* Unix seconds of y-mo-d h:mi:s UTC. */
 int64_t tu_utc(int y, int mo, int d, int h, int mi, int s);
+/* R26: a TZif version 2 file (RFC 8536) with one local time type of utoff
+ * seconds ("CET") and no transitions, whose footer (the POSIX TZ rule,
+ * e.g. TU_BERLIN_RULE) is its rule; written to b (room: 120 bytes and the
+ * footer), its length returned. */
+size_t tu_tzif_rule(uint8_t *b, int32_t utoff, const char *footer);
+#define TU_BERLIN_RULE "CET-1CEST,M3.5.0,M10.5.0/3"
 /* floor((at + off) / 86400): the calendar day of at in UTC offset off. */
 int64_t tu_day_index(int64_t at, int32_t off);
 /* year * 12 + (month - 1) of at in UTC offset off. */
