@@ -213,6 +213,7 @@ START_TEST(test_r25_older_snapshot_minor_loads)
 	ck_assert_int_eq(charge(a, sms, 3, 1000, &r), QUOTA_OK);
 	ck_assert_int_eq(quota_account_snapshot(a, (void **)&snap, &len),
 			 QUOTA_OK);
+	tu_snap_cut(snap, &len, 2); /* the sections after R25's */
 	ck_assert_int_eq(snap[5], 2);
 	/* The last section of an account neither blocked nor keeping
 	 * receipts: gate 0, reason "", time 0: three bytes. */

@@ -545,8 +545,7 @@ START_TEST(test_r26_old_snapshot_loads)
 	quota_account *b;
 	uint8_t *p;
 	void *v, *q;
-	size_t n, m;
-	uint32_t crc;
+	size_t n, n0, m;
 
 	world_init(&w, false);
 	ck_assert_int_eq(quota_account_set_utc_offset(w.a, 3600), 0);
@@ -555,21 +554,13 @@ START_TEST(test_r26_old_snapshot_loads)
 			 0);
 	ck_assert_int_eq(quota_account_snapshot(w.a, &v, &n), 0);
 	p = v;
+	n0 = n;
 	/* Minor 3 adds, after minor 2's fields, an empty name (1 byte) and
-	 * a 64-bit hash. */
-	ck_assert_int_eq(p[5], 3);
+	 * a 64-bit hash; later minors their own sections after it. */
+	ck_assert_int_ge(p[5], 3);
+	tu_snap_cut(p, &n, 3);
 	ck_assert_int_eq(p[n - 9], 0);
-	n -= 9;
-	p[5] = 2;
-	p[6] = (uint8_t)(n - 14);
-	p[7] = (uint8_t)((n - 14) >> 8);
-	p[8] = (uint8_t)((n - 14) >> 16);
-	p[9] = (uint8_t)((n - 14) >> 24);
-	crc = quota__crc32c(0, p + 14, n - 14);
-	p[10] = (uint8_t)crc;
-	p[11] = (uint8_t)(crc >> 8);
-	p[12] = (uint8_t)(crc >> 16);
-	p[13] = (uint8_t)(crc >> 24);
+	tu_snap_cut(p, &n, 2);
 	ck_assert_int_eq(quota_account_remove(w.a), 0);
 	ck_assert_int_eq(quota_account_load(w.ctx, p, n, &b), 0);
 	ck_assert_ptr_null(quota_account_zone(b));
@@ -582,8 +573,8 @@ START_TEST(test_r26_old_snapshot_loads)
 		ck_assert_int_eq(since, FALL_START + 4 * 3600);
 	}
 	ck_assert_int_eq(quota_account_snapshot(b, &q, &m), 0);
-	ck_assert_uint_eq(m, n + 9);
-	ck_assert(memcmp(q, v, 5) == 0 && ((uint8_t *)q)[5] == 3);
+	ck_assert_uint_eq(m, n0);
+	ck_assert(memcmp(q, v, 5) == 0 && ((uint8_t *)q)[5] > 2);
 	quota_free(w.ctx, q);
 	quota_free(w.ctx, v);
 	quota_ctx_free(w.ctx);

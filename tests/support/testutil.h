@@ -144,6 +144,16 @@ int tu_quick(void);
  * unchanged.  Linked from libquota.a. */
 int quota__snapshot(const quota_account *a, void **out, size_t *len);
 
+/*
+ * Cut a snapshot back to an older minor of its format (§5: an older
+ * writer's snapshot must still load).  Each minor appends its section
+ * last, so for an account that uses none of the features of the minors
+ * after `to` their sections have a known size (tu_snap_cut knows them):
+ * drops them, writes minor `to`, the length and the CRC.  p[5] is the
+ * snapshot's minor.  `to` >= 2.
+ */
+void tu_snap_cut(uint8_t *p, size_t *n, int to);
+
 /* ---------------------------------------------------------------- main */
 
 struct Suite;
