@@ -16,16 +16,22 @@
  *   - dynamic programming over the months: a state is the account at a
  *     month's start (a snapshot); its future cost depends only on the
  *     units left per package class, so a state with no more units in any
- *     class at no lower cost is dropped (dominance); a state whose cost
- *     plus a lower bound of the rest reaches the best complete schedule
- *     is dropped (branch and bound);
+ *     class at no lower cost is dropped (dominance, where no bill line
+ *     grows as units leave pay-as-you-go); a state whose cost plus a
+ *     lower bound of the rest reaches the best complete schedule is
+ *     dropped (branch and bound);
  *   - packages valid beyond the trace's last month are one class whatever
  *     their expiry, and an offer is not bought at a month while its class
- *     holds at least that month's demand of its categories: that purchase
- *     is never drawn before the next month, so buying it then costs no
- *     more (postponement).  Both only where no two kinds of package share
- *     a category at one priority, so that the draw order between classes
- *     does not depend on the expiries merged.
+ *     holds at least that month's demand of its categories: the class
+ *     does not run short that month either way, so buying at the next
+ *     month's start instead costs no more (postponement).  Both only
+ *     where no two kinds of package share a category at one priority, so
+ *     that the draw order between classes does not depend on the
+ *     expiries merged;
+ *   - where pay-as-you-go is one price the bill lines take exactly and
+ *     kinds do not overlap, an offer valid to the horizon with a
+ *     subadditive price is bought at most once: one purchase of the sum
+ *     at the first of two months costs no more (merging).
  */
 #include "rec_int.h"
 
