@@ -14,7 +14,8 @@
 #     pay-as-you-go at one price, the plan's own purchase with a
 #     voucher (left out by recommend, so left out here too); fixed offers
 #     valid a month or two; an offer covering two categories; graduated
-#     pay-as-you-go tiers whose price falls; a free allowance.  Every
+#     pay-as-you-go tiers whose price falls; a free allowance; a package
+#     the account owns, of an offer's kind, valid past the trace.  Every
 #     schedule is enumerated: at each month of the traffic, each offer
 #     from none up to the least allowed quantity covering all the trace's
 #     demand of its categories, plus the least quantity of each higher
@@ -146,6 +147,19 @@ def shape(rnd, kind, seed):
         c['settle'] = 'hourly'
         c['months'] = 3
         c['demand'] = (5, 50)
+    elif kind == 'owned':
+        # an owned package of the offer's kind, valid past the trace
+        # (one class with the purchases), paid for: it is in every cost
+        c['cats'] = ['email']
+        c['off'] = '+00:00'
+        c['payg'] = {'email': ('graduated', [('rest', '0.01')])}
+        c['offers'] = [('year', ['email'], 'fixed', 100, '0.80', 0,
+                        '12 months')]
+        c['pkgs'] = ['  package gift covers email units 30 from '
+                     '2024-01-15T00:00:00+00:00 until 2025-06-01T00:00:00+00:00 '
+                     'price 0.20']
+        c['months'] = 3
+        c['demand'] = (20, 80)
     else:  # 'tiers': graduated pay-as-you-go whose price falls, free units
         c['cats'] = ['email']
         c['payg'] = {'email': ('graduated', [('60', '0.002'),
@@ -199,6 +213,7 @@ def plan_text(c, accounts):
         for cat in c['cats']:
             t.append('  tariff %s payg-%s' % (cat, cat.replace('.', '-')))
         t.append('  settle ' + c['settle'])
+        t += c.get('pkgs', [])
         if own:
             t += c['extra']
         t += buys
@@ -244,7 +259,7 @@ def choices(c, offer):
 
 nseeds = int(os.environ.get('QUOTA_SIM_BRUTE_SEEDS', '3'))
 cases = [('ucloud', s) for s in range(1, 2 * nseeds + 1)] + \
-        [(k, s) for k in ('fixed', 'shared', 'tiers')
+        [(k, s) for k in ('fixed', 'shared', 'tiers', 'owned')
          for s in range(1, nseeds + 1)]
 total = 0
 for kind, seed in cases:
