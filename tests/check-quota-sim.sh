@@ -11,6 +11,7 @@
 #   - `recommend` of recommend/small.plan equals its expected output, and
 #     its cost equals the cheapest of every schedule replayed with `run`,
 #     there and in small random cases (tests/check-quota-sim-brute.sh);
+#   - a search beyond --max-evals is refused (exit 1, nothing on stdout);
 #   - bad input (tests/quota_sim_bad.txt): exit status 2, the exact
 #     message with file, line and column on stderr, nothing on stdout;
 #   - --svg writes a well-formed SVG.
@@ -144,6 +145,16 @@ if [ -f "$exp/recommend.txt" ] || [ "$update" = 1 ]; then
 		>"$tmp/rec.txt" 2>"$tmp/err" ||
 		bad "recommend exited $?: $(cat "$tmp/err")"
 	same "recommend" "$tmp/rec.txt" "$exp/recommend.txt"
+fi
+# a search beyond --max-evals is refused before it starts, exit 1,
+# nothing on stdout
+n=$((n + 1))
+"$q" recommend --max-evals 1000 ucloud-usms.plan ucloud-usms.csv \
+	>"$tmp/big.out" 2>"$tmp/big.err"
+st=$?
+if [ $st -ne 1 ] || [ -s "$tmp/big.out" ] ||
+	! grep -q "the search needs more than 1000 evaluations" "$tmp/big.err"; then
+	bad "recommend --max-evals 1000: exit $st, want 1 with the refusal: $(cat "$tmp/big.err")"
 fi
 if [ "${QUOTA_SIM_BRUTE:-1}" = 1 ]; then
 	n=$((n + 1))
