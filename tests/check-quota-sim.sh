@@ -4,13 +4,14 @@
 # quota-sim against what it must print (issue 14):
 #   - every sample plan of examples/plans/ with its trace: `run` as text,
 #     --csv and --json equal examples/plans/expected/NAME.run.{txt,csv,json}
-#     byte for byte; the trace read from standard input gives the same CSV;
+#     and `recommend` equals NAME.recommend.txt, byte for byte; the trace read from standard input gives the same CSV;
 #     the JSON parses (python3, when installed);
 #   - `compare` of the samples' plans equals its expected output, and
 #     --scale 1 changes nothing while --scale 2 doubles the units;
-#   - `recommend` equals its expected output, and its cost equals the
-#     cheapest of every schedule tried one by one with `run`
-#     (tests/check-quota-sim-brute.sh);
+#   - `recommend` of recommend/small.plan equals its expected output, and
+#     its cost equals the cheapest of every schedule replayed with `run`,
+#     there and in small random cases (tests/check-quota-sim-brute.sh);
+#   - a search beyond --max-evals is refused (exit 1, nothing on stdout);
 #   - bad input (tests/quota_sim_bad.txt): exit status 2, the exact
 #     message with file, line and column on stderr, nothing on stdout;
 #   - --svg writes a well-formed SVG whose labels do not collide
@@ -75,6 +76,11 @@ for plan in *.plan; do
 			"$tmp/out.json" 2>"$tmp/err" ||
 			bad "$name: --json output does not parse: $(cat "$tmp/err")"
 	fi
+	# the cheapest purchases from the catalog, exact (every sample, the
+	# UCloud one with offers by the hundred included)
+	"$q" recommend "$plan" "$name.csv" >"$tmp/rec.txt" 2>"$tmp/err" ||
+		bad "$name: recommend exited $?: $(cat "$tmp/err")"
+	same "$name recommend" "$tmp/rec.txt" "$exp/$name.recommend.txt"
 	# stdin, streamed: the same figures
 	"$q" run --csv "$plan" - <"$name.csv" >"$tmp/stdin.csv" 2>"$tmp/err" ||
 		bad "$name: run from stdin exited $?: $(cat "$tmp/err")"
@@ -144,6 +150,16 @@ if [ -f "$exp/recommend.txt" ] || [ "$update" = 1 ]; then
 		>"$tmp/rec.txt" 2>"$tmp/err" ||
 		bad "recommend exited $?: $(cat "$tmp/err")"
 	same "recommend" "$tmp/rec.txt" "$exp/recommend.txt"
+fi
+# a search beyond --max-evals is refused before it starts, exit 1,
+# nothing on stdout
+n=$((n + 1))
+"$q" recommend --max-evals 1000 ucloud-usms.plan ucloud-usms.csv \
+	>"$tmp/big.out" 2>"$tmp/big.err"
+st=$?
+if [ $st -ne 1 ] || [ -s "$tmp/big.out" ] ||
+	! grep -q "the search needs more than 1000 evaluations" "$tmp/big.err"; then
+	bad "recommend --max-evals 1000: exit $st, want 1 with the refusal: $(cat "$tmp/big.err")"
 fi
 if [ "${QUOTA_SIM_BRUTE:-1}" = 1 ]; then
 	n=$((n + 1))

@@ -8,6 +8,7 @@
  *   sim.c        a plan made into a context, rows replayed, figures kept
  *   report.c     run and compare output: text, CSV, JSON
  *   recommend.c  the cheapest purchase schedule from a plan's catalog
+ *   rec_search.c its search for one account (rec_int.h)
  *   svg.c        the chart
  *   main.c       command line, progress bar
  */
