@@ -51,7 +51,11 @@ enum {
 	QUOTA__R_UNBLOCK = 24,
 	QUOTA__R_RELEASE_REASON = 25,
 	QUOTA__R_RECEIPTS = 26,
-	QUOTA__R_ACCOUNT_LAST = 26,
+	/* Issue 15 (R24 gift money): */
+	QUOTA__R_GIFT_GRANT = 28,
+	QUOTA__R_PAY_ORDER = 29,
+	QUOTA__R_PACKAGE_BUY_SPLIT = 30,
+	QUOTA__R_ACCOUNT_LAST = 30,
 	/* the context's configuration stream */
 	QUOTA__R_CATEGORY_ADD = 64,
 	QUOTA__R_TARIFF_NEW = 65,

@@ -422,6 +422,21 @@ static int encode(const quota_account *a, bool window, void **out,
 	quota__put_uv(&w, a->gate);
 	quota__put_str(&w, a->x->block_reason);
 	quota__put_sv(&w, a->x->blocked_at);
+	/* ---- Minor 4, R24 gift money (its own section, last): the
+	 * payment order and flags, the gift sums (granted, spent, expired),
+	 * then the grants with money left, soonest expiry first: (micros,
+	 * expires_at).  The gift balance is their sum. ---- */
+	quota__put_uv(&w, (uint32_t)a->x->pay_order);
+	quota__put_uv(&w, a->x->pay_flags);
+	quota__put_sv(&w, a->x->gift_granted);
+	quota__put_sv(&w, a->x->gift_spent);
+	quota__put_sv(&w, a->x->gift_expired);
+	quota__put_uv(&w, a->x->ngifts);
+	for (i = 0; i < a->x->ngifts; i++) {
+		quota__put_sv(&w, a->x->gifts[i].micros);
+		quota__put_sv(&w, a->x->gifts[i].expires_at);
+	}
+	/* ---- end of minor 4 ---- */
 	if (w.fail)
 		goto fail;
 	if (w.n - SNAP_HEAD > UINT32_MAX) {

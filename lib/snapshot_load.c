@@ -665,6 +665,53 @@ static bool get_block(dec *d)
 	return true;
 }
 
+/* ---- Minor 4 (R24): the payment order and flags, the gift sums and
+ * the grants with money left, soonest expiry first; a snapshot of minor
+ * < 4 is of an account with no gift money that pays gift first. */
+static bool get_gift(dec *d)
+{
+	quota_account *a = d->a;
+	uint64_t order = quota__get_uv(&d->r), flags = quota__get_uv(&d->r);
+	int64_t granted = quota__get_sv(&d->r), spent = quota__get_sv(&d->r),
+		expired = quota__get_sv(&d->r), sum = 0, left, prev = INT64_MIN;
+	uint64_t n = quota__get_uv(&d->r), i;
+
+	if (d->r.bad || order > QUOTA_PAY_CASH_FIRST ||
+	    flags & ~(uint64_t)QUOTA_PAY_CREDIT_PURCHASES || granted < 0 ||
+	    spent < 0 || expired < 0 || n > d->r.n - d->r.off)
+		return bad(d);
+	if (n && quota__grow(&d->ctx->mem, (void **)&a->x->gifts,
+			     &a->x->cap_gifts, (size_t)n,
+			     sizeof *a->x->gifts)) {
+		d->rc = QUOTA_ENOMEM;
+		return bad(d);
+	}
+	for (i = 0; i < n; i++) {
+		quota__gift *g = &a->x->gifts[i];
+
+		g->micros = quota__get_sv(&d->r);
+		g->expires_at = quota__get_sv(&d->r);
+		if (d->r.bad || g->micros <= 0 || g->expires_at < prev ||
+		    (g->expires_at != QUOTA_NEVER &&
+		     !quota__time_ok(g->expires_at)) ||
+		    quota__add_ovf(sum, g->micros, &sum))
+			return bad(d);
+		prev = g->expires_at;
+		a->x->ngifts++;
+	}
+	/* money is conserved: granted = left + spent + expired */
+	if (quota__add_ovf(spent, expired, &left) ||
+	    quota__add_ovf(left, sum, &left) || left != granted)
+		return bad(d);
+	a->x->pay_order = (int32_t)order;
+	a->x->pay_flags = (uint32_t)flags;
+	a->x->gift = sum;
+	a->x->gift_granted = granted;
+	a->x->gift_spent = spent;
+	a->x->gift_expired = expired;
+	return true;
+}
+
 /*
  * Check the header and checksum of a snapshot and read the account id
  * (the body's first field) into id; body is left after it.
@@ -770,7 +817,8 @@ static int decode_body(quota_ctx *ctx, quota__rbuf *body, const char *id,
 	if (get_settings(&d) && get_money(&d) && get_packages(&d) &&
 	    get_counters(&d) && get_ledger(&d) && get_holds(&d) &&
 	    get_keys(&d) && get_vbills(&d) && (minor < 1 || get_pruning(&d)) &&
-	    (minor < 2 || get_block(&d)) && d.r.off != d.r.n &&
+	    (minor < 2 || get_block(&d)) && (minor < 4 || get_gift(&d)) &&
+	    d.r.off != d.r.n &&
 	    minor <= SNAP_MINOR)
 		d.r.bad = true; /* trailing bytes: only a newer minor adds */
 	ctx->hook = hook;
