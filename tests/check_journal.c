@@ -492,7 +492,7 @@ static void base_desc(long i, opdesc *d)
 		d->v1 = RNG(i, 5, 0, 3) * 1000000;
 		break;
 	case OP_GIFT_GRANT: /* R24: some never expire, some within hours */
-		d->v1 = RNG(i, 5, 1, 20) * 100000;
+		d->v1 = RNG(i, 5, 1, 5) * 50000;
 		d->v2 = H(i, 6) % 3 == 0 ? QUOTA_NEVER
 					 : t + RNG(i, 7, TU_HOUR, 3 * TU_DAY);
 		break;
