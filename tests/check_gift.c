@@ -27,6 +27,8 @@
 #include "fixtures.h"
 #include "journal_world.h"
 
+uint32_t quota__crc32c(uint32_t crc, const void *p, size_t n);
+
 #define CNY(x) ((int64_t)((x) * 100 + 0.5) * INT64_C(10000)) /* exact cents */
 #define T0 tu_utc(2024, 8, 31, 15, 30, 0)
 
@@ -459,6 +461,104 @@ START_TEST(test_r24_reversal_credits_cash_not_gift)
 }
 END_TEST
 
+/* Seal a record's frame again after a change: u32 body length, u32
+ * CRC-32C of the body (quota_journal(5)). */
+static void reseal(unsigned char *p, size_t n)
+{
+	uint32_t body = (uint32_t)(n - 8), crc = quota__crc32c(0, p + 8, body);
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		p[i] = (unsigned char)(body >> (8 * i));
+		p[4 + i] = (unsigned char)(crc >> (8 * i));
+	}
+}
+
+/* R24 and the journal: a purchase paid partly with gift money is record
+ * 30 with its split; a split the account would not pay that way is
+ * refused as corrupt, and a snapshot of minor 2 (before gift money)
+ * still loads, as an account without any. */
+START_TEST(test_r24_split_record_checked_and_old_snapshot_loads)
+{
+	world w;
+	quota_purchase p;
+	quota_ctx *c2;
+	quota_account *b = NULL;
+	unsigned char *snap = NULL, *rec = NULL;
+	size_t i, len = 0, n = 0, at = 0, body;
+	uint32_t crc;
+	int found = 0, k;
+
+	w_build(&w);
+	OK(w.ctx, quota_account_topup(w.a, CNY(10.00), T0));
+	OK(w.ctx, quota_gift_grant(w.a, CNY(1.00), QUOTA_NEVER, T0));
+	OK(w.ctx, quota_package_buy(w.a, w.usms, 100, NULL, T0, NULL, &p));
+	ck_assert_int_eq(p.gift_micros, CNY(1.00));
+	for (i = 0; i < w.log.n; i++)
+		if (w.log.r[i].account && w.log.r[i].p[10] == 30) {
+			found++;
+			at = i;
+		}
+	ck_assert_int_eq(found, 1);
+	/* Its last field is credit (0); make it 1 micro: refused. */
+	c2 = new_ctx();
+	for (i = 0; i < at; i++)
+		OK(c2, quota_journal_apply(c2, w.log.r[i].p, w.log.r[i].n,
+					   QUOTA_JOURNAL_CHECK));
+	n = w.log.r[at].n;
+	rec = malloc(n);
+	memcpy(rec, w.log.r[at].p, n);
+	ck_assert_int_eq(rec[n - 1], 0);
+	rec[n - 1] = 2; /* zigzag: +1 */
+	reseal(rec, n);
+	ck_assert_int_eq(quota_journal_apply(c2, rec, n, QUOTA_JOURNAL_CHECK),
+			 QUOTA_ECORRUPT);
+	ck_assert_int_eq(quota_journal_apply(c2, rec, n, 0), QUOTA_ECORRUPT);
+	OK(c2, quota_journal_apply(c2, w.log.r[at].p, n, QUOTA_JOURNAL_CHECK));
+	free(rec);
+	quota_ctx_free(c2);
+
+	/* An account that never had gift money, as minor 2 wrote it. */
+	c2 = new_ctx();
+	for (i = 0; i < w.log.n; i++)
+		if (!w.log.r[i].account)
+			OK(c2, quota_journal_apply(c2, w.log.r[i].p,
+						   w.log.r[i].n, 0));
+	{
+		quota_account *plain = add_acct(w.ctx, "plain");
+
+		OK(w.ctx, quota_account_topup(plain, CNY(3.00), T0));
+		OK(w.ctx, quota_account_snapshot(plain, (void **)&snap, &len));
+	}
+	ck_assert_int_eq(snap[5], 4);
+	for (k = 1; k <= 6; k++) /* minor 4's section: six zero bytes */
+		ck_assert_int_eq(snap[len - (size_t)k], 0);
+	len -= 6;
+	snap[5] = 2;
+	body = len - 14;
+	crc = quota__crc32c(0, snap + 14, body);
+	for (k = 0; k < 4; k++) {
+		snap[6 + k] = (unsigned char)(body >> (8 * k));
+		snap[10 + k] = (unsigned char)(crc >> (8 * k));
+	}
+	OK(c2, quota_account_load(c2, snap, len, &b));
+	ck_assert_int_eq(quota_gift_balance(b, T0), 0);
+	ck_assert_int_eq(quota_account_balance(b), CNY(3.00));
+	{
+		quota_offer *o = NULL;
+
+		OK(c2, quota_offer_find(c2, "usms", &o));
+		OK(c2, quota_gift_grant(b, CNY(1.50), QUOTA_NEVER, T0));
+		OK(c2, quota_package_buy(b, o, 100, NULL, T0, NULL, &p));
+		ck_assert_int_eq(p.gift_micros, CNY(1.50));
+		ck_assert_int_eq(p.cash_micros, CNY(2.90));
+	}
+	quota_free(w.ctx, snap);
+	quota_ctx_free(c2);
+	w_free(&w);
+}
+END_TEST
+
 /* Bad input: a specific code, nothing changed. */
 START_TEST(test_r24_bad_input)
 {
@@ -581,6 +681,7 @@ static Suite *gift_suite(void)
 	tcase_add_test(tc, test_r24_order_configurable);
 	tcase_add_test(tc, test_r24_reversal_credits_cash_not_gift);
 	tcase_add_test(tc, test_r24_bad_input);
+	tcase_add_test(tc, test_r24_split_record_checked_and_old_snapshot_loads);
 	tcase_add_loop_test(tc, test_r24_property_money_conserved, 0, 8);
 	suite_add_tcase(s, tc);
 	return s;
