@@ -560,6 +560,18 @@ typedef struct quota__gift {
 	int64_t micros, expires_at;
 } quota__gift;
 
+/* R24: an account's gift money (gift.c, its only writer): the grants
+ * with money left, soonest expiry first (ties: in order granted), their
+ * sum, what was granted, spent and forfeited in all, and the payment
+ * order. */
+typedef struct quota__gifts {
+	quota__gift *v;
+	size_t n, cap;
+	int64_t sum, granted, spent, expired;
+	int32_t order;  /* QUOTA_PAY_GIFT_FIRST or QUOTA_PAY_CASH_FIRST */
+	uint32_t flags; /* QUOTA_PAY_CREDIT_PURCHASES */
+} quota__gifts;
+
 /* R24: what each money bucket pays of an amount (money.c). */
 typedef struct quota__split {
 	int64_t gift, cash, credit;
@@ -605,13 +617,10 @@ typedef struct quota__acct_ext {
 	uint64_t bill_seq;
 	quota__vbill *vbills;
 	size_t nvbills, cap_vbills;
-	/* R24 gift money (money.c): the grants with money left, soonest
-	 * expiry first (ties: in order granted); gift is their sum. */
-	quota__gift *gifts;
-	size_t ngifts, cap_gifts;
-	int64_t gift, gift_granted, gift_spent, gift_expired;
-	int32_t pay_order;  /* QUOTA_PAY_GIFT_FIRST or QUOTA_PAY_CASH_FIRST */
-	uint32_t pay_flags; /* QUOTA_PAY_CREDIT_PURCHASES */
+	/* R24 gift money and the payment order (gift.c), allocated by the
+	 * first grant or order (§7: most accounts have none); NULL: the
+	 * defaults, quota__gifts_none. */
+	quota__gifts *gs;
 	/* R25 blocking (block.c): why (NULL: no reason given) and since
 	 * when; meaningful while gate has QUOTA__GATE_BLOCKED. */
 	char *block_reason;
@@ -675,6 +684,17 @@ int quota__ext_need(quota_account *a);
 /* Back to quota__ext_none if a's ext holds just the defaults (after a
  * snapshot is decoded, which writes it whole). */
 void quota__ext_trim(quota_account *a);
+
+/* R24: the gift state of an account with none (gift.c). */
+extern const quota__gifts quota__gifts_none;
+static inline const quota__gifts *quota__gifts_of(const quota_account *a)
+{
+	return a->x->gs ? a->x->gs : &quota__gifts_none;
+}
+/* a's gift state, allocated (holding the defaults) if it has none; for
+ * prepare steps (and the snapshot decoder).  QUOTA_ENOMEM, nothing
+ * changed. */
+int quota__gifts_need(quota_account *a);
 
 
 /* Bits set in x (no popcnt instruction assumed). */

@@ -22,9 +22,10 @@
  *     QUOTA_PAY_CASH_FIRST (cash, gift, credit); the credit limit is
  *     always last, and pays purchases only with QUOTA_PAY_CREDIT_PURCHASES
  *     (R19: prepaid by default).
- * This file is the only writer of the gift grants, their sums and the
- * payment order; the cash balance stays money.c's and package.c's (the
- * purchase's apply).
+ * This file is the only writer of the gift state (quota__gifts, its own
+ * allocation, so that an account without gift money pays nothing for
+ * it); the cash balance stays money.c's and package.c's (the purchase's
+ * apply).
  */
 #include "journal.h"
 
@@ -34,11 +35,12 @@
  * are sorted by expiry, so the expired ones are a prefix. */
 static int64_t gift_at(const quota_account *a, int64_t t, size_t *first)
 {
-	int64_t sum = a->x->gift;
+	const quota__gifts *gs = quota__gifts_of(a);
+	int64_t sum = gs->sum;
 	size_t i = 0;
 
-	while (i < a->x->ngifts && a->x->gifts[i].expires_at <= t)
-		sum -= a->x->gifts[i++].micros;
+	while (i < gs->n && gs->v[i].expires_at <= t)
+		sum -= gs->v[i++].micros;
 	if (first)
 		*first = i;
 	return sum;
@@ -49,18 +51,31 @@ int64_t quota_gift_balance(const quota_account *a, int64_t now)
 	return a ? gift_at(a, now, NULL) : 0;
 }
 
+const quota__gifts quota__gifts_none = {
+	.order = QUOTA_PAY_GIFT_FIRST,
+};
+
+int quota__gifts_need(quota_account *a)
+{
+	if (a->x->gs)
+		return QUOTA_OK;
+	a->x->gs = quota__calloc(&a->ctx->mem, 1, sizeof *a->x->gs);
+	return a->x->gs ? QUOTA_OK : QUOTA_ENOMEM;
+}
+
 void quota__gift_expire(quota_account *a, int64_t t)
 {
+	quota__gifts *gs = a->x->gs;
 	size_t n;
-	int64_t left = gift_at(a, t, &n), lost = a->x->gift - left;
+	int64_t left = gift_at(a, t, &n), lost;
 
-	if (!n)
+	if (!n) /* (nothing to forfeit: also every account without gs) */
 		return;
-	memmove(a->x->gifts, a->x->gifts + n,
-		(a->x->ngifts - n) * sizeof *a->x->gifts);
-	a->x->ngifts -= n;
-	a->x->gift = left;
-	a->x->gift_expired += lost;
+	lost = gs->sum - left;
+	memmove(gs->v, gs->v + n, (gs->n - n) * sizeof *gs->v);
+	gs->n -= n;
+	gs->sum = left;
+	gs->expired += lost;
 	if (lost > 0) {
 		size_t nev = a->ctx->nev;
 
@@ -76,12 +91,13 @@ void quota__gift_expire(quota_account *a, int64_t t)
  * there is that much). */
 static void gift_take(quota_account *a, int64_t micros)
 {
+	quota__gifts *gs = a->x->gs; /* there is gift money: it is set */
 	size_t n = 0;
 
-	a->x->gift -= micros;
-	a->x->gift_spent += micros;
+	gs->sum -= micros;
+	gs->spent += micros;
 	while (micros > 0) {
-		quota__gift *g = &a->x->gifts[n];
+		quota__gift *g = &gs->v[n];
 
 		if (g->micros > micros) {
 			g->micros -= micros;
@@ -90,9 +106,8 @@ static void gift_take(quota_account *a, int64_t micros)
 		micros -= g->micros;
 		n++;
 	}
-	memmove(a->x->gifts, a->x->gifts + n,
-		(a->x->ngifts - n) * sizeof *a->x->gifts);
-	a->x->ngifts -= n;
+	memmove(gs->v, gs->v + n, (gs->n - n) * sizeof *gs->v);
+	gs->n -= n;
 }
 
 bool quota__money_split(const quota_account *a, int64_t x, int64_t gift,
@@ -105,7 +120,7 @@ bool quota__money_split(const quota_account *a, int64_t x, int64_t gift,
 		s->cash = x;
 		return true;
 	}
-	if (a->x->pay_order == QUOTA_PAY_CASH_FIRST) {
+	if (quota__gifts_of(a)->order == QUOTA_PAY_CASH_FIRST) {
 		s->cash = cash < x ? cash : x;
 		s->gift = gift < x - s->cash ? gift : x - s->cash;
 	} else {
@@ -136,7 +151,8 @@ int quota__money_buy_split(const quota_account *a, int64_t price, int64_t t,
 		return QUOTA_OK;
 	}
 	if (!quota__money_split(a, price, gift,
-				a->x->pay_flags & QUOTA_PAY_CREDIT_PURCHASES,
+				quota__gifts_of(a)->flags &
+					QUOTA_PAY_CREDIT_PURCHASES,
 				s))
 		return quota__err(a->ctx, QUOTA_EFUNDS,
 				  "account '%s': balance %lld and gift money "
@@ -183,15 +199,17 @@ static int grant_prepare(void *v)
 				  "account '%s': a gift grant must expire "
 				  "after it is made (or QUOTA_NEVER)",
 				  a->id);
-	if (quota__add_ovf(a->x->gift, op->micros, &x) ||
-	    quota__add_ovf(a->x->gift_granted, op->micros, &x))
+	if (quota__add_ovf(quota__gifts_of(a)->sum, op->micros, &x) ||
+	    quota__add_ovf(quota__gifts_of(a)->granted, op->micros, &x))
 		return quota__err(a->ctx, QUOTA_EOVERFLOW,
 				  "account '%s': gift money would overflow",
 				  a->id);
-	op->forfeit = a->x->gift - gift_at(a, op->now, NULL);
-	if (quota__grow(&a->ctx->mem, (void **)&a->x->gifts,
-			&a->x->cap_gifts, a->x->ngifts + 1,
-			sizeof *a->x->gifts) ||
+	op->forfeit = quota__gifts_of(a)->sum - gift_at(a, op->now, NULL);
+	/* (a gift state this allocates and a refusal leaves holds the
+	 * defaults: it reads and encodes as none) */
+	if (quota__gifts_need(a) ||
+	    quota__grow(&a->ctx->mem, (void **)&a->x->gs->v, &a->x->gs->cap,
+			a->x->gs->n + 1, sizeof *a->x->gs->v) ||
 	    quota__events_reserve(a))
 		return quota__nomem(a);
 	return QUOTA_OK;
@@ -211,19 +229,18 @@ static void grant_apply(void *v)
 {
 	struct grant_op *op = v;
 	quota_account *a = op->a;
+	quota__gifts *gs = a->x->gs; /* prepare made it */
 	size_t i;
 
 	quota__gift_expire(a, op->now);
 	/* After every grant that expires no later: ties keep grant order. */
-	for (i = a->x->ngifts; i && a->x->gifts[i - 1].expires_at >
-					   op->expires_at;
-	     i--)
-		a->x->gifts[i] = a->x->gifts[i - 1];
-	a->x->gifts[i].micros = op->micros;
-	a->x->gifts[i].expires_at = op->expires_at;
-	a->x->ngifts++;
-	a->x->gift += op->micros;
-	a->x->gift_granted += op->micros;
+	for (i = gs->n; i && gs->v[i - 1].expires_at > op->expires_at; i--)
+		gs->v[i] = gs->v[i - 1];
+	gs->v[i].micros = op->micros;
+	gs->v[i].expires_at = op->expires_at;
+	gs->n++;
+	gs->sum += op->micros;
+	gs->granted += op->micros;
 	quota__money_resume(a);
 }
 
@@ -246,7 +263,7 @@ int quota__gift_grant(quota_account *a, int64_t micros, int64_t expires_at,
 	/* Replay: the recorded forfeit must be what the grant's time
 	 * forfeits from this state. */
 	if (forfeit && quota__time_ok(now) &&
-	    a->x->gift - gift_at(a, now, NULL) != *forfeit)
+	    quota__gifts_of(a)->sum - gift_at(a, now, NULL) != *forfeit)
 		return QUOTA_ECORRUPT;
 	return quota__write(a->ctx, a, &grant_steps, &op);
 }
@@ -278,6 +295,8 @@ static int order_prepare(void *v)
 		return quota__err(op->a->ctx, QUOTA_EINVAL,
 				  "account '%s': unknown payment flags 0x%x",
 				  op->a->id, (unsigned)op->flags);
+	if (quota__gifts_need(op->a))
+		return quota__nomem(op->a);
 	return QUOTA_OK;
 }
 
@@ -293,8 +312,8 @@ static void order_apply(void *v)
 {
 	struct order_op *op = v;
 
-	op->a->x->pay_order = op->order;
-	op->a->x->pay_flags = op->flags;
+	op->a->x->gs->order = op->order; /* prepare made it */
+	op->a->x->gs->flags = op->flags;
 }
 
 static const quota__step order_steps = {
@@ -317,7 +336,9 @@ int quota_account_set_pay_order(quota_account *a, int32_t order,
 
 void quota__gift_free(quota_account *a)
 {
-	quota__free(&a->ctx->mem, a->x->gifts);
-	a->x->gifts = NULL;
-	a->x->ngifts = a->x->cap_gifts = 0;
+	if (!a->x->gs)
+		return;
+	quota__free(&a->ctx->mem, a->x->gs->v);
+	quota__free(&a->ctx->mem, a->x->gs);
+	a->x->gs = NULL;
 }

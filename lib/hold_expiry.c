@@ -121,7 +121,7 @@ static int tick_prepare(void *v)
 	if (tick_room(a, op->now))
 		return quota__nomem(a);
 	if (op->now <= a->clock && !holds_due(a, op->now, NULL) &&
-	    quota_gift_balance(a, op->now) == a->x->gift) /* R24 */
+	    quota_gift_balance(a, op->now) == quota__gifts_of(a)->sum) /* R24 */
 		return QUOTA__NOTHING;
 	return QUOTA_OK;
 }

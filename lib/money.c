@@ -28,7 +28,8 @@ void quota__money_resume(quota_account *a)
 	quota__split s;
 
 	if (!a->suspended ||
-	    !quota__money_split(a, a->x->outstanding, a->x->gift, true, &s))
+	    !quota__money_split(a, a->x->outstanding, quota__gifts_of(a)->sum,
+				true, &s))
 		return;
 	quota__money_pay(a, &s);
 	a->x->outstanding = 0;
@@ -45,7 +46,7 @@ int quota__money_bill(quota_account *a, int64_t total, quota__split *s)
 	a->x->billed += total;
 	if (total <= 0 ||
 	    (!a->suspended &&
-	     quota__money_split(a, total, a->x->gift, true, s))) {
+	     quota__money_split(a, total, quota__gifts_of(a)->sum, true, s))) {
 		if (total <= 0)
 			quota__money_split(a, total, 0, true, s);
 		quota__money_pay(a, s);
@@ -228,12 +229,12 @@ int quota_account_money(const quota_account *a, quota_money *out)
 	out->billed_micros = a->x->billed;
 	out->suspended = a->suspended;
 	out->outstanding_bills = (uint32_t)a->x->nowed;
-	out->gift_micros = a->x->gift; /* R24 */
-	out->gift_granted_micros = a->x->gift_granted;
-	out->gift_spent_micros = a->x->gift_spent;
-	out->gift_expired_micros = a->x->gift_expired;
-	out->pay_order = a->x->pay_order;
-	out->pay_flags = a->x->pay_flags;
+	out->gift_micros = quota__gifts_of(a)->sum; /* R24 */
+	out->gift_granted_micros = quota__gifts_of(a)->granted;
+	out->gift_spent_micros = quota__gifts_of(a)->spent;
+	out->gift_expired_micros = quota__gifts_of(a)->expired;
+	out->pay_order = quota__gifts_of(a)->order;
+	out->pay_flags = quota__gifts_of(a)->flags;
 	quota__ok(a->ctx);
 	return QUOTA_OK;
 }

@@ -426,15 +426,19 @@ static int encode(const quota_account *a, bool window, void **out,
 	 * payment order and flags, the gift sums (granted, spent, expired),
 	 * then the grants with money left, soonest expiry first: (micros,
 	 * expires_at).  The gift balance is their sum. ---- */
-	quota__put_uv(&w, (uint32_t)a->x->pay_order);
-	quota__put_uv(&w, a->x->pay_flags);
-	quota__put_sv(&w, a->x->gift_granted);
-	quota__put_sv(&w, a->x->gift_spent);
-	quota__put_sv(&w, a->x->gift_expired);
-	quota__put_uv(&w, a->x->ngifts);
-	for (i = 0; i < a->x->ngifts; i++) {
-		quota__put_sv(&w, a->x->gifts[i].micros);
-		quota__put_sv(&w, a->x->gifts[i].expires_at);
+	{
+		const quota__gifts *gs = quota__gifts_of(a);
+
+		quota__put_uv(&w, (uint32_t)gs->order);
+		quota__put_uv(&w, gs->flags);
+		quota__put_sv(&w, gs->granted);
+		quota__put_sv(&w, gs->spent);
+		quota__put_sv(&w, gs->expired);
+		quota__put_uv(&w, gs->n);
+		for (i = 0; i < gs->n; i++) {
+			quota__put_sv(&w, gs->v[i].micros);
+			quota__put_sv(&w, gs->v[i].expires_at);
+		}
 	}
 	/* ---- end of minor 4 ---- */
 	if (w.fail)

@@ -675,19 +675,23 @@ static bool get_gift(dec *d)
 	int64_t granted = quota__get_sv(&d->r), spent = quota__get_sv(&d->r),
 		expired = quota__get_sv(&d->r), sum = 0, left, prev = INT64_MIN;
 	uint64_t n = quota__get_uv(&d->r), i;
+	quota__gifts *gs;
 
 	if (d->r.bad || order > QUOTA_PAY_CASH_FIRST ||
 	    flags & ~(uint64_t)QUOTA_PAY_CREDIT_PURCHASES || granted < 0 ||
 	    spent < 0 || expired < 0 || n > d->r.n - d->r.off)
 		return bad(d);
-	if (n && quota__grow(&d->ctx->mem, (void **)&a->x->gifts,
-			     &a->x->cap_gifts, (size_t)n,
-			     sizeof *a->x->gifts)) {
+	if (!order && !flags && !granted && !spent && !expired && !n)
+		return true; /* no gift state: the defaults */
+	if (quota__gifts_need(a) ||
+	    (n && quota__grow(&d->ctx->mem, (void **)&a->x->gs->v,
+			      &a->x->gs->cap, (size_t)n, sizeof *gs->v))) {
 		d->rc = QUOTA_ENOMEM;
 		return bad(d);
 	}
+	gs = a->x->gs;
 	for (i = 0; i < n; i++) {
-		quota__gift *g = &a->x->gifts[i];
+		quota__gift *g = &gs->v[i];
 
 		g->micros = quota__get_sv(&d->r);
 		g->expires_at = quota__get_sv(&d->r);
@@ -697,18 +701,18 @@ static bool get_gift(dec *d)
 		    quota__add_ovf(sum, g->micros, &sum))
 			return bad(d);
 		prev = g->expires_at;
-		a->x->ngifts++;
+		gs->n++;
 	}
 	/* money is conserved: granted = left + spent + expired */
 	if (quota__add_ovf(spent, expired, &left) ||
 	    quota__add_ovf(left, sum, &left) || left != granted)
 		return bad(d);
-	a->x->pay_order = (int32_t)order;
-	a->x->pay_flags = (uint32_t)flags;
-	a->x->gift = sum;
-	a->x->gift_granted = granted;
-	a->x->gift_spent = spent;
-	a->x->gift_expired = expired;
+	gs->order = (int32_t)order;
+	gs->flags = (uint32_t)flags;
+	gs->sum = sum;
+	gs->granted = granted;
+	gs->spent = spent;
+	gs->expired = expired;
 	return true;
 }
 
