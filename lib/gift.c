@@ -131,7 +131,7 @@ bool quota__money_split(const quota_account *a, int64_t x, int64_t gift,
 	/* What the credit limit still lends: limit + min(balance, 0), which
 	 * cannot overflow; below 0 if the limit was lowered under a debt. */
 	room = credit ? a->x->credit_limit + (bal < 0 ? bal : 0) : 0;
-	return s->credit <= room;
+	return s->credit == 0 || s->credit <= room;
 }
 
 void quota__money_pay(quota_account *a, const quota__split *s)

@@ -323,6 +323,19 @@ START_TEST(test_r24_bill_gift_cannot_cover)
 	ck_assert_int_eq(m.balance_micros, -CNY(3.00));
 	ck_assert_int_eq(m.gift_spent_micros, CNY(5.00));
 	assert_conserved(&w);
+	/* A limit lowered under the debt (-3.00 with a limit of 1.00) lends
+	 * nothing more, but gift money still pays a bill in full. */
+	OK(w.ctx, quota_account_set_credit_limit(w.a, CNY(1.00)));
+	OK(w.ctx, quota_gift_grant(w.a, CNY(2.00), QUOTA_NEVER,
+				   T0 + 4 * TU_DAY));
+	spend(&w, 100, T0 + 4 * TU_DAY, NULL);
+	memset(&bs, 0, sizeof bs);
+	ck_assert_int_eq(quota_settle(w.a, T0 + 6 * TU_DAY, on_bill, &bs), 1);
+	ck_assert_int_eq(bs.b[0].status, QUOTA_BILL_PAID);
+	ck_assert_int_eq(bs.b[0].gift_micros, CNY(1.00));
+	ck_assert_int_eq(bs.b[0].credit_micros, 0);
+	ck_assert_int_eq(quota_account_suspended(w.a), 0);
+	assert_conserved_(&w, 1);
 	w_replay_check(&w);
 	w_free(&w);
 }

@@ -2333,7 +2333,7 @@ START_TEST(test_r24_gift_money_model)
 				gg = gift < price ? gift : price;
 				cc = cash < price - gg ? cash : price - gg;
 			}
-			if (price - gg - cc > room)
+			if (price - gg - cc > 0 && price - gg - cc > room)
 				want = QUOTA_EFUNDS;
 			rc = quota_package_buy(a, offer, 1, NULL, t, NULL, &p);
 			if (!want) {
