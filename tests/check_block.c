@@ -219,7 +219,7 @@ START_TEST(test_r25_older_snapshot_minor_loads)
 	for (i = 1; i <= 6; i++)
 		ck_assert_int_eq(snap[len - (size_t)i], 0);
 	len -= 6;
-	/* The last section of minor 2, of an account neither blocked nor keeping
+	/* Then minor 2's, of an account neither blocked nor keeping
 	 * receipts: gate 0, reason "", time 0: three bytes. */
 	ck_assert_int_eq(snap[len - 3], 0);
 	ck_assert_int_eq(snap[len - 2], 0);
