@@ -757,9 +757,10 @@ QUOTA_API int quota_package_quote(const quota_account *a,
 				  quota_purchase *out);
 /*
  * Buy: debit the balance at once and add the package, effective at `at`
- * (R5, R19).  package_id NULL: "<offer id>#<n>".  QUOTA_EFUNDS if the
- * balance cannot pay, QUOTA_ESUSPENDED if the account is suspended;
- * nothing is bought then.
+ * (R5, R19); gift money pays beside the balance in the account's payment
+ * order (R24), and out says what each bucket paid.  package_id NULL:
+ * "<offer id>#<n>".  QUOTA_EFUNDS if the account's money cannot pay,
+ * QUOTA_ESUSPENDED if the account is suspended; nothing is bought then.
  */
 QUOTA_API int quota_package_buy(quota_account *a, const quota_offer *offer,
 				int64_t quantity, const quota_voucher *voucher,
