@@ -599,7 +599,8 @@ enum {
 	QUOTA_EVENT_RESUMED = 7,           /* a top-up paid what was owed */
 	QUOTA_EVENT_HOLD_EXPIRED = 8,      /* a tick released a hold (R10) */
 	QUOTA_EVENT_ACCOUNT_BLOCKED = 9,   /* quota_account_block (R25) */
-	QUOTA_EVENT_ACCOUNT_UNBLOCKED = 10 /* quota_account_unblock (R25) */
+	QUOTA_EVENT_ACCOUNT_UNBLOCKED = 10, /* quota_account_unblock (R25) */
+	QUOTA_EVENT_GIFT_EXPIRED = 11 /* gift money forfeited (R24) */
 };
 
 /* Alert levels: a number of units, or a percentage of what was bought. */
@@ -613,6 +614,9 @@ typedef struct quota_event {
 	const quota_package *package; /* PACKAGE_*: the package, else NULL */
 	int64_t remaining;            /* units left (package or category) */
 	int64_t threshold;            /* LOW_QUOTA: level in units; CAP: cap */
+				      /* GIFT_EXPIRED: remaining is the gift
+				       * money forfeited, balance_micros the
+				       * gift balance left (R24) */
 	int64_t at;                   /* the account clock when it happened */
 	int32_t period;               /* CAP_REACHED: QUOTA_PERIOD_* */
 	/* Appended for R18: SUSPENDED / RESUMED: what is (was) outstanding
@@ -652,7 +656,7 @@ QUOTA_API int quota_account_set_expiry_warning(quota_account *a,
  * Every account has a money balance in micro-units (starts at 0) and a
  * credit limit (default 0): bills may take the balance down to
  * -credit_limit, no further (R18).  Package purchases are prepaid and need
- * the balance itself (R19).
+ * the balance itself (R19), and gift money (R24, below) pays beside it.
  */
 QUOTA_API int quota_account_topup(quota_account *a, int64_t micros,
 				  int64_t at);
@@ -671,8 +675,45 @@ typedef struct quota_money {
 	int64_t billed_micros;      /* sum of bill totals (paid or not) */
 	int32_t suspended;
 	uint32_t outstanding_bills;
+	/* Appended for R24 (gift money). */
+	int64_t gift_micros;         /* gift balance (not yet forfeited) */
+	int64_t gift_granted_micros; /* sum of gift grants */
+	int64_t gift_spent_micros;   /* gift money that paid purchases, bills */
+	int64_t gift_expired_micros; /* gift money forfeited at expiry */
+	int32_t pay_order;           /* QUOTA_PAY_GIFT_FIRST or _CASH_FIRST */
+	uint32_t pay_flags;          /* QUOTA_PAY_* flags */
 } quota_money;
 QUOTA_API int quota_account_money(const quota_account *a, quota_money *out);
+
+/*
+ * Gift money (R24): a second balance beside the cash balance, granted by
+ * the host (a promotion, a goodwill credit), never topped up by the
+ * customer and never refunded.  A grant of micros (> 0) made at now
+ * expires at expires_at (QUOTA_NEVER: never; else > now): from then on
+ * what is left of it is forfeited, at the first tick, grant, top-up,
+ * purchase or settlement at or after that time (QUOTA_EVENT_GIFT_EXPIRED).
+ * Grants are spent soonest expiry first (ties: the earlier grant).  A
+ * grant, like a top-up, pays what a suspended account owes if it now
+ * can and resumes it (R18).  quota_gift_grant(3).
+ */
+QUOTA_API int quota_gift_grant(quota_account *a, int64_t micros,
+			       int64_t expires_at, int64_t now);
+/* The gift money usable at now: what is left of the grants that expire
+ * after now (0 for NULL). */
+QUOTA_API int64_t quota_gift_balance(const quota_account *a, int64_t now);
+
+/*
+ * Which bucket pays first (R24): purchases and bills spend gift money,
+ * then cash, then the credit limit (QUOTA_PAY_GIFT_FIRST, the default),
+ * or cash, then gift money, then credit (QUOTA_PAY_CASH_FIRST).  A
+ * purchase draws on the credit limit only with QUOTA_PAY_CREDIT_PURCHASES
+ * (R19: prepaid by default).  A credit (a bill below 0, from a reversal of
+ * settled usage) is paid into cash, never back into gift money.
+ */
+enum { QUOTA_PAY_GIFT_FIRST = 0, QUOTA_PAY_CASH_FIRST = 1 };
+#define QUOTA_PAY_CREDIT_PURCHASES UINT32_C(1)
+QUOTA_API int quota_account_set_pay_order(quota_account *a, int32_t order,
+					  uint32_t flags);
 
 /* Rounding of bill lines to the currency's minor unit (R17); the modes
  * act on the magnitude, so a credit rounds like a debit of the same size. */
@@ -741,6 +782,9 @@ typedef struct quota_purchase {
 	int64_t price_micros; /* list - discount: what the balance pays */
 	int64_t effective_at, expires_at;
 	const quota_package *package; /* quota_package_buy: the new package */
+	/* Appended for R24, quota_package_buy: what each bucket paid of
+	 * price_micros (gift + cash + credit = price). */
+	int64_t gift_micros, cash_micros, credit_micros;
 } quota_purchase;
 
 /* Price q of an offer bought at `at` with an optional voucher. */
@@ -750,9 +794,10 @@ QUOTA_API int quota_package_quote(const quota_account *a,
 				  quota_purchase *out);
 /*
  * Buy: debit the balance at once and add the package, effective at `at`
- * (R5, R19).  package_id NULL: "<offer id>#<n>".  QUOTA_EFUNDS if the
- * balance cannot pay, QUOTA_ESUSPENDED if the account is suspended;
- * nothing is bought then.
+ * (R5, R19); gift money pays beside the balance in the account's payment
+ * order (R24), and out says what each bucket paid.  package_id NULL:
+ * "<offer id>#<n>".  QUOTA_EFUNDS if the account's money cannot pay,
+ * QUOTA_ESUSPENDED if the account is suspended; nothing is bought then.
  */
 QUOTA_API int quota_package_buy(quota_account *a, const quota_offer *offer,
 				int64_t quantity, const quota_voucher *voucher,
@@ -786,6 +831,10 @@ typedef struct quota_bill {
 	int64_t amount_micros;       /* sum of exact amounts */
 	int64_t total_micros;        /* sum of rounded amounts: debited */
 	int64_t balance_micros;      /* the balance after this bill */
+	/* Appended for R24: what each bucket paid (PAID; 0 while
+	 * OUTSTANDING).  gift + cash + credit = total; a credit (total < 0)
+	 * is paid into cash (cash_micros < 0). */
+	int64_t gift_micros, cash_micros, credit_micros;
 } quota_bill;
 
 /* Return 0; other values are counted (quota_ctx_hook_failures) and change

@@ -10,7 +10,10 @@
  * Rules chosen where DESIGN.md is silent (documented in
  * quota_package_buy(3)):
  *   - purchases are prepaid: the balance itself must cover the price, the
- *     credit limit does not apply; a purchase that costs 0 needs no funds;
+ *     credit limit does not apply (unless the account's payment flags say
+ *     QUOTA_PAY_CREDIT_PURCHASES); gift money pays beside the balance, in
+ *     the account's payment order (R24, gift.c); a purchase that costs 0
+ *     needs no funds;
  *   - a fixed offer leaves min_units, step_units and max_units 0 (they
  *     belong to offers priced by quantity);
  *   - an offer borrows its unit tariff: changing the tariff's tiers later
@@ -475,13 +478,15 @@ int quota_package_buy(quota_account *a, const quota_offer *offer,
 	memset(&pu, 0, sizeof pu);
 	if ((rc = quote(a, offer, quantity, voucher, at, &pu)))
 		return rc;
-	/* R19: prepaid from the balance itself, never on credit. */
-	if (pu.price_micros > 0 && a->x->balance < pu.price_micros)
-		return quota__err(a->ctx, QUOTA_EFUNDS,
-				  "account '%s': balance %lld cannot pay %lld "
-				  "for offer '%s'",
-				  a->id, (long long)a->x->balance,
-				  (long long)pu.price_micros, offer->id);
+	/* R19: prepaid from the balance itself, never on credit unless the
+	 * account allows it; R24: gift money pays beside it, in the
+	 * account's order. */
+	memset(&buy, 0, sizeof buy);
+	if ((rc = quota__money_buy_split(a, pu.price_micros, at, &buy.split)))
+		return rc;
+	pu.gift_micros = buy.split.gift;
+	pu.cash_micros = buy.split.cash;
+	pu.credit_micros = buy.split.credit;
 	if (quota__add_ovf(a->x->purchased, pu.price_micros, &purchased))
 		return quota__err(a->ctx, QUOTA_EOVERFLOW,
 				  "account '%s': purchase total would overflow",

@@ -556,6 +556,28 @@ typedef struct quota__catblock {
 	quota__cat e[];
 } quota__catblock;
 
+/* R24: one gift grant, what is left of it and when that expires. */
+typedef struct quota__gift {
+	int64_t micros, expires_at;
+} quota__gift;
+
+/* R24: an account's gift money (gift.c, its only writer): the grants
+ * with money left, soonest expiry first (ties: in order granted), their
+ * sum, what was granted, spent and forfeited in all, and the payment
+ * order. */
+typedef struct quota__gifts {
+	quota__gift *v;
+	size_t n, cap;
+	int64_t sum, granted, spent, expired;
+	int32_t order;  /* QUOTA_PAY_GIFT_FIRST or QUOTA_PAY_CASH_FIRST */
+	uint32_t flags; /* QUOTA_PAY_CREDIT_PURCHASES */
+} quota__gifts;
+
+/* R24: what each money bucket pays of an amount (money.c). */
+typedef struct quota__split {
+	int64_t gift, cash, credit;
+} quota__split;
+
 /*
  * The state of an account that a plain charge never reads (§7): holds,
  * keys, event tracking and alerts, money and settlement, retention, the
@@ -596,6 +618,10 @@ typedef struct quota__acct_ext {
 	uint64_t bill_seq;
 	quota__vbill *vbills;
 	size_t nvbills, cap_vbills;
+	/* R24 gift money and the payment order (gift.c), allocated by the
+	 * first grant or order (§7: most accounts have none); NULL: the
+	 * defaults, quota__gifts_none. */
+	quota__gifts *gs;
 	/* R25 blocking (block.c): why (NULL: no reason given) and since
 	 * when; meaningful while gate has QUOTA__GATE_BLOCKED. */
 	char *block_reason;
@@ -669,6 +695,17 @@ int quota__ext_need(quota_account *a);
 /* Back to quota__ext_none if a's ext holds just the defaults (after a
  * snapshot is decoded, which writes it whole). */
 void quota__ext_trim(quota_account *a);
+
+/* R24: the gift state of an account with none (gift.c). */
+extern const quota__gifts quota__gifts_none;
+static inline const quota__gifts *quota__gifts_of(const quota_account *a)
+{
+	return a->x->gs ? a->x->gs : &quota__gifts_none;
+}
+/* a's gift state, allocated (holding the defaults) if it has none; for
+ * prepare steps (and the snapshot decoder).  QUOTA_ENOMEM, nothing
+ * changed. */
+int quota__gifts_need(quota_account *a);
 
 
 /* Bits set in x (no popcnt instruction assumed). */
@@ -1006,6 +1043,7 @@ typedef struct quota__buy {
 	const char *offer;
 	int64_t quantity, at, list_price, discount;
 	const quota_voucher *voucher; /* or NULL */
+	quota__split split; /* R24: what each bucket pays */
 } quota__buy;
 int quota__package_add(quota_account *a, const quota_package_spec *s,
 		       const quota__buy *buy, quota_package **out);
@@ -1296,8 +1334,35 @@ void quota__ledger_fold(const quota_account *a);
 
 /* Pay or leave outstanding a bill of total micros (settle.c); returns
  * QUOTA_BILL_PAID or QUOTA_BILL_OUTSTANDING and queues SUSPENDED or
- * RESUMED (room: quota__events_room).  Cannot fail. */
-int quota__money_bill(quota_account *a, int64_t total);
+ * RESUMED (room: quota__events_room); *s what each bucket paid (R24).
+ * Cannot fail. */
+int quota__money_bill(quota_account *a, int64_t total, quota__split *s);
+/* R24: forfeit the gift money expired at t (expires_at <= t), queueing
+ * GIFT_EXPIRED (room: the slack of quota__events_room).  Cannot fail. */
+void quota__gift_expire(quota_account *a, int64_t t);
+/* R24: how a purchase of price micros at t would be paid; QUOTA_EFUNDS
+ * (message set) if gift, cash and (with QUOTA_PAY_CREDIT_PURCHASES) the
+ * credit limit cannot pay it. */
+int quota__money_buy_split(const quota_account *a, int64_t price, int64_t t,
+			   quota__split *s);
+/* Pay a purchase split as quota__money_buy_split planned it (after
+ * quota__gift_expire at its time); cannot fail. */
+void quota__money_buy_pay(quota_account *a, const quota__split *s);
+/* R24: split x (> 0; <= 0: a credit, all to cash) over gift (the gift
+ * money usable), cash and, if credit, the credit limit in a's order;
+ * false if they cannot pay it. */
+bool quota__money_split(const quota_account *a, int64_t x, int64_t gift,
+			bool credit, quota__split *s);
+/* Pay a split: gift money soonest expiry first, the rest from the
+ * balance.  Cannot fail. */
+void quota__money_pay(quota_account *a, const quota__split *s);
+/* R18: pay everything outstanding if the buckets now can, and resume
+ * (queues RESUMED).  Cannot fail. */
+void quota__money_resume(quota_account *a);
+/* quota_gift_grant; forfeit (replay): the record's, checked. */
+int quota__gift_grant(quota_account *a, int64_t micros, int64_t expires_at,
+		      int64_t now, const int64_t *forfeit);
+void quota__gift_free(quota_account *a);
 /* Can bills summing to pos (positive totals) and neg (negative ones) be
  * paid or owed without overflowing any money counter? */
 bool quota__money_fits(const quota_account *a, int64_t pos, int64_t neg);

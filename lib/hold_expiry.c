@@ -82,7 +82,8 @@ static void mark_back(quota_account *a, int64_t now)
 
 /*
  * A tick through the write path (§5).  Its plan: the holds due at now
- * (deadline <= now), named by the record, released by apply; prepare
+ * (deadline <= now), named by the record, released by apply, and the
+ * gift money expired by now, forfeited by apply (R24, gift.c); prepare
  * walks the holds only to tell that a tick at the account's clock changes
  * nothing, the record's encoder counts them (with a store only).
  * Prepare allocates nothing but event room (with a hook, a HOLD_EXPIRED
@@ -119,7 +120,8 @@ static int tick_prepare(void *v)
 		return quota__err(a->ctx, QUOTA_EINVAL, "time out of range");
 	if (tick_room(a, op->now))
 		return quota__nomem(a);
-	if (op->now <= a->clock && !holds_due(a, op->now, NULL))
+	if (op->now <= a->clock && !holds_due(a, op->now, NULL) &&
+	    quota_gift_balance(a, op->now) == quota__gifts_of(a)->sum) /* R24 */
 		return QUOTA__NOTHING;
 	return QUOTA_OK;
 }
@@ -150,6 +152,8 @@ static void tick_apply(void *v)
 	} else if (now > a->clock) {
 		a->clock = now;
 	}
+	/* R24: gift money expired by now is forfeited. */
+	quota__gift_expire(a, now);
 	/*
 	 * The due holds go back, in map order.  Removing one shifts later
 	 * holds of its run back into its slot, so the slot is looked at

@@ -53,8 +53,12 @@ enum {
 	QUOTA__R_RECEIPTS = 26,
 	/* ---------------------------------------- R26 time zones */
 	QUOTA__R_ZONE_SET = 27,
-	/* 28-31 R24 gift money, 32-35 R23 auto-renewal (issue 15) */
-	QUOTA__R_ACCOUNT_LAST = 27,
+	/* Issue 15 (R24 gift money): */
+	QUOTA__R_GIFT_GRANT = 28,
+	QUOTA__R_PAY_ORDER = 29,
+	QUOTA__R_PACKAGE_BUY_SPLIT = 30,
+	/* 32-35 R23 auto-renewal (issue 15) */
+	QUOTA__R_ACCOUNT_LAST = 30,
 	/* the context's configuration stream */
 	QUOTA__R_CATEGORY_ADD = 64,
 	QUOTA__R_TARIFF_NEW = 65,

@@ -13,49 +13,53 @@
  *     smaller top-up is kept in the balance and the account stays
  *     suspended;
  *   - a negative bill (a credit, e.g. a reversal of a settled charge) is
- *     paid into the balance and may resume the account the same way.
+ *     paid into the balance and may resume the account the same way;
+ *   - R24: "the balance" above is gift money, cash and the credit limit
+ *     in the account's payment order (gift.c); a credit goes to cash.
  */
 #include "journal.h"
 
 #include <string.h>
 
-/* balance - x >= -credit_limit, without overflow. */
-static bool can_pay(const quota_account *a, int64_t x)
+/* Pay every outstanding bill if the buckets now can (R18, R24: gift
+ * money, cash and credit in the account's order). */
+void quota__money_resume(quota_account *a)
 {
-	int64_t after;
+	quota__split s;
 
-	return !__builtin_sub_overflow(a->x->balance, x, &after) &&
-	       after >= -a->x->credit_limit;
-}
-
-/* Pay every outstanding bill if the balance now can (R18). */
-static void try_resume(quota_account *a)
-{
-	if (!a->suspended || !can_pay(a, a->x->outstanding))
+	if (!a->suspended ||
+	    !quota__money_split(a, a->x->outstanding, quota__gifts_of(a)->sum,
+				true, &s))
 		return;
-	a->x->balance -= a->x->outstanding;
+	quota__money_pay(a, &s);
 	a->x->outstanding = 0;
 	a->x->nowed = 0;
 	a->suspended = false;
 	quota__event_queue(a, QUOTA_EVENT_RESUMED, QUOTA_ALL, NULL, 0, 0, 0);
 }
 
-int quota__money_bill(quota_account *a, int64_t total)
+int quota__money_bill(quota_account *a, int64_t total, quota__split *s)
 {
 	/* The caller checked that balance, billed and outstanding cannot
-	 * overflow (quota__money_fits). */
+	 * overflow (quota__money_fits), and forfeited the gift money expired
+	 * at the settlement's time (quota__gift_expire). */
 	a->x->billed += total;
-	if (total <= 0 || (!a->suspended && can_pay(a, total))) {
-		a->x->balance -= total;
-		try_resume(a);
+	if (total <= 0 ||
+	    (!a->suspended &&
+	     quota__money_split(a, total, quota__gifts_of(a)->sum, true, s))) {
+		if (total <= 0)
+			quota__money_split(a, total, 0, true, s);
+		quota__money_pay(a, s);
+		quota__money_resume(a);
 		return QUOTA_BILL_PAID;
 	}
+	memset(s, 0, sizeof *s);
 	a->x->nowed++;
 	a->x->outstanding += total;
 	if (!a->suspended) {
 		a->suspended = true;
-		quota__event_queue(a, QUOTA_EVENT_SUSPENDED, QUOTA_ALL, NULL, 0,
-				   0, 0);
+		quota__event_queue(a, QUOTA_EVENT_SUSPENDED, QUOTA_ALL, NULL,
+				   0, 0, 0);
 	}
 	return QUOTA_BILL_OUTSTANDING;
 }
@@ -80,6 +84,7 @@ void quota__money_free(quota_account *a)
 	quota__free(&a->ctx->mem, a->x->vbills);
 	a->x->vbills = NULL;
 	a->x->nowed = a->x->nvbills = a->x->cap_vbills = 0;
+	quota__gift_free(a);
 }
 
 /* quota_account_topup through the write path (§5). */
@@ -124,9 +129,10 @@ static void topup_apply(void *v)
 {
 	struct topup_op *op = v;
 
+	quota__gift_expire(op->a, op->at); /* R24 */
 	op->a->x->balance = op->balance;
 	op->a->x->topped_up = op->topped_up;
-	try_resume(op->a);
+	quota__money_resume(op->a);
 }
 
 static const quota__step topup_steps = {
@@ -180,8 +186,9 @@ static void credit_limit_apply(void *v)
 {
 	struct credit_limit_op *op = v;
 
+	quota__gift_expire(op->a, op->a->clock); /* R24 */
 	op->a->x->credit_limit = op->micros;
-	try_resume(op->a);
+	quota__money_resume(op->a);
 }
 
 static const quota__step credit_limit_steps = {
@@ -222,6 +229,12 @@ int quota_account_money(const quota_account *a, quota_money *out)
 	out->billed_micros = a->x->billed;
 	out->suspended = a->suspended;
 	out->outstanding_bills = (uint32_t)a->x->nowed;
+	out->gift_micros = quota__gifts_of(a)->sum; /* R24 */
+	out->gift_granted_micros = quota__gifts_of(a)->granted;
+	out->gift_spent_micros = quota__gifts_of(a)->spent;
+	out->gift_expired_micros = quota__gifts_of(a)->expired;
+	out->pay_order = quota__gifts_of(a)->order;
+	out->pay_flags = quota__gifts_of(a)->flags;
 	quota__ok(a->ctx);
 	return QUOTA_OK;
 }

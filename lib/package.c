@@ -508,6 +508,11 @@ static void package_encode(quota__wbuf *w, const void *v)
 		quota__put_sv(w, buy->voucher ? buy->voucher->value : 0);
 		quota__put_sv(w, buy->voucher ? buy->voucher->min_spend_micros
 					      : 0);
+		if (buy->split.gift || buy->split.credit) { /* R24 */
+			quota__put_sv(w, buy->split.gift);
+			quota__put_sv(w, buy->split.cash);
+			quota__put_sv(w, buy->split.credit);
+		}
 	}
 }
 
@@ -524,8 +529,10 @@ static void package_apply(void *v)
 	bool track = quota__track(a);
 	uint64_t m;
 
-	if (op->buy) {
-		a->x->balance -= s->price_micros;
+	if (op->buy) { /* R24: gift money expired at the purchase's time
+			* first, then the buckets as planned */
+		quota__gift_expire(a, op->buy->at);
+		quota__money_buy_pay(a, &op->buy->split);
 		a->x->purchased += s->price_micros;
 	}
 	p->account = a;
@@ -580,17 +587,33 @@ static const quota__step package_buy_steps = {
 	.flush = true,
 };
 
+/* R24: a purchase paid with gift money or on credit records what each
+ * bucket paid (quota_journal(5)); a cash purchase keeps its record. */
+static const quota__step package_buy_split_steps = {
+	.ext = true,
+	.rec = QUOTA__R_PACKAGE_BUY_SPLIT,
+	.prepare = package_prepare,
+	.encode = package_encode,
+	.apply = package_apply,
+	.undo = package_undo,
+	.flush = true,
+};
+
 int quota__package_add(quota_account *a, const quota_package_spec *s,
 		       const quota__buy *buy, quota_package **out)
 {
 	struct package_op op = {a, s, buy, out, NULL, 0, {0}};
+	const quota__step *st = &package_add_steps;
 
 	if (out)
 		*out = NULL;
 	if (!a)
 		return QUOTA_EINVAL;
-	return quota__write(a->ctx, a,
-			    buy ? &package_buy_steps : &package_add_steps, &op);
+	if (buy)
+		st = buy->split.gift || buy->split.credit
+			     ? &package_buy_split_steps
+			     : &package_buy_steps;
+	return quota__write(a->ctx, a, st, &op);
 }
 
 int quota_package_find(const quota_account *a, const char *id,

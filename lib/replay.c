@@ -364,6 +364,7 @@ static int replay_buy(quota_account *a, rec *x, quota_package_spec *s)
 	quota_voucher v;
 	quota__buy buy;
 	quota_offer *o;
+	quota__split rec_split = {0, 0, 0};
 	int64_t purchased;
 	int rc;
 
@@ -379,9 +380,22 @@ static int replay_buy(quota_account *a, rec *x, quota_package_spec *s)
 	v.value = quota__get_sv(&x->r);
 	v.min_spend_micros = quota__get_sv(&x->r);
 	buy.voucher = v.kind ? &v : NULL;
+	if (x->op == QUOTA__R_PACKAGE_BUY_SPLIT) { /* R24: the split */
+		rec_split.gift = quota__get_sv(&x->r);
+		rec_split.cash = quota__get_sv(&x->r);
+		rec_split.credit = quota__get_sv(&x->r);
+	}
+	/* R24: the buckets pay it now as they did (a cash purchase's record
+	 * names no split: all cash). */
 	if (x->r.bad || x->r.off != x->r.n || s->price_micros < 0 ||
-	    (s->price_micros > 0 && a->x->balance < s->price_micros) ||
-	    quota__add_ovf(a->x->purchased, s->price_micros, &purchased))
+	    quota__add_ovf(a->x->purchased, s->price_micros, &purchased) ||
+	    !quota__time_ok(buy.at) ||
+	    quota__money_buy_split(a, s->price_micros, buy.at, &buy.split) ||
+	    buy.split.gift != rec_split.gift ||
+	    buy.split.credit != rec_split.credit ||
+	    (x->op == QUOTA__R_PACKAGE_BUY_SPLIT &&
+	     (buy.split.cash != rec_split.cash ||
+	      !(rec_split.gift || rec_split.credit))))
 		return corrupt(a->ctx, x, "bad purchase");
 	if (x->check) {
 		quota_purchase pu;
@@ -421,6 +435,8 @@ static const char *const setter_fields[QUOTA__R_ACCOUNT_LAST + 1] = {
 	[QUOTA__R_BLOCK] = "A",          /* after the reason: time */
 	[QUOTA__R_UNBLOCK] = "A",        /* time */
 	[QUOTA__R_RECEIPTS] = "I",       /* on */
+	[QUOTA__R_GIFT_GRANT] = "AAAA",  /* amount, expiry, time, forfeit */
+	[QUOTA__R_PAY_ORDER] = "IU",     /* order, flags */
 };
 
 static int replay_account(quota_ctx *ctx, quota_account *a, rec *x)
@@ -428,7 +444,7 @@ static int replay_account(quota_ctx *ctx, quota_account *a, rec *x)
 	quota__rbuf *r = &x->r;
 	char name[QUOTA_ID_MAX + 1], why[QUOTA_REASON_MAX + 1];
 	quota_package_spec spec;
-	int64_t v[3] = {0, 0, 0};
+	int64_t v[4] = {0, 0, 0, 0};
 	uint64_t u1 = 0;
 	uint32_t k;
 	quota_tariff *t = NULL;
@@ -446,8 +462,9 @@ static int replay_account(quota_ctx *ctx, quota_account *a, rec *x)
 		return replay_tick(a, x);
 	case QUOTA__R_PACKAGE_ADD:
 	case QUOTA__R_PACKAGE_BUY:
+	case QUOTA__R_PACKAGE_BUY_SPLIT:
 		read_spec(r, &spec, name);
-		if (x->op == QUOTA__R_PACKAGE_BUY)
+		if (x->op != QUOTA__R_PACKAGE_ADD)
 			return replay_buy(a, x, &spec);
 		if (r->bad || r->off != r->n)
 			return corrupt(ctx, x, "bad fields");
@@ -515,6 +532,15 @@ static int replay_account(quota_ctx *ctx, quota_account *a, rec *x)
 		break;
 	case QUOTA__R_RECEIPTS: /* R27 */
 		rc = quota_account_keep_receipts(a, (int)v[0]);
+		break;
+	case QUOTA__R_GIFT_GRANT: /* R24: the forfeit is checked */
+		rc = quota__gift_grant(a, v[0], v[1], v[2], &v[3]);
+		if (rc == QUOTA_ECORRUPT)
+			return corrupt(ctx, x, "the grant forfeits otherwise");
+		break;
+	case QUOTA__R_PAY_ORDER:
+		rc = quota_account_set_pay_order(a, (int32_t)v[0],
+						 (uint32_t)v[1]);
 		break;
 	case QUOTA__R_TOPUP:
 		rc = quota_account_topup(a, v[0], v[1]);

@@ -436,9 +436,14 @@ static void apply(plan *pl)
 	for (i = 0; i < pl->nbills; i++) {
 		quota_bill *b = &pl->bills[i];
 
+		quota__split sp;
+
 		b->seq = ++a->x->bill_seq;
-		b->status = quota__money_bill(a, b->total_micros);
+		b->status = quota__money_bill(a, b->total_micros, &sp);
 		b->balance_micros = a->x->balance;
+		b->gift_micros = sp.gift; /* R24 */
+		b->cash_micros = sp.cash;
+		b->credit_micros = sp.credit;
 	}
 	/* Rows a category caches may have been taken in: a charge must put
 	 * them back on the dirty list, which the cache would skip. */
@@ -526,6 +531,8 @@ static void settle_apply(void *v)
 	plan *pl = &((struct settle_op *)v)->pl;
 
 	if (pl->ntk) {
+		/* R24: bills are paid at the settlement's time. */
+		quota__gift_expire(pl->a, ((struct settle_op *)v)->now);
 		apply(pl);
 		return;
 	}

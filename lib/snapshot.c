@@ -431,6 +431,25 @@ static int encode(const quota_account *a, bool window, void **out,
 	quota__put_str(&w, a->x->zone ? a->x->zone->name : NULL);
 	quota__put_u64(&w, a->x->zone ? a->x->zone->hash : 0);
 	/* ------------------------------------------ end of R26 time zones */
+	/* ---- Minor 4, R24 gift money (its own section, last): the
+	 * payment order and flags, the gift sums (granted, spent, expired),
+	 * then the grants with money left, soonest expiry first: (micros,
+	 * expires_at).  The gift balance is their sum. ---- */
+	{
+		const quota__gifts *gs = quota__gifts_of(a);
+
+		quota__put_uv(&w, (uint32_t)gs->order);
+		quota__put_uv(&w, gs->flags);
+		quota__put_sv(&w, gs->granted);
+		quota__put_sv(&w, gs->spent);
+		quota__put_sv(&w, gs->expired);
+		quota__put_uv(&w, gs->n);
+		for (i = 0; i < gs->n; i++) {
+			quota__put_sv(&w, gs->v[i].micros);
+			quota__put_sv(&w, gs->v[i].expires_at);
+		}
+	}
+	/* ---- end of minor 4 ---- */
 	if (w.fail)
 		goto fail;
 	if (w.n - SNAP_HEAD > UINT32_MAX) {

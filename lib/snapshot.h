@@ -11,8 +11,9 @@
 #include "ctx.h"
 
 #define SNAP_MAJOR 1
-#define SNAP_MINOR 3 /* 1: pruning (horizon, retention); 2: blocking
-			and kept receipts (R25, R27); 3: R26 zone */
+#define SNAP_MINOR 4 /* 1: pruning (horizon, retention); 2: blocking
+			and kept receipts (R25, R27); 3: R26 zone; 4: gift
+			money (R24) */
 #define SNAP_HEAD 14 /* "QSNP", major, minor, u32 length, u32 CRC-32C */
 
 /* Ranges of the periods any valid time falls in, in any UTC offset. */

@@ -690,6 +690,57 @@ static bool get_zone(dec *d)
 	return true;
 }
 
+/* ---- Minor 4 (R24): the payment order and flags, the gift sums and
+ * the grants with money left, soonest expiry first; a snapshot of minor
+ * < 4 is of an account with no gift money that pays gift first. */
+static bool get_gift(dec *d)
+{
+	quota_account *a = d->a;
+	uint64_t order = quota__get_uv(&d->r), flags = quota__get_uv(&d->r);
+	int64_t granted = quota__get_sv(&d->r), spent = quota__get_sv(&d->r),
+		expired = quota__get_sv(&d->r), sum = 0, left, prev = INT64_MIN;
+	uint64_t n = quota__get_uv(&d->r), i;
+	quota__gifts *gs;
+
+	if (d->r.bad || order > QUOTA_PAY_CASH_FIRST ||
+	    flags & ~(uint64_t)QUOTA_PAY_CREDIT_PURCHASES || granted < 0 ||
+	    spent < 0 || expired < 0 || n > d->r.n - d->r.off)
+		return bad(d);
+	if (!order && !flags && !granted && !spent && !expired && !n)
+		return true; /* no gift state: the defaults */
+	if (quota__gifts_need(a) ||
+	    (n && quota__grow(&d->ctx->mem, (void **)&a->x->gs->v,
+			      &a->x->gs->cap, (size_t)n, sizeof *gs->v))) {
+		d->rc = QUOTA_ENOMEM;
+		return bad(d);
+	}
+	gs = a->x->gs;
+	for (i = 0; i < n; i++) {
+		quota__gift *g = &gs->v[i];
+
+		g->micros = quota__get_sv(&d->r);
+		g->expires_at = quota__get_sv(&d->r);
+		if (d->r.bad || g->micros <= 0 || g->expires_at < prev ||
+		    (g->expires_at != QUOTA_NEVER &&
+		     !quota__time_ok(g->expires_at)) ||
+		    quota__add_ovf(sum, g->micros, &sum))
+			return bad(d);
+		prev = g->expires_at;
+		gs->n++;
+	}
+	/* money is conserved: granted = left + spent + expired */
+	if (quota__add_ovf(spent, expired, &left) ||
+	    quota__add_ovf(left, sum, &left) || left != granted)
+		return bad(d);
+	gs->order = (int32_t)order;
+	gs->flags = (uint32_t)flags;
+	gs->sum = sum;
+	gs->granted = granted;
+	gs->spent = spent;
+	gs->expired = expired;
+	return true;
+}
+
 /*
  * Check the header and checksum of a snapshot and read the account id
  * (the body's first field) into id; body is left after it.
@@ -796,7 +847,8 @@ static int decode_body(quota_ctx *ctx, quota__rbuf *body, const char *id,
 	    get_counters(&d) && get_ledger(&d) && get_holds(&d) &&
 	    get_keys(&d) && get_vbills(&d) && (minor < 1 || get_pruning(&d)) &&
 	    (minor < 2 || get_block(&d)) &&
-	    (minor < 3 || get_zone(&d)) && d.r.off != d.r.n &&
+	    (minor < 3 || get_zone(&d)) && (minor < 4 || get_gift(&d)) &&
+	    d.r.off != d.r.n &&
 	    minor <= SNAP_MINOR)
 		d.r.bad = true; /* trailing bytes: only a newer minor adds */
 	ctx->hook = hook;

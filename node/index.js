@@ -258,6 +258,9 @@ class Context {
       amountMicros: V.big(b.amount_micros),
       totalMicros: V.big(b.total_micros),
       balanceMicros: V.big(b.balance_micros),
+      giftMicros: V.big(b.gift_micros),
+      cashMicros: V.big(b.cash_micros),
+      creditMicros: V.big(b.credit_micros),
     };
   }
 
@@ -786,6 +789,21 @@ class Account {
 
   get balance() { return V.big(C.account_balance(this._p())); }
 
+  // R24 gift money: granted by the host, spent soonest expiry first,
+  // never refunded (quota_gift_grant(3)).
+  grantGift(micros, expiresAt, now) {
+    return this._do(C.gift_grant(this._p(), V.i64(micros, 'micros'),
+      V.i64(expiresAt, 'expiresAt'), V.i64(now, 'now')));
+  }
+
+  giftBalance(now) { return V.big(C.gift_balance(this._p(), V.i64(now, 'now'))); }
+
+  // R24: PAY_GIFT_FIRST or PAY_CASH_FIRST; flags PAY_CREDIT_PURCHASES.
+  setPayOrder(order, flags = 0) {
+    return this._do(C.account_set_pay_order(this._p(), V.i32(order, 'order'),
+      V.u32(flags, 'flags')));
+  }
+
   get suspended() { return this._check(C.account_suspended(this._p())) === 1; }
 
   money() {
@@ -920,6 +938,9 @@ function purchase(p, pkg) {
     effectiveAt: V.time(p.effective_at),
     expiresAt: V.time(p.expires_at),
     package: pkg,
+    giftMicros: V.big(p.gift_micros),
+    cashMicros: V.big(p.cash_micros),
+    creditMicros: V.big(p.credit_micros),
   };
 }
 

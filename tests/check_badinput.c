@@ -1210,6 +1210,28 @@ static int ctx_new_with_alloc(unsigned version, int null_fn)
 	  quota_account_set_credit_limit(NULL, 5))                             \
 	X(credit_limit_negative, QUOTA_EINVAL, 1,                              \
 	  quota_account_set_credit_limit(f->a, -1))                            \
+	X(r24_gift_grant_null_account, QUOTA_EINVAL, 0,                        \
+	  quota_gift_grant(NULL, 1, QUOTA_NEVER, T0))                          \
+	X(r24_gift_grant_zero, QUOTA_EINVAL, 1,                                \
+	  quota_gift_grant(f->a, 0, QUOTA_NEVER, T0))                          \
+	X(r24_gift_grant_negative, QUOTA_EINVAL, 1,                            \
+	  quota_gift_grant(f->a, -5, QUOTA_NEVER, T0))                         \
+	X(r24_gift_grant_bad_time, QUOTA_EINVAL, 1,                            \
+	  quota_gift_grant(f->a, 5, QUOTA_NEVER, QUOTA_TIME_MAX))              \
+	X(r24_gift_grant_expires_at_now, QUOTA_EINVAL, 1,                      \
+	  quota_gift_grant(f->a, 5, T0, T0))                                   \
+	X(r24_gift_grant_expires_before, QUOTA_EINVAL, 1,                      \
+	  quota_gift_grant(f->a, 5, T0 - 1, T0))                               \
+	X(r24_gift_grant_expiry_out_of_range, QUOTA_EINVAL, 1,                 \
+	  quota_gift_grant(f->a, 5, QUOTA_TIME_MAX, T0))                       \
+	X(r24_pay_order_null, QUOTA_EINVAL, 0,                                 \
+	  quota_account_set_pay_order(NULL, QUOTA_PAY_GIFT_FIRST, 0))          \
+	X(r24_pay_order_unknown, QUOTA_EINVAL, 1,                              \
+	  quota_account_set_pay_order(f->a, 2, 0))                             \
+	X(r24_pay_order_negative, QUOTA_EINVAL, 1,                             \
+	  quota_account_set_pay_order(f->a, -1, 0))                            \
+	X(r24_pay_order_unknown_flag, QUOTA_EINVAL, 1,                         \
+	  quota_account_set_pay_order(f->a, QUOTA_PAY_CASH_FIRST, 2))          \
 	X(settlement_null, QUOTA_EINVAL, 0,                                    \
 	  quota_account_set_settlement(NULL, QUOTA_PERIOD_DAY, 1, 0))          \
 	X(settlement_month, QUOTA_EINVAL, 1,                                   \

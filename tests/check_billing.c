@@ -556,8 +556,10 @@ END_TEST
  * reservations committed in part or released with a failure fee,
  * reversals, top-ups, package purchases and settlements at random times,
  * in two categories (graduated tiers, and volume tiers R14).  Checked:
- *   - at every step the balance is never below -credit_limit and equals
- *     top-ups - purchases - (billed - outstanding);
+ *   - at every step the balance is never below -credit_limit, and
+ *     balance + gift money equals top-ups + gift granted - gift forfeited
+ *     - purchases - (billed - outstanding) (R24, with random grants and
+ *     payment orders);
  *   - every bill line: amount = receipts + adjustment, |rounded - amount|
  *     within the rounding mode's bound, graduated lines have no
  *     adjustment;
@@ -715,9 +717,15 @@ static void check_money(const quota_account *a)
 
 	ck_assert_int_eq(quota_account_money(a, &m), QUOTA_OK);
 	ck_assert_int_ge(m.balance_micros, -m.credit_limit_micros);
-	ck_assert_int_eq(m.balance_micros,
-			 m.topped_up_micros - m.purchased_micros -
+	/* R24: gift money granted and not forfeited came in beside the
+	 * top-ups; what is left of it is held beside the balance. */
+	ck_assert_int_eq(m.balance_micros + m.gift_micros,
+			 m.topped_up_micros + m.gift_granted_micros -
+				 m.gift_expired_micros - m.purchased_micros -
 				 (m.billed_micros - m.outstanding_micros));
+	ck_assert_int_eq(m.gift_granted_micros,
+			 m.gift_micros + m.gift_spent_micros +
+				 m.gift_expired_micros);
 	ck_assert_int_eq(m.suspended, m.outstanding_bills > 0);
 }
 
@@ -865,12 +873,30 @@ static void property_run(uint64_t seed, int steps)
 				  rc == QUOTA_ENOTFOUND);
 			if (rc == QUOTA_OK)
 				book(&ps, ps.key_cat[i2], &r, -1, off);
-		} else if (op < 76) {
+		} else if (op < 72) {
 			ck_assert_int_eq(quota_account_topup(
 						 a,
 						 tu_rng_range(&g, 1, 4000000),
 						 now),
 					 QUOTA_OK);
+		} else if (op < 76) {
+			/* R24: gift money, some expiring, in either order */
+			ck_assert_int_eq(
+				quota_gift_grant(
+					a, tu_rng_range(&g, 1, 3000000),
+					tu_rng_chance(&g, 1, 2)
+						? QUOTA_NEVER
+						: now + tu_rng_range(&g, 1,
+								     TU_DAY),
+					now),
+				QUOTA_OK);
+			if (tu_rng_chance(&g, 1, 4))
+				ck_assert_int_eq(
+					quota_account_set_pay_order(
+						a,
+						(int32_t)tu_rng_range(&g, 0, 1),
+						0),
+					QUOTA_OK);
 		} else if (op < 82) {
 			rc = quota_package_buy(a, offer, 1, NULL, now, NULL,
 					       NULL);

@@ -753,6 +753,19 @@ static void scenario(run *r, int days)
 			     NOCHECK);
 		STEP(r, i, T_REF, 0,
 		     quota_account_topup(a, 400000 * (i + 1), T_REF), NOCHECK);
+		/* R24: gift money, some of it expiring, and some accounts
+		 * paying cash first (purchases on credit too). */
+		STEP(r, i, T_REF, 0,
+		     quota_gift_grant(a, 300000 * (i + 1),
+				      i % 2 ? QUOTA_NEVER : T_REF + 20 * TU_DAY,
+				      T_REF),
+		     NOCHECK);
+		if (i % 2 == 1)
+			STEP(r, i, T_REF, 0,
+			     quota_account_set_pay_order(
+				     a, QUOTA_PAY_CASH_FIRST,
+				     QUOTA_PAY_CREDIT_PURCHASES),
+			     NOCHECK);
 		for (k = 0; k < 3; k++)
 			STEP(r, i, T_REF, 0,
 			     quota_account_add_alert(a, r->cat[k % 2],
@@ -830,6 +843,11 @@ static void scenario(run *r, int days)
 			if (d % 5 == 4)
 				STEP(r, i, at, 0,
 				     quota_account_topup(a, 1500000, at),
+				     NOCHECK);
+			if (d % 6 == 1) /* R24: grants that expire in 3 days */
+				STEP(r, i, at, 0,
+				     quota_gift_grant(a, 700000,
+						      at + 3 * TU_DAY, at),
 				     NOCHECK);
 			/* §7: pruning (a failed one drops nothing); later
 			 * late charges and reports before it: QUOTA_EPRUNED. */

@@ -188,6 +188,8 @@ enum {
 	/* R26 time zones */
 	OP_ZONE_ADD,
 	OP_SET_ZONE,
+	OP_GIFT_GRANT, /* R24 */
+	OP_PAY_ORDER,  /* R24 */
 	OP_LAST
 };
 
@@ -203,7 +205,7 @@ static const char *const op_names[OP_LAST] = {
 	/* issue 15 */
 	"tariff_set_failure_fee_reason", "account_block", "account_unblock",
 	"account_keep_receipts", "release_reason", "reverse_receipt",
-	"zone_from_tzif", "set_zone"};
+	"zone_from_tzif", "set_zone", "gift_grant", "set_pay_order"};
 
 typedef struct opdesc {
 	int kind;
@@ -386,13 +388,14 @@ static const struct {
 	int kind;
 	int w;
 } op_mix[] = {
-	{OP_CHARGE, 450},	 {OP_CHARGE_SMS, 50},	 {OP_RESERVE, 100},
+	{OP_CHARGE, 440},	 {OP_CHARGE_SMS, 50},	 {OP_RESERVE, 100},
 	{OP_COMMIT, 70},	 {OP_RELEASE, 30},	 {OP_TICK, 30},
 	{OP_CTX_TICK, 10},	 {OP_REVERSE, 40},	 {OP_SETTLE, 50},
 	{OP_TOPUP, 12},		 {OP_PACKAGE_ADD, 15},	 {OP_PACKAGE_BUY, 15},
 	{OP_SET_CAP, 20},	 {OP_SET_OVERAGE, 15},	 {OP_ADD_ALERT, 15},
 	{OP_EXPIRY_WARNING, 10}, {OP_KEY_WINDOW, 10},	 {OP_SETTLEMENT, 10},
-	{OP_CREDIT_LIMIT, 15},	 {OP_SET_TARIFF, 15},
+	{OP_CREDIT_LIMIT, 15},	 {OP_SET_TARIFF, 15},	 {OP_GIFT_GRANT, 15},
+	{OP_PAY_ORDER, 5},
 	/* issue 15: an account is blocked about a sixth of the time */
 	{OP_BLOCK, 2},		 {OP_UNBLOCK, 10},	 {OP_KEEP_RECEIPTS, 1},
 	{OP_RELEASE_REASON, 3},	 {OP_REVERSE_RECEIPT, 2},
@@ -542,6 +545,15 @@ static void base_desc(long i, opdesc *d)
 		break;
 	case OP_CREDIT_LIMIT:
 		d->v1 = RNG(i, 5, 0, 3) * 1000000;
+		break;
+	case OP_GIFT_GRANT: /* R24: some never expire, some within hours */
+		d->v1 = RNG(i, 5, 1, 5) * 50000;
+		d->v2 = H(i, 6) % 3 == 0 ? QUOTA_NEVER
+					 : t + RNG(i, 7, TU_HOUR, 3 * TU_DAY);
+		break;
+	case OP_PAY_ORDER:
+		d->v1 = (int64_t)(H(i, 5) % 2);
+		d->v2 = (int64_t)(H(i, 6) % 2);
 		break;
 	case OP_SET_TARIFF:
 		d->v1 = H(i, 5) % 20 == 0 ? -1 : cat_tariff[d->cat];
@@ -1030,6 +1042,11 @@ static int exec(wl *w, long i, const opdesc *d, quota_receipt *r, int retry)
 		return quota_account_set_credit_limit(a, d->v1);
 	case OP_TOPUP:
 		return quota_account_topup(a, d->v1, d->at);
+	case OP_GIFT_GRANT:
+		return quota_gift_grant(a, d->v1, d->v2, d->at);
+	case OP_PAY_ORDER:
+		return quota_account_set_pay_order(a, (int32_t)d->v1,
+						   (uint32_t)d->v2);
 	case OP_PACKAGE_ADD: {
 		quota_package_spec ps;
 		quota_package *p = NULL;
@@ -1380,17 +1397,29 @@ static void money_assert(const quota_account *a, const char *what)
 	quota_money m;
 
 	CHECK_OP_EQ(quota_account_money(a, &m), QUOTA_OK);
-	CHECK_MSG(m.balance_micros ==
-			      m.topped_up_micros - m.purchased_micros -
+	/* R24: gift money granted and not forfeited came in beside the
+	 * top-ups, and what is left of it is held beside the balance. */
+	CHECK_MSG(m.balance_micros + m.gift_micros ==
+			      m.topped_up_micros + m.gift_granted_micros -
+				      m.gift_expired_micros -
+				      m.purchased_micros -
 				      (m.billed_micros - m.outstanding_micros),
-		      "%s: account '%s': balance %lld != topped up %lld - "
+		      "%s: account '%s': balance %lld + gift %lld != topped "
+		      "up %lld + granted %lld - expired %lld - "
 		      "purchased %lld - (billed %lld - outstanding %lld)",
 		      what, quota_account_id(a), (long long)m.balance_micros,
+		      (long long)m.gift_micros,
 		      (long long)m.topped_up_micros,
+		      (long long)m.gift_granted_micros,
+		      (long long)m.gift_expired_micros,
 		      (long long)m.purchased_micros,
 		      (long long)m.billed_micros,
 		      (long long)m.outstanding_micros);
 	CHECK_OP_GE(m.outstanding_micros, 0);
+	CHECK_OP_GE(m.gift_micros, 0);
+	CHECK_OP_EQ(m.gift_granted_micros, m.gift_micros +
+						   m.gift_spent_micros +
+						   m.gift_expired_micros);
 }
 
 /* Package units conserved in ctx (no store: it is ticked to drain every

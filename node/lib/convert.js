@@ -140,6 +140,12 @@ function money(m) {
     billedMicros: big(m.billed_micros),
     suspended: m.suspended !== 0,
     outstandingBills: m.outstanding_bills,
+    giftMicros: big(m.gift_micros),
+    giftGrantedMicros: big(m.gift_granted_micros),
+    giftSpentMicros: big(m.gift_spent_micros),
+    giftExpiredMicros: big(m.gift_expired_micros),
+    payOrder: m.pay_order,
+    payFlags: m.pay_flags,
   };
 }
 

@@ -101,6 +101,12 @@ struct('quota_money', {
   billed_micros: 'int64_t',
   suspended: 'int32_t',
   outstanding_bills: 'uint32_t',
+  gift_micros: 'int64_t',
+  gift_granted_micros: 'int64_t',
+  gift_spent_micros: 'int64_t',
+  gift_expired_micros: 'int64_t',
+  pay_order: 'int32_t',
+  pay_flags: 'uint32_t',
 });
 
 struct('quota_offer_spec', {
@@ -132,6 +138,9 @@ struct('quota_purchase', {
   effective_at: 'int64_t',
   expires_at: 'int64_t',
   package: 'const quota_package *',
+  gift_micros: 'int64_t',
+  cash_micros: 'int64_t',
+  credit_micros: 'int64_t',
 });
 
 struct('quota_bill_line', {
@@ -156,6 +165,9 @@ struct('quota_bill', {
   amount_micros: 'int64_t',
   total_micros: 'int64_t',
   balance_micros: 'int64_t',
+  gift_micros: 'int64_t',
+  cash_micros: 'int64_t',
+  credit_micros: 'int64_t',
 });
 
 struct('quota_report_row', {
@@ -317,6 +329,9 @@ const DECLS = [
   'int quota_account_topup(quota_account *a, int64_t micros, int64_t at)',
   'int64_t quota_account_balance(const quota_account *a)',
   'int quota_account_set_credit_limit(quota_account *a, int64_t micros)',
+  'int quota_gift_grant(quota_account *a, int64_t micros, int64_t expires_at, int64_t now)',
+  'int64_t quota_gift_balance(const quota_account *a, int64_t now)',
+  'int quota_account_set_pay_order(quota_account *a, int32_t order, uint32_t flags)',
   'int quota_account_suspended(const quota_account *a)',
   'int quota_account_money(const quota_account *a, _Out_ quota_money *out)',
   'int quota_money_round(int64_t micros, int64_t minor_micros, int mode, _Out_ int64_t *out)',

@@ -205,6 +205,25 @@ test('SMS counting and charging', () => {
   ctx.close();
 });
 
+test('R24 gift money: gift first, then cash; the order is configurable', () => {
+  const { ctx, sms, a } = setup();
+  const offer = ctx.addOffer({ id: 'usms-100', categories: [sms], units: 100, priceMicros: 4400000 });
+  a.topup(2000000, NOW);
+  a.grantGift(3000000, NOW + DAY, NOW);
+  assert.strictEqual(a.giftBalance(NOW), 3000000n);
+  assert.strictEqual(a.giftBalance(NOW + DAY), 0n);
+  const p = a.buyPackage(offer, 1, NOW);
+  assert.deepStrictEqual([p.giftMicros, p.cashMicros, p.creditMicros], [3000000n, 1400000n, 0n]);
+  const m = a.money();
+  assert.deepStrictEqual([m.giftMicros, m.giftGrantedMicros, m.giftSpentMicros, m.balanceMicros],
+    [0n, 3000000n, 3000000n, 600000n]);
+  a.setPayOrder(q.PAY_CASH_FIRST, q.PAY_CREDIT_PURCHASES);
+  assert.strictEqual(a.money().payOrder, q.PAY_CASH_FIRST);
+  assert.throws(() => a.setPayOrder(7), q.InvalidError);
+  assert.throws(() => a.grantGift(0, q.NEVER, NOW), q.InvalidError);
+  ctx.close();
+});
+
 test('money, catalog, vouchers, settlement with a bill callback', () => {
   const { ctx, sms, a, t } = setup();
   assert.strictEqual(q.moneyRound(12345, 10000), 10000n);

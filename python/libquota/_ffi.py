@@ -111,6 +111,12 @@ class Money(C.Structure):
         ("billed_micros", i64),
         ("suspended", i32),
         ("outstanding_bills", u32),
+        ("gift_micros", i64),
+        ("gift_granted_micros", i64),
+        ("gift_spent_micros", i64),
+        ("gift_expired_micros", i64),
+        ("pay_order", i32),
+        ("pay_flags", u32),
     ]
 
 
@@ -144,6 +150,9 @@ class Purchase(C.Structure):
         ("effective_at", i64),
         ("expires_at", i64),
         ("package", P),
+        ("gift_micros", i64),
+        ("cash_micros", i64),
+        ("credit_micros", i64),
     ]
 
 
@@ -172,6 +181,9 @@ class Bill(C.Structure):
         ("amount_micros", i64),
         ("total_micros", i64),
         ("balance_micros", i64),
+        ("gift_micros", i64),
+        ("cash_micros", i64),
+        ("credit_micros", i64),
     ]
 
 
@@ -369,6 +381,9 @@ CORE = {
     "quota_account_topup": (C.c_int, [P, i64, i64]),
     "quota_account_balance": (i64, [P]),
     "quota_account_set_credit_limit": (C.c_int, [P, i64]),
+    "quota_gift_grant": (C.c_int, [P, i64, i64, i64]),
+    "quota_gift_balance": (i64, [P, i64]),
+    "quota_account_set_pay_order": (C.c_int, [P, i32, u32]),
     "quota_account_suspended": (C.c_int, [P]),
     "quota_account_money": (C.c_int, [P, C.POINTER(Money)]),
     "quota_money_round": (C.c_int, [i64, i64, C.c_int, pi64]),

@@ -202,7 +202,8 @@ def _receipt(account, r):
 def _purchase(account, p, bought):
     return Purchase(p.units, p.list_price_micros, p.discount_micros,
                     p.price_micros, p.effective_at, p.expires_at,
-                    account._package(p.package) if bought and p.package else None)
+                    account._package(p.package) if bought and p.package else None,
+                    p.gift_micros, p.cash_micros, p.credit_micros)
 
 
 def _voucher(v):
@@ -525,7 +526,24 @@ class Account(_Child):
         return Money(m.balance_micros, m.credit_limit_micros,
                      m.outstanding_micros, m.topped_up_micros,
                      m.purchased_micros, m.billed_micros, bool(m.suspended),
-                     m.outstanding_bills)
+                     m.outstanding_bills, m.gift_micros,
+                     m.gift_granted_micros, m.gift_spent_micros,
+                     m.gift_expired_micros, m.pay_order, m.pay_flags)
+
+    def gift_grant(self, micros, expires_at=K.QUOTA_NEVER, now=0):
+        """quota_gift_grant (R24): gift money beside the balance, spent
+        soonest expiry first, never refunded."""
+        self._do(self._lib.quota_gift_grant(self._p, micros, _t(expires_at),
+                                            _t(now)))
+
+    def gift_balance(self, now):
+        """quota_gift_balance (R24): the gift money usable at now."""
+        return self._lib.quota_gift_balance(self._p, _t(now))
+
+    def set_pay_order(self, order=K.QUOTA_PAY_GIFT_FIRST, flags=0):
+        """quota_account_set_pay_order (R24): QUOTA_PAY_GIFT_FIRST or
+        QUOTA_PAY_CASH_FIRST; flags QUOTA_PAY_CREDIT_PURCHASES."""
+        self._do(self._lib.quota_account_set_pay_order(self._p, order, flags))
 
     def set_settlement(self, period=K.QUOTA_PERIOD_DAY, minor_micros=10000,
                        rounding=K.QUOTA_ROUND_HALF_UP):

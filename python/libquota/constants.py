@@ -93,6 +93,12 @@ QUOTA_EVENT_RESUMED = 7
 QUOTA_EVENT_HOLD_EXPIRED = 8
 QUOTA_EVENT_ACCOUNT_BLOCKED = 9
 QUOTA_EVENT_ACCOUNT_UNBLOCKED = 10
+QUOTA_EVENT_GIFT_EXPIRED = 11
+
+# R24 gift money: the payment order (quota_account_set_pay_order).
+QUOTA_PAY_GIFT_FIRST = 0
+QUOTA_PAY_CASH_FIRST = 1
+QUOTA_PAY_CREDIT_PURCHASES = 1
 
 # R27 failure reasons (quota_release_reason), R25 blocking reason length.
 QUOTA_FAIL_NONE = 0

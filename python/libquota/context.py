@@ -468,7 +468,8 @@ class Context:
                  for l in (b.lines[i] for i in range(b.nlines))]
         return Bill(self._account(b.account), b.seq, b.period_start,
                     b.period_end, b.status, lines, b.amount_micros,
-                    b.total_micros, b.balance_micros)
+                    b.total_micros, b.balance_micros, b.gift_micros,
+                    b.cash_micros, b.credit_micros)
 
     # -- events -----------------------------------------------------------
 

@@ -107,6 +107,13 @@ class Money:
     billed_micros: int
     suspended: bool
     outstanding_bills: int
+    # R24 gift money (quota_gift_grant)
+    gift_micros: int = 0
+    gift_granted_micros: int = 0
+    gift_spent_micros: int = 0
+    gift_expired_micros: int = 0
+    pay_order: int = 0
+    pay_flags: int = 0
 
 
 @dataclass
@@ -139,6 +146,10 @@ class Purchase:
     effective_at: int
     expires_at: int
     package: Any = None
+    # R24: what each money bucket paid (Account.package_buy)
+    gift_micros: int = 0
+    cash_micros: int = 0
+    credit_micros: int = 0
 
 
 @dataclass
@@ -168,6 +179,10 @@ class Bill:
     amount_micros: int
     total_micros: int
     balance_micros: int
+    # R24: what each money bucket paid (0 while outstanding)
+    gift_micros: int = 0
+    cash_micros: int = 0
+    credit_micros: int = 0
 
 
 @dataclass

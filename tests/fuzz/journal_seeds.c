@@ -88,6 +88,32 @@ int main(int argc, char **argv)
 		quota_ctx_free(w.ctx);
 		jw_log_free(&l);
 	}
+	/* R24: gift grants (one expiring), the payment order, and
+	 * purchases paid with gift money and on credit (records 28-30). */
+	{
+		jw_world w;
+		jw_log l = {0};
+		size_t from = world(&w, &l, 24);
+
+		for (s = 0; s < JW_NACCT; s++) {
+			quota_account *a = w.a[s];
+
+			(void)quota_account_set_credit_limit(a, 5000000);
+			(void)quota_account_set_pay_order(
+				a, s % 2 ? QUOTA_PAY_CASH_FIRST
+					 : QUOTA_PAY_GIFT_FIRST,
+				QUOTA_PAY_CREDIT_PURCHASES);
+			(void)quota_gift_grant(a, 700000, w.t + JW_HOUR, w.t);
+			(void)quota_gift_grant(a, 300000, QUOTA_NEVER, w.t);
+			(void)quota_package_buy(a, w.fixed, 1, NULL, w.t, NULL,
+						NULL);
+			(void)quota_account_tick(a, w.t + 2 * JW_HOUR);
+		}
+		write_seed(argv[1], "kind-gift", &l, from);
+		files += 2;
+		quota_ctx_free(w.ctx);
+		jw_log_free(&l);
+	}
 	/* Random runs. */
 	for (s = 0; s < 12; s++) {
 		jw_world w;

@@ -97,6 +97,12 @@ class QuotaMoney(C.Structure):
         ("billed_micros", C.c_int64),
         ("suspended", C.c_int32),
         ("outstanding_bills", C.c_uint32),
+        ("gift_micros", C.c_int64),
+        ("gift_granted_micros", C.c_int64),
+        ("gift_spent_micros", C.c_int64),
+        ("gift_expired_micros", C.c_int64),
+        ("pay_order", C.c_int32),
+        ("pay_flags", C.c_uint32),
     ]
 
 
@@ -134,6 +140,9 @@ class QuotaPurchase(C.Structure):
         ("effective_at", C.c_int64),
         ("expires_at", C.c_int64),
         ("package", C.c_void_p),
+        ("gift_micros", C.c_int64),
+        ("cash_micros", C.c_int64),
+        ("credit_micros", C.c_int64),
     ]
 
 
@@ -162,6 +171,9 @@ class QuotaBill(C.Structure):
         ("amount_micros", C.c_int64),
         ("total_micros", C.c_int64),
         ("balance_micros", C.c_int64),
+        ("gift_micros", C.c_int64),
+        ("cash_micros", C.c_int64),
+        ("credit_micros", C.c_int64),
     ]
 
 

@@ -370,6 +370,28 @@ class MoneyCatalogSettlement(unittest.TestCase):
         with self.assertRaises(q.InvalidArgument):
             q.money_round(1, 0)
 
+    def test_gift_money(self):
+        # R24: UCloud's payment page - gift first, then cash.
+        a, sms, ctx = self.a, self.sms, self.ctx
+        o = ctx.offer_add("usms-100", [sms], units=100, price_micros=4400000)
+        a.topup(2000000, NOW)
+        a.gift_grant(3000000, NOW + DAY, NOW)
+        self.assertEqual(a.gift_balance(NOW), 3000000)
+        self.assertEqual(a.gift_balance(NOW + DAY), 0)
+        pu = a.package_buy(o, at=NOW)
+        self.assertEqual((pu.gift_micros, pu.cash_micros, pu.credit_micros),
+                         (3000000, 1400000, 0))
+        m = a.money()
+        self.assertEqual((m.gift_micros, m.gift_granted_micros,
+                          m.gift_spent_micros, m.balance_micros),
+                         (0, 3000000, 3000000, 600000))
+        a.set_pay_order(q.QUOTA_PAY_CASH_FIRST, q.QUOTA_PAY_CREDIT_PURCHASES)
+        self.assertEqual(a.money().pay_order, q.QUOTA_PAY_CASH_FIRST)
+        with self.assertRaises(q.InvalidArgument):
+            a.set_pay_order(7)
+        with self.assertRaises(q.InvalidArgument):
+            a.gift_grant(0)
+
     def test_catalog(self):
         a, sms, ctx = self.a, self.sms, self.ctx
         o = ctx.offer_add("sms-100", [sms], units=100, price_micros=4400000,

@@ -437,7 +437,7 @@ static inline int jw_step_kind(jw_world *w, int i, int kind)
 	case JW_SETTLE:
 		return (int)(quota_settle(a, w->t, NULL, NULL) < 0);
 	case JW_SETTER:
-		switch (JW_R(32, 0, 8)) {
+		switch (JW_R(32, 0, 10)) {
 		case 0:
 			return quota_account_set_credit_limit(
 				a, JW_R(33, 0, 2000000));
@@ -468,6 +468,16 @@ static inline int jw_step_kind(jw_world *w, int i, int kind)
 						  : QUOTA_PERIOD_HOUR,
 				JW_R(44, 0, 1) ? 10000 : 1,
 				(int)JW_R(45, 0, 3));
+		case 9: /* R24 */
+			return quota_gift_grant(
+				a, JW_R(33, 1, 3000000),
+				JW_R(34, 0, 2) ? w->t + JW_R(40, 60, 2 * JW_DAY)
+					       : QUOTA_NEVER,
+				w->t);
+		case 10:
+			return quota_account_set_pay_order(
+				a, (int32_t)JW_R(37, 0, 1),
+				(uint32_t)JW_R(38, 0, 1));
 		case 7:
 			/* Refused once the account has had a hold. */
 			return quota_account_set_utc_offset(
