@@ -388,7 +388,7 @@ static const struct {
 	int kind;
 	int w;
 } op_mix[] = {
-	{OP_CHARGE, 440},	 {OP_CHARGE_SMS, 50},	 {OP_RESERVE, 100},
+	{OP_CHARGE, 430},	 {OP_CHARGE_SMS, 50},	 {OP_RESERVE, 100},
 	{OP_COMMIT, 70},	 {OP_RELEASE, 30},	 {OP_TICK, 30},
 	{OP_CTX_TICK, 10},	 {OP_REVERSE, 40},	 {OP_SETTLE, 50},
 	{OP_TOPUP, 12},		 {OP_PACKAGE_ADD, 15},	 {OP_PACKAGE_BUY, 15},
