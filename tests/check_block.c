@@ -195,9 +195,9 @@ START_TEST(test_r25_koomessage_freeze_reason_in_snapshot)
 }
 END_TEST
 
-/* R25 and the snapshot format: a snapshot of the previous minor (1),
- * without the blocking section, still loads, as an account neither
- * blocked nor keeping receipts. */
+/* R25 and the snapshot format: a snapshot of minor 1, without the
+ * blocking section (nor R26's zone section of minor 3), still loads, as
+ * an account neither blocked nor keeping receipts. */
 START_TEST(test_r25_older_snapshot_minor_loads)
 {
 	quota_ctx *c = new_ctx(), *c2 = new_ctx();
