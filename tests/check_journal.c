@@ -58,6 +58,9 @@
  *     store's records of the account); its key then replays and the
  *     operations go on.
  *
+ * To look at one store call: QUOTA_SWEEP_N=n runs call n in every mode,
+ * QUOTA_SWEEP_FULL=1 verifies every run from every record.
+ *
  * The configuration stream has no "unsynchronised" mark (journal.c sets
  * it on accounts only): after QUOTA_EUNKNOWN on a configuration record the
  * context accepts further configuration calls, and their records reuse
@@ -1707,8 +1710,9 @@ static void fault_run(long n, int mode, int K)
 	const cpoint *c = cp_for(first);
 	int fstream = call_stream(n), facct = fstream - 1;
 	int full = (sweep_runs[1] + sweep_runs[2] + sweep_runs[3]) %
-			   FULL_VERIFY_EVERY ==
-		   0;
+				   FULL_VERIFY_EVERY ==
+			   0 ||
+		   getenv("QUOTA_SWEEP_FULL");
 	opres res[MAXK];
 	snapset before, after, frozen;
 	cfgview cbefore, cafter, cfrozen;
@@ -2112,6 +2116,13 @@ START_TEST(test_store_fault_sweep)
 	sweep_fullverify = 0;
 	/* Every N once and unknown; from-then-on (everything refused after
 	 * N, the least varied) every FROM_EVERY-th N, to keep the time. */
+	if (getenv("QUOTA_SWEEP_N")) { /* one store call, every mode */
+		n = atol(getenv("QUOTA_SWEEP_N"));
+		CHECK_OP_LT(n, ref_ncalls);
+		for (mode = M_ONCE; mode <= M_UNKNOWN; mode++)
+			fault_run(n, mode, K);
+		return;
+	}
 	for (n = 0; n < ref_ncalls; n += every)
 		for (mode = M_ONCE; mode <= M_UNKNOWN; mode++)
 			if (mode != M_FROM || (n / every) % FROM_EVERY == 0)

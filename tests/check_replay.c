@@ -617,6 +617,105 @@ START_TEST(test_bad_arguments)
 }
 END_TEST
 
+/*
+ * R21, §5: an alert added to an account whose event tracking is not set
+ * up yet (just loaded from a snapshot, with a hook) is armed as on the
+ * account that made it: not armed when its level is already crossed.
+ * Found by check_journal's store-fault sweep (a run verified from every
+ * record against memory rebuilt from a checkpoint): quota_account_add_alert
+ * made no room for the tracking, so its apply could not set it up and
+ * armed the alert, and the loaded account's snapshot differed from the
+ * live one until the next call set the tracking up (a record applied to
+ * an account rebuilt from a checkpoint did the same).
+ */
+static int noop_hook(const quota_event *e, void *ud)
+{
+	(void)e;
+	(void)ud;
+	return 0;
+}
+
+START_TEST(test_r21_alert_added_after_load_armed_as_live)
+{
+	jw_log l = {0}, l2 = {0};
+	quota_ctx *c, *d;
+	quota_account *a, *b;
+	quota_tariff *t;
+	quota_package_spec ps;
+	quota_usage u;
+	quota_receipt r;
+	uint32_t cat;
+	void *s0, *s1, *s2;
+	size_t n0, n1, n2, from;
+	int64_t t0 = tu_utc(2024, 5, 15, 10, 0, 0);
+
+	ck_assert_int_eq(quota_ctx_new(&c), QUOTA_OK);
+	ck_assert_int_eq(quota_ctx_set_event_hook(c, noop_hook, NULL),
+			 QUOTA_OK);
+	jw_record(c, &l);
+	ck_assert_int_eq(quota_category_add(c, "sms", &cat), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_new(c, "t", &t), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 100),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_new(c, "a", &a), QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_tariff(a, cat, t), QUOTA_OK);
+	memset(&ps, 0, sizeof ps);
+	ps.id = "p";
+	ps.categories = QUOTA_MASK(cat);
+	ps.units = 100;
+	ps.effective_at = t0 - TU_DAY;
+	ps.expires_at = t0 + 30 * TU_DAY;
+	ck_assert_int_eq(quota_package_add(a, &ps, NULL), QUOTA_OK);
+	memset(&u, 0, sizeof u);
+	u.category = cat;
+	u.units = 95;
+	u.at = t0;
+	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_OK);
+	ck_assert_int_eq(quota_account_snapshot(a, &s0, &n0), QUOTA_OK);
+	/* 5 units left of 100: 10 % is crossed already. */
+	from = l.n;
+	ck_assert_int_eq(quota_account_add_alert(a, cat, 10,
+						 QUOTA_ALERT_PERCENT),
+			 QUOTA_OK);
+	ck_assert_uint_eq(l.n, from + 1);
+	ck_assert_int_eq(quota_account_snapshot(a, &s1, &n1), QUOTA_OK);
+
+	/* The configuration, the account from its snapshot, the alert. */
+	ck_assert_int_eq(quota_ctx_new(&d), QUOTA_OK);
+	ck_assert_int_eq(quota_ctx_set_event_hook(d, noop_hook, NULL),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_category_add(d, "sms", &cat), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_new(d, "t", &t), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 100),
+			 QUOTA_OK);
+	jw_record(d, &l2); /* so that the sequence numbers go on alike */
+	ck_assert_int_eq(quota_account_load(d, s0, n0, &b), QUOTA_OK);
+	ck_assert_int_eq(quota_account_add_alert(b, cat, 10,
+						 QUOTA_ALERT_PERCENT),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_snapshot(b, &s2, &n2), QUOTA_OK);
+	{
+		size_t k = 14; /* after the header (its CRC) */
+
+		while (k < n1 && k < n2 &&
+		       ((unsigned char *)s1)[k] == ((unsigned char *)s2)[k])
+			k++;
+		ck_assert_msg(n1 == n2 && k == n1,
+			      "the loaded account's alert is armed otherwise "
+			      "than the live one's (%zu and %zu bytes, byte "
+			      "%zu)",
+			      n1, n2, k);
+	}
+	free(s0);
+	free(s1);
+	free(s2);
+	quota_ctx_free(d);
+	quota_ctx_free(c);
+	jw_log_free(&l);
+	jw_log_free(&l2);
+}
+END_TEST
+
 static Suite *replay_suite(void)
 {
 	Suite *s = suite_create("replay");
@@ -630,6 +729,7 @@ static Suite *replay_suite(void)
 	tcase_add_test(bad, test_truncations_and_bit_flips);
 	tcase_add_test(bad, test_sequence_gaps_and_repeats);
 	tcase_add_test(bad, test_altered_effects);
+	tcase_add_test(bad, test_r21_alert_added_after_load_armed_as_live);
 	suite_add_tcase(s, fault);
 	suite_add_tcase(s, bad);
 	return s;
