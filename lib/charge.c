@@ -509,7 +509,7 @@ static __attribute__((noinline)) int charge_keyed(quota_account *a,
 
 		plain.key = NULL;
 		if (quota__fast(a, &plain, r, QUOTA__FAST_CHARGE,
-				&rec->box.src, 0, false)) {
+				&rec->box.src, 0, QUOTA__J_NONE)) {
 			quota__key_usage(rec, QUOTA__OP_CHARGE, u);
 			quota__key_store_at(a, rec, &kp);
 			return QUOTA_OK;
@@ -519,12 +519,16 @@ static __attribute__((noinline)) int charge_keyed(quota_account *a,
 	return general(a, u, r, true);
 }
 
-/* A keyless charge with a store (§5): the fast path writes its record. */
+/* A keyless charge with a store (§5): the fast path writes its record,
+ * in a copy for each way of computing its checksum. */
 static __attribute__((noinline)) int charge_journaled(quota_account *a,
 						      const quota_usage *u,
 						      quota_receipt *r)
 {
-	int rc = quota__fast(a, u, r, QUOTA__FAST_CHARGE, NULL, 0, true);
+	int rc = quota__crc_hw() ? quota__fast(a, u, r, QUOTA__FAST_CHARGE,
+					       NULL, 0, QUOTA__J_HW)
+				 : quota__fast(a, u, r, QUOTA__FAST_CHARGE,
+					       NULL, 0, QUOTA__J_SW);
 
 	if (rc > 0)
 		return QUOTA_OK;
@@ -542,7 +546,7 @@ int quota_charge(quota_account *a, const quota_usage *usage,
 		if (unlikely(a->ctx->store_on))
 			return charge_journaled(a, usage, receipt);
 		if (likely(quota__fast(a, usage, receipt, QUOTA__FAST_CHARGE,
-				       NULL, 0, false)))
+				       NULL, 0, QUOTA__J_NONE)))
 			return QUOTA_OK;
 	}
 	return run(a, usage, receipt, true);
@@ -553,7 +557,7 @@ int quota_quote(const quota_account *a, const quota_usage *usage,
 {
 	if (likely(a && usage) &&
 	    quota__fast((quota_account *)a, usage, receipt, QUOTA__FAST_QUOTE,
-			NULL, 0, false))
+			NULL, 0, QUOTA__J_NONE))
 		return QUOTA_OK;
 	return run(a, usage, receipt, false);
 }

@@ -11,6 +11,10 @@
 #include "journal.h"
 
 enum { QUOTA__FAST_QUOTE = 0, QUOTA__FAST_CHARGE = 1, QUOTA__FAST_HOLD = 2 };
+/* Whether the fast path journals (§5), and how it checksums: no store;
+ * a store, CRC-32C a byte a step; a store, the crc32 instruction
+ * (quota__crc_hw). */
+enum { QUOTA__J_NONE = 0, QUOTA__J_SW = 1, QUOTA__J_HW = 2 };
 
 /* R9 caps on the fast path: would this charge pass one?  Then the general
  * path words the refusal. */
@@ -92,8 +96,9 @@ static inline void quota__receipt_head(quota_receipt *r, const quota__src *s,
  *
  * Every caller passes mode, r or out as constants where it can, so each
  * gets its own straight-line copy with the other modes' tests gone.
- * journal (a constant too) is ctx->store_on, tested by the caller: the
- * copy without a store has no call in it, and so no stack frame.
+ * journal (QUOTA__J_*, a constant too) follows ctx->store_on, tested by
+ * the caller: the copy without a store has no call in it, and so no stack
+ * frame.
  *
  * A charge (mode CHARGE) must fall in its category's cached ledger hour
  * and, if it draws a package, the cached package (quota__ledger_hit), so
@@ -101,7 +106,7 @@ static inline void quota__receipt_head(quota_receipt *r, const quota__src *s,
  */
 static inline __attribute__((always_inline)) int
 quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
-	    const int mode, quota__src *out, int64_t timeout, const bool journal)
+	    const int mode, quota__src *out, int64_t timeout, const int journal)
 {
 	quota_ctx *ctx = a->ctx;
 	const uint32_t cat = u->category;
@@ -192,11 +197,11 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	/* §5: the same record as the general path, before anything moves;
 	 * the store's refusal is the call's. */
 	if (journal) {
-		int rc = quota__fast_journal(a, u, mode == QUOTA__FAST_HOLD
-							   ? QUOTA__R_RESERVE
-							   : QUOTA__R_CHARGE,
-					     timeout, f, pk, take, need, tier,
-					     price, cost);
+		int rc = quota__fast_rec(a, u, mode == QUOTA__FAST_HOLD
+						       ? QUOTA__R_RESERVE
+						       : QUOTA__R_CHARGE,
+					 timeout, f, pk, take, need, tier,
+					 price, cost, journal == QUOTA__J_HW);
 
 		if (rc)
 			return rc;

@@ -9,7 +9,7 @@
 #endif
 
 /* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), one byte a step. */
-static const uint32_t crc_tab[256] = {
+const uint32_t quota__crc_tab[256] = {
 	0x00000000, 0xf26b8303, 0xe13b70f7, 0x1350f3f4,
 	0xc79a971f, 0x35f1141c, 0x26a1e7e8, 0xd4ca64eb,
 	0x8ad958cf, 0x78b2dbcc, 0x6be22838, 0x9989ab3b,
@@ -79,7 +79,7 @@ static const uint32_t crc_tab[256] = {
 static uint32_t crc_sw(uint32_t crc, const uint8_t *p, size_t n)
 {
 	while (n--)
-		crc = crc_tab[(crc ^ *p++) & 0xFF] ^ (crc >> 8);
+		crc = quota__crc_tab[(crc ^ *p++) & 0xFF] ^ (crc >> 8);
 	return crc;
 }
 

@@ -20,6 +20,70 @@
 /* CRC-32C of n bytes, continuing from crc (0 to start). */
 uint32_t quota__crc32c(uint32_t crc, const void *p, size_t n);
 
+/* The table of the byte-a-step CRC-32C (codec.c), for quota__crc_bytes. */
+extern const uint32_t quota__crc_tab[256];
+
+/* Does this processor have the SSE4.2 crc32 instruction?  Asked at run
+ * time: the library runs on any x86-64. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(QUOTA_NO_SIMD)
+#define QUOTA__HW_CRC 1
+static inline bool quota__crc_hw(void)
+{
+	return __builtin_cpu_supports("sse4.2");
+}
+#else
+static inline bool quota__crc_hw(void)
+{
+	return false;
+}
+#endif
+
+/* n (0..8) bytes of w, low first, into the CRC register crc: with the
+ * crc32 instruction if hw (the caller asked quota__crc_hw), else a byte a
+ * step.  The instruction is written out rather than taken from
+ * <nmmintrin.h>, so that a caller needs no target attribute and one body
+ * serves both. */
+static inline __attribute__((always_inline)) uint32_t
+quota__crc_bytes(uint32_t crc, uint64_t w, unsigned n, const bool hw)
+{
+#ifdef QUOTA__HW_CRC
+	if (hw) {
+		uint64_t c = crc;
+
+		if (n == 8) {
+			__asm__("crc32q %1, %0" : "+r"(c) : "r"(w));
+			return (uint32_t)c;
+		}
+		if (n & 4) {
+			uint32_t c32 = (uint32_t)c;
+
+			__asm__("crc32l %1, %0" : "+r"(c32) : "r"((uint32_t)w));
+			c = c32;
+			w >>= 32;
+		}
+		if (n & 2) {
+			uint32_t c32 = (uint32_t)c;
+
+			__asm__("crc32w %1, %0" : "+r"(c32) : "r"((uint16_t)w));
+			c = c32;
+			w >>= 16;
+		}
+		if (n & 1) {
+			uint32_t c32 = (uint32_t)c;
+
+			__asm__("crc32b %1, %0" : "+r"(c32) : "r"((uint8_t)w));
+			c = c32;
+		}
+		return (uint32_t)c;
+	}
+#endif
+	(void)hw;
+	for (unsigned i = 0; i < n; i++)
+		crc = quota__crc_tab[(crc ^ (uint8_t)(w >> (8 * i))) & 0xFF] ^
+		      (crc >> 8);
+	return crc;
+}
+
 /* ------------------------------------------------------------- writer */
 
 typedef struct quota__wbuf {
@@ -124,6 +188,48 @@ static inline void quota__wbuf_end(quota__wbuf *w, uint8_t *p)
 }
 /* At most the bytes of a varint. */
 #define QUOTA__UV_MAX 10
+
+/* 8 bytes at s as a little-endian number, and v stored so at p. */
+static inline uint64_t quota__load_le64(const uint8_t *s)
+{
+	uint64_t v = 0;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(&v, s, 8);
+#else
+	for (int i = 0; i < 8; i++)
+		v |= (uint64_t)s[i] << (8 * i);
+#endif
+	return v;
+}
+static inline void quota__store_le64(uint8_t *p, uint64_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(p, &v, 8);
+#else
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+#endif
+}
+/* The CRC-32C of n bytes at p, in line, for a short record in a buffer
+ * with room to read 8 bytes past its end (the bytes past n are masked
+ * off).  hw: quota__crc_hw(), a constant in each caller's copy. */
+static inline __attribute__((always_inline)) uint32_t
+quota__crc32c_room(const uint8_t *p, size_t n, const bool hw)
+{
+	uint32_t c = 0xFFFFFFFFu;
+	size_t i;
+
+	for (i = 0; i + 8 <= n; i += 8)
+		c = quota__crc_bytes(c, quota__load_le64(p + i), 8, hw);
+	if (i < n)
+		c = quota__crc_bytes(c,
+				     quota__load_le64(p + i) &
+					     ((UINT64_C(1) << (8 * (n - i))) -
+					      1),
+				     (unsigned)(n - i), hw);
+	return ~c;
+}
 
 /* A string of n bytes: varint length, then the bytes. */
 static inline void quota__put_strn(quota__wbuf *w, const char *s, size_t n)

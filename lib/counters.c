@@ -25,29 +25,27 @@ int64_t quota__cnt_get(const quota__counters *c, uint64_t key)
 		return 0;
 	mask = c->cap - 1;
 	for (i = slot_of(key, c->cap);; i = (i + 1) & mask) {
-		if (c->keys[i] == key)
-			return c->vals[i];
-		if (!c->keys[i])
+		if (c->slot[i].key == key)
+			return c->slot[i].val;
+		if (!c->slot[i].key)
 			return 0;
 	}
 }
 
-static void put(uint64_t *keys, int64_t *vals, uint32_t cap, uint64_t key,
-		int64_t val)
+static void put(quota__cslot *slot, uint32_t cap, uint64_t key, int64_t val)
 {
 	uint32_t i, mask = cap - 1;
 
-	for (i = slot_of(key, cap); keys[i]; i = (i + 1) & mask)
+	for (i = slot_of(key, cap); slot[i].key; i = (i + 1) & mask)
 		;
-	keys[i] = key;
-	vals[i] = val;
+	slot[i].key = key;
+	slot[i].val = val;
 }
 
 int quota__cnt_reserve(const quota__mem *mem, quota__counters *c,
 		       uint32_t extra)
 {
-	uint64_t *nk;
-	int64_t *nv;
+	quota__cslot *ns;
 	uint32_t ncap, i;
 
 	/* Load at most 1/2 keeps probes short. */
@@ -59,21 +57,14 @@ int quota__cnt_reserve(const quota__mem *mem, quota__counters *c,
 			return QUOTA_ENOMEM;
 		ncap *= 2;
 	}
-	nk = quota__calloc(mem, ncap, sizeof *nk);
-	if (!nk)
+	ns = quota__calloc(mem, ncap, sizeof *ns);
+	if (!ns)
 		return QUOTA_ENOMEM;
-	nv = quota__calloc(mem, ncap, sizeof *nv);
-	if (!nv) {
-		quota__free(mem, nk);
-		return QUOTA_ENOMEM;
-	}
 	for (i = 0; i < c->cap; i++)
-		if (c->keys[i])
-			put(nk, nv, ncap, c->keys[i], c->vals[i]);
-	quota__free(mem, c->keys);
-	quota__free(mem, c->vals);
-	c->keys = nk;
-	c->vals = nv;
+		if (c->slot[i].key)
+			put(ns, ncap, c->slot[i].key, c->slot[i].val);
+	quota__free(mem, c->slot);
+	c->slot = ns;
 	c->cap = ncap;
 	return QUOTA_OK;
 }
@@ -83,13 +74,13 @@ void quota__cnt_add(quota__counters *c, uint64_t key, int64_t delta)
 	uint32_t i, mask = c->cap - 1;
 
 	for (i = slot_of(key, c->cap);; i = (i + 1) & mask) {
-		if (c->keys[i] == key) {
-			c->vals[i] += delta;
+		if (c->slot[i].key == key) {
+			c->slot[i].val += delta;
 			return;
 		}
-		if (!c->keys[i]) {
-			c->keys[i] = key;
-			c->vals[i] = delta;
+		if (!c->slot[i].key) {
+			c->slot[i].key = key;
+			c->slot[i].val = delta;
 			c->n++;
 			return;
 		}
@@ -98,10 +89,8 @@ void quota__cnt_add(quota__counters *c, uint64_t key, int64_t delta)
 
 void quota__cnt_free(const quota__mem *mem, quota__counters *c)
 {
-	quota__free(mem, c->keys);
-	quota__free(mem, c->vals);
-	c->keys = NULL;
-	c->vals = NULL;
+	quota__free(mem, c->slot);
+	c->slot = NULL;
 	c->cap = c->n = 0;
 }
 
@@ -409,13 +398,13 @@ static void newest_months(const quota_account *a, int64_t *m)
 			       : INT64_MIN;
 	}
 	for (i = 0; i < c->cap; i++) {
-		uint64_t k = c->keys[i];
+		uint64_t k = c->slot[i].key;
 		unsigned kind = (unsigned)(k >> 61);
 		unsigned cat = (unsigned)(k >> 54) & 0x7F;
 		int64_t per = (int64_t)(k & ((UINT64_C(1) << 54) - 1)) -
 			      (INT64_C(1) << 40);
 
-		if (k && c->vals[i] > 0 && cat <= QUOTA__CAT_ALL &&
+		if (k && c->slot[i].val > 0 && cat <= QUOTA__CAT_ALL &&
 		    (kind == QUOTA__CNT_UNITS_DAY ||
 		     kind == QUOTA__CNT_FREE_DAY) &&
 		    per > m[cat])
@@ -473,19 +462,18 @@ int quota__counters_prune_count(quota_account *a, int64_t day, int64_t month,
 	/* drop counts what a snapshot holds (values not 0), as the record
 	 * says; zeros go with them, and keep is what stays. */
 	for (i = 0; i < c->cap; i++) {
-		if (!c->keys[i])
+		if (!c->slot[i].key)
 			continue;
-		if (pruned(newest, c->keys[i], day, month))
-			s->drop += c->vals[i] != 0;
+		if (pruned(newest, c->slot[i].key, day, month))
+			s->drop += c->slot[i].val != 0;
 		else
-			s->keep += c->vals[i] != 0;
+			s->keep += c->slot[i].val != 0;
 	}
 	if (!s->drop || !s->keep)
 		return QUOTA_OK;
 	cap = table_cap(s->keep);
-	s->p[0] = quota__calloc(mem, cap, sizeof(uint64_t));
-	s->p[1] = quota__calloc(mem, cap, sizeof(int64_t));
-	return s->p[0] && s->p[1] ? QUOTA_OK : QUOTA_ENOMEM;
+	s->p[0] = quota__calloc(mem, cap, sizeof(quota__cslot));
+	return s->p[0] ? QUOTA_OK : QUOTA_ENOMEM;
 }
 
 void quota__counters_prune_apply(quota_account *a, int64_t day,
@@ -506,13 +494,11 @@ void quota__counters_prune_apply(quota_account *a, int64_t day,
 	newest_months(a, newest);
 	cap = table_cap(s->keep);
 	for (i = 0; i < c->cap; i++)
-		if (c->keys[i] && c->vals[i] &&
-		    !pruned(newest, c->keys[i], day, month))
-			put(s->p[0], s->p[1], cap, c->keys[i], c->vals[i]);
-	quota__free(mem, c->keys);
-	quota__free(mem, c->vals);
-	c->keys = s->p[0];
-	c->vals = s->p[1];
+		if (c->slot[i].key && c->slot[i].val &&
+		    !pruned(newest, c->slot[i].key, day, month))
+			put(s->p[0], cap, c->slot[i].key, c->slot[i].val);
+	quota__free(mem, c->slot);
+	c->slot = s->p[0];
 	c->cap = cap;
 	c->n = s->keep;
 	memset(s, 0, sizeof *s);

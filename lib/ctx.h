@@ -60,10 +60,15 @@ enum {
 #define QUOTA__CAT_ALL 64u
 
 /* Open-addressing table of int64 counters keyed by (kind, cat, period). */
+/* A key and its value side by side: a probe reads one cache line. */
+typedef struct quota__cslot {
+	uint64_t key; /* 0: empty */
+	int64_t val;
+} quota__cslot;
+
 typedef struct quota__counters {
-	uint64_t *keys; /* 0: empty */
-	int64_t *vals;
-	uint32_t cap;   /* power of two or 0 */
+	quota__cslot *slot;
+	uint32_t cap; /* power of two or 0 */
 	uint32_t n;
 } quota__counters;
 

@@ -396,7 +396,7 @@ int quota__reserve_planned(quota_account *a, const quota_usage *u,
  */
 static inline __attribute__((always_inline)) int
 reserve_fast(quota_account *a, const quota_usage *u, int64_t timeout_s,
-	     quota_receipt *r, uint64_t *hold_id, const bool journal)
+	     quota_receipt *r, uint64_t *hold_id, const int journal)
 {
 	int64_t deadline;
 	quota__hold *f;
@@ -429,7 +429,11 @@ static __attribute__((noinline)) int
 reserve_journaled(quota_account *a, const quota_usage *u, int64_t timeout_s,
 		  quota_receipt *r, uint64_t *hold_id)
 {
-	int rc = reserve_fast(a, u, timeout_s, r, hold_id, true);
+	int rc = quota__crc_hw()
+			 ? reserve_fast(a, u, timeout_s, r, hold_id,
+					QUOTA__J_HW)
+			 : reserve_fast(a, u, timeout_s, r, hold_id,
+					QUOTA__J_SW);
 
 	if (rc > 0)
 		return QUOTA_OK;
@@ -445,7 +449,7 @@ int quota_reserve(quota_account *a, const quota_usage *u, int64_t timeout_s,
 {
 	if (a && a->ctx->store_on)
 		return reserve_journaled(a, u, timeout_s, r, hold_id);
-	if (reserve_fast(a, u, timeout_s, r, hold_id, false))
+	if (reserve_fast(a, u, timeout_s, r, hold_id, QUOTA__J_NONE))
 		return QUOTA_OK;
 	return reserve_slow(a, u, timeout_s, r, hold_id);
 }

@@ -92,26 +92,15 @@ int quota__rec_begin_slow(quota_ctx *ctx, quota_account *a, unsigned op,
 	return QUOTA_OK;
 }
 
-/* Hand a sealed record to the store; its answer is the call's (see
- * quota__rec_commit). */
-static int rec_store(quota_ctx *ctx, quota_account *a, const uint8_t *rec,
-		     size_t n)
+/* The store's refusal of record seq (rc): nothing changed; an unknown
+ * outcome leaves a waiting to be re-synchronised. */
+int quota__rec_refused(quota_ctx *ctx, quota_account *a, uint64_t seq,
+		       int rc)
 {
-	uint64_t seq = a ? a->seq + 1 : ctx->config_seq + 1;
-	int rc = ctx->store.append(ctx->store.ud, a ? a->id : NULL, seq, rec,
-				   n),
-	    code;
+	int code = rc == QUOTA_ECONFLICT || rc == QUOTA_EUNKNOWN
+			   ? rc
+			   : QUOTA_ESTORE;
 
-	if (rc == QUOTA_OK) {
-		if (a)
-			a->seq = seq;
-		else
-			ctx->config_seq = seq;
-		return QUOTA_OK;
-	}
-	/* Refused, taken by another writer, or unknown: nothing changed. */
-	code = rc == QUOTA_ECONFLICT || rc == QUOTA_EUNKNOWN ? rc
-							    : QUOTA_ESTORE;
 	if (code == QUOTA_EUNKNOWN && a)
 		a->unsynced = true; /* never guess (STYLE 28) */
 	return quota__store_err(ctx, code,
@@ -125,6 +114,24 @@ static int rec_store(quota_ctx *ctx, quota_account *a, const uint8_t *rec,
 				  ? "could not tell whether it was stored"
 				  : "refused it",
 			  quota_err_name(rc));
+}
+
+/* Hand a sealed record to the store; its answer is the call's (see
+ * quota__rec_commit). */
+static int rec_store(quota_ctx *ctx, quota_account *a, const uint8_t *rec,
+		     size_t n)
+{
+	uint64_t seq = a ? a->seq + 1 : ctx->config_seq + 1;
+	int rc = ctx->store.append(ctx->store.ud, a ? a->id : NULL, seq, rec,
+				   n);
+
+	if (rc != QUOTA_OK)
+		return quota__rec_refused(ctx, a, seq, rc);
+	if (a)
+		a->seq = seq;
+	else
+		ctx->config_seq = seq;
+	return QUOTA_OK;
 }
 
 int quota__rec_commit(quota_ctx *ctx, quota_account *a, quota__wbuf *w)
@@ -212,53 +219,20 @@ int quota__rec_resolve(quota_account *a, unsigned op, uint64_t id,
 	return quota__rec_commit(a->ctx, a, w);
 }
 
-/* At most the bytes of a fast path's record: the header; five varints
- * (category, units, time, a reservation's timeout, free units), a draw's
- * two and a pay-as-you-go line's four; three single bytes (key length 0,
- * the number of draws and of lines, each 0 or 1). */
-#define FAST_REC_MAX                                                         \
-	(QUOTA__HEAD_MAX + 5 * QUOTA__UV_MAX + 2 * QUOTA__UV_MAX +           \
-	 4 * QUOTA__UV_MAX + 3)
-
-int quota__fast_journal(quota_account *a, const quota_usage *u, unsigned op,
-			int64_t timeout, int64_t free, quota_package *pk,
-			int64_t take, int64_t need, uint32_t tier,
-			int64_t price, int64_t cost)
+int quota__fast_rec_start(quota_account *a, unsigned op)
 {
-	quota_ctx *ctx = a->ctx;
-	quota__wbuf *b = &ctx->jbuf;
-	uint8_t *p;
+	quota__wbuf *w;
+	int rc = quota__rec_begin_slow(a->ctx, a, op, &w);
 
-	if (__builtin_expect(ctx->replaying || a->unsynced ||
-				     b->cap < FAST_REC_MAX,
-			     0)) {
-		/* The general start words a refusal, writes nothing when
-		 * replaying, and the buffer grows once (the context's). */
-		quota__wbuf *w;
-		int rc;
-
-		if ((rc = quota__rec_begin_slow(ctx, a, op, &w)) || !w)
-			return rc;
-		if (!quota__wbuf_room(w, FAST_REC_MAX))
-			return quota__rec_commit(ctx, a, w); /* ENOMEM */
-	}
-	/* The fields of quota__rec_planned with one draw and one line at
-	 * most; no key (the fast path takes none). */
-	p = quota__rec_head_at(b->p, op, a->seq + 1, a->id, a->id_len,
-			       a->clock);
-	p = quota__rec_usage_at(p, u, 0);
-	if (op == QUOTA__R_RESERVE)
-		p = quota__sv_at(p, timeout);
-	p = quota__sv_at(p, free);
-	*p++ = take ? 1 : 0;
-	if (take)
-		p = quota__rec_draw_at(p, pk->seq, take);
-	*p++ = need ? 1 : 0;
-	if (need)
-		p = quota__rec_payg_at(p, tier, need, price, cost);
-	b->n = (size_t)(p - b->p);
-	quota__rec_seal(b->p, b->n);
-	return rec_store(ctx, a, b->p, b->n);
+	if (rc)
+		return rc; /* unsynced */
+	if (!w)
+		return 1; /* replay writes nothing */
+	/* The buffer grows once (the context's), from its start. */
+	w->n = 0;
+	if (!quota__wbuf_room(w, QUOTA__FAST_REC_ROOM))
+		return quota__rec_commit(a->ctx, a, w); /* QUOTA_ENOMEM */
+	return 0;
 }
 
 void quota__rec_src(quota__wbuf *w, const quota__src *s)

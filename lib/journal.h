@@ -257,20 +257,70 @@ static inline void quota__rec_usage(quota__wbuf *w, const quota_usage *u)
 }
 
 /*
- * The record of a keyless charge or reservation (op; timeout: a
- * reservation's) the fast path (charge_fast.h) takes: one draw at most
- * (take units of pk) and one pay-as-you-go line, in the fields and order
- * of quota__rec_planned, written straight into the record buffer.  Then
- * the store.
+ * The fast paths' records (DESIGN §5): a keyless charge or reservation
+ * (op; timeout: a reservation's) with one draw at most (take units of pk)
+ * and one pay-as-you-go line, in the fields and order of
+ * quota__rec_planned, so byte for byte the record the general path
+ * writes (check_store compares them), through the same encoders, straight
+ * into the context's record buffer; sealed and handed to the store in
+ * line, with no call but the store's.  0: stored (or nothing to write: replay),
+ * the caller applies; else the call's refusal, nothing changed.
+ *
+ * hw: quota__crc_hw(), a constant in each caller's copy.
  */
-int quota__fast_journal(quota_account *a, const quota_usage *u, unsigned op,
-			int64_t timeout, int64_t free, quota_package *pk,
-			int64_t take, int64_t need, uint32_t tier,
-			int64_t price, int64_t cost)
-#ifdef __GNUC__
-	__attribute__((noinline))
-#endif
-	;
+#define QUOTA__FAST_REC_ROOM                                                 \
+	(QUOTA__HEAD_MAX + 5 * QUOTA__UV_MAX + 2 * QUOTA__UV_MAX +           \
+	 4 * QUOTA__UV_MAX + 3 + 8)
+/* The unusual starts (replay, an unsynced account, a buffer to grow)
+ * and the store's refusal, out of the fast path's line: 1 when replay
+ * writes nothing, 0 to go on, else the call's refusal. */
+int quota__fast_rec_start(quota_account *a, unsigned op);
+int quota__rec_refused(quota_ctx *ctx, quota_account *a, uint64_t seq,
+		       int rc);
+
+static inline __attribute__((always_inline)) int
+quota__fast_rec(quota_account *a, const quota_usage *u, unsigned op,
+		int64_t timeout, int64_t free, const quota_package *pk,
+		int64_t take, int64_t need, uint32_t tier, int64_t price,
+		int64_t cost, const bool hw)
+{
+	quota_ctx *ctx = a->ctx;
+	uint8_t *rec, *body, *p;
+	uint64_t seq = a->seq + 1;
+	size_t n;
+	int rc;
+
+	if (__builtin_expect(ctx->replaying || a->unsynced ||
+				     ctx->jbuf.cap < QUOTA__FAST_REC_ROOM,
+			     0) &&
+	    (rc = quota__fast_rec_start(a, op)))
+		return rc > 0 ? 0 : rc;
+	rec = ctx->jbuf.p;
+	body = rec + QUOTA__FRAME;
+	p = quota__rec_head_at(rec, op, seq, a->id, a->id_len, a->clock);
+	p = quota__rec_usage_at(p, u, 0);
+	if (op == QUOTA__R_RESERVE)
+		p = quota__sv_at(p, timeout);
+	p = quota__sv_at(p, free);
+	*p++ = take ? 1 : 0;
+	if (take)
+		p = quota__rec_draw_at(p, pk->seq, take);
+	*p++ = need ? 1 : 0;
+	if (need)
+		p = quota__rec_payg_at(p, tier, need, price, cost);
+	n = (size_t)(p - body);
+	/* the frame (quota__rec_seal): body length, CRC-32C */
+	quota__store_le64(rec, (uint64_t)n |
+				       (uint64_t)quota__crc32c_room(body, n, hw)
+					       << 32);
+	ctx->jbuf.n = QUOTA__FRAME + n;
+	rc = ctx->store.append(ctx->store.ud, a->id, seq, rec, QUOTA__FRAME + n);
+	if (__builtin_expect(rc == QUOTA_OK, 1)) {
+		a->seq = seq;
+		return QUOTA_OK;
+	}
+	return quota__rec_refused(ctx, a, seq, rc);
+}
 
 /* ------------------------------------------------------------ replay */
 

@@ -62,6 +62,20 @@ static void tab_put(uint32_t *tab, uint32_t cap, const quota__lrow *r,
 	tab[i] = idx + 1;
 }
 
+/* The row of (hour, cat, src): the one after row prev if that is it
+ * (the rows an apply makes follow each other), else the table's. */
+static uint32_t row_next(const quota__ledger *l, uint32_t prev, int64_t hour,
+			 uint32_t cat, uint32_t src)
+{
+	if (prev != NONE && prev + 1 < l->nrows) {
+		const quota__lrow *r = &l->rows[prev + 1];
+
+		if (r->hour == hour && r->cat == cat && r->src == src)
+			return prev + 1;
+	}
+	return quota__ledger_find(l, hour, cat, src);
+}
+
 /* Room for `extra` more rows in the array, the table and the dirty list. */
 static int room(quota_account *a, uint32_t extra)
 {
@@ -158,7 +172,7 @@ int quota__ledger_prepare(quota_account *a, const quota__src *s,
 {
 	quota__ledger *l = &a->ledger;
 	int64_t hour = quota__hour_of(a, s->at);
-	uint32_t i, need = 3 + s->ndraws;
+	uint32_t i, prev, need = 3 + s->ndraws;
 	int rc;
 
 	/* Every row this source touches may be new, or settled and about to
@@ -173,17 +187,22 @@ int quota__ledger_prepare(quota_account *a, const quota__src *s,
 				  rc == QUOTA_EOVERFLOW
 					  ? "ledger has too many rows"
 					  : "out of memory");
-	/* The rows that exist; apply creates the others (NONE here). */
+	/* The rows that exist; apply creates the others (NONE here).  An
+	 * hour's rows are made together, free, pay-as-you-go, then the
+	 * packages drawn, so after the first each is looked for next to
+	 * the one before (row_next) before the table is asked. */
 	a->ctx->lp_free = quota__ledger_find(l, hour, s->cat, QUOTA__LSRC_FREE);
-	a->ctx->lp_payg = quota__ledger_find(l, hour, s->cat, QUOTA__LSRC_PAYG);
+	a->ctx->lp_payg = row_next(l, a->ctx->lp_free, hour, s->cat,
+				   QUOTA__LSRC_PAYG);
 	a->ctx->lp_fee = fee ? quota__ledger_find(l, hour, s->cat,
 					       QUOTA__LSRC_FEE)
 			  : NONE;
 	if ((rc = check_totals(a, s, a->ctx->lp_payg, a->ctx->lp_fee, cost, fee)))
 		return rc;
-	for (i = 0; i < s->ndraws; i++)
-		a->ctx->lp_pkg[i] = quota__ledger_find(
-			l, hour, s->cat, QUOTA__LSRC_PKG + s->draws[i].pk->seq);
+	for (i = 0, prev = a->ctx->lp_payg; i < s->ndraws; i++)
+		prev = a->ctx->lp_pkg[i] =
+			row_next(l, prev, hour, s->cat,
+				 QUOTA__LSRC_PKG + s->draws[i].pk->seq);
 	return QUOTA_OK;
 }
 

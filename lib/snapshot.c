@@ -51,8 +51,8 @@ static int counter_keys(const quota_account *a, uint64_t **out, size_t *n)
 	if (!v)
 		return QUOTA_ENOMEM;
 	for (i = 0; i < t->cap; i++)
-		if (t->keys[i])
-			v[k++] = t->keys[i];
+		if (t->slot[i].key)
+			v[k++] = t->slot[i].key;
 	for (c = 0; c <= QUOTA__CAT_ALL; c++) {
 		const quota__cur *r = quota__cur_of(a, c);
 
