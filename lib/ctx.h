@@ -564,6 +564,23 @@ typedef struct quota__catblock {
  * from apply.  An ext allocated by a call that then fails holds those
  * defaults, which read and encode as none.  Reads go through a->x always.
  */
+/* R23: an offer marked for renewal on an account: the triggers (-1:
+ * none) and when the mark was set (no trigger is met before it). */
+typedef struct quota__renewal {
+	const quota_offer *offer;
+	int64_t units_left; /* units left at or below this */
+	int64_t within;     /* expiry within this many seconds */
+	int64_t since;
+} quota__renewal;
+/* R23: a package bought from an offer, and its renewal (QUOTA__RN_*). */
+enum { QUOTA__RN_NONE = 0, QUOTA__RN_DONE = 1, QUOTA__RN_FAILED = 2 };
+typedef struct quota__bought {
+	quota_package *pk;
+	const quota_offer *offer;
+	int64_t at;    /* when the renewal was due (DONE, FAILED) */
+	uint8_t state; /* QUOTA__RN_* */
+} quota__bought;
+
 typedef struct quota__acct_ext {
 	quota__cap cap_all; /* R9 the account-wide cap; < 0: none */
 	/* R10 holds: the open ones, found by id through a map. */
@@ -599,9 +616,20 @@ typedef struct quota__acct_ext {
 	 * when; meaningful while gate has QUOTA__GATE_BLOCKED. */
 	char *block_reason;
 	int64_t blocked_at;
+	/* R23 auto-renewal (renew.c, its only writer): the offers marked
+	 * for renewal, and every package bought from an offer, in the order
+	 * bought, with whether its renewal was done. */
+	quota__renewal *renewals;
+	size_t nrenewals, cap_renewals;
+	quota__bought *bought;
+	size_t nbought, cap_bought;
 } quota__acct_ext;
 
-enum { QUOTA__GATE_BLOCKED = 1, QUOTA__GATE_RECEIPTS = 2 };
+/* QUOTA__GATE_RENEW: some offer is marked for renewal (R23, renew.c), so
+ * charges, reservations and ticks look for renewals due after their own
+ * write (and so take the general paths). */
+enum { QUOTA__GATE_BLOCKED = 1, QUOTA__GATE_RECEIPTS = 2,
+       QUOTA__GATE_RENEW = 0x40 };
 
 /* The defaults every account reads until it has an ext (account.c). */
 extern const quota__acct_ext quota__ext_none;
@@ -923,6 +951,10 @@ typedef struct quota__buy {
 	const char *offer;
 	int64_t quantity, at, list_price, discount;
 	const quota_voucher *voucher; /* or NULL */
+	const quota_offer *o; /* the offer itself (NULL: not in the context) */
+	/* R23: a renewal (record QUOTA__R_RENEW) of the package at this
+	 * index + 1 among the account's, else 0. */
+	uint64_t renews;
 } quota__buy;
 int quota__package_add(quota_account *a, const quota_package_spec *s,
 		       const quota__buy *buy, quota_package **out);
@@ -1215,6 +1247,28 @@ int quota__money_bill(quota_account *a, int64_t total);
 bool quota__money_fits(const quota_account *a, int64_t pos, int64_t neg);
 void quota__money_free(quota_account *a);
 void quota__offers_free(quota_ctx *ctx);
+
+/* ---------------------------------------------- renewal (R23, renew.c) */
+
+/* quota_package_buy, or (renews: index + 1 of the package renewed) a
+ * renewal's purchase (catalog.c). */
+int quota__buy_offer(quota_account *a, const quota_offer *offer,
+		     int64_t quantity, const quota_voucher *voucher, int64_t at,
+		     const char *package_id, uint64_t renews,
+		     quota_purchase *out);
+/* Room for one more bought package (package.c's prepare). */
+int quota__bought_reserve(quota_account *a);
+/* A package bought from o (its apply): recorded, for renewal; b->renews:
+ * the package it renews is DONE, and RENEWED is queued. */
+void quota__bought_add(quota_account *a, quota_package *p,
+		       const quota__buy *b);
+/* After a call's own write (not in replay): write the renewals due at
+ * now (units-left triggers met at usage time at).  QUOTA_OK, or the
+ * first failure of a renewal's write (nothing of it changed). */
+int quota__renew_due(quota_account *a, int64_t now, int64_t at);
+/* Drop what refers to packages no longer in a (after pruning). */
+void quota__renew_pruned(quota_account *a);
+void quota__renew_free(quota_account *a);
 /* Queue an event of the account (delivered by quota__events_flush). */
 void quota__event_queue(quota_account *a, int32_t kind, uint32_t cat,
 			const quota_package *p, int64_t remaining,

@@ -51,7 +51,12 @@ enum {
 	QUOTA__R_UNBLOCK = 24,
 	QUOTA__R_RELEASE_REASON = 25,
 	QUOTA__R_RECEIPTS = 26,
-	QUOTA__R_ACCOUNT_LAST = 26,
+	/* Issue 15 (R23 auto-renewal, renew.c): */
+	QUOTA__R_RENEWAL_SET = 32,
+	QUOTA__R_RENEWAL_CLEAR = 33,
+	QUOTA__R_RENEW = 34,
+	QUOTA__R_RENEW_FAILED = 35,
+	QUOTA__R_ACCOUNT_LAST = 35,
 	/* the context's configuration stream */
 	QUOTA__R_CATEGORY_ADD = 64,
 	QUOTA__R_TARIFF_NEW = 65,
@@ -290,6 +295,12 @@ int64_t quota__settle(quota_account *a, int64_t now, quota_bill_fn on_bill,
  * counts must match (prune.c). */
 int quota__prune(quota_account *a, int64_t before, uint32_t what,
 		 quota__rbuf *expect);
+/* R23 (renew.c): may a RENEW record renew the package at index i from
+ * offer o; the records of marks and refusals, replayed (QUOTA_ECORRUPT
+ * for bad fields, else the call's answer). */
+bool quota__renew_valid(const quota_account *a, uint64_t i,
+			const quota_offer *o);
+int quota__renew_replay(quota_account *a, unsigned rec, quota__rbuf *r);
 /* A tick record names exactly the holds due at now (ids read from r). */
 int quota__tick_check(const quota_account *a, int64_t now, uint32_t n,
 		      quota__rbuf *r);

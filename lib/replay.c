@@ -369,6 +369,10 @@ static int replay_buy(quota_account *a, rec *x, quota_package_spec *s)
 
 	memset(&buy, 0, sizeof buy);
 	quota__get_str(&x->r, oid, QUOTA_ID_MAX);
+	o = oid[0] ? quota__strmap_get(&a->ctx->offer_ids, &a->ctx->hkey,
+				       oid)
+		   : NULL;
+	buy.o = o; /* R23: a package of an offer in the context */
 	buy.offer = oid;
 	buy.quantity = quota__get_sv(&x->r);
 	buy.at = quota__get_sv(&x->r);
@@ -379,6 +383,13 @@ static int replay_buy(quota_account *a, rec *x, quota_package_spec *s)
 	v.value = quota__get_sv(&x->r);
 	v.min_spend_micros = quota__get_sv(&x->r);
 	buy.voucher = v.kind ? &v : NULL;
+	if (x->op == QUOTA__R_RENEW) { /* R23: the package renewed */
+		uint64_t i = quota__get_uv(&x->r);
+
+		if (x->r.bad || !quota__renew_valid(a, i, o))
+			return corrupt(a->ctx, x, "bad renewal");
+		buy.renews = i + 1;
+	}
 	if (x->r.bad || x->r.off != x->r.n || s->price_micros < 0 ||
 	    (s->price_micros > 0 && a->x->balance < s->price_micros) ||
 	    quota__add_ovf(a->x->purchased, s->price_micros, &purchased))
@@ -444,10 +455,18 @@ static int replay_account(quota_ctx *ctx, quota_account *a, rec *x)
 		return replay_resolve(a, x);
 	case QUOTA__R_TICK:
 		return replay_tick(a, x);
+	case QUOTA__R_RENEWAL_SET: /* R23 */
+	case QUOTA__R_RENEWAL_CLEAR:
+	case QUOTA__R_RENEW_FAILED:
+		rc = quota__renew_replay(a, x->op, r);
+		if (rc == QUOTA_ECORRUPT)
+			return corrupt(ctx, x, "bad fields");
+		return refused(ctx, x, rc);
 	case QUOTA__R_PACKAGE_ADD:
 	case QUOTA__R_PACKAGE_BUY:
+	case QUOTA__R_RENEW:
 		read_spec(r, &spec, name);
-		if (x->op == QUOTA__R_PACKAGE_BUY)
+		if (x->op != QUOTA__R_PACKAGE_ADD)
 			return replay_buy(a, x, &spec);
 		if (r->bad || r->off != r->n)
 			return corrupt(ctx, x, "bad fields");

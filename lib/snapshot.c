@@ -419,9 +419,12 @@ static int encode(const quota_account *a, bool window, void **out,
 	/* Minor 2, issue 15 (its own section, last): the gate bits (R25
 	 * blocked, R27 receipts kept), the blocking reason ("" for none)
 	 * and time (0 unless blocked). */
-	quota__put_uv(&w, a->gate);
+	quota__put_uv(&w, a->gate & (uint8_t)~QUOTA__GATE_RENEW);
 	quota__put_str(&w, a->x->block_reason);
 	quota__put_sv(&w, a->x->blocked_at);
+	/* Minor 5, issue 15 R23 (its own section, last): the renewal marks
+	 * and the packages bought from offers (renew.c). */
+	quota__renew_encode(&w, a);
 	if (w.fail)
 		goto fail;
 	if (w.n - SNAP_HEAD > UINT32_MAX) {
