@@ -93,6 +93,11 @@ QUOTA_EVENT_RESUMED = 7
 QUOTA_EVENT_HOLD_EXPIRED = 8
 QUOTA_EVENT_ACCOUNT_BLOCKED = 9
 QUOTA_EVENT_ACCOUNT_UNBLOCKED = 10
+QUOTA_EVENT_RENEWED = 13
+QUOTA_EVENT_RENEWAL_FAILED = 14
+
+# R23 auto-renewal (quota_renewal_set): no trigger of this kind.
+QUOTA_RENEWAL_NONE = -1
 
 # R27 failure reasons (quota_release_reason), R25 blocking reason length.
 QUOTA_FAIL_NONE = 0
