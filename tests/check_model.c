@@ -2435,7 +2435,8 @@ START_TEST(test_r23_model_random_renewals)
 		"%ld renewed, %ld refused\n", _i, step, M.n, M.renewed,
 		M.failed);
 	ck_assert_int_gt(M.renewed, 0);
-	ck_assert_int_gt(M.failed, 0);
+	if (!tu_quick()) /* 300 steps may see no refusal */
+		ck_assert_int_gt(M.failed, 0);
 	quota_ctx_free(c);
 }
 END_TEST
