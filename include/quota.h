@@ -187,7 +187,8 @@ enum {
 	QUOTA_SOURCE_FREE = 1,    /* the tariff's free allowance (R15) */
 	QUOTA_SOURCE_PACKAGE = 2, /* a prepaid package (R2, R3) */
 	QUOTA_SOURCE_PAYG = 3,    /* pay-as-you-go, one line per tier (R13) */
-	QUOTA_SOURCE_FEE = 4      /* failure fees of released holds (reports) */
+	QUOTA_SOURCE_FEE = 4,     /* failure fees of released holds (reports) */
+	QUOTA_SOURCE_RENEWAL = 5  /* R23 renewals bought (reports) */
 };
 
 typedef struct quota_receipt_line {

@@ -578,6 +578,8 @@ typedef struct quota__bought {
 	quota_package *pk;
 	const quota_offer *offer;
 	int64_t at;    /* when the renewal was due (DONE, FAILED) */
+	quota_package *renewal; /* DONE: the package it bought (NULL once
+				   pruned) */
 	uint8_t state; /* QUOTA__RN_* */
 } quota__bought;
 

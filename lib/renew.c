@@ -65,13 +65,14 @@ void quota__bought_add(quota_account *a, quota_package *p,
 	    (e = entry_of(a, a->packages[b->renews - 1]))) {
 		e->state = QUOTA__RN_DONE;
 		e->at = b->at;
+		e->renewal = p;
 		if (a->ctx->hook)
 			quota__event_queue(a, QUOTA_EVENT_RENEWED, QUOTA_ALL, p,
 					   p->remaining, 0, 0);
 	}
 	if (x->nbought < x->cap_bought) /* reserved by prepare */
 		x->bought[x->nbought++] =
-			(quota__bought){p, b->o, 0, QUOTA__RN_NONE};
+			(quota__bought){p, b->o, 0, NULL, QUOTA__RN_NONE};
 }
 
 /* After pruning (§7): the entries of packages that are gone go too.  The
@@ -92,6 +93,13 @@ void quota__renew_pruned(quota_account *a)
 			j = 0;
 	}
 	x->nbought = k;
+	/* A renewal bought later than its package: gone if no entry is. */
+	for (i = 0; i < x->nbought; i++) {
+		quota__bought *e = &x->bought[i];
+
+		if (e->renewal && !entry_of(a, e->renewal))
+			e->renewal = NULL;
+	}
 }
 
 void quota__renew_free(quota_account *a)
@@ -424,6 +432,9 @@ void quota__renew_encode(quota__wbuf *w, const quota_account *a)
 		quota__put_str(w, x->bought[i].offer->id);
 		quota__put_uv(w, x->bought[i].state);
 		quota__put_sv(w, x->bought[i].at);
+		quota__put_uv(w, x->bought[i].renewal
+					 ? (uint64_t)x->bought[i].renewal->seq + 1
+					 : 0);
 	}
 }
 

@@ -673,7 +673,7 @@ static bool get_renew(dec *d)
 	quota_account *a = d->a;
 	quota__acct_ext *x = a->x;
 	char oid[QUOTA_ID_MAX + 1];
-	uint64_t n = quota__get_uv(&d->r), i, pk, st, last = 0;
+	uint64_t n = quota__get_uv(&d->r), i, pk, st, rn, last = 0;
 	const quota_offer *o;
 
 	if (!fits(d, n, 4))
@@ -722,10 +722,14 @@ static bool get_renew(dec *d)
 		o = quota__strmap_get(&d->ctx->offer_ids, &d->ctx->hkey, oid);
 		st = quota__get_uv(&d->r);
 		e->at = quota__get_sv(&d->r);
+		rn = quota__get_uv(&d->r);
 		if (d->r.bad || !o || pk >= a->npackages ||
 		    (i && pk <= last) || st > QUOTA__RN_FAILED ||
-		    (st ? !quota__time_ok(e->at) : e->at != 0))
+		    (st ? !quota__time_ok(e->at) : e->at != 0) ||
+		    rn > a->npackages || (rn && (rn <= pk + 1 ||
+						 st != QUOTA__RN_DONE)))
 			return bad(d);
+		e->renewal = rn ? a->packages[rn - 1] : NULL;
 		last = pk;
 		e->pk = a->packages[pk];
 		e->offer = o;

@@ -65,6 +65,37 @@ static int charge(quota_account *a, uint32_t cat, int64_t units, int64_t at,
 	return quota_charge(a, &u, r);
 }
 
+typedef struct rows {
+	int n;
+	int32_t source[16];
+	int64_t units[16], cost[16];
+} rows;
+
+static int on_row(const quota_report_row *row, void *ud)
+{
+	rows *r = ud;
+
+	if (r->n < 16) {
+		r->source[r->n] = row->source;
+		r->units[r->n] = row->units;
+		r->cost[r->n] = row->cost_micros;
+		r->n++;
+	}
+	return 0;
+}
+
+static int on_csv(const char *buf, size_t len, void *ud)
+{
+	char *s = ud;
+	size_t n = strlen(s);
+
+	if (n + len < 4096) {
+		memcpy(s + n, buf, len);
+		s[n + len] = '\0';
+	}
+	return 0;
+}
+
 static int64_t balance(const quota_account *a)
 {
 	quota_money m;
@@ -217,6 +248,26 @@ START_TEST(test_r23_koomessage_renews_on_units_left)
 			 QUOTA_OK);
 	ck_assert_int_eq(spec_of(p2).effective_at, at);
 	ck_assert_int_eq(balance(k.a), 200000000);
+	/* R22 reports show the renewal: a RENEWAL row in the day of the
+	 * trigger, after the day's usage rows, with what it bought. */
+	{
+		rows rs = {0};
+		static char csv[4096];
+
+		csv[0] = '\0';
+		ck_assert_int_eq(quota_report(k.a, QUOTA_PERIOD_DAY, k.t0,
+					      k.t0 + 30 * DAY, on_row, &rs),
+				 QUOTA_OK);
+		ck_assert_int_eq(rs.n, 3);
+		ck_assert_int_eq(rs.source[2], QUOTA_SOURCE_RENEWAL);
+		ck_assert_int_eq(rs.units[2], 10000);
+		ck_assert_int_eq(rs.cost[2], 500000000);
+		ck_assert_int_eq(quota_report_csv(k.a, QUOTA_PERIOD_MONTH, k.t0,
+						  k.t0 + 30 * DAY, on_csv, csv),
+				 QUOTA_OK);
+		ck_assert_ptr_nonnull(strstr(csv, ",renewal,koo-pv-10k#2,"
+						  "10000,500000000"));
+	}
 	/* Further draws from the same package do not renew it again. */
 	ck_assert_int_eq(charge(k.a, k.click, 500, at + 60, &r), QUOTA_OK);
 	ck_assert_int_eq(count_kind(&k.log, QUOTA_EVENT_RENEWED), 1);
