@@ -66,9 +66,12 @@ void quota__bought_add(quota_account *a, quota_package *p,
 		e->state = QUOTA__RN_DONE;
 		e->at = b->at;
 		e->renewal = p;
-		if (a->ctx->hook)
+		if (a->ctx->hook) {
 			quota__event_queue(a, QUOTA_EVENT_RENEWED, QUOTA_ALL, p,
 					   p->remaining, 0, 0);
+			if (a->ctx->nev) /* room was reserved: this one */
+				a->ctx->evbuf[a->ctx->nev - 1].at = b->at;
+		}
 	}
 	if (x->nbought < x->cap_bought) /* reserved by prepare */
 		x->bought[x->nbought++] =
@@ -307,9 +310,11 @@ static void failed_apply(void *v)
 	if (a->ctx->hook) {
 		quota__event_queue(a, QUOTA_EVENT_RENEWAL_FAILED, QUOTA_ALL,
 				   op->e->pk, op->e->pk->remaining, 0, 0);
-		if (a->ctx->nev) /* room was reserved: this is the one */
+		if (a->ctx->nev) { /* room was reserved: this is the one */
 			a->ctx->evbuf[a->ctx->nev - 1].balance_micros =
 				a->x->balance;
+			a->ctx->evbuf[a->ctx->nev - 1].at = op->at;
+		}
 	}
 }
 
