@@ -21,7 +21,7 @@
 static const char *const kinds[JW_NKINDS] = {
 	"charge", "charge-keyed", "reserve", "commit", "release", "tick",
 	"reverse", "package-add", "buy", "topup", "settle", "setter",
-	"config"};
+	"config", "renewal"};
 
 static void write_seed(const char *dir, const char *name, const jw_log *l,
 		       size_t from)
