@@ -300,7 +300,8 @@ int quota__prune(quota_account *a, int64_t before, uint32_t what,
  * for bad fields, else the call's answer). */
 bool quota__renew_valid(const quota_account *a, uint64_t i,
 			const quota_offer *o);
-int quota__renew_replay(quota_account *a, unsigned rec, quota__rbuf *r);
+int quota__renew_replay(quota_account *a, unsigned rec, quota__rbuf *r,
+			bool check);
 /* A tick record names exactly the holds due at now (ids read from r). */
 int quota__tick_check(const quota_account *a, int64_t now, uint32_t n,
 		      quota__rbuf *r);

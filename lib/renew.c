@@ -368,19 +368,23 @@ static bool refusal(int rc)
 	       rc != QUOTA_EUNSYNCED;
 }
 
+/* The quantity a renewal of p buys: the quantity p was bought in. */
+static int64_t renew_quantity(const quota_offer *o, const quota_package *p)
+{
+	int64_t q = o->spec.units > 0 ? p->units / o->spec.units : p->units;
+
+	return q < 1 ? 1 : q;
+}
+
 static int renew_one(quota_account *a, size_t i, const quota__renewal *m,
 		     int64_t when)
 {
 	quota__bought *e = &a->x->bought[i];
 	const quota_offer *o = m->offer;
-	int64_t q = o->spec.units > 0 ? e->pk->units / o->spec.units
-				      : e->pk->units;
 	struct failed_op f;
 	int rc;
 
-	if (q < 1)
-		q = 1;
-	rc = quota__buy_offer(a, o, q, NULL, when, NULL,
+	rc = quota__buy_offer(a, o, renew_quantity(o, e->pk), NULL, when, NULL,
 			      (uint64_t)e->pk->seq + 1, NULL);
 	if (!rc || !refusal(rc))
 		return rc;
@@ -455,9 +459,29 @@ bool quota__renew_valid(const quota_account *a, uint64_t i,
 	       e->offer == o && e->state == QUOTA__RN_NONE;
 }
 
+/* Check mode: is a refusal with this code what the purchase meets now? */
+static bool refusal_holds(quota_account *a, const quota_offer *o,
+			  const quota_package *p, int64_t at, int64_t code)
+{
+	quota_purchase pu;
+	int rc;
+
+	if (code == QUOTA_EBLOCKED)
+		return a->gate & QUOTA__GATE_BLOCKED;
+	if (code == QUOTA_ESUSPENDED)
+		return a->suspended;
+	rc = quota_package_quote(a, o, renew_quantity(o, p), NULL, at, &pu);
+	if (code != QUOTA_EFUNDS) /* the quote's own refusal, or one only
+				     a purchase meets (not tried here) */
+		return rc == code || rc == QUOTA_OK;
+	return !rc && pu.price_micros > 0 && a->x->balance < pu.price_micros;
+}
+
 /* The records of marks and refusals (replay.c): QUOTA_ECORRUPT for bad
- * fields, else the call's own answer. */
-int quota__renew_replay(quota_account *a, unsigned rec, quota__rbuf *r)
+ * fields or, in check mode, a refusal the purchase would not meet; else
+ * the call's own answer. */
+int quota__renew_replay(quota_account *a, unsigned rec, quota__rbuf *r,
+			bool check)
 {
 	char oid[QUOTA_ID_MAX + 1];
 	quota_offer *o = NULL;
@@ -487,7 +511,8 @@ int quota__renew_replay(quota_account *a, unsigned rec, quota__rbuf *r)
 	default:
 		if (!quota__renew_valid(a, pk, o) || code >= 0 ||
 		    code < INT32_MIN || !quota__time_ok(at) ||
-		    !(e = entry_of(a, a->packages[pk])))
+		    !(e = entry_of(a, a->packages[pk])) ||
+		    (check && !refusal_holds(a, o, e->pk, at, code)))
 			return QUOTA_ECORRUPT;
 		struct failed_op f = {a, e, o, at, code};
 		int rc = quota__write(a->ctx, a, &failed_steps, &f);

@@ -458,7 +458,7 @@ static int replay_account(quota_ctx *ctx, quota_account *a, rec *x)
 	case QUOTA__R_RENEWAL_SET: /* R23 */
 	case QUOTA__R_RENEWAL_CLEAR:
 	case QUOTA__R_RENEW_FAILED:
-		rc = quota__renew_replay(a, x->op, r);
+		rc = quota__renew_replay(a, x->op, r, x->check);
 		if (rc == QUOTA_ECORRUPT)
 			return corrupt(ctx, x, "bad fields");
 		return refused(ctx, x, rc);
