@@ -625,6 +625,8 @@ typedef struct quota__acct_ext {
 	size_t nrenewals, cap_renewals;
 	quota__bought *bought;
 	size_t nbought, cap_bought;
+	size_t bought_done; /* a cache: bought[0, bought_done) are all DONE
+			       or FAILED (never encoded) */
 } quota__acct_ext;
 
 /* QUOTA__GATE_RENEW: some offer is marked for renewal (R23, renew.c), so

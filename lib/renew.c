@@ -96,6 +96,7 @@ void quota__renew_pruned(quota_account *a)
 			j = 0;
 	}
 	x->nbought = k;
+	x->bought_done = 0;
 	/* A renewal bought later than its package: gone if no entry is. */
 	for (i = 0; i < x->nbought; i++) {
 		quota__bought *e = &x->bought[i];
@@ -111,7 +112,7 @@ void quota__renew_free(quota_account *a)
 	quota__free(&a->ctx->mem, a->x->renewals);
 	a->x->bought = NULL;
 	a->x->renewals = NULL;
-	a->x->nbought = a->x->cap_bought = 0;
+	a->x->nbought = a->x->cap_bought = a->x->bought_done = 0;
 	a->x->nrenewals = a->x->cap_renewals = 0;
 }
 
@@ -404,7 +405,12 @@ int quota__renew_due(quota_account *a, int64_t now, int64_t at)
 	 * the next call, so a trigger a new package meets at once cannot
 	 * loop. */
 	n = a->x->nbought;
-	for (i = 0; i < n; i++) {
+	/* Packages renewed or refused stay so: skip the run of them (O(1)
+	 * per charge when renewals come in the order bought). */
+	while (a->x->bought_done < n &&
+	       a->x->bought[a->x->bought_done].state != QUOTA__RN_NONE)
+		a->x->bought_done++;
+	for (i = a->x->bought_done; i < n; i++) {
 		const quota__bought *e = &a->x->bought[i];
 		const quota__renewal *m;
 		int64_t when;
