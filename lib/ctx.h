@@ -580,6 +580,9 @@ typedef struct quota__bought {
 	int64_t at;    /* when the renewal was due (DONE, FAILED) */
 	quota_package *renewal; /* DONE: the package it bought (NULL once
 				   pruned) */
+	int64_t met_at; /* a hint, never encoded: when a units-left trigger
+			   was met by a call whose renewal write failed
+			   (0: none), so the retry keeps that time */
 	uint8_t state; /* QUOTA__RN_* */
 } quota__bought;
 

@@ -26,7 +26,8 @@
  *     keeps its own success (it is not repeated: that would bill twice),
  *     a tick or quota_renewal_set returns the failure (repeating them is
  *     harmless); the next of these calls writes the renewal, at the same
- *     trigger time for an expiry trigger;
+ *     trigger time (for a units-left trigger the time is kept in memory
+ *     only: after a restart, the next call's time);
  *   - the quantity bought is the quantity the package was bought in
  *     (its units over the offer's, or its units for an offer priced by
  *     quantity), at list price, with no voucher;
@@ -75,7 +76,7 @@ void quota__bought_add(quota_account *a, quota_package *p,
 	}
 	if (x->nbought < x->cap_bought) /* reserved by prepare */
 		x->bought[x->nbought++] =
-			(quota__bought){p, b->o, 0, NULL, QUOTA__RN_NONE};
+			(quota__bought){p, b->o, 0, NULL, 0, QUOTA__RN_NONE};
 }
 
 /* After pruning (§7): the entries of packages that are gone go too.  The
@@ -416,10 +417,14 @@ int quota__renew_due(quota_account *a, int64_t now, int64_t at)
 		int64_t when;
 
 		if (e->state != QUOTA__RN_NONE || !(m = mark_of(a, e->offer)) ||
-		    !due(e->pk, m, now, at, &when))
+		    !due(e->pk, m, now,
+			 e->met_at && e->met_at < at ? e->met_at : at, &when))
 			continue;
-		if ((rc = renew_one(a, i, m, when)))
+		if ((rc = renew_one(a, i, m, when))) {
+			/* not written: still due, at the same time */
+			a->x->bought[i].met_at = when;
 			return rc;
+		}
 	}
 	return QUOTA_OK;
 }

@@ -1230,6 +1230,16 @@ START_TEST(test_r23_alloc_sweep_renewal_by_tick_and_by_charge)
 					 0);
 			ck_assert_uint_eq(quota_account_package_count(w.a), 2);
 			ck_assert_int_eq(rworld_balance(&w), 1 * R23_PRICE);
+			{	/* bought at the trigger time, even when the
+				   tick after wrote it */
+				quota_package_spec sp;
+
+				ck_assert_int_eq(quota_package_get_spec(
+					quota_account_package_at(w.a, 1), &sp),
+					QUOTA_OK);
+				ck_assert_int_eq(sp.effective_at,
+						 pass ? u.at : w.exp - TU_DAY);
+			}
 			quota_free(w.ctx, s0);
 			quota_ctx_free(w.ctx);
 			ck_assert_int_eq(w.al.live_blocks, 0);
