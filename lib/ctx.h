@@ -586,6 +586,17 @@ typedef struct quota__bought {
 	uint8_t state; /* QUOTA__RN_* */
 } quota__bought;
 
+/* R23 (renew.c): the offers marked for renewal, and every package bought
+ * from an offer, in the order bought, with whether its renewal was done. */
+typedef struct quota__renew_state {
+	quota__renewal *renewals;
+	size_t nrenewals, cap_renewals;
+	quota__bought *bought;
+	size_t nbought, cap_bought;
+	size_t bought_done; /* a cache: bought[0, bought_done) are all DONE
+			       or FAILED (never encoded) */
+} quota__renew_state;
+
 typedef struct quota__acct_ext {
 	quota__cap cap_all; /* R9 the account-wide cap; < 0: none */
 	/* R10 holds: the open ones, found by id through a map. */
@@ -621,15 +632,9 @@ typedef struct quota__acct_ext {
 	 * when; meaningful while gate has QUOTA__GATE_BLOCKED. */
 	char *block_reason;
 	int64_t blocked_at;
-	/* R23 auto-renewal (renew.c, its only writer): the offers marked
-	 * for renewal, and every package bought from an offer, in the order
-	 * bought, with whether its renewal was done. */
-	quota__renewal *renewals;
-	size_t nrenewals, cap_renewals;
-	quota__bought *bought;
-	size_t nbought, cap_bought;
-	size_t bought_done; /* a cache: bought[0, bought_done) are all DONE
-			       or FAILED (never encoded) */
+	/* R23 auto-renewal (renew.c, its only writer); NULL until the
+	 * account marks an offer or buys from one. */
+	quota__renew_state *rn;
 } quota__acct_ext;
 
 /* QUOTA__GATE_RENEW: some offer is marked for renewal (R23, renew.c), so
@@ -1263,6 +1268,15 @@ int quota__buy_offer(quota_account *a, const quota_offer *offer,
 		     int64_t quantity, const quota_voucher *voucher, int64_t at,
 		     const char *package_id, uint64_t renews,
 		     quota_purchase *out);
+/* a's renewal state, or an empty one (read only). */
+extern const quota__renew_state quota__rn_none;
+static inline const quota__renew_state *quota__rn(const quota_account *a)
+{
+	return a->x->rn ? a->x->rn : &quota__rn_none;
+}
+/* a->x->rn allocated (a has an ext): for prepare steps and the snapshot
+ * decoder; QUOTA_ENOMEM with nothing changed. */
+int quota__renew_need(quota_account *a);
 /* Room for one more bought package (package.c's prepare). */
 int quota__bought_reserve(quota_account *a);
 /* A package bought from o (its apply): recorded, for renewal; b->renews:

@@ -41,25 +41,41 @@
 
 /* --------------------------------------------- the bought packages */
 
+const quota__renew_state quota__rn_none;
+
+int quota__renew_need(quota_account *a)
+{
+	if (!a->x->rn &&
+	    !(a->x->rn = quota__calloc(&a->ctx->mem, 1, sizeof *a->x->rn)))
+		return QUOTA_ENOMEM;
+	return QUOTA_OK;
+}
+
 int quota__bought_reserve(quota_account *a)
 {
-	return quota__grow(&a->ctx->mem, (void **)&a->x->bought,
-			   &a->x->cap_bought, a->x->nbought + 1,
-			   sizeof *a->x->bought);
+	quota__renew_state *x;
+
+	if (quota__renew_need(a))
+		return QUOTA_ENOMEM;
+	x = a->x->rn;
+	return quota__grow(&a->ctx->mem, (void **)&x->bought, &x->cap_bought,
+			   x->nbought + 1, sizeof *x->bought);
 }
 
 static quota__bought *entry_of(const quota_account *a, const quota_package *p)
 {
-	for (size_t i = 0; i < a->x->nbought; i++)
-		if (a->x->bought[i].pk == p)
-			return &a->x->bought[i];
+	const quota__renew_state *x = quota__rn(a);
+
+	for (size_t i = 0; i < x->nbought; i++)
+		if (x->bought[i].pk == p)
+			return &x->bought[i];
 	return NULL;
 }
 
 void quota__bought_add(quota_account *a, quota_package *p,
 		       const quota__buy *b)
 {
-	quota__acct_ext *x = a->x;
+	quota__renew_state *x = a->x->rn; /* made by prepare */
 	quota__bought *e;
 
 	if (b->renews && b->renews <= a->npackages &&
@@ -83,10 +99,12 @@ void quota__bought_add(quota_account *a, quota_package *p,
  * pointers are compared, never read. */
 void quota__renew_pruned(quota_account *a)
 {
-	quota__acct_ext *x = a->x;
+	quota__renew_state *x = a->x->rn;
 	size_t i, k = 0;
 	uint32_t j = 0;
 
+	if (!x)
+		return;
 	for (i = 0; i < x->nbought; i++) {
 		/* both lists are in the order bought */
 		while (j < a->npackages && a->packages[j] != x->bought[i].pk)
@@ -109,21 +127,25 @@ void quota__renew_pruned(quota_account *a)
 
 void quota__renew_free(quota_account *a)
 {
-	quota__free(&a->ctx->mem, a->x->bought);
-	quota__free(&a->ctx->mem, a->x->renewals);
-	a->x->bought = NULL;
-	a->x->renewals = NULL;
-	a->x->nbought = a->x->cap_bought = a->x->bought_done = 0;
-	a->x->nrenewals = a->x->cap_renewals = 0;
+	quota__renew_state *x = a->x->rn;
+
+	if (!x)
+		return;
+	quota__free(&a->ctx->mem, x->bought);
+	quota__free(&a->ctx->mem, x->renewals);
+	quota__free(&a->ctx->mem, x);
+	a->x->rn = NULL;
 }
 
 /* ------------------------------------------------------ the marks */
 
 static quota__renewal *mark_of(const quota_account *a, const quota_offer *o)
 {
-	for (size_t i = 0; i < a->x->nrenewals; i++)
-		if (a->x->renewals[i].offer == o)
-			return &a->x->renewals[i];
+	const quota__renew_state *x = quota__rn(a);
+
+	for (size_t i = 0; i < x->nrenewals; i++)
+		if (x->renewals[i].offer == o)
+			return &x->renewals[i];
 	return NULL;
 }
 
@@ -171,9 +193,10 @@ static int mark_prepare(void *v)
 				  "offer '%s': a renewal needs a trigger",
 				  op->o->id);
 	if (!mark_of(a, op->o) &&
-	    quota__grow(&ctx->mem, (void **)&a->x->renewals,
-			&a->x->cap_renewals, a->x->nrenewals + 1,
-			sizeof *a->x->renewals))
+	    (quota__renew_need(a) ||
+	     quota__grow(&ctx->mem, (void **)&a->x->rn->renewals,
+			 &a->x->rn->cap_renewals, a->x->rn->nrenewals + 1,
+			 sizeof *a->x->rn->renewals)))
 		return quota__nomem(a);
 	return QUOTA_OK;
 }
@@ -194,7 +217,7 @@ static void mark_apply(void *v)
 {
 	struct mark_op *op = v;
 	quota_account *a = op->a;
-	quota__acct_ext *x = a->x;
+	quota__renew_state *x = a->x->rn; /* a mark, or made by prepare */
 	quota__renewal *m = mark_of(a, op->o);
 
 	if (op->clear) {
@@ -381,7 +404,7 @@ static int64_t renew_quantity(const quota_offer *o, const quota_package *p)
 static int renew_one(quota_account *a, size_t i, const quota__renewal *m,
 		     int64_t when)
 {
-	quota__bought *e = &a->x->bought[i];
+	quota__bought *e = &a->x->rn->bought[i];
 	const quota_offer *o = m->offer;
 	struct failed_op f;
 	int rc;
@@ -390,29 +413,31 @@ static int renew_one(quota_account *a, size_t i, const quota__renewal *m,
 			      (uint64_t)e->pk->seq + 1, NULL);
 	if (!rc || !refusal(rc))
 		return rc;
-	f = (struct failed_op){a, &a->x->bought[i], o, when, rc};
+	f = (struct failed_op){a, &a->x->rn->bought[i], o, when, rc};
 	rc = quota__write(a->ctx, a, &failed_steps, &f);
 	return rc == QUOTA__NOTHING ? QUOTA_OK : rc;
 }
 
 int quota__renew_due(quota_account *a, int64_t now, int64_t at)
 {
+	quota__renew_state *x = a->x->rn;
 	size_t i, n;
 	int rc;
 
-	if (!(a->gate & QUOTA__GATE_RENEW) || a->ctx->replaying)
+	if (!(a->gate & QUOTA__GATE_RENEW) || a->ctx->replaying || !x)
 		return QUOTA_OK;
 	/* Only the packages there now: a renewal's own package waits for
 	 * the next call, so a trigger a new package meets at once cannot
 	 * loop. */
-	n = a->x->nbought;
+	n = x->nbought;
 	/* Packages renewed or refused stay so: skip the run of them (O(1)
 	 * per charge when renewals come in the order bought). */
-	while (a->x->bought_done < n &&
-	       a->x->bought[a->x->bought_done].state != QUOTA__RN_NONE)
-		a->x->bought_done++;
-	for (i = a->x->bought_done; i < n; i++) {
-		const quota__bought *e = &a->x->bought[i];
+	while (x->bought_done < n &&
+	       x->bought[x->bought_done].state != QUOTA__RN_NONE)
+		x->bought_done++;
+	for (i = x->bought_done; i < n; i++) {
+		/* a renewal may move the array: read it again each time */
+		const quota__bought *e = &a->x->rn->bought[i];
 		const quota__renewal *m;
 		int64_t when;
 
@@ -422,7 +447,7 @@ int quota__renew_due(quota_account *a, int64_t now, int64_t at)
 			continue;
 		if ((rc = renew_one(a, i, m, when))) {
 			/* not written: still due, at the same time */
-			a->x->bought[i].met_at = when;
+			a->x->rn->bought[i].met_at = when;
 			return rc;
 		}
 	}
@@ -436,7 +461,7 @@ int quota__renew_due(quota_account *a, int64_t now, int64_t at)
  * packages, offer id, state, due time) in the order bought. */
 void quota__renew_encode(quota__wbuf *w, const quota_account *a)
 {
-	const quota__acct_ext *x = a->x;
+	const quota__renew_state *x = quota__rn(a);
 	size_t i;
 
 	quota__put_uv(w, x->nrenewals);

@@ -179,8 +179,8 @@ static int collect(const quota_account *a, int period, int64_t from,
 		if (s >= from && s < to && (r->units || r->cost))
 			cnt++;
 	}
-	for (k = 0; k < a->x->nbought; k++) /* R23: renewals bought */
-		cnt += renewal_in(&a->x->bought[k], from, to);
+	for (k = 0; k < quota__rn(a)->nbought; k++) /* R23: renewals */
+		cnt += renewal_in(&quota__rn(a)->bought[k], from, to);
 	if (!cnt)
 		return QUOTA_OK;
 	if (cnt > SIZE_MAX / sizeof *v ||
@@ -199,8 +199,8 @@ static int collect(const quota_account *a, int period, int64_t from,
 		v[i].cost = r->cost;
 		i++;
 	}
-	for (k = 0; k < a->x->nbought; k++) {
-		const quota__bought *e = &a->x->bought[k];
+	for (k = 0; k < quota__rn(a)->nbought; k++) {
+		const quota__bought *e = &quota__rn(a)->bought[k];
 		const quota_package *p = e->renewal;
 
 		if (!renewal_in(e, from, to))

@@ -671,19 +671,19 @@ static bool get_block(dec *d)
 static bool get_renew(dec *d)
 {
 	quota_account *a = d->a;
-	quota__acct_ext *x = a->x;
+	quota__renew_state *x;
 	char oid[QUOTA_ID_MAX + 1];
 	uint64_t n = quota__get_uv(&d->r), i, pk, st, rn, last = 0;
 	const quota_offer *o;
 
 	if (!fits(d, n, 4))
 		return false;
-	if (n && (quota__ext_need(a) ||
-		  quota__grow(&d->ctx->mem, (void **)&a->x->renewals,
-			      &a->x->cap_renewals, (size_t)n,
-			      sizeof *a->x->renewals)))
+	if (n && (quota__ext_need(a) || quota__renew_need(a) ||
+		  quota__grow(&d->ctx->mem, (void **)&a->x->rn->renewals,
+			      &a->x->rn->cap_renewals, (size_t)n,
+			      sizeof *a->x->rn->renewals)))
 		goto nomem;
-	x = a->x;
+	x = a->x->rn;
 	for (i = 0; i < n; i++) {
 		quota__renewal *m = &x->renewals[i];
 
@@ -708,12 +708,12 @@ static bool get_renew(dec *d)
 	n = quota__get_uv(&d->r);
 	if (!fits(d, n, 4))
 		return false;
-	if (n && (quota__ext_need(a) ||
-		  quota__grow(&d->ctx->mem, (void **)&a->x->bought,
-			      &a->x->cap_bought, (size_t)n,
-			      sizeof *a->x->bought)))
+	if (n && (quota__ext_need(a) || quota__renew_need(a) ||
+		  quota__grow(&d->ctx->mem, (void **)&a->x->rn->bought,
+			      &a->x->rn->cap_bought, (size_t)n,
+			      sizeof *a->x->rn->bought)))
 		goto nomem;
-	x = a->x;
+	x = a->x->rn;
 	for (i = 0; i < n; i++) {
 		quota__bought *e = &x->bought[i];
 
