@@ -187,7 +187,8 @@ enum {
 	QUOTA_SOURCE_FREE = 1,    /* the tariff's free allowance (R15) */
 	QUOTA_SOURCE_PACKAGE = 2, /* a prepaid package (R2, R3) */
 	QUOTA_SOURCE_PAYG = 3,    /* pay-as-you-go, one line per tier (R13) */
-	QUOTA_SOURCE_FEE = 4      /* failure fees of released holds (reports) */
+	QUOTA_SOURCE_FEE = 4,     /* failure fees of released holds (reports) */
+	QUOTA_SOURCE_RENEWAL = 5  /* R23 renewals bought (reports) */
 };
 
 typedef struct quota_receipt_line {
@@ -600,7 +601,9 @@ enum {
 	QUOTA_EVENT_HOLD_EXPIRED = 8,      /* a tick released a hold (R10) */
 	QUOTA_EVENT_ACCOUNT_BLOCKED = 9,   /* quota_account_block (R25) */
 	QUOTA_EVENT_ACCOUNT_UNBLOCKED = 10, /* quota_account_unblock (R25) */
-	QUOTA_EVENT_GIFT_EXPIRED = 11 /* gift money forfeited (R24) */
+	QUOTA_EVENT_GIFT_EXPIRED = 11,   /* gift money forfeited (R24) */
+	QUOTA_EVENT_RENEWED = 13,        /* a package was renewed (R23) */
+	QUOTA_EVENT_RENEWAL_FAILED = 14  /* a renewal bought nothing (R23) */
 };
 
 /* Alert levels: a number of units, or a percentage of what was bought. */
@@ -803,6 +806,35 @@ QUOTA_API int quota_package_buy(quota_account *a, const quota_offer *offer,
 				int64_t quantity, const quota_voucher *voucher,
 				int64_t at, const char *package_id,
 				quota_purchase *out);
+
+/* ------------------------------------------------- auto-renewal (R23) */
+
+/* No trigger of this kind (quota_renewal_set). */
+#define QUOTA_RENEWAL_NONE (-1)
+
+/*
+ * Mark offer for renewal on a: when a package bought from it has
+ * units_left_at_most units or fewer left, or (expires_within_s >= 0) is
+ * within expires_within_s seconds of its expiry, the same offer, in the
+ * same quantity, is bought again from the balance at the time the
+ * trigger was met, once per package: QUOTA_EVENT_RENEWED, or
+ * QUOTA_EVENT_RENEWAL_FAILED (nothing bought, never retried) if the
+ * balance cannot pay.  QUOTA_RENEWAL_NONE for a trigger not used; at
+ * least one is.  Setting again replaces the triggers.  now: when the
+ * mark is set (no trigger is met before); renewals already due at now
+ * are written then.
+ */
+QUOTA_API int quota_renewal_set(quota_account *a, const quota_offer *offer,
+				int64_t units_left_at_most,
+				int64_t expires_within_s, int64_t now);
+/* Remove the mark: nothing more is renewed (QUOTA_ENOTFOUND if none). */
+QUOTA_API int quota_renewal_clear(quota_account *a, const quota_offer *offer,
+				  int64_t now);
+/* The triggers of offer's mark on a; QUOTA_ENOTFOUND if not marked. */
+QUOTA_API int quota_renewal_get(const quota_account *a,
+				const quota_offer *offer,
+				int64_t *units_left_at_most,
+				int64_t *expires_within_s);
 
 /* ---------------------------------------------------- settlement (R17) */
 

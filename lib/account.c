@@ -376,6 +376,7 @@ void quota__account_free(quota_account *a)
 		quota__track_free(a);
 		quota__money_free(a);
 		quota__block_free(a);
+		quota__renew_free(a);
 		quota__free(mem, a->x);
 	}
 	quota__ledger_free(a);

@@ -456,6 +456,17 @@ int quota_package_buy(quota_account *a, const quota_offer *offer,
 		      int64_t quantity, const quota_voucher *voucher,
 		      int64_t at, const char *package_id, quota_purchase *out)
 {
+	return quota__buy_offer(a, offer, quantity, voucher, at, package_id, 0,
+				out);
+}
+
+/* quota_package_buy; renews: a renewal (R23) of the package at this index
+ * + 1, written as record QUOTA__R_RENEW (renew.c), else 0. */
+int quota__buy_offer(quota_account *a, const quota_offer *offer,
+		     int64_t quantity, const quota_voucher *voucher, int64_t at,
+		     const char *package_id, uint64_t renews,
+		     quota_purchase *out)
+{
 	char gen[QUOTA_ID_MAX + SUFFIX_MAX];
 	quota_package_spec ps;
 	quota_package *pk = NULL;
@@ -513,6 +524,8 @@ int quota_package_buy(quota_account *a, const quota_offer *offer,
 	buy.list_price = pu.list_price_micros;
 	buy.discount = pu.discount_micros;
 	buy.voucher = voucher;
+	buy.o = offer;
+	buy.renews = renews;
 	if ((rc = quota__package_add(a, &ps, &buy, &pk)))
 		return rc;
 	pu.package = pk;

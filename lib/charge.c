@@ -537,10 +537,26 @@ static __attribute__((noinline)) int charge_journaled(quota_account *a,
 	return run(a, u, r, true);
 }
 
+/* R23: a charge that leaves a package at its renewal level renews it
+ * after the charge's own record (renew.c); the charge's success stands
+ * whatever the renewal's write does (repeating the charge would bill it
+ * twice), and the renewal stays due for the next call. */
+static __attribute__((noinline, cold)) int
+charge_renewing(quota_account *a, const quota_usage *u, quota_receipt *r)
+{
+	int rc = u->key ? charge_keyed(a, u, r) : run(a, u, r, true);
+
+	if (!rc)
+		(void)quota__renew_due(a, u->at, u->at);
+	return rc;
+}
+
 int quota_charge(quota_account *a, const quota_usage *usage,
 		 quota_receipt *receipt)
 {
 	if (likely(a && usage)) {
+		if (unlikely(a->gate & QUOTA__GATE_RENEW))
+			return charge_renewing(a, usage, receipt);
 		if (usage->key)
 			return charge_keyed(a, usage, receipt);
 		if (unlikely(a->ctx->store_on))

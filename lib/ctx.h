@@ -592,6 +592,39 @@ typedef struct quota__split {
  * from apply.  An ext allocated by a call that then fails holds those
  * defaults, which read and encode as none.  Reads go through a->x always.
  */
+/* R23: an offer marked for renewal on an account: the triggers (-1:
+ * none) and when the mark was set (no trigger is met before it). */
+typedef struct quota__renewal {
+	const quota_offer *offer;
+	int64_t units_left; /* units left at or below this */
+	int64_t within;     /* expiry within this many seconds */
+	int64_t since;
+} quota__renewal;
+/* R23: a package bought from an offer, and its renewal (QUOTA__RN_*). */
+enum { QUOTA__RN_NONE = 0, QUOTA__RN_DONE = 1, QUOTA__RN_FAILED = 2 };
+typedef struct quota__bought {
+	quota_package *pk;
+	const quota_offer *offer;
+	int64_t at;    /* when the renewal was due (DONE, FAILED) */
+	quota_package *renewal; /* DONE: the package it bought (NULL once
+				   pruned) */
+	int64_t met_at; /* a hint, never encoded: when a units-left trigger
+			   was met by a call whose renewal write failed
+			   (0: none), so the retry keeps that time */
+	uint8_t state; /* QUOTA__RN_* */
+} quota__bought;
+
+/* R23 (renew.c): the offers marked for renewal, and every package bought
+ * from an offer, in the order bought, with whether its renewal was done. */
+typedef struct quota__renew_state {
+	quota__renewal *renewals;
+	size_t nrenewals, cap_renewals;
+	quota__bought *bought;
+	size_t nbought, cap_bought;
+	size_t bought_done; /* a cache: bought[0, bought_done) are all DONE
+			       or FAILED (never encoded) */
+} quota__renew_state;
+
 typedef struct quota__acct_ext {
 	quota__cap cap_all; /* R9 the account-wide cap; < 0: none */
 	/* R10 holds: the open ones, found by id through a map. */
@@ -633,9 +666,16 @@ typedef struct quota__acct_ext {
 	int64_t blocked_at;
 	/* ------------------------------------------------ R26 time zones */
 	const quota_zone *zone; /* the account's calendar, or NULL: offset */
+	/* R23 auto-renewal (renew.c, its only writer); NULL until the
+	 * account marks an offer or buys from one. */
+	quota__renew_state *rn;
 } quota__acct_ext;
 
-enum { QUOTA__GATE_BLOCKED = 1, QUOTA__GATE_RECEIPTS = 2 };
+/* QUOTA__GATE_RENEW: some offer is marked for renewal (R23, renew.c), so
+ * charges, reservations and ticks look for renewals due after their own
+ * write (and so take the general paths). */
+enum { QUOTA__GATE_BLOCKED = 1, QUOTA__GATE_RECEIPTS = 2,
+       QUOTA__GATE_RENEW = 0x40 };
 
 /* The defaults every account reads until it has an ext (account.c). */
 extern const quota__acct_ext quota__ext_none;
@@ -1049,6 +1089,10 @@ typedef struct quota__buy {
 	int64_t quantity, at, list_price, discount;
 	const quota_voucher *voucher; /* or NULL */
 	quota__split split; /* R24: what each bucket pays */
+	const quota_offer *o; /* the offer itself (NULL: not in the context) */
+	/* R23: a renewal (record QUOTA__R_RENEW) of the package at this
+	 * index + 1 among the account's, else 0. */
+	uint64_t renews;
 } quota__buy;
 int quota__package_add(quota_account *a, const quota_package_spec *s,
 		       const quota__buy *buy, quota_package **out);
@@ -1373,6 +1417,37 @@ void quota__gift_free(quota_account *a);
 bool quota__money_fits(const quota_account *a, int64_t pos, int64_t neg);
 void quota__money_free(quota_account *a);
 void quota__offers_free(quota_ctx *ctx);
+
+/* ---------------------------------------------- renewal (R23, renew.c) */
+
+/* quota_package_buy, or (renews: index + 1 of the package renewed) a
+ * renewal's purchase (catalog.c). */
+int quota__buy_offer(quota_account *a, const quota_offer *offer,
+		     int64_t quantity, const quota_voucher *voucher, int64_t at,
+		     const char *package_id, uint64_t renews,
+		     quota_purchase *out);
+/* a's renewal state, or an empty one (read only). */
+extern const quota__renew_state quota__rn_none;
+static inline const quota__renew_state *quota__rn(const quota_account *a)
+{
+	return a->x->rn ? a->x->rn : &quota__rn_none;
+}
+/* a->x->rn allocated (a has an ext): for prepare steps and the snapshot
+ * decoder; QUOTA_ENOMEM with nothing changed. */
+int quota__renew_need(quota_account *a);
+/* Room for one more bought package (package.c's prepare). */
+int quota__bought_reserve(quota_account *a);
+/* A package bought from o (its apply): recorded, for renewal; b->renews:
+ * the package it renews is DONE, and RENEWED is queued. */
+void quota__bought_add(quota_account *a, quota_package *p,
+		       const quota__buy *b);
+/* After a call's own write (not in replay): write the renewals due at
+ * now (units-left triggers met at usage time at).  QUOTA_OK, or the
+ * first failure of a renewal's write (nothing of it changed). */
+int quota__renew_due(quota_account *a, int64_t now, int64_t at);
+/* Drop what refers to packages no longer in a (after pruning). */
+void quota__renew_pruned(quota_account *a);
+void quota__renew_free(quota_account *a);
 /* Queue an event of the account (delivered by quota__events_flush). */
 void quota__event_queue(quota_account *a, int32_t kind, uint32_t cat,
 			const quota_package *p, int64_t remaining,

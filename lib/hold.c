@@ -444,9 +444,27 @@ reserve_journaled(quota_account *a, const quota_usage *u, int64_t timeout_s,
 	return reserve_slow(a, u, timeout_s, r, hold_id);
 }
 
+/* R23: a reservation that leaves a package at its renewal level renews
+ * it after the reservation's own record (renew.c); the reservation's
+ * success stands whatever the renewal's write does. */
+static __attribute__((noinline, cold)) int
+reserve_renewing(quota_account *a, const quota_usage *u, int64_t timeout_s,
+		 quota_receipt *r, uint64_t *hold_id)
+{
+	int rc = a->ctx->store_on
+			 ? reserve_journaled(a, u, timeout_s, r, hold_id)
+			 : reserve_slow(a, u, timeout_s, r, hold_id);
+
+	if (!rc)
+		(void)quota__renew_due(a, u->at, u->at);
+	return rc;
+}
+
 int quota_reserve(quota_account *a, const quota_usage *u, int64_t timeout_s,
 		  quota_receipt *r, uint64_t *hold_id)
 {
+	if (a && u && (a->gate & QUOTA__GATE_RENEW))
+		return reserve_renewing(a, u, timeout_s, r, hold_id);
 	if (a && a->ctx->store_on)
 		return reserve_journaled(a, u, timeout_s, r, hold_id);
 	if (reserve_fast(a, u, timeout_s, r, hold_id, QUOTA__J_NONE))

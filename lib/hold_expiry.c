@@ -188,8 +188,13 @@ int64_t quota_account_tick(quota_account *a, int64_t now)
 		return QUOTA_EINVAL;
 	rc = quota__write(a->ctx, a, &tick_steps, &op);
 	if (rc == QUOTA__NOTHING)
-		return 0;
+		rc = QUOTA_OK, op.released = 0;
 	if (rc)
+		return rc;
+	/* R23: renewals due by now (a tick is safe to repeat, so a failed
+	 * renewal write is its answer). */
+	if ((a->gate & QUOTA__GATE_RENEW) &&
+	    (rc = quota__renew_due(a, now, now)))
 		return rc;
 	return op.released;
 }

@@ -57,8 +57,12 @@ enum {
 	QUOTA__R_GIFT_GRANT = 28,
 	QUOTA__R_PAY_ORDER = 29,
 	QUOTA__R_PACKAGE_BUY_SPLIT = 30,
-	/* 32-35 R23 auto-renewal (issue 15) */
-	QUOTA__R_ACCOUNT_LAST = 30,
+	/* Issue 15 (R23 auto-renewal, renew.c): */
+	QUOTA__R_RENEWAL_SET = 32,
+	QUOTA__R_RENEWAL_CLEAR = 33,
+	QUOTA__R_RENEW = 34,
+	QUOTA__R_RENEW_FAILED = 35,
+	QUOTA__R_ACCOUNT_LAST = 35,
 	/* the context's configuration stream */
 	QUOTA__R_CATEGORY_ADD = 64,
 	QUOTA__R_TARIFF_NEW = 65,
@@ -350,6 +354,13 @@ int64_t quota__settle(quota_account *a, int64_t now, quota_bill_fn on_bill,
  * counts must match (prune.c). */
 int quota__prune(quota_account *a, int64_t before, uint32_t what,
 		 quota__rbuf *expect);
+/* R23 (renew.c): may a RENEW record renew the package at index i from
+ * offer o; the records of marks and refusals, replayed (QUOTA_ECORRUPT
+ * for bad fields, else the call's answer). */
+bool quota__renew_valid(const quota_account *a, uint64_t i,
+			const quota_offer *o);
+int quota__renew_replay(quota_account *a, unsigned rec, quota__rbuf *r,
+			bool check);
 /* A tick record names exactly the holds due at now (ids read from r). */
 int quota__tick_check(const quota_account *a, int64_t now, uint32_t n,
 		      quota__rbuf *r);

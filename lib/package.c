@@ -446,6 +446,7 @@ static int package_prepare(void *v)
 	if (quota__grow(mem, (void **)&a->ctx->scratch, &a->ctx->cap_scratch,
 			(size_t)a->npackages + 1, sizeof *a->ctx->scratch) ||
 	    quota__events_reserve(a) || quota__track_reserve_package(a) ||
+	    (op->buy && op->buy->o && quota__bought_reserve(a)) ||
 	    quota__cat_need(a, s->categories))
 		goto nomem;
 	for (m = s->categories; m; m &= m - 1) {
@@ -508,7 +509,9 @@ static void package_encode(quota__wbuf *w, const void *v)
 		quota__put_sv(w, buy->voucher ? buy->voucher->value : 0);
 		quota__put_sv(w, buy->voucher ? buy->voucher->min_spend_micros
 					      : 0);
-		if (buy->split.gift || buy->split.credit) { /* R24 */
+		if (buy->renews) /* R23: the package renewed */
+			quota__put_uv(w, buy->renews - 1);
+		if (buy->split.gift || buy->split.credit) { /* R24, last */
 			quota__put_sv(w, buy->split.gift);
 			quota__put_sv(w, buy->split.cash);
 			quota__put_sv(w, buy->split.credit);
@@ -565,6 +568,8 @@ static void package_apply(void *v)
 		quota__strmap_put(&a->package_ids, &a->ctx->hkey, p->id, p);
 	if (track)
 		quota__track_package(a, p);
+	if (op->buy && op->buy->o) /* R23: renewable, or a renewal */
+		quota__bought_add(a, p, op->buy);
 	if (op->out)
 		*op->out = p;
 }
@@ -599,6 +604,16 @@ static const quota__step package_buy_split_steps = {
 	.flush = true,
 };
 
+static const quota__step package_renew_steps = {
+	.ext = true,
+	.rec = QUOTA__R_RENEW, /* R23: a purchase that renews a package */
+	.prepare = package_prepare,
+	.encode = package_encode,
+	.apply = package_apply,
+	.undo = package_undo,
+	.flush = true,
+};
+
 int quota__package_add(quota_account *a, const quota_package_spec *s,
 		       const quota__buy *buy, quota_package **out)
 {
@@ -610,7 +625,8 @@ int quota__package_add(quota_account *a, const quota_package_spec *s,
 	if (!a)
 		return QUOTA_EINVAL;
 	if (buy)
-		st = buy->split.gift || buy->split.credit
+		st = buy->renews ? &package_renew_steps
+		     : buy->split.gift || buy->split.credit
 			     ? &package_buy_split_steps
 			     : &package_buy_steps;
 	return quota__write(a->ctx, a, st, &op);

@@ -152,6 +152,8 @@ static void prune_apply(void *v)
 	quota__counters_prune_apply(a, op->day, op->month, &op->cnt);
 	quota__vbills_prune_apply(a, op->month, &op->vb);
 	quota__packages_prune_apply(a, &op->pkg);
+	if (op->pkg.drop && quota__rn(a)->nbought) /* R23 */
+		quota__renew_pruned(a);
 	if (op->horizon > a->pruned_before)
 		a->pruned_before = op->horizon;
 }

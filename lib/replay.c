@@ -365,11 +365,16 @@ static int replay_buy(quota_account *a, rec *x, quota_package_spec *s)
 	quota__buy buy;
 	quota_offer *o;
 	quota__split rec_split = {0, 0, 0};
+	bool has_split = false;
 	int64_t purchased;
 	int rc;
 
 	memset(&buy, 0, sizeof buy);
 	quota__get_str(&x->r, oid, QUOTA_ID_MAX);
+	o = oid[0] ? quota__strmap_get(&a->ctx->offer_ids, &a->ctx->hkey,
+				       oid)
+		   : NULL;
+	buy.o = o; /* R23: a package of an offer in the context */
 	buy.offer = oid;
 	buy.quantity = quota__get_sv(&x->r);
 	buy.at = quota__get_sv(&x->r);
@@ -380,7 +385,18 @@ static int replay_buy(quota_account *a, rec *x, quota_package_spec *s)
 	v.value = quota__get_sv(&x->r);
 	v.min_spend_micros = quota__get_sv(&x->r);
 	buy.voucher = v.kind ? &v : NULL;
-	if (x->op == QUOTA__R_PACKAGE_BUY_SPLIT) { /* R24: the split */
+	if (x->op == QUOTA__R_RENEW) { /* R23: the package renewed */
+		uint64_t i = quota__get_uv(&x->r);
+
+		if (x->r.bad || !quota__renew_valid(a, i, o))
+			return corrupt(a->ctx, x, "bad renewal");
+		buy.renews = i + 1;
+	}
+	/* R24: the split, last: always in record 30, in a renewal's when
+	 * gift money or credit paid part of it. */
+	if (x->op == QUOTA__R_PACKAGE_BUY_SPLIT ||
+	    (x->op == QUOTA__R_RENEW && x->r.off != x->r.n)) {
+		has_split = true;
 		rec_split.gift = quota__get_sv(&x->r);
 		rec_split.cash = quota__get_sv(&x->r);
 		rec_split.credit = quota__get_sv(&x->r);
@@ -393,7 +409,7 @@ static int replay_buy(quota_account *a, rec *x, quota_package_spec *s)
 	    quota__money_buy_split(a, s->price_micros, buy.at, &buy.split) ||
 	    buy.split.gift != rec_split.gift ||
 	    buy.split.credit != rec_split.credit ||
-	    (x->op == QUOTA__R_PACKAGE_BUY_SPLIT &&
+	    (has_split &&
 	     (buy.split.cash != rec_split.cash ||
 	      !(rec_split.gift || rec_split.credit))))
 		return corrupt(a->ctx, x, "bad purchase");
@@ -460,9 +476,17 @@ static int replay_account(quota_ctx *ctx, quota_account *a, rec *x)
 		return replay_resolve(a, x);
 	case QUOTA__R_TICK:
 		return replay_tick(a, x);
+	case QUOTA__R_RENEWAL_SET: /* R23 */
+	case QUOTA__R_RENEWAL_CLEAR:
+	case QUOTA__R_RENEW_FAILED:
+		rc = quota__renew_replay(a, x->op, r, x->check);
+		if (rc == QUOTA_ECORRUPT)
+			return corrupt(ctx, x, "bad fields");
+		return refused(ctx, x, rc);
 	case QUOTA__R_PACKAGE_ADD:
 	case QUOTA__R_PACKAGE_BUY:
 	case QUOTA__R_PACKAGE_BUY_SPLIT:
+	case QUOTA__R_RENEW:
 		read_spec(r, &spec, name);
 		if (x->op != QUOTA__R_PACKAGE_ADD)
 			return replay_buy(a, x, &spec);

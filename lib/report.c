@@ -38,6 +38,7 @@ typedef struct rep {
 #define ORD_PKG UINT64_C(1) /* + seq */
 #define ORD_PAYG (UINT64_C(1) << 32 | 1)
 #define ORD_FEE (UINT64_C(1) << 32 | 2)
+#define ORD_RENEW (UINT64_C(1) << 32 | 3) /* R23 */
 #define ORD_BITS 34
 
 static uint64_t src_order(uint32_t src)
@@ -62,6 +63,8 @@ static int32_t order_source(uint64_t ord)
 		return QUOTA_SOURCE_PAYG;
 	if (ord == ORD_FEE)
 		return QUOTA_SOURCE_FEE;
+	if (ord == ORD_RENEW)
+		return QUOTA_SOURCE_RENEWAL;
 	return QUOTA_SOURCE_PACKAGE;
 }
 
@@ -143,6 +146,14 @@ static int check(const quota_account *a, int period, int64_t from,
 	return QUOTA_OK;
 }
 
+/* R23: a renewal the report shows: bought, its package still there, due
+ * in [from, to). */
+static bool renewal_in(const quota__bought *e, int64_t from, int64_t to)
+{
+	return e->state == QUOTA__RN_DONE && e->renewal && e->at >= from &&
+	       e->at < to;
+}
+
 /*
  * The report's rows, summed and sorted, in *out (NULL if none; free with
  * quota__free) and their number in *n.  Nothing is emitted here, so a
@@ -168,6 +179,8 @@ static int collect(const quota_account *a, int period, int64_t from,
 		if (s >= from && s < to && (r->units || r->cost))
 			cnt++;
 	}
+	for (k = 0; k < quota__rn(a)->nbought; k++) /* R23: renewals */
+		cnt += renewal_in(&quota__rn(a)->bought[k], from, to);
 	if (!cnt)
 		return QUOTA_OK;
 	if (cnt > SIZE_MAX / sizeof *v ||
@@ -184,6 +197,22 @@ static int collect(const quota_account *a, int period, int64_t from,
 		v[i].pk = r->src >= QUOTA__LSRC_PKG ? r->pk : NULL;
 		v[i].units = r->units;
 		v[i].cost = r->cost;
+		i++;
+	}
+	for (k = 0; k < quota__rn(a)->nbought; k++) {
+		const quota__bought *e = &quota__rn(a)->bought[k];
+		const quota_package *p = e->renewal;
+
+		if (!renewal_in(e, from, to))
+			continue;
+		period_of(a, period, quota__hour_of(a, e->at), &mc, &v[i].start,
+			  &v[i].end);
+		v[i].key = (uint64_t)__builtin_ctzll(p->categories)
+				   << ORD_BITS |
+			   ORD_RENEW;
+		v[i].pk = p;
+		v[i].units = p->units;
+		v[i].cost = p->price_micros;
 		i++;
 	}
 	qsort(v, cnt, sizeof *v, rep_cmp);
@@ -392,6 +421,7 @@ static const char *const source_name[] = {
 	[QUOTA_SOURCE_PACKAGE] = "package",
 	[QUOTA_SOURCE_PAYG] = "payg",
 	[QUOTA_SOURCE_FEE] = "fee",
+	[QUOTA_SOURCE_RENEWAL] = "renewal",
 };
 
 /* The column names are part of the interface: never renamed or

@@ -421,7 +421,7 @@ static int encode(const quota_account *a, bool window, void **out,
 	/* Minor 2, issue 15 (its own section): the gate bits (R25
 	 * blocked, R27 receipts kept), the blocking reason ("" for none)
 	 * and time (0 unless blocked). */
-	quota__put_uv(&w, a->gate);
+	quota__put_uv(&w, a->gate & (uint8_t)~QUOTA__GATE_RENEW);
 	quota__put_str(&w, a->x->block_reason);
 	quota__put_sv(&w, a->x->blocked_at);
 	/* ------------------------------------------------ R26 time zones */
@@ -431,7 +431,7 @@ static int encode(const quota_account *a, bool window, void **out,
 	quota__put_str(&w, a->x->zone ? a->x->zone->name : NULL);
 	quota__put_u64(&w, a->x->zone ? a->x->zone->hash : 0);
 	/* ------------------------------------------ end of R26 time zones */
-	/* ---- Minor 4, R24 gift money (its own section, last): the
+	/* ---- Minor 4, R24 gift money (its own section): the
 	 * payment order and flags, the gift sums (granted, spent, expired),
 	 * then the grants with money left, soonest expiry first: (micros,
 	 * expires_at).  The gift balance is their sum. ---- */
@@ -450,6 +450,9 @@ static int encode(const quota_account *a, bool window, void **out,
 		}
 	}
 	/* ---- end of minor 4 ---- */
+	/* Minor 5, issue 15 R23 (its own section, after minor 4's): the renewal marks
+	 * and the packages bought from offers (renew.c). */
+	quota__renew_encode(&w, a);
 	if (w.fail)
 		goto fail;
 	if (w.n - SNAP_HEAD > UINT32_MAX) {

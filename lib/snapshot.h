@@ -11,9 +11,11 @@
 #include "ctx.h"
 
 #define SNAP_MAJOR 1
-#define SNAP_MINOR 4 /* 1: pruning (horizon, retention); 2: blocking
+#define SNAP_MINOR 5 /* 1: pruning (horizon, retention); 2: blocking
 			and kept receipts (R25, R27); 3: R26 zone; 4: gift
-			money (R24) */
+			money (R24); 5: auto-renewal (R23) */
+/* R23: the snapshot's minor-5 section (quota_account_snapshot(3)). */
+void quota__renew_encode(quota__wbuf *w, const quota_account *a);
 #define SNAP_HEAD 14 /* "QSNP", major, minor, u32 length, u32 CRC-32C */
 
 /* Ranges of the periods any valid time falls in, in any UTC offset. */

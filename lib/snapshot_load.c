@@ -741,6 +741,83 @@ static bool get_gift(dec *d)
 	return true;
 }
 
+/* Minor 5 (R23): the renewal marks and the packages bought from offers,
+ * as renew.c writes them (quota__renew_encode); a snapshot of minor < 5
+ * is of an account with neither. */
+static bool get_renew(dec *d)
+{
+	quota_account *a = d->a;
+	quota__renew_state *x;
+	char oid[QUOTA_ID_MAX + 1];
+	uint64_t n = quota__get_uv(&d->r), i, pk, st, rn, last = 0;
+	const quota_offer *o;
+
+	if (!fits(d, n, 4))
+		return false;
+	if (n && (quota__ext_need(a) || quota__renew_need(a) ||
+		  quota__grow(&d->ctx->mem, (void **)&a->x->rn->renewals,
+			      &a->x->rn->cap_renewals, (size_t)n,
+			      sizeof *a->x->rn->renewals)))
+		goto nomem;
+	x = a->x->rn;
+	for (i = 0; i < n; i++) {
+		quota__renewal *m = &x->renewals[i];
+
+		quota__get_str(&d->r, oid, QUOTA_ID_MAX);
+		o = quota__strmap_get(&d->ctx->offer_ids, &d->ctx->hkey, oid);
+		m->offer = o;
+		m->units_left = quota__get_sv(&d->r);
+		m->within = quota__get_sv(&d->r);
+		m->since = quota__get_sv(&d->r);
+		if (d->r.bad || !o || m->units_left < QUOTA_RENEWAL_NONE ||
+		    m->within < QUOTA_RENEWAL_NONE ||
+		    (m->units_left < 0 && m->within < 0) ||
+		    !quota__time_ok(m->since))
+			return bad(d);
+		for (uint64_t j = 0; j < i; j++)
+			if (x->renewals[j].offer == o)
+				return bad(d);
+		x->nrenewals++;
+	}
+	if (n)
+		a->gate |= QUOTA__GATE_RENEW;
+	n = quota__get_uv(&d->r);
+	if (!fits(d, n, 4))
+		return false;
+	if (n && (quota__ext_need(a) || quota__renew_need(a) ||
+		  quota__grow(&d->ctx->mem, (void **)&a->x->rn->bought,
+			      &a->x->rn->cap_bought, (size_t)n,
+			      sizeof *a->x->rn->bought)))
+		goto nomem;
+	x = a->x->rn;
+	for (i = 0; i < n; i++) {
+		quota__bought *e = &x->bought[i];
+
+		pk = quota__get_uv(&d->r);
+		quota__get_str(&d->r, oid, QUOTA_ID_MAX);
+		o = quota__strmap_get(&d->ctx->offer_ids, &d->ctx->hkey, oid);
+		st = quota__get_uv(&d->r);
+		e->at = quota__get_sv(&d->r);
+		rn = quota__get_uv(&d->r);
+		if (d->r.bad || !o || pk >= a->npackages ||
+		    (i && pk <= last) || st > QUOTA__RN_FAILED ||
+		    (st ? !quota__time_ok(e->at) : e->at != 0) ||
+		    rn > a->npackages || (rn && (rn <= pk + 1 ||
+						 st != QUOTA__RN_DONE)))
+			return bad(d);
+		e->renewal = rn ? a->packages[rn - 1] : NULL;
+		last = pk;
+		e->pk = a->packages[pk];
+		e->offer = o;
+		e->state = (uint8_t)st;
+		x->nbought++;
+	}
+	return true;
+nomem:
+	d->rc = QUOTA_ENOMEM;
+	return bad(d);
+}
+
 /*
  * Check the header and checksum of a snapshot and read the account id
  * (the body's first field) into id; body is left after it.
@@ -848,6 +925,7 @@ static int decode_body(quota_ctx *ctx, quota__rbuf *body, const char *id,
 	    get_keys(&d) && get_vbills(&d) && (minor < 1 || get_pruning(&d)) &&
 	    (minor < 2 || get_block(&d)) &&
 	    (minor < 3 || get_zone(&d)) && (minor < 4 || get_gift(&d)) &&
+	    (minor < 5 || get_renew(&d)) &&
 	    d.r.off != d.r.n &&
 	    minor <= SNAP_MINOR)
 		d.r.bad = true; /* trailing bytes: only a newer minor adds */

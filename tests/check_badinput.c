@@ -689,6 +689,24 @@ static int bad_offer(fx *f, int k)
 	return rc;
 }
 
+/* R23: an offer of another context cannot be marked on f's account. */
+static int renew_foreign(fx *f)
+{
+	quota_offer_spec os = {.id = "elsewhere", .categories = 1,
+			       .units = 1, .price_micros = 1};
+	quota_ctx *c = NULL;
+	quota_offer *o = NULL;
+	uint32_t id;
+	int rc;
+
+	ck_assert_int_eq(quota_ctx_new(&c), QUOTA_OK);
+	ck_assert_int_eq(quota_category_add(c, "x", &id), QUOTA_OK);
+	ck_assert_int_eq(quota_offer_add(c, &os, &o), QUOTA_OK);
+	rc = quota_renewal_set(f->a, o, 1, 1, f->t0);
+	quota_ctx_free(c);
+	return rc;
+}
+
 static int find_offer(fx *f, const char *id)
 {
 	quota_offer *o = NULL;
@@ -1135,7 +1153,8 @@ static int ctx_new_with_alloc(unsigned version, int null_fn)
 	  quota_tariff_set_failure_fee_reason(f->open, 16, 1))                 \
 	X(fee_reason_fee_minus_2, QUOTA_EINVAL, 1,                             \
 	  quota_tariff_set_failure_fee_reason(f->open, 1, -2))                 \
-	ISSUE15_MORE_ROWS(X)
+	ISSUE15_MORE_ROWS(X)                                                   \
+	RENEWAL_ROWS(X)
 
 /* Issue 15, more: every bad argument of every R25 / R27 call (the rows
  * above on a tariff in use moved to an unused one, so that the reason
@@ -1195,6 +1214,37 @@ static int ctx_new_with_alloc(unsigned version, int null_fn)
 	  quota_tariff_set_failure_fee_reason(NULL, 0, 1))                     \
 	X(fee_reason_tariff_in_use, QUOTA_EINVAL, 1,                           \
 	  quota_tariff_set_failure_fee_reason(f->grad, QUOTA_FAIL_REJECTED, 5))
+
+/* Issue 15: auto-renewal (R23). */
+#define RENEWAL_ROWS(X)                                                        \
+	X(renewal_set_null_account, QUOTA_EINVAL, 0,                           \
+	  quota_renewal_set(NULL, f->ofix, 1, 1, T0))                          \
+	X(renewal_set_null_offer, QUOTA_EINVAL, 1,                             \
+	  quota_renewal_set(f->a, NULL, 1, 1, T0))                             \
+	X(renewal_set_foreign_offer, QUOTA_EINVAL, 1, renew_foreign(f))        \
+	X(renewal_set_no_trigger, QUOTA_EINVAL, 1,                             \
+	  quota_renewal_set(f->a, f->ofix, QUOTA_RENEWAL_NONE,                 \
+			    QUOTA_RENEWAL_NONE, T0))                           \
+	X(renewal_set_units_minus_2, QUOTA_EINVAL, 1,                          \
+	  quota_renewal_set(f->a, f->ofix, -2, 1, T0))                         \
+	X(renewal_set_within_minus_2, QUOTA_EINVAL, 1,                         \
+	  quota_renewal_set(f->a, f->ofix, 1, -2, T0))                         \
+	X(renewal_set_within_past_range, QUOTA_EINVAL, 1,                      \
+	  quota_renewal_set(f->a, f->ofix, 1, INT64_MAX, T0))                  \
+	X(renewal_set_time_max, QUOTA_EINVAL, 1,                               \
+	  quota_renewal_set(f->a, f->ofix, 1, 1, QUOTA_TIME_MAX))              \
+	X(renewal_clear_null_account, QUOTA_EINVAL, 0,                         \
+	  quota_renewal_clear(NULL, f->ofix, T0))                              \
+	X(renewal_clear_null_offer, QUOTA_EINVAL, 1,                           \
+	  quota_renewal_clear(f->a, NULL, T0))                                 \
+	X(renewal_clear_not_marked, QUOTA_ENOTFOUND, 1,                        \
+	  quota_renewal_clear(f->a, f->ofix, T0))                              \
+	X(renewal_get_null_account, QUOTA_EINVAL, 0,                           \
+	  quota_renewal_get(NULL, f->ofix, NULL, NULL))                        \
+	X(renewal_get_null_offer, QUOTA_EINVAL, 0,                             \
+	  quota_renewal_get(f->a, NULL, NULL, NULL))                           \
+	X(renewal_get_not_marked, QUOTA_ENOTFOUND, 0,                          \
+	  quota_renewal_get(f->a, f->ofix, NULL, NULL))
 
 /* Issue 5: money, catalog, settlement, reports (R16-R19, R22). */
 #define MONEY_ROWS(X)                                                          \

@@ -2414,6 +2414,145 @@ START_TEST(test_bug_r21_alert_rearmed_by_prune)
 }
 END_TEST
 
+/* ------------------------------------------------ R23 auto-renewal */
+
+/* A store that keeps its records in order and fails call fail_at (once,
+ * from then on, or stored but reported unknown). */
+typedef struct rstore {
+	unsigned char *buf;
+	size_t n, off[64], len[64];
+	int nrec;
+	long calls, fail_at;
+	int mode;
+} rstore;
+
+static int rs_append(void *ud, const char *account, uint64_t seq,
+		     const void *rec, size_t len)
+{
+	rstore *s = ud;
+	long c = s->calls++;
+	int fail = s->mode != M_NONE &&
+		   (c == s->fail_at || (s->mode == M_FROM && c >= s->fail_at));
+
+	(void)account;
+	(void)seq;
+	if (fail && s->mode != M_UNKNOWN)
+		return QUOTA_ESTORE;
+	CHECK(s->nrec < 64);
+	s->buf = realloc(s->buf, s->n + len);
+	CHECK_NONNULL(s->buf);
+	memcpy(s->buf + s->n, rec, len);
+	s->off[s->nrec] = s->n;
+	s->len[s->nrec++] = len;
+	s->n += len;
+	return fail ? QUOTA_EUNKNOWN : QUOTA_OK;
+}
+
+/* The R23 scenario: a package renewed by a charge at 100 units left;
+ * the renewal's package due a day before its expiry, found by a tick,
+ * whose renewal the balance cannot pay (refused, never retried by the
+ * ticks after).  Returns the store calls. */
+static long r23_scenario(rstore *s, quota_ctx **out, quota_account **acct)
+{
+	quota_offer_spec os = {.id = "koo", .units = 1000,
+			       .price_micros = 500000, .valid_months = 1};
+	quota_store st = QUOTA_STORE_INIT;
+	quota_ctx *c = NULL;
+	quota_account *a = NULL;
+	quota_offer *o = NULL;
+	quota_purchase pu;
+	quota_receipt r;
+	uint32_t cat = 0;
+	int64_t t0 = tu_utc(2025, 3, 1, 0, 0, 0);
+	quota_usage u = {.units = 950, .at = t0 + TU_DAY};
+
+	st.ud = s;
+	st.append = rs_append;
+	CHECK_OP_EQ(quota_ctx_new(&c), QUOTA_OK);
+	CHECK_OP_EQ(quota_ctx_set_store(c, &st), QUOTA_OK);
+	*out = c;
+	*acct = NULL;
+	os.categories = 1;
+	if (quota_category_add(c, "click", &cat) ||
+	    quota_offer_add(c, &os, &o) || quota_account_new(c, "koo-1", &a))
+		return s->calls;
+	*acct = a;
+	u.category = cat;
+	(void)quota_account_topup(a, 1100000, t0);
+	(void)quota_package_buy(a, o, 1, NULL, t0, NULL, &pu);
+	(void)quota_renewal_set(a, o, 100, TU_DAY, t0);
+	(void)quota_charge(a, &u, &r);
+	(void)quota_account_tick(a, t0 + 40 * TU_DAY);
+	(void)quota_account_tick(a, t0 + 40 * TU_DAY);
+	(void)quota_account_tick(a, t0 + 80 * TU_DAY);
+	return s->calls;
+}
+
+/*
+ * R23 and §5 under store failures: fail store call N (once, from then on,
+ * stored but reported unknown), for every N of the scenario.  The
+ * records stored replay in check mode without a refusal (a package is
+ * never renewed twice: replay refuses a second renewal); without an
+ * unknown outcome the replayed account equals the live one byte for
+ * byte.
+ */
+START_TEST(test_r23_store_fault_sweep_renewals)
+{
+	rstore ref = {0};
+	quota_ctx *c;
+	quota_account *a;
+	long total, n;
+	int mode;
+
+	ref.fail_at = -1;
+	total = r23_scenario(&ref, &c, &a);
+	/* config 2, account 1, top-up, buy, mark, charge, its renewal, the
+	 * first tick and its refused renewal, the other two ticks (no
+	 * renewal): 11 records. */
+	CHECK_OP_EQ(total, 11);
+	CHECK_OP_EQ(quota_account_package_count(a), 2);
+	quota_ctx_free(c);
+	free(ref.buf);
+	for (mode = M_ONCE; mode <= M_UNKNOWN; mode++)
+		for (n = 0; n < total; n++) {
+			rstore s = {0};
+			quota_ctx *c2 = NULL;
+			quota_account *b = NULL;
+			void *p1 = NULL, *p2 = NULL;
+			size_t n1 = 0, n2 = 0;
+			int i;
+
+			s.fail_at = n;
+			s.mode = mode;
+			r23_scenario(&s, &c, &a);
+			CHECK_OP_EQ(quota_ctx_new(&c2), QUOTA_OK);
+			for (i = 0; i < s.nrec; i++)
+				CHECK_MSG(quota_journal_apply(
+						  c2, s.buf + s.off[i], s.len[i],
+						  QUOTA_JOURNAL_CHECK) ==
+						  QUOTA_OK,
+					  "%s N=%ld: record %d refused: %s",
+					  mode_names[mode], n, i,
+					  quota_errmsg(c2));
+			if (a && mode != M_UNKNOWN &&
+			    quota_account_find(c2, "koo-1", &b) == QUOTA_OK) {
+				CHECK_OP_EQ(quota_account_snapshot(a, &p1, &n1),
+					    QUOTA_OK);
+				CHECK_OP_EQ(quota_account_snapshot(b, &p2, &n2),
+					    QUOTA_OK);
+				CHECK_MSG(n1 == n2 && !memcmp(p1, p2, n1),
+					  "%s N=%ld: replay differs",
+					  mode_names[mode], n);
+				quota_free(c, p1);
+				quota_free(c2, p2);
+			}
+			quota_ctx_free(c2);
+			quota_ctx_free(c);
+			free(s.buf);
+		}
+}
+END_TEST
+
 static Suite *journal_suite(void)
 {
 	Suite *s = suite_create("journal");
@@ -2422,6 +2561,7 @@ static Suite *journal_suite(void)
 	tcase_set_timeout(tc, 900);
 	tcase_add_test(tc, test_reference_run);
 	tcase_add_test(tc, test_store_fault_sweep);
+	tcase_add_test(tc, test_r23_store_fault_sweep_renewals);
 	suite_add_tcase(s, tc);
 	/* Library bugs the sweep found: each fails until lib/ is fixed. */
 	tc = tcase_create("regressions");

@@ -76,6 +76,22 @@ def ucloud():
         for t, a, c, u in rows:
             f.write('%d,%s,%s,%d\n' % (t, a, c, u))
 
+def koomessage():
+    # R23: two KooMessage service accounts with auto-renewal, 100 days
+    r = random.Random(23)
+    rows = []
+    start = day0(2025, 3, 1) - 8 * 3600
+    for d in range(100):
+        rows.append((start + d * 86400 + 10 * 3600, 'svc-busy', r.randint(600, 800)))
+        if d % 3 == 0:
+            rows.append((start + d * 86400 + 11 * 3600, 'svc-quiet', r.randint(50, 150)))
+    rows.sort()
+    with open('koomessage-renew.csv', 'w') as f:
+        f.write('time,account,category,units\n')
+        for t, a, u in rows:
+            f.write('%d,%s,rich.click,%d\n' % (t, a, u))
+
 ses()
 huawei()
 ucloud()
+koomessage()

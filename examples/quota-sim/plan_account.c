@@ -176,6 +176,55 @@ static bool buy_attr(parser *ps, qs_account_def *a)
 	return add_action(ps, a, &x);
 }
 
+/* renew OFFER at TIME [units-left N] [days-before-expiry D] (R23). */
+static bool renew_attr(parser *ps, qs_account_def *a)
+{
+	qs_action x = {0};
+	const tok *o = pl_need(ps, 1, "offer id");
+	bool have_at = false;
+	int64_t d;
+	size_t i;
+
+	if (!o)
+		return false;
+	x.kind = QS_ACT_RENEW;
+	x.line = ps->line;
+	x.col = ps->t[0].col;
+	x.units_left = x.within = QUOTA_RENEWAL_NONE;
+	if ((x.offer = pl_find_offer(ps->p, o)) < 0)
+		return pl_fail(ps, o->col, "unknown offer '%s' (offers come "
+			    "before the accounts that renew them)",
+			    pl_tokstr(ps, o));
+	for (i = 2; i < ps->nt; i += 2) {
+		const tok *k = &ps->t[i];
+
+		if (pl_is(k, "at")) {
+			if (!pl_get_time(ps, i + 1, "at", &x.at))
+				return false;
+			have_at = true;
+		} else if (pl_is(k, "units-left")) {
+			if (!pl_get_int(ps, i + 1, "units-left", INT64_MAX,
+					&x.units_left))
+				return false;
+		} else if (pl_is(k, "days-before-expiry")) {
+			if (!pl_get_int(ps, i + 1, "days-before-expiry", 36500,
+					&d))
+				return false;
+			x.within = d * 86400;
+		} else
+			return pl_fail(ps, k->col,
+				    "unknown renew attribute '%s' (at, "
+				    "units-left, days-before-expiry)",
+				    pl_tokstr(ps, k));
+	}
+	if (!have_at)
+		return pl_fail(ps, ps->eol, "a renewal needs 'at TIME'%s", "");
+	if (x.units_left < 0 && x.within < 0)
+		return pl_fail(ps, ps->eol, "a renewal needs 'units-left N' "
+			    "or 'days-before-expiry D'%s", "");
+	return add_action(ps, a, &x);
+}
+
 bool pl_account_attr(parser *ps)
 {
 	qs_account_def *a = &ps->p->accounts[ps->p->naccounts - 1];
@@ -362,6 +411,8 @@ bool pl_account_attr(parser *ps)
 		return package_attr(ps, a);
 	if (pl_is(k, "buy"))
 		return buy_attr(ps, a);
+	if (pl_is(k, "renew"))
+		return renew_attr(ps, a);
 	if (pl_is(k, "topup")) {
 		qs_action x = {0};
 
@@ -382,6 +433,6 @@ bool pl_account_attr(parser *ps)
 	return pl_fail(ps, k->col,
 		    "unknown account attribute '%s' (utc-offset, tariff, cap, "
 		    "overage, settle, balance, credit-limit, alert, charge-on, "
-		    "sms, package, buy, topup)", pl_tokstr(ps, k));
+		    "sms, package, buy, renew, topup)", pl_tokstr(ps, k));
 }
 

@@ -112,7 +112,7 @@ typedef struct qs_pkg_def {
 } qs_pkg_def;
 
 /* A scheduled action of an account: a purchase or a top-up. */
-enum { QS_ACT_BUY = 1, QS_ACT_TOPUP = 2 };
+enum { QS_ACT_BUY = 1, QS_ACT_TOPUP = 2, QS_ACT_RENEW = 3 };
 typedef struct qs_action {
 	int kind;
 	int64_t at;
@@ -123,6 +123,7 @@ typedef struct qs_action {
 	quota_voucher voucher;
 	char *id;             /* BUY: package id, or NULL */
 	int64_t micros;       /* TOPUP */
+	int64_t units_left, within; /* RENEW (R23): -1 unused */
 } qs_action;
 
 typedef struct qs_cap_def {

@@ -196,6 +196,58 @@ static int settle(qs_sim *s, qs_acct *a, int64_t now, qs_err *err)
 	return 0;
 }
 
+/* R23: renewals the library made show as the account's purchases (the
+ * hook is set only for a plan that renews, so other plans keep the fast
+ * charge path). */
+static int on_event(const quota_event *e, void *ud)
+{
+	qs_sim *s = ud;
+	const char *id = quota_account_id(e->account);
+	qs_acct *a = lookup(s, id, strlen(id));
+	quota_package_spec sp;
+	qs_purchase *b;
+	qs_month *m;
+	size_t i;
+	int o = -1;
+
+	if (!a || !e->package || (e->kind != QUOTA_EVENT_RENEWED &&
+				  e->kind != QUOTA_EVENT_RENEWAL_FAILED))
+		return 0;
+	quota_package_get_spec(e->package, &sp);
+	/* The offer: the one the renewed package was bought from (a
+	 * renewal's package is named "<offer id>#<n>"). */
+	for (i = 0; i < a->nbuys && o < 0; i++)
+		if (a->buys[i].package && !strcmp(a->buys[i].package, sp.id))
+			o = a->buys[i].offer;
+	for (i = 0; i < s->plan->noffers && o < 0; i++) {
+		size_t n = strlen(s->plan->offers[i].id);
+
+		if (!strncmp(sp.id, s->plan->offers[i].id, n) &&
+		    sp.id[n] == '#')
+			o = (int)i;
+	}
+	if (o < 0)
+		return 0;
+	a->buys = qs_grow(a->buys, &a->cbuys, a->nbuys + 1, sizeof *a->buys);
+	b = &a->buys[a->nbuys++];
+	memset(b, 0, sizeof *b);
+	b->offer = o;
+	b->quantity = 1;
+	if (e->kind == QUOTA_EVENT_RENEWAL_FAILED) {
+		b->at = e->at;
+		b->rc = QUOTA_EFUNDS;
+		return 0;
+	}
+	b->at = sp.effective_at;
+	b->units = sp.units;
+	b->list = b->price = sp.price_micros;
+	b->package = qs_strndup(sp.id, strlen(sp.id));
+	m = month(s, a, qs_month_of(b->at, a->def->utc_offset));
+	m->purchased += sp.price_micros;
+	a->cum += sp.price_micros;
+	return 0;
+}
+
 /* The account's scheduled purchases and top-ups up to time t. */
 static int actions(qs_sim *s, qs_acct *a, int64_t t, qs_err *err)
 {
@@ -213,7 +265,15 @@ static int actions(qs_sim *s, qs_acct *a, int64_t t, qs_err *err)
 		if (a->nmonths == 0 || mo > a->cur)
 			advance(s, a, mo);
 		m = month(s, a, mo);
-		if (x->kind == QS_ACT_TOPUP) {
+		if (x->kind == QS_ACT_RENEW) { /* R23 */
+			if ((rc = quota_renewal_set(a->a, s->offers[x->offer],
+						    x->units_left, x->within,
+						    x->at))) {
+				lib_err(s, err, x->line, rc, "renewal");
+				err->col = x->col;
+				return -1;
+			}
+		} else if (x->kind == QS_ACT_TOPUP) {
 			if ((rc = quota_account_topup(a->a, x->micros, x->at))) {
 				lib_err(s, err, x->line, rc, "top-up");
 				err->col = x->col;
@@ -409,6 +469,11 @@ int qs_sim_init(qs_sim *s, const qs_plan *plan, qs_err *err)
 		if ((rc = quota_offer_add(s->ctx, &sp, &s->offers[i])))
 			goto bad;
 	}
+	for (i = 0; i < plan->naccounts; i++) /* R23: renewals to report */
+		for (k = 0; k < plan->accounts[i].nacts; k++)
+			if (plan->accounts[i].acts[k].kind == QS_ACT_RENEW &&
+			    !quota_ctx_set_event_hook(s->ctx, on_event, s))
+				break;
 	for (i = 0; i < plan->naccounts; i++) {
 		const qs_account_def *d = &plan->accounts[i];
 

@@ -319,6 +319,9 @@ const DECLS = [
   'int quota_account_block(quota_account *a, const char *reason, int64_t at)',
   'int quota_account_unblock(quota_account *a, int64_t at)',
   'int quota_account_blocked(const quota_account *a, _Out_ const char **reason, _Out_ int64_t *since)',
+  'int quota_renewal_set(quota_account *a, const quota_offer *offer, int64_t units_left_at_most, int64_t expires_within_s, int64_t now)',
+  'int quota_renewal_clear(quota_account *a, const quota_offer *offer, int64_t now)',
+  'int quota_renewal_get(const quota_account *a, const quota_offer *offer, _Out_ int64_t *units_left_at_most, _Out_ int64_t *expires_within_s)',
   'int quota_tariff_set_failure_fee_reason(quota_tariff *t, int32_t reason, int64_t micros_per_unit)',
 
   'int quota_ctx_set_event_hook(quota_ctx *ctx, quota_event_fn *fn, void *ud)',

@@ -472,6 +472,32 @@ class Account(_Child):
             return None
         return (why.value.decode() if why.value else None, since.value)
 
+    def renewal_set(self, offer, units_left_at_most=None,
+                    expires_within=None, now=0):
+        """quota_renewal_set (R23): renew packages of offer when one has
+        units_left_at_most units or fewer left and/or is expires_within
+        seconds from its expiry (None: that trigger unused)."""
+        none = -1  # QUOTA_RENEWAL_NONE
+        self._do(self._lib.quota_renewal_set(
+            self._p, offer._p,
+            none if units_left_at_most is None else units_left_at_most,
+            none if expires_within is None else expires_within, _t(now)))
+
+    def renewal_clear(self, offer, now=0):
+        """quota_renewal_clear (R23): stop renewing offer."""
+        self._do(self._lib.quota_renewal_clear(self._p, offer._p, _t(now)))
+
+    def renewal(self, offer):
+        """quota_renewal_get (R23): None, or (units_left_at_most,
+        expires_within), each None when unused."""
+        u, w = _ffi.i64(), _ffi.i64()
+        rc = self._lib.quota_renewal_get(self._p, offer._p, C.byref(u),
+                                         C.byref(w))
+        if rc != 0:
+            return None
+        return (u.value if u.value >= 0 else None,
+                w.value if w.value >= 0 else None)
+
     def reverse(self, key, at):
         """quota_reverse (R12): refund the charge or commit made with key."""
         r = _ffi.Receipt()

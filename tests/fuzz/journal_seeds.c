@@ -23,7 +23,7 @@
 static const char *const kinds[JW_NKINDS] = {
 	"charge", "charge-keyed", "reserve", "commit", "release", "tick",
 	"reverse", "package-add", "buy", "topup", "settle", "setter",
-	"config"};
+	"config", "renewal"};
 /* Issue 15 (R25, R27): records 23-26 and configuration record 72. */
 static const char *const kinds15[JW_NALLKINDS - JW_NKINDS] = {
 	"block", "release-reason", "receipts", "fee-reason"};

@@ -417,6 +417,29 @@ class MoneyCatalogSettlement(unittest.TestCase):
         with self.assertRaises(q.InvalidArgument):
             a.package_quote(byq, 15, at=NOW)
 
+    def test_r23_renewal(self):
+        a, sms, ctx = self.a, self.sms, self.ctx
+        o = ctx.offer_add("koo", [sms], units=100, price_micros=1000000,
+                          valid_days=30)
+        kinds = []
+        ctx.set_event_hook(lambda ev: kinds.append(ev.kind))
+        a.topup(2000000, NOW)
+        a.package_buy(o, at=NOW)
+        self.assertIsNone(a.renewal(o))
+        a.renewal_set(o, units_left_at_most=10, now=NOW)
+        self.assertEqual(a.renewal(o), (10, None))
+        a.charge(sms, 95, NOW + 60)       # 5 left: renewed, paid
+        self.assertIn(q.QUOTA_EVENT_RENEWED, kinds)
+        self.assertEqual(a.balance, 0)
+        a.charge(sms, 100, NOW + 120)     # the renewal at 0: refused
+        self.assertIn(q.QUOTA_EVENT_RENEWAL_FAILED, kinds)
+        a.renewal_clear(o, NOW + 180)
+        self.assertIsNone(a.renewal(o))
+        with self.assertRaises(q.NotFound):
+            a.renewal_clear(o, NOW + 180)
+        with self.assertRaises(q.InvalidArgument):
+            a.renewal_set(o, now=NOW)
+
     def test_settle_with_python_callback(self):
         a, sms = self.a, self.sms
         a.topup(1000000, NOW)

@@ -313,6 +313,13 @@ static inline void jw_setup(jw_world *w, quota_ctx *ctx, uint64_t seed)
 		jw_ok(quota_package_buy(a, w->fixed, 1, i ? &v : NULL, JW_T0,
 					NULL, NULL), "buy");
 		jw_ok(quota_account_tick(a, JW_T0) < 0, "tick");
+		/* R23: two accounts renew the fixed offer (records 32-35 in
+		 * the world and the fuzzer's seeds). */
+		if (i != 1)
+			jw_ok(quota_renewal_set(a, w->fixed,
+						i ? QUOTA_RENEWAL_NONE : 200,
+						3 * JW_DAY, JW_T0),
+			      "renewal");
 		for (k = 0; k < 6; k++) {
 			snprintf(key, sizeof key, "s%d", k);
 			jw_ok(jw_charge(w, i, k % 3 == 2 ? w->email : w->sms,
@@ -331,7 +338,7 @@ static inline void jw_setup(jw_world *w, quota_ctx *ctx, uint64_t seed)
 enum {
 	JW_CHARGE, JW_CHARGE_KEYED, JW_RESERVE, JW_COMMIT, JW_RELEASE,
 	JW_TICK, JW_REVERSE, JW_PACKAGE_ADD, JW_BUY, JW_TOPUP, JW_SETTLE,
-	JW_SETTER, JW_CONFIG, JW_NKINDS
+	JW_SETTER, JW_CONFIG, JW_RENEWAL, JW_NKINDS
 };
 
 /* Uniform in [lo, hi] from the pre-drawn v[i_]. */
@@ -514,6 +521,15 @@ static inline int jw_step_kind(jw_world *w, int i, int kind)
 		}
 		return quota_account_set_tariff(a, cat, t);
 	}
+	case JW_RENEWAL: /* R23: mark, change or clear a renewal */
+		if (JW_R(4, 0, 3) == 0)
+			return quota_renewal_clear(a, w->fixed, w->t);
+		return quota_renewal_set(a, JW_R(5, 0, 1) ? w->fixed : w->qty,
+					 JW_R(6, 0, 2) ? JW_R(7, 0, 400)
+						       : QUOTA_RENEWAL_NONE,
+					 JW_R(8, 0, 1) ? JW_R(9, 0, 5 * JW_DAY)
+						       : QUOTA_RENEWAL_NONE,
+					 w->t);
 	default:
 		return QUOTA_EINVAL;
 	}
@@ -523,7 +539,7 @@ static inline int jw_step_kind(jw_world *w, int i, int kind)
 static inline int jw_step(jw_world *w)
 {
 	static const unsigned char weight[JW_NKINDS] = {
-		8, 8, 6, 4, 3, 3, 2, 2, 2, 2, 2, 3, 1};
+		8, 8, 6, 4, 3, 3, 2, 2, 2, 2, 2, 3, 1, 1};
 	unsigned total = 0, x;
 	int kind;
 

@@ -458,6 +458,7 @@ uint32_t quota__crc32c(uint32_t crc, const void *p, size_t n);
 static const size_t snap_tail[] = {
 	[3] = 9, /* R26: no zone: an empty name, a 64-bit hash of 0 */
 	[4] = 6, /* R24: no gift money: order, flags, three sums, 0 grants */
+	[5] = 2, /* R23: no renewal marks, no packages bought from offers */
 };
 
 void tu_snap_cut(uint8_t *p, size_t *n, int to)
