@@ -24,7 +24,8 @@
  * ext allocated once, by the first call that writes it.
  */
 #define ACCOUNT_BOUND 256
-#define EXT_BOUND 400
+#define EXT_BOUND 408 /* the ext, made once: 384 bytes, and a pointer each for
+			  the time zone, gift money and renewals (R26, R24, R23) */
 /* Bytes one used category adds (its entry: cap, tariff, packages index,
  * held and alert sums, and its current-period record); the first also
  * brings the block's account-wide record. */

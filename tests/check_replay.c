@@ -44,10 +44,10 @@ static const jw_log *workload(void)
 	ck_assert_int_eq(quota_ctx_new(&c), QUOTA_OK);
 	jw_record(c, &wl);
 	jw_setup(&w, c, 7);
-	while (wl.n < 400 && steps++ < 2000)
+	while (wl.n < 800 && steps++ < 4000)
 		(void)jw_step(&w);
 	quota_ctx_free(c);
-	ck_assert_uint_ge(wl.n, 400);
+	ck_assert_uint_ge(wl.n, 800);
 	return &wl;
 }
 
