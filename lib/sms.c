@@ -220,7 +220,7 @@ static inline bool latin16(const unsigned char *s, size_t *adv,
 	*adv = 16 - last;
 	*septets = (int64_t)(16 - last) - __builtin_popcount(cont) +
 		   __builtin_popcount(e);
-	*ext = e;
+	*ext = (unsigned)__builtin_popcount(e);
 	return true;
 }
 #else
@@ -256,13 +256,15 @@ enum { GSM_OK = 0, GSM_NOT = 1, GSM_BADUTF8 = 2 };
 
 /*
  * Count as GSM 7-bit with the default tables.  Returns GSM_NOT at the
- * first code point that is not GSM (the caller recounts as UCS-2), or
- * GSM_BADUTF8 with *bad set.  Clusters need no care here: every
+ * first code point that is not GSM, with *bad set to its offset and *esc
+ * to the escape pairs before it (so the caller can go on in UCS-2 from
+ * there: the code points before are p->total - *esc), or GSM_BADUTF8 with
+ * *bad set.  Clusters need no care here: every
  * multi-code-point cluster contains a non-GSM code point, except CR LF,
  * which counts as two characters (see the file comment).
  */
 static int count_gsm_default(const unsigned char *s, size_t len, packer *p,
-			     size_t *bad)
+			     size_t *bad, int64_t *esc)
 {
 	size_t i = 0, run = 0;
 	/* Runs are counted in septets; with segment offsets wanted, only
@@ -299,6 +301,7 @@ static int count_gsm_default(const unsigned char *s, size_t len, packer *p,
 				}
 				if (p->fill + septets > p->cap)
 					break;
+				*esc += ext;
 				p->fill += septets;
 				p->total += septets;
 				i += adv;
@@ -345,8 +348,11 @@ static int count_gsm_default(const unsigned char *s, size_t len, packer *p,
 			pk_run(p, (int64_t)run, i - run); /* at: see track */
 			run = 0;
 		}
-		if (cost == 0)
+		if (cost == 0) {
+			*bad = i;
 			return GSM_NOT;
+		}
+		*esc += cost == 2;
 		pk_put(p, cost, i);
 		i += n;
 	}
@@ -473,6 +479,110 @@ static bool count_clusters(const unsigned char *s, size_t len,
 	if (len > 0)
 		place_cluster(p, f, s, start, len, cost);
 	return true;
+}
+
+/*
+ * UCS-2 with UAX #29 clusters kept whole, the default case (no explicit
+ * breaks, no splitting, no segment offsets), from byte i on with walker
+ * state *w and the cluster s[start..i) of `cost` units still open (cost 0:
+ * none).  Runs of plain code points (sms_simd.c) are taken whole: each is
+ * a cluster of 1 unit when the code point before is not a Prepend (GB9b),
+ * so all but the last of a run are placed at once and the last stays open
+ * (a combining mark may follow); the rest goes through the UAX #29 rules.
+ * Returns false with *bad set on invalid UTF-8.
+ */
+static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
+			    walker *w, size_t start, int64_t cost, packer *p,
+			    size_t *bad)
+{
+	size_t retry = i; /* where a plain run is worth looking for again */
+
+	while (i < len) {
+		if (i >= retry && w->gb.prev != QUOTA__GB_PREPEND) {
+			size_t k = 0, last = 0;
+			size_t adv = quota__sms_plain_run(s + i, len - i, &k,
+							  &last);
+			if (k) {
+				if (cost)
+					pk_put(p, cost, start);
+				if (k > 1)
+					pk_run(p, (int64_t)k - 1, i);
+				start = i + last;
+				cost = 1;
+				w->gb.prev = QUOTA__GB_OTHER;
+				w->gb.emoji = 0;
+				w->gb.ri = 0;
+				w->prev_cr = false;
+				i += adv;
+				continue;
+			}
+			retry = i + 16;
+		}
+
+		uint32_t cp;
+		size_t n = quota__u8dec(s, len, i, &cp);
+		unsigned prop;
+		bool brk;
+
+		if (n == 0) {
+			*bad = i;
+			return false;
+		}
+		prop = quota__gb_prop(cp);
+		if (prop == QUOTA__GB_OTHER) { /* GB9b alone can join it */
+			brk = w->gb.prev != QUOTA__GB_PREPEND;
+			w->gb.prev = QUOTA__GB_OTHER;
+			w->gb.emoji = 0;
+			w->gb.ri = 0;
+		} else {
+			brk = quota__gb_break(&w->gb, prop);
+		}
+		if (w->prev_cr && cp == 0x0A)
+			brk = true;
+		w->prev_cr = cp == 0x0D;
+		if (brk || !cost) {
+			if (cost)
+				place_cluster(p, &(costfn){true, 0}, s, start,
+					      i, cost);
+			start = i;
+			cost = 0;
+		}
+		cost += cp > 0xFFFF ? 2 : 1;
+		i += n;
+	}
+	if (cost)
+		place_cluster(p, &(costfn){true, 0}, s, start, len, cost);
+	return true;
+}
+
+/*
+ * Go on in UCS-2 from the first non-GSM code point, at byte i, of a text
+ * whose prefix s[0..i) the GSM pass has read: those are GSM characters,
+ * each a cluster of its own of 1 UTF-16 unit (none is Extend, ZWJ,
+ * Prepend, ExtPict or a regional indicator; CR LF are two characters), so
+ * the UCS-2 packing of the prefix is a run of `ncp` units, the last one
+ * left open since the code point at i may join it.
+ */
+static bool ucs2_resume(const unsigned char *s, size_t len, size_t i,
+			int64_t ncp, packer *p, size_t *bad)
+{
+	walker w;
+	size_t j = i;
+	uint32_t cp = 0;
+
+	walk_init(&w, NULL, false);
+	pk_init(p, QUOTA__SMS_UCS2_CONCAT, NULL, 0);
+	if (i == 0)
+		return count_ucs2_fast(s, len, 0, &w, 0, 0, p, bad);
+	while (j > 0 && (s[j - 1] & 0xC0u) == 0x80u)
+		j--;
+	j--; /* the last code point of the prefix (valid UTF-8) */
+	quota__u8dec(s, len, j, &cp);
+	w.gb.prev = (uint8_t)(quota__gb_prop(cp) & 0x0F);
+	w.prev_cr = cp == 0x0D;
+	if (ncp > 1)
+		pk_run(p, ncp - 1, 0);
+	return count_ucs2_fast(s, len, i, &w, j, 1, p, bad);
 }
 
 /* ------------------------------------------------ national shift tables */
@@ -727,8 +837,10 @@ int quota__sms_count_with_breaks(const char *utf8, size_t len,
 				goto limit;
 			}
 		} else {
+			int64_t esc = 0;
+
 			pk_init(&p, QUOTA__SMS_GSM_CONCAT, off, offcap);
-			rc = count_gsm_default(s, len, &p, &bad);
+			rc = count_gsm_default(s, len, &p, &bad, &esc);
 			if (rc == GSM_BADUTF8)
 				goto badutf8;
 			if (rc == GSM_OK) {
@@ -738,7 +850,23 @@ int quota__sms_count_with_breaks(const char *utf8, size_t len,
 					pk_segments(&p, QUOTA__SMS_GSM_SINGLE);
 				goto limit;
 			}
+			/* One pass: UCS-2 goes on where GSM stopped (issue
+			 * 16), unless offsets or explicit breaks are asked
+			 * for, which recount from the start below. */
+			if (!breaks && !(flags & QUOTA_SMS_SPLIT_CODEPOINTS) &&
+			    !(off && offcap)) {
+				if (!ucs2_resume(s, len, bad, p.total - esc, &p,
+						 &bad))
+					goto badutf8;
+				goto ucs2_done;
+			}
 		}
+	}
+	if (!breaks && !(flags & QUOTA_SMS_SPLIT_CODEPOINTS) &&
+	    !(off && offcap)) {
+		if (!ucs2_resume(s, len, 0, 0, &p, &bad))
+			goto badutf8;
+		goto ucs2_done;
 	}
 
 	/* UCS-2 (UTF-16 code units), clusters kept whole. */
@@ -749,12 +877,13 @@ int quota__sms_count_with_breaks(const char *utf8, size_t len,
 				    (flags & QUOTA_SMS_SPLIT_CODEPOINTS) != 0, &p,
 				    &bad))
 			goto badutf8;
-		info->encoding = QUOTA_SMS_UCS2;
-		info->units = p.total;
-		info->segments = pk_segments(&p, QUOTA__SMS_UCS2_SINGLE);
-		info->shift_locking = 0;
-		info->shift_single = 0;
 	}
+ucs2_done:
+	info->encoding = QUOTA_SMS_UCS2;
+	info->units = p.total;
+	info->segments = pk_segments(&p, QUOTA__SMS_UCS2_SINGLE);
+	info->shift_locking = 0;
+	info->shift_single = 0;
 
 limit:
 	if (opts && opts->max_segments &&

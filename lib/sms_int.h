@@ -123,6 +123,28 @@ const char *quota__gb_unicode_version(void);
  * and single shift tables (2 septets: ESC + code) holding cp. */
 void quota__sms_nat_masks(uint32_t cp, uint32_t *lock, uint32_t *single);
 
+/* ------------------------------------------- vector kernels (sms_simd) */
+
+/* Dispatch levels, best first available; QUOTA_NO_SIMD builds have only
+ * the portable one. */
+#define QUOTA__SMS_PORTABLE 0
+#define QUOTA__SMS_SSE2 1
+#define QUOTA__SMS_AVX2 2
+
+/* The level in use (detected on first call). */
+int quota__sms_simd_level(void);
+
+/* For tests: use `level` (or the best available one if it is not
+ * available, or if level < 0); returns the level now in use. */
+int quota__sms_force_simd(int level);
+
+/* The longest prefix of s[0..n) made of whole "plain" code points (see
+ * sms_simd.c: Grapheme_Cluster_Break Other, not Extended_Pictographic,
+ * BMP, valid UTF-8): returns its bytes, *ncp its code points and *last
+ * the offset of the last one (unchanged when there is none). */
+size_t quota__sms_plain_run(const unsigned char *s, size_t n, size_t *ncp,
+			    size_t *last);
+
 /* ------------------------------------------------------- counting core */
 
 /*

@@ -1,0 +1,242 @@
+/*
+ * sms_simd.c - the vector kernels of the SMS counter (issue 16) and their
+ * run-time dispatch: SSE2 (the x86-64 baseline), AVX2 when the CPU has it
+ * (functions built with target("avx2"), chosen by __builtin_cpu_supports,
+ * so the library itself is built without -march and runs on any x86-64),
+ * and the portable loop, which QUOTA_NO_SIMD selects and every other path
+ * must agree with (tests/check_sms_simd.c).
+ *
+ * The kernel here finds runs of "plain" text for the UCS-2 counter: code
+ * points whose Grapheme_Cluster_Break property is Other and that are not
+ * Extended_Pictographic, so that each is a cluster of its own unless the
+ * code point before it is a Prepend (UAX #29 GB9b; the caller checks that
+ * before the run) - the grapheme analysis is skipped for them.  The plain
+ * set is chosen by lead byte so that vectors can test it:
+ *   printable ASCII 20..7E; C3 xx (U+00C0..00FF); CE..D1 xx (U+0380..047F,
+ *   Greek and basic Cyrillic); E4..E9 xx xx (U+4000..9FFF, CJK ideographs)
+ * all BMP, 1 UTF-16 unit each, and all valid UTF-8 whenever each lead is
+ * followed by its continuation bytes (no overlong, no surrogate forms).
+ * check_sms_simd.c checks the property of every code point in the set.
+ */
+#include "sms_int.h"
+
+#include <string.h>
+
+#if !defined(QUOTA_NO_SIMD) && (defined(__x86_64__) || defined(_M_X64)) && \
+	defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
+#define SMS_X86 1
+#include <immintrin.h>
+#endif
+
+/* ---------------------------------------------------------- dispatch */
+
+static int sms_level = -1; /* resolved on first use; atomics: see below */
+
+static int sms_detect(void)
+{
+#ifdef SMS_X86
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2"))
+		return QUOTA__SMS_AVX2;
+	return QUOTA__SMS_SSE2;
+#else
+	return QUOTA__SMS_PORTABLE;
+#endif
+}
+
+int quota__sms_simd_level(void)
+{
+	int l = __atomic_load_n(&sms_level, __ATOMIC_RELAXED);
+
+	if (l < 0) {
+		l = sms_detect();
+		__atomic_store_n(&sms_level, l, __ATOMIC_RELAXED);
+	}
+	return l;
+}
+
+int quota__sms_force_simd(int level)
+{
+	int best = sms_detect();
+
+	if (level < 0 || level > best)
+		level = best;
+	__atomic_store_n(&sms_level, level, __ATOMIC_RELAXED);
+	return level;
+}
+
+/* ------------------------------------------------- plain runs: portable */
+
+static size_t plain_portable(const unsigned char *s, size_t n, size_t *ncp,
+			     size_t *last)
+{
+	size_t j = 0, k = 0;
+
+	while (j < n) {
+		unsigned c = s[j];
+		size_t w;
+
+		if (c - 0x20u <= 0x7Eu - 0x20u)
+			w = 1;
+		else if ((c == 0xC3u || c - 0xCEu <= 3u) && n - j >= 2 &&
+			 (s[j + 1] & 0xC0u) == 0x80u)
+			w = 2;
+		else if (c - 0xE4u <= 5u && n - j >= 3 &&
+			 (s[j + 1] & 0xC0u) == 0x80u &&
+			 (s[j + 2] & 0xC0u) == 0x80u)
+			w = 3;
+		else
+			break;
+		*last = j;
+		j += w;
+		k++;
+	}
+	*ncp = k;
+	return j;
+}
+
+/*
+ * One block of W bytes as bit masks (bit j = byte j): asc printable ASCII,
+ * cont continuation bytes, l2 / l3 plain 2- and 3-byte leads.  Returns the
+ * bytes of whole plain code points from the block's start (*stop set when
+ * something not plain follows, rather than a code point cut by the block's
+ * end), their count in *k and the offset of the last one in *last.
+ */
+static inline size_t plain_masks(uint64_t asc, uint64_t cont, uint64_t l2,
+				 uint64_t l3, unsigned W, size_t *k,
+				 size_t *last, bool *stop)
+{
+	uint64_t all = W == 64 ? ~UINT64_C(0) : (UINT64_C(1) << W) - 1;
+	uint64_t exp = (l2 << 1) | (l3 << 1) | (l3 << 2);
+	uint64_t err = ((~(asc | cont | l2 | l3)) | (cont ^ exp)) & all;
+	unsigned p = err ? (unsigned)__builtin_ctzll(err) : W;
+	uint64_t start = (asc | l2 | l3) & (p == 64 ? ~UINT64_C(0)
+						    : (UINT64_C(1) << p) - 1);
+	unsigned L, end;
+
+	*stop = err != 0;
+	if (!start) {
+		*k = 0;
+		return 0;
+	}
+	L = 63u - (unsigned)__builtin_clzll(start);
+	end = L + ((asc >> L) & 1 ? 1u : (l2 >> L) & 1 ? 2u : 3u);
+	if (end > p) { /* the last code point is cut: leave it */
+		start &= ~(UINT64_C(1) << L);
+		end = L;
+		if (start)
+			L = 63u - (unsigned)__builtin_clzll(start);
+	}
+	*k = (size_t)__builtin_popcountll(start);
+	*last = L;
+	return end;
+}
+
+#ifdef SMS_X86
+/* v in [lo, hi], unsigned */
+static inline __m128i rng16(__m128i v, unsigned char lo, unsigned char hi)
+{
+	return _mm_and_si128(
+		_mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8((char)lo)), v),
+		_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8((char)hi)), v));
+}
+
+static size_t plain_sse2(const unsigned char *s, size_t n, size_t *ncp,
+			 size_t *last)
+{
+	size_t j = 0, total = 0;
+
+	*ncp = 0;
+	while (n - j >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
+		uint64_t asc = (unsigned)_mm_movemask_epi8(rng16(v, 0x20, 0x7E));
+		uint64_t cont = (unsigned)_mm_movemask_epi8(rng16(v, 0x80, 0xBF));
+		uint64_t l2 = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xC3)),
+			rng16(v, 0xCE, 0xD1)));
+		uint64_t l3 = (unsigned)_mm_movemask_epi8(rng16(v, 0xE4, 0xE9));
+		size_t k, at = 0;
+		bool stop;
+		size_t adv = plain_masks(asc, cont, l2, l3, 16, &k, &at, &stop);
+
+		if (k) {
+			total += k;
+			*last = j + at;
+		}
+		j += adv;
+		if (stop || adv == 0)
+			break;
+	}
+	*ncp = total;
+	return j;
+}
+
+__attribute__((target("avx2"))) static inline __m256i
+rng32(__m256i v, unsigned char lo, unsigned char hi)
+{
+	return _mm256_and_si256(
+		_mm256_cmpeq_epi8(_mm256_max_epu8(v, _mm256_set1_epi8((char)lo)), v),
+		_mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8((char)hi)), v));
+}
+
+__attribute__((target("avx2"))) static size_t
+plain_avx2(const unsigned char *s, size_t n, size_t *ncp, size_t *last)
+{
+	size_t j = 0, total = 0;
+
+	*ncp = 0;
+	while (n - j >= 32) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(s + j));
+		uint64_t asc = (uint32_t)_mm256_movemask_epi8(rng32(v, 0x20, 0x7E));
+		uint64_t cont = (uint32_t)_mm256_movemask_epi8(rng32(v, 0x80, 0xBF));
+		uint64_t l2 = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
+			_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xC3)),
+			rng32(v, 0xCE, 0xD1)));
+		uint64_t l3 = (uint32_t)_mm256_movemask_epi8(rng32(v, 0xE4, 0xE9));
+		size_t k, at = 0;
+		bool stop;
+		size_t adv = plain_masks(asc, cont, l2, l3, 32, &k, &at, &stop);
+
+		if (k) {
+			total += k;
+			*last = j + at;
+		}
+		j += adv;
+		if (stop || adv == 0)
+			break;
+	}
+	*ncp = total;
+	return j;
+}
+#endif
+
+size_t quota__sms_plain_run(const unsigned char *s, size_t n, size_t *ncp,
+			    size_t *last)
+{
+	size_t j = 0, k = 0, k2 = 0;
+
+	*ncp = 0;
+	switch (quota__sms_simd_level()) {
+#ifdef SMS_X86
+	case QUOTA__SMS_AVX2:
+		j = plain_avx2(s, n, &k, last);
+		break;
+	case QUOTA__SMS_SSE2:
+		j = plain_sse2(s, n, &k, last);
+		break;
+#endif
+	default:
+		return plain_portable(s, n, ncp, last);
+	}
+	/* The vector loop leaves the tail shorter than a vector (or stops
+	 * before a code point that is not plain): finish a short tail. */
+	if (n - j < 32) {
+		size_t l2 = 0;
+		size_t t = plain_portable(s + j, n - j, &k2, &l2);
+		if (k2)
+			*last = j + l2;
+		j += t;
+	}
+	*ncp = k + k2;
+	return j;
+}
