@@ -273,8 +273,17 @@ static int count_gsm_default(const unsigned char *s, size_t len, packer *p,
 	size_t block_at = 0; /* where a 16-byte block is worth trying again */
 
 	while (i < len) {
+		if (!track) {
+			/* Runs of 1-septet characters: vector kernels
+			 * (sms_simd.c), portable under QUOTA_NO_SIMD. */
+			size_t sept = 0;
+			size_t adv = quota__sms_gsm_run(s + i, len - i, gsm_ascii,
+							gsm_2byte11, &sept);
+			i += adv;
+			run += sept;
+		}
 		/* Plain ASCII runs: a word at a time. */
-		while (len - i >= 8 && gsm_basic8(s + i)) {
+		while (track && len - i >= 8 && gsm_basic8(s + i)) {
 			i += 8;
 			run += 8;
 		}
@@ -486,9 +495,10 @@ static bool count_clusters(const unsigned char *s, size_t len,
  * breaks, no splitting, no segment offsets), from byte i on with walker
  * state *w and the cluster s[start..i) of `cost` units still open (cost 0:
  * none).  Runs of plain code points (sms_simd.c) are taken whole: each is
- * a cluster of 1 unit when the code point before is not a Prepend (GB9b),
- * so all but the last of a run are placed at once and the last stays open
- * (a combining mark may follow); the rest goes through the UAX #29 rules.
+ * a cluster of 1 unit when the code point before is not a Prepend (GB9b)
+ * or an L (GB6), so all but the last of a run are placed at once and the
+ * last stays open (a combining mark may follow); the rest goes through the
+ * UAX #29 rules.
  * Returns false with *bad set on invalid UTF-8.
  */
 static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
@@ -496,9 +506,11 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 			    size_t *bad)
 {
 	size_t retry = i; /* where a plain run is worth looking for again */
+	unsigned misses = 0;
 
 	while (i < len) {
-		if (i >= retry && w->gb.prev != QUOTA__GB_PREPEND) {
+		if (i >= retry && w->gb.prev != QUOTA__GB_PREPEND &&
+		    w->gb.prev != QUOTA__GB_L) {
 			size_t k = 0, last = 0;
 			size_t adv = quota__sms_plain_run(s + i, len - i, &k,
 							  &last);
@@ -509,14 +521,28 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 					pk_run(p, (int64_t)k - 1, i);
 				start = i + last;
 				cost = 1;
-				w->gb.prev = QUOTA__GB_OTHER;
+				/* Other, CR, LF, LV or LVT (sms_simd.c) */
+				if (s[start] < 0x80) {
+					w->gb.prev = s[start] == 0x0A ? QUOTA__GB_LF
+						     : s[start] == 0x0D
+							     ? QUOTA__GB_CR
+							     : QUOTA__GB_OTHER;
+				} else {
+					uint32_t cp;
+					quota__u8dec(s, len, start, &cp);
+					w->gb.prev = (uint8_t)(quota__gb_prop(cp) &
+							       0x0F);
+				}
 				w->gb.emoji = 0;
 				w->gb.ri = 0;
-				w->prev_cr = false;
+				w->prev_cr = s[start] == 0x0D;
 				i += adv;
+				misses = 0;
 				continue;
 			}
-			retry = i + 16;
+			/* Not plain here: look again right after this code
+			 * point, unless that keeps failing (emoji, clusters). */
+			retry = ++misses > 2 ? i + 16 : i + 1;
 		}
 
 		uint32_t cp;
@@ -541,9 +567,11 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 			brk = true;
 		w->prev_cr = cp == 0x0D;
 		if (brk || !cost) {
-			if (cost)
+			if (cost > p->cap)
 				place_cluster(p, &(costfn){true, 0}, s, start,
 					      i, cost);
+			else if (cost)
+				pk_put(p, cost, start);
 			start = i;
 			cost = 0;
 		}

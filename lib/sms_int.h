@@ -145,6 +145,13 @@ int quota__sms_force_simd(int level);
 size_t quota__sms_plain_run(const unsigned char *s, size_t n, size_t *ncp,
 			    size_t *last);
 
+/* The longest prefix of s[0..n) made of whole 1-septet GSM characters
+ * (ascii: septets of each ASCII code point; two11: of each 2-byte UTF-8
+ * payload, as in sms.c): returns its bytes, *sept its septets. */
+size_t quota__sms_gsm_run(const unsigned char *s, size_t n,
+			  const uint8_t *ascii, const uint8_t *two11,
+			  size_t *sept);
+
 /* ------------------------------------------------------- counting core */
 
 /*

@@ -12,8 +12,9 @@
  * code point before it is a Prepend (UAX #29 GB9b; the caller checks that
  * before the run) - the grapheme analysis is skipped for them.  The plain
  * set is chosen by lead byte so that vectors can test it:
- *   printable ASCII 20..7E; C3 xx (U+00C0..00FF); CE..D1 xx (U+0380..047F,
- *   Greek and basic Cyrillic); E4..E9 xx xx (U+4000..9FFF, CJK ideographs)
+ *   printable ASCII 20..7E, LF and CR; C3 xx (U+00C0..00FF); CE..D1 xx (U+0380..047F,
+ *   Greek and basic Cyrillic); E4..E9 xx xx (U+4000..9FFF, CJK ideographs),
+ *   EB..EC xx xx (U+B000..CFFF, Hangul syllables LV / LVT)
  * all BMP, 1 UTF-16 unit each, and all valid UTF-8 whenever each lead is
  * followed by its continuation bytes (no overlong, no surrogate forms).
  * check_sms_simd.c checks the property of every code point in the set.
@@ -76,12 +77,12 @@ static size_t plain_portable(const unsigned char *s, size_t n, size_t *ncp,
 		unsigned c = s[j];
 		size_t w;
 
-		if (c - 0x20u <= 0x7Eu - 0x20u)
+		if (c - 0x20u <= 0x7Eu - 0x20u || c == 0x0Au || c == 0x0Du)
 			w = 1;
 		else if ((c == 0xC3u || c - 0xCEu <= 3u) && n - j >= 2 &&
 			 (s[j + 1] & 0xC0u) == 0x80u)
 			w = 2;
-		else if (c - 0xE4u <= 5u && n - j >= 3 &&
+		else if ((c - 0xE4u <= 5u || c - 0xEBu <= 1u) && n - j >= 3 &&
 			 (s[j + 1] & 0xC0u) == 0x80u &&
 			 (s[j + 2] & 0xC0u) == 0x80u)
 			w = 3;
@@ -149,12 +150,16 @@ static size_t plain_sse2(const unsigned char *s, size_t n, size_t *ncp,
 	*ncp = 0;
 	while (n - j >= 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
-		uint64_t asc = (unsigned)_mm_movemask_epi8(rng16(v, 0x20, 0x7E));
+		uint64_t asc = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			rng16(v, 0x20, 0x7E),
+			_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x0A)),
+				     _mm_cmpeq_epi8(v, _mm_set1_epi8(0x0D)))));
 		uint64_t cont = (unsigned)_mm_movemask_epi8(rng16(v, 0x80, 0xBF));
 		uint64_t l2 = (unsigned)_mm_movemask_epi8(_mm_or_si128(
 			_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xC3)),
 			rng16(v, 0xCE, 0xD1)));
-		uint64_t l3 = (unsigned)_mm_movemask_epi8(rng16(v, 0xE4, 0xE9));
+		uint64_t l3 = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			rng16(v, 0xE4, 0xE9), rng16(v, 0xEB, 0xEC)));
 		size_t k, at = 0;
 		bool stop;
 		size_t adv = plain_masks(asc, cont, l2, l3, 16, &k, &at, &stop);
@@ -187,12 +192,17 @@ plain_avx2(const unsigned char *s, size_t n, size_t *ncp, size_t *last)
 	*ncp = 0;
 	while (n - j >= 32) {
 		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(s + j));
-		uint64_t asc = (uint32_t)_mm256_movemask_epi8(rng32(v, 0x20, 0x7E));
+		uint64_t asc = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
+			rng32(v, 0x20, 0x7E),
+			_mm256_or_si256(
+				_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x0A)),
+				_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x0D)))));
 		uint64_t cont = (uint32_t)_mm256_movemask_epi8(rng32(v, 0x80, 0xBF));
 		uint64_t l2 = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
 			_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xC3)),
 			rng32(v, 0xCE, 0xD1)));
-		uint64_t l3 = (uint32_t)_mm256_movemask_epi8(rng32(v, 0xE4, 0xE9));
+		uint64_t l3 = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
+			rng32(v, 0xE4, 0xE9), rng32(v, 0xEB, 0xEC)));
 		size_t k, at = 0;
 		bool stop;
 		size_t adv = plain_masks(asc, cont, l2, l3, 32, &k, &at, &stop);
@@ -238,5 +248,175 @@ size_t quota__sms_plain_run(const unsigned char *s, size_t n, size_t *ncp,
 		j += t;
 	}
 	*ncp = k + k2;
+	return j;
+}
+
+/* ------------------------------------------------ GSM basic runs */
+
+/*
+ * The longest prefix of s[0..n) made of whole GSM characters of one
+ * septet (ascii[c] == 1 for ASCII; 2-byte sequences with a C2..CF lead
+ * and two11[payload] == 1): returns its bytes; *sept gets its septets
+ * (= code points).  Extension characters (2 septets), anything not GSM
+ * and invalid UTF-8 end the run; the caller takes those one at a time.
+ */
+static size_t gsm_portable(const unsigned char *s, size_t n,
+			   const uint8_t *ascii, const uint8_t *two11,
+			   size_t *sept)
+{
+	size_t j = 0, k = 0;
+
+	while (j < n) {
+		unsigned c = s[j];
+
+		if (c < 0x80u && ascii[c] == 1) {
+			j++;
+		} else if (c - 0xC2u <= 0xCFu - 0xC2u && n - j >= 2 &&
+			   (s[j + 1] & 0xC0u) == 0x80u &&
+			   two11[((c & 0x1Fu) << 6) | (s[j + 1] & 0x3Fu)] == 1) {
+			j += 2;
+		} else {
+			break;
+		}
+		k++;
+	}
+	*sept = k;
+	return j;
+}
+
+/* One block as masks (see plain_masks): ok 1-septet ASCII, cont, lead
+ * C2..CF.  Returns the bytes taken, *k their septets, *stop as there. */
+static inline size_t gsm_masks(const unsigned char *s, uint64_t ok,
+			       uint64_t cont, uint64_t lead, unsigned W,
+			       const uint8_t *two11, size_t *k, bool *stop)
+{
+	uint64_t all = (UINT64_C(1) << W) - 1;
+	uint64_t err = ((~(ok | cont | lead)) | (cont ^ (lead << 1))) & all;
+	unsigned p = err ? (unsigned)__builtin_ctzll(err) : W;
+	uint64_t below = (UINT64_C(1) << p) - 1, start, m;
+	unsigned L, end;
+
+	/* leads whose continuation is in the block: look them up */
+	for (m = lead & (below >> 1); m; m &= m - 1) {
+		unsigned j = (unsigned)__builtin_ctzll(m);
+		if (two11[((s[j] & 0x1Fu) << 6) | (s[j + 1] & 0x3Fu)] != 1) {
+			p = j;
+			err = 1;
+			below = (UINT64_C(1) << p) - 1;
+			break;
+		}
+	}
+	*stop = err != 0;
+	start = (ok | lead) & below;
+	if (!start) {
+		*k = 0;
+		return 0;
+	}
+	L = 63u - (unsigned)__builtin_clzll(start);
+	end = L + ((lead >> L) & 1 ? 2u : 1u);
+	if (end > p) {
+		start &= ~(UINT64_C(1) << L);
+		end = L;
+	}
+	*k = (size_t)__builtin_popcountll(start);
+	return end;
+}
+
+#ifdef SMS_X86
+static size_t gsm_sse2(const unsigned char *s, size_t n, const uint8_t *two11,
+		       size_t *sept)
+{
+	size_t j = 0, total = 0;
+
+	while (n - j >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
+		__m128i bad = _mm_or_si128(
+			_mm_or_si128(rng16(v, 0x5B, 0x5E), rng16(v, 0x7B, 0x7E)),
+			_mm_cmpeq_epi8(v, _mm_set1_epi8(0x60)));
+		__m128i ok = _mm_or_si128(
+			_mm_andnot_si128(bad, rng16(v, 0x20, 0x7E)),
+			_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x0A)),
+				     _mm_cmpeq_epi8(v, _mm_set1_epi8(0x0D))));
+		uint64_t okm = (unsigned)_mm_movemask_epi8(ok);
+		uint64_t cont = (unsigned)_mm_movemask_epi8(rng16(v, 0x80, 0xBF));
+		uint64_t lead = (unsigned)_mm_movemask_epi8(rng16(v, 0xC2, 0xCF));
+		size_t k;
+		bool stop;
+		size_t adv;
+
+		if (okm == 0xFFFF) { /* plain ASCII: the common block */
+			total += 16;
+			j += 16;
+			continue;
+		}
+		adv = gsm_masks(s + j, okm, cont, lead, 16, two11, &k, &stop);
+		total += k;
+		j += adv;
+		if (stop || adv == 0)
+			break;
+	}
+	*sept = total;
+	return j;
+}
+
+__attribute__((target("avx2"))) static size_t
+gsm_avx2(const unsigned char *s, size_t n, const uint8_t *two11, size_t *sept)
+{
+	size_t j = 0, total = 0;
+
+	while (n - j >= 32) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(s + j));
+		__m256i bad = _mm256_or_si256(
+			_mm256_or_si256(rng32(v, 0x5B, 0x5E), rng32(v, 0x7B, 0x7E)),
+			_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x60)));
+		__m256i ok = _mm256_or_si256(
+			_mm256_andnot_si256(bad, rng32(v, 0x20, 0x7E)),
+			_mm256_or_si256(
+				_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x0A)),
+				_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x0D))));
+		uint64_t okm = (uint32_t)_mm256_movemask_epi8(ok);
+		uint64_t cont = (uint32_t)_mm256_movemask_epi8(rng32(v, 0x80, 0xBF));
+		uint64_t lead = (uint32_t)_mm256_movemask_epi8(rng32(v, 0xC2, 0xCF));
+		size_t k;
+		bool stop;
+		size_t adv;
+
+		if (okm == 0xFFFFFFFFu) {
+			total += 32;
+			j += 32;
+			continue;
+		}
+		adv = gsm_masks(s + j, okm, cont, lead, 32, two11, &k, &stop);
+		total += k;
+		j += adv;
+		if (stop || adv == 0)
+			break;
+	}
+	*sept = total;
+	return j;
+}
+#endif
+
+size_t quota__sms_gsm_run(const unsigned char *s, size_t n,
+			  const uint8_t *ascii, const uint8_t *two11,
+			  size_t *sept)
+{
+	size_t j = 0, k = 0, k2 = 0;
+
+	switch (quota__sms_simd_level()) {
+#ifdef SMS_X86
+	case QUOTA__SMS_AVX2:
+		j = gsm_avx2(s, n, two11, &k);
+		break;
+	case QUOTA__SMS_SSE2:
+		j = gsm_sse2(s, n, two11, &k);
+		break;
+#endif
+	default:
+		return gsm_portable(s, n, ascii, two11, sept);
+	}
+	if (n - j < 32)
+		j += gsm_portable(s + j, n - j, ascii, two11, &k2);
+	*sept = k + k2;
 	return j;
 }

@@ -158,11 +158,13 @@ static uint32_t pick(int cls)
 	static const uint32_t clu[] = {0x200D, 0x1F468, 0x1F469, 0x1F3FD,
 				       0x1F1EB, 0x1F1F7, 0x301, 0x308, 0x915,
 				       0x94D, 0x937, 0x93F, 0x1100, 0x1161,
-				       0x11A8, 0xAC00, 0xAC01, 0x600, 0xFE0F,
+				       0x11A8, 0xAC00, 0xAC01, 0xB000, 0xC5B4,
+				       0xCFFF, 0xD000, 0x1160, 0x600, 0xFE0F,
 				       0x2764, '\r', '\n', 0xE0020};
 
 	static const uint32_t joiners[] = {0x301, 0x3099, 0x200D, 0x93F,
-					   0xFE0F, 0x1F3FD, 0x483, 0x302A};
+					   0xFE0F, 0x1F3FD, 0x483, 0x302A,
+					   0x1161, 0x11A8, 0x1100, 0x600};
 
 	switch (cls) {
 	case 0: /* GSM ASCII */
@@ -170,8 +172,10 @@ static uint32_t pick(int cls)
 	case 1: /* GSM with extension and Latin-1 */
 		return rnd(8) == 0 ? ext[rnd(10)] : rnd(6) == 0 ? gsm2[rnd(11)]
 							       : 0x20 + rnd(64);
-	case 2: /* CJK */
-		return rnd(10) ? 0x4E00 + rnd(0x5200) : rnd(2) ? 0x3042 : 0xFF0C;
+	case 2: /* CJK, Korean */
+		return rnd(10) ? (rnd(4) ? 0x4E00 + rnd(0x5200)
+					 : 0xAC00 + rnd(0x2BA4))
+			       : rnd(2) ? 0x3042 : 0xFF0C;
 	case 3: /* Cyrillic / Greek */
 		return rnd(8) == 0 ? ' ' : rnd(2) ? 0x400 + rnd(0x80)
 						  : 0x370 + rnd(0x90);
@@ -180,7 +184,7 @@ static uint32_t pick(int cls)
 	case 5: /* clusters */
 		return clu[rnd(sizeof clu / sizeof *clu)];
 	case 6: /* plain characters with joiners after them */
-		return rnd(3) ? pick((int)rnd(4)) : joiners[rnd(8)];
+		return rnd(3) ? pick((int)rnd(4)) : joiners[rnd(12)];
 	default: /* anything, the plain set's edges */
 		return rnd(3) ? rare[rnd(sizeof rare / sizeof *rare)]
 			      : 0x20 + rnd(0x3000);
@@ -243,29 +247,47 @@ START_TEST(test_s3_plain_set_is_gcb_other_not_extpict)
 	for (size_t k = 0; k < 4; k++)
 		for (uint32_t cp = r[k][0]; cp <= r[k][1]; cp++)
 			ck_assert_uint_eq(quota__gb_prop(cp), QUOTA__GB_OTHER);
+	for (uint32_t cp = 0xB000; cp <= 0xCFFF; cp++) {
+		unsigned p = quota__gb_prop(cp);
+		ck_assert(p == QUOTA__GB_LV || p == QUOTA__GB_LVT);
+	}
+	ck_assert_uint_eq(quota__gb_prop(0x0A), QUOTA__GB_LF);
+	ck_assert_uint_eq(quota__gb_prop(0x0D), QUOTA__GB_CR);
 }
 END_TEST
 
-/* issue 16: each level's plain-run kernel finds the same runs. */
+/* issue 16: each level's kernels (plain runs, GSM 1-septet runs) find
+ * the same runs; the GSM tables here are built from the 23.038 tables. */
 START_TEST(test_s3_plain_run_kernels_agree)
 {
 	int lv[3], nl = levels(lv);
 	unsigned char b[400];
+	uint8_t gsm_ascii[128], two11[0x800];
+
+	for (uint32_t c = 0; c < 128; c++)
+		gsm_ascii[c] = (uint8_t)ref_gsm(c);
+	for (uint32_t c = 0; c < 0x800; c++)
+		two11[c] = (uint8_t)(c >= 0x80 ? ref_gsm(c) : 0);
 
 	for (int it = 0; it < 20000; it++) {
 		size_t n = gen(b, rnd(120), (int)rnd(8)), r0 = 0, k0 = 0,
-		       l0 = 999;
+		       l0 = 999, g0 = 0, gk0 = 0;
 		for (int x = 0; x < nl; x++) {
 			size_t k = 0, l = 999, r;
 			quota__sms_force_simd(lv[x]);
 			r = quota__sms_plain_run(b, n, &k, &l);
 			if (x == 0) {
 				r0 = r, k0 = k, l0 = l;
+				g0 = quota__sms_gsm_run(b, n, gsm_ascii, two11,
+							&gk0);
 				continue;
 			}
 			ck_assert_uint_eq(r, r0);
 			ck_assert_uint_eq(k, k0);
 			ck_assert_uint_eq(l, l0);
+			ck_assert_uint_eq(quota__sms_gsm_run(b, n, gsm_ascii,
+							     two11, &k), g0);
+			ck_assert_uint_eq(k, gk0);
 		}
 	}
 	quota__sms_force_simd(-1);
