@@ -505,11 +505,13 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 			    walker *w, size_t start, int64_t cost, packer *p,
 			    size_t *bad)
 {
-	size_t retry = i; /* where a plain run is worth looking for again */
-	unsigned misses = 0;
+	/* Plain code points read one at a time since the last run: a run
+	 * ends before one that is not plain, so look for the next only once
+	 * text looks plain again (at the start, or after two of them). */
+	unsigned streak = 2;
 
 	while (i < len) {
-		if (i >= retry && w->gb.prev != QUOTA__GB_PREPEND &&
+		if (streak >= 2 && w->gb.prev != QUOTA__GB_PREPEND &&
 		    w->gb.prev != QUOTA__GB_L) {
 			size_t k = 0, last = 0;
 			size_t adv = quota__sms_plain_run(s + i, len - i, &k,
@@ -537,12 +539,10 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 				w->gb.ri = 0;
 				w->prev_cr = s[start] == 0x0D;
 				i += adv;
-				misses = 0;
+				streak = 0;
 				continue;
 			}
-			/* Not plain here: look again right after this code
-			 * point, unless that keeps failing (emoji, clusters). */
-			retry = ++misses > 2 ? i + 16 : i + 1;
+			streak = 0;
 		}
 
 		uint32_t cp;
@@ -560,8 +560,10 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 			w->gb.prev = QUOTA__GB_OTHER;
 			w->gb.emoji = 0;
 			w->gb.ri = 0;
+			streak++;
 		} else {
 			brk = quota__gb_break(&w->gb, prop);
+			streak = 0;
 		}
 		if (w->prev_cr && cp == 0x0A)
 			brk = true;
