@@ -169,89 +169,6 @@ static inline bool gsm_basic8(const unsigned char *s)
 		gsm_ascii[s[6]] & gsm_ascii[s[7]]) == 1;
 }
 
-/*
- * Mixed Latin text: are the 16 bytes at s (17 readable) all GSM characters
- * of one or two bytes (extension characters of ASCII included, counted in
- * *ext)?  Judged with masks rather than a branch per character, since
- * mispredicted branches are what limits a character-at-a-time loop on
- * mixed text.  A lead byte in the last position is left for the next
- * block.  Septets = bytes taken, less continuation bytes, plus one per
- * escape.
- */
-#if defined(__SSE2__) && !defined(QUOTA_NO_SIMD)
-#include <emmintrin.h>
-
-static inline __m128i in_range(__m128i v, unsigned char lo, unsigned char hi)
-{
-	return _mm_and_si128(
-		_mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8((char)lo)), v),
-		_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8((char)hi)), v));
-}
-
-static inline bool latin16(const unsigned char *s, size_t *adv,
-			   int64_t *septets, unsigned *ext)
-{
-	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
-	unsigned hi = (unsigned)_mm_movemask_epi8(v);
-	__m128i ctl = in_range(v, 0x00, 0x1F);
-	__m128i ok_ctl = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x0A)),
-				      _mm_cmpeq_epi8(v, _mm_set1_epi8(0x0D)));
-	__m128i ff = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x0C));
-	__m128i not_gsm = _mm_or_si128(
-		_mm_andnot_si128(_mm_or_si128(ok_ctl, ff), ctl),
-		_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x60)),
-			     _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F))));
-	__m128i escm = _mm_or_si128(ff, _mm_or_si128(in_range(v, 0x5B, 0x5E),
-						     in_range(v, 0x7B, 0x7E)));
-	unsigned cont = (unsigned)_mm_movemask_epi8(in_range(v, 0x80, 0xBF));
-	unsigned lead = (unsigned)_mm_movemask_epi8(in_range(v, 0xC2, 0xCF));
-	unsigned last = lead >> 15, lm = lead & 0x7FFFu, e, m;
-
-	if (((unsigned)_mm_movemask_epi8(not_gsm) & ~hi) |
-	    (hi & ~cont & ~lead) | (cont ^ (lm << 1)))
-		return false;
-	for (m = lm; m; m &= m - 1) { /* few per block */
-		unsigned j = (unsigned)__builtin_ctz(m);
-
-		if (!gsm_2byte11[((s[j] & 0x1Fu) << 6) | (s[j + 1] & 0x3Fu)])
-			return false;
-	}
-	e = (unsigned)_mm_movemask_epi8(escm) & ~hi;
-	*adv = 16 - last;
-	*septets = (int64_t)(16 - last) - __builtin_popcount(cont) +
-		   __builtin_popcount(e);
-	*ext = (unsigned)__builtin_popcount(e);
-	return true;
-}
-#else
-static inline bool latin16(const unsigned char *s, size_t *adv,
-			   int64_t *septets, unsigned *ext)
-{
-	unsigned bad = 0, ncont = 0, next = 0, prev_lead = 0, lead = 0, j;
-
-	for (j = 0; j < 16; j++) {
-		unsigned c = s[j], d = s[j + 1];
-		unsigned cont = (c & 0xC0u) == 0x80u;
-		unsigned g = gsm_ascii[c & 0x7Fu];
-		unsigned a_ok = (c < 0x80u) & (g != 0);
-		unsigned l_ok;
-
-		lead = c - 0xC2u <= 0xCFu - 0xC2u;
-		l_ok = lead & ((d & 0xC0u) == 0x80u) &
-		       gsm_2byte11[((c & 0x1Fu) << 6) | (d & 0x3Fu)];
-		/* a continuation byte is fine only right after a lead */
-		bad |= !(a_ok | l_ok | (cont & prev_lead));
-		ncont += cont;
-		next += (c < 0x80u) & (g == 2);
-		prev_lead = lead;
-	}
-	*adv = 16 - lead;
-	*septets = (int64_t)(16 - lead - ncont + next);
-	*ext = next;
-	return !bad;
-}
-#endif
-
 enum { GSM_OK = 0, GSM_NOT = 1, GSM_BADUTF8 = 2 };
 
 /*
@@ -270,7 +187,6 @@ static int count_gsm_default(const unsigned char *s, size_t len, packer *p,
 	/* Runs are counted in septets; with segment offsets wanted, only
 	 * 1-byte characters join a run (pk_run's offsets assume 1 byte). */
 	bool track = p->offcap > 0;
-	size_t block_at = 0; /* where a 16-byte block is worth trying again */
 
 	while (i < len) {
 		if (!track) {
@@ -282,40 +198,10 @@ static int count_gsm_default(const unsigned char *s, size_t len, packer *p,
 			i += adv;
 			run += sept;
 		}
-		/* Plain ASCII runs: a word at a time. */
+		/* With offsets: plain ASCII runs, a word at a time. */
 		while (track && len - i >= 8 && gsm_basic8(s + i)) {
 			i += 8;
 			run += 8;
-		}
-		/* Mixed Latin text: 16 bytes at a time, see latin16.  After a
-		 * block that fails, go a character at a time past it. */
-		if (!track && i >= block_at) {
-			size_t adv;
-			int64_t septets;
-			unsigned ext;
-
-			while (len - i >= 17 &&
-			       latin16(s + i, &adv, &septets, &ext)) {
-				if (!ext) {
-					run += (size_t)septets;
-					i += adv;
-					continue;
-				}
-				/* Escape pairs inside: adding the block whole is
-				 * exact unless it reaches the end of a segment,
-				 * where greedy packing must see each pair. */
-				if (run) {
-					pk_run(p, (int64_t)run, i - run);
-					run = 0;
-				}
-				if (p->fill + septets > p->cap)
-					break;
-				*esc += ext;
-				p->fill += septets;
-				p->total += septets;
-				i += adv;
-			}
-			block_at = i + 16;
 		}
 		if (i >= len)
 			break;
