@@ -14,7 +14,9 @@
  * set is chosen by lead byte so that vectors can test it:
  *   printable ASCII 20..7E, LF and CR; C3 xx (U+00C0..00FF); CE..D1 xx (U+0380..047F,
  *   Greek and basic Cyrillic); E4..E9 xx xx (U+4000..9FFF, CJK ideographs),
- *   EB..EC xx xx (U+B000..CFFF, Hangul syllables LV / LVT)
+ *   EB..EC xx xx (U+B000..CFFF, Hangul syllables LV / LVT); E3 xx xx
+ *   for U+3000..30FF but a few (e3_plain: CJK punctuation, kana) and
+ *   EF BC..BD xx (U+FF00..FF7F, fullwidth forms), which look 2 bytes on
  * all BMP, 1 UTF-16 unit each, and all valid UTF-8 whenever each lead is
  * followed by its continuation bytes (no overlong, no surrogate forms).
  * check_sms_simd.c checks the property of every code point in the set.
@@ -68,6 +70,16 @@ int quota__sms_force_simd(int level)
 
 /* ------------------------------------------------- plain runs: portable */
 
+/* E3 b1 b2 (U+3000..3FFF) is plain for CJK punctuation, Hiragana and
+ * Katakana (U+3000..30FF) but for U+302A..302F, U+3099..309A (Extend) and
+ * U+3030, U+303D (Extended_Pictographic). */
+static inline bool e3_plain(unsigned b1, unsigned b2)
+{
+	return b1 == 0x81u || b1 == 0x83u ||
+	       (b1 == 0x82u && b2 != 0x99u && b2 != 0x9Au) ||
+	       (b1 == 0x80u && (b2 <= 0xA9u || (b2 >= 0xB1u && b2 != 0xBDu)));
+}
+
 static size_t plain_portable(const unsigned char *s, size_t n, size_t *ncp,
 			     size_t *last)
 {
@@ -82,8 +94,10 @@ static size_t plain_portable(const unsigned char *s, size_t n, size_t *ncp,
 		else if ((c == 0xC3u || c - 0xCEu <= 3u) && n - j >= 2 &&
 			 (s[j + 1] & 0xC0u) == 0x80u)
 			w = 2;
-		else if ((c - 0xE4u <= 5u || c - 0xEBu <= 1u) && n - j >= 3 &&
-			 (s[j + 1] & 0xC0u) == 0x80u &&
+		else if ((c - 0xE4u <= 5u || c - 0xEBu <= 1u ||
+			  (c == 0xE3u && n - j >= 3 && e3_plain(s[j + 1], s[j + 2])) ||
+			  (c == 0xEFu && n - j >= 2 && s[j + 1] - 0xBCu <= 1u)) &&
+			 n - j >= 3 && (s[j + 1] & 0xC0u) == 0x80u &&
 			 (s[j + 2] & 0xC0u) == 0x80u)
 			w = 3;
 		else
@@ -148,8 +162,28 @@ static size_t plain_sse2(const unsigned char *s, size_t n, size_t *ncp,
 	size_t j = 0, total = 0;
 
 	*ncp = 0;
-	while (n - j >= 16) {
+	while (n - j >= 18) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
+		__m128i n1 = _mm_loadu_si128((const __m128i *)(const void *)(s + j + 1));
+		__m128i n2 = _mm_loadu_si128((const __m128i *)(const void *)(s + j + 2));
+		__m128i e3 = _mm_and_si128(
+			_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xE3)),
+			_mm_or_si128(
+				_mm_or_si128(_mm_cmpeq_epi8(n1, _mm_set1_epi8((char)0x81)),
+					     _mm_cmpeq_epi8(n1, _mm_set1_epi8((char)0x83))),
+				_mm_or_si128(
+					_mm_andnot_si128(
+						_mm_or_si128(_mm_cmpeq_epi8(n2, _mm_set1_epi8((char)0x99)),
+							     _mm_cmpeq_epi8(n2, _mm_set1_epi8((char)0x9A))),
+						_mm_cmpeq_epi8(n1, _mm_set1_epi8((char)0x82))),
+					_mm_and_si128(
+						_mm_cmpeq_epi8(n1, _mm_set1_epi8((char)0x80)),
+						_mm_or_si128(rng16(n2, 0x80, 0xA9),
+							     _mm_andnot_si128(
+								     _mm_cmpeq_epi8(n2, _mm_set1_epi8((char)0xBD)),
+								     rng16(n2, 0xB1, 0xBF)))))));
+		__m128i ef = _mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xEF)),
+					   rng16(n1, 0xBC, 0xBD));
 		uint64_t asc = (unsigned)_mm_movemask_epi8(_mm_or_si128(
 			rng16(v, 0x20, 0x7E),
 			_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x0A)),
@@ -159,7 +193,8 @@ static size_t plain_sse2(const unsigned char *s, size_t n, size_t *ncp,
 			_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xC3)),
 			rng16(v, 0xCE, 0xD1)));
 		uint64_t l3 = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-			rng16(v, 0xE4, 0xE9), rng16(v, 0xEB, 0xEC)));
+			_mm_or_si128(rng16(v, 0xE4, 0xE9), rng16(v, 0xEB, 0xEC)),
+			_mm_or_si128(e3, ef)));
 		size_t k, at = 0;
 		bool stop;
 		size_t adv = plain_masks(asc, cont, l2, l3, 16, &k, &at, &stop);
@@ -190,8 +225,28 @@ plain_avx2(const unsigned char *s, size_t n, size_t *ncp, size_t *last)
 	size_t j = 0, total = 0;
 
 	*ncp = 0;
-	while (n - j >= 32) {
+	while (n - j >= 34) {
 		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(s + j));
+		__m256i n1 = _mm256_loadu_si256((const __m256i *)(const void *)(s + j + 1));
+		__m256i n2 = _mm256_loadu_si256((const __m256i *)(const void *)(s + j + 2));
+		__m256i e3 = _mm256_and_si256(
+			_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xE3)),
+			_mm256_or_si256(
+				_mm256_or_si256(_mm256_cmpeq_epi8(n1, _mm256_set1_epi8((char)0x81)),
+						_mm256_cmpeq_epi8(n1, _mm256_set1_epi8((char)0x83))),
+				_mm256_or_si256(
+					_mm256_andnot_si256(
+						_mm256_or_si256(_mm256_cmpeq_epi8(n2, _mm256_set1_epi8((char)0x99)),
+								_mm256_cmpeq_epi8(n2, _mm256_set1_epi8((char)0x9A))),
+						_mm256_cmpeq_epi8(n1, _mm256_set1_epi8((char)0x82))),
+					_mm256_and_si256(
+						_mm256_cmpeq_epi8(n1, _mm256_set1_epi8((char)0x80)),
+						_mm256_or_si256(rng32(n2, 0x80, 0xA9),
+								_mm256_andnot_si256(
+									_mm256_cmpeq_epi8(n2, _mm256_set1_epi8((char)0xBD)),
+									rng32(n2, 0xB1, 0xBF)))))));
+		__m256i ef = _mm256_and_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xEF)),
+					      rng32(n1, 0xBC, 0xBD));
 		uint64_t asc = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
 			rng32(v, 0x20, 0x7E),
 			_mm256_or_si256(
@@ -202,7 +257,8 @@ plain_avx2(const unsigned char *s, size_t n, size_t *ncp, size_t *last)
 			_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xC3)),
 			rng32(v, 0xCE, 0xD1)));
 		uint64_t l3 = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
-			rng32(v, 0xE4, 0xE9), rng32(v, 0xEB, 0xEC)));
+			_mm256_or_si256(rng32(v, 0xE4, 0xE9), rng32(v, 0xEB, 0xEC)),
+			_mm256_or_si256(e3, ef)));
 		size_t k, at = 0;
 		bool stop;
 		size_t adv = plain_masks(asc, cont, l2, l3, 32, &k, &at, &stop);
@@ -238,9 +294,10 @@ size_t quota__sms_plain_run(const unsigned char *s, size_t n, size_t *ncp,
 	default:
 		return plain_portable(s, n, ncp, last);
 	}
-	/* The vector loop leaves the tail shorter than a vector (or stops
-	 * before a code point that is not plain): finish a short tail. */
-	if (n - j < 32) {
+	/* The vector loop leaves the tail shorter than a vector and the two
+	 * bytes it looks ahead (or stops before a code point that is not
+	 * plain): finish a short tail. */
+	if (n - j < 34) {
 		size_t l2 = 0;
 		size_t t = plain_portable(s + j, n - j, &k2, &l2);
 		if (k2)

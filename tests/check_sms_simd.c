@@ -151,6 +151,11 @@ static uint32_t pick(int cls)
 	static const uint32_t ext[] = {'[', ']', '{', '}', '~', '^', '|',
 				       '\\', 0x20AC, 0x0C};
 	static const uint32_t rare[] = {0xE7, 0x2019, 0x60, 0x7F, 0x1, 0xAD,
+					0x3000, 0x3029, 0x302A, 0x302F, 0x3030,
+					0x3099,
+					0x3031, 0x303D, 0x303E, 0x3098, 0x309A,
+					0x309B, 0x30FF, 0x3100, 0xFF0C, 0xFF9E,
+					0xFEFF, 0xFF7F, 0xFF80,
 					0xA9, 0xBF, 0xC0, 0xFF, 0x37F, 0x380,
 					0x47F, 0x480, 0x483, 0x3FFF, 0x4000,
 					0x9FFF, 0xA000, 0x3002, 0x3099, 0x600,
@@ -175,7 +180,7 @@ static uint32_t pick(int cls)
 	case 2: /* CJK, Korean */
 		return rnd(10) ? (rnd(4) ? 0x4E00 + rnd(0x5200)
 					 : 0xAC00 + rnd(0x2BA4))
-			       : rnd(2) ? 0x3042 : 0xFF0C;
+			       : rnd(2) ? 0x3000 + rnd(0x100) : 0xFF00 + rnd(0x100);
 	case 3: /* Cyrillic / Greek */
 		return rnd(8) == 0 ? ' ' : rnd(2) ? 0x400 + rnd(0x80)
 						  : 0x370 + rnd(0x90);
@@ -251,6 +256,19 @@ START_TEST(test_s3_plain_set_is_gcb_other_not_extpict)
 		unsigned p = quota__gb_prop(cp);
 		ck_assert(p == QUOTA__GB_LV || p == QUOTA__GB_LVT);
 	}
+	/* E3 xx xx and EF xx xx: what the portable kernel takes */
+	for (uint32_t cp = 0x3000; cp <= 0xFFFF; cp++) {
+		unsigned char b[8];
+		size_t k = 0, l = 0, n = put_cp(b, cp);
+		if (cp == 0x4000)
+			cp = 0xFEFF;
+		quota__sms_force_simd(QUOTA__SMS_PORTABLE);
+		if (quota__sms_plain_run(b, n, &k, &l) == n && k == 1 &&
+		    (b[0] == 0xE3 || b[0] == 0xEF))
+			ck_assert_msg(quota__gb_prop(cp) == QUOTA__GB_OTHER,
+				      "U+%04X", cp);
+	}
+	quota__sms_force_simd(-1);
 	ck_assert_uint_eq(quota__gb_prop(0x0A), QUOTA__GB_LF);
 	ck_assert_uint_eq(quota__gb_prop(0x0D), QUOTA__GB_CR);
 }
