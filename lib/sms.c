@@ -376,6 +376,16 @@ static bool count_clusters(const unsigned char *s, size_t len,
 	return true;
 }
 
+/* Can a plain run (sms_simd.c) start with byte c?  A cheap filter, so
+ * that text of other scripts does not call the kernel in vain. */
+static inline bool plain_lead(unsigned c)
+{
+	if (c < 0x80u)
+		return c - 0x20u <= 0x7Eu - 0x20u || c == 0x0Au || c == 0x0Du;
+	return c == 0xC3u || c - 0xCEu <= 3u || c - 0xE3u <= 6u ||
+	       c - 0xEBu <= 1u || c == 0xEFu;
+}
+
 /*
  * UCS-2 with UAX #29 clusters kept whole, the default case (no explicit
  * breaks, no splitting, no segment offsets), from byte i on with walker
@@ -397,8 +407,8 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 	unsigned streak = 2;
 
 	while (i < len) {
-		if (streak >= 2 && w->gb.prev != QUOTA__GB_PREPEND &&
-		    w->gb.prev != QUOTA__GB_L) {
+		if (streak >= 2 && plain_lead(s[i]) &&
+		    w->gb.prev != QUOTA__GB_PREPEND && w->gb.prev != QUOTA__GB_L) {
 			size_t k = 0, last = 0;
 			size_t adv = quota__sms_plain_run(s + i, len - i, &k,
 							  &last);
