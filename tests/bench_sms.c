@@ -181,11 +181,16 @@ static void build_mixed(corpus *c)
 	}
 }
 
-static double now(void)
+static double clk(clockid_t id)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now(void)
+{
+	return clk(CLOCK_MONOTONIC);
 }
 
 static int cmpd(const void *a, const void *b)
@@ -194,14 +199,15 @@ static int cmpd(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Median of RUNS runs of >= 0.2 s each: messages/s; *mbs gets MB/s. */
-static double measure(const corpus *c, countfn f, double *mbs)
+/* Median of RUNS runs of >= 0.2 s each: messages/s; *mbs gets MB/s,
+ * *cpumbs MB/s of this process's CPU time (the machine may be shared). */
+static double measure(const corpus *c, countfn f, double *mbs, double *cpumbs)
 {
-	double rate[RUNS], mb[RUNS];
+	double rate[RUNS], mb[RUNS], cmb[RUNS];
 	volatile int64_t sink = 0;
 
 	for (int r = 0; r < RUNS; r++) {
-		double t0 = now(), dt;
+		double t0 = now(), c0 = clk(CLOCK_PROCESS_CPUTIME_ID), dt;
 		long iters = 0;
 		do {
 			for (int m = 0; m < NMSG; m++) {
@@ -214,12 +220,16 @@ static double measure(const corpus *c, countfn f, double *mbs)
 		} while (dt < 0.2);
 		rate[r] = (double)iters * NMSG / dt;
 		mb[r] = (double)iters * (double)c->bytes / dt / 1e6;
+		cmb[r] = (double)iters * (double)c->bytes /
+			 (clk(CLOCK_PROCESS_CPUTIME_ID) - c0) / 1e6;
 	}
 	if (sink < 0)
 		printf("impossible\n");
 	qsort(rate, RUNS, sizeof rate[0], cmpd);
 	qsort(mb, RUNS, sizeof mb[0], cmpd);
+	qsort(cmb, RUNS, sizeof cmb[0], cmpd);
 	*mbs = mb[RUNS / 2];
+	*cpumbs = cmb[RUNS / 2];
 	return rate[RUNS / 2];
 }
 
@@ -316,16 +326,18 @@ int main(int argc, char **argv)
 	printf("bench_sms: quota_sms_count, %d messages per corpus, median "
 	       "of %d runs; npm counters under node in the same run\n",
 	       NMSG, RUNS);
-	printf("  %-13s %7s %11s %8s %8s | %11s %8s | %11s %8s %6s | %s\n",
-	       "class", "KiB", "msg/s", "MB/s", "x main", "calc msg/s",
-	       "MB/s", "split msg/s", "MB/s", "agree", "target >= 1000 MB/s");
+	printf("  %-13s %6s %10s %7s %7s %7s | %10s %6s | %11s %7s %6s | %s\n",
+	       "class", "KiB", "msg/s", "MB/s", "cpuMB/s", "x main",
+	       "calc msg/s", "MB/s", "split msg/s", "MB/s", "agree",
+	       "target >= 1000 MB/s (wall)");
 	int met = 0;
 	for (int k = 0; k <= NCLASS; k++) {
-		double mbs, mbs0, rate = measure(&c[k], quota_sms_count, &mbs);
-		double rate0 = measure(&c[k], quota_sms_count_main, &mbs0);
-		printf("  %-13s %7.1f %11.0f %8.1f %7.2fx | %11.1f %8.3f | "
-		       "%11.1f %8.3f %5.1f%% | ",
-		       c[k].name, (double)c[k].bytes / 1024, rate, mbs,
+		double mbs, cmbs, mbs0, cmbs0;
+		double rate = measure(&c[k], quota_sms_count, &mbs, &cmbs);
+		double rate0 = measure(&c[k], quota_sms_count_main, &mbs0, &cmbs0);
+		printf("  %-13s %6.1f %10.0f %7.1f %7.1f %6.2fx | %10.1f %6.3f | "
+		       "%11.1f %7.3f %5.1f%% | ",
+		       c[k].name, (double)c[k].bytes / 1024, rate, mbs, cmbs,
 		       rate / rate0, npm[k][0], npm[k][1], npm[k][2],
 		       npm[k][3], npm[k][4]);
 		if (k < NCLASS) {
