@@ -457,6 +457,16 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 			w->gb.emoji = 0;
 			w->gb.ri = 0;
 			streak++;
+		} else if (prop == (QUOTA__GB_OTHER | QUOTA__GB_EXTPICT) &&
+			   w->gb.prev != 0xFF && w->gb.prev != QUOTA__GB_ZWJ &&
+			   w->gb.prev != QUOTA__GB_PREPEND) {
+			/* An emoji not after ZWJ (GB11) nor Prepend (GB9b):
+			 * a break (GB4 or GB999), as quota__gb_break says. */
+			brk = true;
+			w->gb.prev = QUOTA__GB_OTHER;
+			w->gb.emoji = 1;
+			w->gb.ri = 0;
+			streak = 0;
 		} else {
 			brk = quota__gb_break(&w->gb, prop);
 			streak = 0;
