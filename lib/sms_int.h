@@ -130,6 +130,7 @@ void quota__sms_nat_masks(uint32_t cp, uint32_t *lock, uint32_t *single);
 #define QUOTA__SMS_PORTABLE 0
 #define QUOTA__SMS_SSE2 1
 #define QUOTA__SMS_AVX2 2
+#define QUOTA__SMS_NEON 3 /* AArch64 */
 
 /* The level in use (detected on first call). */
 int quota__sms_simd_level(void);

@@ -4,7 +4,8 @@
  * (functions built with target("avx2"), chosen by __builtin_cpu_supports,
  * so the library itself is built without -march and runs on any x86-64),
  * and the portable loop, which QUOTA_NO_SIMD selects and every other path
- * must agree with (tests/check_sms_simd.c).
+ * must agree with (tests/check_sms_simd.c).  On AArch64, NEON (not run
+ * by this project's tests, which run on x86-64; checked to compile).
  *
  * The kernel here finds runs of "plain" text for the UCS-2 counter: code
  * points whose Grapheme_Cluster_Break property is Other and that are not
@@ -30,6 +31,10 @@
 #define SMS_X86 1
 #include <immintrin.h>
 #endif
+#if !defined(QUOTA_NO_SIMD) && defined(__aarch64__) && defined(__ARM_NEON)
+#define SMS_NEON 1
+#include <arm_neon.h>
+#endif
 
 /* ---------------------------------------------------------- dispatch */
 
@@ -37,14 +42,35 @@ static int sms_level = -1; /* resolved on first use; atomics: see below */
 
 static int sms_detect(void)
 {
-#ifdef SMS_X86
+#if defined(SMS_X86)
 	__builtin_cpu_init();
 	if (__builtin_cpu_supports("avx2"))
 		return QUOTA__SMS_AVX2;
 	return QUOTA__SMS_SSE2;
+#elif defined(SMS_NEON)
+	return QUOTA__SMS_NEON;
 #else
 	return QUOTA__SMS_PORTABLE;
 #endif
+}
+
+static bool sms_available(int level)
+{
+	switch (level) {
+	case QUOTA__SMS_PORTABLE:
+		return true;
+#if defined(SMS_X86)
+	case QUOTA__SMS_SSE2:
+		return true;
+	case QUOTA__SMS_AVX2:
+		return sms_detect() == QUOTA__SMS_AVX2;
+#elif defined(SMS_NEON)
+	case QUOTA__SMS_NEON:
+		return true;
+#endif
+	default:
+		return false;
+	}
 }
 
 int quota__sms_simd_level(void)
@@ -60,10 +86,8 @@ int quota__sms_simd_level(void)
 
 int quota__sms_force_simd(int level)
 {
-	int best = sms_detect();
-
-	if (level < 0 || level > best)
-		level = best;
+	if (level < 0 || !sms_available(level))
+		level = sms_detect();
 	__atomic_store_n(&sms_level, level, __ATOMIC_RELAXED);
 	return level;
 }
@@ -110,6 +134,7 @@ static size_t plain_portable(const unsigned char *s, size_t n, size_t *ncp,
 	return j;
 }
 
+#if defined(SMS_X86) || defined(SMS_NEON)
 /*
  * One block of W bytes as bit masks (bit j = byte j): asc printable ASCII,
  * cont continuation bytes, l2 / l3 plain 2- and 3-byte leads.  Returns the
@@ -146,6 +171,7 @@ static inline size_t plain_masks(uint64_t asc, uint64_t cont, uint64_t l2,
 	*last = L;
 	return end;
 }
+#endif
 
 #ifdef SMS_X86
 /* v in [lo, hi], unsigned */
@@ -276,6 +302,72 @@ plain_avx2(const unsigned char *s, size_t n, size_t *ncp, size_t *last)
 }
 #endif
 
+#ifdef SMS_NEON
+/* 16 comparison lanes (0xFF / 0) to a 16-bit mask, as SSE2's movemask. */
+static inline uint64_t nmask(uint8x16_t m)
+{
+	static const uint8_t wb[16] = {1, 2, 4, 8, 16, 32, 64, 128,
+				       1, 2, 4, 8, 16, 32, 64, 128};
+	uint8x16_t t = vandq_u8(m, vld1q_u8(wb));
+
+	return (uint64_t)vaddv_u8(vget_low_u8(t)) |
+	       ((uint64_t)vaddv_u8(vget_high_u8(t)) << 8);
+}
+
+static inline uint8x16_t nrng(uint8x16_t v, uint8_t lo, uint8_t hi)
+{
+	return vandq_u8(vcgeq_u8(v, vdupq_n_u8(lo)), vcleq_u8(v, vdupq_n_u8(hi)));
+}
+
+static inline uint8x16_t neq(uint8x16_t v, uint8_t c)
+{
+	return vceqq_u8(v, vdupq_n_u8(c));
+}
+
+/* As plain_sse2 (untested on this project's x86 machines). */
+static size_t plain_neon(const unsigned char *s, size_t n, size_t *ncp,
+			 size_t *last)
+{
+	size_t j = 0, total = 0;
+
+	while (n - j >= 18) {
+		uint8x16_t v = vld1q_u8(s + j), n1 = vld1q_u8(s + j + 1),
+			   n2 = vld1q_u8(s + j + 2);
+		uint8x16_t e3 = vandq_u8(
+			neq(v, 0xE3),
+			vorrq_u8(vorrq_u8(neq(n1, 0x81), neq(n1, 0x83)),
+				 vorrq_u8(vbicq_u8(neq(n1, 0x82),
+						   vorrq_u8(neq(n2, 0x99),
+							    neq(n2, 0x9A))),
+					  vandq_u8(neq(n1, 0x80),
+						   vorrq_u8(nrng(n2, 0x80, 0xA9),
+							    vbicq_u8(nrng(n2, 0xB1, 0xBF),
+								     neq(n2, 0xBD)))))));
+		uint8x16_t ef = vandq_u8(neq(v, 0xEF), nrng(n1, 0xBC, 0xBD));
+		uint64_t asc = nmask(vorrq_u8(nrng(v, 0x20, 0x7E),
+					      vorrq_u8(neq(v, 0x0A), neq(v, 0x0D))));
+		uint64_t cont = nmask(nrng(v, 0x80, 0xBF));
+		uint64_t l2 = nmask(vorrq_u8(neq(v, 0xC3), nrng(v, 0xCE, 0xD1)));
+		uint64_t l3 = nmask(vorrq_u8(vorrq_u8(nrng(v, 0xE4, 0xE9),
+						      nrng(v, 0xEB, 0xEC)),
+					     vorrq_u8(e3, ef)));
+		size_t k, at = 0;
+		bool stop;
+		size_t adv = plain_masks(asc, cont, l2, l3, 16, &k, &at, &stop);
+
+		if (k) {
+			total += k;
+			*last = j + at;
+		}
+		j += adv;
+		if (stop || adv == 0)
+			break;
+	}
+	*ncp = total;
+	return j;
+}
+#endif
+
 size_t quota__sms_plain_run(const unsigned char *s, size_t n, size_t *ncp,
 			    size_t *last)
 {
@@ -289,6 +381,11 @@ size_t quota__sms_plain_run(const unsigned char *s, size_t n, size_t *ncp,
 		break;
 	case QUOTA__SMS_SSE2:
 		j = plain_sse2(s, n, &k, last);
+		break;
+#endif
+#ifdef SMS_NEON
+	case QUOTA__SMS_NEON:
+		j = plain_neon(s, n, &k, last);
 		break;
 #endif
 	default:
@@ -341,6 +438,7 @@ static size_t gsm_portable(const unsigned char *s, size_t n,
 	return j;
 }
 
+#if defined(SMS_X86) || defined(SMS_NEON)
 /* One block as masks (see plain_masks): ok 1-septet ASCII, cont, lead
  * C2..CF.  Returns the bytes taken, *k their septets, *stop as there. */
 static inline size_t gsm_masks(const unsigned char *s, uint64_t ok,
@@ -378,6 +476,7 @@ static inline size_t gsm_masks(const unsigned char *s, uint64_t ok,
 	*k = (size_t)__builtin_popcountll(start);
 	return end;
 }
+#endif
 
 #ifdef SMS_X86
 static size_t gsm_sse2(const unsigned char *s, size_t n, const uint8_t *two11,
@@ -454,6 +553,43 @@ gsm_avx2(const unsigned char *s, size_t n, const uint8_t *two11, size_t *sept)
 }
 #endif
 
+#ifdef SMS_NEON
+/* As gsm_sse2 (untested on this project's x86 machines). */
+static size_t gsm_neon(const unsigned char *s, size_t n, const uint8_t *two11,
+		       size_t *sept)
+{
+	size_t j = 0, total = 0;
+
+	while (n - j >= 16) {
+		uint8x16_t v = vld1q_u8(s + j);
+		uint8x16_t bad = vorrq_u8(vorrq_u8(nrng(v, 0x5B, 0x5E),
+						   nrng(v, 0x7B, 0x7E)),
+					  neq(v, 0x60));
+		uint8x16_t ok = vorrq_u8(vbicq_u8(nrng(v, 0x20, 0x7E), bad),
+					 vorrq_u8(neq(v, 0x0A), neq(v, 0x0D)));
+		uint64_t okm = nmask(ok);
+		uint64_t cont = nmask(nrng(v, 0x80, 0xBF));
+		uint64_t lead = nmask(nrng(v, 0xC2, 0xCF));
+		size_t k;
+		bool stop;
+		size_t adv;
+
+		if (okm == 0xFFFF) {
+			total += 16;
+			j += 16;
+			continue;
+		}
+		adv = gsm_masks(s + j, okm, cont, lead, 16, two11, &k, &stop);
+		total += k;
+		j += adv;
+		if (stop || adv == 0)
+			break;
+	}
+	*sept = total;
+	return j;
+}
+#endif
+
 size_t quota__sms_gsm_run(const unsigned char *s, size_t n,
 			  const uint8_t *ascii, const uint8_t *two11,
 			  size_t *sept)
@@ -467,6 +603,11 @@ size_t quota__sms_gsm_run(const unsigned char *s, size_t n,
 		break;
 	case QUOTA__SMS_SSE2:
 		j = gsm_sse2(s, n, two11, &k);
+		break;
+#endif
+#ifdef SMS_NEON
+	case QUOTA__SMS_NEON:
+		j = gsm_neon(s, n, two11, &k);
 		break;
 #endif
 	default:

@@ -234,11 +234,11 @@ static void check_one(const unsigned char *b, size_t n, int level,
 	}
 }
 
-/* Every level this machine can run: 0 portable, 1 SSE2, 2 AVX2. */
+/* Every level this machine can run: 0 portable, 1 SSE2, 2 AVX2, 3 NEON. */
 static int levels(int *lv)
 {
 	int k = 0;
-	for (int l = QUOTA__SMS_PORTABLE; l <= QUOTA__SMS_AVX2; l++)
+	for (int l = QUOTA__SMS_PORTABLE; l <= QUOTA__SMS_NEON; l++)
 		if (quota__sms_force_simd(l) == l)
 			lv[k++] = l;
 	quota__sms_force_simd(-1);
@@ -278,7 +278,7 @@ END_TEST
  * the same runs; the GSM tables here are built from the 23.038 tables. */
 START_TEST(test_s3_plain_run_kernels_agree)
 {
-	int lv[3], nl = levels(lv);
+	int lv[4], nl = levels(lv);
 	unsigned char b[400];
 	uint8_t gsm_ascii[128], two11[0x800];
 
@@ -316,7 +316,7 @@ END_TEST
  * the one-code-point-at-a-time reference on every class and length. */
 START_TEST(test_s3_fast_paths_match_one_char_reference)
 {
-	int lv[3], nl = levels(lv);
+	int lv[4], nl = levels(lv);
 	static unsigned char b[2048];
 	char what[32];
 
