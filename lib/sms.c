@@ -18,6 +18,17 @@
  *   - China carrier counting (QUOTA_SMS_CN) and national language shift
  *     tables (QUOTA_SMS_SHIFT_TABLES) as documented in quota_sms_count(3).
  *
+ * The default case reads the text once (issue 16): the GSM pass takes runs
+ * of 1-septet characters with vector kernels, and on the first non-GSM
+ * character the UCS-2 count goes on from there (ucs2_resume) instead of
+ * starting over; UCS-2 takes runs of plain code points (one cluster each)
+ * with vector kernels and applies the UAX #29 rules to the rest only
+ * (lib/sms_simd.c: SSE2 / AVX2 / NEON chosen at run time, portable under
+ * QUOTA_NO_SIMD; tests/check_sms_simd.c compares them all with a
+ * one-code-point-at-a-time reference).  Segment offsets, explicit breaks
+ * (the oracle driver) and QUOTA_SMS_SPLIT_CODEPOINTS use the general
+ * walker below.
+ *
  * quota_sms_count allocates nothing and reads only utf8[0..len).
  */
 #include "sms_int.h"
