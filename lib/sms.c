@@ -453,13 +453,33 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 		}
 
 		uint32_t cp;
-		size_t n = quota__u8dec(s, len, i, &cp);
+		size_t n;
 		unsigned prop;
 		bool brk;
+		unsigned c = s[i];
 
-		if (n == 0) {
-			*bad = i;
-			return false;
+		/* 3- and 4-byte forms inline (CJK, Indic, emoji); the rest
+		 * and every error through quota__u8dec. */
+		if (c - 0xF0u <= 4u && len - i > 3 &&
+		    ((s[i + 1] & 0xC0u) | ((s[i + 2] & 0xC0u) << 8) |
+		     ((s[i + 3] & 0xC0u) << 16)) == 0x808080u &&
+		    (cp = ((c & 7u) << 18) | ((s[i + 1] & 0x3Fu) << 12) |
+			  ((s[i + 2] & 0x3Fu) << 6) | (s[i + 3] & 0x3Fu),
+		     cp - 0x10000u <= 0x10FFFFu - 0x10000u)) {
+			n = 4;
+		} else if (c - 0xE0u <= 15u && len - i > 2 &&
+			   ((s[i + 1] & 0xC0u) | ((s[i + 2] & 0xC0u) << 8)) ==
+				   0x8080u &&
+			   (cp = ((c & 15u) << 12) | ((s[i + 1] & 0x3Fu) << 6) |
+				 (s[i + 2] & 0x3Fu),
+			    cp >= 0x800u && cp - 0xD800u > 0x7FFu)) {
+			n = 3;
+		} else {
+			n = quota__u8dec(s, len, i, &cp);
+			if (n == 0) {
+				*bad = i;
+				return false;
+			}
 		}
 		prop = quota__gb_prop(cp);
 		if (prop == QUOTA__GB_OTHER) { /* GB9b alone can join it */
