@@ -394,7 +394,7 @@ static inline bool plain_lead(unsigned c)
 	if (c < 0x80u)
 		return c - 0x20u <= 0x7Eu - 0x20u || c == 0x0Au || c == 0x0Du;
 	return c == 0xC3u || c - 0xCEu <= 3u || c - 0xE3u <= 6u ||
-	       c - 0xEBu <= 1u || c == 0xEFu;
+	       c - 0xEBu <= 1u || c == 0xEFu || c == 0xF0u;
 }
 
 /*
@@ -402,10 +402,11 @@ static inline bool plain_lead(unsigned c)
  * breaks, no splitting, no segment offsets), from byte i on with walker
  * state *w and the cluster s[start..i) of `cost` units still open (cost 0:
  * none).  Runs of plain code points (sms_simd.c) are taken whole: each is
- * a cluster of 1 unit when the code point before is not a Prepend (GB9b)
- * or an L (GB6), so all but the last of a run are placed at once and the
- * last stays open (a combining mark may follow); the rest goes through the
- * UAX #29 rules.
+ * a cluster of its own when the code point before is not a Prepend (GB9b),
+ * an L (GB6) or a ZWJ (GB11), so all but the last of a run are placed at
+ * once (as a run of units when all are in the BMP, else whole when no
+ * segment ends inside, else one by one) and the last stays open (a
+ * combining mark may follow); the rest goes through the UAX #29 rules.
  * Returns false with *bad set on invalid UTF-8.
  */
 static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
@@ -419,18 +420,35 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 
 	while (i < len) {
 		if (streak >= 2 && plain_lead(s[i]) &&
-		    w->gb.prev != QUOTA__GB_PREPEND && w->gb.prev != QUOTA__GB_L) {
-			size_t k = 0, last = 0;
+		    w->gb.prev != QUOTA__GB_PREPEND && w->gb.prev != QUOTA__GB_L &&
+		    w->gb.prev != QUOTA__GB_ZWJ) {
+			size_t k = 0, last = 0, k4 = 0;
 			size_t adv = quota__sms_plain_run(s + i, len - i, &k,
-							  &last);
+							  &last, &k4);
 			if (k) {
+				bool astral = s[i + last] >= 0xF0;
+				int64_t u = (int64_t)(k - 1 + k4 - astral);
+
 				if (cost)
 					pk_put(p, cost, start);
-				if (k > 1)
-					pk_run(p, (int64_t)k - 1, i);
+				if (!k4) {
+					pk_run(p, u, i);
+				} else if (p->fill + u <= p->cap) {
+					/* no segment ends inside */
+					p->fill += u;
+					p->total += u;
+				} else {
+					/* one does: place each, a surrogate
+					 * pair is never split */
+					for (size_t j = i; j < i + last; j++)
+						if ((s[j] & 0xC0u) != 0x80u)
+							pk_put(p, s[j] >= 0xF0 ? 2 : 1,
+							       j);
+				}
 				start = i + last;
-				cost = 1;
+				cost = astral ? 2 : 1;
 				/* Other, CR, LF, LV or LVT (sms_simd.c) */
+				w->gb.emoji = 0;
 				if (s[start] < 0x80) {
 					w->gb.prev = s[start] == 0x0A ? QUOTA__GB_LF
 						     : s[start] == 0x0D
@@ -438,11 +456,12 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 							     : QUOTA__GB_OTHER;
 				} else {
 					uint32_t cp;
+					unsigned pr;
 					quota__u8dec(s, len, start, &cp);
-					w->gb.prev = (uint8_t)(quota__gb_prop(cp) &
-							       0x0F);
+					pr = quota__gb_prop(cp);
+					w->gb.prev = (uint8_t)(pr & 0x0F);
+					w->gb.emoji = (pr & QUOTA__GB_EXTPICT) != 0;
 				}
-				w->gb.emoji = 0;
 				w->gb.ri = 0;
 				w->prev_cr = s[start] == 0x0D;
 				i += adv;
@@ -497,7 +516,7 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 			w->gb.prev = QUOTA__GB_OTHER;
 			w->gb.emoji = 1;
 			w->gb.ri = 0;
-			streak = 0;
+			streak++; /* most emoji are plain too */
 		} else {
 			brk = quota__gb_break(&w->gb, prop);
 			streak = 0;

@@ -140,11 +140,12 @@ int quota__sms_simd_level(void);
 int quota__sms_force_simd(int level);
 
 /* The longest prefix of s[0..n) made of whole "plain" code points (see
- * sms_simd.c: Grapheme_Cluster_Break Other, not Extended_Pictographic,
- * BMP, valid UTF-8): returns its bytes, *ncp its code points and *last
- * the offset of the last one (unchanged when there is none). */
+ * sms_simd.c: each a grapheme cluster of its own, valid UTF-8): returns
+ * its bytes, *ncp its code points, *n4 how many of them are outside the
+ * BMP (4 bytes, 2 UTF-16 units) and *last the offset of the last one
+ * (unchanged when there is none). */
 size_t quota__sms_plain_run(const unsigned char *s, size_t n, size_t *ncp,
-			    size_t *last);
+			    size_t *last, size_t *n4);
 
 /* The longest prefix of s[0..n) made of whole 1-septet GSM characters
  * (ascii: septets of each ASCII code point; two11: of each 2-byte UTF-8

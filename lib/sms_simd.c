@@ -17,8 +17,10 @@
  *   Greek and basic Cyrillic); E4..E9 xx xx (U+4000..9FFF, CJK ideographs),
  *   EB..EC xx xx (U+B000..CFFF, Hangul syllables LV / LVT); E3 xx xx
  *   for U+3000..30FF but a few (e3_plain: CJK punctuation, kana) and
- *   EF BC..BD xx (U+FF00..FF7F, fullwidth forms), which look 2 bytes on
- * all BMP, 1 UTF-16 unit each, and all valid UTF-8 whenever each lead is
+ *   EF BC..BD xx (U+FF00..FF7F, fullwidth forms), which look 2 bytes on;
+ *   F0 9F xx xx for most emoji (f0_plain; GCB Other, 2 UTF-16 units each,
+ *   counted apart in *n4), which look 3 bytes on
+ * all valid UTF-8 whenever each lead is
  * followed by its continuation bytes (no overlong, no surrogate forms).
  * check_sms_simd.c checks the property of every code point in the set.
  */
@@ -104,10 +106,18 @@ static inline bool e3_plain(unsigned b1, unsigned b2)
 	       (b1 == 0x80u && (b2 <= 0xA9u || (b2 >= 0xB1u && b2 != 0xBDu)));
 }
 
-static size_t plain_portable(const unsigned char *s, size_t n, size_t *ncp,
-			     size_t *last)
+/* F0 9F b2 b3: U+1F300..1F67F but the skin tone modifiers U+1F3FB..1F3FF
+ * (Extend), U+1F680..1F6FF and U+1F900..1F9FF: emoji, all GCB Other. */
+static inline bool f0_plain(unsigned b2, unsigned b3)
 {
-	size_t j = 0, k = 0;
+	return b2 - 0x8Cu <= 0x9Bu - 0x8Cu ? (b2 != 0x8Fu || b3 - 0xBBu > 4u)
+					    : b2 - 0xA4u <= 3u;
+}
+
+static size_t plain_portable(const unsigned char *s, size_t n, size_t *ncp,
+			     size_t *last, size_t *n4)
+{
+	size_t j = 0, k = 0, a = 0;
 
 	while (j < n) {
 		unsigned c = s[j];
@@ -124,6 +134,10 @@ static size_t plain_portable(const unsigned char *s, size_t n, size_t *ncp,
 			 n - j >= 3 && (s[j + 1] & 0xC0u) == 0x80u &&
 			 (s[j + 2] & 0xC0u) == 0x80u)
 			w = 3;
+		else if (c == 0xF0u && n - j >= 4 && s[j + 1] == 0x9Fu &&
+			 f0_plain(s[j + 2], s[j + 3]) &&
+			 (s[j + 2] & 0xC0u) == 0x80u && (s[j + 3] & 0xC0u) == 0x80u)
+			w = 4, a++;
 		else
 			break;
 		*last = j;
@@ -131,6 +145,7 @@ static size_t plain_portable(const unsigned char *s, size_t n, size_t *ncp,
 		k++;
 	}
 	*ncp = k;
+	*n4 = a;
 	return j;
 }
 
@@ -143,24 +158,30 @@ static size_t plain_portable(const unsigned char *s, size_t n, size_t *ncp,
  * end), their count in *k and the offset of the last one in *last.
  */
 static inline size_t plain_masks(uint64_t asc, uint64_t cont, uint64_t l2,
-				 uint64_t l3, unsigned W, size_t *k,
-				 size_t *last, bool *stop)
+				 uint64_t l3, uint64_t l4, unsigned W,
+				 size_t *k, size_t *k4, size_t *last,
+				 bool *stop)
 {
 	uint64_t all = W == 64 ? ~UINT64_C(0) : (UINT64_C(1) << W) - 1;
-	uint64_t exp = (l2 << 1) | (l3 << 1) | (l3 << 2);
-	uint64_t err = ((~(asc | cont | l2 | l3)) | (cont ^ exp)) & all;
+	uint64_t exp = (l2 << 1) | (l3 << 1) | (l3 << 2) | (l4 << 1) |
+		       (l4 << 2) | (l4 << 3);
+	uint64_t err = ((~(asc | cont | l2 | l3 | l4)) | (cont ^ exp)) & all;
 	unsigned p = err ? (unsigned)__builtin_ctzll(err) : W;
-	uint64_t start = (asc | l2 | l3) & (p == 64 ? ~UINT64_C(0)
-						    : (UINT64_C(1) << p) - 1);
+	uint64_t start = (asc | l2 | l3 | l4) & (p == 64 ? ~UINT64_C(0)
+							 : (UINT64_C(1) << p) - 1);
 	unsigned L, end;
 
 	*stop = err != 0;
+	*k4 = 0;
 	if (!start) {
 		*k = 0;
 		return 0;
 	}
 	L = 63u - (unsigned)__builtin_clzll(start);
-	end = L + ((asc >> L) & 1 ? 1u : (l2 >> L) & 1 ? 2u : 3u);
+	end = L + ((asc >> L) & 1   ? 1u
+		   : (l2 >> L) & 1 ? 2u
+		   : (l3 >> L) & 1 ? 3u
+				   : 4u);
 	if (end > p) { /* the last code point is cut: leave it */
 		start &= ~(UINT64_C(1) << L);
 		end = L;
@@ -168,6 +189,7 @@ static inline size_t plain_masks(uint64_t asc, uint64_t cont, uint64_t l2,
 			L = 63u - (unsigned)__builtin_clzll(start);
 	}
 	*k = (size_t)__builtin_popcountll(start);
+	*k4 = (size_t)__builtin_popcountll(start & l4);
 	*last = L;
 	return end;
 }
@@ -183,15 +205,25 @@ static inline __m128i rng16(__m128i v, unsigned char lo, unsigned char hi)
 }
 
 static size_t plain_sse2(const unsigned char *s, size_t n, size_t *ncp,
-			 size_t *last)
+			 size_t *last, size_t *n4)
 {
-	size_t j = 0, total = 0;
+	size_t j = 0, total = 0, t4 = 0;
 
 	*ncp = 0;
-	while (n - j >= 18) {
+	while (n - j >= 19) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
 		__m128i n1 = _mm_loadu_si128((const __m128i *)(const void *)(s + j + 1));
 		__m128i n2 = _mm_loadu_si128((const __m128i *)(const void *)(s + j + 2));
+		__m128i n3 = _mm_loadu_si128((const __m128i *)(const void *)(s + j + 3));
+		__m128i f0 = _mm_and_si128(
+			_mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xF0)),
+				      _mm_cmpeq_epi8(n1, _mm_set1_epi8((char)0x9F))),
+			_mm_or_si128(
+				_mm_andnot_si128(
+					_mm_and_si128(_mm_cmpeq_epi8(n2, _mm_set1_epi8((char)0x8F)),
+						      rng16(n3, 0xBB, 0xBF)),
+					rng16(n2, 0x8C, 0x9B)),
+				rng16(n2, 0xA4, 0xA7)));
 		__m128i e3 = _mm_and_si128(
 			_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xE3)),
 			_mm_or_si128(
@@ -221,12 +253,14 @@ static size_t plain_sse2(const unsigned char *s, size_t n, size_t *ncp,
 		uint64_t l3 = (unsigned)_mm_movemask_epi8(_mm_or_si128(
 			_mm_or_si128(rng16(v, 0xE4, 0xE9), rng16(v, 0xEB, 0xEC)),
 			_mm_or_si128(e3, ef)));
-		size_t k, at = 0;
+		size_t k, k4, at = 0;
 		bool stop;
-		size_t adv = plain_masks(asc, cont, l2, l3, 16, &k, &at, &stop);
+		size_t adv = plain_masks(asc, cont, l2, l3, (uint64_t)(unsigned)_mm_movemask_epi8(f0), 16, &k, &k4,
+					 &at, &stop);
 
 		if (k) {
 			total += k;
+			t4 += k4;
 			*last = j + at;
 		}
 		j += adv;
@@ -234,6 +268,7 @@ static size_t plain_sse2(const unsigned char *s, size_t n, size_t *ncp,
 			break;
 	}
 	*ncp = total;
+	*n4 = t4;
 	return j;
 }
 
@@ -246,15 +281,26 @@ rng32(__m256i v, unsigned char lo, unsigned char hi)
 }
 
 __attribute__((target("avx2"))) static size_t
-plain_avx2(const unsigned char *s, size_t n, size_t *ncp, size_t *last)
+plain_avx2(const unsigned char *s, size_t n, size_t *ncp, size_t *last,
+	   size_t *n4)
 {
-	size_t j = 0, total = 0;
+	size_t j = 0, total = 0, t4 = 0;
 
 	*ncp = 0;
-	while (n - j >= 34) {
+	while (n - j >= 35) {
 		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(s + j));
 		__m256i n1 = _mm256_loadu_si256((const __m256i *)(const void *)(s + j + 1));
 		__m256i n2 = _mm256_loadu_si256((const __m256i *)(const void *)(s + j + 2));
+		__m256i n3 = _mm256_loadu_si256((const __m256i *)(const void *)(s + j + 3));
+		__m256i f0 = _mm256_and_si256(
+			_mm256_and_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xF0)),
+					 _mm256_cmpeq_epi8(n1, _mm256_set1_epi8((char)0x9F))),
+			_mm256_or_si256(
+				_mm256_andnot_si256(
+					_mm256_and_si256(_mm256_cmpeq_epi8(n2, _mm256_set1_epi8((char)0x8F)),
+							 rng32(n3, 0xBB, 0xBF)),
+					rng32(n2, 0x8C, 0x9B)),
+				rng32(n2, 0xA4, 0xA7)));
 		__m256i e3 = _mm256_and_si256(
 			_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xE3)),
 			_mm256_or_si256(
@@ -285,12 +331,14 @@ plain_avx2(const unsigned char *s, size_t n, size_t *ncp, size_t *last)
 		uint64_t l3 = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
 			_mm256_or_si256(rng32(v, 0xE4, 0xE9), rng32(v, 0xEB, 0xEC)),
 			_mm256_or_si256(e3, ef)));
-		size_t k, at = 0;
+		size_t k, k4, at = 0;
 		bool stop;
-		size_t adv = plain_masks(asc, cont, l2, l3, 32, &k, &at, &stop);
+		size_t adv = plain_masks(asc, cont, l2, l3, (uint64_t)(uint32_t)_mm256_movemask_epi8(f0), 32, &k, &k4,
+					 &at, &stop);
 
 		if (k) {
 			total += k;
+			t4 += k4;
 			*last = j + at;
 		}
 		j += adv;
@@ -298,6 +346,7 @@ plain_avx2(const unsigned char *s, size_t n, size_t *ncp, size_t *last)
 			break;
 	}
 	*ncp = total;
+	*n4 = t4;
 	return j;
 }
 #endif
@@ -326,13 +375,19 @@ static inline uint8x16_t neq(uint8x16_t v, uint8_t c)
 
 /* As plain_sse2 (untested on this project's x86 machines). */
 static size_t plain_neon(const unsigned char *s, size_t n, size_t *ncp,
-			 size_t *last)
+			 size_t *last, size_t *n4)
 {
-	size_t j = 0, total = 0;
+	size_t j = 0, total = 0, t4 = 0;
 
-	while (n - j >= 18) {
+	while (n - j >= 19) {
 		uint8x16_t v = vld1q_u8(s + j), n1 = vld1q_u8(s + j + 1),
-			   n2 = vld1q_u8(s + j + 2);
+			   n2 = vld1q_u8(s + j + 2), n3 = vld1q_u8(s + j + 3);
+		uint8x16_t f0 = vandq_u8(
+			vandq_u8(neq(v, 0xF0), neq(n1, 0x9F)),
+			vorrq_u8(vbicq_u8(nrng(n2, 0x8C, 0x9B),
+					  vandq_u8(neq(n2, 0x8F),
+						   nrng(n3, 0xBB, 0xBF))),
+				 nrng(n2, 0xA4, 0xA7)));
 		uint8x16_t e3 = vandq_u8(
 			neq(v, 0xE3),
 			vorrq_u8(vorrq_u8(neq(n1, 0x81), neq(n1, 0x83)),
@@ -351,12 +406,14 @@ static size_t plain_neon(const unsigned char *s, size_t n, size_t *ncp,
 		uint64_t l3 = nmask(vorrq_u8(vorrq_u8(nrng(v, 0xE4, 0xE9),
 						      nrng(v, 0xEB, 0xEC)),
 					     vorrq_u8(e3, ef)));
-		size_t k, at = 0;
+		size_t k, k4, at = 0;
 		bool stop;
-		size_t adv = plain_masks(asc, cont, l2, l3, 16, &k, &at, &stop);
+		size_t adv = plain_masks(asc, cont, l2, l3, nmask(f0), 16, &k, &k4,
+					 &at, &stop);
 
 		if (k) {
 			total += k;
+			t4 += k4;
 			*last = j + at;
 		}
 		j += adv;
@@ -364,44 +421,47 @@ static size_t plain_neon(const unsigned char *s, size_t n, size_t *ncp,
 			break;
 	}
 	*ncp = total;
+	*n4 = t4;
 	return j;
 }
 #endif
 
 size_t quota__sms_plain_run(const unsigned char *s, size_t n, size_t *ncp,
-			    size_t *last)
+			    size_t *last, size_t *n4)
 {
-	size_t j = 0, k = 0, k2 = 0;
+	size_t j = 0, k = 0, k2 = 0, a = 0, a2 = 0;
 
 	*ncp = 0;
+	*n4 = 0;
 	switch (quota__sms_simd_level()) {
 #ifdef SMS_X86
 	case QUOTA__SMS_AVX2:
-		j = plain_avx2(s, n, &k, last);
+		j = plain_avx2(s, n, &k, last, &a);
 		break;
 	case QUOTA__SMS_SSE2:
-		j = plain_sse2(s, n, &k, last);
+		j = plain_sse2(s, n, &k, last, &a);
 		break;
 #endif
 #ifdef SMS_NEON
 	case QUOTA__SMS_NEON:
-		j = plain_neon(s, n, &k, last);
+		j = plain_neon(s, n, &k, last, &a);
 		break;
 #endif
 	default:
-		return plain_portable(s, n, ncp, last);
+		return plain_portable(s, n, ncp, last, n4);
 	}
-	/* The vector loop leaves the tail shorter than a vector and the two
-	 * bytes it looks ahead (or stops before a code point that is not
-	 * plain): finish a short tail. */
-	if (n - j < 34) {
+	/* The vector loop leaves the tail shorter than a vector and the
+	 * three bytes it looks ahead (or stops before a code point that is
+	 * not plain): finish a short tail. */
+	if (n - j < 35) {
 		size_t l2 = 0;
-		size_t t = plain_portable(s + j, n - j, &k2, &l2);
+		size_t t = plain_portable(s + j, n - j, &k2, &l2, &a2);
 		if (k2)
 			*last = j + l2;
 		j += t;
 	}
 	*ncp = k + k2;
+	*n4 = a + a2;
 	return j;
 }
 

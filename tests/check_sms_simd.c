@@ -185,7 +185,9 @@ static uint32_t pick(int cls)
 		return rnd(8) == 0 ? ' ' : rnd(2) ? 0x400 + rnd(0x80)
 						  : 0x370 + rnd(0x90);
 	case 4: /* emoji */
-		return rnd(3) ? 0x1F300 + rnd(0x300) : 'a' + rnd(26);
+		return rnd(3) ? (rnd(2) ? 0x1F300 + rnd(0x400)
+					: 0x1F900 + rnd(0x100))
+			      : 'a' + rnd(26);
 	case 5: /* clusters */
 		return clu[rnd(sizeof clu / sizeof *clu)];
 	case 6: /* plain characters with joiners after them */
@@ -256,17 +258,19 @@ START_TEST(test_s3_plain_set_is_gcb_other_not_extpict)
 		unsigned p = quota__gb_prop(cp);
 		ck_assert(p == QUOTA__GB_LV || p == QUOTA__GB_LVT);
 	}
-	/* E3 xx xx and EF xx xx: what the portable kernel takes */
-	for (uint32_t cp = 0x3000; cp <= 0xFFFF; cp++) {
+	/* E3 xx xx, EF xx xx and F0 9F xx xx: what the portable kernel
+	 * takes is GCB Other (Extended_Pictographic or not) */
+	quota__sms_force_simd(QUOTA__SMS_PORTABLE);
+	for (uint32_t cp = 0x3000; cp <= 0x1FFFF; cp++) {
 		unsigned char b[8];
-		size_t k = 0, l = 0, n = put_cp(b, cp);
-		if (cp == 0x4000)
-			cp = 0xFEFF;
-		quota__sms_force_simd(QUOTA__SMS_PORTABLE);
-		if (quota__sms_plain_run(b, n, &k, &l) == n && k == 1 &&
-		    (b[0] == 0xE3 || b[0] == 0xEF))
-			ck_assert_msg(quota__gb_prop(cp) == QUOTA__GB_OTHER,
+		size_t k = 0, l = 0, k4 = 0, n = put_cp(b, cp);
+		if (quota__sms_plain_run(b, n, &k, &l, &k4) == n && k == 1 &&
+		    (b[0] == 0xE3 || b[0] == 0xEF || b[0] == 0xF0)) {
+			ck_assert_msg((quota__gb_prop(cp) & 0x0F) ==
+					      QUOTA__GB_OTHER,
 				      "U+%04X", cp);
+			ck_assert_uint_eq(k4, cp > 0xFFFF);
+		}
 	}
 	quota__sms_force_simd(-1);
 	ck_assert_uint_eq(quota__gb_prop(0x0A), QUOTA__GB_LF);
@@ -289,13 +293,13 @@ START_TEST(test_s3_plain_run_kernels_agree)
 
 	for (int it = 0; it < 20000; it++) {
 		size_t n = gen(b, rnd(120), (int)rnd(8)), r0 = 0, k0 = 0,
-		       l0 = 999, g0 = 0, gk0 = 0;
+		       l0 = 999, g0 = 0, gk0 = 0, a0 = 0;
 		for (int x = 0; x < nl; x++) {
-			size_t k = 0, l = 999, r;
+			size_t k = 0, l = 999, r, a = 0;
 			quota__sms_force_simd(lv[x]);
-			r = quota__sms_plain_run(b, n, &k, &l);
+			r = quota__sms_plain_run(b, n, &k, &l, &a);
 			if (x == 0) {
-				r0 = r, k0 = k, l0 = l;
+				r0 = r, k0 = k, l0 = l, a0 = a;
 				g0 = quota__sms_gsm_run(b, n, gsm_ascii, two11,
 							&gk0);
 				continue;
@@ -303,6 +307,7 @@ START_TEST(test_s3_plain_run_kernels_agree)
 			ck_assert_uint_eq(r, r0);
 			ck_assert_uint_eq(k, k0);
 			ck_assert_uint_eq(l, l0);
+			ck_assert_uint_eq(a, a0);
 			ck_assert_uint_eq(quota__sms_gsm_run(b, n, gsm_ascii,
 							     two11, &k), g0);
 			ck_assert_uint_eq(k, gk0);
