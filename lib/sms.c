@@ -423,13 +423,22 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 		    w->gb.prev != QUOTA__GB_PREPEND && w->gb.prev != QUOTA__GB_L &&
 		    w->gb.prev != QUOTA__GB_ZWJ) {
 			size_t k = 0, last = 0, k4 = 0;
+			/* Room left in the segment once the open cluster is
+			 * placed: a run with emoji stays within it. */
+			int64_t fill = cost > p->cap		    ? p->cap
+				       : p->fill + cost > p->cap ? cost
+								   : p->fill + cost;
 			size_t adv = quota__sms_plain_run(s + i, len - i, &k,
-							  &last, &k4);
+							  &last, &k4,
+							  (size_t)(p->cap - fill));
 			if (k) {
 				bool astral = s[i + last] >= 0xF0;
 				int64_t u = (int64_t)(k - 1 + k4 - astral);
 
-				if (cost)
+				if (cost > p->cap)
+					place_cluster(p, &(costfn){true, 0}, s,
+						      start, i, cost);
+				else if (cost)
 					pk_put(p, cost, start);
 				if (!k4) {
 					pk_run(p, u, i);

@@ -143,9 +143,11 @@ int quota__sms_force_simd(int level);
  * sms_simd.c: each a grapheme cluster of its own, valid UTF-8): returns
  * its bytes, *ncp its code points, *n4 how many of them are outside the
  * BMP (4 bytes, 2 UTF-16 units) and *last the offset of the last one
- * (unchanged when there is none). */
+ * (unchanged when there is none).  A run with code points outside the
+ * BMP stops before its UTF-16 units exceed `limit` (a run in the BMP
+ * alone does not: the caller places it as a run of 1-unit items). */
 size_t quota__sms_plain_run(const unsigned char *s, size_t n, size_t *ncp,
-			    size_t *last, size_t *n4);
+			    size_t *last, size_t *n4, size_t limit);
 
 /* The longest prefix of s[0..n) made of whole 1-septet GSM characters
  * (ascii: septets of each ASCII code point; two11: of each 2-byte UTF-8

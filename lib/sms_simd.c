@@ -115,9 +115,9 @@ static inline bool f0_plain(unsigned b2, unsigned b3)
 }
 
 static size_t plain_portable(const unsigned char *s, size_t n, size_t *ncp,
-			     size_t *last, size_t *n4)
+			     size_t *last, size_t *n4, size_t limit, bool seen)
 {
-	size_t j = 0, k = 0, a = 0;
+	size_t j = 0, k = 0, a = 0, units = 0;
 
 	while (j < n) {
 		unsigned c = s[j];
@@ -137,9 +137,14 @@ static size_t plain_portable(const unsigned char *s, size_t n, size_t *ncp,
 		else if (c == 0xF0u && n - j >= 4 && s[j + 1] == 0x9Fu &&
 			 f0_plain(s[j + 2], s[j + 3]) &&
 			 (s[j + 2] & 0xC0u) == 0x80u && (s[j + 3] & 0xC0u) == 0x80u)
-			w = 4, a++;
+			w = 4;
 		else
 			break;
+		/* the limit: see quota__sms_plain_run */
+		if ((seen || a || w == 4) && units + (w == 4 ? 2 : 1) > limit)
+			break;
+		a += w == 4;
+		units += w == 4 ? 2 : 1;
 		*last = j;
 		j += w;
 		k++;
@@ -205,7 +210,8 @@ static inline __m128i rng16(__m128i v, unsigned char lo, unsigned char hi)
 }
 
 static size_t plain_sse2(const unsigned char *s, size_t n, size_t *ncp,
-			 size_t *last, size_t *n4)
+			 size_t *last, size_t *n4,
+			 size_t limit, bool *lim)
 {
 	size_t j = 0, total = 0, t4 = 0;
 
@@ -258,6 +264,10 @@ static size_t plain_sse2(const unsigned char *s, size_t n, size_t *ncp,
 		size_t adv = plain_masks(asc, cont, l2, l3, (uint64_t)(unsigned)_mm_movemask_epi8(f0), 16, &k, &k4,
 					 &at, &stop);
 
+		if ((t4 || k4) && total + t4 + k + k4 > limit) {
+			*lim = true; /* see quota__sms_plain_run */
+			break;
+		}
 		if (k) {
 			total += k;
 			t4 += k4;
@@ -282,7 +292,7 @@ rng32(__m256i v, unsigned char lo, unsigned char hi)
 
 __attribute__((target("avx2"))) static size_t
 plain_avx2(const unsigned char *s, size_t n, size_t *ncp, size_t *last,
-	   size_t *n4)
+	   size_t *n4, size_t limit, bool *lim)
 {
 	size_t j = 0, total = 0, t4 = 0;
 
@@ -336,6 +346,10 @@ plain_avx2(const unsigned char *s, size_t n, size_t *ncp, size_t *last,
 		size_t adv = plain_masks(asc, cont, l2, l3, (uint64_t)(uint32_t)_mm256_movemask_epi8(f0), 32, &k, &k4,
 					 &at, &stop);
 
+		if ((t4 || k4) && total + t4 + k + k4 > limit) {
+			*lim = true; /* see quota__sms_plain_run */
+			break;
+		}
 		if (k) {
 			total += k;
 			t4 += k4;
@@ -375,7 +389,8 @@ static inline uint8x16_t neq(uint8x16_t v, uint8_t c)
 
 /* As plain_sse2 (untested on this project's x86 machines). */
 static size_t plain_neon(const unsigned char *s, size_t n, size_t *ncp,
-			 size_t *last, size_t *n4)
+			 size_t *last, size_t *n4,
+			 size_t limit, bool *lim)
 {
 	size_t j = 0, total = 0, t4 = 0;
 
@@ -411,6 +426,10 @@ static size_t plain_neon(const unsigned char *s, size_t n, size_t *ncp,
 		size_t adv = plain_masks(asc, cont, l2, l3, nmask(f0), 16, &k, &k4,
 					 &at, &stop);
 
+		if ((t4 || k4) && total + t4 + k + k4 > limit) {
+			*lim = true; /* see quota__sms_plain_run */
+			break;
+		}
 		if (k) {
 			total += k;
 			t4 += k4;
@@ -427,35 +446,39 @@ static size_t plain_neon(const unsigned char *s, size_t n, size_t *ncp,
 #endif
 
 size_t quota__sms_plain_run(const unsigned char *s, size_t n, size_t *ncp,
-			    size_t *last, size_t *n4)
+			    size_t *last, size_t *n4, size_t limit)
 {
 	size_t j = 0, k = 0, k2 = 0, a = 0, a2 = 0;
+	bool lim = false;
 
 	*ncp = 0;
 	*n4 = 0;
 	switch (quota__sms_simd_level()) {
 #ifdef SMS_X86
 	case QUOTA__SMS_AVX2:
-		j = plain_avx2(s, n, &k, last, &a);
+		j = plain_avx2(s, n, &k, last, &a, limit, &lim);
 		break;
 	case QUOTA__SMS_SSE2:
-		j = plain_sse2(s, n, &k, last, &a);
+		j = plain_sse2(s, n, &k, last, &a, limit, &lim);
 		break;
 #endif
 #ifdef SMS_NEON
 	case QUOTA__SMS_NEON:
-		j = plain_neon(s, n, &k, last, &a);
+		j = plain_neon(s, n, &k, last, &a, limit, &lim);
 		break;
 #endif
 	default:
-		return plain_portable(s, n, ncp, last, n4);
+		return plain_portable(s, n, ncp, last, n4, limit, false);
 	}
 	/* The vector loop leaves the tail shorter than a vector and the
-	 * three bytes it looks ahead (or stops before a code point that is
-	 * not plain): finish a short tail. */
-	if (n - j < 35) {
-		size_t l2 = 0;
-		size_t t = plain_portable(s + j, n - j, &k2, &l2, &a2);
+	 * three bytes it looks ahead, and the block where the limit falls,
+	 * to the portable loop (or stops before a code point that is not
+	 * plain). */
+	if (lim || n - j < 35) {
+		size_t l2 = 0, used = k + a;
+		size_t t = plain_portable(s + j, n - j, &k2, &l2, &a2,
+					  used < limit ? limit - used : 0,
+					  a != 0);
 		if (k2)
 			*last = j + l2;
 		j += t;

@@ -264,7 +264,7 @@ START_TEST(test_s3_plain_set_is_gcb_other_not_extpict)
 	for (uint32_t cp = 0x3000; cp <= 0x1FFFF; cp++) {
 		unsigned char b[8];
 		size_t k = 0, l = 0, k4 = 0, n = put_cp(b, cp);
-		if (quota__sms_plain_run(b, n, &k, &l, &k4) == n && k == 1 &&
+		if (quota__sms_plain_run(b, n, &k, &l, &k4, 67) == n && k == 1 &&
 		    (b[0] == 0xE3 || b[0] == 0xEF || b[0] == 0xF0)) {
 			ck_assert_msg((quota__gb_prop(cp) & 0x0F) ==
 					      QUOTA__GB_OTHER,
@@ -293,11 +293,11 @@ START_TEST(test_s3_plain_run_kernels_agree)
 
 	for (int it = 0; it < 20000; it++) {
 		size_t n = gen(b, rnd(120), (int)rnd(8)), r0 = 0, k0 = 0,
-		       l0 = 999, g0 = 0, gk0 = 0, a0 = 0;
+		       l0 = 999, g0 = 0, gk0 = 0, a0 = 0, lim = rnd(80);
 		for (int x = 0; x < nl; x++) {
 			size_t k = 0, l = 999, r, a = 0;
 			quota__sms_force_simd(lv[x]);
-			r = quota__sms_plain_run(b, n, &k, &l, &a);
+			r = quota__sms_plain_run(b, n, &k, &l, &a, lim);
 			if (x == 0) {
 				r0 = r, k0 = k, l0 = l, a0 = a;
 				g0 = quota__sms_gsm_run(b, n, gsm_ascii, two11,
