@@ -393,8 +393,8 @@ static inline bool plain_lead(unsigned c)
 {
 	if (c < 0x80u)
 		return c - 0x20u <= 0x7Eu - 0x20u || c == 0x0Au || c == 0x0Du;
-	return c == 0xC3u || c - 0xCEu <= 3u || c - 0xE3u <= 6u ||
-	       c - 0xEBu <= 1u || c == 0xEFu || c == 0xF0u;
+	return c == 0xC3u || c - 0xCEu <= 3u || c - 0xE3u <= 0xEFu - 0xE3u ||
+	       c == 0xF0u;
 }
 
 /*

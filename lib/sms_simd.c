@@ -15,7 +15,8 @@
  * set is chosen by lead byte so that vectors can test it:
  *   printable ASCII 20..7E, LF and CR; C3 xx (U+00C0..00FF); CE..D1 xx (U+0380..047F,
  *   Greek and basic Cyrillic); E4..E9 xx xx (U+4000..9FFF, CJK ideographs),
- *   EB..EC xx xx (U+B000..CFFF, Hangul syllables LV / LVT); E3 xx xx
+ *   EB..EC xx xx (U+B000..CFFF, Hangul syllables LV / LVT, also EA B0..BF
+ *   and ED 80..9D: U+AC00..AFFF, U+D000..D77F); E3 xx xx
  *   for U+3000..30FF but a few (e3_plain: CJK punctuation, kana) and
  *   EF BC..BD xx (U+FF00..FF7F, fullwidth forms), which look 2 bytes on;
  *   F0 9F xx xx for most emoji (f0_plain; GCB Other, 2 UTF-16 units each,
@@ -130,7 +131,9 @@ static size_t plain_portable(const unsigned char *s, size_t n, size_t *ncp,
 			w = 2;
 		else if ((c - 0xE4u <= 5u || c - 0xEBu <= 1u ||
 			  (c == 0xE3u && n - j >= 3 && e3_plain(s[j + 1], s[j + 2])) ||
-			  (c == 0xEFu && n - j >= 2 && s[j + 1] - 0xBCu <= 1u)) &&
+			  (c == 0xEFu && n - j >= 2 && s[j + 1] - 0xBCu <= 1u) ||
+			  (c == 0xEAu && n - j >= 2 && s[j + 1] - 0xB0u <= 0xFu) ||
+			  (c == 0xEDu && n - j >= 2 && s[j + 1] - 0x80u <= 0x1Du)) &&
 			 n - j >= 3 && (s[j + 1] & 0xC0u) == 0x80u &&
 			 (s[j + 2] & 0xC0u) == 0x80u)
 			w = 3;
@@ -246,8 +249,14 @@ static size_t plain_sse2(const unsigned char *s, size_t n, size_t *ncp,
 							     _mm_andnot_si128(
 								     _mm_cmpeq_epi8(n2, _mm_set1_epi8((char)0xBD)),
 								     rng16(n2, 0xB1, 0xBF)))))));
-		__m128i ef = _mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xEF)),
-					   rng16(n1, 0xBC, 0xBD));
+		__m128i ef = _mm_or_si128(
+			_mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xEF)),
+				      rng16(n1, 0xBC, 0xBD)),
+			_mm_or_si128(
+				_mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xEA)),
+					      rng16(n1, 0xB0, 0xBF)),
+				_mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xED)),
+					      rng16(n1, 0x80, 0x9D))));
 		uint64_t asc = (unsigned)_mm_movemask_epi8(_mm_or_si128(
 			rng16(v, 0x20, 0x7E),
 			_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x0A)),
@@ -327,8 +336,14 @@ plain_avx2(const unsigned char *s, size_t n, size_t *ncp, size_t *last,
 								_mm256_andnot_si256(
 									_mm256_cmpeq_epi8(n2, _mm256_set1_epi8((char)0xBD)),
 									rng32(n2, 0xB1, 0xBF)))))));
-		__m256i ef = _mm256_and_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xEF)),
-					      rng32(n1, 0xBC, 0xBD));
+		__m256i ef = _mm256_or_si256(
+			_mm256_and_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xEF)),
+					 rng32(n1, 0xBC, 0xBD)),
+			_mm256_or_si256(
+				_mm256_and_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xEA)),
+						 rng32(n1, 0xB0, 0xBF)),
+				_mm256_and_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xED)),
+						 rng32(n1, 0x80, 0x9D))));
 		uint64_t asc = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
 			rng32(v, 0x20, 0x7E),
 			_mm256_or_si256(
@@ -413,7 +428,10 @@ static size_t plain_neon(const unsigned char *s, size_t n, size_t *ncp,
 						   vorrq_u8(nrng(n2, 0x80, 0xA9),
 							    vbicq_u8(nrng(n2, 0xB1, 0xBF),
 								     neq(n2, 0xBD)))))));
-		uint8x16_t ef = vandq_u8(neq(v, 0xEF), nrng(n1, 0xBC, 0xBD));
+		uint8x16_t ef = vorrq_u8(
+			vandq_u8(neq(v, 0xEF), nrng(n1, 0xBC, 0xBD)),
+			vorrq_u8(vandq_u8(neq(v, 0xEA), nrng(n1, 0xB0, 0xBF)),
+				 vandq_u8(neq(v, 0xED), nrng(n1, 0x80, 0x9D))));
 		uint64_t asc = nmask(vorrq_u8(nrng(v, 0x20, 0x7E),
 					      vorrq_u8(neq(v, 0x0A), neq(v, 0x0D))));
 		uint64_t cont = nmask(nrng(v, 0x80, 0xBF));
