@@ -8,21 +8,26 @@
  * by this project's tests, which run on x86-64; checked to compile).
  *
  * The kernel here finds runs of "plain" text for the UCS-2 counter: code
- * points whose Grapheme_Cluster_Break property is Other and that are not
- * Extended_Pictographic, so that each is a cluster of its own unless the
- * code point before it is a Prepend (UAX #29 GB9b; the caller checks that
- * before the run) - the grapheme analysis is skipped for them.  The plain
- * set is chosen by lead byte so that vectors can test it:
- *   printable ASCII 20..7E, LF and CR; C3 xx (U+00C0..00FF); CE..D1 xx (U+0380..047F,
- *   Greek and basic Cyrillic); E4..E9 xx xx (U+4000..9FFF, CJK ideographs),
- *   EB..EC xx xx (U+B000..CFFF, Hangul syllables LV / LVT, also EA B0..BF
- *   and ED 80..9D: U+AC00..AFFF, U+D000..D77F); E3 xx xx
- *   for U+3000..30FF but a few (e3_plain: CJK punctuation, kana) and
- *   EF BC..BD xx (U+FF00..FF7F, fullwidth forms), which look 2 bytes on;
- *   F0 9F xx xx for most emoji (f0_plain; GCB Other, 2 UTF-16 units each,
- *   counted apart in *n4), which look 3 bytes on
- * all valid UTF-8 whenever each lead is
- * followed by its continuation bytes (no overlong, no surrogate forms).
+ * points whose Grapheme_Cluster_Break property is Other (Extended_
+ * Pictographic or not), CR, LF, LV or LVT, so that each is a cluster of
+ * its own unless the code point before the run is a Prepend (GB9b), an L
+ * (GB6) or a ZWJ (GB11; the caller checks these before the run; CR LF is
+ * breakable in SMS counting, see sms.c): inside a run none of them joins
+ * the next (LV / LVT join only V or T, which are not in the set), so the
+ * grapheme analysis is skipped for them.  The caller sets its state from
+ * the run's last code point.  The set is chosen by lead byte (and at most
+ * three bytes after it) so that vectors can test it:
+ *   printable ASCII 20..7E, LF and CR;
+ *   C3 xx (U+00C0..00FF); CE..D1 xx (U+0380..047F, Greek, basic Cyrillic);
+ *   E4..E9 xx xx (U+4000..9FFF, CJK ideographs);
+ *   EB..EC xx xx (U+B000..CFFF, Hangul syllables), EA B0..BF xx and
+ *   ED 80..9D xx (U+AC00..AFFF, U+D000..D77F, Hangul syllables too);
+ *   E3 xx xx for U+3000..30FF but a few (e3_plain: CJK punctuation, kana);
+ *   EF BC..BD xx (U+FF00..FF7F, fullwidth forms);
+ *   F0 9F xx xx for most emoji (f0_plain; 2 UTF-16 units each, counted
+ *   apart in *n4, and a run with them is cut at the caller's limit).
+ * All are valid UTF-8 whenever each lead is followed by its continuation
+ * bytes (no overlong form, no surrogate).
  * check_sms_simd.c checks the property of every code point in the set.
  */
 #include "sms_int.h"
