@@ -249,7 +249,7 @@ static int levels(int *lv)
 	return k;
 }
 
-START_TEST(test_s3_plain_set_is_gcb_other_not_extpict)
+START_TEST(test_s3_plain_set_is_gcb_other_cr_lf_lv_lvt)
 {
 	static const uint32_t r[][2] = {{0x20, 0x7E}, {0xC0, 0xFF},
 					{0x380, 0x47F}, {0x4000, 0x9FFF}};
@@ -372,7 +372,7 @@ static Suite *simd_suite(void)
 	TCase *tc = tcase_create("fast");
 
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_s3_plain_set_is_gcb_other_not_extpict);
+	tcase_add_test(tc, test_s3_plain_set_is_gcb_other_cr_lf_lv_lvt);
 	tcase_add_test(tc, test_s3_plain_run_kernels_agree);
 	tcase_add_test(tc, test_s3_fast_paths_match_one_char_reference);
 	suite_add_tcase(s, tc);
