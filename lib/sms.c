@@ -18,6 +18,17 @@
  *   - China carrier counting (QUOTA_SMS_CN) and national language shift
  *     tables (QUOTA_SMS_SHIFT_TABLES) as documented in quota_sms_count(3).
  *
+ * The default case reads the text once (issue 16): the GSM pass takes runs
+ * of 1-septet characters with vector kernels, and on the first non-GSM
+ * character the UCS-2 count goes on from there (ucs2_resume) instead of
+ * starting over; UCS-2 takes runs of plain code points (one cluster each)
+ * with vector kernels and applies the UAX #29 rules to the rest only
+ * (lib/sms_simd.c: SSE2 / AVX2 / NEON chosen at run time, portable under
+ * QUOTA_NO_SIMD; tests/check_sms_simd.c compares them all with a
+ * one-code-point-at-a-time reference).  Segment offsets, explicit breaks
+ * (the oracle driver) and QUOTA_SMS_SPLIT_CODEPOINTS use the general
+ * walker below.
+ *
  * quota_sms_count allocates nothing and reads only utf8[0..len).
  */
 #include "sms_int.h"
@@ -169,141 +180,39 @@ static inline bool gsm_basic8(const unsigned char *s)
 		gsm_ascii[s[6]] & gsm_ascii[s[7]]) == 1;
 }
 
-/*
- * Mixed Latin text: are the 16 bytes at s (17 readable) all GSM characters
- * of one or two bytes (extension characters of ASCII included, counted in
- * *ext)?  Judged with masks rather than a branch per character, since
- * mispredicted branches are what limits a character-at-a-time loop on
- * mixed text.  A lead byte in the last position is left for the next
- * block.  Septets = bytes taken, less continuation bytes, plus one per
- * escape.
- */
-#if defined(__SSE2__) && !defined(QUOTA_NO_SIMD)
-#include <emmintrin.h>
-
-static inline __m128i in_range(__m128i v, unsigned char lo, unsigned char hi)
-{
-	return _mm_and_si128(
-		_mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8((char)lo)), v),
-		_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8((char)hi)), v));
-}
-
-static inline bool latin16(const unsigned char *s, size_t *adv,
-			   int64_t *septets, unsigned *ext)
-{
-	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
-	unsigned hi = (unsigned)_mm_movemask_epi8(v);
-	__m128i ctl = in_range(v, 0x00, 0x1F);
-	__m128i ok_ctl = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x0A)),
-				      _mm_cmpeq_epi8(v, _mm_set1_epi8(0x0D)));
-	__m128i ff = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x0C));
-	__m128i not_gsm = _mm_or_si128(
-		_mm_andnot_si128(_mm_or_si128(ok_ctl, ff), ctl),
-		_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x60)),
-			     _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F))));
-	__m128i escm = _mm_or_si128(ff, _mm_or_si128(in_range(v, 0x5B, 0x5E),
-						     in_range(v, 0x7B, 0x7E)));
-	unsigned cont = (unsigned)_mm_movemask_epi8(in_range(v, 0x80, 0xBF));
-	unsigned lead = (unsigned)_mm_movemask_epi8(in_range(v, 0xC2, 0xCF));
-	unsigned last = lead >> 15, lm = lead & 0x7FFFu, e, m;
-
-	if (((unsigned)_mm_movemask_epi8(not_gsm) & ~hi) |
-	    (hi & ~cont & ~lead) | (cont ^ (lm << 1)))
-		return false;
-	for (m = lm; m; m &= m - 1) { /* few per block */
-		unsigned j = (unsigned)__builtin_ctz(m);
-
-		if (!gsm_2byte11[((s[j] & 0x1Fu) << 6) | (s[j + 1] & 0x3Fu)])
-			return false;
-	}
-	e = (unsigned)_mm_movemask_epi8(escm) & ~hi;
-	*adv = 16 - last;
-	*septets = (int64_t)(16 - last) - __builtin_popcount(cont) +
-		   __builtin_popcount(e);
-	*ext = e;
-	return true;
-}
-#else
-static inline bool latin16(const unsigned char *s, size_t *adv,
-			   int64_t *septets, unsigned *ext)
-{
-	unsigned bad = 0, ncont = 0, next = 0, prev_lead = 0, lead = 0, j;
-
-	for (j = 0; j < 16; j++) {
-		unsigned c = s[j], d = s[j + 1];
-		unsigned cont = (c & 0xC0u) == 0x80u;
-		unsigned g = gsm_ascii[c & 0x7Fu];
-		unsigned a_ok = (c < 0x80u) & (g != 0);
-		unsigned l_ok;
-
-		lead = c - 0xC2u <= 0xCFu - 0xC2u;
-		l_ok = lead & ((d & 0xC0u) == 0x80u) &
-		       gsm_2byte11[((c & 0x1Fu) << 6) | (d & 0x3Fu)];
-		/* a continuation byte is fine only right after a lead */
-		bad |= !(a_ok | l_ok | (cont & prev_lead));
-		ncont += cont;
-		next += (c < 0x80u) & (g == 2);
-		prev_lead = lead;
-	}
-	*adv = 16 - lead;
-	*septets = (int64_t)(16 - lead - ncont + next);
-	*ext = next;
-	return !bad;
-}
-#endif
-
 enum { GSM_OK = 0, GSM_NOT = 1, GSM_BADUTF8 = 2 };
 
 /*
  * Count as GSM 7-bit with the default tables.  Returns GSM_NOT at the
- * first code point that is not GSM (the caller recounts as UCS-2), or
- * GSM_BADUTF8 with *bad set.  Clusters need no care here: every
+ * first code point that is not GSM, with *bad set to its offset and *esc
+ * to the escape pairs before it (so the caller can go on in UCS-2 from
+ * there: the code points before are p->total - *esc), or GSM_BADUTF8 with
+ * *bad set.  Clusters need no care here: every
  * multi-code-point cluster contains a non-GSM code point, except CR LF,
  * which counts as two characters (see the file comment).
  */
 static int count_gsm_default(const unsigned char *s, size_t len, packer *p,
-			     size_t *bad)
+			     size_t *bad, int64_t *esc)
 {
 	size_t i = 0, run = 0;
 	/* Runs are counted in septets; with segment offsets wanted, only
 	 * 1-byte characters join a run (pk_run's offsets assume 1 byte). */
 	bool track = p->offcap > 0;
-	size_t block_at = 0; /* where a 16-byte block is worth trying again */
 
 	while (i < len) {
-		/* Plain ASCII runs: a word at a time. */
-		while (len - i >= 8 && gsm_basic8(s + i)) {
+		if (!track) {
+			/* Runs of 1-septet characters: vector kernels
+			 * (sms_simd.c), portable under QUOTA_NO_SIMD. */
+			size_t sept = 0;
+			size_t adv = quota__sms_gsm_run(s + i, len - i, gsm_ascii,
+							gsm_2byte11, &sept);
+			i += adv;
+			run += sept;
+		}
+		/* With offsets: plain ASCII runs, a word at a time. */
+		while (track && len - i >= 8 && gsm_basic8(s + i)) {
 			i += 8;
 			run += 8;
-		}
-		/* Mixed Latin text: 16 bytes at a time, see latin16.  After a
-		 * block that fails, go a character at a time past it. */
-		if (!track && i >= block_at) {
-			size_t adv;
-			int64_t septets;
-			unsigned ext;
-
-			while (len - i >= 17 &&
-			       latin16(s + i, &adv, &septets, &ext)) {
-				if (!ext) {
-					run += (size_t)septets;
-					i += adv;
-					continue;
-				}
-				/* Escape pairs inside: adding the block whole is
-				 * exact unless it reaches the end of a segment,
-				 * where greedy packing must see each pair. */
-				if (run) {
-					pk_run(p, (int64_t)run, i - run);
-					run = 0;
-				}
-				if (p->fill + septets > p->cap)
-					break;
-				p->fill += septets;
-				p->total += septets;
-				i += adv;
-			}
-			block_at = i + 16;
 		}
 		if (i >= len)
 			break;
@@ -345,8 +254,11 @@ static int count_gsm_default(const unsigned char *s, size_t len, packer *p,
 			pk_run(p, (int64_t)run, i - run); /* at: see track */
 			run = 0;
 		}
-		if (cost == 0)
+		if (cost == 0) {
+			*bad = i;
 			return GSM_NOT;
+		}
+		*esc += cost == 2;
 		pk_put(p, cost, i);
 		i += n;
 	}
@@ -473,6 +385,199 @@ static bool count_clusters(const unsigned char *s, size_t len,
 	if (len > 0)
 		place_cluster(p, f, s, start, len, cost);
 	return true;
+}
+
+/* Can a plain run (sms_simd.c) start with byte c?  A cheap filter, so
+ * that text of other scripts does not call the kernel in vain. */
+static inline bool plain_lead(unsigned c)
+{
+	if (c < 0x80u)
+		return c - 0x20u <= 0x7Eu - 0x20u || c == 0x0Au || c == 0x0Du;
+	return c == 0xC3u || c - 0xCEu <= 3u || c - 0xE3u <= 0xEFu - 0xE3u ||
+	       c == 0xF0u;
+}
+
+/*
+ * UCS-2 with UAX #29 clusters kept whole, the default case (no explicit
+ * breaks, no splitting, no segment offsets), from byte i on with walker
+ * state *w and the cluster s[start..i) of `cost` units still open (cost 0:
+ * none).  Runs of plain code points (sms_simd.c) are taken whole: each is
+ * a cluster of its own when the code point before is not a Prepend (GB9b),
+ * an L (GB6) or a ZWJ (GB11), so all but the last of a run are placed at
+ * once (as a run of units when all are in the BMP, else whole when no
+ * segment ends inside, else one by one) and the last stays open (a
+ * combining mark may follow); the rest goes through the UAX #29 rules.
+ * Returns false with *bad set on invalid UTF-8.
+ */
+static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
+			    walker *w, size_t start, int64_t cost, packer *p,
+			    size_t *bad)
+{
+	/* Plain code points read one at a time since the last run: a run
+	 * ends before one that is not plain, so look for the next only once
+	 * text looks plain again (at the start, or after two of them). */
+	unsigned streak = 2;
+
+	while (i < len) {
+		if (streak >= 2 && plain_lead(s[i]) &&
+		    w->gb.prev != QUOTA__GB_PREPEND && w->gb.prev != QUOTA__GB_L &&
+		    w->gb.prev != QUOTA__GB_ZWJ) {
+			size_t k = 0, last = 0, k4 = 0;
+			/* Room left in the segment once the open cluster is
+			 * placed: a run with emoji stays within it. */
+			int64_t fill = cost > p->cap		    ? p->cap
+				       : p->fill + cost > p->cap ? cost
+								   : p->fill + cost;
+			size_t adv = quota__sms_plain_run(s + i, len - i, &k,
+							  &last, &k4,
+							  (size_t)(p->cap - fill));
+			if (k) {
+				bool astral = s[i + last] >= 0xF0;
+				int64_t u = (int64_t)(k - 1 + k4 - astral);
+
+				if (cost > p->cap)
+					place_cluster(p, &(costfn){true, 0}, s,
+						      start, i, cost);
+				else if (cost)
+					pk_put(p, cost, start);
+				if (!k4) {
+					pk_run(p, u, i);
+				} else if (p->fill + u <= p->cap) {
+					/* no segment ends inside */
+					p->fill += u;
+					p->total += u;
+				} else {
+					/* one does: place each, a surrogate
+					 * pair is never split */
+					for (size_t j = i; j < i + last; j++)
+						if ((s[j] & 0xC0u) != 0x80u)
+							pk_put(p, s[j] >= 0xF0 ? 2 : 1,
+							       j);
+				}
+				start = i + last;
+				cost = astral ? 2 : 1;
+				/* Other, CR, LF, LV or LVT (sms_simd.c) */
+				w->gb.emoji = 0;
+				if (s[start] < 0x80) {
+					w->gb.prev = s[start] == 0x0A ? QUOTA__GB_LF
+						     : s[start] == 0x0D
+							     ? QUOTA__GB_CR
+							     : QUOTA__GB_OTHER;
+				} else {
+					uint32_t cp;
+					unsigned pr;
+					quota__u8dec(s, len, start, &cp);
+					pr = quota__gb_prop(cp);
+					w->gb.prev = (uint8_t)(pr & 0x0F);
+					w->gb.emoji = (pr & QUOTA__GB_EXTPICT) != 0;
+				}
+				w->gb.ri = 0;
+				w->prev_cr = s[start] == 0x0D;
+				i += adv;
+				streak = 0;
+				continue;
+			}
+			streak = 0;
+		}
+
+		uint32_t cp;
+		size_t n;
+		unsigned prop;
+		bool brk;
+		unsigned c = s[i];
+
+		/* 3- and 4-byte forms inline (CJK, Indic, emoji); the rest
+		 * and every error through quota__u8dec. */
+		if (c - 0xF0u <= 4u && len - i > 3 &&
+		    ((s[i + 1] & 0xC0u) | ((s[i + 2] & 0xC0u) << 8) |
+		     ((s[i + 3] & 0xC0u) << 16)) == 0x808080u &&
+		    (cp = ((c & 7u) << 18) | ((s[i + 1] & 0x3Fu) << 12) |
+			  ((s[i + 2] & 0x3Fu) << 6) | (s[i + 3] & 0x3Fu),
+		     cp - 0x10000u <= 0x10FFFFu - 0x10000u)) {
+			n = 4;
+		} else if (c - 0xE0u <= 15u && len - i > 2 &&
+			   ((s[i + 1] & 0xC0u) | ((s[i + 2] & 0xC0u) << 8)) ==
+				   0x8080u &&
+			   (cp = ((c & 15u) << 12) | ((s[i + 1] & 0x3Fu) << 6) |
+				 (s[i + 2] & 0x3Fu),
+			    cp >= 0x800u && cp - 0xD800u > 0x7FFu)) {
+			n = 3;
+		} else {
+			n = quota__u8dec(s, len, i, &cp);
+			if (n == 0) {
+				*bad = i;
+				return false;
+			}
+		}
+		prop = quota__gb_prop(cp);
+		if (prop == QUOTA__GB_OTHER) { /* GB9b alone can join it */
+			brk = w->gb.prev != QUOTA__GB_PREPEND;
+			w->gb.prev = QUOTA__GB_OTHER;
+			w->gb.emoji = 0;
+			w->gb.ri = 0;
+			streak++;
+		} else if (prop == (QUOTA__GB_OTHER | QUOTA__GB_EXTPICT) &&
+			   w->gb.prev != 0xFF && w->gb.prev != QUOTA__GB_ZWJ &&
+			   w->gb.prev != QUOTA__GB_PREPEND) {
+			/* An emoji not after ZWJ (GB11) nor Prepend (GB9b):
+			 * a break (GB4 or GB999), as quota__gb_break says. */
+			brk = true;
+			w->gb.prev = QUOTA__GB_OTHER;
+			w->gb.emoji = 1;
+			w->gb.ri = 0;
+			streak++; /* most emoji are plain too */
+		} else {
+			brk = quota__gb_break(&w->gb, prop);
+			streak = 0;
+		}
+		if (w->prev_cr && cp == 0x0A)
+			brk = true;
+		w->prev_cr = cp == 0x0D;
+		if (brk || !cost) {
+			if (cost > p->cap)
+				place_cluster(p, &(costfn){true, 0}, s, start,
+					      i, cost);
+			else if (cost)
+				pk_put(p, cost, start);
+			start = i;
+			cost = 0;
+		}
+		cost += cp > 0xFFFF ? 2 : 1;
+		i += n;
+	}
+	if (cost)
+		place_cluster(p, &(costfn){true, 0}, s, start, len, cost);
+	return true;
+}
+
+/*
+ * Go on in UCS-2 from the first non-GSM code point, at byte i, of a text
+ * whose prefix s[0..i) the GSM pass has read: those are GSM characters,
+ * each a cluster of its own of 1 UTF-16 unit (none is Extend, ZWJ,
+ * Prepend, ExtPict or a regional indicator; CR LF are two characters), so
+ * the UCS-2 packing of the prefix is a run of `ncp` units, the last one
+ * left open since the code point at i may join it.
+ */
+static bool ucs2_resume(const unsigned char *s, size_t len, size_t i,
+			int64_t ncp, packer *p, size_t *bad)
+{
+	walker w;
+	size_t j = i;
+	uint32_t cp = 0;
+
+	walk_init(&w, NULL, false);
+	pk_init(p, QUOTA__SMS_UCS2_CONCAT, NULL, 0);
+	if (i == 0)
+		return count_ucs2_fast(s, len, 0, &w, 0, 0, p, bad);
+	while (j > 0 && (s[j - 1] & 0xC0u) == 0x80u)
+		j--;
+	j--; /* the last code point of the prefix (valid UTF-8) */
+	quota__u8dec(s, len, j, &cp);
+	w.gb.prev = (uint8_t)(quota__gb_prop(cp) & 0x0F);
+	w.prev_cr = cp == 0x0D;
+	if (ncp > 1)
+		pk_run(p, ncp - 1, 0);
+	return count_ucs2_fast(s, len, i, &w, j, 1, p, bad);
 }
 
 /* ------------------------------------------------ national shift tables */
@@ -727,8 +832,10 @@ int quota__sms_count_with_breaks(const char *utf8, size_t len,
 				goto limit;
 			}
 		} else {
+			int64_t esc = 0;
+
 			pk_init(&p, QUOTA__SMS_GSM_CONCAT, off, offcap);
-			rc = count_gsm_default(s, len, &p, &bad);
+			rc = count_gsm_default(s, len, &p, &bad, &esc);
 			if (rc == GSM_BADUTF8)
 				goto badutf8;
 			if (rc == GSM_OK) {
@@ -738,7 +845,23 @@ int quota__sms_count_with_breaks(const char *utf8, size_t len,
 					pk_segments(&p, QUOTA__SMS_GSM_SINGLE);
 				goto limit;
 			}
+			/* One pass: UCS-2 goes on where GSM stopped (issue
+			 * 16), unless offsets or explicit breaks are asked
+			 * for, which recount from the start below. */
+			if (!breaks && !(flags & QUOTA_SMS_SPLIT_CODEPOINTS) &&
+			    !(off && offcap)) {
+				if (!ucs2_resume(s, len, bad, p.total - esc, &p,
+						 &bad))
+					goto badutf8;
+				goto ucs2_done;
+			}
 		}
+	}
+	if (!breaks && !(flags & QUOTA_SMS_SPLIT_CODEPOINTS) &&
+	    !(off && offcap)) {
+		if (!ucs2_resume(s, len, 0, 0, &p, &bad))
+			goto badutf8;
+		goto ucs2_done;
 	}
 
 	/* UCS-2 (UTF-16 code units), clusters kept whole. */
@@ -749,12 +872,13 @@ int quota__sms_count_with_breaks(const char *utf8, size_t len,
 				    (flags & QUOTA_SMS_SPLIT_CODEPOINTS) != 0, &p,
 				    &bad))
 			goto badutf8;
-		info->encoding = QUOTA_SMS_UCS2;
-		info->units = p.total;
-		info->segments = pk_segments(&p, QUOTA__SMS_UCS2_SINGLE);
-		info->shift_locking = 0;
-		info->shift_single = 0;
 	}
+ucs2_done:
+	info->encoding = QUOTA_SMS_UCS2;
+	info->units = p.total;
+	info->segments = pk_segments(&p, QUOTA__SMS_UCS2_SINGLE);
+	info->shift_locking = 0;
+	info->shift_single = 0;
 
 limit:
 	if (opts && opts->max_segments &&

@@ -123,6 +123,39 @@ const char *quota__gb_unicode_version(void);
  * and single shift tables (2 septets: ESC + code) holding cp. */
 void quota__sms_nat_masks(uint32_t cp, uint32_t *lock, uint32_t *single);
 
+/* ------------------------------------------- vector kernels (sms_simd) */
+
+/* Dispatch levels, best first available; QUOTA_NO_SIMD builds have only
+ * the portable one. */
+#define QUOTA__SMS_PORTABLE 0
+#define QUOTA__SMS_SSE2 1
+#define QUOTA__SMS_AVX2 2
+#define QUOTA__SMS_NEON 3 /* AArch64 */
+
+/* The level in use (detected on first call). */
+int quota__sms_simd_level(void);
+
+/* For tests: use `level` (or the best available one if it is not
+ * available, or if level < 0); returns the level now in use. */
+int quota__sms_force_simd(int level);
+
+/* The longest prefix of s[0..n) made of whole "plain" code points (see
+ * sms_simd.c: each a grapheme cluster of its own, valid UTF-8): returns
+ * its bytes, *ncp its code points, *n4 how many of them are outside the
+ * BMP (4 bytes, 2 UTF-16 units) and *last the offset of the last one
+ * (unchanged when there is none).  A run with code points outside the
+ * BMP stops before its UTF-16 units exceed `limit` (a run in the BMP
+ * alone does not: the caller places it as a run of 1-unit items). */
+size_t quota__sms_plain_run(const unsigned char *s, size_t n, size_t *ncp,
+			    size_t *last, size_t *n4, size_t limit);
+
+/* The longest prefix of s[0..n) made of whole 1-septet GSM characters
+ * (ascii: septets of each ASCII code point; two11: of each 2-byte UTF-8
+ * payload, as in sms.c): returns its bytes, *sept its septets. */
+size_t quota__sms_gsm_run(const unsigned char *s, size_t n,
+			  const uint8_t *ascii, const uint8_t *two11,
+			  size_t *sept);
+
 /* ------------------------------------------------------- counting core */
 
 /*

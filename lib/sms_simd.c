@@ -1,0 +1,726 @@
+/*
+ * sms_simd.c - the vector kernels of the SMS counter (issue 16) and their
+ * run-time dispatch: SSE2 (the x86-64 baseline), AVX2 when the CPU has it
+ * (functions built with target("avx2"), chosen by __builtin_cpu_supports,
+ * so the library itself is built without -march and runs on any x86-64),
+ * and the portable loop, which QUOTA_NO_SIMD selects and every other path
+ * must agree with (tests/check_sms_simd.c).  On AArch64, NEON (not run
+ * by this project's tests, which run on x86-64; checked to compile).
+ *
+ * The kernel here finds runs of "plain" text for the UCS-2 counter: code
+ * points whose Grapheme_Cluster_Break property is Other (Extended_
+ * Pictographic or not), CR, LF, LV or LVT, so that each is a cluster of
+ * its own unless the code point before the run is a Prepend (GB9b), an L
+ * (GB6) or a ZWJ (GB11; the caller checks these before the run; CR LF is
+ * breakable in SMS counting, see sms.c): inside a run none of them joins
+ * the next (LV / LVT join only V or T, which are not in the set), so the
+ * grapheme analysis is skipped for them.  The caller sets its state from
+ * the run's last code point.  The set is chosen by lead byte (and at most
+ * three bytes after it) so that vectors can test it:
+ *   printable ASCII 20..7E, LF and CR;
+ *   C3 xx (U+00C0..00FF); CE..D1 xx (U+0380..047F, Greek, basic Cyrillic);
+ *   E4..E9 xx xx (U+4000..9FFF, CJK ideographs);
+ *   EB..EC xx xx (U+B000..CFFF, Hangul syllables), EA B0..BF xx and
+ *   ED 80..9D xx (U+AC00..AFFF, U+D000..D77F, Hangul syllables too);
+ *   E3 xx xx for U+3000..30FF but a few (e3_plain: CJK punctuation, kana);
+ *   EF BC..BD xx (U+FF00..FF7F, fullwidth forms);
+ *   F0 9F xx xx for most emoji (f0_plain; 2 UTF-16 units each, counted
+ *   apart in *n4, and a run with them is cut at the caller's limit).
+ * All are valid UTF-8 whenever each lead is followed by its continuation
+ * bytes (no overlong form, no surrogate).
+ * check_sms_simd.c checks the property of every code point in the set.
+ */
+#include "sms_int.h"
+
+#include <string.h>
+
+#if !defined(QUOTA_NO_SIMD) && (defined(__x86_64__) || defined(_M_X64)) && \
+	defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
+#define SMS_X86 1
+#include <immintrin.h>
+#endif
+#if !defined(QUOTA_NO_SIMD) && defined(__aarch64__) && defined(__ARM_NEON)
+#define SMS_NEON 1
+#include <arm_neon.h>
+#endif
+
+/* ---------------------------------------------------------- dispatch */
+
+static int sms_level = -1; /* resolved on first use; atomics: see below */
+
+static int sms_detect(void)
+{
+#if defined(SMS_X86)
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2"))
+		return QUOTA__SMS_AVX2;
+	return QUOTA__SMS_SSE2;
+#elif defined(SMS_NEON)
+	return QUOTA__SMS_NEON;
+#else
+	return QUOTA__SMS_PORTABLE;
+#endif
+}
+
+static bool sms_available(int level)
+{
+	switch (level) {
+	case QUOTA__SMS_PORTABLE:
+		return true;
+#if defined(SMS_X86)
+	case QUOTA__SMS_SSE2:
+		return true;
+	case QUOTA__SMS_AVX2:
+		return sms_detect() == QUOTA__SMS_AVX2;
+#elif defined(SMS_NEON)
+	case QUOTA__SMS_NEON:
+		return true;
+#endif
+	default:
+		return false;
+	}
+}
+
+int quota__sms_simd_level(void)
+{
+	int l = __atomic_load_n(&sms_level, __ATOMIC_RELAXED);
+
+	if (l < 0) {
+		l = sms_detect();
+		__atomic_store_n(&sms_level, l, __ATOMIC_RELAXED);
+	}
+	return l;
+}
+
+int quota__sms_force_simd(int level)
+{
+	if (level < 0 || !sms_available(level))
+		level = sms_detect();
+	__atomic_store_n(&sms_level, level, __ATOMIC_RELAXED);
+	return level;
+}
+
+/* ------------------------------------------------- plain runs: portable */
+
+/* E3 b1 b2 (U+3000..3FFF) is plain for CJK punctuation, Hiragana and
+ * Katakana (U+3000..30FF) but for U+302A..302F, U+3099..309A (Extend) and
+ * U+3030, U+303D (Extended_Pictographic). */
+static inline bool e3_plain(unsigned b1, unsigned b2)
+{
+	return b1 == 0x81u || b1 == 0x83u ||
+	       (b1 == 0x82u && b2 != 0x99u && b2 != 0x9Au) ||
+	       (b1 == 0x80u && (b2 <= 0xA9u || (b2 >= 0xB1u && b2 != 0xBDu)));
+}
+
+/* F0 9F b2 b3: U+1F300..1F67F but the skin tone modifiers U+1F3FB..1F3FF
+ * (Extend), U+1F680..1F6FF and U+1F900..1F9FF: emoji, all GCB Other. */
+static inline bool f0_plain(unsigned b2, unsigned b3)
+{
+	return b2 - 0x8Cu <= 0x9Bu - 0x8Cu ? (b2 != 0x8Fu || b3 - 0xBBu > 4u)
+					    : b2 - 0xA4u <= 3u;
+}
+
+static size_t plain_portable(const unsigned char *s, size_t n, size_t *ncp,
+			     size_t *last, size_t *n4, size_t limit, bool seen)
+{
+	size_t j = 0, k = 0, a = 0, units = 0;
+
+	while (j < n) {
+		unsigned c = s[j];
+		size_t w;
+
+		if (c - 0x20u <= 0x7Eu - 0x20u || c == 0x0Au || c == 0x0Du)
+			w = 1;
+		else if ((c == 0xC3u || c - 0xCEu <= 3u) && n - j >= 2 &&
+			 (s[j + 1] & 0xC0u) == 0x80u)
+			w = 2;
+		else if ((c - 0xE4u <= 5u || c - 0xEBu <= 1u ||
+			  (c == 0xE3u && n - j >= 3 && e3_plain(s[j + 1], s[j + 2])) ||
+			  (c == 0xEFu && n - j >= 2 && s[j + 1] - 0xBCu <= 1u) ||
+			  (c == 0xEAu && n - j >= 2 && s[j + 1] - 0xB0u <= 0xFu) ||
+			  (c == 0xEDu && n - j >= 2 && s[j + 1] - 0x80u <= 0x1Du)) &&
+			 n - j >= 3 && (s[j + 1] & 0xC0u) == 0x80u &&
+			 (s[j + 2] & 0xC0u) == 0x80u)
+			w = 3;
+		else if (c == 0xF0u && n - j >= 4 && s[j + 1] == 0x9Fu &&
+			 f0_plain(s[j + 2], s[j + 3]) &&
+			 (s[j + 2] & 0xC0u) == 0x80u && (s[j + 3] & 0xC0u) == 0x80u)
+			w = 4;
+		else
+			break;
+		/* the limit: see quota__sms_plain_run */
+		if ((seen || a || w == 4) && units + (w == 4 ? 2 : 1) > limit)
+			break;
+		a += w == 4;
+		units += w == 4 ? 2 : 1;
+		*last = j;
+		j += w;
+		k++;
+	}
+	*ncp = k;
+	*n4 = a;
+	return j;
+}
+
+#if defined(SMS_X86) || defined(SMS_NEON)
+/*
+ * One block of W bytes as bit masks (bit j = byte j): asc printable ASCII,
+ * cont continuation bytes, l2 / l3 plain 2- and 3-byte leads.  Returns the
+ * bytes of whole plain code points from the block's start (*stop set when
+ * something not plain follows, rather than a code point cut by the block's
+ * end), their count in *k and the offset of the last one in *last.
+ */
+static inline size_t plain_masks(uint64_t asc, uint64_t cont, uint64_t l2,
+				 uint64_t l3, uint64_t l4, unsigned W,
+				 size_t *k, size_t *k4, size_t *last,
+				 bool *stop)
+{
+	uint64_t all = W == 64 ? ~UINT64_C(0) : (UINT64_C(1) << W) - 1;
+	uint64_t exp = (l2 << 1) | (l3 << 1) | (l3 << 2) | (l4 << 1) |
+		       (l4 << 2) | (l4 << 3);
+	uint64_t err = ((~(asc | cont | l2 | l3 | l4)) | (cont ^ exp)) & all;
+	unsigned p = err ? (unsigned)__builtin_ctzll(err) : W;
+	uint64_t start = (asc | l2 | l3 | l4) & (p == 64 ? ~UINT64_C(0)
+							 : (UINT64_C(1) << p) - 1);
+	unsigned L, end;
+
+	*stop = err != 0;
+	*k4 = 0;
+	if (!start) {
+		*k = 0;
+		return 0;
+	}
+	L = 63u - (unsigned)__builtin_clzll(start);
+	end = L + ((asc >> L) & 1   ? 1u
+		   : (l2 >> L) & 1 ? 2u
+		   : (l3 >> L) & 1 ? 3u
+				   : 4u);
+	if (end > p) { /* the last code point is cut: leave it */
+		start &= ~(UINT64_C(1) << L);
+		end = L;
+		if (start)
+			L = 63u - (unsigned)__builtin_clzll(start);
+	}
+	*k = (size_t)__builtin_popcountll(start);
+	*k4 = (size_t)__builtin_popcountll(start & l4);
+	*last = L;
+	return end;
+}
+#endif
+
+#ifdef SMS_X86
+/* v in [lo, hi], unsigned */
+static inline __m128i rng16(__m128i v, unsigned char lo, unsigned char hi)
+{
+	return _mm_and_si128(
+		_mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8((char)lo)), v),
+		_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8((char)hi)), v));
+}
+
+static size_t plain_sse2(const unsigned char *s, size_t n, size_t *ncp,
+			 size_t *last, size_t *n4,
+			 size_t limit, bool *lim)
+{
+	size_t j = 0, total = 0, t4 = 0;
+
+	*ncp = 0;
+	while (n - j >= 19) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
+		__m128i n1 = _mm_loadu_si128((const __m128i *)(const void *)(s + j + 1));
+		__m128i n2 = _mm_loadu_si128((const __m128i *)(const void *)(s + j + 2));
+		__m128i n3 = _mm_loadu_si128((const __m128i *)(const void *)(s + j + 3));
+		__m128i f0 = _mm_and_si128(
+			_mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xF0)),
+				      _mm_cmpeq_epi8(n1, _mm_set1_epi8((char)0x9F))),
+			_mm_or_si128(
+				_mm_andnot_si128(
+					_mm_and_si128(_mm_cmpeq_epi8(n2, _mm_set1_epi8((char)0x8F)),
+						      rng16(n3, 0xBB, 0xBF)),
+					rng16(n2, 0x8C, 0x9B)),
+				rng16(n2, 0xA4, 0xA7)));
+		__m128i e3 = _mm_and_si128(
+			_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xE3)),
+			_mm_or_si128(
+				_mm_or_si128(_mm_cmpeq_epi8(n1, _mm_set1_epi8((char)0x81)),
+					     _mm_cmpeq_epi8(n1, _mm_set1_epi8((char)0x83))),
+				_mm_or_si128(
+					_mm_andnot_si128(
+						_mm_or_si128(_mm_cmpeq_epi8(n2, _mm_set1_epi8((char)0x99)),
+							     _mm_cmpeq_epi8(n2, _mm_set1_epi8((char)0x9A))),
+						_mm_cmpeq_epi8(n1, _mm_set1_epi8((char)0x82))),
+					_mm_and_si128(
+						_mm_cmpeq_epi8(n1, _mm_set1_epi8((char)0x80)),
+						_mm_or_si128(rng16(n2, 0x80, 0xA9),
+							     _mm_andnot_si128(
+								     _mm_cmpeq_epi8(n2, _mm_set1_epi8((char)0xBD)),
+								     rng16(n2, 0xB1, 0xBF)))))));
+		__m128i ef = _mm_or_si128(
+			_mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xEF)),
+				      rng16(n1, 0xBC, 0xBD)),
+			_mm_or_si128(
+				_mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xEA)),
+					      rng16(n1, 0xB0, 0xBF)),
+				_mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xED)),
+					      rng16(n1, 0x80, 0x9D))));
+		uint64_t asc = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			rng16(v, 0x20, 0x7E),
+			_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x0A)),
+				     _mm_cmpeq_epi8(v, _mm_set1_epi8(0x0D)))));
+		uint64_t cont = (unsigned)_mm_movemask_epi8(rng16(v, 0x80, 0xBF));
+		uint64_t l2 = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xC3)),
+			rng16(v, 0xCE, 0xD1)));
+		uint64_t l3 = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			_mm_or_si128(rng16(v, 0xE4, 0xE9), rng16(v, 0xEB, 0xEC)),
+			_mm_or_si128(e3, ef)));
+		size_t k, k4, at = 0;
+		bool stop;
+		size_t adv = plain_masks(asc, cont, l2, l3, (uint64_t)(unsigned)_mm_movemask_epi8(f0), 16, &k, &k4,
+					 &at, &stop);
+
+		if ((t4 || k4) && total + t4 + k + k4 > limit) {
+			*lim = true; /* see quota__sms_plain_run */
+			break;
+		}
+		if (k) {
+			total += k;
+			t4 += k4;
+			*last = j + at;
+		}
+		j += adv;
+		if (stop || adv == 0)
+			break;
+	}
+	*ncp = total;
+	*n4 = t4;
+	return j;
+}
+
+__attribute__((target("avx2"))) static inline __m256i
+rng32(__m256i v, unsigned char lo, unsigned char hi)
+{
+	return _mm256_and_si256(
+		_mm256_cmpeq_epi8(_mm256_max_epu8(v, _mm256_set1_epi8((char)lo)), v),
+		_mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8((char)hi)), v));
+}
+
+__attribute__((target("avx2"))) static size_t
+plain_avx2(const unsigned char *s, size_t n, size_t *ncp, size_t *last,
+	   size_t *n4, size_t limit, bool *lim)
+{
+	size_t j = 0, total = 0, t4 = 0;
+
+	*ncp = 0;
+	while (n - j >= 35) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(s + j));
+		__m256i n1 = _mm256_loadu_si256((const __m256i *)(const void *)(s + j + 1));
+		__m256i n2 = _mm256_loadu_si256((const __m256i *)(const void *)(s + j + 2));
+		__m256i n3 = _mm256_loadu_si256((const __m256i *)(const void *)(s + j + 3));
+		__m256i f0 = _mm256_and_si256(
+			_mm256_and_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xF0)),
+					 _mm256_cmpeq_epi8(n1, _mm256_set1_epi8((char)0x9F))),
+			_mm256_or_si256(
+				_mm256_andnot_si256(
+					_mm256_and_si256(_mm256_cmpeq_epi8(n2, _mm256_set1_epi8((char)0x8F)),
+							 rng32(n3, 0xBB, 0xBF)),
+					rng32(n2, 0x8C, 0x9B)),
+				rng32(n2, 0xA4, 0xA7)));
+		__m256i e3 = _mm256_and_si256(
+			_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xE3)),
+			_mm256_or_si256(
+				_mm256_or_si256(_mm256_cmpeq_epi8(n1, _mm256_set1_epi8((char)0x81)),
+						_mm256_cmpeq_epi8(n1, _mm256_set1_epi8((char)0x83))),
+				_mm256_or_si256(
+					_mm256_andnot_si256(
+						_mm256_or_si256(_mm256_cmpeq_epi8(n2, _mm256_set1_epi8((char)0x99)),
+								_mm256_cmpeq_epi8(n2, _mm256_set1_epi8((char)0x9A))),
+						_mm256_cmpeq_epi8(n1, _mm256_set1_epi8((char)0x82))),
+					_mm256_and_si256(
+						_mm256_cmpeq_epi8(n1, _mm256_set1_epi8((char)0x80)),
+						_mm256_or_si256(rng32(n2, 0x80, 0xA9),
+								_mm256_andnot_si256(
+									_mm256_cmpeq_epi8(n2, _mm256_set1_epi8((char)0xBD)),
+									rng32(n2, 0xB1, 0xBF)))))));
+		__m256i ef = _mm256_or_si256(
+			_mm256_and_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xEF)),
+					 rng32(n1, 0xBC, 0xBD)),
+			_mm256_or_si256(
+				_mm256_and_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xEA)),
+						 rng32(n1, 0xB0, 0xBF)),
+				_mm256_and_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xED)),
+						 rng32(n1, 0x80, 0x9D))));
+		uint64_t asc = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
+			rng32(v, 0x20, 0x7E),
+			_mm256_or_si256(
+				_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x0A)),
+				_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x0D)))));
+		uint64_t cont = (uint32_t)_mm256_movemask_epi8(rng32(v, 0x80, 0xBF));
+		uint64_t l2 = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
+			_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xC3)),
+			rng32(v, 0xCE, 0xD1)));
+		uint64_t l3 = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
+			_mm256_or_si256(rng32(v, 0xE4, 0xE9), rng32(v, 0xEB, 0xEC)),
+			_mm256_or_si256(e3, ef)));
+		size_t k, k4, at = 0;
+		bool stop;
+		size_t adv = plain_masks(asc, cont, l2, l3, (uint64_t)(uint32_t)_mm256_movemask_epi8(f0), 32, &k, &k4,
+					 &at, &stop);
+
+		if ((t4 || k4) && total + t4 + k + k4 > limit) {
+			*lim = true; /* see quota__sms_plain_run */
+			break;
+		}
+		if (k) {
+			total += k;
+			t4 += k4;
+			*last = j + at;
+		}
+		j += adv;
+		if (stop || adv == 0)
+			break;
+	}
+	*ncp = total;
+	*n4 = t4;
+	return j;
+}
+#endif
+
+#ifdef SMS_NEON
+/* 16 comparison lanes (0xFF / 0) to a 16-bit mask, as SSE2's movemask. */
+static inline uint64_t nmask(uint8x16_t m)
+{
+	static const uint8_t wb[16] = {1, 2, 4, 8, 16, 32, 64, 128,
+				       1, 2, 4, 8, 16, 32, 64, 128};
+	uint8x16_t t = vandq_u8(m, vld1q_u8(wb));
+
+	return (uint64_t)vaddv_u8(vget_low_u8(t)) |
+	       ((uint64_t)vaddv_u8(vget_high_u8(t)) << 8);
+}
+
+static inline uint8x16_t nrng(uint8x16_t v, uint8_t lo, uint8_t hi)
+{
+	return vandq_u8(vcgeq_u8(v, vdupq_n_u8(lo)), vcleq_u8(v, vdupq_n_u8(hi)));
+}
+
+static inline uint8x16_t neq(uint8x16_t v, uint8_t c)
+{
+	return vceqq_u8(v, vdupq_n_u8(c));
+}
+
+/* As plain_sse2 (untested on this project's x86 machines). */
+static size_t plain_neon(const unsigned char *s, size_t n, size_t *ncp,
+			 size_t *last, size_t *n4,
+			 size_t limit, bool *lim)
+{
+	size_t j = 0, total = 0, t4 = 0;
+
+	while (n - j >= 19) {
+		uint8x16_t v = vld1q_u8(s + j), n1 = vld1q_u8(s + j + 1),
+			   n2 = vld1q_u8(s + j + 2), n3 = vld1q_u8(s + j + 3);
+		uint8x16_t f0 = vandq_u8(
+			vandq_u8(neq(v, 0xF0), neq(n1, 0x9F)),
+			vorrq_u8(vbicq_u8(nrng(n2, 0x8C, 0x9B),
+					  vandq_u8(neq(n2, 0x8F),
+						   nrng(n3, 0xBB, 0xBF))),
+				 nrng(n2, 0xA4, 0xA7)));
+		uint8x16_t e3 = vandq_u8(
+			neq(v, 0xE3),
+			vorrq_u8(vorrq_u8(neq(n1, 0x81), neq(n1, 0x83)),
+				 vorrq_u8(vbicq_u8(neq(n1, 0x82),
+						   vorrq_u8(neq(n2, 0x99),
+							    neq(n2, 0x9A))),
+					  vandq_u8(neq(n1, 0x80),
+						   vorrq_u8(nrng(n2, 0x80, 0xA9),
+							    vbicq_u8(nrng(n2, 0xB1, 0xBF),
+								     neq(n2, 0xBD)))))));
+		uint8x16_t ef = vorrq_u8(
+			vandq_u8(neq(v, 0xEF), nrng(n1, 0xBC, 0xBD)),
+			vorrq_u8(vandq_u8(neq(v, 0xEA), nrng(n1, 0xB0, 0xBF)),
+				 vandq_u8(neq(v, 0xED), nrng(n1, 0x80, 0x9D))));
+		uint64_t asc = nmask(vorrq_u8(nrng(v, 0x20, 0x7E),
+					      vorrq_u8(neq(v, 0x0A), neq(v, 0x0D))));
+		uint64_t cont = nmask(nrng(v, 0x80, 0xBF));
+		uint64_t l2 = nmask(vorrq_u8(neq(v, 0xC3), nrng(v, 0xCE, 0xD1)));
+		uint64_t l3 = nmask(vorrq_u8(vorrq_u8(nrng(v, 0xE4, 0xE9),
+						      nrng(v, 0xEB, 0xEC)),
+					     vorrq_u8(e3, ef)));
+		size_t k, k4, at = 0;
+		bool stop;
+		size_t adv = plain_masks(asc, cont, l2, l3, nmask(f0), 16, &k, &k4,
+					 &at, &stop);
+
+		if ((t4 || k4) && total + t4 + k + k4 > limit) {
+			*lim = true; /* see quota__sms_plain_run */
+			break;
+		}
+		if (k) {
+			total += k;
+			t4 += k4;
+			*last = j + at;
+		}
+		j += adv;
+		if (stop || adv == 0)
+			break;
+	}
+	*ncp = total;
+	*n4 = t4;
+	return j;
+}
+#endif
+
+size_t quota__sms_plain_run(const unsigned char *s, size_t n, size_t *ncp,
+			    size_t *last, size_t *n4, size_t limit)
+{
+	size_t j = 0, k = 0, k2 = 0, a = 0, a2 = 0;
+	bool lim = false;
+
+	*ncp = 0;
+	*n4 = 0;
+	switch (quota__sms_simd_level()) {
+#ifdef SMS_X86
+	case QUOTA__SMS_AVX2:
+		j = plain_avx2(s, n, &k, last, &a, limit, &lim);
+		break;
+	case QUOTA__SMS_SSE2:
+		j = plain_sse2(s, n, &k, last, &a, limit, &lim);
+		break;
+#endif
+#ifdef SMS_NEON
+	case QUOTA__SMS_NEON:
+		j = plain_neon(s, n, &k, last, &a, limit, &lim);
+		break;
+#endif
+	default:
+		return plain_portable(s, n, ncp, last, n4, limit, false);
+	}
+	/* The vector loop leaves the tail shorter than a vector and the
+	 * three bytes it looks ahead, and the block where the limit falls,
+	 * to the portable loop (or stops before a code point that is not
+	 * plain). */
+	if (lim || n - j < 35) {
+		size_t l2 = 0, used = k + a;
+		size_t t = plain_portable(s + j, n - j, &k2, &l2, &a2,
+					  used < limit ? limit - used : 0,
+					  a != 0);
+		if (k2)
+			*last = j + l2;
+		j += t;
+	}
+	*ncp = k + k2;
+	*n4 = a + a2;
+	return j;
+}
+
+/* ------------------------------------------------ GSM basic runs */
+
+/*
+ * The longest prefix of s[0..n) made of whole GSM characters of one
+ * septet (ascii[c] == 1 for ASCII; 2-byte sequences with a C2..CF lead
+ * and two11[payload] == 1): returns its bytes; *sept gets its septets
+ * (= code points).  Extension characters (2 septets), anything not GSM
+ * and invalid UTF-8 end the run; the caller takes those one at a time.
+ */
+static size_t gsm_portable(const unsigned char *s, size_t n,
+			   const uint8_t *ascii, const uint8_t *two11,
+			   size_t *sept)
+{
+	size_t j = 0, k = 0;
+
+	while (j < n) {
+		unsigned c = s[j];
+
+		if (c < 0x80u && ascii[c] == 1) {
+			j++;
+		} else if (c - 0xC2u <= 0xCFu - 0xC2u && n - j >= 2 &&
+			   (s[j + 1] & 0xC0u) == 0x80u &&
+			   two11[((c & 0x1Fu) << 6) | (s[j + 1] & 0x3Fu)] == 1) {
+			j += 2;
+		} else {
+			break;
+		}
+		k++;
+	}
+	*sept = k;
+	return j;
+}
+
+#if defined(SMS_X86) || defined(SMS_NEON)
+/* One block as masks (see plain_masks): ok 1-septet ASCII, cont, lead
+ * C2..CF.  Returns the bytes taken, *k their septets, *stop as there. */
+static inline size_t gsm_masks(const unsigned char *s, uint64_t ok,
+			       uint64_t cont, uint64_t lead, unsigned W,
+			       const uint8_t *two11, size_t *k, bool *stop)
+{
+	uint64_t all = (UINT64_C(1) << W) - 1;
+	uint64_t err = ((~(ok | cont | lead)) | (cont ^ (lead << 1))) & all;
+	unsigned p = err ? (unsigned)__builtin_ctzll(err) : W;
+	uint64_t below = (UINT64_C(1) << p) - 1, start, m;
+	unsigned L, end;
+
+	/* leads whose continuation is in the block: look them up */
+	for (m = lead & (below >> 1); m; m &= m - 1) {
+		unsigned j = (unsigned)__builtin_ctzll(m);
+		if (two11[((s[j] & 0x1Fu) << 6) | (s[j + 1] & 0x3Fu)] != 1) {
+			p = j;
+			err = 1;
+			below = (UINT64_C(1) << p) - 1;
+			break;
+		}
+	}
+	*stop = err != 0;
+	start = (ok | lead) & below;
+	if (!start) {
+		*k = 0;
+		return 0;
+	}
+	L = 63u - (unsigned)__builtin_clzll(start);
+	end = L + ((lead >> L) & 1 ? 2u : 1u);
+	if (end > p) {
+		start &= ~(UINT64_C(1) << L);
+		end = L;
+	}
+	*k = (size_t)__builtin_popcountll(start);
+	return end;
+}
+#endif
+
+#ifdef SMS_X86
+static size_t gsm_sse2(const unsigned char *s, size_t n, const uint8_t *two11,
+		       size_t *sept)
+{
+	size_t j = 0, total = 0;
+
+	while (n - j >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
+		__m128i bad = _mm_or_si128(
+			_mm_or_si128(rng16(v, 0x5B, 0x5E), rng16(v, 0x7B, 0x7E)),
+			_mm_cmpeq_epi8(v, _mm_set1_epi8(0x60)));
+		__m128i ok = _mm_or_si128(
+			_mm_andnot_si128(bad, rng16(v, 0x20, 0x7E)),
+			_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x0A)),
+				     _mm_cmpeq_epi8(v, _mm_set1_epi8(0x0D))));
+		uint64_t okm = (unsigned)_mm_movemask_epi8(ok);
+		uint64_t cont = (unsigned)_mm_movemask_epi8(rng16(v, 0x80, 0xBF));
+		uint64_t lead = (unsigned)_mm_movemask_epi8(rng16(v, 0xC2, 0xCF));
+		size_t k;
+		bool stop;
+		size_t adv;
+
+		if (okm == 0xFFFF) { /* plain ASCII: the common block */
+			total += 16;
+			j += 16;
+			continue;
+		}
+		adv = gsm_masks(s + j, okm, cont, lead, 16, two11, &k, &stop);
+		total += k;
+		j += adv;
+		if (stop || adv == 0)
+			break;
+	}
+	*sept = total;
+	return j;
+}
+
+__attribute__((target("avx2"))) static size_t
+gsm_avx2(const unsigned char *s, size_t n, const uint8_t *two11, size_t *sept)
+{
+	size_t j = 0, total = 0;
+
+	while (n - j >= 32) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(s + j));
+		__m256i bad = _mm256_or_si256(
+			_mm256_or_si256(rng32(v, 0x5B, 0x5E), rng32(v, 0x7B, 0x7E)),
+			_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x60)));
+		__m256i ok = _mm256_or_si256(
+			_mm256_andnot_si256(bad, rng32(v, 0x20, 0x7E)),
+			_mm256_or_si256(
+				_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x0A)),
+				_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x0D))));
+		uint64_t okm = (uint32_t)_mm256_movemask_epi8(ok);
+		uint64_t cont = (uint32_t)_mm256_movemask_epi8(rng32(v, 0x80, 0xBF));
+		uint64_t lead = (uint32_t)_mm256_movemask_epi8(rng32(v, 0xC2, 0xCF));
+		size_t k;
+		bool stop;
+		size_t adv;
+
+		if (okm == 0xFFFFFFFFu) {
+			total += 32;
+			j += 32;
+			continue;
+		}
+		adv = gsm_masks(s + j, okm, cont, lead, 32, two11, &k, &stop);
+		total += k;
+		j += adv;
+		if (stop || adv == 0)
+			break;
+	}
+	*sept = total;
+	return j;
+}
+#endif
+
+#ifdef SMS_NEON
+/* As gsm_sse2 (untested on this project's x86 machines). */
+static size_t gsm_neon(const unsigned char *s, size_t n, const uint8_t *two11,
+		       size_t *sept)
+{
+	size_t j = 0, total = 0;
+
+	while (n - j >= 16) {
+		uint8x16_t v = vld1q_u8(s + j);
+		uint8x16_t bad = vorrq_u8(vorrq_u8(nrng(v, 0x5B, 0x5E),
+						   nrng(v, 0x7B, 0x7E)),
+					  neq(v, 0x60));
+		uint8x16_t ok = vorrq_u8(vbicq_u8(nrng(v, 0x20, 0x7E), bad),
+					 vorrq_u8(neq(v, 0x0A), neq(v, 0x0D)));
+		uint64_t okm = nmask(ok);
+		uint64_t cont = nmask(nrng(v, 0x80, 0xBF));
+		uint64_t lead = nmask(nrng(v, 0xC2, 0xCF));
+		size_t k;
+		bool stop;
+		size_t adv;
+
+		if (okm == 0xFFFF) {
+			total += 16;
+			j += 16;
+			continue;
+		}
+		adv = gsm_masks(s + j, okm, cont, lead, 16, two11, &k, &stop);
+		total += k;
+		j += adv;
+		if (stop || adv == 0)
+			break;
+	}
+	*sept = total;
+	return j;
+}
+#endif
+
+size_t quota__sms_gsm_run(const unsigned char *s, size_t n,
+			  const uint8_t *ascii, const uint8_t *two11,
+			  size_t *sept)
+{
+	size_t j = 0, k = 0, k2 = 0;
+
+	switch (quota__sms_simd_level()) {
+#ifdef SMS_X86
+	case QUOTA__SMS_AVX2:
+		j = gsm_avx2(s, n, two11, &k);
+		break;
+	case QUOTA__SMS_SSE2:
+		j = gsm_sse2(s, n, two11, &k);
+		break;
+#endif
+#ifdef SMS_NEON
+	case QUOTA__SMS_NEON:
+		j = gsm_neon(s, n, two11, &k);
+		break;
+#endif
+	default:
+		return gsm_portable(s, n, ascii, two11, sept);
+	}
+	if (n - j < 32)
+		j += gsm_portable(s + j, n - j, ascii, two11, &k2);
+	*sept = k + k2;
+	return j;
+}

@@ -1,0 +1,765 @@
+/*
+ * bench_sms_main.c - the SMS counter as it was before issue 16 (lib/sms.c
+ * at main b6173e2), compiled into the benchmark under other names as the
+ * baseline the mixed-corpus speed-up is measured against.  Not built into
+ * the library.
+ */
+#define quota_sms_count quota_sms_count_main
+#define quota__sms_count_with_breaks quota__sms_count_with_breaks_main
+#include "sms_int.h"
+
+#include <string.h>
+
+#define SMS_FLAGS                                                   \
+	(QUOTA_SMS_CN | QUOTA_SMS_FORCE_UCS2 | QUOTA_SMS_SPLIT_CODEPOINTS | \
+	 QUOTA_SMS_SHIFT_TABLES)
+
+/* ------------------------------------------------------- greedy packer */
+
+/* Greedy segment filler: fill is what the current segment holds. */
+typedef struct packer {
+	int64_t cap;   /* per-segment capacity of a concatenated message */
+	int64_t fill;  /* units in the current segment */
+	int64_t segs;  /* segments so far, the current one included */
+	int64_t total; /* units of the whole text */
+	size_t *off;   /* optional: byte offset where each segment starts */
+	size_t offcap;
+} packer;
+
+static void pk_init(packer *p, int64_t cap, size_t *off, size_t offcap)
+{
+	p->cap = cap;
+	p->fill = 0;
+	p->segs = 1;
+	p->total = 0;
+	p->off = off;
+	p->offcap = off ? offcap : 0;
+	if (p->offcap)
+		p->off[0] = 0;
+}
+
+/* Open a new segment starting at byte `at` (offsets are reported for the
+ * caller that builds the concatenated PDUs itself). */
+static inline void pk_new(packer *p, size_t at)
+{
+	if ((uint64_t)p->segs < (uint64_t)p->offcap)
+		p->off[p->segs] = at;
+	p->segs++;
+}
+
+/* Place an indivisible item of `cost` units (an escape pair, a surrogate
+ * pair, a whole cluster): it goes to the next segment if it does not fit. */
+static inline void pk_put(packer *p, int64_t cost, size_t at)
+{
+	p->total += cost;
+	if (p->fill + cost > p->cap) {
+		pk_new(p, at);
+		p->fill = cost;
+	} else {
+		p->fill += cost;
+	}
+}
+
+/* Place k one-unit, one-byte characters starting at byte `at`: the ASCII
+ * fast path hands over whole runs at once. */
+static inline void pk_run(packer *p, int64_t k, size_t at)
+{
+	int64_t room = p->cap - p->fill;
+
+	p->total += k;
+	if (k <= room) {
+		p->fill += k;
+		return;
+	}
+	k -= room;
+	at += (size_t)room;
+	while (k > 0) {
+		int64_t n = k < p->cap ? k : p->cap;
+		pk_new(p, at);
+		p->fill = n;
+		k -= n;
+		at += (size_t)n;
+	}
+}
+
+/* Segments of the whole text: one when it fits a single message. */
+static int64_t pk_segments(const packer *p, int64_t single)
+{
+	return p->total <= single ? 1 : p->segs;
+}
+
+/* ------------------------------------------------ GSM 03.38 default table */
+
+/*
+ * Septets of each ASCII code point in the default alphabet: 1 basic,
+ * 2 extension table (23.038 6.2.1.1), 0 not representable.  '@' '$' '_'
+ * are basic (at other code positions than ASCII), '`' and most controls
+ * are not GSM; FF is in the extension table.
+ */
+static const uint8_t gsm_ascii[128] = {
+	/* 00 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2, 1, 0, 0,
+	/* 10 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 20 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 30 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 40 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 50 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 1,
+	/* 60 */ 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 70 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 0,
+};
+
+/* Septets of a non-ASCII code point in the default alphabet / extension
+ * table: Latin-1 letters, the Greek capitals that are not Latin
+ * lookalikes, and the euro sign.  Only capital Ç is GSM (0x09). */
+static int gsm_cost_nonascii(uint32_t cp)
+{
+	switch (cp) {
+	case 0x00A1: case 0x00A3: case 0x00A4: case 0x00A5: case 0x00A7:
+	case 0x00BF: case 0x00C4: case 0x00C5: case 0x00C6: case 0x00C7:
+	case 0x00C9: case 0x00D1: case 0x00D6: case 0x00D8: case 0x00DC:
+	case 0x00DF: case 0x00E0: case 0x00E4: case 0x00E5: case 0x00E6:
+	case 0x00E8: case 0x00E9: case 0x00EC: case 0x00F1: case 0x00F2:
+	case 0x00F6: case 0x00F8: case 0x00F9: case 0x00FC:
+	case 0x0393: case 0x0394: case 0x0398: case 0x039B: case 0x039E:
+	case 0x03A0: case 0x03A3: case 0x03A6: case 0x03A8: case 0x03A9:
+		return 1;
+	case 0x20AC:
+		return 2;
+	default:
+		return 0;
+	}
+}
+
+/* Septets of code points U+0000..U+07FF in their 2-byte UTF-8 form: the
+ * Latin-1 letters and Greek capitals of the default alphabet cost 1, the
+ * rest 0.  Indexed by the 11 payload bits of a 2-byte sequence, so any
+ * byte pair indexes it safely (the fast loop reads it unconditionally). */
+static const uint8_t gsm_2byte11[0x800] = {
+	[0x0A0] = 0, 1, 0, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+	[0x0C0] = 0, 0, 0, 0, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0, 0, 1,
+	[0x0E0] = 1, 0, 0, 0, 1, 1, 1, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 0, 1, 1, 0, 0, 1, 0, 0, 0,
+	[0x380] = 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0,
+	[0x3A0] = 1, 0, 0, 1, 0, 0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+/* 8 bytes, all ASCII and all 1-septet GSM? (the common case, checked a
+ * word at a time so plain text runs at memory speed) */
+static inline bool gsm_basic8(const unsigned char *s)
+{
+	uint64_t w;
+
+	memcpy(&w, s, 8);
+	if (w & UINT64_C(0x8080808080808080))
+		return false;
+	return (gsm_ascii[s[0]] & gsm_ascii[s[1]] & gsm_ascii[s[2]] &
+		gsm_ascii[s[3]] & gsm_ascii[s[4]] & gsm_ascii[s[5]] &
+		gsm_ascii[s[6]] & gsm_ascii[s[7]]) == 1;
+}
+
+/*
+ * Mixed Latin text: are the 16 bytes at s (17 readable) all GSM characters
+ * of one or two bytes (extension characters of ASCII included, counted in
+ * *ext)?  Judged with masks rather than a branch per character, since
+ * mispredicted branches are what limits a character-at-a-time loop on
+ * mixed text.  A lead byte in the last position is left for the next
+ * block.  Septets = bytes taken, less continuation bytes, plus one per
+ * escape.
+ */
+#if defined(__SSE2__) && !defined(QUOTA_NO_SIMD)
+#include <emmintrin.h>
+
+static inline __m128i in_range(__m128i v, unsigned char lo, unsigned char hi)
+{
+	return _mm_and_si128(
+		_mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8((char)lo)), v),
+		_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8((char)hi)), v));
+}
+
+static inline bool latin16(const unsigned char *s, size_t *adv,
+			   int64_t *septets, unsigned *ext)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+	unsigned hi = (unsigned)_mm_movemask_epi8(v);
+	__m128i ctl = in_range(v, 0x00, 0x1F);
+	__m128i ok_ctl = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x0A)),
+				      _mm_cmpeq_epi8(v, _mm_set1_epi8(0x0D)));
+	__m128i ff = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x0C));
+	__m128i not_gsm = _mm_or_si128(
+		_mm_andnot_si128(_mm_or_si128(ok_ctl, ff), ctl),
+		_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x60)),
+			     _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F))));
+	__m128i escm = _mm_or_si128(ff, _mm_or_si128(in_range(v, 0x5B, 0x5E),
+						     in_range(v, 0x7B, 0x7E)));
+	unsigned cont = (unsigned)_mm_movemask_epi8(in_range(v, 0x80, 0xBF));
+	unsigned lead = (unsigned)_mm_movemask_epi8(in_range(v, 0xC2, 0xCF));
+	unsigned last = lead >> 15, lm = lead & 0x7FFFu, e, m;
+
+	if (((unsigned)_mm_movemask_epi8(not_gsm) & ~hi) |
+	    (hi & ~cont & ~lead) | (cont ^ (lm << 1)))
+		return false;
+	for (m = lm; m; m &= m - 1) { /* few per block */
+		unsigned j = (unsigned)__builtin_ctz(m);
+
+		if (!gsm_2byte11[((s[j] & 0x1Fu) << 6) | (s[j + 1] & 0x3Fu)])
+			return false;
+	}
+	e = (unsigned)_mm_movemask_epi8(escm) & ~hi;
+	*adv = 16 - last;
+	*septets = (int64_t)(16 - last) - __builtin_popcount(cont) +
+		   __builtin_popcount(e);
+	*ext = e;
+	return true;
+}
+#else
+static inline bool latin16(const unsigned char *s, size_t *adv,
+			   int64_t *septets, unsigned *ext)
+{
+	unsigned bad = 0, ncont = 0, next = 0, prev_lead = 0, lead = 0, j;
+
+	for (j = 0; j < 16; j++) {
+		unsigned c = s[j], d = s[j + 1];
+		unsigned cont = (c & 0xC0u) == 0x80u;
+		unsigned g = gsm_ascii[c & 0x7Fu];
+		unsigned a_ok = (c < 0x80u) & (g != 0);
+		unsigned l_ok;
+
+		lead = c - 0xC2u <= 0xCFu - 0xC2u;
+		l_ok = lead & ((d & 0xC0u) == 0x80u) &
+		       gsm_2byte11[((c & 0x1Fu) << 6) | (d & 0x3Fu)];
+		/* a continuation byte is fine only right after a lead */
+		bad |= !(a_ok | l_ok | (cont & prev_lead));
+		ncont += cont;
+		next += (c < 0x80u) & (g == 2);
+		prev_lead = lead;
+	}
+	*adv = 16 - lead;
+	*septets = (int64_t)(16 - lead - ncont + next);
+	*ext = next;
+	return !bad;
+}
+#endif
+
+enum { GSM_OK = 0, GSM_NOT = 1, GSM_BADUTF8 = 2 };
+
+/*
+ * Count as GSM 7-bit with the default tables.  Returns GSM_NOT at the
+ * first code point that is not GSM (the caller recounts as UCS-2), or
+ * GSM_BADUTF8 with *bad set.  Clusters need no care here: every
+ * multi-code-point cluster contains a non-GSM code point, except CR LF,
+ * which counts as two characters (see the file comment).
+ */
+static int count_gsm_default(const unsigned char *s, size_t len, packer *p,
+			     size_t *bad)
+{
+	size_t i = 0, run = 0;
+	/* Runs are counted in septets; with segment offsets wanted, only
+	 * 1-byte characters join a run (pk_run's offsets assume 1 byte). */
+	bool track = p->offcap > 0;
+	size_t block_at = 0; /* where a 16-byte block is worth trying again */
+
+	while (i < len) {
+		/* Plain ASCII runs: a word at a time. */
+		while (len - i >= 8 && gsm_basic8(s + i)) {
+			i += 8;
+			run += 8;
+		}
+		/* Mixed Latin text: 16 bytes at a time, see latin16.  After a
+		 * block that fails, go a character at a time past it. */
+		if (!track && i >= block_at) {
+			size_t adv;
+			int64_t septets;
+			unsigned ext;
+
+			while (len - i >= 17 &&
+			       latin16(s + i, &adv, &septets, &ext)) {
+				if (!ext) {
+					run += (size_t)septets;
+					i += adv;
+					continue;
+				}
+				/* Escape pairs inside: adding the block whole is
+				 * exact unless it reaches the end of a segment,
+				 * where greedy packing must see each pair. */
+				if (run) {
+					pk_run(p, (int64_t)run, i - run);
+					run = 0;
+				}
+				if (p->fill + septets > p->cap)
+					break;
+				p->fill += septets;
+				p->total += septets;
+				i += adv;
+			}
+			block_at = i + 16;
+		}
+		if (i >= len)
+			break;
+
+		/* One character the fast loops did not take. */
+		unsigned c = s[i];
+		int cost;
+		size_t n;
+
+		if (c < 0x80) {
+			cost = gsm_ascii[c];
+			n = 1;
+			if (cost == 1) {
+				i++;
+				run++;
+				continue;
+			}
+		} else if (c >= 0xC2 && c <= 0xCF && len - i >= 2 &&
+			   (s[i + 1] & 0xC0) == 0x80) {
+			/* 2-byte sequences: always valid from C2 on. */
+			cost = gsm_2byte11[((c & 0x1Fu) << 6) |
+					   (s[i + 1] & 0x3Fu)];
+			n = 2;
+			if (cost == 1 && !track) {
+				i += 2;
+				run++;
+				continue;
+			}
+		} else {
+			uint32_t cp;
+			n = quota__u8dec(s, len, i, &cp);
+			if (n == 0) {
+				*bad = i;
+				return GSM_BADUTF8;
+			}
+			cost = gsm_cost_nonascii(cp);
+		}
+		if (run) {
+			pk_run(p, (int64_t)run, i - run); /* at: see track */
+			run = 0;
+		}
+		if (cost == 0)
+			return GSM_NOT;
+		pk_put(p, cost, i);
+		i += n;
+	}
+	if (run)
+		pk_run(p, (int64_t)run, i - run);
+	return GSM_OK;
+}
+
+/* ------------------------------------------------------ cluster walker */
+
+/*
+ * How a code point costs in the encoding being counted: UCS-2 (UTF-16
+ * code units), or GSM 7-bit with locking shift table `lock` (1 septet if
+ * the locking table holds it, else 2: ESC + single shift code).
+ */
+typedef struct costfn {
+	bool ucs2;
+	uint32_t lock;
+} costfn;
+
+static inline int64_t cp_cost(const costfn *f, uint32_t cp)
+{
+	uint32_t lm, sm;
+
+	if (f->ucs2)
+		return cp > 0xFFFF ? 2 : 1;
+	if (cp < 0x80 && f->lock == 0)
+		return gsm_ascii[cp] ? gsm_ascii[cp] : 2;
+	quota__sms_nat_masks(cp, &lm, &sm);
+	return (lm >> f->lock) & 1 ? 1 : 2;
+}
+
+/* Place a cluster s[a..b) of `cost` units.  One bigger than a whole
+ * segment cannot be kept whole: it is split between code points (a
+ * surrogate pair or escape pair still never is). */
+static void place_cluster(packer *p, const costfn *f, const unsigned char *s,
+			  size_t a, size_t b, int64_t cost)
+{
+	if (cost <= p->cap) {
+		pk_put(p, cost, a);
+		return;
+	}
+	while (a < b) {
+		uint32_t cp = 0;
+		size_t n = quota__u8dec(s, b, a, &cp);
+		if (n == 0)
+			n = 1; /* not reached: validated by the caller */
+		pk_put(p, cp_cost(f, cp), a);
+		a += n;
+	}
+}
+
+/* Cluster boundary before the code point at byte i (UAX #29, or the
+ * caller's own boundaries, or none with QUOTA_SMS_SPLIT_CODEPOINTS);
+ * CR LF is always breakable (two characters). */
+typedef struct walker {
+	quota__gb_state gb;
+	const unsigned char *breaks;
+	bool split;
+	bool prev_cr;
+} walker;
+
+static inline bool walk_break(walker *w, size_t i, uint32_t cp)
+{
+	bool brk;
+
+	if (w->breaks) {
+		brk = w->breaks[i] != 0;
+	} else if (!w->split && cp >= 0x20 && cp < 0x7F) {
+		/* Printable ASCII is Other and not ExtPict: only GB9b (after
+		 * Prepend) joins it to what precedes. */
+		brk = w->gb.prev != QUOTA__GB_PREPEND;
+		w->gb.prev = QUOTA__GB_OTHER;
+		w->gb.emoji = 0;
+		w->gb.ri = 0;
+	}
+	else if (w->split)
+		brk = true;
+	else
+		brk = quota__gb_break(&w->gb, quota__gb_prop(cp));
+	if (w->prev_cr && cp == 0x0A)
+		brk = true;
+	w->prev_cr = cp == 0x0D;
+	return brk || i == 0;
+}
+
+static void walk_init(walker *w, const unsigned char *breaks, bool split)
+{
+	quota__gb_state init = QUOTA__GB_STATE_INIT;
+
+	w->gb = init;
+	w->breaks = breaks;
+	w->split = split;
+	w->prev_cr = false;
+}
+
+/* Count the whole text with cost function f, clusters kept whole.
+ * Returns false with *bad set on invalid UTF-8. */
+static bool count_clusters(const unsigned char *s, size_t len,
+			   const costfn *f, const unsigned char *breaks,
+			   bool split, packer *p, size_t *bad)
+{
+	walker w;
+	size_t i = 0, start = 0;
+	int64_t cost = 0;
+
+	walk_init(&w, breaks, split);
+	while (i < len) {
+		uint32_t cp;
+		size_t n = quota__u8dec(s, len, i, &cp);
+
+		if (n == 0) {
+			*bad = i;
+			return false;
+		}
+		if (walk_break(&w, i, cp) && i > 0) {
+			place_cluster(p, f, s, start, i, cost);
+			start = i;
+			cost = 0;
+		}
+		cost += cp_cost(f, cp);
+		i += n;
+	}
+	if (len > 0)
+		place_cluster(p, f, s, start, len, cost);
+	return true;
+}
+
+/* ------------------------------------------------ national shift tables */
+
+/* One 7-bit candidate: locking table L with the single shift table S. */
+typedef struct cand {
+	packer pk;
+	int64_t cluster; /* cost of the cluster being read */
+	bool valid;
+	uint32_t single; /* chosen single shift table */
+	int ies;         /* national language IEs in the UDH: 0, 1 or 2 */
+} cand;
+
+/* Capacities with n national language IEs of 3 octets each:
+ * (1120 - 8 * udh) / 7 septets, udh = UDHL + IEs (+ 5 concatenation). */
+static int64_t nat_single(int ies)
+{
+	return ies == 0 ? QUOTA__SMS_GSM_SINGLE : ies == 1 ? 155 : 152;
+}
+static int64_t nat_concat(int ies)
+{
+	return ies == 0 ? QUOTA__SMS_GSM_CONCAT : ies == 1 ? 149 : 146;
+}
+
+/*
+ * QUOTA_SMS_SHIFT_TABLES: try every locking table (23.038 A.2) with the
+ * single shift tables (A.3) that cover what it lacks, and keep the
+ * cheapest: fewest segments, then fewest IEs (0, 1, 2), then fewest
+ * septets, then the lowest table numbers.  For a given locking table every
+ * covering single shift table gives the same septets, so the default
+ * extension table is preferred (no IE), else the lowest number.
+ * Returns 1 if some 7-bit combination fits (info filled in), 0 if none
+ * does, -1 on invalid UTF-8 (*bad set).
+ */
+static int count_shift(const unsigned char *s, size_t len, bool split,
+		       const unsigned char *breaks, quota_sms_info *best,
+		       size_t *bad)
+{
+	uint32_t valid_single[QUOTA__SMS_TABLES];
+	cand c[QUOTA__SMS_TABLES];
+	walker w;
+	size_t i = 0;
+	int found = -1;
+
+	/* Pass 1: which (locking, single) pairs encode every code point. */
+	for (unsigned t = 0; t < QUOTA__SMS_TABLES; t++)
+		valid_single[t] = (UINT32_C(1) << QUOTA__SMS_TABLES) - 1;
+	while (i < len) {
+		uint32_t cp, lm, sm;
+		size_t n = quota__u8dec(s, len, i, &cp);
+
+		if (n == 0) {
+			*bad = i;
+			return -1;
+		}
+		quota__sms_nat_masks(cp, &lm, &sm);
+		for (unsigned t = 0; t < QUOTA__SMS_TABLES; t++)
+			if (!((lm >> t) & 1))
+				valid_single[t] &= sm;
+		i += n;
+	}
+	for (unsigned t = 0; t < QUOTA__SMS_TABLES; t++) {
+		uint32_t vs = valid_single[t];
+		c[t].valid = vs != 0 && (t != 2); /* Spanish: no locking table */
+		if (!c[t].valid)
+			continue;
+		c[t].single = (vs & 1) ? 0 : (uint32_t)__builtin_ctz(vs);
+		c[t].ies = (t != 0) + (c[t].single != 0);
+		pk_init(&c[t].pk, nat_concat(c[t].ies), NULL, 0);
+		c[t].cluster = 0;
+	}
+
+	/* Pass 2: pack every candidate at once, clusters kept whole. */
+	walk_init(&w, breaks, split);
+	size_t start = 0;
+	for (i = 0; i < len;) {
+		uint32_t cp, lm, sm;
+		size_t n = quota__u8dec(s, len, i, &cp);
+
+		quota__sms_nat_masks(cp, &lm, &sm);
+		bool brk = walk_break(&w, i, cp) && i > 0;
+		for (unsigned t = 0; t < QUOTA__SMS_TABLES; t++) {
+			if (!c[t].valid)
+				continue;
+			if (brk) {
+				costfn f = {false, t};
+				place_cluster(&c[t].pk, &f, s, start, i,
+					      c[t].cluster);
+				c[t].cluster = 0;
+			}
+			c[t].cluster += (lm >> t) & 1 ? 1 : 2;
+		}
+		if (brk)
+			start = i;
+		i += n;
+	}
+	for (unsigned t = 0; t < QUOTA__SMS_TABLES; t++) {
+		if (!c[t].valid)
+			continue;
+		if (len > 0) {
+			costfn f = {false, t};
+			place_cluster(&c[t].pk, &f, s, start, len, c[t].cluster);
+		}
+		int64_t segs = pk_segments(&c[t].pk, nat_single(c[t].ies));
+		if (found < 0 || segs < best->segments ||
+		    (segs == best->segments &&
+		     (c[t].ies < c[found].ies ||
+		      (c[t].ies == c[found].ies &&
+		       c[t].pk.total < best->units)))) {
+			found = (int)t;
+			best->segments = segs;
+			best->units = c[t].pk.total;
+			best->shift_locking = t;
+			best->shift_single = c[t].single;
+		}
+	}
+	if (found < 0)
+		return 0;
+	best->encoding = QUOTA_SMS_GSM7;
+	return 1;
+}
+
+/* --------------------------------------------------------- China mode */
+
+/*
+ * China carrier counting: signature + body, a BMP character counts 1 and
+ * one outside the BMP 2 (UTF-16 units); <= 70 is one message, else
+ * ceil(n / 67) - by division, as the carriers bill.  Segment offsets are
+ * the body bytes where units 67, 134, ... of the combined text fall.
+ */
+static int count_cn(const unsigned char *s, size_t len, const char *sig,
+		    size_t *off, size_t offcap, quota_sms_info *info)
+{
+	int64_t n = 0;
+	size_t siglen = sig ? strlen(sig) : 0;
+	size_t bad;
+
+	if (sig && !quota__utf8_valid(sig, siglen, &bad))
+		return QUOTA_EINVAL;
+	for (size_t i = 0; i < siglen;) {
+		uint32_t cp;
+		size_t k = quota__u8dec((const unsigned char *)sig, siglen, i,
+					&cp);
+		n += cp > 0xFFFF ? 2 : 1;
+		i += k;
+	}
+	int64_t sigunits = n;
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t k = quota__u8dec(s, len, i, &cp);
+		if (k == 0) {
+			info->error_offset = i;
+			return QUOTA_EENCODING;
+		}
+		n += cp > 0xFFFF ? 2 : 1;
+		i += k;
+	}
+	info->encoding = QUOTA_SMS_UCS2;
+	info->units = n;
+	info->segments = n <= QUOTA__SMS_CN_SINGLE
+				 ? 1
+				 : (n + QUOTA__SMS_CN_CONCAT - 1) /
+					   QUOTA__SMS_CN_CONCAT;
+	if (off && offcap) {
+		size_t k = 1, i = 0;
+		int64_t u = sigunits;
+
+		off[0] = 0;
+		while (k < offcap && (int64_t)k < info->segments) {
+			int64_t at = (int64_t)k * QUOTA__SMS_CN_CONCAT;
+			/* The body code point holding unit `at` (0 while it
+			 * is still inside the signature). */
+			while (i < len) {
+				uint32_t cp;
+				size_t c = quota__u8dec(s, len, i, &cp);
+				int64_t w = cp > 0xFFFF ? 2 : 1;
+				if (u + w > at)
+					break;
+				u += w;
+				i += c;
+			}
+			off[k++] = i;
+		}
+	}
+	return QUOTA_OK;
+}
+
+/* ------------------------------------------------------------ the API */
+
+/* Shared by quota_sms_count and the oracle driver (explicit breaks). */
+int quota__sms_count_with_breaks(const char *utf8, size_t len,
+				 const quota_sms_opts *opts,
+				 const unsigned char *breaks,
+				 quota_sms_info *info)
+{
+	const unsigned char *s = (const unsigned char *)utf8;
+	uint32_t flags = 0;
+	size_t *off = NULL, offcap = 0, bad = 0;
+	packer p;
+	int rc;
+
+	if (!info)
+		return QUOTA_EINVAL;
+	memset(info, 0, sizeof *info);
+	info->segments = 1;
+	if (!utf8 && len > 0)
+		return QUOTA_EINVAL;
+	if (!utf8)
+		s = (const unsigned char *)"";
+	if (opts) {
+		if (opts->version != QUOTA_SMS_OPTS_VERSION ||
+		    (opts->flags & ~SMS_FLAGS) ||
+		    ((opts->flags & QUOTA_SMS_CN) &&
+		     (opts->flags & QUOTA_SMS_SHIFT_TABLES)) ||
+		    (opts->segment_offsets == NULL &&
+		     opts->segment_offsets_cap > 0))
+			return QUOTA_EINVAL;
+		flags = opts->flags;
+		off = opts->segment_offsets;
+		offcap = opts->segment_offsets_cap;
+	}
+	if (len > (size_t)INT64_MAX / 4)
+		return QUOTA_ETOOLONG;
+
+	if (flags & QUOTA_SMS_CN) {
+		rc = count_cn(s, len, opts->signature, off, offcap, info);
+		if (rc != QUOTA_OK)
+			return rc;
+		goto limit;
+	}
+
+	if (!(flags & QUOTA_SMS_FORCE_UCS2)) {
+		if (flags & QUOTA_SMS_SHIFT_TABLES) {
+			rc = count_shift(s, len,
+					 (flags & QUOTA_SMS_SPLIT_CODEPOINTS) != 0,
+					 breaks, info, &bad);
+			if (rc < 0)
+				goto badutf8;
+			if (rc > 0) {
+				if (off && offcap) {
+					/* Rerun the winner for its offsets. */
+					costfn f = {false, info->shift_locking};
+					int ies = (info->shift_locking != 0) +
+						  (info->shift_single != 0);
+					pk_init(&p, nat_concat(ies), off, offcap);
+					count_clusters(s, len, &f, breaks,
+						       (flags & QUOTA_SMS_SPLIT_CODEPOINTS) != 0,
+						       &p, &bad);
+					if (info->segments == 1)
+						off[0] = 0;
+				}
+				goto limit;
+			}
+		} else {
+			pk_init(&p, QUOTA__SMS_GSM_CONCAT, off, offcap);
+			rc = count_gsm_default(s, len, &p, &bad);
+			if (rc == GSM_BADUTF8)
+				goto badutf8;
+			if (rc == GSM_OK) {
+				info->encoding = QUOTA_SMS_GSM7;
+				info->units = p.total;
+				info->segments =
+					pk_segments(&p, QUOTA__SMS_GSM_SINGLE);
+				goto limit;
+			}
+		}
+	}
+
+	/* UCS-2 (UTF-16 code units), clusters kept whole. */
+	{
+		costfn f = {true, 0};
+		pk_init(&p, QUOTA__SMS_UCS2_CONCAT, off, offcap);
+		if (!count_clusters(s, len, &f, breaks,
+				    (flags & QUOTA_SMS_SPLIT_CODEPOINTS) != 0, &p,
+				    &bad))
+			goto badutf8;
+		info->encoding = QUOTA_SMS_UCS2;
+		info->units = p.total;
+		info->segments = pk_segments(&p, QUOTA__SMS_UCS2_SINGLE);
+		info->shift_locking = 0;
+		info->shift_single = 0;
+	}
+
+limit:
+	if (opts && opts->max_segments &&
+	    info->segments > (int64_t)opts->max_segments)
+		return QUOTA_ETOOLONG;
+	if (opts && opts->max_units && info->units > (int64_t)opts->max_units)
+		return QUOTA_ETOOLONG;
+	return QUOTA_OK;
+
+badutf8:
+	memset(info, 0, sizeof *info);
+	info->segments = 1;
+	info->error_offset = bad;
+	return QUOTA_EENCODING;
+}
+
+/* §3: the public entry point; UAX #29 clusters from the generated table. */
+int quota_sms_count(const char *utf8, size_t len, const quota_sms_opts *opts,
+		    quota_sms_info *info)
+{
+	return quota__sms_count_with_breaks(utf8, len, opts, NULL, info);
+}

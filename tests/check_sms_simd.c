@@ -1,0 +1,385 @@
+/*
+ * check_sms_simd.c - the fast SMS counting paths of issue 16 (one pass,
+ * plain runs, SSE2/AVX2 kernels) against a one-code-point-at-a-time
+ * reference written here from DESIGN.md §3, on random texts of every
+ * class, every length around the vector widths, and invalid UTF-8, under
+ * every dispatch level this CPU can be forced to (quota__sms_force_simd).
+ */
+#include "quota.h"
+#include "testutil.h"
+#include "sms_int.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ reference */
+
+typedef struct rpk {
+	int64_t cap, fill, segs, total;
+} rpk;
+
+static void rput(rpk *p, int64_t cost)
+{
+	p->total += cost;
+	if (p->fill + cost > p->cap) {
+		p->segs++;
+		p->fill = cost;
+	} else {
+		p->fill += cost;
+	}
+}
+
+/* GSM septets of cp with the default tables (23.038 table 0): 1, 2 or 0. */
+static int ref_gsm(uint32_t cp)
+{
+	uint32_t lm, sm;
+
+	quota__sms_nat_masks(cp, &lm, &sm);
+	return (lm & 1) ? 1 : (sm & 1) ? 2 : 0;
+}
+
+static int ref_count(const unsigned char *s, size_t len, quota_sms_info *info)
+{
+	bool gsm = true;
+	size_t i;
+	uint32_t cp;
+
+	memset(info, 0, sizeof *info);
+	info->segments = 1;
+	for (i = 0; i < len;) {
+		size_t n = quota__u8dec(s, len, i, &cp);
+		if (!n) {
+			info->error_offset = i;
+			return QUOTA_EENCODING;
+		}
+		gsm = gsm && ref_gsm(cp);
+		i += n;
+	}
+	if (gsm) {
+		rpk p = {QUOTA__SMS_GSM_CONCAT, 0, 1, 0};
+		for (i = 0; i < len; i += quota__u8dec(s, len, i, &cp))
+			rput(&p, ref_gsm((quota__u8dec(s, len, i, &cp), cp)));
+		info->encoding = QUOTA_SMS_GSM7;
+		info->units = p.total;
+		info->segments = p.total <= QUOTA__SMS_GSM_SINGLE ? 1 : p.segs;
+		return QUOTA_OK;
+	}
+	/* UCS-2: clusters by UAX #29, CR LF breakable, a cluster larger than
+	 * a segment split between code points. */
+	rpk p = {QUOTA__SMS_UCS2_CONCAT, 0, 1, 0};
+	quota__gb_state st = QUOTA__GB_STATE_INIT;
+	size_t start = 0;
+	int64_t cost = 0;
+	bool prev_cr = false;
+	for (i = 0; i <= len;) {
+		bool brk = i == len;
+		size_t n = 0;
+		if (i < len) {
+			n = quota__u8dec(s, len, i, &cp);
+			brk = quota__gb_break(&st, quota__gb_prop(cp)) ||
+			      (prev_cr && cp == 0x0A);
+			prev_cr = cp == 0x0D;
+		}
+		if (brk && i > 0) {
+			if (cost <= p.cap) {
+				rput(&p, cost);
+			} else {
+				for (size_t j = start; j < i;) {
+					uint32_t c2;
+					size_t m = quota__u8dec(s, len, j, &c2);
+					rput(&p, c2 > 0xFFFF ? 2 : 1);
+					j += m;
+				}
+			}
+			start = i;
+			cost = 0;
+		}
+		if (i == len)
+			break;
+		cost += cp > 0xFFFF ? 2 : 1;
+		i += n;
+	}
+	info->encoding = QUOTA_SMS_UCS2;
+	info->units = p.total;
+	info->segments = p.total <= QUOTA__SMS_UCS2_SINGLE ? 1 : p.segs;
+	return QUOTA_OK;
+}
+
+/* ------------------------------------------------------------ generator */
+
+static uint64_t rng = 0x243F6A8885A308D3u;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng % n);
+}
+
+static size_t put_cp(unsigned char *b, uint32_t cp)
+{
+	if (cp < 0x80) {
+		b[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		b[0] = (unsigned char)(0xC0 | cp >> 6);
+		b[1] = (unsigned char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		b[0] = (unsigned char)(0xE0 | cp >> 12);
+		b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		b[2] = (unsigned char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	b[0] = (unsigned char)(0xF0 | cp >> 18);
+	b[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+	b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+	b[3] = (unsigned char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/* Code points of each class, with the edges of the plain set. */
+static uint32_t pick(int cls)
+{
+	static const uint32_t gsm2[] = {0xE9, 0xFC, 0xC7, 0xA3, 0xBF, 0x394,
+					0x3A9, 0xDF, '\n', '\r', 0x0C};
+	static const uint32_t ext[] = {'[', ']', '{', '}', '~', '^', '|',
+				       '\\', 0x20AC, 0x0C};
+	static const uint32_t rare[] = {0xE7, 0x2019, 0x60, 0x7F, 0x1, 0xAD,
+					0x3000, 0x3029, 0x302A, 0x302F, 0x3030,
+					0x3099,
+					0x3031, 0x303D, 0x303E, 0x3098, 0x309A,
+					0x309B, 0x30FF, 0x3100, 0xFF0C, 0xFF9E,
+					0xFEFF, 0xFF7F, 0xFF80,
+					0xA9, 0xBF, 0xC0, 0xFF, 0x37F, 0x380,
+					0x47F, 0x480, 0x483, 0x3FFF, 0x4000,
+					0x9FFF, 0xA000, 0x3002, 0x3099, 0x600,
+					0xFEFF, 0xFE0F};
+	static const uint32_t clu[] = {0x200D, 0x1F468, 0x1F469, 0x1F3FD,
+				       0x1F1EB, 0x1F1F7, 0x301, 0x308, 0x915,
+				       0x94D, 0x937, 0x93F, 0x1100, 0x1161,
+				       0x11A8, 0xAC00, 0xAC01, 0xB000, 0xC5B4,
+				       0xCFFF, 0xD000, 0x1160, 0x600, 0xFE0F,
+				       0xABFF, 0xD77F, 0xD780, 0xD7A3, 0xD7B0,
+				       0xD7FB, 0x11A8,
+				       0x2764, '\r', '\n', 0xE0020};
+
+	static const uint32_t joiners[] = {0x301, 0x3099, 0x200D, 0x93F,
+					   0xFE0F, 0x1F3FD, 0x483, 0x302A,
+					   0x1161, 0x11A8, 0x1100, 0x600};
+
+	switch (cls) {
+	case 0: /* GSM ASCII */
+		return rnd(10) ? 'a' + rnd(26) : ' ';
+	case 1: /* GSM with extension and Latin-1 */
+		return rnd(8) == 0 ? ext[rnd(10)] : rnd(6) == 0 ? gsm2[rnd(11)]
+							       : 0x20 + rnd(64);
+	case 2: /* CJK, Korean */
+		return rnd(10) ? (rnd(4) ? 0x4E00 + rnd(0x5200)
+					 : 0xAC00 + rnd(0x2BA4))
+			       : rnd(2) ? 0x3000 + rnd(0x100) : 0xFF00 + rnd(0x100);
+	case 3: /* Cyrillic / Greek */
+		return rnd(8) == 0 ? ' ' : rnd(2) ? 0x400 + rnd(0x80)
+						  : 0x370 + rnd(0x90);
+	case 4: /* emoji */
+		return rnd(3) ? (rnd(2) ? 0x1F300 + rnd(0x400)
+					: 0x1F900 + rnd(0x100))
+			      : 'a' + rnd(26);
+	case 5: /* clusters */
+		return clu[rnd(sizeof clu / sizeof *clu)];
+	case 6: /* plain characters with joiners after them */
+		return rnd(3) ? pick((int)rnd(4)) : joiners[rnd(12)];
+	default: /* anything, the plain set's edges */
+		return rnd(3) ? rare[rnd(sizeof rare / sizeof *rare)]
+			      : 0x20 + rnd(0x3000);
+	}
+}
+
+/* A text of about `want` bytes: mostly class cls, a few of others. */
+static size_t gen(unsigned char *b, size_t want, int cls)
+{
+	size_t n = 0;
+	while (n < want) {
+		int c = rnd(20) == 0 ? (int)rnd(8) : cls;
+		n += put_cp(b + n, pick(c));
+	}
+	if (rnd(8) == 0 && n) { /* invalid UTF-8 somewhere */
+		static const unsigned char bad[] = {0x80, 0xC0, 0xC1, 0xE0,
+						    0xED, 0xF5, 0xFF, 0xF4};
+		b[rnd((uint32_t)n)] = bad[rnd(8)];
+	}
+	if (rnd(8) == 0 && n) /* cut inside a code point */
+		n -= 1;
+	return n;
+}
+
+static void check_one(const unsigned char *b, size_t n, int level,
+		      const char *what)
+{
+	quota_sms_info got, want;
+	int rg = quota_sms_count((const char *)b, n, NULL, &got);
+	int rw = ref_count(b, n, &want);
+
+	if (rg != rw || got.encoding != want.encoding ||
+	    got.units != want.units || got.segments != want.segments ||
+	    got.error_offset != want.error_offset) {
+		fprintf(stderr, "level %d %s len %zu: rc %d/%d enc %d/%d "
+			"units %lld/%lld segs %lld/%lld off %zu/%zu\n",
+			level, what, n, rg, rw, got.encoding, want.encoding,
+			(long long)got.units, (long long)want.units,
+			(long long)got.segments, (long long)want.segments,
+			got.error_offset, want.error_offset);
+		ck_abort_msg("fast path differs from the reference");
+	}
+}
+
+/* Every level this machine can run: 0 portable, 1 SSE2, 2 AVX2, 3 NEON. */
+static int levels(int *lv)
+{
+	int k = 0;
+	for (int l = QUOTA__SMS_PORTABLE; l <= QUOTA__SMS_NEON; l++)
+		if (quota__sms_force_simd(l) == l)
+			lv[k++] = l;
+	quota__sms_force_simd(-1);
+	return k;
+}
+
+START_TEST(test_s3_plain_set_is_gcb_other_cr_lf_lv_lvt)
+{
+	static const uint32_t r[][2] = {{0x20, 0x7E}, {0xC0, 0xFF},
+					{0x380, 0x47F}, {0x4000, 0x9FFF}};
+	for (size_t k = 0; k < 4; k++)
+		for (uint32_t cp = r[k][0]; cp <= r[k][1]; cp++)
+			ck_assert_uint_eq(quota__gb_prop(cp), QUOTA__GB_OTHER);
+	for (uint32_t cp = 0xB000; cp <= 0xCFFF; cp++) {
+		unsigned p = quota__gb_prop(cp);
+		ck_assert(p == QUOTA__GB_LV || p == QUOTA__GB_LVT);
+	}
+	/* E3 xx xx, EF xx xx and F0 9F xx xx: what the portable kernel
+	 * takes is GCB Other (Extended_Pictographic or not) */
+	quota__sms_force_simd(QUOTA__SMS_PORTABLE);
+	for (uint32_t cp = 0x3000; cp <= 0x1FFFF; cp++) {
+		unsigned char b[8];
+		size_t k = 0, l = 0, k4 = 0, n = put_cp(b, cp);
+		if (quota__sms_plain_run(b, n, &k, &l, &k4, 67) == n && k == 1 &&
+		    (b[0] == 0xEA || b[0] == 0xED)) {
+			unsigned p = quota__gb_prop(cp);
+			ck_assert_msg(p == QUOTA__GB_LV || p == QUOTA__GB_LVT,
+				      "U+%04X", cp);
+		}
+		if (quota__sms_plain_run(b, n, &k, &l, &k4, 67) == n && k == 1 &&
+		    (b[0] == 0xE3 || b[0] == 0xEF || b[0] == 0xF0)) {
+			ck_assert_msg((quota__gb_prop(cp) & 0x0F) ==
+					      QUOTA__GB_OTHER,
+				      "U+%04X", cp);
+			ck_assert_uint_eq(k4, cp > 0xFFFF);
+		}
+	}
+	quota__sms_force_simd(-1);
+	ck_assert_uint_eq(quota__gb_prop(0x0A), QUOTA__GB_LF);
+	ck_assert_uint_eq(quota__gb_prop(0x0D), QUOTA__GB_CR);
+}
+END_TEST
+
+/* issue 16: each level's kernels (plain runs, GSM 1-septet runs) find
+ * the same runs; the GSM tables here are built from the 23.038 tables. */
+START_TEST(test_s3_plain_run_kernels_agree)
+{
+	int lv[4], nl = levels(lv);
+	unsigned char b[400];
+	uint8_t gsm_ascii[128], two11[0x800];
+
+	for (uint32_t c = 0; c < 128; c++)
+		gsm_ascii[c] = (uint8_t)ref_gsm(c);
+	for (uint32_t c = 0; c < 0x800; c++)
+		two11[c] = (uint8_t)(c >= 0x80 ? ref_gsm(c) : 0);
+
+	for (int it = 0; it < 20000; it++) {
+		size_t n = gen(b, rnd(120), (int)rnd(8)), r0 = 0, k0 = 0,
+		       l0 = 999, g0 = 0, gk0 = 0, a0 = 0, lim = rnd(80);
+		for (int x = 0; x < nl; x++) {
+			size_t k = 0, l = 999, r, a = 0;
+			quota__sms_force_simd(lv[x]);
+			r = quota__sms_plain_run(b, n, &k, &l, &a, lim);
+			if (x == 0) {
+				r0 = r, k0 = k, l0 = l, a0 = a;
+				g0 = quota__sms_gsm_run(b, n, gsm_ascii, two11,
+							&gk0);
+				continue;
+			}
+			ck_assert_uint_eq(r, r0);
+			ck_assert_uint_eq(k, k0);
+			ck_assert_uint_eq(l, l0);
+			ck_assert_uint_eq(a, a0);
+			ck_assert_uint_eq(quota__sms_gsm_run(b, n, gsm_ascii,
+							     two11, &k), g0);
+			ck_assert_uint_eq(k, gk0);
+		}
+	}
+	quota__sms_force_simd(-1);
+}
+END_TEST
+
+/* issue 16: quota_sms_count (one pass, plain runs, vector kernels) equals
+ * the one-code-point-at-a-time reference on every class and length. */
+START_TEST(test_s3_fast_paths_match_one_char_reference)
+{
+	int lv[4], nl = levels(lv);
+	static unsigned char b[2048];
+	char what[32];
+
+	ck_assert_int_ge(nl, 1);
+	for (int x = 0; x < nl; x++) {
+		quota__sms_force_simd(lv[x]);
+		ck_assert_int_eq(quota__sms_simd_level(), lv[x]);
+		for (int cls = 0; cls < 8; cls++) {
+			snprintf(what, sizeof what, "class %d", cls);
+			/* every length up to past two AVX2 vectors */
+			for (size_t want = 0; want <= 72; want++)
+				for (int rep = 0; rep < 6; rep++)
+					check_one(b, gen(b, want, cls), lv[x],
+						  what);
+			/* across segment boundaries */
+			for (int rep = 0; rep < 400; rep++)
+				check_one(b, gen(b, rnd(1400), cls), lv[x],
+					  what);
+		}
+		/* a GSM text meeting one non-GSM character anywhere */
+		for (int rep = 0; rep < 2000; rep++) {
+			size_t n = gen(b, rnd(700), rnd(2)), at;
+			if (n < 4)
+				continue;
+			at = rnd((uint32_t)n - 3);
+			while (at && (b[at] & 0xC0) == 0x80)
+				at--;
+			n = at + put_cp(b + at, pick(rnd(2) ? 7 : 6));
+			n += gen(b + n, rnd(300), rnd(2));
+			check_one(b, n, lv[x], "gsm+1");
+		}
+	}
+	quota__sms_force_simd(-1);
+}
+END_TEST
+
+static Suite *simd_suite(void)
+{
+	Suite *s = suite_create("sms_simd");
+	TCase *tc = tcase_create("fast");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_s3_plain_set_is_gcb_other_cr_lf_lv_lvt);
+	tcase_add_test(tc, test_s3_plain_run_kernels_agree);
+	tcase_add_test(tc, test_s3_fast_paths_match_one_char_reference);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(simd_suite());
+}
