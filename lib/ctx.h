@@ -154,7 +154,8 @@ void quota__civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
  *
  *   account settings: tariff, caps, overage, offset   account.c
  *   packages and their R3 indexes (remaining units)   package.c, and the
- *       draws of a plan's apply (charge.c) and give-backs (hold.c)
+ *       draws of a plan's apply (charge.c) and give-backs (hold.c,
+ *       for resolved holds and reversals, reverse.c)
  *   period counters and current records (cur)         counters.c
  *   the usage ledger and its row cache                ledger.c
  *   open holds, last_hold_id, held units              hold.c
@@ -1501,6 +1502,11 @@ void quota__holds_free(quota_account *a);
  * closes (another hold may shift into slot i). */
 const quota__hold *quota__hold_find(const quota_account *a, uint64_t id);
 void quota__hold_expire(quota_account *a, uint32_t i, bool track);
+/* Units given back to pk (hold.c): a resolved hold's unused draws, a
+ * reversed charge's (reverse.c); pk re-enters the R3 index if it was
+ * empty, and tracking follows (track). */
+void quota__units_restore(quota_account *a, quota_package *pk, int64_t units,
+			  bool track);
 void quota__tariff_free(quota_tariff *t);
 
 /* ------------------------------------------- snapshots (snapshot.c) */
