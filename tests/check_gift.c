@@ -93,11 +93,21 @@ static void w_build(world *w)
 	OK(w->ctx, quota_account_set_tariff(w->a, w->sms, w->payg));
 }
 
+/* A context that records are applied to (quota_journal_apply): its
+ * state is not its own calls', so journal_wrap does not replay it. */
+static quota_ctx *replay_ctx(void)
+{
+	quota_ctx *c = new_ctx();
+
+	tu_journal_skip(c);
+	return c;
+}
+
 /* Every record applied in check mode to a fresh context: the same
  * account, byte for byte (§5). */
 static void w_replay_check(world *w)
 {
-	quota_ctx *c2 = new_ctx();
+	quota_ctx *c2 = replay_ctx();
 	quota_account *b = NULL;
 	void *s1 = NULL, *s2 = NULL;
 	size_t n1 = 0, n2 = 0, i;
@@ -116,7 +126,7 @@ static void w_replay_check(world *w)
 	ck_assert(memcmp(s1, s2, n1) == 0);
 	/* and the snapshot loads back to the same bytes */
 	{
-		quota_ctx *c3 = new_ctx();
+		quota_ctx *c3 = replay_ctx();
 		quota_account *d = NULL;
 		void *s3 = NULL;
 		size_t n3 = 0;
@@ -513,7 +523,7 @@ START_TEST(test_r24_split_record_checked_and_old_snapshot_loads)
 		}
 	ck_assert_int_eq(found, 1);
 	/* Its last field is credit (0); make it 1 micro: refused. */
-	c2 = new_ctx();
+	c2 = replay_ctx();
 	for (i = 0; i < at; i++)
 		OK(c2, quota_journal_apply(c2, w.log.r[i].p, w.log.r[i].n,
 					   QUOTA_JOURNAL_CHECK));
@@ -531,7 +541,7 @@ START_TEST(test_r24_split_record_checked_and_old_snapshot_loads)
 	quota_ctx_free(c2);
 
 	/* An account that never had gift money, as minor 2 wrote it. */
-	c2 = new_ctx();
+	c2 = replay_ctx();
 	for (i = 0; i < w.log.n; i++)
 		if (!w.log.r[i].account)
 			OK(c2, quota_journal_apply(c2, w.log.r[i].p,
