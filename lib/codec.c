@@ -3,11 +3,6 @@
  */
 #include "codec.h"
 
-#if defined(__x86_64__) && !defined(QUOTA_NO_SIMD)
-#include <nmmintrin.h>
-#define HAVE_HW_CRC 1
-#endif
-
 /* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), one byte a step. */
 const uint32_t quota__crc_tab[256] = {
 	0x00000000, 0xf26b8303, 0xe13b70f7, 0x1350f3f4,
@@ -76,60 +71,13 @@ const uint32_t quota__crc_tab[256] = {
 	0xbe2da0a5, 0x4c4623a6, 0x5f16d052, 0xad7d5351,
 };
 
-static uint32_t crc_sw(uint32_t crc, const uint8_t *p, size_t n)
-{
-	while (n--)
-		crc = quota__crc_tab[(crc ^ *p++) & 0xFF] ^ (crc >> 8);
-	return crc;
-}
-
-#ifdef HAVE_HW_CRC
-/* The SSE4.2 crc32 instruction computes the same polynomial, 8 bytes a
- * step: replay checks every record's checksum. */
-__attribute__((target("sse4.2"))) static uint32_t
-crc_hw(uint32_t crc, const uint8_t *p, size_t n)
-{
-	uint64_t c = crc;
-
-	while (n >= 8) {
-		uint64_t v;
-
-		memcpy(&v, p, 8);
-		c = _mm_crc32_u64(c, v);
-		p += 8;
-		n -= 8;
-	}
-	crc = (uint32_t)c;
-	if (n >= 4) {
-		uint32_t v;
-
-		memcpy(&v, p, 4);
-		crc = _mm_crc32_u32(crc, v);
-		p += 4;
-		n -= 4;
-	}
-	if (n >= 2) {
-		uint16_t v;
-
-		memcpy(&v, p, 2);
-		crc = _mm_crc32_u16(crc, v);
-		p += 2;
-		n -= 2;
-	}
-	if (n)
-		crc = _mm_crc32_u8(crc, *p);
-	return crc;
-}
-#endif
-
+/* One body for both ways: the instruction when the processor has it
+ * (asked at run time), else the table a byte a step. */
 uint32_t quota__crc32c(uint32_t crc, const void *p, size_t n)
 {
-	crc = ~crc;
-#ifdef HAVE_HW_CRC
-	if (__builtin_cpu_supports("sse4.2"))
-		return ~crc_hw(crc, p, n);
-#endif
-	return ~crc_sw(crc, p, n);
+	if (quota__crc_hw())
+		return ~quota__crc_run(~crc, p, n, true, false);
+	return ~quota__crc_run(~crc, p, n, false, false);
 }
 
 uint64_t quota__get_uv_slow(quota__rbuf *r)

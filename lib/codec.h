@@ -14,6 +14,7 @@
 #define QUOTA_CODEC_H
 
 #include "quota_int.h"
+#include "siphash.h" /* quota__le64 */
 
 #include <string.h>
 
@@ -189,19 +190,8 @@ static inline void quota__wbuf_end(quota__wbuf *w, uint8_t *p)
 /* At most the bytes of a varint. */
 #define QUOTA__UV_MAX 10
 
-/* 8 bytes at s as a little-endian number, and v stored so at p. */
-static inline uint64_t quota__load_le64(const uint8_t *s)
-{
-	uint64_t v = 0;
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	memcpy(&v, s, 8);
-#else
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)s[i] << (8 * i);
-#endif
-	return v;
-}
+/* v stored at p as 8 little-endian bytes (quota__le64, siphash.h,
+ * reads them back). */
 static inline void quota__store_le64(uint8_t *p, uint64_t v)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -211,24 +201,35 @@ static inline void quota__store_le64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 #endif
 }
-/* The CRC-32C of n bytes at p, in line, for a short record in a buffer
- * with room to read 8 bytes past its end (the bytes past n are masked
- * off).  hw: quota__crc_hw(), a constant in each caller's copy. */
+/* The CRC register c over n bytes at p, 8 a step (quota__crc_bytes).
+ * room: the buffer may be read 8 bytes past p + n (a record in the
+ * context's buffer; the bytes past n are masked off), so the tail is one
+ * load; else it is copied byte by byte. */
+static inline __attribute__((always_inline)) uint32_t
+quota__crc_run(uint32_t c, const uint8_t *p, size_t n, const bool hw,
+	       const bool room)
+{
+	size_t i;
+	uint64_t v = 0;
+
+	for (i = 0; i + 8 <= n; i += 8)
+		c = quota__crc_bytes(c, quota__le64(p + i), 8, hw);
+	if (i == n)
+		return c;
+	if (room) {
+		v = quota__le64(p + i) & ((UINT64_C(1) << (8 * (n - i))) - 1);
+	} else {
+		for (size_t k = 0; k < n - i; k++)
+			v |= (uint64_t)p[i + k] << (8 * k);
+	}
+	return quota__crc_bytes(c, v, (unsigned)(n - i), hw);
+}
+/* The CRC-32C of a short record at p in line (room as above).  hw:
+ * quota__crc_hw(), a constant in each caller's copy. */
 static inline __attribute__((always_inline)) uint32_t
 quota__crc32c_room(const uint8_t *p, size_t n, const bool hw)
 {
-	uint32_t c = 0xFFFFFFFFu;
-	size_t i;
-
-	for (i = 0; i + 8 <= n; i += 8)
-		c = quota__crc_bytes(c, quota__load_le64(p + i), 8, hw);
-	if (i < n)
-		c = quota__crc_bytes(c,
-				     quota__load_le64(p + i) &
-					     ((UINT64_C(1) << (8 * (n - i))) -
-					      1),
-				     (unsigned)(n - i), hw);
-	return ~c;
+	return ~quota__crc_run(0xFFFFFFFFu, p, n, hw, true);
 }
 
 /* A string of n bytes: varint length, then the bytes. */

@@ -197,12 +197,50 @@ START_TEST(test_key_not_utf8)
 }
 END_TEST
 
+/* §5: records and snapshots carry CRC-32C (Castagnoli).  Its check
+ * value (CRC of "123456789" is 0xE3069283), then the table and the crc32
+ * instruction (when the processor has one), from the start, in line with
+ * room to read past the end, and continued from a split, agree on every
+ * length around the 8-byte words. */
+START_TEST(test_crc32c_check_value_and_paths)
+{
+	uint8_t buf[80 + 8];
+	tu_rng g;
+	size_t n, k;
+
+	ck_assert_uint_eq(quota__crc32c(0, "123456789", 9), 0xE3069283u);
+	ck_assert_uint_eq(~quota__crc_run(~0u, (const uint8_t *)"123456789", 9,
+					  false, false),
+			  0xE3069283u);
+	tu_rng_seed(&g, 15);
+	for (n = 0; n < sizeof buf; n++)
+		buf[n] = (uint8_t)tu_rng_next(&g);
+	for (n = 0; n <= 80; n++) {
+		uint32_t want = ~quota__crc_run(~0u, buf, n, false, false);
+
+		ck_assert_uint_eq(quota__crc32c(0, buf, n), want);
+		ck_assert_uint_eq(quota__crc32c_room(buf, n, false), want);
+		if (quota__crc_hw()) {
+			ck_assert_uint_eq(quota__crc32c_room(buf, n, true), want);
+			ck_assert_uint_eq(~quota__crc_run(~0u, buf, n, true,
+							  false),
+					  want);
+		}
+		for (k = 0; k <= n; k++)
+			ck_assert_uint_eq(quota__crc32c(quota__crc32c(0, buf, k),
+							buf + k, n - k),
+					  want);
+	}
+}
+END_TEST
+
 static Suite *journal_fuzz_suite(void)
 {
 	Suite *s = suite_create("journal_fuzz");
 	TCase *tc = tcase_create("found");
 
 	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_crc32c_check_value_and_paths);
 	tcase_add_test(tc, test_settle_trailing_byte);
 	tcase_add_test(tc, test_key_not_utf8);
 	suite_add_tcase(s, tc);
