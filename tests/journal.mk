@@ -10,7 +10,7 @@
 CHECK_EXTRA += check-journal-fuzz fuzz-journal
 
 JRN_LIB_SRCS := $(sort $(wildcard lib/*.c))
-JRN_DEPS     := tests/fuzz/fuzz_journal.c tests/support/journal_world.h
+JRN_DEPS     := tests/fuzz/fuzz_journal.c tests/fuzz/fuzz_alloc.h tests/support/journal_world.h
 JRN_CFLAGS    = $(QCFLAGS) -Itests/support
 JRN_ASAN      = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 		-fno-omit-frame-pointer

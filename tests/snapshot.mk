@@ -14,12 +14,12 @@ SNAP_ASAN     = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 
 .PHONY: check-snapshot-fuzz fuzz-snapshot snapshot-seeds
 
-$(B)/fuzz/fuzz_snapshot_replay: tests/fuzz/fuzz_snapshot.c tests/fuzz/standalone.c $(B)/libquota.a
+$(B)/fuzz/fuzz_snapshot_replay: tests/fuzz/fuzz_snapshot.c tests/fuzz/fuzz_alloc.h tests/fuzz/standalone.c $(B)/libquota.a
 	@mkdir -p $(dir $@)
 	$(CC) $(QCFLAGS) $(CFLAGS) tests/fuzz/fuzz_snapshot.c \
 	    tests/fuzz/standalone.c $(B)/libquota.a -o $@
 
-$(B)/fuzz/fuzz_snapshot_replay_asan: tests/fuzz/fuzz_snapshot.c tests/fuzz/standalone.c $(SNAP_LIB_SRCS) $(HDRS)
+$(B)/fuzz/fuzz_snapshot_replay_asan: tests/fuzz/fuzz_snapshot.c tests/fuzz/fuzz_alloc.h tests/fuzz/standalone.c $(SNAP_LIB_SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
 	clang $(QCFLAGS) $(SNAP_ASAN) tests/fuzz/fuzz_snapshot.c \
 	    tests/fuzz/standalone.c $(SNAP_LIB_SRCS) -o $@
@@ -29,7 +29,7 @@ check-snapshot-fuzz: $(B)/fuzz/fuzz_snapshot_replay $(B)/fuzz/fuzz_snapshot_repl
 	./$(B)/fuzz/fuzz_snapshot_replay_asan tests/fuzz/corpus/snapshot
 
 # libFuzzer, bounded; new inputs go to $(B)/fuzz/corpus-snapshot.
-$(B)/fuzz/fuzz_snapshot: tests/fuzz/fuzz_snapshot.c $(SNAP_LIB_SRCS) $(HDRS)
+$(B)/fuzz/fuzz_snapshot: tests/fuzz/fuzz_snapshot.c tests/fuzz/fuzz_alloc.h $(SNAP_LIB_SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
 	clang $(QCFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=all tests/fuzz/fuzz_snapshot.c \

@@ -16,12 +16,12 @@ TZ_ASAN        = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 
 .PHONY: check-tzif-fuzz fuzz-tzif tzif-seeds
 
-$(B)/fuzz/fuzz_tzif_replay: tests/fuzz/fuzz_tzif.c tests/fuzz/standalone.c $(B)/libquota.a
+$(B)/fuzz/fuzz_tzif_replay: tests/fuzz/fuzz_tzif.c tests/fuzz/fuzz_alloc.h tests/fuzz/standalone.c $(B)/libquota.a
 	@mkdir -p $(dir $@)
 	$(CC) $(QCFLAGS) $(CFLAGS) tests/fuzz/fuzz_tzif.c \
 	    tests/fuzz/standalone.c $(B)/libquota.a -o $@
 
-$(B)/fuzz/fuzz_tzif_replay_asan: tests/fuzz/fuzz_tzif.c tests/fuzz/standalone.c $(TZ_LIB_SRCS) $(HDRS)
+$(B)/fuzz/fuzz_tzif_replay_asan: tests/fuzz/fuzz_tzif.c tests/fuzz/fuzz_alloc.h tests/fuzz/standalone.c $(TZ_LIB_SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
 	clang $(QCFLAGS) $(TZ_ASAN) tests/fuzz/fuzz_tzif.c \
 	    tests/fuzz/standalone.c $(TZ_LIB_SRCS) -o $@
@@ -31,7 +31,7 @@ check-tzif-fuzz: $(B)/fuzz/fuzz_tzif_replay $(B)/fuzz/fuzz_tzif_replay_asan
 	./$(B)/fuzz/fuzz_tzif_replay_asan tests/fuzz/corpus/tzif
 
 # libFuzzer, bounded; new inputs go to $(B)/fuzz/corpus-tzif.
-$(B)/fuzz/fuzz_tzif: tests/fuzz/fuzz_tzif.c $(TZ_LIB_SRCS) $(HDRS)
+$(B)/fuzz/fuzz_tzif: tests/fuzz/fuzz_tzif.c tests/fuzz/fuzz_alloc.h $(TZ_LIB_SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
 	clang $(QCFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=all tests/fuzz/fuzz_tzif.c \

@@ -18,42 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK(c)                 \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
-
-static long live;
-
-static void *f_malloc(void *ud, size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	(void)ud;
-	if (p)
-		live++;
-	return p;
-}
-
-static void *f_realloc(void *ud, void *p, size_t n)
-{
-	void *q = realloc(p, n ? n : 1);
-
-	(void)ud;
-	if (q && !p)
-		live++;
-	return q;
-}
-
-static void f_free(void *ud, void *p)
-{
-	(void)ud;
-	if (p) {
-		live--;
-		free(p);
-	}
-}
+#include "fuzz_alloc.h"
 
 static int on_row(const quota_report_row *r, void *ud)
 {
