@@ -45,14 +45,6 @@ static int count_kind(const evlog *l, int32_t kind)
 	return n;
 }
 
-static int charge(quota_account *a, uint32_t cat, int64_t units, int64_t at,
-		  quota_receipt *r)
-{
-	quota_usage u = {.category = cat, .units = units, .at = at};
-
-	return quota_charge(a, &u, r);
-}
-
 /*
  * R25, Tencent SES (seed 000): "Jika akun Anda digunakan untuk mengirim
  * konten yang tidak sesuai, kami akan memblokir akun Anda, dan sumber
@@ -97,7 +89,7 @@ START_TEST(test_r25_ses_blocked_keeps_packages_refuses_sends_settles)
 			 QUOTA_OK);
 	ck_assert_int_eq(quota_account_topup(a, 200000000, d1), QUOTA_OK);
 	/* 1,500 emails: 1,000 free, 500 at 280 micros = 140,000. */
-	ck_assert_int_eq(charge(a, email, 1500, d1, &r), QUOTA_OK);
+	ck_assert_int_eq(charge_at(a, email, 1500, d1, &r), QUOTA_OK);
 	ck_assert_int_eq(r.payg_cost_micros, 140000);
 	ck_assert_int_eq(quota_package_buy(a, o, 1, NULL, d1 + 60, NULL, &pu),
 			 QUOTA_OK);
@@ -115,7 +107,7 @@ START_TEST(test_r25_ses_blocked_keeps_packages_refuses_sends_settles)
 
 	/* New business is refused, with its own code, changing nothing. */
 	u.at = d1 + 7300;
-	ck_assert_int_eq(charge(a, email, 1, d1 + 7300, &r), QUOTA_EBLOCKED);
+	ck_assert_int_eq(charge_at(a, email, 1, d1 + 7300, &r), QUOTA_EBLOCKED);
 	ck_assert_ptr_nonnull(strstr(quota_errmsg(c), "blocked"));
 	ck_assert_int_eq(quota_quote(a, &u, &r), QUOTA_EBLOCKED);
 	ck_assert_int_eq(quota_reserve(a, &u, 60, &r, &h2), QUOTA_EBLOCKED);
@@ -149,7 +141,7 @@ START_TEST(test_r25_ses_blocked_keeps_packages_refuses_sends_settles)
 	ck_assert_int_eq(count_kind(&log, QUOTA_EVENT_ACCOUNT_UNBLOCKED), 1);
 	ck_assert_int_eq(quota_account_unblock(a, d2 + 60), QUOTA_OK);
 	ck_assert_int_eq(count_kind(&log, QUOTA_EVENT_ACCOUNT_UNBLOCKED), 1);
-	ck_assert_int_eq(charge(a, email, 1, d2 + 120, &r), QUOTA_OK);
+	ck_assert_int_eq(charge_at(a, email, 1, d2 + 120, &r), QUOTA_OK);
 	ck_assert_int_eq(r.package_units, 1);
 	quota_ctx_free(c);
 }
@@ -175,15 +167,15 @@ START_TEST(test_r25_koomessage_freeze_reason_in_snapshot)
 
 	add_cat(c2, "rich.click");
 	ck_assert_int_eq(quota_account_block(a, "服务号冻结", t0), QUOTA_OK);
-	ck_assert_int_eq(charge(a, click, 1, t0 + 1, &r), QUOTA_EBLOCKED);
+	ck_assert_int_eq(charge_at(a, click, 1, t0 + 1, &r), QUOTA_EBLOCKED);
 	ck_assert_int_eq(quota_account_snapshot(a, &snap, &len), QUOTA_OK);
 	ck_assert_int_eq(quota_account_load(c2, snap, len, &b), QUOTA_OK);
 	ck_assert_int_eq(quota_account_blocked(b, &why, &since), 1);
 	ck_assert_str_eq(why, "服务号冻结");
 	ck_assert_int_eq(since, t0);
-	ck_assert_int_eq(charge(b, click, 1, t0 + 1, &r), QUOTA_EBLOCKED);
+	ck_assert_int_eq(charge_at(b, click, 1, t0 + 1, &r), QUOTA_EBLOCKED);
 	ck_assert_int_eq(quota_account_unblock(b, t0 + 60), QUOTA_OK);
-	ck_assert_int_eq(charge(b, click, 1, t0 + 61, &r), QUOTA_OK);
+	ck_assert_int_eq(charge_at(b, click, 1, t0 + 61, &r), QUOTA_OK);
 	quota_free(c, snap);
 	/* No reason at all is allowed too. */
 	ck_assert_int_eq(quota_account_unblock(a, t0 + 2), QUOTA_OK);
@@ -210,7 +202,7 @@ START_TEST(test_r25_older_snapshot_minor_loads)
 	int i;
 
 	add_cat(c2, "sms");
-	ck_assert_int_eq(charge(a, sms, 3, 1000, &r), QUOTA_OK);
+	ck_assert_int_eq(charge_at(a, sms, 3, 1000, &r), QUOTA_OK);
 	ck_assert_int_eq(quota_account_snapshot(a, (void **)&snap, &len),
 			 QUOTA_OK);
 	tu_snap_cut(snap, &len, 2); /* the sections after R25's */
@@ -230,7 +222,7 @@ START_TEST(test_r25_older_snapshot_minor_loads)
 	}
 	ck_assert_int_eq(quota_account_load(c2, snap, len, &b), QUOTA_OK);
 	ck_assert_int_eq(quota_account_blocked(b, NULL, NULL), 0);
-	ck_assert_int_eq(charge(b, sms, 1, 2000, &r), QUOTA_OK);
+	ck_assert_int_eq(charge_at(b, sms, 1, 2000, &r), QUOTA_OK);
 	ck_assert_uint_eq(r.receipt_id, 0);
 	quota_free(c, snap);
 	quota_ctx_free(c);
@@ -256,7 +248,7 @@ START_TEST(test_r27_reversal_without_a_key)
 			 QUOTA_OK);
 	ck_assert_int_eq(quota_account_set_tariff(a, sms, t), QUOTA_OK);
 	/* Not kept: no receipt id, and a commit's hold id finds nothing. */
-	ck_assert_int_eq(charge(a, sms, 1, 4000, &r), QUOTA_OK);
+	ck_assert_int_eq(charge_at(a, sms, 1, 4000, &r), QUOTA_OK);
 	ck_assert_uint_eq(r.receipt_id, 0);
 	ck_assert_int_eq(quota_reserve(a, &u, 60, &r, &hold), QUOTA_OK);
 	ck_assert_int_eq(quota_commit(a, hold, 2, NULL, &r), QUOTA_OK);
@@ -266,7 +258,7 @@ START_TEST(test_r27_reversal_without_a_key)
 	ck_assert_int_eq(quota_package_remaining(p), 97);
 
 	ck_assert_int_eq(quota_account_keep_receipts(a, 1), QUOTA_OK);
-	ck_assert_int_eq(charge(a, sms, 5, 6000, &r), QUOTA_OK);
+	ck_assert_int_eq(charge_at(a, sms, 5, 6000, &r), QUOTA_OK);
 	rid = r.receipt_id;
 	ck_assert_uint_ne(rid, 0);
 	ck_assert_uint_ne(rid, hold);
@@ -302,7 +294,7 @@ START_TEST(test_r27_reversal_without_a_key)
 	ck_assert_int_eq(quota_reverse(a, "k1", 7200, &rv), QUOTA_OK);
 	/* Off again: back to the fast paths, no receipt id. */
 	ck_assert_int_eq(quota_account_keep_receipts(a, 0), QUOTA_OK);
-	ck_assert_int_eq(charge(a, sms, 1, 8000, &r), QUOTA_OK);
+	ck_assert_int_eq(charge_at(a, sms, 1, 8000, &r), QUOTA_OK);
 	ck_assert_uint_eq(r.receipt_id, 0);
 	ck_assert_int_eq(quota_account_keep_receipts(a, 2), QUOTA_EINVAL);
 	quota_ctx_free(c);

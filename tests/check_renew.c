@@ -57,14 +57,6 @@ static int count_kind(const evlog *l, int32_t kind)
 	return n;
 }
 
-static int charge(quota_account *a, uint32_t cat, int64_t units, int64_t at,
-		  quota_receipt *r)
-{
-	quota_usage u = {.category = cat, .units = units, .at = at};
-
-	return quota_charge(a, &u, r);
-}
-
 typedef struct rows {
 	int n;
 	int32_t source[16];
@@ -237,10 +229,10 @@ START_TEST(test_r23_koomessage_renews_on_units_left)
 	ck_assert_int_eq(quota_renewal_set(k.a, k.o, 1000, QUOTA_RENEWAL_NONE,
 					   k.t0),
 			 QUOTA_OK);
-	ck_assert_int_eq(charge(k.a, k.click, 8999, k.t0 + DAY, &r), QUOTA_OK);
+	ck_assert_int_eq(charge_at(k.a, k.click, 8999, k.t0 + DAY, &r), QUOTA_OK);
 	ck_assert_int_eq(count_kind(&k.log, QUOTA_EVENT_RENEWED), 0);
 	at = k.t0 + 2 * DAY + 3600;
-	ck_assert_int_eq(charge(k.a, k.click, 1, at, &r), QUOTA_OK);
+	ck_assert_int_eq(charge_at(k.a, k.click, 1, at, &r), QUOTA_OK);
 	ck_assert_int_eq(r.package_units, 1);
 	ck_assert_int_eq(quota_package_remaining(p1), 1000);
 	ck_assert_int_eq(count_kind(&k.log, QUOTA_EVENT_RENEWED), 1);
@@ -269,12 +261,12 @@ START_TEST(test_r23_koomessage_renews_on_units_left)
 						  "10000,500000000"));
 	}
 	/* Further draws from the same package do not renew it again. */
-	ck_assert_int_eq(charge(k.a, k.click, 500, at + 60, &r), QUOTA_OK);
+	ck_assert_int_eq(charge_at(k.a, k.click, 500, at + 60, &r), QUOTA_OK);
 	ck_assert_int_eq(count_kind(&k.log, QUOTA_EVENT_RENEWED), 1);
 	/* The renewal itself is renewable in its turn: 9,000 more clicks
 	 * (1,000 - 500 left in the first, it expires first, R3) leave the
 	 * second at 1,000 or fewer; the balance (200 yuan) cannot pay. */
-	ck_assert_int_eq(charge(k.a, k.click, 9500, at + 120, &r), QUOTA_OK);
+	ck_assert_int_eq(charge_at(k.a, k.click, 9500, at + 120, &r), QUOTA_OK);
 	ck_assert_int_eq(quota_package_remaining(p2), 1000);
 	ck_assert_int_eq(count_kind(&k.log, QUOTA_EVENT_RENEWAL_FAILED), 1);
 	ck_assert_int_eq(balance(k.a), 200000000);
@@ -315,7 +307,7 @@ START_TEST(test_r23_koomessage_renewal_refused_for_funds)
 	ck_assert_int_eq(quota_account_topup(k.a, 5000000000, exp - 1),
 			 QUOTA_OK);
 	ck_assert_int_eq(quota_account_tick(k.a, exp + 1), 0);
-	ck_assert_int_eq(charge(k.a, k.click, 1, exp - 2, &r), QUOTA_OK);
+	ck_assert_int_eq(charge_at(k.a, k.click, 1, exp - 2, &r), QUOTA_OK);
 	ck_assert_int_eq(count_kind(&k.log, QUOTA_EVENT_RENEWAL_FAILED), 1);
 	ck_assert_int_eq(count_kind(&k.log, QUOTA_EVENT_RENEWED), 0);
 	ck_assert_int_eq(balance(k.a), 5200000000);

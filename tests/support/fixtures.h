@@ -43,6 +43,15 @@ static inline quota_tariff *add_tariff(quota_ctx *c, const char *name)
 	return t;
 }
 
+/* A charge of units in cat at a time, no key; r may be NULL. */
+static inline int charge_at(quota_account *a, uint32_t cat, int64_t units,
+			    int64_t at, quota_receipt *r)
+{
+	quota_usage u = {.category = cat, .units = units, .at = at};
+
+	return quota_charge(a, &u, r);
+}
+
 static inline quota_package *add_pkg(quota_account *a, const char *id,
 				     uint64_t mask, int64_t units,
 				     int64_t eff, int64_t exp, uint32_t flags,
