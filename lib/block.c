@@ -85,16 +85,14 @@ static void block_apply(void *v)
 	struct block_op *op = v;
 	quota_account *a = op->a;
 	quota_ctx *ctx = a->ctx;
+	quota_event *e;
 
 	a->gate |= QUOTA__GATE_BLOCKED;
 	a->x->block_reason = op->copy;
 	a->x->blocked_at = op->at;
-	if (ctx->hook) {
-		quota__event_queue(a, QUOTA_EVENT_ACCOUNT_BLOCKED, QUOTA_ALL,
-				   NULL, 0, 0, 0);
-		if (ctx->nev) /* room was reserved: this is the one queued */
-			ctx->evbuf[ctx->nev - 1].reason = op->copy;
-	}
+	if (ctx->hook && (e = quota__event_queue(a, QUOTA_EVENT_ACCOUNT_BLOCKED,
+						QUOTA_ALL, NULL, 0, 0, 0)))
+		e->reason = op->copy;
 }
 
 static void block_undo(void *v)

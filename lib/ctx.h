@@ -1395,9 +1395,6 @@ void quota__gift_expire(quota_account *a, int64_t t);
  * credit limit cannot pay it. */
 int quota__money_buy_split(const quota_account *a, int64_t price, int64_t t,
 			   quota__split *s);
-/* Pay a purchase split as quota__money_buy_split planned it (after
- * quota__gift_expire at its time); cannot fail. */
-void quota__money_buy_pay(quota_account *a, const quota__split *s);
 /* R24: split x (> 0; <= 0: a credit, all to cash) over gift (the gift
  * money usable), cash and, if credit, the credit limit in a's order;
  * false if they cannot pay it. */
@@ -1449,10 +1446,12 @@ int quota__renew_due(quota_account *a, int64_t now, int64_t at);
 /* Drop what refers to packages no longer in a (after pruning). */
 void quota__renew_pruned(quota_account *a);
 void quota__renew_free(quota_account *a);
-/* Queue an event of the account (delivered by quota__events_flush). */
-void quota__event_queue(quota_account *a, int32_t kind, uint32_t cat,
-			const quota_package *p, int64_t remaining,
-			int64_t threshold, int32_t period);
+/* Queue an event of the account (delivered by quota__events_flush): the
+ * event, for a caller to set what the defaults (the account's clock,
+ * balance) do not say, or NULL if there was no room (plans reserve it). */
+quota_event *quota__event_queue(quota_account *a, int32_t kind, uint32_t cat,
+				const quota_package *p, int64_t remaining,
+				int64_t threshold, int32_t period);
 
 /* QUOTA_OK, or QUOTA_EINVAL if t is in use and so cannot change. */
 int quota__tariff_unused(const quota_tariff *t);

@@ -38,15 +38,15 @@ bool quota__track(quota_account *a)
 	return true;
 }
 
-void quota__event_queue(quota_account *a, int32_t kind, uint32_t cat,
-			const quota_package *p, int64_t remaining,
-			int64_t threshold, int32_t period)
+quota_event *quota__event_queue(quota_account *a, int32_t kind, uint32_t cat,
+				const quota_package *p, int64_t remaining,
+				int64_t threshold, int32_t period)
 {
 	quota_ctx *ctx = a->ctx;
 	quota_event *e;
 
 	if (ctx->nev >= ctx->cap_ev)
-		return; /* cannot happen: plans reserve room */
+		return NULL; /* cannot happen: plans reserve room */
 	e = &ctx->evbuf[ctx->nev++];
 	e->kind = kind;
 	e->category = cat;
@@ -60,6 +60,7 @@ void quota__event_queue(quota_account *a, int32_t kind, uint32_t cat,
 	e->balance_micros = a->x->balance;
 	e->receipt = NULL;
 	e->reason = NULL;
+	return e;
 }
 
 int quota__events_receipts(quota_account *a, size_t n)

@@ -68,6 +68,7 @@ void quota__gift_expire(quota_account *a, int64_t t)
 	quota__gifts *gs = a->x->gs;
 	size_t n;
 	int64_t left = gift_at(a, t, &n), lost;
+	quota_event *ev;
 
 	if (!n) /* (nothing to forfeit: also every account without gs) */
 		return;
@@ -76,15 +77,10 @@ void quota__gift_expire(quota_account *a, int64_t t)
 	gs->n -= n;
 	gs->sum = left;
 	gs->expired += lost;
-	if (lost > 0) {
-		size_t nev = a->ctx->nev;
-
-		quota__event_queue(a, QUOTA_EVENT_GIFT_EXPIRED, QUOTA_ALL, NULL,
-				   lost, 0, 0);
-		/* the event's balance: the gift balance left */
-		if (a->ctx->nev > nev)
-			a->ctx->evbuf[nev].balance_micros = left;
-	}
+	/* the event's balance: the gift balance left */
+	if (lost > 0 && (ev = quota__event_queue(a, QUOTA_EVENT_GIFT_EXPIRED,
+						 QUOTA_ALL, NULL, lost, 0, 0)))
+		ev->balance_micros = left;
 }
 
 /* Take micros of gift money, soonest expiry first (the caller made sure
@@ -160,11 +156,6 @@ int quota__money_buy_split(const quota_account *a, int64_t price, int64_t t,
 				  a->id, (long long)a->x->balance,
 				  (long long)gift, (long long)price);
 	return QUOTA_OK;
-}
-
-void quota__money_buy_pay(quota_account *a, const quota__split *s)
-{
-	quota__money_pay(a, s);
 }
 
 /* ------------------------------------------------------------ grants */

@@ -535,7 +535,7 @@ static void package_apply(void *v)
 	if (op->buy) { /* R24: gift money expired at the purchase's time
 			* first, then the buckets as planned */
 		quota__gift_expire(a, op->buy->at);
-		quota__money_buy_pay(a, &op->buy->split);
+		quota__money_pay(a, &op->buy->split);
 		a->x->purchased += s->price_micros;
 	}
 	p->account = a;

@@ -77,18 +77,17 @@ void quota__bought_add(quota_account *a, quota_package *p,
 {
 	quota__renew_state *x = a->x->rn; /* made by prepare */
 	quota__bought *e;
+	quota_event *ev;
 
 	if (b->renews && b->renews <= a->npackages &&
 	    (e = entry_of(a, a->packages[b->renews - 1]))) {
 		e->state = QUOTA__RN_DONE;
 		e->at = b->at;
 		e->renewal = p;
-		if (a->ctx->hook) {
-			quota__event_queue(a, QUOTA_EVENT_RENEWED, QUOTA_ALL, p,
-					   p->remaining, 0, 0);
-			if (a->ctx->nev) /* room was reserved: this one */
-				a->ctx->evbuf[a->ctx->nev - 1].at = b->at;
-		}
+		if (a->ctx->hook &&
+		    (ev = quota__event_queue(a, QUOTA_EVENT_RENEWED, QUOTA_ALL,
+					     p, p->remaining, 0, 0)))
+			ev->at = b->at;
 	}
 	if (x->nbought < x->cap_bought) /* reserved by prepare */
 		x->bought[x->nbought++] =
@@ -328,19 +327,15 @@ static void failed_encode(quota__wbuf *w, const void *v)
 static void failed_apply(void *v)
 {
 	struct failed_op *op = v;
+	quota_event *ev;
 	quota_account *a = op->a;
 
 	op->e->state = QUOTA__RN_FAILED;
 	op->e->at = op->at;
-	if (a->ctx->hook) {
-		quota__event_queue(a, QUOTA_EVENT_RENEWAL_FAILED, QUOTA_ALL,
-				   op->e->pk, op->e->pk->remaining, 0, 0);
-		if (a->ctx->nev) { /* room was reserved: this is the one */
-			a->ctx->evbuf[a->ctx->nev - 1].balance_micros =
-				a->x->balance;
-			a->ctx->evbuf[a->ctx->nev - 1].at = op->at;
-		}
-	}
+	if (a->ctx->hook &&
+	    (ev = quota__event_queue(a, QUOTA_EVENT_RENEWAL_FAILED, QUOTA_ALL,
+				     op->e->pk, op->e->pk->remaining, 0, 0)))
+		ev->at = op->at;
 }
 
 static const quota__step failed_steps = {
@@ -500,6 +495,7 @@ static bool refusal_holds(quota_account *a, const quota_offer *o,
 			  const quota_package *p, int64_t at, int64_t code)
 {
 	quota_purchase pu;
+	quota__split split;
 	int rc;
 
 	if (code == QUOTA_EBLOCKED)
@@ -510,7 +506,10 @@ static bool refusal_holds(quota_account *a, const quota_offer *o,
 	if (code != QUOTA_EFUNDS) /* the quote's own refusal, or one only
 				     a purchase meets (not tried here) */
 		return rc == code || rc == QUOTA_OK;
-	return !rc && pu.price_micros > 0 && a->x->balance < pu.price_micros;
+	/* R24: what a purchase would pay with: gift money at the time, cash,
+	 * credit if the account allows it, in its order. */
+	return !rc && quota__money_buy_split(a, pu.price_micros, at, &split) ==
+			      QUOTA_EFUNDS;
 }
 
 /* The records of marks and refusals (replay.c): QUOTA_ECORRUPT for bad
