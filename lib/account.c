@@ -429,13 +429,9 @@ static void utc_offset_apply(void *v)
 {
 	struct utc_offset_op *op = v;
 
+	if (op->a->zoned) /* R26: the offset replaces the zone */
+		quota__zone_attach(op->a, NULL);
 	op->a->utc_offset = op->seconds;
-	if (op->a->zoned) { /* R26: the offset replaces the zone */
-		op->a->x->zone = NULL;
-		op->a->zoned = false;
-		op->a->off_lo = INT64_MIN;
-		op->a->off_span = UINT64_MAX;
-	}
 	quota__ledger_uncache(op->a); /* cached hours begin at local hours */
 }
 

@@ -44,11 +44,9 @@ int quota__money_bill(quota_account *a, int64_t total, quota__split *s)
 	 * overflow (quota__money_fits), and forfeited the gift money expired
 	 * at the settlement's time (quota__gift_expire). */
 	a->x->billed += total;
-	if (total <= 0 ||
-	    (!a->suspended &&
-	     quota__money_split(a, total, quota__gifts_of(a)->sum, true, s))) {
-		if (total <= 0)
-			quota__money_split(a, total, 0, true, s);
+	/* A credit (total <= 0) always goes to cash, suspended or not. */
+	if ((total <= 0 || !a->suspended) &&
+	    quota__money_split(a, total, quota__gifts_of(a)->sum, true, s)) {
 		quota__money_pay(a, s);
 		quota__money_resume(a);
 		return QUOTA_BILL_PAID;
