@@ -2837,7 +2837,8 @@ START_TEST(test_r24_gift_money_model)
 	}
 	ck_assert_int_gt(nbuy, 0);
 	ck_assert_int_gt(nfunds, 0);
-	ck_assert_int_gt(nexp, 0);
+	if (!tu_quick()) /* 300 steps (valgrind) may see no expiry */
+		ck_assert_int_gt(nexp, 0);
 	fprintf(stderr,
 		"check_model R24 run %d: %d purchases, %d refused for funds, "
 		"%d ticks forfeiting, granted %lld, spent %lld, expired %lld\n",
