@@ -88,6 +88,7 @@ class Context {
     this._store = null;
     this._accounts = new Map(); // id -> Account
     this._tariffs = new Map();  // name -> Tariff
+    this._zones = new Map();    // name -> Zone (R26)
     this._offers = new Map();   // id -> Offer
     finalizer.register(this, this._core, this._core);
     if (opts.hashSeed !== undefined) this.setHashSeed(opts.hashSeed);
@@ -180,6 +181,37 @@ class Context {
       this._tariffs.set(name, t);
     }
     return t;
+  }
+
+  // ---- R26 time zones (quota_zone(3)): from the system's tz database,
+  // from TZif bytes the host passes, or one the context has.
+  loadZone(name) {
+    const out = [null];
+    this._check(C.zone_load(this._p(), V.str(name, 'name'), out));
+    return this._zone(out[0]);
+  }
+
+  zoneFromTzif(name, tzif) {
+    const b = V.bytes(tzif, 'tzif');
+    const out = [null];
+    this._check(C.zone_from_tzif(this._p(), V.str(name, 'name'), b, b.length, out));
+    return this._zone(out[0]);
+  }
+
+  findZone(name) {
+    const out = [null];
+    this._check(C.zone_find(this._p(), V.str(name, 'name'), out));
+    return this._zone(out[0]);
+  }
+
+  _zone(ptr) {
+    const name = C.zone_name(ptr);
+    let z = this._zones.get(name);
+    if (!z) {
+      z = new Zone(this, ptr, name);
+      this._zones.set(name, z);
+    }
+    return z;
   }
 
   // ---- accounts
@@ -542,6 +574,13 @@ class Tariff {
   setFailureFee(microsPerUnit) {
     return this._do(C.tariff_set_failure_fee(this._p(), V.i64(microsPerUnit, 'microsPerUnit')));
   }
+  // R27: the failure fee a release for this reason pays per unit
+  // (quota_tariff_set_failure_fee_reason); -1: the tariff's failure fee.
+  setFailureFeeReason(reason, microsPerUnit) {
+    return this._do(C.tariff_set_failure_fee_reason(this._p(), V.i32(reason, 'reason'),
+      V.i64(microsPerUnit, 'microsPerUnit')));
+  }
+
 
   // The one-shot price of `units` after volumeBefore units of the month.
   price(volumeBefore, units) {
@@ -553,6 +592,28 @@ class Tariff {
 }
 
 // ------------------------------------------------------------- offer
+
+// A time zone of a context (R26): its name and the UTC offset in force
+// at an instant.
+class Zone {
+  constructor(ctx, ptr, name) {
+    this.context = ctx;
+    this._ptr = ptr;
+    this.name = name;
+  }
+
+  _p() {
+    if (this.context._core.closed) throw closedError('zone');
+    return this._ptr;
+  }
+
+  // Seconds east of UTC at `at` (quota_zone_offset).
+  offset(at) {
+    const off = [0];
+    this.context._check(C.zone_offset(this._p(), V.i64(at, 'at'), off));
+    return off[0];
+  }
+}
 
 class Offer {
   constructor(ctx, ptr, id) {
@@ -759,6 +820,76 @@ class Account {
     const r = {};
     this._check(C.reverse(this._p(), V.str(key, 'key'), V.i64(at, 'at'), r));
     return V.receipt(r);
+  }
+
+  // R27: a release that says why the message failed (FAIL_*), paying
+  // the tariff's fee for that reason.
+  releaseReason(holdId, reason, key = null) {
+    const r = {};
+    this._check(C.release_reason(this._p(), V.u64(holdId, 'holdId'), V.i32(reason, 'reason'),
+      V.str(key, 'key', true), r));
+    return V.receipt(r);
+  }
+
+  // R27: reverse a keyless charge or commit by the receipt id it got
+  // while the account kept receipts (keepReceipts).
+  reverseReceipt(receiptId, at) {
+    const r = {};
+    this._check(C.reverse_receipt(this._p(), V.u64(receiptId, 'receiptId'), V.i64(at, 'at'), r));
+    return V.receipt(r);
+  }
+
+  keepReceipts(on = true) { return this._do(C.account_keep_receipts(this._p(), on ? 1 : 0)); }
+
+  // ---- R25 blocking: new business refused (BlockedError), the rest goes on.
+  block(reason, at) {
+    return this._do(C.account_block(this._p(), V.str(reason, 'reason', true), V.i64(at, 'at')));
+  }
+
+  unblock(at) { return this._do(C.account_unblock(this._p(), V.i64(at, 'at'))); }
+
+  // null when not blocked, else {reason (or null), since}.
+  blocked() {
+    const why = [null];
+    const since = [0];
+    if (this._check(C.account_blocked(this._p(), why, since)) !== 1) return null;
+    return { reason: why[0], since: V.big(since[0]) };
+  }
+
+  // ---- R23 auto-renewal (quota_renewal_set(3)); RENEWAL_NONE: no such trigger.
+  setRenewal(offer, unitsLeftAtMost, expiresWithinSeconds, now) {
+    const o = this.context._own(offer, Offer)._p();
+    return this._do(C.renewal_set(this._p(), o, V.i64(unitsLeftAtMost, 'unitsLeftAtMost'),
+      V.i64(expiresWithinSeconds, 'expiresWithinSeconds'), V.i64(now, 'now')));
+  }
+
+  clearRenewal(offer, now) {
+    const o = this.context._own(offer, Offer)._p();
+    return this._do(C.renewal_clear(this._p(), o, V.i64(now, 'now')));
+  }
+
+  // The offer's renewal mark {unitsLeftAtMost, expiresWithinSeconds}, or
+  // null if it is not marked.
+  renewal(offer) {
+    const o = this.context._own(offer, Offer)._p();
+    const units = [0];
+    const within = [0];
+    const rc = C.renewal_get(this._p(), o, units, within);
+    if (rc === K.ENOTFOUND) return null;
+    this._check(rc);
+    return { unitsLeftAtMost: V.big(units[0]), expiresWithinSeconds: V.big(within[0]) };
+  }
+
+  // ---- R26 time zones: the account's calendar follows the zone.
+  setZone(zone) {
+    const z = zone === null ? null : this.context._own(zone, Zone)._p();
+    return this._do(C.account_set_zone(this._p(), z));
+  }
+
+  // The account's Zone, or null on a fixed UTC offset.
+  get zone() {
+    const p = C.account_zone(this._p());
+    return p ? this.context._zone(p) : null;
   }
 
   // The hold a reservation with this key made (quota_hold_find).
@@ -1073,7 +1204,7 @@ module.exports = {
   ...K,
   constants: Object.fromEntries(Object.entries(K).map(([k, v]) => [`QUOTA_${k}`, v])),
   ...E,
-  Context, Tariff, Account, Package, Offer, SqliteStore,
+  Context, Tariff, Account, Package, Offer, Zone, SqliteStore,
   version: () => C.version(),
   versionNumber: () => C.version_number(),
   strerror: (rc) => C.strerror(V.i32(rc, 'rc')),

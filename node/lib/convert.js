@@ -89,6 +89,8 @@ function receipt(r) {
     holdId: big(r.hold_id),
     feeMicros: big(r.fee_micros),
     forfeitedUnits: big(r.forfeited_units),
+    receiptId: big(r.receipt_id),       // R27: kept receipts, else 0
+    failureReason: r.failure_reason,    // R27: a release's FAIL_*, else 0
   };
 }
 

@@ -44,6 +44,7 @@ const TABLE = [
   ['UnsyncedError', -21],
   ['SequenceError', -22],
   ['PrunedError', -23],
+  ['BlockedError', -24],
 ];
 
 const classes = { QuotaError };

@@ -474,3 +474,64 @@ test('a dropped context is freed by the finalizer', async (t) => {
   }
   assert.strictEqual(freed, 20);
 });
+
+test('R25 blocking, R27 reconciliation: block, release with a reason, reverse by receipt', () => {
+  const { ctx, sms, t, a } = setup();
+  const fee = ctx.newTariff('fees').addTier(q.UNLIMITED, 50000)
+    .setFailureFee(1000).setFailureFeeReason(q.FAIL_REJECTED, 7000);
+  assert.strictEqual(fee.name, 'fees');
+  const b = ctx.newAccount('beta').setTariff(sms, fee);
+  const id = b.reserve({ category: sms, units: 2, at: NOW }, 3600).holdId;
+  const rel = b.releaseReason(id, q.FAIL_REJECTED);
+  assert.strictEqual(rel.feeMicros, 14000n);
+  assert.strictEqual(rel.failureReason, q.FAIL_REJECTED);
+  a.keepReceipts(true);
+  const r = a.charge({ category: sms, units: 3, at: NOW });
+  assert.ok(r.receiptId > 0n);
+  const back = a.reverseReceipt(r.receiptId, NOW + 10);
+  assert.strictEqual(back.units, 3n);
+  assert.throws(() => a.reverseReceipt(r.receiptId, NOW + 20), q.ReversedError);
+  assert.strictEqual(a.blocked(), null);
+  a.block('spam', NOW + 30);
+  assert.deepStrictEqual(a.blocked(), { reason: 'spam', since: BigInt(NOW + 30) });
+  assert.throws(() => a.charge({ category: sms, units: 1, at: NOW + 40 }), q.BlockedError);
+  a.unblock(NOW + 50);
+  assert.strictEqual(a.blocked(), null);
+  a.charge({ category: sms, units: 1, at: NOW + 60 });
+  assert.ok(t);
+  ctx.close();
+});
+
+test('R23 renewal marks: set, read, clear', () => {
+  const { ctx, sms, a } = setup();
+  const o = ctx.addOffer({ id: 'pack', categories: q.mask(sms), units: 100,
+    priceMicros: 1000000, validMonths: 1 });
+  assert.strictEqual(a.renewal(o), null);
+  a.setRenewal(o, 10, q.RENEWAL_NONE, NOW);
+  assert.deepStrictEqual(a.renewal(o), { unitsLeftAtMost: 10n, expiresWithinSeconds: -1n });
+  a.clearRenewal(o, NOW + 1);
+  assert.strictEqual(a.renewal(o), null);
+  ctx.close();
+});
+
+test('R26 time zones: load, find, offset, an account following one', (t) => {
+  const { ctx, a } = setup();
+  let z;
+  try {
+    z = ctx.loadZone('Europe/Berlin');
+  } catch (e) {
+    t.skip(`no tz database: ${e.message}`);
+    return;
+  }
+  assert.strictEqual(z.name, 'Europe/Berlin');
+  assert.strictEqual(ctx.findZone('Europe/Berlin'), z);
+  assert.strictEqual(z.offset(1704067200), 3600);  // 2024-01-01: CET
+  assert.strictEqual(z.offset(1719792000), 7200);  // 2024-07-01: CEST
+  const bytes = fs.readFileSync('/usr/share/zoneinfo/Europe/Berlin');
+  const same = ctx.zoneFromTzif('Berlin-copy', bytes);
+  assert.strictEqual(same.offset(1719792000), 7200);
+  assert.strictEqual(a.zone, null);
+  a.setZone(z);
+  assert.strictEqual(a.zone, z);
+  ctx.close();
+});
