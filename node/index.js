@@ -9,7 +9,7 @@
 // (err.code) and quota_errmsg (err.errmsg).  See README.md "Node".
 
 const { koffi, C, sqlite, libc, STRUCTS, BillFn, ReportFn, WriteFn, EventFn,
-  AppendFn, TxFn, ErrmsgFn } = require('./lib/ffi');
+  AppendFn, TxFn, ErrmsgFn, MallocFn, ReallocFn, FreeFn } = require('./lib/ffi');
 const K = require('./lib/constants');
 const E = require('./lib/errors');
 const V = require('./lib/convert');
@@ -28,6 +28,7 @@ class Core {
     this.storeRegs = [];    // the registered store callbacks
     this.storeMsg = null;   // koffi.alloc'd buffer for the store's errmsg
     this.sqlites = new Set(); // open quota_sqlite pointers
+    this.allocRegs = [];    // the allocator's callbacks (Allocator)
   }
 
   release() {
@@ -40,6 +41,9 @@ class Core {
     this.ptr = null;
     this.unregisterHook();
     this.unregisterStore();
+    // The allocator's callbacks last: quota_ctx_free called them.
+    for (const r of this.allocRegs) koffi.unregister(r);
+    this.allocRegs = [];
   }
 
   unregisterHook() {
@@ -75,14 +79,119 @@ function guard(ctx, fn, rc) {
   };
 }
 
+// ---------------------------------------------------------- allocators
+
+// An allocator for new Context({allocator}) (quota_ctx_new_with,
+// quota_allocator; STYLE 8): every allocation of that context goes
+// through it.  Subclasses override malloc(size), realloc(ptr, size) and
+// free(ptr), with koffi pointers (null for none or for failure);
+// realloc(null, n) must behave as malloc, and free(null) must be harmless.
+// This one uses libc's and counts: `allocations` (calls that returned
+// memory) and `live` (blocks not freed yet); {failAt: N} makes the N-th
+// allocation (from 1) fail, as the C tests' counting allocator does
+// (STYLE 19).  An exception in one is QUOTA_ENOMEM to the library and is
+// rethrown when the call returns.
+class Allocator {
+  constructor(opts = {}) {
+    this.failAt = opts.failAt ?? null;
+    this.allocations = 0;
+    this.calls = 0;
+    this.live = 0;
+  }
+
+  _fail() {
+    this.calls += 1;
+    return this.failAt !== null && this.calls === this.failAt;
+  }
+
+  malloc(size) {
+    if (this._fail()) return null;
+    const p = libc().malloc(size || 1);
+    if (p !== null) {
+      this.allocations += 1;
+      this.live += 1;
+    }
+    return p;
+  }
+
+  realloc(ptr, size) {
+    if (ptr === null) return this.malloc(size);
+    if (this._fail()) return null;
+    const p = libc().realloc(ptr, size || 1);
+    if (p !== null) this.allocations += 1;
+    return p;
+  }
+
+  free(ptr) {
+    if (ptr === null) return;
+    this.live -= 1;
+    libc().free(ptr);
+  }
+}
+
+// quota_ctx_new_with through a JS allocator: the context's pointer and
+// the registered callbacks.  An allocator's exception goes to the
+// context once there is one (sink.ctx), before that to sink.pending.
+function newWithAllocator(al) {
+  for (const f of ['malloc', 'realloc', 'free']) {
+    if (typeof al?.[f] !== 'function') throw new TypeError(`allocator.${f}: a function`);
+  }
+  const sink = { ctx: null, pending: null };
+  const keep = (e) => {
+    const ctx = sink.ctx?.deref();
+    if (ctx) {
+      if (!ctx._pending) ctx._pending = e;
+    } else if (!sink.pending) {
+      sink.pending = e;
+    }
+  };
+  const wrap = (fn) => (...args) => {
+    try {
+      return fn(...args) || null;
+    } catch (e) {
+      keep(e);
+      return null;
+    }
+  };
+  const regs = [
+    koffi.register(wrap((ud, size) => al.malloc(Number(size))), koffi.pointer(MallocFn)),
+    koffi.register(wrap((ud, ptr, size) => al.realloc(ptr, Number(size))), koffi.pointer(ReallocFn)),
+    koffi.register((ud, ptr) => {
+      try { al.free(ptr); } catch (e) { keep(e); }
+    }, koffi.pointer(FreeFn)),
+  ];
+  const a = { version: K.ALLOCATOR_VERSION, ud: null,
+    malloc_fn: regs[0], realloc_fn: regs[1], free_fn: regs[2] };
+  const out = [null];
+  const rc = C.ctx_new_with(a, out);
+  if (rc < 0) {
+    for (const r of regs) koffi.unregister(r);
+    throw sink.pending ?? makeError(rc, '');
+  }
+  return { ptr: out[0], regs, sink };
+}
+
 // ------------------------------------------------------------- context
 
 class Context {
+  // opts: {hashSeed: 16 bytes, allocator: an Allocator}.
   constructor(opts = {}) {
-    const out = [null];
-    const rc = C.ctx_new(out);
-    if (rc < 0) throw makeError(rc, '');
-    this._core = new Core(out[0]);
+    let ptr;
+    let alloc = null;
+    if (opts.allocator !== undefined && opts.allocator !== null) {
+      alloc = newWithAllocator(opts.allocator);
+      ptr = alloc.ptr;
+    } else {
+      const out = [null];
+      const rc = C.ctx_new(out);
+      if (rc < 0) throw makeError(rc, '');
+      ptr = out[0];
+    }
+    this._core = new Core(ptr);
+    if (alloc) {
+      this._core.allocRegs = alloc.regs;
+      alloc.sink.ctx = new WeakRef(this);
+    }
     this._pending = null;
     this._onEvent = null;
     this._store = null;
@@ -127,6 +236,12 @@ class Context {
   }
 
   get errmsg() { return C.errmsg(this._p()); }
+
+  // quota_ctx_set_error (quota_store.h): word a failure of a store's own
+  // call on this context; returns code.
+  setError(code, msg) {
+    return C.ctx_set_error(this._p(), V.i32(code, 'code'), String(msg));
+  }
 
   setHashSeed(seed) {
     const b = V.bytes(seed, 'seed');
@@ -1204,7 +1319,7 @@ module.exports = {
   ...K,
   constants: Object.fromEntries(Object.entries(K).map(([k, v]) => [`QUOTA_${k}`, v])),
   ...E,
-  Context, Tariff, Account, Package, Offer, Zone, SqliteStore,
+  Context, Allocator, Tariff, Account, Package, Offer, Zone, SqliteStore,
   version: () => C.version(),
   versionNumber: () => C.version_number(),
   strerror: (rc) => C.strerror(V.i32(rc, 'rc')),

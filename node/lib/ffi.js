@@ -225,6 +225,18 @@ const AppendFn = koffi.proto('int quota_store_append_fn(void *ud, const char *ac
 const TxFn = koffi.proto('int quota_store_tx_fn(void *ud)');
 const ErrmsgFn = koffi.proto('const char *quota_store_errmsg_fn(void *ud)');
 
+// quota_allocator (quota.h): an allocator written in JS (Allocator).
+const MallocFn = koffi.proto('void *quota_malloc_fn(void *ud, size_t size)');
+const ReallocFn = koffi.proto('void *quota_realloc_fn(void *ud, void *ptr, size_t size)');
+const FreeFn = koffi.proto('void quota_free_fn(void *ud, void *ptr)');
+struct('quota_allocator', {
+  version: 'unsigned int',
+  ud: 'void *',
+  malloc_fn: koffi.pointer(MallocFn),
+  realloc_fn: koffi.pointer(ReallocFn),
+  free_fn: koffi.pointer(FreeFn),
+});
+
 // quota_store.h: a store written in JS (Context#setStore).
 struct('quota_store', {
   version: 'unsigned int',
@@ -251,6 +263,7 @@ const DECLS = [
   'uint32_t quota_version_number()',
 
   'int quota_ctx_new(_Out_ quota_ctx **out)',
+  'int quota_ctx_new_with(const quota_allocator *alloc, _Out_ quota_ctx **out)',
   'void quota_ctx_free(quota_ctx *ctx)',
   'int quota_ctx_set_hash_seed(quota_ctx *ctx, const uint8_t *seed)',
   'const char *quota_errmsg(const quota_ctx *ctx)',
@@ -377,6 +390,7 @@ const DECLS = [
 
   // quota_store.h
   'int quota_ctx_set_store(quota_ctx *ctx, const quota_store *store)',
+  'int quota_ctx_set_error(quota_ctx *ctx, int code, const char *msg)',
 ];
 
 const SQLITE_DECLS = [
@@ -417,6 +431,9 @@ function libc() {
     libcC = {
       fopen: l.func('void *fopen(const char *path, const char *mode)'),
       fclose: l.func('int fclose(void *f)'),
+      malloc: l.func('void *malloc(size_t size)'),
+      realloc: l.func('void *realloc(void *ptr, size_t size)'),
+      free: l.func('void free(void *ptr)'),
     };
   }
   return libcC;
@@ -425,4 +442,5 @@ function libc() {
 module.exports = {
   koffi, C, sqlite, libc, libPath, STRUCTS, RECEIPT_LINES,
   BillFn, ReportFn, WriteFn, EventFn, AppendFn, TxFn, ErrmsgFn,
+  MallocFn, ReallocFn, FreeFn,
 };

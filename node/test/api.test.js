@@ -535,3 +535,50 @@ test('R26 time zones: load, find, offset, an account following one', (t) => {
   assert.strictEqual(a.zone, z);
   ctx.close();
 });
+
+test('allocators: every allocation failing in turn is ENOMEM and leaks nothing; an exception is rethrown', () => {
+  // quota_ctx_new_with through a JS allocator (STYLE 8, 19)
+  let n = 1;
+  for (;;) {
+    const alloc = new q.Allocator({ failAt: n });
+    let ctx;
+    try {
+      ctx = new q.Context({ allocator: alloc });
+    } catch (e) {
+      assert.ok(e instanceof q.NoMemoryError, String(e));
+      assert.strictEqual(alloc.live, 0);
+      n += 1;
+      continue;
+    }
+    let failed = false;
+    try {
+      const sms = ctx.addCategory('sms');
+      const t = ctx.newTariff('std').addTier(100, 50000).addTier(q.UNLIMITED, 40000);
+      const a = ctx.newAccount('acme').setTariff(sms, t);
+      a.charge({ category: sms, units: 3, at: NOW });
+      assert.strictEqual(a.used(sms, q.PERIOD_MONTH, NOW), 3n);
+    } catch (e) {
+      assert.ok(e instanceof q.NoMemoryError, String(e));
+      failed = true;
+    }
+    assert.ok(alloc.live > 0);
+    ctx.close();
+    assert.strictEqual(alloc.live, 0);
+    if (!failed) break;
+    n += 1;
+  }
+  assert.ok(n > 3, `only ${n} allocations`);
+
+  class Bad extends q.Allocator {
+    malloc() { throw new Error('allocator bug'); }
+  }
+  assert.throws(() => new q.Context({ allocator: new Bad() }), /allocator bug/);
+  assert.throws(() => new q.Context({ allocator: {} }), TypeError);
+});
+
+test('setError words a store failure on the context', () => {
+  const { ctx } = setup();
+  assert.strictEqual(ctx.setError(q.ESTORE, 'disk on fire'), q.ESTORE);
+  assert.strictEqual(ctx.errmsg, 'disk on fire');
+  ctx.close();
+});
