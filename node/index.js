@@ -788,6 +788,16 @@ class Account {
 
   _check(rc) { return this.context._check(rc); }
 
+  // quota_account_ctx: the account's context, the Context it came from
+  // (also account.context); checks the C side agrees.
+  owner() {
+    const p = C.account_ctx(this._p());
+    if (koffi.address(p) !== koffi.address(this.context._p())) {
+      throw makeError(K.EINVAL, `account '${this.id}' is not in its context`);
+    }
+    return this.context;
+  }
+
   _do(rc) { this._check(rc); return this; }
 
   // A Package from a C package pointer of this account.
@@ -1264,17 +1274,23 @@ class SqliteStore {
     this.path = path;
   }
 
-  // opts: {synchronous: SQLITE_SYNC_FULL | SQLITE_SYNC_NORMAL, busyTimeoutMs}.
-  static open(ctx, path, opts = {}) {
+  // opts: {synchronous: SQLITE_SYNC_FULL | SQLITE_SYNC_NORMAL, busyTimeoutMs};
+  // without them quota_sqlite_open (its defaults: full, 5000 ms).
+  static open(ctx, path, opts) {
     if (!(ctx instanceof Context)) throw new TypeError('SqliteStore.open: a Context');
     const S = sqlite();
+    const out = [null];
+    if (opts === undefined) {
+      ctx._check(S.sqlite_open(ctx._p(), V.str(path, 'path'), out));
+      ctx._core.sqlites.add(out[0]);
+      return new SqliteStore(ctx, out[0], path);
+    }
     const o = {
       version: 1,
       size: koffi.sizeof(STRUCTS.quota_sqlite_options),
       synchronous: V.i32(opts.synchronous ?? K.SQLITE_SYNC_FULL, 'synchronous'),
       busy_timeout_ms: V.i32(opts.busyTimeoutMs ?? 5000, 'busyTimeoutMs'),
     };
-    const out = [null];
     ctx._check(S.sqlite_open_with(ctx._p(), V.str(path, 'path'), o, out));
     ctx._core.sqlites.add(out[0]);
     return new SqliteStore(ctx, out[0], path);

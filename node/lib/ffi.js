@@ -394,6 +394,7 @@ const DECLS = [
 ];
 
 const SQLITE_DECLS = [
+  'int quota_sqlite_open(quota_ctx *ctx, const char *path, _Out_ quota_sqlite **out)',
   'int quota_sqlite_open_with(quota_ctx *ctx, const char *path, const quota_sqlite_options *opts, _Out_ quota_sqlite **out)',
   'void quota_sqlite_close(quota_sqlite *db)',
   'int quota_sqlite_checkpoint(quota_sqlite *db)',
@@ -440,7 +441,7 @@ function libc() {
 }
 
 module.exports = {
-  koffi, C, sqlite, libc, libPath, STRUCTS, RECEIPT_LINES,
+  koffi, C, sqlite, libc, libPath, STRUCTS, RECEIPT_LINES, DECLS, SQLITE_DECLS,
   BillFn, ReportFn, WriteFn, EventFn, AppendFn, TxFn, ErrmsgFn,
   MallocFn, ReallocFn, FreeFn,
 };

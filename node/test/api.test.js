@@ -121,6 +121,7 @@ test('accounts and packages', () => {
 test('charge, quote, idempotency, caps and counters', () => {
   const { ctx, sms, a } = setup();
   const p = a.addPackage({ id: 'P1', categories: [sms], units: 10, effectiveAt: MAY1 });
+  assert.strictEqual(a.owner(), ctx);
   const u = { category: sms, units: 12, at: NOW, key: 'k1' };
   const quoted = a.quote(u);
   assert.strictEqual(p.remaining(), 10n);

@@ -9,7 +9,7 @@ const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { koffi, STRUCTS } = require('../lib/ffi');
+const { koffi, STRUCTS, DECLS, SQLITE_DECLS } = require('../lib/ffi');
 const K = require('../lib/constants');
 
 const INCLUDE = process.env.QUOTA_INCLUDE || path.join(__dirname, '..', '..', 'include');
@@ -56,4 +56,27 @@ test('every constant equals the header\'s', () => {
   for (const [k, v] of Object.entries(K)) {
     assert.strictEqual(BigInt(v), BigInt(want.get(`QUOTA_${k}`)), `QUOTA_${k}`);
   }
+});
+
+// Coverage: every function the public headers declare is declared to
+// koffi, and every declared one is called by the module (index.js),
+// so Node covers the whole API (nothing left for a user to declare).
+const fname = (d) => /\b(quota_[a-z0-9_]+)\(/.exec(d)[1];
+
+test('every header function is declared to koffi and called by the module', () => {
+  const text = ['quota.h', 'quota_store.h', 'quota_sqlite.h']
+    .map((h) => fs.readFileSync(path.join(INCLUDE, h), 'utf8')).join('\n');
+  const header = new Set([...text.matchAll(/QUOTA_API[^;(]*?\b(quota_[a-z0-9_]+)\(/g)].map((m) => m[1]));
+  assert.ok(header.size > 95, `${header.size} functions in the headers`);
+  const core = DECLS.map(fname);
+  const lite = SQLITE_DECLS.map(fname);
+  const declared = new Set([...core, ...lite]);
+  assert.deepStrictEqual([...header].filter((n) => !declared.has(n)).sort(), [], 'not declared');
+  assert.deepStrictEqual([...declared].filter((n) => !header.has(n)).sort(), [], 'not in a header');
+  const src = fs.readFileSync(path.join(__dirname, '..', 'index.js'), 'utf8');
+  const unused = [
+    ...core.filter((n) => !new RegExp(`\\bC\\.${n.slice(6)}\\b`).test(src)),
+    ...lite.filter((n) => !new RegExp(`\\.${n.slice(6)}\\b`).test(src)),
+  ].sort();
+  assert.deepStrictEqual(unused, [], 'declared, never called');
 });
