@@ -10,18 +10,21 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
+
+/* getrandom(2): Linux (glibc 2.25, musl 1.1.20) and FreeBSD 12. */
+#if (defined(__linux__) || defined(__FreeBSD__)) && defined(__has_include)
+#if __has_include(<sys/random.h>) && __has_include(<unistd.h>)
+#include <sys/random.h>
+#include <unistd.h>
+#define QUOTA__HAVE_GETRANDOM 1
+#endif
+#endif
 
 /* A 128-bit SipHash key, as two little-endian 64-bit words. */
 typedef struct quota__hkey {
 	uint64_t k0, k1;
 } quota__hkey;
-
-/* The key of 16 bytes, read little-endian as the reference does. */
-void quota__hkey_set(quota__hkey *k, const uint8_t bytes[16]);
-
-/* A fresh random key from the system (getrandom(2) where there is one),
- * else one mixed from the time, the clock and addresses: never fails. */
-void quota__hkey_random(quota__hkey *k, const void *addr);
 
 /* SipHash-c-d of n bytes at p, 64-bit output (for the test vectors). */
 uint64_t quota__siphash(const quota__hkey *k, int c, int d, const void *p,
@@ -122,6 +125,51 @@ static inline uint64_t quota__siphash13(const quota__hkey *k, const void *p,
 	QUOTA__SIPROUND(v0, v1, v2, v3);
 	QUOTA__SIPROUND(v0, v1, v2, v3);
 	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* The key of 16 bytes, read little-endian as the reference does. */
+static inline void quota__hkey_set(quota__hkey *k, const uint8_t bytes[16])
+{
+	k->k0 = quota__le64(bytes);
+	k->k1 = quota__le64(bytes + 8);
+}
+
+/*
+ * A fresh random key: a new context's (ctx.c), and that of
+ * libquota-sqlite's set of account ids (inline, so that the store
+ * library draws its own).  getrandom(2) does not allocate or open a
+ * file (no descriptor to leak, nothing outside the context's allocator)
+ * and does not block once the system has booted.  Without it, or if it
+ * fails (an old kernel, a seccomp filter), the time, the processor clock,
+ * the process id and addresses (ASLR) are mixed: weaker, yet still not
+ * something a client on the other side of the gateway can guess.
+ */
+static inline void quota__hkey_random(quota__hkey *k, const void *addr)
+{
+	static const quota__hkey mix = {UINT64_C(0x9E3779B97F4A7C15),
+					UINT64_C(0xBF58476D1CE4E5B9)};
+	uint64_t w[6];
+	uint8_t b[16];
+
+#ifdef QUOTA__HAVE_GETRANDOM
+	if (getrandom(b, sizeof b, GRND_NONBLOCK) == (ssize_t)sizeof b) {
+		quota__hkey_set(k, b);
+		return;
+	}
+#endif
+	memset(w, 0, sizeof w);
+	w[0] = (uint64_t)time(NULL);
+	w[1] = (uint64_t)clock();
+	w[2] = (uint64_t)(uintptr_t)addr;
+	w[3] = (uint64_t)(uintptr_t)&w;
+	w[4] = (uint64_t)(uintptr_t)&quota__hkey_random;
+#ifdef QUOTA__HAVE_GETRANDOM
+	w[5] = (uint64_t)getpid();
+#endif
+	k->k0 = quota__siphash13(&mix, w, sizeof w);
+	w[5] ^= k->k0;
+	k->k1 = quota__siphash13(&mix, w, sizeof w);
+	(void)b;
 }
 
 #endif

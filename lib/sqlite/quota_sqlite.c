@@ -567,20 +567,17 @@ static int store_base(quota_sqlite *db, const char *account, uint64_t seq)
 
 /* ------------------------------------------------- known accounts */
 
-static size_t id_hash(const char *s)
+/* §7: a keyed hash, so that nobody can choose ids that collide. */
+static size_t id_hash(const quota_sqlite *db, const char *s)
 {
-	size_t h = 14695981039346656037u;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211u;
-	return h;
+	return (size_t)quota__siphash13(&db->idkey, s, strlen(s));
 }
 
 static bool known_has(const quota_sqlite *db, const char *id)
 {
 	if (!db->capknown)
 		return false;
-	for (size_t i = id_hash(id) & (db->capknown - 1); db->known[i];
+	for (size_t i = id_hash(db, id) & (db->capknown - 1); db->known[i];
 	     i = (i + 1) & (db->capknown - 1))
 		if (strcmp(db->known[i], id) == 0)
 			return true;
@@ -607,7 +604,7 @@ static bool known_add(quota_sqlite *db, char *id)
 
 			if (!db->known[k])
 				continue;
-			for (i = id_hash(db->known[k]) & (cap - 1); t[i];
+			for (i = id_hash(db, db->known[k]) & (cap - 1); t[i];
 			     i = (i + 1) & (cap - 1))
 				;
 			t[i] = db->known[k];
@@ -616,7 +613,7 @@ static bool known_add(quota_sqlite *db, char *id)
 		db->known = t;
 		db->capknown = cap;
 	}
-	size_t i = id_hash(id) & (db->capknown - 1);
+	size_t i = id_hash(db, id) & (db->capknown - 1);
 
 	while (db->known[i])
 		i = (i + 1) & (db->capknown - 1);
@@ -915,6 +912,7 @@ QUOTA_API int quota_sqlite_open_with(quota_ctx *ctx, const char *path,
 	db->opt = opts ? *opts : def;
 	db->opt.size = sizeof db->opt;
 	db->ctx = ctx;
+	quota__hkey_random(&db->idkey, db);
 	if ((rc = connect(db, ctx, true)))
 		goto failed;
 	if ((rc = quota_sqlite__recover(db, ctx)))

@@ -11,6 +11,7 @@
 
 #include "quota_sqlite.h"
 #include "quota_store.h"
+#include "../siphash.h" /* the id set's hash (§7) */
 
 #include <sqlite3.h>
 #include <stdbool.h>
@@ -54,8 +55,10 @@ struct quota_sqlite {
 	bool broken;     /* an I/O error: refuse writes until resync */
 	uint64_t cfg_seq; /* the configuration stream's last stored record */
 	/* Accounts this handle knows have their accounts row (a set of
-	 * ids, open addressing), and those a batch listed, known once it
-	 * commits. */
+	 * ids, open addressing, under a SipHash-1-3 key of its own drawn at
+	 * open: ids are the caller's strings, DESIGN §7), and those a batch
+	 * listed, known once it commits. */
+	quota__hkey idkey;
 	char **known;
 	size_t nknown, capknown;
 	char **pending;
