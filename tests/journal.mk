@@ -4,6 +4,9 @@
 # snapshot.mk.
 #
 #   make check-journal-fuzz   replay tests/fuzz/corpus/journal (plain + ASan)
+#                             and tests/fuzz/regress/journal (inputs the
+#                             fuzzer found, kept by hand; journal-seeds
+#                             rewrites the corpus only)
 #   make fuzz-journal         libFuzzer for FUZZ_SECONDS (default 60)
 #   make journal-seeds        rewrite the seed corpus (tests/fuzz/journal_seeds.c)
 
@@ -28,8 +31,8 @@ $(B)/fuzz/fuzz_journal_replay_asan: $(JRN_DEPS) tests/fuzz/standalone.c $(JRN_LI
 	    tests/fuzz/standalone.c $(JRN_LIB_SRCS) -o $@
 
 check-journal-fuzz: $(B)/fuzz/fuzz_journal_replay $(B)/fuzz/fuzz_journal_replay_asan
-	./$(B)/fuzz/fuzz_journal_replay tests/fuzz/corpus/journal
-	./$(B)/fuzz/fuzz_journal_replay_asan tests/fuzz/corpus/journal
+	./$(B)/fuzz/fuzz_journal_replay tests/fuzz/corpus/journal tests/fuzz/regress/journal
+	./$(B)/fuzz/fuzz_journal_replay_asan tests/fuzz/corpus/journal tests/fuzz/regress/journal
 
 # libFuzzer, bounded; new inputs go to $(B)/fuzz/corpus-journal.
 $(B)/fuzz/fuzz_journal: $(JRN_DEPS) $(JRN_LIB_SRCS) $(HDRS)
@@ -42,7 +45,7 @@ fuzz-journal: $(B)/fuzz/fuzz_journal
 	@mkdir -p $(B)/fuzz/corpus-journal
 	./$(B)/fuzz/fuzz_journal -max_total_time=$(FUZZ_SECONDS) \
 	    -max_len=16384 -print_final_stats=1 $(B)/fuzz/corpus-journal \
-	    tests/fuzz/corpus/journal
+	    tests/fuzz/corpus/journal tests/fuzz/regress/journal
 
 # The seeds: real records continuing the fixed world, each file twice (a
 # first byte of 0 keeps the checksums, 1 reseals after mutation).
