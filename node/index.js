@@ -288,14 +288,16 @@ class Context {
     return this._tariff(out[0]);
   }
 
-  _tariff(ptr) {
-    const name = C.tariff_name(ptr);
-    let t = this._tariffs.get(name);
-    if (!t) {
-      t = new Tariff(this, ptr, name);
-      this._tariffs.set(name, t);
+  _tariff(ptr) { return this._view(this._tariffs, Tariff, ptr, C.tariff_name(ptr)); }
+
+  // The one wrapper of a named C handle (a tariff, a zone), made on first use.
+  _view(map, Cls, ptr, name) {
+    let v = map.get(name);
+    if (!v) {
+      v = new Cls(this, ptr, name);
+      map.set(name, v);
     }
-    return t;
+    return v;
   }
 
   // ---- R26 time zones (quota_zone(3)): from the system's tz database,
@@ -319,15 +321,7 @@ class Context {
     return this._zone(out[0]);
   }
 
-  _zone(ptr) {
-    const name = C.zone_name(ptr);
-    let z = this._zones.get(name);
-    if (!z) {
-      z = new Zone(this, ptr, name);
-      this._zones.set(name, z);
-    }
-    return z;
-  }
+  _zone(ptr) { return this._view(this._zones, Zone, ptr, C.zone_name(ptr)); }
 
   // ---- accounts
   newAccount(id) {
