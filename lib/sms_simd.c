@@ -202,6 +202,24 @@ typedef struct pmask {
 	uint64_t asc, cont, l2, l3, l4;
 } pmask;
 
+/* The position of the set bit of rank k (0 for the lowest) of x, which
+ * has more than k bits set, all below bit 32 (blocks are of 32 bytes at
+ * most): a binary search on popcounts. */
+static inline unsigned nth_bit(uint64_t x, unsigned k)
+{
+	unsigned pos = 0, c;
+
+	for (unsigned w = 16; w; w >>= 1) {
+		c = (unsigned)__builtin_popcountll(x & ((UINT64_C(1) << w) - 1));
+		if (k >= c) {
+			k -= c;
+			x >>= w;
+			pos += w;
+		}
+	}
+	return pos;
+}
+
 /*
  * Pack one block: the whole plain code points from its start (each lead
  * followed by exactly its continuation bytes, up to the first byte that
@@ -215,9 +233,10 @@ typedef struct pmask {
  * The units of the block's code points are popcount(starts) +
  * popcount(starts & l4); when they fit in the current segment they are
  * added at once, and a run of 1-unit items crosses a boundary by
- * subtraction (pk_run); only a block with a surrogate pair (or a pending
- * cluster of 2 units or more) where a segment ends is placed item by
- * item, as pk_put does (issue 16).
+ * subtraction (pk_run); in a block with a surrogate pair (or a pending
+ * cluster of 2 units or more) where a segment ends, the item that opens
+ * the next segment is found by rank (nth_bit), not by walking the items
+ * (issue 16).
  */
 static inline __attribute__((always_inline)) size_t
 plain_block(const pmask *m, unsigned W, size_t base, quota__sms_fill *f,
@@ -265,12 +284,27 @@ plain_block(const pmask *m, unsigned W, size_t base, quota__sms_fill *f,
 			f->fill -= f->cap;
 		}
 	} else {
-		/* a surrogate pair may not fit: one item at a time */
+		/* A segment ends where a surrogate pair may straddle it.  In
+		 * the bitmap of units u (a lead's bit, and the bit after it
+		 * for the second unit of a pair) the unit of rank `room` is
+		 * the first that does not fit; the item holding it opens the
+		 * next segment, whole, as pk_put places it. */
+		uint64_t u = body | ((body & m->l4) << 1), below;
+		unsigned q;
+
 		if (*pend)
 			fput(f, *pend);
-		for (; body; body &= body - 1)
-			fput(f, 1 + (int64_t)((m->l4 >>
-					       __builtin_ctzll(body)) & 1));
+		while (f->fill + __builtin_popcountll(u) > f->cap) {
+			q = nth_bit(u, (unsigned)(f->cap - f->fill));
+			q -= !((body >> q) & 1); /* a pair's second unit */
+			below = u & ((UINT64_C(1) << q) - 1);
+			f->total += __builtin_popcountll(below);
+			f->segs++;
+			f->fill = 0;
+			u &= ~below;
+		}
+		f->fill += __builtin_popcountll(u);
+		f->total += __builtin_popcountll(u);
 	}
 	*pend = 1 + (int64_t)((m->l4 & bit) != 0);
 	*last = base + L;
@@ -338,23 +372,34 @@ static inline __m128i rng16(__m128i v, unsigned char lo, unsigned char hi)
 		_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8((char)hi)), v));
 }
 
+/*
+ * The masks of a 16-byte block.  Most blocks need only part of the work:
+ * one of ASCII alone has no other lead nor continuation byte, one without
+ * a byte in E3..F0 no 3- or 4-byte lead, one without F0 no 4-byte lead;
+ * the tests are cheaper than what they skip (Latin, Cyrillic and Greek
+ * text never reads the bytes after a lead).
+ */
 static inline __attribute__((always_inline)) void
 masks_sse2(const unsigned char *s, pmask *m)
 {
 	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
-	__m128i n1 = _mm_loadu_si128((const __m128i *)(const void *)(s + 1));
-	__m128i n2 = _mm_loadu_si128((const __m128i *)(const void *)(s + 2));
-	__m128i n3 = _mm_loadu_si128((const __m128i *)(const void *)(s + 3));
-	__m128i f0 = _mm_and_si128(
-		_mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xF0)),
-			      _mm_cmpeq_epi8(n1, _mm_set1_epi8((char)0x9F))),
-		_mm_or_si128(
-			_mm_andnot_si128(
-				_mm_and_si128(_mm_cmpeq_epi8(n2, _mm_set1_epi8((char)0x8F)),
-					      rng16(n3, 0xBB, 0xBF)),
-				rng16(n2, 0x8C, 0x9B)),
-			rng16(n2, 0xA4, 0xA7)));
-	__m128i e3 = _mm_and_si128(
+	__m128i n1, n2, n3, e3, ef, f0;
+
+	m->asc = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		rng16(v, 0x20, 0x7E),
+		_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x0A)),
+			     _mm_cmpeq_epi8(v, _mm_set1_epi8(0x0D)))));
+	m->cont = m->l2 = m->l3 = m->l4 = 0;
+	if (!_mm_movemask_epi8(v))
+		return;
+	m->cont = (unsigned)_mm_movemask_epi8(rng16(v, 0x80, 0xBF));
+	m->l2 = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xC3)), rng16(v, 0xCE, 0xD1)));
+	if (!_mm_movemask_epi8(rng16(v, 0xE3, 0xF0)))
+		return;
+	n1 = _mm_loadu_si128((const __m128i *)(const void *)(s + 1));
+	n2 = _mm_loadu_si128((const __m128i *)(const void *)(s + 2));
+	e3 = _mm_and_si128(
 		_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xE3)),
 		_mm_or_si128(
 			_mm_or_si128(_mm_cmpeq_epi8(n1, _mm_set1_epi8((char)0x81)),
@@ -370,7 +415,7 @@ masks_sse2(const unsigned char *s, pmask *m)
 						     _mm_andnot_si128(
 							     _mm_cmpeq_epi8(n2, _mm_set1_epi8((char)0xBD)),
 							     rng16(n2, 0xB1, 0xBF)))))));
-	__m128i ef = _mm_or_si128(
+	ef = _mm_or_si128(
 		_mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xEF)),
 			      rng16(n1, 0xBC, 0xBD)),
 		_mm_or_si128(
@@ -378,17 +423,21 @@ masks_sse2(const unsigned char *s, pmask *m)
 				      rng16(n1, 0xB0, 0xBF)),
 			_mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xED)),
 				      rng16(n1, 0x80, 0x9D))));
-
-	m->asc = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-		rng16(v, 0x20, 0x7E),
-		_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x0A)),
-			     _mm_cmpeq_epi8(v, _mm_set1_epi8(0x0D)))));
-	m->cont = (unsigned)_mm_movemask_epi8(rng16(v, 0x80, 0xBF));
-	m->l2 = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-		_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xC3)), rng16(v, 0xCE, 0xD1)));
 	m->l3 = (unsigned)_mm_movemask_epi8(_mm_or_si128(
 		_mm_or_si128(rng16(v, 0xE4, 0xE9), rng16(v, 0xEB, 0xEC)),
 		_mm_or_si128(e3, ef)));
+	f0 = _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xF0));
+	if (!_mm_movemask_epi8(f0))
+		return;
+	n3 = _mm_loadu_si128((const __m128i *)(const void *)(s + 3));
+	f0 = _mm_and_si128(
+		_mm_and_si128(f0, _mm_cmpeq_epi8(n1, _mm_set1_epi8((char)0x9F))),
+		_mm_or_si128(
+			_mm_andnot_si128(
+				_mm_and_si128(_mm_cmpeq_epi8(n2, _mm_set1_epi8((char)0x8F)),
+					      rng16(n3, 0xBB, 0xBF)),
+				rng16(n2, 0x8C, 0x9B)),
+			rng16(n2, 0xA4, 0xA7)));
 	m->l4 = (unsigned)_mm_movemask_epi8(f0);
 }
 
@@ -411,19 +460,24 @@ __attribute__((always_inline)) void
 masks_avx2(const unsigned char *s, pmask *m)
 {
 	__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)s);
-	__m256i n1 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 1));
-	__m256i n2 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 2));
-	__m256i n3 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 3));
-	__m256i f0 = _mm256_and_si256(
-		_mm256_and_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xF0)),
-				 _mm256_cmpeq_epi8(n1, _mm256_set1_epi8((char)0x9F))),
-		_mm256_or_si256(
-			_mm256_andnot_si256(
-				_mm256_and_si256(_mm256_cmpeq_epi8(n2, _mm256_set1_epi8((char)0x8F)),
-						 rng32(n3, 0xBB, 0xBF)),
-				rng32(n2, 0x8C, 0x9B)),
-			rng32(n2, 0xA4, 0xA7)));
-	__m256i e3 = _mm256_and_si256(
+	__m256i n1, n2, n3, e3, ef, f0;
+
+	m->asc = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
+		rng32(v, 0x20, 0x7E),
+		_mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x0A)),
+				_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x0D)))));
+	m->cont = m->l2 = m->l3 = m->l4 = 0;
+	if (!_mm256_movemask_epi8(v)) /* ASCII: see masks_sse2 */
+		return;
+	m->cont = (uint32_t)_mm256_movemask_epi8(rng32(v, 0x80, 0xBF));
+	m->l2 = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
+		_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xC3)),
+		rng32(v, 0xCE, 0xD1)));
+	if (!_mm256_movemask_epi8(rng32(v, 0xE3, 0xF0)))
+		return;
+	n1 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 1));
+	n2 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 2));
+	e3 = _mm256_and_si256(
 		_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xE3)),
 		_mm256_or_si256(
 			_mm256_or_si256(_mm256_cmpeq_epi8(n1, _mm256_set1_epi8((char)0x81)),
@@ -439,7 +493,7 @@ masks_avx2(const unsigned char *s, pmask *m)
 							_mm256_andnot_si256(
 								_mm256_cmpeq_epi8(n2, _mm256_set1_epi8((char)0xBD)),
 								rng32(n2, 0xB1, 0xBF)))))));
-	__m256i ef = _mm256_or_si256(
+	ef = _mm256_or_si256(
 		_mm256_and_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xEF)),
 				 rng32(n1, 0xBC, 0xBD)),
 		_mm256_or_si256(
@@ -447,18 +501,21 @@ masks_avx2(const unsigned char *s, pmask *m)
 					 rng32(n1, 0xB0, 0xBF)),
 			_mm256_and_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xED)),
 					 rng32(n1, 0x80, 0x9D))));
-
-	m->asc = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
-		rng32(v, 0x20, 0x7E),
-		_mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x0A)),
-				_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x0D)))));
-	m->cont = (uint32_t)_mm256_movemask_epi8(rng32(v, 0x80, 0xBF));
-	m->l2 = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
-		_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xC3)),
-		rng32(v, 0xCE, 0xD1)));
 	m->l3 = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
 		_mm256_or_si256(rng32(v, 0xE4, 0xE9), rng32(v, 0xEB, 0xEC)),
 		_mm256_or_si256(e3, ef)));
+	f0 = _mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xF0));
+	if (!_mm256_movemask_epi8(f0))
+		return;
+	n3 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 3));
+	f0 = _mm256_and_si256(
+		_mm256_and_si256(f0, _mm256_cmpeq_epi8(n1, _mm256_set1_epi8((char)0x9F))),
+		_mm256_or_si256(
+			_mm256_andnot_si256(
+				_mm256_and_si256(_mm256_cmpeq_epi8(n2, _mm256_set1_epi8((char)0x8F)),
+						 rng32(n3, 0xBB, 0xBF)),
+				rng32(n2, 0x8C, 0x9B)),
+			rng32(n2, 0xA4, 0xA7)));
 	m->l4 = (uint32_t)_mm256_movemask_epi8(f0);
 }
 
