@@ -230,13 +230,13 @@ static inline unsigned nth_bit(uint64_t x, unsigned k)
  * later.  A code point cut by the block's end is left to the next block.
  * Returns the bytes taken; *stop when something not plain follows them.
  *
- * The units of the block's code points are popcount(starts) +
- * popcount(starts & l4); when they fit in the current segment they are
- * added at once, and a run of 1-unit items crosses a boundary by
- * subtraction (pk_run); in a block with a surrogate pair (or a pending
- * cluster of 2 units or more) where a segment ends, the item that opens
- * the next segment is found by rank (nth_bit), not by walking the items
- * (issue 16).
+ * The units of the block's code points are the bits of u: a lead's bit
+ * and, for the second unit of a pair, the bit after it (a continuation
+ * byte's).  When they fit in the current segment they are added at once,
+ * and a run of 1-unit items crosses a boundary by subtraction (pk_run);
+ * in a block with a surrogate pair (or a pending cluster of 2 units or
+ * more) where a segment ends, the item that opens the next segment is
+ * found by rank (nth_bit), not by walking the items (issue 16).
  */
 static inline __attribute__((always_inline)) size_t
 plain_block(const pmask *m, unsigned W, size_t base, quota__sms_fill *f,
@@ -248,7 +248,7 @@ plain_block(const pmask *m, unsigned W, size_t base, quota__sms_fill *f,
 		       (m->l4 << 1) | (m->l4 << 2) | (m->l4 << 3);
 	uint64_t err = (~(lead | m->cont) | (m->cont ^ exp)) & all;
 	unsigned p = err ? (unsigned)__builtin_ctzll(err) : W;
-	uint64_t start = lead & ((UINT64_C(1) << p) - 1), body, bit;
+	uint64_t start = lead & ((UINT64_C(1) << p) - 1), body, bit, u;
 	unsigned L, end;
 	int64_t add;
 
@@ -269,8 +269,8 @@ plain_block(const pmask *m, unsigned W, size_t base, quota__sms_fill *f,
 	}
 	bit = UINT64_C(1) << L;
 	body = start & ~bit;
-	add = *pend + __builtin_popcountll(body) +
-	      __builtin_popcountll(body & m->l4);
+	u = body | ((body & m->l4) << 1);
+	add = *pend + __builtin_popcountll(u);
 	if (f->fill + add <= f->cap) {
 		/* no segment ends inside */
 		f->fill += add;
@@ -284,12 +284,11 @@ plain_block(const pmask *m, unsigned W, size_t base, quota__sms_fill *f,
 			f->fill -= f->cap;
 		}
 	} else {
-		/* A segment ends where a surrogate pair may straddle it.  In
-		 * the bitmap of units u (a lead's bit, and the bit after it
-		 * for the second unit of a pair) the unit of rank `room` is
-		 * the first that does not fit; the item holding it opens the
-		 * next segment, whole, as pk_put places it. */
-		uint64_t u = body | ((body & m->l4) << 1), below;
+		/* A segment ends where a surrogate pair may straddle it: the
+		 * unit of rank `room` in u is the first that does not fit,
+		 * and the item holding it opens the next segment, whole, as
+		 * pk_put places it. */
+		uint64_t below;
 		unsigned q;
 
 		if (*pend)
@@ -549,18 +548,25 @@ static inline uint8x16_t neq(uint8x16_t v, uint8_t c)
 	return vceqq_u8(v, vdupq_n_u8(c));
 }
 
-/* As masks_sse2 (not run by this project's tests, which run on x86-64). */
+/* As masks_sse2, the same early exits (not run by this project's tests,
+ * which run on x86-64; checked to compile for AArch64). */
 static inline __attribute__((always_inline)) void
 masks_neon(const unsigned char *s, pmask *m)
 {
-	uint8x16_t v = vld1q_u8(s), n1 = vld1q_u8(s + 1), n2 = vld1q_u8(s + 2),
-		   n3 = vld1q_u8(s + 3);
-	uint8x16_t f0 = vandq_u8(
-		vandq_u8(neq(v, 0xF0), neq(n1, 0x9F)),
-		vorrq_u8(vbicq_u8(nrng(n2, 0x8C, 0x9B),
-				  vandq_u8(neq(n2, 0x8F), nrng(n3, 0xBB, 0xBF))),
-			 nrng(n2, 0xA4, 0xA7)));
-	uint8x16_t e3 = vandq_u8(
+	uint8x16_t v = vld1q_u8(s), n1, n2, n3, e3, ef, f0;
+
+	m->asc = nmask(vorrq_u8(nrng(v, 0x20, 0x7E),
+				vorrq_u8(neq(v, 0x0A), neq(v, 0x0D))));
+	m->cont = m->l2 = m->l3 = m->l4 = 0;
+	if (vmaxvq_u8(v) < 0x80)
+		return;
+	m->cont = nmask(nrng(v, 0x80, 0xBF));
+	m->l2 = nmask(vorrq_u8(neq(v, 0xC3), nrng(v, 0xCE, 0xD1)));
+	if (!vmaxvq_u8(nrng(v, 0xE3, 0xF0)))
+		return;
+	n1 = vld1q_u8(s + 1);
+	n2 = vld1q_u8(s + 2);
+	e3 = vandq_u8(
 		neq(v, 0xE3),
 		vorrq_u8(vorrq_u8(neq(n1, 0x81), neq(n1, 0x83)),
 			 vorrq_u8(vbicq_u8(neq(n1, 0x82),
@@ -569,17 +575,21 @@ masks_neon(const unsigned char *s, pmask *m)
 					   vorrq_u8(nrng(n2, 0x80, 0xA9),
 						    vbicq_u8(nrng(n2, 0xB1, 0xBF),
 							     neq(n2, 0xBD)))))));
-	uint8x16_t ef = vorrq_u8(
+	ef = vorrq_u8(
 		vandq_u8(neq(v, 0xEF), nrng(n1, 0xBC, 0xBD)),
 		vorrq_u8(vandq_u8(neq(v, 0xEA), nrng(n1, 0xB0, 0xBF)),
 			 vandq_u8(neq(v, 0xED), nrng(n1, 0x80, 0x9D))));
-
-	m->asc = nmask(vorrq_u8(nrng(v, 0x20, 0x7E),
-				vorrq_u8(neq(v, 0x0A), neq(v, 0x0D))));
-	m->cont = nmask(nrng(v, 0x80, 0xBF));
-	m->l2 = nmask(vorrq_u8(neq(v, 0xC3), nrng(v, 0xCE, 0xD1)));
 	m->l3 = nmask(vorrq_u8(vorrq_u8(nrng(v, 0xE4, 0xE9), nrng(v, 0xEB, 0xEC)),
 			       vorrq_u8(e3, ef)));
+	f0 = neq(v, 0xF0);
+	if (!vmaxvq_u8(f0))
+		return;
+	n3 = vld1q_u8(s + 3);
+	f0 = vandq_u8(
+		vandq_u8(f0, neq(n1, 0x9F)),
+		vorrq_u8(vbicq_u8(nrng(n2, 0x8C, 0x9B),
+				  vandq_u8(neq(n2, 0x8F), nrng(n3, 0xBB, 0xBF))),
+			 nrng(n2, 0xA4, 0xA7)));
 	m->l4 = nmask(f0);
 }
 
