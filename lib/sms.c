@@ -25,9 +25,9 @@
  * with vector kernels that also pack them into segments, and applies the
  * UAX #29 rules to the rest only (lib/sms_simd.c: SSE2 / AVX2 / NEON
  * chosen at run time, portable under QUOTA_NO_SIMD; tests/check_sms_simd.c
- * compares them all with a one-code-point-at-a-time reference).  Segment offsets, explicit breaks
- * (the oracle driver) and QUOTA_SMS_SPLIT_CODEPOINTS use the general
- * walker below.
+ * compares them all with a one-code-point-at-a-time reference).  Segment
+ * offsets, explicit breaks (the oracle driver) and
+ * QUOTA_SMS_SPLIT_CODEPOINTS use the general walker below.
  *
  * quota_sms_count allocates nothing and reads only utf8[0..len).
  */
@@ -422,7 +422,8 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 		if (streak >= 2 && plain_lead(s[i]) &&
 		    w->gb.prev != QUOTA__GB_PREPEND && w->gb.prev != QUOTA__GB_L &&
 		    w->gb.prev != QUOTA__GB_ZWJ) {
-			quota__sms_fill f = {p->cap, p->fill, p->segs, p->total};
+			quota__sms_fill f = {p->cap, p->fill, p->segs,
+					     p->total};
 			int64_t open = cost;
 			size_t last = 0, adv;
 

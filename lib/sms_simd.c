@@ -371,6 +371,12 @@ static inline __m128i rng16(__m128i v, unsigned char lo, unsigned char hi)
 		_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8((char)hi)), v));
 }
 
+/* v == c */
+static inline __m128i eq16(__m128i v, unsigned char c)
+{
+	return _mm_cmpeq_epi8(v, _mm_set1_epi8((char)c));
+}
+
 /*
  * The masks of a 16-byte block.  Most blocks need only part of the work:
  * one of ASCII alone has no other lead nor continuation byte, one without
@@ -384,59 +390,50 @@ masks_sse2(const unsigned char *s, pmask *m)
 	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
 	__m128i n1, n2, n3, e3, ef, f0;
 
-	m->asc = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-		rng16(v, 0x20, 0x7E),
-		_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x0A)),
-			     _mm_cmpeq_epi8(v, _mm_set1_epi8(0x0D)))));
+	m->asc = (unsigned)_mm_movemask_epi8(
+		_mm_or_si128(rng16(v, 0x20, 0x7E),
+			     _mm_or_si128(eq16(v, 0x0A), eq16(v, 0x0D))));
 	m->cont = m->l2 = m->l3 = m->l4 = 0;
 	if (!_mm_movemask_epi8(v))
 		return;
 	m->cont = (unsigned)_mm_movemask_epi8(rng16(v, 0x80, 0xBF));
-	m->l2 = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-		_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xC3)), rng16(v, 0xCE, 0xD1)));
+	m->l2 = (unsigned)_mm_movemask_epi8(
+		_mm_or_si128(eq16(v, 0xC3), rng16(v, 0xCE, 0xD1)));
 	if (!_mm_movemask_epi8(rng16(v, 0xE3, 0xF0)))
 		return;
 	n1 = _mm_loadu_si128((const __m128i *)(const void *)(s + 1));
 	n2 = _mm_loadu_si128((const __m128i *)(const void *)(s + 2));
 	e3 = _mm_and_si128(
-		_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xE3)),
+		eq16(v, 0xE3),
 		_mm_or_si128(
-			_mm_or_si128(_mm_cmpeq_epi8(n1, _mm_set1_epi8((char)0x81)),
-				     _mm_cmpeq_epi8(n1, _mm_set1_epi8((char)0x83))),
+			_mm_or_si128(eq16(n1, 0x81), eq16(n1, 0x83)),
 			_mm_or_si128(
-				_mm_andnot_si128(
-					_mm_or_si128(_mm_cmpeq_epi8(n2, _mm_set1_epi8((char)0x99)),
-						     _mm_cmpeq_epi8(n2, _mm_set1_epi8((char)0x9A))),
-					_mm_cmpeq_epi8(n1, _mm_set1_epi8((char)0x82))),
+				_mm_andnot_si128(_mm_or_si128(eq16(n2, 0x99),
+							      eq16(n2, 0x9A)),
+						 eq16(n1, 0x82)),
 				_mm_and_si128(
-					_mm_cmpeq_epi8(n1, _mm_set1_epi8((char)0x80)),
+					eq16(n1, 0x80),
 					_mm_or_si128(rng16(n2, 0x80, 0xA9),
 						     _mm_andnot_si128(
-							     _mm_cmpeq_epi8(n2, _mm_set1_epi8((char)0xBD)),
+							     eq16(n2, 0xBD),
 							     rng16(n2, 0xB1, 0xBF)))))));
 	ef = _mm_or_si128(
-		_mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xEF)),
-			      rng16(n1, 0xBC, 0xBD)),
-		_mm_or_si128(
-			_mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xEA)),
-				      rng16(n1, 0xB0, 0xBF)),
-			_mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xED)),
-				      rng16(n1, 0x80, 0x9D))));
+		_mm_and_si128(eq16(v, 0xEF), rng16(n1, 0xBC, 0xBD)),
+		_mm_or_si128(_mm_and_si128(eq16(v, 0xEA), rng16(n1, 0xB0, 0xBF)),
+			     _mm_and_si128(eq16(v, 0xED), rng16(n1, 0x80, 0x9D))));
 	m->l3 = (unsigned)_mm_movemask_epi8(_mm_or_si128(
 		_mm_or_si128(rng16(v, 0xE4, 0xE9), rng16(v, 0xEB, 0xEC)),
 		_mm_or_si128(e3, ef)));
-	f0 = _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xF0));
+	f0 = eq16(v, 0xF0);
 	if (!_mm_movemask_epi8(f0))
 		return;
 	n3 = _mm_loadu_si128((const __m128i *)(const void *)(s + 3));
 	f0 = _mm_and_si128(
-		_mm_and_si128(f0, _mm_cmpeq_epi8(n1, _mm_set1_epi8((char)0x9F))),
-		_mm_or_si128(
-			_mm_andnot_si128(
-				_mm_and_si128(_mm_cmpeq_epi8(n2, _mm_set1_epi8((char)0x8F)),
-					      rng16(n3, 0xBB, 0xBF)),
-				rng16(n2, 0x8C, 0x9B)),
-			rng16(n2, 0xA4, 0xA7)));
+		_mm_and_si128(f0, eq16(n1, 0x9F)),
+		_mm_or_si128(_mm_andnot_si128(_mm_and_si128(eq16(n2, 0x8F),
+							    rng16(n3, 0xBB, 0xBF)),
+					      rng16(n2, 0x8C, 0x9B)),
+			     rng16(n2, 0xA4, 0xA7)));
 	m->l4 = (unsigned)_mm_movemask_epi8(f0);
 }
 
@@ -454,6 +451,12 @@ rng32(__m256i v, unsigned char lo, unsigned char hi)
 		_mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8((char)hi)), v));
 }
 
+__attribute__((target("avx2"))) static inline __m256i
+eq32(__m256i v, unsigned char c)
+{
+	return _mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)c));
+}
+
 __attribute__((target("avx2"))) static inline
 __attribute__((always_inline)) void
 masks_avx2(const unsigned char *s, pmask *m)
@@ -461,59 +464,52 @@ masks_avx2(const unsigned char *s, pmask *m)
 	__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)s);
 	__m256i n1, n2, n3, e3, ef, f0;
 
-	m->asc = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
-		rng32(v, 0x20, 0x7E),
-		_mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x0A)),
-				_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x0D)))));
+	m->asc = (uint32_t)_mm256_movemask_epi8(
+		_mm256_or_si256(rng32(v, 0x20, 0x7E),
+				_mm256_or_si256(eq32(v, 0x0A), eq32(v, 0x0D))));
 	m->cont = m->l2 = m->l3 = m->l4 = 0;
 	if (!_mm256_movemask_epi8(v)) /* ASCII: see masks_sse2 */
 		return;
 	m->cont = (uint32_t)_mm256_movemask_epi8(rng32(v, 0x80, 0xBF));
-	m->l2 = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
-		_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xC3)),
-		rng32(v, 0xCE, 0xD1)));
+	m->l2 = (uint32_t)_mm256_movemask_epi8(
+		_mm256_or_si256(eq32(v, 0xC3), rng32(v, 0xCE, 0xD1)));
 	if (!_mm256_movemask_epi8(rng32(v, 0xE3, 0xF0)))
 		return;
 	n1 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 1));
 	n2 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 2));
 	e3 = _mm256_and_si256(
-		_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xE3)),
+		eq32(v, 0xE3),
 		_mm256_or_si256(
-			_mm256_or_si256(_mm256_cmpeq_epi8(n1, _mm256_set1_epi8((char)0x81)),
-					_mm256_cmpeq_epi8(n1, _mm256_set1_epi8((char)0x83))),
+			_mm256_or_si256(eq32(n1, 0x81), eq32(n1, 0x83)),
 			_mm256_or_si256(
 				_mm256_andnot_si256(
-					_mm256_or_si256(_mm256_cmpeq_epi8(n2, _mm256_set1_epi8((char)0x99)),
-							_mm256_cmpeq_epi8(n2, _mm256_set1_epi8((char)0x9A))),
-					_mm256_cmpeq_epi8(n1, _mm256_set1_epi8((char)0x82))),
+					_mm256_or_si256(eq32(n2, 0x99),
+							eq32(n2, 0x9A)),
+					eq32(n1, 0x82)),
 				_mm256_and_si256(
-					_mm256_cmpeq_epi8(n1, _mm256_set1_epi8((char)0x80)),
+					eq32(n1, 0x80),
 					_mm256_or_si256(rng32(n2, 0x80, 0xA9),
 							_mm256_andnot_si256(
-								_mm256_cmpeq_epi8(n2, _mm256_set1_epi8((char)0xBD)),
+								eq32(n2, 0xBD),
 								rng32(n2, 0xB1, 0xBF)))))));
 	ef = _mm256_or_si256(
-		_mm256_and_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xEF)),
-				 rng32(n1, 0xBC, 0xBD)),
+		_mm256_and_si256(eq32(v, 0xEF), rng32(n1, 0xBC, 0xBD)),
 		_mm256_or_si256(
-			_mm256_and_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xEA)),
-					 rng32(n1, 0xB0, 0xBF)),
-			_mm256_and_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xED)),
-					 rng32(n1, 0x80, 0x9D))));
+			_mm256_and_si256(eq32(v, 0xEA), rng32(n1, 0xB0, 0xBF)),
+			_mm256_and_si256(eq32(v, 0xED), rng32(n1, 0x80, 0x9D))));
 	m->l3 = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
 		_mm256_or_si256(rng32(v, 0xE4, 0xE9), rng32(v, 0xEB, 0xEC)),
 		_mm256_or_si256(e3, ef)));
-	f0 = _mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xF0));
+	f0 = eq32(v, 0xF0);
 	if (!_mm256_movemask_epi8(f0))
 		return;
 	n3 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 3));
 	f0 = _mm256_and_si256(
-		_mm256_and_si256(f0, _mm256_cmpeq_epi8(n1, _mm256_set1_epi8((char)0x9F))),
+		_mm256_and_si256(f0, eq32(n1, 0x9F)),
 		_mm256_or_si256(
-			_mm256_andnot_si256(
-				_mm256_and_si256(_mm256_cmpeq_epi8(n2, _mm256_set1_epi8((char)0x8F)),
-						 rng32(n3, 0xBB, 0xBF)),
-				rng32(n2, 0x8C, 0x9B)),
+			_mm256_andnot_si256(_mm256_and_si256(eq32(n2, 0x8F),
+							     rng32(n3, 0xBB, 0xBF)),
+					    rng32(n2, 0x8C, 0x9B)),
 			rng32(n2, 0xA4, 0xA7)));
 	m->l4 = (uint32_t)_mm256_movemask_epi8(f0);
 }
@@ -702,11 +698,10 @@ static size_t gsm_sse2(const unsigned char *s, size_t n, const uint8_t *two11,
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
 		__m128i bad = _mm_or_si128(
 			_mm_or_si128(rng16(v, 0x5B, 0x5E), rng16(v, 0x7B, 0x7E)),
-			_mm_cmpeq_epi8(v, _mm_set1_epi8(0x60)));
+			eq16(v, 0x60));
 		__m128i ok = _mm_or_si128(
 			_mm_andnot_si128(bad, rng16(v, 0x20, 0x7E)),
-			_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x0A)),
-				     _mm_cmpeq_epi8(v, _mm_set1_epi8(0x0D))));
+			_mm_or_si128(eq16(v, 0x0A), eq16(v, 0x0D)));
 		uint64_t okm = (unsigned)_mm_movemask_epi8(ok);
 		uint64_t cont = (unsigned)_mm_movemask_epi8(rng16(v, 0x80, 0xBF));
 		uint64_t lead = (unsigned)_mm_movemask_epi8(rng16(v, 0xC2, 0xCF));
@@ -738,12 +733,10 @@ gsm_avx2(const unsigned char *s, size_t n, const uint8_t *two11, size_t *sept)
 		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(s + j));
 		__m256i bad = _mm256_or_si256(
 			_mm256_or_si256(rng32(v, 0x5B, 0x5E), rng32(v, 0x7B, 0x7E)),
-			_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x60)));
+			eq32(v, 0x60));
 		__m256i ok = _mm256_or_si256(
 			_mm256_andnot_si256(bad, rng32(v, 0x20, 0x7E)),
-			_mm256_or_si256(
-				_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x0A)),
-				_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x0D))));
+			_mm256_or_si256(eq32(v, 0x0A), eq32(v, 0x0D)));
 		uint64_t okm = (uint32_t)_mm256_movemask_epi8(ok);
 		uint64_t cont = (uint32_t)_mm256_movemask_epi8(rng32(v, 0x80, 0xBF));
 		uint64_t lead = (uint32_t)_mm256_movemask_epi8(rng32(v, 0xC2, 0xCF));
