@@ -5,7 +5,12 @@
  * so the library itself is built without -march and runs on any x86-64),
  * and the portable loop, which QUOTA_NO_SIMD selects and every other path
  * must agree with (tests/check_sms_simd.c).  On AArch64, NEON (not run
- * by this project's tests, which run on x86-64; checked to compile).
+ * by make check, which runs on x86-64; check_sms_simd passed on it under
+ * qemu-aarch64 when it was last changed).  Each kind of run has one
+ * driver, the loop written once (plain_drive, gsm_drive: always_inline,
+ * instantiated per target so that the level's masks function is inlined
+ * with the target's instructions); a level supplies only the masks of a
+ * block.
  *
  * The kernel here finds runs of "plain" text for the UCS-2 counter and
  * packs them into segments itself (quota__sms_plain_pack): code points
@@ -21,11 +26,9 @@
  * a mark after the run may join it, and the caller sets its state from it.
  * Packing inside the kernel means a run is never cut where a segment ends
  * (issue 16: emoji text used to take one call per segment): a block whose
- * units fit in the current segment is added in one step, and only a block
- * where a segment ends with a surrogate pair in it is placed item by item.
- * One driver (plain_drive) holds the loop for every vector level; each
- * level only supplies the masks of a block (masks_sse2, masks_avx2,
- * masks_neon), and the tail shorter than a block runs as a block of its
+ * units fit in the current segment is added in one step, and in a block
+ * where a segment ends the item that opens the next one is found by rank
+ * (plain_block).  The tail shorter than a block runs as a block of its
  * own from a zero-padded copy.  The set is chosen by lead byte (and at
  * most three bytes after it) so that vectors can test it:
  *   printable ASCII 20..7E, LF and CR;
@@ -649,20 +652,29 @@ static size_t gsm_portable(const unsigned char *s, size_t n,
 }
 
 #if defined(SMS_X86) || defined(SMS_NEON)
-/* One block as masks (see plain_masks): ok 1-septet ASCII, cont, lead
- * C2..CF.  Returns the bytes taken, *k their septets, *stop as there. */
-static inline size_t gsm_masks(const unsigned char *s, uint64_t ok,
-			       uint64_t cont, uint64_t lead, unsigned W,
-			       const uint8_t *two11, size_t *k, bool *stop)
+/* One block of W <= 32 bytes for the GSM run as bit masks, bit j = byte
+ * j: ok 1-septet ASCII (LF and CR too), cont continuation bytes, lead
+ * C2..CF (2-byte code points, looked up in two11 by gsm_block). */
+typedef struct gmask {
+	uint64_t ok, cont, lead;
+} gmask;
+
+/* The whole 1-septet characters from the block's start: returns their
+ * bytes, *k their septets, *stop when what follows is not one (rather
+ * than a code point cut by the block's end). */
+static inline size_t gsm_block(const unsigned char *s, const gmask *g,
+			       unsigned W, const uint8_t *two11, size_t *k,
+			       bool *stop)
 {
 	uint64_t all = (UINT64_C(1) << W) - 1;
-	uint64_t err = ((~(ok | cont | lead)) | (cont ^ (lead << 1))) & all;
+	uint64_t err = ((~(g->ok | g->cont | g->lead)) |
+			(g->cont ^ (g->lead << 1))) & all;
 	unsigned p = err ? (unsigned)__builtin_ctzll(err) : W;
 	uint64_t below = (UINT64_C(1) << p) - 1, start, m;
 	unsigned L, end;
 
 	/* leads whose continuation is in the block: look them up */
-	for (m = lead & (below >> 1); m; m &= m - 1) {
+	for (m = g->lead & (below >> 1); m; m &= m - 1) {
 		unsigned j = (unsigned)__builtin_ctzll(m);
 		if (two11[((s[j] & 0x1Fu) << 6) | (s[j + 1] & 0x3Fu)] != 1) {
 			p = j;
@@ -672,13 +684,13 @@ static inline size_t gsm_masks(const unsigned char *s, uint64_t ok,
 		}
 	}
 	*stop = err != 0;
-	start = (ok | lead) & below;
+	start = (g->ok | g->lead) & below;
 	if (!start) {
 		*k = 0;
 		return 0;
 	}
 	L = 63u - (unsigned)__builtin_clzll(start);
-	end = L + ((lead >> L) & 1 ? 2u : 1u);
+	end = L + ((g->lead >> L) & 1 ? 2u : 1u);
 	if (end > p) {
 		start &= ~(UINT64_C(1) << L);
 		end = L;
@@ -686,35 +698,27 @@ static inline size_t gsm_masks(const unsigned char *s, uint64_t ok,
 	*k = (size_t)__builtin_popcountll(start);
 	return end;
 }
-#endif
 
-#ifdef SMS_X86
-static size_t gsm_sse2(const unsigned char *s, size_t n, const uint8_t *two11,
-		       size_t *sept)
+/* The GSM run's loop for every vector level, as plain_drive: `masks`
+ * gives a block's masks; the tail shorter than a block is the caller's. */
+static inline __attribute__((always_inline)) size_t
+gsm_drive(const unsigned char *s, size_t n, const uint8_t *two11,
+	  size_t *sept, unsigned W,
+	  void (*masks)(const unsigned char *, gmask *))
 {
-	size_t j = 0, total = 0;
+	uint64_t all = (UINT64_C(1) << W) - 1;
+	size_t j = 0, total = 0, k, adv;
+	bool stop;
+	gmask g;
 
-	while (n - j >= 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
-		__m128i bad = _mm_or_si128(
-			_mm_or_si128(rng16(v, 0x5B, 0x5E), rng16(v, 0x7B, 0x7E)),
-			eq16(v, 0x60));
-		__m128i ok = _mm_or_si128(
-			_mm_andnot_si128(bad, rng16(v, 0x20, 0x7E)),
-			_mm_or_si128(eq16(v, 0x0A), eq16(v, 0x0D)));
-		uint64_t okm = (unsigned)_mm_movemask_epi8(ok);
-		uint64_t cont = (unsigned)_mm_movemask_epi8(rng16(v, 0x80, 0xBF));
-		uint64_t lead = (unsigned)_mm_movemask_epi8(rng16(v, 0xC2, 0xCF));
-		size_t k;
-		bool stop;
-		size_t adv;
-
-		if (okm == 0xFFFF) { /* plain ASCII: the common block */
-			total += 16;
-			j += 16;
+	while (n - j >= W) {
+		masks(s + j, &g);
+		if (g.ok == all) { /* plain ASCII: the common block */
+			total += W;
+			j += W;
 			continue;
 		}
-		adv = gsm_masks(s + j, okm, cont, lead, 16, two11, &k, &stop);
+		adv = gsm_block(s + j, &g, W, two11, &k, &stop);
 		total += k;
 		j += adv;
 		if (stop || adv == 0)
@@ -722,78 +726,74 @@ static size_t gsm_sse2(const unsigned char *s, size_t n, const uint8_t *two11,
 	}
 	*sept = total;
 	return j;
+}
+#endif
+
+#ifdef SMS_X86
+static inline __attribute__((always_inline)) void
+gmasks_sse2(const unsigned char *s, gmask *g)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+	__m128i bad = _mm_or_si128(
+		_mm_or_si128(rng16(v, 0x5B, 0x5E), rng16(v, 0x7B, 0x7E)),
+		eq16(v, 0x60));
+
+	g->ok = (unsigned)_mm_movemask_epi8(
+		_mm_or_si128(_mm_andnot_si128(bad, rng16(v, 0x20, 0x7E)),
+			     _mm_or_si128(eq16(v, 0x0A), eq16(v, 0x0D))));
+	g->cont = (unsigned)_mm_movemask_epi8(rng16(v, 0x80, 0xBF));
+	g->lead = (unsigned)_mm_movemask_epi8(rng16(v, 0xC2, 0xCF));
+}
+
+static size_t gsm_sse2(const unsigned char *s, size_t n, const uint8_t *two11,
+		       size_t *sept)
+{
+	return gsm_drive(s, n, two11, sept, 16, gmasks_sse2);
+}
+
+__attribute__((target("avx2"))) static inline
+__attribute__((always_inline)) void
+gmasks_avx2(const unsigned char *s, gmask *g)
+{
+	__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)s);
+	__m256i bad = _mm256_or_si256(
+		_mm256_or_si256(rng32(v, 0x5B, 0x5E), rng32(v, 0x7B, 0x7E)),
+		eq32(v, 0x60));
+
+	g->ok = (uint32_t)_mm256_movemask_epi8(
+		_mm256_or_si256(_mm256_andnot_si256(bad, rng32(v, 0x20, 0x7E)),
+				_mm256_or_si256(eq32(v, 0x0A), eq32(v, 0x0D))));
+	g->cont = (uint32_t)_mm256_movemask_epi8(rng32(v, 0x80, 0xBF));
+	g->lead = (uint32_t)_mm256_movemask_epi8(rng32(v, 0xC2, 0xCF));
 }
 
 __attribute__((target("avx2"))) static size_t
 gsm_avx2(const unsigned char *s, size_t n, const uint8_t *two11, size_t *sept)
 {
-	size_t j = 0, total = 0;
-
-	while (n - j >= 32) {
-		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(s + j));
-		__m256i bad = _mm256_or_si256(
-			_mm256_or_si256(rng32(v, 0x5B, 0x5E), rng32(v, 0x7B, 0x7E)),
-			eq32(v, 0x60));
-		__m256i ok = _mm256_or_si256(
-			_mm256_andnot_si256(bad, rng32(v, 0x20, 0x7E)),
-			_mm256_or_si256(eq32(v, 0x0A), eq32(v, 0x0D)));
-		uint64_t okm = (uint32_t)_mm256_movemask_epi8(ok);
-		uint64_t cont = (uint32_t)_mm256_movemask_epi8(rng32(v, 0x80, 0xBF));
-		uint64_t lead = (uint32_t)_mm256_movemask_epi8(rng32(v, 0xC2, 0xCF));
-		size_t k;
-		bool stop;
-		size_t adv;
-
-		if (okm == 0xFFFFFFFFu) {
-			total += 32;
-			j += 32;
-			continue;
-		}
-		adv = gsm_masks(s + j, okm, cont, lead, 32, two11, &k, &stop);
-		total += k;
-		j += adv;
-		if (stop || adv == 0)
-			break;
-	}
-	*sept = total;
-	return j;
+	return gsm_drive(s, n, two11, sept, 32, gmasks_avx2);
 }
 #endif
 
 #ifdef SMS_NEON
-/* As gsm_sse2 (untested on this project's x86 machines). */
+/* As gmasks_sse2. */
+static inline __attribute__((always_inline)) void
+gmasks_neon(const unsigned char *s, gmask *g)
+{
+	uint8x16_t v = vld1q_u8(s);
+	uint8x16_t bad = vorrq_u8(vorrq_u8(nrng(v, 0x5B, 0x5E),
+					   nrng(v, 0x7B, 0x7E)),
+				  neq(v, 0x60));
+
+	g->ok = nmask(vorrq_u8(vbicq_u8(nrng(v, 0x20, 0x7E), bad),
+			       vorrq_u8(neq(v, 0x0A), neq(v, 0x0D))));
+	g->cont = nmask(nrng(v, 0x80, 0xBF));
+	g->lead = nmask(nrng(v, 0xC2, 0xCF));
+}
+
 static size_t gsm_neon(const unsigned char *s, size_t n, const uint8_t *two11,
 		       size_t *sept)
 {
-	size_t j = 0, total = 0;
-
-	while (n - j >= 16) {
-		uint8x16_t v = vld1q_u8(s + j);
-		uint8x16_t bad = vorrq_u8(vorrq_u8(nrng(v, 0x5B, 0x5E),
-						   nrng(v, 0x7B, 0x7E)),
-					  neq(v, 0x60));
-		uint8x16_t ok = vorrq_u8(vbicq_u8(nrng(v, 0x20, 0x7E), bad),
-					 vorrq_u8(neq(v, 0x0A), neq(v, 0x0D)));
-		uint64_t okm = nmask(ok);
-		uint64_t cont = nmask(nrng(v, 0x80, 0xBF));
-		uint64_t lead = nmask(nrng(v, 0xC2, 0xCF));
-		size_t k;
-		bool stop;
-		size_t adv;
-
-		if (okm == 0xFFFF) {
-			total += 16;
-			j += 16;
-			continue;
-		}
-		adv = gsm_masks(s + j, okm, cont, lead, 16, two11, &k, &stop);
-		total += k;
-		j += adv;
-		if (stop || adv == 0)
-			break;
-	}
-	*sept = total;
-	return j;
+	return gsm_drive(s, n, two11, sept, 16, gmasks_neon);
 }
 #endif
 
