@@ -22,12 +22,12 @@
  * of 1-septet characters with vector kernels, and on the first non-GSM
  * character the UCS-2 count goes on from there (ucs2_resume) instead of
  * starting over; UCS-2 takes runs of plain code points (one cluster each)
- * with vector kernels and applies the UAX #29 rules to the rest only
- * (lib/sms_simd.c: SSE2 / AVX2 / NEON chosen at run time, portable under
- * QUOTA_NO_SIMD; tests/check_sms_simd.c compares them all with a
- * one-code-point-at-a-time reference).  Segment offsets, explicit breaks
- * (the oracle driver) and QUOTA_SMS_SPLIT_CODEPOINTS use the general
- * walker below.
+ * with vector kernels that also pack them into segments, and applies the
+ * UAX #29 rules to the rest only (lib/sms_simd.c: SSE2 / AVX2 / NEON
+ * chosen at run time, portable under QUOTA_NO_SIMD; tests/check_sms_simd.c
+ * compares them all with a one-code-point-at-a-time reference).  Segment
+ * offsets, explicit breaks (the oracle driver) and
+ * QUOTA_SMS_SPLIT_CODEPOINTS use the general walker below.
  *
  * quota_sms_count allocates nothing and reads only utf8[0..len).
  */
@@ -403,10 +403,10 @@ static inline bool plain_lead(unsigned c)
  * state *w and the cluster s[start..i) of `cost` units still open (cost 0:
  * none).  Runs of plain code points (sms_simd.c) are taken whole: each is
  * a cluster of its own when the code point before is not a Prepend (GB9b),
- * an L (GB6) or a ZWJ (GB11), so all but the last of a run are placed at
- * once (as a run of units when all are in the BMP, else whole when no
- * segment ends inside, else one by one) and the last stays open (a
- * combining mark may follow); the rest goes through the UAX #29 rules.
+ * an L (GB6) or a ZWJ (GB11), so the kernel places the open cluster and
+ * all but the last of a run into the segments itself, however many
+ * segments the run spans (issue 16), and the last stays open (a combining
+ * mark may follow); the rest goes through the UAX #29 rules.
  * Returns false with *bad set on invalid UTF-8.
  */
 static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
@@ -422,40 +422,30 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 		if (streak >= 2 && plain_lead(s[i]) &&
 		    w->gb.prev != QUOTA__GB_PREPEND && w->gb.prev != QUOTA__GB_L &&
 		    w->gb.prev != QUOTA__GB_ZWJ) {
-			size_t k = 0, last = 0, k4 = 0;
-			/* Room left in the segment once the open cluster is
-			 * placed: a run with emoji stays within it. */
-			int64_t fill = cost > p->cap		    ? p->cap
-				       : p->fill + cost > p->cap ? cost
-								   : p->fill + cost;
-			size_t adv = quota__sms_plain_run(s + i, len - i, &k,
-							  &last, &k4,
-							  (size_t)(p->cap - fill));
-			if (k) {
-				bool astral = s[i + last] >= 0xF0;
-				int64_t u = (int64_t)(k - 1 + k4 - astral);
+			quota__sms_fill f = {p->cap, p->fill, p->segs,
+					     p->total};
+			int64_t open = cost;
+			size_t last = 0, adv;
 
-				if (cost > p->cap)
-					place_cluster(p, &(costfn){true, 0}, s,
-						      start, i, cost);
-				else if (cost)
-					pk_put(p, cost, start);
-				if (!k4) {
-					pk_run(p, u, i);
-				} else if (p->fill + u <= p->cap) {
-					/* no segment ends inside */
-					p->fill += u;
-					p->total += u;
-				} else {
-					/* one does: place each, a surrogate
-					 * pair is never split */
-					for (size_t j = i; j < i + last; j++)
-						if ((s[j] & 0xC0u) != 0x80u)
-							pk_put(p, s[j] >= 0xF0 ? 2 : 1,
-							       j);
-				}
+			/* A cluster larger than a segment is split between
+			 * code points: place it here, take it back when no
+			 * run follows (the fast path has no offsets). */
+			if (cost > p->cap) {
+				packer q = *p;
+				place_cluster(&q, &(costfn){true, 0}, s, start,
+					      i, cost);
+				f = (quota__sms_fill){q.cap, q.fill, q.segs,
+						      q.total};
+				open = 0;
+			}
+			adv = quota__sms_plain_pack(s + i, len - i, &f, &open,
+						    &last);
+			if (adv) {
+				p->fill = f.fill;
+				p->segs = f.segs;
+				p->total = f.total;
 				start = i + last;
-				cost = astral ? 2 : 1;
+				cost = open;
 				/* Other, CR, LF, LV or LVT (sms_simd.c) */
 				w->gb.emoji = 0;
 				if (s[start] < 0x80) {

@@ -139,15 +139,30 @@ int quota__sms_simd_level(void);
  * available, or if level < 0); returns the level now in use. */
 int quota__sms_force_simd(int level);
 
-/* The longest prefix of s[0..n) made of whole "plain" code points (see
+/* The UCS-2 packer of the fast path (sms.c's packer without segment
+ * offsets): per-segment capacity, units in the current segment, segments
+ * so far (the current one included), units of the whole text. */
+typedef struct quota__sms_fill {
+	int64_t cap;
+	int64_t fill;
+	int64_t segs;
+	int64_t total;
+} quota__sms_fill;
+
+/*
+ * The longest prefix of s[0..n) made of whole "plain" code points (see
  * sms_simd.c: each a grapheme cluster of its own, valid UTF-8): returns
- * its bytes, *ncp its code points, *n4 how many of them are outside the
- * BMP (4 bytes, 2 UTF-16 units) and *last the offset of the last one
- * (unchanged when there is none).  A run with code points outside the
- * BMP stops before its UTF-16 units exceed `limit` (a run in the BMP
- * alone does not: the caller places it as a run of 1-unit items). */
-size_t quota__sms_plain_run(const unsigned char *s, size_t n, size_t *ncp,
-			    size_t *last, size_t *n4, size_t limit);
+ * its bytes (0: none) and *last the offset of its last code point.  When
+ * there is one, the cluster still open before the run (*open units, 0:
+ * none, at most f->cap) and every code point of the run but the last are
+ * placed into *f greedily, as pk_put does (an item that does not fit, a
+ * surrogate pair or a whole cluster, goes to the next segment); the last
+ * code point is the one left open then (*open its units: 1, or 2 outside
+ * the BMP), since a combining mark after the run may join it.  With no
+ * run, nothing changes.
+ */
+size_t quota__sms_plain_pack(const unsigned char *s, size_t n,
+			     quota__sms_fill *f, int64_t *open, size_t *last);
 
 /* The longest prefix of s[0..n) made of whole 1-septet GSM characters
  * (ascii: septets of each ASCII code point; two11: of each 2-byte UTF-8

@@ -5,18 +5,32 @@
  * so the library itself is built without -march and runs on any x86-64),
  * and the portable loop, which QUOTA_NO_SIMD selects and every other path
  * must agree with (tests/check_sms_simd.c).  On AArch64, NEON (not run
- * by this project's tests, which run on x86-64; checked to compile).
+ * by make check, which runs on x86-64; check_sms_simd passed on it under
+ * qemu-aarch64 when it was last changed).  Each kind of run has one
+ * driver, the loop written once (plain_drive, gsm_drive: always_inline,
+ * instantiated per target so that the level's masks function is inlined
+ * with the target's instructions); a level supplies only the masks of a
+ * block.
  *
- * The kernel here finds runs of "plain" text for the UCS-2 counter: code
- * points whose Grapheme_Cluster_Break property is Other (Extended_
- * Pictographic or not), CR, LF, LV or LVT, so that each is a cluster of
- * its own unless the code point before the run is a Prepend (GB9b), an L
- * (GB6) or a ZWJ (GB11; the caller checks these before the run; CR LF is
- * breakable in SMS counting, see sms.c): inside a run none of them joins
- * the next (LV / LVT join only V or T, which are not in the set), so the
- * grapheme analysis is skipped for them.  The caller sets its state from
- * the run's last code point.  The set is chosen by lead byte (and at most
- * three bytes after it) so that vectors can test it:
+ * The kernel here finds runs of "plain" text for the UCS-2 counter and
+ * packs them into segments itself (quota__sms_plain_pack): code points
+ * whose Grapheme_Cluster_Break property is Other (Extended_Pictographic or
+ * not), CR, LF, LV or LVT, so that each is a cluster of its own unless the
+ * code point before the run is a Prepend (GB9b), an L (GB6) or a ZWJ
+ * (GB11; the caller checks these before the run; CR LF is breakable in
+ * SMS counting, see sms.c): inside a run none of them joins the next (LV /
+ * LVT join only V or T, which are not in the set), so the grapheme
+ * analysis is skipped for them.  The cluster open before the run and every
+ * code point of the run but the last are placed as items of 1 or 2 UTF-16
+ * units (a surrogate pair is never split, §3); the last stays open, since
+ * a mark after the run may join it, and the caller sets its state from it.
+ * Packing inside the kernel means a run is never cut where a segment ends
+ * (issue 16: emoji text used to take one call per segment): a block whose
+ * units fit in the current segment is added in one step, and in a block
+ * where a segment ends the item that opens the next one is found by rank
+ * (plain_block).  The tail shorter than a block runs as a block of its
+ * own from a zero-padded copy.  The set is chosen by lead byte (and at
+ * most three bytes after it) so that vectors can test it:
  *   printable ASCII 20..7E, LF and CR;
  *   C3 xx (U+00C0..00FF); CE..D1 xx (U+0380..047F, Greek, basic Cyrillic);
  *   E4..E9 xx xx (U+4000..9FFF, CJK ideographs);
@@ -24,8 +38,7 @@
  *   ED 80..9D xx (U+AC00..AFFF, U+D000..D77F, Hangul syllables too);
  *   E3 xx xx for U+3000..30FF but a few (e3_plain: CJK punctuation, kana);
  *   EF BC..BD xx (U+FF00..FF7F, fullwidth forms);
- *   F0 9F xx xx for most emoji (f0_plain; 2 UTF-16 units each, counted
- *   apart in *n4, and a run with them is cut at the caller's limit).
+ *   F0 9F xx xx for most emoji (f0_plain; 2 UTF-16 units each).
  * All are valid UTF-8 whenever each lead is followed by its continuation
  * bytes (no overlong form, no surrogate).
  * check_sms_simd.c checks the property of every code point in the set.
@@ -120,10 +133,28 @@ static inline bool f0_plain(unsigned b2, unsigned b3)
 					    : b2 - 0xA4u <= 3u;
 }
 
-static size_t plain_portable(const unsigned char *s, size_t n, size_t *ncp,
-			     size_t *last, size_t *n4, size_t limit, bool seen)
+/* Place an item of 1 or 2 UTF-16 units, as sms.c's pk_put: it goes whole
+ * to the next segment when it does not fit (a surrogate pair is never
+ * split, §3). */
+static inline void fput(quota__sms_fill *f, int64_t cost)
 {
-	size_t j = 0, k = 0, a = 0, units = 0;
+	f->total += cost;
+	if (f->fill + cost > f->cap) {
+		f->segs++;
+		f->fill = cost;
+	} else {
+		f->fill += cost;
+	}
+}
+
+/* One code point at a time: the reference the vector driver must agree
+ * with, and the whole path under QUOTA_NO_SIMD. */
+static size_t plain_portable(const unsigned char *s, size_t n,
+			     quota__sms_fill *out, int64_t *open, size_t *last)
+{
+	quota__sms_fill f = *out;
+	size_t j = 0;
+	int64_t pend = *open; /* units of what is open, not placed */
 
 	while (j < n) {
 		unsigned c = s[j];
@@ -148,63 +179,189 @@ static size_t plain_portable(const unsigned char *s, size_t n, size_t *ncp,
 			w = 4;
 		else
 			break;
-		/* the limit: see quota__sms_plain_run */
-		if ((seen || a || w == 4) && units + (w == 4 ? 2 : 1) > limit)
-			break;
-		a += w == 4;
-		units += w == 4 ? 2 : 1;
+		if (pend)
+			fput(&f, pend);
+		pend = w == 4 ? 2 : 1;
 		*last = j;
 		j += w;
-		k++;
 	}
-	*ncp = k;
-	*n4 = a;
+	if (j) {
+		*out = f;
+		*open = pend;
+	}
 	return j;
 }
 
+/* --------------------------------------------- plain runs: vector driver */
+
 #if defined(SMS_X86) || defined(SMS_NEON)
 /*
- * One block of W bytes as bit masks (bit j = byte j): asc printable ASCII,
- * cont continuation bytes, l2 / l3 plain 2- and 3-byte leads.  Returns the
- * bytes of whole plain code points from the block's start (*stop set when
- * something not plain follows, rather than a code point cut by the block's
- * end), their count in *k and the offset of the last one in *last.
+ * One block of W <= 32 bytes as bit masks, bit j = byte j (an ISA's masks
+ * function fills it; bytes past the block are looked at only to classify
+ * the leads inside it): asc printable ASCII, LF and CR; cont continuation
+ * bytes; l2 / l3 / l4 leads of plain 2-, 3- and 4-byte code points.
  */
-static inline size_t plain_masks(uint64_t asc, uint64_t cont, uint64_t l2,
-				 uint64_t l3, uint64_t l4, unsigned W,
-				 size_t *k, size_t *k4, size_t *last,
-				 bool *stop)
+typedef struct pmask {
+	uint64_t asc, cont, l2, l3, l4;
+} pmask;
+
+/* The position of the set bit of rank k (0 for the lowest) of x, which
+ * has more than k bits set, all below bit 32 (blocks are of 32 bytes at
+ * most): a binary search on popcounts. */
+static inline unsigned nth_bit(uint64_t x, unsigned k)
 {
-	uint64_t all = W == 64 ? ~UINT64_C(0) : (UINT64_C(1) << W) - 1;
-	uint64_t exp = (l2 << 1) | (l3 << 1) | (l3 << 2) | (l4 << 1) |
-		       (l4 << 2) | (l4 << 3);
-	uint64_t err = ((~(asc | cont | l2 | l3 | l4)) | (cont ^ exp)) & all;
+	unsigned pos = 0, c;
+
+	for (unsigned w = 16; w; w >>= 1) {
+		c = (unsigned)__builtin_popcountll(x & ((UINT64_C(1) << w) - 1));
+		if (k >= c) {
+			k -= c;
+			x >>= w;
+			pos += w;
+		}
+	}
+	return pos;
+}
+
+/*
+ * Pack one block: the whole plain code points from its start (each lead
+ * followed by exactly its continuation bytes, up to the first byte that
+ * is neither) are placed into *f after the pending item (*pend units, 0
+ * for none: the cluster open before the run, then the last code point so
+ * far), but the block's last one, which becomes the pending item (*last
+ * its offset, base + bit): whether the run ends after it is known only
+ * later.  A code point cut by the block's end is left to the next block.
+ * Returns the bytes taken; *stop when something not plain follows them.
+ *
+ * The units of the block's code points are the bits of u: a lead's bit
+ * and, for the second unit of a pair, the bit after it (a continuation
+ * byte's).  When they fit in the current segment they are added at once,
+ * and a run of 1-unit items crosses a boundary by subtraction (pk_run);
+ * in a block with a surrogate pair (or a pending cluster of 2 units or
+ * more) where a segment ends, the item that opens the next segment is
+ * found by rank (nth_bit), not by walking the items (issue 16).
+ */
+static inline __attribute__((always_inline)) size_t
+plain_block(const pmask *m, unsigned W, size_t base, quota__sms_fill *f,
+	    int64_t *pend, size_t *last, bool *stop)
+{
+	uint64_t all = (UINT64_C(1) << W) - 1;
+	uint64_t lead = m->asc | m->l2 | m->l3 | m->l4;
+	uint64_t exp = (m->l2 << 1) | (m->l3 << 1) | (m->l3 << 2) |
+		       (m->l4 << 1) | (m->l4 << 2) | (m->l4 << 3);
+	uint64_t err = (~(lead | m->cont) | (m->cont ^ exp)) & all;
 	unsigned p = err ? (unsigned)__builtin_ctzll(err) : W;
-	uint64_t start = (asc | l2 | l3 | l4) & (p == 64 ? ~UINT64_C(0)
-							 : (UINT64_C(1) << p) - 1);
+	uint64_t start = lead & ((UINT64_C(1) << p) - 1), body, bit, u;
 	unsigned L, end;
+	int64_t add;
 
 	*stop = err != 0;
-	*k4 = 0;
-	if (!start) {
-		*k = 0;
+	if (!start)
 		return 0;
-	}
 	L = 63u - (unsigned)__builtin_clzll(start);
-	end = L + ((asc >> L) & 1   ? 1u
-		   : (l2 >> L) & 1 ? 2u
-		   : (l3 >> L) & 1 ? 3u
-				   : 4u);
+	end = L + ((m->asc >> L) & 1  ? 1u
+		   : (m->l2 >> L) & 1 ? 2u
+		   : (m->l3 >> L) & 1 ? 3u
+				      : 4u);
 	if (end > p) { /* the last code point is cut: leave it */
 		start &= ~(UINT64_C(1) << L);
 		end = L;
-		if (start)
-			L = 63u - (unsigned)__builtin_clzll(start);
+		if (!start)
+			return 0;
+		L = 63u - (unsigned)__builtin_clzll(start);
 	}
-	*k = (size_t)__builtin_popcountll(start);
-	*k4 = (size_t)__builtin_popcountll(start & l4);
-	*last = L;
+	bit = UINT64_C(1) << L;
+	body = start & ~bit;
+	u = body | ((body & m->l4) << 1);
+	add = *pend + __builtin_popcountll(u);
+	if (f->fill + add <= f->cap) {
+		/* no segment ends inside */
+		f->fill += add;
+		f->total += add;
+	} else if (*pend < 2 && !(body & m->l4)) {
+		/* 1-unit items only: pk_run */
+		f->fill += add;
+		f->total += add;
+		while (f->fill > f->cap) {
+			f->segs++;
+			f->fill -= f->cap;
+		}
+	} else {
+		/* A segment ends where a surrogate pair may straddle it: the
+		 * unit of rank `room` in u is the first that does not fit,
+		 * and the item holding it opens the next segment, whole, as
+		 * pk_put places it. */
+		uint64_t below;
+		unsigned q;
+
+		if (*pend)
+			fput(f, *pend);
+		while (f->fill + __builtin_popcountll(u) > f->cap) {
+			q = nth_bit(u, (unsigned)(f->cap - f->fill));
+			q -= !((body >> q) & 1); /* a pair's second unit */
+			below = u & ((UINT64_C(1) << q) - 1);
+			f->total += __builtin_popcountll(below);
+			f->segs++;
+			f->fill = 0;
+			u &= ~below;
+		}
+		f->fill += __builtin_popcountll(u);
+		f->total += __builtin_popcountll(u);
+	}
+	*pend = 1 + (int64_t)((m->l4 & bit) != 0);
+	*last = base + L;
 	return end;
+}
+
+/*
+ * The run from s[0..n) with block masks from `masks` (W bytes a block,
+ * reading 3 bytes beyond it): the loop of every vector level, written
+ * once and instantiated per target (always_inline, so that `masks` is
+ * inlined into each instantiation, with the target's instructions).  The
+ * tail shorter than a block and its look-ahead is copied into a zeroed
+ * buffer and run as one or two more blocks: a 0x00 byte is not plain, so
+ * the padding ends the run there, and a code point cut by the end of the
+ * text is neither a whole one nor plain (the caller reports it).
+ */
+static inline __attribute__((always_inline)) size_t
+plain_drive(const unsigned char *s, size_t n, quota__sms_fill *out,
+	    int64_t *open, size_t *last, unsigned W,
+	    void (*masks)(const unsigned char *, pmask *))
+{
+	quota__sms_fill f = *out;
+	int64_t pend = *open;
+	size_t j = 0, adv;
+	bool stop = false;
+	pmask m;
+
+	while (n - j >= W + 3) {
+		masks(s + j, &m);
+		adv = plain_block(&m, W, j, &f, &pend, last, &stop);
+		j += adv;
+		if (stop || adv == 0)
+			goto done;
+	}
+	if (j < n) {
+		/* t <= W + 2 bytes: the first block ends within 3 bytes of
+		 * W, so a second one meets the padding */
+		unsigned char b[2 * 32 + 8];
+		size_t t = n - j, o = 0;
+
+		memset(b, 0, sizeof b);
+		memcpy(b, s + j, t);
+		do {
+			masks(b + o, &m);
+			adv = plain_block(&m, W, j + o, &f, &pend, last, &stop);
+			o += adv;
+		} while (!stop && adv && o < t);
+		j += o;
+	}
+done:
+	if (j) {
+		*out = f;
+		*open = pend;
+	}
+	return j;
 }
 #endif
 
@@ -217,83 +374,76 @@ static inline __m128i rng16(__m128i v, unsigned char lo, unsigned char hi)
 		_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8((char)hi)), v));
 }
 
-static size_t plain_sse2(const unsigned char *s, size_t n, size_t *ncp,
-			 size_t *last, size_t *n4,
-			 size_t limit, bool *lim)
+/* v == c */
+static inline __m128i eq16(__m128i v, unsigned char c)
 {
-	size_t j = 0, total = 0, t4 = 0;
+	return _mm_cmpeq_epi8(v, _mm_set1_epi8((char)c));
+}
 
-	*ncp = 0;
-	while (n - j >= 19) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
-		__m128i n1 = _mm_loadu_si128((const __m128i *)(const void *)(s + j + 1));
-		__m128i n2 = _mm_loadu_si128((const __m128i *)(const void *)(s + j + 2));
-		__m128i n3 = _mm_loadu_si128((const __m128i *)(const void *)(s + j + 3));
-		__m128i f0 = _mm_and_si128(
-			_mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xF0)),
-				      _mm_cmpeq_epi8(n1, _mm_set1_epi8((char)0x9F))),
-			_mm_or_si128(
-				_mm_andnot_si128(
-					_mm_and_si128(_mm_cmpeq_epi8(n2, _mm_set1_epi8((char)0x8F)),
-						      rng16(n3, 0xBB, 0xBF)),
-					rng16(n2, 0x8C, 0x9B)),
-				rng16(n2, 0xA4, 0xA7)));
-		__m128i e3 = _mm_and_si128(
-			_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xE3)),
-			_mm_or_si128(
-				_mm_or_si128(_mm_cmpeq_epi8(n1, _mm_set1_epi8((char)0x81)),
-					     _mm_cmpeq_epi8(n1, _mm_set1_epi8((char)0x83))),
-				_mm_or_si128(
-					_mm_andnot_si128(
-						_mm_or_si128(_mm_cmpeq_epi8(n2, _mm_set1_epi8((char)0x99)),
-							     _mm_cmpeq_epi8(n2, _mm_set1_epi8((char)0x9A))),
-						_mm_cmpeq_epi8(n1, _mm_set1_epi8((char)0x82))),
-					_mm_and_si128(
-						_mm_cmpeq_epi8(n1, _mm_set1_epi8((char)0x80)),
-						_mm_or_si128(rng16(n2, 0x80, 0xA9),
-							     _mm_andnot_si128(
-								     _mm_cmpeq_epi8(n2, _mm_set1_epi8((char)0xBD)),
-								     rng16(n2, 0xB1, 0xBF)))))));
-		__m128i ef = _mm_or_si128(
-			_mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xEF)),
-				      rng16(n1, 0xBC, 0xBD)),
-			_mm_or_si128(
-				_mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xEA)),
-					      rng16(n1, 0xB0, 0xBF)),
-				_mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xED)),
-					      rng16(n1, 0x80, 0x9D))));
-		uint64_t asc = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-			rng16(v, 0x20, 0x7E),
-			_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x0A)),
-				     _mm_cmpeq_epi8(v, _mm_set1_epi8(0x0D)))));
-		uint64_t cont = (unsigned)_mm_movemask_epi8(rng16(v, 0x80, 0xBF));
-		uint64_t l2 = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-			_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xC3)),
-			rng16(v, 0xCE, 0xD1)));
-		uint64_t l3 = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-			_mm_or_si128(rng16(v, 0xE4, 0xE9), rng16(v, 0xEB, 0xEC)),
-			_mm_or_si128(e3, ef)));
-		size_t k, k4, at = 0;
-		bool stop;
-		size_t adv = plain_masks(asc, cont, l2, l3, (uint64_t)(unsigned)_mm_movemask_epi8(f0), 16, &k, &k4,
-					 &at, &stop);
+/*
+ * The masks of a 16-byte block.  Most blocks need only part of the work:
+ * one of ASCII alone has no other lead nor continuation byte, one without
+ * a byte in E3..F0 no 3- or 4-byte lead, one without F0 no 4-byte lead;
+ * the tests are cheaper than what they skip (Latin, Cyrillic and Greek
+ * text never reads the bytes after a lead).
+ */
+static inline __attribute__((always_inline)) void
+masks_sse2(const unsigned char *s, pmask *m)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+	__m128i n1, n2, n3, e3, ef, f0;
 
-		if ((t4 || k4) && total + t4 + k + k4 > limit) {
-			*lim = true; /* see quota__sms_plain_run */
-			break;
-		}
-		if (k) {
-			total += k;
-			t4 += k4;
-			*last = j + at;
-		}
-		j += adv;
-		if (stop || adv == 0)
-			break;
-	}
-	*ncp = total;
-	*n4 = t4;
-	return j;
+	m->asc = (unsigned)_mm_movemask_epi8(
+		_mm_or_si128(rng16(v, 0x20, 0x7E),
+			     _mm_or_si128(eq16(v, 0x0A), eq16(v, 0x0D))));
+	m->cont = m->l2 = m->l3 = m->l4 = 0;
+	if (!_mm_movemask_epi8(v))
+		return;
+	m->cont = (unsigned)_mm_movemask_epi8(rng16(v, 0x80, 0xBF));
+	m->l2 = (unsigned)_mm_movemask_epi8(
+		_mm_or_si128(eq16(v, 0xC3), rng16(v, 0xCE, 0xD1)));
+	if (!_mm_movemask_epi8(rng16(v, 0xE3, 0xF0)))
+		return;
+	n1 = _mm_loadu_si128((const __m128i *)(const void *)(s + 1));
+	n2 = _mm_loadu_si128((const __m128i *)(const void *)(s + 2));
+	e3 = _mm_and_si128(
+		eq16(v, 0xE3),
+		_mm_or_si128(
+			_mm_or_si128(eq16(n1, 0x81), eq16(n1, 0x83)),
+			_mm_or_si128(
+				_mm_andnot_si128(_mm_or_si128(eq16(n2, 0x99),
+							      eq16(n2, 0x9A)),
+						 eq16(n1, 0x82)),
+				_mm_and_si128(
+					eq16(n1, 0x80),
+					_mm_or_si128(rng16(n2, 0x80, 0xA9),
+						     _mm_andnot_si128(
+							     eq16(n2, 0xBD),
+							     rng16(n2, 0xB1, 0xBF)))))));
+	ef = _mm_or_si128(
+		_mm_and_si128(eq16(v, 0xEF), rng16(n1, 0xBC, 0xBD)),
+		_mm_or_si128(_mm_and_si128(eq16(v, 0xEA), rng16(n1, 0xB0, 0xBF)),
+			     _mm_and_si128(eq16(v, 0xED), rng16(n1, 0x80, 0x9D))));
+	m->l3 = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		_mm_or_si128(rng16(v, 0xE4, 0xE9), rng16(v, 0xEB, 0xEC)),
+		_mm_or_si128(e3, ef)));
+	f0 = eq16(v, 0xF0);
+	if (!_mm_movemask_epi8(f0))
+		return;
+	n3 = _mm_loadu_si128((const __m128i *)(const void *)(s + 3));
+	f0 = _mm_and_si128(
+		_mm_and_si128(f0, eq16(n1, 0x9F)),
+		_mm_or_si128(_mm_andnot_si128(_mm_and_si128(eq16(n2, 0x8F),
+							    rng16(n3, 0xBB, 0xBF)),
+					      rng16(n2, 0x8C, 0x9B)),
+			     rng16(n2, 0xA4, 0xA7)));
+	m->l4 = (unsigned)_mm_movemask_epi8(f0);
+}
+
+static size_t plain_sse2(const unsigned char *s, size_t n, quota__sms_fill *f,
+			 int64_t *open, size_t *last)
+{
+	return plain_drive(s, n, f, open, last, 16, masks_sse2);
 }
 
 __attribute__((target("avx2"))) static inline __m256i
@@ -304,84 +454,74 @@ rng32(__m256i v, unsigned char lo, unsigned char hi)
 		_mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8((char)hi)), v));
 }
 
-__attribute__((target("avx2"))) static size_t
-plain_avx2(const unsigned char *s, size_t n, size_t *ncp, size_t *last,
-	   size_t *n4, size_t limit, bool *lim)
+__attribute__((target("avx2"))) static inline __m256i
+eq32(__m256i v, unsigned char c)
 {
-	size_t j = 0, total = 0, t4 = 0;
+	return _mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)c));
+}
 
-	*ncp = 0;
-	while (n - j >= 35) {
-		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(s + j));
-		__m256i n1 = _mm256_loadu_si256((const __m256i *)(const void *)(s + j + 1));
-		__m256i n2 = _mm256_loadu_si256((const __m256i *)(const void *)(s + j + 2));
-		__m256i n3 = _mm256_loadu_si256((const __m256i *)(const void *)(s + j + 3));
-		__m256i f0 = _mm256_and_si256(
-			_mm256_and_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xF0)),
-					 _mm256_cmpeq_epi8(n1, _mm256_set1_epi8((char)0x9F))),
+__attribute__((target("avx2"))) static inline
+__attribute__((always_inline)) void
+masks_avx2(const unsigned char *s, pmask *m)
+{
+	__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)s);
+	__m256i n1, n2, n3, e3, ef, f0;
+
+	m->asc = (uint32_t)_mm256_movemask_epi8(
+		_mm256_or_si256(rng32(v, 0x20, 0x7E),
+				_mm256_or_si256(eq32(v, 0x0A), eq32(v, 0x0D))));
+	m->cont = m->l2 = m->l3 = m->l4 = 0;
+	if (!_mm256_movemask_epi8(v)) /* ASCII: see masks_sse2 */
+		return;
+	m->cont = (uint32_t)_mm256_movemask_epi8(rng32(v, 0x80, 0xBF));
+	m->l2 = (uint32_t)_mm256_movemask_epi8(
+		_mm256_or_si256(eq32(v, 0xC3), rng32(v, 0xCE, 0xD1)));
+	if (!_mm256_movemask_epi8(rng32(v, 0xE3, 0xF0)))
+		return;
+	n1 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 1));
+	n2 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 2));
+	e3 = _mm256_and_si256(
+		eq32(v, 0xE3),
+		_mm256_or_si256(
+			_mm256_or_si256(eq32(n1, 0x81), eq32(n1, 0x83)),
 			_mm256_or_si256(
 				_mm256_andnot_si256(
-					_mm256_and_si256(_mm256_cmpeq_epi8(n2, _mm256_set1_epi8((char)0x8F)),
-							 rng32(n3, 0xBB, 0xBF)),
-					rng32(n2, 0x8C, 0x9B)),
-				rng32(n2, 0xA4, 0xA7)));
-		__m256i e3 = _mm256_and_si256(
-			_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xE3)),
-			_mm256_or_si256(
-				_mm256_or_si256(_mm256_cmpeq_epi8(n1, _mm256_set1_epi8((char)0x81)),
-						_mm256_cmpeq_epi8(n1, _mm256_set1_epi8((char)0x83))),
-				_mm256_or_si256(
-					_mm256_andnot_si256(
-						_mm256_or_si256(_mm256_cmpeq_epi8(n2, _mm256_set1_epi8((char)0x99)),
-								_mm256_cmpeq_epi8(n2, _mm256_set1_epi8((char)0x9A))),
-						_mm256_cmpeq_epi8(n1, _mm256_set1_epi8((char)0x82))),
-					_mm256_and_si256(
-						_mm256_cmpeq_epi8(n1, _mm256_set1_epi8((char)0x80)),
-						_mm256_or_si256(rng32(n2, 0x80, 0xA9),
-								_mm256_andnot_si256(
-									_mm256_cmpeq_epi8(n2, _mm256_set1_epi8((char)0xBD)),
-									rng32(n2, 0xB1, 0xBF)))))));
-		__m256i ef = _mm256_or_si256(
-			_mm256_and_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xEF)),
-					 rng32(n1, 0xBC, 0xBD)),
-			_mm256_or_si256(
-				_mm256_and_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xEA)),
-						 rng32(n1, 0xB0, 0xBF)),
-				_mm256_and_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xED)),
-						 rng32(n1, 0x80, 0x9D))));
-		uint64_t asc = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
-			rng32(v, 0x20, 0x7E),
-			_mm256_or_si256(
-				_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x0A)),
-				_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x0D)))));
-		uint64_t cont = (uint32_t)_mm256_movemask_epi8(rng32(v, 0x80, 0xBF));
-		uint64_t l2 = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
-			_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)0xC3)),
-			rng32(v, 0xCE, 0xD1)));
-		uint64_t l3 = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
-			_mm256_or_si256(rng32(v, 0xE4, 0xE9), rng32(v, 0xEB, 0xEC)),
-			_mm256_or_si256(e3, ef)));
-		size_t k, k4, at = 0;
-		bool stop;
-		size_t adv = plain_masks(asc, cont, l2, l3, (uint64_t)(uint32_t)_mm256_movemask_epi8(f0), 32, &k, &k4,
-					 &at, &stop);
+					_mm256_or_si256(eq32(n2, 0x99),
+							eq32(n2, 0x9A)),
+					eq32(n1, 0x82)),
+				_mm256_and_si256(
+					eq32(n1, 0x80),
+					_mm256_or_si256(rng32(n2, 0x80, 0xA9),
+							_mm256_andnot_si256(
+								eq32(n2, 0xBD),
+								rng32(n2, 0xB1, 0xBF)))))));
+	ef = _mm256_or_si256(
+		_mm256_and_si256(eq32(v, 0xEF), rng32(n1, 0xBC, 0xBD)),
+		_mm256_or_si256(
+			_mm256_and_si256(eq32(v, 0xEA), rng32(n1, 0xB0, 0xBF)),
+			_mm256_and_si256(eq32(v, 0xED), rng32(n1, 0x80, 0x9D))));
+	m->l3 = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
+		_mm256_or_si256(rng32(v, 0xE4, 0xE9), rng32(v, 0xEB, 0xEC)),
+		_mm256_or_si256(e3, ef)));
+	f0 = eq32(v, 0xF0);
+	if (!_mm256_movemask_epi8(f0))
+		return;
+	n3 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 3));
+	f0 = _mm256_and_si256(
+		_mm256_and_si256(f0, eq32(n1, 0x9F)),
+		_mm256_or_si256(
+			_mm256_andnot_si256(_mm256_and_si256(eq32(n2, 0x8F),
+							     rng32(n3, 0xBB, 0xBF)),
+					    rng32(n2, 0x8C, 0x9B)),
+			rng32(n2, 0xA4, 0xA7)));
+	m->l4 = (uint32_t)_mm256_movemask_epi8(f0);
+}
 
-		if ((t4 || k4) && total + t4 + k + k4 > limit) {
-			*lim = true; /* see quota__sms_plain_run */
-			break;
-		}
-		if (k) {
-			total += k;
-			t4 += k4;
-			*last = j + at;
-		}
-		j += adv;
-		if (stop || adv == 0)
-			break;
-	}
-	*ncp = total;
-	*n4 = t4;
-	return j;
+__attribute__((target("avx2"))) static size_t
+plain_avx2(const unsigned char *s, size_t n, quota__sms_fill *f, int64_t *open,
+	   size_t *last)
+{
+	return plain_drive(s, n, f, open, last, 32, masks_avx2);
 }
 #endif
 
@@ -407,108 +547,75 @@ static inline uint8x16_t neq(uint8x16_t v, uint8_t c)
 	return vceqq_u8(v, vdupq_n_u8(c));
 }
 
-/* As plain_sse2 (untested on this project's x86 machines). */
-static size_t plain_neon(const unsigned char *s, size_t n, size_t *ncp,
-			 size_t *last, size_t *n4,
-			 size_t limit, bool *lim)
+/* As masks_sse2, the same early exits (not run by this project's tests,
+ * which run on x86-64; checked to compile for AArch64). */
+static inline __attribute__((always_inline)) void
+masks_neon(const unsigned char *s, pmask *m)
 {
-	size_t j = 0, total = 0, t4 = 0;
+	uint8x16_t v = vld1q_u8(s), n1, n2, n3, e3, ef, f0;
 
-	while (n - j >= 19) {
-		uint8x16_t v = vld1q_u8(s + j), n1 = vld1q_u8(s + j + 1),
-			   n2 = vld1q_u8(s + j + 2), n3 = vld1q_u8(s + j + 3);
-		uint8x16_t f0 = vandq_u8(
-			vandq_u8(neq(v, 0xF0), neq(n1, 0x9F)),
-			vorrq_u8(vbicq_u8(nrng(n2, 0x8C, 0x9B),
-					  vandq_u8(neq(n2, 0x8F),
-						   nrng(n3, 0xBB, 0xBF))),
-				 nrng(n2, 0xA4, 0xA7)));
-		uint8x16_t e3 = vandq_u8(
-			neq(v, 0xE3),
-			vorrq_u8(vorrq_u8(neq(n1, 0x81), neq(n1, 0x83)),
-				 vorrq_u8(vbicq_u8(neq(n1, 0x82),
-						   vorrq_u8(neq(n2, 0x99),
-							    neq(n2, 0x9A))),
-					  vandq_u8(neq(n1, 0x80),
-						   vorrq_u8(nrng(n2, 0x80, 0xA9),
-							    vbicq_u8(nrng(n2, 0xB1, 0xBF),
-								     neq(n2, 0xBD)))))));
-		uint8x16_t ef = vorrq_u8(
-			vandq_u8(neq(v, 0xEF), nrng(n1, 0xBC, 0xBD)),
-			vorrq_u8(vandq_u8(neq(v, 0xEA), nrng(n1, 0xB0, 0xBF)),
-				 vandq_u8(neq(v, 0xED), nrng(n1, 0x80, 0x9D))));
-		uint64_t asc = nmask(vorrq_u8(nrng(v, 0x20, 0x7E),
-					      vorrq_u8(neq(v, 0x0A), neq(v, 0x0D))));
-		uint64_t cont = nmask(nrng(v, 0x80, 0xBF));
-		uint64_t l2 = nmask(vorrq_u8(neq(v, 0xC3), nrng(v, 0xCE, 0xD1)));
-		uint64_t l3 = nmask(vorrq_u8(vorrq_u8(nrng(v, 0xE4, 0xE9),
-						      nrng(v, 0xEB, 0xEC)),
-					     vorrq_u8(e3, ef)));
-		size_t k, k4, at = 0;
-		bool stop;
-		size_t adv = plain_masks(asc, cont, l2, l3, nmask(f0), 16, &k, &k4,
-					 &at, &stop);
+	m->asc = nmask(vorrq_u8(nrng(v, 0x20, 0x7E),
+				vorrq_u8(neq(v, 0x0A), neq(v, 0x0D))));
+	m->cont = m->l2 = m->l3 = m->l4 = 0;
+	if (vmaxvq_u8(v) < 0x80)
+		return;
+	m->cont = nmask(nrng(v, 0x80, 0xBF));
+	m->l2 = nmask(vorrq_u8(neq(v, 0xC3), nrng(v, 0xCE, 0xD1)));
+	if (!vmaxvq_u8(nrng(v, 0xE3, 0xF0)))
+		return;
+	n1 = vld1q_u8(s + 1);
+	n2 = vld1q_u8(s + 2);
+	e3 = vandq_u8(
+		neq(v, 0xE3),
+		vorrq_u8(vorrq_u8(neq(n1, 0x81), neq(n1, 0x83)),
+			 vorrq_u8(vbicq_u8(neq(n1, 0x82),
+					   vorrq_u8(neq(n2, 0x99), neq(n2, 0x9A))),
+				  vandq_u8(neq(n1, 0x80),
+					   vorrq_u8(nrng(n2, 0x80, 0xA9),
+						    vbicq_u8(nrng(n2, 0xB1, 0xBF),
+							     neq(n2, 0xBD)))))));
+	ef = vorrq_u8(
+		vandq_u8(neq(v, 0xEF), nrng(n1, 0xBC, 0xBD)),
+		vorrq_u8(vandq_u8(neq(v, 0xEA), nrng(n1, 0xB0, 0xBF)),
+			 vandq_u8(neq(v, 0xED), nrng(n1, 0x80, 0x9D))));
+	m->l3 = nmask(vorrq_u8(vorrq_u8(nrng(v, 0xE4, 0xE9), nrng(v, 0xEB, 0xEC)),
+			       vorrq_u8(e3, ef)));
+	f0 = neq(v, 0xF0);
+	if (!vmaxvq_u8(f0))
+		return;
+	n3 = vld1q_u8(s + 3);
+	f0 = vandq_u8(
+		vandq_u8(f0, neq(n1, 0x9F)),
+		vorrq_u8(vbicq_u8(nrng(n2, 0x8C, 0x9B),
+				  vandq_u8(neq(n2, 0x8F), nrng(n3, 0xBB, 0xBF))),
+			 nrng(n2, 0xA4, 0xA7)));
+	m->l4 = nmask(f0);
+}
 
-		if ((t4 || k4) && total + t4 + k + k4 > limit) {
-			*lim = true; /* see quota__sms_plain_run */
-			break;
-		}
-		if (k) {
-			total += k;
-			t4 += k4;
-			*last = j + at;
-		}
-		j += adv;
-		if (stop || adv == 0)
-			break;
-	}
-	*ncp = total;
-	*n4 = t4;
-	return j;
+static size_t plain_neon(const unsigned char *s, size_t n, quota__sms_fill *f,
+			 int64_t *open, size_t *last)
+{
+	return plain_drive(s, n, f, open, last, 16, masks_neon);
 }
 #endif
 
-size_t quota__sms_plain_run(const unsigned char *s, size_t n, size_t *ncp,
-			    size_t *last, size_t *n4, size_t limit)
+size_t quota__sms_plain_pack(const unsigned char *s, size_t n,
+			     quota__sms_fill *f, int64_t *open, size_t *last)
 {
-	size_t j = 0, k = 0, k2 = 0, a = 0, a2 = 0;
-	bool lim = false;
-
-	*ncp = 0;
-	*n4 = 0;
 	switch (quota__sms_simd_level()) {
 #ifdef SMS_X86
 	case QUOTA__SMS_AVX2:
-		j = plain_avx2(s, n, &k, last, &a, limit, &lim);
-		break;
+		return plain_avx2(s, n, f, open, last);
 	case QUOTA__SMS_SSE2:
-		j = plain_sse2(s, n, &k, last, &a, limit, &lim);
-		break;
+		return plain_sse2(s, n, f, open, last);
 #endif
 #ifdef SMS_NEON
 	case QUOTA__SMS_NEON:
-		j = plain_neon(s, n, &k, last, &a, limit, &lim);
-		break;
+		return plain_neon(s, n, f, open, last);
 #endif
 	default:
-		return plain_portable(s, n, ncp, last, n4, limit, false);
+		return plain_portable(s, n, f, open, last);
 	}
-	/* The vector loop leaves the tail shorter than a vector and the
-	 * three bytes it looks ahead, and the block where the limit falls,
-	 * to the portable loop (or stops before a code point that is not
-	 * plain). */
-	if (lim || n - j < 35) {
-		size_t l2 = 0, used = k + a;
-		size_t t = plain_portable(s + j, n - j, &k2, &l2, &a2,
-					  used < limit ? limit - used : 0,
-					  a != 0);
-		if (k2)
-			*last = j + l2;
-		j += t;
-	}
-	*ncp = k + k2;
-	*n4 = a + a2;
-	return j;
 }
 
 /* ------------------------------------------------ GSM basic runs */
@@ -545,20 +652,29 @@ static size_t gsm_portable(const unsigned char *s, size_t n,
 }
 
 #if defined(SMS_X86) || defined(SMS_NEON)
-/* One block as masks (see plain_masks): ok 1-septet ASCII, cont, lead
- * C2..CF.  Returns the bytes taken, *k their septets, *stop as there. */
-static inline size_t gsm_masks(const unsigned char *s, uint64_t ok,
-			       uint64_t cont, uint64_t lead, unsigned W,
-			       const uint8_t *two11, size_t *k, bool *stop)
+/* One block of W <= 32 bytes for the GSM run as bit masks, bit j = byte
+ * j: ok 1-septet ASCII (LF and CR too), cont continuation bytes, lead
+ * C2..CF (2-byte code points, looked up in two11 by gsm_block). */
+typedef struct gmask {
+	uint64_t ok, cont, lead;
+} gmask;
+
+/* The whole 1-septet characters from the block's start: returns their
+ * bytes, *k their septets, *stop when what follows is not one (rather
+ * than a code point cut by the block's end). */
+static inline size_t gsm_block(const unsigned char *s, const gmask *g,
+			       unsigned W, const uint8_t *two11, size_t *k,
+			       bool *stop)
 {
 	uint64_t all = (UINT64_C(1) << W) - 1;
-	uint64_t err = ((~(ok | cont | lead)) | (cont ^ (lead << 1))) & all;
+	uint64_t err = ((~(g->ok | g->cont | g->lead)) |
+			(g->cont ^ (g->lead << 1))) & all;
 	unsigned p = err ? (unsigned)__builtin_ctzll(err) : W;
 	uint64_t below = (UINT64_C(1) << p) - 1, start, m;
 	unsigned L, end;
 
 	/* leads whose continuation is in the block: look them up */
-	for (m = lead & (below >> 1); m; m &= m - 1) {
+	for (m = g->lead & (below >> 1); m; m &= m - 1) {
 		unsigned j = (unsigned)__builtin_ctzll(m);
 		if (two11[((s[j] & 0x1Fu) << 6) | (s[j + 1] & 0x3Fu)] != 1) {
 			p = j;
@@ -568,13 +684,13 @@ static inline size_t gsm_masks(const unsigned char *s, uint64_t ok,
 		}
 	}
 	*stop = err != 0;
-	start = (ok | lead) & below;
+	start = (g->ok | g->lead) & below;
 	if (!start) {
 		*k = 0;
 		return 0;
 	}
 	L = 63u - (unsigned)__builtin_clzll(start);
-	end = L + ((lead >> L) & 1 ? 2u : 1u);
+	end = L + ((g->lead >> L) & 1 ? 2u : 1u);
 	if (end > p) {
 		start &= ~(UINT64_C(1) << L);
 		end = L;
@@ -582,36 +698,27 @@ static inline size_t gsm_masks(const unsigned char *s, uint64_t ok,
 	*k = (size_t)__builtin_popcountll(start);
 	return end;
 }
-#endif
 
-#ifdef SMS_X86
-static size_t gsm_sse2(const unsigned char *s, size_t n, const uint8_t *two11,
-		       size_t *sept)
+/* The GSM run's loop for every vector level, as plain_drive: `masks`
+ * gives a block's masks; the tail shorter than a block is the caller's. */
+static inline __attribute__((always_inline)) size_t
+gsm_drive(const unsigned char *s, size_t n, const uint8_t *two11,
+	  size_t *sept, unsigned W,
+	  void (*masks)(const unsigned char *, gmask *))
 {
-	size_t j = 0, total = 0;
+	uint64_t all = (UINT64_C(1) << W) - 1;
+	size_t j = 0, total = 0, k, adv;
+	bool stop;
+	gmask g;
 
-	while (n - j >= 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
-		__m128i bad = _mm_or_si128(
-			_mm_or_si128(rng16(v, 0x5B, 0x5E), rng16(v, 0x7B, 0x7E)),
-			_mm_cmpeq_epi8(v, _mm_set1_epi8(0x60)));
-		__m128i ok = _mm_or_si128(
-			_mm_andnot_si128(bad, rng16(v, 0x20, 0x7E)),
-			_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x0A)),
-				     _mm_cmpeq_epi8(v, _mm_set1_epi8(0x0D))));
-		uint64_t okm = (unsigned)_mm_movemask_epi8(ok);
-		uint64_t cont = (unsigned)_mm_movemask_epi8(rng16(v, 0x80, 0xBF));
-		uint64_t lead = (unsigned)_mm_movemask_epi8(rng16(v, 0xC2, 0xCF));
-		size_t k;
-		bool stop;
-		size_t adv;
-
-		if (okm == 0xFFFF) { /* plain ASCII: the common block */
-			total += 16;
-			j += 16;
+	while (n - j >= W) {
+		masks(s + j, &g);
+		if (g.ok == all) { /* plain ASCII: the common block */
+			total += W;
+			j += W;
 			continue;
 		}
-		adv = gsm_masks(s + j, okm, cont, lead, 16, two11, &k, &stop);
+		adv = gsm_block(s + j, &g, W, two11, &k, &stop);
 		total += k;
 		j += adv;
 		if (stop || adv == 0)
@@ -619,80 +726,74 @@ static size_t gsm_sse2(const unsigned char *s, size_t n, const uint8_t *two11,
 	}
 	*sept = total;
 	return j;
+}
+#endif
+
+#ifdef SMS_X86
+static inline __attribute__((always_inline)) void
+gmasks_sse2(const unsigned char *s, gmask *g)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+	__m128i bad = _mm_or_si128(
+		_mm_or_si128(rng16(v, 0x5B, 0x5E), rng16(v, 0x7B, 0x7E)),
+		eq16(v, 0x60));
+
+	g->ok = (unsigned)_mm_movemask_epi8(
+		_mm_or_si128(_mm_andnot_si128(bad, rng16(v, 0x20, 0x7E)),
+			     _mm_or_si128(eq16(v, 0x0A), eq16(v, 0x0D))));
+	g->cont = (unsigned)_mm_movemask_epi8(rng16(v, 0x80, 0xBF));
+	g->lead = (unsigned)_mm_movemask_epi8(rng16(v, 0xC2, 0xCF));
+}
+
+static size_t gsm_sse2(const unsigned char *s, size_t n, const uint8_t *two11,
+		       size_t *sept)
+{
+	return gsm_drive(s, n, two11, sept, 16, gmasks_sse2);
+}
+
+__attribute__((target("avx2"))) static inline
+__attribute__((always_inline)) void
+gmasks_avx2(const unsigned char *s, gmask *g)
+{
+	__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)s);
+	__m256i bad = _mm256_or_si256(
+		_mm256_or_si256(rng32(v, 0x5B, 0x5E), rng32(v, 0x7B, 0x7E)),
+		eq32(v, 0x60));
+
+	g->ok = (uint32_t)_mm256_movemask_epi8(
+		_mm256_or_si256(_mm256_andnot_si256(bad, rng32(v, 0x20, 0x7E)),
+				_mm256_or_si256(eq32(v, 0x0A), eq32(v, 0x0D))));
+	g->cont = (uint32_t)_mm256_movemask_epi8(rng32(v, 0x80, 0xBF));
+	g->lead = (uint32_t)_mm256_movemask_epi8(rng32(v, 0xC2, 0xCF));
 }
 
 __attribute__((target("avx2"))) static size_t
 gsm_avx2(const unsigned char *s, size_t n, const uint8_t *two11, size_t *sept)
 {
-	size_t j = 0, total = 0;
-
-	while (n - j >= 32) {
-		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(s + j));
-		__m256i bad = _mm256_or_si256(
-			_mm256_or_si256(rng32(v, 0x5B, 0x5E), rng32(v, 0x7B, 0x7E)),
-			_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x60)));
-		__m256i ok = _mm256_or_si256(
-			_mm256_andnot_si256(bad, rng32(v, 0x20, 0x7E)),
-			_mm256_or_si256(
-				_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x0A)),
-				_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x0D))));
-		uint64_t okm = (uint32_t)_mm256_movemask_epi8(ok);
-		uint64_t cont = (uint32_t)_mm256_movemask_epi8(rng32(v, 0x80, 0xBF));
-		uint64_t lead = (uint32_t)_mm256_movemask_epi8(rng32(v, 0xC2, 0xCF));
-		size_t k;
-		bool stop;
-		size_t adv;
-
-		if (okm == 0xFFFFFFFFu) {
-			total += 32;
-			j += 32;
-			continue;
-		}
-		adv = gsm_masks(s + j, okm, cont, lead, 32, two11, &k, &stop);
-		total += k;
-		j += adv;
-		if (stop || adv == 0)
-			break;
-	}
-	*sept = total;
-	return j;
+	return gsm_drive(s, n, two11, sept, 32, gmasks_avx2);
 }
 #endif
 
 #ifdef SMS_NEON
-/* As gsm_sse2 (untested on this project's x86 machines). */
+/* As gmasks_sse2. */
+static inline __attribute__((always_inline)) void
+gmasks_neon(const unsigned char *s, gmask *g)
+{
+	uint8x16_t v = vld1q_u8(s);
+	uint8x16_t bad = vorrq_u8(vorrq_u8(nrng(v, 0x5B, 0x5E),
+					   nrng(v, 0x7B, 0x7E)),
+				  neq(v, 0x60));
+
+	g->ok = nmask(vorrq_u8(vbicq_u8(nrng(v, 0x20, 0x7E), bad),
+			       vorrq_u8(neq(v, 0x0A), neq(v, 0x0D))));
+	g->cont = nmask(nrng(v, 0x80, 0xBF));
+	g->lead = nmask(nrng(v, 0xC2, 0xCF));
+}
+
 static size_t gsm_neon(const unsigned char *s, size_t n, const uint8_t *two11,
 		       size_t *sept)
 {
-	size_t j = 0, total = 0;
-
-	while (n - j >= 16) {
-		uint8x16_t v = vld1q_u8(s + j);
-		uint8x16_t bad = vorrq_u8(vorrq_u8(nrng(v, 0x5B, 0x5E),
-						   nrng(v, 0x7B, 0x7E)),
-					  neq(v, 0x60));
-		uint8x16_t ok = vorrq_u8(vbicq_u8(nrng(v, 0x20, 0x7E), bad),
-					 vorrq_u8(neq(v, 0x0A), neq(v, 0x0D)));
-		uint64_t okm = nmask(ok);
-		uint64_t cont = nmask(nrng(v, 0x80, 0xBF));
-		uint64_t lead = nmask(nrng(v, 0xC2, 0xCF));
-		size_t k;
-		bool stop;
-		size_t adv;
-
-		if (okm == 0xFFFF) {
-			total += 16;
-			j += 16;
-			continue;
-		}
-		adv = gsm_masks(s + j, okm, cont, lead, 16, two11, &k, &stop);
-		total += k;
-		j += adv;
-		if (stop || adv == 0)
-			break;
-	}
-	*sept = total;
-	return j;
+	return gsm_drive(s, n, two11, sept, 16, gmasks_neon);
 }
 #endif
 

@@ -261,24 +261,31 @@ START_TEST(test_s3_plain_set_is_gcb_other_cr_lf_lv_lvt)
 		ck_assert(p == QUOTA__GB_LV || p == QUOTA__GB_LVT);
 	}
 	/* E3 xx xx, EF xx xx and F0 9F xx xx: what the portable kernel
-	 * takes is GCB Other (Extended_Pictographic or not) */
+	 * takes is GCB Other (Extended_Pictographic or not).  An 'a' after
+	 * the code point makes it one the kernel places (the last of a run
+	 * stays open), so its units show in the packer. */
 	quota__sms_force_simd(QUOTA__SMS_PORTABLE);
 	for (uint32_t cp = 0x3000; cp <= 0x1FFFF; cp++) {
 		unsigned char b[8];
-		size_t k = 0, l = 0, k4 = 0, n = put_cp(b, cp);
-		if (quota__sms_plain_run(b, n, &k, &l, &k4, 67) == n && k == 1 &&
-		    (b[0] == 0xEA || b[0] == 0xED)) {
+		quota__sms_fill f = {67, 0, 1, 0};
+		int64_t open = 0;
+		size_t l = 0, n = put_cp(b, cp);
+
+		b[n] = 'a';
+		if (quota__sms_plain_pack(b, n + 1, &f, &open, &l) != n + 1)
+			continue;
+		ck_assert_uint_eq(l, n);
+		ck_assert_int_eq(open, 1);
+		ck_assert_int_eq(f.total, cp > 0xFFFF ? 2 : 1);
+		if (b[0] == 0xEA || b[0] == 0xED) {
 			unsigned p = quota__gb_prop(cp);
 			ck_assert_msg(p == QUOTA__GB_LV || p == QUOTA__GB_LVT,
 				      "U+%04X", cp);
 		}
-		if (quota__sms_plain_run(b, n, &k, &l, &k4, 67) == n && k == 1 &&
-		    (b[0] == 0xE3 || b[0] == 0xEF || b[0] == 0xF0)) {
+		if (b[0] == 0xE3 || b[0] == 0xEF || b[0] == 0xF0)
 			ck_assert_msg((quota__gb_prop(cp) & 0x0F) ==
 					      QUOTA__GB_OTHER,
 				      "U+%04X", cp);
-			ck_assert_uint_eq(k4, cp > 0xFFFF);
-		}
 	}
 	quota__sms_force_simd(-1);
 	ck_assert_uint_eq(quota__gb_prop(0x0A), QUOTA__GB_LF);
@@ -286,8 +293,83 @@ START_TEST(test_s3_plain_set_is_gcb_other_cr_lf_lv_lvt)
 }
 END_TEST
 
-/* issue 16: each level's kernels (plain runs, GSM 1-septet runs) find
- * the same runs; the GSM tables here are built from the 23.038 tables. */
+/* A text of plain code points of every width (ASCII, C3 xx, CJK, emoji),
+ * more emoji when `emo`, sometimes with one code point that is not plain
+ * or is cut, for the packing kernels. */
+static size_t gen_plain(unsigned char *b, size_t want, bool emo)
+{
+	size_t n = 0;
+
+	while (n < want) {
+		uint32_t r = rnd(10), cp;
+
+		if (emo)
+			cp = r < 6 ? 0x1F600 + rnd(0x40) : 'a' + rnd(26);
+		else
+			cp = r < 4 ? 'a' + rnd(26) : r < 6 ? 0xC0 + rnd(0x40)
+				: r < 8 ? 0x4E00 + rnd(0x1000) : 0x1F300 + rnd(0x80);
+		n += put_cp(b + n, cp);
+	}
+	if (rnd(4) == 0 && n) /* one not plain, or invalid */
+		n += put_cp(b + n, rnd(2) ? 0x301 : 0x1F3FB);
+	if (rnd(4) == 0 && n >= 3) /* cut inside a code point, or not */
+		n -= rnd(4);
+	return n;
+}
+
+/* The packing a run must leave: the open cluster (*open units) and each
+ * code point of s[0..r) but the last placed one at a time (as rput);
+ * returns the last one's offset, *open its units. */
+static size_t ref_pack(const unsigned char *s, size_t r, quota__sms_fill *f,
+		       int64_t *open)
+{
+	rpk p = {f->cap, f->fill, f->segs, f->total};
+	size_t i = 0, last = 0;
+	uint32_t cp;
+	int64_t pend = *open;
+
+	while (i < r) {
+		size_t m = quota__u8dec(s, r, i, &cp);
+
+		ck_assert_uint_gt(m, 0);
+		if (pend)
+			rput(&p, pend);
+		pend = cp > 0xFFFF ? 2 : 1;
+		last = i;
+		i += m;
+	}
+	*f = (quota__sms_fill){p.cap, p.fill, p.segs, p.total};
+	*open = pend;
+	return last;
+}
+
+/* A packer state with the current segment anywhere, often one unit
+ * short of full (an emoji there goes whole to the next segment), at
+ * times with a small capacity so that segments end in every block. */
+static quota__sms_fill gen_fill(void)
+{
+	quota__sms_fill f = {67, 0, 1 + rnd(3), 0};
+
+	if (rnd(4) == 0)
+		f.cap = 2 + rnd(20);
+	switch (rnd(4)) {
+	case 0:
+		f.fill = f.cap - 1;
+		break;
+	case 1:
+		f.fill = f.cap - rnd(3);
+		break;
+	default:
+		f.fill = rnd((uint32_t)f.cap + 1);
+	}
+	f.total = f.fill + (f.segs - 1) * f.cap;
+	return f;
+}
+
+/* issue 16: each level's kernels (plain runs packed into the segments,
+ * GSM 1-septet runs) find the same runs and pack them as placing one code
+ * point at a time does; texts in buffers of their own size, so that ASan
+ * sees a read past the end. */
 START_TEST(test_s3_plain_run_kernels_agree)
 {
 	int lv[4], nl = levels(lv);
@@ -299,27 +381,54 @@ START_TEST(test_s3_plain_run_kernels_agree)
 	for (uint32_t c = 0; c < 0x800; c++)
 		two11[c] = (uint8_t)(c >= 0x80 ? ref_gsm(c) : 0);
 
-	for (int it = 0; it < 20000; it++) {
-		size_t n = gen(b, rnd(120), (int)rnd(8)), r0 = 0, k0 = 0,
-		       l0 = 999, g0 = 0, gk0 = 0, a0 = 0, lim = rnd(80);
+	for (int it = 0; it < 40000; it++) {
+		size_t n = it & 1 ? gen(b, rnd(120), (int)rnd(8))
+				  : gen_plain(b, rnd(160), rnd(2)),
+		       r0 = 0, l0 = 999, g0 = 0, gk0 = 0;
+		quota__sms_fill f0 = gen_fill(), want = f0, got0 = f0;
+		/* the cluster open before the run: none, 1 or 2 units, or
+		 * a larger one (a letter with marks, an emoji sequence) */
+		int64_t o0 = rnd(2) ? (int64_t)rnd(3) : 1 + rnd((uint32_t)f0.cap),
+			wanto = o0, goto0 = o0;
+		unsigned char *t = malloc(n ? n : 1);
+
+		ck_assert_ptr_nonnull(t);
+		memcpy(t, b, n);
 		for (int x = 0; x < nl; x++) {
-			size_t k = 0, l = 999, r, a = 0;
+			size_t k = 0, l = 999, r;
+			quota__sms_fill f = f0;
+			int64_t o = o0;
+
 			quota__sms_force_simd(lv[x]);
-			r = quota__sms_plain_run(b, n, &k, &l, &a, lim);
+			r = quota__sms_plain_pack(t, n, &f, &o, &l);
 			if (x == 0) {
-				r0 = r, k0 = k, l0 = l, a0 = a;
-				g0 = quota__sms_gsm_run(b, n, gsm_ascii, two11,
+				r0 = r, l0 = l, got0 = f, goto0 = o;
+				if (r)
+					ck_assert_uint_eq(ref_pack(t, r, &want,
+								   &wanto),
+							  l);
+				else
+					ck_assert_uint_eq(l, 999);
+				ck_assert_int_eq(o, wanto);
+				ck_assert_int_eq(f.fill, want.fill);
+				ck_assert_int_eq(f.segs, want.segs);
+				ck_assert_int_eq(f.total, want.total);
+				g0 = quota__sms_gsm_run(t, n, gsm_ascii, two11,
 							&gk0);
 				continue;
 			}
 			ck_assert_uint_eq(r, r0);
-			ck_assert_uint_eq(k, k0);
 			ck_assert_uint_eq(l, l0);
-			ck_assert_uint_eq(a, a0);
-			ck_assert_uint_eq(quota__sms_gsm_run(b, n, gsm_ascii,
+			ck_assert_int_eq(o, goto0);
+			ck_assert_int_eq(f.cap, got0.cap);
+			ck_assert_int_eq(f.fill, got0.fill);
+			ck_assert_int_eq(f.segs, got0.segs);
+			ck_assert_int_eq(f.total, got0.total);
+			ck_assert_uint_eq(quota__sms_gsm_run(t, n, gsm_ascii,
 							     two11, &k), g0);
 			ck_assert_uint_eq(k, gk0);
 		}
+		free(t);
 	}
 	quota__sms_force_simd(-1);
 }
@@ -360,6 +469,25 @@ START_TEST(test_s3_fast_paths_match_one_char_reference)
 			n = at + put_cp(b + at, pick(rnd(2) ? 7 : 6));
 			n += gen(b + n, rnd(300), rnd(2));
 			check_one(b, n, lv[x], "gsm+1");
+		}
+		/* emoji runs from every phase of a segment (a prefix of k
+		 * units before them: GSM, CJK, or joined by a mark), the run
+		 * ending at the end of the text, before a mark that joins
+		 * its last code point, or cut inside a code point */
+		for (size_t k = 0; k < 140; k++) {
+			static const uint32_t pre[] = {'a', 0x4E2D, 0x301,
+						       0x1F600};
+			static const uint32_t post[] = {0x1F3FB, 0x301, 0x200D,
+							'a', 0xFE0F};
+			for (int rep = 0; rep < 8; rep++) {
+				size_t n = 0;
+				for (size_t j = 0; j < k; j++)
+					n += put_cp(b + n, pre[rep & 3]);
+				n += gen_plain(b + n, rnd(300), true);
+				if (rep & 4)
+					n += put_cp(b + n, post[rnd(5)]);
+				check_one(b, n, lv[x], "emoji phase");
+			}
 		}
 	}
 	quota__sms_force_simd(-1);
