@@ -754,20 +754,6 @@ static inline const quota__gifts *quota__gifts_of(const quota_account *a)
 int quota__gifts_need(quota_account *a);
 
 
-/* Bits set in x (no popcnt instruction assumed). */
-static inline unsigned quota__popcount64(uint64_t x)
-{
-#ifdef __POPCNT__
-	return (unsigned)__builtin_popcountll(x);
-#else
-	x -= (x >> 1) & UINT64_C(0x5555555555555555);
-	x = (x & UINT64_C(0x3333333333333333)) +
-	    ((x >> 2) & UINT64_C(0x3333333333333333));
-	x = (x + (x >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
-	return (unsigned)((x * UINT64_C(0x0101010101010101)) >> 56);
-#endif
-}
-
 /* Category cat's entry (cat < QUOTA_MAX_CATEGORIES), or NULL if the
  * account has none: its state is the defaults.  Valid until the next
  * quota__cat_need. */

@@ -114,4 +114,35 @@ static inline bool quota__mul_ovf(int64_t a, int64_t b, int64_t *r)
 	return __builtin_mul_overflow(a, b, r);
 }
 
+/* Bits set in x, portably (a dozen instructions). */
+static inline unsigned quota__popcount64_sw(uint64_t x)
+{
+	x -= (x >> 1) & UINT64_C(0x5555555555555555);
+	x = (x & UINT64_C(0x3333333333333333)) +
+	    ((x >> 2) & UINT64_C(0x3333333333333333));
+	x = (x + (x >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+	return (unsigned)((x * UINT64_C(0x0101010101010101)) >> 56);
+}
+
+/* Bits set in x.  Issue 16: the library is built for any x86-64, so the
+ * popcnt instruction is used when the processor has it, asked at run
+ * time (a load and a test of the compiler's cpu model, as quota__crc_hw
+ * does), never assumed from build flags. */
+static inline unsigned quota__popcount64(uint64_t x)
+{
+#if defined(__POPCNT__)
+	return (unsigned)__builtin_popcountll(x);
+#else
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(QUOTA_NO_SIMD)
+	if (__builtin_cpu_supports("popcnt")) {
+		uint64_t r;
+
+		__asm__("popcntq %1, %0" : "=r"(r) : "rm"(x) : "cc");
+		return (unsigned)r;
+	}
+#endif
+	return quota__popcount64_sw(x);
+#endif
+}
+
 #endif /* QUOTA_INT_H */

@@ -213,7 +213,7 @@ static inline unsigned nth_bit(uint64_t x, unsigned k)
 	unsigned pos = 0, c;
 
 	for (unsigned w = 16; w; w >>= 1) {
-		c = (unsigned)__builtin_popcountll(x & ((UINT64_C(1) << w) - 1));
+		c = (unsigned)quota__popcount64(x & ((UINT64_C(1) << w) - 1));
 		if (k >= c) {
 			k -= c;
 			x >>= w;
@@ -273,7 +273,7 @@ plain_block(const pmask *m, unsigned W, size_t base, quota__sms_fill *f,
 	bit = UINT64_C(1) << L;
 	body = start & ~bit;
 	u = body | ((body & m->l4) << 1);
-	add = *pend + __builtin_popcountll(u);
+	add = *pend + quota__popcount64(u);
 	if (f->fill + add <= f->cap) {
 		/* no segment ends inside */
 		f->fill += add;
@@ -296,17 +296,17 @@ plain_block(const pmask *m, unsigned W, size_t base, quota__sms_fill *f,
 
 		if (*pend)
 			fput(f, *pend);
-		while (f->fill + __builtin_popcountll(u) > f->cap) {
+		while (f->fill + quota__popcount64(u) > f->cap) {
 			q = nth_bit(u, (unsigned)(f->cap - f->fill));
 			q -= !((body >> q) & 1); /* a pair's second unit */
 			below = u & ((UINT64_C(1) << q) - 1);
-			f->total += __builtin_popcountll(below);
+			f->total += quota__popcount64(below);
 			f->segs++;
 			f->fill = 0;
 			u &= ~below;
 		}
-		f->fill += __builtin_popcountll(u);
-		f->total += __builtin_popcountll(u);
+		f->fill += quota__popcount64(u);
+		f->total += quota__popcount64(u);
 	}
 	*pend = 1 + (int64_t)((m->l4 & bit) != 0);
 	*last = base + L;
@@ -695,7 +695,7 @@ static inline size_t gsm_block(const unsigned char *s, const gmask *g,
 		start &= ~(UINT64_C(1) << L);
 		end = L;
 	}
-	*k = (size_t)__builtin_popcountll(start);
+	*k = (size_t)quota__popcount64(start);
 	return end;
 }
 

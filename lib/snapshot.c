@@ -158,7 +158,7 @@ static void put_settings(quota__wbuf *w, const quota_account *a, uint64_t used)
 	uint32_t c, n;
 
 	/* Categories: (id, name) of each one the account refers to. */
-	quota__put_uv(w, (uint64_t)__builtin_popcountll(used));
+	quota__put_uv(w, (uint64_t)quota__popcount64(used));
 	for (c = 0; c < QUOTA_MAX_CATEGORIES; c++)
 		if (used & QUOTA_MASK(c)) {
 			quota__put_uv(w, c);

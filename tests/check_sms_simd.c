@@ -494,6 +494,29 @@ START_TEST(test_s3_fast_paths_match_one_char_reference)
 }
 END_TEST
 
+/* Issue 16: popcount takes the popcnt instruction when the processor
+ * has it (asked at run time) and the portable sum otherwise; both give
+ * the count a bit at a time gives, on edges and random words. */
+START_TEST(test_i16_popcount_runtime_and_portable_agree)
+{
+	uint64_t x = UINT64_C(0x9E3779B97F4A7C15);
+
+	for (int i = 0; i < 100000; i++) {
+		uint64_t w = i < 65 ? (i == 64 ? ~UINT64_C(0) : (UINT64_C(1) << i) - 1)
+				    : x;
+		unsigned want = 0;
+
+		for (uint64_t v = w; v; v >>= 1)
+			want += (unsigned)(v & 1);
+		ck_assert_uint_eq(quota__popcount64(w), want);
+		ck_assert_uint_eq(quota__popcount64_sw(w), want);
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+	}
+}
+END_TEST
+
 static Suite *simd_suite(void)
 {
 	Suite *s = suite_create("sms_simd");
@@ -503,6 +526,7 @@ static Suite *simd_suite(void)
 	tcase_add_test(tc, test_s3_plain_set_is_gcb_other_cr_lf_lv_lvt);
 	tcase_add_test(tc, test_s3_plain_run_kernels_agree);
 	tcase_add_test(tc, test_s3_fast_paths_match_one_char_reference);
+	tcase_add_test(tc, test_i16_popcount_runtime_and_portable_agree);
 	suite_add_tcase(s, tc);
 	return s;
 }
