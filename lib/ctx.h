@@ -687,7 +687,6 @@ struct quota_account {
 	 * (§7): two cache lines from hash to charge. */
 	quota__acct_ext *x; /* the rest; &quota__ext_none until written */
 	quota_package **packages; /* in order added */
-	size_t cap_packages;
 	int64_t total_units; /* sum of all packages' units: sums never overflow */
 	quota__strmap package_ids;
 	quota__counters counters;
@@ -720,6 +719,7 @@ struct quota_account {
 	uint64_t off_span;
 	int32_t utc_offset;
 	uint32_t npackages; /* in packages */
+	uint32_t cap_packages; /* room in packages (4 bytes: §7's bound) */
 	uint32_t hash;      /* the id's keyed hash, top 32 bits (account.c) */
 	uint8_t id_len;     /* strlen(id) <= QUOTA_ID_MAX, for record headers */
 	bool suspended;  /* R18 (money.c, settle.c) */

@@ -223,19 +223,26 @@ static int ids_reserve(quota_account *a)
 
 /* quota__grow, but exactly need while the array is small (at most 4: most
  * accounts hold a package or two per category, §7), doubling beyond. */
-static int grow_small(const quota__mem *mem, void **p, size_t *cap,
+static int grow_small(const quota__mem *mem, void **p, uint32_t *cap,
 		      size_t need, size_t size)
 {
+	size_t room = *cap;
 	void *np;
+	int rc;
 
-	if (need <= *cap)
+	if (need <= room)
 		return QUOTA_OK;
-	if (need > 4)
-		return quota__grow_to(mem, p, cap, need, size);
+	if (need > 4) {
+		if ((rc = quota__grow_to(mem, p, &room, need, size)))
+			return rc;
+		/* npackages is 32 bits: room beyond it is never asked */
+		*cap = room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
+		return QUOTA_OK;
+	}
 	if (!(np = quota__realloc(mem, *p, need * size)))
 		return QUOTA_ENOMEM;
 	*p = np;
-	*cap = need;
+	*cap = (uint32_t)need;
 	return QUOTA_OK;
 }
 
