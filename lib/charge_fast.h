@@ -146,19 +146,19 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	need = units - f;
 	ix = k->pindex;
 	if (need && ix) {
-		uint32_t pos;
-
 		/* The small form fails the first test (quota__pindex). */
 		if (ix->hint_gen != ix->gen || at < ix->hint_lo ||
 		    at >= ix->hint_hi) {
+			uint32_t pos;
+
 			if (!quota__pindex_small(ix))
 				return 0;
 			pos = quota__psmall_first(ix, 0, at);
+			pk = pos != UINT32_MAX ? ix->pk[pos] : NULL;
 		} else {
-			pos = ix->hint_pos;
+			pk = ix->hint_pk;
 		}
-		if (pos != UINT32_MAX) {
-			pk = ix->pk[pos];
+		if (pk) {
 			take = pk->remaining < need ? pk->remaining : need;
 			need -= take;
 		}

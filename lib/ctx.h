@@ -282,9 +282,12 @@ typedef struct quota__pindex {
 	 * in time order, so most charges skip the search.  Valid because for
 	 * t >= hint_lo nothing expired becomes usable again, an empty package
 	 * changes gen when it refills, and hint_hi is no later than the next
-	 * effective_at after hint_lo or the head's own expiry.
+	 * effective_at after hint_lo or the head's own expiry.  hint_pk is
+	 * pk[hint_pos] (NULL for none): the charge fast path reads the
+	 * package without the load of pk before it.
 	 */
 	int64_t hint_lo, hint_hi;
+	quota_package *hint_pk;
 	uint32_t hint_pos;
 } quota__pindex;
 

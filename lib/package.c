@@ -123,6 +123,7 @@ uint32_t quota__pindex_head_slow(const quota__pindex *cix, int64_t t)
 	ix->hint_lo = t;
 	ix->hint_hi = until;
 	ix->hint_pos = pos;
+	ix->hint_pk = pos != NONE ? ix->pk[pos] : NULL;
 	ix->hint_gen = ix->gen;
 	return pos;
 }
