@@ -15,7 +15,8 @@
 #   - bad input (tests/quota_sim_bad.txt): exit status 2, the exact
 #     message with file, line and column on stderr, nothing on stdout;
 #   - --svg writes a well-formed SVG whose labels do not collide
-#     (check-svg-layout.py).
+#     (check-svg-layout.py);
+#   - the progress bar shows on a terminal only (QUOTA_SIM_GEN set).
 # QUOTA_SIM_UPDATE=1 rewrites the expected outputs instead (review the
 # diff before committing it); QUOTA_SIM_BRUTE=0 leaves the brute-force
 # check out (the sanitizer pass of tests/quota_sim.mk does).
@@ -29,6 +30,8 @@ if [ $# -ne 1 ]; then
 fi
 q=$1
 case $q in /*) ;; *) q=$(pwd)/$q ;; esac
+gen=${QUOTA_SIM_GEN:-}
+case $gen in /* | "") ;; *) gen=$(pwd)/$gen ;; esac
 here=$(cd "$(dirname "$0")" && pwd) || exit 2
 plans=$here/../examples/plans
 exp=$plans/expected
@@ -206,6 +209,34 @@ st=$?
 [ $st -eq 2 ] && [ ! -s "$tmp/bad/utf8.out" ] &&
 	[ "$got" = "quota-sim: utf8.csv:3:31: text: invalid UTF-8 at byte 2 of the field" ] ||
 	bad "bad input utf8: exit $st: $got"
+
+# The progress bar (issue 14): on stderr when it is a terminal (script(1)
+# gives the run one), once a trace has taken half a second, erased at the
+# end; nothing on a stderr that is not a terminal, nor with -q; the result
+# is the same either way.  A generated trace of 2,000,000 lines (about
+# 1.5 s), when QUOTA_SIM_GEN names the generator (tests/quota_sim.mk).
+if [ -n "$gen" ] && command -v script >/dev/null 2>&1; then
+	big=$tmp/progress.csv
+	bplan=$here/quota_sim_bench.plan
+	"$gen" 2000000 >"$big" || bad "progress: the generator failed"
+	n=$((n + 1))
+	script -qec "'$q' run --csv '$bplan' '$big' >'$tmp/progress.tty.out'" \
+		"$tmp/progress.tty" >/dev/null 2>&1 </dev/null ||
+		bad "progress: run on a terminal failed"
+	grep -q 'quota-sim \[#*\.*\] *[0-9]*%  [0-9]* rows  [0-9]* rows/s' \
+		"$tmp/progress.tty" || bad "progress: no bar on a terminal's stderr"
+	n=$((n + 1))
+	script -qec "'$q' run -q --csv '$bplan' '$big' >/dev/null" \
+		"$tmp/progress.quiet" >/dev/null 2>&1 </dev/null
+	grep -q 'rows/s' "$tmp/progress.quiet" && bad "progress: a bar with -q"
+	n=$((n + 1))
+	"$q" run --csv "$bplan" "$big" >"$tmp/progress.out" 2>"$tmp/progress.err" ||
+		bad "progress: run failed"
+	[ -s "$tmp/progress.err" ] && bad "progress: written to a stderr that is not a terminal"
+	cmp -s "$tmp/progress.out" "$tmp/progress.tty.out" ||
+		bad "progress: the result differs on a terminal"
+	rm -f "$big"
+fi
 
 if [ $fail -ne 0 ]; then
 	echo "check-quota-sim: FAIL ($fail of $n checks)"

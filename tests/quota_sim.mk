@@ -43,8 +43,8 @@ $(QSIM_ASAN): $(QSIM_SRCS) $(QSIM_HDRS) $(LIB_SRCS) $(HDRS)
 	    -fno-omit-frame-pointer -Iinclude -Ilib -DQUOTA_BUILDING \
 	    $(QSIM_SRCS) $(LIB_SRCS) -o $@
 
-check-quota-sim: $(QSIM) $(QSIM_ASAN)
-	sh tests/check-quota-sim.sh $(QSIM)
+check-quota-sim: $(QSIM) $(QSIM_ASAN) $(B)/quota-sim-gen
+	QUOTA_SIM_GEN=$(B)/quota-sim-gen sh tests/check-quota-sim.sh $(QSIM)
 	QUOTA_SIM_BRUTE=0 sh tests/check-quota-sim.sh $(QSIM_ASAN)
 
 bench-quota-sim: $(QSIM) $(B)/quota-sim-gen
