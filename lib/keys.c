@@ -532,23 +532,29 @@ static inline void rec_drop(quota_account *a, const quota__keyrec *r)
 		quota__key_unused(a, r->u.x);
 }
 
-/* Take record i (hash h) out of the table (backward-shift deletion keeps
- * probes short). */
+/*
+ * Take record i (hash h) out of the table (backward-shift deletion keeps
+ * probes short).  The table's arrays are held in locals: a store to a
+ * control byte may alias anything, so the compiler would load them from
+ * k again on every step (issue 16).
+ */
 static void unlink_rec(quota__keys *k, uint32_t i_rec, uint32_t h)
 {
-	uint32_t mask = k->cap - 1, i, j;
+	quota__keyslot *const tab = k->tab;
+	uint8_t *const ctrl = k->ctrl;
+	const uint32_t mask = k->cap - 1;
+	uint32_t i, j;
 
-	for (i = home(h, k->cap); k->tab[i].rec != i_rec; i = (i + 1) & mask)
+	for (i = h & mask; tab[i].rec != i_rec; i = (i + 1) & mask)
 		;
-	k->ctrl[i] = 0;
-	for (j = (i + 1) & mask; k->ctrl[j]; j = (j + 1) & mask) {
-		uint32_t hj = home(k->tab[j].hash, k->cap);
-
-		/* Move tab[j] into the hole if its home is not in (i, j]. */
-		if ((i <= j) ? (hj <= i || hj > j) : (hj <= i && hj > j)) {
-			k->tab[i] = k->tab[j];
-			k->ctrl[i] = k->ctrl[j];
-			k->ctrl[j] = 0;
+	ctrl[i] = 0;
+	for (j = (i + 1) & mask; ctrl[j]; j = (j + 1) & mask) {
+		/* Move tab[j] into the hole if its home is not in (i, j]:
+		 * the home is at least as far back from j as the hole. */
+		if (((j - tab[j].hash) & mask) >= ((j - i) & mask)) {
+			tab[i] = tab[j];
+			ctrl[i] = ctrl[j];
+			ctrl[j] = 0;
 			i = j;
 		}
 	}
