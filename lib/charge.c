@@ -122,6 +122,27 @@ static int check_key_len(quota_ctx *ctx, const char *key, size_t *len)
 	return QUOTA_OK;
 }
 
+/*
+ * The same for a keyed charge, in one pass over the key with its hash
+ * (R11, issue 16): the SipHash words tell whether the key is all ASCII,
+ * and only one that is not is read again for its UTF-8.  p gets the
+ * length and the hash, for quota__key_probe.
+ */
+static int check_key_hash(const quota_account *a, const char *key,
+			  quota__keyprobe *p)
+{
+	size_t n = strlen(key), bad;
+	bool ascii;
+
+	p->len = n;
+	if (n == 0 || n > QUOTA_KEY_MAX)
+		return check_key_len(a->ctx, key, &n);
+	p->hash = quota__siphash13_ascii(&a->ctx->hkey, key, n, &ascii);
+	if (!ascii && !quota__utf8_valid(key, n, &bad))
+		return check_key_len(a->ctx, key, &n);
+	return QUOTA_OK;
+}
+
 int quota__check_key(quota_ctx *ctx, const char *key)
 {
 	size_t n;
@@ -487,8 +508,11 @@ __attribute__((noinline, cold)) static int run(const quota_account *ca,
 
 /*
  * A keyed charge (R11), apart from the keyless path and without the
- * general path's stack frame: the key is hashed once, and a new one is
- * charged by the fast path straight into a recycled small record.
+ * general path's stack frame: the key is checked and hashed in one pass,
+ * and a new one is charged by the fast path.  Issue 16: its sources go
+ * to the stack, and from there, if they fit, straight into the compact
+ * record; only a charge that needs the full record fills one in, from
+ * the spare kept for it before anything moved (storing cannot fail).
  */
 static __attribute__((noinline)) int charge_keyed(quota_account *a,
 						  const quota_usage *u,
@@ -499,22 +523,30 @@ static __attribute__((noinline)) int charge_keyed(quota_account *a,
 	quota__keyprobe kp;
 	int rc;
 
-	if ((rc = check_key_len(a->ctx, u->key, &kp.len)))
+	if ((rc = check_key_hash(a, u->key, &kp)))
 		return quota__fail(r, rc);
-	if ((k = quota__key_lookup(a, u->key, &kp)))
+	if ((k = quota__key_probe(a, u->key, &kp)))
 		return charge_replay(a, k, u, r);
 	if (!a->ctx->hook && !a->ctx->store_on && !quota__key_reserve(a) &&
-	    (rec = quota__key_small(a, u->key, &kp))) {
+	    quota__key_spare(a)) {
 		quota_usage plain = *u;
+		quota__draw d;
+		quota__payg l;
+		quota__src s;
 
 		plain.key = NULL;
-		if (quota__fast(a, &plain, r, QUOTA__FAST_CHARGE,
-				&rec->box.src, 0, QUOTA__J_NONE)) {
-			quota__key_usage(rec, QUOTA__OP_CHARGE, u);
-			quota__key_store_at(a, rec, &kp);
+		s.draws = &d;
+		s.paygs = &l;
+		if (quota__fast(a, &plain, r, QUOTA__FAST_CHARGE, &s, 0,
+				QUOTA__J_NONE)) {
+			if (!quota__key_store_charge(a, u->key, &kp, &s)) {
+				rec = quota__key_small(a, u->key, &kp);
+				quota__src_assign(&rec->box.src, &s);
+				quota__key_usage(rec, QUOTA__OP_CHARGE, u);
+				quota__key_store_at(a, rec, &kp);
+			}
 			return QUOTA_OK;
 		}
-		quota__key_unused(a, rec);
 	}
 	return general(a, u, r, true);
 }

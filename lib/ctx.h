@@ -1195,6 +1195,10 @@ typedef struct quota__keyprobe {
 quota__keyrec *quota__key_find(const quota_account *a, const char *key);
 quota__keyrec *quota__key_lookup(const quota_account *a, const char *key,
 				 quota__keyprobe *p);
+/* The same, for a key whose hash the caller put in p (one pass over
+ * the key with its validation: issue 16). */
+quota__keyrec *quota__key_probe(const quota_account *a, const char *key,
+				quota__keyprobe *p);
 /* A stored record in full. */
 void quota__key_view(const quota_account *a, const quota__keyrec *k,
 		     quota__keyview *v);
@@ -1217,6 +1221,15 @@ quota__keyext *quota__key_new(quota_account *a, const char *key,
 quota__keyext *quota__key_small(quota_account *a, const char *key,
 				const quota__keyprobe *p);
 void quota__key_unused(quota_account *a, quota__keyext *r);
+/* Make sure the next quota__key_small takes a recycled record (cannot
+ * fail); false when out of memory. */
+bool quota__key_spare(quota_account *a);
+/* Store the record of a fast-path charge (usage at s->at, category and
+ * units of s) for the key of p, looked up just before, straight from its
+ * sources s if it fits the compact form; false (nothing changed) if it
+ * does not. */
+bool quota__key_store_charge(quota_account *a, const char *key,
+			     const quota__keyprobe *p, const quota__src *s);
 /* What a charge or reservation (op) with usage u stores for its key: the
  * parameters a repeat must match, the key's time. */
 static inline void quota__key_usage(quota__keyext *rec, int32_t op,

@@ -179,9 +179,15 @@ static const quota__keyslot *find(const quota__keys *k, uint32_t h,
 quota__keyrec *quota__key_lookup(const quota_account *a, const char *key,
 				 quota__keyprobe *p)
 {
+	p->hash = key_hash(a, key, p->len);
+	return quota__key_probe(a, key, p);
+}
+
+quota__keyrec *quota__key_probe(const quota_account *a, const char *key,
+				quota__keyprobe *p)
+{
 	const quota__keyslot *sl;
 
-	p->hash = key_hash(a, key, p->len);
 	p->cap = a->x->keys.cap;
 	if (!p->cap)
 		return NULL;
@@ -526,23 +532,29 @@ static inline void rec_drop(quota_account *a, const quota__keyrec *r)
 		quota__key_unused(a, r->u.x);
 }
 
-/* Take record i (hash h) out of the table (backward-shift deletion keeps
- * probes short). */
+/*
+ * Take record i (hash h) out of the table (backward-shift deletion keeps
+ * probes short).  The table's arrays are held in locals: a store to a
+ * control byte may alias anything, so the compiler would load them from
+ * k again on every step (issue 16).
+ */
 static void unlink_rec(quota__keys *k, uint32_t i_rec, uint32_t h)
 {
-	uint32_t mask = k->cap - 1, i, j;
+	quota__keyslot *const tab = k->tab;
+	uint8_t *const ctrl = k->ctrl;
+	const uint32_t mask = k->cap - 1;
+	uint32_t i, j;
 
-	for (i = home(h, k->cap); k->tab[i].rec != i_rec; i = (i + 1) & mask)
+	for (i = h & mask; tab[i].rec != i_rec; i = (i + 1) & mask)
 		;
-	k->ctrl[i] = 0;
-	for (j = (i + 1) & mask; k->ctrl[j]; j = (j + 1) & mask) {
-		uint32_t hj = home(k->tab[j].hash, k->cap);
-
-		/* Move tab[j] into the hole if its home is not in (i, j]. */
-		if ((i <= j) ? (hj <= i || hj > j) : (hj <= i && hj > j)) {
-			k->tab[i] = k->tab[j];
-			k->ctrl[i] = k->ctrl[j];
-			k->ctrl[j] = 0;
+	ctrl[i] = 0;
+	for (j = (i + 1) & mask; ctrl[j]; j = (j + 1) & mask) {
+		/* Move tab[j] into the hole if its home is not in (i, j]:
+		 * the home is at least as far back from j as the hole. */
+		if (((j - tab[j].hash) & mask) >= ((j - i) & mask)) {
+			tab[i] = tab[j];
+			ctrl[i] = ctrl[j];
+			ctrl[j] = 0;
 			i = j;
 		}
 	}
@@ -628,21 +640,92 @@ void quota__key_store(quota_account *a, quota__keyext *x)
 	append(a, time);
 }
 
-void quota__key_store_at(quota_account *a, quota__keyext *x,
-			 const quota__keyprobe *p)
+/* Put record i in the table for the key of p.  The lookup's slot stays
+ * the first empty one of the key's probe unless quota__key_reserve grew
+ * the table since. */
+static inline void link_at(quota__keys *k, const quota__keyprobe *p,
+			   uint32_t i)
 {
-	quota__keys *k = &a->x->keys;
-	int64_t time = x->time;
 	uint32_t h = (uint32_t)p->hash;
-	uint32_t i = fill(a, x, h, p->len);
 
-	/* The lookup's slot stays the first empty one of the key's probe
-	 * unless quota__key_reserve grew the table since. */
 	if (p->cap == k->cap && !k->ctrl[p->slot])
 		place(k->tab, k->ctrl, p->slot, h, i);
 	else
 		put(k->tab, k->ctrl, k->cap, h, i);
+}
+
+void quota__key_store_at(quota_account *a, quota__keyext *x,
+			 const quota__keyprobe *p)
+{
+	int64_t time = x->time;
+	uint32_t i = fill(a, x, (uint32_t)p->hash, p->len);
+
+	link_at(&a->x->keys, p, i);
 	append(a, time);
+}
+
+bool quota__key_spare(quota_account *a)
+{
+	quota__box *b;
+
+	if (a->x->keys.free)
+		return true;
+	b = quota__box_small(&a->ctx->mem, &a->x->keys.free,
+			     sizeof(quota__keyext));
+	if (!b)
+		return false;
+	quota__box_drop(&a->ctx->mem, &a->x->keys.free, b);
+	return true;
+}
+
+/*
+ * Issue 16: a keyed charge of the fast path (R11) drawn from one source
+ * is stored from its sources s straight into the ring, without a
+ * quota__keyext in between.  Such a charge's parameters are those of its
+ * sources (the category, units and time of the usage; no fee, no hold),
+ * so what compact() would accept follows from s and the key's length
+ * alone, and the record is the one compact() would write.
+ */
+bool quota__key_store_charge(quota_account *a, const char *key,
+			     const quota__keyprobe *p, const quota__src *s)
+{
+	quota__keys *k = &a->x->keys;
+	const size_t off = key_off[QUOTA__OP_CHARGE];
+	quota__keyrec *r;
+	unsigned ks;
+	int64_t w0;
+	uint32_t i;
+
+	if (p->len > sizeof r->u - off)
+		return false;
+	if (s->free == s->units) {
+		ks = QUOTA__KS_FREE;
+		w0 = 0;
+	} else if (s->pkg == s->units) {
+		ks = QUOTA__KS_PKG;
+		w0 = s->draws[0].pk->seq;
+	} else if (s->payg == s->units && s->paygs[0].tier <= UINT8_MAX) {
+		/* the fast path's cost is units * price, not overflowing */
+		ks = QUOTA__KS_PAYG;
+		w0 = s->paygs[0].price;
+	} else {
+		return false;
+	}
+	i = ring_idx(k, k->head, k->n);
+	r = &k->ring[i];
+	r->hash = (uint32_t)p->hash;
+	r->flags = (uint8_t)(QUOTA__OP_CHARGE | ks << 3);
+	r->cat = (uint8_t)s->cat;
+	r->klen = (uint8_t)p->len;
+	if (ks == QUOTA__KS_PAYG)
+		r->tier = (uint8_t)s->paygs[0].tier;
+	r->time = s->at;
+	r->units = s->units;
+	r->u.w[0] = w0;
+	memcpy(r->u.b + off, key, p->len);
+	link_at(k, p, i);
+	append(a, s->at);
+	return true;
 }
 
 /* quota_account_set_key_window through the write path (§5). */

@@ -7,6 +7,7 @@
 #ifndef QUOTA_SIPHASH_H
 #define QUOTA_SIPHASH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -117,6 +118,43 @@ static inline uint64_t quota__siphash13(const quota__hkey *k, const void *p,
 		v0 ^= m;
 	}
 	m = quota__sip_last(s, n);
+	v3 ^= m;
+	QUOTA__SIPROUND(v0, v1, v2, v3);
+	v0 ^= m;
+	v2 ^= 0xff;
+	QUOTA__SIPROUND(v0, v1, v2, v3);
+	QUOTA__SIPROUND(v0, v1, v2, v3);
+	QUOTA__SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/*
+ * The same, also telling whether the n bytes are all ASCII: the words
+ * hashed are the bytes, so or-ing them costs nothing more.  A keyed
+ * charge validates and hashes its key in this one pass (R11, issue 16);
+ * only a key with a high bit set goes on to the UTF-8 check.
+ */
+static inline uint64_t quota__siphash13_ascii(const quota__hkey *k,
+					      const void *p, size_t n,
+					      bool *ascii)
+{
+	const unsigned char *s = p, *end = s + (n & ~(size_t)7);
+	uint64_t v0 = UINT64_C(0x736f6d6570736575) ^ k->k0;
+	uint64_t v1 = UINT64_C(0x646f72616e646f6d) ^ k->k1;
+	uint64_t v2 = UINT64_C(0x6c7967656e657261) ^ k->k0;
+	uint64_t v3 = UINT64_C(0x7465646279746573) ^ k->k1;
+	uint64_t m, hi = 0;
+
+	for (; s != end; s += 8) {
+		m = quota__le64(s);
+		hi |= m;
+		v3 ^= m;
+		QUOTA__SIPROUND(v0, v1, v2, v3);
+		v0 ^= m;
+	}
+	m = quota__sip_last(s, n);
+	hi |= m & UINT64_C(0x00ffffffffffffff); /* not the length byte */
+	*ascii = !(hi & UINT64_C(0x8080808080808080));
 	v3 ^= m;
 	QUOTA__SIPROUND(v0, v1, v2, v3);
 	v0 ^= m;
