@@ -328,12 +328,16 @@ int quota_account_find(const quota_ctx *cctx, const char *id,
 	if (!ctx || !id || !out)
 		return quota__err(ctx, QUOTA_EINVAL,
 				  "quota_account_find: NULL argument");
-	/* An id quota_account_new would refuse is refused the same way. */
-	if ((rc = quota__check_name(ctx, "account id", id, QUOTA_ID_MAX)))
-		return rc;
+	/* An id quota_account_new would refuse is refused the same way;
+	 * one equal to an account's passed that check, so only an id not
+	 * found is checked (issue 13: no UTF-8 scan before a charge). */
 	*out = quota__account_get(ctx, id);
-	if (!*out)
+	if (!*out) {
+		if ((rc = quota__check_name(ctx, "account id", id,
+					    QUOTA_ID_MAX)))
+			return rc;
 		return quota__err(ctx, QUOTA_ENOTFOUND, "no account '%s'", id);
+	}
 	quota__ok(ctx);
 	return QUOTA_OK;
 }
