@@ -317,6 +317,32 @@ int quota_account_new(quota_ctx *ctx, const char *id, quota_account **out)
 	return quota__write(ctx, NULL, &account_new_steps, &op);
 }
 
+/*
+ * Issue 13: a host finds an account to charge it, and at a million
+ * accounts each block a charge reads is a cache miss, the next known only
+ * once the one before has arrived.  The account has just been read, so its
+ * category block's lines, which a charge reads first (its lowest
+ * category's entry and current record, the account-wide record), are
+ * fetched while the caller gets on to its charge.  A hint only: nothing
+ * is read from them here.
+ */
+static void warm(const quota_account *a)
+{
+#ifdef __GNUC__
+	const char *k = (const char *)a->cats;
+
+	if (k) {
+		__builtin_prefetch(a->cur_all ? (const void *)a->cur_all
+					      : (const void *)k);
+		__builtin_prefetch(k);
+		__builtin_prefetch(k + 64);
+		__builtin_prefetch(k + 128);
+	}
+#else
+	(void)a;
+#endif
+}
+
 int quota_account_find(const quota_ctx *cctx, const char *id,
 		       quota_account **out)
 {
@@ -338,6 +364,7 @@ int quota_account_find(const quota_ctx *cctx, const char *id,
 			return rc;
 		return quota__err(ctx, QUOTA_ENOTFOUND, "no account '%s'", id);
 	}
+	warm(*out);
 	quota__ok(ctx);
 	return QUOTA_OK;
 }
