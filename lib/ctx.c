@@ -29,6 +29,7 @@ int quota_ctx_new_with(const quota_allocator *alloc, quota_ctx **out)
 	if (!ctx)
 		return QUOTA_ENOMEM;
 	ctx->mem = mem;
+	ctx->acct_keep = QUOTA__ACCT_KEEP;
 	quota__hkey_random(&ctx->hkey, ctx);
 	*out = ctx;
 	return QUOTA_OK;

@@ -838,10 +838,13 @@ struct quota_ctx {
 	quota__strmap tariff_names;
 	quota_account **accounts;
 	size_t naccounts, cap_accounts;
-	/* §7 the accounts by id (account.c): open addressing, the
-	 * accounts themselves (NULL: empty). */
-	quota_account **acct_tab;
+	/* §7 the accounts by id (account.c): open addressing, each slot
+	 * an account's address (0: empty) with a tag of its id's hash in
+	 * the bits outside acct_keep, those no address of this context
+	 * has set (quota__acct_slot reads one). */
+	uintptr_t *acct_tab;
 	size_t acct_cap;
+	uintptr_t acct_keep;
 	char errmsg[QUOTA__ERRMSG_MAX];
 	/* Scratch for a plan's package draws: grown by quota_package_add to
 	 * the largest package count, so plans never allocate for it. */
@@ -1546,6 +1549,20 @@ int quota__account_snapshot_state(const quota_account *a, void **out,
 int quota__account_room(quota_ctx *ctx, const char *id);
 /* The account of this id in ctx, or NULL (account.c). */
 quota_account *quota__account_get(const quota_ctx *ctx, const char *id);
+/* The bits of an account's address in a slot of the id table while no
+ * address has others set (account.c): the low 48 of a 64-bit one, what
+ * x86-64 and AArch64 give user space; on narrower addresses, all. */
+#if UINTPTR_MAX > 0xffffffffu
+#define QUOTA__ACCT_KEEP (((uintptr_t)1 << 48) - 1)
+#else
+#define QUOTA__ACCT_KEEP UINTPTR_MAX
+#endif
+/* The account in slot i of ctx's id table, or NULL (tests compare
+ * layouts with it). */
+static inline quota_account *quota__acct_slot(const quota_ctx *ctx, size_t i)
+{
+	return (quota_account *)(ctx->acct_tab[i] & ctx->acct_keep);
+}
 void quota__account_register(quota_ctx *ctx, quota_account *a);
 /* The restore steps of the decoder, each in the file that owns the state:
  * counters (counters.c), ledger rows (ledger.c), open holds (hold.c). */

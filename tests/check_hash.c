@@ -518,11 +518,13 @@ static int same_acct_layout(const quota_ctx *x, const quota_ctx *y)
 
 	if (x->acct_cap != y->acct_cap)
 		return 0;
-	for (i = 0; i < x->acct_cap; i++)
-		if ((x->acct_tab[i] == NULL) != (y->acct_tab[i] == NULL) ||
-		    (x->acct_tab[i] &&
-		     strcmp(x->acct_tab[i]->id, y->acct_tab[i]->id)))
+	for (i = 0; i < x->acct_cap; i++) {
+		const quota_account *p = quota__acct_slot(x, i);
+		const quota_account *q = quota__acct_slot(y, i);
+
+		if ((p == NULL) != (q == NULL) || (p && strcmp(p->id, q->id)))
 			return 0;
+	}
 	return 1;
 }
 
