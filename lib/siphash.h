@@ -100,24 +100,33 @@ static inline uint64_t quota__sip_last(const unsigned char *p, size_t n)
 	return b;
 }
 
-/* SipHash-1-3, what the tables use: fast enough for the charge path. */
-static inline uint64_t quota__siphash13(const quota__hkey *k, const void *p,
-					size_t n)
+/*
+ * SipHash-1-3, what the tables use: fast enough for the charge path.
+ * *hi gets the OR of the bytes hashed (the length byte left out), which
+ * costs nothing more since the words hashed are the bytes: a keyed charge
+ * validates and hashes its key in this one pass (R11, issue 16), and
+ * only a key with a high bit set goes on to the UTF-8 check.
+ */
+static inline __attribute__((always_inline)) uint64_t
+quota__siphash13_or(const quota__hkey *k, const void *p, size_t n,
+		    uint64_t *hi)
 {
 	const unsigned char *s = p, *end = s + (n & ~(size_t)7);
 	uint64_t v0 = UINT64_C(0x736f6d6570736575) ^ k->k0;
 	uint64_t v1 = UINT64_C(0x646f72616e646f6d) ^ k->k1;
 	uint64_t v2 = UINT64_C(0x6c7967656e657261) ^ k->k0;
 	uint64_t v3 = UINT64_C(0x7465646279746573) ^ k->k1;
-	uint64_t m;
+	uint64_t m, or = 0;
 
 	for (; s != end; s += 8) {
 		m = quota__le64(s);
+		or |= m;
 		v3 ^= m;
 		QUOTA__SIPROUND(v0, v1, v2, v3);
 		v0 ^= m;
 	}
 	m = quota__sip_last(s, n);
+	*hi = or | (m & UINT64_C(0x00ffffffffffffff));
 	v3 ^= m;
 	QUOTA__SIPROUND(v0, v1, v2, v3);
 	v0 ^= m;
@@ -128,41 +137,23 @@ static inline uint64_t quota__siphash13(const quota__hkey *k, const void *p,
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
-/*
- * The same, also telling whether the n bytes are all ASCII: the words
- * hashed are the bytes, so or-ing them costs nothing more.  A keyed
- * charge validates and hashes its key in this one pass (R11, issue 16);
- * only a key with a high bit set goes on to the UTF-8 check.
- */
+static inline uint64_t quota__siphash13(const quota__hkey *k, const void *p,
+					size_t n)
+{
+	uint64_t hi;
+
+	return quota__siphash13_or(k, p, n, &hi);
+}
+
+/* The same, also telling whether the n bytes are all ASCII. */
 static inline uint64_t quota__siphash13_ascii(const quota__hkey *k,
 					      const void *p, size_t n,
 					      bool *ascii)
 {
-	const unsigned char *s = p, *end = s + (n & ~(size_t)7);
-	uint64_t v0 = UINT64_C(0x736f6d6570736575) ^ k->k0;
-	uint64_t v1 = UINT64_C(0x646f72616e646f6d) ^ k->k1;
-	uint64_t v2 = UINT64_C(0x6c7967656e657261) ^ k->k0;
-	uint64_t v3 = UINT64_C(0x7465646279746573) ^ k->k1;
-	uint64_t m, hi = 0;
+	uint64_t hi, h = quota__siphash13_or(k, p, n, &hi);
 
-	for (; s != end; s += 8) {
-		m = quota__le64(s);
-		hi |= m;
-		v3 ^= m;
-		QUOTA__SIPROUND(v0, v1, v2, v3);
-		v0 ^= m;
-	}
-	m = quota__sip_last(s, n);
-	hi |= m & UINT64_C(0x00ffffffffffffff); /* not the length byte */
 	*ascii = !(hi & UINT64_C(0x8080808080808080));
-	v3 ^= m;
-	QUOTA__SIPROUND(v0, v1, v2, v3);
-	v0 ^= m;
-	v2 ^= 0xff;
-	QUOTA__SIPROUND(v0, v1, v2, v3);
-	QUOTA__SIPROUND(v0, v1, v2, v3);
-	QUOTA__SIPROUND(v0, v1, v2, v3);
-	return v0 ^ v1 ^ v2 ^ v3;
+	return h;
 }
 
 /* The key of 16 bytes, read little-endian as the reference does. */
