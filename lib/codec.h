@@ -232,6 +232,35 @@ quota__crc32c_room(const uint8_t *p, size_t n, const bool hw)
 	return ~quota__crc_run(0xFFFFFFFFu, p, n, hw, true);
 }
 
+/* A signed value as a varint's: zigzag (0, -1, 1, -2 ... as 0, 1, 2, 3). */
+static inline uint64_t quota__zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+/*
+ * A time as quota__sv_at writes it (§5, issue 10: the fast paths'
+ * records).  Every second from 1974 to 2514 zigzags to 5 bytes, written
+ * here in one store with no loop (room for 8 bytes past p); other times
+ * a byte at a time.
+ */
+static inline __attribute__((always_inline)) uint8_t *
+quota__time_at(uint8_t *p, int64_t t)
+{
+	uint64_t z = quota__zigzag(t);
+
+	if (__builtin_expect(z - (UINT64_C(1) << 28) <
+				     (UINT64_C(1) << 35) - (UINT64_C(1) << 28),
+			     1)) {
+		quota__store_le64(p, (z & 0x7F) | (z << 1 & 0x7F00) |
+					     (z << 2 & 0x7F0000) |
+					     (z << 3 & 0x7F000000) |
+					     (z << 4 & UINT64_C(0x7F00000000)) |
+					     0x80808080);
+		return p + 5;
+	}
+	return quota__uv_at(p, z);
+}
+
 /* A string of n bytes: varint length, then the bytes. */
 static inline void quota__put_strn(quota__wbuf *w, const char *s, size_t n)
 {

@@ -265,9 +265,10 @@ static inline void quota__rec_usage(quota__wbuf *w, const quota_usage *u)
  * (op; timeout: a reservation's) with one draw at most (take units of pk)
  * and one pay-as-you-go line, in the fields and order of
  * quota__rec_planned, so byte for byte the record the general path
- * writes (check_store compares them), through the same encoders, straight
- * into the context's record buffer; sealed and handed to the store in
- * line, with no call but the store's.  0: stored (or nothing to write: replay),
+ * writes (check_store compares them), through the same encoders but for
+ * the usual values (issue 10: times by quota__time_at, one-byte fields
+ * several to a store), straight into the context's record buffer; sealed
+ * and handed to the store in line, with no call but the store's.  0: stored (or nothing to write: replay),
  * the caller applies; else the call's refusal, nothing changed.
  *
  * hw: quota__crc_hw(), a constant in each caller's copy.
@@ -290,7 +291,7 @@ quota__fast_rec(quota_account *a, const quota_usage *u, unsigned op,
 {
 	quota_ctx *ctx = a->ctx;
 	uint8_t *rec, *body, *p;
-	uint64_t seq = a->seq + 1;
+	uint64_t seq = a->seq + 1, zu, zf, zt;
 	size_t n;
 	int rc;
 
@@ -301,17 +302,45 @@ quota__fast_rec(quota_account *a, const quota_usage *u, unsigned op,
 		return rc > 0 ? 0 : rc;
 	rec = ctx->jbuf.p;
 	body = rec + QUOTA__FRAME;
-	p = quota__rec_head_at(rec, op, seq, a->id, a->id_len, a->clock);
-	p = quota__rec_usage_at(p, u, 0);
-	if (op == QUOTA__R_RESERVE)
-		p = quota__sv_at(p, timeout);
-	p = quota__sv_at(p, free);
-	*p++ = take ? 1 : 0;
-	if (take)
-		p = quota__rec_draw_at(p, pk->seq, take);
-	*p++ = need ? 1 : 0;
-	if (need)
-		p = quota__rec_payg_at(p, tier, need, price, cost);
+	/* §5, issue 10: quota__rec_head_at, quota__rec_usage_at (no key),
+	 * quota__rec_draw_at and quota__rec_payg_at, with the usual values
+	 * (times of 5 bytes, one byte for the rest) written several bytes to
+	 * a store. */
+	p = quota__uv_at(body + 3, seq);
+	body[0] = QUOTA__JOURNAL_MAJOR;
+	body[1] = QUOTA__JOURNAL_MINOR;
+	body[2] = (uint8_t)op;
+	p = quota__strn_at(p, a->id, a->id_len);
+	p = quota__time_at(p, a->clock);
+	zu = quota__zigzag(u->units);
+	if ((u->category | zu) < 0x80) {
+		quota__store_le64(p, u->category | zu << 8);
+		p += 2;
+	} else {
+		p = quota__uv_at(quota__uv_at(p, u->category), zu);
+	}
+	p = quota__time_at(p, u->at);
+	zf = quota__zigzag(free);
+	zt = quota__zigzag(take);
+	if (op != QUOTA__R_RESERVE && take && !need &&
+	    (zf | pk->seq | zt) < 0x80) {
+		/* no key, free units, one draw, no pay-as-you-go */
+		quota__store_le64(p, zf << 8 | UINT64_C(1) << 16 |
+					     (uint64_t)pk->seq << 24 |
+					     zt << 32);
+		p += 6;
+	} else {
+		*p++ = 0; /* no key */
+		if (op == QUOTA__R_RESERVE)
+			p = quota__sv_at(p, timeout);
+		p = quota__uv_at(p, zf);
+		*p++ = take ? 1 : 0;
+		if (take)
+			p = quota__uv_at(quota__uv_at(p, pk->seq), zt);
+		*p++ = need ? 1 : 0;
+		if (need)
+			p = quota__rec_payg_at(p, tier, need, price, cost);
+	}
 	n = (size_t)(p - body);
 	/* the frame (quota__rec_seal): body length, CRC-32C */
 	quota__store_le64(rec, (uint64_t)n |

@@ -234,6 +234,41 @@ START_TEST(test_crc32c_check_value_and_paths)
 }
 END_TEST
 
+/* §5, issue 10: the fast path writes times with quota__time_at, which
+ * must write quota__sv_at's bytes for every time: the 5-byte form and its
+ * edges (zigzag 2^28 and 2^35), and the times either side of it. */
+START_TEST(test_time_at_writes_sv_at_bytes)
+{
+	static const int64_t edge[] = {
+		0, 1, -1, INT64_C(1) << 27, (INT64_C(1) << 27) - 1,
+		-(INT64_C(1) << 27), -(INT64_C(1) << 27) - 1,
+		INT64_C(1) << 34, (INT64_C(1) << 34) - 1, -(INT64_C(1) << 34),
+		-(INT64_C(1) << 34) - 1, INT64_C(1730419200), INT64_MAX,
+		INT64_MIN};
+	uint8_t want[24], got[24];
+	tu_rng g;
+	size_t i;
+
+	tu_rng_seed(&g, 10);
+	for (i = 0; i < 200000; i++) {
+		int64_t t = i < sizeof edge / sizeof edge[0]
+				    ? edge[i]
+				    : (int64_t)(tu_rng_next(&g) >>
+						(tu_rng_next(&g) % 64));
+		uint8_t *w, *o;
+
+		if (i & 1)
+			t = ~t; /* -t - 1: the negative side */
+		memset(want, 0xAA, sizeof want);
+		memset(got, 0x55, sizeof got);
+		w = quota__sv_at(want, t);
+		o = quota__time_at(got, t);
+		ck_assert_int_eq((int)(o - got), (int)(w - want));
+		ck_assert_int_eq(memcmp(got, want, (size_t)(w - want)), 0);
+	}
+}
+END_TEST
+
 static Suite *journal_fuzz_suite(void)
 {
 	Suite *s = suite_create("journal_fuzz");
@@ -241,6 +276,7 @@ static Suite *journal_fuzz_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_crc32c_check_value_and_paths);
+	tcase_add_test(tc, test_time_at_writes_sv_at_bytes);
 	tcase_add_test(tc, test_settle_trailing_byte);
 	tcase_add_test(tc, test_key_not_utf8);
 	suite_add_tcase(s, tc);
