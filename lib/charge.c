@@ -554,6 +554,13 @@ static inline int late(quota_account *a, const quota_usage *u,
 	day = quota__day_of(at + a->utc_offset);
 	if (day > c->day || day > g->day)
 		return 0;
+	if (day < c->day) { /* counted in the table: its slots, ahead */
+		quota__cnt_prefetch(&a->counters,
+				    quota__cnt_key(QUOTA__CNT_UNITS_DAY, cat, day));
+		quota__cnt_prefetch(&a->counters,
+				    quota__cnt_key(QUOTA__CNT_UNITS_DAY,
+						   QUOTA__CAT_ALL, day));
+	}
 	month = quota__account_month(a, day);
 	if (month > c->month || month > g->month ||
 	    (a->counters.n + 8) * UINT64_C(2) > a->counters.cap)

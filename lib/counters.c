@@ -11,16 +11,11 @@
 
 #include <string.h>
 
-/* The top bits of the product, which every bit of the key reaches: the
- * kind and category sit in the key's top bits, which the middle bits of
- * the product do not see, so a middle slice gave every counter of one
- * period the same home slot (issue 16: about five probes a late report's
- * counting).  cap: a power of two >= 2. */
-static inline uint32_t slot_of(uint64_t key, uint32_t cap)
-{
-	return (uint32_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >>
-			  (64 - __builtin_ctz(cap)));
-}
+/* Issue 16: the top bits of the product (quota__cnt_slot); a middle
+ * slice, which the kind and category in the key's top bits do not reach,
+ * gave every counter of one period the same home slot (about five probes
+ * a late report's counting). */
+#define slot_of quota__cnt_slot
 
 int64_t quota__cnt_get(const quota__counters *c, uint64_t key)
 {

@@ -108,6 +108,20 @@ typedef struct quota__cur {
 	uint32_t lr_free, lr_payg, lr_pkg; /* row indices */
 } quota__cur;
 
+/* The home slot of key in a table of cap slots (a power of two >= 2):
+ * the top bits of the product, which every bit of the key reaches (the
+ * kind and category sit in its top bits). */
+static inline uint32_t quota__cnt_slot(uint64_t key, uint32_t cap)
+{
+	return (uint32_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >>
+			  (64 - __builtin_ctz(cap)));
+}
+/* Start fetching key's home slot (a hint). */
+static inline void quota__cnt_prefetch(const quota__counters *c, uint64_t key)
+{
+	if (c->cap)
+		__builtin_prefetch(&c->slot[quota__cnt_slot(key, c->cap)], 1);
+}
 int64_t quota__cnt_get(const quota__counters *c, uint64_t key);
 /* Ensure `extra` new keys fit without allocating later. */
 int quota__cnt_reserve(const quota__mem *mem, quota__counters *c,
