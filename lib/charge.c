@@ -506,8 +506,8 @@ static bool late_capped(const quota_account *a, const quota__cat *k,
 
 /*
  * A late report (R2, issue 16): a keyless charge the fast path left
- * because it falls before its category's newest day or outside the
- * cached ledger hour, of the fast path's shape otherwise (at most one
+ * because it falls before its category's cached ledger hour (and mostly
+ * its newest day), of the fast path's shape otherwise (at most one
  * package and one tier; no hook, gate or suspension).  It reads the
  * month's counters from the current records (a late report is mostly in
  * the current month), looks up only the day counters a cap or a daily
@@ -545,9 +545,12 @@ static inline int late(quota_account *a, const quota_usage *u,
 	if (!k || !k->has_cur || !g)
 		return 0;
 	c = &k->cur;
-	/* The cached hour is the fast path's (or the general path's to
-	 * fold); a newer day or month rolls the current records. */
-	if ((uint64_t)at - (uint64_t)c->lh_lo < 3600)
+	/* Only before the cached hour: that hour is the fast path's (or
+	 * the general path's to fold), and a charge at or after it, or with
+	 * no hour cached (after a settlement), goes where the cache is moved
+	 * on or set up again, so in-order traffic returns to the fast path.
+	 * A newer day or month rolls the current records. */
+	if (at >= c->lh_lo)
 		return 0;
 	hour = quota__hour_of(a, at);
 	quota__ledger_prefetch(&a->ledger, hour, cat, 0);
