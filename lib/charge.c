@@ -484,6 +484,175 @@ __attribute__((noinline, cold)) static int general(quota_account *a,
 	return QUOTA_OK;
 }
 
+/* R9 for a late report: would it pass a cap?  (The general path words
+ * the refusal.)  cm, gm: the month's units of cat and of the account. */
+static bool late_capped(const quota_account *a, const quota__cat *k,
+			uint32_t cat, int64_t day, int64_t cm, int64_t gm,
+			int64_t units)
+{
+	const quota__cap *all = &a->x->cap_all;
+
+	if ((a->cap_mask & QUOTA_MASK(cat)) &&
+	    ((k->cap.day >= 0 &&
+	      units > k->cap.day - quota__counter(a, QUOTA__CNT_UNITS_DAY,
+						  cat, day)) ||
+	     (k->cap.month >= 0 && units > k->cap.month - cm)))
+		return true;
+	return (all->day >= 0 &&
+		units > all->day - quota__counter(a, QUOTA__CNT_UNITS_DAY,
+						  QUOTA__CAT_ALL, day)) ||
+	       (all->month >= 0 && units > all->month - gm);
+}
+
+/*
+ * A late report (R2, issue 16): a keyless charge the fast path left
+ * because it falls before its category's cached ledger hour (and mostly
+ * its newest day), of the fast path's shape otherwise (at most one
+ * package and one tier; no hook, gate or suspension).  It reads the
+ * month's counters from the current records (a late report is mostly in
+ * the current month), looks up only the day counters a cap or a daily
+ * free allowance reads, finds the hour's ledger rows with one table
+ * look-up (quota__ledger_late) and writes the fast path's record, the
+ * same bytes as the general path's.  Counting goes through
+ * quota__counter_charge, as the general path's does.  0 when it did not
+ * apply (the general path then runs: a new day, period or ledger row,
+ * a full counter table, a refusal to word), 1 when it did, or the store's
+ * refusal (nothing changed).
+ */
+static inline int late(quota_account *a, const quota_usage *u,
+		       quota_receipt *r)
+{
+	quota_ctx *ctx = a->ctx;
+	const uint32_t cat = u->category;
+	const int64_t units = u->units, at = u->at;
+	int64_t hour, day, month, cm, gm, f, take = 0, need, cost = 0;
+	int64_t price = 0;
+	uint32_t tier = 0, row[3];
+	quota__freeuse fu = {0, 0, 0};
+	quota__cat *k;
+	quota__cur *c, *g;
+	const quota_tariff *t;
+	const quota__pindex *ix;
+	quota_package *pk = NULL;
+
+	if (cat >= QUOTA_MAX_CATEGORIES || units <= 0 || !quota__time_ok(at) ||
+	    u->key || ctx->hook || a->suspended || a->gate ||
+	    at < a->pruned_before ||
+	    (uint64_t)at - (uint64_t)a->off_lo >= a->off_span)
+		return 0;
+	k = quota__cat_of(a, cat);
+	g = a->cur_all;
+	if (!k || !k->has_cur || !g)
+		return 0;
+	c = &k->cur;
+	/* Only before the cached hour: that hour is the fast path's (or
+	 * the general path's to fold), and a charge at or after it, or with
+	 * no hour cached (after a settlement), goes where the cache is moved
+	 * on or set up again, so in-order traffic returns to the fast path.
+	 * A newer day or month rolls the current records. */
+	if (at >= c->lh_lo)
+		return 0;
+	hour = quota__hour_of(a, at);
+	quota__ledger_prefetch(&a->ledger, hour, cat, 0);
+	day = quota__day_of(at + a->utc_offset);
+	if (day > c->day || day > g->day)
+		return 0;
+	if (day < c->day) { /* counted in the table: its slots, ahead */
+		quota__cnt_prefetch(&a->counters,
+				    quota__cnt_key(QUOTA__CNT_UNITS_DAY, cat, day));
+		quota__cnt_prefetch(&a->counters,
+				    quota__cnt_key(QUOTA__CNT_UNITS_DAY,
+						   QUOTA__CAT_ALL, day));
+	}
+	month = quota__account_month(a, day);
+	if (month > c->month || month > g->month ||
+	    (a->counters.n + 8) * UINT64_C(2) > a->counters.cap)
+		return 0; /* counting may add up to 6 keys: room, no growth */
+	cm = month == c->month ? c->units_month
+			       : quota__counter(a, QUOTA__CNT_UNITS_MONTH, cat,
+						month);
+	gm = month == g->month ? g->units_month
+			       : quota__counter(a, QUOTA__CNT_UNITS_MONTH,
+						QUOTA__CAT_ALL, month);
+	if (units > INT64_MAX - gm ||
+	    (a->cap_mask && late_capped(a, k, cat, day, cm, gm, units)))
+		return 0;
+
+	/* R1 (a), R15: the free allowance of the report's periods. */
+	t = k->tariff;
+	if (t && t->free_units > 0) {
+		if (t->free_period == QUOTA_PERIOD_DAY || t->free_daily > 0)
+			fu.day = day == c->day
+					 ? c->free.day
+					 : quota__counter(a, QUOTA__CNT_FREE_DAY,
+							  cat, day);
+		fu.month = month == c->month
+				   ? c->free.month
+				   : quota__counter(a, QUOTA__CNT_FREE_MONTH,
+						    cat, month);
+		fu.life = c->free.life;
+	}
+	f = quota__free_avail(t, units, &fu);
+	need = units - f;
+	quota__ledger_prefetch(&a->ledger, hour, cat, 1);
+
+	/* R1 (b), R3: the first package usable at `at`, and only it. */
+	ix = k->pindex;
+	if (need && ix) {
+		uint32_t pos = quota__pindex_head(ix, at);
+
+		if (pos != NONE) {
+			pk = ix->pk[pos];
+			take = pk->remaining < need ? pk->remaining : need;
+			need -= take;
+		}
+	}
+	if (need) {
+		/* R1 (c), R7, R13, R14: as the fast path prices. */
+		int64_t end, before = cm + units - need;
+
+		if ((a->stop_mask & QUOTA_MASK(cat)) || (ix && ix->nstop) ||
+		    (pk && take == pk->remaining))
+			return 0;
+		if (t && t->ntiers) {
+			end = before + need;
+			tier = quota__tier_of(t, t->mode == QUOTA_VOLUME
+							 ? end
+							 : before + 1);
+			if (t->mode == QUOTA_GRADUATED &&
+			    quota__tier_of(t, end) != tier)
+				return 0;
+			price = t->price[tier];
+			if (quota__mul_ovf(need, price, &cost))
+				return 0;
+		}
+	}
+	/* R17, R22: the hour's rows, which must exist and take the cost. */
+	if (!quota__ledger_late(a, hour, cat,
+				take ? pk : NULL, cost, row))
+		return 0;
+	/* §5: the fast path's record, before anything moves. */
+	if (ctx->store_on) {
+		int rc = quota__fast_rec(a, u, QUOTA__R_CHARGE, 0, f, pk, take,
+					 need, tier, price, cost,
+					 quota__crc_hw());
+
+		if (rc)
+			return rc;
+	}
+	if (r)
+		quota__fast_receipt(r, cat, at, units, f, pk, take, need, tier,
+				    price, cost, QUOTA_RECEIPT_CHARGE);
+	ctx->errmsg[0] = '\0';
+	if (at > a->clock)
+		a->clock = at;
+	quota__counter_charge(a, cat, day, month, units, f);
+	quota__ledger_late_add(a, row, f, take, need, cost);
+	if (take && !(pk->remaining -= take))
+		quota__package_refresh(a, pk);
+	return 1;
+}
+
 /* Everything but the fast path: a repeated key replays, else the general
  * path. */
 __attribute__((noinline, cold)) static int run(const quota_account *ca,
@@ -504,6 +673,20 @@ __attribute__((noinline, cold)) static int run(const quota_account *ca,
 			return charge_replay(a, k, u, r);
 	}
 	return general(a, u, r, commit);
+}
+
+/* A keyless charge the fast path left: a late report, or the rest. */
+static __attribute__((noinline)) int charge_slow(quota_account *a,
+						 const quota_usage *u,
+						 quota_receipt *r)
+{
+	int rc = late(a, u, r);
+
+	if (rc > 0)
+		return QUOTA_OK;
+	if (rc < 0)
+		return quota__fail(r, rc);
+	return run(a, u, r, true);
 }
 
 /*
@@ -566,7 +749,7 @@ static __attribute__((noinline)) int charge_journaled(quota_account *a,
 		return QUOTA_OK;
 	if (rc < 0)
 		return quota__fail(r, rc);
-	return run(a, u, r, true);
+	return charge_slow(a, u, r);
 }
 
 /* R23: a charge that leaves a package at its renewal level renews it
@@ -596,6 +779,7 @@ int quota_charge(quota_account *a, const quota_usage *usage,
 		if (likely(quota__fast(a, usage, receipt, QUOTA__FAST_CHARGE,
 				       NULL, 0, QUOTA__J_NONE)))
 			return QUOTA_OK;
+		return charge_slow(a, usage, receipt);
 	}
 	return run(a, usage, receipt, true);
 }

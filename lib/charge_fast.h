@@ -83,6 +83,29 @@ static inline void quota__receipt_head(quota_receipt *r, const quota__src *s,
 			      s->payg, s->cost, kind, hold_id);
 }
 
+/* The receipt of a charge of at most one free, one package and one
+ * pay-as-you-go line: the fast path's and a late report's (charge.c). */
+static inline __attribute__((always_inline)) void
+quota__fast_receipt(quota_receipt *r, uint32_t cat, int64_t at, int64_t units,
+		    int64_t f, const quota_package *pk, int64_t take,
+		    int64_t need, uint32_t tier, int64_t price, int64_t cost,
+		    int32_t kind)
+{
+	uint32_t nl = 0;
+
+	if (f)
+		quota__fast_line(&r->lines[nl++], QUOTA_SOURCE_FREE, 0, NULL,
+				 NULL, f, 0, 0);
+	if (take)
+		quota__fast_line(&r->lines[nl++], QUOTA_SOURCE_PACKAGE, 0, pk,
+				 pk->id, take, 0, 0);
+	if (need)
+		quota__fast_line(&r->lines[nl++], QUOTA_SOURCE_PAYG, tier, NULL,
+				 NULL, need, price, cost);
+	r->nlines = r->lines_total = nl;
+	quota__receipt_totals(r, cat, at, units, f, take, need, cost, kind, 0);
+}
+
 /*
  * The common case of a charge in one pass (current day and ledger hour,
  * at most one package and one tier, no key, no hook, not suspended, no
@@ -217,25 +240,12 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 			return rc;
 	}
 
-	if (r) {
-		uint32_t nl = 0;
-
-		if (f)
-			quota__fast_line(&r->lines[nl++], QUOTA_SOURCE_FREE, 0,
-					 NULL, NULL, f, 0, 0);
-		if (take)
-			quota__fast_line(&r->lines[nl++], QUOTA_SOURCE_PACKAGE,
-					 0, pk, pk->id, take, 0, 0);
-		if (need)
-			quota__fast_line(&r->lines[nl++], QUOTA_SOURCE_PAYG,
-					 tier, NULL, NULL, need, price, cost);
-		r->nlines = r->lines_total = nl;
-		quota__receipt_totals(r, cat, at, units, f, take, need, cost,
-				      mode == QUOTA__FAST_HOLD
-					      ? QUOTA_RECEIPT_RESERVE
-					      : QUOTA_RECEIPT_CHARGE,
-				      0);
-	}
+	if (r)
+		quota__fast_receipt(r, cat, at, units, f, pk, take, need, tier,
+				    price, cost,
+				    mode == QUOTA__FAST_HOLD
+					    ? QUOTA_RECEIPT_RESERVE
+					    : QUOTA_RECEIPT_CHARGE);
 	if (out) { /* a reservation or key record keeps its sources */
 		out->units = units;
 		out->free = f;

@@ -11,11 +11,11 @@
 
 #include <string.h>
 
-static inline uint32_t slot_of(uint64_t key, uint32_t cap)
-{
-	return (uint32_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 32) &
-	       (cap - 1);
-}
+/* Issue 16: the top bits of the product (quota__cnt_slot); a middle
+ * slice, which the kind and category in the key's top bits do not reach,
+ * gave every counter of one period the same home slot (about five probes
+ * a late report's counting). */
+#define slot_of quota__cnt_slot
 
 int64_t quota__cnt_get(const quota__counters *c, uint64_t key)
 {
@@ -99,16 +99,26 @@ void quota__cnt_free(const quota__mem *mem, quota__counters *c)
 int64_t quota__account_month_slow(const quota_account *ca, int64_t day)
 {
 	quota_ctx *ctx = ca->ctx; /* the cache is not state */
-	int64_t y, month;
+	int64_t y, lo = ctx->mday_lo, hi = ctx->mday_hi, prev = ctx->month;
 	unsigned m, d;
 
-	quota__civil_from_days(day, &y, &m, &d);
-	month = y * 12 + (m - 1);
-	ctx->mday_lo = day - (d - 1);
-	ctx->mday_hi = m == 12 ? quota__days_from_civil(y + 1, 1, 1)
-			       : quota__days_from_civil(y, m + 1, 1);
-	ctx->month = month;
-	return month;
+	/* The two entries swap, or the first is computed and the one it
+	 * replaces becomes the second. */
+	if (day >= ctx->mday_lo2 && day < ctx->mday_hi2) {
+		ctx->mday_lo = ctx->mday_lo2;
+		ctx->mday_hi = ctx->mday_hi2;
+		ctx->month = ctx->month2;
+	} else {
+		quota__civil_from_days(day, &y, &m, &d);
+		ctx->mday_lo = day - (d - 1);
+		ctx->mday_hi = m == 12 ? quota__days_from_civil(y + 1, 1, 1)
+				       : quota__days_from_civil(y, m + 1, 1);
+		ctx->month = y * 12 + (m - 1);
+	}
+	ctx->mday_lo2 = lo;
+	ctx->mday_hi2 = hi;
+	ctx->month2 = prev;
+	return ctx->month;
 }
 
 int64_t quota__counter(const quota_account *a, unsigned kind, unsigned cat,
@@ -197,14 +207,12 @@ static void roll(quota__counters *t, unsigned kind, unsigned cat,
 	*val = quota__cnt_get(t, new_key);
 }
 
-static void count(quota_account *a, unsigned cat, int64_t day, int64_t month,
-		  int64_t units, int64_t free)
+/* The record c of cat follows a newer day or month: what it held goes
+ * to the table, the new period's value comes from it. */
+static __attribute__((noinline)) void roll_to(quota__counters *t,
+					      quota__cur *c, unsigned cat,
+					      int64_t day, int64_t month)
 {
-	quota__counters *t = &a->counters;
-	quota__cur *c = quota__cur_of(a, cat);
-
-	/* Newer period: the record follows it.  Older: a late report, counted
-	 * straight into the table. */
 	if (day > c->day) {
 		roll(t, QUOTA__CNT_UNITS_DAY, cat, c->day, &c->units_day, day);
 		roll(t, QUOTA__CNT_FREE_DAY, cat, c->day, &c->free.day, day);
@@ -217,6 +225,18 @@ static void count(quota_account *a, unsigned cat, int64_t day, int64_t month,
 		     month);
 		c->month = month;
 	}
+}
+
+static void count(quota_account *a, unsigned cat, int64_t day, int64_t month,
+		  int64_t units, int64_t free)
+{
+	quota__counters *t = &a->counters;
+	quota__cur *c = quota__cur_of(a, cat);
+
+	/* Newer period: the record follows it.  Older: a late report, counted
+	 * straight into the table. */
+	if (day > c->day || month > c->month)
+		roll_to(t, c, cat, day, month);
 	if (day == c->day) {
 		c->units_day += units;
 		c->free.day += free;

@@ -108,6 +108,20 @@ typedef struct quota__cur {
 	uint32_t lr_free, lr_payg, lr_pkg; /* row indices */
 } quota__cur;
 
+/* The home slot of key in a table of cap slots (a power of two >= 2):
+ * the top bits of the product, which every bit of the key reaches (the
+ * kind and category sit in its top bits). */
+static inline uint32_t quota__cnt_slot(uint64_t key, uint32_t cap)
+{
+	return (uint32_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >>
+			  (64 - __builtin_ctz(cap)));
+}
+/* Start fetching key's home slot (a hint). */
+static inline void quota__cnt_prefetch(const quota__counters *c, uint64_t key)
+{
+	if (c->cap)
+		__builtin_prefetch(&c->slot[quota__cnt_slot(key, c->cap)], 1);
+}
 int64_t quota__cnt_get(const quota__counters *c, uint64_t key);
 /* Ensure `extra` new keys fit without allocating later. */
 int quota__cnt_reserve(const quota__mem *mem, quota__counters *c,
@@ -500,7 +514,7 @@ typedef struct quota__lrow {
 
 typedef struct quota__ledger {
 	quota__lrow *rows;
-	uint32_t *tab;   /* open addressing: row index + 1, 0 empty */
+	uint32_t *tab;   /* open addressing: tag, row index + 1 (ledger.c) */
 	uint32_t *dirty; /* rows with changes settlement has not taken in */
 	size_t cap_rows, cap_dirty;
 	uint32_t nrows, tab_cap, ndirty;
@@ -887,8 +901,10 @@ struct quota_ctx {
 	uint32_t *lp_pkg;
 	size_t cap_lp;
 	/* The calendar month of the last day looked up: [mday_lo, mday_hi)
-	 * (counters.c; a cache, not state: empty at first). */
+	 * (counters.c; a cache, not state: empty at first), and the one
+	 * before it (late reports come from both sides of a month's end). */
 	int64_t mday_lo, mday_hi, month;
+	int64_t mday_lo2, mday_hi2, month2;
 	/* ------------------------------------------------ R26 time zones */
 	quota_zone **zones; /* zone.c, their only writer; freed with ctx */
 	size_t nzones, cap_zones;
@@ -1345,6 +1361,61 @@ int quota__ledger_check(const quota_account *a, const quota__src *s,
  * found missing; cannot fail. */
 void quota__ledger_apply(quota_account *a, const quota__src *s, int sign,
 			 int64_t fee, int64_t fee_units);
+/* The hash of a ledger row's key, for its table (ledger.c). */
+static inline uint64_t quota__ledger_hash(int64_t hour, uint32_t cat,
+					  uint32_t src)
+{
+	uint64_t h = (uint64_t)hour * UINT64_C(0x9E3779B97F4A7C15);
+
+	h ^= ((uint64_t)cat << 32 | src) * UINT64_C(0xC2B2AE3D27D4EB4F);
+	return h ^ (h >> 29);
+}
+/*
+ * A ledger table slot (ledger.c): the row's index + 1 in its low 24 bits
+ * (0: empty), and the top 8 bits of the row's hash above them, so that a
+ * probe reads a row only when the tags agree.
+ */
+#define QUOTA__LIDX_BITS 24
+#define QUOTA__LIDX_MASK ((UINT32_C(1) << QUOTA__LIDX_BITS) - 1)
+static inline uint32_t quota__ledger_tag(uint64_t h)
+{
+	return (uint32_t)(h >> 56) << QUOTA__LIDX_BITS;
+}
+/* A late report's look-up of (hour, cat)'s rows, in two hints ahead of
+ * it (issue 16): stage 0 fetches the table slot where its first row, the
+ * free row, is looked for; stage 1, once that has come, the rows the
+ * slot names, if its tag is theirs (the others follow it). */
+static inline void quota__ledger_prefetch(const quota__ledger *l,
+					  int64_t hour, uint32_t cat,
+					  int stage)
+{
+	uint64_t h = quota__ledger_hash(hour, cat, QUOTA__LSRC_FREE);
+	const uint32_t *slot;
+	uint32_t e;
+
+	if (!l->tab_cap)
+		return;
+	slot = &l->tab[h & (l->tab_cap - 1)];
+	if (!stage) {
+		__builtin_prefetch(slot);
+		return;
+	}
+	e = *slot;
+	if (e && (e & ~QUOTA__LIDX_MASK) == quota__ledger_tag(h)) {
+		const quota__lrow *r = &l->rows[(e & QUOTA__LIDX_MASK) - 1];
+
+		__builtin_prefetch(r);
+		__builtin_prefetch(r + 1);
+	}
+}
+/* Issue 16: a late report's rows of (hour, cat): free, pay-as-you-go
+ * and (pk not NULL) pk's, all existing, taking cost (ledger.c); then
+ * booked.  The general path handles what the first refuses. */
+bool quota__ledger_late(const quota_account *a, int64_t hour, uint32_t cat,
+			const quota_package *pk, int64_t cost, uint32_t row[3]);
+void quota__ledger_late_add(quota_account *a, const uint32_t row[3],
+			    int64_t free, int64_t take, int64_t payg,
+			    int64_t cost);
 /* Forget every category's row cache (settlement takes rows in). */
 void quota__ledger_uncache(quota_account *a);
 void quota__ledger_free(quota_account *a);

@@ -25,28 +25,31 @@
 
 #define NONE UINT32_MAX
 
-static uint64_t row_hash(int64_t hour, uint32_t cat, uint32_t src)
-{
-	uint64_t h = (uint64_t)hour * UINT64_C(0x9E3779B97F4A7C15);
+#define row_hash quota__ledger_hash
 
-	h ^= ((uint64_t)cat << 32 | src) * UINT64_C(0xC2B2AE3D27D4EB4F);
-	return h ^ (h >> 29);
-}
+/* A table slot's layout: quota__ledger_tag.  At most ROWS_MAX rows an
+ * account (room()), as a slot keeps 24 bits of a row's index. */
+#define IDX_MASK QUOTA__LIDX_MASK
+#define ROWS_MAX (IDX_MASK - 1)
+#define row_tag quota__ledger_tag
 
 uint32_t quota__ledger_find(const quota__ledger *l, int64_t hour, uint32_t cat,
 			    uint32_t src)
 {
-	uint32_t mask, i;
+	uint64_t h = row_hash(hour, cat, src);
+	uint32_t mask, i, e, tag = row_tag(h);
 
 	if (!l->tab_cap)
 		return NONE;
 	mask = l->tab_cap - 1;
-	for (i = (uint32_t)row_hash(hour, cat, src) & mask; l->tab[i];
-	     i = (i + 1) & mask) {
-		const quota__lrow *r = &l->rows[l->tab[i] - 1];
+	for (i = (uint32_t)h & mask; (e = l->tab[i]); i = (i + 1) & mask) {
+		const quota__lrow *r;
 
+		if ((e & ~IDX_MASK) != tag)
+			continue;
+		r = &l->rows[(e & IDX_MASK) - 1];
 		if (r->hour == hour && r->cat == cat && r->src == src)
-			return l->tab[i] - 1;
+			return (e & IDX_MASK) - 1;
 	}
 	return NONE;
 }
@@ -54,18 +57,19 @@ uint32_t quota__ledger_find(const quota__ledger *l, int64_t hour, uint32_t cat,
 static void tab_put(uint32_t *tab, uint32_t cap, const quota__lrow *r,
 		    uint32_t idx)
 {
+	uint64_t h = row_hash(r->hour, r->cat, r->src);
 	uint32_t mask = cap - 1, i;
 
-	for (i = (uint32_t)row_hash(r->hour, r->cat, r->src) & mask; tab[i];
-	     i = (i + 1) & mask)
+	for (i = (uint32_t)h & mask; tab[i]; i = (i + 1) & mask)
 		;
-	tab[i] = idx + 1;
+	tab[i] = row_tag(h) | (idx + 1);
 }
 
 /* The row of (hour, cat, src): the one after row prev if that is it
  * (the rows an apply makes follow each other), else the table's. */
-static uint32_t row_next(const quota__ledger *l, uint32_t prev, int64_t hour,
-			 uint32_t cat, uint32_t src)
+static inline __attribute__((always_inline)) uint32_t
+row_next(const quota__ledger *l, uint32_t prev, int64_t hour, uint32_t cat,
+	 uint32_t src)
 {
 	if (prev != NONE && prev + 1 < l->nrows) {
 		const quota__lrow *r = &l->rows[prev + 1];
@@ -83,7 +87,7 @@ static int room(quota_account *a, uint32_t extra)
 	quota__ledger *l = &a->ledger;
 	uint32_t i;
 
-	if ((uint64_t)l->nrows + extra >= UINT32_MAX / 4)
+	if ((uint64_t)l->nrows + extra >= ROWS_MAX)
 		return QUOTA_EOVERFLOW;
 	if (quota__grow(mem, (void **)&l->rows, &l->cap_rows,
 			(size_t)l->nrows + extra, sizeof *l->rows) ||
@@ -309,6 +313,58 @@ void quota__ledger_apply(quota_account *a, const quota__src *s, int sign,
 		c->lr_pk = kpk;
 	}
 	set_room(l, c);
+}
+
+/*
+ * Issue 16: a late report's rows (late() in charge.c), the free, the
+ * pay-as-you-go and, with pk, pk's row of (hour, cat): one table look-up,
+ * the others next to it where an apply made them together (row_next).
+ * false, reading only, if one is missing, a settled one could not go back
+ * on the dirty list without growing it, cost would overflow the hour's
+ * pay-as-you-go total, or the rows are a category's cache: the general
+ * path then makes, checks or folds them.
+ */
+bool quota__ledger_late(const quota_account *a, int64_t hour, uint32_t cat,
+			const quota_package *pk, int64_t cost, uint32_t row[3])
+{
+	const quota__ledger *l = &a->ledger;
+	const quota__cur *c = quota__cur_of(a, cat);
+	const quota__lrow *r;
+	uint32_t settled;
+	int64_t x;
+
+	if ((row[0] = quota__ledger_find(l, hour, cat, QUOTA__LSRC_FREE)) ==
+		    NONE ||
+	    (row[1] = row_next(l, row[0], hour, cat, QUOTA__LSRC_PAYG)) ==
+		    NONE ||
+	    (c && c->lh_lo != INT64_MIN && c->lr_payg == row[1]))
+		return false;
+	r = l->rows;
+	settled = !r[row[0]].dirty + !r[row[1]].dirty;
+	row[2] = NONE;
+	if (pk) {
+		if ((row[2] = row_next(l, row[1], hour, cat,
+				       QUOTA__LSRC_PKG + pk->seq)) == NONE)
+			return false;
+		settled += !r[row[2]].dirty;
+	}
+	return settled <= l->cap_dirty - l->ndirty &&
+	       !quota__add_ovf(r[row[1]].cost, cost, &x);
+}
+
+/* Book a late report in the rows quota__ledger_late found: what
+ * quota__ledger_apply(a, s, 1, 0, 0) does to them.  Cannot fail. */
+void quota__ledger_late_add(quota_account *a, const uint32_t row[3],
+			    int64_t free, int64_t take, int64_t payg,
+			    int64_t cost)
+{
+	quota__ledger *l = &a->ledger;
+
+	touch(l, row[0])->units += free;
+	touch(l, row[1])->units += payg;
+	l->rows[row[1]].cost += cost;
+	if (row[2] != NONE)
+		touch(l, row[2])->units += take;
 }
 
 void quota__ledger_uncache(quota_account *a)

@@ -1275,6 +1275,12 @@ int main(void)
 	       med[3][0] / med[1][0], med[3][1] / med[1][1]);
 	printf("8 packages vs reference: %.2fx (target <= 4x)\n",
 	       med[1][0] / med_ref);
+	/* Issue 16: a late report against a plain charge, same account and
+	 * rounds. */
+	printf("late reports vs plain charge, 8 packages: %.2fx (target <= "
+	       "3x: %s)\n",
+	       med[1][1] / med[1][0],
+	       med[1][1] / med[1][0] <= 3.0 ? "met" : "NOT met");
 	printf("allocations during timed charges: %ld\n", allocs_timed);
 
 	/* R10 / R11 on 8-package accounts like the one above. */

@@ -400,6 +400,191 @@ START_TEST(test_s5_fast_path_writes_the_general_record)
 }
 END_TEST
 
+/*
+ * Issue 16, R2: a late report (before its category's newest day, outside
+ * the cached ledger hour) has a path of its own; it must write the
+ * general path's record and leave the account as the general path does.
+ * The same charges on two contexts, one with an event hook (every charge
+ * general): after a charge 60 days on, charges at random times across
+ * the two calendar months before it (and a few in its own day), drawing
+ * a monthly and a daily free allowance, a small package, a large one and
+ * two tiers, under a daily cap that refuses some.  Codes, receipts,
+ * records and the final snapshot must agree.
+ */
+#define LATE_N 3000
+typedef struct late_out {
+	int rc[LATE_N];
+	quota_receipt r[LATE_N];
+	unsigned char *log; /* every record, each after its length */
+	size_t n, cap, nrec;
+} late_out;
+
+static int late_append(void *ud, const char *account, uint64_t seq,
+		       const void *p, size_t len)
+{
+	late_out *o = ud;
+
+	(void)account;
+	(void)seq;
+	while (o->n + sizeof len + len > o->cap) {
+		o->cap = o->cap ? 2 * o->cap : 65536;
+		o->log = realloc(o->log, o->cap);
+		ck_assert_ptr_nonnull(o->log);
+	}
+	memcpy(o->log + o->n, &len, sizeof len);
+	memcpy(o->log + o->n + sizeof len, p, len);
+	o->n += sizeof len + len;
+	o->nrec++;
+	return QUOTA_OK;
+}
+
+static quota_account *late_run(quota_ctx *c, bool hook, late_out *o)
+{
+	quota_store st = QUOTA_STORE_INIT;
+	quota_tariff *t;
+	quota_account *a;
+	quota_usage u;
+	uint32_t sms, mail;
+	tu_rng g;
+	int i;
+
+	st.ud = o;
+	st.append = late_append;
+	ck_assert_int_eq(quota_ctx_set_store(c, &st), QUOTA_OK);
+	if (hook)
+		ck_assert_int_eq(quota_ctx_set_event_hook(c, quiet_hook, NULL),
+				 QUOTA_OK);
+	sms = add_cat(c, "sms");
+	mail = add_cat(c, "mail");
+	t = add_tariff(c, "sms");
+	ck_assert_int_eq(quota_tariff_add_tier(t, 400, 45000), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 40000),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_set_free(t, 60, QUOTA_PERIOD_MONTH),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_set_free_daily_limit(t, 3), QUOTA_OK);
+	a = add_acct(c, "late");
+	ck_assert_int_eq(quota_account_set_tariff(a, sms, t), QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_cap(a, sms, QUOTA_PERIOD_DAY, 40),
+			 QUOTA_OK);
+	add_pkg(a, "small", QUOTA_MASK(sms), 25, T0, T0 + 20 * 86400, 0, 0);
+	add_pkg(a, "large", QUOTA_MASK(sms) | QUOTA_MASK(mail), 700, T0,
+		T0 + 90 * 86400, 0, 0);
+	u = (quota_usage){.category = sms, .units = 1, .at = T0 + 60 * 86400};
+	ck_assert_int_eq(quota_charge(a, &u, NULL), QUOTA_OK);
+	tu_rng_seed(&g, 16);
+	for (i = 0; i < LATE_N; i++) {
+		u.category = tu_rng_chance(&g, 1, 8) ? mail : sms;
+		u.units = tu_rng_range(&g, 1, 3);
+		u.at = tu_rng_chance(&g, 1, 10)
+			       ? T0 + 60 * 86400 + tu_rng_range(&g, 0, 80000)
+			       : T0 + tu_rng_range(&g, 0, 60 * 86400 - 1);
+		o->rc[i] = quota_charge(a, &u, &o->r[i]);
+	}
+	return a;
+}
+
+START_TEST(test_i16_late_reports_write_the_general_record)
+{
+	quota_ctx *c1 = new_ctx(), *c2 = new_ctx();
+	late_out *o1 = calloc(1, sizeof *o1), *o2 = calloc(1, sizeof *o2);
+	quota_account *a1, *a2;
+	void *s1, *s2;
+	size_t n1, n2, i;
+	uint32_t l;
+	int refused = 0;
+
+	ck_assert_ptr_nonnull(o1);
+	ck_assert_ptr_nonnull(o2);
+	a1 = late_run(c1, false, o1);
+	a2 = late_run(c2, true, o2);
+	for (i = 0; i < LATE_N; i++) {
+		const quota_receipt *r1 = &o1->r[i], *r2 = &o2->r[i];
+
+		ck_assert_int_eq(o1->rc[i], o2->rc[i]);
+		refused += o1->rc[i] == QUOTA_ECAP;
+		if (o1->rc[i])
+			continue;
+		ck_assert_int_eq(r1->free_units, r2->free_units);
+		ck_assert_int_eq(r1->package_units, r2->package_units);
+		ck_assert_int_eq(r1->payg_units, r2->payg_units);
+		ck_assert_int_eq(r1->payg_cost_micros, r2->payg_cost_micros);
+		ck_assert_uint_eq(r1->nlines, r2->nlines);
+		for (l = 0; l < r1->nlines; l++) {
+			ck_assert_int_eq(r1->lines[l].source,
+					 r2->lines[l].source);
+			ck_assert_uint_eq(r1->lines[l].tier, r2->lines[l].tier);
+			ck_assert_int_eq(r1->lines[l].units, r2->lines[l].units);
+			ck_assert_int_eq(r1->lines[l].cost_micros,
+					 r2->lines[l].cost_micros);
+			if (r1->lines[l].package_id)
+				ck_assert_str_eq(r1->lines[l].package_id,
+						 r2->lines[l].package_id);
+		}
+	}
+	ck_assert_int_gt(refused, 0); /* the cap was reached on some days */
+	ck_assert_uint_gt(o1->nrec, LATE_N / 2);
+	ck_assert_uint_eq(o1->nrec, o2->nrec);
+	ck_assert_uint_eq(o1->n, o2->n);
+	ck_assert_int_eq(memcmp(o1->log, o2->log, o1->n), 0);
+	ck_assert_int_eq(quota_account_snapshot(a1, &s1, &n1), QUOTA_OK);
+	ck_assert_int_eq(quota_account_snapshot(a2, &s2, &n2), QUOTA_OK);
+	ck_assert_uint_eq(n1, n2);
+	ck_assert_int_eq(memcmp(s1, s2, n1), 0);
+	quota_free(c1, s1);
+	quota_free(c2, s2);
+	quota_ctx_free(c1);
+	quota_ctx_free(c2);
+	free(o1->log);
+	free(o2->log);
+	free(o1);
+	free(o2);
+}
+END_TEST
+
+/* A store's refusal of a late report's record changes nothing (§5). */
+START_TEST(test_i16_late_report_refused_by_the_store)
+{
+	quota_ctx *c = new_ctx();
+	void *before, *after;
+	quota_account *a;
+	quota_receipt r;
+	quota_usage u;
+	size_t n0, n1, n;
+	uint32_t sms;
+	mstore m;
+
+	set_store(c, &m);
+	sms = add_cat(c, "sms");
+	a = add_acct(c, "a");
+	add_pkg(a, "p", QUOTA_MASK(sms), 10, T0, T0 + 10 * 86400, 0, 0);
+	/* Rows for hour 1 of day 0, then a newer day: a charge in that hour
+	 * is a late report. */
+	u = (quota_usage){.category = sms, .units = 1, .at = T0 + 3600};
+	ck_assert_int_eq(quota_charge(a, &u, NULL), QUOTA_OK);
+	u.at = T0 + 2 * 86400;
+	ck_assert_int_eq(quota_charge(a, &u, NULL), QUOTA_OK);
+	ck_assert_int_eq(quota_account_snapshot(a, &before, &n0), QUOTA_OK);
+	n = m.n;
+	m.answer = QUOTA_ESTORE;
+	u.at = T0 + 3700;
+	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_ESTORE);
+	ck_assert_int_eq(r.units, 0);
+	ck_assert_uint_eq(m.n, n);
+	ck_assert_int_eq(quota_account_snapshot(a, &after, &n1), QUOTA_OK);
+	ck_assert_uint_eq(n0, n1);
+	ck_assert_int_eq(memcmp(before, after, n0), 0);
+	m.answer = QUOTA_OK;
+	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_OK);
+	ck_assert_int_eq(r.package_units, 1);
+	ck_assert_uint_eq(m.n, n + 1);
+	quota_free(c, before);
+	quota_free(c, after);
+	quota_ctx_free(c);
+	m_free(&m);
+}
+END_TEST
+
 /* Conflict: another writer appended the account's next record.  The
  * host applies it, and the retry goes through with the next number. */
 START_TEST(test_s5_conflict_catch_up_and_retry)
@@ -594,6 +779,8 @@ int main(void)
 	tcase_add_test(tc, test_s5_store_struct_is_versioned);
 	tcase_add_test(tc, test_s5_store_words_reach_errmsg);
 	tcase_add_test(tc, test_s5_fast_path_writes_the_general_record);
+	tcase_add_test(tc, test_i16_late_reports_write_the_general_record);
+	tcase_add_test(tc, test_i16_late_report_refused_by_the_store);
 	tcase_add_test(tc, test_s5_store_answers);
 	tcase_add_test(tc, test_s5_unknown_outcome_stops_the_account_until_resync);
 	tcase_add_test(tc, test_s5_conflict_catch_up_and_retry);
