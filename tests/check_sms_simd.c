@@ -645,6 +645,36 @@ START_TEST(test_i16_cluster_text_matches_one_char_reference)
 }
 END_TEST
 
+/* Issue 16: the UCS-2 count decodes 2- to 4-byte code points by whole
+ * words (u8dec4 in sms.c); every lead byte with every byte after it and
+ * the edges of the continuation range in the next two, inside a UCS-2
+ * text (and at its end, cut), counts or fails as the reference does. */
+START_TEST(test_i16_every_lead_and_next_byte_as_reference)
+{
+	static const unsigned char edge[] = {0x00, 0x41, 0x7F, 0x80, 0x8F,
+					     0x90, 0x9F, 0xA0, 0xBF, 0xC0,
+					     0xF0, 0xFF};
+	static const unsigned char last[] = {0x41, 0x80, 0xBF};
+	unsigned char b[16];
+
+	for (unsigned c = 0x80; c <= 0xFF; c++)
+		for (unsigned b1 = 0; b1 <= 0xFF; b1++)
+			for (unsigned k = 0; k < sizeof edge * sizeof last; k++) {
+				size_t n = 0;
+
+				n += put_cp(b + n, 0x4E2D); /* UCS-2 from here */
+				b[n++] = (unsigned char)c;
+				b[n++] = (unsigned char)b1;
+				b[n++] = edge[k % sizeof edge];
+				b[n++] = last[k / sizeof edge];
+				n += put_cp(b + n, 0x301);
+				b[n++] = 'x';
+				check_one(b, n, -1, "lead");
+				check_one(b, 3 + 1 + rnd(4), -1, "lead cut");
+			}
+}
+END_TEST
+
 static Suite *simd_suite(void)
 {
 	Suite *s = suite_create("sms_simd");
@@ -657,6 +687,7 @@ static Suite *simd_suite(void)
 	tcase_add_test(tc, test_i16_popcount_runtime_and_portable_agree);
 	tcase_add_test(tc, test_i16_gb_dfa_is_the_uax29_rules);
 	tcase_add_test(tc, test_i16_cluster_text_matches_one_char_reference);
+	tcase_add_test(tc, test_i16_every_lead_and_next_byte_as_reference);
 	suite_add_tcase(s, tc);
 	return s;
 }
