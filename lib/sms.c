@@ -32,6 +32,7 @@
  * quota_sms_count allocates nothing and reads only utf8[0..len).
  */
 #include "sms_int.h"
+#include "grapheme_dfa.h"
 
 #include <string.h>
 
@@ -398,16 +399,147 @@ static inline bool plain_lead(unsigned c)
 }
 
 /*
+ * One code point at s[0], with s[0..4) readable: its length, *cp its
+ * value, or 0 when it is not a whole valid one (then quota__u8dec tells).
+ * Without branches on the length (issue 16: clusters text mixes 1- to
+ * 4-byte forms, which a branch per form mispredicts): the four bytes are
+ * read at once, and the lead byte's length picks the masks.
+ */
+static const uint8_t u8_len[256] = {
+	/* 00 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 10 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 20 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 30 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 40 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 50 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 60 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 70 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 80..BF: continuation bytes, C0 C1: overlong */
+	[0xC2] = 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	/* D0 */ 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	/* E0 */ 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	/* F0 */ 4, 4, 4, 4, 4, /* F5..FF: beyond U+10FFFF */
+};
+
+static inline size_t u8dec4(const unsigned char *s, uint32_t *cp)
+{
+	/* by length 0..4: lead payload, continuation marks, shift, least */
+	static const uint32_t lead[5] = {0, 0x7Fu << 18, 0x1Fu << 18,
+					 0x0Fu << 18, 0x07u << 18};
+	static const uint32_t cmask[5] = {0, 0, 0xC00000, 0xC0C000, 0xC0C0C0};
+	static const uint32_t cval[5] = {1, 0, 0x800000, 0x808000, 0x808080};
+	static const uint8_t shift[5] = {0, 18, 12, 6, 0};
+	static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+	uint32_t x;
+	unsigned n;
+
+	memcpy(&x, s, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	x = __builtin_bswap32(x); /* s[0] in the top byte */
+#elif !defined(__BYTE_ORDER__)
+	x = (uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 | (uint32_t)s[2] << 8 | s[3];
+#endif
+	n = u8_len[x >> 24];
+	*cp = ((x >> 6 & lead[n]) | (x >> 4 & 0x3F000) | (x >> 2 & 0xFC0) |
+	       (x & 0x3F)) >> shift[n];
+	if (__builtin_expect((x & cmask[n]) != cval[n] || *cp < least[n] ||
+				     *cp > 0x10FFFF || *cp - 0xD800u <= 0x7FFu,
+			     0))
+		return 0;
+	return n;
+}
+
+/* Grapheme_Cluster_Break property byte of a code point <= U+10FFFF. */
+static inline unsigned gb_prop_valid(uint32_t cp)
+{
+	return quota__gb_stage2[((unsigned)quota__gb_stage1[cp >> QUOTA__GB_BLOCK_SHIFT]
+				 << QUOTA__GB_BLOCK_SHIFT) |
+				(cp & ((1u << QUOTA__GB_BLOCK_SHIFT) - 1))];
+}
+
+/* Does the code point at byte i join the one before it, or may it (any
+ * property but Other, Extended_Pictographic or not)?  A hint only. */
+static inline bool joiner_at(const unsigned char *s, size_t len, size_t i)
+{
+	uint32_t cp;
+
+	if (i >= len || len - i < 4 || !u8dec4(s + i, &cp))
+		return false;
+	return (gb_prop_valid(cp) & 0x0F) != QUOTA__GB_OTHER;
+}
+
+#define UCAP QUOTA__SMS_UCS2_CONCAT /* the fast path's segments */
+
+/* What count_ucs2_fast carries between code points: the packer's
+ * counts, the open cluster s[start..) of `cost` units (0: none) and the
+ * state machine's row (lib/grapheme_dfa.h). */
+typedef struct ucs2_walk {
+	int64_t fill, segs, total, cost;
+	size_t start;
+	unsigned row;
+} ucs2_walk;
+
+/*
+ * A run of plain code points from byte i (sms_simd.c), taken whole: each
+ * is a cluster of its own when the code point before is not a Prepend
+ * (GB9b), an L (GB6) or a ZWJ (GB11; the caller checks), so the kernel
+ * places the open cluster and all but the last of the run into the
+ * segments itself, however many segments the run spans (issue 16), and
+ * the last stays open (a combining mark may follow).  Returns the run's
+ * bytes, 0 if there is none (then *u is as it was).
+ */
+static inline size_t plain_try(const unsigned char *s, size_t len, size_t i,
+			       ucs2_walk *u)
+{
+	quota__sms_fill f = {UCAP, u->fill, u->segs, u->total};
+	int64_t open = u->cost;
+	size_t last = 0, adv;
+
+	/* A cluster larger than a segment is split between code points:
+	 * place it here, take it back when no run follows (the fast path
+	 * has no offsets). */
+	if (u->cost > UCAP) {
+		packer q = {UCAP, u->fill, u->segs, u->total, NULL, 0};
+		place_cluster(&q, &(costfn){true, 0}, s, u->start, i, u->cost);
+		f = (quota__sms_fill){q.cap, q.fill, q.segs, q.total};
+		open = 0;
+	}
+	adv = quota__sms_plain_pack(s + i, len - i, &f, &open, &last);
+	if (!adv)
+		return 0;
+	u->fill = f.fill;
+	u->segs = f.segs;
+	u->total = f.total;
+	u->start = i + last;
+	u->cost = open;
+	/* Other, CR, LF, LV or LVT (sms_simd.c), no regional indicator
+	 * before it */
+	if (s[u->start] < 0x80) {
+		unsigned c = s[u->start];
+		u->row = quota__gb_dfa_enc[c == 0x0A   ? QUOTA__GB_LF
+					   : c == 0x0D ? QUOTA__GB_CR
+						       : QUOTA__GB_OTHER][0][0];
+	} else {
+		uint32_t cp;
+		unsigned pr;
+		quota__u8dec(s, len, u->start, &cp);
+		pr = gb_prop_valid(cp);
+		u->row = quota__gb_dfa_enc[pr & 0x0F]
+					  [(pr & QUOTA__GB_EXTPICT) != 0][0];
+	}
+	return adv;
+}
+
+/*
  * UCS-2 with UAX #29 clusters kept whole, the default case (no explicit
  * breaks, no splitting, no segment offsets), from byte i on with walker
  * state *w and the cluster s[start..i) of `cost` units still open (cost 0:
- * none).  Runs of plain code points (sms_simd.c) are taken whole: each is
- * a cluster of its own when the code point before is not a Prepend (GB9b),
- * an L (GB6) or a ZWJ (GB11), so the kernel places the open cluster and
- * all but the last of a run into the segments itself, however many
- * segments the run spans (issue 16), and the last stays open (a combining
- * mark may follow); the rest goes through the UAX #29 rules.
- * Returns false with *bad set on invalid UTF-8.
+ * none).  Runs of plain code points go to the vector kernels (plain_try);
+ * the rest is read one code point at a time, each decoded once
+ * (u8dec4), with the rules as a state machine (lib/grapheme_dfa.h,
+ * issue 16: one table load instead of the rules' branches and a call,
+ * which mispredict on text that mixes marks, joiners, flags and
+ * letters).  Returns false with *bad set on invalid UTF-8.
  */
 static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 			    walker *w, size_t start, int64_t cost, packer *p,
@@ -415,126 +547,84 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 {
 	/* Plain code points read one at a time since the last run: a run
 	 * ends before one that is not plain, so look for the next only once
-	 * text looks plain again (at the start, or after two of them). */
-	unsigned streak = 2;
+	 * text looks plain again (at the start, or after `need` of them).
+	 * In cluster text runs are short (a space, an emoji before its skin
+	 * tone or ZWJ) and a call costs more than reading them here, so a
+	 * look that ends within 32 bytes at a code point that joins (or may
+	 * join) the one before doubles `need`, up to 32; a longer run, or
+	 * one ended by another letter or sign, sets it back to 2 (issue 16). */
+	unsigned streak = 2, need = 2;
+	/* The walker's state as a row of the state machine: the caller's
+	 * states (fresh, or after a GSM character) all have one. */
+	unsigned row = quota__gb_dfa_enc[w->gb.prev == 0xFF ? 14 : w->gb.prev]
+					[w->gb.emoji][w->gb.ri];
+	int64_t fill = p->fill, segs = p->segs, total = p->total;
 
 	while (i < len) {
-		if (streak >= 2 && plain_lead(s[i]) &&
-		    w->gb.prev != QUOTA__GB_PREPEND && w->gb.prev != QUOTA__GB_L &&
-		    w->gb.prev != QUOTA__GB_ZWJ) {
-			quota__sms_fill f = {p->cap, p->fill, p->segs,
-					     p->total};
-			int64_t open = cost;
-			size_t last = 0, adv;
+		if (streak >= need && plain_lead(s[i])) {
+			unsigned prev = quota__gb_dfa_prev[row >> 5];
+			ucs2_walk u = {fill, segs, total, cost, start, row};
+			size_t adv = 0;
 
-			/* A cluster larger than a segment is split between
-			 * code points: place it here, take it back when no
-			 * run follows (the fast path has no offsets). */
-			if (cost > p->cap) {
-				packer q = *p;
-				place_cluster(&q, &(costfn){true, 0}, s, start,
-					      i, cost);
-				f = (quota__sms_fill){q.cap, q.fill, q.segs,
-						      q.total};
-				open = 0;
-			}
-			adv = quota__sms_plain_pack(s + i, len - i, &f, &open,
-						    &last);
+			streak = 0;
+			if (prev != QUOTA__GB_PREPEND && prev != QUOTA__GB_L &&
+			    prev != QUOTA__GB_ZWJ)
+				adv = plain_try(s, len, i, &u);
+			need = adv >= 32 || !joiner_at(s, len, i + adv) ? 2
+			       : need < 32 ? need * 2 : 32;
 			if (adv) {
-				p->fill = f.fill;
-				p->segs = f.segs;
-				p->total = f.total;
-				start = i + last;
-				cost = open;
-				/* Other, CR, LF, LV or LVT (sms_simd.c) */
-				w->gb.emoji = 0;
-				if (s[start] < 0x80) {
-					w->gb.prev = s[start] == 0x0A ? QUOTA__GB_LF
-						     : s[start] == 0x0D
-							     ? QUOTA__GB_CR
-							     : QUOTA__GB_OTHER;
-				} else {
-					uint32_t cp;
-					unsigned pr;
-					quota__u8dec(s, len, start, &cp);
-					pr = quota__gb_prop(cp);
-					w->gb.prev = (uint8_t)(pr & 0x0F);
-					w->gb.emoji = (pr & QUOTA__GB_EXTPICT) != 0;
-				}
-				w->gb.ri = 0;
-				w->prev_cr = s[start] == 0x0D;
+				fill = u.fill;
+				segs = u.segs;
+				total = u.total;
+				cost = u.cost;
+				start = u.start;
+				row = u.row;
 				i += adv;
-				streak = 0;
 				continue;
 			}
-			streak = 0;
 		}
 
 		uint32_t cp;
-		size_t n;
-		unsigned prop;
-		bool brk;
-		unsigned c = s[i];
+		size_t n = 1;
+		unsigned prop, e;
 
-		/* 3- and 4-byte forms inline (CJK, Indic, emoji); the rest
-		 * and every error through quota__u8dec. */
-		if (c - 0xF0u <= 4u && len - i > 3 &&
-		    ((s[i + 1] & 0xC0u) | ((s[i + 2] & 0xC0u) << 8) |
-		     ((s[i + 3] & 0xC0u) << 16)) == 0x808080u &&
-		    (cp = ((c & 7u) << 18) | ((s[i + 1] & 0x3Fu) << 12) |
-			  ((s[i + 2] & 0x3Fu) << 6) | (s[i + 3] & 0x3Fu),
-		     cp - 0x10000u <= 0x10FFFFu - 0x10000u)) {
-			n = 4;
-		} else if (c - 0xE0u <= 15u && len - i > 2 &&
-			   ((s[i + 1] & 0xC0u) | ((s[i + 2] & 0xC0u) << 8)) ==
-				   0x8080u &&
-			   (cp = ((c & 15u) << 12) | ((s[i + 1] & 0x3Fu) << 6) |
-				 (s[i + 2] & 0x3Fu),
-			    cp >= 0x800u && cp - 0xD800u > 0x7FFu)) {
-			n = 3;
-		} else {
-			n = quota__u8dec(s, len, i, &cp);
-			if (n == 0) {
-				*bad = i;
-				return false;
+		if ((cp = s[i]) >= 0x80 &&
+		    (len - i < 4 || (n = u8dec4(s + i, &cp)) == 0) &&
+		    (n = quota__u8dec(s, len, i, &cp)) == 0) {
+			*bad = i;
+			return false;
+		}
+		prop = gb_prop_valid(cp);
+		e = quota__gb_dfa[row + prop];
+		row = e & ~31u;
+		/* Other, Extended_Pictographic or not, looks plain */
+		streak = (prop & 0x0F) == QUOTA__GB_OTHER ? streak + 1 : 0;
+		if ((e & 1) || !cost) { /* a cluster starts here */
+			if (cost > UCAP) {
+				packer q = {UCAP, fill, segs, total, NULL, 0};
+				place_cluster(&q, &(costfn){true, 0}, s, start, i,
+					      cost);
+				fill = q.fill;
+				segs = q.segs;
+				total = q.total;
+			} else if (cost) { /* pk_put */
+				total += cost;
+				if (fill + cost > UCAP) {
+					segs++;
+					fill = cost;
+				} else {
+					fill += cost;
+				}
 			}
-		}
-		prop = quota__gb_prop(cp);
-		if (prop == QUOTA__GB_OTHER) { /* GB9b alone can join it */
-			brk = w->gb.prev != QUOTA__GB_PREPEND;
-			w->gb.prev = QUOTA__GB_OTHER;
-			w->gb.emoji = 0;
-			w->gb.ri = 0;
-			streak++;
-		} else if (prop == (QUOTA__GB_OTHER | QUOTA__GB_EXTPICT) &&
-			   w->gb.prev != 0xFF && w->gb.prev != QUOTA__GB_ZWJ &&
-			   w->gb.prev != QUOTA__GB_PREPEND) {
-			/* An emoji not after ZWJ (GB11) nor Prepend (GB9b):
-			 * a break (GB4 or GB999), as quota__gb_break says. */
-			brk = true;
-			w->gb.prev = QUOTA__GB_OTHER;
-			w->gb.emoji = 1;
-			w->gb.ri = 0;
-			streak++; /* most emoji are plain too */
-		} else {
-			brk = quota__gb_break(&w->gb, prop);
-			streak = 0;
-		}
-		if (w->prev_cr && cp == 0x0A)
-			brk = true;
-		w->prev_cr = cp == 0x0D;
-		if (brk || !cost) {
-			if (cost > p->cap)
-				place_cluster(p, &(costfn){true, 0}, s, start,
-					      i, cost);
-			else if (cost)
-				pk_put(p, cost, start);
 			start = i;
 			cost = 0;
 		}
-		cost += cp > 0xFFFF ? 2 : 1;
+		cost += 1 + (int64_t)(n >> 2);
 		i += n;
 	}
+	p->fill = fill;
+	p->segs = segs;
+	p->total = total;
 	if (cost)
 		place_cluster(p, &(costfn){true, 0}, s, start, len, cost);
 	return true;

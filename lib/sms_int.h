@@ -37,7 +37,8 @@ typedef struct quota__gb_state {
 
 /* Grapheme_Cluster_Break property of cp (low 4 bits) | 0x10 if
  * Extended_Pictographic, from the generated lib/grapheme_table.h; inline
- * because the UCS-2 path asks once per code point. */
+ * because the walkers ask once per code point (sms.c's default UCS-2
+ * count has its own look-up, for code points already known valid). */
 static inline unsigned quota__gb_prop(uint32_t cp)
 {
 	if (cp > 0x10FFFF)

@@ -8,6 +8,7 @@
 #include "quota.h"
 #include "testutil.h"
 #include "sms_int.h"
+#include "grapheme_dfa.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -517,6 +518,163 @@ START_TEST(test_i16_popcount_runtime_and_portable_agree)
 }
 END_TEST
 
+/* Issue 16: the state machine of lib/grapheme_dfa.h (the UCS-2 count's
+ * rules) is quota__gb_break, step by step: from every state it has, on
+ * every property byte, the same break (CR LF breakable, as SMS counts)
+ * and the same next state; the states the counter sets by hand (fresh,
+ * after a plain run or a GSM character) are all in it. */
+START_TEST(test_i16_gb_dfa_is_the_uax29_rules)
+{
+	int rows = 0;
+
+	for (unsigned a = 0; a < 15; a++)
+		for (uint8_t e = 0; e < 3; e++)
+			for (uint8_t r = 0; r < 3; r++) {
+				unsigned row = quota__gb_dfa_enc[a][e][r];
+				quota__gb_state from = {(uint8_t)(a == 14 ? 0xFF : a),
+							e, r};
+
+				if (row == 0xFFFF)
+					continue;
+				rows++;
+				ck_assert_uint_eq(row & 31, 0);
+				ck_assert_uint_lt(row >> 5, QUOTA__GB_DFA_STATES);
+				ck_assert_uint_eq(quota__gb_dfa_prev[row >> 5],
+						  from.prev);
+				for (unsigned prop = 0; prop < 32; prop++) {
+					quota__gb_state st = from;
+					unsigned got, to;
+					bool brk;
+
+					if ((prop & 0x0F) > QUOTA__GB_LVT)
+						continue;
+					brk = quota__gb_break(&st, prop) ||
+					      (from.prev == QUOTA__GB_CR &&
+					       (prop & 0x0F) == QUOTA__GB_LF);
+					got = quota__gb_dfa[row + prop];
+					to = quota__gb_dfa_enc[st.prev == 0xFF ? 14 : st.prev]
+							      [st.emoji][st.ri];
+					ck_assert_uint_ne(to, 0xFFFF);
+					ck_assert_uint_eq(got & 1u, brk);
+					ck_assert_uint_eq(got & ~31u, to);
+				}
+			}
+	ck_assert_int_eq(rows, QUOTA__GB_DFA_STATES);
+	ck_assert_uint_eq(quota__gb_dfa_enc[14][0][0], 0); /* fresh */
+	for (unsigned a = 0; a <= QUOTA__GB_LVT; a++)
+		for (unsigned e = 0; e < 2; e++)
+			ck_assert_uint_ne(quota__gb_dfa_enc[a][e][0], 0xFFFF);
+}
+END_TEST
+
+/* A cluster-heavy text of about `want` bytes: the benchmark's clusters
+ * (tests/bench_sms.c), single cluster code points, now and then a
+ * cluster larger than a segment (a letter with 80 marks, a ZWJ chain,
+ * 90 regional indicators), plain runs, and invalid or cut UTF-8. */
+static size_t gen_clusters(unsigned char *b, size_t want)
+{
+	static const char *const atoms[] = {
+		"\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD",
+		"\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D"
+		"\xF0\x9F\x91\xA7",
+		"\xF0\x9F\x87\xAB\xF0\x9F\x87\xB7", "\xE2\x9D\xA4\xEF\xB8\x8F",
+		"e\xCC\x81", "n\xCC\x83",
+		"\xE0\xA4\xA8\xE0\xA4\xAE\xE0\xA4\xB8\xE0\xA5\x8D\xE0\xA4\xA4"
+		"\xE0\xA5\x87 ",
+		"\xE1\x84\x80\xE1\x85\xA1", " ", "ok ", "\r\n",
+		"\xE0\xA4\x95\xE0\xA5\x8D\xE0\xA4\xB7\xE0\xA4\xBF"};
+	size_t n = 0;
+
+	while (n < want) {
+		unsigned k = rnd(40);
+
+		if (k < 24) {
+			const char *a = atoms[rnd(sizeof atoms / sizeof *atoms)];
+			memcpy(b + n, a, strlen(a));
+			n += strlen(a);
+		} else if (k < 34) {
+			n += put_cp(b + n, pick(rnd(4) ? 5 : (int)rnd(8)));
+		} else if (k < 38) {
+			n += put_cp(b + n, pick((int)rnd(5))); /* plain-ish */
+		} else if (k == 38 && rnd(4) == 0) {
+			unsigned m = 60 + rnd(40);
+			uint32_t j = rnd(3);
+
+			n += put_cp(b + n, j == 0 ? 'a' : j == 1 ? 0x1F468 : 0x1F1EB);
+			for (unsigned q = 0; q < m; q++) {
+				if (j == 0)
+					n += put_cp(b + n, 0x300 + rnd(0x40));
+				else if (j == 1)
+					n += put_cp(b + n, q & 1 ? 0x1F469 : 0x200D);
+				else
+					n += put_cp(b + n, 0x1F1E6 + rnd(26));
+			}
+		}
+	}
+	if (rnd(10) == 0 && n) { /* invalid UTF-8 somewhere */
+		static const unsigned char bad[] = {0x80, 0xC0, 0xC1, 0xE0,
+						    0xED, 0xF5, 0xFF, 0xF4};
+		b[rnd((uint32_t)n)] = bad[rnd(8)];
+	}
+	if (rnd(10) == 0 && n) /* cut inside a code point */
+		n -= 1 + rnd(3 < n ? 3 : (uint32_t)n);
+	return n;
+}
+
+/* Issue 16: the UCS-2 count of cluster-heavy text (the state machine,
+ * the code points found 32 bytes at a time, the branchless placing,
+ * runs handed to the kernels and back) equals the one-code-point-at-a-
+ * time reference, at every length near the 32-byte windows and across
+ * many segments, under every dispatch level. */
+START_TEST(test_i16_cluster_text_matches_one_char_reference)
+{
+	int lv[4], nl = levels(lv);
+	static unsigned char b[8192];
+
+	for (int x = 0; x < nl; x++) {
+		quota__sms_force_simd(lv[x]);
+		for (size_t want = 0; want <= 100; want++)
+			for (int rep = 0; rep < 20; rep++)
+				check_one(b, gen_clusters(b, want), lv[x],
+					  "clusters short");
+		for (int rep = 0; rep < 3000; rep++)
+			check_one(b, gen_clusters(b, rnd(6000)), lv[x],
+				  "clusters");
+	}
+	quota__sms_force_simd(-1);
+}
+END_TEST
+
+/* Issue 16: the UCS-2 count decodes 2- to 4-byte code points by whole
+ * words (u8dec4 in sms.c); every lead byte with every byte after it and
+ * the edges of the continuation range in the next two, inside a UCS-2
+ * text (and at its end, cut), counts or fails as the reference does. */
+START_TEST(test_i16_every_lead_and_next_byte_as_reference)
+{
+	static const unsigned char edge[] = {0x00, 0x41, 0x7F, 0x80, 0x8F,
+					     0x90, 0x9F, 0xA0, 0xBF, 0xC0,
+					     0xF0, 0xFF};
+	static const unsigned char last[] = {0x41, 0x80, 0xBF};
+	unsigned char b[16];
+
+	for (unsigned c = 0x80; c <= 0xFF; c++)
+		for (unsigned b1 = 0; b1 <= 0xFF; b1++)
+			for (unsigned k = 0; k < sizeof edge * sizeof last; k++) {
+				size_t n = 0;
+
+				n += put_cp(b + n, 0x4E2D); /* UCS-2 from here */
+				b[n++] = (unsigned char)c;
+				b[n++] = (unsigned char)b1;
+				b[n++] = edge[k % sizeof edge];
+				b[n++] = last[k / sizeof edge];
+				n += put_cp(b + n, 0x301);
+				b[n++] = 'x';
+				check_one(b, n, -1, "lead");
+				check_one(b, 3 + 1 + rnd(4), -1, "lead cut");
+			}
+}
+END_TEST
+
 static Suite *simd_suite(void)
 {
 	Suite *s = suite_create("sms_simd");
@@ -527,6 +685,9 @@ static Suite *simd_suite(void)
 	tcase_add_test(tc, test_s3_plain_run_kernels_agree);
 	tcase_add_test(tc, test_s3_fast_paths_match_one_char_reference);
 	tcase_add_test(tc, test_i16_popcount_runtime_and_portable_agree);
+	tcase_add_test(tc, test_i16_gb_dfa_is_the_uax29_rules);
+	tcase_add_test(tc, test_i16_cluster_text_matches_one_char_reference);
+	tcase_add_test(tc, test_i16_every_lead_and_next_byte_as_reference);
 	suite_add_tcase(s, tc);
 	return s;
 }
