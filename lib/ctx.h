@@ -437,7 +437,7 @@ typedef struct quota__keyslot {
 
 typedef struct quota__keys {
 	quota__keyslot *tab; /* open addressing by hash */
-	uint8_t *ctrl;       /* per slot: 0 empty, else 0x80 | 7 hash bits */
+	uint8_t *ctrl; /* per slot: 0 empty, 1 deleted, else 0x80 | 7 hash bits */
 	uint32_t cap, n;
 	/* The records, oldest first, in a ring of rcap from head (64-byte
 	 * aligned in ring_mem). */
@@ -446,12 +446,16 @@ typedef struct quota__keys {
 	uint32_t rcap, head;
 	quota__box *free; /* recycled small quota__keyext blocks */
 	uint32_t max_keys;
+	uint32_t ndel; /* deleted slots (keys.c) */
 	int64_t max_age;
 	int64_t newest;
 	/* In a batch (batch.c): the ngone records it forgot stay in the ring
 	 * before head, out of the table, so that a refused batch can put
 	 * them back (quota__keys_undo). */
 	bool keep;
+	/* The table's rebuilds, counted (wrapping): a probe's slot is good
+	 * only in the table it was found in (keys.c). */
+	uint8_t gen;
 	uint32_t ngone;
 } quota__keys;
 
@@ -1185,12 +1189,14 @@ void quota__counter_uncharge(quota_account *a, unsigned cat, int64_t day,
 /* ------------------------------------------------------ keys (keys.c) */
 
 /* A key's length (set by the caller of quota__key_lookup), hash and, if
- * it is new, the slot it goes in while the table keeps capacity cap (set
- * by it), so that storing a record for the key does not probe again. */
+ * it is new, the slot it goes in while the table keeps capacity cap and
+ * is not rebuilt (gen; both set by it), so that storing a record for the
+ * key does not probe again. */
 typedef struct quota__keyprobe {
 	uint64_t hash;
 	size_t len;
 	uint32_t slot, cap;
+	uint8_t gen;
 } quota__keyprobe;
 
 /* The stored record of key, or NULL.  Valid until the next
