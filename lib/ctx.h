@@ -1233,6 +1233,18 @@ void quota__key_unused(quota_account *a, quota__keyext *r);
 /* Make sure the next quota__key_small takes a recycled record (cannot
  * fail); false when out of memory. */
 bool quota__key_spare(quota_account *a);
+/* Both, for a keyed charge of the fast path (issue 16): no call while the
+ * table and ring have room (table_reserve's bounds, keys.c) and a
+ * recycled record is ready. */
+static inline bool quota__key_ready(quota_account *a)
+{
+	const quota__keys *k = &a->x->keys;
+
+	if ((uint64_t)(k->n + 1) * 2 <= k->cap && k->ndel <= k->cap / 8 &&
+	    (uint64_t)k->ngone + k->n + 1 <= k->rcap && k->free)
+		return true;
+	return !quota__key_reserve(a) && quota__key_spare(a);
+}
 /* Store the record of a fast-path charge (usage at s->at, category and
  * units of s) for the key of p, looked up just before, straight from its
  * sources s if it fits the compact form; false (nothing changed) if it
