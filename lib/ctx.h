@@ -1234,8 +1234,8 @@ void quota__key_unused(quota_account *a, quota__keyext *r);
  * fail); false when out of memory. */
 bool quota__key_spare(quota_account *a);
 /* Both, for a keyed charge of the fast path (issue 16): no call while the
- * table and ring have room (table_reserve's bounds, keys.c) and a
- * recycled record is ready. */
+ * table and ring have room (quota__keytab_reserve's bounds, keytab.c)
+ * and a recycled record is ready. */
 static inline bool quota__key_ready(quota_account *a)
 {
 	const quota__keys *k = &a->x->keys;

@@ -27,17 +27,10 @@
  * others).  The slot a new key goes in is prefetched while the bytes are
  * read.
  *
- * The slots are probed in aligned groups of eight (R11, issue 16): a key
- * goes in the first free slot of the first group from its home one that
- * has one, and a look-up ends at the first group with an empty slot.  So
- * forgetting a key moves nothing: its slot becomes empty if its group
- * has an empty slot (no key was ever put past the group, then), else
- * deleted (1), a slot a look-up goes on past and a new key may take.  At
- * most half full, a group is seldom full, and the table is rebuilt in
- * place when deleted slots are more than an eighth of it.  Backward-shift
- * deletion cost a fifth of a keyed charge in unpredictable branches.
+ * The slots are probed in groups of eight, and forgetting a key moves
+ * none (keytab.h).
  */
-#include "journal.h"
+#include "keytab.h"
 
 #include <string.h>
 
@@ -72,80 +65,6 @@ static inline uint32_t key_hash(const quota_account *a, const char *key,
 				size_t n)
 {
 	return (uint32_t)quota__siphash13(&a->ctx->hkey, key, n);
-}
-
-static inline uint32_t home(uint32_t h, uint32_t cap)
-{
-	return h & (cap - 1);
-}
-
-/* The control byte of a full slot: 7 bits the home does not use (in a
- * table of up to 2^25 slots). */
-static inline uint8_t tag_of(uint32_t h)
-{
-	return (uint8_t)(0x80 | h >> 25);
-}
-
-/* The control byte of a deleted slot (a full one has the high bit). */
-enum { DELETED = 0x01 };
-
-#define ONES UINT64_C(0x0101010101010101)
-#define HIGHS UINT64_C(0x8080808080808080)
-
-/* The first slot of the group of slot i. */
-static inline uint32_t group_of(uint32_t i)
-{
-	return i & ~UINT32_C(7);
-}
-
-/* The control bytes of the group at g, byte b in bits 8b to 8b + 7. */
-static inline uint64_t group(const uint8_t *ctrl, uint32_t g)
-{
-	uint64_t w;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
-	!defined(QUOTA_NO_SIMD)
-	memcpy(&w, ctrl + g, sizeof w);
-#else
-	int b;
-
-	for (w = 0, b = 0; b < 8; b++)
-		w |= (uint64_t)ctrl[g + b] << 8 * b;
-#endif
-	return w;
-}
-
-/* Bytes of w that are 0, as their high bits: exact for the lowest one,
- * and any other is a byte of 1 above a 0 (w is 0 only if none is). */
-static inline uint64_t zero_bytes(uint64_t w)
-{
-	return (w - ONES) & ~w & HIGHS;
-}
-
-/* Bytes of w that are a free slot's (empty or deleted): exact. */
-static inline uint64_t free_bytes(uint64_t w)
-{
-	return ~w & HIGHS;
-}
-
-/* Bytes of w that may be tag: all that are, and only full slots' (a byte
- * zero_bytes adds is tag ^ 1). */
-static inline uint64_t tag_bytes(uint64_t w, uint8_t tag)
-{
-	return zero_bytes(w ^ ONES * tag);
-}
-
-/* The lowest byte marked in m (not 0). */
-static inline uint32_t first(uint64_t m)
-{
-#ifdef __GNUC__
-	return (uint32_t)__builtin_ctzll(m) >> 3;
-#else
-	uint32_t b;
-
-	for (b = 0; !(m & 0x80); b++)
-		m >>= 8;
-	return b;
-#endif
 }
 
 /* Where a compact record's key bytes begin in u.b, per operation: after
@@ -249,114 +168,6 @@ quota__keyrec *quota__key_find(const quota_account *a, const char *key)
 	return quota__key_lookup(a, key, &p);
 }
 
-/* Put record i (hash h) in slot j (empty) of the table. */
-static inline void place(quota__keyslot *tab, uint8_t *ctrl, uint32_t j,
-			 uint32_t h, uint32_t i)
-{
-	ctrl[j] = tag_of(h);
-	tab[j].hash = h;
-	tab[j].rec = i;
-}
-
-/* Put record i (hash h) in the first free slot of its probe; whether
- * that was a deleted one. */
-static bool put(quota__keyslot *tab, uint8_t *ctrl, uint32_t cap, uint32_t h,
-		uint32_t i)
-{
-	uint32_t g = group_of(home(h, cap)), j;
-	uint64_t fr;
-	bool del;
-
-	while (!(fr = free_bytes(group(ctrl, g))))
-		g = (g + 8) & (cap - 1);
-	j = g + first(fr);
-	del = ctrl[j] == DELETED;
-	place(tab, ctrl, j, h, i);
-	return del;
-}
-
-/*
- * The table without its deleted slots, in place (a full window allocates
- * nothing): every key is marked to place again, then each goes in the
- * first group of its probe with a slot empty or still to place, its own
- * group if that is the one, else swapped into that slot (and what was
- * there placed next).  A group that a key placed went past has no slot
- * left to place, so none of its slots becomes empty again.
- */
-enum { TO_PLACE = 0x02 };
-
-static void table_rebuild(quota__keys *k)
-{
-	quota__keyslot *const tab = k->tab;
-	uint8_t *const ctrl = k->ctrl;
-	const uint32_t mask = k->cap - 1;
-	uint32_t i;
-
-	for (i = 0; i < k->cap; i++)
-		ctrl[i] = ctrl[i] & 0x80 ? TO_PLACE : 0;
-	for (i = 0; i < k->cap; i++)
-		while (ctrl[i] == TO_PLACE) {
-			const uint32_t h = tab[i].hash;
-			uint32_t g = group_of(home(h, k->cap)), j;
-			uint64_t fr;
-			quota__keyslot t;
-
-			while (!(fr = free_bytes(group(ctrl, g))))
-				g = (g + 8) & mask;
-			j = g + first(fr);
-			if (group_of(j) == group_of(i)) {
-				ctrl[i] = tag_of(h);
-			} else if (!ctrl[j]) {
-				place(tab, ctrl, j, h, tab[i].rec);
-				ctrl[i] = 0;
-			} else {
-				t = tab[j];
-				tab[j] = tab[i];
-				ctrl[j] = tag_of(h);
-				tab[i] = t;
-			}
-		}
-	k->ndel = 0;
-	k->gen++;
-}
-
-/* Room in the table for one more key: at most half full, and at most
- * an eighth deleted slots (else it is rebuilt without them: a look-up of
- * a new key goes on to a group with an empty slot). */
-static int table_reserve(const quota__mem *mem, quota__keys *k)
-{
-	quota__keyslot *nt;
-	uint8_t *nc;
-	uint32_t ncap, i;
-
-	if ((uint64_t)(k->n + 1) * 2 <= k->cap) {
-		if (k->ndel > k->cap / 8)
-			table_rebuild(k);
-		return QUOTA_OK;
-	}
-	if (k->cap > UINT32_MAX / 4)
-		return QUOTA_ENOMEM;
-	ncap = k->cap ? k->cap * 2 : 64;
-	/* The control bytes say which slots are full; slots need no zeroing. */
-	nt = quota__malloc(mem, (size_t)ncap * sizeof *nt);
-	nc = nt ? quota__calloc(mem, ncap, 1) : NULL;
-	if (!nc) {
-		quota__free(mem, nt);
-		return QUOTA_ENOMEM;
-	}
-	for (i = 0; i < k->cap; i++)
-		if (k->ctrl[i] & 0x80)
-			put(nt, nc, ncap, k->tab[i].hash, k->tab[i].rec);
-	quota__free(mem, k->tab);
-	quota__free(mem, k->ctrl);
-	k->tab = nt;
-	k->ctrl = nc;
-	k->cap = ncap;
-	k->ndel = 0;
-	k->gen++;
-	return QUOTA_OK;
-}
-
 /*
  * Room in the ring for one more record after those kept (a batch's
  * forgotten ones too).  It doubles up to the window's max_keys + 1, the
@@ -418,7 +229,7 @@ int quota__key_reserve(quota_account *a)
 		return QUOTA_ENOMEM;
 	k = &a->x->keys;
 	defaults(k);
-	if (table_reserve(mem, k) || ring_reserve(mem, k))
+	if (quota__keytab_reserve(mem, k) || ring_reserve(mem, k))
 		return QUOTA_ENOMEM;
 	return QUOTA_OK;
 }
@@ -461,19 +272,6 @@ quota__keyext *quota__key_new(quota_account *a, const char *key,
 	if (r)
 		key_init(r, key, strlen(key));
 	return r;
-}
-
-uint64_t quota__keys_probes(const quota__keys *k)
-{
-	uint64_t total = 0;
-	uint32_t i;
-
-	/* groups read */
-	for (i = 0; i < k->cap; i++)
-		if (k->ctrl[i] & 0x80)
-			total += ((i - group_of(home(k->tab[i].hash, k->cap))) &
-				  (k->cap - 1)) / 8 + 1;
-	return total;
 }
 
 /*
