@@ -710,8 +710,7 @@ static __attribute__((noinline)) int charge_keyed(quota_account *a,
 		return quota__fail(r, rc);
 	if ((k = quota__key_probe(a, u->key, &kp)))
 		return charge_replay(a, k, u, r);
-	if (!a->ctx->hook && !a->ctx->store_on && !quota__key_reserve(a) &&
-	    quota__key_spare(a)) {
+	if (!a->ctx->hook && !a->ctx->store_on && quota__key_ready(a)) {
 		quota_usage plain = *u;
 		quota__draw d;
 		quota__payg l;

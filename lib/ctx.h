@@ -451,7 +451,7 @@ typedef struct quota__keyslot {
 
 typedef struct quota__keys {
 	quota__keyslot *tab; /* open addressing by hash */
-	uint8_t *ctrl;       /* per slot: 0 empty, else 0x80 | 7 hash bits */
+	uint8_t *ctrl; /* per slot: 0 empty, 1 deleted, else 0x80 | 7 hash bits */
 	uint32_t cap, n;
 	/* The records, oldest first, in a ring of rcap from head (64-byte
 	 * aligned in ring_mem). */
@@ -460,12 +460,16 @@ typedef struct quota__keys {
 	uint32_t rcap, head;
 	quota__box *free; /* recycled small quota__keyext blocks */
 	uint32_t max_keys;
+	uint32_t ndel; /* deleted slots (keys.c) */
 	int64_t max_age;
 	int64_t newest;
 	/* In a batch (batch.c): the ngone records it forgot stay in the ring
 	 * before head, out of the table, so that a refused batch can put
 	 * them back (quota__keys_undo). */
 	bool keep;
+	/* The table's rebuilds, counted (wrapping): a probe's slot is good
+	 * only in the table it was found in (keys.c). */
+	uint8_t gen;
 	uint32_t ngone;
 } quota__keys;
 
@@ -1201,12 +1205,14 @@ void quota__counter_uncharge(quota_account *a, unsigned cat, int64_t day,
 /* ------------------------------------------------------ keys (keys.c) */
 
 /* A key's length (set by the caller of quota__key_lookup), hash and, if
- * it is new, the slot it goes in while the table keeps capacity cap (set
- * by it), so that storing a record for the key does not probe again. */
+ * it is new, the slot it goes in while the table keeps capacity cap and
+ * is not rebuilt (gen; both set by it), so that storing a record for the
+ * key does not probe again. */
 typedef struct quota__keyprobe {
 	uint64_t hash;
 	size_t len;
 	uint32_t slot, cap;
+	uint8_t gen;
 } quota__keyprobe;
 
 /* The stored record of key, or NULL.  Valid until the next
@@ -1243,6 +1249,18 @@ void quota__key_unused(quota_account *a, quota__keyext *r);
 /* Make sure the next quota__key_small takes a recycled record (cannot
  * fail); false when out of memory. */
 bool quota__key_spare(quota_account *a);
+/* Both, for a keyed charge of the fast path (issue 16): no call while the
+ * table and ring have room (quota__keytab_reserve's bounds, keytab.c)
+ * and a recycled record is ready. */
+static inline bool quota__key_ready(quota_account *a)
+{
+	const quota__keys *k = &a->x->keys;
+
+	if ((uint64_t)(k->n + 1) * 2 <= k->cap && k->ndel <= k->cap / 8 &&
+	    (uint64_t)k->ngone + k->n + 1 <= k->rcap && k->free)
+		return true;
+	return !quota__key_reserve(a) && quota__key_spare(a);
+}
 /* Store the record of a fast-path charge (usage at s->at, category and
  * units of s) for the key of p, looked up just before, straight from its
  * sources s if it fits the compact form; false (nothing changed) if it

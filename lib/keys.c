@@ -26,8 +26,11 @@
  * the TLB.  Only a slot whose 7 bits match is looked at (1 in 128 of the
  * others).  The slot a new key goes in is prefetched while the bytes are
  * read.
+ *
+ * The slots are probed in groups of eight, and forgetting a key moves
+ * none (keytab.h).
  */
-#include "journal.h"
+#include "keytab.h"
 
 #include <string.h>
 
@@ -63,29 +66,6 @@ static inline uint32_t key_hash(const quota_account *a, const char *key,
 {
 	return (uint32_t)quota__siphash13(&a->ctx->hkey, key, n);
 }
-
-static inline uint32_t home(uint32_t h, uint32_t cap)
-{
-	return h & (cap - 1);
-}
-
-/* The control byte of a full slot: 7 bits the home does not use (in a
- * table of up to 2^25 slots). */
-static inline uint8_t tag_of(uint32_t h)
-{
-	return (uint8_t)(0x80 | h >> 25);
-}
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
-	defined(__GNUC__) && !defined(QUOTA_NO_SIMD)
-#define SWAR 1
-/* Bytes of w that are 0, as their high bits (exact for the first one). */
-static inline uint64_t zero_bytes(uint64_t w)
-{
-	return (w - UINT64_C(0x0101010101010101)) & ~w &
-	       UINT64_C(0x8080808080808080);
-}
-#endif
 
 /* Where a compact record's key bytes begin in u.b, per operation: after
  * w[0] (the source) and the operation's own words. */
@@ -127,52 +107,33 @@ static inline uint32_t ring_base(const quota__keys *k)
 
 /*
  * The slot of key (hash h, n bytes) in the table, or NULL if it is not
- * there.  Eight control bytes at a time where the table allows: the probe
- * ends at the first empty byte, and only bytes equal to the tag before it
- * are looked at.
+ * there and *slot is where it goes (the first free slot of its probe).
+ * The probe ends at the first group with an empty slot, or, in a table
+ * a batch's undoing left with none, when it has read them all.
  */
 static const quota__keyslot *find(const quota__keys *k, uint32_t h,
 				  const char *key, size_t n, uint32_t *slot)
 {
 	const uint32_t mask = k->cap - 1;
 	const uint8_t tag = tag_of(h);
-	uint32_t i = home(h, k->cap);
+	uint32_t g = group_of(home(h, k->cap)), left = k->cap / 8;
+	uint64_t fr = 0;
 
 	for (;;) {
-#ifdef SWAR
-		if (i + 8 <= k->cap) {
-			uint64_t w, empty, match;
+		uint64_t w = group(k->ctrl, g), m;
 
-			memcpy(&w, k->ctrl + i, sizeof w);
-			empty = zero_bytes(w);
-			match = zero_bytes(w ^ (UINT64_C(0x0101010101010101) *
-						tag));
-			/* Tags at or after an empty byte are not ours. */
-			if (empty)
-				match &= (empty & (0 - empty)) - 1;
-			for (; match; match &= match - 1) {
-				uint32_t j = i + (__builtin_ctzll(match) >> 3);
+		for (m = tag_bytes(w, tag); m; m &= m - 1) {
+			uint32_t j = g + first(m);
 
-				if (k->tab[j].hash == h &&
-				    key_eq(&k->ring[k->tab[j].rec], key, n))
-					return &k->tab[j];
-			}
-			if (empty) { /* a new key goes here */
-				*slot = i + (__builtin_ctzll(empty) >> 3);
-				return NULL;
-			}
-			i = (i + 8) & mask;
-			continue;
+			if (k->tab[j].hash == h &&
+			    key_eq(&k->ring[k->tab[j].rec], key, n))
+				return &k->tab[j];
 		}
-#endif
-		if (!k->ctrl[i]) {
-			*slot = i;
+		if (!fr && (fr = free_bytes(w)))
+			*slot = g + first(fr);
+		if (zero_bytes(w) || !--left)
 			return NULL;
-		}
-		if (k->ctrl[i] == tag && k->tab[i].hash == h &&
-		    key_eq(&k->ring[k->tab[i].rec], key, n))
-			return &k->tab[i];
-		i = (i + 1) & mask;
+		g = (g + 8) & mask;
 	}
 }
 
@@ -189,11 +150,12 @@ quota__keyrec *quota__key_probe(const quota_account *a, const char *key,
 	const quota__keyslot *sl;
 
 	p->cap = a->x->keys.cap;
+	p->gen = a->x->keys.gen;
 	if (!p->cap)
 		return NULL;
-	/* A new key is stored at or just after its home slot: fetch it
+	/* A new key is stored in its home group, almost always: fetch it
 	 * while the control bytes are read. */
-	prefetch(&a->x->keys.tab[home((uint32_t)p->hash, p->cap)]);
+	prefetch(&a->x->keys.tab[group_of(home((uint32_t)p->hash, p->cap))]);
 	sl = find(&a->x->keys, (uint32_t)p->hash, key, p->len, &p->slot);
 	return sl ? &a->x->keys.ring[sl->rec] : NULL;
 }
@@ -204,56 +166,6 @@ quota__keyrec *quota__key_find(const quota_account *a, const char *key)
 
 	p.len = strlen(key);
 	return quota__key_lookup(a, key, &p);
-}
-
-/* Put record i (hash h) in slot j (empty) of the table. */
-static inline void place(quota__keyslot *tab, uint8_t *ctrl, uint32_t j,
-			 uint32_t h, uint32_t i)
-{
-	ctrl[j] = tag_of(h);
-	tab[j].hash = h;
-	tab[j].rec = i;
-}
-
-/* Put record i (hash h) in the first empty slot of its probe. */
-static void put(quota__keyslot *tab, uint8_t *ctrl, uint32_t cap, uint32_t h,
-		uint32_t i)
-{
-	uint32_t j;
-
-	for (j = home(h, cap); ctrl[j]; j = (j + 1) & (cap - 1))
-		;
-	place(tab, ctrl, j, h, i);
-}
-
-/* Room in the table for one more key (at most half full). */
-static int table_reserve(const quota__mem *mem, quota__keys *k)
-{
-	quota__keyslot *nt;
-	uint8_t *nc;
-	uint32_t ncap, i;
-
-	if ((uint64_t)(k->n + 1) * 2 <= k->cap)
-		return QUOTA_OK;
-	if (k->cap > UINT32_MAX / 4)
-		return QUOTA_ENOMEM;
-	ncap = k->cap ? k->cap * 2 : 64;
-	/* The control bytes say which slots are full; slots need no zeroing. */
-	nt = quota__malloc(mem, (size_t)ncap * sizeof *nt);
-	nc = nt ? quota__calloc(mem, ncap, 1) : NULL;
-	if (!nc) {
-		quota__free(mem, nt);
-		return QUOTA_ENOMEM;
-	}
-	for (i = 0; i < k->cap; i++)
-		if (k->ctrl[i])
-			put(nt, nc, ncap, k->tab[i].hash, k->tab[i].rec);
-	quota__free(mem, k->tab);
-	quota__free(mem, k->ctrl);
-	k->tab = nt;
-	k->ctrl = nc;
-	k->cap = ncap;
-	return QUOTA_OK;
 }
 
 /*
@@ -296,7 +208,7 @@ static int ring_reserve(const quota__mem *mem, quota__keys *k)
 	for (i = 0; i < used; i++)
 		nr[i] = k->ring[ring_idx(k, base, i)];
 	for (i = 0; i < k->cap; i++)
-		if (k->ctrl[i])
+		if (k->ctrl[i] & 0x80)
 			k->tab[i].rec = k->tab[i].rec >= base
 						? k->tab[i].rec - base
 						: k->tab[i].rec + k->rcap - base;
@@ -317,7 +229,7 @@ int quota__key_reserve(quota_account *a)
 		return QUOTA_ENOMEM;
 	k = &a->x->keys;
 	defaults(k);
-	if (table_reserve(mem, k) || ring_reserve(mem, k))
+	if (quota__keytab_reserve(mem, k) || ring_reserve(mem, k))
 		return QUOTA_ENOMEM;
 	return QUOTA_OK;
 }
@@ -360,18 +272,6 @@ quota__keyext *quota__key_new(quota_account *a, const char *key,
 	if (r)
 		key_init(r, key, strlen(key));
 	return r;
-}
-
-uint64_t quota__keys_probes(const quota__keys *k)
-{
-	uint64_t total = 0;
-	uint32_t i;
-
-	for (i = 0; i < k->cap; i++)
-		if (k->ctrl[i])
-			total += ((i - home(k->tab[i].hash, k->cap)) &
-				  (k->cap - 1)) + 1;
-	return total;
 }
 
 /*
@@ -532,32 +432,47 @@ static inline void rec_drop(quota_account *a, const quota__keyrec *r)
 		quota__key_unused(a, r->u.x);
 }
 
+/* Whether no key was put past the full group before group g: g has an
+ * empty slot, and each key in it is in its home group. */
+static bool none_past(const quota__keys *k, uint32_t g)
+{
+	uint64_t w = group(k->ctrl, g), m;
+
+	if (!zero_bytes(w))
+		return false;
+	for (m = w & HIGHS; m; m &= m - 1)
+		if (group_of(home(k->tab[g + first(m)].hash, k->cap)) != g)
+			return false;
+	return true;
+}
+
 /*
- * Take record i (hash h) out of the table (backward-shift deletion keeps
- * probes short).  The table's arrays are held in locals: a store to a
- * control byte may alias anything, so the compiler would load them from
- * k again on every step (issue 16).
+ * Take record i (hash h) out of the table (R11, issue 16): its slot is
+ * the one with its tag and index in the first group of its probe that
+ * has it, and becomes empty if no key was put past that group (it has an
+ * empty slot, or seldom, the next one shows it), else deleted.  Nothing
+ * moves, and only the one branch of finding the slot is left to predict.
  */
 static void unlink_rec(quota__keys *k, uint32_t i_rec, uint32_t h)
 {
-	quota__keyslot *const tab = k->tab;
-	uint8_t *const ctrl = k->ctrl;
+	const quota__keyslot *const tab = k->tab;
 	const uint32_t mask = k->cap - 1;
-	uint32_t i, j;
+	const uint8_t tag = tag_of(h);
+	uint32_t g = group_of(home(h, k->cap)), j = 0;
+	uint64_t w, m;
+	bool empty;
 
-	for (i = h & mask; tab[i].rec != i_rec; i = (i + 1) & mask)
-		;
-	ctrl[i] = 0;
-	for (j = (i + 1) & mask; ctrl[j]; j = (j + 1) & mask) {
-		/* Move tab[j] into the hole if its home is not in (i, j]:
-		 * the home is at least as far back from j as the hole. */
-		if (((j - tab[j].hash) & mask) >= ((j - i) & mask)) {
-			tab[i] = tab[j];
-			ctrl[i] = ctrl[j];
-			ctrl[j] = 0;
-			i = j;
-		}
+	for (;; g = (g + 8) & mask) {
+		w = group(k->ctrl, g);
+		for (m = tag_bytes(w, tag); m; m &= m - 1)
+			if (tab[j = g + first(m)].rec == i_rec)
+				break;
+		if (m)
+			break;
 	}
+	empty = zero_bytes(w) != 0 || none_past(k, (g + 8) & mask);
+	k->ctrl[j] = empty ? 0 : DELETED;
+	k->ndel += !empty;
 	k->n--;
 }
 
@@ -582,12 +497,12 @@ static void evict(quota_account *a)
 	/* A full window forgets the new oldest key on the next store: fetch
 	 * the one after it, and its own table slot now, a call ahead. */
 	if (k->n && k->n >= k->max_keys) {
-		uint32_t i = home(k->ring[k->head].hash, k->cap);
+		uint32_t g = group_of(home(k->ring[k->head].hash, k->cap));
 
 		prefetch(&k->ring[ring_idx(k, k->head, 1)]);
-		prefetch(&k->ctrl[i]);
-		prefetch(&k->tab[i]); /* and the slots a deletion shifts */
-		prefetch(&k->tab[(i + 8) & (k->cap - 1)]);
+		prefetch(&k->ctrl[g]);
+		prefetch(&k->tab[g]); /* its group's slots: 64 bytes */
+		prefetch(&k->tab[g + 7]);
 	}
 }
 
@@ -636,22 +551,25 @@ void quota__key_store(quota_account *a, quota__keyext *x)
 	uint32_t h = key_hash(a, x->key, len);
 	uint32_t i = fill(a, x, h, len);
 
-	put(k->tab, k->ctrl, k->cap, h, i);
+	k->ndel -= put(k->tab, k->ctrl, k->cap, h, i);
 	append(a, time);
 }
 
 /* Put record i in the table for the key of p.  The lookup's slot stays
- * the first empty one of the key's probe unless quota__key_reserve grew
- * the table since. */
+ * the first free one of the key's probe unless quota__key_reserve grew
+ * or rebuilt the table since. */
 static inline void link_at(quota__keys *k, const quota__keyprobe *p,
 			   uint32_t i)
 {
 	uint32_t h = (uint32_t)p->hash;
 
-	if (p->cap == k->cap && !k->ctrl[p->slot])
+	if (p->cap == k->cap && p->gen == k->gen &&
+	    !(k->ctrl[p->slot] & 0x80)) {
+		k->ndel -= k->ctrl[p->slot] == DELETED;
 		place(k->tab, k->ctrl, p->slot, h, i);
-	else
-		put(k->tab, k->ctrl, k->cap, h, i);
+	} else {
+		k->ndel -= put(k->tab, k->ctrl, k->cap, h, i);
+	}
 }
 
 void quota__key_store_at(quota_account *a, quota__keyext *x,
@@ -852,7 +770,8 @@ void quota__keys_undo(quota_account *a, const quota__keymark *m)
 		uint32_t j = ring_idx(k, base, i);
 
 		if (i < m->n)
-			put(k->tab, k->ctrl, k->cap, k->ring[j].hash, j);
+			k->ndel -= put(k->tab, k->ctrl, k->cap,
+				       k->ring[j].hash, j);
 		else
 			rec_drop(a, &k->ring[j]);
 	}
