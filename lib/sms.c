@@ -457,17 +457,6 @@ static inline unsigned gb_prop_valid(uint32_t cp)
 				(cp & ((1u << QUOTA__GB_BLOCK_SHIFT) - 1))];
 }
 
-/* Does the code point at byte i join the one before it, or may it (any
- * property but Other, Extended_Pictographic or not)?  A hint only. */
-static inline bool joiner_at(const unsigned char *s, size_t len, size_t i)
-{
-	uint32_t cp;
-
-	if (i >= len || len - i < 4 || !u8dec4(s + i, &cp))
-		return false;
-	return (gb_prop_valid(cp) & 0x0F) != QUOTA__GB_OTHER;
-}
-
 #define UCAP QUOTA__SMS_UCS2_CONCAT /* the fast path's segments */
 
 /* What count_ucs2_fast carries between code points: the packer's
@@ -550,9 +539,10 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 	 * text looks plain again (at the start, or after `need` of them).
 	 * In cluster text runs are short (a space, an emoji before its skin
 	 * tone or ZWJ) and a call costs more than reading them here, so a
-	 * look that ends within 32 bytes at a code point that joins (or may
-	 * join) the one before doubles `need`, up to 32; a longer run, or
-	 * one ended by another letter or sign, sets it back to 2 (issue 16). */
+	 * look that takes less than 32 bytes doubles `need`, up to 128, and
+	 * a longer run sets it back to 2 (issue 16: whatever ends the short
+	 * run; in cluster text a Devanagari letter or a flag often does,
+	 * and setting `need` back there cost more looks than they saved). */
 	unsigned streak = 2, need = 2;
 	/* The walker's state as a row of the state machine: the caller's
 	 * states (fresh, or after a GSM character) all have one. */
@@ -561,7 +551,7 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 	int64_t fill = p->fill, segs = p->segs, total = p->total;
 
 	while (i < len) {
-		if (streak >= need && plain_lead(s[i])) {
+		if (__builtin_expect(streak >= need, 0) && plain_lead(s[i])) {
 			unsigned prev = quota__gb_dfa_prev[row >> 5];
 			ucs2_walk u = {fill, segs, total, cost, start, row};
 			size_t adv = 0;
@@ -570,8 +560,7 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 			if (prev != QUOTA__GB_PREPEND && prev != QUOTA__GB_L &&
 			    prev != QUOTA__GB_ZWJ)
 				adv = plain_try(s, len, i, &u);
-			need = adv >= 32 || !joiner_at(s, len, i + adv) ? 2
-			       : need < 32 ? need * 2 : 32;
+			need = adv >= 32 ? 2 : need < 128 ? need * 2 : 128;
 			if (adv) {
 				fill = u.fill;
 				segs = u.segs;
