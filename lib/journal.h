@@ -268,8 +268,9 @@ static inline void quota__rec_usage(quota__wbuf *w, const quota_usage *u)
  * writes (check_store compares them), through the same encoders but for
  * the usual values (issue 10: times by quota__time_at, one-byte fields
  * several to a store), straight into the context's record buffer; sealed
- * and handed to the store in line, with no call but the store's.  0: stored (or nothing to write: replay),
- * the caller applies; else the call's refusal, nothing changed.
+ * and handed to the store in line, with no call but the store's.
+ * 0: stored (or nothing to write: replay), the caller applies; else the
+ * call's refusal, nothing changed.
  *
  * hw: quota__crc_hw(), a constant in each caller's copy.
  */

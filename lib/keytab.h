@@ -27,8 +27,9 @@ static inline uint32_t home(uint32_t h, uint32_t cap)
 	return h & (cap - 1);
 }
 
-/* The control byte of a full slot: 7 bits the home does not use (in a
- * table of up to 2^25 slots). */
+/* The control byte of a full slot: the hash's top 7 bits, which the
+ * home does not use in a table of up to 2^25 slots (a larger one shares
+ * some with the home, and its tags filter less). */
 static inline uint8_t tag_of(uint32_t h)
 {
 	return (uint8_t)(0x80 | h >> 25);

@@ -27,8 +27,9 @@
 
 #define row_hash quota__ledger_hash
 
-/* A table slot's layout: quota__ledger_tag.  At most ROWS_MAX rows an
- * account (room()), as a slot keeps 24 bits of a row's index. */
+/* A table slot's layout: quota__ledger_tag.  A slot keeps 24 bits of a
+ * row's index + 1, so room() keeps an account under ROWS_MAX rows:
+ * 2^24 - 3 at most (quota_charge(3), QUOTA_EOVERFLOW). */
 #define IDX_MASK QUOTA__LIDX_MASK
 #define ROWS_MAX (IDX_MASK - 1)
 #define row_tag quota__ledger_tag
