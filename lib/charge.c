@@ -553,17 +553,9 @@ static inline int late(quota_account *a, const quota_usage *u,
 	if (at >= c->lh_lo)
 		return 0;
 	hour = quota__hour_of(a, at);
-	quota__ledger_prefetch(&a->ledger, hour, cat, 0);
 	day = quota__day_of(at + a->utc_offset);
 	if (day > c->day || day > g->day)
 		return 0;
-	if (day < c->day) { /* counted in the table: its slots, ahead */
-		quota__cnt_prefetch(&a->counters,
-				    quota__cnt_key(QUOTA__CNT_UNITS_DAY, cat, day));
-		quota__cnt_prefetch(&a->counters,
-				    quota__cnt_key(QUOTA__CNT_UNITS_DAY,
-						   QUOTA__CAT_ALL, day));
-	}
 	month = quota__account_month(a, day);
 	if (month > c->month || month > g->month ||
 	    (a->counters.n + 8) * UINT64_C(2) > a->counters.cap)
@@ -594,7 +586,6 @@ static inline int late(quota_account *a, const quota_usage *u,
 	}
 	f = quota__free_avail(t, units, &fu);
 	need = units - f;
-	quota__ledger_prefetch(&a->ledger, hour, cat, 1);
 
 	/* R1 (b), R3: the first package usable at `at`, and only it. */
 	ix = k->pindex;

@@ -116,12 +116,6 @@ static inline uint32_t quota__cnt_slot(uint64_t key, uint32_t cap)
 	return (uint32_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >>
 			  (64 - __builtin_ctz(cap)));
 }
-/* Start fetching key's home slot (a hint). */
-static inline void quota__cnt_prefetch(const quota__counters *c, uint64_t key)
-{
-	if (c->cap)
-		__builtin_prefetch(&c->slot[quota__cnt_slot(key, c->cap)], 1);
-}
 int64_t quota__cnt_get(const quota__counters *c, uint64_t key);
 /* Ensure `extra` new keys fit without allocating later. */
 int quota__cnt_reserve(const quota__mem *mem, quota__counters *c,
@@ -1398,33 +1392,6 @@ static inline uint64_t quota__ledger_hash(int64_t hour, uint32_t cat,
 static inline uint32_t quota__ledger_tag(uint64_t h)
 {
 	return (uint32_t)(h >> 56) << QUOTA__LIDX_BITS;
-}
-/* A late report's look-up of (hour, cat)'s rows, in two hints ahead of
- * it (issue 16): stage 0 fetches the table slot where its first row, the
- * free row, is looked for; stage 1, once that has come, the rows the
- * slot names, if its tag is theirs (the others follow it). */
-static inline void quota__ledger_prefetch(const quota__ledger *l,
-					  int64_t hour, uint32_t cat,
-					  int stage)
-{
-	uint64_t h = quota__ledger_hash(hour, cat, QUOTA__LSRC_FREE);
-	const uint32_t *slot;
-	uint32_t e;
-
-	if (!l->tab_cap)
-		return;
-	slot = &l->tab[h & (l->tab_cap - 1)];
-	if (!stage) {
-		__builtin_prefetch(slot);
-		return;
-	}
-	e = *slot;
-	if (e && (e & ~QUOTA__LIDX_MASK) == quota__ledger_tag(h)) {
-		const quota__lrow *r = &l->rows[(e & QUOTA__LIDX_MASK) - 1];
-
-		__builtin_prefetch(r);
-		__builtin_prefetch(r + 1);
-	}
 }
 /* Issue 16: a late report's rows of (hour, cat): free, pay-as-you-go
  * and (pk not NULL) pk's, all existing, taking cost (ledger.c); then
