@@ -115,23 +115,24 @@ static const quota__keyslot *find(const quota__keys *k, uint32_t h,
 				  const char *key, size_t n, uint32_t *slot)
 {
 	const uint32_t mask = k->cap - 1;
-	const uint8_t tag = tag_of(h);
-	uint32_t g = group_of(home(h, k->cap)), left = k->cap / 8;
+	const uint8_t tag = quota__kt_tag_of(h);
+	uint32_t g = quota__kt_group_of(quota__kt_home(h, k->cap));
+	uint32_t left = k->cap / 8;
 	uint64_t fr = 0;
 
 	for (;;) {
-		uint64_t w = group(k->ctrl, g), m;
+		uint64_t w = quota__kt_group(k->ctrl, g), m;
 
-		for (m = tag_bytes(w, tag); m; m &= m - 1) {
-			uint32_t j = g + first(m);
+		for (m = quota__kt_tag_bytes(w, tag); m; m &= m - 1) {
+			uint32_t j = g + quota__kt_first(m);
 
 			if (k->tab[j].hash == h &&
 			    key_eq(&k->ring[k->tab[j].rec], key, n))
 				return &k->tab[j];
 		}
-		if (!fr && (fr = free_bytes(w)))
-			*slot = g + first(fr);
-		if (zero_bytes(w) || !--left)
+		if (!fr && (fr = quota__kt_free_bytes(w)))
+			*slot = g + quota__kt_first(fr);
+		if (quota__kt_zero_bytes(w) || !--left)
 			return NULL;
 		g = (g + 8) & mask;
 	}
@@ -155,7 +156,8 @@ quota__keyrec *quota__key_probe(const quota_account *a, const char *key,
 		return NULL;
 	/* A new key is stored in its home group, almost always: fetch it
 	 * while the control bytes are read. */
-	prefetch(&a->x->keys.tab[group_of(home((uint32_t)p->hash, p->cap))]);
+	prefetch(&a->x->keys.tab[quota__kt_group_of(
+		quota__kt_home((uint32_t)p->hash, p->cap))]);
 	sl = find(&a->x->keys, (uint32_t)p->hash, key, p->len, &p->slot);
 	return sl ? &a->x->keys.ring[sl->rec] : NULL;
 }
@@ -436,12 +438,13 @@ static inline void rec_drop(quota_account *a, const quota__keyrec *r)
  * empty slot, and each key in it is in its home group. */
 static bool none_past(const quota__keys *k, uint32_t g)
 {
-	uint64_t w = group(k->ctrl, g), m;
+	uint64_t w = quota__kt_group(k->ctrl, g), m;
 
-	if (!zero_bytes(w))
+	if (!quota__kt_zero_bytes(w))
 		return false;
-	for (m = w & HIGHS; m; m &= m - 1)
-		if (group_of(home(k->tab[g + first(m)].hash, k->cap)) != g)
+	for (m = w & QUOTA__KT_HIGHS; m; m &= m - 1)
+		if (quota__kt_group_of(quota__kt_home(
+			    k->tab[g + quota__kt_first(m)].hash, k->cap)) != g)
 			return false;
 	return true;
 }
@@ -457,21 +460,21 @@ static void unlink_rec(quota__keys *k, uint32_t i_rec, uint32_t h)
 {
 	const quota__keyslot *const tab = k->tab;
 	const uint32_t mask = k->cap - 1;
-	const uint8_t tag = tag_of(h);
-	uint32_t g = group_of(home(h, k->cap)), j = 0;
+	const uint8_t tag = quota__kt_tag_of(h);
+	uint32_t g = quota__kt_group_of(quota__kt_home(h, k->cap)), j = 0;
 	uint64_t w, m;
 	bool empty;
 
 	for (;; g = (g + 8) & mask) {
-		w = group(k->ctrl, g);
-		for (m = tag_bytes(w, tag); m; m &= m - 1)
-			if (tab[j = g + first(m)].rec == i_rec)
+		w = quota__kt_group(k->ctrl, g);
+		for (m = quota__kt_tag_bytes(w, tag); m; m &= m - 1)
+			if (tab[j = g + quota__kt_first(m)].rec == i_rec)
 				break;
 		if (m)
 			break;
 	}
-	empty = zero_bytes(w) != 0 || none_past(k, (g + 8) & mask);
-	k->ctrl[j] = empty ? 0 : DELETED;
+	empty = quota__kt_zero_bytes(w) != 0 || none_past(k, (g + 8) & mask);
+	k->ctrl[j] = empty ? 0 : QUOTA__KT_DELETED;
 	k->ndel += !empty;
 	k->n--;
 }
@@ -497,7 +500,8 @@ static void evict(quota_account *a)
 	/* A full window forgets the new oldest key on the next store: fetch
 	 * the one after it, and its own table slot now, a call ahead. */
 	if (k->n && k->n >= k->max_keys) {
-		uint32_t g = group_of(home(k->ring[k->head].hash, k->cap));
+		uint32_t g = quota__kt_group_of(
+			quota__kt_home(k->ring[k->head].hash, k->cap));
 
 		prefetch(&k->ring[ring_idx(k, k->head, 1)]);
 		prefetch(&k->ctrl[g]);
@@ -551,7 +555,7 @@ void quota__key_store(quota_account *a, quota__keyext *x)
 	uint32_t h = key_hash(a, x->key, len);
 	uint32_t i = fill(a, x, h, len);
 
-	k->ndel -= put(k->tab, k->ctrl, k->cap, h, i);
+	k->ndel -= quota__kt_put(k->tab, k->ctrl, k->cap, h, i);
 	append(a, time);
 }
 
@@ -565,10 +569,10 @@ static inline void link_at(quota__keys *k, const quota__keyprobe *p,
 
 	if (p->cap == k->cap && p->gen == k->gen &&
 	    !(k->ctrl[p->slot] & 0x80)) {
-		k->ndel -= k->ctrl[p->slot] == DELETED;
-		place(k->tab, k->ctrl, p->slot, h, i);
+		k->ndel -= k->ctrl[p->slot] == QUOTA__KT_DELETED;
+		quota__kt_place(k->tab, k->ctrl, p->slot, h, i);
 	} else {
-		k->ndel -= put(k->tab, k->ctrl, k->cap, h, i);
+		k->ndel -= quota__kt_put(k->tab, k->ctrl, k->cap, h, i);
 	}
 }
 
@@ -770,7 +774,7 @@ void quota__keys_undo(quota_account *a, const quota__keymark *m)
 		uint32_t j = ring_idx(k, base, i);
 
 		if (i < m->n)
-			k->ndel -= put(k->tab, k->ctrl, k->cap,
+			k->ndel -= quota__kt_put(k->tab, k->ctrl, k->cap,
 				       k->ring[j].hash, j);
 		else
 			rec_drop(a, &k->ring[j]);

@@ -26,22 +26,24 @@ static void table_rebuild(quota__keys *k)
 	for (i = 0; i < k->cap; i++)
 		while (ctrl[i] == TO_PLACE) {
 			const uint32_t h = tab[i].hash;
-			uint32_t g = group_of(home(h, k->cap)), j;
+			uint32_t g, j;
 			uint64_t fr;
 			quota__keyslot t;
 
-			while (!(fr = free_bytes(group(ctrl, g))))
+			g = quota__kt_group_of(quota__kt_home(h, k->cap));
+			while (!(fr = quota__kt_free_bytes(
+					 quota__kt_group(ctrl, g))))
 				g = (g + 8) & mask;
-			j = g + first(fr);
-			if (group_of(j) == group_of(i)) {
-				ctrl[i] = tag_of(h);
+			j = g + quota__kt_first(fr);
+			if (quota__kt_group_of(j) == quota__kt_group_of(i)) {
+				ctrl[i] = quota__kt_tag_of(h);
 			} else if (!ctrl[j]) {
-				place(tab, ctrl, j, h, tab[i].rec);
+				quota__kt_place(tab, ctrl, j, h, tab[i].rec);
 				ctrl[i] = 0;
 			} else {
 				t = tab[j];
 				tab[j] = tab[i];
-				ctrl[j] = tag_of(h);
+				ctrl[j] = quota__kt_tag_of(h);
 				tab[i] = t;
 			}
 		}
@@ -75,7 +77,8 @@ int quota__keytab_reserve(const quota__mem *mem, quota__keys *k)
 	}
 	for (i = 0; i < k->cap; i++)
 		if (k->ctrl[i] & 0x80)
-			put(nt, nc, ncap, k->tab[i].hash, k->tab[i].rec);
+			quota__kt_put(nt, nc, ncap, k->tab[i].hash,
+				      k->tab[i].rec);
 	quota__free(mem, k->tab);
 	quota__free(mem, k->ctrl);
 	k->tab = nt;
@@ -94,7 +97,8 @@ uint64_t quota__keys_probes(const quota__keys *k)
 	/* groups read */
 	for (i = 0; i < k->cap; i++)
 		if (k->ctrl[i] & 0x80)
-			total += ((i - group_of(home(k->tab[i].hash, k->cap))) &
+			total += ((i - quota__kt_group_of(quota__kt_home(
+						k->tab[i].hash, k->cap))) &
 				  (k->cap - 1)) / 8 + 1;
 	return total;
 }

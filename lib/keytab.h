@@ -22,7 +22,7 @@
 #include <string.h>
 
 /* The home slot of hash h. */
-static inline uint32_t home(uint32_t h, uint32_t cap)
+static inline uint32_t quota__kt_home(uint32_t h, uint32_t cap)
 {
 	return h & (cap - 1);
 }
@@ -30,25 +30,25 @@ static inline uint32_t home(uint32_t h, uint32_t cap)
 /* The control byte of a full slot: the hash's top 7 bits, which the
  * home does not use in a table of up to 2^25 slots (a larger one shares
  * some with the home, and its tags filter less). */
-static inline uint8_t tag_of(uint32_t h)
+static inline uint8_t quota__kt_tag_of(uint32_t h)
 {
 	return (uint8_t)(0x80 | h >> 25);
 }
 
 /* The control byte of a deleted slot (a full one has the high bit). */
-enum { DELETED = 0x01 };
+enum { QUOTA__KT_DELETED = 0x01 };
 
-#define ONES UINT64_C(0x0101010101010101)
-#define HIGHS UINT64_C(0x8080808080808080)
+#define QUOTA__KT_ONES UINT64_C(0x0101010101010101)
+#define QUOTA__KT_HIGHS UINT64_C(0x8080808080808080)
 
 /* The first slot of the group of slot i. */
-static inline uint32_t group_of(uint32_t i)
+static inline uint32_t quota__kt_group_of(uint32_t i)
 {
 	return i & ~UINT32_C(7);
 }
 
 /* The control bytes of the group at g, byte b in bits 8b to 8b + 7. */
-static inline uint64_t group(const uint8_t *ctrl, uint32_t g)
+static inline uint64_t quota__kt_group(const uint8_t *ctrl, uint32_t g)
 {
 	uint64_t w;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
@@ -65,26 +65,26 @@ static inline uint64_t group(const uint8_t *ctrl, uint32_t g)
 
 /* Bytes of w that are 0, as their high bits: exact for the lowest one,
  * and any other is a byte of 1 above a 0 (w is 0 only if none is). */
-static inline uint64_t zero_bytes(uint64_t w)
+static inline uint64_t quota__kt_zero_bytes(uint64_t w)
 {
-	return (w - ONES) & ~w & HIGHS;
+	return (w - QUOTA__KT_ONES) & ~w & QUOTA__KT_HIGHS;
 }
 
 /* Bytes of w that are a free slot's (empty or deleted): exact. */
-static inline uint64_t free_bytes(uint64_t w)
+static inline uint64_t quota__kt_free_bytes(uint64_t w)
 {
-	return ~w & HIGHS;
+	return ~w & QUOTA__KT_HIGHS;
 }
 
 /* Bytes of w that may be tag: all that are, and only full slots' (a byte
- * zero_bytes adds is tag ^ 1). */
-static inline uint64_t tag_bytes(uint64_t w, uint8_t tag)
+ * quota__kt_zero_bytes adds is tag ^ 1). */
+static inline uint64_t quota__kt_tag_bytes(uint64_t w, uint8_t tag)
 {
-	return zero_bytes(w ^ ONES * tag);
+	return quota__kt_zero_bytes(w ^ QUOTA__KT_ONES * tag);
 }
 
 /* The lowest byte marked in m (not 0). */
-static inline uint32_t first(uint64_t m)
+static inline uint32_t quota__kt_first(uint64_t m)
 {
 #ifdef __GNUC__
 	return (uint32_t)__builtin_ctzll(m) >> 3;
@@ -98,28 +98,28 @@ static inline uint32_t first(uint64_t m)
 }
 
 /* Put record i (hash h) in slot j (empty) of the table. */
-static inline void place(quota__keyslot *tab, uint8_t *ctrl, uint32_t j,
-			 uint32_t h, uint32_t i)
+static inline void quota__kt_place(quota__keyslot *tab, uint8_t *ctrl,
+				   uint32_t j, uint32_t h, uint32_t i)
 {
-	ctrl[j] = tag_of(h);
+	ctrl[j] = quota__kt_tag_of(h);
 	tab[j].hash = h;
 	tab[j].rec = i;
 }
 
 /* Put record i (hash h) in the first free slot of its probe; whether
  * that was a deleted one. */
-static inline bool put(quota__keyslot *tab, uint8_t *ctrl, uint32_t cap,
-		       uint32_t h, uint32_t i)
+static inline bool quota__kt_put(quota__keyslot *tab, uint8_t *ctrl,
+				 uint32_t cap, uint32_t h, uint32_t i)
 {
-	uint32_t g = group_of(home(h, cap)), j;
+	uint32_t g = quota__kt_group_of(quota__kt_home(h, cap)), j;
 	uint64_t fr;
 	bool del;
 
-	while (!(fr = free_bytes(group(ctrl, g))))
+	while (!(fr = quota__kt_free_bytes(quota__kt_group(ctrl, g))))
 		g = (g + 8) & (cap - 1);
-	j = g + first(fr);
-	del = ctrl[j] == DELETED;
-	place(tab, ctrl, j, h, i);
+	j = g + quota__kt_first(fr);
+	del = ctrl[j] == QUOTA__KT_DELETED;
+	quota__kt_place(tab, ctrl, j, h, i);
 	return del;
 }
 

@@ -449,14 +449,6 @@ static inline size_t u8dec4(const unsigned char *s, uint32_t *cp)
 	return n;
 }
 
-/* Grapheme_Cluster_Break property byte of a code point <= U+10FFFF. */
-static inline unsigned gb_prop_valid(uint32_t cp)
-{
-	return quota__gb_stage2[((unsigned)quota__gb_stage1[cp >> QUOTA__GB_BLOCK_SHIFT]
-				 << QUOTA__GB_BLOCK_SHIFT) |
-				(cp & ((1u << QUOTA__GB_BLOCK_SHIFT) - 1))];
-}
-
 #define UCAP QUOTA__SMS_UCS2_CONCAT /* the fast path's segments */
 
 /* What count_ucs2_fast carries between code points: the packer's
@@ -512,7 +504,7 @@ static inline size_t plain_try(const unsigned char *s, size_t len, size_t i,
 		uint32_t cp;
 		unsigned pr;
 		quota__u8dec(s, len, u->start, &cp);
-		pr = gb_prop_valid(cp);
+		pr = quota__gb_prop_valid(cp);
 		u->row = quota__gb_dfa_enc[pr & 0x0F]
 					  [(pr & QUOTA__GB_EXTPICT) != 0][0];
 	}
@@ -583,7 +575,7 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 			*bad = i;
 			return false;
 		}
-		prop = gb_prop_valid(cp);
+		prop = quota__gb_prop_valid(cp);
 		e = quota__gb_dfa[row + prop];
 		row = e & ~31u;
 		/* Other, Extended_Pictographic or not, looks plain */

@@ -36,16 +36,25 @@ typedef struct quota__gb_state {
 #define QUOTA__GB_STATE_INIT {0xFF, 0, 0}
 
 /* Grapheme_Cluster_Break property of cp (low 4 bits) | 0x10 if
- * Extended_Pictographic, from the generated lib/grapheme_table.h; inline
- * because the walkers ask once per code point (sms.c's default UCS-2
- * count has its own look-up, for code points already known valid). */
+ * Extended_Pictographic, from the generated lib/grapheme_table.h, for a
+ * cp known to be at most U+10FFFF (the tables end there; a valid scalar
+ * value always is): no range check, for sms.c's default UCS-2 count,
+ * which asks once per code point it has just decoded. */
+static inline unsigned quota__gb_prop_valid(uint32_t cp)
+{
+	unsigned blk = quota__gb_stage1[cp >> QUOTA__GB_BLOCK_SHIFT];
+
+	return quota__gb_stage2[blk << QUOTA__GB_BLOCK_SHIFT |
+				(cp & ((1u << QUOTA__GB_BLOCK_SHIFT) - 1))];
+}
+
+/* The same for any cp: QUOTA__GB_OTHER past U+10FFFF.  Inline because
+ * the walkers ask once per code point. */
 static inline unsigned quota__gb_prop(uint32_t cp)
 {
 	if (cp > 0x10FFFF)
 		return QUOTA__GB_OTHER;
-	return quota__gb_stage2[((unsigned)quota__gb_stage1[cp >> QUOTA__GB_BLOCK_SHIFT]
-				 << QUOTA__GB_BLOCK_SHIFT) |
-				(cp & ((1u << QUOTA__GB_BLOCK_SHIFT) - 1))];
+	return quota__gb_prop_valid(cp);
 }
 
 /* The UAX #29 decision between the previous code point and this one;
