@@ -424,14 +424,14 @@ int quota_account_find_many(const quota_ctx *cctx, const char *const *ids,
 	if (!ctx || (n && (!ids || !out)))
 		return quota__err(ctx, QUOTA_EINVAL,
 				  "quota_account_find_many: NULL argument");
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		out[i] = NULL;
+	for (i = 0; i < n; i++)
 		if (!ids[i])
 			return quota__err(ctx, QUOTA_EINVAL,
 					  "quota_account_find_many: ids[%zu] "
 					  "is NULL",
 					  i);
-	}
 	if (!ctx->acct_cap)
 		missing = n;
 	else
