@@ -326,6 +326,17 @@ QUOTA_API int quota_account_new(quota_ctx *ctx, const char *id,
 				quota_account **out);
 QUOTA_API int quota_account_find(const quota_ctx *ctx, const char *id,
 				 quota_account **out);
+/*
+ * Find n accounts at once (§7, issue 13): out[i] is the account whose id
+ * is ids[i], or NULL if none has it (an id no account can have, empty,
+ * too long or not UTF-8, is simply not found).  Faster than n calls of
+ * quota_account_find at scale: the ids' look-ups overlap.  QUOTA_OK if
+ * every id was found, QUOTA_ENOTFOUND if any was not, QUOTA_EINVAL for
+ * a NULL argument (out and ids may be NULL when n is 0).
+ */
+QUOTA_API int quota_account_find_many(const quota_ctx *ctx,
+				      const char *const *ids, size_t n,
+				      quota_account **out);
 QUOTA_API const char *quota_account_id(const quota_account *a);
 /* The context's accounts in the order they were made (§7), less those
  * removed: count, and the i-th (NULL past the end); both O(1).  A removal

@@ -50,6 +50,60 @@ QUOTA_API int quota_op_run(quota_op *op)
 	}
 }
 
+/*
+ * Issue 13, §7: at a million accounts each block a charge reads (the
+ * account, its category entry, the package index, the package) is a
+ * cache miss whose address is known only once the block before it has
+ * arrived, and one operation's instructions keep the processor from
+ * starting the next one's.  So the operations run in groups of
+ * RUN_GROUP, and before a group runs, each of these blocks is fetched for
+ * the whole group, one block a pass: the group's misses overlap.  Hints
+ * only: nothing is decided from what they read, so an operation whose
+ * state an earlier one changed costs time, never a wrong result.
+ */
+enum { RUN_GROUP = 16 };
+
+static const quota__cat *op_cat(const quota_op *op)
+{
+	if (op->kind != QUOTA_OP_CHARGE && op->kind != QUOTA_OP_CHARGE_SMS &&
+	    op->kind != QUOTA_OP_RESERVE)
+		return NULL;
+	if (op->usage.category >= QUOTA_MAX_CATEGORIES)
+		return NULL;
+	return quota__cat_of(op->account, op->usage.category);
+}
+
+static void ahead(const quota_op *ops, size_t n)
+{
+	const quota__cat *k;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const quota_account *a = ops[i].account;
+
+		/* what a charge reads: from ctx to the id's first bytes */
+		quota__hint_range(&a->ctx,
+				  offsetof(quota_account, id) -
+					  offsetof(quota_account, ctx) + 8);
+	}
+	for (i = 0; i < n; i++)
+		if ((k = op_cat(&ops[i]))) {
+			quota__hint_cat(ops[i].account, k);
+		}
+	for (i = 0; i < n; i++)
+		if ((k = op_cat(&ops[i]))) {
+			if (k->pindex)
+				quota__hint(k->pindex);
+			if (k->cur.lr_pk)
+				quota__hint(&k->cur.lr_pk->remaining);
+		}
+	/* The head hint of an index of more than QUOTA__PSMALL packages. */
+	for (i = 0; i < n; i++)
+		if ((k = op_cat(&ops[i])) && k->pindex &&
+		    !quota__pindex_small(k->pindex))
+			quota__hint(&k->pindex->hint_lo);
+}
+
 typedef struct touched {
 	quota_account *a;
 	void *snap; /* without the key window */
@@ -144,8 +198,11 @@ int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
 		}
 		ctx->batching = true;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		if (i % RUN_GROUP == 0)
+			ahead(ops + i, n - i < RUN_GROUP ? n - i : RUN_GROUP);
 		ops[i].rc = quota_op_run(&ops[i]);
+	}
 	if (!txn) {
 		quota__ok(ctx);
 		return QUOTA_OK;

@@ -285,6 +285,7 @@ const DECLS = [
 
   'int quota_account_new(quota_ctx *ctx, const char *id, _Out_ quota_account **out)',
   'int quota_account_find(const quota_ctx *ctx, const char *id, _Out_ quota_account **out)',
+  'int quota_account_find_many(const quota_ctx *ctx, const char **ids, size_t n, _Out_ quota_account **out)',
   'const char *quota_account_id(const quota_account *a)',
   'uint32_t quota_ctx_account_count(const quota_ctx *ctx)',
   'quota_account *quota_ctx_account_at(const quota_ctx *ctx, uint32_t i)',

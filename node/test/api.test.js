@@ -115,6 +115,15 @@ test('accounts and packages', () => {
   assert.strictEqual(b.removed, true);
   assert.throws(() => b.balance, /removed/);
   assert.throws(() => ctx.findAccount('gone'), q.NotFoundError);
+  // issue 13: many ids at once, null for those not found
+  const many = ctx.findAccounts(['acme', 'gone', '', 'acme']);
+  assert.strictEqual(many.length, 4);
+  assert.strictEqual(many[1], null);
+  assert.strictEqual(many[2], null);
+  assert.strictEqual(many[0], a);
+  assert.strictEqual(many[3], a);
+  assert.deepStrictEqual(ctx.findAccounts([]), []);
+  assert.throws(() => ctx.findAccounts(['acme', null]), TypeError);
   ctx.close();
 });
 

@@ -326,6 +326,7 @@ CORE = {
     "quota_tariff_price": (C.c_int, [P, i64, i64, pi64]),
     "quota_account_new": (C.c_int, [P, cstr, PP]),
     "quota_account_find": (C.c_int, [P, cstr, PP]),
+    "quota_account_find_many": (C.c_int, [P, C.POINTER(cstr), sz, PP]),
     "quota_account_id": (cstr, [P]),
     "quota_ctx_account_count": (u32, [P]),
     "quota_ctx_account_at": (P, [P, u32]),

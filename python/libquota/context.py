@@ -387,6 +387,19 @@ class Context:
         self._done(self._lib.quota_account_find(self._p, _b(aid), C.byref(out)))
         return self._account(out.value)
 
+    def account_find_many(self, ids):
+        """quota_account_find_many: the accounts of many ids at once, in
+        their order, None for an id no account has (issue 13: at scale,
+        faster than account_find for each; then batch() charges them)."""
+        keep = [_b(i) for i in ids]
+        n = len(keep)
+        arr = (C.c_char_p * n)(*keep)
+        out = (P * n)()
+        rc = self._lib.quota_account_find_many(self._p, arr, n, out)
+        if rc != K.QUOTA_ENOTFOUND:
+            self._done(rc)
+        return [self._account(out[i]) for i in range(n)]
+
     def account_count(self):
         """quota_ctx_account_count."""
         return self._lib.quota_ctx_account_count(self._p)

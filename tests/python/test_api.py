@@ -57,6 +57,12 @@ class Errors(unittest.TestCase):
             self.assertTrue(str(e).startswith("QUOTA_EINVAL: "))
             with self.assertRaises(q.NotFound):
                 ctx.account_find("nobody")
+            # issue 13: many ids at once, None for those not found
+            found = ctx.account_find_many(["acme", "nobody", "", "acme"])
+            self.assertEqual(found, [a, None, None, a])
+            self.assertEqual(ctx.account_find_many([]), [])
+            with self.assertRaises(q.InvalidArgument):
+                ctx.account_find_many(["acme", None])
             with self.assertRaises(q.AlreadyExists):
                 ctx.account_new("acme")
 
