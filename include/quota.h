@@ -331,8 +331,10 @@ QUOTA_API int quota_account_find(const quota_ctx *ctx, const char *id,
  * is ids[i], or NULL if none has it (an id no account can have, empty,
  * too long or not UTF-8, is simply not found).  Faster than n calls of
  * quota_account_find at scale: the ids' look-ups overlap.  QUOTA_OK if
- * every id was found, QUOTA_ENOTFOUND if any was not, QUOTA_EINVAL for
- * a NULL argument (out and ids may be NULL when n is 0).
+ * every id was found, QUOTA_ENOTFOUND if any was not (unlike a single
+ * look-up's failure, out keeps the accounts that were found), QUOTA_EINVAL
+ * for a NULL argument, every out[i] NULL (out and ids may be NULL when n
+ * is 0, and must not overlap).
  */
 QUOTA_API int quota_account_find_many(const quota_ctx *ctx,
 				      const char *const *ids, size_t n,

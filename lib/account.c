@@ -179,7 +179,7 @@ static size_t tab_find_h(const quota_ctx *ctx, const char *id, uint64_t h64)
 /* The slot of the account with this id, or (size_t)-1. */
 static size_t tab_find(const quota_ctx *ctx, const char *id)
 {
-	if (!ctx->acct_cap)
+	if (!ctx->acct_cap) /* no hash to compute */
 		return (size_t)-1;
 	return tab_find_h(ctx, id, quota__strhash(&ctx->hkey, id));
 }
@@ -381,8 +381,8 @@ int quota_account_find(const quota_ctx *cctx, const char *id,
  */
 enum { FIND_GROUP = 16 };
 
-static void find_group(quota_ctx *ctx, const char *const *ids, size_t n,
-		       quota_account **out, size_t *missing)
+static void find_group(const quota_ctx *ctx, const char *const *ids,
+		       size_t n, quota_account **out, size_t *missing)
 {
 	uint64_t h[FIND_GROUP];
 	size_t i, mask = ctx->acct_cap - 1;
@@ -421,11 +421,14 @@ int quota_account_find_many(const quota_ctx *cctx, const char *const *ids,
 	quota_ctx *ctx = (quota_ctx *)cctx; /* errmsg is scratch */
 	size_t i, missing = 0;
 
+	/* Every answer is NULL until found, whatever is refused (out and
+	 * ids must not overlap). */
+	if (out)
+		for (i = 0; i < n; i++)
+			out[i] = NULL;
 	if (!ctx || (n && (!ids || !out)))
 		return quota__err(ctx, QUOTA_EINVAL,
 				  "quota_account_find_many: NULL argument");
-	for (i = 0; i < n; i++)
-		out[i] = NULL;
 	for (i = 0; i < n; i++)
 		if (!ids[i])
 			return quota__err(ctx, QUOTA_EINVAL,

@@ -58,8 +58,12 @@ QUOTA_API int quota_op_run(quota_op *op)
  * starting the next one's.  So the operations run in groups of
  * RUN_GROUP, and before a group runs, each of these blocks is fetched for
  * the whole group, one block a pass: the group's misses overlap.  Hints
- * only: nothing is decided from what they read, so an operation whose
- * state an earlier one changed costs time, never a wrong result.
+ * only: no operation's result depends on them, so an operation whose
+ * state an earlier one changed costs time, never a wrong result.  To
+ * find the addresses, ahead() does load from each operation's account,
+ * category entry and package index (only prefetching the package, which
+ * may be stale): it runs only on operations quota_batch has checked
+ * (live accounts of its context), between operations, never inside one.
  */
 enum { RUN_GROUP = 16 };
 
@@ -95,7 +99,7 @@ static void ahead(const quota_op *ops, size_t n)
 			if (k->pindex)
 				quota__hint(k->pindex);
 			if (k->cur.lr_pk)
-				quota__hint(&k->cur.lr_pk->remaining);
+				quota__hint_w(&k->cur.lr_pk->remaining);
 		}
 	/* The head hint of an index of more than QUOTA__PSMALL packages. */
 	for (i = 0; i < n; i++)

@@ -166,7 +166,7 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	 * the R3 index names it: fetched now, the two misses overlap.  A
 	 * hint only (a stale pointer is never read through). */
 	if (k && k->cur.lr_pk)
-		__builtin_prefetch(&k->cur.lr_pk->remaining, 1);
+		quota__hint_w(&k->cur.lr_pk->remaining);
 	if (!k || !k->has_cur || !g || (c = &k->cur)->day != day ||
 	    g->day != day ||
 	    units > INT64_MAX - g->units_month)

@@ -805,10 +805,12 @@ static inline quota__catblock *quota__catblock_of(const quota_account *a)
  */
 #ifdef __GNUC__
 #define quota__hint(p) __builtin_prefetch(p)
+#define quota__hint_w(p) __builtin_prefetch((p), 1) /* to be written */
 #else
 #define quota__hint(p) ((void)(p))
+#define quota__hint_w(p) ((void)(p))
 #endif
-/* Every cache line of the n bytes at p. */
+/* Every cache line of the n bytes at p, to be read; to be written. */
 static inline void quota__hint_range(const void *p, size_t n)
 {
 	uintptr_t x = (uintptr_t)p & ~(uintptr_t)63, end = (uintptr_t)p + n;
@@ -816,13 +818,20 @@ static inline void quota__hint_range(const void *p, size_t n)
 	for (; x < end; x += 64)
 		quota__hint((const void *)x);
 }
-/* What a charge of a's category entry k reads first: the entry, and the
- * counters of the account-wide record. */
+static inline void quota__hint_range_w(const void *p, size_t n)
+{
+	uintptr_t x = (uintptr_t)p & ~(uintptr_t)63, end = (uintptr_t)p + n;
+
+	for (; x < end; x += 64)
+		quota__hint_w((const void *)x);
+}
+/* What a charge of a's category entry k reads and writes first: the
+ * entry, and the counters of the account-wide record. */
 static inline void quota__hint_cat(const quota_account *a, const quota__cat *k)
 {
 	if (a->cur_all)
-		quota__hint_range(a->cur_all, offsetof(quota__cur, free));
-	quota__hint_range(k, sizeof *k);
+		quota__hint_range_w(a->cur_all, offsetof(quota__cur, free));
+	quota__hint_range_w(k, sizeof *k);
 }
 
 /* Reads of one category's state; the defaults when it has no entry. */

@@ -34,11 +34,7 @@
 
 #include <string.h>
 
-#ifdef __GNUC__
-#define prefetch(p) __builtin_prefetch((p), 1)
-#else
-#define prefetch(p) ((void)(p))
-#endif
+#define prefetch quota__hint_w
 
 /* A window with no limits set gets the defaults (QUOTA__KEYS_INIT, what
  * an account's ext starts with). */
@@ -775,7 +771,7 @@ void quota__keys_undo(quota_account *a, const quota__keymark *m)
 
 		if (i < m->n)
 			k->ndel -= quota__kt_put(k->tab, k->ctrl, k->cap,
-				       k->ring[j].hash, j);
+						 k->ring[j].hash, j);
 		else
 			rec_drop(a, &k->ring[j]);
 	}

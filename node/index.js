@@ -332,6 +332,8 @@ class Context {
 
   findAccount(id) {
     const out = [null];
+    // C would read an id with a NUL character cut short.
+    if (V.str(id, 'id').includes('\0')) throw makeError(K.EINVAL, 'id: contains a NUL character');
     this._check(C.account_find(this._p(), V.str(id, 'id'), out));
     return this._account(out[0]);
   }
@@ -344,7 +346,10 @@ class Context {
     const n = ids.length;
     if (!n) return [];
     const out = new Array(n).fill(null);
-    const rc = C.account_find_many(this._p(), ids.map((id) => V.str(id, 'id')), n, out);
+    // An id with a NUL character names no account (C would read it cut
+    // short): it goes as '', which none has.
+    const c = ids.map((id) => (V.str(id, 'id').includes('\0') ? '' : id));
+    const rc = C.account_find_many(this._p(), c, n, out);
     if (rc !== K.ENOTFOUND) this._check(rc);
     return out.map((p) => (p ? this._account(p) : null));
   }

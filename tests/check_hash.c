@@ -619,6 +619,50 @@ START_TEST(test_random_seeds_differ)
 }
 END_TEST
 
+/* The account table without its tags (an allocator of the host's gave an
+ * address with the tag bits set, so quota__account_register dropped them:
+ * every probe reads its account): quota_account_find and, issue 13,
+ * quota_account_find_many still find exactly the accounts there. */
+START_TEST(test_ids_found_without_tags)
+{
+	quota_ctx *ctx = NULL;
+	quota_account *a, *out[300];
+	const char *ids[300];
+	char buf[300][24];
+	size_t i;
+
+	ck_assert_int_eq(quota_ctx_new(&ctx), QUOTA_OK);
+	for (i = 0; i < 200; i++) {
+		snprintf(buf[i], sizeof buf[i], "id-%zu", i);
+		ck_assert_int_eq(quota_account_new(ctx, buf[i], &a), QUOTA_OK);
+	}
+	ck_assert_int_eq(quota_account_find(ctx, "id-7", &a), QUOTA_OK);
+	ck_assert_int_eq(quota_account_remove(a), QUOTA_OK);
+	for (i = 0; i < ctx->acct_cap; i++)
+		ctx->acct_tab[i] &= ctx->acct_keep;
+	ctx->acct_keep = UINTPTR_MAX;
+	for (i = 200; i < 300; i++) /* 200..299: not there */
+		snprintf(buf[i], sizeof buf[i], "id-%zu", i);
+	for (i = 0; i < 300; i++)
+		ids[i] = buf[(i * 7919) % 300];
+	ck_assert_int_eq(quota_account_find_many(ctx, ids, 300, out),
+			 QUOTA_ENOTFOUND);
+	for (i = 0; i < 300; i++) {
+		int rc = quota_account_find(ctx, ids[i], &a);
+
+		ck_assert_ptr_eq(out[i], a);
+		if (strcmp(ids[i], "id-7") == 0 ||
+		    atoi(ids[i] + 3) >= 200) {
+			ck_assert_int_eq(rc, QUOTA_ENOTFOUND);
+		} else {
+			ck_assert_int_eq(rc, QUOTA_OK);
+			ck_assert_str_eq(quota_account_id(a), ids[i]);
+		}
+	}
+	quota_ctx_free(ctx);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("hash");
@@ -632,6 +676,7 @@ int main(void)
 	tcase_add_test(tc, test_seed_sets_layout_not_state);
 	tcase_add_test(tc, test_seed_only_on_empty_context);
 	tcase_add_test(tc, test_random_seeds_differ);
+	tcase_add_test(tc, test_ids_found_without_tags);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

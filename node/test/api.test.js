@@ -124,6 +124,9 @@ test('accounts and packages', () => {
   assert.strictEqual(many[3], a);
   assert.deepStrictEqual(ctx.findAccounts([]), []);
   assert.throws(() => ctx.findAccounts(['acme', null]), TypeError);
+  // an id with a NUL character is not cut short at it
+  assert.deepStrictEqual(ctx.findAccounts(['acme\0x']), [null]);
+  assert.throws(() => ctx.findAccount('acme\0x'), q.InvalidError);
   ctx.close();
 });
 

@@ -382,16 +382,25 @@ class Context:
         return self._account(out.value)
 
     def account_find(self, aid):
-        """quota_account_find (NotFound)."""
+        """quota_account_find (NotFound; InvalidArgument for an id with a
+        NUL character, which C would read cut short)."""
+        bid = _b(aid)
+        if bid is not None and b"\0" in bid:
+            raise error(K.QUOTA_EINVAL, "account id: contains a NUL character")
         out = P()
-        self._done(self._lib.quota_account_find(self._p, _b(aid), C.byref(out)))
+        self._done(self._lib.quota_account_find(self._p, bid, C.byref(out)))
         return self._account(out.value)
 
     def account_find_many(self, ids):
         """quota_account_find_many: the accounts of many ids at once, in
         their order, None for an id no account has (issue 13: at scale,
         faster than account_find for each; then batch() charges them)."""
-        keep = [_b(i) for i in ids]
+        if isinstance(ids, (str, bytes)):
+            raise TypeError("account_find_many: a sequence of ids, not an id")
+        # An id with a NUL character names no account (C would read it
+        # cut short): it goes as "", which none has.
+        keep = [b"" if b is not None and b"\0" in b else b
+                for b in (_b(i) for i in ids)]
         n = len(keep)
         arr = (C.c_char_p * n)(*keep)
         out = (P * n)()

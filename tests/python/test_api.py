@@ -63,6 +63,12 @@ class Errors(unittest.TestCase):
             self.assertEqual(ctx.account_find_many([]), [])
             with self.assertRaises(q.InvalidArgument):
                 ctx.account_find_many(["acme", None])
+            # an id with a NUL character is not cut short at it
+            self.assertEqual(ctx.account_find_many(["acme\0x"]), [None])
+            with self.assertRaises(q.InvalidArgument):
+                ctx.account_find("acme\0x")
+            with self.assertRaises(TypeError):
+                ctx.account_find_many("acme")
             with self.assertRaises(q.AlreadyExists):
                 ctx.account_new("acme")
 
