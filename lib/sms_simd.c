@@ -4,13 +4,13 @@
  * (functions built with target("avx2"), chosen by __builtin_cpu_supports,
  * so the library itself is built without -march and runs on any x86-64),
  * and the portable loop, which QUOTA_NO_SIMD selects and every other path
- * must agree with (tests/check_sms_simd.c).  On AArch64, NEON (not run
- * by make check, which runs on x86-64; check_sms_simd passed on it under
- * qemu-aarch64 when it was last changed).  Each kind of run has one
- * driver, the loop written once (plain_drive, gsm_drive: always_inline,
- * instantiated per target so that the level's masks function is inlined
- * with the target's instructions); a level supplies only the masks of a
- * block.
+ * must agree with (tests/check_sms_simd.c).  On AArch64, NEON (make
+ * check-neon, part of make check, cross-builds check_sms_simd and
+ * check_sms and runs them under qemu-aarch64: tests/neon.mk).  Each kind
+ * of run has one driver, the loop written once (plain_drive, gsm_drive:
+ * always_inline, instantiated per target so that the level's masks
+ * function is inlined with the target's instructions); a level supplies
+ * only the masks of a block.
  *
  * The kernel here finds runs of "plain" text for the UCS-2 counter and
  * packs them into segments itself (quota__sms_plain_pack): code points
@@ -547,8 +547,8 @@ static inline uint8x16_t neq(uint8x16_t v, uint8_t c)
 	return vceqq_u8(v, vdupq_n_u8(c));
 }
 
-/* As masks_sse2, the same early exits (not run by this project's tests,
- * which run on x86-64; checked to compile for AArch64). */
+/* As masks_sse2, the same early exits (run under qemu-aarch64 by make
+ * check-neon). */
 static inline __attribute__((always_inline)) void
 masks_neon(const unsigned char *s, pmask *m)
 {

@@ -444,6 +444,10 @@ START_TEST(test_s3_fast_paths_match_one_char_reference)
 	char what[32];
 
 	ck_assert_int_ge(nl, 1);
+#if defined(__aarch64__) && defined(__ARM_NEON) && !defined(QUOTA_NO_SIMD)
+	/* make check-neon: the NEON kernels are among the levels compared */
+	ck_assert_int_eq(lv[nl - 1], QUOTA__SMS_NEON);
+#endif
 	for (int x = 0; x < nl; x++) {
 		quota__sms_force_simd(lv[x]);
 		ck_assert_int_eq(quota__sms_simd_level(), lv[x]);

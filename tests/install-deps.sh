@@ -47,5 +47,17 @@ fi
 echo "install-deps: installing$need"
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
+# A package named NAME:ARCH (tests/neon.mk: check:arm64) is for another
+# architecture: dpkg is told about it once, before apt-get update fetches
+# its package lists.  --no-remove: such a package must go in beside the
+# native one, never replace it.
+for p in $need; do
+	case "$p" in
+	*:*) a=${p#*:}
+	     [ "$a" = "$(dpkg --print-architecture)" ] \
+		     || dpkg --print-foreign-architectures | grep -qx "$a" \
+		     || $SUDO dpkg --add-architecture "$a" ;;
+	esac
+done
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need >/dev/null
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-remove $need >/dev/null
