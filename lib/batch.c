@@ -79,33 +79,27 @@ static const quota__cat *op_cat(const quota_op *op)
 
 static void ahead(const quota_op *ops, size_t n)
 {
-	const quota__cat *k;
+	const quota__cat *k[RUN_GROUP];
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		const quota_account *a = ops[i].account;
-
-		/* what a charge reads: from ctx to the id's first bytes */
-		quota__hint_range(&a->ctx,
+	for (i = 0; i < n; i++) /* what a charge reads: ctx to the id */
+		quota__hint_range(&ops[i].account->ctx,
 				  offsetof(quota_account, id) -
 					  offsetof(quota_account, ctx) + 8);
-	}
 	for (i = 0; i < n; i++)
-		if ((k = op_cat(&ops[i]))) {
-			quota__hint_cat(ops[i].account, k);
-		}
+		if ((k[i] = op_cat(&ops[i])))
+			quota__hint_cat(ops[i].account, k[i]);
 	for (i = 0; i < n; i++)
-		if ((k = op_cat(&ops[i]))) {
-			if (k->pindex)
-				quota__hint(k->pindex);
-			if (k->cur.lr_pk)
-				quota__hint_w(&k->cur.lr_pk->remaining);
+		if (k[i]) {
+			if (k[i]->pindex)
+				quota__hint(k[i]->pindex);
+			if (k[i]->cur.lr_pk)
+				quota__hint_w(&k[i]->cur.lr_pk->remaining);
 		}
 	/* The head hint of an index of more than QUOTA__PSMALL packages. */
 	for (i = 0; i < n; i++)
-		if ((k = op_cat(&ops[i])) && k->pindex &&
-		    !quota__pindex_small(k->pindex))
-			quota__hint(&k->pindex->hint_lo);
+		if (k[i] && k[i]->pindex && !quota__pindex_small(k[i]->pindex))
+			quota__hint(&k[i]->pindex->hint_lo);
 }
 
 typedef struct touched {

@@ -810,15 +810,9 @@ static inline quota__catblock *quota__catblock_of(const quota_account *a)
 #define quota__hint(p) ((void)(p))
 #define quota__hint_w(p) ((void)(p))
 #endif
-/* Every cache line of the n bytes at p, to be read; to be written. */
+/* Every cache line of the n bytes at p, to be written (a charge writes
+ * some of each block it is given for). */
 static inline void quota__hint_range(const void *p, size_t n)
-{
-	uintptr_t x = (uintptr_t)p & ~(uintptr_t)63, end = (uintptr_t)p + n;
-
-	for (; x < end; x += 64)
-		quota__hint((const void *)x);
-}
-static inline void quota__hint_range_w(const void *p, size_t n)
 {
 	uintptr_t x = (uintptr_t)p & ~(uintptr_t)63, end = (uintptr_t)p + n;
 
@@ -830,8 +824,8 @@ static inline void quota__hint_range_w(const void *p, size_t n)
 static inline void quota__hint_cat(const quota_account *a, const quota__cat *k)
 {
 	if (a->cur_all)
-		quota__hint_range_w(a->cur_all, offsetof(quota__cur, free));
-	quota__hint_range_w(k, sizeof *k);
+		quota__hint_range(a->cur_all, offsetof(quota__cur, free));
+	quota__hint_range(k, sizeof *k);
 }
 
 /* Reads of one category's state; the defaults when it has no entry. */

@@ -34,8 +34,6 @@
 
 #include <string.h>
 
-#define prefetch quota__hint_w
-
 /* A window with no limits set gets the defaults (QUOTA__KEYS_INIT, what
  * an account's ext starts with). */
 static void defaults(quota__keys *k)
@@ -152,7 +150,7 @@ quota__keyrec *quota__key_probe(const quota_account *a, const char *key,
 		return NULL;
 	/* A new key is stored in its home group, almost always: fetch it
 	 * while the control bytes are read. */
-	prefetch(&a->x->keys.tab[quota__kt_group_of(
+	quota__hint_w(&a->x->keys.tab[quota__kt_group_of(
 		quota__kt_home((uint32_t)p->hash, p->cap))]);
 	sl = find(&a->x->keys, (uint32_t)p->hash, key, p->len, &p->slot);
 	return sl ? &a->x->keys.ring[sl->rec] : NULL;
@@ -499,10 +497,10 @@ static void evict(quota_account *a)
 		uint32_t g = quota__kt_group_of(
 			quota__kt_home(k->ring[k->head].hash, k->cap));
 
-		prefetch(&k->ring[ring_idx(k, k->head, 1)]);
-		prefetch(&k->ctrl[g]);
-		prefetch(&k->tab[g]); /* its group's slots: 64 bytes */
-		prefetch(&k->tab[g + 7]);
+		quota__hint_w(&k->ring[ring_idx(k, k->head, 1)]);
+		quota__hint_w(&k->ctrl[g]);
+		quota__hint_w(&k->tab[g]); /* its group's slots: 64 bytes */
+		quota__hint_w(&k->tab[g + 7]);
 	}
 }
 

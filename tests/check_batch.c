@@ -841,13 +841,10 @@ static quota_ctx *many_world(uint32_t *sms, uint32_t *mms)
 	return c;
 }
 
-static uint64_t many_rng = 88172645463325252u;
+static tu_rng many_rng = {88172645463325252u};
 static uint32_t many_rnd(uint32_t n)
 {
-	many_rng ^= many_rng << 13;
-	many_rng ^= many_rng >> 7;
-	many_rng ^= many_rng << 17;
-	return (uint32_t)(many_rng % n);
+	return (uint32_t)tu_rng_range(&many_rng, 0, (int64_t)n - 1);
 }
 
 /* quota_account_find_many answers as quota_account_find for each id:
@@ -1046,7 +1043,7 @@ START_TEST(test_i13_batch_look_ahead_changes_no_result)
 	}
 
 	for (round = 0; round < 3; round++) {
-		uint64_t seed = many_rng;
+		tu_rng seed = many_rng;
 
 		many_ops(c1, sms, mms, x, N, T0 + (int64_t)round * 3000);
 		many_rng = seed;
