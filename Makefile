@@ -130,24 +130,51 @@ CHECK_EXTRA :=
 BENCH_EXTRA :=
 -include $(sort $(wildcard tests/*.mk))
 
+# make check runs in two lanes at once, one test at a time in each (CI
+# machines have 2 cores): lane 1 the unit tests, the checks of headers,
+# exports, man pages, examples, install and FFI and every group of
+# CHECK_EXTRA; lane 2 the sanitizer and valgrind runs of the unit tests.
+# Everything both lanes link is built first, so no two makes ever write the
+# same file.  Lane 2 writes to $(B)/check-lane2.log, printed once both
+# lanes have ended; make check fails if either does.
+CHECK_LANE1 = check-unit check-headers check-exports check-man \
+	check-examples check-install check-ffi $(CHECK_EXTRA)
+CHECK_LANE2 = check-asan check-valgrind
+
 check: deps
-	$(MAKE) WERROR=1 check-unit check-headers check-exports check-man \
-	    check-examples check-install check-ffi $(CHECK_EXTRA)
-	$(MAKE) check-asan
-	$(MAKE) check-valgrind
+	$(MAKE) -j2 WERROR=1 lib $(TESTS)
+	$(MAKE) check-asan-lib
+	@echo "make check: lane 1 ($(CHECK_LANE1)) here;" \
+	    "lane 2 ($(CHECK_LANE2)) beside it, into $(B)/check-lane2.log"
+	@t0=$$(date +%s); \
+	  ( $(MAKE) WERROR=1 $(CHECK_LANE2); s=$$?; \
+	    echo "make check: lane 2 ended after $$(( $$(date +%s) - t0 )) s"; \
+	    exit $$s ) > $(B)/check-lane2.log 2>&1 & l2=$$!; \
+	  $(MAKE) WERROR=1 $(CHECK_LANE1); s1=$$?; \
+	  echo "make check: lane 1 ended after $$(( $$(date +%s) - t0 )) s"; \
+	  wait $$l2; s2=$$?; \
+	  echo "== lane 2 ($(CHECK_LANE2)), $(B)/check-lane2.log:"; \
+	  cat $(B)/check-lane2.log; \
+	  [ $$s1 = 0 ] || echo "make check: lane 1 FAILED (exit $$s1; its output is above lane 2's log)"; \
+	  [ $$s2 = 0 ] || echo "make check: lane 2 FAILED (exit $$s2; the end of its log is above)"; \
+	  [ $$s1 = 0 ] && [ $$s2 = 0 ]
 	@echo "make check: all test groups passed"
 
 check-unit: lib check-unit-only
 
 # The same unit tests built with AddressSanitizer + UndefinedBehaviorSanitizer,
-# and with QUOTA_NO_SIMD so the portable fallbacks are tested too.
-check-asan:
-	$(MAKE) B=build/asan CC=clang WERROR=1 \
-	    CFLAGS="-O1 -g -DQUOTA_NO_SIMD -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-	    LDFLAGS="-fsanitize=address,undefined" build/asan/libquota.a
-	$(MAKE) B=build/asan CC=clang WERROR=1 \
-	    CFLAGS="-O1 -g -DQUOTA_NO_SIMD -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-	    check-unit-only
+# and with QUOTA_NO_SIMD so the portable fallbacks are tested too.  Every
+# build under build/asan (the PostgreSQL adapter's tests too) takes these
+# flags, so whichever make builds the library there builds the same one.
+ASAN_CFLAGS = -O1 -g -DQUOTA_NO_SIMD -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_MAKE = $(MAKE) B=build/asan CC=clang WERROR=1 CFLAGS="$(ASAN_CFLAGS)" \
+	LDFLAGS="-fsanitize=address,undefined"
+.PHONY: check-asan-lib
+check-asan-lib:
+	$(ASAN_MAKE) -j2 build/asan/libquota.a
+check-asan: check-asan-lib
+	$(ASAN_MAKE) check-unit-only
 
 # Each test twice: as it is, and journaled (every context it frees is
 # replayed from its records in check mode and compared snapshot by snapshot).

@@ -27,8 +27,9 @@ PG_SONAME  = libquota-pg.so.$(ABI)
 PG_SHLIB   = libquota-pg.so.$(ABI).$(VMINOR).$(VPATCH)
 # The servers check_pg runs against (two: shards).
 PG_RUN     = sh tests/pg/with-pg.sh 2
-PG_ASAN    = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
-	     -fno-omit-frame-pointer
+# The flags of every build under build/asan (the Makefile's ASAN_CFLAGS),
+# so check-pg-asan and check-asan build the same library there.
+PG_ASAN    = $(ASAN_CFLAGS)
 
 CHECK_EXTRA += check-pg
 # The tests that need servers (tests/check_pg*.c).
