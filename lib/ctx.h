@@ -1605,6 +1605,9 @@ void quota__tariff_free(quota_tariff *t);
 /* A new account in its initial state, not registered in ctx (account.c);
  * NULL when out of memory. */
 quota_account *quota__account_alloc(quota_ctx *ctx, const char *id);
+/* The same with the id's keyed hash (quota__strhash) already computed. */
+quota_account *quota__account_alloc_h(quota_ctx *ctx, const char *id,
+				      uint64_t h64);
 /*
  * Decode a snapshot into a new account *fresh of ctx, detached: not in
  * ctx->accounts or ctx->acct_tab (free it with quota__account_free).
@@ -1634,6 +1637,7 @@ int quota__account_snapshot_state(const quota_account *a, void **out,
 /* Room in ctx for one more account of id (QUOTA_EEXISTS if it has one),
  * then its registration, which cannot fail (account.c). */
 int quota__account_room(quota_ctx *ctx, const char *id);
+int quota__account_room_h(quota_ctx *ctx, const char *id, uint64_t h64);
 /* The account of this id in ctx, or NULL (account.c). */
 quota_account *quota__account_get(const quota_ctx *ctx, const char *id);
 /* The bits of an account's address in a slot of the id table while no
@@ -1651,6 +1655,8 @@ static inline quota_account *quota__acct_slot(const quota_ctx *ctx, size_t i)
 	return (quota_account *)(ctx->acct_tab[i] & ctx->acct_keep);
 }
 void quota__account_register(quota_ctx *ctx, quota_account *a);
+void quota__account_register_h(quota_ctx *ctx, quota_account *a,
+			       uint64_t h64);
 /* The restore steps of the decoder, each in the file that owns the state:
  * counters (counters.c), ledger rows (ledger.c), open holds (hold.c). */
 int quota__counters_restore(quota_account *a, const uint64_t *keys,
