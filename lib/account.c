@@ -93,10 +93,10 @@ int quota__cat_need(quota_account *a, uint64_t mask)
 	if (!b)
 		return QUOTA_ENOMEM;
 	if (!a->cats) { /* a new block: no account-wide record yet */
-		memset(&b->all, 0, sizeof b->all);
+		memset(b->all, 0, sizeof b->all);
 		b->has_all = false;
 	}
-	a->cur_all = b->has_all ? &b->all : NULL;
+	a->cur_all = b->has_all ? quota__catblock_all(b) : NULL;
 	v = b->e;
 	/* From the top down, each old entry to its new place (never below
 	 * where it was) and the defaults in the gaps. */
