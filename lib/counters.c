@@ -176,7 +176,11 @@ static int cur_alloc(quota_account *a, unsigned cat)
 			return QUOTA_ENOMEM;
 		b = quota__catblock_of(a);
 		b->has_all = true;
-		c = a->cur_all = &b->all;
+		c = a->cur_all = quota__catblock_all(b);
+		/* Its counters only: no ledger cache (quota__catblock). */
+		memset(c, 0, QUOTA__CUR_ALL_SIZE);
+		c->day = c->month = INT64_MIN;
+		return QUOTA_OK;
 	}
 	memset(c, 0, sizeof *c);
 	c->day = c->month = INT64_MIN;

@@ -568,14 +568,35 @@ typedef struct quota__cat {
 	quota__cur cur;
 } quota__cat;
 
+/*
+ * The account-wide current record (QUOTA__CAT_ALL's) is a quota__cur cut
+ * before its ledger cache: ledger rows are per category, so nothing reads
+ * or writes lh_lo and after in it, only the counters (issue 13: 80 bytes
+ * an account).  Those are all int64_t, kept as such in the block below.
+ */
+#define QUOTA__CUR_ALL_SIZE offsetof(quota__cur, lh_lo)
+_Static_assert(QUOTA__CUR_ALL_SIZE ==
+		       offsetof(quota__cur, free) + sizeof(quota__freeuse),
+	       "the account-wide record ends with the free units");
+_Static_assert(QUOTA__CUR_ALL_SIZE % sizeof(int64_t) == 0,
+	       "the account-wide record is int64_t fields");
+
 /* The allocation that holds an account's category entries, behind the
- * account-wide current record (QUOTA__CAT_ALL's, when has_all), so that
- * a charge reads one block for both (account.c, counters.c). */
+ * account-wide current record (QUOTA__CAT_ALL's, when has_all: the
+ * first QUOTA__CUR_ALL_SIZE bytes of a quota__cur, at all), so that a
+ * charge reads one block for both (account.c, counters.c). */
 typedef struct quota__catblock {
-	quota__cur all;
+	int64_t all[QUOTA__CUR_ALL_SIZE / sizeof(int64_t)];
 	bool has_all;
 	quota__cat e[];
 } quota__catblock;
+
+/* Block b's account-wide record (valid to read and write up to
+ * QUOTA__CUR_ALL_SIZE bytes). */
+static inline quota__cur *quota__catblock_all(quota__catblock *b)
+{
+	return (quota__cur *)(void *)b->all;
+}
 
 /* R24: one gift grant, what is left of it and when that expires. */
 typedef struct quota__gift {
@@ -713,7 +734,8 @@ struct quota_account {
 	quota__cat *cats;   /* popcount(cat_mask) entries, by category id,
 			     * the e[] of a quota__catblock (or NULL) */
 	quota__cur *cur_all; /* QUOTA__CAT_ALL's current record (in the
-			      * block of cats), or NULL */
+			      * block of cats; its counters only, see
+			      * quota__catblock), or NULL */
 	uint64_t stop_mask; /* categories with QUOTA_OVERAGE_STOP */
 	uint64_t cap_mask;  /* non-zero iff any cap is set (see set_cap) */
 	/* R21: the account clock. */
@@ -1605,6 +1627,9 @@ void quota__tariff_free(quota_tariff *t);
 /* A new account in its initial state, not registered in ctx (account.c);
  * NULL when out of memory. */
 quota_account *quota__account_alloc(quota_ctx *ctx, const char *id);
+/* The same with the id's keyed hash (quota__strhash) already computed. */
+quota_account *quota__account_alloc_h(quota_ctx *ctx, const char *id,
+				      uint64_t h64);
 /*
  * Decode a snapshot into a new account *fresh of ctx, detached: not in
  * ctx->accounts or ctx->acct_tab (free it with quota__account_free).
@@ -1634,6 +1659,7 @@ int quota__account_snapshot_state(const quota_account *a, void **out,
 /* Room in ctx for one more account of id (QUOTA_EEXISTS if it has one),
  * then its registration, which cannot fail (account.c). */
 int quota__account_room(quota_ctx *ctx, const char *id);
+int quota__account_room_h(quota_ctx *ctx, const char *id, uint64_t h64);
 /* The account of this id in ctx, or NULL (account.c). */
 quota_account *quota__account_get(const quota_ctx *ctx, const char *id);
 /* The bits of an account's address in a slot of the id table while no
@@ -1651,6 +1677,8 @@ static inline quota_account *quota__acct_slot(const quota_ctx *ctx, size_t i)
 	return (quota_account *)(ctx->acct_tab[i] & ctx->acct_keep);
 }
 void quota__account_register(quota_ctx *ctx, quota_account *a);
+void quota__account_register_h(quota_ctx *ctx, quota_account *a,
+			       uint64_t h64);
 /* The restore steps of the decoder, each in the file that owns the state:
  * counters (counters.c), ledger rows (ledger.c), open holds (hold.c). */
 int quota__counters_restore(quota_account *a, const uint64_t *keys,

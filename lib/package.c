@@ -222,8 +222,17 @@ static int ids_reserve(quota_account *a)
 	return quota__strmap_reserve(mem, &a->package_ids);
 }
 
-/* quota__grow, but exactly need while the array is small (at most 4: most
- * accounts hold a package or two per category, §7), doubling beyond. */
+/*
+ * Room a small array (or small R3 index) starts with: most accounts hold
+ * a package or two per category (§7), so the first package makes room for
+ * the second, and an account's second package reallocates nothing
+ * (issue 13: a million accounts are created with two each; malloc rounds
+ * both sizes to the same block).
+ */
+#define PKG_FIRST_ROOM 2
+
+/* quota__grow, but exactly need while the array is small (at most 4, at
+ * least PKG_FIRST_ROOM: §7), doubling beyond. */
 static int grow_small(const quota__mem *mem, void **p, uint32_t *cap,
 		      size_t need, size_t size)
 {
@@ -240,6 +249,8 @@ static int grow_small(const quota__mem *mem, void **p, uint32_t *cap,
 		*cap = room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
 		return QUOTA_OK;
 	}
+	if (need < PKG_FIRST_ROOM)
+		need = PKG_FIRST_ROOM;
 	if (!(np = quota__realloc(mem, *p, need * size)))
 		return QUOTA_ENOMEM;
 	*p = np;
@@ -462,12 +473,16 @@ static int package_prepare(void *v)
 		quota__pindex *ix = quota__cat_of(a, c)->pindex, *nx;
 		bool stop = s->flags & QUOTA_PACKAGE_STOP;
 
-		if (!ix) { /* a category's first package: the small form */
-			if (!(op->fresh[c] = psmall_new(mem, 1)))
+		if (!ix) { /* a category's first package: the small form,
+			    * room for PKG_FIRST_ROOM */
+			if (!(op->fresh[c] = psmall_new(mem, PKG_FIRST_ROOM)))
 				goto nomem;
 		} else if (!quota__pindex_small(ix)) {
 			if (pindex_reserve(mem, ix, 1, stop))
 				goto nomem;
+		} else if (ix->n < PKG_FIRST_ROOM) {
+			/* A small index has room for at least that many
+			 * (pruning never shrinks it). */
 		} else if (ix->n < QUOTA__PSMALL) {
 			/* Room for one more, exactly (invisible: the same
 			 * index at another address). */
