@@ -126,7 +126,7 @@ static int check_key_len(quota_ctx *ctx, const char *key, size_t *len)
  * The same for a keyed charge, in one pass over the key with its hash
  * (R11, issue 16): the SipHash words tell whether the key is all ASCII,
  * and only one that is not is read again for its UTF-8.  p gets the
- * length and the hash, for quota__key_probe.
+ * length and the hash, for quota__key_charge.
  */
 static int check_key_hash(const quota_account *a, const char *key,
 			  quota__keyprobe *p)
@@ -683,44 +683,23 @@ static __attribute__((noinline)) int charge_slow(quota_account *a,
 /*
  * A keyed charge (R11), apart from the keyless path and without the
  * general path's stack frame: the key is checked and hashed in one pass,
- * and a new one is charged by the fast path.  Issue 16: its sources go
- * to the stack, and from there, if they fit, straight into the compact
- * record; only a charge that needs the full record fills one in, from
- * the spare kept for it before anything moved (storing cannot fail).
+ * and a new one is charged by the fast path, looked up and stored with
+ * it in keys.c (quota__key_charge, issue 16).
  */
 static __attribute__((noinline)) int charge_keyed(quota_account *a,
 						  const quota_usage *u,
 						  quota_receipt *r)
 {
 	const quota__keyrec *k;
-	quota__keyext *rec;
 	quota__keyprobe kp;
 	int rc;
 
 	if ((rc = check_key_hash(a, u->key, &kp)))
 		return quota__fail(r, rc);
-	if ((k = quota__key_probe(a, u->key, &kp)))
+	if (quota__key_charge(a, u, r, &kp, &k))
+		return QUOTA_OK;
+	if (k)
 		return charge_replay(a, k, u, r);
-	if (!a->ctx->hook && !a->ctx->store_on && quota__key_ready(a)) {
-		quota_usage plain = *u;
-		quota__draw d;
-		quota__payg l;
-		quota__src s;
-
-		plain.key = NULL;
-		s.draws = &d;
-		s.paygs = &l;
-		if (quota__fast(a, &plain, r, QUOTA__FAST_CHARGE, &s, 0,
-				QUOTA__J_NONE)) {
-			if (!quota__key_store_charge(a, u->key, &kp, &s)) {
-				rec = quota__key_small(a, u->key, &kp);
-				quota__src_assign(&rec->box.src, &s);
-				quota__key_usage(rec, QUOTA__OP_CHARGE, u);
-				quota__key_store_at(a, rec, &kp);
-			}
-			return QUOTA_OK;
-		}
-	}
 	return general(a, u, r, true);
 }
 

@@ -1,9 +1,9 @@
 /*
  * charge_fast.h - the charge fast path, expanded in place where it runs:
- * quota_charge, quota_quote and keyed charges (charge.c) and quota_reserve
- * (hold.c), each with its mode as a constant.  A call, its second
- * prologue and the tests of the other modes cost a tenth of a charge, so
- * the body is here rather than behind a function.
+ * quota_charge and quota_quote (charge.c), keyed charges (keys.c) and
+ * quota_reserve (hold.c), each with its mode as a constant.  A call, its
+ * second prologue and the tests of the other modes cost a tenth of a
+ * charge, so the body is here rather than behind a function.
  */
 #ifndef QUOTA_CHARGE_FAST_H
 #define QUOTA_CHARGE_FAST_H

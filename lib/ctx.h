@@ -1267,10 +1267,6 @@ typedef struct quota__keyprobe {
 quota__keyrec *quota__key_find(const quota_account *a, const char *key);
 quota__keyrec *quota__key_lookup(const quota_account *a, const char *key,
 				 quota__keyprobe *p);
-/* The same, for a key whose hash the caller put in p (one pass over
- * the key with its validation: issue 16). */
-quota__keyrec *quota__key_probe(const quota_account *a, const char *key,
-				quota__keyprobe *p);
 /* A stored record in full. */
 void quota__key_view(const quota_account *a, const quota__keyrec *k,
 		     quota__keyview *v);
@@ -1308,12 +1304,14 @@ static inline bool quota__key_ready(quota_account *a)
 		return true;
 	return !quota__key_reserve(a) && quota__key_spare(a);
 }
-/* Store the record of a fast-path charge (usage at s->at, category and
- * units of s) for the key of p, looked up just before, straight from its
- * sources s if it fits the compact form; false (nothing changed) if it
- * does not. */
-bool quota__key_store_charge(quota_account *a, const char *key,
-			     const quota__keyprobe *p, const quota__src *s);
+/* A keyed charge u whose key's length and hash the caller put in p (one
+ * pass over the key with its validation: issue 16): looked up, charged
+ * by the fast path and its record stored, 1; else 0, and *found is the
+ * stored record to replay, or NULL when the general path is to charge
+ * it. */
+int quota__key_charge(quota_account *a, const quota_usage *u,
+		      quota_receipt *r, quota__keyprobe *p,
+		      const quota__keyrec **found);
 /* What a charge or reservation (op) with usage u stores for its key: the
  * parameters a repeat must match, the key's time. */
 static inline void quota__key_usage(quota__keyext *rec, int32_t op,

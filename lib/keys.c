@@ -30,6 +30,7 @@
  * The slots are probed in groups of eight, and forgetting a key moves
  * none (keytab.h).
  */
+#include "charge_fast.h"
 #include "keytab.h"
 
 #include <string.h>
@@ -105,8 +106,9 @@ static inline uint32_t ring_base(const quota__keys *k)
  * The probe ends at the first group with an empty slot, or, in a table
  * a batch's undoing left with none, when it has read them all.
  */
-static const quota__keyslot *find(const quota__keys *k, uint32_t h,
-				  const char *key, size_t n, uint32_t *slot)
+static inline __attribute__((always_inline)) const quota__keyslot *
+find(const quota__keys *k, uint32_t h, const char *key, size_t n,
+     uint32_t *slot)
 {
 	const uint32_t mask = k->cap - 1;
 	const uint8_t tag = quota__kt_tag_of(h);
@@ -132,15 +134,10 @@ static const quota__keyslot *find(const quota__keys *k, uint32_t h,
 	}
 }
 
-quota__keyrec *quota__key_lookup(const quota_account *a, const char *key,
-				 quota__keyprobe *p)
-{
-	p->hash = key_hash(a, key, p->len);
-	return quota__key_probe(a, key, p);
-}
-
-quota__keyrec *quota__key_probe(const quota_account *a, const char *key,
-				quota__keyprobe *p)
+/* The record of the key of p (hash and length set), or NULL and where
+ * the key goes; inline in the keyed charge (quota__key_charge). */
+static inline __attribute__((always_inline)) quota__keyrec *
+probe(const quota_account *a, const char *key, quota__keyprobe *p)
 {
 	const quota__keyslot *sl;
 
@@ -154,6 +151,13 @@ quota__keyrec *quota__key_probe(const quota_account *a, const char *key,
 		quota__kt_home((uint32_t)p->hash, p->cap))]);
 	sl = find(&a->x->keys, (uint32_t)p->hash, key, p->len, &p->slot);
 	return sl ? &a->x->keys.ring[sl->rec] : NULL;
+}
+
+quota__keyrec *quota__key_lookup(const quota_account *a, const char *key,
+				 quota__keyprobe *p)
+{
+	p->hash = key_hash(a, key, p->len);
+	return probe(a, key, p);
 }
 
 quota__keyrec *quota__key_find(const quota_account *a, const char *key)
@@ -450,7 +454,8 @@ static bool none_past(const quota__keys *k, uint32_t g)
  * empty slot, or seldom, the next one shows it), else deleted.  Nothing
  * moves, and only the one branch of finding the slot is left to predict.
  */
-static void unlink_rec(quota__keys *k, uint32_t i_rec, uint32_t h)
+static inline __attribute__((always_inline)) void
+unlink_rec(quota__keys *k, uint32_t i_rec, uint32_t h)
 {
 	const quota__keyslot *const tab = k->tab;
 	const uint32_t mask = k->cap - 1;
@@ -473,8 +478,9 @@ static void unlink_rec(quota__keys *k, uint32_t i_rec, uint32_t h)
 	k->n--;
 }
 
-/* Forget the oldest keys while the window is over its bounds. */
-static void evict(quota_account *a)
+/* Forget the oldest keys while the window is over its bounds (inline in
+ * every store: a full window forgets a key a store, issue 16). */
+static inline __attribute__((always_inline)) void evict(quota_account *a)
 {
 	quota__keys *k = &a->x->keys;
 
@@ -531,7 +537,8 @@ static uint32_t fill(quota_account *a, quota__keyext *x, uint32_t h,
 
 /* Count the new record (in the ring after the others) and forget what
  * the window no longer holds. */
-static void append(quota_account *a, int64_t time)
+static inline __attribute__((always_inline)) void append(quota_account *a,
+							 int64_t time)
 {
 	quota__keys *k = &a->x->keys;
 
@@ -594,6 +601,26 @@ bool quota__key_spare(quota_account *a)
 	return true;
 }
 
+/* The n bytes of a key (at most the 32 of a compact charge record) to
+ * d: two copies of a fixed size that overlap, not a call (issue 16). */
+static inline void key_copy(char *d, const char *key, size_t n)
+{
+	if (n >= 16) {
+		memcpy(d, key, 16);
+		memcpy(d + n - 16, key + n - 16, 16);
+	} else if (n >= 8) {
+		memcpy(d, key, 8);
+		memcpy(d + n - 8, key + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(d, key, 4);
+		memcpy(d + n - 4, key + n - 4, 4);
+	} else {
+		d[0] = key[0];
+		d[n >> 1] = key[n >> 1];
+		d[n - 1] = key[n - 1];
+	}
+}
+
 /*
  * Issue 16: a keyed charge of the fast path (R11) drawn from one source
  * is stored from its sources s straight into the ring, without a
@@ -602,8 +629,9 @@ bool quota__key_spare(quota_account *a)
  * so what compact() would accept follows from s and the key's length
  * alone, and the record is the one compact() would write.
  */
-bool quota__key_store_charge(quota_account *a, const char *key,
-			     const quota__keyprobe *p, const quota__src *s)
+static inline __attribute__((always_inline)) bool
+store_charge(quota_account *a, const char *key, const quota__keyprobe *p,
+	     const quota__src *s)
 {
 	quota__keys *k = &a->x->keys;
 	const size_t off = key_off[QUOTA__OP_CHARGE];
@@ -638,10 +666,70 @@ bool quota__key_store_charge(quota_account *a, const char *key,
 	r->time = s->at;
 	r->units = s->units;
 	r->u.w[0] = w0;
-	memcpy(r->u.b + off, key, p->len);
+	key_copy(r->u.b + off, key, p->len);
 	link_at(k, p, i);
 	append(a, s->at);
 	return true;
+}
+
+/* quota__src_assign for the fast path's sources (one draw and one
+ * pay-as-you-go line at most) into a small box, field by field: s stays
+ * in registers rather than being written out for a copy (issue 16). */
+static inline void src_one(quota__src *b, const quota__src *s,
+			   const quota__draw *d, const quota__payg *l)
+{
+	b->units = s->units;
+	b->free = s->free;
+	b->pkg = s->pkg;
+	b->payg = s->payg;
+	b->cost = s->cost;
+	b->at = s->at;
+	b->day = s->day;
+	b->month = s->month;
+	b->cat = s->cat;
+	b->ndraws = s->ndraws;
+	b->npayg = s->npayg;
+	b->draws[0] = *d;
+	b->paygs[0] = *l;
+}
+
+/*
+ * A keyed charge (R11) whose key p has checked and hashed (charge.c),
+ * in one function (issue 16): the look-up, the fast path (charge_fast.h)
+ * and storing the record are expanded here, with no call between them
+ * and the sources on the stack, read once into the compact record.  Only
+ * a charge that needs the full record fills one in, from the spare kept
+ * for it before anything moved (storing cannot fail).  1 when charged;
+ * 0 when the general path is to run, or *found replays a stored key.
+ */
+int quota__key_charge(quota_account *a, const quota_usage *u,
+		      quota_receipt *r, quota__keyprobe *p,
+		      const quota__keyrec **found)
+{
+	quota_usage plain;
+	quota__keyext *rec;
+	quota__draw d;
+	quota__payg l;
+	quota__src s;
+
+	if ((*found = probe(a, u->key, p)))
+		return 0;
+	if (a->ctx->hook || a->ctx->store_on || !quota__key_ready(a))
+		return 0;
+	plain = *u;
+	plain.key = NULL;
+	s.draws = &d;
+	s.paygs = &l;
+	if (!quota__fast(a, &plain, r, QUOTA__FAST_CHARGE, &s, 0,
+			 QUOTA__J_NONE))
+		return 0;
+	if (!store_charge(a, u->key, p, &s)) {
+		rec = quota__key_small(a, u->key, p);
+		src_one(&rec->box.src, &s, &d, &l);
+		quota__key_usage(rec, QUOTA__OP_CHARGE, u);
+		quota__key_store_at(a, rec, p);
+	}
+	return 1;
 }
 
 /* quota_account_set_key_window through the write path (§5). */
