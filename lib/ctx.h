@@ -1174,6 +1174,11 @@ int quota__counter_prepare(quota_account *a, unsigned cat);
 /* Count a charge: units for cat and the account, free units for cat. */
 void quota__counter_charge(quota_account *a, unsigned cat, int64_t day,
 			   int64_t month, int64_t units, int64_t free);
+/* The same for a late report (issue 16): day and month no newer than
+ * those of c, cat's current record, and g, the account's. */
+void quota__counter_late(quota_account *a, quota__cur *c, quota__cur *g,
+			 unsigned cat, int64_t day, int64_t month,
+			 int64_t units, int64_t free);
 
 /* ------------------------------------------------ charges (charge.c) */
 
