@@ -867,6 +867,10 @@ static inline int64_t quota__held_of(const quota_account *a, unsigned cat)
 	return k ? k->held : 0;
 }
 
+/* Slots of quota_ctx.late_row: 1,024, more than a month's hours, so
+ * the late reports of one category within a month find theirs. */
+#define QUOTA__LATE_ROWS 1024
+
 struct quota_ctx {
 	quota__mem mem;
 	/* The key of every string-keyed table's hash (§7): random, or the
@@ -934,6 +938,12 @@ struct quota_ctx {
 	 * before it (late reports come from both sides of a month's end). */
 	int64_t mday_lo, mday_hi, month;
 	int64_t mday_lo2, mday_hi2, month2;
+	/* Issue 16: per slot of an (hour, category) (quota__late_slot),
+	 * the index of the free ledger row a late report of that hour last
+	 * found, in some account of this context (ledger.c).  A cache, not
+	 * state: a row is taken only once it is seen to be the one asked
+	 * for, so a stale index costs a table look-up, never a wrong row. */
+	uint32_t late_row[QUOTA__LATE_ROWS];
 	/* ------------------------------------------------ R26 time zones */
 	quota_zone **zones; /* zone.c, their only writer; freed with ctx */
 	size_t nzones, cap_zones;
@@ -1428,6 +1438,12 @@ static inline uint64_t quota__ledger_hash(int64_t hour, uint32_t cat,
 static inline uint32_t quota__ledger_tag(uint64_t h)
 {
 	return (uint32_t)(h >> 56) << QUOTA__LIDX_BITS;
+}
+/* Issue 16: the late_row slot of (hour, cat): consecutive hours of one
+ * category take consecutive slots. */
+static inline uint32_t quota__late_slot(int64_t hour, uint32_t cat)
+{
+	return ((uint32_t)hour + cat * 181u) & (QUOTA__LATE_ROWS - 1);
 }
 /* Issue 16: a late report's rows of (hour, cat): free, pay-as-you-go
  * and (pk not NULL) pk's, all existing, taking cost (ledger.c); then
