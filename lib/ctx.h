@@ -500,14 +500,18 @@ enum {
 	QUOTA__LSRC_PKG = 3 /* + package seq */
 };
 
+/* Issue 16: what a charge reads and writes (key, dirty, units, cost)
+ * in the first 40 bytes, so that a row 16 bytes past a cache line's
+ * start (as large blocks from malloc often are) is charged in one line;
+ * settlement's and reports' fields after. */
 typedef struct quota__lrow {
 	int64_t hour;  /* local hours since 1970-01-01T00 (account offset) */
 	uint32_t cat;
 	uint32_t src;  /* QUOTA__LSRC_*; a package: QUOTA__LSRC_PKG + seq */
-	const quota_package *pk;
+	bool dirty;    /* on the dirty list */
 	int64_t units, cost;
 	int64_t billed_units, billed_cost; /* taken in by settlement */
-	bool dirty;                        /* on the dirty list */
+	const quota_package *pk;
 } quota__lrow;
 
 typedef struct quota__ledger {
