@@ -619,8 +619,7 @@ static inline int late(quota_account *a, const quota_usage *u,
 		}
 	}
 	/* R17, R22: the hour's rows, which must exist and take the cost. */
-	if (!quota__ledger_late(a, hour, cat,
-				take ? pk : NULL, cost, row))
+	if (!quota__ledger_late(a, c, hour, cat, take ? pk : NULL, cost, row))
 		return 0;
 	/* §5: the fast path's record, before anything moves. */
 	if (ctx->store_on) {

@@ -69,7 +69,9 @@ int quota__cnt_reserve(const quota__mem *mem, quota__counters *c,
 	return QUOTA_OK;
 }
 
-void quota__cnt_add(quota__counters *c, uint64_t key, int64_t delta)
+/* quota__cnt_add, expanded where a late report counts (count_late). */
+static inline __attribute__((always_inline)) void
+cnt_add(quota__counters *c, uint64_t key, int64_t delta)
 {
 	uint32_t i, mask = c->cap - 1;
 
@@ -85,6 +87,11 @@ void quota__cnt_add(quota__counters *c, uint64_t key, int64_t delta)
 			return;
 		}
 	}
+}
+
+void quota__cnt_add(quota__counters *c, uint64_t key, int64_t delta)
+{
+	cnt_add(c, key, delta);
 }
 
 void quota__cnt_free(const quota__mem *mem, quota__counters *c)
@@ -283,10 +290,10 @@ count_late(quota__counters *t, quota__cur *c, unsigned cat, int64_t day,
 		c->units_day += units;
 		c->free.day += free;
 	} else {
-		quota__cnt_add(t, quota__cnt_key(QUOTA__CNT_UNITS_DAY, cat, day),
+		cnt_add(t, quota__cnt_key(QUOTA__CNT_UNITS_DAY, cat, day),
 			       units);
 		if (free)
-			quota__cnt_add(t,
+			cnt_add(t,
 				       quota__cnt_key(QUOTA__CNT_FREE_DAY, cat,
 						      day),
 				       free);
@@ -295,12 +302,12 @@ count_late(quota__counters *t, quota__cur *c, unsigned cat, int64_t day,
 		c->units_month += units;
 		c->free.month += free;
 	} else {
-		quota__cnt_add(t,
+		cnt_add(t,
 			       quota__cnt_key(QUOTA__CNT_UNITS_MONTH, cat,
 					      month),
 			       units);
 		if (free)
-			quota__cnt_add(t,
+			cnt_add(t,
 				       quota__cnt_key(QUOTA__CNT_FREE_MONTH,
 						      cat, month),
 				       free);

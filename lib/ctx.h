@@ -1451,9 +1451,11 @@ static inline uint32_t quota__late_slot(int64_t hour, uint32_t cat)
 }
 /* Issue 16: a late report's rows of (hour, cat): free, pay-as-you-go
  * and (pk not NULL) pk's, all existing, taking cost (ledger.c); then
- * booked.  The general path handles what the first refuses. */
-bool quota__ledger_late(const quota_account *a, int64_t hour, uint32_t cat,
-			const quota_package *pk, int64_t cost, uint32_t row[3]);
+ * booked.  c: cat's current record.  The general path handles what the
+ * first refuses. */
+bool quota__ledger_late(const quota_account *a, const quota__cur *c,
+			int64_t hour, uint32_t cat, const quota_package *pk,
+			int64_t cost, uint32_t row[3]);
 void quota__ledger_late_add(quota_account *a, const uint32_t row[3],
 			    int64_t free, int64_t take, int64_t payg,
 			    int64_t cost);

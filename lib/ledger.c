@@ -328,11 +328,11 @@ void quota__ledger_apply(quota_account *a, const quota__src *s, int sign,
  * pay-as-you-go total, or the rows are a category's cache: the general
  * path then makes, checks or folds them.
  */
-bool quota__ledger_late(const quota_account *a, int64_t hour, uint32_t cat,
-			const quota_package *pk, int64_t cost, uint32_t row[3])
+bool quota__ledger_late(const quota_account *a, const quota__cur *c,
+			int64_t hour, uint32_t cat, const quota_package *pk,
+			int64_t cost, uint32_t row[3])
 {
 	const quota__ledger *l = &a->ledger;
-	const quota__cur *c = quota__cur_of(a, cat);
 	uint32_t *hint = &a->ctx->late_row[quota__late_slot(hour, cat)];
 	const quota__lrow *r;
 	uint32_t settled;
@@ -351,7 +351,7 @@ bool quota__ledger_late(const quota_account *a, int64_t hour, uint32_t cat,
 	}
 	if ((row[1] = row_next(l, row[0], hour, cat, QUOTA__LSRC_PAYG)) ==
 		    NONE ||
-	    (c && c->lh_lo != INT64_MIN && c->lr_payg == row[1]))
+	    (c->lh_lo != INT64_MIN && c->lr_payg == row[1]))
 		return false;
 	r = l->rows;
 	settled = !r[row[0]].dirty + !r[row[1]].dirty;
