@@ -513,8 +513,8 @@ static bool late_capped(const quota_account *a, const quota__cat *k,
  * the current month), looks up only the day counters a cap or a daily
  * free allowance reads, finds the hour's ledger rows with one table
  * look-up (quota__ledger_late) and writes the fast path's record, the
- * same bytes as the general path's.  Counting goes through
- * quota__counter_charge, as the general path's does.  0 when it did not
+ * same bytes as the general path's.  Counting is quota__counter_late:
+ * the general path's counts without its rolls.  0 when it did not
  * apply (the general path then runs: a new day, period or ledger row,
  * a full counter table, a refusal to word), 1 when it did, or the store's
  * refusal (nothing changed).
@@ -619,8 +619,7 @@ static inline int late(quota_account *a, const quota_usage *u,
 		}
 	}
 	/* R17, R22: the hour's rows, which must exist and take the cost. */
-	if (!quota__ledger_late(a, hour, cat,
-				take ? pk : NULL, cost, row))
+	if (!quota__ledger_late(a, c, hour, cat, take ? pk : NULL, cost, row))
 		return 0;
 	/* §5: the fast path's record, before anything moves. */
 	if (ctx->store_on) {
@@ -637,7 +636,7 @@ static inline int late(quota_account *a, const quota_usage *u,
 	ctx->errmsg[0] = '\0';
 	if (at > a->clock)
 		a->clock = at;
-	quota__counter_charge(a, cat, day, month, units, f);
+	quota__counter_late(a, c, g, cat, day, month, units, f);
 	quota__ledger_late_add(a, row, f, take, need, cost);
 	if (take && !(pk->remaining -= take))
 		quota__package_refresh(a, pk);

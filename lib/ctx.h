@@ -500,14 +500,18 @@ enum {
 	QUOTA__LSRC_PKG = 3 /* + package seq */
 };
 
+/* Issue 16: what a charge reads and writes (key, dirty, units, cost)
+ * in the first 40 bytes, so that a row 16 bytes past a cache line's
+ * start (as large blocks from malloc often are) is charged in one line;
+ * settlement's and reports' fields after. */
 typedef struct quota__lrow {
 	int64_t hour;  /* local hours since 1970-01-01T00 (account offset) */
 	uint32_t cat;
 	uint32_t src;  /* QUOTA__LSRC_*; a package: QUOTA__LSRC_PKG + seq */
-	const quota_package *pk;
+	bool dirty;    /* on the dirty list */
 	int64_t units, cost;
 	int64_t billed_units, billed_cost; /* taken in by settlement */
-	bool dirty;                        /* on the dirty list */
+	const quota_package *pk;
 } quota__lrow;
 
 typedef struct quota__ledger {
@@ -889,6 +893,10 @@ static inline int64_t quota__held_of(const quota_account *a, unsigned cat)
 	return k ? k->held : 0;
 }
 
+/* Slots of quota_ctx.late_row: 1,024, more than a month's hours, so
+ * the late reports of one category within a month find theirs. */
+#define QUOTA__LATE_ROWS 1024
+
 struct quota_ctx {
 	quota__mem mem;
 	/* The key of every string-keyed table's hash (§7): random, or the
@@ -956,6 +964,12 @@ struct quota_ctx {
 	 * before it (late reports come from both sides of a month's end). */
 	int64_t mday_lo, mday_hi, month;
 	int64_t mday_lo2, mday_hi2, month2;
+	/* Issue 16: per slot of an (hour, category) (quota__late_slot),
+	 * the index of the free ledger row a late report of that hour last
+	 * found, in some account of this context (ledger.c).  A cache, not
+	 * state: a row is taken only once it is seen to be the one asked
+	 * for, so a stale index costs a table look-up, never a wrong row. */
+	uint32_t late_row[QUOTA__LATE_ROWS];
 	/* ------------------------------------------------ R26 time zones */
 	quota_zone **zones; /* zone.c, their only writer; freed with ctx */
 	size_t nzones, cap_zones;
@@ -1196,6 +1210,11 @@ int quota__counter_prepare(quota_account *a, unsigned cat);
 /* Count a charge: units for cat and the account, free units for cat. */
 void quota__counter_charge(quota_account *a, unsigned cat, int64_t day,
 			   int64_t month, int64_t units, int64_t free);
+/* The same for a late report (issue 16): day and month no newer than
+ * those of c, cat's current record, and g, the account's. */
+void quota__counter_late(quota_account *a, quota__cur *c, quota__cur *g,
+			 unsigned cat, int64_t day, int64_t month,
+			 int64_t units, int64_t free);
 
 /* ------------------------------------------------ charges (charge.c) */
 
@@ -1444,11 +1463,19 @@ static inline uint32_t quota__ledger_tag(uint64_t h)
 {
 	return (uint32_t)(h >> 56) << QUOTA__LIDX_BITS;
 }
+/* Issue 16: the late_row slot of (hour, cat): consecutive hours of one
+ * category take consecutive slots. */
+static inline uint32_t quota__late_slot(int64_t hour, uint32_t cat)
+{
+	return ((uint32_t)hour + cat * 181u) & (QUOTA__LATE_ROWS - 1);
+}
 /* Issue 16: a late report's rows of (hour, cat): free, pay-as-you-go
  * and (pk not NULL) pk's, all existing, taking cost (ledger.c); then
- * booked.  The general path handles what the first refuses. */
-bool quota__ledger_late(const quota_account *a, int64_t hour, uint32_t cat,
-			const quota_package *pk, int64_t cost, uint32_t row[3]);
+ * booked.  c: cat's current record.  The general path handles what the
+ * first refuses. */
+bool quota__ledger_late(const quota_account *a, const quota__cur *c,
+			int64_t hour, uint32_t cat, const quota_package *pk,
+			int64_t cost, uint32_t row[3]);
 void quota__ledger_late_add(quota_account *a, const uint32_t row[3],
 			    int64_t free, int64_t take, int64_t payg,
 			    int64_t cost);

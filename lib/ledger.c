@@ -318,27 +318,40 @@ void quota__ledger_apply(quota_account *a, const quota__src *s, int sign,
 
 /*
  * Issue 16: a late report's rows (late() in charge.c), the free, the
- * pay-as-you-go and, with pk, pk's row of (hour, cat): one table look-up,
- * the others next to it where an apply made them together (row_next).
+ * pay-as-you-go and, with pk, pk's row of (hour, cat): the free row where
+ * the context's late_row slot of (hour, cat) says, else one table look-up
+ * (a table of every hour the account kept, so mostly a cache miss where
+ * the slots of a month's hours take 4 KB), the others next to it where
+ * an apply made them together (row_next).
  * false, reading only, if one is missing, a settled one could not go back
  * on the dirty list without growing it, cost would overflow the hour's
  * pay-as-you-go total, or the rows are a category's cache: the general
  * path then makes, checks or folds them.
  */
-bool quota__ledger_late(const quota_account *a, int64_t hour, uint32_t cat,
-			const quota_package *pk, int64_t cost, uint32_t row[3])
+bool quota__ledger_late(const quota_account *a, const quota__cur *c,
+			int64_t hour, uint32_t cat, const quota_package *pk,
+			int64_t cost, uint32_t row[3])
 {
 	const quota__ledger *l = &a->ledger;
-	const quota__cur *c = quota__cur_of(a, cat);
+	uint32_t *hint = &a->ctx->late_row[quota__late_slot(hour, cat)];
 	const quota__lrow *r;
 	uint32_t settled;
 	int64_t x;
 
-	if ((row[0] = quota__ledger_find(l, hour, cat, QUOTA__LSRC_FREE)) ==
+	/* The free row where the context last found it (late_row), checked;
+	 * else the table's, remembered there. */
+	row[0] = *hint;
+	if (row[0] >= l->nrows || l->rows[row[0]].hour != hour ||
+	    l->rows[row[0]].cat != cat ||
+	    l->rows[row[0]].src != QUOTA__LSRC_FREE) {
+		row[0] = quota__ledger_find(l, hour, cat, QUOTA__LSRC_FREE);
+		if (row[0] == NONE)
+			return false;
+		*hint = row[0];
+	}
+	if ((row[1] = row_next(l, row[0], hour, cat, QUOTA__LSRC_PAYG)) ==
 		    NONE ||
-	    (row[1] = row_next(l, row[0], hour, cat, QUOTA__LSRC_PAYG)) ==
-		    NONE ||
-	    (c && c->lh_lo != INT64_MIN && c->lr_payg == row[1]))
+	    (c->lh_lo != INT64_MIN && c->lr_payg == row[1]))
 		return false;
 	r = l->rows;
 	settled = !r[row[0]].dirty + !r[row[1]].dirty;
