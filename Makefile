@@ -131,15 +131,16 @@ BENCH_EXTRA :=
 -include $(sort $(wildcard tests/*.mk))
 
 # make check runs in two lanes at once, one test at a time in each (CI
-# machines have 2 cores): lane 1 the unit tests, the checks of headers,
-# exports, man pages, examples, install and FFI and every group of
-# CHECK_EXTRA; lane 2 the sanitizer and valgrind runs of the unit tests.
-# Everything both lanes link is built first, so no two makes ever write the
-# same file.  Lane 2 writes to $(B)/check-lane2.log, printed once both
-# lanes have ended; make check fails if either does.
+# machines have 2 cores): lane 2 the unit tests under ASan+UBSan (about
+# half of all the CPU time), lane 1 everything else: the unit tests, the
+# checks of headers, exports, man pages, examples, install and FFI, every
+# group of CHECK_EXTRA and the unit tests under valgrind.  Everything both
+# lanes link is built first, so no two makes ever write the same file.
+# Lane 2 writes to $(B)/check-lane2.log, printed once both lanes have
+# ended; make check fails if either does.
 CHECK_LANE1 = check-unit check-headers check-exports check-man \
-	check-examples check-install check-ffi $(CHECK_EXTRA)
-CHECK_LANE2 = check-asan check-valgrind
+	check-examples check-install check-ffi $(CHECK_EXTRA) check-valgrind
+CHECK_LANE2 = check-asan
 
 check: deps
 	$(MAKE) -j2 WERROR=1 lib $(TESTS)
