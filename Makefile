@@ -134,10 +134,14 @@ BENCH_EXTRA :=
 # machines have 2 cores): lane 2 the unit tests under ASan+UBSan (about
 # half of all the CPU time), lane 1 everything else: the unit tests, the
 # checks of headers, exports, man pages, examples, install and FFI, every
-# group of CHECK_EXTRA and the unit tests under valgrind.  Everything both
-# lanes link is built first, so no two makes ever write the same file.
-# Lane 2 writes to $(B)/check-lane2.log, printed once both lanes have
-# ended; make check fails if either does.
+# group of CHECK_EXTRA and the unit tests under valgrind.  The library and
+# the unit tests, plain and under ASan, are built first; what the lanes
+# build after that are files only one of them writes (lane 1's are the
+# PostgreSQL adapter's, under build/asan too).  Each lane's make runs with
+# -j1, whatever make check was given.  Lane 2 runs in a session of its own
+# (setsid) and writes to $(B)/check-lane2.log, printed once both lanes have
+# ended; make check fails if either does, and an interrupt of make check
+# stops both.
 CHECK_LANE1 = check-unit check-headers check-exports check-man \
 	check-examples check-install check-ffi $(CHECK_EXTRA) check-valgrind
 CHECK_LANE2 = check-asan
@@ -145,13 +149,15 @@ CHECK_LANE2 = check-asan
 check: deps
 	$(MAKE) -j2 WERROR=1 lib $(TESTS)
 	$(MAKE) check-asan-lib
+	$(ASAN_MAKE) -j2 $(TESTS:$(B)/%=build/asan/%)
 	@echo "make check: lane 1 ($(CHECK_LANE1)) here;" \
 	    "lane 2 ($(CHECK_LANE2)) beside it, into $(B)/check-lane2.log"
-	@t0=$$(date +%s); \
-	  ( $(MAKE) WERROR=1 $(CHECK_LANE2); s=$$?; \
+	@t0=$$(date +%s); export t0; \
+	  setsid sh -c '$(MAKE) -j1 WERROR=1 $(CHECK_LANE2); s=$$?; \
 	    echo "make check: lane 2 ended after $$(( $$(date +%s) - t0 )) s"; \
-	    exit $$s ) > $(B)/check-lane2.log 2>&1 & l2=$$!; \
-	  $(MAKE) WERROR=1 $(CHECK_LANE1); s1=$$?; \
+	    exit $$s' > $(B)/check-lane2.log 2>&1 & l2=$$!; \
+	  trap 'kill -TERM -$$l2 2>/dev/null; exit 130' INT TERM HUP; \
+	  $(MAKE) -j1 WERROR=1 $(CHECK_LANE1); s1=$$?; \
 	  echo "make check: lane 1 ended after $$(( $$(date +%s) - t0 )) s"; \
 	  wait $$l2; s2=$$?; \
 	  echo "== lane 2 ($(CHECK_LANE2)), $(B)/check-lane2.log:"; \

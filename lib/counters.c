@@ -69,7 +69,7 @@ int quota__cnt_reserve(const quota__mem *mem, quota__counters *c,
 	return QUOTA_OK;
 }
 
-/* quota__cnt_add, expanded where a late report counts (count_late). */
+/* quota__cnt_add, expanded where count_late counts. */
 static inline __attribute__((always_inline)) void
 cnt_add(quota__counters *c, uint64_t key, int64_t delta)
 {
@@ -238,6 +238,38 @@ static __attribute__((noinline)) void roll_to(quota__counters *t,
 	}
 }
 
+/* A period of record c no newer than c's: into c where it is c's period,
+ * else into the table.  count() after its roll, and a late report's
+ * counting as it is (quota__counter_late). */
+static inline __attribute__((always_inline)) void
+count_late(quota__counters *t, quota__cur *c, unsigned cat, int64_t day,
+	   int64_t month, int64_t units, int64_t free)
+{
+	if (day == c->day) {
+		c->units_day += units;
+		c->free.day += free;
+	} else {
+		cnt_add(t, quota__cnt_key(QUOTA__CNT_UNITS_DAY, cat, day),
+			units);
+		if (free)
+			cnt_add(t, quota__cnt_key(QUOTA__CNT_FREE_DAY, cat, day),
+				free);
+	}
+	if (month == c->month) {
+		c->units_month += units;
+		c->free.month += free;
+	} else {
+		cnt_add(t, quota__cnt_key(QUOTA__CNT_UNITS_MONTH, cat, month),
+			units);
+		if (free)
+			cnt_add(t,
+				quota__cnt_key(QUOTA__CNT_FREE_MONTH, cat,
+					       month),
+				free);
+	}
+	c->free.life += free;
+}
+
 static void count(quota_account *a, unsigned cat, int64_t day, int64_t month,
 		  int64_t units, int64_t free)
 {
@@ -248,33 +280,7 @@ static void count(quota_account *a, unsigned cat, int64_t day, int64_t month,
 	 * straight into the table. */
 	if (day > c->day || month > c->month)
 		roll_to(t, c, cat, day, month);
-	if (day == c->day) {
-		c->units_day += units;
-		c->free.day += free;
-	} else {
-		quota__cnt_add(t, quota__cnt_key(QUOTA__CNT_UNITS_DAY, cat, day),
-			       units);
-		if (free)
-			quota__cnt_add(t,
-				       quota__cnt_key(QUOTA__CNT_FREE_DAY, cat,
-						      day),
-				       free);
-	}
-	if (month == c->month) {
-		c->units_month += units;
-		c->free.month += free;
-	} else {
-		quota__cnt_add(t,
-			       quota__cnt_key(QUOTA__CNT_UNITS_MONTH, cat,
-					      month),
-			       units);
-		if (free)
-			quota__cnt_add(t,
-				       quota__cnt_key(QUOTA__CNT_FREE_MONTH,
-						      cat, month),
-				       free);
-	}
-	c->free.life += free;
+	count_late(t, c, cat, day, month, units, free);
 }
 
 void quota__counter_charge(quota_account *a, unsigned cat, int64_t day,
@@ -282,41 +288,6 @@ void quota__counter_charge(quota_account *a, unsigned cat, int64_t day,
 {
 	count(a, cat, day, month, units, free);
 	count(a, QUOTA__CAT_ALL, day, month, units, 0);
-}
-
-/* A late report's period of record c, no newer than c's: into c where
- * it is c's period, else into the table (count() without the roll). */
-static inline __attribute__((always_inline)) void
-count_late(quota__counters *t, quota__cur *c, unsigned cat, int64_t day,
-	   int64_t month, int64_t units, int64_t free)
-{
-	if (day == c->day) {
-		c->units_day += units;
-		c->free.day += free;
-	} else {
-		cnt_add(t, quota__cnt_key(QUOTA__CNT_UNITS_DAY, cat, day),
-			       units);
-		if (free)
-			cnt_add(t,
-				       quota__cnt_key(QUOTA__CNT_FREE_DAY, cat,
-						      day),
-				       free);
-	}
-	if (month == c->month) {
-		c->units_month += units;
-		c->free.month += free;
-	} else {
-		cnt_add(t,
-			       quota__cnt_key(QUOTA__CNT_UNITS_MONTH, cat,
-					      month),
-			       units);
-		if (free)
-			cnt_add(t,
-				       quota__cnt_key(QUOTA__CNT_FREE_MONTH,
-						      cat, month),
-				       free);
-	}
-	c->free.life += free;
 }
 
 /*

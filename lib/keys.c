@@ -601,8 +601,9 @@ bool quota__key_spare(quota_account *a)
 	return true;
 }
 
-/* The n bytes of a key (at most the 32 of a compact charge record) to
- * d: two copies of a fixed size that overlap, not a call (issue 16). */
+/* The n bytes of a key (1 to 32, the most a compact charge record holds;
+ * check_key_hash refuses an empty key) to d: two copies of a fixed size
+ * that overlap, not a call (issue 16). */
 static inline void key_copy(char *d, const char *key, size_t n)
 {
 	if (n >= 16) {

@@ -323,7 +323,9 @@ void quota__ledger_apply(quota_account *a, const quota__src *s, int sign,
  * (a table of every hour the account kept, so mostly a cache miss where
  * the slots of a month's hours take 4 KB), the others next to it where
  * an apply made them together (row_next).
- * false, reading only, if one is missing, a settled one could not go back
+ * It writes nothing of the account's: the late_row slot it refreshes is a
+ * cache of the context's, checked before every use, not state (§5).
+ * false if one is missing, a settled one could not go back
  * on the dirty list without growing it, cost would overflow the hour's
  * pay-as-you-go total, or the rows are a category's cache: the general
  * path then makes, checks or folds them.

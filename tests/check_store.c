@@ -542,6 +542,241 @@ START_TEST(test_i16_late_reports_write_the_general_record)
 }
 END_TEST
 
+/*
+ * Issue 16: a late report finds its hour's free row through the context's
+ * late_row slots, which every account of the context shares and which
+ * pruning renumbers under.  Two accounts of one context whose rows of the
+ * same hours sit at different indices take late reports in turn, and
+ * halfway both are settled and pruned (rows renumbered); the same calls
+ * in a context with an event hook (every charge on the general path) must
+ * give the same codes, receipts and snapshots.
+ */
+#define LATE2_N 4000
+typedef struct late2_out {
+	int rc[LATE2_N];
+	quota_receipt r[LATE2_N];
+} late2_out;
+
+static void late2_run(quota_ctx *c, bool hook, late2_out *o,
+		      quota_account *acct[2])
+{
+	quota_tariff *t;
+	quota_usage u;
+	uint32_t sms, mail;
+	tu_rng g;
+	int i, k;
+
+	if (hook)
+		ck_assert_int_eq(quota_ctx_set_event_hook(c, quiet_hook, NULL),
+				 QUOTA_OK);
+	sms = add_cat(c, "sms");
+	mail = add_cat(c, "mail");
+	t = add_tariff(c, "sms");
+	ck_assert_int_eq(quota_tariff_add_tier(t, 300, 45000), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 40000),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_set_free(t, 40, QUOTA_PERIOD_MONTH),
+			 QUOTA_OK);
+	acct[0] = add_acct(c, "x");
+	acct[1] = add_acct(c, "y");
+	for (k = 0; k < 2; k++) {
+		ck_assert_int_eq(quota_account_set_tariff(acct[k], sms, t),
+				 QUOTA_OK);
+		ck_assert_int_eq(quota_account_set_tariff(acct[k], mail, t),
+				 QUOTA_OK);
+		/* settlement pays its bills (R18): no suspension */
+		ck_assert_int_eq(quota_account_topup(acct[k], 1000000000000,
+						     T0),
+				 QUOTA_OK);
+	}
+	add_pkg(acct[0], "p", QUOTA_MASK(sms), 500, T0, T0 + 90 * 86400, 0,
+		0);
+	add_pkg(acct[1], "q0", QUOTA_MASK(mail), 30, T0, T0 + 10 * 86400, 0,
+		0);
+	add_pkg(acct[1], "q1", QUOTA_MASK(sms), 200, T0, T0 + 40 * 86400, 0,
+		0);
+	/* y's rows of an hour are made earlier and more of them: its
+	 * indices for the same (hour, category) differ from x's. */
+	tu_rng_seed(&g, 1616);
+	for (i = 0; i < 300; i++) {
+		u = (quota_usage){.category = tu_rng_chance(&g, 1, 2) ? mail
+								       : sms,
+				  .units = 1,
+				  .at = T0 + tu_rng_range(&g, 0,
+							 60 * 86400 - 1)};
+		ck_assert_int_eq(quota_charge(acct[1], &u, NULL), QUOTA_OK);
+	}
+	for (k = 0; k < 2; k++) {
+		u = (quota_usage){.category = sms, .units = 1,
+				  .at = T0 + 60 * 86400};
+		ck_assert_int_eq(quota_charge(acct[k], &u, NULL), QUOTA_OK);
+	}
+	for (i = 0; i < LATE2_N; i++) {
+		int64_t lo = i < LATE2_N / 2 ? 0 : 25 * 86400;
+
+		if (i == LATE2_N / 2)
+			for (k = 0; k < 2; k++) {
+				ck_assert_int_ge(quota_settle(acct[k],
+							      T0 + 30 * 86400,
+							      NULL, NULL),
+						 0);
+				ck_assert_int_eq(
+					quota_account_prune(acct[k],
+							    T0 + 30 * 86400,
+							    QUOTA_PRUNE_LEDGER),
+					QUOTA_OK);
+			}
+		u.category = tu_rng_chance(&g, 1, 4) ? mail : sms;
+		u.units = tu_rng_range(&g, 1, 3);
+		/* both accounts, the same few hours, in turn */
+		u.at = T0 + lo + tu_rng_range(&g, 0, 35 * 86400 - 1);
+		o->rc[i] = quota_charge(acct[i & 1], &u, &o->r[i]);
+	}
+}
+
+START_TEST(test_i16_late_rows_shared_by_accounts_and_pruned)
+{
+	quota_ctx *c1 = new_ctx(), *c2 = new_ctx();
+	late2_out *o1 = calloc(1, sizeof *o1), *o2 = calloc(1, sizeof *o2);
+	quota_account *a1[2], *a2[2];
+	int i, k, ok = 0, pruned = 0;
+
+	ck_assert_ptr_nonnull(o1);
+	ck_assert_ptr_nonnull(o2);
+	late2_run(c1, false, o1, a1);
+	late2_run(c2, true, o2, a2);
+	ck_assert_int_gt(quota_account_pruned_before(a1[0]), T0);
+	for (i = 0; i < LATE2_N; i++) {
+		const quota_receipt *r1 = &o1->r[i], *r2 = &o2->r[i];
+		uint32_t l;
+
+		ck_assert_int_eq(o1->rc[i], o2->rc[i]);
+		pruned += o1->rc[i] == QUOTA_EPRUNED;
+		if (o1->rc[i])
+			continue;
+		ok++;
+		ck_assert_int_eq(r1->free_units, r2->free_units);
+		ck_assert_int_eq(r1->package_units, r2->package_units);
+		ck_assert_int_eq(r1->payg_units, r2->payg_units);
+		ck_assert_int_eq(r1->payg_cost_micros, r2->payg_cost_micros);
+		ck_assert_uint_eq(r1->nlines, r2->nlines);
+		for (l = 0; l < r1->nlines; l++) {
+			ck_assert_int_eq(r1->lines[l].units,
+					 r2->lines[l].units);
+			ck_assert_int_eq(r1->lines[l].cost_micros,
+					 r2->lines[l].cost_micros);
+		}
+	}
+	ck_assert_int_gt(ok, LATE2_N / 2);
+	ck_assert_int_gt(pruned, 0); /* the second half reaches before it */
+	for (k = 0; k < 2; k++) {
+		void *s1, *s2;
+		size_t n1, n2;
+
+		ck_assert_int_eq(quota_account_snapshot(a1[k], &s1, &n1),
+				 QUOTA_OK);
+		ck_assert_int_eq(quota_account_snapshot(a2[k], &s2, &n2),
+				 QUOTA_OK);
+		ck_assert_uint_eq(n1, n2);
+		ck_assert_int_eq(memcmp(s1, s2, n1), 0);
+		quota_free(c1, s1);
+		quota_free(c2, s2);
+	}
+	quota_ctx_free(c1);
+	quota_ctx_free(c2);
+	free(o1);
+	free(o2);
+}
+END_TEST
+
+/*
+ * R11, issue 16: a keyed charge the fast path serves copies its key into
+ * a compact record (up to 32 bytes) with two overlapping fixed-size
+ * copies; longer keys take a full record.  Keys of every length from 1 to
+ * QUOTA_KEY_MAX, charged and then repeated, in a context without a hook
+ * and in one with (every charge on the general path): the same codes and
+ * receipts, each repeat replayed with its first receipt, and the same
+ * snapshot.
+ */
+static quota_account *keylen_run(quota_ctx *c, bool hook, quota_receipt *r)
+{
+	quota_tariff *t;
+	quota_account *a;
+	uint32_t sms;
+	char key[QUOTA_KEY_MAX + 1];
+	int n, i;
+
+	if (hook)
+		ck_assert_int_eq(quota_ctx_set_event_hook(c, quiet_hook, NULL),
+				 QUOTA_OK);
+	sms = add_cat(c, "sms");
+	t = add_tariff(c, "sms");
+	ck_assert_int_eq(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 45000),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_set_free(t, 20, QUOTA_PERIOD_MONTH),
+			 QUOTA_OK);
+	a = add_acct(c, "k");
+	ck_assert_int_eq(quota_account_set_tariff(a, sms, t), QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_key_window(a, 1000, 86400),
+			 QUOTA_OK);
+	add_pkg(a, "p", QUOTA_MASK(sms), 50, T0, T0 + 30 * 86400, 0, 0);
+	for (n = 1; n <= QUOTA_KEY_MAX; n++) {
+		quota_usage u = {.category = sms, .units = 1 + n % 2,
+				 .at = T0 + 3600 + n, .key = key};
+
+		for (i = 0; i < n; i++) /* every length's own bytes */
+			key[i] = (char)('a' + (i * 7 + n) % 26);
+		key[n] = '\0';
+		ck_assert_int_eq(quota_charge(a, &u, &r[2 * n]), QUOTA_OK);
+		ck_assert_int_eq(r[2 * n].replayed, 0);
+		ck_assert_int_eq(quota_charge(a, &u, &r[2 * n + 1]), QUOTA_OK);
+		ck_assert_int_eq(r[2 * n + 1].replayed, 1);
+		ck_assert_int_eq(r[2 * n + 1].units, r[2 * n].units);
+		ck_assert_int_eq(r[2 * n + 1].free_units, r[2 * n].free_units);
+		ck_assert_int_eq(r[2 * n + 1].package_units,
+				 r[2 * n].package_units);
+		ck_assert_int_eq(r[2 * n + 1].payg_cost_micros,
+				 r[2 * n].payg_cost_micros);
+		ck_assert_uint_eq(r[2 * n + 1].nlines, r[2 * n].nlines);
+	}
+	return a;
+}
+
+START_TEST(test_i16_keyed_charges_every_key_length)
+{
+	quota_ctx *c1 = new_ctx(), *c2 = new_ctx();
+	quota_receipt *r1 = calloc(2 * QUOTA_KEY_MAX + 2, sizeof *r1);
+	quota_receipt *r2 = calloc(2 * QUOTA_KEY_MAX + 2, sizeof *r2);
+	quota_account *a1, *a2;
+	void *s1, *s2;
+	size_t n1, n2;
+	int i;
+
+	ck_assert_ptr_nonnull(r1);
+	ck_assert_ptr_nonnull(r2);
+	a1 = keylen_run(c1, false, r1);
+	a2 = keylen_run(c2, true, r2);
+	for (i = 2; i < 2 * QUOTA_KEY_MAX + 2; i++) {
+		ck_assert_int_eq(r1[i].replayed, r2[i].replayed);
+		ck_assert_int_eq(r1[i].free_units, r2[i].free_units);
+		ck_assert_int_eq(r1[i].package_units, r2[i].package_units);
+		ck_assert_int_eq(r1[i].payg_units, r2[i].payg_units);
+		ck_assert_int_eq(r1[i].payg_cost_micros,
+				 r2[i].payg_cost_micros);
+	}
+	ck_assert_int_eq(quota_account_snapshot(a1, &s1, &n1), QUOTA_OK);
+	ck_assert_int_eq(quota_account_snapshot(a2, &s2, &n2), QUOTA_OK);
+	ck_assert_uint_eq(n1, n2);
+	ck_assert_int_eq(memcmp(s1, s2, n1), 0);
+	quota_free(c1, s1);
+	quota_free(c2, s2);
+	quota_ctx_free(c1);
+	quota_ctx_free(c2);
+	free(r1);
+	free(r2);
+}
+END_TEST
+
 /* A store's refusal of a late report's record changes nothing (§5). */
 START_TEST(test_i16_late_report_refused_by_the_store)
 {
@@ -781,6 +1016,8 @@ int main(void)
 	tcase_add_test(tc, test_s5_fast_path_writes_the_general_record);
 	tcase_add_test(tc, test_i16_late_reports_write_the_general_record);
 	tcase_add_test(tc, test_i16_late_report_refused_by_the_store);
+	tcase_add_test(tc, test_i16_late_rows_shared_by_accounts_and_pruned);
+	tcase_add_test(tc, test_i16_keyed_charges_every_key_length);
 	tcase_add_test(tc, test_s5_store_answers);
 	tcase_add_test(tc, test_s5_unknown_outcome_stops_the_account_until_resync);
 	tcase_add_test(tc, test_s5_conflict_catch_up_and_retry);
