@@ -484,14 +484,49 @@ static quota_account *late_run(quota_ctx *c, bool hook, late_out *o)
 	return a;
 }
 
+/* Two receipts of one charge made on two paths agree (issue 16). */
+static void receipts_agree(const quota_receipt *r1, const quota_receipt *r2)
+{
+	uint32_t l;
+
+	ck_assert_int_eq(r1->replayed, r2->replayed);
+	ck_assert_int_eq(r1->free_units, r2->free_units);
+	ck_assert_int_eq(r1->package_units, r2->package_units);
+	ck_assert_int_eq(r1->payg_units, r2->payg_units);
+	ck_assert_int_eq(r1->payg_cost_micros, r2->payg_cost_micros);
+	ck_assert_uint_eq(r1->nlines, r2->nlines);
+	for (l = 0; l < r1->nlines; l++) {
+		ck_assert_int_eq(r1->lines[l].source, r2->lines[l].source);
+		ck_assert_uint_eq(r1->lines[l].tier, r2->lines[l].tier);
+		ck_assert_int_eq(r1->lines[l].units, r2->lines[l].units);
+		ck_assert_int_eq(r1->lines[l].cost_micros,
+				 r2->lines[l].cost_micros);
+		if (r1->lines[l].package_id)
+			ck_assert_str_eq(r1->lines[l].package_id,
+					 r2->lines[l].package_id);
+	}
+}
+
+/* Two accounts' snapshots are the same bytes. */
+static void snapshots_agree(quota_account *a1, quota_account *a2)
+{
+	void *s1, *s2;
+	size_t n1, n2;
+
+	ck_assert_int_eq(quota_account_snapshot(a1, &s1, &n1), QUOTA_OK);
+	ck_assert_int_eq(quota_account_snapshot(a2, &s2, &n2), QUOTA_OK);
+	ck_assert_uint_eq(n1, n2);
+	ck_assert_int_eq(memcmp(s1, s2, n1), 0);
+	quota_free(quota_account_ctx(a1), s1);
+	quota_free(quota_account_ctx(a2), s2);
+}
+
 START_TEST(test_i16_late_reports_write_the_general_record)
 {
 	quota_ctx *c1 = new_ctx(), *c2 = new_ctx();
 	late_out *o1 = calloc(1, sizeof *o1), *o2 = calloc(1, sizeof *o2);
 	quota_account *a1, *a2;
-	void *s1, *s2;
-	size_t n1, n2, i;
-	uint32_t l;
+	size_t i;
 	int refused = 0;
 
 	ck_assert_ptr_nonnull(o1);
@@ -499,40 +534,17 @@ START_TEST(test_i16_late_reports_write_the_general_record)
 	a1 = late_run(c1, false, o1);
 	a2 = late_run(c2, true, o2);
 	for (i = 0; i < LATE_N; i++) {
-		const quota_receipt *r1 = &o1->r[i], *r2 = &o2->r[i];
-
 		ck_assert_int_eq(o1->rc[i], o2->rc[i]);
 		refused += o1->rc[i] == QUOTA_ECAP;
-		if (o1->rc[i])
-			continue;
-		ck_assert_int_eq(r1->free_units, r2->free_units);
-		ck_assert_int_eq(r1->package_units, r2->package_units);
-		ck_assert_int_eq(r1->payg_units, r2->payg_units);
-		ck_assert_int_eq(r1->payg_cost_micros, r2->payg_cost_micros);
-		ck_assert_uint_eq(r1->nlines, r2->nlines);
-		for (l = 0; l < r1->nlines; l++) {
-			ck_assert_int_eq(r1->lines[l].source,
-					 r2->lines[l].source);
-			ck_assert_uint_eq(r1->lines[l].tier, r2->lines[l].tier);
-			ck_assert_int_eq(r1->lines[l].units, r2->lines[l].units);
-			ck_assert_int_eq(r1->lines[l].cost_micros,
-					 r2->lines[l].cost_micros);
-			if (r1->lines[l].package_id)
-				ck_assert_str_eq(r1->lines[l].package_id,
-						 r2->lines[l].package_id);
-		}
+		if (!o1->rc[i])
+			receipts_agree(&o1->r[i], &o2->r[i]);
 	}
 	ck_assert_int_gt(refused, 0); /* the cap was reached on some days */
 	ck_assert_uint_gt(o1->nrec, LATE_N / 2);
 	ck_assert_uint_eq(o1->nrec, o2->nrec);
 	ck_assert_uint_eq(o1->n, o2->n);
 	ck_assert_int_eq(memcmp(o1->log, o2->log, o1->n), 0);
-	ck_assert_int_eq(quota_account_snapshot(a1, &s1, &n1), QUOTA_OK);
-	ck_assert_int_eq(quota_account_snapshot(a2, &s2, &n2), QUOTA_OK);
-	ck_assert_uint_eq(n1, n2);
-	ck_assert_int_eq(memcmp(s1, s2, n1), 0);
-	quota_free(c1, s1);
-	quota_free(c2, s2);
+	snapshots_agree(a1, a2);
 	quota_ctx_free(c1);
 	quota_ctx_free(c2);
 	free(o1->log);
@@ -647,41 +659,16 @@ START_TEST(test_i16_late_rows_shared_by_accounts_and_pruned)
 	late2_run(c2, true, o2, a2);
 	ck_assert_int_gt(quota_account_pruned_before(a1[0]), T0);
 	for (i = 0; i < LATE2_N; i++) {
-		const quota_receipt *r1 = &o1->r[i], *r2 = &o2->r[i];
-		uint32_t l;
-
 		ck_assert_int_eq(o1->rc[i], o2->rc[i]);
 		pruned += o1->rc[i] == QUOTA_EPRUNED;
-		if (o1->rc[i])
-			continue;
-		ok++;
-		ck_assert_int_eq(r1->free_units, r2->free_units);
-		ck_assert_int_eq(r1->package_units, r2->package_units);
-		ck_assert_int_eq(r1->payg_units, r2->payg_units);
-		ck_assert_int_eq(r1->payg_cost_micros, r2->payg_cost_micros);
-		ck_assert_uint_eq(r1->nlines, r2->nlines);
-		for (l = 0; l < r1->nlines; l++) {
-			ck_assert_int_eq(r1->lines[l].units,
-					 r2->lines[l].units);
-			ck_assert_int_eq(r1->lines[l].cost_micros,
-					 r2->lines[l].cost_micros);
-		}
+		ok += !o1->rc[i];
+		if (!o1->rc[i])
+			receipts_agree(&o1->r[i], &o2->r[i]);
 	}
 	ck_assert_int_gt(ok, LATE2_N / 2);
 	ck_assert_int_gt(pruned, 0); /* the second half reaches before it */
-	for (k = 0; k < 2; k++) {
-		void *s1, *s2;
-		size_t n1, n2;
-
-		ck_assert_int_eq(quota_account_snapshot(a1[k], &s1, &n1),
-				 QUOTA_OK);
-		ck_assert_int_eq(quota_account_snapshot(a2[k], &s2, &n2),
-				 QUOTA_OK);
-		ck_assert_uint_eq(n1, n2);
-		ck_assert_int_eq(memcmp(s1, s2, n1), 0);
-		quota_free(c1, s1);
-		quota_free(c2, s2);
-	}
+	for (k = 0; k < 2; k++)
+		snapshots_agree(a1[k], a2[k]);
 	quota_ctx_free(c1);
 	quota_ctx_free(c2);
 	free(o1);
@@ -748,28 +735,15 @@ START_TEST(test_i16_keyed_charges_every_key_length)
 	quota_receipt *r1 = calloc(2 * QUOTA_KEY_MAX + 2, sizeof *r1);
 	quota_receipt *r2 = calloc(2 * QUOTA_KEY_MAX + 2, sizeof *r2);
 	quota_account *a1, *a2;
-	void *s1, *s2;
-	size_t n1, n2;
 	int i;
 
 	ck_assert_ptr_nonnull(r1);
 	ck_assert_ptr_nonnull(r2);
 	a1 = keylen_run(c1, false, r1);
 	a2 = keylen_run(c2, true, r2);
-	for (i = 2; i < 2 * QUOTA_KEY_MAX + 2; i++) {
-		ck_assert_int_eq(r1[i].replayed, r2[i].replayed);
-		ck_assert_int_eq(r1[i].free_units, r2[i].free_units);
-		ck_assert_int_eq(r1[i].package_units, r2[i].package_units);
-		ck_assert_int_eq(r1[i].payg_units, r2[i].payg_units);
-		ck_assert_int_eq(r1[i].payg_cost_micros,
-				 r2[i].payg_cost_micros);
-	}
-	ck_assert_int_eq(quota_account_snapshot(a1, &s1, &n1), QUOTA_OK);
-	ck_assert_int_eq(quota_account_snapshot(a2, &s2, &n2), QUOTA_OK);
-	ck_assert_uint_eq(n1, n2);
-	ck_assert_int_eq(memcmp(s1, s2, n1), 0);
-	quota_free(c1, s1);
-	quota_free(c2, s2);
+	for (i = 2; i < 2 * QUOTA_KEY_MAX + 2; i++)
+		receipts_agree(&r1[i], &r2[i]);
+	snapshots_agree(a1, a2);
 	quota_ctx_free(c1);
 	quota_ctx_free(c2);
 	free(r1);
