@@ -131,8 +131,8 @@ BENCH_EXTRA :=
 -include $(sort $(wildcard tests/*.mk))
 
 # make check runs in two lanes at once, one test at a time in each (CI
-# machines have 2 cores): lane 2 the unit tests under ASan+UBSan (about
-# half of all the CPU time), lane 1 everything else: the unit tests, the
+# machines have 2 cores): lane 2 the unit tests under ASan+UBSan (1,564 s
+# here, lane 1 2,018 s), lane 1 everything else: the unit tests, the
 # checks of headers, exports, man pages, examples, install and FFI, every
 # group of CHECK_EXTRA and the unit tests under valgrind.  The library and
 # the unit tests, plain and under ASan, are built first; what the lanes
