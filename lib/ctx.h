@@ -575,7 +575,7 @@ typedef struct quota__cat {
 /*
  * The account-wide current record (QUOTA__CAT_ALL's) is a quota__cur cut
  * before its ledger cache: ledger rows are per category, so nothing reads
- * or writes lh_lo and after in it, only the counters (issue 13: 80 bytes
+ * or writes lh_lo and after in it, only the counters (issue 13: 72 bytes
  * an account).  Those are all int64_t, kept as such in the block below.
  */
 #define QUOTA__CUR_ALL_SIZE offsetof(quota__cur, lh_lo)
