@@ -83,6 +83,7 @@ int quota__cat_need(quota_account *a, uint64_t mask)
 	unsigned n, old;
 	quota__catblock *b;
 	quota__cat *v;
+	bool has_all = a->cur_all != NULL; /* in the block, which may move */
 
 	if (all == a->cat_mask && a->cats)
 		return QUOTA_OK;
@@ -92,11 +93,9 @@ int quota__cat_need(quota_account *a, uint64_t mask)
 			   sizeof *b + n * sizeof *v);
 	if (!b)
 		return QUOTA_ENOMEM;
-	if (!a->cats) { /* a new block: no account-wide record yet */
+	if (!a->cats) /* a new block: no account-wide record yet */
 		memset(b->all, 0, sizeof b->all);
-		b->has_all = false;
-	}
-	a->cur_all = b->has_all ? quota__catblock_all(b) : NULL;
+	a->cur_all = has_all ? quota__catblock_all(b) : NULL;
 	v = b->e;
 	/* From the top down, each old entry to its new place (never below
 	 * where it was) and the defaults in the gaps. */

@@ -586,12 +586,15 @@ _Static_assert(QUOTA__CUR_ALL_SIZE % sizeof(int64_t) == 0,
 	       "the account-wide record is int64_t fields");
 
 /* The allocation that holds an account's category entries, behind the
- * account-wide current record (QUOTA__CAT_ALL's, when has_all: the
- * first QUOTA__CUR_ALL_SIZE bytes of a quota__cur, at all), so that a
- * charge reads one block for both (account.c, counters.c). */
+ * account-wide current record (QUOTA__CAT_ALL's, when the account's
+ * cur_all points at it: the first QUOTA__CUR_ALL_SIZE bytes of a
+ * quota__cur, at all), so that a charge reads one block for both
+ * (account.c, counters.c).  Whether the record is there is cur_all's to
+ * say, not a flag's in the block (issue 13: the flag and its padding
+ * took a one-category block from 248 bytes to 256, and malloc's chunk
+ * of it from 256 to 272). */
 typedef struct quota__catblock {
 	int64_t all[QUOTA__CUR_ALL_SIZE / sizeof(int64_t)];
-	bool has_all;
 	quota__cat e[];
 } quota__catblock;
 

@@ -410,7 +410,11 @@ struct package_op {
 	quota_package **out;
 	quota_package *p; /* the new package */
 	int64_t total;    /* the account's units with it */
-	quota__pindex *fresh[QUOTA_MAX_CATEGORIES]; /* first of a category */
+	/* A category's first index, or the full form of a small one: set
+	 * (NULL or not) by prepare for the categories of s only, which are
+	 * all that undo and apply read (issue 13: the whole array cleared
+	 * was 512 bytes a call). */
+	quota__pindex *fresh[QUOTA_MAX_CATEGORIES];
 };
 
 /* What prepare allocated that only apply hands to the account. */
@@ -447,6 +451,8 @@ static int package_prepare(void *v)
 				  "than INT64_MAX units",
 				  s->id, a->id);
 	mem = &a->ctx->mem;
+	for (m = s->categories; m; m &= m - 1)
+		op->fresh[__builtin_ctzll(m)] = NULL;
 
 	/* Plan: allocate everything; nothing visible changes until apply. */
 	/* The id in the same allocation (§7: a package is small). */
@@ -640,8 +646,15 @@ static const quota__step package_renew_steps = {
 int quota__package_add(quota_account *a, const quota_package_spec *s,
 		       const quota__buy *buy, quota_package **out)
 {
-	struct package_op op = {a, s, buy, out, NULL, 0, {0}};
+	struct package_op op; /* fresh[] is prepare's to set */
 	const quota__step *st = &package_add_steps;
+
+	op.a = a;
+	op.s = s;
+	op.buy = buy;
+	op.out = out;
+	op.p = NULL;
+	op.total = 0;
 
 	if (out)
 		*out = NULL;
