@@ -301,15 +301,17 @@ static inline uint8_t quota__get_u8(quota__rbuf *r)
 }
 static inline uint32_t quota__get_u32(quota__rbuf *r)
 {
-	uint32_t v = 0;
+	const uint8_t *p;
 
 	if (r->bad || r->n - r->off < 4) {
 		r->bad = true;
 		return 0;
 	}
-	for (int i = 0; i < 4; i++)
-		v |= (uint32_t)r->p[r->off++] << (8 * i);
-	return v;
+	/* one load, not four (issue 10: every record's checksum) */
+	p = r->p + r->off;
+	r->off += 4;
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
 }
 static inline uint64_t quota__get_u64(quota__rbuf *r)
 {
@@ -363,6 +365,10 @@ static inline size_t quota__get_str(quota__rbuf *r, char *out, size_t max)
 
 	if (r->bad || r->n - r->off < n) {
 		r->bad = true;
+		out[0] = '\0';
+		return 0;
+	}
+	if (!n) { /* no key, mostly: no calls (issue 10) */
 		out[0] = '\0';
 		return 0;
 	}
