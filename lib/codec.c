@@ -109,12 +109,13 @@ static bool get_uv8(quota__rbuf *r, uint64_t *out)
 	x = w & UINT64_C(0x7F7F7F7F7F7F7F7F);
 	if (k < 7)
 		x &= (UINT64_C(1) << (8 * (k + 1))) - 1;
-	*out = (x & 0x7F) | (x >> 1 & UINT64_C(0x3F80)) |
-	       (x >> 2 & UINT64_C(0x1FC000)) | (x >> 3 & UINT64_C(0xFE00000)) |
-	       (x >> 4 & UINT64_C(0x7F0000000)) |
-	       (x >> 5 & UINT64_C(0x3F800000000)) |
-	       (x >> 6 & UINT64_C(0x1FC0000000000)) |
-	       (x >> 7 & UINT64_C(0xFE000000000000));
+	/* 7-bit groups to 14-bit pairs, to 28-bit fours, to one value */
+	x = (x & UINT64_C(0x007F007F007F007F)) |
+	    (x >> 1 & UINT64_C(0x3F803F803F803F80));
+	x = (x & UINT64_C(0x00003FFF00003FFF)) |
+	    (x >> 2 & UINT64_C(0x0FFFC0000FFFC000));
+	*out = (x & UINT64_C(0x000000000FFFFFFF)) |
+	       (x >> 4 & UINT64_C(0x00FFFFFFF0000000));
 	return true;
 }
 
