@@ -204,7 +204,10 @@ static inline void quota__store_le64(uint8_t *p, uint64_t v)
 /* The CRC register c over n bytes at p, 8 a step (quota__crc_bytes).
  * room: the buffer may be read 8 bytes past p + n (a record in the
  * context's buffer; the bytes past n are masked off), so the tail is one
- * load; else it is copied byte by byte. */
+ * load; else, when there are 8 bytes at least, the tail is the top of the
+ * last 8 (issue 10: replay checksums every record it reads, and a byte
+ * loop was a third of that), and only a shorter run is copied byte by
+ * byte. */
 static inline __attribute__((always_inline)) uint32_t
 quota__crc_run(uint32_t c, const uint8_t *p, size_t n, const bool hw,
 	       const bool room)
@@ -218,6 +221,8 @@ quota__crc_run(uint32_t c, const uint8_t *p, size_t n, const bool hw,
 		return c;
 	if (room) {
 		v = quota__le64(p + i) & ((UINT64_C(1) << (8 * (n - i))) - 1);
+	} else if (n >= 8) {
+		v = quota__le64(p + n - 8) >> (8 * (8 - (n - i)));
 	} else {
 		for (size_t k = 0; k < n - i; k++)
 			v |= (uint64_t)p[i + k] << (8 * k);
@@ -296,15 +301,17 @@ static inline uint8_t quota__get_u8(quota__rbuf *r)
 }
 static inline uint32_t quota__get_u32(quota__rbuf *r)
 {
-	uint32_t v = 0;
+	const uint8_t *p;
 
 	if (r->bad || r->n - r->off < 4) {
 		r->bad = true;
 		return 0;
 	}
-	for (int i = 0; i < 4; i++)
-		v |= (uint32_t)r->p[r->off++] << (8 * i);
-	return v;
+	/* one load, not four (issue 10: every record's checksum) */
+	p = r->p + r->off;
+	r->off += 4;
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
 }
 static inline uint64_t quota__get_u64(quota__rbuf *r)
 {
@@ -358,6 +365,10 @@ static inline size_t quota__get_str(quota__rbuf *r, char *out, size_t max)
 
 	if (r->bad || r->n - r->off < n) {
 		r->bad = true;
+		out[0] = '\0';
+		return 0;
+	}
+	if (!n) { /* no key, mostly: no calls (issue 10) */
 		out[0] = '\0';
 		return 0;
 	}

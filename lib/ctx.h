@@ -921,6 +921,11 @@ struct quota_ctx {
 	uintptr_t *acct_tab;
 	size_t acct_cap;
 	uintptr_t acct_keep;
+	/* Issue 10: replay's hints (quota__account_get_hint), the slots of
+	 * acct_tab where the accounts of recent records were, 8 by a cheap
+	 * mix of the id.  A hint is checked against the id before use, so
+	 * one gone stale (a removal, a resize) costs only the look-up. */
+	size_t acct_hint[8];
 	char errmsg[QUOTA__ERRMSG_MAX];
 	/* Scratch for a plan's package draws: grown by quota_package_add to
 	 * the largest package count, so plans never allocate for it. */
@@ -1690,6 +1695,10 @@ int quota__account_room(quota_ctx *ctx, const char *id);
 int quota__account_room_h(quota_ctx *ctx, const char *id, uint64_t h64);
 /* The account of this id in ctx, or NULL (account.c). */
 quota_account *quota__account_get(const quota_ctx *ctx, const char *id);
+/* The same for replay, id of len bytes: first the slot ctx->acct_hint
+ * names for it, then the look-up, whose slot becomes the hint. */
+quota_account *quota__account_get_hint(quota_ctx *ctx, const char *id,
+				       size_t len);
 /* The bits of an account's address in a slot of the id table while no
  * address has others set (account.c): the low 48 of a 64-bit one, what
  * x86-64 and AArch64 give user space; on narrower addresses, all. */

@@ -22,6 +22,7 @@ typedef struct rec {
 	unsigned op;
 	uint64_t seq;
 	char id[QUOTA_ID_MAX + 1];
+	size_t id_len;
 	int64_t clock;
 	bool check;
 } rec;
@@ -95,6 +96,7 @@ static int open_rec(quota_ctx *ctx, const void *p, size_t len, rec *x)
 	x->op = 0;
 	x->seq = 0;
 	x->id[0] = '\0';
+	x->id_len = 0;
 	x->check = false;
 	memset(&x->r, 0, sizeof x->r);
 	if (quota_journal_size(p, len, &size) || size != len)
@@ -120,7 +122,7 @@ static int open_rec(quota_ctx *ctx, const void *p, size_t len, rec *x)
 				  "journal record: format version 0");
 	x->op = quota__get_u8(r);
 	x->seq = quota__get_uv(r);
-	quota__get_str(r, x->id, QUOTA_ID_MAX);
+	x->id_len = quota__get_str(r, x->id, QUOTA_ID_MAX);
 	x->clock = quota__get_sv(r);
 	if (r->bad || x->seq == 0)
 		return corrupt(ctx, x, "bad header");
@@ -715,7 +717,7 @@ int quota_journal_apply(quota_ctx *ctx, const void *p, size_t len,
 		return rc;
 	x.check = flags & QUOTA_JOURNAL_CHECK;
 	if (x.id[0]) {
-		a = quota__account_get(ctx, x.id);
+		a = quota__account_get_hint(ctx, x.id, x.id_len);
 		if (!a && x.op != QUOTA__R_ACCOUNT_NEW)
 			return quota__err(ctx, QUOTA_ENOTFOUND,
 					  "journal record %llu: no account "

@@ -20,10 +20,12 @@
  *
  * QUOTA_BENCH_CHARGES sets the charges a run (default 1,000,000), and
  * QUOTA_BENCH_KEYED_ONLY=1 stops after the keyed charges' table (for
- * paired runs of issue 16's keyed target), and QUOTA_BENCH_STORE_ONLY=1
+ * paired runs of issue 16's keyed target), QUOTA_BENCH_STORE_ONLY=1
  * runs only the store cost of a call (its charges, reserve + commit pairs
  * and keyed charges, and record sizes: for paired runs of issue 10's
- * store target); unset, the whole bench runs.
+ * store target), and QUOTA_BENCH_REPLAY_ONLY=1 only the replay section
+ * (for paired runs of issue 10's replay target); unset, the whole bench
+ * runs.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "quota.h"
@@ -1217,9 +1219,14 @@ int main(void)
 		times_in_order[i] = (int64_t)i * (MONTH - 1) / CHARGES;
 		times_random[i] = (int64_t)(rnd() % (uint64_t)(MONTH - 1));
 	}
-	if (getenv("QUOTA_BENCH_STORE_ONLY")) {
-		bench_store_charges(&sink);
-		bench_store_holds_keys(&sink);
+	if (getenv("QUOTA_BENCH_STORE_ONLY") ||
+	    getenv("QUOTA_BENCH_REPLAY_ONLY")) {
+		if (getenv("QUOTA_BENCH_STORE_ONLY")) {
+			bench_store_charges(&sink);
+			bench_store_holds_keys(&sink);
+		}
+		if (getenv("QUOTA_BENCH_REPLAY_ONLY"))
+			bench_replay(&sink);
 		printf("(checksum %" PRId64 ")\n", sink);
 		free(times_in_order);
 		free(times_random);

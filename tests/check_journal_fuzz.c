@@ -269,6 +269,76 @@ START_TEST(test_time_at_writes_sv_at_bytes)
 }
 END_TEST
 
+/* The byte loop every varint was read with before issue 10: the reference
+ * for quota__get_uv (v, its end; bad: 1). */
+static int ref_uv(const uint8_t *p, size_t n, uint64_t *v, size_t *end)
+{
+	unsigned shift = 0;
+	size_t i;
+
+	*v = 0;
+	for (i = 0; i < n && shift <= 63; i++, shift += 7) {
+		if (shift == 63 && p[i] > 1)
+			return 1;
+		*v |= (uint64_t)(p[i] & 0x7F) << shift;
+		if (!(p[i] & 0x80)) {
+			*end = i + 1;
+			return !p[i] && shift; /* overlong */
+		}
+	}
+	return 1;
+}
+
+/* §5, issue 10: quota__get_uv reads varints of 2 to 8 bytes with one load
+ * when 8 bytes are left; it must take and refuse exactly what the byte
+ * loop does: every length, overlong forms (a zero last byte), a 10th
+ * byte over 1, a varint cut short, each with 0 to 10 bytes after it. */
+START_TEST(test_get_uv_reads_as_the_byte_loop)
+{
+	uint8_t buf[32];
+	tu_rng g;
+	size_t i, len, tail;
+
+	tu_rng_seed(&g, 16);
+	for (i = 0; i < 400000; i++) {
+		uint64_t want = 0, got;
+		size_t end = 0;
+		int bad;
+		quota__rbuf r;
+
+		for (len = 0; len < sizeof buf; len++)
+			buf[len] = (uint8_t)tu_rng_next(&g);
+		if (i % 4 == 0) { /* a canonical varint of every size */
+			uint64_t v = tu_rng_next(&g) >> (tu_rng_next(&g) % 64);
+
+			len = (size_t)(quota__uv_at(buf, v) - buf);
+		} else if (i % 4 == 1) { /* overlong: ends in a zero byte */
+			len = 2 + i / 4 % 9;
+			for (end = 0; end + 1 < len; end++)
+				buf[end] |= 0x80;
+			buf[len - 1] = 0;
+		} else { /* whatever the bytes say, up to 11 of them */
+			len = 1 + i / 4 % 11;
+			for (end = 0; end + 1 < len; end++)
+				buf[end] |= 0x80;
+		}
+		tail = tu_rng_next(&g) % 11;
+		if (tail > sizeof buf - len)
+			tail = sizeof buf - len;
+		bad = ref_uv(buf, len + tail, &want, &end);
+		memset(&r, 0, sizeof r);
+		r.p = buf;
+		r.n = len + tail;
+		got = quota__get_uv(&r);
+		ck_assert_int_eq(r.bad, bad);
+		if (!bad) {
+			ck_assert_uint_eq(got, want);
+			ck_assert_uint_eq(r.off, end);
+		}
+	}
+}
+END_TEST
+
 static Suite *journal_fuzz_suite(void)
 {
 	Suite *s = suite_create("journal_fuzz");
@@ -277,6 +347,7 @@ static Suite *journal_fuzz_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_crc32c_check_value_and_paths);
 	tcase_add_test(tc, test_time_at_writes_sv_at_bytes);
+	tcase_add_test(tc, test_get_uv_reads_as_the_byte_loop);
 	tcase_add_test(tc, test_settle_trailing_byte);
 	tcase_add_test(tc, test_key_not_utf8);
 	suite_add_tcase(s, tc);

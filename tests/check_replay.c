@@ -716,6 +716,51 @@ START_TEST(test_r21_alert_added_after_load_armed_as_live)
 }
 END_TEST
 
+/* Issue 10: replay finds a record's account through a hint of the slot
+ * where its id was last.  The account removed, and then other accounts
+ * filling the table (a resize, slots taken again), a record of it finds
+ * no account, never another one; created again, it is found by its id
+ * (at its first sequence numbers, so the record is a gap). */
+START_TEST(test_account_hint_never_misleads)
+{
+	const jw_log *l = workload();
+	quota_ctx *c = ctx_with(NULL);
+	quota_account *a;
+	const char *id = NULL;
+	uint64_t seq;
+	size_t i, k;
+	int rc;
+
+	/* The last record of an account that is not its creation, with
+	 * the account's earlier records applied before it. */
+	for (i = l->n; i-- > 0;)
+		if (l->r[i].account && op_of(&l->r[i]) != 1)
+			break;
+	ck_assert(i < l->n);
+	id = l->r[i].account;
+	for (k = 0; k < i; k++)
+		apply_ok(c, &l->r[k], 0);
+	ck_assert_int_eq(quota_account_find(c, id, &a), QUOTA_OK);
+	ck_assert_int_eq(quota_account_remove(a), QUOTA_OK);
+	for (k = 0; k < 300; k++) {
+		char nid[32];
+		quota_account *na;
+
+		ck_assert_int_eq(quota_journal_apply(c, l->r[i].p, l->r[i].n, 0),
+				 QUOTA_ENOTFOUND);
+		snprintf(nid, sizeof nid, "hint-%zu", k);
+		ck_assert_int_eq(quota_account_new(c, nid, &na), QUOTA_OK);
+	}
+	/* (at 0, or 1 when the tests journal every context) */
+	ck_assert_int_eq(quota_account_new(c, id, &a), QUOTA_OK);
+	seq = quota_account_seq(a);
+	rc = quota_journal_apply(c, l->r[i].p, l->r[i].n, 0);
+	ck_assert_int_eq(rc, QUOTA_ESEQUENCE);
+	ck_assert_uint_eq(quota_account_seq(a), seq);
+	quota_ctx_free(c);
+}
+END_TEST
+
 static Suite *replay_suite(void)
 {
 	Suite *s = suite_create("replay");
@@ -728,6 +773,7 @@ static Suite *replay_suite(void)
 	tcase_add_test(bad, test_bad_arguments);
 	tcase_add_test(bad, test_truncations_and_bit_flips);
 	tcase_add_test(bad, test_sequence_gaps_and_repeats);
+	tcase_add_test(bad, test_account_hint_never_misleads);
 	tcase_add_test(bad, test_altered_effects);
 	tcase_add_test(bad, test_r21_alert_added_after_load_armed_as_live);
 	suite_add_tcase(s, fault);
