@@ -460,52 +460,127 @@ eq32(__m256i v, unsigned char c)
 	return _mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)c));
 }
 
+/* The 32 bytes' nibbles looked up in t (16 entries, repeated per lane):
+ * vpshufb reads the low 4 bits of an index byte and zeroes a byte whose
+ * index has bit 7 set, hence the masks. */
+__attribute__((target("avx2"))) static inline
+__attribute__((always_inline)) __m256i
+nib_hi32(__m256i v, __m256i t)
+{
+	return _mm256_shuffle_epi8(
+		t, _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F)));
+}
+
+__attribute__((target("avx2"))) static inline
+__attribute__((always_inline)) __m256i
+nib_lo32(__m256i v, __m256i t)
+{
+	return _mm256_shuffle_epi8(t, _mm256_and_si256(v, _mm256_set1_epi8(0x0F)));
+}
+
+/* Bits of the 32 bytes where x & bits is not zero. */
+__attribute__((target("avx2"))) static inline
+__attribute__((always_inline)) uint64_t
+any32(__m256i x, char bits)
+{
+	return ~(uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+		       _mm256_and_si256(x, _mm256_set1_epi8(bits)),
+		       _mm256_setzero_si256())) & 0xFFFFFFFFu;
+}
+
+#define R16(...) __VA_ARGS__, __VA_ARGS__ /* a table in both lanes */
+
+/*
+ * The masks of a 32-byte block as masks_sse2 computes them, the byte
+ * classes looked up by nibble (vpshufb: a class is the AND of what the
+ * high and the low nibble allow) instead of one comparison or range per
+ * lead and continuation value (issue 16: cjk and emoji text spent two
+ * thirds of their time in this function).  Lead classes, bits of c:
+ *   01 20..6F, 02 70..7E, 04 0A 0D: printable ASCII, LF and CR;
+ *   08 80..BF continuation; 10 C3 CE CF, 20 D0 D1: plain 2-byte leads;
+ *   40 E4..E9 EB EC: plain 3-byte leads whatever follows;
+ *   80 E3 EA ED EF: plain 3-byte leads for some second (and, after E3,
+ *      third) bytes, told by a second lookup on the bytes after them.
+ * F0 is compared.
+ */
 __attribute__((target("avx2"))) static inline
 __attribute__((always_inline)) void
 masks_avx2(const unsigned char *s, pmask *m)
 {
+	const __m256i lead_hi = _mm256_setr_epi8(R16(
+		0x04, 0, 0x01, 0x01, 0x01, 0x01, 0x01, 0x02, /* 0..7 */
+		0x08, 0x08, 0x08, 0x08, 0x10, 0x20, (char)0xC0, 0));
+	const __m256i lead_lo = _mm256_setr_epi8(R16(
+		0x2B, 0x2B, 0x0B, 0x1B | (char)0x80, 0x4B, 0x4B, 0x4B, 0x4B,
+		0x4B, 0x4B, 0x0F | (char)0x80, 0x4B, 0x4B,
+		0x0F | (char)0x80, 0x1B, 0x19 | (char)0x80));
 	__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)s);
-	__m256i n1, n2, n3, e3, ef, f0;
+	__m256i c, n1, n2, n3, k, f0;
+	uint64_t cond;
 
-	m->asc = (uint32_t)_mm256_movemask_epi8(
-		_mm256_or_si256(rng32(v, 0x20, 0x7E),
-				_mm256_or_si256(eq32(v, 0x0A), eq32(v, 0x0D))));
-	m->cont = m->l2 = m->l3 = m->l4 = 0;
-	if (!_mm256_movemask_epi8(v)) /* ASCII: see masks_sse2 */
+	if (!_mm256_movemask_epi8(v)) { /* ASCII: see masks_sse2 */
+		m->asc = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
+			_mm256_cmpgt_epi8(v, _mm256_set1_epi8(0x1F)),
+			_mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x0A)),
+					_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x0D)))));
+		m->asc &= ~(uint64_t)(uint32_t)_mm256_movemask_epi8(
+			_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x7F)));
+		m->cont = m->l2 = m->l3 = m->l4 = 0;
 		return;
-	m->cont = (uint32_t)_mm256_movemask_epi8(rng32(v, 0x80, 0xBF));
-	m->l2 = (uint32_t)_mm256_movemask_epi8(
-		_mm256_or_si256(eq32(v, 0xC3), rng32(v, 0xCE, 0xD1)));
-	if (!_mm256_movemask_epi8(rng32(v, 0xE3, 0xF0)))
-		return;
-	n1 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 1));
-	n2 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 2));
-	e3 = _mm256_and_si256(
-		eq32(v, 0xE3),
-		_mm256_or_si256(
-			_mm256_or_si256(eq32(n1, 0x81), eq32(n1, 0x83)),
-			_mm256_or_si256(
-				_mm256_andnot_si256(
-					_mm256_or_si256(eq32(n2, 0x99),
-							eq32(n2, 0x9A)),
-					eq32(n1, 0x82)),
-				_mm256_and_si256(
-					eq32(n1, 0x80),
-					_mm256_or_si256(rng32(n2, 0x80, 0xA9),
-							_mm256_andnot_si256(
-								eq32(n2, 0xBD),
-								rng32(n2, 0xB1, 0xBF)))))));
-	ef = _mm256_or_si256(
-		_mm256_and_si256(eq32(v, 0xEF), rng32(n1, 0xBC, 0xBD)),
-		_mm256_or_si256(
-			_mm256_and_si256(eq32(v, 0xEA), rng32(n1, 0xB0, 0xBF)),
-			_mm256_and_si256(eq32(v, 0xED), rng32(n1, 0x80, 0x9D))));
-	m->l3 = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
-		_mm256_or_si256(rng32(v, 0xE4, 0xE9), rng32(v, 0xEB, 0xEC)),
-		_mm256_or_si256(e3, ef)));
+	}
+	c = _mm256_and_si256(nib_hi32(v, lead_hi), nib_lo32(v, lead_lo));
+	m->asc = any32(c, 0x07);
+	m->cont = any32(c, 0x08);
+	m->l2 = any32(c, 0x30);
+	m->l3 = any32(c, 0x40);
+	m->l4 = 0;
+	cond = (uint32_t)_mm256_movemask_epi8(c);
+	if (cond) {
+		/*
+		 * Which second bytes each conditional lead allows (by its low
+		 * nibble: E3 -> 07, EA -> 08, ED -> 50, EF -> 20), and the
+		 * second byte's class: 01 81 83; 02 80 and 04 82 (E3: the
+		 * third byte decides); 08 B0..BF; 10 80..8F; 40 90..9D;
+		 * 20 BC BD.
+		 */
+		const __m256i sel = _mm256_setr_epi8(R16(
+			0, 0, 0, 0x07, 0, 0, 0, 0, 0, 0, 0x08, 0, 0, 0x50, 0, 0x20));
+		const __m256i s_hi = _mm256_setr_epi8(R16(
+			0, 0, 0, 0, 0, 0, 0, 0, 0x17, 0x40, 0, 0x28, 0, 0, 0, 0));
+		const __m256i s_lo = _mm256_setr_epi8(R16(
+			0x5A, 0x59, 0x5C, 0x59, 0x58, 0x58, 0x58, 0x58,
+			0x58, 0x58, 0x58, 0x58, 0x78, 0x78, 0x18, 0x18));
+		/* Third byte after E3 80 (01: 80..9F; 02: A0..A9; 04:
+		 * B1..BF but BD) and after E3 82 (08: 80..8F A0..BF; 10:
+		 * 90..9F but 99 9A). */
+		const __m256i t_hi = _mm256_setr_epi8(R16(
+			0, 0, 0, 0, 0, 0, 0, 0, 0x09, 0x11, 0x0A, 0x0C, 0, 0, 0, 0));
+		const __m256i t_lo = _mm256_setr_epi8(R16(
+			0x1B, 0x1F, 0x1F, 0x1F, 0x1F, 0x1F, 0x1F, 0x1F,
+			0x1F, 0x0F, 0x0D, 0x1D, 0x1D, 0x19, 0x1D, 0x1D));
+		uint64_t direct, e380, e382;
+
+		n1 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 1));
+		n2 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 2));
+		k = _mm256_and_si256(_mm256_and_si256(nib_lo32(v, sel),
+						      nib_hi32(n1, s_hi)),
+				     nib_lo32(n1, s_lo));
+		direct = any32(k, 0x79);
+		e380 = any32(k, 0x02);
+		e382 = any32(k, 0x04);
+		if (e380 | e382) {
+			__m256i t = _mm256_and_si256(nib_hi32(n2, t_hi),
+						     nib_lo32(n2, t_lo));
+			direct |= (e380 & any32(t, 0x07)) |
+				  (e382 & any32(t, 0x18));
+		}
+		m->l3 |= cond & direct;
+	}
 	f0 = eq32(v, 0xF0);
 	if (!_mm256_movemask_epi8(f0))
 		return;
+	n1 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 1));
+	n2 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 2));
 	n3 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 3));
 	f0 = _mm256_and_si256(
 		_mm256_and_si256(f0, eq32(n1, 0x9F)),
@@ -516,6 +591,8 @@ masks_avx2(const unsigned char *s, pmask *m)
 			rng32(n2, 0xA4, 0xA7)));
 	m->l4 = (uint32_t)_mm256_movemask_epi8(f0);
 }
+
+#undef R16
 
 __attribute__((target("avx2"))) static size_t
 plain_avx2(const unsigned char *s, size_t n, quota__sms_fill *f, int64_t *open,

@@ -679,6 +679,71 @@ START_TEST(test_i16_every_lead_and_next_byte_as_reference)
 }
 END_TEST
 
+/* One sequence s[0..k) amid 'a's, at offsets across a 32-byte block and
+ * its edge: every level's plain run as the portable one's. */
+static void plain_agree_at(const unsigned char *seq, size_t k, const int *lv,
+			   int nl)
+{
+	for (size_t off = 0; off < 36; off += 7) {
+		unsigned char b[80];
+		quota__sms_fill f0 = {67, 5, 1, 5};
+		int64_t o0 = 1;
+		size_t l0 = 0, r0;
+
+		memset(b, 'a', sizeof b);
+		memcpy(b + off, seq, k);
+		quota__sms_force_simd(QUOTA__SMS_PORTABLE);
+		r0 = quota__sms_plain_pack(b, 70, &f0, &o0, &l0);
+		for (int x = 0; x < nl; x++) {
+			quota__sms_fill f = {67, 5, 1, 5};
+			int64_t o = 1;
+			size_t l = 0, r;
+
+			quota__sms_force_simd(lv[x]);
+			r = quota__sms_plain_pack(b, 70, &f, &o, &l);
+			/* not ck_assert: Check records every passing one,
+			 * and there are millions */
+			if (r != r0 || l != l0 || o != o0 || f.fill != f0.fill ||
+			    f.segs != f0.segs || f.total != f0.total)
+				ck_abort_msg("level %d: %02X %02X %02X %02X (%zu) "
+					     "at %zu", lv[x], seq[0],
+					     k > 1 ? seq[1] : 0, k > 2 ? seq[2] : 0,
+					     k > 3 ? seq[3] : 0, k, off);
+		}
+	}
+}
+
+/* Issue 16: the AVX2 kernel classifies leads by table lookups on the
+ * bytes' nibbles; every lead byte with every continuation byte (and a few
+ * that are not) after it, up to four bytes, makes the same run on every
+ * level as on the portable one. */
+START_TEST(test_i16_plain_kernels_every_sequence)
+{
+	static const unsigned char other[] = {0x00, 0x41, 0x7F, 0xC0, 0xE3, 0xFF};
+	unsigned char q[4];
+	int lv[4], nl = levels(lv);
+
+	for (unsigned a = 0; a <= 0xFF; a++) {
+		q[0] = (unsigned char)a;
+		plain_agree_at(q, 1, lv, nl);
+		for (unsigned b = 0x80; b < 0xC0 + sizeof other; b++) {
+			q[1] = (unsigned char)(b < 0xC0 ? b : other[b - 0xC0]);
+			plain_agree_at(q, 2, lv, nl);
+			for (unsigned c = 0x80; a >= 0xE0 && c < 0xC0 + sizeof other; c++) {
+				q[2] = (unsigned char)(c < 0xC0 ? c : other[c - 0xC0]);
+				plain_agree_at(q, 3, lv, nl);
+				for (unsigned d = 0x80; a >= 0xF0 && a <= 0xF4 &&
+							d < 0xC0 + sizeof other; d++) {
+					q[3] = (unsigned char)(d < 0xC0 ? d : other[d - 0xC0]);
+					plain_agree_at(q, 4, lv, nl);
+				}
+			}
+		}
+	}
+	quota__sms_force_simd(-1);
+}
+END_TEST
+
 static Suite *simd_suite(void)
 {
 	Suite *s = suite_create("sms_simd");
@@ -692,6 +757,7 @@ static Suite *simd_suite(void)
 	tcase_add_test(tc, test_i16_gb_dfa_is_the_uax29_rules);
 	tcase_add_test(tc, test_i16_cluster_text_matches_one_char_reference);
 	tcase_add_test(tc, test_i16_every_lead_and_next_byte_as_reference);
+	tcase_add_test(tc, test_i16_plain_kernels_every_sequence);
 	suite_add_tcase(s, tc);
 	return s;
 }
