@@ -592,8 +592,6 @@ masks_avx2(const unsigned char *s, pmask *m)
 	m->l4 = (uint32_t)_mm256_movemask_epi8(f0);
 }
 
-#undef R16
-
 __attribute__((target("avx2"))) static size_t
 plain_avx2(const unsigned char *s, size_t n, quota__sms_fill *f, int64_t *open,
 	   size_t *last)
@@ -700,21 +698,31 @@ size_t quota__sms_plain_pack(const unsigned char *s, size_t n,
 /*
  * The longest prefix of s[0..n) made of whole GSM characters of one
  * septet (ascii[c] == 1 for ASCII; 2-byte sequences with a C2..CF lead
- * and two11[payload] == 1): returns its bytes; *sept gets its septets
- * (= code points).  Extension characters (2 septets), anything not GSM
- * and invalid UTF-8 end the run; the caller takes those one at a time.
+ * and two11[payload] == 1) and ASCII extension characters (ascii[c] ==
+ * 2: ESC + code) that end within `room` septets of the run's start, so
+ * that no segment ends before one and none is split: the caller packs
+ * the run as 1-septet characters (issue 16: gsm_ext text stopped at
+ * every extension character).  Returns its bytes; *sept gets its
+ * septets, *esc its extension characters.  The euro sign (3 bytes),
+ * anything not GSM and invalid UTF-8 end the run; the caller takes
+ * those one at a time.
  */
 static size_t gsm_portable(const unsigned char *s, size_t n,
 			   const uint8_t *ascii, const uint8_t *two11,
-			   size_t *sept)
+			   int64_t room, size_t *sept, size_t *esc)
 {
-	size_t j = 0, k = 0;
+	size_t j = 0, k = 0, e = 0;
 
 	while (j < n) {
 		unsigned c = s[j];
 
 		if (c < 0x80u && ascii[c] == 1) {
 			j++;
+		} else if (c < 0x80u && ascii[c] == 2 &&
+			   (int64_t)k + 2 <= room) {
+			j++;
+			k++;
+			e++;
 		} else if (c - 0xC2u <= 0xCFu - 0xC2u && n - j >= 2 &&
 			   (s[j + 1] & 0xC0u) == 0x80u &&
 			   two11[((c & 0x1Fu) << 6) | (s[j + 1] & 0x3Fu)] == 1) {
@@ -725,26 +733,29 @@ static size_t gsm_portable(const unsigned char *s, size_t n,
 		k++;
 	}
 	*sept = k;
+	*esc = e;
 	return j;
 }
 
 #if defined(SMS_X86) || defined(SMS_NEON)
 /* One block of W <= 32 bytes for the GSM run as bit masks, bit j = byte
- * j: ok 1-septet ASCII (LF and CR too), cont continuation bytes, lead
- * C2..CF (2-byte code points, looked up in two11 by gsm_block). */
+ * j: ok 1-septet ASCII (LF and CR too), ext ASCII extension characters
+ * (FF [ \\ ] ^ { | } ~), cont continuation bytes, lead C2..CF (2-byte
+ * code points, looked up in two11 by gsm_block). */
 typedef struct gmask {
-	uint64_t ok, cont, lead;
+	uint64_t ok, ext, cont, lead;
 } gmask;
 
-/* The whole 1-septet characters from the block's start: returns their
- * bytes, *k their septets, *stop when what follows is not one (rather
- * than a code point cut by the block's end). */
-static inline size_t gsm_block(const unsigned char *s, const gmask *g,
-			       unsigned W, const uint8_t *two11, size_t *k,
-			       bool *stop)
+/* The whole GSM characters of the run from the block's start (see
+ * gsm_portable; `room` is what is left of it): returns their bytes, *k
+ * their septets, *e their extension characters, *stop when what follows
+ * is not one (rather than a code point cut by the block's end). */
+static inline __attribute__((always_inline)) size_t
+gsm_block(const unsigned char *s, const gmask *g, unsigned W,
+	  const uint8_t *two11, int64_t room, size_t *k, size_t *e, bool *stop)
 {
 	uint64_t all = (UINT64_C(1) << W) - 1;
-	uint64_t err = ((~(g->ok | g->cont | g->lead)) |
+	uint64_t err = ((~(g->ok | g->ext | g->cont | g->lead)) |
 			(g->cont ^ (g->lead << 1))) & all;
 	unsigned p = err ? (unsigned)__builtin_ctzll(err) : W;
 	uint64_t below = (UINT64_C(1) << p) - 1, start, m;
@@ -761,9 +772,9 @@ static inline size_t gsm_block(const unsigned char *s, const gmask *g,
 		}
 	}
 	*stop = err != 0;
-	start = (g->ok | g->lead) & below;
+	start = (g->ok | g->ext | g->lead) & below;
 	if (!start) {
-		*k = 0;
+		*k = *e = 0;
 		return 0;
 	}
 	L = 63u - (unsigned)__builtin_clzll(start);
@@ -772,19 +783,36 @@ static inline size_t gsm_block(const unsigned char *s, const gmask *g,
 		start &= ~(UINT64_C(1) << L);
 		end = L;
 	}
-	*k = (size_t)quota__popcount64(start);
+	/* the first extension character past the room ends the run */
+	for (m = g->ext & start; m; m &= m - 1) {
+		unsigned j = (unsigned)__builtin_ctzll(m);
+		uint64_t upto = (UINT64_C(2) << j) - 1;
+
+		if (quota__popcount64(start & upto) +
+			    quota__popcount64(g->ext & start & upto) > room) {
+			start &= upto >> 1;
+			end = j;
+			*stop = true;
+			break;
+		}
+	}
+	*e = (size_t)quota__popcount64(g->ext & start);
+	*k = (size_t)quota__popcount64(start) + *e;
 	return end;
 }
 
 /* The GSM run's loop for every vector level, as plain_drive: `masks`
- * gives a block's masks; the tail shorter than a block is the caller's. */
+ * gives a block's masks.  The tail shorter than a block runs as one more
+ * block from a zero-padded copy (0x00 is not GSM, so the padding ends the
+ * run there), rather than a byte at a time (issue 16: the tail of every
+ * message cost as much as a tenth of the gsm class's time). */
 static inline __attribute__((always_inline)) size_t
 gsm_drive(const unsigned char *s, size_t n, const uint8_t *two11,
-	  size_t *sept, unsigned W,
+	  int64_t room, size_t *sept, size_t *esc, unsigned W,
 	  void (*masks)(const unsigned char *, gmask *))
 {
 	uint64_t all = (UINT64_C(1) << W) - 1;
-	size_t j = 0, total = 0, k, adv;
+	size_t j = 0, total = 0, ext = 0, k, e, adv;
 	bool stop;
 	gmask g;
 
@@ -795,13 +823,28 @@ gsm_drive(const unsigned char *s, size_t n, const uint8_t *two11,
 			j += W;
 			continue;
 		}
-		adv = gsm_block(s + j, &g, W, two11, &k, &stop);
+		adv = gsm_block(s + j, &g, W, two11, room - (int64_t)total, &k,
+				&e, &stop);
 		total += k;
+		ext += e;
 		j += adv;
 		if (stop || adv == 0)
-			break;
+			goto done;
 	}
+	if (j < n) {
+		unsigned char b[64];
+
+		memset(b, 0, sizeof b);
+		memcpy(b, s + j, n - j);
+		masks(b, &g);
+		j += gsm_block(b, &g, W, two11, room - (int64_t)total, &k, &e,
+			       &stop);
+		total += k;
+		ext += e;
+	}
+done:
 	*sept = total;
+	*esc = ext;
 	return j;
 }
 #endif
@@ -811,43 +854,63 @@ static inline __attribute__((always_inline)) void
 gmasks_sse2(const unsigned char *s, gmask *g)
 {
 	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
-	__m128i bad = _mm_or_si128(
-		_mm_or_si128(rng16(v, 0x5B, 0x5E), rng16(v, 0x7B, 0x7E)),
-		eq16(v, 0x60));
+	__m128i ext = _mm_or_si128(rng16(v, 0x5B, 0x5E), rng16(v, 0x7B, 0x7E));
+	__m128i bad = _mm_or_si128(ext, eq16(v, 0x60));
 
 	g->ok = (unsigned)_mm_movemask_epi8(
 		_mm_or_si128(_mm_andnot_si128(bad, rng16(v, 0x20, 0x7E)),
 			     _mm_or_si128(eq16(v, 0x0A), eq16(v, 0x0D))));
+	g->ext = (unsigned)_mm_movemask_epi8(_mm_or_si128(ext, eq16(v, 0x0C)));
 	g->cont = (unsigned)_mm_movemask_epi8(rng16(v, 0x80, 0xBF));
 	g->lead = (unsigned)_mm_movemask_epi8(rng16(v, 0xC2, 0xCF));
 }
 
 static size_t gsm_sse2(const unsigned char *s, size_t n, const uint8_t *two11,
-		       size_t *sept)
+		       int64_t room, size_t *sept, size_t *esc)
 {
-	return gsm_drive(s, n, two11, sept, 16, gmasks_sse2);
+	return gsm_drive(s, n, two11, room, sept, esc, 16, gmasks_sse2);
 }
 
+/*
+ * The GSM masks of a 32-byte block as gmasks_sse2 computes them, the
+ * ASCII classes looked up by nibble as in masks_avx2 (issue 16: one
+ * range or comparison per class cost more than the rest of the block),
+ * bits of c: 01 20..4F, 02 50..5F but 5B..5E, 04 61..6F, 08 70..7A,
+ * 10 LF CR: one septet; 20 5B..5E 7B..7E, 40 FF: extension characters.
+ * Continuation bytes and C2..CF leads by signed comparison.
+ */
 __attribute__((target("avx2"))) static inline
 __attribute__((always_inline)) void
 gmasks_avx2(const unsigned char *s, gmask *g)
 {
+	const __m256i ghi = _mm256_setr_epi8(R16(
+		0x50, 0, 0x01, 0x01, 0x01, 0x22, 0x04, 0x28,
+		0, 0, 0, 0, 0, 0, 0, 0));
+	const __m256i glo = _mm256_setr_epi8(R16(
+		0x0B, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F,
+		0x0F, 0x0F, 0x1F, 0x25, 0x65, 0x35, 0x25, 0x07));
 	__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)s);
-	__m256i bad = _mm256_or_si256(
-		_mm256_or_si256(rng32(v, 0x5B, 0x5E), rng32(v, 0x7B, 0x7E)),
-		eq32(v, 0x60));
+	__m256i c = _mm256_and_si256(nib_hi32(v, ghi), nib_lo32(v, glo));
 
-	g->ok = (uint32_t)_mm256_movemask_epi8(
-		_mm256_or_si256(_mm256_andnot_si256(bad, rng32(v, 0x20, 0x7E)),
-				_mm256_or_si256(eq32(v, 0x0A), eq32(v, 0x0D))));
-	g->cont = (uint32_t)_mm256_movemask_epi8(rng32(v, 0x80, 0xBF));
-	g->lead = (uint32_t)_mm256_movemask_epi8(rng32(v, 0xC2, 0xCF));
+	g->ok = any32(c, 0x1F);
+	g->ext = any32(c, 0x60);
+	g->cont = g->lead = 0;
+	if (!_mm256_movemask_epi8(v))
+		return;
+	g->cont = (uint32_t)_mm256_movemask_epi8(
+		_mm256_cmpgt_epi8(_mm256_set1_epi8((char)0xC0), v));
+	g->lead = (uint32_t)_mm256_movemask_epi8(_mm256_and_si256(
+		_mm256_cmpgt_epi8(v, _mm256_set1_epi8((char)0xC1)),
+		_mm256_cmpgt_epi8(_mm256_set1_epi8((char)0xD0), v)));
 }
 
+#undef R16
+
 __attribute__((target("avx2"))) static size_t
-gsm_avx2(const unsigned char *s, size_t n, const uint8_t *two11, size_t *sept)
+gsm_avx2(const unsigned char *s, size_t n, const uint8_t *two11, int64_t room,
+	 size_t *sept, size_t *esc)
 {
-	return gsm_drive(s, n, two11, sept, 32, gmasks_avx2);
+	return gsm_drive(s, n, two11, room, sept, esc, 32, gmasks_avx2);
 }
 #endif
 
@@ -857,48 +920,39 @@ static inline __attribute__((always_inline)) void
 gmasks_neon(const unsigned char *s, gmask *g)
 {
 	uint8x16_t v = vld1q_u8(s);
-	uint8x16_t bad = vorrq_u8(vorrq_u8(nrng(v, 0x5B, 0x5E),
-					   nrng(v, 0x7B, 0x7E)),
-				  neq(v, 0x60));
+	uint8x16_t ext = vorrq_u8(nrng(v, 0x5B, 0x5E), nrng(v, 0x7B, 0x7E));
+	uint8x16_t bad = vorrq_u8(ext, neq(v, 0x60));
 
 	g->ok = nmask(vorrq_u8(vbicq_u8(nrng(v, 0x20, 0x7E), bad),
 			       vorrq_u8(neq(v, 0x0A), neq(v, 0x0D))));
+	g->ext = nmask(vorrq_u8(ext, neq(v, 0x0C)));
 	g->cont = nmask(nrng(v, 0x80, 0xBF));
 	g->lead = nmask(nrng(v, 0xC2, 0xCF));
 }
 
 static size_t gsm_neon(const unsigned char *s, size_t n, const uint8_t *two11,
-		       size_t *sept)
+		       int64_t room, size_t *sept, size_t *esc)
 {
-	return gsm_drive(s, n, two11, sept, 16, gmasks_neon);
+	return gsm_drive(s, n, two11, room, sept, esc, 16, gmasks_neon);
 }
 #endif
 
 size_t quota__sms_gsm_run(const unsigned char *s, size_t n,
 			  const uint8_t *ascii, const uint8_t *two11,
-			  size_t *sept)
+			  int64_t room, size_t *sept, size_t *esc)
 {
-	size_t j = 0, k = 0, k2 = 0;
-
 	switch (quota__sms_simd_level()) {
 #ifdef SMS_X86
 	case QUOTA__SMS_AVX2:
-		j = gsm_avx2(s, n, two11, &k);
-		break;
+		return gsm_avx2(s, n, two11, room, sept, esc);
 	case QUOTA__SMS_SSE2:
-		j = gsm_sse2(s, n, two11, &k);
-		break;
+		return gsm_sse2(s, n, two11, room, sept, esc);
 #endif
 #ifdef SMS_NEON
 	case QUOTA__SMS_NEON:
-		j = gsm_neon(s, n, two11, &k);
-		break;
+		return gsm_neon(s, n, two11, room, sept, esc);
 #endif
 	default:
-		return gsm_portable(s, n, ascii, two11, sept);
+		return gsm_portable(s, n, ascii, two11, room, sept, esc);
 	}
-	if (n - j < 32)
-		j += gsm_portable(s + j, n - j, ascii, two11, &k2);
-	*sept = k + k2;
-	return j;
 }

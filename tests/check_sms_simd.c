@@ -385,18 +385,21 @@ START_TEST(test_s3_plain_run_kernels_agree)
 	for (int it = 0; it < 40000; it++) {
 		size_t n = it & 1 ? gen(b, rnd(120), (int)rnd(8))
 				  : gen_plain(b, rnd(160), rnd(2)),
-		       r0 = 0, l0 = 999, g0 = 0, gk0 = 0;
+		       r0 = 0, l0 = 999, g0 = 0, gk0 = 0, ge0 = 0;
 		quota__sms_fill f0 = gen_fill(), want = f0, got0 = f0;
 		/* the cluster open before the run: none, 1 or 2 units, or
 		 * a larger one (a letter with marks, an emoji sequence) */
 		int64_t o0 = rnd(2) ? (int64_t)rnd(3) : 1 + rnd((uint32_t)f0.cap),
 			wanto = o0, goto0 = o0;
+		/* what is left of the GSM segment: often little or nothing,
+		 * so that extension characters end runs */
+		int64_t room = rnd(2) ? (int64_t)rnd(154) : (int64_t)rnd(8) - 2;
 		unsigned char *t = malloc(n ? n : 1);
 
 		ck_assert_ptr_nonnull(t);
 		memcpy(t, b, n);
 		for (int x = 0; x < nl; x++) {
-			size_t k = 0, l = 999, r;
+			size_t k = 0, e = 0, l = 999, r;
 			quota__sms_fill f = f0;
 			int64_t o = o0;
 
@@ -415,7 +418,7 @@ START_TEST(test_s3_plain_run_kernels_agree)
 				ck_assert_int_eq(f.segs, want.segs);
 				ck_assert_int_eq(f.total, want.total);
 				g0 = quota__sms_gsm_run(t, n, gsm_ascii, two11,
-							&gk0);
+							room, &gk0, &ge0);
 				continue;
 			}
 			ck_assert_uint_eq(r, r0);
@@ -426,8 +429,10 @@ START_TEST(test_s3_plain_run_kernels_agree)
 			ck_assert_int_eq(f.segs, got0.segs);
 			ck_assert_int_eq(f.total, got0.total);
 			ck_assert_uint_eq(quota__sms_gsm_run(t, n, gsm_ascii,
-							     two11, &k), g0);
+							     two11, room, &k, &e),
+					  g0);
 			ck_assert_uint_eq(k, gk0);
+			ck_assert_uint_eq(e, ge0);
 		}
 		free(t);
 	}
@@ -679,32 +684,41 @@ START_TEST(test_i16_every_lead_and_next_byte_as_reference)
 }
 END_TEST
 
+static uint8_t ex_ascii[128], ex_two11[0x800];
+
 /* One sequence s[0..k) amid 'a's, at offsets across a 32-byte block and
- * its edge: every level's plain run as the portable one's. */
+ * its edge, and in a text that ends with it: every level's plain run and
+ * GSM run (with room for an extension character and without) as the
+ * portable one's. */
 static void plain_agree_at(const unsigned char *seq, size_t k, const int *lv,
 			   int nl)
 {
 	for (size_t off = 0; off < 36; off += 7) {
 		unsigned char b[80];
 		quota__sms_fill f0 = {67, 5, 1, 5};
-		int64_t o0 = 1;
-		size_t l0 = 0, r0;
+		int64_t o0 = 1, room = (int64_t)(off & 3) + 60 - (int64_t)off;
+		size_t l0 = 0, r0, g0, gk0, ge0, n = off < 35 ? 70 : off + k;
 
 		memset(b, 'a', sizeof b);
 		memcpy(b + off, seq, k);
 		quota__sms_force_simd(QUOTA__SMS_PORTABLE);
-		r0 = quota__sms_plain_pack(b, 70, &f0, &o0, &l0);
+		r0 = quota__sms_plain_pack(b, n, &f0, &o0, &l0);
+		g0 = quota__sms_gsm_run(b, n, ex_ascii, ex_two11, room, &gk0,
+					&ge0);
 		for (int x = 0; x < nl; x++) {
 			quota__sms_fill f = {67, 5, 1, 5};
 			int64_t o = 1;
-			size_t l = 0, r;
+			size_t l = 0, r, g, gk, ge;
 
 			quota__sms_force_simd(lv[x]);
-			r = quota__sms_plain_pack(b, 70, &f, &o, &l);
+			r = quota__sms_plain_pack(b, n, &f, &o, &l);
+			g = quota__sms_gsm_run(b, n, ex_ascii, ex_two11, room,
+					       &gk, &ge);
 			/* not ck_assert: Check records every passing one,
 			 * and there are millions */
 			if (r != r0 || l != l0 || o != o0 || f.fill != f0.fill ||
-			    f.segs != f0.segs || f.total != f0.total)
+			    f.segs != f0.segs || f.total != f0.total ||
+			    g != g0 || gk != gk0 || ge != ge0)
 				ck_abort_msg("level %d: %02X %02X %02X %02X (%zu) "
 					     "at %zu", lv[x], seq[0],
 					     k > 1 ? seq[1] : 0, k > 2 ? seq[2] : 0,
@@ -713,8 +727,8 @@ static void plain_agree_at(const unsigned char *seq, size_t k, const int *lv,
 	}
 }
 
-/* Issue 16: the AVX2 kernel classifies leads by table lookups on the
- * bytes' nibbles; every lead byte with every continuation byte (and a few
+/* Issue 16: the AVX2 kernels classify bytes by table lookups on their
+ * nibbles; every lead byte with every continuation byte (and a few
  * that are not) after it, up to four bytes, makes the same run on every
  * level as on the portable one. */
 START_TEST(test_i16_plain_kernels_every_sequence)
@@ -723,6 +737,10 @@ START_TEST(test_i16_plain_kernels_every_sequence)
 	unsigned char q[4];
 	int lv[4], nl = levels(lv);
 
+	for (uint32_t c = 0; c < 128; c++)
+		ex_ascii[c] = (uint8_t)ref_gsm(c);
+	for (uint32_t c = 0; c < 0x800; c++)
+		ex_two11[c] = (uint8_t)(c >= 0x80 ? ref_gsm(c) : 0);
 	for (unsigned a = 0; a <= 0xFF; a++) {
 		q[0] = (unsigned char)a;
 		plain_agree_at(q, 1, lv, nl);
