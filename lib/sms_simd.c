@@ -196,7 +196,7 @@ static size_t plain_portable(const unsigned char *s, size_t n,
 
 #if defined(SMS_X86) || defined(SMS_NEON)
 /*
- * One block of W <= 32 bytes as bit masks, bit j = byte j (an ISA's masks
+ * One block of W <= 64 bytes as bit masks, bit j = byte j (an ISA's masks
  * function fills it; bytes past the block are looked at only to classify
  * the leads inside it): asc printable ASCII, LF and CR; cont continuation
  * bytes; l2 / l3 / l4 leads of plain 2-, 3- and 4-byte code points.
@@ -206,13 +206,13 @@ typedef struct pmask {
 } pmask;
 
 /* The position of the set bit of rank k (0 for the lowest) of x, which
- * has more than k bits set, all below bit 32 (blocks are of 32 bytes at
- * most): a binary search on popcounts. */
-static inline unsigned nth_bit(uint64_t x, unsigned k)
+ * has more than k bits set, all below bit W (W bytes a block): a binary
+ * search on popcounts. */
+static inline unsigned nth_bit(uint64_t x, unsigned k, unsigned W)
 {
 	unsigned pos = 0, c;
 
-	for (unsigned w = 16; w; w >>= 1) {
+	for (unsigned w = W / 2; w; w >>= 1) {
 		c = (unsigned)quota__popcount64(x & ((UINT64_C(1) << w) - 1));
 		if (k >= c) {
 			k -= c;
@@ -245,13 +245,14 @@ static inline __attribute__((always_inline)) size_t
 plain_block(const pmask *m, unsigned W, size_t base, quota__sms_fill *f,
 	    int64_t *pend, size_t *last, bool *stop)
 {
-	uint64_t all = (UINT64_C(1) << W) - 1;
+	uint64_t all = W == 64 ? ~UINT64_C(0) : (UINT64_C(1) << W) - 1;
 	uint64_t lead = m->asc | m->l2 | m->l3 | m->l4;
 	uint64_t exp = (m->l2 << 1) | (m->l3 << 1) | (m->l3 << 2) |
 		       (m->l4 << 1) | (m->l4 << 2) | (m->l4 << 3);
 	uint64_t err = (~(lead | m->cont) | (m->cont ^ exp)) & all;
 	unsigned p = err ? (unsigned)__builtin_ctzll(err) : W;
-	uint64_t start = lead & ((UINT64_C(1) << p) - 1), body, bit, u;
+	uint64_t start = lead & (p == 64 ? ~UINT64_C(0) : (UINT64_C(1) << p) - 1),
+		 body, bit, u;
 	unsigned L, end;
 	int64_t add;
 
@@ -297,7 +298,7 @@ plain_block(const pmask *m, unsigned W, size_t base, quota__sms_fill *f,
 		if (*pend)
 			fput(f, *pend);
 		while (f->fill + quota__popcount64(u) > f->cap) {
-			q = nth_bit(u, (unsigned)(f->cap - f->fill));
+			q = nth_bit(u, (unsigned)(f->cap - f->fill), W);
 			q -= !((body >> q) & 1); /* a pair's second unit */
 			below = u & ((UINT64_C(1) << q) - 1);
 			f->total += quota__popcount64(below);
@@ -344,7 +345,7 @@ plain_drive(const unsigned char *s, size_t n, quota__sms_fill *out,
 	if (j < n) {
 		/* t <= W + 2 bytes: the first block ends within 3 bytes of
 		 * W, so a second one meets the padding */
-		unsigned char b[2 * 32 + 8];
+		unsigned char b[2 * 64 + 8];
 		size_t t = n - j, o = 0;
 
 		memset(b, 0, sizeof b);
@@ -592,11 +593,29 @@ masks_avx2(const unsigned char *s, pmask *m)
 	m->l4 = (uint32_t)_mm256_movemask_epi8(f0);
 }
 
+/* Two 32-byte blocks as one of 64 bytes: packing a block costs about as
+ * much as its masks, and long runs (cjk, emoji) pack half as many
+ * (issue 16). */
+__attribute__((target("avx2"))) static inline
+__attribute__((always_inline)) void
+masks64_avx2(const unsigned char *s, pmask *m)
+{
+	pmask h;
+
+	masks_avx2(s, m);
+	masks_avx2(s + 32, &h);
+	m->asc |= h.asc << 32;
+	m->cont |= h.cont << 32;
+	m->l2 |= h.l2 << 32;
+	m->l3 |= h.l3 << 32;
+	m->l4 |= h.l4 << 32;
+}
+
 __attribute__((target("avx2"))) static size_t
 plain_avx2(const unsigned char *s, size_t n, quota__sms_fill *f, int64_t *open,
 	   size_t *last)
 {
-	return plain_drive(s, n, f, open, last, 32, masks_avx2);
+	return plain_drive(s, n, f, open, last, 64, masks64_avx2);
 }
 #endif
 

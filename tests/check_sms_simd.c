@@ -686,18 +686,21 @@ END_TEST
 
 static uint8_t ex_ascii[128], ex_two11[0x800];
 
-/* One sequence s[0..k) amid 'a's, at offsets across a 32-byte block and
- * its edge, and in a text that ends with it: every level's plain run and
- * GSM run (with room for an extension character and without) as the
- * portable one's. */
+/* One sequence s[0..k) amid 'a's, at offsets across the edges of 16-,
+ * 32- and 64-byte blocks, and in a text that ends with it: every level's
+ * plain run and GSM run (with room for an extension character and
+ * without) as the portable one's. */
 static void plain_agree_at(const unsigned char *seq, size_t k, const int *lv,
 			   int nl)
 {
-	for (size_t off = 0; off < 36; off += 7) {
+	static const size_t at[] = {0, 14, 30, 31, 47, 61, 62, 63};
+
+	for (size_t x0 = 0; x0 < sizeof at / sizeof at[0]; x0++) {
 		unsigned char b[80];
+		size_t off = at[x0];
 		quota__sms_fill f0 = {67, 5, 1, 5};
-		int64_t o0 = 1, room = (int64_t)(off & 3) + 60 - (int64_t)off;
-		size_t l0 = 0, r0, g0, gk0, ge0, n = off < 35 ? 70 : off + k;
+		int64_t o0 = 1, room = (int64_t)(off & 1) + (int64_t)off + 1;
+		size_t l0 = 0, r0, g0, gk0, ge0, n = x0 & 1 ? off + k : 70;
 
 		memset(b, 'a', sizeof b);
 		memcpy(b + off, seq, k);
@@ -750,8 +753,13 @@ START_TEST(test_i16_plain_kernels_every_sequence)
 			for (unsigned c = 0x80; a >= 0xE0 && c < 0xC0 + sizeof other; c++) {
 				q[2] = (unsigned char)(c < 0xC0 ? c : other[c - 0xC0]);
 				plain_agree_at(q, 3, lv, nl);
+				/* the fourth byte matters to the kernels
+				 * after F0 9F only (skin tones): elsewhere
+				 * its edges, so that qemu runs this in time */
+				bool all4 = a == 0xF0 && q[1] == 0x9F;
 				for (unsigned d = 0x80; a >= 0xF0 && a <= 0xF4 &&
-							d < 0xC0 + sizeof other; d++) {
+							d < 0xC0 + sizeof other;
+				     d = all4 || d >= 0xBF ? d + 1 : 0xBF) {
 					q[3] = (unsigned char)(d < 0xC0 ? d : other[d - 0xC0]);
 					plain_agree_at(q, 4, lv, nl);
 				}
