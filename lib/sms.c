@@ -202,13 +202,17 @@ static int count_gsm_default(const unsigned char *s, size_t len, packer *p,
 
 	while (i < len) {
 		if (!track) {
-			/* Runs of 1-septet characters: vector kernels
+			/* Runs of 1-septet characters, and of extension
+			 * characters that fit the current segment (so the
+			 * run packs as 1-septet ones): vector kernels
 			 * (sms_simd.c), portable under QUOTA_NO_SIMD. */
-			size_t sept = 0;
-			size_t adv = quota__sms_gsm_run(s + i, len - i, gsm_ascii,
-							gsm_2byte11, &sept);
+			size_t sept = 0, e = 0;
+			size_t adv = quota__sms_gsm_run(
+				s + i, len - i, gsm_ascii, gsm_2byte11,
+				p->cap - p->fill - (int64_t)run, &sept, &e);
 			i += adv;
 			run += sept;
+			*esc += (int64_t)e;
 		}
 		/* With offsets: plain ASCII runs, a word at a time. */
 		while (track && len - i >= 8 && gsm_basic8(s + i)) {

@@ -176,10 +176,13 @@ size_t quota__sms_plain_pack(const unsigned char *s, size_t n,
 
 /* The longest prefix of s[0..n) made of whole 1-septet GSM characters
  * (ascii: septets of each ASCII code point; two11: of each 2-byte UTF-8
- * payload, as in sms.c): returns its bytes, *sept its septets. */
+ * payload, as in sms.c) and of ASCII extension characters (2 septets)
+ * that end within `room` septets of its start (so no segment ends before
+ * one): returns its bytes, *sept its septets, *esc its extension
+ * characters. */
 size_t quota__sms_gsm_run(const unsigned char *s, size_t n,
 			  const uint8_t *ascii, const uint8_t *two11,
-			  size_t *sept);
+			  int64_t room, size_t *sept, size_t *esc);
 
 /* ------------------------------------------------------- counting core */
 

@@ -196,7 +196,7 @@ static size_t plain_portable(const unsigned char *s, size_t n,
 
 #if defined(SMS_X86) || defined(SMS_NEON)
 /*
- * One block of W <= 32 bytes as bit masks, bit j = byte j (an ISA's masks
+ * One block of W <= 64 bytes as bit masks, bit j = byte j (an ISA's masks
  * function fills it; bytes past the block are looked at only to classify
  * the leads inside it): asc printable ASCII, LF and CR; cont continuation
  * bytes; l2 / l3 / l4 leads of plain 2-, 3- and 4-byte code points.
@@ -206,13 +206,13 @@ typedef struct pmask {
 } pmask;
 
 /* The position of the set bit of rank k (0 for the lowest) of x, which
- * has more than k bits set, all below bit 32 (blocks are of 32 bytes at
- * most): a binary search on popcounts. */
-static inline unsigned nth_bit(uint64_t x, unsigned k)
+ * has more than k bits set, all below bit W (W bytes a block): a binary
+ * search on popcounts. */
+static inline unsigned nth_bit(uint64_t x, unsigned k, unsigned W)
 {
 	unsigned pos = 0, c;
 
-	for (unsigned w = 16; w; w >>= 1) {
+	for (unsigned w = W / 2; w; w >>= 1) {
 		c = (unsigned)quota__popcount64(x & ((UINT64_C(1) << w) - 1));
 		if (k >= c) {
 			k -= c;
@@ -245,13 +245,14 @@ static inline __attribute__((always_inline)) size_t
 plain_block(const pmask *m, unsigned W, size_t base, quota__sms_fill *f,
 	    int64_t *pend, size_t *last, bool *stop)
 {
-	uint64_t all = (UINT64_C(1) << W) - 1;
+	uint64_t all = W == 64 ? ~UINT64_C(0) : (UINT64_C(1) << W) - 1;
 	uint64_t lead = m->asc | m->l2 | m->l3 | m->l4;
 	uint64_t exp = (m->l2 << 1) | (m->l3 << 1) | (m->l3 << 2) |
 		       (m->l4 << 1) | (m->l4 << 2) | (m->l4 << 3);
 	uint64_t err = (~(lead | m->cont) | (m->cont ^ exp)) & all;
 	unsigned p = err ? (unsigned)__builtin_ctzll(err) : W;
-	uint64_t start = lead & ((UINT64_C(1) << p) - 1), body, bit, u;
+	uint64_t start = lead & (p == 64 ? ~UINT64_C(0) : (UINT64_C(1) << p) - 1),
+		 body, bit, u;
 	unsigned L, end;
 	int64_t add;
 
@@ -297,7 +298,7 @@ plain_block(const pmask *m, unsigned W, size_t base, quota__sms_fill *f,
 		if (*pend)
 			fput(f, *pend);
 		while (f->fill + quota__popcount64(u) > f->cap) {
-			q = nth_bit(u, (unsigned)(f->cap - f->fill));
+			q = nth_bit(u, (unsigned)(f->cap - f->fill), W);
 			q -= !((body >> q) & 1); /* a pair's second unit */
 			below = u & ((UINT64_C(1) << q) - 1);
 			f->total += quota__popcount64(below);
@@ -344,7 +345,7 @@ plain_drive(const unsigned char *s, size_t n, quota__sms_fill *out,
 	if (j < n) {
 		/* t <= W + 2 bytes: the first block ends within 3 bytes of
 		 * W, so a second one meets the padding */
-		unsigned char b[2 * 32 + 8];
+		unsigned char b[2 * 64 + 8];
 		size_t t = n - j, o = 0;
 
 		memset(b, 0, sizeof b);
@@ -460,52 +461,127 @@ eq32(__m256i v, unsigned char c)
 	return _mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)c));
 }
 
+/* The 32 bytes' nibbles looked up in t (16 entries, repeated per lane):
+ * vpshufb reads the low 4 bits of an index byte and zeroes a byte whose
+ * index has bit 7 set, hence the masks. */
+__attribute__((target("avx2"))) static inline
+__attribute__((always_inline)) __m256i
+nib_hi32(__m256i v, __m256i t)
+{
+	return _mm256_shuffle_epi8(
+		t, _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F)));
+}
+
+__attribute__((target("avx2"))) static inline
+__attribute__((always_inline)) __m256i
+nib_lo32(__m256i v, __m256i t)
+{
+	return _mm256_shuffle_epi8(t, _mm256_and_si256(v, _mm256_set1_epi8(0x0F)));
+}
+
+/* Bits of the 32 bytes where x & bits is not zero. */
+__attribute__((target("avx2"))) static inline
+__attribute__((always_inline)) uint64_t
+any32(__m256i x, char bits)
+{
+	return ~(uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+		       _mm256_and_si256(x, _mm256_set1_epi8(bits)),
+		       _mm256_setzero_si256())) & 0xFFFFFFFFu;
+}
+
+#define R16(...) __VA_ARGS__, __VA_ARGS__ /* a table in both lanes */
+
+/*
+ * The masks of a 32-byte block as masks_sse2 computes them, the byte
+ * classes looked up by nibble (vpshufb: a class is the AND of what the
+ * high and the low nibble allow) instead of one comparison or range per
+ * lead and continuation value (issue 16: cjk and emoji text spent two
+ * thirds of their time in this function).  Lead classes, bits of c:
+ *   01 20..6F, 02 70..7E, 04 0A 0D: printable ASCII, LF and CR;
+ *   08 80..BF continuation; 10 C3 CE CF, 20 D0 D1: plain 2-byte leads;
+ *   40 E4..E9 EB EC: plain 3-byte leads whatever follows;
+ *   80 E3 EA ED EF: plain 3-byte leads for some second (and, after E3,
+ *      third) bytes, told by a second lookup on the bytes after them.
+ * F0 is compared.
+ */
 __attribute__((target("avx2"))) static inline
 __attribute__((always_inline)) void
 masks_avx2(const unsigned char *s, pmask *m)
 {
+	const __m256i lead_hi = _mm256_setr_epi8(R16(
+		0x04, 0, 0x01, 0x01, 0x01, 0x01, 0x01, 0x02, /* 0..7 */
+		0x08, 0x08, 0x08, 0x08, 0x10, 0x20, (char)0xC0, 0));
+	const __m256i lead_lo = _mm256_setr_epi8(R16(
+		0x2B, 0x2B, 0x0B, 0x1B | (char)0x80, 0x4B, 0x4B, 0x4B, 0x4B,
+		0x4B, 0x4B, 0x0F | (char)0x80, 0x4B, 0x4B,
+		0x0F | (char)0x80, 0x1B, 0x19 | (char)0x80));
 	__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)s);
-	__m256i n1, n2, n3, e3, ef, f0;
+	__m256i c, n1, n2, n3, k, f0;
+	uint64_t cond;
 
-	m->asc = (uint32_t)_mm256_movemask_epi8(
-		_mm256_or_si256(rng32(v, 0x20, 0x7E),
-				_mm256_or_si256(eq32(v, 0x0A), eq32(v, 0x0D))));
-	m->cont = m->l2 = m->l3 = m->l4 = 0;
-	if (!_mm256_movemask_epi8(v)) /* ASCII: see masks_sse2 */
+	if (!_mm256_movemask_epi8(v)) { /* ASCII: see masks_sse2 */
+		m->asc = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
+			_mm256_cmpgt_epi8(v, _mm256_set1_epi8(0x1F)),
+			_mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x0A)),
+					_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x0D)))));
+		m->asc &= ~(uint64_t)(uint32_t)_mm256_movemask_epi8(
+			_mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x7F)));
+		m->cont = m->l2 = m->l3 = m->l4 = 0;
 		return;
-	m->cont = (uint32_t)_mm256_movemask_epi8(rng32(v, 0x80, 0xBF));
-	m->l2 = (uint32_t)_mm256_movemask_epi8(
-		_mm256_or_si256(eq32(v, 0xC3), rng32(v, 0xCE, 0xD1)));
-	if (!_mm256_movemask_epi8(rng32(v, 0xE3, 0xF0)))
-		return;
-	n1 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 1));
-	n2 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 2));
-	e3 = _mm256_and_si256(
-		eq32(v, 0xE3),
-		_mm256_or_si256(
-			_mm256_or_si256(eq32(n1, 0x81), eq32(n1, 0x83)),
-			_mm256_or_si256(
-				_mm256_andnot_si256(
-					_mm256_or_si256(eq32(n2, 0x99),
-							eq32(n2, 0x9A)),
-					eq32(n1, 0x82)),
-				_mm256_and_si256(
-					eq32(n1, 0x80),
-					_mm256_or_si256(rng32(n2, 0x80, 0xA9),
-							_mm256_andnot_si256(
-								eq32(n2, 0xBD),
-								rng32(n2, 0xB1, 0xBF)))))));
-	ef = _mm256_or_si256(
-		_mm256_and_si256(eq32(v, 0xEF), rng32(n1, 0xBC, 0xBD)),
-		_mm256_or_si256(
-			_mm256_and_si256(eq32(v, 0xEA), rng32(n1, 0xB0, 0xBF)),
-			_mm256_and_si256(eq32(v, 0xED), rng32(n1, 0x80, 0x9D))));
-	m->l3 = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
-		_mm256_or_si256(rng32(v, 0xE4, 0xE9), rng32(v, 0xEB, 0xEC)),
-		_mm256_or_si256(e3, ef)));
+	}
+	c = _mm256_and_si256(nib_hi32(v, lead_hi), nib_lo32(v, lead_lo));
+	m->asc = any32(c, 0x07);
+	m->cont = any32(c, 0x08);
+	m->l2 = any32(c, 0x30);
+	m->l3 = any32(c, 0x40);
+	m->l4 = 0;
+	cond = (uint32_t)_mm256_movemask_epi8(c);
+	if (cond) {
+		/*
+		 * Which second bytes each conditional lead allows (by its low
+		 * nibble: E3 -> 07, EA -> 08, ED -> 50, EF -> 20), and the
+		 * second byte's class: 01 81 83; 02 80 and 04 82 (E3: the
+		 * third byte decides); 08 B0..BF; 10 80..8F; 40 90..9D;
+		 * 20 BC BD.
+		 */
+		const __m256i sel = _mm256_setr_epi8(R16(
+			0, 0, 0, 0x07, 0, 0, 0, 0, 0, 0, 0x08, 0, 0, 0x50, 0, 0x20));
+		const __m256i s_hi = _mm256_setr_epi8(R16(
+			0, 0, 0, 0, 0, 0, 0, 0, 0x17, 0x40, 0, 0x28, 0, 0, 0, 0));
+		const __m256i s_lo = _mm256_setr_epi8(R16(
+			0x5A, 0x59, 0x5C, 0x59, 0x58, 0x58, 0x58, 0x58,
+			0x58, 0x58, 0x58, 0x58, 0x78, 0x78, 0x18, 0x18));
+		/* Third byte after E3 80 (01: 80..9F; 02: A0..A9; 04:
+		 * B1..BF but BD) and after E3 82 (08: 80..8F A0..BF; 10:
+		 * 90..9F but 99 9A). */
+		const __m256i t_hi = _mm256_setr_epi8(R16(
+			0, 0, 0, 0, 0, 0, 0, 0, 0x09, 0x11, 0x0A, 0x0C, 0, 0, 0, 0));
+		const __m256i t_lo = _mm256_setr_epi8(R16(
+			0x1B, 0x1F, 0x1F, 0x1F, 0x1F, 0x1F, 0x1F, 0x1F,
+			0x1F, 0x0F, 0x0D, 0x1D, 0x1D, 0x19, 0x1D, 0x1D));
+		uint64_t direct, e380, e382;
+
+		n1 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 1));
+		n2 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 2));
+		k = _mm256_and_si256(_mm256_and_si256(nib_lo32(v, sel),
+						      nib_hi32(n1, s_hi)),
+				     nib_lo32(n1, s_lo));
+		direct = any32(k, 0x79);
+		e380 = any32(k, 0x02);
+		e382 = any32(k, 0x04);
+		if (e380 | e382) {
+			__m256i t = _mm256_and_si256(nib_hi32(n2, t_hi),
+						     nib_lo32(n2, t_lo));
+			direct |= (e380 & any32(t, 0x07)) |
+				  (e382 & any32(t, 0x18));
+		}
+		m->l3 |= cond & direct;
+	}
 	f0 = eq32(v, 0xF0);
 	if (!_mm256_movemask_epi8(f0))
 		return;
+	n1 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 1));
+	n2 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 2));
 	n3 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 3));
 	f0 = _mm256_and_si256(
 		_mm256_and_si256(f0, eq32(n1, 0x9F)),
@@ -517,11 +593,29 @@ masks_avx2(const unsigned char *s, pmask *m)
 	m->l4 = (uint32_t)_mm256_movemask_epi8(f0);
 }
 
+/* Two 32-byte blocks as one of 64 bytes: packing a block costs about as
+ * much as its masks, and long runs (cjk, emoji) pack half as many
+ * (issue 16). */
+__attribute__((target("avx2"))) static inline
+__attribute__((always_inline)) void
+masks64_avx2(const unsigned char *s, pmask *m)
+{
+	pmask h;
+
+	masks_avx2(s, m);
+	masks_avx2(s + 32, &h);
+	m->asc |= h.asc << 32;
+	m->cont |= h.cont << 32;
+	m->l2 |= h.l2 << 32;
+	m->l3 |= h.l3 << 32;
+	m->l4 |= h.l4 << 32;
+}
+
 __attribute__((target("avx2"))) static size_t
 plain_avx2(const unsigned char *s, size_t n, quota__sms_fill *f, int64_t *open,
 	   size_t *last)
 {
-	return plain_drive(s, n, f, open, last, 32, masks_avx2);
+	return plain_drive(s, n, f, open, last, 64, masks64_avx2);
 }
 #endif
 
@@ -623,21 +717,31 @@ size_t quota__sms_plain_pack(const unsigned char *s, size_t n,
 /*
  * The longest prefix of s[0..n) made of whole GSM characters of one
  * septet (ascii[c] == 1 for ASCII; 2-byte sequences with a C2..CF lead
- * and two11[payload] == 1): returns its bytes; *sept gets its septets
- * (= code points).  Extension characters (2 septets), anything not GSM
- * and invalid UTF-8 end the run; the caller takes those one at a time.
+ * and two11[payload] == 1) and ASCII extension characters (ascii[c] ==
+ * 2: ESC + code) that end within `room` septets of the run's start, so
+ * that no segment ends before one and none is split: the caller packs
+ * the run as 1-septet characters (issue 16: gsm_ext text stopped at
+ * every extension character).  Returns its bytes; *sept gets its
+ * septets, *esc its extension characters.  The euro sign (3 bytes),
+ * anything not GSM and invalid UTF-8 end the run; the caller takes
+ * those one at a time.
  */
 static size_t gsm_portable(const unsigned char *s, size_t n,
 			   const uint8_t *ascii, const uint8_t *two11,
-			   size_t *sept)
+			   int64_t room, size_t *sept, size_t *esc)
 {
-	size_t j = 0, k = 0;
+	size_t j = 0, k = 0, e = 0;
 
 	while (j < n) {
 		unsigned c = s[j];
 
 		if (c < 0x80u && ascii[c] == 1) {
 			j++;
+		} else if (c < 0x80u && ascii[c] == 2 &&
+			   (int64_t)k + 2 <= room) {
+			j++;
+			k++;
+			e++;
 		} else if (c - 0xC2u <= 0xCFu - 0xC2u && n - j >= 2 &&
 			   (s[j + 1] & 0xC0u) == 0x80u &&
 			   two11[((c & 0x1Fu) << 6) | (s[j + 1] & 0x3Fu)] == 1) {
@@ -648,26 +752,29 @@ static size_t gsm_portable(const unsigned char *s, size_t n,
 		k++;
 	}
 	*sept = k;
+	*esc = e;
 	return j;
 }
 
 #if defined(SMS_X86) || defined(SMS_NEON)
 /* One block of W <= 32 bytes for the GSM run as bit masks, bit j = byte
- * j: ok 1-septet ASCII (LF and CR too), cont continuation bytes, lead
- * C2..CF (2-byte code points, looked up in two11 by gsm_block). */
+ * j: ok 1-septet ASCII (LF and CR too), ext ASCII extension characters
+ * (FF [ \\ ] ^ { | } ~), cont continuation bytes, lead C2..CF (2-byte
+ * code points, looked up in two11 by gsm_block). */
 typedef struct gmask {
-	uint64_t ok, cont, lead;
+	uint64_t ok, ext, cont, lead;
 } gmask;
 
-/* The whole 1-septet characters from the block's start: returns their
- * bytes, *k their septets, *stop when what follows is not one (rather
- * than a code point cut by the block's end). */
-static inline size_t gsm_block(const unsigned char *s, const gmask *g,
-			       unsigned W, const uint8_t *two11, size_t *k,
-			       bool *stop)
+/* The whole GSM characters of the run from the block's start (see
+ * gsm_portable; `room` is what is left of it): returns their bytes, *k
+ * their septets, *e their extension characters, *stop when what follows
+ * is not one (rather than a code point cut by the block's end). */
+static inline __attribute__((always_inline)) size_t
+gsm_block(const unsigned char *s, const gmask *g, unsigned W,
+	  const uint8_t *two11, int64_t room, size_t *k, size_t *e, bool *stop)
 {
 	uint64_t all = (UINT64_C(1) << W) - 1;
-	uint64_t err = ((~(g->ok | g->cont | g->lead)) |
+	uint64_t err = ((~(g->ok | g->ext | g->cont | g->lead)) |
 			(g->cont ^ (g->lead << 1))) & all;
 	unsigned p = err ? (unsigned)__builtin_ctzll(err) : W;
 	uint64_t below = (UINT64_C(1) << p) - 1, start, m;
@@ -684,9 +791,9 @@ static inline size_t gsm_block(const unsigned char *s, const gmask *g,
 		}
 	}
 	*stop = err != 0;
-	start = (g->ok | g->lead) & below;
+	start = (g->ok | g->ext | g->lead) & below;
 	if (!start) {
-		*k = 0;
+		*k = *e = 0;
 		return 0;
 	}
 	L = 63u - (unsigned)__builtin_clzll(start);
@@ -695,19 +802,36 @@ static inline size_t gsm_block(const unsigned char *s, const gmask *g,
 		start &= ~(UINT64_C(1) << L);
 		end = L;
 	}
-	*k = (size_t)quota__popcount64(start);
+	/* the first extension character past the room ends the run */
+	for (m = g->ext & start; m; m &= m - 1) {
+		unsigned j = (unsigned)__builtin_ctzll(m);
+		uint64_t upto = (UINT64_C(2) << j) - 1;
+
+		if (quota__popcount64(start & upto) +
+			    quota__popcount64(g->ext & start & upto) > room) {
+			start &= upto >> 1;
+			end = j;
+			*stop = true;
+			break;
+		}
+	}
+	*e = (size_t)quota__popcount64(g->ext & start);
+	*k = (size_t)quota__popcount64(start) + *e;
 	return end;
 }
 
 /* The GSM run's loop for every vector level, as plain_drive: `masks`
- * gives a block's masks; the tail shorter than a block is the caller's. */
+ * gives a block's masks.  The tail shorter than a block runs as one more
+ * block from a zero-padded copy (0x00 is not GSM, so the padding ends the
+ * run there), rather than a byte at a time (issue 16: the tail of every
+ * message cost as much as a tenth of the gsm class's time). */
 static inline __attribute__((always_inline)) size_t
 gsm_drive(const unsigned char *s, size_t n, const uint8_t *two11,
-	  size_t *sept, unsigned W,
+	  int64_t room, size_t *sept, size_t *esc, unsigned W,
 	  void (*masks)(const unsigned char *, gmask *))
 {
 	uint64_t all = (UINT64_C(1) << W) - 1;
-	size_t j = 0, total = 0, k, adv;
+	size_t j = 0, total = 0, ext = 0, k, e, adv;
 	bool stop;
 	gmask g;
 
@@ -718,13 +842,28 @@ gsm_drive(const unsigned char *s, size_t n, const uint8_t *two11,
 			j += W;
 			continue;
 		}
-		adv = gsm_block(s + j, &g, W, two11, &k, &stop);
+		adv = gsm_block(s + j, &g, W, two11, room - (int64_t)total, &k,
+				&e, &stop);
 		total += k;
+		ext += e;
 		j += adv;
 		if (stop || adv == 0)
-			break;
+			goto done;
 	}
+	if (j < n) {
+		unsigned char b[64];
+
+		memset(b, 0, sizeof b);
+		memcpy(b, s + j, n - j);
+		masks(b, &g);
+		j += gsm_block(b, &g, W, two11, room - (int64_t)total, &k, &e,
+			       &stop);
+		total += k;
+		ext += e;
+	}
+done:
 	*sept = total;
+	*esc = ext;
 	return j;
 }
 #endif
@@ -734,43 +873,63 @@ static inline __attribute__((always_inline)) void
 gmasks_sse2(const unsigned char *s, gmask *g)
 {
 	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
-	__m128i bad = _mm_or_si128(
-		_mm_or_si128(rng16(v, 0x5B, 0x5E), rng16(v, 0x7B, 0x7E)),
-		eq16(v, 0x60));
+	__m128i ext = _mm_or_si128(rng16(v, 0x5B, 0x5E), rng16(v, 0x7B, 0x7E));
+	__m128i bad = _mm_or_si128(ext, eq16(v, 0x60));
 
 	g->ok = (unsigned)_mm_movemask_epi8(
 		_mm_or_si128(_mm_andnot_si128(bad, rng16(v, 0x20, 0x7E)),
 			     _mm_or_si128(eq16(v, 0x0A), eq16(v, 0x0D))));
+	g->ext = (unsigned)_mm_movemask_epi8(_mm_or_si128(ext, eq16(v, 0x0C)));
 	g->cont = (unsigned)_mm_movemask_epi8(rng16(v, 0x80, 0xBF));
 	g->lead = (unsigned)_mm_movemask_epi8(rng16(v, 0xC2, 0xCF));
 }
 
 static size_t gsm_sse2(const unsigned char *s, size_t n, const uint8_t *two11,
-		       size_t *sept)
+		       int64_t room, size_t *sept, size_t *esc)
 {
-	return gsm_drive(s, n, two11, sept, 16, gmasks_sse2);
+	return gsm_drive(s, n, two11, room, sept, esc, 16, gmasks_sse2);
 }
 
+/*
+ * The GSM masks of a 32-byte block as gmasks_sse2 computes them, the
+ * ASCII classes looked up by nibble as in masks_avx2 (issue 16: one
+ * range or comparison per class cost more than the rest of the block),
+ * bits of c: 01 20..4F, 02 50..5F but 5B..5E, 04 61..6F, 08 70..7A,
+ * 10 LF CR: one septet; 20 5B..5E 7B..7E, 40 FF: extension characters.
+ * Continuation bytes and C2..CF leads by signed comparison.
+ */
 __attribute__((target("avx2"))) static inline
 __attribute__((always_inline)) void
 gmasks_avx2(const unsigned char *s, gmask *g)
 {
+	const __m256i ghi = _mm256_setr_epi8(R16(
+		0x50, 0, 0x01, 0x01, 0x01, 0x22, 0x04, 0x28,
+		0, 0, 0, 0, 0, 0, 0, 0));
+	const __m256i glo = _mm256_setr_epi8(R16(
+		0x0B, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F,
+		0x0F, 0x0F, 0x1F, 0x25, 0x65, 0x35, 0x25, 0x07));
 	__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)s);
-	__m256i bad = _mm256_or_si256(
-		_mm256_or_si256(rng32(v, 0x5B, 0x5E), rng32(v, 0x7B, 0x7E)),
-		eq32(v, 0x60));
+	__m256i c = _mm256_and_si256(nib_hi32(v, ghi), nib_lo32(v, glo));
 
-	g->ok = (uint32_t)_mm256_movemask_epi8(
-		_mm256_or_si256(_mm256_andnot_si256(bad, rng32(v, 0x20, 0x7E)),
-				_mm256_or_si256(eq32(v, 0x0A), eq32(v, 0x0D))));
-	g->cont = (uint32_t)_mm256_movemask_epi8(rng32(v, 0x80, 0xBF));
-	g->lead = (uint32_t)_mm256_movemask_epi8(rng32(v, 0xC2, 0xCF));
+	g->ok = any32(c, 0x1F);
+	g->ext = any32(c, 0x60);
+	g->cont = g->lead = 0;
+	if (!_mm256_movemask_epi8(v))
+		return;
+	g->cont = (uint32_t)_mm256_movemask_epi8(
+		_mm256_cmpgt_epi8(_mm256_set1_epi8((char)0xC0), v));
+	g->lead = (uint32_t)_mm256_movemask_epi8(_mm256_and_si256(
+		_mm256_cmpgt_epi8(v, _mm256_set1_epi8((char)0xC1)),
+		_mm256_cmpgt_epi8(_mm256_set1_epi8((char)0xD0), v)));
 }
 
+#undef R16
+
 __attribute__((target("avx2"))) static size_t
-gsm_avx2(const unsigned char *s, size_t n, const uint8_t *two11, size_t *sept)
+gsm_avx2(const unsigned char *s, size_t n, const uint8_t *two11, int64_t room,
+	 size_t *sept, size_t *esc)
 {
-	return gsm_drive(s, n, two11, sept, 32, gmasks_avx2);
+	return gsm_drive(s, n, two11, room, sept, esc, 32, gmasks_avx2);
 }
 #endif
 
@@ -780,48 +939,39 @@ static inline __attribute__((always_inline)) void
 gmasks_neon(const unsigned char *s, gmask *g)
 {
 	uint8x16_t v = vld1q_u8(s);
-	uint8x16_t bad = vorrq_u8(vorrq_u8(nrng(v, 0x5B, 0x5E),
-					   nrng(v, 0x7B, 0x7E)),
-				  neq(v, 0x60));
+	uint8x16_t ext = vorrq_u8(nrng(v, 0x5B, 0x5E), nrng(v, 0x7B, 0x7E));
+	uint8x16_t bad = vorrq_u8(ext, neq(v, 0x60));
 
 	g->ok = nmask(vorrq_u8(vbicq_u8(nrng(v, 0x20, 0x7E), bad),
 			       vorrq_u8(neq(v, 0x0A), neq(v, 0x0D))));
+	g->ext = nmask(vorrq_u8(ext, neq(v, 0x0C)));
 	g->cont = nmask(nrng(v, 0x80, 0xBF));
 	g->lead = nmask(nrng(v, 0xC2, 0xCF));
 }
 
 static size_t gsm_neon(const unsigned char *s, size_t n, const uint8_t *two11,
-		       size_t *sept)
+		       int64_t room, size_t *sept, size_t *esc)
 {
-	return gsm_drive(s, n, two11, sept, 16, gmasks_neon);
+	return gsm_drive(s, n, two11, room, sept, esc, 16, gmasks_neon);
 }
 #endif
 
 size_t quota__sms_gsm_run(const unsigned char *s, size_t n,
 			  const uint8_t *ascii, const uint8_t *two11,
-			  size_t *sept)
+			  int64_t room, size_t *sept, size_t *esc)
 {
-	size_t j = 0, k = 0, k2 = 0;
-
 	switch (quota__sms_simd_level()) {
 #ifdef SMS_X86
 	case QUOTA__SMS_AVX2:
-		j = gsm_avx2(s, n, two11, &k);
-		break;
+		return gsm_avx2(s, n, two11, room, sept, esc);
 	case QUOTA__SMS_SSE2:
-		j = gsm_sse2(s, n, two11, &k);
-		break;
+		return gsm_sse2(s, n, two11, room, sept, esc);
 #endif
 #ifdef SMS_NEON
 	case QUOTA__SMS_NEON:
-		j = gsm_neon(s, n, two11, &k);
-		break;
+		return gsm_neon(s, n, two11, room, sept, esc);
 #endif
 	default:
-		return gsm_portable(s, n, ascii, two11, sept);
+		return gsm_portable(s, n, ascii, two11, room, sept, esc);
 	}
-	if (n - j < 32)
-		j += gsm_portable(s + j, n - j, ascii, two11, &k2);
-	*sept = k + k2;
-	return j;
 }
