@@ -14,6 +14,7 @@
  */
 #include "charge_fast.h"
 #include "journal.h"
+#include "late.h"
 
 #include <string.h>
 
