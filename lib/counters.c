@@ -71,7 +71,7 @@ int quota__cnt_reserve(const quota__mem *mem, quota__counters *c,
 
 void quota__cnt_add(quota__counters *c, uint64_t key, int64_t delta)
 {
-	quota__cnt_add_in(c, key, delta);
+	(void)quota__cnt_add_in(c, key, delta);
 }
 
 void quota__cnt_free(const quota__mem *mem, quota__counters *c)
@@ -228,7 +228,7 @@ static void count(quota_account *a, unsigned cat, int64_t day, int64_t month,
 	 * straight into the table. */
 	if (day > c->day || month > c->month)
 		roll_to(t, c, cat, day, month);
-	quota__count_late(t, c, cat, day, month, units, free);
+	quota__count_late(t, NULL, c, cat, day, month, units, free);
 }
 
 void quota__counter_charge(quota_account *a, unsigned cat, int64_t day,

@@ -896,6 +896,9 @@ static inline int64_t quota__held_of(const quota_account *a, unsigned cat)
 /* Slots of quota_ctx.late_row: 1,024, more than a month's hours, so
  * the late reports of one category within a month find theirs. */
 #define QUOTA__LATE_ROWS 1024
+/* Slots of quota_ctx.late_cnt: a month's days of a category and of the
+ * account (late.h). */
+#define QUOTA__LATE_CNTS 128
 
 struct quota_ctx {
 	quota__mem mem;
@@ -970,6 +973,11 @@ struct quota_ctx {
 	 * state: a row is taken only once it is seen to be the one asked
 	 * for, so a stale index costs a table look-up, never a wrong row. */
 	uint32_t late_row[QUOTA__LATE_ROWS];
+	/* Issue 16: the same for the table slot of a late report's day
+	 * counter (late.h): per (day, category), the slot that held its key
+	 * last, in some account of this context.  A cache, not state: the
+	 * slot is used only if it holds the key. */
+	uint32_t late_cnt[QUOTA__LATE_CNTS];
 	/* ------------------------------------------------ R26 time zones */
 	quota_zone **zones; /* zone.c, their only writer; freed with ctx */
 	size_t nzones, cap_zones;

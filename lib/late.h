@@ -112,8 +112,8 @@ quota__ledger_late_add(quota_account *a, const uint32_t row[3], int64_t free,
 
 /* ----------------------------------------- the counters (counters.c) */
 
-/* quota__cnt_add, expanded where late reports count. */
-static inline __attribute__((always_inline)) void
+/* quota__cnt_add, expanded where late reports count; the key's slot. */
+static inline __attribute__((always_inline)) uint32_t
 quota__cnt_add_in(quota__counters *c, uint64_t key, int64_t delta)
 {
 	uint32_t i, mask = c->cap - 1;
@@ -121,31 +121,56 @@ quota__cnt_add_in(quota__counters *c, uint64_t key, int64_t delta)
 	for (i = quota__cnt_slot(key, c->cap);; i = (i + 1) & mask) {
 		if (c->slot[i].key == key) {
 			c->slot[i].val += delta;
-			return;
+			return i;
 		}
 		if (!c->slot[i].key) {
 			c->slot[i].key = key;
 			c->slot[i].val = delta;
 			c->n++;
-			return;
+			return i;
 		}
 	}
 }
 
-/* A period of record c no newer than c's: into c where it is c's period,
- * else into the table.  count() after its roll, and a late report's
- * counting as it is (quota__counter_late). */
+/* The same for a day's units counter of a late report: first at the
+ * slot the context's late_cnt entry of (day, cat) names, if it holds the
+ * key (one test the branch predictor learns, where the probe's are
+ * not), else by the probe, remembered there.  The slot is the one the
+ * probe finds either way (a key has one slot), so nothing changes but
+ * the instructions. */
 static inline __attribute__((always_inline)) void
-quota__count_late(quota__counters *t, quota__cur *c, unsigned cat,
-		  int64_t day, int64_t month, int64_t units, int64_t free)
+quota__cnt_add_day(quota__counters *c, uint32_t *hints, unsigned cat,
+		   int64_t day, int64_t delta)
+{
+	uint64_t key = quota__cnt_key(QUOTA__CNT_UNITS_DAY, cat, day);
+	uint32_t *h = &hints[((uint32_t)day + cat * 37u) &
+			     (QUOTA__LATE_CNTS - 1)];
+
+	if (*h < c->cap && c->slot[*h].key == key)
+		c->slot[*h].val += delta;
+	else
+		*h = quota__cnt_add_in(c, key, delta);
+}
+
+/* A period of record c no newer than c's: into c where it is c's period,
+ * else into the table.  count() after its roll (hints NULL), and a late
+ * report's counting as it is (quota__counter_late). */
+static inline __attribute__((always_inline)) void
+quota__count_late(quota__counters *t, uint32_t *hints, quota__cur *c,
+		  unsigned cat, int64_t day, int64_t month, int64_t units,
+		  int64_t free)
 {
 	if (day == c->day) {
 		c->units_day += units;
 		c->free.day += free;
 	} else {
-		quota__cnt_add_in(t,
-				  quota__cnt_key(QUOTA__CNT_UNITS_DAY, cat, day),
-				  units);
+		if (hints)
+			quota__cnt_add_day(t, hints, cat, day, units);
+		else
+			quota__cnt_add_in(t,
+					  quota__cnt_key(QUOTA__CNT_UNITS_DAY,
+							 cat, day),
+					  units);
 		if (free)
 			quota__cnt_add_in(t,
 					  quota__cnt_key(QUOTA__CNT_FREE_DAY,
@@ -181,9 +206,12 @@ quota__counter_late(quota_account *a, quota__cur *c, quota__cur *g,
 		    unsigned cat, int64_t day, int64_t month, int64_t units,
 		    int64_t free)
 {
-	quota__count_late(&a->counters, c, cat, day, month, units, free);
-	quota__count_late(&a->counters, g, QUOTA__CAT_ALL, day, month, units,
-			  0);
+	uint32_t *hints = a->ctx->late_cnt; /* a cache, not state */
+
+	quota__count_late(&a->counters, hints, c, cat, day, month, units,
+			  free);
+	quota__count_late(&a->counters, hints, g, QUOTA__CAT_ALL, day, month,
+			  units, 0);
 }
 
 #endif /* QUOTA_LATE_H */
