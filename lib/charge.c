@@ -14,6 +14,7 @@
  */
 #include "charge_fast.h"
 #include "journal.h"
+#include "late.h"
 
 #include <string.h>
 
@@ -518,9 +519,13 @@ static bool late_capped(const quota_account *a, const quota__cat *k,
  * apply (the general path then runs: a new day, period or ledger row,
  * a full counter table, a refusal to word), 1 when it did, or the store's
  * refusal (nothing changed).
+ *
+ * quota__late is its part after the fast path's checks, which the fast
+ * path calls having made them (charge_fast.h); late() makes them first.
  */
-static inline int late(quota_account *a, const quota_usage *u,
-		       quota_receipt *r)
+__attribute__((noinline)) int quota__late(quota_account *a,
+					  const quota_usage *u,
+					  quota_receipt *r, quota__cat *k)
 {
 	quota_ctx *ctx = a->ctx;
 	const uint32_t cat = u->category;
@@ -529,22 +534,11 @@ static inline int late(quota_account *a, const quota_usage *u,
 	int64_t price = 0;
 	uint32_t tier = 0, row[3];
 	quota__freeuse fu = {0, 0, 0};
-	quota__cat *k;
-	quota__cur *c, *g;
+	quota__cur *c = &k->cur, *g = a->cur_all;
 	const quota_tariff *t;
 	const quota__pindex *ix;
 	quota_package *pk = NULL;
 
-	if (cat >= QUOTA_MAX_CATEGORIES || units <= 0 || !quota__time_ok(at) ||
-	    u->key || ctx->hook || a->suspended || a->gate ||
-	    at < a->pruned_before ||
-	    (uint64_t)at - (uint64_t)a->off_lo >= a->off_span)
-		return 0;
-	k = quota__cat_of(a, cat);
-	g = a->cur_all;
-	if (!k || !k->has_cur || !g)
-		return 0;
-	c = &k->cur;
 	/* Only before the cached hour: that hour is the fast path's (or
 	 * the general path's to fold), and a charge at or after it, or with
 	 * no hour cached (after a settlement), goes where the cache is moved
@@ -643,6 +637,26 @@ static inline int late(quota_account *a, const quota_usage *u,
 	return 1;
 }
 
+/* A late report as the fast path would see it: its checks, then the
+ * rest (quota__late). */
+static inline int late(quota_account *a, const quota_usage *u,
+		       quota_receipt *r)
+{
+	const uint32_t cat = u->category;
+	const int64_t at = u->at;
+	quota__cat *k;
+
+	if (cat >= QUOTA_MAX_CATEGORIES || u->units <= 0 ||
+	    !quota__time_ok(at) || u->key || a->ctx->hook || a->suspended ||
+	    a->gate || at < a->pruned_before ||
+	    (uint64_t)at - (uint64_t)a->off_lo >= a->off_span)
+		return 0;
+	k = quota__cat_of(a, cat);
+	if (!k || !k->has_cur || !a->cur_all)
+		return 0;
+	return quota__late(a, u, r, k);
+}
+
 /* Everything but the fast path: a repeated key replays, else the general
  * path. */
 __attribute__((noinline, cold)) static int run(const quota_account *ca,
@@ -665,7 +679,10 @@ __attribute__((noinline, cold)) static int run(const quota_account *ca,
 	return general(a, u, r, commit);
 }
 
-/* A keyless charge the fast path left: a late report, or the rest. */
+/* A keyless charge the fast path left: a late report, or the rest.  (The
+ * fast path tried one already where the charge is of another day; one
+ * the fast path left for other reasons is tried here, and the few that
+ * are tried twice then take the general path anyway.) */
 static __attribute__((noinline)) int charge_slow(quota_account *a,
 						 const quota_usage *u,
 						 quota_receipt *r)

@@ -7,7 +7,7 @@
  * Capacity is reserved before a charge changes anything, so the apply step
  * cannot fail; the table only allocates when a charge opens new periods.
  */
-#include "ctx.h"
+#include "late.h"
 
 #include <string.h>
 
@@ -69,29 +69,9 @@ int quota__cnt_reserve(const quota__mem *mem, quota__counters *c,
 	return QUOTA_OK;
 }
 
-/* quota__cnt_add, expanded where count_late counts. */
-static inline __attribute__((always_inline)) void
-cnt_add(quota__counters *c, uint64_t key, int64_t delta)
-{
-	uint32_t i, mask = c->cap - 1;
-
-	for (i = slot_of(key, c->cap);; i = (i + 1) & mask) {
-		if (c->slot[i].key == key) {
-			c->slot[i].val += delta;
-			return;
-		}
-		if (!c->slot[i].key) {
-			c->slot[i].key = key;
-			c->slot[i].val = delta;
-			c->n++;
-			return;
-		}
-	}
-}
-
 void quota__cnt_add(quota__counters *c, uint64_t key, int64_t delta)
 {
-	cnt_add(c, key, delta);
+	(void)quota__cnt_add_in(c, key, delta);
 }
 
 void quota__cnt_free(const quota__mem *mem, quota__counters *c)
@@ -241,38 +221,6 @@ static __attribute__((noinline)) void roll_to(quota__counters *t,
 	}
 }
 
-/* A period of record c no newer than c's: into c where it is c's period,
- * else into the table.  count() after its roll, and a late report's
- * counting as it is (quota__counter_late). */
-static inline __attribute__((always_inline)) void
-count_late(quota__counters *t, quota__cur *c, unsigned cat, int64_t day,
-	   int64_t month, int64_t units, int64_t free)
-{
-	if (day == c->day) {
-		c->units_day += units;
-		c->free.day += free;
-	} else {
-		cnt_add(t, quota__cnt_key(QUOTA__CNT_UNITS_DAY, cat, day),
-			units);
-		if (free)
-			cnt_add(t, quota__cnt_key(QUOTA__CNT_FREE_DAY, cat, day),
-				free);
-	}
-	if (month == c->month) {
-		c->units_month += units;
-		c->free.month += free;
-	} else {
-		cnt_add(t, quota__cnt_key(QUOTA__CNT_UNITS_MONTH, cat, month),
-			units);
-		if (free)
-			cnt_add(t,
-				quota__cnt_key(QUOTA__CNT_FREE_MONTH, cat,
-					       month),
-				free);
-	}
-	c->free.life += free;
-}
-
 static void count(quota_account *a, unsigned cat, int64_t day, int64_t month,
 		  int64_t units, int64_t free)
 {
@@ -283,7 +231,7 @@ static void count(quota_account *a, unsigned cat, int64_t day, int64_t month,
 	 * straight into the table. */
 	if (day > c->day || month > c->month)
 		roll_to(t, c, cat, day, month);
-	count_late(t, c, cat, day, month, units, free);
+	quota__count_late(t, NULL, c, cat, day, month, units, free);
 }
 
 void quota__counter_charge(quota_account *a, unsigned cat, int64_t day,
@@ -291,21 +239,6 @@ void quota__counter_charge(quota_account *a, unsigned cat, int64_t day,
 {
 	count(a, cat, day, month, units, free);
 	count(a, QUOTA__CAT_ALL, day, month, units, 0);
-}
-
-/*
- * Issue 16: quota__counter_charge for a late report (late() in
- * charge.c), whose day and month are no newer than those of c (cat's
- * current record) and g (the account's), so nothing rolls: the same
- * counts in the same order (the table's slots follow the order keys
- * come in), without finding the records again or a call per record.
- */
-void quota__counter_late(quota_account *a, quota__cur *c, quota__cur *g,
-			 unsigned cat, int64_t day, int64_t month,
-			 int64_t units, int64_t free)
-{
-	count_late(&a->counters, c, cat, day, month, units, free);
-	count_late(&a->counters, g, QUOTA__CAT_ALL, day, month, units, 0);
 }
 
 /* Take back units counted by an earlier charge in (day, month): from the

@@ -899,6 +899,9 @@ static inline int64_t quota__held_of(const quota_account *a, unsigned cat)
 /* Slots of quota_ctx.late_row: 1,024, more than a month's hours, so
  * the late reports of one category within a month find theirs. */
 #define QUOTA__LATE_ROWS 1024
+/* Slots of quota_ctx.late_cnt: a month's days of a category and of the
+ * account (late.h). */
+#define QUOTA__LATE_CNTS 128
 
 struct quota_ctx {
 	quota__mem mem;
@@ -974,10 +977,15 @@ struct quota_ctx {
 	int64_t mday_lo2, mday_hi2, month2;
 	/* Issue 16: per slot of an (hour, category) (quota__late_slot),
 	 * the index of the free ledger row a late report of that hour last
-	 * found, in some account of this context (ledger.c).  A cache, not
+	 * found, in some account of this context (late.h).  A cache, not
 	 * state: a row is taken only once it is seen to be the one asked
 	 * for, so a stale index costs a table look-up, never a wrong row. */
 	uint32_t late_row[QUOTA__LATE_ROWS];
+	/* Issue 16: the same for the table slot of a late report's day
+	 * counter (late.h): per (day, category), the slot that held its key
+	 * last, in some account of this context.  A cache, not state: the
+	 * slot is used only if it holds the key. */
+	uint32_t late_cnt[QUOTA__LATE_CNTS];
 	/* ------------------------------------------------ R26 time zones */
 	quota_zone **zones; /* zone.c, their only writer; freed with ctx */
 	size_t nzones, cap_zones;
@@ -1218,11 +1226,7 @@ int quota__counter_prepare(quota_account *a, unsigned cat);
 /* Count a charge: units for cat and the account, free units for cat. */
 void quota__counter_charge(quota_account *a, unsigned cat, int64_t day,
 			   int64_t month, int64_t units, int64_t free);
-/* The same for a late report (issue 16): day and month no newer than
- * those of c, cat's current record, and g, the account's. */
-void quota__counter_late(quota_account *a, quota__cur *c, quota__cur *g,
-			 unsigned cat, int64_t day, int64_t month,
-			 int64_t units, int64_t free);
+/* The same for a late report (issue 16): quota__counter_late, late.h. */
 
 /* ------------------------------------------------ charges (charge.c) */
 
@@ -1477,16 +1481,8 @@ static inline uint32_t quota__late_slot(int64_t hour, uint32_t cat)
 {
 	return ((uint32_t)hour + cat * 181u) & (QUOTA__LATE_ROWS - 1);
 }
-/* Issue 16: a late report's rows of (hour, cat): free, pay-as-you-go
- * and (pk not NULL) pk's, all existing, taking cost (ledger.c); then
- * booked.  c: cat's current record.  The general path handles what the
- * first refuses. */
-bool quota__ledger_late(const quota_account *a, const quota__cur *c,
-			int64_t hour, uint32_t cat, const quota_package *pk,
-			int64_t cost, uint32_t row[3]);
-void quota__ledger_late_add(quota_account *a, const uint32_t row[3],
-			    int64_t free, int64_t take, int64_t payg,
-			    int64_t cost);
+/* Issue 16: a late report's rows of (hour, cat), then booked:
+ * quota__ledger_late and quota__ledger_late_add, late.h. */
 /* Forget every category's row cache (settlement takes rows in). */
 void quota__ledger_uncache(quota_account *a);
 void quota__ledger_free(quota_account *a);

@@ -19,7 +19,7 @@
  * ones in that room, so it never allocates, and a call refused after its
  * prepare (a key record it could not allocate) leaves no row behind.
  */
-#include "ctx.h"
+#include "late.h"
 
 #include <string.h>
 
@@ -66,20 +66,8 @@ static void tab_put(uint32_t *tab, uint32_t cap, const quota__lrow *r,
 	tab[i] = row_tag(h) | (idx + 1);
 }
 
-/* The row of (hour, cat, src): the one after row prev if that is it
- * (the rows an apply makes follow each other), else the table's. */
-static inline __attribute__((always_inline)) uint32_t
-row_next(const quota__ledger *l, uint32_t prev, int64_t hour, uint32_t cat,
-	 uint32_t src)
-{
-	if (prev != NONE && prev + 1 < l->nrows) {
-		const quota__lrow *r = &l->rows[prev + 1];
-
-		if (r->hour == hour && r->cat == cat && r->src == src)
-			return prev + 1;
-	}
-	return quota__ledger_find(l, hour, cat, src);
-}
+/* The row of (hour, cat, src) next to row prev, or the table's. */
+#define row_next quota__lrow_next
 
 /* Room for `extra` more rows in the array, the table and the dirty list. */
 static int room(quota_account *a, uint32_t extra)
@@ -211,17 +199,7 @@ int quota__ledger_prepare(quota_account *a, const quota__src *s,
 	return QUOTA_OK;
 }
 
-/* Add to a row of this apply; back on the dirty list if settled. */
-static quota__lrow *touch(quota__ledger *l, uint32_t i)
-{
-	quota__lrow *r = &l->rows[i];
-
-	if (!r->dirty) {
-		r->dirty = true;
-		l->dirty[l->ndirty++] = i;
-	}
-	return r;
-}
+#define touch quota__lrow_touch
 
 /* How far fast charges may take p_cost before the cached pay-as-you-go
  * row's total could overflow (costs are >= 0; checked in prepare). */
@@ -314,73 +292,6 @@ void quota__ledger_apply(quota_account *a, const quota__src *s, int sign,
 		c->lr_pk = kpk;
 	}
 	set_room(l, c);
-}
-
-/*
- * Issue 16: a late report's rows (late() in charge.c), the free, the
- * pay-as-you-go and, with pk, pk's row of (hour, cat): the free row where
- * the context's late_row slot of (hour, cat) says, else one table look-up
- * (a table of every hour the account kept, so mostly a cache miss where
- * the slots of a month's hours take 4 KB), the others next to it where
- * an apply made them together (row_next).
- * It writes nothing of the account's: the late_row slot it refreshes is a
- * cache of the context's, checked before every use, not state (§5).
- * false if one is missing, a settled one could not go back
- * on the dirty list without growing it, cost would overflow the hour's
- * pay-as-you-go total, or the rows are a category's cache: the general
- * path then makes, checks or folds them.
- */
-bool quota__ledger_late(const quota_account *a, const quota__cur *c,
-			int64_t hour, uint32_t cat, const quota_package *pk,
-			int64_t cost, uint32_t row[3])
-{
-	const quota__ledger *l = &a->ledger;
-	uint32_t *hint = &a->ctx->late_row[quota__late_slot(hour, cat)];
-	const quota__lrow *r;
-	uint32_t settled;
-	int64_t x;
-
-	/* The free row where the context last found it (late_row), checked;
-	 * else the table's, remembered there. */
-	row[0] = *hint;
-	if (row[0] >= l->nrows || l->rows[row[0]].hour != hour ||
-	    l->rows[row[0]].cat != cat ||
-	    l->rows[row[0]].src != QUOTA__LSRC_FREE) {
-		row[0] = quota__ledger_find(l, hour, cat, QUOTA__LSRC_FREE);
-		if (row[0] == NONE)
-			return false;
-		*hint = row[0];
-	}
-	if ((row[1] = row_next(l, row[0], hour, cat, QUOTA__LSRC_PAYG)) ==
-		    NONE ||
-	    (c->lh_lo != INT64_MIN && c->lr_payg == row[1]))
-		return false;
-	r = l->rows;
-	settled = !r[row[0]].dirty + !r[row[1]].dirty;
-	row[2] = NONE;
-	if (pk) {
-		if ((row[2] = row_next(l, row[1], hour, cat,
-				       QUOTA__LSRC_PKG + pk->seq)) == NONE)
-			return false;
-		settled += !r[row[2]].dirty;
-	}
-	return settled <= l->cap_dirty - l->ndirty &&
-	       !quota__add_ovf(r[row[1]].cost, cost, &x);
-}
-
-/* Book a late report in the rows quota__ledger_late found: what
- * quota__ledger_apply(a, s, 1, 0, 0) does to them.  Cannot fail. */
-void quota__ledger_late_add(quota_account *a, const uint32_t row[3],
-			    int64_t free, int64_t take, int64_t payg,
-			    int64_t cost)
-{
-	quota__ledger *l = &a->ledger;
-
-	touch(l, row[0])->units += free;
-	touch(l, row[1])->units += payg;
-	l->rows[row[1]].cost += cost;
-	if (row[2] != NONE)
-		touch(l, row[2])->units += take;
 }
 
 void quota__ledger_uncache(quota_account *a)
