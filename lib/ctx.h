@@ -1342,14 +1342,16 @@ static inline bool quota__key_ready(quota_account *a)
 		return true;
 	return !quota__key_reserve(a) && quota__key_spare(a);
 }
-/* A keyed charge u whose key's length and hash the caller put in p (one
- * pass over the key with its validation: issue 16): looked up, charged
- * by the fast path and its record stored, 1; else 0, and *found is the
- * stored record to replay, or NULL when the general path is to charge
- * it. */
+/* A keyed charge u (quota_charge's, R11): its key checked and hashed in
+ * one pass, looked up, charged by the fast path and its record stored,
+ * all in one stack frame (issue 16); what that does not charge goes on
+ * to quota__charge_keyed_rest. */
 int quota__key_charge(quota_account *a, const quota_usage *u,
-		      quota_receipt *r, quota__keyprobe *p,
-		      const quota__keyrec **found);
+		      quota_receipt *r);
+/* The rest of a keyed charge (charge.c): the receipt of found again, or
+ * the general path when found is NULL. */
+int quota__charge_keyed_rest(quota_account *a, const quota_usage *u,
+			     quota_receipt *r, const quota__keyrec *found);
 /* What a charge or reservation (op) with usage u stores for its key: the
  * parameters a repeat must match, the key's time. */
 static inline void quota__key_usage(quota__keyext *rec, int32_t op,
