@@ -462,9 +462,6 @@ typedef struct quota__keys {
 	 * before head, out of the table, so that a refused batch can put
 	 * them back (quota__keys_undo). */
 	bool keep;
-	/* The table's rebuilds, counted (wrapping): a probe's slot is good
-	 * only in the table it was found in (keys.c). */
-	uint8_t gen;
 	uint32_t ngone;
 } quota__keys;
 
@@ -1272,14 +1269,13 @@ void quota__counter_uncharge(quota_account *a, unsigned cat, int64_t day,
 /* ------------------------------------------------------ keys (keys.c) */
 
 /* A key's length (set by the caller of quota__key_lookup), hash and, if
- * it is new, the slot it goes in while the table keeps capacity cap and
- * is not rebuilt (gen; both set by it), so that storing a record for the
- * key does not probe again. */
+ * it is new, the slot it goes in (set by it): good until the table
+ * changes, so quota__key_charge makes room before its look-up, and
+ * storing a record for the key does not probe again. */
 typedef struct quota__keyprobe {
 	uint64_t hash;
 	size_t len;
-	uint32_t slot, cap;
-	uint8_t gen;
+	uint32_t slot;
 } quota__keyprobe;
 
 /* The stored record of key, or NULL.  Valid until the next
@@ -1297,7 +1293,7 @@ int quota__key_reserve(quota_account *a);
  * is compacted into the ring, and rec goes back); cannot fail. */
 void quota__key_store(quota_account *a, quota__keyext *rec);
 /* The same, for the key of p, looked up just before (no table change
- * since but a quota__key_reserve). */
+ * since). */
 void quota__key_store_at(quota_account *a, quota__keyext *rec,
 			 const quota__keyprobe *p);
 /* A record to fill in for key with a copy of src, or NULL. */

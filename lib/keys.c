@@ -140,15 +140,14 @@ static inline __attribute__((always_inline)) quota__keyrec *
 probe(const quota_account *a, const char *key, quota__keyprobe *p)
 {
 	const quota__keyslot *sl;
+	const uint32_t cap = a->x->keys.cap;
 
-	p->cap = a->x->keys.cap;
-	p->gen = a->x->keys.gen;
-	if (!p->cap)
+	if (!cap)
 		return NULL;
 	/* A new key is stored in its home group, almost always: fetch it
 	 * while the control bytes are read. */
 	quota__hint_w(&a->x->keys.tab[quota__kt_group_of(
-		quota__kt_home((uint32_t)p->hash, p->cap))]);
+		quota__kt_home((uint32_t)p->hash, cap))]);
 	sl = find(&a->x->keys, (uint32_t)p->hash, key, p->len, &p->slot);
 	return sl ? &a->x->keys.ring[sl->rec] : NULL;
 }
@@ -560,21 +559,14 @@ void quota__key_store(quota_account *a, quota__keyext *x)
 	append(a, time);
 }
 
-/* Put record i in the table for the key of p.  The lookup's slot stays
- * the first free one of the key's probe unless quota__key_reserve grew
- * or rebuilt the table since. */
+/* Put record i in the table for the key of p, in the slot its look-up
+ * found: the first free one of its probe, as the table has not changed
+ * since (quota__key_charge made room first). */
 static inline void link_at(quota__keys *k, const quota__keyprobe *p,
 			   uint32_t i)
 {
-	uint32_t h = (uint32_t)p->hash;
-
-	if (p->cap == k->cap && p->gen == k->gen &&
-	    !(k->ctrl[p->slot] & 0x80)) {
-		k->ndel -= k->ctrl[p->slot] == QUOTA__KT_DELETED;
-		quota__kt_place(k->tab, k->ctrl, p->slot, h, i);
-	} else {
-		k->ndel -= quota__kt_put(k->tab, k->ctrl, k->cap, h, i);
-	}
+	k->ndel -= k->ctrl[p->slot] == QUOTA__KT_DELETED;
+	quota__kt_place(k->tab, k->ctrl, p->slot, (uint32_t)p->hash, i);
 }
 
 void quota__key_store_at(quota_account *a, quota__keyext *x,
@@ -738,8 +730,12 @@ int quota__key_charge(quota_account *a, const quota_usage *u,
 
 	if ((rc = check_key_hash(a, u->key, &p)))
 		return quota__fail(r, rc);
-	if ((found = probe(a, u->key, &p)) || a->ctx->hook ||
-	    a->ctx->store_on || !quota__key_ready(a))
+	/* Room first (it may grow or rebuild the table), so the slot the
+	 * look-up finds for a new key is where it goes. */
+	if (a->ctx->hook || a->ctx->store_on || !quota__key_ready(a))
+		return quota__charge_keyed_rest(a, u, r,
+						probe(a, u->key, &p));
+	if ((found = probe(a, u->key, &p)))
 		return quota__charge_keyed_rest(a, u, r, found);
 	plain = *u;
 	plain.key = NULL;

@@ -48,7 +48,6 @@ static void table_rebuild(quota__keys *k)
 			}
 		}
 	k->ndel = 0;
-	k->gen++;
 }
 
 /* Room in the table for one more key: at most half full (a small table
@@ -87,7 +86,6 @@ int quota__keytab_reserve(const quota__mem *mem, quota__keys *k)
 	k->cap = ncap;
 	k->room = quota__kt_room(ncap);
 	k->ndel = 0;
-	k->gen++;
 	return QUOTA_OK;
 }
 
