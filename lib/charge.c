@@ -658,6 +658,9 @@ static __attribute__((noinline)) int charge_slow(quota_account *a,
 	return run(a, u, r, true);
 }
 
+/* What quota__key_charge (keys.c, issue 16) leaves of a keyed charge: a
+ * stored key replays its receipt, a new one the fast path could not
+ * charge takes the general path. */
 int quota__charge_keyed_rest(quota_account *a, const quota_usage *u,
 			     quota_receipt *r, const quota__keyrec *found)
 {
