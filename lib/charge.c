@@ -123,27 +123,6 @@ static int check_key_len(quota_ctx *ctx, const char *key, size_t *len)
 	return QUOTA_OK;
 }
 
-/*
- * The same for a keyed charge, in one pass over the key with its hash
- * (R11, issue 16): the SipHash words tell whether the key is all ASCII,
- * and only one that is not is read again for its UTF-8.  p gets the
- * length and the hash, for quota__key_charge.
- */
-static int check_key_hash(const quota_account *a, const char *key,
-			  quota__keyprobe *p)
-{
-	size_t n = strlen(key), bad;
-	bool ascii;
-
-	p->len = n;
-	if (n == 0 || n > QUOTA_KEY_MAX)
-		return check_key_len(a->ctx, key, &n);
-	p->hash = quota__siphash13_ascii(&a->ctx->hkey, key, n, &ascii);
-	if (!ascii && !quota__utf8_valid(key, n, &bad))
-		return check_key_len(a->ctx, key, &n);
-	return QUOTA_OK;
-}
-
 int quota__check_key(quota_ctx *ctx, const char *key)
 {
 	size_t n;
@@ -696,26 +675,14 @@ static __attribute__((noinline)) int charge_slow(quota_account *a,
 	return run(a, u, r, true);
 }
 
-/*
- * A keyed charge (R11), apart from the keyless path and without the
- * general path's stack frame: the key is checked and hashed in one pass,
- * and a new one is charged by the fast path, looked up and stored with
- * it in keys.c (quota__key_charge, issue 16).
- */
-static __attribute__((noinline)) int charge_keyed(quota_account *a,
-						  const quota_usage *u,
-						  quota_receipt *r)
+/* What quota__key_charge (keys.c, issue 16) leaves of a keyed charge: a
+ * stored key replays its receipt, a new one the fast path could not
+ * charge takes the general path. */
+int quota__charge_keyed_rest(quota_account *a, const quota_usage *u,
+			     quota_receipt *r, const quota__keyrec *found)
 {
-	const quota__keyrec *k;
-	quota__keyprobe kp;
-	int rc;
-
-	if ((rc = check_key_hash(a, u->key, &kp)))
-		return quota__fail(r, rc);
-	if (quota__key_charge(a, u, r, &kp, &k))
-		return QUOTA_OK;
-	if (k)
-		return charge_replay(a, k, u, r);
+	if (found)
+		return charge_replay(a, found, u, r);
 	return general(a, u, r, true);
 }
 
@@ -744,7 +711,7 @@ static __attribute__((noinline)) int charge_journaled(quota_account *a,
 static __attribute__((noinline, cold)) int
 charge_renewing(quota_account *a, const quota_usage *u, quota_receipt *r)
 {
-	int rc = u->key ? charge_keyed(a, u, r) : run(a, u, r, true);
+	int rc = u->key ? quota__key_charge(a, u, r) : run(a, u, r, true);
 
 	if (!rc)
 		(void)quota__renew_due(a, u->at, u->at);
@@ -757,8 +724,8 @@ int quota_charge(quota_account *a, const quota_usage *usage,
 	if (likely(a && usage)) {
 		if (unlikely(a->gate & QUOTA__GATE_RENEW))
 			return charge_renewing(a, usage, receipt);
-		if (usage->key)
-			return charge_keyed(a, usage, receipt);
+		if (usage->key) /* keys.c, issue 16 */
+			return quota__key_charge(a, usage, receipt);
 		if (unlikely(a->ctx->store_on))
 			return charge_journaled(a, usage, receipt);
 		if (likely(quota__fast(a, usage, receipt, QUOTA__FAST_CHARGE,

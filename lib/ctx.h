@@ -447,6 +447,7 @@ typedef struct quota__keys {
 	quota__keyslot *tab; /* open addressing by hash */
 	uint8_t *ctrl; /* per slot: 0 empty, 1 deleted, else 0x80 | 7 hash bits */
 	uint32_t cap, n;
+	uint32_t room; /* the most keys the table holds (quota__kt_room) */
 	/* The records, oldest first, in a ring of rcap from head (64-byte
 	 * aligned in ring_mem). */
 	quota__keyrec *ring;
@@ -461,9 +462,6 @@ typedef struct quota__keys {
 	 * before head, out of the table, so that a refused batch can put
 	 * them back (quota__keys_undo). */
 	bool keep;
-	/* The table's rebuilds, counted (wrapping): a probe's slot is good
-	 * only in the table it was found in (keys.c). */
-	uint8_t gen;
 	uint32_t ngone;
 } quota__keys;
 
@@ -1283,14 +1281,13 @@ void quota__counter_uncharge(quota_account *a, unsigned cat, int64_t day,
 /* ------------------------------------------------------ keys (keys.c) */
 
 /* A key's length (set by the caller of quota__key_lookup), hash and, if
- * it is new, the slot it goes in while the table keeps capacity cap and
- * is not rebuilt (gen; both set by it), so that storing a record for the
- * key does not probe again. */
+ * it is new, the slot it goes in (set by it): good until the table
+ * changes, so quota__key_charge makes room before its look-up, and
+ * storing a record for the key does not probe again. */
 typedef struct quota__keyprobe {
 	uint64_t hash;
 	size_t len;
-	uint32_t slot, cap;
-	uint8_t gen;
+	uint32_t slot;
 } quota__keyprobe;
 
 /* The stored record of key, or NULL.  Valid until the next
@@ -1308,7 +1305,7 @@ int quota__key_reserve(quota_account *a);
  * is compacted into the ring, and rec goes back); cannot fail. */
 void quota__key_store(quota_account *a, quota__keyext *rec);
 /* The same, for the key of p, looked up just before (no table change
- * since but a quota__key_reserve). */
+ * since). */
 void quota__key_store_at(quota_account *a, quota__keyext *rec,
 			 const quota__keyprobe *p);
 /* A record to fill in for key with a copy of src, or NULL. */
@@ -1323,6 +1320,24 @@ void quota__key_unused(quota_account *a, quota__keyext *r);
 /* Make sure the next quota__key_small takes a recycled record (cannot
  * fail); false when out of memory. */
 bool quota__key_spare(quota_account *a);
+/*
+ * The most keys a table of cap slots holds (issue 16): it is at most
+ * half full, for memory's sake (a window of a million keys); but a table
+ * of up to QUOTA__KT_SMALL slots, which costs little beside its 64-byte
+ * records, at most 3/8 full.  Near half full, groups with no empty slot
+ * are common, and whether a look-up goes on past one, or a forgotten key
+ * leaves its slot empty, is a branch no predictor learns: a window of
+ * 1,000 keys (2,048 slots, 0.49 full) took about one mispredicted branch
+ * a keyed charge more than one of 10,000 (0.31 full), and was the slower
+ * of the two.  A table of 4,096 slots is 36 KiB beside 64 KiB of records.
+ */
+enum { QUOTA__KT_SMALL = 4096 };
+
+static inline uint32_t quota__kt_room(uint32_t cap)
+{
+	return cap <= QUOTA__KT_SMALL ? cap / 8 * 3 : cap / 2;
+}
+
 /* Both, for a keyed charge of the fast path (issue 16): no call while the
  * table and ring have room (quota__keytab_reserve's bounds, keytab.c)
  * and a recycled record is ready. */
@@ -1330,19 +1345,21 @@ static inline bool quota__key_ready(quota_account *a)
 {
 	const quota__keys *k = &a->x->keys;
 
-	if ((uint64_t)(k->n + 1) * 2 <= k->cap && k->ndel <= k->cap / 8 &&
+	if (k->n < k->room && k->ndel <= k->cap / 8 &&
 	    (uint64_t)k->ngone + k->n + 1 <= k->rcap && k->free)
 		return true;
 	return !quota__key_reserve(a) && quota__key_spare(a);
 }
-/* A keyed charge u whose key's length and hash the caller put in p (one
- * pass over the key with its validation: issue 16): looked up, charged
- * by the fast path and its record stored, 1; else 0, and *found is the
- * stored record to replay, or NULL when the general path is to charge
- * it. */
+/* A keyed charge u (quota_charge's, R11): its key checked and hashed in
+ * one pass, looked up, charged by the fast path and its record stored,
+ * all in one stack frame (issue 16); what that does not charge goes on
+ * to quota__charge_keyed_rest. */
 int quota__key_charge(quota_account *a, const quota_usage *u,
-		      quota_receipt *r, quota__keyprobe *p,
-		      const quota__keyrec **found);
+		      quota_receipt *r);
+/* The rest of a keyed charge (charge.c): the receipt of found again, or
+ * the general path when found is NULL. */
+int quota__charge_keyed_rest(quota_account *a, const quota_usage *u,
+			     quota_receipt *r, const quota__keyrec *found);
 /* What a charge or reservation (op) with usage u stores for its key: the
  * parameters a repeat must match, the key's time. */
 static inline void quota__key_usage(quota__keyext *rec, int32_t op,

@@ -140,15 +140,14 @@ static inline __attribute__((always_inline)) quota__keyrec *
 probe(const quota_account *a, const char *key, quota__keyprobe *p)
 {
 	const quota__keyslot *sl;
+	const uint32_t cap = a->x->keys.cap;
 
-	p->cap = a->x->keys.cap;
-	p->gen = a->x->keys.gen;
-	if (!p->cap)
+	if (!cap)
 		return NULL;
 	/* A new key is stored in its home group, almost always: fetch it
 	 * while the control bytes are read. */
 	quota__hint_w(&a->x->keys.tab[quota__kt_group_of(
-		quota__kt_home((uint32_t)p->hash, p->cap))]);
+		quota__kt_home((uint32_t)p->hash, cap))]);
 	sl = find(&a->x->keys, (uint32_t)p->hash, key, p->len, &p->slot);
 	return sl ? &a->x->keys.ring[sl->rec] : NULL;
 }
@@ -560,21 +559,14 @@ void quota__key_store(quota_account *a, quota__keyext *x)
 	append(a, time);
 }
 
-/* Put record i in the table for the key of p.  The lookup's slot stays
- * the first free one of the key's probe unless quota__key_reserve grew
- * or rebuilt the table since. */
+/* Put record i in the table for the key of p, in the slot its look-up
+ * found: the first free one of its probe, as the table has not changed
+ * since (quota__key_charge made room first). */
 static inline void link_at(quota__keys *k, const quota__keyprobe *p,
 			   uint32_t i)
 {
-	uint32_t h = (uint32_t)p->hash;
-
-	if (p->cap == k->cap && p->gen == k->gen &&
-	    !(k->ctrl[p->slot] & 0x80)) {
-		k->ndel -= k->ctrl[p->slot] == QUOTA__KT_DELETED;
-		quota__kt_place(k->tab, k->ctrl, p->slot, h, i);
-	} else {
-		k->ndel -= quota__kt_put(k->tab, k->ctrl, k->cap, h, i);
-	}
+	k->ndel -= k->ctrl[p->slot] == QUOTA__KT_DELETED;
+	quota__kt_place(k->tab, k->ctrl, p->slot, (uint32_t)p->hash, i);
 }
 
 void quota__key_store_at(quota_account *a, quota__keyext *x,
@@ -695,42 +687,70 @@ static inline void src_one(quota__src *b, const quota__src *s,
 }
 
 /*
- * A keyed charge (R11) whose key p has checked and hashed (charge.c),
- * in one function (issue 16): the look-up, the fast path (charge_fast.h)
- * and storing the record are expanded here, with no call between them
- * and the sources on the stack, read once into the compact record.  Only
- * a charge that needs the full record fills one in, from the spare kept
- * for it before anything moved (storing cannot fail).  1 when charged;
- * 0 when the general path is to run, or *found replays a stored key.
+ * A key checked (1 to QUOTA_KEY_MAX bytes of UTF-8) in one pass with its
+ * hash (R11, issue 16): the SipHash words tell whether the key is all
+ * ASCII, and only one that is not is read again for its UTF-8.  p gets
+ * the length and the hash; a key refused is worded by quota__check_key.
+ */
+static inline __attribute__((always_inline)) int
+check_key_hash(const quota_account *a, const char *key, quota__keyprobe *p)
+{
+	size_t n = strlen(key), bad;
+	bool ascii;
+
+	p->len = n;
+	if (n == 0 || n > QUOTA_KEY_MAX)
+		return quota__check_key(a->ctx, key);
+	p->hash = quota__siphash13_ascii(&a->ctx->hkey, key, n, &ascii);
+	if (!ascii && !quota__utf8_valid(key, n, &bad))
+		return quota__check_key(a->ctx, key);
+	return QUOTA_OK;
+}
+
+/*
+ * A keyed charge (R11) in one function (issue 16): checking and hashing
+ * the key, the look-up, the fast path (charge_fast.h) and storing the
+ * record are expanded here, with no call between them (but strlen) and
+ * the sources on the stack, read once into the compact record.  Only a
+ * charge that needs the full record fills one in, from the spare kept
+ * for it before anything moved (storing cannot fail).  A stored key, or
+ * a charge the fast path leaves, goes on in charge.c.
  */
 int quota__key_charge(quota_account *a, const quota_usage *u,
-		      quota_receipt *r, quota__keyprobe *p,
-		      const quota__keyrec **found)
+		      quota_receipt *r)
 {
+	const quota__keyrec *found;
 	quota_usage plain;
+	quota__keyprobe p;
 	quota__keyext *rec;
 	quota__draw d;
 	quota__payg l;
 	quota__src s;
+	int rc;
 
-	if ((*found = probe(a, u->key, p)))
-		return 0;
+	if ((rc = check_key_hash(a, u->key, &p)))
+		return quota__fail(r, rc);
+	/* Room first (it may grow or rebuild the table), so the slot the
+	 * look-up finds for a new key is where it goes. */
 	if (a->ctx->hook || a->ctx->store_on || !quota__key_ready(a))
-		return 0;
+		return quota__charge_keyed_rest(a, u, r,
+						probe(a, u->key, &p));
+	if ((found = probe(a, u->key, &p)))
+		return quota__charge_keyed_rest(a, u, r, found);
 	plain = *u;
 	plain.key = NULL;
 	s.draws = &d;
 	s.paygs = &l;
 	if (!quota__fast(a, &plain, r, QUOTA__FAST_CHARGE, &s, 0,
 			 QUOTA__J_NONE))
-		return 0;
-	if (!store_charge(a, u->key, p, &s)) {
-		rec = quota__key_small(a, u->key, p);
+		return quota__charge_keyed_rest(a, u, r, NULL);
+	if (!store_charge(a, u->key, &p, &s)) {
+		rec = quota__key_small(a, u->key, &p);
 		src_one(&rec->box.src, &s, &d, &l);
 		quota__key_usage(rec, QUOTA__OP_CHARGE, u);
-		quota__key_store_at(a, rec, p);
+		quota__key_store_at(a, rec, &p);
 	}
-	return 1;
+	return QUOTA_OK;
 }
 
 /* quota_account_set_key_window through the write path (§5). */

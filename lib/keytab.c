@@ -48,19 +48,19 @@ static void table_rebuild(quota__keys *k)
 			}
 		}
 	k->ndel = 0;
-	k->gen++;
 }
 
-/* Room in the table for one more key: at most half full, and at most
- * an eighth deleted slots (else it is rebuilt without them: a look-up of
- * a new key goes on to a group with an empty slot). */
+/* Room in the table for one more key: at most half full (a small table
+ * 3/8, quota__kt_room), and at most an eighth deleted slots (else it is
+ * rebuilt without them: a look-up of a new key goes on to a group with an
+ * empty slot). */
 int quota__keytab_reserve(const quota__mem *mem, quota__keys *k)
 {
 	quota__keyslot *nt;
 	uint8_t *nc;
 	uint32_t ncap, i;
 
-	if ((uint64_t)(k->n + 1) * 2 <= k->cap) {
+	if (k->n < k->room) {
 		if (k->ndel > k->cap / 8)
 			table_rebuild(k);
 		return QUOTA_OK;
@@ -84,8 +84,8 @@ int quota__keytab_reserve(const quota__mem *mem, quota__keys *k)
 	k->tab = nt;
 	k->ctrl = nc;
 	k->cap = ncap;
+	k->room = quota__kt_room(ncap);
 	k->ndel = 0;
-	k->gen++;
 	return QUOTA_OK;
 }
 
