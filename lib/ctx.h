@@ -447,7 +447,6 @@ typedef struct quota__keys {
 	quota__keyslot *tab; /* open addressing by hash */
 	uint8_t *ctrl; /* per slot: 0 empty, 1 deleted, else 0x80 | 7 hash bits */
 	uint32_t cap, n;
-	uint32_t room; /* the most keys the table holds (quota__kt_room) */
 	/* The records, oldest first, in a ring of rcap from head (64-byte
 	 * aligned in ring_mem). */
 	quota__keyrec *ring;
@@ -1280,21 +1279,9 @@ void quota__counter_uncharge(quota_account *a, unsigned cat, int64_t day,
 
 /* ------------------------------------------------------ keys (keys.c) */
 
-/* A key's length (set by the caller of quota__key_lookup), hash and, if
- * it is new, the slot it goes in (set by it): good until the table
- * changes, so quota__key_charge makes room before its look-up, and
- * storing a record for the key does not probe again. */
-typedef struct quota__keyprobe {
-	uint64_t hash;
-	size_t len;
-	uint32_t slot;
-} quota__keyprobe;
-
 /* The stored record of key, or NULL.  Valid until the next
  * quota__key_reserve or change of the window. */
 quota__keyrec *quota__key_find(const quota_account *a, const char *key);
-quota__keyrec *quota__key_lookup(const quota_account *a, const char *key,
-				 quota__keyprobe *p);
 /* A stored record in full. */
 void quota__key_view(const quota_account *a, const quota__keyrec *k,
 		     quota__keyview *v);
@@ -1304,20 +1291,13 @@ int quota__key_reserve(quota_account *a);
 /* Store a filled-in record for its key (after the operation applied; it
  * is compacted into the ring, and rec goes back); cannot fail. */
 void quota__key_store(quota_account *a, quota__keyext *rec);
-/* The same, for the key of p, looked up just before (no table change
- * since). */
-void quota__key_store_at(quota_account *a, quota__keyext *rec,
-			 const quota__keyprobe *p);
 /* A record to fill in for key with a copy of src, or NULL. */
 quota__keyext *quota__key_new(quota_account *a, const char *key,
 			      const quota__src *src);
-/* A recycled small record for the key of p (sources filled in by the
- * caller), or NULL; quota__key_unused gives back one that was not
- * stored. */
-quota__keyext *quota__key_small(quota_account *a, const char *key,
-				const quota__keyprobe *p);
+/* Give back a recycled record that was not stored (keys.c's
+ * key_small took it). */
 void quota__key_unused(quota_account *a, quota__keyext *r);
-/* Make sure the next quota__key_small takes a recycled record (cannot
+/* Make sure the next key_small (keys.c) takes a recycled record (cannot
  * fail); false when out of memory. */
 bool quota__key_spare(quota_account *a);
 /*
@@ -1330,6 +1310,8 @@ bool quota__key_spare(quota_account *a);
  * 1,000 keys (2,048 slots, 0.49 full) took about one mispredicted branch
  * a keyed charge more than one of 10,000 (0.31 full), and was the slower
  * of the two.  A table of 4,096 slots is 36 KiB beside 64 KiB of records.
+ * Computed from cap, not kept: a field beside cap would take the
+ * account's ext from 408 bytes to 416 (check_memory).
  */
 enum { QUOTA__KT_SMALL = 4096 };
 
@@ -1345,7 +1327,7 @@ static inline bool quota__key_ready(quota_account *a)
 {
 	const quota__keys *k = &a->x->keys;
 
-	if (k->n < k->room && k->ndel <= k->cap / 8 &&
+	if (k->n < quota__kt_room(k->cap) && k->ndel <= k->cap / 8 &&
 	    (uint64_t)k->ngone + k->n + 1 <= k->rcap && k->free)
 		return true;
 	return !quota__key_reserve(a) && quota__key_spare(a);

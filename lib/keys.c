@@ -134,6 +134,22 @@ find(const quota__keys *k, uint32_t h, const char *key, size_t n,
 	}
 }
 
+/*
+ * A key's length (set by the caller of key_lookup), hash and, if it is
+ * new, the slot it goes in (set by find): good until the table changes.
+ * Only this file probes and stores at a probed slot, and only in
+ * quota__key_charge's order: room made first (quota__key_ready), then
+ * the look-up, then the store, with no table change between (a grow or
+ * a rebuild in between would leave the slot stale, and the key placed
+ * off its probe path could not be found again: R11's repeat charged
+ * twice).  Hence these are static, not in ctx.h.
+ */
+typedef struct quota__keyprobe {
+	uint64_t hash;
+	size_t len;
+	uint32_t slot;
+} quota__keyprobe;
+
 /* The record of the key of p (hash and length set), or NULL and where
  * the key goes; inline in the keyed charge (quota__key_charge). */
 static inline __attribute__((always_inline)) quota__keyrec *
@@ -142,6 +158,9 @@ probe(const quota_account *a, const char *key, quota__keyprobe *p)
 	const quota__keyslot *sl;
 	const uint32_t cap = a->x->keys.cap;
 
+	/* find sets the slot of a new key; none (out of the table) until
+	 * then, so a store at a slot it did not set fails loudly. */
+	p->slot = UINT32_MAX;
 	if (!cap)
 		return NULL;
 	/* A new key is stored in its home group, almost always: fetch it
@@ -152,8 +171,8 @@ probe(const quota_account *a, const char *key, quota__keyprobe *p)
 	return sl ? &a->x->keys.ring[sl->rec] : NULL;
 }
 
-quota__keyrec *quota__key_lookup(const quota_account *a, const char *key,
-				 quota__keyprobe *p)
+static quota__keyrec *key_lookup(const quota_account *a, const char *key,
+				  quota__keyprobe *p)
 {
 	p->hash = key_hash(a, key, p->len);
 	return probe(a, key, p);
@@ -164,7 +183,7 @@ quota__keyrec *quota__key_find(const quota_account *a, const char *key)
 	quota__keyprobe p;
 
 	p.len = strlen(key);
-	return quota__key_lookup(a, key, &p);
+	return key_lookup(a, key, &p);
 }
 
 /*
@@ -246,8 +265,11 @@ static void key_init(quota__keyext *r, const char *key, size_t len)
 	memcpy(r->key, key, len + 1); /* checked: <= QUOTA_KEY_MAX bytes */
 }
 
-quota__keyext *quota__key_small(quota_account *a, const char *key,
-				const quota__keyprobe *p)
+/* A recycled small record for the key of p (sources filled in by the
+ * caller), or NULL; quota__key_unused gives back one that was not
+ * stored. */
+static quota__keyext *key_small(quota_account *a, const char *key,
+				 const quota__keyprobe *p)
 {
 	quota__keyext *r = (quota__keyext *)(void *)quota__box_small(
 		&a->ctx->mem, &a->x->keys.free, sizeof(quota__keyext));
@@ -569,7 +591,9 @@ static inline void link_at(quota__keys *k, const quota__keyprobe *p,
 	quota__kt_place(k->tab, k->ctrl, p->slot, (uint32_t)p->hash, i);
 }
 
-void quota__key_store_at(quota_account *a, quota__keyext *x,
+/* quota__key_store for the key of p, looked up just before with room
+ * made first and no table change since (quota__keyprobe). */
+static void key_store_at(quota_account *a, quota__keyext *x,
 			 const quota__keyprobe *p)
 {
 	int64_t time = x->time;
@@ -699,8 +723,13 @@ check_key_hash(const quota_account *a, const char *key, quota__keyprobe *p)
 	bool ascii;
 
 	p->len = n;
-	if (n == 0 || n > QUOTA_KEY_MAX)
-		return quota__check_key(a->ctx, key);
+	if (n == 0 || n > QUOTA_KEY_MAX) {
+		/* Refused there; said again so the compiler sees that no
+		 * caller goes on without p->hash. */
+		int rc = quota__check_key(a->ctx, key);
+
+		return rc ? rc : QUOTA_EINVAL;
+	}
 	p->hash = quota__siphash13_ascii(&a->ctx->hkey, key, n, &ascii);
 	if (!ascii && !quota__utf8_valid(key, n, &bad))
 		return quota__check_key(a->ctx, key);
@@ -745,10 +774,10 @@ int quota__key_charge(quota_account *a, const quota_usage *u,
 			 QUOTA__J_NONE))
 		return quota__charge_keyed_rest(a, u, r, NULL);
 	if (!store_charge(a, u->key, &p, &s)) {
-		rec = quota__key_small(a, u->key, &p);
+		rec = key_small(a, u->key, &p);
 		src_one(&rec->box.src, &s, &d, &l);
 		quota__key_usage(rec, QUOTA__OP_CHARGE, u);
-		quota__key_store_at(a, rec, &p);
+		key_store_at(a, rec, &p);
 	}
 	return QUOTA_OK;
 }

@@ -60,7 +60,7 @@ int quota__keytab_reserve(const quota__mem *mem, quota__keys *k)
 	uint8_t *nc;
 	uint32_t ncap, i;
 
-	if (k->n < k->room) {
+	if (k->n < quota__kt_room(k->cap)) {
 		if (k->ndel > k->cap / 8)
 			table_rebuild(k);
 		return QUOTA_OK;
@@ -84,7 +84,6 @@ int quota__keytab_reserve(const quota__mem *mem, quota__keys *k)
 	k->tab = nt;
 	k->ctrl = nc;
 	k->cap = ncap;
-	k->room = quota__kt_room(ncap);
 	k->ndel = 0;
 	return QUOTA_OK;
 }
