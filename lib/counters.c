@@ -163,13 +163,14 @@ static int cur_alloc(quota_account *a, unsigned cat)
 			return QUOTA_ENOMEM;
 		b = quota__catblock_of(a);
 		c = a->cur_all = quota__catblock_all(b);
-		/* Its counters only: no ledger cache (quota__catblock).
-		 * Assigning the block sets its record, not its entries;
-		 * GCC 12 takes a memset through c for one out of bounds
-		 * (-Warray-bounds) now that the record ends the block's
-		 * fixed part. */
-		*b = (quota__catblock){{0}};
+		/* Its counters only, field by field through c, the type
+		 * every other access uses (no ledger cache:
+		 * quota__catblock; ctx.h asserts these fields are all of
+		 * it).  A memset through c GCC 12 takes for one out of the
+		 * block's bounds (-Warray-bounds). */
 		c->day = c->month = INT64_MIN;
+		c->units_day = c->units_month = 0;
+		c->free = (quota__freeuse){0};
 		return QUOTA_OK;
 	}
 	memset(c, 0, sizeof *c);
