@@ -307,7 +307,8 @@ static inline uint32_t quota__get_u32(quota__rbuf *r)
 		r->bad = true;
 		return 0;
 	}
-	/* one load, not four (issue 10: every record's checksum) */
+	/* through one pointer, so the compiler merges the four byte loads
+	 * into one (issue 10: every record's checksum) */
 	p = r->p + r->off;
 	r->off += 4;
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |

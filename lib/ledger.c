@@ -66,9 +66,6 @@ static void tab_put(uint32_t *tab, uint32_t cap, const quota__lrow *r,
 	tab[i] = row_tag(h) | (idx + 1);
 }
 
-/* The row of (hour, cat, src) next to row prev, or the table's. */
-#define row_next quota__lrow_next
-
 /* Room for `extra` more rows in the array, the table and the dirty list. */
 static int room(quota_account *a, uint32_t extra)
 {
@@ -183,10 +180,10 @@ int quota__ledger_prepare(quota_account *a, const quota__src *s,
 	/* The rows that exist; apply creates the others (NONE here).  An
 	 * hour's rows are made together, free, pay-as-you-go, then the
 	 * packages drawn, so after the first each is looked for next to
-	 * the one before (row_next) before the table is asked. */
+	 * the one before (quota__lrow_next) before the table is asked. */
 	a->ctx->lp_free = quota__ledger_find(l, hour, s->cat, QUOTA__LSRC_FREE);
-	a->ctx->lp_payg = row_next(l, a->ctx->lp_free, hour, s->cat,
-				   QUOTA__LSRC_PAYG);
+	a->ctx->lp_payg = quota__lrow_next(l, a->ctx->lp_free, hour, s->cat,
+					   QUOTA__LSRC_PAYG);
 	a->ctx->lp_fee = fee ? quota__ledger_find(l, hour, s->cat,
 					       QUOTA__LSRC_FEE)
 			  : NONE;
@@ -194,12 +191,10 @@ int quota__ledger_prepare(quota_account *a, const quota__src *s,
 		return rc;
 	for (i = 0, prev = a->ctx->lp_payg; i < s->ndraws; i++)
 		prev = a->ctx->lp_pkg[i] =
-			row_next(l, prev, hour, s->cat,
-				 QUOTA__LSRC_PKG + s->draws[i].pk->seq);
+			quota__lrow_next(l, prev, hour, s->cat,
+					 QUOTA__LSRC_PKG + s->draws[i].pk->seq);
 	return QUOTA_OK;
 }
-
-#define touch quota__lrow_touch
 
 /* How far fast charges may take p_cost before the cached pay-as-you-go
  * row's total could overflow (costs are >= 0; checked in prepare). */
@@ -249,21 +244,21 @@ void quota__ledger_apply(quota_account *a, const quota__src *s, int sign,
 	/* The rows prepare found, or new ones in the room it made. */
 	fr = row_get(l, a->ctx->lp_free, hour, s->cat, QUOTA__LSRC_FREE, NULL);
 	pr = row_get(l, a->ctx->lp_payg, hour, s->cat, QUOTA__LSRC_PAYG, NULL);
-	touch(l, fr)->units += sign * s->free;
-	touch(l, pr)->units += sign * s->payg;
+	quota__lrow_touch(l, fr)->units += sign * s->free;
+	quota__lrow_touch(l, pr)->units += sign * s->payg;
 	l->rows[pr].cost += sign * s->cost;
 	if (fee) {
 		uint32_t er = row_get(l, a->ctx->lp_fee, hour, s->cat,
 				      QUOTA__LSRC_FEE, NULL);
 
-		touch(l, er)->cost += fee;
+		quota__lrow_touch(l, er)->cost += fee;
 		l->rows[er].units += fee_units;
 	}
 	for (i = 0; i < s->ndraws; i++) {
 		kpk = s->draws[i].pk;
 		kr = row_get(l, a->ctx->lp_pkg[i], hour, s->cat,
 			     QUOTA__LSRC_PKG + kpk->seq, kpk);
-		touch(l, kr)->units += sign * s->draws[i].units;
+		quota__lrow_touch(l, kr)->units += sign * s->draws[i].units;
 	}
 	/* The newest hour's rows become the category's cache. */
 	if (!c || (c->lh_lo != INT64_MIN &&
