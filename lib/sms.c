@@ -455,14 +455,8 @@ static inline size_t u8dec4(const unsigned char *s, uint32_t *cp)
 
 #define UCAP QUOTA__SMS_UCS2_CONCAT /* the fast path's segments */
 
-/* What count_ucs2_fast carries between code points: the packer's
- * counts, the open cluster s[start..) of `cost` units (0: none) and the
- * state machine's row (lib/grapheme_dfa.h). */
-typedef struct ucs2_walk {
-	int64_t fill, segs, total, cost;
-	size_t start;
-	unsigned row;
-} ucs2_walk;
+/* What count_ucs2_fast carries between code points (sms_int.h). */
+typedef quota__sms_walk ucs2_walk;
 
 /*
  * A run of plain code points from byte i (sms_simd.c), taken whole: each
@@ -545,8 +539,28 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 	unsigned row = quota__gb_dfa_enc[w->gb.prev == 0xFF ? 14 : w->gb.prev]
 					[w->gb.emoji][w->gb.ri];
 	int64_t fill = p->fill, segs = p->segs, total = p->total;
+	/* Skip to near the end of the segment (lib/sms_cluster.c) once per
+	 * segment, from the first code point that is not Other on: before
+	 * it the vector kernels take text of one cluster per code point
+	 * faster than the skip reads it.  1: on, 0: not yet, -1: invalid
+	 * UTF-8 ahead. */
+	int64_t skipped = 0;
+	int skip = 0;
 
 	while (i < len) {
+		if (skip > 0 && segs != skipped) {
+			ucs2_walk u = {fill, segs, total, cost, start, row};
+
+			skipped = segs;
+			skip = quota__sms_skip_walk(s, len, &i, &u) ? 1 : -1;
+			fill = u.fill;
+			total = u.total;
+			cost = u.cost;
+			start = u.start;
+			row = u.row;
+			if (i >= len)
+				break;
+		}
 		if (__builtin_expect(streak >= need, 0) && plain_lead(s[i])) {
 			unsigned prev = quota__gb_dfa_prev[row >> 5];
 			ucs2_walk u = {fill, segs, total, cost, start, row};
@@ -583,7 +597,12 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 		e = quota__gb_dfa[row + prop];
 		row = e & ~31u;
 		/* Other, Extended_Pictographic or not, looks plain */
-		streak = (prop & 0x0F) == QUOTA__GB_OTHER ? streak + 1 : 0;
+		if ((prop & 0x0F) == QUOTA__GB_OTHER) {
+			streak++;
+		} else {
+			streak = 0;
+			skip += !skip;
+		}
 		if ((e & 1) || !cost) { /* a cluster starts here */
 			if (cost > UCAP) {
 				packer q = {UCAP, fill, segs, total, NULL, 0};

@@ -184,6 +184,44 @@ size_t quota__sms_gsm_run(const unsigned char *s, size_t n,
 			  const uint8_t *ascii, const uint8_t *two11,
 			  int64_t room, size_t *sept, size_t *esc);
 
+/* --------------------------------------- skipping the walk (sms_cluster) */
+
+enum {
+	QUOTA__SKIP_NONE, /* no ASCII code point within the room */
+	QUOTA__SKIP_TO,   /* *at: the farthest one */
+	QUOTA__SKIP_END,  /* all of s[0..n) fits the room */
+	QUOTA__SKIP_BAD   /* invalid UTF-8 ahead: walk on (it reports it) */
+};
+
+/*
+ * s[0..n) from a code point start: the farthest ASCII byte *at whose
+ * offset in UTF-16 units, *units, is at most room (QUOTA__SKIP_TO), or
+ * n when the whole of it fits (QUOTA__SKIP_END); the bytes before *at
+ * are valid UTF-8.  Reads up to the 64-byte block where the room ends.
+ */
+int quota__sms_skip(const unsigned char *s, size_t n, int64_t room,
+		    size_t *at, int64_t *units);
+
+/* What sms.c's default UCS-2 count carries between code points: the
+ * packer's counts (segments of QUOTA__SMS_UCS2_CONCAT units), the open
+ * cluster s[start..) of `cost` units (0: none) and the state machine's
+ * row (lib/grapheme_dfa.h). */
+typedef struct quota__sms_walk {
+	int64_t fill, segs, total, cost;
+	size_t start;
+	unsigned row;
+} quota__sms_walk;
+
+/*
+ * Skip the walk *u from byte *i (a code point start, s[0..*i) valid) to
+ * the farthest point within the room of the current segment where it can
+ * resume: every cluster before it fits, so it only adds units.  Returns
+ * false when the text ahead is not valid UTF-8 (the walk then reports
+ * it); true otherwise, *i and *u moved or not.
+ */
+bool quota__sms_skip_walk(const unsigned char *s, size_t len, size_t *i,
+			  quota__sms_walk *u);
+
 /* ------------------------------------------------------- counting core */
 
 /*
