@@ -184,13 +184,22 @@ blk_avx2(const unsigned char *s, skip_carry *cy, blk *b)
 #undef GT
 #endif
 
+/* Bits set in x: hw in the AVX2 instantiation, built with popcnt (every
+ * AVX2 processor has it), which spares quota__popcount64's run-time
+ * check on each call. */
+static inline __attribute__((always_inline)) int64_t pop(uint64_t x, bool hw)
+{
+	return hw ? __builtin_popcountll(x) : (int64_t)quota__popcount64(x);
+}
+
 /* UTF-16 units of the code points starting in the bits of b below bit j
  * (j < 64). */
-static inline int64_t units_below(const blk *b, unsigned j)
+static inline __attribute__((always_inline)) int64_t
+units_below(const blk *b, unsigned j, bool hw)
 {
 	uint64_t m = (UINT64_C(1) << j) - 1;
 
-	return quota__popcount64(~b->cont & m) + quota__popcount64(b->four & m);
+	return pop(~b->cont & m, hw) + pop(b->four & m, hw);
 }
 
 /* The search, once per level (always_inline: each instantiation gets its
@@ -199,7 +208,7 @@ typedef void (*blkfn)(const unsigned char *, skip_carry *, blk *);
 
 static inline __attribute__((always_inline)) int
 skip_drive(const unsigned char *s, size_t n, int64_t room, size_t *at,
-	   int64_t *units, const skip_carry *init, blkfn blkf)
+	   int64_t *units, const skip_carry *init, blkfn blkf, bool hw)
 {
 	skip_carry cy = *init;
 	unsigned char pad[64];
@@ -226,12 +235,12 @@ skip_drive(const unsigned char *s, size_t n, int64_t room, size_t *at,
 		b.ascii &= live;
 		b.cont |= ~live;
 		b.four &= live;
-		bu = quota__popcount64(~b.cont) + quota__popcount64(b.four);
+		bu = pop(~b.cont, hw) + pop(b.four, hw);
 		if (u + bu <= room) {
 			if (b.ascii) {
 				unsigned j = 63u - (unsigned)__builtin_clzll(b.ascii);
 				best = base + j;
-				bestu = u + units_below(&b, j);
+				bestu = u + units_below(&b, j, hw);
 				found = true;
 			}
 			u += bu;
@@ -256,14 +265,14 @@ skip_drive(const unsigned char *s, size_t n, int64_t room, size_t *at,
 		 * last ASCII code point, if any, else an earlier block's. */
 		unsigned t = 0;
 		for (unsigned w = 32; w; w >>= 1)
-			if (u + units_below(&b, t + w) <= room)
+			if (u + units_below(&b, t + w, hw) <= room)
 				t += w;
 		/* bits 0..t (2 << 63 wraps to 0: all of them) */
 		uint64_t a = b.ascii & ((UINT64_C(2) << t) - 1);
 		if (a) {
 			unsigned j = 63u - (unsigned)__builtin_clzll(a);
 			best = base + j;
-			bestu = u + units_below(&b, j);
+			bestu = u + units_below(&b, j, hw);
 			found = true;
 		}
 		break;
@@ -281,7 +290,7 @@ static int skip_portable(const unsigned char *s, size_t n, int64_t room,
 	skip_carry cy;
 
 	memset(&cy, 0, sizeof cy);
-	return skip_drive(s, n, room, at, units, &cy, blk_portable);
+	return skip_drive(s, n, room, at, units, &cy, blk_portable, false);
 }
 
 #ifdef SKIP_SSE2
@@ -292,7 +301,7 @@ static int skip_sse2(const unsigned char *s, size_t n, int64_t room,
 	skip_carry cy;
 
 	cy.v16 = _mm_set1_epi8(-128);
-	return skip_drive(s, n, room, at, units, &cy, blk_sse2);
+	return skip_drive(s, n, room, at, units, &cy, blk_sse2, false);
 }
 
 __attribute__((target("avx2,popcnt"))) static int
@@ -302,7 +311,7 @@ skip_avx2(const unsigned char *s, size_t n, int64_t room, size_t *at,
 	skip_carry cy;
 
 	cy.v32 = _mm256_set1_epi8(-128);
-	return skip_drive(s, n, room, at, units, &cy, blk_avx2);
+	return skip_drive(s, n, room, at, units, &cy, blk_avx2, true);
 }
 #endif
 
