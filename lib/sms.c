@@ -502,6 +502,7 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 	 * SKIP_NEVER (invalid UTF-8 ahead); checked where a segment opens
 	 * or the skip turns on (`goto skip`), not per code point. */
 	int64_t skip_at = SKIP_NOT_YET;
+	unsigned join_min = QUOTA__GB_EXTEND;
 
 	while (i < len) {
 		if (__builtin_expect(streak >= need, 0) && plain_lead(s[i])) {
@@ -570,15 +571,13 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 		cost += 1 + (int64_t)(n >> 2);
 		i += n;
 		/* Other, Extended_Pictographic or not, looks plain */
-		if ((prop & 0x0F) == QUOTA__GB_OTHER) {
-			streak++;
+		streak = (prop & 0x0F) == QUOTA__GB_OTHER ? streak + 1 : 0;
+		/* the first that joins clusters (Extend, ZWJ, regional
+		 * indicators, Prepend, marks, jamo: 4..13), not a line break;
+		 * then join_min is past them all */
+		if (__builtin_expect((prop & 0x0F) < join_min, 1))
 			continue;
-		}
-		streak = 0;
-		/* one that joins clusters (Extend, ZWJ, regional indicators,
-		 * Prepend, marks, jamo: 4..13), not a line break */
-		if (skip_at != SKIP_NOT_YET || (prop & 0x0F) < QUOTA__GB_EXTEND)
-			continue;
+		join_min = 16;
 		skip_at = segs;
 skip:
 		{
