@@ -8,12 +8,13 @@
  * so a stretch of text that fits the room only adds its UTF-16 units.
  * The walk may resume after such a stretch at an ASCII code point: a
  * cluster starts before it unless it is printable and follows a Prepend
- * (GB4, GB5, GB9b; sms.c checks the Prepend), and the state after it is
- * its own property alone.  quota__sms_skip finds the farthest such
- * ASCII code point within the room, counting units and checking UTF-8
- * 16 bytes at a time (SSE2, the x86-64 baseline, at the SSE2 and AVX2
- * levels; a byte at a time elsewhere and under QUOTA_NO_SIMD, the same
- * rules, which tests/check_sms_simd.c compares).
+ * (GB4, GB5, GB9b; quota__sms_skip_walk checks the Prepend), and the
+ * state after it is its own property alone.  quota__sms_skip finds the
+ * farthest such ASCII code point within the room, counting units and
+ * checking UTF-8 64 bytes at a time (32-byte vectors at the AVX2 level,
+ * 16-byte ones at the SSE2 level, the x86-64 baseline; a byte at a time
+ * elsewhere and under QUOTA_NO_SIMD, the same rules, which
+ * tests/check_sms_simd.c holds against their definition on every level).
  */
 #include "sms_int.h"
 #include "grapheme_dfa.h"
@@ -83,7 +84,7 @@ blk_portable(const unsigned char *s, skip_carry *cy, blk *b)
 #ifdef SKIP_SSE2
 /* The same rules on 16 bytes at a time, on the bytes xor 0x80 so that
  * signed compares order them as unsigned ones (ASCII -128..-1, 80..BF
- * 0..63, C0.. 64..); *prev holds the 16 bytes before, so xored. */
+ * 0..63, C0.. 64..); cy->v16 holds the 16 bytes before, so xored. */
 #define PREV(x, p, k) \
 	_mm_or_si128(_mm_slli_si128(x, k), _mm_srli_si128(p, 16 - (k)))
 #define GT(x, c) _mm_cmpgt_epi8(x, _mm_set1_epi8(c))
