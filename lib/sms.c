@@ -25,7 +25,9 @@
  * with vector kernels that also pack them into segments, and applies the
  * UAX #29 rules to the rest only (lib/sms_simd.c: SSE2 / AVX2 / NEON
  * chosen at run time, portable under QUOTA_NO_SIMD; tests/check_sms_simd.c
- * compares them all with a one-code-point-at-a-time reference).  Segment
+ * compares them all with a one-code-point-at-a-time reference), and once
+ * text has a code point that can join a cluster, to the end of each
+ * segment only (lib/sms_cluster.c: what fits before only adds units).  Segment
  * offsets, explicit breaks (the oracle driver) and
  * QUOTA_SMS_SPLIT_CODEPOINTS use the general walker below.
  *
@@ -402,67 +404,12 @@ static inline bool plain_lead(unsigned c)
 	       c == 0xF0u;
 }
 
-/*
- * One code point at s[0], with s[0..4) readable: its length, *cp its
- * value, or 0 when it is not a whole valid one (then quota__u8dec tells).
- * Without branches on the length (issue 16: clusters text mixes 1- to
- * 4-byte forms, which a branch per form mispredicts): the four bytes are
- * read at once, and the lead byte's length picks the masks.
- */
-static const uint8_t u8_len[256] = {
-	/* 00 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	/* 10 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	/* 20 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	/* 30 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	/* 40 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	/* 50 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	/* 60 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	/* 70 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	/* 80..BF: continuation bytes, C0 C1: overlong */
-	[0xC2] = 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-	/* D0 */ 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-	/* E0 */ 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-	/* F0 */ 4, 4, 4, 4, 4, /* F5..FF: beyond U+10FFFF */
-};
-
-static inline size_t u8dec4(const unsigned char *s, uint32_t *cp)
-{
-	/* by length 0..4: lead payload, continuation marks, shift, least */
-	static const uint32_t lead[5] = {0, 0x7Fu << 18, 0x1Fu << 18,
-					 0x0Fu << 18, 0x07u << 18};
-	static const uint32_t cmask[5] = {0, 0, 0xC00000, 0xC0C000, 0xC0C0C0};
-	static const uint32_t cval[5] = {1, 0, 0x800000, 0x808000, 0x808080};
-	static const uint8_t shift[5] = {0, 18, 12, 6, 0};
-	static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
-	uint32_t x;
-	unsigned n;
-
-	memcpy(&x, s, 4);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	x = __builtin_bswap32(x); /* s[0] in the top byte */
-#elif !defined(__BYTE_ORDER__)
-	x = (uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 | (uint32_t)s[2] << 8 | s[3];
-#endif
-	n = u8_len[x >> 24];
-	*cp = ((x >> 6 & lead[n]) | (x >> 4 & 0x3F000) | (x >> 2 & 0xFC0) |
-	       (x & 0x3F)) >> shift[n];
-	if (__builtin_expect((x & cmask[n]) != cval[n] || *cp < least[n] ||
-				     *cp > 0x10FFFF || *cp - 0xD800u <= 0x7FFu,
-			     0))
-		return 0;
-	return n;
-}
-
 #define UCAP QUOTA__SMS_UCS2_CONCAT /* the fast path's segments */
+#define SKIP_NOT_YET INT64_MAX       /* count_ucs2_fast's skip_at */
+#define SKIP_NEVER (INT64_MAX - 1)
 
-/* What count_ucs2_fast carries between code points: the packer's
- * counts, the open cluster s[start..) of `cost` units (0: none) and the
- * state machine's row (lib/grapheme_dfa.h). */
-typedef struct ucs2_walk {
-	int64_t fill, segs, total, cost;
-	size_t start;
-	unsigned row;
-} ucs2_walk;
+/* What count_ucs2_fast carries between code points (sms_int.h). */
+typedef quota__sms_walk ucs2_walk;
 
 /*
  * A run of plain code points from byte i (sms_simd.c), taken whole: each
@@ -521,10 +468,12 @@ static inline size_t plain_try(const unsigned char *s, size_t len, size_t i,
  * state *w and the cluster s[start..i) of `cost` units still open (cost 0:
  * none).  Runs of plain code points go to the vector kernels (plain_try);
  * the rest is read one code point at a time, each decoded once
- * (u8dec4), with the rules as a state machine (lib/grapheme_dfa.h,
+ * (quota__u8dec4), with the rules as a state machine (lib/grapheme_dfa.h,
  * issue 16: one table load instead of the rules' branches and a call,
  * which mispredict on text that mixes marks, joiners, flags and
- * letters).  Returns false with *bad set on invalid UTF-8.
+ * letters), and from the first code point that can join a cluster on,
+ * only near the end of each segment (quota__sms_skip_walk, issue 16).
+ * Returns false with *bad set on invalid UTF-8.
  */
 static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 			    walker *w, size_t start, int64_t cost, packer *p,
@@ -545,6 +494,15 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 	unsigned row = quota__gb_dfa_enc[w->gb.prev == 0xFF ? 14 : w->gb.prev]
 					[w->gb.emoji][w->gb.ri];
 	int64_t fill = p->fill, segs = p->segs, total = p->total;
+	/* Skip to near the end of the segment (lib/sms_cluster.c) once per
+	 * segment, from the first code point that can join a cluster on:
+	 * before it the vector kernels take text of one cluster per code
+	 * point faster than the skip reads it.  skip_at: the segment to skip
+	 * in next (a plain run may pass several), SKIP_NOT_YET or
+	 * SKIP_NEVER (invalid UTF-8 ahead); checked where a segment opens
+	 * or the skip turns on (`goto skip`), not per code point. */
+	int64_t skip_at = SKIP_NOT_YET;
+	unsigned join_min = QUOTA__GB_EXTEND;
 
 	while (i < len) {
 		if (__builtin_expect(streak >= need, 0) && plain_lead(s[i])) {
@@ -565,6 +523,8 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 				start = u.start;
 				row = u.row;
 				i += adv;
+				if (segs >= skip_at)
+					goto skip;
 				continue;
 			}
 		}
@@ -574,7 +534,7 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 		unsigned prop, e;
 
 		if ((cp = s[i]) >= 0x80 &&
-		    (len - i < 4 || (n = u8dec4(s + i, &cp)) == 0) &&
+		    (len - i < 4 || (n = quota__u8dec4(s + i, &cp)) == 0) &&
 		    (n = quota__u8dec(s, len, i, &cp)) == 0) {
 			*bad = i;
 			return false;
@@ -582,8 +542,6 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 		prop = quota__gb_prop_valid(cp);
 		e = quota__gb_dfa[row + prop];
 		row = e & ~31u;
-		/* Other, Extended_Pictographic or not, looks plain */
-		streak = (prop & 0x0F) == QUOTA__GB_OTHER ? streak + 1 : 0;
 		if ((e & 1) || !cost) { /* a cluster starts here */
 			if (cost > UCAP) {
 				packer q = {UCAP, fill, segs, total, NULL, 0};
@@ -597,6 +555,12 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 				if (fill + cost > UCAP) {
 					segs++;
 					fill = cost;
+					if (segs >= skip_at) {
+						start = i;
+						cost = 1 + (int64_t)(n >> 2);
+						i += n;
+						goto skip;
+					}
 				} else {
 					fill += cost;
 				}
@@ -606,6 +570,28 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 		}
 		cost += 1 + (int64_t)(n >> 2);
 		i += n;
+		/* Other, Extended_Pictographic or not, looks plain */
+		streak = (prop & 0x0F) == QUOTA__GB_OTHER ? streak + 1 : 0;
+		/* the first that joins clusters (Extend, ZWJ, regional
+		 * indicators, Prepend, marks, jamo: 4..13), not a line break;
+		 * then join_min is past them all */
+		if (__builtin_expect((prop & 0x0F) < join_min, 1))
+			continue;
+		join_min = 16;
+		skip_at = segs;
+skip:
+		{
+			ucs2_walk u = {fill, segs, total, cost, start, row};
+
+			skip_at = quota__sms_skip_walk(s, len, &i, &u)
+					  ? segs + 1
+					  : SKIP_NEVER;
+			fill = u.fill;
+			total = u.total;
+			cost = u.cost;
+			start = u.start;
+			row = u.row;
+		}
 	}
 	p->fill = fill;
 	p->segs = segs;

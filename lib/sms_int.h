@@ -9,6 +9,8 @@
 #include "quota_int.h"
 #include "grapheme_table.h"
 
+#include <string.h>
+
 /* Capacities in septets (GSM 7-bit) or UTF-16 code units (UCS-2), from
  * the 140-octet user data of 3GPP TS 23.040 9.2.3.24: a concatenated
  * message spends 6 octets of UDH (UDHL + 5-octet concatenation IE), each
@@ -23,6 +25,58 @@
 /* --------------------------------------------------------- UTF-8 decode */
 
 /* quota__u8dec (one code point of UTF-8) is in quota_int.h. */
+
+/* sms.c's default UCS-2 count's decoder (here to keep sms.c short). */
+/*
+ * One code point at s[0], with s[0..4) readable: its length, *cp its
+ * value, or 0 when it is not a whole valid one (then quota__u8dec tells).
+ * Without branches on the length (issue 16: clusters text mixes 1- to
+ * 4-byte forms, which a branch per form mispredicts): the four bytes are
+ * read at once, and the lead byte's length picks the masks.
+ */
+static const uint8_t quota__u8_len[256] = {
+	/* 00 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 10 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 20 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 30 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 40 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 50 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 60 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 70 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	/* 80..BF: continuation bytes, C0 C1: overlong */
+	[0xC2] = 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	/* D0 */ 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	/* E0 */ 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	/* F0 */ 4, 4, 4, 4, 4, /* F5..FF: beyond U+10FFFF */
+};
+
+static inline size_t quota__u8dec4(const unsigned char *s, uint32_t *cp)
+{
+	/* by length 0..4: lead payload, continuation marks, shift, least */
+	static const uint32_t lead[5] = {0, 0x7Fu << 18, 0x1Fu << 18,
+					 0x0Fu << 18, 0x07u << 18};
+	static const uint32_t cmask[5] = {0, 0, 0xC00000, 0xC0C000, 0xC0C0C0};
+	static const uint32_t cval[5] = {1, 0, 0x800000, 0x808000, 0x808080};
+	static const uint8_t shift[5] = {0, 18, 12, 6, 0};
+	static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+	uint32_t x;
+	unsigned n;
+
+	memcpy(&x, s, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	x = __builtin_bswap32(x); /* s[0] in the top byte */
+#elif !defined(__BYTE_ORDER__)
+	x = (uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 | (uint32_t)s[2] << 8 | s[3];
+#endif
+	n = quota__u8_len[x >> 24];
+	*cp = ((x >> 6 & lead[n]) | (x >> 4 & 0x3F000) | (x >> 2 & 0xFC0) |
+	       (x & 0x3F)) >> shift[n];
+	if (__builtin_expect((x & cmask[n]) != cval[n] || *cp < least[n] ||
+				     *cp > 0x10FFFF || *cp - 0xD800u <= 0x7FFu,
+			     0))
+		return 0;
+	return n;
+}
 
 /* ------------------------------------------------- UAX #29 (sms_grapheme) */
 
@@ -183,6 +237,44 @@ size_t quota__sms_plain_pack(const unsigned char *s, size_t n,
 size_t quota__sms_gsm_run(const unsigned char *s, size_t n,
 			  const uint8_t *ascii, const uint8_t *two11,
 			  int64_t room, size_t *sept, size_t *esc);
+
+/* --------------------------------------- skipping the walk (sms_cluster) */
+
+enum {
+	QUOTA__SKIP_NONE, /* no ASCII code point within the room */
+	QUOTA__SKIP_TO,   /* *at: the farthest one */
+	QUOTA__SKIP_END,  /* all of s[0..n) fits the room */
+	QUOTA__SKIP_BAD   /* invalid UTF-8 ahead: walk on (it reports it) */
+};
+
+/*
+ * s[0..n) from a code point start: the farthest ASCII byte *at whose
+ * offset in UTF-16 units, *units, is at most room (QUOTA__SKIP_TO), or
+ * n when the whole of it fits (QUOTA__SKIP_END); the bytes before *at
+ * are valid UTF-8.  Reads up to the 64-byte block where the room ends.
+ */
+int quota__sms_skip(const unsigned char *s, size_t n, int64_t room,
+		    size_t *at, int64_t *units);
+
+/* What sms.c's default UCS-2 count carries between code points: the
+ * packer's counts (segments of QUOTA__SMS_UCS2_CONCAT units), the open
+ * cluster s[start..) of `cost` units (0: none) and the state machine's
+ * row (lib/grapheme_dfa.h). */
+typedef struct quota__sms_walk {
+	int64_t fill, segs, total, cost;
+	size_t start;
+	unsigned row;
+} quota__sms_walk;
+
+/*
+ * Skip the walk *u from byte *i (a code point start, s[0..*i) valid) to
+ * the farthest point within the room of the current segment where it can
+ * resume: every cluster before it fits, so it only adds units.  Returns
+ * false when the text ahead is not valid UTF-8 (the walk then reports
+ * it); true otherwise, *i and *u moved or not.
+ */
+bool quota__sms_skip_walk(const unsigned char *s, size_t len, size_t *i,
+			  quota__sms_walk *u);
 
 /* ------------------------------------------------------- counting core */
 

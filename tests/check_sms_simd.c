@@ -655,7 +655,7 @@ START_TEST(test_i16_cluster_text_matches_one_char_reference)
 END_TEST
 
 /* Issue 16: the UCS-2 count decodes 2- to 4-byte code points by whole
- * words (u8dec4 in sms.c); every lead byte with every byte after it and
+ * words (quota__u8dec4, sms_int.h); every lead byte with every byte after it and
  * the edges of the continuation range in the next two, inside a UCS-2
  * text (and at its end, cut), counts or fails as the reference does. */
 START_TEST(test_i16_every_lead_and_next_byte_as_reference)
@@ -773,6 +773,100 @@ START_TEST(test_i16_plain_kernels_every_sequence)
 }
 END_TEST
 
+/* Issue 16: quota__sms_skip (lib/sms_cluster.c) against its definition,
+ * on one text from s[0]: the whole text when its UTF-16 units fit the
+ * room and it is valid UTF-8; else the farthest ASCII byte whose offset
+ * in units fits, with valid UTF-8 before it; invalid UTF-8 only ever
+ * makes it give up, and valid text never does. */
+static void skip_as_defined(const unsigned char *s, size_t n, int64_t room,
+			    int level)
+{
+	size_t at = 0, bad, best = SIZE_MAX;
+	int64_t units = -1, u = 0, bestu = 0;
+	bool valid = quota__utf8_valid((const char *)s, n, &bad);
+	int r = quota__sms_skip(s, n, room, &at, &units);
+
+	if (!valid && r == QUOTA__SKIP_END)
+		ck_abort_msg("level %d len %zu: END on invalid UTF-8", level, n);
+	if (valid && r == QUOTA__SKIP_BAD)
+		ck_abort_msg("level %d len %zu: BAD on valid UTF-8", level, n);
+	if (r == QUOTA__SKIP_BAD)
+		return;
+	for (size_t i = 0; i <= n && u <= room; i++) {
+		if (i < n && !valid && i >= bad)
+			break;
+		if (i == n || ((s[i] & 0xC0u) != 0x80u && s[i] < 0x80u))
+			if (u <= room) {
+				best = i;
+				bestu = u;
+			}
+		if (i < n)
+			u += (s[i] & 0xC0u) != 0x80u ? 1 + (s[i] >= 0xF0u) : 0;
+	}
+	if (valid && u <= room && best == n) {
+		if (r != QUOTA__SKIP_END || at != n || units != bestu)
+			ck_abort_msg("level %d len %zu room %lld: want END %lld, "
+				     "got %d at %zu units %lld", level, n,
+				     (long long)room, (long long)bestu, r, at,
+				     (long long)units);
+		return;
+	}
+	if (best == n) /* the end is not a stop but in valid text */
+		best = SIZE_MAX;
+	if (r == QUOTA__SKIP_NONE && best != SIZE_MAX && valid)
+		ck_abort_msg("level %d len %zu room %lld: NONE, want %zu",
+			     level, n, (long long)room, best);
+	if (r == QUOTA__SKIP_TO &&
+	    (at >= n || s[at] >= 0x80u || (valid && at != best) ||
+	     (!valid && at >= bad) || units != (valid ? bestu : units)))
+		ck_abort_msg("level %d len %zu room %lld: TO %zu units %lld, "
+			     "want %zu units %lld", level, n, (long long)room,
+			     at, (long long)units, best, (long long)bestu);
+	if (r == QUOTA__SKIP_TO && !valid) {
+		size_t b2;
+		if (!quota__utf8_valid((const char *)s, at, &b2))
+			ck_abort_msg("level %d: skipped invalid UTF-8", level);
+	}
+}
+
+START_TEST(test_i16_skip_as_defined)
+{
+	int lv[4], nl = levels(lv);
+	static unsigned char b[1024];
+	static const int cls[] = {5, 6, 4, 7, 2};
+
+	for (int x = 0; x < nl; x++) {
+		quota__sms_force_simd(lv[x]);
+		for (int rep = 0; rep < 3000; rep++) {
+			size_t want = rep < 1000 ? (size_t)rep % 200
+						 : (size_t)rnd(900);
+			size_t n = gen(b, want, cls[rep % 5]);
+			int64_t all = 0;
+
+			for (size_t i = 0; i < n; i++)
+				all += (b[i] & 0xC0u) != 0x80u ? 1 + (b[i] >= 0xF0u) : 0;
+			for (int k = 0; k < 6; k++)
+				skip_as_defined(b, n, k < 3 ? all - 1 + k
+							    : (int64_t)rnd((uint32_t)all + 1),
+						lv[x]);
+		}
+		/* every lead byte and its continuations cut by the end of a
+		 * text at every length around the 64-byte blocks */
+		for (size_t n = 56; n <= 136; n++)
+			for (unsigned a = 0xC0; a <= 0xFF; a++)
+				for (unsigned k = 1; k <= 3; k++) {
+					memset(b, ' ', n);
+					b[n - k] = (unsigned char)a;
+					for (unsigned j = 1; j < k; j++)
+						b[n - k + j] = 0x9F;
+					skip_as_defined(b, n, 1000, lv[x]);
+					skip_as_defined(b, n, (int64_t)n / 2, lv[x]);
+				}
+	}
+	quota__sms_force_simd(-1);
+}
+END_TEST
+
 static Suite *simd_suite(void)
 {
 	Suite *s = suite_create("sms_simd");
@@ -787,6 +881,7 @@ static Suite *simd_suite(void)
 	tcase_add_test(tc, test_i16_cluster_text_matches_one_char_reference);
 	tcase_add_test(tc, test_i16_every_lead_and_next_byte_as_reference);
 	tcase_add_test(tc, test_i16_plain_kernels_every_sequence);
+	tcase_add_test(tc, test_i16_skip_as_defined);
 	suite_add_tcase(s, tc);
 	return s;
 }
