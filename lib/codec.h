@@ -256,11 +256,15 @@ quota__time_at(uint8_t *p, int64_t t)
 	if (__builtin_expect(z - (UINT64_C(1) << 28) <
 				     (UINT64_C(1) << 35) - (UINT64_C(1) << 28),
 			     1)) {
-		quota__store_le64(p, (z & 0x7F) | (z << 1 & 0x7F00) |
-					     (z << 2 & 0x7F0000) |
-					     (z << 3 & 0x7F000000) |
-					     (z << 4 & UINT64_C(0x7F00000000)) |
-					     0x80808080);
+		/* The 7-bit groups moved apart a bit at a time: adding the
+		 * bits from group i up doubles them (a shift by one), and
+		 * each of the four steps is an and and an add, where a mask
+		 * and shift per group took twice that (issue 10). */
+		z += z & ~UINT64_C(0x7F);
+		z += z & ~UINT64_C(0x7FFF);
+		z += z & ~UINT64_C(0x7FFFFF);
+		z += z & ~UINT64_C(0x7FFFFFFF);
+		quota__store_le64(p, z | 0x80808080);
 		return p + 5;
 	}
 	return quota__uv_at(p, z);
