@@ -3,6 +3,15 @@
  */
 #include "codec.h"
 
+/* Issue 10 (quota__crc32c_front): entry k is the CRC register that k
+ * zero bytes take to 0xFFFFFFFF, each the byte step undone once more
+ * (the step of a zero byte is one to one: the top byte of the table's
+ * entry names the entry). */
+const uint32_t quota__crc_pre[8] = {
+	0xFFFFFFFF, 0xA942E6BC, 0x2804363B, 0x96DB52A8,
+	0x641F6454, 0xCBAA9B55, 0x08DE2648, 0xF145FF88,
+};
+
 /* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), one byte a step. */
 const uint32_t quota__crc_tab[256] = {
 	0x00000000, 0xf26b8303, 0xe13b70f7, 0x1350f3f4,

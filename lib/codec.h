@@ -203,31 +203,48 @@ static inline void quota__store_le64(uint8_t *p, uint64_t v)
 }
 /* The CRC register c over n bytes at p, 8 a step (quota__crc_bytes).
  * room: the buffer may be read 8 bytes past p + n (a record in the
- * context's buffer; the bytes past n are masked off), so the tail is one
- * load; else, when there are 8 bytes at least, the tail is the top of the
- * last 8 (issue 10: replay checksums every record it reads, and a byte
- * loop was a third of that), and only a shorter run is copied byte by
- * byte. */
+ * context's buffer), so the tail is one load, its bytes past n left in
+ * the word: quota__crc_bytes reads the low r bytes only (the instruction
+ * of 4, 2 and 1 bytes, or the byte loop); else, when there are 8 bytes
+ * at least, the tail is the top of the last 8 (issue 10: replay
+ * checksums every record it reads, and a byte loop was a third of that),
+ * and only a shorter run is copied byte by byte.  p moves on with the
+ * words (r bytes left), one register fewer than an index. */
 static inline __attribute__((always_inline)) uint32_t
 quota__crc_run(uint32_t c, const uint8_t *p, size_t n, const bool hw,
 	       const bool room)
 {
-	size_t i;
+	size_t r = n;
 	uint64_t v = 0;
 
-	for (i = 0; i + 8 <= n; i += 8)
-		c = quota__crc_bytes(c, quota__le64(p + i), 8, hw);
-	if (i == n)
+#ifdef QUOTA__HW_CRC
+	if (hw) {
+		/* The register kept 64 bits wide across the words (crc32q
+		 * clears the top half), each word read by the instruction
+		 * itself: two instructions a word fewer (issue 10). */
+		uint64_t c64 = c;
+
+		for (; r >= 8; r -= 8, p += 8) {
+			uint64_t w = quota__le64(p);
+
+			__asm__("crc32q %1, %0" : "+r"(c64) : "rm"(w));
+		}
+		c = (uint32_t)c64;
+	} else
+#endif
+		for (; r >= 8; r -= 8, p += 8)
+			c = quota__crc_bytes(c, quota__le64(p), 8, hw);
+	if (!r)
 		return c;
 	if (room) {
-		v = quota__le64(p + i) & ((UINT64_C(1) << (8 * (n - i))) - 1);
+		v = quota__le64(p);
 	} else if (n >= 8) {
-		v = quota__le64(p + n - 8) >> (8 * (8 - (n - i)));
+		v = quota__le64(p + r - 8) >> (8 * (8 - r));
 	} else {
-		for (size_t k = 0; k < n - i; k++)
-			v |= (uint64_t)p[i + k] << (8 * k);
+		for (size_t k = 0; k < r; k++)
+			v |= (uint64_t)p[k] << (8 * k);
 	}
-	return quota__crc_bytes(c, v, (unsigned)(n - i), hw);
+	return quota__crc_bytes(c, v, (unsigned)r, hw);
 }
 /* The CRC-32C of a short record at p in line (room as above).  hw:
  * quota__crc_hw(), a constant in each caller's copy. */
@@ -235,6 +252,39 @@ static inline __attribute__((always_inline)) uint32_t
 quota__crc32c_room(const uint8_t *p, size_t n, const bool hw)
 {
 	return ~quota__crc_run(0xFFFFFFFFu, p, n, hw, true);
+}
+
+/* The CRC register's start from which k zero bytes (k < 8) lead to the
+ * CRC-32C's, 0xFFFFFFFF (codec.c). */
+extern const uint32_t quota__crc_pre[8];
+
+/*
+ * The CRC-32C of n bytes at p, whose 8 bytes before are the caller's
+ * to overwrite (a record's frame, written after): with the crc32
+ * instruction (hw), they are set to 0 and the CRC runs from the k =
+ * -n mod 8 of them before p, from quota__crc_pre[k], so in whole words
+ * with no tail to split into 4, 2 and 1 bytes (issue 10: the tail was a
+ * third of a fast record's CRC).  Else quota__crc32c_room.
+ */
+static inline __attribute__((always_inline)) uint32_t
+quota__crc32c_front(uint8_t *p, size_t n, const bool hw)
+{
+#ifdef QUOTA__HW_CRC
+	if (hw) {
+		size_t k = (0 - n) & 7;
+		const uint8_t *q = p - k;
+		uint64_t c = quota__crc_pre[k];
+
+		quota__store_le64(p - 8, 0);
+		for (size_t r = n + k; r; r -= 8, q += 8) {
+			uint64_t w = quota__le64(q);
+
+			__asm__("crc32q %1, %0" : "+r"(c) : "rm"(w));
+		}
+		return ~(uint32_t)c;
+	}
+#endif
+	return quota__crc32c_room(p, n, hw);
 }
 
 /* A signed value as a varint's: zigzag (0, -1, 1, -2 ... as 0, 1, 2, 3). */

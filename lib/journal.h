@@ -366,7 +366,7 @@ quota__fast_rec(quota_account *a, const quota_usage *u, unsigned op,
 	n = (size_t)(p - body);
 	/* the frame (quota__rec_seal): body length, CRC-32C */
 	quota__store_le64(rec, (uint64_t)n |
-				       (uint64_t)quota__crc32c_room(body, n, hw)
+				       (uint64_t)quota__crc32c_front(body, n, hw)
 					       << 32);
 	ctx->jbuf.n = QUOTA__FRAME + n;
 	rc = ctx->store.append(ctx->store.ud, a->id, seq, rec, QUOTA__FRAME + n);
