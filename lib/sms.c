@@ -499,8 +499,10 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 	 * before it the vector kernels take text of one cluster per code
 	 * point faster than the skip reads it.  skip_at: the segment to skip
 	 * in next (a plain run may pass several), SKIP_NOT_YET or
-	 * SKIP_NEVER (invalid UTF-8 ahead); checked where a segment opens
-	 * or the skip turns on (`goto skip`), not per code point. */
+	 * SKIP_NEVER (invalid UTF-8 ahead); checked where a cluster or a
+	 * plain run opens a segment, or the skip turns on (`goto skip`), not
+	 * per code point.  A segment opened by a cluster larger than a
+	 * segment (place_cluster) is walked whole: slower, not different. */
 	int64_t skip_at = SKIP_NOT_YET;
 	unsigned join_min = QUOTA__GB_EXTEND;
 

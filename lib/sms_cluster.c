@@ -8,7 +8,8 @@
  * so a stretch of text that fits the room only adds its UTF-16 units.
  * The walk may resume after such a stretch at an ASCII code point: a
  * cluster starts before it unless it is printable and follows a Prepend
- * (GB4, GB5, GB9b; quota__sms_skip_walk checks the Prepend), and the
+ * (GB4, GB5, GB9b; quota__sms_skip_walk checks the Prepend; CR LF may be
+ * split here, sms.c's §3 note, so an LF after a CR starts one too), and the
  * state after it is its own property alone.  quota__sms_skip finds the
  * farthest such ASCII code point within the room, counting units and
  * checking UTF-8 64 bytes at a time (32-byte vectors at the AVX2 level,
@@ -185,9 +186,9 @@ blk_avx2(const unsigned char *s, skip_carry *cy, blk *b)
 #undef GT
 #endif
 
-/* Bits set in x: hw in the AVX2 instantiation, built with popcnt (every
- * AVX2 processor has it), which spares quota__popcount64's run-time
- * check on each call. */
+/* Bits set in x: hw in the AVX2 instantiation, built with popcnt (the
+ * AVX2 level is chosen only with popcnt: sms_simd.c's sms_detect), which
+ * spares quota__popcount64's run-time check on each call. */
 static inline __attribute__((always_inline)) int64_t pop(uint64_t x, bool hw)
 {
 	return hw ? __builtin_popcountll(x) : (int64_t)quota__popcount64(x);

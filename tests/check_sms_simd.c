@@ -776,8 +776,10 @@ END_TEST
 /* Issue 16: quota__sms_skip (lib/sms_cluster.c) against its definition,
  * on one text from s[0]: the whole text when its UTF-16 units fit the
  * room and it is valid UTF-8; else the farthest ASCII byte whose offset
- * in units fits, with valid UTF-8 before it; invalid UTF-8 only ever
- * makes it give up, and valid text never does. */
+ * in units fits, with valid UTF-8 before it.  Invalid UTF-8 is never
+ * passed over: the skip gives up, or stops at an ASCII byte before it
+ * (whose units and farthest place are then not checked); valid text is
+ * never given up on. */
 static void skip_as_defined(const unsigned char *s, size_t n, int64_t room,
 			    int level)
 {
@@ -861,6 +863,32 @@ START_TEST(test_i16_skip_as_defined)
 						b[n - k + j] = 0x9F;
 					skip_as_defined(b, n, 1000, lv[x]);
 					skip_as_defined(b, n, (int64_t)n / 2, lv[x]);
+				}
+		/* every lead byte and second byte as a whole sequence inside
+		 * the room, at offsets on both sides of the block edges: the
+		 * second byte's bounds after E0, ED, F0 and F4 (overlong,
+		 * surrogate, above U+10FFFF) are only seen there */
+		static const size_t off[] = {0, 1, 29, 61, 62, 63, 64, 65, 95,
+					     126, 127, 128};
+		/* the bounds' edges, and a byte on either side of the
+		 * continuation range */
+		static const unsigned char sec[] = {0x7F, 0x80, 0x8F, 0x90,
+						    0x9F, 0xA0, 0xBF, 0xC0};
+		for (unsigned a = 0xC0; a <= 0xFF; a++)
+			for (size_t ci = 0; ci < sizeof sec; ci++)
+				for (size_t o = 0; o < sizeof off / sizeof *off;
+				     o++) {
+					const unsigned c = sec[ci];
+					const size_t n = 160;
+					unsigned len = a >= 0xF0 ? 4 : a >= 0xE0 ? 3 : 2;
+
+					memset(b, 'a', n);
+					b[off[o]] = (unsigned char)a;
+					b[off[o] + 1] = (unsigned char)c;
+					for (unsigned j = 2; j < len; j++)
+						b[off[o] + j] = 0x80;
+					skip_as_defined(b, n, 1000, lv[x]);
+					skip_as_defined(b, n, 150, lv[x]);
 				}
 	}
 	quota__sms_force_simd(-1);
