@@ -65,7 +65,9 @@ static int sms_detect(void)
 {
 #if defined(SMS_X86)
 	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx2"))
+	/* popcnt too: the AVX2 skip of sms_cluster.c is built with it
+	 * (every AVX2 processor has it; a virtual one may mask it) */
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt"))
 		return QUOTA__SMS_AVX2;
 	return QUOTA__SMS_SSE2;
 #elif defined(SMS_NEON)
