@@ -159,7 +159,9 @@ probe(const quota_account *a, const char *key, quota__keyprobe *p)
 	const uint32_t cap = a->x->keys.cap;
 
 	/* find sets the slot of a new key; none (out of the table) until
-	 * then, so a store at a slot it did not set fails loudly. */
+	 * then, so a store at a slot it did not set writes out of the
+	 * table, which ASan and valgrind report (and a build without them
+	 * may not: a slot left from another key would corrupt quietly). */
 	p->slot = UINT32_MAX;
 	if (!cap)
 		return NULL;
