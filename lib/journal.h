@@ -282,26 +282,6 @@ static inline void quota__rec_usage(quota__wbuf *w, const quota_usage *u)
  * writes nothing, 0 to go on, else the call's refusal. */
 int quota__fast_rec_start(quota_account *a, unsigned op);
 
-/* An account id as quota__strn_at writes it, in line in the fast
- * records (issue 10: the call and its return were a tenth of a record):
- * an id of 4 to 16 bytes by two overlapping copies of 4 or 8, as a short
- * memcpy does, the rest through quota__strn_at. */
-static inline __attribute__((always_inline)) uint8_t *
-quota__rec_id_at(uint8_t *p, const char *id, size_t n)
-{
-	if (__builtin_expect(n - 4 <= 12, 1)) {
-		*p++ = (uint8_t)n;
-		if (n >= 8) {
-			memcpy(p, id, 8);
-			memcpy(p + n - 8, id + n - 8, 8);
-		} else {
-			memcpy(p, id, 4);
-			memcpy(p + n - 4, id + n - 4, 4);
-		}
-		return p + n;
-	}
-	return quota__strn_at(p, id, n);
-}
 int quota__rec_refused(quota_ctx *ctx, quota_account *a, uint64_t seq,
 		       int rc);
 
@@ -332,7 +312,7 @@ quota__fast_rec(quota_account *a, const quota_usage *u, unsigned op,
 	body[0] = QUOTA__JOURNAL_MAJOR;
 	body[1] = QUOTA__JOURNAL_MINOR;
 	body[2] = (uint8_t)op;
-	p = quota__rec_id_at(p, a->id, a->id_len);
+	p = quota__strn_at(p, a->id, a->id_len);
 	p = quota__time_at(p, a->clock);
 	zu = quota__zigzag(u->units);
 	if ((u->category | zu) < 0x80) {
