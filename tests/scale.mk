@@ -5,7 +5,7 @@
 #
 #   make bench-scale          (part of `make bench`); QUOTA_SCALE_ACCOUNTS
 #                             accounts, default 1,000,000: about
-#                             7.5 GB resident at its peak, 25-50 s here;
+#                             2.1 GB resident at its peak, 20-35 s here;
 #                             QUOTA_SCALE_CREATE_ONLY=1 stops after the
 #                             creation figures
 
