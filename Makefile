@@ -144,7 +144,7 @@ BENCH_EXTRA :=
 # stops both.
 CHECK_LANE1 = check-unit check-headers check-exports check-man \
 	check-examples check-install check-ffi $(CHECK_EXTRA) check-valgrind
-CHECK_LANE2 = check-asan
+CHECK_LANE2 = check-asan check-asan-simd
 
 check: deps
 	$(MAKE) -j2 WERROR=1 lib $(TESTS)
@@ -182,6 +182,22 @@ check-asan-lib:
 	$(ASAN_MAKE) -j2 build/asan/libquota.a
 check-asan: check-asan-lib
 	$(ASAN_MAKE) check-unit-only
+
+# The SMS tests once more under ASan+UBSan, with the vector paths on (the
+# build above has QUOTA_NO_SIMD, so SSE2 and AVX2 never ran under it):
+# each level check_sms_simd can force, every input in a heap block of its
+# exact size (tests/check_sms*.c), so that a vector load past a message's
+# last byte is reported (issue 16).
+ASAN_SIMD_TESTS = check_sms check_sms_simd
+ASAN_SIMD_MAKE = $(MAKE) B=build/asan-simd CC=clang WERROR=1 \
+	CFLAGS="$(filter-out -DQUOTA_NO_SIMD,$(ASAN_CFLAGS))" \
+	LDFLAGS="-fsanitize=address,undefined"
+.PHONY: check-asan-simd
+check-asan-simd:
+	$(ASAN_SIMD_MAKE) -j2 $(ASAN_SIMD_TESTS:%=build/asan-simd/tests/%)
+	@set -e; for t in $(ASAN_SIMD_TESTS); do \
+	  echo "== build/asan-simd/tests/$$t"; \
+	  CK_FORK=yes ./build/asan-simd/tests/$$t; done
 
 # Each test twice: as it is, and journaled (every context it frees is
 # replayed from its records in check mode and compared snapshot by snapshot).

@@ -35,13 +35,21 @@ static size_t rep(char *buf, ...)
 	return n;
 }
 
+/* Every text counted from a heap block of exactly its size (NULL passed
+ * as NULL), so that a read past its last byte is out of the block, which
+ * ASan (make check-asan-simd: the vector paths on) and valgrind report. */
 static quota_sms_info count(const char *s, size_t n, uint32_t flags, int *rc)
 {
 	quota_sms_opts o = QUOTA_SMS_OPTS_INIT;
 	quota_sms_info info;
+	char *t = s ? malloc(n ? n : 1) : NULL; /* NULL stays NULL */
 
+	ck_assert(!s || t);
+	if (n && s)
+		memcpy(t, s, n);
 	o.flags = flags;
-	*rc = quota_sms_count(s, n, &o, &info);
+	*rc = quota_sms_count(t, n, &o, &info);
+	free(t);
 	return info;
 }
 
