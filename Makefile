@@ -150,6 +150,7 @@ check: deps
 	$(MAKE) -j2 WERROR=1 lib $(TESTS)
 	$(MAKE) check-asan-lib
 	$(ASAN_MAKE) -j2 $(TESTS:$(B)/%=build/asan/%)
+	$(ASAN_SIMD_MAKE) -j2 $(ASAN_SIMD_TESTS:%=build/asan-simd/tests/%)
 	@echo "make check: lane 1 ($(CHECK_LANE1)) here;" \
 	    "lane 2 ($(CHECK_LANE2)) beside it, into $(B)/check-lane2.log"
 	@t0=$$(date +%s); export t0; \
@@ -197,7 +198,7 @@ ASAN_SIMD_MAKE = $(MAKE) B=build/asan-simd CC=clang WERROR=1 \
 	LDFLAGS="-fsanitize=address,undefined"
 .PHONY: check-asan-simd
 check-asan-simd:
-	$(ASAN_SIMD_MAKE) -j2 $(ASAN_SIMD_TESTS:%=build/asan-simd/tests/%)
+	$(ASAN_SIMD_MAKE) $(ASAN_SIMD_TESTS:%=build/asan-simd/tests/%)
 	@set -e; for t in $(ASAN_SIMD_TESTS); do \
 	  echo "== build/asan-simd/tests/$$t"; \
 	  CK_FORK=yes QUOTA_TEST_EXACT=1 ./build/asan-simd/tests/$$t; done
