@@ -85,6 +85,20 @@ quota__crc_bytes(uint32_t crc, uint64_t w, unsigned n, const bool hw)
 	return crc;
 }
 
+/* A whole word into the CRC register, kept 64 bits wide between words
+ * (crc32q clears the top half): no move to clear it before each. */
+static inline __attribute__((always_inline)) uint64_t
+quota__crc_word(uint64_t c, uint64_t w, const bool hw)
+{
+#ifdef QUOTA__HW_CRC
+	if (hw) {
+		__asm__("crc32q %1, %0" : "+r"(c) : "r"(w));
+		return c;
+	}
+#endif
+	return quota__crc_bytes((uint32_t)c, w, 8, hw);
+}
+
 /* ------------------------------------------------------------- writer */
 
 typedef struct quota__wbuf {
@@ -306,6 +320,26 @@ static inline uint64_t quota__zigzag(int64_t v)
 {
 	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
 }
+/* Does z, a time zigzagged, take 5 bytes (every second from 1974 to 2514
+ * does)? */
+static inline bool quota__time5(uint64_t z)
+{
+	return z - (UINT64_C(1) << 28) <
+	       (UINT64_C(1) << 35) - (UINT64_C(1) << 28);
+}
+/* Such a time's 5 bytes in a word, low first. */
+static inline uint64_t quota__time_word(uint64_t z)
+{
+	/* The 7-bit groups moved apart a bit at a time: adding the bits
+	 * from group i up doubles them (a shift by one), and each of the
+	 * four steps is an and and an add, where a mask and shift per group
+	 * took twice that (issue 10). */
+	z += z & ~UINT64_C(0x7F);
+	z += z & ~UINT64_C(0x7FFF);
+	z += z & ~UINT64_C(0x7FFFFF);
+	z += z & ~UINT64_C(0x7FFFFFFF);
+	return z | 0x80808080;
+}
 /*
  * A time as quota__sv_at writes it (§5, issue 10: the fast paths'
  * records).  Every second from 1974 to 2514 zigzags to 5 bytes, written
@@ -317,21 +351,30 @@ quota__time_at(uint8_t *p, int64_t t)
 {
 	uint64_t z = quota__zigzag(t);
 
-	if (__builtin_expect(z - (UINT64_C(1) << 28) <
-				     (UINT64_C(1) << 35) - (UINT64_C(1) << 28),
-			     1)) {
-		/* The 7-bit groups moved apart a bit at a time: adding the
-		 * bits from group i up doubles them (a shift by one), and
-		 * each of the four steps is an and and an add, where a mask
-		 * and shift per group took twice that (issue 10). */
-		z += z & ~UINT64_C(0x7F);
-		z += z & ~UINT64_C(0x7FFF);
-		z += z & ~UINT64_C(0x7FFFFF);
-		z += z & ~UINT64_C(0x7FFFFFFF);
-		quota__store_le64(p, z | 0x80808080);
+	if (__builtin_expect(quota__time5(z), 1)) {
+		quota__store_le64(p, quota__time_word(z));
 		return p + 5;
 	}
 	return quota__uv_at(p, z);
+}
+/*
+ * A value below 2^28 as quota__uv_at writes it, in a word: its b + 1 (1
+ * to 4) bytes, low first, zero above (issue 10: the fast record's
+ * sequence number, made in registers), with no loop.
+ */
+static inline __attribute__((always_inline)) uint64_t
+quota__uv4_word(uint64_t v, unsigned *b)
+{
+	uint64_t z = v;
+
+	/* the bytes after the first: (index of the top bit) / 7, which
+	 * times 37 over 256 is up to 27 */
+	*b = (unsigned)(63 - __builtin_clzll(v | 1)) * 37 >> 8;
+	z += z & ~UINT64_C(0x7F); /* as quota__time_word */
+	z += z & ~UINT64_C(0x7FFF);
+	z += z & ~UINT64_C(0x7FFFFF);
+	/* the continuation bits: every byte's but the last's */
+	return z | UINT64_C(0x808080) >> (24 - 8 * *b);
 }
 
 /* A string of n bytes: varint length, then the bytes. */

@@ -762,7 +762,7 @@ struct quota_account {
 	uint32_t npackages; /* in packages */
 	uint32_t cap_packages; /* room in packages (4 bytes: §7's bound) */
 	uint32_t hash;      /* the id's keyed hash, top 32 bits (account.c) */
-	uint8_t id_len;     /* strlen(id) <= QUOTA_ID_MAX, for record headers */
+	bool zoned; /* R26: the account follows x->zone */
 	bool suspended;  /* R18 (money.c, settle.c) */
 	bool unsynced;
 	bool in_batch; /* batch.c: already among the batch's accounts */
@@ -772,7 +772,11 @@ struct quota_account {
 	 * their receipts, so they take the general paths.  Bits
 	 * QUOTA__GATE_*, 0 on nearly every account. */
 	uint8_t gate;
-	bool zoned; /* R26: the account follows x->zone */
+	/* strlen(id) <= QUOTA_ID_MAX, for record headers.  Right before
+	 * the id, so that below 128 the two are the id's field of a record
+	 * as it is written (a length byte, then the bytes), which the fast
+	 * record reads in words (journal.h, issue 10). */
+	uint8_t id_len;
 	char id[]; /* in the same allocation: id_len bytes and a NUL */
 };
 

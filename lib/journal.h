@@ -285,6 +285,76 @@ int quota__fast_rec_start(quota_account *a, unsigned op);
 int quota__rec_refused(quota_ctx *ctx, quota_account *a, uint64_t seq,
 		       int rc);
 
+/*
+ * The usual fast record (issue 10): a charge of one draw, no key and no
+ * pay-as-you-go line, sequence number below 2^28, id shorter than 128
+ * bytes, times of 5 bytes and the rest one byte each.  The body is made
+ * of 8-byte words in registers, each stored once and fed from its
+ * register to the CRC-32C.  Read back from memory straight after the
+ * stores of other sizes and places that wrote it, a word waited for them
+ * to reach the cache (a store does not forward to a load that spans
+ * several): a quarter of a journaled charge's time, by its profile.
+ *
+ * The body: the header (01 00 op seq: h = 4 + b bytes); S (m bytes):
+ * the id's length byte, the id, the clock's first two bytes u0; then e1
+ * and e2, 8 bytes each (the rest of the clock, category, units, time,
+ * sources).  The length byte and the id are read from the account (ctx.h
+ * keeps them side by side) in words that end where S ends, so that only
+ * S's first r = m mod 8 bytes (all of it when m < 8) are a part word.
+ * Each store is of 8 bytes and the next writes over those past its own;
+ * the bytes read before the account's id_len are the account's own,
+ * shifted out.  Returns the body's length, the frame written.
+ */
+static inline __attribute__((always_inline)) size_t
+quota__fast_rec_words(uint8_t *rec, const quota_account *a, unsigned op,
+		      uint64_t seq, uint64_t u0, uint64_t e1, uint64_t e2,
+		      const bool hw)
+{
+	const uint8_t *s = (const uint8_t *)a + offsetof(quota_account, id_len);
+	size_t m = (size_t)a->id_len + 3, r = m & 7, n;
+	uint8_t *body = rec + QUOTA__FRAME, *p;
+	uint64_t w, c;
+	unsigned b;
+
+	w = QUOTA__JOURNAL_MAJOR | QUOTA__JOURNAL_MINOR << 8 |
+	    (uint64_t)op << 16 | quota__uv4_word(seq, &b) << 24;
+	quota__store_le64(body, w);
+	/* with the instruction, the header as the last 4 + b bytes of a
+	 * word, from quota__crc_pre (as quota__crc32c_front) */
+	c = hw ? quota__crc_word(quota__crc_pre[4 - b], w << (32 - 8 * b), hw)
+	       : quota__crc_bytes(0xFFFFFFFF, w, 4 + b, hw);
+	p = body + 4 + b;
+	if (m < 8) { /* S is one part word */
+		w = quota__le64(s + m - 10) >> (80 - 8 * m) | u0 << (8 * m - 16);
+		quota__store_le64(p, w);
+		c = quota__crc_bytes((uint32_t)c, w, (unsigned)m, hw);
+		p += m;
+	} else {
+		if (r) {
+			w = quota__le64(s + r - 8) >> (64 - 8 * r);
+			quota__store_le64(p, w);
+			c = quota__crc_bytes((uint32_t)c, w, (unsigned)r, hw);
+			p += r;
+		}
+		for (size_t j = r; j + 8 < m; j += 8, p += 8) {
+			w = quota__le64(s + j);
+			quota__store_le64(p, w);
+			c = quota__crc_word(c, w, hw);
+		}
+		w = quota__le64(s + m - 10) >> 16 | u0 << 48;
+		quota__store_le64(p, w);
+		c = quota__crc_word(c, w, hw);
+		p += 8;
+	}
+	quota__store_le64(p, e1);
+	quota__store_le64(p + 8, e2);
+	c = quota__crc_word(c, e1, hw);
+	c = quota__crc_word(c, e2, hw);
+	n = (size_t)(p + 16 - body);
+	quota__store_le64(rec, (uint64_t)n | (uint64_t)~(uint32_t)c << 32);
+	return n;
+}
+
 static inline __attribute__((always_inline)) int
 quota__fast_rec(quota_account *a, const quota_usage *u, unsigned op,
 		int64_t timeout, int64_t free, const quota_package *pk,
@@ -303,7 +373,35 @@ quota__fast_rec(quota_account *a, const quota_usage *u, unsigned op,
 	    (rc = quota__fast_rec_start(a, op)))
 		return rc > 0 ? 0 : rc;
 	rec = ctx->jbuf.p;
+	/* The usual record in registers: units, free units and the draw
+	 * below 64 and times from 1974 to 2514, so that each zigzags by
+	 * doubling (quota__zigzag) to one byte or to 5; category and
+	 * package number below 128, sequence number below 2^28 and id
+	 * length below 128 (2^7 << 21 = 2^28), one byte or to 4. */
+	if (__builtin_expect(op == QUOTA__R_CHARGE && take && !need &&
+				     ((uint64_t)(u->units | free | take) |
+				      (u->category | pk->seq) >> 1) < 0x40 &&
+				     (seq | (uint64_t)a->id_len << 21) <
+					     UINT64_C(1) << 28 &&
+				     quota__time5((uint64_t)a->clock << 1) &&
+				     quota__time5((uint64_t)u->at << 1),
+			     1)) {
+		uint64_t tc = quota__time_word((uint64_t)a->clock << 1),
+			 ta = quota__time_word((uint64_t)u->at << 1);
+
+		n = quota__fast_rec_words(
+			rec, a, op, seq, tc & 0xFFFF,
+			tc >> 16 | (uint64_t)u->category << 24 |
+				(uint64_t)u->units << 33 | ta << 40,
+			ta >> 24 | (uint64_t)free << 25 | UINT64_C(1) << 32 |
+				(uint64_t)pk->seq << 40 | (uint64_t)take << 49,
+			hw);
+		goto store;
+	}
 	body = rec + QUOTA__FRAME;
+	zu = quota__zigzag(u->units);
+	zf = quota__zigzag(free);
+	zt = quota__zigzag(take);
 	/* §5, issue 10: quota__rec_head_at, quota__rec_usage_at (no key),
 	 * quota__rec_draw_at and quota__rec_payg_at, with the usual values
 	 * (times of 5 bytes, one byte for the rest) written several bytes to
@@ -314,7 +412,6 @@ quota__fast_rec(quota_account *a, const quota_usage *u, unsigned op,
 	body[2] = (uint8_t)op;
 	p = quota__strn_at(p, a->id, a->id_len);
 	p = quota__time_at(p, a->clock);
-	zu = quota__zigzag(u->units);
 	if ((u->category | zu) < 0x80) {
 		quota__store_le64(p, u->category | zu << 8);
 		p += 2;
@@ -322,8 +419,6 @@ quota__fast_rec(quota_account *a, const quota_usage *u, unsigned op,
 		p = quota__uv_at(quota__uv_at(p, u->category), zu);
 	}
 	p = quota__time_at(p, u->at);
-	zf = quota__zigzag(free);
-	zt = quota__zigzag(take);
 	if (op != QUOTA__R_RESERVE && take && !need &&
 	    (zf | pk->seq | zt) < 0x80) {
 		/* no key, free units, one draw, no pay-as-you-go */
@@ -348,6 +443,7 @@ quota__fast_rec(quota_account *a, const quota_usage *u, unsigned op,
 	quota__store_le64(rec, (uint64_t)n |
 				       (uint64_t)quota__crc32c_front(body, n, hw)
 					       << 32);
+store:
 	ctx->jbuf.n = QUOTA__FRAME + n;
 	rc = ctx->store.append(ctx->store.ud, a->id, seq, rec, QUOTA__FRAME + n);
 	if (__builtin_expect(rc == QUOTA_OK, 1)) {
