@@ -132,16 +132,17 @@ BENCH_EXTRA :=
 
 # make check runs in two lanes at once, one test at a time in each (CI
 # machines have 2 cores): lane 2 the unit tests under ASan+UBSan (1,564 s
-# here, lane 1 2,018 s), lane 1 everything else: the unit tests, the
+# here, lane 1 2,018 s), then the SMS tests under them with the vector
+# paths on (check-asan-simd), lane 1 everything else: the unit tests, the
 # checks of headers, exports, man pages, examples, install and FFI, every
 # group of CHECK_EXTRA and the unit tests under valgrind.  The library and
-# the unit tests, plain and under ASan, are built first; what the lanes
-# build after that are files only one of them writes (lane 1's are the
-# PostgreSQL adapter's, under build/asan too).  Each lane's make runs with
-# -j1, whatever make check was given.  Lane 2 runs in a session of its own
-# (setsid) and writes to $(B)/check-lane2.log, printed once both lanes have
-# ended; make check fails if either does, and an interrupt of make check
-# stops both.
+# the unit tests, plain and under ASan, and the SMS tests of
+# check-asan-simd are built first; what the lanes build after that are
+# files only one of them writes (lane 1's are the PostgreSQL adapter's,
+# under build/asan too).  Each lane's make runs with -j1, whatever make
+# check was given.  Lane 2 runs in a session of its own (setsid) and
+# writes to $(B)/check-lane2.log, printed once both lanes have ended; make
+# check fails if either does, and an interrupt of make check stops both.
 CHECK_LANE1 = check-unit check-headers check-exports check-man \
 	check-examples check-install check-ffi $(CHECK_EXTRA) check-valgrind
 CHECK_LANE2 = check-asan check-asan-simd

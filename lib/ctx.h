@@ -779,6 +779,14 @@ struct quota_account {
 	uint8_t id_len;
 	char id[]; /* in the same allocation: id_len bytes and a NUL */
 };
+/* The fast record (quota__fast_rec_words, journal.h) reads id_len and the
+ * id as one run, in words that start up to 7 bytes before id_len: a field
+ * put between the two, or the struct cut short, would write wrong records
+ * or read outside the account. */
+_Static_assert(offsetof(quota_account, id) ==
+			       offsetof(quota_account, id_len) + 1 &&
+		       offsetof(quota_account, id_len) >= 7,
+	       "id_len right before id, 7 bytes of the account before it");
 
 /* a's ext, allocated (holding the defaults) if it has none; QUOTA_ENOMEM
  * with nothing changed.  For prepare steps (account.c). */

@@ -377,7 +377,10 @@ quota__fast_rec(quota_account *a, const quota_usage *u, unsigned op,
 	 * below 64 and times from 1974 to 2514, so that each zigzags by
 	 * doubling (quota__zigzag) to one byte or to 5; category and
 	 * package number below 128, sequence number below 2^28 and id
-	 * length below 128 (2^7 << 21 = 2^28), one byte or to 4. */
+	 * length below 128 (2^7 << 21 = 2^28), one byte or to 4.  Doubling
+	 * is the zigzag of a time from 1970 only: a time before it, from
+	 * QUOTA_TIME_MIN (quota__time_ok), doubles to 2^64 - 2^37 or more
+	 * and the clock's INT64_MIN to 0, both outside quota__time5. */
 	if (__builtin_expect(op == QUOTA__R_CHARGE && take && !need &&
 				     ((uint64_t)(u->units | free | take) |
 				      (u->category | pk->seq) >> 1) < 0x40 &&

@@ -262,7 +262,6 @@ static void check_one(const unsigned char *b, size_t n, int level,
 	int rg = quota_sms_count((const char *)t, n, NULL, &got);
 	int rw = ref_count(b, n, &want);
 
-
 	if (rg != rw || got.encoding != want.encoding ||
 	    got.units != want.units || got.segments != want.segments ||
 	    got.error_offset != want.error_offset) {
@@ -827,7 +826,6 @@ static void skip_as_defined(const unsigned char *s, size_t n, int64_t room,
 	bool valid = quota__utf8_valid((const char *)s, n, &bad);
 	const unsigned char *t = exact(s, n);
 	int r = quota__sms_skip(t, n, room, &at, &units);
-
 
 	if (!valid && r == QUOTA__SKIP_END)
 		ck_abort_msg("level %d len %zu: END on invalid UTF-8", level, n);
