@@ -190,7 +190,8 @@ check-asan: check-asan-lib
 
 # The SMS tests once more under ASan+UBSan, with the vector paths on (the
 # build above has QUOTA_NO_SIMD, so SSE2 and AVX2 never ran under it):
-# each level check_sms_simd can force, every text in a heap block of its
+# each level check_sms_simd can force, the texts of the tests' counting
+# helpers (all but the literals passed straight) in a heap block of its
 # exact size, so that a vector load past a message's last byte is
 # reported (issue 16).
 ASAN_SIMD_TESTS = check_sms check_sms_simd

@@ -48,9 +48,10 @@ static int ref_gsm(uint32_t cp)
  * text's last byte is out of its block, which ASan reports (with the
  * vector paths on in check-asan-simd), where a static or stack buffer
  * would hide it.  One block per length, made once and kept (reachable)
- * until the test's process ends.  Unset, s itself: the copies made the
- * valgrind run (millions of texts) half again as long.  Not ck_assert:
- * Check records every passing one.
+ * until the test's process ends.  Unset, s itself: valgrind runs these
+ * tests on millions of texts, and copying each made its run longer (four
+ * times, with a malloc a text).  Not ck_assert: Check records every
+ * passing one.
  */
 enum { EXACT_MAX = 8192 };
 static unsigned char *exact_blk[EXACT_MAX + 1];
