@@ -2638,7 +2638,12 @@ START_TEST(test_model_random_operations)
 		_i, g_stat.block, g_stat.unblock, g_stat.blocked,
 		g_stat.reason_release, g_stat.reason_fee, g_stat.keep,
 		g_stat.receipts, g_stat.reverse_receipt);
-	ck_assert_int_gt(g_stat.block + g_stat.reason_release, 0);
+	/* Issue 15's operations were reached: in the full runs (5,000
+	 * steps).  Quick runs (valgrind's, 500 steps) look for memory
+	 * errors; a tenth of the steps can miss both (seed 13197740226 did,
+	 * and failed a CI run). */
+	if (!tu_quick())
+		ck_assert_int_gt(g_stat.block + g_stat.reason_release, 0);
 	teardown(&M);
 }
 END_TEST
