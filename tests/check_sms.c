@@ -35,26 +35,15 @@ static size_t rep(char *buf, ...)
 	return n;
 }
 
-/* With QUOTA_TEST_EXACT set (make check-asan, check-asan-simd), every
- * text is counted from a heap block of exactly its size (NULL passed as
- * NULL), so that a read past its last byte is out of the block, which
- * ASan reports (with the vector paths on in check-asan-simd). */
+/* Every text counted from a block of exactly its size under
+ * QUOTA_TEST_EXACT (tu_exact). */
 static quota_sms_info count(const char *s, size_t n, uint32_t flags, int *rc)
 {
 	quota_sms_opts o = QUOTA_SMS_OPTS_INIT;
 	quota_sms_info info;
-	const char *e = getenv("QUOTA_TEST_EXACT");
-	char *t = NULL;
 
-	if (s && e && *e && strcmp(e, "0") != 0) {
-		ck_assert_ptr_nonnull(t = malloc(n ? n : 1));
-		if (n)
-			memcpy(t, s, n);
-		s = t;
-	}
 	o.flags = flags;
-	*rc = quota_sms_count(s, n, &o, &info);
-	free(t);
+	*rc = quota_sms_count(tu_exact(s, n), n, &o, &info);
 	return info;
 }
 

@@ -41,42 +41,6 @@ static int ref_gsm(uint32_t cp)
 	return (lm & 1) ? 1 : (sm & 1) ? 2 : 0;
 }
 
-/*
- * With QUOTA_TEST_EXACT set (make check-asan and check-asan-simd set it),
- * a heap block of exactly n bytes holding s's (1 byte for n == 0): what
- * the kernels and quota_sms_count are given here, so that a read past a
- * text's last byte is out of its block, which ASan reports (with the
- * vector paths on in check-asan-simd), where a static or stack buffer
- * would hide it.  One block per length, made once and kept (reachable)
- * until the test's process ends.  Unset, s itself: valgrind runs these
- * tests on millions of texts, and copying each made its run longer (four
- * times, with a malloc a text).  Not ck_assert: Check records every
- * passing one.
- */
-enum { EXACT_MAX = 8192 };
-static unsigned char *exact_blk[EXACT_MAX + 1];
-
-static const unsigned char *exact(const unsigned char *s, size_t n)
-{
-	static int on = -1;
-	unsigned char **t = &exact_blk[n <= EXACT_MAX ? n : 0];
-
-	if (on < 0) {
-		const char *e = getenv("QUOTA_TEST_EXACT");
-
-		on = e && *e && strcmp(e, "0") != 0;
-	}
-	if (!on)
-		return s;
-	if (n > EXACT_MAX)
-		ck_abort_msg("exact: %zu bytes, at most %d", n, EXACT_MAX);
-	if (!*t && !(*t = malloc(n ? n : 1)))
-		ck_abort_msg("exact: out of memory");
-	if (n)
-		memcpy(*t, s, n);
-	return *t;
-}
-
 static int ref_count(const unsigned char *s, size_t len, quota_sms_info *info)
 {
 	bool gsm = true;
@@ -259,7 +223,7 @@ static void check_one(const unsigned char *b, size_t n, int level,
 		      const char *what)
 {
 	quota_sms_info got, want;
-	const unsigned char *t = exact(b, n);
+	const unsigned char *t = tu_exact(b, n);
 	int rg = quota_sms_count((const char *)t, n, NULL, &got);
 	int rw = ref_count(b, n, &want);
 
@@ -742,7 +706,7 @@ static void plain_agree_at(const unsigned char *seq, size_t k, const int *lv,
 
 		memset(b, 'a', sizeof b);
 		memcpy(b + off, seq, k);
-		t = exact(b, n);
+		t = tu_exact(b, n);
 		quota__sms_force_simd(QUOTA__SMS_PORTABLE);
 		r0 = quota__sms_plain_pack(t, n, &f0, &o0, &l0);
 		g0 = quota__sms_gsm_run(t, n, ex_ascii, ex_two11, room, &gk0,
@@ -825,7 +789,7 @@ static void skip_as_defined(const unsigned char *s, size_t n, int64_t room,
 	size_t at = 0, bad, best = SIZE_MAX;
 	int64_t units = -1, u = 0, bestu = 0;
 	bool valid = quota__utf8_valid((const char *)s, n, &bad);
-	const unsigned char *t = exact(s, n);
+	const unsigned char *t = tu_exact(s, n);
 	int r = quota__sms_skip(t, n, room, &at, &units);
 
 	if (!valid && r == QUOTA__SKIP_END)

@@ -437,6 +437,29 @@ int tu_quick(void)
 	return q && q[0] && strcmp(q, "0") != 0;
 }
 
+const void *tu_exact(const void *s, size_t n)
+{
+	static unsigned char *blk[TU_EXACT_MAX + 1];
+	static int on = -1;
+
+	if (on < 0) {
+		const char *e = getenv("QUOTA_TEST_EXACT");
+
+		on = e && e[0] && strcmp(e, "0") != 0;
+	}
+	if (!on || !s)
+		return s;
+	/* not ck_assert: Check records every passing one */
+	if (n > TU_EXACT_MAX)
+		ck_abort_msg("tu_exact: %zu bytes, at most %d", n,
+			     TU_EXACT_MAX);
+	if (!blk[n] && !(blk[n] = malloc(n ? n : 1)))
+		ck_abort_msg("tu_exact: out of memory");
+	if (n)
+		memcpy(blk[n], s, n);
+	return blk[n];
+}
+
 int tu_run(Suite *s)
 {
 	SRunner *sr = srunner_create(s);

@@ -137,6 +137,18 @@ int tu_rng_chance(tu_rng *r, unsigned num, unsigned den);
 
 /* Nonzero when QUOTA_TEST_QUICK=1 is set (valgrind runs). */
 int tu_quick(void);
+/*
+ * With QUOTA_TEST_EXACT set (make check-asan and check-asan-simd set it),
+ * s's n bytes in a heap block of exactly n bytes (1 for n == 0), so that
+ * a read past them is out of the block and ASan reports it, where a
+ * static or stack buffer would hide it; else s itself.  NULL stays NULL.
+ * One block per length up to TU_EXACT_MAX, made once, refilled each call
+ * and kept until the process ends: valgrind runs the SMS tests on
+ * millions of texts, and a malloc each made that run four times longer.
+ * Aborts the test beyond TU_EXACT_MAX.
+ */
+#define TU_EXACT_MAX 8192
+const void *tu_exact(const void *s, size_t n);
 
 /* The library's own snapshot (lib/snapshot.h), which also takes an
  * account waiting to be re-synchronised, where quota_account_snapshot
