@@ -39,6 +39,19 @@ static inline bool quota__crc_hw(void)
 }
 #endif
 
+/* A whole word into the CRC register with the crc32 instruction, the
+ * register kept 64 bits wide between words (crc32q clears the top half):
+ * no move to clear it before each; a word just loaded may be read by the
+ * instruction itself ("rm"). */
+#ifdef QUOTA__HW_CRC
+static inline __attribute__((always_inline)) uint64_t
+quota__crc32q(uint64_t c, uint64_t w)
+{
+	__asm__("crc32q %1, %0" : "+r"(c) : "rm"(w));
+	return c;
+}
+#endif
+
 /* n (0..8) bytes of w, low first, into the CRC register crc: with the
  * crc32 instruction if hw (the caller asked quota__crc_hw), else a byte a
  * step.  The instruction is written out rather than taken from
@@ -51,10 +64,8 @@ quota__crc_bytes(uint32_t crc, uint64_t w, unsigned n, const bool hw)
 	if (hw) {
 		uint64_t c = crc;
 
-		if (n == 8) {
-			__asm__("crc32q %1, %0" : "+r"(c) : "r"(w));
-			return (uint32_t)c;
-		}
+		if (n == 8)
+			return (uint32_t)quota__crc32q(c, w);
 		if (n & 4) {
 			uint32_t c32 = (uint32_t)c;
 
@@ -85,16 +96,14 @@ quota__crc_bytes(uint32_t crc, uint64_t w, unsigned n, const bool hw)
 	return crc;
 }
 
-/* A whole word into the CRC register, kept 64 bits wide between words
- * (crc32q clears the top half): no move to clear it before each. */
+/* A whole word into the CRC register: quota__crc32q with the instruction
+ * (hw), else a byte a step. */
 static inline __attribute__((always_inline)) uint64_t
 quota__crc_word(uint64_t c, uint64_t w, const bool hw)
 {
 #ifdef QUOTA__HW_CRC
-	if (hw) {
-		__asm__("crc32q %1, %0" : "+r"(c) : "r"(w));
-		return c;
-	}
+	if (hw)
+		return quota__crc32q(c, w);
 #endif
 	return quota__crc_bytes((uint32_t)c, w, 8, hw);
 }
@@ -252,11 +261,8 @@ quota__crc_run(uint32_t c, const uint8_t *p, size_t n, const bool hw,
 		 * itself: two instructions a word fewer (issue 10). */
 		uint64_t c64 = c;
 
-		for (; r >= 8; r -= 8, p += 8) {
-			uint64_t w = quota__le64(p);
-
-			__asm__("crc32q %1, %0" : "+r"(c64) : "rm"(w));
-		}
+		for (; r >= 8; r -= 8, p += 8)
+			c64 = quota__crc32q(c64, quota__le64(p));
 		c = (uint32_t)c64;
 	} else
 #endif
@@ -304,11 +310,8 @@ quota__crc32c_front(uint8_t *p, size_t n, const bool hw)
 		uint64_t c = quota__crc_pre[k];
 
 		quota__store_le64(p - 8, 0);
-		for (size_t r = n + k; r; r -= 8, q += 8) {
-			uint64_t w = quota__le64(q);
-
-			__asm__("crc32q %1, %0" : "+r"(c) : "rm"(w));
-		}
+		for (size_t r = n + k; r; r -= 8, q += 8)
+			c = quota__crc32q(c, quota__le64(q));
 		return ~(uint32_t)c;
 	}
 #endif
@@ -327,16 +330,23 @@ static inline bool quota__time5(uint64_t z)
 	return z - (UINT64_C(1) << 28) <
 	       (UINT64_C(1) << 35) - (UINT64_C(1) << 28);
 }
-/* Such a time's 5 bytes in a word, low first. */
-static inline uint64_t quota__time_word(uint64_t z)
+/* The 7-bit groups of z below 2^28 one to a byte, low first, their top
+ * bits clear: a varint's bytes less their continuation bits.  Moved apart
+ * a bit at a time, adding the bits from group i up doubles them (a shift
+ * by one), so that each step is an and and an add, where a mask and shift
+ * per group took twice that (issue 10). */
+static inline uint64_t quota__groups7(uint64_t z)
 {
-	/* The 7-bit groups moved apart a bit at a time: adding the bits
-	 * from group i up doubles them (a shift by one), and each of the
-	 * four steps is an and and an add, where a mask and shift per group
-	 * took twice that (issue 10). */
 	z += z & ~UINT64_C(0x7F);
 	z += z & ~UINT64_C(0x7FFF);
 	z += z & ~UINT64_C(0x7FFFFF);
+	return z;
+}
+/* Such a time's 5 bytes in a word, low first: the fifth group one step
+ * more. */
+static inline uint64_t quota__time_word(uint64_t z)
+{
+	z = quota__groups7(z);
 	z += z & ~UINT64_C(0x7FFFFFFF);
 	return z | 0x80808080;
 }
@@ -365,16 +375,11 @@ quota__time_at(uint8_t *p, int64_t t)
 static inline __attribute__((always_inline)) uint64_t
 quota__uv4_word(uint64_t v, unsigned *b)
 {
-	uint64_t z = v;
-
 	/* the bytes after the first: (index of the top bit) / 7, which
 	 * times 37 over 256 is up to 27 */
 	*b = (unsigned)(63 - __builtin_clzll(v | 1)) * 37 >> 8;
-	z += z & ~UINT64_C(0x7F); /* as quota__time_word */
-	z += z & ~UINT64_C(0x7FFF);
-	z += z & ~UINT64_C(0x7FFFFF);
 	/* the continuation bits: every byte's but the last's */
-	return z | UINT64_C(0x808080) >> (24 - 8 * *b);
+	return quota__groups7(v) | UINT64_C(0x808080) >> (24 - 8 * *b);
 }
 
 /* A string of n bytes: varint length, then the bytes. */
