@@ -27,11 +27,13 @@
 /* quota__u8dec (one code point of UTF-8) is in quota_int.h. */
 
 /*
- * sms.c's default UCS-2 count's decoder.  One code point at s[0], with s[0..4) readable: its length, *cp its
- * value, or 0 when it is not a whole valid one (then quota__u8dec tells).
- * Without branches on the length (issue 16: clusters text mixes 1- to
- * 4-byte forms, which a branch per form mispredicts): the four bytes are
- * read at once, and the lead byte's length picks the masks.
+ * sms.c's default UCS-2 count's decoder (quota__u8dec4, after its table
+ * of lengths by lead byte).  One code point at s[0], with s[0..4)
+ * readable: its length, *cp its value, or 0 when it is not a whole valid
+ * one (then quota__u8dec tells).  Without branches on the length (issue
+ * 16: clusters text mixes 1- to 4-byte forms, which a branch per form
+ * mispredicts): the four bytes are read at once, and the lead byte's
+ * length picks the masks.
  */
 static const uint8_t quota__u8_len[256] = {
 	/* 00 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,

@@ -656,9 +656,10 @@ START_TEST(test_i16_cluster_text_matches_one_char_reference)
 END_TEST
 
 /* Issue 16: the UCS-2 count decodes 2- to 4-byte code points by whole
- * words (quota__u8dec4, sms_int.h); every lead byte with every byte after it and
- * the edges of the continuation range in the next two, inside a UCS-2
- * text (and at its end, cut), counts or fails as the reference does. */
+ * words (quota__u8dec4, sms_int.h); every lead byte with every byte
+ * after it and the edges of the continuation range in the next two,
+ * inside a UCS-2 text (and at its end, cut), counts or fails as the
+ * reference does. */
 START_TEST(test_i16_every_lead_and_next_byte_as_reference)
 {
 	static const unsigned char edge[] = {0x00, 0x41, 0x7F, 0x80, 0x8F,
