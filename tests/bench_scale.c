@@ -414,8 +414,8 @@ static void bench_accounts(uint32_t n)
 	/* What creation allocates, through the metering allocator; this
 	 * context is the one charged below.  It runs on much of the memory
 	 * the first context freed (fewer than half its page faults), so its
-	 * time is no measure of creation's.  Then the floor of that many
-	 * bytes. */
+	 * time is no measure of creation's and is not printed.  Then the
+	 * floor of that many bytes. */
 	ctx = metered_ctx(&m, &sms, &t);
 	create_all(ctx, &m, sms, t, ids, n, acct, mph);
 	floor_s = fresh_floor((size_t)m.chunk);
@@ -435,10 +435,6 @@ static void bench_accounts(uint32_t n)
 	       "malloc's rounding) touched fresh in one block, no library: "
 	       "%.2f s; creation is %.2fx that\n", (double)m.chunk / 1e6,
 	       floor_s, total / floor_s);
-	printf("  (the same creation again, through the metering allocator, "
-	       "whose 16-byte header per block is the bench's, on memory "
-	       "the first one freed, mostly not fresh: %.2f s)\n",
-	       mph[0].s + mph[1].s + mph[2].s);
 	printf("per account (no package): %.0f bytes in %.2f allocations "
 	       "(%.0f with malloc's rounding); target <= %d + id (%zu + 1): "
 	       "%s\n", per_acct, (double)mph[0].live / n,
