@@ -597,7 +597,7 @@ __attribute__((noinline)) int quota__late(quota_account *a,
 	/* §5: the fast path's record, before anything moves. */
 	if (ctx->store_on) {
 		int rc = quota__fast_rec(a, u, QUOTA__R_CHARGE, 0, f, pk, take,
-					 need, tier, price, cost,
+					 need, tier, price, cost, NULL, 0,
 					 quota__crc_hw());
 
 		if (rc)
@@ -693,9 +693,9 @@ static __attribute__((noinline)) int charge_journaled(quota_account *a,
 						      quota_receipt *r)
 {
 	int rc = quota__crc_hw() ? quota__fast(a, u, r, QUOTA__FAST_CHARGE,
-					       NULL, 0, QUOTA__J_HW)
+					       NULL, 0, QUOTA__J_HW, NULL, 0)
 				 : quota__fast(a, u, r, QUOTA__FAST_CHARGE,
-					       NULL, 0, QUOTA__J_SW);
+					       NULL, 0, QUOTA__J_SW, NULL, 0);
 
 	if (rc > 0)
 		return QUOTA_OK;
@@ -729,7 +729,7 @@ int quota_charge(quota_account *a, const quota_usage *usage,
 		if (unlikely(a->ctx->store_on))
 			return charge_journaled(a, usage, receipt);
 		if (likely(quota__fast(a, usage, receipt, QUOTA__FAST_CHARGE,
-				       NULL, 0, QUOTA__J_NONE)))
+				       NULL, 0, QUOTA__J_NONE, NULL, 0)))
 			return QUOTA_OK;
 		return charge_slow(a, usage, receipt);
 	}
@@ -741,7 +741,7 @@ int quota_quote(const quota_account *a, const quota_usage *usage,
 {
 	if (likely(a && usage) &&
 	    quota__fast((quota_account *)a, usage, receipt, QUOTA__FAST_QUOTE,
-			NULL, 0, QUOTA__J_NONE))
+			NULL, 0, QUOTA__J_NONE, NULL, 0))
 		return QUOTA_OK;
 	return run(a, usage, receipt, false);
 }

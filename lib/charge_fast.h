@@ -140,7 +140,8 @@ quota__fast_receipt(quota_receipt *r, uint32_t cat, int64_t at, int64_t units,
  */
 static inline __attribute__((always_inline)) int
 quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
-	    const int mode, quota__src *out, int64_t timeout, const int journal)
+	    const int mode, quota__src *out, int64_t timeout, const int journal,
+	    const char *key, size_t klen)
 {
 	quota_ctx *ctx = a->ctx;
 	const uint32_t cat = u->category;
@@ -252,8 +253,14 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 						       ? QUOTA__R_RESERVE
 						       : QUOTA__R_CHARGE,
 					 timeout, f, pk, take, need, tier,
-					 price, cost, journal == QUOTA__J_HW);
+					 price, cost, key, klen,
+					 journal == QUOTA__J_HW);
 
+		/* a refusal is a QUOTA_E* code, negative: said so that a
+		 * caller's test of the answer's sign (keys.c) knows `out`
+		 * is written whenever it is positive */
+		if (rc > 0)
+			__builtin_unreachable();
 		if (rc)
 			return rc;
 	}

@@ -411,7 +411,7 @@ reserve_fast(quota_account *a, const quota_usage *u, int64_t timeout_s,
 		return 0;
 	f = (quota__hold *)(void *)a->x->hold_free;
 	rc = quota__fast(a, u, r, QUOTA__FAST_HOLD, &f->box.src, timeout_s,
-			 journal);
+			 journal, NULL, 0);
 	if (rc <= 0)
 		return rc;
 	a->x->hold_free = f->box.next_free;

@@ -276,7 +276,7 @@ static inline void quota__rec_usage(quota__wbuf *w, const quota_usage *u)
  */
 #define QUOTA__FAST_REC_ROOM                                                 \
 	(QUOTA__HEAD_MAX + 5 * QUOTA__UV_MAX + 2 * QUOTA__UV_MAX +           \
-	 4 * QUOTA__UV_MAX + 3 + 8)
+	 4 * QUOTA__UV_MAX + QUOTA_KEY_MAX + 3 + 8)
 /* The unusual starts (replay, an unsynced account, a buffer to grow)
  * and the store's refusal, out of the fast path's line: 1 when replay
  * writes nothing, 0 to go on, else the call's refusal. */
@@ -359,7 +359,7 @@ static inline __attribute__((always_inline)) int
 quota__fast_rec(quota_account *a, const quota_usage *u, unsigned op,
 		int64_t timeout, int64_t free, const quota_package *pk,
 		int64_t take, int64_t need, uint32_t tier, int64_t price,
-		int64_t cost, const bool hw)
+		int64_t cost, const char *key, size_t klen, const bool hw)
 {
 	quota_ctx *ctx = a->ctx;
 	uint8_t *rec, *body, *p;
@@ -381,7 +381,7 @@ quota__fast_rec(quota_account *a, const quota_usage *u, unsigned op,
 	 * is the zigzag of a time from 1970 only: a time before it, from
 	 * QUOTA_TIME_MIN (quota__time_ok), doubles to 2^64 - 2^37 or more
 	 * and the clock's INT64_MIN to 0, both outside quota__time5. */
-	if (__builtin_expect(op == QUOTA__R_CHARGE && take && !need &&
+	if (__builtin_expect(op == QUOTA__R_CHARGE && !klen && take && !need &&
 				     ((uint64_t)(u->units | free | take) |
 				      (u->category | pk->seq) >> 1) < 0x40 &&
 				     (seq | (uint64_t)a->id_len << 21) <
@@ -422,15 +422,16 @@ quota__fast_rec(quota_account *a, const quota_usage *u, unsigned op,
 		p = quota__uv_at(quota__uv_at(p, u->category), zu);
 	}
 	p = quota__time_at(p, u->at);
+	/* the key (keys.c's, checked: 1 to QUOTA_KEY_MAX bytes), or a 0 */
+	p = quota__strn_at(p, key, klen);
 	if (op != QUOTA__R_RESERVE && take && !need &&
 	    (zf | pk->seq | zt) < 0x80) {
-		/* no key, free units, one draw, no pay-as-you-go */
-		quota__store_le64(p, zf << 8 | UINT64_C(1) << 16 |
-					     (uint64_t)pk->seq << 24 |
-					     zt << 32);
-		p += 6;
+		/* free units, one draw, no pay-as-you-go */
+		quota__store_le64(p, zf | UINT64_C(1) << 8 |
+					     (uint64_t)pk->seq << 16 |
+					     zt << 24);
+		p += 5;
 	} else {
-		*p++ = 0; /* no key */
 		if (op == QUOTA__R_RESERVE)
 			p = quota__sv_at(p, timeout);
 		p = quota__uv_at(p, zf);

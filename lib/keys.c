@@ -586,7 +586,7 @@ void quota__key_store(quota_account *a, quota__keyext *x)
 /* Put record i in the table for the key of p, in the slot its look-up
  * found: the first free one of its probe, as the table has not changed
  * since (quota__key_charge made room first). */
-static inline void link_at(quota__keys *k, const quota__keyprobe *p,
+static inline __attribute__((always_inline)) void link_at(quota__keys *k, const quota__keyprobe *p,
 			   uint32_t i)
 {
 	k->ndel -= k->ctrl[p->slot] == QUOTA__KT_DELETED;
@@ -622,7 +622,7 @@ bool quota__key_spare(quota_account *a)
 /* The n bytes of a key (1 to 32, the most a compact charge record holds;
  * check_key_hash refuses an empty key) to d: two copies of a fixed size
  * that overlap, not a call (issue 16). */
-static inline void key_copy(char *d, const char *key, size_t n)
+static inline __attribute__((always_inline)) void key_copy(char *d, const char *key, size_t n)
 {
 	if (n >= 16) {
 		memcpy(d, key, 16);
@@ -694,7 +694,7 @@ store_charge(quota_account *a, const char *key, const quota__keyprobe *p,
 /* quota__src_assign for the fast path's sources (one draw and one
  * pay-as-you-go line at most) into a small box, field by field: s stays
  * in registers rather than being written out for a copy (issue 16). */
-static inline void src_one(quota__src *b, const quota__src *s,
+static inline __attribute__((always_inline)) void src_one(quota__src *b, const quota__src *s,
 			   const quota__draw *d, const quota__payg *l)
 {
 	b->units = s->units;
@@ -739,13 +739,61 @@ check_key_hash(const quota_account *a, const char *key, quota__keyprobe *p)
 }
 
 /*
+ * The fast part of a keyed charge whose key is new, looked up in p with
+ * room made first: the fast path (charge_fast.h) on the usage without
+ * its key, whose record (journal: QUOTA__J_*, a constant in each copy)
+ * carries the key all the same, so it is the general path's record
+ * (§5); then the key stored, which cannot fail (the spare was kept
+ * before anything moved).  quota__fast's answer: 1 charged, 0 not
+ * taken (the general path), < 0 the store's refusal (nothing changed).
+ */
+static inline __attribute__((always_inline)) int
+key_fast(quota_account *a, const quota_usage *u, quota_receipt *r,
+	 const quota__keyprobe *p, const int journal)
+{
+	quota_usage plain = *u;
+	quota__keyext *rec;
+	quota__draw d;
+	quota__payg l;
+	quota__src s;
+	int rc;
+
+	plain.key = NULL;
+	s.draws = &d;
+	s.paygs = &l;
+	rc = quota__fast(a, &plain, r, QUOTA__FAST_CHARGE, &s, 0, journal,
+			 u->key, p->len);
+	if (rc <= 0)
+		return rc;
+	if (!store_charge(a, u->key, p, &s)) {
+		rec = key_small(a, u->key, p);
+		src_one(&rec->box.src, &s, &d, &l);
+		quota__key_usage(rec, QUOTA__OP_CHARGE, u);
+		key_store_at(a, rec, p);
+	}
+	return 1;
+}
+
+/* With a store (§5): a copy for each way of computing the checksum, out
+ * of the line of the keyed charge without one. */
+static __attribute__((noinline)) int key_journaled(quota_account *a,
+						   const quota_usage *u,
+						   quota_receipt *r,
+						   const quota__keyprobe *p)
+{
+	return quota__crc_hw() ? key_fast(a, u, r, p, QUOTA__J_HW)
+			       : key_fast(a, u, r, p, QUOTA__J_SW);
+}
+
+/*
  * A keyed charge (R11) in one function (issue 16): checking and hashing
  * the key, the look-up, the fast path (charge_fast.h) and storing the
  * record are expanded here, with no call between them (but strlen) and
  * the sources on the stack, read once into the compact record.  Only a
  * charge that needs the full record fills one in, from the spare kept
- * for it before anything moved (storing cannot fail).  A stored key, or
- * a charge the fast path leaves, goes on in charge.c.
+ * for it before anything moved (storing cannot fail).  With a store, the
+ * same in key_journaled, which writes the record first (issue 10).  A
+ * stored key, or a charge the fast path leaves, goes on in charge.c.
  */
 int quota__key_charge(quota_account *a, const quota_usage *u,
 		      quota_receipt *r)
@@ -763,17 +811,25 @@ int quota__key_charge(quota_account *a, const quota_usage *u,
 		return quota__fail(r, rc);
 	/* Room first (it may grow or rebuild the table), so the slot the
 	 * look-up finds for a new key is where it goes. */
-	if (a->ctx->hook || a->ctx->store_on || !quota__key_ready(a))
+	if (a->ctx->hook || !quota__key_ready(a))
 		return quota__charge_keyed_rest(a, u, r,
 						probe(a, u->key, &p));
 	if ((found = probe(a, u->key, &p)))
 		return quota__charge_keyed_rest(a, u, r, found);
+	if (__builtin_expect(a->ctx->store_on, 0)) {
+		rc = key_journaled(a, u, r, &p);
+		if (rc > 0)
+			return QUOTA_OK;
+		if (rc < 0)
+			return quota__fail(r, rc);
+		return quota__charge_keyed_rest(a, u, r, NULL);
+	}
 	plain = *u;
 	plain.key = NULL;
 	s.draws = &d;
 	s.paygs = &l;
 	if (!quota__fast(a, &plain, r, QUOTA__FAST_CHARGE, &s, 0,
-			 QUOTA__J_NONE))
+			 QUOTA__J_NONE, NULL, 0))
 		return quota__charge_keyed_rest(a, u, r, NULL);
 	if (!store_charge(a, u->key, &p, &s)) {
 		rec = key_small(a, u->key, &p);

@@ -9,6 +9,13 @@
  * of 5 bytes (2^27 and 2^34 seconds; the others a byte at a time), and
  * units, free units, draws and package numbers across the edges of one
  * byte (64 and 128; the others a byte at a time).
+ *
+ * Keyed charges with a store take the fast path too (keys.c), its record
+ * written a byte at a time with the key among the inputs: the same
+ * comparison at every key length (1 to QUOTA_KEY_MAX: the key is copied
+ * in two overlapping words from 4 to 16 bytes, else by memcpy), with a
+ * repeat of a key (no record), and through free units, a package and
+ * pay-as-you-go at a price.
  */
 #include <check.h>
 
@@ -44,7 +51,21 @@ typedef struct shape {
 	uint64_t seq;
 	int64_t t, free, first, units;
 	uint32_t dead;
+	/* Keyed charges: keys of klen bytes (0: no key), a sixth charge
+	 * repeating the first's key; the package's units (0: 100,000). */
+	size_t klen;
+	int64_t pkg;
 } shape;
+
+/* Charge i's key: klen bytes, told apart by the first and the last. */
+static void key_of(char *k, size_t klen, int i)
+{
+	for (size_t j = 0; j < klen; j++)
+		k[j] = (char)('A' + (j * 7 + (size_t)i) % 26);
+	k[klen - 1] = (char)('0' + i);
+	k[0] = (char)('a' + i);
+	k[klen] = '\0';
+}
 
 /* Runs x on a new context recording into l; the general path's with hook. */
 static quota_ctx *run(const shape *x, jw_log *l, bool hook)
@@ -64,6 +85,8 @@ static quota_ctx *run(const shape *x, jw_log *l, bool hook)
 	tf = add_tariff(c, "sms");
 	ck_assert_int_eq(quota_tariff_set_free(tf, x->free, QUOTA_PERIOD_MONTH),
 			 QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_add_tier(tf, QUOTA_UNLIMITED, 40000),
+			 QUOTA_OK);
 	for (size_t i = 0; i < x->id_len; i++)
 		id[i] = (char)('a' + i % 26);
 	id[x->id_len] = '\0';
@@ -74,15 +97,23 @@ static quota_ctx *run(const shape *x, jw_log *l, bool hook)
 		add_pkg(a, pid, QUOTA_MASK(sms), 100, x->t - 3 * 86400,
 			x->t - 2 * 86400, 0, 0);
 	}
-	add_pkg(a, "p", QUOTA_MASK(sms), 100000, x->t - 86400, x->t + 86400,
-		0, 0);
+	add_pkg(a, "p", QUOTA_MASK(sms), x->pkg ? x->pkg : 100000,
+		x->t - 86400, x->t + 86400, 0, 0);
+	if (x->klen)
+		ck_assert_int_eq(quota_account_set_key_window(a, 100, 86400),
+				 QUOTA_OK);
 	if (x->seq)
 		a->seq = x->seq;
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < (x->klen ? 6 : 5); i++) {
+		char key[QUOTA_KEY_MAX + 1];
 		quota_usage u = {.category = sms,
-				 .units = i ? x->units : x->first,
-				 .at = x->t - 2 + i};
+				 .units = i % 5 ? x->units : x->first,
+				 .at = x->t - 2 + i % 5};
 
+		if (x->klen) {
+			key_of(key, x->klen, i % 5);
+			u.key = key;
+		}
 		ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_OK);
 	}
 	return c;
@@ -100,10 +131,10 @@ static void same_records(const shape *x)
 		ck_assert_msg(!memcmp(l1.r[i].p, l2.r[i].p, l1.r[i].n),
 			      "record %zu differs: id of %zu bytes, seq %llu, "
 			      "time %lld, free %lld, %u dead packages, units "
-			      "%lld",
+			      "%lld, key of %zu bytes, package of %lld",
 			      i, x->id_len, (unsigned long long)x->seq,
 			      (long long)x->t, (long long)x->free, x->dead,
-			      (long long)x->units);
+			      (long long)x->units, x->klen, (long long)x->pkg);
 	}
 	quota_ctx_free(c1);
 	quota_ctx_free(c2);
@@ -176,6 +207,31 @@ START_TEST(test_i10_fast_record_field_edges)
 }
 END_TEST
 
+/* Issue 10: keyed charges with a store, at every key length; then with
+ * free units and a package across one-byte edges, and into
+ * pay-as-you-go (a package of 3 units: free, package, then priced). */
+START_TEST(test_i10_fast_record_keyed)
+{
+	static const int64_t frees[] = {1, 64};
+	static const int64_t pkgs[] = {0, 3};
+
+	for (size_t k = 1; k <= QUOTA_KEY_MAX; k++) {
+		shape x = plain(5, 0, T0 + 120);
+
+		x.klen = k;
+		same_records(&x);
+	}
+	for (size_t f = 0; f < sizeof frees / sizeof frees[0]; f++)
+		for (size_t p = 0; p < sizeof pkgs / sizeof pkgs[0]; p++) {
+			shape x = {.id_len = 12, .t = T0 + 120,
+				   .free = frees[f], .first = frees[f] + 1,
+				   .units = 1, .klen = 12, .pkg = pkgs[p]};
+
+			same_records(&x);
+		}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fast_record");
@@ -184,6 +240,7 @@ int main(void)
 	tcase_add_test(tc, test_i10_fast_record_every_id_length);
 	tcase_add_test(tc, test_i10_fast_record_varint_and_time_edges);
 	tcase_add_test(tc, test_i10_fast_record_field_edges);
+	tcase_add_test(tc, test_i10_fast_record_keyed);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
