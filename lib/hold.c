@@ -730,7 +730,7 @@ int quota__resolve(quota_account *a, uint64_t id, int64_t used,
  */
 static inline __attribute__((always_inline)) int
 commit_fast(quota_account *a, uint64_t hold_id, int64_t units_used,
-	    quota_receipt *receipt, const bool journal)
+	    quota_receipt *receipt, const int journal)
 {
 	const quota__src *s;
 	quota__hold *h;
@@ -749,8 +749,8 @@ commit_fast(quota_account *a, uint64_t hold_id, int64_t units_used,
 		return 0;
 	/* §5: the general commit's record, before anything moves. */
 	if (journal) {
-		int rc = quota__rec_resolve(a, QUOTA__R_COMMIT, hold_id,
-					    units_used, NULL, 0);
+		int rc = quota__fast_commit_rec(a, hold_id, units_used,
+						journal == QUOTA__J_HW);
 
 		if (rc)
 			return rc;
@@ -768,7 +768,11 @@ static __attribute__((noinline)) int
 commit_journaled(quota_account *a, uint64_t hold_id, int64_t units_used,
 		 const char *key, quota_receipt *receipt)
 {
-	int rc = key ? 0 : commit_fast(a, hold_id, units_used, receipt, true);
+	int rc = key			? 0
+		 : quota__crc_hw() ? commit_fast(a, hold_id, units_used,
+						 receipt, QUOTA__J_HW)
+				   : commit_fast(a, hold_id, units_used,
+						 receipt, QUOTA__J_SW);
 
 	if (rc > 0)
 		return QUOTA_OK;
@@ -804,7 +808,8 @@ int quota_commit(quota_account *a, uint64_t hold_id, int64_t units_used,
 		return commit_kept(a, hold_id, units_used, receipt);
 	if (a && a->ctx->store_on)
 		return commit_journaled(a, hold_id, units_used, key, receipt);
-	if (a && !key && commit_fast(a, hold_id, units_used, receipt, false))
+	if (a && !key &&
+	    commit_fast(a, hold_id, units_used, receipt, QUOTA__J_NONE))
 		return QUOTA_OK;
 	return quota__resolve(a, hold_id, units_used, key, receipt, false, 0,
 			      NULL);

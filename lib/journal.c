@@ -207,18 +207,6 @@ void quota__rec_planned(quota__wbuf *w, unsigned op, const quota_usage *u,
 	quota__rec_src(w, s);
 }
 
-int quota__rec_resolve(quota_account *a, unsigned op, uint64_t id,
-		       int64_t used, const char *key, int64_t fee)
-{
-	quota__wbuf *w;
-	int rc;
-
-	if ((rc = quota__rec_begin(a->ctx, a, op, &w)) || !w)
-		return rc;
-	quota__rec_resolve_fields(w, id, used, key, fee);
-	return quota__rec_commit(a->ctx, a, w);
-}
-
 int quota__fast_rec_start(quota_account *a, unsigned op)
 {
 	quota__wbuf *w;

@@ -231,8 +231,8 @@ int quota__write_from(quota_ctx *ctx, quota_account *a,
  * (QUOTA__R_RESERVE, with its timeout): usage, then sources. */
 void quota__rec_planned(quota__wbuf *w, unsigned op, const quota_usage *u,
 			int64_t timeout, const quota__src *s);
-/* The fields of a commit or release (the general path's encode step and
- * the fast commit's record both write these). */
+/* The fields of a commit or release (the general path's encode step;
+ * the fast commit's record, quota__fast_commit_rec, writes the same). */
 static inline void quota__rec_resolve_fields(quota__wbuf *w, uint64_t id,
 					     int64_t used, const char *key,
 					     int64_t fee)
@@ -242,9 +242,6 @@ static inline void quota__rec_resolve_fields(quota__wbuf *w, uint64_t id,
 	quota__put_str(w, key);
 	quota__put_sv(w, fee);
 }
-/* The whole record of the fast commit, then the store. */
-int quota__rec_resolve(quota_account *a, unsigned op, uint64_t id,
-		       int64_t used, const char *key, int64_t fee);
 
 /* A charge's or reservation's sources: free units, the draws (package
  * numbers in order added) and the pay-as-you-go lines. */
@@ -355,6 +352,24 @@ quota__fast_rec_words(uint8_t *rec, const quota_account *a, unsigned op,
 	return n;
 }
 
+/* A fast record (n bytes at rec, sequence number seq) to the store: the
+ * store's refusal is the call's, nothing changed. */
+static inline __attribute__((always_inline)) int
+quota__fast_rec_put(quota_account *a, const uint8_t *rec, size_t n,
+		    uint64_t seq)
+{
+	quota_ctx *ctx = a->ctx;
+	int rc;
+
+	ctx->jbuf.n = n;
+	rc = ctx->store.append(ctx->store.ud, a->id, seq, rec, n);
+	if (__builtin_expect(rc == QUOTA_OK, 1)) {
+		a->seq = seq;
+		return QUOTA_OK;
+	}
+	return quota__rec_refused(ctx, a, seq, rc);
+}
+
 static inline __attribute__((always_inline)) int
 quota__fast_rec(quota_account *a, const quota_usage *u, unsigned op,
 		int64_t timeout, int64_t free, const quota_package *pk,
@@ -448,13 +463,47 @@ quota__fast_rec(quota_account *a, const quota_usage *u, unsigned op,
 				       (uint64_t)quota__crc32c_front(body, n, hw)
 					       << 32);
 store:
-	ctx->jbuf.n = QUOTA__FRAME + n;
-	rc = ctx->store.append(ctx->store.ud, a->id, seq, rec, QUOTA__FRAME + n);
-	if (__builtin_expect(rc == QUOTA_OK, 1)) {
-		a->seq = seq;
-		return QUOTA_OK;
-	}
-	return quota__rec_refused(ctx, a, seq, rc);
+	return quota__fast_rec_put(a, rec, QUOTA__FRAME + n, seq);
+}
+
+/*
+ * The record of a keyless commit of a whole hold with no fee (hold.c's
+ * fast commit, issue 10): after the header, the fields of
+ * quota__rec_resolve_fields (hold id, units used, no key, fee 0), so
+ * byte for byte the general commit's record (check_fast_record), written
+ * and handed to the store as quota__fast_rec's.
+ */
+static inline __attribute__((always_inline)) int
+quota__fast_commit_rec(quota_account *a, uint64_t id, int64_t used,
+		       const bool hw)
+{
+	quota_ctx *ctx = a->ctx;
+	uint64_t seq = a->seq + 1;
+	uint8_t *rec, *body, *p;
+	size_t n;
+	int rc;
+
+	if (__builtin_expect(ctx->replaying || a->unsynced ||
+				     ctx->jbuf.cap < QUOTA__FAST_REC_ROOM,
+			     0) &&
+	    (rc = quota__fast_rec_start(a, QUOTA__R_COMMIT)))
+		return rc > 0 ? 0 : rc;
+	rec = ctx->jbuf.p;
+	body = rec + QUOTA__FRAME;
+	p = quota__uv_at(body + 3, seq);
+	body[0] = QUOTA__JOURNAL_MAJOR;
+	body[1] = QUOTA__JOURNAL_MINOR;
+	body[2] = QUOTA__R_COMMIT;
+	p = quota__strn_at(p, a->id, a->id_len);
+	p = quota__time_at(p, a->clock);
+	p = quota__sv_at(quota__uv_at(p, id), used);
+	p[0] = 0; /* no key */
+	p[1] = 0; /* fee 0 */
+	n = (size_t)(p + 2 - body);
+	quota__store_le64(rec, (uint64_t)n |
+				       (uint64_t)quota__crc32c_front(body, n, hw)
+					       << 32);
+	return quota__fast_rec_put(a, rec, QUOTA__FRAME + n, seq);
 }
 
 /* ------------------------------------------------------------ replay */

@@ -15,7 +15,8 @@
  * comparison at every key length (1 to QUOTA_KEY_MAX: the key is copied
  * in two overlapping words from 4 to 16 bytes, else by memcpy), with a
  * repeat of a key (no record), and through free units, a package and
- * pay-as-you-go at a price.
+ * pay-as-you-go at a price.  And reservations with the commits of them,
+ * whose fast record is its own (quota__fast_commit_rec).
  */
 #include <check.h>
 
@@ -55,6 +56,9 @@ typedef struct shape {
 	 * repeating the first's key; the package's units (0: 100,000). */
 	size_t klen;
 	int64_t pkg;
+	/* Each charge as a reservation of `hold` seconds and the commit of
+	 * all of it (0: charges) */
+	int64_t hold;
 } shape;
 
 /* Charge i's key: klen bytes, told apart by the first and the last. */
@@ -114,6 +118,17 @@ static quota_ctx *run(const shape *x, jw_log *l, bool hook)
 			key_of(key, x->klen, i % 5);
 			u.key = key;
 		}
+		if (x->hold) {
+			uint64_t h;
+
+			ck_assert_int_eq(quota_reserve(a, &u, x->hold, &r, &h),
+					 QUOTA_OK);
+			ck_assert_int_eq(quota_commit(a, h, u.units, NULL, &r),
+					 QUOTA_OK);
+			if (i == 0 && x->seq) /* the next hold ids near seq */
+				a->x->last_hold_id = x->seq;
+			continue;
+		}
 		ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_OK);
 	}
 	return c;
@@ -131,10 +146,12 @@ static void same_records(const shape *x)
 		ck_assert_msg(!memcmp(l1.r[i].p, l2.r[i].p, l1.r[i].n),
 			      "record %zu differs: id of %zu bytes, seq %llu, "
 			      "time %lld, free %lld, %u dead packages, units "
-			      "%lld, key of %zu bytes, package of %lld",
+			      "%lld, key of %zu bytes, package of %lld, hold "
+			      "%lld",
 			      i, x->id_len, (unsigned long long)x->seq,
 			      (long long)x->t, (long long)x->free, x->dead,
-			      (long long)x->units, x->klen, (long long)x->pkg);
+			      (long long)x->units, x->klen, (long long)x->pkg,
+			      (long long)x->hold);
 	}
 	quota_ctx_free(c1);
 	quota_ctx_free(c2);
@@ -232,6 +249,31 @@ START_TEST(test_i10_fast_record_keyed)
 }
 END_TEST
 
+/* Reservations and their commits with a store (hold.c's fast commit
+ * writes its record on its own, quota__fast_commit_rec): every id
+ * length, hold ids and sequence numbers across varint edges, timeouts
+ * of one to three bytes. */
+START_TEST(test_i10_fast_record_hold_commit)
+{
+	static const uint64_t seqs[] = {0, 125, 16381};
+	static const int64_t holds[] = {1, 63, 64, 3600, 8192};
+
+	for (size_t n = 1; n <= QUOTA_ID_MAX; n++) {
+		shape x = plain(n, 0, T0 + 120);
+
+		x.hold = 3600;
+		same_records(&x);
+	}
+	for (size_t q = 0; q < sizeof seqs / sizeof seqs[0]; q++)
+		for (size_t h = 0; h < sizeof holds / sizeof holds[0]; h++) {
+			shape x = plain(12, seqs[q], T0 + 120);
+
+			x.hold = holds[h];
+			same_records(&x);
+		}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fast_record");
@@ -241,6 +283,7 @@ int main(void)
 	tcase_add_test(tc, test_i10_fast_record_varint_and_time_edges);
 	tcase_add_test(tc, test_i10_fast_record_field_edges);
 	tcase_add_test(tc, test_i10_fast_record_keyed);
+	tcase_add_test(tc, test_i10_fast_record_hold_commit);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
