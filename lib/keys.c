@@ -586,8 +586,8 @@ void quota__key_store(quota_account *a, quota__keyext *x)
 /* Put record i in the table for the key of p, in the slot its look-up
  * found: the first free one of its probe, as the table has not changed
  * since (quota__key_charge made room first). */
-static inline __attribute__((always_inline)) void link_at(quota__keys *k, const quota__keyprobe *p,
-			   uint32_t i)
+static inline __attribute__((always_inline)) void
+link_at(quota__keys *k, const quota__keyprobe *p, uint32_t i)
 {
 	k->ndel -= k->ctrl[p->slot] == QUOTA__KT_DELETED;
 	quota__kt_place(k->tab, k->ctrl, p->slot, (uint32_t)p->hash, i);
@@ -622,7 +622,8 @@ bool quota__key_spare(quota_account *a)
 /* The n bytes of a key (1 to 32, the most a compact charge record holds;
  * check_key_hash refuses an empty key) to d: two copies of a fixed size
  * that overlap, not a call (issue 16). */
-static inline __attribute__((always_inline)) void key_copy(char *d, const char *key, size_t n)
+static inline __attribute__((always_inline)) void
+key_copy(char *d, const char *key, size_t n)
 {
 	if (n >= 16) {
 		memcpy(d, key, 16);
@@ -694,8 +695,9 @@ store_charge(quota_account *a, const char *key, const quota__keyprobe *p,
 /* quota__src_assign for the fast path's sources (one draw and one
  * pay-as-you-go line at most) into a small box, field by field: s stays
  * in registers rather than being written out for a copy (issue 16). */
-static inline __attribute__((always_inline)) void src_one(quota__src *b, const quota__src *s,
-			   const quota__draw *d, const quota__payg *l)
+static inline __attribute__((always_inline)) void
+src_one(quota__src *b, const quota__src *s, const quota__draw *d,
+	const quota__payg *l)
 {
 	b->units = s->units;
 	b->free = s->free;

@@ -58,10 +58,11 @@ uint32_t quota__pindex_head_slow(const quota__pindex *ix, int64_t t)
 #endif
 	;
 /* The small form's search: the first package usable at t from position
- * from on, looking at each (at most QUOTA__PSMALL), or UINT32_MAX. */
+ * from on, looking at each (at most QUOTA__PSMALL), or UINT32_MAX.
+ * Always inline: keys.c's keyed charge, with its copies for a store, is
+ * past the size where the compiler would inline it on its own. */
 static inline __attribute__((always_inline)) uint32_t
-quota__psmall_first(const quota__pindex *ix,
-					   uint32_t from, int64_t t)
+quota__psmall_first(const quota__pindex *ix, uint32_t from, int64_t t)
 {
 	uint32_t i;
 
