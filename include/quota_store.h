@@ -24,6 +24,9 @@
  *                    quota_journal_apply for the records after).
  *   anything else    nothing was stored: nothing changes and the call
  *                    returns QUOTA_ESTORE (quota_errmsg names the code).
+ *
+ * The callbacks run inside the call, between its plan and its apply: they
+ * must not call the library on the same context.
  */
 #ifndef QUOTA_STORE_H
 #define QUOTA_STORE_H

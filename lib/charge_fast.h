@@ -137,6 +137,10 @@ quota__fast_receipt(quota_receipt *r, uint32_t cat, int64_t at, int64_t units,
  * A charge (mode CHARGE) must fall in its category's cached ledger hour
  * and, if it draws a package, the cached package (quota__ledger_hit), so
  * that booking it is four additions to the category's record.
+ *
+ * key, klen: a keyed charge's key (keys.c, checked; u itself comes
+ * without it, as the path serves no key), which only its record carries
+ * (journal set); NULL and 0 for every other caller.
  */
 static inline __attribute__((always_inline)) int
 quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
@@ -256,13 +260,11 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 					 price, cost, key, klen,
 					 journal == QUOTA__J_HW);
 
-		/* a refusal is a QUOTA_E* code, negative: said so that a
-		 * caller's test of the answer's sign (keys.c) knows `out`
-		 * is written whenever it is positive */
-		if (rc > 0)
-			__builtin_unreachable();
+		/* a refusal is a QUOTA_E* code, negative (journal.h);
+		 * made sure of, so that a caller's test of the answer's
+		 * sign (keys.c) knows `out` is written when it is positive */
 		if (rc)
-			return rc;
+			return rc < 0 ? rc : QUOTA_ESTORE;
 	}
 
 	if (r)

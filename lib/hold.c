@@ -747,7 +747,8 @@ commit_fast(quota_account *a, uint64_t hold_id, int64_t units_used,
 	    !quota__ledger_hit(c, s->at, s->pkg ? s->draws[0].pk : NULL,
 			       s->pkg, s->cost))
 		return 0;
-	/* §5: the general commit's record, before anything moves. */
+	/* §5: the general commit's record (the same bytes), before
+	 * anything moves. */
 	if (journal) {
 		int rc = quota__fast_commit_rec(a, hold_id, units_used,
 						journal == QUOTA__J_HW);
@@ -768,11 +769,13 @@ static __attribute__((noinline)) int
 commit_journaled(quota_account *a, uint64_t hold_id, int64_t units_used,
 		 const char *key, quota_receipt *receipt)
 {
-	int rc = key			? 0
-		 : quota__crc_hw() ? commit_fast(a, hold_id, units_used,
-						 receipt, QUOTA__J_HW)
-				   : commit_fast(a, hold_id, units_used,
-						 receipt, QUOTA__J_SW);
+	int rc = 0;
+
+	if (!key)
+		rc = quota__crc_hw() ? commit_fast(a, hold_id, units_used,
+						   receipt, QUOTA__J_HW)
+				     : commit_fast(a, hold_id, units_used,
+						   receipt, QUOTA__J_SW);
 
 	if (rc > 0)
 		return QUOTA_OK;

@@ -258,11 +258,12 @@ static inline void quota__rec_usage(quota__wbuf *w, const quota_usage *u)
 }
 
 /*
- * The fast paths' records (DESIGN §5): a keyless charge or reservation
- * (op; timeout: a reservation's) with one draw at most (take units of pk)
- * and one pay-as-you-go line, in the fields and order of
- * quota__rec_planned, so byte for byte the record the general path
- * writes (check_store compares them), through the same encoders but for
+ * The fast paths' records (DESIGN §5): a charge (with keys.c's key, klen
+ * bytes, among its inputs, or none) or a keyless reservation (op;
+ * timeout: a reservation's) with one draw at most (take units of pk) and
+ * one pay-as-you-go line, in the fields and order of quota__rec_planned,
+ * so byte for byte the record the general path writes (check_store and
+ * check_fast_record compare them), through the same encoders but for
  * the usual values (issue 10: times by quota__time_at, one-byte fields
  * several to a store), straight into the context's record buffer; sealed
  * and handed to the store in line, with no call but the store's.
@@ -274,18 +275,23 @@ static inline void quota__rec_usage(quota__wbuf *w, const quota_usage *u)
 #define QUOTA__FAST_REC_ROOM                                                 \
 	(QUOTA__HEAD_MAX + 5 * QUOTA__UV_MAX + 2 * QUOTA__UV_MAX +           \
 	 4 * QUOTA__UV_MAX + QUOTA_KEY_MAX + 3 + 8)
+/* The room above counts a key's length in the 3 one-byte fields. */
+_Static_assert(QUOTA_KEY_MAX < 128, "a key's length is one varint byte");
 /* The unusual starts (replay, an unsynced account, a buffer to grow)
  * and the store's refusal, out of the fast path's line: 1 when replay
- * writes nothing, 0 to go on, else the call's refusal. */
+ * writes nothing, 0 to go on, else the call's refusal (a QUOTA_E* code,
+ * negative, as quota__fast relies on). */
 int quota__fast_rec_start(quota_account *a, unsigned op);
-
+/* The store's answer rc (not QUOTA_OK) to record seq, as the call's
+ * refusal: a QUOTA_E* code, never 0 or positive (quota__fast). */
 int quota__rec_refused(quota_ctx *ctx, quota_account *a, uint64_t seq,
 		       int rc);
 
 /*
- * The usual fast record (issue 10): a charge of one draw, no key and no
- * pay-as-you-go line, sequence number below 2^28, id shorter than 128
- * bytes, times of 5 bytes and the rest one byte each.  The body is made
+ * The usual fast record (issue 10): a charge or reservation of one draw,
+ * no key and no pay-as-you-go line, sequence number below 2^28, id
+ * shorter than 128 bytes, times of 5 bytes, a reservation's timeout of
+ * one byte or two and the rest one byte each.  The body is made
  * of 8-byte words in registers, each stored once and fed from its
  * register to the CRC-32C.  Read back from memory straight after the
  * stores of other sizes and places that wrote it, a word waited for them
@@ -295,9 +301,11 @@ int quota__rec_refused(quota_ctx *ctx, quota_account *a, uint64_t seq,
  * The body: the header (01 00 op seq: h = 4 + b bytes); S (m bytes):
  * the id's length byte, the id, the clock's first two bytes u0; then e1
  * and e2, 8 bytes each (the rest of the clock, category, units, time,
- * sources).  The length byte and the id are read from the account (ctx.h
- * keeps them side by side) in words that end where S ends, so that only
- * S's first r = m mod 8 bytes (all of it when m < 8) are a part word.
+ * a reservation's timeout, sources), and a reservation's last n3 bytes
+ * (1 or 2) in e3.  The length byte and the id are read from the account
+ * (ctx.h keeps them side by side) in words that end where S ends, so that
+ * only S's first r = m mod 8 bytes (all of it when m < 8) are a part
+ * word.
  * Each store is of 8 bytes and the next writes over those past its own;
  * the bytes read before the account's id_len are the account's own,
  * shifted out.  Returns the body's length, the frame written.
@@ -305,7 +313,7 @@ int quota__rec_refused(quota_ctx *ctx, quota_account *a, uint64_t seq,
 static inline __attribute__((always_inline)) size_t
 quota__fast_rec_words(uint8_t *rec, const quota_account *a, unsigned op,
 		      uint64_t seq, uint64_t u0, uint64_t e1, uint64_t e2,
-		      const bool hw)
+		      uint64_t e3, unsigned n3, const bool hw)
 {
 	const uint8_t *s = (const uint8_t *)a + offsetof(quota_account, id_len);
 	size_t m = (size_t)a->id_len + 3, r = m & 7, n;
@@ -347,7 +355,11 @@ quota__fast_rec_words(uint8_t *rec, const quota_account *a, unsigned op,
 	quota__store_le64(p + 8, e2);
 	c = quota__crc_word(c, e1, hw);
 	c = quota__crc_word(c, e2, hw);
-	n = (size_t)(p + 16 - body);
+	if (n3) { /* a reservation's last 1 or 2 bytes */
+		quota__store_le64(p + 16, e3);
+		c = quota__crc_bytes((uint32_t)c, e3, n3, hw);
+	}
+	n = (size_t)(p + 16 + n3 - body);
 	quota__store_le64(rec, (uint64_t)n | (uint64_t)~(uint32_t)c << 32);
 	return n;
 }
@@ -396,7 +408,9 @@ quota__fast_rec(quota_account *a, const quota_usage *u, unsigned op,
 	 * is the zigzag of a time from 1970 only: a time before it, from
 	 * QUOTA_TIME_MIN (quota__time_ok), doubles to 2^64 - 2^37 or more
 	 * and the clock's INT64_MIN to 0, both outside quota__time5. */
-	if (__builtin_expect(op == QUOTA__R_CHARGE && !klen && take && !need &&
+	if (__builtin_expect((op == QUOTA__R_CHARGE ||
+			      (uint64_t)timeout < 8192) &&
+				     !klen && take && !need &&
 				     ((uint64_t)(u->units | free | take) |
 				      (u->category | pk->seq) >> 1) < 0x40 &&
 				     (seq | (uint64_t)a->id_len << 21) <
@@ -405,25 +419,43 @@ quota__fast_rec(quota_account *a, const quota_usage *u, unsigned op,
 				     quota__time5((uint64_t)u->at << 1),
 			     1)) {
 		uint64_t tc = quota__time_word((uint64_t)a->clock << 1),
-			 ta = quota__time_word((uint64_t)u->at << 1);
+			 ta = quota__time_word((uint64_t)u->at << 1),
+			 /* free units, one draw, no pay-as-you-go */
+			 src = (uint64_t)free << 1 | UINT64_C(1) << 8 |
+			       (uint64_t)pk->seq << 16 | (uint64_t)take << 25,
+			 e2, e3 = 0, z = (uint64_t)timeout << 1;
+		unsigned n3 = 0;
 
+		/* after the time's last two bytes, no key (0), then a
+		 * reservation's timeout: 1 to 8191 seconds, zigzagged to
+		 * one byte or two (reserve_fast passes only positive ones) */
+		if (op == QUOTA__R_CHARGE) {
+			e2 = ta >> 24 | src << 24;
+		} else if (z < 0x80) {
+			e2 = ta >> 24 | z << 24 | src << 32;
+			e3 = src >> 32;
+			n3 = 1;
+		} else {
+			e2 = ta >> 24 | ((z & 0x7F) | 0x80) << 24 | z >> 7 << 32 |
+			     src << 40;
+			e3 = src >> 24;
+			n3 = 2;
+		}
 		n = quota__fast_rec_words(
 			rec, a, op, seq, tc & 0xFFFF,
 			tc >> 16 | (uint64_t)u->category << 24 |
 				(uint64_t)u->units << 33 | ta << 40,
-			ta >> 24 | (uint64_t)free << 25 | UINT64_C(1) << 32 |
-				(uint64_t)pk->seq << 40 | (uint64_t)take << 49,
-			hw);
+			e2, e3, n3, hw);
 		goto store;
 	}
 	body = rec + QUOTA__FRAME;
 	zu = quota__zigzag(u->units);
 	zf = quota__zigzag(free);
 	zt = quota__zigzag(take);
-	/* §5, issue 10: quota__rec_head_at, quota__rec_usage_at (no key),
-	 * quota__rec_draw_at and quota__rec_payg_at, with the usual values
-	 * (times of 5 bytes, one byte for the rest) written several bytes to
-	 * a store. */
+	/* §5, issue 10: quota__rec_head_at, quota__rec_usage_at (the key,
+	 * or none), quota__rec_draw_at and quota__rec_payg_at, with the
+	 * usual values (times of 5 bytes, one byte for the rest) written
+	 * several bytes to a store. */
 	p = quota__uv_at(body + 3, seq);
 	body[0] = QUOTA__JOURNAL_MAJOR;
 	body[1] = QUOTA__JOURNAL_MINOR;

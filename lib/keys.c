@@ -142,7 +142,9 @@ find(const quota__keys *k, uint32_t h, const char *key, size_t n,
  * the look-up, then the store, with no table change between (a grow or
  * a rebuild in between would leave the slot stale, and the key placed
  * off its probe path could not be found again: R11's repeat charged
- * twice).  Hence these are static, not in ctx.h.
+ * twice).  With a store, its append runs in between, which must not call
+ * the library on the context (quota_store.h).  Hence these are static,
+ * not in ctx.h.
  */
 typedef struct quota__keyprobe {
 	uint64_t hash;

@@ -330,8 +330,9 @@ static inline bool quota__key_ready(quota_account *a)
 }
 /* A keyed charge u (quota_charge's, R11): its key checked and hashed in
  * one pass, looked up, charged by the fast path and its record stored,
- * all in one stack frame (issue 16); what that does not charge goes on
- * to quota__charge_keyed_rest. */
+ * all in one stack frame (issue 16; with a store, the fast path and the
+ * record in a second, keys.c's key_journaled); what that does not charge
+ * goes on to quota__charge_keyed_rest. */
 int quota__key_charge(quota_account *a, const quota_usage *u,
 		      quota_receipt *r);
 /* The rest of a keyed charge (charge.c): the receipt of found again, or

@@ -53,7 +53,9 @@ typedef struct shape {
 	int64_t t, free, first, units;
 	uint32_t dead;
 	/* Keyed charges: keys of klen bytes (0: no key), a sixth charge
-	 * repeating the first's key; the package's units (0: 100,000). */
+	 * repeating the second's (the first charge of a run takes the
+	 * general path, the others the fast one); the package's units (0:
+	 * 100,000). */
 	size_t klen;
 	int64_t pkg;
 	/* Each charge as a reservation of `hold` seconds and the commit of
@@ -110,12 +112,13 @@ static quota_ctx *run(const shape *x, jw_log *l, bool hook)
 		a->seq = x->seq;
 	for (int i = 0; i < (x->klen ? 6 : 5); i++) {
 		char key[QUOTA_KEY_MAX + 1];
+		int j = i < 5 ? i : 1; /* the repeat */
 		quota_usage u = {.category = sms,
-				 .units = i % 5 ? x->units : x->first,
-				 .at = x->t - 2 + i % 5};
+				 .units = j ? x->units : x->first,
+				 .at = x->t - 2 + j};
 
 		if (x->klen) {
-			key_of(key, x->klen, i % 5);
+			key_of(key, x->klen, j);
 			u.key = key;
 		}
 		if (x->hold) {
@@ -246,17 +249,29 @@ START_TEST(test_i10_fast_record_keyed)
 
 			same_records(&x);
 		}
+	/* free units only, in the fast charges too: their count below and
+	 * across the one-byte edge (64 zigzags to 128) */
+	for (int64_t u = 1; u <= 64; u += 63) {
+		shape x = {.id_len = 12, .t = T0 + 120, .free = 1000,
+			   .first = 1, .units = u, .klen = 12};
+
+		same_records(&x);
+	}
 }
 END_TEST
 
 /* Reservations and their commits with a store (hold.c's fast commit
  * writes its record on its own, quota__fast_commit_rec): every id
  * length, hold ids and sequence numbers across varint edges, timeouts
- * of one to three bytes. */
+ * of one to three bytes, clocks and times of 2 to 6 bytes, units across
+ * the one-byte edge. */
 START_TEST(test_i10_fast_record_hold_commit)
 {
 	static const uint64_t seqs[] = {0, 125, 16381};
 	static const int64_t holds[] = {1, 63, 64, 3600, 8192};
+	static const int64_t times[] = {1000, INT64_C(1) << 27,
+					INT64_C(1) << 34};
+	static const int64_t units[] = {63, 64, 65};
 
 	for (size_t n = 1; n <= QUOTA_ID_MAX; n++) {
 		shape x = plain(n, 0, T0 + 120);
@@ -271,6 +286,128 @@ START_TEST(test_i10_fast_record_hold_commit)
 			x.hold = holds[h];
 			same_records(&x);
 		}
+	for (size_t t = 0; t < sizeof times / sizeof times[0]; t++)
+		for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+			shape x = plain(12, 0, times[t]);
+
+			x.hold = 3600;
+			x.first = x.units = units[u];
+			same_records(&x);
+		}
+}
+END_TEST
+
+/* A store that answers what the test sets, counting the records taken. */
+static int answer;
+static unsigned taken;
+static int set_answer(void *ud, const char *acct, uint64_t seq,
+		      const void *rec, size_t n)
+{
+	(void)ud;
+	(void)acct;
+	(void)seq;
+	(void)rec;
+	(void)n;
+	taken += answer == QUOTA_OK;
+	return answer;
+}
+
+/* The account's snapshot equals want (n bytes). */
+static void same_snapshot(const quota_account *a, const void *want, size_t n)
+{
+	void *p;
+	size_t m;
+
+	ck_assert_int_eq(quota_account_snapshot(a, &p, &m), QUOTA_OK);
+	ck_assert_uint_eq(m, n);
+	ck_assert(!memcmp(p, want, n));
+	quota_free(a->ctx, p);
+}
+
+/*
+ * §5 on the fast paths with a store (no hook, so that after a first
+ * charge the keyed charge and the commit take them): a refused record
+ * changes nothing (the snapshot, the sequence number, the key unknown
+ * so the retry charges), QUOTA_ECONFLICT likewise, and an unknown
+ * outcome stops the account (QUOTA_EUNSYNCED).
+ */
+START_TEST(test_i10_fast_record_refused)
+{
+	static const int refusals[] = {QUOTA_ESTORE, QUOTA_ECONFLICT, -1000,
+				       5};
+	quota_store st = QUOTA_STORE_INIT;
+	quota_ctx *c = new_ctx();
+	quota_account *a;
+	quota_receipt r;
+	uint32_t sms;
+	uint64_t h;
+	void *snap;
+	size_t n;
+
+	st.append = set_answer;
+	ck_assert_int_eq(quota_ctx_set_store(c, &st), QUOTA_OK);
+	sms = add_cat(c, "sms");
+	a = add_acct(c, "acct-0000042");
+	add_pkg(a, "p", QUOTA_MASK(sms), 100000, T0 - 86400, T0 + 86400, 0,
+		0);
+	ck_assert_int_eq(quota_account_set_key_window(a, 100, 86400),
+			 QUOTA_OK);
+	{ /* the first charge of the hour caches it (general path) */
+		quota_usage u = {.category = sms, .units = 1, .at = T0};
+
+		ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_OK);
+	}
+	for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
+		quota_usage u = {.category = sms, .units = 2, .at = T0 + 1,
+				 .key = "msg-1"};
+		uint64_t seq = quota_account_seq(a);
+
+		ck_assert_int_eq(quota_account_snapshot(a, &snap, &n),
+				 QUOTA_OK);
+		answer = refusals[i];
+		ck_assert_int_eq(quota_charge(a, &u, &r),
+				 refusals[i] == QUOTA_ECONFLICT
+					 ? QUOTA_ECONFLICT
+					 : QUOTA_ESTORE);
+		ck_assert_int_eq(r.units, 0);
+		ck_assert_uint_eq(quota_account_seq(a), seq);
+		same_snapshot(a, snap, n);
+		/* a reservation's commit, refused: the hold stays open */
+		answer = QUOTA_OK;
+		u.key = NULL;
+		ck_assert_int_eq(quota_reserve(a, &u, 3600, &r, &h),
+				 QUOTA_OK);
+		quota_free(c, snap);
+		ck_assert_int_eq(quota_account_snapshot(a, &snap, &n),
+				 QUOTA_OK);
+		answer = refusals[i];
+		ck_assert_int_ne(quota_commit(a, h, 2, NULL, &r), QUOTA_OK);
+		same_snapshot(a, snap, n);
+		quota_free(c, snap);
+		answer = QUOTA_OK;
+		ck_assert_int_eq(quota_commit(a, h, 2, NULL, &r), QUOTA_OK);
+	}
+	/* accepted: charged once, then the repeat answers from the key */
+	{
+		quota_usage u = {.category = sms, .units = 2, .at = T0 + 1,
+				 .key = "msg-1"};
+		unsigned before = taken;
+
+		ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_OK);
+		ck_assert_int_eq(r.package_units, 2);
+		ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_OK);
+		ck_assert_int_eq(r.package_units, 2);
+		ck_assert_uint_eq(taken, before + 1);
+		/* unknown: the account waits to be re-synchronised */
+		u.key = "msg-2";
+		answer = QUOTA_EUNKNOWN;
+		ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_EUNKNOWN);
+		answer = QUOTA_OK;
+		u.key = "msg-3";
+		ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_EUNSYNCED);
+		ck_assert_int_eq(r.units, 0);
+	}
+	quota_ctx_free(c);
 }
 END_TEST
 
@@ -284,6 +421,7 @@ int main(void)
 	tcase_add_test(tc, test_i10_fast_record_field_edges);
 	tcase_add_test(tc, test_i10_fast_record_keyed);
 	tcase_add_test(tc, test_i10_fast_record_hold_commit);
+	tcase_add_test(tc, test_i10_fast_record_refused);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
