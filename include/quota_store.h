@@ -25,8 +25,9 @@
  *   anything else    nothing was stored: nothing changes and the call
  *                    returns QUOTA_ESTORE (quota_errmsg names the code).
  *
- * The callbacks run inside the call, between its plan and its apply: they
- * must not call the library on the same context.
+ * The callbacks run inside the library's calls (append between a call's
+ * plan and its apply, begin and commit inside quota_batch): none may call
+ * the library on the same context.
  */
 #ifndef QUOTA_STORE_H
 #define QUOTA_STORE_H

@@ -263,12 +263,15 @@ END_TEST
 /* Reservations and their commits with a store (hold.c's fast commit
  * writes its record on its own, quota__fast_commit_rec): every id
  * length, hold ids and sequence numbers across varint edges, timeouts
- * of one to three bytes, clocks and times of 2 to 6 bytes, units across
- * the one-byte edge. */
+ * of one to three bytes (the register path takes one or two), clocks
+ * and times of 2 to 6 bytes, units across the one-byte edge. */
 START_TEST(test_i10_fast_record_hold_commit)
 {
 	static const uint64_t seqs[] = {0, 125, 16381};
-	static const int64_t holds[] = {1, 63, 64, 3600, 8192};
+	/* zigzagged: 1 byte below 64, 2 below 8192 (the second byte's
+	 * high bits from 4096), 3 from 8192 (the byte path) */
+	static const int64_t holds[] = {1,    63,   64,   127, 128,
+					3600, 4096, 8191, 8192};
 	static const int64_t times[] = {1000, INT64_C(1) << 27,
 					INT64_C(1) << 34};
 	static const int64_t units[] = {63, 64, 65};
@@ -340,7 +343,7 @@ START_TEST(test_i10_fast_record_refused)
 	quota_account *a;
 	quota_receipt r;
 	uint32_t sms;
-	uint64_t h;
+	uint64_t h, h2;
 	void *snap;
 	size_t n;
 
@@ -381,7 +384,16 @@ START_TEST(test_i10_fast_record_refused)
 		ck_assert_int_eq(quota_account_snapshot(a, &snap, &n),
 				 QUOTA_OK);
 		answer = refusals[i];
-		ck_assert_int_ne(quota_commit(a, h, 2, NULL, &r), QUOTA_OK);
+		ck_assert_int_eq(quota_commit(a, h, 2, NULL, &r),
+				 refusals[i] == QUOTA_ECONFLICT
+					 ? QUOTA_ECONFLICT
+					 : QUOTA_ESTORE);
+		same_snapshot(a, snap, n);
+		/* a reservation refused (its record made in registers) */
+		ck_assert_int_eq(quota_reserve(a, &u, 3600, &r, &h2),
+				 refusals[i] == QUOTA_ECONFLICT
+					 ? QUOTA_ECONFLICT
+					 : QUOTA_ESTORE);
 		same_snapshot(a, snap, n);
 		quota_free(c, snap);
 		answer = QUOTA_OK;
@@ -411,6 +423,35 @@ START_TEST(test_i10_fast_record_refused)
 }
 END_TEST
 
+/* §5: an unknown outcome of the fast commit's record stops the account
+ * too, the hold left open in memory. */
+START_TEST(test_i10_fast_record_commit_unknown)
+{
+	quota_store st = QUOTA_STORE_INIT;
+	quota_ctx *c = new_ctx();
+	quota_usage u = {.units = 2, .at = T0 + 1};
+	quota_account *a;
+	quota_receipt r;
+	uint64_t h;
+
+	st.append = set_answer;
+	answer = QUOTA_OK;
+	ck_assert_int_eq(quota_ctx_set_store(c, &st), QUOTA_OK);
+	u.category = add_cat(c, "sms");
+	a = add_acct(c, "acct-0000042");
+	add_pkg(a, "p", QUOTA_MASK(u.category), 100000, T0 - 86400,
+		T0 + 86400, 0, 0);
+	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_OK);
+	ck_assert_int_eq(quota_reserve(a, &u, 3600, &r, &h), QUOTA_OK);
+	answer = QUOTA_EUNKNOWN;
+	ck_assert_int_eq(quota_commit(a, h, 2, NULL, &r), QUOTA_EUNKNOWN);
+	answer = QUOTA_OK;
+	ck_assert_int_eq(quota_commit(a, h, 2, NULL, &r), QUOTA_EUNSYNCED);
+	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_EUNSYNCED);
+	quota_ctx_free(c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fast_record");
@@ -422,6 +463,7 @@ int main(void)
 	tcase_add_test(tc, test_i10_fast_record_keyed);
 	tcase_add_test(tc, test_i10_fast_record_hold_commit);
 	tcase_add_test(tc, test_i10_fast_record_refused);
+	tcase_add_test(tc, test_i10_fast_record_commit_unknown);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
