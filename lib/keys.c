@@ -791,24 +791,20 @@ static __attribute__((noinline)) int key_journaled(quota_account *a,
 
 /*
  * A keyed charge (R11) in one function (issue 16): checking and hashing
- * the key, the look-up, the fast path (charge_fast.h) and storing the
- * record are expanded here, with no call between them (but strlen) and
- * the sources on the stack, read once into the compact record.  Only a
+ * the key, the look-up, the fast path and storing the record (key_fast)
+ * are expanded here, with no call between them (but strlen) and the
+ * sources on the stack, read once into the compact record.  Only a
  * charge that needs the full record fills one in, from the spare kept
- * for it before anything moved (storing cannot fail).  With a store, the
- * same in key_journaled, which writes the record first (issue 10).  A
- * stored key, or a charge the fast path leaves, goes on in charge.c.
+ * for it before anything moved (storing cannot fail).  With a store,
+ * key_fast runs in key_journaled, which writes the journal record first
+ * (issue 10).  A stored key, or a charge the fast path leaves, goes on
+ * in charge.c.
  */
 int quota__key_charge(quota_account *a, const quota_usage *u,
 		      quota_receipt *r)
 {
 	const quota__keyrec *found;
-	quota_usage plain;
 	quota__keyprobe p;
-	quota__keyext *rec;
-	quota__draw d;
-	quota__payg l;
-	quota__src s;
 	int rc;
 
 	if ((rc = check_key_hash(a, u->key, &p)))
@@ -820,28 +816,14 @@ int quota__key_charge(quota_account *a, const quota_usage *u,
 						probe(a, u->key, &p));
 	if ((found = probe(a, u->key, &p)))
 		return quota__charge_keyed_rest(a, u, r, found);
-	if (__builtin_expect(a->ctx->store_on, 0)) {
-		rc = key_journaled(a, u, r, &p);
-		if (rc > 0)
-			return QUOTA_OK;
-		if (rc < 0)
-			return quota__fail(r, rc);
-		return quota__charge_keyed_rest(a, u, r, NULL);
-	}
-	plain = *u;
-	plain.key = NULL;
-	s.draws = &d;
-	s.paygs = &l;
-	if (!quota__fast(a, &plain, r, QUOTA__FAST_CHARGE, &s, 0,
-			 QUOTA__J_NONE, NULL, 0))
-		return quota__charge_keyed_rest(a, u, r, NULL);
-	if (!store_charge(a, u->key, &p, &s)) {
-		rec = key_small(a, u->key, &p);
-		src_one(&rec->box.src, &s, &d, &l);
-		quota__key_usage(rec, QUOTA__OP_CHARGE, u);
-		key_store_at(a, rec, &p);
-	}
-	return QUOTA_OK;
+	rc = __builtin_expect(!a->ctx->store_on, 1)
+		     ? key_fast(a, u, r, &p, QUOTA__J_NONE)
+		     : key_journaled(a, u, r, &p);
+	if (rc > 0)
+		return QUOTA_OK;
+	if (rc < 0)
+		return quota__fail(r, rc);
+	return quota__charge_keyed_rest(a, u, r, NULL);
 }
 
 /* quota_account_set_key_window through the write path (§5). */
