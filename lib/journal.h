@@ -85,7 +85,10 @@ enum {
  * these, so the two write the same bytes.
  *
  * Header (after the frame, which quota__rec_seal fills in): format
- * version, operation, sequence number, account id, account clock.
+ * version, operation, sequence number, account id, account clock (by
+ * quota__time_at: quota__sv_at's bytes, a usual time's 5 in one store,
+ * within the room HEAD_MAX counts for a varint).  The general and the
+ * fast paths' records both start with it.
  */
 #define QUOTA__HEAD_MAX (QUOTA__FRAME + 3 + 3 * QUOTA__UV_MAX + QUOTA_ID_MAX)
 static inline uint8_t *quota__rec_head_at(uint8_t *p, unsigned op,
@@ -98,7 +101,7 @@ static inline uint8_t *quota__rec_head_at(uint8_t *p, unsigned op,
 	p[2] = (uint8_t)op;
 	p = quota__uv_at(p + 3, seq);
 	p = quota__strn_at(p, id, id_len);
-	return quota__sv_at(p, clock);
+	return quota__time_at(p, clock);
 }
 /* A draw of a charge's sources: the package's number, the units. */
 static inline uint8_t *quota__rec_draw_at(uint8_t *p, uint64_t pk_seq,
@@ -364,6 +367,22 @@ quota__fast_rec_words(uint8_t *rec, const quota_account *a, unsigned op,
 	return n;
 }
 
+/* The start of a fast record of op: 0 to write it in the context's
+ * record buffer, with room for QUOTA__FAST_REC_ROOM bytes; else
+ * quota__fast_rec_start's answer (1: replay, nothing to write; < 0: the
+ * call's refusal). */
+static inline __attribute__((always_inline)) int
+quota__fast_rec_open(quota_account *a, unsigned op)
+{
+	const quota_ctx *ctx = a->ctx;
+
+	if (__builtin_expect(ctx->replaying || a->unsynced ||
+				     ctx->jbuf.cap < QUOTA__FAST_REC_ROOM,
+			     0))
+		return quota__fast_rec_start(a, op);
+	return 0;
+}
+
 /* A fast record (n bytes at rec, sequence number seq) to the store: the
  * store's refusal is the call's, nothing changed. */
 static inline __attribute__((always_inline)) int
@@ -382,6 +401,20 @@ quota__fast_rec_put(quota_account *a, const uint8_t *rec, size_t n,
 	return quota__rec_refused(ctx, a, seq, rc);
 }
 
+/* The frame (quota__rec_seal's: body length, CRC-32C) of the fast
+ * record at rec whose body ends at end; its whole length. */
+static inline __attribute__((always_inline)) size_t
+quota__fast_rec_frame(uint8_t *rec, const uint8_t *end, const bool hw)
+{
+	uint8_t *body = rec + QUOTA__FRAME;
+	size_t n = (size_t)(end - body);
+
+	quota__store_le64(rec, (uint64_t)n |
+				       (uint64_t)quota__crc32c_front(body, n, hw)
+					       << 32);
+	return QUOTA__FRAME + n;
+}
+
 static inline __attribute__((always_inline)) int
 quota__fast_rec(quota_account *a, const quota_usage *u, unsigned op,
 		int64_t timeout, int64_t free, const quota_package *pk,
@@ -389,15 +422,12 @@ quota__fast_rec(quota_account *a, const quota_usage *u, unsigned op,
 		int64_t cost, const char *key, size_t klen, const bool hw)
 {
 	quota_ctx *ctx = a->ctx;
-	uint8_t *rec, *body, *p;
+	uint8_t *rec, *p;
 	uint64_t seq = a->seq + 1, zu, zf, zt;
 	size_t n;
 	int rc;
 
-	if (__builtin_expect(ctx->replaying || a->unsynced ||
-				     ctx->jbuf.cap < QUOTA__FAST_REC_ROOM,
-			     0) &&
-	    (rc = quota__fast_rec_start(a, op)))
+	if ((rc = quota__fast_rec_open(a, op)))
 		return rc > 0 ? 0 : rc;
 	rec = ctx->jbuf.p;
 	/* The usual record in registers: units, free units and the draw
@@ -441,14 +471,13 @@ quota__fast_rec(quota_account *a, const quota_usage *u, unsigned op,
 			e3 = src >> 24;
 			n3 = 2;
 		}
-		n = quota__fast_rec_words(
+		n = QUOTA__FRAME + quota__fast_rec_words(
 			rec, a, op, seq, tc & 0xFFFF,
 			tc >> 16 | (uint64_t)u->category << 24 |
 				(uint64_t)u->units << 33 | ta << 40,
 			e2, e3, n3, hw);
 		goto store;
 	}
-	body = rec + QUOTA__FRAME;
 	zu = quota__zigzag(u->units);
 	zf = quota__zigzag(free);
 	zt = quota__zigzag(take);
@@ -456,12 +485,7 @@ quota__fast_rec(quota_account *a, const quota_usage *u, unsigned op,
 	 * or none), quota__rec_draw_at and quota__rec_payg_at, with the
 	 * usual values (times of 5 bytes, one byte for the rest) written
 	 * several bytes to a store. */
-	p = quota__uv_at(body + 3, seq);
-	body[0] = QUOTA__JOURNAL_MAJOR;
-	body[1] = QUOTA__JOURNAL_MINOR;
-	body[2] = (uint8_t)op;
-	p = quota__strn_at(p, a->id, a->id_len);
-	p = quota__time_at(p, a->clock);
+	p = quota__rec_head_at(rec, op, seq, a->id, a->id_len, a->clock);
 	if ((u->category | zu) < 0x80) {
 		quota__store_le64(p, u->category | zu << 8);
 		p += 2;
@@ -489,13 +513,9 @@ quota__fast_rec(quota_account *a, const quota_usage *u, unsigned op,
 		if (need)
 			p = quota__rec_payg_at(p, tier, need, price, cost);
 	}
-	n = (size_t)(p - body);
-	/* the frame (quota__rec_seal): body length, CRC-32C */
-	quota__store_le64(rec, (uint64_t)n |
-				       (uint64_t)quota__crc32c_front(body, n, hw)
-					       << 32);
+	n = quota__fast_rec_frame(rec, p, hw);
 store:
-	return quota__fast_rec_put(a, rec, QUOTA__FRAME + n, seq);
+	return quota__fast_rec_put(a, rec, n, seq);
 }
 
 /*
@@ -509,33 +529,20 @@ static inline __attribute__((always_inline)) int
 quota__fast_commit_rec(quota_account *a, uint64_t id, int64_t used,
 		       const bool hw)
 {
-	quota_ctx *ctx = a->ctx;
 	uint64_t seq = a->seq + 1;
-	uint8_t *rec, *body, *p;
-	size_t n;
+	uint8_t *rec, *p;
 	int rc;
 
-	if (__builtin_expect(ctx->replaying || a->unsynced ||
-				     ctx->jbuf.cap < QUOTA__FAST_REC_ROOM,
-			     0) &&
-	    (rc = quota__fast_rec_start(a, QUOTA__R_COMMIT)))
+	if ((rc = quota__fast_rec_open(a, QUOTA__R_COMMIT)))
 		return rc > 0 ? 0 : rc;
-	rec = ctx->jbuf.p;
-	body = rec + QUOTA__FRAME;
-	p = quota__uv_at(body + 3, seq);
-	body[0] = QUOTA__JOURNAL_MAJOR;
-	body[1] = QUOTA__JOURNAL_MINOR;
-	body[2] = QUOTA__R_COMMIT;
-	p = quota__strn_at(p, a->id, a->id_len);
-	p = quota__time_at(p, a->clock);
+	rec = a->ctx->jbuf.p;
+	p = quota__rec_head_at(rec, QUOTA__R_COMMIT, seq, a->id, a->id_len,
+			       a->clock);
 	p = quota__sv_at(quota__uv_at(p, id), used);
 	p[0] = 0; /* no key */
 	p[1] = 0; /* fee 0 */
-	n = (size_t)(p + 2 - body);
-	quota__store_le64(rec, (uint64_t)n |
-				       (uint64_t)quota__crc32c_front(body, n, hw)
-					       << 32);
-	return quota__fast_rec_put(a, rec, QUOTA__FRAME + n, seq);
+	return quota__fast_rec_put(a, rec, quota__fast_rec_frame(rec, p + 2, hw),
+				   seq);
 }
 
 /* ------------------------------------------------------------ replay */
