@@ -118,6 +118,36 @@ static void plan_free(plan *pl)
 	quota__free(mem, pl->bills);
 }
 
+/*
+ * tk in cmp_take's order (a total one: a row's hour, category and source
+ * are its key in the ledger).  The dirty list holds rows in the order they
+ * were first changed since the last settlement, which for usage reported
+ * as it happens is by hour already, but for the categories within an
+ * hour: an insertion sort puts such a day in order in about one pass,
+ * where qsort took a sixth of a simulated year's time (quota-sim, daily
+ * settlement).  Late rows go first, so many of them behind many others
+ * would make it quadratic: past a few moves a row, qsort sorts the rest.
+ */
+static void sort_takes(take *tk, uint32_t n)
+{
+	uint64_t moves = 8 * (uint64_t)n + 64;
+	uint32_t i, j;
+
+	for (i = 1; i < n; i++) {
+		take x = tk[i];
+
+		for (j = i; j && cmp_take(&x, &tk[j - 1]) < 0; j--) {
+			if (!moves--) {
+				tk[j] = x; /* whole again, then sorted */
+				qsort(tk, n, sizeof *tk, cmp_take);
+				return;
+			}
+			tk[j] = tk[j - 1];
+		}
+		tk[j] = x;
+	}
+}
+
 /* The dirty rows of complete periods, sorted into processing order. */
 static int collect(plan *pl)
 {
@@ -146,7 +176,7 @@ static int collect(plan *pl)
 		k->vb = NONE;
 		k->late = r->hour < a->x->settled_upto;
 	}
-	qsort(pl->tk, pl->ntk, sizeof *pl->tk, cmp_take);
+	sort_takes(pl->tk, pl->ntk);
 	return QUOTA_OK;
 }
 
