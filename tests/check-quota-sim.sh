@@ -116,6 +116,30 @@ same "compare --csv" "$tmp/cmp.csv" "$exp/compare.csv"
 	>"$tmp/cmp1.csv" 2>/dev/null
 n=$((n + 1))
 cmp -s "$tmp/cmp.csv" "$tmp/cmp1.csv" || bad "compare --scale 1 changed the figures"
+# compare: a plan that lists its categories in another order bills the
+# same traffic the same (each plan charges a trace line to the category
+# of its name, not to the first plan's number for it)
+cat >"$tmp/order1.plan" <<'EOF'
+quota-plan 1
+currency USD
+category sms email
+tariff sms
+  tier rest 0.045
+tariff email
+  tier rest 0.001
+account *
+  tariff sms sms
+  tariff email email
+EOF
+sed 's/^category sms email$/category email sms/' "$tmp/order1.plan" >"$tmp/order2.plan"
+printf 'time,account,category,units\n1704067200,a1,sms,10\n1704067300,a1,email,1000\n' >"$tmp/order.csv"
+"$q" compare --csv "$tmp/order1.plan" "$tmp/order2.plan" "$tmp/order.csv" \
+	>"$tmp/order.out" 2>"$tmp/err" || bad "compare (category order) exited $?: $(cat "$tmp/err")"
+n=$((n + 1))
+sp=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "spent") c = i }
+	$1 == "a1" { s = s (s == "" ? "" : ",") $c } END { print s }' "$tmp/order.out")
+[ "$sp" = "1.45,1.45" ] || bad "compare: plans with their categories in another order spent '$sp', want 1.45,1.45 (10 SMS at 0.045 + 1000 emails at 0.001)"
+
 # with an unlimited balance nothing is refused: units double exactly
 cat >"$tmp/unl.plan" <<'EOF'
 quota-plan 1

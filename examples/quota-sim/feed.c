@@ -19,6 +19,7 @@
 
 #define WINDOW (1u << 18)     /* rows */
 #define ARENA (16u << 20)     /* bytes of texts and keys */
+#define SEEN 16               /* category names remembered */
 
 typedef struct brow {
 	int64_t line, at, units;
@@ -43,9 +44,12 @@ typedef struct feed {
 	size_t hcap;
 	uint32_t *count;
 	size_t ccount;
-	int cat_cache;
-	const char *cat_name;
-	size_t cat_len;
+	struct {
+		int c;
+		const char *name;
+		size_t len;
+	} seen[SEEN]; /* categories met, checked against every plan */
+	size_t nseen;
 } feed;
 
 static uint64_t fnv(const char *s, size_t n)
@@ -112,9 +116,11 @@ static int category(feed *f, const qs_row *r, qs_err *err)
 	size_t i;
 	int c = -1;
 
-	if (f->cat_name && f->cat_len == r->category_len &&
-	    !memcmp(f->cat_name, r->category, r->category_len))
-		return f->cat_cache;
+	/* the names met so far (every plan has them), most traces' all */
+	for (i = 0; i < f->nseen; i++)
+		if (f->seen[i].len == r->category_len &&
+		    !memcmp(f->seen[i].name, r->category, r->category_len))
+			return f->seen[i].c;
 	for (i = 0; i < f->nsims; i++) {
 		c = qs_plan_cat(f->sims[i].plan, r->category, r->category_len);
 		if (c < 0) {
@@ -126,9 +132,11 @@ static int category(feed *f, const qs_row *r, qs_err *err)
 		}
 	}
 	c = qs_plan_cat(f->sims[0].plan, r->category, r->category_len);
-	f->cat_cache = c;
-	f->cat_name = f->sims[0].plan->cats[c];
-	f->cat_len = r->category_len;
+	if (f->nseen < SEEN) {
+		f->seen[f->nseen].c = c;
+		f->seen[f->nseen].name = f->sims[0].plan->cats[c];
+		f->seen[f->nseen++].len = r->category_len;
+	}
 	return c;
 }
 
@@ -162,9 +170,13 @@ static int flush(feed *f, qs_err *err)
 				.at = b->at,
 				.account = f->ids[b->acct],
 				.account_len = f->idlen[b->acct],
-				.category = f->sims[k].plan->cats[b->cat],
+				/* the trace's name (b->cat numbers it in
+				 * the first plan; each plan finds its own
+				 * number for it, as plans may list their
+				 * categories in any order) */
+				.category = f->sims[0].plan->cats[b->cat],
 				.category_len = strlen(
-					f->sims[k].plan->cats[b->cat]),
+					f->sims[0].plan->cats[b->cat]),
 				.units = b->units,
 				.text = f->arena + b->text_off,
 				.text_len = b->text_len,
