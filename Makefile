@@ -121,8 +121,10 @@ WRAP_FNS = quota_ctx_new quota_ctx_new_with quota_ctx_free quota_ctx_set_store \
 WRAP_LDFLAGS = $(foreach f,$(WRAP_FNS),-Wl,--wrap=$(f))
 
 # check_fast_record counts the keyed charges the fast path leaves to
-# charge.c (a call from keys.c's object to charge.c's, so --wrap sees it).
-$(B)/tests/check_fast_record: WRAP_FNS += quota__charge_keyed_rest
+# charge.c, and the reservations and commits it leaves to the general
+# write path (calls from keys.c's and hold.c's objects to charge.c's and
+# journal.c's, so --wrap sees them).
+$(B)/tests/check_fast_record: WRAP_FNS += quota__charge_keyed_rest quota__write
 
 $(B)/tests/%: tests/%.c $(TEST_SUPPORT) $(wildcard tests/support/*.h) $(B)/libquota.a
 	@mkdir -p $(dir $@)
