@@ -136,7 +136,10 @@ quota__fast_receipt(quota_receipt *r, uint32_t cat, int64_t at, int64_t units,
  *
  * A charge (mode CHARGE) must fall in its category's cached ledger hour
  * and, if it draws a package, the cached package (quota__ledger_hit), so
- * that booking it is four additions to the category's record.
+ * that booking it is four additions to the category's record; without a
+ * store, a charge in an hour after every row of the ledger gets that
+ * hour's rows made and cached first (quota__ledger_next_hour), and is
+ * planned again.
  *
  * key, klen: a keyed charge's key (keys.c, checked; u itself comes
  * without it, as the path serves no key), which only its record carries
@@ -147,6 +150,7 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	    const int mode, quota__src *out, int64_t timeout, const int journal,
 	    const char *key, size_t klen)
 {
+plan:; /* again, once: a new hour's rows made (below) */
 	quota_ctx *ctx = a->ctx;
 	const uint32_t cat = u->category;
 	int64_t units = u->units, at = u->at;
@@ -245,8 +249,18 @@ quota__fast(quota_account *a, const quota_usage *u, quota_receipt *r,
 	 * A quote must refuse what the charge would: a cost the hour's total
 	 * cannot take (R8), which it can tell only for the cached hour. */
 	if (mode == QUOTA__FAST_CHARGE &&
-	    !quota__ledger_hit(c, at, pk, take, cost))
-		return 0;
+	    !quota__ledger_hit(c, at, pk, take, cost)) {
+		/* Without a store nothing can refuse the charge now: in an
+		 * hour after every row of the ledger, its rows are made and
+		 * cached, and the charge planned again (the same plan; the
+		 * second time the hour is cached, and no longer after every
+		 * row).  Planning again keeps the plan's values out of
+		 * registers that must outlive the call. */
+		if (journal || !quota__ledger_next_hour(a, c, cat, at,
+							take ? pk : NULL))
+			return 0;
+		goto plan;
+	}
 	if (mode == QUOTA__FAST_QUOTE && cost &&
 	    !quota__ledger_fits(c, at, cost))
 		return 0;

@@ -517,6 +517,10 @@ typedef struct quota__ledger {
 	uint32_t *dirty; /* rows with changes settlement has not taken in */
 	size_t cap_rows, cap_dirty;
 	uint32_t nrows, tab_cap, ndirty;
+	/* No row's hour is above this (0 in a new ledger, which has no row;
+	 * INT32_MAX: not known), so that a charge in a later hour knows its
+	 * rows are new without looking (quota__ledger_next_ok). */
+	int32_t hour_hi;
 } quota__ledger;
 
 /* Settlement's running totals of a volume-tier month (R14). */

@@ -98,6 +98,14 @@ static int room(quota_account *a, uint32_t extra)
 	return QUOTA_OK;
 }
 
+/* A row of hour is made: hour_hi (ctx.h) stays at or above every row's
+ * hour (rows dropped later leave it above them, which is still true). */
+static inline void note_hour(quota__ledger *l, int64_t hour)
+{
+	if (hour > l->hour_hi)
+		l->hour_hi = hour < INT32_MAX ? (int32_t)hour : INT32_MAX;
+}
+
 /* The row of (hour, cat, src) that prepare found (i), or a new one,
  * empty and dirty; prepare's room() made space for it. */
 static uint32_t row_get(quota__ledger *l, uint32_t i, int64_t hour,
@@ -108,6 +116,7 @@ static uint32_t row_get(quota__ledger *l, uint32_t i, int64_t hour,
 	if (i != NONE)
 		return i;
 	i = l->nrows++;
+	note_hour(l, hour);
 	r = &l->rows[i];
 	memset(r, 0, sizeof *r);
 	r->hour = hour;
@@ -221,6 +230,30 @@ static void fold(quota__ledger *l, quota__cur *c)
 	set_room(l, c);
 }
 
+/* The rows of hour (free units fr, pay-as-you-go pr, package kpk's kr
+ * or NONE), the newest, become c's cache; what fast charges added to the
+ * hour cached before goes into its rows. */
+static void cache(quota_account *a, quota__cur *c, int64_t hour, uint32_t fr,
+		  uint32_t pr, uint32_t kr, const quota_package *kpk)
+{
+	quota__ledger *l = &a->ledger;
+
+	if (c->lh_lo == INT64_MIN || hour != quota__hour_of(a, c->lh_lo)) {
+		fold(l, c);
+		c->lr_pk = NULL;
+		c->lr_pkg = fr;
+	}
+	c->lh_lo = quota__hour_start(a, hour);
+	c->lr_free = fr;
+	c->lr_payg = pr;
+	if (kr != NONE && kpk != c->lr_pk) {
+		fold(l, c);
+		c->lr_pkg = kr;
+		c->lr_pk = kpk;
+	}
+	set_room(l, c);
+}
+
 void quota__ledger_fold(const quota_account *ca)
 {
 	quota_account *a = (quota_account *)ca; /* invisible: rows + pending */
@@ -273,20 +306,33 @@ void quota__ledger_apply(quota_account *a, const quota__src *s, int sign,
 		c->lh_lo = INT64_MIN;
 		return;
 	}
-	if (c->lh_lo == INT64_MIN || hour != quota__hour_of(a, c->lh_lo)) {
-		fold(l, c);
-		c->lr_pk = NULL;
-		c->lr_pkg = fr;
-	}
-	c->lh_lo = quota__hour_start(a, hour);
-	c->lr_free = fr;
-	c->lr_payg = pr;
-	if (kr != NONE && kpk != c->lr_pk) {
-		fold(l, c);
-		c->lr_pkg = kr;
-		c->lr_pk = kpk;
-	}
-	set_room(l, c);
+	cache(a, c, hour, fr, pr, kr, kpk);
+}
+
+bool quota__ledger_next_hour(quota_account *a, quota__cur *c, uint32_t cat,
+			     int64_t at, const quota_package *pk)
+{
+	quota__ledger *l = &a->ledger;
+	int64_t hour;
+	uint32_t fr, pr, kr = NONE;
+
+	if (a->zoned)
+		return false;
+	hour = quota__hour_of(a, at);
+	/* no row of the hour yet, and room() would make none: each test
+	 * is one of its own */
+	if (hour <= l->hour_hi || l->hour_hi == INT32_MAX ||
+	    (uint64_t)l->nrows + 3 >= ROWS_MAX ||
+	    (size_t)l->nrows + 3 > l->cap_rows ||
+	    (size_t)l->ndirty + 3 > l->cap_dirty ||
+	    ((uint64_t)l->nrows + 3) * 2 > l->tab_cap)
+		return false;
+	fr = row_get(l, NONE, hour, cat, QUOTA__LSRC_FREE, NULL);
+	pr = row_get(l, NONE, hour, cat, QUOTA__LSRC_PAYG, NULL);
+	if (pk)
+		kr = row_get(l, NONE, hour, cat, QUOTA__LSRC_PKG + pk->seq, pk);
+	cache(a, c, hour, fr, pr, kr, pk);
+	return true;
 }
 
 void quota__ledger_uncache(quota_account *a)
@@ -327,6 +373,7 @@ int quota__ledger_restore(quota_account *a, const quota__lrow *r)
 	if ((rc = room(a, 1)))
 		return rc == QUOTA_EOVERFLOW ? QUOTA_ECORRUPT : rc;
 	i = l->nrows++;
+	note_hour(l, r->hour);
 	l->rows[i] = *r;
 	if (r->dirty)
 		l->dirty[l->ndirty++] = i;

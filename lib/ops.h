@@ -515,6 +515,19 @@ static inline void quota__ledger_add(quota__cur *c, int64_t f, int64_t take,
 	c->p_payg += payg;
 	c->p_cost += cost;
 }
+/*
+ * A charge without a store in an hour after every row of the ledger (the
+ * usual charge of an account charged less than hourly), planned by the
+ * fast path (charge_fast.h), which nothing can refuse any more: make the
+ * hour's rows as quota__ledger_apply would (free units, pay-as-you-go,
+ * then pk's if the charge draws one, else NULL) and cache them, so that
+ * the fast path books it (quota__ledger_add).  false, nothing changed,
+ * unless that takes no look-up and no allocation: no row of the hour can
+ * exist (quota__ledger.hour_hi), there is room for its rows, a fixed
+ * offset, not a zone.
+ */
+bool quota__ledger_next_hour(quota_account *a, quota__cur *c, uint32_t cat,
+			     int64_t at, const quota_package *pk);
 /* Fold every category's pending fast charges into the rows (before the
  * rows are read: reports, settlement). */
 void quota__ledger_fold(const quota_account *a);
