@@ -131,8 +131,9 @@ quota__fast_receipt(quota_receipt *r, uint32_t cat, int64_t at, int64_t units,
  * gets its own straight-line copy with the other modes' tests gone.
  * journal (QUOTA__J_*, a constant too) follows ctx->store_on, tested by
  * the caller: the copy without a store has no call on the way of a charge
- * it serves (a late report's branch calls quota__late, which journals
- * by ctx->store_on itself).
+ * it serves in a cached hour (a late report's branch calls quota__late,
+ * which journals by ctx->store_on itself, and a charge in a new hour
+ * quota__ledger_next_hour, below).
  *
  * A charge (mode CHARGE) must fall in its category's cached ledger hour
  * and, if it draws a package, the cached package (quota__ledger_hit), so

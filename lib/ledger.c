@@ -309,23 +309,28 @@ void quota__ledger_apply(quota_account *a, const quota__src *s, int sign,
 	cache(a, c, hour, fr, pr, kr, kpk);
 }
 
+/* R17, R22: a new hour's rows for the fast path (ops.h): those
+ * quota__ledger_prepare would find missing and quota__ledger_apply make,
+ * in its order, then cached as it caches them. */
 bool quota__ledger_next_hour(quota_account *a, quota__cur *c, uint32_t cat,
 			     int64_t at, const quota_package *pk)
 {
 	quota__ledger *l = &a->ledger;
 	int64_t hour;
-	uint32_t fr, pr, kr = NONE;
+	uint32_t fr, pr, kr = NONE, need;
 
 	if (a->zoned)
 		return false;
 	hour = quota__hour_of(a, at);
-	/* no row of the hour yet, and room() would make none: each test
-	 * is one of its own */
+	/* no row of the hour yet, and quota__ledger_prepare's room() for
+	 * the 3 + draws rows it asks (so the same refusal at the row limit,
+	 * QUOTA_EOVERFLOW, from the general path) would make none */
+	need = 3 + (pk != NULL);
 	if (hour <= l->hour_hi || l->hour_hi == INT32_MAX ||
-	    (uint64_t)l->nrows + 3 >= ROWS_MAX ||
-	    (size_t)l->nrows + 3 > l->cap_rows ||
-	    (size_t)l->ndirty + 3 > l->cap_dirty ||
-	    ((uint64_t)l->nrows + 3) * 2 > l->tab_cap)
+	    (uint64_t)l->nrows + need >= ROWS_MAX ||
+	    (size_t)l->nrows + need > l->cap_rows ||
+	    (size_t)l->ndirty + need > l->cap_dirty ||
+	    ((uint64_t)l->nrows + need) * 2 > l->tab_cap)
 		return false;
 	fr = row_get(l, NONE, hour, cat, QUOTA__LSRC_FREE, NULL);
 	pr = row_get(l, NONE, hour, cat, QUOTA__LSRC_PAYG, NULL);

@@ -124,9 +124,10 @@ static void plan_free(plan *pl)
  * were first changed since the last settlement, which for usage reported
  * as it happens is by hour already, but for the categories within an
  * hour: an insertion sort puts such a day in order in about one pass,
- * where qsort took a sixth of a simulated year's time (quota-sim, daily
- * settlement).  Late rows go first, so many of them behind many others
- * would make it quadratic: past a few moves a row, qsort sorts the rest.
+ * where qsort took a tenth of a simulated year's instructions (quota-sim,
+ * daily settlement).  Late rows go first, so many of them behind many
+ * others would make it quadratic: past 8 moves a row on average (8n + 64
+ * in all), qsort sorts the whole list.
  */
 static void sort_takes(take *tk, uint32_t n)
 {

@@ -140,6 +140,16 @@ sp=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "spent") c = i }
 	$1 == "a1" { s = s (s == "" ? "" : ",") $c } END { print s }' "$tmp/order.out")
 [ "$sp" = "1.45,1.45" ] || bad "compare: plans with their categories in another order spent '$sp', want 1.45,1.45 (10 SMS at 0.045 + 1000 emails at 0.001)"
 
+# a category name with a NUL byte in the trace is not the plan's name
+# before the NUL: refused (exit 2, nothing on stdout), and read within
+# the name's bytes (the sanitizer pass runs this too)
+printf 'time,account,category,units\n1704067200,a1,sms\000xy,1\n' >"$tmp/nul.csv"
+"$q" run "$tmp/order1.plan" "$tmp/nul.csv" >"$tmp/nul.out" 2>"$tmp/err"
+rc=$?
+n=$((n + 1))
+[ "$rc" = 2 ] && [ ! -s "$tmp/nul.out" ] ||
+	bad "a category with a NUL byte: exit $rc, $(wc -c <"$tmp/nul.out") bytes on stdout (want 2 and none): $(tr -d '\000' <"$tmp/err")"
+
 # with an unlimited balance nothing is refused: units double exactly
 cat >"$tmp/unl.plan" <<'EOF'
 quota-plan 1

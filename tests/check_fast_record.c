@@ -330,8 +330,9 @@ START_TEST(test_i10_fast_record_hold_commit)
 
 		x.hold = 3600;
 		same_records(&x);
-		/* the fast paths served all but the first reservation (its
-		 * hour not cached yet) and its commit: 4 of each */
+		/* the fast paths served all but the first reservation (the
+		 * category has no current day yet) and its commit (a hold
+		 * the general path made): 4 of each */
 		ck_assert_uint_eq(slow_writes, 2);
 	}
 	for (size_t q = 0; q < sizeof seqs / sizeof seqs[0]; q++)

@@ -8,7 +8,9 @@
  * charge down the general path), and compares the accounts' snapshots
  * byte for byte after each call; the general path's runs on the first
  * context are counted (the Makefile links this test with --wrap for
- * quota__write).
+ * quota__write).  With a store the path is off (its record must come
+ * before any row), so with QUOTA_TEST_JOURNAL=1 (a recording store on
+ * every context) both take the general path and only the counts change.
  */
 #include <check.h>
 
@@ -274,6 +276,73 @@ START_TEST(test_r17_next_hour_rows_outgrow_their_room)
 }
 END_TEST
 
+/* The same keyed charge on both (a key window of 100 keys set first);
+ * as charge2, 1 if the first context's took the general path. */
+static unsigned keyed2(pair *p, const char *key, int64_t at)
+{
+	quota_receipt r[2];
+	unsigned before = writes, slow = 0;
+
+	for (int k = 0; k < 2; k++) {
+		quota_usage u = {.category = p->sms, .units = 1, .at = at,
+				 .key = key};
+
+		ck_assert_int_eq(quota_charge(p->a[k], &u, &r[k]), QUOTA_OK);
+		if (!k)
+			slow = writes - before;
+	}
+	ck_assert_int_eq(r[0].package_units, r[1].package_units);
+	ck_assert_int_eq(r[0].replayed, r[1].replayed);
+	same(p);
+	return slow;
+}
+
+/*
+ * Keyed charges (keys.c takes the same fast path), a prune of what a
+ * settlement closed (§7: the rows go, the bound stays above the rest),
+ * and times before 1970 (negative hours, never after the bound of a new
+ * ledger: the general path).
+ */
+START_TEST(test_r17_next_hour_keys_prune_and_before_1970)
+{
+	int64_t t0 = tu_utc(2024, 5, 1, 0, 10, 0);
+	char key[16];
+	unsigned slow = 0;
+	pair p;
+
+	pair_new(&p, 0, 100, t0);
+	for (int k = 0; k < 2; k++)
+		ck_assert_int_eq(quota_account_set_key_window(p.a[k], 100,
+							      7 * 86400),
+				 QUOTA_OK);
+	for (int i = 0; i < 10; i++) {
+		snprintf(key, sizeof key, "m%d", i);
+		slow += keyed2(&p, key, t0 + i * 2 * HOUR);
+	}
+	/* the first (no day cached) and those that needed room */
+	if (counted(&p))
+		ck_assert_uint_le(slow, 4);
+	keyed2(&p, "m3", t0 + 6 * HOUR); /* a repeat: replayed */
+	for (int k = 0; k < 2; k++) {
+		ck_assert_int_ge(quota_settle(p.a[k], t0 + 86400, NULL, NULL),
+				 0);
+		ck_assert_int_eq(quota_account_prune(p.a[k], t0 + 86400,
+						     QUOTA_PRUNE_ALL),
+				 QUOTA_OK);
+	}
+	same(&p);
+	for (int i = 0; i < 10; i++)
+		charge2(&p, p.sms, 1, t0 + 86400 + i * 2 * HOUR);
+	pair_free(&p);
+
+	t0 = -10 * INT64_C(86400) + 5 * MIN; /* 1969-12-22 */
+	pair_new(&p, 3600, 100, t0);
+	for (int i = 0; i < 10; i++)
+		charge2(&p, p.sms, 1, t0 + i * 2 * HOUR);
+	pair_free(&p);
+}
+END_TEST
+
 static Suite *next_hour_suite(void)
 {
 	Suite *s = suite_create("next_hour");
@@ -283,6 +352,7 @@ static Suite *next_hour_suite(void)
 	tcase_add_test(r17, test_r17_next_hour_two_categories_one_hour);
 	tcase_add_test(r17, test_r17_next_hour_after_late_settle_and_reload);
 	tcase_add_test(r17, test_r17_next_hour_rows_outgrow_their_room);
+	tcase_add_test(r17, test_r17_next_hour_keys_prune_and_before_1970);
 	tcase_set_timeout(r17, 120);
 	suite_add_tcase(s, r17);
 	return s;

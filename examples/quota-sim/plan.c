@@ -105,10 +105,10 @@ int qs_plan_cat(const qs_plan *p, const char *name, size_t n)
 {
 	size_t i;
 
-	/* one pass over each name (strncmp stops at its end), where strlen
-	 * and memcmp took two: a trace line's category is looked up here */
+	/* the length first: a trace's name may hold a NUL byte, which a
+	 * comparison that stops at a NUL would pass over */
 	for (i = 0; i < p->ncats; i++)
-		if (strncmp(p->cats[i], name, n) == 0 && p->cats[i][n] == '\0')
+		if (strlen(p->cats[i]) == n && memcmp(p->cats[i], name, n) == 0)
 			return (int)i;
 	return -1;
 }
