@@ -264,32 +264,25 @@ bool qs_time_parse(const char *s, size_t n, int64_t *out, size_t *col,
 	if (n == 0)
 		return false;
 	/* Unix seconds: all digits (a sign allowed), no dash after the
-	 * first character; their value read in the same pass (it wraps past
-	 * 19 digits, which are out of range anyway). */
-	{
-		size_t neg = s[0] == '-';
-		uint64_t v = 0;
+	 * first character. */
+	for (i = (s[0] == '-'); i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		;
+	if (i == n && n > (size_t)(s[0] == '-')) {
+		int64_t v;
 
-		for (i = neg; i < n; i++) {
-			unsigned dg = (unsigned)((unsigned char)s[i] - '0');
-
-			if (dg > 9)
-				break;
-			v = v * 10 + dg;
+		if (!qs_int_parse(s + (s[0] == '-'), n - (s[0] == '-'),
+				  INT64_MAX, &v) ||
+		    v >= QUOTA_TIME_MAX) {
+			*why = "time out of range";
+			return false;
 		}
-		if (i == n && n > neg) {
-			if (n - neg > 19 || v >= (uint64_t)QUOTA_TIME_MAX) {
-				*why = "time out of range";
-				return false;
-			}
-			t = neg ? -(int64_t)v : (int64_t)v;
-			if (t < QUOTA_TIME_MIN) {
-				*why = "time out of range";
-				return false;
-			}
-			*out = t;
-			return true;
+		t = s[0] == '-' ? -v : v;
+		if (t < QUOTA_TIME_MIN) {
+			*why = "time out of range";
+			return false;
 		}
+		*out = t;
+		return true;
 	}
 	i = 0;
 	if (!digits(s, n, &i, 4, &y) || i >= n || s[i] != '-')
