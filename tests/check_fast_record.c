@@ -28,6 +28,9 @@
 #include "testutil.h"
 #include "fixtures.h"
 #include "journal_world.h" /* the recording store: jw_record */
+/* quota__write's runs (write_calls): with a store, a reservation or
+ * commit of a cached hour must not reach it; quiet_hook */
+#include "write_count.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -52,27 +55,6 @@ int __wrap_quota__charge_keyed_rest(quota_account *a, const quota_usage *u,
 	return __real_quota__charge_keyed_rest(a, u, r, found);
 }
 
-/* The general write path's runs (journal.c, wrapped too): with a store,
- * a reservation or commit of a cached hour must not come here. */
-static unsigned write_calls;
-int __real_quota__write(quota_ctx *ctx, quota_account *a,
-			const quota__step *st, void *op);
-int __wrap_quota__write(quota_ctx *ctx, quota_account *a,
-			const quota__step *st, void *op);
-int __wrap_quota__write(quota_ctx *ctx, quota_account *a,
-			const quota__step *st, void *op)
-{
-	write_calls++;
-	return __real_quota__write(ctx, a, st, op);
-}
-
-/* An event hook sends every charge down the general path. */
-static int quiet_hook(const quota_event *e, void *ud)
-{
-	(void)e;
-	(void)ud;
-	return 0;
-}
 
 /* What one run charges: an account of id_len bytes, its sequence number
  * set to seq (0: as its records leave it), `dead` expired packages added

@@ -19,6 +19,7 @@
 #include "quota.h"
 #include "testutil.h"
 #include "fixtures.h"
+#include "write_count.h" /* write_calls, quiet_hook */
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,25 +28,6 @@
 #define HOUR TU_HOUR
 #define MIN INT64_C(60)
 
-/* The general write path's runs, on any context. */
-static unsigned writes;
-int __real_quota__write(quota_ctx *ctx, quota_account *a,
-			const quota__step *st, void *op);
-int __wrap_quota__write(quota_ctx *ctx, quota_account *a,
-			const quota__step *st, void *op);
-int __wrap_quota__write(quota_ctx *ctx, quota_account *a,
-			const quota__step *st, void *op)
-{
-	writes++;
-	return __real_quota__write(ctx, a, st, op);
-}
-
-static int quiet_hook(const quota_event *e, void *ud)
-{
-	(void)e;
-	(void)ud;
-	return 0;
-}
 
 /* [0] takes the fast path where it can, [1] the general path always. */
 typedef struct pair {
@@ -124,10 +106,10 @@ static void same(const pair *p)
 static unsigned charge2(pair *p, uint32_t cat, int64_t units, int64_t at)
 {
 	quota_receipt r[2];
-	unsigned before = writes, slow;
+	unsigned before = write_calls, slow;
 
 	ck_assert_int_eq(charge_at(p->a[0], cat, units, at, &r[0]), QUOTA_OK);
-	slow = writes - before;
+	slow = write_calls - before;
 	ck_assert_int_eq(charge_at(p->a[1], cat, units, at, &r[1]), QUOTA_OK);
 	ck_assert_int_eq(r[0].free_units, r[1].free_units);
 	ck_assert_int_eq(r[0].package_units, r[1].package_units);
@@ -281,7 +263,7 @@ END_TEST
 static unsigned keyed2(pair *p, const char *key, int64_t at)
 {
 	quota_receipt r[2];
-	unsigned before = writes, slow = 0;
+	unsigned before = write_calls, slow = 0;
 
 	for (int k = 0; k < 2; k++) {
 		quota_usage u = {.category = p->sms, .units = 1, .at = at,
@@ -289,7 +271,7 @@ static unsigned keyed2(pair *p, const char *key, int64_t at)
 
 		ck_assert_int_eq(quota_charge(p->a[k], &u, &r[k]), QUOTA_OK);
 		if (!k)
-			slow = writes - before;
+			slow = write_calls - before;
 	}
 	ck_assert_int_eq(r[0].package_units, r[1].package_units);
 	ck_assert_int_eq(r[0].replayed, r[1].replayed);
