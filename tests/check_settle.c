@@ -14,35 +14,13 @@
 #include "quota.h"
 #include "testutil.h"
 #include "fixtures.h"
+#include "billrec.h" /* billrec, keep_bill */
 
 #define USD(x) ((int64_t)(x) * INT64_C(1000000))
 #define D(y, m, d) tu_utc((y), (m), (d), 0, 0, 0)
 
 /* ---------------------------------------------------------------- helpers */
 
-#define MAXB 32
-#define MAXL 8
-
-/* Copies of the bills quota_settle hands out (their lines are borrowed). */
-typedef struct billrec {
-	int n;
-	int rc; /* what the callback returns */
-	quota_bill b[MAXB];
-	quota_bill_line l[MAXB][MAXL];
-} billrec;
-
-static int keep_bill(const quota_bill *b, void *ud)
-{
-	billrec *r = ud;
-
-	ck_assert_int_lt(r->n, MAXB);
-	ck_assert_uint_le(b->nlines, MAXL);
-	r->b[r->n] = *b;
-	memcpy(r->l[r->n], b->lines, b->nlines * sizeof *b->lines);
-	r->b[r->n].lines = r->l[r->n];
-	r->n++;
-	return r->rc;
-}
 
 typedef struct evrec {
 	int n;

@@ -18,30 +18,10 @@
 #include "quota.h"
 #include "testutil.h"
 #include "fixtures.h"
+#include "billrec.h" /* billrec, keep_bill */
 
-#define MAXB 4
-#define MAXL 8
 #define HOURS 24
 #define LATE 1 /* hours of day 1 reported late */
-
-typedef struct billrec {
-	int n;
-	quota_bill b[MAXB];
-	quota_bill_line l[MAXB][MAXL];
-} billrec;
-
-static int keep_bill(const quota_bill *b, void *ud)
-{
-	billrec *r = ud;
-
-	ck_assert_int_lt(r->n, MAXB);
-	ck_assert_uint_le(b->nlines, MAXL);
-	r->b[r->n] = *b;
-	memcpy(r->l[r->n], b->lines, b->nlines * sizeof *b->lines);
-	r->b[r->n].lines = r->l[r->n];
-	r->n++;
-	return 0;
-}
 
 static void charge(quota_account *a, uint32_t cat, int64_t units,
 		   int64_t at)
