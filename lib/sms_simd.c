@@ -32,6 +32,11 @@
  * own from a zero-padded copy.  The set is chosen by lead byte (and at
  * most three bytes after it) so that vectors can test it:
  *   printable ASCII 20..7E, LF and CR;
+ *   C2 A0..BF but A9 AD AE (U+00A0..00BF, Latin-1 signs such as the
+ *   pound, the inverted question mark and the degree sign: c2_plain) and
+ *   E2 80 90..A7, E2 80 B0..BB (U+2010..2027, U+2030..203B: dashes,
+ *   curly quotes, the bullet, the ellipsis, the per mille sign: e2_plain);
+ *   the vector levels take these where a block's run stops (odd_plain);
  *   C3 xx (U+00C0..00FF); CE..D1 xx (U+0380..047F, Greek, basic Cyrillic);
  *   E4..E9 xx xx (U+4000..9FFF, CJK ideographs);
  *   EB..EC xx xx (U+B000..CFFF, Hangul syllables), EA B0..BF xx and
@@ -127,6 +132,27 @@ static inline bool e3_plain(unsigned b1, unsigned b2)
 	       (b1 == 0x80u && (b2 <= 0xA9u || (b2 >= 0xB1u && b2 != 0xBDu)));
 }
 
+/* C2 b1: U+00A0..00BF, GCB Other, but the soft hyphen U+00AD (Control)
+ * and U+00A9, U+00AE (Extended_Pictographic, kept out of the set as
+ * U+3030 is).  Without them a text in UCS-2 with a pound sign or an
+ * inverted question mark left the kernel at each (issue 16: a third of
+ * the gsm_rare class's instructions). */
+static inline bool c2_plain(unsigned b1)
+{
+	return b1 - 0xA0u <= 0xBFu - 0xA0u && b1 != 0xA9u && b1 != 0xADu &&
+	       b1 != 0xAEu;
+}
+
+/* E2 80 b2: U+2010..2027 and U+2030..203B, GCB Other, not
+ * Extended_Pictographic (U+203C is), nor the line and paragraph
+ * separators and the bidirectional controls U+2028..202E (Control).
+ * Curly quotes and dashes are what most often turn a text to UCS-2. */
+static inline bool e2_plain(unsigned b1, unsigned b2)
+{
+	return b1 == 0x80u && (b2 - 0x90u <= 0xA7u - 0x90u ||
+			       b2 - 0xB0u <= 0xBBu - 0xB0u);
+}
+
 /* F0 9F b2 b3: U+1F300..1F67F but the skin tone modifiers U+1F3FB..1F3FF
  * (Extend), U+1F680..1F6FF and U+1F900..1F9FF: emoji, all GCB Other. */
 static inline bool f0_plain(unsigned b2, unsigned b3)
@@ -164,10 +190,12 @@ static size_t plain_portable(const unsigned char *s, size_t n,
 
 		if (c - 0x20u <= 0x7Eu - 0x20u || c == 0x0Au || c == 0x0Du)
 			w = 1;
-		else if ((c == 0xC3u || c - 0xCEu <= 3u) && n - j >= 2 &&
-			 (s[j + 1] & 0xC0u) == 0x80u)
+		else if ((c == 0xC3u || c - 0xCEu <= 3u ||
+			  (c == 0xC2u && n - j >= 2 && c2_plain(s[j + 1]))) &&
+			 n - j >= 2 && (s[j + 1] & 0xC0u) == 0x80u)
 			w = 2;
 		else if ((c - 0xE4u <= 5u || c - 0xEBu <= 1u ||
+			  (c == 0xE2u && n - j >= 3 && e2_plain(s[j + 1], s[j + 2])) ||
 			  (c == 0xE3u && n - j >= 3 && e3_plain(s[j + 1], s[j + 2])) ||
 			  (c == 0xEFu && n - j >= 2 && s[j + 1] - 0xBCu <= 1u) ||
 			  (c == 0xEAu && n - j >= 2 && s[j + 1] - 0xB0u <= 0xFu) ||
@@ -197,6 +225,29 @@ static size_t plain_portable(const unsigned char *s, size_t n,
 /* --------------------------------------------- plain runs: vector driver */
 
 #if defined(SMS_X86) || defined(SMS_NEON)
+/* A plain code point at p that the block masks leave out (c2_plain,
+ * e2_plain: a test of every block cost other scripts 3 to 4 %), of at
+ * most `room` bytes, p[0..2] readable: placed as plain_portable places
+ * one (the pending item placed, this one pending from offset at), its
+ * bytes returned; 0 if there is none.  Out of line, so that the block
+ * loop's code stays as it was. */
+static __attribute__((noinline, cold)) size_t
+odd_plain(const unsigned char *p, size_t room, size_t at, quota__sms_fill *f,
+	  int64_t *pend, size_t *last)
+{
+	size_t w = p[0] == 0xC2u		      ? (c2_plain(p[1]) ? 2 : 0)
+		   : p[0] == 0xE2u && e2_plain(p[1], p[2]) ? 3
+							   : 0;
+
+	if (!w || w > room)
+		return 0;
+	if (*pend)
+		fput(f, *pend);
+	*pend = 1;
+	*last = at;
+	return w;
+}
+
 /*
  * One block of W <= 64 bytes as bit masks, bit j = byte j (an ISA's masks
  * function fills it; bytes past the block are looked at only to classify
@@ -341,8 +392,14 @@ plain_drive(const unsigned char *s, size_t n, quota__sms_fill *out,
 		masks(s + j, &m);
 		adv = plain_block(&m, W, j, &f, &pend, last, &stop);
 		j += adv;
-		if (stop || adv == 0)
-			goto done;
+		if (stop || adv == 0) {
+			/* n - j >= 3 still: the block took at most W; a C2 or
+			 * E2 lead (C2 | 20 is E2) tested in line */
+			if ((s[j] | 0x20u) != 0xE2u ||
+			    !(adv = odd_plain(s + j, n - j, j, &f, &pend, last)))
+				goto done;
+			j += adv; /* then blocks again */
+		}
 	}
 	if (j < n) {
 		/* t <= W + 2 bytes: the first block ends within 3 bytes of
@@ -356,6 +413,13 @@ plain_drive(const unsigned char *s, size_t n, quota__sms_fill *out,
 			masks(b + o, &m);
 			adv = plain_block(&m, W, j + o, &f, &pend, last, &stop);
 			o += adv;
+			/* as above (b is zero past the text) */
+			if ((stop || !adv) && o < t &&
+			    (adv = odd_plain(b + o, t - o, j + o, &f, &pend,
+					     last))) {
+				o += adv;
+				stop = false;
+			}
 		} while (!stop && adv && o < t);
 		j += o;
 	}

@@ -158,6 +158,10 @@ static uint32_t pick(int cls)
 					0x309B, 0x30FF, 0x3100, 0xFF0C, 0xFF9E,
 					0xFEFF, 0xFF7F, 0xFF80,
 					0xA9, 0xBF, 0xC0, 0xFF, 0x37F, 0x380,
+					0x9F, 0xA0, 0xA8, 0xAA, 0xAC, 0xAE,
+					0xAF, 0xB0, 0xA3, 0x200F, 0x2010,
+					0x2019, 0x2027, 0x2028, 0x202F,
+					0x2030, 0x203B, 0x203C, 0x2040,
 					0x47F, 0x480, 0x483, 0x3FFF, 0x4000,
 					0x9FFF, 0xA000, 0x3002, 0x3099, 0x600,
 					0xFEFF, 0xFE0F};
@@ -254,20 +258,24 @@ static int levels(int *lv)
 START_TEST(test_s3_plain_set_is_gcb_other_cr_lf_lv_lvt)
 {
 	static const uint32_t r[][2] = {{0x20, 0x7E}, {0xC0, 0xFF},
-					{0x380, 0x47F}, {0x4000, 0x9FFF}};
-	for (size_t k = 0; k < 4; k++)
+					{0x380, 0x47F}, {0x4000, 0x9FFF},
+					{0xA0, 0xA8}, {0xAA, 0xAC},
+					{0xAF, 0xBF}};
+	for (size_t k = 0; k < sizeof r / sizeof r[0]; k++)
 		for (uint32_t cp = r[k][0]; cp <= r[k][1]; cp++)
 			ck_assert_uint_eq(quota__gb_prop(cp), QUOTA__GB_OTHER);
 	for (uint32_t cp = 0xB000; cp <= 0xCFFF; cp++) {
 		unsigned p = quota__gb_prop(cp);
 		ck_assert(p == QUOTA__GB_LV || p == QUOTA__GB_LVT);
 	}
-	/* E3 xx xx, EF xx xx and F0 9F xx xx: what the portable kernel
-	 * takes is GCB Other (Extended_Pictographic or not).  An 'a' after
-	 * the code point makes it one the kernel places (the last of a run
-	 * stays open), so its units show in the packer. */
+	/* C2 xx and E2 80 xx (issue 16: U+00A0..00BF but A9 AD AE,
+	 * U+2010..2027 and U+2030..203B), E3 xx xx, EF xx xx
+	 * and F0 9F xx xx: what the portable kernel takes is GCB Other
+	 * (Extended_Pictographic or not).  An 'a' after the code point
+	 * makes it one the kernel places (the last of a run stays open), so
+	 * its units show in the packer. */
 	quota__sms_force_simd(QUOTA__SMS_PORTABLE);
-	for (uint32_t cp = 0x3000; cp <= 0x1FFFF; cp++) {
+	for (uint32_t cp = 0x80; cp <= 0x1FFFF; cp++) {
 		unsigned char b[8];
 		quota__sms_fill f = {67, 0, 1, 0};
 		int64_t open = 0;
@@ -284,6 +292,14 @@ START_TEST(test_s3_plain_set_is_gcb_other_cr_lf_lv_lvt)
 			ck_assert_msg(p == QUOTA__GB_LV || p == QUOTA__GB_LVT,
 				      "U+%04X", cp);
 		}
+		if (b[0] == 0xC2)
+			ck_assert_msg(quota__gb_prop(cp) == QUOTA__GB_OTHER &&
+					      cp >= 0xA0,
+				      "U+%04X", cp);
+		if (b[0] == 0xE2)
+			ck_assert_msg(quota__gb_prop(cp) == QUOTA__GB_OTHER &&
+					      cp >= 0x2010 && cp <= 0x203B,
+				      "U+%04X", cp);
 		if (b[0] == 0xE3 || b[0] == 0xEF || b[0] == 0xF0)
 			ck_assert_msg((quota__gb_prop(cp) & 0x0F) ==
 					      QUOTA__GB_OTHER,
@@ -295,7 +311,8 @@ START_TEST(test_s3_plain_set_is_gcb_other_cr_lf_lv_lvt)
 }
 END_TEST
 
-/* A text of plain code points of every width (ASCII, C3 xx, CJK, emoji),
+/* A text of plain code points of every width (ASCII, C2 and C3 xx, CJK,
+ * emoji; U+00A9, U+00AD and U+00AE, not plain, among them),
  * more emoji when `emo`, sometimes with one code point that is not plain
  * or is cut, for the packing kernels. */
 static size_t gen_plain(unsigned char *b, size_t want, bool emo)
@@ -308,7 +325,8 @@ static size_t gen_plain(unsigned char *b, size_t want, bool emo)
 		if (emo)
 			cp = r < 6 ? 0x1F600 + rnd(0x40) : 'a' + rnd(26);
 		else
-			cp = r < 4 ? 'a' + rnd(26) : r < 6 ? 0xC0 + rnd(0x40)
+			cp = r < 4 ? 'a' + rnd(26)
+				: r < 6 ? (rnd(3) ? 0xA0 + rnd(0x60) : 0x2008 + rnd(0x40))
 				: r < 8 ? 0x4E00 + rnd(0x1000) : 0x1F300 + rnd(0x80);
 		n += put_cp(b + n, cp);
 	}
