@@ -135,8 +135,8 @@ static inline bool e3_plain(unsigned b1, unsigned b2)
 /* C2 b1: U+00A0..00BF, GCB Other, but the soft hyphen U+00AD (Control)
  * and U+00A9, U+00AE (Extended_Pictographic, kept out of the set as
  * U+3030 is).  Without them a text in UCS-2 with a pound sign or an
- * inverted question mark left the kernel at each (issue 16: a third of
- * the gsm_rare class's instructions). */
+ * inverted question mark left the kernel at each (issue 16: about a
+ * quarter of the gsm_rare class's instructions). */
 static inline bool c2_plain(unsigned b1)
 {
 	return b1 - 0xA0u <= 0xBFu - 0xA0u && b1 != 0xA9u && b1 != 0xADu &&
@@ -226,26 +226,31 @@ static size_t plain_portable(const unsigned char *s, size_t n,
 
 #if defined(SMS_X86) || defined(SMS_NEON)
 /* A plain code point at p that the block masks leave out (c2_plain,
- * e2_plain: a test of every block cost other scripts 3 to 4 %), of at
- * most `room` bytes, p[0..2] readable: placed as plain_portable places
- * one (the pending item placed, this one pending from offset at), its
- * bytes returned; 0 if there is none.  Out of line, so that the block
- * loop's code stays as it was. */
+ * e2_plain: a test of every block cost other scripts 3 to 4 %), and,
+ * when `dense` (the last such one was near), the plain code points after
+ * it up to ODD_MORE bytes on, taken by plain_portable (so that text dense
+ * with them does not pay a block's masks for each, while sparse ones
+ * leave the rest to the blocks), within `room` bytes (p[0..2]
+ * readable): placed as
+ * plain_portable places them, *last their last's offset (p is offset
+ * at), their bytes returned; 0 if p holds none of the two.  Out of line,
+ * so that the block loop's code stays as it was. */
+#define ODD_MORE 32
 static __attribute__((noinline, cold)) size_t
-odd_plain(const unsigned char *p, size_t room, size_t at, quota__sms_fill *f,
-	  int64_t *pend, size_t *last)
+odd_plain(const unsigned char *p, size_t room, size_t at, bool dense,
+	  quota__sms_fill *f, int64_t *pend, size_t *last)
 {
-	size_t w = p[0] == 0xC2u		      ? (c2_plain(p[1]) ? 2 : 0)
-		   : p[0] == 0xE2u && e2_plain(p[1], p[2]) ? 3
-							   : 0;
+	size_t l = 0, r, lim;
 
-	if (!w || w > room)
+	if (p[0] == 0xC2u ? !c2_plain(p[1])
+			  : p[0] != 0xE2u || !e2_plain(p[1], p[2]))
 		return 0;
-	if (*pend)
-		fput(f, *pend);
-	*pend = 1;
-	*last = at;
-	return w;
+	lim = dense ? ODD_MORE : p[0] == 0xC2u ? 2 : 3;
+	/* it takes p's code point at least (room >= 3 past a block; the
+	 * tail's zero padding fails both tests above) */
+	r = plain_portable(p, room < lim ? room : lim, f, pend, &l);
+	*last = at + l;
+	return r;
 }
 
 /*
@@ -373,7 +378,9 @@ plain_block(const pmask *m, unsigned W, size_t base, quota__sms_fill *f,
  * once and instantiated per target (always_inline, so that `masks` is
  * inlined into each instantiation, with the target's instructions).  The
  * tail shorter than a block and its look-ahead is copied into a zeroed
- * buffer and run as one or two more blocks: a 0x00 byte is not plain, so
+ * buffer and run as more blocks (one or two, more when odd_plain takes
+ * code points between them), each starting before the text's end, so
+ * that the buffer holds its look-ahead: a 0x00 byte is not plain, so
  * the padding ends the run there, and a code point cut by the end of the
  * text is neither a whole one nor plain (the caller reports it).
  */
@@ -384,7 +391,7 @@ plain_drive(const unsigned char *s, size_t n, quota__sms_fill *out,
 {
 	quota__sms_fill f = *out;
 	int64_t pend = *open;
-	size_t j = 0, adv;
+	size_t j = 0, adv, odd_end = 0; /* where odd_plain last ended */
 	bool stop = false;
 	pmask m;
 
@@ -396,14 +403,17 @@ plain_drive(const unsigned char *s, size_t n, quota__sms_fill *out,
 			/* n - j >= 3 still: the block took at most W; a C2 or
 			 * E2 lead (C2 | 20 is E2) tested in line */
 			if ((s[j] | 0x20u) != 0xE2u ||
-			    !(adv = odd_plain(s + j, n - j, j, &f, &pend, last)))
+			    !(adv = odd_plain(s + j, n - j, j,
+					      odd_end && j - odd_end < 16, &f,
+					      &pend, last)))
 				goto done;
 			j += adv; /* then blocks again */
+			odd_end = j;
 		}
 	}
 	if (j < n) {
-		/* t <= W + 2 bytes: the first block ends within 3 bytes of
-		 * W, so a second one meets the padding */
+		/* t <= W + 2 bytes, and each block starts at o < t, so
+		 * that its W + 3 bytes are inside b */
 		unsigned char b[2 * 64 + 8];
 		size_t t = n - j, o = 0;
 
@@ -413,11 +423,15 @@ plain_drive(const unsigned char *s, size_t n, quota__sms_fill *out,
 			masks(b + o, &m);
 			adv = plain_block(&m, W, j + o, &f, &pend, last, &stop);
 			o += adv;
-			/* as above (b is zero past the text) */
+			/* as above (b is zero past the text; !adv without
+			 * stop cannot happen, as a block starts at a lead:
+			 * tested all the same) */
 			if ((stop || !adv) && o < t &&
-			    (adv = odd_plain(b + o, t - o, j + o, &f, &pend,
-					     last))) {
+			    (adv = odd_plain(b + o, t - o, j + o,
+					     odd_end && j + o - odd_end < 16,
+					     &f, &pend, last))) {
 				o += adv;
+				odd_end = j + o;
 				stop = false;
 			}
 		} while (!stop && adv && o < t);
