@@ -62,18 +62,6 @@ static inline uint32_t key_hash(const quota_account *a, const char *key,
 	return (uint32_t)quota__siphash13(&a->ctx->hkey, key, n);
 }
 
-/* Where a compact record's key bytes begin in u.b, per operation: after
- * w[0] (the source) and the operation's own words. */
-static const uint8_t key_off[] = {40, 8, 24, 24, 32};
-
-/* A stored record's receipt kind. */
-static inline int32_t kind_of(int32_t op)
-{
-	return op == QUOTA__OP_RESERVE	 ? QUOTA_RECEIPT_RESERVE
-	       : op == QUOTA__OP_COMMIT	 ? QUOTA_RECEIPT_COMMIT
-	       : op == QUOTA__OP_RELEASE ? QUOTA_RECEIPT_RELEASE
-					 : QUOTA_RECEIPT_CHARGE;
-}
 
 static inline bool key_eq(const quota__keyrec *r, const char *key, size_t n)
 {
@@ -81,17 +69,9 @@ static inline bool key_eq(const quota__keyrec *r, const char *key, size_t n)
 		return false;
 	if (r->flags & QUOTA__KR_EXT)
 		return memcmp(r->u.x->key, key, n) == 0;
-	return memcmp(r->u.b + key_off[r->flags & QUOTA__KR_OP], key, n) == 0;
+	return memcmp(r->u.b + quota__key_off[r->flags & QUOTA__KR_OP], key, n) == 0;
 }
 
-/* The i-th record from the ring's start (i < rcap). */
-static inline uint32_t ring_idx(const quota__keys *k, uint32_t start,
-				uint32_t i)
-{
-	uint32_t j = start + i;
-
-	return j >= k->rcap ? j - k->rcap : j;
-}
 
 /* The oldest record kept: the first a batch forgot, else the head. */
 static inline uint32_t ring_base(const quota__keys *k)
@@ -228,7 +208,7 @@ static int ring_reserve(const quota__mem *mem, quota__keys *k)
 	base = ring_base(k);
 	used = k->ngone + k->n;
 	for (i = 0; i < used; i++)
-		nr[i] = k->ring[ring_idx(k, base, i)];
+		nr[i] = k->ring[quota__ring_idx(k, base, i)];
 	for (i = 0; i < k->cap; i++)
 		if (k->ctrl[i] & 0x80)
 			k->tab[i].rec = k->tab[i].rec >= base
@@ -311,7 +291,7 @@ static bool compact(quota__keyrec *r, const quota__keyext *x, size_t len)
 	int64_t w0 = 0, c;
 	unsigned ks;
 
-	if (len > sizeof r->u - key_off[op])
+	if (len > sizeof r->u - quota__key_off[op])
 		return false;
 	if (!s->ndraws && !s->npayg) {
 		if (s->free != s->units || s->pkg || s->payg || s->cost)
@@ -367,87 +347,8 @@ static bool compact(quota__keyrec *r, const quota__keyext *x, size_t len)
 	r->u.w[0] = w0;
 	r->flags = (uint8_t)(op | ks << 3 |
 			     (x->reversed ? QUOTA__KR_REVERSED : 0));
-	memcpy(r->u.b + key_off[op], x->key, len);
+	memcpy(r->u.b + quota__key_off[op], x->key, len);
 	return true;
-}
-
-void quota__key_view(const quota_account *a, const quota__keyrec *r,
-		     quota__keyview *v)
-{
-	quota__keyext *e = &v->e;
-	quota__src *s = &v->src;
-	const int32_t op = r->flags & QUOTA__KR_OP;
-
-	e->op = op;
-	e->reversed = (r->flags & QUOTA__KR_REVERSED) != 0;
-	e->time = r->time;
-	v->kind = kind_of(op);
-	if (r->flags & QUOTA__KR_EXT) {
-		const quota__keyext *x = r->u.x;
-
-		e->p_cat = x->p_cat;
-		e->p_units = x->p_units;
-		e->p_at = x->p_at;
-		e->p_timeout = x->p_timeout;
-		e->p_used = x->p_used;
-		e->p_hold = x->p_hold;
-		e->hold_id = x->hold_id;
-		e->fee = x->fee;
-		memcpy(e->key, x->key, r->klen + 1);
-		*s = x->box.src;
-		return;
-	}
-	memset(s, 0, sizeof *s);
-	s->draws = &v->d;
-	s->paygs = &v->p;
-	s->cat = r->cat;
-	s->units = r->units;
-	s->at = op <= QUOTA__OP_RESERVE ? r->time : r->u.w[2];
-	s->day = quota__day_of(quota__local(a, s->at));
-	s->month = quota__month_of_day(s->day);
-	switch ((r->flags & QUOTA__KR_SRC) >> 3) {
-	case QUOTA__KS_FREE:
-		s->free = r->units;
-		break;
-	case QUOTA__KS_PKG:
-		s->pkg = r->units;
-		s->ndraws = 1;
-		v->d.pk = r->u.w[0] == QUOTA__SEQ_GONE
-				  ? QUOTA__GONE
-				  : a->packages[r->u.w[0]];
-		v->d.units = r->units;
-		break;
-	default: /* QUOTA__KS_PAYG: the cost was checked when stored */
-		s->payg = r->units;
-		s->cost = r->units * r->u.w[0];
-		s->npayg = 1;
-		v->p.tier = r->tier;
-		v->p.units = r->units;
-		v->p.price = r->u.w[0];
-		v->p.cost = s->cost;
-		break;
-	}
-	e->p_timeout = e->p_used = e->fee = 0;
-	e->p_hold = e->hold_id = 0;
-	if (op <= QUOTA__OP_RESERVE) {
-		e->p_cat = s->cat;
-		e->p_units = s->units;
-		e->p_at = s->at;
-		if (op == QUOTA__OP_RESERVE) {
-			e->p_timeout = r->u.w[1];
-			e->hold_id = (uint64_t)r->u.w[2];
-		}
-	} else {
-		e->p_cat = 0;
-		e->p_units = e->p_at = 0;
-		e->p_hold = e->hold_id = (uint64_t)r->u.w[1];
-		if (op == QUOTA__OP_COMMIT)
-			e->p_used = s->units;
-		else
-			e->fee = r->u.w[3];
-	}
-	memcpy(e->key, r->u.b + key_off[op], r->klen);
-	e->key[r->klen] = '\0';
 }
 
 /* A record the window no longer holds: its full form goes back. */
@@ -516,7 +417,7 @@ static inline __attribute__((always_inline)) void evict(quota_account *a)
 		const quota__keyrec *r = &k->ring[k->head];
 
 		unlink_rec(k, k->head, r->hash);
-		k->head = ring_idx(k, k->head, 1);
+		k->head = quota__ring_idx(k, k->head, 1);
 		if (k->keep) /* in a batch: kept, in order, before head */
 			k->ngone++;
 		else
@@ -528,7 +429,7 @@ static inline __attribute__((always_inline)) void evict(quota_account *a)
 		uint32_t g = quota__kt_group_of(
 			quota__kt_home(k->ring[k->head].hash, k->cap));
 
-		quota__hint_w(&k->ring[ring_idx(k, k->head, 1)]);
+		quota__hint_w(&k->ring[quota__ring_idx(k, k->head, 1)]);
 		quota__hint_w(&k->ctrl[g]);
 		quota__hint_w(&k->tab[g]); /* its group's slots: 64 bytes */
 		quota__hint_w(&k->tab[g + 7]);
@@ -541,7 +442,7 @@ static uint32_t fill(quota_account *a, quota__keyext *x, uint32_t h,
 		     size_t len)
 {
 	quota__keys *k = &a->x->keys;
-	uint32_t i = ring_idx(k, k->head, k->n);
+	uint32_t i = quota__ring_idx(k, k->head, k->n);
 	quota__keyrec *r = &k->ring[i];
 
 	r->hash = h;
@@ -656,7 +557,7 @@ store_charge(quota_account *a, const char *key, const quota__keyprobe *p,
 	     const quota__src *s)
 {
 	quota__keys *k = &a->x->keys;
-	const size_t off = key_off[QUOTA__OP_CHARGE];
+	const size_t off = quota__key_off[QUOTA__OP_CHARGE];
 	quota__keyrec *r;
 	unsigned ks;
 	int64_t w0;
@@ -677,7 +578,7 @@ store_charge(quota_account *a, const char *key, const quota__keyprobe *p,
 	} else {
 		return false;
 	}
-	i = ring_idx(k, k->head, k->n);
+	i = quota__ring_idx(k, k->head, k->n);
 	r = &k->ring[i];
 	r->hash = (uint32_t)p->hash;
 	r->flags = (uint8_t)(QUOTA__OP_CHARGE | ks << 3);
@@ -888,7 +789,7 @@ void quota__keys_free(quota_account *a)
 	uint32_t base = ring_base(k), i;
 
 	for (i = 0; i < k->ngone + k->n; i++) {
-		const quota__keyrec *r = &k->ring[ring_idx(k, base, i)];
+		const quota__keyrec *r = &k->ring[quota__ring_idx(k, base, i)];
 
 		if (r->flags & QUOTA__KR_EXT)
 			quota__free(&a->ctx->mem, r->u.x);
@@ -924,7 +825,7 @@ void quota__keys_release(quota_account *a)
 	uint32_t base = ring_base(k), i;
 
 	for (i = 0; i < k->ngone; i++)
-		rec_drop(a, &k->ring[ring_idx(k, base, i)]);
+		rec_drop(a, &k->ring[quota__ring_idx(k, base, i)]);
 	k->keep = false;
 	k->ngone = 0;
 }
@@ -937,7 +838,7 @@ void quota__keys_undo(quota_account *a, const quota__keymark *m)
 	/* The batch's records still in the window go: out first, so that a
 	 * key the batch forgot and stored again is in the table once. */
 	for (i = k->ngone; i < used; i++) {
-		uint32_t j = ring_idx(k, base, i);
+		uint32_t j = quota__ring_idx(k, base, i);
 
 		if (i >= m->n) {
 			unlink_rec(k, j, k->ring[j].hash);
@@ -947,7 +848,7 @@ void quota__keys_undo(quota_account *a, const quota__keymark *m)
 	/* The old ones it forgot back in the table (the table held them and
 	 * has not shrunk: there is room); its own it forgot go. */
 	for (i = 0; i < k->ngone; i++) {
-		uint32_t j = ring_idx(k, base, i);
+		uint32_t j = quota__ring_idx(k, base, i);
 
 		if (i < m->n)
 			k->ndel -= quota__kt_put(k->tab, k->ctrl, k->cap,
@@ -962,68 +863,5 @@ void quota__keys_undo(quota_account *a, const quota__keymark *m)
 	k->ngone = 0;
 }
 
-void quota__keys_move(quota_account *from, quota_account *to)
-{
-	quota__keys tmp = to->x->keys, *k = &from->x->keys;
-	uint32_t i, j;
 
-	for (i = 0; i < k->n; i++) {
-		const quota__keyrec *r = &k->ring[ring_idx(k, k->head, i)];
-
-		if (r->flags & QUOTA__KR_EXT)
-			for (j = 0; j < r->u.x->box.src.ndraws; j++) {
-				quota__draw *d = &r->u.x->box.src.draws[j];
-
-				if (d->pk != QUOTA__GONE)
-					d->pk = to->packages[d->pk->seq];
-			}
-	}
-	to->x->keys = from->x->keys;
-	from->x->keys = tmp;
-}
-
-/* §7: packages pruned (map: old number -> new, or QUOTA__SEQ_GONE) are
- * renumbered in the records that name them, or named as gone. */
-void quota__keys_renumber(quota_account *a, const uint32_t *map)
-{
-	quota__keys *k = &a->x->keys;
-	uint32_t i, j;
-
-	for (i = 0; i < k->n; i++) {
-		quota__keyrec *r = &k->ring[ring_idx(k, k->head, i)];
-
-		if (r->flags & QUOTA__KR_EXT) {
-			quota__src *s = &r->u.x->box.src;
-
-			for (j = 0; j < s->ndraws; j++)
-				if (s->draws[j].pk != QUOTA__GONE &&
-				    map[s->draws[j].pk->seq] == QUOTA__SEQ_GONE)
-					s->draws[j].pk = QUOTA__GONE;
-		} else if (((r->flags & QUOTA__KR_SRC) >> 3) == QUOTA__KS_PKG &&
-			   r->u.w[0] != QUOTA__SEQ_GONE) {
-			r->u.w[0] = map[r->u.w[0]];
-		}
-	}
-}
-
-/* A repeated key (R11): the stored receipt, marked as replayed, when the
- * call matches what the key was stored for; else a conflict. */
-int quota__key_replay(const quota_account *a, const quota__keyview *v,
-		      bool same, quota_receipt *r)
-{
-	if (!same)
-		return quota__fail(r, quota__err(a->ctx, QUOTA_EKEYCONFLICT,
-						 "account '%s': key '%s' was "
-						 "used for another operation "
-						 "or other parameters",
-						 a->id, v->e.key));
-	quota__receipt_fill(r, &v->src, v->kind);
-	if (r) {
-		r->replayed = 1;
-		r->hold_id = v->e.hold_id;
-		r->fee_micros = v->e.fee;
-		r->forfeited_units = 0;
-	}
-	quota__ok(a->ctx);
-	return QUOTA_OK;
-}
+//END

@@ -2,7 +2,8 @@
  * keytab.h - the key window's table (R11, keys.c): slots of (hash,
  * record), 8 bytes each, and beside them a control byte per slot, 0 for
  * an empty slot, 1 for a deleted one, else 0x80 and 7 bits of the hash.
- * Private to keys.c and keytab.c (growing and rebuilding it).
+ * Private to keys.c, keytab.c (growing and rebuilding it) and keyview.c
+ * (reading records back).
  *
  * The slots are probed in aligned groups of eight (issue 16): a key goes
  * in the first free slot of the first group from its home one that has
@@ -20,6 +21,29 @@
 #include "journal.h"
 
 #include <string.h>
+
+/* Where a compact record's key bytes begin in u.b, per operation: after
+ * w[0] (the source) and the operation's own words (keys.c writes them,
+ * keyview.c reads them). */
+static const uint8_t quota__key_off[] = {40, 8, 24, 24, 32};
+
+/* A stored record's receipt kind. */
+static inline int32_t quota__kind_of(int32_t op)
+{
+	return op == QUOTA__OP_RESERVE	 ? QUOTA_RECEIPT_RESERVE
+	       : op == QUOTA__OP_COMMIT	 ? QUOTA_RECEIPT_COMMIT
+	       : op == QUOTA__OP_RELEASE ? QUOTA_RECEIPT_RELEASE
+					 : QUOTA_RECEIPT_CHARGE;
+}
+
+/* The i-th record of the window's ring from its start (i < rcap). */
+static inline uint32_t quota__ring_idx(const quota__keys *k, uint32_t start,
+				       uint32_t i)
+{
+	uint32_t j = start + i;
+
+	return j >= k->rcap ? j - k->rcap : j;
+}
 
 /* The home slot of hash h. */
 static inline uint32_t quota__kt_home(uint32_t h, uint32_t cap)
