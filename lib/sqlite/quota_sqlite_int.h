@@ -83,6 +83,11 @@ void quota_sqlite__sqlite_words(quota_sqlite *db, int rc, const char *what);
 int quota_sqlite__step_done(quota_sqlite *db, int which);
 void quota_sqlite__rollback_quietly(quota_sqlite *db);
 int quota_sqlite__open_code(int rc);
+/* connect.c: the statements' text; connecting (create: make the schema
+ * in a new file) and disconnecting (statements finalized, handle closed). */
+extern const char *const quota_sqlite__sql[];
+int quota_sqlite__connect(quota_sqlite *db, quota_ctx *ctx, bool create);
+void quota_sqlite__disconnect(quota_sqlite *db);
 /* quota_sqlite.c: account is listed in the file's accounts table (known
  * at once outside a batch, at its commit inside one). */
 void quota_sqlite__remember(quota_sqlite *db, const char *account);
