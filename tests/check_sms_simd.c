@@ -913,6 +913,34 @@ START_TEST(test_i16_skip_as_defined)
 					skip_as_defined(b, n, 1000, lv[x]);
 					skip_as_defined(b, n, 150, lv[x]);
 				}
+		/* the third and fourth bytes of 3- and 4-byte sequences
+		 * (a valid second byte), each a continuation or not: the
+		 * AVX2 level tells these by the lead two or three back */
+		static const unsigned char lead[] = {0xE0, 0xE1, 0xED, 0xEF,
+						     0xF0, 0xF3, 0xF4};
+		static const unsigned char tail[] = {0x00, 0x41, 0x7F, 0x80,
+						     0xBF, 0xC0, 0xE1, 0xF0};
+		for (size_t li = 0; li < sizeof lead; li++)
+			for (size_t c3 = 0; c3 < sizeof tail; c3++)
+				for (size_t c4 = 0; c4 < sizeof tail; c4++)
+					for (size_t o = 0;
+					     o < sizeof off / sizeof *off; o++) {
+						const unsigned a = lead[li];
+						const size_t n = 160;
+
+						memset(b, 'a', n);
+						b[off[o]] = (unsigned char)a;
+						b[off[o] + 1] = a == 0xE0   ? 0xA0
+								: a == 0xF0 ? 0x90
+									    : 0x80;
+						b[off[o] + 2] = tail[c3];
+						if (a >= 0xF0)
+							b[off[o] + 3] = tail[c4];
+						else if (c4)
+							continue;
+						skip_as_defined(b, n, 1000, lv[x]);
+						skip_as_defined(b, n, 150, lv[x]);
+					}
 	}
 	quota__sms_force_simd(-1);
 }
