@@ -419,8 +419,9 @@ typedef struct quota__ledger {
 	size_t cap_rows, cap_dirty;
 	uint32_t nrows, tab_cap, ndirty;
 	/* No row's hour is above this (0 in a new ledger, which has no row;
-	 * INT32_MAX: not known), so that a charge in a later hour knows its
-	 * rows are new without looking (quota__ledger_next_hour). */
+	 * every hour fits, ledger.c), so that a charge in a later hour
+	 * knows its rows are new without looking
+	 * (quota__ledger_next_hour). */
 	int32_t hour_hi;
 } quota__ledger;
 

@@ -66,6 +66,17 @@ static void tab_put(uint32_t *tab, uint32_t cap, const quota__lrow *r,
 	tab[i] = row_tag(h) | (idx + 1);
 }
 
+/* Whether the array, the table and the dirty list have room for `extra`
+ * more rows already, under the row limit: room() then neither refuses
+ * nor allocates (quota__ledger_next_hour asks it before making rows). */
+static inline bool room_ready(const quota__ledger *l, uint32_t extra)
+{
+	return (uint64_t)l->nrows + extra < ROWS_MAX &&
+	       (size_t)l->nrows + extra <= l->cap_rows &&
+	       (size_t)l->ndirty + extra <= l->cap_dirty &&
+	       ((uint64_t)l->nrows + extra) * 2 <= l->tab_cap;
+}
+
 /* Room for `extra` more rows in the array, the table and the dirty list. */
 static int room(quota_account *a, uint32_t extra)
 {
@@ -75,6 +86,8 @@ static int room(quota_account *a, uint32_t extra)
 
 	if ((uint64_t)l->nrows + extra >= ROWS_MAX)
 		return QUOTA_EOVERFLOW;
+	if (room_ready(l, extra))
+		return QUOTA_OK;
 	if (quota__grow(mem, (void **)&l->rows, &l->cap_rows,
 			(size_t)l->nrows + extra, sizeof *l->rows) ||
 	    quota__grow(mem, (void **)&l->dirty, &l->cap_dirty,
@@ -98,12 +111,23 @@ static int room(quota_account *a, uint32_t extra)
 	return QUOTA_OK;
 }
 
+/* Every ledger hour fits hour_hi's 32 bits: a valid time's local day
+ * (an offset of at most 18 hours) times a zone's 64 hours a day
+ * (QUOTA__ZONE_HOURS), about 188 million at most. */
+_Static_assert((QUOTA_TIME_MAX + 18 * 3600) / 86400 * QUOTA__ZONE_HOURS +
+			       QUOTA__ZONE_HOURS <
+		       INT32_MAX &&
+	       (QUOTA_TIME_MIN - 18 * 3600) / 86400 * QUOTA__ZONE_HOURS -
+			       QUOTA__ZONE_HOURS >
+		       INT32_MIN,
+	       "ledger hours fit 32 bits");
+
 /* A row of hour is made: hour_hi (ctx.h) stays at or above every row's
  * hour (rows dropped later leave it above them, which is still true). */
 static inline void note_hour(quota__ledger *l, int64_t hour)
 {
 	if (hour > l->hour_hi)
-		l->hour_hi = hour < INT32_MAX ? (int32_t)hour : INT32_MAX;
+		l->hour_hi = (int32_t)hour;
 }
 
 /* The row of (hour, cat, src) that prepare found (i), or a new one,
@@ -326,11 +350,7 @@ bool quota__ledger_next_hour(quota_account *a, quota__cur *c, uint32_t cat,
 	 * the 3 + draws rows it asks (so the same refusal at the row limit,
 	 * QUOTA_EOVERFLOW, from the general path) would make none */
 	need = 3 + (pk != NULL);
-	if (hour <= l->hour_hi || l->hour_hi == INT32_MAX ||
-	    (uint64_t)l->nrows + need >= ROWS_MAX ||
-	    (size_t)l->nrows + need > l->cap_rows ||
-	    (size_t)l->ndirty + need > l->cap_dirty ||
-	    ((uint64_t)l->nrows + need) * 2 > l->tab_cap)
+	if (hour <= l->hour_hi || !room_ready(l, need))
 		return false;
 	fr = row_get(l, NONE, hour, cat, QUOTA__LSRC_FREE, NULL);
 	pr = row_get(l, NONE, hour, cat, QUOTA__LSRC_PAYG, NULL);
