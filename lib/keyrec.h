@@ -2,9 +2,10 @@
  * keyrec.h - the idempotency key window's records (R11, issue 13): the
  * full form a keyed call fills in (quota__keyext), the 64-byte compact
  * form the window keeps (quota__keyrec), the window itself (quota__keys)
- * and a record read back (quota__keyview).  Written by keys.c alone
- * (keytab.c grows its table, keyview.c reads records back); included by
- * ctx.h, whose account holds the window.
+ * and a record read back (quota__keyview).  Written by keys.c (keytab.c
+ * grows its table), and by keyview.c where packages move to a reloaded
+ * account (the windows swapped) or are pruned (the records' package
+ * numbers); included by ctx.h, whose account holds the window.
  */
 #ifndef QUOTA_KEYREC_H
 #define QUOTA_KEYREC_H

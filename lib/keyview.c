@@ -4,8 +4,9 @@
  * receipt rebuilt from a compact record), the replay itself, and the
  * records' package references kept right when packages move to a
  * reloaded account or are pruned (§7).  Reads the window keys.c writes;
- * writes only package references inside its records (renumbering), on
- * the calls of package.c and snapshot_load.c that own those changes.
+ * writes only the package references inside its records (renumbering)
+ * and swaps two accounts' windows (a reload), on the calls of package.c
+ * and snapshot_load.c that own those changes.
  */
 #include "keytab.h"
 

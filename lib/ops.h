@@ -273,12 +273,12 @@ int quota__check_key(quota_ctx *ctx, const char *key);
 void quota__counter_uncharge(quota_account *a, unsigned cat, int64_t day,
 			     int64_t month, int64_t units, int64_t free);
 
-/* ------------------------------------------------------ keys (keys.c) */
+/* --------------------------- keys (keys.c; reading back: keyview.c) */
 
 /* The stored record of key, or NULL.  Valid until the next
  * quota__key_reserve or change of the window. */
 quota__keyrec *quota__key_find(const quota_account *a, const char *key);
-/* A stored record in full. */
+/* A stored record in full (keyview.c). */
 void quota__key_view(const quota_account *a, const quota__keyrec *k,
 		     quota__keyview *v);
 /* Room for one more record, table and ring: may fail with ENOMEM, so
@@ -358,7 +358,8 @@ static inline void quota__key_reversed(quota__keyrec *k)
 {
 	k->flags |= QUOTA__KR_REVERSED;
 }
-/* Answer a repeated key: replay (same) or QUOTA_EKEYCONFLICT. */
+/* Answer a repeated key: replay (same) or QUOTA_EKEYCONFLICT
+ * (keyview.c). */
 int quota__key_replay(const quota_account *a, const quota__keyview *v,
 		      bool same, quota_receipt *r);
 void quota__keys_free(quota_account *a);
@@ -381,7 +382,8 @@ void quota__keys_undo(quota_account *a, const quota__keymark *m);
 /* Test only: the probes finding every key in the window takes, in total
  * (1 for a key in its home slot; a probe reads up to 8 control bytes). */
 uint64_t quota__keys_probes(const quota__keys *k);
-/* Swap the key structures of from (nothing kept aside) and to, and make
+/* keyview.c: swap the key structures of from (nothing kept aside) and to,
+ * and make
  * the draws of the records to now has point at the packages of to, which
  * must be those of from, in the same order (to: a state of from decoded
  * from its snapshot).  Cannot fail. */
@@ -769,7 +771,7 @@ int quota__packages_prune_count(quota_account *a, int64_t horizon,
 				bool ledger, int64_t hour, quota__shrink *s);
 void quota__packages_prune_apply(quota_account *a, quota__shrink *s);
 void quota__track_prune(quota_account *a, const uint32_t *map);
-void quota__keys_renumber(quota_account *a, const uint32_t *map);
+void quota__keys_renumber(quota_account *a, const uint32_t *map); /* keyview.c */
 void quota__ledger_renumber(quota_account *a);
 void quota__shrink_undo(quota_account *a, quota__shrink *s);
 /* Retention after a settlement that closed periods (settle.c). */

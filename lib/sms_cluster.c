@@ -146,7 +146,11 @@ blk_sse2(const unsigned char *s, skip_carry *cy, blk *b)
  * continuation after a continuation is such a kind; it is right exactly
  * where the byte two or three back is a 3- or 4-byte lead, which is
  * checked apart.  Bytes as they are (the carry holds the 32 before, 0 at
- * the start: ASCII).
+ * the start: ASCII).  A C0, C1 or F5..FF byte is seen with the byte after
+ * it, so at a block's last byte, where the room ends in that block, this
+ * level may stop the skip before it (QUOTA__SKIP_TO) where the rules give
+ * up (QUOTA__SKIP_BAD): the bytes before the stop are valid either way
+ * (sms_int.h), and the walk after it reports the bad byte.
  */
 enum {
 	UV_SHORT = 0x01,     /* a lead, then no continuation */

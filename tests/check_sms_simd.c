@@ -913,6 +913,18 @@ START_TEST(test_i16_skip_as_defined)
 					skip_as_defined(b, n, 1000, lv[x]);
 					skip_as_defined(b, n, 150, lv[x]);
 				}
+		/* bytes that are never UTF-8 at a block's last byte and
+		 * about it, with the room ending in that block or not (the
+		 * AVX2 level sees them with the byte after: sms_cluster.c) */
+		static const unsigned char never[] = {0xC0, 0xC1, 0xF5, 0xFF};
+		for (size_t ni = 0; ni < sizeof never; ni++)
+			for (size_t o = 61; o <= 65; o++)
+				for (int64_t rm = 20; rm <= 1000; rm += 490) {
+					memset(b, 'a', 128);
+					b[o] = never[ni];
+					skip_as_defined(b, 128, rm, lv[x]);
+					skip_as_defined(b, o + 1, rm, lv[x]);
+				}
 		/* the third and fourth bytes of 3- and 4-byte sequences
 		 * (a valid second byte), each a continuation or not: the
 		 * AVX2 level tells these by the lead two or three back */
