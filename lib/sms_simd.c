@@ -225,32 +225,30 @@ static size_t plain_portable(const unsigned char *s, size_t n,
 /* --------------------------------------------- plain runs: vector driver */
 
 #if defined(SMS_X86) || defined(SMS_NEON)
-/* A plain code point at p that the block masks leave out (c2_plain,
- * e2_plain: a test of every block cost other scripts 3 to 4 %), and,
- * when `dense` (the last such one was near), the plain code points after
- * it up to ODD_MORE bytes on, taken by plain_portable (so that text dense
- * with them does not pay a block's masks for each, while sparse ones
- * leave the rest to the blocks), within `room` bytes (p[0..2]
- * readable): placed as
- * plain_portable places them, *last their last's offset (p is offset
- * at), their bytes returned; 0 if p holds none of the two.  Out of line,
- * so that the block loop's code stays as it was. */
+/* The bytes of a plain code point at p that the block masks leave out
+ * (c2_plain, e2_plain: a test of every block cost other scripts 3 to
+ * 4 %), 0 if there is none; p[0..2] readable. */
+static inline size_t odd_plain(const unsigned char *p)
+{
+	if (p[0] == 0xC2u)
+		return c2_plain(p[1]) ? 2 : 0;
+	return p[0] == 0xE2u && e2_plain(p[1], p[2]) ? 3 : 0;
+}
+
+/* Such a code point and the plain ones after it up to ODD_MORE bytes on,
+ * within `room` bytes, taken by plain_portable (*last: the offset of the
+ * last, from p): for text dense with them, which would otherwise pay a
+ * block's masks for each.  Out of line (the block loop's code stays as
+ * it was), and given copies of the loop's packer, so that the loop keeps
+ * its own in registers (a pointer to it made the compiler keep it in
+ * memory: more loads and stores in cjk and emoji text). */
 #define ODD_MORE 32
 static __attribute__((noinline, cold)) size_t
-odd_plain(const unsigned char *p, size_t room, size_t at, bool dense,
-	  quota__sms_fill *f, int64_t *pend, size_t *last)
+odd_dense(const unsigned char *p, size_t room, quota__sms_fill *f,
+	  int64_t *pend, size_t *last)
 {
-	size_t l = 0, r, lim;
-
-	if (p[0] == 0xC2u ? !c2_plain(p[1])
-			  : p[0] != 0xE2u || !e2_plain(p[1], p[2]))
-		return 0;
-	lim = dense ? ODD_MORE : p[0] == 0xC2u ? 2 : 3;
-	/* it takes p's code point at least (room >= 3 past a block; the
-	 * tail's zero padding fails both tests above) */
-	r = plain_portable(p, room < lim ? room : lim, f, pend, &l);
-	*last = at + l;
-	return r;
+	return plain_portable(p, room < ODD_MORE ? room : ODD_MORE, f, pend,
+			      last);
 }
 
 /*
@@ -400,15 +398,28 @@ plain_drive(const unsigned char *s, size_t n, quota__sms_fill *out,
 		adv = plain_block(&m, W, j, &f, &pend, last, &stop);
 		j += adv;
 		if (stop || adv == 0) {
-			/* n - j >= 3 still: the block took at most W; a C2
-			 * lead or E2 80 tested in line */
-			if ((s[j] != 0xC2u &&
-			     (s[j] != 0xE2u || s[j + 1] != 0x80u)) ||
-			    !(adv = odd_plain(s + j, n - j, j,
-					      odd_end && j - odd_end < 16, &f,
-					      &pend, last)))
+			/* n - j >= 3 still: the block took at most W */
+			size_t w = odd_plain(s + j);
+
+			if (!w)
 				goto done;
-			j += adv; /* then blocks again */
+			if (odd_end && j - odd_end < 16) {
+				/* dense (the last one was near) */
+				quota__sms_fill f2 = f;
+				int64_t p2 = pend;
+				size_t l2 = 0;
+
+				w = odd_dense(s + j, n - j, &f2, &p2, &l2);
+				f = f2;
+				pend = p2;
+				*last = j + l2;
+			} else { /* as plain_portable places one */
+				if (pend)
+					fput(&f, pend);
+				pend = 1;
+				*last = j;
+			}
+			j += w; /* then blocks again */
 			odd_end = j;
 		}
 	}
@@ -427,13 +438,31 @@ plain_drive(const unsigned char *s, size_t n, quota__sms_fill *out,
 			/* as above (b is zero past the text; !adv without
 			 * stop cannot happen, as a block starts at a lead:
 			 * tested all the same) */
-			if ((stop || !adv) && o < t &&
-			    (adv = odd_plain(b + o, t - o, j + o,
-					     odd_end && j + o - odd_end < 16,
-					     &f, &pend, last))) {
-				o += adv;
-				odd_end = j + o;
-				stop = false;
+			if ((stop || !adv) && o < t) {
+				size_t w = odd_plain(b + o);
+
+				if (w && w <= t - o) {
+					if (odd_end && j + o - odd_end < 16) {
+						quota__sms_fill f2 = f;
+						int64_t p2 = pend;
+						size_t l2 = 0;
+
+						w = odd_dense(b + o, t - o, &f2,
+							      &p2, &l2);
+						f = f2;
+						pend = p2;
+						*last = j + o + l2;
+					} else {
+						if (pend)
+							fput(&f, pend);
+						pend = 1;
+						*last = j + o;
+					}
+					o += w;
+					odd_end = j + o;
+					stop = false;
+					adv = w;
+				}
 			}
 		} while (!stop && adv && o < t);
 		j += o;
