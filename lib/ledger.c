@@ -114,10 +114,10 @@ static int room(quota_account *a, uint32_t extra)
 /* Every ledger hour fits hour_hi's 32 bits: a valid time's local day
  * (an offset of at most 18 hours) times a zone's 64 hours a day
  * (QUOTA__ZONE_HOURS), about 188 million at most. */
-_Static_assert((QUOTA_TIME_MAX + QUOTA__OFF_MAX) / 86400 * QUOTA__ZONE_HOURS +
+_Static_assert((QUOTA_TIME_MAX + QUOTA__OFF_MAX) / QUOTA__DAY * QUOTA__ZONE_HOURS +
 			       QUOTA__ZONE_HOURS <
 		       INT32_MAX &&
-	       (QUOTA_TIME_MIN - QUOTA__OFF_MAX) / 86400 * QUOTA__ZONE_HOURS -
+	       (QUOTA_TIME_MIN - QUOTA__OFF_MAX) / QUOTA__DAY * QUOTA__ZONE_HOURS -
 			       QUOTA__ZONE_HOURS >
 		       INT32_MIN,
 	       "ledger hours fit 32 bits");

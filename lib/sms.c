@@ -394,13 +394,19 @@ static bool count_clusters(const unsigned char *s, size_t len,
 	return true;
 }
 
-/* Can a plain run (sms_simd.c) start with byte c?  A cheap filter, so
- * that text of other scripts does not call the kernel in vain. */
-static inline bool plain_lead(unsigned c)
+/* Can a plain run (sms_simd.c) start at s[i] (i < len)?  A cheap filter
+ * on the lead byte (and after E2 the next, since only E2 80 xx is plain
+ * there), so that text of other scripts does not call the kernel in
+ * vain. */
+static inline bool plain_lead(const unsigned char *s, size_t len, size_t i)
 {
+	unsigned c = s[i];
+
 	if (c < 0x80u)
 		return c - 0x20u <= 0x7Eu - 0x20u || c == 0x0Au || c == 0x0Du;
-	return c - 0xC2u <= 1u || c - 0xCEu <= 3u || c - 0xE2u <= 0xEFu - 0xE2u ||
+	if (c == 0xE2u)
+		return len - i > 1 && s[i + 1] == 0x80u;
+	return c - 0xC2u <= 1u || c - 0xCEu <= 3u || c - 0xE3u <= 0xEFu - 0xE3u ||
 	       c == 0xF0u;
 }
 
@@ -507,8 +513,8 @@ static bool count_ucs2_fast(const unsigned char *s, size_t len, size_t i,
 	unsigned join_min = QUOTA__GB_EXTEND;
 
 	while (i < len) {
-		if (__builtin_expect(streak >= need, 0) && plain_lead(s[i]) &&
-		    (s[i] != 0xE2u || (len - i > 1 && s[i + 1] == 0x80u))) {
+		if (__builtin_expect(streak >= need, 0) &&
+		    plain_lead(s, len, i)) {
 			unsigned prev = quota__gb_dfa_prev[row >> 5];
 			ucs2_walk u = {fill, segs, total, cost, start, row};
 			size_t adv = 0;

@@ -164,19 +164,18 @@ enum {
 	UV_CARRY = UV_SHORT | UV_LONG | UV_TWO
 };
 
-#define R16(...) __VA_ARGS__, __VA_ARGS__ /* a table in both lanes */
 __attribute__((target("avx2"))) static inline
 __attribute__((always_inline)) void
 blk_avx2(const unsigned char *s, skip_carry *cy, blk *b)
 {
 	/* by the high nibble of the byte before */
-	const __m256i t1 = _mm256_setr_epi8(R16(
+	const __m256i t1 = _mm256_setr_epi8(QUOTA__R16(
 		UV_LONG, UV_LONG, UV_LONG, UV_LONG, UV_LONG, UV_LONG, UV_LONG,
 		UV_LONG, (char)UV_TWO, (char)UV_TWO, (char)UV_TWO, (char)UV_TWO,
 		UV_SHORT | UV_OVER2, UV_SHORT, UV_SHORT | UV_OVER3 | UV_SURR,
 		UV_SHORT | UV_LARGE | UV_LARGE80));
 	/* by the low nibble of the byte before */
-	const __m256i t2 = _mm256_setr_epi8(R16(
+	const __m256i t2 = _mm256_setr_epi8(QUOTA__R16(
 		(char)(UV_CARRY | UV_OVER3 | UV_OVER2 | UV_LARGE80),
 		(char)(UV_CARRY | UV_OVER2), (char)UV_CARRY, (char)UV_CARRY,
 		(char)(UV_CARRY | UV_LARGE),
@@ -192,7 +191,7 @@ blk_avx2(const unsigned char *s, skip_carry *cy, blk *b)
 		(char)(UV_CARRY | UV_LARGE | UV_LARGE80),
 		(char)(UV_CARRY | UV_LARGE | UV_LARGE80)));
 	/* by the high nibble of the byte */
-	const __m256i t3 = _mm256_setr_epi8(R16(
+	const __m256i t3 = _mm256_setr_epi8(QUOTA__R16(
 		UV_SHORT, UV_SHORT, UV_SHORT, UV_SHORT, UV_SHORT, UV_SHORT,
 		UV_SHORT, UV_SHORT,
 		(char)(UV_LONG | UV_OVER2 | UV_TWO | UV_OVER3 | UV_LARGE80),
@@ -200,7 +199,6 @@ blk_avx2(const unsigned char *s, skip_carry *cy, blk *b)
 		(char)(UV_LONG | UV_OVER2 | UV_TWO | UV_SURR | UV_LARGE),
 		(char)(UV_LONG | UV_OVER2 | UV_TWO | UV_SURR | UV_LARGE),
 		UV_SHORT, UV_SHORT, UV_SHORT, UV_SHORT));
-	const __m256i nib = _mm256_set1_epi8(0x0F);
 	__m256i err = _mm256_setzero_si256(), p = cy->v32;
 	uint64_t high = 0, cont = 0, four = 0;
 
@@ -213,13 +211,9 @@ blk_avx2(const unsigned char *s, skip_carry *cy, blk *b)
 			p2 = _mm256_alignr_epi8(x, pp, 14),
 			p3 = _mm256_alignr_epi8(x, pp, 13);
 		__m256i k = _mm256_and_si256(
-			_mm256_and_si256(
-				_mm256_shuffle_epi8(
-					t1, _mm256_and_si256(
-						    _mm256_srli_epi16(p1, 4), nib)),
-				_mm256_shuffle_epi8(t2, _mm256_and_si256(p1, nib))),
-			_mm256_shuffle_epi8(
-				t3, _mm256_and_si256(_mm256_srli_epi16(x, 4), nib)));
+			_mm256_and_si256(quota__nib_hi32(p1, t1),
+					 quota__nib_lo32(p1, t2)),
+			quota__nib_hi32(x, t3));
 		/* a third or fourth byte: E0.. two back, F0.. three back
 		 * (their bit 7 left set by the saturating subtractions) */
 		__m256i must = _mm256_and_si256(
@@ -246,7 +240,6 @@ blk_avx2(const unsigned char *s, skip_carry *cy, blk *b)
 	b->four = four & high;
 	b->bad |= !_mm256_testz_si256(err, err);
 }
-#undef R16
 #endif
 
 /* Bits set in x: hw in the AVX2 instantiation, built with popcnt (the

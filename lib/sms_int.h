@@ -291,4 +291,33 @@ int quota__sms_count_with_breaks(const char *utf8, size_t len,
 				 const unsigned char *breaks,
 				 quota_sms_info *info);
 
+/*
+ * What the x86 vector kernels of sms_simd.c (plain and GSM runs) and
+ * sms_cluster.c (the skip's UTF-8 check) share: a 16-entry table given
+ * for both 128-bit lanes, and a table looked up by the high or the low
+ * nibble of each of 32 bytes (vpshufb reads the low 4 bits of an index
+ * byte and zeroes a byte whose index has bit 7 set, hence the masks).
+ */
+#if !defined(QUOTA_NO_SIMD) && (defined(__x86_64__) || defined(_M_X64)) && \
+	defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+#define QUOTA__R16(...) __VA_ARGS__, __VA_ARGS__
+
+__attribute__((target("avx2"))) static inline
+__attribute__((always_inline)) __m256i
+quota__nib_hi32(__m256i v, __m256i t)
+{
+	return _mm256_shuffle_epi8(
+		t, _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F)));
+}
+
+__attribute__((target("avx2"))) static inline
+__attribute__((always_inline)) __m256i
+quota__nib_lo32(__m256i v, __m256i t)
+{
+	return _mm256_shuffle_epi8(t, _mm256_and_si256(v, _mm256_set1_epi8(0x0F)));
+}
+#endif
+
 #endif /* QUOTA_SMS_INT_H */

@@ -225,6 +225,12 @@ static size_t plain_portable(const unsigned char *s, size_t n,
 /* --------------------------------------------- plain runs: vector driver */
 
 #if defined(SMS_X86) || defined(SMS_NEON)
+/* Bits 0 to n - 1 (n <= 64: a block's or a prefix's bytes). */
+static inline uint64_t low_bits(unsigned n)
+{
+	return n >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << n) - 1;
+}
+
 /* The bytes of a plain code point at p that the block masks leave out
  * (c2_plain, e2_plain: a test of every block cost other scripts 3 to
  * 4 %), 0 if there is none; p[0..2] readable. */
@@ -249,6 +255,38 @@ odd_dense(const unsigned char *p, size_t room, quota__sms_fill *f,
 {
 	return plain_portable(p, room < ODD_MORE ? room : ODD_MORE, f, pend,
 			      last);
+}
+
+/* A code point odd_plain finds at p (offset at, room bytes from p),
+ * placed as plain_portable places one, or with the plain ones after it
+ * (odd_dense) when the last such one ended less than 16 bytes before
+ * (*odd_end, 0: none yet): its bytes, 0 if there is none.  The block
+ * loop's stop, in its main part and its tail alike. */
+static inline __attribute__((always_inline)) size_t
+odd_take(const unsigned char *p, size_t room, size_t at, size_t *odd_end,
+	 quota__sms_fill *f, int64_t *pend, size_t *last)
+{
+	size_t w = odd_plain(p);
+
+	if (!w || w > room)
+		return 0;
+	if (*odd_end && at - *odd_end < 16) {
+		quota__sms_fill f2 = *f;
+		int64_t p2 = *pend;
+		size_t l2 = 0;
+
+		w = odd_dense(p, room, &f2, &p2, &l2);
+		*f = f2;
+		*pend = p2;
+		*last = at + l2;
+	} else {
+		if (*pend)
+			fput(f, *pend);
+		*pend = 1;
+		*last = at;
+	}
+	*odd_end = at + w;
+	return w;
 }
 
 /*
@@ -301,13 +339,13 @@ static inline __attribute__((always_inline)) size_t
 plain_block(const pmask *m, unsigned W, size_t base, quota__sms_fill *f,
 	    int64_t *pend, size_t *last, bool *stop)
 {
-	uint64_t all = W == 64 ? ~UINT64_C(0) : (UINT64_C(1) << W) - 1;
+	uint64_t all = low_bits(W);
 	uint64_t lead = m->asc | m->l2 | m->l3 | m->l4;
 	uint64_t exp = (m->l2 << 1) | (m->l3 << 1) | (m->l3 << 2) |
 		       (m->l4 << 1) | (m->l4 << 2) | (m->l4 << 3);
 	uint64_t err = (~(lead | m->cont) | (m->cont ^ exp)) & all;
 	unsigned p = err ? (unsigned)__builtin_ctzll(err) : W;
-	uint64_t start = lead & (p == 64 ? ~UINT64_C(0) : (UINT64_C(1) << p) - 1),
+	uint64_t start = lead & low_bits(p),
 		 body, bit, u;
 	unsigned L, end;
 	int64_t add;
@@ -399,28 +437,11 @@ plain_drive(const unsigned char *s, size_t n, quota__sms_fill *out,
 		j += adv;
 		if (stop || adv == 0) {
 			/* n - j >= 3 still: the block took at most W */
-			size_t w = odd_plain(s + j);
-
-			if (!w)
+			adv = odd_take(s + j, n - j, j, &odd_end, &f, &pend,
+				       last);
+			if (!adv)
 				goto done;
-			if (odd_end && j - odd_end < 16) {
-				/* dense (the last one was near) */
-				quota__sms_fill f2 = f;
-				int64_t p2 = pend;
-				size_t l2 = 0;
-
-				w = odd_dense(s + j, n - j, &f2, &p2, &l2);
-				f = f2;
-				pend = p2;
-				*last = j + l2;
-			} else { /* as plain_portable places one */
-				if (pend)
-					fput(&f, pend);
-				pend = 1;
-				*last = j;
-			}
-			j += w; /* then blocks again */
-			odd_end = j;
+			j += adv; /* then blocks again */
 		}
 	}
 	if (j < n) {
@@ -438,31 +459,11 @@ plain_drive(const unsigned char *s, size_t n, quota__sms_fill *out,
 			/* as above (b is zero past the text; !adv without
 			 * stop cannot happen, as a block starts at a lead:
 			 * tested all the same) */
-			if ((stop || !adv) && o < t) {
-				size_t w = odd_plain(b + o);
-
-				if (w && w <= t - o) {
-					if (odd_end && j + o - odd_end < 16) {
-						quota__sms_fill f2 = f;
-						int64_t p2 = pend;
-						size_t l2 = 0;
-
-						w = odd_dense(b + o, t - o, &f2,
-							      &p2, &l2);
-						f = f2;
-						pend = p2;
-						*last = j + o + l2;
-					} else {
-						if (pend)
-							fput(&f, pend);
-						pend = 1;
-						*last = j + o;
-					}
-					o += w;
-					odd_end = j + o;
-					stop = false;
-					adv = w;
-				}
+			if ((stop || !adv) && o < t &&
+			    (adv = odd_take(b + o, t - o, j + o, &odd_end, &f,
+					    &pend, last))) {
+				o += adv;
+				stop = false;
 			}
 		} while (!stop && adv && o < t);
 		j += o;
@@ -571,24 +572,6 @@ eq32(__m256i v, unsigned char c)
 	return _mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)c));
 }
 
-/* The 32 bytes' nibbles looked up in t (16 entries, repeated per lane):
- * vpshufb reads the low 4 bits of an index byte and zeroes a byte whose
- * index has bit 7 set, hence the masks. */
-__attribute__((target("avx2"))) static inline
-__attribute__((always_inline)) __m256i
-nib_hi32(__m256i v, __m256i t)
-{
-	return _mm256_shuffle_epi8(
-		t, _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F)));
-}
-
-__attribute__((target("avx2"))) static inline
-__attribute__((always_inline)) __m256i
-nib_lo32(__m256i v, __m256i t)
-{
-	return _mm256_shuffle_epi8(t, _mm256_and_si256(v, _mm256_set1_epi8(0x0F)));
-}
-
 /* Bits of the 32 bytes where x & bits is not zero. */
 __attribute__((target("avx2"))) static inline
 __attribute__((always_inline)) uint64_t
@@ -598,8 +581,6 @@ any32(__m256i x, char bits)
 		       _mm256_and_si256(x, _mm256_set1_epi8(bits)),
 		       _mm256_setzero_si256())) & 0xFFFFFFFFu;
 }
-
-#define R16(...) __VA_ARGS__, __VA_ARGS__ /* a table in both lanes */
 
 /*
  * The masks of a 32-byte block as masks_sse2 computes them, the byte
@@ -618,10 +599,10 @@ __attribute__((target("avx2"))) static inline
 __attribute__((always_inline)) void
 masks_avx2(const unsigned char *s, pmask *m)
 {
-	const __m256i lead_hi = _mm256_setr_epi8(R16(
+	const __m256i lead_hi = _mm256_setr_epi8(QUOTA__R16(
 		0x04, 0, 0x01, 0x01, 0x01, 0x01, 0x01, 0x02, /* 0..7 */
 		0x08, 0x08, 0x08, 0x08, 0x10, 0x20, (char)0xC0, 0));
-	const __m256i lead_lo = _mm256_setr_epi8(R16(
+	const __m256i lead_lo = _mm256_setr_epi8(QUOTA__R16(
 		0x2B, 0x2B, 0x0B, 0x1B | (char)0x80, 0x4B, 0x4B, 0x4B, 0x4B,
 		0x4B, 0x4B, 0x0F | (char)0x80, 0x4B, 0x4B,
 		0x0F | (char)0x80, 0x1B, 0x19 | (char)0x80));
@@ -639,7 +620,7 @@ masks_avx2(const unsigned char *s, pmask *m)
 		m->cont = m->l2 = m->l3 = m->l4 = 0;
 		return;
 	}
-	c = _mm256_and_si256(nib_hi32(v, lead_hi), nib_lo32(v, lead_lo));
+	c = _mm256_and_si256(quota__nib_hi32(v, lead_hi), quota__nib_lo32(v, lead_lo));
 	m->asc = any32(c, 0x07);
 	m->cont = any32(c, 0x08);
 	m->l2 = any32(c, 0x30);
@@ -654,34 +635,34 @@ masks_avx2(const unsigned char *s, pmask *m)
 		 * third byte decides); 08 B0..BF; 10 80..8F; 40 90..9D;
 		 * 20 BC BD.
 		 */
-		const __m256i sel = _mm256_setr_epi8(R16(
+		const __m256i sel = _mm256_setr_epi8(QUOTA__R16(
 			0, 0, 0, 0x07, 0, 0, 0, 0, 0, 0, 0x08, 0, 0, 0x50, 0, 0x20));
-		const __m256i s_hi = _mm256_setr_epi8(R16(
+		const __m256i s_hi = _mm256_setr_epi8(QUOTA__R16(
 			0, 0, 0, 0, 0, 0, 0, 0, 0x17, 0x40, 0, 0x28, 0, 0, 0, 0));
-		const __m256i s_lo = _mm256_setr_epi8(R16(
+		const __m256i s_lo = _mm256_setr_epi8(QUOTA__R16(
 			0x5A, 0x59, 0x5C, 0x59, 0x58, 0x58, 0x58, 0x58,
 			0x58, 0x58, 0x58, 0x58, 0x78, 0x78, 0x18, 0x18));
 		/* Third byte after E3 80 (01: 80..9F; 02: A0..A9; 04:
 		 * B1..BF but BD) and after E3 82 (08: 80..8F A0..BF; 10:
 		 * 90..9F but 99 9A). */
-		const __m256i t_hi = _mm256_setr_epi8(R16(
+		const __m256i t_hi = _mm256_setr_epi8(QUOTA__R16(
 			0, 0, 0, 0, 0, 0, 0, 0, 0x09, 0x11, 0x0A, 0x0C, 0, 0, 0, 0));
-		const __m256i t_lo = _mm256_setr_epi8(R16(
+		const __m256i t_lo = _mm256_setr_epi8(QUOTA__R16(
 			0x1B, 0x1F, 0x1F, 0x1F, 0x1F, 0x1F, 0x1F, 0x1F,
 			0x1F, 0x0F, 0x0D, 0x1D, 0x1D, 0x19, 0x1D, 0x1D));
 		uint64_t direct, e380, e382;
 
 		n1 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 1));
 		n2 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 2));
-		k = _mm256_and_si256(_mm256_and_si256(nib_lo32(v, sel),
-						      nib_hi32(n1, s_hi)),
-				     nib_lo32(n1, s_lo));
+		k = _mm256_and_si256(_mm256_and_si256(quota__nib_lo32(v, sel),
+						      quota__nib_hi32(n1, s_hi)),
+				     quota__nib_lo32(n1, s_lo));
 		direct = any32(k, 0x79);
 		e380 = any32(k, 0x02);
 		e382 = any32(k, 0x04);
 		if (e380 | e382) {
-			__m256i t = _mm256_and_si256(nib_hi32(n2, t_hi),
-						     nib_lo32(n2, t_lo));
+			__m256i t = _mm256_and_si256(quota__nib_hi32(n2, t_hi),
+						     quota__nib_lo32(n2, t_lo));
 			direct |= (e380 & any32(t, 0x07)) |
 				  (e382 & any32(t, 0x18));
 		}
@@ -883,12 +864,11 @@ static inline __attribute__((always_inline)) size_t
 gsm_block(const unsigned char *s, const gmask *g, unsigned W,
 	  const uint8_t *two11, int64_t room, size_t *k, size_t *e, bool *stop)
 {
-	uint64_t all = W == 64 ? ~UINT64_C(0) : (UINT64_C(1) << W) - 1;
+	uint64_t all = low_bits(W);
 	uint64_t err = ((~(g->ok | g->ext | g->cont | g->lead)) |
 			(g->cont ^ (g->lead << 1))) & all;
 	unsigned p = err ? (unsigned)__builtin_ctzll(err) : W;
-	uint64_t below = p == 64 ? ~UINT64_C(0) : (UINT64_C(1) << p) - 1, start,
-		 m;
+	uint64_t below = low_bits(p), start, m;
 	unsigned L, end;
 
 	/* leads whose continuation is in the block: look them up */
@@ -938,7 +918,7 @@ gsm_step(const unsigned char *q, unsigned W,
 	 void (*masks)(const unsigned char *, gmask *), const uint8_t *two11,
 	 int64_t room, size_t *total, size_t *ext, size_t *adv)
 {
-	uint64_t all = W == 64 ? ~UINT64_C(0) : (UINT64_C(1) << W) - 1;
+	uint64_t all = low_bits(W);
 	size_t k, e;
 	bool stop;
 	gmask g;
@@ -1051,14 +1031,14 @@ __attribute__((target("avx2"))) static inline
 __attribute__((always_inline)) void
 gmasks_avx2(const unsigned char *s, gmask *g)
 {
-	const __m256i ghi = _mm256_setr_epi8(R16(
+	const __m256i ghi = _mm256_setr_epi8(QUOTA__R16(
 		0x50, 0, 0x01, 0x01, 0x01, 0x22, 0x04, 0x28,
 		0, 0, 0, 0, 0, 0, 0, 0));
-	const __m256i glo = _mm256_setr_epi8(R16(
+	const __m256i glo = _mm256_setr_epi8(QUOTA__R16(
 		0x0B, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F,
 		0x0F, 0x0F, 0x1F, 0x25, 0x65, 0x35, 0x25, 0x07));
 	__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)s);
-	__m256i c = _mm256_and_si256(nib_hi32(v, ghi), nib_lo32(v, glo));
+	__m256i c = _mm256_and_si256(quota__nib_hi32(v, ghi), quota__nib_lo32(v, glo));
 
 	g->ok = any32(c, 0x1F);
 	g->ext = any32(c, 0x60);
@@ -1071,8 +1051,6 @@ gmasks_avx2(const unsigned char *s, gmask *g)
 		_mm256_cmpgt_epi8(v, _mm256_set1_epi8((char)0xC1)),
 		_mm256_cmpgt_epi8(_mm256_set1_epi8((char)0xD0), v)));
 }
-
-#undef R16
 
 /* Two 32-byte blocks as one of 64 bytes, as masks64_avx2: a block of
  * Latin text with a letter outside ASCII goes through gsm_block, whose
