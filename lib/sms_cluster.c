@@ -242,12 +242,10 @@ blk_avx2(const unsigned char *s, skip_carry *cy, blk *b)
 }
 #endif
 
-/* Bits set in x: hw in the AVX2 instantiation, built with popcnt (the
- * AVX2 level is chosen only with popcnt: sms_simd.c's sms_detect), which
- * spares quota__popcount64's run-time check on each call. */
+/* Bits set in x (quota__sms_pop: hw in the AVX2 instantiation). */
 static inline __attribute__((always_inline)) int64_t pop(uint64_t x, bool hw)
 {
-	return hw ? __builtin_popcountll(x) : (int64_t)quota__popcount64(x);
+	return (int64_t)quota__sms_pop(x, hw);
 }
 
 /* UTF-16 units of the code points starting in the bits of b below bit j

@@ -70,8 +70,9 @@ static int sms_detect(void)
 {
 #if defined(SMS_X86)
 	__builtin_cpu_init();
-	/* popcnt too: the AVX2 skip of sms_cluster.c is built with it
-	 * (every AVX2 processor has it; a virtual one may mask it) */
+	/* popcnt too: the AVX2 kernels here and sms_cluster.c's skip are
+	 * built with it, quota__sms_pop (every AVX2 processor has it; a
+	 * virtual one may mask it) */
 	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt"))
 		return QUOTA__SMS_AVX2;
 	return QUOTA__SMS_SSE2;
@@ -302,12 +303,12 @@ typedef struct pmask {
 /* The position of the set bit of rank k (0 for the lowest) of x, which
  * has more than k bits set, all below bit W (W bytes a block): a binary
  * search on popcounts. */
-static inline unsigned nth_bit(uint64_t x, unsigned k, unsigned W)
+static inline unsigned nth_bit(uint64_t x, unsigned k, unsigned W, bool hw)
 {
 	unsigned pos = 0, c;
 
 	for (unsigned w = W / 2; w; w >>= 1) {
-		c = (unsigned)quota__popcount64(x & ((UINT64_C(1) << w) - 1));
+		c = quota__sms_pop(x & ((UINT64_C(1) << w) - 1), hw);
 		if (k >= c) {
 			k -= c;
 			x >>= w;
@@ -337,7 +338,7 @@ static inline unsigned nth_bit(uint64_t x, unsigned k, unsigned W)
  */
 static inline __attribute__((always_inline)) size_t
 plain_block(const pmask *m, unsigned W, size_t base, quota__sms_fill *f,
-	    int64_t *pend, size_t *last, bool *stop)
+	    int64_t *pend, size_t *last, bool *stop, bool hw)
 {
 	uint64_t all = low_bits(W);
 	uint64_t lead = m->asc | m->l2 | m->l3 | m->l4;
@@ -368,7 +369,7 @@ plain_block(const pmask *m, unsigned W, size_t base, quota__sms_fill *f,
 	bit = UINT64_C(1) << L;
 	body = start & ~bit;
 	u = body | ((body & m->l4) << 1);
-	add = *pend + quota__popcount64(u);
+	add = *pend + quota__sms_pop(u, hw);
 	if (f->fill + add <= f->cap) {
 		/* no segment ends inside */
 		f->fill += add;
@@ -391,17 +392,17 @@ plain_block(const pmask *m, unsigned W, size_t base, quota__sms_fill *f,
 
 		if (*pend)
 			fput(f, *pend);
-		while (f->fill + quota__popcount64(u) > f->cap) {
-			q = nth_bit(u, (unsigned)(f->cap - f->fill), W);
+		while (f->fill + quota__sms_pop(u, hw) > f->cap) {
+			q = nth_bit(u, (unsigned)(f->cap - f->fill), W, hw);
 			q -= !((body >> q) & 1); /* a pair's second unit */
 			below = u & ((UINT64_C(1) << q) - 1);
-			f->total += quota__popcount64(below);
+			f->total += quota__sms_pop(below, hw);
 			f->segs++;
 			f->fill = 0;
 			u &= ~below;
 		}
-		f->fill += quota__popcount64(u);
-		f->total += quota__popcount64(u);
+		f->fill += quota__sms_pop(u, hw);
+		f->total += quota__sms_pop(u, hw);
 	}
 	*pend = 1 + (int64_t)((m->l4 & bit) != 0);
 	*last = base + L;
@@ -423,7 +424,7 @@ plain_block(const pmask *m, unsigned W, size_t base, quota__sms_fill *f,
 static inline __attribute__((always_inline)) size_t
 plain_drive(const unsigned char *s, size_t n, quota__sms_fill *out,
 	    int64_t *open, size_t *last, unsigned W,
-	    void (*masks)(const unsigned char *, pmask *))
+	    void (*masks)(const unsigned char *, pmask *), bool hw)
 {
 	quota__sms_fill f = *out;
 	int64_t pend = *open;
@@ -433,7 +434,7 @@ plain_drive(const unsigned char *s, size_t n, quota__sms_fill *out,
 
 	while (n - j >= W + 3) {
 		masks(s + j, &m);
-		adv = plain_block(&m, W, j, &f, &pend, last, &stop);
+		adv = plain_block(&m, W, j, &f, &pend, last, &stop, hw);
 		j += adv;
 		if (stop || adv == 0) {
 			/* n - j >= 3 still: the block took at most W */
@@ -454,7 +455,8 @@ plain_drive(const unsigned char *s, size_t n, quota__sms_fill *out,
 		memcpy(b, s + j, t);
 		do {
 			masks(b + o, &m);
-			adv = plain_block(&m, W, j + o, &f, &pend, last, &stop);
+			adv = plain_block(&m, W, j + o, &f, &pend, last, &stop,
+					  hw);
 			o += adv;
 			/* as above (b is zero past the text; !adv without
 			 * stop cannot happen, as a block starts at a lead:
@@ -555,7 +557,7 @@ masks_sse2(const unsigned char *s, pmask *m)
 static size_t plain_sse2(const unsigned char *s, size_t n, quota__sms_fill *f,
 			 int64_t *open, size_t *last)
 {
-	return plain_drive(s, n, f, open, last, 16, masks_sse2);
+	return plain_drive(s, n, f, open, last, 16, masks_sse2, false);
 }
 
 __attribute__((target("avx2"))) static inline __m256i
@@ -702,11 +704,11 @@ masks64_avx2(const unsigned char *s, pmask *m)
 	m->l4 |= h.l4 << 32;
 }
 
-__attribute__((target("avx2"))) static size_t
+__attribute__((target("avx2,popcnt"))) static size_t
 plain_avx2(const unsigned char *s, size_t n, quota__sms_fill *f, int64_t *open,
 	   size_t *last)
 {
-	return plain_drive(s, n, f, open, last, 64, masks64_avx2);
+	return plain_drive(s, n, f, open, last, 64, masks64_avx2, true);
 }
 #endif
 
@@ -780,7 +782,7 @@ masks_neon(const unsigned char *s, pmask *m)
 static size_t plain_neon(const unsigned char *s, size_t n, quota__sms_fill *f,
 			 int64_t *open, size_t *last)
 {
-	return plain_drive(s, n, f, open, last, 16, masks_neon);
+	return plain_drive(s, n, f, open, last, 16, masks_neon, false);
 }
 #endif
 
@@ -862,7 +864,8 @@ typedef struct gmask {
  * is not one (rather than a code point cut by the block's end). */
 static inline __attribute__((always_inline)) size_t
 gsm_block(const unsigned char *s, const gmask *g, unsigned W,
-	  const uint8_t *two11, int64_t room, size_t *k, size_t *e, bool *stop)
+	  const uint8_t *two11, int64_t room, size_t *k, size_t *e, bool *stop,
+	  bool hw)
 {
 	uint64_t all = low_bits(W);
 	uint64_t err = ((~(g->ok | g->ext | g->cont | g->lead)) |
@@ -898,16 +901,16 @@ gsm_block(const unsigned char *s, const gmask *g, unsigned W,
 		unsigned j = (unsigned)__builtin_ctzll(m);
 		uint64_t upto = (UINT64_C(2) << j) - 1;
 
-		if (quota__popcount64(start & upto) +
-			    quota__popcount64(g->ext & start & upto) > room) {
+		if (quota__sms_pop(start & upto, hw) +
+			    quota__sms_pop(g->ext & start & upto, hw) > room) {
 			start &= upto >> 1;
 			end = j;
 			*stop = true;
 			break;
 		}
 	}
-	*e = (size_t)quota__popcount64(g->ext & start);
-	*k = (size_t)quota__popcount64(start) + *e;
+	*e = quota__sms_pop(g->ext & start, hw);
+	*k = quota__sms_pop(start, hw) + *e;
 	return end;
 }
 
@@ -916,7 +919,7 @@ gsm_block(const unsigned char *s, const gmask *g, unsigned W,
 static inline __attribute__((always_inline)) bool
 gsm_step(const unsigned char *q, unsigned W,
 	 void (*masks)(const unsigned char *, gmask *), const uint8_t *two11,
-	 int64_t room, size_t *total, size_t *ext, size_t *adv)
+	 int64_t room, size_t *total, size_t *ext, size_t *adv, bool hw)
 {
 	uint64_t all = low_bits(W);
 	size_t k, e;
@@ -930,7 +933,7 @@ gsm_step(const unsigned char *q, unsigned W,
 		return false;
 	}
 	*adv = gsm_block(q, &g, W, two11, room - (int64_t)*total, &k, &e,
-			 &stop);
+			 &stop, hw);
 	*total += k;
 	*ext += e;
 	return stop || *adv == 0;
@@ -951,7 +954,7 @@ static inline __attribute__((always_inline)) size_t
 gsm_drive(const unsigned char *s, size_t n, const uint8_t *two11,
 	  int64_t room, size_t *sept, size_t *esc, unsigned W,
 	  void (*masks)(const unsigned char *, gmask *), unsigned Wh,
-	  void (*half)(const unsigned char *, gmask *))
+	  void (*half)(const unsigned char *, gmask *), bool hw)
 {
 	size_t j = 0, total = 0, ext = 0, adv;
 
@@ -959,7 +962,7 @@ gsm_drive(const unsigned char *s, size_t n, const uint8_t *two11,
 	 * at its first code point */
 	if (half && n >= W) {
 		bool end = gsm_step(s, Wh, half, two11, room, &total, &ext,
-				    &adv);
+				    &adv, hw);
 
 		j = adv;
 		if (end)
@@ -967,7 +970,7 @@ gsm_drive(const unsigned char *s, size_t n, const uint8_t *two11,
 	}
 	while (n - j >= W) {
 		bool end = gsm_step(s + j, W, masks, two11, room, &total, &ext,
-				    &adv);
+				    &adv, hw);
 
 		j += adv;
 		if (end)
@@ -975,7 +978,7 @@ gsm_drive(const unsigned char *s, size_t n, const uint8_t *two11,
 	}
 	if (half && n - j >= Wh) {
 		bool end = gsm_step(s + j, Wh, half, two11, room, &total, &ext,
-				    &adv);
+				    &adv, hw);
 
 		j += adv;
 		if (end)
@@ -987,7 +990,7 @@ gsm_drive(const unsigned char *s, size_t n, const uint8_t *two11,
 		memset(b, 0, sizeof b);
 		memcpy(b, s + j, n - j);
 		gsm_step(b, half ? Wh : W, half ? half : masks, two11, room,
-			 &total, &ext, &adv);
+			 &total, &ext, &adv, hw);
 		j += adv;
 	}
 done:
@@ -1016,7 +1019,8 @@ gmasks_sse2(const unsigned char *s, gmask *g)
 static size_t gsm_sse2(const unsigned char *s, size_t n, const uint8_t *two11,
 		       int64_t room, size_t *sept, size_t *esc)
 {
-	return gsm_drive(s, n, two11, room, sept, esc, 16, gmasks_sse2, 0, NULL);
+	return gsm_drive(s, n, two11, room, sept, esc, 16, gmasks_sse2, 0, NULL,
+			 false);
 }
 
 /*
@@ -1069,12 +1073,12 @@ gmasks64_avx2(const unsigned char *s, gmask *g)
 	g->lead |= h.lead << 32;
 }
 
-__attribute__((target("avx2"))) static size_t
+__attribute__((target("avx2,popcnt"))) static size_t
 gsm_avx2(const unsigned char *s, size_t n, const uint8_t *two11, int64_t room,
 	 size_t *sept, size_t *esc)
 {
 	return gsm_drive(s, n, two11, room, sept, esc, 64, gmasks64_avx2, 32,
-			 gmasks_avx2);
+			 gmasks_avx2, true);
 }
 #endif
 
@@ -1097,7 +1101,8 @@ gmasks_neon(const unsigned char *s, gmask *g)
 static size_t gsm_neon(const unsigned char *s, size_t n, const uint8_t *two11,
 		       int64_t room, size_t *sept, size_t *esc)
 {
-	return gsm_drive(s, n, two11, room, sept, esc, 16, gmasks_neon, 0, NULL);
+	return gsm_drive(s, n, two11, room, sept, esc, 16, gmasks_neon, 0, NULL,
+			 false);
 }
 #endif
 
