@@ -303,7 +303,8 @@ typedef struct pmask {
 /* The position of the set bit of rank k (0 for the lowest) of x, which
  * has more than k bits set, all below bit W (W bytes a block): a binary
  * search on popcounts. */
-static inline unsigned nth_bit(uint64_t x, unsigned k, unsigned W, bool hw)
+static inline __attribute__((always_inline)) unsigned
+nth_bit(uint64_t x, unsigned k, unsigned W, bool hw)
 {
 	unsigned pos = 0, c;
 
