@@ -7,6 +7,12 @@
  * not tests; the machine may be shared, so compare ratios of one run.
  *
  *   bench_sms [OUTDIR]     OUTDIR holds the corpus files node reads
+ *
+ * QUOTA_BENCH_SMS_COUNT=CLASS:REPS:WHICH counts the messages of one class
+ * (its name as printed) REPS times with the library's counter (WHICH
+ * "lib") or main's (WHICH "main"), untimed, and prints the bytes counted:
+ * what tests/bench-instr.sh runs under valgrind for instructions a byte,
+ * a figure that does not move with the machine's load.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "quota.h"
@@ -293,6 +299,39 @@ int main(int argc, char **argv)
 		build(&c[k], &classes[k]);
 	}
 	build_mixed(&c[NCLASS]);
+
+	const char *once = getenv("QUOTA_BENCH_SMS_COUNT");
+	if (once) {
+		char name[32], which[8];
+		int reps, k;
+		int64_t bytes = 0, segs = 0;
+
+		if (sscanf(once, "%31[^:]:%d:%7s", name, &reps, which) != 3 ||
+		    reps < 0 || (strcmp(which, "lib") && strcmp(which, "main"))) {
+			fprintf(stderr, "QUOTA_BENCH_SMS_COUNT: CLASS:REPS:lib|main\n");
+			return 2;
+		}
+		for (k = 0; k <= NCLASS && strcmp(c[k].name, name); k++)
+			;
+		if (k > NCLASS) {
+			fprintf(stderr, "QUOTA_BENCH_SMS_COUNT: no class %s\n", name);
+			return 2;
+		}
+		countfn f = strcmp(which, "lib") ? quota_sms_count_main
+						 : quota_sms_count;
+		for (int r = 0; r < reps; r++)
+			for (int m = 0; m < NMSG; m++) {
+				quota_sms_info i;
+
+				if (f(c[k].text[m], c[k].len[m], NULL, &i))
+					return 1;
+				segs += i.segments;
+				bytes += (int64_t)c[k].len[m];
+			}
+		printf("%lld bytes %lld segments\n", (long long)bytes,
+		       (long long)segs);
+		return 0;
+	}
 
 	if (dir) {
 		char cmd[4096];

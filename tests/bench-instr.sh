@@ -1,0 +1,58 @@
+#!/bin/sh
+# tests/bench-instr.sh - instructions, counted by valgrind, of what make
+# bench times (make bench-instr, part of make bench): SMS counting a byte
+# per class, the library's counter and main's before issue 16
+# (tests/bench_sms.c with QUOTA_BENCH_SMS_COUNT), and a plain charge with
+# no store and with a no-op one (tests/bench_instr.c, §5, issue 10).  The
+# times of make bench move with the machine's load, by half on some days;
+# these counts do not (the same binary gives the same count), so a change
+# can be judged by them where the times cannot tell.  Each figure is a run
+# doing the work less a run doing none of it, the same set-up.
+#
+#   sh tests/bench-instr.sh BENCH_SMS BENCH_INSTR
+set -eu
+sms=$1
+chg=$2
+command -v valgrind >/dev/null || {
+	echo "bench-instr: no valgrind (tests/install-deps.sh installs it)" >&2
+	exit 1
+}
+
+# instructions of a command (callgrind's total; its stdout to $out); a
+# command that fails stops the script
+out=$(mktemp)
+log=$(mktemp)
+trap 'rm -f "$out" "$log"' EXIT
+instr() {
+	valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+		--log-file="$log" "$@" >"$out" ||
+		{ echo "bench-instr: $* failed" >&2; exit 1; }
+	n=$(sed -n 's/.*Collected : *\([0-9]*\).*/\1/p' "$log")
+	[ -n "$n" ] || { echo "bench-instr: $* gave no count" >&2; exit 1; }
+	echo "$n"
+}
+
+REPS=10
+echo "bench-instr: instructions (valgrind), the same in every run of one build"
+echo "SMS: each class's 1,000 messages counted $REPS times, instructions a byte"
+printf '  %-13s %8s %8s %8s\n' class lib main "x main"
+for c in gsm gsm_ext gsm_rare cjk cyr_greek emoji clusters mixed_heldout; do
+	z=$(QUOTA_BENCH_SMS_COUNT=$c:0:lib instr "$sms")
+	l=$(QUOTA_BENCH_SMS_COUNT=$c:$REPS:lib instr "$sms")
+	bytes=$(sed -n 's/^\([0-9]*\) bytes.*/\1/p' "$out")
+	[ -n "$bytes" ] && [ "$bytes" -gt 0 ] ||
+		{ echo "bench-instr: $sms counted no bytes of $c" >&2; exit 1; }
+	m=$(QUOTA_BENCH_SMS_COUNT=$c:$REPS:main instr "$sms")
+	awk -v c="$c" -v z="$z" -v l="$l" -v m="$m" -v b="$bytes" 'BEGIN {
+		printf "  %-13s %8.3f %8.3f %7.2fx\n", c, (l - z) / b,
+		    (m - z) / b, (m - z) / (l - z) }'
+done
+
+N=200000
+echo "plain charge, 1 unit, in time order, 8 packages ($N charges): instructions a charge"
+z=$(instr "$chg" none 0)
+a=$(instr "$chg" none $N)
+b=$(instr "$chg" noop $N)
+awk -v z="$z" -v a="$a" -v b="$b" -v n=$N 'BEGIN {
+	printf "  no store %.1f, no-op store %.1f: %.2fx\n", (a - z) / n,
+	    (b - z) / n, (b - z) / (a - z) }'
