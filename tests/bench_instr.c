@@ -3,8 +3,8 @@
  * instructions of under valgrind (make bench-instr): N charges of 1 unit
  * in time order on one account with 8 packages (the bench's 8-package
  * account of tests/bench.c: 2 expired, 1 not yet effective, 1 of another
- * category, 1 of one unit, 3 that last; a month's cap), with no store or with a store whose append does
- * nothing (§5, issue 10).  Untimed: instructions do not move with the
+ * category, 1 of one unit, 3 that last; a month's cap), with no store or
+ * with a store whose append does nothing (§5, issue 10).  Untimed: instructions do not move with the
  * machine's load, where the times of make bench do.
  *
  *   bench_instr none|noop N
@@ -39,11 +39,14 @@ int main(int argc, char **argv)
 	quota_tariff *t;
 	quota_account *a;
 	uint32_t sms, other;
-	long n, i, units = 0;
+	long n = -1, i, units = 0;
+	char *end = NULL;
 	int rc;
 
+	if (argc == 3)
+		n = strtol(argv[2], &end, 10);
 	if (argc != 3 || (strcmp(argv[1], "none") && strcmp(argv[1], "noop")) ||
-	    (n = atol(argv[2])) < 0) {
+	    end == argv[2] || *end || n < 0) {
 		fprintf(stderr, "usage: bench_instr none|noop N\n");
 		return 2;
 	}

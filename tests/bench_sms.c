@@ -323,8 +323,11 @@ int main(int argc, char **argv)
 			for (int m = 0; m < NMSG; m++) {
 				quota_sms_info i;
 
-				if (f(c[k].text[m], c[k].len[m], NULL, &i))
+				if (f(c[k].text[m], c[k].len[m], NULL, &i)) {
+					fprintf(stderr, "%s: message %d refused\n",
+						name, m);
 					return 1;
+				}
 				segs += i.segments;
 				bytes += (int64_t)c[k].len[m];
 			}

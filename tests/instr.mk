@@ -3,7 +3,8 @@
 # tests/bench_sms.c's QUOTA_BENCH_SMS_COUNT).  Included by the top-level
 # Makefile (-include tests/*.mk).
 #
-#   make bench-instr          (part of `make bench`): about a minute here
+#   make bench-instr          (part of `make bench`): about half a minute here;
+#                             needs valgrind (tests/install-deps.sh)
 
 BENCH_EXTRA += bench-instr
 
