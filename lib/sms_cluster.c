@@ -242,12 +242,6 @@ blk_avx2(const unsigned char *s, skip_carry *cy, blk *b)
 }
 #endif
 
-/* Bits set in x (quota__sms_pop: hw in the AVX2 instantiation). */
-static inline __attribute__((always_inline)) int64_t pop(uint64_t x, bool hw)
-{
-	return (int64_t)quota__sms_pop(x, hw);
-}
-
 /* UTF-16 units of the code points starting in the bits of b below bit j
  * (j < 64). */
 static inline __attribute__((always_inline)) int64_t
@@ -255,7 +249,7 @@ units_below(const blk *b, unsigned j, bool hw)
 {
 	uint64_t m = (UINT64_C(1) << j) - 1;
 
-	return pop(~b->cont & m, hw) + pop(b->four & m, hw);
+	return quota__sms_pop(~b->cont & m, hw) + quota__sms_pop(b->four & m, hw);
 }
 
 /* The search, once per level (always_inline: each instantiation gets its
@@ -291,7 +285,7 @@ skip_drive(const unsigned char *s, size_t n, int64_t room, size_t *at,
 		b.ascii &= live;
 		b.cont |= ~live;
 		b.four &= live;
-		bu = pop(~b.cont, hw) + pop(b.four, hw);
+		bu = quota__sms_pop(~b.cont, hw) + quota__sms_pop(b.four, hw);
 		if (u + bu <= room) {
 			if (b.ascii) {
 				unsigned j = 63u - (unsigned)__builtin_clzll(b.ascii);
