@@ -237,16 +237,14 @@ VALGRIND_2 := $(VALGRIND_LANE2:%=$(B)/tests/%)
 VALGRIND_1 := $(filter-out $(VALGRIND_2),$(TESTS))
 $(if $(filter-out $(TESTS),$(VALGRIND_2)),\
   $(error VALGRIND_LANE2 names no test of TESTS: $(filter-out $(TESTS),$(VALGRIND_2))))
-VALGRIND_RUN = CK_FORK=no QUOTA_TEST_QUICK=1 valgrind -q --error-exitcode=99 \
-	--leak-check=full --errors-for-leak-kinds=definite,indirect
+VALGRIND_EACH = @set -e; for t in $(1); do echo "== valgrind $$t"; \
+	  CK_FORK=no QUOTA_TEST_QUICK=1 valgrind -q --error-exitcode=99 \
+	    --leak-check=full --errors-for-leak-kinds=definite,indirect ./$$t; done
 check-valgrind: check-valgrind-1 check-valgrind-2
 check-valgrind-1: lib $(TESTS)
-	@set -e; for t in $(VALGRIND_1); do echo "== valgrind $$t"; \
-	  $(VALGRIND_RUN) ./$$t; done
+	$(call VALGRIND_EACH,$(VALGRIND_1))
 check-valgrind-2: lib $(TESTS)
-	@set -e; for t in $(VALGRIND_2); do [ -x "$$t" ] || \
-	  { echo "check-valgrind-2: no test $$t (VALGRIND_LANE2)"; exit 1; }; \
-	  echo "== valgrind $$t"; $(VALGRIND_RUN) ./$$t; done
+	$(call VALGRIND_EACH,$(VALGRIND_2))
 
 # Exported symbols of the shared library == functions declared in quota.h.
 check-exports: $(B)/$(SHLIB)
