@@ -678,8 +678,9 @@ static void bench_accounts(uint32_t n)
 		allocs_timed += m.total - a0;
 	}
 	for (i = 0; i < n; i++)
-		sink -= racct[i].units;
-	sink += (int64_t)nseq * ROUNDS + sink4; /* the dependent rounds' */
+		sink -= racct[i].units + racct2[i].units;
+	/* the dependent rounds' and the floor's */
+	sink += 2 * (int64_t)nseq * ROUNDS + sink4;
 	mr = median(ref, ROUNDS);
 	md = median(dep, ROUNDS);
 	ml = median(lib, ROUNDS);
