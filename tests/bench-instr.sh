@@ -3,16 +3,17 @@
 # bench times (make bench-instr, part of make bench): SMS counting a byte
 # per class, the library's counter and main's before issue 16
 # (tests/bench_sms.c with QUOTA_BENCH_SMS_COUNT), and a plain charge with
-# no store and with a no-op one (tests/bench_instr.c, §5, issue 10).  The
+# no store and with a no-op one (tests/bench.c with QUOTA_BENCH_INSTR, §5,
+# issue 10).  The
 # times of make bench move with the machine's load, by half on some days;
 # these counts do not (the same binary gives the same count), so a change
 # can be judged by them where the times cannot tell.  Each figure is a run
 # doing the work less a run doing none of it, the same set-up.
 #
-#   sh tests/bench-instr.sh BENCH_SMS BENCH_INSTR
+#   sh tests/bench-instr.sh BENCH_SMS BENCH
 set -eu
 sms=$1
-chg=$2
+bench=$2
 command -v valgrind >/dev/null || {
 	echo "bench-instr: no valgrind (tests/install-deps.sh installs it)" >&2
 	exit 1
@@ -51,10 +52,10 @@ done
 
 N=200000
 echo "plain charge, 1 unit, in time order, 8 packages ($N charges): instructions a charge"
-z=$(instr "$chg" none 0)
-a=$(instr "$chg" none $N)
-zn=$(instr "$chg" noop 0) # the set-up's own records to the store
-b=$(instr "$chg" noop $N)
+z=$(QUOTA_BENCH_INSTR=none:0 instr "$bench")
+a=$(QUOTA_BENCH_INSTR=none:$N instr "$bench")
+zn=$(QUOTA_BENCH_INSTR=noop:0 instr "$bench") # the set-up's records too
+b=$(QUOTA_BENCH_INSTR=noop:$N instr "$bench")
 awk -v z="$z" -v a="$a" -v zn="$zn" -v b="$b" -v n=$N 'BEGIN {
 	printf "  no store %.1f, no-op store %.1f: %.2fx\n", (a - z) / n,
 	    (b - zn) / n, (b - zn) / (a - z) }'

@@ -25,7 +25,10 @@
  * and keyed charges, and record sizes: for paired runs of issue 10's
  * store target), and QUOTA_BENCH_REPLAY_ONLY=1 only the replay section
  * (for paired runs of issue 10's replay target); unset, the whole bench
- * runs.
+ * runs.  QUOTA_BENCH_INSTR=none:N or noop:N runs only N plain charges in
+ * time order on the store section's 8-package account, with no store or a
+ * no-op one, untimed: what tests/bench-instr.sh counts the instructions of
+ * under valgrind (make bench-instr).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "quota.h"
@@ -1197,6 +1200,35 @@ static void bench_id_lookup(int64_t *sink)
 	free(order);
 }
 
+/* QUOTA_BENCH_INSTR=MODE:N (see the top): 0 when done, 2 on a bad spec. */
+static int bench_instr(const char *spec)
+{
+	struct bconf b;
+	quota_account *a;
+	quota_receipt r;
+	char mode[8];
+	long n, i;
+	int64_t units = 0;
+
+	if (sscanf(spec, "%7[^:]:%ld", mode, &n) != 2 || n < 0 ||
+	    (strcmp(mode, "none") && strcmp(mode, "noop"))) {
+		fprintf(stderr, "QUOTA_BENCH_INSTR: none:N or noop:N\n");
+		return 2;
+	}
+	bconf_new(&b, strcmp(mode, "none") ? ST_NOOP : ST_NONE, NULL);
+	a = make_account(b.ctx, "acct8", 8, b.sms, b.other, b.t);
+	for (i = 0; i < n; i++) {
+		quota_usage u = {.category = b.sms, .units = 1,
+				 .at = T0 + i * (MONTH - 1) / n};
+
+		check("charge", b.ctx, quota_charge(a, &u, &r));
+		units += r.units;
+	}
+	printf("%ld charges, %" PRId64 " units\n", n, units);
+	quota_ctx_free(b.ctx);
+	return 0;
+}
+
 int main(void)
 {
 	static const int sizes[] = {1, 8, 64, 1024};
@@ -1211,6 +1243,8 @@ int main(void)
 	long allocs_timed = 0;
 	int i, s, round;
 
+	if (getenv("QUOTA_BENCH_INSTR"))
+		return bench_instr(getenv("QUOTA_BENCH_INSTR"));
 	if (getenv("QUOTA_BENCH_CHARGES"))
 		CHARGES = atoi(getenv("QUOTA_BENCH_CHARGES"));
 	times_in_order = malloc((size_t)CHARGES * sizeof *times_in_order);

@@ -1,7 +1,7 @@
 # tests/instr.mk - instructions of SMS counting and of a plain charge,
-# counted by valgrind (tests/bench-instr.sh; tests/bench_instr.c and
-# tests/bench_sms.c's QUOTA_BENCH_SMS_COUNT).  Included by the top-level
-# Makefile (-include tests/*.mk).
+# counted by valgrind (tests/bench-instr.sh; tests/bench.c's
+# QUOTA_BENCH_INSTR and tests/bench_sms.c's QUOTA_BENCH_SMS_COUNT).
+# Included by the top-level Makefile (-include tests/*.mk).
 #
 #   make bench-instr          (part of `make bench`): about half a minute here;
 #                             needs valgrind (tests/install-deps.sh)
@@ -10,10 +10,5 @@ BENCH_EXTRA += bench-instr
 
 .PHONY: bench-instr
 
-$(B)/tests/bench_instr: tests/bench_instr.c $(B)/libquota.a include/quota.h \
-	include/quota_store.h
-	@mkdir -p $(dir $@)
-	$(CC) $(QCFLAGS) -O2 -g $< $(B)/libquota.a -o $@
-
-bench-instr: $(B)/bench_sms/bench_sms $(B)/tests/bench_instr
-	sh tests/bench-instr.sh ./$(B)/bench_sms/bench_sms ./$(B)/tests/bench_instr
+bench-instr: $(B)/bench_sms/bench_sms $(B)/tests/bench
+	sh tests/bench-instr.sh ./$(B)/bench_sms/bench_sms ./$(B)/tests/bench
