@@ -83,7 +83,6 @@ int quota__cat_need(quota_account *a, uint64_t mask)
 	unsigned n, old;
 	quota__catblock *b;
 	quota__cat *v;
-	bool has_all = a->cur_all != NULL; /* in the block, which may move */
 
 	if (all == a->cat_mask && a->cats)
 		return QUOTA_OK;
@@ -95,7 +94,6 @@ int quota__cat_need(quota_account *a, uint64_t mask)
 		return QUOTA_ENOMEM;
 	if (!a->cats) /* a new block: no account-wide record yet */
 		memset(b->all, 0, sizeof b->all);
-	a->cur_all = has_all ? quota__catblock_all(b) : NULL;
 	v = b->e;
 	/* From the top down, each old entry to its new place (never below
 	 * where it was) and the defaults in the gaps. */
@@ -783,23 +781,17 @@ static void cap_apply(void *v)
 		cap->day = op->units;
 	else
 		cap->month = op->units;
-	/* Bit c: category c has a cap; the top bit stands for QUOTA_ALL
-	 * (category 63 and QUOTA_ALL share it, which only costs a check). */
+	/* Whether any cap is left, the account's or a category's (at most
+	 * one entry a category). */
 	{
-		uint64_t bit = category == QUOTA_ALL ? QUOTA_MASK(63)
-						     : QUOTA_MASK(category);
-		bool any = cap->day >= 0 || cap->month >= 0;
+		const quota__cap *all = &a->x->cap_all;
+		bool any = all->day >= 0 || all->month >= 0;
+		unsigned i, n = quota__popcount64(a->cat_mask);
 
-		if (category != QUOTA_ALL && category == 63)
-			any = any || a->x->cap_all.day >= 0 ||
-			      a->x->cap_all.month >= 0;
-		if (category == QUOTA_ALL)
-			any = any || quota__cap_of(a, 63)->day >= 0 ||
-			      quota__cap_of(a, 63)->month >= 0;
-		if (any)
-			a->cap_mask |= bit;
-		else
-			a->cap_mask &= ~bit;
+		for (i = 0; i < n && !any; i++)
+			any = a->cats[i].cap.day >= 0 ||
+			      a->cats[i].cap.month >= 0;
+		a->capped = any;
 	}
 }
 

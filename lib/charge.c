@@ -31,7 +31,7 @@ static void load_counts(const quota_account *a, quota__plan *pl)
 {
 	const quota__cat *k = quota__cat_of(a, pl->s.cat);
 	const quota__cur *c = k && k->has_cur ? &k->cur : NULL;
-	const quota__cur *g = a->cur_all;
+	const quota__cur *g = quota__all_of(a);
 	const quota_tariff *t = k ? k->tariff : NULL;
 	int64_t *n = pl->cnt, day = pl->s.day, month = pl->s.month;
 	unsigned cat = pl->s.cat;
@@ -194,7 +194,7 @@ int quota__plan_usage(const quota_account *a, const quota_usage *u,
 				  "account '%s': monthly unit counter would "
 				  "overflow",
 				  a->id);
-	if (a->cap_mask && (rc = check_caps(a, pl)))
+	if (a->capped && (rc = check_caps(a, pl)))
 		return rc;
 
 	/* R1 (a): the free allowance. */
@@ -472,11 +472,10 @@ static bool late_capped(const quota_account *a, const quota__cat *k,
 {
 	const quota__cap *all = &a->x->cap_all;
 
-	if ((a->cap_mask & QUOTA_MASK(cat)) &&
-	    ((k->cap.day >= 0 &&
-	      units > k->cap.day - quota__counter(a, QUOTA__CNT_UNITS_DAY,
-						  cat, day)) ||
-	     (k->cap.month >= 0 && units > k->cap.month - cm)))
+	if ((k->cap.day >= 0 &&
+	     units > k->cap.day - quota__counter(a, QUOTA__CNT_UNITS_DAY, cat,
+						 day)) ||
+	    (k->cap.month >= 0 && units > k->cap.month - cm))
 		return true;
 	return (all->day >= 0 &&
 		units > all->day - quota__counter(a, QUOTA__CNT_UNITS_DAY,
@@ -513,7 +512,7 @@ __attribute__((noinline)) int quota__late(quota_account *a,
 	int64_t price = 0;
 	uint32_t tier = 0, row[3];
 	quota__freeuse fu = {0, 0, 0};
-	quota__cur *c = &k->cur, *g = a->cur_all;
+	quota__cur *c = &k->cur, *g = quota__all_of(a);
 	const quota_tariff *t;
 	const quota__pindex *ix;
 	quota_package *pk = NULL;
@@ -540,7 +539,7 @@ __attribute__((noinline)) int quota__late(quota_account *a,
 			       : quota__counter(a, QUOTA__CNT_UNITS_MONTH,
 						QUOTA__CAT_ALL, month);
 	if (units > INT64_MAX - gm ||
-	    (a->cap_mask && late_capped(a, k, cat, day, cm, gm, units)))
+	    (a->capped && late_capped(a, k, cat, day, cm, gm, units)))
 		return 0;
 
 	/* R1 (a), R15: the free allowance of the report's periods. */
@@ -631,7 +630,7 @@ static inline int late(quota_account *a, const quota_usage *u,
 	    (uint64_t)at - (uint64_t)a->off_lo >= a->off_span)
 		return 0;
 	k = quota__cat_of(a, cat);
-	if (!k || !k->has_cur || !a->cur_all)
+	if (!k || !k->has_cur || !a->has_all)
 		return 0;
 	return quota__late(a, u, r, k);
 }

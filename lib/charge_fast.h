@@ -20,14 +20,12 @@ enum { QUOTA__J_NONE = 0, QUOTA__J_SW = 1, QUOTA__J_HW = 2 };
  * path words the refusal. */
 static inline __attribute__((always_inline)) bool
 quota__fast_capped(const quota_account *a, const quota__cap *k,
-		   const quota__cur *c, const quota__cur *g, uint32_t cat,
-		   int64_t units)
+		   const quota__cur *c, const quota__cur *g, int64_t units)
 {
 	const quota__cap *all = &a->x->cap_all;
 
-	if ((a->cap_mask & QUOTA_MASK(cat)) &&
-	    ((k->day >= 0 && units > k->day - c->units_day) ||
-	     (k->month >= 0 && units > k->month - c->units_month)))
+	if ((k->day >= 0 && units > k->day - c->units_day) ||
+	    (k->month >= 0 && units > k->month - c->units_month))
 		return true;
 	return (all->day >= 0 && units > all->day - g->units_day) ||
 	       (all->month >= 0 && units > all->month - g->units_month);
@@ -181,15 +179,15 @@ plan:; /* again, once: a new hour's rows made (below) */
 		return 0;
 	day = quota__day_of(at + a->utc_offset);
 	k = quota__cat_of(a, cat);
-	g = a->cur_all;
 	/* Issue 13: a charge from a package reads the cached ledger row's
 	 * package (quota__ledger_hit), and it is known here, one miss before
 	 * the R3 index names it: fetched now, the two misses overlap.  A
 	 * hint only (a stale pointer is never read through). */
 	if (k && k->cur.lr_pk)
 		quota__hint_w(&k->cur.lr_pk->remaining);
-	if (!k || !k->has_cur || !g)
+	if (!k || !k->has_cur || !a->has_all)
 		return 0;
+	g = quota__catblock_all(quota__catblock_of(a)); /* k: there is one */
 	/* Another day: mostly a late report (R2), which a charge that
 	 * gives back no sources (not keys.c's) goes on with, its checks
 	 * made; a newer day comes back with 0, for the general path. */
@@ -199,8 +197,8 @@ plan:; /* again, once: a new hour's rows made (below) */
 			       : 0;
 	if (units > INT64_MAX - g->units_month)
 		return 0;
-	if (__builtin_expect(a->cap_mask != 0, 0) &&
-	    quota__fast_capped(a, &k->cap, c, g, cat, units))
+	if (__builtin_expect(a->capped, 0) &&
+	    quota__fast_capped(a, &k->cap, c, g, units))
 		return 0;
 	t = k->tariff;
 	f = quota__free_avail(t, units, &c->free);

@@ -162,7 +162,8 @@ static int cur_alloc(quota_account *a, unsigned cat)
 		if (quota__cat_need(a, 0))
 			return QUOTA_ENOMEM;
 		b = quota__catblock_of(a);
-		c = a->cur_all = quota__catblock_all(b);
+		c = quota__catblock_all(b);
+		a->has_all = true;
 		/* Its counters only, field by field through c, the type
 		 * every other access uses (no ledger cache:
 		 * quota__catblock; ctx.h asserts these fields are all of

@@ -416,7 +416,7 @@ typedef struct quota__ledger {
 	quota__lrow *rows;
 	uint32_t *tab;   /* open addressing: tag, row index + 1 (ledger.c) */
 	uint32_t *dirty; /* rows with changes settlement has not taken in */
-	size_t cap_rows, cap_dirty;
+	uint32_t cap_rows, cap_dirty; /* room (4 bytes: §7's bound) */
 	uint32_t nrows, tab_cap, ndirty;
 	/* No row's hour is above this (0 in a new ledger, which has no row;
 	 * every hour fits, ledger.c), so that a charge in a later hour
@@ -490,10 +490,10 @@ _Static_assert(QUOTA__CUR_ALL_SIZE % sizeof(int64_t) == 0,
 
 /* The allocation that holds an account's category entries, behind the
  * account-wide current record (QUOTA__CAT_ALL's, when the account's
- * cur_all points at it: the first QUOTA__CUR_ALL_SIZE bytes of a
+ * has_all says it is there: the first QUOTA__CUR_ALL_SIZE bytes of a
  * quota__cur, at all), so that a charge reads one block for both
- * (account.c, counters.c).  Whether the record is there is cur_all's to
- * say, not a flag's in the block (issue 13: the flag and its padding
+ * (account.c, counters.c).  Whether the record is there is has_all's to
+ * say (in the account's padding), not a flag's in the block (issue 13: the flag and its padding
  * took a one-category block from 248 bytes to 256, and malloc's chunk
  * of it from 256 to 272). */
 typedef struct quota__catblock {
@@ -643,11 +643,7 @@ struct quota_account {
 	uint64_t cat_mask;  /* categories with an entry in cats */
 	quota__cat *cats;   /* popcount(cat_mask) entries, by category id,
 			     * the e[] of a quota__catblock (or NULL) */
-	quota__cur *cur_all; /* QUOTA__CAT_ALL's current record (in the
-			      * block of cats; its counters only, see
-			      * quota__catblock), or NULL */
 	uint64_t stop_mask; /* categories with QUOTA_OVERAGE_STOP */
-	uint64_t cap_mask;  /* non-zero iff any cap is set (see set_cap) */
 	/* R21: the account clock. */
 	int64_t clock;
 	/* §5 journal (journal.c): records applied so far (the account's
@@ -672,6 +668,11 @@ struct quota_account {
 	bool suspended;  /* R18 (money.c, settle.c) */
 	bool unsynced;
 	bool in_batch; /* batch.c: already among the batch's accounts */
+	/* QUOTA__CAT_ALL's current record is there: the head of the block
+	 * of cats (its counters only, see quota__catblock; quota__all_of) */
+	bool has_all;
+	bool capped; /* R9: some cap is set, of a category or the account's
+		      * (account.c, set_cap) */
 	/* R25 (block.c): charges, reservations, quotes and purchases are
 	 * refused; here in the padding, in the line the fast path reads
 	 * for suspended.  R27 (block.c): keyless charges and commits keep
@@ -729,8 +730,9 @@ static inline quota__cat *quota__cat_of(const quota_account *a, unsigned cat)
 }
 /* An entry for each category of mask, the new ones holding the defaults
  * (changes nothing visible); for prepare steps.  QUOTA_ENOMEM with
- * nothing changed.  Moves the entries and cur_all (account.c).  Mask 0
- * makes the block (for cur_all) if the account has none. */
+ * nothing changed.  Moves the entries and the account-wide record
+ * (account.c).  Mask 0 makes the block (for that record) if the account
+ * has none. */
 int quota__cat_need(quota_account *a, uint64_t mask);
 /* The block of a's category entries, or NULL. */
 static inline quota__catblock *quota__catblock_of(const quota_account *a)
@@ -739,6 +741,11 @@ static inline quota__catblock *quota__catblock_of(const quota_account *a)
 						     offsetof(quota__catblock,
 							      e))
 		       : NULL;
+}
+/* QUOTA__CAT_ALL's current record (its counters only), or NULL. */
+static inline quota__cur *quota__all_of(const quota_account *a)
+{
+	return a->has_all ? quota__catblock_all(quota__catblock_of(a)) : NULL;
 }
 
 /*
@@ -767,8 +774,8 @@ static inline void quota__hint_range(const void *p, size_t n)
  * entry, and the counters of the account-wide record. */
 static inline void quota__hint_cat(const quota_account *a, const quota__cat *k)
 {
-	if (a->cur_all)
-		quota__hint_range(a->cur_all, offsetof(quota__cur, free));
+	if (a->has_all)
+		quota__hint_range(quota__all_of(a), offsetof(quota__cur, free));
 	quota__hint_range(k, sizeof *k);
 }
 
@@ -778,7 +785,7 @@ static inline quota__cur *quota__cur_of(const quota_account *a, unsigned cat)
 	const quota__cat *k;
 
 	if (cat == QUOTA__CAT_ALL)
-		return a->cur_all;
+		return quota__all_of(a);
 	k = quota__cat_of(a, cat);
 	return k && k->has_cur ? (quota__cur *)&k->cur : NULL;
 }

@@ -32,6 +32,23 @@ static inline int quota__grow(const quota__mem *m, void **p, size_t *cap,
 {
 	return need <= *cap ? 0 : quota__grow_to(m, p, cap, need, size);
 }
+/* The same for a 4-byte count of room (§7: the account's own arrays,
+ * whose counts are 4 bytes); a count that would pass UINT32_MAX is
+ * recorded as UINT32_MAX, less room than there is. */
+static inline int quota__grow32(const quota__mem *m, void **p, uint32_t *cap,
+				size_t need, size_t size)
+{
+	size_t c = *cap;
+	int rc;
+
+	if (need <= c)
+		return 0;
+	if (need > UINT32_MAX)
+		return QUOTA_ENOMEM;
+	if (!(rc = quota__grow_to(m, p, &c, need, size)))
+		*cap = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
+	return rc;
+}
 void quota__free(const quota__mem *m, void *p);
 char *quota__strdup(const quota__mem *m, const char *s);
 

@@ -643,6 +643,59 @@ START_TEST(test_r9_cap_all_categories)
 }
 END_TEST
 
+/* R9: a cap taken away leaves every other in force, on the fast path
+ * too (it asks one flag, "some cap is set", then the caps themselves):
+ * the account-wide one beside the last category's (63, which once shared
+ * a bit with QUOTA_ALL), and one category's beside another's. */
+START_TEST(test_r9_cap_removed_leaves_the_others)
+{
+	quota_ctx *c = new_ctx();
+	quota_account *a = add_acct(c, "a");
+	int64_t d1 = tu_utc(2024, 7, 1, 10, 0, 0);
+	quota_receipt r;
+	uint32_t cat[64];
+	char name[8];
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		snprintf(name, sizeof name, "c%d", i);
+		cat[i] = add_cat(c, name);
+	}
+	ck_assert_int_eq(quota_account_set_cap(a, cat[63], QUOTA_PERIOD_DAY,
+					       5),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_cap(a, cat[1], QUOTA_PERIOD_DAY, 3),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_cap(a, QUOTA_ALL, QUOTA_PERIOD_DAY,
+					       100),
+			 QUOTA_OK);
+	charge_ok(a, cat[63], 5, d1, &r); /* the same hour: the fast path */
+	charge_ok(a, cat[1], 3, d1, &r);
+	ck_assert_int_eq(quota_account_set_cap(a, QUOTA_ALL, QUOTA_PERIOD_DAY,
+					       -1),
+			 QUOTA_OK);
+	charge_refused(a, cat[63], 1, d1, QUOTA_ECAP);
+	ck_assert_int_eq(quota_account_set_cap(a, cat[63], QUOTA_PERIOD_DAY,
+					       -1),
+			 QUOTA_OK);
+	charge_ok(a, cat[63], 1, d1, &r);
+	charge_refused(a, cat[1], 1, d1, QUOTA_ECAP);
+	ck_assert_int_eq(quota_account_set_cap(a, QUOTA_ALL,
+					       QUOTA_PERIOD_MONTH, 9),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_cap(a, cat[1], QUOTA_PERIOD_DAY,
+					       -1),
+			 QUOTA_OK);
+	charge_refused(a, cat[2], 1, d1, QUOTA_ECAP); /* 9 of 9 this month */
+	ck_assert_int_eq(quota_account_set_cap(a, QUOTA_ALL,
+					       QUOTA_PERIOD_MONTH, -1),
+			 QUOTA_OK);
+	charge_ok(a, cat[1], 1000, d1, &r);
+	charge_ok(a, cat[63], 1000, d1, &r);
+	quota_ctx_free(c);
+}
+END_TEST
+
 START_TEST(test_r9_cap_counts_package_and_free_units)
 {
 	quota_ctx *c = new_ctx();
@@ -1176,6 +1229,7 @@ static Suite *scenario_suite(void)
 	tcase_add_test(tc, test_r7_stop_flag_package);
 	tcase_add_test(tc, test_r9_cap_category_day_and_month);
 	tcase_add_test(tc, test_r9_cap_all_categories);
+	tcase_add_test(tc, test_r9_cap_removed_leaves_the_others);
 	tcase_add_test(tc, test_r9_cap_counts_package_and_free_units);
 	tcase_add_test(tc, test_r9_cap_zero_refuses_everything);
 	tcase_add_test(tc, test_r9_cap_periods_in_utc_offset);
