@@ -321,6 +321,9 @@ plan:; /* again, once: a new hour's rows made (below) */
 	}
 	if (mode == QUOTA__FAST_CHARGE)
 		quota__ledger_add(c, f, take, need, cost);
+	/* Issue 13: what quota_account_find fetches early next time. */
+	a->hot_ix = (uintptr_t)ix;
+	a->hot_pk = (uintptr_t)pk;
 	/* An emptied package moves in the R3 index: rare, so after the rest. */
 	if (take && !(pk->remaining -= take))
 		quota__package_refresh(a, pk);

@@ -640,6 +640,13 @@ struct quota_account {
 	quota__ledger ledger;
 	/* What a charge reads. */
 	quota_ctx *ctx;
+	/* Issue 13: the R3 index and the package the last fast-path charge
+	 * read (charge_fast.h), which quota_account_find fetches beside the
+	 * category block (account.c, warm) rather than after it: addresses
+	 * only, never read through, so a stale one (the index or package
+	 * gone since) costs a wasted fetch, never a wrong answer.  Not
+	 * state: no record or snapshot has them. */
+	uintptr_t hot_ix, hot_pk;
 	uint64_t cat_mask;  /* categories with an entry in cats */
 	quota__cat *cats;   /* popcount(cat_mask) entries, by category id,
 			     * the e[] of a quota__catblock (or NULL) */
