@@ -395,11 +395,17 @@ static void warm(const quota_account *a)
 {
 	if (a->cats)
 		quota__hint_cat(a, a->cats);
-	/* and the index and package its last charge read, which the block
-	 * names: asked for now, they need not wait for it (one miss fewer
-	 * in a row) */
-	if (a->hot_ix)
-		quota__hint((const void *)a->hot_ix);
+	/* and the index and package its last fast-path charge read, which
+	 * the block names: asked for now, they need not wait for it (one
+	 * miss fewer in a row); a full index's head hint too (bit 0) */
+	if (a->hot_ix) {
+		uintptr_t ix = a->hot_ix & ~(uintptr_t)1;
+
+		quota__hint((const void *)ix);
+		if (a->hot_ix & 1)
+			quota__hint((const void *)(ix + offsetof(quota__pindex,
+								 hint_lo)));
+	}
 	if (a->hot_pk)
 		quota__hint_w((const void *)(a->hot_pk +
 					     offsetof(quota_package, remaining)));

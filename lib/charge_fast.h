@@ -155,6 +155,7 @@ plan:; /* again, once: a new hour's rows made (below) */
 	int64_t units = u->units, at = u->at;
 	int64_t day, f, take = 0, need, cost = 0, price = 0;
 	uint32_t tier = 0;
+	uintptr_t full = 0; /* 1: ix is the full form (its head hint held) */
 	quota__cat *k;
 	quota__cur *c, *g;
 	const quota_tariff *t;
@@ -216,6 +217,7 @@ plan:; /* again, once: a new hour's rows made (below) */
 			pk = pos != UINT32_MAX ? ix->pk[pos] : NULL;
 		} else {
 			pk = ix->hint_pk;
+			full = 1;
 		}
 		if (pk) {
 			take = pk->remaining < need ? pk->remaining : need;
@@ -321,8 +323,9 @@ plan:; /* again, once: a new hour's rows made (below) */
 	}
 	if (mode == QUOTA__FAST_CHARGE)
 		quota__ledger_add(c, f, take, need, cost);
-	/* Issue 13: what quota_account_find fetches early next time. */
-	a->hot_ix = (uintptr_t)ix;
+	/* Issue 13: what quota_account_find fetches early next time (bit 0:
+	 * the index's head hint, a line of its own, is read too). */
+	a->hot_ix = (uintptr_t)ix | full;
 	a->hot_pk = (uintptr_t)pk;
 	/* An emptied package moves in the R3 index: rare, so after the rest. */
 	if (take && !(pk->remaining -= take))

@@ -492,10 +492,10 @@ _Static_assert(QUOTA__CUR_ALL_SIZE % sizeof(int64_t) == 0,
  * account-wide current record (QUOTA__CAT_ALL's, when the account's
  * has_all says it is there: the first QUOTA__CUR_ALL_SIZE bytes of a
  * quota__cur, at all), so that a charge reads one block for both
- * (account.c, counters.c).  Whether the record is there is has_all's to
- * say (in the account's padding), not a flag's in the block (issue 13: the flag and its padding
- * took a one-category block from 248 bytes to 256, and malloc's chunk
- * of it from 256 to 272). */
+ * (account.c, counters.c).  Whether the record is there is the
+ * account's has_all's to say, not a flag's in the block (issue 13: a
+ * flag and its padding took a one-category block from 248 bytes to 256,
+ * and malloc's chunk of it from 256 to 272). */
 typedef struct quota__catblock {
 	int64_t all[QUOTA__CUR_ALL_SIZE / sizeof(int64_t)];
 	quota__cat e[];
@@ -641,11 +641,13 @@ struct quota_account {
 	/* What a charge reads. */
 	quota_ctx *ctx;
 	/* Issue 13: the R3 index and the package the last fast-path charge
-	 * read (charge_fast.h), which quota_account_find fetches beside the
-	 * category block (account.c, warm) rather than after it: addresses
-	 * only, never read through, so a stale one (the index or package
-	 * gone since) costs a wasted fetch, never a wrong answer.  Not
-	 * state: no record or snapshot has them. */
+	 * read (charge_fast.h, their only writer; a charge writes them, the
+	 * rest of these it reads), which quota_account_find fetches beside
+	 * the category block (account.c, warm) rather than after it;
+	 * hot_ix's bit 0: a full index, whose head hint is a line of its
+	 * own.  Addresses only, never read through, so a stale one (the
+	 * index or package gone since) costs a wasted fetch, never a wrong
+	 * answer.  Not state: no record or snapshot has them. */
 	uintptr_t hot_ix, hot_pk;
 	uint64_t cat_mask;  /* categories with an entry in cats */
 	quota__cat *cats;   /* popcount(cat_mask) entries, by category id,
@@ -676,7 +678,8 @@ struct quota_account {
 	bool unsynced;
 	bool in_batch; /* batch.c: already among the batch's accounts */
 	/* QUOTA__CAT_ALL's current record is there: the head of the block
-	 * of cats (its counters only, see quota__catblock; quota__all_of) */
+	 * of cats (its counters only, see quota__catblock; quota__all_of).
+	 * Set by counters.c (cur_alloc), never cleared: the block stays. */
 	bool has_all;
 	bool capped; /* R9: some cap is set, of a category or the account's
 		      * (account.c, set_cap) */

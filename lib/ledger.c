@@ -89,9 +89,9 @@ static int room(quota_account *a, uint32_t extra)
 	if (room_ready(l, extra))
 		return QUOTA_OK;
 	if (quota__grow32(mem, (void **)&l->rows, &l->cap_rows,
-			(size_t)l->nrows + extra, sizeof *l->rows) ||
+			  (size_t)l->nrows + extra, sizeof *l->rows) ||
 	    quota__grow32(mem, (void **)&l->dirty, &l->cap_dirty,
-			(size_t)l->ndirty + extra, sizeof *l->dirty))
+			  (size_t)l->ndirty + extra, sizeof *l->dirty))
 		return QUOTA_ENOMEM;
 	if (((uint64_t)l->nrows + extra) * 2 > l->tab_cap) {
 		uint32_t cap = l->tab_cap ? l->tab_cap : 64;
@@ -202,7 +202,7 @@ int quota__ledger_prepare(quota_account *a, const quota__src *s,
 	 * go back on the dirty list: room for both. */
 	if ((rc = room(a, need)) ||
 	    quota__grow32(&a->ctx->mem, (void **)&l->dirty, &l->cap_dirty,
-			(size_t)l->ndirty + 2 * need, sizeof *l->dirty) ||
+			  (size_t)l->ndirty + 2 * need, sizeof *l->dirty) ||
 	    quota__grow(&a->ctx->mem, (void **)&a->ctx->lp_pkg, &a->ctx->cap_lp,
 			s->ndraws ? s->ndraws : 1, sizeof *a->ctx->lp_pkg))
 		return quota__err(a->ctx, rc ? rc : QUOTA_ENOMEM,

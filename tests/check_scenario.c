@@ -669,7 +669,9 @@ START_TEST(test_r9_cap_removed_leaves_the_others)
 	ck_assert_int_eq(quota_account_set_cap(a, QUOTA_ALL, QUOTA_PERIOD_DAY,
 					       100),
 			 QUOTA_OK);
-	charge_ok(a, cat[63], 5, d1, &r); /* the same hour: the fast path */
+	/* first charges: the general path; the rest of each category's in
+	 * this hour take the fast path */
+	charge_ok(a, cat[63], 5, d1, &r);
 	charge_ok(a, cat[1], 3, d1, &r);
 	ck_assert_int_eq(quota_account_set_cap(a, QUOTA_ALL, QUOTA_PERIOD_DAY,
 					       -1),
