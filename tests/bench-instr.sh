@@ -2,9 +2,9 @@
 # tests/bench-instr.sh - instructions, counted by valgrind, of what make
 # bench times (make bench-instr, part of make bench): SMS counting a byte
 # per class, the library's counter and main's before issue 16
-# (tests/bench_sms.c with QUOTA_BENCH_SMS_COUNT), and a plain charge with
-# no store and with a no-op one (tests/bench.c with QUOTA_BENCH_INSTR, §5,
-# issue 10).  The
+# (tests/bench_sms.c with QUOTA_BENCH_SMS_COUNT), and a plain charge and
+# a reserve + commit pair with no store and with a no-op one
+# (tests/bench.c with QUOTA_BENCH_INSTR, §5, issue 10).  The
 # times of make bench move with the machine's load, by half on some days;
 # these counts do not (the same binary gives the same count), so a change
 # can be judged by them where the times cannot tell.  Each figure is a run
@@ -56,6 +56,16 @@ z=$(QUOTA_BENCH_INSTR=none:0 instr "$bench")
 a=$(QUOTA_BENCH_INSTR=none:$N instr "$bench")
 zn=$(QUOTA_BENCH_INSTR=noop:0 instr "$bench") # the set-up's records too
 b=$(QUOTA_BENCH_INSTR=noop:$N instr "$bench")
+awk -v z="$z" -v a="$a" -v zn="$zn" -v b="$b" -v n=$N 'BEGIN {
+	printf "  no store %.1f, no-op store %.1f: %.2fx\n", (a - z) / n,
+	    (b - zn) / n, (b - zn) / (a - z) }'
+
+N=100000
+echo "reserve + commit pair, 1 unit, in time order, 8 packages ($N pairs): instructions a pair"
+z=$(QUOTA_BENCH_INSTR=hold-none:0 instr "$bench")
+a=$(QUOTA_BENCH_INSTR=hold-none:$N instr "$bench")
+zn=$(QUOTA_BENCH_INSTR=hold-noop:0 instr "$bench")
+b=$(QUOTA_BENCH_INSTR=hold-noop:$N instr "$bench")
 awk -v z="$z" -v a="$a" -v zn="$zn" -v b="$b" -v n=$N 'BEGIN {
 	printf "  no store %.1f, no-op store %.1f: %.2fx\n", (a - z) / n,
 	    (b - zn) / n, (b - zn) / (a - z) }'

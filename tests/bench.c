@@ -27,8 +27,9 @@
  * (for paired runs of issue 10's replay target); unset, the whole bench
  * runs.  QUOTA_BENCH_INSTR=none:N or noop:N runs only N plain charges in
  * time order on the store section's 8-package account, with no store or a
- * no-op one, untimed: what tests/bench-instr.sh counts the instructions of
- * under valgrind (make bench-instr).
+ * no-op one, untimed (hold-none:N and hold-noop:N: N reserve + commit
+ * pairs instead, as run_hold): what tests/bench-instr.sh counts the
+ * instructions of under valgrind (make bench-instr).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "quota.h"
@@ -1206,25 +1207,39 @@ static int bench_instr(const char *spec)
 	struct bconf b;
 	quota_account *a;
 	quota_receipt r;
-	char mode[8];
+	char mode[16];
 	long n, i;
 	int64_t units = 0;
 
-	if (sscanf(spec, "%7[^:]:%ld", mode, &n) != 2 || n < 0 ||
-	    (strcmp(mode, "none") && strcmp(mode, "noop"))) {
-		fprintf(stderr, "QUOTA_BENCH_INSTR: none:N or noop:N\n");
+	int hold;
+
+	if (sscanf(spec, "%15[^:]:%ld", mode, &n) != 2 || n < 0 ||
+	    (strcmp(mode, "none") && strcmp(mode, "noop") &&
+	     strcmp(mode, "hold-none") && strcmp(mode, "hold-noop"))) {
+		fprintf(stderr, "QUOTA_BENCH_INSTR: none:N, noop:N, "
+				"hold-none:N or hold-noop:N\n");
 		return 2;
 	}
-	bconf_new(&b, strcmp(mode, "none") ? ST_NOOP : ST_NONE, NULL);
+	hold = !strncmp(mode, "hold-", 5);
+	bconf_new(&b, strcmp(mode + (hold ? 5 : 0), "none") ? ST_NOOP : ST_NONE,
+		  NULL);
 	a = make_account(b.ctx, "acct8", 8, b.sms, b.other, b.t);
 	for (i = 0; i < n; i++) {
 		quota_usage u = {.category = b.sms, .units = 1,
 				 .at = T0 + i * (MONTH - 1) / n};
+		uint64_t h;
 
-		check("charge", b.ctx, quota_charge(a, &u, &r));
+		if (hold) { /* R10: as run_hold, a reserve + commit pair */
+			check("reserve", b.ctx,
+			      quota_reserve(a, &u, 3600, &r, &h));
+			check("commit", b.ctx, quota_commit(a, h, 1, NULL, &r));
+		} else {
+			check("charge", b.ctx, quota_charge(a, &u, &r));
+		}
 		units += r.units;
 	}
-	printf("%ld charges, %" PRId64 " units\n", n, units);
+	printf("%ld %s, %" PRId64 " units\n", n, hold ? "pairs" : "charges",
+	       units);
 	quota_ctx_free(b.ctx);
 	return 0;
 }
