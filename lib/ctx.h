@@ -185,6 +185,7 @@ void quota__civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
  *   store, record buffer, seq, config_seq, unsynced   journal.c (replay.c
  *                                                     sets seq on apply)
  *   a whole account replaced from a snapshot          snapshot_load.c
+ *   hot_ix, hot_pk: hints, not state (issue 13)       charge_fast.h
  *
  * Fast paths (charge_fast.h, the commit in hold.c) keep a straight-line
  * copy of these steps: they write the same state as the general path and
