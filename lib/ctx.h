@@ -785,8 +785,10 @@ static inline void quota__hint_range(const void *p, size_t n)
  * entry, and the counters of the account-wide record. */
 static inline void quota__hint_cat(const quota_account *a, const quota__cat *k)
 {
-	if (a->has_all)
-		quota__hint_range(quota__all_of(a), offsetof(quota__cur, free));
+	const quota__cur *g = quota__all_of(a);
+
+	if (g)
+		quota__hint_range(g, offsetof(quota__cur, free));
 	quota__hint_range(k, sizeof *k);
 }
 

@@ -231,24 +231,17 @@ static int ids_reserve(quota_account *a)
  */
 #define PKG_FIRST_ROOM 2
 
-/* quota__grow, but exactly need while the array is small (at most 4, at
- * least PKG_FIRST_ROOM: §7), doubling beyond. */
+/* quota__grow32, but exactly need while the array is small (at most 4,
+ * at least PKG_FIRST_ROOM: §7), doubling beyond. */
 static int grow_small(const quota__mem *mem, void **p, uint32_t *cap,
 		      size_t need, size_t size)
 {
-	size_t room = *cap;
 	void *np;
-	int rc;
 
-	if (need <= room)
+	if (need <= *cap)
 		return QUOTA_OK;
-	if (need > 4) {
-		if ((rc = quota__grow_to(mem, p, &room, need, size)))
-			return rc;
-		/* npackages is 32 bits: room beyond it is never asked */
-		*cap = room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
-		return QUOTA_OK;
-	}
+	if (need > 4)
+		return quota__grow32(mem, p, cap, need, size);
 	if (need < PKG_FIRST_ROOM)
 		need = PKG_FIRST_ROOM;
 	if (!(np = quota__realloc(mem, *p, need * size)))
