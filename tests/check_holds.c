@@ -22,6 +22,7 @@
 #include "quota.h"
 #include "testutil.h"
 #include "fixtures.h"
+#include "charges.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -111,17 +112,6 @@ static int do_reverse(quota_account *a, const char *key, int64_t at,
 		TU_ASSERT_SNAP_EQ(&b_, &a_);                                   \
 	} while (0)
 
-static void expect_totals(const quota_receipt *r, int64_t units,
-			  int64_t free_u, int64_t pkg, int64_t payg,
-			  int64_t cost)
-{
-	ck_assert_int_eq(r->units, units);
-	ck_assert_int_eq(r->free_units, free_u);
-	ck_assert_int_eq(r->package_units, pkg);
-	ck_assert_int_eq(r->payg_units, payg);
-	ck_assert_int_eq(r->payg_cost_micros, cost);
-}
-
 static void expect_kind(const quota_receipt *r, int kind, uint64_t hid,
 			int replayed)
 {
@@ -130,21 +120,10 @@ static void expect_kind(const quota_receipt *r, int kind, uint64_t hid,
 	ck_assert_int_eq(r->replayed, replayed);
 }
 
-static void expect_nlines(const quota_receipt *r, uint32_t n)
-{
-	ck_assert_uint_eq(r->nlines, n);
-	ck_assert_uint_eq(r->lines_total, n);
-}
-
-static void expect_free_line(const quota_receipt *r, uint32_t i, int64_t units)
-{
-	ck_assert_uint_lt(i, r->nlines);
-	ck_assert_int_eq(r->lines[i].source, QUOTA_SOURCE_FREE);
-	ck_assert_int_eq(r->lines[i].units, units);
-}
-
-static void expect_pkg_line(const quota_receipt *r, uint32_t i,
-			    const quota_package *p, int64_t units)
+/* A package line of package p (charges.h's expect_pkg_line names it by
+ * id). */
+static void expect_pkg_line_of(const quota_receipt *r, uint32_t i,
+			       const quota_package *p, int64_t units)
 {
 	quota_package_spec s;
 
@@ -156,17 +135,6 @@ static void expect_pkg_line(const quota_receipt *r, uint32_t i,
 	ck_assert_str_eq(r->lines[i].package_id, s.id);
 	ck_assert_int_eq(r->lines[i].units, units);
 	ck_assert_int_eq(r->lines[i].cost_micros, 0);
-}
-
-static void expect_payg_line(const quota_receipt *r, uint32_t i, uint32_t tier,
-			     int64_t units, int64_t price)
-{
-	ck_assert_uint_lt(i, r->nlines);
-	ck_assert_int_eq(r->lines[i].source, QUOTA_SOURCE_PAYG);
-	ck_assert_uint_eq(r->lines[i].tier, tier);
-	ck_assert_int_eq(r->lines[i].units, units);
-	ck_assert_int_eq(r->lines[i].unit_price_micros, price);
-	ck_assert_int_eq(r->lines[i].cost_micros, units * price);
 }
 
 /* Two receipts say the same (the second may be a replay). */
@@ -236,7 +204,7 @@ START_TEST(test_r10_reserve_then_package_expires_commit_uses_held_package)
 	ck_assert_uint_eq(r.category, sms);
 	ck_assert_int_eq(r.at, T0);
 	expect_nlines(&r, 1);
-	expect_pkg_line(&r, 0, pa, 3);
+	expect_pkg_line_of(&r, 0, pa, 3);
 	ck_assert_int_eq(r.fee_micros, 0);
 	ck_assert_int_eq(r.forfeited_units, 0);
 	/* Held: taken from A, counted, blocked for other charges. */
@@ -258,7 +226,7 @@ START_TEST(test_r10_reserve_then_package_expires_commit_uses_held_package)
 	expect_kind(&r, QUOTA_RECEIPT_COMMIT, 1, 0);
 	expect_totals(&r, 3, 0, 3, 0, 0);
 	expect_nlines(&r, 1);
-	expect_pkg_line(&r, 0, pa, 3);
+	expect_pkg_line_of(&r, 0, pa, 3);
 	ck_assert_int_eq(quota_package_remaining(pa), 7);
 	ck_assert_int_eq(quota_package_remaining(pb), 100);
 	ck_assert_int_eq(quota_account_held(a, sms), 0);
@@ -269,12 +237,12 @@ START_TEST(test_r10_reserve_then_package_expires_commit_uses_held_package)
 	/* A partial commit after expiry returns its units to A, expired. */
 	OK(a, do_reserve(a, sms, 4, T0 + 60, 3 * TU_HOUR, NULL, &r, &hid));
 	ck_assert_uint_eq(hid, 2);
-	expect_pkg_line(&r, 0, pa, 4);
+	expect_pkg_line_of(&r, 0, pa, 4);
 	ck_assert_int_eq(quota_package_remaining(pa), 3);
 	ck_assert_int_eq(quota_account_tick(a, exp + 60), 0);
 	OK(a, do_commit(a, hid, 1, NULL, &r));
 	expect_totals(&r, 1, 0, 1, 0, 0);
-	expect_pkg_line(&r, 0, pa, 1);
+	expect_pkg_line_of(&r, 0, pa, 1);
 	ck_assert_int_eq(quota_package_remaining(pa), 6);
 	ck_assert_int_eq(quota_package_status(pa, exp + 60),
 			 QUOTA_PACKAGE_EXPIRED);
@@ -313,7 +281,7 @@ START_TEST(test_r10_reserve_more_than_remains_under_stop_refused_whole)
 	expect_totals(&r, 7, 2, 5, 0, 0);
 	expect_nlines(&r, 2);
 	expect_free_line(&r, 0, 2);
-	expect_pkg_line(&r, 1, s, 5);
+	expect_pkg_line_of(&r, 1, s, 5);
 	ck_assert_int_eq(quota_account_free_used(a, sms, T0), 2);
 	/* The held units are blocked: one more is refused, a charge too. */
 	REFUSED(a, T0, QUOTA_EEXHAUSTED, &r,
@@ -372,8 +340,8 @@ static void pc_build(pc *f)
 	expect_totals(&r, 20, 2, 7, 11, 1000 + 10 * 500);
 	expect_nlines(&r, 5);
 	expect_free_line(&r, 0, 2);
-	expect_pkg_line(&r, 1, f->p1, 3);
-	expect_pkg_line(&r, 2, f->p2, 4);
+	expect_pkg_line_of(&r, 1, f->p1, 3);
+	expect_pkg_line_of(&r, 2, f->p2, 4);
 	expect_payg_line(&r, 3, 0, 1, 1000);
 	expect_payg_line(&r, 4, 1, 10, 500);
 	ck_assert_int_eq(used_day(f->a, f->sms, T0), 20);
@@ -394,8 +362,8 @@ START_TEST(test_r10_partial_commit_returns_payg_then_last_package)
 	ck_assert_uint_eq(r.category, f.sms);
 	expect_nlines(&r, 3);
 	expect_free_line(&r, 0, 2);
-	expect_pkg_line(&r, 1, f.p1, 3);
-	expect_pkg_line(&r, 2, f.p2, 1);
+	expect_pkg_line_of(&r, 1, f.p1, 3);
+	expect_pkg_line_of(&r, 2, f.p2, 1);
 	ck_assert_int_eq(quota_package_remaining(f.p1), 0);
 	ck_assert_int_eq(quota_package_remaining(f.p2), 3);
 	ck_assert_int_eq(quota_account_free_used(f.a, f.sms, T0), 2);
@@ -433,7 +401,7 @@ START_TEST(test_r10_partial_commit_returns_packages_reverse_then_free)
 	/* The returned free unit is free again. */
 	OK(f.a, do_charge(f.a, f.sms, 2, T0 + 5, NULL, &r));
 	expect_totals(&r, 2, 1, 1, 0, 0);
-	expect_pkg_line(&r, 1, f.p1, 1);
+	expect_pkg_line_of(&r, 1, f.p1, 1);
 	quota_ctx_free(f.c);
 }
 END_TEST
@@ -450,8 +418,8 @@ START_TEST(test_r10_partial_commit_payg_highest_tier_first_and_zero)
 	expect_totals(&r, 15, 2, 7, 6, 1000 + 5 * 500);
 	expect_nlines(&r, 5);
 	expect_free_line(&r, 0, 2);
-	expect_pkg_line(&r, 1, f.p1, 3);
-	expect_pkg_line(&r, 2, f.p2, 4);
+	expect_pkg_line_of(&r, 1, f.p1, 3);
+	expect_pkg_line_of(&r, 2, f.p2, 4);
 	expect_payg_line(&r, 3, 0, 1, 1000);
 	expect_payg_line(&r, 4, 1, 5, 500);
 	ck_assert_int_eq(used_day(f.a, f.sms, T0), 15);
@@ -606,7 +574,7 @@ START_TEST(test_r10_release_with_failure_fee)
 	ck_assert_int_eq(r.forfeited_units, 0);
 	ck_assert_uint_eq(r.category, sms);
 	expect_nlines(&r, 2);
-	expect_pkg_line(&r, 0, p, 3);
+	expect_pkg_line_of(&r, 0, p, 3);
 	expect_payg_line(&r, 1, 0, 4, 1000);
 	ck_assert_int_eq(quota_package_remaining(p), 3);
 	ck_assert_int_eq(used_day(a, sms, T0), 0);
@@ -1235,8 +1203,8 @@ START_TEST(test_r12_reversal_restores_unexpired_packages_only)
 	ck_assert_uint_eq(r.category, sms);
 	ck_assert_int_eq(r.at, T0);
 	expect_nlines(&r, 3);
-	expect_pkg_line(&r, 0, pa, 5);
-	expect_pkg_line(&r, 1, pb, 10);
+	expect_pkg_line_of(&r, 0, pa, 5);
+	expect_pkg_line_of(&r, 1, pb, 10);
 	expect_payg_line(&r, 2, 0, 5, 1000);
 	ck_assert_int_eq(quota_package_remaining(pa), 0);
 	ck_assert_int_eq(quota_package_remaining(pb), 10);

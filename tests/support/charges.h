@@ -3,27 +3,18 @@
  * rule tests (check_scenario.c, check_caps.c): a charge that must pass or
  * be refused (then with a message, a zeroed receipt and nothing changed),
  * a receipt's totals and lines, a package's remaining units and status.
- * Include after <check.h>, "quota.h" and "testutil.h".
+ * Include after <check.h>, "quota.h", "testutil.h" and "fixtures.h"
+ * (charge_at).
  */
 #ifndef QUOTA_TEST_CHARGES_H
 #define QUOTA_TEST_CHARGES_H
 
 #include <string.h>
 
-
-static inline int do_charge(quota_account *a, uint32_t cat, int64_t units,
-		     int64_t at, quota_receipt *r)
-{
-	quota_usage u = {.category = cat, .units = units, .at = at,
-			 .key = NULL};
-
-	return quota_charge(a, &u, r);
-}
-
 static inline void charge_ok(quota_account *a, uint32_t cat, int64_t units,
-		      int64_t at, quota_receipt *r)
+			     int64_t at, quota_receipt *r)
 {
-	int rc = do_charge(a, cat, units, at, r);
+	int rc = charge_at(a, cat, units, at, r);
 
 	ck_assert_msg(rc == QUOTA_OK, "charge %lld units at %lld: %s (%s)",
 		      (long long)units, (long long)at, quota_err_name(rc),
@@ -36,8 +27,8 @@ static inline void charge_ok(quota_account *a, uint32_t cat, int64_t units,
 }
 
 /* A refused charge: the code, a message, a zeroed receipt, nothing changed. */
-static inline void charge_refused(quota_account *a, uint32_t cat, int64_t units,
-			   int64_t at, int want)
+static inline void charge_refused(quota_account *a, uint32_t cat,
+				  int64_t units, int64_t at, int want)
 {
 	tu_snap before, after;
 	quota_receipt r;
@@ -45,7 +36,7 @@ static inline void charge_refused(quota_account *a, uint32_t cat, int64_t units,
 
 	tu_snap_take1(&before, a, at);
 	memset(&r, 0x5a, sizeof r);
-	rc = do_charge(a, cat, units, at, &r);
+	rc = charge_at(a, cat, units, at, &r);
 	ck_assert_msg(rc == want, "charge %lld at %lld: want %s got %s",
 		      (long long)units, (long long)at, quota_err_name(want),
 		      quota_err_name(rc));
@@ -56,8 +47,8 @@ static inline void charge_refused(quota_account *a, uint32_t cat, int64_t units,
 }
 
 static inline void expect_totals(const quota_receipt *r, int64_t units,
-			  int64_t free_u, int64_t pkg, int64_t payg,
-			  int64_t cost)
+				 int64_t free_u, int64_t pkg, int64_t payg,
+				 int64_t cost)
 {
 	ck_assert_int_eq(r->units, units);
 	ck_assert_int_eq(r->free_units, free_u);
@@ -72,7 +63,8 @@ static inline void expect_nlines(const quota_receipt *r, uint32_t n)
 	ck_assert_uint_eq(r->lines_total, n);
 }
 
-static inline void expect_free_line(const quota_receipt *r, uint32_t i, int64_t units)
+static inline void expect_free_line(const quota_receipt *r, uint32_t i,
+				    int64_t units)
 {
 	ck_assert_uint_lt(i, r->nlines);
 	ck_assert_int_eq(r->lines[i].source, QUOTA_SOURCE_FREE);
@@ -81,8 +73,8 @@ static inline void expect_free_line(const quota_receipt *r, uint32_t i, int64_t 
 	ck_assert_int_eq(r->lines[i].cost_micros, 0);
 }
 
-static inline void expect_pkg_line(const quota_receipt *r, uint32_t i, const char *id,
-			    int64_t units)
+static inline void expect_pkg_line(const quota_receipt *r, uint32_t i,
+				   const char *id, int64_t units)
 {
 	ck_assert_uint_lt(i, r->nlines);
 	ck_assert_int_eq(r->lines[i].source, QUOTA_SOURCE_PACKAGE);
@@ -94,8 +86,8 @@ static inline void expect_pkg_line(const quota_receipt *r, uint32_t i, const cha
 	ck_assert_int_eq(r->lines[i].cost_micros, 0);
 }
 
-static inline void expect_payg_line(const quota_receipt *r, uint32_t i, uint32_t tier,
-			     int64_t units, int64_t price)
+static inline void expect_payg_line(const quota_receipt *r, uint32_t i,
+				    uint32_t tier, int64_t units, int64_t price)
 {
 	ck_assert_uint_lt(i, r->nlines);
 	ck_assert_int_eq(r->lines[i].source, QUOTA_SOURCE_PAYG);
