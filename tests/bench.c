@@ -1208,21 +1208,18 @@ static int bench_instr(const char *spec)
 	quota_account *a;
 	quota_receipt r;
 	char mode[16];
+	const char *store;
 	long n, i;
 	int64_t units = 0;
-
 	int hold;
 
-	if (sscanf(spec, "%15[^:]:%ld", mode, &n) != 2 || n < 0 ||
-	    (strcmp(mode, "none") && strcmp(mode, "noop") &&
-	     strcmp(mode, "hold-none") && strcmp(mode, "hold-noop"))) {
-		fprintf(stderr, "QUOTA_BENCH_INSTR: none:N, noop:N, "
-				"hold-none:N or hold-noop:N\n");
-		return 2;
-	}
+	if (sscanf(spec, "%15[^:]:%ld", mode, &n) != 2 || n < 0)
+		goto bad;
 	hold = !strncmp(mode, "hold-", 5);
-	bconf_new(&b, strcmp(mode + (hold ? 5 : 0), "none") ? ST_NOOP : ST_NONE,
-		  NULL);
+	store = mode + (hold ? 5 : 0);
+	if (strcmp(store, "none") && strcmp(store, "noop"))
+		goto bad;
+	bconf_new(&b, strcmp(store, "none") ? ST_NOOP : ST_NONE, NULL);
 	a = make_account(b.ctx, "acct8", 8, b.sms, b.other, b.t);
 	for (i = 0; i < n; i++) {
 		quota_usage u = {.category = b.sms, .units = 1,
@@ -1242,6 +1239,10 @@ static int bench_instr(const char *spec)
 	       units);
 	quota_ctx_free(b.ctx);
 	return 0;
+bad:
+	fprintf(stderr, "QUOTA_BENCH_INSTR: none:N, noop:N, hold-none:N or "
+			"hold-noop:N\n");
+	return 2;
 }
 
 int main(void)

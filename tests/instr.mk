@@ -1,5 +1,5 @@
-# tests/instr.mk - instructions of SMS counting and of a plain charge,
-# counted by valgrind (tests/bench-instr.sh; tests/bench.c's
+# tests/instr.mk - instructions of SMS counting, of a plain charge and of
+# a reserve + commit pair, counted by valgrind (tests/bench-instr.sh; tests/bench.c's
 # QUOTA_BENCH_INSTR and tests/bench_sms.c's QUOTA_BENCH_SMS_COUNT).
 # Included by the top-level Makefile (-include tests/*.mk).
 #
