@@ -207,7 +207,7 @@ static int count_gsm_default(const unsigned char *s, size_t len, packer *p,
 			/* Runs of 1-septet characters, and of extension
 			 * characters that fit the current segment (so the
 			 * run packs as 1-septet ones): vector kernels
-			 * (sms_simd.c), portable under QUOTA_NO_SIMD. */
+			 * (sms_gsm.c), portable under QUOTA_NO_SIMD. */
 			size_t sept = 0, e = 0;
 			size_t adv = quota__sms_gsm_run(
 				s + i, len - i, gsm_ascii, gsm_2byte11,

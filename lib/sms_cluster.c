@@ -18,16 +18,10 @@
  * QUOTA_NO_SIMD, by the rules themselves; tests/check_sms_simd.c holds
  * every level against the definition).
  */
-#include "sms_int.h"
+#include "sms_vec.h"
 #include "grapheme_dfa.h"
 
 #include <string.h>
-
-#if !defined(QUOTA_NO_SIMD) && (defined(__x86_64__) || defined(_M_X64)) && \
-	defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
-#define SKIP_SSE2 1
-#include <immintrin.h>
-#endif
 
 /* Per 64-byte block: bit j for byte j. */
 typedef struct blk {
@@ -48,7 +42,7 @@ typedef struct blk {
  */
 typedef union skip_carry {
 	unsigned char last[3]; /* the 3 bytes before, latest last */
-#ifdef SKIP_SSE2
+#ifdef SMS_X86
 	__m128i v16;
 	__m256i v32;
 #endif
@@ -83,7 +77,7 @@ blk_portable(const unsigned char *s, skip_carry *cy, blk *b)
 	l[2] = (unsigned char)p1;
 }
 
-#ifdef SKIP_SSE2
+#ifdef SMS_X86
 /* The same rules on 16 bytes at a time, on the bytes xor 0x80 so that
  * signed compares order them as unsigned ones (ASCII -128..-1, 80..BF
  * 0..63, C0.. 64..); cy->v16 holds the 16 bytes before, so xored. */
@@ -343,7 +337,7 @@ static int skip_portable(const unsigned char *s, size_t n, int64_t room,
 	return skip_drive(s, n, room, at, units, &cy, blk_portable, false);
 }
 
-#ifdef SKIP_SSE2
+#ifdef SMS_X86
 /* The bytes before the start count as ASCII (0 xor 0x80). */
 static int skip_sse2(const unsigned char *s, size_t n, int64_t room,
 		     size_t *at, int64_t *units)
@@ -369,7 +363,7 @@ int quota__sms_skip(const unsigned char *s, size_t n, int64_t room,
 		    size_t *at, int64_t *units)
 {
 	switch (quota__sms_simd_level()) {
-#ifdef SKIP_SSE2
+#ifdef SMS_X86
 	case QUOTA__SMS_AVX2:
 		return skip_avx2(s, n, room, at, units);
 	case QUOTA__SMS_SSE2:

@@ -197,8 +197,19 @@ void quota__sms_nat_masks(uint32_t cp, uint32_t *lock, uint32_t *single);
 #define QUOTA__SMS_AVX2 2
 #define QUOTA__SMS_NEON 3 /* AArch64 */
 
-/* The level in use (detected on first call). */
-int quota__sms_simd_level(void);
+/* The level in use: quota__sms_level, -1 until the first call detects it
+ * (quota__sms_resolve, sms_simd.c).  Inline, so that a GSM run or a
+ * skip (sms_gsm.c, sms_cluster.c) reads it without a call; atomic
+ * (relaxed): threads that detect it at once store the same level. */
+extern int quota__sms_level;
+int quota__sms_resolve(void);
+
+static inline int quota__sms_simd_level(void)
+{
+	int l = __atomic_load_n(&quota__sms_level, __ATOMIC_RELAXED);
+
+	return l >= 0 ? l : quota__sms_resolve();
+}
 
 /* For tests: use `level` (or the best available one if it is not
  * available, or if level < 0); returns the level now in use. */
@@ -229,12 +240,12 @@ typedef struct quota__sms_fill {
 size_t quota__sms_plain_pack(const unsigned char *s, size_t n,
 			     quota__sms_fill *f, int64_t *open, size_t *last);
 
-/* The longest prefix of s[0..n) made of whole 1-septet GSM characters
- * (ascii: septets of each ASCII code point; two11: of each 2-byte UTF-8
- * payload, as in sms.c) and of ASCII extension characters (2 septets)
- * that end within `room` septets of its start (so no segment ends before
- * one): returns its bytes, *sept its septets, *esc its extension
- * characters. */
+/* sms_gsm.c: the longest prefix of s[0..n) made of whole 1-septet GSM
+ * characters (ascii: septets of each ASCII code point; two11: of each
+ * 2-byte UTF-8 payload, as in sms.c) and of ASCII extension characters
+ * (2 septets) that end within `room` septets of its start (so no segment
+ * ends before one): returns its bytes, *sept its septets, *esc its
+ * extension characters. */
 size_t quota__sms_gsm_run(const unsigned char *s, size_t n,
 			  const uint8_t *ascii, const uint8_t *two11,
 			  int64_t room, size_t *sept, size_t *esc);
@@ -292,46 +303,18 @@ int quota__sms_count_with_breaks(const char *utf8, size_t len,
 				 quota_sms_info *info);
 
 /*
- * Bits set in x, for the vector kernels of sms_simd.c and sms_cluster.c:
- * hw in their AVX2 instantiations, built with popcnt (the AVX2 level is
- * chosen only where the processor has popcnt: sms_simd.c's sms_detect),
- * which spares quota__popcount64's run-time check on each call (issue
- * 16: 7 to 9 % of the instructions of GSM text, 7 % of emoji); elsewhere
- * quota__popcount64.  always_inline: hw is a constant of the caller.
+ * Bits set in x, for the vector kernels of sms_simd.c, sms_gsm.c and
+ * sms_cluster.c: hw in their AVX2 instantiations, built with popcnt (the
+ * AVX2 level is chosen only where the processor has popcnt: sms_simd.c's
+ * sms_detect), which spares quota__popcount64's run-time check on each
+ * call (issue 16: 7 to 9 % of the instructions of GSM text, 7 % of
+ * emoji); elsewhere quota__popcount64.  always_inline: hw is a constant
+ * of the caller.
  */
 static inline __attribute__((always_inline)) unsigned
 quota__sms_pop(uint64_t x, bool hw)
 {
 	return hw ? (unsigned)__builtin_popcountll(x) : quota__popcount64(x);
 }
-
-/*
- * What the x86 vector kernels of sms_simd.c (plain and GSM runs) and
- * sms_cluster.c (the skip's UTF-8 check) share: a 16-entry table given
- * for both 128-bit lanes, and a table looked up by the high or the low
- * nibble of each of 32 bytes (vpshufb reads the low 4 bits of an index
- * byte and zeroes a byte whose index has bit 7 set, hence the masks).
- */
-#if !defined(QUOTA_NO_SIMD) && (defined(__x86_64__) || defined(_M_X64)) && \
-	defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-
-#define QUOTA__R16(...) __VA_ARGS__, __VA_ARGS__
-
-__attribute__((target("avx2"))) static inline
-__attribute__((always_inline)) __m256i
-quota__nib_hi32(__m256i v, __m256i t)
-{
-	return _mm256_shuffle_epi8(
-		t, _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F)));
-}
-
-__attribute__((target("avx2"))) static inline
-__attribute__((always_inline)) __m256i
-quota__nib_lo32(__m256i v, __m256i t)
-{
-	return _mm256_shuffle_epi8(t, _mm256_and_si256(v, _mm256_set1_epi8(0x0F)));
-}
-#endif
 
 #endif /* QUOTA_SMS_INT_H */

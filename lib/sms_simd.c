@@ -7,10 +7,11 @@
  * must agree with (tests/check_sms_simd.c).  On AArch64, NEON (make
  * check-neon, part of make check, cross-builds check_sms_simd and
  * check_sms and runs them under qemu-aarch64: tests/neon.mk).  Each kind
- * of run has one driver, the loop written once (plain_drive, gsm_drive:
- * always_inline, instantiated per target so that the level's masks
- * function is inlined with the target's instructions); a level supplies
- * only the masks of a block.
+ * of run has one driver, the loop written once (plain_drive here,
+ * gsm_drive in sms_gsm.c: always_inline, instantiated per target so that
+ * the level's masks function is inlined with the target's instructions);
+ * a level supplies only the masks of a block.  What the kernels share is
+ * in sms_vec.h.
  *
  * The kernel here finds runs of "plain" text for the UCS-2 counter and
  * packs them into segments itself (quota__sms_plain_pack): code points
@@ -48,23 +49,13 @@
  * bytes (no overlong form, no surrogate).
  * check_sms_simd.c checks the property of every code point in the set.
  */
-#include "sms_int.h"
+#include "sms_vec.h"
 
 #include <string.h>
 
-#if !defined(QUOTA_NO_SIMD) && (defined(__x86_64__) || defined(_M_X64)) && \
-	defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
-#define SMS_X86 1
-#include <immintrin.h>
-#endif
-#if !defined(QUOTA_NO_SIMD) && defined(__aarch64__) && defined(__ARM_NEON)
-#define SMS_NEON 1
-#include <arm_neon.h>
-#endif
-
 /* ---------------------------------------------------------- dispatch */
 
-static int sms_level = -1; /* resolved on first use; atomics: see below */
+int quota__sms_level = -1; /* resolved on first use (sms_int.h) */
 
 static int sms_detect(void)
 {
@@ -102,14 +93,11 @@ static bool sms_available(int level)
 	}
 }
 
-int quota__sms_simd_level(void)
+int quota__sms_resolve(void)
 {
-	int l = __atomic_load_n(&sms_level, __ATOMIC_RELAXED);
+	int l = sms_detect();
 
-	if (l < 0) {
-		l = sms_detect();
-		__atomic_store_n(&sms_level, l, __ATOMIC_RELAXED);
-	}
+	__atomic_store_n(&quota__sms_level, l, __ATOMIC_RELAXED);
 	return l;
 }
 
@@ -117,7 +105,7 @@ int quota__sms_force_simd(int level)
 {
 	if (level < 0 || !sms_available(level))
 		level = sms_detect();
-	__atomic_store_n(&sms_level, level, __ATOMIC_RELAXED);
+	__atomic_store_n(&quota__sms_level, level, __ATOMIC_RELAXED);
 	return level;
 }
 
@@ -226,12 +214,6 @@ static size_t plain_portable(const unsigned char *s, size_t n,
 /* --------------------------------------------- plain runs: vector driver */
 
 #if defined(SMS_X86) || defined(SMS_NEON)
-/* Bits 0 to n - 1 (n <= 64: a block's or a prefix's bytes). */
-static inline uint64_t low_bits(unsigned n)
-{
-	return n >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << n) - 1;
-}
-
 /* The bytes of a plain code point at p that the block masks leave out
  * (c2_plain, e2_plain: a test of every block cost other scripts 3 to
  * 4 %), 0 if there is none; p[0..2] readable. */
@@ -481,20 +463,6 @@ done:
 #endif
 
 #ifdef SMS_X86
-/* v in [lo, hi], unsigned */
-static inline __m128i rng16(__m128i v, unsigned char lo, unsigned char hi)
-{
-	return _mm_and_si128(
-		_mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8((char)lo)), v),
-		_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8((char)hi)), v));
-}
-
-/* v == c */
-static inline __m128i eq16(__m128i v, unsigned char c)
-{
-	return _mm_cmpeq_epi8(v, _mm_set1_epi8((char)c));
-}
-
 /*
  * The masks of a 16-byte block.  Most blocks need only part of the work:
  * one of ASCII alone has no other lead nor continuation byte, one without
@@ -561,29 +529,6 @@ static size_t plain_sse2(const unsigned char *s, size_t n, quota__sms_fill *f,
 	return plain_drive(s, n, f, open, last, 16, masks_sse2, false);
 }
 
-__attribute__((target("avx2"))) static inline __m256i
-rng32(__m256i v, unsigned char lo, unsigned char hi)
-{
-	return _mm256_and_si256(
-		_mm256_cmpeq_epi8(_mm256_max_epu8(v, _mm256_set1_epi8((char)lo)), v),
-		_mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8((char)hi)), v));
-}
-
-__attribute__((target("avx2"))) static inline __m256i
-eq32(__m256i v, unsigned char c)
-{
-	return _mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)c));
-}
-
-/* Bits of the 32 bytes where x & bits is not zero. */
-__attribute__((target("avx2"))) static inline
-__attribute__((always_inline)) uint64_t
-any32(__m256i x, char bits)
-{
-	return ~(uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
-		       _mm256_and_si256(x, _mm256_set1_epi8(bits)),
-		       _mm256_setzero_si256())) & 0xFFFFFFFFu;
-}
 
 /*
  * The masks of a 32-byte block as masks_sse2 computes them, the byte
@@ -714,27 +659,6 @@ plain_avx2(const unsigned char *s, size_t n, quota__sms_fill *f, int64_t *open,
 #endif
 
 #ifdef SMS_NEON
-/* 16 comparison lanes (0xFF / 0) to a 16-bit mask, as SSE2's movemask. */
-static inline uint64_t nmask(uint8x16_t m)
-{
-	static const uint8_t wb[16] = {1, 2, 4, 8, 16, 32, 64, 128,
-				       1, 2, 4, 8, 16, 32, 64, 128};
-	uint8x16_t t = vandq_u8(m, vld1q_u8(wb));
-
-	return (uint64_t)vaddv_u8(vget_low_u8(t)) |
-	       ((uint64_t)vaddv_u8(vget_high_u8(t)) << 8);
-}
-
-static inline uint8x16_t nrng(uint8x16_t v, uint8_t lo, uint8_t hi)
-{
-	return vandq_u8(vcgeq_u8(v, vdupq_n_u8(lo)), vcleq_u8(v, vdupq_n_u8(hi)));
-}
-
-static inline uint8x16_t neq(uint8x16_t v, uint8_t c)
-{
-	return vceqq_u8(v, vdupq_n_u8(c));
-}
-
 /* As masks_sse2, the same early exits (run under qemu-aarch64 by make
  * check-neon). */
 static inline __attribute__((always_inline)) void
@@ -806,323 +730,3 @@ size_t quota__sms_plain_pack(const unsigned char *s, size_t n,
 	}
 }
 
-/* ------------------------------------------------ GSM basic runs */
-
-/*
- * The longest prefix of s[0..n) made of whole GSM characters of one
- * septet (ascii[c] == 1 for ASCII; 2-byte sequences with a C2..CF lead
- * and two11[payload] == 1) and ASCII extension characters (ascii[c] ==
- * 2: ESC + code) that end within `room` septets of the run's start, so
- * that no segment ends before one and none is split: the caller packs
- * the run as 1-septet characters (issue 16: gsm_ext text stopped at
- * every extension character).  Returns its bytes; *sept gets its
- * septets, *esc its extension characters.  The euro sign (3 bytes),
- * anything not GSM and invalid UTF-8 end the run; the caller takes
- * those one at a time.
- */
-static size_t gsm_portable(const unsigned char *s, size_t n,
-			   const uint8_t *ascii, const uint8_t *two11,
-			   int64_t room, size_t *sept, size_t *esc)
-{
-	size_t j = 0, k = 0, e = 0;
-
-	while (j < n) {
-		unsigned c = s[j];
-
-		if (c < 0x80u && ascii[c] == 1) {
-			j++;
-		} else if (c < 0x80u && ascii[c] == 2 &&
-			   (int64_t)k + 2 <= room) {
-			j++;
-			k++;
-			e++;
-		} else if (c - 0xC2u <= 0xCFu - 0xC2u && n - j >= 2 &&
-			   (s[j + 1] & 0xC0u) == 0x80u &&
-			   two11[((c & 0x1Fu) << 6) | (s[j + 1] & 0x3Fu)] == 1) {
-			j += 2;
-		} else {
-			break;
-		}
-		k++;
-	}
-	*sept = k;
-	*esc = e;
-	return j;
-}
-
-#if defined(SMS_X86) || defined(SMS_NEON)
-/* One block of W <= 32 bytes for the GSM run as bit masks, bit j = byte
- * j: ok 1-septet ASCII (LF and CR too), ext ASCII extension characters
- * (FF [ \\ ] ^ { | } ~), cont continuation bytes, lead C2..CF (2-byte
- * code points, looked up in two11 by gsm_block). */
-typedef struct gmask {
-	uint64_t ok, ext, cont, lead;
-} gmask;
-
-/* The whole GSM characters of the run from the block's start (see
- * gsm_portable; `room` is what is left of it): returns their bytes, *k
- * their septets, *e their extension characters, *stop when what follows
- * is not one (rather than a code point cut by the block's end). */
-static inline __attribute__((always_inline)) size_t
-gsm_block(const unsigned char *s, const gmask *g, unsigned W,
-	  const uint8_t *two11, int64_t room, size_t *k, size_t *e, bool *stop,
-	  bool hw)
-{
-	uint64_t all = low_bits(W);
-	uint64_t err = ((~(g->ok | g->ext | g->cont | g->lead)) |
-			(g->cont ^ (g->lead << 1))) & all;
-	unsigned p = err ? (unsigned)__builtin_ctzll(err) : W;
-	uint64_t below = low_bits(p), start, m;
-	unsigned L, end;
-
-	/* leads whose continuation is in the block: look them up */
-	for (m = g->lead & (below >> 1); m; m &= m - 1) {
-		unsigned j = (unsigned)__builtin_ctzll(m);
-		if (two11[((s[j] & 0x1Fu) << 6) | (s[j + 1] & 0x3Fu)] != 1) {
-			p = j;
-			err = 1;
-			below = (UINT64_C(1) << p) - 1;
-			break;
-		}
-	}
-	*stop = err != 0;
-	start = (g->ok | g->ext | g->lead) & below;
-	if (!start) {
-		*k = *e = 0;
-		return 0;
-	}
-	L = 63u - (unsigned)__builtin_clzll(start);
-	end = L + ((g->lead >> L) & 1 ? 2u : 1u);
-	if (end > p) {
-		start &= ~(UINT64_C(1) << L);
-		end = L;
-	}
-	/* the first extension character past the room ends the run */
-	for (m = g->ext & start; m; m &= m - 1) {
-		unsigned j = (unsigned)__builtin_ctzll(m);
-		uint64_t upto = (UINT64_C(2) << j) - 1;
-
-		if (quota__sms_pop(start & upto, hw) +
-			    quota__sms_pop(g->ext & start & upto, hw) > room) {
-			start &= upto >> 1;
-			end = j;
-			*stop = true;
-			break;
-		}
-	}
-	*e = quota__sms_pop(g->ext & start, hw);
-	*k = quota__sms_pop(start, hw) + *e;
-	return end;
-}
-
-/* One block at q of W bytes (masks: its masks) of the GSM run, added to
- * *total and *ext; *adv its bytes.  True when the run ends in it. */
-static inline __attribute__((always_inline)) bool
-gsm_step(const unsigned char *q, unsigned W,
-	 void (*masks)(const unsigned char *, gmask *), const uint8_t *two11,
-	 int64_t room, size_t *total, size_t *ext, size_t *adv, bool hw)
-{
-	uint64_t all = low_bits(W);
-	size_t k, e;
-	bool stop;
-	gmask g;
-
-	masks(q, &g);
-	if (g.ok == all) { /* plain ASCII: the common block */
-		*total += W;
-		*adv = W;
-		return false;
-	}
-	*adv = gsm_block(q, &g, W, two11, room - (int64_t)*total, &k, &e,
-			 &stop, hw);
-	*total += k;
-	*ext += e;
-	return stop || *adv == 0;
-}
-
-/* The GSM run's loop for every vector level, as plain_drive: `masks`
- * gives a block's masks.  At the AVX2 level blocks are of 64 bytes and
- * `half`, when not NULL, gives the masks of Wh = W / 2 bytes: such a
- * block starts the run, takes what is left after the long ones when it
- * fills it, and the tail, so that texts that are not GSM, short texts
- * and the ends of texts are not run as 64 bytes of which most are not
- * looked at.  The tail shorter than a block runs
- * as one more block from a zero-padded copy (0x00 is not GSM, so the
- * padding ends the run there), rather than a byte at a time (issue 16:
- * the tail of every message cost as much as a tenth of the gsm class's
- * time). */
-static inline __attribute__((always_inline)) size_t
-gsm_drive(const unsigned char *s, size_t n, const uint8_t *two11,
-	  int64_t room, size_t *sept, size_t *esc, unsigned W,
-	  void (*masks)(const unsigned char *, gmask *), unsigned Wh,
-	  void (*half)(const unsigned char *, gmask *), bool hw)
-{
-	size_t j = 0, total = 0, ext = 0, adv;
-
-	/* first a half block: a text that is not GSM mostly ends the run
-	 * at its first code point */
-	if (half && n >= W) {
-		bool end = gsm_step(s, Wh, half, two11, room, &total, &ext,
-				    &adv, hw);
-
-		j = adv;
-		if (end)
-			goto done;
-	}
-	while (n - j >= W) {
-		bool end = gsm_step(s + j, W, masks, two11, room, &total, &ext,
-				    &adv, hw);
-
-		j += adv;
-		if (end)
-			goto done;
-	}
-	if (half && n - j >= Wh) {
-		bool end = gsm_step(s + j, Wh, half, two11, room, &total, &ext,
-				    &adv, hw);
-
-		j += adv;
-		if (end)
-			goto done;
-	}
-	if (j < n) {
-		unsigned char b[64];
-
-		memset(b, 0, sizeof b);
-		memcpy(b, s + j, n - j);
-		gsm_step(b, half ? Wh : W, half ? half : masks, two11, room,
-			 &total, &ext, &adv, hw);
-		j += adv;
-	}
-done:
-	*sept = total;
-	*esc = ext;
-	return j;
-}
-#endif
-
-#ifdef SMS_X86
-static inline __attribute__((always_inline)) void
-gmasks_sse2(const unsigned char *s, gmask *g)
-{
-	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
-	__m128i ext = _mm_or_si128(rng16(v, 0x5B, 0x5E), rng16(v, 0x7B, 0x7E));
-	__m128i bad = _mm_or_si128(ext, eq16(v, 0x60));
-
-	g->ok = (unsigned)_mm_movemask_epi8(
-		_mm_or_si128(_mm_andnot_si128(bad, rng16(v, 0x20, 0x7E)),
-			     _mm_or_si128(eq16(v, 0x0A), eq16(v, 0x0D))));
-	g->ext = (unsigned)_mm_movemask_epi8(_mm_or_si128(ext, eq16(v, 0x0C)));
-	g->cont = (unsigned)_mm_movemask_epi8(rng16(v, 0x80, 0xBF));
-	g->lead = (unsigned)_mm_movemask_epi8(rng16(v, 0xC2, 0xCF));
-}
-
-static size_t gsm_sse2(const unsigned char *s, size_t n, const uint8_t *two11,
-		       int64_t room, size_t *sept, size_t *esc)
-{
-	return gsm_drive(s, n, two11, room, sept, esc, 16, gmasks_sse2, 0, NULL,
-			 false);
-}
-
-/*
- * The GSM masks of a 32-byte block as gmasks_sse2 computes them, the
- * ASCII classes looked up by nibble as in masks_avx2 (issue 16: one
- * range or comparison per class cost more than the rest of the block),
- * bits of c: 01 20..4F, 02 50..5F but 5B..5E, 04 61..6F, 08 70..7A,
- * 10 LF CR: one septet; 20 5B..5E 7B..7E, 40 FF: extension characters.
- * Continuation bytes and C2..CF leads by signed comparison.
- */
-__attribute__((target("avx2"))) static inline
-__attribute__((always_inline)) void
-gmasks_avx2(const unsigned char *s, gmask *g)
-{
-	const __m256i ghi = _mm256_setr_epi8(QUOTA__R16(
-		0x50, 0, 0x01, 0x01, 0x01, 0x22, 0x04, 0x28,
-		0, 0, 0, 0, 0, 0, 0, 0));
-	const __m256i glo = _mm256_setr_epi8(QUOTA__R16(
-		0x0B, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F,
-		0x0F, 0x0F, 0x1F, 0x25, 0x65, 0x35, 0x25, 0x07));
-	__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)s);
-	__m256i c = _mm256_and_si256(quota__nib_hi32(v, ghi), quota__nib_lo32(v, glo));
-
-	g->ok = any32(c, 0x1F);
-	g->ext = any32(c, 0x60);
-	g->cont = g->lead = 0;
-	if (!_mm256_movemask_epi8(v))
-		return;
-	g->cont = (uint32_t)_mm256_movemask_epi8(
-		_mm256_cmpgt_epi8(_mm256_set1_epi8((char)0xC0), v));
-	g->lead = (uint32_t)_mm256_movemask_epi8(_mm256_and_si256(
-		_mm256_cmpgt_epi8(v, _mm256_set1_epi8((char)0xC1)),
-		_mm256_cmpgt_epi8(_mm256_set1_epi8((char)0xD0), v)));
-}
-
-/* Two 32-byte blocks as one of 64 bytes, as masks64_avx2: a block of
- * Latin text with a letter outside ASCII goes through gsm_block, whose
- * work is mostly per block, not per byte. */
-__attribute__((target("avx2"))) static inline
-__attribute__((always_inline)) void
-gmasks64_avx2(const unsigned char *s, gmask *g)
-{
-	gmask h;
-
-	gmasks_avx2(s, g);
-	gmasks_avx2(s + 32, &h);
-	g->ok |= h.ok << 32;
-	g->ext |= h.ext << 32;
-	g->cont |= h.cont << 32;
-	g->lead |= h.lead << 32;
-}
-
-__attribute__((target("avx2,popcnt"))) static size_t
-gsm_avx2(const unsigned char *s, size_t n, const uint8_t *two11, int64_t room,
-	 size_t *sept, size_t *esc)
-{
-	return gsm_drive(s, n, two11, room, sept, esc, 64, gmasks64_avx2, 32,
-			 gmasks_avx2, true);
-}
-#endif
-
-#ifdef SMS_NEON
-/* As gmasks_sse2. */
-static inline __attribute__((always_inline)) void
-gmasks_neon(const unsigned char *s, gmask *g)
-{
-	uint8x16_t v = vld1q_u8(s);
-	uint8x16_t ext = vorrq_u8(nrng(v, 0x5B, 0x5E), nrng(v, 0x7B, 0x7E));
-	uint8x16_t bad = vorrq_u8(ext, neq(v, 0x60));
-
-	g->ok = nmask(vorrq_u8(vbicq_u8(nrng(v, 0x20, 0x7E), bad),
-			       vorrq_u8(neq(v, 0x0A), neq(v, 0x0D))));
-	g->ext = nmask(vorrq_u8(ext, neq(v, 0x0C)));
-	g->cont = nmask(nrng(v, 0x80, 0xBF));
-	g->lead = nmask(nrng(v, 0xC2, 0xCF));
-}
-
-static size_t gsm_neon(const unsigned char *s, size_t n, const uint8_t *two11,
-		       int64_t room, size_t *sept, size_t *esc)
-{
-	return gsm_drive(s, n, two11, room, sept, esc, 16, gmasks_neon, 0, NULL,
-			 false);
-}
-#endif
-
-size_t quota__sms_gsm_run(const unsigned char *s, size_t n,
-			  const uint8_t *ascii, const uint8_t *two11,
-			  int64_t room, size_t *sept, size_t *esc)
-{
-	switch (quota__sms_simd_level()) {
-#ifdef SMS_X86
-	case QUOTA__SMS_AVX2:
-		return gsm_avx2(s, n, two11, room, sept, esc);
-	case QUOTA__SMS_SSE2:
-		return gsm_sse2(s, n, two11, room, sept, esc);
-#endif
-#ifdef SMS_NEON
-	case QUOTA__SMS_NEON:
-		return gsm_neon(s, n, two11, room, sept, esc);
-#endif
-	default:
-		return gsm_portable(s, n, ascii, two11, room, sept, esc);
-	}
-}

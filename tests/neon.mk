@@ -1,12 +1,12 @@
-# tests/neon.mk - the SMS counter's NEON kernels (lib/sms_simd.c, issue 16)
-# on AArch64.  `make check` runs on x86-64, where only the SSE2, AVX2 and
-# portable paths exist; here the library and the SMS tests are built with
-# the AArch64 cross compiler, linked statically (Check's libcheck.a and
-# libsubunit.a from Debian's arm64 packages), and run under qemu's
-# user-mode emulator, so that check_sms_simd compares NEON and the
-# portable path with its one-code-point-at-a-time reference as it does
-# SSE2 and AVX2 on x86-64.  Included by the top-level Makefile
-# (-include tests/*.mk).
+# tests/neon.mk - the SMS counter's NEON kernels (lib/sms_simd.c and
+# lib/sms_gsm.c, issue 16) on AArch64.  `make check` runs on x86-64,
+# where only the SSE2, AVX2 and portable paths exist; here the library
+# and the SMS tests are built with the AArch64 cross compiler, linked
+# statically (Check's libcheck.a and libsubunit.a from Debian's arm64
+# packages), and run under qemu's user-mode emulator, so that
+# check_sms_simd compares NEON and the portable path with its
+# one-code-point-at-a-time reference as it does SSE2 and AVX2 on x86-64.
+# Included by the top-level Makefile (-include tests/*.mk).
 #
 #   make check-neon   check_sms_simd and check_sms for AArch64 under
 #                     qemu-aarch64 (part of `make check`)

@@ -1,0 +1,122 @@
+/*
+ * sms_vec.h - what the vector kernels of the SMS counter share (issue 16):
+ * the levels this build can have (SMS_X86: SSE2, and AVX2 in functions
+ * built with target("avx2"); SMS_NEON on AArch64; neither under
+ * QUOTA_NO_SIMD, where the portable loops run alone), the comparisons of
+ * 16 or 32 bytes against a value or a range, the nibble look-ups
+ * (vpshufb), and the bits of a block.  Included by sms_simd.c (the plain
+ * runs and the dispatch), sms_gsm.c (the GSM runs) and sms_cluster.c
+ * (the skip over cluster text); static inline, so each is built with its
+ * caller's target.
+ */
+#ifndef QUOTA_SMS_VEC_H
+#define QUOTA_SMS_VEC_H
+
+#include "sms_int.h"
+
+#if !defined(QUOTA_NO_SIMD) && (defined(__x86_64__) || defined(_M_X64)) && \
+	defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
+#define SMS_X86 1
+#include <immintrin.h>
+#endif
+#if !defined(QUOTA_NO_SIMD) && defined(__aarch64__) && defined(__ARM_NEON)
+#define SMS_NEON 1
+#include <arm_neon.h>
+#endif
+
+#if defined(SMS_X86) || defined(SMS_NEON)
+/* Bits 0 to n - 1 (n <= 64: a block's or a prefix's bytes). */
+static inline uint64_t low_bits(unsigned n)
+{
+	return n >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << n) - 1;
+}
+#endif
+
+#ifdef SMS_X86
+/* v in [lo, hi], unsigned */
+static inline __m128i rng16(__m128i v, unsigned char lo, unsigned char hi)
+{
+	return _mm_and_si128(
+		_mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8((char)lo)), v),
+		_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8((char)hi)), v));
+}
+
+/* v == c */
+static inline __m128i eq16(__m128i v, unsigned char c)
+{
+	return _mm_cmpeq_epi8(v, _mm_set1_epi8((char)c));
+}
+
+__attribute__((target("avx2"))) static inline __m256i
+rng32(__m256i v, unsigned char lo, unsigned char hi)
+{
+	return _mm256_and_si256(
+		_mm256_cmpeq_epi8(_mm256_max_epu8(v, _mm256_set1_epi8((char)lo)), v),
+		_mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8((char)hi)), v));
+}
+
+__attribute__((target("avx2"))) static inline __m256i
+eq32(__m256i v, unsigned char c)
+{
+	return _mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)c));
+}
+
+/* Bits of the 32 bytes where x & bits is not zero. */
+__attribute__((target("avx2"))) static inline
+__attribute__((always_inline)) uint64_t
+any32(__m256i x, char bits)
+{
+	return ~(uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+		       _mm256_and_si256(x, _mm256_set1_epi8(bits)),
+		       _mm256_setzero_si256())) & 0xFFFFFFFFu;
+}
+
+/*
+ * A 16-entry table given for both 128-bit lanes, and a table looked up
+ * by the high or the low nibble of each of 32 bytes (vpshufb reads the
+ * low 4 bits of an index byte and zeroes a byte whose index has bit 7
+ * set, hence the masks): the AVX2 byte classes of the plain and GSM
+ * runs and of the skip's UTF-8 check.
+ */
+#define QUOTA__R16(...) __VA_ARGS__, __VA_ARGS__
+
+__attribute__((target("avx2"))) static inline
+__attribute__((always_inline)) __m256i
+quota__nib_hi32(__m256i v, __m256i t)
+{
+	return _mm256_shuffle_epi8(
+		t, _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F)));
+}
+
+__attribute__((target("avx2"))) static inline
+__attribute__((always_inline)) __m256i
+quota__nib_lo32(__m256i v, __m256i t)
+{
+	return _mm256_shuffle_epi8(t, _mm256_and_si256(v, _mm256_set1_epi8(0x0F)));
+}
+#endif
+
+#ifdef SMS_NEON
+/* 16 comparison lanes (0xFF / 0) to a 16-bit mask, as SSE2's movemask. */
+static inline uint64_t nmask(uint8x16_t m)
+{
+	static const uint8_t wb[16] = {1, 2, 4, 8, 16, 32, 64, 128,
+				       1, 2, 4, 8, 16, 32, 64, 128};
+	uint8x16_t t = vandq_u8(m, vld1q_u8(wb));
+
+	return (uint64_t)vaddv_u8(vget_low_u8(t)) |
+	       ((uint64_t)vaddv_u8(vget_high_u8(t)) << 8);
+}
+
+static inline uint8x16_t nrng(uint8x16_t v, uint8_t lo, uint8_t hi)
+{
+	return vandq_u8(vcgeq_u8(v, vdupq_n_u8(lo)), vcleq_u8(v, vdupq_n_u8(hi)));
+}
+
+static inline uint8x16_t neq(uint8x16_t v, uint8_t c)
+{
+	return vceqq_u8(v, vdupq_n_u8(c));
+}
+#endif
+
+#endif /* QUOTA_SMS_VEC_H */
