@@ -160,7 +160,7 @@ void quota__civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
  * each call's steps in a quota__step table next to its public function;
  * the apply steps are the only writers, each of its own state:
  *
- *   account settings: tariff, caps, overage, offset   account.c
+ *   account settings: tariff, caps, overage, offset   account_set.c
  *   packages and their R3 indexes (remaining units)   package.c, and the
  *       draws of a plan's apply (charge.c) and give-backs (hold.c,
  *       for resolved holds and reversals, reverse.c)
@@ -683,7 +683,7 @@ struct quota_account {
 	 * Set by counters.c (cur_alloc), never cleared: the block stays. */
 	bool has_all;
 	bool capped; /* R9: some cap is set, of a category or the account's
-		      * (account.c, set_cap) */
+		      * (account_set.c, cap_apply) */
 	/* R25 (block.c): charges, reservations, quotes and purchases are
 	 * refused; here in the padding, in the line the fast path reads
 	 * for suspended.  R27 (block.c): keyless charges and commits keep
