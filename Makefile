@@ -50,7 +50,20 @@ HDRS     := include/quota.h include/quota_store.h $(wildcard lib/*.h)
 all: lib libquota.pc
 lib: $(B)/libquota.a $(B)/$(SHLIB)
 
-$(B)/lib/%.o: lib/%.c $(HDRS)
+# The compiler and flags the objects under $(B) were built with, in
+# $(B)/cflags: rewritten only when they change, so that `make CFLAGS=...`
+# (or another CC) rebuilds the libraries, and what links them, instead
+# of mixing objects of two builds.  -Werror is left out: it changes no
+# object, and make check adds it.
+BUILD_FLAGS = $(CC) $(filter-out -Werror,$(LIBCFLAGS) $(CFLAGS) $(LDFLAGS))
+$(B)/cflags: FORCE
+	@mkdir -p $(B)
+	@printf '%s\n' '$(subst ','\'',$(BUILD_FLAGS))' | cmp -s - $@ || \
+	  printf '%s\n' '$(subst ','\'',$(BUILD_FLAGS))' > $@
+.PHONY: FORCE
+FORCE:
+
+$(B)/lib/%.o: lib/%.c $(HDRS) $(B)/cflags
 	@mkdir -p $(dir $@)
 	$(CC) $(LIBCFLAGS) $(CFLAGS) -c $< -o $@
 

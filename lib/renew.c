@@ -434,7 +434,7 @@ int quota__renew_due(quota_account *a, int64_t now, int64_t at)
 		/* a renewal may move the array: read it again each time */
 		const quota__bought *e = &a->x->rn->bought[i];
 		const quota__renewal *m;
-		int64_t when;
+		int64_t when = 0; /* set by due() where it returns true */
 
 		if (e->state != QUOTA__RN_NONE || !(m = mark_of(a, e->offer)) ||
 		    !due(e->pk, m, now,

@@ -588,6 +588,7 @@ static int open_snap(quota_ctx *ctx, const void *snap, size_t len,
 	uint32_t blen, crc;
 	size_t off;
 
+	*minor = 0; /* read only after QUOTA_OK; set here for -O3's sake */
 	if (len < SNAP_HEAD || memcmp(p, "QSNP", 4) != 0)
 		return quota__err(ctx, QUOTA_ECORRUPT,
 				  "snapshot: truncated or not a snapshot");

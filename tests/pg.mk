@@ -55,7 +55,7 @@ pg-have:
 	  "finds no libpq (install libpq-dev: tests/install-deps.sh)" >&2; \
 	  exit 1; }
 
-$(B)/lib/pg/%.o: lib/pg/%.c $(PG_HDRS) | pg-have
+$(B)/lib/pg/%.o: lib/pg/%.c $(PG_HDRS) $(B)/cflags | pg-have
 	@mkdir -p $(dir $@)
 	$(CC) $(LIBCFLAGS) $(PG_CFLAGS) $(CFLAGS) -c $< -o $@
 

@@ -43,7 +43,7 @@ sqlite-have:
 	  "finds no sqlite3 (install libsqlite3-dev: tests/install-deps.sh)" >&2; \
 	  exit 1; }
 
-$(B)/lib/sqlite/%.o: lib/sqlite/%.c $(SQL_HDRS) | sqlite-have
+$(B)/lib/sqlite/%.o: lib/sqlite/%.c $(SQL_HDRS) $(B)/cflags | sqlite-have
 	@mkdir -p $(dir $@)
 	$(CC) $(LIBCFLAGS) $(SQL_CFLAGS) $(CFLAGS) -c $< -o $@
 
