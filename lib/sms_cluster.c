@@ -306,18 +306,30 @@ skip_drive(const unsigned char *s, size_t n, int64_t room, size_t *at,
 		}
 		/* The room ends in this block: the bytes whose offset is
 		 * within it are a prefix [0, t] (offsets only grow); its
-		 * last ASCII code point, if any, else an earlier block's. */
-		unsigned t = 0;
-		for (unsigned w = 32; w; w >>= 1)
-			if (u + units_below(&b, t + w, hw) <= room)
-				t += w;
-		/* bits 0..t (2 << 63 wraps to 0: all of them) */
-		uint64_t a = b.ascii & ((UINT64_C(2) << t) - 1);
-		if (a) {
+		 * last ASCII code point, if any, else an earlier block's.
+		 * A few ASCII bytes (cluster text, where the skip runs
+		 * most) are tried from the last down; more, the prefix's
+		 * end is searched for (text mixed with ASCII words). */
+		uint64_t a = b.ascii;
+		if (quota__sms_pop(a, hw) > 3) {
+			unsigned t = 0;
+			for (unsigned w = 32; w; w >>= 1)
+				if (u + units_below(&b, t + w, hw) <= room)
+					t += w;
+			/* bits 0..t (2 << 63 wraps to 0: all of them) */
+			a &= (UINT64_C(2) << t) - 1;
+		}
+		for (; a; a &= ~(UINT64_C(1) << (63u -
+				(unsigned)__builtin_clzll(a)))) {
 			unsigned j = 63u - (unsigned)__builtin_clzll(a);
-			best = base + j;
-			bestu = u + units_below(&b, j, hw);
-			found = true;
+			int64_t ju = u + units_below(&b, j, hw);
+
+			if (ju <= room) {
+				best = base + j;
+				bestu = ju;
+				found = true;
+				break;
+			}
 		}
 		break;
 	}
