@@ -196,6 +196,9 @@ blk_avx2(const unsigned char *s, skip_carry *cy, blk *b)
 	__m256i err = _mm256_setzero_si256(), p = cy->v32;
 	uint64_t high = 0, cont = 0, four = 0;
 
+	/* both halves in line: gcc kept the loop, with its shifts by j
+	 * (clusters 2 % fewer instructions) */
+	_Pragma("GCC unroll 2")
 	for (unsigned j = 0; j < 64; j += 32) {
 		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(s + j));
 		/* per lane, the 16 bytes before it (p's high lane before
@@ -371,8 +374,11 @@ skip_avx2(const unsigned char *s, size_t n, int64_t room, size_t *at,
 }
 #endif
 
-int quota__sms_skip(const unsigned char *s, size_t n, int64_t room,
-		    size_t *at, int64_t *units)
+/* The level's skip; inline in both callers below (the walk's one call
+ * less: about 30 instructions a skip). */
+static inline __attribute__((always_inline)) int
+skip_level(const unsigned char *s, size_t n, int64_t room, size_t *at,
+	   int64_t *units)
 {
 	switch (quota__sms_simd_level()) {
 #ifdef SMS_X86
@@ -386,6 +392,12 @@ int quota__sms_skip(const unsigned char *s, size_t n, int64_t room,
 	}
 }
 
+int quota__sms_skip(const unsigned char *s, size_t n, int64_t room,
+		    size_t *at, int64_t *units)
+{
+	return skip_level(s, n, room, at, units);
+}
+
 /* sms_int.h; the resume point is an ASCII code point (see the top). */
 bool quota__sms_skip_walk(const unsigned char *s, size_t len, size_t *i,
 			  quota__sms_walk *u)
@@ -396,7 +408,7 @@ bool quota__sms_skip_walk(const unsigned char *s, size_t len, size_t *i,
 
 	if (room < 0)
 		return true;
-	r = quota__sms_skip(s + *i, len - *i, room, &at, &units);
+	r = skip_level(s + *i, len - *i, room, &at, &units);
 	if (r == QUOTA__SKIP_BAD || r == QUOTA__SKIP_NONE)
 		return r == QUOTA__SKIP_NONE;
 	at += *i;
