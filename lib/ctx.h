@@ -663,11 +663,11 @@ struct quota_account {
 	/* §7 pruning (prune.c): data before this is gone (INT64_MIN: none
 	 * pruned); a charge reads it. */
 	int64_t pruned_before;
-	/* R26 the calendar (account.c; zone.c): the UTC offset in force
-	 * over [off_lo, off_lo + off_span): a fixed offset's over all time,
-	 * a zone's over the interval of its rules last looked up (a cache,
-	 * which any read may move: quota__local; span 0: none yet).  zoned:
-	 * the account follows x->zone. */
+	/* R26 the calendar (account.c, account_set.c; zone.c): the UTC
+	 * offset in force over [off_lo, off_lo + off_span): a fixed
+	 * offset's over all time, a zone's over the interval of its rules
+	 * last looked up (a cache, which any read may move: quota__local;
+	 * span 0: none yet).  zoned: the account follows x->zone. */
 	int64_t off_lo;
 	uint64_t off_span;
 	int32_t utc_offset;

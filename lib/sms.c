@@ -23,9 +23,10 @@
  * character the UCS-2 count goes on from there (ucs2_resume) instead of
  * starting over; UCS-2 takes runs of plain code points (one cluster each)
  * with vector kernels that also pack them into segments, and applies the
- * UAX #29 rules to the rest only (lib/sms_simd.c: SSE2 / AVX2 / NEON
- * chosen at run time, portable under QUOTA_NO_SIMD; tests/check_sms_simd.c
- * compares them all with a one-code-point-at-a-time reference), and once
+ * UAX #29 rules to the rest only (lib/sms_gsm.c, lib/sms_simd.c: SSE2 /
+ * AVX2 / NEON chosen at run time, portable under QUOTA_NO_SIMD;
+ * tests/check_sms_simd.c compares them all with a one-code-point-at-a-time
+ * reference), and once
  * text has a code point that can join a cluster, to the end of each
  * segment only (lib/sms_cluster.c: what fits before only adds units).  Segment
  * offsets, explicit breaks (the oracle driver) and

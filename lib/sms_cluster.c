@@ -322,8 +322,7 @@ skip_drive(const unsigned char *s, size_t n, int64_t room, size_t *at,
 			/* bits 0..t (2 << 63 wraps to 0: all of them) */
 			a &= (UINT64_C(2) << t) - 1;
 		}
-		for (; a; a &= ~(UINT64_C(1) << (63u -
-				(unsigned)__builtin_clzll(a)))) {
+		while (a) {
 			unsigned j = 63u - (unsigned)__builtin_clzll(a);
 			int64_t ju = u + units_below(&b, j, hw);
 
@@ -333,6 +332,7 @@ skip_drive(const unsigned char *s, size_t n, int64_t room, size_t *at,
 				found = true;
 				break;
 			}
+			a ^= UINT64_C(1) << j;
 		}
 		break;
 	}

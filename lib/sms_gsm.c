@@ -142,14 +142,14 @@ gsm_step(const unsigned char *q, unsigned W,
 	return stop || *adv == 0;
 }
 
-/* The GSM run's loop for every vector level, as plain_drive: `masks`
- * gives a block's masks.  At the AVX2 level blocks are of 64 bytes and
- * `half`, when not NULL, gives the masks of Wh = W / 2 bytes: such a
- * block starts the run, takes what is left after the long ones when it
- * fills it, and the tail, so that texts that are not GSM, short texts
- * and the ends of texts are not run as 64 bytes of which most are not
- * looked at.  The tail shorter than a block runs
- * as one more block from a zero-padded copy (0x00 is not GSM, so the
+/* The GSM run's loop for every vector level, as sms_simd.c's
+ * plain_drive: `masks` gives a block's masks.  At the AVX2 level blocks
+ * are of 64 bytes and `half`, when not NULL, gives the masks of Wh = W /
+ * 2 bytes: such a block starts the run, takes what is left after the
+ * long ones when it fills it, and the tail, so that texts that are not
+ * GSM, short texts and the ends of texts are not run as 64 bytes of
+ * which most are not looked at.  The tail shorter than a block runs as
+ * one more block from a zero-padded copy (0x00 is not GSM, so the
  * padding ends the run there), rather than a byte at a time (issue 16:
  * the tail of every message cost as much as a tenth of the gsm class's
  * time). */
@@ -228,8 +228,9 @@ static size_t gsm_sse2(const unsigned char *s, size_t n, const uint8_t *two11,
 
 /*
  * The GSM masks of a 32-byte block as gmasks_sse2 computes them, the
- * ASCII classes looked up by nibble as in masks_avx2 (issue 16: one
- * range or comparison per class cost more than the rest of the block),
+ * ASCII classes looked up by nibble as in sms_simd.c's masks_avx2 (issue
+ * 16: one range or comparison per class cost more than the rest of the
+ * block),
  * bits of c: 01 20..4F, 02 50..5F but 5B..5E, 04 61..6F, 08 70..7A,
  * 10 LF CR: one septet; 20 5B..5E 7B..7E, 40 FF: extension characters.
  * Continuation bytes and C2..CF leads by signed comparison.

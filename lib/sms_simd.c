@@ -61,9 +61,9 @@ static int sms_detect(void)
 {
 #if defined(SMS_X86)
 	__builtin_cpu_init();
-	/* popcnt too: the AVX2 kernels here and sms_cluster.c's skip are
-	 * built with it, quota__sms_pop (every AVX2 processor has it; a
-	 * virtual one may mask it) */
+	/* popcnt too: the AVX2 kernels here, sms_gsm.c's and
+	 * sms_cluster.c's are built with it, quota__sms_pop (every AVX2
+	 * processor has it; a virtual one may mask it) */
 	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt"))
 		return QUOTA__SMS_AVX2;
 	return QUOTA__SMS_SSE2;
@@ -532,7 +532,6 @@ static size_t plain_sse2(const unsigned char *s, size_t n, quota__sms_fill *f,
 	return plain_drive(s, n, f, open, last, 16, masks_sse2, false);
 }
 
-
 /*
  * The masks of a 32-byte block as masks_sse2 computes them, the byte
  * classes looked up by nibble (vpshufb: a class is the AND of what the
@@ -732,4 +731,3 @@ size_t quota__sms_plain_pack(const unsigned char *s, size_t n,
 		return plain_portable(s, n, f, open, last);
 	}
 }
-

@@ -24,7 +24,7 @@ $(B)/crash/charger: tests/crash/charger.c $(CRASH_LIBS) $(CRASH_HDRS) | sqlite-h
 	$(CC) $(QCFLAGS) $(CFLAGS) $(SQL_CFLAGS) -Ilib/sqlite $< \
 	    $(CRASH_LIBS) $(SQL_LIBS) -o $@
 
-$(B)/crash/driver: tests/crash/driver.c
+$(B)/crash/driver: tests/crash/driver.c $(B)/cflags
 	@mkdir -p $(dir $@)
 	$(CC) $(QCFLAGS) $(CFLAGS) $< -o $@
 
