@@ -1,9 +1,14 @@
 /*
  * check_settle.c - settlement (R17): bills per closed period, late usage
- * and reversals, volume-tier adjustments (R14), failure fees, payment and
- * suspension (R18), all or nothing under allocation failure (R8).  Each
- * test name cites the rule it shows; amounts are worked out by hand in the
- * comments.
+ * and reversals, failure fees, a failing on_bill, bad input, all or
+ * nothing under allocation failure (R8).  Each test name cites the rule
+ * it shows; amounts are worked out by hand in the comments.
+ *
+ * Volume-tier adjustments (R14) went to check_settle_volume.c, payment
+ * and suspension (R18) to check_settle_suspend.c; the helpers the three
+ * share (USD, D, evrec, keep_event, charge, settle, check_line, billed,
+ * email_tariff, volume_tariff) to support/settle.h.  The order
+ * settlement takes an account's rows in is check_settle_order.c's.
  */
 #include <check.h>
 
@@ -15,67 +20,9 @@
 #include "testutil.h"
 #include "fixtures.h"
 #include "billrec.h" /* billrec, keep_bill */
-
-#define USD(x) ((int64_t)(x) * INT64_C(1000000))
-#define D(y, m, d) tu_utc((y), (m), (d), 0, 0, 0)
+#include "settle.h"
 
 /* ---------------------------------------------------------------- helpers */
-
-
-typedef struct evrec {
-	int n;
-	quota_event e[64];
-} evrec;
-
-static int keep_event(const quota_event *e, void *ud)
-{
-	evrec *r = ud;
-
-	if (r->n < 64)
-		r->e[r->n++] = *e;
-	return 0;
-}
-
-static int count_kind(const evrec *r, int32_t kind)
-{
-	int i, n = 0;
-
-	for (i = 0; i < r->n; i++)
-		n += r->e[i].kind == kind;
-	return n;
-}
-
-static int64_t charge(quota_account *a, uint32_t cat, int64_t units,
-		      int64_t at, const char *key)
-{
-	quota_usage u = {.category = cat, .units = units, .at = at,
-			 .key = key};
-	quota_receipt r;
-
-	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_OK);
-	return r.payg_cost_micros;
-}
-
-static int64_t settle(quota_account *a, int64_t now, billrec *br)
-{
-	memset(br, 0, sizeof *br);
-	return quota_settle(a, now, keep_bill, br);
-}
-
-/* A line and its invariants: adjustment = amount - receipts. */
-static void check_line(const quota_bill_line *l, uint32_t cat, int32_t kind,
-		       int32_t late, int64_t units, int64_t receipts,
-		       int64_t amount, int64_t rounded)
-{
-	ck_assert_uint_eq(l->category, cat);
-	ck_assert_int_eq(l->kind, kind);
-	ck_assert_int_eq(l->late, late);
-	ck_assert_int_eq(l->units, units);
-	ck_assert_int_eq(l->receipts_micros, receipts);
-	ck_assert_int_eq(l->amount_micros, amount);
-	ck_assert_int_eq(l->adjustment_micros, amount - receipts);
-	ck_assert_int_eq(l->rounded_micros, rounded);
-}
 
 /* A bill's sums are its lines' sums. */
 static void check_sums(const quota_bill *b)
@@ -89,36 +36,6 @@ static void check_sums(const quota_bill *b)
 	}
 	ck_assert_int_eq(b->amount_micros, amount);
 	ck_assert_int_eq(b->total_micros, total);
-}
-
-static int64_t billed(const quota_account *a)
-{
-	quota_money m;
-
-	ck_assert_int_eq(quota_account_money(a, &m), QUOTA_OK);
-	return m.billed_micros;
-}
-
-/* An email tariff: 0.00028 USD an email, one graduated tier. */
-static quota_tariff *email_tariff(quota_ctx *c)
-{
-	quota_tariff *t = add_tariff(c, "email");
-
-	ck_assert_int_eq(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 280),
-			 QUOTA_OK);
-	return t;
-}
-
-/* R14 volume: up to 1,000 a month at 0.05 USD, beyond at 0.03 USD. */
-static quota_tariff *volume_tariff(quota_ctx *c, const char *name)
-{
-	quota_tariff *t = add_tariff(c, name);
-
-	ck_assert_int_eq(quota_tariff_set_mode(t, QUOTA_VOLUME), QUOTA_OK);
-	ck_assert_int_eq(quota_tariff_add_tier(t, 1000, 50000), QUOTA_OK);
-	ck_assert_int_eq(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 30000),
-			 QUOTA_OK);
-	return t;
 }
 
 /* ------------------------------------------------------------------- R17 */
@@ -460,320 +377,6 @@ START_TEST(test_r17_one_line_per_category_in_order)
 }
 END_TEST
 
-/* ------------------------------------------------------------------- R14 */
-
-/*
- * Volume tiers: the month's pay-as-you-go units are all priced at the
- * tier the month's volume reaches; each bill carries the difference.
- *   day 1: 300 + 500 units, receipts 15 + 25 = 40 USD (tier 1); bill 40.
- *   day 2: 500 units, receipt 500 x 0.03 = 15 USD (volume 1,300: tier 2);
- *          month price 1,300 x 0.03 = 39 USD, billed 40 so far: -1 USD,
- *          an adjustment of -16 USD.
- *   day 3: 100 units, receipt 3 USD; month 1,400 x 0.03 = 42: bill 3.
- * June starts again at tier 1.
- */
-START_TEST(test_r14_volume_month_adjustment)
-{
-	quota_ctx *c = new_ctx();
-	uint32_t sms = add_cat(c, "sms");
-	quota_account *a = add_acct(c, "vol");
-	int64_t d1 = D(2024, 5, 1), sum = 0;
-	billrec br;
-
-	ck_assert_int_eq(quota_account_set_tariff(a, sms,
-						  volume_tariff(c, "vol")),
-			 QUOTA_OK);
-	ck_assert_int_eq(quota_account_topup(a, USD(100), d1), QUOTA_OK);
-	ck_assert_int_eq(charge(a, sms, 300, d1 + TU_HOUR, NULL), USD(15));
-	ck_assert_int_eq(charge(a, sms, 500, d1 + 2 * TU_HOUR, NULL), USD(25));
-	ck_assert_int_eq(settle(a, d1 + TU_DAY, &br), 1);
-	check_line(&br.b[0].lines[0], sms, QUOTA_LINE_USAGE, 0, 800, USD(40),
-		   USD(40), USD(40));
-	sum += br.b[0].amount_micros;
-
-	ck_assert_int_eq(charge(a, sms, 500, d1 + TU_DAY + TU_HOUR, NULL),
-			 USD(15));
-	ck_assert_int_eq(settle(a, d1 + 2 * TU_DAY, &br), 1);
-	check_line(&br.b[0].lines[0], sms, QUOTA_LINE_USAGE, 0, 500, USD(15),
-		   -USD(1), -USD(1));
-	ck_assert_int_eq(br.b[0].lines[0].adjustment_micros, -USD(16));
-	ck_assert_int_eq(br.b[0].total_micros, -USD(1));
-	sum += br.b[0].amount_micros;
-	ck_assert_int_eq(sum, 1300 * 30000);
-
-	ck_assert_int_eq(charge(a, sms, 100, d1 + 2 * TU_DAY + TU_HOUR, NULL),
-			 USD(3));
-	ck_assert_int_eq(settle(a, d1 + 3 * TU_DAY, &br), 1);
-	check_line(&br.b[0].lines[0], sms, QUOTA_LINE_USAGE, 0, 100, USD(3),
-		   USD(3), USD(3));
-	sum += br.b[0].amount_micros;
-	ck_assert_int_eq(sum, 1400 * 30000);
-	ck_assert_int_eq(quota_account_balance(a), USD(100) - USD(42));
-
-	/* A new month: its own volume. */
-	ck_assert_int_eq(charge(a, sms, 100, D(2024, 6, 1) + TU_HOUR, NULL),
-			 USD(5));
-	ck_assert_int_eq(settle(a, D(2024, 6, 2), &br), 1);
-	check_line(&br.b[0].lines[0], sms, QUOTA_LINE_USAGE, 0, 100, USD(5),
-		   USD(5), USD(5));
-	ck_assert_int_eq(billed(a), USD(47));
-	quota_ctx_free(c);
-}
-END_TEST
-
-/*
- * R13 with R14: package units raise the month's volume, so they can move
- * the pay-as-you-go units already billed to a cheaper tier: a line with
- * no units or receipts, only the adjustment.  Several days settled at
- * once price the month after each day, so each bill still carries its
- * own day's difference.
- */
-START_TEST(test_r14_package_units_move_the_tier)
-{
-	quota_ctx *c = new_ctx();
-	uint32_t sms = add_cat(c, "sms");
-	quota_account *a = add_acct(c, "vol");
-	int64_t d1 = D(2024, 5, 1);
-	billrec br;
-
-	ck_assert_int_eq(quota_account_set_tariff(a, sms,
-						  volume_tariff(c, "vol")),
-			 QUOTA_OK);
-	ck_assert_int_eq(quota_account_topup(a, USD(100), d1), QUOTA_OK);
-	ck_assert_int_eq(charge(a, sms, 800, d1 + TU_HOUR, NULL), USD(40));
-	add_pkg(a, "P", QUOTA_MASK(sms), 500, d1 + TU_DAY, QUOTA_NEVER, 0, 0);
-	ck_assert_int_eq(charge(a, sms, 500, d1 + TU_DAY + TU_HOUR, NULL), 0);
-	ck_assert_int_eq(settle(a, d1 + 2 * TU_DAY, &br), 2);
-	check_line(&br.b[0].lines[0], sms, QUOTA_LINE_USAGE, 0, 800, USD(40),
-		   USD(40), USD(40));
-	/* 800 x 0.03 = 24 USD for the month: 16 back. */
-	ck_assert_uint_eq(br.b[1].nlines, 1);
-	check_line(&br.b[1].lines[0], sms, QUOTA_LINE_USAGE, 0, 0, 0, -USD(16),
-		   -USD(16));
-	ck_assert_int_eq(quota_account_balance(a), USD(100) - USD(24));
-	quota_ctx_free(c);
-}
-END_TEST
-
-/*
- * Failure fees are not usage: released units add nothing to the month's
- * volume.  900 units at 0.05 = 45 USD stay in tier 1 although 200 more
- * were reserved and released (fee 200 x 100 micros); the release alone
- * on day 2 leaves empty usage rows, which make no line.
- */
-START_TEST(test_r14_fees_do_not_count_toward_volume)
-{
-	quota_ctx *c = new_ctx();
-	uint32_t sms = add_cat(c, "sms");
-	quota_tariff *t = volume_tariff(c, "vol");
-	quota_account *a = add_acct(c, "vol");
-	int64_t d1 = D(2024, 5, 1);
-	quota_usage u = {.category = sms, .units = 200,
-			 .at = d1 + TU_DAY + TU_HOUR};
-	quota_receipt r;
-	uint64_t hid;
-	billrec br;
-
-	ck_assert_int_eq(quota_tariff_set_failure_fee(t, 100), QUOTA_OK);
-	ck_assert_int_eq(quota_account_set_tariff(a, sms, t), QUOTA_OK);
-	ck_assert_int_eq(quota_account_topup(a, USD(100), d1), QUOTA_OK);
-	ck_assert_int_eq(charge(a, sms, 900, d1 + TU_HOUR, NULL), USD(45));
-	ck_assert_int_eq(quota_reserve(a, &u, 60, &r, &hid), QUOTA_OK);
-	ck_assert_int_eq(quota_release(a, hid, NULL, &r), QUOTA_OK);
-	ck_assert_int_eq(settle(a, d1 + 2 * TU_DAY, &br), 2);
-	ck_assert_uint_eq(br.b[0].nlines, 1);
-	check_line(&br.b[0].lines[0], sms, QUOTA_LINE_USAGE, 0, 900, USD(45),
-		   USD(45), USD(45));
-	ck_assert_uint_eq(br.b[1].nlines, 1);
-	check_line(&br.b[1].lines[0], sms, QUOTA_LINE_FEE, 0, 200, 20000,
-		   20000, 20000);
-	quota_ctx_free(c);
-}
-END_TEST
-
-/* ------------------------------------------------------------------- R18 */
-
-/*
- * A bill the balance cannot pay stays outstanding and suspends the
- * account; a top-up that covers it pays it and resumes.  A credit limit
- * lets bills take the balance below zero, down to the limit.
- */
-START_TEST(test_r18_unpaid_bill_suspends_topup_resumes)
-{
-	quota_ctx *c = new_ctx();
-	uint32_t email = add_cat(c, "email");
-	quota_account *a = add_acct(c, "shop");
-	int64_t d1 = D(2024, 5, 1);
-	quota_usage u = {.category = email, .units = 1, .at = d1 + TU_DAY};
-	quota_receipt r;
-	quota_money m;
-	uint64_t hid;
-	billrec br;
-	evrec ev;
-
-	memset(&ev, 0, sizeof ev);
-	ck_assert_int_eq(quota_ctx_set_event_hook(c, keep_event, &ev),
-			 QUOTA_OK);
-	ck_assert_int_eq(quota_account_set_tariff(a, email, email_tariff(c)),
-			 QUOTA_OK);
-	charge(a, email, 1000, d1 + 10 * TU_HOUR, NULL); /* 280,000 */
-	ck_assert_int_eq(settle(a, d1 + TU_DAY, &br), 1);
-	ck_assert_int_eq(br.b[0].status, QUOTA_BILL_OUTSTANDING);
-	ck_assert_int_eq(br.b[0].balance_micros, 0);
-	ck_assert_int_eq(quota_account_suspended(a), 1);
-	ck_assert_int_eq(quota_account_money(a, &m), QUOTA_OK);
-	ck_assert_int_eq(m.outstanding_micros, 280000);
-	ck_assert_uint_eq(m.outstanding_bills, 1);
-	ck_assert_int_eq(m.billed_micros, 280000);
-	ck_assert_int_eq(count_kind(&ev, QUOTA_EVENT_SUSPENDED), 1);
-	ck_assert_int_eq(ev.e[ev.n - 1].kind, QUOTA_EVENT_SUSPENDED);
-	ck_assert_ptr_eq(ev.e[ev.n - 1].account, a);
-	ck_assert_int_eq(ev.e[ev.n - 1].outstanding_micros, 280000);
-	ck_assert_int_eq(ev.e[ev.n - 1].balance_micros, 0);
-
-	/* Nothing new while suspended. */
-	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_ESUSPENDED);
-	ck_assert_int_eq(quota_reserve(a, &u, 60, &r, &hid), QUOTA_ESUSPENDED);
-
-	/* Too small a top-up stays in the balance. */
-	ck_assert_int_eq(quota_account_topup(a, 100000, d1 + TU_DAY), QUOTA_OK);
-	ck_assert_int_eq(quota_account_suspended(a), 1);
-	ck_assert_int_eq(quota_account_balance(a), 100000);
-	ck_assert_int_eq(count_kind(&ev, QUOTA_EVENT_RESUMED), 0);
-	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_ESUSPENDED);
-
-	/* Enough: the bill is paid, the account resumes. */
-	ck_assert_int_eq(quota_account_topup(a, 200000, d1 + TU_DAY), QUOTA_OK);
-	ck_assert_int_eq(quota_account_suspended(a), 0);
-	ck_assert_int_eq(quota_account_balance(a), 20000);
-	ck_assert_int_eq(count_kind(&ev, QUOTA_EVENT_RESUMED), 1);
-	ck_assert_int_eq(ev.e[ev.n - 1].kind, QUOTA_EVENT_RESUMED);
-	ck_assert_int_eq(ev.e[ev.n - 1].outstanding_micros, 0);
-	ck_assert_int_eq(ev.e[ev.n - 1].balance_micros, 20000);
-	ck_assert_int_eq(quota_account_money(a, &m), QUOTA_OK);
-	ck_assert_int_eq(m.outstanding_micros, 0);
-	ck_assert_uint_eq(m.outstanding_bills, 0);
-	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_OK);
-
-	/* Credit limit 0.50 USD: a bill may take 0.02 down to -0.40 ... */
-	ck_assert_int_eq(quota_account_set_credit_limit(a, 500000), QUOTA_OK);
-	charge(a, email, 1499, d1 + TU_DAY + TU_HOUR, NULL); /* + the 1 */
-	ck_assert_int_eq(settle(a, d1 + 2 * TU_DAY, &br), 1);
-	ck_assert_int_eq(br.b[0].total_micros, 420000);
-	ck_assert_int_eq(br.b[0].status, QUOTA_BILL_PAID);
-	ck_assert_int_eq(quota_account_balance(a), -400000);
-	ck_assert_int_eq(quota_account_suspended(a), 0);
-	/* ... but not to -0.54. */
-	charge(a, email, 500, d1 + 2 * TU_DAY + TU_HOUR, NULL);
-	ck_assert_int_eq(settle(a, d1 + 3 * TU_DAY, &br), 1);
-	ck_assert_int_eq(br.b[0].status, QUOTA_BILL_OUTSTANDING);
-	ck_assert_int_eq(br.b[0].balance_micros, -400000);
-	ck_assert_int_eq(quota_account_suspended(a), 1);
-	ck_assert_int_eq(count_kind(&ev, QUOTA_EVENT_SUSPENDED), 2);
-	/* A higher limit pays it too. */
-	ck_assert_int_eq(quota_account_set_credit_limit(a, 600000), QUOTA_OK);
-	ck_assert_int_eq(quota_account_suspended(a), 0);
-	ck_assert_int_eq(quota_account_balance(a), -540000);
-	ck_assert_int_eq(count_kind(&ev, QUOTA_EVENT_RESUMED), 2);
-	ck_assert_int_eq(billed(a), 280000 + 420000 + 140000);
-	quota_ctx_free(c);
-}
-END_TEST
-
-/* While a bill is outstanding the later ones are too (paid in order); a
- * credit bill can resume the account. */
-START_TEST(test_r18_later_bills_outstanding_credit_resumes)
-{
-	quota_ctx *c = new_ctx();
-	uint32_t email = add_cat(c, "email");
-	quota_account *a = add_acct(c, "shop");
-	int64_t d1 = D(2024, 5, 1);
-	quota_money m;
-	quota_receipt r;
-	billrec br;
-
-	ck_assert_int_eq(quota_account_set_tariff(a, email, email_tariff(c)),
-			 QUOTA_OK);
-	ck_assert_int_eq(quota_account_topup(a, 100000, d1), QUOTA_OK);
-	charge(a, email, 1000, d1 + TU_HOUR, "big"); /* 280,000 */
-	charge(a, email, 100, d1 + TU_DAY + TU_HOUR, NULL); /* 28,000 */
-	ck_assert_int_eq(settle(a, d1 + 2 * TU_DAY, &br), 2);
-	ck_assert_int_eq(br.b[0].status, QUOTA_BILL_OUTSTANDING);
-	/* 0.03 would fit in the balance, but bills are paid in order. */
-	ck_assert_int_eq(br.b[1].status, QUOTA_BILL_OUTSTANDING);
-	ck_assert_int_eq(quota_account_money(a, &m), QUOTA_OK);
-	ck_assert_uint_eq(m.outstanding_bills, 2);
-	ck_assert_int_eq(m.outstanding_micros, 310000);
-	/* Reversing the big charge credits it in the next bill. */
-	ck_assert_int_eq(quota_reverse(a, "big", d1 + 2 * TU_DAY, &r),
-			 QUOTA_OK);
-	ck_assert_int_eq(settle(a, d1 + 3 * TU_DAY, &br), 1);
-	ck_assert_int_eq(br.b[0].total_micros, -280000);
-	ck_assert_int_eq(br.b[0].status, QUOTA_BILL_PAID);
-	ck_assert_int_eq(quota_account_suspended(a), 0);
-	ck_assert_int_eq(quota_account_balance(a), 100000 + 280000 - 310000);
-	quota_ctx_free(c);
-}
-END_TEST
-
-/*
- * One settlement may suspend and resume the account at every bill, and
- * each change is an event.  Volume tariff: 0.05 USD up to 1,000,000 a
- * month, 0.000001 USD beyond; one free unit a day (free units count
- * toward the volume, R13).  Each month, day 1: 1,000,000 units (999,999
- * pay-as-you-go, 49,999.95 USD): unpaid with a 10 USD credit limit, so
- * suspended.  Day 2: 1 free unit lifts the month to tier 2, 999,999 x 1
- * micro: a credit of 49,998.95 USD (rounded down from ...950,001), which
- * pays day 1 and resumes, 1 USD net.
- */
-START_TEST(test_r18_every_bill_may_suspend_or_resume)
-{
-	quota_ctx *c = new_ctx();
-	uint32_t sms = add_cat(c, "sms");
-	quota_tariff *t = add_tariff(c, "big");
-	quota_account *a = add_acct(c, "swing");
-	const int64_t x = INT64_C(999999) * 50000, credit = 49998950000;
-	quota_money m;
-	billrec br;
-	evrec ev;
-	int i;
-
-	memset(&ev, 0, sizeof ev);
-	ck_assert_int_eq(quota_tariff_set_mode(t, QUOTA_VOLUME), QUOTA_OK);
-	ck_assert_int_eq(quota_tariff_add_tier(t, 1000000, 50000), QUOTA_OK);
-	ck_assert_int_eq(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 1),
-			 QUOTA_OK);
-	ck_assert_int_eq(quota_tariff_set_free(t, 1, QUOTA_PERIOD_DAY),
-			 QUOTA_OK);
-	ck_assert_int_eq(quota_account_set_tariff(a, sms, t), QUOTA_OK);
-	ck_assert_int_eq(quota_account_set_credit_limit(a, USD(10)), QUOTA_OK);
-	ck_assert_int_eq(quota_ctx_set_event_hook(c, keep_event, &ev),
-			 QUOTA_OK);
-	for (i = 1; i <= 6; i++) {
-		ck_assert_int_eq(charge(a, sms, 1000000,
-					D(2024, i, 1) + TU_HOUR, NULL),
-				 x);
-		ck_assert_int_eq(charge(a, sms, 1, D(2024, i, 2) + TU_HOUR,
-					NULL),
-				 0);
-	}
-	ck_assert_int_eq(settle(a, D(2024, 7, 1), &br), 12);
-	ck_assert_int_eq(ev.n, 12);
-	for (i = 0; i < 12; i++) {
-		ck_assert_int_eq(ev.e[i].kind, i % 2 ? QUOTA_EVENT_RESUMED
-						      : QUOTA_EVENT_SUSPENDED);
-		ck_assert_int_eq(br.b[i].status, i % 2 ? QUOTA_BILL_PAID
-						       : QUOTA_BILL_OUTSTANDING);
-		ck_assert_int_eq(br.b[i].total_micros, i % 2 ? -credit : x);
-	}
-	ck_assert_int_eq(quota_account_money(a, &m), QUOTA_OK);
-	ck_assert_int_eq(m.balance_micros, -USD(6));
-	ck_assert_int_eq(m.suspended, 0);
-	ck_assert_int_eq(m.billed_micros, USD(6));
-	quota_ctx_free(c);
-}
-END_TEST
-
 /* --------------------------------------------------------------- R8 (R17) */
 
 /*
@@ -1078,8 +681,6 @@ static Suite *settle_suite(void)
 {
 	Suite *s = suite_create("settle");
 	TCase *r17 = tcase_create("r17");
-	TCase *r14 = tcase_create("r14");
-	TCase *r18 = tcase_create("r18");
 	TCase *r8 = tcase_create("r8");
 
 	tcase_add_test(r17, test_r17_daily_email_one_bill_per_day);
@@ -1092,17 +693,9 @@ static Suite *settle_suite(void)
 	tcase_add_test(r17, test_r17_failing_on_bill_counted_settlement_stands);
 	tcase_add_test(r17, test_r17_bad_input);
 	tcase_add_test(r17, test_r17_period_netting_to_zero_has_no_bill);
-	tcase_add_test(r14, test_r14_volume_month_adjustment);
-	tcase_add_test(r14, test_r14_package_units_move_the_tier);
-	tcase_add_test(r14, test_r14_fees_do_not_count_toward_volume);
-	tcase_add_test(r18, test_r18_unpaid_bill_suspends_topup_resumes);
-	tcase_add_test(r18, test_r18_later_bills_outstanding_credit_resumes);
-	tcase_add_test(r18, test_r18_every_bill_may_suspend_or_resume);
 	tcase_add_test(r8, test_r8_settle_all_or_nothing_under_allocation_failure);
 	tcase_set_timeout(r8, 60);
 	suite_add_tcase(s, r17);
-	suite_add_tcase(s, r14);
-	suite_add_tcase(s, r18);
 	suite_add_tcase(s, r8);
 	return s;
 }
