@@ -6,7 +6,8 @@
 #   make sqlite               build/libquota-sqlite.a, .so.0, .pc
 #                             (part of `make` when pkg-config finds sqlite3)
 #   make check-sqlite         the library, its exports, header and install
-#                             (build/tests/check_sqlite runs with the unit
+#                             (build/tests/check_sqlite, check_sqlite_refused
+#                             and check_sqlite_faults run with the unit
 #                             tests: check-unit, check-asan, check-valgrind)
 #
 # Without sqlite3's development files the library is left out of `make`,
@@ -64,10 +65,15 @@ libquota-sqlite.pc: lib/sqlite/libquota-sqlite.pc.in
 	    -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' $< > $(B)/libquota-sqlite.pc
 
-# The unit test (in TESTS, like every tests/check_*.c, so check-unit,
-# check-asan and check-valgrind run it); linked with the static library,
-# which reaches libquota's through the same --wrap as the core's tests.
-$(B)/tests/check_sqlite: tests/check_sqlite.c $(TEST_SUPPORT) \
+# The unit tests (in TESTS, like every tests/check_*.c, so check-unit,
+# check-asan and check-valgrind run them): check_sqlite (open, recovery,
+# two writers), check_sqlite_refused (files refused, SQLITE_BUSY,
+# SQLITE_FULL), check_sqlite_faults (a failed fsync, the store-fault
+# sweep); each linked with the static library, which reaches libquota's
+# through the same --wrap as the core's tests.
+SQL_TESTS := $(addprefix $(B)/tests/,check_sqlite check_sqlite_refused \
+	     check_sqlite_faults)
+$(SQL_TESTS): $(B)/tests/%: tests/%.c $(TEST_SUPPORT) \
 		$(wildcard tests/support/*.h) $(B)/libquota-sqlite.a \
 		$(B)/libquota.a | sqlite-have
 	@mkdir -p $(dir $@)

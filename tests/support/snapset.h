@@ -1,7 +1,7 @@
 /*
  * snapset.h - every account's snapshot of a context, to compare two
  * contexts byte for byte (DESIGN §5: recovered state equals live state).
- * For tests of stores (check_sqlite, check_pg_faults); Check's asserts.
+ * For tests of stores (check_sqlite*, check_pg_faults); Check's asserts.
  */
 #ifndef QUOTA_TEST_SNAPSET_H
 #define QUOTA_TEST_SNAPSET_H
