@@ -308,11 +308,12 @@ skip_drive(const unsigned char *s, size_t n, int64_t room, size_t *at,
 			continue;
 		}
 		/* The room ends in this block: the bytes whose offset is
-		 * within it are a prefix [0, t] (offsets only grow); its
-		 * last ASCII code point, if any, else an earlier block's.
-		 * A few ASCII bytes (cluster text, where the skip runs
-		 * most) are tried from the last down; more, the prefix's
-		 * end is searched for (text mixed with ASCII words). */
+		 * within it are a prefix of the block (offsets only grow);
+		 * its last ASCII code point, if any, else an earlier
+		 * block's.  A few ASCII bytes (cluster text, where the skip
+		 * runs most) are tried from the last down; more (text
+		 * mixed with ASCII words), the prefix's last byte t is
+		 * searched for first and the bits after it cleared. */
 		uint64_t a = b.ascii;
 		if (quota__sms_pop(a, hw) > 3) {
 			unsigned t = 0;
