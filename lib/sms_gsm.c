@@ -8,6 +8,7 @@
  * As the plain runs, one driver (gsm_drive, always_inline) instantiated
  * per target; a level supplies only the masks of a block.
  */
+#define QUOTA__SMS_VEC_SET1 1 /* sms_vec.h: plain constants */
 #include "sms_vec.h"
 
 /*

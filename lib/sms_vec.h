@@ -47,18 +47,47 @@ static inline __m128i eq16(__m128i v, unsigned char c)
 	return _mm_cmpeq_epi8(v, _mm_set1_epi8((char)c));
 }
 
+/*
+ * 32 bytes of c, a value the compiler cannot see through: GCC 12 rebuilds
+ * a constant vector from an immediate inside a loop (movabs, vmovq,
+ * vpbroadcastq: three instructions, two of them on the shuffle port)
+ * each time it is used, once the loop's vector registers run out; this
+ * one it computes once before the loop and, when registers run out,
+ * reads from the stack as an operand.  The AVX2 kernels' constants.
+ */
+__attribute__((target("avx2"))) static inline
+__attribute__((always_inline)) __m256i
+k32(char c)
+{
+	__m256i k = _mm256_set1_epi8(c);
+
+	__asm__("" : "+x"(k));
+	return k;
+}
+
+/* The helpers' constants: k32's, or plain ones in a file that defines
+ * QUOTA__SMS_VEC_SET1 before it includes this header (sms_gsm.c: its
+ * loop keeps its few constants in registers, and k32's cost it about 30
+ * instructions a call, computed before the loop however short the
+ * text). */
+#ifdef QUOTA__SMS_VEC_SET1
+#define QUOTA__K32(c) _mm256_set1_epi8(c)
+#else
+#define QUOTA__K32(c) k32(c)
+#endif
+
 __attribute__((target("avx2"))) static inline __m256i
 rng32(__m256i v, unsigned char lo, unsigned char hi)
 {
 	return _mm256_and_si256(
-		_mm256_cmpeq_epi8(_mm256_max_epu8(v, _mm256_set1_epi8((char)lo)), v),
-		_mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8((char)hi)), v));
+		_mm256_cmpeq_epi8(_mm256_max_epu8(v, QUOTA__K32((char)lo)), v),
+		_mm256_cmpeq_epi8(_mm256_min_epu8(v, QUOTA__K32((char)hi)), v));
 }
 
 __attribute__((target("avx2"))) static inline __m256i
 eq32(__m256i v, unsigned char c)
 {
-	return _mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)c));
+	return _mm256_cmpeq_epi8(v, QUOTA__K32((char)c));
 }
 
 /* Bits of the 32 bytes where x & bits is not zero. */
@@ -67,7 +96,7 @@ __attribute__((always_inline)) uint64_t
 any32(__m256i x, char bits)
 {
 	return ~(uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
-		       _mm256_and_si256(x, _mm256_set1_epi8(bits)),
+		       _mm256_and_si256(x, QUOTA__K32(bits)),
 		       _mm256_setzero_si256())) & 0xFFFFFFFFu;
 }
 
@@ -85,14 +114,14 @@ __attribute__((always_inline)) __m256i
 quota__nib_hi32(__m256i v, __m256i t)
 {
 	return _mm256_shuffle_epi8(
-		t, _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F)));
+		t, _mm256_and_si256(_mm256_srli_epi16(v, 4), QUOTA__K32(0x0F)));
 }
 
 __attribute__((target("avx2"))) static inline
 __attribute__((always_inline)) __m256i
 quota__nib_lo32(__m256i v, __m256i t)
 {
-	return _mm256_shuffle_epi8(t, _mm256_and_si256(v, _mm256_set1_epi8(0x0F)));
+	return _mm256_shuffle_epi8(t, _mm256_and_si256(v, QUOTA__K32(0x0F)));
 }
 #endif
 
