@@ -165,9 +165,12 @@ static inline void fput(quota__sms_fill *f, int64_t cost)
 }
 
 /* One code point at a time: the reference the vector driver must agree
- * with, and the whole path under QUOTA_NO_SIMD. */
-static size_t plain_portable(const unsigned char *s, size_t n,
-			     quota__sms_fill *out, int64_t *open, size_t *last)
+ * with, and the whole path under QUOTA_NO_SIMD (out of line, as the
+ * levels below: inlined in quota__sms_plain_pack, the registers it uses
+ * were saved at every call of the AVX2 level too). */
+static __attribute__((noinline)) size_t
+plain_portable(const unsigned char *s, size_t n, quota__sms_fill *out,
+	       int64_t *open, size_t *last)
 {
 	quota__sms_fill f = *out;
 	size_t j = 0;
@@ -224,52 +227,39 @@ static inline size_t odd_plain(const unsigned char *p)
 	return p[0] == 0xE2u && e2_plain(p[1], p[2]) ? 3 : 0;
 }
 
-/* Such a code point and the plain ones after it up to ODD_MORE bytes on,
- * within `room` bytes, taken by plain_portable (*last: the offset of the
- * last, from p): for text dense with them, which would otherwise pay a
- * block's masks for each.  Out of line (the block loop's code stays as
- * it was), and given copies of the loop's packer, so that the loop keeps
- * its own in registers (a pointer to it made the compiler keep it in
- * memory: more loads and stores in cjk and emoji text). */
-#define ODD_MORE 32
-static __attribute__((noinline, cold)) size_t
-odd_dense(const unsigned char *p, size_t room, quota__sms_fill *f,
-	  int64_t *pend, size_t *last)
+/*
+ * The plain code points the masks leave out (odd_plain), added to a
+ * block's leads (*lead, *l2, *l3) and expected continuation bytes (*exp)
+ * where its run would stop (err: the bytes that are neither a lead nor
+ * where one is expected); returns the bytes where the run stops then.  A
+ * block of text in UCS-2 with a pound sign, an inverted question mark or
+ * a curly quote is read once, not once more after each (issue 16: the
+ * gsm_rare class started a block over at each, or read the text one code
+ * point at a time where they came close together).  Out of line: the
+ * block loop's code stays as it was, and text without them pays only a
+ * call at the end of a run.
+ */
+static __attribute__((noinline)) uint64_t
+odd_patch(const unsigned char *t, uint64_t err, uint64_t cont, uint64_t all,
+	  uint64_t *lead, uint64_t *l2, uint64_t *l3, uint64_t *exp)
 {
-	return plain_portable(p, room < ODD_MORE ? room : ODD_MORE, f, pend,
-			      last);
-}
+	while (err) {
+		uint64_t q = err & (0 - err);
+		size_t w;
 
-/* A code point odd_plain finds at p (offset at, room bytes from p),
- * placed as plain_portable places one, or with the plain ones after it
- * (odd_dense) when the last such one ended less than 16 bytes before
- * (*odd_end, 0: none yet): its bytes, 0 if there is none.  The block
- * loop's stop, in its main part and its tail alike. */
-static inline __attribute__((always_inline)) size_t
-odd_take(const unsigned char *p, size_t room, size_t at, size_t *odd_end,
-	 quota__sms_fill *f, int64_t *pend, size_t *last)
-{
-	size_t w = odd_plain(p);
-
-	if (!w || w > room)
-		return 0;
-	if (*odd_end && at - *odd_end < 16) {
-		quota__sms_fill f2 = *f;
-		int64_t p2 = *pend;
-		size_t l2 = 0;
-
-		w = odd_dense(p, room, &f2, &p2, &l2);
-		*f = f2;
-		*pend = p2;
-		*last = at + l2;
-	} else {
-		if (*pend)
-			fput(f, *pend);
-		*pend = 1;
-		*last = at;
+		if ((*exp & q) || !(w = odd_plain(t + __builtin_ctzll(err))))
+			break; /* not a lead where one may start */
+		*lead |= q;
+		if (w == 2) {
+			*l2 |= q;
+			*exp |= q << 1;
+		} else {
+			*l3 |= q;
+			*exp |= (q << 1) | (q << 2);
+		}
+		err = (~(*lead | cont) | (cont ^ *exp)) & all;
 	}
-	*odd_end = at + w;
-	return w;
+	return err;
 }
 
 /*
@@ -323,15 +313,20 @@ nth_bit(uint64_t x, unsigned k, unsigned W, bool hw)
  * found by rank (nth_bit), not by walking the items (issue 16).
  */
 static inline __attribute__((always_inline)) size_t
-plain_block(const pmask *m, unsigned W, size_t base, quota__sms_fill *f,
-	    int64_t *pend, size_t *last, bool *stop, bool hw)
+plain_block(const unsigned char *t, const pmask *m, unsigned W, size_t base,
+	    quota__sms_fill *f, int64_t *pend, size_t *last, bool *stop,
+	    bool hw)
 {
-	uint64_t all = low_bits(W);
-	uint64_t lead = m->asc | m->l2 | m->l3 | m->l4;
-	uint64_t exp = (m->l2 << 1) | (m->l3 << 1) | (m->l3 << 2) |
+	uint64_t all = low_bits(W), l2 = m->l2, l3 = m->l3;
+	uint64_t lead = m->asc | l2 | l3 | m->l4;
+	uint64_t exp = (l2 << 1) | (l3 << 1) | (l3 << 2) |
 		       (m->l4 << 1) | (m->l4 << 2) | (m->l4 << 3);
 	uint64_t err = (~(lead | m->cont) | (m->cont ^ exp)) & all;
-	unsigned p = err ? (unsigned)__builtin_ctzll(err) : W;
+	unsigned p;
+
+	if (err && (t[__builtin_ctzll(err)] & 0xDFu) == 0xC2u) /* C2, E2 */
+		err = odd_patch(t, err, m->cont, all, &lead, &l2, &l3, &exp);
+	p = err ? (unsigned)__builtin_ctzll(err) : W;
 	uint64_t start = lead & low_bits(p),
 		 body, bit, u;
 	unsigned L, end;
@@ -341,9 +336,9 @@ plain_block(const pmask *m, unsigned W, size_t base, quota__sms_fill *f,
 	if (!start)
 		return 0;
 	L = 63u - (unsigned)__builtin_clzll(start);
-	end = L + ((m->asc >> L) & 1  ? 1u
-		   : (m->l2 >> L) & 1 ? 2u
-		   : (m->l3 >> L) & 1 ? 3u
+	end = L + ((m->asc >> L) & 1 ? 1u
+		   : (l2 >> L) & 1    ? 2u
+		   : (l3 >> L) & 1    ? 3u
 				      : 4u);
 	if (end > p) { /* the last code point is cut: leave it */
 		start &= ~(UINT64_C(1) << L);
@@ -401,8 +396,8 @@ plain_block(const pmask *m, unsigned W, size_t base, quota__sms_fill *f,
  * once and instantiated per target (always_inline, so that `masks` is
  * inlined into each instantiation, with the target's instructions).  The
  * tail shorter than a block and its look-ahead is copied into a zeroed
- * buffer and run as more blocks (one or two, more when odd_plain takes
- * code points between them), each starting before the text's end, so
+ * buffer and run as one or two more blocks, each starting before the
+ * text's end, so
  * that the buffer holds its look-ahead: a 0x00 byte is not plain, so
  * the padding ends the run there, and a code point cut by the end of the
  * text is neither a whole one nor plain (the caller reports it).
@@ -414,22 +409,16 @@ plain_drive(const unsigned char *s, size_t n, quota__sms_fill *out,
 {
 	quota__sms_fill f = *out;
 	int64_t pend = *open;
-	size_t j = 0, adv, odd_end = 0; /* where odd_plain last ended */
+	size_t j = 0, adv;
 	bool stop = false;
 	pmask m;
 
 	while (n - j >= W + 3) {
 		masks(s + j, &m);
-		adv = plain_block(&m, W, j, &f, &pend, last, &stop, hw);
+		adv = plain_block(s + j, &m, W, j, &f, &pend, last, &stop, hw);
 		j += adv;
-		if (stop || adv == 0) {
-			/* n - j >= 3 still: the block took at most W */
-			adv = odd_take(s + j, n - j, j, &odd_end, &f, &pend,
-				       last);
-			if (!adv)
-				goto done;
-			j += adv; /* then blocks again */
-		}
+		if (stop || adv == 0)
+			goto done;
 	}
 	if (j < n) {
 		/* t <= W + 2 bytes, and each block starts at o < t, so
@@ -441,18 +430,12 @@ plain_drive(const unsigned char *s, size_t n, quota__sms_fill *out,
 		memcpy(b, s + j, t);
 		do {
 			masks(b + o, &m);
-			adv = plain_block(&m, W, j + o, &f, &pend, last, &stop,
-					  hw);
+			adv = plain_block(b + o, &m, W, j + o, &f, &pend, last,
+					  &stop, hw);
 			o += adv;
-			/* as above (b is zero past the text; !adv without
-			 * stop cannot happen, as a block starts at a lead:
-			 * tested all the same) */
-			if ((stop || !adv) && o < t &&
-			    (adv = odd_take(b + o, t - o, j + o, &odd_end, &f,
-					    &pend, last))) {
-				o += adv;
-				stop = false;
-			}
+			/* b is zero past the text; !adv without stop cannot
+			 * happen, as a block starts at a lead: tested all
+			 * the same */
 		} while (!stop && adv && o < t);
 		j += o;
 	}
@@ -526,8 +509,9 @@ masks_sse2(const unsigned char *s, pmask *m)
 	m->l4 = (unsigned)_mm_movemask_epi8(f0);
 }
 
-static size_t plain_sse2(const unsigned char *s, size_t n, quota__sms_fill *f,
-			 int64_t *open, size_t *last)
+static __attribute__((noinline)) size_t
+plain_sse2(const unsigned char *s, size_t n, quota__sms_fill *f,
+	   int64_t *open, size_t *last)
 {
 	return plain_drive(s, n, f, open, last, 16, masks_sse2, false);
 }
@@ -706,8 +690,9 @@ masks_neon(const unsigned char *s, pmask *m)
 	m->l4 = nmask(f0);
 }
 
-static size_t plain_neon(const unsigned char *s, size_t n, quota__sms_fill *f,
-			 int64_t *open, size_t *last)
+static __attribute__((noinline)) size_t
+plain_neon(const unsigned char *s, size_t n, quota__sms_fill *f,
+	   int64_t *open, size_t *last)
 {
 	return plain_drive(s, n, f, open, last, 16, masks_neon, false);
 }
