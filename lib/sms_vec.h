@@ -33,12 +33,14 @@ static inline uint64_t low_bits(unsigned n)
 #endif
 
 #ifdef SMS_X86
-/* v in [lo, hi], unsigned */
+/* v in [lo, hi], unsigned: v - lo (modulo 256) at most hi - lo, three
+ * instructions where a comparison at each end took five */
 static inline __m128i rng16(__m128i v, unsigned char lo, unsigned char hi)
 {
-	return _mm_and_si128(
-		_mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8((char)lo)), v),
-		_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8((char)hi)), v));
+	__m128i d = _mm_sub_epi8(v, _mm_set1_epi8((char)lo));
+
+	return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8((char)(hi - lo))),
+			      d);
 }
 
 /* v == c */
@@ -76,12 +78,14 @@ k32(char c)
 #define QUOTA__K32(c) k32(c)
 #endif
 
+/* as rng16 */
 __attribute__((target("avx2"))) static inline __m256i
 rng32(__m256i v, unsigned char lo, unsigned char hi)
 {
-	return _mm256_and_si256(
-		_mm256_cmpeq_epi8(_mm256_max_epu8(v, QUOTA__K32((char)lo)), v),
-		_mm256_cmpeq_epi8(_mm256_min_epu8(v, QUOTA__K32((char)hi)), v));
+	__m256i d = _mm256_sub_epi8(v, QUOTA__K32((char)lo));
+
+	return _mm256_cmpeq_epi8(
+		_mm256_min_epu8(d, QUOTA__K32((char)(hi - lo))), d);
 }
 
 __attribute__((target("avx2"))) static inline __m256i
