@@ -155,13 +155,14 @@ BENCH_EXTRA :=
 # make check runs in two lanes at once, one test at a time in each (CI
 # machines have 2 cores): lane 2 the unit tests under ASan+UBSan, then the
 # SMS tests under them with the vector paths on (check-asan-simd), then
-# the four longest unit tests under valgrind (check-valgrind-2); lane 1
+# the four longest unit tests under valgrind (check-valgrind-2;
+# check_faults is three binaries since its split); lane 1
 # everything else: the unit tests, the checks of headers, exports, man
 # pages, examples, install and FFI, every group of CHECK_EXTRA and the
 # other unit tests under valgrind.  Lane 1 was the longer by 550 to 1,370
 # s (2,013 and 1,463 s on 2026-12-06, 3,529 and 2,160 s on a slow
 # 2026-12-07), and VALGRIND_LANE2 moves about 430 s of its valgrind pass
-# (650 s; check_sms_simd 150, check_faults 133, check_journal_fuzz 96,
+# (650 s; check_sms_simd 150, check_faults* 133, check_journal_fuzz 96,
 # check_journal 46) to lane 2, which can now be the longer: 1,984 s and
 # 2,162 s in the first run so (2026-12-07).  The library and
 # the unit tests, plain and under ASan, and the SMS tests of
@@ -245,7 +246,8 @@ check-unit-only: $(TESTS)
 # valgrind on the unit tests (no fork so valgrind sees the test bodies):
 # check-valgrind-2 the tests of VALGRIND_LANE2 (make check's lane 2),
 # check-valgrind-1 the others, check-valgrind all of them.
-VALGRIND_LANE2 = check_sms_simd check_faults check_journal_fuzz check_journal
+VALGRIND_LANE2 = check_sms_simd check_faults check_faults_keyed \
+	check_faults_renewal check_journal_fuzz check_journal
 VALGRIND_2 := $(VALGRIND_LANE2:%=$(B)/tests/%)
 VALGRIND_1 := $(filter-out $(VALGRIND_2),$(TESTS))
 $(if $(filter-out $(TESTS),$(VALGRIND_2)),\
