@@ -2,13 +2,16 @@
  * charges.h - a charge and what its receipt must say, asserted, for the
  * rule tests (check_scenario.c, check_caps.c): a charge that must pass or
  * be refused (then with a message, a zeroed receipt and nothing changed),
- * a receipt's totals and lines, a package's remaining units and status.
+ * a receipt's totals and lines, a package's remaining units and status;
+ * two receipts that must agree (receipts_agree: check_holds_keys.c,
+ * check_snapshot.c, check_lifecycle.c, check_store.c).
  * Include after <check.h>, "quota.h", "testutil.h" and "fixtures.h"
  * (charge_at).
  */
 #ifndef QUOTA_TEST_CHARGES_H
 #define QUOTA_TEST_CHARGES_H
 
+#include <stdbool.h>
 #include <string.h>
 
 static inline void charge_ok(quota_account *a, uint32_t cat, int64_t units,
@@ -111,6 +114,43 @@ static inline int status_of(quota_account *a, const char *id, int64_t now)
 
 	ck_assert_int_eq(quota_package_find(a, id, &p), QUOTA_OK);
 	return quota_package_status(p, now);
+}
+
+/* Two receipts say the same: every total and every line, a line's
+ * package the same pointer (one context: a replay of the first) or, when
+ * by_id, the same package id (twin contexts: one loaded or replayed).
+ * Not `replayed`, which a replay sets. */
+static inline void receipts_agree(const quota_receipt *x,
+				  const quota_receipt *y, bool by_id)
+{
+	uint32_t i;
+
+	ck_assert_int_eq(x->units, y->units);
+	ck_assert_int_eq(x->free_units, y->free_units);
+	ck_assert_int_eq(x->package_units, y->package_units);
+	ck_assert_int_eq(x->payg_units, y->payg_units);
+	ck_assert_int_eq(x->payg_cost_micros, y->payg_cost_micros);
+	ck_assert_uint_eq(x->category, y->category);
+	ck_assert_int_eq(x->at, y->at);
+	ck_assert_uint_eq(x->nlines, y->nlines);
+	ck_assert_uint_eq(x->lines_total, y->lines_total);
+	ck_assert_int_eq(x->kind, y->kind);
+	ck_assert_uint_eq(x->hold_id, y->hold_id);
+	ck_assert_int_eq(x->fee_micros, y->fee_micros);
+	ck_assert_int_eq(x->forfeited_units, y->forfeited_units);
+	for (i = 0; i < x->nlines && i < QUOTA_RECEIPT_LINES; i++) {
+		const quota_receipt_line *a = &x->lines[i], *b = &y->lines[i];
+
+		ck_assert_int_eq(a->source, b->source);
+		ck_assert_uint_eq(a->tier, b->tier);
+		ck_assert_int_eq(a->units, b->units);
+		ck_assert_int_eq(a->unit_price_micros, b->unit_price_micros);
+		ck_assert_int_eq(a->cost_micros, b->cost_micros);
+		if (!by_id)
+			ck_assert_ptr_eq(a->package, b->package);
+		else if (a->package_id || b->package_id)
+			ck_assert_str_eq(a->package_id, b->package_id);
+	}
 }
 
 #endif /* QUOTA_TEST_CHARGES_H */
