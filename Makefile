@@ -301,7 +301,7 @@ check-install: lib
 
 # ------------------------------------------------------------- benchmark
 
-$(B)/tests/bench: tests/bench.c $(B)/libquota.a
+$(B)/tests/bench: tests/bench.c $(wildcard tests/bench/*.h) $(B)/libquota.a
 	@mkdir -p $(dir $@)
 	$(CC) $(QCFLAGS) -O2 -g tests/bench.c $(B)/libquota.a -o $@
 
