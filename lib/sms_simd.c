@@ -37,7 +37,8 @@
  *   pound, the inverted question mark and the degree sign: c2_plain) and
  *   E2 80 90..A7, E2 80 B0..BB (U+2010..2027, U+2030..203B: dashes,
  *   curly quotes, the bullet, the ellipsis, the per mille sign: e2_plain);
- *   the vector levels take these where a block's run stops (odd_plain);
+ *   the vector levels add these to a block's masks where its run would
+ *   stop (odd_patch);
  *   C3 xx (U+00C0..00FF); CE..D1 xx (U+0380..047F, Greek, basic Cyrillic);
  *   E4..E9 xx xx (U+4000..9FFF, CJK ideographs);
  *   EB..EC xx xx (U+B000..CFFF, Hangul syllables), EA B0..BF xx and
@@ -218,8 +219,9 @@ plain_portable(const unsigned char *s, size_t n, quota__sms_fill *out,
 
 #if defined(SMS_X86) || defined(SMS_NEON)
 /* The bytes of a plain code point at p that the block masks leave out
- * (c2_plain, e2_plain: a test of every block cost other scripts 3 to
- * 4 %), 0 if there is none; p[0..2] readable. */
+ * (c2_plain, e2_plain: testing them in the masks of every block cost
+ * other scripts 3 to 4 %; plain_block tests the byte where a run stops
+ * and odd_patch adds them), 0 if there is none; p[0..2] readable. */
 static inline size_t odd_plain(const unsigned char *p)
 {
 	if (p[0] == 0xC2u)
@@ -235,9 +237,10 @@ static inline size_t odd_plain(const unsigned char *p)
  * block of text in UCS-2 with a pound sign, an inverted question mark or
  * a curly quote is read once, not once more after each (issue 16: the
  * gsm_rare class started a block over at each, or read the text one code
- * point at a time where they came close together).  Out of line: the
- * block loop's code stays as it was, and text without them pays only a
- * call at the end of a run.
+ * point at a time where they came close together).  Out of line, and
+ * given copies of the block's masks (a pointer to them made the compiler
+ * keep them in memory in every block): a block where a run stops pays a
+ * test of the byte there (C2 or E2), and only such a byte a call.
  */
 static __attribute__((noinline)) uint64_t
 odd_patch(const unsigned char *t, uint64_t err, uint64_t cont, uint64_t all,
@@ -303,6 +306,8 @@ nth_bit(uint64_t x, unsigned k, unsigned W, bool hw)
  * its offset, base + bit): whether the run ends after it is known only
  * later.  A code point cut by the block's end is left to the next block.
  * Returns the bytes taken; *stop when something not plain follows them.
+ * t: the block's bytes, W + 3 of them readable (odd_plain reads up to
+ * t[W + 1] where a run would stop at t[W - 1]).
  *
  * The units of the block's code points are the bits of u: a lead's bit
  * and, for the second unit of a pair, the bit after it (a continuation
@@ -322,14 +327,19 @@ plain_block(const unsigned char *t, const pmask *m, unsigned W, size_t base,
 	uint64_t exp = (l2 << 1) | (l3 << 1) | (l3 << 2) |
 		       (m->l4 << 1) | (m->l4 << 2) | (m->l4 << 3);
 	uint64_t err = (~(lead | m->cont) | (m->cont ^ exp)) & all;
-	unsigned p;
+	uint64_t start, body, bit, u;
+	unsigned p, L, end;
 
-	if (err && (t[__builtin_ctzll(err)] & 0xDFu) == 0xC2u) /* C2, E2 */
-		err = odd_patch(t, err, m->cont, all, &lead, &l2, &l3, &exp);
+	if (err && (t[__builtin_ctzll(err)] & 0xDFu) == 0xC2u) { /* C2, E2 */
+		uint64_t cl = lead, c2 = l2, c3 = l3, ce = exp;
+
+		err = odd_patch(t, err, m->cont, all, &cl, &c2, &c3, &ce);
+		lead = cl;
+		l2 = c2;
+		l3 = c3;
+	}
 	p = err ? (unsigned)__builtin_ctzll(err) : W;
-	uint64_t start = lead & low_bits(p),
-		 body, bit, u;
-	unsigned L, end;
+	start = lead & low_bits(p);
 	int64_t add;
 
 	*stop = err != 0;
@@ -397,10 +407,10 @@ plain_block(const unsigned char *t, const pmask *m, unsigned W, size_t base,
  * inlined into each instantiation, with the target's instructions).  The
  * tail shorter than a block and its look-ahead is copied into a zeroed
  * buffer and run as one or two more blocks, each starting before the
- * text's end, so
- * that the buffer holds its look-ahead: a 0x00 byte is not plain, so
- * the padding ends the run there, and a code point cut by the end of the
- * text is neither a whole one nor plain (the caller reports it).
+ * text's end, so that the buffer holds its look-ahead: a 0x00 byte is
+ * not plain, so the padding ends the run there, and a code point cut by
+ * the end of the text is neither a whole one nor plain (the caller
+ * reports it).
  */
 static inline __attribute__((always_inline)) size_t
 plain_drive(const unsigned char *s, size_t n, quota__sms_fill *out,

@@ -55,7 +55,8 @@ static inline __m128i eq16(__m128i v, unsigned char c)
  * vpbroadcastq: three instructions, two of them on the shuffle port)
  * each time it is used, once the loop's vector registers run out; this
  * one it computes once before the loop and, when registers run out,
- * reads from the stack as an operand.  The AVX2 kernels' constants.
+ * reads from the stack as an operand.  The constants of the AVX2 plain
+ * kernel (sms_simd.c) and of the cluster skip (sms_cluster.c).
  */
 __attribute__((target("avx2"))) static inline
 __attribute__((always_inline)) __m256i
