@@ -32,12 +32,7 @@ uint32_t quota__crc32c(uint32_t crc, const void *p, size_t n);
 #define CNY(x) ((int64_t)((x) * 100 + 0.5) * INT64_C(10000)) /* exact cents */
 #define T0 tu_utc(2024, 8, 31, 15, 30, 0)
 
-#define OK(c, expr)                                                            \
-	do {                                                                   \
-		int rc_ = (expr);                                              \
-		ck_assert_msg(rc_ == QUOTA_OK, "%s: %s (%s)", #expr,           \
-			      quota_err_name(rc_), quota_errmsg(c));           \
-	} while (0)
+#define OK(c, expr) TU_OK(c, expr)
 
 typedef struct world {
 	quota_ctx *ctx;

@@ -16,12 +16,7 @@
 #include "quota.h"
 #include "testutil.h"
 
-#define OK(expr)                                                               \
-	do {                                                                   \
-		int rc_ = (int)(expr);                                         \
-		ck_assert_msg(rc_ == QUOTA_OK, "%s: %s", #expr,                \
-			      quota_err_name(rc_));                            \
-	} while (0)
+#define OK(expr) TU_OK(NULL, expr)
 
 #define T0 INT64_C(1730419200) /* 2024-11-01 00:00:00 UTC */
 #define NACCT 200

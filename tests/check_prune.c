@@ -21,12 +21,7 @@
 #include "testutil.h"
 #include "journal_world.h"
 
-#define OK(expr)                                                               \
-	do {                                                                   \
-		int rc_ = (int)(expr);                                         \
-		ck_assert_msg(rc_ == QUOTA_OK, "%s: %s", #expr,                \
-			      quota_err_name(rc_));                            \
-	} while (0)
+#define OK(expr) TU_OK(NULL, expr)
 
 uint32_t quota__crc32c(uint32_t crc, const void *p, size_t n);
 

@@ -24,12 +24,7 @@
 
 uint32_t quota__crc32c(uint32_t crc, const void *p, size_t n);
 
-#define OK(expr)                                                               \
-	do {                                                                   \
-		int rc_ = (int)(expr);                                         \
-		ck_assert_msg(rc_ == QUOTA_OK, "%s: %s", #expr,                \
-			      quota_err_name(rc_));                            \
-	} while (0)
+#define OK(expr) TU_OK(NULL, expr)
 
 #define T0 INT64_C(1704067200) /* 2024-01-01 00:00:00 UTC */
 #define PKGS (QUOTA_PRUNE_LEDGER | QUOTA_PRUNE_PACKAGES)

@@ -66,13 +66,7 @@ static inline int do_reverse(quota_account *a, const char *key, int64_t at,
 	return quota_reverse(a, key, at, r);
 }
 
-#define OK(a, expr)                                                            \
-	do {                                                                   \
-		int rc_ = (expr);                                              \
-		ck_assert_msg(rc_ == QUOTA_OK, "%s: %s (%s)", #expr,           \
-			      quota_err_name(rc_),                             \
-			      quota_errmsg(quota_account_ctx(a)));             \
-	} while (0)
+#define OK(a, expr) TU_OK(quota_account_ctx(a), expr)
 
 /*
  * A refused call: its code, a message, a zeroed receipt (rcpt, may be

@@ -103,12 +103,7 @@ static inline void w_free(world *w)
 	ck_assert_int_eq(w->al.bad_frees, 0);
 }
 
-#define OK(c, expr)                                                            \
-	do {                                                                   \
-		int rc_ = (expr);                                              \
-		ck_assert_msg(rc_ == QUOTA_OK, "%s: %s (%s)", #expr,           \
-			      quota_err_name(rc_), quota_errmsg(c));           \
-	} while (0)
+#define OK(c, expr) TU_OK(c, expr)
 
 /* What a refused call must leave alone: money, packages, usage state. */
 typedef struct msnap {

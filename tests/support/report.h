@@ -14,13 +14,7 @@
 
 #include <string.h>
 
-#define OK(a, expr)                                                            \
-	do {                                                                   \
-		int rc_ = (expr);                                              \
-		ck_assert_msg(rc_ == QUOTA_OK, "%s: %s (%s)", #expr,           \
-			      quota_err_name(rc_),                             \
-			      quota_errmsg(quota_account_ctx(a)));             \
-	} while (0)
+#define OK(a, expr) TU_OK(quota_account_ctx(a), expr)
 
 /* ------------------------------------------------------------ collectors */
 

@@ -69,12 +69,7 @@ static inline const char *path_of(const char *name)
 	return p[k];
 }
 
-#define OK(call)                                                           \
-	do {                                                               \
-		int rc_ = (call);                                          \
-		ck_assert_msg(rc_ == QUOTA_OK, "%s: %s (%s)", #call,       \
-			      quota_err_name(rc_), "see quota_errmsg");    \
-	} while (0)
+#define OK(call) TU_OK(NULL, call)
 
 /* Open (or create) path into a new context; sync NORMAL unless full. */
 static inline quota_ctx *open_db(const char *path, bool full,

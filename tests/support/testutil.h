@@ -172,4 +172,14 @@ struct Suite;
 /* Run a Check suite; EXIT_SUCCESS when every test passed (every main). */
 int tu_run(struct Suite *s);
 
+/* expr (a libquota call) returns QUOTA_OK, else the test fails naming
+ * the call, its code and ctx's last message (ctx may be NULL): the OK
+ * macro of each test file or support header, written once. */
+#define TU_OK(ctx, expr)                                                       \
+	do {                                                                   \
+		int rc_ = (int)(expr);                                         \
+		ck_assert_msg(rc_ == QUOTA_OK, "%s: %s (%s)", #expr,           \
+			      quota_err_name(rc_), quota_errmsg(ctx));         \
+	} while (0)
+
 #endif /* QUOTA_TESTUTIL_H */
