@@ -71,8 +71,7 @@ libquota-sqlite.pc: lib/sqlite/libquota-sqlite.pc.in
 # SQLITE_FULL), check_sqlite_faults (a failed fsync, the store-fault
 # sweep); each linked with the static library, which reaches libquota's
 # through the same --wrap as the core's tests.
-SQL_TESTS := $(addprefix $(B)/tests/,check_sqlite check_sqlite_refused \
-	     check_sqlite_faults)
+SQL_TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/check_sqlite*.c))
 $(SQL_TESTS): $(B)/tests/%: tests/%.c $(TEST_SUPPORT) \
 		$(wildcard tests/support/*.h) $(B)/libquota-sqlite.a \
 		$(B)/libquota.a | sqlite-have
