@@ -16,7 +16,9 @@
 #     message with file, line and column on stderr, nothing on stdout;
 #   - --svg writes a well-formed SVG whose labels do not collide
 #     (check-svg-layout.py);
-#   - the progress bar shows on a terminal only (QUOTA_SIM_GEN set).
+#   - the progress bar shows on a terminal only (QUOTA_SIM_GEN set);
+#   - `history 1` refuses a row older than the month kept and changes
+#     nothing else, on a small trace and on a generated year.
 # QUOTA_SIM_UPDATE=1 rewrites the expected outputs instead (review the
 # diff before committing it); QUOTA_SIM_BRUTE=0 leaves the brute-force
 # check out (the sanitizer pass of tests/quota_sim.mk does).
@@ -204,6 +206,31 @@ if [ "${QUOTA_SIM_BRUTE:-1}" = 1 ]; then
 		bad "recommend disagrees with brute force"
 fi
 
+# `history 1` (quota-plan(5)): an account keeps the month before its
+# latest; a late row within it is charged as without the statement, a row
+# older than it is refused as `other` (QUOTA_EPRUNED), and the months'
+# other figures are the same
+mkdir -p "$tmp/hist"
+printf '%s\n' 'quota-plan 1' 'currency USD' 'category sms' 'tariff sms' \
+	'  tier rest 0.04' 'account a' '  tariff sms sms' '  settle daily' \
+	>"$tmp/hist/all.plan"
+sed 's/^currency USD$/&\nhistory 1/' "$tmp/hist/all.plan" >"$tmp/hist/h1.plan"
+printf '%s\n' time,account,category,units 2024-01-10T10:00:00Z,a,sms,5 \
+	2024-02-10T10:00:00Z,a,sms,7 2024-03-10T10:00:00Z,a,sms,11 \
+	2024-02-20T10:00:00Z,a,sms,13 2024-01-20T10:00:00Z,a,sms,17 \
+	>"$tmp/hist/t.csv"
+for h in all h1; do
+	"$q" run --csv "$tmp/hist/$h.plan" "$tmp/hist/t.csv" \
+		>"$tmp/hist/$h.out" || bad "history: run of $h.plan failed"
+done
+n=$((n + 1))
+grep -q '^a,2024-01,sms,2,22,0,0,22,0.88,.*,0,0$' "$tmp/hist/all.out" &&
+	grep -q '^a,2024-01,sms,2,5,0,0,5,0.20,.*,1,0$' "$tmp/hist/h1.out" &&
+	[ "$(grep -c '^a,2024-0[23],' "$tmp/hist/all.out")" = 4 ] &&
+	[ "$(grep '^a,2024-02,' "$tmp/hist/all.out")" = \
+		"$(grep '^a,2024-02,' "$tmp/hist/h1.out")" ] ||
+	bad "history: January's late row not refused, or February differs"
+
 # bad input: "---- case NAME" blocks of a plan, a trace and the message
 awk -v dir="$tmp/bad" '
 	BEGIN { system("mkdir -p " dir) }
@@ -269,6 +296,14 @@ if [ -n "$gen" ] && command -v script >/dev/null 2>&1; then
 	[ -s "$tmp/progress.err" ] && bad "progress: written to a stderr that is not a terminal"
 	cmp -s "$tmp/progress.out" "$tmp/progress.tty.out" ||
 		bad "progress: the result differs on a terminal"
+	# the bench plan's `history 1` changes nothing on this in-order
+	# trace of a year: the same figures with every month kept
+	n=$((n + 1))
+	grep -v '^history ' "$bplan" >"$tmp/all.plan"
+	"$q" run -q --csv "$tmp/all.plan" "$big" >"$tmp/all.out" ||
+		bad "history: run with every month kept failed"
+	cmp -s "$tmp/progress.out" "$tmp/all.out" ||
+		bad "history: history 1 changed the bench trace's figures"
 	rm -f "$big"
 fi
 

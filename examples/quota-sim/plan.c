@@ -458,6 +458,20 @@ static bool statement(parser *ps)
 		ps->block = B_NONE;
 		return pl_no_more(ps, 2);
 	}
+	if (pl_is(k, "history")) { /* months kept before the latest (sim.c) */
+		int64_t n;
+
+		if (!pl_need(ps, 1, "months of history, or all"))
+			return false;
+		ps->block = B_NONE;
+		if (pl_is(&ps->t[1], "all"))
+			p->history = -1;
+		else if (pl_get_int(ps, 1, "months of history (or all)", 1200, &n))
+			p->history = (int)n;
+		else
+			return false;
+		return pl_no_more(ps, 2);
+	}
 	if (pl_is(k, "category")) {
 		if (ps->nt < 2)
 			return pl_fail(ps, ps->eol, "missing category name%s", "");
@@ -610,6 +624,7 @@ qs_plan *qs_plan_load(const char *file, qs_err *err)
 		p->name = qs_strndup(base, strlen(base));
 	}
 	p->any = -1;
+	p->history = -1;
 	memset(&ps, 0, sizeof ps);
 	ps.p = p;
 	ps.err = err;

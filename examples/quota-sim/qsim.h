@@ -175,6 +175,7 @@ typedef struct qs_plan {
 	qs_account_def *accounts;
 	size_t naccounts, caccounts;
 	int any;               /* index of "account *", or -1 */
+	int history;           /* months kept before the latest; -1: all */
 } qs_plan;
 
 /* Parse a plan file; NULL with *err set on failure. */

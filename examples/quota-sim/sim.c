@@ -131,12 +131,26 @@ static void record_left(qs_sim *s, qs_acct *a, int32_t mo)
 	m->nleft = n;
 }
 
-/* Time moves on in account a to month mo: close the months before. */
+/* Time moves on in account a to month mo: close the months before.
+ * With `history N` in the plan, the account's history (hourly ledger
+ * rows, period counters, volume-tier totals) older than the N months
+ * before mo is pruned (quota_account_prune(3): never what settlement,
+ * caps, free allowances or tiers still need), so that memory follows
+ * the months kept, not the trace's length; nothing the reports print is
+ * read from it.  A row older than what is kept is refused (QUOTA_EPRUNED,
+ * counted as `other`).  A failed prune (memory) keeps the data. */
 static void advance(qs_sim *s, qs_acct *a, int32_t mo)
 {
+	bool moved = a->nmonths && a->cur < mo;
+
 	(void)month(s, a, mo);
 	while (a->cur < mo)
 		record_left(s, a, a->cur++);
+	if (moved && s->plan->history >= 0)
+		(void)quota_account_prune(
+			a->a,
+			qs_month_start(mo - s->plan->history, a->def->utc_offset),
+			QUOTA_PRUNE_ALL);
 }
 
 static void sample(qs_sim *s, qs_acct *a, int64_t at)
