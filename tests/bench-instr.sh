@@ -2,9 +2,10 @@
 # tests/bench-instr.sh - instructions, counted by valgrind, of what make
 # bench times (make bench-instr, part of make bench): SMS counting a byte
 # per class, the library's counter and main's before issue 16
-# (tests/bench_sms.c with QUOTA_BENCH_SMS_COUNT), and a plain charge and
+# (tests/bench_sms.c with QUOTA_BENCH_SMS_COUNT), a plain charge and
 # a reserve + commit pair with no store and with a no-op one
-# (tests/bench.c with QUOTA_BENCH_INSTR, §5, issue 10).  The
+# (tests/bench.c with QUOTA_BENCH_INSTR, §5, issue 10), and a late report
+# against a plain charge (issue 16).  The
 # times of make bench move with the machine's load, by half on some days;
 # these counts do not (the same binary gives the same count), so a change
 # can be judged by them where the times cannot tell.  Each figure is a run
@@ -67,3 +68,11 @@ echo "plain charge, 1 unit, in time order, 8 packages (200000 charges): instruct
 per_op "" 200000
 echo "reserve + commit pair, 1 unit, in time order, 8 packages (100000 pairs): instructions a pair"
 per_op hold- 100000
+# issue 16: a late report against a plain charge in time order, no store
+z=$(QUOTA_BENCH_INSTR=none:0 instr "$bench")
+a=$(QUOTA_BENCH_INSTR=none:200000 instr "$bench")
+l=$(QUOTA_BENCH_INSTR=late-none:200000 instr "$bench")
+echo "late reports (random times of a month, 8 packages, no store; 200000 charges): instructions a charge"
+awk -v z="$z" -v a="$a" -v l="$l" -v n=200000 'BEGIN {
+	printf "  plain charge %.1f, late report %.1f: %.2fx\n", (a - z) / n,
+	    (l - z) / n, (l - z) / (a - z) }'
