@@ -1,6 +1,7 @@
 # tests/pg_nodes.mk - several gateway nodes on one PostgreSQL server
 # (issue 12; DESIGN §6): tests/pg/node.c is one node process, its
-# verifier and the benchmark; tests/pg/check-nodes.sh drives 4 of them
+# verifier (node_verify.h) and the benchmark (node_bench.h), one
+# translation unit; tests/pg/check-nodes.sh drives 4 of them
 # through a server restart, a killed node and leases on a hot account.
 # The server is a throw-away one (tests/pg/with-pg.sh).  Included by the
 # top-level Makefile (-include tests/*.mk); build/libquota-pg.a comes from
@@ -20,7 +21,8 @@ PGN_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null)
 PGN_LIBS   := $(shell pkg-config --libs libpq 2>/dev/null)
 PGN_DIR     = $(B)/pg_nodes
 
-$(PGN_DIR)/node: tests/pg/node.c $(B)/libquota-pg.a $(B)/libquota.a \
+$(PGN_DIR)/node: tests/pg/node.c tests/pg/node_verify.h \
+		tests/pg/node_bench.h $(B)/libquota-pg.a $(B)/libquota.a \
 		include/quota.h include/quota_pg.h
 	@mkdir -p $(dir $@)
 	@pkg-config --exists libpq || { echo "check-pg-nodes: pkg-config" \

@@ -10,7 +10,7 @@
 #   restart   the server is restarted once after about a third of the ops
 #   kill      node 2 is killed with SIGKILL after about a third of the ops
 # after each, `NODE verify` loads every account fresh from the server and
-# checks units, replays and money (tests/pg/node.c).  Then leases: 4
+# checks units, replays and money (tests/pg/node_verify.h).  Then leases: 4
 # processes charging one hot prepaid account of 2,000,000 units 1 unit at
 # a time on leases of 10,000 until it is spent; `NODE lease-verify`.
 set -u
