@@ -570,26 +570,11 @@ __attribute__((noinline)) int quota__late(quota_account *a,
 			need -= take;
 		}
 	}
-	if (need) {
-		/* R1 (c), R7, R13, R14: as the fast path prices. */
-		int64_t end, before = cm + units - need;
-
-		if ((a->stop_mask & QUOTA_MASK(cat)) || (ix && ix->nstop) ||
-		    (pk && take == pk->remaining))
-			return 0;
-		if (t && t->ntiers) {
-			end = before + need;
-			tier = quota__tier_of(t, t->mode == QUOTA_VOLUME
-							 ? end
-							 : before + 1);
-			if (t->mode == QUOTA_GRADUATED &&
-			    quota__tier_of(t, end) != tier)
-				return 0;
-			price = t->price[tier];
-			if (quota__mul_ovf(need, price, &cost))
-				return 0;
-		}
-	}
+	/* R1 (c), R7, R13, R14: as the fast path prices. */
+	if (need && !quota__fast_payg(a, cat, ix, pk, take, t,
+				      cm + units - need, need, &tier, &price,
+				      &cost))
+		return 0;
 	/* R17, R22: the hour's rows, which must exist and take the cost. */
 	if (!quota__ledger_late(a, c, hour, cat, take ? pk : NULL, cost, row))
 		return 0;

@@ -41,6 +41,41 @@ quota__fast_capped(const quota_account *a, const quota__cap *k,
 int quota__late(quota_account *a, const quota_usage *u, quota_receipt *r,
 		quota__cat *k);
 
+/*
+ * R1 (c), R7, R13, R14: the pay-as-you-go price of `need` units after
+ * `before` units of cat's month, as the fast path and a late report
+ * (charge.c) price them: false where they do not apply (STOP rules, or
+ * more packages next; a graduated charge across tiers; an overflow), the
+ * general path then prices.  pk, take: the package drawn, if any.
+ */
+static inline __attribute__((always_inline)) bool
+quota__fast_payg(const quota_account *a, uint32_t cat,
+		 const quota__pindex *ix, const quota_package *pk, int64_t take,
+		 const quota_tariff *t, int64_t before, int64_t need,
+		 uint32_t *tier, int64_t *price, int64_t *cost)
+{
+	int64_t end;
+
+	if ((a->stop_mask & QUOTA_MASK(cat)) || (ix && ix->nstop) ||
+	    (pk && take == pk->remaining))
+		return false; /* STOP rules, or more packages next */
+	if (t && t->ntiers) {
+		/* <= all-month + units: no overflow */
+		end = before + need;
+		/* R14: volume prices all at the tier the total reaches;
+		 * graduated must stay in one tier to take this path. */
+		*tier = quota__tier_of(t, t->mode == QUOTA_VOLUME ? end
+								 : before + 1);
+		if (t->mode == QUOTA_GRADUATED &&
+		    quota__tier_of(t, end) != *tier)
+			return false;
+		*price = t->price[*tier];
+		if (quota__mul_ovf(need, *price, cost))
+			return false;
+	}
+	return true;
+}
+
 /* One receipt line of the fast path. */
 static inline void quota__fast_line(quota_receipt_line *l, int32_t source,
 				    uint32_t tier, const quota_package *pk,
@@ -224,28 +259,10 @@ plan:; /* again, once: a new hour's rows made (below) */
 			need -= take;
 		}
 	}
-	if (need) {
-		int64_t end, before = c->units_month + units - need;
-
-		if ((a->stop_mask & QUOTA_MASK(cat)) || (ix && ix->nstop) ||
-		    (pk && take == pk->remaining))
-			return 0; /* STOP rules, or more packages next */
-		if (t && t->ntiers) {
-			/* <= all-month + units: no overflow */
-			end = before + need;
-			/* R14: volume prices all at the tier the total reaches;
-			 * graduated must stay in one tier to take this path. */
-			tier = quota__tier_of(t, t->mode == QUOTA_VOLUME
-							 ? end
-							 : before + 1);
-			if (t->mode == QUOTA_GRADUATED &&
-			    quota__tier_of(t, end) != tier)
-				return 0;
-			price = t->price[tier];
-			if (quota__mul_ovf(need, price, &cost))
-				return 0;
-		}
-	}
+	if (need && !quota__fast_payg(a, cat, ix, pk, take, t,
+				      c->units_month + units - need, need,
+				      &tier, &price, &cost))
+		return 0;
 	/* R17, R22: a charge books its sources in the ledger's cached hour.
 	 * A quote must refuse what the charge would: a cost the hour's total
 	 * cannot take (R8), which it can tell only for the cached hour. */
