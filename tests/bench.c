@@ -30,7 +30,9 @@
  * time order on the store section's 8-package account, with no store or a
  * no-op one, untimed (hold-none:N and hold-noop:N: N reserve + commit
  * pairs instead, as run_hold; late-none:N and late-noop:N: N charges at
- * random times of the month, mostly late reports, as the random run):
+ * random times of the month, mostly late reports, as the random run;
+ * keyed-none:N and keyed-noop:N: N keyed charges, a new key each, in a
+ * full window of 10,000 keys, as run_keyed):
  * what tests/bench-instr.sh counts the instructions of under valgrind
  * (make bench-instr).
  */
@@ -459,6 +461,35 @@ static __attribute__((noinline)) int instr_late(struct bconf *b,
 	return 0;
 }
 
+/* issue 16: N keyed charges in time order, every key new, against a full
+ * window of 10,000 keys (filled first, so N = 0 does the same set-up), as
+ * the bench's keyed run; the keys ("msg-" and 8 digits, 12 bytes as
+ * there) counted up in place, a few instructions a charge. */
+static __attribute__((noinline)) int instr_keyed(struct bconf *b,
+						 quota_account *a, long n)
+{
+	char key[13] = "msg-00000000";
+	quota_receipt r;
+	int64_t units = 0;
+	long i;
+	int d;
+
+	quota_account_set_key_window(a, 10000, INT64_C(1) << 40);
+	for (i = 0; i < 10000 + n; i++) {
+		quota_usage u = {.category = b->sms, .units = 1,
+				 .at = T0 + i, .key = key};
+
+		check("keyed charge", b->ctx, quota_charge(a, &u, &r));
+		units += r.units;
+		for (d = 11; key[d] == '9'; d--)
+			key[d] = '0';
+		key[d]++;
+	}
+	printf("%ld keyed charges, %" PRId64 " units\n", n, units);
+	quota_ctx_free(b->ctx);
+	return 0;
+}
+
 /* QUOTA_BENCH_INSTR=MODE:N (see the top): 0 when done, 2 on a bad spec. */
 static int bench_instr(const char *spec)
 {
@@ -469,19 +500,22 @@ static int bench_instr(const char *spec)
 	const char *store;
 	long n, i;
 	int64_t units = 0;
-	int hold, late;
+	int hold, late, keyed;
 
 	if (sscanf(spec, "%15[^:]:%ld", mode, &n) != 2 || n < 0)
 		goto bad;
 	hold = !strncmp(mode, "hold-", 5);
 	late = !strncmp(mode, "late-", 5);
-	store = mode + (hold || late ? 5 : 0);
+	keyed = !strncmp(mode, "keyed-", 6);
+	store = mode + (hold || late ? 5 : keyed ? 6 : 0);
 	if (strcmp(store, "none") && strcmp(store, "noop"))
 		goto bad;
 	bconf_new(&b, strcmp(store, "none") ? ST_NOOP : ST_NONE, NULL);
 	a = make_account(b.ctx, "acct8", 8, b.sms, b.other, b.t);
 	if (late)
 		return instr_late(&b, a, n);
+	if (keyed)
+		return instr_keyed(&b, a, n);
 	for (i = 0; i < n; i++) {
 		quota_usage u = {.category = b.sms, .units = 1,
 				 .at = T0 + i * (MONTH - 1) / n};
@@ -502,7 +536,8 @@ static int bench_instr(const char *spec)
 	return 0;
 bad:
 	fprintf(stderr, "QUOTA_BENCH_INSTR: none:N, noop:N, hold-none:N, "
-			"hold-noop:N, late-none:N or late-noop:N\n");
+			"hold-noop:N, late-none:N, late-noop:N, keyed-none:N or "
+			"keyed-noop:N\n");
 	return 2;
 }
 
