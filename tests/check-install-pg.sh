@@ -14,70 +14,40 @@
 #      (libpq itself shared);
 #   4. make uninstall leaves no file or link of ours.
 # Prints one PASS line per step; exits 1 on the first failure.
+#
+# The steps are tests/check-install-adapter.sh's, shared with
+# check-install-sqlite.sh; what is PostgreSQL's own is here: the server,
+# the consumer, and libpq linked shared into the static consumer.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd) || exit 2
-root=$(cd "$here/.." && pwd) || exit 2
-MAKE=${MAKE:-make}
-CC=${CC:-cc}
-command -v pkg-config >/dev/null 2>&1 || {
-	echo "check-install-pg: pkg-config is not installed" >&2
-	exit 2
-}
-pkg-config --exists libpq || {
-	echo "check-install-pg: FAIL: no libpq for pkg-config" \
-	     "(libpq-dev: tests/install-deps.sh)"
-	exit 1
-}
+# The adapter and the library it is built on: its .pc, its package, the
+# name the .so needs it by (check-install-adapter.sh says what for).
+adapter=pg
+dep=libpq
+dep_dev=libpq-dev
+dep_need=libpq
+# quota_pg(3) is expected once man/ has it.
+man_optional=1
+# Ours are linked static, libpq shared: libpq.pc's Libs.private names
+# static libraries Debian does not ship (libpgcommon.a, libpgport.a), so
+# the words it adds for a static libpq are left out.
+dep_shared=1
+# shellcheck source-path=SCRIPTDIR source=check-install-adapter.sh
+. "$here/check-install-adapter.sh"
+
+adapter_require
 [ -n "${QUOTA_PG_CONNINFO:-}" ] || {
-	echo "check-install-pg: FAIL: QUOTA_PG_CONNINFO is not set" \
+	echo "$me: FAIL: QUOTA_PG_CONNINFO is not set" \
 	     "(run under tests/pg/with-pg.sh)"
 	exit 1
 }
+adapter_tmp
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-install-pg.XXXXXX") || exit 2
-cleanup() {
-	if [ "${QUOTA_KEEP_TMP:-0}" = 1 ]; then
-		echo "check-install-pg: left $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-fail() {
-	echo "check-install-pg: FAIL: $*"
-	if [ -s "$tmp/log" ]; then
-		echo "---- last output:"
-		tail -n 30 "$tmp/log"
-	fi
-	exit 1
-}
-pass() {
-	echo "check-install-pg: PASS $*"
-}
-
-vminor=$(sed -n 's/^#define QUOTA_VERSION_MINOR \([0-9]*\).*/\1/p' "$root/include/quota.h")
-vpatch=$(sed -n 's/^#define QUOTA_VERSION_PATCH \([0-9]*\).*/\1/p' "$root/include/quota.h")
-abi=$(sed -n 's/^ABI[ \t]*=[ \t]*\([0-9]*\).*/\1/p' "$root/Makefile")
-[ -n "$abi" ] || abi=0
-soname=libquota-pg.so.$abi
-shlib=libquota-pg.so.$abi.$vminor.$vpatch
-
-expected() {
-	echo lib/libquota-pg.a
-	echo "lib/$shlib"
-	echo "lib/$soname"
-	echo lib/libquota-pg.so
-	echo lib/pkgconfig/libquota-pg.pc
-	echo include/quota_pg.h
-	[ -e "$root/man/quota_pg.3" ] && echo share/man/man3/quota_pg.3
-	# Its link pages (man/links.sh): quota_pg_open.3 and the others.
-	sh "$root/man/links.sh" "$root/man" |
-		awk '$3 == "quota_pg" { print "share/man/man" $1 "/" $2 "." $1 }'
-}
-
+# The consumer: a charge, kept on the server argv[1] for the account
+# argv[2] (the shared and the static consumer each have their own: both
+# run against the same server), found again (and its key replayed) after
+# a reopen in a new context.
 cat >"$tmp/app.c" <<'EOF'
 #include <quota_pg.h>
 
@@ -135,94 +105,9 @@ int main(int argc, char **argv)
 }
 EOF
 
-domake() {
-	"$MAKE" -C "$root" "$@" >"$tmp/log" 2>&1
-}
-
-# -------------------------------------------------- 1. install to a prefix
-prefix=$tmp/usr
-domake install PREFIX="$prefix" DESTDIR= || fail "make install PREFIX=$prefix"
-: >"$tmp/missing"
-expected | while read -r f; do
-	[ -e "$prefix/$f" ] || echo "$f" >>"$tmp/missing"
-done
-[ -s "$tmp/missing" ] && fail "not installed under $prefix: $(tr '\n' ' ' <"$tmp/missing")"
-[ -L "$prefix/lib/$soname" ] || fail "lib/$soname is not a symlink"
-readelf -d "$prefix/lib/$shlib" | grep -q "SONAME.*\[$soname\]" ||
-	fail "$shlib has no SONAME $soname"
-for need in libquota.so.$abi libpq; do
-	readelf -d "$prefix/lib/$shlib" | grep -q "NEEDED.*\[$need" ||
-		fail "$shlib does not need $need"
-done
-grep -q -x "prefix=$prefix" "$prefix/lib/pkgconfig/libquota-pg.pc" ||
-	fail "libquota-pg.pc: prefix is not $prefix"
-# Ours and the system's (for libpq.pc), ours first.
-sys=$(pkg-config --variable pc_path pkg-config)
-PKG_CONFIG_PATH=$prefix/lib/pkgconfig
-PKG_CONFIG_LIBDIR=$prefix/lib/pkgconfig:$sys
-export PKG_CONFIG_PATH PKG_CONFIG_LIBDIR
-unset PKG_CONFIG_SYSROOT_DIR
-pkg-config --exists libquota-pg ||
-	fail "pkg-config does not find libquota-pg in $PKG_CONFIG_PATH"
-pass "make install PREFIX=$prefix ($(expected | wc -l | tr -d ' ') files of libquota-pg)"
-
-# ------------------------------------------------ 2. shared consumer
-cflags=$(pkg-config --cflags libquota-pg) || fail "pkg-config --cflags"
-libs=$(pkg-config --libs libquota-pg) || fail "pkg-config --libs"
-# shellcheck disable=SC2086
-"$CC" -std=c11 -Wall -Wextra -pedantic -Werror -o "$tmp/app-shared" \
-	"$tmp/app.c" $cflags $libs >"$tmp/log" 2>&1 ||
-	fail "cc app.c $cflags $libs"
-readelf -d "$tmp/app-shared" | grep -q "NEEDED.*\[$soname\]" ||
-	fail "app-shared does not need $soname"
-LD_LIBRARY_PATH=$prefix/lib "$tmp/app-shared" "$QUOTA_PG_CONNINFO" "shared-$$" >"$tmp/log" 2>&1 ||
-	fail "app-shared did not run"
-LD_LIBRARY_PATH=$prefix/lib ldd "$tmp/app-shared" | grep -q "$soname => $prefix/lib/$soname" ||
-	fail "app-shared does not load $prefix/lib/$soname"
-# shellcheck disable=SC2086
-shown=$(echo $cflags $libs)
-pass "shared consumer: cc app.c $shown; keeps a charge on the server across a reopen"
-
-# ------------------------------------------------ 3. static consumer
-slibs=$(pkg-config --static --libs libquota-pg) || fail "pkg-config --static --libs"
-# Ours are linked static, libpq shared: libpq.pc's Libs.private names
-# static libraries Debian does not ship (libpgcommon.a, libpgport.a), so
-# the words it adds for a static libpq are left out.
-pq_plain=" $(pkg-config --libs libpq) "
-pq_static=" $(pkg-config --static --libs libpq) "
-static_libs=
-for w in $slibs; do
-	case $w in
-	-lquota | -lquota-pg)
-		static_libs="$static_libs -Wl,-Bstatic $w -Wl,-Bdynamic" ;;
-	*)	case $pq_plain in
-		*" $w "*) static_libs="$static_libs $w" ;;
-		*)	case $pq_static in
-			*" $w "*) ;;
-			*) static_libs="$static_libs $w" ;;
-			esac ;;
-		esac ;;
-	esac
-done
-# shellcheck disable=SC2086
-"$CC" -std=c11 -Wall -Wextra -pedantic -Werror -o "$tmp/app-static" \
-	"$tmp/app.c" $cflags $static_libs >"$tmp/log" 2>&1 ||
-	fail "cc app.c $cflags $static_libs"
-if readelf -d "$tmp/app-static" | grep -q 'NEEDED.*libquota'; then
-	fail "app-static still needs a libquota .so"
-fi
-env -u LD_LIBRARY_PATH "$tmp/app-static" "$QUOTA_PG_CONNINFO" "static-$$" >"$tmp/log" 2>&1 ||
-	fail "app-static did not run"
-# shellcheck disable=SC2086
-shown=$(echo $cflags $static_libs)
-pass "static consumer: cc app.c $shown; needs no libquota .so, runs"
-
-# ------------------------------------------------------- 4. uninstall
-domake uninstall PREFIX="$prefix" DESTDIR= || fail "make uninstall PREFIX=$prefix"
-left=$(find "$prefix" \( -type f -o -type l \) -print)
-[ -z "$left" ] || fail "left after make uninstall: $left"
-pass "make uninstall: no file or link of ours remains"
-
-"$MAKE" -C "$root" libquota.pc libquota-pg.pc DESTDIR= >/dev/null 2>&1 || true
-echo "check-install-pg: all steps passed"
-exit 0
+adapter_install
+adapter_shared "keeps a charge on the server across a reopen" \
+	"$QUOTA_PG_CONNINFO" "shared-$$"
+adapter_static "$QUOTA_PG_CONNINFO" "static-$$"
+adapter_uninstall
+adapter_done

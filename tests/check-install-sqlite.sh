@@ -12,65 +12,27 @@
 #   3. the same consumer with `pkg-config --static --libs` and both .a;
 #   4. make uninstall leaves no file or link of ours.
 # Prints one PASS line per step; exits 1 on the first failure.
+#
+# The steps are tests/check-install-adapter.sh's, shared with
+# check-install-pg.sh; what is SQLite's own is here: the consumer, and
+# its database file.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd) || exit 2
-root=$(cd "$here/.." && pwd) || exit 2
-MAKE=${MAKE:-make}
-CC=${CC:-cc}
-command -v pkg-config >/dev/null 2>&1 || {
-	echo "check-install-sqlite: pkg-config is not installed" >&2
-	exit 2
-}
-pkg-config --exists sqlite3 || {
-	echo "check-install-sqlite: FAIL: no sqlite3 for pkg-config" \
-	     "(libsqlite3-dev: tests/install-deps.sh)"
-	exit 1
-}
+# The adapter and the library it is built on: its .pc, its package, the
+# name the .so needs it by (check-install-adapter.sh says what for).
+adapter=sqlite
+dep=sqlite3
+dep_dev=libsqlite3-dev
+dep_need=libsqlite3
+# shellcheck source-path=SCRIPTDIR source=check-install-adapter.sh
+. "$here/check-install-adapter.sh"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-install-sqlite.XXXXXX") || exit 2
-cleanup() {
-	if [ "${QUOTA_KEEP_TMP:-0}" = 1 ]; then
-		echo "check-install-sqlite: left $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+adapter_require
+adapter_tmp
 
-fail() {
-	echo "check-install-sqlite: FAIL: $*"
-	if [ -s "$tmp/log" ]; then
-		echo "---- last output:"
-		tail -n 30 "$tmp/log"
-	fi
-	exit 1
-}
-pass() {
-	echo "check-install-sqlite: PASS $*"
-}
-
-vminor=$(sed -n 's/^#define QUOTA_VERSION_MINOR \([0-9]*\).*/\1/p' "$root/include/quota.h")
-vpatch=$(sed -n 's/^#define QUOTA_VERSION_PATCH \([0-9]*\).*/\1/p' "$root/include/quota.h")
-abi=$(sed -n 's/^ABI[ \t]*=[ \t]*\([0-9]*\).*/\1/p' "$root/Makefile")
-[ -n "$abi" ] || abi=0
-soname=libquota-sqlite.so.$abi
-shlib=libquota-sqlite.so.$abi.$vminor.$vpatch
-
-expected() {
-	echo lib/libquota-sqlite.a
-	echo "lib/$shlib"
-	echo "lib/$soname"
-	echo lib/libquota-sqlite.so
-	echo lib/pkgconfig/libquota-sqlite.pc
-	echo include/quota_sqlite.h
-	echo share/man/man3/quota_sqlite.3
-	# Its link pages (man/links.sh): quota_sqlite_open.3 and the others.
-	sh "$root/man/links.sh" "$root/man" |
-		awk '$3 == "quota_sqlite" { print "share/man/man" $1 "/" $2 "." $1 }'
-}
-
+# The consumer: a charge, kept in the database file argv[1], found again
+# (and its key replayed) after the file is reopened in a new context.
 cat >"$tmp/app.c" <<'EOF'
 #include <quota_sqlite.h>
 
@@ -123,83 +85,8 @@ int main(int argc, char **argv)
 }
 EOF
 
-domake() {
-	"$MAKE" -C "$root" "$@" >"$tmp/log" 2>&1
-}
-
-# -------------------------------------------------- 1. install to a prefix
-prefix=$tmp/usr
-domake install PREFIX="$prefix" DESTDIR= || fail "make install PREFIX=$prefix"
-: >"$tmp/missing"
-expected | while read -r f; do
-	[ -e "$prefix/$f" ] || echo "$f" >>"$tmp/missing"
-done
-[ -s "$tmp/missing" ] && fail "not installed under $prefix: $(tr '\n' ' ' <"$tmp/missing")"
-[ -L "$prefix/lib/$soname" ] || fail "lib/$soname is not a symlink"
-readelf -d "$prefix/lib/$shlib" | grep -q "SONAME.*\[$soname\]" ||
-	fail "$shlib has no SONAME $soname"
-for need in libquota.so.$abi libsqlite3; do
-	readelf -d "$prefix/lib/$shlib" | grep -q "NEEDED.*\[$need" ||
-		fail "$shlib does not need $need"
-done
-grep -q -x "prefix=$prefix" "$prefix/lib/pkgconfig/libquota-sqlite.pc" ||
-	fail "libquota-sqlite.pc: prefix is not $prefix"
-# Ours and the system's (for sqlite3.pc), ours first.
-sys=$(pkg-config --variable pc_path pkg-config)
-PKG_CONFIG_PATH=$prefix/lib/pkgconfig
-PKG_CONFIG_LIBDIR=$prefix/lib/pkgconfig:$sys
-export PKG_CONFIG_PATH PKG_CONFIG_LIBDIR
-unset PKG_CONFIG_SYSROOT_DIR
-pkg-config --exists libquota-sqlite ||
-	fail "pkg-config does not find libquota-sqlite in $PKG_CONFIG_PATH"
-pass "make install PREFIX=$prefix ($(expected | wc -l | tr -d ' ') files of libquota-sqlite)"
-
-# ------------------------------------------------ 2. shared consumer
-cflags=$(pkg-config --cflags libquota-sqlite) || fail "pkg-config --cflags"
-libs=$(pkg-config --libs libquota-sqlite) || fail "pkg-config --libs"
-# shellcheck disable=SC2086
-"$CC" -std=c11 -Wall -Wextra -pedantic -Werror -o "$tmp/app-shared" \
-	"$tmp/app.c" $cflags $libs >"$tmp/log" 2>&1 ||
-	fail "cc app.c $cflags $libs"
-readelf -d "$tmp/app-shared" | grep -q "NEEDED.*\[$soname\]" ||
-	fail "app-shared does not need $soname"
-LD_LIBRARY_PATH=$prefix/lib "$tmp/app-shared" "$tmp/shared.db" >"$tmp/log" 2>&1 ||
-	fail "app-shared did not run"
-LD_LIBRARY_PATH=$prefix/lib ldd "$tmp/app-shared" | grep -q "$soname => $prefix/lib/$soname" ||
-	fail "app-shared does not load $prefix/lib/$soname"
-# shellcheck disable=SC2086
-shown=$(echo $cflags $libs)
-pass "shared consumer: cc app.c $shown; keeps a charge across a reopen"
-
-# ------------------------------------------------ 3. static consumer
-slibs=$(pkg-config --static --libs libquota-sqlite) || fail "pkg-config --static --libs"
-static_libs=
-for w in $slibs; do
-	case $w in
-	-lquota | -lquota-sqlite)
-		static_libs="$static_libs -Wl,-Bstatic $w -Wl,-Bdynamic" ;;
-	*)	static_libs="$static_libs $w" ;;
-	esac
-done
-# shellcheck disable=SC2086
-"$CC" -std=c11 -Wall -Wextra -pedantic -Werror -o "$tmp/app-static" \
-	"$tmp/app.c" $cflags $static_libs >"$tmp/log" 2>&1 ||
-	fail "cc app.c $cflags $static_libs"
-if readelf -d "$tmp/app-static" | grep -q 'NEEDED.*libquota'; then
-	fail "app-static still needs a libquota .so"
-fi
-env -u LD_LIBRARY_PATH "$tmp/app-static" "$tmp/static.db" >"$tmp/log" 2>&1 ||
-	fail "app-static did not run"
-# shellcheck disable=SC2086
-shown=$(echo $cflags $static_libs)
-pass "static consumer: cc app.c $shown; needs no libquota .so, runs"
-
-# ------------------------------------------------------- 4. uninstall
-domake uninstall PREFIX="$prefix" DESTDIR= || fail "make uninstall PREFIX=$prefix"
-left=$(find "$prefix" \( -type f -o -type l \) -print)
-[ -z "$left" ] || fail "left after make uninstall: $left"
-pass "make uninstall: no file or link of ours remains"
-
-"$MAKE" -C "$root" libquota.pc libquota-sqlite.pc DESTDIR= >/dev/null 2>&1 || true
-echo "check-install-sqlite: all steps passed"
-exit 0
+adapter_install
+adapter_shared "keeps a charge across a reopen" "$tmp/shared.db"
+adapter_static "$tmp/static.db"
+adapter_uninstall
+adapter_done
