@@ -561,8 +561,8 @@ static bool statement(parser *ps)
 		return true;
 	}
 	return pl_fail(ps, k->col,
-		    "unknown statement '%s' (currency, category, tariff, offer, "
-		    "account; attributes are indented under their block)",
+		    "unknown statement '%s' (currency, history, category, tariff, "
+		    "offer, account; attributes are indented under their block)",
 		    pl_tokstr(ps, k));
 }
 

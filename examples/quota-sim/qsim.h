@@ -273,6 +273,7 @@ typedef struct qs_acct {
 	int64_t mstart, mend;  /* the month `cur`, [mstart, mend) */
 	size_t nact;           /* actions done */
 	int64_t settled_to;    /* settlement done up to here */
+	int64_t kept_from;     /* plan's history: rows before are refused */
 	int32_t base;          /* month number of months[0] */
 	qs_month *months;
 	size_t nmonths, cmonths;

@@ -120,8 +120,9 @@ static void print_result(FILE *f, const qs_plan *pp, qs_sim *ev,
 		(long long)r->evals);
 	if (r->refused)
 		fprintf(f, "  note: %lld rows were refused in the pay-as-you-go "
-			"run (caps, stop, suspension); the search replays the "
-			"charges that stood\n", (long long)r->refused);
+			"run (caps, stop, suspension, history); the search "
+			"replays the charges that stood\n",
+			(long long)r->refused);
 }
 
 int qs_recommend(FILE *out, const qs_plan *plan, const char *trace,

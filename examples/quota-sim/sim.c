@@ -137,8 +137,8 @@ static void record_left(qs_sim *s, qs_acct *a, int32_t mo)
  * before mo is pruned (quota_account_prune(3): never what settlement,
  * caps, free allowances or tiers still need), so that memory follows
  * the months kept, not the trace's length; nothing the reports print is
- * read from it.  A row older than what is kept is refused (QUOTA_EPRUNED,
- * counted as `other`).  A failed prune (memory) keeps the data. */
+ * read from it.  From then on a row dated before those months is refused
+ * (kept_from, qs_sim_row).  A failed prune (memory) keeps the data. */
 static void advance(qs_sim *s, qs_acct *a, int32_t mo)
 {
 	bool moved = a->nmonths && a->cur < mo;
@@ -146,11 +146,11 @@ static void advance(qs_sim *s, qs_acct *a, int32_t mo)
 	(void)month(s, a, mo);
 	while (a->cur < mo)
 		record_left(s, a, a->cur++);
-	if (moved && s->plan->history >= 0)
-		(void)quota_account_prune(
-			a->a,
-			qs_month_start(mo - s->plan->history, a->def->utc_offset),
-			QUOTA_PRUNE_ALL);
+	if (moved && s->plan->history >= 0) {
+		a->kept_from = qs_month_start(mo - s->plan->history,
+					      a->def->utc_offset);
+		(void)quota_account_prune(a->a, a->kept_from, QUOTA_PRUNE_ALL);
+	}
 }
 
 static void sample(qs_sim *s, qs_acct *a, int64_t at)
@@ -345,6 +345,7 @@ static qs_acct *acct_new(qs_sim *s, const char *id, size_t n,
 	a->idlen = n;
 	a->def = d;
 	a->settled_to = INT64_MIN;
+	a->kept_from = INT64_MIN;
 	if ((rc = quota_account_new(s->ctx, a->id, &qa)))
 		goto bad;
 	a->a = qa;
@@ -647,6 +648,15 @@ int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err)
 		memcpy(key, row->key, row->key_len);
 		key[row->key_len] = 0;
 		u.key = key;
+	}
+	/* `history`: a row dated before the months kept is refused, as a
+	 * report too late to bill, whether or not the library's horizon
+	 * (which stops at the account's last usage) still reaches it: the
+	 * rule quota-plan(5) states, the same for every account. */
+	if (row->at < a->kept_from) {
+		st->refused[QS_REF_OTHER]++;
+		st->refused_units += units;
+		return 0;
 	}
 	if (row->status == QS_STATUS_FAILED && d->on_success) {
 		uint64_t hold;
