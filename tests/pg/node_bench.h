@@ -4,8 +4,9 @@
  * operation a call or batches of 100, on one shared account or one
  * each, then 4 on leases of one hot account; the charges per second,
  * the server's settings and the targets.
- * Included by node.c, one translation unit: the world, run_ops() and
- * lease_retry() are node.c's.
+ * Included by node.c, one translation unit: everything node.c defines
+ * above the include (the world, config, run_ops(), lease_retry(), the
+ * clock and error helpers) is used here.
  */
 #ifndef QUOTA_TEST_PG_NODE_BENCH_H
 #define QUOTA_TEST_PG_NODE_BENCH_H
