@@ -76,12 +76,18 @@ $(B)/$(SHLIB): $(LIB_OBJS)
 	ln -sf $(SHLIB) $(B)/$(SONAME)
 	ln -sf $(SONAME) $(B)/libquota.so
 
-# Phony so that `make install PREFIX=...` writes the prefix actually used.
+# A .pc.in made a .pc for this make's PREFIX (and the directories under
+# it): `$(PC_SUBST) IN > OUT`.  Every .pc file, the core's and the
+# adapters', the build's and the installed ones, is written by it.
+PC_SUBST = sed -e 's|@PREFIX@|$(PREFIX)|' \
+	    -e 's|@EXEC_PREFIX@|$(EXEC_PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|'
+
+# Phony so that `make PREFIX=...` writes the prefix given.  make install
+# writes the installed .pc itself and leaves the build's as it was.
 libquota.pc: libquota.pc.in
 	@mkdir -p $(B)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@EXEC_PREFIX@|$(EXEC_PREFIX)|' \
-	    -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
-	    -e 's|@VERSION@|$(VERSION)|' $< > $(B)/libquota.pc
+	$(PC_SUBST) $< > $(B)/libquota.pc
 
 # ------------------------------------------------------------------ demo
 
@@ -310,14 +316,15 @@ bench: $(B)/tests/bench $(BENCH_EXTRA)
 
 # --------------------------------------------------------------- install
 
-install: lib libquota.pc install-man
+install: lib install-man
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 644 $(B)/libquota.a $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(B)/$(SHLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(SHLIB) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libquota.so
 	install -m 644 include/quota.h include/quota_store.h $(DESTDIR)$(INCLUDEDIR)/
-	install -m 644 $(B)/libquota.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	$(PC_SUBST) libquota.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/libquota.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/libquota.pc
 
 # The manual: the pages of every section, and a link page for each other
 # name a page lists in NAME, a one-line ".so man3/PAGE.3", so that

@@ -30,9 +30,7 @@
 #                                WHAT says what it checked
 #   adapter_static ARG..      3. the consumer, static, runs with ARG..
 #   adapter_uninstall         4. make uninstall
-#   adapter_done              the build's .pc files (libquota's and every
-#                             adapter's) back to its own prefix, the
-#                             last line; exits 0
+#   adapter_done              the last line; exits 0
 # Each step prints its PASS line; a failure prints FAIL and the last
 # output and exits 1.
 
@@ -214,14 +212,7 @@ adapter_uninstall() {
 	pass "make uninstall: no file or link of ours remains"
 }
 
-# make install wrote the build's .pc files for $prefix: written again for
-# the Makefile's own PREFIX.
 adapter_done() {
-	# make install wrote every adapter's .pc with the scratch prefix
-	# (the install target installs them all): each back to the build's
-	for pc in libquota libquota-sqlite libquota-pg; do
-		"$MAKE" -C "$root" "$pc.pc" DESTDIR= >/dev/null 2>&1 || true
-	done
 	echo "$me: all steps passed"
 	exit 0
 }

@@ -69,12 +69,10 @@ $(B)/$(PG_SHLIB): $(PG_OBJS) $(B)/$(SHLIB)
 	ln -sf $(PG_SHLIB) $(B)/$(PG_SONAME)
 	ln -sf $(PG_SONAME) $(B)/libquota-pg.so
 
-# Phony, as libquota.pc: `make install PREFIX=...` writes the prefix used.
+# Phony, as libquota.pc (PC_SUBST, in the Makefile).
 libquota-pg.pc: lib/pg/libquota-pg.pc.in
 	@mkdir -p $(B)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@EXEC_PREFIX@|$(EXEC_PREFIX)|' \
-	    -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
-	    -e 's|@VERSION@|$(VERSION)|' $< > $(B)/libquota-pg.pc
+	$(PC_SUBST) $< > $(B)/libquota-pg.pc
 
 # The unit test, linked with the static libraries (it reaches the
 # library's internals through lib/pg/quota_pg_int.h).
@@ -137,14 +135,15 @@ check-headers-pg:
 check-install-pg: lib pg
 	$(PG_RUN) sh tests/check-install-pg.sh
 
-install-pg: pg
+install-pg: $(B)/libquota-pg.a $(B)/$(PG_SHLIB)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 644 $(B)/libquota-pg.a $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(B)/$(PG_SHLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(PG_SHLIB) $(DESTDIR)$(LIBDIR)/$(PG_SONAME)
 	ln -sf $(PG_SONAME) $(DESTDIR)$(LIBDIR)/libquota-pg.so
 	install -m 644 include/quota_pg.h $(DESTDIR)$(INCLUDEDIR)/
-	install -m 644 $(B)/libquota-pg.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	$(PC_SUBST) lib/pg/libquota-pg.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/libquota-pg.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/libquota-pg.pc
 
 uninstall-pg:
 	rm -f $(DESTDIR)$(LIBDIR)/libquota-pg.a $(DESTDIR)$(LIBDIR)/$(PG_SHLIB) \

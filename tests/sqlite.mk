@@ -58,12 +58,10 @@ $(B)/$(SQL_SHLIB): $(SQL_OBJS) $(B)/$(SHLIB)
 	ln -sf $(SQL_SHLIB) $(B)/$(SQL_SONAME)
 	ln -sf $(SQL_SONAME) $(B)/libquota-sqlite.so
 
-# Phony, as libquota.pc: `make install PREFIX=...` writes the prefix used.
+# Phony, as libquota.pc (PC_SUBST, in the Makefile).
 libquota-sqlite.pc: lib/sqlite/libquota-sqlite.pc.in
 	@mkdir -p $(B)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@EXEC_PREFIX@|$(EXEC_PREFIX)|' \
-	    -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
-	    -e 's|@VERSION@|$(VERSION)|' $< > $(B)/libquota-sqlite.pc
+	$(PC_SUBST) $< > $(B)/libquota-sqlite.pc
 
 # The unit tests (in TESTS, like every tests/check_*.c, so check-unit,
 # check-asan and check-valgrind run them): check_sqlite (open, recovery,
@@ -105,14 +103,15 @@ check-headers-sqlite: | sqlite-have
 check-install-sqlite: lib sqlite
 	sh tests/check-install-sqlite.sh
 
-install-sqlite: sqlite
+install-sqlite: $(B)/libquota-sqlite.a $(B)/$(SQL_SHLIB)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 644 $(B)/libquota-sqlite.a $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(B)/$(SQL_SHLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(SQL_SHLIB) $(DESTDIR)$(LIBDIR)/$(SQL_SONAME)
 	ln -sf $(SQL_SONAME) $(DESTDIR)$(LIBDIR)/libquota-sqlite.so
 	install -m 644 include/quota_sqlite.h $(DESTDIR)$(INCLUDEDIR)/
-	install -m 644 $(B)/libquota-sqlite.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	$(PC_SUBST) lib/sqlite/libquota-sqlite.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/libquota-sqlite.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/libquota-sqlite.pc
 
 uninstall-sqlite:
 	rm -f $(DESTDIR)$(LIBDIR)/libquota-sqlite.a $(DESTDIR)$(LIBDIR)/$(SQL_SHLIB) \
