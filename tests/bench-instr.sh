@@ -68,20 +68,21 @@ echo "plain charge, 1 unit, in time order, 8 packages (200000 charges): instruct
 per_op "" 200000
 echo "reserve + commit pair, 1 unit, in time order, 8 packages (100000 pairs): instructions a pair"
 per_op hold- 100000
-# issue 16: a late report against a plain charge in time order, no store
+# issue 16: a late report and a keyed charge against a plain charge in
+# time order, no store, 200000 of each, each less its own set-up (the
+# keyed one's fills a window of 10,000 keys)
 z=$(QUOTA_BENCH_INSTR=none:0 instr "$bench")
 a=$(QUOTA_BENCH_INSTR=none:200000 instr "$bench")
-zl=$(QUOTA_BENCH_INSTR=late-none:0 instr "$bench")
-l=$(QUOTA_BENCH_INSTR=late-none:200000 instr "$bench")
+# vs_plain MODE NAME: NAME's instructions (QUOTA_BENCH_INSTR=MODE:N)
+# against the plain charge's
+vs_plain() {
+	zm=$(QUOTA_BENCH_INSTR=$1:0 instr "$bench")
+	m=$(QUOTA_BENCH_INSTR=$1:200000 instr "$bench")
+	awk -v z="$z" -v a="$a" -v zm="$zm" -v m="$m" -v n=200000 -v w="$2" \
+	    'BEGIN { printf "  plain charge %.1f, %s %.1f: %.2fx\n",
+		(a - z) / n, w, (m - zm) / n, (m - zm) / (a - z) }'
+}
 echo "late reports (random times of a month, 8 packages, no store; 200000 charges): instructions a charge"
-awk -v z="$z" -v a="$a" -v zl="$zl" -v l="$l" -v n=200000 'BEGIN {
-	printf "  plain charge %.1f, late report %.1f: %.2fx\n", (a - z) / n,
-	    (l - zl) / n, (l - zl) / (a - z) }'
-# issue 16: a keyed charge (every key new, a full window of 10,000 keys)
-# against the plain charge, no store; its set-up fills the window
-zk=$(QUOTA_BENCH_INSTR=keyed-none:0 instr "$bench")
-k=$(QUOTA_BENCH_INSTR=keyed-none:200000 instr "$bench")
+vs_plain late-none "late report"
 echo "keyed charges (a new key each, window of 10000 keys, 8 packages, no store; 200000 charges): instructions a charge"
-awk -v z="$z" -v a="$a" -v zk="$zk" -v k="$k" -v n=200000 'BEGIN {
-	printf "  plain charge %.1f, keyed charge %.1f: %.2fx\n", (a - z) / n,
-	    (k - zk) / n, (k - zk) / (a - z) }'
+vs_plain keyed-none "keyed charge"

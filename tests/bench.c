@@ -441,9 +441,9 @@ static void bench_id_lookup(int64_t *sink)
 /* issue 16: N charges at random times of the month, as the bench's
  * random run (mostly late reports), on bench_instr's account; in a
  * function of its own, so that the in-order loop's instructions stay
- * those counted before it. */
-static __attribute__((noinline)) int instr_late(struct bconf *b,
-						quota_account *a, long n)
+ * those counted before it.  The units charged. */
+static __attribute__((noinline)) int64_t instr_late(struct bconf *b,
+						    quota_account *a, long n)
 {
 	quota_receipt r;
 	int64_t units = 0;
@@ -456,18 +456,17 @@ static __attribute__((noinline)) int instr_late(struct bconf *b,
 		check("charge", b->ctx, quota_charge(a, &u, &r));
 		units += r.units;
 	}
-	printf("%ld late charges, %" PRId64 " units\n", n, units);
-	quota_ctx_free(b->ctx);
-	return 0;
+	return units;
 }
 
 /* issue 16: N keyed charges in time order, every key new, against a full
  * window of 10,000 keys (filled first, so N = 0 does the same set-up), as
  * the bench's keyed run (13 s apart, as the in-order loop's 200,000
  * charges over a month); the keys ("msg-" and 8 digits, 12 bytes as
- * there) counted up in place, a few instructions a charge. */
-static __attribute__((noinline)) int instr_keyed(struct bconf *b,
-						 quota_account *a, long n)
+ * there) counted up in place, a few instructions a charge.  The units
+ * charged. */
+static __attribute__((noinline)) int64_t instr_keyed(struct bconf *b,
+						     quota_account *a, long n)
 {
 	char key[13] = "msg-00000000";
 	quota_receipt r;
@@ -486,9 +485,7 @@ static __attribute__((noinline)) int instr_keyed(struct bconf *b,
 			key[d] = '0';
 		key[d]++;
 	}
-	printf("%ld keyed charges, %" PRId64 " units\n", n, units);
-	quota_ctx_free(b->ctx);
-	return 0;
+	return units;
 }
 
 /* QUOTA_BENCH_INSTR=MODE:N (see the top): 0 when done, 2 on a bad spec. */
@@ -513,10 +510,10 @@ static int bench_instr(const char *spec)
 		goto bad;
 	bconf_new(&b, strcmp(store, "none") ? ST_NOOP : ST_NONE, NULL);
 	a = make_account(b.ctx, "acct8", 8, b.sms, b.other, b.t);
-	if (late)
-		return instr_late(&b, a, n);
-	if (keyed)
-		return instr_keyed(&b, a, n);
+	if (late || keyed) {
+		units = late ? instr_late(&b, a, n) : instr_keyed(&b, a, n);
+		goto done;
+	}
 	for (i = 0; i < n; i++) {
 		quota_usage u = {.category = b.sms, .units = 1,
 				 .at = T0 + i * (MONTH - 1) / n};
@@ -531,8 +528,9 @@ static int bench_instr(const char *spec)
 		}
 		units += r.units;
 	}
-	printf("%ld %s, %" PRId64 " units\n", n, hold ? "pairs" : "charges",
-	       units);
+done:
+	printf("%ld %s, %" PRId64 " units\n", n,
+	       hold ? "pairs" : keyed ? "keyed charges" : "charges", units);
 	quota_ctx_free(b.ctx);
 	return 0;
 bad:
