@@ -232,8 +232,9 @@ static inline size_t odd_plain(const unsigned char *p)
 /*
  * The plain code points the masks leave out (odd_plain), added to a
  * block's leads (*lead, *l2, *l3), its expected continuation bytes (exp)
- * with them, where its run would stop (err: the bytes that are neither a lead nor
- * where one is expected); returns the bytes where the run stops then.  A
+ * with them, where its run would stop (err: the bytes that are neither a
+ * lead nor where one is expected); returns the bytes where the run stops
+ * then.  A
  * block of text in UCS-2 with a pound sign, an inverted question mark or
  * a curly quote is read once, not once more after each (issue 16: the
  * gsm_rare class started a block over at each, or read the text one code

@@ -461,7 +461,7 @@ static bool statement(parser *ps)
 	if (pl_is(k, "history")) { /* months kept before the latest (sim.c) */
 		int64_t n;
 
-		if (!pl_need(ps, 1, "months of history, or all"))
+		if (!pl_need(ps, 1, "months of history (or all)"))
 			return false;
 		ps->block = B_NONE;
 		if (pl_is(&ps->t[1], "all"))
