@@ -162,7 +162,7 @@ BENCH_EXTRA :=
 # machines have 2 cores): lane 2 the unit tests under ASan+UBSan, then the
 # SMS tests under them with the vector paths on (check-asan-simd), then
 # the longest unit tests under valgrind (check-valgrind-2: check_sms_simd,
-# the three check_faults*, check_journal_fuzz, check_journal); lane 1
+# the four check_faults*, check_journal_fuzz, check_journal); lane 1
 # everything else: the unit tests, the checks of headers, exports, man
 # pages, examples, install and FFI, every group of CHECK_EXTRA and the
 # other unit tests under valgrind.  Lane 1 was the longer by 550 to 1,370
@@ -253,7 +253,8 @@ check-unit-only: $(TESTS)
 # check-valgrind-2 the tests of VALGRIND_LANE2 (make check's lane 2),
 # check-valgrind-1 the others, check-valgrind all of them.
 VALGRIND_LANE2 = check_sms_simd check_faults check_faults_keyed \
-	check_faults_renewal check_journal_fuzz check_journal
+	check_faults_reference check_faults_renewal check_journal_fuzz \
+	check_journal
 VALGRIND_2 := $(VALGRIND_LANE2:%=$(B)/tests/%)
 VALGRIND_1 := $(filter-out $(VALGRIND_2),$(TESTS))
 $(if $(filter-out $(TESTS),$(VALGRIND_2)),\
