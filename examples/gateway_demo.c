@@ -30,9 +30,9 @@
  * its day (^C) leaves that day part-metered, and the next run goes on
  * with the day after; remove the file (make demo-reset) to start over.
  *
- * The database runs with QUOTA_SQLITE_SYNC_NORMAL: a day is some 35,000
- * store transactions, which with an fsync each (SYNC_FULL) would take
- * minutes here.  The file survives a crash of the process; a power loss
+ * The database runs with QUOTA_SQLITE_SYNC_NORMAL: a day writes some
+ * 21,000 records, each its own transaction, which with an fsync each
+ * (SYNC_FULL) would take minutes here.  The file survives a crash of the process; a power loss
  * can take back the last commits.  A gateway that needs every call that
  * returned on disk keeps SYNC_FULL and groups its calls with quota_batch.
  *
