@@ -20,8 +20,10 @@
  *     quota_account_remove().  Strings passed in are copied.
  *
  * Thread safety
- *   There is no global mutable state: different contexts may be used from
- *   different threads freely.  A context and every object in it (accounts,
+ *   There is no global mutable state contexts share (the one static the
+ *   library writes is the SMS kernel for the processor, detected once and
+ *   stored atomically, the same value from any thread): different
+ *   contexts may be used from different threads freely.  A context and every object in it (accounts,
  *   packages, tariffs) form one unit that must not be used from two threads
  *   at once; a host that shares one context between threads serialises the
  *   calls (one mutex per context).  Many threads: one context per thread,
