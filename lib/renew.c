@@ -286,7 +286,7 @@ int quota_renewal_get(const quota_account *a, const quota_offer *offer,
 		*units_left_at_most = QUOTA_RENEWAL_NONE;
 	if (expires_within_s)
 		*expires_within_s = QUOTA_RENEWAL_NONE;
-	if (!a || !offer)
+	if (!a || !offer || offer->ctx != a->ctx) /* as renewal_set's */
 		return QUOTA_EINVAL;
 	if (!(m = mark_of(a, offer)))
 		return QUOTA_ENOTFOUND;
