@@ -202,6 +202,9 @@ bool quota__snap_get_renew(dec *d)
 		e->pk = a->packages[pk];
 		e->offer = o;
 		e->state = (uint8_t)st;
+		/* the hint is not in the snapshot: none (the next due check
+		 * takes its call's time); set, as the array is not zeroed */
+		e->met_at = 0;
 		x->nbought++;
 	}
 	return true;

@@ -9,6 +9,7 @@
  */
 #include <check.h>
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,8 +349,101 @@ START_TEST(test_r23_bad_input)
 	ck_assert_int_eq(quota_renewal_clear(NULL, k.o, k.t0), QUOTA_EINVAL);
 	ck_assert_int_eq(quota_renewal_get(NULL, k.o, NULL, NULL),
 			 QUOTA_EINVAL);
+	/* an offer of another context: EINVAL from all three, as the page
+	 * says (renewal_get answered ENOTFOUND) */
+	ck_assert_int_eq(quota_renewal_get(k.a, other, NULL, NULL),
+			 QUOTA_EINVAL);
+	ck_assert_int_eq(quota_renewal_clear(k.a, other, k.t0), QUOTA_EINVAL);
 	quota_ctx_free(c2);
 	quota_ctx_free(k.c);
+}
+END_TEST
+
+/* An allocator whose new bytes (from malloc, and past the old size from
+ * realloc) are 0xBE, as ASan fills them: state the library leaves unset
+ * reads as a large negative number, not as the zero fresh pages hold. */
+typedef struct { size_t n; max_align_t pad[]; } fill_hdr;
+
+static void *fill_malloc(void *ud, size_t n)
+{
+	fill_hdr *h = malloc(sizeof *h + n);
+
+	(void)ud;
+	if (!h)
+		return NULL;
+	h->n = n;
+	memset(h->pad, 0xBE, n);
+	return h->pad;
+}
+
+static void *fill_realloc(void *ud, void *p, size_t n)
+{
+	fill_hdr *h = p ? (fill_hdr *)((char *)p - offsetof(fill_hdr, pad)) : NULL;
+	char *q = fill_malloc(ud, n);
+
+	if (!q)
+		return NULL;
+	if (h) {
+		memcpy(q, p, h->n < n ? h->n : n);
+		free(h);
+	}
+	return q;
+}
+
+static void fill_free(void *ud, void *p)
+{
+	(void)ud;
+	if (p)
+		free((char *)p - offsetof(fill_hdr, pad));
+}
+
+/* R23 after quota_account_load: a units-left trigger met by a charge
+ * after the account was loaded from a snapshot buys the renewal at that
+ * charge's time, as in the account that was snapshotted (the loaded
+ * packages' renewal state had a field left unset, which made the
+ * renewal dated at the mark's time). */
+START_TEST(test_r23_renews_at_trigger_after_load)
+{
+	quota_allocator al = {QUOTA_ALLOCATOR_VERSION, NULL, fill_malloc,
+			      fill_realloc, fill_free};
+	quota_offer_spec os = {.id = "o", .units = 10,
+			       .price_micros = 1000000, .valid_days = 2};
+	int64_t t0 = tu_utc(2025, 3, 1, 0, 0, 0);
+	quota_ctx *c;
+	quota_offer *o;
+	quota_account *a;
+	quota_purchase pu;
+	quota_package *p2 = NULL, *p3 = NULL;
+	quota_receipt r;
+	uint32_t cat;
+	void *snap = NULL;
+	size_t n = 0;
+
+	ck_assert_int_eq(quota_ctx_new_with(&al, &c), QUOTA_OK);
+	cat = add_cat(c, "rich.click");
+	os.categories = QUOTA_MASK(cat);
+	ck_assert_int_eq(quota_offer_add(c, &os, &o), QUOTA_OK);
+	a = add_acct(c, "koo-svc-2");
+	ck_assert_int_eq(quota_account_topup(a, 5000000, t0), QUOTA_OK);
+	ck_assert_int_eq(quota_package_buy(a, o, 1, NULL, t0, NULL, &pu),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_renewal_set(a, o, 2, QUOTA_RENEWAL_NONE, t0),
+			 QUOTA_OK);
+	/* 8 left of 10 meets nothing; 9 drawn renews at t0 + 10 */
+	ck_assert_int_eq(charge_at(a, cat, 9, t0 + 10, &r), QUOTA_OK);
+	ck_assert_int_eq(quota_package_find(a, "o#2", &p2), QUOTA_OK);
+	ck_assert_int_eq(spec_of(p2).effective_at, t0 + 10);
+	ck_assert_int_eq(quota_account_snapshot(a, &snap, &n), QUOTA_OK);
+	ck_assert_int_eq(quota_account_remove(a), QUOTA_OK);
+	ck_assert_int_eq(quota_account_load(c, snap, n, &a), QUOTA_OK);
+	quota_free(c, snap);
+	/* the first package's 1 unit, then 8 of the second's 10: 2 left,
+	 * its trigger met by this charge, at its time */
+	ck_assert_int_eq(charge_at(a, cat, 9, t0 + DAY + 10, &r), QUOTA_OK);
+	ck_assert_int_eq(quota_package_find(a, "o#3", &p3), QUOTA_OK);
+	ck_assert_int_eq(spec_of(p3).effective_at, t0 + DAY + 10);
+	ck_assert_int_eq(spec_of(p3).expires_at, t0 + 3 * DAY + 10);
+	quota_ctx_free(c);
 }
 END_TEST
 
@@ -410,6 +504,7 @@ int main(void)
 	tcase_add_test(tc, test_r23_koomessage_renewal_refused_for_funds);
 	tcase_add_test(tc, test_r23_bad_input);
 	tcase_add_test(tc, test_r23_renewal_under_allocation_failure);
+	tcase_add_test(tc, test_r23_renews_at_trigger_after_load);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
