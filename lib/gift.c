@@ -63,6 +63,13 @@ int quota__gifts_need(quota_account *a)
 	return a->x->gs ? QUOTA_OK : QUOTA_ENOMEM;
 }
 
+bool quota__gift_due(const quota_account *a, int64_t t)
+{
+	const quota__gifts *gs = quota__gifts_of(a);
+
+	return gs->n && gs->v[0].expires_at <= t; /* sorted by expiry */
+}
+
 void quota__gift_expire(quota_account *a, int64_t t)
 {
 	quota__gifts *gs = a->x->gs;

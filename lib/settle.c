@@ -63,6 +63,7 @@ typedef struct plan {
 	 * its line of each (category, kind, late). */
 	bool open, has_period;
 	uint32_t first;
+	bool gift_due; /* R24: gift money expires at the settlement's time */
 	/* In a scratch (below) that plans made one after another share:
 	 * only building a plan reads them, so a context-wide settlement
 	 * keeps every account's plan without these 1.3 KB each. */
@@ -339,23 +340,53 @@ static void open_bill(plan *pl)
 	memset(pl->slot, 0xff, sizeof(uint32_t[QUOTA_MAX_CATEGORIES][2][2]));
 }
 
+/* Is line x empty (dropped when its bill closes)? */
+static bool empty_line(const quota_bill_line *x)
+{
+	return !x->units && !x->receipts_micros && !x->amount_micros;
+}
+
+/* Has the open bill a line of its period's own (not late) left? */
+static bool own_lines(const plan *pl)
+{
+	uint32_t i;
+
+	for (i = pl->first; i < pl->nlines; i++)
+		if (!pl->lines[i].late && !empty_line(&pl->lines[i]))
+			return true;
+	return false;
+}
+
+/* R17: the last complete period before the cut-off: the period of the
+ * hour that ends where the cut-off's begins (in a zone, hour indices
+ * are not contiguous across days: ctx.h). */
+static void set_last_period(plan *pl, quota_bill *b)
+{
+	int64_t end = quota__hour_start(pl->a, pl->cut);
+
+	set_period(pl, b, quota__floor_div(quota__hour_of(pl->a, end - 1),
+					    pl->P));
+}
+
 /*
  * Finish the open bill: lines in order, adjustments and rounding (R17),
  * empty lines dropped, and the bill too if none is left.  Late lines
- * alone make a bill of the last complete period.
+ * alone (no period of this settlement billed anything: build) make a
+ * bill of the last complete period.
  */
 static int close_bill(plan *pl)
 {
 	quota_bill *b = &pl->bills[pl->nbills - 1];
 	quota_bill_line *ln = pl->lines + pl->first;
 	uint32_t i, n = pl->nlines - pl->first, m = 0;
+	bool own = false;
 
 	pl->open = false;
 	qsort(ln, n, sizeof *ln, cmp_line);
 	for (i = 0; i < n; i++) {
 		quota_bill_line *x = &ln[i];
 
-		if (!x->units && !x->receipts_micros && !x->amount_micros)
+		if (empty_line(x))
 			continue;
 		if (__builtin_sub_overflow(x->amount_micros, x->receipts_micros,
 					   &x->adjustment_micros) ||
@@ -366,6 +397,7 @@ static int close_bill(plan *pl)
 		    quota__add_ovf(b->total_micros, x->rounded_micros,
 				   &b->total_micros))
 			return QUOTA_EOVERFLOW;
+		own |= !x->late;
 		ln[m++] = *x;
 	}
 	pl->nlines = pl->first + m;
@@ -375,8 +407,8 @@ static int close_bill(plan *pl)
 	}
 	b->lines = ln;
 	b->nlines = m;
-	if (!pl->has_period)
-		set_period(pl, b, quota__floor_div(pl->cut, pl->P) - 1);
+	if (!pl->has_period || !own)
+		set_last_period(pl, b);
 	if (b->total_micros > 0
 		    ? quota__add_ovf(pl->pos, b->total_micros, &pl->pos)
 		    : quota__add_ovf(pl->neg, b->total_micros, &pl->neg))
@@ -386,8 +418,11 @@ static int close_bill(plan *pl)
 
 /*
  * The bills, in period order.  A group is the late rows, or the rows of
- * one period; the late group comes first and shares the first period's
- * bill.
+ * one period; the late group comes first and shares the bill of the
+ * first period that bills something (R17, quota_settle(3): "on the first
+ * bill that settlement makes"): a bill with no line of its own period
+ * yet (free or package units only, or amounts that cancel) stays open
+ * for the next period, which dates it.
  */
 static int build(plan *pl)
 {
@@ -410,7 +445,7 @@ static int build(plan *pl)
 			;
 		/* A new bill, unless this is the first period and the late
 		 * rows opened its bill. */
-		if (late || !pl->open || pl->has_period) {
+		if (late || !pl->open || (pl->has_period && own_lines(pl))) {
 			if (pl->open && (rc = close_bill(pl)))
 				return rc;
 			open_bill(pl);
@@ -523,8 +558,15 @@ static int settle_prepare(void *v)
 				  rc == QUOTA_ENOMEM
 					  ? "out of memory"
 					  : "settlement amounts overflow");
-	if (!pl->ntk && pl->cut <= a->x->settled_upto)
+	/* Nothing to take in, no period to close and no gift money to
+	 * forfeit (R24: a settlement at or after a grant's expiry forfeits
+	 * it, bills or none): no record. */
+	pl->gift_due = quota__gift_due(a, op->now);
+	if (!pl->ntk && pl->cut <= a->x->settled_upto && !pl->gift_due)
 		return QUOTA__NOTHING;
+	if (pl->gift_due && (rc = quota__events_reserve(a)))
+		return quota__err(a->ctx, rc, "account '%s': out of memory",
+				  a->id);
 	if (expect) {
 		bool same = quota__get_sv(expect) == pl->cut &&
 			    quota__get_uv(expect) == pl->nbills;
@@ -561,15 +603,19 @@ static void settle_apply(void *v)
 {
 	plan *pl = &((struct settle_op *)v)->pl;
 
+	/* R24: the gift money expired at the settlement's time is forfeited
+	 * first, whether or not there are bills (they are paid at that
+	 * time). */
+	quota__gift_expire(pl->a, ((struct settle_op *)v)->now);
 	if (pl->ntk) {
-		/* R24: bills are paid at the settlement's time. */
-		quota__gift_expire(pl->a, ((struct settle_op *)v)->now);
 		apply(pl);
 		return;
 	}
 	/* Nothing to take in; the periods are closed all the same, so usage
-	 * reported for them later is late. */
-	pl->a->x->settled_upto = pl->cut;
+	 * reported for them later is late (a settlement that only forfeits
+	 * gift money, at or before the cut-off, moves it no way). */
+	if (pl->cut > pl->a->x->settled_upto)
+		pl->a->x->settled_upto = pl->cut;
 }
 
 /* The bills go to the caller after the state change, like events. */
@@ -579,8 +625,6 @@ static void settle_events(void *v)
 	quota_account *a = op->pl.a;
 	uint32_t i;
 
-	if (!op->pl.ntk)
-		return;
 	for (i = 0; i < op->pl.nbills; i++)
 		if (op->on_bill && op->on_bill(&op->pl.bills[i], op->ud) != 0)
 			a->ctx->hook_failures++;

@@ -404,6 +404,53 @@ START_TEST(test_r24_gift_expiry)
 }
 END_TEST
 
+/* A settlement at or after a grant's expiry forfeits what is left of it
+ * even when it bills nothing (quota_gift_grant(3): "the first ...
+ * quota_settle whose time is at or after it"), with its event; one with
+ * nothing to bill, no period to close and nothing to forfeit writes no
+ * record, and a settlement that only forfeits leaves the periods it
+ * closed as they were. */
+START_TEST(test_r24_settle_without_bills_forfeits)
+{
+	world w;
+	quota_money m;
+	uint64_t seq;
+
+	w_build(&w);
+	/* the periods up to day 1 closed, nothing to bill */
+	ck_assert_int_eq(quota_settle(w.a, T0 + TU_DAY, NULL, NULL), 0);
+	OK(w.ctx, quota_gift_grant(w.a, CNY(5.00), T0 + TU_DAY + 100,
+				   T0 + TU_DAY + 1));
+	/* before the expiry: nothing to do, no record */
+	seq = quota_account_seq(w.a);
+	ck_assert_int_eq(quota_settle(w.a, T0 + TU_DAY + 99, NULL, NULL), 0);
+	ck_assert_uint_eq(quota_account_seq(w.a), seq);
+	ck_assert_int_eq(money(&w).gift_micros, CNY(5.00));
+	/* at the expiry, in the same day: no bill, no period closed, the
+	 * grant forfeited (one record) */
+	ck_assert_int_eq(quota_settle(w.a, T0 + TU_DAY + 100, NULL, NULL), 0);
+	ck_assert_uint_eq(quota_account_seq(w.a), seq + 1);
+	ck_assert_int_eq(w.nexpired, 1);
+	ck_assert_int_eq(w.expired_lost, CNY(5.00));
+	ck_assert_int_eq(w.expired_left, 0);
+	m = money(&w);
+	ck_assert_int_eq(m.gift_micros, 0);
+	ck_assert_int_eq(m.gift_expired_micros, CNY(5.00));
+	/* a second grant, forfeited by a settlement days later that closes
+	 * periods and bills nothing */
+	OK(w.ctx, quota_gift_grant(w.a, CNY(2.00), T0 + 2 * TU_DAY,
+				   T0 + TU_DAY + 200));
+	ck_assert_int_eq(quota_settle(w.a, T0 + 3 * TU_DAY, NULL, NULL), 0);
+	ck_assert_int_eq(w.nexpired, 2);
+	m = money(&w);
+	ck_assert_int_eq(m.gift_micros, 0);
+	ck_assert_int_eq(m.gift_expired_micros, CNY(7.00));
+	assert_conserved(&w);
+	w_replay_check(&w);
+	w_free(&w);
+}
+END_TEST
+
 /* The order is per account: cash first spends the balance before gift
  * money, for purchases and bills alike. */
 START_TEST(test_r24_order_configurable)
@@ -691,6 +738,7 @@ static Suite *gift_suite(void)
 	tcase_add_test(tc, test_r24_gift_expiry);
 	tcase_add_test(tc, test_r24_order_configurable);
 	tcase_add_test(tc, test_r24_reversal_credits_cash_not_gift);
+	tcase_add_test(tc, test_r24_settle_without_bills_forfeits);
 	tcase_add_test(tc, test_r24_bad_input);
 	tcase_add_test(tc, test_r24_split_record_checked_and_old_snapshot_loads);
 	tcase_add_loop_test(tc, test_r24_property_money_conserved, 0, 8);

@@ -273,6 +273,111 @@ START_TEST(test_r17_late_usage_and_reversal_credit)
 END_TEST
 
 /*
+ * Late lines go on the first bill a settlement makes (quota_settle(3)):
+ * a period with rows but no line of its own (units from a package only)
+ * does not date them.  Day 1's payg charge is reversed on day 2; days 2
+ * and 3 draw only from a package; day 4 has payg usage.  Settled at the
+ * end of day 3: the credit alone, for the last complete period (day 3,
+ * not day 2, whose package rows came first).  The same again with day 4
+ * settled in one go: the credit joins day 4's bill, one bill.
+ */
+START_TEST(test_r17_late_lines_on_first_bill_with_lines)
+{
+	quota_ctx *c = new_ctx();
+	uint32_t email = add_cat(c, "email");
+	quota_tariff *t = email_tariff(c);
+	quota_account *a = add_acct(c, "shop"), *b = add_acct(c, "shop-2");
+	int64_t d1 = D(2024, 5, 1);
+	quota_package_spec ps = {.id = "P1", .units = 100,
+				 .effective_at = d1 + TU_DAY,
+				 .expires_at = d1 + 30 * TU_DAY};
+	quota_package *p;
+	quota_receipt r;
+	billrec br;
+	int i;
+
+	ps.categories = QUOTA_MASK(email);
+	for (i = 0; i < 2; i++) {
+		quota_account *x = i ? b : a;
+
+		ck_assert_int_eq(quota_account_set_tariff(x, email, t),
+				 QUOTA_OK);
+		ck_assert_int_eq(quota_account_topup(x, USD(10), d1), QUOTA_OK);
+		charge(x, email, 1000, d1 + 10 * TU_HOUR, "m1"); /* 280,000 */
+		ck_assert_int_eq(settle(x, d1 + TU_DAY, &br), 1);
+		ck_assert_int_eq(quota_package_add(x, &ps, &p), QUOTA_OK);
+		ck_assert_int_eq(quota_reverse(x, "m1", d1 + TU_DAY + 5, &r),
+				 QUOTA_OK);
+		charge(x, email, 3, d1 + TU_DAY + 10, NULL);     /* package */
+		charge(x, email, 3, d1 + 2 * TU_DAY + 10, NULL); /* package */
+	}
+	/* a: settled at the end of day 3 */
+	ck_assert_int_eq(settle(a, d1 + 3 * TU_DAY, &br), 1);
+	ck_assert_int_eq(br.b[0].period_start, d1 + 2 * TU_DAY);
+	ck_assert_int_eq(br.b[0].period_end, d1 + 3 * TU_DAY);
+	ck_assert_uint_eq(br.b[0].nlines, 1);
+	check_line(&br.b[0].lines[0], email, QUOTA_LINE_USAGE, 1, -1000,
+		   -280000, -280000, -280000);
+	/* b: the package's 94 left and 10 payg on day 4, settled with days 2
+	 * and 3: one bill, day 4's, with its line and the credit */
+	charge(b, email, 104, d1 + 3 * TU_DAY + 10, NULL); /* 10 x 280 */
+	ck_assert_int_eq(settle(b, d1 + 4 * TU_DAY, &br), 1);
+	ck_assert_int_eq(br.b[0].period_start, d1 + 3 * TU_DAY);
+	ck_assert_int_eq(br.b[0].period_end, d1 + 4 * TU_DAY);
+	ck_assert_uint_eq(br.b[0].nlines, 2);
+	check_line(&br.b[0].lines[0], email, QUOTA_LINE_USAGE, 0, 10, 2800,
+		   2800, 0);
+	check_line(&br.b[0].lines[1], email, QUOTA_LINE_USAGE, 1, -1000,
+		   -280000, -280000, -280000);
+	check_sums(&br.b[0]);
+	quota_ctx_free(c);
+}
+END_TEST
+
+/*
+ * In a time zone with hourly periods, late lines alone are billed for the
+ * last complete hour (R17, R26): settled at local midnight, the day
+ * before's last hour (23:00 to 24:00), not an empty span at midnight (a
+ * zone's hour numbers are not contiguous across days).  Berlin, +02:00
+ * in May.
+ */
+START_TEST(test_r26_zone_hourly_late_lines_last_hour)
+{
+	quota_ctx *c = new_ctx();
+	uint32_t email = add_cat(c, "email");
+	quota_account *a = add_acct(c, "shop");
+	uint8_t tz[256];
+	size_t n = tu_tzif_rule(tz, 3600, TU_BERLIN_RULE);
+	quota_zone *z;
+	/* 2024-05-01 00:00 in Berlin */
+	int64_t mid = D(2024, 5, 1) - 2 * TU_HOUR;
+	quota_receipt r;
+	billrec br;
+
+	ck_assert_int_eq(quota_zone_from_tzif(c, "Europe/Berlin", tz, n, &z),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_zone(a, z), QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_tariff(a, email, email_tariff(c)),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_settlement(a, QUOTA_PERIOD_HOUR,
+						      10000,
+						      QUOTA_ROUND_HALF_UP),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_topup(a, USD(10), mid), QUOTA_OK);
+	charge(a, email, 1000, mid + 10, "m1");
+	ck_assert_int_eq(settle(a, mid + TU_HOUR, &br), 1);
+	ck_assert_int_eq(quota_reverse(a, "m1", mid + TU_HOUR + 5, &r),
+			 QUOTA_OK);
+	ck_assert_int_eq(settle(a, mid + TU_DAY, &br), 1);
+	ck_assert_int_eq(br.b[0].period_start, mid + TU_DAY - TU_HOUR);
+	ck_assert_int_eq(br.b[0].period_end, mid + TU_DAY);
+	ck_assert_uint_eq(br.b[0].nlines, 1);
+	ck_assert_int_eq(br.b[0].lines[0].late, 1);
+	quota_ctx_free(c);
+}
+END_TEST
+
+/*
  * The ledger's hot-path cache must not hide a late charge in an hour that
  * settlement has taken in (hourly periods, no hook: the fast path).
  */
@@ -687,6 +792,8 @@ static Suite *settle_suite(void)
 	tcase_add_test(r17, test_r17_rounding_mode_and_minor_unit);
 	tcase_add_test(r17, test_r17_hourly_sms_utc_offset);
 	tcase_add_test(r17, test_r17_late_usage_and_reversal_credit);
+	tcase_add_test(r17, test_r17_late_lines_on_first_bill_with_lines);
+	tcase_add_test(r17, test_r26_zone_hourly_late_lines_last_hour);
 	tcase_add_test(r17, test_r17_late_charge_in_cached_hour_is_billed);
 	tcase_add_test(r17, test_r17_failure_fee_line);
 	tcase_add_test(r17, test_r17_one_line_per_category_in_order);

@@ -596,12 +596,25 @@ static inline void m_prune(macct *m, int64_t before)
 
 typedef int64_t mlines[NCAT][2][2][2]; /* cat, kind, late: units, receipts */
 
+/* Has the open bill a line of its own period (not late)? */
+static inline int m_own(mlines ln)
+{
+	uint32_t c;
+	int k;
+
+	for (c = 0; c < NCAT; c++)
+		for (k = 0; k < 2; k++)
+			if (ln[c][k][0][0] || ln[c][k][0][1])
+				return 1;
+	return 0;
+}
+
 /* Finish the open bill b: lines in order, empty ones left out, rounded;
  * 1 if it is kept.  Late lines alone: the last complete period. */
 static inline int m_close(mlines ln, int has_period, int64_t cut, mbill *x)
 {
 	uint32_t c;
-	int k, l;
+	int k, l, own = m_own(ln);
 
 	x->n = 0;
 	x->amount = x->total = 0;
@@ -624,7 +637,7 @@ static inline int m_close(mlines ln, int has_period, int64_t cut, mbill *x)
 				x->total += y->rounded_micros;
 				x->n++;
 			}
-	if (x->n && !has_period) {
+	if (x->n && (!has_period || !own)) {
 		x->end = cut * 3600;
 		x->start = x->end - TU_DAY;
 	}
@@ -635,7 +648,9 @@ static inline int m_close(mlines ln, int has_period, int64_t cut, mbill *x)
  * R17, R18: settle at now (daily periods, UTC): the bills in b, their
  * number; -1 when there is nothing to do (no record is written).  The
  * late rows (of periods an earlier settlement closed) open the first bill,
- * which the first period with rows shares.
+ * which the first period that bills something shares (quota_settle(3):
+ * late lines go "on the first bill that settlement makes"; a period whose
+ * lines cancel leaves the bill open for the next).
  */
 static inline int m_settle(macct *m, int64_t now, mbill *b, int maxb)
 {
@@ -672,7 +687,7 @@ static inline int m_settle(macct *m, int64_t now, mbill *b, int maxb)
 	for (g = anylate ? -1 : 0; g < ndays; g++) {
 		int late = g < 0;
 
-		if (late || !open || has_period) {
+		if (late || !open || (has_period && m_own(ln))) {
 			if (open) {
 				SCHECK(nb + 1 < maxb, "model: bills");
 				nb += m_close(ln, has_period, cut, &b[nb]);
