@@ -161,8 +161,8 @@ BENCH_EXTRA :=
 # make check runs in two lanes at once, one test at a time in each (CI
 # machines have 2 cores): lane 2 the unit tests under ASan+UBSan, then the
 # SMS tests under them with the vector paths on (check-asan-simd), then
-# the longest unit tests under valgrind (check-valgrind-2: check_sms_simd,
-# the four check_faults*, check_journal_fuzz, check_journal); lane 1
+# long unit tests under valgrind (check-valgrind-2: check_sms_simd, the
+# four check_faults*, check_journal_fuzz, check_journal); lane 1
 # everything else: the unit tests, the checks of headers, exports, man
 # pages, examples, install and FFI, every group of CHECK_EXTRA and the
 # other unit tests under valgrind.  Lane 1 was the longer by 550 to 1,370

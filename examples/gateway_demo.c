@@ -32,8 +32,8 @@
  *
  * The database runs with QUOTA_SQLITE_SYNC_NORMAL: a day writes some
  * 21,000 records, each its own transaction, which with an fsync each
- * (SYNC_FULL) would take minutes here.  The file survives a crash of the process; a power loss
- * can take back the last commits.  A gateway that needs every call that
+ * (SYNC_FULL) would take minutes here.  The file survives a crash of
+ * the process; a power loss can take back the last commits.  A gateway that needs every call that
  * returned on disk keeps SYNC_FULL and groups its calls with quota_batch.
  *
  * Build and run from the top of the tree:  make demo   (make demo-reset)

@@ -1,5 +1,5 @@
 /*
- * quickstart.c - the README's ten-line example, built and run by
+ * quickstart.c - the README's first program, built and run by
  * `make check` so the README cannot drift from the API.
  */
 #include <quota.h>

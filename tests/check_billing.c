@@ -1,7 +1,9 @@
 /*
- * check_billing.c - issue 5 end to end: the providers' published money
- * rules as scenarios (R13-R19, R22), and a property test that bills,
- * receipts and the balance agree over random traffic.
+ * check_billing.c - issue 5 end to end: the R8 checks of a ledger hour's
+ * money total (a charge and a quote refuse its overflow alike), and a
+ * property test that bills, receipts and the balance agree over random
+ * traffic.  The providers' published money rules as scenarios (R13-R19,
+ * R22) are check_billing_providers.c's:
  *
  *   - Tencent Cloud SES (seeds/000): 1,000 free emails, packages of
  *     600k / 1M / 5M emails valid 6 months, 0.00028 USD an email beyond,
@@ -12,10 +14,6 @@
  *   - UCloud USMS (seeds/002): packages priced by quantity, at least 100
  *     messages in steps of 100; 100 messages cost 4.40 CNY, 1,000 cost
  *     44 CNY; one voucher per order.
- *
- * The three providers' scenarios went to check_billing_providers.c;
- * here are the R8 checks of a ledger hour's money total (a charge and a
- * quote refuse its overflow alike) and the property test.
  */
 #include <check.h>
 

@@ -38,7 +38,7 @@ START_TEST(test_fault_free_run_no_leak)
 		else if (ref_rc[i] > 0) /* ticks: holds released */
 			count[0]++;
 	fprintf(stderr,
-		"check_faults: scenario of %d steps: %ld ok, %ld ECAP, "
+		"check_faults_reference: scenario of %d steps: %ld ok, %ld ECAP, "
 		"%ld EEXHAUSTED, %ld ENOTFOUND, %ld ERESOLVED, %ld ESUSPENDED, "
 		"%ld EFUNDS, %ld EPRUNED, %ld EBLOCKED, %ld EREVERSED, "
 		"%ld EINVAL; %ld events (%ld hook failures); "

@@ -1,6 +1,6 @@
 /*
- * check_store.c - the store callbacks (§5, quota_store.h): a versioned
- * struct, and what each answer of the store does to the call.
+ * check_store.c - the store callbacks (§5, quota_store.h): the versioned
+ * struct, the fast paths' records, reading records and snapshots back.
  *
  * Here are the versioned struct, the records the fast paths write (byte
  * for byte the general path's: late reports and keyed charges, issue 16)

@@ -1,5 +1,7 @@
 # tests/instr.mk - instructions of SMS counting, of a plain charge and of
-# a reserve + commit pair, counted by valgrind (tests/bench-instr.sh; tests/bench.c's
+# a reserve + commit pair (with no store and a no-op one), of a late report
+# and a keyed charge (against the plain charge, and with a no-op store),
+# counted by valgrind (tests/bench-instr.sh; tests/bench.c's
 # QUOTA_BENCH_INSTR and tests/bench_sms.c's QUOTA_BENCH_SMS_COUNT).
 # Included by the top-level Makefile (-include tests/*.mk).
 #

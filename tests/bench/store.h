@@ -106,12 +106,20 @@ struct bconf {
 	quota_tariff *t;
 };
 
+/* Set (QUOTA_BENCH_INSTR): contexts hash ids and keys under this fixed
+ * seed, not a random one, so that a keyed charge's instructions are the
+ * same in every run (a random seed moves its table's probes). */
+static const uint8_t *bconf_seed;
+
 static void bconf_new(struct bconf *b, int mode, struct mem_store *ms)
 {
 	quota_store st = QUOTA_STORE_INIT;
 
 	memset(b, 0, sizeof *b);
 	check("ctx", NULL, quota_ctx_new_with(&counting_al, &b->ctx));
+	if (bconf_seed)
+		check("hash seed", b->ctx,
+		      quota_ctx_set_hash_seed(b->ctx, bconf_seed));
 	if (mode != ST_NONE && mode != ST_CALL) {
 		st.append = mode == ST_NOOP ? noop_append :
 			    mode == ST_FILE ? file_append : mem_append;
