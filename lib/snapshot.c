@@ -245,7 +245,12 @@ static void put_packages(quota__wbuf *w, const quota_account *a)
 		quota__put_uv(w, al->cat);
 		quota__put_uv(w, (uint64_t)al->unit);
 		quota__put_sv(w, al->level);
-		quota__put_u8(w, al->armed);
+		/* §5: whether the alert is armed follows from the units left
+		 * while event tracking is set up (event.c), and tracking is
+		 * set up again after a load; without a hook the flag is not
+		 * kept up.  So the byte is always 1, and a snapshot does not
+		 * depend on whether a hook was set. */
+		quota__put_u8(w, 1);
 	}
 }
 

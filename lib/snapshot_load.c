@@ -314,7 +314,10 @@ static bool get_packages(dec *d)
 		    failed(d, quota_account_add_alert(a, (uint32_t)c, level,
 						      (int)unit)))
 			return bad(d);
-		a->x->alerts[a->x->nalerts - 1].armed = armed;
+		/* read and ignored (snapshot.c writes 1): set up again by
+		 * event tracking, from the units left */
+		(void)armed;
+		a->x->alerts[a->x->nalerts - 1].armed = true;
 	}
 	return true;
 }

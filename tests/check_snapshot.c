@@ -418,6 +418,49 @@ START_TEST(test_events_after_load)
 }
 END_TEST
 
+/* §5, R21: an account's snapshot is the same whether or not an event
+ * hook is set: a low-quota alert crossed with a hook (disarmed, its event
+ * fired) and without one (no tracking) snapshot alike, before and after
+ * the alert is lifted again, so a replay without the hook compares
+ * equal to the live account with it. */
+START_TEST(test_snapshot_same_with_or_without_hook)
+{
+	quota_ctx *c[2];
+	quota_account *a[2];
+	quota_receipt r;
+	int i;
+
+	ev_count = 0;
+	for (i = 0; i < 2; i++) {
+		uint32_t sms;
+
+		c[i] = new_ctx();
+		if (i)
+			ck_assert_int_eq(quota_ctx_set_event_hook(
+						 c[i], count_events, NULL),
+					 QUOTA_OK);
+		sms = add_cat(c[i], "sms");
+		a[i] = add_acct(c[i], "a");
+		add_pkg(a[i], "p", QUOTA_MASK(sms), 10, T0 - TU_DAY,
+			T0 + 30 * TU_DAY, 0, 0);
+		ck_assert_int_eq(quota_account_tick(a[i], T0), QUOTA_OK);
+		ck_assert_int_eq(quota_account_add_alert(a[i], sms, 5,
+							 QUOTA_ALERT_UNITS),
+				 QUOTA_OK);
+		ck_assert_int_eq(charge(a[i], sms, 6, T0 + 10, NULL, &r),
+				 QUOTA_OK);
+	}
+	ck_assert_int_eq(ev_count, 1); /* the hooked one's LOW_QUOTA */
+	assert_same_snap(a[0], a[1]);
+	for (i = 0; i < 2; i++)
+		add_pkg(a[i], "q", QUOTA_MASK(0), 10, T0 - TU_DAY,
+			T0 + 30 * TU_DAY, 0, 0);
+	assert_same_snap(a[0], a[1]);
+	quota_ctx_free(c[0]);
+	quota_ctx_free(c[1]);
+}
+END_TEST
+
 /* reset: back to an earlier state in place; the handle stays valid, the
  * sequence number comes from the snapshot, the unsynced mark goes. */
 START_TEST(test_reset_in_place)
@@ -822,6 +865,7 @@ static Suite *snapshot_suite(void)
 	tcase_add_loop_test(rt, test_same_calls_same_receipts_and_snapshots, 0,
 			    2);
 	tcase_add_test(rt, test_events_after_load);
+	tcase_add_test(rt, test_snapshot_same_with_or_without_hook);
 	tcase_add_test(rt, test_reset_in_place);
 	tcase_add_test(rt, test_empty_account_roundtrip);
 	tcase_add_test(bad, test_bad_arguments);
