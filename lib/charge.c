@@ -444,6 +444,10 @@ __attribute__((noinline, cold)) static int general(quota_account *a,
 	quota__plan pl;
 	int rc;
 
+	/* §5: no refusal from a state the store may have moved past (a
+	 * quote, which changes nothing, answers from memory) */
+	if (commit && a->unsynced && !a->ctx->replaying)
+		return quota__fail(r, quota__unsynced_err(a->ctx, a));
 	if ((rc = quota__plan_usage(a, u, &pl)))
 		return quota__fail(r, rc);
 	if (commit && !u->key && (a->gate & QUOTA__GATE_RECEIPTS)) {

@@ -63,6 +63,16 @@ int quota__store_err(quota_ctx *ctx, int code, const char *fmt, ...)
 	return code;
 }
 
+/* The refusal of every change to an account whose last store outcome is
+ * unknown (§5). */
+int quota__unsynced_err(quota_ctx *ctx, const quota_account *a)
+{
+	return quota__err(ctx, QUOTA_EUNSYNCED,
+			  "account '%s': a store outcome is unknown; "
+			  "re-synchronise it from the store",
+			  a->id);
+}
+
 int quota__rec_begin_slow(quota_ctx *ctx, quota_account *a, unsigned op,
 			  quota__wbuf **w)
 {
@@ -73,10 +83,7 @@ int quota__rec_begin_slow(quota_ctx *ctx, quota_account *a, unsigned op,
 	if (ctx->replaying)
 		return QUOTA_OK;
 	if (a && a->unsynced)
-		return quota__err(ctx, QUOTA_EUNSYNCED,
-				  "account '%s': a store outcome is unknown; "
-				  "re-synchronise it from the store",
-				  a->id);
+		return quota__unsynced_err(ctx, a);
 	b->mem = &ctx->mem;
 	b->n = 0;
 	b->fail = false;
@@ -162,6 +169,12 @@ int quota__write(quota_ctx *ctx, quota_account *a, const quota__step *st,
 {
 	int rc;
 
+	/* §5: an account whose last store outcome is unknown refuses every
+	 * change with QUOTA_EUNSYNCED before its state is looked at: a
+	 * refusal its state decides (blocked, suspended, a cap) would be a
+	 * guess at what the store holds. */
+	if (a && a->unsynced && !ctx->replaying)
+		return quota__unsynced_err(ctx, a);
 	if (a && st->ext && (rc = quota__ext_need(a)))
 		return rc;
 	return quota__write_from(ctx, a, st, op,

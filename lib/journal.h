@@ -287,6 +287,11 @@ _Static_assert(QUOTA_KEY_MAX < 128, "a key's length is one varint byte");
 int quota__fast_rec_start(quota_account *a, unsigned op);
 /* The store's answer rc (not QUOTA_OK) to record seq, as the call's
  * refusal: a QUOTA_E* code, never 0 or positive (quota__fast). */
+/* §5: QUOTA_EUNSYNCED, worded: the refusal of every change to an account
+ * whose last store outcome is unknown, before its state is looked at
+ * (quota__write; the charge's and the reservation's plans, which run
+ * before it). */
+int quota__unsynced_err(quota_ctx *ctx, const quota_account *a);
 int quota__rec_refused(quota_ctx *ctx, quota_account *a, uint64_t seq,
 		       int rc);
 

@@ -239,6 +239,49 @@ START_TEST(test_s5_unknown_outcome_stops_the_account_until_resync)
 }
 END_TEST
 
+/* §5, never guess: once an outcome is unknown, every change is refused
+ * with QUOTA_EUNSYNCED before the account's state is looked at: not
+ * QUOTA_EBLOCKED after an unblock whose record may be stored, not
+ * QUOTA_ECAP from a cap the stored records may have moved. */
+START_TEST(test_s5_unsynced_before_any_state_refusal)
+{
+	quota_ctx *c = new_ctx();
+	quota_account *a, *b;
+	quota_receipt r;
+	quota_usage u;
+	mstore m;
+	uint32_t sms;
+
+	set_store(c, &m);
+	sms = add_cat(c, "sms");
+	a = add_acct(c, "a");
+	b = add_acct(c, "b");
+	add_pkg(a, "p", QUOTA_MASK(sms), 10, T0 - 86400, T0 + 86400, 0, 0);
+	add_pkg(b, "p", QUOTA_MASK(sms), 10, T0 - 86400, T0 + 86400, 0, 0);
+	u = (quota_usage){.category = sms, .units = 1, .at = T0};
+	/* a: blocked, then an unblock whose outcome is unknown */
+	ck_assert_int_eq(quota_account_block(a, "audit", T0), QUOTA_OK);
+	m.answer = QUOTA_EUNKNOWN;
+	m.keep_on_answer = 1;
+	ck_assert_int_eq(quota_account_unblock(a, T0 + 1), QUOTA_EUNKNOWN);
+	ck_assert_int_eq(quota_account_unsynced(a), 1);
+	ck_assert_int_eq(quota_charge(a, &u, &r), QUOTA_EUNSYNCED);
+	ck_assert_int_eq(quota_account_block(a, "again", T0 + 2),
+			 QUOTA_EUNSYNCED);
+	/* b: at its day's cap, then a top-up whose outcome is unknown */
+	ck_assert_int_eq(quota_account_set_cap(b, sms, QUOTA_PERIOD_DAY, 1),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_charge(b, &u, &r), QUOTA_OK);
+	ck_assert_int_eq(quota_charge(b, &u, &r), QUOTA_ECAP);
+	m.answer = QUOTA_EUNKNOWN;
+	m.keep_on_answer = 0;
+	ck_assert_int_eq(quota_account_topup(b, 5, T0), QUOTA_EUNKNOWN);
+	ck_assert_int_eq(quota_charge(b, &u, &r), QUOTA_EUNSYNCED);
+	quota_ctx_free(c);
+	m_free(&m);
+}
+END_TEST
+
 /* Conflict: another writer appended the account's next record.  The
  * host applies it, and the retry goes through with the next number. */
 START_TEST(test_s5_conflict_catch_up_and_retry)
@@ -332,6 +375,7 @@ int main(void)
 	tcase_add_test(tc, test_s5_store_words_reach_errmsg);
 	tcase_add_test(tc, test_s5_store_answers);
 	tcase_add_test(tc, test_s5_unknown_outcome_stops_the_account_until_resync);
+	tcase_add_test(tc, test_s5_unsynced_before_any_state_refusal);
 	tcase_add_test(tc, test_s5_conflict_catch_up_and_retry);
 	tcase_add_test(tc, test_s5_configuration_stream);
 	suite_add_tcase(s, tc);
