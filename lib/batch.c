@@ -214,8 +214,13 @@ int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
 		if (rc != QUOTA_EUNKNOWN)
 			rc = QUOTA_ESTORE;
 		for (i = 0; i < n; i++)
-			if (ops[i].rc == QUOTA_OK)
+			if (ops[i].rc == QUOTA_OK) {
 				ops[i].rc = quota__fail(&ops[i].receipt, rc);
+				/* a reservation that did not stand has no
+				 * hold (quota_reserve(3): 0 on error) */
+				if (ops[i].kind == QUOTA_OP_RESERVE)
+					ops[i].hold_id = 0;
+			}
 		return quota__store_err(ctx, rc, "quota_batch: %s",
 					rc == QUOTA_EUNKNOWN
 						? "the store could not tell "

@@ -204,6 +204,9 @@ START_TEST(test_batch_refused_commit_leaves_accounts_as_before)
 	for (i = 0; i < n; i++)
 		ck_assert_int_eq(ops[i].rc,
 				 i == 4 ? QUOTA_EINVAL : QUOTA_ESTORE);
+	/* the reservation did not stand: no hold (quota_reserve(3)) */
+	ck_assert_int_eq(ops[3].kind, QUOTA_OP_RESERVE);
+	ck_assert_uint_eq(ops[3].hold_id, 0);
 	assert_snap(w.a, sa, na);
 	assert_snap(w.b, sb, nb);
 	ck_assert_uint_eq(w.st.n, records);
