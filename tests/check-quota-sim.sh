@@ -19,7 +19,18 @@
 #   - the progress bar shows on a terminal only (QUOTA_SIM_GEN set);
 #   - `history 1` refuses a row dated before the month kept and changes
 #     nothing else, on a small trace and on a generated year (that one
-#     with QUOTA_SIM_GEN set).
+#     with QUOTA_SIM_GEN set);
+#   - the review of 2026-12-07: `valid N days` is N days (and recommend
+#     sees it), --scale sends a keyed retry at its first size, compare
+#     shows an account one plan lacks as '-' and refuses two currencies,
+#     an unlimited balance never suspends, money beyond 64 bits stops at
+#     the row, a NUL byte in a trace is named, a plan may start with a
+#     byte order mark, a trace of a header only prints no month, a cn
+#     signature the library refuses is refused (and in
+#     tests/quota_sim_bad.txt: zero validities, cn with shift-tables,
+#     single-valued attributes given twice, times past 9999-12-28, the
+#     voucher's minimum in currency units, '*' as an account or category,
+#     units above 10^15).
 # QUOTA_SIM_UPDATE=1 rewrites the expected outputs instead (review the
 # diff before committing it); QUOTA_SIM_BRUTE=0 leaves the brute-force
 # check out (the sanitizer pass of tests/quota_sim.mk does).
@@ -258,6 +269,163 @@ if [ -n "$gen" ]; then
 		bad "history: history 1 changed the generated year's figures"
 	rm -f "$tmp/year.csv"
 fi
+
+# The review of 2026-12-07 (each of these failed before its fix)
+mkdir -p "$tmp/rv"
+rv=$tmp/rv
+# `valid N days` is N days (it was 12 months and N days), and `recommend`
+# sees it: a 30-day package of 100 units for 3.00 against 40 units a
+# month at 0.05 is never worth buying
+printf '%s\n' 'quota-plan 1' 'currency USD' 'category sms' 'tariff t' \
+	'  tier rest 0.05' 'offer d30' '  covers sms' '  units 100 price 3' \
+	'  valid 30 days' 'account a' '  tariff sms t' >"$rv/valid.plan"
+printf '%s\n' time,account,category,units 2024-01-10T00:00:00Z,a,sms,40 \
+	2024-02-10T00:00:00Z,a,sms,40 2024-03-10T00:00:00Z,a,sms,40 \
+	>"$rv/valid.csv"
+sed '/^account a$/,$d' "$rv/valid.plan" >"$rv/validbuy.plan"
+printf '%s\n' 'offer m1d15' '  covers sms' '  units 100 price 3' \
+	'  valid 1 month 15 days' 'account a' '  tariff sms t' \
+	'  buy d30 at 2024-01-01' '  buy m1d15 at 2024-01-01' \
+	>>"$rv/validbuy.plan"
+n=$((n + 1))
+got=$("$q" run --json "$rv/validbuy.plan" "$rv/valid.csv" 2>&1 |
+	grep -o '"expires_at":"[^"]*"' | tr '\n' ' ')
+[ "$got" = '"expires_at":"2024-01-31T00:00:00Z" "expires_at":"2024-02-16T00:00:00Z" ' ] ||
+	bad "valid 30 days / 1 month 15 days: expiries $got, want 2024-01-31 and 2024-02-16"
+n=$((n + 1))
+"$q" recommend "$rv/valid.plan" "$rv/valid.csv" >"$rv/rec.out" 2>&1
+grep -q '^  buy nothing' "$rv/rec.out" &&
+	grep -q '^total: pay-as-you-go only 6.00, cheapest 6.00' "$rv/rec.out" ||
+	bad "recommend with 30-day offers: $(tail -n 1 "$rv/rec.out"), want pay-as-you-go only, 6.00"
+
+# --scale: a repeated keyed row is sent at its first occurrence's size (the
+# library sees a retry) and adds nothing to the running total; a reused
+# key with other units stays a conflict
+printf '%s\n' 'quota-plan 1' 'category sms' 'tariff t' '  tier rest 1' \
+	'account a' '  tariff sms t' >"$rv/key.plan"
+printf '%s\n' time,account,category,units,key \
+	2024-01-01T00:00:00Z,a,sms,1,k1 2024-01-01T01:00:00Z,a,sms,1,k2 \
+	2024-01-01T01:00:00Z,a,sms,1,k2 2024-01-01T03:00:00Z,a,sms,1,k3 \
+	2024-01-01T03:00:00Z,a,sms,2,k3 2024-01-01T04:00:00Z,a,sms,3,k4 \
+	>"$rv/key.csv"
+for sc in 1 1.5 2; do
+	n=$((n + 1))
+	got=$("$q" run --csv --scale $sc "$rv/key.plan" "$rv/key.csv" |
+		awk -F, '$3 == "*" { print $5, $18, $20 }')
+	case $sc in 1) want='6 1 1' ;; 1.5) want='9 1 1' ;; 2) want='12 1 1' ;; esac
+	[ "$got" = "$want" ] ||
+		bad "--scale $sc with keys: units, key conflicts, duplicates $got, want $want"
+done
+
+# and a repeat the library no longer remembers (its key 8 days old, past
+# the 7-day window) is charged anew at factor 1 and so counts scaled too
+printf '%s\n' time,account,category,units,key \
+	2024-01-01T00:00:00Z,a,sms,1,k1 2024-01-10T00:00:00Z,a,sms,1,k2 \
+	2024-01-01T00:00:00Z,a,sms,1,k1 2024-01-11T00:00:00Z,a,sms,1,k3 \
+	>"$rv/window.csv"
+n=$((n + 1))
+got=$("$q" run --csv --scale 1.5 "$rv/key.plan" "$rv/window.csv" |
+	awk -F, '$3 == "*" { print $5, $20 }')
+[ "$got" = '6 0' ] ||
+	bad "--scale 1.5, a key repeated past the window: units, duplicates $got, want 6 0"
+
+# compare: an account one plan lacks is charged in the others and shown
+# as '-' (CSV: no row, no difference; JSON: null); plans in different
+# currencies are refused
+printf '%s\n' 'quota-plan 1' 'currency USD' 'category sms' 'tariff t' \
+	'  tier rest 0.1' 'account a' '  tariff all t' >"$rv/cmpa.plan"
+printf '%s\n' 'quota-plan 1' 'currency USD' 'category sms' 'tariff t' \
+	'  tier rest 0.05' 'account *' '  tariff all t' >"$rv/cmpb.plan"
+sed 's/^currency USD$/currency EUR/' "$rv/cmpb.plan" >"$rv/cmpc.plan"
+printf '%s\n' time,account,category,units 2024-01-02T00:00:00Z,a,sms,12 \
+	2024-01-03T00:00:00Z,c,sms,2 >"$rv/cmp.csv"
+n=$((n + 1))
+if "$q" compare "$rv/cmpa.plan" "$rv/cmpb.plan" "$rv/cmp.csv" \
+	>"$rv/cmp.txt" 2>"$rv/err" &&
+	"$q" compare --csv "$rv/cmpa.plan" "$rv/cmpb.plan" "$rv/cmp.csv" \
+		>"$rv/cmp.out" 2>>"$rv/err"; then
+	grep -q '^c  *- *0\.10 *-$' "$rv/cmp.txt" &&
+		[ "$(grep -c '^c,' "$rv/cmp.out")" = 1 ] &&
+		grep -q '^c,cmpb\.plan,1,2,.*,0\.10,$' "$rv/cmp.out" &&
+		grep -q '^\*,cmpb\.plan,2,14,' "$rv/cmp.out" ||
+		bad "compare with an account one plan lacks: not shown as '-' or not charged in the other"
+else
+	bad "compare with an account one plan lacks exited $?: $(cat "$rv/err")"
+fi
+n=$((n + 1))
+head -n 2 "$rv/cmp.csv" >"$rv/cmpa.csv"
+"$q" compare "$rv/cmpa.plan" "$rv/cmpc.plan" "$rv/cmpa.csv" >"$rv/cur.out" \
+	2>"$rv/err"
+rc=$?
+[ "$rc" = 2 ] && [ ! -s "$rv/cur.out" ] &&
+	[ "$(sed "s|$rv/||g" "$rv/err")" = "quota-sim: cmpc.plan:2:10: currency EUR, but cmpa.plan is in USD: compare subtracts the plans' amounts, so their currencies must be the same" ] ||
+	bad "compare of USD and EUR plans: exit $rc: $(cat "$rv/err")"
+
+# an unlimited balance never suspends: a year of 1.2 trillion IDR (the
+# balance it started with, 2^60 micros, ran out in December); a top-up
+# changes nothing
+printf '%s\n' 'quota-plan 1' 'currency IDR' 'category sms' 'tariff t' \
+	'  tier rest 400' 'account a' '  tariff sms t' \
+	'  topup 100 at 2024-06-01' >"$rv/idr.plan"
+{
+	echo time,account,category,units
+	for m in 01 02 03 04 05 06 07 08 09 10 11 12; do
+		echo "2024-$m-15T00:00:00Z,a,sms,250000000"
+	done
+	echo 2024-12-31T00:00:00Z,a,sms,1
+} >"$rv/idr.csv"
+n=$((n + 1))
+got=$("$q" run --csv "$rv/idr.plan" "$rv/idr.csv" 2>&1 |
+	awk -F, '$3 == "*" { u += $5; r += $14 + $15 + $16 + $17 + $18 + $19 } END { printf "%.0f %.0f\n", u, r }')
+[ "$got" = "3000000001 0" ] ||
+	bad "unlimited balance, a large IDR year: units and refused rows $got, want 3000000001 0"
+
+# money beyond 64 bits of micros stops the run at the row (exit 2)
+printf '%s\n' 'quota-plan 1' 'category sms' 'tariff t' '  tier rest 1' \
+	'account a' '  tariff sms t' '  settle hourly' >"$rv/big.plan"
+printf '%s\n' time,account,category,units \
+	2024-01-01T00:00:00Z,a,sms,5000000000000 \
+	2024-01-01T01:00:00Z,a,sms,5000000000000 \
+	2024-01-02T01:00:00Z,a,sms,5000000000000 >"$rv/big.csv"
+n=$((n + 1))
+(cd "$rv" && "$q" run big.plan big.csv >big.out 2>err)
+rc=$?
+[ "$rc" = 2 ] && [ ! -s "$rv/big.out" ] &&
+	grep -q "^quota-sim: big.csv:3: account 'a': the units or money counted so far overflow 64 bits" "$rv/err" ||
+	bad "money beyond 64 bits: exit $rc: $(cat "$rv/err")"
+
+# a NUL byte in a trace is named as such, at its column
+printf 'time,account,category,units\n2024-01-01,a,sms,3\000\n' >"$rv/nul.csv"
+n=$((n + 1))
+got=$(cd "$rv" && "$q" run key.plan nul.csv 2>&1 >/dev/null)
+[ "$got" = "quota-sim: nul.csv:2:19: NUL byte in the trace" ] ||
+	bad "a NUL byte in a trace: $(printf '%s' "$got" | tr -d '\000')"
+
+# a byte order mark before 'quota-plan 1' is read as in a trace
+printf '\357\273\277' | cat - "$rv/key.plan" >"$rv/bom.plan"
+n=$((n + 1))
+"$q" run --csv "$rv/bom.plan" "$rv/key.csv" >"$rv/bom.out" 2>"$rv/err" &&
+	"$q" run --csv "$rv/key.plan" "$rv/key.csv" >"$rv/nobom.out" &&
+	cmp -s "$rv/bom.out" "$rv/nobom.out" ||
+	bad "a plan with a byte order mark: $(cat "$rv/err")"
+
+# a trace of a header only: no month rows (there was a 1970-01 one)
+echo time,account,category,units >"$rv/header.csv"
+n=$((n + 1))
+[ "$("$q" run --csv "$rv/key.plan" "$rv/header.csv" | wc -l)" -eq 1 ] &&
+	"$q" run --json "$rv/key.plan" "$rv/header.csv" |
+	grep -q '"months":\[\],' ||
+	bad "a trace of a header only: month rows printed"
+
+# cn counting with a signature the library refuses (invalid UTF-8): every
+# text row was refused as `other`
+printf 'quota-plan 1\ncategory sms\naccount a\n  sms cn signature "\377x"\n' \
+	>"$rv/sig.plan"
+printf 'time,account,category,text\n2024-01-01,a,sms,hello\n' >"$rv/sig.csv"
+n=$((n + 1))
+got=$(cd "$rv" && "$q" run sig.plan sig.csv 2>&1 >/dev/null)
+[ "$got" = "quota-sim: sig.plan:4:20: signature: not valid UTF-8 (quota_sms_count(3) refuses it)" ] ||
+	bad "sms cn with an invalid signature: $got"
 
 # bad input: "---- case NAME" blocks of a plan, a trace and the message
 awk -v dir="$tmp/bad" '

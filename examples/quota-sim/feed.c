@@ -39,7 +39,8 @@ typedef struct feed {
 	/* account ids by first appearance */
 	char **ids;
 	size_t *idlen;
-	size_t nids, cids, cidlen;
+	uint64_t *present;  /* per id: the simulations whose plan has it */
+	size_t nids, cids, cidlen, cpresent;
 	uint32_t *htab;
 	size_t hcap;
 	uint32_t *count;
@@ -93,7 +94,15 @@ static int account(feed *f, const qs_row *r, qs_err *err)
 		    !memcmp(f->ids[i], r->account, r->account_len))
 			return (int)i;
 	}
-	for (i = 0; i < f->nsims; i++)
+	/* compare: an account some of the plans lack is charged in the
+	 * others (and shown as '-' for those); one in no plan, or missing
+	 * from the plan of `run`, is an error */
+	uint64_t mask = 0;
+
+	for (i = 0; i < f->nsims; i++) {
+		if (f->nsims > 1 && !qs_sim_has_account(&f->sims[i], r->account,
+							r->account_len))
+			continue;
 		if (!qs_sim_account(&f->sims[i], r->account, r->account_len,
 				    err)) {
 			if (!err->line) {
@@ -102,11 +111,24 @@ static int account(feed *f, const qs_row *r, qs_err *err)
 			}
 			return -1;
 		}
+		mask |= UINT64_C(1) << i;
+	}
+	if (!mask) {
+		qs_errf(err, r->line, r->col_account,
+			"account '%.*s' is in none of the plans (add an "
+			"'account %.*s' or an 'account *' block to one)",
+			(int)r->account_len, r->account, (int)r->account_len,
+			r->account);
+		return -1;
+	}
 	f->ids = qs_grow(f->ids, &f->cids, f->nids + 1, sizeof *f->ids);
 	f->idlen = qs_grow(f->idlen, &f->cidlen, f->nids + 1,
 			   sizeof *f->idlen);
+	f->present = qs_grow(f->present, &f->cpresent, f->nids + 1,
+			     sizeof *f->present);
 	f->ids[f->nids] = qs_strndup(r->account, r->account_len);
 	f->idlen[f->nids] = r->account_len;
+	f->present[f->nids] = mask;
 	f->htab[h] = (uint32_t)++f->nids;
 	return (int)f->nids - 1;
 }
@@ -165,7 +187,11 @@ static int flush(feed *f, qs_err *err)
 	for (k = 0; k < f->nsims; k++)
 		for (i = 0; i < f->nrows; i++) {
 			const brow *b = &f->sorted[i];
-			qs_row r = {
+			qs_row r;
+
+			if (!(f->present[b->acct] >> k & 1))
+				continue;
+			r = (qs_row){
 				.line = b->line,
 				.at = b->at,
 				.account = f->ids[b->acct],
@@ -187,7 +213,6 @@ static int flush(feed *f, qs_err *err)
 				.col_category = b->col_category,
 				.col_units = b->col_units,
 			};
-
 			if (qs_sim_row(&f->sims[k], &r, err))
 				return -1;
 		}
@@ -265,6 +290,7 @@ int qs_feed(qs_sim *sims, size_t nsims, const char *trace,
 		free(f.ids[i]);
 	free(f.ids);
 	free(f.idlen);
+	free(f.present);
 	free(f.htab);
 	free(f.count);
 	free(f.rows);

@@ -125,12 +125,12 @@ static int replay(qs_sim *sims, size_t n, const char *trace, bool quiet)
 	progress_end(&pr);
 	if (rc) {
 		print_err(&err);
-		return QS_EXIT_BAD;
+		return err.status ? err.status : QS_EXIT_BAD;
 	}
 	for (i = 0; i < n; i++)
 		if (qs_sim_finish(&sims[i], &err)) {
 			print_err(&err);
-			return QS_EXIT_BAD;
+			return err.status ? err.status : QS_EXIT_BAD;
 		}
 	return 0;
 }
@@ -203,7 +203,7 @@ static int cmd_run(int argc, char **argv)
 		print_err(&err);
 		qs_sim_free(&sim);
 		qs_plan_free(plan);
-		return QS_EXIT_BAD;
+		return err.status ? err.status : QS_EXIT_BAD;
 	}
 	sim.scale_micros = o.scale;
 	sim.samples = o.svg != NULL;
@@ -227,7 +227,7 @@ static int cmd_compare(int argc, char **argv)
 	qs_plan *plans[64];
 	qs_sim sims[64], *ptr[64];
 	qs_err err;
-	int i, n, rc = 0, made = 0;
+	int i, k, n, rc = 0, made = 0;
 
 	if ((rc = parse_opts(argc, argv, &o, false, true)))
 		return rc;
@@ -242,10 +242,27 @@ static int cmd_compare(int argc, char **argv)
 			rc = QS_EXIT_BAD;
 			goto out;
 		}
+		/* the differences subtract amounts: one currency (a plan
+		 * that names none is taken to be in the others') */
+		for (k = 0; k < i && plans[i]->currency; k++)
+			if (plans[k]->currency &&
+			    strcmp(plans[k]->currency, plans[i]->currency)) {
+				err.file = plans[i]->file;
+				qs_errf(&err, plans[i]->currency_line,
+					plans[i]->currency_col,
+					"currency %.60s, but %.100s is in %.60s: "
+					"compare subtracts the plans' amounts, "
+					"so their currencies must be the same",
+					plans[i]->currency, plans[k]->file,
+					plans[k]->currency);
+				print_err(&err);
+				rc = QS_EXIT_BAD;
+				goto out;
+			}
 		if (qs_sim_init(&sims[i], plans[i], &err)) {
 			print_err(&err);
 			qs_sim_free(&sims[i]);
-			rc = QS_EXIT_BAD;
+			rc = err.status ? err.status : QS_EXIT_BAD;
 			goto out;
 		}
 		made++;
@@ -310,7 +327,7 @@ static int cmd_recommend(int argc, char **argv)
 	progress_end(&pr);
 	if (rc) {
 		print_err(&err);
-		rc = rc < 0 ? QS_EXIT_BAD : rc;
+		rc = err.status ? err.status : rc < 0 ? QS_EXIT_BAD : rc;
 	}
 	qs_plan_free(plan);
 	return rc;

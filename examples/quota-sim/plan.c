@@ -261,6 +261,43 @@ bool pl_no_more(parser *ps, size_t i)
 	return true;
 }
 
+bool pl_once(parser *ps, bool plan, int bit, const tok *k)
+{
+	uint32_t *seen = plan ? &ps->seen_plan : &ps->seen_block;
+	int64_t *line = ps->seen_line[plan ? 0 : 1];
+
+	if (*seen >> bit & 1) {
+		qs_errf(ps->err, ps->line, k->col,
+			"'%s' given twice (first on line %lld)",
+			pl_tokstr(ps, k), (long long)line[bit]);
+		return false;
+	}
+	*seen |= UINT32_C(1) << bit;
+	line[bit] = ps->line;
+	return true;
+}
+
+bool pl_once_on_line(parser *ps, uint32_t *mask, int bit, const tok *k)
+{
+	if (*mask >> bit & 1)
+		return pl_fail(ps, k->col, "'%s' given twice on the line",
+			       pl_tokstr(ps, k));
+	*mask |= UINT32_C(1) << bit;
+	return true;
+}
+
+bool pl_get_sim_time(parser *ps, size_t i, const char *what, int64_t *v)
+{
+	if (!pl_get_time(ps, i, what, v))
+		return false;
+	if (*v >= QS_TIME_END) {
+		qs_errf(ps->err, ps->line, ps->t[i].col, "%s: '%s': %s", what,
+			pl_tokstr(ps, &ps->t[i]), QS_TIME_END_WHY);
+		return false;
+	}
+	return true;
+}
+
 /* ---------------------------------------------------------- tariff */
 
 static bool tariff_attr(parser *ps)
@@ -301,12 +338,14 @@ static bool tariff_attr(parser *ps)
 		return pl_no_more(ps, 3);
 	}
 	if (pl_is(k, "mode"))
-		return pl_word_of(ps, 1, "mode", modes, modev, &t->mode) &&
+		return pl_once(ps, false, S_MODE, k) &&
+		       pl_word_of(ps, 1, "mode", modes, modev, &t->mode) &&
 		       pl_no_more(ps, 2);
 	if (pl_is(k, "free")) {
 		size_t i = 3;
 
-		if (!pl_get_int(ps, 1, "free units", INT64_MAX, &t->free_units) ||
+		if (!pl_once(ps, false, S_FREE, k) ||
+		    !pl_get_int(ps, 1, "free units", INT64_MAX, &t->free_units) ||
 		    !pl_word_of(ps, 2, "free period", periods, periodv,
 			     &t->free_period))
 			return false;
@@ -319,7 +358,8 @@ static bool tariff_attr(parser *ps)
 		return pl_no_more(ps, i);
 	}
 	if (pl_is(k, "failure-fee"))
-		return pl_get_money(ps, 1, "failure fee", &t->failure_fee) &&
+		return pl_once(ps, false, S_FAILURE_FEE, k) &&
+		       pl_get_money(ps, 1, "failure fee", &t->failure_fee) &&
 		       pl_no_more(ps, 2);
 	return pl_fail(ps, k->col,
 		    "unknown tariff attribute '%s' (tier, mode, free, "
@@ -328,6 +368,78 @@ static bool tariff_attr(parser *ps)
 
 /* ----------------------------------------------------------- offer */
 
+/* The number of a validity: 1 to max (the library's bound for the unit
+ * that follows it). */
+static bool valid_n(parser *ps, size_t i, int64_t *n)
+{
+	if (!pl_get_int(ps, i, "validity", 1000000, n))
+		return false;
+	if (*n == 0)
+		return pl_fail(ps, ps->t[i].col, "a validity must be above 0 "
+			       "('valid never' for no expiry)%s", "");
+	return true;
+}
+
+static bool valid_max(parser *ps, size_t i, int64_t n, int64_t max,
+		      const char *unit)
+{
+	if (n <= max)
+		return true;
+	qs_errf(ps->err, ps->line, ps->t[i].col,
+		"validity: at most %lld %s, not %lld", (long long)max, unit,
+		(long long)n);
+	return false;
+}
+
+/* valid never | valid N years|months|days [N days] (quota-plan(5)): the
+ * line says the whole validity; what it does not give is 0. */
+static bool offer_valid(parser *ps, qs_offer_def *o)
+{
+	const tok *u;
+	int64_t n, d;
+
+	if (!pl_need(ps, 1, "validity (N years, months or days, or never)"))
+		return false;
+	if (pl_is(&ps->t[1], "never")) {
+		o->valid_months = o->valid_days = 0;
+		return pl_no_more(ps, 2);
+	}
+	if (!valid_n(ps, 1, &n) || !(u = pl_need(ps, 2, "years, months or "
+						   "days")))
+		return false;
+	if (pl_is(u, "years") || pl_is(u, "year")) {
+		if (!valid_max(ps, 1, n, 100, "years"))
+			return false;
+		o->valid_months = (int32_t)(n * 12);
+	} else if (pl_is(u, "months") || pl_is(u, "month")) {
+		if (!valid_max(ps, 1, n, 1200, "months"))
+			return false;
+		o->valid_months = (int32_t)n;
+	} else if (pl_is(u, "days") || pl_is(u, "day")) {
+		if (!valid_max(ps, 1, n, 36600, "days"))
+			return false;
+		o->valid_months = 0;
+		o->valid_days = (int32_t)n;
+		return pl_no_more(ps, 3);
+	} else
+		return pl_fail(ps, u->col, "expected years, months or days, "
+			       "not '%s'", pl_tokstr(ps, u));
+	o->valid_days = 0;
+	if (ps->nt == 3)
+		return true;
+	if (!valid_n(ps, 3, &d))
+		return false;
+	if (ps->nt < 5 || !(pl_is(&ps->t[4], "days") ||
+			    pl_is(&ps->t[4], "day")))
+		return pl_fail(ps, ps->nt < 5 ? ps->eol : ps->t[4].col,
+			       "expected days after the months or years "
+			       "(valid N months|years [N days])%s", "");
+	if (!valid_max(ps, 3, d, 36600, "days"))
+		return false;
+	o->valid_days = (int32_t)d;
+	return pl_no_more(ps, 5);
+}
+
 static bool offer_attr(parser *ps)
 {
 	qs_offer_def *o = &ps->p->offers[ps->p->noffers - 1];
@@ -335,13 +447,15 @@ static bool offer_attr(parser *ps)
 	size_t i;
 
 	if (pl_is(k, "covers"))
-		return pl_get_cats(ps, 1, &o->cats) && pl_no_more(ps, 2);
+		return pl_once(ps, false, S_COVERS, k) &&
+		       pl_get_cats(ps, 1, &o->cats) && pl_no_more(ps, 2);
 	if (pl_is(k, "units")) {
 		if (o->tariff >= 0)
 			return pl_fail(ps, k->col, "an offer is either fixed "
 				    "(units ... price ...) or priced by "
 				    "quantity (priced-by), not both%s", "");
-		if (!pl_get_int(ps, 1, "units", INT64_MAX, &o->units))
+		if (!pl_once(ps, false, S_UNITS, k) ||
+		    !pl_get_int(ps, 1, "units", INT64_MAX, &o->units))
 			return false;
 		if (o->units == 0)
 			return pl_fail(ps, ps->t[1].col, "units must be > 0%s", "");
@@ -353,64 +467,50 @@ static bool offer_attr(parser *ps)
 	}
 	if (pl_is(k, "priced-by")) {
 		const tok *t = pl_need(ps, 1, "tariff name");
+		uint32_t words = 0;
 
 		if (!t)
 			return false;
 		if (o->units)
 			return pl_fail(ps, k->col, "an offer is either fixed or "
 				    "priced by quantity, not both%s", "");
+		if (!pl_once(ps, false, S_UNITS, k))
+			return false;
 		if ((o->tariff = pl_find_tariff(ps->p, t)) < 0)
 			return pl_fail(ps, t->col, "unknown tariff '%s'",
 				    pl_tokstr(ps, t));
 		for (i = 2; i < ps->nt; i += 2) {
-			int64_t *v = pl_is(&ps->t[i], "min")    ? &o->min_units
-				     : pl_is(&ps->t[i], "step") ? &o->step_units
-				     : pl_is(&ps->t[i], "max")  ? &o->max_units
-							     : NULL;
-			if (!v)
+			int w = pl_is(&ps->t[i], "min")    ? 0
+				: pl_is(&ps->t[i], "step") ? 1
+				: pl_is(&ps->t[i], "max")  ? 2
+							   : -1;
+			int64_t *v = w == 0 ? &o->min_units
+				     : w == 1 ? &o->step_units
+				     : &o->max_units;
+
+			if (w < 0)
 				return pl_fail(ps, ps->t[i].col,
 					    "expected min, step or max, not "
 					    "'%s'", pl_tokstr(ps, &ps->t[i]));
-			if (!pl_get_int(ps, i + 1, "quantity bound", INT64_MAX, v))
+			if (!pl_once_on_line(ps, &words, w, &ps->t[i]) ||
+			    !pl_get_int(ps, i + 1, "quantity bound", INT64_MAX, v))
 				return false;
 		}
 		return true;
 	}
-	if (pl_is(k, "valid")) {
-		int64_t n;
-
-		if (ps->nt == 2 && pl_is(&ps->t[1], "never")) {
-			o->valid_months = o->valid_days = 0;
-			return true;
-		}
-		for (i = 1; i < ps->nt; i += 2) {
-			if (!pl_get_int(ps, i, "validity", 100000, &n))
-				return false;
-			if (i + 1 < ps->nt && (pl_is(&ps->t[i + 1], "months") ||
-					       pl_is(&ps->t[i + 1], "month")))
-				o->valid_months = (int32_t)n;
-			else if (i + 1 < ps->nt && (pl_is(&ps->t[i + 1], "years") ||
-						    pl_is(&ps->t[i + 1], "year")))
-				o->valid_months = (int32_t)(n * 12);
-			else if (i + 1 < ps->nt && (pl_is(&ps->t[i + 1], "days") ||
-						    pl_is(&ps->t[i + 1], "day")))
-				o->valid_days = (int32_t)n;
-			else
-				return pl_fail(ps, i + 1 < ps->nt ? ps->t[i + 1].col
-							       : ps->eol,
-					    "expected years, months or days%s",
-					    "");
-		}
-		return true;
-	}
+	if (pl_is(k, "valid"))
+		return pl_once(ps, false, S_VALID, k) && offer_valid(ps, o);
 	if (pl_is(k, "stop-when-exhausted")) {
+		if (!pl_once(ps, false, S_STOP, k))
+			return false;
 		o->flags |= QUOTA_PACKAGE_STOP;
 		return pl_no_more(ps, 1);
 	}
 	if (pl_is(k, "priority")) {
 		int64_t v;
 
-		if (!pl_get_int(ps, 1, "priority", INT32_MAX, &v))
+		if (!pl_once(ps, false, S_PRIORITY, k) ||
+		    !pl_get_int(ps, 1, "priority", INT32_MAX, &v))
 			return false;
 		o->priority = (int32_t)v;
 		return pl_no_more(ps, 2);
@@ -451,17 +551,20 @@ static bool statement(parser *ps)
 	if (pl_is(k, "currency")) {
 		const tok *t = pl_need(ps, 1, "currency code");
 
-		if (!t)
+		if (!t || !pl_once(ps, true, S_CURRENCY, k))
 			return false;
 		free(p->currency);
 		p->currency = pl_dup_tok(t);
+		p->currency_line = ps->line;
+		p->currency_col = t->col;
 		ps->block = B_NONE;
 		return pl_no_more(ps, 2);
 	}
 	if (pl_is(k, "history")) { /* months kept before the latest (sim.c) */
 		int64_t n;
 
-		if (!pl_need(ps, 1, "months of history (or all)"))
+		if (!pl_need(ps, 1, "months of history (or all)") ||
+		    !pl_once(ps, true, S_HISTORY, k))
 			return false;
 		ps->block = B_NONE;
 		if (pl_is(&ps->t[1], "all"))
@@ -481,6 +584,11 @@ static bool statement(parser *ps)
 			if (!name_ok(ps, t, QUOTA_CATEGORY_NAME_MAX,
 				     "a category name"))
 				return false;
+			if (pl_is(t, "*"))
+				return pl_fail(ps, t->col, "a category may not "
+					    "be named '*' (the name of the "
+					    "month's totals in quota-sim's "
+					    "output)%s", "");
 			if (qs_plan_cat(p, t->s, t->n) >= 0)
 				return pl_fail(ps, t->col,
 					    "category '%s' declared twice",
@@ -510,6 +618,8 @@ static bool statement(parser *ps)
 		d->line = ps->line;
 		d->free_period = QUOTA_PERIOD_MONTH;
 		ps->block = B_TARIFF;
+		ps->seen_block = 0;
+		ps->tariff_set = ps->overage_set = 0;
 		return true;
 	}
 	if (pl_is(k, "offer")) {
@@ -530,6 +640,8 @@ static bool statement(parser *ps)
 		d->tariff = -1;
 		d->valid_months = 12;
 		ps->block = B_OFFER;
+		ps->seen_block = 0;
+		ps->tariff_set = ps->overage_set = 0;
 		return true;
 	}
 	if (pl_is(k, "account")) {
@@ -558,6 +670,8 @@ static bool statement(parser *ps)
 		if (pl_is(t, "*"))
 			p->any = (int)(p->naccounts - 1);
 		ps->block = B_ACCOUNT;
+		ps->seen_block = 0;
+		ps->tariff_set = ps->overage_set = 0;
 		return true;
 	}
 	return pl_fail(ps, k->col,
@@ -630,17 +744,22 @@ qs_plan *qs_plan_load(const char *file, qs_err *err)
 	ps.err = err;
 	while (ok && (n = getline(&line, &cap, f)) >= 0) {
 		size_t len = (size_t)n;
+		char *l = line;
 
 		ps.line++;
-		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		while (len && (l[len - 1] == '\n' || l[len - 1] == '\r'))
 			len--;
-		if (memchr(line, 0, len)) {
-			ok = pl_fail(&ps, (int64_t)((char *)memchr(line, 0, len) -
-						 line) + 1,
+		if (ps.line == 1 && len >= 3 && !memcmp(l, "\xEF\xBB\xBF", 3)) {
+			l += 3; /* a byte order mark, as in a trace */
+			len -= 3;
+		}
+		if (memchr(l, 0, len)) {
+			ok = pl_fail(&ps, (int64_t)((char *)memchr(l, 0, len) -
+						 l) + 1,
 				  "NUL byte in a plan%s", "");
 			break;
 		}
-		if (!(ok = tokenize(&ps, line, len)) || ps.nt == 0)
+		if (!(ok = tokenize(&ps, l, len)) || ps.nt == 0)
 			continue;
 		if (!header) {
 			int64_t v;

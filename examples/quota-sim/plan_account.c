@@ -23,6 +23,7 @@ static bool package_attr(parser *ps, qs_account_def *a)
 {
 	qs_pkg_def d = {0};
 	bool have_cats = false, have_units = false, have_from = false;
+	uint32_t words = 0;
 	size_t i, j;
 	const tok *idt = pl_need(ps, 1, "package id");
 
@@ -36,7 +37,14 @@ static bool package_attr(parser *ps, qs_account_def *a)
 				    pl_tokstr(ps, idt));
 	for (i = 2; i < ps->nt;) {
 		const tok *k = &ps->t[i];
+		static const char *const w[] = {"covers", "units", "from",
+						"until", "price", "priority",
+						"stop-when-exhausted", NULL};
 
+		for (j = 0; w[j] && !pl_is(k, w[j]); j++)
+			;
+		if (w[j] && !pl_once_on_line(ps, &words, (int)j, k))
+			return false;
 		if (pl_is(k, "covers")) {
 			if (!pl_get_cats(ps, i + 1, &d.cats))
 				return false;
@@ -100,6 +108,7 @@ static bool buy_attr(parser *ps, qs_account_def *a)
 	qs_action x = {0};
 	const tok *o = pl_need(ps, 1, "offer id");
 	bool have_at = false;
+	uint32_t words = 0;
 	size_t i;
 
 	if (!o)
@@ -113,9 +122,16 @@ static bool buy_attr(parser *ps, qs_account_def *a)
 			    "before the accounts that buy them)", pl_tokstr(ps, o));
 	for (i = 2; i < ps->nt;) {
 		const tok *k = &ps->t[i];
+		static const char *const w[] = {"at", "quantity", "id",
+						"voucher", NULL};
+		size_t j;
 
+		for (j = 0; w[j] && !pl_is(k, w[j]); j++)
+			;
+		if (w[j] && !pl_once_on_line(ps, &words, (int)j, k))
+			return false;
 		if (pl_is(k, "at")) {
-			if (!pl_get_time(ps, i + 1, "at", &x.at))
+			if (!pl_get_sim_time(ps, i + 1, "at", &x.at))
 				return false;
 			have_at = true;
 			i += 2;
@@ -144,6 +160,11 @@ static bool buy_attr(parser *ps, qs_account_def *a)
 			x.has_voucher = true;
 			if (!pl_get_money(ps, i + 2, "voucher value", &v))
 				return false;
+			if (v == 0 && (pl_is(kind, "amount") ||
+				       pl_is(kind, "percent")))
+				return pl_fail(ps, ps->t[i + 2].col,
+					    "a voucher must take more than 0 "
+					    "off%s", "");
 			if (pl_is(kind, "amount")) {
 				x.voucher.kind = QUOTA_VOUCHER_AMOUNT;
 				x.voucher.value = v;
@@ -182,6 +203,7 @@ static bool renew_attr(parser *ps, qs_account_def *a)
 	qs_action x = {0};
 	const tok *o = pl_need(ps, 1, "offer id");
 	bool have_at = false;
+	uint32_t words = 0;
 	int64_t d;
 	size_t i;
 
@@ -197,9 +219,16 @@ static bool renew_attr(parser *ps, qs_account_def *a)
 			    pl_tokstr(ps, o));
 	for (i = 2; i < ps->nt; i += 2) {
 		const tok *k = &ps->t[i];
+		static const char *const w[] = {"at", "units-left",
+						"days-before-expiry", NULL};
+		size_t j;
 
+		for (j = 0; w[j] && !pl_is(k, w[j]); j++)
+			;
+		if (w[j] && !pl_once_on_line(ps, &words, (int)j, k))
+			return false;
 		if (pl_is(k, "at")) {
-			if (!pl_get_time(ps, i + 1, "at", &x.at))
+			if (!pl_get_sim_time(ps, i + 1, "at", &x.at))
 				return false;
 			have_at = true;
 		} else if (pl_is(k, "units-left")) {
@@ -225,6 +254,33 @@ static bool renew_attr(parser *ps, qs_account_def *a)
 	return add_action(ps, a, &x);
 }
 
+/* A per-category attribute (tariff, overage) of category c (-1: all)
+ * given once for each category. */
+static bool per_cat_once(parser *ps, uint64_t *set, int64_t *lines, int c,
+			 const char *what)
+{
+	uint64_t m = c < 0 ? (ps->p->ncats == 64 ? UINT64_MAX
+				 : (UINT64_C(1) << ps->p->ncats) - 1)
+			   : UINT64_C(1) << c;
+	int i;
+
+	if (*set & m) {
+		uint64_t both = *set & m;
+
+		for (i = 0; !(both >> i & 1); i++)
+			;
+		qs_errf(ps->err, ps->line, ps->t[1].col,
+			"%s for category '%s' given twice (first on line %lld)",
+			what, ps->p->cats[i], (long long)lines[i]);
+		return false;
+	}
+	for (i = 0; i < (int)ps->p->ncats; i++)
+		if (m >> i & 1)
+			lines[i] = ps->line;
+	*set |= m;
+	return true;
+}
+
 bool pl_account_attr(parser *ps)
 {
 	qs_account_def *a = &ps->p->accounts[ps->p->naccounts - 1];
@@ -239,7 +295,7 @@ bool pl_account_attr(parser *ps)
 		const tok *t = pl_need(ps, 1, "UTC offset (+hh:mm)");
 		int64_t h, m;
 
-		if (!t)
+		if (!t || !pl_once(ps, false, S_UTC, k))
 			return false;
 		if (t->n != 6 || (t->s[0] != '+' && t->s[0] != '-') ||
 		    t->s[3] != ':' || !qs_int_parse(t->s + 1, 2, 18, &h) ||
@@ -261,6 +317,9 @@ bool pl_account_attr(parser *ps)
 		if ((ti = pl_find_tariff(ps->p, t)) < 0)
 			return pl_fail(ps, t->col, "unknown tariff '%s'",
 				    pl_tokstr(ps, t));
+		if (!per_cat_once(ps, &ps->tariff_set, ps->tariff_line, c,
+				  "a tariff"))
+			return false;
 		for (v = 0; v < QUOTA_MAX_CATEGORIES; v++)
 			if (c < 0 || v == c)
 				a->tariff[v] = ti;
@@ -277,12 +336,28 @@ bool pl_account_attr(parser *ps)
 			     &cd->period) ||
 		    !pl_get_int(ps, 3, "cap units", INT64_MAX, &cd->units))
 			return false;
+		for (size_t i = 0; i < a->ncaps; i++)
+			if (a->caps[i].cat == cd->cat &&
+			    a->caps[i].period == cd->period) {
+				qs_errf(ps->err, ps->line, k->col,
+					"a cap of %s a %s given twice (first "
+					"on line %lld)",
+					cd->cat < 0 ? "all"
+						    : ps->p->cats[cd->cat],
+					cd->period == QUOTA_PERIOD_DAY ? "day"
+								: "month",
+					(long long)a->caps[i].line);
+				return false;
+			}
+		cd->line = ps->line;
 		a->ncaps++;
 		return pl_no_more(ps, 4);
 	}
 	if (pl_is(k, "overage")) {
 		if (!pl_get_cat(ps, 1, true, &c) ||
-		    !pl_word_of(ps, 2, "overage policy", pol, polv, &v))
+		    !pl_word_of(ps, 2, "overage policy", pol, polv, &v) ||
+		    !per_cat_once(ps, &ps->overage_set, ps->overage_line, c,
+				  "an overage policy"))
 			return false;
 		for (int i = 0; i < QUOTA_MAX_CATEGORIES; i++)
 			if (c < 0 || i == c)
@@ -298,11 +373,19 @@ bool pl_account_attr(parser *ps)
 					  QUOTA_ROUND_HALF_EVEN, QUOTA_ROUND_UP,
 					  QUOTA_ROUND_DOWN};
 		size_t i;
+		uint32_t words = 0;
 
-		if (!pl_word_of(ps, 1, "settlement period", sp, spv,
+		if (!pl_once(ps, false, S_SETTLE, k) ||
+		    !pl_word_of(ps, 1, "settlement period", sp, spv,
 			     &a->settle_period))
 			return false;
 		for (i = 2; i < ps->nt; i += 2) {
+			if ((pl_is(&ps->t[i], "minor") ||
+			     pl_is(&ps->t[i], "rounding")) &&
+			    !pl_once_on_line(ps, &words,
+					     pl_is(&ps->t[i], "minor"),
+					     &ps->t[i]))
+				return false;
 			if (pl_is(&ps->t[i], "minor")) {
 				if (!pl_get_money(ps, i + 1, "minor unit",
 					       &a->minor))
@@ -323,6 +406,8 @@ bool pl_account_attr(parser *ps)
 		return true;
 	}
 	if (pl_is(k, "balance")) {
+		if (!pl_once(ps, false, S_BALANCE, k))
+			return false;
 		if (ps->nt > 1 && pl_is(&ps->t[1], "unlimited")) {
 			a->balance_set = false;
 			return pl_no_more(ps, 2);
@@ -332,7 +417,8 @@ bool pl_account_attr(parser *ps)
 		       pl_no_more(ps, 2);
 	}
 	if (pl_is(k, "credit-limit"))
-		return pl_get_money(ps, 1, "credit limit", &a->credit) &&
+		return pl_once(ps, false, S_CREDIT, k) &&
+		       pl_get_money(ps, 1, "credit limit", &a->credit) &&
 		       pl_no_more(ps, 2);
 	if (pl_is(k, "alert")) {
 		qs_alert_def *al;
@@ -356,7 +442,8 @@ bool pl_account_attr(parser *ps)
 		static const char *const w[] = {"submit", "success", NULL};
 		static const int wv[] = {0, 1};
 
-		if (!pl_word_of(ps, 1, "charge-on", w, wv, &v))
+		if (!pl_once(ps, false, S_CHARGE_ON, k) ||
+		    !pl_word_of(ps, 1, "charge-on", w, wv, &v))
 			return false;
 		a->on_success = v;
 		return pl_no_more(ps, 2);
@@ -364,13 +451,26 @@ bool pl_account_attr(parser *ps)
 	if (pl_is(k, "sms")) {
 		static const char *const w[] = {"gsm", "cn", NULL};
 		static const int wv[] = {0, 1};
-		size_t i;
+		static const char *const opt[] = {"signature", "max-segments",
+						  "max-length",
+						  "split-codepoints",
+						  "shift-tables", NULL};
+		uint32_t words = 0;
+		size_t i, j;
+		int64_t sig_col = 0;
 
-		if (!pl_word_of(ps, 1, "SMS counting", w, wv, &v))
+		if (!pl_once(ps, false, S_SMS, k) ||
+		    !pl_word_of(ps, 1, "SMS counting", w, wv, &v))
 			return false;
 		a->sms.flags = v ? QUOTA_SMS_CN : 0;
 		for (i = 2; i < ps->nt;) {
 			int64_t n;
+
+			for (j = 0; opt[j] && !pl_is(&ps->t[i], opt[j]); j++)
+				;
+			if (opt[j] && !pl_once_on_line(ps, &words, (int)j,
+						       &ps->t[i]))
+				return false;
 
 			if (pl_is(&ps->t[i], "signature")) {
 				const tok *t = pl_need(ps, i + 1, "signature");
@@ -379,6 +479,7 @@ bool pl_account_attr(parser *ps)
 					return false;
 				free(a->signature);
 				a->signature = pl_dup_tok(t);
+				sig_col = t->col;
 				i += 2;
 			} else if (pl_is(&ps->t[i], "max-segments")) {
 				if (!pl_get_int(ps, i + 1, "max-segments",
@@ -396,6 +497,14 @@ bool pl_account_attr(parser *ps)
 				a->sms.flags |= QUOTA_SMS_SPLIT_CODEPOINTS;
 				i++;
 			} else if (pl_is(&ps->t[i], "shift-tables")) {
+				/* quota_sms_count(3) refuses the two
+				 * together: every text would be refused */
+				if (a->sms.flags & QUOTA_SMS_CN)
+					return pl_fail(ps, ps->t[i].col,
+						    "shift-tables is GSM "
+						    "counting's, not cn's "
+						    "(quota_sms_count(3) "
+						    "refuses the two)%s", "");
 				a->sms.flags |= QUOTA_SMS_SHIFT_TABLES;
 				i++;
 			} else
@@ -404,6 +513,18 @@ bool pl_account_attr(parser *ps)
 					    "(signature, max-segments, "
 					    "max-length, split-codepoints, "
 					    "shift-tables)", pl_tokstr(ps, &ps->t[i]));
+		}
+		if (a->signature && (a->sms.flags & QUOTA_SMS_CN)) {
+			/* the signature counts with every text: one the
+			 * library refuses would refuse them all */
+			quota_sms_opts o = a->sms;
+			quota_sms_info info;
+
+			o.signature = a->signature;
+			if (quota_sms_count("", 0, &o, &info) == QUOTA_EINVAL)
+				return pl_fail(ps, sig_col, "signature: not "
+					    "valid UTF-8 (quota_sms_count(3) "
+					    "refuses it)%s", "");
 		}
 		return true;
 	}
@@ -427,7 +548,7 @@ bool pl_account_attr(parser *ps)
 		if (ps->nt < 3 || !pl_is(&ps->t[2], "at"))
 			return pl_fail(ps, ps->nt < 3 ? ps->eol : ps->t[2].col,
 				    "expected 'at TIME'%s", "");
-		return pl_get_time(ps, 3, "at", &x.at) && pl_no_more(ps, 4) &&
+		return pl_get_sim_time(ps, 3, "at", &x.at) && pl_no_more(ps, 4) &&
 		       add_action(ps, a, &x);
 	}
 	return pl_fail(ps, k->col,

@@ -32,6 +32,7 @@ typedef struct qs_err {
 	const char *file;
 	int64_t line, col; /* from 1; 0: unknown */
 	char msg[384];
+	int status;        /* exit status; 0: QS_EXIT_BAD */
 } qs_err;
 
 void qs_errf(qs_err *e, int64_t line, int64_t col, const char *fmt, ...)
@@ -52,6 +53,18 @@ bool qs_money_parse(const char *s, size_t n, int64_t *out, const char **why);
 char *qs_money_fmt(char buf[32], int64_t micros);
 /* A non-negative integer; false if malformed or above max. */
 bool qs_int_parse(const char *s, size_t n, int64_t max, int64_t *out);
+
+/* The times quota-sim acts at (trace rows, purchases, renewal marks,
+ * top-ups) end before QS_TIME_END: three days before the library's
+ * QUOTA_TIME_MAX (10000-01-01), as it settles every account two days
+ * after the last of them (and a UTC offset moves a local day by up to
+ * 18 hours). */
+#define QS_TIME_END (QUOTA_TIME_MAX - 3 * 86400)
+#define QS_TIME_END_WHY "after 9999-12-28T23:59:59Z, the last time " \
+	"quota-sim replays (it settles two days after the last row)"
+/* The most units a trace row may hold: 10^15, so that a month of rows
+ * stays far from the 64-bit counters' limit. */
+#define QS_UNITS_MAX INT64_C(1000000000000000)
 
 /* ISO 8601 (2024-05-01, 2024-05-01T08:00[:00[.fff]][Z|+hh:mm]) or Unix
  * seconds; no zone means UTC.  *col: offset of the bad character. */
@@ -130,6 +143,7 @@ typedef struct qs_cap_def {
 	int cat; /* -1: all */
 	int period;
 	int64_t units;
+	int64_t line;
 } qs_cap_def;
 
 typedef struct qs_alert_def {
@@ -166,6 +180,7 @@ typedef struct qs_plan {
 	char *file;            /* as given */
 	char *name;            /* its base name */
 	char *currency;
+	int64_t currency_line, currency_col;
 	size_t ncats;
 	char *cats[QUOTA_MAX_CATEGORIES];
 	qs_tariff_def *tariffs;
@@ -265,6 +280,16 @@ typedef struct qs_sample {
 	int64_t *left;
 } qs_sample;
 
+/* --scale: a keyed row as first charged, so that a repeat of it is sent
+ * at the same size (the library sees an exact retry, R11). */
+typedef struct qs_keyent {
+	const struct qs_acct *a;
+	int cat;
+	uint32_t klen;
+	char key[QUOTA_KEY_MAX];
+	int64_t at, raw, scaled;
+} qs_keyent;
+
 typedef struct qs_acct {
 	quota_account *a;
 	const qs_account_def *def;
@@ -300,6 +325,10 @@ struct qs_sim {
 	qs_acct **htab;
 	size_t hcap;
 	qs_acct *last;
+	qs_keyent *keys;       /* --scale only: keyed rows, by key */
+	size_t nkeys, ckeys;
+	uint32_t *ktab;        /* index + 1 into keys; 0: empty */
+	size_t kcap;
 	int64_t scale_micros;  /* 1,000,000 = 1x */
 	bool samples;          /* keep chart samples */
 	int64_t rows;
@@ -315,6 +344,8 @@ int qs_sim_init(qs_sim *s, const qs_plan *plan, qs_err *err);
 /* The account of that id, made from the plan (or its "account *") on
  * first use; NULL with err set if the plan has neither. */
 qs_acct *qs_sim_account(qs_sim *s, const char *id, size_t n, qs_err *err);
+/* Whether the plan has that account (a block, or "account *"). */
+bool qs_sim_has_account(qs_sim *s, const char *id, size_t n);
 /* One trace row; a bad row (unknown account or category, bad text)
  * returns -1 with err set. */
 int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err);

@@ -517,17 +517,14 @@ void qs_report_compare(FILE *f, qs_sim *const *sims, size_t n,
 
 				if (i < nid && !a)
 					continue;
-				qs_sim_totals(sims[k], a, &t);
-				if (i < nid) {
-					const qs_acct *a0 =
-						find_acct(sims[0], ids[i]);
+				const qs_acct *a0 = i < nid
+					? find_acct(sims[0], ids[i]) : NULL;
 
-					if (a0)
-						qs_sim_totals(sims[0], a0, &t0);
-					else
-						memset(&t0, 0, sizeof t0);
-				} else
-					qs_sim_totals(sims[0], NULL, &t0);
+				qs_sim_totals(sims[k], a, &t);
+				/* no difference from a plan that lacks the
+				 * account: the field is left empty */
+				if (i == nid || a0)
+					qs_sim_totals(sims[0], a0, &t0);
 				csv_str(f, i < nid ? ids[i] : "*");
 				fputc(',', f);
 				csv_str(f, sims[k]->plan->name);
@@ -543,8 +540,8 @@ void qs_report_compare(FILE *f, qs_sim *const *sims, size_t n,
 					qs_money_fmt(m2, t.purchased),
 					qs_money_fmt(m3, t.bills),
 					qs_money_fmt(m4, t.spent));
-				fprintf(f, "%s\n",
-					qs_money_fmt(m2, t.spent - t0.spent));
+				fprintf(f, "%s\n", i < nid && !a0 ? ""
+					: qs_money_fmt(m2, t.spent - t0.spent));
 			}
 		free(ids);
 		return;
@@ -591,8 +588,12 @@ void qs_report_compare(FILE *f, qs_sim *const *sims, size_t n,
 					qs_money_fmt(m1, t.purchased),
 					qs_money_fmt(m2, t.bills),
 					qs_money_fmt(m3, t.spent));
-				fprintf(f, ",\"diff\":\"%s\"}",
-					qs_money_fmt(m1, t.spent - t0.spent));
+				if (i < nid && !find_acct(sims[0], ids[i]))
+					fputs(",\"diff\":null}", f);
+				else
+					fprintf(f, ",\"diff\":\"%s\"}",
+						qs_money_fmt(m1,
+							     t.spent - t0.spent));
 			}
 			fputs("]}", f);
 		}

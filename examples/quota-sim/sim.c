@@ -11,9 +11,12 @@
 const char *const qs_ref_names[QS_NREF] = {"cap", "stop", "suspended",
 					   "too-long", "key-conflict", "other"};
 
-/* What an unlimited balance starts with: far more than any simulation
- * spends, far from overflowing. */
-#define UNLIMITED_BALANCE (INT64_C(1) << 60)
+/* A library failure is the input's (bad input, exit 2) unless the
+ * library ran out of memory (exit 1). */
+static void lib_status(qs_err *err, int rc)
+{
+	err->status = rc == QUOTA_ENOMEM ? QS_EXIT_FAIL : 0;
+}
 
 static int lib_err(qs_sim *s, qs_err *err, int64_t line, int rc,
 		   const char *what)
@@ -21,6 +24,7 @@ static int lib_err(qs_sim *s, qs_err *err, int64_t line, int rc,
 	err->file = s->plan->file;
 	qs_errf(err, line, line ? 1 : 0, "%s: %s (%s)", what,
 		quota_errmsg(s->ctx), quota_err_name(rc));
+	lib_status(err, rc);
 	return -1;
 }
 
@@ -192,17 +196,22 @@ static int on_bill(const quota_bill *b, void *ud)
 	return 0;
 }
 
+/* Settle account a up to now.  On failure the message, with neither
+ * file nor line: the caller names what made it settle. */
 static int settle(qs_sim *s, qs_acct *a, int64_t now, qs_err *err)
 {
 	void *u[2] = {s, a};
 	int64_t n = quota_settle(a->a, now, on_bill, u);
 	int64_t p = a->def->settle_period == QUOTA_PERIOD_HOUR ? 3600 : 86400;
 	int64_t l = now + a->def->utc_offset;
+	char tb[40];
 
 	if (n < 0) {
-		err->file = s->plan->file;
-		qs_errf(err, 0, 0, "account '%s': settlement at %lld failed: "
-			"%s", a->id, (long long)now, qs_sim_errmsg(s, (int)n));
+		qs_errf(err, 0, 0, "account '%s': the settlement at %s failed: "
+			"%s (%s)", a->id,
+			qs_time_fmt(tb, now, a->def->utc_offset),
+			qs_sim_errmsg(s, (int)n), quota_err_name((int)n));
+		lib_status(err, (int)n);
 		return -1;
 	}
 	l -= ((l % p) + p) % p;
@@ -262,6 +271,24 @@ static int on_event(const quota_event *e, void *ud)
 	return 0;
 }
 
+/* A voucher the purchase's list price does not reach: the message in
+ * the currency's units (the library's counts micros). */
+static void voucher_err(qs_sim *s, qs_acct *a, const qs_action *x,
+			qs_err *err)
+{
+	quota_purchase pu;
+	char m1[32], m2[32];
+
+	if (quota_package_quote(a->a, s->offers[x->offer], x->quantity, NULL,
+				x->at, &pu) == QUOTA_OK &&
+	    pu.list_price_micros < x->voucher.min_spend_micros)
+		qs_errf(err, x->line, x->col, "purchase: offer '%s': list "
+			"price %s below the voucher's minimum spend %s "
+			"(QUOTA_EVOUCHER)", s->plan->offers[x->offer].id,
+			qs_money_fmt(m1, pu.list_price_micros),
+			qs_money_fmt(m2, x->voucher.min_spend_micros));
+}
+
 /* The account's scheduled purchases and top-ups up to time t. */
 static int actions(qs_sim *s, qs_acct *a, int64_t t, qs_err *err)
 {
@@ -274,8 +301,12 @@ static int actions(qs_sim *s, qs_acct *a, int64_t t, qs_err *err)
 
 		int32_t mo = qs_month_of(x->at, d->utc_offset);
 
-		if (x->at >= a->settled_to && settle(s, a, x->at, err))
+		if (x->at >= a->settled_to && settle(s, a, x->at, err)) {
+			err->file = s->plan->file;
+			err->line = x->line;
+			err->col = x->col;
 			return -1;
+		}
 		if (a->nmonths == 0 || mo > a->cur)
 			advance(s, a, mo);
 		m = month(s, a, mo);
@@ -288,7 +319,10 @@ static int actions(qs_sim *s, qs_acct *a, int64_t t, qs_err *err)
 				return -1;
 			}
 		} else if (x->kind == QS_ACT_TOPUP) {
-			if ((rc = quota_account_topup(a->a, x->micros, x->at))) {
+			/* an unlimited balance (INT64_MAX, acct_new) takes
+			 * no more and needs none */
+			if (d->balance_set &&
+			    (rc = quota_account_topup(a->a, x->micros, x->at))) {
 				lib_err(s, err, x->line, rc, "top-up");
 				err->col = x->col;
 				return -1;
@@ -306,6 +340,8 @@ static int actions(qs_sim *s, qs_acct *a, int64_t t, qs_err *err)
 			if (rc && rc != QUOTA_EFUNDS && rc != QUOTA_ESUSPENDED) {
 				lib_err(s, err, x->line, rc, "purchase");
 				err->col = x->col;
+				if (rc == QUOTA_EVOUCHER)
+					voucher_err(s, a, x, err);
 				return -1;
 			}
 			a->buys = qs_grow(a->buys, &a->cbuys, a->nbuys + 1,
@@ -351,8 +387,19 @@ static qs_acct *acct_new(qs_sim *s, const char *id, size_t n,
 	a->a = qa;
 	if ((rc = quota_account_set_utc_offset(qa, d->utc_offset)) ||
 	    (rc = quota_account_set_settlement(qa, d->settle_period, d->minor,
-					       d->rounding)) ||
-	    (rc = quota_account_set_credit_limit(qa, d->credit)))
+					       d->rounding)))
+		goto bad;
+	/* An unlimited balance: a balance and a credit limit of INT64_MAX
+	 * each, purchases allowed on credit.  The balance can fall to
+	 * -INT64_MAX, 2^64 - 2 micros spent, and the library refuses
+	 * purchases (their sum) and bills (theirs) that would take either
+	 * sum above INT64_MAX: it overflows before it runs out (an error
+	 * then, never a suspension or a refused purchase). */
+	if ((rc = quota_account_set_credit_limit(
+		     qa, d->balance_set ? d->credit : INT64_MAX)) ||
+	    (!d->balance_set &&
+	     (rc = quota_account_set_pay_order(qa, QUOTA_PAY_GIFT_FIRST,
+					       QUOTA_PAY_CREDIT_PURCHASES))))
 		goto bad;
 	for (i = 0; i < s->plan->ncats; i++) {
 		if (d->tariff[i] >= 0 &&
@@ -392,12 +439,10 @@ static qs_acct *acct_new(qs_sim *s, const char *id, size_t n,
 		if ((rc = quota_package_add(qa, &sp, NULL)))
 			goto bad;
 	}
-	if (d->balance_set ? d->balance > 0 : true) {
-		int64_t b = d->balance_set ? d->balance : UNLIMITED_BALANCE;
-
-		if ((rc = quota_account_topup(qa, b, 0)))
-			goto bad;
-	}
+	if ((d->balance_set ? d->balance > 0 : true) &&
+	    (rc = quota_account_topup(qa, d->balance_set ? d->balance
+							: INT64_MAX, 0)))
+		goto bad;
 	insert(s, a);
 	return a;
 bad:
@@ -526,6 +571,11 @@ static bool scaled(int64_t raw, int64_t sc, int64_t *out)
 	return true;
 }
 
+bool qs_sim_has_account(qs_sim *s, const char *id, size_t n)
+{
+	return s->plan->any >= 0 || lookup(s, id, n);
+}
+
 qs_acct *qs_sim_account(qs_sim *s, const char *id, size_t n, qs_err *err)
 {
 	qs_acct *a = lookup(s, id, n);
@@ -545,6 +595,90 @@ qs_acct *qs_sim_account(qs_sim *s, const char *id, size_t n, qs_err *err)
 	return a;
 }
 
+/* --scale: the keyed row of account a with that key, or NULL. */
+static qs_keyent *key_find(const qs_sim *s, const qs_acct *a, const char *k,
+			   size_t n, size_t *slot)
+{
+	size_t h;
+
+	if (!s->kcap)
+		return NULL;
+	for (h = (hash(k, n) ^ (uintptr_t)a) & (s->kcap - 1); s->ktab[h];
+	     h = (h + 1) & (s->kcap - 1)) {
+		qs_keyent *e = &s->keys[s->ktab[h] - 1];
+
+		if (e->a == a && e->klen == n && !memcmp(e->key, k, n))
+			return e;
+	}
+	if (slot)
+		*slot = h;
+	return NULL;
+}
+
+/* --scale: remember (or update) a keyed row as charged. */
+static void key_put(qs_sim *s, const qs_acct *a, const qs_row *row, int cat,
+		    int64_t raw, int64_t scaled)
+{
+	qs_keyent *e;
+	size_t slot = 0, i;
+
+	if (2 * (s->nkeys + 1) > s->kcap) {
+		size_t cap = s->kcap ? s->kcap * 2 : 1024;
+
+		free(s->ktab);
+		s->ktab = qs_alloc(cap * sizeof *s->ktab);
+		s->kcap = cap;
+		for (i = 0; i < s->nkeys; i++) {
+			const qs_keyent *x = &s->keys[i];
+			size_t h = (hash(x->key, x->klen) ^ (uintptr_t)x->a) &
+				   (cap - 1);
+
+			while (s->ktab[h])
+				h = (h + 1) & (cap - 1);
+			s->ktab[h] = (uint32_t)i + 1;
+		}
+	}
+	if (!(e = key_find(s, a, row->key, row->key_len, &slot))) {
+		s->keys = qs_grow(s->keys, &s->ckeys, s->nkeys + 1,
+				  sizeof *s->keys);
+		e = &s->keys[s->nkeys++];
+		e->a = a;
+		e->klen = (uint32_t)row->key_len;
+		memcpy(e->key, row->key, row->key_len);
+		s->ktab[slot] = (uint32_t)s->nkeys;
+	}
+	e->cat = cat;
+	e->at = row->at;
+	e->raw = raw;
+	e->scaled = scaled;
+}
+
+/* --scale: a repeat of a key that the library charged anew (the key had
+ * left its window, R11) is more traffic after all: the running totals
+ * take it (the next rows' share is never below 0, qs_sim_row). */
+static void scale_more(qs_acct *a, int c, int64_t raw, int64_t units)
+{
+	int64_t x;
+
+	if (qs_add(a->scale_raw[c], raw, &x))
+		a->scale_raw[c] = x;
+	if (qs_add(a->scale_done[c], units, &x))
+		a->scale_done[c] = x;
+}
+
+/* A sum of the figures kept; false (err set at the row) if it would
+ * overflow 64 bits. */
+static bool add_to(int64_t *sum, int64_t x, const qs_row *row,
+		   const qs_acct *a, qs_err *err)
+{
+	if (qs_add(*sum, x, sum))
+		return true;
+	qs_errf(err, row->line, 0, "account '%s': the units or money counted "
+		"so far overflow 64 bits at this row (money is counted in "
+		"micros: at most 9223372036854.775807)", a->id);
+	return false;
+}
+
 int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err)
 {
 	qs_acct *a = lookup(s, row->account, row->account_len);
@@ -555,7 +689,10 @@ int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err)
 	qs_stat *st;
 	int c, rc;
 	int32_t mo;
-	int64_t units = row->units;
+	int64_t units = row->units, raw_units;
+	qs_keyent *ke = NULL;
+	bool scaling = s->scale_micros != 1000000, repeat = false;
+	bool conflict = false;
 
 	if (!a) {
 		if (!(a = qs_sim_account(s, row->account, row->account_len,
@@ -586,8 +723,12 @@ int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err)
 		err->line = err->line ? err->line : row->line;
 		return -1;
 	}
-	if (row->at >= a->settled_to && settle(s, a, row->at, err))
+	if (row->at >= a->settled_to && settle(s, a, row->at, err)) {
+		/* what this row's time closed overflowed (or the like): the
+		 * row is named, in the trace (the file qs_feed set) */
+		err->line = row->line;
 		return -1;
+	}
 	if (a->nmonths && row->at >= a->mstart && row->at < a->mend)
 		st = &a->months[a->cur - a->base].cat[c];
 	else {
@@ -626,7 +767,24 @@ int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err)
 		}
 		units = info.segments;
 	}
-	if (s->scale_micros != 1000000) {
+	raw_units = units;
+	if (scaling && row->key_len &&
+	    (ke = key_find(s, a, row->key, row->key_len, NULL))) {
+		/* the key again: the same row (category, units, time) is a
+		 * retry, sent at the size its first occurrence was charged
+		 * at; another is a conflict at factor 1 (R11) */
+		repeat = ke->cat == c && ke->at == row->at &&
+			 ke->raw == units;
+		conflict = !repeat;
+	}
+	if (repeat) {
+		/* a retry is not more traffic: the running total stays */
+		units = ke->scaled;
+		if (units == 0) {
+			st->dups++;
+			return 0;
+		}
+	} else if (scaling) {
 		int64_t raw, want;
 
 		if (!qs_add(a->scale_raw[c], units, &raw) ||
@@ -636,10 +794,23 @@ int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err)
 			return -1;
 		}
 		a->scale_raw[c] = raw;
-		units = want - a->scale_done[c];
-		a->scale_done[c] = want;
-		if (units == 0)
+		/* never below 0: a retry the library no longer remembers
+		 * (its key window) was charged anew at its first size */
+		units = want > a->scale_done[c] ? want - a->scale_done[c] : 0;
+		if (want > a->scale_done[c])
+			a->scale_done[c] = want;
+		if (conflict && ke->scaled == 0) {
+			/* the key's first row came to no unit and was never
+			 * sent: at factor 1 this row is refused */
+			st->refused[QS_REF_KEY]++;
+			st->refused_units += units;
 			return 0;
+		}
+		if (units == 0) {
+			if (row->key_len)
+				key_put(s, a, row, c, raw_units, 0);
+			return 0;
+		}
 	}
 	u.category = s->catid[c];
 	u.units = units;
@@ -662,16 +833,19 @@ int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err)
 		uint64_t hold;
 
 		rc = quota_reserve(a->a, &u, 3600, &r, &hold);
-		if (rc == QUOTA_OK && r.replayed) {
-			st->dups++;
-			return 0;
-		}
+		if (rc == QUOTA_OK && r.replayed)
+			goto replayed;
 		if (rc == QUOTA_OK)
 			rc = quota_release(a->a, hold, NULL, &r);
 		if (rc == QUOTA_OK) {
-			st->failed += units;
-			st->fees += r.fee_micros;
-			a->cum += r.fee_micros;
+			if (!add_to(&st->failed, units, row, a, err) ||
+			    !add_to(&st->fees, r.fee_micros, row, a, err) ||
+			    !add_to(&a->cum, r.fee_micros, row, a, err))
+				return -1;
+			if (scaling && row->key_len)
+				key_put(s, a, row, c, raw_units, units);
+			if (repeat)
+				scale_more(a, c, raw_units, units);
 			if (s->on_use)
 				s->on_use(s->use_ud, a, c, row->at, units, true);
 			return 0;
@@ -679,24 +853,45 @@ int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err)
 	} else {
 		rc = quota_charge(a->a, &u, &r);
 		if (rc == QUOTA_OK) {
-			if (r.replayed) {
-				st->dups++;
-				return 0;
-			}
-			st->units += r.units;
-			st->free += r.free_units;
-			st->pkg += r.package_units;
-			st->payg += r.payg_units;
-			st->cost += r.payg_cost_micros;
-			a->cum += r.payg_cost_micros;
+			if (r.replayed)
+				goto replayed;
+			if (!add_to(&st->units, r.units, row, a, err) ||
+			    !add_to(&st->free, r.free_units, row, a, err) ||
+			    !add_to(&st->pkg, r.package_units, row, a, err) ||
+			    !add_to(&st->payg, r.payg_units, row, a, err) ||
+			    !add_to(&st->cost, r.payg_cost_micros, row, a,
+				    err) ||
+			    !add_to(&a->cum, r.payg_cost_micros, row, a, err))
+				return -1;
+			if (scaling && row->key_len)
+				key_put(s, a, row, c, raw_units, units);
+			if (repeat)
+				scale_more(a, c, raw_units, units);
 			if (s->on_use)
 				s->on_use(s->use_ud, a, c, row->at, r.units,
 					  false);
 			return 0;
 		}
 	}
+	if (rc == QUOTA_EOVERFLOW || rc == QUOTA_ENOMEM) {
+		/* not a refusal a gateway would make: the trace's numbers
+		 * are beyond what the library counts */
+		qs_errf(err, row->line, row->col_units, "account '%s': %s (%s)",
+			a->id, qs_sim_errmsg(s, rc), quota_err_name(rc));
+		lib_status(err, rc);
+		return -1;
+	}
 	st->refused[refusal(rc)]++;
 	st->refused_units += units;
+	return 0;
+replayed:
+	if (conflict) {
+		/* scaled, another row of the key came out the same size as
+		 * its first: at factor 1 the library refuses it */
+		st->refused[QS_REF_KEY]++;
+		st->refused_units += units;
+	} else
+		st->dups++;
 	return 0;
 }
 
@@ -714,12 +909,20 @@ int qs_sim_finish(qs_sim *s, qs_err *err)
 		if (actions(s, a, INT64_MAX, err))
 			return -1;
 		/* close every period that holds usage: two days on */
-		if (settle(s, a, end + 2 * 86400, err))
+		if (settle(s, a, end + 2 * 86400, err)) {
+			char m[sizeof err->msg];
+
+			memcpy(m, err->msg, sizeof m);
+			err->file = s->plan->file;
+			qs_errf(err, 0, 0, "%.300s (the last settlement, two "
+				"days after the last row or action)", m);
 			return -1;
-		if (a->nmonths == 0)
-			(void)month(s, a, qs_month_of(end, d->utc_offset));
-		advance(s, a, a->base + (int32_t)a->nmonths - 1);
-		record_left(s, a, a->cur);
+		}
+		/* an account with neither rows nor actions has no month */
+		if (a->nmonths) {
+			advance(s, a, a->base + (int32_t)a->nmonths - 1);
+			record_left(s, a, a->cur);
+		}
 		if (s->samples)
 			sample(s, a, end);
 	}
@@ -788,6 +991,8 @@ void qs_sim_free(qs_sim *s)
 	}
 	free(s->accts);
 	free(s->htab);
+	free(s->keys);
+	free(s->ktab);
 	free(s->tariffs);
 	free(s->offers);
 	quota_ctx_free(s->ctx);

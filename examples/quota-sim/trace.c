@@ -103,6 +103,15 @@ static bool next_line(qs_trace *t, char **line, size_t *len, qs_err *err)
 	t->line++;
 	if (*len && (*line)[*len - 1] == '\r')
 		(*len)--;
+	{
+		const char *z = memchr(*line, 0, *len);
+
+		if (z) {
+			qs_errf(err, t->line, (int64_t)(z - *line) + 1,
+				"NUL byte in the trace");
+			return false;
+		}
+	}
 	return true;
 }
 
@@ -296,6 +305,11 @@ int qs_trace_next(qs_trace *t, qs_row *r, qs_err *err)
 			(int)f[i].n, f[i].s, why);
 		return -1;
 	}
+	if (r->at >= QS_TIME_END) {
+		qs_errf(err, t->line, f[i].col, "time '%.*s': %s",
+			(int)f[i].n, f[i].s, QS_TIME_END_WHY);
+		return -1;
+	}
 	i = t->where[C_ACCOUNT];
 	r->account = f[i].s;
 	r->account_len = f[i].n;
@@ -305,17 +319,32 @@ int qs_trace_next(qs_trace *t, qs_row *r, qs_err *err)
 			"account id must be 1 to %d bytes", QUOTA_ID_MAX);
 		return -1;
 	}
+	if (f[i].n == 1 && f[i].s[0] == '*') {
+		qs_errf(err, t->line, f[i].col,
+			"account id '*' is reserved (the totals' row of the "
+			"CSV output; a plan's template)");
+		return -1;
+	}
 	i = t->where[C_CATEGORY];
 	r->category = f[i].s;
 	r->category_len = f[i].n;
 	r->col_category = f[i].col;
 	if ((i = t->where[C_UNITS]) >= 0) {
 		r->col_units = f[i].col;
-		if (!qs_int_parse(f[i].s, f[i].n, INT64_MAX, &r->units) ||
+		if (!qs_int_parse(f[i].s, f[i].n, QS_UNITS_MAX, &r->units) ||
 		    r->units == 0) {
-			qs_errf(err, t->line, f[i].col,
-				"units '%.*s': not a whole number above 0",
-				(int)f[i].n, f[i].s);
+			size_t k = 0;
+			bool nz = false;
+
+			for (; k < f[i].n && f[i].s[k] >= '0' &&
+			       f[i].s[k] <= '9'; k++)
+				nz |= f[i].s[k] != '0';
+			qs_errf(err, t->line, f[i].col, "units '%.*s': %s",
+				(int)f[i].n, f[i].s,
+				k == f[i].n && nz
+					? "more than 10^15, the most a row "
+					  "may hold"
+					: "not a whole number above 0");
 			return -1;
 		}
 	} else {
