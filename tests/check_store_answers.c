@@ -277,6 +277,23 @@ START_TEST(test_s5_unsynced_before_any_state_refusal)
 	m.keep_on_answer = 0;
 	ck_assert_int_eq(quota_account_topup(b, 5, T0), QUOTA_EUNKNOWN);
 	ck_assert_int_eq(quota_charge(b, &u, &r), QUOTA_EUNSYNCED);
+	/* nor QUOTA_EFUNDS from a balance the lost top-up may have raised,
+	 * nor QUOTA_EBLOCKED to a purchase */
+	{
+		quota_offer_spec os = {.id = "o", .units = 10,
+				       .price_micros = 5};
+		quota_offer *o;
+		quota_purchase pu;
+
+		os.categories = QUOTA_MASK(sms);
+		ck_assert_int_eq(quota_offer_add(c, &os, &o), QUOTA_OK);
+		ck_assert_int_eq(quota_package_buy(b, o, 1, NULL, T0, NULL,
+						   &pu),
+				 QUOTA_EUNSYNCED);
+		ck_assert_int_eq(quota_package_buy(a, o, 1, NULL, T0, NULL,
+						   &pu),
+				 QUOTA_EUNSYNCED);
+	}
 	quota_ctx_free(c);
 	m_free(&m);
 }
