@@ -270,7 +270,9 @@ if [ -n "$gen" ]; then
 	rm -f "$tmp/year.csv"
 fi
 
-# The review of 2026-12-07 (each of these failed before its fix)
+# The review of 2026-12-07: each of these failed before its fix but the
+# keyed runs at factors 1 and 2 (whole factors send a repeat at its size
+# anyway) and the repeat past the key window, which guard the rule
 mkdir -p "$tmp/rv"
 rv=$tmp/rv
 # `valid N days` is N days (it was 12 months and N days), and `recommend`
@@ -328,6 +330,20 @@ got=$("$q" run --csv --scale 1.5 "$rv/key.plan" "$rv/window.csv" |
 	awk -F, '$3 == "*" { print $5, $20 }')
 [ "$got" = '6 0' ] ||
 	bad "--scale 1.5, a key repeated past the window: units, duplicates $got, want 6 0"
+
+# a reused key whose row scales to no unit is still a conflict, and the
+# key's first row stays what a retry is compared with: k1 2 units, k1 1
+# unit at another time (conflict), the first row again (duplicate)
+printf '%s\n' time,account,category,units,key \
+	2024-01-01T00:00:00Z,a,sms,2,k1 2024-01-01T01:00:00Z,a,sms,1,k1 \
+	2024-01-01T00:00:00Z,a,sms,2,k1 >"$rv/conflict0.csv"
+for sc in 1 0.5; do
+	n=$((n + 1))
+	got=$("$q" run --csv --scale $sc "$rv/key.plan" "$rv/conflict0.csv" |
+		awk -F, '$3 == "*" { print $18, $20 }')
+	[ "$got" = '1 1' ] ||
+		bad "--scale $sc, a conflict scaled to no unit: key conflicts, duplicates $got, want 1 1"
+done
 
 # compare: an account one plan lacks is charged in the others and shown
 # as '-' (CSV: no row, no difference; JSON: null); plans in different

@@ -806,8 +806,10 @@ int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err)
 			st->refused_units += units;
 			return 0;
 		}
-		if (units == 0) {
-			if (row->key_len)
+		if (units == 0) { /* a conflict whatever its size */
+			if (conflict)
+				st->refused[QS_REF_KEY]++;
+			else if (row->key_len)
 				key_put(s, a, row, c, raw_units, 0);
 			return 0;
 		}
