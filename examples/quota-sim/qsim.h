@@ -387,4 +387,17 @@ typedef struct qs_rec_opts {
 int qs_recommend(FILE *out, const qs_plan *plan, const char *trace,
 		 const qs_rec_opts *o, qs_err *err);
 
+/* sim.c: FNV-1a of n bytes (the simulator's tables). */
+uint64_t qs_hash(const char *s, size_t n);
+/* scale.c (--scale): floor(raw * scale / 1e6), false on overflow; the
+ * keyed row of account a with key k (n bytes), or NULL (slot: where it
+ * goes); remember or update a keyed row as charged; a repeat the library
+ * charged anew added to the running totals. */
+bool qs_scaled(int64_t raw, int64_t sc, int64_t *out);
+qs_keyent *qs_key_find(const qs_sim *s, const qs_acct *a, const char *k,
+		       size_t n, size_t *slot);
+void qs_key_put(qs_sim *s, const qs_acct *a, const qs_row *row, int cat,
+		int64_t raw, int64_t scaled);
+void qs_scale_more(qs_acct *a, int c, int64_t raw, int64_t units);
+
 #endif /* QSIM_H */

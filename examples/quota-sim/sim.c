@@ -35,7 +35,7 @@ const char *qs_sim_errmsg(const qs_sim *s, int rc)
 	return m && *m ? m : quota_strerror(rc);
 }
 
-static uint64_t hash(const char *s, size_t n)
+uint64_t qs_hash(const char *s, size_t n)
 {
 	uint64_t h = UINT64_C(1469598103934665603);
 
@@ -52,7 +52,7 @@ static qs_acct *lookup(qs_sim *s, const char *id, size_t n)
 		return s->last;
 	if (!s->hcap)
 		return NULL;
-	for (a = s->htab[hash(id, n) & (s->hcap - 1)]; a; a = a->hnext)
+	for (a = s->htab[qs_hash(id, n) & (s->hcap - 1)]; a; a = a->hnext)
 		if (a->idlen == n && !memcmp(a->id, id, n))
 			return s->last = a;
 	return NULL;
@@ -68,7 +68,7 @@ static void insert(qs_sim *s, qs_acct *a)
 
 		for (i = 0; i < s->naccts; i++) {
 			qs_acct *x = s->accts[i];
-			size_t h = hash(x->id, strlen(x->id)) & (cap - 1);
+			size_t h = qs_hash(x->id, strlen(x->id)) & (cap - 1);
 
 			x->hnext = t[h];
 			t[h] = x;
@@ -80,7 +80,7 @@ static void insert(qs_sim *s, qs_acct *a)
 	s->accts = qs_grow(s->accts, &s->caccts, s->naccts + 1,
 			   sizeof *s->accts);
 	s->accts[s->naccts++] = a;
-	i = hash(a->id, strlen(a->id)) & (s->hcap - 1);
+	i = qs_hash(a->id, strlen(a->id)) & (s->hcap - 1);
 	a->hnext = s->htab[i];
 	s->htab[i] = a;
 }
@@ -559,18 +559,6 @@ static int refusal(int rc)
 	}
 }
 
-/* floor(raw * scale / 1e6) without overflow for raw, scale < 2^62. */
-static bool scaled(int64_t raw, int64_t sc, int64_t *out)
-{
-	int64_t q = raw / 1000000, r = raw % 1000000, a, b;
-
-	if (!qs_mul(q, sc, &a) || !qs_mul(r, sc / 1000000, &b) ||
-	    !qs_add(a, b, &a) ||
-	    !qs_add(a, r * (sc % 1000000) / 1000000, out))
-		return false;
-	return true;
-}
-
 bool qs_sim_has_account(qs_sim *s, const char *id, size_t n)
 {
 	return s->plan->any >= 0 || lookup(s, id, n);
@@ -593,77 +581,6 @@ qs_acct *qs_sim_account(qs_sim *s, const char *id, size_t n, qs_err *err)
 	if (a)
 		s->last = a;
 	return a;
-}
-
-/* --scale: the keyed row of account a with that key, or NULL. */
-static qs_keyent *key_find(const qs_sim *s, const qs_acct *a, const char *k,
-			   size_t n, size_t *slot)
-{
-	size_t h;
-
-	if (!s->kcap)
-		return NULL;
-	for (h = (hash(k, n) ^ (uintptr_t)a) & (s->kcap - 1); s->ktab[h];
-	     h = (h + 1) & (s->kcap - 1)) {
-		qs_keyent *e = &s->keys[s->ktab[h] - 1];
-
-		if (e->a == a && e->klen == n && !memcmp(e->key, k, n))
-			return e;
-	}
-	if (slot)
-		*slot = h;
-	return NULL;
-}
-
-/* --scale: remember (or update) a keyed row as charged. */
-static void key_put(qs_sim *s, const qs_acct *a, const qs_row *row, int cat,
-		    int64_t raw, int64_t scaled)
-{
-	qs_keyent *e;
-	size_t slot = 0, i;
-
-	if (2 * (s->nkeys + 1) > s->kcap) {
-		size_t cap = s->kcap ? s->kcap * 2 : 1024;
-
-		free(s->ktab);
-		s->ktab = qs_alloc(cap * sizeof *s->ktab);
-		s->kcap = cap;
-		for (i = 0; i < s->nkeys; i++) {
-			const qs_keyent *x = &s->keys[i];
-			size_t h = (hash(x->key, x->klen) ^ (uintptr_t)x->a) &
-				   (cap - 1);
-
-			while (s->ktab[h])
-				h = (h + 1) & (cap - 1);
-			s->ktab[h] = (uint32_t)i + 1;
-		}
-	}
-	if (!(e = key_find(s, a, row->key, row->key_len, &slot))) {
-		s->keys = qs_grow(s->keys, &s->ckeys, s->nkeys + 1,
-				  sizeof *s->keys);
-		e = &s->keys[s->nkeys++];
-		e->a = a;
-		e->klen = (uint32_t)row->key_len;
-		memcpy(e->key, row->key, row->key_len);
-		s->ktab[slot] = (uint32_t)s->nkeys;
-	}
-	e->cat = cat;
-	e->at = row->at;
-	e->raw = raw;
-	e->scaled = scaled;
-}
-
-/* --scale: a repeat of a key that the library charged anew (the key had
- * left its window, R11) is more traffic after all: the running totals
- * take it (the next rows' share is never below 0, qs_sim_row). */
-static void scale_more(qs_acct *a, int c, int64_t raw, int64_t units)
-{
-	int64_t x;
-
-	if (qs_add(a->scale_raw[c], raw, &x))
-		a->scale_raw[c] = x;
-	if (qs_add(a->scale_done[c], units, &x))
-		a->scale_done[c] = x;
 }
 
 /* A sum of the figures kept; false (err set at the row) if it would
@@ -769,7 +686,7 @@ int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err)
 	}
 	raw_units = units;
 	if (scaling && row->key_len &&
-	    (ke = key_find(s, a, row->key, row->key_len, NULL))) {
+	    (ke = qs_key_find(s, a, row->key, row->key_len, NULL))) {
 		/* the key again: the same row (category, units, time) is a
 		 * retry, sent at the size its first occurrence was charged
 		 * at; another is a conflict at factor 1 (R11) */
@@ -788,7 +705,7 @@ int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err)
 		int64_t raw, want;
 
 		if (!qs_add(a->scale_raw[c], units, &raw) ||
-		    !scaled(raw, s->scale_micros, &want)) {
+		    !qs_scaled(raw, s->scale_micros, &want)) {
 			qs_errf(err, row->line, row->col_units,
 				"units overflow after scaling");
 			return -1;
@@ -810,7 +727,7 @@ int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err)
 			if (conflict)
 				st->refused[QS_REF_KEY]++;
 			else if (row->key_len)
-				key_put(s, a, row, c, raw_units, 0);
+				qs_key_put(s, a, row, c, raw_units, 0);
 			return 0;
 		}
 	}
@@ -845,9 +762,9 @@ int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err)
 			    !add_to(&a->cum, r.fee_micros, row, a, err))
 				return -1;
 			if (scaling && row->key_len)
-				key_put(s, a, row, c, raw_units, units);
+				qs_key_put(s, a, row, c, raw_units, units);
 			if (repeat)
-				scale_more(a, c, raw_units, units);
+				qs_scale_more(a, c, raw_units, units);
 			if (s->on_use)
 				s->on_use(s->use_ud, a, c, row->at, units, true);
 			return 0;
@@ -866,9 +783,9 @@ int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err)
 			    !add_to(&a->cum, r.payg_cost_micros, row, a, err))
 				return -1;
 			if (scaling && row->key_len)
-				key_put(s, a, row, c, raw_units, units);
+				qs_key_put(s, a, row, c, raw_units, units);
 			if (repeat)
-				scale_more(a, c, raw_units, units);
+				qs_scale_more(a, c, raw_units, units);
 			if (s->on_use)
 				s->on_use(s->use_ud, a, c, row->at, r.units,
 					  false);
