@@ -897,6 +897,10 @@ struct quota_ctx {
 	 * no event is delivered). */
 	quota_store store;
 	bool store_on, replaying;
+	/* While replaying: the minor format version of the record applied
+	 * (quota_journal(5); settle.c applies 1.0's settlements by 1.0's
+	 * rules). */
+	uint8_t rec_minor;
 	bool batching; /* in a store transaction: events wait (batch.c) */
 	quota__wbuf jbuf;
 	uint64_t config_seq;

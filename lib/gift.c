@@ -70,6 +70,11 @@ bool quota__gift_due(const quota_account *a, int64_t t)
 	return gs->n && gs->v[0].expires_at <= t; /* sorted by expiry */
 }
 
+int64_t quota__gift_forfeit(const quota_account *a, int64_t t)
+{
+	return quota__gifts_of(a)->sum - gift_at(a, t, NULL);
+}
+
 void quota__gift_expire(quota_account *a, int64_t t)
 {
 	quota__gifts *gs = a->x->gs;

@@ -17,7 +17,9 @@
 #include "ctx.h"
 
 #define QUOTA__JOURNAL_MAJOR 1
-#define QUOTA__JOURNAL_MINOR 0
+/* 1: a settlement's record ends with the gift money it forfeits, and
+ * settlement follows 1.1's rules (quota_journal(5), settle.c). */
+#define QUOTA__JOURNAL_MINOR 1
 /* Frame: u32 body length, u32 CRC-32C of the body. */
 #define QUOTA__FRAME 8
 

@@ -546,6 +546,8 @@ int quota__money_bill(quota_account *a, int64_t total, quota__split *s);
 void quota__gift_expire(quota_account *a, int64_t t);
 /* R24: is there gift money quota__gift_expire(a, t) would forfeit? */
 bool quota__gift_due(const quota_account *a, int64_t t);
+/* R24: the gift money quota__gift_expire(a, t) would forfeit. */
+int64_t quota__gift_forfeit(const quota_account *a, int64_t t);
 /* R24: how a purchase of price micros at t would be paid; QUOTA_EFUNDS
  * (message set) if gift, cash and (with QUOTA_PAY_CREDIT_PURCHASES) the
  * credit limit cannot pay it. */

@@ -111,7 +111,9 @@ static int open_rec(quota_ctx *ctx, const void *p, size_t len, rec *x)
 		return quota__err(ctx, QUOTA_ECORRUPT,
 				  "journal record: checksum mismatch");
 	major = quota__get_u8(r);
-	(void)quota__get_u8(r); /* minor: additions an old reader skips */
+	/* minor: fields 1.1 added (a settlement's forfeited gift money);
+	 * a record of 1.0 is applied by 1.0's rules (settle.c) */
+	ctx->rec_minor = quota__get_u8(r);
 	if (major > QUOTA__JOURNAL_MAJOR)
 		return quota__err(ctx, QUOTA_EVERSION,
 				  "journal record: format version %u, this "

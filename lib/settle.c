@@ -64,6 +64,12 @@ typedef struct plan {
 	bool open, has_period;
 	uint32_t first;
 	bool gift_due; /* R24: gift money expires at the settlement's time */
+	int64_t forfeit; /* R24: and how much (the record's last field) */
+	/* Replaying a record of format 1.0 (quota_journal(5)): 1.0's rules,
+	 * so that its state is what its writer's was: late lines share the
+	 * first period's bill and alone are dated by the hour index before
+	 * the cut-off, and gift money is forfeited only with bills. */
+	bool legacy;
 	/* In a scratch (below) that plans made one after another share:
 	 * only building a plan reads them, so a context-wide settlement
 	 * keeps every account's plan without these 1.3 KB each. */
@@ -407,8 +413,12 @@ static int close_bill(plan *pl)
 	}
 	b->lines = ln;
 	b->nlines = m;
-	if (!pl->has_period || !own)
+	if (pl->legacy) {
+		if (!pl->has_period)
+			set_period(pl, b, quota__floor_div(pl->cut, pl->P) - 1);
+	} else if (!pl->has_period || !own) {
 		set_last_period(pl, b);
+	}
 	if (b->total_micros > 0
 		    ? quota__add_ovf(pl->pos, b->total_micros, &pl->pos)
 		    : quota__add_ovf(pl->neg, b->total_micros, &pl->neg))
@@ -445,7 +455,8 @@ static int build(plan *pl)
 			;
 		/* A new bill, unless this is the first period and the late
 		 * rows opened its bill. */
-		if (late || !pl->open || (pl->has_period && own_lines(pl))) {
+		if (late || !pl->open ||
+		    (pl->has_period && (pl->legacy || own_lines(pl)))) {
 			if (pl->open && (rc = close_bill(pl)))
 				return rc;
 			open_bill(pl);
@@ -550,6 +561,8 @@ static int settle_prepare(void *v)
 		: a->zoned				 ? QUOTA__ZONE_HOURS
 							 : 24;
 	pl->cut = quota__floor_div(quota__hour_of(a, op->now), pl->P) * pl->P;
+	/* a record of format 1.0 replays by 1.0's rules (plan) */
+	pl->legacy = a->ctx->replaying && a->ctx->rec_minor < 1;
 	quota__ledger_fold(a); /* invisible: the rows get the pending sums */
 	if ((rc = collect(pl)) ||
 	    (pl->ntk && ((rc = volume_months(pl)) || (rc = build(pl)) ||
@@ -561,7 +574,8 @@ static int settle_prepare(void *v)
 	/* Nothing to take in, no period to close and no gift money to
 	 * forfeit (R24: a settlement at or after a grant's expiry forfeits
 	 * it, bills or none): no record. */
-	pl->gift_due = quota__gift_due(a, op->now);
+	pl->gift_due = !pl->legacy && quota__gift_due(a, op->now);
+	pl->forfeit = pl->gift_due ? quota__gift_forfeit(a, op->now) : 0;
 	if (!pl->ntk && pl->cut <= a->x->settled_upto && !pl->gift_due)
 		return QUOTA__NOTHING;
 	if (pl->gift_due && (rc = quota__events_reserve(a)))
@@ -574,6 +588,9 @@ static int settle_prepare(void *v)
 		for (i = 0; same && i < pl->nbills; i++)
 			same = quota__get_sv(expect) ==
 			       pl->bills[i].total_micros;
+		/* 1.1: the gift money forfeited */
+		if (same && !pl->legacy)
+			same = quota__get_sv(expect) == pl->forfeit;
 		/* the whole record read before anything applies */
 		if (!same || expect->bad || expect->off != expect->n)
 			return quota__err(a->ctx, QUOTA_ECORRUPT,
@@ -586,7 +603,8 @@ static int settle_prepare(void *v)
 	return quota__ext_need(a);
 }
 
-/* The record: the time, the cut-off and each bill's total. */
+/* The record: the time, the cut-off, each bill's total and (format 1.1)
+ * the gift money forfeited. */
 static void settle_encode(quota__wbuf *w, const void *v)
 {
 	const struct settle_op *op = v;
@@ -597,6 +615,7 @@ static void settle_encode(quota__wbuf *w, const void *v)
 	quota__put_uv(w, op->pl.nbills);
 	for (i = 0; i < op->pl.nbills; i++)
 		quota__put_sv(w, op->pl.bills[i].total_micros);
+	quota__put_sv(w, op->pl.forfeit); /* format 1.1 */
 }
 
 static void settle_apply(void *v)
@@ -606,7 +625,8 @@ static void settle_apply(void *v)
 	/* R24: the gift money expired at the settlement's time is forfeited
 	 * first, whether or not there are bills (they are paid at that
 	 * time). */
-	quota__gift_expire(pl->a, ((struct settle_op *)v)->now);
+	if (pl->ntk || !pl->legacy)
+		quota__gift_expire(pl->a, ((struct settle_op *)v)->now);
 	if (pl->ntk) {
 		apply(pl);
 		return;
