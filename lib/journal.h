@@ -308,7 +308,7 @@ int quota__rec_refused(quota_ctx *ctx, quota_account *a, uint64_t seq,
  * to reach the cache (a store does not forward to a load that spans
  * several): a quarter of a journaled charge's time, by its profile.
  *
- * The body: the header (01 00 op seq: h = 4 + b bytes); S (m bytes):
+ * The body: the header (01 01 op seq: h = 4 + b bytes); S (m bytes):
  * the id's length byte, the id, the clock's first two bytes u0; then e1
  * and e2, 8 bytes each (the rest of the clock, category, units, time,
  * a reservation's timeout, sources), and a reservation's last n3 bytes

@@ -25,6 +25,7 @@ typedef struct rec {
 	size_t id_len;
 	int64_t clock;
 	bool check;
+	uint8_t minor; /* the format's minor version that wrote it */
 } rec;
 
 /* A decoded value that a call takes as uint32_t or int: in range, or the
@@ -98,6 +99,7 @@ static int open_rec(quota_ctx *ctx, const void *p, size_t len, rec *x)
 	x->id[0] = '\0';
 	x->id_len = 0;
 	x->check = false;
+	x->minor = 0;
 	memset(&x->r, 0, sizeof x->r);
 	if (quota_journal_size(p, len, &size) || size != len)
 		return quota__err(ctx, QUOTA_ECORRUPT,
@@ -112,8 +114,9 @@ static int open_rec(quota_ctx *ctx, const void *p, size_t len, rec *x)
 				  "journal record: checksum mismatch");
 	major = quota__get_u8(r);
 	/* minor: fields 1.1 added (a settlement's forfeited gift money);
-	 * a record of 1.0 is applied by 1.0's rules (settle.c) */
-	ctx->rec_minor = quota__get_u8(r);
+	 * a record of 1.0 is applied by 1.0's rules (settle.c, through
+	 * ctx->rec_minor while it applies) */
+	x->minor = quota__get_u8(r);
 	if (major > QUOTA__JOURNAL_MAJOR)
 		return quota__err(ctx, QUOTA_EVERSION,
 				  "journal record: format version %u, this "
@@ -752,6 +755,7 @@ int quota_journal_apply(quota_ctx *ctx, const void *p, size_t len,
 	}
 	was = ctx->replaying;
 	ctx->replaying = true;
+	ctx->rec_minor = x.minor;
 	if (a && x.op == QUOTA__R_ACCOUNT_NEW) {
 		/* an account reset to before its first record (seq 0) */
 		rc = x.r.off != x.r.n ? corrupt(ctx, &x, "trailing bytes")

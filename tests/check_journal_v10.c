@@ -46,7 +46,7 @@ START_TEST(test_s5_format_1_0_replays_to_its_state)
 	ck_assert_msg(memcmp(snap, v10_snap, n) == 0,
 		      "the account differs from its 1.0 writer's");
 	quota_free(c, snap);
-	/* the next change is 1.1's: a tick forfeits the grant */
+	/* and the account goes on: a tick forfeits the grant */
 	ck_assert_int_eq(quota_account_tick(a, 1714521600 + 6 * 86400), 0);
 	ck_assert_int_eq(quota_account_money(a, &m), QUOTA_OK);
 	ck_assert_int_eq(m.gift_micros, 0);

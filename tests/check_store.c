@@ -568,6 +568,11 @@ START_TEST(test_s5_peek_records_and_snapshots)
 	ck_assert_str_eq(id, "");
 	ck_assert_uint_eq(seq, 0);
 	p[m.len[2] - 1] ^= 1;
+	/* a whole record peeked with no context (as the Python and Node
+	 * modules' journal_peek do) */
+	ck_assert_int_eq(quota_journal_peek(NULL, p, m.len[2], id, &seq),
+			 QUOTA_OK);
+	ck_assert_uint_eq(seq, 2);
 	ck_assert_int_eq(quota_journal_peek(NULL, p, m.len[2] - 1, id, &seq),
 			 QUOTA_ECORRUPT);
 	ck_assert_int_eq(quota_journal_peek(c, p, m.len[2], NULL, &seq),

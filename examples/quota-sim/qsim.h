@@ -6,6 +6,7 @@
  *   plan.c       the plan file (quota-plan(5)) into a qs_plan
  *   trace.c      the usage trace (CSV), streamed, into rows
  *   sim.c        a plan made into a context, rows replayed, figures kept
+ *   scale.c      --scale: a row's share, the keyed rows kept
  *   report.c     run and compare output: text, CSV, JSON
  *   recommend.c  the cheapest purchase schedule from a plan's catalog
  *   rec_search.c its search for one account (rec_int.h)
