@@ -479,8 +479,8 @@ int quota__buy_offer(quota_account *a, const quota_offer *offer,
 		memset(out, 0, sizeof *out);
 	if (!a)
 		return QUOTA_EINVAL;
-	if (a->unsynced && !a->ctx->replaying) /* §5: before any state */
-		return quota__unsynced_err(a->ctx, a);
+	if ((rc = quota__synced(a))) /* §5: before any state */
+		return rc;
 	if (a->gate & QUOTA__GATE_BLOCKED) /* R25: no purchase */
 		return quota__blocked_err(a);
 	if (a->suspended) /* R18: nothing new until a top-up pays */

@@ -446,8 +446,8 @@ __attribute__((noinline, cold)) static int general(quota_account *a,
 
 	/* §5: no refusal from a state the store may have moved past (a
 	 * quote, which changes nothing, answers from memory) */
-	if (commit && a->unsynced && !a->ctx->replaying)
-		return quota__fail(r, quota__unsynced_err(a->ctx, a));
+	if (commit && (rc = quota__synced(a)))
+		return quota__fail(r, rc);
 	if ((rc = quota__plan_usage(a, u, &pl)))
 		return quota__fail(r, rc);
 	if (commit && !u->key && (a->gate & QUOTA__GATE_RECEIPTS)) {

@@ -63,13 +63,6 @@ int quota__gifts_need(quota_account *a)
 	return a->x->gs ? QUOTA_OK : QUOTA_ENOMEM;
 }
 
-bool quota__gift_due(const quota_account *a, int64_t t)
-{
-	const quota__gifts *gs = quota__gifts_of(a);
-
-	return gs->n && gs->v[0].expires_at <= t; /* sorted by expiry */
-}
-
 int64_t quota__gift_forfeit(const quota_account *a, int64_t t)
 {
 	return quota__gifts_of(a)->sum - gift_at(a, t, NULL);

@@ -286,8 +286,8 @@ reserve_slow(quota_account *a, const quota_usage *u, int64_t timeout_s,
 		return quota__fail(r, quota__err(a->ctx, QUOTA_EINVAL,
 						 "account '%s': hold deadline "
 						 "out of range", a->id));
-	if (a->unsynced && !a->ctx->replaying) /* §5: before the plan */
-		return quota__fail(r, quota__unsynced_err(a->ctx, a));
+	if ((rc = quota__synced(a))) /* §5: before the plan */
+		return quota__fail(r, rc);
 	if ((rc = quota__plan_usage(a, u, &pl)))
 		return quota__fail(r, rc);
 	return quota__reserve_planned(a, u, timeout_s, &pl, r, hold_id);

@@ -173,8 +173,8 @@ int quota__write(quota_ctx *ctx, quota_account *a, const quota__step *st,
 	 * change with QUOTA_EUNSYNCED before its state is looked at: a
 	 * refusal its state decides (blocked, suspended, a cap) would be a
 	 * guess at what the store holds. */
-	if (a && a->unsynced && !ctx->replaying)
-		return quota__unsynced_err(ctx, a);
+	if (a && (rc = quota__synced(a)))
+		return rc;
 	if (a && st->ext && (rc = quota__ext_need(a)))
 		return rc;
 	return quota__write_from(ctx, a, st, op,

@@ -294,6 +294,14 @@ int quota__fast_rec_start(quota_account *a, unsigned op);
  * (quota__write; the charge's and the reservation's plans, which run
  * before it). */
 int quota__unsynced_err(quota_ctx *ctx, const quota_account *a);
+/* 0, or that refusal for an account waiting to be re-synchronised (not
+ * while replaying). */
+static inline int quota__synced(const quota_account *a)
+{
+	return a->unsynced && !a->ctx->replaying
+		       ? quota__unsynced_err(a->ctx, a)
+		       : QUOTA_OK;
+}
 int quota__rec_refused(quota_ctx *ctx, quota_account *a, uint64_t seq,
 		       int rc);
 

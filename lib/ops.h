@@ -544,9 +544,8 @@ int quota__money_bill(quota_account *a, int64_t total, quota__split *s);
 /* R24: forfeit the gift money expired at t (expires_at <= t), queueing
  * GIFT_EXPIRED (room: the slack of quota__events_room).  Cannot fail. */
 void quota__gift_expire(quota_account *a, int64_t t);
-/* R24: is there gift money quota__gift_expire(a, t) would forfeit? */
-bool quota__gift_due(const quota_account *a, int64_t t);
-/* R24: the gift money quota__gift_expire(a, t) would forfeit. */
+/* R24: the gift money quota__gift_expire(a, t) would forfeit (above 0
+ * exactly when a grant has expired: a grant kept holds some). */
 int64_t quota__gift_forfeit(const quota_account *a, int64_t t);
 /* R24: how a purchase of price micros at t would be paid; QUOTA_EFUNDS
  * (message set) if gift, cash and (with QUOTA_PAY_CREDIT_PURCHASES) the

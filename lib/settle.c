@@ -63,8 +63,8 @@ typedef struct plan {
 	 * its line of each (category, kind, late). */
 	bool open, has_period;
 	uint32_t first;
-	bool gift_due; /* R24: gift money expires at the settlement's time */
-	int64_t forfeit; /* R24: and how much (the record's last field) */
+	int64_t forfeit; /* R24: gift money expired at the settlement's time
+			  * (the record's last field) */
 	/* Replaying a record of format 1.0 (quota_journal(5)): 1.0's rules,
 	 * so that its state is what its writer's was: late lines share the
 	 * first period's bill and alone are dated by the hour index before
@@ -574,11 +574,10 @@ static int settle_prepare(void *v)
 	/* Nothing to take in, no period to close and no gift money to
 	 * forfeit (R24: a settlement at or after a grant's expiry forfeits
 	 * it, bills or none): no record. */
-	pl->gift_due = !pl->legacy && quota__gift_due(a, op->now);
-	pl->forfeit = pl->gift_due ? quota__gift_forfeit(a, op->now) : 0;
-	if (!pl->ntk && pl->cut <= a->x->settled_upto && !pl->gift_due)
+	pl->forfeit = pl->legacy ? 0 : quota__gift_forfeit(a, op->now);
+	if (!pl->ntk && pl->cut <= a->x->settled_upto && !pl->forfeit)
 		return QUOTA__NOTHING;
-	if (pl->gift_due && (rc = quota__events_reserve(a)))
+	if (pl->forfeit && (rc = quota__events_reserve(a)))
 		return quota__err(a->ctx, rc, "account '%s': out of memory",
 				  a->id);
 	if (expect) {
