@@ -253,6 +253,7 @@ static inline int64_t back(const quota_account *a, const quota_package *p,
 void quota__clock(quota_account *a, int64_t t)
 {
 	uint32_t n = a->npackages;
+	bool rose = false;
 
 	if (t <= a->clock)
 		return;
@@ -263,8 +264,20 @@ void quota__clock(quota_account *a, int64_t t)
 		if (!IS(p, ACTIVE) && t < p->expires_at) {
 			SET(p, ACTIVE, true);
 			sums(a, p, 1);
+			rose = true;
 		}
 	}
+	/* R21: packages that start by t lift R, and an alert they lift above
+	 * its level re-arms now, before the call's own units move, so that a
+	 * call that starts a package and takes R back down in one go fires
+	 * (the first charge of an account whose alert was added before its
+	 * clock started: R was 0 then).  The flush at the call's end would
+	 * re-arm it only after that crossing had gone unseen. */
+	if (rose)
+		for (size_t k = 0; k < a->x->nalerts; k++)
+			if (!a->x->alerts[k].armed &&
+			    !crossed(a, &a->x->alerts[k]))
+				a->x->alerts[k].armed = true;
 	/* Expiry warnings and expiries, merged in time order. */
 	for (;;) {
 		quota_package *w = NULL, *x = NULL;

@@ -9,7 +9,9 @@
  *
  * Where the spec is silent these tests assume: an alert added while the
  * account clock is still "before every time" sees R = 0, so tests set the
- * clock (a tick) before adding alerts; event.at is not checked for clock
+ * clock (a tick) before adding alerts (the first charge then re-arms it
+ * as its clock step starts the packages, before its units move:
+ * test_r21_low_quota_fires_when_the_clock_step_starts_a_package); event.at is not checked for clock
  * events; events of the same kind at the same time may come in any order.
  */
 #include <check.h>
@@ -195,6 +197,48 @@ END_TEST
 
 /* A percent level's threshold is level * B / 100 rounded down; crossed
  * when R * 100 <= level * B. */
+/* R21: packages that start at a call's clock step lift R before the
+ * call's units move, so an alert they lift above its level fires when the
+ * same call takes R back down: the first charge of an account whose alert
+ * was added before its clock started (R was 0 then, the alert crossed),
+ * and a charge that starts the next package and spends past the level. */
+START_TEST(test_r21_low_quota_fires_when_the_clock_step_starts_a_package)
+{
+	quota_ctx *c = new_ctx();
+	uint32_t sms = add_cat(c, "sms");
+	quota_account *a = add_acct(c, "a");
+	quota_package *p;
+	quota_receipt r;
+	evlog l;
+
+	memset(&l, 0, sizeof l);
+	l.cat = sms;
+	ck_assert_int_eq(quota_ctx_set_event_hook(c, hook, &l), QUOTA_OK);
+	p = add_pkg(a, "P", QUOTA_MASK(sms), 10, T0 - TU_DAY, T0 + 60 * TU_DAY, 0,
+		0);
+	add_pkg(a, "Q", QUOTA_MASK(sms), 10, T0 + TU_DAY, T0 + 90 * TU_DAY, 0,
+		0);
+	/* No call yet: the clock is before every time, R = 0. */
+	ck_assert_int_eq(quota_account_add_alert(a, sms, 5, QUOTA_ALERT_UNITS),
+			 QUOTA_OK);
+	OK(a, do_charge(a, sms, 6, T0, NULL, &r)); /* R: 10, then 4 */
+	ck_assert_int_eq(l.n, 1);
+	ev_expect(&l, 0, QUOTA_EVENT_LOW_QUOTA, NULL, 4, 5);
+	ck_assert_int_eq(l.ev[0].at, T0);
+	OK(a, do_charge(a, sms, 1, T0 + 1, NULL, &r)); /* R = 3: disarmed */
+	ck_assert_int_eq(l.n, 1);
+	/* Q starts: R 13, then 3 (P's last 3 units, then 7 of Q's) */
+	OK(a, do_charge(a, sms, 10, T0 + TU_DAY, NULL, &r));
+	ck_assert_int_eq(l.n, 3);
+	ev_expect(&l, 1, QUOTA_EVENT_PACKAGE_EXHAUSTED, p, 0, 0);
+	ev_expect(&l, 2, QUOTA_EVENT_LOW_QUOTA, NULL, 3, 5);
+	/* A step that starts nothing re-arms nothing. */
+	OK(a, do_charge(a, sms, 1, T0 + 2 * TU_DAY, NULL, &r));
+	ck_assert_int_eq(l.n, 3);
+	quota_ctx_free(c);
+}
+END_TEST
+
 START_TEST(test_r21_low_quota_percent_threshold_rounds_down)
 {
 	quota_ctx *c = new_ctx();
@@ -719,6 +763,8 @@ static Suite *holds_events_suite(void)
 	tcase_add_test(r21, test_r21_low_quota_levels_fire_once_and_rearm);
 	tcase_add_test(r21, test_r21_low_quota_rearmed_by_release_and_reversal);
 	tcase_add_test(r21, test_r21_low_quota_percent_threshold_rounds_down);
+	tcase_add_test(
+		r21, test_r21_low_quota_fires_when_the_clock_step_starts_a_package);
 	tcase_add_test(r21, test_r21_low_quota_rearmed_by_reversal);
 	tcase_add_test(r21, test_r21_no_events_from_quote_or_refused_call);
 	tcase_add_test(r21, test_r21_low_quota_by_expiry_on_ctx_tick);
