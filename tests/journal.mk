@@ -5,8 +5,10 @@
 #
 #   make check-journal-fuzz   replay tests/fuzz/corpus/journal (plain + ASan)
 #                             and tests/fuzz/regress/journal (inputs the
-#                             fuzzer found, kept by hand; journal-seeds
-#                             rewrites the corpus only)
+#                             fuzzer found, and v10-*: the seed corpus as
+#                             format 1.0 wrote it, so that the decoder of
+#                             1.0 records stays fuzzed; kept by hand:
+#                             journal-seeds rewrites the corpus only)
 #   make fuzz-journal         libFuzzer for FUZZ_SECONDS (default 60)
 #   make journal-seeds        rewrite the seed corpus (tests/fuzz/journal_seeds.c)
 
