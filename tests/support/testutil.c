@@ -50,6 +50,8 @@ static void *tu_malloc(void *ud, size_t size)
 		return NULL;
 	h->h.size = size;
 	h->h.magic = TU_MAGIC;
+	if (t->fill)
+		memset(h + 1, 0xBE, size);
 	t->live_blocks++;
 	t->live_bytes += size;
 	if (t->live_bytes > t->peak_bytes)
@@ -97,6 +99,8 @@ static void *tu_realloc(void *ud, void *ptr, size_t size)
 	if (!nh)
 		return NULL;
 	nh->h.size = size;
+	if (t->fill && size > old)
+		memset((char *)(nh + 1) + old, 0xBE, size - old);
 	t->live_bytes = t->live_bytes - old + size;
 	if (t->live_bytes > t->peak_bytes)
 		t->peak_bytes = t->live_bytes;

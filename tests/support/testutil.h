@@ -29,6 +29,11 @@ typedef struct tu_alloc {
 	size_t live_bytes;
 	size_t peak_bytes;
 	long bad_frees; /* free/realloc of a pointer we did not hand out */
+	/* nonzero: new bytes (from malloc, and past the old size from
+	 * realloc) are 0xBE, as ASan fills them, so that state the library
+	 * leaves unset reads as a large negative number, not as the zero
+	 * fresh pages hold */
+	int fill;
 } tu_alloc;
 
 void tu_alloc_init(tu_alloc *t);
