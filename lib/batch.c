@@ -140,6 +140,22 @@ static void undo(touched *t, size_t n, int rc)
 	}
 }
 
+/* A batch refused before any operation ran: each operation gets the
+ * call's code, as if refused on its own (receipt zeroed, no hold), so
+ * that after any return an operation stands exactly when its rc is
+ * QUOTA_OK, whatever the host left in rc before the call. */
+static int refuse_all(quota_op *ops, size_t n, int rc)
+{
+	size_t i;
+
+	for (i = 0; ops && i < n; i++) {
+		ops[i].rc = quota__fail(&ops[i].receipt, rc);
+		if (ops[i].kind == QUOTA_OP_RESERVE)
+			ops[i].hold_id = 0;
+	}
+	return rc;
+}
+
 int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
 {
 	touched *t = NULL;
@@ -148,17 +164,20 @@ int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
 	int rc;
 
 	if (!ctx || (!ops && n))
-		return quota__err(ctx, QUOTA_EINVAL,
-				  "quota_batch: NULL argument");
+		return refuse_all(ops, n,
+				  quota__err(ctx, QUOTA_EINVAL,
+					     "quota_batch: NULL argument"));
 	for (i = 0; i < n; i++) {
 		if (!ops[i].account || ops[i].account->ctx != ctx ||
 		    ops[i].kind < QUOTA_OP_CHARGE ||
 		    ops[i].kind > QUOTA_OP_RELEASE)
-			return quota__err(ctx, QUOTA_EINVAL,
-					  "quota_batch: operation %zu has no "
-					  "account of this context or an "
-					  "unknown kind",
-					  i);
+			return refuse_all(
+				ops, n,
+				quota__err(ctx, QUOTA_EINVAL,
+					   "quota_batch: operation %zu has no "
+					   "account of this context or an "
+					   "unknown kind",
+					   i));
 	}
 	txn = n && ctx->store_on && ctx->store.begin && !ctx->replaying &&
 	      !ctx->batching;
@@ -166,8 +185,10 @@ int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
 		/* Prepare: the accounts and their state before the batch. */
 		t = quota__calloc(&ctx->mem, n ? n : 1, sizeof *t);
 		if (!t)
-			return quota__err(ctx, QUOTA_ENOMEM,
-					  "quota_batch: out of memory");
+			return refuse_all(ops, n,
+					  quota__err(ctx, QUOTA_ENOMEM,
+						     "quota_batch: out of "
+						     "memory"));
 		for (i = 0; i < n; i++) {
 			quota_account *a = ops[i].account;
 
@@ -182,17 +203,20 @@ int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
 				     a, &t[nt].snap, &t[nt].len))) {
 				a->in_batch = false;
 				drop(ctx, t, nt);
-				return rc;
+				return refuse_all(ops, n, rc);
 			}
 			quota__keys_mark(a, &t[nt].mark);
 			nt++;
 		}
 		if ((rc = ctx->store.begin(ctx->store.ud))) {
 			drop(ctx, t, nt);
-			return quota__store_err(ctx, QUOTA_ESTORE,
-						"quota_batch: the store could "
-						"not begin a transaction (%s)",
-						quota_err_name(rc));
+			return refuse_all(
+				ops, n,
+				quota__store_err(ctx, QUOTA_ESTORE,
+						 "quota_batch: the store could "
+						 "not begin a transaction "
+						 "(%s, %d)",
+						 quota_err_name(rc), rc));
 		}
 		ctx->batching = true;
 	}
@@ -208,6 +232,8 @@ int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
 	ctx->batching = false;
 	rc = ctx->store.commit(ctx->store.ud);
 	if (rc) {
+		int src = rc; /* the store's own code, for the message */
+
 		ctx->nev = ctx->nrcpt = 0; /* nothing happened: no event */
 		undo(t, nt, rc);
 		drop(ctx, t, nt);
@@ -221,7 +247,7 @@ int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
 				if (ops[i].kind == QUOTA_OP_RESERVE)
 					ops[i].hold_id = 0;
 			}
-		return quota__store_err(ctx, rc, "quota_batch: %s",
+		return quota__store_err(ctx, rc, "quota_batch: %s (%s, %d)",
 					rc == QUOTA_EUNKNOWN
 						? "the store could not tell "
 						  "whether the batch was "
@@ -229,7 +255,8 @@ int quota_batch(quota_ctx *ctx, quota_op *ops, size_t n)
 						  "be re-synchronised"
 						: "the store refused the "
 						  "batch; its accounts are as "
-						  "before it");
+						  "before it",
+					quota_err_name(src), src);
 	}
 	drop(ctx, t, nt);
 	/* Stored: the events of every operation, in order. */

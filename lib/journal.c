@@ -110,8 +110,10 @@ int quota__rec_refused(quota_ctx *ctx, quota_account *a, uint64_t seq,
 
 	if (code == QUOTA_EUNKNOWN && a)
 		a->unsynced = true; /* never guess (STYLE 28) */
+	/* quota_store(3): the message names the store's code, its number
+	 * too (a code of the host's own has no name) */
 	return quota__store_err(ctx, code,
-			  "%s%s%s: record %llu: the store %s (%s)",
+			  "%s%s%s: record %llu: the store %s (%s, %d)",
 			  a ? "account '" : "configuration", a ? a->id : "",
 			  a ? "'" : "", (unsigned long long)seq,
 			  code == QUOTA_ECONFLICT
@@ -120,7 +122,7 @@ int quota__rec_refused(quota_ctx *ctx, quota_account *a, uint64_t seq,
 			  : code == QUOTA_EUNKNOWN
 				  ? "could not tell whether it was stored"
 				  : "refused it",
-			  quota_err_name(rc));
+			  quota_err_name(rc), rc);
 }
 
 /* Hand a sealed record to the store; its answer is the call's (see

@@ -342,6 +342,63 @@ START_TEST(test_batch_release_returns_the_hold)
 }
 END_TEST
 
+/* A batch refused before anything ran: every operation carries the
+ * call's code, a zeroed receipt and no hold (quota_batch(3): an operation
+ * stands exactly when its rc is QUOTA_OK). */
+static void assert_all_refused(const quota_op *ops, size_t n, int rc)
+{
+	static const quota_receipt zero;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		ck_assert_msg(ops[i].rc == rc, "op %zu: rc %d, want %d", i,
+			      ops[i].rc, rc);
+		ck_assert(memcmp(&ops[i].receipt, &zero, sizeof zero) == 0);
+		if (ops[i].kind == QUOTA_OP_RESERVE)
+			ck_assert_uint_eq(ops[i].hold_id, 0);
+	}
+}
+
+/* The store cannot begin the transaction: QUOTA_ESTORE, nothing ran,
+ * every operation refused; the message names the store's own code, a
+ * number of the host's own too. */
+START_TEST(test_batch_begin_refused_refuses_every_operation)
+{
+	world w;
+	quota_op ops[8];
+	size_t n, na, nb, i, nrec;
+	void *sa, *sb;
+
+	build(&w, 1);
+	nrec = w.st.n;
+	sa = snap(w.a, &na);
+	sb = snap(w.b, &nb);
+	n = fill(&w, ops);
+	for (i = 0; i < n; i++) { /* what a host's last batch left */
+		ops[i].receipt.units = 7;
+		ops[i].hold_id = 9;
+	}
+	w.st.begin_result = 42;
+	ck_assert_int_eq(quota_batch(w.c, ops, n), QUOTA_ESTORE);
+	assert_all_refused(ops, n, QUOTA_ESTORE);
+	ck_assert_ptr_nonnull(strstr(quota_errmsg(w.c), "42"));
+	ck_assert_uint_eq(w.st.n, nrec);
+	assert_snap(w.a, sa, na);
+	assert_snap(w.b, sb, nb);
+	ck_assert_int_eq(events_seen, 0);
+	/* the commit refused with a code of the host's own: named too */
+	w.st.begin_result = QUOTA_OK;
+	w.st.commit_result = 43;
+	n = fill(&w, ops);
+	ck_assert_int_eq(quota_batch(w.c, ops, n), QUOTA_ESTORE);
+	ck_assert_ptr_nonnull(strstr(quota_errmsg(w.c), "43"));
+	assert_snap(w.a, sa, na);
+	quota_free(w.c, sa);
+	quota_free(w.c, sb);
+	world_free(&w);
+}
+END_TEST
+
 START_TEST(test_batch_bad_arguments)
 {
 	world w;
@@ -358,10 +415,13 @@ START_TEST(test_batch_bad_arguments)
 	ops[2].kind = 99;
 	ck_assert_int_eq(quota_batch(w.c, ops, n), QUOTA_EINVAL);
 	ck_assert_int_eq(w.st.begins, 0);
+	/* nothing ran: no operation reads QUOTA_OK (fill left rc 0) */
+	assert_all_refused(ops, n, QUOTA_EINVAL);
 	n = fill(&w, ops);
 	ops[1].account = x;
 	ck_assert_int_eq(quota_batch(w.c, ops, n), QUOTA_EINVAL);
 	ck_assert_int_eq(w.st.begins, 0);
+	assert_all_refused(ops, n, QUOTA_EINVAL);
 	quota_ctx_free(other);
 	world_free(&w);
 }
@@ -403,6 +463,7 @@ START_TEST(test_batch_allocation_failures)
 		if (rc == QUOTA_ENOMEM) {
 			assert_snap(w.a, sa, na);
 			assert_snap(w.b, sb, nb);
+			assert_all_refused(ops, n, QUOTA_ENOMEM);
 		} else {
 			ck_assert_int_eq(rc, QUOTA_OK);
 		}
@@ -721,6 +782,7 @@ int main(void)
 	tcase_add_test(tc, test_batch_without_transactions_runs_one_by_one);
 	tcase_add_test(tc, test_batch_release_returns_the_hold);
 	tcase_add_test(tc, test_batch_bad_arguments);
+	tcase_add_test(tc, test_batch_begin_refused_refuses_every_operation);
 	tcase_add_test(tc, test_batch_allocation_failures);
 	tcase_add_test(tc, test_batch_refused_keyed_full_window_by_count);
 	tcase_add_test(tc, test_batch_refused_keyed_full_window_by_age);

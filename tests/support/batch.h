@@ -30,6 +30,7 @@ typedef struct txstore {
 	size_t staged_from; /* n at begin */
 	int in_txn;
 	int commit_result;
+	int begin_result; /* begin's answer: not QUOTA_OK, no transaction */
 	int commits, begins;
 	size_t committed; /* records durable when the last event fired */
 } txstore;
@@ -62,6 +63,8 @@ static inline int tx_begin(void *ud)
 	txstore *s = ud;
 
 	ck_assert_int_eq(s->in_txn, 0);
+	if (s->begin_result != QUOTA_OK)
+		return s->begin_result;
 	s->in_txn = 1;
 	s->staged_from = s->n;
 	s->begins++;
