@@ -147,12 +147,15 @@ static void prune_apply(void *v)
 {
 	struct prune_op *op = v;
 	quota_account *a = op->a;
+	uint32_t dropped = op->pkg.drop; /* its apply zeroes op->pkg */
 
 	quota__ledger_prune_apply(a, op->hour, &op->led);
 	quota__counters_prune_apply(a, op->day, op->month, &op->cnt);
 	quota__vbills_prune_apply(a, op->month, &op->vb);
 	quota__packages_prune_apply(a, &op->pkg);
-	if (op->pkg.drop && quota__rn(a)->nbought) /* R23 */
+	/* R23: the packages bought from offers that went with them leave
+	 * the renewal state, which would point at freed packages */
+	if (dropped && quota__rn(a)->nbought)
 		quota__renew_pruned(a);
 	if (op->horizon > a->pruned_before)
 		a->pruned_before = op->horizon;

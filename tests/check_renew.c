@@ -412,6 +412,83 @@ START_TEST(test_r23_renews_at_trigger_after_load)
 }
 END_TEST
 
+/* R23, §7: a package bought from an offer and pruned (exhausted,
+ * QUOTA_PRUNE_PACKAGES) leaves the renewal state too.  It stayed there,
+ * freed: the snapshot after the prune read it and would not load
+ * (QUOTA_ECORRUPT), and a later mark renewed the pruned package, billing
+ * a purchase no package asked for. */
+START_TEST(test_r23_pruned_bought_package_leaves_renewals)
+{
+	koo k;
+	quota_purchase pu;
+	quota_receipt r;
+	quota_package *p = NULL;
+	quota_ctx *c2;
+	quota_account *b = NULL;
+	quota_offer *o2;
+	quota_offer_spec os = {.id = "koo-pv-10k", .units = 10000,
+			       .price_micros = 500000000, .valid_months = 1};
+	void *snap = NULL;
+	size_t len = 0;
+
+	koo_setup(&k);
+	ck_assert_int_eq(quota_account_topup(k.a, 2000000000, k.t0), QUOTA_OK);
+	ck_assert_int_eq(quota_package_buy(k.a, k.o, 1, NULL, k.t0, "B1", &pu),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_package_buy(k.a, k.o, 1, NULL, k.t0 + 60, "B2",
+					   &pu),
+			 QUOTA_OK);
+	/* B1 (expiring first) drawn to 0, then one of B2's */
+	ck_assert_int_eq(charge_at(k.a, k.click, 10000, k.t0 + 3600, &r),
+			 QUOTA_OK);
+	ck_assert_int_eq(charge_at(k.a, k.click, 1, k.t0 + 3 * DAY, &r),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_settle(k.a, k.t0 + 3 * DAY, NULL, NULL),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_prune(k.a, k.t0 + 3 * DAY,
+					     QUOTA_PRUNE_ALL |
+						     QUOTA_PRUNE_PACKAGES),
+			 QUOTA_OK);
+	ck_assert_uint_eq(quota_account_package_count(k.a), 1);
+	/* the snapshot after the prune loads, equal */
+	c2 = new_ctx();
+	add_cat(c2, "rich.click");
+	os.categories = QUOTA_MASK(0);
+	ck_assert_int_eq(quota_offer_add(c2, &os, &o2), QUOTA_OK);
+	ck_assert_int_eq(quota_account_snapshot(k.a, &snap, &len), QUOTA_OK);
+	ck_assert_int_eq(quota_account_load(c2, snap, len, &b), QUOTA_OK);
+	quota_free(k.c, snap);
+	ck_assert_int_eq(quota_account_snapshot(b, &snap, &len), QUOTA_OK);
+	{
+		void *s1;
+		size_t n1;
+
+		ck_assert_int_eq(quota_account_snapshot(k.a, &s1, &n1),
+				 QUOTA_OK);
+		ck_assert_uint_eq(n1, len);
+		ck_assert(memcmp(s1, snap, len) == 0);
+		quota_free(k.c, s1);
+	}
+	quota_free(c2, snap);
+	quota_ctx_free(c2);
+	/* Renew 30 days before expiry, marked at day 3: B2 renews at the
+	 * mark (#2), #2 at its own trigger on day 4 (#3); nothing for B1. */
+	ck_assert_int_eq(quota_renewal_set(k.a, k.o, QUOTA_RENEWAL_NONE,
+					   30 * DAY, k.t0 + 3 * DAY),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_account_tick(k.a, k.t0 + 4 * DAY), 0);
+	ck_assert_int_eq(count_kind(&k.log, QUOTA_EVENT_RENEWED), 2);
+	ck_assert_int_eq(count_kind(&k.log, QUOTA_EVENT_RENEWAL_FAILED), 0);
+	ck_assert_int_eq(quota_package_find(k.a, "koo-pv-10k#3", &p),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_package_find(k.a, "koo-pv-10k#4", &p),
+			 QUOTA_ENOTFOUND);
+	/* 1,200 + 2,000 yuan less four purchases of 500 */
+	ck_assert_int_eq(balance(k.a), 1200000000);
+	quota_ctx_free(k.c);
+}
+END_TEST
+
 /* R23 under allocation failure: fail the Nth allocation of a tick that
  * renews, for every N until it succeeds; each failure changes nothing
  * (no package, no payment), and the success renews once. */
@@ -470,6 +547,7 @@ int main(void)
 	tcase_add_test(tc, test_r23_bad_input);
 	tcase_add_test(tc, test_r23_renewal_under_allocation_failure);
 	tcase_add_test(tc, test_r23_renews_at_trigger_after_load);
+	tcase_add_test(tc, test_r23_pruned_bought_package_leaves_renewals);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
