@@ -170,6 +170,11 @@ static int collect(const quota_account *a, int period, int64_t from,
 
 	*out = NULL;
 	*n = 0;
+	/* From QUOTA_TIME_MIN is from the start: the local hour of usage at
+	 * QUOTA_TIME_MIN in an offset of part of an hour starts before it,
+	 * and no other from could report it. */
+	if (from == QUOTA_TIME_MIN)
+		from = INT64_MIN;
 	quota__ledger_fold(a); /* fast charges' pending sums into the rows */
 	/* Count first: one allocation of the right size. */
 	for (k = 0; k < l->nrows; k++) {

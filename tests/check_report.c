@@ -543,6 +543,30 @@ START_TEST(test_r22_calendar_limits)
 		HEADER
 		"e,month,10000-01-01T00:00:00+18:00,10000-02-01T00:00:00+18:00,"
 		"sms,payg,,1,0\n");
+	/* An offset of part of an hour: the local hour of usage at
+	 * QUOTA_TIME_MIN starts before it, and from QUOTA_TIME_MIN reports
+	 * it all the same (it reported nothing: no from could). */
+	{
+		quota_account *h = add_acct(ctx, "h");
+
+		OK(h, quota_account_set_utc_offset(h, 5 * 3600 + 1800));
+		u.at = QUOTA_TIME_MIN;
+		u.units = 2;
+		OK(h, quota_charge(h, &u, &r));
+		OK(h, csv(h, QUOTA_PERIOD_HOUR, QUOTA_TIME_MIN, QUOTA_TIME_MAX,
+			  &b));
+		ck_assert_str_eq(b.s,
+			HEADER
+			"h,hour,0001-01-01T05:00:00+05:30,"
+			"0001-01-01T06:00:00+05:30,sms,payg,,2,0\n");
+		OK(h, csv(h, QUOTA_PERIOD_DAY, QUOTA_TIME_MIN, QUOTA_TIME_MAX,
+			  &b));
+		ck_assert_ptr_nonnull(strstr(b.s, ",sms,payg,,2,0\n"));
+		/* a later from leaves it out, as the page says */
+		OK(h, csv(h, QUOTA_PERIOD_HOUR, QUOTA_TIME_MIN + 1,
+			  QUOTA_TIME_MAX, &b));
+		ck_assert_str_eq(b.s, HEADER);
+	}
 	quota_ctx_free(ctx);
 }
 END_TEST
