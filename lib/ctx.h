@@ -904,6 +904,9 @@ struct quota_ctx {
 	bool batching; /* in a store transaction: events wait (batch.c) */
 	quota__wbuf jbuf;
 	uint64_t config_seq;
+	/* configuration changes applied by calls while no store was set
+	 * (quota_ctx_config_unstored): in no journal */
+	uint64_t config_unstored;
 	/* The ledger rows the last quota__ledger_prepare found, for the
 	 * apply that follows it (ledger.c): a call's scratch, like scratch. */
 	uint32_t lp_free, lp_payg, lp_fee;

@@ -208,6 +208,10 @@ int quota__write_from(quota_ctx *ctx, quota_account *a,
 		return rc;
 	}
 	st->apply(op);
+	/* §5: configuration no store received (an account's state a store
+	 * can take whole from its snapshot: quota_account_snapshot) */
+	if (!a && st->rec && !ctx->store_on && !ctx->replaying)
+		ctx->config_unstored++;
 	quota__ok(ctx);
 	write_events(a, st, op);
 	return QUOTA_OK;
@@ -274,4 +278,9 @@ int quota_account_unsynced(const quota_account *a)
 uint64_t quota_ctx_config_seq(const quota_ctx *ctx)
 {
 	return ctx ? ctx->config_seq : 0;
+}
+
+uint64_t quota_ctx_config_unstored(const quota_ctx *ctx)
+{
+	return ctx ? ctx->config_unstored : 0;
 }

@@ -384,6 +384,57 @@ START_TEST(test_s5_configuration_stream)
 }
 END_TEST
 
+/* §5: configuration made while the context had no store is in no
+ * journal; quota_ctx_config_unstored counts it (calls only: refusals,
+ * accounts and records applied do not count), so that a store that
+ * recovers contexts from their journal can refuse such a context. */
+START_TEST(test_s5_configuration_made_without_a_store)
+{
+	quota_ctx *c = new_ctx(), *c2 = new_ctx(), *c3 = new_ctx();
+	quota_tariff *t;
+	quota_account *a;
+	uint32_t id;
+	mstore m, m2;
+	size_t i;
+
+	/* journaled runs give every context a store: not this one */
+	ck_assert_int_eq(quota_ctx_set_store(c, NULL), QUOTA_OK);
+	ck_assert_uint_eq(quota_ctx_config_unstored(c), 0);
+	ck_assert_int_eq(quota_category_add(c, "sms", &id), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_new(c, "t", &t), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 5),
+			 QUOTA_OK);
+	ck_assert_uint_eq(quota_ctx_config_unstored(c), 3);
+	ck_assert_int_eq(quota_category_add(c, "sms", &id), QUOTA_EEXISTS);
+	ck_assert_int_eq(quota_account_new(c, "a", &a), QUOTA_OK);
+	ck_assert_uint_eq(quota_ctx_config_unstored(c), 3);
+	ck_assert_uint_eq(quota_ctx_config_seq(c), 0);
+	/* a store set now: what comes after is journaled, the 3 stay */
+	set_store(c, &m);
+	ck_assert_int_eq(quota_category_add(c, "email", &id), QUOTA_OK);
+	ck_assert_uint_eq(quota_ctx_config_unstored(c), 3);
+	ck_assert_uint_eq(quota_ctx_config_seq(c), 1);
+	/* the store set first: 0; its records applied elsewhere: 0 */
+	set_store(c2, &m2);
+	ck_assert_int_eq(quota_category_add(c2, "sms", &id), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_new(c2, "t", &t), QUOTA_OK);
+	ck_assert_uint_eq(quota_ctx_config_unstored(c2), 0);
+	ck_assert_int_eq(quota_ctx_set_store(c3, NULL), QUOTA_OK);
+	for (i = 0; i < m2.n; i++)
+		ck_assert_int_eq(quota_journal_apply(c3, m2.rec[i], m2.len[i],
+						     QUOTA_JOURNAL_CHECK),
+				 QUOTA_OK);
+	ck_assert_uint_eq(quota_ctx_config_seq(c3), 2);
+	ck_assert_uint_eq(quota_ctx_config_unstored(c3), 0);
+	ck_assert_uint_eq(quota_ctx_config_unstored(NULL), 0);
+	quota_ctx_free(c);
+	quota_ctx_free(c2);
+	quota_ctx_free(c3);
+	m_free(&m);
+	m_free(&m2);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("store_answers");
@@ -395,6 +446,7 @@ int main(void)
 	tcase_add_test(tc, test_s5_unsynced_before_any_state_refusal);
 	tcase_add_test(tc, test_s5_conflict_catch_up_and_retry);
 	tcase_add_test(tc, test_s5_configuration_stream);
+	tcase_add_test(tc, test_s5_configuration_made_without_a_store);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
