@@ -64,9 +64,12 @@ typedef struct quota_pg_options {
  * the schema on first use (versioned; QUOTA_EVERSION for a newer one),
  * read the configuration stream into ctx and set the server as ctx's
  * store (quota_store.h).  Accounts are not read here: each is loaded on
- * its first use (quota_pg_account).  ctx must hold no categories or
- * accounts yet (QUOTA_EINVAL).  On failure no store is set, *out is NULL
- * and quota_errmsg(ctx) says why (with the server's own message).
+ * its first use (quota_pg_account).  ctx must be new: no categories,
+ * accounts or configuration records (quota_ctx_config_seq 0), and no
+ * configuration made without a store (quota_ctx_config_unstored 0), else
+ * QUOTA_EINVAL before anything is connected: make the configuration after
+ * the open.  On failure no store is set, *out is NULL and quota_errmsg(ctx) says why
+ * (with the server's own message).
  */
 QUOTA_API int quota_pg_open(quota_ctx *ctx, const char *conninfo,
 			    quota_pg **out);
@@ -124,7 +127,10 @@ QUOTA_API int quota_pg_run(quota_pg *pg, quota_op *ops, size_t n);
 
 /*
  * Store a snapshot of a on its shard and delete the records it covers,
- * so that loading the account reads one snapshot and few records.
+ * so that loading the account reads one snapshot and few records.  An
+ * account quota_account_load brought in, whose stream the shard does not
+ * hold, gets its head at the snapshot's number (0 too, for one from a
+ * context without a store): store it so before its first write.
  * QUOTA_EUNSYNCED for an account waiting for a resync.
  */
 QUOTA_API int quota_pg_snapshot(quota_pg *pg, quota_account *a);
@@ -133,9 +139,10 @@ QUOTA_API int quota_pg_snapshot(quota_pg *pg, quota_account *a);
 
 /*
  * Take a lease: a hold (quota_reserve, R10) of units of category on a,
- * written to the shared journal (caught up and retried on conflict),
- * expiring at at + timeout_s (released by the first quota_account_tick
- * past it, on any node).  Charges that fit are then counted by the node
+ * written to the shared journal (caught up and retried on conflict, and
+ * after an unknown outcome under the same key, which replays a hold that
+ * was stored), expiring at at + timeout_s (released by the first
+ * quota_account_tick past it, on any node).  Charges that fit are then counted by the node
  * alone (quota_pg_lease_charge).  If the account's packages have fewer
  * units than asked (overage STOP), the lease holds what there is
  * (quota_pg_lease_size), and QUOTA_EEXHAUSTED if none; with pay-as-you-go

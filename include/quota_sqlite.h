@@ -46,15 +46,17 @@ typedef struct quota_sqlite_options {
 	 QUOTA_SQLITE_SYNC_FULL, 5000}
 
 /*
- * Open (or create) the database at path, recover everything it holds into
- * ctx - the configuration first, then each account from its latest
- * snapshot and the records after it - and set the database as ctx's
- * store.  ctx must hold no categories or accounts yet (QUOTA_EINVAL);
- * tariffs and offers cannot be seen from outside the core, so a context
- * holding only those is taken and its first configuration record is then
- * refused (quota_sqlite(3)).  On failure no store is set on ctx, *out is NULL, and
- * quota_errmsg(ctx) says why (with SQLite's own message).  A damaged file
- * is refused before ctx is touched; but a record that passes every check
+ * Open (or create: no file, or an empty one; a file with bytes that are
+ * not a SQLite database is QUOTA_ECORRUPT) the database at path, recover
+ * everything it holds into ctx - the configuration first, then each
+ * account from its latest snapshot and the records after it - and set
+ * the database as ctx's store.  ctx must be new: no categories, accounts
+ * or configuration records (quota_ctx_config_seq 0), and no configuration
+ * made without a store (quota_ctx_config_unstored 0), else QUOTA_EINVAL
+ * before the file is opened: make the configuration after the open.  On
+ * failure no store is set on ctx, *out is NULL, and quota_errmsg(ctx)
+ * says why (with SQLite's own message).  A damaged file is refused before ctx is
+ * touched and is not written; but a record that passes every check
  * and still does not apply fails the open with ctx holding part of the
  * recovered state (the configuration and accounts applied so far): free
  * ctx then (quota_sqlite(3), ERRORS).
@@ -73,16 +75,23 @@ QUOTA_API void quota_sqlite_close(quota_sqlite *db);
 /*
  * Write a snapshot of every account of the context and delete the journal
  * records the snapshots cover, in one transaction, so that the next
- * recovery reads a snapshot and few records.  An account waiting for a
- * resync (quota_account_snapshot says QUOTA_EUNSYNCED) is skipped and its
- * records stay.
+ * recovery reads a snapshot and few records.  An account quota_account_load
+ * brought in that has written nothing yet is listed in the file with its
+ * snapshot (numbered 0 if it came from a context without a store).  An
+ * account waiting for a resync (quota_account_snapshot says
+ * QUOTA_EUNSYNCED) is skipped and its records stay.
  */
 QUOTA_API int quota_sqlite_checkpoint(quota_sqlite *db);
 
 /*
  * Re-read account a from the database: its latest snapshot and the
  * records after it.  What a host calls after QUOTA_EUNKNOWN (the account
- * then refuses changes with QUOTA_EUNSYNCED) or QUOTA_ECONFLICT.
+ * then refuses changes with QUOTA_EUNSYNCED) or QUOTA_ECONFLICT.  a NULL:
+ * read what the database holds and ctx does not - the configuration
+ * records after quota_ctx_config_seq, then the accounts it lists that ctx
+ * lacks; what a host calls after QUOTA_EUNKNOWN on a configuration record
+ * or an account's creation (the store refuses every write until a
+ * resync), or when another writer changed the configuration.
  */
 QUOTA_API int quota_sqlite_resync(quota_sqlite *db, quota_account *a);
 

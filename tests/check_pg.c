@@ -628,6 +628,133 @@ START_TEST(test_run_rc_when_nothing_ran)
 }
 END_TEST
 
+/*
+ * quota_pg_open_with refuses, before connecting: a conninfo with shards
+ * in the options (quota_pg(3): conninfo must be NULL then); a context
+ * whose configuration came from another server (a tariff only, no
+ * category: its records would not follow this server's).
+ */
+START_TEST(test_open_refusals)
+{
+	char ci[512], c2[512];
+	const char *shards[2] = {ci, c2};
+	quota_pg_options o = QUOTA_PG_OPTIONS_INIT;
+	quota_ctx *ctx;
+	quota_pg *pg = (quota_pg *)1;
+	quota_tariff *t;
+	int rc;
+
+	fresh(1, ci, sizeof ci);
+	fresh(2, c2, sizeof c2);
+	o.shards = shards;
+	o.nshards = 2;
+	OK(quota_ctx_new(&ctx));
+	rc = quota_pg_open_with(ctx, ci, &o, &pg);
+	ck_assert_msg(rc == QUOTA_EINVAL, "%s: %s", quota_err_name(rc),
+		      quota_errmsg(ctx));
+	ck_assert_ptr_null(pg);
+	ck_assert_str_eq(sql(ci, "SELECT count(*) FROM pg_tables WHERE "
+				 "tablename = 'quota_meta'"),
+			 "0");
+	OKC(ctx, quota_pg_open_with(ctx, NULL, &o, &pg));
+	quota_pg_close(pg);
+	quota_ctx_free(ctx);
+
+	ctx = node(c2, &pg);
+	OKC(ctx, quota_tariff_new(ctx, "std", &t));
+	quota_pg_close(pg);
+	ck_assert_uint_eq(quota_ctx_config_seq(ctx), 1);
+	pg = (quota_pg *)1;
+	rc = quota_pg_open(ctx, ci, &pg);
+	ck_assert_msg(rc == QUOTA_EINVAL, "%s: %s", quota_err_name(rc),
+		      quota_errmsg(ctx));
+	ck_assert_ptr_null(pg);
+	ck_assert_str_eq(sql(ci, "SELECT count(*) FROM quota_journal"), "0");
+	quota_ctx_free(ctx);
+
+	/* a tariff made with no store (in no journal): refused too */
+	OK(quota_ctx_new(&ctx));
+	OK(quota_ctx_set_store(ctx, NULL));
+	OKC(ctx, quota_tariff_new(ctx, "std", &t));
+	ck_assert_uint_eq(quota_ctx_config_unstored(ctx), 1);
+	pg = (quota_pg *)1;
+	rc = quota_pg_open(ctx, ci, &pg);
+	ck_assert_msg(rc == QUOTA_EINVAL, "%s: %s", quota_err_name(rc),
+		      quota_errmsg(ctx));
+	ck_assert_ptr_null(pg);
+	quota_ctx_free(ctx);
+}
+END_TEST
+
+/*
+ * An account quota_account_load brought into a node, stored with
+ * quota_pg_snapshot before it wrote anything: another node loads it with
+ * the same snapshot bytes, and both go on writing it.  _i 0: from
+ * another server (numbered past 0); _i 1: from a context without a
+ * store (numbered 0, which quota_pg_snapshot used to skip).
+ */
+START_TEST(test_loaded_snapshot)
+{
+	char ci[512], other[512];
+	quota_ctx *a, *b, *o;
+	quota_pg *pa, *pb, *po = NULL;
+	quota_account *x, *m, *y;
+	void *snap, *back;
+	size_t n, nb;
+
+	fresh(1, ci, sizeof ci);
+	if (_i == 0) {
+		fresh(1, other, sizeof other);
+		o = node(other, &po);
+		configure(o);
+		x = customer(po, o, "acme");
+	} else {
+		quota_package_spec s = {.id = "p1",
+					.units = 100,
+					.effective_at = 0,
+					.expires_at = QUOTA_NEVER};
+		quota_tariff *t;
+		uint32_t sms;
+
+		OK(quota_ctx_new(&o));
+		sms = configure(o);
+		OKC(o, quota_tariff_find(o, "std", &t));
+		s.categories = QUOTA_MASK(sms);
+		OKC(o, quota_account_new(o, "acme", &x));
+		OKC(o, quota_account_set_tariff(x, sms, t));
+		OKC(o, quota_package_add(x, &s, NULL));
+	}
+	OKC(o, charge(x, 3, "k1", NULL));
+	ck_assert_uint_eq(quota_account_seq(x) == 0, _i == 1);
+	OK(quota_account_snapshot(x, &snap, &n));
+
+	a = node(ci, &pa);
+	configure(a);
+	OKC(a, quota_account_load(a, snap, n, &m));
+	OKC(a, quota_pg_snapshot(pa, m));
+	b = node(ci, &pb);
+	OKC(b, quota_pg_account(pb, "acme", 0, &y));
+	OK(quota_account_snapshot(y, &back, &nb));
+	ck_assert_msg(nb == n && memcmp(back, snap, n) == 0,
+		      "the snapshot another node loads differs");
+	quota_free(b, back);
+	ck_assert_int_eq(used(y), 3);
+	OKC(b, charge(y, 5, "k2", NULL));
+	ck_assert_int_eq(charge(m, 1, "k3", NULL), QUOTA_ECONFLICT);
+	OKC(a, quota_pg_sync(pa, m));
+	OKC(a, charge(m, 1, "k3", NULL));
+	ck_assert_int_eq(used(m), 9);
+	same_as_server(m, ci);
+	quota_free(o, snap);
+	node_free(a, pa);
+	node_free(b, pb);
+	if (po)
+		node_free(o, po);
+	else
+		quota_ctx_free(o);
+}
+END_TEST
+
 static Suite *pg_suite(void)
 {
 	Suite *s = suite_create("pg");
@@ -644,6 +771,8 @@ static Suite *pg_suite(void)
 	tcase_add_test(tc, test_shards);
 	tcase_add_test(tc, test_refusals_and_order);
 	tcase_add_test(tc, test_run_rc_when_nothing_ran);
+	tcase_add_test(tc, test_open_refusals);
+	tcase_add_loop_test(tc, test_loaded_snapshot, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

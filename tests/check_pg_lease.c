@@ -21,6 +21,7 @@
 
 #include "quota.h"
 #include "quota_pg.h"
+#include "quota_pg_int.h"
 #include "pgtest.h"
 
 #define T0 1767225600 /* 2026-01-01 00:00:00 UTC */
@@ -301,6 +302,51 @@ START_TEST(test_lease_flush_after_expiry)
 }
 END_TEST
 
+/* Kill the backend of the connection about to send an append, once. */
+static void kill_backend(quota_pg *pg, uint32_t shard, void *ud)
+{
+	char q[96];
+
+	(void)ud;
+	snprintf(q, sizeof q, "SELECT pg_terminate_backend(%d, 5000)",
+		 PQbackendPID(quota_pg__conn(pg, shard)));
+	ck_assert_str_eq(sql(conninfo, q), "t");
+	quota_pg__set_send_hook(pg, NULL, NULL);
+}
+
+/*
+ * The connection lost under a take's hold (QUOTA_EUNKNOWN): the take
+ * catches the account up and asks again under the same key, so the host
+ * gets the lease (the hold replayed if it was stored) and the server
+ * holds exactly one lease's units, not one more per unknown outcome.
+ */
+START_TEST(test_lease_take_unknown)
+{
+	node n;
+	quota_pg_lease *l;
+	int64_t rem, used, held;
+	int rc;
+
+	fresh_db();
+	first_node(&n, 1000);
+	quota_pg__set_send_hook(n.pg, kill_backend, NULL);
+	rc = quota_pg_lease_take(n.pg, n.a, n.sms, 100, T0 + 10, 3600, &l);
+	ck_assert_msg(rc == QUOTA_OK, "%s: %s", quota_err_name(rc),
+		      quota_errmsg(n.ctx));
+	ck_assert_int_eq(quota_pg_lease_size(l), 100);
+	server_view(&rem, &used, &held);
+	ck_assert_int_eq(held, 100);
+	ck_assert_int_eq(rem, 900);
+	OK(quota_pg_lease_charge(l, 7));
+	OK(quota_pg_lease_end(l, T0 + 20));
+	server_view(&rem, &used, &held);
+	ck_assert_int_eq(used, 7);
+	ck_assert_int_eq(held, 0);
+	ck_assert_int_eq(rem, 993);
+	node_free(&n);
+}
+END_TEST
+
 START_TEST(test_lease_bad_arguments)
 {
 	node n;
@@ -342,6 +388,7 @@ int main(void)
 	tcase_add_test(tc, test_lease_end_after_expiry);
 	tcase_add_test(tc, test_lease_flush_after_expiry);
 	tcase_add_test(tc, test_lease_bad_arguments);
+	tcase_add_test(tc, test_lease_take_unknown);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

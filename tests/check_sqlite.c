@@ -387,6 +387,66 @@ START_TEST(test_loaded_account)
 }
 END_TEST
 
+/*
+ * An account quota_account_load brought in and checkpointed before it
+ * wrote anything is listed and stored by the checkpoint, and found after
+ * a restart with the same snapshot bytes (quota_sqlite(3)).  _i 0: it
+ * comes from another store (numbered 5); _i 1: from a context without a
+ * store, numbered 0, which the checkpoint used to skip.
+ */
+START_TEST(test_loaded_checkpoint)
+{
+	const char *path = path_of("ckload.db");
+	quota_sqlite *db, *dbo = NULL;
+	quota_ctx *o, *ctx;
+	quota_account *x, *m, *b;
+	quota_tariff *t;
+	uint32_t sms;
+	void *snap, *back;
+	size_t n, nb;
+	int rc;
+
+	if (_i == 0) {
+		o = open_db(path_of("other.db"), false, &dbo);
+	} else {
+		OK(quota_ctx_new(&o));
+	}
+	x = small_world(o, &sms);
+	OK(charge(x, sms, 2, JW_T0 + 1, "k1"));
+	ck_assert_uint_eq(quota_account_seq(x), _i == 0 ? 5 : 0);
+	OK(quota_account_snapshot(x, &snap, &n));
+
+	ctx = open_db(path, false, &db);
+	OK(quota_category_add(ctx, "sms", &sms));
+	OK(quota_tariff_new(ctx, "std", &t));
+	OK(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 45000));
+	OK(quota_account_new(ctx, "bolt", &b));
+	OK(quota_account_load(ctx, snap, n, &m));
+	OK(quota_sqlite_checkpoint(db));
+	close_db(ctx, db);
+
+	OK(quota_ctx_new(&ctx));
+	rc = quota_sqlite_open(ctx, path, &db);
+	ck_assert_msg(rc == QUOTA_OK, "%s: %s", quota_err_name(rc),
+		      quota_errmsg(ctx));
+	ck_assert_uint_eq(quota_ctx_account_count(ctx), 2);
+	OK(quota_account_find(ctx, "acme", &m));
+	OK(quota_account_snapshot(m, &back, &nb));
+	ck_assert_msg(nb == n && memcmp(back, snap, n) == 0,
+		      "the snapshot read back differs");
+	quota_free(ctx, back);
+	/* It goes on from there, and is read back again. */
+	OK(charge(m, sms, 3, JW_T0 + 2, "k2"));
+	ck_assert_ptr_null(same_as_file(ctx, path));
+	close_db(ctx, db);
+	quota_free(o, snap);
+	if (dbo)
+		close_db(o, dbo);
+	else
+		quota_ctx_free(o);
+}
+END_TEST
+
 /* The store runs in WAL mode or not at all: SQLite keeps an in-memory
  * database in its own mode without an error, and the open is refused.
  * A resync after an I/O error reopens the file but never makes a new one
@@ -452,6 +512,49 @@ START_TEST(test_open_einval)
 }
 END_TEST
 
+/*
+ * A context whose configuration came from another store (a tariff only:
+ * no category, no account) is refused before anything is written: its
+ * tariff is not in the new file, whose recovery would then fail on the
+ * first record that names it.
+ */
+START_TEST(test_open_config_elsewhere)
+{
+	quota_sqlite *db;
+	quota_ctx *ctx = open_db(path_of("first.db"), false, &db);
+	quota_tariff *t;
+	int rc;
+
+	OK(quota_tariff_new(ctx, "std", &t));
+	OK(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 45000));
+	quota_sqlite_close(db);
+	ck_assert_uint_eq(quota_ctx_config_seq(ctx), 2);
+	db = (quota_sqlite *)1;
+	rc = quota_sqlite_open(ctx, path_of("second.db"), &db);
+	ck_assert_msg(rc == QUOTA_EINVAL, "%s: %s", quota_err_name(rc),
+		      quota_errmsg(ctx));
+	ck_assert_ptr_null(db);
+	ck_assert_msg(strstr(quota_errmsg(ctx), "configuration") != NULL,
+		      "%s", quota_errmsg(ctx));
+	ck_assert_int_eq(access(path_of("second.db"), F_OK), -1);
+	quota_ctx_free(ctx);
+
+	/* a tariff made with no store (in no journal): refused too (it was
+	 * taken, and the file then failed to open: "no tariff 'std'") */
+	OK(quota_ctx_new(&ctx));
+	OK(quota_ctx_set_store(ctx, NULL));
+	OK(quota_tariff_new(ctx, "std", &t));
+	ck_assert_uint_eq(quota_ctx_config_unstored(ctx), 1);
+	db = (quota_sqlite *)1;
+	rc = quota_sqlite_open(ctx, path_of("second.db"), &db);
+	ck_assert_msg(rc == QUOTA_EINVAL, "%s: %s", quota_err_name(rc),
+		      quota_errmsg(ctx));
+	ck_assert_ptr_null(db);
+	ck_assert_int_eq(access(path_of("second.db"), F_OK), -1);
+	quota_ctx_free(ctx);
+}
+END_TEST
+
 /* ------------------------------------------------------ batches */
 
 START_TEST(test_batch_recover)
@@ -512,8 +615,10 @@ static Suite *sqlite_suite(void)
 	tcase_add_test(tc, test_conflict);
 	tcase_add_test(tc, test_conflict_after_checkpoint);
 	tcase_add_test(tc, test_loaded_account);
+	tcase_add_loop_test(tc, test_loaded_checkpoint, 0, 2);
 	tcase_add_test(tc, test_no_wal_no_create);
 	tcase_add_test(tc, test_open_einval);
+	tcase_add_test(tc, test_open_config_elsewhere);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -228,6 +228,71 @@ START_TEST(test_ioerr_unknown)
 END_TEST
 
 /*
+ * A failed fsync on a configuration record (_i 0) or on the creation of
+ * a context's first account (_i 1): QUOTA_EUNKNOWN, and every write is
+ * refused until a resync - of no account: quota_sqlite_resync(db, NULL)
+ * reopens the connection and reads what the file holds and the context
+ * does not (the category or the account, if the commit reached the
+ * file).  Then work goes on and memory equals the file.
+ */
+START_TEST(test_unknown_resync_null)
+{
+	const char *path = path_of("cfgunknown.db");
+	char why[512];
+	quota_sqlite *db;
+	quota_ctx *ctx;
+	quota_account *a;
+	quota_tariff *t;
+	uint32_t sms = 0;
+	int rc;
+
+	ff_install();
+	ctx = open_db(path, true, &db);
+	if (_i == 1) {
+		OK(quota_category_add(ctx, "sms", &sms));
+		OK(quota_tariff_new(ctx, "std", &t));
+		OK(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 45000));
+	}
+	ff_sync_rc = SQLITE_IOERR_FSYNC;
+	ff_fail_sync = 1;
+	rc = _i == 0 ? quota_category_add(ctx, "sms", &sms)
+		     : quota_account_new(ctx, "acme", &a);
+	ff_fail_sync = 0;
+	ck_assert_msg(rc == QUOTA_EUNKNOWN, "%s: %s", quota_err_name(rc),
+		      quota_errmsg(ctx));
+	rc = quota_category_add(ctx, "push", &sms);
+	ck_assert_msg(rc == QUOTA_ESTORE, "%s", quota_err_name(rc));
+	snprintf(why, sizeof why, "%s", quota_errmsg(ctx));
+	OK(quota_sqlite_resync(db, NULL));
+	ck_assert_msg(strstr(why, "NULL") != NULL, "%s", why);
+	/* What the file holds of the unknown record is what ctx holds. */
+	ck_assert_ptr_null(same_as_file(ctx, path));
+	if (_i == 0) {
+		if (quota_category_find(ctx, "sms", &sms) != QUOTA_OK)
+			OK(quota_category_add(ctx, "sms", &sms));
+		OK(quota_tariff_new(ctx, "std", &t));
+		OK(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 45000));
+	}
+	if (quota_account_find(ctx, "acme", &a) != QUOTA_OK)
+		OK(quota_account_new(ctx, "acme", &a));
+	OK(quota_account_set_tariff(a, sms, t));
+	OK(quota_account_topup(a, 1000000, JW_T0));
+	OK(charge(a, sms, 2, JW_T0 + 1, "k1"));
+	OK(quota_sqlite_checkpoint(db));
+	ck_assert_ptr_null(same_as_file(ctx, path));
+	close_db(ctx, db);
+	ctx = open_db(path, false, &db);
+	OK(quota_tariff_find(ctx, "std", &t));
+	OK(quota_account_find(ctx, "acme", &a));
+	ck_assert_int_eq(quota_account_used(a, sms, QUOTA_PERIOD_MONTH,
+					    JW_T0 + 2),
+			 2);
+	close_db(ctx, db);
+	ff_remove();
+}
+END_TEST
+
+/*
  * §5, never guess: a batch over two accounts whose commit outcome is
  * unknown leaves both holding its changes, unsynced.  After only one is
  * re-read, a checkpoint must not store the other's unconfirmed state as
@@ -489,6 +554,7 @@ static Suite *sqlite_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_checkpoint_skips_unsynced);
 	tcase_add_loop_test(tc, test_ioerr_unknown, 0, 4);
+	tcase_add_loop_test(tc, test_unknown_resync_null, 0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sweep");

@@ -98,18 +98,20 @@ static void commit_op(const quota_pg_lease *l, quota_op *op)
 }
 
 /*
- * Reserve up to units at `at` under key: what the account has left if it
- * has fewer (prepaid, overage STOP: QUOTA_EEXHAUSTED for the whole).
- * On success the hold is the lease's (hold_id, size).
+ * Reserve up to *units at `at` under key: what the account has left if it
+ * has fewer (prepaid, overage STOP: QUOTA_EEXHAUSTED for the whole);
+ * *units ends as the figure last asked for (a retry under the same key
+ * must ask the same).  On success the hold is the lease's (hold_id,
+ * size).
  */
-static int reserve(quota_pg_lease *l, int64_t units, int64_t at,
+static int reserve(quota_pg_lease *l, int64_t *units, int64_t at,
 		   const char *key)
 {
 	quota_op op;
 	int rc, tries;
 
-	for (tries = 0; tries < 4 && units > 0; tries++) {
-		hold_op(l, &op, units, at, key);
+	for (tries = 0; tries < 4 && *units > 0; tries++) {
+		hold_op(l, &op, *units, at, key);
 		if ((rc = quota_pg_run(l->pg, &op, 1)) != QUOTA_OK)
 			return rc;
 		if (op.rc == QUOTA_OK) {
@@ -124,9 +126,30 @@ static int reserve(quota_pg_lease *l, int64_t units, int64_t at,
 		 * back), and try again with that figure. */
 		if ((rc = quota_pg_sync(l->pg, l->a)) != QUOTA_OK)
 			return rc;
-		units = quota_account_remaining(l->a, l->category, at);
+		*units = quota_account_remaining(l->a, l->category, at);
 	}
 	return QUOTA_EEXHAUSTED;
+}
+
+/*
+ * reserve, and after an unknown outcome (the hold may be on the server
+ * under its key) catch the account up and ask again under the same key
+ * and figure: a hold that was stored is replayed (R11) and becomes the
+ * lease's, instead of staying held, unused, until its deadline while the
+ * host takes another.  Up to the options' attempts; a catch-up that
+ * fails returns its error, and the hold, if stored, expires.
+ */
+static int reserve_known(quota_pg_lease *l, int64_t units, int64_t at,
+			 const char *key)
+{
+	int rc = reserve(l, &units, at, key);
+
+	for (int i = 0; rc == QUOTA_EUNKNOWN && i < 4; i++) {
+		if ((rc = quota_pg_sync(l->pg, l->a)) != QUOTA_OK)
+			return rc;
+		rc = reserve(l, &units, at, key);
+	}
+	return rc;
 }
 
 int quota_pg_lease_take(quota_pg *pg, quota_account *a, uint32_t category,
@@ -153,7 +176,7 @@ int quota_pg_lease_take(quota_pg *pg, quota_account *a, uint32_t category,
 	l->want = units;
 	l->timeout_s = timeout_s;
 	draw_key(l, l->hold_key, sizeof l->hold_key);
-	rc = reserve(l, units, at, l->hold_key);
+	rc = reserve_known(l, units, at, l->hold_key);
 	if (rc != QUOTA_OK) {
 		free(l);
 		return rc;
@@ -185,7 +208,7 @@ static int refill(quota_pg_lease *l, int64_t now)
 	l->hold_id = 0;
 	l->size = 0;
 	draw_key(l, l->hold_key, sizeof l->hold_key);
-	rc = reserve(l, l->want, now, l->hold_key);
+	rc = reserve_known(l, l->want, now, l->hold_key);
 	draw_key(l, l->hold_key, sizeof l->hold_key);
 	if (rc != QUOTA_OK)
 		return QUOTA_EEXHAUSTED;

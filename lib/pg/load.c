@@ -86,7 +86,7 @@ static void row(const PGresult *res, int i, int *kind, uint64_t *seq,
 
 /* The stream of id ('' for the configuration) on shard k after from:
  * the snapshot newer than from, then the records after (binary). */
-static int fetch(quota_pg *pg, uint32_t k, const char *id, uint64_t from,
+static int fetch(quota_pg *pg, uint32_t k, const char *id, int64_t from,
 		 PGresult **out)
 {
 	char frombuf[24];
@@ -96,7 +96,7 @@ static int fetch(quota_pg *pg, uint32_t k, const char *id, uint64_t from,
 	*out = NULL;
 	if ((rc = quota_pg__ready(pg, k)))
 		return quota_pg__say(pg->ctx, rc, "%s", pg->msg);
-	snprintf(frombuf, sizeof frombuf, "%llu", (unsigned long long)from);
+	snprintf(frombuf, sizeof frombuf, "%lld", (long long)from);
 	*out = PQexecPrepared(quota_pg__conn(pg, k), "quota_read", 2, vals,
 			      NULL, NULL, 1);
 	if (PQresultStatus(*out) != PGRES_TUPLES_OK || PQnfields(*out) != 3 ||
@@ -230,7 +230,12 @@ static int read_apply(quota_pg *pg, const char *id, quota_account *a,
 		from = quota_account_seq(a);
 	else
 		from = 0;
-	if ((rc = fetch(pg, k, id, from, &res)))
+	/* A load or a reset reads a snapshot numbered 0 too (one
+	 * quota_pg_snapshot stored of an account from a context without a
+	 * store): from -1 for the snapshot, the records after 0. */
+	if ((rc = fetch(pg, k, id,
+			from == 0 && id && (!a || reset) ? -1 : (int64_t)from,
+			&res)))
 		return rc;
 	*none = PQntuples(res) == 0;
 	*applying = false;

@@ -751,6 +751,10 @@ QUOTA_API int quota_pg_open_with(quota_ctx *ctx, const char *conninfo,
 		return quota_pg__say(ctx, QUOTA_EINVAL,
 				     "quota_pg_open: bad options (version, "
 				     "size, attempts, shards) or no conninfo");
+	if (opts->nshards && conninfo)
+		return quota_pg__say(ctx, QUOTA_EINVAL,
+				     "quota_pg_open: conninfo must be NULL "
+				     "when the options name shards");
 	n = opts->nshards ? opts->nshards : 1;
 	for (k = 0; opts->nshards && k < n; k++)
 		if (!opts->shards[k])
@@ -758,10 +762,17 @@ QUOTA_API int quota_pg_open_with(quota_ctx *ctx, const char *conninfo,
 					     "quota_pg_open: shard %u has no "
 					     "connection string",
 					     (unsigned)k);
-	if (quota_category_count(ctx) || quota_ctx_account_count(ctx))
+	/* Configuration made without a store was never journaled (the core
+	 * counts it: quota_ctx_config_unstored), and configuration from
+	 * another store does not follow the server's; accounts are the
+	 * server's to make. */
+	if (quota_category_count(ctx) || quota_ctx_account_count(ctx) ||
+	    quota_ctx_config_seq(ctx) || quota_ctx_config_unstored(ctx))
 		return quota_pg__say(ctx, QUOTA_EINVAL,
 				     "quota_pg_open: the context already "
-				     "holds categories or accounts");
+				     "holds categories, accounts or "
+				     "configuration records (open into a new "
+				     "context)");
 	if (!(pg = calloc(1, sizeof *pg)) ||
 	    !(pg->shard = calloc(n, sizeof *pg->shard))) {
 		free(pg);
@@ -881,13 +892,15 @@ QUOTA_API int quota_pg_snapshot(quota_pg *pg, quota_account *a)
 	seq = quota_account_seq(a);
 	if ((rc = quota_account_snapshot(a, &snap, &n)))
 		return rc; /* QUOTA_EUNSYNCED among others, worded */
-	if (seq == 0 || n > (size_t)INT32_MAX) {
+	/* Numbered 0: an account quota_account_load brought from a context
+	 * without a store, not written since; stored all the same (its
+	 * state is nowhere else). */
+	if (n > (size_t)INT32_MAX) {
 		quota_free(pg->ctx, snap);
-		return seq ? quota_pg__say(pg->ctx, QUOTA_EOVERFLOW,
-					   "quota_pg_snapshot: account '%s': "
-					   "snapshot too large",
-					   id)
-			   : QUOTA_OK;
+		return quota_pg__say(pg->ctx, QUOTA_EOVERFLOW,
+				     "quota_pg_snapshot: account '%s': "
+				     "snapshot too large",
+				     id);
 	}
 	k = quota_pg__shard_of(pg, id);
 	if (k == UINT32_MAX || (rc = quota_pg__ready(pg, k))) {
@@ -912,6 +925,19 @@ QUOTA_API int quota_pg_snapshot(quota_pg *pg, quota_account *a)
 			   3, (const Oid[]){25, 20, 17}, vals, lens, fmts, 0);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		quota_pg__words(pg, k, res, "storing the snapshot");
+		PQclear(res);
+		goto done;
+	}
+	PQclear(res);
+	/* An account the server holds no stream of (quota_account_load
+	 * brought it in): its head starts at the snapshot, so that its next
+	 * record, on any node, follows it. */
+	res = PQexecParams(pg->shard[k].conn,
+			   "INSERT INTO quota_head(account, seq) VALUES ($1, "
+			   "$2) ON CONFLICT (account) DO NOTHING",
+			   2, (const Oid[]){25, 20}, vals, lens, fmts, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		quota_pg__words(pg, k, res, "storing the stream's head");
 		PQclear(res);
 		goto done;
 	}

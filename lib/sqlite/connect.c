@@ -33,7 +33,8 @@ const char *const quota_sqlite__sql[ST_COUNT] = {
 	[ST_BEGIN_READ] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_CFG_ALL] = "SELECT seq, rec FROM config ORDER BY seq",
+	[ST_CFG_ALL] = "SELECT seq, rec FROM config WHERE seq > ?1 "
+		       "ORDER BY seq",
 	[ST_CFG_MAX] = "SELECT coalesce(max(seq), 0) FROM config",
 	[ST_ACCTS] = "SELECT id FROM accounts ORDER BY ord",
 	[ST_SNAP_GET] = "SELECT seq, snap FROM snapshots WHERE account = ?1",
@@ -248,10 +249,29 @@ void quota_sqlite__disconnect(quota_sqlite *db)
 	db->db = NULL;
 }
 
+/* The mode the database runs in now, read without changing it. */
+bool quota_sqlite__is_wal(quota_sqlite *db)
+{
+	sqlite3_stmt *s;
+	bool wal = false;
+
+	if (sqlite3_prepare_v2(db->db, "PRAGMA journal_mode", -1, &s, NULL) ==
+		    SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW) {
+		const char *m = (const char *)sqlite3_column_text(s, 0);
+
+		wal = m && strcmp(m, "wal") == 0;
+	}
+	sqlite3_finalize(s);
+	return wal;
+}
+
 /* Switch to WAL mode and make sure SQLite did: it answers with the mode
  * it is in, and keeps another (an in-memory database's, say) without an
- * error. */
-static int wal_mode(quota_sqlite *db, quota_ctx *ctx)
+ * error.  The switch writes the file's header: open calls this only once
+ * recovery's checks passed (quota_sqlite(3): a refused file is left as it
+ * was). */
+int quota_sqlite__wal(quota_sqlite *db, quota_ctx *ctx)
 {
 	static const char sql[] = "PRAGMA journal_mode = WAL";
 	sqlite3_stmt *s;
@@ -278,15 +298,49 @@ static int wal_mode(quota_sqlite *db, quota_ctx *ctx)
 		return quota_sqlite__say(ctx, QUOTA_ESTORE, "%s: %s",
 					 db->path, db->msg);
 	}
+	/* The file is taken: the last close checkpoints its WAL again. */
+	sqlite3_db_config(db->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL);
 	return QUOTA_OK;
 }
 
+/*
+ * A file with bytes in it must be a SQLite database: SQLite itself takes
+ * a file shorter than its header for an empty one, and would write a new
+ * schema over it.  No file, or an empty one, is new (quota_sqlite(3));
+ * a file that cannot be read here is left to SQLite to refuse.
+ */
+static int not_a_database(quota_sqlite *db, quota_ctx *ctx)
+{
+	static const char magic[16] = "SQLite format 3";
+	char head[16];
+	size_t n;
+	FILE *f = fopen(db->path, "rb");
+
+	if (!f)
+		return QUOTA_OK;
+	n = fread(head, 1, sizeof head, f);
+	fclose(f);
+	if (n == 0 || (n == sizeof head && memcmp(head, magic, n) == 0))
+		return QUOTA_OK;
+	snprintf(db->msg, sizeof db->msg,
+		 "not a SQLite database (%zu byte%s that are not SQLite's "
+		 "header)",
+		 n, n == 1 ? "" : "s");
+	return quota_sqlite__say(ctx, QUOTA_ECORRUPT, "%s: %s", db->path,
+				 db->msg);
+}
+
 /* Open the connection (creating the file only if create), check or make
- * the schema, set the pragmas and prepare every statement. */
+ * the schema, set the pragmas and prepare every statement.  The journal
+ * mode is left as the file has it: quota_sqlite__wal switches it. */
 int quota_sqlite__connect(quota_sqlite *db, quota_ctx *ctx, bool create)
 {
 	char sql[96];
-	int rc = sqlite3_open_v2(db->path, &db->db,
+	int rc;
+
+	if ((rc = not_a_database(db, ctx)))
+		return rc;
+	rc = sqlite3_open_v2(db->path, &db->db,
 				 SQLITE_OPEN_READWRITE |
 					 (create ? SQLITE_OPEN_CREATE : 0) |
 					 SQLITE_OPEN_NOMUTEX |
@@ -302,7 +356,11 @@ int quota_sqlite__connect(quota_sqlite *db, quota_ctx *ctx, bool create)
 	}
 	sqlite3_extended_result_codes(db->db, 1);
 	sqlite3_busy_timeout(db->db, db->opt.busy_timeout_ms);
-	if ((rc = check_schema(db, ctx)) || (rc = wal_mode(db, ctx))) {
+	/* A refused file is left as it was: closing must not checkpoint a
+	 * WAL someone else left into it (open clears this once it took the
+	 * file). */
+	sqlite3_db_config(db->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	if ((rc = check_schema(db, ctx))) {
 		quota_sqlite__disconnect(db);
 		return rc;
 	}

@@ -444,7 +444,8 @@ static int cb_append(void *ud, const char *account, uint64_t seq,
 
 	if (db->broken) {
 		snprintf(db->msg, sizeof db->msg,
-			 "an earlier I/O error: quota_sqlite_resync first");
+			 "an earlier I/O error: quota_sqlite_resync first "
+			 "(an account's, or NULL)");
 		return QUOTA_ESTORE;
 	}
 	if (db->batch_lost) {
@@ -501,7 +502,8 @@ static int cb_begin(void *ud)
 
 	if (db->broken) {
 		snprintf(db->msg, sizeof db->msg,
-			 "an earlier I/O error: quota_sqlite_resync first");
+			 "an earlier I/O error: quota_sqlite_resync first "
+			 "(an account's, or NULL)");
 		return QUOTA_ESTORE;
 	}
 	if ((rc = quota_sqlite__step_done(db, ST_BEGIN)))
@@ -586,11 +588,17 @@ QUOTA_API int quota_sqlite_open_with(quota_ctx *ctx, const char *path,
 					   "quota_sqlite_open: bad options "
 					   "(version, size, synchronous or "
 					   "busy_timeout_ms)");
-	if (quota_category_count(ctx) || quota_ctx_account_count(ctx))
+	/* A context's configuration made without a store was never
+	 * journaled and would be missing from the file (the core counts it:
+	 * quota_ctx_config_unstored); configuration from another store
+	 * would not follow the file's; accounts are the file's to make. */
+	if (quota_category_count(ctx) || quota_ctx_account_count(ctx) ||
+	    quota_ctx_config_seq(ctx) || quota_ctx_config_unstored(ctx))
 		return quota_sqlite__say(ctx, QUOTA_EINVAL,
 					   "quota_sqlite_open: the context "
-					   "already holds categories or "
-					   "accounts");
+					   "already holds categories, "
+					   "accounts or configuration records "
+					   "(open into a new context)");
 	k = strlen(path) + 1;
 	if (!(db = calloc(1, sizeof *db)) || !(db->path = malloc(k))) {
 		free(db);
@@ -602,9 +610,16 @@ QUOTA_API int quota_sqlite_open_with(quota_ctx *ctx, const char *path,
 	db->opt.size = sizeof db->opt;
 	db->ctx = ctx;
 	quota__hkey_random(&db->idkey, db);
+	/* Nothing is written to a file that is refused: a file not in WAL
+	 * mode yet is checked first, then switched, then recovered. */
 	if ((rc = quota_sqlite__connect(db, ctx, true)))
 		goto failed;
-	if ((rc = quota_sqlite__recover(db, ctx)))
+	if (!quota_sqlite__is_wal(db) &&
+	    (rc = quota_sqlite__recover(db, ctx, false)))
+		goto failed;
+	if ((rc = quota_sqlite__wal(db, ctx)))
+		goto failed;
+	if ((rc = quota_sqlite__recover(db, ctx, true)))
 		goto failed;
 	quota_sqlite__store(db, &st);
 	if ((rc = quota_ctx_set_store(ctx, &st)))
@@ -639,7 +654,7 @@ QUOTA_API void quota_sqlite_close(quota_sqlite *db)
 
 /* Snapshot one account into the open transaction: upsert (a newer one
  * another writer stored stays), then drop the records it covers. */
-static int checkpoint_one(quota_sqlite *db, quota_account *a)
+static int checkpoint_one(quota_sqlite *db, quota_account *a, bool *listed)
 {
 	const char *id = quota_account_id(a);
 	void *snap = NULL;
@@ -660,9 +675,20 @@ static int checkpoint_one(quota_sqlite *db, quota_account *a)
 		return fail(db, db->ctx, QUOTA_ECORRUPT,
 			    "snapshot of account '%s': unreadable header", id);
 	}
-	if (seq == 0) { /* nothing stored yet (unknown creation) */
-		quota_free(db->ctx, snap);
-		return QUOTA_OK;
+	/* An account the file does not list yet (quota_account_load
+	 * brought it in and it has written nothing since; numbered 0 if it
+	 * came from a context without a store): listed here, with its
+	 * snapshot, so that recovery reads it back. */
+	if (!known_has(db, id)) {
+		sqlite3_bind_text(db->st[ST_INS_ACCT], 1, id, -1,
+				  SQLITE_STATIC);
+		if ((rc = quota_sqlite__step_done(db, ST_INS_ACCT))) {
+			quota_free(db->ctx, snap);
+			write_code(db, rc, false);
+			return quota_sqlite__say(db->ctx, QUOTA_ESTORE,
+						 "checkpoint: %s", db->msg);
+		}
+		*listed = true;
 	}
 	sqlite3_bind_text(db->st[ST_SNAP_PUT], 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(db->st[ST_SNAP_PUT], 2, (sqlite3_int64)seq);
@@ -686,6 +712,7 @@ static int checkpoint_one(quota_sqlite *db, quota_account *a)
 QUOTA_API int quota_sqlite_checkpoint(quota_sqlite *db)
 {
 	quota_account *a;
+	bool listed = false;
 	int rc;
 
 	if (!db)
@@ -696,14 +723,15 @@ QUOTA_API int quota_sqlite_checkpoint(quota_sqlite *db)
 	if (db->broken)
 		return fail(db, db->ctx, QUOTA_ESTORE,
 			    "quota_sqlite_checkpoint: an earlier I/O error: "
-			    "quota_sqlite_resync first");
+			    "quota_sqlite_resync first (an account's, or "
+			    "NULL)");
 	if ((rc = quota_sqlite__step_done(db, ST_BEGIN))) {
 		write_code(db, rc, false);
 		return quota_sqlite__say(db->ctx, QUOTA_ESTORE,
 					   "checkpoint: %s", db->msg);
 	}
 	for (uint32_t i = 0; (a = quota_ctx_account_at(db->ctx, i)); i++)
-		if ((rc = checkpoint_one(db, a))) {
+		if ((rc = checkpoint_one(db, a, &listed))) {
 			quota_sqlite__rollback_quietly(db);
 			return rc;
 		}
@@ -713,6 +741,12 @@ QUOTA_API int quota_sqlite_checkpoint(quota_sqlite *db)
 		return quota_sqlite__say(db->ctx, QUOTA_ESTORE,
 					   "checkpoint: %s", db->msg);
 	}
+	/* The accounts it listed are known once it committed. */
+	for (uint32_t i = 0; listed && (a = quota_ctx_account_at(db->ctx, i));
+	     i++)
+		if (!quota_account_unsynced(a) &&
+		    !known_has(db, quota_account_id(a)))
+			quota_sqlite__remember(db, quota_account_id(a));
 	return QUOTA_OK;
 }
 
@@ -725,8 +759,11 @@ static int reconnect(quota_sqlite *db)
 	int rc;
 
 	quota_sqlite__disconnect(db);
-	if ((rc = quota_sqlite__connect(db, ctx, false)))
+	if ((rc = quota_sqlite__connect(db, ctx, false)) ||
+	    (rc = quota_sqlite__wal(db, ctx))) {
+		quota_sqlite__disconnect(db);
 		return rc;
+	}
 	db->broken = false;
 	db->in_batch = false;
 	db->batch_lost = false;
@@ -737,7 +774,7 @@ QUOTA_API int quota_sqlite_resync(quota_sqlite *db, quota_account *a)
 {
 	int rc;
 
-	if (!db || !a || quota_account_ctx(a) != db->ctx)
+	if (!db || (a && quota_account_ctx(a) != db->ctx))
 		return db ? fail(db, db->ctx, QUOTA_EINVAL,
 				 "quota_sqlite_resync: no account of the "
 				 "database's context")
@@ -747,7 +784,12 @@ QUOTA_API int quota_sqlite_resync(quota_sqlite *db, quota_account *a)
 			    "quota_sqlite_resync: inside a batch");
 	if (db->broken && (rc = reconnect(db)))
 		return rc;
-	return quota_sqlite__recover_account(db, a);
+	/* NULL: the configuration records the context lacks and the
+	 * accounts the file lists that it does not hold (after an unknown
+	 * outcome of a configuration record or of an account's creation,
+	 * or another writer's). */
+	return a ? quota_sqlite__recover_account(db, a)
+		 : quota_sqlite__recover(db, db->ctx, true);
 }
 
 /* Not exported: for tests (quota_sqlite_int.h). */

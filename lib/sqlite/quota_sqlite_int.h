@@ -84,17 +84,28 @@ int quota_sqlite__step_done(quota_sqlite *db, int which);
 void quota_sqlite__rollback_quietly(quota_sqlite *db);
 int quota_sqlite__open_code(int rc);
 /* connect.c: the statements' text; connecting (create: make the schema
- * in a new file) and disconnecting (statements finalized, handle closed). */
+ * in a new file; a file with bytes that are not a SQLite database is
+ * refused before SQLite opens it) and disconnecting (statements
+ * finalized, handle closed); whether the file runs in WAL mode, and the
+ * switch to it, which writes the file: open makes it only once
+ * recovery's checks passed, and from then on closing checkpoints. */
 extern const char *const quota_sqlite__sql[];
 int quota_sqlite__connect(quota_sqlite *db, quota_ctx *ctx, bool create);
 void quota_sqlite__disconnect(quota_sqlite *db);
+bool quota_sqlite__is_wal(quota_sqlite *db);
+int quota_sqlite__wal(quota_sqlite *db, quota_ctx *ctx);
 /* quota_sqlite.c: account is listed in the file's accounts table (known
  * at once outside a batch, at its commit inside one). */
 void quota_sqlite__remember(quota_sqlite *db, const char *account);
 
-/* recover.c: read the whole file into ctx (open); read one account's
- * stream into a (resync).  Each checks everything first, then applies. */
-int quota_sqlite__recover(quota_sqlite *db, quota_ctx *ctx);
+/* recover.c: read into ctx what the file holds and ctx does not - the
+ * configuration records after quota_ctx_config_seq(ctx), then every
+ * account it lists that ctx lacks (open: everything; resync(db, NULL):
+ * what another writer, or a write whose outcome was unknown, added);
+ * only check that (apply false: open's look before the file is switched
+ * to WAL); read one account's stream into a (resync).  Each checks
+ * everything first, then applies. */
+int quota_sqlite__recover(quota_sqlite *db, quota_ctx *ctx, bool apply);
 int quota_sqlite__recover_account(quota_sqlite *db, quota_account *a);
 
 /* Word a failure on ctx, printf-style (quota_ctx_set_error takes a

@@ -135,6 +135,7 @@ static int account_stream(quota_sqlite *db, quota_ctx *ctx, const char *id,
 {
 	sqlite3_stmt *s = db->st[ST_SNAP_GET], *r = db->st[ST_RECS];
 	uint64_t from = 0, last;
+	bool snap = false;
 	int rc;
 
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -144,6 +145,7 @@ static int account_stream(quota_sqlite *db, quota_ctx *ctx, const char *id,
 		size_t n = (size_t)sqlite3_column_bytes(s, 1);
 		quota_account *got;
 
+		snap = true;
 		from = (uint64_t)sqlite3_column_int64(s, 0);
 		if (!apply)
 			rc = check_row(db, ctx, id, 0, from, p, n);
@@ -175,7 +177,10 @@ static int account_stream(quota_sqlite *db, quota_ctx *ctx, const char *id,
 	sqlite3_bind_int64(r, 2, (sqlite3_int64)from);
 	if ((rc = stream(db, ctx, r, id, from, apply, &last)))
 		return rc;
-	if (!apply && last == 0)
+	/* A snapshot numbered 0 (of an account quota_account_load brought
+	 * from a context without a store, checkpointed before it wrote) is
+	 * an account; no snapshot and no record is none. */
+	if (!apply && !snap && last == 0)
 		rc = quota_sqlite__say(ctx, QUOTA_ECORRUPT,
 					 "%s: account '%s' has neither a "
 					 "snapshot nor records",
@@ -183,15 +188,18 @@ static int account_stream(quota_sqlite *db, quota_ctx *ctx, const char *id,
 	return rc;
 }
 
-/* The configuration stream, then every account in the order they were
+/* The configuration stream after record cfg (what ctx holds), then every
+ * account the file lists and ctx does not hold, in the order they were
  * made: checked (apply 0) or applied (apply 1). */
-static int recover_pass(quota_sqlite *db, quota_ctx *ctx, bool apply)
+static int recover_pass(quota_sqlite *db, quota_ctx *ctx, uint64_t cfg,
+			bool apply)
 {
-	sqlite3_stmt *acc = db->st[ST_ACCTS];
+	sqlite3_stmt *acc = db->st[ST_ACCTS], *c = db->st[ST_CFG_ALL];
+	quota_account *have;
 	int rc;
 
-	if ((rc = stream(db, ctx, db->st[ST_CFG_ALL], NULL, 0, apply,
-			 &db->cfg_seq)))
+	sqlite3_bind_int64(c, 1, (sqlite3_int64)cfg);
+	if ((rc = stream(db, ctx, c, NULL, cfg, apply, &db->cfg_seq)))
 		return rc;
 	while ((rc = sqlite3_step(acc)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(acc, 0);
@@ -200,6 +208,10 @@ static int recover_pass(quota_sqlite *db, quota_ctx *ctx, bool apply)
 			rc = read_failed(db, ctx, sqlite3_errcode(db->db),
 					 "reading accounts");
 			break;
+		}
+		if (quota_account_find(ctx, id, &have) == QUOTA_OK) {
+			quota_sqlite__remember(db, id);
+			continue;
 		}
 		if ((rc = account_stream(db, ctx, id, NULL, apply)))
 			break;
@@ -238,9 +250,11 @@ static int orphans(quota_sqlite *db, quota_ctx *ctx)
 	return rc;
 }
 
-/* Both passes in one read transaction: one consistent view. */
-int quota_sqlite__recover(quota_sqlite *db, quota_ctx *ctx)
+/* Both passes (apply false: the first alone) in one read transaction:
+ * one consistent view. */
+int quota_sqlite__recover(quota_sqlite *db, quota_ctx *ctx, bool apply)
 {
+	uint64_t cfg = quota_ctx_config_seq(ctx);
 	int rc = quota_sqlite__step_done(db, ST_BEGIN_READ);
 
 	if (rc)
@@ -248,9 +262,9 @@ int quota_sqlite__recover(quota_sqlite *db, quota_ctx *ctx)
 					   "%s: %s", db->path, db->msg);
 	rc = orphans(db, ctx);
 	if (!rc)
-		rc = recover_pass(db, ctx, false);
-	if (!rc)
-		rc = recover_pass(db, ctx, true);
+		rc = recover_pass(db, ctx, cfg, false);
+	if (!rc && apply)
+		rc = recover_pass(db, ctx, cfg, true);
 	quota_sqlite__rollback_quietly(db);
 	return rc;
 }
