@@ -18,17 +18,56 @@ const { makeError } = E;
 
 // ------------------------------------------------------------ lifetime
 
+// Callbacks that outlive a call (the event hook, a store's, an
+// allocator's) are registered with koffi once for the module, not per
+// context: koffi allows a few thousand registrations in a process.  C
+// hands each its context's `ud`, a one-byte token whose address names
+// the context's Route here.
+const routes = new Map(); // token address (BigInt) -> Route
+
+// What a shared callback reaches: the Context (through a WeakRef, so that
+// a hook closing over its context does not keep it alive), and for a JS
+// allocator the allocator and where its exception goes before there is a
+// Context.
+class Route {
+  constructor() {
+    this.token = koffi.alloc('uint8_t', 1);
+    this.key = koffi.address(this.token);
+    this.ctx = null;       // WeakRef to the Context
+    this.alloc = null;     // the JS allocator
+    this.pending = null;   // the allocator's exception before the Context
+    routes.set(this.key, this);
+  }
+
+  // An exception of a callback, kept for when the C call returns.
+  keep(e) {
+    const ctx = this.ctx?.deref();
+    if (ctx) {
+      if (!ctx._pending) ctx._pending = e;
+    } else if (!this.pending) {
+      this.pending = e;
+    }
+  }
+
+  drop() {
+    routes.delete(this.key);
+    koffi.free(this.token);
+    this.token = null;
+  }
+}
+
+const routeOf = (ud) => (ud ? routes.get(koffi.address(ud)) : undefined);
+const contextOf = (ud) => routeOf(ud)?.ctx?.deref();
+
 // What a dropped context needs freed.  Holds no reference to the Context
 // (a held value that did would keep it alive forever).
 class Core {
-  constructor(ptr) {
+  constructor(ptr, route) {
     this.ptr = ptr;
+    this.route = route;
     this.closed = false;
-    this.hook = null;       // the registered event callback
-    this.storeRegs = [];    // the registered store callbacks
     this.storeMsg = null;   // koffi.alloc'd buffer for the store's errmsg
     this.sqlites = new Set(); // open quota_sqlite pointers
-    this.allocRegs = [];    // the allocator's callbacks (Allocator)
   }
 
   release() {
@@ -39,21 +78,12 @@ class Core {
     this.sqlites.clear();
     C.ctx_free(this.ptr);
     this.ptr = null;
-    this.unregisterHook();
-    this.unregisterStore();
-    // The allocator's callbacks last: quota_ctx_free called them.
-    for (const r of this.allocRegs) koffi.unregister(r);
-    this.allocRegs = [];
+    this.freeStoreMsg();
+    // The route last: quota_ctx_free called the allocator through it.
+    this.route.drop();
   }
 
-  unregisterHook() {
-    if (this.hook) koffi.unregister(this.hook);
-    this.hook = null;
-  }
-
-  unregisterStore() {
-    for (const r of this.storeRegs) koffi.unregister(r);
-    this.storeRegs = [];
+  freeStoreMsg() {
     if (this.storeMsg) koffi.free(this.storeMsg);
     this.storeMsg = null;
   }
@@ -66,17 +96,105 @@ function closedError(what) {
 }
 
 // A user callback called from C: an exception is kept on the context and
-// rethrown when the C call returns; C gets `rc`.
-function guard(ctx, fn, rc) {
+// rethrown when the C call returns; C gets `rc`.  While fn runs, the
+// context knows a callback of that kind is running (Context#_p, #_r).
+function guard(ctx, fn, rc, kind) {
   return (...args) => {
+    ctx._cb.push(kind);
     try {
       fn(...args);
       return 0;
     } catch (e) {
       if (!ctx._pending) ctx._pending = e;
       return rc;
+    } finally {
+      ctx._cb.pop();
     }
   };
+}
+
+// A store callback: what it returns is the code C gets.  undefined is
+// QUOTA_OK and a Number an integer code (0, ECONFLICT, EUNKNOWN, ...);
+// anything else (a BigInt, a string, null, a Promise: store callbacks
+// are synchronous) is a refusal, QUOTA_ESTORE, never "stored".
+function storeCall(ud, name, args) {
+  const ctx = contextOf(ud);
+  if (!ctx || !ctx._store) return K.ESTORE;
+  ctx._storeNote = null;
+  ctx._cb.push('store');
+  try {
+    const rc = ctx._store[name](...args);
+    if (rc === undefined) return 0;
+    if (Number.isInteger(rc) && rc >= -(2 ** 31) && rc < 2 ** 31) return rc;
+    let what = rc === null ? 'null' : typeof rc;
+    if (rc !== null && typeof rc?.then === 'function') {
+      what = 'a Promise (store callbacks are synchronous: it was not waited for)';
+      try { rc.then(undefined, () => {}); } catch (e) { /* not ours to report */ }
+    } else if (typeof rc === 'number') {
+      what = `the Number ${rc}, not a QUOTA_* code`;
+    }
+    ctx._storeNote = `store.${name} returned ${what}: refused`;
+    return K.ESTORE;
+  } catch (e) {
+    if (!ctx._pending) ctx._pending = e;
+    return K.ESTORE;
+  } finally {
+    ctx._cb.pop();
+  }
+}
+
+let shared = null;
+
+// The registered callbacks, made on first use.
+function callbacks() {
+  if (shared) return shared;
+  const wrapAlloc = (fn) => (ud, ...args) => {
+    const r = routeOf(ud);
+    if (!r || !r.alloc) return null;
+    try {
+      return fn(r.alloc, ...args) || null;
+    } catch (e) {
+      r.keep(e);
+      return null;
+    }
+  };
+  shared = {
+    event: koffi.register((evp, ud) => {
+      const ctx = contextOf(ud);
+      if (!ctx || !ctx._onEvent) return 0;
+      return guard(ctx, (q) => ctx._onEvent(ctx._event(q)), K.ESTORE, 'event hook')(evp);
+    }, koffi.pointer(EventFn)),
+    append: koffi.register((ud, account, seq, rec, len) => {
+      const copy = Buffer.from(new Uint8Array(koffi.view(rec, Number(len))));
+      return storeCall(ud, 'append', [account, V.big(seq), copy]);
+    }, koffi.pointer(AppendFn)),
+    begin: koffi.register((ud) => storeCall(ud, 'begin', []), koffi.pointer(TxFn)),
+    commit: koffi.register((ud) => storeCall(ud, 'commit', []), koffi.pointer(TxFn)),
+    errmsg: koffi.register((ud) => {
+      const ctx = contextOf(ud);
+      if (!ctx || !ctx._core.storeMsg) return null;
+      let s = ctx._storeNote || '';
+      ctx._storeNote = null;
+      if (!s) {
+        ctx._cb.push('store');
+        try { s = String(ctx._store?.errmsg?.() ?? ''); } catch (e) { s = String(e); }
+        ctx._cb.pop();
+      }
+      const b = Buffer.from(s, 'utf8').subarray(0, 255);
+      koffi.encode(ctx._core.storeMsg, 'uint8_t', [...b, 0], b.length + 1);
+      return ctx._core.storeMsg;
+    }, koffi.pointer(ErrmsgFn)),
+    malloc: koffi.register(wrapAlloc((al, size) => al.malloc(Number(size))),
+      koffi.pointer(MallocFn)),
+    realloc: koffi.register(wrapAlloc((al, ptr, size) => al.realloc(ptr, Number(size))),
+      koffi.pointer(ReallocFn)),
+    free: koffi.register((ud, ptr) => {
+      const r = routeOf(ud);
+      if (!r || !r.alloc) return;
+      try { r.alloc.free(ptr); } catch (e) { r.keep(e); }
+    }, koffi.pointer(FreeFn)),
+  };
+  return shared;
 }
 
 // ---------------------------------------------------------- allocators
@@ -129,46 +247,21 @@ class Allocator {
   }
 }
 
-// quota_ctx_new_with through a JS allocator: the context's pointer and
-// the registered callbacks.  An allocator's exception goes to the
-// context once there is one (sink.ctx), before that to sink.pending.
-function newWithAllocator(al) {
+// quota_ctx_new_with through a JS allocator, reached through route: the
+// context's pointer.  An allocator's exception goes to the context once
+// there is one (route.ctx), before that to route.pending.
+function newWithAllocator(al, route) {
   for (const f of ['malloc', 'realloc', 'free']) {
     if (typeof al?.[f] !== 'function') throw new TypeError(`allocator.${f}: a function`);
   }
-  const sink = { ctx: null, pending: null };
-  const keep = (e) => {
-    const ctx = sink.ctx?.deref();
-    if (ctx) {
-      if (!ctx._pending) ctx._pending = e;
-    } else if (!sink.pending) {
-      sink.pending = e;
-    }
-  };
-  const wrap = (fn) => (...args) => {
-    try {
-      return fn(...args) || null;
-    } catch (e) {
-      keep(e);
-      return null;
-    }
-  };
-  const regs = [
-    koffi.register(wrap((ud, size) => al.malloc(Number(size))), koffi.pointer(MallocFn)),
-    koffi.register(wrap((ud, ptr, size) => al.realloc(ptr, Number(size))), koffi.pointer(ReallocFn)),
-    koffi.register((ud, ptr) => {
-      try { al.free(ptr); } catch (e) { keep(e); }
-    }, koffi.pointer(FreeFn)),
-  ];
-  const a = { version: K.ALLOCATOR_VERSION, ud: null,
-    malloc_fn: regs[0], realloc_fn: regs[1], free_fn: regs[2] };
+  const cb = callbacks();
+  route.alloc = al;
+  const a = { version: K.ALLOCATOR_VERSION, ud: route.token,
+    malloc_fn: cb.malloc, realloc_fn: cb.realloc, free_fn: cb.free };
   const out = [null];
   const rc = C.ctx_new_with(a, out);
-  if (rc < 0) {
-    for (const r of regs) koffi.unregister(r);
-    throw sink.pending ?? makeError(rc, '');
-  }
-  return { ptr: out[0], regs, sink };
+  if (rc < 0) throw route.pending ?? makeError(rc, '');
+  return out[0];
 }
 
 // ------------------------------------------------------------- context
@@ -177,21 +270,26 @@ class Context {
   // opts: {hashSeed: 16 bytes, allocator: an Allocator}.
   constructor(opts = {}) {
     let ptr;
-    let alloc = null;
-    if (opts.allocator !== undefined && opts.allocator !== null) {
-      alloc = newWithAllocator(opts.allocator);
-      ptr = alloc.ptr;
-    } else {
-      const out = [null];
-      const rc = C.ctx_new(out);
-      if (rc < 0) throw makeError(rc, '');
-      ptr = out[0];
+    const route = new Route();
+    try {
+      if (opts.allocator !== undefined && opts.allocator !== null) {
+        ptr = newWithAllocator(opts.allocator, route);
+      } else {
+        const out = [null];
+        const rc = C.ctx_new(out);
+        if (rc < 0) throw makeError(rc, '');
+        ptr = out[0];
+      }
+    } catch (e) {
+      route.drop();
+      throw e;
     }
-    this._core = new Core(ptr);
-    if (alloc) {
-      this._core.allocRegs = alloc.regs;
-      alloc.sink.ctx = new WeakRef(this);
-    }
+    this._core = new Core(ptr, route);
+    route.ctx = new WeakRef(this);
+    // The kinds of this context's callbacks running now, innermost last
+    // ('store', 'event hook', 'bill', 'report row', 'CSV writer').
+    this._cb = [];
+    this._storeNote = null;
     this._pending = null;
     this._onEvent = null;
     this._store = null;
@@ -203,16 +301,40 @@ class Context {
     if (opts.hashSeed !== undefined) this.setHashSeed(opts.hashSeed);
   }
 
-  // The C pointer, or a throw if closed.
+  // The C pointer for a call that changes the context or frees memory, or
+  // a throw if closed, or if one of its callbacks is running: the C pages
+  // forbid that there (quota_events(3), quota_report(3), quota_settle(3),
+  // quota_store(3)), and it would free or change what C is working on.
   _p() {
     if (this._core.closed) throw closedError('context');
+    if (this._cb.length) throw this._busy();
     return this._core.ptr;
   }
 
-  // After every C call on this context: a callback's exception first,
+  // The C pointer for a call that only reads the context: allowed from
+  // the event hook, a bill callback and a report's callbacks, not from a
+  // store's (quota_store(3): none may call the library on the context).
+  _r() {
+    if (this._core.closed) throw closedError('context');
+    if (this._cb.includes('store')) throw this._busy();
+    return this._core.ptr;
+  }
+
+  _busy() {
+    if (this._cb.includes('store')) {
+      return makeError(K.EINVAL, 'a store callback (append, begin, commit) may not call the '
+        + 'library on its context (quota_store(3))');
+    }
+    return makeError(K.EINVAL, 'this call changes the context or frees memory, which its '
+      + `${this._cb[this._cb.length - 1]} callback, running now, may not do: it may only read `
+      + 'the context (quota_events(3), quota_report(3), quota_settle(3))');
+  }
+
+  // After every C call on this context: a callback's exception first
+  // (inside a callback, those of earlier ones wait for the outer call),
   // then the call's own failure with quota_errmsg.
   _check(rc) {
-    if (this._pending) {
+    if (this._pending && !this._cb.length) {
       const e = this._pending;
       this._pending = null;
       throw e;
@@ -223,9 +345,11 @@ class Context {
 
   get closed() { return this._core.closed; }
 
-  // quota_ctx_free; a second close does nothing.
+  // quota_ctx_free; a second close does nothing.  Refused (InvalidError)
+  // from inside one of the context's callbacks.
   close() {
     if (this._core.closed) return;
+    if (this._cb.length) throw this._busy();
     finalizer.unregister(this._core);
     this._core.release();
     this._accounts.clear();
@@ -240,7 +364,7 @@ class Context {
   // quota_ctx_set_error (quota_store.h): word a failure of a store's own
   // call on this context; returns code.
   setError(code, msg) {
-    return C.ctx_set_error(this._p(), V.i32(code, 'code'), String(msg));
+    return C.ctx_set_error(this._r(), V.i32(code, 'code'), V.str(msg, 'msg'));
   }
 
   setHashSeed(seed) {
@@ -259,13 +383,13 @@ class Context {
 
   findCategory(name) {
     const id = [0];
-    this._check(C.category_find(this._p(), V.str(name, 'name'), id));
+    this._check(C.category_find(this._r(), V.str(name, 'name'), id));
     return id[0];
   }
 
-  categoryName(id) { return C.category_name(this._p(), V.u32(id, 'id')); }
+  categoryName(id) { return C.category_name(this._r(), V.u32(id, 'id')); }
 
-  get categoryCount() { return C.category_count(this._p()); }
+  get categoryCount() { return C.category_count(this._r()); }
 
   // [{id, name}] of every category.
   categories() {
@@ -284,7 +408,7 @@ class Context {
 
   findTariff(name) {
     const out = [null];
-    this._check(C.tariff_find(this._p(), V.str(name, 'name'), out));
+    this._check(C.tariff_find(this._r(), V.str(name, 'name'), out));
     return this._tariff(out[0]);
   }
 
@@ -317,7 +441,7 @@ class Context {
 
   findZone(name) {
     const out = [null];
-    this._check(C.zone_find(this._p(), V.str(name, 'name'), out));
+    this._check(C.zone_find(this._r(), V.str(name, 'name'), out));
     return this._zone(out[0]);
   }
 
@@ -332,9 +456,8 @@ class Context {
 
   findAccount(id) {
     const out = [null];
-    // C would read an id with a NUL character cut short.
-    if (V.str(id, 'id').includes('\0')) throw makeError(K.EINVAL, 'id: contains a NUL character');
-    this._check(C.account_find(this._p(), V.str(id, 'id'), out));
+    // V.str: C would read an id with a NUL character cut short.
+    this._check(C.account_find(this._r(), V.str(id, 'id'), out));
     return this._account(out[0]);
   }
 
@@ -346,10 +469,13 @@ class Context {
     const n = ids.length;
     if (!n) return [];
     const out = new Array(n).fill(null);
-    // An id with a NUL character names no account (C would read it cut
-    // short): it goes as '', which none has.
-    const c = ids.map((id) => (V.str(id, 'id').includes('\0') ? '' : id));
-    const rc = C.account_find_many(this._p(), c, n, out);
+    // An id with a NUL character (C would read it cut short) or a lone
+    // surrogate names no account: it goes as '', which none has.
+    const c = ids.map((id) => {
+      if (typeof id !== 'string') return V.str(id, 'id');
+      return V.sendable(id) ? id : '';
+    });
+    const rc = C.account_find_many(this._r(), c, n, out);
     if (rc !== K.ENOTFOUND) this._check(rc);
     return out.map((p) => (p ? this._account(p) : null));
   }
@@ -365,10 +491,10 @@ class Context {
     return a;
   }
 
-  get accountCount() { return C.ctx_account_count(this._p()); }
+  get accountCount() { return C.ctx_account_count(this._r()); }
 
   accountAt(i) {
-    const p = C.ctx_account_at(this._p(), V.u32(i, 'i'));
+    const p = C.ctx_account_at(this._r(), V.u32(i, 'i'));
     return p ? this._account(p) : null;
   }
 
@@ -399,7 +525,7 @@ class Context {
       const b = this._bill(p);
       bills.push(b);
       if (onBill) onBill(b);
-    }, K.ESTORE);
+    }, K.ESTORE, 'bill');
     this._check(C.ctx_settle(this._p(), V.i64(now, 'now'), cb, null));
     return bills;
   }
@@ -426,31 +552,21 @@ class Context {
   // ---- events
   // One function per context, fn(event) for each event; null removes it.
   // An exception thrown by fn is counted as a hook failure and rethrown
-  // when the call that fired the event returns (its change stands).
+  // when the call that fired the event returns (its change stands).  fn
+  // may read the context; a call that changes it or frees memory (close()
+  // included) throws InvalidError (quota_events(3)).
   onEvent(fn) {
     if (fn !== null && typeof fn !== 'function') throw new TypeError('onEvent: a function or null');
     const p = this._p();
     if (fn === null) {
       this._check(C.ctx_set_event_hook(p, null, null));
-      this._core.unregisterHook();
       this._onEvent = null;
       return this;
     }
-    if (!this._core.hook) {
-      // The registered function reaches the context through a WeakRef,
-      // so that a hook closing over its context does not keep it alive.
-      const ref = new WeakRef(this);
-      const reg = koffi.register((evp) => {
-        const ctx = ref.deref();
-        if (!ctx || !ctx._onEvent) return 0;
-        return guard(ctx, (q) => ctx._onEvent(ctx._event(q)), K.ESTORE)(evp);
-      }, koffi.pointer(EventFn));
-      const rc = C.ctx_set_event_hook(p, reg, null);
-      if (rc < 0) {
-        koffi.unregister(reg);
-        this._check(rc);
-      }
-      this._core.hook = reg;
+    if (!this._onEvent) {
+      // The module's one registered hook, reaching this context through
+      // its route (callbacks()).
+      this._check(C.ctx_set_event_hook(p, callbacks().event, this._core.route.token));
     }
     this._onEvent = fn;
     return this;
@@ -471,10 +587,11 @@ class Context {
       outstandingMicros: V.big(e.outstanding_micros),
       balanceMicros: V.big(e.balance_micros),
       receipt: e.receipt ? V.receipt(koffi.decode(e.receipt, STRUCTS.quota_receipt)) : null,
+      reason: e.reason,   // ACCOUNT_BLOCKED: the blocking reason (or null)
     };
   }
 
-  get hookFailures() { return V.big(C.ctx_hook_failures(this._p())); }
+  get hookFailures() { return V.big(C.ctx_hook_failures(this._r())); }
 
   // ---- catalog
   addOffer(spec) {
@@ -501,7 +618,7 @@ class Context {
 
   findOffer(id) {
     const out = [null];
-    this._check(C.offer_find(this._p(), V.str(id, 'id'), out));
+    this._check(C.offer_find(this._r(), V.str(id, 'id'), out));
     let o = this._offers.get(id);
     if (!o) {
       o = new Offer(this, out[0], id);
@@ -518,7 +635,10 @@ class Context {
   }
 
   // ---- journal and store (quota_store.h)
-  get configSeq() { return V.big(C.ctx_config_seq(this._p())); }
+  get configSeq() { return V.big(C.ctx_config_seq(this._r())); }
+  // quota_ctx_config_unstored: configuration made while no store was set
+  // (in no journal: SqliteStore.open refuses such a context).
+  get configUnstored() { return V.big(C.ctx_config_unstored(this._r())); }
 
   // quota_journal_apply; opts.check: QUOTA_JOURNAL_CHECK.
   journalApply(record, opts = {}) {
@@ -532,15 +652,19 @@ class Context {
   snapshotPeek(snapshot) { return peek(C.snapshot_peek, this, snapshot); }
 
   // A store written in JS: {append(accountId|null, seq, record),
-  // begin?(), commit?(), errmsg?()}.  append and commit return nothing
-  // (QUOTA_OK) or a QUOTA_E* code (ECONFLICT, EUNKNOWN, ...); an exception
-  // is QUOTA_ESTORE to the library and rethrown when the call returns.
-  // The record is a Buffer of its own.  null removes the store.
+  // begin?(), commit?(), errmsg?()}.  append, begin and commit are
+  // synchronous: they return nothing (QUOTA_OK) or a Number QUOTA_E*
+  // code (ECONFLICT, EUNKNOWN, ...); any other return (a BigInt, a
+  // string, null, a Promise) is a refusal, QUOTA_ESTORE, never "stored".
+  // An exception is QUOTA_ESTORE to the library and rethrown when the
+  // call returns.  They run inside the library's call and may not call it
+  // on this context (quota_store(3)): that throws InvalidError.  The
+  // record is a Buffer of its own.  null removes the store.
   setStore(store) {
     const p = this._p();
     if (store === null) {
       this._check(C.ctx_set_store(p, null));
-      this._core.unregisterStore();
+      this._core.freeStoreMsg();
       this._store = null;
       return this;
     }
@@ -548,51 +672,21 @@ class Context {
     if ((typeof store.begin === 'function') !== (typeof store.commit === 'function')) {
       throw new TypeError('store: begin and commit, both or neither');
     }
-    const ref = new WeakRef(this);
-    const call = (name, args) => {
-      const ctx = ref.deref();
-      if (!ctx || !ctx._store) return K.ESTORE;
-      try {
-        const rc = ctx._store[name](...args);
-        return typeof rc === 'number' ? rc : 0;
-      } catch (e) {
-        if (!ctx._pending) ctx._pending = e;
-        return K.ESTORE;
-      }
-    };
-    const regs = [];
-    regs.push(koffi.register((ud, account, seq, rec, len) => {
-      const copy = Buffer.from(new Uint8Array(koffi.view(rec, Number(len))));
-      return call('append', [account, V.big(seq), copy]);
-    }, koffi.pointer(AppendFn)));
-    if (store.begin) {
-      regs.push(koffi.register(() => call('begin', []), koffi.pointer(TxFn)));
-      regs.push(koffi.register(() => call('commit', []), koffi.pointer(TxFn)));
-    }
+    const cb = callbacks();
     const msg = koffi.alloc('char', 256);
-    regs.push(koffi.register(() => {
-      const ctx = ref.deref();
-      let s = '';
-      try { s = String(ctx?._store?.errmsg?.() ?? ''); } catch (e) { s = String(e); }
-      const b = Buffer.from(s, 'utf8').subarray(0, 255);
-      koffi.encode(msg, 'uint8_t', [...b, 0], b.length + 1);
-      return msg;
-    }, koffi.pointer(ErrmsgFn)));
     const s = {
-      version: 2, size: koffi.sizeof(STRUCTS.quota_store), ud: null,
-      append: regs[0],
-      begin: store.begin ? regs[1] : null,
-      commit: store.begin ? regs[2] : null,
-      errmsg: regs[regs.length - 1],
+      version: 2, size: koffi.sizeof(STRUCTS.quota_store), ud: this._core.route.token,
+      append: cb.append,
+      begin: store.begin ? cb.begin : null,
+      commit: store.begin ? cb.commit : null,
+      errmsg: cb.errmsg,
     };
     const rc = C.ctx_set_store(p, s);
     if (rc < 0) {
-      for (const r of regs) koffi.unregister(r);
       koffi.free(msg);
       this._check(rc);
     }
-    this._core.unregisterStore();
-    this._core.storeRegs = regs;
+    this._core.freeStoreMsg();
     this._core.storeMsg = msg;
     this._store = store;
     return this;
@@ -660,7 +754,7 @@ function peek(fn, ctx, buf) {
   const b = V.bytes(buf, 'record');
   const id = Buffer.alloc(K.ID_MAX + 1);
   const seq = [0];
-  const rc = fn(ctx ? ctx._p() : null, b, b.length, id, seq);
+  const rc = fn(ctx ? ctx._r() : null, b, b.length, id, seq);
   if (ctx) ctx._check(rc);
   else if (rc < 0) throw makeError(rc, '');
   return { accountId: id.subarray(0, id.indexOf(0)).toString('utf8'), seq: V.big(seq[0]) };
@@ -675,8 +769,16 @@ class Tariff {
     this.name = name;
   }
 
+  // For a change (refused inside a callback: Context#_p), or a read.
   _p() {
     if (this.context._core.closed) throw closedError('tariff');
+    this.context._p();
+    return this._ptr;
+  }
+
+  _r() {
+    if (this.context._core.closed) throw closedError('tariff');
+    this.context._r();
     return this._ptr;
   }
 
@@ -712,7 +814,7 @@ class Tariff {
   // The one-shot price of `units` after volumeBefore units of the month.
   price(volumeBefore, units) {
     const out = [0];
-    this.context._check(C.tariff_price(this._p(), V.i64(volumeBefore, 'volumeBefore'),
+    this.context._check(C.tariff_price(this._r(), V.i64(volumeBefore, 'volumeBefore'),
       V.i64(units, 'units'), out));
     return V.big(out[0]);
   }
@@ -766,9 +868,10 @@ class Package {
     this.id = id;
   }
 
+  // Only reads: allowed where the context may be read (Context#_r).
   _p() {
     const out = [null];
-    this.account.context._check(C.package_find(this.account._p(), this.id, out));
+    this.account.context._check(C.package_find(this.account._r(), this.id, out));
     return out[0];
   }
 
@@ -792,8 +895,18 @@ class Account {
     this.id = id;
   }
 
+  // The C pointer for a change (refused inside a callback: Context#_p).
   _p() {
     if (this.context._core.closed) throw closedError('account');
+    this.context._p();
+    if (this._ptr === null) throw makeError(K.EINVAL, `account '${this.id}' was removed`);
+    return this._ptr;
+  }
+
+  // The C pointer for a read (Context#_r).
+  _r() {
+    if (this.context._core.closed) throw closedError('account');
+    this.context._r();
     if (this._ptr === null) throw makeError(K.EINVAL, `account '${this.id}' was removed`);
     return this._ptr;
   }
@@ -803,8 +916,8 @@ class Account {
   // quota_account_ctx: the account's context, the Context it came from
   // (also account.context); checks the C side agrees.
   owner() {
-    const p = C.account_ctx(this._p());
-    if (koffi.address(p) !== koffi.address(this.context._p())) {
+    const p = C.account_ctx(this._r());
+    if (koffi.address(p) !== koffi.address(this.context._r())) {
       throw makeError(K.EINVAL, `account '${this.id}' is not in its context`);
     }
     return this.context;
@@ -874,23 +987,23 @@ class Account {
 
   // ---- counters
   remaining(category, now) {
-    return V.big(this._check(C.account_remaining(this._p(), V.u32(category, 'category'), V.i64(now, 'now'))));
+    return V.big(this._check(C.account_remaining(this._r(), V.u32(category, 'category'), V.i64(now, 'now'))));
   }
 
   used(category, period, at) {
-    return V.big(this._check(C.account_used(this._p(), V.u32(category, 'category'),
+    return V.big(this._check(C.account_used(this._r(), V.u32(category, 'category'),
       V.i32(period, 'period'), V.i64(at, 'at'))));
   }
 
   freeUsed(category, at) {
-    return V.big(this._check(C.account_free_used(this._p(), V.u32(category, 'category'), V.i64(at, 'at'))));
+    return V.big(this._check(C.account_free_used(this._r(), V.u32(category, 'category'), V.i64(at, 'at'))));
   }
 
   held(category = K.ALL) {
-    return V.big(this._check(C.account_held(this._p(), V.u32(category, 'category'))));
+    return V.big(this._check(C.account_held(this._r(), V.u32(category, 'category'))));
   }
 
-  get holdCount() { return C.account_hold_count(this._p()); }
+  get holdCount() { return C.account_hold_count(this._r()); }
 
   // ---- packages
   addPackage(spec) {
@@ -901,14 +1014,14 @@ class Account {
 
   findPackage(id) {
     const out = [null];
-    this._check(C.package_find(this._p(), V.str(id, 'id'), out));
+    this._check(C.package_find(this._r(), V.str(id, 'id'), out));
     return new Package(this, id);
   }
 
-  get packageCount() { return C.account_package_count(this._p()); }
+  get packageCount() { return C.account_package_count(this._r()); }
 
   packageAt(i) {
-    const p = C.account_package_at(this._p(), V.u32(i, 'i'));
+    const p = C.account_package_at(this._r(), V.u32(i, 'i'));
     return p ? this._package(p) : null;
   }
 
@@ -928,7 +1041,7 @@ class Account {
 
   quote(usage) {
     const r = {};
-    this._check(C.quote(this._p(), V.usage(usage), r));
+    this._check(C.quote(this._r(), V.usage(usage), r));
     return V.receipt(r);
   }
 
@@ -989,8 +1102,8 @@ class Account {
   blocked() {
     const why = [null];
     const since = [0];
-    if (this._check(C.account_blocked(this._p(), why, since)) !== 1) return null;
-    return { reason: why[0], since: V.big(since[0]) };
+    if (this._check(C.account_blocked(this._r(), why, since)) !== 1) return null;
+    return { reason: why[0], since: V.time(since[0]) };
   }
 
   // ---- R23 auto-renewal (quota_renewal_set(3)); RENEWAL_NONE: no such trigger.
@@ -1005,16 +1118,17 @@ class Account {
     return this._do(C.renewal_clear(this._p(), o, V.i64(now, 'now')));
   }
 
-  // The offer's renewal mark {unitsLeftAtMost, expiresWithinSeconds}, or
-  // null if it is not marked.
+  // The offer's renewal mark {unitsLeftAtMost (units: a BigInt),
+  // expiresWithinSeconds (a duration: a Number)}, each RENEWAL_NONE (-1)
+  // when unused, or null if it is not marked.
   renewal(offer) {
     const o = this.context._own(offer, Offer)._p();
     const units = [0];
     const within = [0];
-    const rc = C.renewal_get(this._p(), o, units, within);
+    const rc = C.renewal_get(this._r(), o, units, within);
     if (rc === K.ENOTFOUND) return null;
     this._check(rc);
-    return { unitsLeftAtMost: V.big(units[0]), expiresWithinSeconds: V.big(within[0]) };
+    return { unitsLeftAtMost: V.big(units[0]), expiresWithinSeconds: Number(within[0]) };
   }
 
   // ---- R26 time zones: the account's calendar follows the zone.
@@ -1025,14 +1139,14 @@ class Account {
 
   // The account's Zone, or null on a fixed UTC offset.
   get zone() {
-    const p = C.account_zone(this._p());
+    const p = C.account_zone(this._r());
     return p ? this.context._zone(p) : null;
   }
 
   // The hold a reservation with this key made (quota_hold_find).
   findHold(key) {
     const id = [0];
-    this._check(C.hold_find(this._p(), V.str(key, 'key'), id));
+    this._check(C.hold_find(this._r(), V.str(key, 'key'), id));
     return V.big(id[0]);
   }
 
@@ -1055,7 +1169,7 @@ class Account {
   // ---- money
   topup(micros, at) { return this._do(C.account_topup(this._p(), V.i64(micros, 'micros'), V.i64(at, 'at'))); }
 
-  get balance() { return V.big(C.account_balance(this._p())); }
+  get balance() { return V.big(C.account_balance(this._r())); }
 
   // R24 gift money: granted by the host, spent soonest expiry first,
   // never refunded (quota_gift_grant(3)).
@@ -1064,7 +1178,7 @@ class Account {
       V.i64(expiresAt, 'expiresAt'), V.i64(now, 'now')));
   }
 
-  giftBalance(now) { return V.big(C.gift_balance(this._p(), V.i64(now, 'now'))); }
+  giftBalance(now) { return V.big(C.gift_balance(this._r(), V.i64(now, 'now'))); }
 
   // R24: PAY_GIFT_FIRST or PAY_CASH_FIRST; flags PAY_CREDIT_PURCHASES.
   setPayOrder(order, flags = 0) {
@@ -1072,11 +1186,11 @@ class Account {
       V.u32(flags, 'flags')));
   }
 
-  get suspended() { return this._check(C.account_suspended(this._p())) === 1; }
+  get suspended() { return this._check(C.account_suspended(this._r())) === 1; }
 
   money() {
     const m = {};
-    this._check(C.account_money(this._p(), m));
+    this._check(C.account_money(this._r(), m));
     return V.money(m);
   }
 
@@ -1084,7 +1198,7 @@ class Account {
   quotePackage(offer, quantity, at, opts = {}) {
     const o = this.context._own(offer, Offer)._p();
     const out = {};
-    this._check(C.package_quote(this._p(), o, V.i64(quantity, 'quantity'),
+    this._check(C.package_quote(this._r(), o, V.i64(quantity, 'quantity'),
       V.voucher(opts.voucher), V.i64(at, 'at'), out));
     return purchase(out, null);
   }
@@ -1106,7 +1220,7 @@ class Account {
       const b = ctx._bill(p);
       bills.push(b);
       if (onBill) onBill(b);
-    }, K.ESTORE);
+    }, K.ESTORE, 'bill');
     this._check(C.settle(this._p(), V.i64(now, 'now'), cb, null));
     return bills;
   }
@@ -1118,7 +1232,7 @@ class Account {
 
   // The horizon: null if nothing was pruned.
   get prunedBefore() {
-    const t = BigInt(C.account_pruned_before(this._p()));
+    const t = BigInt(C.account_pruned_before(this._r()));
     return t === -(1n << 63n) ? null : Number(t);
   }
 
@@ -1142,8 +1256,8 @@ class Account {
       };
       rows.push(row);
       if (onRow) onRow(row);
-    }, 1);
-    this._check(C.report(this._p(), V.i32(period, 'period'), V.i64(from, 'from'), V.i64(to, 'to'), cb, null));
+    }, 1, 'report row');
+    this._check(C.report(this._r(), V.i32(period, 'period'), V.i64(from, 'from'), V.i64(to, 'to'), cb, null));
     return rows;
   }
 
@@ -1152,15 +1266,15 @@ class Account {
     const chunks = [];
     const cb = guard(this.context, (buf, len) => {
       chunks.push(Buffer.from(new Uint8Array(koffi.view(buf, Number(len)))));
-    }, 1);
-    this._check(C.report_csv(this._p(), V.i32(period, 'period'), V.i64(from, 'from'), V.i64(to, 'to'), cb, null));
+    }, 1, 'CSV writer');
+    this._check(C.report_csv(this._r(), V.i32(period, 'period'), V.i64(from, 'from'), V.i64(to, 'to'), cb, null));
     return Buffer.concat(chunks).toString('utf8');
   }
 
   // The report as CSV into a file (quota_report_csv_file), created or
   // truncated.
   reportCsvFile(period, from, to, path) {
-    const p = this._p();
+    const p = this._r();
     const args = [V.i32(period, 'period'), V.i64(from, 'from'), V.i64(to, 'to')];
     const f = libc().fopen(V.str(path, 'path'), 'w');
     if (!f) throw new Error(`libquota: cannot open ${path} for writing`);
@@ -1177,11 +1291,11 @@ class Account {
   snapshot() {
     const out = [null];
     const len = [0];
-    this._check(C.account_snapshot(this._p(), out, len));
+    this._check(C.account_snapshot(this._r(), out, len));
     try {
       return Buffer.from(new Uint8Array(koffi.view(out[0], Number(len[0]))));
     } finally {
-      C.free(this.context._p(), out[0]);
+      C.free(this.context._r(), out[0]);
     }
   }
 
@@ -1192,9 +1306,9 @@ class Account {
     return this._do(C.account_reset(this._p(), b, b ? b.length : 0));
   }
 
-  get seq() { return V.big(C.account_seq(this._p())); }
+  get seq() { return V.big(C.account_seq(this._r())); }
 
-  get unsynced() { return C.account_unsynced(this._p()) === 1; }
+  get unsynced() { return C.account_unsynced(this._r()) === 1; }
 }
 
 function purchase(p, pkg) {
@@ -1308,8 +1422,11 @@ class SqliteStore {
     return new SqliteStore(ctx, out[0], path);
   }
 
+  // Checkpoint, resync and close change the context: refused inside one
+  // of its callbacks (Context#_p).
   _p() {
     if (this.context._core.closed || this._ptr === null) throw closedError('SQLite store');
+    this.context._p();
     return this._ptr;
   }
 
@@ -1318,6 +1435,7 @@ class SqliteStore {
   close() {
     if (this._ptr === null) return;
     if (!this.context._core.closed) {
+      this.context._p();
       this.context._core.sqlites.delete(this._ptr);
       sqlite().sqlite_close(this._ptr);
     }

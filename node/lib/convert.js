@@ -7,8 +7,13 @@
 // expiry of QUOTA_NEVER comes back as the BigInt NEVER.  Arguments take
 // either a Number (a safe integer) or a BigInt; anything else, or a value
 // out of the C type's range, throws TypeError or RangeError before C sees it.
+// A string with a NUL character (C would read it cut short) or a lone
+// surrogate (not UTF-8: koffi would replace it) throws the module's
+// InvalidError (QUOTA_EINVAL); an SMS text with a lone surrogate its
+// EncodingError (QUOTA_EENCODING).
 
 const K = require('./constants');
+const { makeError } = require('./errors');
 
 const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;
@@ -48,12 +53,28 @@ function mask(v, what) {
   return u64(v, what);
 }
 
+// A lone surrogate: a high one not followed by a low one, or a low one
+// not preceded by a high one (JS strings are UTF-16, unchecked).
+const LONE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+// Whether a string reaches C as it is: no NUL character (C would read it
+// cut short) and no lone surrogate (koffi would send U+FFFD for it).
+const sendable = (v) => !v.includes('\0') && !LONE.test(v);
+
+// A C string argument: TypeError if not a string, the module's
+// InvalidError (QUOTA_EINVAL) for a NUL character or a lone surrogate.
 function str(v, what, nullable) {
   if (v === undefined || v === null) {
     if (nullable) return null;
     throw new TypeError(`${what}: expected a string`);
   }
   if (typeof v !== 'string') throw new TypeError(`${what}: expected a string`);
+  if (v.includes('\0')) throw makeError(K.EINVAL, `${what}: contains a NUL character`);
+  const m = LONE.exec(v);
+  if (m) {
+    throw makeError(K.EINVAL, `${what}: lone surrogate U+${m[0].charCodeAt(0).toString(16).toUpperCase()}`
+      + ` at index ${m.index} (no UTF-8 for it)`);
+  }
   return v;
 }
 
@@ -188,8 +209,22 @@ function smsOpts(o) {
 }
 
 // A text as UTF-8 bytes: a string is encoded, a Buffer/Uint8Array taken.
+// A string with a lone surrogate is the module's EncodingError, as C says
+// for an encoded one (quota_sms_count(3)); err.offset is the byte offset
+// where its UTF-8 would start.  A NUL character is part of a text (its
+// length goes along).
 function textBytes(t) {
-  if (typeof t === 'string') return Buffer.from(t, 'utf8');
+  if (typeof t === 'string') {
+    const m = LONE.exec(t);
+    if (m) {
+      const off = Buffer.byteLength(t.slice(0, m.index), 'utf8');
+      const e = makeError(K.EENCODING, `text: lone surrogate U+${m[0].charCodeAt(0).toString(16)
+        .toUpperCase()} at index ${m.index} (byte ${off})`);
+      e.offset = off;
+      throw e;
+    }
+    return Buffer.from(t, 'utf8');
+  }
   if (t instanceof Uint8Array) return t;
   throw new TypeError('text: expected a string or a Uint8Array');
 }
@@ -200,7 +235,7 @@ function bytes(b, what) {
 }
 
 module.exports = {
-  i64, u64, i32, u32, mask, str, big, time, receipt, usage, packageSpec,
+  i64, u64, i32, u32, mask, str, sendable, big, time, receipt, usage, packageSpec,
   packageSpecOut, money, voucher, billLine, smsOpts, textBytes, bytes,
   INT64_MAX,
 };

@@ -382,6 +382,7 @@ const DECLS = [
   'uint64_t quota_account_seq(const quota_account *a)',
   'int quota_account_unsynced(const quota_account *a)',
   'uint64_t quota_ctx_config_seq(const quota_ctx *ctx)',
+  'uint64_t quota_ctx_config_unstored(const quota_ctx *ctx)',
   'int quota_journal_size(const uint8_t *rec, size_t avail, _Out_ size_t *size)',
   'int quota_journal_peek(quota_ctx *ctx, const uint8_t *rec, size_t len, uint8_t *id, _Out_ uint64_t *seq)',
   'int quota_snapshot_peek(quota_ctx *ctx, const uint8_t *snap, size_t len, uint8_t *id, _Out_ uint64_t *seq)',

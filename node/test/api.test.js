@@ -398,6 +398,7 @@ test('journal: a JS store records, another context replays and checks', () => {
   assert.ok(records.every((r) => typeof r.seq === 'bigint' && Buffer.isBuffer(r.rec)));
   assert.strictEqual(a.seq, BigInt(records.filter((r) => r.account === 'acme').length));
   assert.strictEqual(ctx.configSeq, BigInt(records.filter((r) => r.account === null).length));
+  assert.strictEqual(ctx.configUnstored, 0n);
   const last = records[records.length - 1];
   assert.strictEqual(q.journalSize(Buffer.concat([last.rec, Buffer.alloc(9)])), last.rec.length);
   assert.deepStrictEqual(q.journalPeek(last.rec), { accountId: 'acme', seq: last.seq });
@@ -506,7 +507,7 @@ test('R25 blocking, R27 reconciliation: block, release with a reason, reverse by
   assert.throws(() => a.reverseReceipt(r.receiptId, NOW + 20), q.ReversedError);
   assert.strictEqual(a.blocked(), null);
   a.block('spam', NOW + 30);
-  assert.deepStrictEqual(a.blocked(), { reason: 'spam', since: BigInt(NOW + 30) });
+  assert.deepStrictEqual(a.blocked(), { reason: 'spam', since: NOW + 30 }); // a time: a Number
   assert.throws(() => a.charge({ category: sms, units: 1, at: NOW + 40 }), q.BlockedError);
   a.unblock(NOW + 50);
   assert.strictEqual(a.blocked(), null);
@@ -521,7 +522,9 @@ test('R23 renewal marks: set, read, clear', () => {
     priceMicros: 1000000, validMonths: 1 });
   assert.strictEqual(a.renewal(o), null);
   a.setRenewal(o, 10, q.RENEWAL_NONE, NOW);
-  assert.deepStrictEqual(a.renewal(o), { unitsLeftAtMost: 10n, expiresWithinSeconds: -1n });
+  assert.deepStrictEqual(a.renewal(o), { unitsLeftAtMost: 10n, expiresWithinSeconds: -1 });
+  a.setRenewal(o, q.RENEWAL_NONE, 3 * DAY, NOW);
+  assert.deepStrictEqual(a.renewal(o), { unitsLeftAtMost: -1n, expiresWithinSeconds: 3 * DAY });
   a.clearRenewal(o, NOW + 1);
   assert.strictEqual(a.renewal(o), null);
   ctx.close();
@@ -593,5 +596,210 @@ test('setError words a store failure on the context', () => {
   const { ctx } = setup();
   assert.strictEqual(ctx.setError(q.ESTORE, 'disk on fire'), q.ESTORE);
   assert.strictEqual(ctx.errmsg, 'disk on fire');
+  ctx.close();
+});
+
+test('strings with a NUL character or a lone surrogate are refused before C sees them', () => {
+  const { ctx, sms, a } = setup();
+  a.setKeyWindow(100, DAY);
+  const o = ctx.addOffer({ id: 'o', categories: [sms], units: 1, priceMicros: 1 });
+  for (const bad of ['msg\0one', 'k\uD800', 'k\uDBFF', '\uDC00k']) {
+    const calls = [
+      () => a.charge({ category: sms, units: 1, at: NOW, key: bad }),
+      () => a.quote({ category: sms, units: 1, at: NOW, key: bad }),
+      () => a.reserve({ category: sms, units: 1, at: NOW, key: bad }, 60),
+      () => a.chargeSms(sms, 'hi', { at: NOW, key: bad }),
+      () => a.reverse(bad, NOW),
+      () => a.findHold(bad),
+      () => a.block(bad, NOW),
+      () => a.addPackage({ id: bad, categories: [sms], units: 1 }),
+      () => a.findPackage(bad),
+      () => a.buyPackage(o, 1, NOW, { packageId: bad }),
+      () => ctx.newAccount(bad),
+      () => ctx.findAccount(bad),
+      () => ctx.addCategory(bad),
+      () => ctx.findCategory(bad),
+      () => ctx.newTariff(bad),
+      () => ctx.loadZone(bad),
+      () => ctx.addOffer({ id: bad, categories: [sms], units: 1 }),
+      () => ctx.setError(q.ESTORE, bad),
+      () => q.smsCount('hi', { signature: bad }),
+      () => ctx.run({ op: 'charge', account: a, category: sms, units: 1, at: NOW, key: bad }),
+      () => a.reportCsvFile(q.PERIOD_DAY, NOW, NOW + DAY, `/tmp/${bad}`),
+    ];
+    calls.forEach((call, i) => assert.throws(call, (e) => e instanceof q.InvalidError
+      && /NUL|surrogate/.test(e.errmsg), `${JSON.stringify(bad)} call ${i}`));
+  }
+  assert.strictEqual(a.used(sms, q.PERIOD_DAY, NOW), 0n);
+  assert.strictEqual(ctx.accountCount, 1);
+  assert.strictEqual(ctx.categoryCount, 1);
+  assert.strictEqual(a.blocked(), null);
+  // An id that cannot be sent names no account.
+  assert.deepStrictEqual(ctx.findAccounts(['acme\uD800', 'acme']), [null, a]);
+  // Keys that C would have read as one are two charges.
+  a.charge({ category: sms, units: 1, at: NOW, key: 'msg-one' });
+  assert.strictEqual(a.charge({ category: sms, units: 1, at: NOW, key: 'msg-two' }).replayed, false);
+  // quota_sms_count(3): an encoded surrogate is QUOTA_EENCODING.
+  assert.throws(() => q.smsCount('a\uD800b'), (e) => e instanceof q.EncodingError && e.offset === 1);
+  assert.throws(() => a.chargeSms(sms, 'é\uDC00', { at: NOW }),
+    (e) => e instanceof q.EncodingError && e.offset === 2);
+  assert.throws(() => ctx.batch([{ op: 'chargeSms', account: a, category: sms, text: '\uD83D', at: NOW }]),
+    q.EncodingError);
+  assert.strictEqual(q.smsCount('😀').units, 2); // a pair is not lone
+  assert.strictEqual(a.used(sms, q.PERIOD_DAY, NOW), 2n);
+  ctx.close();
+});
+
+// Every call of the list throws InvalidError naming the callback: 'refused'.
+function refused(calls) {
+  return calls.map((call) => {
+    try {
+      call();
+      return 'ran';
+    } catch (e) {
+      return e instanceof q.InvalidError && /callback/.test(e.errmsg) ? 'refused' : String(e);
+    }
+  });
+}
+
+test('calls from inside a callback: the C pages forbid changes there, and they throw instead of crashing', () => {
+  const { ctx, sms, t, a } = setup();
+  const p = a.addPackage({ id: 'P1', categories: [sms], units: 10, effectiveAt: MAY1 });
+  const changes = () => [() => ctx.close(), () => a.remove(), () => a.reset(null),
+    () => a.charge({ category: sms, units: 1, at: NOW }), () => a.tick(NOW + 1),
+    () => ctx.onEvent(null), () => ctx.setStore(null), () => ctx.addCategory('x'),
+    () => t.addTier(10 ** 6, 1), () => a.addPackage({ id: 'X', categories: [sms], units: 1 }),
+    () => ctx.batch([{ op: 'charge', account: a, category: sms, units: 1, at: NOW }])];
+  const n = changes().length;
+  const all = Array(n).fill('refused');
+  // The event hook: reads allowed (quota_events(3)), changes refused.
+  const seen = [];
+  ctx.onEvent(() => {
+    seen.push([a.remaining(sms, NOW), p.remaining(), a.balance, ctx.findAccount('acme') === a]);
+    seen.push(refused(changes()));
+  });
+  a.addAlert(sms, 5);
+  a.charge({ category: sms, units: 6, at: NOW });
+  assert.deepStrictEqual(seen, [[4n, 4n, 0n, true], all]);
+  ctx.onEvent(() => ctx.close());
+  assert.throws(() => a.charge({ category: sms, units: 4, at: NOW }), q.InvalidError);
+  assert.strictEqual(ctx.closed, false);
+  assert.strictEqual(p.remaining(), 0n);
+  ctx.onEvent(null);
+  // A report's row callback and a bill callback: the same.
+  seen.length = 0;
+  const from = Math.floor(NOW / DAY) * DAY;
+  a.report(q.PERIOD_DAY, from, from + DAY, () => { seen.push(a.balance, refused(changes())); });
+  assert.deepStrictEqual(seen.slice(0, 2), [0n, all]);
+  assert.throws(() => a.report(q.PERIOD_DAY, from, from + DAY, () => ctx.close()), q.InvalidError);
+  seen.length = 0;
+  a.charge({ category: sms, units: 2, at: NOW }); // pay-as-you-go: 0.10
+  a.topup(10000000, NOW);
+  a.setSettlement(q.PERIOD_DAY);
+  a.settle(from + DAY, () => { seen.push(a.money().billedMicros, refused(changes())); });
+  assert.deepStrictEqual(seen, [100000n, all]);
+  a.charge({ category: sms, units: 1, at: from + DAY });
+  assert.throws(() => ctx.settle(from + 2 * DAY, () => a.remove()), q.InvalidError);
+  assert.strictEqual(a.removed, false);
+  // A store's callbacks may not call the library on the context at all.
+  let what = 'append';
+  seen.length = 0;
+  ctx.setStore({
+    append() {
+      if (what === 'append') {
+        seen.push(refused([...changes(), () => a.balance, () => ctx.findAccount('acme')]));
+        ctx.close();
+      }
+    },
+    begin() { if (what === 'begin') ctx.close(); },
+    commit() { if (what === 'commit') a.remove(); },
+  });
+  const used = a.used(sms, q.PERIOD_DAY, from + DAY);
+  assert.throws(() => a.charge({ category: sms, units: 1, at: from + DAY }), q.InvalidError);
+  assert.deepStrictEqual(seen, [Array(n + 2).fill('refused')]);
+  for (what of ['begin', 'commit']) {
+    assert.throws(() => ctx.batch([{ op: 'charge', account: a, category: sms, units: 1, at: from + DAY }]),
+      q.InvalidError, what);
+  }
+  assert.strictEqual(ctx.closed, false);
+  assert.strictEqual(a.used(sms, q.PERIOD_DAY, from + DAY), used);
+  what = null;
+  a.charge({ category: sms, units: 1, at: from + DAY });
+  assert.strictEqual(a.used(sms, q.PERIOD_DAY, from + DAY), used + 1n);
+  ctx.close();
+});
+
+test('a store answers undefined or a Number code; anything else is a refusal, never stored', async () => {
+  const { ctx, sms, a } = setup();
+  let ret;
+  let stored = 0;
+  ctx.setStore({
+    append() { if (ret === undefined) stored++; return ret; },
+    begin() {},
+    commit() { return ret; },
+    errmsg: () => 'the store',
+  });
+  let rejected = 0;
+  const bad = [0n, 1n, '0', '', null, 0.5, -0.5, 2 ** 32, NaN, {}, Promise.resolve(),
+    (async () => {})(), Promise.reject(new Error('later')).finally(() => { rejected++; })];
+  for (const r of bad) {
+    ret = r;
+    assert.throws(() => a.charge({ category: sms, units: 1, at: NOW }),
+      (e) => e instanceof q.StoreError && /refused/.test(e.errmsg), String(r));
+    assert.throws(() => ctx.batch([{ op: 'charge', account: a, category: sms, units: 1, at: NOW }]),
+      q.StoreError, String(r));
+  }
+  ret = (async () => {})();
+  assert.throws(() => a.charge({ category: sms, units: 1, at: NOW }), /synchronous/);
+  assert.strictEqual(a.used(sms, q.PERIOD_DAY, NOW), 0n);
+  ret = q.ECONFLICT;
+  assert.throws(() => a.charge({ category: sms, units: 1, at: NOW }), q.ConflictError);
+  ret = undefined;
+  a.charge({ category: sms, units: 1, at: NOW });
+  ret = 0;
+  a.charge({ category: sms, units: 1, at: NOW });
+  assert.strictEqual(a.used(sms, q.PERIOD_DAY, NOW), 2n);
+  await new Promise((r) => setImmediate(r)); // the rejected Promise is not unhandled
+  assert.strictEqual(rejected, 1);
+  ctx.close();
+});
+
+test('events carry the blocking reason', () => {
+  const { ctx, a } = setup();
+  const seen = [];
+  ctx.onEvent((e) => seen.push([e.kind, e.reason]));
+  a.block('fraud', NOW);
+  a.unblock(NOW + 1);
+  assert.deepStrictEqual(seen, [[q.EVENT_ACCOUNT_BLOCKED, 'fraud'], [q.EVENT_ACCOUNT_UNBLOCKED, null]]);
+  ctx.close();
+});
+
+test('thousands of contexts with a JS store and hook: koffi registrations are shared', () => {
+  const ctxs = [];
+  const records = [];
+  const events = [];
+  for (let i = 0; i < 5000; i++) {
+    const ctx = new q.Context();
+    ctx.setStore({ append: (account, seq) => { records.push([i, account, seq]); }, begin() {}, commit() {} });
+    ctx.onEvent((e) => events.push([i, e.kind]));
+    ctxs.push(ctx);
+  }
+  for (const i of [0, 4999]) {
+    const ctx = ctxs[i];
+    const sms = ctx.addCategory('sms');
+    const a = ctx.newAccount('acme');
+    a.addPackage({ id: 'P', categories: [sms], units: 1, effectiveAt: MAY1 });
+    a.charge({ category: sms, units: 1, at: NOW });
+    ctx.batch([{ op: 'charge', account: a, category: sms, units: 1, at: NOW }]);
+    assert.strictEqual(a.used(sms, q.PERIOD_DAY, NOW), 2n);
+  }
+  assert.deepStrictEqual([...new Set(records.map((r) => r[0]))], [0, 4999]);
+  assert.deepStrictEqual(events, [[0, q.EVENT_PACKAGE_EXHAUSTED], [4999, q.EVENT_PACKAGE_EXHAUSTED]]);
+  for (const ctx of ctxs) ctx.close();
+  // Allocators too, and transient callbacks (reports, bills) leave nothing.
+  for (let i = 0; i < 3000; i++) new q.Context({ allocator: new q.Allocator() }).close();
+  const { ctx, sms, a } = setup();
+  a.charge({ category: sms, units: 1, at: NOW });
+  for (let i = 0; i < 10000; i++) a.report(q.PERIOD_DAY, MAY1, NOW + DAY, () => {});
   ctx.close();
 });

@@ -55,3 +55,26 @@ test('SQLite store: recover after close, checkpoint, resync', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('SQLite store: closing it from inside the event hook is refused, not a crash', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'quota-node-sqlite.'));
+  try {
+    const ctx = new q.Context();
+    const db = q.SqliteStore.open(ctx, path.join(dir, 'quota.db'));
+    const sms = ctx.addCategory('sms');
+    const a = ctx.newAccount('acme');
+    a.addPackage({ id: 'P1', categories: [sms], units: 1, effectiveAt: NOW - 100 });
+    ctx.onEvent(() => db.close());
+    assert.throws(() => a.charge({ category: sms, units: 1, at: NOW }), q.InvalidError);
+    assert.strictEqual(db.closed, false);
+    a.addPackage({ id: 'P2', categories: [sms], units: 1, effectiveAt: NOW - 100 });
+    ctx.onEvent(() => db.checkpoint());
+    assert.throws(() => a.charge({ category: sms, units: 1, at: NOW }), q.InvalidError);
+    ctx.onEvent(null);
+    db.checkpoint();
+    ctx.close();
+    assert.strictEqual(db.closed, true);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -17,6 +17,15 @@ SQLite store (SqliteStore) loads libquota-sqlite.so.0 the same way
 Errors raise QuotaError subclasses carrying the QUOTA_E* code and name and
 quota_errmsg (libquota.errors); results are dataclasses (libquota.types);
 every QUOTA_* constant of the headers is here under its C name.
+
+Arguments are checked before C sees them: an integer argument or field
+that is not an integer (a float, a str, a bool) raises TypeError; one out
+of its C type's range (int32_t, uint32_t, int64_t, uint64_t), a category
+id outside 0..63 in a list of categories, and a string with a NUL
+character or a lone surrogate raise InvalidArgument (QUOTA_EINVAL) - C
+would read them wrapped or cut short.  An SMS text (sms_count,
+charge_sms) with a lone surrogate raises EncodingError instead, as C does
+for an encoded one.
 """
 
 from .constants import *  # noqa: F401,F403

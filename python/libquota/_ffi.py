@@ -418,6 +418,7 @@ CORE = {
     "quota_account_seq": (u64, [P]),
     "quota_account_unsynced": (C.c_int, [P]),
     "quota_ctx_config_seq": (u64, [P]),
+    "quota_ctx_config_unstored": (u64, [P]),
     "quota_journal_size": (C.c_int, [cstr, sz, C.POINTER(sz)]),
     "quota_journal_peek": (C.c_int, [P, cstr, sz, C.c_char_p, pu64]),
     "quota_snapshot_peek": (C.c_int, [P, cstr, sz, C.c_char_p, pu64]),
@@ -438,12 +439,249 @@ SQLITE = {
 }
 
 
+# name: the header's parameter names, for the messages of argument checks.
+ARGNAMES = {
+    "quota_strerror": "rc",
+    "quota_err_name": "rc",
+    "quota_version": "",
+    "quota_version_number": "",
+    "quota_ctx_new": "out",
+    "quota_ctx_new_with": "alloc out",
+    "quota_ctx_free": "ctx",
+    "quota_ctx_set_hash_seed": "ctx seed",
+    "quota_errmsg": "ctx",
+    "quota_category_add": "ctx name id",
+    "quota_category_find": "ctx name id",
+    "quota_category_name": "ctx id",
+    "quota_category_count": "ctx",
+    "quota_tariff_new": "ctx name out",
+    "quota_tariff_find": "ctx name out",
+    "quota_tariff_add_tier": "t up_to_units unit_price_micros",
+    "quota_tariff_set_mode": "t mode",
+    "quota_tariff_set_free": "t units period",
+    "quota_tariff_set_free_daily_limit": "t units",
+    "quota_tariff_name": "t",
+    "quota_tariff_price": "t volume_before units cost_micros",
+    "quota_account_new": "ctx id out",
+    "quota_account_find": "ctx id out",
+    "quota_account_find_many": "ctx ids n out",
+    "quota_account_id": "a",
+    "quota_ctx_account_count": "ctx",
+    "quota_ctx_account_at": "ctx i",
+    "quota_account_remove": "a",
+    "quota_account_ctx": "a",
+    "quota_account_set_utc_offset": "a seconds",
+    "quota_zone_load": "ctx name out",
+    "quota_zone_from_tzif": "ctx name tzif len out",
+    "quota_zone_find": "ctx name out",
+    "quota_zone_name": "z",
+    "quota_zone_offset": "z at offset",
+    "quota_account_set_zone": "a z",
+    "quota_account_zone": "a",
+    "quota_account_set_tariff": "a category t",
+    "quota_account_set_cap": "a category period units",
+    "quota_account_set_overage": "a category policy",
+    "quota_account_remaining": "a category now",
+    "quota_account_used": "a category period at",
+    "quota_account_free_used": "a category at",
+    "quota_package_add": "a spec out",
+    "quota_package_find": "a id out",
+    "quota_package_remaining": "p",
+    "quota_package_status": "p now",
+    "quota_package_get_spec": "p out",
+    "quota_account_package_count": "a",
+    "quota_account_package_at": "a i",
+    "quota_charge": "a usage receipt",
+    "quota_quote": "a usage receipt",
+    "quota_reserve": "a usage timeout_s receipt hold_id",
+    "quota_commit": "a hold_id units_used key receipt",
+    "quota_release": "a hold_id key receipt",
+    "quota_account_tick": "a now",
+    "quota_ctx_tick": "ctx now",
+    "quota_account_held": "a category",
+    "quota_account_hold_count": "a",
+    "quota_hold_find": "a key hold_id",
+    "quota_account_set_key_window": "a max_keys max_age_s",
+    "quota_reverse": "a key at receipt",
+    "quota_tariff_set_failure_fee": "t micros_per_unit",
+    "quota_tariff_set_failure_fee_reason": "t reason micros_per_unit",
+    "quota_release_reason": "a hold_id reason key receipt",
+    "quota_account_keep_receipts": "a on",
+    "quota_reverse_receipt": "a receipt_id at receipt",
+    "quota_account_block": "a reason at",
+    "quota_account_unblock": "a at",
+    "quota_account_blocked": "a reason since",
+    "quota_renewal_set": "a offer units_left_at_most expires_within_s now",
+    "quota_renewal_clear": "a offer now",
+    "quota_renewal_get": "a offer units_left_at_most expires_within_s",
+    "quota_ctx_set_event_hook": "ctx fn ud",
+    "quota_ctx_hook_failures": "ctx",
+    "quota_account_add_alert": "a category level unit",
+    "quota_account_set_expiry_warning": "a seconds",
+    "quota_account_topup": "a micros at",
+    "quota_account_balance": "a",
+    "quota_account_set_credit_limit": "a micros",
+    "quota_gift_grant": "a micros expires_at now",
+    "quota_gift_balance": "a now",
+    "quota_account_set_pay_order": "a order flags",
+    "quota_account_suspended": "a",
+    "quota_account_money": "a out",
+    "quota_money_round": "micros minor_micros mode out",
+    "quota_account_set_settlement": "a period minor_micros rounding",
+    "quota_offer_add": "ctx spec out",
+    "quota_offer_find": "ctx id out",
+    "quota_package_quote": "a offer quantity voucher at out",
+    "quota_package_buy": "a offer quantity voucher at package_id out",
+    "quota_settle": "a now on_bill ud",
+    "quota_ctx_settle": "ctx now on_bill ud",
+    "quota_account_prune": "a before what",
+    "quota_account_pruned_before": "a",
+    "quota_account_set_retention": "a seconds what",
+    "quota_report": "a period from to fn ud",
+    "quota_report_csv": "a period from to write ud",
+    "quota_report_csv_file": "a period from to f",
+    "quota_account_snapshot": "a out len",
+    "quota_free": "ctx p",
+    "quota_account_load": "ctx snap len out",
+    "quota_account_reset": "a snap len",
+    "quota_sms_count": "utf8 len opts info",
+    "quota_charge_sms": "a category utf8 len opts at key receipt info",
+    "quota_journal_apply": "ctx rec len flags",
+    "quota_account_seq": "a",
+    "quota_account_unsynced": "a",
+    "quota_ctx_config_seq": "ctx",
+    "quota_ctx_config_unstored": "ctx",
+    "quota_journal_size": "rec avail size",
+    "quota_journal_peek": "ctx rec len id seq",
+    "quota_snapshot_peek": "ctx snap len id seq",
+    "quota_batch": "ctx ops n",
+    "quota_op_run": "op",
+    "quota_ctx_set_store": "ctx store",
+    "quota_ctx_set_error": "ctx code msg",
+    "quota_sqlite_open": "ctx path out",
+    "quota_sqlite_open_with": "ctx path opts out",
+    "quota_sqlite_close": "db",
+    "quota_sqlite_checkpoint": "db",
+    "quota_sqlite_resync": "db a",
+}
+
+# The range and C name of each integer type of an argument or a field.
+# ctypes would wrap a value outside it silently (2**64 + 3 becomes 3).
+_RANGES = {
+    C.c_int32: (-2**31, 2**31 - 1, "int32_t"),
+    C.c_uint32: (0, 2**32 - 1, "uint32_t"),
+    C.c_int64: (-2**63, 2**63 - 1, "int64_t"),
+    C.c_uint64: (0, 2**64 - 1, "uint64_t"),
+    C.c_uint8: (0, 255, "uint8_t"),
+}
+_RANGES[C.c_int] = _RANGES[C.c_int32]
+_RANGES[C.c_uint] = _RANGES[C.c_uint32]
+_RANGES[sz] = _RANGES[C.c_uint64] if C.sizeof(sz) == 8 else _RANGES[C.c_uint32]
+
+
+def _einval(msg):
+    from .errors import error
+    return error(-1, "libquota: " + msg)  # QUOTA_EINVAL
+
+
+def check_int(v, what, ctype):
+    """v as an int in the range of ctype (an integer ctypes type): an int,
+    or an object with __index__ other than a bool; TypeError otherwise,
+    InvalidArgument (QUOTA_EINVAL) for a value out of the range."""
+    if type(v) is not int:
+        if isinstance(v, bool) or not hasattr(type(v), "__index__"):
+            raise TypeError("libquota: %s: expected an integer, got %s"
+                            % (what, type(v).__name__))
+        v = v.__index__()
+    lo, hi, cname = _RANGES[ctype]
+    if not lo <= v <= hi:
+        raise _einval("%s: %d is out of the range of %s" % (what, v, cname))
+    return v
+
+
+def check_cstr(v, what):
+    """A C string argument (bytes, or None): InvalidArgument for a NUL
+    character, where C would read it cut short."""
+    if isinstance(v, bytes) and b"\0" in v:
+        raise _einval("%s: contains a NUL character" % what)
+    return v
+
+
+def _field_types(cls):
+    types = cls.__dict__.get("_types_")
+    if types is None:
+        types = dict(cls._fields_)
+        cls._types_ = types
+    return types
+
+
+def check_field(cls, name, v):
+    """v checked for field name of struct cls (the ctypes class)."""
+    t = _field_types(cls)[name]
+    if t in _RANGES or t is cstr:
+        what = "%s.%s" % (next((c for c, k in STRUCTS.items() if k is cls),
+                               cls.__name__), name)
+        return check_int(v, what, t) if t is not cstr else check_cstr(v, what)
+    return v
+
+
+def new(cls, **fields):
+    """A struct cls with fields set, each checked (check_field)."""
+    obj = cls()
+    for name, v in fields.items():
+        setattr(obj, name, check_field(cls, name, v))
+    return obj
+
+
+def _checked(name, fn, args):
+    """fn with every integer argument checked against its C type and
+    every C string (a const char * not followed by its length) checked
+    for NUL characters, before C sees them."""
+    pnames = ARGNAMES[name].split()
+    ints, strs = [], []
+    for i, t in enumerate(args):
+        what = "%s: %s" % (name, pnames[i])
+        if t in _RANGES:
+            ints.append((i, what, t) + _RANGES[t][:2])
+        elif t is cstr and not (i + 1 < len(args) and args[i + 1] is sz):
+            strs.append((i, what))
+    if not ints and not strs:
+        return fn
+
+    def call(*a):
+        if len(a) != len(args):
+            return fn(*a)   # ctypes words the error
+        fixed = None
+        for i, what, t, lo, hi in ints:
+            v = a[i]
+            if type(v) is not int or not lo <= v <= hi:
+                v = check_int(v, what, t)
+                if fixed is None:
+                    fixed = list(a)
+                fixed[i] = v
+        for i, what in strs:
+            check_cstr(a[i], what)
+        return fn(*(a if fixed is None else fixed))
+    call.__name__ = name
+    call.raw = fn
+    return call
+
+
+class _Lib:
+    """A loaded library whose functions check their arguments (_checked);
+    fn.raw is the ctypes function itself."""
+
+    def __init__(self, dll, table):
+        self._dll = dll
+        for name, (res, args) in table.items():
+            fn = getattr(dll, name)
+            fn.restype = res
+            fn.argtypes = args
+            setattr(self, name, _checked(name, fn, args))
+
+
 def _declare(lib, table):
-    for name, (res, args) in table.items():
-        fn = getattr(lib, name)
-        fn.restype = res
-        fn.argtypes = args
-    return lib
+    return _Lib(lib, table)
 
 
 def _open(env, names, what):

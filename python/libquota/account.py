@@ -12,7 +12,7 @@ from .errors import ClosedError, error
 from .types import (Money, PackageSpec, Purchase, Receipt, ReceiptLine,
                     ReportRow)
 from .util import (P, _b, _encoding_error, _guard, _s, _sms_info, _sms_opts,
-                   _t)
+                   _t, _text)
 
 
 class _Child:
@@ -22,7 +22,17 @@ class _Child:
 
     @property
     def _p(self):
+        """The C pointer, for a call that changes the object (refused
+        while a callback of the context runs: Context._p)."""
         self._ctx._p
+        if self._ptr is None:
+            raise ClosedError("libquota: the %s was removed" % self._what)
+        return self._ptr
+
+    @property
+    def _r(self):
+        """The C pointer, for a call that only reads (Context._r)."""
+        self._ctx._r
         if self._ptr is None:
             raise ClosedError("libquota: the %s was removed" % self._what)
         return self._ptr
@@ -49,12 +59,12 @@ class Zone(_Child):
     @property
     def name(self):
         """quota_zone_name."""
-        return _s(self._ctx._lib.quota_zone_name(self._p))
+        return _s(self._ctx._lib.quota_zone_name(self._r))
 
     def offset(self, at):
         """quota_zone_offset: seconds east of UTC in force at UTC time at."""
         off = _ffi.i32()
-        self._ctx._done(self._ctx._lib.quota_zone_offset(self._p, _t(at),
+        self._ctx._done(self._ctx._lib.quota_zone_offset(self._r, _t(at),
                                                          C.byref(off)))
         return off.value
 
@@ -76,7 +86,7 @@ class Tariff(_Child):
     @property
     def name(self):
         """quota_tariff_name."""
-        return _s(self._ctx._lib.quota_tariff_name(self._p))
+        return _s(self._ctx._lib.quota_tariff_name(self._r))
 
     def add_tier(self, up_to_units, unit_price_micros):
         """quota_tariff_add_tier: positions (previous up_to, up_to] of the
@@ -120,7 +130,7 @@ class Tariff(_Child):
         positions in the month start after volume_before."""
         out = C.c_int64()
         self._ctx._done(self._ctx._lib.quota_tariff_price(
-            self._p, volume_before, units, C.byref(out)))
+            self._r, volume_before, units, C.byref(out)))
         return out.value
 
 
@@ -140,28 +150,35 @@ class Offer(_Child):
 class Package(_Child):
     """A prepaid package of an account (quota_package; quota_package_add(3)).
 
-    Owned by its account: invalid once the account is removed or reset
-    (quota_account_reset), or its context closed (ClosedError)."""
+    Named by its account and id, and looked up by id (quota_package_find)
+    on every use, so that nothing the library frees behind it (a batch
+    whose store failed, which resets the account; a prune with
+    QUOTA_PRUNE_PACKAGES) leaves it pointing at freed memory: a package
+    no longer on the account raises NotFound.  Invalid once the account
+    is removed or reset (quota_account_reset), or its context closed
+    (ClosedError)."""
 
     _what = "package"
 
-    def __init__(self, account, ptr):
+    def __init__(self, account, id):
         self.account = account
-        self._ctx, self._ptr, self._gen = account._ctx, ptr, account._gen
+        self._ctx, self._id, self._gen = account._ctx, id, account._gen
 
     @property
     def _p(self):
-        self.account._p
-        if self._ptr is None or self._gen != self.account._gen:
+        a = self.account._r
+        if self._gen != self.account._gen:
             raise ClosedError("libquota: the package's account was reset or "
                               "removed; find the package again")
-        return self._ptr
+        out = P()
+        self._ctx._done(self._ctx._lib.quota_package_find(
+            a, _b(self._id, "package id"), C.byref(out)))
+        return out.value
+
+    _r = _p
 
     def __repr__(self):
-        try:
-            return "<libquota.Package %r>" % self.id
-        except ClosedError:
-            return "<libquota.Package invalid>"
+        return "<libquota.Package %r>" % self._id
 
     def spec(self):
         """quota_package_get_spec: the package as added (PackageSpec)."""
@@ -173,7 +190,8 @@ class Package(_Child):
 
     @property
     def id(self):
-        return self.spec().id
+        """The package's id (kept: it names the package)."""
+        return self._id
 
     @property
     def remaining(self):
@@ -189,14 +207,17 @@ def _receipt(account, r):
     lines = []
     for i in range(min(r.nlines, K.QUOTA_RECEIPT_LINES)):
         l = r.lines[i]
-        pkg = account._package(l.package) if (account is not None and
-                                              l.package) else None
-        lines.append(ReceiptLine(l.source, l.tier, _s(l.package_id), pkg,
+        pid = _s(l.package_id)
+        pkg = None
+        if account is not None and l.package:
+            pkg = (account._package_named(pid) if pid is not None
+                   else account._package(l.package))
+        lines.append(ReceiptLine(l.source, l.tier, pid, pkg,
                                  l.units, l.unit_price_micros, l.cost_micros))
     return Receipt(r.units, r.free_units, r.package_units, r.payg_units,
                    r.payg_cost_micros, r.category, r.at, lines, r.lines_total,
                    r.kind, bool(r.replayed), r.hold_id, r.fee_micros,
-                   r.forfeited_units)
+                   r.forfeited_units, None, r.receipt_id, r.failure_reason)
 
 
 def _purchase(account, p, bought):
@@ -209,8 +230,8 @@ def _purchase(account, p, bought):
 def _voucher(v):
     if v is None:
         return None
-    return C.byref(_ffi.Voucher(kind=v.kind, value=v.value,
-                                min_spend_micros=v.min_spend_micros))
+    return C.byref(_ffi.new(_ffi.Voucher, kind=v.kind, value=v.value,
+                            min_spend_micros=v.min_spend_micros))
 
 
 class Account(_Child):
@@ -234,11 +255,19 @@ class Account(_Child):
             return "<libquota.Account invalid>"
 
     def _package(self, ptr):
+        """The Package of a C package pointer the library just handed out
+        (valid now: the id is read at once)."""
         if not ptr:
             return None
-        p = self._pkgs.get(ptr)
+        s = _ffi.PackageSpec()
+        self._ctx._done(self._lib.quota_package_get_spec(ptr, C.byref(s)))
+        return self._package_named(_s(s.id))
+
+    def _package_named(self, id):
+        """The one Package handle of an id (while it is in use)."""
+        p = self._pkgs.get(id)
         if p is None:
-            p = self._pkgs[ptr] = Package(self, ptr)
+            p = self._pkgs[id] = Package(self, id)
         return p
 
     def _invalidate_packages(self):
@@ -255,7 +284,7 @@ class Account(_Child):
     @property
     def id(self):
         """quota_account_id."""
-        return _s(self._lib.quota_account_id(self._p))
+        return _s(self._lib.quota_account_id(self._r))
 
     def remove(self):
         """quota_account_remove: free the account (§7); it and its packages
@@ -267,7 +296,7 @@ class Account(_Child):
 
     def context(self):
         """quota_account_ctx: the account's context."""
-        ptr = self._lib.quota_account_ctx(self._p)
+        ptr = self._lib.quota_account_ctx(self._r)
         assert ptr == self._ctx._ptr
         return self._ctx
 
@@ -286,7 +315,7 @@ class Account(_Child):
     @property
     def zone(self):
         """quota_account_zone: the Zone followed, or None (fixed offset)."""
-        return self._ctx._zone(self._lib.quota_account_zone(self._p))
+        return self._ctx._zone(self._lib.quota_account_zone(self._r))
 
     def set_tariff(self, category, tariff):
         """quota_account_set_tariff (tariff None: none)."""
@@ -326,18 +355,18 @@ class Account(_Child):
     def remaining(self, category, now):
         """quota_account_remaining: package units usable at now."""
         return self._do(self._lib.quota_account_remaining(
-            self._p, self._ctx._cat(category), _t(now)))
+            self._r, self._ctx._cat(category), _t(now)))
 
     def used(self, category, period, at):
         """quota_account_used: units counted in the DAY/MONTH containing at
         (category or QUOTA_ALL)."""
         return self._do(self._lib.quota_account_used(
-            self._p, self._ctx._cat(category), period, _t(at)))
+            self._r, self._ctx._cat(category), period, _t(at)))
 
     def free_used(self, category, at):
         """quota_account_free_used: free units used in the free period."""
         return self._do(self._lib.quota_account_free_used(
-            self._p, self._ctx._cat(category), _t(at)))
+            self._r, self._ctx._cat(category), _t(at)))
 
     # -- packages ---------------------------------------------------------
 
@@ -346,11 +375,12 @@ class Account(_Child):
                     priority=0):
         """quota_package_add (R2-R7): categories a mask or a list of ids or
         names; expires_at QUOTA_NEVER by default.  Returns a Package."""
-        spec = _ffi.PackageSpec(id=_b(id), categories=self._ctx._mask(categories),
-                                units=units, effective_at=_t(effective_at),
-                                expires_at=_t(expires_at),
-                                price_micros=price_micros, flags=flags,
-                                priority=priority)
+        spec = _ffi.new(_ffi.PackageSpec, id=_b(id, "id"),
+                        categories=self._ctx._mask(categories),
+                        units=units, effective_at=_t(effective_at),
+                        expires_at=_t(expires_at),
+                        price_micros=price_micros, flags=flags,
+                        priority=priority)
         out = P()
         self._do(self._lib.quota_package_add(self._p, C.byref(spec), C.byref(out)))
         return self._package(out.value)
@@ -358,16 +388,16 @@ class Account(_Child):
     def package_find(self, id):
         """quota_package_find (NotFound)."""
         out = P()
-        self._do(self._lib.quota_package_find(self._p, _b(id), C.byref(out)))
+        self._do(self._lib.quota_package_find(self._r, _b(id, "id"), C.byref(out)))
         return self._package(out.value)
 
     def package_count(self):
         """quota_account_package_count."""
-        return self._lib.quota_account_package_count(self._p)
+        return self._lib.quota_account_package_count(self._r)
 
     def package_at(self, i):
         """quota_account_package_at: the i-th package added, or None."""
-        return self._package(self._lib.quota_account_package_at(self._p, i))
+        return self._package(self._lib.quota_account_package_at(self._r, i))
 
     def packages(self):
         """Every package, in the order added."""
@@ -376,9 +406,8 @@ class Account(_Child):
     # -- charging ---------------------------------------------------------
 
     def _usage(self, category, units, at, key):
-        kb = _b(key)
-        return _ffi.Usage(category=self._ctx._cat(category), units=units,
-                          at=_t(at), key=kb)
+        return _ffi.new(_ffi.Usage, category=self._ctx._cat(category),
+                        units=units, at=_t(at), key=_b(key, "key"))
 
     def charge(self, category, units, at, key=None):
         """quota_charge (R1-R9, R13-R15): free allowance, packages, then
@@ -390,18 +419,20 @@ class Account(_Child):
     def quote(self, category, units, at, key=None):
         """quota_quote: what charge would return, changing nothing."""
         u, r = self._usage(category, units, at, key), _ffi.Receipt()
-        self._do(self._lib.quota_quote(self._p, C.byref(u), C.byref(r)))
+        self._do(self._lib.quota_quote(self._r, C.byref(u), C.byref(r)))
         return _receipt(self, r)
 
     def charge_sms(self, category, text, at, key=None, flags=0,
                    signature=None, max_segments=0, max_units=0):
         """quota_charge_sms: count a text's segments (str or UTF-8 bytes)
-        and charge them; the receipt's ``sms`` says what was counted."""
-        data = _b(text)
+        and charge them; the receipt's ``sms`` says what was counted.  A
+        str with a lone surrogate raises EncodingError (sms_count)."""
+        data = _text(text)
         o, _ = _sms_opts(flags, signature, max_segments, max_units)
         r, info = _ffi.Receipt(), _ffi.SmsInfo()
         rc = self._lib.quota_charge_sms(self._p, self._ctx._cat(category), data,
-                                        len(data), C.byref(o), _t(at), _b(key),
+                                        len(data), C.byref(o), _t(at),
+                                        _b(key, "key"),
                                         C.byref(r), C.byref(info))
         if rc == K.QUOTA_EENCODING:
             self._ctx._raise_pending(rc)
@@ -425,21 +456,22 @@ class Account(_Child):
     def commit(self, hold_id, units_used, key=None):
         """quota_commit: charge units_used of a hold; the rest goes back."""
         r = _ffi.Receipt()
-        self._do(self._lib.quota_commit(self._p, hold_id, units_used, _b(key),
-                                        C.byref(r)))
+        self._do(self._lib.quota_commit(self._p, hold_id, units_used,
+                                        _b(key, "key"), C.byref(r)))
         return _receipt(self, r)
 
     def release(self, hold_id, key=None):
         """quota_release: return a hold whole (the failure fee applies)."""
         r = _ffi.Receipt()
-        self._do(self._lib.quota_release(self._p, hold_id, _b(key), C.byref(r)))
+        self._do(self._lib.quota_release(self._p, hold_id, _b(key, "key"),
+                                         C.byref(r)))
         return _receipt(self, r)
 
     def release_reason(self, hold_id, reason, key=None):
         """quota_release_reason (R27): release with a QUOTA_FAIL_* reason."""
         r = _ffi.Receipt()
         self._do(self._lib.quota_release_reason(self._p, hold_id, reason,
-                                                _b(key), C.byref(r)))
+                                                _b(key, "key"), C.byref(r)))
         return _receipt(self, r)
 
     def reverse_receipt(self, receipt_id, at):
@@ -455,7 +487,8 @@ class Account(_Child):
 
     def block(self, reason=None, at=0):
         """quota_account_block (R25)."""
-        self._do(self._lib.quota_account_block(self._p, _b(reason), _t(at)))
+        self._do(self._lib.quota_account_block(self._p, _b(reason, "reason"),
+                                               _t(at)))
 
     def unblock(self, at=0):
         """quota_account_unblock (R25)."""
@@ -466,11 +499,11 @@ class Account(_Child):
         """quota_account_blocked (R25): None, or (reason, since)."""
         why = C.c_char_p()
         since = _ffi.i64()
-        rc = self._lib.quota_account_blocked(self._p, C.byref(why),
-                                             C.byref(since))
-        if rc <= 0:
+        rc = self._do(self._lib.quota_account_blocked(self._r, C.byref(why),
+                                                      C.byref(since)))
+        if rc == 0:
             return None
-        return (why.value.decode() if why.value else None, since.value)
+        return (_s(why.value), since.value)
 
     def renewal_set(self, offer, units_left_at_most=None,
                     expires_within=None, now=0):
@@ -488,20 +521,23 @@ class Account(_Child):
         self._do(self._lib.quota_renewal_clear(self._p, offer._p, _t(now)))
 
     def renewal(self, offer):
-        """quota_renewal_get (R23): None, or (units_left_at_most,
-        expires_within), each None when unused."""
+        """quota_renewal_get (R23): None when offer is not marked, or
+        (units_left_at_most, expires_within), each None when unused; its
+        other errors raise (an offer of another context: InvalidArgument)."""
         u, w = _ffi.i64(), _ffi.i64()
-        rc = self._lib.quota_renewal_get(self._p, offer._p, C.byref(u),
+        rc = self._lib.quota_renewal_get(self._r, offer._r, C.byref(u),
                                          C.byref(w))
-        if rc != 0:
+        if rc == K.QUOTA_ENOTFOUND:
             return None
+        self._do(rc)
         return (u.value if u.value >= 0 else None,
                 w.value if w.value >= 0 else None)
 
     def reverse(self, key, at):
         """quota_reverse (R12): refund the charge or commit made with key."""
         r = _ffi.Receipt()
-        self._do(self._lib.quota_reverse(self._p, _b(key), _t(at), C.byref(r)))
+        self._do(self._lib.quota_reverse(self._p, _b(key, "key"), _t(at),
+                                         C.byref(r)))
         return _receipt(self, r)
 
     def tick(self, now):
@@ -510,19 +546,19 @@ class Account(_Child):
 
     def held(self, category=K.QUOTA_ALL):
         """quota_account_held: units held for a category (QUOTA_ALL: all)."""
-        return self._do(self._lib.quota_account_held(self._p,
+        return self._do(self._lib.quota_account_held(self._r,
                                                      self._ctx._cat(category)))
 
     @property
     def hold_count(self):
         """quota_account_hold_count."""
-        return self._lib.quota_account_hold_count(self._p)
+        return self._lib.quota_account_hold_count(self._r)
 
     def hold_find(self, key):
         """quota_hold_find: the open hold reserved with key (NotFound,
         Resolved)."""
         h = C.c_uint64()
-        self._do(self._lib.quota_hold_find(self._p, _b(key), C.byref(h)))
+        self._do(self._lib.quota_hold_find(self._r, _b(key, "key"), C.byref(h)))
         return h.value
 
     # -- money, catalog, settlement ---------------------------------------
@@ -534,7 +570,7 @@ class Account(_Child):
     @property
     def balance(self):
         """quota_account_balance, micros (may be negative)."""
-        return self._lib.quota_account_balance(self._p)
+        return self._lib.quota_account_balance(self._r)
 
     def set_credit_limit(self, micros):
         """quota_account_set_credit_limit (R18)."""
@@ -543,12 +579,12 @@ class Account(_Child):
     @property
     def suspended(self):
         """quota_account_suspended (R18)."""
-        return bool(self._do(self._lib.quota_account_suspended(self._p)))
+        return bool(self._do(self._lib.quota_account_suspended(self._r)))
 
     def money(self):
         """quota_account_money: a Money."""
         m = _ffi.Money()
-        self._do(self._lib.quota_account_money(self._p, C.byref(m)))
+        self._do(self._lib.quota_account_money(self._r, C.byref(m)))
         return Money(m.balance_micros, m.credit_limit_micros,
                      m.outstanding_micros, m.topped_up_micros,
                      m.purchased_micros, m.billed_micros, bool(m.suspended),
@@ -564,7 +600,7 @@ class Account(_Child):
 
     def gift_balance(self, now):
         """quota_gift_balance (R24): the gift money usable at now."""
-        return self._lib.quota_gift_balance(self._p, _t(now))
+        return self._lib.quota_gift_balance(self._r, _t(now))
 
     def set_pay_order(self, order=K.QUOTA_PAY_GIFT_FIRST, flags=0):
         """quota_account_set_pay_order (R24): QUOTA_PAY_GIFT_FIRST or
@@ -580,7 +616,7 @@ class Account(_Child):
     def package_quote(self, offer, quantity=1, voucher=None, at=0):
         """quota_package_quote: the Purchase buying would make."""
         out = _ffi.Purchase()
-        self._do(self._lib.quota_package_quote(self._p, offer._p, quantity,
+        self._do(self._lib.quota_package_quote(self._r, offer._r, quantity,
                                                _voucher(voucher), _t(at),
                                                C.byref(out)))
         return _purchase(self, out, False)
@@ -592,7 +628,8 @@ class Account(_Child):
         out = _ffi.Purchase()
         self._do(self._lib.quota_package_buy(self._p, offer._p, quantity,
                                              _voucher(voucher), _t(at),
-                                             _b(package_id), C.byref(out)))
+                                             _b(package_id, "package_id"),
+                                             C.byref(out)))
         return _purchase(self, out, True)
 
     def settle(self, now, on_bill=None):
@@ -610,7 +647,7 @@ class Account(_Child):
     def pruned_before(self):
         """quota_account_pruned_before: the horizon, or None if nothing was
         pruned."""
-        v = self._lib.quota_account_pruned_before(self._p)
+        v = self._lib.quota_account_pruned_before(self._r)
         return None if v == -2**63 else v
 
     def set_retention(self, seconds, what=K.QUOTA_PRUNE_ALL):
@@ -630,14 +667,15 @@ class Account(_Child):
                                   r.start, r.end, r.category, r.source,
                                   self._package(r.package), r.units,
                                   r.cost_micros))
-        cb = _ffi.REPORT_FN(_guard(ref, call, 1))
-        self._do(self._lib.quota_report(self._p, period, _t(start), _t(end),
+        cb = _ffi.REPORT_FN(_guard(ref, call, 1, "report row"))
+        self._do(self._lib.quota_report(self._r, period, _t(start), _t(end),
                                         cb, None))
         return rows
 
     def report_csv(self, period, start, end, write=None):
         """quota_report_csv: the report as CSV text with a header row; with
-        write(str) given, each piece goes there and None is returned."""
+        write(str) given, each piece goes there and None is returned (write
+        may read the context, not change it: InvalidArgument)."""
         parts = []
         ref = weakref.ref(self._ctx)
 
@@ -647,8 +685,8 @@ class Account(_Child):
                 parts.append(piece)
             else:
                 write(piece.decode("utf-8"))
-        cb = _ffi.WRITE_FN(_guard(ref, call, 1))
-        self._do(self._lib.quota_report_csv(self._p, period, _t(start), _t(end),
+        cb = _ffi.WRITE_FN(_guard(ref, call, 1, "CSV writer"))
+        self._do(self._lib.quota_report_csv(self._r, period, _t(start), _t(end),
                                             cb, None))
         return None if write is not None else b"".join(parts).decode("utf-8")
 
@@ -659,10 +697,10 @@ class Account(_Child):
             with open(file, "w") as f:
                 return self.report_csv_file(period, start, end, f)
         file.flush()
+        p, start, end = self._r, _t(start), _t(end)
         fp = _libc_fdopen(os.dup(file.fileno()))
         try:
-            rc = self._lib.quota_report_csv_file(self._p, period, _t(start),
-                                                 _t(end), fp)
+            rc = self._lib.quota_report_csv_file(p, period, start, end, fp)
         finally:
             _libc().fclose(fp)
         self._do(rc)
@@ -672,12 +710,12 @@ class Account(_Child):
     def snapshot(self):
         """quota_account_snapshot: the account's whole state as bytes."""
         out, n = P(), C.c_size_t()
-        self._do(self._lib.quota_account_snapshot(self._p, C.byref(out),
+        self._do(self._lib.quota_account_snapshot(self._r, C.byref(out),
                                                   C.byref(n)))
         try:
             return C.string_at(out.value, n.value)
         finally:
-            self._lib.quota_free(self._ctx._p, out)
+            self._lib.quota_free(self._ctx._r, out)
 
     def reset(self, snap=None):
         """quota_account_reset: replace the state with a snapshot of the
@@ -695,12 +733,12 @@ class Account(_Child):
     @property
     def seq(self):
         """quota_account_seq: the last record written or applied."""
-        return self._lib.quota_account_seq(self._p)
+        return self._lib.quota_account_seq(self._r)
 
     @property
     def unsynced(self):
         """quota_account_unsynced: waits to be re-synchronised."""
-        return bool(self._lib.quota_account_unsynced(self._p))
+        return bool(self._lib.quota_account_unsynced(self._r))
 
 
 _libc_handle = None
@@ -768,24 +806,23 @@ class Op:
 
     def _fill(self, ctx, c):
         keep = []
-        c.kind = self.kind
+        f = _ffi.check_field
+        c.kind = f(_ffi.Op, "kind", self.kind)
         c.account = self.account._p if self.account is not None else None
-        key = _b(self.key)
+        key = _b(self.key, "key")
         keep.append(key)
         usage_kinds = (K.QUOTA_OP_CHARGE, K.QUOTA_OP_CHARGE_SMS,
                        K.QUOTA_OP_RESERVE)
         if self.kind in usage_kinds:
-            c.usage.category = ctx._cat(self.category)
-            c.usage.units = self.units
-            c.usage.at = _t(self.at)
-            c.usage.key = key
+            c.usage = _ffi.new(_ffi.Usage, category=ctx._cat(self.category),
+                               units=self.units, at=_t(self.at), key=key)
         else:
             c.key = key
-        c.timeout_s = self.timeout_s
-        c.hold_id = self.hold_id
-        c.units_used = self.units_used
+        c.timeout_s = f(_ffi.Op, "timeout_s", self.timeout_s)
+        c.hold_id = f(_ffi.Op, "hold_id", self.hold_id)
+        c.units_used = f(_ffi.Op, "units_used", self.units_used)
         if self.text is not None:
-            data = _b(self.text)
+            data = _text(self.text)
             keep.append(data)
             c.text = data
             c.text_len = len(data)

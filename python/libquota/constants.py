@@ -170,8 +170,16 @@ __all__ = [n for n in dir() if n.startswith("QUOTA_")]
 
 
 def mask(*categories):
-    """QUOTA_MASK: the category mask of the given category ids."""
+    """QUOTA_MASK: the category mask of the given category ids, each an
+    integer in 0..63 (TypeError otherwise, InvalidArgument out of it)."""
+    import ctypes
+    from ._ffi import check_int
     m = 0
     for c in categories:
+        c = check_int(c, "category", ctypes.c_uint32)
+        if c >= QUOTA_MAX_CATEGORIES:
+            from .errors import error
+            raise error(QUOTA_EINVAL, "libquota: mask: category %d is not in "
+                        "0..%d" % (c, QUOTA_MAX_CATEGORIES - 1))
         m |= 1 << c
     return m

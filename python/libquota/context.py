@@ -9,6 +9,8 @@ context is still open (ClosedError otherwise): closing a context - with
 close(), a ``with`` block, or garbage collection - invalidates everything
 in it.  Account.remove() invalidates the account and its packages;
 Account.reset() (and SqliteStore.resync()) its packages (quota_account_reset).
+A Package is looked up by its id on every use, so a package the library
+dropped by itself (a batch the store refused, a prune) raises NotFound.
 
 Python callbacks (event hook, bill callback, report and CSV writers,
 store, allocator) are kept alive as long as they are registered, and an
@@ -16,6 +18,16 @@ exception raised in one never crosses into C: the callback returns a
 QUOTA_E* code (QUOTA_ESTORE for stores and writers, which stops the call;
 a failure count for hooks, where the state change stands, R21) and the
 exception is raised again when the call returns.
+
+The C pages forbid calling the library on the same context from inside
+these callbacks, and the module enforces it (the C call would free or
+change what it is working on): while a store callback runs (append,
+begin, commit), every call on its context raises InvalidArgument; while
+an event hook, bill callback or report row or CSV writer runs, the calls
+that read the context work (quota_events(3), quota_report(3)) and every
+call that changes it or frees memory - close() included, account
+remove() and reset() - raises InvalidArgument.  Other contexts are not
+concerned.
 """
 
 import ctypes as C
@@ -23,9 +35,10 @@ import weakref
 
 from . import _ffi
 from . import constants as K
-from .errors import ClosedError, QuotaError, error
+from .errors import (ClosedError, Conflict, InvalidArgument, OutcomeUnknown,
+                     error)
 from .types import Bill, BillLine, Event
-from .util import P, _b, _guard, _s, _t, journal_peek, snapshot_peek
+from .util import P, _b, _guard, _n, _s, _t, journal_peek, snapshot_peek
 from .account import Account, Offer, Tariff, Zone, _receipt
 
 
@@ -91,11 +104,18 @@ class Store:
     None for the configuration stream; rec: bytes).  Return None (or 0)
     when stored; raise Conflict or OutcomeUnknown to answer
     QUOTA_ECONFLICT or QUOTA_EUNKNOWN (the call returns that code); any
-    other exception means nothing was stored: the call fails with
-    QUOTA_ESTORE and the exception is raised again when it returns.
-    begin() and commit() (both or neither) frame a batch (quota_batch);
-    errmsg() may say what went wrong.  This base keeps records in memory
-    in ``records`` (a list of (account, seq, rec)) and has no batches."""
+    other exception - a QuotaError subclass other than those two
+    included - means nothing was stored: the call fails with QUOTA_ESTORE
+    and the exception is raised again when it returns (the StoreError as
+    its __context__).  Returning a QUOTA_E* code (an int) answers that
+    code; returning anything else but None, 0 or an int is a refusal
+    (QUOTA_ESTORE, and a TypeError raised when the call returns).
+    begin() and commit() (both or neither) frame a batch (quota_batch)
+    and answer the same way; errmsg() may say what went wrong.  These
+    callbacks run inside the library's call and may not call the library
+    on the same context (quota_store(3)): such a call raises
+    InvalidArgument.  This base keeps records in memory in ``records`` (a
+    list of (account, seq, rec)) and has no batches."""
 
     def __init__(self):
         self.records = []
@@ -123,6 +143,9 @@ class Context:
 
     def __init__(self, allocator=None, hash_seed=None):
         self._ptr = None
+        # The kinds of the callbacks of this context running now, innermost
+        # last ("store", "event hook", "bill", "report row", "CSV writer").
+        self._cb = []
         self._lib = lib = _ffi.core()
         # Handles by address, held weakly: a handle holds its context, not
         # the other way round, so a context nobody uses is freed at once.
@@ -167,12 +190,39 @@ class Context:
 
     @property
     def _p(self):
+        """The C pointer, for a call that changes the context (or frees
+        memory): refused while one of its callbacks runs."""
         if self._ptr is None:
             raise ClosedError("libquota: the context is closed")
+        if self._cb:
+            raise self._busy()
         return self._ptr
 
+    @property
+    def _r(self):
+        """The C pointer, for a call that only reads the context: refused
+        only while a store callback runs (quota_store(3))."""
+        if self._ptr is None:
+            raise ClosedError("libquota: the context is closed")
+        if "store" in self._cb:
+            raise self._busy()
+        return self._ptr
+
+    def _busy(self):
+        if "store" in self._cb:
+            msg = ("a store callback (append, begin, commit) may not call "
+                   "the library on its context (quota_store(3))")
+        else:
+            msg = ("this call changes the context or frees memory, which "
+                   "its %s callback, running now, may not do: it may only "
+                   "read the context (quota_events(3), quota_report(3), "
+                   "quota_settle(3))" % self._cb[-1])
+        return error(K.QUOTA_EINVAL, "libquota: " + msg)
+
     def _raise_pending(self, rc=0):
-        if self._pending:
+        # Inside a callback (a read from a hook), the exceptions of earlier
+        # callbacks wait for the outer call.
+        if self._pending and not self._cb:
             exc = self._pending[0]
             del self._pending[:]
             if rc < 0:
@@ -218,6 +268,8 @@ class Context:
         SQLite stores are closed first.  Calling it again does nothing."""
         if self._ptr is None:
             return
+        if self._cb:
+            raise self._busy()
         for s in list(self._stores):
             s[1](s[0])
             s[0] = None
@@ -249,6 +301,8 @@ class Context:
     def __repr__(self):
         if self._ptr is None:
             return "<libquota.Context closed>"
+        if self._cb:
+            return "<libquota.Context in a callback>"
         return "<libquota.Context %d accounts>" % self.account_count()
 
     def set_hash_seed(self, seed):
@@ -270,23 +324,31 @@ class Context:
     def set_error(self, code, msg):
         """quota_ctx_set_error (quota_store.h): word a failure of a store's
         own call on this context; returns code."""
-        return self._lib.quota_ctx_set_error(self._p, code, _b(msg))
+        return self._lib.quota_ctx_set_error(self._r, code, _b(msg, "msg"))
 
     # -- categories -------------------------------------------------------
 
     def _cat(self, c):
+        """A category id: a name, or an integer of uint32_t's range (the
+        library refuses ids it has not made, and QUOTA_ALL fits)."""
         if isinstance(c, str):
             return self.category_find(c)
-        return int(c)
+        return _n(c, "category", C.c_uint32)
 
     def _mask(self, cats):
-        if isinstance(cats, int):
-            return cats
-        if isinstance(cats, str):
+        """A category mask: an integer mask (uint64_t), or category names
+        and ids, each id in 0..63 (InvalidArgument otherwise)."""
+        if isinstance(cats, (str, bytes)):
             cats = [cats]
+        elif not hasattr(cats, "__iter__"):
+            return _n(cats, "categories", C.c_uint64)
         m = 0
         for c in cats:
-            m |= 1 << self._cat(c)
+            cid = self._cat(c)
+            if cid >= K.QUOTA_MAX_CATEGORIES:
+                raise error(K.QUOTA_EINVAL, "libquota: categories: category "
+                            "%d is not in 0..%d" % (cid, K.QUOTA_MAX_CATEGORIES - 1))
+            m |= 1 << cid
         return m
 
     def category_add(self, name):
@@ -294,22 +356,24 @@ class Context:
 
         Wherever a method takes a category, its name may stand for its id."""
         out = C.c_uint32()
-        self._done(self._lib.quota_category_add(self._p, _b(name), C.byref(out)))
+        self._done(self._lib.quota_category_add(self._p, _b(name, "name"),
+                                                C.byref(out)))
         return out.value
 
     def category_find(self, name):
         """quota_category_find: a category's id by name (NotFound)."""
         out = C.c_uint32()
-        self._done(self._lib.quota_category_find(self._p, _b(name), C.byref(out)))
+        self._done(self._lib.quota_category_find(self._r, _b(name, "name"),
+                                                 C.byref(out)))
         return out.value
 
     def category_name(self, cid):
         """quota_category_name: the name of an id, or None."""
-        return _s(self._lib.quota_category_name(self._p, cid))
+        return _s(self._lib.quota_category_name(self._r, cid))
 
     def category_count(self):
         """quota_category_count."""
-        return self._lib.quota_category_count(self._p)
+        return self._lib.quota_category_count(self._r)
 
     def categories(self):
         """Every category name, by id."""
@@ -329,7 +393,8 @@ class Context:
         ...], mode (QUOTA_GRADUATED / QUOTA_VOLUME), free (units, period),
         free_daily_limit, failure_fee_micros.  Returns a Tariff."""
         out = P()
-        self._done(self._lib.quota_tariff_new(self._p, _b(name), C.byref(out)))
+        self._done(self._lib.quota_tariff_new(self._p, _b(name, "name"),
+                                              C.byref(out)))
         t = self._tariff(out.value)
         for up_to, price in tiers:
             t.add_tier(up_to, price)
@@ -346,7 +411,8 @@ class Context:
     def tariff_find(self, name):
         """quota_tariff_find (NotFound)."""
         out = P()
-        self._done(self._lib.quota_tariff_find(self._p, _b(name), C.byref(out)))
+        self._done(self._lib.quota_tariff_find(self._r, _b(name, "name"),
+                                               C.byref(out)))
         return self._tariff(out.value)
 
     # -- time zones (R26) -------------------------------------------------
@@ -356,21 +422,23 @@ class Context:
         database (NotFound without the file); the same Zone again for a
         name the context has."""
         out = P()
-        self._done(self._lib.quota_zone_load(self._p, _b(name), C.byref(out)))
+        self._done(self._lib.quota_zone_load(self._p, _b(name, "name"),
+                                             C.byref(out)))
         return self._zone(out.value)
 
     def zone_from_tzif(self, name, tzif):
         """quota_zone_from_tzif: a zone from TZif bytes (RFC 8536)."""
         b = bytes(tzif)
         out = P()
-        self._done(self._lib.quota_zone_from_tzif(self._p, _b(name), b,
+        self._done(self._lib.quota_zone_from_tzif(self._p, _b(name, "name"), b,
                                                   len(b), C.byref(out)))
         return self._zone(out.value)
 
     def zone_find(self, name):
         """quota_zone_find (NotFound)."""
         out = P()
-        self._done(self._lib.quota_zone_find(self._p, _b(name), C.byref(out)))
+        self._done(self._lib.quota_zone_find(self._r, _b(name, "name"),
+                                             C.byref(out)))
         return self._zone(out.value)
 
     # -- accounts ---------------------------------------------------------
@@ -378,17 +446,16 @@ class Context:
     def account_new(self, aid):
         """quota_account_new: an account (ids unique per context)."""
         out = P()
-        self._done(self._lib.quota_account_new(self._p, _b(aid), C.byref(out)))
+        self._done(self._lib.quota_account_new(self._p, _b(aid, "account id"),
+                                               C.byref(out)))
         return self._account(out.value)
 
     def account_find(self, aid):
         """quota_account_find (NotFound; InvalidArgument for an id with a
-        NUL character, which C would read cut short)."""
-        bid = _b(aid)
-        if bid is not None and b"\0" in bid:
-            raise error(K.QUOTA_EINVAL, "account id: contains a NUL character")
+        NUL character, which C would read cut short, or a lone surrogate)."""
         out = P()
-        self._done(self._lib.quota_account_find(self._p, bid, C.byref(out)))
+        self._done(self._lib.quota_account_find(self._r, _b(aid, "account id"),
+                                                C.byref(out)))
         return self._account(out.value)
 
     def account_find_many(self, ids):
@@ -397,25 +464,30 @@ class Context:
         faster than account_find for each; then batch() charges them)."""
         if isinstance(ids, (str, bytes)):
             raise TypeError("account_find_many: a sequence of ids, not an id")
-        # An id with a NUL character names no account (C would read it
-        # cut short): it goes as "", which none has.
-        keep = [b"" if b is not None and b"\0" in b else b
-                for b in (_b(i) for i in ids)]
+        # An id with a NUL character (C would read it cut short) or a lone
+        # surrogate (no UTF-8 for it) names no account: it goes as "",
+        # which none has.
+        keep = []
+        for i in ids:
+            try:
+                keep.append(_b(i, "account id"))
+            except InvalidArgument:
+                keep.append(b"")
         n = len(keep)
         arr = (C.c_char_p * n)(*keep)
         out = (P * n)()
-        rc = self._lib.quota_account_find_many(self._p, arr, n, out)
+        rc = self._lib.quota_account_find_many(self._r, arr, n, out)
         if rc != K.QUOTA_ENOTFOUND:
             self._done(rc)
         return [self._account(out[i]) for i in range(n)]
 
     def account_count(self):
         """quota_ctx_account_count."""
-        return self._lib.quota_ctx_account_count(self._p)
+        return self._lib.quota_ctx_account_count(self._r)
 
     def account_at(self, i):
         """quota_ctx_account_at: the i-th account in the order made, or None."""
-        return self._account(self._lib.quota_ctx_account_at(self._p, i))
+        return self._account(self._lib.quota_ctx_account_at(self._r, i))
 
     def accounts(self):
         """Every account, in the order they were made (§7)."""
@@ -438,8 +510,9 @@ class Context:
         """quota_offer_add: a catalog entry (R16, R19), fixed price (units,
         price_micros) or priced by quantity (units=0, unit_tariff).
         categories: a mask, or a list of category ids or names."""
-        spec = _ffi.OfferSpec(
-            id=_b(id), categories=self._mask(categories), units=units,
+        spec = _ffi.new(
+            _ffi.OfferSpec,
+            id=_b(id, "id"), categories=self._mask(categories), units=units,
             price_micros=price_micros,
             unit_tariff=unit_tariff._p if unit_tariff is not None else None,
             min_units=min_units, step_units=step_units, max_units=max_units,
@@ -452,7 +525,7 @@ class Context:
     def offer_find(self, id):
         """quota_offer_find (NotFound)."""
         out = P()
-        self._done(self._lib.quota_offer_find(self._p, _b(id), C.byref(out)))
+        self._done(self._lib.quota_offer_find(self._r, _b(id, "id"), C.byref(out)))
         return self._offer(out.value, id)
 
     def _offer(self, ptr, id):
@@ -470,7 +543,8 @@ class Context:
 
     def settle(self, now, on_bill=None):
         """quota_ctx_settle: settle every account (R17); on_bill(Bill) sees
-        each bill.  Returns the number of bills."""
+        each bill (it may read the context, not change it: InvalidArgument).
+        Returns the number of bills."""
         return self._settle(self._lib.quota_ctx_settle, self._p, now, on_bill)
 
     def _settle(self, fn, p, now, on_bill):
@@ -480,7 +554,7 @@ class Context:
 
         def call(bp, ud):
             on_bill(self._bill(bp.contents))
-        cb = _ffi.BILL_FN(_guard(ref, call, K.QUOTA_EINVAL))
+        cb = _ffi.BILL_FN(_guard(ref, call, K.QUOTA_EINVAL, "bill"))
         return self._done(fn(p, _t(now), cb, None))
 
     def _bill(self, b):
@@ -499,7 +573,9 @@ class Context:
         """quota_ctx_set_event_hook: fn(Event) is called synchronously after
         each state change (R21); None removes it.  An exception in fn is
         counted (hook_failures), the state change stands, and the exception
-        is raised when the call that fired the event returns."""
+        is raised when the call that fired the event returns.  fn may read
+        the context; a call that changes it or frees memory (close()
+        included) raises InvalidArgument (quota_events(3))."""
         if fn is None:
             self._done(self._lib.quota_ctx_set_event_hook(self._p, _ffi.EVENT_FN(),
                                                           None))
@@ -511,7 +587,7 @@ class Context:
             ctx = ref()
             if ctx is not None:
                 fn(ctx._event(ep.contents))
-        cb = _ffi.EVENT_FN(_guard(ref, call, K.QUOTA_EINVAL))
+        cb = _ffi.EVENT_FN(_guard(ref, call, K.QUOTA_EINVAL, "event hook"))
         self._done(self._lib.quota_ctx_set_event_hook(self._p, cb, None))
         self._keep["event"] = cb
 
@@ -521,20 +597,27 @@ class Context:
         rcpt = _receipt(a, e.receipt.contents) if e.receipt else None
         return Event(e.kind, e.category, a, pkg, e.remaining, e.threshold,
                      e.at, e.period, e.outstanding_micros, e.balance_micros,
-                     rcpt)
+                     rcpt, _s(e.reason))
 
     @property
     def hook_failures(self):
         """quota_ctx_hook_failures: hook and bill callbacks that did not
         return 0."""
-        return self._lib.quota_ctx_hook_failures(self._p)
+        return self._lib.quota_ctx_hook_failures(self._r)
 
     # -- journal and batches ----------------------------------------------
 
     @property
     def config_seq(self):
         """quota_ctx_config_seq: the configuration stream's last record."""
-        return self._lib.quota_ctx_config_seq(self._p)
+        return self._lib.quota_ctx_config_seq(self._r)
+
+    @property
+    def config_unstored(self):
+        """quota_ctx_config_unstored: the configuration changes made while
+        the context had no store (in no journal: SqliteStore refuses such a
+        context)."""
+        return self._lib.quota_ctx_config_unstored(self._r)
 
     def journal_apply(self, rec, check=False):
         """quota_journal_apply: apply one record (quota_journal(5));
@@ -580,34 +663,51 @@ class Context:
         ref = weakref.ref(self)
         s = _ffi.Store(version=K.QUOTA_STORE_VERSION, size=C.sizeof(_ffi.Store))
         last = {"msg": None}
+        # Conflict and OutcomeUnknown answer their codes; anything else is
+        # QUOTA_ESTORE, worded by errmsg below, and raised again when the
+        # call returns (a QuotaError too: NotFound raised in append comes
+        # out as NotFound, the StoreError as its __context__).
+        signals = (Conflict, OutcomeUnknown)
 
-        def append(ud, account, seq, rec, n):
-            try:
-                return store.append(_s(account), seq, C.string_at(rec, n))
-            except QuotaError:
-                raise
-            except BaseException as e:
-                last["msg"] = "%s: %s" % (type(e).__name__, e)
-                raise
+        def noted(fn):
+            def call(*args):
+                try:
+                    return fn(*args)
+                except signals:
+                    raise
+                except BaseException as e:
+                    last["msg"] = "%s: %s" % (type(e).__name__, e)
+                    raise
+            return call
 
-        s.append = _ffi.APPEND_FN(_guard(ref, append, K.QUOTA_ESTORE, True))
+        s.append = _ffi.APPEND_FN(_guard(
+            ref, noted(lambda ud, account, seq, rec, n: store.append(
+                _s(account), seq, C.string_at(rec, n))),
+            K.QUOTA_ESTORE, "store", signals))
         begin, commit = _storefn(store, "begin"), _storefn(store, "commit")
         if begin and commit:
-            s.begin = _ffi.BEGIN_FN(_guard(ref, lambda ud: begin(),
-                                           K.QUOTA_ESTORE, True))
-            s.commit = _ffi.COMMIT_FN(_guard(ref, lambda ud: commit(),
-                                             K.QUOTA_ESTORE, True))
+            s.begin = _ffi.BEGIN_FN(_guard(ref, noted(lambda ud: begin()),
+                                           K.QUOTA_ESTORE, "store", signals))
+            s.commit = _ffi.COMMIT_FN(_guard(ref, noted(lambda ud: commit()),
+                                             K.QUOTA_ESTORE, "store", signals))
         own = _storefn(store, "errmsg")
 
         def errmsg(ud):
+            ctx = ref()
+            if ctx is not None:
+                ctx._cb.append("store")
             try:
                 msg = last["msg"] or (own() if own else None)
-            except BaseException:
-                msg = None
-            last["msg"] = None
-            if not msg:
+                last["msg"] = None
+                if not msg:
+                    return None
+                data = str(msg).encode("utf-8", "replace").replace(b"\0", b" ")
+            except BaseException:  # noqa: B902 - must not reach C
                 return None
-            buf = C.create_string_buffer(_b(msg))
+            finally:
+                if ctx is not None:
+                    ctx._cb.pop()
+            buf = C.create_string_buffer(data)
             last["buf"] = buf
             return C.addressof(buf)
         s.errmsg = _ffi.ERRMSG_FN(errmsg)

@@ -108,6 +108,9 @@ SequenceError = _make("SequenceError", "QUOTA_ESEQUENCE", (),
                       "QUOTA_ESEQUENCE: record out of sequence.")
 Pruned = _make("Pruned", "QUOTA_EPRUNED", (),
                "QUOTA_EPRUNED: span reaches data pruned from the account.")
+Blocked = _make("Blocked", "QUOTA_EBLOCKED", (),
+                "QUOTA_EBLOCKED: account blocked by the host (R25): new "
+                "business refused.")
 
 # code -> class
 ERRORS = {cls.code: cls for cls in (
@@ -115,7 +118,7 @@ ERRORS = {cls.code: cls for cls in (
     Exhausted, CapReached, Suspended, InsufficientFunds, StoreError,
     EncodingError, TooLong, Resolved, KeyConflict, AlreadyReversed,
     VoucherError, Conflict, Corrupt, VersionError, OutcomeUnknown, Unsynced,
-    SequenceError, Pruned)}
+    SequenceError, Pruned, Blocked)}
 
 
 def error(code, errmsg=""):

@@ -29,17 +29,17 @@ class SqliteStore:
         self.path = path
         out = C.c_void_p()
         if synchronous is None and busy_timeout_ms is None:
-            rc = self._lib.quota_sqlite_open(ctx._p, _b(str(path)), C.byref(out))
+            rc = self._lib.quota_sqlite_open(ctx._p, _b(str(path), "path"),
+                                             C.byref(out))
         else:
-            o = _ffi.SqliteOptions(version=K.QUOTA_SQLITE_OPTIONS_VERSION,
-                                   size=C.sizeof(_ffi.SqliteOptions),
-                                   synchronous=K.QUOTA_SQLITE_SYNC_FULL,
-                                   busy_timeout_ms=5000)
-            if synchronous is not None:
-                o.synchronous = synchronous
-            if busy_timeout_ms is not None:
-                o.busy_timeout_ms = busy_timeout_ms
-            rc = self._lib.quota_sqlite_open_with(ctx._p, _b(str(path)),
+            o = _ffi.new(_ffi.SqliteOptions,
+                         version=K.QUOTA_SQLITE_OPTIONS_VERSION,
+                         size=C.sizeof(_ffi.SqliteOptions),
+                         synchronous=(K.QUOTA_SQLITE_SYNC_FULL
+                                      if synchronous is None else synchronous),
+                         busy_timeout_ms=(5000 if busy_timeout_ms is None
+                                          else busy_timeout_ms))
+            rc = self._lib.quota_sqlite_open_with(ctx._p, _b(str(path), "path"),
                                                   C.byref(o), C.byref(out))
         ctx._done(rc)
         # Shared with the context, which closes the database before it
@@ -68,6 +68,8 @@ class SqliteStore:
         ptr = self._ptr
         if ptr is None:
             return
+        if not self.ctx.closed:
+            self.ctx._p  # refused inside a callback of the context
         self._handle[0] = None
         self._lib.quota_sqlite_close(ptr)
         if self._handle in self.ctx._stores:

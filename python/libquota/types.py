@@ -47,7 +47,10 @@ class Receipt:
 
     ``kind`` is a QUOTA_RECEIPT_*; ``lines`` holds at most
     QUOTA_RECEIPT_LINES lines, ``lines_total`` how many the charge has.
-    ``sms`` is set by Account.charge_sms."""
+    ``sms`` is set by Account.charge_sms.  R27: ``receipt_id`` is the id of
+    a receipt the account keeps (Account.keep_receipts; else 0), for
+    Account.reverse_receipt; ``failure_reason`` the QUOTA_FAIL_* of a
+    release (Account.release_reason; else 0)."""
     units: int = 0
     free_units: int = 0
     package_units: int = 0
@@ -63,6 +66,8 @@ class Receipt:
     fee_micros: int = 0
     forfeited_units: int = 0
     sms: Optional[SmsInfo] = None
+    receipt_id: int = 0
+    failure_reason: int = 0
 
 
 @dataclass
@@ -82,7 +87,8 @@ class PackageSpec:
 class Event:
     """One event (quota_event; R21), as the event hook sees it.
 
-    ``kind`` is a QUOTA_EVENT_*; ``receipt`` is set for HOLD_EXPIRED."""
+    ``kind`` is a QUOTA_EVENT_*; ``receipt`` is set for HOLD_EXPIRED;
+    ``reason`` is the blocking reason of ACCOUNT_BLOCKED (or None)."""
     kind: int
     category: int
     account: Any
@@ -94,6 +100,7 @@ class Event:
     outstanding_micros: int
     balance_micros: int
     receipt: Optional[Receipt] = None
+    reason: Optional[str] = None
 
 
 @dataclass

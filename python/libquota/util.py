@@ -7,7 +7,7 @@ import datetime as _dt
 
 from . import _ffi
 from . import constants as K
-from .errors import QuotaError, error
+from .errors import error
 from .types import SmsInfo
 
 P = C.c_void_p
@@ -24,14 +24,59 @@ def _t(x):
         return (x - _EPOCH) // _dt.timedelta(seconds=1)
     if isinstance(x, _dt.date):
         return _t(_dt.datetime(x.year, x.month, x.day))
-    return int(x)
+    return _ffi.check_int(x, "time", C.c_int64)
 
 
-def _b(s):
-    """A string argument as UTF-8 bytes (None stays None)."""
-    if s is None or isinstance(s, bytes):
-        return s
-    return str(s).encode("utf-8")
+def _n(v, what, ctype=C.c_int64):
+    """An integer argument checked against its C type before C sees it
+    (_ffi.check_int): TypeError for a value that is not an integer (a
+    float, a str, a bool), InvalidArgument for one out of range."""
+    return _ffi.check_int(v, what, ctype)
+
+
+def _surrogate(s, e, what, code=K.QUOTA_EINVAL):
+    """The error for a str with a lone surrogate (UnicodeEncodeError e):
+    InvalidArgument, or EncodingError for a text (code), whose ``offset``
+    is the byte offset in UTF-8 at which the surrogate would start."""
+    off = len(s[:e.start].encode("utf-8"))
+    err = error(code, "libquota: %s: lone surrogate U+%04X at index %d "
+                "(not encodable in UTF-8)" % (what, ord(s[e.start]), e.start))
+    if code == K.QUOTA_EENCODING:
+        err.offset = off
+    return err
+
+
+def _b(s, what="string"):
+    """A string argument as UTF-8 bytes (None stays None; bytes are taken
+    as they are).  InvalidArgument for a NUL character (C would read the
+    string cut short at it) or a lone surrogate (no UTF-8 for it)."""
+    if s is None:
+        return None
+    if not isinstance(s, bytes):
+        s = str(s)
+        try:
+            s = s.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise _surrogate(s, e, what) from None
+    if b"\0" in s:
+        raise error(K.QUOTA_EINVAL, "libquota: %s: contains a NUL character"
+                    % what)
+    return s
+
+
+def _text(t):
+    """An SMS text as UTF-8 bytes: a str is encoded (EncodingError for a
+    lone surrogate, as C says for an encoded one), bytes taken as they
+    are.  Its length goes with it: a NUL character is part of it."""
+    if isinstance(t, bytes):
+        return t
+    if not isinstance(t, str):
+        raise TypeError("libquota: text: expected a str or bytes, got %s"
+                        % type(t).__name__)
+    try:
+        return t.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise _surrogate(t, e, "text", K.QUOTA_EENCODING) from None
 
 
 def _s(b):
@@ -75,9 +120,9 @@ def money_round(micros, minor_micros=10000, mode=K.QUOTA_ROUND_HALF_UP):
 
 def _sms_opts(flags=0, signature=None, max_segments=0, max_units=0,
               offsets_cap=0):
-    o = _ffi.SmsOpts(version=K.QUOTA_SMS_OPTS_VERSION, flags=flags,
-                     signature=_b(signature), max_segments=max_segments,
-                     max_units=max_units)
+    o = _ffi.new(_ffi.SmsOpts, version=K.QUOTA_SMS_OPTS_VERSION, flags=flags,
+                 signature=_b(signature, "signature"),
+                 max_segments=max_segments, max_units=max_units)
     buf = None
     if offsets_cap:
         buf = (C.c_size_t * offsets_cap)()
@@ -107,8 +152,9 @@ def sms_count(text, flags=0, signature=None, max_segments=0, max_units=0,
 
     text is a str or UTF-8 bytes; flags QUOTA_SMS_*; offsets=True also
     returns each segment's starting byte offset.  Raises EncodingError
-    (with ``offset``, the bad byte) or TooLong."""
-    data = _b(text)
+    (with ``offset``, the bad byte; for a str with a lone surrogate, where
+    its UTF-8 would start) or TooLong."""
+    data = _text(text)
     o, buf = _sms_opts(flags, signature, max_segments, max_units,
                        len(data) + 1 if offsets else 0)
     info = _ffi.SmsInfo()
@@ -131,7 +177,7 @@ def _peek(fn, ctx, data):
     data = bytes(data)
     idbuf = C.create_string_buffer(K.QUOTA_ID_MAX + 1)
     seq = C.c_uint64()
-    p = ctx._p if ctx is not None else None
+    p = ctx._r if ctx is not None else None
     rc = fn(p, data, len(data), idbuf, C.byref(seq))
     if ctx is not None:
         ctx._done(rc)
@@ -152,25 +198,34 @@ def snapshot_peek(snap, ctx=None):
     return _peek(_ffi.core().quota_snapshot_peek, ctx, snap)
 
 
-def _guard(ctxref, fn, failcode, signals=False):
+def _guard(ctxref, fn, failcode, kind, signals=()):
     """Wrap a Python callback for C: its exception is kept on the context
     (raised again when the call returns) and failcode returned instead.
-    With signals, a QuotaError raised on purpose returns its code and is
-    not raised again (a store saying QUOTA_ECONFLICT, say)."""
+    An exception of a class in signals is a QuotaError raised on purpose:
+    its code is returned and it is not raised again (a store saying
+    QUOTA_ECONFLICT, say).  A return other than None or an int of C's int
+    range is failcode too, with a TypeError raised when the call returns.
+    While fn runs, the context knows a callback of that kind is running
+    (Context._busy) and refuses what the C pages forbid there."""
     def tramp(*args):
+        ctx = ctxref()
+        if ctx is not None:
+            ctx._cb.append(kind)
         try:
             r = fn(*args)
-            return 0 if r is None else int(r)
-        except QuotaError as e:
-            if signals:
-                return e.code
-            ctx = ctxref()
-            if ctx is not None:
-                ctx._pending.append(e)
-            return failcode
+            if r is None:
+                return 0
+            if type(r) is int and -2**31 <= r < 2**31:
+                return r
+            raise TypeError("libquota: a %s callback returned %r: None or "
+                            "a QUOTA_E* code" % (kind, r))
+        except signals as e:
+            return e.code
         except BaseException as e:  # noqa: B902 - must not reach C
-            ctx = ctxref()
             if ctx is not None:
                 ctx._pending.append(e)
             return failcode
+        finally:
+            if ctx is not None:
+                ctx._cb.pop()
     return tramp

@@ -1,6 +1,7 @@
 """The libquota module against the built library: every area of the API
 (tests/check-python.sh runs it with the module as pip installed it)."""
 
+import ctypes
 import gc
 import os
 import tempfile
@@ -34,7 +35,7 @@ class Installed(unittest.TestCase):
 
 class Errors(unittest.TestCase):
     def test_hierarchy(self):
-        self.assertEqual(len(q.ERRORS), 23)
+        self.assertEqual(len(q.ERRORS), 24)
         for code, cls in q.ERRORS.items():
             self.assertTrue(issubclass(cls, q.QuotaError))
             self.assertEqual(cls.code, code)
@@ -43,6 +44,17 @@ class Errors(unittest.TestCase):
         self.assertTrue(issubclass(q.InvalidArgument, ValueError))
         self.assertTrue(issubclass(q.NotFound, LookupError))
         self.assertTrue(issubclass(q.OutOfMemory, MemoryError))
+
+    def test_blocked_has_its_class(self):
+        # QUOTA_EBLOCKED (R25) is Blocked, as Node's BlockedError
+        self.assertIs(q.ERRORS.get(q.QUOTA_EBLOCKED), q.Blocked)
+        with q.Context() as ctx:
+            sms, _, a = world(ctx)
+            a.block("fraud", at=NOW)
+            with self.assertRaises(q.Blocked) as cm:
+                a.charge(sms, 1, NOW + 1)
+            self.assertEqual(cm.exception.name, "QUOTA_EBLOCKED")
+            self.assertEqual(a.blocked, ("fraud", NOW))
 
     def test_instance_carries_name_and_errmsg(self):
         with q.Context() as ctx:
@@ -618,6 +630,14 @@ class Journal(unittest.TestCase):
             with self.assertRaises(q.Corrupt):
                 other.account_load(snap[:-3])
 
+    def test_config_unstored(self):
+        # quota_ctx_config_unstored: configuration made with no store
+        with q.Context() as ctx:
+            ctx.category_add("sms")
+            ctx.tariff_new("t")
+            self.assertEqual(ctx.config_unstored, 2)
+            self.assertEqual(ctx.config_seq, 0)
+
     def test_store_and_replay(self):
         store = q.Store()
         with q.Context() as ctx:
@@ -626,6 +646,7 @@ class Journal(unittest.TestCase):
             a.package_add("P1", [sms], 10, T0)
             a.charge(sms, 12, NOW, key="k1")
             self.assertGreater(ctx.config_seq, 0)
+            self.assertEqual(ctx.config_unstored, 0)
             snap = a.snapshot()
             self.assertEqual(a.seq, sum(r[0] == "acme" for r in store.records))
         accounts = [r[0] for r in store.records]
@@ -753,6 +774,448 @@ class Journal(unittest.TestCase):
             with self.assertRaises(q.InvalidArgument):
                 a.set_retention(DAY, 0)
 
+class Arguments(unittest.TestCase):
+    """Integers out of the C type's range and values that are not
+    integers are refused before C sees them (ctypes would wrap them)."""
+
+    def setUp(self):
+        self.ctx = q.Context()
+        self.sms, self.std, self.a = world(self.ctx)
+
+    def tearDown(self):
+        self.ctx.close()
+
+    def test_integers_out_of_range(self):
+        a, sms, ctx = self.a, self.sms, self.ctx
+        bad = [
+            lambda: a.charge(sms, 2**64 + 3, NOW),          # int64_t units
+            lambda: a.quote(sms, -2**63 - 1, NOW),
+            lambda: a.topup(2**64 + 5, NOW),                # int64_t micros
+            lambda: a.charge(2**32, 1, NOW),                # uint32_t category
+            lambda: a.charge(-1, 1, NOW),
+            lambda: a.charge(sms, 1, 2**63),                # int64_t time
+            lambda: a.package_add("P", [sms, 64], 10, T0),  # ids 0..63
+            lambda: a.package_add("P", [sms, -1], 10, T0),
+            lambda: a.package_add("P", 2**64, 10, T0),      # uint64_t mask
+            lambda: a.package_add("P", [sms], 10, T0, priority=2**31),
+            lambda: ctx.offer_add("o", [sms, 2**32], units=1),
+            lambda: ctx.mask(sms, 64),
+            lambda: q.mask(0, 64),
+            lambda: q.money_round(2**63, 10000),
+            lambda: q.money_round(1, 10000, 2**32 + q.QUOTA_ROUND_UP),
+            lambda: self.std.add_tier(2**64 + 200, 1),
+            lambda: a.commit(2**64 + 1, 1),                 # uint64_t hold id
+            lambda: a.release(-1),
+            lambda: a.set_utc_offset(2**32 + 3600),         # int32_t
+            lambda: a.set_cap(sms, q.QUOTA_PERIOD_DAY + 2**32, 5),
+            lambda: a.set_key_window(2**32, DAY),
+            lambda: a.reserve(sms, 1, NOW, 2**63),
+            lambda: q.strerror(2**32 + q.QUOTA_ECAP),
+            lambda: q.sms_count("hi", max_segments=2**32),
+            lambda: a.package_quote(ctx.offer_add("o2", [sms], units=1),
+                                    voucher=q.Voucher.amount(2**63)),
+            lambda: q.Op.charge(a, sms, 2**64 + 1, NOW).run(),
+            lambda: q.Op.commit(a, 2**64, 1).run(),
+        ]
+        for i, call in enumerate(bad):
+            with self.subTest(i=i):
+                with self.assertRaises(q.InvalidArgument) as cm:
+                    call()
+                self.assertRegex(cm.exception.errmsg, r"range|0\.\.63")
+        self.assertEqual(a.used(sms, q.QUOTA_PERIOD_DAY, NOW), 0)
+        self.assertEqual((a.balance, a.package_count(), a.hold_count), (0, 0, 0))
+        self.assertEqual(a.money().topped_up_micros, 0)
+
+    def test_not_integers(self):
+        a, sms = self.a, self.sms
+        bad = [
+            lambda: a.charge(sms, 1.0, NOW),
+            lambda: a.charge(0.9, 1, NOW),                  # not category 0
+            lambda: a.charge(sms, True, NOW),
+            lambda: a.charge(sms, 1, "1715000000"),
+            lambda: a.charge(sms, 1, 1715000000.5),
+            lambda: a.package_add("P", [0.9], 10, T0),
+            lambda: a.package_add("P", 1.0, 10, T0),
+            lambda: a.topup(None, NOW),
+            lambda: a.set_utc_offset(3600.0),
+            lambda: q.money_round(1.5, 10000),
+            lambda: q.Op.charge(a, sms, 1.0, NOW).run(),
+        ]
+        for i, call in enumerate(bad):
+            with self.subTest(i=i):
+                with self.assertRaises(TypeError):
+                    call()
+        self.assertEqual(a.used(sms, q.QUOTA_PERIOD_DAY, NOW), 0)
+
+        class Index:  # an integer type of another library (numpy's, say)
+            def __init__(self, n):
+                self.n = n
+
+            def __index__(self):
+                return self.n
+        self.assertEqual(a.charge(Index(sms), Index(2), Index(NOW)).units, 2)
+
+
+class Strings(unittest.TestCase):
+    """A NUL character (C would cut the string there) or a lone
+    surrogate (no UTF-8 for it) in a string argument is refused."""
+
+    def setUp(self):
+        self.ctx = q.Context()
+        self.sms, self.std, self.a = world(self.ctx)
+
+    def tearDown(self):
+        self.ctx.close()
+
+    def test_nul_and_lone_surrogates(self):
+        a, sms, ctx = self.a, self.sms, self.ctx
+        a.set_key_window(100, DAY)
+        for bad in ("msg\0one", b"msg\0one", "k\ud800", "k\udbff", "\udc00k"):
+            for call in (lambda: a.charge(sms, 1, NOW, key=bad),
+                         lambda: a.reserve(sms, 1, NOW, 60, key=bad),
+                         lambda: a.charge_sms(sms, "hi", NOW, key=bad),
+                         lambda: a.reverse(bad, NOW),
+                         lambda: a.hold_find(bad),
+                         lambda: ctx.account_new(bad),
+                         lambda: ctx.account_find(bad),
+                         lambda: ctx.category_add(bad),
+                         lambda: ctx.category_find(bad),
+                         lambda: ctx.tariff_new(bad),
+                         lambda: ctx.zone_load(bad),
+                         lambda: ctx.offer_add(bad, [sms], units=1),
+                         lambda: a.package_add(bad, [sms], 1, T0),
+                         lambda: a.package_find(bad),
+                         lambda: a.block(bad, NOW),
+                         lambda: ctx.set_error(q.QUOTA_ESTORE, bad),
+                         lambda: q.sms_count("hi", signature=bad),
+                         lambda: q.Op.charge(a, sms, 1, NOW, key=bad).run()):
+                with self.subTest(bad=bad):
+                    with self.assertRaises(q.InvalidArgument):
+                        call()
+        self.assertEqual(a.used(sms, q.QUOTA_PERIOD_DAY, NOW), 0)
+        self.assertEqual((ctx.account_count(), ctx.category_count()), (1, 1))
+        self.assertIsNone(a.blocked)
+        # an id that cannot be sent names no account
+        self.assertEqual(ctx.account_find_many(["acme\ud800", "acme"]), [None, a])
+        # the two keys that C would have read as one are two charges
+        a.charge(sms, 1, NOW, key="msg-one")
+        self.assertFalse(a.charge(sms, 1, NOW, key="msg-two").replayed)
+
+    def test_sms_text_with_a_lone_surrogate(self):
+        # quota_sms_count(3): an encoded surrogate is QUOTA_EENCODING
+        with self.assertRaises(q.EncodingError) as cm:
+            q.sms_count("a\ud800b")
+        self.assertEqual(cm.exception.offset, 1)
+        with self.assertRaises(q.EncodingError) as cm:
+            self.a.charge_sms(self.sms, "é\udc00", NOW)
+        self.assertEqual(cm.exception.offset, 2)
+        op = q.Op.charge_sms(self.a, self.sms, "\ud83d", NOW)
+        with self.assertRaises(q.EncodingError):
+            self.ctx.batch([op])
+        self.assertEqual(self.a.used(self.sms, q.QUOTA_PERIOD_DAY, NOW), 0)
+        # a NUL character in a text is part of it (the length goes along)
+        self.assertEqual(q.sms_count("a\0b").units, 3)
+
+
+class Poison(q.Allocator):
+    """libc's allocator that fills a block with 0xBE when it is freed and
+    keeps it until release(): what reads freed memory reads 0xBE."""
+
+    def __init__(self):
+        super().__init__()
+        self.sizes, self.kept = {}, []
+
+    def malloc(self, size):
+        p = super().malloc(size)
+        if p:
+            self.sizes[p] = size
+        return p
+
+    def realloc(self, ptr, size):
+        if not ptr:
+            return self.malloc(size)
+        p = self.malloc(size)
+        if p:
+            ctypes.memmove(p, ptr, min(size, self.sizes[ptr]))
+            self.free(ptr)
+        return p
+
+    def free(self, ptr):
+        if ptr:
+            ctypes.memset(ptr, 0xBE, self.sizes.pop(ptr) or 1)
+            self.kept.append(ptr)
+
+    def release(self):
+        for p in self.kept:
+            super().free(p)
+        self.kept = []
+
+
+class PackageHandles(unittest.TestCase):
+    """A Package names its package by id: what the library frees behind it
+    (a failed batch resets the account, a prune drops packages) is never
+    read through it."""
+
+    def setUp(self):
+        self.alloc = Poison()
+        self.ctx = q.Context(allocator=self.alloc)
+
+    def tearDown(self):
+        self.ctx.close()
+        self.alloc.release()
+
+    def test_after_a_failed_batch(self):
+        ctx = self.ctx
+        sms = ctx.category_add("sms")
+        a = ctx.account_new("acme")
+        p = a.package_add("P", [sms], 10, NOW - 10)
+        line = a.charge(sms, 1, NOW).lines[0].package
+        self.assertIs(line, p)
+
+        class Tx(q.Store):
+            def begin(self):
+                pass
+
+            def commit(self):
+                raise RuntimeError("disk full")
+        ctx.set_store(Tx())
+        with self.assertRaises(RuntimeError):
+            ctx.batch([q.Op.charge(a, sms, 3, NOW)])   # the account is reset
+        self.assertEqual(p.remaining, 9)
+        self.assertEqual(p.spec(), a.package_find("P").spec())
+        self.assertEqual(p.spec().categories, 1)
+        self.assertEqual(line.remaining, 9)
+        self.assertEqual(p.status(NOW), q.QUOTA_PACKAGE_ACTIVE)
+
+    def test_after_a_prune(self):
+        ctx = self.ctx
+        sms = ctx.category_add("sms")
+        a = ctx.account_new("acme")
+        p = a.package_add("P", [sms], 5, NOW - 10, NOW + DAY)
+        line = a.charge(sms, 5, NOW).lines[0].package
+        a.set_settlement(q.QUOTA_PERIOD_DAY)
+        a.tick(NOW + 3 * DAY)
+        a.charge(sms, 1, NOW + 3 * DAY)
+        a.settle(NOW + 3 * DAY)
+        a.prune(NOW + 3 * DAY, q.QUOTA_PRUNE_ALL | q.QUOTA_PRUNE_PACKAGES)
+        for i in range(3):
+            a.package_add("J%d" % i, [sms], 1000 + i, NOW + 3 * DAY)
+        self.assertEqual(p.id, "P")
+        for use in (lambda: p.remaining, p.spec, lambda: p.status(NOW),
+                    lambda: line.remaining):
+            with self.assertRaises(q.NotFound):
+                use()
+        self.assertEqual([x.id for x in a.packages()], ["J0", "J1", "J2"])
+
+
+class CallbackReentry(unittest.TestCase):
+    """Calls on a context from inside its own callbacks: the C pages
+    forbid changing (or freeing) the context there, and every change is
+    refused with InvalidArgument instead of crashing; the event hook,
+    bill callback and report writer may read it; a store callback may
+    not call it at all."""
+
+    def setUp(self):
+        self.ctx = q.Context()
+        self.sms, self.std, self.a = world(self.ctx)
+        self.p = self.a.package_add("P1", [self.sms], 10, T0)
+
+    def tearDown(self):
+        self.ctx.close()
+
+    def changes(self):
+        ctx, a, sms = self.ctx, self.a, self.sms
+        return [ctx.close, a.remove, lambda: a.reset(None),
+                lambda: a.charge(sms, 1, NOW), lambda: a.tick(NOW + 1),
+                lambda: ctx.set_event_hook(None), lambda: ctx.set_store(None),
+                lambda: ctx.category_add("x"), lambda: self.std.add_tier(10**6, 1),
+                lambda: a.package_add("X", [sms], 1, T0),
+                lambda: ctx.batch([q.Op.charge(a, sms, 1, NOW)])]
+
+    def refused(self, calls):
+        out = []
+        for call in calls:
+            try:
+                call()
+                out.append("ran")
+            except q.InvalidArgument as e:
+                out.append("refused" if "callback" in e.errmsg else repr(e))
+        return out
+
+    def test_event_hook(self):
+        seen = []
+
+        def hook(ev):
+            # reads are allowed (quota_events(3))
+            seen.append((self.a.remaining(self.sms, NOW), self.p.remaining,
+                         self.a.balance, self.ctx.account_find("acme") is self.a))
+            seen.append(self.refused(self.changes()))
+        self.ctx.set_event_hook(hook)
+        self.a.add_alert(self.sms, 5)
+        self.a.charge(self.sms, 6, NOW)           # LOW_QUOTA
+        self.assertEqual(seen[0], (4, 4, 0, True))
+        self.assertEqual(seen[1], ["refused"] * len(self.changes()))
+        self.assertFalse(self.ctx.closed)
+        self.assertEqual(self.a.used(self.sms, q.QUOTA_PERIOD_DAY, NOW), 6)
+        self.ctx.set_event_hook(lambda ev: self.ctx.close())
+        with self.assertRaises(q.InvalidArgument):
+            self.a.charge(self.sms, 4, NOW)       # PACKAGE_EXHAUSTED
+        self.assertFalse(self.ctx.closed)
+        self.assertEqual(self.p.remaining, 0)
+
+    def test_store_callbacks(self):
+        seen = []
+        ctx = self.ctx
+
+        class Reentrant(q.Store):
+            what = "append"
+
+            def append(inner, account, seq, rec):
+                if inner.what == "append":
+                    seen.append(self.refused(self.changes() + [
+                        lambda: self.a.balance, lambda: ctx.account_find("acme")]))
+                    ctx.close()
+                super().append(account, seq, rec)
+
+            def begin(inner):
+                if inner.what == "begin":
+                    ctx.close()
+
+            def commit(inner):
+                if inner.what == "commit":
+                    self.a.remove()
+
+        s = Reentrant()
+        ctx.set_store(s)
+        with self.assertRaises(q.InvalidArgument) as cm:
+            self.a.charge(self.sms, 1, NOW)
+        self.assertIsInstance(cm.exception.__context__, q.StoreError)
+        self.assertEqual(seen, [["refused"] * (len(self.changes()) + 2)])
+        for what in ("begin", "commit"):
+            s.what = what
+            with self.assertRaises(q.InvalidArgument):
+                ctx.batch([q.Op.charge(self.a, self.sms, 1, NOW)])
+        self.assertFalse(ctx.closed)
+        self.assertEqual(self.a.used(self.sms, q.QUOTA_PERIOD_DAY, NOW), 0)
+        s.what = None
+        self.a.charge(self.sms, 1, NOW)
+        self.assertEqual(self.a.used(self.sms, q.QUOTA_PERIOD_DAY, NOW), 1)
+        self.assertEqual(s.records[-1][:2], ("acme", self.a.seq))
+
+    def test_report_writer(self):
+        seen = []
+
+        def write(piece):
+            seen.append(self.a.balance)
+            seen.append(self.refused(self.changes()))
+        self.a.charge(self.sms, 1, NOW)
+        self.a.report_csv(q.QUOTA_PERIOD_DAY, T0, T0 + 31 * DAY, write)
+        self.assertEqual(seen[:2], [0, ["refused"] * len(self.changes())])
+        with self.assertRaises(q.InvalidArgument):
+            self.a.report_csv(q.QUOTA_PERIOD_DAY, T0, T0 + 31 * DAY,
+                              lambda s: self.ctx.close())
+        self.assertFalse(self.ctx.closed)
+        self.assertEqual(len(self.a.report(q.QUOTA_PERIOD_DAY, T0, T0 + 31 * DAY)), 1)
+
+    def test_bill_callback(self):
+        seen = []
+        a = self.a
+
+        def on_bill(bill):
+            seen.append(a.money().billed_micros)
+            seen.append(self.refused(self.changes()))
+        a.topup(1000000, NOW)
+        a.charge(self.sms, 12, NOW)
+        a.set_settlement(q.QUOTA_PERIOD_DAY)
+        self.assertEqual(a.settle(NOW + DAY, on_bill), 1)
+        self.assertEqual(seen, [100000, ["refused"] * len(self.changes())])
+        a.charge(self.sms, 1, NOW + DAY)
+        with self.assertRaises(q.InvalidArgument):
+            self.ctx.settle(NOW + 2 * DAY, lambda b: self.ctx.close())
+        self.assertFalse(self.ctx.closed)
+
+    def test_sqlite_close_in_hook(self):
+        with tempfile.TemporaryDirectory() as d:
+            with q.Context() as ctx:
+                db = ctx.open_sqlite(os.path.join(d, "q.db"))
+                sms, _, a = world(ctx)
+                a.package_add("P1", [sms], 1, T0)
+                ctx.set_event_hook(lambda ev: db.close())
+                with self.assertRaises(q.InvalidArgument):
+                    a.charge(sms, 1, NOW)
+                self.assertFalse(db.closed)
+                db.checkpoint()
+
+
+class Reconciliation(unittest.TestCase):
+    """What the pages say each object carries or raises."""
+
+    def setUp(self):
+        self.ctx = q.Context()
+        self.sms, self.std, self.a = world(self.ctx)
+
+    def tearDown(self):
+        self.ctx.close()
+
+    def test_receipt_id_and_failure_reason(self):
+        a, sms = self.a, self.sms
+        a.keep_receipts(True)
+        r = a.charge(sms, 3, NOW)
+        self.assertGreater(r.receipt_id, 0)
+        self.assertEqual(a.reverse_receipt(r.receipt_id, NOW + 1).units, 3)
+        h = a.reserve(sms, 2, NOW, 60)
+        rel = a.release_reason(h.hold_id, q.QUOTA_FAIL_REJECTED)
+        self.assertEqual(rel.failure_reason, q.QUOTA_FAIL_REJECTED)
+
+    def test_blocked_event_reason(self):
+        seen = []
+        self.ctx.set_event_hook(seen.append)
+        self.a.block("fraud", NOW)
+        self.a.unblock(NOW + 1)
+        self.assertEqual([(e.kind, e.reason) for e in seen],
+                         [(q.QUOTA_EVENT_ACCOUNT_BLOCKED, "fraud"),
+                          (q.QUOTA_EVENT_ACCOUNT_UNBLOCKED, None)])
+
+    def test_store_exceptions_are_raised_again(self):
+        class S(q.Store):
+            exc = None
+            ret = None
+
+            def append(self, account, seq, rec):
+                if self.exc is not None:
+                    raise self.exc
+                if self.ret is not None:
+                    return self.ret
+                super().append(account, seq, rec)
+        s = S()
+        a, sms = self.a, self.sms
+        self.ctx.set_store(s)
+        for exc in (q.NotFound(errmsg="no such shard"),
+                    q.StoreError(errmsg="full"), q.InvalidArgument()):
+            s.exc = exc
+            with self.assertRaises(type(exc)) as cm:
+                a.charge(sms, 1, NOW)
+            self.assertIs(cm.exception, exc)
+            self.assertIsInstance(cm.exception.__context__, q.StoreError)
+        s.exc = None
+        for ret in ("0", 2**32, 0.0, [], True + 2**40):
+            s.ret = ret
+            with self.assertRaises(TypeError):
+                a.charge(sms, 1, NOW)
+        s.ret = q.QUOTA_ECONFLICT
+        with self.assertRaises(q.Conflict):
+            a.charge(sms, 1, NOW)
+        self.assertEqual((a.used(sms, q.QUOTA_PERIOD_DAY, NOW), s.records), (0, []))
+
+    def test_renewal_raises_its_errors(self):
+        with q.Context() as other:
+            other.category_add("sms")
+            o = other.offer_add("o", [0], units=10, price_micros=1)
+            with self.assertRaises(q.InvalidArgument):
+                self.a.renewal(o)
+        mine = self.ctx.offer_add("mine", [self.sms], units=10, price_micros=1)
+        self.assertIsNone(self.a.renewal(mine))
+
 
 class Allocators(unittest.TestCase):
     def test_counting_allocator_failures(self):
@@ -832,7 +1295,7 @@ class Sqlite(unittest.TestCase):
             with q.Context() as ctx:
                 with self.assertRaises(q.Corrupt) as cm:
                     ctx.open_sqlite(bad)
-                self.assertIn("not a database", cm.exception.errmsg)
+                self.assertIn("not a SQLite database", cm.exception.errmsg)
 
 
 if __name__ == "__main__":

@@ -93,6 +93,18 @@ class Coverage(unittest.TestCase):
         self.assertEqual(sorted(decl - set(_ffi.CORE) - set(_ffi.SQLITE)), [])
         self.assertEqual(sorted((set(_ffi.CORE) | set(_ffi.SQLITE)) - decl), [])
 
+    def test_argument_names(self):
+        # _ffi.ARGNAMES (the names the argument checks use) as the headers
+        # name the parameters
+        text = re.sub(r"/\*.*?\*/", "", header_text(), flags=re.S)
+        for m in re.finditer(r"QUOTA_API[^;(]*?\b(quota_[a-z0-9_]+)\(([^)]*)\)",
+                             text):
+            params = [p.strip() for p in m.group(2).split(",")]
+            names = [re.search(r"(\w+)\s*(\[[^]]*\])?\s*$", p).group(1)
+                     for p in params if p != "void"]
+            with self.subTest(fn=m.group(1)):
+                self.assertEqual(_ffi.ARGNAMES[m.group(1)].split(), names)
+
     def test_every_function_called(self):
         pkg = os.path.dirname(libquota.__file__)
         src = "".join(read(os.path.join(pkg, f))
