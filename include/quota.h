@@ -507,10 +507,13 @@ QUOTA_API int quota_hold_find(const quota_account *a, const char *key,
 			      uint64_t *hold_id);
 
 /*
- * Idempotency window (R11): the account remembers the last max_keys keys,
- * none older than max_age_s before the newest usage time it has seen.
- * Defaults: 100,000 keys, 7 days.  A key that fell out of the window is
- * new again.
+ * Idempotency window (R11): the account keeps the keys it stored in the
+ * order it stored them, and after every call that stores a key forgets
+ * the oldest while it holds more than max_keys or while the oldest is
+ * more than max_age_s older than the newest key stored (a plain queue:
+ * a key goes by age only after every key stored before it;
+ * quota_reverse(3)).  Defaults: 100,000 keys, 7 days.  A key that fell
+ * out of the window is new again.
  */
 QUOTA_API int quota_account_set_key_window(quota_account *a,
 					   uint32_t max_keys,

@@ -464,6 +464,9 @@ __attribute__((noinline, cold)) static int general(quota_account *a,
 	if ((rc = quota__ledger_check(a, &pl.s, pl.s.cost)))
 		return quota__fail(r, rc); /* a quote: what the charge says */
 	quota__receipt_fill(r, &pl.s, QUOTA_RECEIPT_CHARGE);
+	/* R27: the id the charge would keep its receipt under */
+	if (r && !u->key && (a->gate & QUOTA__GATE_RECEIPTS))
+		r->receipt_id = a->x->last_hold_id + 1;
 	a->ctx->errmsg[0] = '\0';
 	return QUOTA_OK;
 }

@@ -258,9 +258,21 @@ START_TEST(test_r27_reversal_without_a_key)
 	ck_assert_int_eq(quota_package_remaining(p), 97);
 
 	ck_assert_int_eq(quota_account_keep_receipts(a, 1), QUOTA_OK);
+	/* a quote says the id the charge then keeps its receipt under
+	 * (quota_charge(3): exactly what the charge would return) */
+	{
+		quota_usage qu = {.category = sms, .units = 5, .at = 6000};
+
+		ck_assert_int_eq(quota_quote(a, &qu, &rv), QUOTA_OK);
+	}
 	ck_assert_int_eq(charge_at(a, sms, 5, 6000, &r), QUOTA_OK);
 	rid = r.receipt_id;
 	ck_assert_uint_ne(rid, 0);
+	ck_assert_uint_eq(rv.receipt_id, rid);
+	ck_assert_int_eq(rv.units, r.units);
+	ck_assert_int_eq(rv.package_units, r.package_units);
+	ck_assert_int_eq(rv.payg_cost_micros, r.payg_cost_micros);
+	ck_assert_uint_eq(rv.nlines, r.nlines);
 	ck_assert_uint_ne(rid, hold);
 	ck_assert_int_eq(quota_package_remaining(p), 92);
 	ck_assert_int_eq(quota_reverse_receipt(a, rid, 6100, &rv), QUOTA_OK);
