@@ -555,6 +555,33 @@ START_TEST(test_open_config_elsewhere)
 }
 END_TEST
 
+/* quota_sqlite_resync(db, NULL) reads the accounts another writer made,
+ * and not one this handle knew and the host took out with
+ * quota_account_remove (an evicted cold account, or one moved to
+ * another context), which stays out. */
+START_TEST(test_resync_null_leaves_removed_accounts_out)
+{
+	const char *path = path_of("removed.db");
+	quota_sqlite *db, *db2;
+	quota_ctx *ctx = open_db(path, false, &db), *ctx2;
+	quota_account *b, *c;
+	uint32_t sms, n;
+
+	small_world(ctx, &sms);
+	OK(quota_account_new(ctx, "bob", &b));
+	OK(quota_account_remove(b));
+	n = quota_ctx_account_count(ctx);
+	ctx2 = open_db(path, false, &db2);
+	OK(quota_account_new(ctx2, "carol", &c));
+	close_db(ctx2, db2);
+	OK(quota_sqlite_resync(db, NULL));
+	ck_assert_int_eq(quota_account_find(ctx, "carol", &c), QUOTA_OK);
+	ck_assert_int_eq(quota_account_find(ctx, "bob", &b), QUOTA_ENOTFOUND);
+	ck_assert_uint_eq(quota_ctx_account_count(ctx), n + 1);
+	close_db(ctx, db);
+}
+END_TEST
+
 /* ------------------------------------------------------ batches */
 
 START_TEST(test_batch_recover)
@@ -619,6 +646,7 @@ static Suite *sqlite_suite(void)
 	tcase_add_test(tc, test_no_wal_no_create);
 	tcase_add_test(tc, test_open_einval);
 	tcase_add_test(tc, test_open_config_elsewhere);
+	tcase_add_test(tc, test_resync_null_leaves_removed_accounts_out);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -264,6 +264,11 @@ static size_t id_hash(const quota_sqlite *db, const char *s)
 
 static bool known_has(const quota_sqlite *db, const char *id)
 {
+	return quota_sqlite__known(db, id);
+}
+
+bool quota_sqlite__known(const quota_sqlite *db, const char *id)
+{
 	if (!db->capknown)
 		return false;
 	for (size_t i = id_hash(db, id) & (db->capknown - 1); db->known[i];

@@ -97,6 +97,9 @@ int quota_sqlite__wal(quota_sqlite *db, quota_ctx *ctx);
 /* quota_sqlite.c: account is listed in the file's accounts table (known
  * at once outside a batch, at its commit inside one). */
 void quota_sqlite__remember(quota_sqlite *db, const char *account);
+/* ... and whether it is: an account the context held and removed since
+ * (quota_account_remove) stays known, so resync(db, NULL) leaves it out. */
+bool quota_sqlite__known(const quota_sqlite *db, const char *account);
 
 /* recover.c: read into ctx what the file holds and ctx does not - the
  * configuration records after quota_ctx_config_seq(ctx), then every

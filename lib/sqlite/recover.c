@@ -209,6 +209,12 @@ static int recover_pass(quota_sqlite *db, quota_ctx *ctx, uint64_t cfg,
 					 "reading accounts");
 			break;
 		}
+		/* Known to this handle: held, or removed since (a host
+		 * evicts cold accounts, or moves one to another context:
+		 * resync(db, NULL) must not bring it back; it is known to
+		 * no handle at open). */
+		if (quota_sqlite__known(db, id))
+			continue;
 		if (quota_account_find(ctx, id, &have) == QUOTA_OK) {
 			quota_sqlite__remember(db, id);
 			continue;
