@@ -71,6 +71,55 @@ START_TEST(test_r8_ledger_hour_total_overflow_refused)
 }
 END_TEST
 
+/* R14, R16: settling volume usage of an account that has written no
+ * money or setting yet (its extension still the shared read-only
+ * default) bills it: the settlement wrote its volume bills there and
+ * crashed; the same after a load, which trims an extension of defaults
+ * back to the shared one. */
+START_TEST(test_r14_volume_settle_of_a_bare_account)
+{
+	quota_ctx *ctx, *c2;
+	quota_tariff *t, *t2;
+	quota_account *a, *b;
+	quota_receipt r;
+	uint32_t c;
+	int64_t day = tu_utc(2026, 1, 1, 0, 0, 0);
+	void *snap;
+	size_t n;
+
+	ck_assert_int_eq(quota_ctx_new(&ctx), QUOTA_OK);
+	ck_assert_int_eq(quota_category_add(ctx, "sms", &c), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_new(ctx, "vol", &t), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_add_tier(t, QUOTA_UNLIMITED, 1000),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_set_mode(t, QUOTA_VOLUME), QUOTA_OK);
+	ck_assert_int_eq(quota_account_new(ctx, "a", &a), QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_tariff(a, c, t), QUOTA_OK);
+	ck_assert_int_eq(charge(a, c, 1, day, &r), QUOTA_OK);
+	ck_assert_int_eq(quota_settle(a, day + TU_DAY, NULL, NULL), 1);
+	/* settings at their defaults, through a snapshot and a load */
+	ck_assert_int_eq(quota_account_new(ctx, "b", &b), QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_tariff(b, c, t), QUOTA_OK);
+	ck_assert_int_eq(quota_account_set_settlement(b, QUOTA_PERIOD_DAY,
+						      10000,
+						      QUOTA_ROUND_HALF_UP),
+			 QUOTA_OK);
+	ck_assert_int_eq(charge(b, c, 1, day, &r), QUOTA_OK);
+	ck_assert_int_eq(quota_account_snapshot(b, &snap, &n), QUOTA_OK);
+	ck_assert_int_eq(quota_ctx_new(&c2), QUOTA_OK);
+	ck_assert_int_eq(quota_category_add(c2, "sms", &c), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_new(c2, "vol", &t2), QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_add_tier(t2, QUOTA_UNLIMITED, 1000),
+			 QUOTA_OK);
+	ck_assert_int_eq(quota_tariff_set_mode(t2, QUOTA_VOLUME), QUOTA_OK);
+	ck_assert_int_eq(quota_account_load(c2, snap, n, &b), QUOTA_OK);
+	quota_free(ctx, snap);
+	ck_assert_int_eq(quota_settle(b, day + TU_DAY, NULL, NULL), 1);
+	quota_ctx_free(c2);
+	quota_ctx_free(ctx);
+}
+END_TEST
+
 static int quote(const quota_account *a, uint32_t cat, int64_t units,
 		 int64_t at, const char *key, quota_receipt *r)
 {
@@ -601,6 +650,7 @@ static Suite *billing_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_r8_ledger_hour_total_overflow_refused);
+	tcase_add_test(tc, test_r14_volume_settle_of_a_bare_account);
 	tcase_add_test(tc, test_r8_quote_refuses_ledger_hour_overflow_like_charge);
 	tcase_add_test(tc, test_property_bills_equal_receipts_money_conserved);
 	suite_add_tcase(s, tc);
