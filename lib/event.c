@@ -267,17 +267,6 @@ void quota__clock(quota_account *a, int64_t t)
 			rose = true;
 		}
 	}
-	/* R21: packages that start by t lift R, and an alert they lift above
-	 * its level re-arms now, before the call's own units move, so that a
-	 * call that starts a package and takes R back down in one go fires
-	 * (the first charge of an account whose alert was added before its
-	 * clock started: R was 0 then).  The flush at the call's end would
-	 * re-arm it only after that crossing had gone unseen. */
-	if (rose)
-		for (size_t k = 0; k < a->x->nalerts; k++)
-			if (!a->x->alerts[k].armed &&
-			    !crossed(a, &a->x->alerts[k]))
-				a->x->alerts[k].armed = true;
 	/* Expiry warnings and expiries, merged in time order. */
 	for (;;) {
 		quota_package *w = NULL, *x = NULL;
@@ -316,6 +305,20 @@ void quota__clock(quota_account *a, int64_t t)
 			      x->remaining + back(a, x, 1), 0, 0);
 		}
 	}
+	/* R21: packages that start by t lift R; an alert R stands above
+	 * once the step is taken (its starts and expiries) re-arms now,
+	 * before the call's own units move, so that a call that starts a
+	 * package and takes R back down in one go fires (the first charge
+	 * of an account whose alert was added before its clock started: R
+	 * was 0 then).  The flush at the call's end would re-arm it only
+	 * after that crossing had gone unseen.  After the expiries, not
+	 * before: a package that ends before another starts in the same
+	 * step never lifted R. */
+	if (rose)
+		for (size_t k = 0; k < a->x->nalerts; k++)
+			if (!a->x->alerts[k].armed &&
+			    !crossed(a, &a->x->alerts[k]))
+				a->x->alerts[k].armed = true;
 }
 
 void quota__track_units(quota_account *a, quota_package *p, int64_t before)

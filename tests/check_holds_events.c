@@ -239,6 +239,42 @@ START_TEST(test_r21_low_quota_fires_when_the_clock_step_starts_a_package)
 }
 END_TEST
 
+/* R21: a step in which one package ends before another starts never
+ * lifts R above the level (10 units before, 10 after): no re-arm, so no
+ * LOW_QUOTA for an alert crossed before the step, whether by a tick or
+ * a charge. */
+START_TEST(test_r21_low_quota_not_rearmed_by_a_start_after_an_expiry)
+{
+	for (int by_charge = 0; by_charge < 2; by_charge++) {
+		quota_ctx *c = new_ctx();
+		uint32_t sms = add_cat(c, "sms");
+		quota_account *a = add_acct(c, "a");
+		quota_receipt r;
+		evlog l;
+		int i;
+
+		memset(&l, 0, sizeof l);
+		l.cat = sms;
+		ck_assert_int_eq(quota_ctx_set_event_hook(c, hook, &l),
+				 QUOTA_OK);
+		add_pkg(a, "B", QUOTA_MASK(sms), 10, T0, T0 + 100, 0, 0);
+		add_pkg(a, "A", QUOTA_MASK(sms), 10, T0 + 200,
+			T0 + 90 * TU_DAY, 0, 0);
+		ck_assert_int_eq(quota_account_tick(a, T0), 0);
+		ck_assert_int_eq(quota_account_add_alert(a, sms, 10,
+							 QUOTA_ALERT_UNITS),
+				 QUOTA_OK); /* R = 10: crossed */
+		if (by_charge)
+			OK(a, do_charge(a, sms, 1, T0 + 300, NULL, &r));
+		else
+			ck_assert_int_eq(quota_account_tick(a, T0 + 300), 0);
+		for (i = 0; i < l.n; i++)
+			ck_assert_int_ne(l.ev[i].kind, QUOTA_EVENT_LOW_QUOTA);
+		quota_ctx_free(c);
+	}
+}
+END_TEST
+
 START_TEST(test_r21_low_quota_percent_threshold_rounds_down)
 {
 	quota_ctx *c = new_ctx();
@@ -765,6 +801,8 @@ static Suite *holds_events_suite(void)
 	tcase_add_test(r21, test_r21_low_quota_percent_threshold_rounds_down);
 	tcase_add_test(
 		r21, test_r21_low_quota_fires_when_the_clock_step_starts_a_package);
+	tcase_add_test(
+		r21, test_r21_low_quota_not_rearmed_by_a_start_after_an_expiry);
 	tcase_add_test(r21, test_r21_low_quota_rearmed_by_reversal);
 	tcase_add_test(r21, test_r21_no_events_from_quote_or_refused_call);
 	tcase_add_test(r21, test_r21_low_quota_by_expiry_on_ctx_tick);
