@@ -1102,8 +1102,8 @@ QUOTA_API int quota_journal_apply(quota_ctx *ctx, const void *rec, size_t len,
 QUOTA_API uint64_t quota_account_seq(const quota_account *a);
 QUOTA_API int quota_account_unsynced(const quota_account *a);
 QUOTA_API uint64_t quota_ctx_config_seq(const quota_ctx *ctx);
-/* The configuration changes (categories, tariffs, offers, zones,
- * settings) the context's calls made while it had no store: in no
+/* The configuration changes (categories, tariffs and their settings,
+ * offers, zones) the context's calls made while it had no store: in no
  * journal, so a store set afterwards cannot rebuild them (0: all of the
  * context's configuration came through a store or from its records).
  * The SQLite and PostgreSQL stores refuse a context where it is not 0. */

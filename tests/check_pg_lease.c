@@ -316,9 +316,12 @@ static void kill_backend(quota_pg *pg, uint32_t shard, void *ud)
 
 /*
  * The connection lost under a take's hold (QUOTA_EUNKNOWN): the take
- * catches the account up and asks again under the same key, so the host
- * gets the lease (the hold replayed if it was stored) and the server
- * holds exactly one lease's units, not one more per unknown outcome.
+ * catches the account up and asks again, so the host gets the lease and
+ * the server holds one lease's units.  The connection is cut before the
+ * hold is sent, so this covers the retry, not the case of a hold stored
+ * and its answer lost (which a retry under a new key would hold twice):
+ * that the same key replays the stored hold is the core's,
+ * check_store_answers' test_s5_unknown_reservation_retried_under_its_key_replays.
  */
 START_TEST(test_lease_take_unknown)
 {

@@ -384,6 +384,56 @@ START_TEST(test_s5_configuration_stream)
 }
 END_TEST
 
+/* §5, R11: a reservation stored but answered QUOTA_EUNKNOWN, asked
+ * again under its key and figure once the account caught up with the
+ * store (reset to its snapshot, the records after it applied), replays
+ * the hold that was stored: the same hold id, nothing more held, no new
+ * record.  What quota_pg_lease_take's retry relies on (quota_pg(3)). */
+START_TEST(test_s5_unknown_reservation_retried_under_its_key_replays)
+{
+	quota_ctx *c = new_ctx();
+	quota_account *a;
+	quota_receipt r;
+	quota_usage u;
+	mstore m;
+	uint32_t sms;
+	uint64_t h1 = 0, h2 = 0;
+	void *snap;
+	size_t len, i, mark, n;
+
+	set_store(c, &m);
+	sms = add_cat(c, "sms");
+	a = add_acct(c, "a");
+	add_pkg(a, "p", QUOTA_MASK(sms), 1000, T0 - 86400, QUOTA_NEVER, 0, 0);
+	ck_assert_int_eq(quota_account_snapshot(a, &snap, &len), QUOTA_OK);
+	mark = m.n;
+	u = (quota_usage){.category = sms, .units = 100, .at = T0,
+			  .key = "lease-K"};
+	m.answer = QUOTA_EUNKNOWN;
+	m.keep_on_answer = 1; /* it was stored after all */
+	ck_assert_int_eq(quota_reserve(a, &u, 3600, &r, &h1),
+			 QUOTA_EUNKNOWN);
+	ck_assert_int_eq(quota_account_held(a, sms), 0);
+	/* catch up as a store does */
+	ck_assert_int_eq(quota_account_reset(a, snap, len), QUOTA_OK);
+	for (i = mark; i < m.n; i++)
+		ck_assert_int_eq(quota_journal_apply(c, m.rec[i], m.len[i],
+						     QUOTA_JOURNAL_CHECK),
+				 QUOTA_OK);
+	ck_assert_int_eq(quota_account_held(a, sms), 100);
+	n = m.n;
+	ck_assert_int_eq(quota_reserve(a, &u, 3600, &r, &h2), QUOTA_OK);
+	ck_assert_int_eq(r.replayed, 1);
+	ck_assert_uint_eq(h2, 1);
+	ck_assert_int_eq(quota_account_held(a, sms), 100);
+	ck_assert_uint_eq(quota_account_hold_count(a), 1);
+	ck_assert_uint_eq(m.n, n);
+	quota_free(c, snap);
+	quota_ctx_free(c);
+	m_free(&m);
+}
+END_TEST
+
 /* §5: configuration made while the context had no store is in no
  * journal; quota_ctx_config_unstored counts it (calls only: refusals,
  * accounts and records applied do not count), so that a store that
@@ -447,6 +497,7 @@ int main(void)
 	tcase_add_test(tc, test_s5_conflict_catch_up_and_retry);
 	tcase_add_test(tc, test_s5_configuration_stream);
 	tcase_add_test(tc, test_s5_configuration_made_without_a_store);
+	tcase_add_test(tc, test_s5_unknown_reservation_retried_under_its_key_replays);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

@@ -136,8 +136,10 @@ static int reserve(quota_pg_lease *l, int64_t *units, int64_t at,
  * under its key) catch the account up and ask again under the same key
  * and figure: a hold that was stored is replayed (R11) and becomes the
  * lease's, instead of staying held, unused, until its deadline while the
- * host takes another.  Up to the options' attempts; a catch-up that
- * fails returns its error, and the hold, if stored, expires.
+ * host takes another.  Up to four times; a catch-up that fails returns
+ * its error, and the hold, if stored, expires.  (The replay by key is
+ * the core's: check_store_answers'
+ * test_s5_unknown_reservation_retried_under_its_key_replays.)
  */
 static int reserve_known(quota_pg_lease *l, int64_t units, int64_t at,
 			 const char *key)
