@@ -133,6 +133,15 @@ static int open_rec(quota_ctx *ctx, const void *p, size_t len, rec *x)
 		return corrupt(ctx, x, "bad header");
 	if ((x->id[0] == '\0') != (x->op >= QUOTA__R_CATEGORY_ADD))
 		return corrupt(ctx, x, "operation does not match its stream");
+	/* quota_journal(5): a str is UTF-8; the configuration stream's
+	 * clock is 0, and an account's first record has the clock of an
+	 * account that has seen no time (every other is checked against
+	 * the account's when applied) */
+	if (x->id_len && !quota__utf8_valid(x->id, x->id_len, &size))
+		return corrupt(ctx, x, "account id is not UTF-8");
+	if (!x->id[0] ? x->clock != 0
+		      : x->op == QUOTA__R_ACCOUNT_NEW && x->clock != INT64_MIN)
+		return corrupt(ctx, x, "the clock is not the stream's");
 	return QUOTA_OK;
 }
 

@@ -4,8 +4,8 @@
  * the recorded workload of tests/support/journal_world.h.
  *
  * They failed before the library was fixed and guard against the defects
- * coming back:
- *
+ * coming back (test_header_clock_and_id: what an adversarial test built
+ * by hand from quota_journal(5)).
  */
 #include <check.h>
 
@@ -214,6 +214,81 @@ static uint32_t ref_crc(const uint8_t *p, size_t n)
 	return ~c;
 }
 
+/* 3: headers quota_journal(5) rules out, each refused (QUOTA_ECORRUPT)
+ * with nothing applied, by quota_journal_peek as by quota_journal_apply:
+ * a configuration record whose clock is not 0, an account's first record
+ * whose clock is not "before any time" (INT64_MIN), an account id that is
+ * not UTF-8.  All three were taken. */
+static void refused_header(size_t i, size_t at, unsigned char to)
+{
+	const jw_rec *r = &wl.r[i];
+	unsigned char *p = malloc(r->n);
+	char id[QUOTA_ID_MAX + 1];
+	uint64_t seq, cfg;
+	quota_account *a;
+	quota_ctx *c = ctx_at(i);
+	int rc;
+
+	ck_assert_ptr_nonnull(p);
+	memcpy(p, r->p, r->n);
+	p[at] = to;
+	seal(p, r->n);
+	cfg = quota_ctx_config_seq(c);
+	ck_assert_int_eq(quota_journal_peek(c, p, r->n, id, &seq),
+			 QUOTA_ECORRUPT);
+	rc = quota_journal_apply(c, p, r->n, QUOTA_JOURNAL_CHECK);
+	ck_assert_msg(rc == QUOTA_ECORRUPT, "record %zu byte %zu: %s: %s", i,
+		      at, quota_err_name(rc), quota_errmsg(c));
+	ck_assert_uint_eq(quota_ctx_config_seq(c), cfg);
+	if (r->account)
+		ck_assert_int_eq(quota_account_find(c, r->account, &a),
+				 QUOTA_ENOTFOUND);
+	/* the record as it was applies */
+	ck_assert_int_eq(quota_journal_apply(c, r->p, r->n, 0), QUOTA_OK);
+	free(p);
+	quota_ctx_free(c);
+}
+
+START_TEST(test_header_clock_and_id)
+{
+	size_t i, cfg = 0, acct = 0;
+	int found = 0;
+
+	workload();
+	for (i = 0; i < wl.n && found != 3; i++) {
+		const jw_rec *r = &wl.r[i];
+
+		/* frame, 01 01 op, a one-byte sequence number */
+		if (r->p[FRAME + 3] >= 0x80)
+			continue;
+		if (!r->account && !(found & 1)) {
+			cfg = i;
+			found |= 1;
+		} else if (r->account && r->p[FRAME + 2] == 1 &&
+			   !(found & 2)) { /* an account's creation */
+			acct = i;
+			found |= 2;
+		}
+	}
+	ck_assert_int_eq(found, 3);
+	/* configuration: empty id (one 0 byte), clock 0 (00) made 1 (02) */
+	ck_assert_uint_eq(wl.r[cfg].p[FRAME + 4], 0);
+	ck_assert_uint_eq(wl.r[cfg].p[FRAME + 5], 0);
+	refused_header(cfg, FRAME + 5, 0x02);
+	{
+		const jw_rec *r = &wl.r[acct];
+		size_t idn = r->p[FRAME + 4], ck = FRAME + 5 + idn;
+
+		/* INT64_MIN zigzagged: ff ... ff 01; one bit less */
+		ck_assert_uint_eq(r->p[ck], 0xff);
+		refused_header(acct, ck, 0xfd);
+		/* the id's first byte made a stray continuation byte */
+		refused_header(acct, FRAME + 5, 0x80);
+	}
+	jw_log_free(&wl);
+}
+END_TEST
+
 START_TEST(test_crc32c_check_value_and_paths)
 {
 	uint8_t buf[80 + 8];
@@ -381,6 +456,7 @@ static Suite *journal_fuzz_suite(void)
 	tcase_add_test(tc, test_get_uv_reads_as_the_byte_loop);
 	tcase_add_test(tc, test_settle_trailing_byte);
 	tcase_add_test(tc, test_key_not_utf8);
+	tcase_add_test(tc, test_header_clock_and_id);
 	suite_add_tcase(s, tc);
 	return s;
 }
