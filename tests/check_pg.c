@@ -717,6 +717,7 @@ START_TEST(test_loaded_snapshot)
 		uint32_t sms;
 
 		OK(quota_ctx_new(&o));
+		OK(quota_ctx_set_store(o, NULL)); /* none, even journaled */
 		sms = configure(o);
 		OKC(o, quota_tariff_find(o, "std", &t));
 		s.categories = QUOTA_MASK(sms);
