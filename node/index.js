@@ -39,11 +39,13 @@ class Route {
     routes.set(this.key, this);
   }
 
-  // An exception of a callback, kept for when the C call returns.
-  keep(e) {
+  // An exception of an allocator function, kept for when the C call
+  // returns: on the context (tagged with the call's callback depth, as
+  // keepPending does), or before there is one on the route.
+  keep(e, depth) {
     const ctx = this.ctx?.deref();
     if (ctx) {
-      if (!ctx._pending) ctx._pending = e;
+      keepPending(ctx, depth, e);
     } else if (!this.pending) {
       this.pending = e;
     }
@@ -95,17 +97,29 @@ function closedError(what) {
   return makeError(K.EINVAL, `${what} used after its context was closed`);
 }
 
+// An exception of a callback, kept on its context for the C call that
+// ran the callback, tagged with that call's callback depth
+// (ctx._cb.length when the callback started: 0 for a call made outside
+// any callback, 1 for one made from inside an event hook...).  The call
+// of that depth throws the first one when it returns (Context#_check);
+// an outer call does not throw it again.
+function keepPending(ctx, depth, e) {
+  if (!ctx._pending.some((p) => p.depth === depth)) ctx._pending.push({ depth, e });
+}
+
 // A user callback called from C: an exception is kept on the context and
-// rethrown when the C call returns; C gets `rc`.  While fn runs, the
-// context knows a callback of that kind is running (Context#_p, #_r).
+// rethrown when the C call that ran it returns (keepPending); C gets
+// `rc`.  While fn runs, the context knows a callback of that kind is
+// running (Context#_p, #_r).
 function guard(ctx, fn, rc, kind) {
   return (...args) => {
+    const depth = ctx._cb.length;
     ctx._cb.push(kind);
     try {
       fn(...args);
       return 0;
     } catch (e) {
-      if (!ctx._pending) ctx._pending = e;
+      keepPending(ctx, depth, e);
       return rc;
     } finally {
       ctx._cb.pop();
@@ -121,6 +135,7 @@ function storeCall(ud, name, args) {
   const ctx = contextOf(ud);
   if (!ctx || !ctx._store) return K.ESTORE;
   ctx._storeNote = null;
+  const depth = ctx._cb.length;
   ctx._cb.push('store');
   try {
     const rc = ctx._store[name](...args);
@@ -136,7 +151,7 @@ function storeCall(ud, name, args) {
     ctx._storeNote = `store.${name} returned ${what}: refused`;
     return K.ESTORE;
   } catch (e) {
-    if (!ctx._pending) ctx._pending = e;
+    keepPending(ctx, depth, e);
     return K.ESTORE;
   } finally {
     ctx._cb.pop();
@@ -148,16 +163,26 @@ let shared = null;
 // The registered callbacks, made on first use.
 function callbacks() {
   if (shared) return shared;
-  const wrapAlloc = (fn) => (ud, ...args) => {
+  // An allocator function runs with its context busy ('allocator': every
+  // call on it throws InvalidError, as in a store callback; C is in the
+  // middle of changing it); an exception is a failed allocation, kept
+  // for the call (Route#keep).
+  const allocCall = (ud, fn) => {
     const r = routeOf(ud);
     if (!r || !r.alloc) return null;
+    const ctx = r.ctx?.deref();
+    const depth = ctx ? ctx._cb.length : 0;
+    if (ctx) ctx._cb.push('allocator');
     try {
-      return fn(r.alloc, ...args) || null;
+      return fn(r.alloc);
     } catch (e) {
-      r.keep(e);
+      r.keep(e, depth);
       return null;
+    } finally {
+      if (ctx) ctx._cb.pop();
     }
   };
+  const wrapAlloc = (fn) => (ud, ...args) => allocCall(ud, (al) => fn(al, ...args) || null);
   shared = {
     event: koffi.register((evp, ud) => {
       const ctx = contextOf(ud);
@@ -188,11 +213,8 @@ function callbacks() {
       koffi.pointer(MallocFn)),
     realloc: koffi.register(wrapAlloc((al, ptr, size) => al.realloc(ptr, Number(size))),
       koffi.pointer(ReallocFn)),
-    free: koffi.register((ud, ptr) => {
-      const r = routeOf(ud);
-      if (!r || !r.alloc) return;
-      try { r.alloc.free(ptr); } catch (e) { r.keep(e); }
-    }, koffi.pointer(FreeFn)),
+    free: koffi.register((ud, ptr) => { allocCall(ud, (al) => al.free(ptr)); },
+      koffi.pointer(FreeFn)),
   };
   return shared;
 }
@@ -208,7 +230,10 @@ function callbacks() {
 // memory) and `live` (blocks not freed yet); {failAt: N} makes the N-th
 // allocation (from 1) fail, as the C tests' counting allocator does
 // (STYLE 19).  An exception in one is QUOTA_ENOMEM to the library and is
-// rethrown when the call returns.
+// rethrown when the call returns.  They run inside the library's calls on
+// the context and may not call it on that context: every such call (a
+// read, close()) throws InvalidError there (the context is busy with an
+// 'allocator' callback: Context#_r).
 class Allocator {
   constructor(opts = {}) {
     this.failAt = opts.failAt ?? null;
@@ -287,10 +312,10 @@ class Context {
     this._core = new Core(ptr, route);
     route.ctx = new WeakRef(this);
     // The kinds of this context's callbacks running now, innermost last
-    // ('store', 'event hook', 'bill', 'report row', 'CSV writer').
+    // ('store', 'allocator', 'event hook', 'bill', 'report row', 'CSV writer').
     this._cb = [];
     this._storeNote = null;
-    this._pending = null;
+    this._pending = [];       // {depth, e}: callbacks' exceptions (keepPending)
     this._onEvent = null;
     this._store = null;
     this._accounts = new Map(); // id -> Account
@@ -313,14 +338,21 @@ class Context {
 
   // The C pointer for a call that only reads the context: allowed from
   // the event hook, a bill callback and a report's callbacks, not from a
-  // store's (quota_store(3): none may call the library on the context).
+  // store's (quota_store(3): none may call the library on the context)
+  // nor from an allocator function (C is in the middle of changing it).
   _r() {
     if (this._core.closed) throw closedError('context');
-    if (this._cb.includes('store')) throw this._busy();
+    if (this._cb.length && (this._cb.includes('store') || this._cb.includes('allocator'))) {
+      throw this._busy();
+    }
     return this._core.ptr;
   }
 
   _busy() {
+    if (this._cb.includes('allocator')) {
+      return makeError(K.EINVAL, 'an allocator function (malloc, realloc, free) may not call '
+        + 'the library on its context: C is in the middle of changing it');
+    }
     if (this._cb.includes('store')) {
       return makeError(K.EINVAL, 'a store callback (append, begin, commit) may not call the '
         + 'library on its context (quota_store(3))');
@@ -330,14 +362,19 @@ class Context {
       + 'the context (quota_events(3), quota_report(3), quota_settle(3))');
   }
 
-  // After every C call on this context: a callback's exception first
-  // (inside a callback, those of earlier ones wait for the outer call),
-  // then the call's own failure with quota_errmsg.
+  // After every C call on this context: the first exception of the
+  // callbacks this call ran, then the call's own failure with
+  // quota_errmsg.  A call throws only the exceptions of its own callback
+  // depth (keepPending) and forgets those of deeper calls (made from its
+  // callbacks, which had theirs to throw); those of outer calls wait for
+  // them.  So an exception a hook caught from a call it made is not
+  // thrown again by the call that ran the hook.
   _check(rc) {
-    if (this._pending && !this._cb.length) {
-      const e = this._pending;
-      this._pending = null;
-      throw e;
+    if (this._pending.length) {
+      const d = this._cb.length;
+      const mine = this._pending.find((p) => p.depth === d);
+      this._pending = this._pending.filter((p) => p.depth < d);
+      if (mine) throw mine.e;
     }
     if (rc < 0) throw makeError(Number(rc), C.errmsg(this._core.ptr));
     return rc;
@@ -357,9 +394,13 @@ class Context {
     this._offers.clear();
     this._onEvent = null;
     this._store = null;
+    this._pending = [];
   }
 
-  get errmsg() { return C.errmsg(this._p()); }
+  // quota_errmsg: what was wrong with the last failed call; '' after
+  // close().  A read of the context's message buffer, allowed anywhere,
+  // callbacks included (as in Python).
+  get errmsg() { return this._core.closed ? '' : C.errmsg(this._core.ptr); }
 
   // quota_ctx_set_error (quota_store.h): word a failure of a store's own
   // call on this context; returns code.
@@ -552,9 +593,12 @@ class Context {
   // ---- events
   // One function per context, fn(event) for each event; null removes it.
   // An exception thrown by fn is counted as a hook failure and rethrown
-  // when the call that fired the event returns (its change stands).  fn
-  // may read the context; a call that changes it or frees memory (close()
-  // included) throws InvalidError (quota_events(3)).
+  // when the call that fired the event returns (its change stands).  A
+  // call fn makes throws its own callbacks' exceptions (a report's row
+  // callback's) inside fn, and one fn catches is not thrown again by the
+  // call that fired the event.  fn may read the context; a call that
+  // changes it or frees memory (close() included) throws InvalidError
+  // (quota_events(3)).
   onEvent(fn) {
     if (fn !== null && typeof fn !== 'function') throw new TypeError('onEvent: a function or null');
     const p = this._p();
@@ -591,7 +635,9 @@ class Context {
     };
   }
 
-  get hookFailures() { return V.big(C.ctx_hook_failures(this._r())); }
+  // quota_ctx_hook_failures: hook and bill callbacks that did not return
+  // 0.  A count: a Number, as the README says of counts.
+  get hookFailures() { return Number(C.ctx_hook_failures(this._r())); }
 
   // ---- catalog
   addOffer(spec) {
@@ -637,8 +683,9 @@ class Context {
   // ---- journal and store (quota_store.h)
   get configSeq() { return V.big(C.ctx_config_seq(this._r())); }
   // quota_ctx_config_unstored: configuration made while no store was set
-  // (in no journal: SqliteStore.open refuses such a context).
-  get configUnstored() { return V.big(C.ctx_config_unstored(this._r())); }
+  // (in no journal: SqliteStore.open refuses such a context).  A count: a
+  // Number.
+  get configUnstored() { return Number(C.ctx_config_unstored(this._r())); }
 
   // quota_journal_apply; opts.check: QUOTA_JOURNAL_CHECK.
   journalApply(record, opts = {}) {
@@ -859,31 +906,54 @@ class Offer {
 
 // ------------------------------------------------------------ package
 
-// A package, named by its account and id: looked up on each use, so a
-// reset or resync of the account (which makes C package handles stale)
-// cannot leave it dangling.
+// What names a package besides its account and id: its spec as added
+// (quota_package_get_spec's categories, units, effective_at, expires_at,
+// price_micros, flags, priority), which the library never changes.
+function specKey(s) {
+  return [s.categories, s.units, s.effective_at, s.expires_at, s.price_micros, s.flags,
+    s.priority].map(String).join(' ');
+}
+
+// A package, named by its account, its id and its spec as added
+// (remembered when the handle is made), and looked up by id on each use,
+// so a reset or resync of the account (which makes C package handles
+// stale) or a prune that drops it cannot leave it dangling.  A use
+// throws NotFoundError when the account has no package of that id, or
+// has one whose spec differs: a dropped package stays gone for its
+// handles when a new package takes its id (quota_account_prune(3)).  A
+// new package of the same id and the very same spec cannot be told
+// apart: the old handle reads it.  (The C pointer does not tell either:
+// a reset re-creates the same package elsewhere, and malloc may give a
+// freed package's address to a new one.)
 class Package {
-  constructor(account, id) {
+  constructor(account, id, key) {
     this.account = account;
     this.id = id;
+    this._key = key;
   }
 
-  // Only reads: allowed where the context may be read (Context#_r).
-  _p() {
+  // The package's pointer and its spec (raw), found by id now.  Only
+  // reads: allowed where the context may be read (Context#_r).
+  _find() {
+    const ctx = this.account.context;
     const out = [null];
-    this.account.context._check(C.package_find(this.account._r(), this.id, out));
-    return out[0];
+    ctx._check(C.package_find(this.account._r(), this.id, out));
+    const s = {};
+    ctx._check(C.package_get_spec(out[0], s));
+    if (specKey(s) !== this._key) {
+      throw makeError(K.ENOTFOUND, `package '${this.id}' was dropped; the account's package `
+        + 'of that id now is another one');
+    }
+    return { ptr: out[0], spec: s };
   }
+
+  _p() { return this._find().ptr; }
 
   remaining() { return V.big(C.package_remaining(this._p())); }
 
   status(now) { return C.package_status(this._p(), V.i64(now, 'now')); }
 
-  spec() {
-    const out = {};
-    this.account.context._check(C.package_get_spec(this._p(), out));
-    return V.packageSpecOut(out);
-  }
+  spec() { return V.packageSpecOut(this._find().spec); }
 }
 
 // ------------------------------------------------------------ account
@@ -925,11 +995,12 @@ class Account {
 
   _do(rc) { this._check(rc); return this; }
 
-  // A Package from a C package pointer of this account.
+  // A Package from a C package pointer of this account (valid now: its
+  // spec is read at once).
   _package(ptr) {
     const s = {};
     this._check(C.package_get_spec(ptr, s));
-    return new Package(this, s.id);
+    return new Package(this, s.id, specKey(s));
   }
 
   // quota_account_remove: the handle and its packages become invalid.
@@ -1009,13 +1080,13 @@ class Account {
   addPackage(spec) {
     const out = [null];
     this._check(C.package_add(this._p(), V.packageSpec(spec), out));
-    return new Package(this, spec.id);
+    return this._package(out[0]);
   }
 
   findPackage(id) {
     const out = [null];
     this._check(C.package_find(this._r(), V.str(id, 'id'), out));
-    return new Package(this, id);
+    return this._package(out[0]);
   }
 
   get packageCount() { return C.account_package_count(this._r()); }

@@ -58,6 +58,7 @@ test('context: categories, errmsg, close, use after close', () => {
   assert.strictEqual(ctx.closed, true);
   assert.throws(() => ctx.addCategory('y'), /closed/);
   assert.throws(() => a.balance, (e) => e instanceof q.InvalidError && /closed/.test(e.message));
+  assert.strictEqual(ctx.errmsg, '');   // after close, as in Python
 });
 
 test('arguments are checked before C sees them', () => {
@@ -343,6 +344,7 @@ test('events: alerts, exhaustion, caps, hold expiry; a throwing hook is counted 
   assert.throws(() => a.charge({ category: sms, units: 5, at: NOW + 20 }), (e) => e === boom);
   assert.strictEqual(a.used(sms, q.PERIOD_DAY, NOW), used + 5n);
   assert.ok(ctx.hookFailures > failures);
+  assert.strictEqual(typeof ctx.hookFailures, 'number');   // a count: a Number
   ctx.onEvent(null);
   a.charge({ category: sms, units: 1, at: NOW + 20 });
   assert.throws(() => ctx.onEvent(42), TypeError);
@@ -398,7 +400,7 @@ test('journal: a JS store records, another context replays and checks', () => {
   assert.ok(records.every((r) => typeof r.seq === 'bigint' && Buffer.isBuffer(r.rec)));
   assert.strictEqual(a.seq, BigInt(records.filter((r) => r.account === 'acme').length));
   assert.strictEqual(ctx.configSeq, BigInt(records.filter((r) => r.account === null).length));
-  assert.strictEqual(ctx.configUnstored, 0n);
+  assert.strictEqual(ctx.configUnstored, 0);   // a count: a Number
   const last = records[records.length - 1];
   assert.strictEqual(q.journalSize(Buffer.concat([last.rec, Buffer.alloc(9)])), last.rec.length);
   assert.deepStrictEqual(q.journalPeek(last.rec), { accountId: 'acme', seq: last.seq });
@@ -802,4 +804,146 @@ test('thousands of contexts with a JS store and hook: koffi registrations are sh
   a.charge({ category: sms, units: 1, at: NOW });
   for (let i = 0; i < 10000; i++) a.report(q.PERIOD_DAY, MAY1, NOW + DAY, () => {});
   ctx.close();
+});
+
+test('an exception a hook caught from its own call is not thrown again by the outer call', () => {
+  const { ctx, sms, a } = setup();
+  a.addPackage({ id: 'P', categories: [sms], units: 10, effectiveAt: MAY1 });
+  a.addAlert(sms, 5);
+  const from = Math.floor(NOW / DAY) * DAY;
+  const full = new Error('row sink full');
+  const seen = [];
+  ctx.onEvent(() => {
+    try {
+      a.report(q.PERIOD_DAY, from, from + DAY, () => { throw full; });
+      seen.push('returned');
+    } catch (e) { seen.push(e); }
+  });
+  // The report inside the hook throws its row callback's error there; the
+  // hook catches it; the charge (which stands) returns: a caller retrying
+  // on exceptions would charge twice.
+  assert.strictEqual(a.charge({ category: sms, units: 6, at: NOW }).units, 6n);
+  assert.deepStrictEqual(seen, [full]);
+  assert.strictEqual(a.used(sms, q.PERIOD_DAY, NOW), 6n);
+  assert.strictEqual(a.charge({ category: sms, units: 1, at: NOW }).units, 1n);
+  // Not caught, it is the hook's exception: the outer call throws it.
+  ctx.onEvent(() => { a.report(q.PERIOD_DAY, from, from + DAY, () => { throw full; }); });
+  assert.throws(() => a.charge({ category: sms, units: 3, at: NOW }), (e) => e === full);
+  assert.strictEqual(a.used(sms, q.PERIOD_DAY, NOW), 10n);
+  ctx.onEvent(null);
+  assert.strictEqual(a.charge({ category: sms, units: 1, at: NOW }).units, 1n);
+  ctx.close();
+});
+
+test('a package handle ends with its package, also when a new package takes its id', () => {
+  const ctx = new q.Context();
+  const sms = ctx.addCategory('sms');
+  const a = ctx.newAccount('acme');
+  // quota_account_prune(3): a dropped package's id may be used again and
+  // its handles end.
+  const p = a.addPackage({ id: 'P', categories: [sms], units: 5, effectiveAt: NOW - 10, expiresAt: NOW + DAY });
+  a.charge({ category: sms, units: 5, at: NOW });
+  a.setSettlement(q.PERIOD_DAY);
+  a.tick(NOW + 3 * DAY);
+  a.charge({ category: sms, units: 1, at: NOW + 3 * DAY });
+  a.settle(NOW + 3 * DAY);
+  a.prune(NOW + 3 * DAY, q.PRUNE_ALL | q.PRUNE_PACKAGES);
+  assert.strictEqual(a.packageCount, 0);
+  const n = a.addPackage({ id: 'P', categories: [sms], units: 1000, effectiveAt: NOW + 3 * DAY });
+  for (const use of [() => p.remaining(), () => p.spec(), () => p.status(NOW)]) {
+    assert.throws(use, (e) => e instanceof q.NotFoundError && /dropped/.test(e.errmsg));
+  }
+  assert.strictEqual(n.remaining(), 1000n);
+  assert.strictEqual(a.findPackage('P').spec().units, 1000n);
+  assert.strictEqual(a.packages()[0].remaining(), 1000n);
+  // The one case it cannot tell apart (the README says so): a new package
+  // of the same id and the very same spec.
+  const ctx3 = new q.Context();
+  const s3 = ctx3.addCategory('sms');
+  const c = ctx3.newAccount('c');
+  const spec = { id: 'R', categories: [s3], units: 5, effectiveAt: NOW - 10, expiresAt: NOW + DAY };
+  const p3 = c.addPackage(spec);
+  c.charge({ category: s3, units: 5, at: NOW });
+  c.setSettlement(q.PERIOD_DAY);
+  c.tick(NOW + 3 * DAY);
+  c.charge({ category: s3, units: 1, at: NOW + 3 * DAY });
+  c.settle(NOW + 3 * DAY);
+  c.prune(NOW + 3 * DAY, q.PRUNE_ALL | q.PRUNE_PACKAGES);
+  assert.strictEqual(c.packageCount, 0);
+  c.addPackage(spec);
+  assert.strictEqual(p3.remaining(), 5n);
+  ctx3.close();
+  // A retention prune in settle, the same.
+  const ctx2 = new q.Context();
+  const sms2 = ctx2.addCategory('sms');
+  const b = ctx2.newAccount('b');
+  const p2 = b.addPackage({ id: 'Q', categories: [sms2], units: 5, effectiveAt: NOW - 10, expiresAt: NOW + DAY });
+  b.charge({ category: sms2, units: 5, at: NOW });
+  b.setSettlement(q.PERIOD_DAY).setRetention(1, q.PRUNE_ALL | q.PRUNE_PACKAGES);
+  b.tick(NOW + 3 * DAY);
+  b.charge({ category: sms2, units: 1, at: NOW + 3 * DAY });
+  b.settle(NOW + 3 * DAY);
+  assert.strictEqual(b.packageCount, 0);
+  b.addPackage({ id: 'Q', categories: [sms2], units: 7, effectiveAt: NOW + 3 * DAY });
+  assert.throws(() => p2.remaining(), q.NotFoundError);
+  ctx2.close();
+  ctx.close();
+});
+
+test('an allocator may not call the library on its context: close() there is refused', () => {
+  class Reentrant extends q.Allocator {
+    malloc(n) {
+      if (this.armed) {
+        this.armed = false;
+        this.seen = [() => this.ctx.accountCount, () => this.ctx.findAccount('acme'),
+          () => this.ctx.addCategory('x')].map((call) => {
+          try { call(); return 'ran'; } catch (e) {
+            return e instanceof q.InvalidError && /allocator/.test(e.errmsg) ? 'refused' : String(e);
+          }
+        });
+        if (this.seen.every((x) => x === 'refused')) this.ctx.close();
+      }
+      return super.malloc(n);
+    }
+  }
+  const al = new Reentrant();
+  const ctx = new q.Context({ allocator: al });
+  al.ctx = ctx;
+  const sms = ctx.addCategory('sms');
+  const a = ctx.newAccount('acme');
+  al.armed = true;
+  assert.throws(() => a.addPackage({ id: 'P', categories: [sms], units: 10, effectiveAt: 0 }),
+    (e) => e instanceof q.InvalidError && /allocator/.test(e.errmsg));
+  assert.deepStrictEqual(al.seen, ['refused', 'refused', 'refused']);
+  assert.strictEqual(ctx.closed, false);
+  assert.strictEqual(a.packageCount, 0);
+  assert.strictEqual(a.addPackage({ id: 'P', categories: [sms], units: 10, effectiveAt: 0 }).remaining(), 10n);
+  ctx.close();
+  assert.strictEqual(al.live, 0);
+});
+
+test('errmsg is a read: allowed in the event hook, a bill and a report callback; counts are Numbers', () => {
+  const { ctx, sms, a } = setup();
+  a.addPackage({ id: 'P', categories: [sms], units: 10, effectiveAt: MAY1 });
+  assert.throws(() => ctx.findCategory('fax'), q.NotFoundError);
+  const msg = ctx.errmsg;
+  assert.ok(msg.length > 0);
+  const seen = [];
+  ctx.onEvent(() => { seen.push(ctx.errmsg); });
+  a.addAlert(sms, 5);
+  a.charge({ category: sms, units: 6, at: NOW });
+  ctx.onEvent(null);
+  const from = Math.floor(NOW / DAY) * DAY;
+  a.report(q.PERIOD_DAY, from, from + DAY, () => { seen.push(ctx.errmsg); });
+  a.charge({ category: sms, units: 6, at: NOW });   // 2 pay-as-you-go
+  a.topup(10000000, NOW);
+  a.setSettlement(q.PERIOD_DAY);
+  a.settle(from + DAY, () => { seen.push(ctx.errmsg); });
+  assert.ok(seen.length >= 3);
+  assert.ok(seen.every((m) => typeof m === 'string'), seen.map(String).join());
+  assert.strictEqual(typeof ctx.hookFailures, 'number');
+  assert.strictEqual(typeof ctx.configUnstored, 'number');
+  assert.ok(ctx.configUnstored > 0);   // made with no store set
+  ctx.close();
+  assert.strictEqual(ctx.errmsg, '');
 });

@@ -616,21 +616,33 @@ def _field_types(cls):
 
 
 def check_field(cls, name, v):
-    """v checked for field name of struct cls (the ctypes class)."""
+    """v checked for field name of struct cls (the ctypes class).
+
+    The common case returns at once: an int in the range of an integer
+    field, None or bytes without a NUL for a C string.  The field's name
+    for the message is worked out only when the value fails that (then
+    check_int or check_cstr words the error, or converts an __index__
+    object)."""
     t = _field_types(cls)[name]
-    if t in _RANGES or t is cstr:
-        what = "%s.%s" % (next((c for c, k in STRUCTS.items() if k is cls),
-                               cls.__name__), name)
-        return check_int(v, what, t) if t is not cstr else check_cstr(v, what)
-    return v
+    r = _RANGES.get(t)
+    if r is not None:
+        if type(v) is int and r[0] <= v <= r[1]:
+            return v
+    elif t is cstr:
+        if v is None or (type(v) is bytes and b"\0" not in v):
+            return v
+    else:
+        return v
+    what = "%s.%s" % (next((c for c, k in STRUCTS.items() if k is cls),
+                           cls.__name__), name)
+    return check_int(v, what, t) if t is not cstr else check_cstr(v, what)
 
 
 def new(cls, **fields):
     """A struct cls with fields set, each checked (check_field)."""
-    obj = cls()
     for name, v in fields.items():
-        setattr(obj, name, check_field(cls, name, v))
-    return obj
+        fields[name] = check_field(cls, name, v)
+    return cls(**fields)
 
 
 def _checked(name, fn, args):

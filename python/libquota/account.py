@@ -147,33 +147,61 @@ class Offer(_Child):
         return "<libquota.Offer %r>" % self.id
 
 
+def _spec_key(s):
+    """What names a package besides its account and id: its spec as added
+    (a quota_package_spec read by quota_package_get_spec), which the
+    library never changes."""
+    return (s.categories, s.units, s.effective_at, s.expires_at,
+            s.price_micros, s.flags, s.priority)
+
+
 class Package(_Child):
     """A prepaid package of an account (quota_package; quota_package_add(3)).
 
-    Named by its account and id, and looked up by id (quota_package_find)
-    on every use, so that nothing the library frees behind it (a batch
-    whose store failed, which resets the account; a prune with
-    QUOTA_PRUNE_PACKAGES) leaves it pointing at freed memory: a package
-    no longer on the account raises NotFound.  Invalid once the account
-    is removed or reset (quota_account_reset), or its context closed
-    (ClosedError)."""
+    Named by its account, its id and its spec as added (categories, units,
+    effective_at, expires_at, price_micros, flags, priority: remembered
+    when the handle is made), and looked up by id (quota_package_find) on
+    every use, so that nothing the library frees behind it (a batch whose
+    store failed, which resets the account; a prune with
+    QUOTA_PRUNE_PACKAGES or a retention prune in settle) leaves it
+    pointing at freed memory.  A use raises NotFound when the account has
+    no package of that id, or has one whose spec differs: a package the
+    library dropped is gone for its handles even when a new package takes
+    its id (quota_account_prune(3)), and Account hands out a new handle
+    for the new one.  The one case it cannot tell apart is a new package
+    of the same id and the very same spec: the old handle reads it.  (The
+    C pointer does not tell either: a reset re-creates the same package
+    elsewhere, and malloc may hand a freed package's address to a new
+    one.)  Invalid once the account is removed or reset
+    (quota_account_reset), or its context closed (ClosedError)."""
 
     _what = "package"
 
-    def __init__(self, account, id):
+    def __init__(self, account, id, key):
         self.account = account
         self._ctx, self._id, self._gen = account._ctx, id, account._gen
+        self._key = key
 
-    @property
-    def _p(self):
+    def _find(self):
+        """The package's C pointer and its spec (a _ffi.PackageSpec), found
+        by id now; NotFound if it is gone."""
         a = self.account._r
         if self._gen != self.account._gen:
             raise ClosedError("libquota: the package's account was reset or "
                               "removed; find the package again")
-        out = P()
-        self._ctx._done(self._ctx._lib.quota_package_find(
-            a, _b(self._id, "package id"), C.byref(out)))
-        return out.value
+        lib, out, s = self._ctx._lib, P(), _ffi.PackageSpec()
+        self._ctx._done(lib.quota_package_find(a, _b(self._id, "package id"),
+                                               C.byref(out)))
+        self._ctx._done(lib.quota_package_get_spec(out.value, C.byref(s)))
+        if _spec_key(s) != self._key:
+            raise error(K.QUOTA_ENOTFOUND,
+                        "libquota: package %r was dropped; the account's "
+                        "package of that id now is another one" % self._id)
+        return out.value, s
+
+    @property
+    def _p(self):
+        return self._find()[0]
 
     _r = _p
 
@@ -182,9 +210,7 @@ class Package(_Child):
 
     def spec(self):
         """quota_package_get_spec: the package as added (PackageSpec)."""
-        s = _ffi.PackageSpec()
-        self._ctx._done(self._ctx._lib.quota_package_get_spec(self._p,
-                                                              C.byref(s)))
+        s = self._find()[1]
         return PackageSpec(_s(s.id), s.categories, s.units, s.effective_at,
                            s.expires_at, s.price_micros, s.flags, s.priority)
 
@@ -210,6 +236,8 @@ def _receipt(account, r):
         pid = _s(l.package_id)
         pkg = None
         if account is not None and l.package:
+            # By id when the line has one: after a batch whose commit
+            # failed, l.package is freed (the account was reset).
             pkg = (account._package_named(pid) if pid is not None
                    else account._package(l.package))
         lines.append(ReceiptLine(l.source, l.tier, pid, pkg,
@@ -238,8 +266,9 @@ class Account(_Child):
     """An account (quota_account; quota_account_new(3)): packages, counters,
     holds, money, settlement.  Owned by its context; remove() frees it.
 
-    Categories may be given by id or name, times as Unix seconds or
-    datetimes (naive: UTC)."""
+    Categories may be given by id or name, times as Unix seconds (an int:
+    a float such as time.time() raises TypeError, int(time.time()) works)
+    or datetimes (naive: UTC) and dates."""
 
     _what = "account"
 
@@ -256,18 +285,33 @@ class Account(_Child):
 
     def _package(self, ptr):
         """The Package of a C package pointer the library just handed out
-        (valid now: the id is read at once)."""
+        (valid now: its spec is read at once)."""
         if not ptr:
             return None
         s = _ffi.PackageSpec()
         self._ctx._done(self._lib.quota_package_get_spec(ptr, C.byref(s)))
-        return self._package_named(_s(s.id))
+        return self._handle(_s(s.id), _spec_key(s))
 
     def _package_named(self, id):
-        """The one Package handle of an id (while it is in use)."""
+        """The Package of the account's package of that id now (found by
+        id: quota_package_find, quota_package_get_spec).  With none, a
+        handle that raises NotFound (not kept).  Raises nothing of the
+        call's own: a batch reads its receipts before it raises."""
+        out, s = P(), _ffi.PackageSpec()
+        lib = self._lib
+        if (lib.quota_package_find(self._r, _b(id, "package id"),
+                                   C.byref(out)) < 0 or
+                lib.quota_package_get_spec(out.value, C.byref(s)) < 0):
+            return Package(self, id, None)
+        return self._handle(id, _spec_key(s))
+
+    def _handle(self, id, key):
+        """The one Package handle of a package (id and spec key) while it
+        is in use; a cached handle of the id with another spec is an old
+        package's, which the new one does not get."""
         p = self._pkgs.get(id)
-        if p is None:
-            p = self._pkgs[id] = Package(self, id)
+        if p is None or p._key != key:
+            p = self._pkgs[id] = Package(self, id, key)
         return p
 
     def _invalidate_packages(self):
@@ -406,8 +450,11 @@ class Account(_Child):
     # -- charging ---------------------------------------------------------
 
     def _usage(self, category, units, at, key):
-        return _ffi.new(_ffi.Usage, category=self._ctx._cat(category),
-                        units=units, at=_t(at), key=_b(key, "key"))
+        # _cat, _t and _b check their values for these fields already;
+        # units is checked here (check_field: at once when valid).
+        return _ffi.Usage(category=self._ctx._cat(category),
+                          units=_ffi.check_field(_ffi.Usage, "units", units),
+                          at=_t(at), key=_b(key, "key"))
 
     def charge(self, category, units, at, key=None):
         """quota_charge (R1-R9, R13-R15): free allowance, packages, then
@@ -675,7 +722,10 @@ class Account(_Child):
     def report_csv(self, period, start, end, write=None):
         """quota_report_csv: the report as CSV text with a header row; with
         write(str) given, each piece goes there and None is returned (write
-        may read the context, not change it: InvalidArgument)."""
+        may read the context, not change it: InvalidArgument).  An
+        exception in write stops the report and is raised by this call,
+        also when it is made from inside another callback (the event
+        hook): the outer call does not raise it again."""
         parts = []
         ref = weakref.ref(self._ctx)
 

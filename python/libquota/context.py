@@ -9,25 +9,40 @@ context is still open (ClosedError otherwise): closing a context - with
 close(), a ``with`` block, or garbage collection - invalidates everything
 in it.  Account.remove() invalidates the account and its packages;
 Account.reset() (and SqliteStore.resync()) its packages (quota_account_reset).
-A Package is looked up by its id on every use, so a package the library
-dropped by itself (a batch the store refused, a prune) raises NotFound.
+A Package is named by its account, its id and its spec as added (read
+when the handle is made) and looked up by id on every use: a package the
+library dropped by itself (a prune with QUOTA_PRUNE_PACKAGES, in prune()
+or a retention prune in settle) raises NotFound, also once a new package
+takes its id - unless the new one has the very same spec, which a handle
+cannot tell apart (account.Package).
 
 Python callbacks (event hook, bill callback, report and CSV writers,
 store, allocator) are kept alive as long as they are registered, and an
 exception raised in one never crosses into C: the callback returns a
 QUOTA_E* code (QUOTA_ESTORE for stores and writers, which stops the call;
 a failure count for hooks, where the state change stands, R21) and the
-exception is raised again when the call returns.
+exception is raised again when the call that ran the callback returns -
+that call only: a call made from inside another callback (report_csv in
+the event hook) raises its own callbacks' exceptions there, and the
+outer call (the charge that fired the hook) does not raise them again;
+if the hook catches one, the outer call returns normally.  Each pending
+exception is tagged with the callback depth of its call
+(Context._raise_pending).
 
 The C pages forbid calling the library on the same context from inside
 these callbacks, and the module enforces it (the C call would free or
 change what it is working on): while a store callback runs (append,
-begin, commit), every call on its context raises InvalidArgument; while
-an event hook, bill callback or report row or CSV writer runs, the calls
-that read the context work (quota_events(3), quota_report(3)) and every
-call that changes it or frees memory - close() included, account
-remove() and reset() - raises InvalidArgument.  Other contexts are not
-concerned.
+begin, commit) or an allocator function (malloc, realloc, free), every
+call on its context - reads and close() included - raises
+InvalidArgument; while an event hook, bill callback or report row or CSV
+writer runs, the calls that read the context work (quota_events(3),
+quota_report(3)) and every call that changes it or frees memory -
+close() included, account remove() and reset() - raises InvalidArgument.
+Context.errmsg is a read of the message buffer and works anywhere ("" after
+close()).  Other contexts are not concerned.
+
+Times are ints (Unix seconds) or datetimes and dates; a float, even a
+whole one, raises TypeError: pass int(time.time()), not time.time().
 """
 
 import ctypes as C
@@ -48,7 +63,11 @@ class Allocator:
 
     Subclasses implement malloc(size), realloc(ptr, size) and free(ptr)
     with addresses as ints (None or 0 for failure); realloc(None, n) must
-    behave as malloc and free(None) must be harmless.  This one uses libc's
+    behave as malloc and free(None) must be harmless.  They run inside
+    the library's calls on the context and may not call the library on
+    it: every such call (a read, close()) raises InvalidArgument there.
+    An exception in one is a failed allocation (QUOTA_ENOMEM) and is
+    raised again when the call returns.  This one uses libc's
     and counts: ``allocations`` (calls that returned memory), ``live``
     (blocks not freed yet); ``fail_at=N`` makes the N-th allocation (from
     1) fail, as the C tests' counting allocator does (STYLE 19)."""
@@ -144,7 +163,8 @@ class Context:
     def __init__(self, allocator=None, hash_seed=None):
         self._ptr = None
         # The kinds of the callbacks of this context running now, innermost
-        # last ("store", "event hook", "bill", "report row", "CSV writer").
+        # last ("store", "allocator", "event hook", "bill", "report row",
+        # "CSV writer").
         self._cb = []
         self._lib = lib = _ffi.core()
         # Handles by address, held weakly: a handle holds its context, not
@@ -175,15 +195,28 @@ class Context:
 
     @staticmethod
     def _alloc_guard(ref, fn, is_free=False):
+        """Wrap an allocator function for C.  While it runs the context is
+        busy with an "allocator" callback: every call on it (reads
+        included, close() too) raises InvalidArgument, as inside a store
+        callback; C is in the middle of changing it.  An exception becomes
+        a failed allocation (NULL; ignored for free) and is raised again
+        when the call that allocated returns (tagged with its callback
+        depth, as _guard does)."""
         def tramp(ud, *args):
+            ctx = ref()
+            if ctx is not None:
+                depth = len(ctx._cb)
+                ctx._cb.append("allocator")
             try:
                 r = fn(*args)
                 return None if is_free else (r or None)
             except BaseException as e:  # noqa: B902 - must not reach C
-                ctx = ref()
                 if ctx is not None:
-                    ctx._pending.append(e)
+                    ctx._pending.append((depth, e))
                 return None
+            finally:
+                if ctx is not None:
+                    ctx._cb.pop()
         return tramp
 
     # -- plumbing ---------------------------------------------------------
@@ -201,15 +234,20 @@ class Context:
     @property
     def _r(self):
         """The C pointer, for a call that only reads the context: refused
-        only while a store callback runs (quota_store(3))."""
+        only while a store callback (quota_store(3)) or an allocator
+        function runs."""
         if self._ptr is None:
             raise ClosedError("libquota: the context is closed")
-        if "store" in self._cb:
+        if self._cb and ("store" in self._cb or "allocator" in self._cb):
             raise self._busy()
         return self._ptr
 
     def _busy(self):
-        if "store" in self._cb:
+        if "allocator" in self._cb:
+            msg = ("an allocator function (malloc, realloc, free) may not "
+                   "call the library on its context: C is in the middle of "
+                   "changing it")
+        elif "store" in self._cb:
             msg = ("a store callback (append, begin, commit) may not call "
                    "the library on its context (quota_store(3))")
         else:
@@ -220,11 +258,21 @@ class Context:
         return error(K.QUOTA_EINVAL, "libquota: " + msg)
 
     def _raise_pending(self, rc=0):
-        # Inside a callback (a read from a hook), the exceptions of earlier
-        # callbacks wait for the outer call.
-        if self._pending and not self._cb:
-            exc = self._pending[0]
-            del self._pending[:]
+        """After a call: raise the first exception of the callbacks this
+        call ran.  Each pending exception is tagged with the callback
+        depth of the call that ran its callback (len(_cb) then: 0 for a
+        call from outside any callback, 1 for one from inside an event
+        hook...).  A call raises only the exceptions of its own depth, and
+        forgets those of deeper calls (made from its callbacks, which had
+        theirs to raise); those of outer calls wait for them.  So an
+        exception a hook caught from a call it made is not raised again
+        by the call that ran the hook."""
+        if not self._pending:
+            return
+        d = len(self._cb)
+        exc = next((e for k, e in self._pending if k == d), None)
+        self._pending[:] = [(k, e) for k, e in self._pending if k < d]
+        if exc is not None:
             if rc < 0:
                 exc.__context__ = error(rc, self.errmsg)
             raise exc
@@ -232,7 +280,8 @@ class Context:
     def _done(self, rc):
         """After a call: a callback's exception first, then rc < 0 as its
         QUOTA_E* exception with quota_errmsg; else rc."""
-        self._raise_pending(rc)
+        if self._pending:
+            self._raise_pending(rc)
         if rc < 0:
             raise error(rc, self.errmsg)
         return rc
@@ -316,7 +365,9 @@ class Context:
 
     @property
     def errmsg(self):
-        """quota_errmsg: what was wrong with the last failed call."""
+        """quota_errmsg: what was wrong with the last failed call; "" after
+        close().  A read of the context's message buffer, allowed from
+        every callback."""
         if self._ptr is None:
             return ""
         return self._lib.quota_errmsg(self._ptr).decode("utf-8", "replace")
@@ -331,6 +382,8 @@ class Context:
     def _cat(self, c):
         """A category id: a name, or an integer of uint32_t's range (the
         library refuses ids it has not made, and QUOTA_ALL fits)."""
+        if type(c) is int and 0 <= c <= 0xFFFFFFFF:
+            return c    # the common case, at once
         if isinstance(c, str):
             return self.category_find(c)
         return _n(c, "category", C.c_uint32)
@@ -573,9 +626,12 @@ class Context:
         """quota_ctx_set_event_hook: fn(Event) is called synchronously after
         each state change (R21); None removes it.  An exception in fn is
         counted (hook_failures), the state change stands, and the exception
-        is raised when the call that fired the event returns.  fn may read
-        the context; a call that changes it or frees memory (close()
-        included) raises InvalidArgument (quota_events(3))."""
+        is raised when the call that fired the event returns.  A call fn
+        makes raises its own callbacks' exceptions (a report_csv writer's)
+        inside fn; one that fn catches is not raised again by the call that
+        fired the event.  fn may read the context; a call that changes it
+        or frees memory (close() included) raises InvalidArgument
+        (quota_events(3))."""
         if fn is None:
             self._done(self._lib.quota_ctx_set_event_hook(self._p, _ffi.EVENT_FN(),
                                                           None))

@@ -16,8 +16,11 @@ _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 
 
 def _t(x):
-    """A time: Unix seconds as they are, or a datetime (naive means UTC)
-    or date (midnight UTC)."""
+    """A time: Unix seconds as they are (an int of int64_t's range: a
+    float, even time.time(), raises TypeError), or a datetime (naive
+    means UTC) or date (midnight UTC)."""
+    if type(x) is int and -2**63 <= x < 2**63:
+        return x    # the common case, at once
     if isinstance(x, _dt.datetime):
         if x.tzinfo is None:
             x = x.replace(tzinfo=_dt.timezone.utc)
@@ -200,16 +203,21 @@ def snapshot_peek(snap, ctx=None):
 
 def _guard(ctxref, fn, failcode, kind, signals=()):
     """Wrap a Python callback for C: its exception is kept on the context
-    (raised again when the call returns) and failcode returned instead.
-    An exception of a class in signals is a QuotaError raised on purpose:
-    its code is returned and it is not raised again (a store saying
-    QUOTA_ECONFLICT, say).  A return other than None or an int of C's int
-    range is failcode too, with a TypeError raised when the call returns.
-    While fn runs, the context knows a callback of that kind is running
-    (Context._busy) and refuses what the C pages forbid there."""
+    (raised again when the call that ran the callback returns) and
+    failcode returned instead.  The exception is tagged with the callback
+    depth of that call (Context._raise_pending): a call made from inside
+    another callback raises its own callbacks' exceptions itself, and the
+    outer call does not raise them again.  An exception of a class in
+    signals is a QuotaError raised on purpose: its code is returned and
+    it is not raised again (a store saying QUOTA_ECONFLICT, say).  A
+    return other than None or an int of C's int range is failcode too,
+    with a TypeError raised when the call returns.  While fn runs, the
+    context knows a callback of that kind is running (Context._busy) and
+    refuses what the C pages forbid there."""
     def tramp(*args):
         ctx = ctxref()
         if ctx is not None:
+            depth = len(ctx._cb)
             ctx._cb.append(kind)
         try:
             r = fn(*args)
@@ -223,7 +231,7 @@ def _guard(ctxref, fn, failcode, kind, signals=()):
             return e.code
         except BaseException as e:  # noqa: B902 - must not reach C
             if ctx is not None:
-                ctx._pending.append(e)
+                ctx._pending.append((depth, e))
             return failcode
         finally:
             if ctx is not None:
