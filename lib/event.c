@@ -253,7 +253,6 @@ static inline int64_t back(const quota_account *a, const quota_package *p,
 void quota__clock(quota_account *a, int64_t t)
 {
 	uint32_t n = a->npackages;
-	bool rose = false;
 
 	if (t <= a->clock)
 		return;
@@ -264,7 +263,6 @@ void quota__clock(quota_account *a, int64_t t)
 		if (!IS(p, ACTIVE) && t < p->expires_at) {
 			SET(p, ACTIVE, true);
 			sums(a, p, 1);
-			rose = true;
 		}
 	}
 	/* Expiry warnings and expiries, merged in time order. */
@@ -305,20 +303,19 @@ void quota__clock(quota_account *a, int64_t t)
 			      x->remaining + back(a, x, 1), 0, 0);
 		}
 	}
-	/* R21: packages that start by t lift R; an alert R stands above
-	 * once the step is taken (its starts and expiries) re-arms now,
-	 * before the call's own units move, so that a call that starts a
-	 * package and takes R back down in one go fires (the first charge
-	 * of an account whose alert was added before its clock started: R
-	 * was 0 then).  The flush at the call's end would re-arm it only
-	 * after that crossing had gone unseen.  After the expiries, not
-	 * before: a package that ends before another starts in the same
-	 * step never lifted R. */
-	if (rose)
-		for (size_t k = 0; k < a->x->nalerts; k++)
-			if (!a->x->alerts[k].armed &&
-			    !crossed(a, &a->x->alerts[k]))
-				a->x->alerts[k].armed = true;
+	/* R21: an alert that stands above its level once the step is taken
+	 * (its starts and expiries: a start lifts R, an expiry lowers a
+	 * percent alert's level with the units bought) re-arms now, before
+	 * the call's own units move, so that a call that lifts it and takes
+	 * R back down in one go fires (the first charge of an account whose
+	 * alert was added before its clock started: R was 0 then).  The
+	 * flush at the call's end would re-arm it only after that crossing
+	 * had gone unseen, and a tick between would have fired it.  After
+	 * the expiries, not before: a package that ends before another
+	 * starts in the same step never lifted R. */
+	for (size_t k = 0; k < a->x->nalerts; k++)
+		if (!a->x->alerts[k].armed && !crossed(a, &a->x->alerts[k]))
+			a->x->alerts[k].armed = true;
 }
 
 void quota__track_units(quota_account *a, quota_package *p, int64_t before)

@@ -230,7 +230,8 @@ function callbacks() {
 // memory) and `live` (blocks not freed yet); {failAt: N} makes the N-th
 // allocation (from 1) fail, as the C tests' counting allocator does
 // (STYLE 19).  An exception in one is QUOTA_ENOMEM to the library and is
-// rethrown when the call returns.  They run inside the library's calls on
+// rethrown when the call returns (not by close(): one free throws while
+// close() frees the context is dropped, the context being gone).  They run inside the library's calls on
 // the context and may not call it on that context: every such call (a
 // read, close()) throws InvalidError there (the context is busy with an
 // 'allocator' callback: Context#_r).

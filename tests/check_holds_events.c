@@ -791,6 +791,49 @@ END_TEST
 
 /* ------------------------------------------------------------------ main */
 
+/* R21: an expiry lowers a percent alert's level (the units bought): R
+ * stands above it once the step is taken, the alert re-arms before the
+ * call's units move, and the charge that takes R below fires, as it
+ * does with a tick between (the state does not depend on one). */
+START_TEST(test_r21_percent_alert_rearmed_by_an_expiry_in_the_step)
+{
+	for (int tick = 0; tick < 2; tick++) {
+		quota_ctx *c = new_ctx();
+		uint32_t sms = add_cat(c, "sms");
+		quota_account *a = add_acct(c, "a");
+		quota_receipt r;
+		evlog l;
+		int i, low = 0;
+
+		memset(&l, 0, sizeof l);
+		l.cat = sms;
+		ck_assert_int_eq(quota_ctx_set_event_hook(c, hook, &l),
+				 QUOTA_OK);
+		add_pkg(a, "P1", QUOTA_MASK(sms), 100, T0 - TU_DAY, T0 + 100, 0,
+			0);
+		add_pkg(a, "P2", QUOTA_MASK(sms), 100, T0 - TU_DAY,
+			T0 + 90 * TU_DAY, 0, 0);
+		ck_assert_int_eq(quota_account_add_alert(a, sms, 50,
+							 QUOTA_ALERT_PERCENT),
+				 QUOTA_OK);
+		OK(a, do_charge(a, sms, 100, T0, NULL, &r));    /* P1 used up */
+		OK(a, do_charge(a, sms, 40, T0 + 1, NULL, &r)); /* 60 of 200 */
+		l.n = 0;
+		if (tick) /* P1 expires: 60 of 100, above 50 % */
+			ck_assert_int_eq(quota_account_tick(a, T0 + 200), 0);
+		OK(a, do_charge(a, sms, 20, T0 + 201, NULL, &r)); /* 40 */
+		for (i = 0; i < l.n; i++)
+			if (l.ev[i].kind == QUOTA_EVENT_LOW_QUOTA) {
+				ck_assert_int_eq(l.ev[i].remaining, 40);
+				ck_assert_int_eq(l.ev[i].threshold, 50);
+				low++;
+			}
+		ck_assert_msg(low == 1, "tick %d: %d LOW_QUOTA", tick, low);
+		quota_ctx_free(c);
+	}
+}
+END_TEST
+
 static Suite *holds_events_suite(void)
 {
 	Suite *s = suite_create("holds_events");
@@ -803,6 +846,8 @@ static Suite *holds_events_suite(void)
 		r21, test_r21_low_quota_fires_when_the_clock_step_starts_a_package);
 	tcase_add_test(
 		r21, test_r21_low_quota_not_rearmed_by_a_start_after_an_expiry);
+	tcase_add_test(r21,
+		       test_r21_percent_alert_rearmed_by_an_expiry_in_the_step);
 	tcase_add_test(r21, test_r21_low_quota_rearmed_by_reversal);
 	tcase_add_test(r21, test_r21_no_events_from_quote_or_refused_call);
 	tcase_add_test(r21, test_r21_low_quota_by_expiry_on_ctx_tick);

@@ -67,7 +67,9 @@ class Allocator:
     the library's calls on the context and may not call the library on
     it: every such call (a read, close()) raises InvalidArgument there.
     An exception in one is a failed allocation (QUOTA_ENOMEM) and is
-    raised again when the call returns.  This one uses libc's
+    raised again when the call returns (but not by close(): an
+    exception free raises while close() frees the context is dropped,
+    the context being gone).  This one uses libc's
     and counts: ``allocations`` (calls that returned memory), ``live``
     (blocks not freed yet); ``fail_at=N`` makes the N-th allocation (from
     1) fail, as the C tests' counting allocator does (STYLE 19)."""
