@@ -30,7 +30,15 @@
 #     tests/quota_sim_bad.txt: zero validities, cn with shift-tables,
 #     single-valued attributes given twice, times past 9999-12-28, the
 #     voucher's minimum in currency units, '*' as an account or category,
-#     units above 10^15).
+#     units above 10^15);
+#   - the tester's findings of 2026-12-08: --svg escapes the currency and
+#     ids (controls as \xNN), draws figures up to 2^63 inside the frame,
+#     runs forward in time with late rows and has no 1970 axis for a
+#     trace of a header only (check-svg-layout.py checks the lines of
+#     every chart); the burn-down is in time order with late rows; an
+#     'account *' id the library refuses is named at the trace's row (and
+#     in tests/quota_sim_bad.txt: account attributes the library refuses,
+#     at their line and column).
 # QUOTA_SIM_UPDATE=1 rewrites the expected outputs instead (review the
 # diff before committing it); QUOTA_SIM_BRUTE=0 leaves the brute-force
 # check out (the sanitizer pass of tests/quota_sim.mk does).
@@ -442,6 +450,100 @@ n=$((n + 1))
 got=$(cd "$rv" && "$q" run sig.plan sig.csv 2>&1 >/dev/null)
 [ "$got" = "quota-sim: sig.plan:4:20: signature: not valid UTF-8 (quota_sms_count(3) refuses it)" ] ||
 	bad "sms cn with an invalid signature: $got"
+
+# The tester's findings of 2026-12-08 (--svg, late rows, the place of a
+# refusal); each of these failed before its fix.
+mkdir -p "$tmp/tf"
+tf=$tmp/tf
+# svg_ok NAME FILE: a well-formed SVG whose lines stay in their frames
+# and run forward in time (check-svg-layout.py)
+svg_ok() {
+	command -v python3 >/dev/null 2>&1 || return 0
+	n=$((n + 1))
+	python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' \
+		"$2" 2>"$tf/err" &&
+		python3 "$here/check-svg-layout.py" "$2" >"$tf/err" 2>&1 ||
+		bad "$1: $(tail -n 2 "$tf/err")"
+}
+printf '%s\n' 'quota-plan 1' 'currency "R&D<$>"' 'category c' 'tariff t' \
+	'  tier rest 0.001' 'account *' '  tariff c t' >"$tf/cur.plan"
+sed 's/^currency .*/currency USD/' "$tf/cur.plan" >"$tf/milli.plan"
+# the currency, escaped
+printf 'time,account,category,units\n2024-05-01,a,c,1\n' >"$tf/one.csv"
+"$q" run --svg "$tf/cur.svg" "$tf/cur.plan" "$tf/one.csv" >/dev/null 2>"$tf/err" ||
+	bad "--svg with a currency to escape: $(cat "$tf/err")"
+svg_ok "--svg with a currency to escape" "$tf/cur.svg"
+n=$((n + 1))
+grep -q '>cumulative cost, R&amp;D&lt;\$&gt;<' "$tf/cur.svg" ||
+	bad "--svg: the currency not escaped"
+# the ids, escaped; a control character in an id (from 'account *')
+# written as \xNN
+printf 'time,account,category,units\n2024-05-01,"a<&""b",c,1\n2024-05-01,"x\001y",c,1\n' \
+	>"$tf/ids.csv"
+"$q" run --svg "$tf/ids.svg" "$tf/milli.plan" "$tf/ids.csv" >/dev/null 2>"$tf/err" ||
+	bad "--svg with ids to escape: $(cat "$tf/err")"
+svg_ok "--svg with ids to escape" "$tf/ids.svg"
+n=$((n + 1))
+grep -q '>account a&lt;&amp;&quot;b (UTC' "$tf/ids.svg" &&
+	grep -q '>account x\\x01y (UTC' "$tf/ids.svg" ||
+	bad "--svg: a control character in an id not written as \\x01 (quota-sim(1))"
+# money up to INT64_MAX micros (9 rows of 10^15 units at 0.001: 9e18
+# micros) and a package of 9e18 units, drawn inside the frame
+{
+	echo time,account,category,units
+	for d in 1 2 3 4 5 6 7 8 9; do echo "2024-05-0${d}T00:00:00Z,a,c,1000000000000000"; done
+} >"$tf/big.csv"
+"$q" run --svg "$tf/big.svg" "$tf/milli.plan" "$tf/big.csv" >/dev/null 2>"$tf/err" ||
+	bad "--svg of 9e18 micros: $(cat "$tf/err")"
+svg_ok "--svg of 9e18 micros" "$tf/big.svg"
+printf '%s\n' 'quota-plan 1' 'category c' 'tariff t' '  tier rest 1' 'account a' \
+	'  tariff c t' '  package p covers c units 9000000000000000000 from 2024-01-01' \
+	>"$tf/bigp.plan"
+printf 'time,account,category,units\n2024-05-01,a,c,1000000000000000\n2024-05-02,a,c,5\n' \
+	>"$tf/bigp.csv"
+"$q" run --svg "$tf/bigp.svg" "$tf/bigp.plan" "$tf/bigp.csv" >/dev/null 2>"$tf/err" ||
+	bad "--svg of a 9e18-unit package: $(cat "$tf/err")"
+svg_ok "--svg of a 9e18-unit package" "$tf/bigp.svg"
+# late rows: the burn-down is the units left at each month's end in time
+# order (May: 100 - 7 - 10 = 83, the 3 free units of May taken by the
+# row of May 12; June: 76), and the chart runs forward in time
+printf '%s\n' 'quota-plan 1' 'currency USD' 'category c' 'tariff t' \
+	'  tier rest 1' '  free 3 month' 'offer o' '  covers c' \
+	'  units 100 price 8' 'account a' '  tariff c t' \
+	'  buy o at 2024-05-10T00:00:00Z' >"$tf/lt.plan"
+printf '%s\n' time,account,category,units 2024-05-12T00:00:00Z,a,c,10 \
+	2024-05-05T00:00:00Z,a,c,10 2024-06-02T00:00:00Z,a,c,10 \
+	2024-05-31T00:00:00Z,a,c,10 >"$tf/lt.csv"
+n=$((n + 1))
+"$q" run "$tf/lt.plan" "$tf/lt.csv" 2>&1 | grep -q '^    o#1  *100  *83  *76  active$' &&
+	"$q" run --json "$tf/lt.plan" "$tf/lt.csv" 2>&1 |
+	grep -q '"left_by_month":\[83,76\]' ||
+	bad "late rows: the burn-down is not 83 then 76: $("$q" run "$tf/lt.plan" "$tf/lt.csv" 2>&1 | grep 'o#1 ')"
+"$q" run --svg "$tf/lt.svg" "$tf/lt.plan" "$tf/lt.csv" >/dev/null 2>"$tf/err" ||
+	bad "--svg with late rows: $(cat "$tf/err")"
+svg_ok "--svg with late rows" "$tf/lt.svg"
+# a trace of a header only: the time axis is the plan's purchases' (none:
+# an empty frame, no dates at all), never 1970
+echo time,account,category,units >"$tf/header.csv"
+for p in lt bigp; do
+	"$q" run --svg "$tf/h$p.svg" "$tf/$p.plan" "$tf/header.csv" >/dev/null 2>"$tf/err" ||
+		bad "--svg of a header only ($p.plan): $(cat "$tf/err")"
+	svg_ok "--svg of a header only ($p.plan)" "$tf/h$p.svg"
+done
+n=$((n + 1))
+! grep -q '>[0-9][0-9][0-9][0-9]-[0-9]' "$tf/hbigp.svg" &&
+	grep -q '>no rows and no purchases or top-ups: no time to draw<' "$tf/hbigp.svg" &&
+	[ "$(grep -o '>[0-9-]*<' "$tf/hlt.svg" | grep -c 2024-05-10)" = 2 ] &&
+	! grep -q '>19[67][0-9]-' "$tf/hlt.svg" ||
+	bad "--svg of a header only: a time axis from 1970, or not the purchase's"
+# an id from 'account *' the library refuses (invalid UTF-8) is named at
+# the trace's row and column, with the plan's line as context
+printf 'time,account,category,units\n2024-05-01,ok,c,1\n2024-05-01,a\377b,c,1\n' \
+	>"$tf/inv.csv"
+n=$((n + 1))
+got=$(cd "$tf" && "$q" run cur.plan inv.csv 2>&1 >/dev/null | tr '\377' '?')
+[ "$got" = "quota-sim: inv.csv:3:12: account 'a?b' (from 'account *' on line 6 of cur.plan): account id: invalid UTF-8 at byte 1 (QUOTA_EENCODING)" ] ||
+	bad "an account id the library refuses: $got"
 
 # bad input: "---- case NAME" blocks of a plan, a trace and the message
 awk -v dir="$tmp/bad" '

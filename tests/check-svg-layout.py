@@ -4,7 +4,9 @@
 Each account's plot is the rect of class "frame".  Under it the start and
 end dates sit at the frame's corners, so no month label (class "xl") may
 come within 36 px of either side; notes (class "leg") stay out of the plot,
-where the cost and package lines run.  Prints what collides; exit 1 if any.
+where the cost and package lines run.  The lines (polylines) stay inside
+their panel's frame, the one written before them, and run forward in time
+(x never decreases).  Prints what collides; exit 1 if any.
 """
 import sys
 import xml.dom.minidom as m
@@ -29,6 +31,23 @@ for t in doc.getElementsByTagName("text"):
                 bad.append("month label %r at x=%g runs into a corner date" % (text, x))
         if cls == "leg" and fx < x < fx + fw and fy < y < fy + fh:
             bad.append("note %r is inside the plot at (%g, %g)" % (text, x, y))
+frame = None
+for e in doc.getElementsByTagName("*"):
+    if e.tagName == "rect" and e.getAttribute("class") == "frame":
+        frame = tuple(float(e.getAttribute(k)) for k in ("x", "y", "width", "height"))
+    if e.tagName != "polyline" or not e.getAttribute("points").strip():
+        continue
+    pts = [tuple(float(v) for v in p.split(",")) for p in e.getAttribute("points").split()]
+    if frame is None:
+        bad.append("a %s line before any frame" % e.getAttribute("class"))
+        continue
+    fx, fy, fw, fh = frame
+    out = [p for p in pts if not (fx - 0.05 <= p[0] <= fx + fw + 0.05 and fy - 0.05 <= p[1] <= fy + fh + 0.05)]
+    if out:
+        bad.append("a %s line leaves its frame at %r" % (e.getAttribute("class"), out[0]))
+    back = [(a, b) for a, b in zip(pts, pts[1:]) if b[0] < a[0]]
+    if back:
+        bad.append("a %s line runs back in time from %r to %r" % ((e.getAttribute("class"),) + back[0]))
 for b in bad:
     print(b)
 sys.exit(1 if bad else 0)

@@ -56,6 +56,7 @@ static bool package_attr(parser *ps, qs_account_def *a)
 			if (!d.units)
 				return pl_fail(ps, ps->t[i + 1].col,
 					    "units must be > 0%s", "");
+			d.col_units = ps->t[i + 1].col;
 			have_units = true;
 			i += 2;
 		} else if (pl_is(k, "from")) {
@@ -98,6 +99,8 @@ static bool package_attr(parser *ps, qs_account_def *a)
 	if (d.until <= d.from)
 		return pl_fail(ps, ps->eol, "until must be after from%s", "");
 	d.id = pl_dup_tok(idt);
+	d.line = ps->line;
+	d.col = idt->col;
 	a->pkgs = qs_grow(a->pkgs, &a->cpkgs, a->npkgs + 1, sizeof *a->pkgs);
 	a->pkgs[a->npkgs++] = d;
 	return true;
@@ -305,6 +308,8 @@ bool pl_account_attr(parser *ps)
 				    pl_tokstr(ps, t));
 		a->utc_offset = (int32_t)((t->s[0] == '-' ? -1 : 1) *
 					  (h * 3600 + m * 60));
+		a->utc_line = ps->line;
+		a->utc_col = t->col;
 		return pl_no_more(ps, 2);
 	}
 	if (pl_is(k, "tariff")) {
@@ -431,6 +436,8 @@ bool pl_account_attr(parser *ps)
 		    !pl_get_int(ps, 2, "alert level", INT64_MAX, &al->level))
 			return false;
 		al->unit = QUOTA_ALERT_UNITS;
+		al->line = ps->line;
+		al->col = ps->t[2].col;
 		if (ps->nt > 3 && pl_is(&ps->t[3], "%")) {
 			al->unit = QUOTA_ALERT_PERCENT;
 			i = 4;

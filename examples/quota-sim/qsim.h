@@ -7,6 +7,7 @@
  *   trace.c      the usage trace (CSV), streamed, into rows
  *   sim.c        a plan made into a context, rows replayed, figures kept
  *   scale.c      --scale: a row's share, the keyed rows kept
+ *   late.c       month-end figures and chart points kept in time order
  *   report.c     run and compare output: text, CSV, JSON
  *   recommend.c  the cheapest purchase schedule from a plan's catalog
  *   rec_search.c its search for one account (rec_int.h)
@@ -123,6 +124,7 @@ typedef struct qs_pkg_def {
 	int64_t units, from, until, price;
 	uint32_t flags;
 	int32_t priority;
+	int64_t line, col, col_units; /* of the line, its id, its units */
 } qs_pkg_def;
 
 /* A scheduled action of an account: a purchase or a top-up. */
@@ -151,11 +153,13 @@ typedef struct qs_alert_def {
 	int cat;
 	int64_t level;
 	int unit;
+	int64_t line, col;     /* of the level */
 } qs_alert_def;
 
 typedef struct qs_account_def {
 	char *id;              /* "*": the template for unlisted accounts */
 	int64_t line;
+	int64_t utc_line, utc_col; /* of the offset given; 0: none */
 	int32_t utc_offset;
 	int tariff[QUOTA_MAX_CATEGORIES]; /* per category: index or -1 */
 	int overage[QUOTA_MAX_CATEGORIES];
@@ -307,7 +311,7 @@ typedef struct qs_acct {
 	qs_purchase *buys;
 	size_t nbuys, cbuys;
 	int64_t cum;           /* purchases + payg cost + fees so far */
-	int64_t last_day;      /* of the last sample */
+	int64_t last_day;      /* of the last row that took a sample */
 	qs_sample *samples;
 	size_t nsamples, csamples;
 	int64_t topped_up;
@@ -335,6 +339,8 @@ struct qs_sim {
 	int64_t rows;
 	int64_t first_at, last_at;
 	bool any_at;
+	int64_t *late_left;    /* late.c: packages' units before a row */
+	size_t clate_left;
 	/* Optional: told of every charge that stood (failed: released). */
 	void (*on_use)(void *ud, const qs_acct *a, int cat, int64_t at,
 		       int64_t units, bool failed);
@@ -343,7 +349,9 @@ struct qs_sim {
 
 int qs_sim_init(qs_sim *s, const qs_plan *plan, qs_err *err);
 /* The account of that id, made from the plan (or its "account *") on
- * first use; NULL with err set if the plan has neither. */
+ * first use; NULL with err set if the plan has neither (no line), if the
+ * library refuses the id (no file, no line: the caller names its row) or
+ * an attribute of the template (the plan's line and column). */
 qs_acct *qs_sim_account(qs_sim *s, const char *id, size_t n, qs_err *err);
 /* Whether the plan has that account (a block, or "account *"). */
 bool qs_sim_has_account(qs_sim *s, const char *id, size_t n);
@@ -362,6 +370,28 @@ typedef struct qs_totals {
 void qs_sim_totals(const qs_sim *s, const qs_acct *a, qs_totals *out);
 /* The library's error for rc, as a message. */
 const char *qs_sim_errmsg(const qs_sim *s, int rc);
+
+/* ------------------------------------------------------------- late.c */
+
+/* A chart point of account a at time at (--svg only): its cost and
+ * units left now, appended (the caller keeps the points in time order). */
+void qs_point(qs_sim *s, qs_acct *a, int64_t at);
+/* Month-end figures of a month before the account's first: the units of
+ * the plan's packages (no row had come before it). */
+void qs_month_initial(const qs_acct *a, qs_month *m);
+/* A row of account a at time at (month mo) about to be charged: if it is
+ * late (before a month closed or a point taken), what the packages held
+ * before it; qs_late_end, once it stood, amends those figures. */
+typedef struct qs_late {
+	qs_acct *a;
+	int64_t at, cum;
+	int32_t mo;
+	uint32_t npk;
+	bool months, points;
+} qs_late;
+void qs_late_begin(qs_sim *s, qs_acct *a, int64_t at, int32_t mo,
+		   qs_late *l);
+void qs_late_end(qs_sim *s, const qs_late *l);
 
 /* ----------------------------------------------------------- report.c */
 

@@ -103,8 +103,10 @@ static qs_month *month(qs_sim *s, qs_acct *a, int32_t m)
 		memset(a->months, 0, k * sizeof *a->months);
 		a->nmonths += k;
 		a->base = m;
+		/* before every row and action so far: a late row's month
+		 * (late.c amends these figures) */
 		for (i = 0; i < k; i++)
-			a->months[i].nleft = UINT32_MAX;
+			qs_month_initial(a, &a->months[i]);
 	}
 	if ((size_t)(m - a->base) >= a->nmonths) {
 		size_t old = a->nmonths, need = (size_t)(m - a->base) + 1;
@@ -155,26 +157,6 @@ static void advance(qs_sim *s, qs_acct *a, int32_t mo)
 					      a->def->utc_offset);
 		(void)quota_account_prune(a->a, a->kept_from, QUOTA_PRUNE_ALL);
 	}
-}
-
-static void sample(qs_sim *s, qs_acct *a, int64_t at)
-{
-	qs_sample *x;
-	uint32_t n, i;
-
-	if (!s->samples)
-		return;
-	n = quota_account_package_count(a->a);
-	a->samples = qs_grow(a->samples, &a->csamples, a->nsamples + 1,
-			     sizeof *a->samples);
-	x = &a->samples[a->nsamples++];
-	x->at = at;
-	x->cost = a->cum;
-	x->npk = n;
-	x->left = qs_alloc((n ? n : 1) * sizeof *x->left);
-	for (i = 0; i < n; i++)
-		x->left[i] = quota_package_remaining(
-			quota_account_package_at(a->a, i));
 }
 
 static int on_bill(const quota_bill *b, void *ud)
@@ -362,7 +344,7 @@ static int actions(qs_sim *s, qs_acct *a, int64_t t, qs_err *err)
 				b->price = pu.price_micros;
 				m->purchased += pu.price_micros;
 				a->cum += pu.price_micros;
-				sample(s, a, x->at);
+				qs_point(s, a, x->at);
 			}
 		}
 	}
@@ -373,9 +355,12 @@ static qs_acct *acct_new(qs_sim *s, const char *id, size_t n,
 			 const qs_account_def *d, qs_err *err)
 {
 	qs_acct *a = qs_alloc(sizeof *a);
-	quota_account *qa;
+	quota_account *qa = NULL;
 	int rc;
 	size_t i;
+	/* the plan's word a refusal is about: the account's line, or the
+	 * attribute's line and column (quota-plan(5)) */
+	int64_t line = d->line, col = 1;
 
 	a->id = qs_strndup(id, n);
 	a->idlen = n;
@@ -385,8 +370,15 @@ static qs_acct *acct_new(qs_sim *s, const char *id, size_t n,
 	if ((rc = quota_account_new(s->ctx, a->id, &qa)))
 		goto bad;
 	a->a = qa;
-	if ((rc = quota_account_set_utc_offset(qa, d->utc_offset)) ||
-	    (rc = quota_account_set_settlement(qa, d->settle_period, d->minor,
+	if (d->utc_line) {
+		line = d->utc_line;
+		col = d->utc_col;
+	}
+	if ((rc = quota_account_set_utc_offset(qa, d->utc_offset)))
+		goto bad;
+	line = d->line;
+	col = 1;
+	if ((rc = quota_account_set_settlement(qa, d->settle_period, d->minor,
 					       d->rounding)))
 		goto bad;
 	/* An unlimited balance: a balance and a credit limit of INT64_MAX
@@ -417,11 +409,14 @@ static qs_acct *acct_new(qs_sim *s, const char *id, size_t n,
 						    : s->catid[d->caps[i].cat],
 			     d->caps[i].period, d->caps[i].units)))
 			goto bad;
-	for (i = 0; i < d->nalerts; i++)
+	for (i = 0; i < d->nalerts; i++) {
+		line = d->alerts[i].line;
+		col = d->alerts[i].col;
 		if ((rc = quota_account_add_alert(qa, s->catid[d->alerts[i].cat],
 						  d->alerts[i].level,
 						  d->alerts[i].unit)))
 			goto bad;
+	}
 	for (i = 0; i < d->npkgs; i++) {
 		const qs_pkg_def *p = &d->pkgs[i];
 		quota_package_spec sp = {.id = p->id,
@@ -436,9 +431,17 @@ static qs_acct *acct_new(qs_sim *s, const char *id, size_t n,
 		for (c = 0; c < s->plan->ncats; c++)
 			if (p->cats >> c & 1)
 				sp.categories |= QUOTA_MASK(s->catid[c]);
-		if ((rc = quota_package_add(qa, &sp, NULL)))
+		line = p->line;
+		col = p->col;
+		if ((rc = quota_package_add(qa, &sp, NULL))) {
+			/* too many units held: the units' word */
+			if (rc == QUOTA_EOVERFLOW)
+				col = p->col_units;
 			goto bad;
+		}
 	}
+	line = d->line;
+	col = 1;
 	if ((d->balance_set ? d->balance > 0 : true) &&
 	    (rc = quota_account_topup(qa, d->balance_set ? d->balance
 							: INT64_MAX, 0)))
@@ -446,10 +449,20 @@ static qs_acct *acct_new(qs_sim *s, const char *id, size_t n,
 	insert(s, a);
 	return a;
 bad:
-	lib_err(s, err, d->line, rc, "account");
-	if (strcmp(d->id, a->id))
-		qs_errf(err, d->line, 0, "account '%s' (from 'account *'): %s "
+	lib_err(s, err, line, rc, "account");
+	err->col = col;
+	if (strcmp(d->id, a->id) && qa)
+		qs_errf(err, line, col, "account '%s' (from 'account *'): %s "
 			"(%s)", a->id, quota_errmsg(s->ctx), quota_err_name(rc));
+	else if (strcmp(d->id, a->id)) {
+		/* the trace's id refused: the caller names the row (file,
+		 * line and column of the account field) */
+		qs_errf(err, 0, 0, "account '%s' (from 'account *' on line "
+			"%lld of %s): %s (%s)", a->id, (long long)d->line,
+			s->plan->name, quota_errmsg(s->ctx),
+			quota_err_name(rc));
+		err->file = NULL;
+	}
 	free(a->id);
 	free(a);
 	return NULL;
@@ -596,7 +609,8 @@ static bool add_to(int64_t *sum, int64_t x, const qs_row *row,
 	return false;
 }
 
-int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err)
+static int charge_row(qs_sim *s, const qs_row *row, qs_err *err,
+		      qs_late *late)
 {
 	qs_acct *a = lookup(s, row->account, row->account_len);
 	const qs_account_def *d;
@@ -612,9 +626,12 @@ int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err)
 	bool conflict = false;
 
 	if (!a) {
+		const char *file = err->file;
+
 		if (!(a = qs_sim_account(s, row->account, row->account_len,
 					 err))) {
 			if (!err->line) {
+				err->file = file;
 				err->line = row->line;
 				err->col = row->col_account;
 			}
@@ -646,9 +663,10 @@ int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err)
 		err->line = row->line;
 		return -1;
 	}
-	if (a->nmonths && row->at >= a->mstart && row->at < a->mend)
+	if (a->nmonths && row->at >= a->mstart && row->at < a->mend) {
 		st = &a->months[a->cur - a->base].cat[c];
-	else {
+		mo = a->cur;
+	} else {
 		mo = qs_month_of(row->at, d->utc_offset);
 		if (a->nmonths == 0 || mo > a->cur)
 			advance(s, a, mo);
@@ -656,14 +674,18 @@ int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err)
 		a->mstart = qs_month_start(a->cur, d->utc_offset);
 		a->mend = qs_month_start(a->cur + 1, d->utc_offset);
 	}
-	if (s->samples) {
+	/* a chart point at a day's first row, in time order: a late row
+	 * takes none (late.c) */
+	if (s->samples &&
+	    (a->nsamples == 0 || row->at >= a->samples[a->nsamples - 1].at)) {
 		int64_t day = (row->at + d->utc_offset) / 86400;
 
 		if (a->nsamples == 0 || day != a->last_day) {
-			sample(s, a, row->at);
+			qs_point(s, a, row->at);
 			a->last_day = day;
 		}
 	}
+	qs_late_begin(s, a, row->at, mo, late);
 	st->rows++;
 	if (units < 0) {
 		quota_sms_info info;
@@ -814,6 +836,18 @@ replayed:
 	return 0;
 }
 
+/* A row charged; the month ends and chart points it came late for
+ * amended (late.c). */
+int qs_sim_row(qs_sim *s, const qs_row *row, qs_err *err)
+{
+	qs_late late = {0};
+
+	if (charge_row(s, row, err, &late))
+		return -1;
+	qs_late_end(s, &late);
+	return 0;
+}
+
 int qs_sim_finish(qs_sim *s, qs_err *err)
 {
 	size_t i;
@@ -842,8 +876,10 @@ int qs_sim_finish(qs_sim *s, qs_err *err)
 			advance(s, a, a->base + (int32_t)a->nmonths - 1);
 			record_left(s, a, a->cur);
 		}
-		if (s->samples)
-			sample(s, a, end);
+		/* with neither rows nor actions there is no time to draw
+		 * (svg.c) */
+		if (s->any_at || d->nacts)
+			qs_point(s, a, end);
 	}
 	return 0;
 }
@@ -914,6 +950,7 @@ void qs_sim_free(qs_sim *s)
 	free(s->ktab);
 	free(s->tariffs);
 	free(s->offers);
+	free(s->late_left);
 	quota_ctx_free(s->ctx);
 	memset(s, 0, sizeof *s);
 }

@@ -25,16 +25,49 @@ static const char *const colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c",
 				     "#e377c2", "#17becf", "#bcbd22"};
 #define NCOLORS (sizeof colors / sizeof *colors)
 
+/* Text from the input (ids, names, the currency) as XML character data.
+ * XML 1.0 cannot carry the C0 controls, even as references, nor U+FFFE
+ * and U+FFFF: they are written as the visible escapes \xNN and \uFFFE,
+ * \uFFFF (quota-sim(1)); DEL too, for the same look. */
 static void xml(FILE *f, const char *s)
 {
-	for (; *s; s++)
-		switch (*s) {
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (; *u; u++)
+		switch (*u) {
 		case '<': fputs("&lt;", f); break;
 		case '>': fputs("&gt;", f); break;
 		case '&': fputs("&amp;", f); break;
 		case '"': fputs("&quot;", f); break;
-		default: fputc(*s, f);
+		default:
+			if (*u < 0x20 || *u == 0x7f)
+				fprintf(f, "\\x%02X", *u);
+			else if (u[0] == 0xef && u[1] == 0xbf &&
+				 (u[2] == 0xbe || u[2] == 0xbf)) {
+				fprintf(f, "\\uFFF%c", u[2] == 0xbe ? 'E' : 'F');
+				u += 2;
+			} else
+				fputc(*u, f);
 		}
+}
+
+/* The top of an axis: max rounded up to a multiple of its step, or max
+ * itself where that multiple is beyond 64 bits (money near INT64_MAX
+ * micros, packages of up to INT64_MAX units). */
+static int64_t axis_top(int64_t max, int64_t step)
+{
+	int64_t q = max / step + (max % step != 0), top;
+
+	return qs_mul(q, step, &top) ? top : max;
+}
+
+/* The tick after *v, if it is within top (no overflow past it). */
+static bool next_tick(int64_t *v, int64_t step, int64_t top)
+{
+	if (*v > top - step)
+		return false;
+	*v += step;
+	return true;
 }
 
 /* A step of 1, 2 or 5 times a power of ten giving about 5 ticks. */
@@ -74,11 +107,11 @@ static void panel(FILE *f, const qs_sim *s, const qs_acct *a, int y0,
 {
 	uint32_t np = quota_account_package_count(a->a), j;
 	int64_t umax = 1, cmax = 1, us, cs, v;
+	bool more;
 	size_t i;
 	double xs, span = (double)(t1 > t0 ? t1 - t0 : 1);
 	char b[64], ob[16];
-	int32_t m, mfirst = qs_month_of(t0, a->def->utc_offset);
-	int32_t mlast = qs_month_of(t1, a->def->utc_offset), every;
+	int32_t m, mfirst, mlast, every;
 
 	(void)s;
 	for (j = 0; j < np; j++) {
@@ -92,9 +125,9 @@ static void panel(FILE *f, const qs_sim *s, const qs_acct *a, int y0,
 		if (a->samples[i].cost > cmax)
 			cmax = a->samples[i].cost;
 	us = nice_step(umax);
-	umax = (umax + us - 1) / us * us;
+	umax = axis_top(umax, us);
 	cs = nice_step(cmax);
-	cmax = (cmax + cs - 1) / cs * cs;
+	cmax = axis_top(cmax, cs);
 	xs = (W - ML - MR) / span;
 #define X(t) (ML + ((double)((t) - t0)) * xs)
 #define YU(u) (y0 + PH - (double)(u) / (double)umax * PH)
@@ -105,7 +138,7 @@ static void panel(FILE *f, const qs_sim *s, const qs_acct *a, int y0,
 	fprintf(f, " (UTC%s): units left per package, cumulative cost</text>\n",
 		qs_offset_fmt(ob, a->def->utc_offset));
 	/* grid and left axis: units */
-	for (v = 0; np && v <= umax; v += us) {
+	for (v = 0, more = np != 0; more; more = next_tick(&v, us, umax)) {
 		units_label(b, sizeof b, v);
 		fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
 			"class=\"grid\"/>\n<text x=\"%d\" y=\"%.1f\" "
@@ -113,22 +146,35 @@ static void panel(FILE *f, const qs_sim *s, const qs_acct *a, int y0,
 			ML - 6, YU(v) + 4, b);
 	}
 	/* right axis: money */
-	for (v = 0; v <= cmax; v += cs)
+	for (v = 0, more = true; more; more = next_tick(&v, cs, cmax))
 		fprintf(f, "<text x=\"%d\" y=\"%.1f\" class=\"yr\">%s</text>\n",
 			W - MR + 6, YC(v) + 4, qs_money_fmt(b, v));
 	if (np)
 		fprintf(f, "<text transform=\"translate(%d,%d) rotate(-90)\" "
 			"class=\"axis\">units left</text>\n", 22,
 			y0 + PH / 2);
-	for (v = 0; !np && v <= cmax; v += cs)
+	for (v = 0, more = !np; more; more = next_tick(&v, cs, cmax))
 		fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" "
 			"y2=\"%.1f\" class=\"grid\"/>\n", ML, YC(v), W - MR,
 			YC(v));
 	fprintf(f, "<text transform=\"translate(%d,%d) rotate(90)\" "
-		"class=\"axis\">cumulative cost%s%s</text>\n", W - 18,
-		y0 + PH / 2, s->plan->currency ? ", " : "",
-		s->plan->currency ? s->plan->currency : "");
+		"class=\"axis\">cumulative cost%s", W - 18, y0 + PH / 2,
+		s->plan->currency ? ", " : "");
+	if (s->plan->currency)
+		xml(f, s->plan->currency);
+	fputs("</text>\n", f);
+	if (t0 > t1) {
+		/* no row and no action: an empty frame, no dates */
+		fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"yr\">no rows "
+			"and no purchases or top-ups: no time to draw</text>\n"
+			"<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
+			"class=\"frame\"/>\n", ML, y0 + PH + 32, ML, y0,
+			W - ML - MR, PH);
+		goto legend;
+	}
 	/* time axis: month starts */
+	mfirst = qs_month_of(t0, a->def->utc_offset);
+	mlast = qs_month_of(t1, a->def->utc_offset);
 	every = (mlast - mfirst) / 12 + 1;
 	for (m = mfirst + 1; m <= mlast; m++) {
 		int64_t t = qs_month_start(m, a->def->utc_offset);
@@ -181,6 +227,7 @@ static void panel(FILE *f, const qs_sim *s, const qs_acct *a, int y0,
 		fprintf(f, " %.1f,%.1f", X(x->at), YC(x->cost));
 	}
 	fputs("\"/>\n", f);
+legend:
 	/* legend: the cost line, then the packages, three to a row */
 	for (j = 0; j <= np; j++) {
 		int x = ML + (int)(j % 3) * 300;
@@ -228,7 +275,11 @@ int qs_svg_write(const char *file, const qs_sim *s, qs_err *err)
 	FILE *f;
 	size_t i;
 	int h = 0, y;
-	int64_t t0 = s->first_at, t1 = s->last_at;
+	/* the time axis: from the first to the last row, purchase or
+	 * top-up (a trace of a header only has only the plan's actions;
+	 * with none either, there is no time to draw) */
+	int64_t t0 = s->any_at ? s->first_at : INT64_MAX;
+	int64_t t1 = s->any_at ? s->last_at : INT64_MIN;
 
 	for (i = 0; i < s->naccts; i++)
 		h += MT + PH + MB + legend_rows(s->accts[i]) * LEGROW + 20;
