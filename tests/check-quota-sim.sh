@@ -544,6 +544,39 @@ n=$((n + 1))
 got=$(cd "$tf" && "$q" run cur.plan inv.csv 2>&1 >/dev/null | tr '\377' '?')
 [ "$got" = "quota-sim: inv.csv:3:12: account 'a?b' (from 'account *' on line 6 of cur.plan): account id: invalid UTF-8 at byte 1 (QUOTA_EENCODING)" ] ||
 	bad "an account id the library refuses: $got"
+# a renewal a late row's units meet is bought at the row's time, in a
+# month already closed: the months after it hold the new package too
+# (May: o#2 10, as with the rows in time order; it printed '-')
+printf '%s\n' 'quota-plan 1' 'currency USD' 'category c' 'tariff t' \
+	'  tier rest 1' 'offer o' '  covers c' '  units 10 price 5' \
+	'  valid 3 months' 'account a' '  tariff c t' '  balance 20' \
+	'  buy o at 2024-05-01T00:00:00Z' \
+	'  renew o at 2024-05-01T00:00:00Z units-left 2 days-before-expiry 3' \
+	>"$tf/rn.plan"
+printf '%s\n' time,account,category,units 2024-05-02T01:00:00Z,a,c,3 \
+	2024-06-05T01:00:00Z,a,c,1 2024-05-20T01:00:00Z,a,c,6 \
+	2024-06-10T01:00:00Z,a,c,1 >"$tf/rn.csv"
+n=$((n + 1))
+"$q" run "$tf/rn.plan" "$tf/rn.csv" 2>&1 | grep -q '^    o#2  *10  *10  *9  active$' ||
+	bad "a renewal bought by a late row: $("$q" run "$tf/rn.plan" "$tf/rn.csv" 2>&1 | grep 'o#2 ')"
+"$q" run --svg "$tf/rn.svg" "$tf/rn.plan" "$tf/rn.csv" >/dev/null 2>"$tf/err" ||
+	bad "--svg with a renewal bought by a late row: $(cat "$tf/err")"
+svg_ok "--svg with a renewal bought by a late row" "$tf/rn.svg"
+# the currency goes into the SVG's text: invalid UTF-8 is refused at it
+printf 'quota-plan 1\ncurrency "US\377D"\ncategory c\n' >"$tf/cu8.plan"
+n=$((n + 1))
+got=$(cd "$tf" && "$q" run cu8.plan header.csv 2>&1 >/dev/null)
+[ "$got" = "quota-sim: cu8.plan:2:10: currency: not valid UTF-8" ] ||
+	bad "a currency of invalid UTF-8: $got"
+# a package that never expires, printed in an offset east of UTC (the
+# time's formatting added the offset to QUOTA_NEVER first: an overflow
+# the sanitizer build stops at)
+printf '%s\n' 'quota-plan 1' 'category c' 'tariff t' '  tier rest 1' \
+	'account a' '  utc-offset +05:30' '  tariff c t' \
+	'  package p covers c units 5 from 2024-01-01T00:00:00Z' >"$tf/nv.plan"
+n=$((n + 1))
+"$q" run --json "$tf/nv.plan" "$tf/header.csv" >/dev/null 2>"$tf/err" ||
+	bad "a package that never expires, east of UTC: $(cat "$tf/err")"
 
 # bad input: "---- case NAME" blocks of a plan, a trace and the message
 awk -v dir="$tmp/bad" '

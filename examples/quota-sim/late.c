@@ -71,11 +71,28 @@ void qs_late_begin(qs_sim *s, qs_acct *a, int64_t at, int32_t mo,
 			quota_account_package_at(a->a, i));
 }
 
+/* Packages bought during a late row (a renewal its units met, at the
+ * row's time) join the figures after it: the n - have new ones at what
+ * they hold now (what later rows would have taken from them first is
+ * not known here). */
+static void late_new(qs_acct *a, int64_t **left, uint32_t have, uint32_t n)
+{
+	int64_t *p = qs_alloc(n * sizeof *p);
+	uint32_t j;
+
+	if (have)
+		memcpy(p, *left, have * sizeof *p);
+	for (j = have; j < n; j++)
+		p[j] = quota_package_remaining(quota_account_package_at(a->a, j));
+	free(*left);
+	*left = p;
+}
+
 void qs_late_end(qs_sim *s, const qs_late *l)
 {
 	qs_acct *a = l->a;
 	int64_t *d = s->late_left, dc;
-	uint32_t j;
+	uint32_t j, n;
 	int32_t m;
 	size_t i;
 
@@ -85,12 +102,18 @@ void qs_late_end(qs_sim *s, const qs_late *l)
 	for (j = 0; j < l->npk; j++) /* <= 0: what the row took */
 		d[j] = quota_package_remaining(
 			       quota_account_package_at(a->a, j)) - d[j];
+	n = quota_account_package_count(a->a);
 	for (m = l->months ? l->mo : a->cur; m < a->cur; m++) {
 		qs_month *x = &a->months[m - a->base];
 
-		for (j = 0; x->nleft != UINT32_MAX && j < x->nleft &&
-			    j < l->npk; j++)
+		if (x->nleft == UINT32_MAX)
+			continue;
+		for (j = 0; j < x->nleft && j < l->npk; j++)
 			x->left[j] += d[j];
+		if (n > l->npk && x->nleft == l->npk) {
+			late_new(a, &x->left, x->nleft, n);
+			x->nleft = n;
+		}
 	}
 	for (i = a->nsamples; l->points && i-- && a->samples[i].at > l->at;) {
 		qs_sample *x = &a->samples[i];
@@ -98,5 +121,9 @@ void qs_late_end(qs_sim *s, const qs_late *l)
 		x->cost += dc;
 		for (j = 0; j < x->npk && j < l->npk; j++)
 			x->left[j] += d[j];
+		if (n > l->npk && x->npk == l->npk) {
+			late_new(a, &x->left, x->npk, n);
+			x->npk = n;
+		}
 	}
 }

@@ -555,6 +555,15 @@ static bool statement(parser *ps)
 			return false;
 		free(p->currency);
 		p->currency = pl_dup_tok(t);
+		{ /* UTF-8, as the plan is (quota-plan(5)): it goes into the
+		   * SVG's text; quota_sms_count checks UTF-8 and says where */
+			quota_sms_info info;
+
+			if (quota_sms_count(p->currency, strlen(p->currency),
+					    NULL, &info) == QUOTA_EENCODING)
+				return pl_fail(ps, t->col, "currency: not valid "
+					    "UTF-8%s", "");
+		}
 		p->currency_line = ps->line;
 		p->currency_col = t->col;
 		ps->block = B_NONE;

@@ -216,14 +216,18 @@ char *qs_offset_fmt(char buf[16], int32_t off)
 
 char *qs_time_fmt(char buf[40], int64_t t, int32_t off)
 {
-	int64_t l = t + off, days = floordiv(l, 86400), s = l - days * 86400, y;
+	int64_t l, days, s, y;
 	unsigned m, d;
 	char z[16];
 
+	/* before the addition: QUOTA_NEVER + a positive offset overflows */
 	if (t == QUOTA_NEVER) {
 		snprintf(buf, 40, "never");
 		return buf;
 	}
+	l = t + off;
+	days = floordiv(l, 86400);
+	s = l - days * 86400;
 	qs_civil_from_days(days, &y, &m, &d);
 	if (off)
 		qs_offset_fmt(z, off);
