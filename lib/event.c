@@ -164,6 +164,16 @@ static bool crossed(const quota_account *a, const quota__alert *al)
 	return rem_of(a, al->cat) <= threshold_units(a, al);
 }
 
+/* R21: every alert R stands above re-arms (no event): after a clock
+ * step (quota__clock) and a prune (quota__track_prune), before the
+ * call's own units move; the flush does the same for the rest. */
+static void rearm(quota_account *a)
+{
+	for (size_t k = 0; k < a->x->nalerts; k++)
+		if (!a->x->alerts[k].armed && !crossed(a, &a->x->alerts[k]))
+			a->x->alerts[k].armed = true;
+}
+
 /* Room for the tracking state of the packages and one more (plans). */
 static int setup_room(quota_account *a)
 {
@@ -313,9 +323,7 @@ void quota__clock(quota_account *a, int64_t t)
 	 * had gone unseen, and a tick between would have fired it.  After
 	 * the expiries, not before: a package that ends before another
 	 * starts in the same step never lifted R. */
-	for (size_t k = 0; k < a->x->nalerts; k++)
-		if (!a->x->alerts[k].armed && !crossed(a, &a->x->alerts[k]))
-			a->x->alerts[k].armed = true;
+	rearm(a);
 }
 
 void quota__track_units(quota_account *a, quota_package *p, int64_t before)
@@ -402,9 +410,7 @@ void quota__track_prune(quota_account *a, const uint32_t *map)
 	 * alert is armed exactly when not crossed after every change, which
 	 * is what setup() computes after a load: the state does not depend
 	 * on when tracking was set up. */
-	for (i = 0; i < a->x->nalerts; i++)
-		if (!a->x->alerts[i].armed && !crossed(a, &a->x->alerts[i]))
-			a->x->alerts[i].armed = true;
+	rearm(a);
 }
 
 void quota__track_caps(quota_account *a, unsigned cat, int64_t day,
