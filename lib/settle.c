@@ -480,10 +480,10 @@ static int make_room(plan *pl)
 
 	if (!quota__money_fits(a, pl->pos, pl->neg))
 		return QUOTA_EOVERFLOW;
-	/* R14: volume bills are kept in the ext, which an account that has
-	 * written no money or setting yet shares read-only (quota__ext_none:
-	 * growing it there wrote to it) */
-	if (pl->nvw && quota__ext_need(a))
+	/* The ext first: apply writes it, and the room below grows arrays
+	 * in it (an account that has written no money or setting yet shares
+	 * the read-only quota__ext_none; growing that wrote to it) */
+	if (quota__ext_need(a))
 		return QUOTA_ENOMEM;
 	/* Each bill may suspend or resume the account: an event each. */
 	if (quota__grow(&ctx->mem, (void **)&a->x->vbills, &a->x->cap_vbills,
